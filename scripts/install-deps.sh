@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages Pigeon needs to build and test, but only those missing.
+# Fast no-op (one dpkg-query) when everything is present; apt-get update runs only when
+# something has to be installed. Without root it lists what is missing and exits 1.
+set -eu
+
+PACKAGES="build-essential pkg-config clang libevent-dev libssl-dev libsqlite3-dev libcrypt-dev
+libcmocka-dev python3 python3-pytest python3-dnspython swaks openssl libclang-rt-14-dev"
+
+# dpkg-query prints nothing for packages it has never heard of, so compare against the list.
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+installed=" $(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PACKAGES 2>/dev/null |
+    awk '$2 == "installed" { printf "%s ", $1 }') " || true
+
+missing=
+for p in $PACKAGES; do
+    case "$installed" in
+    *" $p "*) ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+missing=${missing# }
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages: $missing" >&2
+    echo "install-deps: run as root, or: sudo apt-get install $missing" >&2
+    exit 1
+fi
+
+echo "install-deps: installing $missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -q --no-install-recommends $missing

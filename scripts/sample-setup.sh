@@ -1,0 +1,37 @@
+#!/bin/sh
+# Creates the sample domain hamburger.edu with users alice (password "crepes") and bob
+# (password "hungry"), as `make run` expects. Idempotent: silent when all of it exists,
+# otherwise prints what it created.  Usage: scripts/sample-setup.sh BUILD_DIR CONF
+set -eu
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BUILD_DIR CONF" >&2
+    exit 2
+fi
+pigeon="$1/pigeon"
+conf=$2
+domain=hamburger.edu
+
+if [ ! -x "$pigeon" ]; then
+    echo "sample-setup: $pigeon not built" >&2
+    exit 1
+fi
+
+# Fail (set -e) if the store cannot be read, rather than trying to create things blindly.
+domains=$("$pigeon" -c "$conf" domain list)
+if ! printf '%s\n' "$domains" | grep -qxF "$domain"; then
+    "$pigeon" -c "$conf" domain add "$domain"
+    echo "sample-setup: created domain $domain"
+fi
+
+users=$("$pigeon" -c "$conf" user list "$domain")
+
+user_ensure() {
+    if ! printf '%s\n' "$users" | grep -qxF "$1@$domain"; then
+        printf '%s\n' "$2" | "$pigeon" -c "$conf" user add "$1@$domain"
+        echo "sample-setup: created user $1@$domain (password: $2)"
+    fi
+}
+
+user_ensure alice crepes
+user_ensure bob hungry

@@ -1,0 +1,90 @@
+/*
+ * cli — the `pigeon` administration tool: shared declarations of its command handlers.
+ *
+ * main.c parses the command line and dispatches through one table of commands; each cmd_*.c
+ * holds the handlers of one command group. A handler returns the process exit status:
+ * 0 success, 1 runtime error (already reported as "pigeon: ..." on stderr). Usage errors
+ * (exit 2) are detected by main.c before a handler runs.
+ *
+ * The configuration and the store are opened lazily through struct cli_ctx, so commands that
+ * need neither (help) or only the configuration (check-config) never touch the database.
+ * Everything the context opens is released by cli_ctx_clear.
+ */
+#ifndef PIGEON_CLI_CLI_H
+#define PIGEON_CLI_CLI_H
+
+#include "daemon/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit statuses of the tool. */
+enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+struct store;
+
+struct cli_ctx {
+    const char *conf_path; /* borrowed from argv or the environment */
+    struct config cfg;
+    bool cfg_loaded;
+    struct store *st;      /* NULL until cli_ctx_store */
+};
+
+/* Handler of one command: args are the positional arguments after the command name. */
+typedef int (*cli_run_fn)(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_config.c: context, messages, shared helpers ---- */
+
+void cli_ctx_init(struct cli_ctx *ctx, const char *conf_path);
+void cli_ctx_clear(struct cli_ctx *ctx);
+/* Loads the configuration once. 0, or CLI_FAIL after printing the "file:line: reason". */
+int cli_ctx_config(struct cli_ctx *ctx);
+/* Loads the configuration and opens the store once; *st_out is owned by ctx.
+ * 0, or CLI_FAIL after printing why. May block on disk I/O. */
+int cli_ctx_store(struct cli_ctx *ctx, struct store **st_out);
+/* Prints "pigeon: <message>\n" to stderr; returns CLI_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Canonical lower-case "local@domain" of what the user typed (bare local part → primary
+ * domain) into out. 0, or CLI_FAIL after printing why. Needs the configuration. */
+int cli_address(struct cli_ctx *ctx, const char *arg, char *out, size_t cap);
+/* Lower-cased copy of a domain name into out, checked for plausible syntax (letters, digits,
+ * '-', '.' in non-empty labels). 0, or CLI_FAIL after printing why. With out == NULL it only
+ * checks and prints nothing. */
+int cli_domain_name(const char *arg, char *out, size_t cap);
+
+int cli_config_check(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_domain.c ---- */
+int cli_domain_add(struct cli_ctx *ctx, int argc, char **argv);
+int cli_domain_del(struct cli_ctx *ctx, int argc, char **argv);
+int cli_domain_list(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_user.c ---- */
+int cli_user_add(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_del(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_passwd(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_queue.c ---- */
+int cli_queue_list(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_mail.c ---- */
+int cli_mail_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- password_input.c ---- */
+
+/*
+ * Reads one password line from stdin and strips the trailing CR/LF. When stdin is a terminal,
+ * prompt is written to stderr and echo is turned off while reading. *pw_out is malloc'd;
+ * release it with password_input_free (which wipes it). Returns 0, ERR_PARSE for an empty
+ * line, a missing line or a NUL byte (with *err_out set to static text), ERR_IO on a read
+ * error. Blocks on stdin.
+ */
+int password_input_read(const char *prompt, char **pw_out, const char **err_out);
+/* Wipes and frees a password from password_input_read; NULL is fine. */
+void password_input_free(char *pw);
+/* true when stdin is a terminal (the caller may ask for the password twice). */
+bool password_input_is_tty(void);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * pigeon — the administration tool of the Pigeon mail server.
+ *
+ *   pigeon [-c FILE] COMMAND [ARGS...]
+ *
+ * Parses global options, finds the command in one table and runs its handler (cmd_*.c).
+ * Exit status: 0 success, 1 runtime error ("pigeon: ..." on stderr), 2 usage error.
+ */
+#include "cli/cli.h"
+
+#include "core/log.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONF_DEFAULT "/etc/pigeon/pigeon.conf"
+
+struct cli_cmd {
+    const char *group;   /* "user"; for a command without subcommands, the command itself */
+    const char *name;    /* "add"; NULL for a command without subcommands */
+    int min_args, max_args;
+    const char *args;    /* synopsis of the arguments */
+    const char *summary; /* one line for the command lists */
+    const char *details; /* NULL, or more text for the command's own --help */
+    cli_run_fn run;
+};
+
+static const char address_note[] =
+    "ADDRESS is local@domain, or a bare local part in the primary domain; it is lower-cased.";
+static const char password_note[] =
+    "ADDRESS is local@domain, or a bare local part in the primary domain; it is lower-cased.\n"
+    "The password is one line read from stdin (CR/LF stripped; empty is refused). On a\n"
+    "terminal it is asked for twice, without echo.";
+
+static const struct cli_cmd cli_cmds[] = {
+    {"domain", "add", 1, 1, "NAME", "create a local domain", NULL, cli_domain_add},
+    {"domain", "del", 1, 1, "NAME", "delete a local domain that has no users", NULL,
+     cli_domain_del},
+    {"domain", "list", 0, 0, "", "list the local domains", NULL, cli_domain_list},
+    {"user", "add", 1, 1, "ADDRESS", "create a user (password from stdin)", password_note,
+     cli_user_add},
+    {"user", "del", 1, 1, "ADDRESS", "delete a user, its mailboxes and messages", address_note,
+     cli_user_del},
+    {"user", "list", 0, 1, "[DOMAIN]", "list the users (of one domain)", NULL, cli_user_list},
+    {"user", "passwd", 1, 1, "ADDRESS", "set a user's password (from stdin)", password_note,
+     cli_user_passwd},
+    {"queue", "list", 0, 0, "", "list the outgoing queue", NULL, cli_queue_list},
+    {"mail", "list", 1, 2, "ADDRESS [MAILBOX]", "list a mailbox (default INBOX)",
+     "One line per message: uid, size, internal date (unix time), blob path; tab-separated.",
+     cli_mail_list},
+    {"mail", "cat", 2, 3, "ADDRESS UID [MAILBOX]", "write a stored message to stdout",
+     "MAILBOX defaults to INBOX. The raw stored bytes are written unchanged.", cli_mail_cat},
+    {"check-config", NULL, 0, 0, "", "load the configuration and report the first error",
+     NULL, cli_config_check},
+};
+
+#define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
+
+/* "user add ADDRESS" */
+static void cmd_synopsis(const struct cli_cmd *c, struct str *out)
+{
+    str_appends(out, c->group);
+    if (c->name)
+        str_appendf(out, " %s", c->name);
+    if (c->args[0])
+        str_appendf(out, " %s", c->args);
+}
+
+/* Lists the commands of one group, or all when group is NULL. */
+static void cmds_print(FILE *f, const char *group)
+{
+    fputs("\ncommands:\n", f);
+    for (size_t i = 0; i < CLI_NCMDS; i++) {
+        const struct cli_cmd *c = &cli_cmds[i];
+        if (group && strcmp(group, c->group) != 0)
+            continue;
+        struct str syn = STR_INIT;
+        cmd_synopsis(c, &syn);
+        fprintf(f, "  %-30s %s\n", str_cstr(&syn), c->summary);
+        str_clear(&syn);
+    }
+}
+
+static void usage_top(FILE *f)
+{
+    fputs("usage: pigeon [-c FILE] COMMAND [ARGS...]\n\n"
+          "Administers a Pigeon mail server: domains, users, the queue and mailboxes.\n",
+          f);
+    cmds_print(f, NULL);
+    fputs("\noptions:\n"
+          "  -c, --config FILE  configuration file (default: $PIGEON_CONF,\n"
+          "                     else " CONF_DEFAULT ")\n"
+          "  -h, --help         this help; `pigeon COMMAND --help` for one command\n",
+          f);
+}
+
+static void usage_group(FILE *f, const char *group)
+{
+    fprintf(f, "usage: pigeon [-c FILE] %s COMMAND [ARGS...]\n", group);
+    cmds_print(f, group);
+}
+
+static void usage_cmd(FILE *f, const struct cli_cmd *c)
+{
+    struct str syn = STR_INIT;
+    cmd_synopsis(c, &syn);
+    fprintf(f, "usage: pigeon [-c FILE] %s\n\n%s.\n", str_cstr(&syn), c->summary);
+    if (c->details)
+        fprintf(f, "\n%s\n", c->details);
+    str_clear(&syn);
+}
+
+/* Prints "pigeon: msg[: what]" on stderr; the caller then prints the fitting usage. */
+static int usage_fail(const char *msg, const char *what)
+{
+    fprintf(stderr, "pigeon: %s%s%s\n", msg, what ? ": " : "", what ? what : "");
+    return CLI_USAGE;
+}
+
+static int usage_top_fail(const char *msg, const char *what)
+{
+    usage_fail(msg, what);
+    usage_top(stderr);
+    return CLI_USAGE;
+}
+
+static int usage_cmd_fail(const struct cli_cmd *c, const char *msg, const char *what)
+{
+    usage_fail(msg, what);
+    usage_cmd(stderr, c);
+    return CLI_USAGE;
+}
+
+static bool is_help(const char *a)
+{
+    return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
+
+/* Parses the options before the command; sets *conf_out and *next_out (index of the command
+ * word). Returns -1 to go on, or the exit status when done (help) or on a usage error. */
+static int global_opts_parse(int argc, char **argv, const char **conf_out, int *next_out)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--")) {
+            i++;
+            break;
+        }
+        if (is_help(o)) {
+            usage_top(stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(o, "-c") || !strcmp(o, "--config"))
+            *conf_out = i + 1 < argc ? argv[++i] : "";
+        else if (!strncmp(o, "--config=", 9))
+            *conf_out = o + 9;
+        else if (!strncmp(o, "-c", 2))
+            *conf_out = o + 2;
+        else
+            return usage_top_fail("unknown option", o);
+        if (!**conf_out)
+            return usage_top_fail("option needs a FILE", o);
+    }
+    if (i >= argc)
+        return usage_top_fail("missing command", NULL);
+    *next_out = i;
+    return -1;
+}
+
+/* Finds the command named by words[0] (and words[1]); *nwords_out gets how many words name
+ * it. Returns -1 with *cmd_out set, or the exit status (group help, usage error). */
+static int cmd_find(int n, char **words, const struct cli_cmd **cmd_out, int *nwords_out)
+{
+    bool group_known = false;
+    for (size_t i = 0; i < CLI_NCMDS; i++) {
+        const struct cli_cmd *c = &cli_cmds[i];
+        if (strcmp(c->group, words[0]) != 0)
+            continue;
+        group_known = true;
+        if (!c->name || (n > 1 && !strcmp(c->name, words[1]))) {
+            *cmd_out = c;
+            *nwords_out = c->name ? 2 : 1;
+            return -1;
+        }
+    }
+    if (!group_known)
+        return usage_top_fail("unknown command", words[0]);
+    if (n > 1 && is_help(words[1])) {
+        usage_group(stdout, words[0]);
+        return CLI_OK;
+    }
+    if (n < 2)
+        fprintf(stderr, "pigeon: missing %s command\n", words[0]);
+    else
+        fprintf(stderr, "pigeon: unknown %s command: %s\n", words[0], words[1]);
+    usage_group(stderr, words[0]);
+    return CLI_USAGE;
+}
+
+/* Collects the positional arguments into pos (room for n), handling --help and "--".
+ * Returns -1 with *npos_out set, or the exit status (help, usage error). */
+static int cmd_args_collect(const struct cli_cmd *c, int n, char **args, char **pos,
+                            int *npos_out)
+{
+    bool opts = true;
+    int npos = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        if (opts && !strcmp(a, "--")) {
+            opts = false;
+        } else if (opts && is_help(a)) {
+            usage_cmd(stdout, c);
+            return CLI_OK;
+        } else if (opts && a[0] == '-' && a[1]) {
+            return usage_cmd_fail(c, "unknown option", a);
+        } else {
+            pos[npos++] = args[i];
+        }
+    }
+    if (npos < c->min_args)
+        return usage_cmd_fail(c, "missing argument", NULL);
+    if (npos > c->max_args)
+        return usage_cmd_fail(c, "too many arguments", pos[c->max_args]);
+    *npos_out = npos;
+    return -1;
+}
+
+static int cmd_run(const struct cli_cmd *c, const char *conf_path, int argc, char **argv)
+{
+    struct cli_ctx ctx;
+    cli_ctx_init(&ctx, conf_path);
+    int rc = c->run(&ctx, argc, argv);
+    cli_ctx_clear(&ctx);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        rc = cli_fail("cannot write to stdout: %s", strerror(errno));
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    int next = 0;
+    int rc = global_opts_parse(argc, argv, &conf, &next);
+    if (rc >= 0)
+        return rc;
+    const struct cli_cmd *c = NULL;
+    int used = 0;
+    rc = cmd_find(argc - next, argv + next, &c, &used);
+    if (rc >= 0)
+        return rc;
+    if (!conf)
+        conf = getenv("PIGEON_CONF");
+    if (!conf || !*conf)
+        conf = CONF_DEFAULT;
+    /* The store logs through core/log; an admin tool shows only warnings and errors. */
+    log_set_level(LOG_WARN);
+    int rest = argc - next - used;
+    char **pos = xcalloc((size_t)rest + 1, sizeof *pos);
+    int npos = 0;
+    rc = cmd_args_collect(c, rest, argv + next + used, pos, &npos);
+    if (rc < 0)
+        rc = cmd_run(c, conf, npos, pos);
+    free(pos);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * log — one line per event to stderr: "2026-11-22T16:20:01.123Z info [smtp s1f] text".
+ *
+ * Each line is formatted into a local buffer and written with one write(2), so lines from
+ * different threads never interleave. Callers put the session or query id in the text
+ * (see LOG_ID). Credentials are never passed here.
+ */
+#ifndef PIGEON_CORE_LOG_H
+#define PIGEON_CORE_LOG_H
+
+#include <stdint.h>
+
+enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+/* Session ids are printed as "s" followed by lowercase hex. */
+#define LOG_ID "s%llx"
+#define LOG_IDV(id) ((unsigned long long)(id))
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Parses "err", "warn", "info", "debug"; returns -1 when unknown. */
+int log_level_parse(const char *name);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_get_level() >= LOG_DEBUG)                                                          \
+            log_msg(LOG_DEBUG, __VA_ARGS__);                                                       \
+    } while (0)
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * config — the typed configuration of pigeond and pigeon, read from one INI file.
+ *
+ * Every key is described in docs/config.md. Unknown sections or keys, bad values and missing
+ * required keys are errors reported as "file:line: reason". Relative paths are taken relative
+ * to the current working directory. Reads the file; no other I/O.
+ */
+#ifndef PIGEON_DAEMON_CONFIG_H
+#define PIGEON_DAEMON_CONFIG_H
+
+#include "core/str.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_LISTEN 8
+
+struct config_listen {
+    char host[64];  /* numeric address: "127.0.0.1", "::1", "0.0.0.0" */
+    char port[8];
+    char text[80];  /* as written, for logs: "127.0.0.1:2525" */
+};
+
+/* One SMTP service: the MX role ([smtp]) or submission ([submission]). */
+struct config_smtp {
+    bool enabled;                 /* true when the section has at least one listen */
+    bool submission;              /* role: submission requires AUTH for MAIL */
+    struct config_listen listen[CONFIG_MAX_LISTEN];
+    unsigned n_listen;
+    uint64_t max_message_size;    /* octets; SIZE advertises it */
+    unsigned max_recipients;
+    unsigned max_connections_per_ip;
+    unsigned idle_timeout;        /* seconds without input */
+    unsigned session_timeout;     /* seconds for a whole session */
+    unsigned max_errors;          /* bad commands before 421 and close */
+    bool starttls;                /* offer STARTTLS */
+    bool auth;                    /* offer AUTH (only ever after TLS) */
+};
+
+struct config {
+    char *path;
+    /* [server] */
+    char *hostname;
+    char *primary_domain;
+    char *data_dir;
+    char *postmaster;             /* where postmaster@<local domain> goes; NULL: no redirect */
+    char *tls_cert;               /* NULL: self-signed under data_dir/tls/ */
+    char *tls_key;
+    char *recipient_delimiter;    /* "" disables subaddressing */
+    int log_level;
+    unsigned workers;
+    unsigned max_connections;     /* per process, all services */
+    unsigned shutdown_timeout;    /* seconds SIGTERM waits for in-flight sessions */
+    /* services */
+    struct config_smtp smtp;
+    struct config_smtp submission;
+};
+
+/* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes
+ * "file:line: reason" into err. config_free releases what config_load allocated. */
+int config_load(const char *path, struct config *cfg, struct str *err);
+void config_free(struct config *cfg);
+
+#endif

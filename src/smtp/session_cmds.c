@@ -1,0 +1,218 @@
+/*
+ * One check-and-run handler per SMTP verb, chosen from a table (as OpenSMTPD's
+ * smtp_session.c does). RFC 5321 §4.1.4 orders the commands; §4.3.2 gives the replies.
+ */
+#include "smtp/session_int.h"
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct smtp_verb_handler {
+    enum smtp_verb verb;
+    void (*run)(struct smtp_session *s, const struct smtp_cmd *cmd);
+};
+
+static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_txn_reset(s);
+    size_t n = cmd->arg.len < sizeof s->helo - 1 ? cmd->arg.len : sizeof s->helo - 1;
+    memcpy(s->helo, cmd->arg.p, n);
+    s->helo[n] = '\0';
+    for (size_t i = 0; i < n; i++) /* it goes into a Received: header */
+        if ((unsigned char)s->helo[i] < 0x21 || s->helo[i] == 0x7f || s->helo[i] == '(' ||
+            s->helo[i] == ')')
+            s->helo[i] = '_';
+    s->esmtp = cmd->verb == SMTP_EHLO;
+    s->state = SS_READY;
+    if (!s->esmtp) {
+        smtp_reply(s, "250 %s", s->cfg.hostname);
+        return;
+    }
+    smtp_reply(s, "250-%s Hello %s [%s]", s->cfg.hostname, s->helo, s->peer_addr);
+    smtp_reply(s, "250-PIPELINING");
+    smtp_reply(s, "250-SIZE %llu", (unsigned long long)s->cfg.max_message_size);
+    if (s->cfg.starttls && !s->tls)
+        smtp_reply(s, "250-STARTTLS");
+    if (s->cfg.auth && s->tls && !s->authenticated)
+        smtp_reply(s, "250-AUTH PLAIN LOGIN");
+    smtp_reply(s, "250-ENHANCEDSTATUSCODES");
+    smtp_reply(s, "250-8BITMIME");
+    smtp_reply(s, "250-SMTPUTF8");
+    smtp_reply(s, "250 CHUNKING");
+}
+
+static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    if (s->state == SS_CONNECTED)
+        return smtp_reply_error(s, "503 5.5.1 Error: send HELO/EHLO first");
+    if (s->state != SS_READY)
+        return smtp_reply_error(s, "503 5.5.1 Error: nested MAIL command");
+    if (s->cfg.submission && !s->authenticated)
+        return smtp_reply_error(s, "530 5.7.0 Authentication required");
+    if (!s->esmtp && cmd->nparams)
+        return smtp_reply_error(s, "555 5.5.4 MAIL parameters need EHLO");
+    if (cmd->body == SMTP_BODY_BINARYMIME)
+        return smtp_reply_error(s, "555 5.5.4 BODY=BINARYMIME is not supported");
+    if (cmd->size > s->cfg.max_message_size)
+        return smtp_reply_error(s, "552 5.3.4 Message size exceeds fixed maximum message size");
+    smtp_txn_reset(s);
+    mail_addr_format(&cmd->addr, s->txn.from, sizeof s->txn.from);
+    s->txn.smtputf8 = cmd->smtputf8;
+    s->state = SS_MAIL;
+    log_info("smtp " LOG_ID " mail from=<%s>%s", LOG_IDV(s->id), s->txn.from,
+             cmd->smtputf8 ? " smtputf8" : "");
+    smtp_reply(s, "250 2.1.0 Sender <%s> OK", s->txn.from);
+}
+
+static void rcpt_add(struct smtp_session *s, const struct smtp_rcpt *r)
+{
+    if (s->txn.nrcpt == s->rcpt_cap) {
+        s->rcpt_cap = s->rcpt_cap ? s->rcpt_cap * 2 : 4;
+        s->txn.rcpts = xrealloc(s->txn.rcpts, s->rcpt_cap * sizeof *s->txn.rcpts);
+    }
+    s->txn.rcpts[s->txn.nrcpt++] = *r;
+}
+
+static void cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    if (s->state != SS_MAIL && s->state != SS_RCPT)
+        return smtp_reply_error(s, "503 5.5.1 Error: need MAIL command");
+    if (s->bdat_active)
+        return smtp_reply_error(s, "503 5.5.1 Error: RCPT after BDAT");
+    if (s->txn.nrcpt >= s->cfg.max_recipients)
+        return smtp_reply(s, "452 4.5.3 Too many recipients");
+    char addr[MAIL_PATH_MAX + 1];
+    mail_addr_format(&cmd->addr, addr, sizeof addr);
+    struct smtp_rcpt r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.addr, sizeof r.addr, "%s", addr);
+    enum smtp_rcpt_verdict v = s->ops->rcpt_check(s->ops_ctx, s, &cmd->addr, s->authenticated, &r);
+    switch (v) {
+    case SMTP_RCPT_ACCEPT:
+        rcpt_add(s, &r);
+        s->state = SS_RCPT;
+        log_info("smtp " LOG_ID " rcpt to=<%s> %s", LOG_IDV(s->id), r.addr,
+                 r.kind == SMTP_RCPT_LOCAL ? "local" : "remote");
+        return smtp_reply(s, "250 2.1.5 Recipient <%s> OK", addr);
+    case SMTP_RCPT_NO_SUCH_USER:
+        log_info("smtp " LOG_ID " reject rcpt to=<%s>: unknown user", LOG_IDV(s->id), addr);
+        return smtp_reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
+                                addr);
+    case SMTP_RCPT_RELAY_DENIED:
+        log_info("smtp " LOG_ID " reject rcpt to=<%s>: relay denied", LOG_IDV(s->id), addr);
+        return smtp_reply_error(s, "554 5.7.1 <%s>: Relay access denied", addr);
+    case SMTP_RCPT_TEMPFAIL:
+        return smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", addr);
+    }
+}
+
+static void cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    if (s->bdat_active)
+        return smtp_reply_error(s, "503 5.5.1 Error: DATA after BDAT");
+    if (s->state == SS_MAIL)
+        return smtp_reply_error(s, "503 5.5.1 Error: need RCPT command");
+    if (s->state != SS_RCPT)
+        return smtp_reply_error(s, "503 5.5.1 Error: need MAIL command");
+    smtp_content_begin(s);
+    s->state = SS_DATA;
+    smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void cmd_rset(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_txn_reset(s);
+    if (s->state != SS_CONNECTED)
+        s->state = SS_READY;
+    smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void cmd_noop(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_reply(s, "250 2.0.0 Ok");
+}
+
+static void cmd_quit(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_reply(s, "221 2.0.0 %s closing connection", s->cfg.hostname);
+    smtp_close(s);
+}
+
+static void cmd_help(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_reply(s, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY%s%s",
+               s->cfg.starttls ? " STARTTLS" : "", s->cfg.auth ? " AUTH" : "");
+    smtp_reply(s, "214 2.0.0 See RFC 5321");
+}
+
+static void cmd_vrfy(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    /* RFC 5321 §3.5.3: a server that will not verify answers 252. */
+    smtp_reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static void cmd_expn(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_reply_error(s, "502 5.5.1 EXPN not available");
+}
+
+static void cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    if (!s->cfg.starttls)
+        return smtp_reply_error(s, "502 5.5.1 STARTTLS not available");
+    if (s->tls)
+        return smtp_reply_error(s, "503 5.5.1 Error: TLS already active");
+    if (s->state != SS_CONNECTED && s->state != SS_READY)
+        return smtp_reply_error(s, "503 5.5.1 Error: STARTTLS inside a transaction");
+    smtp_reply(s, "220 2.0.0 Ready to start TLS");
+    /* RFC 3207 §4.2: forget everything learned before TLS; the client must EHLO again. */
+    smtp_txn_reset(s);
+    s->state = SS_CONNECTED;
+    s->esmtp = false;
+    s->helo[0] = '\0';
+    s->tls_pending = true;
+    s->io->starttls(s->io_arg);
+}
+
+static void cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_bdat_begin(s, cmd);
+}
+
+static void cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_auth_begin(s, cmd);
+}
+
+static const struct smtp_verb_handler handlers[] = {
+    {SMTP_HELO, cmd_helo},         {SMTP_EHLO, cmd_helo}, {SMTP_MAIL, cmd_mail},
+    {SMTP_RCPT, cmd_rcpt},         {SMTP_DATA, cmd_data}, {SMTP_BDAT, cmd_bdat},
+    {SMTP_RSET, cmd_rset},         {SMTP_NOOP, cmd_noop}, {SMTP_QUIT, cmd_quit},
+    {SMTP_HELP, cmd_help},         {SMTP_VRFY, cmd_vrfy}, {SMTP_EXPN, cmd_expn},
+    {SMTP_STARTTLS, cmd_starttls}, {SMTP_AUTH, cmd_auth},
+};
+
+void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len)
+{
+    struct smtp_cmd cmd;
+    bool is_auth = len >= 5 && strncasecmp(line, "AUTH ", 5) == 0;
+    if (len > SMTP_CMD_LINE_MAX && !is_auth)
+        return smtp_reply_error(s, "500 5.5.2 Line too long");
+    unsigned flags = s->txn.smtputf8 ? SMTP_PARSE_UTF8 : 0;
+    if (smtp_cmd_parse(line, len, flags, &cmd) < 0) {
+        /* RFC 3030 §2: a refused BDAT still has its chunk on the wire; read and drop it. */
+        if (cmd.verb == SMTP_BDAT && cmd.chunk_size)
+            return smtp_bdat_discard(s, cmd.chunk_size, cmd.reply);
+        return smtp_reply_error(s, "%s", cmd.reply);
+    }
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        if (handlers[i].verb == cmd.verb) {
+            handlers[i].run(s, &cmd);
+            return;
+        }
+    }
+    smtp_reply_error(s, "500 5.5.2 Command not recognized");
+}

@@ -1,0 +1,203 @@
+/*
+ * deliver — store_commit_batch: the rows of many accepted messages in one transaction, so one
+ * WAL fsync makes a whole batch durable (group commit).
+ */
+#include "store/db.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/str.h"
+
+#define COMMIT_TRIES 3
+
+/* The statements of one batch, prepared once and reset per row. */
+struct batch_stmts {
+    sqlite3_stmt *blob;  /* ?1 id, ?2 path, ?3 size, ?4 created */
+    sqlite3_stmt *alloc; /* ?1 user id -> mailbox id, uid, modseq */
+    sqlite3_stmt *msg;   /* ?1 mailbox, ?2 uid, ?3 blob, ?4 msg id, ?5 size, ?6 date, ?7 modseq */
+    sqlite3_stmt *queue; /* ?1 msg id, ?2 blob, ?3 sender, ?4 rcpt, ?5 arrived, ?6 next attempt */
+};
+
+static void stmts_free(struct batch_stmts *b)
+{
+    sqlite3_finalize(b->blob);
+    sqlite3_finalize(b->alloc);
+    sqlite3_finalize(b->msg);
+    sqlite3_finalize(b->queue);
+}
+
+static int stmts_prepare(struct store *st, struct batch_stmts *b)
+{
+    memset(b, 0, sizeof *b);
+    int rc = db_prepare(st, "INSERT INTO blobs(id, path, size, created) VALUES(?, ?, ?, ?)",
+                        &b->blob);
+    /* RETURNING gives the new row: the allocated uid is the old uidnext. */
+    if (rc == 0)
+        rc = db_prepare(st,
+                        "UPDATE mailboxes SET uidnext = uidnext + 1, "
+                        "highestmodseq = highestmodseq + 1 WHERE user_id = ? AND name = 'INBOX' "
+                        "RETURNING id, uidnext - 1, highestmodseq",
+                        &b->alloc);
+    if (rc == 0)
+        rc = db_prepare(st,
+                        "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, "
+                        "internal_date, flags, modseq) VALUES(?, ?, ?, ?, ?, ?, '', ?)",
+                        &b->msg);
+    if (rc == 0)
+        rc = db_prepare(st,
+                        "INSERT INTO queue(msg_id, blob_id, sender, recipient, arrived, "
+                        "next_attempt, state) VALUES(?, ?, ?, ?, ?, ?, 'queued')",
+                        &b->queue);
+    if (rc != 0)
+        stmts_free(b);
+    return rc;
+}
+
+/* Steps a reset-and-rebound insert to completion. 0 or ERR_*. */
+static int run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+    int src = db_step(st, s, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return src == SQLITE_DONE ? 0 : db_err(src);
+}
+
+static int insert_blob(struct store *st, struct batch_stmts *b, const char *blob_id,
+                       int64_t size)
+{
+    struct str path = STR_INIT;
+    str_appendf(&path, "blobs/%.2s/%s", blob_id, blob_id);
+    int rc = db_bind_text(b->blob, 1, blob_id) || db_bind_text(b->blob, 2, str_cstr(&path)) ||
+             db_bind_int64(b->blob, 3, size) || db_bind_int64(b->blob, 4, db_now());
+    str_clear(&path);
+    return rc ? ERR_DB : run(st, b->blob, "insert blob");
+}
+
+/* Appends msg to user's INBOX. A user deleted since RCPT has no INBOX: skipped with a warning
+ * rather than failing the other recipients of the message. */
+static int deliver_local(struct store *st, struct batch_stmts *b, const struct store_msg *m,
+                         int64_t user)
+{
+    if (db_bind_int64(b->alloc, 1, user))
+        return ERR_DB;
+    int src = db_step(st, b->alloc, "allocate uid");
+    int64_t mbox = 0, uid = 0, modseq = 0;
+    if (src == SQLITE_ROW) {
+        mbox = sqlite3_column_int64(b->alloc, 0);
+        uid = sqlite3_column_int64(b->alloc, 1);
+        modseq = sqlite3_column_int64(b->alloc, 2);
+        src = db_step(st, b->alloc, "allocate uid");
+    } else if (src == SQLITE_DONE) {
+        log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id,
+                 (long long)user);
+    }
+    sqlite3_reset(b->alloc);
+    if (src != SQLITE_DONE)
+        return db_err(src);
+    if (mbox == 0)
+        return 0;
+    sqlite3_stmt *s = b->msg;
+    int64_t size = (int64_t)(m->local_prefix_len + m->body_len);
+    if (db_bind_int64(s, 1, mbox) || db_bind_int64(s, 2, uid) || db_bind_text(s, 3, m->id) ||
+        db_bind_text(s, 4, m->id) || db_bind_int64(s, 5, size) ||
+        db_bind_int64(s, 6, m->received_at) || db_bind_int64(s, 7, modseq))
+        return ERR_DB;
+    return run(st, s, "insert message");
+}
+
+/* Remote addresses are stored as given: RFC 5321 §2.4 leaves a remote local part's case to
+ * the remote host. */
+static int enqueue(struct store *st, struct batch_stmts *b, const struct store_msg *m,
+                   const char *blob_id, const char *rcpt, int64_t now)
+{
+    sqlite3_stmt *s = b->queue;
+    if (db_bind_text(s, 1, m->id) || db_bind_text(s, 2, blob_id) ||
+        db_bind_text(s, 3, m->sender ? m->sender : "") || db_bind_text(s, 4, rcpt) ||
+        db_bind_int64(s, 5, m->received_at) || db_bind_int64(s, 6, now))
+        return ERR_DB;
+    return run(st, s, "enqueue");
+}
+
+/* True when v[i] appeared before in v (a recipient listed twice is delivered once). */
+static bool seen_id(const int64_t *v, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (v[j] == v[i])
+            return true;
+    return false;
+}
+
+static bool seen_str(const char *const *v, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(v[j], v[i]) == 0)
+            return true;
+    return false;
+}
+
+/* All rows of one message; caller holds the transaction. */
+static int insert_msg(struct store *st, struct batch_stmts *b, const struct store_msg *m,
+                      int64_t now)
+{
+    int rc = 0;
+    if (m->n_local > 0)
+        rc = insert_blob(st, b, m->id, (int64_t)(m->local_prefix_len + m->body_len));
+    for (size_t i = 0; rc == 0 && i < m->n_local; i++)
+        if (!seen_id(m->local_users, i))
+            rc = deliver_local(st, b, m, m->local_users[i]);
+    if (rc != 0 || m->n_remote == 0)
+        return rc;
+    char qid[40];
+    memcpy(qid, m->id, 32);
+    memcpy(qid + 32, ".q", 3);
+    rc = insert_blob(st, b, qid, (int64_t)m->body_len);
+    for (size_t i = 0; rc == 0 && i < m->n_remote; i++)
+        if (!seen_str(m->remote_rcpts, i))
+            rc = enqueue(st, b, m, qid, m->remote_rcpts[i], now);
+    return rc;
+}
+
+/* One attempt: BEGIN IMMEDIATE, every row, COMMIT. ERR_AGAIN when worth retrying. */
+static int batch_try(struct store *st, struct store_msg *msgs, size_t n)
+{
+    struct batch_stmts b;
+    int rc = db_begin(st);
+    if (rc != 0)
+        return rc;
+    rc = stmts_prepare(st, &b);
+    if (rc == 0) {
+        int64_t now = db_now();
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = insert_msg(st, &b, &msgs[i], now);
+        stmts_free(&b);
+    }
+    if (rc != 0) {
+        db_rollback(st);
+        return rc;
+    }
+    return db_commit(st);
+}
+
+/* All or nothing: on failure nothing is inserted and every result is ERR_DB (the blob files
+ * stay until store_gc). */
+int store_commit_batch(struct store *st, struct store_msg *msgs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = ERR_AGAIN;
+    for (int i = 0; i < COMMIT_TRIES && rc == ERR_AGAIN; i++) {
+        if (i > 0)
+            nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+        rc = batch_try(st, msgs, n);
+    }
+    if (rc != 0) {
+        log_err("store: commit of %zu messages failed: %s", n, sqlite3_errmsg(st->db));
+        rc = ERR_DB;
+    }
+    for (size_t i = 0; i < n; i++)
+        msgs[i].result = rc;
+    return rc;
+}

@@ -1,0 +1,191 @@
+/*
+ * schema — the database schema as an ordered list of migrations.
+ *
+ * migrations[i] brings a database from version i to i + 1. Each runs in its own BEGIN
+ * IMMEDIATE transaction together with its row in schema_migrations, so a crash leaves the
+ * database at a whole version. Never edit a migration that has shipped: append a new one and
+ * bump STORE_SCHEMA_VERSION in store.h.
+ *
+ * Conventions of the schema: times are unix seconds (INTEGER); names and addresses are stored
+ * lower-cased (mailbox names excepted: IMAP names are case-sensitive but INBOX); blob ids are
+ * file names under DATA/blobs/xx/ and blob paths are relative to the data directory.
+ */
+#include "store/db.h"
+
+#include "core/err.h"
+#include "core/log.h"
+
+/* Version 1: everything SMTP, POP3, IMAP and the outgoing queue need. */
+static const char migration_1[] =
+    /* Process-wide counters, e.g. "uidvalidity": the last UIDVALIDITY handed out. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE domains ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE CHECK (name = lower(name)),"
+    "  created INTEGER NOT NULL"
+    ");"
+
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE RESTRICT,"
+    "  local TEXT NOT NULL,"
+    "  address TEXT NOT NULL UNIQUE CHECK (address = lower(address)),"
+    "  pw_hash TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  UNIQUE (domain_id, local)"
+    ");"
+
+    /* An alias may expand to several targets (one row each); unused by version 1 code. */
+    "CREATE TABLE aliases ("
+    "  id INTEGER PRIMARY KEY,"
+    "  address TEXT NOT NULL CHECK (address = lower(address)),"
+    "  target TEXT NOT NULL,"
+    "  UNIQUE (address, target)"
+    ");"
+
+    /* RFC 9051 §2.3.1.1 (UIDVALIDITY, UIDNEXT), RFC 7162 (HIGHESTMODSEQ), RFC 6154 (special
+     * use: "\Sent" etc., "" for none). */
+    "CREATE TABLE mailboxes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  uidvalidity INTEGER NOT NULL,"
+    "  uidnext INTEGER NOT NULL DEFAULT 1,"
+    "  highestmodseq INTEGER NOT NULL DEFAULT 1,"
+    "  special_use TEXT NOT NULL DEFAULT '',"
+    "  subscribed INTEGER NOT NULL DEFAULT 1,"
+    "  created INTEGER NOT NULL,"
+    "  UNIQUE (user_id, name)"
+    ");"
+
+    /* One row per immutable file; referenced by messages and queue rows. A row (and its file)
+     * is removed by store_gc once nothing references it. */
+    "CREATE TABLE blobs ("
+    "  id TEXT PRIMARY KEY,"
+    "  path TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+
+    /* flags: space-separated system flags and keywords, e.g. "\Seen $Forwarded".
+     * msg_id: the store_msg id of the delivery (logs, POP3 UIDL). */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+    "  uid INTEGER NOT NULL,"
+    "  blob_id TEXT NOT NULL REFERENCES blobs(id),"
+    "  msg_id TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  internal_date INTEGER NOT NULL,"
+    "  flags TEXT NOT NULL DEFAULT '',"
+    "  modseq INTEGER NOT NULL,"
+    "  UNIQUE (mailbox_id, uid)"
+    ");"
+    "CREATE INDEX messages_blob ON messages(blob_id);"
+    "CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
+
+    /* Expunged uids with the modseq of their expunge, for QRESYNC VANISHED (RFC 7162 §3.2). */
+    "CREATE TABLE expunged ("
+    "  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+    "  uid INTEGER NOT NULL,"
+    "  modseq INTEGER NOT NULL,"
+    "  PRIMARY KEY (mailbox_id, uid)"
+    ") WITHOUT ROWID;"
+
+    /* Outgoing queue: one row per (message, remote recipient).
+     * state: 'queued' (waiting for next_attempt), 'sending', 'held', 'bounced', ... */
+    "CREATE TABLE queue ("
+    "  id INTEGER PRIMARY KEY,"
+    "  msg_id TEXT NOT NULL,"
+    "  blob_id TEXT NOT NULL REFERENCES blobs(id),"
+    "  sender TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  arrived INTEGER NOT NULL,"
+    "  next_attempt INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL DEFAULT 'queued'"
+    ");"
+    "CREATE INDEX queue_due ON queue(state, next_attempt);"
+    "CREATE INDEX queue_blob ON queue(blob_id);"
+    "CREATE INDEX queue_msg ON queue(msg_id);"
+
+    /* Parsed once per blob at delivery (IMAP FETCH ENVELOPE/BODYSTRUCTURE, SEARCH). */
+    "CREATE TABLE parse_cache ("
+    "  blob_id TEXT PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,"
+    "  envelope TEXT,"
+    "  bodystructure TEXT,"
+    "  body TEXT,"
+    "  header_size INTEGER,"
+    "  lines INTEGER,"
+    "  search_headers TEXT,"
+    "  created INTEGER NOT NULL"
+    ") WITHOUT ROWID;";
+
+static const char *const migrations[] = {migration_1};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+/* Reads the current version (0 for an empty database). Creates the bookkeeping table. */
+static int current_version(struct store *st, int64_t *v_out)
+{
+    int rc = db_exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "  version INTEGER PRIMARY KEY,"
+                         "  applied_at INTEGER NOT NULL)");
+    if (rc == 0)
+        rc = db_query_int64(st, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL,
+                            v_out);
+    return rc;
+}
+
+/* Applies migration number v + 1 unless another process did it meanwhile. */
+static int apply_one(struct store *st, int64_t v)
+{
+    int rc = db_begin(st);
+    if (rc != 0)
+        return rc;
+    int64_t now_v = 0;
+    rc = current_version(st, &now_v); /* re-read under the write lock */
+    if (rc == 0 && now_v == v) {
+        rc = db_exec(st, migrations[v]);
+        sqlite3_stmt *s = NULL;
+        if (rc == 0)
+            rc = db_prepare(st, "INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)",
+                            &s);
+        if (rc == 0 && (db_bind_int64(s, 1, v + 1) || db_bind_int64(s, 2, db_now()) ||
+                        db_step(st, s, "record migration") != SQLITE_DONE))
+            rc = ERR_DB;
+        sqlite3_finalize(s);
+    }
+    if (rc != 0) {
+        db_rollback(st);
+        return rc;
+    }
+    rc = db_commit(st);
+    if (rc == 0 && now_v == v)
+        log_info("store: schema migrated to version %lld", (long long)(v + 1));
+    return rc;
+}
+
+int db_migrate(struct store *st, const char **err_out)
+{
+    int64_t v = 0;
+    int rc = current_version(st, &v);
+    if (rc == 0 && v > STORE_SCHEMA_VERSION) {
+        *err_out = "database schema is newer than this program";
+        return ERR_BUSY_STATE;
+    }
+    while (rc == 0 && v < STORE_SCHEMA_VERSION) {
+        rc = apply_one(st, v);
+        if (rc == 0)
+            rc = current_version(st, &v);
+    }
+    if (rc != 0)
+        *err_out = "schema migration failed";
+    return rc;
+}

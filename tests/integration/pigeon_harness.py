@@ -1,0 +1,533 @@
+"""Helpers for Pigeon's integration tests: start pigeond in a temp dir, talk SMTP over a raw
+socket, look into mailboxes and the queue through the `pigeon` CLI.
+
+Only the standard library is used (the suite runs with the system python3 + python3-pytest).
+"""
+
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("PIGEON_BUILD") or REPO / "build" / "asan").resolve()
+PIGEOND = BUILD / "pigeond"
+PIGEON = BUILD / "pigeon"
+
+HOSTNAME = "mail.hamburger.edu"
+DOMAIN = "hamburger.edu"
+USERS = {"bob@hamburger.edu": "hungry", "alice@hamburger.edu": "crepes"}
+
+START_TIMEOUT = float(os.environ.get("PIGEON_START_TIMEOUT", "20"))
+IO_TIMEOUT = 30.0
+
+# Every Daemon ever created, so conftest can print logs on failure and kill leftovers.
+DAEMONS = []
+_DAEMONS_LOCK = threading.Lock()
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer", "ThreadSanitizer")
+
+
+def binaries_missing():
+    return [str(p) for p in (PIGEOND, PIGEON) if not os.access(p, os.X_OK)]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sanitizer_env():
+    env = dict(os.environ)
+    # Keep whatever the caller set; make reports land in the log and fail the process.
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    return env
+
+
+def unverified_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+# --------------------------------------------------------------------------------------------
+# SMTP over a raw socket
+
+
+class Reply:
+    """One (possibly multi-line) SMTP reply."""
+
+    def __init__(self, lines):
+        self.raw = lines                        # full lines without CRLF, as str
+        self.code = int(lines[-1][:3])
+        self.lines = [l[4:] for l in lines]     # text after "250-" / "250 "
+        m = re.match(r"^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b", lines[-1])
+        self.enhanced = m.group(1) if m else None
+
+    @property
+    def text(self):
+        return "\n".join(self.raw)
+
+    def startswith(self, prefix):
+        return self.raw[-1].startswith(prefix)
+
+    def keywords(self):
+        """EHLO keywords (upper case) -> rest of the line, from the 2nd line on."""
+        out = {}
+        for l in self.lines[1:]:
+            parts = l.split(None, 1)
+            if parts:
+                out[parts[0].upper()] = parts[1] if len(parts) > 1 else ""
+        return out
+
+    def __repr__(self):
+        return "Reply(%r)" % (self.text,)
+
+
+class Closed(Exception):
+    pass
+
+
+class SMTPClient:
+    """A deliberately dumb SMTP client: sends exactly the bytes it is told to."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT, read_greeting=True):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self.greeting = self.reply() if read_greeting else None
+
+    # -- low level
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    def _fill(self):
+        try:
+            chunk = self.sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLError, BrokenPipeError) as e:
+            raise Closed(str(e))
+        if not chunk:
+            raise Closed("connection closed by server")
+        self.buf += chunk
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.readline()
+            if not re.match(r"^\d{3}([ -]|$)", line):
+                raise AssertionError("malformed reply line %r (after %r)" % (line, lines))
+            lines.append(line)
+            if len(line) < 4 or line[3] == " ":
+                return Reply(lines)
+
+    def cmd(self, line):
+        self.send(line + ("\r\n" if isinstance(line, str) else b"\r\n"))
+        return self.reply()
+
+    def expect(self, line, prefix):
+        r = self.cmd(line)
+        assert r.startswith(prefix), "%r: expected %r, got %r" % (line, prefix, r.text)
+        return r
+
+    def ehlo(self, name="client.example"):
+        return self.expect("EHLO " + name, "250")
+
+    def starttls(self, context=None):
+        self.expect("STARTTLS", "220")
+        assert self.buf == b"", "server sent data after 220 to STARTTLS: %r" % self.buf
+        self.sock = (context or unverified_context()).wrap_socket(self.sock)
+        return self.sock
+
+    def closed(self, timeout=5.0):
+        """True when the server closes the connection within timeout (buffered data is dropped)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+            return True
+
+    def quiet(self, timeout=0.5):
+        """True when the server sends nothing within timeout."""
+        if self.buf:
+            return False
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        finally:
+            self.sock.settimeout(IO_TIMEOUT)
+        self.buf += data
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- a whole transaction
+    def send_mail(self, sender, rcpts, data, ehlo=True, params=""):
+        """MAIL/RCPT/DATA with dot-stuffing done here; data must end with CRLF. Returns the
+        end-of-data reply."""
+        if ehlo:
+            self.ehlo()
+        self.expect("MAIL FROM:<%s>%s" % (sender, params), "250")
+        for r in rcpts:
+            self.expect("RCPT TO:<%s>" % r, "250")
+        self.expect("DATA", "354")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.send(dot_stuff(data) + b".\r\n")
+        return self.reply()
+
+
+def dot_stuff(data):
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Stored messages
+
+
+class StoredMessage:
+    def __init__(self, daemon, uid, size, date, path):
+        self.daemon = daemon
+        self.uid = int(uid)
+        self.size = int(size)
+        self.date = date
+        p = Path(path)
+        self.path = p if p.is_absolute() else Path(daemon.data_dir) / p
+        self._data = None
+
+    @property
+    def data(self):
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    def __repr__(self):
+        return "StoredMessage(uid=%d, size=%d, path=%s)" % (self.uid, self.size, self.path)
+
+
+def split_trace(blob):
+    """Splits a stored MX message into (trace lines, rest): the leading Return-Path line and
+    the Received: header fields (with their continuation lines) the server prepended."""
+    pos = 0
+    trace = []
+    while True:
+        end = blob.find(b"\r\n", pos)
+        if end < 0:
+            break
+        line = blob[pos:end]
+        if not trace:
+            if not line.startswith(b"Return-Path:"):
+                break
+            trace.append(line)
+        elif line[:1] in (b" ", b"\t"):
+            trace[-1] += b"\r\n" + line
+        elif line.lower().startswith(b"received:"):
+            trace.append(line)
+        else:
+            break
+        pos = end + 2
+    return trace, blob[pos:]
+
+
+def header_values(blob, name):
+    """Values of every header field `name` in the header section of blob (unfolded)."""
+    head = blob.split(b"\r\n\r\n", 1)[0]
+    head = re.sub(rb"\r\n[ \t]", b" ", head)
+    out = []
+    for line in head.split(b"\r\n"):
+        k, sep, v = line.partition(b":")
+        if sep and k.strip().lower() == name.lower().encode():
+            out.append(v.strip().decode("utf-8", "replace"))
+    return out
+
+
+def assert_crlf_only(blob):
+    assert blob.count(b"\n") == blob.count(b"\r\n"), "stored message has bare LF"
+    assert blob.count(b"\r") == blob.count(b"\r\n"), "stored message has bare CR"
+
+
+# --------------------------------------------------------------------------------------------
+# The daemon
+
+
+def _render_conf(sections):
+    out = []
+    for name, keys in sections.items():
+        out.append("[%s]" % name)
+        for k, v in keys.items():
+            if v is None:
+                continue
+            for one in v if isinstance(v, (list, tuple)) else [v]:
+                out.append("%s = %s" % (k, one))
+        out.append("")
+    return "\n".join(out)
+
+
+class Daemon:
+    """One pigeond with its own config, data dir and ports under `root`."""
+
+    def __init__(self, root, name="pigeond", server=None, smtp=None, submission=None,
+                 users=None, domains=(DOMAIN,)):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.data_dir = str(self.root / "data")
+        self.conf = str(self.root / "pigeon.conf")
+        self.log_path = str(self.root / "pigeond.log")
+        self.smtp_port = free_port()
+        self.sub_port = free_port()
+        self.proc = None
+        self.exit_codes = []
+        self.sections = {
+            "server": {
+                "hostname": HOSTNAME,
+                "primary_domain": DOMAIN,
+                "data_dir": self.data_dir,
+                "log_level": "info",
+                "workers": 2,
+                "postmaster": "alice@hamburger.edu",
+                "shutdown_timeout": 10,
+            },
+            "smtp": {
+                "listen": "127.0.0.1:%d" % self.smtp_port,
+                "max_message_size": 26214400,
+                "max_recipients": 100,
+                "max_connections_per_ip": 50,
+                "idle_timeout": 300,
+                "session_timeout": 3600,
+                "max_errors": 20,
+                "starttls": "yes",
+                "auth": "no",
+            },
+            "submission": {
+                "listen": "127.0.0.1:%d" % self.sub_port,
+                "max_message_size": 26214400,
+                "max_recipients": 100,
+                "max_connections_per_ip": 50,
+                "idle_timeout": 300,
+                "session_timeout": 3600,
+                "max_errors": 20,
+                "starttls": "yes",
+                "auth": "yes",
+            },
+        }
+        for sec, over in (("server", server), ("smtp", smtp), ("submission", submission)):
+            self.sections[sec].update(over or {})
+        self.users = dict(USERS if users is None else users)
+        self.domains = list(domains)
+        self.ports = [self.smtp_port, self.sub_port]
+        with _DAEMONS_LOCK:
+            DAEMONS.append(self)
+        self.write_conf()
+
+    # -- config and setup
+    def write_conf(self):
+        Path(self.conf).write_text(_render_conf(self.sections))
+
+    def cli(self, *args, input=None, check=True, timeout=60):
+        cmd = [str(PIGEON), "-c", self.conf] + [str(a) for a in args]
+        p = subprocess.run(cmd, input=input.encode() if isinstance(input, str) else input,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                           env=sanitizer_env(), cwd=str(self.root))
+        if check and p.returncode != 0:
+            raise AssertionError("%s -> exit %d\nstdout: %s\nstderr: %s" % (
+                " ".join(cmd), p.returncode, p.stdout.decode(errors="replace"),
+                p.stderr.decode(errors="replace")))
+        return p
+
+    def setup(self):
+        for d in self.domains:
+            self.cli("domain", "add", d)
+        for addr, pw in self.users.items():
+            self.add_user(addr, pw)
+
+    def add_user(self, addr, pw):
+        self.cli("user", "add", addr, input=pw + "\n")
+        self.users[addr] = pw
+
+    # -- process
+    def start(self, wait=True):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(PIGEOND), "-c", self.conf], stdin=subprocess.DEVNULL,
+                                     stdout=self.log_file, stderr=subprocess.STDOUT,
+                                     env=sanitizer_env(), cwd=str(self.root))
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            while True:
+                if self.proc.poll() is not None:
+                    raise AssertionError("pigeond exited with %s during start-up\n%s" % (
+                        self.proc.returncode, self.log_tail()))
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("pigeond not listening on %d after %.0fs\n%s" % (
+                            port, timeout, self.log_tail()))
+                    time.sleep(0.1)
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code (kills with SIGKILL after timeout)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self._closed()
+                raise AssertionError("pigeond did not exit within %ss of SIGTERM\n%s" % (
+                    timeout, self.log_tail()))
+        return self._closed()
+
+    def kill9(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        return self._closed()
+
+    def wait_exit(self, timeout):
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return self._closed()
+
+    def _closed(self):
+        rc = self.proc.returncode
+        if getattr(self, "log_file", None):
+            self.log_file.close()
+            self.log_file = None
+        if getattr(self, "_recorded", None) is not self.proc:
+            self._recorded = self.proc
+            self.exit_codes.append(rc)
+        return rc
+
+    # -- logs
+    def log(self):
+        try:
+            return Path(self.log_path).read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_tail(self, n=20000, start=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(start)
+                data = f.read()
+        except OSError:
+            return "(no log)"
+        data = data.decode(errors="replace")
+        if len(data) > n:
+            data = "...\n" + data[-n:]
+        return data
+
+    def sanitizer_report(self):
+        text = self.log()
+        for m in SANITIZER_MARKERS:
+            i = text.find(m)
+            if i >= 0:
+                return text[max(0, i - 200): i + 6000]
+        return None
+
+    # -- mail
+    def messages(self, address="bob@hamburger.edu", mailbox="INBOX"):
+        out = self.cli("mail", "list", address, mailbox).stdout.decode("utf-8", "replace")
+        msgs = []
+        for line in out.splitlines():
+            if not line.strip():
+                continue
+            f = line.split("\t")
+            assert len(f) >= 4, "bad `mail list` line %r" % line
+            msgs.append(StoredMessage(self, f[0], f[1], f[2], "\t".join(f[3:])))
+        return msgs
+
+    def new_messages(self, before, address="bob@hamburger.edu", mailbox="INBOX"):
+        """Messages with a uid above every uid in `before` (a list from messages())."""
+        top = max((m.uid for m in before), default=0)
+        return [m for m in self.messages(address, mailbox) if m.uid > top]
+
+    def cat(self, address, uid):
+        return self.cli("mail", "cat", address, uid).stdout
+
+    def queue(self):
+        return self.cli("queue", "list").stdout.decode("utf-8", "replace")
+
+    # -- clients
+    def smtp(self, **kw):
+        return SMTPClient(self.smtp_port, **kw)
+
+    def submission(self, **kw):
+        return SMTPClient(self.sub_port, **kw)
+
+
+def kill_all():
+    with _DAEMONS_LOCK:
+        ds = list(DAEMONS)
+    for d in ds:
+        try:
+            d.kill9()
+        except Exception:
+            pass
+
+
+def make_daemon(root, start=True, **kw):
+    d = Daemon(root, **kw)
+    d.setup()
+    if start:
+        d.start()
+    return d
