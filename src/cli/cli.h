@@ -27,7 +27,7 @@ struct cli_ctx {
     const char *conf_path; /* borrowed from argv or the environment */
     struct config cfg;
     bool cfg_loaded;
-    struct store *st;      /* NULL until cli_ctx_store */
+    struct store *st; /* NULL until cli_ctx_store */
 };
 
 /* Handler of one command: args are the positional arguments after the command name. */

@@ -86,26 +86,27 @@ int cli_address(struct cli_ctx *ctx, const char *arg, char *out, size_t cap)
     return 0;
 }
 
-/* Letters, digits and '-' in dot-separated non-empty labels of at most 63 octets. */
+/* RFC 1035 §2.3.1 (LDH): letters, digits and '-' in dot-separated labels of 1-63 octets that
+ * neither start nor end with '-'. */
 static bool domain_syntax_ok(const char *d)
 {
     size_t n = strlen(d), label = 0;
     if (n == 0 || n > 253)
         return false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i <= n; i++) {
         char c = d[i];
-        if (c == '.') {
-            if (label == 0)
+        if (c == '.' || c == '\0') {
+            if (label == 0 || d[i - 1] == '-')
                 return false;
             label = 0;
             continue;
         }
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-';
+                  (c == '-' && label > 0);
         if (!ok || ++label > 63)
             return false;
     }
-    return label > 0;
+    return true;
 }
 
 /* With out == NULL only checks (and prints nothing): used by cli_address. */

@@ -45,11 +45,9 @@ static int user_domain_check(struct store *st, const char *address)
     const char *domain = strchr(address, '@') + 1;
     int rc = store_domain_exists(st, domain);
     if (rc < 0)
-        return cli_fail("cannot look up domain %s: %s (%s)", domain, err_str(rc),
-                        store_errmsg(st));
+        return cli_fail("cannot look up domain %s: %s (%s)", domain, err_str(rc), store_errmsg(st));
     if (rc == 0)
-        return cli_fail("no such domain: %s (add it with: pigeon domain add %s)", domain,
-                        domain);
+        return cli_fail("no such domain: %s (add it with: pigeon domain add %s)", domain, domain);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@
 #define CONF_DEFAULT "/etc/pigeon/pigeon.conf"
 
 struct cli_cmd {
-    const char *group;   /* "user"; for a command without subcommands, the command itself */
-    const char *name;    /* "add"; NULL for a command without subcommands */
+    const char *group; /* "user"; for a command without subcommands, the command itself */
+    const char *name;  /* "add"; NULL for a command without subcommands */
     int min_args, max_args;
     const char *args;    /* synopsis of the arguments */
     const char *summary; /* one line for the command lists */
@@ -54,8 +55,8 @@ static const struct cli_cmd cli_cmds[] = {
      cli_mail_list},
     {"mail", "cat", 2, 3, "ADDRESS UID [MAILBOX]", "write a stored message to stdout",
      "MAILBOX defaults to INBOX. The raw stored bytes are written unchanged.", cli_mail_cat},
-    {"check-config", NULL, 0, 0, "", "load the configuration and report the first error",
-     NULL, cli_config_check},
+    {"check-config", NULL, 0, 0, "", "load the configuration and report the first error", NULL,
+     cli_config_check},
 };
 
 #define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
@@ -80,7 +81,7 @@ static void cmds_print(FILE *f, const char *group)
             continue;
         struct str syn = STR_INIT;
         cmd_synopsis(c, &syn);
-        fprintf(f, "  %-30s %s\n", str_cstr(&syn), c->summary);
+        fprintf(f, "  %-32s %s\n", str_cstr(&syn), c->summary);
         str_clear(&syn);
     }
 }
@@ -108,7 +109,9 @@ static void usage_cmd(FILE *f, const struct cli_cmd *c)
 {
     struct str syn = STR_INIT;
     cmd_synopsis(c, &syn);
-    fprintf(f, "usage: pigeon [-c FILE] %s\n\n%s.\n", str_cstr(&syn), c->summary);
+    /* The summary is written for the lists; as a sentence it starts with a capital. */
+    fprintf(f, "usage: pigeon [-c FILE] %s\n\n%c%s.\n", str_cstr(&syn),
+            toupper((unsigned char)c->summary[0]), c->summary + 1);
     if (c->details)
         fprintf(f, "\n%s\n", c->details);
     str_clear(&syn);
@@ -204,8 +207,7 @@ static int cmd_find(int n, char **words, const struct cli_cmd **cmd_out, int *nw
 
 /* Collects the positional arguments into pos (room for n), handling --help and "--".
  * Returns -1 with *npos_out set, or the exit status (help, usage error). */
-static int cmd_args_collect(const struct cli_cmd *c, int n, char **args, char **pos,
-                            int *npos_out)
+static int cmd_args_collect(const struct cli_cmd *c, int n, char **args, char **pos, int *npos_out)
 {
     bool opts = true;
     int npos = 0;

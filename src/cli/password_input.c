@@ -43,9 +43,10 @@ int password_input_read(const char *prompt, char **pw_out, const char **err_out)
     struct termios saved;
     bool restore = false;
     if (tty) {
+        /* Echo goes off before the prompt shows, so nothing typed after it is echoed. */
+        restore = echo_off(&saved);
         fputs(prompt, stderr);
         fflush(stderr);
-        restore = echo_off(&saved);
     }
     char *line = NULL;
     size_t cap = 0;

@@ -17,7 +17,7 @@ enum err {
     ERR_EXISTS = -6,   /* the thing to create exists already */
     ERR_AUTH = -7,     /* credentials rejected */
     ERR_LIMIT = -8,    /* a configured limit was hit */
-    ERR_BUSY_STATE = -9,    /* operation not allowed in the current state */
+    ERR_BUSY_STATE = -9, /* not allowed in the current state (not ERR_STATE: OpenSSL owns that) */
     ERR_DB = -10,      /* the database refused (after retries) */
     ERR_TLS = -11,     /* TLS setup or handshake failure */
     ERR_CONFIG = -12,  /* configuration is invalid */

@@ -248,6 +248,17 @@ static int check_required(struct config *cfg, struct str *err)
         str_appendf(err, "%s: [server] tls_cert and tls_key must be set together", cfg->path);
         return ERR_CONFIG;
     }
+    if (cfg->data_dir[0] != '/') { /* one meaning for every later path, whatever the cwd */
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd)) {
+            str_appendf(err, "%s: cannot resolve data_dir: getcwd failed", cfg->path);
+            return ERR_CONFIG;
+        }
+        struct str abs = STR_INIT;
+        str_appendf(&abs, "%s/%s", cwd, cfg->data_dir);
+        free(cfg->data_dir);
+        cfg->data_dir = str_steal(&abs);
+    }
     if (!cfg->recipient_delimiter)
         cfg->recipient_delimiter = xstrdup("+");
     ascii_lower(cfg->primary_domain, strlen(cfg->primary_domain));

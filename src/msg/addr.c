@@ -367,14 +367,18 @@ static int mailbox_parse(struct addr_parser *ap, struct mail_addr *out, bool bra
     return domain_parse(ap, out);
 }
 
-/* A-d-l = At-domain *( "," At-domain ) ":" — parsed for syntax, then forgotten (§4.1.2). */
-static int route_skip(struct addr_parser *ap, struct mail_addr *out)
+/*
+ * A-d-l = At-domain *( "," At-domain ) ":" — parsed for syntax, then forgotten (§4.1.2).
+ * The route's domains go to a scratch struct so they leave no trace (not even `utf8`) in out.
+ */
+static int route_skip(struct addr_parser *ap)
 {
+    struct mail_addr scratch;
     for (;;) {
         if (ap_peek(ap) != '@')
             return ap_fail(ap, ERR_PARSE, "bad source route");
         ap->pos++;
-        int rc = domain_parse(ap, out);
+        int rc = domain_parse(ap, &scratch);
         if (rc < 0)
             return rc;
         int c = ap_peek(ap);
@@ -398,7 +402,7 @@ static int path_parse_bracketed(struct addr_parser *ap, struct mail_addr *out)
         return 0;
     }
     int rc;
-    if (ap_peek(ap) == '@' && (rc = route_skip(ap, out)) < 0)
+    if (ap_peek(ap) == '@' && (rc = route_skip(ap)) < 0)
         return rc;
     if ((rc = mailbox_parse(ap, out, true)) < 0)
         return rc;

@@ -34,6 +34,7 @@ struct smtp_verb_def {
 /* A MAIL or RCPT parameter: its keyword and a checker for its value. */
 struct smtp_param_def {
     const char *key;
+    bool has_value; /* "KEY=value" (checker sees a non-empty value) vs. a bare "KEY" */
     int (*check)(struct slice value, unsigned flags, struct smtp_cmd *cmd);
 };
 
@@ -143,9 +144,7 @@ static int param_body(struct slice v, unsigned flags, struct smtp_cmd *cmd)
 
 static int param_smtputf8(struct slice v, unsigned flags, struct smtp_cmd *cmd)
 {
-    /* RFC 6531 §3.4: SMTPUTF8 takes no value. */
-    if (v.p != NULL)
-        return cmd_fail(cmd, ERR_PARSE, "501 5.5.4 SMTPUTF8 takes no value");
+    /* RFC 6531 §3.4: SMTPUTF8 takes no value (param_check refuses one). */
     cmd->smtputf8 = true;
     return 0;
 }
@@ -218,35 +217,40 @@ static int param_orcpt(struct slice v, unsigned flags, struct smtp_cmd *cmd)
 }
 
 static const struct smtp_param_def mail_params[] = {
-    {"SIZE", param_size},   {"BODY", param_body},   {"SMTPUTF8", param_smtputf8},
-    {"AUTH", param_auth},   {"RET", param_ret},     {"ENVID", param_envid},
-    {NULL, NULL},
+    {"SIZE", true, param_size},
+    {"BODY", true, param_body},
+    {"SMTPUTF8", false, param_smtputf8},
+    {"AUTH", true, param_auth},
+    {"RET", true, param_ret},     /* RFC 3461 §4.3 */
+    {"ENVID", true, param_envid}, /* RFC 3461 §4.4 */
+    {NULL, false, NULL},
 };
 
 static const struct smtp_param_def rcpt_params[] = {
-    {"NOTIFY", param_notify},
-    {"ORCPT", param_orcpt},
-    {NULL, NULL},
+    {"NOTIFY", true, param_notify},
+    {"ORCPT", true, param_orcpt},
+    {NULL, false, NULL},
 };
 
 /*
- * Splits "keyword[=value]" (RFC 5321 §4.1.2 esmtp-param). value.p stays NULL when there is no
- * "=" so SMTPUTF8 can tell "SMTPUTF8" from "SMTPUTF8=".
+ * Splits "keyword[=value]" (RFC 5321 §4.1.2 esmtp-param). Without "=" the value is an empty
+ * slice pointing just past the keyword (never NULL) and *has_eq_out is false.
  */
-static int param_split(struct slice tok, struct smtp_param *out)
+static int param_split(struct slice tok, struct smtp_param *out, bool *has_eq_out)
 {
     size_t k = 0;
     while (k < tok.len && tok.p[k] != '=')
         k++;
     out->key = slice_make(tok.p, k);
-    out->value = slice_make(NULL, 0);
+    out->value = slice_make(tok.p + k, 0);
+    *has_eq_out = k < tok.len;
     /* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
     if (k == 0 || !is_alnum(tok.p[0]))
         return ERR_PARSE;
     for (size_t i = 1; i < k; i++)
         if (!is_alnum(tok.p[i]) && tok.p[i] != '-')
             return ERR_PARSE;
-    if (k == tok.len)
+    if (!*has_eq_out)
         return 0;
     out->value = slice_skip(tok, k + 1);
     /* esmtp-value = 1*(%d33-60 / %d62-126), RFC 6531 §3.3 adds UTF8-non-ascii */
@@ -260,6 +264,20 @@ static int param_split(struct slice tok, struct smtp_param *out)
     return 0;
 }
 
+/* Finds the definition of prm, checks value presence, then runs its checker. */
+static int param_check(const struct smtp_param_def *defs, const struct smtp_param *prm,
+                       bool has_eq, unsigned flags, struct smtp_cmd *cmd)
+{
+    const struct smtp_param_def *d = defs;
+    while (d->key && !slice_eq_ci(prm->key, d->key))
+        d++;
+    if (!d->key)
+        return cmd_fail(cmd, ERR_PARSE, R_PARAM_UNKNOWN);
+    if (d->has_value != has_eq)
+        return cmd_fail(cmd, ERR_PARSE, R_PARAM_SYNTAX);
+    return d->check(prm->value, flags, cmd);
+}
+
 static int params_parse(struct slice rest, const struct smtp_param_def *defs, unsigned flags,
                         struct smtp_cmd *cmd)
 {
@@ -270,18 +288,14 @@ static int params_parse(struct slice rest, const struct smtp_param_def *defs, un
         if (cmd->nparams == SMTP_CMD_MAX_PARAMS)
             return cmd_fail(cmd, ERR_LIMIT, R_PARAM_MANY);
         struct smtp_param *prm = &cmd->params[cmd->nparams];
-        if (param_split(tok, prm) < 0)
+        bool has_eq;
+        if (param_split(tok, prm, &has_eq) < 0)
             return cmd_fail(cmd, ERR_PARSE, R_PARAM_SYNTAX);
         for (unsigned i = 0; i < cmd->nparams; i++)
             if (slice_same_ci(cmd->params[i].key, prm->key))
                 return cmd_fail(cmd, ERR_PARSE, R_PARAM_DUP);
         cmd->nparams++;
-        const struct smtp_param_def *d = defs;
-        while (d->key && !slice_eq_ci(prm->key, d->key))
-            d++;
-        if (!d->key)
-            return cmd_fail(cmd, ERR_PARSE, R_PARAM_UNKNOWN);
-        int rc = d->check(prm->value, flags, cmd);
+        int rc = param_check(defs, prm, has_eq, flags, cmd);
         if (rc < 0)
             return rc;
     }

@@ -196,8 +196,8 @@ int store_durable_write(const char *path, const void *data, size_t len)
     unsigned char r[8];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
         return ERR_IO;
-    str_appendf(&tmp, "%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", path, r[0], r[1], r[2], r[3],
-                r[4], r[5], r[6], r[7]);
+    str_appendf(&tmp, "%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", path, r[0], r[1], r[2], r[3], r[4],
+                r[5], r[6], r[7]);
     struct iovec iov = {(void *)data, len};
     int rc = write_synced(str_cstr(&tmp), &iov, 1);
     if (rc == 0 && rename(str_cstr(&tmp), path) != 0) {

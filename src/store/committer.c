@@ -113,8 +113,7 @@ static void commit_jobs(struct committer *c, struct job **batch, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct store_msg *m = batch[i]->msg;
         if (m->result != 0)
-            log_err("store: message %s not stored: %s", m->id[0] ? m->id : "-",
-                    err_str(m->result));
+            log_err("store: message %s not stored: %s", m->id[0] ? m->id : "-", err_str(m->result));
         batch[i]->done(m, batch[i]->arg);
         free(batch[i]);
     }

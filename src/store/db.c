@@ -124,9 +124,9 @@ static char *dir_dup(const char *dir)
 
 int store_open(const char *data_dir, struct store **out, const char **err_out)
 {
-    static const char *unused;
+    const char *ignored;
     if (!err_out)
-        err_out = &unused;
+        err_out = &ignored;
     *out = NULL;
     if (!data_dir || !*data_dir) {
         *err_out = "empty data directory";
@@ -141,9 +141,9 @@ int store_open(const char *data_dir, struct store **out, const char **err_out)
     }
     struct str path = STR_INIT;
     str_appendf(&path, "%s/pigeon.db", st->data_dir);
-    int src = sqlite3_open_v2(str_cstr(&path), &st->db,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                              NULL);
+    int src =
+        sqlite3_open_v2(str_cstr(&path), &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (src != SQLITE_OK) {
         *err_out = open_fail(str_cstr(&path), st->db ? sqlite3_errmsg(st->db) : "out of memory");
         rc = ERR_DB;

@@ -32,8 +32,8 @@ static void stmts_free(struct batch_stmts *b)
 static int stmts_prepare(struct store *st, struct batch_stmts *b)
 {
     memset(b, 0, sizeof *b);
-    int rc = db_prepare(st, "INSERT INTO blobs(id, path, size, created) VALUES(?, ?, ?, ?)",
-                        &b->blob);
+    int rc =
+        db_prepare(st, "INSERT INTO blobs(id, path, size, created) VALUES(?, ?, ?, ?)", &b->blob);
     /* RETURNING gives the new row: the allocated uid is the old uidnext. */
     if (rc == 0)
         rc = db_prepare(st,
@@ -65,8 +65,7 @@ static int run(struct store *st, sqlite3_stmt *s, const char *what)
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
 
-static int insert_blob(struct store *st, struct batch_stmts *b, const char *blob_id,
-                       int64_t size)
+static int insert_blob(struct store *st, struct batch_stmts *b, const char *blob_id, int64_t size)
 {
     struct str path = STR_INIT;
     str_appendf(&path, "blobs/%.2s/%s", blob_id, blob_id);
@@ -91,8 +90,7 @@ static int deliver_local(struct store *st, struct batch_stmts *b, const struct s
         modseq = sqlite3_column_int64(b->alloc, 2);
         src = db_step(st, b->alloc, "allocate uid");
     } else if (src == SQLITE_DONE) {
-        log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id,
-                 (long long)user);
+        log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id, (long long)user);
     }
     sqlite3_reset(b->alloc);
     if (src != SQLITE_DONE)
@@ -190,7 +188,7 @@ int store_commit_batch(struct store *st, struct store_msg *msgs, size_t n)
     int rc = ERR_AGAIN;
     for (int i = 0; i < COMMIT_TRIES && rc == ERR_AGAIN; i++) {
         if (i > 0)
-            nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+            nanosleep(&(struct timespec){0, 50000000L}, NULL); /* 50 ms */
         rc = batch_try(st, msgs, n);
     }
     if (rc != 0) {

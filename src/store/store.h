@@ -40,7 +40,8 @@ const char *store_data_dir(const struct store *st);
 
 /* ---- domains ---- */
 int store_domain_add(struct store *st, const char *domain);   /* ERR_EXISTS if present */
-int store_domain_del(struct store *st, const char *domain);   /* ERR_NOTFOUND; ERR_BUSY_STATE if it has users */
+/* ERR_NOTFOUND; ERR_BUSY_STATE while it has users (core/err.h renamed ERR_STATE). */
+int store_domain_del(struct store *st, const char *domain);
 int store_domain_exists(struct store *st, const char *domain); /* 1 yes, 0 no, <0 error */
 int store_domain_list(struct store *st, void (*cb)(void *ctx, const char *domain), void *ctx);
 

@@ -14,13 +14,13 @@ static const struct {
     const char *name;
     const char *special_use;
 } default_mailboxes[] = {
-    {"INBOX", ""},         {"Sent", "\\Sent"}, {"Drafts", "\\Drafts"},
-    {"Trash", "\\Trash"},  {"Junk", "\\Junk"}, {"Archive", "\\Archive"},
+    {"INBOX", ""},        {"Sent", "\\Sent"}, {"Drafts", "\\Drafts"},
+    {"Trash", "\\Trash"}, {"Junk", "\\Junk"}, {"Archive", "\\Archive"},
 };
 
 /* Inserts the users row; caller holds a transaction. */
-static int user_insert(struct store *st, const char *addr, const char *domain,
-                       const char *pw_hash, int64_t *id_out)
+static int user_insert(struct store *st, const char *addr, const char *domain, const char *pw_hash,
+                       int64_t *id_out)
 {
     int64_t domain_id = 0;
     int rc = db_query_int64(st, "SELECT id FROM domains WHERE name = ?", domain, &domain_id);
@@ -36,8 +36,7 @@ static int user_insert(struct store *st, const char *addr, const char *domain,
     char *local = xstrndup(addr, (size_t)(domain - 1 - addr));
     int src = SQLITE_ERROR;
     if (!db_bind_int64(s, 1, domain_id) && !db_bind_text(s, 2, local) &&
-        !db_bind_text(s, 3, addr) && !db_bind_text(s, 4, pw_hash) &&
-        !db_bind_int64(s, 5, db_now()))
+        !db_bind_text(s, 3, addr) && !db_bind_text(s, 4, pw_hash) && !db_bind_int64(s, 5, db_now()))
         src = db_step(st, s, "add user");
     free(local);
     sqlite3_finalize(s);
@@ -65,8 +64,7 @@ int store_user_add(struct store *st, const char *address, const char *pw_hash)
     rc = user_insert(st, addr, domain, pw_hash, &id);
     size_t n = sizeof default_mailboxes / sizeof default_mailboxes[0];
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = db_mailbox_create(st, id, default_mailboxes[i].name,
-                               default_mailboxes[i].special_use);
+        rc = db_mailbox_create(st, id, default_mailboxes[i].name, default_mailboxes[i].special_use);
     if (rc == 0)
         rc = db_commit(st);
     else

@@ -110,7 +110,10 @@ class SMTPClient:
     def send(self, data):
         if isinstance(data, str):
             data = data.encode("utf-8")
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError) as e:
+            raise Closed(str(e))
 
     def _fill(self):
         try:

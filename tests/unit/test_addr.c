@@ -251,6 +251,10 @@ static void test_source_route(void **state)
     assert_string_equal(a.domain, "c.d");
     assert_int_equal(path("<@[1.2.3.4]:user@c>", 0, &a), 0);
     assert_int_equal(path("<@a,:user@c>", 0, &a), ERR_PARSE);
+    /* A UTF-8 route is gated like the rest but leaves no utf8 mark (found by fuzzing). */
+    assert_int_equal(path("<@a\xd4\xb5" "b:user@c>", 0, &a), ERR_RANGE);
+    assert_int_equal(path("<@a\xd4\xb5" "b:user@c>", MAIL_ADDR_ALLOW_UTF8, &a), 0);
+    assert_false(a.utf8);
     assert_int_equal(path("<@a:>", 0, &a), ERR_PARSE);
 }
 

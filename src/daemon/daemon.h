@@ -1,0 +1,79 @@
+/*
+ * daemon — pigeond's top-level context: the one place that holds process-wide state
+ * (config, TLS context, committer, pools, workers). Everything else receives what it needs
+ * from here explicitly.
+ */
+#ifndef PIGEON_DAEMON_DAEMON_H
+#define PIGEON_DAEMON_DAEMON_H
+
+#include "daemon/config.h"
+
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+struct evconnlistener;
+struct committer;
+struct pool;
+struct throttle;
+struct connlimit;
+struct store;
+struct loop_post;
+struct smtp_conn;
+struct sockaddr;
+
+enum service_kind { SERVICE_SMTP, SERVICE_SUBMISSION };
+
+/* A bound listening socket, made once in the main thread and shared by every worker. */
+struct listener {
+    enum service_kind kind;
+    const struct config_smtp *smtp;
+    const struct config_listen *addr;
+    int fd;
+};
+
+struct worker {
+    struct daemon *d;
+    unsigned index;
+    pthread_t thread;
+    struct event_base *base;
+    struct store *store;          /* this worker's read handle for lookups */
+    struct loop_post *post;
+    struct evconnlistener **evls; /* one per daemon listener */
+    void *accept_ctxs;
+    void *main_ctx;               /* server.c's shutdown bookkeeping */
+    struct smtp_conn *conns;      /* every open SMTP connection on this worker */
+    unsigned nconns;
+    bool stopping;
+};
+
+struct daemon {
+    struct config cfg;
+    SSL_CTX *tls;
+    struct committer *committer;
+    struct pool *auth_pool;
+    struct throttle *throttle;
+    struct connlimit *connlimit;
+    char *dummy_hash;             /* verified against when a user does not exist */
+    struct listener *listeners;
+    unsigned nlisteners;
+    struct worker *workers;
+    unsigned nworkers;
+    atomic_uint_fast64_t next_session_id;
+    atomic_uint open_connections;
+};
+
+/* server.c */
+int server_bind_all(struct daemon *d);
+int server_run(struct daemon *d);   /* starts workers, waits for SIGTERM/SIGINT, shuts down */
+
+/* smtp_glue.c: a new connection accepted by worker w on listener l */
+void smtp_conn_accept(struct worker *w, const struct listener *l, int fd,
+                      const struct sockaddr *sa, int salen);
+void smtp_conn_shutdown_all(struct worker *w);
+void smtp_conn_close_all(struct worker *w);
+
+#endif

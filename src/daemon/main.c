@@ -1,0 +1,156 @@
+/*
+ * pigeond — the Pigeon daemon. `pigeond -c FILE` runs in the foreground, logs to stderr,
+ * and serves every service its config file names until SIGTERM.
+ */
+#include "daemon/daemon.h"
+
+#include "auth/password.h"
+#include "auth/throttle.h"
+#include "core/connlimit.h"
+#include "core/log.h"
+#include "core/pool.h"
+#include "core/tls.h"
+#include "core/xmalloc.h"
+#include "store/committer.h"
+#include "store/store.h"
+
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pigeond -c FILE\n"
+               "  -c FILE   configuration file (see docs/config.md)\n"
+               "  -t        check the configuration and exit\n"
+               "  -h        this help\n");
+}
+
+static int tls_setup(struct daemon *d)
+{
+    struct str err = STR_INIT;
+    char dir[4096];
+    const char *cert = d->cfg.tls_cert, *key = d->cfg.tls_key;
+    char cbuf[4200], kbuf[4200];
+    if (!cert) {
+        snprintf(dir, sizeof dir, "%s/tls", d->cfg.data_dir);
+        if (tls_selfsigned_ensure(dir, d->cfg.hostname, &err) < 0) {
+            log_err("TLS: %s", str_cstr(&err));
+            str_clear(&err);
+            return -1;
+        }
+        snprintf(cbuf, sizeof cbuf, "%s/cert.pem", dir);
+        snprintf(kbuf, sizeof kbuf, "%s/key.pem", dir);
+        cert = cbuf;
+        key = kbuf;
+    }
+    d->tls = tls_server_ctx_new(cert, key, &err);
+    if (!d->tls)
+        log_err("TLS: %s", str_cstr(&err));
+    str_clear(&err);
+    return d->tls ? 0 : -1;
+}
+
+static void *auth_thread_init(void *vd)
+{
+    struct daemon *d = vd;
+    struct store *st = NULL;
+    const char *why = NULL;
+    if (store_open(d->cfg.data_dir, &st, &why) < 0)
+        log_err("auth pool: cannot open store: %s", why ? why : "unknown");
+    return st;
+}
+
+static void auth_thread_fini(void *st)
+{
+    if (st)
+        store_close(st);
+}
+
+static int daemon_open(struct daemon *d)
+{
+    const char *why = NULL;
+    struct store *st = NULL;
+    if (store_open(d->cfg.data_dir, &st, &why) < 0) {
+        log_err("cannot open store in %s: %s", d->cfg.data_dir, why ? why : "unknown");
+        return -1;
+    }
+    int64_t removed = 0;
+    if (store_gc(st, &removed) == 0 && removed)
+        log_info("store: removed %lld unreferenced message files", (long long)removed);
+    store_close(st);
+    if (tls_setup(d) < 0)
+        return -1;
+    if (password_hash("pigeon-dummy-password", &d->dummy_hash) < 0) {
+        log_err("libcrypt cannot hash passwords");
+        return -1;
+    }
+    if (committer_start(d->cfg.data_dir, 4, &d->committer, &why) < 0) {
+        log_err("cannot start committer: %s", why ? why : "unknown");
+        return -1;
+    }
+    d->auth_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
+    d->throttle = throttle_new(4096);
+    d->connlimit = connlimit_new();
+    return server_bind_all(d);
+}
+
+static void daemon_close(struct daemon *d)
+{
+    if (d->committer)
+        committer_stop(d->committer);
+    pool_free(d->auth_pool);
+    throttle_free(d->throttle);
+    connlimit_free(d->connlimit);
+    for (unsigned i = 0; i < d->nlisteners; i++)
+        close(d->listeners[i].fd);
+    free(d->listeners);
+    free(d->dummy_hash);
+    if (d->tls)
+        SSL_CTX_free(d->tls);
+    config_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    bool check_only = false;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:th")) != -1) {
+        switch (opt) {
+        case 'c': conf = optarg; break;
+        case 't': check_only = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!conf || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    static struct daemon d; /* the daemon's top-level context */
+    struct str err = STR_INIT;
+    if (config_load(conf, &d.cfg, &err) < 0) {
+        fprintf(stderr, "pigeond: %s\n", str_cstr(&err));
+        str_clear(&err);
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: ok\n", conf);
+        config_free(&d.cfg);
+        return 0;
+    }
+    log_set_level((enum log_level)d.cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    evthread_use_pthreads();
+    atomic_store(&d.next_session_id, 1);
+    log_info("pigeond starting with %s (data in %s)", conf, d.cfg.data_dir);
+    int rc = daemon_open(&d) == 0 ? server_run(&d) : -1;
+    daemon_close(&d);
+    log_info("pigeond stopped");
+    return rc == 0 ? 0 : 1;
+}

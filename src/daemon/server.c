@@ -1,0 +1,272 @@
+/*
+ * server — listening sockets, worker threads and the shutdown sequence of pigeond.
+ *
+ * Sockets are bound once in the main thread (so a port already in use is an error at start,
+ * and a stale daemon can never silently share a port as SO_REUSEPORT would allow); every
+ * worker then accepts on every socket from its own event_base. The main thread only waits
+ * for signals. SIGTERM/SIGINT: workers stop accepting, idle sessions get 421, sessions in a
+ * transaction finish it; after shutdown_timeout the rest are closed.
+ */
+#include "daemon/daemon.h"
+
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/xmalloc.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int bind_one(const struct config_listen *a, struct str *err)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    int rc = getaddrinfo(a->host, a->port, &hints, &ai);
+    if (rc != 0) {
+        str_appendf(err, "listen %s: %s", a->text, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        str_appendf(err, "listen %s: %s", a->text, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static int bind_service(struct daemon *d, enum service_kind kind, const struct config_smtp *c,
+                        struct str *err)
+{
+    for (unsigned i = 0; i < c->n_listen; i++) {
+        int fd = bind_one(&c->listen[i], err);
+        if (fd < 0)
+            return -1;
+        d->listeners = xrealloc(d->listeners, (d->nlisteners + 1) * sizeof *d->listeners);
+        d->listeners[d->nlisteners++] = (struct listener){kind, c, &c->listen[i], fd};
+        log_info("listening on %s (%s)", c->listen[i].text,
+                 kind == SERVICE_SMTP ? "smtp" : "submission");
+    }
+    return 0;
+}
+
+int server_bind_all(struct daemon *d)
+{
+    struct str err = STR_INIT;
+    int rc = 0;
+    if (bind_service(d, SERVICE_SMTP, &d->cfg.smtp, &err) < 0 ||
+        bind_service(d, SERVICE_SUBMISSION, &d->cfg.submission, &err) < 0) {
+        log_err("%s", str_cstr(&err));
+        rc = -1;
+    }
+    str_clear(&err);
+    return rc;
+}
+
+struct accept_ctx {
+    struct worker *w;
+    const struct listener *l;
+};
+
+static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *vctx)
+{
+    struct accept_ctx *ac = vctx;
+    smtp_conn_accept(ac->w, ac->l, fd, sa, salen);
+}
+
+static void on_accept_error(struct evconnlistener *evl, void *vctx)
+{
+    /* EMFILE and friends: log and keep going; libevent retries on the next readiness. */
+    log_warn("accept: %s", strerror(errno));
+}
+
+static void worker_listen(struct worker *w)
+{
+    struct daemon *d = w->d;
+    w->evls = xcalloc(d->nlisteners, sizeof *w->evls);
+    struct accept_ctx *acs = xcalloc(d->nlisteners, sizeof *acs);
+    w->accept_ctxs = acs;
+    for (unsigned i = 0; i < d->nlisteners; i++) {
+        acs[i].w = w;
+        acs[i].l = &d->listeners[i];
+        w->evls[i] = evconnlistener_new(w->base, on_accept, &acs[i], 0, -1, d->listeners[i].fd);
+        evconnlistener_set_error_cb(w->evls[i], on_accept_error);
+    }
+}
+
+static void worker_unlisten(struct worker *w)
+{
+    if (!w->evls)
+        return;
+    for (unsigned i = 0; i < w->d->nlisteners; i++)
+        evconnlistener_free(w->evls[i]);
+    free(w->evls);
+    free(w->accept_ctxs);
+    w->evls = NULL;
+    w->accept_ctxs = NULL;
+}
+
+/* Runs on the worker: stop accepting, tell every session the server is going away. */
+static void worker_begin_shutdown(void *vw)
+{
+    struct worker *w = vw;
+    w->stopping = true;
+    worker_unlisten(w);
+    smtp_conn_shutdown_all(w);
+    if (w->nconns == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void worker_force_close(void *vw)
+{
+    struct worker *w = vw;
+    smtp_conn_close_all(w);
+    if (w->nconns == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+struct main_ctx {
+    struct daemon *d;
+    struct event_base *base;
+    struct loop_post *post;
+    bool stopping;
+    unsigned exited;
+    struct event *force;
+};
+
+static void on_worker_exited(void *vm)
+{
+    struct main_ctx *m = vm;
+    if (++m->exited == m->d->nworkers)
+        event_base_loopexit(m->base, NULL);
+}
+
+static void *worker_main(void *vw)
+{
+    struct worker *w = vw;
+    struct main_ctx *m = w->main_ctx;
+    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    worker_unlisten(w);
+    smtp_conn_close_all(w);
+    loop_post_send(m->post, on_worker_exited, m);
+    return NULL;
+}
+
+static void on_force(evutil_socket_t fd, short what, void *vm)
+{
+    struct main_ctx *m = vm;
+    log_warn("shutdown timeout: closing remaining sessions");
+    for (unsigned i = 0; i < m->d->nworkers; i++)
+        loop_post_send(m->d->workers[i].post, worker_force_close, &m->d->workers[i]);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *vm)
+{
+    struct main_ctx *m = vm;
+    if (sig == SIGHUP) {
+        log_info("SIGHUP: nothing to reload yet");
+        return;
+    }
+    if (m->stopping)
+        return;
+    m->stopping = true;
+    log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    for (unsigned i = 0; i < m->d->nworkers; i++)
+        loop_post_send(m->d->workers[i].post, worker_begin_shutdown, &m->d->workers[i]);
+    struct timeval tv = {(time_t)m->d->cfg.shutdown_timeout, 0};
+    m->force = evtimer_new(m->base, on_force, m);
+    evtimer_add(m->force, &tv);
+}
+
+static int workers_create(struct daemon *d, struct main_ctx *m)
+{
+    d->nworkers = d->cfg.workers;
+    d->workers = xcalloc(d->nworkers, sizeof *d->workers);
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        struct worker *w = &d->workers[i];
+        const char *why = NULL;
+        w->d = d;
+        w->index = i;
+        w->main_ctx = m;
+        w->base = event_base_new();
+        w->post = loop_post_new(w->base);
+        if (store_open(d->cfg.data_dir, &w->store, &why) < 0) {
+            log_err("worker %u: cannot open store: %s", i, why ? why : "unknown error");
+            return -1;
+        }
+        worker_listen(w);
+    }
+    return 0;
+}
+
+static void workers_free(struct daemon *d)
+{
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        struct worker *w = &d->workers[i];
+        worker_unlisten(w);
+        loop_post_free(w->post);
+        if (w->store)
+            store_close(w->store);
+        if (w->base)
+            event_base_free(w->base);
+    }
+    free(d->workers);
+    d->workers = NULL;
+    d->nworkers = 0;
+}
+
+int server_run(struct daemon *d)
+{
+    struct main_ctx m = {0};
+    m.d = d;
+    m.base = event_base_new();
+    m.post = loop_post_new(m.base);
+    int rc = workers_create(d, &m);
+    struct event *sigs[3] = {NULL, NULL, NULL};
+    if (rc == 0) {
+        int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+        for (int i = 0; i < 3; i++) {
+            sigs[i] = evsignal_new(m.base, signums[i], on_signal, &m);
+            evsignal_add(sigs[i], NULL);
+        }
+        /* Workers must not take the signals: block them before the threads start. */
+        sigset_t set, old;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, &old);
+        for (unsigned i = 0; i < d->nworkers; i++)
+            pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        log_info("pigeond ready: %u workers, %u listeners", d->nworkers, d->nlisteners);
+        event_base_loop(m.base, EVLOOP_NO_EXIT_ON_EMPTY);
+        for (unsigned i = 0; i < d->nworkers; i++)
+            pthread_join(d->workers[i].thread, NULL);
+    }
+    for (int i = 0; i < 3; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    if (m.force)
+        event_free(m.force);
+    workers_free(d);
+    loop_post_free(m.post);
+    event_base_free(m.base);
+    return rc;
+}

@@ -1,0 +1,205 @@
+#include "daemon/wiring.h"
+
+#include "auth/login.h"
+#include "auth/password.h"
+#include "auth/throttle.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/pool.h"
+#include "core/xmalloc.h"
+#include "daemon/daemon.h"
+#include "store/committer.h"
+#include "store/store.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- recipients ---- */
+
+static int lookup_local(struct store *st, const char *local, const char *domain, int64_t *id)
+{
+    char addr[MAIL_LOCAL_MAX + MAIL_DOMAIN_MAX + 2];
+    snprintf(addr, sizeof addr, "%s@%s", local, domain);
+    return store_user_lookup(st, addr, id);
+}
+
+/*
+ * RFC 5321 §4.5.1: postmaster must be accepted for every local domain (and bare
+ * <postmaster>). Subaddresses (bob+tag) reach bob when recipient_delimiter is set.
+ */
+static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
+                                         const struct mail_addr *a, bool authenticated,
+                                         struct smtp_rcpt *out)
+{
+    struct worker *w = smtp_conn_worker(vc);
+    const struct config *cfg = &w->d->cfg;
+    char local[MAIL_LOCAL_MAX + 1], domain[MAIL_DOMAIN_MAX + 1];
+    snprintf(local, sizeof local, "%s", a->local);
+    snprintf(domain, sizeof domain, "%s", a->domain[0] ? a->domain : cfg->primary_domain);
+    ascii_lower(local, strlen(local));
+    ascii_lower(domain, strlen(domain));
+    int local_domain = domain[0] == '[' ? 0 : store_domain_exists(w->store, domain);
+    if (local_domain < 0)
+        return SMTP_RCPT_TEMPFAIL;
+    if (!local_domain)
+        return authenticated ? (out->kind = SMTP_RCPT_REMOTE, SMTP_RCPT_ACCEPT)
+                             : SMTP_RCPT_RELAY_DENIED;
+    int rc = lookup_local(w->store, local, domain, &out->user_id);
+    const char *delim = cfg->recipient_delimiter;
+    char *cut = delim[0] ? strchr(local, delim[0]) : NULL;
+    if (rc == ERR_NOTFOUND && cut && cut != local) {
+        *cut = '\0';
+        rc = lookup_local(w->store, local, domain, &out->user_id);
+    }
+    if (rc == ERR_NOTFOUND && strcmp(local, "postmaster") == 0 && cfg->postmaster)
+        rc = store_user_lookup(w->store, cfg->postmaster, &out->user_id);
+    if (rc == ERR_NOTFOUND)
+        return SMTP_RCPT_NO_SUCH_USER;
+    if (rc < 0)
+        return SMTP_RCPT_TEMPFAIL;
+    out->kind = SMTP_RCPT_LOCAL;
+    return SMTP_RCPT_ACCEPT;
+}
+
+/* ---- authentication (hashing runs on the auth pool) ---- */
+
+struct auth_job {
+    struct smtp_conn *conn;
+    struct smtp_session *sess;
+    char user[256];
+    char pass[256];
+    bool ok;
+    struct event *delay;
+};
+
+static void auth_finish(struct auth_job *j)
+{
+    struct smtp_conn *c = j->conn;
+    if (j->delay)
+        event_free(j->delay);
+    smtp_session_auth_done(j->sess, j->ok, j->user);
+    explicit_bzero(j, sizeof *j);
+    free(j);
+    smtp_conn_resume(c);
+}
+
+static void on_auth_delay(evutil_socket_t fd, short what, void *vj)
+{
+    auth_finish(vj);
+}
+
+/* Back on the worker: answer now, or after the throttle's delay when it failed. */
+static void auth_result(void *vj)
+{
+    struct auth_job *j = vj;
+    struct worker *w = smtp_conn_worker(j->conn);
+    const char *peer = smtp_conn_peer(j->conn);
+    if (j->ok) {
+        throttle_success(w->d->throttle, peer);
+        return auth_finish(j);
+    }
+    throttle_failure(w->d->throttle, peer, time(NULL));
+    unsigned ms = throttle_delay_ms(w->d->throttle, peer, time(NULL));
+    if (ms == 0)
+        return auth_finish(j);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    j->delay = evtimer_new(w->base, on_auth_delay, j);
+    evtimer_add(j->delay, &tv);
+}
+
+static void auth_work(void *tctx, void *vj)
+{
+    struct auth_job *j = vj;
+    struct store *st = tctx;
+    struct worker *w = smtp_conn_worker(j->conn);
+    char *hash = NULL;
+    int rc = st ? store_user_get_hash(st, j->user, &hash) : ERR_DB;
+    /* Verify against a dummy hash for unknown users so timing does not reveal them. */
+    j->ok = password_verify(j->pass, hash ? hash : w->d->dummy_hash) == 0 && rc == 0;
+    free(hash);
+    explicit_bzero(j->pass, sizeof j->pass);
+    loop_post_send(w->post, auth_result, j);
+}
+
+static void auth_check(void *vc, struct smtp_session *s, const char *user, const char *pass)
+{
+    struct worker *w = smtp_conn_worker(vc);
+    struct auth_job *j = xcalloc(1, sizeof *j);
+    j->conn = vc;
+    j->sess = s;
+    if (login_canonical(user, w->d->cfg.primary_domain, j->user, sizeof j->user) < 0)
+        j->user[0] = '\0';
+    snprintf(j->pass, sizeof j->pass, "%s", pass);
+    pool_submit(w->d->auth_pool, auth_work, j);
+}
+
+/* ---- durable commit ---- */
+
+struct commit_job {
+    struct smtp_conn *conn;
+    struct smtp_session *sess;
+    struct store_msg msg;
+    char prefix[MAIL_PATH_MAX + 32];
+    int64_t *users;
+    const char **remotes;
+};
+
+static void commit_result(void *vj)
+{
+    struct commit_job *j = vj;
+    struct smtp_conn *c = j->conn;
+    if (j->msg.result == 0)
+        log_info("store " LOG_ID " stored %s local=%zu queued=%zu", LOG_IDV(smtp_session_id(j->sess)),
+                 j->msg.id, j->msg.n_local, j->msg.n_remote);
+    smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
+    free(j->users);
+    free(j->remotes);
+    free(j);
+    smtp_conn_resume(c);
+}
+
+static void commit_done(struct store_msg *msg, void *vj)
+{
+    struct commit_job *j = vj;
+    loop_post_send(smtp_conn_worker(j->conn)->post, commit_result, j);
+}
+
+static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
+{
+    struct worker *w = smtp_conn_worker(vc);
+    struct commit_job *j = xcalloc(1, sizeof *j);
+    j->conn = vc;
+    j->sess = s;
+    j->users = xcalloc(txn->nrcpt, sizeof *j->users);
+    j->remotes = xcalloc(txn->nrcpt, sizeof *j->remotes);
+    size_t nl = 0, nr = 0;
+    for (unsigned i = 0; i < txn->nrcpt; i++) {
+        if (txn->rcpts[i].kind == SMTP_RCPT_LOCAL)
+            j->users[nl++] = txn->rcpts[i].user_id;
+        else
+            j->remotes[nr++] = txn->rcpts[i].addr;
+    }
+    /* RFC 5321 §4.4: the delivering server records the reverse-path in Return-Path. */
+    int plen = snprintf(j->prefix, sizeof j->prefix, "Return-Path: <%s>\r\n", txn->from);
+    j->msg.sender = txn->from;
+    j->msg.local_prefix = j->prefix;
+    j->msg.local_prefix_len = (size_t)plen;
+    j->msg.body = txn->body.ptr;
+    j->msg.body_len = txn->body.len;
+    j->msg.local_users = j->users;
+    j->msg.n_local = nl;
+    j->msg.remote_rcpts = j->remotes;
+    j->msg.n_remote = nr;
+    j->msg.received_at = (int64_t)time(NULL);
+    committer_submit(w->d->committer, &j->msg, commit_done, j);
+}
+
+static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, commit};
+
+const struct smtp_session_ops *wiring_smtp_ops(void)
+{
+    return &smtp_ops;
+}

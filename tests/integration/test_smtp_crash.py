@@ -1,0 +1,98 @@
+"""kill -9 in the middle of a load: after a restart every message that got its 250 is in the
+mailbox exactly once; the others may or may not be there, never twice."""
+
+import collections
+import smtplib
+import threading
+import time
+
+import pigeon_harness as H
+
+BOB = "bob@hamburger.edu"
+THREADS = 6
+
+
+def message(t, i):
+    return ("Message-ID: <crash-%d-%d@test.pigeon>\r\nSubject: crash %d/%d\r\n\r\n"
+            "body %d %d\r\n%s\r\n" % (t, i, t, i, t, i, "y" * (100 * (i % 20)))).encode()
+
+
+def run_load(port, acked, attempted, stop, lock):
+    def worker(t):
+        i = 0
+        while not stop.is_set():
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+                    s.ehlo("crash%d.crepes.fr" % t)
+                    while not stop.is_set():
+                        key = "crash-%d-%d" % (t, i)
+                        with lock:
+                            attempted.add(key)
+                        msg = message(t, i)
+                        i += 1
+                        s.sendmail("alice@crepes.fr", [BOB], msg)
+                        with lock:
+                            acked.append(key)
+            except (OSError, smtplib.SMTPException):
+                return  # the daemon died under us
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    return threads
+
+
+def stored_ids(daemon):
+    c = collections.Counter()
+    for m in daemon.messages(BOB):
+        ids = H.header_values(m.data, "Message-ID")
+        assert len(ids) == 1, (m, m.data[:300])
+        c[ids[0].strip("<>").split("@")[0]] += 1
+    return c
+
+
+def check(daemon, acked, attempted):
+    stored = stored_ids(daemon)
+    twice = {k: v for k, v in stored.items() if v > 1}
+    lost = [k for k in acked if stored[k] != 1]
+    unknown = set(stored) - attempted
+    assert not twice, "stored more than once: %r" % sorted(twice.items())[:10]
+    assert not lost, "acknowledged with 250 but missing after kill -9: %d, e.g. %r" % (
+        len(lost), lost[:10])
+    assert not unknown, unknown
+    return stored
+
+
+def test_kill9_mid_load(daemon):
+    acked, attempted, lock = [], set(), threading.Lock()
+    for round_ in range(2):
+        stop = threading.Event()
+        threads = run_load(daemon.smtp_port, acked, attempted, stop, lock)
+        target = len(acked) + 150
+        deadline = time.monotonic() + 40
+        while len(acked) < target and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(acked) > 0, "no message accepted before the kill"
+        daemon.kill9()
+        stop.set()
+        for th in threads:
+            th.join(40)
+        assert not any(th.is_alive() for th in threads)
+        with lock:
+            snapshot = list(acked)
+        daemon.start()
+        stored = check(daemon, snapshot, attempted)
+        print("round %d: %d acked, %d stored, %d attempted" % (
+            round_, len(snapshot), sum(stored.values()), len(attempted)))
+
+    # Still healthy after the crashes.
+    with daemon.smtp() as c:
+        assert c.send_mail("alice@crepes.fr", [BOB],
+                           b"Message-ID: <after@test.pigeon>\r\n\r\nalive\r\n").code == 250
+    assert stored_ids(daemon)["after"] == 1
+
+
+def test_restart_keeps_mail(daemon):
+    before = stored_ids(daemon)
+    assert daemon.stop() == 0
+    daemon.start()
+    assert stored_ids(daemon) == before
