@@ -20,7 +20,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CFLAGS   := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-            -Isrc $(PKG_CFLAGS) $(OPT) -MMD -MP $(EXTRA_CFLAGS)
+            -Isrc -Itests $(PKG_CFLAGS) $(OPT) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS  := $(OPT)
 
 # Every .c under src/ except the two programs' entry points goes into one static library.
@@ -83,14 +83,22 @@ integration: all
 layers:
 	@scripts/check-layers.sh
 
-# libFuzzer targets: one per parser, built with clang.
+# libFuzzer targets: one per parser, built with clang against a clang-built copy of the library.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -Itests $(PKG_CFLAGS)
+FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(FAKE_SRCS))
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
-	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+build/fuzz/libfuzzpigeon.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzzpigeon.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libfuzzpigeon.a $(PKG_LIBS)
 
 fuzz: $(FUZZ_BINS)
 

@@ -10,8 +10,8 @@
 #include <string.h>
 
 /* Three fields of SASL_FIELD_MAX plus two NULs, base64-encoded, is the longest sane input. */
-#define SASL_DECODED_MAX (3 * SASL_FIELD_MAX + 2)
-#define SASL_B64_MAX ((SASL_DECODED_MAX + 2) / 3 * 4)
+#define SASL_DECODED_MAX (3u * SASL_FIELD_MAX + 2u)
+#define SASL_B64_MAX ((SASL_DECODED_MAX + 2u) / 3u * 4u)
 
 static int field_copy(const unsigned char *s, size_t n, char *out, size_t cap)
 {

@@ -11,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define THROTTLE_ADDR_MAX 64    /* an IPv6 text address with a scope id fits */
-#define THROTTLE_DECAY_SECS 60  /* one point of score forgotten per minute */
+#define THROTTLE_ADDR_MAX 64   /* an IPv6 text address with a scope id fits */
+#define THROTTLE_DECAY_SECS 60 /* one point of score forgotten per minute */
 #define THROTTLE_MAX_DELAY 15000
-#define THROTTLE_SCORE_CAP 64   /* far past the delay cap; keeps decay time bounded */
+#define THROTTLE_SCORE_CAP 64 /* far past the delay cap; keeps decay time bounded */
 
 struct throttle_entry {
     char addr[THROTTLE_ADDR_MAX];
-    unsigned score;  /* 0 = free slot */
-    time_t since;    /* decay is counted from here */
+    unsigned score; /* 0 = free slot */
+    time_t since;   /* decay is counted from here */
 };
 
 struct throttle {

@@ -31,7 +31,7 @@ size_t base64_encode(const void *in, size_t n, char *out)
             v |= (unsigned long)s[i + 1] << 8;
         out[o++] = b64_alphabet[(v >> 18) & 63];
         out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+        out[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : (char)'=';
         out[o++] = '=';
     }
     out[o] = '\0';

@@ -217,12 +217,9 @@ static int param_orcpt(struct slice v, unsigned flags, struct smtp_cmd *cmd)
 }
 
 static const struct smtp_param_def mail_params[] = {
-    {"SIZE", true, param_size},
-    {"BODY", true, param_body},
-    {"SMTPUTF8", false, param_smtputf8},
-    {"AUTH", true, param_auth},
-    {"RET", true, param_ret},     /* RFC 3461 §4.3 */
-    {"ENVID", true, param_envid}, /* RFC 3461 §4.4 */
+    {"SIZE", true, param_size},   {"BODY", true, param_body}, {"SMTPUTF8", false, param_smtputf8},
+    {"AUTH", true, param_auth},   {"RET", true, param_ret}, /* RFC 3461 §4.3 */
+    {"ENVID", true, param_envid},                           /* RFC 3461 §4.4 */
     {NULL, false, NULL},
 };
 
@@ -265,8 +262,8 @@ static int param_split(struct slice tok, struct smtp_param *out, bool *has_eq_ou
 }
 
 /* Finds the definition of prm, checks value presence, then runs its checker. */
-static int param_check(const struct smtp_param_def *defs, const struct smtp_param *prm,
-                       bool has_eq, unsigned flags, struct smtp_cmd *cmd)
+static int param_check(const struct smtp_param_def *defs, const struct smtp_param *prm, bool has_eq,
+                       unsigned flags, struct smtp_cmd *cmd)
 {
     const struct smtp_param_def *d = defs;
     while (d->key && !slice_eq_ci(prm->key, d->key))

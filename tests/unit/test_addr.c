@@ -58,13 +58,44 @@ static void test_consumed_stops_at_params(void **state)
 static void test_bad_syntax(void **state)
 {
     static const char *bad[] = {
-        "",          "<",          "<>x",        "<a@b",          "a@b",        "<@>",
-        "<a@>",      "<@b>",       "<a.@b>",     "<.a@b>",        "<a..b@c>",   "<a b@c>",
-        "<a@b..c>",  "<a@b.>",     "<a@.b>",     "<a@-b>",        "<a@b->",     "<a@b_c>",
-        "<a@@b>",    "<a@b@c>",    "<\"a@b>",    "<a@[1.2.3]>",   "<a@[1.2.3.256]>",
-        "<a@[x]>",   "<a@[IPv6:zz]>", "<a@[1.2.3.4>", "<a@[tag:foo]>", "<@a:>",  "<@a,b:c@d>",
-        "<@a c@d>",  "<a(b)@c>",     "<\"a\\\x01\"@b>", "<\"a\x01\"@b>", "< a@b>",
-        "<a@b >",    "<a\x80@b>",  "<a@b\x00>",  "<postmaster>",
+        "",
+        "<",
+        "<>x",
+        "<a@b",
+        "a@b",
+        "<@>",
+        "<a@>",
+        "<@b>",
+        "<a.@b>",
+        "<.a@b>",
+        "<a..b@c>",
+        "<a b@c>",
+        "<a@b..c>",
+        "<a@b.>",
+        "<a@.b>",
+        "<a@-b>",
+        "<a@b->",
+        "<a@b_c>",
+        "<a@@b>",
+        "<a@b@c>",
+        "<\"a@b>",
+        "<a@[1.2.3]>",
+        "<a@[1.2.3.256]>",
+        "<a@[x]>",
+        "<a@[IPv6:zz]>",
+        "<a@[1.2.3.4>",
+        "<a@[tag:foo]>",
+        "<@a:>",
+        "<@a,b:c@d>",
+        "<@a c@d>",
+        "<a(b)@c>",
+        "<\"a\\\x01\"@b>",
+        "<\"a\x01\"@b>",
+        "< a@b>",
+        "<a@b >",
+        "<a\x80@b>",
+        "<a@b\x00>",
+        "<postmaster>",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct mail_addr a;
@@ -252,8 +283,14 @@ static void test_source_route(void **state)
     assert_int_equal(path("<@[1.2.3.4]:user@c>", 0, &a), 0);
     assert_int_equal(path("<@a,:user@c>", 0, &a), ERR_PARSE);
     /* A UTF-8 route is gated like the rest but leaves no utf8 mark (found by fuzzing). */
-    assert_int_equal(path("<@a\xd4\xb5" "b:user@c>", 0, &a), ERR_RANGE);
-    assert_int_equal(path("<@a\xd4\xb5" "b:user@c>", MAIL_ADDR_ALLOW_UTF8, &a), 0);
+    assert_int_equal(path("<@a\xd4\xb5"
+                          "b:user@c>",
+                          0, &a),
+                     ERR_RANGE);
+    assert_int_equal(path("<@a\xd4\xb5"
+                          "b:user@c>",
+                          MAIL_ADDR_ALLOW_UTF8, &a),
+                     0);
     assert_false(a.utf8);
     assert_int_equal(path("<@a:>", 0, &a), ERR_PARSE);
 }
@@ -261,12 +298,14 @@ static void test_source_route(void **state)
 static void test_utf8(void **state)
 {
     struct mail_addr a;
-    const char *s = "<j\xc3\xb6rg@b\xc3\xbc" "cher.de>";
+    const char *s = "<j\xc3\xb6rg@b\xc3\xbc"
+                    "cher.de>";
     assert_int_equal(path(s, 0, &a), ERR_RANGE);
     assert_int_equal(path(s, MAIL_ADDR_ALLOW_UTF8, &a), 0);
     assert_true(a.utf8);
     assert_string_equal(a.local, "j\xc3\xb6rg");
-    assert_string_equal(a.domain, "b\xc3\xbc" "cher.de");
+    assert_string_equal(a.domain, "b\xc3\xbc"
+                                  "cher.de");
     /* in a quoted string too */
     assert_int_equal(path("<\"\xe2\x82\xac x\"@a.b>", 0, &a), ERR_RANGE);
     assert_int_equal(path("<\"\xe2\x82\xac x\"@a.b>", MAIL_ADDR_ALLOW_UTF8, &a), 0);
@@ -274,8 +313,8 @@ static void test_utf8(void **state)
     /* 4-octet sequence */
     assert_int_equal(path("<\xf0\x9f\x90\xa6@a.b>", MAIL_ADDR_ALLOW_UTF8, &a), 0);
     /* malformed: overlong, surrogate, truncated, stray continuation, > U+10FFFF */
-    static const char *bad[] = {"<\xc0\xafx@a.b>", "<\xed\xa0\x80@a.b>", "<\xe2\x82@a.b>",
-                                "<\x80@a.b>",      "<\xf4\x90\x80\x80@a.b>", "<a@b\xc3>",
+    static const char *bad[] = {"<\xc0\xafx@a.b>",    "<\xed\xa0\x80@a.b>",     "<\xe2\x82@a.b>",
+                                "<\x80@a.b>",         "<\xf4\x90\x80\x80@a.b>", "<a@b\xc3>",
                                 "<\xe0\x80\x80@a.b>", "<\xf0\x80\x80\x80@a.b>", "<\xff@a.b>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(path(bad[i], MAIL_ADDR_ALLOW_UTF8, &a), ERR_PARSE);
@@ -309,8 +348,8 @@ static void test_format_truncation(void **state)
 /* Round trip: format then parse gives the same address. */
 static void test_roundtrip(void **state)
 {
-    static const char *in[] = {"<a@b.c>", "<\"a b\"@c.d>", "<\"x\\\"y\"@z>", "<a@[1.2.3.4]>",
-                               "<\"\\\\\"@q>", "<\".a\"@b>"};
+    static const char *in[] = {"<a@b.c>",       "<\"a b\"@c.d>", "<\"x\\\"y\"@z>",
+                               "<a@[1.2.3.4]>", "<\"\\\\\"@q>",  "<\".a\"@b>"};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         struct mail_addr a, b;
         char buf[300];
@@ -327,8 +366,12 @@ static void test_roundtrip(void **state)
 static void test_every_prefix(void **state)
 {
     static const char *in[] = {"<@a,@b:\"q \\\" x\"@[IPv6:2001:db8::1]> SIZE=1",
-                               "<j\xc3\xb6rg@b\xc3\xbc" "cher.de>", "<postmaster>", "<>",
-                               "a@b.c d", "<a@[1.2.3.4]>"};
+                               "<j\xc3\xb6rg@b\xc3\xbc"
+                               "cher.de>",
+                               "<postmaster>",
+                               "<>",
+                               "a@b.c d",
+                               "<a@[1.2.3.4]>"};
     unsigned flags = MAIL_ADDR_ALLOW_NULL | MAIL_ADDR_ALLOW_UTF8 | MAIL_ADDR_ALLOW_POSTMASTER |
                      MAIL_ADDR_ALLOW_NO_BRACKETS;
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
@@ -352,22 +395,14 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_simple),
-        cmocka_unit_test(test_consumed_stops_at_params),
-        cmocka_unit_test(test_bad_syntax),
-        cmocka_unit_test(test_trailing_left_to_caller),
-        cmocka_unit_test(test_null_path),
-        cmocka_unit_test(test_postmaster),
-        cmocka_unit_test(test_no_brackets),
-        cmocka_unit_test(test_quoted),
-        cmocka_unit_test(test_local_limit),
-        cmocka_unit_test(test_domain_limits),
-        cmocka_unit_test(test_literals),
-        cmocka_unit_test(test_source_route),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_format_truncation),
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_simple),      cmocka_unit_test(test_consumed_stops_at_params),
+        cmocka_unit_test(test_bad_syntax),  cmocka_unit_test(test_trailing_left_to_caller),
+        cmocka_unit_test(test_null_path),   cmocka_unit_test(test_postmaster),
+        cmocka_unit_test(test_no_brackets), cmocka_unit_test(test_quoted),
+        cmocka_unit_test(test_local_limit), cmocka_unit_test(test_domain_limits),
+        cmocka_unit_test(test_literals),    cmocka_unit_test(test_source_route),
+        cmocka_unit_test(test_utf8),        cmocka_unit_test(test_format_truncation),
+        cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

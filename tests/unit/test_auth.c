@@ -54,8 +54,9 @@ static void test_plain_malformed(void **state)
         const char *raw;
         size_t n;
     } bad[] = {
-        {"bobhungry", 9},  {"\0bobhungry", 10}, {"\0\0hungry", 8},   {"\0bob\0", 5},
-        {"\0bob\0pw\0x", 9}, {"", 0},           {"\0\0", 2},
+        {"bobhungry", 9}, {"\0bobhungry", 10}, {"\0\0hungry", 8},
+        {"\0bob\0", 5},   {"\0bob\0pw\0x", 9}, {"", 0},
+        {"\0\0", 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char enc[64];

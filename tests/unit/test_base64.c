@@ -14,8 +14,13 @@
 static const struct {
     const char *plain, *b64;
 } vectors[] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 static void test_rfc4648_vectors(void **state)
@@ -49,9 +54,8 @@ static void test_unpadded_accepted(void **state)
 
 static void test_rejects(void **state)
 {
-    static const char *bad[] = {"Z",     "Zg=",   "Zg===", "Z===",  "Zm9v=",  "Zm 9v",
-                                "Zm9v\n", "Zg==Zg==", "=Zg=", "Zm9*", "====", "Zm=v",
-                                "Zm8==", "Zm9vY"};
+    static const char *bad[] = {"Z",        "Zg=",  "Zg===", "Z===", "Zm9v=", "Zm 9v", "Zm9v\n",
+                                "Zg==Zg==", "=Zg=", "Zm9*",  "====", "Zm=v",  "Zm8==", "Zm9vY"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         unsigned char dec[32];
         size_t n;
@@ -98,10 +102,8 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc4648_vectors),
-        cmocka_unit_test(test_unpadded_accepted),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_roundtrip_all_bytes),
+        cmocka_unit_test(test_rfc4648_vectors), cmocka_unit_test(test_unpadded_accepted),
+        cmocka_unit_test(test_rejects),         cmocka_unit_test(test_roundtrip_all_bytes),
         cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

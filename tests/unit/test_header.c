@@ -22,11 +22,11 @@ static void test_header_end(void **state)
     assert_int_equal(hend("A: 1\r\n\r\n"), 8);
     assert_int_equal(hend("\r\nbody"), 2);
     assert_int_equal(hend("\nbody"), 1);
-    assert_int_equal(hend("A: 1\r\nB: 2\r\n"), 12);  /* no separator: all header */
+    assert_int_equal(hend("A: 1\r\nB: 2\r\n"), 12); /* no separator: all header */
     assert_int_equal(hend("A: 1"), 4);
     assert_int_equal(hend(""), 0);
     assert_int_equal(hend("A: 1\r\n \r\nB: 2\r\n\r\n"), 17); /* WSP line is not empty */
-    assert_int_equal(hend("A: x\ry\r\n\r\n"), 10);             /* bare CR inside a line */
+    assert_int_equal(hend("A: x\ry\r\n\r\n"), 10);           /* bare CR inside a line */
     assert_int_equal(hend("A: 1\r\n\r"), 7);
 }
 
@@ -38,10 +38,10 @@ static void test_header_has(void **state)
     assert_true(msg_header_has(h, n, "Message-ID"));
     assert_true(msg_header_has(h, n, "message-id"));
     assert_true(msg_header_has(h, n, "Received"));
-    assert_true(msg_header_has(h, n, "Subject"));   /* obs: WSP before the colon */
-    assert_false(msg_header_has(h, n, "Date"));     /* only X-Date, and one in the body */
-    assert_false(msg_header_has(h, n, "by y"));     /* continuation line */
-    assert_false(msg_header_has(h, n, "Message"));  /* prefix of a name */
+    assert_true(msg_header_has(h, n, "Subject"));  /* obs: WSP before the colon */
+    assert_false(msg_header_has(h, n, "Date"));    /* only X-Date, and one in the body */
+    assert_false(msg_header_has(h, n, "by y"));    /* continuation line */
+    assert_false(msg_header_has(h, n, "Message")); /* prefix of a name */
     assert_false(msg_header_has(h, n, ""));
     assert_false(msg_header_has("Date", 4, "Date"));
     assert_true(msg_header_has("Date:", 5, "Date"));

@@ -71,15 +71,16 @@ static void test_verbs_case_insensitive(void **state)
         const char *line;
         enum smtp_verb verb;
     } ok[] = {
-        {"helo x", SMTP_HELO},  {"EhLo x", SMTP_EHLO},     {"mail from:<a@b>", SMTP_MAIL},
-        {"rcpt to:<a@b>", SMTP_RCPT}, {"data", SMTP_DATA}, {"bdat 0 last", SMTP_BDAT},
-        {"rset", SMTP_RSET},    {"noop", SMTP_NOOP},       {"noop anything at all", SMTP_NOOP},
-        {"quit", SMTP_QUIT},    {"help", SMTP_HELP},       {"HELP mail", SMTP_HELP},
-        {"vrfy bob", SMTP_VRFY}, {"expn list", SMTP_EXPN}, {"starttls", SMTP_STARTTLS},
-        {"auth plain", SMTP_AUTH}, {"QUIT  ", SMTP_QUIT},
+        {"helo x", SMTP_HELO},        {"EhLo x", SMTP_EHLO},    {"mail from:<a@b>", SMTP_MAIL},
+        {"rcpt to:<a@b>", SMTP_RCPT}, {"data", SMTP_DATA},      {"bdat 0 last", SMTP_BDAT},
+        {"rset", SMTP_RSET},          {"noop", SMTP_NOOP},      {"noop anything at all", SMTP_NOOP},
+        {"quit", SMTP_QUIT},          {"help", SMTP_HELP},      {"HELP mail", SMTP_HELP},
+        {"vrfy bob", SMTP_VRFY},      {"expn list", SMTP_EXPN}, {"starttls", SMTP_STARTTLS},
+        {"auth plain", SMTP_AUTH},    {"QUIT  ", SMTP_QUIT},
     };
-    static const char *names[] = {"",     "HELO", "EHLO", "MAIL", "RCPT",     "DATA", "BDAT", "RSET",
-                                  "NOOP", "QUIT", "HELP", "VRFY", "EXPN", "STARTTLS", "AUTH"};
+    static const char *names[] = {"",     "HELO", "EHLO", "MAIL",     "RCPT",
+                                  "DATA", "BDAT", "RSET", "NOOP",     "QUIT",
+                                  "HELP", "VRFY", "EXPN", "STARTTLS", "AUTH"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct smtp_cmd c;
         if (parse(ok[i].line, 0, &c) != 0)
@@ -92,9 +93,9 @@ static void test_verbs_case_insensitive(void **state)
 
 static void test_unknown(void **state)
 {
-    static const char *bad[] = {"",         "FOO",       "MAILFROM:<a@b>", " QUIT", "QUI",
-                                "QUITT",    "\tQUIT",    "HE\x01LO x",      "NO\x7fOP",
-                                "D\xc3\xa4TA", "   "};
+    static const char *bad[] = {"",      "FOO",    "MAILFROM:<a@b>", " QUIT",    "QUI",
+                                "QUITT", "\tQUIT", "HE\x01LO x",     "NO\x7fOP", "D\xc3\xa4TA",
+                                "   "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_reply(bad[i], 0, "500 5.5.2");
     struct smtp_cmd c;
@@ -201,7 +202,8 @@ static void test_local_limit(void **state)
 static void test_utf8_gating(void **state)
 {
     struct smtp_cmd c;
-    const char *mail = "MAIL FROM:<j\xc3\xb6rg@b\xc3\xbc" "cher.de>";
+    const char *mail = "MAIL FROM:<j\xc3\xb6rg@b\xc3\xbc"
+                       "cher.de>";
     expect_reply(mail, 0, "553 5.6.7");
     char line[128];
     snprintf(line, sizeof line, "%s SMTPUTF8", mail);
@@ -223,8 +225,7 @@ static void test_utf8_gating(void **state)
 static void test_mail_params(void **state)
 {
     struct smtp_cmd c;
-    assert_int_equal(
-        parse("MAIL FROM:<a@b> SIZE=12345 BODY=8BITMIME AUTH=<> SMTPUTF8", 0, &c), 0);
+    assert_int_equal(parse("MAIL FROM:<a@b> SIZE=12345 BODY=8BITMIME AUTH=<> SMTPUTF8", 0, &c), 0);
     assert_int_equal(c.size, 12345);
     assert_int_equal(c.body, SMTP_BODY_8BITMIME);
     assert_true(c.smtputf8);
@@ -277,8 +278,7 @@ static void test_duplicate_params(void **state)
     struct smtp_cmd c;
     expect_reply("RCPT TO:<a@b> NOTIFY=NEVER NOTIFY=NEVER", 0, "501 5.5.4 Duplicate");
     expect_reply("MAIL FROM:<a@b> SMTPUTF8 smtputf8", 0, "501 5.5.4 Duplicate");
-    assert_int_equal(parse("RCPT TO:<a@b> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+40b", 0, &c),
-                     0);
+    assert_int_equal(parse("RCPT TO:<a@b> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+40b", 0, &c), 0);
     assert_int_equal(c.nparams, 2);
 }
 
@@ -354,7 +354,8 @@ static void test_every_prefix(void **state)
         "DATA",
         "QUIT",
         "MAIL FROM:<@a,@b:\"q x\"@[IPv6:2001:db8::1]> SIZE=100 BODY=8BITMIME AUTH=a+2Bb SMTPUTF8",
-        "RCPT TO:<j\xc3\xb6rg@b\xc3\xbc" "cher.de> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;x+40y",
+        "RCPT TO:<j\xc3\xb6rg@b\xc3\xbc"
+        "cher.de> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;x+40y",
         "BDAT 123 LAST",
         "AUTH PLAIN AGJvYgBodW5ncnk=",
         "RCPT TO:<Postmaster>",
@@ -380,14 +381,14 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_textbook),       cmocka_unit_test(test_verbs_case_insensitive),
-        cmocka_unit_test(test_unknown),        cmocka_unit_test(test_control_bytes),
-        cmocka_unit_test(test_hello),          cmocka_unit_test(test_no_arg_verbs),
-        cmocka_unit_test(test_mail_forms),     cmocka_unit_test(test_rcpt_forms),
-        cmocka_unit_test(test_local_limit),    cmocka_unit_test(test_utf8_gating),
-        cmocka_unit_test(test_mail_params),    cmocka_unit_test(test_duplicate_params),
-        cmocka_unit_test(test_rcpt_params),    cmocka_unit_test(test_bdat),
-        cmocka_unit_test(test_auth),           cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_textbook),    cmocka_unit_test(test_verbs_case_insensitive),
+        cmocka_unit_test(test_unknown),     cmocka_unit_test(test_control_bytes),
+        cmocka_unit_test(test_hello),       cmocka_unit_test(test_no_arg_verbs),
+        cmocka_unit_test(test_mail_forms),  cmocka_unit_test(test_rcpt_forms),
+        cmocka_unit_test(test_local_limit), cmocka_unit_test(test_utf8_gating),
+        cmocka_unit_test(test_mail_params), cmocka_unit_test(test_duplicate_params),
+        cmocka_unit_test(test_rcpt_params), cmocka_unit_test(test_bdat),
+        cmocka_unit_test(test_auth),        cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

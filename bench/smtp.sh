@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# SMTP accept-and-store benchmark: Pigeon against Postfix, in one run, on loopback.
+#
+# Postfix's smtp-source sends N messages over C concurrent sessions (one message per
+# session, its default) to Pigeon, then to a private Postfix instance that delivers to a
+# Maildir with virtual(8). Both keep their durable defaults: Pigeon fsyncs the message
+# blob and commits SQLite (synchronous=FULL) before it answers 250; Postfix fsyncs the
+# queue file before 250 and the Maildir file before it counts a delivery.
+#
+# Timing is end to end: for Pigeon, from the first connection until smtp-source has had
+# every 250 (a 250 means the message is in the mailbox; the count is checked with
+# `pigeon mail list`); for Postfix, from the first connection until the N-th file is in
+# Maildir/new/ (its ctime), not just until smtp-source returns.
+#
+# usage: bench/smtp.sh [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-k]
+#   -n  messages to send to each server      (env BENCH_N,       default 2000)
+#   -c  concurrent SMTP sessions             (env BENCH_C,       default 20)
+#   -s  message payload bytes (smtp-source -l) (env BENCH_SIZE,  default 4096)
+#   -t  seconds allowed for each server's run  (env BENCH_TIMEOUT, default 300)
+#   -o  run one server only                  (env BENCH_ONLY)
+#   -k  keep the temporary directory          (env BENCH_KEEP=1)
+# env BENCH_DIR: where the temporary directory is made (default /var/tmp; must be a real
+# disk, not tmpfs, or fsync costs nothing). env BENCH_WARMUP: messages sent to each server
+# before the timed run, to start its processes and caches (default: SESSIONS).
+#
+# Needs root (Postfix's master runs as root and drops to the postfix user) and installs the
+# Debian postfix package if smtp-source is missing. Everything listens on 127.0.0.1 only.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+N=${BENCH_N:-2000}
+C=${BENCH_C:-20}
+SIZE=${BENCH_SIZE:-4096}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+ONLY=${BENCH_ONLY:-}
+KEEP=${BENCH_KEEP:-0}
+BASE=${BENCH_DIR:-/var/tmp}
+
+while getopts "n:c:s:t:o:kh" opt; do
+    case $opt in
+        n) N=$OPTARG ;;
+        c) C=$OPTARG ;;
+        s) SIZE=$OPTARG ;;
+        t) TIMEOUT=$OPTARG ;;
+        o) ONLY=$OPTARG ;;
+        k) KEEP=1 ;;
+        h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage: $0 [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-k]" >&2; exit 2 ;;
+    esac
+done
+WARMUP=${BENCH_WARMUP:-$C}
+for v in N C SIZE TIMEOUT WARMUP; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a number, got '${!v}'" >&2; exit 2; }
+done
+((N > 0 && C > 0)) || { echo "bench: -n and -c must be positive" >&2; exit 2; }
+case $ONLY in ""|pigeon|postfix) ;; *) echo "bench: -o takes pigeon or postfix" >&2; exit 2 ;; esac
+run_pigeon() { [[ -z $ONLY || $ONLY == pigeon ]]; }
+run_postfix() { [[ -z $ONLY || $ONLY == postfix ]]; }
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "bench: $*" >&2; }
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------- prerequisites
+[[ $(id -u) == 0 ]] || die "must run as root (Postfix's master needs it; apt-get may be needed)"
+if ! command -v smtp-source >/dev/null && [[ ! -x /usr/sbin/smtp-source ]]; then
+    log "installing postfix (for smtp-source and the comparison)"
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null; } ||
+        die "apt-get install postfix failed"
+    # The package may enable (and on a systemd host start) the system instance: stop it.
+    # Only the Debian system instance is touched, and only right after installing it here.
+    if command -v systemctl >/dev/null; then
+        systemctl stop postfix >/dev/null 2>&1 || true
+        systemctl disable postfix >/dev/null 2>&1 || true
+    fi
+    if [[ -f /etc/postfix/main.cf ]] && postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
+fi
+PATH=$PATH:/usr/sbin:/sbin
+SMTP_SOURCE=$(command -v smtp-source)
+POSTFIX=$(command -v postfix)
+PF_VERSION=$(postconf -c /usr/share/postfix -d -h mail_version 2>/dev/null || echo "?")
+
+if run_pigeon; then
+    log "building Pigeon (make)"
+    make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-bench-make.$$.log" ||
+        { cat "$BASE/pigeon-bench-make.$$.log" >&2; rm -f "$BASE/pigeon-bench-make.$$.log"; die "make failed"; }
+    rm -f "$BASE/pigeon-bench-make.$$.log"
+    PIGEOND=$ROOT/build/release/pigeond
+    PIGEON=$ROOT/build/release/pigeon
+    [[ -x $PIGEOND && -x $PIGEON ]] || die "no build/release/pigeond or pigeon after make"
+fi
+
+TMP=$(mktemp -d "$BASE/pigeon-bench.XXXXXX")
+chmod 755 "$TMP"
+FSTYPE=$(stat -f -c %T "$TMP")
+[[ $FSTYPE == tmpfs || $FSTYPE == ramfs ]] &&
+    log "warning: $TMP is on $FSTYPE: fsync is free there, the figures mean little"
+
+# ---------------------------------------------------------------- cleanup
+PIGEOND_PID=
+PF_CONF=
+SRC_PID=
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n $SRC_PID ]] && kill -0 "$SRC_PID" 2>/dev/null; then
+        kill -- "$SRC_PID" 2>/dev/null || true
+        wait "$SRC_PID" 2>/dev/null || true
+    fi
+    if [[ -n $PIGEOND_PID ]]; then stop_pigeond || true; fi
+    if [[ -n $PF_CONF ]]; then stop_postfix || true; fi
+    if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 40000))
+        ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+    die "no free port found"
+}
+
+wait_port() { # PORT SECONDS
+    local deadline=$(($(date +%s) + $2))
+    while (($(date +%s) < deadline)); do
+        ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# Sum of Rss and Pss (kB) of the given processes: prints "RSS PSS".
+mem_sample() {
+    local files=() p
+    for p in "$@"; do files+=("/proc/$p/smaps_rollup"); done
+    awk '/^Rss:/ {r += $2} /^Pss:/ {s += $2} END {print r + 0, s + 0}' "${files[@]}" 2>/dev/null || echo "0 0"
+}
+
+# ---------------------------------------------------------------- the sender
+# send LABEL PORT COUNT: runs smtp-source in the background; writes $TMP/LABEL.{start,end,rc}.
+send() {
+    local label=$1 port=$2 count=$3
+    rm -f "$TMP/$label".{start,end,rc,out}
+    now >"$TMP/$label.start"
+    (
+        rc=0
+        timeout "$TIMEOUT" "$SMTP_SOURCE" -s "$C" -m "$count" -l "$SIZE" \
+            -f bench@client.test -t bob@bench.test -M client.test "127.0.0.1:$port" \
+            >"$TMP/$label.out" 2>&1 || rc=$?
+        now >"$TMP/$label.end"
+        echo "$rc" >"$TMP/$label.rc"
+    ) &
+    SRC_PID=$!
+}
+
+# measure NAME PORT COUNTER PIDLISTER: timed run. COUNTER prints how many messages are
+# stored so far (used only for Postfix, whose delivery is asynchronous; pass "" for Pigeon).
+# PIDLISTER prints the server's process ids for the memory samples.
+# Sets M_SECS M_RSS M_PSS.
+measure() {
+    local name=$1 port=$2 counter=$3 pidlister=$4 target=$5
+    local deadline sample r s got=0
+    M_RSS=0 M_PSS=0
+    send "$name" "$port" "$N"
+    deadline=$(($(date +%s) + TIMEOUT))
+    while :; do
+        # shellcheck disable=SC2046
+        sample=$(mem_sample $($pidlister))
+        read -r r s <<<"$sample"
+        ((r > M_RSS)) && M_RSS=$r
+        ((s > M_PSS)) && M_PSS=$s
+        if [[ -f $TMP/$name.rc ]]; then
+            [[ -z $counter ]] && break
+            got=$($counter)
+            ((got >= target)) && break
+        fi
+        (($(date +%s) < deadline)) || break
+        sleep 0.2
+    done
+    wait "$SRC_PID" 2>/dev/null || true
+    SRC_PID=
+    local src_rc
+    src_rc=$(cat "$TMP/$name.rc" 2>/dev/null || echo timeout)
+    if [[ $src_rc != 0 ]]; then
+        log "$name: smtp-source exited with $src_rc:"
+        tail -5 "$TMP/$name.out" >&2
+        return 1
+    fi
+    if [[ -n $counter ]] && ((got < target)); then
+        log "$name: only $got of $target messages stored within ${TIMEOUT}s"
+        return 1
+    fi
+    M_START=$(cat "$TMP/$name.start")
+    M_END=$(cat "$TMP/$name.end")
+}
+
+# ---------------------------------------------------------------- Pigeon
+PIGEON_DIR=$TMP/pigeon
+PIGEON_CONF=$PIGEON_DIR/pigeon.conf
+stop_pigeond() {
+    local pid=$PIGEOND_PID
+    PIGEOND_PID=
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pigeond did not stop on SIGTERM within 10 s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+pigeon_pids() { echo "$PIGEOND_PID"; }
+pigeon_count() { "$PIGEON" -c "$PIGEON_CONF" mail list bob@bench.test | wc -l; }
+
+bench_pigeon() {
+    local port
+    port=$(free_port)
+    mkdir -p "$PIGEON_DIR"
+    cat >"$PIGEON_CONF" <<EOF
+[server]
+hostname = bench.local
+primary_domain = bench.test
+data_dir = $PIGEON_DIR/var
+log_level = warn
+workers = 2
+
+[smtp]
+listen = 127.0.0.1:$port
+max_connections_per_ip = 1000
+EOF
+    "$PIGEON" -c "$PIGEON_CONF" domain add bench.test >/dev/null
+    echo pw | "$PIGEON" -c "$PIGEON_CONF" user add bob@bench.test >/dev/null
+    "$PIGEOND" -c "$PIGEON_CONF" >"$PIGEON_DIR/pigeond.log" 2>&1 &
+    PIGEOND_PID=$!
+    wait_port "$port" 10 || { cat "$PIGEON_DIR/pigeond.log" >&2; die "pigeond did not listen on 127.0.0.1:$port"; }
+
+    if ((WARMUP > 0)); then
+        send pigeon-warmup "$port" "$WARMUP"
+        wait "$SRC_PID" || true; SRC_PID=
+        [[ $(cat "$TMP/pigeon-warmup.rc") == 0 ]] || { cat "$TMP/pigeon-warmup.out" >&2; die "pigeon warm-up failed"; }
+    fi
+    measure pigeon "$port" "" pigeon_pids 0 || die "pigeon run failed"
+    P_SECS=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
+    P_HWM=$(awk '/^VmHWM:/ {print $2}' "/proc/$PIGEOND_PID/status")
+    P_PSS=$M_PSS
+    local stored
+    stored=$(pigeon_count)
+    P_MSGS=$((stored - WARMUP))
+    ((P_MSGS == N)) || die "pigeon: mail list shows $stored messages, expected $((N + WARMUP))"
+    stop_pigeond
+    if grep -q . "$PIGEON_DIR/pigeond.log"; then
+        log "pigeond log (warnings and errors):"
+        head -20 "$PIGEON_DIR/pigeond.log" >&2
+    fi
+}
+
+# ---------------------------------------------------------------- Postfix
+PF=$TMP/postfix
+MAILDIR=$PF/mail/bob
+stop_postfix() {
+    local conf=$PF_CONF master
+    PF_CONF=
+    master=$(tr -dc 0-9 <"$PF/queue/pid/master.pid" 2>/dev/null || true)
+    "$POSTFIX" -c "$conf" stop >/dev/null 2>&1 || true
+    if [[ -n $master ]]; then
+        for _ in $(seq 1 100); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$master" 2>/dev/null; then
+            log "postfix master did not stop within 10 s; killing it"
+            "$POSTFIX" -c "$conf" abort >/dev/null 2>&1 || kill -KILL "$master" 2>/dev/null || true
+        fi
+    fi
+}
+postfix_pids() {
+    local master
+    master=$(tr -dc 0-9 <"$PF/queue/pid/master.pid" 2>/dev/null) || return 0
+    echo "$master"
+    pgrep -P "$master" || true
+}
+postfix_count() { find "$MAILDIR/new" -maxdepth 1 -type f 2>/dev/null | wc -l; }
+postfix_last_delivery() { find "$MAILDIR/new" -maxdepth 1 -type f -printf '%C@\n' | sort -n | tail -1; }
+
+bench_postfix() {
+    local port vuid vgid
+    port=$(free_port)
+    vuid=$(id -u nobody) vgid=$(id -g nobody)
+    mkdir -p "$PF/etc" "$PF/queue" "$PF/data" "$PF/mail"
+    chown postfix "$PF/data"
+    chown "$vuid:$vgid" "$PF/mail"
+    cat >"$PF/etc/main.cf" <<EOF
+# Private Postfix instance for bench/smtp.sh: loopback only, delivers bench.test to a Maildir.
+compatibility_level = 3.6
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = postfix.bench.local
+mydomain = bench.local
+myorigin = \$myhostname
+mydestination =
+relayhost =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+smtpd_peername_lookup = no
+smtpd_client_restrictions =
+smtpd_helo_restrictions =
+smtpd_sender_restrictions =
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions =
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+append_dot_mydomain = no
+virtual_mailbox_domains = bench.test
+virtual_mailbox_base = $PF/mail
+virtual_mailbox_maps = static:bob/
+virtual_uid_maps = static:$vuid
+virtual_gid_maps = static:$vgid
+maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
+EOF
+    cat >"$PF/etc/master.cf" <<EOF
+# service type private unpriv chroot wakeup maxproc command (no chroot: no copies of /etc needed)
+127.0.0.1:$port inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+    PF_CONF=$PF/etc
+    "$POSTFIX" -c "$PF_CONF" check >"$PF/check.log" 2>&1 || { cat "$PF/check.log" >&2; die "postfix check failed"; }
+    "$POSTFIX" -c "$PF_CONF" start >"$PF/start.log" 2>&1 || { cat "$PF/start.log" >&2; die "postfix start failed"; }
+    wait_port "$port" 10 || { cat "$PF/start.log" "$PF/maillog" >&2 2>/dev/null; die "postfix did not listen on 127.0.0.1:$port"; }
+
+    if ((WARMUP > 0)); then
+        send postfix-warmup "$port" "$WARMUP"
+        wait "$SRC_PID" || true; SRC_PID=
+        [[ $(cat "$TMP/postfix-warmup.rc") == 0 ]] || { cat "$TMP/postfix-warmup.out" >&2; die "postfix warm-up failed"; }
+        local deadline=$(($(date +%s) + 60))
+        while (($(postfix_count) < WARMUP)); do
+            (($(date +%s) < deadline)) || { tail -20 "$PF/maillog" >&2; die "postfix warm-up: not delivered"; }
+            sleep 0.1
+        done
+    fi
+    measure postfix "$port" postfix_count postfix_pids $((N + WARMUP)) ||
+        { tail -20 "$PF/maillog" >&2; die "postfix run failed"; }
+    local last
+    last=$(postfix_last_delivery)
+    F_SRC_SECS=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
+    F_SECS=$(awk -v a="$M_START" -v b="$M_END" -v c="$last" 'BEGIN {e = (c > b ? c : b); printf "%.3f", e - a}')
+    F_RSS=$M_RSS F_PSS=$M_PSS
+    F_MSGS=$(($(postfix_count) - WARMUP))
+    stop_postfix
+}
+
+# ---------------------------------------------------------------- run
+log "N=$N messages, C=$C sessions, size=$SIZE bytes, warm-up=$WARMUP, dir=$TMP ($FSTYPE)"
+run_pigeon && bench_pigeon
+run_postfix && bench_postfix
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.1f", n / s}'; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+echo
+echo "smtp-source $PF_VERSION: $N messages of $SIZE bytes, $C concurrent sessions, one message per session, 127.0.0.1"
+printf '%-8s %9s %9s %11s %13s %13s\n' server messages seconds "messages/s" "peak RSS MiB" "peak PSS MiB"
+if run_pigeon; then
+    printf '%-8s %9d %9s %11s %13s %13s\n' pigeon "$P_MSGS" "$P_SECS" "$(rate "$P_MSGS" "$P_SECS")" \
+        "$(mib "$P_HWM")" "$(mib "$P_PSS")"
+fi
+if run_postfix; then
+    printf '%-8s %9d %9s %11s %13s %13s\n' postfix "$F_MSGS" "$F_SECS" "$(rate "$F_MSGS" "$F_SECS")" \
+        "$(mib "$F_RSS")" "$(mib "$F_PSS")"
+fi
+echo "memory: pigeond's RSS is its VmHWM; the rest are the largest sums over the server's processes"
+echo "        (postfix: master and all its children) sampled every 0.2 s; RSS counts shared pages"
+echo "        once per process, PSS splits them."
+if run_postfix; then
+    echo "postfix: smtp-source returned after ${F_SRC_SECS} s; the time after that is queue-to-Maildir delivery."
+fi
+if run_pigeon && run_postfix; then
+    awk -v p="$(rate "$P_MSGS" "$P_SECS")" -v f="$(rate "$F_MSGS" "$F_SECS")" \
+        'BEGIN {printf "ratio pigeon/postfix = %.2f\n", p / f}'
+fi

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Checks the include rule of DESIGN.md §2: lower layers never include higher ones.
+#   core  <- msg, auth, store  <- queue <- daemon ; engines (smtp) include core, msg (and auth's
+#   pure SASL decoder) only; cli and daemon are the top.
+set -eu
+cd "$(dirname "$0")/.."
+status=0
+check() { # check DIR "allowed dirs..."
+    dir=$1; shift
+    allowed=$*
+    for f in $(find "src/$dir" -name '*.[ch]' 2>/dev/null); do
+        for inc in $(sed -n 's/^#include "\([a-z_]*\)\/.*"/\1/p' "$f" | sort -u); do
+            ok=no
+            for a in $dir $allowed; do [ "$inc" = "$a" ] && ok=yes; done
+            if [ $ok = no ]; then
+                echo "layer violation: $f includes $inc/ (allowed: $dir $allowed)"
+                status=1
+            fi
+        done
+    done
+}
+check core
+check msg core
+check auth core msg
+check store core msg
+check queue core msg store
+check smtp core msg auth
+check daemon core msg auth store queue smtp
+check cli core msg auth store daemon
+[ $status = 0 ] && echo "layers: ok"
+exit $status
