@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
+#define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 
 struct smtp_conn {
     struct worker *w;
@@ -32,6 +33,7 @@ struct smtp_conn {
     struct smtp_session *sess;
     struct event *lifetime;   /* session_timeout */
     struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
+    struct event *linger;     /* closing: hard deadline for the last replies to leave */
     char peer[INET6_ADDRSTRLEN];
     char limit_key[96];
     bool want_tls;            /* the engine answered STARTTLS */
@@ -83,7 +85,7 @@ static void on_drain(evutil_socket_t fd, short what, void *vc);
 /* Closing: free once every reply is on the wire (checked again by on_write or a timer). */
 static void flush_then_free(struct smtp_conn *c)
 {
-    if (output_pending(c) == 0)
+    if (!c->bev || output_pending(c) == 0)
         return conn_free(c);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         struct timeval tv = {0, 10000};
@@ -96,6 +98,11 @@ static void flush_then_free(struct smtp_conn *c)
 static void on_drain(evutil_socket_t fd, short what, void *vc)
 {
     flush_then_free(vc);
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *vc)
+{
+    conn_free(vc);
 }
 
 static void start_tls(struct smtp_conn *c)
@@ -138,6 +145,9 @@ static void conn_after(struct smtp_conn *c)
         c->flushing = true;
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        struct timeval tv = {CLOSE_LINGER_SEC, 0};
+        c->linger = evtimer_new(c->w->base, on_linger, c);
+        evtimer_add(c->linger, &tv);
         return flush_then_free(c);
     }
     if (c->flushing)
@@ -233,6 +243,8 @@ static void conn_free(struct smtp_conn *c)
         event_free(c->lifetime);
     if (c->drain)
         event_free(c->drain);
+    if (c->linger)
+        event_free(c->linger);
     smtp_session_free(c->sess);
     connlimit_release(w->d->connlimit, c->limit_key);
     atomic_fetch_sub(&w->d->open_connections, 1);

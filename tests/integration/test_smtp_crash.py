@@ -12,12 +12,12 @@ BOB = "bob@hamburger.edu"
 THREADS = 6
 
 
-def message(t, i):
-    return ("Message-ID: <crash-%d-%d@test.pigeon>\r\nSubject: crash %d/%d\r\n\r\n"
-            "body %d %d\r\n%s\r\n" % (t, i, t, i, t, i, "y" * (100 * (i % 20)))).encode()
+def message(key, i):
+    return ("Message-ID: <%s@test.pigeon>\r\nSubject: %s\r\n\r\n%s\r\n%s" % (
+        key, key, key, ("y" * 76 + "\r\n") * (i % 40))).encode()
 
 
-def run_load(port, acked, attempted, stop, lock):
+def run_load(port, round_, acked, attempted, errors, stop, lock):
     def worker(t):
         i = 0
         while not stop.is_set():
@@ -25,15 +25,19 @@ def run_load(port, acked, attempted, stop, lock):
                 with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
                     s.ehlo("crash%d.crepes.fr" % t)
                     while not stop.is_set():
-                        key = "crash-%d-%d" % (t, i)
+                        key = "crash-%d-%d-%d" % (round_, t, i)
                         with lock:
                             attempted.add(key)
-                        msg = message(t, i)
+                        msg = message(key, i)
                         i += 1
                         s.sendmail("alice@crepes.fr", [BOB], msg)
                         with lock:
                             acked.append(key)
-            except (OSError, smtplib.SMTPException):
+            except (OSError, smtplib.SMTPException) as e:
+                if not stop.is_set() and not isinstance(e, (OSError,
+                                                            smtplib.SMTPServerDisconnected)):
+                    with lock:
+                        errors.append("thread %d: %r" % (t, e))
                 return  # the daemon died under us
     threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(THREADS)]
     for th in threads:
@@ -63,15 +67,16 @@ def check(daemon, acked, attempted):
 
 
 def test_kill9_mid_load(daemon):
-    acked, attempted, lock = [], set(), threading.Lock()
+    acked, attempted, errors, lock = [], set(), [], threading.Lock()
     for round_ in range(2):
         stop = threading.Event()
-        threads = run_load(daemon.smtp_port, acked, attempted, stop, lock)
+        threads = run_load(daemon.smtp_port, round_, acked, attempted, errors, stop, lock)
         target = len(acked) + 150
         deadline = time.monotonic() + 40
         while len(acked) < target and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(acked) > 0, "no message accepted before the kill"
+        assert not errors, errors[:5]
+        assert len(acked) >= target, "only %d messages accepted in 40 s" % len(acked)
         daemon.kill9()
         stop.set()
         for th in threads:

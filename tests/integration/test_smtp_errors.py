@@ -138,6 +138,22 @@ def test_unknown_mail_parameter(c):
     c.expect("MAIL FROM:<alice@crepes.fr>", "250")
 
 
+def test_unknown_rcpt_parameter(c):
+    c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+    c.expect("RCPT TO:<bob@hamburger.edu> FOO=BAR", "555 5.5.4")
+    c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+
+
+def test_size_advertised_from_config(c):
+    assert c.ehlo().keywords().get("SIZE") == str(MAX_SIZE)
+
+
+def test_nul_in_command(c):
+    r = c.cmd(b"NOOP\0x")
+    assert r.code // 100 == 5, r
+    c.expect("NOOP", "250")
+
+
 @pytest.mark.parametrize("cmd", ["MAIL FROM:<alice@@crepes.fr>", "MAIL FROM:<alice@crepes.fr",
                                  "MAIL FROM:<alice crepes.fr>", "MAIL FROM:<a@b@c>"])
 def test_bad_sender_syntax(c, cmd):
@@ -300,6 +316,7 @@ def test_idle_timeout(new_daemon):
         assert cl.closed()
     # Mid-DATA idling is cut too.
     with d.smtp() as cl:
+        cl.ehlo()
         in_data(cl)
         cl.send(b"Subject: slow\r\n\r\npartial")
         cl.sock.settimeout(15)
@@ -310,3 +327,24 @@ def test_idle_timeout(new_daemon):
             pass
         assert cl.closed()
     assert d.messages(BOB) == []
+
+
+def test_session_timeout(new_daemon):
+    # A busy but endless session is cut after session_timeout seconds.
+    d = new_daemon(smtp={"session_timeout": 3})
+    with d.smtp() as cl:
+        cl.ehlo()
+        t0 = time.monotonic()
+        r = None
+        try:
+            while time.monotonic() - t0 < 15:
+                r = cl.cmd("NOOP")
+                if r.code != 250:
+                    break
+                time.sleep(0.3)
+        except H.Closed:
+            r = None
+        waited = time.monotonic() - t0
+        assert r is None or r.code == 421, r
+        assert 2 <= waited <= 10, waited
+        assert cl.closed()

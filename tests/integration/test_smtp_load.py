@@ -67,3 +67,32 @@ def test_thousand_messages(daemon):
                                               sorted(missing)[:5], sorted(extra)[:5]))
     assert sum(stored.values()) == THREADS * PER_THREAD
     print("1000 messages in %.1fs (%.0f msg/s)" % (elapsed, 1000 / elapsed))
+
+
+def test_many_concurrent_sessions(daemon):
+    # 40 sessions open at once (under max_connections_per_ip), each sends 5 messages.
+    before = daemon.messages(BOB)
+    n, per = 40, 5
+    errors, barrier = [], threading.Barrier(n)
+
+    def worker(t):
+        try:
+            with smtplib.SMTP("127.0.0.1", daemon.smtp_port, timeout=60) as s:
+                s.ehlo("conc%d.crepes.fr" % t)
+                barrier.wait(30)
+                for i in range(per):
+                    s.sendmail("alice@crepes.fr", [BOB],
+                               b"Message-ID: <conc-%d-%d@test.pigeon>\r\n\r\nx\r\n" % (t, i))
+        except Exception as e:  # noqa: BLE001
+            errors.append("thread %d: %r" % (t, e))
+
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not errors, errors[:5]
+    new = daemon.new_messages(before, BOB)
+    ids = sorted(H.header_values(m.data, "Message-ID")[0] for m in new)
+    assert ids == sorted("<conc-%d-%d@test.pigeon>" % (t, i) for t in range(n)
+                         for i in range(per))

@@ -264,3 +264,18 @@ def test_wrong_password(daemon):
         c.expect("AUTH PLAIN " + b64("\0nobody@hamburger.edu\0ketchup"), "535 5.7.8")
         assert time.monotonic() - t0 < 40
 
+
+
+def test_bad_base64(daemon):
+    with tls_client(daemon) as c:
+        c.ehlo()
+        c.expect("AUTH PLAIN !!!not-base64!!!", "501")  # RFC 4954 4
+        c.expect("NOOP", "250")
+
+
+def test_login_after_failures_still_works(daemon):
+    # The throttle slows down, it does not lock the real user out.
+    t0 = time.monotonic()
+    s = smtplib_session(daemon, BOB, "hungry")
+    s.quit()
+    assert time.monotonic() - t0 < 25

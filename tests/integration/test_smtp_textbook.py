@@ -211,12 +211,12 @@ def test_bare_lf_normalised(daemon):
         c.expect("MAIL FROM:<alice@crepes.fr>", "250")
         c.expect("RCPT TO:<bob@hamburger.edu>", "250")
         c.expect("DATA", "354")
-        c.send(b"Subject: lf\n\nline one\nline two\r\nline three\n.\r\n")
+        c.send(b"Subject: lf\n\nline one\nline two\r\nline three\n\r\n.\r\n")
         assert c.reply().code == 250
     blob = one_new(daemon, before).data
     H.assert_crlf_only(blob)
     _, rest = H.split_trace(blob)
-    assert rest == b"Subject: lf\r\n\r\nline one\r\nline two\r\nline three\r\n"
+    assert rest == b"Subject: lf\r\n\r\nline one\r\nline two\r\nline three\r\n\r\n"
 
 
 @pytest.mark.parametrize("fake_end", [b"\n.\r\n", b"\r\n.\n", b"\n.\n"],
@@ -415,3 +415,161 @@ def test_large_message(daemon):
         assert c.send_mail("alice@crepes.fr", [BOB], body).code == 250
     assert time.monotonic() - t0 < 60
     assert_stored_as(one_new(daemon, before).data, body, "alice@crepes.fr")
+
+
+# ------------------------------------------------------------------------------------------
+# Packet boundaries: the parser must not care where TCP splits the stream
+
+
+def _nodelay(c):
+    import socket
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def test_command_and_data_split_bytewise(daemon):
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        _nodelay(c)
+        for line in (b"EHLO crepes.fr\r\n", b"MAIL FROM:<alice@crepes.fr>\r\n",
+                     b"RCPT TO:<bob@hamburger.edu>\r\n", b"DATA\r\n"):
+            for i in range(len(line)):
+                c.send(line[i:i + 1])
+                time.sleep(0.001)
+            assert c.reply().code in (250, 354)
+        body = b"Subject: split\r\n\r\n..stuffed\r\nx\r\n.\r\n"
+        for i in range(len(body)):
+            c.send(body[i:i + 1])
+            time.sleep(0.002)
+        assert c.reply().code == 250
+    _, rest = H.split_trace(one_new(daemon, before).data)
+    assert rest == b"Subject: split\r\n\r\n.stuffed\r\nx\r\n"
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 4])
+def test_end_of_data_split(daemon, cut):
+    # "\r\n.\r\n" cut in two packets at every position: still exactly one end.
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        _nodelay(c)
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.expect("DATA", "354")
+        end = b"\r\n.\r\n"
+        c.send(b"Subject: cut\r\n\r\nbody" + end[:cut])
+        assert c.quiet(0.3), "reply before the end of data arrived: %r" % c.buf
+        c.send(end[cut:])
+        assert c.reply().code == 250
+        assert c.cmd("HELP").code == 214
+    _, rest = H.split_trace(one_new(daemon, before).data)
+    assert rest == b"Subject: cut\r\n\r\nbody\r\n"
+
+
+def test_empty_message(daemon):
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.expect("DATA", "354")
+        assert c.cmd(".").code == 250
+    trace, rest = H.split_trace(one_new(daemon, before).data)
+    assert rest == b"" and len(trace) >= 2
+
+
+def test_disconnect_mid_data_stores_nothing(daemon):
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.expect("DATA", "354")
+        c.send(b"Subject: cut off\r\n\r\nno end in sight\r\n")
+    time.sleep(0.5)
+    assert daemon.new_messages(before, BOB) == []
+
+
+def test_disconnect_mid_bdat_stores_nothing(daemon):
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.send(b"BDAT 20\r\nSubject: chunk 1\r\n\r\n")
+        assert c.reply().code == 250
+        c.send(b"BDAT 100 LAST\r\nonly part of it")
+    time.sleep(0.5)
+    assert daemon.new_messages(before, BOB) == []
+
+
+def test_rset_between_bdat_chunks(daemon):
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.send(b"BDAT 6\r\nfirst\n")
+        assert c.reply().code == 250
+        c.expect("RSET", "250")
+        c.send(b"BDAT 6 LAST\r\nagain\n")
+        assert c.reply().startswith("503")
+    assert daemon.new_messages(before, BOB) == []
+
+
+def test_data_after_bdat_refused(daemon):
+    # RFC 3030 2: DATA inside a BDAT transaction is a 503.
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.send(b"BDAT 4\r\nabcd")
+        assert c.reply().code == 250
+        c.expect("DATA", "503")
+
+
+def test_bdat_last_without_final_crlf(daemon):
+    before = daemon.messages(BOB)
+    body = b"Subject: no final newline\r\n\r\nends here"
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+        c.expect("RCPT TO:<bob@hamburger.edu>", "250")
+        c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+        assert c.reply().code == 250
+    assert_stored_as(one_new(daemon, before).data, body, "alice@crepes.fr")
+
+
+def test_all_mail_parameters_together(daemon):
+    before = daemon.messages(BOB)
+    with daemon.smtp() as c:
+        assert c.send_mail("alice@crepes.fr", [BOB], b"Subject: params\r\n\r\nx\r\n",
+                           params=" SIZE=100 BODY=8BITMIME SMTPUTF8").code == 250
+        assert c.send_mail("", [BOB], b"Subject: null\r\n\r\nx\r\n", ehlo=False,
+                           params=" SIZE=50 BODY=7BIT").code == 250
+    assert len(daemon.new_messages(before, BOB)) == 2
+
+
+def test_starttls_forgets_ehlo(daemon):
+    # RFC 3207 4.2: after TLS the server discards what it knew, EHLO is needed again.
+    with daemon.smtp() as c:
+        c.ehlo()
+        c.starttls()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "503")
+        c.ehlo()
+        c.expect("MAIL FROM:<alice@crepes.fr>", "250")
+
+
+def test_pipelining_flood(daemon):
+    # 20,000 pipelined commands without reading: replies come back complete and in order.
+    import threading
+    n = 20000
+    with daemon.smtp() as c:
+        c.ehlo()
+        payload = b"".join(b"NOOP %d\r\n" % i if i % 2 else b"RSET\r\n" for i in range(n))
+        t = threading.Thread(target=c.send, args=(payload,), daemon=True)
+        t.start()
+        for i in range(n):
+            r = c.reply()
+            assert r.startswith("250 2.0.0"), (i, r)
+        t.join(30)
+        c.expect("QUIT", "221")
