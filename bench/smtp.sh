@@ -12,13 +12,19 @@
 # `pigeon mail list`); for Postfix, from the first connection until the N-th file is in
 # Maildir/new/ (its ctime), not just until smtp-source returns.
 #
-# usage: bench/smtp.sh [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-k]
+# usage: bench/smtp.sh [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-f loop|dir] [-k] [-B]
 #   -n  messages to send to each server      (env BENCH_N,       default 2000)
 #   -c  concurrent SMTP sessions             (env BENCH_C,       default 20)
 #   -s  message payload bytes (smtp-source -l) (env BENCH_SIZE,  default 4096)
 #   -t  seconds allowed for each server's run  (env BENCH_TIMEOUT, default 300)
 #   -o  run one server only                  (env BENCH_ONLY)
 #   -k  keep the temporary directory          (env BENCH_KEEP=1)
+#   -f  where the servers keep their data     (env BENCH_FS, default loop):
+#         loop: a fresh ext4 file system (with its journal) made for each server in an image
+#               file under BENCH_DIR and mounted through a loop device (direct I/O), so both
+#               start from the same state and the host file system's own quirks stay out;
+#         dir:  plain directories under BENCH_DIR, on whatever file system that is
+#   -B  don't run make: use the build/release binaries as they are (env BENCH_NO_BUILD=1)
 # env BENCH_DIR: where the temporary directory is made (default /var/tmp; must be a real
 # disk, not tmpfs, or fsync costs nothing). env BENCH_WARMUP: messages sent to each server
 # before the timed run, to start its processes and caches (default: SESSIONS).
@@ -35,8 +41,10 @@ TIMEOUT=${BENCH_TIMEOUT:-300}
 ONLY=${BENCH_ONLY:-}
 KEEP=${BENCH_KEEP:-0}
 BASE=${BENCH_DIR:-/var/tmp}
+NO_BUILD=${BENCH_NO_BUILD:-0}
+FS=${BENCH_FS:-loop}
 
-while getopts "n:c:s:t:o:kh" opt; do
+while getopts "n:c:s:t:o:f:kBh" opt; do
     case $opt in
         n) N=$OPTARG ;;
         c) C=$OPTARG ;;
@@ -44,8 +52,10 @@ while getopts "n:c:s:t:o:kh" opt; do
         t) TIMEOUT=$OPTARG ;;
         o) ONLY=$OPTARG ;;
         k) KEEP=1 ;;
+        B) NO_BUILD=1 ;;
+        f) FS=$OPTARG ;;
         h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "usage: $0 [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-k]" >&2; exit 2 ;;
+        *) echo "usage: $0 [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-f loop|dir] [-k] [-B]" >&2; exit 2 ;;
     esac
 done
 WARMUP=${BENCH_WARMUP:-$C}
@@ -54,6 +64,7 @@ for v in N C SIZE TIMEOUT WARMUP; do
 done
 ((N > 0 && C > 0)) || { echo "bench: -n and -c must be positive" >&2; exit 2; }
 case $ONLY in ""|pigeon|postfix) ;; *) echo "bench: -o takes pigeon or postfix" >&2; exit 2 ;; esac
+case $FS in loop|dir) ;; *) echo "bench: -f takes loop or dir" >&2; exit 2 ;; esac
 run_pigeon() { [[ -z $ONLY || $ONLY == pigeon ]]; }
 run_postfix() { [[ -z $ONLY || $ONLY == postfix ]]; }
 
@@ -82,11 +93,13 @@ SMTP_SOURCE=$(command -v smtp-source)
 POSTFIX=$(command -v postfix)
 PF_VERSION=$(postconf -c /usr/share/postfix -d -h mail_version 2>/dev/null || echo "?")
 
-if run_pigeon; then
+if run_pigeon && [[ $NO_BUILD != 1 ]]; then
     log "building Pigeon (make)"
     make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-bench-make.$$.log" ||
         { cat "$BASE/pigeon-bench-make.$$.log" >&2; rm -f "$BASE/pigeon-bench-make.$$.log"; die "make failed"; }
     rm -f "$BASE/pigeon-bench-make.$$.log"
+fi
+if run_pigeon; then
     PIGEOND=$ROOT/build/release/pigeond
     PIGEON=$ROOT/build/release/pigeon
     [[ -x $PIGEOND && -x $PIGEON ]] || die "no build/release/pigeond or pigeon after make"
@@ -94,9 +107,10 @@ fi
 
 TMP=$(mktemp -d "$BASE/pigeon-bench.XXXXXX")
 chmod 755 "$TMP"
-FSTYPE=$(stat -f -c %T "$TMP")
-[[ $FSTYPE == tmpfs || $FSTYPE == ramfs ]] &&
-    log "warning: $TMP is on $FSTYPE: fsync is free there, the figures mean little"
+BASE_FS=$(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$TMP" 2>/dev/null | tr -s ' ' || stat -f -c %T "$TMP")
+case $BASE_FS in tmpfs*|ramfs*)
+    log "warning: $TMP is on ${BASE_FS%% *}: fsync is free there, the figures mean little" ;;
+esac
 
 # ---------------------------------------------------------------- cleanup
 PIGEOND_PID=
@@ -111,12 +125,47 @@ cleanup() {
     fi
     if [[ -n $PIGEOND_PID ]]; then stop_pigeond || true; fi
     if [[ -n $PF_CONF ]]; then stop_postfix || true; fi
+    unmount_all
     if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# data_fs DIR: makes DIR the place a server keeps its data (see -f).
+MOUNTS=()
+LOOPS=()
+data_fs() {
+    local dir=$1 img=$1.img dev size_mb
+    mkdir -p "$dir"
+    [[ $FS == loop ]] || return 0
+    # Room for every message several times over (queue file, Maildir file, blob, WAL).
+    size_mb=$(((N + WARMUP) * (SIZE + 8192) * 4 / 1048576 + 1024))
+    truncate -s "${size_mb}M" "$img"
+    # No lazy initialisation: no ext4lazyinit writing in the background during the run.
+    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$img" >/dev/null 2>&1 ||
+        die "mkfs.ext4 $img failed"
+    dev=$(losetup --find --show --direct-io=on "$img" 2>/dev/null || losetup --find --show "$img") ||
+        die "losetup failed (use -f dir to run on plain directories)"
+    LOOPS+=("$dev")
+    mount -t ext4 "$dev" "$dir" || die "mount $dev failed (use -f dir to run on plain directories)"
+    MOUNTS+=("$dir")
+    chmod 755 "$dir"
+}
+unmount_all() {
+    local m d
+    for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+    for d in "${LOOPS[@]}"; do losetup -d "$d" 2>/dev/null || true; done
+    MOUNTS=() LOOPS=()
+}
+fs_desc() { # DIR
+    if [[ $FS == loop ]]; then
+        echo "ext4 (journal, data=ordered) on a loop device over a file on: $BASE_FS"
+    else
+        echo "$BASE_FS"
+    fi
+}
 
 free_port() {
     local p
@@ -147,7 +196,8 @@ mem_sample() {
 # send LABEL PORT COUNT: runs smtp-source in the background; writes $TMP/LABEL.{start,end,rc}.
 send() {
     local label=$1 port=$2 count=$3
-    rm -f "$TMP/$label".{start,end,rc,out}
+    rm -f "$TMP/$label".{start,end,rc,out,cpu0,cpu1}
+    head -1 /proc/stat >"$TMP/$label.cpu0"
     now >"$TMP/$label.start"
     (
         rc=0
@@ -155,6 +205,7 @@ send() {
             -f bench@client.test -t bob@bench.test -M client.test "127.0.0.1:$port" \
             >"$TMP/$label.out" 2>&1 || rc=$?
         now >"$TMP/$label.end"
+        head -1 /proc/stat >"$TMP/$label.cpu1"
         echo "$rc" >"$TMP/$label.rc"
     ) &
     SRC_PID=$!
@@ -179,10 +230,10 @@ measure() {
         if [[ -f $TMP/$name.rc ]]; then
             [[ -z $counter ]] && break
             got=$($counter)
-            ((got >= target)) && break
+            if ((got >= target)); then head -1 /proc/stat >"$TMP/$name.cpu1"; break; fi
         fi
         (($(date +%s) < deadline)) || break
-        sleep 0.2
+        sleep 0.1
     done
     wait "$SRC_PID" 2>/dev/null || true
     SRC_PID=
@@ -199,6 +250,13 @@ measure() {
     fi
     M_START=$(cat "$TMP/$name.start")
     M_END=$(cat "$TMP/$name.end")
+    # Whole machine, between the start and the end of the timed run (smtp-source included):
+    # busy = user+nice+system+irq+softirq+steal, as a share of all cores' time.
+    read -r M_CPU M_IOWAIT < <(awk 'NR == 1 {for (i = 2; i <= 9; i++) a[i] = $i}
+        NR == 2 {for (i = 2; i <= 9; i++) {d[i] = $i - a[i]; t += d[i]}
+                 b = d[2] + d[3] + d[4] + d[7] + d[8] + d[9]
+                 printf "%.0f %.0f\n", t ? 100 * b / t : 0, t ? 100 * d[6] / t : 0}' \
+        "$TMP/$name.cpu0" "$TMP/$name.cpu1")
 }
 
 # ---------------------------------------------------------------- Pigeon
@@ -222,7 +280,7 @@ pigeon_count() { "$PIGEON" -c "$PIGEON_CONF" mail list bob@bench.test | wc -l; }
 bench_pigeon() {
     local port
     port=$(free_port)
-    mkdir -p "$PIGEON_DIR"
+    data_fs "$PIGEON_DIR"
     cat >"$PIGEON_CONF" <<EOF
 [server]
 hostname = bench.local
@@ -249,7 +307,7 @@ EOF
     measure pigeon "$port" "" pigeon_pids 0 || die "pigeon run failed"
     P_SECS=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
     P_HWM=$(awk '/^VmHWM:/ {print $2}' "/proc/$PIGEOND_PID/status")
-    P_PSS=$M_PSS
+    P_PSS=$M_PSS P_CPU=$M_CPU P_IOW=$M_IOWAIT
     local stored
     stored=$(pigeon_count)
     P_MSGS=$((stored - WARMUP))
@@ -290,6 +348,7 @@ bench_postfix() {
     local port vuid vgid
     port=$(free_port)
     vuid=$(id -u nobody) vgid=$(id -g nobody)
+    data_fs "$PF"
     mkdir -p "$PF/etc" "$PF/queue" "$PF/data" "$PF/mail"
     chown postfix "$PF/data"
     chown "$vuid:$vgid" "$PF/mail"
@@ -378,13 +437,18 @@ EOF
     last=$(postfix_last_delivery)
     F_SRC_SECS=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
     F_SECS=$(awk -v a="$M_START" -v b="$M_END" -v c="$last" 'BEGIN {e = (c > b ? c : b); printf "%.3f", e - a}')
-    F_RSS=$M_RSS F_PSS=$M_PSS
+    F_RSS=$M_RSS F_PSS=$M_PSS F_CPU=$M_CPU F_IOW=$M_IOWAIT
     F_MSGS=$(($(postfix_count) - WARMUP))
     stop_postfix
 }
 
 # ---------------------------------------------------------------- run
-log "N=$N messages, C=$C sessions, size=$SIZE bytes, warm-up=$WARMUP, dir=$TMP ($FSTYPE)"
+# The figures are only meaningful on an otherwise idle machine: measure the idle share for 1 s.
+IDLE=$( { head -1 /proc/stat; sleep 1; head -1 /proc/stat; } | awk '
+    NR == 1 {for (i = 2; i <= 9; i++) a[i] = $i}
+    NR == 2 {for (i = 2; i <= 9; i++) t += $i - a[i]; printf "%.0f", t ? 100 * ($5 - a[5] + $6 - a[6]) / t : 0}')
+((IDLE >= 90)) || log "warning: the machine was only ${IDLE}% idle before the run; other load skews the figures"
+log "N=$N messages, C=$C sessions, size=$SIZE bytes, warm-up=$WARMUP, dir=$TMP, fs=$FS"
 run_pigeon && bench_pigeon
 run_postfix && bench_postfix
 
@@ -392,17 +456,31 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.1f", n / s}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 echo
 echo "smtp-source $PF_VERSION: $N messages of $SIZE bytes, $C concurrent sessions, one message per session, 127.0.0.1"
-printf '%-8s %9s %9s %11s %13s %13s\n' server messages seconds "messages/s" "peak RSS MiB" "peak PSS MiB"
+FMT='%-8s %9s %9s %11s %6s %7s %13s %13s\n'
+# shellcheck disable=SC2059
+printf "$FMT" server messages seconds "messages/s" "cpu%" iowait% "peak RSS MiB" "peak PSS MiB"
 if run_pigeon; then
-    printf '%-8s %9d %9s %11s %13s %13s\n' pigeon "$P_MSGS" "$P_SECS" "$(rate "$P_MSGS" "$P_SECS")" \
+    # shellcheck disable=SC2059
+    printf "$FMT" pigeon "$P_MSGS" "$P_SECS" "$(rate "$P_MSGS" "$P_SECS")" "$P_CPU" "$P_IOW" \
         "$(mib "$P_HWM")" "$(mib "$P_PSS")"
 fi
 if run_postfix; then
-    printf '%-8s %9d %9s %11s %13s %13s\n' postfix "$F_MSGS" "$F_SECS" "$(rate "$F_MSGS" "$F_SECS")" \
+    # shellcheck disable=SC2059
+    printf "$FMT" postfix "$F_MSGS" "$F_SECS" "$(rate "$F_MSGS" "$F_SECS")" "$F_CPU" "$F_IOW" \
         "$(mib "$F_RSS")" "$(mib "$F_PSS")"
 fi
+if run_pigeon; then
+    REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    [[ -z $(git -C "$ROOT" --no-optional-locks status --porcelain -- src Makefile 2>/dev/null) ]] ||
+        REV="$REV + uncommitted changes in src/"
+    [[ $NO_BUILD == 1 ]] && REV="$REV (-B: binaries not rebuilt, may be older)"
+    echo "pigeon: $REV"
+fi
+echo "data: $(fs_desc)"
+echo "machine: $(nproc) cores, idle before the run: ${IDLE}%"
+echo "cpu%, iowait%: share of all $(nproc) cores' time during the timed run, whole machine (smtp-source included)."
 echo "memory: pigeond's RSS is its VmHWM; the rest are the largest sums over the server's processes"
-echo "        (postfix: master and all its children) sampled every 0.2 s; RSS counts shared pages"
+echo "        (postfix: master and all its children) sampled every 0.1 s; RSS counts shared pages"
 echo "        once per process, PSS splits them."
 if run_postfix; then
     echo "postfix: smtp-source returned after ${F_SRC_SECS} s; the time after that is queue-to-Maildir delivery."

@@ -37,12 +37,25 @@ static int ini_line(struct slice ln, char *section, ini_cb cb, void *ctx, unsign
             return ERR_PARSE;
         }
         struct slice name = slice_trim(slice_make(ln.p + 1, ln.len - 2));
-        if (!is_name(name)) {
+        /* "[zone example.com]": a name and one argument, kept as "zone example.com". */
+        const char *sp = memchr(name.p, ' ', name.len);
+        struct slice head = sp ? slice_make(name.p, (size_t)(sp - name.p)) : name;
+        struct slice arg = sp ? slice_trim(slice_make(sp, name.len - head.len)) : slice_make("", 0);
+        bool arg_ok = arg.len <= 255;
+        for (size_t i = 0; i < arg.len; i++)
+            if (!is_name_char(arg.p[i]) && arg.p[i] != ':' && arg.p[i] != '/')
+                arg_ok = false;
+        if (!is_name(head) || !arg_ok || (sp && arg.len == 0)) {
             *why = "invalid section name";
             return ERR_PARSE;
         }
-        memcpy(section, name.p, name.len);
-        section[name.len] = '\0';
+        memcpy(section, head.p, head.len);
+        section[head.len] = '\0';
+        if (arg.len) {
+            section[head.len] = ' ';
+            memcpy(section + head.len + 1, arg.p, arg.len);
+            section[head.len + 1 + arg.len] = '\0';
+        }
         return cb(ctx, section, NULL, NULL, lineno, why);
     }
     const char *eq = memchr(ln.p, '=', ln.len);
@@ -76,7 +89,7 @@ static int ini_line(struct slice ln, char *section, ini_cb cb, void *ctx, unsign
 int ini_parse_text(const char *name, const char *text, size_t len, ini_cb cb, void *ctx,
                    struct str *err_out)
 {
-    char section[INI_NAME_MAX + 1] = "";
+    char section[INI_NAME_MAX + 258] = "";
     unsigned lineno = 0;
     size_t pos = 0;
     while (pos < len) {

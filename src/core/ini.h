@@ -10,7 +10,8 @@
 #include "core/str.h"
 
 /*
- * Called for each key. section is "" before the first header. A section header alone is
+ * Called for each key. section is "" before the first header; a header with an argument,
+ * "[zone example.com]", arrives as "zone example.com" (one space). A section header alone is
  * reported with key == NULL so that callers can reject unknown sections at their line.
  * Returns 0 to continue or a negative ERR_* with a static reason in *why_out.
  */

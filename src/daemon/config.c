@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_UINT, K_SIZE, K_BOOL, K_LISTEN, K_LOGLEVEL };
+enum key_type { K_STR, K_UINT, K_SIZE, K_BOOL, K_LISTEN, K_LOGLEVEL, K_PLAINAUTH };
 
 struct key_spec {
     const char *name;
@@ -39,16 +39,31 @@ static const struct key_spec server_keys[] = {
     {NULL, 0, 0, 0, 0},
 };
 
-static const struct key_spec smtp_keys[] = {
+#define SVC(f) offsetof(struct config_service, f)
+#define ACC(f) offsetof(struct config_access, f)
+
+/* Keys of every TCP service section (offsets within struct config_service). */
+static const struct key_spec service_keys[] = {
     {"listen", K_LISTEN, 0, 0, 0},
+    {"max_connections_per_ip", K_UINT, SVC(max_connections_per_ip), 1, 1000000},
+    {"idle_timeout", K_UINT, SVC(idle_timeout), 1, 86400},
+    {"session_timeout", K_UINT, SVC(session_timeout), 1, 7 * 86400},
+    {"max_errors", K_UINT, SVC(max_errors), 1, 10000},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct key_spec smtp_keys[] = {
     {"max_message_size", K_SIZE, SMTP(max_message_size), 1024, 1ull << 40},
     {"max_recipients", K_UINT, SMTP(max_recipients), 1, 100000},
-    {"max_connections_per_ip", K_UINT, SMTP(max_connections_per_ip), 1, 1000000},
-    {"idle_timeout", K_UINT, SMTP(idle_timeout), 1, 86400},
-    {"session_timeout", K_UINT, SMTP(session_timeout), 1, 7 * 86400},
-    {"max_errors", K_UINT, SMTP(max_errors), 1, 10000},
     {"starttls", K_BOOL, SMTP(starttls), 0, 0},
     {"auth", K_BOOL, SMTP(auth), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct key_spec access_keys[] = {
+    {"plaintext_auth", K_PLAINAUTH, ACC(plaintext_auth), 0, 0},
+    {"max_connections_per_user", K_UINT, ACC(max_connections_per_user), 1, 100000},
+    {"max_literal_size", K_SIZE, ACC(max_literal_size), 1024, 1ull << 40},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -56,17 +71,33 @@ struct load_ctx {
     struct config *cfg;
 };
 
+static void service_defaults(struct config_service *s, unsigned idle)
+{
+    s->max_connections_per_ip = 20;
+    s->idle_timeout = idle;
+    s->session_timeout = 3600;
+    s->max_errors = 20;
+}
+
 static void smtp_defaults(struct config_smtp *s, bool submission)
 {
+    /* RFC 5321 §4.5.3.2.7: server timeout 5 minutes */
+    service_defaults(&s->svc, 300);
     s->submission = submission;
     s->max_message_size = 25u * 1024 * 1024;
     s->max_recipients = 100;
-    s->max_connections_per_ip = 20;
-    s->idle_timeout = 300;    /* RFC 5321 §4.5.3.2.7: server timeout 5 minutes */
-    s->session_timeout = 3600;
-    s->max_errors = 20;
     s->starttls = true;
     s->auth = submission;
+}
+
+static void access_defaults(struct config_access *a, bool implicit_tls, unsigned idle)
+{
+    service_defaults(&a->svc, idle);
+    a->svc.session_timeout = 24 * 3600; /* IMAP clients stay connected for hours */
+    a->implicit_tls = implicit_tls;
+    a->plaintext_auth = PLAINTEXT_AUTH_NO;
+    a->max_connections_per_user = 20;
+    a->max_literal_size = 64u * 1024 * 1024;
 }
 
 static void defaults(struct config *cfg)
@@ -77,6 +108,11 @@ static void defaults(struct config *cfg)
     cfg->shutdown_timeout = 30;
     smtp_defaults(&cfg->smtp, false);
     smtp_defaults(&cfg->submission, true);
+    /* RFC 1939 §3: at least 10 minutes; RFC 3501 §5.4: at least 30 minutes. */
+    access_defaults(&cfg->pop3, false, 600);
+    access_defaults(&cfg->pop3s, true, 600);
+    access_defaults(&cfg->imap, false, 1800);
+    access_defaults(&cfg->imaps, true, 1800);
 }
 
 /* Parses "host:port", "[v6]:port"; numeric addresses only, so no DNS at start-up. */
@@ -153,7 +189,7 @@ static int parse_bool(const char *v, bool *out)
     return 0;
 }
 
-static int set_key(const struct key_spec *k, char *base, struct config_smtp *smtp, const char *v,
+static int set_key(const struct key_spec *k, char *base, struct config_service *svc, const char *v,
                    const char **why)
 {
     void *field = base + k->offset;
@@ -193,44 +229,91 @@ static int set_key(const struct key_spec *k, char *base, struct config_smtp *smt
         return 0;
     }
     case K_LISTEN:
-        if (smtp->n_listen >= CONFIG_MAX_LISTEN) {
+        if (svc->n_listen >= CONFIG_MAX_LISTEN) {
             *why = "too many listen lines in this section";
             return ERR_LIMIT;
         }
-        if (parse_listen(v, &smtp->listen[smtp->n_listen], why) < 0)
+        if (parse_listen(v, &svc->listen[svc->n_listen], why) < 0)
             return ERR_PARSE;
-        smtp->n_listen++;
-        smtp->enabled = true;
+        svc->n_listen++;
+        svc->enabled = true;
+        return 0;
+    case K_PLAINAUTH:
+        if (!strcmp(v, "no"))
+            *(enum plaintext_auth *)field = PLAINTEXT_AUTH_NO;
+        else if (!strcmp(v, "loopback"))
+            *(enum plaintext_auth *)field = PLAINTEXT_AUTH_LOOPBACK;
+        else if (!strcmp(v, "yes"))
+            *(enum plaintext_auth *)field = PLAINTEXT_AUTH_YES;
+        else {
+            *why = "plaintext_auth must be no, loopback or yes";
+            return ERR_PARSE;
+        }
         return 0;
     }
     return ERR_PARSE;
+}
+
+/* Looks key up in table; 1 if found (and set), 0 if not in this table, < 0 on a bad value. */
+static int try_table(const struct key_spec *table, char *base, struct config_service *svc,
+                     const char *key, const char *value, const char **why)
+{
+    for (const struct key_spec *k = table; k->name; k++)
+        if (!strcmp(k->name, key))
+            return set_key(k, base, svc, value, why) < 0 ? ERR_CONFIG : 1;
+    return 0;
+}
+
+/* A service section: the common keys, then the kind's own. */
+static int service_key(struct config_service *svc, const struct key_spec *own, char *own_base,
+                       const char *key, const char *value, const char **why)
+{
+    int rc = try_table(service_keys, (char *)svc, svc, key, value, why);
+    if (rc == 0)
+        rc = try_table(own, own_base, svc, key, value, why);
+    if (rc == 0) {
+        *why = "unknown key in this section";
+        return ERR_CONFIG;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static struct config_access *access_section(struct config *cfg, const char *section)
+{
+    if (!strcmp(section, "pop3"))
+        return &cfg->pop3;
+    if (!strcmp(section, "pop3s"))
+        return &cfg->pop3s;
+    if (!strcmp(section, "imap"))
+        return &cfg->imap;
+    if (!strcmp(section, "imaps"))
+        return &cfg->imaps;
+    return NULL;
 }
 
 static int on_key(void *vctx, const char *section, const char *key, const char *value,
                   unsigned line, const char **why)
 {
     struct load_ctx *ctx = vctx;
-    const struct key_spec *table;
-    char *base;
-    struct config_smtp *smtp = NULL;
+    struct config *cfg = ctx->cfg;
+    struct config_access *acc = access_section(cfg, section);
+    struct config_smtp *smtp = !strcmp(section, "smtp")         ? &cfg->smtp
+                               : !strcmp(section, "submission") ? &cfg->submission
+                                                                : NULL;
     (void)line;
     if (!strcmp(section, "server")) {
-        table = server_keys;
-        base = (char *)ctx->cfg;
-    } else if (!strcmp(section, "smtp") || !strcmp(section, "submission")) {
-        smtp = section[1] == 'm' ? &ctx->cfg->smtp : &ctx->cfg->submission;
-        table = smtp_keys;
-        base = (char *)smtp;
-    } else {
-        *why = section[0] ? "unknown section" : "key outside of any [section]";
-        return ERR_CONFIG;
+        if (!key)
+            return 0;
+        int rc = try_table(server_keys, (char *)cfg, NULL, key, value, why);
+        if (rc == 0)
+            *why = "unknown key in this section";
+        return rc == 1 ? 0 : ERR_CONFIG;
     }
-    if (!key)
-        return 0;
-    for (const struct key_spec *k = table; k->name; k++)
-        if (!strcmp(k->name, key))
-            return set_key(k, base, smtp, value, why);
-    *why = "unknown key in this section";
+    if (smtp)
+        return key ? service_key(&smtp->svc, smtp_keys, (char *)smtp, key, value, why) : 0;
+    if (acc)
+        return key ? service_key(&acc->svc, access_keys, (char *)acc, key, value, why) : 0;
+    *why = section[0] ? "unknown section" : "key outside of any [section]";
     return ERR_CONFIG;
 }
 

@@ -21,20 +21,36 @@ struct config_listen {
     char text[80];  /* as written, for logs: "127.0.0.1:2525" */
 };
 
-/* One SMTP service: the MX role ([smtp]) or submission ([submission]). */
-struct config_smtp {
+/* What every TCP service section has. */
+struct config_service {
     bool enabled;                 /* true when the section has at least one listen */
-    bool submission;              /* role: submission requires AUTH for MAIL */
     struct config_listen listen[CONFIG_MAX_LISTEN];
     unsigned n_listen;
-    uint64_t max_message_size;    /* octets; SIZE advertises it */
-    unsigned max_recipients;
     unsigned max_connections_per_ip;
     unsigned idle_timeout;        /* seconds without input */
     unsigned session_timeout;     /* seconds for a whole session */
-    unsigned max_errors;          /* bad commands before 421 and close */
+    unsigned max_errors;          /* bad commands before the server hangs up */
+};
+
+/* One SMTP service: the MX role ([smtp]) or submission ([submission]). */
+struct config_smtp {
+    struct config_service svc;
+    bool submission;              /* role: submission requires AUTH for MAIL */
+    uint64_t max_message_size;    /* octets; SIZE advertises it */
+    unsigned max_recipients;
     bool starttls;                /* offer STARTTLS */
     bool auth;                    /* offer AUTH (only ever after TLS) */
+};
+
+enum plaintext_auth { PLAINTEXT_AUTH_NO, PLAINTEXT_AUTH_LOOPBACK, PLAINTEXT_AUTH_YES };
+
+/* A mail-access service: [pop3], [pop3s], [imap], [imaps]. */
+struct config_access {
+    struct config_service svc;
+    bool implicit_tls;            /* pop3s / imaps: TLS from the first byte */
+    enum plaintext_auth plaintext_auth; /* passwords before TLS: never, from loopback, always */
+    unsigned max_connections_per_user;
+    uint64_t max_literal_size;    /* IMAP: largest literal / APPEND accepted */
 };
 
 struct config {
@@ -54,6 +70,7 @@ struct config {
     /* services */
     struct config_smtp smtp;
     struct config_smtp submission;
+    struct config_access pop3, pop3s, imap, imaps;
 };
 
 /* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes

@@ -22,16 +22,19 @@ struct throttle;
 struct connlimit;
 struct store;
 struct loop_post;
-struct smtp_conn;
+struct conn;
 struct sockaddr;
 
-enum service_kind { SERVICE_SMTP, SERVICE_SUBMISSION };
+struct proto_ops;
 
 /* A bound listening socket, made once in the main thread and shared by every worker. */
 struct listener {
-    enum service_kind kind;
-    const struct config_smtp *smtp;
+    const char *name;                 /* config section: "smtp", "submission", "pop3s" ... */
+    const struct proto_ops *proto;    /* the engine behind it */
+    const void *svc_cfg;              /* struct config_smtp / config_access of the section */
+    const struct config_service *limits;
     const struct config_listen *addr;
+    bool implicit_tls;
     int fd;
 };
 
@@ -45,7 +48,7 @@ struct worker {
     struct evconnlistener **evls; /* one per daemon listener */
     void *accept_ctxs;
     void *main_ctx;               /* server.c's shutdown bookkeeping */
-    struct smtp_conn *conns;      /* every open SMTP connection on this worker */
+    struct conn *conns;           /* every open client connection on this worker */
     unsigned nconns;
     bool stopping;
 };
@@ -70,10 +73,7 @@ struct daemon {
 int server_bind_all(struct daemon *d);
 int server_run(struct daemon *d);   /* starts workers, waits for SIGTERM/SIGINT, shuts down */
 
-/* smtp_glue.c: a new connection accepted by worker w on listener l */
-void smtp_conn_accept(struct worker *w, const struct listener *l, int fd,
-                      const struct sockaddr *sa, int salen);
-void smtp_conn_shutdown_all(struct worker *w);
-void smtp_conn_close_all(struct worker *w);
+/* Protocol engines behind listeners (smtp_glue.c, ...). */
+extern const struct proto_ops smtp_proto;
 
 #endif

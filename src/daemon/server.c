@@ -9,6 +9,8 @@
  */
 #include "daemon/daemon.h"
 
+#include "daemon/conn.h"
+
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
@@ -50,17 +52,18 @@ static int bind_one(const struct config_listen *a, struct str *err)
     return fd;
 }
 
-static int bind_service(struct daemon *d, enum service_kind kind, const struct config_smtp *c,
+static int bind_service(struct daemon *d, const char *name, const struct proto_ops *proto,
+                        const void *svc_cfg, const struct config_service *svc, bool tls,
                         struct str *err)
 {
-    for (unsigned i = 0; i < c->n_listen; i++) {
-        int fd = bind_one(&c->listen[i], err);
+    for (unsigned i = 0; i < svc->n_listen; i++) {
+        int fd = bind_one(&svc->listen[i], err);
         if (fd < 0)
             return -1;
         d->listeners = xrealloc(d->listeners, (d->nlisteners + 1) * sizeof *d->listeners);
-        d->listeners[d->nlisteners++] = (struct listener){kind, c, &c->listen[i], fd};
-        log_info("listening on %s (%s)", c->listen[i].text,
-                 kind == SERVICE_SMTP ? "smtp" : "submission");
+        d->listeners[d->nlisteners++] =
+            (struct listener){name, proto, svc_cfg, svc, &svc->listen[i], tls, fd};
+        log_info("listening on %s (%s)", svc->listen[i].text, name);
     }
     return 0;
 }
@@ -68,9 +71,11 @@ static int bind_service(struct daemon *d, enum service_kind kind, const struct c
 int server_bind_all(struct daemon *d)
 {
     struct str err = STR_INIT;
+    struct config *c = &d->cfg;
     int rc = 0;
-    if (bind_service(d, SERVICE_SMTP, &d->cfg.smtp, &err) < 0 ||
-        bind_service(d, SERVICE_SUBMISSION, &d->cfg.submission, &err) < 0) {
+    if (bind_service(d, "smtp", &smtp_proto, &c->smtp, &c->smtp.svc, false, &err) < 0 ||
+        bind_service(d, "submission", &smtp_proto, &c->submission, &c->submission.svc, false,
+                     &err) < 0) {
         log_err("%s", str_cstr(&err));
         rc = -1;
     }
@@ -87,7 +92,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
                       int salen, void *vctx)
 {
     struct accept_ctx *ac = vctx;
-    smtp_conn_accept(ac->w, ac->l, fd, sa, salen);
+    conn_accept(ac->w, ac->l, fd, sa);
 }
 
 static void on_accept_error(struct evconnlistener *evl, void *vctx)
@@ -128,7 +133,7 @@ static void worker_begin_shutdown(void *vw)
     struct worker *w = vw;
     w->stopping = true;
     worker_unlisten(w);
-    smtp_conn_shutdown_all(w);
+    conn_shutdown_all(w);
     if (w->nconns == 0)
         event_base_loopexit(w->base, NULL);
 }
@@ -136,7 +141,7 @@ static void worker_begin_shutdown(void *vw)
 static void worker_force_close(void *vw)
 {
     struct worker *w = vw;
-    smtp_conn_close_all(w);
+    conn_close_all(w);
     if (w->nconns == 0)
         event_base_loopexit(w->base, NULL);
 }
@@ -163,7 +168,7 @@ static void *worker_main(void *vw)
     struct main_ctx *m = w->main_ctx;
     event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
     worker_unlisten(w);
-    smtp_conn_close_all(w);
+    conn_close_all(w);
     loop_post_send(m->post, on_worker_exited, m);
     return NULL;
 }

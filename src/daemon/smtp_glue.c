@@ -1,367 +1,83 @@
 /*
- * smtp_glue — joins one TCP connection (a libevent bufferevent, plain or TLS) to one SMTP
- * session engine. Bytes in are fed to smtp_session_feed; the engine's replies are written
- * to the bufferevent. The engine is never freed from inside one of its own calls: every
- * call into it is followed by conn_after(), which acts on what the engine asked for.
+ * smtp_glue — the SMTP engine (smtp/session.h) as a proto_ops for daemon/conn.c: makes the
+ * session from the listener's [smtp] or [submission] config and forwards the calls.
  */
+#include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/wiring.h"
 
-#include "core/connlimit.h"
-#include "core/log.h"
-#include "core/xmalloc.h"
 #include "smtp/session.h"
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
-#define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
-#define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
+static const struct smtp_io smtp_conn_io = {conn_write, conn_starttls, conn_close_hint};
 
-struct smtp_conn {
-    struct worker *w;
-    struct smtp_conn *prev, *next;
-    struct bufferevent *bev;
-    struct smtp_session *sess;
-    struct event *lifetime;   /* session_timeout */
-    struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
-    struct event *linger;     /* closing: hard deadline for the last replies to leave */
-    char peer[INET6_ADDRSTRLEN];
-    char limit_key[96];
-    bool want_tls;            /* the engine answered STARTTLS */
-    bool flushing;            /* closing: waiting for output to drain */
-    bool dead;                /* the peer is gone but an async call is outstanding */
-};
-
-static void conn_free(struct smtp_conn *c);
-static void conn_pump(struct smtp_conn *c);
-static void on_read(struct bufferevent *bev, void *vc);
-static void on_write(struct bufferevent *bev, void *vc);
-static void on_event(struct bufferevent *bev, short what, void *vc);
-
-/* ---- struct smtp_io for the engine ---- */
-
-static void io_write(void *vc, const char *p, size_t n)
+static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
-    struct smtp_conn *c = vc;
-    if (c->bev && !c->dead)
-        bufferevent_write(c->bev, p, n);
-}
-
-static void io_starttls(void *vc)
-{
-    ((struct smtp_conn *)vc)->want_tls = true;
-}
-
-static void io_close(void *vc)
-{
-    (void)vc; /* acted upon in conn_after via smtp_session_closing() */
-}
-
-static const struct smtp_io conn_io = {io_write, io_starttls, io_close};
-
-/* ---- lifecycle ---- */
-
-/* Output not yet handed to the kernel: a TLS filter's own buffer plus its socket's. */
-static size_t output_pending(struct smtp_conn *c)
-{
-    size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    if (under)
-        n += evbuffer_get_length(bufferevent_get_output(under));
-    return n;
-}
-
-static void on_drain(evutil_socket_t fd, short what, void *vc);
-
-/* Closing: free once every reply is on the wire (checked again by on_write or a timer). */
-static void flush_then_free(struct smtp_conn *c)
-{
-    if (!c->bev || output_pending(c) == 0)
-        return conn_free(c);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-        struct timeval tv = {0, 10000};
-        if (!c->drain)
-            c->drain = evtimer_new(c->w->base, on_drain, c);
-        evtimer_add(c->drain, &tv);
-    }
-}
-
-static void on_drain(evutil_socket_t fd, short what, void *vc)
-{
-    flush_then_free(vc);
-}
-
-static void on_linger(evutil_socket_t fd, short what, void *vc)
-{
-    conn_free(vc);
-}
-
-static void start_tls(struct smtp_conn *c)
-{
-    c->want_tls = false;
-    /* RFC 3207 §6: anything the client sent after STARTTLS was sent in clear; drop it. */
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
-    SSL *ssl = SSL_new(c->w->d->tls);
-    struct bufferevent *tls = bufferevent_openssl_filter_new(
-        c->w->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-    if (!tls) {
-        SSL_free(ssl);
-        log_err("smtp " LOG_ID " cannot start TLS", LOG_IDV(smtp_session_id(c->sess)));
-        c->dead = true;
-        return;
-    }
-    c->bev = tls;
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    unsigned idle = 0;
-    (void)idle;
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-/* Acts on what the engine asked for during the last call: TLS, close, back-pressure. */
-static void conn_after(struct smtp_conn *c)
-{
-    if (c->dead) {
-        if (!smtp_session_busy(c->sess))
-            conn_free(c);
-        return;
-    }
-    if (c->want_tls) {
-        start_tls(c);
-        if (c->dead)
-            return conn_free(c);
-    }
-    if (smtp_session_closing(c->sess) && !c->flushing) {
-        c->flushing = true;
-        bufferevent_disable(c->bev, EV_READ);
-        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-        struct timeval tv = {CLOSE_LINGER_SEC, 0};
-        c->linger = evtimer_new(c->w->base, on_linger, c);
-        evtimer_add(c->linger, &tv);
-        return flush_then_free(c);
-    }
-    if (c->flushing)
-        return;
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_HIGH_WATER)
-        bufferevent_disable(c->bev, EV_READ); /* on_write re-enables once drained */
-}
-
-static void conn_pump(struct smtp_conn *c)
-{
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    while (!c->dead && !c->flushing && !c->want_tls && !smtp_session_busy(c->sess) &&
-           !smtp_session_closing(c->sess)) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
-            break;
-        size_t used = smtp_session_feed(c->sess, v.iov_base, v.iov_len);
-        evbuffer_drain(in, used);
-        if (used < v.iov_len)
-            break;
-    }
-    conn_after(c);
-}
-
-static void on_read(struct bufferevent *bev, void *vc)
-{
-    conn_pump(vc);
-}
-
-static void on_write(struct bufferevent *bev, void *vc)
-{
-    struct smtp_conn *c = vc;
-    if (c->flushing)
-        return flush_then_free(c);
-    if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH_WATER / 2) {
-        bufferevent_enable(bev, EV_READ);
-        conn_pump(c);
-    }
-}
-
-static void tls_established(struct smtp_conn *c)
-{
-    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-    smtp_session_tls_started(c->sess, ssl ? SSL_get_version(ssl) : "TLS",
-                             ssl ? SSL_get_cipher_name(ssl) : "unknown");
-    conn_pump(c);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *vc)
-{
-    struct smtp_conn *c = vc;
-    if (what & BEV_EVENT_CONNECTED)
-        return tls_established(c);
-    if (what & BEV_EVENT_TIMEOUT) {
-        smtp_session_timeout(c->sess);
-        return conn_after(c);
-    }
-    /* EOF or error: the peer is gone. */
-    if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(bev)) {
-        unsigned long e = bufferevent_get_openssl_error(bev);
-        if (e) {
-            char buf[200];
-            ERR_error_string_n(e, buf, sizeof buf);
-            log_info("smtp " LOG_ID " tls error: %s", LOG_IDV(smtp_session_id(c->sess)), buf);
-        }
-    }
-    c->dead = true;
-    conn_after(c);
-}
-
-static void on_lifetime(evutil_socket_t fd, short what, void *vc)
-{
-    struct smtp_conn *c = vc;
-    smtp_session_timeout(c->sess);
-    conn_after(c);
-}
-
-static void conn_free(struct smtp_conn *c)
-{
-    struct worker *w = c->w;
-    if (smtp_session_busy(c->sess)) { /* an async result will come back: free then */
-        c->dead = true;
-        if (c->bev) {
-            bufferevent_free(c->bev);
-            c->bev = NULL;
-        }
-        return;
-    }
-    log_info("smtp " LOG_ID " disconnect from %s", LOG_IDV(smtp_session_id(c->sess)), c->peer);
-    if (c->bev)
-        bufferevent_free(c->bev);
-    if (c->lifetime)
-        event_free(c->lifetime);
-    if (c->drain)
-        event_free(c->drain);
-    if (c->linger)
-        event_free(c->linger);
-    smtp_session_free(c->sess);
-    connlimit_release(w->d->connlimit, c->limit_key);
-    atomic_fetch_sub(&w->d->open_connections, 1);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        w->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    w->nconns--;
-    free(c);
-    if (w->stopping && w->nconns == 0)
-        event_base_loopexit(w->base, NULL);
-}
-
-/* ---- entry points ---- */
-
-struct worker *smtp_conn_worker(struct smtp_conn *c)
-{
-    return c->w;
-}
-
-const char *smtp_conn_peer(const struct smtp_conn *c)
-{
-    return c->peer;
-}
-
-void smtp_conn_resume(struct smtp_conn *c)
-{
-    if (c->dead || !c->bev)
-        return conn_after(c);
-    conn_pump(c);
-}
-
-static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
-{
-    const void *a = sa->sa_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
-        snprintf(out, cap, "unknown");
-    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out, '.'))
-        memmove(out, out + 7, strlen(out + 7) + 1);
-}
-
-static struct smtp_conn *conn_new(struct worker *w, const struct listener *l, int fd,
-                                  const struct sockaddr *sa)
-{
-    struct smtp_conn *c = xcalloc(1, sizeof *c);
-    c->w = w;
-    peer_text(sa, c->peer, sizeof c->peer);
-    snprintf(c->limit_key, sizeof c->limit_key, "%d|%s", (int)l->kind, c->peer);
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    struct timeval idle = {(time_t)l->smtp->idle_timeout, 0};
-    bufferevent_set_timeouts(c->bev, &idle, &idle);
-    c->next = w->conns;
-    if (w->conns)
-        w->conns->prev = c;
-    w->conns = c;
-    w->nconns++;
-    atomic_fetch_add(&w->d->open_connections, 1);
-    return c;
-}
-
-void smtp_conn_accept(struct worker *w, const struct listener *l, int fd,
-                      const struct sockaddr *sa, int salen)
-{
-    struct daemon *d = w->d;
-    struct smtp_conn *c = conn_new(w, l, fd, sa);
+    struct daemon *d = conn_worker(c)->d;
+    const struct config_smtp *cfg = l->svc_cfg;
     struct smtp_server_config scfg = {
         .hostname = d->cfg.hostname,
-        .submission = l->kind == SERVICE_SUBMISSION,
-        .starttls = l->smtp->starttls && d->tls,
-        .auth = l->smtp->auth,
-        .max_message_size = l->smtp->max_message_size,
-        .max_recipients = l->smtp->max_recipients,
-        .max_errors = l->smtp->max_errors,
+        .submission = cfg->submission,
+        .starttls = cfg->starttls && d->tls,
+        .auth = cfg->auth,
+        .max_message_size = cfg->max_message_size,
+        .max_recipients = cfg->max_recipients,
+        .max_errors = cfg->svc.max_errors,
     };
-    struct smtp_peer peer = {c->peer, l->addr->text, false};
-    uint64_t id = atomic_fetch_add(&d->next_session_id, 1);
-    c->sess = smtp_session_new(&scfg, &conn_io, c, wiring_smtp_ops(), c, &peer, id);
-    bool over_total = atomic_load(&d->open_connections) > d->cfg.max_connections;
-    if (over_total || !connlimit_acquire(d->connlimit, c->limit_key,
-                                         l->smtp->max_connections_per_ip)) {
-        c->limit_key[0] = '\0'; /* nothing acquired: release is a no-op */
-        char reply[300];
-        snprintf(reply, sizeof reply, "421 4.7.0 %s Too many connections%s", d->cfg.hostname,
-                 over_total ? "" : " from your address");
-        smtp_session_refuse(c->sess, reply);
-        return conn_after(c);
-    }
-    struct timeval life = {(time_t)l->smtp->session_timeout, 0};
-    c->lifetime = evtimer_new(w->base, on_lifetime, c);
-    evtimer_add(c->lifetime, &life);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    smtp_session_start(c->sess);
-    if (w->stopping)
-        smtp_session_shutdown(c->sess);
-    conn_after(c);
+    struct smtp_peer p = {peer, l->addr->text, l->implicit_tls};
+    return smtp_session_new(&scfg, &smtp_conn_io, c, wiring_smtp_ops(), c, &p, id);
 }
 
-void smtp_conn_shutdown_all(struct worker *w)
+static void smtp_refuse(void *eng, enum conn_refusal why)
 {
-    for (struct smtp_conn *c = w->conns, *next; c; c = next) {
-        next = c->next;
-        smtp_session_shutdown(c->sess);
-        conn_after(c);
-    }
+    char reply[128];
+    snprintf(reply, sizeof reply, "421 4.7.0 Too many connections%s",
+             why == CONN_REFUSE_PER_IP ? " from your address" : "");
+    smtp_session_refuse(eng, reply);
 }
 
-void smtp_conn_close_all(struct worker *w)
+static void smtp_start(void *eng)
 {
-    for (struct smtp_conn *c = w->conns, *next; c; c = next) {
-        next = c->next;
-        /* A commit in flight still gets its answer from the committer; conn_free keeps such
-         * a connection (without its socket) until then. */
-        conn_free(c);
-    }
+    smtp_session_start(eng);
 }
+
+static size_t smtp_feed(void *eng, const char *p, size_t n)
+{
+    return smtp_session_feed(eng, p, n);
+}
+
+static bool smtp_busy(const void *eng)
+{
+    return smtp_session_busy(eng);
+}
+
+static bool smtp_closing(const void *eng)
+{
+    return smtp_session_closing(eng);
+}
+
+static void smtp_tls_started(void *eng, const char *version, const char *cipher)
+{
+    smtp_session_tls_started(eng, version, cipher);
+}
+
+static void smtp_timeout(void *eng)
+{
+    smtp_session_timeout(eng);
+}
+
+static void smtp_shutdown(void *eng)
+{
+    smtp_session_shutdown(eng);
+}
+
+static void smtp_free(void *eng)
+{
+    smtp_session_free(eng);
+}
+
+const struct proto_ops smtp_proto = {
+    "smtp",       smtp_create, smtp_start,   smtp_refuse,   smtp_feed, smtp_busy,
+    smtp_closing, smtp_tls_started, smtp_timeout, smtp_shutdown, smtp_free,
+};

@@ -1,5 +1,7 @@
 #include "daemon/wiring.h"
 
+#include "daemon/conn.h"
+
 #include "auth/login.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -34,7 +36,7 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
                                          const struct mail_addr *a, bool authenticated,
                                          struct smtp_rcpt *out)
 {
-    struct worker *w = smtp_conn_worker(vc);
+    struct worker *w = conn_worker(vc);
     const struct config *cfg = &w->d->cfg;
     char local[MAIL_LOCAL_MAX + 1], domain[MAIL_DOMAIN_MAX + 1];
     snprintf(local, sizeof local, "%s", a->local);
@@ -67,8 +69,9 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
 /* ---- authentication (hashing runs on the auth pool) ---- */
 
 struct auth_job {
-    struct smtp_conn *conn;
-    struct smtp_session *sess;
+    struct conn *conn;
+    wiring_auth_cb cb;
+    void *arg;
     char user[256];
     char pass[256];
     bool ok;
@@ -77,13 +80,13 @@ struct auth_job {
 
 static void auth_finish(struct auth_job *j)
 {
-    struct smtp_conn *c = j->conn;
+    struct conn *c = j->conn;
     if (j->delay)
         event_free(j->delay);
-    smtp_session_auth_done(j->sess, j->ok, j->user);
+    j->cb(j->arg, j->ok, j->user);
     explicit_bzero(j, sizeof *j);
     free(j);
-    smtp_conn_resume(c);
+    conn_resume(c);
 }
 
 static void on_auth_delay(evutil_socket_t fd, short what, void *vj)
@@ -95,8 +98,8 @@ static void on_auth_delay(evutil_socket_t fd, short what, void *vj)
 static void auth_result(void *vj)
 {
     struct auth_job *j = vj;
-    struct worker *w = smtp_conn_worker(j->conn);
-    const char *peer = smtp_conn_peer(j->conn);
+    struct worker *w = conn_worker(j->conn);
+    const char *peer = conn_peer(j->conn);
     if (j->ok) {
         throttle_success(w->d->throttle, peer);
         return auth_finish(j);
@@ -114,9 +117,9 @@ static void auth_work(void *tctx, void *vj)
 {
     struct auth_job *j = vj;
     struct store *st = tctx;
-    struct worker *w = smtp_conn_worker(j->conn);
+    struct worker *w = conn_worker(j->conn);
     char *hash = NULL;
-    int rc = st ? store_user_get_hash(st, j->user, &hash) : ERR_DB;
+    int rc = st && j->user[0] ? store_user_get_hash(st, j->user, &hash) : ERR_NOTFOUND;
     /* Verify against a dummy hash for unknown users so timing does not reveal them. */
     j->ok = password_verify(j->pass, hash ? hash : w->d->dummy_hash) == 0 && rc == 0;
     free(hash);
@@ -124,22 +127,33 @@ static void auth_work(void *tctx, void *vj)
     loop_post_send(w->post, auth_result, j);
 }
 
-static void auth_check(void *vc, struct smtp_session *s, const char *user, const char *pass)
+void wiring_auth(struct conn *c, const char *user, const char *pass, wiring_auth_cb cb, void *arg)
 {
-    struct worker *w = smtp_conn_worker(vc);
+    struct worker *w = conn_worker(c);
     struct auth_job *j = xcalloc(1, sizeof *j);
-    j->conn = vc;
-    j->sess = s;
+    j->conn = c;
+    j->cb = cb;
+    j->arg = arg;
     if (login_canonical(user, w->d->cfg.primary_domain, j->user, sizeof j->user) < 0)
         j->user[0] = '\0';
     snprintf(j->pass, sizeof j->pass, "%s", pass);
     pool_submit(w->d->auth_pool, auth_work, j);
 }
 
+static void smtp_auth_done(void *sess, bool ok, const char *user)
+{
+    smtp_session_auth_done(sess, ok, user);
+}
+
+static void auth_check(void *vc, struct smtp_session *s, const char *user, const char *pass)
+{
+    wiring_auth(vc, user, pass, smtp_auth_done, s);
+}
+
 /* ---- durable commit ---- */
 
 struct commit_job {
-    struct smtp_conn *conn;
+    struct conn *conn;
     struct smtp_session *sess;
     struct store_msg msg;
     char prefix[MAIL_PATH_MAX + 32];
@@ -150,7 +164,7 @@ struct commit_job {
 static void commit_result(void *vj)
 {
     struct commit_job *j = vj;
-    struct smtp_conn *c = j->conn;
+    struct conn *c = j->conn;
     if (j->msg.result == 0)
         log_info("store " LOG_ID " stored %s local=%zu queued=%zu", LOG_IDV(smtp_session_id(j->sess)),
                  j->msg.id, j->msg.n_local, j->msg.n_remote);
@@ -158,18 +172,18 @@ static void commit_result(void *vj)
     free(j->users);
     free(j->remotes);
     free(j);
-    smtp_conn_resume(c);
+    conn_resume(c);
 }
 
 static void commit_done(struct store_msg *msg, void *vj)
 {
     struct commit_job *j = vj;
-    loop_post_send(smtp_conn_worker(j->conn)->post, commit_result, j);
+    loop_post_send(conn_worker(j->conn)->post, commit_result, j);
 }
 
 static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
 {
-    struct worker *w = smtp_conn_worker(vc);
+    struct worker *w = conn_worker(vc);
     struct commit_job *j = xcalloc(1, sizeof *j);
     j->conn = vc;
     j->sess = s;

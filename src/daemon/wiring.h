@@ -7,15 +7,19 @@
 
 #include "smtp/session.h"
 
-struct smtp_conn;
-struct worker;
+
+#include <stdbool.h>
+
+struct conn;
 
 const struct smtp_session_ops *wiring_smtp_ops(void);
 
-/* smtp_glue.c accessors used by wiring.c */
-struct worker *smtp_conn_worker(struct smtp_conn *c);
-const char *smtp_conn_peer(const struct smtp_conn *c);
-/* Continues a connection after an asynchronous result was handed to its session. */
-void smtp_conn_resume(struct smtp_conn *c);
+/*
+ * Checks a password for any protocol: the hash is verified on the auth pool, failures are
+ * counted per client address and answered after the throttle's delay. cb(arg, ok,
+ * canonical_user) runs on the connection's worker; conn_resume(c) follows it.
+ */
+typedef void (*wiring_auth_cb)(void *arg, bool ok, const char *canonical_user);
+void wiring_auth(struct conn *c, const char *user, const char *pass, wiring_auth_cb cb, void *arg);
 
 #endif

@@ -1,0 +1,372 @@
+/* conn — see conn.h: one client connection joined to one protocol engine. */
+#include "daemon/conn.h"
+
+#include "daemon/daemon.h"
+
+#include "core/connlimit.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
+#define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
+
+struct conn {
+    struct worker *w;
+    struct conn *prev, *next;
+    struct bufferevent *bev;
+    const struct proto_ops *ops;
+    void *eng;
+    struct event *lifetime;   /* session_timeout */
+    struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
+    struct event *linger;     /* closing: hard deadline for the last replies to leave */
+    char peer[INET6_ADDRSTRLEN];
+    char limit_key[96];
+    uint64_t id;
+    bool want_tls;            /* the engine answered STARTTLS */
+    bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS) */
+    bool flushing;            /* closing: waiting for output to drain */
+    bool dead;                /* the peer is gone but an async call is outstanding */
+};
+
+static void conn_free(struct conn *c);
+static void conn_pump(struct conn *c);
+static void on_read(struct bufferevent *bev, void *vc);
+static void on_write(struct bufferevent *bev, void *vc);
+static void on_event(struct bufferevent *bev, short what, void *vc);
+
+/* ---- what engines call ---- */
+
+void conn_write(void *vc, const char *p, size_t n)
+{
+    struct conn *c = vc;
+    if (c->bev && !c->dead)
+        bufferevent_write(c->bev, p, n);
+}
+
+void conn_starttls(void *vc)
+{
+    ((struct conn *)vc)->want_tls = true;
+}
+
+void conn_close_hint(void *vc)
+{
+    (void)vc; /* acted upon in conn_after via ops->closing() */
+}
+
+/* ---- lifecycle ---- */
+
+/* Output not yet handed to the kernel: a TLS filter's own buffer plus its socket's. */
+static size_t output_pending(struct conn *c)
+{
+    size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under)
+        n += evbuffer_get_length(bufferevent_get_output(under));
+    return n;
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *vc);
+
+/* Closing: free once every reply is on the wire (checked again by on_write or a timer). */
+static void flush_then_free(struct conn *c)
+{
+    if (!c->bev || output_pending(c) == 0)
+        return conn_free(c);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        struct timeval tv = {0, 10000};
+        if (!c->drain)
+            c->drain = evtimer_new(c->w->base, on_drain, c);
+        evtimer_add(c->drain, &tv);
+    }
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *vc)
+{
+    flush_then_free(vc);
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *vc)
+{
+    conn_free(vc);
+}
+
+static void start_tls(struct conn *c)
+{
+    c->want_tls = false;
+    /* RFC 3207 §6: anything the client sent after STARTTLS was sent in clear; drop it. */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    SSL *ssl = SSL_new(c->w->d->tls);
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        c->w->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!tls) {
+        SSL_free(ssl);
+        log_err("%s " LOG_ID " cannot start TLS", c->ops->name, LOG_IDV(c->id));
+        c->dead = true;
+        return;
+    }
+    c->bev = tls;
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    unsigned idle = 0;
+    (void)idle;
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Acts on what the engine asked for during the last call: TLS, close, back-pressure. */
+static void conn_after(struct conn *c)
+{
+    if (c->dead) {
+        if (!c->ops->busy(c->eng))
+            conn_free(c);
+        return;
+    }
+    if (c->want_tls) {
+        start_tls(c);
+        if (c->dead)
+            return conn_free(c);
+    }
+    if (c->ops->closing(c->eng) && !c->flushing) {
+        c->flushing = true;
+        bufferevent_disable(c->bev, EV_READ);
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        struct timeval tv = {CLOSE_LINGER_SEC, 0};
+        c->linger = evtimer_new(c->w->base, on_linger, c);
+        evtimer_add(c->linger, &tv);
+        return flush_then_free(c);
+    }
+    if (c->flushing)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_HIGH_WATER)
+        bufferevent_disable(c->bev, EV_READ); /* on_write re-enables once drained */
+}
+
+static void conn_pump(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (!c->dead && !c->flushing && !c->want_tls && !c->ops->busy(c->eng) &&
+           !c->ops->closing(c->eng)) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+            break;
+        size_t used = c->ops->feed(c->eng, v.iov_base, v.iov_len);
+        evbuffer_drain(in, used);
+        if (used < v.iov_len)
+            break;
+    }
+    conn_after(c);
+}
+
+static void on_read(struct bufferevent *bev, void *vc)
+{
+    conn_pump(vc);
+}
+
+static void on_write(struct bufferevent *bev, void *vc)
+{
+    struct conn *c = vc;
+    if (c->flushing)
+        return flush_then_free(c);
+    if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH_WATER / 2) {
+        bufferevent_enable(bev, EV_READ);
+        conn_pump(c);
+    }
+}
+
+static void tls_established(struct conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    c->ops->tls_started(c->eng, ssl ? SSL_get_version(ssl) : "TLS",
+                        ssl ? SSL_get_cipher_name(ssl) : "unknown");
+    conn_pump(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *vc)
+{
+    struct conn *c = vc;
+    if (what & BEV_EVENT_CONNECTED)
+        return tls_established(c);
+    if (what & BEV_EVENT_TIMEOUT) {
+        c->ops->timeout(c->eng);
+        return conn_after(c);
+    }
+    /* EOF or error: the peer is gone. */
+    if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(bev)) {
+        unsigned long e = bufferevent_get_openssl_error(bev);
+        if (e) {
+            char buf[200];
+            ERR_error_string_n(e, buf, sizeof buf);
+            log_info("%s " LOG_ID " tls error: %s", c->ops->name, LOG_IDV(c->id), buf);
+        }
+    }
+    c->dead = true;
+    conn_after(c);
+}
+
+static void on_lifetime(evutil_socket_t fd, short what, void *vc)
+{
+    struct conn *c = vc;
+    c->ops->timeout(c->eng);
+    conn_after(c);
+}
+
+static void conn_free(struct conn *c)
+{
+    struct worker *w = c->w;
+    if (c->ops->busy(c->eng)) { /* an async result will come back: free then */
+        c->dead = true;
+        if (c->bev) {
+            bufferevent_free(c->bev);
+            c->bev = NULL;
+        }
+        return;
+    }
+    log_info("%s " LOG_ID " disconnect from %s", c->ops->name, LOG_IDV(c->id), c->peer);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    if (c->lifetime)
+        event_free(c->lifetime);
+    if (c->drain)
+        event_free(c->drain);
+    if (c->linger)
+        event_free(c->linger);
+    c->ops->free(c->eng);
+    connlimit_release(w->d->connlimit, c->limit_key);
+    atomic_fetch_sub(&w->d->open_connections, 1);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    w->nconns--;
+    free(c);
+    if (w->stopping && w->nconns == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+/* ---- entry points ---- */
+
+struct worker *conn_worker(struct conn *c)
+{
+    return c->w;
+}
+
+const char *conn_peer(const struct conn *c)
+{
+    return c->peer;
+}
+
+void conn_resume(struct conn *c)
+{
+    if (c->dead || !c->bev)
+        return conn_after(c);
+    conn_pump(c);
+}
+
+static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
+        snprintf(out, cap, "unknown");
+    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out, '.'))
+        memmove(out, out + 7, strlen(out + 7) + 1);
+}
+
+static struct bufferevent *conn_bev_new(struct conn *c, int fd)
+{
+    if (!c->implicit_tls)
+        return bufferevent_socket_new(c->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = SSL_new(c->w->d->tls);
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        c->w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!bev) {
+        SSL_free(ssl);
+        close(fd);
+    }
+    return bev;
+}
+
+static struct conn *conn_new(struct worker *w, const struct listener *l, int fd,
+                             const struct sockaddr *sa)
+{
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->w = w;
+    c->ops = l->proto;
+    c->implicit_tls = l->implicit_tls;
+    c->id = atomic_fetch_add(&w->d->next_session_id, 1);
+    peer_text(sa, c->peer, sizeof c->peer);
+    snprintf(c->limit_key, sizeof c->limit_key, "%s|%s", l->name, c->peer);
+    c->bev = conn_bev_new(c, fd);
+    if (!c->bev) {
+        free(c);
+        return NULL;
+    }
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    struct timeval idle = {(time_t)l->limits->idle_timeout, 0};
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    atomic_fetch_add(&w->d->open_connections, 1);
+    return c;
+}
+
+void conn_accept(struct worker *w, const struct listener *l, int fd, const struct sockaddr *sa)
+{
+    struct daemon *d = w->d;
+    struct conn *c = conn_new(w, l, fd, sa);
+    if (!c)
+        return;
+    c->eng = c->ops->create(c, l, c->id, c->peer);
+    bool over_total = atomic_load(&d->open_connections) > d->cfg.max_connections;
+    if (over_total ||
+        !connlimit_acquire(d->connlimit, c->limit_key, l->limits->max_connections_per_ip)) {
+        c->limit_key[0] = '\0'; /* nothing acquired: release is a no-op */
+        c->ops->refuse(c->eng, over_total ? CONN_REFUSE_TOTAL : CONN_REFUSE_PER_IP);
+        return conn_after(c);
+    }
+    struct timeval life = {(time_t)l->limits->session_timeout, 0};
+    c->lifetime = evtimer_new(w->base, on_lifetime, c);
+    evtimer_add(c->lifetime, &life);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->ops->start(c->eng);
+    if (w->stopping)
+        c->ops->shutdown(c->eng);
+    conn_after(c);
+}
+
+void conn_shutdown_all(struct worker *w)
+{
+    for (struct conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        c->ops->shutdown(c->eng);
+        conn_after(c);
+    }
+}
+
+void conn_close_all(struct worker *w)
+{
+    for (struct conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        /* A result in flight still comes back; conn_free keeps such a connection (without
+         * its socket) until then. */
+        conn_free(c);
+    }
+}
