@@ -23,7 +23,7 @@ check core
 check msg core
 check auth core msg
 check store core msg
-check queue core msg store
+check queue core msg store smtp dns
 check smtp core msg auth
 check daemon core msg auth store queue smtp
 check cli core msg auth store daemon

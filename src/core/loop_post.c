@@ -46,9 +46,21 @@ void loop_post_free(struct loop_post *lp)
     if (!lp)
         return;
     event_free(lp->ev);
-    for (struct post_item *it = lp->head, *next; it; it = next) {
-        next = it->next;
-        free(it);
+    /* The loop has stopped: run what is still queued here, so that results which arrived
+     * during shutdown still release what they carry. */
+    for (;;) {
+        pthread_mutex_lock(&lp->mu);
+        struct post_item *it = lp->head;
+        lp->head = lp->tail = NULL;
+        pthread_mutex_unlock(&lp->mu);
+        if (!it)
+            break;
+        while (it) {
+            struct post_item *next = it->next;
+            it->fn(it->arg);
+            free(it);
+            it = next;
+        }
     }
     pthread_mutex_destroy(&lp->mu);
     free(lp);

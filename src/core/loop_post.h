@@ -12,7 +12,7 @@ struct event_base;
 struct loop_post;
 
 struct loop_post *loop_post_new(struct event_base *base);
-/* Runs nothing still queued; call on the loop's thread after the loop stopped. */
+/* Runs what is still queued, then frees; call on the loop's thread after the loop stopped. */
 void loop_post_free(struct loop_post *lp);
 /* Thread-safe. fn(arg) later runs on lp's loop thread. */
 void loop_post_send(struct loop_post *lp, void (*fn)(void *arg), void *arg);

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-enum key_type { K_STR, K_UINT, K_SIZE, K_BOOL, K_LISTEN, K_LOGLEVEL, K_PLAINAUTH };
+enum key_type {
+    K_STR, K_UINT, K_SIZE, K_BOOL, K_LISTEN, K_LOGLEVEL, K_PLAINAUTH, K_TLSPOLICY, K_TLSDOMAIN,
+    K_ADDR
+};
 
 struct key_spec {
     const char *name;
@@ -67,6 +70,26 @@ static const struct key_spec access_keys[] = {
     {NULL, 0, 0, 0, 0},
 };
 
+#define DLV(f) offsetof(struct config_delivery, f)
+
+static const struct key_spec delivery_keys[] = {
+    {"max_connections", K_UINT, DLV(max_connections), 1, 10000},
+    {"max_per_domain", K_UINT, DLV(max_per_domain), 1, 1000},
+    {"retry_initial", K_UINT, DLV(retry_initial), 1, 86400},
+    {"retry_max", K_UINT, DLV(retry_max), 1, 7 * 86400},
+    {"max_age", K_UINT, DLV(max_age), 60, 60 * 86400},
+    {"scan_interval", K_UINT, DLV(scan_interval), 1, 3600},
+    {"connect_timeout", K_UINT, DLV(connect_timeout), 1, 600},
+    {"command_timeout", K_UINT, DLV(command_timeout), 1, 3600},
+    {"remote_port", K_UINT, DLV(remote_port), 1, 65535},
+    {"source_address", K_STR, DLV(source_address), 0, 0},
+    {"tls", K_TLSPOLICY, DLV(tls), 0, 0},
+    {"tls_policy", K_TLSDOMAIN, 0, 0, 0},
+    {"resolver", K_ADDR, DLV(resolver), 0, 0},
+    {"max_return", K_SIZE, DLV(max_return), 0, 1ull << 32},
+    {NULL, 0, 0, 0, 0},
+};
+
 struct load_ctx {
     struct config *cfg;
 };
@@ -100,8 +123,24 @@ static void access_defaults(struct config_access *a, bool implicit_tls, unsigned
     a->max_literal_size = 64u * 1024 * 1024;
 }
 
+static void delivery_defaults(struct config_delivery *d)
+{
+    d->max_connections = 20;
+    d->max_per_domain = 4;
+    d->retry_initial = 300;  /* first retry within minutes */
+    d->retry_max = 4 * 3600;
+    d->max_age = 5 * 86400;  /* RFC 5321 §4.5.4.1: give up after 4-5 days */
+    d->scan_interval = 60;
+    d->connect_timeout = 30;
+    d->command_timeout = 300;
+    d->remote_port = 25;
+    d->tls = 1;              /* SMTP_TLS_OPPORTUNISTIC */
+    d->max_return = 1024 * 1024;
+}
+
 static void defaults(struct config *cfg)
 {
+    delivery_defaults(&cfg->delivery);
     cfg->log_level = LOG_INFO;
     cfg->workers = 2;
     cfg->max_connections = 10000;
@@ -151,6 +190,37 @@ static int parse_listen(const char *v, struct config_listen *out, const char **w
     }
     snprintf(out->port, sizeof out->port, "%llu", port);
     snprintf(out->text, sizeof out->text, "%s", v);
+    return 0;
+}
+
+static int parse_tls_policy(const char *v, int *out, const char **why)
+{
+    static const char *const names[] = {"none", "opportunistic", "required"};
+    for (int i = 0; i < 3; i++) {
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return 0;
+        }
+    }
+    *why = "TLS policy must be none, opportunistic or required";
+    return ERR_PARSE;
+}
+
+/* "example.com:required" (repeatable). */
+static int add_tls_domain(const char *v, char *base, const char **why)
+{
+    struct config_delivery *d = (struct config_delivery *)base;
+    const char *colon = strrchr(v, ':');
+    int pol;
+    if (!colon || colon == v || parse_tls_policy(colon + 1, &pol, why) < 0) {
+        *why = "tls_policy must be domain:none|opportunistic|required";
+        return ERR_PARSE;
+    }
+    d->tls_policy_domains =
+        xrealloc(d->tls_policy_domains, (d->n_tls_policies + 1) * sizeof(char *));
+    d->tls_policy_values = xrealloc(d->tls_policy_values, (d->n_tls_policies + 1) * sizeof(int));
+    d->tls_policy_domains[d->n_tls_policies] = xstrndup(v, (size_t)(colon - v));
+    d->tls_policy_values[d->n_tls_policies++] = pol;
     return 0;
 }
 
@@ -238,6 +308,17 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
         svc->n_listen++;
         svc->enabled = true;
         return 0;
+    case K_TLSPOLICY:
+        return parse_tls_policy(v, (int *)field, why);
+    case K_TLSDOMAIN:
+        return add_tls_domain(v, base, why);
+    case K_ADDR: {
+        struct config_listen *a = field;
+        if (parse_listen(v, a, why) < 0)
+            return ERR_PARSE;
+        ((struct config_delivery *)base)->resolver_set = true;
+        return 0;
+    }
     case K_PLAINAUTH:
         if (!strcmp(v, "no"))
             *(enum plaintext_auth *)field = PLAINTEXT_AUTH_NO;
@@ -309,6 +390,14 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
             *why = "unknown key in this section";
         return rc == 1 ? 0 : ERR_CONFIG;
     }
+    if (!strcmp(section, "delivery")) {
+        if (!key)
+            return 0;
+        int rc = try_table(delivery_keys, (char *)&cfg->delivery, NULL, key, value, why);
+        if (rc == 0)
+            *why = "unknown key in this section";
+        return rc == 1 ? 0 : ERR_CONFIG;
+    }
     if (smtp)
         return key ? service_key(&smtp->svc, smtp_keys, (char *)smtp, key, value, why) : 0;
     if (acc)
@@ -374,5 +463,10 @@ void config_free(struct config *cfg)
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->recipient_delimiter);
+    free(cfg->delivery.source_address);
+    for (unsigned i = 0; i < cfg->delivery.n_tls_policies; i++)
+        free(cfg->delivery.tls_policy_domains[i]);
+    free(cfg->delivery.tls_policy_domains);
+    free(cfg->delivery.tls_policy_values);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -53,6 +53,27 @@ struct config_access {
     uint64_t max_literal_size;    /* IMAP: largest literal / APPEND accepted */
 };
 
+/* [delivery]: the outgoing queue and the SMTP client. */
+struct config_delivery {
+    unsigned max_connections;
+    unsigned max_per_domain;
+    unsigned retry_initial;
+    unsigned retry_max;
+    unsigned max_age;
+    unsigned scan_interval;
+    unsigned connect_timeout;
+    unsigned command_timeout;
+    unsigned remote_port;
+    char *source_address;
+    int tls;                      /* enum smtp_tls_policy */
+    char **tls_policy_domains;    /* per-domain policies, parallel arrays */
+    int *tls_policy_values;
+    unsigned n_tls_policies;
+    struct config_listen resolver; /* the recursive server the mail side asks */
+    bool resolver_set;
+    uint64_t max_return;
+};
+
 struct config {
     char *path;
     /* [server] */
@@ -71,6 +92,7 @@ struct config {
     struct config_smtp smtp;
     struct config_smtp submission;
     struct config_access pop3, pop3s, imap, imaps;
+    struct config_delivery delivery;
 };
 
 /* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes

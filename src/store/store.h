@@ -132,6 +132,34 @@ struct store_queue_entry {
 int store_queue_list(struct store *st, void (*cb)(void *ctx, const struct store_queue_entry *e),
                      void *ctx);
 
+/* ---- outgoing queue: the runner's and the admin's operations (queue_run.c) ---- */
+
+struct store_queue_item {
+    int64_t id;
+    const char *msg_id;
+    const char *sender;
+    const char *recipient;
+    const char *blob_path;  /* absolute path of the queued file */
+    int64_t arrived;
+    int attempts;
+    const char *last_error;
+};
+
+/* Entries in state 'queued' whose next_attempt <= now, oldest first, at most max. */
+int store_queue_due(struct store *st, int64_t now, unsigned max,
+                    void (*cb)(void *ctx, const struct store_queue_item *it), void *ctx);
+/* Earliest next_attempt among 'queued' entries; ERR_NOTFOUND when there is none. */
+int store_queue_next_due(struct store *st, int64_t *when_out);
+/* Removes entries (delivered, or bounced once the DSN is committed) in one transaction. */
+int store_queue_remove(struct store *st, const int64_t *ids, size_t n);
+/* Records a failed attempt: attempts + 1, the error text, the next attempt time. */
+int store_queue_defer(struct store *st, int64_t id, int64_t next_attempt, const char *error);
+/* Admin: id 0 means every entry. ERR_NOTFOUND when nothing matched. */
+int store_queue_hold(struct store *st, int64_t id);    /* queued -> held */
+int store_queue_release(struct store *st, int64_t id); /* held -> queued, due now */
+int store_queue_flush(struct store *st, int64_t id, int64_t now); /* queued: due now */
+int store_queue_delete(struct store *st, int64_t id);
+
 /*
  * Removes blob files no row references (after a crash between rename and commit, after
  * store_user_del) together with their blobs rows, and DATA/tmp files; only files older than

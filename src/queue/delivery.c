@@ -1,0 +1,418 @@
+/*
+ * delivery — one destination domain: MX look-up (RFC 5321 §5.1), addresses of each host in
+ * preference order, TCP connect with a timeout, then every queued message for the domain over
+ * one SMTP connection. Connection-level failures move on to the next address and host.
+ */
+#include "queue/runner_int.h"
+
+#include "core/log.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void try_host(struct domjob *j);
+static void try_addr(struct domjob *j);
+
+static void set_error(struct domjob *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct domjob *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->error, sizeof j->error, fmt, ap);
+    va_end(ap);
+}
+
+/* Gives every item still without an outcome this code and text. */
+static void settle_rest(struct domjob *j, int code, const char *text)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->items[i].code)
+            continue;
+        j->items[i].code = code;
+        j->items[i].text = xstrdup(text);
+    }
+}
+
+static bool all_settled(const struct domjob *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->items[i].code)
+            return false;
+    return true;
+}
+
+/* ---- DNS ---- */
+
+static void on_mx(void *vj, const struct dns_stub_mx_result *res)
+{
+    struct domjob *j = vj;
+    switch (res->status) {
+    case DNS_STUB_NXDOMAIN:
+    case DNS_STUB_BADNAME:
+        settle_rest(j, 550, "550 5.1.2 recipient domain not found in DNS");
+        return runner_job_finished(j->r, j);
+    case DNS_STUB_TEMPFAIL:
+        settle_rest(j, 451, "451 4.4.3 MX look-up failed temporarily");
+        return runner_job_finished(j->r, j);
+    case DNS_STUB_NODATA:
+    case DNS_STUB_OK:
+        break;
+    }
+    if (res->null_mx) { /* RFC 7505 §3: the domain accepts no mail */
+        settle_rest(j, 556, "556 5.1.10 recipient domain does not accept mail (null MX)");
+        return runner_job_finished(j->r, j);
+    }
+    if (res->n == 0) {
+        settle_rest(j, 550, "550 5.1.2 recipient domain has no mail server");
+        return runner_job_finished(j->r, j);
+    }
+    j->mx = xmemdup(res->hosts, res->n * sizeof *res->hosts);
+    j->nmx = res->n;
+    j->mx_i = 0;
+    for (size_t i = 0; i < res->n; i++)
+        log_info("queue %s: MX %u %s%s", j->domain, res->hosts[i].preference, res->hosts[i].host,
+                 res->implicit ? " (no MX: the domain itself)" : "");
+    try_host(j);
+}
+
+static void on_addr(void *vj, const struct dns_stub_addr_result *res)
+{
+    struct domjob *j = vj;
+    if (res->status != DNS_STUB_OK || res->n == 0) {
+        set_error(j, "451 4.4.3 no address for mail host %s", j->host);
+        j->mx_i++;
+        return try_host(j);
+    }
+    free(j->addrs);
+    j->addrs = xmemdup(res->addrs, res->n * sizeof *res->addrs);
+    j->naddr = res->n;
+    j->addr_i = 0;
+    try_addr(j);
+}
+
+static void try_host(struct domjob *j)
+{
+    if (j->mx_i >= j->nmx || all_settled(j)) {
+        settle_rest(j, 451, j->error[0] ? j->error : "451 4.4.1 no mail host reachable");
+        return runner_job_finished(j->r, j);
+    }
+    snprintf(j->host, sizeof j->host, "%s", j->mx[j->mx_i].host);
+    dns_stub_addr(j->r->stub, j->host, DNS_STUB_ANY, on_addr, j);
+}
+
+/* ---- the connection ---- */
+
+static void conn_teardown(struct domjob *j)
+{
+    if (j->client) {
+        smtp_client_free(j->client);
+        j->client = NULL;
+    }
+    if (j->bev) {
+        bufferevent_free(j->bev);
+        j->bev = NULL;
+    }
+    free(j->body);
+    j->body = NULL;
+    free(j->rcpts);
+    j->rcpts = NULL;
+    j->client_closed = false;
+    j->tls_pending = false;
+}
+
+/* After any call into the client: if it closed the session, move on. */
+static void after_client(struct domjob *j)
+{
+    if (!j->client_closed)
+        return;
+    conn_teardown(j);
+    if (all_settled(j))
+        return runner_job_finished(j->r, j);
+    j->addr_i++; /* the rest goes to the next address or host */
+    try_addr(j);
+}
+
+static void io_write(void *vj, const char *p, size_t n)
+{
+    struct domjob *j = vj;
+    if (j->bev)
+        bufferevent_write(j->bev, p, n);
+}
+
+static void on_read(struct bufferevent *bev, void *vj);
+static void on_event(struct bufferevent *bev, short what, void *vj);
+
+static void io_starttls(void *vj)
+{
+    struct domjob *j = vj;
+    SSL *ssl = SSL_new(j->r->tls);
+    SSL_set_tlsext_host_name(ssl, j->host);
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        j->r->base, j->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!tls) {
+        SSL_free(ssl);
+        smtp_client_tls_done(j->client, false);
+        return;
+    }
+    j->bev = tls;
+    j->tls_pending = true;
+    bufferevent_setcb(j->bev, on_read, NULL, on_event, j);
+    bufferevent_enable(j->bev, EV_READ | EV_WRITE);
+}
+
+static void io_close(void *vj)
+{
+    ((struct domjob *)vj)->client_closed = true;
+}
+
+static const struct smtp_client_io client_io = {io_write, io_starttls, io_close};
+
+static char *read_file(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct str s = STR_INIT;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        str_append(&s, buf, n);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        str_clear(&s);
+        return NULL;
+    }
+    *len_out = s.len;
+    return str_steal(&s);
+}
+
+/* Picks the next message: the next run of unsettled items sharing a msg_id. */
+static bool next_group(struct domjob *j)
+{
+    size_t i = 0;
+    while (i < j->n && j->items[i].code)
+        i++;
+    if (i == j->n)
+        return false;
+    size_t e = i + 1;
+    while (e < j->n && !j->items[e].code && strcmp(j->items[e].msg_id, j->items[i].msg_id) == 0)
+        e++;
+    j->g_start = i;
+    j->g_end = e;
+    return true;
+}
+
+static bool has_8bit(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] >= 0x80)
+            return true;
+    return false;
+}
+
+static void on_ready(void *vj, struct smtp_client *c)
+{
+    struct domjob *j = vj;
+    free(j->body);
+    j->body = NULL;
+    while (next_group(j)) {
+        struct qitem *first = &j->items[j->g_start];
+        j->body = read_file(first->path, &j->body_len);
+        if (j->body)
+            break;
+        log_err("queue %s: cannot read %s", j->domain, first->path);
+        for (size_t i = j->g_start; i < j->g_end; i++) {
+            j->items[i].code = 451;
+            j->items[i].text = xstrdup("451 4.3.0 queued message file unreadable");
+        }
+    }
+    if (!j->body)
+        return smtp_client_quit(c);
+    size_t n = j->g_end - j->g_start;
+    free(j->rcpts);
+    j->rcpts = xcalloc(n, sizeof *j->rcpts);
+    for (size_t i = 0; i < n; i++)
+        j->rcpts[i] = j->items[j->g_start + i].rcpt;
+    bool utf8 = has_8bit(j->items[j->g_start].sender, strlen(j->items[j->g_start].sender));
+    for (size_t i = 0; i < n; i++)
+        utf8 = utf8 || has_8bit(j->rcpts[i], strlen(j->rcpts[i]));
+    j->msg = (struct smtp_client_msg){j->items[j->g_start].sender, j->rcpts, n, j->body,
+                                      j->body_len, has_8bit(j->body, j->body_len), utf8};
+    smtp_client_send(c, &j->msg);
+}
+
+static void on_done(void *vj, struct smtp_client *c, const struct smtp_client_result *r)
+{
+    struct domjob *j = vj;
+    for (size_t i = 0; i < r->n && j->g_start + i < j->g_end; i++) {
+        struct qitem *it = &j->items[j->g_start + i];
+        it->code = r->codes[i] ? r->codes[i] : 451;
+        it->text = xstrdup(r->texts[i] ? r->texts[i] : "451 4.4.2 no reply");
+        it->remote = xstrdup(j->host);
+        log_info("queue %s to=<%s> relay=%s[%s] %s: %s", it->msg_id, it->rcpt, j->host,
+                 j->addr_text,
+                 it->code / 100 == 2   ? "sent"
+                 : it->code / 100 == 4 ? "deferred"
+                                       : "bounced",
+                 it->text);
+    }
+}
+
+static void on_failed(void *vj, struct smtp_client *c, int code, const char *text)
+{
+    struct domjob *j = vj;
+    set_error(j, "%s%s (host %s[%s])", code ? "" : "451 4.7.5 ", text, j->host, j->addr_text);
+    log_info("queue %s: %s", j->domain, j->error);
+}
+
+static const struct smtp_client_ops client_ops = {on_ready, on_done, on_failed};
+
+static void on_read(struct bufferevent *bev, void *vj)
+{
+    struct domjob *j = vj;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (j->client && !j->client_closed && evbuffer_get_length(in)) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        size_t used = smtp_client_feed(j->client, v.iov_base, v.iov_len);
+        evbuffer_drain(in, used);
+        if (used < v.iov_len)
+            break;
+    }
+    after_client(j);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *vj)
+{
+    struct domjob *j = vj;
+    if (what & BEV_EVENT_CONNECTED) {
+        if (j->tls_pending) {
+            j->tls_pending = false;
+            smtp_client_tls_done(j->client, true);
+            return after_client(j);
+        }
+        log_info("queue %s: connected to %s[%s]", j->domain, j->host, j->addr_text);
+        struct smtp_client_config cc = {j->r->cfg.hostname, j->tls};
+        j->client = smtp_client_new(&cc, &client_io, j, &client_ops, j);
+        return;
+    }
+    const char *why = (what & BEV_EVENT_TIMEOUT) ? "timed out" : "connection lost";
+    if (!j->client) {
+        set_error(j, "451 4.4.1 connect to %s[%s]:%u failed: %s", j->host, j->addr_text,
+                  j->r->cfg.remote_port, (what & BEV_EVENT_TIMEOUT) ? "timed out"
+                  : errno ? strerror(errno) : "refused");
+        log_info("queue %s: %s", j->domain, j->error);
+        conn_teardown(j);
+        j->addr_i++;
+        return try_addr(j);
+    }
+    if (j->tls_pending) {
+        j->tls_pending = false;
+        smtp_client_tls_done(j->client, false);
+    } else {
+        smtp_client_abort(j->client, why);
+    }
+    j->client_closed = true;
+    after_client(j);
+}
+
+/* A non-blocking socket, bound to source_address when configured. */
+static int make_socket(struct domjob *j, const struct sockaddr_storage *to)
+{
+    int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || !j->r->cfg.source_address)
+        return fd;
+    struct sockaddr_storage src;
+    memset(&src, 0, sizeof src);
+    socklen_t len;
+    if (to->ss_family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&src;
+        s4->sin_family = AF_INET;
+        len = sizeof *s4;
+        if (inet_pton(AF_INET, j->r->cfg.source_address, &s4->sin_addr) != 1)
+            return fd; /* a v6 source for a v4 destination: let the kernel choose */
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+        s6->sin6_family = AF_INET6;
+        len = sizeof *s6;
+        if (inet_pton(AF_INET6, j->r->cfg.source_address, &s6->sin6_addr) != 1)
+            return fd;
+    }
+    if (bind(fd, (struct sockaddr *)&src, len) != 0)
+        log_warn("queue: cannot bind source address %s: %s", j->r->cfg.source_address,
+                 strerror(errno));
+    return fd;
+}
+
+static void try_addr(struct domjob *j)
+{
+    if (j->addr_i >= j->naddr) {
+        j->mx_i++;
+        return try_host(j);
+    }
+    struct sockaddr_storage to = j->addrs[j->addr_i];
+    socklen_t len = to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    if (to.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&to)->sin6_port = htons(j->r->cfg.remote_port);
+    else
+        ((struct sockaddr_in *)&to)->sin_port = htons(j->r->cfg.remote_port);
+    const void *a = to.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&to)->sin6_addr
+                                             : (const void *)&((struct sockaddr_in *)&to)->sin_addr;
+    inet_ntop(to.ss_family, a, j->addr_text, sizeof j->addr_text);
+    int fd = make_socket(j, &to);
+    j->bev = bufferevent_socket_new(j->r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(j->bev, on_read, NULL, on_event, j);
+    struct timeval ct = {(time_t)j->r->cfg.connect_timeout, 0};
+    struct timeval rt = {(time_t)j->r->cfg.command_timeout, 0};
+    bufferevent_set_timeouts(j->bev, &rt, &ct);
+    bufferevent_enable(j->bev, EV_READ | EV_WRITE);
+    errno = 0;
+    if (fd < 0 || bufferevent_socket_connect(j->bev, (struct sockaddr *)&to, (int)len) != 0) {
+        set_error(j, "451 4.4.1 connect to %s[%s] failed: %s", j->host, j->addr_text,
+                  strerror(errno));
+        conn_teardown(j);
+        j->addr_i++;
+        return try_addr(j);
+    }
+}
+
+void domjob_start(struct domjob *j)
+{
+    log_info("queue %s: %zu recipient(s) to deliver", j->domain, j->n);
+    dns_stub_mx(j->r->stub, j->domain, on_mx, j);
+}
+
+void domjob_free(struct domjob *j)
+{
+    conn_teardown(j);
+    for (size_t i = 0; i < j->n; i++) {
+        struct qitem *it = &j->items[i];
+        free(it->msg_id);
+        free(it->sender);
+        free(it->rcpt);
+        free(it->path);
+        free(it->text);
+        free(it->remote);
+    }
+    free(j->items);
+    free(j->mx);
+    free(j->addrs);
+    free(j);
+}

@@ -1,0 +1,377 @@
+/*
+ * runner — scans (see runner.h), the per-domain jobs' outcomes, back-off and bounces.
+ */
+#include "queue/runner_int.h"
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/xmalloc.h"
+#include "queue/dsn.h"
+#include "store/committer.h"
+#include "store/store.h"
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCAN_BATCH 1000
+
+static void scan(struct queue_runner *r);
+
+static void schedule_scan(struct queue_runner *r, unsigned seconds)
+{
+    struct timeval tv = {(time_t)seconds, 0};
+    event_add(r->scan_ev, &tv);
+}
+
+static void on_scan(evutil_socket_t fd, short what, void *vr)
+{
+    scan(vr);
+}
+
+void queue_runner_kick(struct queue_runner *r)
+{
+    event_active(r->kick_ev, EV_TIMEOUT, 0); /* thread-safe with evthread_use_pthreads */
+}
+
+/* ---- collecting due items ---- */
+
+struct collect {
+    struct queue_runner *r;
+    struct domjob *fresh; /* new jobs of this scan, one per domain */
+    unsigned njobs_room;
+};
+
+static bool in_flight(struct queue_runner *r, int64_t id)
+{
+    for (struct domjob *j = r->jobs; j; j = j->next)
+        for (size_t i = 0; i < j->n; i++)
+            if (j->items[i].id == id)
+                return true;
+    return false;
+}
+
+static unsigned domain_jobs(struct queue_runner *r, const char *domain)
+{
+    unsigned n = 0;
+    for (struct domjob *j = r->jobs; j; j = j->next)
+        n += strcmp(j->domain, domain) == 0;
+    return n;
+}
+
+static enum smtp_tls_policy policy_for(const struct queue_runner *r, const char *domain)
+{
+    for (size_t i = 0; i < r->cfg.n_tls_policies; i++)
+        if (strcasecmp(r->cfg.tls_policies[i].domain, domain) == 0)
+            return r->cfg.tls_policies[i].policy;
+    return r->cfg.tls;
+}
+
+static struct domjob *job_for(struct collect *c, const char *domain)
+{
+    for (struct domjob *j = c->fresh; j; j = j->next)
+        if (strcmp(j->domain, domain) == 0)
+            return j;
+    if (c->njobs_room == 0 || domain_jobs(c->r, domain) >= c->r->cfg.max_per_domain)
+        return NULL;
+    c->njobs_room--;
+    struct domjob *j = xcalloc(1, sizeof *j);
+    j->r = c->r;
+    snprintf(j->domain, sizeof j->domain, "%s", domain);
+    j->tls = policy_for(c->r, domain);
+    j->next = c->fresh;
+    c->fresh = j;
+    return j;
+}
+
+static void collect_item(void *vc, const struct store_queue_item *it)
+{
+    struct collect *c = vc;
+    const char *at = strrchr(it->recipient, '@');
+    if (!at || in_flight(c->r, it->id))
+        return;
+    char domain[256];
+    snprintf(domain, sizeof domain, "%s", at + 1);
+    for (char *p = domain; *p; p++)
+        *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    struct domjob *j = job_for(c, domain);
+    if (!j)
+        return;
+    j->items = xrealloc(j->items, (j->n + 1) * sizeof *j->items);
+    j->items[j->n++] = (struct qitem){it->id, xstrdup(it->msg_id), xstrdup(it->sender),
+                                      xstrdup(it->recipient), xstrdup(it->blob_path),
+                                      it->attempts, it->arrived, 0, NULL, NULL};
+}
+
+static int by_msg(const void *a, const void *b)
+{
+    const struct qitem *x = a, *y = b;
+    int c = strcmp(x->msg_id, y->msg_id);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static void scan(struct queue_runner *r)
+{
+    if (r->stopping)
+        return;
+    time_t now = time(NULL);
+    struct collect c = {r, NULL, r->cfg.max_connections > r->njobs
+                                     ? r->cfg.max_connections - r->njobs : 0};
+    if (c.njobs_room && store_queue_due(r->store, now, SCAN_BATCH, collect_item, &c) < 0)
+        log_err("queue: cannot read the queue: %s", store_errmsg(r->store));
+    while (c.fresh) {
+        struct domjob *j = c.fresh;
+        c.fresh = j->next;
+        qsort(j->items, j->n, sizeof *j->items, by_msg); /* one message = adjacent items */
+        j->next = r->jobs;
+        r->jobs = j;
+        r->njobs++;
+        domjob_start(j);
+    }
+    int64_t next = 0;
+    unsigned wait = r->cfg.scan_interval;
+    if (store_queue_next_due(r->store, &next) == 0 && next > now && next - now < wait)
+        wait = (unsigned)(next - now);
+    schedule_scan(r, wait ? wait : 1);
+}
+
+/* ---- outcomes ---- */
+
+struct bounce {
+    struct queue_runner *r;
+    struct store_msg msg;
+    struct str body;
+    int64_t *ids;
+    size_t nids;
+    int64_t user;
+    const char *remote[1];
+    char *sender;
+};
+
+static void bounce_free(struct bounce *b)
+{
+    str_clear(&b->body);
+    free(b->ids);
+    free(b->sender);
+    free(b);
+}
+
+static void bounce_committed(void *vb)
+{
+    struct bounce *b = vb;
+    struct queue_runner *r = b->r;
+    r->pending_bounces--;
+    if (b->msg.result == 0) {
+        log_info("queue: bounce %s to <%s> stored", b->msg.id, b->sender);
+        if (store_queue_remove(r->store, b->ids, b->nids) < 0)
+            log_err("queue: cannot remove bounced entries: %s", store_errmsg(r->store));
+    } else {
+        log_err("queue: cannot store the bounce to <%s>; entries stay queued", b->sender);
+    }
+    if (b->msg.n_remote)
+        queue_runner_kick(r);
+    bounce_free(b);
+}
+
+static void bounce_done(struct store_msg *msg, void *vb)
+{
+    struct bounce *b = vb;
+    loop_post_send(b->r->post, bounce_committed, b);
+}
+
+/* Where the DSN goes: the local sender's INBOX, or the queue for a remote sender. */
+static int bounce_route(struct bounce *b)
+{
+    const char *at = strrchr(b->sender, '@');
+    if (!at)
+        return ERR_NOTFOUND;
+    int local = store_domain_exists(b->r->store, at + 1);
+    if (local < 0)
+        return local;
+    if (!local) {
+        b->remote[0] = b->sender;
+        b->msg.remote_rcpts = b->remote;
+        b->msg.n_remote = 1;
+        return 0;
+    }
+    int rc = store_user_lookup(b->r->store, b->sender, &b->user);
+    if (rc < 0)
+        return rc;
+    b->msg.local_users = &b->user;
+    b->msg.n_local = 1;
+    return 0;
+}
+
+/* One DSN for the failed recipients items[0..n) of one message. */
+static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n, time_t now)
+{
+    int64_t *ids = xcalloc(n, sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = items[i].id;
+    if (!items[0].sender[0]) { /* RFC 5321 §6.1: never a bounce for a bounce */
+        log_info("queue %s: undeliverable and the sender is <>: discarded", items[0].msg_id);
+        store_queue_remove(r->store, ids, n);
+        free(ids);
+        return;
+    }
+    struct bounce *b = xcalloc(1, sizeof *b);
+    b->r = r;
+    b->ids = ids;
+    b->nids = n;
+    b->sender = xstrdup(items[0].sender);
+    size_t olen = 0;
+    FILE *f = fopen(items[0].path, "rb");
+    struct str orig = STR_INIT;
+    char buf[65536];
+    while (f && (olen = fread(buf, 1, sizeof buf, f)) > 0)
+        str_append(&orig, buf, olen);
+    if (f)
+        fclose(f);
+    struct dsn_rcpt *dr = xcalloc(n, sizeof *dr);
+    char(*status)[16] = xcalloc(n, sizeof *status);
+    for (size_t i = 0; i < n; i++) {
+        dsn_status_from_reply(items[i].code, items[i].text, status[i], sizeof status[i]);
+        dr[i] = (struct dsn_rcpt){items[i].rcpt, status[i], items[i].remote, items[i].text,
+                                  "failed"};
+    }
+    unsigned char rnd[8];
+    RAND_bytes(rnd, sizeof rnd);
+    char seed[40];
+    snprintf(seed, sizeof seed, "%02x%02x%02x%02x%02x%02x%02x%02x.%lld", rnd[0], rnd[1], rnd[2],
+             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], (long long)now);
+    struct dsn_info info = {r->cfg.hostname, b->sender, (time_t)items[0].arrived, now, dr, n,
+                            str_cstr(&orig), orig.len, r->cfg.max_return, seed};
+    dsn_build(&b->body, &info);
+    free(dr);
+    free(status);
+    str_clear(&orig);
+    b->msg.sender = "";
+    b->msg.local_prefix = "Return-Path: <>\r\n";
+    b->msg.local_prefix_len = strlen(b->msg.local_prefix);
+    b->msg.body = b->body.ptr;
+    b->msg.body_len = b->body.len;
+    b->msg.received_at = now;
+    if (bounce_route(b) < 0) {
+        log_warn("queue %s: sender <%s> is a local address that does not exist: bounce dropped",
+                 items[0].msg_id, b->sender);
+        store_queue_remove(r->store, ids, n);
+        bounce_free(b);
+        return;
+    }
+    r->pending_bounces++;
+    committer_submit(r->committer, &b->msg, bounce_done, b);
+}
+
+static int64_t backoff(const struct queue_runner *r, int attempts)
+{
+    int64_t d = r->cfg.retry_initial;
+    for (int i = 0; i < attempts && d < r->cfg.retry_max; i++)
+        d *= 2;
+    return d < r->cfg.retry_max ? d : r->cfg.retry_max;
+}
+
+/* Sorts each item into sent / deferred / failed and acts on it. */
+static void apply_outcomes(struct queue_runner *r, struct domjob *j, time_t now)
+{
+    int64_t *sent = xcalloc(j->n ? j->n : 1, sizeof *sent);
+    size_t nsent = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        struct qitem *it = &j->items[i];
+        if (it->code / 100 == 2) {
+            sent[nsent++] = it->id;
+        } else if (it->code / 100 == 4 && now - it->arrived < (int64_t)r->cfg.max_age) {
+            store_queue_defer(r->store, it->id, now + backoff(r, it->attempts), it->text);
+            log_info("queue %s to=<%s> deferred: %s", it->msg_id, it->rcpt, it->text);
+        } else if (it->code / 100 == 4) {
+            char *t = xmalloc(strlen(it->text) + 64);
+            sprintf(t, "message expired in the queue; last error: %s", it->text);
+            free(it->text);
+            it->text = t;
+            it->code = 554; /* RFC 3463 4.4.7 delivery time expired, as a final failure */
+        }
+    }
+    if (nsent && store_queue_remove(r->store, sent, nsent) < 0)
+        log_err("queue: cannot remove delivered entries: %s", store_errmsg(r->store));
+    free(sent);
+    /* items are sorted by msg_id: bounce each message's failures together */
+    for (size_t i = 0; i < j->n;) {
+        size_t e = i;
+        struct qitem *grp = xcalloc(j->n, sizeof *grp);
+        size_t ng = 0;
+        while (e < j->n && strcmp(j->items[e].msg_id, j->items[i].msg_id) == 0) {
+            if (j->items[e].code / 100 == 5)
+                grp[ng++] = j->items[e];
+            e++;
+        }
+        if (ng)
+            bounce_message(r, grp, ng, now);
+        free(grp);
+        i = e;
+    }
+}
+
+void runner_job_finished(struct queue_runner *r, struct domjob *j)
+{
+    for (struct domjob **pp = &r->jobs; *pp; pp = &(*pp)->next) {
+        if (*pp == j) {
+            *pp = j->next;
+            r->njobs--;
+            break;
+        }
+    }
+    apply_outcomes(r, j, time(NULL));
+    domjob_free(j);
+    if (!r->stopping)
+        queue_runner_kick(r); /* room for the next domain */
+}
+
+/* ---- lifecycle ---- */
+
+static void on_kick(evutil_socket_t fd, short what, void *vr)
+{
+    scan(vr);
+}
+
+struct queue_runner *queue_runner_new(struct event_base *base, const struct queue_runner_config *cfg,
+                                      SSL_CTX *client_tls, struct dns_stub *stub,
+                                      struct committer *committer)
+{
+    struct queue_runner *r = xcalloc(1, sizeof *r);
+    const char *why = NULL;
+    if (store_open(cfg->data_dir, &r->store, &why) < 0) {
+        log_err("queue: cannot open store: %s", why ? why : "unknown");
+        free(r);
+        return NULL;
+    }
+    r->base = base;
+    r->cfg = *cfg;
+    r->tls = client_tls;
+    r->stub = stub;
+    r->committer = committer;
+    r->scan_ev = evtimer_new(base, on_scan, r);
+    r->kick_ev = event_new(base, -1, 0, on_kick, r);
+    r->post = loop_post_new(base);
+    schedule_scan(r, 1);
+    return r;
+}
+
+void queue_runner_free(struct queue_runner *r)
+{
+    if (!r)
+        return;
+    r->stopping = true;
+    while (r->jobs) {
+        struct domjob *j = r->jobs;
+        r->jobs = j->next;
+        domjob_free(j); /* its rows stay queued and are tried again after a restart */
+    }
+    event_free(r->scan_ev);
+    event_free(r->kick_ev);
+    loop_post_free(r->post);
+    store_close(r->store);
+    free(r);
+}

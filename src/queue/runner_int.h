@@ -1,0 +1,80 @@
+/*
+ * runner_int — private to src/queue: the runner (runner.c: scans, limits, outcomes, bounces)
+ * and one delivery job per destination domain (delivery.c: MX, addresses, connection, SMTP).
+ */
+#ifndef PIGEON_QUEUE_RUNNER_INT_H
+#define PIGEON_QUEUE_RUNNER_INT_H
+
+#include "dns/resolver/stub.h"
+#include "queue/runner.h"
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct store;
+struct bufferevent;
+struct event;
+struct loop_post;
+
+struct qitem {
+    int64_t id;
+    char *msg_id, *sender, *rcpt, *path;
+    int attempts;
+    int64_t arrived;
+    int code;          /* 0: no outcome yet */
+    char *text;        /* the reply or our reason */
+    char *remote;      /* host that gave the outcome, or NULL */
+};
+
+struct domjob {
+    struct queue_runner *r;
+    struct domjob *next;
+    char domain[256];
+    enum smtp_tls_policy tls;
+    struct qitem *items;
+    size_t n;
+    /* the message on the wire: items[g_start, g_end) share one msg_id */
+    size_t g_start, g_end;
+    char *body;
+    size_t body_len;
+    const char **rcpts;
+    struct smtp_client_msg msg;
+    /* destinations */
+    struct dns_stub_mx *mx;
+    size_t nmx, mx_i;
+    struct sockaddr_storage *addrs;
+    size_t naddr, addr_i;
+    char host[256];
+    char addr_text[64];
+    /* the connection */
+    struct bufferevent *bev;
+    struct smtp_client *client;
+    bool client_closed;
+    bool tls_pending;
+    char error[600];   /* why the last destination failed */
+};
+
+struct queue_runner {
+    struct event_base *base;
+    struct queue_runner_config cfg;
+    SSL_CTX *tls;
+    struct dns_stub *stub;
+    struct committer *committer;
+    struct store *store;
+    struct event *scan_ev;
+    struct event *kick_ev;
+    struct loop_post *post;           /* committer results come back here */
+    struct domjob *jobs;
+    unsigned njobs;
+    unsigned pending_bounces;
+    bool stopping;
+};
+
+/* delivery.c */
+void domjob_start(struct domjob *j);
+void domjob_free(struct domjob *j);
+
+/* runner.c: a job has an outcome (or a final error) for every item. */
+void runner_job_finished(struct queue_runner *r, struct domjob *j);
+
+#endif
