@@ -67,6 +67,11 @@ int cli_user_passwd(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_queue.c ---- */
 int cli_queue_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_queue_show(struct cli_ctx *ctx, int argc, char **argv);
+int cli_queue_flush(struct cli_ctx *ctx, int argc, char **argv);
+int cli_queue_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_queue_hold(struct cli_ctx *ctx, int argc, char **argv);
+int cli_queue_release(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_mail.c ---- */
 int cli_mail_list(struct cli_ctx *ctx, int argc, char **argv);

@@ -128,6 +128,7 @@ struct store_queue_entry {
     const char *last_error; /* "" when none */
     const char *state;      /* "queued", "held", ... */
     int64_t size;
+    const char *blob_path;  /* absolute path of the queued file, "" if unknown */
 };
 int store_queue_list(struct store *st, void (*cb)(void *ctx, const struct store_queue_entry *e),
                      void *ctx);
