@@ -117,6 +117,9 @@ static void start_tls(struct conn *c)
         c->dead = true;
         return;
     }
+    /* The TLS filter stops encrypting while this much is unsent below it, so output
+     * back-pressure (and engines writing in bursts) still works after STARTTLS/STLS. */
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, OUTPUT_HIGH_WATER);
     c->bev = tls;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     unsigned idle = 0;
@@ -178,6 +181,11 @@ static void on_write(struct bufferevent *bev, void *vc)
     struct conn *c = vc;
     if (c->flushing)
         return flush_then_free(c);
+    if (c->ops->writable && !c->dead) {
+        c->ops->writable(c->eng);
+        if (c->ops->closing(c->eng))
+            return conn_after(c);
+    }
     if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH_WATER / 2) {
         bufferevent_enable(bev, EV_READ);
         conn_pump(c);

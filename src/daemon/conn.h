@@ -37,6 +37,9 @@ struct proto_ops {
     void (*timeout)(void *eng);
     void (*shutdown)(void *eng);
     void (*free)(void *eng);
+    /* Optional: the output written so far has been handed on (the write buffer drained);
+     * an engine that sends a large reply in bursts writes its next burst here. */
+    void (*writable)(void *eng);
 };
 
 /* Called by the accept callback of a listener whose proto is `ops`. */

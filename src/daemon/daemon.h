@@ -17,6 +17,8 @@
 struct event_base;
 struct evconnlistener;
 struct committer;
+struct dns_stub;
+struct queue_runner;
 struct pool;
 struct throttle;
 struct connlimit;
@@ -57,6 +59,10 @@ struct daemon {
     struct config cfg;
     SSL_CTX *tls;
     struct committer *committer;
+    SSL_CTX *client_tls;          /* outbound STARTTLS (opportunistic: not verified) */
+    struct dns_stub *stub;        /* the mail side's DNS, on worker 0 */
+    struct queue_runner *runner;  /* outbound delivery, on worker 0 */
+    void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
     struct throttle *throttle;
     struct connlimit *connlimit;
@@ -75,5 +81,6 @@ int server_run(struct daemon *d);   /* starts workers, waits for SIGTERM/SIGINT,
 
 /* Protocol engines behind listeners (smtp_glue.c, ...). */
 extern const struct proto_ops smtp_proto;
+extern const struct proto_ops pop3_proto;
 
 #endif

@@ -48,6 +48,9 @@ static int tls_setup(struct daemon *d)
         cert = cbuf;
         key = kbuf;
     }
+    d->client_tls = SSL_CTX_new(TLS_client_method());
+    if (d->client_tls) /* opportunistic TLS to MX hosts: encrypted, not authenticated */
+        SSL_CTX_set_verify(d->client_tls, SSL_VERIFY_NONE, NULL);
     d->tls = tls_server_ctx_new(cert, key, &err);
     if (!d->tls)
         log_err("TLS: %s", str_cstr(&err));
@@ -112,6 +115,8 @@ static void daemon_close(struct daemon *d)
     free(d->dummy_hash);
     if (d->tls)
         SSL_CTX_free(d->tls);
+    if (d->client_tls)
+        SSL_CTX_free(d->client_tls);
     config_free(&d->cfg);
 }
 

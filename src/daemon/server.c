@@ -14,6 +14,9 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
+#include "dns/resolver/stub.h"
+#include "queue/runner.h"
+#include "store/committer.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -75,7 +78,9 @@ int server_bind_all(struct daemon *d)
     int rc = 0;
     if (bind_service(d, "smtp", &smtp_proto, &c->smtp, &c->smtp.svc, false, &err) < 0 ||
         bind_service(d, "submission", &smtp_proto, &c->submission, &c->submission.svc, false,
-                     &err) < 0) {
+                     &err) < 0 ||
+        bind_service(d, "pop3", &pop3_proto, &c->pop3, &c->pop3.svc, false, &err) < 0 ||
+        bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0) {
         log_err("%s", str_cstr(&err));
         rc = -1;
     }
@@ -236,6 +241,66 @@ static void workers_free(struct daemon *d)
     d->nworkers = 0;
 }
 
+/* The recursive server the mail side asks: [delivery] resolver, else /etc/resolv.conf. */
+static void stub_server(const struct daemon *d, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[64] = "127.0.0.1", port[8] = "53";
+    if (d->cfg.delivery.resolver_set) {
+        snprintf(host, sizeof host, "%s", d->cfg.delivery.resolver.host);
+        snprintf(port, sizeof port, "%s", d->cfg.delivery.resolver.port);
+    } else {
+        FILE *f = fopen("/etc/resolv.conf", "r");
+        char line[256];
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "nameserver %63s", host) == 1)
+                break;
+        if (f)
+            fclose(f);
+    }
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_DGRAM;
+    memset(ss, 0, sizeof *ss);
+    *len = 0;
+    if (getaddrinfo(host, port, &hints, &ai) == 0) {
+        memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+        *len = ai->ai_addrlen;
+        freeaddrinfo(ai);
+    }
+    log_info("mail DNS: asking %s port %s", host, port);
+}
+
+static void delivery_start(struct daemon *d, struct event_base *base)
+{
+    const struct config_delivery *c = &d->cfg.delivery;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    stub_server(d, &ss, &len);
+    d->stub = dns_stub_new_server(base, (struct sockaddr *)&ss, len);
+    struct queue_tls_policy *pol = xcalloc(c->n_tls_policies + 1, sizeof *pol);
+    for (unsigned i = 0; i < c->n_tls_policies; i++)
+        pol[i] = (struct queue_tls_policy){c->tls_policy_domains[i],
+                                           (enum smtp_tls_policy)c->tls_policy_values[i]};
+    struct queue_runner_config rc = {
+        d->cfg.data_dir, d->cfg.hostname, c->max_connections, c->max_per_domain,
+        c->retry_initial, c->retry_max, c->max_age, c->scan_interval, c->connect_timeout,
+        c->command_timeout, (uint16_t)c->remote_port, c->source_address,
+        (enum smtp_tls_policy)c->tls, pol, c->n_tls_policies, (size_t)c->max_return,
+    };
+    d->runner = queue_runner_new(base, &rc, d->client_tls, d->stub, d->committer);
+    d->tls_policies = pol;
+}
+
+static void delivery_stop(struct daemon *d)
+{
+    queue_runner_free(d->runner);
+    d->runner = NULL;
+    dns_stub_free(d->stub);
+    d->stub = NULL;
+    free(d->tls_policies);
+    d->tls_policies = NULL;
+}
+
 int server_run(struct daemon *d)
 {
     struct main_ctx m = {0};
@@ -244,6 +309,8 @@ int server_run(struct daemon *d)
     m.post = loop_post_new(m.base);
     int rc = workers_create(d, &m);
     struct event *sigs[3] = {NULL, NULL, NULL};
+    if (rc == 0)
+        delivery_start(d, d->workers[0].base);
     if (rc == 0) {
         int signums[3] = {SIGTERM, SIGINT, SIGHUP};
         for (int i = 0; i < 3; i++) {
@@ -265,6 +332,12 @@ int server_run(struct daemon *d)
         for (unsigned i = 0; i < d->nworkers; i++)
             pthread_join(d->workers[i].thread, NULL);
     }
+    /* Commits still in flight report to the workers' and the runner's loops: finish them
+     * before those loops go away. */
+    if (d->committer)
+        committer_stop(d->committer);
+    d->committer = NULL;
+    delivery_stop(d);
     for (int i = 0; i < 3; i++)
         if (sigs[i])
             event_free(sigs[i]);

@@ -79,5 +79,5 @@ static void smtp_free(void *eng)
 
 const struct proto_ops smtp_proto = {
     "smtp",       smtp_create, smtp_start,   smtp_refuse,   smtp_feed, smtp_busy,
-    smtp_closing, smtp_tls_started, smtp_timeout, smtp_shutdown, smtp_free,
+    smtp_closing, smtp_tls_started, smtp_timeout, smtp_shutdown, smtp_free, NULL,
 };

@@ -11,6 +11,7 @@
 #include "core/pool.h"
 #include "core/xmalloc.h"
 #include "daemon/daemon.h"
+#include "queue/runner.h"
 #include "store/committer.h"
 #include "store/store.h"
 
@@ -168,6 +169,8 @@ static void commit_result(void *vj)
     if (j->msg.result == 0)
         log_info("store " LOG_ID " stored %s local=%zu queued=%zu", LOG_IDV(smtp_session_id(j->sess)),
                  j->msg.id, j->msg.n_local, j->msg.n_remote);
+    if (j->msg.result == 0 && j->msg.n_remote)
+        queue_runner_kick(conn_worker(c)->d->runner);
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
     free(j->users);
     free(j->remotes);

@@ -17,6 +17,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,7 @@ static void conn_teardown(struct domjob *j)
     free(j->rcpts);
     j->rcpts = NULL;
     j->client_closed = false;
+    j->want_tls = false;
     j->tls_pending = false;
 }
 
@@ -157,7 +159,16 @@ static void on_event(struct bufferevent *bev, short what, void *vj);
 
 static void io_starttls(void *vj)
 {
-    struct domjob *j = vj;
+    /* Not here: the 220 that asked for it is still in the input buffer. on_read starts TLS
+     * once it has drained that. */
+    ((struct domjob *)vj)->want_tls = true;
+}
+
+static void start_tls(struct domjob *j)
+{
+    j->want_tls = false;
+    struct evbuffer *in = bufferevent_get_input(j->bev);
+    evbuffer_drain(in, evbuffer_get_length(in)); /* nothing sent before TLS may count after */
     SSL *ssl = SSL_new(j->r->tls);
     SSL_set_tlsext_host_name(ssl, j->host);
     struct bufferevent *tls = bufferevent_openssl_filter_new(
@@ -295,6 +306,8 @@ static void on_read(struct bufferevent *bev, void *vj)
         if (used < v.iov_len)
             break;
     }
+    if (j->want_tls && !j->client_closed)
+        start_tls(j);
     after_client(j);
 }
 
@@ -323,6 +336,12 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
         return try_addr(j);
     }
     if (j->tls_pending) {
+        unsigned long e = bufferevent_get_openssl_error(bev);
+        char buf[200] = "no OpenSSL error";
+        if (e)
+            ERR_error_string_n(e, buf, sizeof buf);
+        log_info("queue %s: TLS with %s[%s] failed: %s (events 0x%x)", j->domain, j->host,
+                 j->addr_text, buf, (unsigned)what);
         j->tls_pending = false;
         smtp_client_tls_done(j->client, false);
     } else {

@@ -35,7 +35,8 @@ static void on_scan(evutil_socket_t fd, short what, void *vr)
 
 void queue_runner_kick(struct queue_runner *r)
 {
-    event_active(r->kick_ev, EV_TIMEOUT, 0); /* thread-safe with evthread_use_pthreads */
+    if (r)
+        event_active(r->kick_ev, EV_TIMEOUT, 0); /* thread-safe with evthread_use_pthreads */
 }
 
 /* ---- collecting due items ---- */
@@ -48,6 +49,10 @@ struct collect {
 
 static bool in_flight(struct queue_runner *r, int64_t id)
 {
+    for (struct bounce_ref *b = r->bouncing; b; b = b->next)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->ids[i] == id)
+                return true;
     for (struct domjob *j = r->jobs; j; j = j->next)
         for (size_t i = 0; i < j->n; i++)
             if (j->items[i].id == id)
@@ -142,6 +147,7 @@ static void scan(struct queue_runner *r)
 /* ---- outcomes ---- */
 
 struct bounce {
+    struct bounce_ref ref; /* first: linked in r->bouncing */
     struct queue_runner *r;
     struct store_msg msg;
     struct str body;
@@ -165,14 +171,18 @@ static void bounce_committed(void *vb)
     struct bounce *b = vb;
     struct queue_runner *r = b->r;
     r->pending_bounces--;
+    for (struct bounce_ref **pp = &r->bouncing; *pp; pp = &(*pp)->next) {
+        if (*pp == &b->ref) {
+            *pp = b->ref.next;
+            break;
+        }
+    }
     if (b->msg.result == 0) {
         log_info("queue: bounce %s to <%s> stored", b->msg.id, b->sender);
-        if (store_queue_remove(r->store, b->ids, b->nids) < 0)
-            log_err("queue: cannot remove bounced entries: %s", store_errmsg(r->store));
     } else {
         log_err("queue: cannot store the bounce to <%s>; entries stay queued", b->sender);
     }
-    if (b->msg.n_remote)
+    if (b->msg.n_remote && !r->stopping)
         queue_runner_kick(r);
     bounce_free(b);
 }
@@ -255,6 +265,8 @@ static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n
     b->msg.body = b->body.ptr;
     b->msg.body_len = b->body.len;
     b->msg.received_at = now;
+    b->msg.done_queue_ids = b->ids; /* removed in the DSN's own transaction */
+    b->msg.n_done_queue = b->nids;
     if (bounce_route(b) < 0) {
         log_warn("queue %s: sender <%s> is a local address that does not exist: bounce dropped",
                  items[0].msg_id, b->sender);
@@ -263,6 +275,8 @@ static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n
         return;
     }
     r->pending_bounces++;
+    b->ref = (struct bounce_ref){r->bouncing, b->ids, b->nids};
+    r->bouncing = &b->ref;
     committer_submit(r->committer, &b->msg, bounce_done, b);
 }
 
@@ -369,9 +383,9 @@ void queue_runner_free(struct queue_runner *r)
         r->jobs = j->next;
         domjob_free(j); /* its rows stay queued and are tried again after a restart */
     }
+    loop_post_free(r->post); /* bounces committed meanwhile still remove their rows */
     event_free(r->scan_ev);
     event_free(r->kick_ev);
-    loop_post_free(r->post);
     store_close(r->store);
     free(r);
 }

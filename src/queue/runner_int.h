@@ -51,7 +51,15 @@ struct domjob {
     struct smtp_client *client;
     bool client_closed;
     bool tls_pending;
+    bool want_tls;
     char error[600];   /* why the last destination failed */
+};
+
+/* Queue rows whose DSN is being committed: not to be picked up again meanwhile. */
+struct bounce_ref {
+    struct bounce_ref *next;
+    const int64_t *ids;
+    size_t n;
 };
 
 struct queue_runner {
@@ -67,6 +75,7 @@ struct queue_runner {
     struct domjob *jobs;
     unsigned njobs;
     unsigned pending_bounces;
+    struct bounce_ref *bouncing;
     bool stopping;
 };
 

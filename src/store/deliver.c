@@ -141,7 +141,16 @@ static int insert_msg(struct store *st, struct batch_stmts *b, const struct stor
                       int64_t now)
 {
     int rc = 0;
-    if (m->n_local > 0)
+    for (size_t i = 0; rc == 0 && i < m->n_done_queue; i++) {
+        sqlite3_stmt *del;
+        rc = db_prepare(st, "DELETE FROM queue WHERE id = ?", &del);
+        if (rc == 0) {
+            db_bind_int64(del, 1, m->done_queue_ids[i]);
+            rc = run(st, del, "queue done");
+            sqlite3_finalize(del);
+        }
+    }
+    if (rc == 0 && m->n_local > 0)
         rc = insert_blob(st, b, m->id, (int64_t)(m->local_prefix_len + m->body_len));
     for (size_t i = 0; rc == 0 && i < m->n_local; i++)
         if (!seen_id(m->local_users, i))

@@ -205,11 +205,12 @@ int store_mailbox_expunge(struct store *st, int64_t mailbox_id, const int64_t *u
             nanosleep(&(struct timespec){0, 50000000L}, NULL); /* 50 ms */
         rc = expunge_try(st, mailbox_id, uids, n, &removed);
     }
-    if (rc != 0) {
+    if (rc != 0 && rc != ERR_NOTFOUND) {
         log_err("store: expunge of %zu messages from mailbox %lld failed: %s", n,
                 (long long)mailbox_id, sqlite3_errmsg(st->db));
-        removed = 0;
     }
+    if (rc != 0)
+        removed = 0;
     if (removed_out)
         *removed_out = removed;
     return rc;

@@ -76,6 +76,9 @@ struct store_msg {
     const char *const *remote_rcpts; /* addresses queued for outbound delivery */
     size_t n_remote;
     int64_t received_at;         /* unix seconds: internal date / queue arrival */
+    const int64_t *done_queue_ids; /* queue rows removed in the same transaction (a DSN
+                                    * replaces them: both happen, or neither) */
+    size_t n_done_queue;
     /* Filled by the store: */
     char id[33];                 /* message id used in logs and the queue ("hex") */
     int result;                  /* 0 or ERR_* */

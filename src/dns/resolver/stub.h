@@ -59,6 +59,15 @@ typedef void (*dns_stub_txt_cb)(void *arg, const struct dns_stub_txt_result *r);
 
 enum dns_stub_family { DNS_STUB_INET = 1, DNS_STUB_INET6 = 2, DNS_STUB_ANY = 3 };
 
+/*
+ * A stub that asks one external recursive server (e.g. 127.0.0.1:53, or Pigeon's own
+ * resolver listener). Lives on base; free it on base's thread after its queries are done or
+ * abandoned (callbacks of queries still in flight are then never called).
+ */
+struct dns_stub *dns_stub_new_server(struct event_base *base, const struct sockaddr *server,
+                                     socklen_t slen);
+void dns_stub_free(struct dns_stub *s);
+
 void dns_stub_mx(struct dns_stub *s, const char *domain, dns_stub_mx_cb cb, void *arg);
 void dns_stub_addr(struct dns_stub *s, const char *name, enum dns_stub_family fam,
                    dns_stub_addr_cb cb, void *arg);

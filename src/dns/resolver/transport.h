@@ -1,0 +1,44 @@
+/*
+ * transport — one DNS query to one server over UDP (falling back to TCP on TC=1, RFC 7766)
+ * on a libevent loop. Every UDP query uses a fresh socket (a random source port chosen by the
+ * kernel) and a random ID; a response is accepted only from the server's address and port,
+ * with the same ID and the same question (RFC 5452). Used by the stub and the resolver.
+ */
+#ifndef PIGEON_DNS_RESOLVER_TRANSPORT_H
+#define PIGEON_DNS_RESOLVER_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct dns_query_io;
+
+enum dns_io_status {
+    DNS_IO_OK = 0,
+    DNS_IO_TIMEOUT,   /* no acceptable answer in time (after the UDP retries) */
+    DNS_IO_NETWORK,   /* socket error, connection refused */
+};
+
+/* resp is valid only during the callback (NULL unless DNS_IO_OK). */
+typedef void (*dns_io_cb)(void *arg, enum dns_io_status st, const uint8_t *resp, size_t len);
+
+struct dns_io_params {
+    unsigned timeout_ms;  /* per UDP try, and for the whole TCP exchange */
+    unsigned tries;       /* UDP sends before giving up (each with a new port and ID) */
+    bool tcp_only;
+};
+
+/*
+ * Sends query (a complete message; its ID is replaced by a random one each try) to server.
+ * Returns a handle for dns_query_io_cancel, or NULL when it failed at once (cb is then called
+ * later from the loop anyway, never from inside this call).
+ */
+struct dns_query_io *dns_query_io_start(struct event_base *base, const struct sockaddr *server,
+                                        socklen_t slen, const uint8_t *query, size_t qlen,
+                                        const struct dns_io_params *p, dns_io_cb cb, void *arg);
+/* Cancels a query: its callback will not be called. */
+void dns_query_io_cancel(struct dns_query_io *q);
+
+#endif
