@@ -2,8 +2,8 @@
 # SMTP accept-and-store benchmark: Pigeon against Postfix, in one run, on loopback.
 #
 # Postfix's smtp-source sends N messages over C concurrent sessions (one message per
-# session, its default) to Pigeon, then to a private Postfix instance that delivers to a
-# Maildir with virtual(8). Both keep their durable defaults: Pigeon fsyncs the message
+# session, its default) to Pigeon and, one after the other, never at once, to a private
+# Postfix instance that delivers to a Maildir with virtual(8). Both keep their durable defaults: Pigeon fsyncs the message
 # blob and commits SQLite (synchronous=FULL) before it answers 250; Postfix fsyncs the
 # queue file before 250 and the Maildir file before it counts a delivery.
 #
@@ -12,19 +12,25 @@
 # `pigeon mail list`); for Postfix, from the first connection until the N-th file is in
 # Maildir/new/ (its ctime), not just until smtp-source returns.
 #
-# usage: bench/smtp.sh [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-f loop|dir] [-k] [-B]
-#   -n  messages to send to each server      (env BENCH_N,       default 2000)
-#   -c  concurrent SMTP sessions             (env BENCH_C,       default 20)
-#   -s  message payload bytes (smtp-source -l) (env BENCH_SIZE,  default 4096)
-#   -t  seconds allowed for each server's run  (env BENCH_TIMEOUT, default 300)
-#   -o  run one server only                  (env BENCH_ONLY)
-#   -k  keep the temporary directory          (env BENCH_KEEP=1)
-#   -f  where the servers keep their data     (env BENCH_FS, default loop):
+# usage: bench/smtp.sh [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-r ROUNDS] [-t TIMEOUT]
+#                       [-o pigeon|postfix] [-f loop|dir] [-k] [-B]
+#   -n  messages to send to each server, per round (env BENCH_N,       default 2000)
+#   -c  concurrent SMTP sessions                   (env BENCH_C,       default 20)
+#   -s  message payload bytes (smtp-source -l)     (env BENCH_SIZE,    default 4096)
+#   -r  rounds; each runs both servers, from fresh (env BENCH_ROUNDS,  default 3)
+#       data, Pigeon first in odd rounds and Postfix first in even ones; the summary
+#       gives the median messages/s of each server and the ratio of the medians
+#   -t  seconds allowed for each server's run      (env BENCH_TIMEOUT, default 300)
+#   -o  run one server only                        (env BENCH_ONLY)
+#   -k  keep the temporary directory               (env BENCH_KEEP=1)
+#   -f  where the servers keep their data          (env BENCH_FS,      default loop):
 #         loop: a fresh ext4 file system (with its journal) made for each server in an image
 #               file under BENCH_DIR and mounted through a loop device (direct I/O), so both
 #               start from the same state and the host file system's own quirks stay out;
 #         dir:  plain directories under BENCH_DIR, on whatever file system that is
 #   -B  don't run make: use the build/release binaries as they are (env BENCH_NO_BUILD=1)
+# env BENCH_PIGEON_BIN=DIR: use DIR/pigeond and DIR/pigeon, and don't run make (e.g. a build
+# of a given commit: mkdir /var/tmp/p && git archive REV | tar -x -C /var/tmp/p && make -C /var/tmp/p).
 # env BENCH_DIR: where the temporary directory is made (default /var/tmp; must be a real
 # disk, not tmpfs, or fsync costs nothing). env BENCH_WARMUP: messages sent to each server
 # before the timed run, to start its processes and caches (default: SESSIONS).
@@ -38,31 +44,34 @@ N=${BENCH_N:-2000}
 C=${BENCH_C:-20}
 SIZE=${BENCH_SIZE:-4096}
 TIMEOUT=${BENCH_TIMEOUT:-300}
+ROUNDS=${BENCH_ROUNDS:-3}
 ONLY=${BENCH_ONLY:-}
 KEEP=${BENCH_KEEP:-0}
 BASE=${BENCH_DIR:-/var/tmp}
 NO_BUILD=${BENCH_NO_BUILD:-0}
 FS=${BENCH_FS:-loop}
+BIN=${BENCH_PIGEON_BIN:-}
 
-while getopts "n:c:s:t:o:f:kBh" opt; do
+while getopts "n:c:s:r:t:o:f:kBh" opt; do
     case $opt in
         n) N=$OPTARG ;;
         c) C=$OPTARG ;;
         s) SIZE=$OPTARG ;;
         t) TIMEOUT=$OPTARG ;;
+        r) ROUNDS=$OPTARG ;;
         o) ONLY=$OPTARG ;;
         k) KEEP=1 ;;
         B) NO_BUILD=1 ;;
         f) FS=$OPTARG ;;
         h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "usage: $0 [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-t TIMEOUT] [-o pigeon|postfix] [-f loop|dir] [-k] [-B]" >&2; exit 2 ;;
+        *) echo "usage: $0 [-n MESSAGES] [-c SESSIONS] [-s SIZE] [-r ROUNDS] [-t TIMEOUT] [-o pigeon|postfix] [-f loop|dir] [-k] [-B]" >&2; exit 2 ;;
     esac
 done
 WARMUP=${BENCH_WARMUP:-$C}
-for v in N C SIZE TIMEOUT WARMUP; do
+for v in N C SIZE ROUNDS TIMEOUT WARMUP; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a number, got '${!v}'" >&2; exit 2; }
 done
-((N > 0 && C > 0)) || { echo "bench: -n and -c must be positive" >&2; exit 2; }
+((N > 0 && C > 0 && ROUNDS > 0)) || { echo "bench: -n, -c and -r must be positive" >&2; exit 2; }
 case $ONLY in ""|pigeon|postfix) ;; *) echo "bench: -o takes pigeon or postfix" >&2; exit 2 ;; esac
 case $FS in loop|dir) ;; *) echo "bench: -f takes loop or dir" >&2; exit 2 ;; esac
 run_pigeon() { [[ -z $ONLY || $ONLY == pigeon ]]; }
@@ -73,8 +82,9 @@ log() { echo "bench: $*" >&2; }
 now() { date +%s.%N; }
 
 # ---------------------------------------------------------------- prerequisites
+PATH=$PATH:/usr/sbin:/sbin
 [[ $(id -u) == 0 ]] || die "must run as root (Postfix's master needs it; apt-get may be needed)"
-if ! command -v smtp-source >/dev/null && [[ ! -x /usr/sbin/smtp-source ]]; then
+if ! command -v smtp-source >/dev/null; then
     log "installing postfix (for smtp-source and the comparison)"
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null ||
@@ -88,11 +98,16 @@ if ! command -v smtp-source >/dev/null && [[ ! -x /usr/sbin/smtp-source ]]; then
     fi
     if [[ -f /etc/postfix/main.cf ]] && postfix status >/dev/null 2>&1; then postfix stop >/dev/null 2>&1 || true; fi
 fi
-PATH=$PATH:/usr/sbin:/sbin
 SMTP_SOURCE=$(command -v smtp-source)
 POSTFIX=$(command -v postfix)
 PF_VERSION=$(postconf -c /usr/share/postfix -d -h mail_version 2>/dev/null || echo "?")
 
+if [[ -n $BIN ]]; then
+    BIN=$(cd "$BIN" && pwd) || die "BENCH_PIGEON_BIN: no directory $BIN"
+    NO_BUILD=1
+else
+    BIN=$ROOT/build/release
+fi
 if run_pigeon && [[ $NO_BUILD != 1 ]]; then
     log "building Pigeon (make)"
     make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-bench-make.$$.log" ||
@@ -100,9 +115,7 @@ if run_pigeon && [[ $NO_BUILD != 1 ]]; then
     rm -f "$BASE/pigeon-bench-make.$$.log"
 fi
 if run_pigeon; then
-    PIGEOND=$ROOT/build/release/pigeond
-    PIGEON=$ROOT/build/release/pigeon
-    [[ -x $PIGEOND && -x $PIGEON ]] || die "no build/release/pigeond or pigeon after make"
+    [[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"
 fi
 
 TMP=$(mktemp -d "$BASE/pigeon-bench.XXXXXX")
@@ -111,6 +124,13 @@ BASE_FS=$(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$TMP" 2>/dev/null | tr -s ' ' 
 case $BASE_FS in tmpfs*|ramfs*)
     log "warning: $TMP is on ${BASE_FS%% *}: fsync is free there, the figures mean little" ;;
 esac
+if run_pigeon; then
+    # A copy, so that a rebuild during the run cannot change the binaries under test.
+    mkdir "$TMP/bin"
+    cp "$BIN/pigeond" "$BIN/pigeon" "$TMP/bin/"
+    PIGEOND=$TMP/bin/pigeond
+    PIGEON=$TMP/bin/pigeon
+fi
 
 # ---------------------------------------------------------------- cleanup
 PIGEOND_PID=
@@ -119,7 +139,9 @@ SRC_PID=
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    ((rc == 0)) || log "exit $rc: stopping the servers and cleaning up"
     if [[ -n $SRC_PID ]] && kill -0 "$SRC_PID" 2>/dev/null; then
+        pkill -TERM -P "$SRC_PID" 2>/dev/null || true # its timeout, which passes it on to smtp-source
         kill -- "$SRC_PID" 2>/dev/null || true
         wait "$SRC_PID" 2>/dev/null || true
     fi
@@ -189,7 +211,9 @@ wait_port() { # PORT SECONDS
 mem_sample() {
     local files=() p
     for p in "$@"; do files+=("/proc/$p/smaps_rollup"); done
-    awk '/^Rss:/ {r += $2} /^Pss:/ {s += $2} END {print r + 0, s + 0}' "${files[@]}" 2>/dev/null || echo "0 0"
+    # cat, not awk FILES: a process that exits in the meantime must not spoil the sample.
+    cat "${files[@]}" 2>/dev/null | awk '/^Rss:/ {r += $2} /^Pss:/ {s += $2} END {print r + 0, s + 0}'
+    return 0
 }
 
 # ---------------------------------------------------------------- the sender
@@ -260,8 +284,6 @@ measure() {
 }
 
 # ---------------------------------------------------------------- Pigeon
-PIGEON_DIR=$TMP/pigeon
-PIGEON_CONF=$PIGEON_DIR/pigeon.conf
 stop_pigeond() {
     local pid=$PIGEOND_PID
     PIGEOND_PID=
@@ -277,8 +299,10 @@ stop_pigeond() {
 pigeon_pids() { echo "$PIGEOND_PID"; }
 pigeon_count() { "$PIGEON" -c "$PIGEON_CONF" mail list bob@bench.test | wc -l; }
 
-bench_pigeon() {
-    local port
+bench_pigeon() { # ROUND
+    local r=$1 port
+    PIGEON_DIR=$TMP/pigeon-$r
+    PIGEON_CONF=$PIGEON_DIR/pigeon.conf
     port=$(free_port)
     data_fs "$PIGEON_DIR"
     cat >"$PIGEON_CONF" <<EOF
@@ -300,28 +324,28 @@ EOF
     wait_port "$port" 10 || { cat "$PIGEON_DIR/pigeond.log" >&2; die "pigeond did not listen on 127.0.0.1:$port"; }
 
     if ((WARMUP > 0)); then
-        send pigeon-warmup "$port" "$WARMUP"
+        send "pigeon-$r-warmup" "$port" "$WARMUP"
         wait "$SRC_PID" || true; SRC_PID=
-        [[ $(cat "$TMP/pigeon-warmup.rc") == 0 ]] || { cat "$TMP/pigeon-warmup.out" >&2; die "pigeon warm-up failed"; }
+        [[ $(cat "$TMP/pigeon-$r-warmup.rc") == 0 ]] ||
+            { cat "$TMP/pigeon-$r-warmup.out" >&2; die "pigeon warm-up failed"; }
     fi
-    measure pigeon "$port" "" pigeon_pids 0 || die "pigeon run failed"
-    P_SECS=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
-    P_HWM=$(awk '/^VmHWM:/ {print $2}' "/proc/$PIGEOND_PID/status")
-    P_PSS=$M_PSS P_CPU=$M_CPU P_IOW=$M_IOWAIT
-    local stored
+    measure "pigeon-$r" "$port" "" pigeon_pids 0 || die "pigeon run failed"
+    local secs hwm stored msgs
+    secs=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PIGEOND_PID/status")
     stored=$(pigeon_count)
-    P_MSGS=$((stored - WARMUP))
-    ((P_MSGS == N)) || die "pigeon: mail list shows $stored messages, expected $((N + WARMUP))"
+    msgs=$((stored - WARMUP))
+    ((msgs == N)) || die "pigeon: mail list shows $stored messages, expected $((N + WARMUP))"
     stop_pigeond
     if grep -q . "$PIGEON_DIR/pigeond.log"; then
         log "pigeond log (warnings and errors):"
         head -20 "$PIGEON_DIR/pigeond.log" >&2
     fi
+    unmount_all
+    record "$r" pigeon "$msgs" "$secs" "$M_CPU" "$M_IOWAIT" "$hwm" "$M_PSS" ""
 }
 
 # ---------------------------------------------------------------- Postfix
-PF=$TMP/postfix
-MAILDIR=$PF/mail/bob
 stop_postfix() {
     local conf=$PF_CONF master
     PF_CONF=
@@ -344,8 +368,10 @@ postfix_pids() {
 postfix_count() { find "$MAILDIR/new" -maxdepth 1 -type f 2>/dev/null | wc -l; }
 postfix_last_delivery() { find "$MAILDIR/new" -maxdepth 1 -type f -printf '%C@\n' | sort -n | tail -1; }
 
-bench_postfix() {
-    local port vuid vgid
+bench_postfix() { # ROUND
+    local r=$1 port vuid vgid
+    PF=$TMP/postfix-$r
+    MAILDIR=$PF/mail/bob
     port=$(free_port)
     vuid=$(id -u nobody) vgid=$(id -g nobody)
     data_fs "$PF"
@@ -422,24 +448,26 @@ EOF
     wait_port "$port" 10 || { cat "$PF/start.log" "$PF/maillog" >&2 2>/dev/null; die "postfix did not listen on 127.0.0.1:$port"; }
 
     if ((WARMUP > 0)); then
-        send postfix-warmup "$port" "$WARMUP"
+        send "postfix-$r-warmup" "$port" "$WARMUP"
         wait "$SRC_PID" || true; SRC_PID=
-        [[ $(cat "$TMP/postfix-warmup.rc") == 0 ]] || { cat "$TMP/postfix-warmup.out" >&2; die "postfix warm-up failed"; }
+        [[ $(cat "$TMP/postfix-$r-warmup.rc") == 0 ]] ||
+            { cat "$TMP/postfix-$r-warmup.out" >&2; die "postfix warm-up failed"; }
         local deadline=$(($(date +%s) + 60))
         while (($(postfix_count) < WARMUP)); do
             (($(date +%s) < deadline)) || { tail -20 "$PF/maillog" >&2; die "postfix warm-up: not delivered"; }
             sleep 0.1
         done
     fi
-    measure postfix "$port" postfix_count postfix_pids $((N + WARMUP)) ||
+    measure "postfix-$r" "$port" postfix_count postfix_pids $((N + WARMUP)) ||
         { tail -20 "$PF/maillog" >&2; die "postfix run failed"; }
-    local last
+    local last src_secs secs msgs
     last=$(postfix_last_delivery)
-    F_SRC_SECS=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
-    F_SECS=$(awk -v a="$M_START" -v b="$M_END" -v c="$last" 'BEGIN {e = (c > b ? c : b); printf "%.3f", e - a}')
-    F_RSS=$M_RSS F_PSS=$M_PSS F_CPU=$M_CPU F_IOW=$M_IOWAIT
-    F_MSGS=$(($(postfix_count) - WARMUP))
+    src_secs=$(awk -v a="$M_START" -v b="$M_END" 'BEGIN {printf "%.3f", b - a}')
+    secs=$(awk -v a="$M_START" -v b="$M_END" -v c="$last" 'BEGIN {e = (c > b ? c : b); printf "%.3f", e - a}')
+    msgs=$(($(postfix_count) - WARMUP))
     stop_postfix
+    unmount_all
+    record "$r" postfix "$msgs" "$secs" "$M_CPU" "$M_IOWAIT" "$M_RSS" "$M_PSS" "$src_secs"
 }
 
 # ---------------------------------------------------------------- run
@@ -448,44 +476,68 @@ IDLE=$( { head -1 /proc/stat; sleep 1; head -1 /proc/stat; } | awk '
     NR == 1 {for (i = 2; i <= 9; i++) a[i] = $i}
     NR == 2 {for (i = 2; i <= 9; i++) t += $i - a[i]; printf "%.0f", t ? 100 * ($5 - a[5] + $6 - a[6]) / t : 0}')
 ((IDLE >= 90)) || log "warning: the machine was only ${IDLE}% idle before the run; other load skews the figures"
-log "N=$N messages, C=$C sessions, size=$SIZE bytes, warm-up=$WARMUP, dir=$TMP, fs=$FS"
-run_pigeon && bench_pigeon
-run_postfix && bench_postfix
+log "N=$N messages, C=$C sessions, size=$SIZE bytes, warm-up=$WARMUP, rounds=$ROUNDS, dir=$TMP, fs=$FS"
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.1f", n / s}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-echo
-echo "smtp-source $PF_VERSION: $N messages of $SIZE bytes, $C concurrent sessions, one message per session, 127.0.0.1"
-FMT='%-8s %9s %9s %11s %6s %7s %13s %13s\n'
-# shellcheck disable=SC2059
-printf "$FMT" server messages seconds "messages/s" "cpu%" iowait% "peak RSS MiB" "peak PSS MiB"
-if run_pigeon; then
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
+    if (NR % 2) printf "%.1f", v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+FMT='%-5s %-8s %8s %8s %10s %5s %7s %9s %9s  %s\n'
+ROWS=()
+PIGEON_RATES=()
+POSTFIX_RATES=()
+# record ROUND SERVER MESSAGES SECONDS CPU IOWAIT RSS_KB PSS_KB SMTP_SOURCE_SECONDS
+record() {
+    local row rt
+    rt=$(rate "$3" "$4")
+    if [[ $2 == pigeon ]]; then PIGEON_RATES+=("$rt"); else POSTFIX_RATES+=("$rt"); fi
     # shellcheck disable=SC2059
-    printf "$FMT" pigeon "$P_MSGS" "$P_SECS" "$(rate "$P_MSGS" "$P_SECS")" "$P_CPU" "$P_IOW" \
-        "$(mib "$P_HWM")" "$(mib "$P_PSS")"
+    row=$(printf "$FMT" "$1" "$2" "$3" "$4" "$rt" "$5" "$6" "$(mib "$7")" "$(mib "$8")" \
+        "${9:+smtp-source done at $9 s}")
+    ROWS+=("${row%"${row##*[! ]}"}")
+    log "round $1: $2 $rt messages/s"
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+    if ((round % 2)); then
+        if run_pigeon; then bench_pigeon "$round"; fi
+        if run_postfix; then bench_postfix "$round"; fi
+    else
+        if run_postfix; then bench_postfix "$round"; fi
+        if run_pigeon; then bench_pigeon "$round"; fi
+    fi
+done
+
+echo
+echo "smtp-source (Postfix $PF_VERSION): $N messages of $SIZE bytes per run, $C concurrent sessions,"
+echo "one message per session, to 127.0.0.1; $WARMUP warm-up messages before each timed run"
+# shellcheck disable=SC2059
+printf "$FMT" round server messages seconds messages/s "cpu%" iowait% "RSS MiB" "PSS MiB" ""
+printf '%s\n' "${ROWS[@]}"
+echo
+if run_pigeon; then
+    if [[ -n ${BENCH_PIGEON_BIN:-} ]]; then
+        REV="binaries from $BIN"
+    else
+        REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+        [[ -z $(git -C "$ROOT" --no-optional-locks status --porcelain -- src Makefile 2>/dev/null) ]] ||
+            REV="$REV + uncommitted changes in src/"
+        [[ $NO_BUILD == 1 ]] && REV="$REV (-B: binaries not rebuilt, may be older)"
+    fi
+    echo "pigeon:  $REV; median $(median "${PIGEON_RATES[@]}") messages/s over $ROUNDS round(s)"
 fi
 if run_postfix; then
-    # shellcheck disable=SC2059
-    printf "$FMT" postfix "$F_MSGS" "$F_SECS" "$(rate "$F_MSGS" "$F_SECS")" "$F_CPU" "$F_IOW" \
-        "$(mib "$F_RSS")" "$(mib "$F_PSS")"
-fi
-if run_pigeon; then
-    REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    [[ -z $(git -C "$ROOT" --no-optional-locks status --porcelain -- src Makefile 2>/dev/null) ]] ||
-        REV="$REV + uncommitted changes in src/"
-    [[ $NO_BUILD == 1 ]] && REV="$REV (-B: binaries not rebuilt, may be older)"
-    echo "pigeon: $REV"
+    echo "postfix: median $(median "${POSTFIX_RATES[@]}") messages/s over $ROUNDS round(s)"
 fi
 echo "data: $(fs_desc)"
 echo "machine: $(nproc) cores, idle before the run: ${IDLE}%"
 echo "cpu%, iowait%: share of all $(nproc) cores' time during the timed run, whole machine (smtp-source included)."
-echo "memory: pigeond's RSS is its VmHWM; the rest are the largest sums over the server's processes"
-echo "        (postfix: master and all its children) sampled every 0.1 s; RSS counts shared pages"
-echo "        once per process, PSS splits them."
-if run_postfix; then
-    echo "postfix: smtp-source returned after ${F_SRC_SECS} s; the time after that is queue-to-Maildir delivery."
-fi
+echo "memory: peak during the timed run. pigeon's RSS is pigeond's VmHWM; otherwise the largest sum"
+echo "        over the server's processes (postfix: master and all its children), sampled every"
+echo "        0.1 s; RSS counts shared pages once per process, PSS divides them among the processes."
+echo "postfix seconds: until the last message is in Maildir/new; smtp-source itself may finish earlier."
 if run_pigeon && run_postfix; then
-    awk -v p="$(rate "$P_MSGS" "$P_SECS")" -v f="$(rate "$F_MSGS" "$F_SECS")" \
-        'BEGIN {printf "ratio pigeon/postfix = %.2f\n", p / f}'
+    awk -v p="$(median "${PIGEON_RATES[@]}")" -v f="$(median "${POSTFIX_RATES[@]}")" \
+        'BEGIN {printf "ratio pigeon/postfix = %.2f (medians)\n", p / f}'
 fi

@@ -212,6 +212,94 @@ class SMTPClient:
         return self.reply()
 
 
+class POP3Client:
+    """A raw POP3 client: sends exactly the bytes it is told to, reads replies line by line."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT, tls=False,
+                 read_greeting=True):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            self.sock = unverified_context().wrap_socket(self.sock)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self.greeting = self.line() if read_greeting else None
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError) as e:
+            raise Closed(str(e))
+
+    def rawline(self):
+        """One line as bytes, with its CRLF."""
+        while b"\n" not in self.buf:
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except (ConnectionResetError, ssl.SSLError, BrokenPipeError) as e:
+                raise Closed(str(e))
+            if not chunk:
+                raise Closed("connection closed by server")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+    def line(self):
+        return self.rawline().rstrip(b"\r\n").decode("utf-8", "replace")
+
+    def cmd(self, line):
+        """Sends one command, returns its first reply line (str, no CRLF)."""
+        self.send(line + "\r\n")
+        return self.line()
+
+    def expect(self, line, prefix):
+        r = self.cmd(line)
+        assert r.startswith(prefix), "%r: expected %r, got %r" % (line, prefix, r)
+        return r
+
+    def multi(self):
+        """The body of a multi-line reply, dot-unstuffed, as raw bytes (CRLFs kept)."""
+        out = []
+        while True:
+            raw = self.rawline()
+            assert raw.endswith(b"\r\n"), "line without CRLF: %r" % raw
+            if raw == b".\r\n":
+                return b"".join(out)
+            out.append(raw[1:] if raw.startswith(b".") else raw)
+
+    def login(self, user="bob", password="hungry"):
+        self.expect("USER " + user, "+OK")
+        return self.expect("PASS " + password, "+OK")
+
+    def retr(self, n):
+        self.expect("RETR %d" % n, "+OK")
+        return self.multi()
+
+    def closed(self, timeout=5.0):
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+            return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def dot_stuff(data):
     data = re.sub(rb"(?m)^\.", b"..", data)
     return data
@@ -303,7 +391,7 @@ class Daemon:
     """One pigeond with its own config, data dir and ports under `root`."""
 
     def __init__(self, root, name="pigeond", server=None, smtp=None, submission=None,
-                 users=None, domains=(DOMAIN,)):
+                 users=None, domains=(DOMAIN,), pop3=None, pop3s=None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -346,12 +434,34 @@ class Daemon:
                 "starttls": "yes",
                 "auth": "yes",
             },
+            # Outbound mail must never leave loopback: the mail side's DNS is a dead local
+            # port, so remote recipients stay queued (deferred) unless a test sets up DNS.
+            "delivery": {
+                "resolver": "127.0.0.1:%d" % free_port(),
+                "remote_port": free_port(),
+            },
         }
         for sec, over in (("server", server), ("smtp", smtp), ("submission", submission)):
             self.sections[sec].update(over or {})
         self.users = dict(USERS if users is None else users)
         self.domains = list(domains)
         self.ports = [self.smtp_port, self.sub_port]
+        # Mail-access services are on only when asked for (pop3={} enables [pop3]).
+        self.pop3_port = self.pop3s_port = None
+        for sec, over in (("pop3", pop3), ("pop3s", pop3s)):
+            if over is None:
+                continue
+            port = free_port()
+            setattr(self, sec + "_port", port)
+            self.sections[sec] = {
+                "listen": "127.0.0.1:%d" % port,
+                "plaintext_auth": "loopback" if sec == "pop3" else None,
+                "max_connections_per_ip": 50,
+                "idle_timeout": 300,
+                "max_errors": 20,
+            }
+            self.sections[sec].update(over)
+            self.ports.append(port)
         with _DAEMONS_LOCK:
             DAEMONS.append(self)
         self.write_conf()
@@ -516,6 +626,12 @@ class Daemon:
 
     def submission(self, **kw):
         return SMTPClient(self.sub_port, **kw)
+
+    def pop3(self, **kw):
+        return POP3Client(self.pop3_port, **kw)
+
+    def pop3s(self, **kw):
+        return POP3Client(self.pop3s_port, tls=True, **kw)
 
 
 def kill_all():
