@@ -70,6 +70,32 @@ static const struct key_spec access_keys[] = {
     {NULL, 0, 0, 0, 0},
 };
 
+#define DNS(f) offsetof(struct config_dns, f)
+#define ZONE(f) offsetof(struct config_zone, f)
+#define TSIG(f) offsetof(struct config_tsig, f)
+
+static const struct key_spec dns_keys[] = {
+    {"udp_max", K_UINT, DNS(udp_max), 512, 4096},
+    {"rrl_rate", K_UINT, DNS(rrl_rate), 0, 1000000},
+    {"rrl_slip", K_UINT, DNS(rrl_slip), 0, 10},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct key_spec zone_keys[] = {
+    {"file", K_STR, ZONE(file), 0, 0},
+    {"primary", K_STR, ZONE(primary), 0, 0},
+    {"allow_transfer", K_STR, ZONE(allow_transfer), 0, 0},
+    {"notify", K_STR, ZONE(notify), 0, 0},
+    {"allow_update", K_STR, ZONE(allow_update), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const struct key_spec tsig_keys[] = {
+    {"algorithm", K_STR, TSIG(algorithm), 0, 0},
+    {"secret", K_STR, TSIG(secret), 0, 0},
+    {NULL, 0, 0, 0, 0},
+};
+
 #define DLV(f) offsetof(struct config_delivery, f)
 
 static const struct key_spec delivery_keys[] = {
@@ -140,6 +166,10 @@ static void delivery_defaults(struct config_delivery *d)
 
 static void defaults(struct config *cfg)
 {
+    service_defaults(&cfg->dns.svc, 10); /* RFC 7766 §6.2.3: idle TCP of seconds, not minutes */
+    cfg->dns.svc.max_connections_per_ip = 50;
+    cfg->dns.udp_max = 1232;
+    cfg->dns.rrl_slip = 2;
     delivery_defaults(&cfg->delivery);
     cfg->log_level = LOG_INFO;
     cfg->workers = 2;
@@ -359,6 +389,38 @@ static int service_key(struct config_service *svc, const struct key_spec *own, c
     return rc < 0 ? rc : 0;
 }
 
+/* [zone NAME] and [tsig NAME]: a new entry at the header, its keys after. */
+static int named_section(struct config *cfg, const char *section, const char *key,
+                         const char *value, unsigned line, const char **why)
+{
+    bool zone = section[0] == 'z';
+    const char *name = section + 5;
+    struct config_dns *d = &cfg->dns;
+    if (!key) {
+        for (unsigned i = 0; zone && i < d->nzones; i++)
+            if (ascii_eq_ci(d->zones[i].name, name)) {
+                *why = "zone defined twice";
+                return ERR_CONFIG;
+            }
+        if (zone) {
+            d->zones = xrealloc(d->zones, (d->nzones + 1) * sizeof *d->zones);
+            d->zones[d->nzones++] = (struct config_zone){.name = xstrdup(name), .line = line};
+            size_t n = strlen(name);
+            if (n > 1 && name[n - 1] == '.')
+                d->zones[d->nzones - 1].name[n - 1] = '\0';
+        } else {
+            d->keys = xrealloc(d->keys, (d->nkeys + 1) * sizeof *d->keys);
+            d->keys[d->nkeys++] = (struct config_tsig){.name = xstrdup(name)};
+        }
+        return 0;
+    }
+    char *base = zone ? (char *)&d->zones[d->nzones - 1] : (char *)&d->keys[d->nkeys - 1];
+    int rc = try_table(zone ? zone_keys : tsig_keys, base, NULL, key, value, why);
+    if (rc == 0)
+        *why = "unknown key in this section";
+    return rc == 1 ? 0 : ERR_CONFIG;
+}
+
 static struct config_access *access_section(struct config *cfg, const char *section)
 {
     if (!strcmp(section, "pop3"))
@@ -390,6 +452,10 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
             *why = "unknown key in this section";
         return rc == 1 ? 0 : ERR_CONFIG;
     }
+    if (!strcmp(section, "dns"))
+        return key ? service_key(&cfg->dns.svc, dns_keys, (char *)&cfg->dns, key, value, why) : 0;
+    if (!strncmp(section, "zone ", 5) || !strncmp(section, "tsig ", 5))
+        return named_section(cfg, section, key, value, line, why);
     if (!strcmp(section, "delivery")) {
         if (!key)
             return 0;
@@ -433,6 +499,19 @@ static int check_required(struct config *cfg, struct str *err)
     }
     if (!cfg->recipient_delimiter)
         cfg->recipient_delimiter = xstrdup("+");
+    for (unsigned i = 0; i < cfg->dns.nzones; i++) {
+        if (!cfg->dns.zones[i].file) {
+            str_appendf(err, "%s:%u: [zone %s] needs a file", cfg->path, cfg->dns.zones[i].line,
+                        cfg->dns.zones[i].name);
+            return ERR_CONFIG;
+        }
+    }
+    for (unsigned i = 0; i < cfg->dns.nkeys; i++) {
+        if (!cfg->dns.keys[i].secret) {
+            str_appendf(err, "%s: [tsig %s] needs a secret", cfg->path, cfg->dns.keys[i].name);
+            return ERR_CONFIG;
+        }
+    }
     ascii_lower(cfg->primary_domain, strlen(cfg->primary_domain));
     return 0;
 }
@@ -468,5 +547,21 @@ void config_free(struct config *cfg)
         free(cfg->delivery.tls_policy_domains[i]);
     free(cfg->delivery.tls_policy_domains);
     free(cfg->delivery.tls_policy_values);
+    for (unsigned i = 0; i < cfg->dns.nzones; i++) {
+        struct config_zone *z = &cfg->dns.zones[i];
+        free(z->name);
+        free(z->file);
+        free(z->primary);
+        free(z->allow_transfer);
+        free(z->notify);
+        free(z->allow_update);
+    }
+    free(cfg->dns.zones);
+    for (unsigned i = 0; i < cfg->dns.nkeys; i++) {
+        free(cfg->dns.keys[i].name);
+        free(cfg->dns.keys[i].algorithm);
+        free(cfg->dns.keys[i].secret);
+    }
+    free(cfg->dns.keys);
     memset(cfg, 0, sizeof *cfg);
 }

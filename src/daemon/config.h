@@ -74,6 +74,36 @@ struct config_delivery {
     uint64_t max_return;
 };
 
+/* [zone NAME]: one zone this server is authoritative for (primary), or a secondary of. */
+struct config_zone {
+    char *name;                   /* origin, presentation form, no trailing dot */
+    char *file;                   /* master file (primary), or where a secondary keeps it */
+    char *primary;                /* secondary mode: the primary's address:port */
+    char *allow_transfer;         /* AXFR/IXFR: space-separated prefixes and "key:NAME" */
+    char *notify;                 /* space-separated address:port of secondaries */
+    char *allow_update;           /* RFC 2136: space-separated prefixes and "key:NAME" */
+    unsigned line;                /* where the section starts, for messages */
+};
+
+/* [tsig NAME]: a TSIG key (RFC 8945). */
+struct config_tsig {
+    char *name;
+    char *algorithm;              /* hmac-sha256 */
+    char *secret;                 /* base64 */
+};
+
+/* [dns]: the authoritative name server. */
+struct config_dns {
+    struct config_service svc;    /* listen: UDP and TCP on each address */
+    unsigned udp_max;             /* our EDNS payload size */
+    unsigned rrl_rate;            /* responses per second per client prefix; 0 = off */
+    unsigned rrl_slip;            /* every Nth limited response is sent truncated */
+    struct config_zone *zones;
+    unsigned nzones;
+    struct config_tsig *keys;
+    unsigned nkeys;
+};
+
 struct config {
     char *path;
     /* [server] */
@@ -93,6 +123,7 @@ struct config {
     struct config_smtp submission;
     struct config_access pop3, pop3s, imap, imaps;
     struct config_delivery delivery;
+    struct config_dns dns;
 };
 
 /* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes

@@ -19,6 +19,8 @@ struct evconnlistener;
 struct committer;
 struct dns_stub;
 struct queue_runner;
+struct dns_service;
+struct dns_worker;
 struct pool;
 struct throttle;
 struct connlimit;
@@ -50,6 +52,7 @@ struct worker {
     struct evconnlistener **evls; /* one per daemon listener */
     void *accept_ctxs;
     void *main_ctx;               /* server.c's shutdown bookkeeping */
+    struct dns_worker *dns;       /* this worker's DNS state (zone set reference, buffers) */
     struct conn *conns;           /* every open client connection on this worker */
     unsigned nconns;
     bool stopping;
@@ -62,6 +65,7 @@ struct daemon {
     SSL_CTX *client_tls;          /* outbound STARTTLS (opportunistic: not verified) */
     struct dns_stub *stub;        /* the mail side's DNS, on worker 0 */
     struct queue_runner *runner;  /* outbound delivery, on worker 0 */
+    struct dns_service *dns;      /* the authoritative name server, when [dns] listens */
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
     struct throttle *throttle;

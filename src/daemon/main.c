@@ -3,6 +3,7 @@
  * and serves every service its config file names until SIGTERM.
  */
 #include "daemon/daemon.h"
+#include "daemon/dns_service.h"
 
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -99,6 +100,8 @@ static int daemon_open(struct daemon *d)
     d->auth_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
+    if (dns_service_open(d) < 0)
+        return -1;
     return server_bind_all(d);
 }
 
@@ -109,6 +112,7 @@ static void daemon_close(struct daemon *d)
     pool_free(d->auth_pool);
     throttle_free(d->throttle);
     connlimit_free(d->connlimit);
+    dns_service_close(d);
     for (unsigned i = 0; i < d->nlisteners; i++)
         close(d->listeners[i].fd);
     free(d->listeners);

@@ -10,6 +10,7 @@
 #include "daemon/daemon.h"
 
 #include "daemon/conn.h"
+#include "daemon/dns_service.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"
@@ -80,7 +81,8 @@ int server_bind_all(struct daemon *d)
         bind_service(d, "submission", &smtp_proto, &c->submission, &c->submission.svc, false,
                      &err) < 0 ||
         bind_service(d, "pop3", &pop3_proto, &c->pop3, &c->pop3.svc, false, &err) < 0 ||
-        bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0) {
+        bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0 ||
+        bind_service(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false, &err) < 0) {
         log_err("%s", str_cstr(&err));
         rc = -1;
     }
@@ -190,7 +192,8 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
 {
     struct main_ctx *m = vm;
     if (sig == SIGHUP) {
-        log_info("SIGHUP: nothing to reload yet");
+        log_info("SIGHUP: reloading");
+        dns_service_reload(m->d);
         return;
     }
     if (m->stopping)
@@ -221,6 +224,7 @@ static int workers_create(struct daemon *d, struct main_ctx *m)
             return -1;
         }
         worker_listen(w);
+        dns_service_attach(w);
     }
     return 0;
 }
@@ -231,6 +235,7 @@ static void workers_free(struct daemon *d)
         struct worker *w = &d->workers[i];
         worker_unlisten(w);
         loop_post_free(w->post);
+        dns_service_detach(w);
         if (w->store)
             store_close(w->store);
         if (w->base)

@@ -1,0 +1,27 @@
+/*
+ * dns_service — the authoritative name server inside pigeond: zones from [zone NAME]
+ * sections loaded into one immutable zone set, UDP (batched with recvmmsg/sendmmsg) and TCP
+ * (RFC 7766, through daemon/conn.c) on every [dns] listen address, answered by the pure
+ * engine in src/dns/auth/answer.h. SIGHUP reloads the zone files; a zone that fails to load
+ * keeps its previous version serving, and the new set is swapped into each worker between
+ * two queries.
+ */
+#ifndef PIGEON_DAEMON_DNS_SERVICE_H
+#define PIGEON_DAEMON_DNS_SERVICE_H
+
+struct daemon;
+struct worker;
+
+/* Loads the zones and binds the UDP sockets (TCP listeners are bound by server.c).
+ * 0, or -1 after logging why (a bad zone file stops the start, with file:line). */
+int dns_service_open(struct daemon *d);
+/* Per worker, before its thread starts / after it stopped. */
+void dns_service_attach(struct worker *w);
+void dns_service_detach(struct worker *w);
+/* SIGHUP (main thread): reload every zone file and hand the new set to the workers. */
+void dns_service_reload(struct daemon *d);
+void dns_service_close(struct daemon *d);
+
+extern const struct proto_ops dns_tcp_proto;
+
+#endif
