@@ -24,8 +24,12 @@ check msg core
 check auth core msg
 check store core msg
 check queue core msg store smtp dns
+check spf core msg dns
+check dns core
+check imap core msg auth
 check smtp core msg auth
-check daemon core msg auth store queue smtp
-check cli core msg auth store daemon
+check pop3 core msg auth
+check daemon core msg auth store queue smtp pop3 imap dns spf
+check cli core msg auth store daemon dns
 [ $status = 0 ] && echo "layers: ok"
 exit $status
