@@ -14,7 +14,7 @@
 
 enum key_type {
     K_STR, K_UINT, K_SIZE, K_BOOL, K_LISTEN, K_LOGLEVEL, K_PLAINAUTH, K_TLSPOLICY, K_TLSDOMAIN,
-    K_ADDR
+    K_ADDR, K_SPF
 };
 
 struct key_spec {
@@ -60,6 +60,7 @@ static const struct key_spec smtp_keys[] = {
     {"max_recipients", K_UINT, SMTP(max_recipients), 1, 100000},
     {"starttls", K_BOOL, SMTP(starttls), 0, 0},
     {"auth", K_BOOL, SMTP(auth), 0, 0},
+    {"spf", K_SPF, SMTP(spf), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -137,6 +138,8 @@ static void smtp_defaults(struct config_smtp *s, bool submission)
     s->max_recipients = 100;
     s->starttls = true;
     s->auth = submission;
+    /* The MX role checks SPF and refuses a fail (RFC 7208 §8.4); submission is authenticated. */
+    s->spf = submission ? CONFIG_SPF_OFF : CONFIG_SPF_REJECT;
 }
 
 static void access_defaults(struct config_access *a, bool implicit_tls, unsigned idle)
@@ -337,6 +340,18 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
             return ERR_PARSE;
         svc->n_listen++;
         svc->enabled = true;
+        return 0;
+    case K_SPF:
+        if (!strcmp(v, "off"))
+            *(int *)field = CONFIG_SPF_OFF;
+        else if (!strcmp(v, "mark"))
+            *(int *)field = CONFIG_SPF_MARK;
+        else if (!strcmp(v, "reject"))
+            *(int *)field = CONFIG_SPF_REJECT;
+        else {
+            *why = "spf must be off, mark or reject";
+            return ERR_PARSE;
+        }
         return 0;
     case K_TLSPOLICY:
         return parse_tls_policy(v, (int *)field, why);

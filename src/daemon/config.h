@@ -40,7 +40,10 @@ struct config_smtp {
     unsigned max_recipients;
     bool starttls;                /* offer STARTTLS */
     bool auth;                    /* offer AUTH (only ever after TLS) */
+    int spf;                      /* enum config_spf: what an SPF fail does */
 };
+
+enum config_spf { CONFIG_SPF_OFF, CONFIG_SPF_MARK, CONFIG_SPF_REJECT };
 
 enum plaintext_auth { PLAINTEXT_AUTH_NO, PLAINTEXT_AUTH_LOOPBACK, PLAINTEXT_AUTH_YES };
 

@@ -53,6 +53,7 @@ struct worker {
     void *accept_ctxs;
     void *main_ctx;               /* server.c's shutdown bookkeeping */
     struct dns_worker *dns;       /* this worker's DNS state (zone set reference, buffers) */
+    struct dns_stub *stub;        /* the mail side's DNS on this worker's loop (SPF, MX) */
     struct conn *conns;           /* every open client connection on this worker */
     unsigned nconns;
     bool stopping;

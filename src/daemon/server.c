@@ -281,7 +281,9 @@ static void delivery_start(struct daemon *d, struct event_base *base)
     struct sockaddr_storage ss;
     socklen_t len;
     stub_server(d, &ss, &len);
-    d->stub = dns_stub_new_server(base, (struct sockaddr *)&ss, len);
+    for (unsigned i = 0; i < d->nworkers; i++)
+        d->workers[i].stub = dns_stub_new_server(d->workers[i].base, (struct sockaddr *)&ss, len);
+    d->stub = d->workers[0].stub;
     struct queue_tls_policy *pol = xcalloc(c->n_tls_policies + 1, sizeof *pol);
     for (unsigned i = 0; i < c->n_tls_policies; i++)
         pol[i] = (struct queue_tls_policy){c->tls_policy_domains[i],
@@ -300,7 +302,10 @@ static void delivery_stop(struct daemon *d)
 {
     queue_runner_free(d->runner);
     d->runner = NULL;
-    dns_stub_free(d->stub);
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        dns_stub_free(d->workers[i].stub);
+        d->workers[i].stub = NULL;
+    }
     d->stub = NULL;
     free(d->tls_policies);
     d->tls_policies = NULL;

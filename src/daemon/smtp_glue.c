@@ -24,6 +24,7 @@ static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, 
         .max_message_size = cfg->max_message_size,
         .max_recipients = cfg->max_recipients,
         .max_errors = cfg->svc.max_errors,
+        .check_sender = cfg->spf != CONFIG_SPF_OFF,
     };
     struct smtp_peer p = {peer, l->addr->text, l->implicit_tls};
     return smtp_session_new(&scfg, &smtp_conn_io, c, wiring_smtp_ops(), c, &p, id);

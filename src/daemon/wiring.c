@@ -12,9 +12,11 @@
 #include "core/xmalloc.h"
 #include "daemon/daemon.h"
 #include "queue/runner.h"
+#include "spf/spf.h"
 #include "store/committer.h"
 #include "store/store.h"
 
+#include <arpa/inet.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,6 +153,58 @@ static void auth_check(void *vc, struct smtp_session *s, const char *user, const
     wiring_auth(vc, user, pass, smtp_auth_done, s);
 }
 
+/* ---- sender check: SPF on the MX role (RFC 7208) ---- */
+
+struct spf_job {
+    struct conn *conn;
+    struct smtp_session *sess;
+    char from[MAIL_PATH_MAX + 1];
+    char helo[256];
+};
+
+static void spf_done(void *vj, enum spf_result r, const char *explanation)
+{
+    struct spf_job *j = vj;
+    struct worker *w = conn_worker(j->conn);
+    struct str hdr = STR_INIT;
+    spf_received_header(&hdr, r, w->d->cfg.hostname, conn_peer(j->conn), j->from, j->helo);
+    log_info("smtp " LOG_ID " spf %s for <%s> from %s", LOG_IDV(smtp_session_id(j->sess)),
+             spf_result_name(r), j->from, conn_peer(j->conn));
+    char reject[600];
+    bool refuse = r == SPF_FAIL && w->d->cfg.smtp.spf == CONFIG_SPF_REJECT;
+    if (refuse) /* RFC 7208 §8.4 with the RFC 7372 code */
+        snprintf(reject, sizeof reject, "550 5.7.23 SPF fail: %.500s",
+                 explanation ? explanation : "sender not permitted");
+    struct conn *c = j->conn;
+    smtp_session_mail_done(j->sess, refuse ? reject : NULL, str_cstr(&hdr));
+    str_clear(&hdr);
+    free(j);
+    conn_resume(c);
+}
+
+static void mail_check(void *vc, struct smtp_session *s, const char *from, const char *helo)
+{
+    struct worker *w = conn_worker(vc);
+    struct spf_job *j = xcalloc(1, sizeof *j);
+    j->conn = vc;
+    j->sess = s;
+    snprintf(j->from, sizeof j->from, "%s", from);
+    snprintf(j->helo, sizeof j->helo, "%s", helo);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    const char *peer = conn_peer(vc);
+    if (inet_pton(AF_INET, peer, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+        ss.ss_family = AF_INET;
+    else if (inet_pton(AF_INET6, peer, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+        ss.ss_family = AF_INET6;
+    if (!ss.ss_family || !w->stub) {
+        smtp_session_mail_done(s, NULL, NULL);
+        free(j);
+        return;
+    }
+    spf_check_start(w->stub, (struct sockaddr *)&ss, from, helo, w->d->cfg.hostname, spf_done, j);
+}
+
 /* ---- durable commit ---- */
 
 struct commit_job {
@@ -214,7 +268,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     committer_submit(w->d->committer, &j->msg, commit_done, j);
 }
 
-static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, commit};
+static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, mail_check, commit};
 
 const struct smtp_session_ops *wiring_smtp_ops(void)
 {

@@ -26,6 +26,7 @@ struct smtp_session *smtp_session_new(const struct smtp_server_config *cfg,
     s->state = SS_CONNECTED;
     str_init(&s->line);
     str_init(&s->txn.body);
+    str_init(&s->trace);
     return s;
 }
 
@@ -34,6 +35,7 @@ void smtp_session_free(struct smtp_session *s)
     if (!s)
         return;
     smtp_txn_reset(s);
+    str_clear(&s->trace);
     free(s->txn.rcpts);
     str_clear(&s->line);
     explicit_bzero(s->auth_login_user, sizeof s->auth_login_user);
@@ -104,6 +106,7 @@ void smtp_session_refuse(struct smtp_session *s, const char *reply)
 void smtp_txn_reset(struct smtp_session *s)
 {
     str_clear(&s->txn.body);
+    str_reset(&s->trace);
     s->txn.nrcpt = 0;
     s->txn.from[0] = '\0';
     s->txn.smtputf8 = false;

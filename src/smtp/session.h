@@ -30,6 +30,7 @@ struct smtp_server_config {
     uint64_t max_message_size;
     unsigned max_recipients;
     unsigned max_errors;
+    bool check_sender;        /* call ops->mail_check at MAIL (SPF on the MX role) */
 };
 
 /* Who is on the other end; strings are copied by smtp_session_new. */
@@ -81,6 +82,9 @@ struct smtp_session_ops {
                                          struct smtp_rcpt *out);
     /* Checks credentials; must later call smtp_session_auth_done (possibly after a delay). */
     void (*auth_check)(void *ctx, struct smtp_session *s, const char *user, const char *pass);
+    /* Optional (cfg.check_sender): judges the sender (SPF); must later call
+     * smtp_session_mail_done. */
+    void (*mail_check)(void *ctx, struct smtp_session *s, const char *from, const char *helo);
     /* Makes txn durable; must later call smtp_session_commit_done. */
     void (*commit)(void *ctx, struct smtp_session *s, struct smtp_txn *txn);
 };
@@ -113,6 +117,9 @@ bool smtp_session_closing(const struct smtp_session *s);
 void smtp_session_tls_started(struct smtp_session *s, const char *version, const char *cipher);
 
 void smtp_session_auth_done(struct smtp_session *s, bool ok, const char *canonical_user);
+/* The sender check finished: reject is a complete reply ("550 5.7.23 ...") or NULL to accept;
+ * trace is a header block to put above Received: (e.g. Received-SPF), or NULL. */
+void smtp_session_mail_done(struct smtp_session *s, const char *reject, const char *trace);
 /* rc 0: durable, `queue_id` names it; otherwise a temporary failure (451). */
 void smtp_session_commit_done(struct smtp_session *s, int rc, const char *queue_id);
 

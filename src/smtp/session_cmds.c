@@ -61,9 +61,28 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
     smtp_txn_reset(s);
     mail_addr_format(&cmd->addr, s->txn.from, sizeof s->txn.from);
     s->txn.smtputf8 = cmd->smtputf8;
-    s->state = SS_MAIL;
     log_info("smtp " LOG_ID " mail from=<%s>%s", LOG_IDV(s->id), s->txn.from,
              cmd->smtputf8 ? " smtputf8" : "");
+    if (s->cfg.check_sender && s->ops->mail_check && !s->authenticated) {
+        s->waiting = true;
+        s->ops->mail_check(s->ops_ctx, s, s->txn.from, s->helo);
+        return;
+    }
+    smtp_session_mail_done(s, NULL, NULL);
+}
+
+void smtp_session_mail_done(struct smtp_session *s, const char *reject, const char *trace)
+{
+    s->waiting = false;
+    if (reject) {
+        log_info("smtp " LOG_ID " reject mail from=<%s>: %s", LOG_IDV(s->id), s->txn.from, reject);
+        smtp_txn_reset(s);
+        return smtp_reply_error(s, "%s", reject);
+    }
+    str_reset(&s->trace);
+    if (trace)
+        str_appends(&s->trace, trace);
+    s->state = SS_MAIL;
     smtp_reply(s, "250 2.1.0 Sender <%s> OK", s->txn.from);
 }
 

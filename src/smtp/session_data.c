@@ -17,6 +17,8 @@ void smtp_content_begin(struct smtp_session *s)
 {
     snprintf(s->txn.id, sizeof s->txn.id, "%llx.%u", (unsigned long long)s->id, ++s->txn_seq);
     str_reset(&s->txn.body);
+    /* RFC 7208 §9.1: Received-SPF goes above the Received: field of this hop. */
+    str_append(&s->txn.body, s->trace.ptr ? s->trace.ptr : "", s->trace.len);
     smtp_received_header(&s->txn.body, s, time(NULL));
     smtp_data_init(&s->data, &s->txn.body, s->cfg.max_message_size);
 }

@@ -53,6 +53,7 @@ struct smtp_session {
 
     /* current transaction */
     struct smtp_txn txn;
+    struct str trace;  /* headers from the sender check, placed above Received: */
     unsigned rcpt_cap;
     struct smtp_data data;
     bool bdat_active;  /* BDAT has started this transaction's content */

@@ -53,7 +53,7 @@ static void commit(void *vf, struct smtp_session *s, struct smtp_txn *txn)
         fake_smtp_commit(f, 0);
 }
 
-static const struct smtp_session_ops fake_ops = {rcpt_check, auth_check, commit};
+static const struct smtp_session_ops fake_ops = {rcpt_check, auth_check, NULL, commit};
 
 void fake_smtp_init(struct fake_smtp *f, bool submission, bool tls)
 {

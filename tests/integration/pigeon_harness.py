@@ -331,7 +331,8 @@ class StoredMessage:
 
 def split_trace(blob):
     """Splits a stored MX message into (trace lines, rest): the leading Return-Path line and
-    the Received: header fields (with their continuation lines) the server prepended."""
+    the Received-SPF: / Received: header fields (with their continuation lines) the server
+    prepended (Received-SPF sits above Received, RFC 7208 §9.1)."""
     pos = 0
     trace = []
     while True:
@@ -345,7 +346,7 @@ def split_trace(blob):
             trace.append(line)
         elif line[:1] in (b" ", b"\t"):
             trace[-1] += b"\r\n" + line
-        elif line.lower().startswith(b"received:"):
+        elif line.lower().startswith((b"received:", b"received-spf:")):
             trace.append(line)
         else:
             break
