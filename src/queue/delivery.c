@@ -282,6 +282,7 @@ static void on_done(void *vj, struct smtp_client *c, const struct smtp_client_re
                                        : "bounced",
                  it->text);
     }
+    runner_items_delivered(j->r, &j->items[j->g_start], j->g_end - j->g_start);
 }
 
 static void on_failed(void *vj, struct smtp_client *c, int code, const char *text)

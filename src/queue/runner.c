@@ -109,7 +109,7 @@ static void collect_item(void *vc, const struct store_queue_item *it)
     j->items = xrealloc(j->items, (j->n + 1) * sizeof *j->items);
     j->items[j->n++] = (struct qitem){it->id, xstrdup(it->msg_id), xstrdup(it->sender),
                                       xstrdup(it->recipient), xstrdup(it->blob_path),
-                                      it->attempts, it->arrived, 0, NULL, NULL};
+                                      it->attempts, it->arrived, 0, NULL, NULL, false};
 }
 
 static int by_msg(const void *a, const void *b)
@@ -280,6 +280,21 @@ static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n
     committer_submit(r->committer, &b->msg, bounce_done, b);
 }
 
+void runner_items_delivered(struct queue_runner *r, struct qitem *items, size_t n)
+{
+    int64_t *ids = xcalloc(n ? n : 1, sizeof *ids);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].code / 100 == 2 && !items[i].removed)
+            ids[k++] = items[i].id;
+    if (k && store_queue_remove(r->store, ids, k) < 0)
+        log_err("queue: cannot remove delivered entries: %s", store_errmsg(r->store));
+    for (size_t i = 0; k && i < n; i++)
+        if (items[i].code / 100 == 2)
+            items[i].removed = true;
+    free(ids);
+}
+
 static int64_t backoff(const struct queue_runner *r, int attempts)
 {
     int64_t d = r->cfg.retry_initial;
@@ -296,7 +311,8 @@ static void apply_outcomes(struct queue_runner *r, struct domjob *j, time_t now)
     for (size_t i = 0; i < j->n; i++) {
         struct qitem *it = &j->items[i];
         if (it->code / 100 == 2) {
-            sent[nsent++] = it->id;
+            if (!it->removed)
+                sent[nsent++] = it->id;
         } else if (it->code / 100 == 4 && now - it->arrived < (int64_t)r->cfg.max_age) {
             store_queue_defer(r->store, it->id, now + backoff(r, it->attempts), it->text);
             log_info("queue %s to=<%s> deferred: %s", it->msg_id, it->rcpt, it->text);

@@ -24,6 +24,7 @@ struct qitem {
     int code;          /* 0: no outcome yet */
     char *text;        /* the reply or our reason */
     char *remote;      /* host that gave the outcome, or NULL */
+    bool removed;      /* delivered and its row already deleted */
 };
 
 struct domjob {
@@ -83,6 +84,9 @@ struct queue_runner {
 void domjob_start(struct domjob *j);
 void domjob_free(struct domjob *j);
 
+/* runner.c: deletes the rows of delivered items at once, so a crash after the remote 250
+ * never sends them again. */
+void runner_items_delivered(struct queue_runner *r, struct qitem *items, size_t n);
 /* runner.c: a job has an outcome (or a final error) for every item. */
 void runner_job_finished(struct queue_runner *r, struct domjob *j);
 
