@@ -33,7 +33,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FAKE_SRCS  := $(wildcard tests/fakes/*.c)
 FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run check unit integration layers fuzz fuzz-smoke clean bench
+.PHONY: all deps run check unit integration layers fuzz fuzz-smoke clean bench demo
 
 all: $(BUILD)/pigeond $(BUILD)/pigeon
 
@@ -109,6 +109,11 @@ fuzz-smoke: $(FUZZ_BINS)
 	  echo "== $$name ($(FUZZTIME)s)"; \
 	  $$f -max_total_time=$(FUZZTIME) -print_final_stats=0 build/fuzz/corpus-$$name $$seeds 2>&1 | tail -n 2; \
 	done
+
+# The textbook scenario across two mail domains on 127.0.53.x (needs root: ports 25 and 53).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	PIGEON_BUILD=$(abspath $(BUILD)) $(PYTHON) scripts/demo.py
 
 bench: all
 	bench/smtp.sh

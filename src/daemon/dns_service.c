@@ -55,7 +55,7 @@ static struct dns_zoneset *zones_load(const struct config_dns *c, const struct d
         struct str err = STR_INIT;
         struct dns_zone *z = NULL;
         char text[300];
-        snprintf(text, sizeof text, "%s.", cz->name);
+        snprintf(text, sizeof text, "%s%s", cz->name, strcmp(cz->name, ".") ? "." : "");
         if (dns_name_from_text(text, strlen(text), NULL, origin, &olen, &why) < 0)
             str_appendf(&err, "[zone %s]: bad zone name: %s", cz->name, why);
         else if (dns_zone_load(cz->file, origin, &z, &err) == 0)
