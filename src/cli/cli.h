@@ -77,6 +77,18 @@ int cli_queue_release(struct cli_ctx *ctx, int argc, char **argv);
 int cli_mail_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_zone.c ---- */
+int cli_zone_check(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_lookup.c ---- */
+int cli_lookup(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- lookup_trace.c ---- */
+/* `lookup +trace`: walks from the root hints (hints_path, else the config's, else built-in)
+ * with Pigeon's resolver, printing every step. Returns CLI_OK or CLI_FAIL. Blocks. */
+int cli_lookup_trace(struct cli_ctx *ctx, const uint8_t *qname, uint16_t qtype,
+                     const char *hints_path, bool qmin);
+
 /* ---- password_input.c ---- */
 
 /*

@@ -65,6 +65,18 @@ static const struct cli_cmd cli_cmds[] = {
      "MAILBOX defaults to INBOX. The raw stored bytes are written unchanged.", cli_mail_cat},
     {"check-config", NULL, 0, 0, "", "load the configuration and report the first error", NULL,
      cli_config_check},
+    {"zone", "check", 2, 2, "ORIGIN FILE", "check a DNS zone master file",
+     "Prints FILE:LINE: reason and exits 1 when the zone is invalid, else \"ok: N records\".",
+     cli_zone_check},
+    {"lookup", NULL, 1, 8, "NAME [TYPE] [@SERVER[:PORT]] [+tcp] [+norec] [+trace]",
+     "query a DNS server and print the reply like dig",
+     "TYPE defaults to A (PTR when NAME is an IP address). SERVER defaults to 127.0.0.1,\n"
+     "PORT to 53; write [ADDR]:PORT for IPv6. UDP is used and retried over TCP when the\n"
+     "reply is truncated; +tcp uses TCP only, +norec clears the RD bit.\n"
+     "+trace walks from the root servers like dig +trace, with Pigeon's own resolver:\n"
+     "+hints=FILE names the root hints (default: [resolver] root_hints, else built-in),\n"
+     "+noqmin asks each server the full name (no QNAME minimisation).",
+     cli_lookup},
 };
 
 #define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])

@@ -97,6 +97,23 @@ static const struct key_spec tsig_keys[] = {
     {NULL, 0, 0, 0, 0},
 };
 
+#define RES(f) offsetof(struct config_resolver, f)
+
+static const struct key_spec resolver_keys[] = {
+    {"allow", K_STR, RES(allow), 0, 0},
+    {"root_hints", K_STR, RES(root_hints), 0, 0},
+    {"cache_size", K_SIZE, RES(cache_size), 64 * 1024, 1ull << 40},
+    {"min_ttl", K_UINT, RES(min_ttl), 0, 86400},
+    {"max_ttl", K_UINT, RES(max_ttl), 1, 7 * 86400},
+    {"max_negative_ttl", K_UINT, RES(max_negative_ttl), 1, 86400},
+    {"qname_minimisation", K_BOOL, RES(qname_minimisation), 0, 0},
+    {"serve_stale", K_BOOL, RES(serve_stale), 0, 0},
+    {"case_randomization", K_BOOL, RES(case_randomization), 0, 0},
+    {"max_upstream_queries", K_UINT, RES(max_upstream_queries), 4, 1000},
+    {"max_referrals", K_UINT, RES(max_referrals), 2, 64},
+    {NULL, 0, 0, 0, 0},
+};
+
 #define DLV(f) offsetof(struct config_delivery, f)
 
 static const struct key_spec delivery_keys[] = {
@@ -104,7 +121,9 @@ static const struct key_spec delivery_keys[] = {
     {"max_per_domain", K_UINT, DLV(max_per_domain), 1, 1000},
     {"retry_initial", K_UINT, DLV(retry_initial), 1, 86400},
     {"retry_max", K_UINT, DLV(retry_max), 1, 7 * 86400},
-    {"max_age", K_UINT, DLV(max_age), 60, 60 * 86400},
+    /* The minimum is low so that tests/integration/test_delivery_bounce.py can watch a
+     * message expire within seconds; production values are days. */
+    {"max_age", K_UINT, DLV(max_age), 5, 60 * 86400},
     {"scan_interval", K_UINT, DLV(scan_interval), 1, 3600},
     {"connect_timeout", K_UINT, DLV(connect_timeout), 1, 600},
     {"command_timeout", K_UINT, DLV(command_timeout), 1, 3600},
@@ -174,6 +193,14 @@ static void defaults(struct config *cfg)
     cfg->dns.udp_max = 1232;
     cfg->dns.rrl_slip = 2;
     delivery_defaults(&cfg->delivery);
+    service_defaults(&cfg->resolver.svc, 10); /* RFC 7766 §6.2.3 */
+    cfg->resolver.svc.max_connections_per_ip = 50;
+    cfg->resolver.cache_size = 32u * 1024 * 1024;
+    cfg->resolver.max_ttl = 86400;
+    cfg->resolver.max_negative_ttl = 3600; /* RFC 2308 §5: one to three hours */
+    cfg->resolver.qname_minimisation = true;
+    cfg->resolver.max_upstream_queries = 64;
+    cfg->resolver.max_referrals = 24;
     cfg->log_level = LOG_INFO;
     cfg->workers = 2;
     cfg->max_connections = 10000;
@@ -359,6 +386,10 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
         return add_tls_domain(v, base, why);
     case K_ADDR: {
         struct config_listen *a = field;
+        if (!strcmp(v, "internal")) { /* the in-process resolver */
+            ((struct config_delivery *)base)->resolver_internal = true;
+            return 0;
+        }
         if (parse_listen(v, a, why) < 0)
             return ERR_PARSE;
         ((struct config_delivery *)base)->resolver_set = true;
@@ -467,6 +498,10 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
             *why = "unknown key in this section";
         return rc == 1 ? 0 : ERR_CONFIG;
     }
+    if (!strcmp(section, "resolver"))
+        return key ? service_key(&cfg->resolver.svc, resolver_keys, (char *)&cfg->resolver, key,
+                                 value, why)
+                   : 0;
     if (!strcmp(section, "dns"))
         return key ? service_key(&cfg->dns.svc, dns_keys, (char *)&cfg->dns, key, value, why) : 0;
     if (!strncmp(section, "zone ", 5) || !strncmp(section, "tsig ", 5))
@@ -578,5 +613,7 @@ void config_free(struct config *cfg)
         free(cfg->dns.keys[i].secret);
     }
     free(cfg->dns.keys);
+    free(cfg->resolver.allow);
+    free(cfg->resolver.root_hints);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -74,6 +74,7 @@ struct config_delivery {
     unsigned n_tls_policies;
     struct config_listen resolver; /* the recursive server the mail side asks */
     bool resolver_set;
+    bool resolver_internal;        /* "resolver = internal": the in-process resolver */
     uint64_t max_return;
 };
 
@@ -107,6 +108,20 @@ struct config_dns {
     unsigned nkeys;
 };
 
+/* [resolver]: the recursive service (iterative resolver with a cache). */
+struct config_resolver {
+    struct config_service svc;    /* listen: UDP and TCP on each address */
+    char *allow;                  /* client prefixes allowed recursion; NULL: loopback only */
+    char *root_hints;             /* NULL: the built-in copy of the real root hints */
+    uint64_t cache_size;          /* bytes */
+    unsigned min_ttl, max_ttl, max_negative_ttl;
+    bool qname_minimisation;      /* RFC 9156 */
+    bool serve_stale;             /* RFC 8767 */
+    bool case_randomization;      /* 0x20 */
+    unsigned max_upstream_queries; /* per client question (NXNSAttack) */
+    unsigned max_referrals;
+};
+
 struct config {
     char *path;
     /* [server] */
@@ -127,6 +142,7 @@ struct config {
     struct config_access pop3, pop3s, imap, imaps;
     struct config_delivery delivery;
     struct config_dns dns;
+    struct config_resolver resolver;
 };
 
 /* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes

@@ -21,6 +21,8 @@ struct dns_stub;
 struct queue_runner;
 struct dns_service;
 struct dns_worker;
+struct resolver_service;
+struct resolver_worker;
 struct pool;
 struct throttle;
 struct connlimit;
@@ -53,6 +55,7 @@ struct worker {
     void *accept_ctxs;
     void *main_ctx;               /* server.c's shutdown bookkeeping */
     struct dns_worker *dns;       /* this worker's DNS state (zone set reference, buffers) */
+    struct resolver_worker *resolver; /* this worker's recursive resolver */
     struct dns_stub *stub;        /* the mail side's DNS on this worker's loop (SPF, MX) */
     struct conn *conns;           /* every open client connection on this worker */
     unsigned nconns;
@@ -67,6 +70,7 @@ struct daemon {
     struct dns_stub *stub;        /* the mail side's DNS, on worker 0 */
     struct queue_runner *runner;  /* outbound delivery, on worker 0 */
     struct dns_service *dns;      /* the authoritative name server, when [dns] listens */
+    struct resolver_service *resolver; /* the recursive service ([resolver]) */
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
     struct throttle *throttle;

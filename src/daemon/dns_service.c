@@ -1,105 +1,459 @@
+/*
+ * dns_service — the name server's worker side: UDP batches, TCP connections, and the dispatch
+ * of every request to the plain answer engine or to transfers, UPDATE and NOTIFY (dns_xfr.c).
+ * See dns_service.h and dns_int.h.
+ */
 #include "daemon/dns_service.h"
 
+#include "core/err.h"
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/dns_int.h"
 #include "dns/auth/answer.h"
+#include "dns/rr.h"
+#include "dns/xfr/rrl.h"
+#include "dns/xfr/update.h"
 #include "dns/zone.h"
 #include "dns/zoneset.h"
+#include "msg/base64.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define UDP_BATCH 32
-#define UDP_BUF 4096
+/* ---- time ---- */
 
-struct dns_worker {
-    struct worker *w;
-    struct dns_zoneset *zones;         /* this worker's reference */
-    struct event **udp_ev;
-    struct dns_arena arena;
-    unsigned char arena_mem[16384];
-    uint8_t in[UDP_BATCH][UDP_BUF];
-    uint8_t out[UDP_BATCH][UDP_BUF];
-    struct sockaddr_storage peer[UDP_BATCH];
-    uint8_t tcp_out[DNS_MSG_MAX + 2];
-};
-
-struct dns_service {
-    struct dns_zoneset *zones;         /* the main thread's reference to the current set */
-    int *udp_fds;
-    unsigned nudp;
-    struct dns_worker **workers;
-    unsigned nworkers;
-};
-
-/* ---- zones ---- */
-
-/* Loads every [zone] into a new set. With `old`, a zone that fails keeps its old version. */
-static struct dns_zoneset *zones_load(const struct config_dns *c, const struct dns_zoneset *old,
-                                      bool *all_ok)
+uint64_t dns_now_sec(void)
 {
-    struct dns_zoneset *zs = dns_zoneset_new();
-    *all_ok = true;
-    for (unsigned i = 0; i < c->nzones; i++) {
-        const struct config_zone *cz = &c->zones[i];
-        uint8_t origin[DNS_NAME_MAXLEN];
-        size_t olen;
-        const char *why = NULL;
-        struct str err = STR_INIT;
-        struct dns_zone *z = NULL;
-        char text[300];
-        snprintf(text, sizeof text, "%s%s", cz->name, strcmp(cz->name, ".") ? "." : "");
-        if (dns_name_from_text(text, strlen(text), NULL, origin, &olen, &why) < 0)
-            str_appendf(&err, "[zone %s]: bad zone name: %s", cz->name, why);
-        else if (dns_zone_load(cz->file, origin, &z, &err) == 0)
-            log_info("dns: zone %s loaded from %s, serial %u, %zu records", cz->name, cz->file,
-                     dns_zone_serial(z), dns_zone_records(z));
-        if (!z) {
-            *all_ok = false;
-            struct dns_zone *prev = old ? dns_zoneset_get(old, origin) : NULL;
-            log_err("dns: zone %s not loaded: %s%s", cz->name, str_cstr(&err),
-                    prev ? " (the previous version keeps serving)" : "");
-            if (prev)
-                z = dns_zone_ref(prev);
+    return (uint64_t)time(NULL);
+}
+
+uint64_t dns_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void dns_addr_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
+        snprintf(out, cap, "?");
+}
+
+/* ---- views ---- */
+
+struct dns_view *dns_view_ref(struct dns_view *v)
+{
+    atomic_fetch_add(&v->refs, 1);
+    return v;
+}
+
+void dns_view_unref(struct dns_view *v)
+{
+    if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        dns_zone_unref(v->z[i].zone);
+        dns_xfr_hist_unref(v->z[i].hist);
+    }
+    free(v->z);
+    dns_zoneset_unref(v->zs);
+    free(v);
+}
+
+/* ---- configuration derived at start ---- */
+
+static int keys_load(struct dns_service *s, const struct config_dns *c)
+{
+    s->keys = xcalloc(c->nkeys ? c->nkeys : 1, sizeof *s->keys);
+    for (unsigned i = 0; i < c->nkeys; i++) {
+        const struct config_tsig *k = &c->keys[i];
+        unsigned char secret[DNS_TSIG_SECRET_MAX + 4];
+        size_t n = 0;
+        const char *why = "bad base64 secret";
+        size_t sl = strlen(k->secret);
+        if (sl / 4 * 3 > DNS_TSIG_SECRET_MAX || base64_decode(k->secret, sl, secret, &n) != 0 ||
+            dns_tsig_key_init(&s->keys[i], k->name, k->algorithm, secret, n, &why) != 0) {
+            log_err("dns: [tsig %s]: %s", k->name, why);
+            return -1;
         }
-        str_clear(&err);
-        if (z) {
-            dns_zoneset_add(zs, z);
-            dns_zone_unref(z);
+        s->nkeys++;
+    }
+    return 0;
+}
+
+/* "192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53", "2001:db8::1" (port 53 by default). */
+static int remote_parse(const char *w, size_t len, struct dns_remote *r)
+{
+    char host[80], port[8] = "53";
+    if (len == 0 || len >= sizeof host)
+        return -1;
+    memcpy(host, w, len);
+    host[len] = '\0';
+    snprintf(r->text, sizeof r->text, "%s", host);
+    char *h = host, *colon = strrchr(host, ':');
+    if (host[0] == '[') {
+        char *close = strchr(host, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return -1;
+        *close = '\0';
+        h = host + 1;
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else if (colon && strchr(host, ':') != colon) {
+        colon = NULL; /* a bare IPv6 address */
+    }
+    if (colon) {
+        *colon = '\0';
+        snprintf(port, sizeof port, "%s", colon + 1);
+    }
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(h, port, &hints, &ai) != 0)
+        return -1;
+    memcpy(&r->sa, ai->ai_addr, ai->ai_addrlen);
+    r->len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static const struct dns_tsig_key *key_named(const struct dns_service *s, const char *name,
+                                            size_t len)
+{
+    uint8_t wire[DNS_NAME_MAXLEN];
+    size_t n;
+    const char *why;
+    char text[DNS_NAME_TEXT_MAX];
+    if (len >= sizeof text)
+        return NULL;
+    memcpy(text, name, len);
+    if (dns_name_from_text(text, len, (const uint8_t *)"", wire, &n, &why) != 0)
+        return NULL;
+    return dns_tsig_key_find(s->keys, s->nkeys, wire);
+}
+
+/* "addr[:port] ... [key:NAME]": remotes, and the key that signs what we send them. */
+static int remotes_parse(const struct dns_service *s, const char *text, struct dns_remote **out,
+                         size_t *n, const struct dns_tsig_key **key, const char **bad)
+{
+    for (const char *p = text ? text : ""; *p;) {
+        p += strspn(p, " ,\t");
+        size_t len = strcspn(p, " ,\t");
+        if (len == 0)
+            break;
+        *bad = p;
+        if (len > 4 && !strncmp(p, "key:", 4)) {
+            if (!(*key = key_named(s, p + 4, len - 4)))
+                return -1;
+        } else {
+            *out = xrealloc(*out, (*n + 1) * sizeof **out);
+            if (remote_parse(p, len, &(*out)[*n]) != 0)
+                return -1;
+            (*n)++;
+        }
+        p += len;
+    }
+    return 0;
+}
+
+static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
+{
+    char text[300], bad[100];
+    size_t n;
+    const char *why = NULL, *badp = NULL;
+    z->name = cz->name;
+    z->file = cz->file;
+    snprintf(text, sizeof text, "%s.", cz->name);
+    if (dns_name_from_text(text, strlen(text), NULL, z->origin, &n, &why) != 0) {
+        log_err("dns: [zone %s]: bad zone name: %s", cz->name, why);
+        return -1;
+    }
+    dns_name_lower(z->origin);
+    struct str j = STR_INIT;
+    str_appendf(&j, "%s.jnl", cz->file);
+    z->jnl = str_steal(&j);
+    const char *lists[2] = {cz->allow_transfer, cz->allow_update};
+    struct dns_acl *acls[2] = {&z->xfr_acl, &z->upd_acl};
+    for (int i = 0; i < 2; i++)
+        if (dns_acl_parse(lists[i], acls[i], bad, sizeof bad) != 0) {
+            log_err("dns: [zone %s]: bad address or key in %s: %s", cz->name,
+                    i ? "allow_update" : "allow_transfer", bad);
+            return -1;
+        }
+    if (remotes_parse(s, cz->notify, &z->notify, &z->nnotify, &z->notify_key, &badp) != 0) {
+        log_err("dns: [zone %s]: bad notify entry (or unknown key) at: %s", cz->name, badp);
+        return -1;
+    }
+    if (cz->primary) {
+        struct dns_remote *prim = NULL;
+        size_t np = 0;
+        int rc = remotes_parse(s, cz->primary, &prim, &np, &z->primary_key, &badp);
+        if (rc == 0 && np == 1)
+            z->primary = prim[0];
+        free(prim);
+        if (rc != 0 || np != 1) {
+            log_err("dns: [zone %s]: primary must be one address[:port] [key:NAME]",
+                    cz->name);
+            return -1;
+        }
+        z->secondary = true;
+    }
+    return 0;
+}
+
+static int zconf_load(struct dns_service *s, const struct config_dns *c)
+{
+    s->zc = xcalloc(c->nzones ? c->nzones : 1, sizeof *s->zc);
+    for (unsigned i = 0; i < c->nzones; i++, s->nzones++)
+        if (zconf_one(s, &c->zones[i], &s->zc[i]) != 0) {
+            s->nzones++;
+            return -1;
+        }
+    return 0;
+}
+
+long dns_zconf_find(const struct dns_service *s, const uint8_t *name)
+{
+    for (size_t i = 0; i < s->nzones; i++)
+        if (dns_name_eq(s->zc[i].origin, name))
+            return (long)i;
+    return -1;
+}
+
+/* ---- TSIG on answers ---- */
+
+int dns_tsig_answer(const struct dns_tsig_result *res, uint8_t *out, size_t *len, size_t cap)
+{
+    struct dns_tsig_sign_args a = {.key = res->key, .time = dns_now_sec(),
+                                   .fudge = res->rr.fudge, .error = (uint16_t)res->error};
+    uint8_t now6[6];
+    if (res->error == DNS_TSIG_BADKEY || res->error == DNS_TSIG_BADSIG ||
+        res->error == DNS_TSIG_BADTRUNC || !res->key) {
+        a.unsigned_ = true; /* RFC 8945 §5.2.2: the error answer carries no MAC */
+        a.key_name = res->rr.key_name;
+        a.alg = res->rr.alg;
+    } else {
+        a.prior_mac = res->mac;
+        a.prior_len = res->mac_len;
+        if (res->error == DNS_TSIG_BADTIME) { /* §5.2.3: our time in Other Data */
+            uint64_t t = a.time;
+            for (int i = 0; i < 6; i++)
+                now6[i] = (uint8_t)(t >> (40 - 8 * i));
+            a.other = now6;
+            a.other_len = 6;
+            a.time = res->rr.time;
         }
     }
-    return zs;
+    return dns_tsig_sign(out, len, cap, &a, NULL, NULL);
+}
+
+void dns_tsig_reply_init(struct dns_tsig_reply *r, const struct dns_tsig_result *res)
+{
+    memset(r, 0, sizeof *r);
+    if (!res || !res->key || res->error != DNS_TSIG_OK)
+        return;
+    r->key = res->key;
+    memcpy(r->mac, res->mac, res->mac_len);
+    r->mac_len = res->mac_len;
+    r->fudge = res->rr.fudge;
+}
+
+int dns_tsig_reply_sign(struct dns_tsig_reply *r, uint8_t *out, size_t *len, size_t cap)
+{
+    if (!r->key)
+        return 0;
+    struct dns_tsig_sign_args a = {.key = r->key, .time = dns_now_sec(), .fudge = r->fudge,
+                                   .prior_mac = r->mac, .prior_len = r->mac_len,
+                                   .timers_only = r->nsigned > 0};
+    int rc = dns_tsig_sign(out, len, cap, &a, r->mac, &r->mac_len);
+    if (rc == 0)
+        r->nsigned++;
+    return rc;
+}
+
+/* ---- dispatch ---- */
+
+struct dns_req {
+    const uint8_t *pkt;
+    size_t len;
+    const struct sockaddr *peer;
+    socklen_t peer_len;
+    struct dns_tcp *t; /* NULL over UDP */
+    int fd;
+};
+
+static size_t formerr(const struct dns_msg *q, const struct dns_answer_opts *opts, uint8_t *out,
+                      size_t cap)
+{
+    struct dns_msg bare;
+    memset(&bare, 0, sizeof bare);
+    bare.hdr = q->hdr;
+    bare.hdr.qdcount = 0;
+    return dns_answer_error(&bare, DNS_RCODE_FORMERR, opts, out, cap);
+}
+
+/* A request whose TSIG failed: NOTAUTH with the TSIG error (RFC 8945 §5.2). */
+static size_t tsig_refused(const struct dns_msg *q, const struct dns_tsig_result *res,
+                           const struct dns_answer_opts *opts, uint8_t *out, size_t cap)
+{
+    if (res->error == DNS_TSIG_FORMERR)
+        return dns_answer_error(q, DNS_RCODE_FORMERR, opts, out, cap);
+    size_t len = dns_answer_error(q, DNS_RCODE_NOTAUTH, opts, out, cap);
+    if (len && dns_tsig_answer(res, out, &len, cap) != 0)
+        return 0;
+    return len;
+}
+
+/* Plain queries: SERVFAIL inside a zone we should serve but cannot (secondary not loaded or
+ * expired), else the answer engine. */
+static size_t plain_query(struct dns_worker *dw, const struct dns_msg *q,
+                          const struct dns_answer_opts *opts, uint8_t *out, size_t cap)
+{
+    const struct dns_view *v = dw->view;
+    if (v->any_dead && q->hdr.qdcount == 1 && q->hdr.opcode == DNS_OPCODE_QUERY) {
+        const struct dns_zone *live = dns_zoneset_find(v->zs, q->qd[0].qname);
+        unsigned live_labels = live ? dns_zone_origin_labels(live) : 0;
+        for (size_t i = 0; i < v->n; i++) {
+            const uint8_t *o = dw->s->zc[i].origin;
+            if (!v->z[i].zone && dns_name_is_sub(q->qd[0].qname, o) &&
+                (!live || dns_name_labels(o) > live_labels))
+                return dns_answer_error(q, DNS_RCODE_SERVFAIL, opts, out, cap);
+        }
+    }
+    return dns_answer_msg(v->zs, q, opts, out, cap, NULL);
+}
+
+/* UPDATE: parsed by its own reader (empty rdata allowed), then handed on. */
+static size_t dispatch_update(struct dns_worker *dw, const struct dns_req *r,
+                              const struct dns_answer_opts *opts, uint8_t *out, size_t cap)
+{
+    struct dns_msg q;
+    int rc = dns_update_parse(r->pkt, r->len, &q, &dw->arena);
+    if (rc != 0)
+        return formerr(&q, opts, out, cap);
+    struct dns_tsig_result res;
+    memset(&res, 0, sizeof res);
+    if (q.tsig && dns_tsig_verify(r->pkt, r->len, &q, dw->s->keys, dw->s->nkeys, dns_now_sec(),
+                                  NULL, 0, &res) != 0)
+        return tsig_refused(&q, &res, opts, out, cap);
+    struct dns_job *job = xcalloc(1, sizeof *job);
+    *job = (struct dns_job){.dw = dw, .tcp = r->t != NULL, .t = r->t, .fd = r->fd,
+                            .peer_len = r->peer_len, .len = r->len};
+    memcpy(&job->peer, r->peer, r->peer_len);
+    job->pkt = xmemdup(r->pkt, r->len);
+    bool queued = false;
+    size_t len = dns_update_request(dw, job, &q, q.tsig ? &res : NULL, out, cap, &queued);
+    if (!queued) {
+        free(job->pkt);
+        free(job);
+    }
+    return len;
+}
+
+/* Decides what a request gets. Returns the length of an answer in out, or 0 (nothing now:
+ * dropped, handed to the control thread, or a transfer started on r->t). */
+static size_t dispatch(struct dns_worker *dw, const struct dns_req *r, uint8_t *out, size_t cap)
+{
+    struct dns_answer_opts opts = {r->t != NULL, (uint16_t)dw->s->d->cfg.dns.udp_max};
+    struct dns_header h;
+    if (dns_header_read(r->pkt, r->len, &h) != 0 || h.qr)
+        return 0; /* never answer a response: no reflection loops */
+    if (h.opcode == DNS_OPCODE_UPDATE)
+        return dispatch_update(dw, r, &opts, out, cap);
+    struct dns_msg q;
+    if (dns_msg_parse(r->pkt, r->len, &q, &dw->arena) != 0)
+        return formerr(&q, &opts, out, cap); /* RFC 1035 §4.1.1 */
+    struct dns_tsig_result res;
+    memset(&res, 0, sizeof res);
+    if (q.tsig && dns_tsig_verify(r->pkt, r->len, &q, dw->s->keys, dw->s->nkeys, dns_now_sec(),
+                                  NULL, 0, &res) != 0)
+        return tsig_refused(&q, &res, &opts, out, cap);
+    const struct dns_tsig_result *tr = q.tsig ? &res : NULL;
+    size_t len;
+    if (h.opcode == DNS_OPCODE_NOTIFY && h.qdcount == 1)
+        len = dns_notify_request(dw, &q, r->peer, tr, out, cap);
+    else if (h.opcode == DNS_OPCODE_QUERY && h.qdcount == 1 &&
+             (q.qd[0].qtype == DNS_TYPE_AXFR || q.qd[0].qtype == DNS_TYPE_IXFR))
+        return dns_xfr_serve(dw, r->t, &q, r->pkt, r->len, r->peer, tr, out, cap);
+    else
+        len = plain_query(dw, &q, &opts, out, cap);
+    if (len && tr && dns_tsig_answer(tr, out, &len, cap) != 0)
+        return 0;
+    return len;
 }
 
 /* ---- UDP ---- */
 
+/* RRL slip: the answer cut to header and question, TC=1 (RFC 8906-friendly: no records). */
+static size_t slip_reply(uint8_t *out, size_t len)
+{
+    struct dns_buf b;
+    dns_buf_init_read(&b, out, len);
+    b.pos = DNS_HEADER_LEN;
+    uint16_t qd = (uint16_t)(out[4] << 8 | out[5]);
+    if (qd == 1) {
+        uint8_t name[DNS_NAME_MAXLEN];
+        size_t n;
+        if (dns_buf_get_name(&b, name, &n, NULL) == 0)
+            dns_buf_get_ptr(&b, 4);
+    }
+    if (qd != 1 || b.err)
+        b.pos = DNS_HEADER_LEN;
+    out[2] |= 0x02;
+    memset(out + 6, 0, 6);
+    if (b.pos == DNS_HEADER_LEN)
+        memset(out + 4, 0, 2);
+    return b.pos;
+}
+
+/* Applies response rate limiting to one UDP answer; returns the length to send (0: drop). */
+static size_t rrl_apply(struct dns_service *s, const struct sockaddr *peer, uint8_t *out,
+                        size_t len, uint64_t now)
+{
+    pthread_mutex_lock(&s->rrl_lock);
+    enum dns_rrl_action a = dns_rrl_check(s->rrl, peer, now);
+    pthread_mutex_unlock(&s->rrl_lock);
+    if (a == DNS_RRL_SEND)
+        return len;
+    return a == DNS_RRL_SLIP ? slip_reply(out, len) : 0;
+}
+
 static void on_udp(evutil_socket_t fd, short what, void *vdw)
 {
     struct dns_worker *dw = vdw;
-    struct mmsghdr msgs[UDP_BATCH], outs[UDP_BATCH];
-    struct iovec iov[UDP_BATCH], oiov[UDP_BATCH];
-    for (int i = 0; i < UDP_BATCH; i++) {
-        iov[i] = (struct iovec){dw->in[i], UDP_BUF};
-        msgs[i].msg_hdr = (struct msghdr){&dw->peer[i], sizeof dw->peer[i], &iov[i], 1, NULL, 0, 0};
+    struct mmsghdr msgs[DNS_UDP_BATCH], outs[DNS_UDP_BATCH];
+    struct iovec iov[DNS_UDP_BATCH], oiov[DNS_UDP_BATCH];
+    for (int i = 0; i < DNS_UDP_BATCH; i++) {
+        iov[i] = (struct iovec){dw->in[i], DNS_UDP_BUF};
+        msgs[i].msg_hdr =
+            (struct msghdr){&dw->peer[i], sizeof dw->peer[i], &iov[i], 1, NULL, 0, 0};
     }
-    int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+    int n = recvmmsg(fd, msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
         return; /* another worker took them, or an ICMP error surfaced: nothing to do */
-    struct dns_answer_opts opts = {false, (uint16_t)dw->w->d->cfg.dns.udp_max};
+    uint64_t now = dw->s->rrl ? dns_now_ms() : 0;
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
             continue; /* a query over 4 KiB is not a query */
-        size_t len = dns_answer_packet(dw->zones, dw->in[i], msgs[i].msg_len, &opts, &dw->arena,
-                                       dw->out[k], UDP_BUF, NULL);
+        struct dns_req r = {dw->in[i], msgs[i].msg_len, (struct sockaddr *)&dw->peer[i],
+                            msgs[i].msg_hdr.msg_namelen, NULL, fd};
+        size_t len = dispatch(dw, &r, dw->out[k], DNS_UDP_BUF);
         dns_arena_reset(&dw->arena);
+        if (len && dw->s->rrl)
+            len = rrl_apply(dw->s, r.peer, dw->out[k], len, now);
         if (len == 0)
             continue;
         oiov[k] = (struct iovec){dw->out[k], len};
@@ -130,6 +484,8 @@ static int bind_udp(const struct config_listen *a)
     return fd;
 }
 
+/* ---- life cycle ---- */
+
 int dns_service_open(struct daemon *d)
 {
     const struct config_dns *c = &d->cfg.dns;
@@ -137,8 +493,14 @@ int dns_service_open(struct daemon *d)
         return 0;
     struct dns_service *s = xcalloc(1, sizeof *s);
     d->dns = s;
+    s->d = d;
+    pthread_mutex_init(&s->rrl_lock, NULL);
+    if (c->rrl_rate)
+        s->rrl = dns_rrl_new(c->rrl_rate, c->rrl_slip, 0);
+    if (keys_load(s, c) != 0 || zconf_load(s, c) != 0)
+        return -1;
     bool ok;
-    s->zones = zones_load(c, NULL, &ok);
+    s->ctl = dns_ctl_new(s, &s->view0, &ok);
     if (!ok)
         return -1;
     for (unsigned i = 0; i < c->svc.n_listen; i++) {
@@ -161,7 +523,8 @@ void dns_service_attach(struct worker *w)
         return;
     struct dns_worker *dw = xcalloc(1, sizeof *dw);
     dw->w = w;
-    dw->zones = dns_zoneset_ref(s->zones);
+    dw->s = s;
+    dw->view = dns_view_ref(s->view0);
     dns_arena_init(&dw->arena, dw->arena_mem, sizeof dw->arena_mem);
     dw->udp_ev = xcalloc(s->nudp ? s->nudp : 1, sizeof *dw->udp_ev);
     for (unsigned i = 0; i < s->nudp; i++) {
@@ -171,6 +534,9 @@ void dns_service_attach(struct worker *w)
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = dw;
     w->dns = dw;
+    /* The control thread publishes to every worker: start it once they all exist. */
+    if (s->nworkers == w->d->nworkers)
+        dns_ctl_start(s->ctl);
 }
 
 void dns_service_detach(struct worker *w)
@@ -181,7 +547,7 @@ void dns_service_detach(struct worker *w)
     for (unsigned i = 0; i < w->d->dns->nudp; i++)
         event_free(dw->udp_ev[i]);
     free(dw->udp_ev);
-    dns_zoneset_unref(dw->zones);
+    dns_view_unref(dw->view);
     dns_arena_clear(&dw->arena);
     w->dns = NULL;
     struct dns_service *s = w->d->dns;
@@ -191,37 +557,16 @@ void dns_service_detach(struct worker *w)
     free(dw);
 }
 
-struct swap {
-    struct dns_worker *dw;
-    struct dns_zoneset *zones;
-};
-
-/* On the worker, between two queries. */
-static void swap_zones(void *vs)
-{
-    struct swap *sw = vs;
-    dns_zoneset_unref(sw->dw->zones);
-    sw->dw->zones = sw->zones;
-    free(sw);
-}
-
 void dns_service_reload(struct daemon *d)
 {
-    struct dns_service *s = d->dns;
-    if (!s)
-        return;
-    bool ok;
-    struct dns_zoneset *zs = zones_load(&d->cfg.dns, s->zones, &ok);
-    log_info("dns: reload %s (%zu zones)", ok ? "complete" : "with errors", dns_zoneset_count(zs));
-    for (unsigned i = 0; i < s->nworkers; i++) {
-        if (!s->workers[i])
-            continue;
-        struct swap *sw = xmalloc(sizeof *sw);
-        *sw = (struct swap){s->workers[i], dns_zoneset_ref(zs)};
-        loop_post_send(s->workers[i]->w->post, swap_zones, sw);
-    }
-    dns_zoneset_unref(s->zones);
-    s->zones = zs;
+    if (d->dns)
+        dns_ctl_reload(d->dns->ctl);
+}
+
+void dns_service_stop(struct daemon *d)
+{
+    if (d->dns && d->dns->ctl)
+        dns_ctl_stop(d->dns->ctl);
 }
 
 void dns_service_close(struct daemon *d)
@@ -229,29 +574,48 @@ void dns_service_close(struct daemon *d)
     struct dns_service *s = d->dns;
     if (!s)
         return;
+    if (s->ctl) {
+        dns_ctl_stop(s->ctl);
+        dns_ctl_free(s->ctl);
+    }
     for (unsigned i = 0; i < s->nudp; i++)
         close(s->udp_fds[i]);
     free(s->udp_fds);
     free(s->workers);
-    dns_zoneset_unref(s->zones);
+    dns_view_unref(s->view0);
+    for (size_t i = 0; i < s->nzones; i++) {
+        dns_acl_clear(&s->zc[i].xfr_acl);
+        dns_acl_clear(&s->zc[i].upd_acl);
+        free(s->zc[i].notify);
+        free(s->zc[i].jnl);
+    }
+    free(s->zc);
+    free(s->keys);
+    dns_rrl_free(s->rrl);
+    pthread_mutex_destroy(&s->rrl_lock);
     free(s);
     d->dns = NULL;
 }
 
 /* ---- TCP (RFC 7766): length-prefixed messages, several per connection, answered in order ---- */
 
-struct dns_tcp {
-    struct conn *c;
-    struct dns_worker *dw;
-    struct str in;
-    bool closing;
-};
+static void tcp_process(struct dns_tcp *t);
 
 static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct dns_tcp *t = xcalloc(1, sizeof *t);
     t->c = c;
     t->dw = conn_worker(c)->dns;
+    snprintf(t->peer_text, sizeof t->peer_text, "%s", peer);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&t->peer;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->peer;
+    if (inet_pton(AF_INET, peer, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        t->peer_len = sizeof *s4;
+    } else if (inet_pton(AF_INET6, peer, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        t->peer_len = sizeof *s6;
+    }
     return t;
 }
 
@@ -265,34 +629,75 @@ static void tcp_refuse(void *e, enum conn_refusal why)
     ((struct dns_tcp *)e)->closing = true;
 }
 
-static size_t tcp_feed(void *e, const char *p, size_t n)
+void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len)
 {
-    struct dns_tcp *t = e;
-    str_append(&t->in, p, n);
-    while (!t->closing && t->in.len >= 2) {
+    t->nsent++;
+    uint8_t pfx[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    conn_write(t->c, (const char *)pfx, 2);
+    conn_write(t->c, (const char *)msg, len);
+}
+
+/* Answers the complete messages buffered, in order, until one must wait (an UPDATE with the
+ * control thread, a transfer being streamed). */
+static void tcp_process(struct dns_tcp *t)
+{
+    struct dns_worker *dw = t->dw;
+    while (!t->closing && !t->busy && !t->xfr && t->in.len >= 2) {
         const uint8_t *b = (const uint8_t *)t->in.ptr;
         size_t len = (size_t)b[0] << 8 | b[1];
         if (t->in.len < len + 2)
             break;
-        struct dns_answer_opts opts = {true, (uint16_t)t->dw->w->d->cfg.dns.udp_max};
-        size_t out = dns_answer_packet(t->dw->zones, b + 2, len, &opts, &t->dw->arena,
-                                       t->dw->tcp_out + 2, DNS_MSG_MAX, NULL);
-        dns_arena_reset(&t->dw->arena);
+        struct dns_req r = {b + 2, len, (struct sockaddr *)&t->peer, t->peer_len, t, -1};
+        unsigned sent = t->nsent;
+        size_t out = dispatch(dw, &r, dw->tcp_out, DNS_MSG_MAX);
+        dns_arena_reset(&dw->arena);
         str_consume(&t->in, len + 2);
-        if (out == 0) { /* not a query we can answer: RFC 7766 §6.2.4 allows closing */
+        if (out)
+            dns_tcp_send(t, dw->tcp_out, out);
+        else if (!t->busy && t->nsent == sent) /* nothing to answer: RFC 7766 §6.2.4 */
             t->closing = true;
-            break;
-        }
-        t->dw->tcp_out[0] = (uint8_t)(out >> 8);
-        t->dw->tcp_out[1] = (uint8_t)out;
-        conn_write(t->c, (const char *)t->dw->tcp_out, out + 2);
     }
+}
+
+static size_t tcp_feed(void *e, const char *p, size_t n)
+{
+    struct dns_tcp *t = e;
+    if (t->busy || t->xfr)
+        return 0; /* answered in order: the rest waits in the connection's buffer */
+    str_append(&t->in, p, n);
+    tcp_process(t);
     return n;
+}
+
+static void tcp_writable(void *e)
+{
+    struct dns_tcp *t = e;
+    if (t->xfr && !dns_xfr_pump(t))
+        tcp_process(t);
+}
+
+void dns_job_done(void *vjob)
+{
+    struct dns_job *job = vjob;
+    if (job->tcp) {
+        struct dns_tcp *t = job->t;
+        if (job->reply_len)
+            dns_tcp_send(t, job->reply, job->reply_len);
+        t->busy = false;
+        tcp_process(t);
+        conn_resume(t->c);
+    } else if (job->reply_len) {
+        sendto(job->fd, job->reply, job->reply_len, MSG_DONTWAIT,
+               (struct sockaddr *)&job->peer, job->peer_len);
+    }
+    free(job->pkt);
+    free(job->reply);
+    free(job);
 }
 
 static bool tcp_busy(const void *e)
 {
-    return false;
+    return ((const struct dns_tcp *)e)->busy;
 }
 
 static bool tcp_closing(const void *e)
@@ -312,11 +717,13 @@ static void tcp_close(void *e)
 static void tcp_free(void *e)
 {
     struct dns_tcp *t = e;
+    if (t->xfr)
+        dns_xfr_abort(t);
     str_clear(&t->in);
     free(t);
 }
 
 const struct proto_ops dns_tcp_proto = {
     "dns", tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy, tcp_closing,
-    tcp_tls, tcp_close, tcp_close, tcp_free, NULL,
+    tcp_tls, tcp_close, tcp_close, tcp_free, tcp_writable,
 };

@@ -4,7 +4,8 @@
  * (RFC 7766, through daemon/conn.c) on every [dns] listen address, answered by the pure
  * engine in src/dns/auth/answer.h. SIGHUP reloads the zone files; a zone that fails to load
  * keeps its previous version serving, and the new set is swapped into each worker between
- * two queries.
+ * two queries. Transfers (AXFR/IXFR out and in), NOTIFY, dynamic UPDATE with its journal,
+ * TSIG and response rate limiting are described in dns_int.h.
  */
 #ifndef PIGEON_DAEMON_DNS_SERVICE_H
 #define PIGEON_DAEMON_DNS_SERVICE_H
@@ -20,6 +21,9 @@ void dns_service_attach(struct worker *w);
 void dns_service_detach(struct worker *w);
 /* SIGHUP (main thread): reload every zone file and hand the new set to the workers. */
 void dns_service_reload(struct daemon *d);
+/* After the workers stopped, before their loops are freed: stops the DNS control thread
+ * (zone changes, transfers in, NOTIFY), whose replies go to the workers' loops. */
+void dns_service_stop(struct daemon *d);
 void dns_service_close(struct daemon *d);
 
 extern const struct proto_ops dns_tcp_proto;

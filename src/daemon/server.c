@@ -11,6 +11,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/dns_service.h"
+#include "daemon/resolver_service.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"
@@ -82,7 +83,9 @@ int server_bind_all(struct daemon *d)
                      &err) < 0 ||
         bind_service(d, "pop3", &pop3_proto, &c->pop3, &c->pop3.svc, false, &err) < 0 ||
         bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0 ||
-        bind_service(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false, &err) < 0) {
+        bind_service(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false, &err) < 0 ||
+        bind_service(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc, false,
+                     &err) < 0) {
         log_err("%s", str_cstr(&err));
         rc = -1;
     }
@@ -194,6 +197,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
     if (sig == SIGHUP) {
         log_info("SIGHUP: reloading");
         dns_service_reload(m->d);
+        resolver_service_reload(m->d);
         return;
     }
     if (m->stopping)
@@ -225,6 +229,7 @@ static int workers_create(struct daemon *d, struct main_ctx *m)
         }
         worker_listen(w);
         dns_service_attach(w);
+        resolver_service_attach(w);
     }
     return 0;
 }
@@ -236,6 +241,7 @@ static void workers_free(struct daemon *d)
         worker_unlisten(w);
         loop_post_free(w->post);
         dns_service_detach(w);
+        resolver_service_detach(w);
         if (w->store)
             store_close(w->store);
         if (w->base)
@@ -280,9 +286,16 @@ static void delivery_start(struct daemon *d, struct event_base *base)
     const struct config_delivery *c = &d->cfg.delivery;
     struct sockaddr_storage ss;
     socklen_t len;
-    stub_server(d, &ss, &len);
+    bool internal = c->resolver_internal && resolver_service_resolver(&d->workers[0]);
+    if (internal)
+        log_info("mail DNS: the in-process resolver");
+    else
+        stub_server(d, &ss, &len);
     for (unsigned i = 0; i < d->nworkers; i++)
-        d->workers[i].stub = dns_stub_new_server(d->workers[i].base, (struct sockaddr *)&ss, len);
+        d->workers[i].stub =
+            internal ? dns_stub_new_internal(d->workers[i].base,
+                                             resolver_service_resolver(&d->workers[i]))
+                     : dns_stub_new_server(d->workers[i].base, (struct sockaddr *)&ss, len);
     d->stub = d->workers[0].stub;
     struct queue_tls_policy *pol = xcalloc(c->n_tls_policies + 1, sizeof *pol);
     for (unsigned i = 0; i < c->n_tls_policies; i++)
@@ -347,6 +360,7 @@ int server_run(struct daemon *d)
     if (d->committer)
         committer_stop(d->committer);
     d->committer = NULL;
+    dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
     delivery_stop(d);
     for (int i = 0; i < 3; i++)
         if (sigs[i])

@@ -37,9 +37,9 @@ struct wiring_pop3 {
     struct conn *conn;
     char lock_key[300]; /* "" when not locked */
     int64_t mailbox_id;
-    char **paths;       /* blob file of each message, in listing order */
+    char **paths; /* blob file of each message, in listing order */
     size_t npaths;
-    int fd;             /* the message being read, or -1 */
+    int fd; /* the message being read, or -1 */
 };
 
 struct wiring_pop3 *wiring_pop3_new(struct conn *c)

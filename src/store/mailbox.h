@@ -23,7 +23,7 @@ struct store_mailbox {
     int64_t uidvalidity;
     int64_t uidnext;
     int64_t highestmodseq;
-    int64_t exists;        /* messages listed */
+    int64_t exists; /* messages listed */
 };
 
 /* One message of a mailbox; strings are valid only during the callback. */

@@ -126,7 +126,26 @@ static const char migration_1[] =
     "  created INTEGER NOT NULL"
     ") WITHOUT ROWID;";
 
-static const char *const migrations[] = {migration_1};
+/* Version 2 (IMAP): \Recent ownership (every uid above recent_uid is still unclaimed by a
+ * session), subscriptions that outlive their mailbox (RFC 3501 §6.3.6; mailboxes.subscribed
+ * now only seeds them for the default mailboxes through the trigger), and an index for the
+ * "expunged since modseq" query of concurrent IMAP sessions. */
+static const char migration_2[] =
+    "ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE subscriptions ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, name)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO subscriptions(user_id, name) SELECT user_id, name FROM mailboxes "
+    "  WHERE subscribed = 1;"
+    "CREATE TRIGGER mailboxes_default_subscribed AFTER INSERT ON mailboxes "
+    "  WHEN NEW.subscribed = 1 AND (NEW.name = 'INBOX' OR NEW.special_use != '') "
+    "  BEGIN INSERT OR IGNORE INTO subscriptions(user_id, name) "
+    "  VALUES (NEW.user_id, NEW.name); END;"
+    "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);";
+
+static const char *const migrations[] = {migration_1, migration_2};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

@@ -5,6 +5,7 @@
 #include "dns/resolver/stub.h"
 
 #include "core/xmalloc.h"
+#include "dns/resolver/resolver.h"
 #include "dns/resolver/transport.h"
 #include "dns/rr.h"
 #include "dns/wire.h"
@@ -25,6 +26,7 @@ struct dns_stub {
     struct sockaddr_storage server;
     socklen_t slen;
     struct dns_io_params params;
+    struct dns_resolver *res; /* in-process backend, or NULL: ask `server` */
     struct stub_q *active; /* queries in flight, so dns_stub_free can cancel them */
 };
 
@@ -38,6 +40,7 @@ struct stub_q {
     void *cb;
     void *arg;
     struct dns_query_io *io[2];
+    struct dns_resolver_req *rreq[2];
     int pending;
     int nq;                 /* queries asked (1, or 2 for A + AAAA) */
     enum dns_stub_status status[2];
@@ -59,7 +62,15 @@ struct dns_stub *dns_stub_new_server(struct event_base *base, const struct socka
     s->base = base;
     memcpy(&s->server, server, slen < sizeof s->server ? slen : sizeof s->server);
     s->slen = slen;
-    s->params = (struct dns_io_params){2000, 3, false};
+    s->params = (struct dns_io_params){2000, 3, false, false};
+    return s;
+}
+
+struct dns_stub *dns_stub_new_internal(struct event_base *base, struct dns_resolver *res)
+{
+    struct dns_stub *s = xcalloc(1, sizeof *s);
+    s->base = base;
+    s->res = res;
     return s;
 }
 
@@ -75,8 +86,10 @@ static void q_unlink(struct stub_q *q)
 
 static void q_free(struct stub_q *q)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         dns_query_io_cancel(q->io[i]);
+        dns_resolver_cancel(q->rreq[i]);
+    }
     for (size_t i = 0; i < q->ntxt; i++)
         free(q->txt[i]);
     free(q->txt);
@@ -311,6 +324,7 @@ static void complete(struct stub_q *q)
     else
         complete_txt(q);
     q->io[0] = q->io[1] = NULL; /* finished: nothing to cancel */
+    q->rreq[0] = q->rreq[1] = NULL;
     q_free(q);
 }
 
@@ -338,6 +352,14 @@ static void on_io(void *vs, enum dns_io_status st, const uint8_t *resp, size_t l
         complete(q);
 }
 
+/* The in-process resolver's reply (len 0: no reply). */
+static void on_res(void *vs, const uint8_t *resp, size_t len)
+{
+    struct io_slot *slot = vs;
+    slot->q->rreq[slot->slot] = NULL;
+    on_io(vs, len ? DNS_IO_OK : DNS_IO_NETWORK, resp, len);
+}
+
 static void ask(struct stub_q *q, int i, uint16_t qtype)
 {
     uint8_t pkt[512];
@@ -346,6 +368,10 @@ static void ask(struct stub_q *q, int i, uint16_t qtype)
     *slot = (struct io_slot){q, i, qtype};
     q->pending++;
     q->nq++;
+    if (q->stub->res) {
+        q->rreq[i] = dns_resolver_query_packet(q->stub->res, pkt, n, on_res, slot);
+        return;
+    }
     q->io[i] = dns_query_io_start(q->stub->base, (struct sockaddr *)&q->stub->server,
                                   q->stub->slen, pkt, n, &q->stub->params, on_io, slot);
 }

@@ -66,6 +66,12 @@ enum dns_stub_family { DNS_STUB_INET = 1, DNS_STUB_INET6 = 2, DNS_STUB_ANY = 3 }
  */
 struct dns_stub *dns_stub_new_server(struct event_base *base, const struct sockaddr *server,
                                      socklen_t slen);
+/*
+ * A stub backed by the in-process resolver res (borrowed: it must outlive the stub, on the
+ * same loop base). Questions inside the server's own zones are answered from them.
+ */
+struct dns_resolver;
+struct dns_stub *dns_stub_new_internal(struct event_base *base, struct dns_resolver *res);
 void dns_stub_free(struct dns_stub *s);
 
 void dns_stub_mx(struct dns_stub *s, const char *domain, dns_stub_mx_cb cb, void *arg);

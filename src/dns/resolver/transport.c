@@ -81,7 +81,8 @@ static bool acceptable(const struct dns_query_io *q, const uint8_t *r, size_t n)
         return false;
     for (size_t i = DNS_HEADER_LEN; i < q->qsec_end; i++) {
         uint8_t a = r[i], b = q->query[i];
-        if (a != b && !((a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z'))
+        if (a != b && (q->p.match_case ||
+                       !((a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z')))
             return false;
     }
     return true;

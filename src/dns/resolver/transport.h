@@ -28,6 +28,7 @@ struct dns_io_params {
     unsigned timeout_ms;  /* per UDP try, and for the whole TCP exchange */
     unsigned tries;       /* UDP sends before giving up (each with a new port and ID) */
     bool tcp_only;
+    bool match_case;      /* 0x20: the reply's question must keep the case we sent */
 };
 
 /*

@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# POP3 download benchmark: Pigeon against Dovecot's pop3d, in one run, on loopback.
+#
+# Both servers hold the same maildrop: MESSAGES messages (the very bytes Pigeon stored after
+# receiving them over SMTP) for each of SESSIONS-concurrency users. bench/pop3load.c (built
+# here) runs SESSIONS POP3 sessions over CONCURRENCY connections at a time, each session being
+# what a download-and-keep client does: USER, PASS, LIST, RETR of every message one after the
+# other, QUIT. Every RETR is checked against its LIST size. The figure is messages retrieved
+# per second, end to end (logins and their password hashing included).
+#
+# Pigeon runs with its defaults (2 workers). Dovecot runs a PRIVATE instance (its own config
+# file through `dovecot -c`, its own base_dir, a loopback port, a passwd-file passdb with the
+# same yescrypt hashes Pigeon has, a static userdb, mail_location = a Maildir per user) in
+# Dovecot's documented high-performance mode for logins (service_count = 0,
+# process_min_avail = cores); the system's Dovecot service is never started.
+#
+# usage: bench/pop3.sh [-m MESSAGES] [-s SIZE] [-c CONCURRENCY] [-n SESSIONS] [-r ROUNDS]
+#                      [-H default|cheap] [-o pigeon|dovecot] [-k] [-B]
+#   -m  messages in each maildrop                  (env BENCH_MSGS,    default 100)
+#   -s  approximate message size in octets         (env BENCH_SIZE,    default 4096)
+#   -c  concurrent sessions (one user each)        (env BENCH_C,       default 20)
+#   -n  sessions per timed run                     (env BENCH_N,       default 400)
+#   -r  rounds; each runs both servers, Pigeon     (env BENCH_ROUNDS,  default 3)
+#       first in odd rounds; the summary gives the median messages/s and the ratio
+#   -H  password hashes of the bench users         (env BENCH_HASH,    default default)
+#         default: what `pigeon user add` makes (yescrypt, ~20 ms per check): logins weigh
+#                  as much as they do in real life, and dominate with 100 small messages;
+#         cheap:   yescrypt at its lowest cost (~1 ms), so the POP3 serving itself shows
+#   -o  run one server only                        (env BENCH_ONLY)
+#   -k  keep the temporary directory               (env BENCH_KEEP=1)
+#   -B  don't run make: use build/release as it is (env BENCH_NO_BUILD=1)
+# env BENCH_DIR: where the temporary directory is made (default /var/tmp).
+#
+# Needs root (Dovecot's master drops privileges per user) and installs the Debian package
+# dovecot-pop3d if `dovecot` is missing, without letting the system instance start.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MSGS=${BENCH_MSGS:-100}
+SIZE=${BENCH_SIZE:-4096}
+C=${BENCH_C:-20}
+N=${BENCH_N:-400}
+ROUNDS=${BENCH_ROUNDS:-3}
+ONLY=${BENCH_ONLY:-}
+KEEP=${BENCH_KEEP:-0}
+NO_BUILD=${BENCH_NO_BUILD:-0}
+HASH=${BENCH_HASH:-default}
+BASE=${BENCH_DIR:-/var/tmp}
+
+while getopts "m:s:c:n:r:H:o:kBh" opt; do
+    case $opt in
+        m) MSGS=$OPTARG ;;
+        s) SIZE=$OPTARG ;;
+        c) C=$OPTARG ;;
+        n) N=$OPTARG ;;
+        r) ROUNDS=$OPTARG ;;
+        H) HASH=$OPTARG ;;
+        o) ONLY=$OPTARG ;;
+        k) KEEP=1 ;;
+        B) NO_BUILD=1 ;;
+        h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage: $0 [-m MESSAGES] [-s SIZE] [-c CONCURRENCY] [-n SESSIONS] [-r ROUNDS] [-H default|cheap] [-o pigeon|dovecot] [-k] [-B]" >&2; exit 2 ;;
+    esac
+done
+for v in MSGS SIZE C N ROUNDS; do
+    [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || { echo "bench: $v must be a positive number, got '${!v}'" >&2; exit 2; }
+done
+case $ONLY in ""|pigeon|dovecot) ;; *) echo "bench: -o takes pigeon or dovecot" >&2; exit 2 ;; esac
+case $HASH in default|cheap) ;; *) echo "bench: -H takes default or cheap" >&2; exit 2 ;; esac
+run_pigeon_p() { [[ -z $ONLY || $ONLY == pigeon ]]; }
+run_dovecot_p() { [[ -z $ONLY || $ONLY == dovecot ]]; }
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "bench: $*" >&2; }
+
+# ---------------------------------------------------------------- prerequisites
+PATH=$PATH:/usr/sbin:/sbin
+[[ $(id -u) == 0 ]] || die "must run as root (Dovecot's master needs it; apt-get may be needed)"
+if run_dovecot_p && ! command -v dovecot >/dev/null; then
+    log "installing dovecot-pop3d (the comparison)"
+    # Keep the package from starting the system instance (Debian's policy-rc.d convention).
+    made_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-pop3d >/dev/null ||
+        { apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-pop3d >/dev/null; } ||
+        { ((made_policy)) && rm -f /usr/sbin/policy-rc.d; die "apt-get install dovecot-pop3d failed"; }
+    ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+    # Only the Debian system instance, and only right after installing it here.
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    fi
+    update-rc.d dovecot disable >/dev/null 2>&1 || true
+fi
+if run_dovecot_p; then
+    DOVECOT=$(command -v dovecot)
+    DOVEADM=$(command -v doveadm)
+    DC_VERSION=$("$DOVECOT" --version 2>/dev/null | awk '{print $1}')
+fi
+command -v python3 >/dev/null || die "python3 is needed"
+command -v cc >/dev/null || die "a C compiler is needed (build-essential)"
+
+BIN=$ROOT/build/release
+if [[ $NO_BUILD != 1 ]]; then
+    log "building Pigeon (make)"
+    make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-pop3bench-make.$$.log" ||
+        { cat "$BASE/pigeon-pop3bench-make.$$.log" >&2; rm -f "$BASE/pigeon-pop3bench-make.$$.log"; die "make failed"; }
+    rm -f "$BASE/pigeon-pop3bench-make.$$.log"
+fi
+[[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"
+
+TMP=$(mktemp -d "$BASE/pigeon-pop3bench.XXXXXX")
+chmod 755 "$TMP"
+mkdir "$TMP/bin"
+cp "$BIN/pigeond" "$BIN/pigeon" "$TMP/bin/"
+PIGEOND=$TMP/bin/pigeond
+PIGEON=$TMP/bin/pigeon
+cc -O2 -o "$TMP/bin/pop3load" "$ROOT/bench/pop3load.c" -lpthread || die "cannot build bench/pop3load.c"
+LOAD=$TMP/bin/pop3load
+
+# ---------------------------------------------------------------- cleanup
+PIGEOND_PID=
+DC_CONF=
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    ((rc == 0)) || log "exit $rc: stopping the servers and cleaning up"
+    stop_pigeond || true
+    stop_dovecot || true
+    if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 40000))
+        ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+    die "no free port found"
+}
+
+wait_port() { # PORT SECONDS
+    local deadline=$(($(date +%s) + $2))
+    while (($(date +%s) < deadline)); do
+        ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- Pigeon (also makes the data)
+stop_pigeond() {
+    local pid=$PIGEOND_PID
+    PIGEOND_PID=
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+PG=$TMP/pigeon
+PG_CONF=$PG/pigeon.conf
+PG_POP3=$(free_port)
+PG_SMTP=$(free_port)
+mkdir -p "$PG"
+cat >"$PG_CONF" <<EOF
+[server]
+hostname = bench.local
+primary_domain = bench.test
+data_dir = $PG/var
+log_level = warn
+
+[smtp]
+listen = 127.0.0.1:$PG_SMTP
+max_connections_per_ip = 1000
+max_recipients = 10000
+
+[pop3]
+listen = 127.0.0.1:$PG_POP3
+plaintext_auth = loopback
+max_connections_per_ip = 10000
+EOF
+"$PIGEON" -c "$PG_CONF" domain add bench.test >/dev/null
+: >"$TMP/users"
+for i in $(seq 1 "$C"); do
+    echo "pw-$i" | "$PIGEON" -c "$PG_CONF" user add "u$i@bench.test" >/dev/null
+    echo "u$i@bench.test pw-$i" >>"$TMP/users"
+done
+if [[ $HASH == cheap ]]; then
+    # Same algorithm, lowest cost; written before pigeond starts. Dovecot gets the same hashes.
+    python3 - "$PG/var/pigeon.db" <<'EOF'
+import ctypes, sqlite3, sys
+lc = ctypes.CDLL("libcrypt.so.1")
+lc.crypt_gensalt.restype = lc.crypt.restype = ctypes.c_char_p
+lc.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+lc.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+con = sqlite3.connect(sys.argv[1])
+with con:
+    for uid, addr in con.execute("SELECT id, address FROM users").fetchall():
+        pw = ("pw-" + addr.split("@")[0][1:]).encode()
+        h = lc.crypt(pw, lc.crypt_gensalt(b"$y$", 1, None, 0)).decode()
+        con.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (h, uid))
+EOF
+fi
+start_pigeond() {
+    "$PIGEOND" -c "$PG_CONF" >>"$PG/pigeond.log" 2>&1 &
+    PIGEOND_PID=$!
+    wait_port "$PG_POP3" 10 || { cat "$PG/pigeond.log" >&2; die "pigeond did not listen on 127.0.0.1:$PG_POP3"; }
+}
+start_pigeond
+
+log "delivering $MSGS messages of ~$SIZE octets to $C users over SMTP"
+python3 - "$PG_SMTP" "$MSGS" "$SIZE" "$C" <<'EOF'
+import random, smtplib, sys
+port, msgs, size, users = (int(a) for a in sys.argv[1:])
+rnd = random.Random(1939)
+words = "the quick brown fox jumps over lazy dog mail pigeon ketchup pickles".split()
+rcpts = ["u%d@bench.test" % i for i in range(1, users + 1)]
+s = smtplib.SMTP("127.0.0.1", port)
+for n in range(msgs):
+    head = ("From: alice@crepes.fr\r\nTo: bench@bench.test\r\nSubject: bench message %d\r\n"
+            "Message-ID: <%d.bench@crepes.fr>\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n\r\n"
+            % (n, n))
+    body = []
+    total = len(head)
+    while total < size:
+        line = " ".join(rnd.choice(words) for _ in range(12))[:72]
+        if rnd.random() < 0.02:
+            line = "." + line  # exercises dot-stuffing
+        body.append(line)
+        total += len(line) + 2
+    s.sendmail("alice@crepes.fr", rcpts, (head + "\r\n".join(body) + "\r\n").encode())
+s.quit()
+EOF
+for i in 1 "$C"; do
+    got=$("$PIGEON" -c "$PG_CONF" mail list "u$i@bench.test" | wc -l)
+    ((got == MSGS)) || die "pigeon: u$i has $got messages, expected $MSGS"
+done
+
+# ---------------------------------------------------------------- Dovecot
+stop_dovecot() {
+    local conf=$DC_CONF
+    DC_CONF=
+    [[ -n $conf ]] || return 0
+    "$DOVEADM" -c "$conf" stop >/dev/null 2>&1 || "$DOVECOT" -c "$conf" stop >/dev/null 2>&1 || true
+    local pidf=$DC/run/master.pid pid
+    pid=$(cat "$pidf" 2>/dev/null || true)
+    for _ in $(seq 1 100); do [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null || true
+}
+
+if run_dovecot_p; then
+    DC=$TMP/dovecot
+    DC_PORT=$(free_port)
+    mkdir -p "$DC/run" "$DC/state" "$DC/mail"
+    # The same bytes Pigeon stored, one Maildir per user in Maildir's native LF form, with the
+    # sizes in the file names (S= on disk, W= with CRLF) as Dovecot itself writes them.
+    python3 - "$PG/var/pigeon.db" "$PG/var" "$DC" "$C" <<'EOF'
+import os, sqlite3, sys
+db, data, dc, users = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+con = sqlite3.connect(db)
+with open(os.path.join(dc, "passwd"), "w") as pw:
+    for addr, h in con.execute("SELECT address, pw_hash FROM users ORDER BY id"):
+        pw.write("%s:{CRYPT}%s::::::\n" % (addr, h))
+rows = con.execute(
+    "SELECT m.uid, b.path FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id "
+    "JOIN users u ON u.id = mb.user_id JOIN blobs b ON b.id = m.blob_id "
+    "WHERE u.address = 'u1@bench.test' AND mb.name = 'INBOX' ORDER BY m.uid").fetchall()
+for i in range(1, users + 1):
+    md = os.path.join(dc, "mail", "u%d" % i, "Maildir")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(md, sub), exist_ok=True)
+    for uid, path in rows:
+        crlf = open(os.path.join(data, path), "rb").read()
+        lf = crlf.replace(b"\r\n", b"\n")
+        name = "17000%05d.M%dP1.bench,S=%d,W=%d:2," % (uid, uid, len(lf), len(crlf))
+        with open(os.path.join(md, "cur", name), "wb") as f:
+            f.write(lf)
+EOF
+    chown -R nobody:nogroup "$DC/mail"
+    DC_CONF=$DC/dovecot.conf
+    cat >"$DC_CONF" <<EOF
+# Private Dovecot instance for bench/pop3.sh: POP3 on loopback only, nothing else.
+protocols = pop3
+listen = 127.0.0.1
+base_dir = $DC/run
+state_dir = $DC/state
+log_path = $DC/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:$DC/mail/%n/Maildir
+pop3_uidl_format = %08Xu%08Xv
+passdb {
+  driver = passwd-file
+  args = scheme=CRYPT username_format=%u $DC/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$DC/mail/%n
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $DC_PORT
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+  service_count = 0
+  process_min_avail = $(nproc)
+}
+EOF
+    "$DOVECOT" -c "$DC_CONF" || die "dovecot did not start (see $DC/dovecot.log)"
+    wait_port "$DC_PORT" 10 || { cat "$DC/dovecot.log" >&2; die "dovecot did not listen on 127.0.0.1:$DC_PORT"; }
+fi
+
+# ---------------------------------------------------------------- runs
+declare -A RESULTS
+run_load() { # NAME PORT SESSIONS -> prints msgs/s
+    local out
+    out=$("$LOAD" 127.0.0.1 "$2" "$TMP/users" "$3" "$C" 2>&1) || { echo "$out" >&2; die "$1: pop3load failed"; }
+    echo "$out" >>"$TMP/$1.out"
+    echo "$out"
+}
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+
+log "warm-up: $C sessions on each server"
+run_pigeon_p && run_load pigeon-warmup "$PG_POP3" "$C" >/dev/null
+run_dovecot_p && run_load dovecot-warmup "$DC_PORT" "$C" >/dev/null
+
+for r in $(seq 1 "$ROUNDS"); do
+    if ((r % 2)); then order="pigeon dovecot"; else order="dovecot pigeon"; fi
+    for s in $order; do
+        [[ $s == pigeon ]] && ! run_pigeon_p && continue
+        [[ $s == dovecot ]] && ! run_dovecot_p && continue
+        port=$PG_POP3
+        [[ $s == dovecot ]] && port=$DC_PORT
+        out=$(run_load "$s" "$port" "$N")
+        rate=$(field msgs_per_s "$out")
+        secs=$(field seconds "$out")
+        octets=$(field octets "$out")
+        RESULTS[$s]="${RESULTS[$s]:-} $rate"
+        printf 'round %d %-8s %6s msg/s  %6.1f MB/s  (%s sessions, %s messages in %s s)\n' "$r" "$s" \
+            "$rate" "$(awk -v o="$octets" -v t="$secs" 'BEGIN {print o / t / 1e6}')" \
+            "$N" "$(field messages "$out")" "$secs"
+    done
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+echo
+echo "POP3: $C concurrent sessions, $N sessions per run, maildrop of $MSGS messages of ~$SIZE octets, $HASH hashes"
+echo "      $(nproc) cores, $(uname -r); Pigeon $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)${DC_VERSION:+, Dovecot $DC_VERSION}"
+PM= DM=
+if run_pigeon_p; then PM=$(median <<<"${RESULTS[pigeon]}"); echo "pigeon   median $PM msg/s"; fi
+if run_dovecot_p; then DM=$(median <<<"${RESULTS[dovecot]}"); echo "dovecot  median $DM msg/s"; fi
+if [[ -n $PM && -n $DM ]]; then
+    awk -v p="$PM" -v d="$DM" 'BEGIN {printf "ratio pigeon/dovecot = %.2f\n", p / d}'
+fi
+if run_pigeon_p && grep -q . "$PG/pigeond.log"; then
+    log "pigeond log (warnings and errors):"
+    head -20 "$PG/pigeond.log" >&2
+fi

@@ -1,0 +1,599 @@
+/*
+ * dns_ctl — the name server's control thread: the one place zones change.
+ *
+ * It owns each zone's current version and IXFR history, loads zone files with their journal
+ * (FILE.jnl: the differences made by UPDATE, transfers and reloads, replayed at load on top of
+ * the file), commits UPDATEs (journal appended and fsynced before the answer), reloads on
+ * SIGHUP, installs what secondaries transferred, and after each change publishes a new
+ * immutable view to every worker and sends NOTIFY. Blocking disk I/O happens here, never on a
+ * worker. See dns_int.h.
+ */
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/xmalloc.h"
+#include "daemon/daemon.h"
+#include "daemon/dns_int.h"
+#include "dns/auth/answer.h"
+#include "dns/rr.h"
+#include "dns/xfr/journal.h"
+#include "dns/xfr/update.h"
+#include "dns/zone.h"
+#include "dns/zoneset.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define JNL_COMPACT (2 * DNS_HIST_MAX) /* journal entries that trigger a zone-file dump */
+
+struct ctl_zone {
+    struct dns_zone *zone;        /* NULL: not loaded / expired */
+    struct dns_xfr_hist *hist;
+    size_t jnl_entries;           /* entries in the journal file */
+    struct dns_secondary *sec;
+};
+
+struct dns_ctl {
+    struct dns_service *s;
+    struct event_base *base;
+    struct loop_post *post;
+    pthread_t thread;
+    bool started, stopped;
+    struct ctl_zone *z;
+    struct dns_notifier *notifier;
+    struct dns_arena arena;
+};
+
+struct event_base *dns_ctl_base(struct dns_ctl *ctl)
+{
+    return ctl->base;
+}
+
+struct dns_service *dns_ctl_service(struct dns_ctl *ctl)
+{
+    return ctl->s;
+}
+
+struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi)
+{
+    return ctl->z[zi].zone;
+}
+
+/* ---- journal files ---- */
+
+/* Reads and decodes path; a torn tail is cut off the file. Missing file: no entries. */
+static int jnl_read(const char *path, struct dns_zdiff ***diffs, size_t *n)
+{
+    *diffs = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? 0 : ERR_IO;
+    struct str data = STR_INIT;
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        str_append(&data, buf, k);
+    fclose(f);
+    size_t valid;
+    int rc = dns_journal_decode((const uint8_t *)data.ptr, data.len, diffs, n, &valid);
+    if (rc == 0 && valid < data.len) {
+        log_warn("dns: journal %s: %zu bytes of a torn entry at the end ignored", path,
+                 data.len - valid);
+        if (truncate(path, (off_t)valid) != 0)
+            log_warn("dns: journal %s: truncate: %s", path, strerror(errno));
+    }
+    str_clear(&data);
+    return rc;
+}
+
+/* Appends entries and fsyncs: an UPDATE is answered only after this. */
+static int jnl_append(const char *path, struct dns_zdiff *const *d, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ERR_IO;
+    struct stat st;
+    struct str out = STR_INIT;
+    if (fstat(fd, &st) == 0 && st.st_size == 0)
+        dns_journal_header(&out);
+    for (size_t i = 0; i < n; i++)
+        dns_journal_encode(d[i], &out);
+    int rc = 0;
+    size_t off = 0;
+    while (off < out.len) {
+        ssize_t w = write(fd, out.ptr + off, out.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = ERR_IO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (rc == 0 && fdatasync(fd) != 0)
+        rc = ERR_IO;
+    if (rc != 0 && ftruncate(fd, st.st_size) != 0)
+        log_warn("dns: journal %s: cannot undo a partial write", path);
+    close(fd);
+    str_clear(&out);
+    return rc;
+}
+
+/* Replaces the journal with exactly the history h (temp file, fsync, rename). */
+static int jnl_rewrite(const char *path, const struct dns_xfr_hist *h)
+{
+    struct str out = STR_INIT;
+    dns_journal_header(&out);
+    for (size_t i = 0; h && i < h->n; i++)
+        dns_journal_encode(h->d[i], &out);
+    int rc = store_durable_write(path, out.ptr, out.len);
+    str_clear(&out);
+    return rc;
+}
+
+static void jnl_set_aside(const char *path, const char *why)
+{
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s.bad", path);
+    log_warn("dns: journal %s %s: moved to %s", path, why, bad);
+    if (rename(path, bad) != 0)
+        log_warn("dns: rename %s: %s", path, strerror(errno));
+}
+
+/* ---- loading ---- */
+
+/* The history made of the chain of diffs (broken links restart it). */
+static struct dns_xfr_hist *hist_of(struct dns_zdiff **d, size_t n)
+{
+    struct dns_xfr_hist *h = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct dns_xfr_hist *next = dns_xfr_hist_append(h, d[i], DNS_HIST_MAX);
+        dns_xfr_hist_unref(h);
+        h = next;
+    }
+    return h;
+}
+
+/* Applies the journal entries that continue the file's serial (UPDATEs and transfers made
+ * since the file was written). Returns the zone to serve (a new reference or z itself). */
+static struct dns_zone *jnl_replay(const struct dns_zconf *zc, struct dns_zone *z,
+                                   struct dns_zdiff **d, size_t n, struct dns_xfr_hist **hist)
+{
+    uint32_t serial = dns_zone_serial(z);
+    size_t from = n;
+    for (size_t i = 0; i < n && from == n; i++)
+        if (d[i]->from == serial)
+            from = i;
+    if (from == n) {
+        if (n && d[n - 1]->to == serial)
+            *hist = hist_of(d, n); /* the file already holds every change */
+        else if (n)
+            jnl_set_aside(zc->jnl, "does not continue the zone file's serial");
+        return z;
+    }
+    struct dns_rrvec v;
+    dns_rrvec_init(&v);
+    dns_rrvec_from_zone(&v, z);
+    struct str err = STR_INIT;
+    struct dns_zone *nz = NULL;
+    int rc = 0;
+    for (size_t i = from; i < n && rc == 0; i++)
+        rc = dns_zdiff_apply(d[i], &v, zc->origin);
+    if (rc == 0)
+        rc = dns_rrvec_to_zone(&v, zc->origin, &nz, &err);
+    dns_rrvec_clear(&v);
+    if (rc != 0) {
+        log_err("dns: zone %s: journal does not apply (%s)", zc->name, str_cstr(&err));
+        str_clear(&err);
+        jnl_set_aside(zc->jnl, "does not apply");
+        return z;
+    }
+    str_clear(&err);
+    log_info("dns: zone %s: %zu journal entries replayed, serial %u -> %u", zc->name, n - from,
+             serial, dns_zone_serial(nz));
+    *hist = hist_of(d, n);
+    dns_zone_unref(z);
+    return nz;
+}
+
+/* Loads the zone file and its journal. 0 with *zone_out, or an error with err filled. */
+static int zone_load(const struct dns_zconf *zc, struct dns_zone **zone_out,
+                     struct dns_xfr_hist **hist_out, size_t *jnl_entries, struct str *err)
+{
+    *zone_out = NULL;
+    *hist_out = NULL;
+    struct dns_zone *z = NULL;
+    int rc = dns_zone_load(zc->file, zc->origin, &z, err);
+    if (rc != 0)
+        return rc;
+    struct dns_zdiff **d;
+    size_t n;
+    if (jnl_read(zc->jnl, &d, &n) != 0) {
+        jnl_set_aside(zc->jnl, "is unreadable");
+        d = NULL;
+        n = 0;
+    }
+    *zone_out = jnl_replay(zc, z, d, n, hist_out);
+    *jnl_entries = *hist_out ? n : 0;
+    dns_journal_free(d, n);
+    return 0;
+}
+
+/* ---- views ---- */
+
+static struct dns_view *view_build(struct dns_ctl *ctl)
+{
+    struct dns_service *s = ctl->s;
+    struct dns_view *v = xcalloc(1, sizeof *v);
+    atomic_init(&v->refs, 1);
+    v->zs = dns_zoneset_new();
+    v->n = s->nzones;
+    v->z = xcalloc(s->nzones ? s->nzones : 1, sizeof *v->z);
+    for (size_t i = 0; i < s->nzones; i++) {
+        struct ctl_zone *cz = &ctl->z[i];
+        if (!cz->zone) {
+            v->any_dead = true;
+            continue;
+        }
+        dns_zoneset_add(v->zs, cz->zone);
+        v->z[i].zone = dns_zone_ref(cz->zone);
+        v->z[i].hist = cz->hist ? dns_xfr_hist_ref(cz->hist) : NULL;
+    }
+    return v;
+}
+
+struct swap {
+    struct dns_worker *dw;
+    struct dns_view *v;
+};
+
+/* On the worker, between two requests. */
+static void swap_view(void *vs)
+{
+    struct swap *sw = vs;
+    dns_view_unref(sw->dw->view);
+    sw->dw->view = sw->v;
+    free(sw);
+}
+
+static void publish(struct dns_ctl *ctl)
+{
+    struct dns_service *s = ctl->s;
+    struct dns_view *v = view_build(ctl);
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        if (!s->workers[i])
+            continue;
+        struct swap *sw = xmalloc(sizeof *sw);
+        *sw = (struct swap){s->workers[i], dns_view_ref(v)};
+        loop_post_send(s->workers[i]->w->post, swap_view, sw);
+    }
+    dns_view_unref(v);
+}
+
+static void publish_run(void *vctl)
+{
+    publish(vctl);
+}
+
+/* ---- installing a new version ---- */
+
+/* Secondary zones, and dynamic zones whose journal grew long: the zone file is rewritten
+ * from memory, and the journal keeps only the differences IXFR may still serve. */
+static void zone_dump(struct dns_ctl *ctl, size_t zi)
+{
+    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    struct ctl_zone *cz = &ctl->z[zi];
+    struct str text = STR_INIT;
+    dns_zone_dump(cz->zone, &text);
+    if (store_durable_write(zc->file, text.ptr, text.len) != 0)
+        log_err("dns: zone %s: cannot write %s: %s", zc->name, zc->file, strerror(errno));
+    else if (jnl_rewrite(zc->jnl, cz->hist) != 0)
+        log_err("dns: zone %s: cannot rewrite %s: %s", zc->name, zc->jnl, strerror(errno));
+    else
+        cz->jnl_entries = cz->hist ? cz->hist->n : 0;
+    str_clear(&text);
+}
+
+/* As dns_ctl_install; returns -1 (nothing changed, z dropped) when the journal could not be
+ * written. */
+static int install_checked(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, bool full,
+                           struct dns_zdiff *const *diffs, size_t ndiffs)
+{
+    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    struct ctl_zone *cz = &ctl->z[zi];
+    if (ndiffs && jnl_append(zc->jnl, diffs, ndiffs) != 0) {
+        log_err("dns: zone %s: journal %s: %s", zc->name, zc->jnl, strerror(errno));
+        dns_zone_unref(z);
+        return -1;
+    }
+    uint32_t old = cz->zone ? dns_zone_serial(cz->zone) : 0;
+    bool changed = !cz->zone || old != dns_zone_serial(z);
+    for (size_t i = 0; i < ndiffs; i++) {
+        struct dns_xfr_hist *h = dns_xfr_hist_append(cz->hist, diffs[i], DNS_HIST_MAX);
+        dns_xfr_hist_unref(cz->hist);
+        cz->hist = h;
+    }
+    cz->jnl_entries += ndiffs;
+    if (!ndiffs) { /* a whole new version: the history starts again */
+        dns_xfr_hist_unref(cz->hist);
+        cz->hist = NULL;
+    }
+    dns_zone_unref(cz->zone);
+    cz->zone = z;
+    if ((zc->secondary && full) || cz->jnl_entries > JNL_COMPACT)
+        zone_dump(ctl, zi);
+    else if (!ndiffs && cz->jnl_entries && jnl_rewrite(zc->jnl, NULL) == 0)
+        cz->jnl_entries = 0;
+    publish(ctl);
+    if (changed) {
+        log_info("dns: zone %s now serial %u", zc->name, dns_zone_serial(z));
+        dns_notifier_zone_changed(ctl->notifier, zi);
+    }
+    return 0;
+}
+
+void dns_ctl_install(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, bool full,
+                     struct dns_zdiff *const *diffs, size_t ndiffs)
+{
+    install_checked(ctl, zi, z, full, diffs, ndiffs);
+}
+
+void dns_ctl_expire(struct dns_ctl *ctl, size_t zi)
+{
+    struct ctl_zone *cz = &ctl->z[zi];
+    if (!cz->zone)
+        return;
+    log_err("dns: zone %s expired: answering SERVFAIL until a transfer succeeds",
+            ctl->s->zc[zi].name);
+    dns_zone_unref(cz->zone);
+    cz->zone = NULL;
+    publish(ctl);
+}
+
+/* ---- SIGHUP ---- */
+
+/* One primary zone: the file (with its journal) again; a new serial becomes a difference. */
+static void reload_zone(struct dns_ctl *ctl, size_t zi)
+{
+    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    struct ctl_zone *cz = &ctl->z[zi];
+    struct str err = STR_INIT;
+    struct dns_zone *z;
+    struct dns_xfr_hist *hist;
+    size_t entries;
+    if (zone_load(zc, &z, &hist, &entries, &err) != 0) {
+        log_err("dns: zone %s not reloaded: %s%s", zc->name, str_cstr(&err),
+                cz->zone ? " (the previous version keeps serving)" : "");
+        str_clear(&err);
+        return;
+    }
+    str_clear(&err);
+    dns_xfr_hist_unref(hist); /* ours in memory is at least as long */
+    if (cz->zone && dns_zone_serial(z) == dns_zone_serial(cz->zone)) {
+        struct dns_rrvec a, b;
+        dns_rrvec_init(&a);
+        dns_rrvec_init(&b);
+        dns_rrvec_from_zone(&a, cz->zone);
+        dns_rrvec_from_zone(&b, z);
+        struct dns_zdiff *d = dns_zdiff_make(&a, &b, zc->origin);
+        bool same = d && d->ndel + d->nadd == 0;
+        dns_zdiff_unref(d);
+        dns_rrvec_clear(&a);
+        dns_rrvec_clear(&b);
+        if (same) {
+            dns_zone_unref(z);
+            return;
+        }
+        log_warn("dns: zone %s changed without a new serial: secondaries will not see it",
+                 zc->name);
+        dns_ctl_install(ctl, zi, z, true, NULL, 0);
+        return;
+    }
+    struct dns_zdiff *d = NULL;
+    if (cz->zone && dns_serial_cmp(dns_zone_serial(z), dns_zone_serial(cz->zone)) == 1) {
+        struct dns_rrvec a, b;
+        dns_rrvec_init(&a);
+        dns_rrvec_init(&b);
+        dns_rrvec_from_zone(&a, cz->zone);
+        dns_rrvec_from_zone(&b, z);
+        d = dns_zdiff_make(&a, &b, zc->origin);
+        dns_rrvec_clear(&a);
+        dns_rrvec_clear(&b);
+    }
+    log_info("dns: zone %s reloaded from %s, serial %u", zc->name, zc->file, dns_zone_serial(z));
+    dns_ctl_install(ctl, zi, z, !d, d ? &d : NULL, d ? 1 : 0);
+    dns_zdiff_unref(d);
+}
+
+static void reload_run(void *vctl)
+{
+    struct dns_ctl *ctl = vctl;
+    if (ctl->stopped)
+        return;
+    for (size_t i = 0; i < ctl->s->nzones; i++)
+        if (!ctl->s->zc[i].secondary)
+            reload_zone(ctl, i);
+    log_info("dns: reload done");
+}
+
+void dns_ctl_reload(struct dns_ctl *ctl)
+{
+    if (ctl->started && !ctl->stopped)
+        loop_post_send(ctl->post, reload_run, ctl);
+}
+
+/* ---- UPDATE ---- */
+
+static void update_reply(struct dns_job *job, const struct dns_msg *q, unsigned rcode)
+{
+    struct dns_answer_opts opts = {job->tcp, (uint16_t)job->dw->s->d->cfg.dns.udp_max};
+    size_t cap = DNS_MSG_MAX;
+    job->reply = xmalloc(cap);
+    job->reply_len = dns_answer_error(q, rcode, &opts, job->reply, cap);
+    if (job->reply_len && dns_tsig_reply_sign(&job->tsig, job->reply, &job->reply_len, cap))
+        job->reply_len = 0;
+}
+
+static void update_run(void *vjob)
+{
+    struct dns_job *job = vjob;
+    struct dns_ctl *ctl = job->dw->s->ctl;
+    const struct dns_zconf *zc = &ctl->s->zc[job->zi];
+    struct ctl_zone *cz = &ctl->z[job->zi];
+    struct dns_msg q;
+    unsigned rcode = DNS_RCODE_SERVFAIL;
+    dns_arena_reset(&ctl->arena);
+    if (dns_update_parse(job->pkt, job->len, &q, &ctl->arena) != 0) {
+        job->reply_len = 0;
+        loop_post_send(job->dw->w->post, dns_job_done, job);
+        return;
+    }
+    struct dns_update_result res;
+    memset(&res, 0, sizeof res);
+    if (cz->zone && !ctl->stopped) {
+        dns_update_apply(cz->zone, &q, &res);
+        rcode = res.rcode;
+        if (res.zone && install_checked(ctl, job->zi, res.zone, false, &res.diff, 1))
+            rcode = DNS_RCODE_SERVFAIL; /* the journal could not be written: not applied */
+    }
+    char who[80] = "?";
+    dns_addr_text((struct sockaddr *)&job->peer, who, sizeof who);
+    char rc_text[16];
+    log_info("dns: UPDATE of %s from %s: %s%s%s%s", zc->name, who,
+             dns_rcode_name(rcode, rc_text), res.why ? " (" : "", res.why ? res.why : "",
+             res.why ? ")" : (res.zone ? "" : ", nothing changed"));
+    dns_zdiff_unref(res.diff);
+    update_reply(job, &q, rcode);
+    loop_post_send(job->dw->w->post, dns_job_done, job);
+}
+
+void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job)
+{
+    loop_post_send(ctl->post, update_run, job);
+}
+
+/* ---- NOTIFY ---- */
+
+struct notified {
+    struct dns_ctl *ctl;
+    size_t zi;
+};
+
+static void notified_run(void *vn)
+{
+    struct notified *n = vn;
+    if (n->ctl->z[n->zi].sec && !n->ctl->stopped)
+        dns_secondary_notified(n->ctl->z[n->zi].sec);
+    free(n);
+}
+
+void dns_ctl_notified(struct dns_ctl *ctl, size_t zi)
+{
+    struct notified *n = xmalloc(sizeof *n);
+    *n = (struct notified){ctl, zi};
+    loop_post_send(ctl->post, notified_run, n);
+}
+
+/* ---- life cycle ---- */
+
+struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok)
+{
+    struct dns_ctl *ctl = xcalloc(1, sizeof *ctl);
+    ctl->s = s;
+    ctl->base = event_base_new();
+    ctl->post = loop_post_new(ctl->base);
+    ctl->z = xcalloc(s->nzones ? s->nzones : 1, sizeof *ctl->z);
+    dns_arena_init(&ctl->arena, NULL, 0);
+    ctl->notifier = dns_notifier_new(ctl);
+    *all_ok = true;
+    for (size_t i = 0; i < s->nzones; i++) {
+        const struct dns_zconf *zc = &s->zc[i];
+        struct ctl_zone *cz = &ctl->z[i];
+        struct str err = STR_INIT;
+        bool present = access(zc->file, F_OK) == 0;
+        if ((present || !zc->secondary) &&
+            zone_load(zc, &cz->zone, &cz->hist, &cz->jnl_entries, &err) == 0)
+            log_info("dns: zone %s loaded from %s, serial %u, %zu records", zc->name, zc->file,
+                     dns_zone_serial(cz->zone), dns_zone_records(cz->zone));
+        else if (zc->secondary)
+            log_info("dns: zone %s: %s; waiting for a transfer from %s", zc->name,
+                     present ? str_cstr(&err) : "no copy yet", zc->primary.text);
+        else {
+            log_err("dns: zone %s not loaded: %s", zc->name, str_cstr(&err));
+            *all_ok = false;
+        }
+        str_clear(&err);
+        if (zc->secondary)
+            cz->sec = dns_secondary_new(ctl, i, cz->zone != NULL);
+    }
+    *view_out = view_build(ctl);
+    return ctl;
+}
+
+static void *ctl_main(void *vctl)
+{
+    struct dns_ctl *ctl = vctl;
+    event_base_loop(ctl->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+void dns_ctl_start(struct dns_ctl *ctl)
+{
+    if (ctl->started)
+        return;
+    /* Signals belong to the main thread. */
+    sigset_t set, old;
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    ctl->started = pthread_create(&ctl->thread, NULL, ctl_main, ctl) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* The workers may have started with a view older than what the thread now serves. */
+    if (ctl->started)
+        loop_post_send(ctl->post, publish_run, ctl);
+}
+
+static void ctl_exit(void *vctl)
+{
+    struct dns_ctl *ctl = vctl;
+    event_base_loopbreak(ctl->base);
+}
+
+void dns_ctl_stop(struct dns_ctl *ctl)
+{
+    if (!ctl->started || ctl->stopped)
+        return;
+    loop_post_send(ctl->post, ctl_exit, ctl);
+    pthread_join(ctl->thread, NULL);
+    ctl->stopped = true;
+    /* Requests still queued (UPDATEs) run now, on this thread, and see `stopped`: they are
+     * answered SERVFAIL through the workers' loops, which still exist. */
+    loop_post_free(ctl->post);
+    ctl->post = NULL;
+}
+
+void dns_ctl_free(struct dns_ctl *ctl)
+{
+    if (!ctl)
+        return;
+    if (ctl->post)
+        loop_post_free(ctl->post);
+    for (size_t i = 0; i < ctl->s->nzones; i++) {
+        dns_secondary_free(ctl->z[i].sec);
+        dns_zone_unref(ctl->z[i].zone);
+        dns_xfr_hist_unref(ctl->z[i].hist);
+    }
+    dns_notifier_free(ctl->notifier);
+    free(ctl->z);
+    dns_arena_clear(&ctl->arena);
+    event_base_free(ctl->base);
+    free(ctl);
+}

@@ -1,0 +1,248 @@
+/*
+ * dns_int — what the pieces of the name server inside pigeond share (not for other modules).
+ *
+ *   dns_service.c    worker side: UDP batches, TCP connections, the dispatch of each request
+ *                    (plain answer, transfer, UPDATE, NOTIFY), TSIG checks, rate limiting
+ *   dns_xfr.c        worker side: AXFR/IXFR out over TCP, NOTIFY and UPDATE requests
+ *   dns_ctl.c        the control thread: zone loading with the journal, reload, UPDATE commits,
+ *                    publishing new views to the workers
+ *   dns_secondary.c  control thread: secondary zones (SOA refresh, IXFR/AXFR in)
+ *   dns_notify.c     control thread: NOTIFY out, and the UDP exchange both use
+ *
+ * Threads: workers answer from an immutable struct dns_view (zone set + per-zone histories)
+ * they each hold a reference to. Every change to a zone happens on the control thread, which
+ * builds a new view and posts it to every worker (loop_post); the worker swaps it in between
+ * two requests. The configuration derived at start (struct dns_zconf, keys) never changes.
+ */
+#ifndef PIGEON_DAEMON_DNS_INT_H
+#define PIGEON_DAEMON_DNS_INT_H
+
+#include "core/str.h"
+#include "dns/arena.h"
+#include "dns/name.h"
+#include "dns/wire.h"
+#include "dns/xfr/acl.h"
+#include "dns/xfr/rrvec.h"
+#include "dns/xfr/tsig.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct daemon;
+struct worker;
+struct dns_zone;
+struct dns_zoneset;
+struct dns_ctl;
+struct dns_rrl;
+struct conn;
+struct event;
+struct event_base;
+
+#define DNS_UDP_BATCH 32
+#define DNS_UDP_BUF 4096
+#define DNS_HIST_MAX 100 /* differences kept per zone for IXFR */
+
+/* A peer we talk to: a primary, or a secondary to NOTIFY. */
+struct dns_remote {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    char text[80];
+};
+
+/* One [zone] as parsed at start. */
+struct dns_zconf {
+    const char *name;             /* presentation form, for logs */
+    const char *file;
+    char *jnl;                    /* file + ".jnl" */
+    uint8_t origin[DNS_NAME_MAXLEN];
+    struct dns_acl xfr_acl, upd_acl;
+    bool secondary;
+    struct dns_remote primary;
+    const struct dns_tsig_key *primary_key;
+    struct dns_remote *notify;
+    size_t nnotify;
+    const struct dns_tsig_key *notify_key;
+};
+
+/* What a worker answers from; immutable once published. */
+struct dns_view_zone {
+    struct dns_zone *zone;        /* NULL: not loaded yet, or expired (SERVFAIL) */
+    struct dns_xfr_hist *hist;    /* NULL or the IXFR history */
+};
+
+struct dns_view {
+    atomic_uint refs;
+    struct dns_zoneset *zs;
+    size_t n;                     /* = number of [zone] sections, in config order */
+    struct dns_view_zone *z;
+    bool any_dead;                /* some zone is configured but not served */
+};
+
+struct dns_view *dns_view_ref(struct dns_view *v);
+void dns_view_unref(struct dns_view *v);
+
+struct dns_worker {
+    struct worker *w;
+    struct dns_service *s;
+    struct dns_view *view;        /* this worker's reference */
+    struct event **udp_ev;
+    struct dns_arena arena;
+    unsigned char arena_mem[16384];
+    uint8_t in[DNS_UDP_BATCH][DNS_UDP_BUF];
+    uint8_t out[DNS_UDP_BATCH][DNS_UDP_BUF];
+    struct sockaddr_storage peer[DNS_UDP_BATCH];
+    uint8_t tcp_out[DNS_MSG_MAX + 2];
+};
+
+struct dns_service {
+    struct daemon *d;
+    struct dns_zconf *zc;
+    size_t nzones;
+    struct dns_tsig_key *keys;
+    size_t nkeys;
+    int *udp_fds;
+    unsigned nudp;
+    struct dns_worker **workers;
+    unsigned nworkers;
+    struct dns_ctl *ctl;
+    struct dns_view *view0;       /* the view at start, until the control thread runs */
+    pthread_mutex_t rrl_lock;
+    struct dns_rrl *rrl;          /* NULL when rrl_rate = 0 */
+};
+
+/* What signing the answers to a verified request needs (the request's own TSIG fields live
+ * in the per-query arena and are gone by then). */
+struct dns_tsig_reply {
+    const struct dns_tsig_key *key; /* NULL: the request was not signed */
+    uint8_t mac[DNS_TSIG_MAC_MAX];  /* the request's MAC, then each signed answer's */
+    size_t mac_len;
+    uint16_t fudge;
+    unsigned nsigned;               /* answers signed so far */
+};
+
+/* A request that leaves the worker (UPDATE) and comes back with a reply. */
+struct dns_job {
+    struct dns_worker *dw;
+    bool tcp;
+    struct dns_tcp *t;            /* TCP: the connection's engine (kept alive: busy) */
+    int fd;                       /* UDP: the socket and the peer */
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    uint8_t *pkt;                 /* the request (owned) */
+    size_t len;
+    size_t zi;                    /* the zone */
+    struct dns_tsig_reply tsig;
+    uint8_t *reply;               /* filled by the control thread (owned) */
+    size_t reply_len;
+};
+
+/* ---- dns_service.c ---- */
+/* Index of the [zone] whose origin is exactly name, or -1. */
+long dns_zconf_find(const struct dns_service *s, const uint8_t *name);
+/* Sends a job's reply on its worker and frees the job (on the worker's thread). */
+void dns_job_done(void *job);
+/* The address of sa as text (no port). */
+void dns_addr_text(const struct sockaddr *sa, char *out, size_t cap);
+/* Current time for TSIG (seconds) and timers (milliseconds, monotonic). */
+uint64_t dns_now_sec(void);
+uint64_t dns_now_ms(void);
+/* Appends a TSIG to the response out[0..*len) (cap bytes) answering a request verified as
+ * res; unsigned/error forms as RFC 8945 §5.2 asks. 0 or ERR_LIMIT. */
+int dns_tsig_answer(const struct dns_tsig_result *res, uint8_t *out, size_t *len, size_t cap);
+/* Remembers what signing answers to the request verified as res (NULL: unsigned) needs. */
+void dns_tsig_reply_init(struct dns_tsig_reply *r, const struct dns_tsig_result *res);
+/* Signs the next answer (the first with the request MAC, later ones as a stream, RFC 8945
+ * §5.3.1). Nothing to do for an unsigned request. 0 or ERR_LIMIT. */
+int dns_tsig_reply_sign(struct dns_tsig_reply *r, uint8_t *out, size_t *len, size_t cap);
+/* Writes one length-prefixed message on a TCP connection. */
+void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len);
+
+/* ---- dns_xfr.c (worker) ---- */
+struct dns_tcp;
+/* An AXFR/IXFR request q (TSIG already verified when present: res). Over TCP, starts
+ * streaming on t and returns 0; over UDP (t NULL) writes an answer into out and returns its
+ * length. */
+size_t dns_xfr_serve(struct dns_worker *dw, struct dns_tcp *t, const struct dns_msg *q,
+                       const uint8_t *pkt, size_t len, const struct sockaddr *peer,
+                       const struct dns_tsig_result *res, uint8_t *out, size_t cap);
+/* The TCP engine's next burst of a running transfer; true while one is running. */
+bool dns_xfr_pump(struct dns_tcp *t);
+/* Drops a running transfer (the connection is going away). */
+void dns_xfr_abort(struct dns_tcp *t);
+/* A NOTIFY received. Writes the answer into out, returns its length. */
+size_t dns_notify_request(struct dns_worker *dw, const struct dns_msg *q,
+                          const struct sockaddr *peer, const struct dns_tsig_result *res,
+                          uint8_t *out, size_t cap);
+/* An UPDATE received (parsed with dns_update_parse). Either answers at once into out
+ * (returns the length, *queued false) or hands job (the request copied in, TSIG reply state
+ * set) to the control thread (returns 0, *queued true). */
+size_t dns_update_request(struct dns_worker *dw, struct dns_job *job, const struct dns_msg *q,
+                          const struct dns_tsig_result *res, uint8_t *out, size_t cap,
+                          bool *queued);
+
+/* The TCP engine, as dns_xfr.c needs it. */
+struct dns_xfrout;
+struct dns_tcp {
+    struct conn *c;
+    struct dns_worker *dw;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    char peer_text[64];
+    struct str in;
+    bool closing;
+    bool busy;                    /* an UPDATE is with the control thread */
+    bool gone;                    /* the connection closed while busy */
+    unsigned nsent;               /* messages written */
+    struct dns_xfrout *xfr;       /* a transfer being streamed */
+    struct dns_tsig_reply xfr_tsig;
+};
+
+/* ---- dns_ctl.c (control thread) ---- */
+struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok);
+void dns_ctl_start(struct dns_ctl *ctl);
+void dns_ctl_stop(struct dns_ctl *ctl);
+void dns_ctl_free(struct dns_ctl *ctl);
+/* Thread-safe requests: */
+void dns_ctl_reload(struct dns_ctl *ctl);
+void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job);
+void dns_ctl_notified(struct dns_ctl *ctl, size_t zi);
+
+/* For dns_secondary.c / dns_notify.c, on the control thread: */
+struct event_base *dns_ctl_base(struct dns_ctl *ctl);
+struct dns_service *dns_ctl_service(struct dns_ctl *ctl);
+struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi);
+/* Installs a new version of zone zi (takes the references): publish, journal, NOTIFY.
+ * full: the zone came whole (AXFR): written to its file, journal reset. diffs: new
+ * differences to append to the journal and history. */
+void dns_ctl_install(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, bool full,
+                     struct dns_zdiff *const *diffs, size_t ndiffs);
+/* A secondary zone stops being served (expired) or starts again (after a transfer). */
+void dns_ctl_expire(struct dns_ctl *ctl, size_t zi);
+
+/* ---- dns_notify.c (control thread) ---- */
+
+/* One UDP request/response with retries; resp NULL after the last timeout. */
+typedef void (*dns_udpq_cb)(void *arg, const uint8_t *resp, size_t len);
+struct dns_udpq;
+struct dns_udpq *dns_udpq_start(struct event_base *base, const struct dns_remote *to,
+                                const uint8_t *msg, size_t len, unsigned tries,
+                                unsigned timeout_ms, dns_udpq_cb cb, void *arg);
+void dns_udpq_cancel(struct dns_udpq *q);
+
+struct dns_notifier;
+struct dns_notifier *dns_notifier_new(struct dns_ctl *ctl);
+/* Sends NOTIFY for zone zi (serial changed) to each address in its `notify`. */
+void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi);
+void dns_notifier_free(struct dns_notifier *n);
+
+/* ---- dns_secondary.c (control thread) ---- */
+struct dns_secondary;
+struct dns_secondary *dns_secondary_new(struct dns_ctl *ctl, size_t zi, bool loaded);
+/* A NOTIFY from the primary: refresh now. */
+void dns_secondary_notified(struct dns_secondary *sec);
+void dns_secondary_free(struct dns_secondary *sec);
+
+#endif

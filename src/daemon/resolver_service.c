@@ -1,0 +1,530 @@
+/* resolver_service — see resolver_service.h. */
+#include "daemon/resolver_service.h"
+
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/xmalloc.h"
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+#include "dns/auth/answer.h"
+#include "dns/resolver/resolver.h"
+#include "dns/rr.h"
+#include "dns/zone.h"
+#include "dns/zoneset.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define UDP_BATCH 32
+#define UDP_BUF 4096
+#define MAX_PREFIXES 64
+
+struct prefix {
+    int family;
+    uint8_t addr[16];
+    unsigned bits;
+};
+
+struct resolver_service {
+    struct dns_resolver_shared *shared;
+    struct dns_zoneset *zones;     /* the main thread's reference */
+    struct prefix allow[MAX_PREFIXES];
+    unsigned nallow;
+    int *udp_fds;
+    unsigned nudp;
+    struct resolver_worker **workers;
+    unsigned nworkers;
+};
+
+struct udp_pending;
+
+struct resolver_worker {
+    struct worker *w;
+    struct resolver_service *s;
+    struct dns_resolver *res;
+    struct dns_zoneset *zones;     /* this worker's reference */
+    struct event **udp_ev;
+    struct udp_pending *pending;   /* UDP questions being resolved */
+    struct dns_arena arena;
+    unsigned char arena_mem[16384];
+    uint8_t in[UDP_BATCH][UDP_BUF];
+    uint8_t out[UDP_BATCH][UDP_BUF];
+    struct sockaddr_storage peer[UDP_BATCH];
+    uint8_t tcp_out[DNS_MSG_MAX + 2];
+};
+
+/* ---- who may ask ---- */
+
+static int prefix_parse(const char *text, struct prefix *p)
+{
+    char buf[80];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    memset(p, 0, sizeof *p);
+    p->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+    unsigned max = p->family == AF_INET6 ? 128 : 32;
+    if (inet_pton(p->family, buf, p->addr) != 1)
+        return -1;
+    p->bits = max;
+    if (slash) {
+        char *end;
+        unsigned long b = strtoul(slash + 1, &end, 10);
+        if (*end || b > max || end == slash + 1)
+            return -1;
+        p->bits = (unsigned)b;
+    }
+    return 0;
+}
+
+/* "127.0.0.0/8 ::1" (spaces or commas); NULL: loopback only. */
+static int allow_parse(struct resolver_service *s, const char *spec)
+{
+    char *copy = xstrdup(spec ? spec : "127.0.0.0/8 ::1/128");
+    int rc = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+        if (s->nallow >= MAX_PREFIXES || prefix_parse(t, &s->allow[s->nallow]) < 0) {
+            log_err("resolver: allow: bad prefix '%s'", t);
+            rc = -1;
+            break;
+        }
+        s->nallow++;
+    }
+    free(copy);
+    return rc;
+}
+
+static bool prefix_match(const struct prefix *p, int family, const uint8_t *a)
+{
+    if (p->family != family)
+        return false;
+    unsigned full = p->bits / 8, rest = p->bits % 8;
+    if (memcmp(p->addr, a, full) != 0)
+        return false;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return rest == 0 || ((p->addr[full] ^ a[full]) & mask) == 0;
+}
+
+static bool allowed_sa(const struct resolver_service *s, const struct sockaddr *sa)
+{
+    const uint8_t *a = sa->sa_family == AF_INET6
+                           ? (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                           : (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    for (unsigned i = 0; i < s->nallow; i++)
+        if (prefix_match(&s->allow[i], sa->sa_family, a))
+            return true;
+    return false;
+}
+
+static bool allowed_text(const struct resolver_service *s, const char *peer)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, peer, &s4->sin_addr) == 1)
+        s4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, peer, &s6->sin6_addr) == 1)
+        s6->sin6_family = AF_INET6;
+    else
+        return false;
+    return allowed_sa(s, (struct sockaddr *)&ss);
+}
+
+/* ---- start-up ---- */
+
+/* The server's own zones, so their names resolve even offline (as BIND does). */
+static struct dns_zoneset *zones_load(const struct config_dns *c)
+{
+    struct dns_zoneset *zs = dns_zoneset_new();
+    for (unsigned i = 0; i < c->nzones; i++) {
+        uint8_t origin[DNS_NAME_MAXLEN];
+        size_t olen;
+        const char *why = NULL;
+        char text[300];
+        struct str err = STR_INIT;
+        struct dns_zone *z = NULL;
+        snprintf(text, sizeof text, "%s.", c->zones[i].name);
+        if (dns_name_from_text(text, strlen(text), NULL, origin, &olen, &why) == 0 &&
+            dns_zone_load(c->zones[i].file, origin, &z, &err) == 0) {
+            dns_zoneset_add(zs, z);
+            dns_zone_unref(z);
+        }
+        str_clear(&err);
+    }
+    return zs;
+}
+
+static int make_shared(struct resolver_service *s, const struct config_resolver *c)
+{
+    struct dns_hints hints = {0};
+    struct str err = STR_INIT;
+    if (c->root_hints) {
+        if (dns_hints_load(c->root_hints, &hints, &err) < 0) {
+            log_err("resolver: %s", str_cstr(&err));
+            str_clear(&err);
+            dns_hints_clear(&hints);
+            return -1;
+        }
+    } else {
+        dns_hints_builtin(&hints);
+    }
+    log_info("resolver: %u root servers from %s", hints.n,
+             c->root_hints ? c->root_hints : "the built-in hints");
+    struct dns_resolver_config rc;
+    dns_resolver_config_defaults(&rc);
+    rc.qname_minimisation = c->qname_minimisation;
+    rc.serve_stale = c->serve_stale;
+    rc.case_randomization = c->case_randomization;
+    rc.max_upstream = c->max_upstream_queries;
+    rc.max_referrals = c->max_referrals;
+    struct dns_cache_config cc = {(size_t)c->cache_size, c->min_ttl, c->max_ttl,
+                                  c->max_negative_ttl, c->serve_stale ? 86400 : 0};
+    s->shared = dns_resolver_shared_new(&rc, &cc, &hints);
+    return 0;
+}
+
+static int bind_udp(const struct config_listen *a)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    if (getaddrinfo(a->host, a->port, &hints, &ai) != 0)
+        return -1;
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0 && ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (fd >= 0 && bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int resolver_service_open(struct daemon *d)
+{
+    const struct config_resolver *c = &d->cfg.resolver;
+    if (!c->svc.enabled && !d->cfg.delivery.resolver_internal)
+        return 0;
+    struct resolver_service *s = xcalloc(1, sizeof *s);
+    d->resolver = s;
+    if (allow_parse(s, c->allow) < 0 || make_shared(s, c) < 0)
+        return -1;
+    s->zones = zones_load(&d->cfg.dns);
+    for (unsigned i = 0; i < c->svc.n_listen; i++) {
+        int fd = bind_udp(&c->svc.listen[i]);
+        if (fd < 0) {
+            log_err("resolver: listen %s (udp): %s", c->svc.listen[i].text, strerror(errno));
+            return -1;
+        }
+        s->udp_fds = xrealloc(s->udp_fds, (s->nudp + 1) * sizeof *s->udp_fds);
+        s->udp_fds[s->nudp++] = fd;
+        log_info("listening on %s (resolver udp)", c->svc.listen[i].text);
+    }
+    return 0;
+}
+
+/* ---- UDP ---- */
+
+struct udp_pending {
+    struct resolver_worker *rw;
+    struct udp_pending *prev, *next;
+    struct dns_resolver_req *req;
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+};
+
+static void pending_unlink(struct udp_pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->rw->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+}
+
+static void on_resolved_udp(void *vp, const uint8_t *resp, size_t len)
+{
+    struct udp_pending *p = vp;
+    if (len && sendto(p->fd, resp, len, MSG_DONTWAIT, (struct sockaddr *)&p->peer, p->peerlen) < 0)
+        log_debug("resolver: sendto: %s", strerror(errno));
+    pending_unlink(p);
+    free(p);
+}
+
+/* One datagram: the reply length written into out (0: none now). */
+static size_t udp_one(struct resolver_worker *rw, int fd, const uint8_t *pkt, size_t len,
+                      const struct sockaddr_storage *peer, socklen_t plen, uint8_t *out)
+{
+    struct dns_msg q;
+    struct dns_resolver_qopts o = {false, allowed_sa(rw->s, (const struct sockaddr *)peer)};
+    size_t n = 0;
+    if (dns_msg_parse(pkt, len, &q, &rw->arena) < 0 || q.hdr.qr) {
+        if (q.hdr_ok && !q.hdr.qr) { /* answer FORMERR; drop what is not a query */
+            struct dns_answer_opts ao = {false, DNS_UDP_DEFAULT};
+            n = dns_answer_error(&q, DNS_RCODE_FORMERR, &ao, out, UDP_BUF);
+        }
+    } else if ((n = dns_resolver_answer_now(rw->res, &q, &o, out, UDP_BUF)) == 0) {
+        struct udp_pending *p = xcalloc(1, sizeof *p);
+        *p = (struct udp_pending){rw, NULL, rw->pending, NULL, fd, *peer, plen};
+        if (rw->pending)
+            rw->pending->prev = p;
+        rw->pending = p;
+        p->req = dns_resolver_start(rw->res, &q, &o, on_resolved_udp, p);
+    }
+    dns_arena_reset(&rw->arena);
+    return n;
+}
+
+static void on_udp(evutil_socket_t fd, short what, void *vrw)
+{
+    struct resolver_worker *rw = vrw;
+    struct mmsghdr msgs[UDP_BATCH], outs[UDP_BATCH];
+    struct iovec iov[UDP_BATCH], oiov[UDP_BATCH];
+    for (int i = 0; i < UDP_BATCH; i++) {
+        iov[i] = (struct iovec){rw->in[i], UDP_BUF};
+        msgs[i].msg_hdr = (struct msghdr){&rw->peer[i], sizeof rw->peer[i], &iov[i], 1, NULL, 0, 0};
+    }
+    int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+            continue;
+        size_t len = udp_one(rw, fd, rw->in[i], msgs[i].msg_len, &rw->peer[i],
+                             msgs[i].msg_hdr.msg_namelen, rw->out[k]);
+        if (len == 0)
+            continue;
+        oiov[k] = (struct iovec){rw->out[k], len};
+        outs[k].msg_hdr = (struct msghdr){&rw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1,
+                                          NULL, 0, 0};
+        k++;
+    }
+    if (k > 0 && sendmmsg(fd, outs, (unsigned)k, MSG_DONTWAIT) < 0)
+        log_debug("resolver: sendmmsg: %s", strerror(errno));
+}
+
+/* ---- workers ---- */
+
+void resolver_service_attach(struct worker *w)
+{
+    struct resolver_service *s = w->d->resolver;
+    if (!s)
+        return;
+    struct resolver_worker *rw = xcalloc(1, sizeof *rw);
+    rw->w = w;
+    rw->s = s;
+    rw->res = dns_resolver_new(w->base, s->shared);
+    rw->zones = dns_zoneset_ref(s->zones);
+    dns_resolver_set_zones(rw->res, rw->zones);
+    dns_arena_init(&rw->arena, rw->arena_mem, sizeof rw->arena_mem);
+    rw->udp_ev = xcalloc(s->nudp ? s->nudp : 1, sizeof *rw->udp_ev);
+    for (unsigned i = 0; i < s->nudp; i++) {
+        rw->udp_ev[i] = event_new(w->base, s->udp_fds[i], EV_READ | EV_PERSIST, on_udp, rw);
+        event_add(rw->udp_ev[i], NULL);
+    }
+    s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
+    s->workers[s->nworkers++] = rw;
+    w->resolver = rw;
+}
+
+void resolver_service_detach(struct worker *w)
+{
+    struct resolver_worker *rw = w->resolver;
+    if (!rw)
+        return;
+    struct resolver_service *s = rw->s;
+    for (unsigned i = 0; i < s->nudp; i++)
+        event_free(rw->udp_ev[i]);
+    free(rw->udp_ev);
+    dns_resolver_free(rw->res); /* pending callbacks are never called: free their state */
+    while (rw->pending) {
+        struct udp_pending *p = rw->pending;
+        rw->pending = p->next;
+        free(p);
+    }
+    dns_zoneset_unref(rw->zones);
+    dns_arena_clear(&rw->arena);
+    for (unsigned i = 0; i < s->nworkers; i++)
+        if (s->workers[i] == rw)
+            s->workers[i] = NULL;
+    w->resolver = NULL;
+    free(rw);
+}
+
+struct dns_resolver *resolver_service_resolver(struct worker *w)
+{
+    return w->resolver ? w->resolver->res : NULL;
+}
+
+struct swap {
+    struct resolver_worker *rw;
+    struct dns_zoneset *zones;
+};
+
+static void swap_zones(void *vs)
+{
+    struct swap *sw = vs;
+    dns_resolver_set_zones(sw->rw->res, sw->zones);
+    dns_zoneset_unref(sw->rw->zones);
+    sw->rw->zones = sw->zones;
+    free(sw);
+}
+
+void resolver_service_reload(struct daemon *d)
+{
+    struct resolver_service *s = d->resolver;
+    if (!s)
+        return;
+    struct dns_zoneset *zs = zones_load(&d->cfg.dns);
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        if (!s->workers[i])
+            continue;
+        struct swap *sw = xmalloc(sizeof *sw);
+        *sw = (struct swap){s->workers[i], dns_zoneset_ref(zs)};
+        loop_post_send(s->workers[i]->w->post, swap_zones, sw);
+    }
+    dns_zoneset_unref(s->zones);
+    s->zones = zs;
+}
+
+void resolver_service_close(struct daemon *d)
+{
+    struct resolver_service *s = d->resolver;
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->nudp; i++)
+        close(s->udp_fds[i]);
+    free(s->udp_fds);
+    free(s->workers);
+    dns_zoneset_unref(s->zones);
+    dns_resolver_shared_free(s->shared);
+    free(s);
+    d->resolver = NULL;
+}
+
+/* ---- TCP (RFC 7766): length-prefixed messages, one question resolved at a time ---- */
+
+struct res_tcp {
+    struct conn *c;
+    struct resolver_worker *rw;
+    struct str in;
+    bool allowed;
+    bool closing;
+    struct dns_resolver_req *req; /* a question being resolved */
+};
+
+/* Sends the reply at tcp_out + 2 (resp NULL) or a copy of resp. */
+static void tcp_write(struct res_tcp *t, const uint8_t *resp, size_t len)
+{
+    uint8_t *out = t->rw->tcp_out;
+    out[0] = (uint8_t)(len >> 8);
+    out[1] = (uint8_t)len;
+    if (resp)
+        memcpy(out + 2, resp, len);
+    conn_write(t->c, (const char *)out, len + 2);
+}
+
+static void tcp_process(struct res_tcp *t);
+
+static void on_resolved_tcp(void *vt, const uint8_t *resp, size_t len)
+{
+    struct res_tcp *t = vt;
+    t->req = NULL;
+    if (len)
+        tcp_write(t, resp, len);
+    tcp_process(t);
+    conn_resume(t->c);
+}
+
+/* Answers the complete messages in t->in until one has to be resolved. */
+static void tcp_process(struct res_tcp *t)
+{
+    struct resolver_worker *rw = t->rw;
+    while (!t->closing && !t->req && t->in.len >= 2) {
+        const uint8_t *b = (const uint8_t *)t->in.ptr;
+        size_t len = (size_t)b[0] << 8 | b[1];
+        if (t->in.len < len + 2)
+            break;
+        struct dns_msg q;
+        struct dns_resolver_qopts o = {true, t->allowed};
+        size_t n = 0;
+        if (dns_msg_parse(b + 2, len, &q, &rw->arena) < 0 || q.hdr.qr)
+            t->closing = true; /* RFC 7766 §6.2.4 allows closing */
+        else if ((n = dns_resolver_answer_now(rw->res, &q, &o, rw->tcp_out + 2, DNS_MSG_MAX)) == 0)
+            t->req = dns_resolver_start(rw->res, &q, &o, on_resolved_tcp, t);
+        dns_arena_reset(&rw->arena);
+        str_consume(&t->in, len + 2);
+        if (n)
+            tcp_write(t, NULL, n);
+    }
+}
+
+static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
+{
+    struct res_tcp *t = xcalloc(1, sizeof *t);
+    t->c = c;
+    t->rw = conn_worker(c)->resolver;
+    t->allowed = allowed_text(t->rw->s, peer);
+    return t;
+}
+
+static void tcp_start(void *e)
+{
+}
+
+static void tcp_refuse(void *e, enum conn_refusal why)
+{
+    ((struct res_tcp *)e)->closing = true;
+}
+
+static size_t tcp_feed(void *e, const char *p, size_t n)
+{
+    struct res_tcp *t = e;
+    str_append(&t->in, p, n);
+    tcp_process(t);
+    return n;
+}
+
+static bool tcp_busy(const void *e)
+{
+    return ((const struct res_tcp *)e)->req != NULL;
+}
+
+static bool tcp_closing(const void *e)
+{
+    return ((const struct res_tcp *)e)->closing;
+}
+
+static void tcp_tls(void *e, const char *v, const char *c)
+{
+}
+
+static void tcp_close(void *e)
+{
+    ((struct res_tcp *)e)->closing = true;
+}
+
+static void tcp_free(void *e)
+{
+    struct res_tcp *t = e;
+    dns_resolver_cancel(t->req);
+    str_clear(&t->in);
+    free(t);
+}
+
+const struct proto_ops resolver_tcp_proto = {
+    "resolver", tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy, tcp_closing,
+    tcp_tls, tcp_close, tcp_close, tcp_free, NULL,
+};

@@ -1,0 +1,128 @@
+/*
+ * resolver_int — the structures shared by resolver.c (client questions, cache answers,
+ * replies) and iterator.c (the walk down the tree). Not for use outside src/dns/resolver.
+ */
+#ifndef PIGEON_DNS_RESOLVER_RESOLVER_INT_H
+#define PIGEON_DNS_RESOLVER_RESOLVER_INT_H
+
+#include "dns/resolver/infra.h"
+#include "dns/resolver/resolver.h"
+
+#include <event2/event.h>
+
+#define RES_MAX_NS 13      /* NS names kept per zone cut */
+#define RES_MAX_ADDRS 26   /* server addresses kept per zone cut */
+#define RES_MAX_IQ 16      /* questions (the client's + NS look-ups) per request */
+#define RES_MAX_CHAIN 16   /* RRsets in a reply's answer section */
+#define RES_TRIES_PER_ADDR 2
+
+struct dns_resolver_shared {
+    struct dns_resolver_config cfg;
+    struct dns_cache_config ccfg;
+    struct dns_cache *cache;
+    struct dns_infra *infra;
+    struct dns_hints hints;
+};
+
+/* What a reply says: the answer chain and the SOA (negative) or NS (RD=0 referral). */
+struct res_answer {
+    unsigned rcode;
+    struct dns_cache_rrset chain[RES_MAX_CHAIN];
+    unsigned nchain;
+    struct dns_cache_rrset soa; /* count 0: none */
+    struct dns_cache_rrset ns;  /* count 0: none */
+    bool stale;
+};
+
+/* The client's question, as needed to write the reply. */
+struct res_client_q {
+    uint16_t id;
+    uint8_t qname[DNS_NAME_MAXLEN]; /* as received (case kept) */
+    uint16_t qtype, qclass;
+    bool rd, cd, edns, tcp;
+    uint16_t udp_size;
+};
+
+struct res_ns {
+    uint8_t name[DNS_NAME_MAXLEN];
+    uint8_t state; /* NS_NEW, NS_LOOKUP, NS_DONE */
+};
+
+struct res_srv {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    int8_t ns; /* index into the cut's NS names, -1 when unknown */
+    uint8_t sent;
+};
+
+struct res_cut {
+    uint8_t zone[DNS_NAME_MAXLEN];
+    struct res_ns ns[RES_MAX_NS];
+    unsigned nns;
+    struct res_srv addr[RES_MAX_ADDRS];
+    unsigned naddr;
+};
+
+struct iq;
+
+struct dns_resolver_req {
+    struct dns_resolver *r;
+    struct dns_resolver_req *prev, *next; /* the resolver's requests in flight */
+    dns_resolver_cb cb;
+    void *arg;
+    struct res_client_q cq;
+    struct dns_arena arena; /* the answer's RRsets */
+    struct res_answer ans;
+    unsigned upstream;      /* queries sent for this request */
+    unsigned glueless;      /* NS look-ups started */
+    struct iq *iqs[RES_MAX_IQ];
+    unsigned niq;
+    struct event *deadline;
+    struct event *later;    /* the reply is delivered from the loop, never from a call */
+    uint8_t *ready;         /* an immediate reply (dns_resolver_query_packet), or NULL */
+    size_t ready_len;
+    bool finishing;         /* over: the questions stop, the reply goes out from `later` */
+};
+
+struct dns_resolver {
+    struct event_base *base;
+    struct dns_resolver_shared *sh;
+    const struct dns_zoneset *zones;
+    dns_resolver_trace_fn trace;
+    void *trace_arg;
+    struct dns_resolver_req *reqs;
+    uint64_t rng;
+    struct dns_resolver_stats st;
+    uint8_t out[DNS_MSG_MAX];
+};
+
+/* resolver.c */
+uint64_t res_now_ms(void);
+uint32_t res_random(struct dns_resolver *r);
+/* The request is over: its questions stop at once; the reply (req->ans, SERVFAIL on
+ * failure, or a stale answer) goes out from the loop, then everything is freed. Safe to call
+ * from deep inside the iterator, and more than once. */
+void res_req_complete(struct dns_resolver_req *req);
+/* A copy of set (owner, rdata) in the request's arena. */
+struct dns_cache_rrset res_rrset_dup(struct dns_resolver_req *req,
+                                     const struct dns_cache_rrset *set);
+/* Appends a copy of set to the reply's answer section (dropped past RES_MAX_CHAIN). */
+void res_answer_add(struct dns_resolver_req *req, const struct dns_cache_rrset *set);
+/* The client answer from the cache for (name, qtype), following CNAMEs: true when complete.
+ * When not complete, ans holds the cached part of the chain and *end_out (may be NULL) the
+ * name still to resolve (in the arena, or name itself). */
+bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
+                           unsigned flags, struct dns_arena *a, struct res_answer *ans,
+                           const uint8_t **end_out);
+/* Clamps a TTL as the cache does (min_ttl/max_ttl). */
+uint32_t res_clamp_ttl(const struct dns_resolver *r, uint32_t ttl);
+
+/* iterator.c */
+/* Starts resolving (name, qtype) for req (the client's question). */
+void iter_start(struct dns_resolver_req *req, const uint8_t *name, uint16_t qtype);
+/* True when the client's question reached its answer (positive or negative). */
+bool iter_answered(const struct dns_resolver_req *req);
+/* Cancels every upstream query and frees the request's questions. */
+void iter_free_all(struct dns_resolver_req *req);
+
+#endif
