@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang libevent-dev libssl-dev libsqlite3-dev libcrypt-dev
 libcmocka-dev python3 python3-pytest python3-dnspython swaks openssl libclang-rt-14-dev
-fetchmail curl getmail6 bind9-utils"
+fetchmail curl getmail6 bind9-utils postfix nsd unbound
+bind9-dnsutils knot-dnsutils knot dnsperf"
 
 # dpkg-query prints nothing for packages it has never heard of, so compare against the list.
 # shellcheck disable=SC2086 # word splitting of the package list is intended
@@ -32,6 +33,33 @@ fi
 
 echo "install-deps: installing $missing"
 export DEBIAN_FRONTEND=noninteractive
+# postfix is for the interop tests and the outbound bench (private instances, smtp-sink):
+# answer its debconf question up front, with no system mail configuration.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -q --no-install-recommends $missing
+# No system NSD or Unbound left running: they would hold port 53, which the resolver tests
+# use on 127.0.53.x (the tests start private instances).
+for svc in nsd unbound; do
+    case " $missing " in
+    *" $svc "*)
+        if command -v systemctl >/dev/null; then
+            systemctl stop "$svc" >/dev/null 2>&1 || true
+            systemctl disable "$svc" >/dev/null 2>&1 || true
+        fi
+        ;;
+    esac
+done
+# No system Postfix left running (the tests start their own instances).
+case " $missing " in
+*" postfix "*)
+    if command -v systemctl >/dev/null; then
+        systemctl stop postfix >/dev/null 2>&1 || true
+        systemctl disable postfix >/dev/null 2>&1 || true
+    fi
+    if [ -f /etc/postfix/main.cf ] && postfix status >/dev/null 2>&1; then
+        postfix stop >/dev/null 2>&1 || true
+    fi
+    ;;
+esac

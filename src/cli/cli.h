@@ -80,6 +80,9 @@ int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv);
 /* ---- cmd_zone.c ---- */
 int cli_zone_check(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_dns.c ---- */
+int cli_dns_reload(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_lookup.c ---- */
 int cli_lookup(struct cli_ctx *ctx, int argc, char **argv);
 
@@ -88,6 +91,8 @@ int cli_lookup(struct cli_ctx *ctx, int argc, char **argv);
  * with Pigeon's resolver, printing every step. Returns CLI_OK or CLI_FAIL. Blocks. */
 int cli_lookup_trace(struct cli_ctx *ctx, const uint8_t *qname, uint16_t qtype,
                      const char *hints_path, bool qmin);
+/* `lookup +mail`: the domain's MX hosts as the mail side's stub API gives them. Blocks. */
+int cli_lookup_mail(struct cli_ctx *ctx, const char *domain, const char *hints_path);
 
 /* ---- password_input.c ---- */
 

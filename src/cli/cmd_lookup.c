@@ -39,6 +39,7 @@ struct lookup {
     const char *port;
     bool tcp, norec;
     bool trace, noqmin;  /* +trace: the iterative walk (lookup_trace.c) */
+    bool mail;           /* +mail: MX hosts through the stub API (lookup_trace.c) */
     const char *hints;   /* +hints=FILE for +trace */
     uint8_t qname[DNS_NAME_MAXLEN];
     char host_buf[256];
@@ -104,6 +105,8 @@ static int args_parse(struct lookup *lk, int argc, char **argv)
             lk->tcp = false;
         } else if (!strcmp(a, "+trace")) {
             lk->trace = true;
+        } else if (!strcmp(a, "+mail")) {
+            lk->mail = true;
         } else if (!strncmp(a, "+hints=", 7)) {
             lk->hints = a + 7;
         } else if (!strcmp(a, "+noqmin")) {
@@ -282,6 +285,8 @@ int cli_lookup(struct cli_ctx *ctx, int argc, char **argv)
     struct lookup lk = {.server = "127.0.0.1"};
     if (args_parse(&lk, argc, argv) != 0 || qname_make(&lk) != 0)
         return CLI_FAIL;
+    if (lk.mail)
+        return cli_lookup_mail(ctx, lk.name, lk.hints);
     if (lk.trace)
         return cli_lookup_trace(ctx, lk.qname, lk.qtype, lk.hints, !lk.noqmin);
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};

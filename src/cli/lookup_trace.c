@@ -5,6 +5,10 @@
  * minimisation shows), the records it answered or referred with, its address and the time.
  * Root hints: +hints=FILE, else [resolver] root_hints of the configuration, else the built-in
  * copy. Blocks until the walk ends (at most the resolver's 10-second limit).
+ *
+ * `pigeon lookup DOMAIN +mail [+hints=FILE]` shows the MX hosts the outbound queue would
+ * try, through the same stub API (stub.h) over this process's resolver: sorted by
+ * preference, the RFC 5321 §5.1 fallback to the domain itself, null MX (RFC 7505).
  */
 #include "cli/cli.h"
 
@@ -12,6 +16,7 @@
 #include "dns/print.h"
 #include "dns/resolver/resolver.h"
 #include "dns/resolver/scrub.h"
+#include "dns/resolver/stub.h"
 #include "dns/rr.h"
 
 #include <arpa/inet.h>
@@ -133,4 +138,55 @@ int cli_lookup_trace(struct cli_ctx *ctx, const uint8_t *qname, uint16_t qtype,
     dns_resolver_shared_free(sh);
     event_base_free(tc.base);
     return tc.rc;
+}
+
+/* ---- +mail: the MX hosts as the outbound queue sees them (stub.h over this resolver) ---- */
+
+struct mail_ctx {
+    struct event_base *base;
+    int rc;
+};
+
+static const char *stub_status(enum dns_stub_status st)
+{
+    static const char *const names[] = {"ok", "NXDOMAIN", "no data", "temporary failure",
+                                        "bad name"};
+    return st <= DNS_STUB_BADNAME ? names[st] : "?";
+}
+
+static void on_mx(void *arg, const struct dns_stub_mx_result *r)
+{
+    struct mail_ctx *mc = arg;
+    if (r->status != DNS_STUB_OK)
+        printf("MX: %s\n", stub_status(r->status));
+    else if (r->null_mx)
+        printf("MX: null MX (RFC 7505): the domain accepts no mail\n");
+    for (size_t i = 0; r->status == DNS_STUB_OK && i < r->n; i++)
+        printf("MX %u %s%s\n", r->hosts[i].preference, r->hosts[i].host,
+               r->implicit ? " (no MX: the domain itself, RFC 5321 §5.1)" : "");
+    mc->rc = r->status == DNS_STUB_OK || r->status == DNS_STUB_NXDOMAIN ? CLI_OK : CLI_FAIL;
+    event_base_loopexit(mc->base, NULL);
+}
+
+int cli_lookup_mail(struct cli_ctx *ctx, const char *domain, const char *hints_path)
+{
+    struct dns_hints hints = {0};
+    if (load_hints(ctx, hints_path, &hints) != 0) {
+        dns_hints_clear(&hints);
+        return CLI_FAIL;
+    }
+    struct dns_resolver_config rc;
+    dns_resolver_config_defaults(&rc);
+    struct dns_cache_config cc = {4u << 20, 0, 86400, 3600, 0};
+    struct dns_resolver_shared *sh = dns_resolver_shared_new(&rc, &cc, &hints);
+    struct mail_ctx mc = {event_base_new(), CLI_FAIL};
+    struct dns_resolver *r = dns_resolver_new(mc.base, sh);
+    struct dns_stub *stub = dns_stub_new_internal(mc.base, r);
+    dns_stub_mx(stub, domain, on_mx, &mc);
+    event_base_dispatch(mc.base);
+    dns_stub_free(stub);
+    dns_resolver_free(r);
+    dns_resolver_shared_free(sh);
+    event_base_free(mc.base);
+    return mc.rc;
 }

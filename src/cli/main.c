@@ -68,6 +68,9 @@ static const struct cli_cmd cli_cmds[] = {
     {"zone", "check", 2, 2, "ORIGIN FILE", "check a DNS zone master file",
      "Prints FILE:LINE: reason and exits 1 when the zone is invalid, else \"ok: N records\".",
      cli_zone_check},
+    {"dns", "reload", 0, 0, "", "make the running pigeond reload its zone files (SIGHUP)",
+     "A zone file that fails to load keeps its previous version serving; pigeond logs why.",
+     cli_dns_reload},
     {"lookup", NULL, 1, 8, "NAME [TYPE] [@SERVER[:PORT]] [+tcp] [+norec] [+trace]",
      "query a DNS server and print the reply like dig",
      "TYPE defaults to A (PTR when NAME is an IP address). SERVER defaults to 127.0.0.1,\n"
@@ -75,7 +78,8 @@ static const struct cli_cmd cli_cmds[] = {
      "reply is truncated; +tcp uses TCP only, +norec clears the RD bit.\n"
      "+trace walks from the root servers like dig +trace, with Pigeon's own resolver:\n"
      "+hints=FILE names the root hints (default: [resolver] root_hints, else built-in),\n"
-     "+noqmin asks each server the full name (no QNAME minimisation).",
+     "+noqmin asks each server the full name (no QNAME minimisation).\n"
+     "+mail lists NAME's MX hosts as outbound delivery sees them (same resolver).",
      cli_lookup},
 };
 

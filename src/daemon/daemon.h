@@ -32,6 +32,7 @@ struct conn;
 struct sockaddr;
 
 struct proto_ops;
+struct imap_conn;
 
 /* A bound listening socket, made once in the main thread and shared by every worker. */
 struct listener {
@@ -59,6 +60,7 @@ struct worker {
     struct dns_stub *stub;        /* the mail side's DNS on this worker's loop (SPF, MX) */
     struct conn *conns;           /* every open client connection on this worker */
     unsigned nconns;
+    struct imap_conn *imap_sessions; /* this worker's IMAP sessions (imap_glue.c: notices) */
     bool stopping;
 };
 
@@ -73,6 +75,7 @@ struct daemon {
     struct resolver_service *resolver; /* the recursive service ([resolver]) */
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
+    struct pool *store_pool;      /* IMAP's store requests (NULL: they use auth_pool) */
     struct throttle *throttle;
     struct connlimit *connlimit;
     char *dummy_hash;             /* verified against when a user does not exist */
@@ -91,5 +94,6 @@ int server_run(struct daemon *d);   /* starts workers, waits for SIGTERM/SIGINT,
 /* Protocol engines behind listeners (smtp_glue.c, ...). */
 extern const struct proto_ops smtp_proto;
 extern const struct proto_ops pop3_proto;
+extern const struct proto_ops imap_proto;
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "daemon/daemon.h"
 #include "daemon/dns_service.h"
+#include "daemon/pidfile.h"
+#include "daemon/resolver_service.h"
 
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -98,9 +100,13 @@ static int daemon_open(struct daemon *d)
         return -1;
     }
     d->auth_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
+    /* IMAP's store requests get their own threads: a login's password hash (tens of ms)
+     * must not hold up other sessions' FETCH and SELECT. */
+    if (d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled)
+        d->store_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
-    if (dns_service_open(d) < 0)
+    if (dns_service_open(d) < 0 || resolver_service_open(d) < 0)
         return -1;
     return server_bind_all(d);
 }
@@ -110,9 +116,12 @@ static void daemon_close(struct daemon *d)
     if (d->committer)
         committer_stop(d->committer);
     pool_free(d->auth_pool);
+    if (d->store_pool)
+        pool_free(d->store_pool);
     throttle_free(d->throttle);
     connlimit_free(d->connlimit);
     dns_service_close(d);
+    resolver_service_close(d);
     for (unsigned i = 0; i < d->nlisteners; i++)
         close(d->listeners[i].fd);
     free(d->listeners);
@@ -158,7 +167,12 @@ int main(int argc, char **argv)
     evthread_use_pthreads();
     atomic_store(&d.next_session_id, 1);
     log_info("pigeond starting with %s (data in %s)", conf, d.cfg.data_dir);
-    int rc = daemon_open(&d) == 0 ? server_run(&d) : -1;
+    int rc = -1;
+    if (daemon_open(&d) == 0) {
+        pidfile_write(d.cfg.data_dir); /* for `pigeon dns reload` */
+        rc = server_run(&d);
+        pidfile_remove(d.cfg.data_dir);
+    }
     daemon_close(&d);
     log_info("pigeond stopped");
     return rc == 0 ? 0 : 1;

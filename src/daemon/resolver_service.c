@@ -348,12 +348,7 @@ void resolver_service_detach(struct worker *w)
     for (unsigned i = 0; i < s->nudp; i++)
         event_free(rw->udp_ev[i]);
     free(rw->udp_ev);
-    dns_resolver_free(rw->res); /* pending callbacks are never called: free their state */
-    while (rw->pending) {
-        struct udp_pending *p = rw->pending;
-        rw->pending = p->next;
-        free(p);
-    }
+    dns_resolver_free(rw->res); /* calls back every pending question with no reply */
     dns_zoneset_unref(rw->zones);
     dns_arena_clear(&rw->arena);
     for (unsigned i = 0; i < s->nworkers; i++)
@@ -444,6 +439,8 @@ static void on_resolved_tcp(void *vt, const uint8_t *resp, size_t len)
     t->req = NULL;
     if (len)
         tcp_write(t, resp, len);
+    else
+        t->closing = true; /* the resolver is going away (shutdown) */
     tcp_process(t);
     conn_resume(t->c);
 }

@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/loop_post.h"
+#include "core/pool.h"
 #include "core/xmalloc.h"
 #include "dns/resolver/stub.h"
 #include "queue/runner.h"
@@ -83,6 +84,8 @@ int server_bind_all(struct daemon *d)
                      &err) < 0 ||
         bind_service(d, "pop3", &pop3_proto, &c->pop3, &c->pop3.svc, false, &err) < 0 ||
         bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0 ||
+        bind_service(d, "imap", &imap_proto, &c->imap, &c->imap.svc, false, &err) < 0 ||
+        bind_service(d, "imaps", &imap_proto, &c->imaps, &c->imaps.svc, true, &err) < 0 ||
         bind_service(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false, &err) < 0 ||
         bind_service(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc, false,
                      &err) < 0) {
@@ -360,6 +363,10 @@ int server_run(struct daemon *d)
     if (d->committer)
         committer_stop(d->committer);
     d->committer = NULL;
+    /* IMAP store requests in flight report to the workers' loops too. */
+    if (d->store_pool)
+        pool_free(d->store_pool);
+    d->store_pool = NULL;
     dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
     delivery_stop(d);
     for (int i = 0; i < 3; i++)

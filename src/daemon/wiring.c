@@ -1,6 +1,7 @@
 #include "daemon/wiring.h"
 
 #include "daemon/conn.h"
+#include "daemon/imap_notify.h"
 
 #include "auth/login.h"
 #include "auth/password.h"
@@ -225,6 +226,8 @@ static void commit_result(void *vj)
                  j->msg.id, j->msg.n_local, j->msg.n_remote);
     if (j->msg.result == 0 && j->msg.n_remote)
         queue_runner_kick(conn_worker(c)->d->runner);
+    if (j->msg.result == 0 && j->msg.n_local) /* IMAP sessions of those users re-sync */
+        imap_notify(conn_worker(c), j->users, j->msg.n_local, 0, 0);
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
     free(j->users);
     free(j->remotes);

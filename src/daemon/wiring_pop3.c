@@ -16,6 +16,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/imap_notify.h"
 #include "daemon/wiring.h"
 
 #include "core/connlimit.h"
@@ -217,6 +218,8 @@ static void update_result(void *vj)
 {
     struct update_job *j = vj;
     struct conn *c = j->wp->conn;
+    if (j->rc == 0) /* IMAP sessions with this mailbox selected see the expunges */
+        imap_notify(j->w, NULL, 0, j->mailbox_id, 0);
     pop3_session_update_done(j->s, j->rc);
     free(j->uids);
     free(j);

@@ -13,6 +13,7 @@
 #include "core/xmalloc.h"
 #include "msg/arena.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -543,8 +544,10 @@ static int feed_literal(struct imap_parser *p, const char *d, size_t n, size_t *
     size_t take = want < n ? (size_t)want : n;
     *used = take;
     uint64_t off = p->lit_got;
-    if (!p->lit_stream)
+    if (!p->lit_stream) {
+        assert(p->lit_buf); /* literal_begin allocated it */
         memcpy(p->lit_buf + off, d, take);
+    }
     p->lit_got += take;
     bool complete = p->lit_got == p->lit_size;
     if (complete)

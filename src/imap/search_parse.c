@@ -168,31 +168,31 @@ static const struct sp_simple sp_simple_keys[] = {
 /* Keys with one argument: string, date, number, set or keyword. */
 struct sp_arg_key {
     const char *word;
-    enum imap_search_op op;
     const char *field; /* HEADER shorthands */
     int (*arg)(struct sp *, struct sp_args *, struct imap_search_key *);
+    enum imap_search_op op;
     bool want;
 };
 
 static const struct sp_arg_key sp_arg_keys[] = {
-    {"BCC", IMAP_SK_HEADER, "Bcc", sp_string, true},
-    {"CC", IMAP_SK_HEADER, "Cc", sp_string, true},
-    {"FROM", IMAP_SK_HEADER, "From", sp_string, true},
-    {"SUBJECT", IMAP_SK_HEADER, "Subject", sp_string, true},
-    {"TO", IMAP_SK_HEADER, "To", sp_string, true},
-    {"BODY", IMAP_SK_BODY, NULL, sp_string, true},
-    {"TEXT", IMAP_SK_TEXT, NULL, sp_string, true},
-    {"BEFORE", IMAP_SK_BEFORE, NULL, sp_date, true},
-    {"ON", IMAP_SK_ON, NULL, sp_date, true},
-    {"SINCE", IMAP_SK_SINCE, NULL, sp_date, true},
-    {"SENTBEFORE", IMAP_SK_SENTBEFORE, NULL, sp_date, true},
-    {"SENTON", IMAP_SK_SENTON, NULL, sp_date, true},
-    {"SENTSINCE", IMAP_SK_SENTSINCE, NULL, sp_date, true},
-    {"LARGER", IMAP_SK_LARGER, NULL, sp_number, true},
-    {"SMALLER", IMAP_SK_SMALLER, NULL, sp_number, true},
-    {"MODSEQ", IMAP_SK_MODSEQ, NULL, sp_modseq, true},
-    {"KEYWORD", IMAP_SK_KEYWORD, NULL, sp_keyword, true},
-    {"UNKEYWORD", IMAP_SK_KEYWORD, NULL, sp_keyword, false},
+    {"BCC", "Bcc", sp_string, IMAP_SK_HEADER, true},
+    {"CC", "Cc", sp_string, IMAP_SK_HEADER, true},
+    {"FROM", "From", sp_string, IMAP_SK_HEADER, true},
+    {"SUBJECT", "Subject", sp_string, IMAP_SK_HEADER, true},
+    {"TO", "To", sp_string, IMAP_SK_HEADER, true},
+    {"BODY", NULL, sp_string, IMAP_SK_BODY, true},
+    {"TEXT", NULL, sp_string, IMAP_SK_TEXT, true},
+    {"BEFORE", NULL, sp_date, IMAP_SK_BEFORE, true},
+    {"ON", NULL, sp_date, IMAP_SK_ON, true},
+    {"SINCE", NULL, sp_date, IMAP_SK_SINCE, true},
+    {"SENTBEFORE", NULL, sp_date, IMAP_SK_SENTBEFORE, true},
+    {"SENTON", NULL, sp_date, IMAP_SK_SENTON, true},
+    {"SENTSINCE", NULL, sp_date, IMAP_SK_SENTSINCE, true},
+    {"LARGER", NULL, sp_number, IMAP_SK_LARGER, true},
+    {"SMALLER", NULL, sp_number, IMAP_SK_SMALLER, true},
+    {"MODSEQ", NULL, sp_modseq, IMAP_SK_MODSEQ, true},
+    {"KEYWORD", NULL, sp_keyword, IMAP_SK_KEYWORD, true},
+    {"UNKEYWORD", NULL, sp_keyword, IMAP_SK_KEYWORD, false},
 };
 
 static int sp_header_key(struct sp *sp, struct sp_args *a, struct imap_search_key *k)

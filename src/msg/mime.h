@@ -161,13 +161,13 @@ enum mime_bs_flags {
 };
 
 /*
- * Appends the BODY (flags 0) or BODYSTRUCTURE (MIME_BS_EXTENSIONS) of part p of tree t to out,
- * normally p = t->root. Extension data is always written in full (MD5, disposition, language,
- * location; for multiparts parameters, disposition, language, location). RFC 2231 parameters:
- * an ASCII value is sent under its plain name; a non-ASCII one is sent decoded in UTF-8 with
- * MIME_BS_UTF8, otherwise re-encoded as "name*" "utf-8''%XX..." so that no information is
- * lost and IMAP4rev1 clients get only 7-bit strings. A multipart in which no part was found
- * is written as one empty TEXT/PLAIN part (the grammar needs one).
+ * Appends the BODY (flags 0) or BODYSTRUCTURE (MIME_BS_EXTENSIONS) of part p of tree t to out
+ * (p NULL: the whole message). Extension data is always written in full (MD5, disposition,
+ * language, location; for multiparts parameters, disposition, language, location). RFC 2231
+ * parameters: an ASCII value is sent under its plain name; a non-ASCII one is sent decoded in UTF-8
+ * with MIME_BS_UTF8, otherwise re-encoded as "name*" "utf-8''%XX..." so that no information is lost
+ * and IMAP4rev1 clients get only 7-bit strings. A multipart in which no part was found is written
+ * as one empty TEXT/PLAIN part (the grammar needs one).
  */
 void mime_bodystructure_write(const struct mime_tree *t, const struct mime_part *p, unsigned flags,
                               struct str *out);

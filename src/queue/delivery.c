@@ -274,6 +274,8 @@ static void on_done(void *vj, struct smtp_client *c, const struct smtp_client_re
         struct qitem *it = &j->items[j->g_start + i];
         it->code = r->codes[i] ? r->codes[i] : 451;
         it->text = xstrdup(r->texts[i] ? r->texts[i] : "451 4.4.2 no reply");
+        for (size_t k = strlen(it->text); k && (it->text[k - 1] == '\r' || it->text[k - 1] == '\n');)
+            it->text[--k] = '\0'; /* the reply's last CRLF */
         it->remote = xstrdup(j->host);
         log_info("queue %s to=<%s> relay=%s[%s] %s: %s", it->msg_id, it->rcpt, j->host,
                  j->addr_text,

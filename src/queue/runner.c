@@ -109,7 +109,7 @@ static void collect_item(void *vc, const struct store_queue_item *it)
     j->items = xrealloc(j->items, (j->n + 1) * sizeof *j->items);
     j->items[j->n++] = (struct qitem){it->id, xstrdup(it->msg_id), xstrdup(it->sender),
                                       xstrdup(it->recipient), xstrdup(it->blob_path),
-                                      it->attempts, it->arrived, 0, NULL, NULL, false};
+                                      it->attempts, it->arrived, 0, NULL, NULL, false, false};
 }
 
 static int by_msg(const void *a, const void *b)
@@ -244,7 +244,10 @@ static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n
     struct dsn_rcpt *dr = xcalloc(n, sizeof *dr);
     char(*status)[16] = xcalloc(n, sizeof *status);
     for (size_t i = 0; i < n; i++) {
-        dsn_status_from_reply(items[i].code, items[i].text, status[i], sizeof status[i]);
+        if (items[i].expired) /* RFC 3463: 4.4.7 delivery time expired, Action: failed */
+            snprintf(status[i], sizeof status[i], "4.4.7");
+        else
+            dsn_status_from_reply(items[i].code, items[i].text, status[i], sizeof status[i]);
         dr[i] = (struct dsn_rcpt){items[i].rcpt, status[i], items[i].remote, items[i].text,
                                   "failed"};
     }
@@ -303,6 +306,23 @@ static int64_t backoff(const struct queue_runner *r, int attempts)
     return d < r->cfg.retry_max ? d : r->cfg.retry_max;
 }
 
+/* A multi-line reply as one line: line breaks become spaces, trailing ones go. */
+static char *one_line(const char *text)
+{
+    char *s = xstrdup(text ? text : "");
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r')
+            continue;
+        s[k++] = s[i] == '\n' ? ' ' : s[i];
+    }
+    s[k] = '\0';
+    return s;
+}
+
 /* Sorts each item into sent / deferred / failed and acts on it. */
 static void apply_outcomes(struct queue_runner *r, struct domjob *j, time_t now)
 {
@@ -314,14 +334,17 @@ static void apply_outcomes(struct queue_runner *r, struct domjob *j, time_t now)
             if (!it->removed)
                 sent[nsent++] = it->id;
         } else if (it->code / 100 == 4 && now - it->arrived < (int64_t)r->cfg.max_age) {
-            store_queue_defer(r->store, it->id, now + backoff(r, it->attempts), it->text);
-            log_info("queue %s to=<%s> deferred: %s", it->msg_id, it->rcpt, it->text);
+            char *line = one_line(it->text); /* queue list shows one line per entry */
+            store_queue_defer(r->store, it->id, now + backoff(r, it->attempts), line);
+            log_info("queue %s to=<%s> deferred: %s", it->msg_id, it->rcpt, line);
+            free(line);
         } else if (it->code / 100 == 4) {
             char *t = xmalloc(strlen(it->text) + 64);
             sprintf(t, "message expired in the queue; last error: %s", it->text);
             free(it->text);
             it->text = t;
-            it->code = 554; /* RFC 3463 4.4.7 delivery time expired, as a final failure */
+            it->code = 554; /* a final failure now; the DSN says 4.4.7 */
+            it->expired = true;
         }
     }
     if (nsent && store_queue_remove(r->store, sent, nsent) < 0)

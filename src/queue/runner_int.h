@@ -25,6 +25,7 @@ struct qitem {
     char *text;        /* the reply or our reason */
     char *remote;      /* host that gave the outcome, or NULL */
     bool removed;      /* delivered and its row already deleted */
+    bool expired;      /* still 4xx after max_age: bounced with status 4.4.7 */
 };
 
 struct domjob {

@@ -87,6 +87,7 @@ big TXT "%s"
 big TXT "%s"
 big TXT "%s"
 a.b.c.d.deep A 127.0.0.82
+*.wild A 127.0.0.91
 """ % tuple(("%d" % i) * 250 for i in range(6))),
     "glueless.fr": (HAMBURGER, """$ORIGIN glueless.fr.
 $TTL 3600
@@ -312,7 +313,7 @@ class Forger:
         self.t.join(1)
 
 
-def _nsd_conf(d, addr, origin, zone_file):
+def _nsd_conf(d, addr, port, origin, zone_file):
     return """server:
     ip-address: %s@%d
     port: %d
@@ -333,7 +334,7 @@ remote-control:
 zone:
     name: "%s"
     zonefile: "%s"
-""" % (addr, BACKEND_PORT, BACKEND_PORT, d, d, d, d, d, d, origin, zone_file)
+""" % (addr, port, port, d, d, d, d, d, d, origin, zone_file)
 
 
 def wait_udp(addr, port, timeout=20.0):
@@ -354,8 +355,10 @@ def wait_udp(addr, port, timeout=20.0):
 class Hierarchy:
     """Starts every server; `taps[addr]` are the wiretaps."""
 
-    def __init__(self, root):
+    def __init__(self, root, tap=True):
+        """tap=False: the servers listen on port 53 themselves (no wiretaps, for benchmarks)."""
         self.root = Path(root)
+        self.port = BACKEND_PORT if tap else 53
         self.daemons = []
         self.taps = {}
         self.nsds = []
@@ -375,14 +378,15 @@ class Hierarchy:
             else:
                 self._start_pigeond(addr, zones)
         for addr in (ROOT, EDU, FR, HAMBURGER, CREPES):
-            wait_udp(addr, BACKEND_PORT)
-            self.taps[addr] = Wiretap(addr)
+            wait_udp(addr, self.port)
+            if tap:
+                self.taps[addr] = Wiretap(addr)
         self.dead = BlackHole(DEAD)
         self.forger = Forger()
 
     def _start_pigeond(self, addr, zones):
         d = H.Daemon(self.root / ("auth-" + addr), name="auth[%s]" % addr)
-        d.sections["dns"] = {"listen": "%s:%d" % (addr, BACKEND_PORT)}
+        d.sections["dns"] = {"listen": "%s:%d" % (addr, self.port)}
         for origin, path in zones:
             d.sections["zone " + origin] = {"file": path}
         d.write_conf()
@@ -394,7 +398,7 @@ class Hierarchy:
         d = self.root / ("nsd-" + addr)
         d.mkdir(exist_ok=True)
         conf = d / "nsd.conf"
-        conf.write_text(_nsd_conf(d, addr, origin, zone_file))
+        conf.write_text(_nsd_conf(d, addr, self.port, origin, zone_file))
         log = open(d / "stderr.log", "wb")
         self.others.append(log)
         self.nsds.append(subprocess.Popen(["nsd", "-d", "-c", str(conf)], stdout=log,

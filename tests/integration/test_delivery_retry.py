@@ -159,3 +159,25 @@ def test_kill9_with_a_full_queue(env):
     missing = sorted(set(acked) - set(got))
     assert not missing, "acknowledged but never delivered: %s" % missing
     assert len(got) == len(entries), (len(got), len(entries))
+
+
+def test_one_connection_carries_every_message_for_a_domain(env):
+    """Messages queued while the MX was down all go over one connection when it is back,
+    with PIPELINING; a 4xx for one of them does not stop the others."""
+    alice = env.alice(retry_initial=3600)
+    for i in range(5):
+        alice.submit(["kim@drop.test"], E.message("kim@drop.test", "batch-%d" % i))
+    E.wait_for(lambda: len([q for q in alice.queue_entries() if q["attempts"] >= 1]) == 5,
+               what="five deferred entries")
+    fake = env.fake(DROP_IP, name="mx.drop.test")
+    fake.dot_reply = lambda data: ("451 4.3.0 not this one" if b"<batch-2@crepes.fr>" in data
+                                   else "250 2.0.0 queued")
+    alice.flush()
+    E.wait_for(lambda: len(fake.messages) == 4, what="four messages at the remote")
+    left = E.wait_for(lambda: [q for q in alice.queue_entries() if q["attempts"] >= 2],
+                      what="the refused message deferred again")
+    assert len(left) == 1 and left[0]["error"] == "451 4.3.0 not this one", left
+    assert fake.connections == 1, fake.connections
+    assert sorted(H.header_values(m[2], "Message-ID")[0] for m in fake.messages) == \
+        ["<batch-%d@crepes.fr>" % i for i in (0, 1, 3, 4)]
+    assert fake.commands[-1] == "QUIT", fake.commands[-3:]

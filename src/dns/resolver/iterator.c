@@ -543,7 +543,6 @@ static void qmin_fallback(struct iq *q)
 {
     q->qmin_off = true;
     q->qmin_labels = 0;
-    q->cut.addr[q->srv].sent--;
     iq_send(q, q->srv);
 }
 
@@ -672,6 +671,7 @@ static void iq_on_io(void *arg, enum dns_io_status st, const uint8_t *resp, size
         iq_send(q, q->srv);
     } else {
         dns_infra_rtt(r->sh->infra, (struct sockaddr *)&s->sa, rtt, now);
+        s->sent--; /* it answered: only failures use up an address's tries */
         dns_scrub(&m, q->sent_name, q->sent_type, q->cut.zone, &a, sc);
         trace(q, false, rtt, &m, len, sc);
         iq_handle(q, sc);

@@ -79,8 +79,14 @@ void dns_resolver_free(struct dns_resolver *r)
 {
     if (!r)
         return;
-    while (r->reqs)
-        req_free(r->reqs);
+    while (r->reqs) { /* every caller hears "no reply", so it can free its own state */
+        struct dns_resolver_req *req = r->reqs;
+        dns_resolver_cb cb = req->cb;
+        void *arg = req->arg;
+        req_free(req);
+        if (cb)
+            cb(arg, NULL, 0);
+    }
     free(r);
 }
 

@@ -68,7 +68,8 @@ struct dns_cache *dns_resolver_shared_cache(struct dns_resolver_shared *sh);
 /* ---- per event loop ---- */
 
 struct dns_resolver *dns_resolver_new(struct event_base *base, struct dns_resolver_shared *sh);
-/* Cancels everything in flight (their callbacks are not called). */
+/* Ends everything in flight: each callback is called once with no reply (len 0), so its
+ * owner can release its state; then frees r. */
 void dns_resolver_free(struct dns_resolver *r);
 /* Zones this process serves itself: questions inside them are answered from the zones
  * (borrowed; the caller keeps its reference while set; NULL to unset). */

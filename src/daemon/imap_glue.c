@@ -1,0 +1,200 @@
+/*
+ * imap_glue — the IMAP engine (imap/session.h) as a proto_ops for daemon/conn.c, and the
+ * per-worker registry of IMAP sessions that "mail changed" notices are delivered through
+ * (imap_notify.h).
+ */
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+#include "daemon/imap_notify.h"
+#include "daemon/wiring_imap.h"
+
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct imap_conn {
+    struct imap_conn *prev, *next; /* the worker's list (worker.imap_sessions) */
+    struct conn *conn;
+    struct worker *w;
+    struct imap_session *s;
+    struct wiring_imap *wi;
+};
+
+static const struct imap_io imap_conn_io = {conn_write, conn_starttls};
+
+/* Loopback: 127.0.0.0/8 or ::1 (conn.c writes IPv4-mapped addresses as plain IPv4). */
+static bool peer_is_loopback(const char *peer)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, peer, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, peer, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static void *imap_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
+{
+    struct worker *w = conn_worker(c);
+    const struct config_access *cfg = l->svc_cfg;
+    bool plaintext = cfg->plaintext_auth == PLAINTEXT_AUTH_YES ||
+                     (cfg->plaintext_auth == PLAINTEXT_AUTH_LOOPBACK && peer_is_loopback(peer));
+    struct imap_server_config icfg = {
+        .starttls = w->d->tls && !l->implicit_tls,
+        .plaintext_ok = plaintext,
+        .max_errors = cfg->svc.max_errors,
+        .max_literal = cfg->max_literal_size,
+    };
+    struct imap_peer p = {peer, l->addr->text, l->implicit_tls};
+    struct imap_conn *ic = xcalloc(1, sizeof *ic);
+    ic->conn = c;
+    ic->w = w;
+    ic->wi = wiring_imap_new(c, id, cfg->max_connections_per_user);
+    ic->s = imap_session_new(&icfg, &imap_conn_io, c, wiring_imap_ops(), ic->wi, &p, id);
+    wiring_imap_set_session(ic->wi, ic->s);
+    ic->next = w->imap_sessions;
+    if (ic->next)
+        ic->next->prev = ic;
+    w->imap_sessions = ic;
+    return ic;
+}
+
+static void imap_refuse(void *eng, enum conn_refusal why)
+{
+    struct imap_conn *ic = eng;
+    imap_session_refuse(ic->s, why == CONN_REFUSE_PER_IP ? "Too many connections from your address"
+                                                         : "Too many connections");
+}
+
+static void imap_start(void *eng)
+{
+    imap_session_start(((struct imap_conn *)eng)->s);
+}
+
+static size_t imap_feed(void *eng, const char *p, size_t n)
+{
+    return imap_session_feed(((struct imap_conn *)eng)->s, p, n);
+}
+
+static bool imap_busy(const void *eng)
+{
+    return imap_session_busy(((const struct imap_conn *)eng)->s);
+}
+
+static bool imap_closing(const void *eng)
+{
+    return imap_session_closing(((const struct imap_conn *)eng)->s);
+}
+
+static void imap_tls_started(void *eng, const char *version, const char *cipher)
+{
+    imap_session_tls_started(((struct imap_conn *)eng)->s, version, cipher);
+}
+
+static void imap_timeout(void *eng)
+{
+    imap_session_timeout(((struct imap_conn *)eng)->s);
+}
+
+static void imap_shutdown(void *eng)
+{
+    imap_session_shutdown(((struct imap_conn *)eng)->s);
+}
+
+static void imap_writable(void *eng)
+{
+    imap_session_writable(((struct imap_conn *)eng)->s);
+}
+
+static void imap_free(void *eng)
+{
+    struct imap_conn *ic = eng;
+    if (ic->prev)
+        ic->prev->next = ic->next;
+    else
+        ic->w->imap_sessions = ic->next;
+    if (ic->next)
+        ic->next->prev = ic->prev;
+    imap_session_free(ic->s);
+    wiring_imap_free(ic->wi);
+    free(ic);
+}
+
+const struct proto_ops imap_proto = {
+    .name = "imap",
+    .create = imap_create,
+    .start = imap_start,
+    .refuse = imap_refuse,
+    .feed = imap_feed,
+    .busy = imap_busy,
+    .closing = imap_closing,
+    .tls_started = imap_tls_started,
+    .timeout = imap_timeout,
+    .shutdown = imap_shutdown,
+    .free = imap_free,
+    .writable = imap_writable,
+};
+
+/* ---- notices ---- */
+
+struct notice {
+    struct worker *w;
+    int64_t mailbox_id;
+    uint64_t origin;
+    size_t n;
+    int64_t users[];
+};
+
+static bool notice_matches(const struct notice *nt, const struct imap_conn *ic)
+{
+    if (wiring_imap_origin(ic->wi) == nt->origin)
+        return false;
+    int64_t selected = wiring_imap_selected(ic->wi);
+    if (nt->mailbox_id && nt->mailbox_id != selected)
+        return false;
+    if (nt->n == 0)
+        return nt->mailbox_id != 0;
+    int64_t uid = wiring_imap_user_id(ic->wi);
+    for (size_t i = 0; uid && i < nt->n; i++)
+        if (nt->users[i] == uid)
+            return true;
+    return false;
+}
+
+static void notice_run(void *vn)
+{
+    struct notice *nt = vn;
+    struct worker *w = nt->w;
+    for (struct imap_conn *ic = w->stopping ? NULL : w->imap_sessions, *next; ic; ic = next) {
+        next = ic->next;
+        if (!notice_matches(nt, ic))
+            continue;
+        imap_session_notify(ic->s);
+        conn_resume(ic->conn); /* may free ic (a session that closed), never next */
+    }
+    free(nt);
+}
+
+void imap_notify(struct worker *from, const int64_t *users, size_t n, int64_t mailbox_id,
+                 uint64_t origin)
+{
+    struct daemon *d = from->d;
+    if (from->stopping || (!d->cfg.imap.svc.enabled && !d->cfg.imaps.svc.enabled))
+        return;
+    if (n == 0 && mailbox_id == 0)
+        return;
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        struct notice *nt = xmalloc(sizeof *nt + n * sizeof nt->users[0]);
+        nt->w = &d->workers[i];
+        nt->mailbox_id = mailbox_id;
+        nt->origin = origin;
+        nt->n = n;
+        if (n)
+            memcpy(nt->users, users, n * sizeof *users);
+        loop_post_send(nt->w->post, notice_run, nt);
+    }
+}

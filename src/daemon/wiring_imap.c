@@ -1,0 +1,411 @@
+/*
+ * wiring_imap — see wiring_imap.h. Requests are translated from the engine's struct
+ * imap_req to the store's IMAP API (store/imap.h, store/mailbox.h) on a store-pool thread;
+ * the out arrays are malloc'd there and freed by the engine.
+ *
+ * Threads: a request's job touches only the request and its own copies while on the pool;
+ * the engine does not look at the request until imap_session_req_done, which runs back on
+ * the connection's worker.
+ */
+#include "daemon/wiring_imap.h"
+
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+#include "daemon/imap_notify.h"
+#include "daemon/wiring.h"
+
+#include "core/connlimit.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/pool.h"
+#include "core/xmalloc.h"
+#include "store/imap.h"
+#include "store/mailbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct wiring_imap {
+    struct conn *conn;
+    struct imap_session *s;
+    uint64_t id;
+    unsigned max_per_user;
+    int64_t user_id;
+    int64_t selected;
+    char limit_key[300]; /* "" when no per-user slot is held */
+};
+
+struct wiring_imap *wiring_imap_new(struct conn *c, uint64_t id, unsigned max_per_user)
+{
+    struct wiring_imap *wi = xcalloc(1, sizeof *wi);
+    wi->conn = c;
+    wi->id = id;
+    wi->max_per_user = max_per_user ? max_per_user : 1;
+    return wi;
+}
+
+void wiring_imap_set_session(struct wiring_imap *wi, struct imap_session *s)
+{
+    wi->s = s;
+}
+
+void wiring_imap_free(struct wiring_imap *wi)
+{
+    if (!wi)
+        return;
+    if (wi->limit_key[0])
+        connlimit_release(conn_worker(wi->conn)->d->connlimit, wi->limit_key);
+    free(wi);
+}
+
+int64_t wiring_imap_user_id(const struct wiring_imap *wi)
+{
+    return wi->user_id;
+}
+
+int64_t wiring_imap_selected(const struct wiring_imap *wi)
+{
+    return wi->selected;
+}
+
+uint64_t wiring_imap_origin(const struct wiring_imap *wi)
+{
+    return wi->id;
+}
+
+/* ---- authentication ---- */
+
+static void auth_done(void *vwi, bool ok, const char *user)
+{
+    struct wiring_imap *wi = vwi;
+    struct worker *w = conn_worker(wi->conn);
+    if (!ok)
+        return imap_session_auth_done(wi->s, IMAP_AUTH_FAILED, NULL);
+    char key[sizeof wi->limit_key];
+    snprintf(key, sizeof key, "imap-user|%s", user);
+    if (!connlimit_acquire(w->d->connlimit, key, wi->max_per_user)) {
+        log_info("imap " LOG_ID " %s: too many connections", LOG_IDV(wi->id), user);
+        return imap_session_auth_done(wi->s, IMAP_AUTH_LIMIT, NULL);
+    }
+    memcpy(wi->limit_key, key, sizeof key);
+    /* A small indexed read on the worker's own handle, as SMTP's RCPT check does. */
+    if (store_user_lookup(w->store, user, &wi->user_id) != 0)
+        wi->user_id = 0;
+    imap_session_auth_done(wi->s, IMAP_AUTH_OK, user);
+}
+
+static void auth(void *vwi, struct imap_session *s, const char *user, const char *pass)
+{
+    struct wiring_imap *wi = vwi;
+    wiring_auth(wi->conn, user, pass, auth_done, wi);
+}
+
+/* ---- requests (on the store pool) ---- */
+
+struct req_job {
+    struct wiring_imap *wi;
+    struct worker *w;
+    struct imap_req *req;
+    size_t cap, cap2;
+};
+
+static void *grow(void *p, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return p;
+    *cap = *cap ? *cap * 2 : 64;
+    return xrealloc(p, *cap * size);
+}
+
+static void list_cb(void *vj, const struct store_imap_name *n)
+{
+    struct req_job *j = vj;
+    struct imap_req *r = j->req;
+    r->mailboxes = grow(r->mailboxes, r->nmailboxes, &j->cap, sizeof *r->mailboxes);
+    r->mailboxes[r->nmailboxes++] = (struct imap_mailbox_info){
+        xstrdup(n->name), xstrdup(n->special_use), n->subscribed, n->exists};
+}
+
+static void row_cb(void *vj, const struct store_imap_msg *m)
+{
+    struct req_job *j = vj;
+    struct imap_req *r = j->req;
+    r->rows = grow(r->rows, r->nrows, &j->cap, sizeof *r->rows);
+    r->rows[r->nrows++] = (struct imap_row){
+        .uid = (uint32_t)m->uid,
+        .modseq = (uint64_t)m->modseq,
+        .size = (uint64_t)m->size,
+        .internal_date = m->internal_date,
+        .flags = xstrdup(m->flags),
+        .blob = xstrdup(m->blob_id),
+    };
+}
+
+static void expunged_cb(void *vj, int64_t uid)
+{
+    struct req_job *j = vj;
+    struct imap_req *r = j->req;
+    r->uids = grow(r->uids, r->nuids, &j->cap2, sizeof *r->uids);
+    r->uids[r->nuids++] = (uint32_t)uid;
+}
+
+static void mailbox_out(struct imap_req *r, const struct store_imap_mailbox *mb)
+{
+    r->mailbox.id = mb->id;
+    r->mailbox.uidvalidity = (uint32_t)mb->uidvalidity;
+    r->mailbox.uidnext = (uint32_t)mb->uidnext;
+    r->mailbox.highestmodseq = (uint64_t)mb->highestmodseq;
+    r->mailbox.recent_before = (uint32_t)mb->recent_before;
+}
+
+static int64_t *uids64(const struct imap_req *r)
+{
+    int64_t *v = xcalloc(r->n_in_uids ? r->n_in_uids : 1, sizeof *v);
+    for (size_t i = 0; i < r->n_in_uids; i++)
+        v[i] = r->in_uids[i];
+    return v;
+}
+
+static int do_store(struct store *st, struct imap_req *r)
+{
+    int64_t *u = uids64(r);
+    static const enum store_imap_flag_op ops[] = {
+        [IMAP_STORE_REPLACE] = STORE_FLAGS_REPLACE,
+        [IMAP_STORE_ADD] = STORE_FLAGS_ADD,
+        [IMAP_STORE_REMOVE] = STORE_FLAGS_REMOVE,
+    };
+    struct store_imap_flag_result *res = NULL;
+    size_t n = 0;
+    int rc = store_imap_store_flags(st, r->mailbox_id, u, r->n_in_uids, ops[r->store_op],
+                                    r->flags ? r->flags : "", r->unchangedsince, &res, &n);
+    free(u);
+    if (rc != 0)
+        return rc;
+    r->rows = xcalloc(n ? n : 1, sizeof *r->rows);
+    for (size_t i = 0; i < n; i++) {
+        r->rows[i] = (struct imap_row){.uid = (uint32_t)res[i].uid,
+                                       .failed = res[i].failed,
+                                       .modseq = (uint64_t)res[i].modseq,
+                                       .flags = res[i].flags};
+        res[i].flags = NULL;
+    }
+    r->nrows = n;
+    store_imap_flag_results_free(res, n);
+    return 0;
+}
+
+static int do_copy(struct store *st, struct imap_req *r)
+{
+    int64_t *u = uids64(r);
+    struct store_imap_copy_result res;
+    int rc = store_imap_copy(st, r->user, r->mailbox_id, u, r->n_in_uids, r->name2, r->move, &res);
+    free(u);
+    if (rc != 0)
+        return rc;
+    r->mailbox.id = res.dest_id;
+    r->mailbox.uidvalidity = (uint32_t)res.dest_uidvalidity;
+    r->uids = xcalloc(res.n ? res.n : 1, sizeof *r->uids);
+    r->uids2 = xcalloc(res.n ? res.n : 1, sizeof *r->uids2);
+    for (size_t i = 0; i < res.n; i++) {
+        r->uids[i] = (uint32_t)res.src_uids[i];
+        r->uids2[i] = (uint32_t)res.dst_uids[i];
+    }
+    r->nuids = r->nuids2 = res.n;
+    store_imap_copy_result_free(&res);
+    return 0;
+}
+
+static int do_append(struct store *st, struct imap_req *r)
+{
+    int64_t id = 0, uidv = 0, uid = 0;
+    int64_t date = r->internal_date ? r->internal_date : (int64_t)time(NULL);
+    int rc = store_imap_append(st, r->user, r->name2, r->data, r->len, r->flags ? r->flags : "",
+                               date, &id, &uidv, &uid);
+    if (rc != 0)
+        return rc;
+    r->mailbox.id = id;
+    r->mailbox.uidvalidity = (uint32_t)uidv;
+    r->uids2 = xcalloc(1, sizeof *r->uids2);
+    r->uids2[0] = (uint32_t)uid;
+    r->nuids2 = 1;
+    return 0;
+}
+
+static int do_status(struct store *st, struct imap_req *r)
+{
+    struct store_imap_status x;
+    int rc = store_imap_status(st, r->user, r->name, &x);
+    if (rc != 0)
+        return rc;
+    r->mailbox = (struct imap_mailbox_state){
+        .id = x.id,
+        .uidvalidity = (uint32_t)x.uidvalidity,
+        .uidnext = (uint32_t)x.uidnext,
+        .highestmodseq = (uint64_t)x.highestmodseq,
+        .messages = (uint32_t)x.messages,
+        .recent = (uint32_t)x.recent,
+        .unseen = (uint32_t)x.unseen,
+        .deleted = (uint32_t)x.deleted,
+        .size = (uint64_t)x.size,
+    };
+    return 0;
+}
+
+static int do_cache(struct store *st, struct imap_req *r)
+{
+    size_t n = r->nblobs;
+    struct store_imap_cache *c = xcalloc(n ? n : 1, sizeof *c);
+    int rc = store_imap_cache_get(st, r->blobs, n, c);
+    if (rc == 0) {
+        r->cache = xcalloc(n ? n : 1, sizeof *r->cache);
+        for (size_t i = 0; i < n; i++)
+            r->cache[i] = (struct imap_cache_entry){c[i].envelope, c[i].bodystructure, c[i].body,
+                                                    c[i].search_headers};
+    }
+    free(c); /* the strings moved to r->cache */
+    return rc;
+}
+
+static int do_request(struct store *st, struct req_job *j)
+{
+    struct imap_req *r = j->req;
+    struct store_imap_mailbox mb = {0};
+    int64_t id = 0;
+    int rc;
+    switch (r->kind) {
+    case IMAP_REQ_LIST: return store_imap_list(st, r->user, list_cb, j);
+    case IMAP_REQ_CREATE: return store_imap_create(st, r->user, r->name);
+    case IMAP_REQ_DELETE:
+        rc = store_imap_delete(st, r->user, r->name, &id);
+        r->mailbox.id = id;
+        return rc;
+    case IMAP_REQ_RENAME:
+        rc = store_imap_rename(st, r->user, r->name, r->name2, &id);
+        r->mailbox.id = id;
+        return rc;
+    case IMAP_REQ_SUBSCRIBE: return store_imap_subscribe(st, r->user, r->name, r->on);
+    case IMAP_REQ_STATUS: return do_status(st, r);
+    case IMAP_REQ_SELECT:
+        rc = store_imap_select(st, r->user, r->name, !r->read_only, &mb, row_cb, j);
+        mailbox_out(r, &mb);
+        return rc;
+    case IMAP_REQ_SYNC:
+        rc = store_imap_changes(st, r->mailbox_id, (int64_t)r->since_modseq, !r->read_only, &mb,
+                                row_cb, expunged_cb, j);
+        mailbox_out(r, &mb);
+        return rc;
+    case IMAP_REQ_STORE: return do_store(st, r);
+    case IMAP_REQ_EXPUNGE: {
+        int64_t *u = uids64(r);
+        rc = store_mailbox_expunge(st, r->mailbox_id, u, r->n_in_uids, NULL);
+        free(u);
+        return rc;
+    }
+    case IMAP_REQ_COPY: return do_copy(st, r);
+    case IMAP_REQ_APPEND: return do_append(st, r);
+    case IMAP_REQ_CACHE: return do_cache(st, r);
+    }
+    return ERR_PARSE;
+}
+
+/* After a write: the other sessions of this user re-sync. */
+static void notify_others(struct req_job *j)
+{
+    const struct imap_req *r = j->req;
+    int64_t mailbox = 0;
+    switch (r->kind) {
+    case IMAP_REQ_STORE:
+    case IMAP_REQ_EXPUNGE: mailbox = r->mailbox_id; break;
+    case IMAP_REQ_APPEND: mailbox = r->mailbox.id; break;
+    case IMAP_REQ_COPY:
+    case IMAP_REQ_DELETE:
+    case IMAP_REQ_RENAME: mailbox = 0; break;
+    default: return;
+    }
+    if (j->wi->user_id)
+        imap_notify(j->w, &j->wi->user_id, 1, mailbox, j->wi->id);
+}
+
+static void req_result(void *vj)
+{
+    struct req_job *j = vj;
+    struct conn *c = j->wi->conn;
+    if (j->req->rc == 0)
+        notify_others(j);
+    imap_session_req_done(j->wi->s);
+    free(j);
+    conn_resume(c);
+}
+
+static void req_work(void *tctx, void *vj)
+{
+    struct req_job *j = vj;
+    struct store *st = tctx;
+    j->req->rc = st ? do_request(st, j) : ERR_DB;
+    loop_post_send(j->w->post, req_result, j);
+}
+
+static void request(void *vwi, struct imap_session *s, struct imap_req *req)
+{
+    struct wiring_imap *wi = vwi;
+    struct req_job *j = xcalloc(1, sizeof *j);
+    j->wi = wi;
+    j->w = conn_worker(wi->conn);
+    j->req = req;
+    struct daemon *d = j->w->d;
+    pool_submit(d->store_pool ? d->store_pool : d->auth_pool, req_work, j);
+}
+
+/* ---- message files (on the worker: blobs are immutable, mapping is cheap) ---- */
+
+static int msg_map(void *vwi, const char *blob, struct imap_msg_map *out)
+{
+    struct wiring_imap *wi = vwi;
+    struct str path = STR_INIT;
+    store_imap_blob_path(conn_worker(wi->conn)->d->cfg.data_dir, blob, &path);
+    int fd = open(str_cstr(&path), O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    int rc = fd >= 0 && fstat(fd, &sb) == 0 ? 0 : ERR_IO;
+    if (rc != 0)
+        log_warn("imap " LOG_ID " %s: %s", LOG_IDV(wi->id), str_cstr(&path), strerror(errno));
+    str_clear(&path);
+    *out = (struct imap_msg_map){"", 0, NULL};
+    if (rc == 0 && sb.st_size > 0) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = ERR_IO;
+        } else {
+            *out = (struct imap_msg_map){m, (size_t)sb.st_size, m};
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static void msg_unmap(void *vwi, struct imap_msg_map *m)
+{
+    if (m->handle)
+        munmap(m->handle, m->len);
+    *m = (struct imap_msg_map){"", 0, NULL};
+}
+
+static void selected(void *vwi, int64_t mailbox_id)
+{
+    ((struct wiring_imap *)vwi)->selected = mailbox_id;
+}
+
+static const struct imap_session_ops imap_ops = {auth, request, msg_map, msg_unmap, selected};
+
+const struct imap_session_ops *wiring_imap_ops(void)
+{
+    return &imap_ops;
+}

@@ -1,0 +1,164 @@
+/*
+ * cmd_select — entering and leaving a mailbox: SELECT and EXAMINE (RFC 3501 §6.3.1-2, with
+ * the CONDSTORE parameter of RFC 7162 §3.1.8), CLOSE (§6.4.2), UNSELECT (RFC 3691) and
+ * EXPUNGE / UID EXPUNGE (§6.4.3, RFC 4315 §2.1).
+ */
+#include "imap/session_int.h"
+
+#include "core/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void imap_unselect(struct imap_session *s)
+{
+    if (s->state != IS_SELECTED)
+        return;
+    imap_view_clear(&s->view);
+    s->state = IS_AUTH;
+    s->dirty = false;
+    s->ops->selected(s->ops_ctx, 0);
+}
+
+static size_t first_unseen(const struct imap_view *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (!(v->msgs[i].flags & IMAP_MSGF_SEEN))
+            return i + 1;
+    return 0;
+}
+
+static void select_done(struct imap_session *s)
+{
+    bool read_only = s->req.read_only;
+    if (s->req.rc != 0)
+        return imap_done_rc(s, s->req.rc, "SELECT");
+    imap_view_load(s, &s->req, read_only);
+    s->state = IS_SELECTED;
+    s->ops->selected(s->ops_ctx, s->view.id);
+    const struct imap_view *v = &s->view;
+    size_t recent = 0;
+    for (size_t i = 0; i < v->n; i++)
+        recent += (v->msgs[i].flags & IMAP_MSGF_RECENT) != 0;
+    imap_view_write_flags(s);
+    imap_writes(s, read_only ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
+                             : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+                               "\\Draft \\*)] Flags permitted\r\n");
+    imap_printf(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", v->n, recent);
+    size_t unseen = first_unseen(v);
+    if (unseen)
+        imap_printf(s, "* OK [UNSEEN %zu] First unseen\r\n", unseen);
+    imap_printf(s,
+                "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] Predicted next UID\r\n"
+                "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+                v->uidvalidity, v->uidnext, (unsigned long long)v->highestmodseq);
+    imap_done(s, "OK [%s] %s completed", read_only ? "READ-ONLY" : "READ-WRITE",
+              read_only ? "EXAMINE" : "SELECT");
+}
+
+static void select_common(struct imap_session *s, const struct imap_cmd *cmd, bool read_only)
+{
+    if (cmd->nargs < 1 || cmd->nargs > 2)
+        return imap_bad(s, "%s needs a mailbox name", read_only ? "EXAMINE" : "SELECT");
+    if (cmd->nargs == 2) {
+        const struct imap_arg *p = &cmd->args[1];
+        if (p->type != IMAP_ARG_LIST)
+            return imap_bad(s, "Invalid SELECT parameters");
+        for (size_t i = 0; i < p->count; i++) {
+            if (!imap_arg_atom_eq(&p->list[i], "CONDSTORE"))
+                return imap_bad(s, "Unknown SELECT parameter");
+            s->condstore = true; /* RFC 7162 §3.1.8 */
+        }
+    }
+    /* RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected, so close the old one now;
+     * [CLOSED] (RFC 7162 §3.2.11) marks where its responses end. */
+    if (s->state == IS_SELECTED) {
+        imap_unselect(s);
+        imap_writes(s, "* OK [CLOSED] Previous mailbox closed\r\n");
+    }
+    if (!imap_arg_mailbox(s, &cmd->args[0], &s->cmd.name))
+        return;
+    s->dirty = false;
+    s->req.name = str_cstr(&s->cmd.name);
+    s->req.read_only = read_only;
+    imap_request(s, IMAP_REQ_SELECT, select_done);
+}
+
+void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    select_common(s, cmd, false);
+}
+
+void imap_cmd_examine(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    select_common(s, cmd, true);
+}
+
+void imap_cmd_unselect(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    if (cmd->nargs)
+        return imap_bad(s, "UNSELECT takes no arguments");
+    imap_unselect(s);
+    imap_done(s, "OK UNSELECT completed");
+}
+
+/* The uids of messages marked \Deleted (and in `only` when given, for UID EXPUNGE). */
+static void collect_deleted(struct imap_session *s, const size_t *only, size_t nonly)
+{
+    const struct imap_view *v = &s->view;
+    s->cmd.uids = xcalloc(v->n ? v->n : 1, sizeof *s->cmd.uids);
+    s->cmd.nuids = 0;
+    size_t n = only ? nonly : v->n;
+    for (size_t k = 0; k < n; k++) {
+        const struct imap_msg *m = &v->msgs[only ? only[k] : k];
+        if ((m->flags & IMAP_MSGF_DELETED) && !m->expunged)
+            s->cmd.uids[s->cmd.nuids++] = m->uid;
+    }
+    s->req.mailbox_id = v->id;
+    s->req.in_uids = s->cmd.uids;
+    s->req.n_in_uids = s->cmd.nuids;
+}
+
+static void expunge_done(struct imap_session *s)
+{
+    if (s->req.rc != 0)
+        return imap_done_rc(s, s->req.rc, "EXPUNGE");
+    for (size_t i = 0; i < s->cmd.nuids; i++)
+        imap_view_mark_expunged(s, s->cmd.uids[i]);
+    imap_done(s, "OK EXPUNGE completed");
+}
+
+void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    size_t *idx = NULL, n = 0;
+    if (cmd->nargs != (s->cmd.uid ? 1u : 0u))
+        return imap_bad(s, s->cmd.uid ? "UID EXPUNGE needs a UID set" : "EXPUNGE takes no "
+                                                                        "arguments");
+    if (s->view.read_only)
+        return imap_done(s, "NO [READ-ONLY] Mailbox is read-only");
+    if (s->cmd.uid && !imap_view_resolve(s, &cmd->args[0], true, &idx, &n))
+        return;
+    collect_deleted(s, s->cmd.uid ? idx : NULL, n);
+    free(idx);
+    if (s->cmd.nuids == 0)
+        return imap_done(s, "OK EXPUNGE completed");
+    imap_request(s, IMAP_REQ_EXPUNGE, expunge_done);
+}
+
+static void close_done(struct imap_session *s)
+{
+    imap_unselect(s); /* RFC 3501 §6.4.2: no EXPUNGE responses */
+    imap_done(s, "OK CLOSE completed");
+}
+
+void imap_cmd_close(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    if (cmd->nargs)
+        return imap_bad(s, "CLOSE takes no arguments");
+    if (!s->view.read_only) {
+        collect_deleted(s, NULL, 0);
+        if (s->cmd.nuids)
+            return imap_request(s, IMAP_REQ_EXPUNGE, close_done);
+    }
+    close_done(s);
+}

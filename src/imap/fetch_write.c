@@ -1,0 +1,204 @@
+/*
+ * fetch_write — the untagged FETCH responses of one chunk (RFC 3501 §7.4.2), written in
+ * bursts of IMAP_SEND_BURST octets: a message's body literals are copied to the connection
+ * straight from the mapped file, a piece at a time, so neither a large message nor a large
+ * set is ever held in memory.
+ */
+#include "imap/fetch_int.h"
+
+#include "core/log.h"
+#include "msg/date.h"
+
+#include <string.h>
+
+void imap_fetch_msg_release(struct imap_session *s, struct imap_fetch *f)
+{
+    if (f->tree)
+        mime_tree_free(f->tree);
+    f->tree = NULL;
+    if (f->mapped)
+        s->ops->msg_unmap(s->ops_ctx, &f->map);
+    f->mapped = false;
+    f->started = false;
+    f->item = 0;
+    f->rest = (struct slice){NULL, 0};
+}
+
+static void write_nstring_or_nil(struct str *o, const char *name, const char *value,
+                                 struct imap_fetch *f)
+{
+    str_appendf(o, " %s ", name);
+    if (value) {
+        str_appends(o, value);
+    } else {
+        str_appends(o, "NIL");
+        f->failed = true;
+    }
+}
+
+/* "* n FETCH (" and every item that is not a body section. */
+static void write_simple(struct imap_session *s, struct imap_fetch *f, size_t c, struct str *o)
+{
+    size_t i = f->idx[c];
+    const struct imap_msg *m = &s->view.msgs[i];
+    unsigned fl = f->atts.flags;
+    str_appendf(o, "* %zu FETCH (UID %u", i + 1, m->uid);
+    bool flags = (fl & IMAP_FETCH_FLAGS) || f->flags_changed[c - f->pos];
+    if (flags) {
+        str_appends(o, " FLAGS ");
+        imap_flags_write(o, m->flags, m->keywords);
+    }
+    if (fl & IMAP_FETCH_INTERNALDATE) {
+        struct msg_date d;
+        char buf[40];
+        msg_date_from_unix(m->internal_date, 0, &d);
+        msg_date_format_imap_datetime(&d, buf, sizeof buf);
+        str_appendf(o, " INTERNALDATE \"%s\"", buf);
+    }
+    if (fl & IMAP_FETCH_RFC822_SIZE)
+        str_appendf(o, " RFC822.SIZE %llu", (unsigned long long)m->size);
+    /* RFC 7162 §3.2: once CONDSTORE is on, FLAGS comes with MODSEQ. */
+    if (f->with_modseq || (flags && s->condstore))
+        str_appendf(o, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+    const struct imap_cache_entry *e = f->cache ? &f->cache[c - f->pos] : NULL;
+    if (fl & IMAP_FETCH_ENVELOPE)
+        write_nstring_or_nil(o, "ENVELOPE", e ? e->envelope : NULL, f);
+    if (fl & IMAP_FETCH_BODY)
+        write_nstring_or_nil(o, "BODY", e ? e->body : NULL, f);
+    if (fl & IMAP_FETCH_BODYSTRUCTURE)
+        write_nstring_or_nil(o, "BODYSTRUCTURE", e ? e->bodystructure : NULL, f);
+}
+
+/* The RFC822 forms come first (items 0..2 when asked), then atts.bodies. */
+static size_t n_items(const struct imap_fetch *f)
+{
+    return 3 + f->atts.nbodies;
+}
+
+static bool map_msg(struct imap_session *s, struct imap_fetch *f, const struct imap_msg *m)
+{
+    if (f->mapped)
+        return true;
+    if (s->ops->msg_map(s->ops_ctx, m->blob, &f->map) != 0) {
+        log_warn("imap " LOG_ID " cannot read message uid %u", LOG_IDV(s->id), m->uid);
+        f->failed = true;
+        return false;
+    }
+    f->mapped = true;
+    return true;
+}
+
+/* The bytes of a section; *name_out is the response item name. False: item not asked. */
+static bool item_bytes(struct imap_session *s, struct imap_fetch *f, const struct imap_msg *m,
+                       size_t item, const char **name_out, struct str *synth, struct slice *out)
+{
+    static const struct {
+        unsigned flag;
+        const char *name;
+        enum mime_section_kind kind;
+    } rfc822[3] = {
+        {IMAP_FETCH_RFC822, "RFC822", MIME_SECTION_BODY},
+        {IMAP_FETCH_RFC822_HEADER, "RFC822.HEADER", MIME_SECTION_HEADER},
+        {IMAP_FETCH_RFC822_TEXT, "RFC822.TEXT", MIME_SECTION_TEXT},
+    };
+    struct mime_section sec = {.kind = MIME_SECTION_BODY};
+    const struct imap_fetch_body *b = NULL;
+    if (item < 3) {
+        if (!(f->atts.flags & rfc822[item].flag))
+            return false;
+        sec.kind = rfc822[item].kind;
+        *name_out = rfc822[item].name;
+    } else {
+        b = &f->atts.bodies[item - 3];
+        sec = b->section;
+        *name_out = b->name;
+    }
+    *out = (struct slice){"", 0};
+    if (!map_msg(s, f, m))
+        return true;
+    struct mime_range r = {.off = 0, .len = f->map.len};
+    int rc = 0;
+    if (sec.nparts || sec.kind != MIME_SECTION_BODY) {
+        if (!f->tree)
+            f->tree = mime_parse(f->map.data, f->map.len, NULL);
+        rc = mime_section_resolve(f->tree, &sec, &r);
+    }
+    if (rc == 0) {
+        if (b && b->partial)
+            mime_range_partial(&r, b->start, b->count);
+        struct slice bytes = mime_range_bytes(&r, f->map.data);
+        if (r.synth) { /* the range points into r.data: keep a copy past its clear */
+            str_append(synth, bytes.p, bytes.len);
+            bytes = slice_make(str_cstr(synth), synth->len);
+        }
+        *out = bytes;
+    }
+    mime_range_clear(&r);
+    return true;
+}
+
+/* Writes as much of f->rest as the burst allows; true when all of it is out. */
+static bool write_rest(struct imap_session *s, struct imap_fetch *f, size_t *budget)
+{
+    while (f->rest.len) {
+        if (*budget == 0)
+            return false;
+        size_t k = f->rest.len < *budget ? f->rest.len : *budget;
+        imap_write(s, f->rest.p, k);
+        f->rest.p += k;
+        f->rest.len -= k;
+        *budget -= k;
+    }
+    return true;
+}
+
+/* Continues the message at chunk position c; true when its response is complete. */
+static bool write_msg(struct imap_session *s, struct imap_fetch *f, size_t c, size_t *budget,
+                      struct str *synth)
+{
+    const struct imap_msg *m = &s->view.msgs[f->idx[c]];
+    if (!f->started) {
+        str_reset(&s->out);
+        write_simple(s, f, c, &s->out);
+        imap_write(s, s->out.ptr, s->out.len);
+        *budget = *budget > s->out.len ? *budget - s->out.len : 0;
+        f->started = true;
+    }
+    if (!write_rest(s, f, budget))
+        return false;
+    while (f->item < n_items(f)) {
+        const char *name;
+        struct slice bytes;
+        str_reset(synth);
+        if (!item_bytes(s, f, m, f->item++, &name, synth, &bytes))
+            continue;
+        imap_printf(s, " %s {%zu}\r\n", name, bytes.len);
+        if (synth->len) { /* HEADER.FIELDS: small, and gone after this call: written whole */
+            imap_write(s, bytes.p, bytes.len);
+            *budget = *budget > bytes.len ? *budget - bytes.len : 0;
+            continue;
+        }
+        f->rest = bytes;
+        if (!write_rest(s, f, budget))
+            return false;
+    }
+    imap_writes(s, ")\r\n");
+    imap_fetch_msg_release(s, f);
+    return true;
+}
+
+bool imap_fetch_write_chunk(struct imap_session *s, struct imap_fetch *f)
+{
+    size_t budget = IMAP_SEND_BURST;
+    struct str synth = STR_INIT;
+    bool done = true;
+    while (f->emit < f->end) {
+        if (budget == 0 || !write_msg(s, f, f->emit, &budget, &synth)) {
+            done = false;
+            break;
+        }
+        f->emit++;
+    }
+    str_clear(&synth);
+    return done;
+}

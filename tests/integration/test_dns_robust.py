@@ -1,0 +1,234 @@
+"""Robustness of the running name server: malformed packets (random bytes, short headers,
+compression loops, impossible counts) get FORMERR or silence and the next query is answered;
+SIGHUP and `pigeon dns reload` swap zones without dropping queries, and a bad zone file keeps
+the old zone serving; response rate limiting drops or truncates over the limit (UDP only)."""
+
+import os
+import random
+import signal
+import socket
+import struct
+import threading
+import time
+
+import dns.flags
+import dns.message
+import dns.rcode
+import pytest
+
+import dns_auth_helpers as A
+
+ZONE = """$ORIGIN robust.test.
+$TTL 3600
+@   SOA ns1 hostmaster %d 7200 900 1209600 300
+@   NS  ns1
+ns1 A   127.0.0.1
+www A   192.0.2.%d
+"""
+
+
+@pytest.fixture(scope="module")
+def auth(tmp_path_factory):
+    d = A.auth_daemon(tmp_path_factory.mktemp("dns_robust"), {"robust.test": ZONE % (1, 1)},
+                      zone_opts={"robust.test": {"allow_transfer": "127.0.0.0/8"}})
+    d.setup()
+    d.start()
+    yield d
+    report = A.finish(d)
+    assert report is None, report
+
+
+def still_answers(port):
+    r = A.query(port, "www.robust.test", "A")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer
+
+
+def header(qid=0x4242, flags=0x0100, qd=1, an=0, ns=0, ar=0):
+    return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
+
+
+QUESTION = b"\x03www\x06robust\x04test\x00\x00\x01\x00\x01"
+
+
+def rcode_of(resp):
+    return resp[3] & 0x0F
+
+
+def test_random_bytes(auth):
+    rnd = random.Random(1234)
+    for _ in range(300):
+        pkt = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 600)))
+        resp = A.raw_udp(auth.dns_port, pkt, timeout=0.05)
+        if resp is not None:  # only ever an answer to a query (QR clear) with a header
+            assert len(resp) >= 12 and resp[2] & 0x80 and not pkt[2] & 0x80
+    still_answers(auth.dns_port)
+
+
+def test_truncated_header_is_silent(auth):
+    for n in (0, 1, 5, 11):
+        assert A.raw_udp(auth.dns_port, header()[:n], timeout=0.3) is None
+    still_answers(auth.dns_port)
+
+
+def test_compression_loop_formerr(auth):
+    # the question name is a pointer to itself (offset 12)
+    pkt = header() + b"\xc0\x0c\x00\x01\x00\x01"
+    resp = A.raw_udp(auth.dns_port, pkt)
+    assert resp is not None and rcode_of(resp) == dns.rcode.FORMERR
+    assert resp[0:2] == pkt[0:2]
+    # a forward pointer
+    pkt = header() + b"\x03www\xc0\x20\x00\x01\x00\x01" + b"\x00" * 20
+    resp = A.raw_udp(auth.dns_port, pkt)
+    assert resp is not None and rcode_of(resp) == dns.rcode.FORMERR
+    still_answers(auth.dns_port)
+
+
+def test_huge_counts_formerr(auth):
+    for counts in ((65535, 0, 0, 0), (1, 65535, 0, 0), (1, 0, 0, 65535), (1, 3000, 3000, 3000)):
+        pkt = header(qd=counts[0], an=counts[1], ns=counts[2], ar=counts[3]) + QUESTION
+        resp = A.raw_udp(auth.dns_port, pkt)
+        assert resp is not None and rcode_of(resp) == dns.rcode.FORMERR
+    # a label longer than 63 bytes
+    pkt = header() + b"\x50" + b"a" * 80 + b"\x00\x00\x01\x00\x01"
+    resp = A.raw_udp(auth.dns_port, pkt)
+    assert resp is not None and rcode_of(resp) == dns.rcode.FORMERR
+    # a response (QR set) is never answered
+    assert A.raw_udp(auth.dns_port, header(flags=0x8000) + QUESTION, timeout=0.3) is None
+    still_answers(auth.dns_port)
+
+
+def test_malformed_over_tcp(auth):
+    with socket.create_connection(("127.0.0.1", auth.dns_port), timeout=5) as s:
+        pkt = header() + b"\xc0\x0c\x00\x01\x00\x01"
+        s.sendall(struct.pack("!H", len(pkt)) + pkt)
+        n = struct.unpack("!H", s.recv(2))[0]
+        resp = s.recv(n)
+        assert rcode_of(resp) == dns.rcode.FORMERR
+        # the same connection still answers a good query
+        q = dns.message.make_query("www.robust.test", "A").to_wire()
+        s.sendall(struct.pack("!H", len(q)) + q)
+        n = struct.unpack("!H", s.recv(2))[0]
+        data = b""
+        while len(data) < n:
+            data += s.recv(n - len(data))
+        assert dns.message.from_wire(data).answer
+    still_answers(auth.dns_port)
+
+
+def test_unknown_opcode_and_update_garbage(auth):
+    resp = A.raw_udp(auth.dns_port, header(flags=0x1100) + QUESTION)  # opcode 2 (STATUS)
+    assert rcode_of(resp) == dns.rcode.NOTIMP
+    # an UPDATE (opcode 5) whose update section runs past the end
+    resp = A.raw_udp(auth.dns_port, header(flags=0x2800, qd=1, ns=2) + QUESTION)
+    assert resp is None or rcode_of(resp) == dns.rcode.FORMERR
+    still_answers(auth.dns_port)
+
+
+class Hammer(threading.Thread):
+    """Queries www.robust.test in a loop; counts answers that did not come."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.stop = False
+        self.ok = self.failed = 0
+        self.seen = set()
+
+    def run(self):
+        while not self.stop:
+            try:
+                r = A.query(self.port, "www.robust.test", "A")
+                if r.rcode() == dns.rcode.NOERROR and r.answer:
+                    self.ok += 1
+                    self.seen.add(r.answer[0][0].to_text())
+                else:
+                    self.failed += 1
+            except Exception:
+                self.failed += 1
+
+
+def test_reload_without_dropping_queries(auth):
+    port = auth.dns_port
+    zfile = auth.zone_files["robust.test"]
+    h = Hammer(port)
+    h.start()
+    try:
+        time.sleep(0.3)
+        zfile.write_text(ZONE % (2, 2))
+        auth.signal(signal.SIGHUP)
+        A.wait_for(lambda: A.serial(port, "robust.test") == 2, 10, "serial 2 after SIGHUP")
+        # a broken file: the old version keeps serving, the log says where
+        zfile.write_text(ZONE % (3, 3) + "bad line here\n")
+        auth.signal(signal.SIGHUP)
+        A.wait_for(lambda: "not reloaded" in auth.log(), 10, "the reload error in the log")
+        assert "robust.test.zone:7:" in auth.log()
+        assert A.serial(port, "robust.test") == 2
+        time.sleep(0.3)
+    finally:
+        h.stop = True
+        h.join(10)
+    assert h.failed == 0 and h.ok > 20
+    assert h.seen == {"192.0.2.1", "192.0.2.2"}
+    # the reload with a new serial left a difference for IXFR
+    out = A.dig(port, "+tcp", "robust.test", "IXFR=1")
+    assert "192.0.2.1" in out and "192.0.2.2" in out
+
+
+def test_pigeon_dns_reload(auth):
+    port = auth.dns_port
+    pidfile = os.path.join(auth.data_dir, "pigeond.pid")
+    assert int(open(pidfile).read()) == auth.proc.pid
+    auth.zone_files["robust.test"].write_text(ZONE % (10, 10))
+    out = auth.cli("dns", "reload").stdout.decode()
+    assert "reload requested" in out
+    A.wait_for(lambda: A.serial(port, "robust.test") == 10, 10, "serial 10 after dns reload")
+    assert A.query(port, "www.robust.test", "A").answer[0][0].to_text() == "192.0.2.10"
+
+
+def test_pidfile_removed_and_cli_reports(tmp_path):
+    d = A.auth_daemon(tmp_path / "d", {"robust.test": ZONE % (1, 1)})
+    d.setup()
+    d.start()
+    pidfile = os.path.join(d.data_dir, "pigeond.pid")
+    assert os.path.exists(pidfile)
+    assert A.finish(d) is None
+    assert not os.path.exists(pidfile)
+    p = d.cli("dns", "reload", check=False)
+    assert p.returncode == 1 and b"not running" in p.stderr
+
+
+def test_rrl(tmp_path):
+    d = A.auth_daemon(tmp_path / "rrl", {"robust.test": ZONE % (1, 1)},
+                      dns={"rrl_rate": 10, "rrl_slip": 2})
+    d.setup()
+    d.start()
+    try:
+        q = dns.message.make_query("www.robust.test", "A")
+        full = tc = 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.5)
+            for i in range(100):
+                q.id = i
+                s.sendto(q.to_wire(), ("127.0.0.1", d.dns_port))
+            try:
+                while True:
+                    r = dns.message.from_wire(s.recv(4096))
+                    if r.flags & dns.flags.TC:
+                        assert not r.answer
+                        tc += 1
+                    else:
+                        full += 1
+            except socket.timeout:
+                pass
+        # a burst of one second's worth (10), then every 2nd limited answer truncated
+        assert 10 <= full <= 13, (full, tc)
+        assert 35 <= tc <= 50, (full, tc)
+        # TCP is never limited
+        for _ in range(30):
+            assert A.query(d.dns_port, "www.robust.test", "A", tcp=True).answer
+        # the bucket refills
+        time.sleep(1.2)
+        assert A.query(d.dns_port, "www.robust.test", "A").answer
+    finally:
+        report = A.finish(d)
+    assert report is None, report
