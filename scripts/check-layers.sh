@@ -26,7 +26,7 @@ check store core msg
 check queue core msg store smtp dns
 check spf core msg dns
 check dns core
-check imap core msg
+check imap core msg auth
 check smtp core msg auth
 check pop3 core msg auth
 check daemon core msg auth store queue smtp pop3 imap dns spf
