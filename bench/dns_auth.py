@@ -92,7 +92,8 @@ def cpu_seconds(pids):
 def dnsperf(port, qfile, seconds, tcp=False, rate=None):
     cmd = ["taskset", "-c", CLIENT_CPU, "dnsperf", "-s", "127.0.0.1", "-p", str(port),
            "-d", str(qfile), "-T", "1", "-t", "5", "-l", str(seconds)]
-    cmd += ["-m", "tcp", "-c", "20", "-q", "200"] if tcp else ["-c", "4", "-q", "400"]
+    cmd += ["-m", "tcp", "-c", "20", "-q", "200"] if tcp else ["-c", "4", "-q", "100"]
+    cmd += ["-b", "1024"]
     if rate:
         cmd += ["-Q", str(rate)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -176,6 +177,7 @@ class NSD:
     server-count: 1
     tcp-count: 1000
     hide-version: yes
+    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 zone:
@@ -267,9 +269,10 @@ def measure(srv, qfile, args):
                   "lat_fixed": fixed.get("latency", 0) * 1000,
                   "cpu_per_m": (c1 - c0) / max(fixed["completed"], 1) * 1e6,
                   "lost": top["lost"] + fixed["lost"], "rate": rate}
-        print("  %-6s %s: %9.0f q/s (lat %.3f ms), at %d q/s: %.2f CPU s per million "
-              "(lat %.3f ms)" % (srv.name, t.upper(), res[t]["qps"], res[t]["lat_top"], rate,
-                                 res[t]["cpu_per_m"], res[t]["lat_fixed"]), flush=True)
+        print("  %-6s %s: %9.0f q/s (lat %.3f ms, %d lost), at %d q/s: %.2f CPU s per million "
+              "(lat %.3f ms, %d lost)" % (srv.name, t.upper(), res[t]["qps"], res[t]["lat_top"],
+                                          top["lost"], rate, res[t]["cpu_per_m"],
+                                          res[t]["lat_fixed"], fixed["lost"]), flush=True)
     return res
 
 

@@ -138,15 +138,15 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- the sink
 # smtp-sink -c prints "sess=S quit=Q mesg=M\r" after each message; this reader writes
-# "time_of_first_message time_of_Nth_message count" into LABEL.sink.
+# "time_of_first_message time_of_Nth_message messages sessions" into LABEL.sink.
 cat >"$TMP/count.py" <<'EOF'
 import sys, time
 out, target = sys.argv[1], int(sys.argv[2])
 first = last = None
-count, written = 0, 0.0
+count, sess, written = 0, 0, 0.0
 def save():
     with open(out + ".tmp", "w") as f:
-        f.write("%s %s %d\n" % (first or 0, last or 0, count))
+        f.write("%s %s %d %d\n" % (first or 0, last or 0, count, sess))
     import os; os.replace(out + ".tmp", out)
 save()
 buf = b""
@@ -161,6 +161,8 @@ while True:
         for f in r.split():
             if f.startswith(b"mesg="):
                 count = int(f[5:])
+            elif f.startswith(b"sess="):
+                sess = int(f[5:])
     if count and first is None:
         first = t
     if count >= target and last is None:
@@ -198,6 +200,7 @@ wait_sink() {
         (($(date +%s) < deadline)) || { log "$label: sink has $(sink_count "$label") of $N after ${TIMEOUT}s"; return 1; }
         sleep 0.1
     done
+    local first last
     read -r first last _ <"$TMP/$label.sink"
     D_SECS=$(awk -v a="$t0" -v b="$last" 'BEGIN {printf "%.3f", b - a}')
     D_FIRST=$(awk -v a="$t0" -v b="$first" 'BEGIN {printf "%.3f", b - a}')
@@ -323,6 +326,7 @@ EOF
     left=$(queue_rows "$dir/var/pigeon.db")
     ((left == 0)) || die "pigeon: $left entries still queued after the sink got $N messages"
     stop_sink
+    D_SESS=$(awk '{print $4}' "$TMP/pigeon-$r.sink")
     stop_pigeond
     if grep -q . "$dir/pigeond.log"; then
         log "pigeond log (warnings and errors):"; head -10 "$dir/pigeond.log" >&2
@@ -374,7 +378,7 @@ smtpd_peername_lookup = no
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_tls_security_level = none
 smtp_tls_security_level = none
-transport_maps = inline:{ sink.test = smtp:[127.0.0.1]:$SINK_PORT }
+transport_maps = inline:{ sink.test=smtp:[127.0.0.1]:$SINK_PORT }
 alias_maps =
 alias_database =
 local_recipient_maps =
@@ -437,6 +441,7 @@ EOF
         sleep 0.1
     done
     stop_sink
+    D_SESS=$(awk '{print $4}' "$TMP/postfix-$r.sink")
     stop_postfix
     record "$r" postfix "$D_SECS" "$D_FIRST" "$(cpu_busy "$TMP/postfix-$r.cpu0" "$TMP/postfix-$r.cpu1")" \
         "$(awk -v a="$q0" -v b="$q1" 'BEGIN {printf "%.1f", b - a}')"
@@ -449,16 +454,16 @@ IDLE=$( { head -1 /proc/stat; sleep 1; head -1 /proc/stat; } | awk '
 ((IDLE >= 90)) || log "warning: the machine was only ${IDLE}% idle before the run; other load skews the figures"
 log "N=$N messages of $SIZE bytes, rounds=$ROUNDS, dir=$TMP"
 
-FMT='%-5s %-8s %8s %8s %10s %12s %5s %10s\n'
+FMT='%-5s %-8s %8s %8s %10s %12s %9s %5s %10s\n'
 ROWS=()
 PIGEON_RATES=()
 POSTFIX_RATES=()
-record() { # ROUND SERVER SECONDS FIRST CPU QUEUE_SECONDS
+record() { # ROUND SERVER SECONDS FIRST CPU QUEUE_SECONDS (and D_SESS)
     local rt row
     rt=$(awk -v n="$N" -v s="$3" 'BEGIN {printf "%.1f", n / s}')
     if [[ $2 == pigeon ]]; then PIGEON_RATES+=("$rt"); else POSTFIX_RATES+=("$rt"); fi
     # shellcheck disable=SC2059
-    row=$(printf "$FMT" "$1" "$2" "$N" "$3" "$rt" "$4" "$5" "$6")
+    row=$(printf "$FMT" "$1" "$2" "$N" "$3" "$rt" "$4" "$D_SESS" "$5" "$6")
     ROWS+=("$row")
     log "round $1: $2 $rt messages/s"
 }
@@ -479,7 +484,7 @@ echo
 echo "outbound: $N messages of $SIZE bytes to one domain, from each server's queue to smtp-sink"
 echo "(Postfix $PF_VERSION) on 127.0.0.1, after a flush"
 # shellcheck disable=SC2059
-printf "$FMT" round server messages seconds messages/s "first msg s" "cpu%" "queueing s"
+printf "$FMT" round server messages seconds messages/s "first msg s" sessions "cpu%" "queueing s"
 printf '%s\n' "${ROWS[@]}"
 echo
 if run_pigeon; then
@@ -490,6 +495,7 @@ if run_pigeon; then
 fi
 if run_postfix; then echo "postfix: median $(median "${POSTFIX_RATES[@]}") messages/s over $ROUNDS round(s)"; fi
 echo "seconds: from the flush command to the N-th message at the sink; first msg: to the first."
+echo "sessions: SMTP connections the sink saw (Pigeon may send many messages per connection)."
 echo "cpu%: whole machine ($(nproc) cores) between the flush and the N-th message, sink included."
 echo "queueing: time to put the N messages in the queue (not part of the rate)."
 echo "data: $(findmnt -n -o FSTYPE -T "$TMP" 2>/dev/null || echo '?') under $BASE; machine idle before the run: ${IDLE}%"

@@ -31,8 +31,8 @@ struct trace_ctx {
 
 static const char *verdict_name(const struct dns_scrub *sc)
 {
-    static const char *const names[] = {"?", "answer", "CNAME", "NXDOMAIN", "NODATA",
-                                        "referral", "lame", "error"};
+    static const char *const names[] = {"?",      "answer",   "CNAME", "NXDOMAIN",
+                                        "NODATA", "referral", "lame",  "error"};
     return sc && sc->kind <= DNS_SCRUB_ERROR ? names[sc->kind] : "unusable";
 }
 
@@ -63,11 +63,10 @@ static void on_step(void *arg, const struct dns_resolver_trace *t)
     if (t->msg) {
         for (int sec = 0; sec < 3; sec++)
             print_section(t->msg, sec, &out);
-        str_appendf(&out, ";; Received %zu bytes from %s#53(%s) in %u ms: %s\n\n", t->len, addr,
-                    ns, t->rtt_ms, verdict_name(t->verdict));
+        str_appendf(&out, ";; Received %zu bytes from %s#53(%s) in %u ms: %s\n\n", t->len, addr, ns,
+                    t->rtt_ms, verdict_name(t->verdict));
     } else {
-        str_appendf(&out, ";; no usable reply from %s#53(%s) after %u ms\n\n", addr, ns,
-                    t->rtt_ms);
+        str_appendf(&out, ";; no usable reply from %s#53(%s) after %u ms\n\n", addr, ns, t->rtt_ms);
     }
     fputs(str_cstr(&out), stdout);
     str_clear(&out);

@@ -452,7 +452,7 @@ static int named_section(struct config *cfg, const char *section, const char *ke
             d->zones = xrealloc(d->zones, (d->nzones + 1) * sizeof *d->zones);
             d->zones[d->nzones++] = (struct config_zone){.name = xstrdup(name), .line = line};
             size_t n = strlen(name);
-            if (n > 1 && name[n - 1] == '.')
+            if (n >= 1 && name[n - 1] == '.') /* "example.com." -> "example.com", "." -> "" */
                 d->zones[d->nzones - 1].name[n - 1] = '\0';
         } else {
             d->keys = xrealloc(d->keys, (d->nkeys + 1) * sizeof *d->keys);

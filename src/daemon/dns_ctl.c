@@ -35,9 +35,9 @@
 #define JNL_COMPACT (2 * DNS_HIST_MAX) /* journal entries that trigger a zone-file dump */
 
 struct ctl_zone {
-    struct dns_zone *zone;        /* NULL: not loaded / expired */
+    struct dns_zone *zone; /* NULL: not loaded / expired */
     struct dns_xfr_hist *hist;
-    size_t jnl_entries;           /* entries in the journal file */
+    size_t jnl_entries; /* entries in the journal file */
     struct dns_secondary *sec;
 };
 
@@ -468,8 +468,8 @@ static void update_run(void *vjob)
     char who[80] = "?";
     dns_addr_text((struct sockaddr *)&job->peer, who, sizeof who);
     char rc_text[16];
-    log_info("dns: UPDATE of %s from %s: %s%s%s%s", zc->name, who,
-             dns_rcode_name(rcode, rc_text), res.why ? " (" : "", res.why ? res.why : "",
+    log_info("dns: UPDATE of %s from %s: %s%s%s%s", zc->name, who, dns_rcode_name(rcode, rc_text),
+             res.why ? " (" : "", res.why ? res.why : "",
              res.why ? ")" : (res.zone ? "" : ", nothing changed"));
     dns_zdiff_unref(res.diff);
     update_reply(job, &q, rcode);

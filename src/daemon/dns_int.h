@@ -54,9 +54,9 @@ struct dns_remote {
 
 /* One [zone] as parsed at start. */
 struct dns_zconf {
-    const char *name;             /* presentation form, for logs */
+    const char *name; /* presentation form, for logs */
     const char *file;
-    char *jnl;                    /* file + ".jnl" */
+    char *jnl; /* file + ".jnl" */
     uint8_t origin[DNS_NAME_MAXLEN];
     struct dns_acl xfr_acl, upd_acl;
     bool secondary;
@@ -69,16 +69,16 @@ struct dns_zconf {
 
 /* What a worker answers from; immutable once published. */
 struct dns_view_zone {
-    struct dns_zone *zone;        /* NULL: not loaded yet, or expired (SERVFAIL) */
-    struct dns_xfr_hist *hist;    /* NULL or the IXFR history */
+    struct dns_zone *zone;     /* NULL: not loaded yet, or expired (SERVFAIL) */
+    struct dns_xfr_hist *hist; /* NULL or the IXFR history */
 };
 
 struct dns_view {
     atomic_uint refs;
     struct dns_zoneset *zs;
-    size_t n;                     /* = number of [zone] sections, in config order */
+    size_t n; /* = number of [zone] sections, in config order */
     struct dns_view_zone *z;
-    bool any_dead;                /* some zone is configured but not served */
+    bool any_dead; /* some zone is configured but not served */
 };
 
 struct dns_view *dns_view_ref(struct dns_view *v);
@@ -87,7 +87,7 @@ void dns_view_unref(struct dns_view *v);
 struct dns_worker {
     struct worker *w;
     struct dns_service *s;
-    struct dns_view *view;        /* this worker's reference */
+    struct dns_view *view; /* this worker's reference */
     struct event **udp_ev;
     struct dns_arena arena;
     unsigned char arena_mem[16384];
@@ -108,9 +108,9 @@ struct dns_service {
     struct dns_worker **workers;
     unsigned nworkers;
     struct dns_ctl *ctl;
-    struct dns_view *view0;       /* the view at start, until the control thread runs */
+    struct dns_view *view0; /* the view at start, until the control thread runs */
     pthread_mutex_t rrl_lock;
-    struct dns_rrl *rrl;          /* NULL when rrl_rate = 0 */
+    struct dns_rrl *rrl; /* NULL when rrl_rate = 0 */
 };
 
 /* What signing the answers to a verified request needs (the request's own TSIG fields live
@@ -120,22 +120,22 @@ struct dns_tsig_reply {
     uint8_t mac[DNS_TSIG_MAC_MAX];  /* the request's MAC, then each signed answer's */
     size_t mac_len;
     uint16_t fudge;
-    unsigned nsigned;               /* answers signed so far */
+    unsigned nsigned; /* answers signed so far */
 };
 
 /* A request that leaves the worker (UPDATE) and comes back with a reply. */
 struct dns_job {
     struct dns_worker *dw;
     bool tcp;
-    struct dns_tcp *t;            /* TCP: the connection's engine (kept alive: busy) */
-    int fd;                       /* UDP: the socket and the peer */
+    struct dns_tcp *t; /* TCP: the connection's engine (kept alive: busy) */
+    int fd;            /* UDP: the socket and the peer */
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    uint8_t *pkt;                 /* the request (owned) */
+    uint8_t *pkt; /* the request (owned) */
     size_t len;
-    size_t zi;                    /* the zone */
+    size_t zi; /* the zone */
     struct dns_tsig_reply tsig;
-    uint8_t *reply;               /* filled by the control thread (owned) */
+    uint8_t *reply; /* filled by the control thread (owned) */
     size_t reply_len;
 };
 
@@ -166,8 +166,8 @@ struct dns_tcp;
  * streaming on t and returns 0; over UDP (t NULL) writes an answer into out and returns its
  * length. */
 size_t dns_xfr_serve(struct dns_worker *dw, struct dns_tcp *t, const struct dns_msg *q,
-                       const uint8_t *pkt, size_t len, const struct sockaddr *peer,
-                       const struct dns_tsig_result *res, uint8_t *out, size_t cap);
+                     const uint8_t *pkt, size_t len, const struct sockaddr *peer,
+                     const struct dns_tsig_result *res, uint8_t *out, size_t cap);
 /* The TCP engine's next burst of a running transfer; true while one is running. */
 bool dns_xfr_pump(struct dns_tcp *t);
 /* Drops a running transfer (the connection is going away). */
@@ -193,10 +193,10 @@ struct dns_tcp {
     char peer_text[64];
     struct str in;
     bool closing;
-    bool busy;                    /* an UPDATE is with the control thread */
-    bool gone;                    /* the connection closed while busy */
-    unsigned nsent;               /* messages written */
-    struct dns_xfrout *xfr;       /* a transfer being streamed */
+    bool busy;              /* an UPDATE is with the control thread */
+    bool gone;              /* the connection closed while busy */
+    unsigned nsent;         /* messages written */
+    struct dns_xfrout *xfr; /* a transfer being streamed */
     struct dns_tsig_reply xfr_tsig;
 };
 
@@ -228,8 +228,8 @@ void dns_ctl_expire(struct dns_ctl *ctl, size_t zi);
 typedef void (*dns_udpq_cb)(void *arg, const uint8_t *resp, size_t len);
 struct dns_udpq;
 struct dns_udpq *dns_udpq_start(struct event_base *base, const struct dns_remote *to,
-                                const uint8_t *msg, size_t len, unsigned tries,
-                                unsigned timeout_ms, dns_udpq_cb cb, void *arg);
+                                const uint8_t *msg, size_t len, unsigned tries, unsigned timeout_ms,
+                                dns_udpq_cb cb, void *arg);
 void dns_udpq_cancel(struct dns_udpq *q);
 
 struct dns_notifier;

@@ -71,8 +71,7 @@ static void on_udpq(evutil_socket_t fd, short what, void *vq)
         uint8_t buf[DNS_MSG_MAX];
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
         /* Connected socket: only the peer's datagrams arrive. Same ID, QR set. */
-        if (n >= DNS_HEADER_LEN && buf[0] == q->msg[0] && buf[1] == q->msg[1] &&
-            (buf[2] & 0x80)) {
+        if (n >= DNS_HEADER_LEN && buf[0] == q->msg[0] && buf[1] == q->msg[1] && (buf[2] & 0x80)) {
             q->cb(q->arg, buf, (size_t)n);
             udpq_free(q);
             return;
@@ -89,8 +88,8 @@ static void on_udpq(evutil_socket_t fd, short what, void *vq)
 }
 
 struct dns_udpq *dns_udpq_start(struct event_base *base, const struct dns_remote *to,
-                                const uint8_t *msg, size_t len, unsigned tries,
-                                unsigned timeout_ms, dns_udpq_cb cb, void *arg)
+                                const uint8_t *msg, size_t len, unsigned tries, unsigned timeout_ms,
+                                dns_udpq_cb cb, void *arg)
 {
     struct dns_udpq *q = xcalloc(1, sizeof *q);
     q->fd = socket(to->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -175,8 +174,8 @@ static void notify_send(struct dns_notifier *n, size_t zi, size_t ti, const stru
     if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
         id = (uint16_t)dns_now_ms();
     const struct dns_rrset *soa = dns_zone_soa(z);
-    size_t len = dns_xfr_build(msg, sizeof msg, id, DNS_OPCODE_NOTIFY, zc->origin,
-                                 DNS_TYPE_SOA, soa->rdata[0].data, soa->rdata[0].len, soa->ttl);
+    size_t len = dns_xfr_build(msg, sizeof msg, id, DNS_OPCODE_NOTIFY, zc->origin, DNS_TYPE_SOA,
+                               soa->rdata[0].data, soa->rdata[0].len, soa->ttl);
     if (len && zc->notify_key) {
         struct dns_tsig_sign_args a = {.key = zc->notify_key, .time = dns_now_sec()};
         if (dns_tsig_sign(msg, &len, sizeof msg, &a, NULL, NULL) != 0)

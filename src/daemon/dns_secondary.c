@@ -38,7 +38,7 @@ struct dns_secondary {
     size_t zi;
     const struct dns_zconf *zc;
     enum sec_state state;
-    bool again;                 /* a NOTIFY came during a refresh */
+    bool again; /* a NOTIFY came during a refresh */
     struct event *refresh_ev;
     struct event *expire_ev;
     struct dns_udpq *q;
@@ -129,8 +129,7 @@ static void xfr_complete(struct dns_secondary *sec)
     str_clear(&err);
     log_info("dns: zone %s: %s from %s: %zu records in %u messages%s", sec->zc->name,
              sec->qtype == DNS_TYPE_IXFR ? "IXFR" : "AXFR", sec->zc->primary.text,
-             sec->xin.nrecords, sec->nmsg,
-             rc == DNS_XFRIN_UPTODATE ? ", already up to date" : "");
+             sec->xin.nrecords, sec->nmsg, rc == DNS_XFRIN_UPTODATE ? ", already up to date" : "");
     if (rc == DNS_XFRIN_INCREMENTAL) {
         size_t n;
         struct dns_zdiff *const *d = dns_xfrin_diffs(&sec->xin, &n);
@@ -156,8 +155,7 @@ static int xfr_message(struct dns_secondary *sec, const uint8_t *p, size_t len)
         xfr_fail(sec, "message with another ID");
         return -1;
     }
-    if (sec->zc->primary_key &&
-        dns_tsig_stream_feed(&sec->ts, p, len, &m, dns_now_sec()) != 0) {
+    if (sec->zc->primary_key && dns_tsig_stream_feed(&sec->ts, p, len, &m, dns_now_sec()) != 0) {
         xfr_fail(sec, "TSIG verification failed");
         return -1;
     }
@@ -212,9 +210,9 @@ static size_t xfr_request(struct dns_secondary *sec, uint8_t *msg, size_t cap)
 {
     struct dns_zone *cur = dns_ctl_zone(sec->ctl, sec->zi);
     const struct dns_rrset *soa = cur && sec->qtype == DNS_TYPE_IXFR ? dns_zone_soa(cur) : NULL;
-    size_t len = dns_xfr_build(msg, cap, sec->id, DNS_OPCODE_QUERY, sec->zc->origin,
-                                 sec->qtype, soa ? soa->rdata[0].data : NULL,
-                                 soa ? soa->rdata[0].len : 0, soa ? soa->ttl : 0);
+    size_t len = dns_xfr_build(msg, cap, sec->id, DNS_OPCODE_QUERY, sec->zc->origin, sec->qtype,
+                               soa ? soa->rdata[0].data : NULL, soa ? soa->rdata[0].len : 0,
+                               soa ? soa->ttl : 0);
     if (len && sec->zc->primary_key) {
         struct dns_tsig_sign_args a = {.key = sec->zc->primary_key, .time = dns_now_sec()};
         if (dns_tsig_sign(msg, &len, cap, &a, sec->req_mac, &sec->req_mac_len) != 0)
@@ -269,9 +267,9 @@ static long soa_answer_serial(struct dns_secondary *sec, const uint8_t *resp, si
     long serial = -1;
     if (dns_msg_parse(resp, len, &m, &a) == 0 && m.rcode == DNS_RCODE_NOERROR && m.hdr.aa &&
         (!sec->zc->primary_key ||
-         (m.tsig && dns_tsig_verify(resp, len, &m, sec->zc->primary_key, 1, dns_now_sec(),
-                                    sec->req_mac, sec->req_mac_len, &(struct dns_tsig_result){0})
-                        == 0)))
+         (m.tsig &&
+          dns_tsig_verify(resp, len, &m, sec->zc->primary_key, 1, dns_now_sec(), sec->req_mac,
+                          sec->req_mac_len, &(struct dns_tsig_result){0}) == 0)))
         for (unsigned i = 0; i < m.count[0]; i++)
             if (m.rr[0][i].type == DNS_TYPE_SOA && dns_name_eq(m.rr[0][i].owner, sec->zc->origin))
                 serial = (long)dns_soa_serial(m.rr[0][i].rdata, m.rr[0][i].rdlen);
@@ -307,8 +305,8 @@ static void refresh_start(struct dns_secondary *sec)
     uint16_t id;
     if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
         id = (uint16_t)dns_now_ms();
-    size_t len = dns_xfr_build(msg, sizeof msg, id, DNS_OPCODE_QUERY, sec->zc->origin,
-                                 DNS_TYPE_SOA, NULL, 0, 0);
+    size_t len = dns_xfr_build(msg, sizeof msg, id, DNS_OPCODE_QUERY, sec->zc->origin, DNS_TYPE_SOA,
+                               NULL, 0, 0);
     sec->req_mac_len = 0;
     if (len && sec->zc->primary_key) {
         struct dns_tsig_sign_args a = {.key = sec->zc->primary_key, .time = dns_now_sec()};

@@ -204,8 +204,7 @@ static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct
             z->primary = prim[0];
         free(prim);
         if (rc != 0 || np != 1) {
-            log_err("dns: [zone %s]: primary must be one address[:port] [key:NAME]",
-                    cz->name);
+            log_err("dns: [zone %s]: primary must be one address[:port] [key:NAME]", cz->name);
             return -1;
         }
         z->secondary = true;
@@ -236,8 +235,10 @@ long dns_zconf_find(const struct dns_service *s, const uint8_t *name)
 
 int dns_tsig_answer(const struct dns_tsig_result *res, uint8_t *out, size_t *len, size_t cap)
 {
-    struct dns_tsig_sign_args a = {.key = res->key, .time = dns_now_sec(),
-                                   .fudge = res->rr.fudge, .error = (uint16_t)res->error};
+    struct dns_tsig_sign_args a = {.key = res->key,
+                                   .time = dns_now_sec(),
+                                   .fudge = res->rr.fudge,
+                                   .error = (uint16_t)res->error};
     uint8_t now6[6];
     if (res->error == DNS_TSIG_BADKEY || res->error == DNS_TSIG_BADSIG ||
         res->error == DNS_TSIG_BADTRUNC || !res->key) {
@@ -274,8 +275,11 @@ int dns_tsig_reply_sign(struct dns_tsig_reply *r, uint8_t *out, size_t *len, siz
 {
     if (!r->key)
         return 0;
-    struct dns_tsig_sign_args a = {.key = r->key, .time = dns_now_sec(), .fudge = r->fudge,
-                                   .prior_mac = r->mac, .prior_len = r->mac_len,
+    struct dns_tsig_sign_args a = {.key = r->key,
+                                   .time = dns_now_sec(),
+                                   .fudge = r->fudge,
+                                   .prior_mac = r->mac,
+                                   .prior_len = r->mac_len,
                                    .timers_only = r->nsigned > 0};
     int rc = dns_tsig_sign(out, len, cap, &a, r->mac, &r->mac_len);
     if (rc == 0)
@@ -349,8 +353,12 @@ static size_t dispatch_update(struct dns_worker *dw, const struct dns_req *r,
                                   NULL, 0, &res) != 0)
         return tsig_refused(&q, &res, opts, out, cap);
     struct dns_job *job = xcalloc(1, sizeof *job);
-    *job = (struct dns_job){.dw = dw, .tcp = r->t != NULL, .t = r->t, .fd = r->fd,
-                            .peer_len = r->peer_len, .len = r->len};
+    *job = (struct dns_job){.dw = dw,
+                            .tcp = r->t != NULL,
+                            .t = r->t,
+                            .fd = r->fd,
+                            .peer_len = r->peer_len,
+                            .len = r->len};
     memcpy(&job->peer, r->peer, r->peer_len);
     job->pkt = xmemdup(r->pkt, r->len);
     bool queued = false;
@@ -437,8 +445,7 @@ static void on_udp(evutil_socket_t fd, short what, void *vdw)
     struct iovec iov[DNS_UDP_BATCH], oiov[DNS_UDP_BATCH];
     for (int i = 0; i < DNS_UDP_BATCH; i++) {
         iov[i] = (struct iovec){dw->in[i], DNS_UDP_BUF};
-        msgs[i].msg_hdr =
-            (struct msghdr){&dw->peer[i], sizeof dw->peer[i], &iov[i], 1, NULL, 0, 0};
+        msgs[i].msg_hdr = (struct msghdr){&dw->peer[i], sizeof dw->peer[i], &iov[i], 1, NULL, 0, 0};
     }
     int n = recvmmsg(fd, msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
@@ -448,8 +455,12 @@ static void on_udp(evutil_socket_t fd, short what, void *vdw)
     for (int i = 0; i < n; i++) {
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
             continue; /* a query over 4 KiB is not a query */
-        struct dns_req r = {dw->in[i], msgs[i].msg_len, (struct sockaddr *)&dw->peer[i],
-                            msgs[i].msg_hdr.msg_namelen, NULL, fd};
+        struct dns_req r = {dw->in[i],
+                            msgs[i].msg_len,
+                            (struct sockaddr *)&dw->peer[i],
+                            msgs[i].msg_hdr.msg_namelen,
+                            NULL,
+                            fd};
         size_t len = dispatch(dw, &r, dw->out[k], DNS_UDP_BUF);
         dns_arena_reset(&dw->arena);
         if (len && dw->s->rrl)
@@ -457,8 +468,8 @@ static void on_udp(evutil_socket_t fd, short what, void *vdw)
         if (len == 0)
             continue;
         oiov[k] = (struct iovec){dw->out[k], len};
-        outs[k].msg_hdr = (struct msghdr){&dw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1,
-                                          NULL, 0, 0};
+        outs[k].msg_hdr =
+            (struct msghdr){&dw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1, NULL, 0, 0};
         k++;
     }
     if (k > 0 && sendmmsg(fd, outs, (unsigned)k, MSG_DONTWAIT) < 0)
@@ -687,8 +698,8 @@ void dns_job_done(void *vjob)
         tcp_process(t);
         conn_resume(t->c);
     } else if (job->reply_len) {
-        sendto(job->fd, job->reply, job->reply_len, MSG_DONTWAIT,
-               (struct sockaddr *)&job->peer, job->peer_len);
+        sendto(job->fd, job->reply, job->reply_len, MSG_DONTWAIT, (struct sockaddr *)&job->peer,
+               job->peer_len);
     }
     free(job->pkt);
     free(job->reply);
@@ -724,6 +735,6 @@ static void tcp_free(void *e)
 }
 
 const struct proto_ops dns_tcp_proto = {
-    "dns", tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy, tcp_closing,
-    tcp_tls, tcp_close, tcp_close, tcp_free, tcp_writable,
+    "dns",       tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy,
+    tcp_closing, tcp_tls,    tcp_close, tcp_close,  tcp_free, tcp_writable,
 };

@@ -40,8 +40,7 @@ static const uint8_t *verified_key(const struct dns_tsig_result *res)
 /* ---- transfers out ---- */
 
 /* RFC 1995 §2: over UDP the SOA alone; the client then asks over TCP. */
-static size_t ixfr_udp(const struct dns_msg *q, const struct dns_zone *z, uint8_t *out,
-                       size_t cap)
+static size_t ixfr_udp(const struct dns_msg *q, const struct dns_zone *z, uint8_t *out, size_t cap)
 {
     struct dns_header h = {.id = q->hdr.id, .qr = true, .aa = true};
     struct dns_builder b;
@@ -55,8 +54,8 @@ static size_t ixfr_udp(const struct dns_msg *q, const struct dns_zone *z, uint8_
 }
 
 size_t dns_xfr_serve(struct dns_worker *dw, struct dns_tcp *t, const struct dns_msg *q,
-                       const uint8_t *pkt, size_t len, const struct sockaddr *peer,
-                       const struct dns_tsig_result *res, uint8_t *out, size_t cap)
+                     const uint8_t *pkt, size_t len, const struct sockaddr *peer,
+                     const struct dns_tsig_result *res, uint8_t *out, size_t cap)
 {
     struct dns_service *s = dw->s;
     uint16_t udp_max = (uint16_t)s->d->cfg.dns.udp_max;
@@ -86,8 +85,9 @@ size_t dns_xfr_serve(struct dns_worker *dw, struct dns_tcp *t, const struct dns_
         return refuse(q, DNS_RCODE_FORMERR, true, udp_max, res, out, cap);
     }
     log_info("dns: %s of %s (serial %u, %s) to %s", kind, zname, dns_zone_serial(z),
-             x->mode == DNS_XFROUT_AXFR ? "full" : x->mode == DNS_XFROUT_IXFR ? "incremental"
-                                                                             : "up to date",
+             x->mode == DNS_XFROUT_AXFR   ? "full"
+             : x->mode == DNS_XFROUT_IXFR ? "incremental"
+                                          : "up to date",
              who);
     t->xfr = x;
     dns_tsig_reply_init(&t->xfr_tsig, res);
@@ -128,8 +128,8 @@ bool dns_xfr_pump(struct dns_tcp *t)
         log_warn("dns: transfer to %s failed after %u messages", t->peer_text, x->nmsg);
         t->closing = true;
     } else {
-        log_info("dns: transfer to %s done: %zu records in %u messages", t->peer_text,
-                 x->nrecords, x->nmsg);
+        log_info("dns: transfer to %s done: %zu records in %u messages", t->peer_text, x->nrecords,
+                 x->nmsg);
     }
     dns_xfr_abort(t);
     return false;
@@ -184,8 +184,7 @@ size_t dns_notify_request(struct dns_worker *dw, const struct dns_msg *q,
 /* ---- UPDATE (RFC 2136 §3.1-3.3 here, the rest on the control thread) ---- */
 
 size_t dns_update_request(struct dns_worker *dw, struct dns_job *job, const struct dns_msg *q,
-                          const struct dns_tsig_result *res, uint8_t *out, size_t cap,
-                          bool *queued)
+                          const struct dns_tsig_result *res, uint8_t *out, size_t cap, bool *queued)
 {
     struct dns_service *s = dw->s;
     uint16_t udp_max = (uint16_t)s->d->cfg.dns.udp_max;

@@ -33,7 +33,7 @@ struct prefix {
 
 struct resolver_service {
     struct dns_resolver_shared *shared;
-    struct dns_zoneset *zones;     /* the main thread's reference */
+    struct dns_zoneset *zones; /* the main thread's reference */
     struct prefix allow[MAX_PREFIXES];
     unsigned nallow;
     int *udp_fds;
@@ -48,9 +48,9 @@ struct resolver_worker {
     struct worker *w;
     struct resolver_service *s;
     struct dns_resolver *res;
-    struct dns_zoneset *zones;     /* this worker's reference */
+    struct dns_zoneset *zones; /* this worker's reference */
     struct event **udp_ev;
-    struct udp_pending *pending;   /* UDP questions being resolved */
+    struct udp_pending *pending; /* UDP questions being resolved */
     struct dns_arena arena;
     unsigned char arena_mem[16384];
     uint8_t in[UDP_BATCH][UDP_BUF];
@@ -307,8 +307,8 @@ static void on_udp(evutil_socket_t fd, short what, void *vrw)
         if (len == 0)
             continue;
         oiov[k] = (struct iovec){rw->out[k], len};
-        outs[k].msg_hdr = (struct msghdr){&rw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1,
-                                          NULL, 0, 0};
+        outs[k].msg_hdr =
+            (struct msghdr){&rw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1, NULL, 0, 0};
         k++;
     }
     if (k > 0 && sendmmsg(fd, outs, (unsigned)k, MSG_DONTWAIT) < 0)
@@ -522,6 +522,6 @@ static void tcp_free(void *e)
 }
 
 const struct proto_ops resolver_tcp_proto = {
-    "resolver", tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy, tcp_closing,
-    tcp_tls, tcp_close, tcp_close, tcp_free, NULL,
+    "resolver",  tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy,
+    tcp_closing, tcp_tls,    tcp_close, tcp_close,  tcp_free, NULL,
 };

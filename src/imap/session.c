@@ -405,9 +405,9 @@ static void dispatch(struct imap_session *s, const struct imap_cmd *cmd)
     if (!v)
         return imap_bad(s, "Unknown command %.40s", cmd->name);
     if (!(s->state & v->states)) {
-        const char *why = s->state == IS_NOT_AUTH ? "Log in first"
-                          : s->state == IS_AUTH   ? "Select a mailbox first"
-                                                  : "Already logged in";
+        const char *why = v->states == S_NA          ? "Already logged in"
+                          : s->state == IS_NOT_AUTH ? "Log in first"
+                                                    : "Select a mailbox first";
         return imap_bad(s, "%s (%s not allowed now)", why, v->name);
     }
     s->cmd.no_expunge = v->no_expunge;

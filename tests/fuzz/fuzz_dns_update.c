@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t origin[] = "\7example\3com";
     struct dns_zone *z = NULL;
     struct str err = STR_INIT;
-    if (dns_zone_from_text(zone_text, sizeof zone_text - 1, "fuzz", origin, DNS_ZF_NO_INCLUDE,
-                           &z, &err) != 0)
+    if (dns_zone_from_text(zone_text, sizeof zone_text - 1, "fuzz", origin, DNS_ZF_NO_INCLUDE, &z,
+                           &err) != 0)
         abort();
     str_clear(&err);
     fuzz_update(data, size, z);

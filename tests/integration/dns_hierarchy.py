@@ -363,6 +363,14 @@ class Hierarchy:
         self.taps = {}
         self.nsds = []
         self.others = []
+        self.dead = self.forger = None
+        try:
+            self._start(tap)
+        except BaseException:
+            self.close()  # nothing left running when a port is taken
+            raise
+
+    def _start(self, tap):
         zdir = self.root / "zones"
         zdir.mkdir(parents=True, exist_ok=True)
         by_addr = {}
@@ -415,8 +423,9 @@ class Hierarchy:
     def close(self):
         for t in self.taps.values():
             t.close()
-        self.dead.close()
-        self.forger.close()
+        for x in (self.dead, self.forger):
+            if x:
+                x.close()
         for p in self.nsds:
             p.terminate()
             try:

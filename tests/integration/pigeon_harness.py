@@ -392,7 +392,8 @@ class Daemon:
     """One pigeond with its own config, data dir and ports under `root`."""
 
     def __init__(self, root, name="pigeond", server=None, smtp=None, submission=None,
-                 users=None, domains=(DOMAIN,), pop3=None, pop3s=None):
+                 users=None, domains=(DOMAIN,), pop3=None, pop3s=None, imap=None,
+                 imaps=None):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -448,15 +449,15 @@ class Daemon:
         self.domains = list(domains)
         self.ports = [self.smtp_port, self.sub_port]
         # Mail-access services are on only when asked for (pop3={} enables [pop3]).
-        self.pop3_port = self.pop3s_port = None
-        for sec, over in (("pop3", pop3), ("pop3s", pop3s)):
+        self.pop3_port = self.pop3s_port = self.imap_port = self.imaps_port = None
+        for sec, over in (("pop3", pop3), ("pop3s", pop3s), ("imap", imap), ("imaps", imaps)):
             if over is None:
                 continue
             port = free_port()
             setattr(self, sec + "_port", port)
             self.sections[sec] = {
                 "listen": "127.0.0.1:%d" % port,
-                "plaintext_auth": "loopback" if sec == "pop3" else None,
+                "plaintext_auth": "loopback" if sec in ("pop3", "imap") else None,
                 "max_connections_per_ip": 50,
                 "idle_timeout": 300,
                 "max_errors": 20,

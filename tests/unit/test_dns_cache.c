@@ -70,14 +70,13 @@ static void test_ttl_countdown(void **state)
                      DNS_CACHE_POSITIVE);
     assert_int_equal(r.rrset.ttl, 300);
     assert_memory_equal(r.rrset.rdata[0].data, A1, 4);
-    assert_int_equal(get(c, "www.example.com", DNS_TYPE_A, DNS_RANK_ANSWER, 0, 1000000 + 100500,
-                         &r),
-                     DNS_CACHE_POSITIVE);
+    assert_int_equal(
+        get(c, "www.example.com", DNS_TYPE_A, DNS_RANK_ANSWER, 0, 1000000 + 100500, &r),
+        DNS_CACHE_POSITIVE);
     assert_int_equal(r.rrset.ttl, 199);
     assert_int_equal(get(c, "www.example.com", DNS_TYPE_A, 0, 0, 1000000 + 300000, &r),
                      DNS_CACHE_MISS);
-    assert_int_equal(get(c, "www.example.com", DNS_TYPE_AAAA, 0, 0, 1000000, &r),
-                     DNS_CACHE_MISS);
+    assert_int_equal(get(c, "www.example.com", DNS_TYPE_AAAA, 0, 0, 1000000, &r), DNS_CACHE_MISS);
     dns_cache_free(c);
 }
 
@@ -129,8 +128,7 @@ static void test_negative(void **state)
     assert_int_equal(get(c, "www.example", DNS_TYPE_AAAA, DNS_RANK_ANSWER, 0, 30000, &r),
                      DNS_CACHE_NODATA);
     assert_int_equal(r.soa.ttl, 30);
-    assert_int_equal(get(c, "www.example", DNS_TYPE_A, DNS_RANK_ANSWER, 0, 0, &r),
-                     DNS_CACHE_MISS);
+    assert_int_equal(get(c, "www.example", DNS_TYPE_A, DNS_RANK_ANSWER, 0, 0, &r), DNS_CACHE_MISS);
     assert_int_equal(get(c, "nx.example", DNS_TYPE_A, DNS_RANK_ANSWER, 0, 121000, &r),
                      DNS_CACHE_MISS);
     /* data for a name replaces its NXDOMAIN */
@@ -219,8 +217,8 @@ static void reply(struct dns_msg *m, struct dns_arena *a, uint8_t *pkt, bool aa,
     dns_builder_init(&b, pkt, 4096, 4096, &h);
     dns_builder_question(&b, N(qname), qtype, DNS_CLASS_IN);
     for (int i = 0; i < n; i++)
-        assert_int_equal(dns_builder_rr(&b, (enum dns_section)rr[i].sec, N(rr[i].owner),
-                                        rr[i].type, DNS_CLASS_IN, 300, rr[i].rdata, rr[i].len),
+        assert_int_equal(dns_builder_rr(&b, (enum dns_section)rr[i].sec, N(rr[i].owner), rr[i].type,
+                                        DNS_CLASS_IN, 300, rr[i].rdata, rr[i].len),
                          0);
     size_t len = dns_builder_finish(&b);
     assert_int_equal(dns_msg_parse(pkt, len, m, a), 0);

@@ -88,9 +88,9 @@ static struct dns_tsig_key test_key(const char *name)
 {
     struct dns_tsig_key k;
     const char *why;
-    assert_int_equal(dns_tsig_key_init(&k, name, "hmac-sha256", (const uint8_t *)"0123456789abcdef",
-                                       16, &why),
-                     0);
+    assert_int_equal(
+        dns_tsig_key_init(&k, name, "hmac-sha256", (const uint8_t *)"0123456789abcdef", 16, &why),
+        0);
     return k;
 }
 
@@ -145,7 +145,8 @@ static void test_tsig_stream(void **state)
     uint8_t qn[DNS_NAME_MAXLEN], req[512], msgs[3][512];
     size_t lens[3];
     name_of("example.com.", qn);
-    size_t rlen = dns_xfr_build(req, sizeof req, 9, DNS_OPCODE_QUERY, qn, DNS_TYPE_AXFR, NULL, 0, 0);
+    size_t rlen =
+        dns_xfr_build(req, sizeof req, 9, DNS_OPCODE_QUERY, qn, DNS_TYPE_AXFR, NULL, 0, 0);
     uint8_t mac[DNS_TSIG_MAC_MAX], prior[DNS_TSIG_MAC_MAX];
     size_t maclen, priorlen;
     struct dns_tsig_sign_args a = {.key = &k, .time = 5000};
@@ -157,8 +158,8 @@ static void test_tsig_stream(void **state)
                                 NULL, 0, 0);
         msgs[i][2] |= 0x80;
     }
-    struct dns_tsig_sign_args s1 = {.key = &k, .time = 5001, .prior_mac = prior,
-                                    .prior_len = priorlen};
+    struct dns_tsig_sign_args s1 = {
+        .key = &k, .time = 5001, .prior_mac = prior, .prior_len = priorlen};
     assert_int_equal(dns_tsig_sign(msgs[0], &lens[0], 512, &s1, prior, &priorlen), 0);
     /* Message 2 unsigned: message 3's MAC covers prior MAC + message 2 + message 3 + timers.
      * Signing the concatenation gives exactly that MAC; the record then moves to message 3. */
@@ -166,10 +167,10 @@ static void test_tsig_stream(void **state)
     size_t l2 = lens[1], clen = lens[1] + lens[2];
     memcpy(cat, msgs[1], l2);
     memcpy(cat + l2, msgs[2], lens[2]);
-    struct dns_tsig_sign_args s3 = {.key = &k, .time = 5003, .prior_mac = prior,
-                                    .prior_len = priorlen, .timers_only = true};
+    struct dns_tsig_sign_args s3 = {
+        .key = &k, .time = 5003, .prior_mac = prior, .prior_len = priorlen, .timers_only = true};
     assert_int_equal(dns_tsig_sign(cat, &clen, sizeof cat, &s3, prior, &priorlen), 0);
-    cat[11]--;         /* the ARCOUNT bump landed in message 2's header */
+    cat[11]--; /* the ARCOUNT bump landed in message 2's header */
     cat[l2 + 11]++;
     lens[2] = clen - l2;
     memcpy(msgs[2], cat + l2, lens[2]);
@@ -188,8 +189,8 @@ static void test_tsig_stream(void **state)
     dns_tsig_stream_clear(&st);
     /* A stream whose first answer is unsigned fails. */
     uint8_t plain[512];
-    size_t plen = dns_xfr_build(plain, sizeof plain, 9, DNS_OPCODE_QUERY, qn, DNS_TYPE_AXFR,
-                                NULL, 0, 0);
+    size_t plen =
+        dns_xfr_build(plain, sizeof plain, 9, DNS_OPCODE_QUERY, qn, DNS_TYPE_AXFR, NULL, 0, 0);
     struct dns_msg m;
     dns_arena_reset(&ar);
     assert_int_equal(dns_msg_parse(plain, plen, &m, &ar), 0);
@@ -205,9 +206,8 @@ static void test_tsig_key_init(void **state)
     const char *why;
     assert_int_not_equal(dns_tsig_key_init(&k, "k", "hmac-md5", (const uint8_t *)"x", 1, &why), 0);
     assert_int_not_equal(dns_tsig_key_init(&k, "k", NULL, (const uint8_t *)"x", 0, &why), 0);
-    assert_int_equal(dns_tsig_key_init(&k, "Key.Example", "HMAC-SHA512.", (const uint8_t *)"x", 1,
-                                       &why),
-                     0);
+    assert_int_equal(
+        dns_tsig_key_init(&k, "Key.Example", "HMAC-SHA512.", (const uint8_t *)"x", 1, &why), 0);
     assert_int_equal(k.mac_len, 64);
     uint8_t n[DNS_NAME_MAXLEN];
     name_of("key.example.", n);
@@ -240,9 +240,8 @@ static void test_acl(void **state)
 {
     struct dns_acl acl;
     char bad[64];
-    assert_int_equal(dns_acl_parse("127.0.0.0/8, ::1/128 192.0.2.7 key:xfer-key", &acl, bad,
-                                   sizeof bad),
-                     0);
+    assert_int_equal(
+        dns_acl_parse("127.0.0.0/8, ::1/128 192.0.2.7 key:xfer-key", &acl, bad, sizeof bad), 0);
     assert_int_equal(acl.n, 4);
     struct sockaddr_storage a = sa4("127.1.2.3"), b = sa4("192.0.2.8"), c = sa6("::1"),
                             d = sa6("::ffff:127.0.0.9"), e = sa6("::2"), f = sa4("192.0.2.7");
@@ -349,16 +348,13 @@ static char *edited(const char *from, const char *to)
 
 static void test_diff_journal(void **state)
 {
-    char *t2 = edited("100 3600", "101 3600");
-    char *t2b = edited("www A 192.0.2.5\n", "www A 192.0.2.6\nnew AAAA 2001:db8::1\n");
+    /* version 2: serial 101, one A changed, one AAAA added; version 3: a TXT more */
+    char *v2 = edited("100 3600", "101 3600");
     char *t3 = edited("100 3600", "102 3600");
-    struct str s3 = STR_INIT;
+    struct str s2 = STR_INIT, s3 = STR_INIT;
     str_appends(&s3, t3);
     str_appends(&s3, "extra TXT \"x\"\n");
     free(t3);
-    /* version 2: serial 101, one A changed, one AAAA added; version 3: a TXT more */
-    char *v2 = edited("100 3600", "101 3600");
-    struct str s2 = STR_INIT;
     const char *p = strstr(v2, "www A 192.0.2.5\n");
     str_append(&s2, v2, (size_t)(p - v2));
     str_appends(&s2, "www A 192.0.2.6\nnew AAAA 2001:db8::1\n");
@@ -422,16 +418,13 @@ static void test_diff_journal(void **state)
     str_clear(&s2);
     str_clear(&s3);
     free(v2);
-    free(t2);
-    free(t2b);
 }
 
 /* ---- transfers: out -> in ---- */
 
 /* Streams q's answer from z/h in messages of at most max bytes into an xfrin. */
 static int transfer(const uint8_t *q, size_t qlen, struct dns_zone *z, struct dns_xfr_hist *h,
-                    size_t max, const struct dns_zone *cur, struct dns_zone **out,
-                    unsigned *nmsg)
+                    size_t max, const struct dns_zone *cur, struct dns_zone **out, unsigned *nmsg)
 {
     struct dns_arena ar;
     dns_arena_init(&ar, NULL, 0);
@@ -526,8 +519,8 @@ static void test_xfr_roundtrip(void **state)
     assert_true(zones_equal(got, z3));
     dns_zone_unref(got);
     /* IXFR without the client's SOA is malformed */
-    qlen = dns_xfr_build(q, sizeof q, 1, DNS_OPCODE_QUERY, dns_zone_origin(z1), DNS_TYPE_IXFR,
-                         NULL, 0, 0);
+    qlen = dns_xfr_build(q, sizeof q, 1, DNS_OPCODE_QUERY, dns_zone_origin(z1), DNS_TYPE_IXFR, NULL,
+                         0, 0);
     struct dns_arena ar;
     dns_arena_init(&ar, NULL, 0);
     struct dns_msg m;
@@ -621,15 +614,16 @@ static void test_update_prereqs(void **state)
         const char *rd;
         unsigned rcode;
     } cases[] = {
-        {"www.example.com.", DNS_TYPE_ANY, DNS_CLASS_ANY, "", DNS_RCODE_NOERROR},     /* in use */
+        {"www.example.com.", DNS_TYPE_ANY, DNS_CLASS_ANY, "", DNS_RCODE_NOERROR}, /* in use */
         {"nope.example.com.", DNS_TYPE_ANY, DNS_CLASS_ANY, "", DNS_RCODE_NXDOMAIN},
-        {"www.example.com.", DNS_TYPE_A, DNS_CLASS_ANY, "", DNS_RCODE_NOERROR},       /* exists */
+        {"www.example.com.", DNS_TYPE_A, DNS_CLASS_ANY, "", DNS_RCODE_NOERROR}, /* exists */
         {"www.example.com.", DNS_TYPE_MX, DNS_CLASS_ANY, "", DNS_RCODE_NXRRSET},
-        {"nope.example.com.", DNS_TYPE_ANY, DNS_CLASS_NONE, "", DNS_RCODE_NOERROR},   /* not in use */
+        {"nope.example.com.", DNS_TYPE_ANY, DNS_CLASS_NONE, "", DNS_RCODE_NOERROR}, /* not in use */
         {"www.example.com.", DNS_TYPE_ANY, DNS_CLASS_NONE, "", DNS_RCODE_YXDOMAIN},
-        {"www.example.com.", DNS_TYPE_MX, DNS_CLASS_NONE, "", DNS_RCODE_NOERROR},     /* absent */
+        {"www.example.com.", DNS_TYPE_MX, DNS_CLASS_NONE, "", DNS_RCODE_NOERROR}, /* absent */
         {"www.example.com.", DNS_TYPE_A, DNS_CLASS_NONE, "", DNS_RCODE_YXRRSET},
-        {"www.example.com.", DNS_TYPE_A, DNS_CLASS_IN, "192.0.2.4", DNS_RCODE_NXRRSET}, /* partial */
+        {"www.example.com.", DNS_TYPE_A, DNS_CLASS_IN, "192.0.2.4",
+         DNS_RCODE_NXRRSET}, /* partial */
         {"other.org.", DNS_TYPE_A, DNS_CLASS_ANY, "", DNS_RCODE_NOTZONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -752,11 +746,16 @@ static void test_update_parse_truncated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tsig_request),    cmocka_unit_test(test_tsig_stream),
-        cmocka_unit_test(test_tsig_key_init),   cmocka_unit_test(test_acl),
-        cmocka_unit_test(test_rrl),             cmocka_unit_test(test_diff_journal),
-        cmocka_unit_test(test_xfr_roundtrip),   cmocka_unit_test(test_update_prereqs),
-        cmocka_unit_test(test_update_changes),  cmocka_unit_test(test_update_parse_truncated),
+        cmocka_unit_test(test_tsig_request),
+        cmocka_unit_test(test_tsig_stream),
+        cmocka_unit_test(test_tsig_key_init),
+        cmocka_unit_test(test_acl),
+        cmocka_unit_test(test_rrl),
+        cmocka_unit_test(test_diff_journal),
+        cmocka_unit_test(test_xfr_roundtrip),
+        cmocka_unit_test(test_update_prereqs),
+        cmocka_unit_test(test_update_changes),
+        cmocka_unit_test(test_update_parse_truncated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

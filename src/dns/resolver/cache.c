@@ -74,8 +74,7 @@ static uint32_t key_hash(const uint8_t *name, uint16_t type)
     return dns_name_hash(name) ^ ((uint32_t)type * 2654435761u);
 }
 
-static struct entry **find_slot(struct dns_cache *c, const uint8_t *name, uint16_t type,
-                                uint32_t h)
+static struct entry **find_slot(struct dns_cache *c, const uint8_t *name, uint16_t type, uint32_t h)
 {
     struct entry **pp = &c->buckets[h & (c->nbuckets - 1)];
     for (; *pp; pp = &(*pp)->hnext)
@@ -187,8 +186,8 @@ static void insert(struct dns_cache *c, struct entry *e)
     evict(c);
 }
 
-static struct entry *entry_alloc(const uint8_t *owner, uint16_t type, size_t extra,
-                                 uint16_t count, unsigned char **tail_out)
+static struct entry *entry_alloc(const uint8_t *owner, uint16_t type, size_t extra, uint16_t count,
+                                 unsigned char **tail_out)
 {
     size_t olen = dns_name_len(owner);
     size_t size = sizeof(struct entry) + count * sizeof(struct dns_rdata) + olen + extra;
@@ -239,9 +238,9 @@ int dns_cache_put(struct dns_cache *c, const uint8_t *owner, uint16_t type, uint
     return stored;
 }
 
-int dns_cache_put_negative(struct dns_cache *c, const uint8_t *name, uint16_t type,
-                           uint8_t rank, const uint8_t *soa_owner, uint32_t soa_ttl,
-                           const uint8_t *soa_rdata, uint16_t soa_len, uint64_t now_ms)
+int dns_cache_put_negative(struct dns_cache *c, const uint8_t *name, uint16_t type, uint8_t rank,
+                           const uint8_t *soa_owner, uint32_t soa_ttl, const uint8_t *soa_rdata,
+                           uint16_t soa_len, uint64_t now_ms)
 {
     size_t solen = soa_owner ? dns_name_len(soa_owner) : 0;
     unsigned char *p;
@@ -301,15 +300,19 @@ static void copy_out(const struct entry *e, uint64_t now_ms, struct dns_arena *a
     if (e->soa_owner) {
         struct dns_rdata *s = dns_arena_alloc(a, sizeof *s);
         *s = (struct dns_rdata){e->soa_len, dns_arena_dup(a, e->soa_rdata, e->soa_len)};
-        out->soa = (struct dns_cache_rrset){
-            dns_arena_dup(a, e->soa_owner, dns_name_len(e->soa_owner)), DNS_TYPE_SOA, 1, ttl,
-            e->rank, s};
+        out->soa =
+            (struct dns_cache_rrset){dns_arena_dup(a, e->soa_owner, dns_name_len(e->soa_owner)),
+                                     DNS_TYPE_SOA,
+                                     1,
+                                     ttl,
+                                     e->rank,
+                                     s};
     }
 }
 
 /* The live entry for (name, type) or NULL; drops it when it is past the stale window. */
-static struct entry *live(struct dns_cache *c, const uint8_t *name, uint16_t type,
-                          unsigned flags, uint64_t now_ms)
+static struct entry *live(struct dns_cache *c, const uint8_t *name, uint16_t type, unsigned flags,
+                          uint64_t now_ms)
 {
     uint32_t h = key_hash(name, type);
     struct entry **pp = find_slot(c, name, type, h);

@@ -49,7 +49,7 @@ struct dns_cache_rrset {
     const uint8_t *owner;
     uint16_t type;
     uint16_t count;
-    uint32_t ttl;   /* remaining seconds */
+    uint32_t ttl; /* remaining seconds */
     uint8_t rank;
     const struct dns_rdata *rdata;
 };
@@ -62,11 +62,11 @@ struct dns_cache_result {
 };
 
 struct dns_cache_config {
-    size_t max_bytes;       /* memory budget for entries (approximate) */
-    uint32_t min_ttl;       /* TTLs below are raised to this */
-    uint32_t max_ttl;       /* TTLs above are lowered to this */
-    uint32_t max_neg_ttl;   /* cap on negative TTLs (RFC 2308 §5) */
-    uint32_t stale_window;  /* seconds an expired entry stays for serve-stale; 0 = off */
+    size_t max_bytes;      /* memory budget for entries (approximate) */
+    uint32_t min_ttl;      /* TTLs below are raised to this */
+    uint32_t max_ttl;      /* TTLs above are lowered to this */
+    uint32_t max_neg_ttl;  /* cap on negative TTLs (RFC 2308 §5) */
+    uint32_t stale_window; /* seconds an expired entry stays for serve-stale; 0 = off */
 };
 
 struct dns_cache_stats {
@@ -98,9 +98,9 @@ int dns_cache_put(struct dns_cache *c, const uint8_t *owner, uint16_t type, uint
  * DNS_CACHE_TYPE_NXDOMAIN. soa_* is the SOA of the authority section (copied); the TTL is
  * min(SOA TTL, SOA minimum) (RFC 2308 §5), clamped. Returns 1 stored, 0 kept.
  */
-int dns_cache_put_negative(struct dns_cache *c, const uint8_t *name, uint16_t type,
-                           uint8_t rank, const uint8_t *soa_owner, uint32_t soa_ttl,
-                           const uint8_t *soa_rdata, uint16_t soa_len, uint64_t now_ms);
+int dns_cache_put_negative(struct dns_cache *c, const uint8_t *name, uint16_t type, uint8_t rank,
+                           const uint8_t *soa_owner, uint32_t soa_ttl, const uint8_t *soa_rdata,
+                           uint16_t soa_len, uint64_t now_ms);
 
 /*
  * Looks (name, type) up, then the name's NXDOMAIN entry. Entries ranked below min_rank are

@@ -20,7 +20,7 @@ struct host {
     uint16_t port;
     uint64_t expire_ms;
     unsigned srtt, rttvar, rto, timeouts;
-    uint64_t probe_at;      /* down: when a probe is allowed again */
+    uint64_t probe_at; /* down: when a probe is allowed again */
     bool known, noedns;
     uint32_t lame_zone[LAME_SLOTS];
     uint64_t lame_until[LAME_SLOTS];
@@ -167,7 +167,9 @@ void dns_infra_get(struct dns_infra *inf, const struct sockaddr *sa, const uint8
 
 static unsigned clamp_rto(unsigned v)
 {
-    return v < DNS_INFRA_MIN_RTO ? DNS_INFRA_MIN_RTO : v > DNS_INFRA_MAX_RTO ? DNS_INFRA_MAX_RTO : v;
+    return v < DNS_INFRA_MIN_RTO   ? DNS_INFRA_MIN_RTO
+           : v > DNS_INFRA_MAX_RTO ? DNS_INFRA_MAX_RTO
+                                   : v;
 }
 
 void dns_infra_rtt(struct dns_infra *inf, const struct sockaddr *sa, unsigned rtt_ms,
@@ -195,7 +197,7 @@ void dns_infra_timeout(struct dns_infra *inf, const struct sockaddr *sa, uint64_
     pthread_mutex_lock(&inf->lock);
     struct host *h = lookup(inf, sa, now_ms, true);
     h->timeouts++;
-    h->rto = clamp_rto(h->rto * 2); /* RFC 6298 §5.5 */
+    h->rto = clamp_rto(h->rto * 2);          /* RFC 6298 §5.5 */
     if (h->timeouts >= DNS_INFRA_DOWN_AFTER) /* probe again later, spaced by the back-off */
         h->probe_at = now_ms + (uint64_t)h->rto * 8;
     h->expire_ms = now_ms + inf->ttl_ms;

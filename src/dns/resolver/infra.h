@@ -23,18 +23,18 @@
 #define DNS_INFRA_UNKNOWN_MS 376 /* score and first timeout of a server never measured */
 #define DNS_INFRA_MIN_RTO 120
 #define DNS_INFRA_MAX_RTO 8000
-#define DNS_INFRA_DOWN_AFTER 3   /* consecutive timeouts before a server counts as down */
+#define DNS_INFRA_DOWN_AFTER 3 /* consecutive timeouts before a server counts as down */
 
 struct dns_infra;
 
 struct dns_infra_info {
-    bool known;          /* measured at least once */
-    unsigned score_ms;   /* for selection: lower is better */
-    unsigned rto_ms;     /* timeout to use for the next query */
-    unsigned timeouts;   /* consecutive */
-    bool down;           /* DNS_INFRA_DOWN_AFTER timeouts and not yet due for a probe */
-    bool noedns;         /* answered FORMERR to EDNS: ask without */
-    bool lame;           /* lame for the zone asked about */
+    bool known;        /* measured at least once */
+    unsigned score_ms; /* for selection: lower is better */
+    unsigned rto_ms;   /* timeout to use for the next query */
+    unsigned timeouts; /* consecutive */
+    bool down;         /* DNS_INFRA_DOWN_AFTER timeouts and not yet due for a probe */
+    bool noedns;       /* answered FORMERR to EDNS: ask without */
+    bool lame;         /* lame for the zone asked about */
 };
 
 /* host_ttl: seconds an entry lives after its last update (0: 900). */

@@ -21,16 +21,16 @@
 
 enum { NS_NEW = 0, NS_LOOKUP, NS_DONE };
 
-#define RTT_BAND_MS 400      /* servers this close to the fastest are all candidates */
-#define QMIN_ONE_LABEL 4     /* RFC 9156 §2.3 MINIMISE_ONE_LAB */
-#define QMIN_MAX_COUNT 10    /* RFC 9156 §2.3 MAX_MINIMISE_COUNT */
-#define LOOKUPS_AT_ONCE 2    /* NS names without glue resolved in parallel */
+#define RTT_BAND_MS 400   /* servers this close to the fastest are all candidates */
+#define QMIN_ONE_LABEL 4  /* RFC 9156 §2.3 MINIMISE_ONE_LAB */
+#define QMIN_MAX_COUNT 10 /* RFC 9156 §2.3 MAX_MINIMISE_COUNT */
+#define LOOKUPS_AT_ONCE 2 /* NS names without glue resolved in parallel */
 
 struct iq {
     struct dns_resolver_req *req;
     struct iq *parent;
-    int parent_ns;            /* NS index in the parent's cut this look-up is for */
-    unsigned parent_gen;      /* the parent's cut generation then */
+    int parent_ns;       /* NS index in the parent's cut this look-up is for */
+    unsigned parent_gen; /* the parent's cut generation then */
     unsigned depth;
     uint8_t sname[DNS_NAME_MAXLEN]; /* the name being resolved (after CNAMEs) */
     uint16_t qtype;
@@ -38,7 +38,7 @@ struct iq {
     bool have_cut;
     unsigned cut_gen;
     struct res_cut cut;
-    unsigned qmin_labels;     /* labels of the minimised name to ask; 0: the full name */
+    unsigned qmin_labels; /* labels of the minimised name to ask; 0: the full name */
     unsigned qmin_steps;
     bool qmin_off;
     struct dns_query_io *io;
@@ -47,7 +47,7 @@ struct iq {
     uint64_t sent_ms;
     uint8_t sent_name[DNS_NAME_MAXLEN];
     uint16_t sent_type;
-    unsigned subs;            /* look-ups outstanding */
+    unsigned subs; /* look-ups outstanding */
     bool starting_subs;
     bool done;
 };
@@ -90,8 +90,7 @@ void iter_free_all(struct dns_resolver_req *req)
 
 /* ---- the zone cut ---- */
 
-static void cut_add_addr(struct res_cut *c, uint16_t type, const uint8_t *rd, uint16_t len,
-                         int ns)
+static void cut_add_addr(struct res_cut *c, uint16_t type, const uint8_t *rd, uint16_t len, int ns)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -158,8 +157,8 @@ static bool cut_from_cache(struct dns_resolver *r, struct res_cut *c, const uint
     bool usable = false;
     c->zone[0] = 0;
     c->nns = c->naddr = 0;
-    if (dns_cache_get(r->sh->cache, zone, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK,
-                      res_now_ms(), &a, &res) == DNS_CACHE_POSITIVE) {
+    if (dns_cache_get(r->sh->cache, zone, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK, res_now_ms(),
+                      &a, &res) == DNS_CACHE_POSITIVE) {
         dns_name_copy(c->zone, zone);
         for (uint16_t k = 0; k < res.rrset.count; k++) {
             int i = cut_add_ns(c, res.rrset.rdata[k].data);
@@ -183,8 +182,8 @@ static void cut_from_hints(struct dns_resolver *r, struct res_cut *c)
     for (unsigned i = 0; i < h->n; i++) {
         int k = cut_add_ns(c, h->servers[i].name);
         for (unsigned j = 0; k >= 0 && j < h->servers[i].naddr && c->naddr < RES_MAX_ADDRS; j++)
-            c->addr[c->naddr++] = (struct res_srv){h->servers[i].addr[j], h->servers[i].addrlen[j],
-                                                   (int8_t)k, 0};
+            c->addr[c->naddr++] =
+                (struct res_srv){h->servers[i].addr[j], h->servers[i].addrlen[j], (int8_t)k, 0};
     }
 }
 
@@ -334,8 +333,7 @@ static void iq_send(struct iq *q, int i)
     q->srv = i;
     q->sent_ms = now;
     r->st.upstream_queries++;
-    q->io = dns_query_io_start(r->base, (struct sockaddr *)&s->sa, s->len, pkt, n, &p, iq_on_io,
-                               q);
+    q->io = dns_query_io_start(r->base, (struct sockaddr *)&s->sa, s->len, pkt, n, &p, iq_on_io, q);
 }
 
 /* ---- results ---- */
@@ -363,8 +361,8 @@ static void store_negative(struct iq *q, const struct dns_scrub *sc, const uint8
 
 static struct dns_cache_rrset to_rrset(const struct iq *q, const struct dns_scrub_rrset *s)
 {
-    return (struct dns_cache_rrset){s->owner, s->type, s->count,
-                                    res_clamp_ttl(q->req->r, s->ttl), s->rank, s->rdata};
+    return (struct dns_cache_rrset){s->owner, s->type, s->count, res_clamp_ttl(q->req->r, s->ttl),
+                                    s->rank,  s->rdata};
 }
 
 /* The client's question: add the chain of sc to the reply. */
@@ -535,7 +533,6 @@ void iter_start(struct dns_resolver_req *req, const uint8_t *name, uint16_t qtyp
     iq_next(q);
 }
 
-
 /* ---- replies ---- */
 
 /* RFC 9156 §2.3: a server that errs on a minimised name is asked the full name. */
@@ -594,8 +591,7 @@ static void iq_handle(struct iq *q, const struct dns_scrub *sc)
         if (minimised && sc->rcode != DNS_RCODE_SERVFAIL)
             return qmin_fallback(q);
         if (sc->kind == DNS_SCRUB_LAME || sc->rcode == DNS_RCODE_REFUSED)
-            dns_infra_set_lame(r->sh->infra, (struct sockaddr *)&s->sa, q->cut.zone,
-                               res_now_ms());
+            dns_infra_set_lame(r->sh->infra, (struct sockaddr *)&s->sa, q->cut.zone, res_now_ms());
         s->sent = RES_TRIES_PER_ADDR;
         return iq_next(q);
     case DNS_SCRUB_REFERRAL:
@@ -632,9 +628,16 @@ static void trace(struct iq *q, bool timeout, unsigned rtt, const struct dns_msg
     if (!r->trace)
         return;
     const struct res_srv *s = &q->cut.addr[q->srv];
-    struct dns_resolver_trace t = {q->cut.zone, s->ns >= 0 ? q->cut.ns[s->ns].name : NULL,
-                                   (const struct sockaddr *)&s->sa, q->sent_name, q->sent_type,
-                                   timeout, rtt, m, len, sc};
+    struct dns_resolver_trace t = {q->cut.zone,
+                                   s->ns >= 0 ? q->cut.ns[s->ns].name : NULL,
+                                   (const struct sockaddr *)&s->sa,
+                                   q->sent_name,
+                                   q->sent_type,
+                                   timeout,
+                                   rtt,
+                                   m,
+                                   len,
+                                   sc};
     r->trace(r->trace_arg, &t);
 }
 

@@ -19,9 +19,9 @@ void dns_resolver_config_defaults(struct dns_resolver_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->qname_minimisation = true;
-    cfg->max_upstream = 64;   /* Unbound allows a few dozen; NXNSAttack needs hundreds */
+    cfg->max_upstream = 64; /* Unbound allows a few dozen; NXNSAttack needs hundreds */
     cfg->max_referrals = 24;
-    cfg->max_cname = 12;      /* as the authoritative side (DNS_ANSWER_MAX_CHAIN) */
+    cfg->max_cname = 12; /* as the authoritative side (DNS_ANSWER_MAX_CHAIN) */
     cfg->max_glueless = 6;
     cfg->max_depth = 3;
     cfg->timeout_ms = 10000;
@@ -159,8 +159,9 @@ bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t
             ans->soa = res.soa;
             complete = true;
         } else if (qtype != DNS_TYPE_CNAME &&
-                   dns_cache_get(c, cur, DNS_TYPE_CNAME, DNS_RANK_ANSWER, flags, now, a,
-                                 &res) == DNS_CACHE_POSITIVE && res.rrset.count == 1) {
+                   dns_cache_get(c, cur, DNS_TYPE_CNAME, DNS_RANK_ANSWER, flags, now, a, &res) ==
+                       DNS_CACHE_POSITIVE &&
+                   res.rrset.count == 1) {
             ans->stale |= res.stale;
             chain_add(ans, &res.rrset);
             cur = res.rrset.rdata[0].data;
@@ -179,8 +180,8 @@ static void referral_from_cache(struct dns_resolver *r, const uint8_t *name, str
 {
     for (const uint8_t *n = name; n; n = dns_name_parent(n)) {
         struct dns_cache_result res;
-        if (dns_cache_get(r->sh->cache, n, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK,
-                          res_now_ms(), a, &res) == DNS_CACHE_POSITIVE) {
+        if (dns_cache_get(r->sh->cache, n, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK, res_now_ms(),
+                          a, &res) == DNS_CACHE_POSITIVE) {
             ans->ns = res.rrset;
             return;
         }
@@ -223,8 +224,13 @@ static size_t build_reply(const struct res_client_q *cq, const struct res_answer
         max = cq->udp_size < udp_max ? cq->udp_size : udp_max;
     if (max > cap)
         max = cap;
-    struct dns_header h = {.id = cq->id, .qr = true, .rd = cq->rd, .ra = true, .cd = cq->cd,
-                           .rcode = (uint8_t)(a->rcode & 15), .qdcount = 1};
+    struct dns_header h = {.id = cq->id,
+                           .qr = true,
+                           .rd = cq->rd,
+                           .ra = true,
+                           .cd = cq->cd,
+                           .rcode = (uint8_t)(a->rcode & 15),
+                           .qdcount = 1};
     struct dns_builder b;
     dns_builder_init(&b, out, cap, max, &h);
     if (cq->edns)
@@ -415,9 +421,8 @@ struct dns_cache_rrset res_rrset_dup(struct dns_resolver_req *req,
     c.owner = dns_arena_dup(&req->arena, set->owner, dns_name_len(set->owner));
     struct dns_rdata *rd = dns_arena_alloc(&req->arena, (set->count + 1u) * sizeof *rd);
     for (uint16_t i = 0; i < set->count; i++)
-        rd[i] = (struct dns_rdata){set->rdata[i].len,
-                                   dns_arena_dup(&req->arena, set->rdata[i].data,
-                                                 set->rdata[i].len)};
+        rd[i] = (struct dns_rdata){
+            set->rdata[i].len, dns_arena_dup(&req->arena, set->rdata[i].data, set->rdata[i].len)};
     c.rdata = rd;
     return c;
 }
@@ -429,8 +434,8 @@ void res_answer_add(struct dns_resolver_req *req, const struct dns_cache_rrset *
 }
 
 struct dns_resolver_req *dns_resolver_start(struct dns_resolver *r, const struct dns_msg *q,
-                                            const struct dns_resolver_qopts *o,
-                                            dns_resolver_cb cb, void *arg)
+                                            const struct dns_resolver_qopts *o, dns_resolver_cb cb,
+                                            void *arg)
 {
     struct dns_resolver_req *req = req_new(r, cb, arg);
     client_q_init(&req->cq, q, o->tcp);
@@ -458,9 +463,9 @@ struct dns_resolver_req *dns_resolver_query_packet(struct dns_resolver *r, const
     int prc = dns_msg_parse(pkt, len, &q, &a);
     size_t n = 0;
     if (prc < 0 || q.hdr.qr)
-        n = prc < 0 && q.hdr_ok && !q.hdr.qr ? reply_error(&q, DNS_RCODE_FORMERR, true, 0,
-                                                           r->out, sizeof r->out)
-                                             : 0;
+        n = prc < 0 && q.hdr_ok && !q.hdr.qr
+                ? reply_error(&q, DNS_RCODE_FORMERR, true, 0, r->out, sizeof r->out)
+                : 0;
     else
         n = dns_resolver_answer_now(r, &q, &o, r->out, sizeof r->out);
     if (n || prc < 0 || q.hdr.qr) { /* answered at once: deliver from the loop */

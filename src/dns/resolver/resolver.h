@@ -41,16 +41,16 @@ struct dns_resolver_req;
 struct dns_scrub;
 
 struct dns_resolver_config {
-    bool qname_minimisation;   /* RFC 9156 (default on) */
-    bool case_randomization;   /* 0x20: random letter case in names sent upstream */
-    bool serve_stale;          /* RFC 8767: expired data when resolution fails */
-    unsigned max_upstream;     /* upstream queries per client question */
-    unsigned max_referrals;    /* zone cuts followed per name */
-    unsigned max_cname;        /* CNAME links followed */
-    unsigned max_glueless;     /* NS names without glue looked up per client question */
-    unsigned max_depth;        /* nesting of those look-ups */
-    unsigned timeout_ms;       /* whole resolution of one client question */
-    uint16_t udp_max;          /* our EDNS payload size towards clients (1232) */
+    bool qname_minimisation; /* RFC 9156 (default on) */
+    bool case_randomization; /* 0x20: random letter case in names sent upstream */
+    bool serve_stale;        /* RFC 8767: expired data when resolution fails */
+    unsigned max_upstream;   /* upstream queries per client question */
+    unsigned max_referrals;  /* zone cuts followed per name */
+    unsigned max_cname;      /* CNAME links followed */
+    unsigned max_glueless;   /* NS names without glue looked up per client question */
+    unsigned max_depth;      /* nesting of those look-ups */
+    unsigned timeout_ms;     /* whole resolution of one client question */
+    uint16_t udp_max;        /* our EDNS payload size towards clients (1232) */
 };
 
 /* Fills the defaults (minimisation on, 0x20 off, serve-stale off, limits as documented). */
@@ -77,12 +77,12 @@ void dns_resolver_set_zones(struct dns_resolver *r, const struct dns_zoneset *zs
 
 /* One step of the walk, for `pigeon lookup +trace` and logs. */
 struct dns_resolver_trace {
-    const uint8_t *zone;             /* the zone cut being asked */
-    const uint8_t *ns_name;          /* the server's name (root hints / NS), or NULL */
+    const uint8_t *zone;    /* the zone cut being asked */
+    const uint8_t *ns_name; /* the server's name (root hints / NS), or NULL */
     const struct sockaddr *server;
-    const uint8_t *qname;            /* as sent (minimised, 0x20) */
+    const uint8_t *qname; /* as sent (minimised, 0x20) */
     uint16_t qtype;
-    bool timeout;                    /* no usable reply */
+    bool timeout; /* no usable reply */
     unsigned rtt_ms;
     const struct dns_msg *msg;       /* the parsed reply, or NULL */
     size_t len;                      /* its size */
@@ -94,8 +94,8 @@ void dns_resolver_set_trace(struct dns_resolver *r, dns_resolver_trace_fn fn, vo
 /* ---- client questions ---- */
 
 struct dns_resolver_qopts {
-    bool tcp;        /* the reply may be up to 65535 bytes */
-    bool allowed;    /* the client may use recursion; false: REFUSED */
+    bool tcp;     /* the reply may be up to 65535 bytes */
+    bool allowed; /* the client may use recursion; false: REFUSED */
 };
 
 /*
@@ -116,8 +116,8 @@ typedef void (*dns_resolver_cb)(void *arg, const uint8_t *resp, size_t len);
  * when resolution fails). Returns a handle for dns_resolver_cancel, valid until cb runs.
  */
 struct dns_resolver_req *dns_resolver_start(struct dns_resolver *r, const struct dns_msg *q,
-                                            const struct dns_resolver_qopts *o,
-                                            dns_resolver_cb cb, void *arg);
+                                            const struct dns_resolver_qopts *o, dns_resolver_cb cb,
+                                            void *arg);
 /*
  * For in-process clients (the stub): the query packet pkt[0..len) is answered as from an
  * allowed client, from the cache or by resolving; cb always runs later from the loop (with

@@ -10,10 +10,10 @@
 
 #include <event2/event.h>
 
-#define RES_MAX_NS 13      /* NS names kept per zone cut */
-#define RES_MAX_ADDRS 26   /* server addresses kept per zone cut */
-#define RES_MAX_IQ 16      /* questions (the client's + NS look-ups) per request */
-#define RES_MAX_CHAIN 16   /* RRsets in a reply's answer section */
+#define RES_MAX_NS 13    /* NS names kept per zone cut */
+#define RES_MAX_ADDRS 26 /* server addresses kept per zone cut */
+#define RES_MAX_IQ 16    /* questions (the client's + NS look-ups) per request */
+#define RES_MAX_CHAIN 16 /* RRsets in a reply's answer section */
 #define RES_TRIES_PER_ADDR 2
 
 struct dns_resolver_shared {
@@ -73,15 +73,15 @@ struct dns_resolver_req {
     struct res_client_q cq;
     struct dns_arena arena; /* the answer's RRsets */
     struct res_answer ans;
-    unsigned upstream;      /* queries sent for this request */
-    unsigned glueless;      /* NS look-ups started */
+    unsigned upstream; /* queries sent for this request */
+    unsigned glueless; /* NS look-ups started */
     struct iq *iqs[RES_MAX_IQ];
     unsigned niq;
     struct event *deadline;
-    struct event *later;    /* the reply is delivered from the loop, never from a call */
-    uint8_t *ready;         /* an immediate reply (dns_resolver_query_packet), or NULL */
+    struct event *later; /* the reply is delivered from the loop, never from a call */
+    uint8_t *ready;      /* an immediate reply (dns_resolver_query_packet), or NULL */
     size_t ready_len;
-    bool finishing;         /* over: the questions stop, the reply goes out from `later` */
+    bool finishing; /* over: the questions stop, the reply goes out from `later` */
 };
 
 struct dns_resolver {

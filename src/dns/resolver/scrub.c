@@ -24,8 +24,7 @@ struct groups {
     unsigned n;
 };
 
-static int group_find(const struct groups *gs, unsigned sec, const uint8_t *owner,
-                      uint16_t type)
+static int group_find(const struct groups *gs, unsigned sec, const uint8_t *owner, uint16_t type)
 {
     for (unsigned i = 0; i < gs->n; i++)
         if (gs->g[i].sec == sec && gs->g[i].type == type && dns_name_eq(gs->g[i].owner, owner))
@@ -44,8 +43,8 @@ static void group_all(const struct dns_msg *m, struct dns_arena *a, struct group
             int k = rr->rclass == DNS_CLASS_IN ? group_find(gs, sec, rr->owner, rr->type) : -2;
             if (k == -1 && gs->n < MAX_GROUPS) {
                 k = (int)gs->n++;
-                gs->g[k] = (struct group){rr->owner, rr->type, (uint8_t)sec, false, 0, rr->ttl,
-                                          NULL};
+                gs->g[k] =
+                    (struct group){rr->owner, rr->type, (uint8_t)sec, false, 0, rr->ttl, NULL};
             }
             if (k < 0) {
                 (*dropped)++;
@@ -70,15 +69,15 @@ static int keep(struct dns_scrub *out, struct group *g, uint8_t rank, uint8_t ro
     g->used = true;
     /* RFC 2181 §8: a TTL with the top bit set is taken as zero */
     uint32_t ttl = g->ttl > 0x7fffffffu ? 0 : g->ttl;
-    out->sets[out->n] = (struct dns_scrub_rrset){g->owner, g->type, g->count, ttl, rank, role,
-                                                 g->rd};
+    out->sets[out->n] =
+        (struct dns_scrub_rrset){g->owner, g->type, g->count, ttl, rank, role, g->rd};
     return (int)out->n++;
 }
 
 /* The CNAME chain from qname; sets out->end_name. Returns true when the qtype RRset was found,
  * *left_zone when the chain ends at a target outside zone. */
-static bool pick_chain(struct groups *gs, const uint8_t *qname, uint16_t qtype,
-                       const uint8_t *zone, bool aa, struct dns_scrub *out, bool *left_zone)
+static bool pick_chain(struct groups *gs, const uint8_t *qname, uint16_t qtype, const uint8_t *zone,
+                       bool aa, struct dns_scrub *out, bool *left_zone)
 {
     const uint8_t *cur = qname;
     uint8_t rank = aa ? DNS_RANK_AUTH_ANSWER : DNS_RANK_ANSWER;
@@ -111,8 +110,8 @@ static bool pick_chain(struct groups *gs, const uint8_t *qname, uint16_t qtype,
 }
 
 /* The NS (referral or the zone's own) and SOA of the authority section about name. */
-static void pick_authority(struct groups *gs, const uint8_t *name, const uint8_t *zone,
-                           bool aa, struct dns_scrub *out)
+static void pick_authority(struct groups *gs, const uint8_t *name, const uint8_t *zone, bool aa,
+                           struct dns_scrub *out)
 {
     for (unsigned i = 0; i < gs->n; i++) {
         struct group *g = &gs->g[i];
@@ -120,11 +119,11 @@ static void pick_authority(struct groups *gs, const uint8_t *name, const uint8_t
             !dns_name_is_sub(name, g->owner))
             continue;
         if (g->type == DNS_TYPE_SOA && out->soa < 0 && g->count == 1)
-            out->soa = keep(out, g, aa ? DNS_RANK_AUTH_AUTHORITY : DNS_RANK_REFERRAL,
-                            DNS_ROLE_SOA);
+            out->soa = keep(out, g, aa ? DNS_RANK_AUTH_AUTHORITY : DNS_RANK_REFERRAL, DNS_ROLE_SOA);
         else if (g->type == DNS_TYPE_NS && out->ns < 0)
-            out->ns = keep(out, g, aa && dns_name_eq(g->owner, zone) ? DNS_RANK_AUTH_AUTHORITY
-                                                                      : DNS_RANK_REFERRAL,
+            out->ns = keep(out, g,
+                           aa && dns_name_eq(g->owner, zone) ? DNS_RANK_AUTH_AUTHORITY
+                                                             : DNS_RANK_REFERRAL,
                            DNS_ROLE_NS);
     }
 }
@@ -165,8 +164,8 @@ static enum dns_scrub_kind classify(const struct dns_msg *m, const uint8_t *zone
     return DNS_SCRUB_LAME;
 }
 
-void dns_scrub(const struct dns_msg *msg, const uint8_t *qname, uint16_t qtype,
-               const uint8_t *zone, struct dns_arena *arena, struct dns_scrub *out)
+void dns_scrub(const struct dns_msg *msg, const uint8_t *qname, uint16_t qtype, const uint8_t *zone,
+               struct dns_arena *arena, struct dns_scrub *out)
 {
     memset(out, 0, sizeof *out);
     out->ns = out->soa = -1;

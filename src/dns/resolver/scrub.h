@@ -70,7 +70,7 @@ struct dns_scrub {
 
 /* Judges msg, the answer to (qname, qtype) from a server of zone. Fills *out (arrays of rdata
  * in arena). Never fails. */
-void dns_scrub(const struct dns_msg *msg, const uint8_t *qname, uint16_t qtype,
-               const uint8_t *zone, struct dns_arena *arena, struct dns_scrub *out);
+void dns_scrub(const struct dns_msg *msg, const uint8_t *qname, uint16_t qtype, const uint8_t *zone,
+               struct dns_arena *arena, struct dns_scrub *out);
 
 #endif

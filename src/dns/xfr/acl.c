@@ -108,8 +108,7 @@ bool dns_acl_entry_match(const struct dns_acl_entry *e, const struct sockaddr *s
         return false;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        return e->kind == DNS_ACL_V4 && prefix_eq((const uint8_t *)&s4->sin_addr, e->addr,
-                                                  e->plen);
+        return e->kind == DNS_ACL_V4 && prefix_eq((const uint8_t *)&s4->sin_addr, e->addr, e->plen);
     }
     if (sa->sa_family != AF_INET6)
         return false;
@@ -124,8 +123,7 @@ bool dns_acl_match(const struct dns_acl *acl, const struct sockaddr *sa, const u
 {
     for (size_t i = 0; i < acl->n; i++) {
         const struct dns_acl_entry *e = &acl->e[i];
-        if (e->kind == DNS_ACL_KEY ? key && dns_name_eq(e->key, key)
-                                   : dns_acl_entry_match(e, sa))
+        if (e->kind == DNS_ACL_KEY ? key && dns_name_eq(e->key, key) : dns_acl_entry_match(e, sa))
             return true;
     }
     return false;

@@ -22,8 +22,8 @@ enum dns_acl_kind { DNS_ACL_V4, DNS_ACL_V6, DNS_ACL_KEY };
 
 struct dns_acl_entry {
     enum dns_acl_kind kind;
-    uint8_t addr[16];   /* network byte order; v4 in the first 4 bytes */
-    unsigned plen;      /* prefix length */
+    uint8_t addr[16];             /* network byte order; v4 in the first 4 bytes */
+    unsigned plen;                /* prefix length */
     uint8_t key[DNS_NAME_MAXLEN]; /* DNS_ACL_KEY: the key name, lower-cased wire form */
 };
 

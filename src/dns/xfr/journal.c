@@ -31,9 +31,8 @@ static void put_u32(struct str *out, uint32_t v)
 static void put_rr(struct str *out, const struct dns_xrr *r)
 {
     str_append(out, r->owner, dns_name_len(r->owner));
-    uint8_t b[8] = {(uint8_t)(r->type >> 8), (uint8_t)r->type,
-                    (uint8_t)(r->ttl >> 24), (uint8_t)(r->ttl >> 16),
-                    (uint8_t)(r->ttl >> 8),  (uint8_t)r->ttl,
+    uint8_t b[8] = {(uint8_t)(r->type >> 8),  (uint8_t)r->type,       (uint8_t)(r->ttl >> 24),
+                    (uint8_t)(r->ttl >> 16),  (uint8_t)(r->ttl >> 8), (uint8_t)r->ttl,
                     (uint8_t)(r->rdlen >> 8), (uint8_t)r->rdlen};
     str_append(out, b, 8);
     str_append(out, r->rdata, r->rdlen);
@@ -163,8 +162,8 @@ void dns_zone_dump(const struct dns_zone *z, struct str *out)
             if (rs->type == DNS_TYPE_SOA && i == 0)
                 continue;
             for (unsigned k = 0; k < rs->count; k++) {
-                dns_print_rr(nodes[i].name, rs->type, DNS_CLASS_IN, rs->ttl,
-                             rs->rdata[k].data, rs->rdata[k].len, out);
+                dns_print_rr(nodes[i].name, rs->type, DNS_CLASS_IN, rs->ttl, rs->rdata[k].data,
+                             rs->rdata[k].len, out);
                 str_appendc(out, '\n');
             }
         }

@@ -11,10 +11,10 @@
 #define WAYS 4 /* slots per hash bucket */
 
 struct rrl_slot {
-    uint8_t key[8];    /* family byte + prefix bytes (3 for /24, 7 for /56) */
-    int64_t tokens;    /* in thousandths of a response */
-    uint64_t last_ms;  /* last refill */
-    uint32_t slip_n;   /* limited responses since the last slip */
+    uint8_t key[8];   /* family byte + prefix bytes (3 for /24, 7 for /56) */
+    int64_t tokens;   /* in thousandths of a response */
+    uint64_t last_ms; /* last refill */
+    uint32_t slip_n;  /* limited responses since the last slip */
     uint8_t used;
 };
 

@@ -133,8 +133,7 @@ static size_t rrvec_locate(const struct dns_rrvec *v, const struct dns_xrr *r, b
         else
             hi = mid;
     }
-    *found = lo < end &&
-             dns_xrr_rdata_cmp(v->v[lo].rdata, v->v[lo].rdlen, r->rdata, r->rdlen) == 0;
+    *found = lo < end && dns_xrr_rdata_cmp(v->v[lo].rdata, v->v[lo].rdlen, r->rdata, r->rdlen) == 0;
     return lo;
 }
 
@@ -182,8 +181,8 @@ const struct dns_xrr *dns_rrvec_soa(const struct dns_rrvec *v, const uint8_t *or
     return dns_rrvec_run(v, i, origin, DNS_TYPE_SOA) ? &v->v[i] : NULL;
 }
 
-int dns_rrvec_to_zone(const struct dns_rrvec *v, const uint8_t *origin,
-                      struct dns_zone **zone_out, struct str *err)
+int dns_rrvec_to_zone(const struct dns_rrvec *v, const uint8_t *origin, struct dns_zone **zone_out,
+                      struct str *err)
 {
     struct dns_zone_builder *zb = dns_zone_builder_new(origin);
     for (size_t i = 0; i < v->n; i++) {
@@ -241,8 +240,12 @@ void dns_zdiff_put(struct dns_zdiff *d, int which, const struct dns_xrr *r)
             d->to = serial;
         break;
     }
-    case 1: zdiff_push(d, &d->del, &d->ndel, r); break;
-    default: zdiff_push(d, &d->add, &d->nadd, r); break;
+    case 1:
+        zdiff_push(d, &d->del, &d->ndel, r);
+        break;
+    default:
+        zdiff_push(d, &d->add, &d->nadd, r);
+        break;
     }
 }
 

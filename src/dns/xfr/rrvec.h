@@ -78,19 +78,19 @@ const struct dns_xrr *dns_rrvec_soa(const struct dns_rrvec *v, const uint8_t *or
  * Builds a zone at origin from v (checked as a whole, dns_zone_builder_finish). 0 with
  * *zone_out (one reference), or ERR_PARSE with the reason appended to err.
  */
-int dns_rrvec_to_zone(const struct dns_rrvec *v, const uint8_t *origin,
-                      struct dns_zone **zone_out, struct str *err);
+int dns_rrvec_to_zone(const struct dns_rrvec *v, const uint8_t *origin, struct dns_zone **zone_out,
+                      struct str *err);
 
 /* ---- differences ---- */
 
 struct dns_zdiff {
     atomic_uint refs;
-    uint32_t from, to;         /* SOA serials before and after */
+    uint32_t from, to; /* SOA serials before and after */
     struct dns_xrr old_soa, new_soa;
-    struct dns_xrr *del;       /* records removed (no SOA), in order */
-    struct dns_xrr *add;       /* records added (no SOA), in order */
+    struct dns_xrr *del; /* records removed (no SOA), in order */
+    struct dns_xrr *add; /* records added (no SOA), in order */
     size_t ndel, nadd;
-    struct dns_arena arena;    /* owns every byte above */
+    struct dns_arena arena; /* owns every byte above */
 };
 
 /*

@@ -130,8 +130,8 @@ static void hmac_u16(EVP_MAC_CTX *ctx, uint16_t v)
 
 static void hmac_time(EVP_MAC_CTX *ctx, uint64_t t, uint16_t fudge)
 {
-    uint8_t b[8] = {(uint8_t)(t >> 40), (uint8_t)(t >> 32), (uint8_t)(t >> 24),
-                    (uint8_t)(t >> 16), (uint8_t)(t >> 8),  (uint8_t)t,
+    uint8_t b[8] = {(uint8_t)(t >> 40),    (uint8_t)(t >> 32), (uint8_t)(t >> 24),
+                    (uint8_t)(t >> 16),    (uint8_t)(t >> 8),  (uint8_t)t,
                     (uint8_t)(fudge >> 8), (uint8_t)fudge};
     EVP_MAC_update(ctx, b, 8);
 }
@@ -204,8 +204,11 @@ int dns_tsig_sign(uint8_t *msg, size_t *len, size_t cap, const struct dns_tsig_s
     const struct dns_tsig_key *k = a->key;
     const uint8_t *kname = a->unsigned_ ? a->key_name : k->name;
     const uint8_t *alg = a->unsigned_ ? a->alg : k->alg;
-    struct dns_tsig_rr v = {.time = a->time, .fudge = a->fudge ? a->fudge : DNS_TSIG_FUDGE,
-                            .error = a->error, .other_len = a->other_len, .other = a->other};
+    struct dns_tsig_rr v = {.time = a->time,
+                            .fudge = a->fudge ? a->fudge : DNS_TSIG_FUDGE,
+                            .error = a->error,
+                            .other_len = a->other_len,
+                            .other = a->other};
     uint8_t mac[DNS_TSIG_MAC_MAX];
     size_t mac_len = 0;
     if (!a->unsigned_) {
@@ -339,8 +342,8 @@ bool dns_tsig_stream_complete(const struct dns_tsig_stream *st)
 }
 
 /* A later signed message: prior MAC + unsigned messages (already in ctx) + this one + timers. */
-static int stream_signed(struct dns_tsig_stream *st, const uint8_t *pkt,
-                         const struct dns_msg *m, uint64_t now)
+static int stream_signed(struct dns_tsig_stream *st, const uint8_t *pkt, const struct dns_msg *m,
+                         uint64_t now)
 {
     struct dns_tsig_rr v;
     if (dns_tsig_rr_parse(m->tsig, &v) != 0 || !dns_name_eq(v.key_name, st->key->name) ||

@@ -82,16 +82,16 @@ int dns_tsig_rr_parse(const struct dns_rr *rr, struct dns_tsig_rr *out);
 
 struct dns_tsig_sign_args {
     const struct dns_tsig_key *key;
-    uint64_t time;               /* Time Signed (seconds since the epoch) */
-    uint16_t fudge;              /* 0 means DNS_TSIG_FUDGE */
-    uint16_t error;              /* enum dns_tsig_error */
-    const uint8_t *other;        /* Other Data (BADTIME: our time, 6 bytes) */
+    uint64_t time;        /* Time Signed (seconds since the epoch) */
+    uint16_t fudge;       /* 0 means DNS_TSIG_FUDGE */
+    uint16_t error;       /* enum dns_tsig_error */
+    const uint8_t *other; /* Other Data (BADTIME: our time, 6 bytes) */
     uint16_t other_len;
-    const uint8_t *prior_mac;    /* request MAC (a response) or the previous message's MAC */
+    const uint8_t *prior_mac; /* request MAC (a response) or the previous message's MAC */
     size_t prior_len;
-    bool timers_only;            /* a later message of a stream (RFC 8945 §5.3.1) */
-    bool unsigned_;              /* BADKEY/BADSIG answers: empty MAC (RFC 8945 §5.2.2) */
-    const uint8_t *key_name;     /* with unsigned_: names copied from the request */
+    bool timers_only;        /* a later message of a stream (RFC 8945 §5.3.1) */
+    bool unsigned_;          /* BADKEY/BADSIG answers: empty MAC (RFC 8945 §5.2.2) */
+    const uint8_t *key_name; /* with unsigned_: names copied from the request */
     const uint8_t *alg;
 };
 
@@ -106,10 +106,10 @@ int dns_tsig_sign(uint8_t *msg, size_t *len, size_t cap, const struct dns_tsig_s
 /* ---- verifying ---- */
 
 struct dns_tsig_result {
-    unsigned error;                     /* enum dns_tsig_error; 0 = valid */
-    const struct dns_tsig_key *key;     /* the key used, when known */
-    struct dns_tsig_rr rr;              /* the message's TSIG fields */
-    uint8_t mac[DNS_TSIG_MAC_MAX];      /* its MAC (to sign the answer with) */
+    unsigned error;                 /* enum dns_tsig_error; 0 = valid */
+    const struct dns_tsig_key *key; /* the key used, when known */
+    struct dns_tsig_rr rr;          /* the message's TSIG fields */
+    uint8_t mac[DNS_TSIG_MAC_MAX];  /* its MAC (to sign the answer with) */
     size_t mac_len;
 };
 
@@ -125,11 +125,11 @@ int dns_tsig_verify(const uint8_t *pkt, size_t len, const struct dns_msg *m,
 /* The responses to one signed request, possibly several messages (a zone transfer). */
 struct dns_tsig_stream {
     const struct dns_tsig_key *key;
-    void *ctx;                 /* running MAC over unsigned messages (EVP_MAC_CTX) */
+    void *ctx; /* running MAC over unsigned messages (EVP_MAC_CTX) */
     uint8_t prior[DNS_TSIG_MAC_MAX];
     size_t prior_len;
-    unsigned nmsg;             /* messages seen */
-    unsigned unsigned_run;     /* unsigned messages since the last signed one */
+    unsigned nmsg;         /* messages seen */
+    unsigned unsigned_run; /* unsigned messages since the last signed one */
 };
 
 /* Starts verifying the answers to a request signed with key whose MAC was req_mac. */

@@ -124,8 +124,7 @@ static int urr(struct uparse *p, int sec, unsigned i, unsigned count)
     return 0;
 }
 
-int dns_update_parse(const uint8_t *pkt, size_t len, struct dns_msg *msg,
-                     struct dns_arena *arena)
+int dns_update_parse(const uint8_t *pkt, size_t len, struct dns_msg *msg, struct dns_arena *arena)
 {
     memset(msg, 0, sizeof *msg);
     if (dns_header_read(pkt, len, &msg->hdr) != 0) {
@@ -171,7 +170,7 @@ int dns_update_parse(const uint8_t *pkt, size_t len, struct dns_msg *msg,
 struct uctx {
     const uint8_t *origin;
     struct dns_rrvec v;
-    struct dns_arena arena;     /* lower-cased owner copies */
+    struct dns_arena arena; /* lower-cased owner copies */
     struct dns_update_result *res;
 };
 
@@ -273,13 +272,19 @@ static unsigned prescan(struct uctx *u, const struct dns_msg *m)
             return ufault(u, DNS_RCODE_NOTZONE, "update outside the zone");
         bool bad;
         switch (rr->rclass) {
-        case DNS_CLASS_IN: bad = rr->type == DNS_TYPE_ANY || is_qtype(rr->type); break;
-        case DNS_CLASS_ANY:
-            bad = rr->ttl != 0 || rr->rdlen != 0 ||
-                  (rr->type != DNS_TYPE_ANY && is_qtype(rr->type));
+        case DNS_CLASS_IN:
+            bad = rr->type == DNS_TYPE_ANY || is_qtype(rr->type);
             break;
-        case DNS_CLASS_NONE: bad = rr->ttl != 0 || is_qtype(rr->type); break;
-        default: bad = true; break;
+        case DNS_CLASS_ANY:
+            bad =
+                rr->ttl != 0 || rr->rdlen != 0 || (rr->type != DNS_TYPE_ANY && is_qtype(rr->type));
+            break;
+        case DNS_CLASS_NONE:
+            bad = rr->ttl != 0 || is_qtype(rr->type);
+            break;
+        default:
+            bad = true;
+            break;
         }
         if (!bad && rr->rclass == DNS_CLASS_IN &&
             dns_rdata_check(rr->type, rr->rdata, rr->rdlen) != 0)

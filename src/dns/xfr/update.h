@@ -30,14 +30,13 @@ struct dns_zone;
 
 /* Parses an UPDATE packet (see above). 0, or ERR_PARSE with msg->fault and msg->hdr_ok set
  * as dns_msg_parse does. Everything lives in arena. */
-int dns_update_parse(const uint8_t *pkt, size_t len, struct dns_msg *msg,
-                     struct dns_arena *arena);
+int dns_update_parse(const uint8_t *pkt, size_t len, struct dns_msg *msg, struct dns_arena *arena);
 
 struct dns_update_result {
-    unsigned rcode;          /* NOERROR, FORMERR, NOTZONE, YXDOMAIN, NXDOMAIN, YXRRSET, ... */
-    struct dns_zone *zone;   /* the new zone (one reference), or NULL when nothing changed */
-    struct dns_zdiff *diff;  /* its difference from the old one (one reference), or NULL */
-    const char *why;         /* static reason for the log when rcode != NOERROR */
+    unsigned rcode;         /* NOERROR, FORMERR, NOTZONE, YXDOMAIN, NXDOMAIN, YXRRSET, ... */
+    struct dns_zone *zone;  /* the new zone (one reference), or NULL when nothing changed */
+    struct dns_zdiff *diff; /* its difference from the old one (one reference), or NULL */
+    const char *why;        /* static reason for the log when rcode != NOERROR */
 };
 
 /* Applies the UPDATE m (zone section already checked) to z. */

@@ -33,18 +33,18 @@ struct dns_zone;
 enum dns_xfrout_mode { DNS_XFROUT_AXFR, DNS_XFROUT_IXFR, DNS_XFROUT_UPTODATE };
 
 struct dns_xfrout {
-    struct dns_zone *zone;        /* reference */
-    struct dns_xfr_hist *hist;    /* reference, or NULL */
+    struct dns_zone *zone;     /* reference */
+    struct dns_xfr_hist *hist; /* reference, or NULL */
     enum dns_xfrout_mode mode;
     uint8_t qname[DNS_NAME_MAXLEN];
     uint16_t qtype, qclass, id;
     bool edns;
     int phase;
-    size_t node, rrset, rdata;    /* AXFR position */
-    size_t diff, part, idx;       /* IXFR position */
-    unsigned nmsg;                /* messages produced */
-    size_t nrecords;              /* records produced */
-    bool failed;                  /* a record did not fit in an empty message */
+    size_t node, rrset, rdata; /* AXFR position */
+    size_t diff, part, idx;    /* IXFR position */
+    unsigned nmsg;             /* messages produced */
+    size_t nrecords;           /* records produced */
+    bool failed;               /* a record did not fit in an empty message */
 };
 
 /*
@@ -68,18 +68,18 @@ enum dns_xfrin_result { DNS_XFRIN_UPTODATE = 1, DNS_XFRIN_FULL, DNS_XFRIN_INCREM
 
 struct dns_xfrin {
     uint8_t origin[DNS_NAME_MAXLEN];
-    uint16_t qtype;               /* DNS_TYPE_AXFR or DNS_TYPE_IXFR */
-    uint32_t have_serial;         /* IXFR: the serial we have */
+    uint16_t qtype;       /* DNS_TYPE_AXFR or DNS_TYPE_IXFR */
+    uint32_t have_serial; /* IXFR: the serial we have */
     int state;
     uint32_t final_serial;
     size_t nrecords;
-    struct dns_xrr first_soa;     /* copy in arena */
-    struct dns_zone_builder *zb;  /* full transfer being built */
-    struct dns_zdiff **diffs;     /* incremental: differences received */
+    struct dns_xrr first_soa;    /* copy in arena */
+    struct dns_zone_builder *zb; /* full transfer being built */
+    struct dns_zdiff **diffs;    /* incremental: differences received */
     size_t ndiffs;
-    struct dns_zdiff *cur;        /* the difference being received */
+    struct dns_zdiff *cur; /* the difference being received */
     struct dns_arena arena;
-    const char *err;              /* static reason after a failure */
+    const char *err; /* static reason after a failure */
 };
 
 /* Starts receiving the answer to an AXFR or IXFR (have_serial: our current serial). */
@@ -109,8 +109,7 @@ void dns_xfrin_clear(struct dns_xfrin *x);
  * (opcode 4, AA set, soa in the answer section when given, RFC 1996 §3.7). Returns the length
  * or 0 when it does not fit.
  */
-size_t dns_xfr_build(uint8_t *out, size_t cap, uint16_t id, unsigned opcode,
-                       const uint8_t *qname, uint16_t qtype, const uint8_t *soa, size_t soalen,
-                       uint32_t soa_ttl);
+size_t dns_xfr_build(uint8_t *out, size_t cap, uint16_t id, unsigned opcode, const uint8_t *qname,
+                     uint16_t qtype, const uint8_t *soa, size_t soalen, uint32_t soa_ttl);
 
 #endif

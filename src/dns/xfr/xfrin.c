@@ -55,8 +55,8 @@ static int full_add(struct dns_xfrin *x, const struct dns_xrr *r)
     const char *why = "bad record";
     if (!x->zb)
         x->zb = dns_zone_builder_new(x->origin);
-    if (dns_zone_builder_add(x->zb, r->owner, r->type, r->ttl, r->rdata, r->rdlen, NULL, 0,
-                             &why) != 0)
+    if (dns_zone_builder_add(x->zb, r->owner, r->type, r->ttl, r->rdata, r->rdlen, NULL, 0, &why) !=
+        0)
         return fail(x, why);
     return 0;
 }
@@ -130,7 +130,8 @@ static int feed_rr(struct dns_xfrin *x, const struct dns_rr *rr)
         dns_zdiff_put(x->cur, 0, &r);
         x->state = XI_DEL;
         return 0;
-    default: return fail(x, "records after the end of the transfer");
+    default:
+        return fail(x, "records after the end of the transfer");
     }
 }
 
@@ -139,11 +140,10 @@ int dns_xfrin_feed(struct dns_xfrin *x, const struct dns_msg *m)
     if (!m->hdr.qr)
         return fail(x, "not a response");
     if (m->rcode != DNS_RCODE_NOERROR)
-        return fail(x, m->rcode == DNS_RCODE_NOTAUTH  ? "NOTAUTH (TSIG refused)"
+        return fail(x, m->rcode == DNS_RCODE_NOTAUTH   ? "NOTAUTH (TSIG refused)"
                        : m->rcode == DNS_RCODE_REFUSED ? "REFUSED by the primary"
                                                        : "primary answered an error");
-    if (m->hdr.qdcount > 1 ||
-        (m->hdr.qdcount == 1 && !dns_name_eq(m->qd[0].qname, x->origin)))
+    if (m->hdr.qdcount > 1 || (m->hdr.qdcount == 1 && !dns_name_eq(m->qd[0].qname, x->origin)))
         return fail(x, "answer for another question");
     for (unsigned i = 0; i < m->count[0]; i++) {
         int rc = feed_rr(x, &m->rr[0][i]);

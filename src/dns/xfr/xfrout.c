@@ -27,9 +27,8 @@ int dns_xfrout_init(struct dns_xfrout *x, const struct dns_msg *q, struct dns_zo
         /* RFC 1995 §3: the client's SOA is in the authority section. */
         const struct dns_rr *soa = NULL;
         for (unsigned i = 0; i < q->count[1]; i++)
-            if (q->rr[1][i].type == DNS_TYPE_SOA && dns_rdata_check(DNS_TYPE_SOA,
-                                                                    q->rr[1][i].rdata,
-                                                                    q->rr[1][i].rdlen) == 0)
+            if (q->rr[1][i].type == DNS_TYPE_SOA &&
+                dns_rdata_check(DNS_TYPE_SOA, q->rr[1][i].rdata, q->rr[1][i].rdlen) == 0)
                 soa = &q->rr[1][i];
         if (!soa)
             return ERR_PARSE;
@@ -100,7 +99,9 @@ static bool cur_diff(struct dns_xfrout *x, struct dns_xrr *r)
     while (x->diff < x->hist->n) {
         const struct dns_zdiff *d = x->hist->d[x->diff];
         switch (x->part) {
-        case 0: *r = d->old_soa; return true;
+        case 0:
+            *r = d->old_soa;
+            return true;
         case 1:
             if (x->idx < d->ndel) {
                 *r = d->del[x->idx];
@@ -109,7 +110,9 @@ static bool cur_diff(struct dns_xfrout *x, struct dns_xrr *r)
             x->part = 2;
             x->idx = 0;
             continue;
-        case 2: *r = d->new_soa; return true;
+        case 2:
+            *r = d->new_soa;
+            return true;
         default:
             if (x->idx < d->nadd) {
                 *r = d->add[x->idx];
@@ -130,7 +133,9 @@ static bool cur(struct dns_xfrout *x, struct dns_xrr *r)
     for (;;) {
         switch (x->phase) {
         case XP_SOA_FIRST:
-        case XP_SOA_LAST: soa_rr(x, r); return true;
+        case XP_SOA_LAST:
+            soa_rr(x, r);
+            return true;
         case XP_BODY:
             if (cur_body(x, r))
                 return true;
@@ -141,7 +146,8 @@ static bool cur(struct dns_xfrout *x, struct dns_xrr *r)
                 return true;
             x->phase = XP_SOA_LAST;
             continue;
-        default: return false;
+        default:
+            return false;
         }
     }
 }
@@ -154,7 +160,9 @@ static void advance(struct dns_xfrout *x)
                    : x->mode == DNS_XFROUT_IXFR ? XP_DIFF
                                                 : XP_DONE;
         break;
-    case XP_BODY: x->rdata++; break;
+    case XP_BODY:
+        x->rdata++;
+        break;
     case XP_DIFF:
         if (x->part == 0 || x->part == 2) {
             x->part++;
@@ -163,8 +171,11 @@ static void advance(struct dns_xfrout *x)
             x->idx++;
         }
         break;
-    case XP_SOA_LAST: x->phase = XP_DONE; break;
-    default: break;
+    case XP_SOA_LAST:
+        x->phase = XP_DONE;
+        break;
+    default:
+        break;
     }
 }
 
@@ -206,12 +217,10 @@ size_t dns_xfrout_next(struct dns_xfrout *x, uint8_t *out, size_t max, size_t re
 
 /* ---- requests ---- */
 
-size_t dns_xfr_build(uint8_t *out, size_t cap, uint16_t id, unsigned opcode,
-                       const uint8_t *qname, uint16_t qtype, const uint8_t *soa, size_t soalen,
-                       uint32_t soa_ttl)
+size_t dns_xfr_build(uint8_t *out, size_t cap, uint16_t id, unsigned opcode, const uint8_t *qname,
+                     uint16_t qtype, const uint8_t *soa, size_t soalen, uint32_t soa_ttl)
 {
-    struct dns_header h = {.id = id, .opcode = (uint8_t)opcode,
-                           .aa = opcode == DNS_OPCODE_NOTIFY};
+    struct dns_header h = {.id = id, .opcode = (uint8_t)opcode, .aa = opcode == DNS_OPCODE_NOTIFY};
     struct dns_builder b;
     dns_builder_init(&b, out, cap, cap, &h);
     if (dns_builder_question(&b, qname, qtype, DNS_CLASS_IN) != 0)
