@@ -7,7 +7,8 @@ set -eu
 PACKAGES="build-essential pkg-config clang libevent-dev libssl-dev libsqlite3-dev libcrypt-dev
 libcmocka-dev python3 python3-pytest python3-dnspython swaks openssl libclang-rt-14-dev
 fetchmail curl getmail6 bind9-utils postfix nsd unbound
-bind9-dnsutils knot-dnsutils knot dnsperf"
+bind9-dnsutils knot-dnsutils knot dnsperf
+isync mutt dovecot-imapd"
 
 # dpkg-query prints nothing for packages it has never heard of, so compare against the list.
 # shellcheck disable=SC2086 # word splitting of the package list is intended

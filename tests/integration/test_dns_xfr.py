@@ -237,6 +237,8 @@ def test_notify_to_nsd_secondary(tmp_path):
         assert r.answer[0][0].to_text() == "192.0.2.123"
         assert "NOTIFY for xfr.test (serial 501)" in prim.log()
         assert "acknowledged" in prim.log()
+        # NSD asked for the difference, and got it as one (RFC 1995)
+        assert "IXFR of xfr.test. (serial 501, incremental)" in prim.log()
     finally:
         nsd.close()
         report = A.finish(prim)
