@@ -91,7 +91,7 @@ FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(FAKE_SRCS))
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+	clang $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
 build/fuzz/libfuzzpigeon.a: $(FUZZ_OBJS)
 	@rm -f $@
@@ -122,3 +122,5 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/src/daemon/main.d $(BUILD)/src/cli/main.d
+# Header dependencies of the fuzz objects (a struct changed in a header rebuilds its users).
+-include $(FUZZ_OBJS:.o=.d)

@@ -55,7 +55,7 @@ def write_zone(path, names):
         for i in range(names):
             f.write("h%d A 10.%d.%d.%d\n" % (i, i >> 16 & 255, i >> 8 & 255, i & 255))
             if i % 10 == 0:
-                f.write("h%d AAAA 2001:db8::%x\n" % (i, i))
+                f.write("h%d AAAA 2001:db8::%x:%x\n" % (i, i >> 16, i & 0xffff))
             if i % 50 == 0:
                 f.write('h%d TXT "v=spf1 ip4:10.0.0.0/8 -all"\nh%d MX 10 mail\n' % (i, i))
             if rnd.random() < 0.001:

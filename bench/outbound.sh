@@ -115,7 +115,19 @@ wait_port() { # PORT SECONDS
     done
     return 1
 }
-SINK_PORT=$(free_port)
+# The sink's port must lie below the kernel's ephemeral range: while the sink is down, a
+# connection to 127.0.0.1:PORT from an ephemeral port that happens to equal PORT connects to
+# itself (TCP simultaneous open) and then waits for a greeting until command_timeout.
+free_low_port() {
+    local low p
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    for _ in $(seq 1 200); do
+        p=$((10000 + RANDOM % (low - 10000)))
+        ss -Htuln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+    die "no free port found"
+}
+SINK_PORT=$(free_low_port)
 
 # ---------------------------------------------------------------- cleanup
 PIGEOND_PID=

@@ -33,6 +33,7 @@ struct sockaddr;
 
 struct proto_ops;
 struct imap_conn;
+struct imap_writer;
 
 /* A bound listening socket, made once in the main thread and shared by every worker. */
 struct listener {
@@ -75,7 +76,8 @@ struct daemon {
     struct resolver_service *resolver; /* the recursive service ([resolver]) */
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
-    struct pool *store_pool;      /* IMAP's store requests (NULL: they use auth_pool) */
+    struct pool *store_pool;      /* IMAP's store reads (NULL: they use auth_pool) */
+    struct imap_writer *imap_writer; /* IMAP's store writes, group-committed */
     struct throttle *throttle;
     struct connlimit *connlimit;
     char *dummy_hash;             /* verified against when a user does not exist */

@@ -4,6 +4,7 @@
  */
 #include "daemon/daemon.h"
 #include "daemon/dns_service.h"
+#include "daemon/imap_writer.h"
 #include "daemon/pidfile.h"
 #include "daemon/resolver_service.h"
 
@@ -102,8 +103,13 @@ static int daemon_open(struct daemon *d)
     d->auth_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
     /* IMAP's store requests get their own threads: a login's password hash (tens of ms)
      * must not hold up other sessions' FETCH and SELECT. */
-    if (d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled)
+    if (d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled) {
         d->store_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
+        if (imap_writer_start(d->cfg.data_dir, &d->imap_writer, &why) < 0) {
+            log_err("cannot start the IMAP writer: %s", why ? why : "unknown");
+            return -1;
+        }
+    }
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
     if (dns_service_open(d) < 0 || resolver_service_open(d) < 0)
@@ -118,6 +124,7 @@ static void daemon_close(struct daemon *d)
     pool_free(d->auth_pool);
     if (d->store_pool)
         pool_free(d->store_pool);
+    imap_writer_stop(d->imap_writer);
     throttle_free(d->throttle);
     connlimit_free(d->connlimit);
     dns_service_close(d);

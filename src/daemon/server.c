@@ -11,6 +11,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/dns_service.h"
+#include "daemon/imap_writer.h"
 #include "daemon/resolver_service.h"
 
 #include "core/log.h"
@@ -367,6 +368,8 @@ int server_run(struct daemon *d)
     if (d->store_pool)
         pool_free(d->store_pool);
     d->store_pool = NULL;
+    imap_writer_stop(d->imap_writer); /* after the pool: APPENDs hand their rows to it */
+    d->imap_writer = NULL;
     dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
     delivery_stop(d);
     for (int i = 0; i < 3; i++)

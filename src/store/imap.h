@@ -68,6 +68,9 @@ struct store_imap_name {
 int store_imap_list(struct store *st, const char *user,
                     void (*cb)(void *ctx, const struct store_imap_name *n), void *ctx);
 
+/* The id of user's mailbox name; ERR_NOTFOUND when it does not exist. */
+int store_imap_mailbox_id(struct store *st, const char *user, const char *name, int64_t *id_out);
+
 struct store_imap_status {
     int64_t id;
     int64_t messages, recent, unseen, deleted, size;
@@ -159,6 +162,32 @@ void store_imap_copy_result_free(struct store_imap_copy_result *r);
 int store_imap_append(struct store *st, const char *user, const char *name, const char *data,
                       size_t len, const char *flags, int64_t internal_date,
                       int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out);
+
+/* APPEND in two steps, for group commit: the file first (durable when this returns; no
+ * database access), then its rows, which may run inside a batch. */
+int store_imap_append_blob(struct store *st, const char *data, size_t len, char blob_id_out[33]);
+int store_imap_append_rows(struct store *st, const char *user, const char *name,
+                           const char *blob_id, size_t len, const char *flags,
+                           int64_t internal_date, int64_t *mailbox_id_out,
+                           int64_t *uidvalidity_out, int64_t *uid_out);
+
+/*
+ * Expunges uids[0..n) of mailbox_id (store_mailbox_expunge's semantics: rows move to
+ * `expunged` with one new modseq; none present, nothing changes), but as one write that may
+ * run inside a batch.
+ */
+int store_imap_expunge(struct store *st, int64_t mailbox_id, const int64_t *uids, size_t n,
+                       size_t *removed_out);
+
+/* ---- group commit (imap_txn.c) ---- */
+
+/*
+ * Opens a batch on st: the store_imap_* writes that follow run in savepoints of one
+ * transaction, made durable together by store_imap_batch_end(st, true) (one WAL fsync). A
+ * write that failed was undone alone; commit failure undoes all. 0 or ERR_*.
+ */
+int store_imap_batch_begin(struct store *st);
+int store_imap_batch_end(struct store *st, bool commit);
 
 /* Appends DATA/blobs/xx/<blob_id> to path. */
 void store_imap_blob_path(const char *data_dir, const char *blob_id, struct str *path);

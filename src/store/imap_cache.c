@@ -9,6 +9,7 @@
 #include "store/imap.h"
 
 #include "store/db.h"
+#include "store/imap_int.h"
 
 #include "core/err.h"
 #include "core/log.h"
@@ -102,34 +103,49 @@ static int cache_read(struct store *st, sqlite3_stmt *sel, const char *blob_id,
     return 1;
 }
 
-/* Stores the entries computed for the misses, in one transaction; failures only cost speed. */
-static void cache_write(struct store *st, const char *const *ids, struct store_imap_cache *c,
-                        const size_t *miss, size_t nmiss)
+struct cache_misses {
+    const char *const *ids;
+    struct store_imap_cache *c;
+    const size_t *miss;
+    size_t nmiss;
+};
+
+static int cache_write_txn(struct store *st, void *vm)
 {
+    const struct cache_misses *m = vm;
+    bool nested;
     sqlite3_stmt *s = NULL;
-    if (nmiss == 0 || db_begin(st) != 0)
-        return;
-    int rc = db_prepare(st,
-                        "INSERT OR REPLACE INTO parse_cache(blob_id, envelope, bodystructure, "
-                        "body, search_headers, created) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
-                        "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)",
-                        &s);
-    for (size_t k = 0; rc == 0 && k < nmiss; k++) {
-        const struct store_imap_cache *e = &c[miss[k]];
+    int rc = imap_op_begin(st, &nested);
+    if (rc != 0)
+        return rc;
+    rc = db_prepare(st,
+                    "INSERT OR REPLACE INTO parse_cache(blob_id, envelope, bodystructure, "
+                    "body, search_headers, created) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+                    "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)",
+                    &s);
+    for (size_t k = 0; rc == 0 && k < m->nmiss; k++) {
+        const struct store_imap_cache *e = &m->c[m->miss[k]];
         if (!e->envelope)
             continue;
         sqlite3_reset(s);
-        if (db_bind_text(s, 1, ids[miss[k]]) || db_bind_text(s, 2, e->envelope) ||
+        if (db_bind_text(s, 1, m->ids[m->miss[k]]) || db_bind_text(s, 2, e->envelope) ||
             db_bind_text(s, 3, e->bodystructure) || db_bind_text(s, 4, e->body) ||
             db_bind_text(s, 5, e->search_headers) || db_bind_int64(s, 6, db_now()) ||
             db_step(st, s, "write parse cache") != SQLITE_DONE)
             rc = ERR_DB;
     }
     sqlite3_finalize(s);
-    if (rc != 0)
-        db_rollback(st);
-    else
-        db_commit(st);
+    return imap_op_end(st, rc, nested);
+}
+
+/* Stores the entries computed for the misses in one transaction, without a WAL fsync (the
+ * cache can always be recomputed); a failure only costs speed. */
+static void cache_write(struct store *st, const char *const *ids, struct store_imap_cache *c,
+                        const size_t *miss, size_t nmiss)
+{
+    struct cache_misses m = {ids, c, miss, nmiss};
+    if (nmiss)
+        (void)imap_op_relaxed(st, cache_write_txn, &m);
 }
 
 int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n,

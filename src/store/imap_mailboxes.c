@@ -8,6 +8,7 @@
 #include "store/imap.h"
 
 #include "store/db.h"
+#include "store/imap_int.h"
 
 #include "core/err.h"
 #include "core/log.h"
@@ -84,7 +85,7 @@ static int create_parents(struct store *st, int64_t user_id, const char *name)
     return rc;
 }
 
-/* Runs fn inside BEGIN IMMEDIATE ... COMMIT (rolled back on failure). */
+/* Runs fn as one write (its own transaction, or a savepoint of a batch). */
 struct txn_args {
     int64_t user_id;
     const char *a, *b;
@@ -98,15 +99,11 @@ static int in_txn(struct store *st, const char *user, struct txn_args *t,
     int rc = store_user_lookup(st, user, &t->user_id);
     if (rc != 0)
         return rc;
-    rc = db_begin(st);
+    bool nested;
+    rc = imap_op_begin(st, &nested);
     if (rc != 0)
         return rc;
-    rc = fn(st, t);
-    if (rc != 0) {
-        db_rollback(st);
-        return rc;
-    }
-    return db_commit(st);
+    return imap_op_end(st, fn(st, t), nested);
 }
 
 /* ---- CREATE ---- */
@@ -317,6 +314,13 @@ int store_imap_list(struct store *st, const char *user,
     }
     sqlite3_finalize(s);
     return src == SQLITE_DONE ? 0 : db_err(src);
+}
+
+int store_imap_mailbox_id(struct store *st, const char *user, const char *name, int64_t *id_out)
+{
+    int64_t uid;
+    int rc = store_user_lookup(st, user, &uid);
+    return rc ? rc : mailbox_find(st, uid, name, id_out);
 }
 
 /* ---- STATUS ---- */

@@ -10,6 +10,7 @@
 #include "store/imap.h"
 
 #include "store/db.h"
+#include "store/imap_int.h"
 
 #include "core/err.h"
 #include "core/log.h"
@@ -23,8 +24,6 @@ void store_imap_blob_path(const char *data_dir, const char *blob_id, struct str 
 {
     str_appendf(path, "%s/blobs/%.2s/%s", data_dir, blob_id, blob_id);
 }
-
-static int txn_end(struct store *st, int rc);
 
 /* ---- reading ---- */
 
@@ -91,32 +90,44 @@ static int mailbox_row(struct store *st, int64_t id, int64_t user_id, const char
     return rc;
 }
 
-/*
- * \Recent (RFC 3501 §2.3.2): the uids in (recent_uid, top] become the caller's; *before_out
- * gets the old mark. Under the write lock, so two sessions never claim the same message.
- */
-static int claim_recent(struct store *st, int64_t mailbox_id, int64_t top, int64_t *before_out)
+struct claim {
+    int64_t mailbox_id, top, before;
+};
+
+static int claim_txn(struct store *st, void *vc)
 {
-    int rc = db_begin(st);
+    struct claim *c = vc;
+    bool nested;
+    int rc = imap_op_begin(st, &nested);
     if (rc != 0)
         return rc;
     struct store_imap_mailbox mb;
-    int64_t before = 0;
-    rc = mailbox_row(st, mailbox_id, -1, NULL, &mb, &before);
+    rc = mailbox_row(st, c->mailbox_id, -1, NULL, &mb, &c->before);
     sqlite3_stmt *s;
-    if (rc == 0 && before < top) {
+    if (rc == 0 && c->before < c->top) {
         rc = db_prepare(st, "UPDATE mailboxes SET recent_uid = ? WHERE id = ?", &s);
         if (rc == 0) {
-            int src = db_bind_int64(s, 1, top) || db_bind_int64(s, 2, mailbox_id)
+            int src = db_bind_int64(s, 1, c->top) || db_bind_int64(s, 2, c->mailbox_id)
                           ? SQLITE_ERROR
                           : db_step(st, s, "claim recent");
             sqlite3_finalize(s);
             rc = src == SQLITE_DONE ? 0 : db_err(src);
         }
     }
-    rc = txn_end(st, rc);
+    return imap_op_end(st, rc, nested);
+}
+
+/*
+ * \Recent (RFC 3501 §2.3.2): the uids in (recent_uid, top] become the caller's; *before_out
+ * gets the old mark. Under the write lock, so two sessions never claim the same message; not
+ * worth a WAL fsync (a claim lost in a crash only shows a message as recent once more).
+ */
+static int claim_recent(struct store *st, int64_t mailbox_id, int64_t top, int64_t *before_out)
+{
+    struct claim c = {mailbox_id, top, 0};
+    int rc = imap_op_relaxed(st, claim_txn, &c);
     if (rc == 0)
-        *before_out = before;
+        *before_out = c.before;
     return rc;
 }
 
@@ -227,16 +238,6 @@ static int bump_modseq(struct store *st, int64_t mailbox_id, int64_t *modseq_out
     return rc;
 }
 
-/* Finishes a write transaction: COMMIT on success, ROLLBACK otherwise. */
-static int txn_end(struct store *st, int rc)
-{
-    if (rc != 0) {
-        db_rollback(st);
-        return rc;
-    }
-    return db_commit(st);
-}
-
 /* ---- STORE ---- */
 
 struct flag_stmts {
@@ -299,7 +300,8 @@ int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *
     struct flag_stmts fs = {0};
     struct str tmp = STR_INIT;
     int64_t new_modseq = 0;
-    int rc = db_begin(st);
+    bool nested;
+    int rc = imap_op_begin(st, &nested);
     if (rc != 0) {
         free(res);
         return rc;
@@ -321,7 +323,7 @@ int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *
     sqlite3_finalize(fs.sel);
     sqlite3_finalize(fs.upd);
     str_clear(&tmp);
-    rc = txn_end(st, rc);
+    rc = imap_op_end(st, rc, nested);
     if (rc != 0) {
         store_imap_flag_results_free(res, nres + 1);
         return rc;
@@ -445,7 +447,8 @@ int store_imap_copy(struct store *st, const char *user, int64_t src_id, const in
     struct copy_stmts c = {0};
     struct store_imap_mailbox mb = {0};
     int64_t dest_modseq = 0, src_modseq = 0;
-    rc = db_begin(st);
+    bool nested;
+    rc = imap_op_begin(st, &nested);
     if (rc == 0) {
         rc = mailbox_row(st, 0, user_id, dest, &mb, &recent_uid);
         if (rc == 0)
@@ -458,7 +461,7 @@ int store_imap_copy(struct store *st, const char *user, int64_t src_id, const in
             if (i == 0 || sorted[i] != sorted[i - 1])
                 rc = copy_one(st, &c, src_id, sorted[i], mb.id, dest_modseq, src_modseq, out);
         copy_stmts_free(&c);
-        rc = txn_end(st, rc);
+        rc = imap_op_end(st, rc, nested);
     }
     free(sorted);
     out->dest_id = mb.id;
@@ -519,20 +522,11 @@ static int append_rows(struct store *st, int64_t mailbox_id, const char *blob_id
     return rc;
 }
 
-int store_imap_append(struct store *st, const char *user, const char *name, const char *data,
-                      size_t len, const char *flags, int64_t internal_date,
-                      int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out)
+int store_imap_append_blob(struct store *st, const char *data, size_t len, char blob_id_out[33])
 {
-    int64_t user_id, recent_uid;
-    struct store_imap_mailbox mb = {0};
-    int rc = store_user_lookup(st, user, &user_id);
-    if (rc == 0)
-        rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
-    if (rc != 0)
-        return rc;
     /* The durable path of every message: file written and fsynced, renamed, directory
-     * fsynced; only then the rows (DESIGN.md §5). */
-    int64_t dummy_user = user_id;
+     * fsynced (DESIGN.md §5); the rows come after. */
+    int64_t dummy_user = 0;
     struct store_msg msg = {
         .sender = "",
         .local_prefix = "",
@@ -541,21 +535,87 @@ int store_imap_append(struct store *st, const char *user, const char *name, cons
         .local_users = &dummy_user,
         .n_local = 1,
     };
-    rc = store_blob_write(st->data_dir, &msg);
+    int rc = store_blob_write(st->data_dir, &msg);
     if (rc == 0)
         rc = store_blobs_sync(st->data_dir);
+    if (rc == 0)
+        memcpy(blob_id_out, msg.id, 33);
+    return rc;
+}
+
+int store_imap_append_rows(struct store *st, const char *user, const char *name,
+                           const char *blob_id, size_t len, const char *flags,
+                           int64_t internal_date, int64_t *mailbox_id_out,
+                           int64_t *uidvalidity_out, int64_t *uid_out)
+{
+    int64_t user_id, recent_uid;
+    struct store_imap_mailbox mb = {0};
+    bool nested;
+    int rc = store_user_lookup(st, user, &user_id);
+    if (rc == 0)
+        rc = imap_op_begin(st, &nested);
     if (rc != 0)
         return rc;
-    rc = db_begin(st);
-    if (rc == 0) {
-        rc = append_rows(st, mb.id, msg.id, len, flags ? flags : "", internal_date, uid_out);
-        rc = txn_end(st, rc);
-    }
-    if (rc != 0) {
-        log_err("store: append to mailbox %lld failed: %s", (long long)mb.id, err_str(rc));
-        return rc; /* the file is reclaimed by store_gc */
-    }
+    rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
+    if (rc == 0)
+        rc = append_rows(st, mb.id, blob_id, len, flags ? flags : "", internal_date, uid_out);
+    rc = imap_op_end(st, rc, nested);
+    if (rc != 0)
+        return rc; /* the file, if any, is reclaimed by store_gc */
     *mailbox_id_out = mb.id;
     *uidvalidity_out = mb.uidvalidity;
     return 0;
+}
+
+int store_imap_append(struct store *st, const char *user, const char *name, const char *data,
+                      size_t len, const char *flags, int64_t internal_date,
+                      int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out)
+{
+    int64_t user_id, recent_uid;
+    struct store_imap_mailbox mb = {0};
+    int rc = store_user_lookup(st, user, &user_id);
+    if (rc == 0) /* nothing is written for a mailbox that does not exist */
+        rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
+    char blob[33];
+    if (rc == 0)
+        rc = store_imap_append_blob(st, data, len, blob);
+    if (rc == 0)
+        rc = store_imap_append_rows(st, user, name, blob, len, flags, internal_date,
+                                    mailbox_id_out, uidvalidity_out, uid_out);
+    if (rc != 0 && rc != ERR_NOTFOUND)
+        log_err("store: append to %s of %s failed: %s", name, user, err_str(rc));
+    return rc;
+}
+
+/* ---- EXPUNGE ---- */
+
+int store_imap_expunge(struct store *st, int64_t mailbox_id, const int64_t *uids, size_t n,
+                       size_t *removed_out)
+{
+    struct copy_stmts c = {0};
+    size_t removed = 0;
+    int64_t modseq = 0;
+    bool nested;
+    int rc = imap_op_begin(st, &nested);
+    if (rc != 0)
+        return rc;
+    rc = copy_stmts_prepare(st, &c);
+    if (rc == 0)
+        rc = bump_modseq(st, mailbox_id, &modseq);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = run_i64(st, c.del, (int64_t[]){mailbox_id, uids[i]}, 2, NULL, "expunge");
+        if (rc == 0 && sqlite3_changes(st->db) > 0) {
+            removed++;
+            rc = run_i64(st, c.exp, (int64_t[]){mailbox_id, uids[i], modseq}, 3, NULL,
+                         "record expunge");
+        }
+    }
+    copy_stmts_free(&c);
+    /* Nothing was there: keep the modseq unspent (as store_mailbox_expunge does). */
+    rc = imap_op_end(st, rc == 0 && removed == 0 ? ERR_NOTFOUND : rc, nested);
+    if (rc == ERR_NOTFOUND)
+        rc = 0;
+    if (removed_out)
+        *removed_out = rc == 0 ? removed : 0;
+    return rc;
 }

@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# IMAP benchmark: Pigeon against Dovecot's imapd, in one run, on loopback.
+#
+# Both servers hold the same mailboxes: for each of CONCURRENCY users an INBOX of MESSAGES
+# messages (the very bytes Pigeon stored after receiving them over SMTP). bench/imapload.c
+# (built here) runs CONCURRENCY clients, one per user, each repeating a fixed round of 14
+# commands for SECONDS seconds: SELECT INBOX, UID FETCH 1:* (FLAGS), 4 x UID FETCH of a random
+# message's BODY.PEEK[], FETCH (ENVELOPE) of 20 messages, UID SEARCH UNSEEN, UID SEARCH
+# SUBJECT, UID STORE of \Seen, APPEND of a 2 KB message, UID STORE \Deleted and UID EXPUNGE
+# of it, NOOP. The figure is commands per second. Then idle connections (LOGIN + SELECT INBOX)
+# are opened on each server and the memory they add is measured: the proportional set size
+# (Pss) of every process of the server (pigeond; Dovecot's master and all its children).
+#
+# Pigeon runs with its defaults (2 workers). Dovecot runs a PRIVATE instance (its own config
+# file through `dovecot -c`, its own base_dir, a loopback port, a passwd-file passdb with the
+# same yescrypt hashes Pigeon has, a static userdb, mail_location = a Maildir per user, its
+# index files built in the warm-up run) with login processes in high-performance mode
+# (service_count = 0, process_min_avail = cores); the system's Dovecot is never started.
+# Both use yescrypt at its lowest cost: logins are not what this measures.
+#
+# usage: bench/imap.sh [-m MESSAGES] [-s SIZE] [-c CONCURRENCY] [-t SECONDS] [-r ROUNDS]
+#                      [-i IDLE] [-o pigeon|dovecot] [-k] [-B]
+#   -m  messages in each INBOX                     (env BENCH_MSGS,    default 1000)
+#   -s  approximate message size in octets         (env BENCH_SIZE,    default 4096)
+#   -c  concurrent clients (one user each)         (env BENCH_C,       default 20)
+#   -t  seconds per timed run                      (env BENCH_SECS,    default 10)
+#   -r  rounds; each runs both servers, Pigeon     (env BENCH_ROUNDS,  default 3)
+#       first in odd rounds; the summary gives the median commands/s and the ratio
+#   -i  idle connections for the memory figure     (env BENCH_IDLE,    default 1000; 0: skip)
+#   -o  run one server only                        (env BENCH_ONLY)
+#   -k  keep the temporary directory               (env BENCH_KEEP=1)
+#   -B  don't run make: use build/release as it is (env BENCH_NO_BUILD=1)
+# env BENCH_DIR: where the temporary directory is made (default /var/tmp).
+#
+# Needs root (Dovecot's master drops privileges per user) and installs the Debian package
+# dovecot-imapd if Dovecot's imap is missing, without letting the system instance start.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MSGS=${BENCH_MSGS:-1000}
+SIZE=${BENCH_SIZE:-4096}
+C=${BENCH_C:-20}
+SECS=${BENCH_SECS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+IDLE=${BENCH_IDLE:-1000}
+ONLY=${BENCH_ONLY:-}
+KEEP=${BENCH_KEEP:-0}
+NO_BUILD=${BENCH_NO_BUILD:-0}
+BASE=${BENCH_DIR:-/var/tmp}
+
+while getopts "m:s:c:t:r:i:o:kBh" opt; do
+    case $opt in
+        m) MSGS=$OPTARG ;;
+        s) SIZE=$OPTARG ;;
+        c) C=$OPTARG ;;
+        t) SECS=$OPTARG ;;
+        r) ROUNDS=$OPTARG ;;
+        i) IDLE=$OPTARG ;;
+        o) ONLY=$OPTARG ;;
+        k) KEEP=1 ;;
+        B) NO_BUILD=1 ;;
+        h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage: $0 [-m MESSAGES] [-s SIZE] [-c CONCURRENCY] [-t SECONDS] [-r ROUNDS] [-i IDLE] [-o pigeon|dovecot] [-k] [-B]" >&2; exit 2 ;;
+    esac
+done
+for v in MSGS SIZE C SECS ROUNDS; do
+    [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || { echo "bench: $v must be a positive number, got '${!v}'" >&2; exit 2; }
+done
+[[ $IDLE =~ ^[0-9]+$ ]] || { echo "bench: -i takes a number" >&2; exit 2; }
+case $ONLY in ""|pigeon|dovecot) ;; *) echo "bench: -o takes pigeon or dovecot" >&2; exit 2 ;; esac
+run_pigeon_p() { [[ -z $ONLY || $ONLY == pigeon ]]; }
+run_dovecot_p() { [[ -z $ONLY || $ONLY == dovecot ]]; }
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "bench: $*" >&2; }
+
+# ---------------------------------------------------------------- prerequisites
+PATH=$PATH:/usr/sbin:/sbin
+[[ $(id -u) == 0 ]] || die "must run as root (Dovecot's master needs it; apt-get may be needed)"
+if run_dovecot_p && ! [[ -x /usr/lib/dovecot/imap ]]; then
+    log "installing dovecot-imapd (the comparison)"
+    # Keep the package from starting the system instance (Debian's policy-rc.d convention).
+    made_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-imapd >/dev/null ||
+        { apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-imapd >/dev/null; } ||
+        { ((made_policy)) && rm -f /usr/sbin/policy-rc.d; die "apt-get install dovecot-imapd failed"; }
+    ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+    # Only the Debian system instance, and only right after installing it here.
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    fi
+    update-rc.d dovecot disable >/dev/null 2>&1 || true
+fi
+if run_dovecot_p; then
+    DOVECOT=$(command -v dovecot)
+    DOVEADM=$(command -v doveadm)
+    DC_VERSION=$("$DOVECOT" --version 2>/dev/null | awk '{print $1}')
+fi
+command -v python3 >/dev/null || die "python3 is needed"
+command -v cc >/dev/null || die "a C compiler is needed (build-essential)"
+
+BIN=$ROOT/build/release
+if [[ $NO_BUILD != 1 ]]; then
+    log "building Pigeon (make)"
+    make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-imapbench-make.$$.log" ||
+        { cat "$BASE/pigeon-imapbench-make.$$.log" >&2; rm -f "$BASE/pigeon-imapbench-make.$$.log"; die "make failed"; }
+    rm -f "$BASE/pigeon-imapbench-make.$$.log"
+fi
+[[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"
+
+TMP=$(mktemp -d "$BASE/pigeon-imapbench.XXXXXX")
+chmod 755 "$TMP"
+mkdir "$TMP/bin"
+cp "$BIN/pigeond" "$BIN/pigeon" "$TMP/bin/"
+PIGEOND=$TMP/bin/pigeond
+PIGEON=$TMP/bin/pigeon
+cc -O2 -o "$TMP/bin/imapload" "$ROOT/bench/imapload.c" -lpthread || die "cannot build bench/imapload.c"
+LOAD=$TMP/bin/imapload
+# 1,000 idle clients and as many Dovecot imap processes need descriptors.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# ---------------------------------------------------------------- cleanup
+PIGEOND_PID=
+DC_CONF=
+IDLE_PID=
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    ((rc == 0)) || log "exit $rc: stopping the servers and cleaning up"
+    [[ -n $IDLE_PID ]] && kill "$IDLE_PID" 2>/dev/null || true
+    stop_pigeond || true
+    stop_dovecot || true
+    if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 40000))
+        ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+    die "no free port found"
+}
+
+wait_port() { # PORT SECONDS
+    local deadline=$(($(date +%s) + $2))
+    while (($(date +%s) < deadline)); do
+        ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- Pigeon (also makes the data)
+stop_pigeond() {
+    local pid=$PIGEOND_PID
+    PIGEOND_PID=
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+PG=$TMP/pigeon
+PG_CONF=$PG/pigeon.conf
+PG_IMAP=$(free_port)
+PG_SMTP=$(free_port)
+mkdir -p "$PG"
+cat >"$PG_CONF" <<EOF
+[server]
+hostname = bench.local
+primary_domain = bench.test
+data_dir = $PG/var
+log_level = warn
+max_connections = 100000
+
+[smtp]
+listen = 127.0.0.1:$PG_SMTP
+max_connections_per_ip = 1000
+max_recipients = 10000
+
+[imap]
+listen = 127.0.0.1:$PG_IMAP
+plaintext_auth = loopback
+max_connections_per_ip = 100000
+max_connections_per_user = 100000
+EOF
+"$PIGEON" -c "$PG_CONF" domain add bench.test >/dev/null
+: >"$TMP/users"
+for i in $(seq 1 "$C"); do
+    echo "pw-$i" | "$PIGEON" -c "$PG_CONF" user add "u$i@bench.test" >/dev/null
+    echo "u$i@bench.test pw-$i" >>"$TMP/users"
+done
+# Same algorithm, lowest cost; written before pigeond starts. Dovecot gets the same hashes.
+python3 - "$PG/var/pigeon.db" <<'PYEOF'
+import ctypes, sqlite3, sys
+lc = ctypes.CDLL("libcrypt.so.1")
+lc.crypt_gensalt.restype = lc.crypt.restype = ctypes.c_char_p
+lc.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+lc.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+con = sqlite3.connect(sys.argv[1])
+with con:
+    for uid, addr in con.execute("SELECT id, address FROM users").fetchall():
+        pw = ("pw-" + addr.split("@")[0][1:]).encode()
+        h = lc.crypt(pw, lc.crypt_gensalt(b"$y$", 1, None, 0)).decode()
+        con.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (h, uid))
+PYEOF
+start_pigeond() {
+    "$PIGEOND" -c "$PG_CONF" >>"$PG/pigeond.log" 2>&1 &
+    PIGEOND_PID=$!
+    wait_port "$PG_IMAP" 10 || { cat "$PG/pigeond.log" >&2; die "pigeond did not listen on 127.0.0.1:$PG_IMAP"; }
+}
+start_pigeond
+
+log "delivering $MSGS messages of ~$SIZE octets to $C users over SMTP"
+python3 - "$PG_SMTP" "$MSGS" "$SIZE" "$C" <<'PYEOF'
+import random, smtplib, sys
+port, msgs, size, users = (int(a) for a in sys.argv[1:])
+rnd = random.Random(3501)
+words = "the quick brown fox jumps over lazy dog mail pigeon ketchup pickles".split()
+rcpts = ["u%d@bench.test" % i for i in range(1, users + 1)]
+s = smtplib.SMTP("127.0.0.1", port)
+for n in range(msgs):
+    head = ("From: Alice <alice@crepes.fr>\r\nTo: bench@bench.test\r\n"
+            "Subject: bench message %d %s\r\nMessage-ID: <%d.bench@crepes.fr>\r\n"
+            "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n\r\n" % (n, rnd.choice(words), n))
+    body = []
+    total = len(head)
+    while total < size:
+        line = " ".join(rnd.choice(words) for _ in range(12))[:72]
+        body.append(line)
+        total += len(line) + 2
+    s.sendmail("alice@crepes.fr", rcpts, (head + "\r\n".join(body) + "\r\n").encode())
+s.quit()
+PYEOF
+for i in 1 "$C"; do
+    got=$("$PIGEON" -c "$PG_CONF" mail list "u$i@bench.test" | wc -l)
+    ((got == MSGS)) || die "pigeon: u$i has $got messages, expected $MSGS"
+done
+
+# ---------------------------------------------------------------- Dovecot
+stop_dovecot() {
+    local conf=$DC_CONF
+    DC_CONF=
+    [[ -n $conf ]] || return 0
+    "$DOVEADM" -c "$conf" stop >/dev/null 2>&1 || "$DOVECOT" -c "$conf" stop >/dev/null 2>&1 || true
+    local pidf=$DC/run/master.pid pid
+    pid=$(cat "$pidf" 2>/dev/null || true)
+    for _ in $(seq 1 100); do [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null || true
+}
+
+if run_dovecot_p; then
+    DC=$TMP/dovecot
+    DC_PORT=$(free_port)
+    mkdir -p "$DC/run" "$DC/state" "$DC/mail"
+    # The same bytes Pigeon stored, one Maildir per user in Maildir's native LF form, with the
+    # sizes in the file names (S= on disk, W= with CRLF) as Dovecot itself writes them.
+    python3 - "$PG/var/pigeon.db" "$PG/var" "$DC" "$C" <<'PYEOF'
+import os, sqlite3, sys
+db, data, dc, users = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+con = sqlite3.connect(db)
+with open(os.path.join(dc, "passwd"), "w") as pw:
+    for addr, h in con.execute("SELECT address, pw_hash FROM users ORDER BY id"):
+        pw.write("%s:{CRYPT}%s::::::\n" % (addr, h))
+rows = con.execute(
+    "SELECT m.uid, b.path FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id "
+    "JOIN users u ON u.id = mb.user_id JOIN blobs b ON b.id = m.blob_id "
+    "WHERE u.address = 'u1@bench.test' AND mb.name = 'INBOX' ORDER BY m.uid").fetchall()
+for i in range(1, users + 1):
+    md = os.path.join(dc, "mail", "u%d" % i, "Maildir")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(md, sub), exist_ok=True)
+    for uid, path in rows:
+        crlf = open(os.path.join(data, path), "rb").read()
+        lf = crlf.replace(b"\r\n", b"\n")
+        name = "17000%05d.M%dP1.bench,S=%d,W=%d:2," % (uid, uid, len(lf), len(crlf))
+        with open(os.path.join(md, "cur", name), "wb") as f:
+            f.write(lf)
+PYEOF
+    chown -R nobody:nogroup "$DC/mail"
+    DC_CONF=$DC/dovecot.conf
+    cat >"$DC_CONF" <<EOF
+# Private Dovecot instance for bench/imap.sh: IMAP on loopback only, nothing else.
+protocols = imap
+listen = 127.0.0.1
+base_dir = $DC/run
+state_dir = $DC/state
+log_path = $DC/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:$DC/mail/%n/Maildir
+default_process_limit = 100000
+default_client_limit = 100000
+passdb {
+  driver = passwd-file
+  args = scheme=CRYPT username_format=%u $DC/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$DC/mail/%n
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DC_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  service_count = 0
+  process_min_avail = $(nproc)
+}
+service imap {
+  process_limit = 100000
+}
+protocol imap {
+  mail_max_userip_connections = 100000
+}
+EOF
+    "$DOVECOT" -c "$DC_CONF" || die "dovecot did not start (see $DC/dovecot.log)"
+    wait_port "$DC_PORT" 10 || { cat "$DC/dovecot.log" >&2; die "dovecot did not listen on 127.0.0.1:$DC_PORT"; }
+fi
+
+# ---------------------------------------------------------------- runs
+declare -A RESULTS
+run_load() { # NAME PORT SECONDS -> prints the load line
+    local out
+    out=$("$LOAD" 127.0.0.1 "$2" "$TMP/users" "$C" "$3" 2>&1) || { echo "$out" >&2; die "$1: imapload failed"; }
+    echo "$out" >>"$TMP/$1.out"
+    echo "$out"
+}
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+
+log "warm-up: $C clients for 3 s on each server (Dovecot builds its index files)"
+run_pigeon_p && run_load pigeon-warmup "$PG_IMAP" 3 >/dev/null
+run_dovecot_p && run_load dovecot-warmup "$DC_PORT" 3 >/dev/null
+
+for r in $(seq 1 "$ROUNDS"); do
+    if ((r % 2)); then order="pigeon dovecot"; else order="dovecot pigeon"; fi
+    for s in $order; do
+        [[ $s == pigeon ]] && ! run_pigeon_p && continue
+        [[ $s == dovecot ]] && ! run_dovecot_p && continue
+        port=$PG_IMAP
+        [[ $s == dovecot ]] && port=$DC_PORT
+        out=$(run_load "$s" "$port" "$SECS")
+        rate=$(field commands_per_s "$out")
+        RESULTS[$s]="${RESULTS[$s]:-} $rate"
+        printf 'round %d %-8s %8s commands/s  (%s rounds of 14 commands in %s s)\n' "$r" "$s" \
+            "$rate" "$(field rounds "$out")" "$(field seconds "$out")"
+    done
+done
+
+# ---------------------------------------------------------------- memory of idle connections
+pss_of() { # PID... -> total Pss in kB
+    local t=0 p v
+    for p in "$@"; do
+        v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+server_pids() { # NAME
+    if [[ $1 == pigeon ]]; then
+        echo "$PIGEOND_PID"
+    else
+        local master
+        master=$(cat "$DC/run/master.pid")
+        echo "$master" $(pgrep -P "$master" || true)
+    fi
+}
+idle_memory() { # NAME PORT -> "kB-per-connection before after"
+    local before after fifo
+    before=$(pss_of $(server_pids "$1"))
+    fifo=$TMP/idle.$1
+    mkfifo "$fifo"
+    "$LOAD" 127.0.0.1 "$2" "$TMP/users" "$IDLE" 3600 idle >"$fifo" 2>"$TMP/$1-idle.err" &
+    IDLE_PID=$!
+    local ready n
+    read -r ready n <"$fifo" || { cat "$TMP/$1-idle.err" >&2; die "$1: idle clients failed"; }
+    sleep 2
+    after=$(pss_of $(server_pids "$1"))
+    kill "$IDLE_PID" 2>/dev/null || true
+    wait "$IDLE_PID" 2>/dev/null || true
+    IDLE_PID=
+    rm -f "$fifo"
+    awk -v a="$after" -v b="$before" -v n="$IDLE" 'BEGIN {printf "%.1f %d %d\n", (a - b) / n, b, a}'
+    sleep 2 # let the server settle before the next one
+}
+declare -A MEM
+if ((IDLE > 0)); then
+    log "memory: $IDLE idle clients (LOGIN + SELECT INBOX) on each server"
+    if run_pigeon_p; then MEM[pigeon]=$(idle_memory pigeon "$PG_IMAP"); fi
+    if run_dovecot_p; then MEM[dovecot]=$(idle_memory dovecot "$DC_PORT"); fi
+fi
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+echo
+echo "IMAP: $C concurrent clients, $SECS s per run, INBOX of $MSGS messages of ~$SIZE octets each"
+echo "      $(nproc) cores, $(uname -r); Pigeon $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)${DC_VERSION:+, Dovecot $DC_VERSION}"
+PM= DM=
+if run_pigeon_p; then PM=$(median <<<"${RESULTS[pigeon]}"); echo "pigeon   median $PM commands/s"; fi
+if run_dovecot_p; then DM=$(median <<<"${RESULTS[dovecot]}"); echo "dovecot  median $DM commands/s"; fi
+if [[ -n $PM && -n $DM ]]; then
+    awk -v p="$PM" -v d="$DM" 'BEGIN {printf "ratio pigeon/dovecot = %.2f\n", p / d}'
+fi
+for s in pigeon dovecot; do
+    [[ -n ${MEM[$s]:-} ]] || continue
+    read -r per before after <<<"${MEM[$s]}"
+    printf '%-8s %6s kB per idle connection (Pss %s kB -> %s kB with %s clients)\n' "$s" "$per" \
+        "$before" "$after" "$IDLE"
+done
+if run_pigeon_p && grep -q . "$PG/pigeond.log"; then
+    log "pigeond log (warnings and errors):"
+    head -20 "$PG/pigeond.log" >&2
+fi
