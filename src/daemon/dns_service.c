@@ -643,31 +643,45 @@ static void tcp_refuse(void *e, enum conn_refusal why)
 void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len)
 {
     t->nsent++;
+    uint8_t *own = t->dw->tcp_out;
+    if (msg == own + 2) { /* built in place: prefix and message in one write */
+        own[0] = (uint8_t)(len >> 8);
+        own[1] = (uint8_t)len;
+        conn_write(t->c, (const char *)own, len + 2);
+        return;
+    }
     uint8_t pfx[2] = {(uint8_t)(len >> 8), (uint8_t)len};
     conn_write(t->c, (const char *)pfx, 2);
     conn_write(t->c, (const char *)msg, len);
 }
 
-/* Answers the complete messages buffered, in order, until one must wait (an UPDATE with the
- * control thread, a transfer being streamed). */
-static void tcp_process(struct dns_tcp *t)
+/* Answers the complete messages in p[0..n), in order, until one must wait (an UPDATE with
+ * the control thread, a transfer being streamed). Returns the bytes used. */
+static size_t tcp_answer(struct dns_tcp *t, const uint8_t *p, size_t n)
 {
     struct dns_worker *dw = t->dw;
-    while (!t->closing && !t->busy && !t->xfr && t->in.len >= 2) {
-        const uint8_t *b = (const uint8_t *)t->in.ptr;
-        size_t len = (size_t)b[0] << 8 | b[1];
-        if (t->in.len < len + 2)
+    size_t used = 0;
+    while (!t->closing && !t->busy && !t->xfr && n - used >= 2) {
+        size_t len = (size_t)p[used] << 8 | p[used + 1];
+        if (n - used - 2 < len)
             break;
-        struct dns_req r = {b + 2, len, (struct sockaddr *)&t->peer, t->peer_len, t, -1};
+        struct dns_req r = {p + used + 2, len, (struct sockaddr *)&t->peer, t->peer_len, t, -1};
         unsigned sent = t->nsent;
-        size_t out = dispatch(dw, &r, dw->tcp_out, DNS_MSG_MAX);
+        size_t out = dispatch(dw, &r, dw->tcp_out + 2, DNS_MSG_MAX);
         dns_arena_reset(&dw->arena);
-        str_consume(&t->in, len + 2);
+        used += len + 2;
         if (out)
-            dns_tcp_send(t, dw->tcp_out, out);
+            dns_tcp_send(t, dw->tcp_out + 2, out);
         else if (!t->busy && t->nsent == sent) /* nothing to answer: RFC 7766 §6.2.4 */
             t->closing = true;
     }
+    return used;
+}
+
+/* The messages buffered in t->in. */
+static void tcp_process(struct dns_tcp *t)
+{
+    str_consume(&t->in, tcp_answer(t, (const uint8_t *)t->in.ptr, t->in.len));
 }
 
 static size_t tcp_feed(void *e, const char *p, size_t n)
@@ -675,6 +689,15 @@ static size_t tcp_feed(void *e, const char *p, size_t n)
     struct dns_tcp *t = e;
     if (t->busy || t->xfr)
         return 0; /* answered in order: the rest waits in the connection's buffer */
+    if (t->in.len == 0) { /* the usual case: answer straight from the input, copy nothing */
+        size_t used = tcp_answer(t, (const uint8_t *)p, n);
+        if (t->busy || t->xfr || t->closing)
+            return used;
+        p += used;
+        n -= used;
+        str_append(&t->in, p, n); /* the start of a message still arriving */
+        return used + n;
+    }
     str_append(&t->in, p, n);
     tcp_process(t);
     return n;

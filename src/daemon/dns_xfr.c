@@ -107,7 +107,7 @@ void dns_xfr_abort(struct dns_tcp *t)
 bool dns_xfr_pump(struct dns_tcp *t)
 {
     struct dns_xfrout *x = t->xfr;
-    uint8_t *buf = t->dw->tcp_out;
+    uint8_t *buf = t->dw->tcp_out + 2; /* dns_tcp_send writes the prefix in front */
     size_t reserve = t->xfr_tsig.key ? dns_tsig_rr_size(t->xfr_tsig.key, 0) : 0;
     size_t burst = 0;
     while (burst < XFR_BURST) {

@@ -12,6 +12,7 @@
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/imap_notify.h"
+#include "daemon/imap_writer.h"
 #include "daemon/wiring.h"
 
 #include "core/connlimit.h"
@@ -115,6 +116,7 @@ struct req_job {
     struct worker *w;
     struct imap_req *req;
     size_t cap, cap2;
+    char blob[33]; /* APPEND: the file written before the rows */
 };
 
 static void *grow(void *p, size_t n, size_t *cap, size_t size)
@@ -223,12 +225,17 @@ static int do_copy(struct store *st, struct imap_req *r)
     return 0;
 }
 
-static int do_append(struct store *st, struct imap_req *r)
+/* APPEND's rows (the file was written by append_work on the pool), or both at once. */
+static int do_append_rows(struct store *st, struct req_job *j)
 {
+    struct imap_req *r = j->req;
     int64_t id = 0, uidv = 0, uid = 0;
     int64_t date = r->internal_date ? r->internal_date : (int64_t)time(NULL);
-    int rc = store_imap_append(st, r->user, r->name2, r->data, r->len, r->flags ? r->flags : "",
-                               date, &id, &uidv, &uid);
+    const char *flags = r->flags ? r->flags : "";
+    int rc = j->blob[0] ? store_imap_append_rows(st, r->user, r->name2, j->blob, r->len, flags,
+                                                 date, &id, &uidv, &uid)
+                        : store_imap_append(st, r->user, r->name2, r->data, r->len, flags, date,
+                                            &id, &uidv, &uid);
     if (rc != 0)
         return rc;
     r->mailbox.id = id;
@@ -305,12 +312,12 @@ static int do_request(struct store *st, struct req_job *j)
     case IMAP_REQ_STORE: return do_store(st, r);
     case IMAP_REQ_EXPUNGE: {
         int64_t *u = uids64(r);
-        rc = store_mailbox_expunge(st, r->mailbox_id, u, r->n_in_uids, NULL);
+        rc = store_imap_expunge(st, r->mailbox_id, u, r->n_in_uids, NULL);
         free(u);
         return rc;
     }
     case IMAP_REQ_COPY: return do_copy(st, r);
-    case IMAP_REQ_APPEND: return do_append(st, r);
+    case IMAP_REQ_APPEND: return do_append_rows(st, j);
     case IMAP_REQ_CACHE: return do_cache(st, r);
     }
     return ERR_PARSE;
@@ -353,6 +360,50 @@ static void req_work(void *tctx, void *vj)
     loop_post_send(j->w->post, req_result, j);
 }
 
+/* ---- writes: group-committed by the writer thread ---- */
+
+static int write_run(struct store *st, void *vj)
+{
+    return do_request(st, vj);
+}
+
+static void write_done(void *vj, int rc)
+{
+    struct req_job *j = vj;
+    j->req->rc = rc;
+    if (rc != 0) { /* results of a write that did not commit are not to be used */
+        int keep = rc;
+        imap_req_clear(j->req);
+        j->req->rc = keep;
+    }
+    loop_post_send(j->w->post, req_result, j);
+}
+
+/* APPEND on the pool: the file is written and made durable there (in parallel with other
+ * sessions), then its rows go to the writer. */
+static void append_work(void *tctx, void *vj)
+{
+    struct req_job *j = vj;
+    struct store *st = tctx;
+    struct imap_req *r = j->req;
+    int64_t id;
+    int rc = st ? store_imap_mailbox_id(st, r->user, r->name2, &id) : ERR_DB;
+    if (rc == 0)
+        rc = store_imap_append_blob(st, r->data, r->len, j->blob);
+    if (rc != 0) {
+        r->rc = rc;
+        return loop_post_send(j->w->post, req_result, j);
+    }
+    imap_writer_submit(j->w->d->imap_writer, write_run, write_done, j);
+}
+
+static bool is_write(enum imap_req_kind k)
+{
+    return k == IMAP_REQ_CREATE || k == IMAP_REQ_DELETE || k == IMAP_REQ_RENAME ||
+           k == IMAP_REQ_SUBSCRIBE || k == IMAP_REQ_STORE || k == IMAP_REQ_EXPUNGE ||
+           k == IMAP_REQ_COPY;
+}
+
 static void request(void *vwi, struct imap_session *s, struct imap_req *req)
 {
     struct wiring_imap *wi = vwi;
@@ -361,7 +412,12 @@ static void request(void *vwi, struct imap_session *s, struct imap_req *req)
     j->w = conn_worker(wi->conn);
     j->req = req;
     struct daemon *d = j->w->d;
-    pool_submit(d->store_pool ? d->store_pool : d->auth_pool, req_work, j);
+    struct pool *reads = d->store_pool ? d->store_pool : d->auth_pool;
+    if (d->imap_writer && is_write(req->kind))
+        return imap_writer_submit(d->imap_writer, write_run, write_done, j);
+    if (d->imap_writer && req->kind == IMAP_REQ_APPEND)
+        return pool_submit(reads, append_work, j);
+    pool_submit(reads, req_work, j);
 }
 
 /* ---- message files (on the worker: blobs are immutable, mapping is cheap) ---- */

@@ -232,3 +232,25 @@ def test_rrl(tmp_path):
     finally:
         report = A.finish(d)
     assert report is None, report
+
+
+def test_tcp_pipelined_and_split(auth):
+    """RFC 7766: several queries in one segment are answered in order; a query arriving
+    byte by byte is answered once complete."""
+    msgs = []
+    for i, name in enumerate(("www.robust.test", "nope.robust.test", "robust.test")):
+        q = dns.message.make_query(name, "A")
+        q.id = 100 + i
+        w = q.to_wire()
+        msgs.append(struct.pack("!H", len(w)) + w)
+    with socket.create_connection(("127.0.0.1", auth.dns_port), timeout=5) as s:
+        s.sendall(b"".join(msgs))
+        for i in range(3):
+            n = struct.unpack("!H", s.recv(2, socket.MSG_WAITALL))[0]
+            r = dns.message.from_wire(s.recv(n, socket.MSG_WAITALL))
+            assert r.id == 100 + i
+        for b in msgs[0]:
+            s.send(bytes([b]))
+            time.sleep(0.002)
+        n = struct.unpack("!H", s.recv(2, socket.MSG_WAITALL))[0]
+        assert dns.message.from_wire(s.recv(n, socket.MSG_WAITALL)).answer
