@@ -610,8 +610,6 @@ void dns_service_close(struct daemon *d)
 
 /* ---- TCP (RFC 7766): length-prefixed messages, several per connection, answered in order ---- */
 
-static void tcp_process(struct dns_tcp *t);
-
 static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct dns_tcp *t = xcalloc(1, sizeof *t);
@@ -688,7 +686,7 @@ static size_t tcp_feed(void *e, const char *p, size_t n)
 {
     struct dns_tcp *t = e;
     if (t->busy || t->xfr)
-        return 0; /* answered in order: the rest waits in the connection's buffer */
+        return 0;         /* answered in order: the rest waits in the connection's buffer */
     if (t->in.len == 0) { /* the usual case: answer straight from the input, copy nothing */
         size_t used = tcp_answer(t, (const uint8_t *)p, n);
         if (t->busy || t->xfr || t->closing)

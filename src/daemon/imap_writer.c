@@ -79,6 +79,7 @@ int imap_writer_start(const char *data_dir, struct imap_writer **out, const char
         free(w);
         return rc;
     }
+    store_imap_tune(w->st);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {

@@ -47,6 +47,8 @@ struct wiring_imap {
 struct wiring_imap *wiring_imap_new(struct conn *c, uint64_t id, unsigned max_per_user)
 {
     struct wiring_imap *wi = xcalloc(1, sizeof *wi);
+    if (conn_worker(c)->store)
+        store_imap_tune(conn_worker(c)->store); /* reads run on it (read_in_place) */
     wi->conn = c;
     wi->id = id;
     wi->max_per_user = max_per_user ? max_per_user : 1;
@@ -81,6 +83,12 @@ uint64_t wiring_imap_origin(const struct wiring_imap *wi)
 {
     return wi->id;
 }
+
+_Static_assert((int)IMAP_CACHE_ENVELOPE == (int)STORE_CACHE_ENVELOPE &&
+                   (int)IMAP_CACHE_BODYSTRUCTURE == (int)STORE_CACHE_BODYSTRUCTURE &&
+                   (int)IMAP_CACHE_BODY == (int)STORE_CACHE_BODY &&
+                   (int)IMAP_CACHE_HEADERS == (int)STORE_CACHE_HEADERS,
+               "cache field bits are passed through");
 
 /* ---- authentication ---- */
 
@@ -117,6 +125,8 @@ struct req_job {
     struct imap_req *req;
     size_t cap, cap2;
     char blob[33]; /* APPEND: the file written before the rows */
+    bool on_worker;  /* a read on the worker's handle: no writes (claims, cache fills) */
+    size_t missing;  /* CACHE on the worker: entries not in the cache */
 };
 
 static void *grow(void *p, size_t n, size_t *cap, size_t size)
@@ -146,9 +156,9 @@ static void row_cb(void *vj, const struct store_imap_msg *m)
         .modseq = (uint64_t)m->modseq,
         .size = (uint64_t)m->size,
         .internal_date = m->internal_date,
-        .flags = xstrdup(m->flags),
-        .blob = xstrdup(m->blob_id),
+        .flags = m->flags[0] ? xstrdup(m->flags) : NULL,
     };
+    snprintf(r->rows[r->nrows - 1].blob, sizeof r->rows[0].blob, "%s", m->blob_id);
 }
 
 static void expunged_cb(void *vj, int64_t uid)
@@ -266,11 +276,15 @@ static int do_status(struct store *st, struct imap_req *r)
     return 0;
 }
 
-static int do_cache(struct store *st, struct imap_req *r)
+static int do_cache(struct store *st, struct req_job *j)
 {
+    struct imap_req *r = j->req;
     size_t n = r->nblobs;
     struct store_imap_cache *c = xcalloc(n ? n : 1, sizeof *c);
-    int rc = store_imap_cache_get(st, r->blobs, n, c);
+    /* enum imap_cache_field and enum store_imap_cache_field have the same bits. */
+    int rc = store_imap_cache_get(st, r->blobs, n, r->cache_fields ? r->cache_fields
+                                                                   : STORE_CACHE_ALL,
+                                  c, !j->on_worker, &j->missing);
     if (rc == 0) {
         r->cache = xcalloc(n ? n : 1, sizeof *r->cache);
         for (size_t i = 0; i < n; i++)
@@ -301,12 +315,13 @@ static int do_request(struct store *st, struct req_job *j)
     case IMAP_REQ_SUBSCRIBE: return store_imap_subscribe(st, r->user, r->name, r->on);
     case IMAP_REQ_STATUS: return do_status(st, r);
     case IMAP_REQ_SELECT:
-        rc = store_imap_select(st, r->user, r->name, !r->read_only, &mb, row_cb, j);
+        rc = store_imap_select(st, r->user, r->name, !r->read_only && !j->on_worker, &mb,
+                               row_cb, j);
         mailbox_out(r, &mb);
         return rc;
     case IMAP_REQ_SYNC:
-        rc = store_imap_changes(st, r->mailbox_id, (int64_t)r->since_modseq, !r->read_only, &mb,
-                                row_cb, expunged_cb, j);
+        rc = store_imap_changes(st, r->mailbox_id, (int64_t)r->since_modseq,
+                                !r->read_only && !j->on_worker, &mb, row_cb, expunged_cb, j);
         mailbox_out(r, &mb);
         return rc;
     case IMAP_REQ_STORE: return do_store(st, r);
@@ -318,7 +333,7 @@ static int do_request(struct store *st, struct req_job *j)
     }
     case IMAP_REQ_COPY: return do_copy(st, r);
     case IMAP_REQ_APPEND: return do_append_rows(st, j);
-    case IMAP_REQ_CACHE: return do_cache(st, r);
+    case IMAP_REQ_CACHE: return do_cache(st, j);
     }
     return ERR_PARSE;
 }
@@ -404,6 +419,54 @@ static bool is_write(enum imap_req_kind k)
            k == IMAP_REQ_COPY;
 }
 
+/* ---- reads: on the worker's own handle ---- */
+
+static int claim_run(struct store *st, void *vj)
+{
+    struct req_job *j = vj;
+    struct imap_req *r = j->req;
+    int64_t before = 0;
+    int rc = store_imap_claim_recent(st, r->mailbox.id, r->rows[r->nrows - 1].uid, &before);
+    if (rc == 0)
+        r->mailbox.recent_before = (uint32_t)before;
+    return rc;
+}
+
+static void claim_done(void *vj, int rc)
+{
+    struct req_job *j = vj;
+    if (rc != 0) /* the messages stay unclaimed: not recent for this session */
+        j->req->mailbox.recent_before = j->req->rows[j->req->nrows - 1].uid;
+    loop_post_send(j->w->post, req_result, j);
+}
+
+/*
+ * SELECT, SYNC, LIST, STATUS and CACHE hits are small indexed SQLite reads (WAL: never
+ * blocked by a writer), done at once on the worker rather than paying two thread handoffs.
+ * What would write goes on: a \Recent claim to the writer, cache misses (files to parse) to
+ * the pool. Returns false when the request went on (its answer comes later).
+ */
+static bool read_in_place(struct req_job *j)
+{
+    struct imap_req *r = j->req;
+    j->on_worker = true;
+    r->rc = j->w->store ? do_request(j->w->store, j) : ERR_DB;
+    bool claim = (r->kind == IMAP_REQ_SELECT || r->kind == IMAP_REQ_SYNC) && r->rc == 0 &&
+                 !r->read_only && r->nrows && r->rows[r->nrows - 1].uid > r->mailbox.recent_before;
+    if (claim) {
+        imap_writer_submit(j->w->d->imap_writer, claim_run, claim_done, j);
+        return false;
+    }
+    if (r->kind == IMAP_REQ_CACHE && r->rc == 0 && j->missing) {
+        imap_req_clear(r);
+        j->on_worker = false;
+        struct daemon *d = j->w->d;
+        pool_submit(d->store_pool ? d->store_pool : d->auth_pool, req_work, j);
+        return false;
+    }
+    return true;
+}
+
 static void request(void *vwi, struct imap_session *s, struct imap_req *req)
 {
     struct wiring_imap *wi = vwi;
@@ -412,12 +475,17 @@ static void request(void *vwi, struct imap_session *s, struct imap_req *req)
     j->w = conn_worker(wi->conn);
     j->req = req;
     struct daemon *d = j->w->d;
-    struct pool *reads = d->store_pool ? d->store_pool : d->auth_pool;
-    if (d->imap_writer && is_write(req->kind))
+    struct pool *pool = d->store_pool ? d->store_pool : d->auth_pool;
+    if (!d->imap_writer) /* no writer (tests of the wiring alone): everything on the pool */
+        return pool_submit(pool, req_work, j);
+    if (is_write(req->kind))
         return imap_writer_submit(d->imap_writer, write_run, write_done, j);
-    if (d->imap_writer && req->kind == IMAP_REQ_APPEND)
-        return pool_submit(reads, append_work, j);
-    pool_submit(reads, req_work, j);
+    if (req->kind == IMAP_REQ_APPEND)
+        return pool_submit(pool, append_work, j);
+    if (!read_in_place(j))
+        return;
+    free(j);
+    imap_session_req_done(s); /* inside the engine's call: conn.c continues after it */
 }
 
 /* ---- message files (on the worker: blobs are immutable, mapping is cheap) ---- */

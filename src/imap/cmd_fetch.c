@@ -25,6 +25,7 @@ void imap_fetch_free(struct imap_session *s)
         return;
     imap_fetch_msg_release(s, f);
     imap_fetch_atts_clear(&f->atts);
+    str_clear(&f->obuf);
     free(f->idx);
     free(f->blobs);
     free(f->flags_changed);
@@ -132,6 +133,10 @@ static void next_chunk(struct imap_session *s)
             f->blobs[c - f->pos] = s->view.msgs[f->idx[c]].blob;
         s->req.blobs = f->blobs;
         s->req.nblobs = f->end - f->pos;
+        unsigned fl = f->atts.flags;
+        s->req.cache_fields = (fl & IMAP_FETCH_ENVELOPE ? IMAP_CACHE_ENVELOPE : 0) |
+                              (fl & IMAP_FETCH_BODY ? IMAP_CACHE_BODY : 0) |
+                              (fl & IMAP_FETCH_BODYSTRUCTURE ? IMAP_CACHE_BODYSTRUCTURE : 0);
         return imap_request(s, IMAP_REQ_CACHE, after_cache);
     }
     if (f->set_seen)

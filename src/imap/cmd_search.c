@@ -206,6 +206,7 @@ static void next_chunk(struct imap_session *s)
         r->blobs[i - r->pos] = s->view.msgs[i].blob;
     s->req.blobs = r->blobs;
     s->req.nblobs = r->end - r->pos;
+    s->req.cache_fields = IMAP_CACHE_HEADERS;
     imap_request(s, IMAP_REQ_CACHE, after_cache);
 }
 

@@ -31,6 +31,7 @@ struct imap_fetch {
     struct imap_msg_map map;
     struct mime_tree *tree;
     struct slice rest;    /* bytes of the current literal not yet written */
+    struct str obuf;      /* responses gathered for one write (many small messages) */
 };
 
 /* fetch_write.c: writes the chunk's responses until the burst is spent (true: chunk done). */

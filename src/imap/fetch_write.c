@@ -137,9 +137,36 @@ static bool item_bytes(struct imap_session *s, struct imap_fetch *f, const struc
     return true;
 }
 
-/* Writes as much of f->rest as the burst allows; true when all of it is out. */
+#define OBUF_FLUSH (64 * 1024) /* gathered output is written in pieces of about this size */
+#define OBUF_COPY (16 * 1024)  /* smaller literals are copied into the gathered output */
+
+static void obuf_flush(struct imap_session *s, struct imap_fetch *f)
+{
+    if (f->obuf.len)
+        imap_write(s, f->obuf.ptr, f->obuf.len);
+    str_reset(&f->obuf);
+}
+
+/* Adds p[0..n) to the output; counts it against the burst. */
+static void out_add(struct imap_session *s, struct imap_fetch *f, const char *p, size_t n,
+                    size_t *budget)
+{
+    str_append(&f->obuf, p, n);
+    *budget = *budget > n ? *budget - n : 0;
+    if (f->obuf.len >= OBUF_FLUSH)
+        obuf_flush(s, f);
+}
+
+/* Writes as much of f->rest as the burst allows; true when all of it is out. Large literals
+ * go straight from the mapped file, a piece at a time. */
 static bool write_rest(struct imap_session *s, struct imap_fetch *f, size_t *budget)
 {
+    if (f->rest.len && f->rest.len <= OBUF_COPY) {
+        out_add(s, f, f->rest.p, f->rest.len, budget);
+        f->rest.len = 0;
+    }
+    if (f->rest.len)
+        obuf_flush(s, f);
     while (f->rest.len) {
         if (*budget == 0)
             return false;
@@ -158,10 +185,10 @@ static bool write_msg(struct imap_session *s, struct imap_fetch *f, size_t c, si
 {
     const struct imap_msg *m = &s->view.msgs[f->idx[c]];
     if (!f->started) {
-        str_reset(&s->out);
-        write_simple(s, f, c, &s->out);
-        imap_write(s, s->out.ptr, s->out.len);
-        *budget = *budget > s->out.len ? *budget - s->out.len : 0;
+        size_t before = f->obuf.len;
+        write_simple(s, f, c, &f->obuf);
+        size_t n = f->obuf.len - before;
+        *budget = *budget > n ? *budget - n : 0;
         f->started = true;
     }
     if (!write_rest(s, f, budget))
@@ -172,17 +199,16 @@ static bool write_msg(struct imap_session *s, struct imap_fetch *f, size_t c, si
         str_reset(synth);
         if (!item_bytes(s, f, m, f->item++, &name, synth, &bytes))
             continue;
-        imap_printf(s, " %s {%zu}\r\n", name, bytes.len);
-        if (synth->len) { /* HEADER.FIELDS: small, and gone after this call: written whole */
-            imap_write(s, bytes.p, bytes.len);
-            *budget = *budget > bytes.len ? *budget - bytes.len : 0;
+        str_appendf(&f->obuf, " %s {%zu}\r\n", name, bytes.len);
+        if (synth->len) { /* HEADER.FIELDS: small, and gone after this call: copied now */
+            out_add(s, f, bytes.p, bytes.len, budget);
             continue;
         }
         f->rest = bytes;
         if (!write_rest(s, f, budget))
             return false;
     }
-    imap_writes(s, ")\r\n");
+    str_append(&f->obuf, ")\r\n", 3);
     imap_fetch_msg_release(s, f);
     return true;
 }
@@ -199,6 +225,9 @@ bool imap_fetch_write_chunk(struct imap_session *s, struct imap_fetch *f)
         }
         f->emit++;
     }
+    obuf_flush(s, f);
+    if (f->obuf.cap > 4 * OBUF_FLUSH)
+        str_clear(&f->obuf);
     str_clear(&synth);
     return done;
 }

@@ -156,7 +156,6 @@ void imap_req_clear(struct imap_req *r)
     }
     for (size_t i = 0; r->rows && i < r->nrows; i++) {
         free(r->rows[i].flags);
-        free(r->rows[i].blob);
     }
     for (size_t i = 0; r->cache && i < r->nblobs; i++) {
         free(r->cache[i].envelope);
@@ -329,22 +328,8 @@ void imap_done_rc(struct imap_session *s, int rc, const char *what)
     }
 }
 
-void imap_request(struct imap_session *s, enum imap_req_kind kind,
-                  void (*cont)(struct imap_session *s))
+static void run_cont(struct imap_session *s)
 {
-    imap_req_clear(&s->req);
-    s->req.kind = kind;
-    s->req.user = s->user;
-    s->cmd.cont = cont;
-    s->waiting = true;
-    s->ops->request(s->ops_ctx, s, &s->req);
-}
-
-void imap_session_req_done(struct imap_session *s)
-{
-    if (!s->waiting)
-        return;
-    s->waiting = false;
     void (*cont)(struct imap_session *) = s->cmd.cont;
     s->cmd.cont = NULL;
     if (s->closing && cont) {
@@ -353,6 +338,44 @@ void imap_session_req_done(struct imap_session *s)
     }
     if (cont)
         cont(s);
+}
+
+/*
+ * The daemon may answer a request at once, inside ops->request (a read it does on its own
+ * thread). The continuation then runs from the loop below rather than from inside the
+ * request, so a FETCH or SEARCH of many chunks does not nest one call per chunk.
+ */
+void imap_request(struct imap_session *s, enum imap_req_kind kind,
+                  void (*cont)(struct imap_session *s))
+{
+    imap_req_clear(&s->req);
+    s->req.kind = kind;
+    s->req.user = s->user;
+    s->cmd.cont = cont;
+    s->waiting = true;
+    if (s->requesting) { /* inside the loop below: it runs cont when the answer is there */
+        s->ops->request(s->ops_ctx, s, &s->req);
+        return;
+    }
+    s->requesting = true;
+    s->ops->request(s->ops_ctx, s, &s->req);
+    while (s->answered) {
+        s->answered = false;
+        run_cont(s);
+    }
+    s->requesting = false;
+}
+
+void imap_session_req_done(struct imap_session *s)
+{
+    if (!s->waiting)
+        return;
+    s->waiting = false;
+    if (s->requesting) {
+        s->answered = true;
+        return;
+    }
+    run_cont(s);
 }
 
 /* ---- mailbox names ---- */

@@ -78,14 +78,23 @@ struct imap_mailbox_info { /* LIST */
     bool exists;           /* false: only a subscription */
 };
 
+#define IMAP_BLOB_ID_MAX 40 /* a message file's name, NUL included (the store's are 32 hex) */
+
 struct imap_row { /* one message: SELECT and SYNC (new or changed), STORE (its new state) */
     uint32_t uid;
     bool failed;           /* STORE: UNCHANGEDSINCE failed (RFC 7162) */
     uint64_t modseq;
     uint64_t size;
     int64_t internal_date; /* unix seconds */
-    char *flags;           /* canonical flag text (no \Recent) */
-    char *blob;            /* blob id for ops->msg_map (SELECT, SYNC) */
+    char *flags;           /* canonical flag text (no \Recent); NULL for none */
+    char blob[IMAP_BLOB_ID_MAX]; /* blob id for ops->msg_map (SELECT, SYNC) */
+};
+
+enum imap_cache_field {
+    IMAP_CACHE_ENVELOPE = 1 << 0,
+    IMAP_CACHE_BODYSTRUCTURE = 1 << 1,
+    IMAP_CACHE_BODY = 1 << 2,
+    IMAP_CACHE_HEADERS = 1 << 3,
 };
 
 struct imap_cache_entry { /* IMAP_REQ_CACHE: NULLs when the file could not be read */
@@ -122,6 +131,7 @@ struct imap_req {
     size_t len;
     const char *const *blobs;  /* CACHE */
     size_t nblobs;
+    unsigned cache_fields;     /* CACHE: enum imap_cache_field wanted (others may be NULL) */
     /* out (malloc'd by the daemon, freed by the engine) */
     int rc;
     struct imap_mailbox_state mailbox;

@@ -40,7 +40,7 @@ struct imap_msg {
     uint64_t size;
     int64_t internal_date;
     char *keywords;        /* space-separated, NULL when none */
-    char *blob;
+    char blob[IMAP_BLOB_ID_MAX];
 };
 
 struct imap_view {
@@ -98,6 +98,8 @@ struct imap_session {
     bool closing;
     bool shutdown;
     bool waiting;          /* an ops call is outstanding */
+    bool requesting;       /* inside imap_request's loop (answers in place are queued) */
+    bool answered;         /* a request was answered in place: its continuation is due */
     bool sending;          /* FETCH output in bursts: wants writable */
     bool condstore;        /* CONDSTORE enabled (RFC 7162 §3.1) */
     bool dirty;            /* the store changed: sync before the next tagged reply */

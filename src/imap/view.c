@@ -17,8 +17,7 @@
 static void msg_free(struct imap_msg *m)
 {
     free(m->keywords);
-    free(m->blob);
-    m->keywords = m->blob = NULL;
+    m->keywords = NULL;
 }
 
 void imap_view_clear(struct imap_view *v)
@@ -106,8 +105,7 @@ static void append_row(struct imap_view *v, struct imap_row *r, uint32_t recent_
     m->flags = (uint8_t)imap_flags_from_text(r->flags, &m->keywords);
     if (r->uid > recent_before)
         m->flags |= IMAP_MSGF_RECENT;
-    m->blob = r->blob;
-    r->blob = NULL;
+    memcpy(m->blob, r->blob, sizeof m->blob);
     track_keywords(v, m->keywords);
 }
 

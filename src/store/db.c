@@ -166,6 +166,7 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
+    imap_stmts_free(st);
     if (st->db && sqlite3_close(st->db) != SQLITE_OK)
         log_err("store: close: %s", sqlite3_errmsg(st->db));
     free(st->data_dir);

@@ -15,10 +15,16 @@
 
 #include "store/store.h"
 
+struct imap_stmts;
+
 struct store {
     sqlite3 *db;
     char *data_dir; /* owned; no trailing slash */
+    struct imap_stmts *imap; /* the IMAP files' prepared statements, NULL until used */
 };
+
+/* Finalizes st->imap (imap_txn.c); store_close calls it before closing the connection. */
+void imap_stmts_free(struct store *st);
 
 /* ---- statements (db.c) ---- */
 

@@ -105,6 +105,13 @@ int store_imap_select(struct store *st, const char *user, const char *name, bool
                       struct store_imap_mailbox *mb_out,
                       void (*cb)(void *ctx, const struct store_imap_msg *m), void *ctx);
 /*
+ * \Recent (RFC 3501 §2.3.2): claims the uids in (recent_uid, top] of mailbox_id for the
+ * caller; *before_out gets the mark before (the caller's recent messages are above it). Under
+ * the write lock, so no two sessions get the same message; a savepoint inside a batch.
+ */
+int store_imap_claim_recent(struct store *st, int64_t mailbox_id, int64_t top,
+                            int64_t *before_out);
+/*
  * What changed in mailbox_id after modseq `since`: every message whose modseq is higher (new
  * ones and flag changes, to msg_cb in uid order) and every uid expunged after it (to
  * expunged_cb), from one snapshot, with the state in mb_out; claim_recent as for select.
@@ -179,7 +186,10 @@ int store_imap_append_rows(struct store *st, const char *user, const char *name,
 int store_imap_expunge(struct store *st, int64_t mailbox_id, const int64_t *uids, size_t n,
                        size_t *removed_out);
 
-/* ---- group commit (imap_txn.c) ---- */
+/* ---- tuning and group commit (imap_txn.c) ---- */
+
+/* Sets up st for IMAP's reads (memory-mapped database pages). Idempotent and cheap. */
+void store_imap_tune(struct store *st);
 
 /*
  * Opens a batch on st: the store_imap_* writes that follow run in savepoints of one
@@ -202,12 +212,25 @@ struct store_imap_cache {
     char *search_headers; /* every header field decoded, "Name: value\n" (mime_text_header) */
 };
 /*
- * Fills out[i] for blob_ids[i], i < n: from the parse_cache table, else by parsing the file
- * (msg/mime.h) and storing the result (one transaction for the misses). A file that cannot be
- * read gives NULL strings. Free with store_imap_cache_free(out, n).
+ * Fills the `fields` (enum store_imap_cache_field) of out[i] for blob_ids[i], i < n, from the
+ * parse_cache table (a fill computes every field); *missing_out gets how many
+ * were not there. fill: those are computed by parsing their files (msg/mime.h) and stored
+ * (store_imap_cache_put); otherwise they stay NULL and nothing is written. A file that cannot
+ * be read gives NULL strings. Free with store_imap_cache_free(out, n).
  */
+enum store_imap_cache_field {
+    STORE_CACHE_ENVELOPE = 1 << 0,
+    STORE_CACHE_BODYSTRUCTURE = 1 << 1,
+    STORE_CACHE_BODY = 1 << 2,
+    STORE_CACHE_HEADERS = 1 << 3,
+    STORE_CACHE_ALL = 15,
+};
 int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n,
-                         struct store_imap_cache *out);
+                         unsigned fields, struct store_imap_cache *out, bool fill,
+                         size_t *missing_out);
+/* Stores entries[0..n) for blob_ids (complete entries only; savepoint inside a batch). */
+int store_imap_cache_put(struct store *st, const char *const *blob_ids,
+                         const struct store_imap_cache *entries, size_t n);
 void store_imap_cache_free(struct store_imap_cache *c, size_t n);
 /* Computes an entry from message bytes (no store access). */
 void store_imap_cache_compute(const char *msg, size_t len, struct store_imap_cache *out);

@@ -80,7 +80,7 @@ static char *col_dup(sqlite3_stmt *s, int i)
 }
 
 /* Looks blob_id up; 1 found (out filled), 0 missing, < 0 error. */
-static int cache_read(struct store *st, sqlite3_stmt *sel, const char *blob_id,
+static int cache_read(struct store *st, sqlite3_stmt *sel, const char *blob_id, unsigned fields,
                       struct store_imap_cache *out)
 {
     sqlite3_reset(sel);
@@ -91,11 +91,17 @@ static int cache_read(struct store *st, sqlite3_stmt *sel, const char *blob_id,
         return 0;
     if (src != SQLITE_ROW)
         return db_err(src);
-    out->envelope = col_dup(sel, 0);
-    out->bodystructure = col_dup(sel, 1);
-    out->body = col_dup(sel, 2);
-    out->search_headers = col_dup(sel, 3);
-    if (!out->envelope || !out->bodystructure || !out->body || !out->search_headers) {
+    /* (sel is reset by the next lookup, and by the caller at the end) */
+    /* Only the columns asked for are read: the others may sit in overflow pages. */
+    char **col[4] = {&out->envelope, &out->bodystructure, &out->body, &out->search_headers};
+    bool complete = true;
+    for (int i = 0; i < 4; i++) {
+        if (!(fields & (1u << i)))
+            continue;
+        *col[i] = col_dup(sel, i);
+        complete = complete && *col[i];
+    }
+    if (!complete) {
         store_imap_cache_free(out, 1); /* an incomplete row (older writer): recompute */
         memset(out, 0, sizeof *out);
         return 0;
@@ -103,84 +109,90 @@ static int cache_read(struct store *st, sqlite3_stmt *sel, const char *blob_id,
     return 1;
 }
 
-struct cache_misses {
+struct cache_put {
     const char *const *ids;
-    struct store_imap_cache *c;
-    const size_t *miss;
-    size_t nmiss;
+    const struct store_imap_cache *c;
+    size_t n;
 };
 
-static int cache_write_txn(struct store *st, void *vm)
+static int cache_put_txn(struct store *st, void *vp)
 {
-    const struct cache_misses *m = vm;
+    const struct cache_put *p = vp;
     bool nested;
     sqlite3_stmt *s = NULL;
     int rc = imap_op_begin(st, &nested);
     if (rc != 0)
         return rc;
-    rc = db_prepare(st,
-                    "INSERT OR REPLACE INTO parse_cache(blob_id, envelope, bodystructure, "
-                    "body, search_headers, created) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
-                    "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)",
-                    &s);
-    for (size_t k = 0; rc == 0 && k < m->nmiss; k++) {
-        const struct store_imap_cache *e = &m->c[m->miss[k]];
-        if (!e->envelope)
+    s = imap_stmt(st, IS_CACHE_PUT,
+                  "INSERT OR REPLACE INTO parse_cache(blob_id, envelope, bodystructure, "
+                  "body, search_headers, created) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+                  "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)");
+    rc = s ? 0 : ERR_DB;
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        const struct store_imap_cache *e = &p->c[i];
+        if (!e->envelope || !e->bodystructure || !e->body || !e->search_headers)
             continue;
         sqlite3_reset(s);
-        if (db_bind_text(s, 1, m->ids[m->miss[k]]) || db_bind_text(s, 2, e->envelope) ||
+        if (db_bind_text(s, 1, p->ids[i]) || db_bind_text(s, 2, e->envelope) ||
             db_bind_text(s, 3, e->bodystructure) || db_bind_text(s, 4, e->body) ||
             db_bind_text(s, 5, e->search_headers) || db_bind_int64(s, 6, db_now()) ||
             db_step(st, s, "write parse cache") != SQLITE_DONE)
             rc = ERR_DB;
     }
-    sqlite3_finalize(s);
+    imap_stmt_reset(s);
     return imap_op_end(st, rc, nested);
 }
 
-/* Stores the entries computed for the misses in one transaction, without a WAL fsync (the
- * cache can always be recomputed); a failure only costs speed. */
-static void cache_write(struct store *st, const char *const *ids, struct store_imap_cache *c,
-                        const size_t *miss, size_t nmiss)
+/* Outside a batch without a WAL fsync: the cache can always be recomputed. */
+int store_imap_cache_put(struct store *st, const char *const *blob_ids,
+                         const struct store_imap_cache *entries, size_t n)
 {
-    struct cache_misses m = {ids, c, miss, nmiss};
-    if (nmiss)
-        (void)imap_op_relaxed(st, cache_write_txn, &m);
+    struct cache_put p = {blob_ids, entries, n};
+    return n ? imap_op_relaxed(st, cache_put_txn, &p) : 0;
 }
 
 int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n,
-                         struct store_imap_cache *out)
+                         unsigned fields, struct store_imap_cache *out, bool fill,
+                         size_t *missing_out)
 {
     memset(out, 0, n * sizeof *out);
-    sqlite3_stmt *sel;
-    int rc = db_prepare(st,
-                        "SELECT envelope, bodystructure, body, search_headers FROM parse_cache "
-                        "WHERE blob_id = ?",
-                        &sel);
-    if (rc != 0)
-        return rc;
+    *missing_out = 0;
+    sqlite3_stmt *sel = imap_stmt(st, IS_CACHE_GET,
+                                  "SELECT envelope, bodystructure, body, search_headers "
+                                  "FROM parse_cache WHERE blob_id = ?");
+    if (!sel)
+        return ERR_DB;
     size_t *miss = xcalloc(n ? n : 1, sizeof *miss), nmiss = 0;
-    rc = db_exec(st, "BEGIN");
+    int rc = imap_read_begin(st);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        int r = cache_read(st, sel, blob_ids[i], &out[i]);
+        int r = cache_read(st, sel, blob_ids[i], fields, &out[i]);
         if (r == 0)
             miss[nmiss++] = i;
         else if (r < 0)
             rc = r;
     }
-    sqlite3_finalize(sel);
-    if (rc == 0)
-        rc = db_exec(st, "COMMIT");
+    imap_stmt_reset(sel);
+    rc = imap_read_end(st, rc);
     if (rc != 0) {
-        db_rollback(st);
         store_imap_cache_free(out, n);
         memset(out, 0, n * sizeof *out);
         free(miss);
         return rc;
     }
-    for (size_t k = 0; k < nmiss; k++)
-        compute_from_file(st, blob_ids[miss[k]], &out[miss[k]]);
-    cache_write(st, blob_ids, out, miss, nmiss);
+    *missing_out = nmiss;
+    if (fill) {
+        /* Parse the misses and store them, in one write for all of them. */
+        const char **ids = xcalloc(nmiss ? nmiss : 1, sizeof *ids);
+        struct store_imap_cache *c = xcalloc(nmiss ? nmiss : 1, sizeof *c);
+        for (size_t k = 0; k < nmiss; k++) {
+            compute_from_file(st, blob_ids[miss[k]], &out[miss[k]]);
+            ids[k] = blob_ids[miss[k]];
+            c[k] = out[miss[k]];
+        }
+        store_imap_cache_put(st, ids, c, nmiss);
+        free(ids);
+        free(c);
+    }
     free(miss);
     return 0;
 }

@@ -31,15 +31,17 @@ void store_imap_blob_path(const char *data_dir, const char *blob_id, struct str 
 static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_t *max_uid,
                      void (*cb)(void *ctx, const struct store_imap_msg *m), void *ctx)
 {
-    sqlite3_stmt *s;
-    int rc = db_prepare(st,
-                        "SELECT uid, modseq, size, internal_date, flags, blob_id FROM messages "
-                        "WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-                        &s);
-    if (rc != 0)
-        return rc;
-    int src = db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
-                                                                             : SQLITE_ROW;
+    /* The whole mailbox walks the (mailbox_id, uid) index in order; changes since a modseq
+     * take the modseq index (few rows: sorting them is cheap). */
+    sqlite3_stmt *s =
+        since < 0 ? imap_stmt(st, IS_LIST_ALL,
+                              "SELECT uid, modseq, size, internal_date, flags, blob_id "
+                              "FROM messages WHERE mailbox_id = ?1 AND ?2 < 0 ORDER BY uid")
+                  : imap_stmt(st, IS_LIST_SINCE,
+                              "SELECT uid, modseq, size, internal_date, flags, blob_id "
+                              "FROM messages WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid");
+    int src = !s || db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
+                                                                                   : SQLITE_ROW;
     while (src == SQLITE_ROW && (src = db_step(st, s, "list messages")) == SQLITE_ROW) {
         const char *flags = (const char *)sqlite3_column_text(s, 4);
         const char *blob = (const char *)sqlite3_column_text(s, 5);
@@ -56,7 +58,7 @@ static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_
         if (cb)
             cb(ctx, &m);
     }
-    sqlite3_finalize(s);
+    imap_stmt_reset(s);
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
 
@@ -64,18 +66,16 @@ static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_
 static int mailbox_row(struct store *st, int64_t id, int64_t user_id, const char *name,
                        struct store_imap_mailbox *mb, int64_t *recent_uid)
 {
-    sqlite3_stmt *s;
-    int rc = db_prepare(st,
-                        user_id < 0 ? "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
-                                      "FROM mailboxes WHERE id = ?"
-                                    : "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
-                                      "FROM mailboxes WHERE user_id = ? AND name = ?",
-                        &s);
-    if (rc != 0)
-        return rc;
-    int src = SQLITE_ERROR;
-    if (user_id < 0 ? !db_bind_int64(s, 1, id)
-                    : !db_bind_int64(s, 1, user_id) && !db_bind_text(s, 2, name))
+    sqlite3_stmt *s =
+        user_id < 0 ? imap_stmt(st, IS_MAILBOX_BY_ID,
+                                "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
+                                "FROM mailboxes WHERE id = ?")
+                    : imap_stmt(st, IS_MAILBOX_BY_NAME,
+                                "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
+                                "FROM mailboxes WHERE user_id = ? AND name = ?");
+    int rc = 0, src = SQLITE_ERROR;
+    if (s && (user_id < 0 ? !db_bind_int64(s, 1, id)
+                          : !db_bind_int64(s, 1, user_id) && !db_bind_text(s, 2, name)))
         src = db_step(st, s, "mailbox row");
     if (src == SQLITE_ROW) {
         mb->id = sqlite3_column_int64(s, 0);
@@ -86,7 +86,7 @@ static int mailbox_row(struct store *st, int64_t id, int64_t user_id, const char
     } else {
         rc = src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
     }
-    sqlite3_finalize(s);
+    imap_stmt_reset(s);
     return rc;
 }
 
@@ -122,7 +122,8 @@ static int claim_txn(struct store *st, void *vc)
  * gets the old mark. Under the write lock, so two sessions never claim the same message; not
  * worth a WAL fsync (a claim lost in a crash only shows a message as recent once more).
  */
-static int claim_recent(struct store *st, int64_t mailbox_id, int64_t top, int64_t *before_out)
+int store_imap_claim_recent(struct store *st, int64_t mailbox_id, int64_t top,
+                            int64_t *before_out)
 {
     struct claim c = {mailbox_id, top, 0};
     int rc = imap_op_relaxed(st, claim_txn, &c);
@@ -138,7 +139,7 @@ static int recent_finish(struct store *st, struct store_imap_mailbox *mb, int64_
     mb->recent_before = recent_uid;
     if (!claim || max_uid <= recent_uid)
         return 0;
-    return claim_recent(st, mb->id, max_uid, &mb->recent_before);
+    return store_imap_claim_recent(st, mb->id, max_uid, &mb->recent_before);
 }
 
 int store_imap_select(struct store *st, const char *user, const char *name, bool claim_recent,
@@ -146,22 +147,18 @@ int store_imap_select(struct store *st, const char *user, const char *name, bool
                       void (*cb)(void *ctx, const struct store_imap_msg *m), void *ctx)
 {
     int64_t user_id, recent_uid = 0, max_uid = 0;
-    int rc = store_user_lookup(st, user, &user_id);
-    if (rc != 0)
-        return rc;
     struct store_imap_mailbox mb = {0};
-    rc = db_exec(st, "BEGIN");
+    int rc = imap_read_begin(st);
     if (rc != 0)
         return rc;
-    rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
+    rc = imap_user_id(st, user, &user_id);
+    if (rc == 0)
+        rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
     if (rc == 0)
         rc = list_msgs(st, mb.id, -1, &max_uid, cb, ctx);
-    if (rc == 0)
-        rc = db_exec(st, "COMMIT");
-    if (rc != 0) {
-        db_rollback(st);
+    rc = imap_read_end(st, rc);
+    if (rc != 0)
         return rc;
-    }
     rc = recent_finish(st, &mb, recent_uid, max_uid, claim_recent);
     if (rc == 0)
         *mb_out = mb;
@@ -171,17 +168,14 @@ int store_imap_select(struct store *st, const char *user, const char *name, bool
 static int list_expunged(struct store *st, int64_t mailbox_id, int64_t since,
                          void (*cb)(void *ctx, int64_t uid), void *ctx)
 {
-    sqlite3_stmt *s;
-    int rc = db_prepare(st,
-                        "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-                        &s);
-    if (rc != 0)
-        return rc;
-    int src = db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
-                                                                             : SQLITE_ROW;
+    sqlite3_stmt *s = imap_stmt(
+        st, IS_LIST_EXPUNGED,
+        "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+    int src = !s || db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
+                                                                                   : SQLITE_ROW;
     while (src == SQLITE_ROW && (src = db_step(st, s, "list expunged")) == SQLITE_ROW)
         cb(ctx, sqlite3_column_int64(s, 0));
-    sqlite3_finalize(s);
+    imap_stmt_reset(s);
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
 
@@ -192,7 +186,7 @@ int store_imap_changes(struct store *st, int64_t mailbox_id, int64_t since, bool
 {
     struct store_imap_mailbox mb = {0};
     int64_t recent_uid = 0, max_uid = 0;
-    int rc = db_exec(st, "BEGIN");
+    int rc = imap_read_begin(st);
     if (rc != 0)
         return rc;
     rc = mailbox_row(st, mailbox_id, -1, NULL, &mb, &recent_uid);
@@ -202,12 +196,9 @@ int store_imap_changes(struct store *st, int64_t mailbox_id, int64_t since, bool
         rc = list_msgs(st, mailbox_id, since, &max_uid, msg_cb, ctx);
     if (changed && rc == 0)
         rc = list_expunged(st, mailbox_id, since, expunged_cb, ctx);
-    if (rc == 0)
-        rc = db_exec(st, "COMMIT");
-    if (rc != 0) {
-        db_rollback(st);
+    rc = imap_read_end(st, rc);
+    if (rc != 0)
         return rc;
-    }
     rc = recent_finish(st, &mb, recent_uid, max_uid, claim_recent);
     if (rc == 0)
         *mb_out = mb;
@@ -219,14 +210,11 @@ int store_imap_changes(struct store *st, int64_t mailbox_id, int64_t since, bool
 /* highestmodseq + 1 of mailbox_id, which becomes its highestmodseq. */
 static int bump_modseq(struct store *st, int64_t mailbox_id, int64_t *modseq_out)
 {
-    sqlite3_stmt *s;
-    int rc = db_prepare(st,
-                        "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? "
-                        "RETURNING highestmodseq",
-                        &s);
-    if (rc != 0)
-        return rc;
-    int src = db_bind_int64(s, 1, mailbox_id) ? SQLITE_ERROR : db_step(st, s, "bump modseq");
+    sqlite3_stmt *s = imap_stmt(st, IS_BUMP_MODSEQ,
+                                "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 "
+                                "WHERE id = ? RETURNING highestmodseq");
+    int rc;
+    int src = !s || db_bind_int64(s, 1, mailbox_id) ? SQLITE_ERROR : db_step(st, s, "bump modseq");
     if (src == SQLITE_ROW) {
         *modseq_out = sqlite3_column_int64(s, 0);
         src = db_step(st, s, "bump modseq");
@@ -234,7 +222,7 @@ static int bump_modseq(struct store *st, int64_t mailbox_id, int64_t *modseq_out
     } else {
         rc = src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
     }
-    sqlite3_finalize(s);
+    imap_stmt_reset(s);
     return rc;
 }
 
@@ -306,12 +294,12 @@ int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *
         free(res);
         return rc;
     }
-    rc = db_prepare(st, "SELECT flags, modseq FROM messages WHERE mailbox_id = ? AND uid = ?",
-                    &fs.sel);
-    if (rc == 0)
-        rc = db_prepare(st,
-                        "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
-                        &fs.upd);
+    fs.sel = imap_stmt(st, IS_FLAGS_GET,
+                       "SELECT flags, modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
+    fs.upd = imap_stmt(st, IS_FLAGS_SET,
+                       "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
+    if (!fs.sel || !fs.upd)
+        rc = ERR_DB;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = store_one(st, &fs, mailbox_id, uids[i], op, flags, unchangedsince, &new_modseq, &tmp,
                        &res[nres]);
@@ -320,8 +308,8 @@ int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *
         else if (rc == ERR_NOTFOUND)
             rc = 0; /* expunged meanwhile */
     }
-    sqlite3_finalize(fs.sel);
-    sqlite3_finalize(fs.upd);
+    imap_stmt_reset(fs.sel);
+    imap_stmt_reset(fs.upd);
     str_clear(&tmp);
     rc = imap_op_end(st, rc, nested);
     if (rc != 0) {
@@ -345,34 +333,27 @@ struct copy_stmts {
 
 static void copy_stmts_free(struct copy_stmts *c)
 {
-    sqlite3_finalize(c->sel);
-    sqlite3_finalize(c->alloc);
-    sqlite3_finalize(c->ins);
-    sqlite3_finalize(c->del);
-    sqlite3_finalize(c->exp);
+    imap_stmt_reset(c->sel);
+    imap_stmt_reset(c->alloc);
+    imap_stmt_reset(c->ins);
+    imap_stmt_reset(c->del);
+    imap_stmt_reset(c->exp);
 }
 
 static int copy_stmts_prepare(struct store *st, struct copy_stmts *c)
 {
-    int rc = db_prepare(st, "SELECT 1 FROM messages WHERE mailbox_id = ? AND uid = ?", &c->sel);
-    if (rc == 0)
-        rc = db_prepare(st,
-                        "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? "
-                        "RETURNING uidnext - 1",
-                        &c->alloc);
-    if (rc == 0)
-        rc = db_prepare(st,
-                        "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, "
-                        "internal_date, flags, modseq) SELECT ?1, ?2, blob_id, msg_id, size, "
-                        "internal_date, flags, ?5 FROM messages WHERE mailbox_id = ?3 AND uid = ?4",
-                        &c->ins);
-    if (rc == 0)
-        rc = db_prepare(st, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?", &c->del);
-    if (rc == 0)
-        rc = db_prepare(st,
-                        "INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)",
-                        &c->exp);
-    return rc;
+    c->sel = imap_stmt(st, IS_COPY_HAS, "SELECT 1 FROM messages WHERE mailbox_id = ? AND uid = ?");
+    c->alloc = imap_stmt(st, IS_COPY_ALLOC,
+                         "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? "
+                         "RETURNING uidnext - 1");
+    c->ins = imap_stmt(st, IS_COPY_INSERT,
+                       "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, "
+                       "internal_date, flags, modseq) SELECT ?1, ?2, blob_id, msg_id, size, "
+                       "internal_date, flags, ?5 FROM messages WHERE mailbox_id = ?3 AND uid = ?4");
+    c->del = imap_stmt(st, IS_DELETE, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
+    c->exp = imap_stmt(st, IS_EXPUNGED_ADD,
+                       "INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
+    return c->sel && c->alloc && c->ins && c->del && c->exp ? 0 : ERR_DB;
 }
 
 /* Runs s (reset first) with int64 parameters p[0..n); *row_out gets column 0 of a row. */
@@ -383,14 +364,17 @@ static int run_i64(struct store *st, sqlite3_stmt *s, const int64_t *p, int n, i
     for (int i = 0; i < n; i++)
         if (db_bind_int64(s, i + 1, p[i]))
             return ERR_DB;
-    int src = db_step(st, s, what);
+    int src = db_step(st, s, what), rc;
     if (src == SQLITE_ROW) {
         if (row_out)
             *row_out = sqlite3_column_int64(s, 0);
         src = db_step(st, s, what);
-        return src == SQLITE_DONE ? 1 : db_err(src);
+        rc = src == SQLITE_DONE ? 1 : db_err(src);
+    } else {
+        rc = src == SQLITE_DONE ? 0 : db_err(src);
     }
-    return src == SQLITE_DONE ? 0 : db_err(src);
+    sqlite3_reset(s);
+    return rc;
 }
 
 static int copy_one(struct store *st, struct copy_stmts *c, int64_t src, int64_t uid,
@@ -436,7 +420,7 @@ int store_imap_copy(struct store *st, const char *user, int64_t src_id, const in
 {
     memset(out, 0, sizeof *out);
     int64_t user_id, recent_uid;
-    int rc = store_user_lookup(st, user, &user_id);
+    int rc = imap_user_id(st, user, &user_id);
     if (rc != 0)
         return rc;
     int64_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
@@ -551,7 +535,7 @@ int store_imap_append_rows(struct store *st, const char *user, const char *name,
     int64_t user_id, recent_uid;
     struct store_imap_mailbox mb = {0};
     bool nested;
-    int rc = store_user_lookup(st, user, &user_id);
+    int rc = imap_user_id(st, user, &user_id);
     if (rc == 0)
         rc = imap_op_begin(st, &nested);
     if (rc != 0)
@@ -573,7 +557,7 @@ int store_imap_append(struct store *st, const char *user, const char *name, cons
 {
     int64_t user_id, recent_uid;
     struct store_imap_mailbox mb = {0};
-    int rc = store_user_lookup(st, user, &user_id);
+    int rc = imap_user_id(st, user, &user_id);
     if (rc == 0) /* nothing is written for a mailbox that does not exist */
         rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
     char blob[33];

@@ -9,6 +9,81 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/xmalloc.h"
+
+#include <stdlib.h>
+
+struct imap_stmts {
+    sqlite3_stmt *s[IS_COUNT];
+};
+
+sqlite3_stmt *imap_stmt(struct store *st, enum imap_stmt_id id, const char *sql)
+{
+    if (!st->imap)
+        st->imap = xcalloc(1, sizeof *st->imap);
+    sqlite3_stmt **slot = &st->imap->s[id];
+    if (!*slot && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
+                      SQLITE_OK) {
+        log_err("store: prepare: %s", sqlite3_errmsg(st->db));
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+void imap_stmt_reset(sqlite3_stmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+void imap_stmts_free(struct store *st)
+{
+    if (!st->imap)
+        return;
+    for (int i = 0; i < IS_COUNT; i++)
+        sqlite3_finalize(st->imap->s[i]);
+    free(st->imap);
+    st->imap = NULL;
+}
+
+/* Runs a cached statement without parameters or rows. */
+static int run_plain(struct store *st, enum imap_stmt_id id, const char *sql)
+{
+    sqlite3_stmt *s = imap_stmt(st, id, sql);
+    int src = s ? db_step(st, s, sql) : SQLITE_ERROR;
+    imap_stmt_reset(s);
+    return src == SQLITE_DONE ? 0 : db_err(src);
+}
+
+int imap_read_begin(struct store *st)
+{
+    return run_plain(st, IS_BEGIN, "BEGIN");
+}
+
+int imap_read_end(struct store *st, int rc)
+{
+    if (rc == 0)
+        rc = run_plain(st, IS_COMMIT, "COMMIT");
+    if (rc != 0)
+        db_rollback(st);
+    return rc;
+}
+
+int imap_user_id(struct store *st, const char *user, int64_t *id_out)
+{
+    char *addr = db_address_norm(user, NULL);
+    if (!addr)
+        return ERR_NOTFOUND;
+    sqlite3_stmt *s = imap_stmt(st, IS_USER, "SELECT id FROM users WHERE address = ?");
+    int src = s && !db_bind_text(s, 1, addr) ? db_step(st, s, "user") : SQLITE_ERROR;
+    if (src == SQLITE_ROW)
+        *id_out = sqlite3_column_int64(s, 0);
+    imap_stmt_reset(s);
+    free(addr);
+    return src == SQLITE_ROW ? 0 : src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
+}
 
 int imap_op_begin(struct store *st, bool *nested)
 {
@@ -42,6 +117,15 @@ int imap_op_relaxed(struct store *st, int (*fn)(struct store *st, void *arg), vo
     if (db_exec(st, "PRAGMA synchronous=FULL") != 0)
         log_err("store: cannot restore synchronous=FULL");
     return rc;
+}
+
+void store_imap_tune(struct store *st)
+{
+    /* Reads of the database file through a mapping: no pread and no copy per page, which
+     * SELECT, sync and the parse cache do all the time (WAL: the pages change under other
+     * connections' commits, so each read transaction reloads them). */
+    if (db_exec(st, "PRAGMA mmap_size = 1073741824") != 0)
+        log_warn("store: mmap_size not set: %s", sqlite3_errmsg(st->db));
 }
 
 int store_imap_batch_begin(struct store *st)

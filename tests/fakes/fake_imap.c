@@ -149,20 +149,15 @@ static bool subscribed(struct fake_imap_store *st, const char *name, size_t *idx
 
 /* ---- requests ---- */
 
-static char *blob_name(size_t i)
-{
-    char b[32];
-    snprintf(b, sizeof b, "b%zu", i);
-    return xstrdup(b);
-}
-
 static void rows_push(struct imap_req *r, const struct fmsg *x, bool with_blob)
 {
     r->rows = xrealloc(r->rows, (r->nrows + 1) * sizeof *r->rows);
     r->rows[r->nrows++] = (struct imap_row){
         .uid = x->uid, .modseq = x->modseq, .internal_date = x->date,
-        .flags = xstrdup(x->flags), .blob = with_blob ? blob_name(x->blob) : NULL,
+        .flags = x->flags[0] ? xstrdup(x->flags) : NULL,
     };
+    if (with_blob)
+        snprintf(r->rows[r->nrows - 1].blob, sizeof r->rows[0].blob, "b%zu", x->blob);
 }
 
 static void state_out(struct imap_req *r, struct fmbox *m, bool claim)

@@ -317,7 +317,9 @@ static void test_cache(void **state)
     const char *ids[] = {blob, "0000nonexistent"};
     struct store_imap_cache c[2];
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(store_imap_cache_get(f->st, ids, 2, c), 0);
+        size_t missing;
+        assert_int_equal(store_imap_cache_get(f->st, ids, 2, STORE_CACHE_ALL, c, true, &missing), 0);
+        assert_int_equal(missing, round == 0 ? 2 : 1);
         assert_string_equal(c[0].envelope, "(NIL \"=?utf-8?q?caf=C3=A9?=\" ((\"Alice\" NIL "
                                            "\"alice\" \"crepes.fr\")) ((\"Alice\" NIL \"alice\" "
                                            "\"crepes.fr\")) ((\"Alice\" NIL \"alice\" "
