@@ -759,3 +759,8 @@ const struct proto_ops dns_tcp_proto = {
     "dns",       tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy,
     tcp_closing, tcp_tls,    tcp_close, tcp_close,  tcp_free, tcp_writable,
 };
+
+struct dns_zoneset *dns_service_worker_zones(struct worker *w)
+{
+    return w->dns && w->dns->view ? w->dns->view->zs : NULL;
+}

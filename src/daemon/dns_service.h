@@ -26,6 +26,10 @@ void dns_service_reload(struct daemon *d);
 void dns_service_stop(struct daemon *d);
 void dns_service_close(struct daemon *d);
 
+/* The zone set this worker answers from right now (borrowed; valid until the worker's next
+ * view swap), or NULL without a [dns] service. For the resolver: the server's own zones. */
+struct dns_zoneset *dns_service_worker_zones(struct worker *w);
+
 extern const struct proto_ops dns_tcp_proto;
 
 #endif

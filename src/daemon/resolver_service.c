@@ -1,6 +1,8 @@
 /* resolver_service — see resolver_service.h. */
 #include "daemon/resolver_service.h"
 
+#include "daemon/dns_service.h"
+
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
@@ -220,7 +222,8 @@ int resolver_service_open(struct daemon *d)
     d->resolver = s;
     if (allow_parse(s, c->allow) < 0 || make_shared(s, c) < 0)
         return -1;
-    s->zones = zones_load(&d->cfg.dns);
+    /* With a [dns] service the workers share its live set instead (resolver_service_attach). */
+    s->zones = d->dns ? dns_zoneset_new() : zones_load(&d->cfg.dns);
     for (unsigned i = 0; i < c->svc.n_listen; i++) {
         int fd = bind_udp(&c->svc.listen[i]);
         if (fd < 0) {
@@ -326,7 +329,9 @@ void resolver_service_attach(struct worker *w)
     rw->w = w;
     rw->s = s;
     rw->res = dns_resolver_new(w->base, s->shared);
-    rw->zones = dns_zoneset_ref(s->zones);
+    /* With a [dns] service, share its live zone set (UPDATEs and transfers included). */
+    struct dns_zoneset *live = dns_service_worker_zones(w);
+    rw->zones = dns_zoneset_ref(live ? live : s->zones);
     dns_resolver_set_zones(rw->res, rw->zones);
     dns_arena_init(&rw->arena, rw->arena_mem, sizeof rw->arena_mem);
     rw->udp_ev = xcalloc(s->nudp ? s->nudp : 1, sizeof *rw->udp_ev);
@@ -377,11 +382,22 @@ static void swap_zones(void *vs)
     free(sw);
 }
 
+void resolver_service_zones_changed(struct worker *w, struct dns_zoneset *zs)
+{
+    struct resolver_worker *rw = w->resolver;
+    if (!rw || !zs)
+        return;
+    dns_zoneset_ref(zs);
+    dns_resolver_set_zones(rw->res, zs);
+    dns_zoneset_unref(rw->zones);
+    rw->zones = zs;
+}
+
 void resolver_service_reload(struct daemon *d)
 {
     struct resolver_service *s = d->resolver;
-    if (!s)
-        return;
+    if (!s || d->dns)
+        return; /* with a [dns] service its new zone set reaches us by resolver_service_zones_changed */
     struct dns_zoneset *zs = zones_load(&d->cfg.dns);
     for (unsigned i = 0; i < s->nworkers; i++) {
         if (!s->workers[i])
