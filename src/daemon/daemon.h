@@ -91,7 +91,10 @@ struct daemon {
 
 /* server.c */
 int server_bind_all(struct daemon *d);
-int server_run(struct daemon *d);   /* starts workers, waits for SIGTERM/SIGINT, shuts down */
+int server_run(struct daemon *d);
+/* Binds a UDP socket on each listen address of svc, appending to fds_out; 0 or -1 (logged). */
+int server_bind_udp(const struct config_service *svc, const char *name, int **fds_out,
+                    unsigned *n_out);   /* starts workers, waits for SIGTERM/SIGINT, shuts down */
 
 /* Protocol engines behind listeners (smtp_glue.c, ...). */
 extern const struct proto_ops smtp_proto;

@@ -476,25 +476,6 @@ static void on_udp(evutil_socket_t fd, short what, void *vdw)
         log_debug("dns: sendmmsg: %s", strerror(errno));
 }
 
-static int bind_udp(const struct config_listen *a)
-{
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(a->host, a->port, &hints, &ai) != 0)
-        return -1;
-    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd >= 0 && ai->ai_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (fd >= 0 && bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
 /* ---- life cycle ---- */
 
 int dns_service_open(struct daemon *d)
@@ -514,16 +495,8 @@ int dns_service_open(struct daemon *d)
     s->ctl = dns_ctl_new(s, &s->view0, &ok);
     if (!ok)
         return -1;
-    for (unsigned i = 0; i < c->svc.n_listen; i++) {
-        int fd = bind_udp(&c->svc.listen[i]);
-        if (fd < 0) {
-            log_err("dns: listen %s (udp): %s", c->svc.listen[i].text, strerror(errno));
-            return -1;
-        }
-        s->udp_fds = xrealloc(s->udp_fds, (s->nudp + 1) * sizeof *s->udp_fds);
-        s->udp_fds[s->nudp++] = fd;
-        log_info("listening on %s (dns udp)", c->svc.listen[i].text);
-    }
+    if (server_bind_udp(&c->svc, "dns", &s->udp_fds, &s->nudp) < 0)
+        return -1;
     return 0;
 }
 

@@ -194,25 +194,6 @@ static int make_shared(struct resolver_service *s, const struct config_resolver 
     return 0;
 }
 
-static int bind_udp(const struct config_listen *a)
-{
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(a->host, a->port, &hints, &ai) != 0)
-        return -1;
-    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd >= 0 && ai->ai_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (fd >= 0 && bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
 int resolver_service_open(struct daemon *d)
 {
     const struct config_resolver *c = &d->cfg.resolver;
@@ -224,16 +205,8 @@ int resolver_service_open(struct daemon *d)
         return -1;
     /* With a [dns] service the workers share its live set instead (resolver_service_attach). */
     s->zones = d->dns ? dns_zoneset_new() : zones_load(&d->cfg.dns);
-    for (unsigned i = 0; i < c->svc.n_listen; i++) {
-        int fd = bind_udp(&c->svc.listen[i]);
-        if (fd < 0) {
-            log_err("resolver: listen %s (udp): %s", c->svc.listen[i].text, strerror(errno));
-            return -1;
-        }
-        s->udp_fds = xrealloc(s->udp_fds, (s->nudp + 1) * sizeof *s->udp_fds);
-        s->udp_fds[s->nudp++] = fd;
-        log_info("listening on %s (resolver udp)", c->svc.listen[i].text);
-    }
+    if (server_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0)
+        return -1;
     return 0;
 }
 

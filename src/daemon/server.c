@@ -14,6 +14,7 @@
 #include "daemon/imap_writer.h"
 #include "daemon/resolver_service.h"
 
+#include "core/listen.h"
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/pool.h"
@@ -34,29 +35,29 @@
 
 static int bind_one(const struct config_listen *a, struct str *err)
 {
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    int rc = getaddrinfo(a->host, a->port, &hints, &ai);
-    if (rc != 0) {
-        str_appendf(err, "listen %s: %s", a->text, gai_strerror(rc));
-        return -1;
+    char what[100];
+    snprintf(what, sizeof what, "listen %s", a->text);
+    return listen_bind(a->host, a->port, SOCK_STREAM, what, err);
+}
+
+int server_bind_udp(const struct config_service *svc, const char *name, int **fds_out,
+                    unsigned *n_out)
+{
+    for (unsigned i = 0; i < svc->n_listen; i++) {
+        struct str err = STR_INIT;
+        char what[100];
+        snprintf(what, sizeof what, "%s: listen %s (udp)", name, svc->listen[i].text);
+        int fd = listen_bind(svc->listen[i].host, svc->listen[i].port, SOCK_DGRAM, what, &err);
+        if (fd < 0) {
+            log_err("%s", str_cstr(&err));
+            str_clear(&err);
+            return -1;
+        }
+        *fds_out = xrealloc(*fds_out, (*n_out + 1) * sizeof **fds_out);
+        (*fds_out)[(*n_out)++] = fd;
+        log_info("listening on %s (%s udp)", svc->listen[i].text, name);
     }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (ai->ai_family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    }
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-        str_appendf(err, "listen %s: %s", a->text, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    return fd;
+    return 0;
 }
 
 static int bind_service(struct daemon *d, const char *name, const struct proto_ops *proto,

@@ -124,9 +124,9 @@ struct req_job {
     struct worker *w;
     struct imap_req *req;
     size_t cap, cap2;
-    char blob[33]; /* APPEND: the file written before the rows */
-    bool on_worker;  /* a read on the worker's handle: no writes (claims, cache fills) */
-    size_t missing;  /* CACHE on the worker: entries not in the cache */
+    char blob[33];  /* APPEND: the file written before the rows */
+    bool on_worker; /* a read on the worker's handle: no writes (claims, cache fills) */
+    size_t missing; /* CACHE on the worker: entries not in the cache */
 };
 
 static void *grow(void *p, size_t n, size_t *cap, size_t size)
@@ -282,9 +282,9 @@ static int do_cache(struct store *st, struct req_job *j)
     size_t n = r->nblobs;
     struct store_imap_cache *c = xcalloc(n ? n : 1, sizeof *c);
     /* enum imap_cache_field and enum store_imap_cache_field have the same bits. */
-    int rc = store_imap_cache_get(st, r->blobs, n, r->cache_fields ? r->cache_fields
-                                                                   : STORE_CACHE_ALL,
-                                  c, !j->on_worker, &j->missing);
+    int rc =
+        store_imap_cache_get(st, r->blobs, n, r->cache_fields ? r->cache_fields : STORE_CACHE_ALL,
+                             c, !j->on_worker, &j->missing);
     if (rc == 0) {
         r->cache = xcalloc(n ? n : 1, sizeof *r->cache);
         for (size_t i = 0; i < n; i++)
@@ -302,8 +302,10 @@ static int do_request(struct store *st, struct req_job *j)
     int64_t id = 0;
     int rc;
     switch (r->kind) {
-    case IMAP_REQ_LIST: return store_imap_list(st, r->user, list_cb, j);
-    case IMAP_REQ_CREATE: return store_imap_create(st, r->user, r->name);
+    case IMAP_REQ_LIST:
+        return store_imap_list(st, r->user, list_cb, j);
+    case IMAP_REQ_CREATE:
+        return store_imap_create(st, r->user, r->name);
     case IMAP_REQ_DELETE:
         rc = store_imap_delete(st, r->user, r->name, &id);
         r->mailbox.id = id;
@@ -312,11 +314,13 @@ static int do_request(struct store *st, struct req_job *j)
         rc = store_imap_rename(st, r->user, r->name, r->name2, &id);
         r->mailbox.id = id;
         return rc;
-    case IMAP_REQ_SUBSCRIBE: return store_imap_subscribe(st, r->user, r->name, r->on);
-    case IMAP_REQ_STATUS: return do_status(st, r);
+    case IMAP_REQ_SUBSCRIBE:
+        return store_imap_subscribe(st, r->user, r->name, r->on);
+    case IMAP_REQ_STATUS:
+        return do_status(st, r);
     case IMAP_REQ_SELECT:
-        rc = store_imap_select(st, r->user, r->name, !r->read_only && !j->on_worker, &mb,
-                               row_cb, j);
+        rc =
+            store_imap_select(st, r->user, r->name, !r->read_only && !j->on_worker, &mb, row_cb, j);
         mailbox_out(r, &mb);
         return rc;
     case IMAP_REQ_SYNC:
@@ -324,16 +328,20 @@ static int do_request(struct store *st, struct req_job *j)
                                 !r->read_only && !j->on_worker, &mb, row_cb, expunged_cb, j);
         mailbox_out(r, &mb);
         return rc;
-    case IMAP_REQ_STORE: return do_store(st, r);
+    case IMAP_REQ_STORE:
+        return do_store(st, r);
     case IMAP_REQ_EXPUNGE: {
         int64_t *u = uids64(r);
         rc = store_imap_expunge(st, r->mailbox_id, u, r->n_in_uids, NULL);
         free(u);
         return rc;
     }
-    case IMAP_REQ_COPY: return do_copy(st, r);
-    case IMAP_REQ_APPEND: return do_append_rows(st, j);
-    case IMAP_REQ_CACHE: return do_cache(st, j);
+    case IMAP_REQ_COPY:
+        return do_copy(st, r);
+    case IMAP_REQ_APPEND:
+        return do_append_rows(st, j);
+    case IMAP_REQ_CACHE:
+        return do_cache(st, j);
     }
     return ERR_PARSE;
 }
@@ -345,12 +353,19 @@ static void notify_others(struct req_job *j)
     int64_t mailbox = 0;
     switch (r->kind) {
     case IMAP_REQ_STORE:
-    case IMAP_REQ_EXPUNGE: mailbox = r->mailbox_id; break;
-    case IMAP_REQ_APPEND: mailbox = r->mailbox.id; break;
+    case IMAP_REQ_EXPUNGE:
+        mailbox = r->mailbox_id;
+        break;
+    case IMAP_REQ_APPEND:
+        mailbox = r->mailbox.id;
+        break;
     case IMAP_REQ_COPY:
     case IMAP_REQ_DELETE:
-    case IMAP_REQ_RENAME: mailbox = 0; break;
-    default: return;
+    case IMAP_REQ_RENAME:
+        mailbox = 0;
+        break;
+    default:
+        return;
     }
     if (j->wi->user_id)
         imap_notify(j->w, &j->wi->user_id, 1, mailbox, j->wi->id);
@@ -476,6 +491,13 @@ static void request(void *vwi, struct imap_session *s, struct imap_req *req)
     j->req = req;
     struct daemon *d = j->w->d;
     struct pool *pool = d->store_pool ? d->store_pool : d->auth_pool;
+    if (j->w->stopping) {
+        /* Shutting down: the writer and the pools may be gone already (a result delivered
+         * while the loops wind down can start another request). Fail it in place. */
+        free(j);
+        req->rc = ERR_AGAIN;
+        return imap_session_req_done(s);
+    }
     if (!d->imap_writer) /* no writer (tests of the wiring alone): everything on the pool */
         return pool_submit(pool, req_work, j);
     if (is_write(req->kind))

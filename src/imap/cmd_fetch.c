@@ -175,8 +175,8 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
     if (changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ))
         s->condstore = true; /* RFC 7162 §3.1: CONDSTORE-enabling */
     f->with_modseq = changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ);
-    f->need_cache = f->atts.flags &
-                    (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE);
+    f->need_cache =
+        f->atts.flags & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE);
     f->set_seen = f->atts.sets_seen && !s->view.read_only;
     size_t *idx, n;
     if (!imap_view_resolve(s, &cmd->args[0], s->cmd.uid, &idx, &n))

@@ -19,8 +19,10 @@ static bool is_inbox(const struct str *name)
 static void simple_done(struct imap_session *s)
 {
     static const char *const names[] = {
-        [IMAP_REQ_CREATE] = "CREATE", [IMAP_REQ_DELETE] = "DELETE",
-        [IMAP_REQ_RENAME] = "RENAME", [IMAP_REQ_SUBSCRIBE] = "SUBSCRIBE",
+        [IMAP_REQ_CREATE] = "CREATE",
+        [IMAP_REQ_DELETE] = "DELETE",
+        [IMAP_REQ_RENAME] = "RENAME",
+        [IMAP_REQ_SUBSCRIBE] = "SUBSCRIBE",
     };
     const char *what = names[s->req.kind] ? names[s->req.kind] : "Command";
     if (s->req.kind == IMAP_REQ_SUBSCRIBE && !s->req.on)
@@ -103,8 +105,17 @@ void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_cmd *cmd)
 
 /* ---- STATUS ---- */
 
-enum status_item { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN, ST_MODSEQ,
-                   ST_SIZE, ST_DELETED, ST_COUNT };
+enum status_item {
+    ST_MESSAGES,
+    ST_RECENT,
+    ST_UIDNEXT,
+    ST_UIDVALIDITY,
+    ST_UNSEEN,
+    ST_MODSEQ,
+    ST_SIZE,
+    ST_DELETED,
+    ST_COUNT
+};
 static const char *const status_names[ST_COUNT] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED",
 };
@@ -115,8 +126,8 @@ static void status_done(struct imap_session *s)
         return imap_done_rc(s, s->req.rc, "STATUS");
     const struct imap_mailbox_state *m = &s->req.mailbox;
     const unsigned long long v[ST_COUNT] = {
-        m->messages, m->recent, m->uidnext, m->uidvalidity,
-        m->unseen,   m->highestmodseq, m->size, m->deleted,
+        m->messages, m->recent,        m->uidnext, m->uidvalidity,
+        m->unseen,   m->highestmodseq, m->size,    m->deleted,
     };
     str_reset(&s->out);
     str_appends(&s->out, "* STATUS ");

@@ -18,8 +18,8 @@
 
 struct imap_search_run {
     struct imap_search search;
-    bool need_headers;     /* HEADER, FROM, ..., TEXT: decoded header text from the cache */
-    size_t pos, end;       /* the chunk of view indices being searched */
+    bool need_headers; /* HEADER, FROM, ..., TEXT: decoded header text from the cache */
+    size_t pos, end;   /* the chunk of view indices being searched */
     const char **blobs;
     uint32_t *hits;
     size_t nhits, cap;

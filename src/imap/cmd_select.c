@@ -132,8 +132,9 @@ void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd)
 {
     size_t *idx = NULL, n = 0;
     if (cmd->nargs != (s->cmd.uid ? 1u : 0u))
-        return imap_bad(s, s->cmd.uid ? "UID EXPUNGE needs a UID set" : "EXPUNGE takes no "
-                                                                        "arguments");
+        return imap_bad(s, s->cmd.uid ? "UID EXPUNGE needs a UID set"
+                                      : "EXPUNGE takes no "
+                                        "arguments");
     if (s->view.read_only)
         return imap_done(s, "NO [READ-ONLY] Mailbox is read-only");
     if (s->cmd.uid && !imap_view_resolve(s, &cmd->args[0], true, &idx, &n))

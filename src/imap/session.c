@@ -65,9 +65,9 @@ static const struct imap_verb verbs[] = {
 
 /* RFC 3501 §6.4.8: the UID forms; these may be answered with EXPUNGE responses. */
 static const struct imap_verb uid_verbs[] = {
-    {"FETCH", S_SE, false, imap_cmd_fetch},   {"SEARCH", S_SE, false, imap_cmd_search},
-    {"STORE", S_SE, false, imap_cmd_store},   {"COPY", S_SE, false, imap_cmd_copy},
-    {"MOVE", S_SE, false, imap_cmd_move},     {"EXPUNGE", S_SE, false, imap_cmd_expunge},
+    {"FETCH", S_SE, false, imap_cmd_fetch}, {"SEARCH", S_SE, false, imap_cmd_search},
+    {"STORE", S_SE, false, imap_cmd_store}, {"COPY", S_SE, false, imap_cmd_copy},
+    {"MOVE", S_SE, false, imap_cmd_move},   {"EXPUNGE", S_SE, false, imap_cmd_expunge},
 };
 
 static const struct imap_verb *verb_find(const struct imap_verb *t, size_t n, const char *name)
@@ -317,11 +317,14 @@ void imap_bad(struct imap_session *s, const char *fmt, ...)
 void imap_done_rc(struct imap_session *s, int rc, const char *what)
 {
     switch (rc) {
-    case ERR_NOTFOUND: return imap_done(s, "NO [NONEXISTENT] Mailbox does not exist");
-    case ERR_EXISTS: return imap_done(s, "NO [ALREADYEXISTS] Mailbox already exists");
+    case ERR_NOTFOUND:
+        return imap_done(s, "NO [NONEXISTENT] Mailbox does not exist");
+    case ERR_EXISTS:
+        return imap_done(s, "NO [ALREADYEXISTS] Mailbox already exists");
     case ERR_BUSY_STATE:
         return imap_done(s, "NO [CANNOT] Mailbox has children, delete them first");
-    case ERR_PARSE: return imap_done(s, "NO [CANNOT] %s not possible", what);
+    case ERR_PARSE:
+        return imap_done(s, "NO [CANNOT] %s not possible", what);
     default:
         log_warn("imap " LOG_ID " %s failed: %s", LOG_IDV(s->id), what, err_str(rc));
         return imap_done(s, "NO [UNAVAILABLE] %s failed, try again later", what);
@@ -428,7 +431,7 @@ static void dispatch(struct imap_session *s, const struct imap_cmd *cmd)
     if (!v)
         return imap_bad(s, "Unknown command %.40s", cmd->name);
     if (!(s->state & v->states)) {
-        const char *why = v->states == S_NA          ? "Already logged in"
+        const char *why = v->states == S_NA         ? "Already logged in"
                           : s->state == IS_NOT_AUTH ? "Log in first"
                                                     : "Select a mailbox first";
         return imap_bad(s, "%s (%s not allowed now)", why, v->name);
@@ -520,8 +523,8 @@ void imap_session_writable(struct imap_session *s)
 
 void imap_session_start(struct imap_session *s)
 {
-    log_info("imap " LOG_ID " connect from %s to %s%s", LOG_IDV(s->id), s->peer_addr,
-             s->listener, s->tls ? " (tls)" : "");
+    log_info("imap " LOG_ID " connect from %s to %s%s", LOG_IDV(s->id), s->peer_addr, s->listener,
+             s->tls ? " (tls)" : "");
     str_reset(&s->out);
     str_appends(&s->out, "* OK [CAPABILITY ");
     imap_capabilities(s, &s->out);

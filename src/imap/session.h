@@ -52,19 +52,19 @@ struct imap_io {
 /* ---- requests to the store ---------------------------------------------------------- */
 
 enum imap_req_kind {
-    IMAP_REQ_LIST,        /* out: mailboxes (every mailbox and subscription of the user) */
-    IMAP_REQ_CREATE,      /* name */
-    IMAP_REQ_DELETE,      /* name; out: mailbox_id */
-    IMAP_REQ_RENAME,      /* name -> name2 */
-    IMAP_REQ_SUBSCRIBE,   /* name, on */
-    IMAP_REQ_STATUS,      /* name; out: status */
-    IMAP_REQ_SELECT,      /* name, read_only; out: mailbox, rows */
-    IMAP_REQ_SYNC,        /* mailbox_id, since_modseq, read_only; out: mailbox, rows, uids */
-    IMAP_REQ_STORE,       /* mailbox_id, uids, store_op, flags, unchangedsince; out: rows */
-    IMAP_REQ_EXPUNGE,     /* mailbox_id, uids */
-    IMAP_REQ_COPY,        /* mailbox_id, uids, name2, move; out: mailbox, uids, uids2 */
-    IMAP_REQ_APPEND,      /* name2, flags, internal_date, data; out: mailbox, uid */
-    IMAP_REQ_CACHE,       /* blobs; out: cache (parallel to blobs) */
+    IMAP_REQ_LIST,      /* out: mailboxes (every mailbox and subscription of the user) */
+    IMAP_REQ_CREATE,    /* name */
+    IMAP_REQ_DELETE,    /* name; out: mailbox_id */
+    IMAP_REQ_RENAME,    /* name -> name2 */
+    IMAP_REQ_SUBSCRIBE, /* name, on */
+    IMAP_REQ_STATUS,    /* name; out: status */
+    IMAP_REQ_SELECT,    /* name, read_only; out: mailbox, rows */
+    IMAP_REQ_SYNC,      /* mailbox_id, since_modseq, read_only; out: mailbox, rows, uids */
+    IMAP_REQ_STORE,     /* mailbox_id, uids, store_op, flags, unchangedsince; out: rows */
+    IMAP_REQ_EXPUNGE,   /* mailbox_id, uids */
+    IMAP_REQ_COPY,      /* mailbox_id, uids, name2, move; out: mailbox, uids, uids2 */
+    IMAP_REQ_APPEND,    /* name2, flags, internal_date, data; out: mailbox, uid */
+    IMAP_REQ_CACHE,     /* blobs; out: cache (parallel to blobs) */
 };
 
 /* rc values the engine tells apart (core/err.h codes). */
@@ -75,18 +75,18 @@ struct imap_mailbox_info { /* LIST */
     char *name;            /* stored form */
     char *special_use;     /* "\Sent" or "" */
     bool subscribed;
-    bool exists;           /* false: only a subscription */
+    bool exists; /* false: only a subscription */
 };
 
 #define IMAP_BLOB_ID_MAX 40 /* a message file's name, NUL included (the store's are 32 hex) */
 
 struct imap_row { /* one message: SELECT and SYNC (new or changed), STORE (its new state) */
     uint32_t uid;
-    bool failed;           /* STORE: UNCHANGEDSINCE failed (RFC 7162) */
+    bool failed; /* STORE: UNCHANGEDSINCE failed (RFC 7162) */
     uint64_t modseq;
     uint64_t size;
-    int64_t internal_date; /* unix seconds */
-    char *flags;           /* canonical flag text (no \Recent); NULL for none */
+    int64_t internal_date;       /* unix seconds */
+    char *flags;                 /* canonical flag text (no \Recent); NULL for none */
     char blob[IMAP_BLOB_ID_MAX]; /* blob id for ops->msg_map (SELECT, SYNC) */
 };
 
@@ -116,7 +116,7 @@ enum imap_store_op { IMAP_STORE_REPLACE, IMAP_STORE_ADD, IMAP_STORE_REMOVE };
 struct imap_req {
     enum imap_req_kind kind;
     /* in (owned by the engine, valid until imap_session_req_done) */
-    const char *user;          /* canonical user */
+    const char *user; /* canonical user */
     const char *name, *name2;
     bool on, read_only, move;
     int64_t mailbox_id;
@@ -125,13 +125,13 @@ struct imap_req {
     size_t n_in_uids;
     enum imap_store_op store_op;
     const char *flags;
-    int64_t unchangedsince;    /* < 0: none */
+    int64_t unchangedsince; /* < 0: none */
     int64_t internal_date;
-    const char *data;          /* APPEND message */
+    const char *data; /* APPEND message */
     size_t len;
-    const char *const *blobs;  /* CACHE */
+    const char *const *blobs; /* CACHE */
     size_t nblobs;
-    unsigned cache_fields;     /* CACHE: enum imap_cache_field wanted (others may be NULL) */
+    unsigned cache_fields; /* CACHE: enum imap_cache_field wanted (others may be NULL) */
     /* out (malloc'd by the daemon, freed by the engine) */
     int rc;
     struct imap_mailbox_state mailbox;
@@ -139,9 +139,9 @@ struct imap_req {
     size_t nmailboxes;
     struct imap_row *rows;
     size_t nrows;
-    uint32_t *uids;            /* SYNC: expunged; COPY: source uids copied */
+    uint32_t *uids; /* SYNC: expunged; COPY: source uids copied */
     size_t nuids;
-    uint32_t *uids2;           /* COPY: destination uids; APPEND: the one new uid */
+    uint32_t *uids2; /* COPY: destination uids; APPEND: the one new uid */
     size_t nuids2;
     struct imap_cache_entry *cache;
 };

@@ -12,9 +12,9 @@
 #include "imap/seqset.h"
 #include "imap/session.h"
 
-#define IMAP_SEND_BURST (256 * 1024) /* output written per burst before waiting for writable */
-#define IMAP_CHUNK 128               /* messages per cache / \Seen round of FETCH and SEARCH */
-#define IMAP_PREAUTH_LITERAL 8192    /* largest literal accepted before login */
+#define IMAP_SEND_BURST (256 * 1024)    /* output written per burst before waiting for writable */
+#define IMAP_CHUNK 128                  /* messages per cache / \Seen round of FETCH and SEARCH */
+#define IMAP_PREAUTH_LITERAL 8192       /* largest literal accepted before login */
 #define IMAP_SEARCH_BODY_MAX (4u << 20) /* decoded body text SEARCH looks at, per message */
 
 enum imap_state {
@@ -26,20 +26,20 @@ enum imap_state {
 
 /* What input is expected next. */
 enum imap_mode {
-    IM_COMMAND,      /* commands */
-    IM_SASL,         /* AUTHENTICATE sent "+ ": one response line */
-    IM_IDLE,         /* IDLE: the line "DONE" */
+    IM_COMMAND, /* commands */
+    IM_SASL,    /* AUTHENTICATE sent "+ ": one response line */
+    IM_IDLE,    /* IDLE: the line "DONE" */
 };
 
 /* One message of the selected mailbox, in uid order: index i is sequence number i + 1. */
 struct imap_msg {
     uint32_t uid;
-    uint8_t flags;         /* enum imap_msg_flag, \Recent included */
-    bool expunged;         /* gone from the store; its EXPUNGE is not sent yet (§7.4.1) */
+    uint8_t flags; /* enum imap_msg_flag, \Recent included */
+    bool expunged; /* gone from the store; its EXPUNGE is not sent yet (§7.4.1) */
     uint64_t modseq;
     uint64_t size;
     int64_t internal_date;
-    char *keywords;        /* space-separated, NULL when none */
+    char *keywords; /* space-separated, NULL when none */
     char blob[IMAP_BLOB_ID_MAX];
 };
 
@@ -52,21 +52,21 @@ struct imap_view {
     struct imap_msg *msgs;
     size_t n, cap;
     size_t pending_expunges;
-    char **keywords;       /* keywords in use: the FLAGS response */
+    char **keywords; /* keywords in use: the FLAGS response */
     size_t nkeywords;
 };
 
-struct imap_fetch;  /* cmd_fetch.c */
+struct imap_fetch;      /* cmd_fetch.c */
 struct imap_search_run; /* cmd_search.c */
 struct list_opts;       /* cmd_list.c */
 
 /* The command in progress. */
 struct imap_cmdstate {
     bool active;
-    bool uid;              /* the UID form */
-    bool no_expunge;       /* FETCH, STORE, SEARCH: untagged EXPUNGE must wait (§7.4.1) */
+    bool uid;        /* the UID form */
+    bool no_expunge; /* FETCH, STORE, SEARCH: untagged EXPUNGE must wait (§7.4.1) */
     struct str tag;
-    struct str tagged;     /* "OK ..." waiting for the end-of-command sync */
+    struct str tagged;                    /* "OK ..." waiting for the end-of-command sync */
     void (*cont)(struct imap_session *s); /* runs when the request is done */
     /* request inputs the engine owns */
     struct str name, name2, flags;
@@ -76,7 +76,7 @@ struct imap_cmdstate {
     struct imap_fetch *fetch;
     struct imap_search_run *search;
     struct list_opts *list;
-    bool silent;           /* STORE .SILENT */
+    bool silent; /* STORE .SILENT */
     uint64_t unchangedsince_set;
 };
 
@@ -94,29 +94,30 @@ struct imap_session {
     enum imap_state state;
     enum imap_mode mode;
     bool tls;
-    bool tls_pending;      /* STARTTLS answered; input paused until TLS starts */
+    bool tls_pending; /* STARTTLS answered; input paused until TLS starts */
     bool closing;
     bool shutdown;
-    bool waiting;          /* an ops call is outstanding */
-    bool requesting;       /* inside imap_request's loop (answers in place are queued) */
-    bool answered;         /* a request was answered in place: its continuation is due */
-    bool sending;          /* FETCH output in bursts: wants writable */
-    bool condstore;        /* CONDSTORE enabled (RFC 7162 §3.1) */
-    bool dirty;            /* the store changed: sync before the next tagged reply */
-    bool idle_syncing;     /* IDLE: a sync started by a notification */
+    bool waiting;      /* an ops call is outstanding */
+    bool requesting;   /* inside imap_request's loop (answers in place are queued) */
+    bool answered;     /* a request was answered in place: its continuation is due */
+    bool sending;      /* FETCH output in bursts: wants writable */
+    bool condstore;    /* CONDSTORE enabled (RFC 7162 §3.1) */
+    bool dirty;        /* the store changed: sync before the next tagged reply */
+    bool idle_syncing; /* IDLE: a sync started by a notification */
     unsigned errors;
-    char user[256];        /* canonical user once authenticated */
+    char user[256]; /* canonical user once authenticated */
 
     struct imap_cmdstate cmd;
     struct imap_req req;
     struct imap_view view;
-    struct str out;        /* scratch for building replies */
+    struct str out; /* scratch for building replies */
 };
 
 /* ---- session.c ---- */
 void imap_write(struct imap_session *s, const char *p, size_t n);
 void imap_writes(struct imap_session *s, const char *cstr);
-void imap_printf(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void imap_printf(struct imap_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Ends the command: "<tag> <text>" after the end-of-command sync. */
 void imap_done(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ends the command with BAD and counts an error (closes after too many). */
@@ -168,20 +169,19 @@ void imap_view_write_flags(struct imap_session *s);
  * Resolves a sequence set argument (message numbers, or uids when uid) to view indices in
  * ascending order (malloc'd into *idx_out). Replies BAD and returns false when it is invalid.
  */
-bool imap_view_resolve(struct imap_session *s, const struct imap_arg *a, bool uid,
-                       size_t **idx_out, size_t *n_out);
+bool imap_view_resolve(struct imap_session *s, const struct imap_arg *a, bool uid, size_t **idx_out,
+                       size_t *n_out);
 /* "* n FETCH (FLAGS (...) UID u [MODSEQ (m)])" for message index i. */
 void imap_view_write_fetch_flags(struct imap_session *s, size_t i, bool with_flags);
 
 /* ---- handlers (cmd_*.c): run(s, cmd) starts a command; it ends with imap_done/imap_bad ---- */
 typedef void imap_cmd_fn(struct imap_session *s, const struct imap_cmd *cmd);
 imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id, imap_cmd_enable,
-    imap_cmd_namespace, imap_cmd_starttls, imap_cmd_login, imap_cmd_authenticate,
-    imap_cmd_select, imap_cmd_examine, imap_cmd_create, imap_cmd_delete, imap_cmd_rename,
-    imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
-    imap_cmd_append, imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
-    imap_cmd_search, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move,
-    imap_cmd_idle;
+    imap_cmd_namespace, imap_cmd_starttls, imap_cmd_login, imap_cmd_authenticate, imap_cmd_select,
+    imap_cmd_examine, imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
+    imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
+    imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_search,
+    imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move, imap_cmd_idle;
 
 /* cmd_auth.c: one SASL response line (mode IM_SASL). */
 void imap_sasl_line(struct imap_session *s, const char *line, size_t len);

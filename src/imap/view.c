@@ -252,8 +252,8 @@ static void idx_push(size_t **idx, size_t *n, size_t *cap, size_t i)
     (*idx)[(*n)++] = i;
 }
 
-bool imap_view_resolve(struct imap_session *s, const struct imap_arg *a, bool uid,
-                       size_t **idx_out, size_t *n_out)
+bool imap_view_resolve(struct imap_session *s, const struct imap_arg *a, bool uid, size_t **idx_out,
+                       size_t *n_out)
 {
     const struct imap_view *v = &s->view;
     struct imap_seqset set;

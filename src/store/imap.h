@@ -62,7 +62,7 @@ struct store_imap_name {
     const char *name;
     const char *special_use; /* "\Sent", ... or "" */
     bool subscribed;
-    bool exists;             /* false: a subscription whose mailbox does not exist */
+    bool exists; /* false: a subscription whose mailbox does not exist */
 };
 /* Every mailbox of the user, then every subscription without a mailbox; in name order. */
 int store_imap_list(struct store *st, const char *user,
@@ -109,8 +109,7 @@ int store_imap_select(struct store *st, const char *user, const char *name, bool
  * caller; *before_out gets the mark before (the caller's recent messages are above it). Under
  * the write lock, so no two sessions get the same message; a savepoint inside a batch.
  */
-int store_imap_claim_recent(struct store *st, int64_t mailbox_id, int64_t top,
-                            int64_t *before_out);
+int store_imap_claim_recent(struct store *st, int64_t mailbox_id, int64_t top, int64_t *before_out);
 /*
  * What changed in mailbox_id after modseq `since`: every message whose modseq is higher (new
  * ones and flag changes, to msg_cb in uid order) and every uid expunged after it (to
@@ -128,8 +127,8 @@ enum store_imap_flag_op { STORE_FLAGS_REPLACE, STORE_FLAGS_ADD, STORE_FLAGS_REMO
 struct store_imap_flag_result {
     int64_t uid;
     int64_t modseq;
-    char *flags;  /* the message's flags now (malloc'd) */
-    bool failed;  /* UNCHANGEDSINCE: modified since, left alone (RFC 7162 §3.1.3) */
+    char *flags; /* the message's flags now (malloc'd) */
+    bool failed; /* UNCHANGEDSINCE: modified since, left alone (RFC 7162 §3.1.3) */
 };
 
 /*
@@ -139,9 +138,8 @@ struct store_imap_flag_result {
  * store_imap_flag_results_free.
  */
 int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *uids, size_t n,
-                           enum store_imap_flag_op op, const char *flags,
-                           int64_t unchangedsince, struct store_imap_flag_result **res_out,
-                           size_t *nres_out);
+                           enum store_imap_flag_op op, const char *flags, int64_t unchangedsince,
+                           struct store_imap_flag_result **res_out, size_t *nres_out);
 void store_imap_flag_results_free(struct store_imap_flag_result *r, size_t n);
 
 struct store_imap_copy_result {
@@ -167,16 +165,16 @@ void store_imap_copy_result_free(struct store_imap_copy_result *r);
  * the message is durable. ERR_NOTFOUND when the mailbox does not exist (nothing written).
  */
 int store_imap_append(struct store *st, const char *user, const char *name, const char *data,
-                      size_t len, const char *flags, int64_t internal_date,
-                      int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out);
+                      size_t len, const char *flags, int64_t internal_date, int64_t *mailbox_id_out,
+                      int64_t *uidvalidity_out, int64_t *uid_out);
 
 /* APPEND in two steps, for group commit: the file first (durable when this returns; no
  * database access), then its rows, which may run inside a batch. */
 int store_imap_append_blob(struct store *st, const char *data, size_t len, char blob_id_out[33]);
 int store_imap_append_rows(struct store *st, const char *user, const char *name,
                            const char *blob_id, size_t len, const char *flags,
-                           int64_t internal_date, int64_t *mailbox_id_out,
-                           int64_t *uidvalidity_out, int64_t *uid_out);
+                           int64_t internal_date, int64_t *mailbox_id_out, int64_t *uidvalidity_out,
+                           int64_t *uid_out);
 
 /*
  * Expunges uids[0..n) of mailbox_id (store_mailbox_expunge's semantics: rows move to
@@ -225,9 +223,8 @@ enum store_imap_cache_field {
     STORE_CACHE_HEADERS = 1 << 3,
     STORE_CACHE_ALL = 15,
 };
-int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n,
-                         unsigned fields, struct store_imap_cache *out, bool fill,
-                         size_t *missing_out);
+int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n, unsigned fields,
+                         struct store_imap_cache *out, bool fill, size_t *missing_out);
 /* Stores entries[0..n) for blob_ids (complete entries only; savepoint inside a batch). */
 int store_imap_cache_put(struct store *st, const char *const *blob_ids,
                          const struct store_imap_cache *entries, size_t n);

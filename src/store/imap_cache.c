@@ -151,9 +151,8 @@ int store_imap_cache_put(struct store *st, const char *const *blob_ids,
     return n ? imap_op_relaxed(st, cache_put_txn, &p) : 0;
 }
 
-int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n,
-                         unsigned fields, struct store_imap_cache *out, bool fill,
-                         size_t *missing_out)
+int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n, unsigned fields,
+                         struct store_imap_cache *out, bool fill, size_t *missing_out)
 {
     memset(out, 0, n * sizeof *out);
     *missing_out = 0;

@@ -17,10 +17,26 @@
  * logged); the caller must imap_stmt_reset it before it returns, on every path.
  */
 enum imap_stmt_id {
-    IS_BEGIN, IS_BEGIN_IMMEDIATE, IS_COMMIT, IS_USER, IS_MAILBOX_BY_ID, IS_MAILBOX_BY_NAME,
-    IS_LIST_ALL, IS_LIST_SINCE, IS_LIST_EXPUNGED, IS_BUMP_MODSEQ, IS_FLAGS_GET, IS_FLAGS_SET,
-    IS_COPY_HAS, IS_COPY_ALLOC, IS_COPY_INSERT, IS_DELETE, IS_EXPUNGED_ADD, IS_CACHE_GET,
-    IS_CACHE_PUT, IS_COUNT
+    IS_BEGIN,
+    IS_BEGIN_IMMEDIATE,
+    IS_COMMIT,
+    IS_USER,
+    IS_MAILBOX_BY_ID,
+    IS_MAILBOX_BY_NAME,
+    IS_LIST_ALL,
+    IS_LIST_SINCE,
+    IS_LIST_EXPUNGED,
+    IS_BUMP_MODSEQ,
+    IS_FLAGS_GET,
+    IS_FLAGS_SET,
+    IS_COPY_HAS,
+    IS_COPY_ALLOC,
+    IS_COPY_INSERT,
+    IS_DELETE,
+    IS_EXPUNGED_ADD,
+    IS_CACHE_GET,
+    IS_CACHE_PUT,
+    IS_COUNT
 };
 sqlite3_stmt *imap_stmt(struct store *st, enum imap_stmt_id id, const char *sql);
 void imap_stmt_reset(sqlite3_stmt *s);

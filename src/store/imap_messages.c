@@ -41,7 +41,7 @@ static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_
                               "SELECT uid, modseq, size, internal_date, flags, blob_id "
                               "FROM messages WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid");
     int src = !s || db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
-                                                                                   : SQLITE_ROW;
+                                                                                  : SQLITE_ROW;
     while (src == SQLITE_ROW && (src = db_step(st, s, "list messages")) == SQLITE_ROW) {
         const char *flags = (const char *)sqlite3_column_text(s, 4);
         const char *blob = (const char *)sqlite3_column_text(s, 5);
@@ -66,13 +66,13 @@ static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_
 static int mailbox_row(struct store *st, int64_t id, int64_t user_id, const char *name,
                        struct store_imap_mailbox *mb, int64_t *recent_uid)
 {
-    sqlite3_stmt *s =
-        user_id < 0 ? imap_stmt(st, IS_MAILBOX_BY_ID,
-                                "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
-                                "FROM mailboxes WHERE id = ?")
-                    : imap_stmt(st, IS_MAILBOX_BY_NAME,
-                                "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
-                                "FROM mailboxes WHERE user_id = ? AND name = ?");
+    sqlite3_stmt *s = user_id < 0
+                          ? imap_stmt(st, IS_MAILBOX_BY_ID,
+                                      "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
+                                      "FROM mailboxes WHERE id = ?")
+                          : imap_stmt(st, IS_MAILBOX_BY_NAME,
+                                      "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid "
+                                      "FROM mailboxes WHERE user_id = ? AND name = ?");
     int rc = 0, src = SQLITE_ERROR;
     if (s && (user_id < 0 ? !db_bind_int64(s, 1, id)
                           : !db_bind_int64(s, 1, user_id) && !db_bind_text(s, 2, name)))
@@ -122,8 +122,7 @@ static int claim_txn(struct store *st, void *vc)
  * gets the old mark. Under the write lock, so two sessions never claim the same message; not
  * worth a WAL fsync (a claim lost in a crash only shows a message as recent once more).
  */
-int store_imap_claim_recent(struct store *st, int64_t mailbox_id, int64_t top,
-                            int64_t *before_out)
+int store_imap_claim_recent(struct store *st, int64_t mailbox_id, int64_t top, int64_t *before_out)
 {
     struct claim c = {mailbox_id, top, 0};
     int rc = imap_op_relaxed(st, claim_txn, &c);
@@ -168,11 +167,11 @@ int store_imap_select(struct store *st, const char *user, const char *name, bool
 static int list_expunged(struct store *st, int64_t mailbox_id, int64_t since,
                          void (*cb)(void *ctx, int64_t uid), void *ctx)
 {
-    sqlite3_stmt *s = imap_stmt(
-        st, IS_LIST_EXPUNGED,
-        "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+    sqlite3_stmt *s =
+        imap_stmt(st, IS_LIST_EXPUNGED,
+                  "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
     int src = !s || db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
-                                                                                   : SQLITE_ROW;
+                                                                                  : SQLITE_ROW;
     while (src == SQLITE_ROW && (src = db_step(st, s, "list expunged")) == SQLITE_ROW)
         cb(ctx, sqlite3_column_int64(s, 0));
     imap_stmt_reset(s);
@@ -277,9 +276,8 @@ void store_imap_flag_results_free(struct store_imap_flag_result *r, size_t n)
 }
 
 int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *uids, size_t n,
-                           enum store_imap_flag_op op, const char *flags,
-                           int64_t unchangedsince, struct store_imap_flag_result **res_out,
-                           size_t *nres_out)
+                           enum store_imap_flag_op op, const char *flags, int64_t unchangedsince,
+                           struct store_imap_flag_result **res_out, size_t *nres_out)
 {
     *res_out = NULL;
     *nres_out = 0;
@@ -296,8 +294,9 @@ int store_imap_store_flags(struct store *st, int64_t mailbox_id, const int64_t *
     }
     fs.sel = imap_stmt(st, IS_FLAGS_GET,
                        "SELECT flags, modseq FROM messages WHERE mailbox_id = ? AND uid = ?");
-    fs.upd = imap_stmt(st, IS_FLAGS_SET,
-                       "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
+    fs.upd =
+        imap_stmt(st, IS_FLAGS_SET,
+                  "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
     if (!fs.sel || !fs.upd)
         rc = ERR_DB;
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -377,9 +376,8 @@ static int run_i64(struct store *st, sqlite3_stmt *s, const int64_t *p, int n, i
     return rc;
 }
 
-static int copy_one(struct store *st, struct copy_stmts *c, int64_t src, int64_t uid,
-                    int64_t dest, int64_t dest_modseq, int64_t src_modseq,
-                    struct store_imap_copy_result *out)
+static int copy_one(struct store *st, struct copy_stmts *c, int64_t src, int64_t uid, int64_t dest,
+                    int64_t dest_modseq, int64_t src_modseq, struct store_imap_copy_result *out)
 {
     int rc = run_i64(st, c->sel, (int64_t[]){src, uid}, 2, NULL, "copy source");
     if (rc <= 0)
@@ -529,8 +527,8 @@ int store_imap_append_blob(struct store *st, const char *data, size_t len, char 
 
 int store_imap_append_rows(struct store *st, const char *user, const char *name,
                            const char *blob_id, size_t len, const char *flags,
-                           int64_t internal_date, int64_t *mailbox_id_out,
-                           int64_t *uidvalidity_out, int64_t *uid_out)
+                           int64_t internal_date, int64_t *mailbox_id_out, int64_t *uidvalidity_out,
+                           int64_t *uid_out)
 {
     int64_t user_id, recent_uid;
     struct store_imap_mailbox mb = {0};
@@ -552,8 +550,8 @@ int store_imap_append_rows(struct store *st, const char *user, const char *name,
 }
 
 int store_imap_append(struct store *st, const char *user, const char *name, const char *data,
-                      size_t len, const char *flags, int64_t internal_date,
-                      int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out)
+                      size_t len, const char *flags, int64_t internal_date, int64_t *mailbox_id_out,
+                      int64_t *uidvalidity_out, int64_t *uid_out)
 {
     int64_t user_id, recent_uid;
     struct store_imap_mailbox mb = {0};
@@ -564,8 +562,8 @@ int store_imap_append(struct store *st, const char *user, const char *name, cons
     if (rc == 0)
         rc = store_imap_append_blob(st, data, len, blob);
     if (rc == 0)
-        rc = store_imap_append_rows(st, user, name, blob, len, flags, internal_date,
-                                    mailbox_id_out, uidvalidity_out, uid_out);
+        rc = store_imap_append_rows(st, user, name, blob, len, flags, internal_date, mailbox_id_out,
+                                    uidvalidity_out, uid_out);
     if (rc != 0 && rc != ERR_NOTFOUND)
         log_err("store: append to %s of %s failed: %s", name, user, err_str(rc));
     return rc;

@@ -22,8 +22,8 @@ sqlite3_stmt *imap_stmt(struct store *st, enum imap_stmt_id id, const char *sql)
     if (!st->imap)
         st->imap = xcalloc(1, sizeof *st->imap);
     sqlite3_stmt **slot = &st->imap->s[id];
-    if (!*slot && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
-                      SQLITE_OK) {
+    if (!*slot &&
+        sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
         log_err("store: prepare: %s", sqlite3_errmsg(st->db));
         *slot = NULL;
     }

@@ -14,7 +14,7 @@ struct fmsg {
     uint64_t modseq;
     char *flags;
     int64_t date;
-    size_t blob;       /* index in the store's blob table */
+    size_t blob; /* index in the store's blob table */
 };
 
 struct fexp {
@@ -153,7 +153,9 @@ static void rows_push(struct imap_req *r, const struct fmsg *x, bool with_blob)
 {
     r->rows = xrealloc(r->rows, (r->nrows + 1) * sizeof *r->rows);
     r->rows[r->nrows++] = (struct imap_row){
-        .uid = x->uid, .modseq = x->modseq, .internal_date = x->date,
+        .uid = x->uid,
+        .modseq = x->modseq,
+        .internal_date = x->date,
         .flags = x->flags[0] ? xstrdup(x->flags) : NULL,
     };
     if (with_blob)
@@ -286,8 +288,8 @@ static int req_append(struct fake_imap *f, struct imap_req *r)
     memcpy(copy, r->data, r->len);
     copy[r->len] = '\0';
     st->owned[st->nowned++] = copy;
-    struct fmsg *x = msg_add(m, blob_add(st, copy), r->flags, r->internal_date ? r->internal_date
-                                                                               : 1700000000);
+    struct fmsg *x =
+        msg_add(m, blob_add(st, copy), r->flags, r->internal_date ? r->internal_date : 1700000000);
     r->mailbox.id = m->id;
     r->mailbox.uidvalidity = m->uidvalidity;
     r->uids2 = xcalloc(1, sizeof *r->uids2);
@@ -306,8 +308,8 @@ static int req_cache(struct fake_imap *f, struct imap_req *r)
         struct store_imap_cache c;
         const char *t = f->st->texts[b];
         store_imap_cache_compute(t, strlen(t), &c);
-        r->cache[i] = (struct imap_cache_entry){c.envelope, c.bodystructure, c.body,
-                                                c.search_headers};
+        r->cache[i] =
+            (struct imap_cache_entry){c.envelope, c.bodystructure, c.body, c.search_headers};
     }
     return 0;
 }
@@ -406,7 +408,8 @@ static int req_mailbox(struct fake_imap *f, struct imap_req *r)
             r->mailbox.size += strlen(st->texts[m->m[i].blob]);
         }
         return 0;
-    default: return ERR_PARSE;
+    default:
+        return ERR_PARSE;
     }
 }
 
@@ -421,9 +424,9 @@ static int req_list(struct fake_imap *f, struct imap_req *r)
     struct fake_imap_store *st = f->st;
     r->mailboxes = xcalloc(st->n + st->nsubs + 1, sizeof *r->mailboxes);
     for (size_t i = 0; i < st->n; i++)
-        r->mailboxes[r->nmailboxes++] = (struct imap_mailbox_info){
-            xstrdup(st->mb[i].name), xstrdup(st->mb[i].special),
-            subscribed(st, st->mb[i].name, NULL), true};
+        r->mailboxes[r->nmailboxes++] =
+            (struct imap_mailbox_info){xstrdup(st->mb[i].name), xstrdup(st->mb[i].special),
+                                       subscribed(st, st->mb[i].name, NULL), true};
     for (size_t i = 0; i < st->nsubs; i++)
         if (!mb_find(st, st->subs[i]))
             r->mailboxes[r->nmailboxes++] =
@@ -437,15 +440,24 @@ static int run(struct fake_imap *f, struct imap_req *r)
     if (f->fail_requests)
         return ERR_DB;
     switch (r->kind) {
-    case IMAP_REQ_LIST: return req_list(f, r);
-    case IMAP_REQ_SELECT: return req_select(f, r);
-    case IMAP_REQ_SYNC: return req_sync(f, r);
-    case IMAP_REQ_STORE: return req_store(f, r);
-    case IMAP_REQ_EXPUNGE: return req_expunge(f, r);
-    case IMAP_REQ_COPY: return req_copy(f, r);
-    case IMAP_REQ_APPEND: return req_append(f, r);
-    case IMAP_REQ_CACHE: return req_cache(f, r);
-    default: return req_mailbox(f, r);
+    case IMAP_REQ_LIST:
+        return req_list(f, r);
+    case IMAP_REQ_SELECT:
+        return req_select(f, r);
+    case IMAP_REQ_SYNC:
+        return req_sync(f, r);
+    case IMAP_REQ_STORE:
+        return req_store(f, r);
+    case IMAP_REQ_EXPUNGE:
+        return req_expunge(f, r);
+    case IMAP_REQ_COPY:
+        return req_copy(f, r);
+    case IMAP_REQ_APPEND:
+        return req_append(f, r);
+    case IMAP_REQ_CACHE:
+        return req_cache(f, r);
+    default:
+        return req_mailbox(f, r);
     }
 }
 
@@ -533,8 +545,10 @@ void fake_imap_init(struct fake_imap *f, bool tls, bool plaintext_ok, uint64_t m
         f->st->subs = xrealloc(f->st->subs, (f->st->nsubs + 1) * sizeof *f->st->subs);
         f->st->subs[f->st->nsubs++] = xstrdup(names[i][0]);
     }
-    struct imap_server_config cfg = {.starttls = !tls, .plaintext_ok = plaintext_ok,
-                                     .max_errors = 10, .max_literal = max_literal};
+    struct imap_server_config cfg = {.starttls = !tls,
+                                     .plaintext_ok = plaintext_ok,
+                                     .max_errors = 10,
+                                     .max_literal = max_literal};
     struct imap_peer peer = {"127.0.0.1", "127.0.0.1:143", tls};
     f->s = imap_session_new(&cfg, &fake_io, f, &fake_ops, f, &peer, 1);
     imap_session_start(f->s);
@@ -576,8 +590,7 @@ void fake_imap_expunge_uid(struct fake_imap *f, const char *mailbox, uint32_t ui
         msg_expunge(m, i, ++m->hms);
 }
 
-void fake_imap_set_flags(struct fake_imap *f, const char *mailbox, uint32_t uid,
-                         const char *flags)
+void fake_imap_set_flags(struct fake_imap *f, const char *mailbox, uint32_t uid, const char *flags)
 {
     struct fmbox *m = mb_find(f->st, mailbox);
     struct fmsg *x = m ? msg_find(m, uid, NULL) : NULL;

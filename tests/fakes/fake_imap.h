@@ -21,16 +21,16 @@ struct fake_imap_store;
 
 struct fake_imap {
     struct imap_session *s;
-    struct str out;           /* everything the engine wrote */
+    struct str out; /* everything the engine wrote */
     struct fake_imap_store *st;
-    bool hold;                /* keep requests and auth pending until fake_imap_complete */
+    bool hold; /* keep requests and auth pending until fake_imap_complete */
     bool pending_req, pending_auth;
     bool pending_auth_ok;
     char pending_user[64];
-    bool fail_requests;       /* every request answers ERR_DB */
-    bool writable_auto;       /* fake_imap_feed calls writable until the engine stops */
-    unsigned requests;        /* requests seen */
-    unsigned maps, unmaps;    /* msg_map / msg_unmap calls */
+    bool fail_requests;    /* every request answers ERR_DB */
+    bool writable_auto;    /* fake_imap_feed calls writable until the engine stops */
+    unsigned requests;     /* requests seen */
+    unsigned maps, unmaps; /* msg_map / msg_unmap calls */
     unsigned writable_calls;
     bool tls_requested;
     int64_t selected;
@@ -44,8 +44,7 @@ uint32_t fake_imap_deliver(struct fake_imap *f, const char *mailbox, const char 
                            const char *flags);
 /* Another session's changes. */
 void fake_imap_expunge_uid(struct fake_imap *f, const char *mailbox, uint32_t uid);
-void fake_imap_set_flags(struct fake_imap *f, const char *mailbox, uint32_t uid,
-                         const char *flags);
+void fake_imap_set_flags(struct fake_imap *f, const char *mailbox, uint32_t uid, const char *flags);
 /* Feeds all of p (writable calls and TLS start included); returns bytes consumed. */
 size_t fake_imap_feed(struct fake_imap *f, const char *p, size_t n);
 size_t fake_imap_feeds(struct fake_imap *f, const char *cstr);

@@ -498,14 +498,14 @@ int main(void)
 {
     log_set_level(LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_script),        cmocka_unit_test(test_split_every_offset),
-        cmocka_unit_test(test_async_pause),   cmocka_unit_test(test_logindisabled),
-        cmocka_unit_test(test_authenticate),  cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_script),          cmocka_unit_test(test_split_every_offset),
+        cmocka_unit_test(test_async_pause),     cmocka_unit_test(test_logindisabled),
+        cmocka_unit_test(test_authenticate),    cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_too_many_errors), cmocka_unit_test(test_literal_limit),
-        cmocka_unit_test(test_mailboxes),     cmocka_unit_test(test_copy_move),
-        cmocka_unit_test(test_other_session), cmocka_unit_test(test_idle),
+        cmocka_unit_test(test_mailboxes),       cmocka_unit_test(test_copy_move),
+        cmocka_unit_test(test_other_session),   cmocka_unit_test(test_idle),
         cmocka_unit_test(test_store_condstore), cmocka_unit_test(test_fetch),
-        cmocka_unit_test(test_search),        cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_search),          cmocka_unit_test(test_misc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

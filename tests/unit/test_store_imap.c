@@ -188,9 +188,8 @@ static void test_select_changes_recent(void **state)
     assert_int_equal(mb.recent_before, 3);
     /* Nothing since the newest modseq. */
     struct msgs e = {0};
-    assert_int_equal(store_imap_changes(f->st, mb.id, mb.highestmodseq, false, &mb, msg_cb,
-                                        exp_cb, &e),
-                     0);
+    assert_int_equal(
+        store_imap_changes(f->st, mb.id, mb.highestmodseq, false, &mb, msg_cb, exp_cb, &e), 0);
     assert_int_equal(e.n + e.nexp, 0);
     assert_int_equal(store_imap_changes(f->st, 9999, 0, false, &mb, msg_cb, exp_cb, &e),
                      ERR_NOTFOUND);
@@ -231,9 +230,9 @@ static void test_store_flags(void **state)
     struct store_imap_status st;
     assert_int_equal(store_imap_status(f->st, BOB, "INBOX", &st), 0);
     int64_t before = st.highestmodseq;
-    assert_int_equal(store_imap_store_flags(f->st, mb.id, uids, 1, STORE_FLAGS_ADD, "\\Answered",
-                                            -1, &r, &n),
-                     0);
+    assert_int_equal(
+        store_imap_store_flags(f->st, mb.id, uids, 1, STORE_FLAGS_ADD, "\\Answered", -1, &r, &n),
+        0);
     store_imap_flag_results_free(r, n);
     assert_int_equal(store_imap_status(f->st, BOB, "INBOX", &st), 0);
     assert_int_equal(st.highestmodseq, before);
@@ -251,12 +250,11 @@ static void test_copy_move_append(void **state)
     struct store_imap_mailbox mb;
     assert_int_equal(store_imap_select(f->st, BOB, "INBOX", false, &mb, NULL, NULL), 0);
     struct store_imap_copy_result cr;
-    assert_int_equal(store_imap_copy(f->st, BOB, mb.id, (int64_t[]){2, 1, 9}, 3, "Nope", false,
-                                     &cr),
-                     ERR_NOTFOUND);
-    assert_int_equal(store_imap_copy(f->st, BOB, mb.id, (int64_t[]){2, 1, 9}, 3, "Trash", false,
-                                     &cr),
-                     0);
+    assert_int_equal(
+        store_imap_copy(f->st, BOB, mb.id, (int64_t[]){2, 1, 9}, 3, "Nope", false, &cr),
+        ERR_NOTFOUND);
+    assert_int_equal(
+        store_imap_copy(f->st, BOB, mb.id, (int64_t[]){2, 1, 9}, 3, "Trash", false, &cr), 0);
     assert_int_equal(cr.n, 2);
     assert_int_equal(cr.src_uids[0], 1);
     assert_int_equal(cr.dst_uids[0], 1);
@@ -273,9 +271,9 @@ static void test_copy_move_append(void **state)
     assert_int_equal(st.messages, 3);
     int64_t id, uidv, uid;
     const char msg[] = "Subject: appended\r\n\r\nbody\r\n";
-    assert_int_equal(store_imap_append(f->st, BOB, "Nope", msg, strlen(msg), "", 1, &id, &uidv,
-                                       &uid),
-                     ERR_NOTFOUND);
+    assert_int_equal(
+        store_imap_append(f->st, BOB, "Nope", msg, strlen(msg), "", 1, &id, &uidv, &uid),
+        ERR_NOTFOUND);
     assert_int_equal(store_imap_append(f->st, BOB, "Drafts", msg, strlen(msg), "\\Draft \\Seen",
                                        1234, &id, &uidv, &uid),
                      0);
@@ -318,7 +316,8 @@ static void test_cache(void **state)
     struct store_imap_cache c[2];
     for (int round = 0; round < 2; round++) {
         size_t missing;
-        assert_int_equal(store_imap_cache_get(f->st, ids, 2, STORE_CACHE_ALL, c, true, &missing), 0);
+        assert_int_equal(store_imap_cache_get(f->st, ids, 2, STORE_CACHE_ALL, c, true, &missing),
+                         0);
         assert_int_equal(missing, round == 0 ? 2 : 1);
         assert_string_equal(c[0].envelope, "(NIL \"=?utf-8?q?caf=C3=A9?=\" ((\"Alice\" NIL "
                                            "\"alice\" \"crepes.fr\")) ((\"Alice\" NIL \"alice\" "
