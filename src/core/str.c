@@ -185,3 +185,15 @@ bool ascii_eq_ci(const char *a, const char *b)
 {
     return slice_eq_ci(slice_cstr(a), b);
 }
+
+size_t line_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, cap - 2, fmt, ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n > cap - 3)
+        n = (int)(cap - 3);
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    return (size_t)n;
+}

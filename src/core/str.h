@@ -56,6 +56,12 @@ int slice_to_u64(struct slice a, unsigned long long max, unsigned long long *out
 /* Malloc'd NUL-terminated copy. */
 char *slice_dup(struct slice a);
 
+/*
+ * Formats one protocol line into buf[0..cap) and ends it with CRLF, cutting the text (never
+ * the CRLF) when it is too long. Returns the length written (no NUL counted); cap >= 3.
+ */
+size_t line_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
+
 /* ASCII lower-casing in place. */
 void ascii_lower(char *s, size_t len);
 bool ascii_eq_ci(const char *a, const char *b);

@@ -55,14 +55,7 @@ uint64_t pop3_session_id(const struct pop3_session *s)
 static void reply_v(struct pop3_session *s, const char *fmt, va_list ap)
 {
     char buf[512];
-    int n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof buf - 3)
-        n = (int)(sizeof buf - 3);
-    buf[n++] = '\r';
-    buf[n++] = '\n';
-    s->io->write(s->io_arg, buf, (size_t)n);
+    s->io->write(s->io_arg, buf, line_vformat(buf, sizeof buf, fmt, ap));
 }
 
 void pop3_reply(struct pop3_session *s, const char *fmt, ...)

@@ -50,14 +50,7 @@ uint64_t smtp_session_id(const struct smtp_session *s)
 static void reply_v(struct smtp_session *s, const char *fmt, va_list ap)
 {
     char buf[1024];
-    int n = vsnprintf(buf, sizeof buf - 2, fmt, ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof buf - 3)
-        n = (int)(sizeof buf - 3);
-    buf[n++] = '\r';
-    buf[n++] = '\n';
-    s->io->write(s->io_arg, buf, (size_t)n);
+    s->io->write(s->io_arg, buf, line_vformat(buf, sizeof buf, fmt, ap));
 }
 
 void smtp_reply(struct smtp_session *s, const char *fmt, ...)
