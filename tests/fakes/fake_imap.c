@@ -330,6 +330,38 @@ static void create_parents(struct fake_imap_store *st, const char *name)
     }
 }
 
+static int req_rename(struct fake_imap_store *st, struct imap_req *r, struct fmbox *m)
+{
+    if (!m)
+        return ERR_NOTFOUND;
+    if (mb_find(st, r->name2))
+        return ERR_EXISTS;
+    if (is_inferior(r->name2, r->name))
+        return ERR_PARSE;
+    create_parents(st, r->name2);
+    m = mb_find(st, r->name);
+    if (strcmp(r->name, "INBOX") == 0) {
+        struct fmbox *d = mb_add(st, r->name2, "");
+        m = mb_find(st, "INBOX");
+        uint64_t ms = ++m->hms;
+        while (m->n) {
+            msg_add(d, m->m[0].blob, m->m[0].flags, m->m[0].date);
+            msg_expunge(m, 0, ms);
+        }
+        r->mailbox.id = m->id;
+        return 0;
+    }
+    size_t flen = strlen(r->name);
+    for (size_t i = 0; i < st->n; i++)
+        if (st->mb[i].id == m->id || is_inferior(st->mb[i].name, r->name)) {
+            char buf[1100];
+            snprintf(buf, sizeof buf, "%s%s", r->name2, st->mb[i].name + flen);
+            free(st->mb[i].name);
+            st->mb[i].name = xstrdup(buf);
+        }
+    return 0;
+}
+
 static int req_mailbox(struct fake_imap *f, struct imap_req *r)
 {
     struct fake_imap_store *st = f->st;
@@ -352,36 +384,8 @@ static int req_mailbox(struct fake_imap *f, struct imap_req *r)
         memmove(m, m + 1, (size_t)(st->mb + st->n - m - 1) * sizeof *m);
         st->n--;
         return 0;
-    case IMAP_REQ_RENAME: {
-        if (!m)
-            return ERR_NOTFOUND;
-        if (mb_find(st, r->name2))
-            return ERR_EXISTS;
-        if (is_inferior(r->name2, r->name))
-            return ERR_PARSE;
-        create_parents(st, r->name2);
-        m = mb_find(st, r->name);
-        if (strcmp(r->name, "INBOX") == 0) {
-            struct fmbox *d = mb_add(st, r->name2, "");
-            m = mb_find(st, "INBOX");
-            uint64_t ms = ++m->hms;
-            while (m->n) {
-                msg_add(d, m->m[0].blob, m->m[0].flags, m->m[0].date);
-                msg_expunge(m, 0, ms);
-            }
-            r->mailbox.id = m->id;
-            return 0;
-        }
-        size_t flen = strlen(r->name);
-        for (size_t i = 0; i < st->n; i++)
-            if (st->mb[i].id == m->id || is_inferior(st->mb[i].name, r->name)) {
-                char buf[1100];
-                snprintf(buf, sizeof buf, "%s%s", r->name2, st->mb[i].name + flen);
-                free(st->mb[i].name);
-                st->mb[i].name = xstrdup(buf);
-            }
-        return 0;
-    }
+    case IMAP_REQ_RENAME:
+        return req_rename(st, r, m);
     case IMAP_REQ_SUBSCRIBE: {
         size_t i;
         bool was = subscribed(st, r->name, &i);

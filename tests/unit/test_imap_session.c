@@ -136,6 +136,43 @@ static void test_split_every_offset(void **state)
     fake_imap_free(&f);
 }
 
+/* A second session for the split test: SASL continuation, IDLE, LITERAL+, STORE, SEARCH. */
+static const char script2[] = "a AUTHENTICATE PLAIN\r\nAGJvYgBodW5ncnk=\r\n"
+                              "b SELECT INBOX\r\n"
+                              "c IDLE\r\nDONE\r\n"
+                              "d SEARCH CHARSET UTF-8 SUBJECT {7+}\r\nketchup\r\n"
+                              "e STORE 1:* +FLAGS ($Work \\Flagged)\r\n"
+                              "f UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (Subject)])\r\n"
+                              "g CREATE \"Entw&APw-rfe/2026\"\r\n"
+                              "h LIST \"\" Entw*\r\n"
+                              "i LOGOUT\r\n";
+
+/* Every split of script2 gives the replies of the unsplit input. */
+static void test_split_second_script(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    fake_imap_feeds(&f, script2);
+    char *want = xstrdup(str_cstr(&f.out));
+    fake_imap_free(&f);
+    assert_non_null(strstr(want, "a OK [CAPABILITY"));
+    assert_non_null(strstr(want, "c OK IDLE terminated"));
+    assert_non_null(strstr(want, "* SEARCH 1 2\r\nd OK"));
+    assert_non_null(strstr(want, "e OK STORE"));
+    assert_non_null(strstr(want, "\"Entw&APw-rfe/2026\""));
+    assert_non_null(strstr(want, "i OK LOGOUT"));
+    size_t n = strlen(script2);
+    for (size_t cut = 0; cut <= n; cut++) {
+        setup(&f);
+        fake_imap_feed(&f, script2, cut);
+        fake_imap_feed(&f, script2 + cut, n - cut);
+        if (strcmp(str_cstr(&f.out), want) != 0)
+            fail_msg("split at %zu:\n%s", cut, str_cstr(&f.out));
+        fake_imap_free(&f);
+    }
+    free(want);
+}
+
 /* Requests held: input pauses at the command waiting for the store, and resumes. */
 static void test_async_pause(void **state)
 {
@@ -498,14 +535,23 @@ int main(void)
 {
     log_set_level(LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_script),          cmocka_unit_test(test_split_every_offset),
-        cmocka_unit_test(test_async_pause),     cmocka_unit_test(test_logindisabled),
-        cmocka_unit_test(test_authenticate),    cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_too_many_errors), cmocka_unit_test(test_literal_limit),
-        cmocka_unit_test(test_mailboxes),       cmocka_unit_test(test_copy_move),
-        cmocka_unit_test(test_other_session),   cmocka_unit_test(test_idle),
-        cmocka_unit_test(test_store_condstore), cmocka_unit_test(test_fetch),
-        cmocka_unit_test(test_search),          cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_script),
+        cmocka_unit_test(test_split_every_offset),
+        cmocka_unit_test(test_split_second_script),
+        cmocka_unit_test(test_async_pause),
+        cmocka_unit_test(test_logindisabled),
+        cmocka_unit_test(test_authenticate),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_too_many_errors),
+        cmocka_unit_test(test_literal_limit),
+        cmocka_unit_test(test_mailboxes),
+        cmocka_unit_test(test_copy_move),
+        cmocka_unit_test(test_other_session),
+        cmocka_unit_test(test_idle),
+        cmocka_unit_test(test_store_condstore),
+        cmocka_unit_test(test_fetch),
+        cmocka_unit_test(test_search),
+        cmocka_unit_test(test_misc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
