@@ -40,11 +40,11 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -q --no-install-recommends $missing
-# No system NSD or Unbound left running: they would hold port 53, which the resolver tests
-# use on 127.0.53.x (the tests start private instances).
-for svc in nsd unbound; do
+# No system NSD, Unbound or Dovecot left running: they would hold ports 53/143/110 that the
+# tests use on 127.0.53.x (the tests and benches start private instances).
+for svc in nsd unbound dovecot; do
     case " $missing " in
-    *" $svc "*)
+    *" $svc "* | *" $svc-"*)
         if command -v systemctl >/dev/null; then
             systemctl stop "$svc" >/dev/null 2>&1 || true
             systemctl disable "$svc" >/dev/null 2>&1 || true
