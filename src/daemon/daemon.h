@@ -76,7 +76,7 @@ struct daemon {
     struct resolver_service *resolver; /* the recursive service ([resolver]) */
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
-    struct pool *store_pool;      /* IMAP's store reads (NULL: they use auth_pool) */
+    struct pool *store_pool;      /* POP3/IMAP store work (NULL without them: auth_pool) */
     struct imap_writer *imap_writer; /* IMAP's store writes, group-committed */
     struct throttle *throttle;
     struct connlimit *connlimit;

@@ -101,10 +101,13 @@ static int daemon_open(struct daemon *d)
         return -1;
     }
     d->auth_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
-    /* IMAP's store requests get their own threads: a login's password hash (tens of ms)
-     * must not hold up other sessions' FETCH and SELECT. */
-    if (d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled) {
+    /* Mail-access store work gets its own threads: a login's password hash (tens of ms) must
+     * not hold up other sessions' FETCH, SELECT or POP3 maildrop listings. */
+    bool pop3 = d->cfg.pop3.svc.enabled || d->cfg.pop3s.svc.enabled;
+    bool imap = d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled;
+    if (pop3 || imap)
         d->store_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
+    if (imap) {
         if (imap_writer_start(d->cfg.data_dir, &d->imap_writer, &why) < 0) {
             log_err("cannot start the IMAP writer: %s", why ? why : "unknown");
             return -1;

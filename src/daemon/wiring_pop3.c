@@ -171,7 +171,7 @@ static void maildrop_open(void *vwp, struct pop3_session *s, const char *user)
     j->s = s;
     j->w = w;
     snprintf(j->user, sizeof j->user, "%s", user);
-    pool_submit(w->d->auth_pool, open_work, j);
+    pool_submit(w->d->store_pool ? w->d->store_pool : w->d->auth_pool, open_work, j);
 }
 
 /* ---- reading messages (on the worker, in chunks) ---- */
@@ -247,7 +247,7 @@ static void update(void *vwp, struct pop3_session *s, const uint64_t *uids, size
     for (size_t i = 0; i < n; i++)
         j->uids[i] = (int64_t)uids[i];
     j->n = n;
-    pool_submit(w->d->auth_pool, update_work, j);
+    pool_submit(w->d->store_pool ? w->d->store_pool : w->d->auth_pool, update_work, j);
 }
 
 static const struct pop3_session_ops pop3_ops = {
