@@ -11,6 +11,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/dns_service.h"
+#include "daemon/imap_notify.h"
 #include "daemon/imap_writer.h"
 #include "daemon/resolver_service.h"
 
@@ -286,6 +287,13 @@ static void stub_server(const struct daemon *d, struct sockaddr_storage *ss, soc
     log_info("mail DNS: asking %s port %s", host, port);
 }
 
+/* The runner stored a DSN for local users: their IMAP sessions re-sync (runner's loop =
+ * worker 0's). */
+static void notify_local(void *w, const int64_t *users, size_t n)
+{
+    imap_notify(w, users, n, 0, 0);
+}
+
 static void delivery_start(struct daemon *d, struct event_base *base)
 {
     const struct config_delivery *c = &d->cfg.delivery;
@@ -311,6 +319,7 @@ static void delivery_start(struct daemon *d, struct event_base *base)
         c->retry_initial, c->retry_max, c->max_age, c->scan_interval, c->connect_timeout,
         c->command_timeout, (uint16_t)c->remote_port, c->source_address,
         (enum smtp_tls_policy)c->tls, pol, c->n_tls_policies, (size_t)c->max_return,
+        notify_local, &d->workers[0],
     };
     d->runner = queue_runner_new(base, &rc, d->client_tls, d->stub, d->committer);
     d->tls_policies = pol;

@@ -179,6 +179,8 @@ static void bounce_committed(void *vb)
     }
     if (b->msg.result == 0) {
         log_info("queue: bounce %s to <%s> stored", b->msg.id, b->sender);
+        if (b->msg.n_local && r->cfg.local_delivery && !r->stopping)
+            r->cfg.local_delivery(r->cfg.local_delivery_arg, b->msg.local_users, b->msg.n_local);
     } else {
         log_err("queue: cannot store the bounce to <%s>; entries stay queued", b->sender);
     }

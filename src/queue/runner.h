@@ -46,6 +46,10 @@ struct queue_runner_config {
     const struct queue_tls_policy *tls_policies;
     size_t n_tls_policies;
     size_t max_return;             /* DSNs return the whole message up to this size */
+    /* Optional: called on the runner's loop after a DSN was stored in local users' mailboxes
+     * (so that their IMAP sessions re-sync). */
+    void (*local_delivery)(void *arg, const int64_t *users, size_t n);
+    void *local_delivery_arg;
 };
 
 /* The runner opens its own store handle. Returns NULL (and logs) on failure. */
