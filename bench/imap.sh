@@ -37,6 +37,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/dovecot.sh
+. "$ROOT/bench/lib/dovecot.sh"
 MSGS=${BENCH_MSGS:-1000}
 SIZE=${BENCH_SIZE:-4096}
 C=${BENCH_C:-20}
@@ -250,47 +252,8 @@ for i in 1 "$C"; do
 done
 
 # ---------------------------------------------------------------- Dovecot
-stop_dovecot() {
-    local conf=$DC_CONF
-    DC_CONF=
-    [[ -n $conf ]] || return 0
-    "$DOVEADM" -c "$conf" stop >/dev/null 2>&1 || "$DOVECOT" -c "$conf" stop >/dev/null 2>&1 || true
-    local pidf=$DC/run/master.pid pid
-    pid=$(cat "$pidf" 2>/dev/null || true)
-    for _ in $(seq 1 100); do [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null || true
-}
-
 if run_dovecot_p; then
-    DC=$TMP/dovecot
-    DC_PORT=$(free_port)
-    mkdir -p "$DC/run" "$DC/state" "$DC/mail"
-    # The same bytes Pigeon stored, one Maildir per user in Maildir's native LF form, with the
-    # sizes in the file names (S= on disk, W= with CRLF) as Dovecot itself writes them.
-    python3 - "$PG/var/pigeon.db" "$PG/var" "$DC" "$C" <<'PYEOF'
-import os, sqlite3, sys
-db, data, dc, users = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-con = sqlite3.connect(db)
-with open(os.path.join(dc, "passwd"), "w") as pw:
-    for addr, h in con.execute("SELECT address, pw_hash FROM users ORDER BY id"):
-        pw.write("%s:{CRYPT}%s::::::\n" % (addr, h))
-rows = con.execute(
-    "SELECT m.uid, b.path FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id "
-    "JOIN users u ON u.id = mb.user_id JOIN blobs b ON b.id = m.blob_id "
-    "WHERE u.address = 'u1@bench.test' AND mb.name = 'INBOX' ORDER BY m.uid").fetchall()
-for i in range(1, users + 1):
-    md = os.path.join(dc, "mail", "u%d" % i, "Maildir")
-    for sub in ("cur", "new", "tmp"):
-        os.makedirs(os.path.join(md, sub), exist_ok=True)
-    for uid, path in rows:
-        crlf = open(os.path.join(data, path), "rb").read()
-        lf = crlf.replace(b"\r\n", b"\n")
-        name = "17000%05d.M%dP1.bench,S=%d,W=%d:2," % (uid, uid, len(lf), len(crlf))
-        with open(os.path.join(md, "cur", name), "wb") as f:
-            f.write(lf)
-PYEOF
-    chown -R nobody:nogroup "$DC/mail"
-    DC_CONF=$DC/dovecot.conf
+    dovecot_prepare
     cat >"$DC_CONF" <<EOF
 # Private Dovecot instance for bench/imap.sh: IMAP on loopback only, nothing else.
 protocols = imap
