@@ -1,6 +1,8 @@
 # Pigeon — plain Makefile. `make` builds release binaries into build/release/,
 # `make check` builds with ASan+UBSan into build/asan/ and runs every test,
-# `make run` starts pigeond with etc/pigeon.conf, `make fuzz` builds libFuzzer targets.
+# `make run` starts pigeond with etc/pigeon.conf, `make fuzz` builds libFuzzer targets,
+# `make install` (PREFIX, DESTDIR) installs the programs, manual pages, systemd unit and a
+# default /etc/pigeon/pigeon.conf.
 
 CC       ?= cc
 PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt
@@ -33,7 +35,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FAKE_SRCS  := $(wildcard tests/fakes/*.c)
 FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run check unit integration layers fuzz fuzz-smoke clean bench demo
+.PHONY: all deps deps-test install man run check unit integration layers fuzz fuzz-smoke clean bench demo
 
 all: $(BUILD)/pigeond $(BUILD)/pigeon
 
@@ -56,7 +58,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(FAKE_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(FAKE_OBJS) $(LIB) $(PKG_LIBS) -lcmocka
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh run
+
+deps-test:
+	@scripts/install-deps.sh test
 
 # Start pigeond in the foreground with the sample domain hamburger.edu (users alice and bob).
 run: deps
@@ -65,7 +70,7 @@ run: deps
 	exec $(BUILD)/pigeond -c $(CONF)
 
 # The whole test suite under ASan+UBSan; the last line is pytest's summary.
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory MODE=asan all unit-bins
 	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory MODE=asan unit
@@ -111,9 +116,79 @@ fuzz-smoke: $(FUZZ_BINS)
 	done
 
 # The textbook scenario across two mail domains on 127.0.53.x (needs root: ports 25 and 53).
-demo: deps
+demo: deps-test
 	@$(MAKE) --no-print-directory all
 	PIGEON_BUILD=$(abspath $(BUILD)) $(PYTHON) scripts/demo.py
+
+# ---- install: programs, manual pages, systemd unit, default configuration, fail2ban filter.
+VERSION     := $(shell sed -n 's/^\#define PIGEON_VERSION "\(.*\)"/\1/p' src/core/version.h)
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/pigeon
+SYSCONFDIR  ?= /etc
+# systemd reads /lib/systemd/system for /usr and $(PREFIX)/lib/systemd/system for /usr/local.
+SYSTEMDDIR  ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd,$(PREFIX)/lib/systemd)
+UNITDIR     ?= $(SYSTEMDDIR)/system
+SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(PREFIX)/lib/sysusers.d)
+SUBST       := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+               -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
+MAN_PAGES   := $(BUILD)/man/pigeond.8 $(BUILD)/man/pigeon.1 $(BUILD)/man/pigeon.conf.5
+
+$(BUILD)/man/pigeond.8: man/pigeond.8.in src/core/version.h Makefile
+	@mkdir -p $(dir $@)
+	$(SUBST) $< > $@
+
+# pigeon(1) lists the commands exactly as `pigeon --help` prints them.
+$(BUILD)/man/pigeon.1: man/pigeon.1.in $(BUILD)/pigeon Makefile
+	@mkdir -p $(dir $@)
+	$(BUILD)/pigeon --help | sed -n '/^commands:/,/^$$/p' | sed -e '1d' -e '$$d' -e 's/\\/\\e/g' \
+	    > $@.commands
+	$(SUBST) $< | sed -e '/@COMMANDS@/{r $@.commands' -e 'd}' > $@
+	@rm -f $@.commands
+
+# pigeon.conf(5) is docs/config.md turned into roff.
+$(BUILD)/man/pigeon.conf.5: docs/config.md scripts/config-man.py src/core/version.h
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/config-man.py $< $(VERSION) > $@
+
+$(BUILD)/pigeond.service: etc/systemd/pigeond.service.in Makefile
+	$(SUBST) $< > $@
+
+man: $(MAN_PAGES)
+
+install: all $(MAN_PAGES) $(BUILD)/pigeond.service
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/pigeon \
+	    $(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d $(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d
+	install -m 0755 $(BUILD)/pigeond $(DESTDIR)$(SBINDIR)/pigeond
+	install -m 0755 $(BUILD)/pigeon $(DESTDIR)$(BINDIR)/pigeon
+	install -m 0644 $(BUILD)/man/pigeon.1 $(DESTDIR)$(MANDIR)/man1/pigeon.1
+	install -m 0644 $(BUILD)/man/pigeon.conf.5 $(DESTDIR)$(MANDIR)/man5/pigeon.conf.5
+	install -m 0644 $(BUILD)/man/pigeond.8 $(DESTDIR)$(MANDIR)/man8/pigeond.8
+	install -m 0644 $(BUILD)/pigeond.service $(DESTDIR)$(UNITDIR)/pigeond.service
+	install -m 0644 etc/systemd/pigeon.sysusers $(DESTDIR)$(SYSUSERSDIR)/pigeon.conf
+	install -m 0644 etc/fail2ban/filter.d/pigeon.conf $(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d/
+	install -m 0644 etc/fail2ban/jail.d/pigeon.conf $(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d/
+	install -m 0644 README.md docs/config.md docs/architecture.md $(DESTDIR)$(DOCDIR)/
+	@# An administrator's configuration is never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pigeon/pigeon.conf ]; then \
+	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/pigeon/pigeon.conf"; \
+	else \
+	    install -m 0640 etc/pigeon.conf.default $(DESTDIR)$(SYSCONFDIR)/pigeon/pigeon.conf; \
+	fi
+	@# On the live system (no DESTDIR) as root: create the pigeon user, let it read the config.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    if command -v systemd-sysusers >/dev/null; then \
+	        systemd-sysusers $(SYSUSERSDIR)/pigeon.conf; \
+	    elif ! getent passwd pigeon >/dev/null; then \
+	        useradd --system --home-dir /var/lib/pigeon --shell /usr/sbin/nologin pigeon; \
+	    fi; \
+	    chgrp pigeon $(SYSCONFDIR)/pigeon/pigeon.conf; \
+	    install -d -o pigeon -g pigeon -m 0750 /var/lib/pigeon; \
+	fi
 
 bench: all
 	bench/smtp.sh

@@ -1,14 +1,32 @@
 #!/bin/sh
-# Installs the Debian packages Pigeon needs to build and test, but only those missing.
+# Installs the Debian packages Pigeon needs, but only those missing.
+#   scripts/install-deps.sh run    what building and running need (`make run`, `make install`)
+#   scripts/install-deps.sh test   that plus the test toolchain and interop peers (`make check`)
 # Fast no-op (one dpkg-query) when everything is present; apt-get update runs only when
 # something has to be installed. Without root it lists what is missing and exits 1.
 set -eu
 
-PACKAGES="build-essential pkg-config clang libevent-dev libssl-dev libsqlite3-dev libcrypt-dev
-libcmocka-dev python3 python3-pytest python3-dnspython swaks openssl libclang-rt-14-dev
-fetchmail curl getmail6 bind9-utils postfix nsd unbound
+# Libraries pigeond links with, and the tools `make` and `make install` use. A new library
+# dependency of the daemon goes here (its -dev package).
+RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev
+python3 openssl"
+
+# Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
+# need them. Append new test-only packages here.
+PACKAGES="clang libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
+swaks fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot dnsperf
-isync mutt dovecot-imapd"
+isync mutt dovecot-imapd
+fail2ban systemd"
+
+case "${1:-test}" in
+run) PACKAGES=$RUN_PACKAGES ;;
+test) PACKAGES="$RUN_PACKAGES $PACKAGES" ;;
+*)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
 
 # dpkg-query prints nothing for packages it has never heard of, so compare against the list.
 # shellcheck disable=SC2086 # word splitting of the package list is intended
@@ -42,7 +60,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends $missing
 # No system NSD, Unbound or Dovecot left running: they would hold ports 53/143/110 that the
 # tests use on 127.0.53.x (the tests and benches start private instances).
-for svc in nsd unbound dovecot; do
+for svc in nsd unbound dovecot fail2ban; do
     case " $missing " in
     *" $svc "* | *" $svc-"*)
         if command -v systemctl >/dev/null; then

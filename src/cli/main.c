@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/str.h"
+#include "core/version.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
@@ -119,7 +120,8 @@ static void usage_top(FILE *f)
     fputs("\noptions:\n"
           "  -c, --config FILE  configuration file (default: $PIGEON_CONF,\n"
           "                     else " CONF_DEFAULT ")\n"
-          "  -h, --help         this help; `pigeon COMMAND --help` for one command\n",
+          "  -h, --help         this help; `pigeon COMMAND --help` for one command\n"
+          "  -V, --version      print the version\n",
           f);
 }
 
@@ -180,6 +182,10 @@ static int global_opts_parse(int argc, char **argv, const char **conf_out, int *
         }
         if (is_help(o)) {
             usage_top(stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(o, "-V") || !strcmp(o, "--version")) {
+            printf("pigeon %s\n", PIGEON_VERSION);
             return CLI_OK;
         }
         if (!strcmp(o, "-c") || !strcmp(o, "--config"))

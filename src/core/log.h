@@ -1,13 +1,17 @@
 /*
- * log — one line per event to stderr: "2026-11-22T16:20:01.123Z info [smtp s1f] text".
+ * log — one line per event: "2026-11-22T16:20:01.123Z info smtp s1f text".
  *
- * Each line is formatted into a local buffer and written with one write(2), so lines from
- * different threads never interleave. Callers put the session or query id in the text
- * (see LOG_ID). Credentials are never passed here.
+ * The target is stderr (the default), syslog (facility mail, ident "pigeond"; syslog adds its
+ * own time stamp, so the line starts at the level) or a file opened for appending, chosen once
+ * at start with log_open ([server] log). Each line is formatted into a local buffer and
+ * written with one write(2), so lines from different threads never interleave. Callers put
+ * the session or query id in the text (see LOG_ID). Credentials are never passed here; text
+ * from the network goes through log_sanitize first.
  */
 #ifndef PIGEON_CORE_LOG_H
 #define PIGEON_CORE_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
@@ -20,6 +24,18 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Parses "err", "warn", "info", "debug"; returns -1 when unknown. */
 int log_level_parse(const char *name);
+
+/* Chooses where lines go: "stderr", "syslog", or an absolute file path (created 0640, appended
+ * to). Call before starting threads. 0, or < 0 with the reason in err. */
+struct str;
+int log_open(const char *target, struct str *err);
+/* Reopens the log file at the same path (after logrotate moved it); a no-op for stderr and
+ * syslog. Safe while other threads log: the new file takes over the same descriptor. */
+int log_reopen(void);
+
+/* Copies at most cap-1 bytes of untrusted text into out for a log line: bytes outside
+ * printable ASCII become '?', so a client cannot forge or split lines. Returns out. */
+char *log_sanitize(const char *in, char *out, size_t cap);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -133,6 +133,7 @@ struct config {
     char *tls_key;
     char *recipient_delimiter;    /* "" disables subaddressing */
     int log_level;
+    char *log;                    /* "stderr" (NULL), "syslog" or an absolute file path */
     unsigned workers;
     unsigned max_connections;     /* per process, all services */
     unsigned shutdown_timeout;    /* seconds SIGTERM waits for in-flight sessions */

@@ -1,6 +1,7 @@
 /*
- * pigeond — the Pigeon daemon. `pigeond -c FILE` runs in the foreground, logs to stderr,
- * and serves every service its config file names until SIGTERM.
+ * pigeond — the Pigeon daemon. `pigeond -c FILE` runs in the foreground, logs where
+ * [server] log says (stderr by default), tells systemd when it is ready (Type=notify), and
+ * serves every service its config file names until SIGTERM.
  */
 #include "daemon/daemon.h"
 #include "daemon/dns_service.h"
@@ -14,6 +15,7 @@
 #include "core/log.h"
 #include "core/pool.h"
 #include "core/tls.h"
+#include "core/version.h"
 #include "core/xmalloc.h"
 #include "store/committer.h"
 #include "store/store.h"
@@ -26,12 +28,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#define CONF_DEFAULT "/etc/pigeon/pigeon.conf"
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: pigeond -c FILE\n"
-               "  -c FILE   configuration file (see docs/config.md)\n"
-               "  -t        check the configuration and exit\n"
-               "  -h        this help\n");
+    fprintf(f, "usage: pigeond [-c FILE] [-t]\n\n"
+               "The Pigeon daemon: SMTP, POP3, IMAP, authoritative DNS and a recursive resolver.\n"
+               "Runs in the foreground until SIGTERM; SIGHUP reloads zones and reopens the log.\n\n"
+               "options:\n"
+               "  -c, --config FILE  configuration file (default " CONF_DEFAULT ")\n"
+               "  -t, --test         check the configuration and exit (0 when valid)\n"
+               "  -V, --version      print the version and exit\n"
+               "  -h, --help         this help\n\n"
+               "See pigeond(8) and pigeon.conf(5).\n");
 }
 
 static int tls_setup(struct daemon *d)
@@ -145,18 +154,24 @@ static void daemon_close(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-    const char *conf = NULL;
+    const char *conf = CONF_DEFAULT;
     bool check_only = false;
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     int opt;
-    while ((opt = getopt(argc, argv, "c:th")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': conf = optarg; break;
         case 't': check_only = true; break;
+        case 'V': printf("pigeond %s\n", PIGEON_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!conf || optind != argc) {
+    if (optind != argc) {
         usage(stderr);
         return 2;
     }
@@ -173,10 +188,16 @@ int main(int argc, char **argv)
         return 0;
     }
     log_set_level((enum log_level)d.cfg.log_level);
+    if (log_open(d.cfg.log, &err) < 0) {
+        fprintf(stderr, "pigeond: %s\n", str_cstr(&err));
+        str_clear(&err);
+        config_free(&d.cfg);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
     atomic_store(&d.next_session_id, 1);
-    log_info("pigeond starting with %s (data in %s)", conf, d.cfg.data_dir);
+    log_info("pigeond " PIGEON_VERSION " starting with %s (data in %s)", conf, d.cfg.data_dir);
     int rc = -1;
     if (daemon_open(&d) == 0) {
         pidfile_write(d.cfg.data_dir); /* for `pigeon dns reload` */

@@ -18,6 +18,7 @@
 #include "core/listen.h"
 #include "core/log.h"
 #include "core/loop_post.h"
+#include "core/sdnotify.h"
 #include "core/pool.h"
 #include "core/xmalloc.h"
 #include "dns/resolver/stub.h"
@@ -201,6 +202,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
 {
     struct main_ctx *m = vm;
     if (sig == SIGHUP) {
+        log_reopen(); /* first: logrotate has moved the file, the next lines go to the new one */
         log_info("SIGHUP: reloading");
         dns_service_reload(m->d);
         resolver_service_reload(m->d);
@@ -209,6 +211,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
     if (m->stopping)
         return;
     m->stopping = true;
+    sdnotify_send("STOPPING=1");
     log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     for (unsigned i = 0; i < m->d->nworkers; i++)
         loop_post_send(m->d->workers[i].post, worker_begin_shutdown, &m->d->workers[i]);
@@ -365,6 +368,7 @@ int server_run(struct daemon *d)
             pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         log_info("pigeond ready: %u workers, %u listeners", d->nworkers, d->nlisteners);
+        sdnotify_send("READY=1");
         event_base_loop(m.base, EVLOOP_NO_EXIT_ON_EMPTY);
         for (unsigned i = 0; i < d->nworkers; i++)
             pthread_join(d->workers[i].thread, NULL);

@@ -97,7 +97,7 @@ static void auth_done(void *vwi, bool ok, const char *user)
     struct wiring_imap *wi = vwi;
     struct worker *w = conn_worker(wi->conn);
     if (!ok)
-        return imap_session_auth_done(wi->s, IMAP_AUTH_FAILED, NULL);
+        return imap_session_auth_done(wi->s, IMAP_AUTH_FAILED, user);
     char key[sizeof wi->limit_key];
     snprintf(key, sizeof key, "imap-user|%s", user);
     if (!connlimit_acquire(w->d->connlimit, key, wi->max_per_user)) {

@@ -108,8 +108,12 @@ void imap_session_auth_done(struct imap_session *s, enum imap_auth_result r,
         str_reset(&s->out);
         imap_capabilities(s, &s->out);
         return imap_done(s, "OK [CAPABILITY %s] Logged in", str_cstr(&s->out));
-    case IMAP_AUTH_FAILED:
+    case IMAP_AUTH_FAILED: {
+        char u[128]; /* the shape fail2ban's filter expects: see smtp/session_auth.c */
+        log_info("imap " LOG_ID " auth failed from %s user=%s", LOG_IDV(s->id), s->peer_addr,
+                 log_sanitize(canonical_user, u, sizeof u));
         return imap_done(s, "NO [AUTHENTICATIONFAILED] Authentication failed");
+    }
     case IMAP_AUTH_LIMIT:
         return imap_done(s, "NO [LIMIT] Too many connections for this user");
     case IMAP_AUTH_TEMPFAIL:

@@ -139,7 +139,9 @@ void pop3_session_auth_done(struct pop3_session *s, bool ok, const char *canonic
     if (s->closing)
         return;
     if (!ok) {
-        log_info("pop3 " LOG_ID " auth failed from %s", LOG_IDV(s->id), s->peer_addr);
+        char u[128]; /* the shape fail2ban's filter expects: see smtp/session_auth.c */
+        log_info("pop3 " LOG_ID " auth failed from %s user=%s", LOG_IDV(s->id), s->peer_addr,
+                 log_sanitize(canonical_user, u, sizeof u));
         pop3_reply_error(s, R_AUTH_FAILED);
         return pop3_idle_check(s);
     }

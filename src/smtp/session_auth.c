@@ -114,7 +114,11 @@ void smtp_session_auth_done(struct smtp_session *s, bool ok, const char *canonic
 {
     s->waiting = false;
     if (!ok) {
-        log_info("smtp " LOG_ID " auth failed from %s", LOG_IDV(s->id), s->peer_addr);
+        /* One fixed shape for fail2ban (etc/fail2ban/filter.d/pigeon.conf); the client's
+         * text comes last, after the address, so it cannot forge one. */
+        char u[128];
+        log_info("smtp " LOG_ID " auth failed from %s user=%s", LOG_IDV(s->id), s->peer_addr,
+                 log_sanitize(canonical_user, u, sizeof u));
         return smtp_reply_error(s, "535 5.7.8 Authentication credentials invalid");
     }
     s->authenticated = true;
