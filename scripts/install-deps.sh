@@ -14,7 +14,7 @@ python3 openssl"
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here.
 PACKAGES="clang libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
-swaks fetchmail curl getmail6 bind9-utils postfix nsd unbound
+swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot dnsperf
 isync mutt dovecot-imapd
 fail2ban systemd"
