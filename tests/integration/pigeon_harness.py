@@ -38,10 +38,27 @@ def binaries_missing():
     return [str(p) for p in (PIGEOND, PIGEON) if not os.access(p, os.X_OK)]
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free for both TCP and UDP that this test process has not handed out
+    before: the kernel may return the same ephemeral port to two calls in a row once the
+    probing socket is closed, and one daemon's UDP listener and another's TCP listener then
+    collide at start-up."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port in _ports_given:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        _ports_given.add(port)
+        return port
 
 
 def sanitizer_env():
