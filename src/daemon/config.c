@@ -192,6 +192,7 @@ static void defaults(struct config *cfg)
     service_defaults(&cfg->dns.svc, 10); /* RFC 7766 §6.2.3: idle TCP of seconds, not minutes */
     cfg->dns.svc.max_connections_per_ip = 50;
     cfg->dns.udp_max = 1232;
+    cfg->dns.rrl_rate = 200; /* on by default (loopback exempt), as NSD: rrl_rate = 0 turns it off */
     cfg->dns.rrl_slip = 2;
     delivery_defaults(&cfg->delivery);
     service_defaults(&cfg->resolver.svc, 10); /* RFC 7766 §6.2.3 */

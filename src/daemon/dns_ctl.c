@@ -18,7 +18,6 @@
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 #include "dns/xfr/journal.h"
-#include "dns/xfr/update.h"
 #include "dns/zone.h"
 #include "dns/zoneset.h"
 #include "store/store.h"
@@ -436,14 +435,14 @@ void dns_ctl_reload(struct dns_ctl *ctl)
 
 /* ---- UPDATE ---- */
 
-static void update_reply(struct dns_job *job, const struct dns_msg *q, unsigned rcode)
+static void update_reply(struct dns_ctl *ctl, struct dns_job *job, unsigned rcode)
 {
-    struct dns_answer_opts opts = {job->tcp, (uint16_t)job->dw->s->d->cfg.dns.udp_max};
     size_t cap = DNS_MSG_MAX;
     job->reply = xmalloc(cap);
-    job->reply_len = dns_answer_error(q, rcode, &opts, job->reply, cap);
-    if (job->reply_len && dns_tsig_reply_sign(&job->tsig, job->reply, &job->reply_len, cap))
-        job->reply_len = 0;
+    dns_arena_reset(&ctl->arena);
+    job->reply_len = dns_server_update_answer(job->pkt, job->len, rcode, job->tcp,
+                                              ctl->s->srv.udp_max, &job->tsig, dns_now_sec(),
+                                              &ctl->arena, job->reply, cap);
 }
 
 static void update_run(void *vjob)
@@ -452,30 +451,25 @@ static void update_run(void *vjob)
     struct dns_ctl *ctl = job->dw->s->ctl;
     const struct dns_zconf *zc = &ctl->s->zc[job->zi];
     struct ctl_zone *cz = &ctl->z[job->zi];
-    struct dns_msg q;
-    unsigned rcode = DNS_RCODE_SERVFAIL;
+    struct dns_server_update_result res;
     dns_arena_reset(&ctl->arena);
-    if (dns_update_parse(job->pkt, job->len, &q, &ctl->arena) != 0) {
+    if (dns_server_update_apply(ctl->stopped ? NULL : cz->zone, job->pkt, job->len, &ctl->arena,
+                                &res) != 0) {
         job->reply_len = 0;
         loop_post_send(job->dw->w->post, dns_job_done, job);
         return;
     }
-    struct dns_update_result res;
-    memset(&res, 0, sizeof res);
-    if (cz->zone && !ctl->stopped) {
-        dns_update_apply(cz->zone, &q, &res);
-        rcode = res.rcode;
-        if (res.zone && install_checked(ctl, job->zi, res.zone, false, &res.diff, 1))
-            rcode = DNS_RCODE_SERVFAIL; /* the journal could not be written: not applied */
-    }
+    unsigned rcode = res.rcode;
+    if (res.zone && install_checked(ctl, job->zi, res.zone, false, &res.diff, 1))
+        rcode = DNS_RCODE_SERVFAIL; /* the journal could not be written: not applied */
     char who[80] = "?";
-    dns_addr_text((struct sockaddr *)&job->peer, who, sizeof who);
+    dns_server_addr_text((struct sockaddr *)&job->peer, who, sizeof who);
     char rc_text[16];
     log_info("dns: UPDATE of %s from %s: %s%s%s%s", zc->name, who, dns_rcode_name(rcode, rc_text),
              res.why ? " (" : "", res.why ? res.why : "",
              res.why ? ")" : (res.zone ? "" : ", nothing changed"));
     dns_zdiff_unref(res.diff);
-    update_reply(job, &q, rcode);
+    update_reply(ctl, job, rcode);
     loop_post_send(job->dw->w->post, dns_job_done, job);
 }
 

@@ -21,6 +21,7 @@
 #include "dns/arena.h"
 #include "dns/name.h"
 #include "dns/wire.h"
+#include "dns/server/server.h"
 #include "dns/xfr/acl.h"
 #include "dns/xfr/rrvec.h"
 #include "dns/xfr/tsig.h"
@@ -45,45 +46,6 @@ struct event_base;
 #define DNS_UDP_BUF 4096
 #define DNS_HIST_MAX 100 /* differences kept per zone for IXFR */
 
-/* A peer we talk to: a primary, or a secondary to NOTIFY. */
-struct dns_remote {
-    struct sockaddr_storage sa;
-    socklen_t len;
-    char text[80];
-};
-
-/* One [zone] as parsed at start. */
-struct dns_zconf {
-    const char *name; /* presentation form, for logs */
-    const char *file;
-    char *jnl; /* file + ".jnl" */
-    uint8_t origin[DNS_NAME_MAXLEN];
-    struct dns_acl xfr_acl, upd_acl;
-    bool secondary;
-    struct dns_remote primary;
-    const struct dns_tsig_key *primary_key;
-    struct dns_remote *notify;
-    size_t nnotify;
-    const struct dns_tsig_key *notify_key;
-};
-
-/* What a worker answers from; immutable once published. */
-struct dns_view_zone {
-    struct dns_zone *zone;     /* NULL: not loaded yet, or expired (SERVFAIL) */
-    struct dns_xfr_hist *hist; /* NULL or the IXFR history */
-};
-
-struct dns_view {
-    atomic_uint refs;
-    struct dns_zoneset *zs;
-    size_t n; /* = number of [zone] sections, in config order */
-    struct dns_view_zone *z;
-    bool any_dead; /* some zone is configured but not served */
-};
-
-struct dns_view *dns_view_ref(struct dns_view *v);
-void dns_view_unref(struct dns_view *v);
-
 struct dns_worker {
     struct worker *w;
     struct dns_service *s;
@@ -103,6 +65,7 @@ struct dns_service {
     size_t nzones;
     struct dns_tsig_key *keys;
     size_t nkeys;
+    struct dns_server srv; /* the engine's view of zc and keys */
     int *udp_fds;
     unsigned nudp;
     struct dns_worker **workers;
@@ -111,16 +74,6 @@ struct dns_service {
     struct dns_view *view0; /* the view at start, until the control thread runs */
     pthread_mutex_t rrl_lock;
     struct dns_rrl *rrl; /* NULL when rrl_rate = 0 */
-};
-
-/* What signing the answers to a verified request needs (the request's own TSIG fields live
- * in the per-query arena and are gone by then). */
-struct dns_tsig_reply {
-    const struct dns_tsig_key *key; /* NULL: the request was not signed */
-    uint8_t mac[DNS_TSIG_MAC_MAX];  /* the request's MAC, then each signed answer's */
-    size_t mac_len;
-    uint16_t fudge;
-    unsigned nsigned; /* answers signed so far */
 };
 
 /* A request that leaves the worker (UPDATE) and comes back with a reply. */
@@ -140,51 +93,25 @@ struct dns_job {
 };
 
 /* ---- dns_service.c ---- */
-/* Index of the [zone] whose origin is exactly name, or -1. */
-long dns_zconf_find(const struct dns_service *s, const uint8_t *name);
 /* Sends a job's reply on its worker and frees the job (on the worker's thread). */
 void dns_job_done(void *job);
-/* The address of sa as text (no port). */
-void dns_addr_text(const struct sockaddr *sa, char *out, size_t cap);
-/* Current time for TSIG (seconds) and timers (milliseconds, monotonic). */
+/* The service's clock: seconds since the epoch (TSIG) and milliseconds, monotonic (timers,
+ * RRL). The engine never reads a clock: these are passed in. */
 uint64_t dns_now_sec(void);
 uint64_t dns_now_ms(void);
-/* Appends a TSIG to the response out[0..*len) (cap bytes) answering a request verified as
- * res; unsigned/error forms as RFC 8945 §5.2 asks. 0 or ERR_LIMIT. */
-int dns_tsig_answer(const struct dns_tsig_result *res, uint8_t *out, size_t *len, size_t cap);
-/* Remembers what signing answers to the request verified as res (NULL: unsigned) needs. */
-void dns_tsig_reply_init(struct dns_tsig_reply *r, const struct dns_tsig_result *res);
-/* Signs the next answer (the first with the request MAC, later ones as a stream, RFC 8945
- * §5.3.1). Nothing to do for an unsigned request. 0 or ERR_LIMIT. */
-int dns_tsig_reply_sign(struct dns_tsig_reply *r, uint8_t *out, size_t *len, size_t cap);
 /* Writes one length-prefixed message on a TCP connection. */
+struct dns_tcp;
 void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len);
 
-/* ---- dns_xfr.c (worker) ---- */
-struct dns_tcp;
-/* An AXFR/IXFR request q (TSIG already verified when present: res). Over TCP, starts
- * streaming on t and returns 0; over UDP (t NULL) writes an answer into out and returns its
- * length. */
-size_t dns_xfr_serve(struct dns_worker *dw, struct dns_tcp *t, const struct dns_msg *q,
-                     const uint8_t *pkt, size_t len, const struct sockaddr *peer,
-                     const struct dns_tsig_result *res, uint8_t *out, size_t cap);
+/* ---- dns_xfr.c (worker): a transfer streamed on a TCP connection ---- */
+/* Starts streaming x (taken) on t. */
+void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x);
 /* The TCP engine's next burst of a running transfer; true while one is running. */
 bool dns_xfr_pump(struct dns_tcp *t);
 /* Drops a running transfer (the connection is going away). */
 void dns_xfr_abort(struct dns_tcp *t);
-/* A NOTIFY received. Writes the answer into out, returns its length. */
-size_t dns_notify_request(struct dns_worker *dw, const struct dns_msg *q,
-                          const struct sockaddr *peer, const struct dns_tsig_result *res,
-                          uint8_t *out, size_t cap);
-/* An UPDATE received (parsed with dns_update_parse). Either answers at once into out
- * (returns the length, *queued false) or hands job (the request copied in, TSIG reply state
- * set) to the control thread (returns 0, *queued true). */
-size_t dns_update_request(struct dns_worker *dw, struct dns_job *job, const struct dns_msg *q,
-                          const struct dns_tsig_result *res, uint8_t *out, size_t cap,
-                          bool *queued);
 
 /* The TCP engine, as dns_xfr.c needs it. */
-struct dns_xfrout;
 struct dns_tcp {
     struct conn *c;
     struct dns_worker *dw;
@@ -196,8 +123,7 @@ struct dns_tcp {
     bool busy;              /* an UPDATE is with the control thread */
     bool gone;              /* the connection closed while busy */
     unsigned nsent;         /* messages written */
-    struct dns_xfrout *xfr; /* a transfer being streamed */
-    struct dns_tsig_reply xfr_tsig;
+    struct dns_server_xfr *xfr; /* a transfer being streamed */
 };
 
 /* ---- dns_ctl.c (control thread) ---- */

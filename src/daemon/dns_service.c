@@ -14,8 +14,7 @@
 #include "daemon/dns_int.h"
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
-#include "dns/xfr/rrl.h"
-#include "dns/xfr/update.h"
+#include "dns/server/rrl.h"
 #include "dns/zone.h"
 #include "dns/zoneset.h"
 #include "msg/base64.h"
@@ -41,36 +40,6 @@ uint64_t dns_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void dns_addr_text(const struct sockaddr *sa, char *out, size_t cap)
-{
-    const void *a = sa->sa_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
-        snprintf(out, cap, "?");
-}
-
-/* ---- views ---- */
-
-struct dns_view *dns_view_ref(struct dns_view *v)
-{
-    atomic_fetch_add(&v->refs, 1);
-    return v;
-}
-
-void dns_view_unref(struct dns_view *v)
-{
-    if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
-        return;
-    for (size_t i = 0; i < v->n; i++) {
-        dns_zone_unref(v->z[i].zone);
-        dns_xfr_hist_unref(v->z[i].hist);
-    }
-    free(v->z);
-    dns_zoneset_unref(v->zs);
-    free(v);
 }
 
 /* ---- configuration derived at start ---- */
@@ -223,71 +192,7 @@ static int zconf_load(struct dns_service *s, const struct config_dns *c)
     return 0;
 }
 
-long dns_zconf_find(const struct dns_service *s, const uint8_t *name)
-{
-    for (size_t i = 0; i < s->nzones; i++)
-        if (dns_name_eq(s->zc[i].origin, name))
-            return (long)i;
-    return -1;
-}
-
-/* ---- TSIG on answers ---- */
-
-int dns_tsig_answer(const struct dns_tsig_result *res, uint8_t *out, size_t *len, size_t cap)
-{
-    struct dns_tsig_sign_args a = {.key = res->key,
-                                   .time = dns_now_sec(),
-                                   .fudge = res->rr.fudge,
-                                   .error = (uint16_t)res->error};
-    uint8_t now6[6];
-    if (res->error == DNS_TSIG_BADKEY || res->error == DNS_TSIG_BADSIG ||
-        res->error == DNS_TSIG_BADTRUNC || !res->key) {
-        a.unsigned_ = true; /* RFC 8945 §5.2.2: the error answer carries no MAC */
-        a.key_name = res->rr.key_name;
-        a.alg = res->rr.alg;
-    } else {
-        a.prior_mac = res->mac;
-        a.prior_len = res->mac_len;
-        if (res->error == DNS_TSIG_BADTIME) { /* §5.2.3: our time in Other Data */
-            uint64_t t = a.time;
-            for (int i = 0; i < 6; i++)
-                now6[i] = (uint8_t)(t >> (40 - 8 * i));
-            a.other = now6;
-            a.other_len = 6;
-            a.time = res->rr.time;
-        }
-    }
-    return dns_tsig_sign(out, len, cap, &a, NULL, NULL);
-}
-
-void dns_tsig_reply_init(struct dns_tsig_reply *r, const struct dns_tsig_result *res)
-{
-    memset(r, 0, sizeof *r);
-    if (!res || !res->key || res->error != DNS_TSIG_OK)
-        return;
-    r->key = res->key;
-    memcpy(r->mac, res->mac, res->mac_len);
-    r->mac_len = res->mac_len;
-    r->fudge = res->rr.fudge;
-}
-
-int dns_tsig_reply_sign(struct dns_tsig_reply *r, uint8_t *out, size_t *len, size_t cap)
-{
-    if (!r->key)
-        return 0;
-    struct dns_tsig_sign_args a = {.key = r->key,
-                                   .time = dns_now_sec(),
-                                   .fudge = r->fudge,
-                                   .prior_mac = r->mac,
-                                   .prior_len = r->mac_len,
-                                   .timers_only = r->nsigned > 0};
-    int rc = dns_tsig_sign(out, len, cap, &a, r->mac, &r->mac_len);
-    if (rc == 0)
-        r->nsigned++;
-    return rc;
-}
-
-/* ---- dispatch ---- */
+/* ---- dispatch: the engine, then the job it asks for ---- */
 
 struct dns_req {
     const uint8_t *pkt;
@@ -298,144 +203,59 @@ struct dns_req {
     int fd;
 };
 
-static size_t formerr(const struct dns_msg *q, const struct dns_answer_opts *opts, uint8_t *out,
-                      size_t cap)
+/* An UPDATE for the control thread: the request copied, its reply comes back in the job. */
+static void update_queue(struct dns_worker *dw, const struct dns_req *r,
+                         const struct dns_server_job_out *jo)
 {
-    struct dns_msg bare;
-    memset(&bare, 0, sizeof bare);
-    bare.hdr = q->hdr;
-    bare.hdr.qdcount = 0;
-    return dns_answer_error(&bare, DNS_RCODE_FORMERR, opts, out, cap);
-}
-
-/* A request whose TSIG failed: NOTAUTH with the TSIG error (RFC 8945 §5.2). */
-static size_t tsig_refused(const struct dns_msg *q, const struct dns_tsig_result *res,
-                           const struct dns_answer_opts *opts, uint8_t *out, size_t cap)
-{
-    if (res->error == DNS_TSIG_FORMERR)
-        return dns_answer_error(q, DNS_RCODE_FORMERR, opts, out, cap);
-    size_t len = dns_answer_error(q, DNS_RCODE_NOTAUTH, opts, out, cap);
-    if (len && dns_tsig_answer(res, out, &len, cap) != 0)
-        return 0;
-    return len;
-}
-
-/* Plain queries: SERVFAIL inside a zone we should serve but cannot (secondary not loaded or
- * expired), else the answer engine. */
-static size_t plain_query(struct dns_worker *dw, const struct dns_msg *q,
-                          const struct dns_answer_opts *opts, uint8_t *out, size_t cap)
-{
-    const struct dns_view *v = dw->view;
-    if (v->any_dead && q->hdr.qdcount == 1 && q->hdr.opcode == DNS_OPCODE_QUERY) {
-        const struct dns_zone *live = dns_zoneset_find(v->zs, q->qd[0].qname);
-        unsigned live_labels = live ? dns_zone_origin_labels(live) : 0;
-        for (size_t i = 0; i < v->n; i++) {
-            const uint8_t *o = dw->s->zc[i].origin;
-            if (!v->z[i].zone && dns_name_is_sub(q->qd[0].qname, o) &&
-                (!live || dns_name_labels(o) > live_labels))
-                return dns_answer_error(q, DNS_RCODE_SERVFAIL, opts, out, cap);
-        }
-    }
-    return dns_answer_msg(v->zs, q, opts, out, cap, NULL);
-}
-
-/* UPDATE: parsed by its own reader (empty rdata allowed), then handed on. */
-static size_t dispatch_update(struct dns_worker *dw, const struct dns_req *r,
-                              const struct dns_answer_opts *opts, uint8_t *out, size_t cap)
-{
-    struct dns_msg q;
-    int rc = dns_update_parse(r->pkt, r->len, &q, &dw->arena);
-    if (rc != 0)
-        return formerr(&q, opts, out, cap);
-    struct dns_tsig_result res;
-    memset(&res, 0, sizeof res);
-    if (q.tsig && dns_tsig_verify(r->pkt, r->len, &q, dw->s->keys, dw->s->nkeys, dns_now_sec(),
-                                  NULL, 0, &res) != 0)
-        return tsig_refused(&q, &res, opts, out, cap);
     struct dns_job *job = xcalloc(1, sizeof *job);
     *job = (struct dns_job){.dw = dw,
                             .tcp = r->t != NULL,
                             .t = r->t,
                             .fd = r->fd,
                             .peer_len = r->peer_len,
-                            .len = r->len};
+                            .len = r->len,
+                            .zi = jo->zi,
+                            .tsig = jo->tsig};
     memcpy(&job->peer, r->peer, r->peer_len);
     job->pkt = xmemdup(r->pkt, r->len);
-    bool queued = false;
-    size_t len = dns_update_request(dw, job, &q, q.tsig ? &res : NULL, out, cap, &queued);
-    if (!queued) {
-        free(job->pkt);
-        free(job);
-    }
-    return len;
+    if (r->t)
+        r->t->busy = true;
+    dns_ctl_update(dw->s->ctl, job);
 }
 
-/* Decides what a request gets. Returns the length of an answer in out, or 0 (nothing now:
- * dropped, handed to the control thread, or a transfer started on r->t). */
+/* Answers one request: the length of an answer in out, or 0 (nothing now: dropped, handed to
+ * the control thread, or a transfer started on r->t). */
 static size_t dispatch(struct dns_worker *dw, const struct dns_req *r, uint8_t *out, size_t cap)
 {
-    struct dns_answer_opts opts = {r->t != NULL, (uint16_t)dw->s->d->cfg.dns.udp_max};
-    struct dns_header h;
-    if (dns_header_read(r->pkt, r->len, &h) != 0 || h.qr)
-        return 0; /* never answer a response: no reflection loops */
-    if (h.opcode == DNS_OPCODE_UPDATE)
-        return dispatch_update(dw, r, &opts, out, cap);
-    struct dns_msg q;
-    if (dns_msg_parse(r->pkt, r->len, &q, &dw->arena) != 0)
-        return formerr(&q, &opts, out, cap); /* RFC 1035 §4.1.1 */
-    struct dns_tsig_result res;
-    memset(&res, 0, sizeof res);
-    if (q.tsig && dns_tsig_verify(r->pkt, r->len, &q, dw->s->keys, dw->s->nkeys, dns_now_sec(),
-                                  NULL, 0, &res) != 0)
-        return tsig_refused(&q, &res, &opts, out, cap);
-    const struct dns_tsig_result *tr = q.tsig ? &res : NULL;
-    size_t len;
-    if (h.opcode == DNS_OPCODE_NOTIFY && h.qdcount == 1)
-        len = dns_notify_request(dw, &q, r->peer, tr, out, cap);
-    else if (h.opcode == DNS_OPCODE_QUERY && h.qdcount == 1 &&
-             (q.qd[0].qtype == DNS_TYPE_AXFR || q.qd[0].qtype == DNS_TYPE_IXFR))
-        return dns_xfr_serve(dw, r->t, &q, r->pkt, r->len, r->peer, tr, out, cap);
-    else
-        len = plain_query(dw, &q, &opts, out, cap);
-    if (len && tr && dns_tsig_answer(tr, out, &len, cap) != 0)
-        return 0;
+    struct dns_server_req req = {r->pkt, r->len, r->peer, r->t != NULL, dns_now_sec()};
+    struct dns_server_job_out jo;
+    size_t len = dns_server_process(&dw->s->srv, dw->view, &req, &dw->arena, out, cap, &jo);
+    switch (jo.kind) {
+    case DNS_JOB_NONE:
+        break;
+    case DNS_JOB_XFR:
+        dns_xfr_start(r->t, jo.xfr);
+        break;
+    case DNS_JOB_UPDATE:
+        update_queue(dw, r, &jo);
+        break;
+    case DNS_JOB_REFRESH:
+        dns_ctl_notified(dw->s->ctl, jo.zi);
+        break;
+    }
     return len;
 }
 
 /* ---- UDP ---- */
-
-/* RRL slip: the answer cut to header and question, TC=1 (RFC 8906-friendly: no records). */
-static size_t slip_reply(uint8_t *out, size_t len)
-{
-    struct dns_buf b;
-    dns_buf_init_read(&b, out, len);
-    b.pos = DNS_HEADER_LEN;
-    uint16_t qd = (uint16_t)(out[4] << 8 | out[5]);
-    if (qd == 1) {
-        uint8_t name[DNS_NAME_MAXLEN];
-        size_t n;
-        if (dns_buf_get_name(&b, name, &n, NULL) == 0)
-            dns_buf_get_ptr(&b, 4);
-    }
-    if (qd != 1 || b.err)
-        b.pos = DNS_HEADER_LEN;
-    out[2] |= 0x02;
-    memset(out + 6, 0, 6);
-    if (b.pos == DNS_HEADER_LEN)
-        memset(out + 4, 0, 2);
-    return b.pos;
-}
 
 /* Applies response rate limiting to one UDP answer; returns the length to send (0: drop). */
 static size_t rrl_apply(struct dns_service *s, const struct sockaddr *peer, uint8_t *out,
                         size_t len, uint64_t now)
 {
     pthread_mutex_lock(&s->rrl_lock);
-    enum dns_rrl_action a = dns_rrl_check(s->rrl, peer, now);
+    len = dns_rrl_apply(s->rrl, peer, out, len, now);
     pthread_mutex_unlock(&s->rrl_lock);
-    if (a == DNS_RRL_SEND)
-        return len;
-    return a == DNS_RRL_SLIP ? slip_reply(out, len) : 0;
+    return len;
 }
 
 static void on_udp(evutil_socket_t fd, short what, void *vdw)
@@ -491,6 +311,7 @@ int dns_service_open(struct daemon *d)
         s->rrl = dns_rrl_new(c->rrl_rate, c->rrl_slip, 0);
     if (keys_load(s, c) != 0 || zconf_load(s, c) != 0)
         return -1;
+    s->srv = (struct dns_server){s->zc, s->nzones, s->keys, s->nkeys, (uint16_t)c->udp_max};
     bool ok;
     s->ctl = dns_ctl_new(s, &s->view0, &ok);
     if (!ok)

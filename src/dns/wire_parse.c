@@ -325,6 +325,13 @@ static int parse_rdata(struct parse_ctx *pc, struct dns_rr *rr, uint16_t rdlen)
 {
     if (rdlen > dns_buf_left(&pc->b))
         return parse_fail(pc, DNS_FAULT_TRUNCATED);
+    if (rdlen == 0 && pc->msg->hdr.opcode == DNS_OPCODE_UPDATE) {
+        /* RFC 2136 §2.4-2.5: class ANY/NONE prerequisites and deletions carry no rdata, of
+         * any type; dns_update_apply decides which empty records make sense. */
+        rr->rdlen = 0;
+        rr->rdata = (const uint8_t *)"";
+        return 0;
+    }
     const struct dns_type_desc *d = dns_type_desc(rr->type);
     if (d && (d->flags & DNS_TF_DECOMPRESS))
         return parse_rdata_names(pc, d->layout, pc->b.pos + rdlen, rr);

@@ -16,7 +16,7 @@
 #include "dns/wire.h"
 #include "dns/xfr/acl.h"
 #include "dns/xfr/journal.h"
-#include "dns/xfr/rrl.h"
+#include "dns/server/rrl.h"
 #include "dns/xfr/rrvec.h"
 #include "dns/xfr/tsig.h"
 #include "dns/xfr/update.h"
@@ -590,7 +590,7 @@ static unsigned upd_run(struct upd *u, const struct dns_zone *z, struct dns_zone
     struct dns_arena ar;
     dns_arena_init(&ar, NULL, 0);
     struct dns_msg m;
-    assert_int_equal(dns_update_parse(u->b, len, &m, &ar), 0);
+    assert_int_equal(dns_msg_parse(u->b, len, &m, &ar), 0);
     struct dns_update_result res;
     dns_update_apply(z, &m, &res);
     dns_arena_clear(&ar);
@@ -732,12 +732,12 @@ static void test_update_parse_truncated(void **state)
     struct dns_arena ar;
     dns_arena_init(&ar, NULL, 0);
     struct dns_msg m;
-    assert_int_equal(dns_update_parse(u.b, len, &m, &ar), 0);
+    assert_int_equal(dns_msg_parse(u.b, len, &m, &ar), 0);
     for (size_t cut = 0; cut < len; cut++) {
         uint8_t *copy = malloc(cut ? cut : 1);
         memcpy(copy, u.b, cut);
         dns_arena_reset(&ar);
-        assert_int_not_equal(dns_update_parse(copy, cut, &m, &ar), 0);
+        assert_int_not_equal(dns_msg_parse(copy, cut, &m, &ar), 0);
         free(copy);
     }
     dns_arena_clear(&ar);

@@ -2,10 +2,9 @@
  * update — dynamic UPDATE (RFC 2136) as a pure function: (zone, parsed UPDATE message) ->
  * rcode, and on success a new zone plus the difference for IXFR and the journal.
  *
- * dns_update_parse reads an UPDATE packet into the same struct dns_msg the wire parser makes
- * (zone section in qd, prerequisites in rr[0], updates in rr[1], additional in rr[2], TSIG
- * aside), but accepts what only UPDATE uses: records with empty rdata (class ANY/NONE
- * prerequisites and deletions, RFC 2136 §2.4-2.5) of any type.
+ * The UPDATE arrives parsed by the wire parser (dns_msg_parse: zone section in qd,
+ * prerequisites in rr[0], updates in rr[1], additional in rr[2], TSIG aside), which for opcode
+ * UPDATE accepts the empty rdata of class ANY/NONE records (RFC 2136 §2.4-2.5).
  *
  * dns_update_apply checks the prerequisites (all five kinds of §2.4), prescans the update
  * section (§3.4.1), applies it in order (§3.4.2: adds, RRset/name/single-RR deletes, with the
@@ -27,10 +26,6 @@
 #include <stdint.h>
 
 struct dns_zone;
-
-/* Parses an UPDATE packet (see above). 0, or ERR_PARSE with msg->fault and msg->hdr_ok set
- * as dns_msg_parse does. Everything lives in arena. */
-int dns_update_parse(const uint8_t *pkt, size_t len, struct dns_msg *msg, struct dns_arena *arena);
 
 struct dns_update_result {
     unsigned rcode;         /* NOERROR, FORMERR, NOTZONE, YXDOMAIN, NXDOMAIN, YXRRSET, ... */
