@@ -187,6 +187,10 @@ static void eval_chunk(struct imap_session *s, const struct imap_cache_entry *ca
 static void after_cache(struct imap_session *s)
 {
     eval_chunk(s, s->req.rc == 0 ? s->req.cache : NULL);
+    /* Free this chunk's entries now, while req.nblobs still counts them: next_chunk sets it to
+     * the next chunk's size before imap_request clears the request (a shorter last chunk
+     * leaked the rest of the previous one's). */
+    imap_req_clear(&s->req);
     next_chunk(s);
 }
 
