@@ -521,6 +521,7 @@ static int literal_begin(struct imap_parser *p, struct imap_parser_event *ev)
         if (p->lit_size > p->lim.max_memory ||
             p->arena.used + p->lit_size + 64 > p->lim.max_memory) {
             ev->literal_size = p->lit_size;
+            ev->literal_sync = p->lit_sync;
             p->skip_left = p->lit_size;
             p->state = PS_SKIP_LITERAL;
             p->tail_len = 0;

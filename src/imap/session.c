@@ -441,10 +441,26 @@ static void dispatch(struct imap_session *s, const struct imap_cmd *cmd)
     v->run(s, &sub);
 }
 
+/* A refused non-synchronizing literal too large to discard: BAD [TOOBIG], BYE and close
+ * (RFC 7888 §4); true when it did. */
+static bool refuse_and_close(struct imap_session *s, const struct imap_parser_event *ev,
+                             const char *tag)
+{
+    if (ev->literal_sync || ev->literal_size <= IMAP_LITERAL_SKIP_MAX)
+        return false;
+    log_info("imap " LOG_ID " non-synchronizing literal of %llu octets refused, closing",
+             LOG_IDV(s->id), (unsigned long long)ev->literal_size);
+    imap_printf(s, "%s BAD [TOOBIG] Literal too large\r\n* BYE Literal too large\r\n", tag);
+    imap_close(s);
+    return true;
+}
+
 /* A literal was announced: send the continuation, or refuse it (RFC 7888 §4). */
 static void on_literal(struct imap_session *s, const struct imap_parser_event *ev)
 {
     if (s->state == IS_NOT_AUTH && ev->literal_size > IMAP_PREAUTH_LITERAL) {
+        if (refuse_and_close(s, ev, ev->tag ? ev->tag : "*"))
+            return;
         imap_parser_literal_reject(s->parser);
         imap_printf(s, "%s NO [TOOBIG] Literal too large before login\r\n",
                     ev->tag ? ev->tag : "*");
@@ -463,6 +479,11 @@ static void on_error(struct imap_session *s, int r, const struct imap_parser_eve
         /* A line too long instead of DONE or a SASL response. */
         s->mode = IM_COMMAND;
         tag = s->cmd.tag.len ? str_cstr(&s->cmd.tag) : "*";
+    }
+    if (r == ERR_LIMIT && ev->literal_size && refuse_and_close(s, ev, tag)) {
+        if (s->cmd.active)
+            cmd_reset(s);
+        return;
     }
     if (r == ERR_LIMIT && ev->literal_size)
         imap_printf(s, "%s NO [TOOBIG] %s\r\n", tag, ev->error ? ev->error : "Literal too large");

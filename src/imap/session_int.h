@@ -15,6 +15,10 @@
 #define IMAP_SEND_BURST (256 * 1024)    /* output written per burst before waiting for writable */
 #define IMAP_CHUNK 128                  /* messages per cache / \Seen round of FETCH and SEARCH */
 #define IMAP_PREAUTH_LITERAL 8192       /* largest literal accepted before login */
+/* A refused non-synchronizing literal up to this size is read and discarded (the session goes
+ * on); a larger one gets BAD [TOOBIG] and the connection closes (RFC 7888 §4), so that a
+ * "{9223372036854775807+}" cannot make the server swallow the rest of the connection. */
+#define IMAP_LITERAL_SKIP_MAX (1u << 20)
 #define IMAP_SEARCH_BODY_MAX (4u << 20) /* decoded body text SEARCH looks at, per message */
 
 enum imap_state {

@@ -247,6 +247,21 @@ def test_oversized_literal_refused(new_daemon):
         assert c.until("c")[0].startswith("c OK")
 
 
+def test_huge_nonsync_literal_closes(daemon):
+    """Issue 10 item 9: {2^63-1+} gets BAD [TOOBIG] and the connection closes (RFC 7888 §4);
+    the server used to swallow everything after it. The daemon goes on serving."""
+    with RawIMAP(daemon.imap_port) as c:
+        c.login()
+        c.send(b"z APPEND INBOX {9223372036854775807+}\r\nq NOOP\r\n")
+        assert c.line().startswith(b"z BAD [TOOBIG]")
+        assert c.line().startswith(b"* BYE")
+        with pytest.raises(H.Closed):
+            c.line()
+    with RawIMAP(daemon.imap_port) as c:
+        c.login()
+        c.ok("NOOP")
+
+
 def test_connections_per_user(new_daemon):
     d = new_daemon(imap={"max_connections_per_user": 2})
     a, b = imap(d), imap(d)

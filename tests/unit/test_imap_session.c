@@ -300,6 +300,21 @@ static void test_literal_limit(void **state)
     expect(&f, "abc\r\n", "f OK [APPENDUID");
     expect(&f, "g APPEND Nowhere {3+}\r\nabc\r\n", "g NO [TRYCREATE]");
     expect(&f, "h APPEND INBOX {0}\r\n\r\n", "h NO");
+    assert_false(imap_session_closing(f.s));
+    /* A non-synchronizing literal too large to discard: BAD [TOOBIG] and close (RFC 7888 §4),
+     * never a connection that silently swallows everything after it (issue 10 item 9). */
+    got = send(&f, "i APPEND INBOX {9223372036854775807+}\r\nj NOOP\r\n");
+    assert_non_null(strstr(got, "i BAD [TOOBIG]"));
+    assert_non_null(strstr(got, "* BYE"));
+    assert_true(imap_session_closing(f.s));
+    free(got);
+    fake_imap_free(&f);
+    /* The same before login. */
+    fake_imap_init(&f, false, true, 0);
+    got = send(&f, "a LOGIN bob {2000000+}\r\n");
+    assert_non_null(strstr(got, "a BAD [TOOBIG]"));
+    assert_true(imap_session_closing(f.s));
+    free(got);
     fake_imap_free(&f);
 }
 
@@ -506,6 +521,27 @@ static void test_search(void **state)
     fake_imap_free(&f);
 }
 
+/* A SEARCH over more than one cache chunk (IMAP_CHUNK = 128 messages): every chunk's parse-cache
+ * entries are freed (issue 10 item 1: the first chunk's leaked; LeakSanitizer fails the binary). */
+static void test_search_chunks(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    for (int i = 0; i < 140; i++)
+        fake_imap_deliver(&f, "INBOX", i % 2 ? msg1 : msg2, "");
+    login_select(&f);
+    for (int k = 0; k < 3; k++) {
+        char *got = send(&f, "a SEARCH HEADER Subject re:\r\n");
+        size_t hits = 0;
+        for (const char *p = strstr(got, "* SEARCH"); p && *p != '\r'; p++)
+            hits += *p == ' ';
+        assert_int_equal(hits - 1, 1 + 70); /* msg2 and every even delivery */
+        assert_non_null(strstr(got, "a OK SEARCH completed"));
+        free(got);
+    }
+    fake_imap_free(&f);
+}
+
 static void test_misc(void **state)
 {
     struct fake_imap f;
@@ -551,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_store_condstore),
         cmocka_unit_test(test_fetch),
         cmocka_unit_test(test_search),
+        cmocka_unit_test(test_search_chunks),
         cmocka_unit_test(test_misc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
