@@ -1,25 +1,27 @@
 /*
- * throttle — a small fixed-size table of (address, score) under one mutex. Lookups are linear:
- * the table is a few thousand entries at most and every lookup precedes a password hash that
- * costs far more.
+ * throttle — a small fixed-size table of (key, score) under one mutex. A key is "p\n" addr
+ * "\n" account (the pair), "u\n" account or "a\n" addr. Lookups are linear: the table is a few
+ * thousand entries at most and every lookup precedes a password hash that costs far more.
  */
 #include "auth/throttle.h"
 
 #include "core/xmalloc.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define THROTTLE_ADDR_MAX 64   /* an IPv6 text address with a scope id fits */
-#define THROTTLE_DECAY_SECS 60 /* one point of score forgotten per minute */
-#define THROTTLE_MAX_DELAY 15000
-#define THROTTLE_SCORE_CAP 64 /* far past the delay cap; keeps decay time bounded */
+#define THROTTLE_KEY_MAX 336      /* "p\n" + an IPv6 text address + "\n" + a 255-octet account */
+#define THROTTLE_DECAY_MS 60000u  /* one point of score forgotten per minute */
+#define THROTTLE_MAX_DELAY 15000u
+#define THROTTLE_SCORE_CAP 64     /* far past the delay cap; keeps decay time bounded */
 
 struct throttle_entry {
-    char addr[THROTTLE_ADDR_MAX];
-    unsigned score; /* 0 = free slot */
-    time_t since;   /* decay is counted from here */
+    char key[THROTTLE_KEY_MAX];
+    unsigned score;      /* 0 = free slot */
+    uint64_t since;      /* decay is counted from here; also the eviction age */
+    uint64_t last_start; /* when the last attempt on this key was let through */
 };
 
 struct throttle {
@@ -27,6 +29,8 @@ struct throttle {
     unsigned max;
     struct throttle_entry *e;
 };
+
+enum { K_PAIR, K_ACCOUNT, K_ADDR, K_N };
 
 struct throttle *throttle_new(unsigned max_entries)
 {
@@ -46,28 +50,40 @@ void throttle_free(struct throttle *t)
     free(t);
 }
 
+/* The three keys of one attempt (longer names are cut: they still count, under the prefix). */
+static void make_keys(const char *addr, const char *account, char keys[K_N][THROTTLE_KEY_MAX])
+{
+    snprintf(keys[K_PAIR], THROTTLE_KEY_MAX, "p\n%.64s\n%s", addr, account);
+    snprintf(keys[K_ACCOUNT], THROTTLE_KEY_MAX, "u\n%s", account);
+    snprintf(keys[K_ADDR], THROTTLE_KEY_MAX, "a\n%.64s", addr);
+}
+
 /* Applies the decay owed up to `now`; frees the slot when the score reaches zero. */
-static void entry_decay(struct throttle_entry *e, time_t now)
+static void entry_decay(struct throttle_entry *e, uint64_t now)
 {
     if (now < e->since) {
         e->since = now; /* the clock went back: restart the period rather than wrap */
         return;
     }
-    time_t periods = (now - e->since) / THROTTLE_DECAY_SECS;
-    if (periods >= (time_t)e->score) {
+    uint64_t periods = (now - e->since) / THROTTLE_DECAY_MS;
+    if (periods >= e->score) {
         e->score = 0;
         return;
     }
     e->score -= (unsigned)periods;
-    e->since += periods * THROTTLE_DECAY_SECS;
+    e->since += periods * THROTTLE_DECAY_MS;
 }
 
-/* The live entry for addr (truncated to the slot size), or NULL. Caller holds the lock. */
-static struct throttle_entry *entry_find(struct throttle *t, const char *addr)
+/* The live entry for key after decay to now, or NULL. Caller holds the lock. */
+static struct throttle_entry *entry_find(struct throttle *t, const char *key, uint64_t now)
 {
-    for (unsigned i = 0; i < t->max; i++)
-        if (t->e[i].score > 0 && strncmp(t->e[i].addr, addr, THROTTLE_ADDR_MAX - 1) == 0)
-            return &t->e[i];
+    for (unsigned i = 0; i < t->max; i++) {
+        struct throttle_entry *e = &t->e[i];
+        if (e->score > 0 && strcmp(e->key, key) == 0) {
+            entry_decay(e, now);
+            return e->score ? e : NULL;
+        }
+    }
     return NULL;
 }
 
@@ -94,41 +110,77 @@ static unsigned delay_for(unsigned score)
     return d < THROTTLE_MAX_DELAY ? d : THROTTLE_MAX_DELAY;
 }
 
-unsigned throttle_delay_ms(struct throttle *t, const char *addr, time_t now)
+/* The three entries of an attempt (NULL where there is none) and the delay they give. */
+static unsigned lookup(struct throttle *t, const char *addr, const char *account, uint64_t now,
+                       struct throttle_entry *e[K_N])
 {
-    unsigned delay = 0;
-    pthread_mutex_lock(&t->lock);
-    struct throttle_entry *e = entry_find(t, addr);
-    if (e) {
-        entry_decay(e, now);
-        delay = delay_for(e->score);
+    char keys[K_N][THROTTLE_KEY_MAX];
+    make_keys(addr, account, keys);
+    unsigned d = 0;
+    for (int k = 0; k < K_N; k++) {
+        e[k] = entry_find(t, keys[k], now);
+        unsigned score = !e[k] ? 0 : k == K_PAIR ? e[k]->score : e[k]->score / THROTTLE_SHARED_WEIGHT;
+        unsigned dk = delay_for(score);
+        d = dk > d ? dk : d;
     }
-    pthread_mutex_unlock(&t->lock);
-    return delay;
+    return d;
 }
 
-void throttle_failure(struct throttle *t, const char *addr, time_t now)
+unsigned throttle_delay_ms(struct throttle *t, const char *addr, const char *account,
+                           uint64_t now_ms)
 {
+    struct throttle_entry *e[K_N];
     pthread_mutex_lock(&t->lock);
-    struct throttle_entry *e = entry_find(t, addr);
-    if (e)
-        entry_decay(e, now);
-    if (!e || e->score == 0) {
-        e = entry_claim(t);
-        memset(e, 0, sizeof *e);
-        memcpy(e->addr, addr, strnlen(addr, THROTTLE_ADDR_MAX - 1));
+    unsigned d = lookup(t, addr, account, now_ms, e);
+    pthread_mutex_unlock(&t->lock);
+    return d;
+}
+
+unsigned throttle_begin(struct throttle *t, const char *addr, const char *account, uint64_t now_ms)
+{
+    struct throttle_entry *e[K_N];
+    pthread_mutex_lock(&t->lock);
+    unsigned d = lookup(t, addr, account, now_ms, e);
+    /* The attempt starts d after the last one let through on any of its keys, or now. */
+    uint64_t start = now_ms;
+    for (int k = 0; k < K_N; k++)
+        if (e[k] && e[k]->last_start + d > start)
+            start = e[k]->last_start + d;
+    for (int k = 0; k < K_N; k++)
+        if (e[k])
+            e[k]->last_start = start;
+    pthread_mutex_unlock(&t->lock);
+    uint64_t wait = start - now_ms;
+    return wait < THROTTLE_MAX_DELAY * 4 ? (unsigned)wait : THROTTLE_MAX_DELAY * 4;
+}
+
+void throttle_failure(struct throttle *t, const char *addr, const char *account, uint64_t now_ms)
+{
+    char keys[K_N][THROTTLE_KEY_MAX];
+    make_keys(addr, account, keys);
+    pthread_mutex_lock(&t->lock);
+    for (int k = 0; k < K_N; k++) {
+        struct throttle_entry *e = entry_find(t, keys[k], now_ms);
+        if (!e) {
+            e = entry_claim(t);
+            memset(e, 0, sizeof *e);
+            memcpy(e->key, keys[k], strlen(keys[k]) + 1);
+            e->last_start = now_ms;
+        }
+        if (e->score < THROTTLE_SCORE_CAP)
+            e->score++;
+        e->since = now_ms;
     }
-    if (e->score < THROTTLE_SCORE_CAP)
-        e->score++;
-    e->since = now;
     pthread_mutex_unlock(&t->lock);
 }
 
-void throttle_success(struct throttle *t, const char *addr)
+void throttle_success(struct throttle *t, const char *addr, const char *account)
 {
+    char keys[K_N][THROTTLE_KEY_MAX];
+    make_keys(addr, account, keys);
     pthread_mutex_lock(&t->lock);
-    struct throttle_entry *e = entry_find(t, addr);
-    if (e)
-        memset(e, 0, sizeof *e);
+    for (unsigned i = 0; i < t->max; i++)
+        if (t->e[i].score > 0 && strcmp(t->e[i].key, keys[K_PAIR]) == 0)
+            memset(&t->e[i], 0, sizeof t->e[i]);
     pthread_mutex_unlock(&t->lock);
 }

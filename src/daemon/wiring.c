@@ -93,28 +93,24 @@ static void auth_finish(struct auth_job *j)
     conn_resume(c);
 }
 
-static void on_auth_delay(evutil_socket_t fd, short what, void *vj)
+static uint64_t now_ms(void)
 {
-    auth_finish(vj);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Back on the worker: answer now, or after the throttle's delay when it failed. */
+/* Back on the worker: count the result and answer (the throttle's delay came before the hash). */
 static void auth_result(void *vj)
 {
     struct auth_job *j = vj;
     struct worker *w = conn_worker(j->conn);
     const char *peer = conn_peer(j->conn);
-    if (j->ok) {
-        throttle_success(w->d->throttle, peer);
-        return auth_finish(j);
-    }
-    throttle_failure(w->d->throttle, peer, time(NULL));
-    unsigned ms = throttle_delay_ms(w->d->throttle, peer, time(NULL));
-    if (ms == 0)
-        return auth_finish(j);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    j->delay = evtimer_new(w->base, on_auth_delay, j);
-    evtimer_add(j->delay, &tv);
+    if (j->ok)
+        throttle_success(w->d->throttle, peer, j->user);
+    else
+        throttle_failure(w->d->throttle, peer, j->user, now_ms());
+    auth_finish(j);
 }
 
 static void auth_work(void *tctx, void *vj)
@@ -131,6 +127,15 @@ static void auth_work(void *tctx, void *vj)
     loop_post_send(w->post, auth_result, j);
 }
 
+/* The throttle's delay is over: hash now. */
+static void on_auth_delay(evutil_socket_t fd, short what, void *vj)
+{
+    struct auth_job *j = vj;
+    event_free(j->delay);
+    j->delay = NULL;
+    pool_submit(conn_worker(j->conn)->d->auth_pool, auth_work, j);
+}
+
 void wiring_auth(struct conn *c, const char *user, const char *pass, wiring_auth_cb cb, void *arg)
 {
     struct worker *w = conn_worker(c);
@@ -141,7 +146,14 @@ void wiring_auth(struct conn *c, const char *user, const char *pass, wiring_auth
     if (login_canonical(user, w->d->cfg.primary_domain, j->user, sizeof j->user) < 0)
         j->user[0] = '\0';
     snprintf(j->pass, sizeof j->pass, "%s", pass);
-    pool_submit(w->d->auth_pool, auth_work, j);
+    /* Wait before hashing, not before answering: a guess costs its delay however many
+     * connections carry guesses at once. */
+    unsigned ms = throttle_begin(w->d->throttle, conn_peer(c), j->user, now_ms());
+    if (ms == 0)
+        return pool_submit(w->d->auth_pool, auth_work, j);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    j->delay = evtimer_new(w->base, on_auth_delay, j);
+    evtimer_add(j->delay, &tv);
 }
 
 static void smtp_auth_done(void *sess, bool ok, const char *user)

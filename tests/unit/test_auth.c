@@ -155,49 +155,98 @@ static void test_password(void **state)
     assert_int_equal(password_verify("x", "$y$"), ERR_AUTH);
 }
 
+#define MIN_MS 60000u
+
 static void test_throttle_growth(void **state)
 {
-    struct throttle *t = throttle_new(8);
-    time_t now = 1000000;
-    assert_int_equal(throttle_delay_ms(t, "192.0.2.1", now), 0);
+    struct throttle *t = throttle_new(16);
+    uint64_t now = 1000000000;
+    assert_int_equal(throttle_delay_ms(t, "192.0.2.1", "bob", now), 0);
     static const unsigned want[] = {1000, 2000, 4000, 8000, 15000, 15000, 15000};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        throttle_failure(t, "192.0.2.1", now);
-        assert_int_equal(throttle_delay_ms(t, "192.0.2.1", now), want[i]);
+        throttle_failure(t, "192.0.2.1", "bob", now);
+        assert_int_equal(throttle_delay_ms(t, "192.0.2.1", "bob", now), want[i]);
     }
-    assert_int_equal(throttle_delay_ms(t, "192.0.2.2", now), 0);
-    throttle_success(t, "192.0.2.1");
-    assert_int_equal(throttle_delay_ms(t, "192.0.2.1", now), 0);
+    assert_int_equal(throttle_delay_ms(t, "192.0.2.2", "alice", now), 0);
+    throttle_success(t, "192.0.2.1", "bob");
+    /* The pair is cleared; 7 failures on bob (7 / 4 = 1 point) and from the address remain. */
+    assert_int_equal(throttle_delay_ms(t, "192.0.2.1", "bob", now), 1000);
+    throttle_free(t);
+}
+
+/* Issue 10 item 5: a success on the attacker's own account clears nothing of the victim's. */
+static void test_throttle_success_own_pair(void **state)
+{
+    struct throttle *t = throttle_new(64);
+    uint64_t now = 1000000000;
+    for (int i = 0; i < 3; i++) {
+        throttle_failure(t, "198.51.100.7", "victim@hamburger.edu", now);
+        throttle_success(t, "198.51.100.7", "mallory@hamburger.edu");
+    }
+    assert_int_equal(throttle_delay_ms(t, "198.51.100.7", "victim@hamburger.edu", now), 4000);
+    /* The victim from elsewhere is not slowed by a few failures on the account... */
+    assert_int_equal(throttle_delay_ms(t, "203.0.113.9", "victim@hamburger.edu", now), 0);
+    /* ...but many addresses guessing one account are. */
+    for (int i = 0; i < 8; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "203.0.113.%d", 100 + i);
+        throttle_failure(t, addr, "victim@hamburger.edu", now);
+    }
+    assert_int_equal(throttle_delay_ms(t, "203.0.113.9", "victim@hamburger.edu", now), 2000);
+    /* One address trying many accounts is slowed on a fresh account too. */
+    for (int i = 0; i < 8; i++) {
+        char user[32];
+        snprintf(user, sizeof user, "user%d", i);
+        throttle_failure(t, "192.0.2.66", user, now);
+    }
+    assert_int_equal(throttle_delay_ms(t, "192.0.2.66", "fresh", now), 2000);
+    throttle_free(t);
+}
+
+/* The delay is taken before hashing, and parallel attempts are spaced by it. */
+static void test_throttle_begin_spacing(void **state)
+{
+    struct throttle *t = throttle_new(16);
+    uint64_t now = 1000000000;
+    assert_int_equal(throttle_begin(t, "192.0.2.1", "bob", now), 0);
+    throttle_failure(t, "192.0.2.1", "bob", now + 50);
+    throttle_failure(t, "192.0.2.1", "bob", now + 60); /* score 2: 2 s */
+    /* The entries were made at the first failure (now + 50): the next start is 2 s after. */
+    assert_int_equal(throttle_begin(t, "192.0.2.1", "bob", now + 100), 2050 - 100);
+    assert_int_equal(throttle_begin(t, "192.0.2.1", "bob", now + 100), 4050 - 100);
+    assert_int_equal(throttle_begin(t, "192.0.2.1", "bob", now + 100), 6050 - 100);
+    /* Another pair on the same address and account is free (scores below the shared weight). */
+    assert_int_equal(throttle_begin(t, "192.0.2.2", "carol", now + 100), 0);
     throttle_free(t);
 }
 
 static void test_throttle_decay(void **state)
 {
     struct throttle *t = throttle_new(8);
-    time_t now = 1000000;
+    uint64_t now = 1000000000;
     for (int i = 0; i < 3; i++)
-        throttle_failure(t, "2001:db8::1", now);
-    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", now), 4000);
-    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", now + 59), 4000);
-    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", now + 60), 2000);
-    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", now + 150), 1000);
-    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", now + 180), 0);
+        throttle_failure(t, "2001:db8::1", "bob", now);
+    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", "bob", now), 4000);
+    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", "bob", now + MIN_MS - 1), 4000);
+    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", "bob", now + MIN_MS), 2000);
+    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", "bob", now + 150000), 1000);
+    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", "bob", now + 180000), 0);
     /* a clock that goes back does not underflow */
-    throttle_failure(t, "2001:db8::1", now + 200);
-    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", now), 1000);
+    throttle_failure(t, "2001:db8::1", "bob", now + 200000);
+    assert_int_equal(throttle_delay_ms(t, "2001:db8::1", "bob", now), 1000);
     throttle_free(t);
 }
 
 static void test_throttle_evicts_oldest(void **state)
 {
-    struct throttle *t = throttle_new(2);
-    throttle_failure(t, "a", 100);
-    throttle_failure(t, "b", 110);
-    throttle_failure(t, "a", 115); /* "a" touched again: now "b" is the oldest */
-    throttle_failure(t, "c", 120); /* evicts "b" */
-    assert_int_equal(throttle_delay_ms(t, "a", 120), 2000);
-    assert_int_equal(throttle_delay_ms(t, "b", 120), 0);
-    assert_int_equal(throttle_delay_ms(t, "c", 120), 1000);
+    struct throttle *t = throttle_new(6); /* three keys per failure: two attempts fit */
+    throttle_failure(t, "a", "x", 100000);
+    throttle_failure(t, "b", "y", 110000);
+    throttle_failure(t, "a", "x", 115000); /* "a" touched again: now "b" is the oldest */
+    throttle_failure(t, "c", "z", 120000); /* evicts "b" */
+    assert_int_equal(throttle_delay_ms(t, "a", "x", 120000), 2000);
+    assert_int_equal(throttle_delay_ms(t, "b", "y", 120000), 0);
+    assert_int_equal(throttle_delay_ms(t, "c", "z", 120000), 1000);
     throttle_free(t);
     throttle_free(NULL);
 }
@@ -211,10 +260,10 @@ static void *hammer(void *p)
 {
     struct hammer_arg *a = p;
     for (int i = 0; i < 2000; i++) {
-        throttle_failure(a->t, a->addr, 1000 + i);
-        (void)throttle_delay_ms(a->t, a->addr, 1000 + i);
+        throttle_failure(a->t, a->addr, "bob", 1000000 + (uint64_t)i * 1000);
+        (void)throttle_begin(a->t, a->addr, "bob", 1000000 + (uint64_t)i * 1000);
         if (i % 7 == 0)
-            throttle_success(a->t, a->addr);
+            throttle_success(a->t, a->addr, "bob");
     }
     return NULL;
 }
@@ -241,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_plain_malformed),  cmocka_unit_test(test_plain_limits),
         cmocka_unit_test(test_field_decode),     cmocka_unit_test(test_login_canonical),
         cmocka_unit_test(test_password),         cmocka_unit_test(test_throttle_growth),
+        cmocka_unit_test(test_throttle_success_own_pair), cmocka_unit_test(test_throttle_begin_spacing),
         cmocka_unit_test(test_throttle_decay),   cmocka_unit_test(test_throttle_evicts_oldest),
         cmocka_unit_test(test_throttle_threads),
     };
