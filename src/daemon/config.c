@@ -62,6 +62,7 @@ static const struct key_spec smtp_keys[] = {
     {"starttls", K_BOOL, SMTP(starttls), 0, 0},
     {"auth", K_BOOL, SMTP(auth), 0, 0},
     {"spf", K_SPF, SMTP(spf), 0, 0},
+    {"reject_bare_line_ends", K_BOOL, SMTP(reject_bare_line_ends), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 

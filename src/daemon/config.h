@@ -41,6 +41,7 @@ struct config_smtp {
     bool starttls;                /* offer STARTTLS */
     bool auth;                    /* offer AUTH (only ever after TLS) */
     int spf;                      /* enum config_spf: what an SPF fail does */
+    bool reject_bare_line_ends;   /* DATA with a bare CR/LF: 550 5.6.0 rather than normalised */
 };
 
 enum config_spf { CONFIG_SPF_OFF, CONFIG_SPF_MARK, CONFIG_SPF_REJECT };

@@ -25,6 +25,7 @@ static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, 
         .max_recipients = cfg->max_recipients,
         .max_errors = cfg->svc.max_errors,
         .check_sender = cfg->spf != CONFIG_SPF_OFF,
+        .reject_bare_line_ends = cfg->reject_bare_line_ends,
     };
     struct smtp_peer p = {peer, l->addr->text, l->implicit_tls};
     return smtp_session_new(&scfg, &smtp_conn_io, c, wiring_smtp_ops(), c, &p, id);

@@ -136,23 +136,36 @@ static void send_data(struct smtp_client *c)
     expect(c, EX_DATA);
 }
 
-/* RFC 5321 §4.5.2: a line starting with a dot gets another; the data ends with CRLF.CRLF. */
+/*
+ * RFC 5321 §4.5.2: a line starting with a dot gets another; the data ends with CRLF.CRLF.
+ * Lines are those ending in CRLF, and every line sent ends in CRLF: a bare CR or bare LF in
+ * the stored message (BDAT content, an old store) goes out as CRLF, so that no receiver can
+ * find an end of data ("\r.\r\n", "\n.\n") the sender did not mean (SMTP smuggling).
+ */
+void smtp_client_dot_stuff(const char *p, size_t n, struct str *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] == '.')
+            str_appendc(out, '.');
+        const char *lf = memchr(p + i, '\n', n - i);
+        size_t seg = lf ? (size_t)(lf - p) : n; /* offsets in p */
+        const char *cr = memchr(p + i, '\r', seg - i);
+        size_t end = cr ? (size_t)(cr - p) : seg;
+        str_append(out, p + i, end - i);
+        str_append(out, "\r\n", 2);
+        if (end == n)
+            break; /* a last line without its line end */
+        i = end + (p[end] == '\r' && end + 1 < n && p[end + 1] == '\n' ? 2 : 1);
+    }
+    str_append(out, ".\r\n", 3);
+}
+
 static void send_body(struct smtp_client *c)
 {
-    const char *p = c->msg->body, *end = p + c->msg->body_len;
     struct str out = STR_INIT;
     str_reserve(&out, c->msg->body_len + c->msg->body_len / 64 + 8);
-    while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = lf ? lf + 1 : end;
-        if (*p == '.')
-            str_appendc(&out, '.');
-        str_append(&out, p, (size_t)(stop - p));
-        p = stop;
-    }
-    if (out.len && out.ptr[out.len - 1] != '\n')
-        str_append(&out, "\r\n", 2);
-    str_append(&out, ".\r\n", 3);
+    smtp_client_dot_stuff(c->msg->body, c->msg->body_len, &out);
     c->io->write(c->io_arg, out.ptr, out.len);
     str_clear(&out);
 }

@@ -10,6 +10,8 @@
 #ifndef PIGEON_SMTP_CLIENT_H
 #define PIGEON_SMTP_CLIENT_H
 
+#include "core/str.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -72,6 +74,10 @@ size_t smtp_client_feed(struct smtp_client *c, const char *p, size_t n);
 void smtp_client_tls_done(struct smtp_client *c, bool ok);
 /* Sends a message; only between ready and done. */
 void smtp_client_send(struct smtp_client *c, const struct smtp_client_msg *m);
+
+/* Appends the DATA form of a message body to out: lines ending in CRLF (a bare CR or LF
+ * becomes CRLF), a leading dot doubled, then ".\r\n". Pure. */
+void smtp_client_dot_stuff(const char *body, size_t len, struct str *out);
 /* Sends QUIT and closes. */
 void smtp_client_quit(struct smtp_client *c);
 /* The connection dropped or timed out: ops->failed with 421-like text if a message was

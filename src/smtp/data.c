@@ -31,32 +31,48 @@ static void line_grow(struct smtp_data *d, size_t n)
         d->line_too_long = true;
 }
 
-/* Ends the current line at an LF: CRLF stays, a bare LF becomes CRLF. */
-static void end_line(struct smtp_data *d)
+static void emit_text(struct smtp_data *d, const char *p, size_t n)
 {
-    bool crlf = d->last_cr;
-    emit(d, crlf ? "\n" : "\r\n", crlf ? 1 : 2);
-    line_grow(d, 1);
+    if (n) {
+        emit(d, p, n);
+        line_grow(d, n);
+    }
+}
+
+/* Ends the current line. Every line is stored with CRLF; crlf says whether it came so (a
+ * bare CR or bare LF is a line end of its own, stored as CRLF and remembered). */
+static void end_line(struct smtp_data *d, bool crlf)
+{
+    emit(d, "\r\n", 2);
+    line_grow(d, crlf ? 2 : 1);
     d->line_len = 0;
     d->last_cr = false;
     d->bol_after_crlf = crlf;
+    d->bare_line_end = d->bare_line_end || !crlf;
     d->state = D_BOL;
 }
 
-/* Copies the middle of a line up to and including its LF. Returns bytes used. */
+/* The middle of a line up to its end. A CR is held back (last_cr) until the next octet says
+ * whether it is half of a CRLF. Returns bytes used (0: p[0] starts the next line). */
 static size_t feed_mid(struct smtp_data *d, const char *p, size_t n)
 {
-    const char *lf = memchr(p, '\n', n);
-    size_t body = lf ? (size_t)(lf - p) : n;
-    if (body) {
-        emit(d, p, body);
-        line_grow(d, body);
-        d->last_cr = p[body - 1] == '\r';
+    if (d->last_cr) {
+        end_line(d, p[0] == '\n');
+        return p[0] == '\n';
     }
+    const char *lf = memchr(p, '\n', n);
+    size_t seg = lf ? (size_t)(lf - p) : n;
+    const char *cr = memchr(p, '\r', seg);
+    if (cr) {
+        emit_text(d, p, (size_t)(cr - p));
+        d->last_cr = true;
+        return (size_t)(cr - p) + 1;
+    }
+    emit_text(d, p, seg);
     if (!lf)
         return n;
-    end_line(d);
-    return body + 1;
+    end_line(d, false);
+    return seg + 1;
 }
 
 int smtp_data_feed(struct smtp_data *d, const char *p, size_t n, size_t *used_out)
@@ -82,7 +98,7 @@ int smtp_data_feed(struct smtp_data *d, const char *p, size_t n, size_t *used_ou
             }
             if (c == '\n') { /* ".\n": a bare-LF dot line is content, never the end */
                 emit(d, ".", 1);
-                end_line(d);
+                end_line(d, false);
                 i++;
                 continue;
             }
@@ -93,11 +109,10 @@ int smtp_data_feed(struct smtp_data *d, const char *p, size_t n, size_t *used_ou
                 *used_out = i + 1;
                 return 1;
             }
-            /* ".\r" not ending the data: the dot is content only if nothing else follows */
+            /* ".\r" not ending the data: the dot is content only if nothing else follows; the
+             * CR is held as in any line (c is looked at again, after it). */
             if (c == '\n')
                 emit(d, ".", 1);
-            emit(d, "\r", 1);
-            line_grow(d, 1);
             d->last_cr = true;
             d->state = D_MID;
             continue;

@@ -31,6 +31,7 @@ struct smtp_server_config {
     unsigned max_recipients;
     unsigned max_errors;
     bool check_sender;        /* call ops->mail_check at MAIL (SPF on the MX role) */
+    bool reject_bare_line_ends; /* DATA with a bare CR or LF: 550 5.6.0 (else stored as CRLF) */
 };
 
 /* Who is on the other end; strings are copied by smtp_session_new. */

@@ -84,6 +84,12 @@ void smtp_content_end(struct smtp_session *s)
         return smtp_reply_error(s, "500 5.6.0 Message line too long (limit %d octets)",
                                 SMTP_TEXT_LINE_MAX);
     }
+    if (s->data.bare_line_end && s->cfg.reject_bare_line_ends) {
+        log_info("smtp " LOG_ID " reject message: bare CR or LF", LOG_IDV(s->id));
+        smtp_txn_finished(s);
+        return smtp_reply_error(s, "550 5.6.0 Message contains a bare CR or LF (lines must end "
+                                   "in CRLF)");
+    }
     if (s->cfg.submission)
         add_submission_headers(s, trace_length(s));
     s->txn.auth_user = s->authenticated ? s->auth_user : NULL;

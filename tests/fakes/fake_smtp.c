@@ -55,10 +55,9 @@ static void commit(void *vf, struct smtp_session *s, struct smtp_txn *txn)
 
 static const struct smtp_session_ops fake_ops = {rcpt_check, auth_check, NULL, commit};
 
-void fake_smtp_init(struct fake_smtp *f, bool submission, bool tls)
+void fake_smtp_config(struct smtp_server_config *cfg, bool submission)
 {
-    memset(f, 0, sizeof *f);
-    struct smtp_server_config cfg = {
+    *cfg = (struct smtp_server_config){
         .hostname = "mail.hamburger.edu",
         .submission = submission,
         .starttls = true,
@@ -67,10 +66,22 @@ void fake_smtp_init(struct fake_smtp *f, bool submission, bool tls)
         .max_recipients = 5,
         .max_errors = 10,
     };
+}
+
+void fake_smtp_init_config(struct fake_smtp *f, const struct smtp_server_config *cfg, bool tls)
+{
+    memset(f, 0, sizeof *f);
     struct smtp_peer peer = {"127.0.0.1", "127.0.0.1:25", tls};
     f->auto_commit = true;
-    f->s = smtp_session_new(&cfg, &fake_io, f, &fake_ops, f, &peer, 42);
+    f->s = smtp_session_new(cfg, &fake_io, f, &fake_ops, f, &peer, 42);
     smtp_session_start(f->s);
+}
+
+void fake_smtp_init(struct fake_smtp *f, bool submission, bool tls)
+{
+    struct smtp_server_config cfg;
+    fake_smtp_config(&cfg, submission);
+    fake_smtp_init_config(f, &cfg, tls);
 }
 
 void fake_smtp_free(struct fake_smtp *f)

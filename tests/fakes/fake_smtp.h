@@ -23,6 +23,9 @@ struct fake_smtp {
 
 /* submission: the session plays the submission role with TLS already active. */
 void fake_smtp_init(struct fake_smtp *f, bool submission, bool tls);
+/* The configuration fake_smtp_init uses, to change before fake_smtp_init_config. */
+void fake_smtp_config(struct smtp_server_config *cfg, bool submission);
+void fake_smtp_init_config(struct fake_smtp *f, const struct smtp_server_config *cfg, bool tls);
 void fake_smtp_free(struct fake_smtp *f);
 /* Feeds all of p (re-feeding after auto commits); returns bytes consumed. */
 size_t fake_smtp_feed(struct fake_smtp *f, const char *p, size_t n);

@@ -161,6 +161,30 @@ static void test_no_recipient_accepted(void **state)
     pair_free(&p);
 }
 
+/* Issue 10 item 7: lines are the CRLF-ended ones and every line goes out CRLF-ended, so a stored
+ * bare CR or LF can never put an end of data ("\r.\r\n", "\n.\n") on the wire. */
+static void test_dot_stuff(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"", ".\r\n"},
+        {"a\r\n", "a\r\n.\r\n"},
+        {"a", "a\r\n.\r\n"},
+        {".x\r\n.\r\n", "..x\r\n..\r\n.\r\n"},
+        {"a\r.\r\nb\r\n", "a\r\n..\r\nb\r\n.\r\n"},
+        {"a\n.\nb", "a\r\n..\r\nb\r\n.\r\n"},
+        {"a\r\r\n\n", "a\r\n\r\n\r\n.\r\n"},
+        {"x\r", "x\r\n.\r\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct str out = STR_INIT;
+        smtp_client_dot_stuff(cases[i].in, strlen(cases[i].in), &out);
+        assert_string_equal(str_cstr(&out), cases[i].out);
+        str_clear(&out);
+    }
+}
+
 static void test_reply_parser(void **state)
 {
     struct smtp_reply r;
@@ -190,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_deliver_two_messages_pipelined_tls),
         cmocka_unit_test(test_no_recipient_accepted),
         cmocka_unit_test(test_reply_parser),
+        cmocka_unit_test(test_dot_stuff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

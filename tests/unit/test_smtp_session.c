@@ -106,6 +106,42 @@ static void test_smuggling(void **state)
     fake_smtp_free(&f);
 }
 
+/* Issue 10 item 7: a bare CR is a line end of its own, stored as CRLF, so "\r.\r\n" can never
+ * be relayed as an end of data; with reject_bare_line_ends the message gets 550 5.6.0. */
+static void test_bare_cr(void **state)
+{
+    struct fake_smtp f;
+    fake_smtp_init(&f, false, false);
+    start_txn(&f);
+    fake_smtp_feeds(&f, "a\r.\r\nMAIL FROM:<evil@x>\rb\r\r\n.\r\n");
+    assert_int_equal(f.ncommitted, 1);
+    assert_string_equal(body_of(&f), "a\r\n.\r\nMAIL FROM:<evil@x>\r\nb\r\n\r\n");
+    fake_smtp_free(&f);
+    /* split at every offset: the held CR crosses the cut */
+    const char *in = "x\r.\ry\r\n.\r\n";
+    for (size_t cut = 0; cut <= strlen(in); cut++) {
+        fake_smtp_init(&f, false, false);
+        start_txn(&f);
+        fake_smtp_feed(&f, in, cut);
+        fake_smtp_feed(&f, in + cut, strlen(in) - cut);
+        assert_string_equal(body_of(&f), "x\r\n\r\ny\r\n");
+        fake_smtp_free(&f);
+    }
+    struct smtp_server_config cfg;
+    fake_smtp_config(&cfg, false);
+    cfg.reject_bare_line_ends = true;
+    fake_smtp_init_config(&f, &cfg, false);
+    start_txn(&f);
+    expect_reply(&f, "a\r.\r\nb\r\n.\r\n", "550 5.6.0");
+    assert_int_equal(f.ncommitted, 0);
+    start_txn(&f);
+    expect_reply(&f, "bare\nLF\r\n.\r\n", "550 5.6.0");
+    start_txn(&f);
+    expect_reply(&f, "clean\r\n.\r\n", "250 2.0.0");
+    assert_int_equal(f.ncommitted, 1);
+    fake_smtp_free(&f);
+}
+
 static void test_dot_stuffing(void **state)
 {
     struct fake_smtp f;
@@ -279,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_textbook),
         cmocka_unit_test(test_textbook_every_split),
         cmocka_unit_test(test_smuggling),
+        cmocka_unit_test(test_bare_cr),
         cmocka_unit_test(test_dot_stuffing),
         cmocka_unit_test(test_order_errors),
         cmocka_unit_test(test_limits),
