@@ -31,16 +31,10 @@ CREPES_ZONE = zone("crepes.fr", f'@ MX 10 mail\nmail A {ALICE_IP}\n'
                                 f'@ TXT "v=spf1 ip4:{ALICE_IP} -all"')
 
 
-def wait_for(fn, timeout=20.0, interval=0.2, what="condition"):
-    """Polls fn() until it returns something true; returns that, or fails after timeout."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
+def wait_for(fn, timeout=None, interval=0.2, what="condition"):
+    """Polls fn() until it returns something true; returns that, or fails after timeout
+    (pigeon_harness.wait_until)."""
+    return H.wait_until(fn, timeout, what, interval)
 
 
 class Node(H.Daemon):

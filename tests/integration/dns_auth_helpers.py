@@ -127,17 +127,14 @@ def serial(port, zone, host="127.0.0.1"):
     return r.answer[0][0].serial
 
 
-def wait_for(pred, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for(pred, timeout=None, what="condition"):
+    """pigeon_harness.wait_until, where a DNS error while asking counts as "not yet"."""
+    def attempt():
         try:
-            v = pred()
-            if v:
-                return v
+            return pred()
         except (OSError, dns.exception.DNSException):
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
+            return None
+    return H.wait_until(attempt, timeout, what, 0.2)
 
 
 # --------------------------------------------------------------------------------------------

@@ -77,6 +77,69 @@ def unverified_context():
 
 
 # --------------------------------------------------------------------------------------------
+# Waiting for events (never for a fixed time)
+
+# Generous: a loaded CI machine (ASan, 2 cores, other suites) can be slow, and a wait only
+# lasts this long when the event never comes, which fails the test.
+WAIT_TIMEOUT = float(os.environ.get("PIGEON_WAIT_TIMEOUT", "60"))
+
+
+def wait_until(fn, timeout=None, what="condition", interval=0.05, on_timeout=None):
+    """Polls fn() until it returns something true, and returns that. Fails with a clear
+    message (plus on_timeout()'s text, e.g. a log tail) when the deadline passes: a wait
+    never passes by timing out. A smaller timeout than WAIT_TIMEOUT is raised to it: the
+    deadline only matters when the test is failing anyway, and load must not fail it."""
+    limit = max(WAIT_TIMEOUT, timeout or 0)
+    deadline = time.monotonic() + limit
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            extra = ""
+            if on_timeout is not None:
+                try:
+                    extra = "\n" + str(on_timeout())
+                except Exception as e:  # the message matters more than the extra text
+                    extra = "\n(on_timeout failed: %s)" % e
+            raise AssertionError("timed out after %.0fs waiting for %s%s" % (limit, what, extra))
+        time.sleep(interval)
+
+
+def wait_file(path, timeout=None, what=None, exists=True):
+    """Waits until path exists (or, exists=False, is gone)."""
+    p = Path(path)
+    return wait_until(lambda: p.exists() == exists, timeout,
+                      what or ("%s to %s" % (p, "appear" if exists else "disappear")))
+
+
+def port_open(port, host="127.0.0.1"):
+    """True when a TCP connection to host:port succeeds now."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_port(port, host="127.0.0.1", timeout=None, proc=None):
+    """Waits until a TCP connection to host:port succeeds; fails early when proc (a Popen)
+    has exited."""
+    def up():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError("process exited with %s before %s:%d was up" % (
+                proc.returncode, host, port))
+        return port_open(port, host)
+    return wait_until(up, timeout, "%s:%d to accept connections" % (host, port))
+
+
+def wait_port_closed(port, host="127.0.0.1", timeout=None):
+    """Waits until nothing accepts connections on host:port any more."""
+    return wait_until(lambda: not port_open(port, host), timeout,
+                      "%s:%d to stop accepting connections" % (host, port))
+
+
+# --------------------------------------------------------------------------------------------
 # SMTP over a raw socket
 
 
@@ -607,6 +670,24 @@ class Daemon:
         if len(data) > n:
             data = "...\n" + data[-n:]
         return data
+
+    def wait_log(self, pattern, start=0, timeout=None, count=1):
+        """Waits until the log, from byte offset start (e.g. a log_size() taken before the
+        action), holds `count` matches of the regular expression pattern; returns the last
+        match. Fails early, with the log tail, if the daemon exits meanwhile."""
+        rx = re.compile(pattern)
+
+        def found():
+            text = self.log_tail(1 << 30, start)
+            ms = list(rx.finditer(text))
+            if len(ms) >= count:
+                return ms[count - 1]
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("%s exited (%s) before logging %r\n%s" % (
+                    self.name, self.proc.returncode, pattern, self.log_tail(8000, start)))
+            return None
+        return wait_until(found, timeout, "%r in %s's log" % (pattern, self.name),
+                          on_timeout=lambda: self.log_tail(8000, start))
 
     def sanitizer_report(self):
         text = self.log()

@@ -340,7 +340,9 @@ def test_daemon_stub_uses_internal_resolver(tmp_path, world):
     d.setup()
     d.start()
     try:
-        assert "mail DNS: the in-process resolver" in d.log()
+        # logged while the workers start, after the listeners are up: wait for the line
+        d.wait_log(r"mail DNS: the in-process resolver")
+        assert "mail DNS: asking" not in d.log()
     finally:
         d.stop()
     assert not d.sanitizer_report()
@@ -360,4 +362,106 @@ def test_case_randomization(tmp_path, world):
         assert str(resp.question[0].name) == "mail.hamburger.edu."  # the client's case back
     finally:
         d.stop()
+    assert not d.sanitizer_report()
+
+
+# --- One pigeond with its own zones and a [resolver] (issue 11, issue 10 item 8) ---
+
+LOCAL_ZONE = """$ORIGIN local.test.
+$TTL 300
+@ SOA ns hostmaster 1 3600 600 86400 300
+@ NS ns
+ns A 127.0.0.1
+mail A 127.0.0.1
+@ MX 10 mail
+out CNAME www.crepes.fr.
+inside CNAME mail
+"""
+
+
+def local_daemon(root, hints, delivery=None, **kw):
+    """A resolver daemon that also serves local.test with its [dns] service (started)."""
+    d = DH.resolver_daemon(root, hints, **kw)
+    d.sections["delivery"].update(delivery or {})
+    root.mkdir(parents=True, exist_ok=True)
+    zfile = root / "local.test.zone"
+    zfile.write_text(LOCAL_ZONE)
+    d.dns_port = H.free_port()
+    d.sections["dns"] = {"listen": "127.0.0.1:%d" % d.dns_port}
+    d.sections["zone local.test"] = {"file": str(zfile)}
+    d.ports.append(d.dns_port)
+    d.write_conf()
+    d.setup()
+    d.start()
+    return d
+
+
+def test_own_zone_recursive_answer_has_no_aa(tmp_path, world):
+    h, _ = world
+    d = local_daemon(tmp_path / "own", h.hints)
+    try:
+        resp = ask(d, "mail.local.test")
+        assert addrs(resp) == ["127.0.0.1"]
+        assert resp.flags & dns.flags.RA
+        assert not resp.flags & dns.flags.AA, "a recursive answer carries AA"
+        inside = ask(d, "inside.local.test")  # a CNAME inside the zone: answered locally
+        assert addrs(inside) == ["127.0.0.1"] and not inside.flags & dns.flags.AA
+        nx = ask(d, "nothere.local.test")
+        assert nx.rcode() == dns.rcode.NXDOMAIN and not nx.flags & dns.flags.AA
+        # the authoritative listener still answers with AA
+        auth = dns.query.udp(dns.message.make_query("mail.local.test", "A"), "127.0.0.1",
+                             port=d.dns_port, timeout=8)
+        assert auth.flags & dns.flags.AA
+    finally:
+        d.stop()
+    assert not d.sanitizer_report()
+
+
+def test_own_zone_cname_to_outside_is_followed(tmp_path, world):
+    """RFC 1034 §4.3.2 step 3a: a CNAME from our zone to a name outside it restarts the
+    look-up at the target (www.crepes.fr, on the simulated Internet)."""
+    h, _ = world
+    d = local_daemon(tmp_path / "cname", h.hints)
+    try:
+        resp = ask(d, "out.local.test")
+        assert resp.rcode() == dns.rcode.NOERROR
+        types = [dns.rdatatype.to_text(rr.rdtype) for rr in resp.answer]
+        assert types == ["CNAME", "A"], resp
+        assert addrs(resp) == ["127.0.0.90"]
+        assert not resp.flags & dns.flags.AA
+        again = ask(d, "out.local.test")  # the target now comes from the cache
+        assert addrs(again) == ["127.0.0.90"]
+        assert [rr.rdtype for rr in again.answer] == [dns.rdatatype.CNAME, dns.rdatatype.A]
+    finally:
+        d.stop()
+    assert not d.sanitizer_report()
+
+
+def test_internal_resolver_mx_in_own_zone(tmp_path, world):
+    """[delivery] resolver = internal: mail to a domain of our own zones is delivered to its
+    MX (a fake SMTP server on 127.0.0.1), not deferred with 451 4.4.3."""
+    from fake_smtp_server import FakeSMTPServer
+    h, _ = world
+    port = H.free_port()
+    fake = FakeSMTPServer("127.0.0.1", port=port).start()
+    d = None
+    try:
+        d = local_daemon(tmp_path / "mx", h.hints, internal=True,
+                         delivery={"remote_port": port, "retry_initial": 1,
+                                   "scan_interval": 1})
+        with d.submission() as c:
+            c.ehlo()
+            c.starttls()
+            c.ehlo()
+            c.expect("AUTH PLAIN AGJvYgBodW5ncnk=", "235")
+            r = c.send_mail("bob@hamburger.edu", ["someone@local.test"],
+                            "Subject: mx\r\n\r\nto our own zone\r\n", ehlo=False)
+            assert r.code == 250, r
+        H.wait_until(lambda: fake.messages, what="delivery to local.test's MX",
+                     on_timeout=lambda: d.queue() + "\n" + d.log_tail(4000))
+        assert "someone@local.test" in fake.messages[0][1][0]
+    finally:
+        fake.stop()
+        if d:
+            d.stop()
     assert not d.sanitizer_report()

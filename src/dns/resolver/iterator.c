@@ -82,7 +82,7 @@ static struct iq *iq_new(struct dns_resolver_req *req, struct iq *parent, int pa
 void iter_free_all(struct dns_resolver_req *req)
 {
     for (unsigned i = 0; i < req->niq; i++) {
-        dns_query_io_cancel(req->iqs[i]->io);
+        res_io_cancel(req->r, req->iqs[i]->io);
         free(req->iqs[i]);
     }
     req->niq = 0;
@@ -139,7 +139,7 @@ static void cut_addrs_from_cache(struct dns_resolver *r, struct res_cut *c, int 
     for (int t = 0; t < 2; t++) {
         struct dns_cache_result res;
         if (dns_cache_get(r->sh->cache, c->ns[i].name, types[t], DNS_RANK_NONE, DNS_CACHE_PEEK,
-                          res_now_ms(), &a, &res) == DNS_CACHE_POSITIVE)
+                          res_now_ms(r), &a, &res) == DNS_CACHE_POSITIVE)
             for (uint16_t k = 0; k < res.rrset.count; k++)
                 cut_add_addr(c, types[t], res.rrset.rdata[k].data, res.rrset.rdata[k].len, i);
         dns_arena_reset(&a);
@@ -157,7 +157,7 @@ static bool cut_from_cache(struct dns_resolver *r, struct res_cut *c, const uint
     bool usable = false;
     c->zone[0] = 0;
     c->nns = c->naddr = 0;
-    if (dns_cache_get(r->sh->cache, zone, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK, res_now_ms(),
+    if (dns_cache_get(r->sh->cache, zone, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK, res_now_ms(r),
                       &a, &res) == DNS_CACHE_POSITIVE) {
         dns_name_copy(c->zone, zone);
         for (uint16_t k = 0; k < res.rrset.count; k++) {
@@ -241,7 +241,7 @@ static void iq_find_cut(struct iq *q)
 static int iq_pick(struct iq *q)
 {
     struct dns_resolver *r = q->req->r;
-    uint64_t now = res_now_ms();
+    uint64_t now = res_now_ms(r);
     int cand[RES_MAX_ADDRS];
     unsigned score[RES_MAX_ADDRS], n = 0, best = ~0u;
     for (int round = 0; round < 2 && n == 0; round++) {
@@ -322,7 +322,7 @@ static void iq_send(struct iq *q, int i)
         return res_req_complete(req);
     struct res_srv *s = &q->cut.addr[i];
     struct dns_infra_info info;
-    uint64_t now = res_now_ms();
+    uint64_t now = res_now_ms(r);
     dns_infra_get(r->sh->infra, (struct sockaddr *)&s->sa, q->cut.zone, now, &info);
     iq_question(q);
     q->sent_edns = !info.noedns;
@@ -333,7 +333,8 @@ static void iq_send(struct iq *q, int i)
     q->srv = i;
     q->sent_ms = now;
     r->st.upstream_queries++;
-    q->io = dns_query_io_start(r->base, (struct sockaddr *)&s->sa, s->len, pkt, n, &p, iq_on_io, q);
+    q->io = r->sh->io.start(r->sh->io.ctx, r->base, (struct sockaddr *)&s->sa, s->len, pkt, n, &p,
+                            iq_on_io, q);
 }
 
 /* ---- results ---- */
@@ -341,7 +342,7 @@ static void iq_send(struct iq *q, int i)
 static void store(struct iq *q, const struct dns_scrub *sc)
 {
     struct dns_cache *c = q->req->r->sh->cache;
-    uint64_t now = res_now_ms();
+    uint64_t now = res_now_ms(q->req->r);
     for (unsigned i = 0; i < sc->n; i++) {
         const struct dns_scrub_rrset *s = &sc->sets[i];
         if (s->role != DNS_ROLE_SOA)
@@ -356,7 +357,7 @@ static void store_negative(struct iq *q, const struct dns_scrub *sc, const uint8
         return;
     const struct dns_scrub_rrset *s = &sc->sets[sc->soa];
     dns_cache_put_negative(q->req->r->sh->cache, name, type, s->rank, s->owner, s->ttl,
-                           s->rdata[0].data, s->rdata[0].len, res_now_ms());
+                           s->rdata[0].data, s->rdata[0].len, res_now_ms(q->req->r));
 }
 
 static struct dns_cache_rrset to_rrset(const struct iq *q, const struct dns_scrub_rrset *s)
@@ -426,7 +427,8 @@ static void iq_fail(struct iq *q)
 
 /* ---- the cache before asking ---- */
 
-/* True when the question was answered from the cache (the iq is then done). */
+/* True when the question was answered from the own zones or the cache (the iq is then
+ * done); a chain that leaves them moves sname to where it ended. */
 static bool iq_cache(struct iq *q)
 {
     struct dns_resolver *r = q->req->r;
@@ -436,7 +438,7 @@ static bool iq_cache(struct iq *q)
     struct dns_arena *a = q->depth == 0 ? &q->req->arena : &tmp;
     struct res_answer ans;
     const uint8_t *end = NULL;
-    bool complete = res_answer_from_cache(r, q->sname, q->qtype, 0, a, &ans, &end);
+    bool complete = res_answer_known(r, q->sname, q->qtype, 0, a, &ans, &end);
     if (q->depth == 0)
         for (unsigned i = 0; i < ans.nchain; i++)
             res_answer_add(q->req, &ans.chain[i]);
@@ -591,7 +593,7 @@ static void iq_handle(struct iq *q, const struct dns_scrub *sc)
         if (minimised && sc->rcode != DNS_RCODE_SERVFAIL)
             return qmin_fallback(q);
         if (sc->kind == DNS_SCRUB_LAME || sc->rcode == DNS_RCODE_REFUSED)
-            dns_infra_set_lame(r->sh->infra, (struct sockaddr *)&s->sa, q->cut.zone, res_now_ms());
+            dns_infra_set_lame(r->sh->infra, (struct sockaddr *)&s->sa, q->cut.zone, res_now_ms(r));
         s->sent = RES_TRIES_PER_ADDR;
         return iq_next(q);
     case DNS_SCRUB_REFERRAL:
@@ -646,7 +648,7 @@ static void iq_on_io(void *arg, enum dns_io_status st, const uint8_t *resp, size
     struct iq *q = arg;
     struct dns_resolver *r = q->req->r;
     struct res_srv *s = &q->cut.addr[q->srv];
-    uint64_t now = res_now_ms();
+    uint64_t now = res_now_ms(r);
     unsigned rtt = (unsigned)(now - q->sent_ms);
     q->io = NULL;
     if (q->req->finishing)

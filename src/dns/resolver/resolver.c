@@ -7,8 +7,8 @@
 #include "core/xmalloc.h"
 #include "dns/auth/answer.h"
 #include "dns/name.h"
+#include "dns/resolver/transport.h"
 #include "dns/rr.h"
-#include "dns/zoneset.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -43,6 +43,7 @@ struct dns_resolver_shared *dns_resolver_shared_new(const struct dns_resolver_co
     sh->infra = dns_infra_new(10000, 900);
     sh->hints = *hints;
     memset(hints, 0, sizeof *hints);
+    sh->io = dns_io_network;
     return sh;
 }
 
@@ -106,11 +107,20 @@ void dns_resolver_stats(const struct dns_resolver *r, struct dns_resolver_stats 
     *out = r->st;
 }
 
-uint64_t res_now_ms(void)
+void dns_resolver_shared_set_io(struct dns_resolver_shared *sh, const struct dns_io_ops *io)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    sh->io = *io;
+}
+
+uint64_t res_now_ms(const struct dns_resolver *r)
+{
+    return r->sh->io.now_ms(r->sh->io.ctx);
+}
+
+void res_io_cancel(const struct dns_resolver *r, struct dns_query_io *q)
+{
+    if (q)
+        r->sh->io.cancel(r->sh->io.ctx, q);
 }
 
 /* xorshift64*: server choice and 0x20 bits (IDs and ports come from transport.c). */
@@ -143,7 +153,7 @@ bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t
                            const uint8_t **end_out)
 {
     struct dns_cache *c = r->sh->cache;
-    uint64_t now = res_now_ms();
+    uint64_t now = res_now_ms(r);
     memset(ans, 0, sizeof *ans);
     const uint8_t *cur = name;
     bool complete = false;
@@ -180,7 +190,7 @@ static void referral_from_cache(struct dns_resolver *r, const uint8_t *name, str
 {
     for (const uint8_t *n = name; n; n = dns_name_parent(n)) {
         struct dns_cache_result res;
-        if (dns_cache_get(r->sh->cache, n, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK, res_now_ms(),
+        if (dns_cache_get(r->sh->cache, n, DNS_TYPE_NS, DNS_RANK_NONE, DNS_CACHE_PEEK, res_now_ms(r),
                           a, &res) == DNS_CACHE_POSITIVE) {
             ans->ns = res.rrset;
             return;
@@ -287,21 +297,6 @@ static unsigned check_query(const struct dns_msg *q, const struct dns_resolver_q
     return 0;
 }
 
-/* Questions inside the server's own zones: the authoritative answer, with RA. */
-static size_t answer_local(struct dns_resolver *r, const struct dns_msg *q,
-                           const struct dns_resolver_qopts *o, uint8_t *out, size_t cap)
-{
-    if (!r->zones || !dns_zoneset_find(r->zones, q->qd[0].qname))
-        return 0;
-    struct dns_answer_opts ao = {o->tcp, r->sh->cfg.udp_max};
-    struct dns_answer_info info;
-    size_t n = dns_answer_msg(r->zones, q, &ao, out, cap, &info);
-    if (n < DNS_HEADER_LEN || info.kind == DNS_ANSWER_REFERRAL)
-        return 0; /* delegated away: resolve */
-    out[3] |= 0x80;
-    return n;
-}
-
 size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
                                const struct dns_resolver_qopts *o, uint8_t *out, size_t cap)
 {
@@ -311,16 +306,15 @@ size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
         r->st.refused += rc == DNS_RCODE_REFUSED;
         return reply_error(q, rc, o->tcp, r->sh->cfg.udp_max, out, cap);
     }
-    size_t n = answer_local(r, q, o, out, cap);
-    if (n)
-        return n;
+    size_t n = 0;
     unsigned char mem[8192];
     struct dns_arena a;
     dns_arena_init(&a, mem, sizeof mem);
     struct res_client_q cq;
     client_q_init(&cq, q, o->tcp);
     struct res_answer ans;
-    bool hit = res_answer_from_cache(r, cq.qname, cq.qtype, 0, &a, &ans, NULL);
+    /* own zones first (a recursive answer: RA, never AA), then the cache */
+    bool hit = res_answer_known(r, cq.qname, cq.qtype, 0, &a, &ans, NULL);
     if (!hit && !q->hdr.rd) /* RD=0: from the cache only */
         referral_from_cache(r, cq.qname, &a, &ans);
     if (hit || !q->hdr.rd) {
@@ -375,10 +369,13 @@ static void on_later(evutil_socket_t fd, short what, void *vreq)
     }
     dns_resolver_cb cb = req->cb;
     void *arg = req->arg;
+    uint8_t *ready = req->ready; /* the immediate reply outlives the request until cb is done */
+    req->ready = NULL;
     req->cb = NULL;
     req_free(req); /* before the callback, which may start new work or free the resolver */
     if (cb)
         cb(arg, resp, len);
+    free(ready);
 }
 
 void res_req_complete(struct dns_resolver_req *req)

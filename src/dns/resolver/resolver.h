@@ -63,6 +63,9 @@ struct dns_resolver_shared *dns_resolver_shared_new(const struct dns_resolver_co
                                                     const struct dns_cache_config *cc,
                                                     struct dns_hints *hints);
 void dns_resolver_shared_free(struct dns_resolver_shared *sh);
+/* Replaces the network and the clock (transport.h) — for tests; before any resolver exists. */
+struct dns_io_ops;
+void dns_resolver_shared_set_io(struct dns_resolver_shared *sh, const struct dns_io_ops *io);
 struct dns_cache *dns_resolver_shared_cache(struct dns_resolver_shared *sh);
 
 /* ---- per event loop ---- */

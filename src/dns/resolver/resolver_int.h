@@ -7,6 +7,7 @@
 
 #include "dns/resolver/infra.h"
 #include "dns/resolver/resolver.h"
+#include "dns/resolver/transport.h"
 
 #include <event2/event.h>
 
@@ -22,6 +23,7 @@ struct dns_resolver_shared {
     struct dns_cache *cache;
     struct dns_infra *infra;
     struct dns_hints hints;
+    struct dns_io_ops io; /* upstream queries and the clock (the network by default) */
 };
 
 /* What a reply says: the answer chain and the SOA (negative) or NS (RD=0 referral). */
@@ -97,7 +99,10 @@ struct dns_resolver {
 };
 
 /* resolver.c */
-uint64_t res_now_ms(void);
+/* The resolver's monotonic clock (ms); a fake one in tests. */
+uint64_t res_now_ms(const struct dns_resolver *r);
+/* Cancels an upstream query (NULL: nothing). */
+void res_io_cancel(const struct dns_resolver *r, struct dns_query_io *q);
 uint32_t res_random(struct dns_resolver *r);
 /* The request is over: its questions stop at once; the reply (req->ans, SERVFAIL on
  * failure, or a stale answer) goes out from the loop, then everything is freed. Safe to call
@@ -114,6 +119,16 @@ void res_answer_add(struct dns_resolver_req *req, const struct dns_cache_rrset *
 bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
                            unsigned flags, struct dns_arena *a, struct res_answer *ans,
                            const uint8_t **end_out);
+/* local.c: the answer from the server's own zones (the authoritative engine's data, read
+ * as a recursive answer: never AA), with res_answer_from_cache's contract. A CNAME chain that
+ * leaves our zones, or reaches a delegation, is not complete: *end_out is then where the
+ * look-up goes on (RFC 1034 §4.3.2 step 3a); nothing local: false, empty ans, name. */
+bool res_answer_local(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
+                      struct dns_arena *a, struct res_answer *ans, const uint8_t **end_out);
+/* local.c: what is known without asking upstream: the own zones, then the cache from where
+ * their chain ended (the two chains joined). Contract of res_answer_from_cache. */
+bool res_answer_known(struct dns_resolver *r, const uint8_t *name, uint16_t qtype, unsigned flags,
+                      struct dns_arena *a, struct res_answer *ans, const uint8_t **end_out);
 /* Clamps a TTL as the cache does (min_ttl/max_ttl). */
 uint32_t res_clamp_ttl(const struct dns_resolver *r, uint32_t ttl);
 

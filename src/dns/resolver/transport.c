@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
 struct dns_query_io {
     struct event_base *base;
@@ -218,3 +219,27 @@ void dns_query_io_cancel(struct dns_query_io *q)
     if (q)
         release(q);
 }
+
+/* ---- the default dns_io_ops ---- */
+
+static struct dns_query_io *net_start(void *ctx, struct event_base *base,
+                                      const struct sockaddr *server, socklen_t slen,
+                                      const uint8_t *query, size_t qlen,
+                                      const struct dns_io_params *p, dns_io_cb cb, void *arg)
+{
+    return dns_query_io_start(base, server, slen, query, qlen, p, cb, arg);
+}
+
+static void net_cancel(void *ctx, struct dns_query_io *q)
+{
+    dns_query_io_cancel(q);
+}
+
+static uint64_t net_now_ms(void *ctx)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const struct dns_io_ops dns_io_network = {net_start, net_cancel, net_now_ms, NULL};

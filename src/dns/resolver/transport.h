@@ -42,4 +42,24 @@ struct dns_query_io *dns_query_io_start(struct event_base *base, const struct so
 /* Cancels a query: its callback will not be called. */
 void dns_query_io_cancel(struct dns_query_io *q);
 
+/*
+ * The resolver's way out, as a table: how an upstream query is started and cancelled (the
+ * two functions above by default) and the monotonic clock in milliseconds (CLOCK_MONOTONIC).
+ * Unit tests put a scripted upstream and a fake clock here (tests/fakes/fake_upstream.h),
+ * as Unbound's testcode/fake_event.c replaces its network. start keeps the contract of
+ * dns_query_io_start: cb is never called from inside start, and not after cancel.
+ */
+struct dns_io_ops {
+    struct dns_query_io *(*start)(void *ctx, struct event_base *base,
+                                  const struct sockaddr *server, socklen_t slen,
+                                  const uint8_t *query, size_t qlen,
+                                  const struct dns_io_params *p, dns_io_cb cb, void *arg);
+    void (*cancel)(void *ctx, struct dns_query_io *q);
+    uint64_t (*now_ms)(void *ctx);
+    void *ctx;
+};
+
+/* The network (dns_query_io_start/cancel) and CLOCK_MONOTONIC. */
+extern const struct dns_io_ops dns_io_network;
+
 #endif
