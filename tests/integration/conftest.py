@@ -1,5 +1,8 @@
 """pytest glue for Pigeon's integration tests.
 
+As root the run happens in a private network namespace (only loopback, which is up); set
+PIGEON_NETNS=0 to stay in the host's namespace.
+
 Fixtures:
   daemon       module-scoped pigeond in a fresh temp dir, users bob/hungry and alice/crepes.
                A test module may set PIGEON_CONF = {"server": {...}, "smtp": {...},
@@ -21,7 +24,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import pigeon_harness as H  # noqa: E402
 
+# Before any thread or child exists: the whole run moves into a network namespace of its
+# own (as `unshare -n`), so the tests that bind fixed addresses (127.0.53.x/127.0.54.x, ports
+# 25 and 53) and every free_port() cannot collide with another suite on the same machine.
+NETNS = H.enter_private_network()
+
 atexit.register(H.kill_all)
+
+
+def pytest_report_header(config):
+    return "pigeon: network namespace: %s" % NETNS
 
 
 def _require_binaries():
