@@ -17,6 +17,7 @@ import dns.rcode
 import pytest
 
 import dns_auth_helpers as A
+import pigeon_harness as H
 
 ZONE = """$ORIGIN robust.test.
 $TTL 3600
@@ -153,7 +154,7 @@ def test_reload_without_dropping_queries(auth):
     h = Hammer(port)
     h.start()
     try:
-        time.sleep(0.3)
+        H.wait_until(lambda: h.ok >= 10, what="the hammer's first answers")
         zfile.write_text(ZONE % (2, 2))
         auth.signal(signal.SIGHUP)
         A.wait_for(lambda: A.serial(port, "robust.test") == 2, 10, "serial 2 after SIGHUP")
@@ -163,7 +164,8 @@ def test_reload_without_dropping_queries(auth):
         A.wait_for(lambda: "not reloaded" in auth.log(), 10, "the reload error in the log")
         assert "robust.test.zone:7:" in auth.log()
         assert A.serial(port, "robust.test") == 2
-        time.sleep(0.3)
+        n = h.ok  # queries keep being answered after the failed reload
+        H.wait_until(lambda: h.ok >= n + 11, what="answers after the failed reload")
     finally:
         h.stop = True
         h.join(10)
@@ -177,6 +179,7 @@ def test_reload_without_dropping_queries(auth):
 def test_pigeon_dns_reload(auth):
     port = auth.dns_port
     pidfile = os.path.join(auth.data_dir, "pigeond.pid")
+    H.wait_file(pidfile)
     assert int(open(pidfile).read()) == auth.proc.pid
     auth.zone_files["robust.test"].write_text(ZONE % (10, 10))
     out = auth.cli("dns", "reload").stdout.decode()
@@ -190,7 +193,8 @@ def test_pidfile_removed_and_cli_reports(tmp_path):
     d.setup()
     d.start()
     pidfile = os.path.join(d.data_dir, "pigeond.pid")
-    assert os.path.exists(pidfile)
+    # written once the listeners are up, which is all start() waits for
+    H.wait_file(pidfile)
     assert A.finish(d) is None
     assert not os.path.exists(pidfile)
     p = d.cli("dns", "reload", check=False)
