@@ -38,6 +38,10 @@ static const char password_note[] =
     "The password is one line read from stdin (CR/LF stripped; empty is refused). On a\n"
     "terminal it is asked for twice, without echo.";
 
+static const char queue_note[] =
+    "ID is a QUEUE ID as `pigeon queue list` prints it; the command applies to every recipient\n"
+    "of that message, or only to RECIPIENT (written as listed, with or without <>).";
+
 static const struct cli_cmd cli_cmds[] = {
     {"domain", "add", 1, 1, "NAME", "create a local domain", NULL, cli_domain_add},
     {"domain", "del", 1, 1, "NAME", "delete a local domain that has no users", NULL,
@@ -50,15 +54,20 @@ static const struct cli_cmd cli_cmds[] = {
     {"user", "list", 0, 1, "[DOMAIN]", "list the users (of one domain)", NULL, cli_user_list},
     {"user", "passwd", 1, 1, "ADDRESS", "set a user's password (from stdin)", password_note,
      cli_user_passwd},
-    {"queue", "list", 0, 0, "", "list the outgoing queue", NULL, cli_queue_list},
-    {"queue", "show", 1, 1, "ID", "show one entry, its last error and the message headers", NULL,
-     cli_queue_show},
-    {"queue", "flush", 0, 1, "[ID]", "make entries due now (all when no ID)", NULL,
-     cli_queue_flush},
-    {"queue", "delete", 1, 1, "ID", "remove an entry without a bounce", NULL, cli_queue_delete},
-    {"queue", "hold", 0, 1, "[ID]", "stop delivery attempts (all when no ID)", NULL,
-     cli_queue_hold},
-    {"queue", "release", 0, 1, "[ID]", "resume held entries, due now", NULL, cli_queue_release},
+    {"queue", "list", 0, 0, "", "list the outgoing queue, one line per recipient",
+     "Columns: QUEUE ID (as in the SMTP 250 reply, the Received: field and the log), ARRIVED\n"
+     "(UTC), STATE (queued or held), TRIES, SENDER, RECIPIENT, LAST ERROR.",
+     cli_queue_list},
+    {"queue", "show", 1, 2, "ID [RECIPIENT]", "show a message's entries and its headers",
+     queue_note, cli_queue_show},
+    {"queue", "flush", 0, 2, "[ID [RECIPIENT]]", "make entries due now (all when no ID)",
+     queue_note, cli_queue_flush},
+    {"queue", "delete", 1, 2, "ID [RECIPIENT]", "remove entries without a bounce", queue_note,
+     cli_queue_delete},
+    {"queue", "hold", 0, 2, "[ID [RECIPIENT]]", "stop delivery attempts (all when no ID)",
+     queue_note, cli_queue_hold},
+    {"queue", "release", 0, 2, "[ID [RECIPIENT]]", "resume held entries, due now", queue_note,
+     cli_queue_release},
     {"mail", "list", 1, 2, "ADDRESS [MAILBOX]", "list a mailbox (default INBOX)",
      "One line per message: uid, size, internal date (unix time), blob path; tab-separated.",
      cli_mail_list},

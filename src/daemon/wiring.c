@@ -270,6 +270,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     }
     /* RFC 5321 §4.4: the delivering server records the reverse-path in Return-Path. */
     int plen = snprintf(j->prefix, sizeof j->prefix, "Return-Path: <%s>\r\n", txn->from);
+    memcpy(j->msg.id, txn->id, sizeof j->msg.id); /* the id its Received: field names */
     j->msg.sender = txn->from;
     j->msg.local_prefix = j->prefix;
     j->msg.local_prefix_len = (size_t)plen;

@@ -64,7 +64,8 @@ struct smtp_txn {
     struct smtp_rcpt *rcpts;
     unsigned nrcpt;
     struct str body;              /* Received: + [added headers] + content, CRLF line ends */
-    char id[32];                  /* session-local transaction id for logs */
+    char id[33];                  /* queue id, 32 hex digits: the same in Received:, the 250
+                                   * reply, the log, `pigeon queue` and the stored file's name */
     const char *auth_user;        /* canonical user, NULL if not authenticated */
 };
 

@@ -15,7 +15,12 @@
 
 void smtp_content_begin(struct smtp_session *s)
 {
-    snprintf(s->txn.id, sizeof s->txn.id, "%llx.%u", (unsigned long long)s->id, ++s->txn_seq);
+    /* The id is chosen here, before the Received: field that carries it, and the store keeps
+     * the message under it: one id from the 250 reply to `pigeon queue`. */
+    unsigned char rnd[16];
+    RAND_bytes(rnd, sizeof rnd);
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(s->txn.id + 2 * i, 3, "%02x", rnd[i]);
     str_reset(&s->txn.body);
     /* RFC 7208 §9.1: Received-SPF goes above the Received: field of this hop. */
     str_append(&s->txn.body, s->trace.ptr ? s->trace.ptr : "", s->trace.len);

@@ -46,7 +46,6 @@ struct smtp_session {
     bool authenticated;
     char auth_user[256];
     unsigned errors;
-    unsigned txn_seq;
 
     struct str line;   /* partial input line */
     bool line_overflow;

@@ -274,9 +274,18 @@ static void blob_unlink(const char *data_dir, const char *name, unsigned xx)
     str_clear(&p);
 }
 
+static bool blob_id_valid(const char *id)
+{
+    for (size_t i = 0; i < 32; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return false;
+    return id[32] == '\0';
+}
+
 int store_blob_write(const char *data_dir, struct store_msg *msg)
 {
-    int rc = new_blob_id(msg->id);
+    /* A caller's id is 128 random bits, like ours. */
+    int rc = blob_id_valid(msg->id) ? 0 : new_blob_id(msg->id);
     if (rc != 0) {
         msg->id[0] = '\0';
         return rc;

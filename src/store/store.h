@@ -80,7 +80,9 @@ struct store_msg {
                                     * replaces them: both happen, or neither) */
     size_t n_done_queue;
     /* Filled by the store: */
-    char id[33];                 /* message id used in logs and the queue ("hex") */
+    char id[33];                 /* message id used in logs, the queue and the file name: 32
+                                  * lower-case hex digits; chosen by store_blob_write unless
+                                  * the caller set one (SMTP: the id of its Received: field) */
     int result;                  /* 0 or ERR_* */
 };
 

@@ -75,13 +75,7 @@ class Node(H.Daemon):
     # -- the outgoing queue
     def queue_entries(self):
         """`pigeon queue list` as dicts: id, sender, rcpt, attempts, state, error."""
-        out = []
-        for line in self.queue().splitlines():
-            f = line.split("\t")
-            if len(f) >= 7:
-                out.append({"id": int(f[0]), "sender": f[2], "rcpt": f[3],
-                            "attempts": int(f[4]), "state": f[5], "error": "\t".join(f[6:])})
-        return out
+        return self.queue_rows()
 
     def queue_show(self, entry_id):
         return self.cli("queue", "show", entry_id).stdout.decode("utf-8", "replace")

@@ -752,6 +752,11 @@ class Daemon:
     def queue(self):
         return self.cli("queue", "list").stdout.decode("utf-8", "replace")
 
+    def queue_rows(self):
+        """`pigeon queue list` as dicts: id, arrived, state, attempts, sender, rcpt, error
+        (sender and rcpt without the <>)."""
+        return parse_queue_list(self.queue())
+
     # -- clients
     def smtp(self, **kw):
         return SMTPClient(self.smtp_port, **kw)
@@ -764,6 +769,28 @@ class Daemon:
 
     def pop3s(self, **kw):
         return POP3Client(self.pop3s_port, tls=True, **kw)
+
+
+QUEUE_HEADER = re.compile(r"^QUEUE ID +ARRIVED \(UTC\) +STATE +TRIES +SENDER +RECIPIENT +LAST ERROR$")
+QUEUE_ROW = re.compile(r"^([0-9a-f]{32})  (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)  (\S+) +(\d+)  <(\S*)> +"
+                       r"<(\S*)> +(.*)$")
+
+
+def parse_queue_list(text):
+    """Rows of `pigeon queue list` output (header and footer checked)."""
+    lines = text.splitlines()
+    if lines == ["queue is empty"]:
+        return []
+    assert QUEUE_HEADER.match(lines[0]), "bad queue list header %r" % lines[0]
+    assert re.match(r"^\d+ messages?, \d+ recipients?$", lines[-1]), lines[-1]
+    rows = []
+    for line in lines[1:-1]:
+        m = QUEUE_ROW.match(line)
+        assert m, "bad queue list line %r" % line
+        rows.append({"id": m.group(1), "arrived": m.group(2), "state": m.group(3),
+                     "attempts": int(m.group(4)), "sender": m.group(5), "rcpt": m.group(6),
+                     "error": m.group(7)})
+    return rows
 
 
 def kill_all():

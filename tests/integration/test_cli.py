@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import pigeon_harness as H
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("PIGEON_BUILD", REPO / "build" / "asan"))
 PIGEON = BUILD / "pigeon"
@@ -482,16 +484,29 @@ def test_queue_list(pg_users):
     seed_queue(pg, "alice@hamburger.edu", ["x@example.org", "y@example.net"], 1700000000)
     seed_queue(pg, "", ["postmaster@example.com"], 1700003600, attempts=3,
                last_error="451 4.7.1 try again later", state="held")
-    lines = pg.ok("queue", "list").splitlines()
-    assert lines[-1] == "3 messages queued"
-    rows = sorted(line.split("\t") for line in lines[:-1])
-    assert [r[1:] for r in rows] == [
-        ["2023-11-14T22:13:20Z", "alice@hamburger.edu", "x@example.org", "0", "queued", "-"],
-        ["2023-11-14T22:13:20Z", "alice@hamburger.edu", "y@example.net", "0", "queued", "-"],
-        ["2023-11-14T23:13:20Z", "<>", "postmaster@example.com", "3", "held",
-         "451 4.7.1 try again later"],
+    out = pg.ok("queue", "list")
+    assert out.splitlines()[-1] == "2 messages, 3 recipients"
+    rows = sorted(H.parse_queue_list(out), key=lambda r: r["rcpt"])
+    assert [(r["arrived"], r["sender"], r["rcpt"], r["attempts"], r["state"], r["error"])
+            for r in rows] == [
+        ("2023-11-14 23:13:20", "", "postmaster@example.com", 3, "held",
+         "451 4.7.1 try again later"),
+        ("2023-11-14 22:13:20", "alice@hamburger.edu", "x@example.org", 0, "queued", "-"),
+        ("2023-11-14 22:13:20", "alice@hamburger.edu", "y@example.net", 0, "queued", "-"),
     ]
-    assert all(r[0].isdigit() for r in rows)
+    assert rows[1]["id"] == rows[2]["id"] != rows[0]["id"]
+    # The IDs it prints are the IDs the other commands take, per message or per recipient.
+    assert "recipient: <y@example.net>" in pg.ok("queue", "show", rows[1]["id"])
+    assert pg.ok("queue", "hold", rows[1]["id"]) == "held: 2 recipients\n"
+    assert pg.ok("queue", "release", rows[1]["id"], "<x@example.org>") == \
+        "released: 1 recipient\n"
+    assert pg.ok("queue", "delete", rows[0]["id"]) == "deleted (no bounce is sent): 1 recipient\n"
+    left = H.parse_queue_list(pg.ok("queue", "list"))
+    assert sorted((r["rcpt"], r["state"]) for r in left) == [
+        ("x@example.org", "queued"), ("y@example.net", "held")]
+    pg.fail("queue", "show", "0" * 32, contains="no queue ID " + "0" * 32)
+    pg.fail("queue", "delete", rows[1]["id"], "z@example.org",
+            contains="no recipient z@example.org of queue ID")
 
 
 # ---- runtime errors of the store itself ----
