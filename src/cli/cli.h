@@ -73,6 +73,10 @@ int cli_queue_delete(struct cli_ctx *ctx, int argc, char **argv);
 int cli_queue_hold(struct cli_ctx *ctx, int argc, char **argv);
 int cli_queue_release(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_backup.c ---- */
+int cli_backup(struct cli_ctx *ctx, int argc, char **argv);
+int cli_restore(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_mail.c ---- */
 int cli_mail_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv);

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 #include "core/err.h"
+#include "core/resolvconf.h"
 #include "core/str.h"
 #include "dns/arena.h"
 #include "dns/name.h"
@@ -279,30 +280,24 @@ static int reply_print(const struct lookup *lk, const uint8_t *resp, size_t rlen
     return CLI_OK;
 }
 
-int cli_lookup(struct cli_ctx *ctx, int argc, char **argv)
+/* One query to server#port, printed like dig. CLI_OK, CLI_FAIL after a message, or
+ * ERR_AGAIN when the server did not answer (*no_reply holds why; nothing printed). */
+static int lookup_at(struct lookup *lk, const char *server, const char *port, struct str *no_reply)
 {
-    (void)ctx;
-    struct lookup lk = {.server = "127.0.0.1"};
-    if (args_parse(&lk, argc, argv) != 0 || qname_make(&lk) != 0)
-        return CLI_FAIL;
-    if (lk.mail)
-        return cli_lookup_mail(ctx, lk.name, lk.hints);
-    if (lk.trace)
-        return cli_lookup_trace(ctx, lk.qname, lk.qtype, lk.hints, !lk.noqmin);
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
-    int gai = getaddrinfo(lk.server, lk.port ? lk.port : "53", &hints, &ai);
+    int gai = getaddrinfo(server, port, &hints, &ai);
     if (gai != 0)
-        return cli_fail("server %s: %s", lk.server, gai_strerror(gai));
+        return cli_fail("server %s: %s", server, gai_strerror(gai));
     char addr[INET6_ADDRSTRLEN] = "?";
     getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST);
     uint8_t q[512];
-    size_t qlen = query_build(&lk, q, sizeof q);
+    size_t qlen = query_build(lk, q, sizeof q);
     uint8_t *resp = malloc(DNS_MSG_MAX);
     size_t rlen = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool tcp = lk.tcp;
+    bool tcp = lk->tcp;
     int rc = tcp ? tcp_exchange(ai, q, qlen, resp, DNS_MSG_MAX, &rlen)
                  : udp_exchange(ai, q, qlen, resp, DNS_MSG_MAX, &rlen);
     if (rc == 0 && !tcp && (resp[2] & 0x02)) {
@@ -313,10 +308,42 @@ int cli_lookup(struct cli_ctx *ctx, int argc, char **argv)
     freeaddrinfo(ai);
     if (rc != 0) {
         free(resp);
-        return cli_fail("no reply from %s#%s: %s", addr, lk.port ? lk.port : "53",
-                        rc == ERR_AGAIN ? "timed out" : strerror(errno));
+        str_appendf(no_reply, "no reply from %s#%s: %s", addr, port,
+                    rc == ERR_AGAIN ? "timed out" : strerror(errno));
+        return ERR_AGAIN;
     }
-    rc = reply_print(&lk, resp, rlen, tcp, addr, ms_since(&t0));
+    lk->port = port;
+    rc = reply_print(lk, resp, rlen, tcp, addr, ms_since(&t0));
     free(resp);
+    return rc;
+}
+
+int cli_lookup(struct cli_ctx *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    struct lookup lk = {0};
+    if (args_parse(&lk, argc, argv) != 0 || qname_make(&lk) != 0)
+        return CLI_FAIL;
+    if (lk.mail)
+        return cli_lookup_mail(ctx, lk.name, lk.hints);
+    if (lk.trace)
+        return cli_lookup_trace(ctx, lk.qname, lk.qtype, lk.hints, !lk.noqmin);
+    /* Without @SERVER: the system's resolvers, in resolv.conf order, as dig does. */
+    char ns[RESOLVCONF_MAX][64];
+    size_t nns = 1;
+    if (lk.server)
+        snprintf(ns[0], sizeof ns[0], "%s", lk.server);
+    else
+        nns = resolvconf_nameservers(RESOLVCONF_PATH, ns, RESOLVCONF_MAX);
+    const char *port = lk.port ? lk.port : "53";
+    struct str why = STR_INIT;
+    int rc = ERR_AGAIN;
+    for (size_t i = 0; i < nns && rc == ERR_AGAIN; i++) {
+        str_reset(&why);
+        rc = lookup_at(&lk, ns[i], port, &why);
+    }
+    if (rc == ERR_AGAIN)
+        rc = cli_fail("%s", str_cstr(&why));
+    str_clear(&why);
     return rc;
 }

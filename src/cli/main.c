@@ -73,6 +73,16 @@ static const struct cli_cmd cli_cmds[] = {
      cli_mail_list},
     {"mail", "cat", 2, 3, "ADDRESS UID [MAILBOX]", "write a stored message to stdout",
      "MAILBOX defaults to INBOX. The raw stored bytes are written unchanged.", cli_mail_cat},
+    {"backup", NULL, 1, 1, "DIR", "copy the store into DIR while pigeond runs",
+     "DIR must not exist or be empty. The database is copied as one consistent snapshot\n"
+     "(SQLite's online backup), then every message file it references; the generated TLS\n"
+     "certificate too. Restore it with `pigeon restore DIR`.",
+     cli_backup},
+    {"restore", NULL, 1, 1, "DIR", "restore a backup into the (empty) data directory",
+     "The configured data_dir must not exist or be empty: move the old one aside first, with\n"
+     "pigeond stopped. The backup is checked (SQLite integrity check, every file present)\n"
+     "before anything is written; the database is written last.",
+     cli_restore},
     {"check-config", NULL, 0, 0, "", "load the configuration and report the first error", NULL,
      cli_config_check},
     {"zone", "check", 2, 2, "ORIGIN FILE", "check a DNS zone master file",
@@ -83,8 +93,9 @@ static const struct cli_cmd cli_cmds[] = {
      cli_dns_reload},
     {"lookup", NULL, 1, 8, "NAME [TYPE] [@SERVER[:PORT]] [+tcp] [+norec] [+trace]",
      "query a DNS server and print the reply like dig",
-     "TYPE defaults to A (PTR when NAME is an IP address). SERVER defaults to 127.0.0.1,\n"
-     "PORT to 53; write [ADDR]:PORT for IPv6. UDP is used and retried over TCP when the\n"
+     "TYPE defaults to A (PTR when NAME is an IP address). Without @SERVER the nameservers\n"
+     "of /etc/resolv.conf are asked in turn, as dig does. PORT defaults to 53; write\n"
+     "[ADDR]:PORT for IPv6. UDP is used and retried over TCP when the\n"
      "reply is truncated; +tcp uses TCP only, +norec clears the RD bit.\n"
      "+trace walks from the root servers like dig +trace, with Pigeon's own resolver:\n"
      "+hints=FILE names the root hints (default: [resolver] root_hints, else built-in),\n"

@@ -20,6 +20,7 @@
 #include "core/loop_post.h"
 #include "core/sdnotify.h"
 #include "core/pool.h"
+#include "core/resolvconf.h"
 #include "core/xmalloc.h"
 #include "dns/resolver/stub.h"
 #include "queue/runner.h"
@@ -269,13 +270,9 @@ static void stub_server(const struct daemon *d, struct sockaddr_storage *ss, soc
         snprintf(host, sizeof host, "%s", d->cfg.delivery.resolver.host);
         snprintf(port, sizeof port, "%s", d->cfg.delivery.resolver.port);
     } else {
-        FILE *f = fopen("/etc/resolv.conf", "r");
-        char line[256];
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "nameserver %63s", host) == 1)
-                break;
-        if (f)
-            fclose(f);
+        char ns[1][64];
+        resolvconf_nameservers(RESOLVCONF_PATH, ns, 1);
+        snprintf(host, sizeof host, "%s", ns[0]);
     }
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;

@@ -1,0 +1,109 @@
+"""`pigeon backup DIR` while pigeond takes mail over SMTP, then `pigeon restore DIR` into a new
+data directory: the restored store serves every message acknowledged before the backup began,
+and works (new deliveries, IMAP)."""
+
+import imaplib
+import re
+import smtplib
+import threading
+
+import pigeon_harness as H
+
+BOB = "bob@hamburger.edu"
+RCVD_ID = re.compile(rb"\(Pigeon\) with E?SMTPS?A? id ([0-9a-f]{32})")
+
+
+class Load(threading.Thread):
+    """Sends messages to bob one after another until stopped; keeps the acknowledged IDs."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.acked, self.stop, self.error = port, [], threading.Event(), None
+        self.first = threading.Event()
+
+    def run(self):
+        try:
+            with smtplib.SMTP("127.0.0.1", self.port, timeout=H.IO_TIMEOUT) as s:
+                s.ehlo()
+                i = 0
+                while not self.stop.is_set():
+                    i += 1
+                    assert s.mail("carol@example.org")[0] == 250
+                    assert s.rcpt(BOB)[0] == 250
+                    code, text = s.data(b"Subject: load %d\r\n\r\nmessage %d\r\n" % (i, i))
+                    assert code == 250, text
+                    self.acked.append(text.split()[-1].decode())
+                    if len(self.acked) >= 20:  # the backup starts with mail flowing
+                        self.first.set()
+        except BaseException as e:  # reported by the test
+            self.error = e
+            self.first.set()
+
+
+def stored_ids(d):
+    ids = set()
+    for m in d.messages(BOB):
+        found = RCVD_ID.search(m.data)
+        assert found, m.data[:300]
+        ids.add(found.group(1).decode())
+    return ids
+
+
+def test_backup_under_load_restores_every_acknowledged_message(new_daemon, tmp_path):
+    d = new_daemon(imap={}, server={"workers": 2})
+    load = Load(d.smtp_port)
+    load.start()
+    assert load.first.wait(60) and load.error is None, load.error
+    before = list(load.acked)                        # acknowledged before the backup began
+    backup = tmp_path / "backup"
+    out = d.cli("backup", backup).stdout.decode()
+    load.stop.set()
+    load.join(60)
+    assert load.error is None, load.error
+    m = re.fullmatch(r"backup in %s: (\d+) messages, (\d+) queued, (\d+) files \(\d+ bytes\)\n"
+                     % re.escape(str(backup)), out)
+    assert m, out
+    assert int(m.group(1)) >= len(before) and int(m.group(3)) == int(m.group(1))
+    assert (backup / "pigeon.db").is_file() and not (backup / "pigeon.db-wal").exists()
+    assert (backup / "tls" / "key.pem").is_file()
+
+    # A second pigeond restored from it (data_dir empty: restore refuses anything else).
+    d2 = H.Daemon(tmp_path / "restored", name="pigeond[restored]", imap={})
+    p = d2.cli("restore", backup)
+    assert p.stdout.decode().startswith("restored into %s: %s messages" % (d2.data_dir,
+                                                                          m.group(1)))
+    p = d2.cli("restore", backup, check=False)
+    assert p.returncode == 1 and b"is not empty" in p.stderr
+    d2.start()
+    try:
+        ids = stored_ids(d2)
+        assert set(before) <= ids, sorted(set(before) - ids)
+        assert ids <= set(load.acked)                 # nothing invented
+        # The restored store works: a new delivery, and IMAP sees it all.
+        with smtplib.SMTP("127.0.0.1", d2.smtp_port, timeout=H.IO_TIMEOUT) as s:
+            s.sendmail("carol@example.org", [BOB], b"Subject: after restore\r\n\r\nnew\r\n")
+        im = imaplib.IMAP4("127.0.0.1", d2.imap_port, timeout=H.IO_TIMEOUT)
+        im.login("bob", "hungry")
+        typ, data = im.select("INBOX")
+        assert typ == "OK" and int(data[0]) == len(ids) + 1
+        im.logout()
+    finally:
+        assert d2.stop() == 0
+
+
+def test_restore_refuses_what_is_not_a_backup(tmp_path):
+    d = H.Daemon(tmp_path / "d")
+    (tmp_path / "empty").mkdir()
+    p = d.cli("restore", tmp_path / "empty", check=False)
+    assert p.returncode == 1
+    assert p.stderr.decode() == "pigeon: restore failed: %s: not a Pigeon backup (no readable " \
+                                "pigeon.db)\n" % (tmp_path / "empty")
+
+
+def test_backup_refuses_a_non_empty_directory(new_daemon, tmp_path):
+    d = new_daemon()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    p = d.cli("backup", tmp_path / "full", check=False)
+    assert p.returncode == 1
+    assert p.stderr.decode() == "pigeon: backup failed: %s is not empty\n" % (tmp_path / "full")
