@@ -25,11 +25,12 @@ check auth core msg
 check store core msg
 check queue core msg store smtp dns
 check spf core msg dns
-check dns core
+check dns core net
+check net core
 check imap core msg auth
 check smtp core msg auth
 check pop3 core msg auth
-check daemon core msg auth store queue smtp pop3 imap dns spf
+check daemon core msg auth store queue smtp pop3 imap dns spf net
 check cli core msg auth store daemon dns
 [ $status = 0 ] && echo "layers: ok"
 exit $status

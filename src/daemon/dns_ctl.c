@@ -14,7 +14,6 @@
 #include "core/xmalloc.h"
 #include "daemon/daemon.h"
 #include "daemon/dns_int.h"
-#include "daemon/resolver_service.h"
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 #include "dns/xfr/journal.h"
@@ -263,7 +262,8 @@ static void swap_view(void *vs)
     dns_view_unref(sw->dw->view);
     sw->dw->view = sw->v;
     /* The resolver on this worker answers the server's own zones from the same set. */
-    resolver_service_zones_changed(sw->dw->w, sw->v->zs);
+    if (sw->dw->zones_changed)
+        sw->dw->zones_changed(sw->dw->zones_changed_ctx, sw->v->zs);
     free(sw);
 }
 

@@ -41,21 +41,19 @@ struct dns_rrl;
 struct conn;
 struct event;
 struct event_base;
+struct udp_batch;
 
-#define DNS_UDP_BATCH 32
-#define DNS_UDP_BUF 4096
 #define DNS_HIST_MAX 100 /* differences kept per zone for IXFR */
 
 struct dns_worker {
     struct worker *w;
     struct dns_service *s;
     struct dns_view *view; /* this worker's reference */
-    struct event **udp_ev;
+    struct udp_batch *udp; /* the shared UDP sockets, read in batches */
+    void (*zones_changed)(void *ctx, struct dns_zoneset *zs); /* see dns_service.h */
+    void *zones_changed_ctx;
     struct dns_arena arena;
     unsigned char arena_mem[16384];
-    uint8_t in[DNS_UDP_BATCH][DNS_UDP_BUF];
-    uint8_t out[DNS_UDP_BATCH][DNS_UDP_BUF];
-    struct sockaddr_storage peer[DNS_UDP_BATCH];
     uint8_t tcp_out[DNS_MSG_MAX + 2];
 };
 

@@ -18,6 +18,7 @@
 #include "dns/zone.h"
 #include "dns/zoneset.h"
 #include "msg/base64.h"
+#include "net/udp_batch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -258,42 +259,18 @@ static size_t rrl_apply(struct dns_service *s, const struct sockaddr *peer, uint
     return len;
 }
 
-static void on_udp(evutil_socket_t fd, short what, void *vdw)
+/* One datagram (net/udp_batch.h). */
+static size_t on_datagram(void *vdw, int fd, const uint8_t *pkt, size_t len,
+                          const struct sockaddr *peer, socklen_t peer_len, uint8_t *out,
+                          size_t cap)
 {
     struct dns_worker *dw = vdw;
-    struct mmsghdr msgs[DNS_UDP_BATCH], outs[DNS_UDP_BATCH];
-    struct iovec iov[DNS_UDP_BATCH], oiov[DNS_UDP_BATCH];
-    for (int i = 0; i < DNS_UDP_BATCH; i++) {
-        iov[i] = (struct iovec){dw->in[i], DNS_UDP_BUF};
-        msgs[i].msg_hdr = (struct msghdr){&dw->peer[i], sizeof dw->peer[i], &iov[i], 1, NULL, 0, 0};
-    }
-    int n = recvmmsg(fd, msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
-    if (n <= 0)
-        return; /* another worker took them, or an ICMP error surfaced: nothing to do */
-    uint64_t now = dw->s->rrl ? dns_now_ms() : 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-            continue; /* a query over 4 KiB is not a query */
-        struct dns_req r = {dw->in[i],
-                            msgs[i].msg_len,
-                            (struct sockaddr *)&dw->peer[i],
-                            msgs[i].msg_hdr.msg_namelen,
-                            NULL,
-                            fd};
-        size_t len = dispatch(dw, &r, dw->out[k], DNS_UDP_BUF);
-        dns_arena_reset(&dw->arena);
-        if (len && dw->s->rrl)
-            len = rrl_apply(dw->s, r.peer, dw->out[k], len, now);
-        if (len == 0)
-            continue;
-        oiov[k] = (struct iovec){dw->out[k], len};
-        outs[k].msg_hdr =
-            (struct msghdr){&dw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1, NULL, 0, 0};
-        k++;
-    }
-    if (k > 0 && sendmmsg(fd, outs, (unsigned)k, MSG_DONTWAIT) < 0)
-        log_debug("dns: sendmmsg: %s", strerror(errno));
+    struct dns_req r = {pkt, len, peer, peer_len, NULL, fd};
+    size_t n = dispatch(dw, &r, out, cap);
+    dns_arena_reset(&dw->arena);
+    if (n && dw->s->rrl)
+        n = rrl_apply(dw->s, peer, out, n, dns_now_ms());
+    return n;
 }
 
 /* ---- life cycle ---- */
@@ -331,11 +308,7 @@ void dns_service_attach(struct worker *w)
     dw->s = s;
     dw->view = dns_view_ref(s->view0);
     dns_arena_init(&dw->arena, dw->arena_mem, sizeof dw->arena_mem);
-    dw->udp_ev = xcalloc(s->nudp ? s->nudp : 1, sizeof *dw->udp_ev);
-    for (unsigned i = 0; i < s->nudp; i++) {
-        dw->udp_ev[i] = event_new(w->base, s->udp_fds[i], EV_READ | EV_PERSIST, on_udp, dw);
-        event_add(dw->udp_ev[i], NULL);
-    }
+    dw->udp = udp_batch_new(w->base, s->udp_fds, s->nudp, on_datagram, dw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = dw;
     w->dns = dw;
@@ -349,9 +322,7 @@ void dns_service_detach(struct worker *w)
     struct dns_worker *dw = w->dns;
     if (!dw)
         return;
-    for (unsigned i = 0; i < w->d->dns->nudp; i++)
-        event_free(dw->udp_ev[i]);
-    free(dw->udp_ev);
+    udp_batch_free(dw->udp);
     dns_view_unref(dw->view);
     dns_arena_clear(&dw->arena);
     w->dns = NULL;
@@ -553,6 +524,14 @@ const struct proto_ops dns_tcp_proto = {
     "dns",       tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy,
     tcp_closing, tcp_tls,    tcp_close, tcp_close,  tcp_free, tcp_writable,
 };
+
+void dns_service_on_zones_changed(struct worker *w, dns_zones_changed_fn fn, void *ctx)
+{
+    if (w->dns) {
+        w->dns->zones_changed = fn;
+        w->dns->zones_changed_ctx = ctx;
+    }
+}
 
 struct dns_zoneset *dns_service_worker_zones(struct worker *w)
 {

@@ -12,6 +12,7 @@
 
 struct daemon;
 struct worker;
+struct dns_zoneset;
 
 /* Loads the zones and binds the UDP sockets (TCP listeners are bound by server.c).
  * 0, or -1 after logging why (a bad zone file stops the start, with file:line). */
@@ -29,6 +30,12 @@ void dns_service_close(struct daemon *d);
 /* The zone set this worker answers from right now (borrowed; valid until the worker's next
  * view swap), or NULL without a [dns] service. For the resolver: the server's own zones. */
 struct dns_zoneset *dns_service_worker_zones(struct worker *w);
+
+/* On worker w's thread, after each new zone set (UPDATE, transfer, reload) the worker swaps
+ * in: fn(ctx, zs) (zs borrowed; take a reference to keep it). One listener per worker (the
+ * resolver, which answers the server's own zones from the live set). */
+typedef void (*dns_zones_changed_fn)(void *ctx, struct dns_zoneset *zs);
+void dns_service_on_zones_changed(struct worker *w, dns_zones_changed_fn fn, void *ctx);
 
 extern const struct proto_ops dns_tcp_proto;
 

@@ -13,6 +13,8 @@
 #include "dns/rr.h"
 #include "dns/zone.h"
 #include "dns/zoneset.h"
+#include "net/acl.h"
+#include "net/udp_batch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,21 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define UDP_BATCH 32
-#define UDP_BUF 4096
-#define MAX_PREFIXES 64
-
-struct prefix {
-    int family;
-    uint8_t addr[16];
-    unsigned bits;
-};
-
 struct resolver_service {
     struct dns_resolver_shared *shared;
     struct dns_zoneset *zones; /* the main thread's reference */
-    struct prefix allow[MAX_PREFIXES];
-    unsigned nallow;
+    struct net_acl allow; /* who may ask for recursion */
     int *udp_fds;
     unsigned nudp;
     struct resolver_worker **workers;
@@ -51,94 +42,25 @@ struct resolver_worker {
     struct resolver_service *s;
     struct dns_resolver *res;
     struct dns_zoneset *zones; /* this worker's reference */
-    struct event **udp_ev;
+    struct udp_batch *udp; /* the shared UDP sockets, read in batches */
     struct udp_pending *pending; /* UDP questions being resolved */
     struct dns_arena arena;
     unsigned char arena_mem[16384];
-    uint8_t in[UDP_BATCH][UDP_BUF];
-    uint8_t out[UDP_BATCH][UDP_BUF];
-    struct sockaddr_storage peer[UDP_BATCH];
     uint8_t tcp_out[DNS_MSG_MAX + 2];
 };
 
 /* ---- who may ask ---- */
 
-static int prefix_parse(const char *text, struct prefix *p)
-{
-    char buf[80];
-    snprintf(buf, sizeof buf, "%s", text);
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = '\0';
-    memset(p, 0, sizeof *p);
-    p->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
-    unsigned max = p->family == AF_INET6 ? 128 : 32;
-    if (inet_pton(p->family, buf, p->addr) != 1)
-        return -1;
-    p->bits = max;
-    if (slash) {
-        char *end;
-        unsigned long b = strtoul(slash + 1, &end, 10);
-        if (*end || b > max || end == slash + 1)
-            return -1;
-        p->bits = (unsigned)b;
-    }
-    return 0;
-}
-
 /* "127.0.0.0/8 ::1" (spaces or commas); NULL: loopback only. */
 static int allow_parse(struct resolver_service *s, const char *spec)
 {
-    char *copy = xstrdup(spec ? spec : "127.0.0.0/8 ::1/128");
-    int rc = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
-        if (s->nallow >= MAX_PREFIXES || prefix_parse(t, &s->allow[s->nallow]) < 0) {
-            log_err("resolver: allow: bad prefix '%s'", t);
-            rc = -1;
-            break;
-        }
-        s->nallow++;
+    char bad[80];
+    if (net_acl_parse(spec ? spec : "127.0.0.0/8 ::1/128", &s->allow, NULL, NULL, bad,
+                      sizeof bad) != 0) {
+        log_err("resolver: allow: bad prefix '%s'", bad);
+        return -1;
     }
-    free(copy);
-    return rc;
-}
-
-static bool prefix_match(const struct prefix *p, int family, const uint8_t *a)
-{
-    if (p->family != family)
-        return false;
-    unsigned full = p->bits / 8, rest = p->bits % 8;
-    if (memcmp(p->addr, a, full) != 0)
-        return false;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return rest == 0 || ((p->addr[full] ^ a[full]) & mask) == 0;
-}
-
-static bool allowed_sa(const struct resolver_service *s, const struct sockaddr *sa)
-{
-    const uint8_t *a = sa->sa_family == AF_INET6
-                           ? (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                           : (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-    for (unsigned i = 0; i < s->nallow; i++)
-        if (prefix_match(&s->allow[i], sa->sa_family, a))
-            return true;
-    return false;
-}
-
-static bool allowed_text(const struct resolver_service *s, const char *peer)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, peer, &s4->sin_addr) == 1)
-        s4->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, peer, &s6->sin6_addr) == 1)
-        s6->sin6_family = AF_INET6;
-    else
-        return false;
-    return allowed_sa(s, (struct sockaddr *)&ss);
+    return 0;
 }
 
 /* ---- start-up ---- */
@@ -240,21 +162,23 @@ static void on_resolved_udp(void *vp, const uint8_t *resp, size_t len)
     free(p);
 }
 
-/* One datagram: the reply length written into out (0: none now). */
-static size_t udp_one(struct resolver_worker *rw, int fd, const uint8_t *pkt, size_t len,
-                      const struct sockaddr_storage *peer, socklen_t plen, uint8_t *out)
+/* One datagram (net/udp_batch.h): the reply length written into out (0: none now). */
+static size_t on_datagram(void *vrw, int fd, const uint8_t *pkt, size_t len,
+                          const struct sockaddr *peer, socklen_t plen, uint8_t *out, size_t cap)
 {
+    struct resolver_worker *rw = vrw;
     struct dns_msg q;
-    struct dns_resolver_qopts o = {false, allowed_sa(rw->s, (const struct sockaddr *)peer)};
+    struct dns_resolver_qopts o = {false, net_acl_match(&rw->s->allow, peer)};
     size_t n = 0;
     if (dns_msg_parse(pkt, len, &q, &rw->arena) < 0 || q.hdr.qr) {
         if (q.hdr_ok && !q.hdr.qr) { /* answer FORMERR; drop what is not a query */
             struct dns_answer_opts ao = {false, DNS_UDP_DEFAULT};
-            n = dns_answer_error(&q, DNS_RCODE_FORMERR, &ao, out, UDP_BUF);
+            n = dns_answer_error(&q, DNS_RCODE_FORMERR, &ao, out, cap);
         }
-    } else if ((n = dns_resolver_answer_now(rw->res, &q, &o, out, UDP_BUF)) == 0) {
+    } else if ((n = dns_resolver_answer_now(rw->res, &q, &o, out, cap)) == 0) {
         struct udp_pending *p = xcalloc(1, sizeof *p);
-        *p = (struct udp_pending){rw, NULL, rw->pending, NULL, fd, *peer, plen};
+        *p = (struct udp_pending){rw, NULL, rw->pending, NULL, fd, {0}, plen};
+        memcpy(&p->peer, peer, plen);
         if (rw->pending)
             rw->pending->prev = p;
         rw->pending = p;
@@ -264,34 +188,17 @@ static size_t udp_one(struct resolver_worker *rw, int fd, const uint8_t *pkt, si
     return n;
 }
 
-static void on_udp(evutil_socket_t fd, short what, void *vrw)
+/* ---- workers ---- */
+
+/* The authoritative service on this worker swapped in a new zone set (dns_service.h). */
+static void zones_changed(void *vrw, struct dns_zoneset *zs)
 {
     struct resolver_worker *rw = vrw;
-    struct mmsghdr msgs[UDP_BATCH], outs[UDP_BATCH];
-    struct iovec iov[UDP_BATCH], oiov[UDP_BATCH];
-    for (int i = 0; i < UDP_BATCH; i++) {
-        iov[i] = (struct iovec){rw->in[i], UDP_BUF};
-        msgs[i].msg_hdr = (struct msghdr){&rw->peer[i], sizeof rw->peer[i], &iov[i], 1, NULL, 0, 0};
-    }
-    int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-            continue;
-        size_t len = udp_one(rw, fd, rw->in[i], msgs[i].msg_len, &rw->peer[i],
-                             msgs[i].msg_hdr.msg_namelen, rw->out[k]);
-        if (len == 0)
-            continue;
-        oiov[k] = (struct iovec){rw->out[k], len};
-        outs[k].msg_hdr =
-            (struct msghdr){&rw->peer[i], msgs[i].msg_hdr.msg_namelen, &oiov[k], 1, NULL, 0, 0};
-        k++;
-    }
-    if (k > 0 && sendmmsg(fd, outs, (unsigned)k, MSG_DONTWAIT) < 0)
-        log_debug("resolver: sendmmsg: %s", strerror(errno));
+    dns_zoneset_ref(zs);
+    dns_resolver_set_zones(rw->res, zs);
+    dns_zoneset_unref(rw->zones);
+    rw->zones = zs;
 }
-
-/* ---- workers ---- */
 
 void resolver_service_attach(struct worker *w)
 {
@@ -305,13 +212,10 @@ void resolver_service_attach(struct worker *w)
     /* With a [dns] service, share its live zone set (UPDATEs and transfers included). */
     struct dns_zoneset *live = dns_service_worker_zones(w);
     rw->zones = dns_zoneset_ref(live ? live : s->zones);
+    dns_service_on_zones_changed(w, zones_changed, rw);
     dns_resolver_set_zones(rw->res, rw->zones);
     dns_arena_init(&rw->arena, rw->arena_mem, sizeof rw->arena_mem);
-    rw->udp_ev = xcalloc(s->nudp ? s->nudp : 1, sizeof *rw->udp_ev);
-    for (unsigned i = 0; i < s->nudp; i++) {
-        rw->udp_ev[i] = event_new(w->base, s->udp_fds[i], EV_READ | EV_PERSIST, on_udp, rw);
-        event_add(rw->udp_ev[i], NULL);
-    }
+    rw->udp = udp_batch_new(w->base, s->udp_fds, s->nudp, on_datagram, rw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = rw;
     w->resolver = rw;
@@ -323,9 +227,7 @@ void resolver_service_detach(struct worker *w)
     if (!rw)
         return;
     struct resolver_service *s = rw->s;
-    for (unsigned i = 0; i < s->nudp; i++)
-        event_free(rw->udp_ev[i]);
-    free(rw->udp_ev);
+    udp_batch_free(rw->udp);
     dns_resolver_free(rw->res); /* calls back every pending question with no reply */
     dns_zoneset_unref(rw->zones);
     dns_arena_clear(&rw->arena);
@@ -349,28 +251,17 @@ struct swap {
 static void swap_zones(void *vs)
 {
     struct swap *sw = vs;
-    dns_resolver_set_zones(sw->rw->res, sw->zones);
-    dns_zoneset_unref(sw->rw->zones);
-    sw->rw->zones = sw->zones;
+    zones_changed(sw->rw, sw->zones);
+    dns_zoneset_unref(sw->zones);
     free(sw);
 }
 
-void resolver_service_zones_changed(struct worker *w, struct dns_zoneset *zs)
-{
-    struct resolver_worker *rw = w->resolver;
-    if (!rw || !zs)
-        return;
-    dns_zoneset_ref(zs);
-    dns_resolver_set_zones(rw->res, zs);
-    dns_zoneset_unref(rw->zones);
-    rw->zones = zs;
-}
 
 void resolver_service_reload(struct daemon *d)
 {
     struct resolver_service *s = d->resolver;
     if (!s || d->dns)
-        return; /* with a [dns] service its new zone set reaches us by resolver_service_zones_changed */
+        return; /* with a [dns] service its new zone set reaches us by zones_changed */
     struct dns_zoneset *zs = zones_load(&d->cfg.dns);
     for (unsigned i = 0; i < s->nworkers; i++) {
         if (!s->workers[i])
@@ -394,6 +285,7 @@ void resolver_service_close(struct daemon *d)
     free(s->workers);
     dns_zoneset_unref(s->zones);
     dns_resolver_shared_free(s->shared);
+    net_acl_clear(&s->allow);
     free(s);
     d->resolver = NULL;
 }
@@ -462,7 +354,7 @@ static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, c
     struct res_tcp *t = xcalloc(1, sizeof *t);
     t->c = c;
     t->rw = conn_worker(c)->resolver;
-    t->allowed = allowed_text(t->rw->s, peer);
+    t->allowed = net_acl_match_text(&t->rw->s->allow, peer);
     return t;
 }
 

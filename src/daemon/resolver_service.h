@@ -28,10 +28,6 @@ void resolver_service_reload(struct daemon *d);
 void resolver_service_close(struct daemon *d);
 /* The resolver of worker w (for the stub on that worker's loop), or NULL when not running. */
 struct dns_resolver *resolver_service_resolver(struct worker *w);
-/* On worker w's thread: the authoritative service published a new zone set (UPDATE, transfer,
- * reload); names in those zones are answered from it from now on. */
-void resolver_service_zones_changed(struct worker *w, struct dns_zoneset *zs);
-
 extern const struct proto_ops resolver_tcp_proto;
 
 #endif
