@@ -71,6 +71,7 @@ class Node(H.Daemon):
                         raise AssertionError("%s not listening on %s:%d\n%s" % (
                             self.name, ip, port, self.log_tail()))
                     time.sleep(0.05)
+        self.wait_ready_line()
 
     # -- the outgoing queue
     def queue_entries(self):

@@ -23,7 +23,7 @@ HOSTNAME = "mail.hamburger.edu"
 DOMAIN = "hamburger.edu"
 USERS = {"bob@hamburger.edu": "hungry", "alice@hamburger.edu": "crepes"}
 
-START_TIMEOUT = float(os.environ.get("PIGEON_START_TIMEOUT", "20"))
+START_TIMEOUT = float(os.environ.get("PIGEON_START_TIMEOUT", "60"))
 IO_TIMEOUT = 30.0
 
 # Every Daemon ever created, so conftest can print logs on failure and kill leftovers.
@@ -609,6 +609,7 @@ class Daemon:
     def start(self, wait=True):
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.log_file = open(self.log_path, "ab")
+        self.start_offset = self.log_size()
         self.proc = subprocess.Popen([str(PIGEOND), "-c", self.conf], stdin=subprocess.DEVNULL,
                                      stdout=self.log_file, stderr=subprocess.STDOUT,
                                      env=sanitizer_env(), cwd=str(self.root))
@@ -631,6 +632,16 @@ class Daemon:
                         raise AssertionError("pigeond not listening on %d after %.0fs\n%s" % (
                             port, timeout, self.log_tail()))
                     time.sleep(0.1)
+        self.wait_ready_line(max(1.0, deadline - time.monotonic()))
+
+    def wait_ready_line(self, timeout=None):
+        """Waits for "pigeond ready" from this start: the listeners are bound before the
+        signal handlers are installed and the workers run, so a SIGTERM or SIGHUP sent as
+        soon as a port answers would kill the daemon, and start-up log lines may be missing.
+        Skipped when the daemon logs elsewhere than stderr ([server] log)."""
+        if self.sections.get("server", {}).get("log", "stderr") != "stderr":
+            return
+        self.wait_log(r"pigeond ready", start=getattr(self, "start_offset", 0), timeout=timeout)
 
     @property
     def running(self):
