@@ -15,7 +15,7 @@ python3 openssl"
 # need them. Append new test-only packages here.
 PACKAGES="clang libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
-bind9-dnsutils knot-dnsutils knot dnsperf
+bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
 isync mutt dovecot-imapd
 fail2ban systemd"
 

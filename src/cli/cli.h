@@ -54,6 +54,12 @@ int cli_domain_name(const char *arg, char *out, size_t cap);
 
 int cli_config_check(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_dnssec.c ---- */
+int cli_dnssec_keygen(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dnssec_sign(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dnssec_verify(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dnssec_ds(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_domain.c ---- */
 int cli_domain_add(struct cli_ctx *ctx, int argc, char **argv);
 int cli_domain_del(struct cli_ctx *ctx, int argc, char **argv);

@@ -44,10 +44,16 @@ static const struct dns_type_desc type_table[] = {
     {DNS_TYPE_OPT, "OPT", "r", DNS_TF_META | DNS_TF_NOTEXT},
     {DNS_TYPE_DS, "DS", "211x", 0},
     {DNS_TYPE_SSHFP, "SSHFP", "11x", 0},
-    {DNS_TYPE_RRSIG, "RRSIG", "r", DNS_TF_NOTEXT},
-    {DNS_TYPE_NSEC, "NSEC", "r", DNS_TF_NOTEXT},
-    {DNS_TYPE_DNSKEY, "DNSKEY", "r", DNS_TF_NOTEXT},
+    /* RFC 4034 §3.1.7, §4.1.1, RFC 6840 §5.1: the names in RRSIG and NSEC are never
+     * compressed and keep their case in canonical form (no D flag). */
+    {DNS_TYPE_RRSIG, "RRSIG", "y114ZZ2Nb", 0},
+    {DNS_TYPE_NSEC, "NSEC", "Nm", 0},
+    {DNS_TYPE_DNSKEY, "DNSKEY", "211b", 0},
+    {DNS_TYPE_NSEC3, "NSEC3", "112hHm", 0},
+    {DNS_TYPE_NSEC3PARAM, "NSEC3PARAM", "112h", 0},
     {DNS_TYPE_TLSA, "TLSA", "111x", 0},
+    {DNS_TYPE_CDS, "CDS", "211x", 0},
+    {DNS_TYPE_CDNSKEY, "CDNSKEY", "211b", 0},
     {DNS_TYPE_SPF, "SPF", "S", 0},
     {DNS_TYPE_TKEY, "TKEY", "r", DNS_TF_META | DNS_TF_NOTEXT},
     {DNS_TYPE_TSIG, "TSIG", "r", DNS_TF_META | DNS_TF_NOTEXT},
@@ -234,6 +240,22 @@ int dns_ttl_from_text(const char *s, size_t len, uint32_t *ttl_out)
     return 0;
 }
 
+/* RFC 4034 §4.1.2: windows in increasing order, each 1..32 octets, no trailing zero octet.
+ * 0 or -1. */
+static int bitmap_check(const uint8_t *p, size_t len)
+{
+    int last = -1;
+    size_t pos = 0;
+    while (pos < len) {
+        if (len - pos < 2 || (int)p[pos] <= last || p[pos + 1] == 0 || p[pos + 1] > 32 ||
+            p[pos + 1] > len - pos - 2 || p[pos + 1 + p[pos + 1]] == 0)
+            return -1;
+        last = p[pos];
+        pos += 2u + p[pos + 1];
+    }
+    return 0;
+}
+
 /* Walks rdata along the type's layout. fn (may be NULL) sees each name's offset.
  * Returns the number of names, or -1 when the rdata does not match. */
 static int rdata_walk(const char *layout, const uint8_t *rd, size_t len,
@@ -255,10 +277,12 @@ static int rdata_walk(const char *layout, const uint8_t *rd, size_t len,
             n = 1;
             break;
         case '2':
+        case 'y':
             n = 2;
             break;
         case '4':
         case 'T':
+        case 'Z':
         case 'a':
             n = 4;
             break;
@@ -267,11 +291,18 @@ static int rdata_walk(const char *layout, const uint8_t *rd, size_t len,
             break;
         case 's':
         case 't':
+        case 'h':
+        case 'H':
             if (pos >= len)
                 return -1;
             n = 1u + rd[pos];
-            if (*f == 't' && n == 1)
-                return -1; /* RFC 8659 §4.1: the tag is not empty */
+            if ((*f == 't' || *f == 'H') && n == 1)
+                return -1; /* RFC 8659 §4.1: the tag is not empty; RFC 5155 §3.2: nor the hash */
+            break;
+        case 'm':
+            if (bitmap_check(rd + pos, len - pos) != 0)
+                return -1;
+            pos = len;
             break;
         case 'S':
             if (pos >= len)
@@ -285,6 +316,7 @@ static int rdata_walk(const char *layout, const uint8_t *rd, size_t len,
         case 'x':
         case 'v':
         case 'r':
+        case 'b':
             pos = len;
             break;
         default:

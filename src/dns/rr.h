@@ -49,7 +49,11 @@ enum dns_type {
     DNS_TYPE_RRSIG = 46,
     DNS_TYPE_NSEC = 47,
     DNS_TYPE_DNSKEY = 48,
+    DNS_TYPE_NSEC3 = 50,
+    DNS_TYPE_NSEC3PARAM = 51,
     DNS_TYPE_TLSA = 52,
+    DNS_TYPE_CDS = 59,
+    DNS_TYPE_CDNSKEY = 60,
     DNS_TYPE_SPF = 99,
     DNS_TYPE_TKEY = 249,
     DNS_TYPE_TSIG = 250,
@@ -110,7 +114,11 @@ enum dns_type_flags {
  *   N name            1 u8       2 u16        4 u32      T u32 that may use TTL units (1h)
  *   a IPv4 (4 bytes)  6 IPv6 (16 bytes)
  *   s one <character-string>      S one or more <character-string>s up to the end
- *   x hex up to the end (may be empty)   b base64 up to the end
+ *   x hex up to the end (may be empty)   b base64 up to the end (may be empty)
+ *   y u16 RR type (mnemonic in text)      Z u32 time (RFC 4034 §3.2: YYYYMMDDHHmmSS in text)
+ *   h u8 length + bytes, hex in text ("-" when empty: the NSEC3 salt)
+ *   H u8 length (>= 1) + bytes, base32hex in text (RFC 4648 §7: NSEC3's next hashed owner)
+ *   m type bitmap up to the end (RFC 4034 §4.1.2; may be empty), type mnemonics in text
  *   t CAA tag (u8 length + bytes, unquoted in text)   v rest as one quoted string (CAA value)
  *   r raw bytes only in "\#" form (anything after is not parsed)
  */
@@ -179,6 +187,11 @@ void dns_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t len, struct s
 int dns_rdata_from_text(uint16_t type, const struct dns_token *tok, size_t ntok,
                         const uint8_t *origin, uint8_t *out, size_t cap, size_t *len_out,
                         const char **err_out);
+
+/* RFC 4034 §3.2 signature times: writes YYYYMMDDHHmmSS (UTC) and a NUL into out. */
+void dns_time_to_text(uint32_t t, char out[15]);
+/* Parses YYYYMMDDHHmmSS, or 1..10 digits of plain seconds. 0, ERR_PARSE or ERR_RANGE. */
+int dns_time_from_text(const char *p, size_t len, uint32_t *out);
 
 /* ---- SOA serial arithmetic (RFC 1982, SERIAL_BITS = 32) ---- */
 

@@ -2,10 +2,94 @@
 #include "dns/rr.h"
 
 #include "core/err.h"
+#include "core/xmalloc.h"
 #include "dns/name.h"
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
+
+static uint32_t rd_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- RFC 4034 §3.2 times: seconds since 1970 <-> YYYYMMDDHHmmSS (UTC, proleptic Gregorian) */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void dns_time_to_text(uint32_t t, char out[15])
+{
+    int64_t y;
+    unsigned mo, d, s = t % 86400;
+    civil_from_days(t / 86400, &y, &mo, &d);
+    unsigned v[6] = {(unsigned)y, mo, d, s / 3600, s / 60 % 60, s % 60};
+    char *o = out;
+    for (int k = 0; k < 6; k++) {
+        if (k == 0) {
+            *o++ = (char)('0' + v[0] / 1000 % 10);
+            *o++ = (char)('0' + v[0] / 100 % 10);
+        }
+        *o++ = (char)('0' + v[k] / 10 % 10);
+        *o++ = (char)('0' + v[k] % 10);
+    }
+    *o = '\0';
+}
+
+int dns_time_from_text(const char *p, size_t len, uint32_t *out)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return ERR_PARSE;
+    if (len >= 1 && len <= 10) { /* RFC 4034 §3.2: plain seconds */
+        uint64_t v = 0;
+        for (size_t i = 0; i < len; i++)
+            v = v * 10 + (uint64_t)(p[i] - '0');
+        if (v > 0xffffffffu)
+            return ERR_RANGE;
+        *out = (uint32_t)v;
+        return 0;
+    }
+    if (len != 14)
+        return ERR_PARSE;
+    unsigned f[6], w[6] = {4, 2, 2, 2, 2, 2};
+    for (size_t i = 0, k = 0; k < 6; k++) {
+        f[k] = 0;
+        for (unsigned j = 0; j < w[k]; j++)
+            f[k] = f[k] * 10 + (unsigned)(p[i++] - '0');
+    }
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59)
+        return ERR_PARSE;
+    int64_t secs = days_from_civil(f[0], f[1], f[2]) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
+    /* Serial arithmetic (RFC 4034 §3.1.5): the value is kept modulo 2^32. */
+    *out = (uint32_t)(uint64_t)secs;
+    return 0;
+}
 
 /* ---- output ---- */
 
@@ -36,9 +120,89 @@ static void text_quoted(const uint8_t *p, size_t n, struct str *out)
     str_appendc(out, '"');
 }
 
-static uint32_t rd_u32(const uint8_t *p)
+
+static void text_base64(const uint8_t *p, size_t n, struct str *out)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    char buf[4 * 48 + 1];
+    for (size_t i = 0; i < n; i += 144) {
+        size_t chunk = n - i < 144 ? n - i : 144;
+        int w = EVP_EncodeBlock((unsigned char *)buf, p + i, (int)chunk);
+        str_append(out, buf, (size_t)w);
+    }
+}
+
+static void text_base32hex(const uint8_t *p, size_t n, struct str *out)
+{
+    unsigned acc = 0, bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc = (acc << 8 | p[i]) & 0xffff;
+        bits += 8;
+        while (bits >= 5) {
+            bits -= 5;
+            str_appendc(out, b32hex[(acc >> bits) & 31]);
+        }
+    }
+    if (bits)
+        str_appendc(out, b32hex[(acc << (5 - bits)) & 31]); /* RFC 5155 §3.3: no padding */
+}
+
+static void text_bitmap(const uint8_t *p, size_t n, struct str *out)
+{
+    char buf[16];
+    bool first = true;
+    for (size_t pos = 0; pos + 2 <= n; pos += 2u + p[pos + 1]) {
+        for (unsigned i = 0; i < p[pos + 1] * 8u; i++) {
+            if (!(p[pos + 2 + i / 8] & (0x80 >> (i % 8))))
+                continue;
+            if (!first)
+                str_appendc(out, ' ');
+            first = false;
+            str_appends(out, dns_type_name((uint16_t)(p[pos] << 8 | i), buf));
+        }
+    }
+}
+
+/* The DNSSEC fields (RFC 4034, RFC 5155) of text_field. */
+static void text_field_sec(char f, const uint8_t *rd, size_t len, size_t *pos, struct str *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t p = *pos;
+    char buf[16];
+    switch (f) {
+    case 'y':
+        str_appends(out, dns_type_name((uint16_t)(rd[p] << 8 | rd[p + 1]), buf));
+        p += 2;
+        break;
+    case 'Z':
+        dns_time_to_text(rd_u32(rd + p), buf);
+        str_appends(out, buf);
+        p += 4;
+        break;
+    case 'b':
+        text_base64(rd + p, len - p, out);
+        p = len;
+        break;
+    case 'h':
+        if (rd[p] == 0)
+            str_appendc(out, '-');
+        for (unsigned i = 1; i <= rd[p]; i++) {
+            str_appendc(out, hex[rd[p + i] >> 4]);
+            str_appendc(out, hex[rd[p + i] & 15]);
+        }
+        p += 1u + rd[p];
+        break;
+    case 'H':
+        text_base32hex(rd + p + 1, rd[p], out);
+        p += 1u + rd[p];
+        break;
+    case 'm':
+        text_bitmap(rd + p, len - p, out);
+        p = len;
+        break;
+    default:
+        break;
+    }
+    *pos = p;
 }
 
 /* Writes one field at rd[*pos]; the layout was checked before. */
@@ -105,6 +269,7 @@ static void text_field(char f, const uint8_t *rd, size_t len, size_t *pos, struc
         }
         break;
     default:
+        text_field_sec(f, rd, len, &p, out);
         break;
     }
     *pos = p;
@@ -120,7 +285,7 @@ void dns_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t len, struct s
     /* A CAA tag with odd bytes: the generic form is the only faithful one. */
     size_t pos = 0, start = out->len;
     for (const char *f = d->layout; *f; f++) {
-        if (f != d->layout)
+        if (f != d->layout && !(*f == 'm' && pos == len))
             str_appendc(out, ' ');
         if (*f == 't') {
             for (unsigned i = 1; i <= rdata[pos]; i++) {
@@ -359,6 +524,155 @@ static int field_tag(const struct dns_token *t, struct rd_out *o, const char **e
     return 0;
 }
 
+/* Base64 of tokens tok[0..ntok) joined (RFC 4034 §2.2: whitespace may split the key). */
+static int base64_tokens(const struct dns_token *tok, size_t ntok, struct rd_out *o,
+                         const char **err_out)
+{
+    size_t total = 0;
+    for (size_t t = 0; t < ntok; t++)
+        total += tok[t].len;
+    if (total % 4 != 0 || total > 4 * 65536 / 3 + 4) {
+        *err_out = "bad base64 length";
+        return ERR_PARSE;
+    }
+    char *joined = xmalloc(total + 1);
+    uint8_t *bin = xmalloc(total / 4 * 3 + 3);
+    size_t n = 0;
+    for (size_t t = 0; t < ntok; t++) {
+        memcpy(joined + n, tok[t].p, tok[t].len);
+        n += tok[t].len;
+    }
+    joined[n] = '\0';
+    int rc = 0, w = total ? EVP_DecodeBlock(bin, (unsigned char *)joined, (int)total) : 0;
+    size_t pad = 0;
+    while (pad < 2 && pad < total && joined[total - 1 - pad] == '=')
+        pad++;
+    for (size_t i = 0; i + pad < total && w >= 0; i++)
+        if (joined[i] == '=')
+            w = -1; /* '=' only as padding at the end */
+    if (w < 0) {
+        *err_out = "bad base64";
+        rc = ERR_PARSE;
+    } else {
+        rd_put(o, bin, (size_t)w - pad);
+    }
+    free(joined);
+    free(bin);
+    return rc;
+}
+
+static int field_hex_counted(const struct dns_token *t, struct rd_out *o, const char **err_out)
+{
+    uint8_t zero = 0;
+    size_t start = o->len;
+    rd_put(o, &zero, 1);
+    if (t->len == 1 && t->p[0] == '-' && !t->quoted)
+        return 0;
+    if (t->len > 510) {
+        *err_out = "salt longer than 255 bytes";
+        return ERR_RANGE;
+    }
+    int rc = hex_tokens(t, 1, o, err_out);
+    if (rc == 0 && !o->overflow)
+        o->p[start] = (uint8_t)(o->len - start - 1);
+    return rc;
+}
+
+static int field_base32hex(const struct dns_token *t, struct rd_out *o, const char **err_out)
+{
+    uint8_t buf[256];
+    size_t n = 0;
+    unsigned acc = 0, bits = 0;
+    if (t->len == 0 || t->len > 408 || t->quoted) {
+        *err_out = "bad base32hex hash";
+        return ERR_PARSE;
+    }
+    for (size_t i = 0; i < t->len; i++) {
+        const char *c = memchr(b32hex, t->p[i] | 0x20, 32);
+        if (!c || t->p[i] == '\0') {
+            *err_out = "bad base32hex digit";
+            return ERR_PARSE;
+        }
+        acc = (acc << 5 | (unsigned)(c - b32hex)) & 0xffff;
+        bits += 5;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    if (n > 255 || bits >= 5 || (acc & ((1u << bits) - 1))) {
+        *err_out = "bad base32hex hash";
+        return ERR_PARSE;
+    }
+    uint8_t l = (uint8_t)n;
+    rd_put(o, &l, 1);
+    rd_put(o, buf, n);
+    return 0;
+}
+
+static int bitmap_tokens(const struct dns_token *tok, size_t ntok, struct rd_out *o,
+                         const char **err_out)
+{
+    uint8_t *bits = xcalloc(65536 / 8, 1);
+    int rc = 0;
+    for (size_t t = 0; t < ntok && rc == 0; t++) {
+        uint16_t type;
+        if (tok[t].quoted || dns_type_from_text(tok[t].p, tok[t].len, &type) != 0) {
+            *err_out = "bad type in the type bitmap";
+            rc = ERR_PARSE;
+        } else {
+            bits[type / 8] |= (uint8_t)(0x80 >> (type % 8));
+        }
+    }
+    for (unsigned win = 0; win < 256 && rc == 0; win++) {
+        unsigned used = 0;
+        for (unsigned i = 0; i < 32; i++)
+            if (bits[win * 32 + i])
+                used = i + 1;
+        if (!used)
+            continue;
+        uint8_t h[2] = {(uint8_t)win, (uint8_t)used};
+        rd_put(o, h, 2);
+        rd_put(o, bits + win * 32, used);
+    }
+    free(bits);
+    return rc;
+}
+
+static int field_sec(char f, const struct dns_token *t, struct rd_out *o, const char **err_out)
+{
+    uint8_t b[4];
+    uint16_t type;
+    uint32_t v;
+    switch (f) {
+    case 'y':
+        if (t->quoted || dns_type_from_text(t->p, t->len, &type) != 0) {
+            *err_out = "bad type covered";
+            return ERR_PARSE;
+        }
+        b[0] = (uint8_t)(type >> 8);
+        b[1] = (uint8_t)type;
+        rd_put(o, b, 2);
+        return 0;
+    case 'Z':
+        if (t->quoted || dns_time_from_text(t->p, t->len, &v) != 0) {
+            *err_out = "bad signature time";
+            return ERR_PARSE;
+        }
+        b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8);
+        b[3] = (uint8_t)v;
+        rd_put(o, b, 4);
+        return 0;
+    case 'h':
+        return field_hex_counted(t, o, err_out);
+    case 'H':
+        return field_base32hex(t, o, err_out);
+    default:
+        *err_out = "type needs the \\# form";
+        return ERR_PARSE;
+    }
+}
+
 /* Parses the fields of a layout from the tokens; *used_out counts the tokens consumed. */
 static int rdata_fields(const char *layout, const struct dns_token *tok, size_t ntok,
                         const uint8_t *origin, struct rd_out *o, const char **err_out)
@@ -374,6 +688,12 @@ static int rdata_fields(const char *layout, const struct dns_token *tok, size_t 
             if (ntok - ti == 1 && tok[ti].len == 1 && tok[ti].p[0] == '-')
                 return 0; /* an empty field */
             rc = hex_tokens(tok + ti, ntok - ti, o, err_out);
+            ti = ntok;
+            continue;
+        }
+        if (*f == 'b' || *f == 'm') { /* both run to the end and may be empty */
+            rc = *f == 'b' ? base64_tokens(tok + ti, ntok - ti, o, err_out)
+                           : bitmap_tokens(tok + ti, ntok - ti, o, err_out);
             ti = ntok;
             continue;
         }
@@ -411,8 +731,7 @@ static int rdata_fields(const char *layout, const struct dns_token *tok, size_t 
             rc = field_string(t, false, 65535, o, err_out);
             break;
         default:
-            *err_out = "type needs the \\# form";
-            rc = ERR_PARSE;
+            rc = field_sec(*f, t, o, err_out);
             break;
         }
     }
@@ -449,7 +768,7 @@ int dns_rdata_from_text(uint16_t type, const struct dns_token *tok, size_t ntok,
         rc = rdata_fields(d->layout, tok, ntok, origin, &o, err_out);
     }
     /* RFC 4509 §2.2 / RFC 6605: digest lengths of the known DS digest types, as BIND checks */
-    if (rc == 0 && type == DNS_TYPE_DS && !o.overflow && o.len >= 4) {
+    if (rc == 0 && (type == DNS_TYPE_DS || type == DNS_TYPE_CDS) && !o.overflow && o.len >= 4) {
         static const size_t digest_len[5] = {0, 20, 32, 0, 48};
         uint8_t dt = out[3];
         if (dt < 5 && digest_len[dt] && o.len - 4 != digest_len[dt]) {
