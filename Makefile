@@ -5,7 +5,7 @@
 # default /etc/pigeon/pigeon.conf.
 
 CC       ?= cc
-PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt
+PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt libnghttp2
 MODE     ?= release
 PYTHON   ?= /usr/bin/python3
 CONF     ?= etc/pigeon.conf
@@ -67,6 +67,7 @@ deps-test:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/sample-setup.sh $(BUILD) $(CONF)
+	@echo "pigeon: web site http://127.0.0.1:8080/ (TLS, HTTP/2: https://127.0.0.1:8443/)"
 	exec $(BUILD)/pigeond -c $(CONF)
 
 # The whole test suite under ASan+UBSan; the last line is pytest's summary.

@@ -9,7 +9,7 @@ set -eu
 # Libraries pigeond links with, and the tools `make` and `make install` use. A new library
 # dependency of the daemon goes here (its -dev package).
 RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev
-python3 openssl"
+libnghttp2-dev python3 openssl"
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here.
@@ -17,7 +17,8 @@ PACKAGES="clang libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspytho
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
 isync mutt dovecot-imapd
-fail2ban systemd"
+fail2ban systemd
+nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk"
 
 case "${1:-test}" in
 run) PACKAGES=$RUN_PACKAGES ;;
@@ -58,9 +59,9 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -q --no-install-recommends $missing
-# No system NSD, Unbound or Dovecot left running: they would hold ports 53/143/110 that the
-# tests use on 127.0.53.x (the tests and benches start private instances).
-for svc in nsd unbound dovecot fail2ban; do
+# No system NSD, Unbound, Dovecot, nginx or h2o left running: they would hold ports (53, 143,
+# 110, 80) that the tests use on 127.0.53.x (the tests and benches start private instances).
+for svc in nsd unbound dovecot fail2ban nginx h2o; do
     case " $missing " in
     *" $svc "* | *" $svc-"*)
         if command -v systemctl >/dev/null; then

@@ -35,3 +35,12 @@ user_ensure() {
 
 user_ensure alice crepes
 user_ensure bob hungry
+
+# The Web site of the sample config: a copy under var/, so uploads never write into the source
+# tree (only when CONF serves that root).
+www=var/www/hamburger.edu
+if grep -q "^root = $www\$" "$conf" && [ ! -d "$www" ]; then
+    mkdir -p var/www
+    cp -R "$(dirname "$0")/../etc/www/hamburger.edu" "$www"
+    echo "sample-setup: copied the hamburger.edu web site to $www"
+fi

@@ -1,5 +1,7 @@
 #include "daemon/config.h"
 
+#include "http/service/config.h"
+
 #include "core/err.h"
 #include "core/ini.h"
 #include "core/log.h"
@@ -218,7 +220,7 @@ static void defaults(struct config *cfg)
 }
 
 /* Parses "host:port", "[v6]:port"; numeric addresses only, so no DNS at start-up. */
-static int parse_listen(const char *v, struct config_listen *out, const char **why)
+int config_parse_listen(const char *v, struct config_listen *out, const char **why)
 {
     const char *colon = strrchr(v, ':');
     if (!colon || colon == v || !colon[1]) {
@@ -288,7 +290,7 @@ static int add_tls_domain(const char *v, char *base, const char **why)
 }
 
 /* Accepts a plain number or one with a K, M or G suffix (powers of 1024). */
-static int parse_size(const char *v, unsigned long long *out)
+int config_parse_size(const char *v, unsigned long long *out)
 {
     size_t n = strlen(v);
     unsigned long long mult = 1;
@@ -311,7 +313,7 @@ static int parse_size(const char *v, unsigned long long *out)
     return 0;
 }
 
-static int parse_bool(const char *v, bool *out)
+int config_parse_bool(const char *v, bool *out)
 {
     if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
         *out = true;
@@ -334,7 +336,7 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
         return 0;
     case K_UINT:
     case K_SIZE:
-        if ((k->type == K_UINT ? slice_to_u64(slice_cstr(v), 0xffffffffu, &x) : parse_size(v, &x)) <
+        if ((k->type == K_UINT ? slice_to_u64(slice_cstr(v), 0xffffffffu, &x) : config_parse_size(v, &x)) <
                 0 ||
             x < k->min || x > k->max) {
             *why = k->type == K_UINT ? "value must be a number in range" : "value must be a size "
@@ -347,7 +349,7 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
             *(uint64_t *)field = x;
         return 0;
     case K_BOOL:
-        if (parse_bool(v, (bool *)field) < 0) {
+        if (config_parse_bool(v, (bool *)field) < 0) {
             *why = "value must be yes or no";
             return ERR_PARSE;
         }
@@ -366,7 +368,7 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
             *why = "too many listen lines in this section";
             return ERR_LIMIT;
         }
-        if (parse_listen(v, &svc->listen[svc->n_listen], why) < 0)
+        if (config_parse_listen(v, &svc->listen[svc->n_listen], why) < 0)
             return ERR_PARSE;
         svc->n_listen++;
         svc->enabled = true;
@@ -393,7 +395,7 @@ static int set_key(const struct key_spec *k, char *base, struct config_service *
             ((struct config_delivery *)base)->resolver_internal = true;
             return 0;
         }
-        if (parse_listen(v, a, why) < 0)
+        if (config_parse_listen(v, a, why) < 0)
             return ERR_PARSE;
         ((struct config_delivery *)base)->resolver_set = true;
         return 0;
@@ -509,6 +511,8 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
         return key ? service_key(&cfg->dns.svc, dns_keys, (char *)&cfg->dns, key, value, why) : 0;
     if (!strncmp(section, "zone ", 5) || !strncmp(section, "tsig ", 5))
         return named_section(cfg, section, key, value, line, why);
+    if (http_config_owns(section))
+        return http_config_key(&cfg->http, section, key, value, why);
     if (!strcmp(section, "delivery")) {
         if (!key)
             return 0;
@@ -566,7 +570,7 @@ static int check_required(struct config *cfg, struct str *err)
         }
     }
     ascii_lower(cfg->primary_domain, strlen(cfg->primary_domain));
-    return 0;
+    return http_config_check(cfg->http, cfg->path, err);
 }
 
 int config_load(const char *path, struct config *cfg, struct str *err)
@@ -619,5 +623,6 @@ void config_free(struct config *cfg)
     free(cfg->dns.keys);
     free(cfg->resolver.allow);
     free(cfg->resolver.root_hints);
+    http_config_free(cfg->http);
     memset(cfg, 0, sizeof *cfg);
 }

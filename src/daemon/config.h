@@ -123,6 +123,8 @@ struct config_resolver {
     unsigned max_referrals;
 };
 
+struct http_config;
+
 struct config {
     char *path;
     /* [server] */
@@ -145,11 +147,18 @@ struct config {
     struct config_delivery delivery;
     struct config_dns dns;
     struct config_resolver resolver;
+    struct http_config *http;     /* [http], [http NAME], [metrics]: http/service/config.h */
 };
 
 /* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes
  * "file:line: reason" into err. config_free releases what config_load allocated. */
 int config_load(const char *path, struct config *cfg, struct str *err);
 void config_free(struct config *cfg);
+
+/* Value parsers shared with services that read their own sections: "host:port" / "[v6]:port"
+ * (numeric), sizes with K/M/G suffixes, yes/no. 0 or < 0 (*why set for listen). */
+int config_parse_listen(const char *v, struct config_listen *out, const char **why);
+int config_parse_size(const char *v, unsigned long long *out);
+int config_parse_bool(const char *v, bool *out);
 
 #endif

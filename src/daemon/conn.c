@@ -41,6 +41,7 @@ struct conn {
 
 static void conn_free(struct conn *c);
 static void conn_pump(struct conn *c);
+static size_t output_pending(struct conn *c);
 static void on_read(struct bufferevent *bev, void *vc);
 static void on_write(struct bufferevent *bev, void *vc);
 static void on_event(struct bufferevent *bev, short what, void *vc);
@@ -52,6 +53,49 @@ void conn_write(void *vc, const char *p, size_t n)
     struct conn *c = vc;
     if (c->bev && !c->dead)
         bufferevent_write(c->bev, p, n);
+}
+
+void conn_write_file(void *vc, int fd, uint64_t off, uint64_t len)
+{
+    struct conn *c = vc;
+    if (!c->bev || c->dead)
+        return;
+    /* A segment of its own descriptor: libevent sends it with sendfile on a plain socket
+     * and reads it in pieces under a TLS filter; the caller keeps (and closes) fd. */
+    int own = dup(fd);
+    struct evbuffer_file_segment *seg =
+        own < 0 ? NULL
+                : evbuffer_file_segment_new(own, (ev_off_t)off, (ev_off_t)len,
+                                            EVBUF_FS_CLOSE_ON_FREE);
+    if (!seg) {
+        if (own >= 0)
+            close(own);
+        c->dead = true; /* the response cannot be completed: drop the connection */
+        return;
+    }
+    evbuffer_add_file_segment(bufferevent_get_output(c->bev), seg, 0, (ev_off_t)len);
+    evbuffer_file_segment_free(seg);
+}
+
+size_t conn_output_pending(void *vc)
+{
+    struct conn *c = vc;
+    return c->bev && !c->dead ? output_pending(c) : 0;
+}
+
+bool conn_alpn(const struct conn *c, const char *proto)
+{
+    SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    const unsigned char *p = NULL;
+    unsigned n = 0;
+    if (ssl)
+        SSL_get0_alpn_selected(ssl, &p, &n);
+    return p && n == strlen(proto) && memcmp(p, proto, n) == 0;
+}
+
+bool conn_tls(const struct conn *c)
+{
+    return c->bev && bufferevent_openssl_get_ssl(c->bev) != NULL;
 }
 
 void conn_starttls(void *vc)

@@ -52,6 +52,13 @@ void conn_close_all(struct worker *w);
 /* For engines (through their io structs) and wiring: */
 void conn_write(void *c, const char *p, size_t n);
 void conn_starttls(void *c);
+/* Queues len octets of fd from off (sendfile on plain sockets); fd stays the caller's. */
+void conn_write_file(void *c, int fd, uint64_t off, uint64_t len);
+/* Octets written but not yet handed to the kernel. */
+size_t conn_output_pending(void *c);
+/* Whether TLS negotiated the ALPN protocol proto ("h2"); whether the connection is TLS. */
+bool conn_alpn(const struct conn *c, const char *proto);
+bool conn_tls(const struct conn *c);
 void conn_close_hint(void *c); /* no-op: closing is read from ops->closing after each call */
 struct worker *conn_worker(struct conn *c);
 const char *conn_peer(const struct conn *c);

@@ -23,6 +23,7 @@ struct dns_service;
 struct dns_worker;
 struct resolver_service;
 struct resolver_worker;
+struct http_service;
 struct pool;
 struct throttle;
 struct connlimit;
@@ -74,6 +75,7 @@ struct daemon {
     struct queue_runner *runner;  /* outbound delivery, on worker 0 */
     struct dns_service *dns;      /* the authoritative name server, when [dns] listens */
     struct resolver_service *resolver; /* the recursive service ([resolver]) */
+    struct http_service *http;    /* the Web server ([http NAME] sites), when configured */
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
     struct pool *store_pool;      /* POP3/IMAP store work (NULL without them: auth_pool) */

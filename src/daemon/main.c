@@ -8,6 +8,7 @@
 #include "daemon/imap_writer.h"
 #include "daemon/pidfile.h"
 #include "daemon/resolver_service.h"
+#include "http/service/service.h"
 
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -124,7 +125,7 @@ static int daemon_open(struct daemon *d)
     }
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
-    if (dns_service_open(d) < 0 || resolver_service_open(d) < 0)
+    if (dns_service_open(d) < 0 || resolver_service_open(d) < 0 || http_service_open(d) < 0)
         return -1;
     return server_bind_all(d);
 }
@@ -141,6 +142,7 @@ static void daemon_close(struct daemon *d)
     connlimit_free(d->connlimit);
     dns_service_close(d);
     resolver_service_close(d);
+    http_service_close(d);
     for (unsigned i = 0; i < d->nlisteners; i++)
         close(d->listeners[i].fd);
     free(d->listeners);

@@ -14,6 +14,8 @@
 #include "daemon/imap_notify.h"
 #include "daemon/imap_writer.h"
 #include "daemon/resolver_service.h"
+#include "http/service/config.h"
+#include "http/service/service.h"
 
 #include "core/listen.h"
 #include "core/log.h"
@@ -93,7 +95,13 @@ int server_bind_all(struct daemon *d)
         bind_service(d, "imaps", &imap_proto, &c->imaps, &c->imaps.svc, true, &err) < 0 ||
         bind_service(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false, &err) < 0 ||
         bind_service(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc, false,
-                     &err) < 0) {
+                     &err) < 0 ||
+        (d->http && (bind_service(d, "http", &http_proto, d->http, &c->http->plain, false,
+                                  &err) < 0 ||
+                     bind_service(d, "https", &http_proto, d->http, &c->http->tls, true, &err) <
+                         0 ||
+                     bind_service(d, "metrics", &http_proto, &d->http->metrics_tag,
+                                  &c->http->metrics, false, &err) < 0))) {
         log_err("%s", str_cstr(&err));
         rc = -1;
     }

@@ -1,0 +1,429 @@
+/* http/h2 — see h2.h: HTTP/2 streams over libnghttp2, answered by the HTTP handlers. */
+#include "http/h2.h"
+
+#include "core/xmalloc.h"
+
+#include <errno.h>
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define H2_MAX_STREAMS 100
+#define H2_SEND_HIGH_WATER (256 * 1024)
+#define H2_MAX_CONTINUATIONS 8
+#define H2_RST_BURST 200 /* RST_STREAM frames a client may send at once ... */
+#define H2_RST_RATE 33   /* ... and per second after that */
+
+struct field_off {
+    size_t name, nlen, value, vlen;
+};
+
+struct h2_stream {
+    struct http2_session *s;
+    int32_t id;
+    struct str fields;           /* every name and value received, back to back */
+    struct field_off off[HTTP_MAX_HEADERS];
+    unsigned nfields;
+    size_t method, mlen, path, plen, authority, alen; /* pseudo-fields, in fields */
+    bool has_method, has_path;
+    size_t head_bytes;
+    struct str body;
+    struct http_request req;
+    struct http_response resp;
+    unsigned seg;                /* the response segment being sent ... */
+    uint64_t seg_off;            /* ... and how far into it */
+    bool with_handler;
+    bool gone;                   /* closed by the client while with a handler */
+    bool answered;
+    bool refused;                /* answered by the engine itself (limits) */
+    struct h2_stream *next;
+};
+
+struct http2_session {
+    const struct http2_ops *ops;
+    void *io;
+    struct http_limits lim;
+    bool tls;
+    nghttp2_session *ng;
+    struct h2_stream *streams;
+    unsigned with_handler;
+    bool in_recv;                /* inside nghttp2_session_mem_recv: no sending from here */
+    bool fatal;
+};
+
+/* ---- streams ---- */
+
+static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
+{
+    struct h2_stream *st = xcalloc(1, sizeof *st);
+    st->s = s;
+    st->id = id;
+    http_response_init(&st->resp, 0);
+    st->next = s->streams;
+    s->streams = st;
+    nghttp2_session_set_stream_user_data(s->ng, id, st);
+    return st;
+}
+
+static void stream_free(struct http2_session *s, struct h2_stream *st)
+{
+    for (struct h2_stream **pp = &s->streams; *pp; pp = &(*pp)->next)
+        if (*pp == st) {
+            *pp = st->next;
+            break;
+        }
+    str_clear(&st->fields);
+    str_clear(&st->body);
+    http_response_clear(&st->resp);
+    free(st);
+}
+
+static struct slice at(const struct h2_stream *st, size_t off, size_t len)
+{
+    return slice_make(st->fields.ptr + off, len);
+}
+
+/* Builds the request's slices once the header block is complete (fields no longer grows). */
+static int build_request(struct h2_stream *st, const char **why)
+{
+    struct http_request *q = &st->req;
+    memset(q, 0, sizeof *q);
+    if (!st->has_method || !st->has_path)
+        return *why = "missing :method or :path", 400;
+    struct slice m = at(st, st->method, st->mlen);
+    /* Method and target are checked with the HTTP/1.1 request-line rules. */
+    struct str fake = STR_INIT;
+    str_appendf(&fake, "%.*s %.*s HTTP/1.1\r\nHost: x\r\n\r\n", (int)m.len, m.p, (int)st->plen,
+                st->fields.ptr + st->path);
+    struct http_request tmp;
+    int rc = http_request_parse(fake.ptr, fake.len, &st->s->lim, &tmp, why);
+    str_clear(&fake);
+    if (rc)
+        return rc;
+    q->method = tmp.method;
+    q->method_name = m;
+    q->target = at(st, st->path, st->plen);
+    struct slice t = q->target;
+    if (slice_eq(t, "*")) {
+        q->path = t;
+    } else {
+        const char *qm = memchr(t.p, '?', t.len);
+        q->path = slice_make(t.p, qm ? (size_t)(qm - t.p) : t.len);
+        q->query = qm ? slice_make(qm + 1, t.len - q->path.len - 1) : slice_make(t.p, 0);
+    }
+    q->version = 20;
+    q->keep_alive = true;
+    for (unsigned i = 0; i < st->nfields; i++) {
+        q->headers[i].name = at(st, st->off[i].name, st->off[i].nlen);
+        q->headers[i].value = at(st, st->off[i].value, st->off[i].vlen);
+    }
+    q->nheaders = st->nfields;
+    q->host = st->alen ? at(st, st->authority, st->alen) : slice_make("", 0);
+    const struct slice *h = http_request_header(q, "host");
+    if (!st->alen && h)
+        q->host = *h;
+    q->body = st->body.ptr;
+    q->body_len = st->body.len;
+    q->has_length = true;
+    q->content_length = st->body.len;
+    q->tls = st->s->tls;
+    return 0;
+}
+
+/* ---- sending ---- */
+
+static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+                         uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+    struct h2_stream *st = src->ptr;
+    struct http_response *r = &st->resp;
+    size_t n = 0;
+    while (n < len && st->seg < r->nseg) {
+        const struct http_seg *g = &r->seg[st->seg];
+        uint64_t left = g->len - st->seg_off;
+        size_t take = left < len - n ? (size_t)left : len - n;
+        if (g->file) {
+            ssize_t got = pread(r->fd, buf + n, take, (off_t)(g->off + st->seg_off));
+            if (got <= 0)
+                return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* file shrank: reset stream */
+            take = (size_t)got;
+        } else {
+            memcpy(buf + n, r->mem.ptr + g->off + st->seg_off, take);
+        }
+        n += take;
+        st->seg_off += take;
+        if (st->seg_off == g->len) {
+            st->seg++;
+            st->seg_off = 0;
+        }
+    }
+    if (st->seg == r->nseg)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static void pump(struct http2_session *s)
+{
+    while (!s->fatal && s->ops->pending(s->io) < H2_SEND_HIGH_WATER) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(s->ng, &data);
+        if (n < 0) {
+            s->fatal = true;
+            break;
+        }
+        if (n == 0)
+            break;
+        s->ops->write(s->io, (const char *)data, (size_t)n);
+    }
+}
+
+static void submit(struct http2_session *s, struct h2_stream *st)
+{
+    struct http_response *r = &st->resp;
+    nghttp2_nv nv[64];
+    size_t n = 0;
+    char status[4], date[30], len[24];
+    snprintf(status, sizeof status, "%03d", r->status);
+    http_date_format(s->ops->now(s->io), date);
+#define NV(nm, val, vl)                                                                            \
+    nv[n++] = (nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), (vl),                    \
+                           NGHTTP2_NV_FLAG_NONE}
+    NV(":status", status, 3);
+    NV("date", date, strlen(date));
+    NV("server", "Pigeon", 6);
+    bool bodyless = http_status_bodyless(r->status);
+    uint64_t total = bodyless ? 0 : http_response_length(r);
+    if (!bodyless) {
+        snprintf(len, sizeof len, "%llu", (unsigned long long)total);
+        NV("content-length", len, strlen(len));
+    }
+    /* The handler's fields, lower-cased in place (HTTP/2 field names are lower case). */
+    char *f = r->fields.ptr, *end = f ? f + r->fields.len : NULL;
+    while (f && f < end && n < sizeof nv / sizeof nv[0]) {
+        char *colon = memchr(f, ':', (size_t)(end - f));
+        char *crlf = colon ? memchr(colon, '\r', (size_t)(end - colon)) : NULL;
+        if (!colon || !crlf)
+            break;
+        ascii_lower(f, (size_t)(colon - f));
+        char *v = colon + 1;
+        while (v < crlf && *v == ' ')
+            v++;
+        nv[n++] = (nghttp2_nv){(uint8_t *)f, (uint8_t *)v, (size_t)(colon - f),
+                               (size_t)(crlf - v), NGHTTP2_NV_FLAG_NONE};
+        f = crlf + 2;
+    }
+#undef NV
+    bool send_body = !bodyless && total && st->req.method != HTTP_HEAD && !r->no_body;
+    nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
+    nghttp2_submit_response(s->ng, st->id, nv, n, send_body ? &prd : NULL);
+    s->ops->done(s->io, &st->req, r->status, send_body ? total : 0);
+    st->answered = true;
+}
+
+static void refuse(struct http2_session *s, struct h2_stream *st, int status, const char *why)
+{
+    http_response_clear(&st->resp);
+    http_response_error(&st->resp, status, why);
+    st->refused = true;
+    submit(s, st);
+}
+
+void http2_session_respond(struct http2_session *s, void *vst, struct http_response *resp)
+{
+    struct h2_stream *st = vst;
+    if (st->with_handler) {
+        st->with_handler = false;
+        s->with_handler--;
+    }
+    if (st->gone) {
+        http_response_clear(resp);
+        return stream_free(s, st);
+    }
+    http_response_clear(&st->resp);
+    http_response_move(&st->resp, resp);
+    submit(s, st);
+    if (!s->in_recv)
+        pump(s);
+}
+
+/* ---- receiving ---- */
+
+static void dispatch(struct http2_session *s, struct h2_stream *st)
+{
+    const char *why = "bad request";
+    int rc = build_request(st, &why);
+    if (rc)
+        return refuse(s, st, rc, why);
+    st->with_handler = true;
+    s->with_handler++;
+    s->ops->request(s->io, st, &st->req);
+}
+
+static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *fr, void *user)
+{
+    if (fr->hd.type == NGHTTP2_HEADERS && fr->headers.cat == NGHTTP2_HCAT_REQUEST)
+        stream_new(user, fr->hd.stream_id);
+    return 0;
+}
+
+static int on_header(nghttp2_session *ng, const nghttp2_frame *fr, const uint8_t *name,
+                     size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *user)
+{
+    struct http2_session *s = user;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, fr->hd.stream_id);
+    if (!st || fr->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    st->head_bytes += nlen + vlen + 32;
+    if (st->head_bytes > s->lim.max_head || (name[0] != ':' && st->nfields == HTTP_MAX_HEADERS))
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM this one */
+    size_t noff = st->fields.len;
+    str_append(&st->fields, name, nlen);
+    size_t voff = st->fields.len;
+    str_append(&st->fields, value, vlen);
+    if (nlen == 7 && memcmp(name, ":method", 7) == 0) {
+        st->method = voff, st->mlen = vlen, st->has_method = true;
+    } else if (nlen == 5 && memcmp(name, ":path", 5) == 0) {
+        st->path = voff, st->plen = vlen, st->has_path = true;
+    } else if (nlen == 10 && memcmp(name, ":authority", 10) == 0) {
+        st->authority = voff, st->alen = vlen;
+    } else if (name[0] != ':') {
+        st->off[st->nfields++] = (struct field_off){noff, nlen, voff, vlen};
+    }
+    return 0;
+}
+
+static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
+                   size_t len, void *user)
+{
+    struct http2_session *s = user;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    if (!st || st->refused)
+        return 0;
+    if (st->body.len + len > s->lim.max_body) {
+        refuse(s, st, 413, "The request body is too large.");
+        return 0;
+    }
+    str_append(&st->body, data, len);
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *fr, void *user)
+{
+    struct http2_session *s = user;
+    if (fr->hd.type != NGHTTP2_HEADERS && fr->hd.type != NGHTTP2_DATA)
+        return 0;
+    if (!(fr->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        return 0;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, fr->hd.stream_id);
+    if (st && !st->refused && !st->answered && !st->with_handler)
+        dispatch(s, st);
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
+{
+    struct http2_session *s = user;
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    if (!st)
+        return 0;
+    nghttp2_session_set_stream_user_data(ng, id, NULL);
+    if (st->with_handler) {
+        /* The client reset it while a handler works: the answer is dropped on arrival. */
+        st->gone = true;
+        return 0;
+    }
+    stream_free(s, st);
+    return 0;
+}
+
+static nghttp2_session_callbacks *callbacks(void)
+{
+    nghttp2_session_callbacks *cb;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    return cb;
+}
+
+struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
+                                        const struct http_limits *lim, bool tls)
+{
+    struct http2_session *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    s->io = io;
+    s->lim = *lim;
+    s->tls = tls;
+    nghttp2_session_callbacks *cb = callbacks();
+    nghttp2_option *opt;
+    nghttp2_option_new(&opt);
+    nghttp2_option_set_max_continuations(opt, H2_MAX_CONTINUATIONS);
+    nghttp2_option_set_stream_reset_rate_limit(opt, H2_RST_BURST, H2_RST_RATE);
+    nghttp2_session_server_new2(&s->ng, cb, s, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_STREAMS},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)lim->max_head},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
+    };
+    nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+    return s;
+}
+
+void http2_session_free(struct http2_session *s)
+{
+    if (!s)
+        return;
+    while (s->streams)
+        stream_free(s, s->streams);
+    nghttp2_session_del(s->ng);
+    free(s);
+}
+
+size_t http2_session_feed(struct http2_session *s, const char *p, size_t n)
+{
+    if (s->fatal)
+        return n;
+    s->in_recv = true;
+    ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)p, n);
+    s->in_recv = false;
+    if (rc < 0)
+        s->fatal = true;
+    pump(s);
+    return n;
+}
+
+void http2_session_writable(struct http2_session *s)
+{
+    pump(s);
+}
+
+bool http2_session_busy(const struct http2_session *s)
+{
+    return s->with_handler > 0;
+}
+
+bool http2_session_closing(const struct http2_session *s)
+{
+    if (s->fatal)
+        return true;
+    return !nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng);
+}
+
+void http2_session_shutdown(struct http2_session *s)
+{
+    nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
+                          NGHTTP2_NO_ERROR, NULL, 0);
+    nghttp2_session_terminate_session(s->ng, NGHTTP2_NO_ERROR);
+    pump(s);
+}
+
+void http2_session_timeout(struct http2_session *s)
+{
+    http2_session_shutdown(s);
+}

@@ -1,0 +1,53 @@
+/*
+ * http/h2 — one HTTP/2 connection (RFC 9113) as an engine over libnghttp2: bytes in, one
+ * struct http_request per stream out to the same handlers as HTTP/1.1, the same struct
+ * http_response back (memory and file segments, read with pread as the flow-control window
+ * allows). Streams are answered concurrently, in whatever order their handlers finish.
+ *
+ * Limits: 100 concurrent streams, header lists of at most max_head octets, bodies of at most
+ * max_body (413), at most 8 CONTINUATION frames per header block (CVE-2024-27316 class) and
+ * a token bucket on RST_STREAM (Rapid Reset, CVE-2023-44487) — over either, GOAWAY and
+ * close. Used after ALPN "h2" on TLS, or for h2c with prior knowledge on loopback.
+ * No sockets, no clock (ops->now), no globals.
+ */
+#ifndef PIGEON_HTTP_H2_H
+#define PIGEON_HTTP_H2_H
+
+#include "http/request.h"
+#include "http/response.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct http2_session;
+
+struct http2_ops {
+    void (*write)(void *io, const char *p, size_t n);
+    /* How many octets the transport still has unsent (sending pauses above 256 KiB and
+     * resumes on http2_session_writable). */
+    size_t (*pending)(void *io);
+    /* A complete request on a stream; answer with http2_session_respond(s, stream, ...). */
+    void (*request)(void *io, void *stream, struct http_request *req);
+    time_t (*now)(void *io);
+    void (*done)(void *io, const struct http_request *req, int status, uint64_t body_bytes);
+};
+
+/* A server session; the client's connection preface is expected first. */
+struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
+                                        const struct http_limits *lim, bool tls);
+void http2_session_free(struct http2_session *s);
+
+/* Input; returns n (everything is taken; a protocol error makes the session close). */
+size_t http2_session_feed(struct http2_session *s, const char *p, size_t n);
+/* The answer for a stream handed out by ops->request; takes resp's contents. */
+void http2_session_respond(struct http2_session *s, void *stream, struct http_response *resp);
+/* The transport drained its output: send more. */
+void http2_session_writable(struct http2_session *s);
+bool http2_session_busy(const struct http2_session *s);    /* a stream is with a handler */
+bool http2_session_closing(const struct http2_session *s); /* done: hang up once flushed */
+void http2_session_shutdown(struct http2_session *s);      /* GOAWAY, finish open streams */
+void http2_session_timeout(struct http2_session *s);
+
+#endif

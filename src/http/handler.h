@@ -1,0 +1,87 @@
+/*
+ * http/handler — the interface between the transports (HTTP/1.1 session, HTTP/2 streams) and
+ * the features that answer requests (h2o style: one handler per feature, each with its config
+ * beside it): handler/file.c serves a document root, handler/upload.c PUT/DELETE,
+ * handler/login.c the cookie login, later the proxy cache, JMAP, the tracker, /metrics.
+ *
+ * A transport turns each request into a struct http_exchange and hands it to the site's
+ * router (http_site_dispatch). A handler answers exactly once through http_exchange_respond,
+ * at once or later (after an asynchronous password check or a durable write); until then the
+ * transport keeps the request alive and reads nothing more of that stream. What a handler
+ * may need from the process (password checks, a thread for blocking work, randomness, the
+ * login session table) comes through struct http_host, filled by the service glue, so
+ * handlers never include the daemon.
+ */
+#ifndef PIGEON_HTTP_HANDLER_H
+#define PIGEON_HTTP_HANDLER_H
+
+#include "http/request.h"
+#include "http/response.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct http_site;
+struct http_exchange;
+struct http_sessions;
+
+typedef void (*http_auth_cb)(struct http_exchange *x, bool ok, const char *user);
+typedef void (*http_work_done)(struct http_exchange *x, void *arg);
+
+/* What the service lends handlers. Every callback runs on the exchange's own loop. */
+struct http_host {
+    /* Checks a Pigeon user's password (slow: on the auth pool, failures throttled). */
+    void (*auth)(struct http_exchange *x, const char *user, const char *pass, http_auth_cb cb);
+    /* Runs work(arg) on a thread that may block (fsync), then done(x, arg) on the loop. */
+    void (*blocking)(struct http_exchange *x, void (*work)(void *arg), http_work_done done,
+                     void *arg);
+    /* Fills buf with n unpredictable octets (session ids). */
+    void (*random)(void *buf, size_t n);
+    /* The login sessions of every site (thread-safe wrapper around http/cookie.h). */
+    struct http_login_table *logins;
+    /* Counts one finished request for /metrics (status class). */
+    void (*count)(int status);
+};
+
+struct http_exchange {
+    struct http_request *req;
+    const struct http_site *site;   /* chosen by Host */
+    const struct http_host *host;
+    char peer[64];                  /* client address, text */
+    bool tls;
+    bool loopback;                  /* the client is on 127.0.0.0/8 or ::1 */
+    uint64_t id;                    /* the connection's session id, for logs */
+    time_t now;
+    /* The transport's: */
+    void (*respond)(struct http_exchange *x, struct http_response *resp);
+    void *transport;                /* the HTTP/1.1 session's or HTTP/2 stream's state */
+    void *conn;                     /* the service glue's connection */
+};
+
+/* The handler's one answer; takes resp's contents. */
+static inline void http_exchange_respond(struct http_exchange *x, struct http_response *resp)
+{
+    x->respond(x, resp);
+}
+
+/* Answers status with the standard error page. */
+void http_exchange_error(struct http_exchange *x, int status, const char *detail);
+
+/* Whether this exchange may carry a password (TLS, or plain text as the site allows). */
+bool http_plaintext_ok(const struct http_exchange *x);
+/* The user logged in with this request's session cookie (copied to user), or false. */
+bool http_login_user(const struct http_exchange *x, char *user, size_t cap);
+
+/* Handlers: each returns true when it took the request. */
+bool http_login_handle(struct http_exchange *x);
+bool http_upload_handle(struct http_exchange *x);
+bool http_file_handle(struct http_exchange *x);
+bool http_metrics_handle(struct http_exchange *x); /* GET /metrics (the [metrics] listener) */
+/* Counts a response for /metrics. */
+void http_metrics_count(int status);
+
+/* Chooses the handler for x (redirects, login pages, the upload area, files) and runs it. */
+void http_site_dispatch(struct http_exchange *x);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * http/response — one response as a handler builds it: status, header fields and a body made
+ * of segments (bytes in memory, or ranges of one open file that the transport may send with
+ * sendfile). Shared by HTTP/1.1 (session.c) and HTTP/2 (h2.c); neither the framing fields
+ * (Content-Length, Transfer-Encoding, Connection) nor Date are set here: the transport adds
+ * them. Also the status texts, the error page and IMF-fixdate formatting (RFC 9110 §5.6.7).
+ * Performs no I/O except close() of the response's file in http_response_clear().
+ */
+#ifndef PIGEON_HTTP_RESPONSE_H
+#define PIGEON_HTTP_RESPONSE_H
+
+#include "core/str.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define HTTP_MAX_SEGS 48
+
+struct http_seg {
+    bool file;     /* a range of resp->fd; else bytes resp->mem[off..off+len) */
+    uint64_t off, len;
+};
+
+struct http_response {
+    int status;
+    struct str fields;  /* "Name: value\r\n" lines */
+    struct str mem;     /* bytes the memory segments refer to */
+    struct http_seg seg[HTTP_MAX_SEGS];
+    unsigned nseg;
+    int fd;             /* -1, or the file the file segments read; owned */
+    bool close;         /* close the connection after this response */
+    bool no_body;       /* HEAD semantics forced (the body is described, never sent) */
+};
+
+void http_response_init(struct http_response *r, int status);
+/* Frees the buffers and closes fd; the struct may be initialised again. */
+void http_response_clear(struct http_response *r);
+/* Moves everything from src into dst (dst must be cleared or fresh); src is left empty. */
+void http_response_move(struct http_response *dst, struct http_response *src);
+
+/* Appends "name: value\r\n"; value must not hold CR or LF (it is cut there). */
+void http_response_header(struct http_response *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends a memory segment with a copy of p[0..n). Returns 0, or -1 when out of segments. */
+int http_response_body(struct http_response *r, const void *p, size_t n);
+/* Appends a segment [off, off+len) of r->fd. Returns 0, or -1 when out of segments. */
+int http_response_file(struct http_response *r, uint64_t off, uint64_t len);
+uint64_t http_response_length(const struct http_response *r);
+
+/*
+ * Replaces r by a small HTML error page for status with one sentence of detail (escaped;
+ * may be NULL), Content-Type set. Keeps nothing of what r held.
+ */
+void http_response_error(struct http_response *r, int status, const char *detail);
+
+/* "Not Found" for 404; "Unknown" for codes Pigeon never sends. */
+const char *http_status_reason(int status);
+/* Whether a response with this status carries no body at all (1xx, 204, 304). */
+bool http_status_bodyless(int status);
+
+/* Formats t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into out (30 octets). */
+void http_date_format(time_t t, char out[30]);
+/* Parses IMF-fixdate (and the obsolete RFC 850 and asctime forms, RFC 9110 §5.6.7).
+ * Returns 0 or -1. */
+int http_date_parse(struct slice s, time_t *out);
+
+/* Appends s HTML-escaped (& < > " '). */
+void http_html_escape(struct str *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * http service conn — one HTTP connection on the shared connection layer (daemon/conn.c):
+ * picks the engine (HTTP/2 after ALPN "h2" on TLS, or when a plain loopback connection opens
+ * with the HTTP/2 preface and h2c is on; else HTTP/1.1), turns each request into a struct
+ * http_exchange for the site's handlers, and runs the header timer against slowloris
+ * (a request head must arrive within header_timeout; an idle keep-alive connection is closed
+ * after it).
+ */
+#include "http/service/service.h"
+
+#include "http/h2.h"
+#include "http/service/config.h"
+#include "http/session.h"
+#include "http/site.h"
+
+#include "core/xmalloc.h"
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define PREFACE_LEN 24
+
+struct hconn {
+    struct conn *c;
+    struct http_service *svc;
+    bool tls, loopback, metrics;
+    bool decided, closing;
+    uint64_t id;
+    char peer[64];
+    char sniff[PREFACE_LEN];
+    size_t nsniff;
+    bool in_feed;
+    struct http_session *h1;
+    struct http2_session *h2;
+    struct event *head_timer;
+    struct http_exchange x; /* HTTP/1.1: the one request in progress */
+};
+
+struct h2x {
+    struct http_exchange x;
+    void *stream;
+};
+
+static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http_request *req)
+{
+    memset(x, 0, sizeof *x);
+    x->req = req;
+    const struct http_config *cfg = hc->svc->cfg;
+    x->site = http_site_select(cfg->sites, cfg->nsites, req->host);
+    x->host = &hc->svc->host;
+    memcpy(x->peer, hc->peer, sizeof x->peer);
+    x->tls = hc->tls;
+    x->loopback = hc->loopback;
+    x->id = hc->id;
+    x->now = time(NULL);
+    x->conn = hc->c;
+}
+
+static void run(struct hconn *hc, struct http_exchange *x)
+{
+    if (hc->metrics) {
+        if (!http_metrics_handle(x))
+            http_exchange_error(x, 404, "Only /metrics is served here.");
+        return;
+    }
+    http_site_dispatch(x);
+}
+
+/* ---- HTTP/1.1 ---- */
+
+static void sync_timer(struct hconn *hc)
+{
+    if (!hc->h1 || !hc->head_timer)
+        return;
+    bool want = http_session_reading_head(hc->h1) && !http_session_closing(hc->h1);
+    bool pending = evtimer_pending(hc->head_timer, NULL);
+    if (want && !pending) {
+        struct timeval tv = {(time_t)hc->svc->cfg->header_timeout, 0};
+        evtimer_add(hc->head_timer, &tv);
+    } else if (!want && pending) {
+        evtimer_del(hc->head_timer);
+    }
+}
+
+static void on_head_timer(evutil_socket_t fd, short what, void *vhc)
+{
+    struct hconn *hc = vhc;
+    if (hc->h1)
+        http_session_timeout(hc->h1);
+    conn_resume(hc->c);
+}
+
+static void h1_respond(struct http_exchange *x, struct http_response *resp)
+{
+    struct hconn *hc = x->transport;
+    http_session_respond(hc->h1, resp);
+    if (!hc->in_feed) /* an asynchronous answer: read the pipelined requests waiting */
+        http_session_feed(hc->h1, NULL, 0);
+    sync_timer(hc);
+}
+
+static void h1_write(void *io, const char *p, size_t n)
+{
+    conn_write(((struct hconn *)io)->c, p, n);
+}
+
+static void h1_write_file(void *io, int fd, uint64_t off, uint64_t len)
+{
+    conn_write_file(((struct hconn *)io)->c, fd, off, len);
+}
+
+static void h1_request(void *io, struct http_request *req)
+{
+    struct hconn *hc = io;
+    exchange_fill(hc, &hc->x, req);
+    hc->x.respond = h1_respond;
+    hc->x.transport = hc;
+    run(hc, &hc->x);
+}
+
+static time_t now(void *io)
+{
+    return time(NULL);
+}
+
+static void done(void *io, const struct http_request *req, int status, uint64_t bytes)
+{
+    struct hconn *hc = io;
+    if (hc->head_timer)
+        evtimer_del(hc->head_timer); /* the next request gets a full header_timeout */
+    http_service_log(hc->svc, hc->peer, req, status, bytes, NULL);
+}
+
+static const struct http_session_ops h1_ops = {h1_write, h1_write_file, h1_request, now, done};
+
+/* ---- HTTP/2 ---- */
+
+static void h2_respond(struct http_exchange *x, struct http_response *resp)
+{
+    struct h2x *e = (struct h2x *)x;
+    struct hconn *hc = e->x.transport;
+    http2_session_respond(hc->h2, e->stream, resp);
+    free(e);
+}
+
+static size_t h2_pending(void *io)
+{
+    return conn_output_pending(((struct hconn *)io)->c);
+}
+
+static void h2_request(void *io, void *stream, struct http_request *req)
+{
+    struct hconn *hc = io;
+    struct h2x *e = xmalloc(sizeof *e);
+    exchange_fill(hc, &e->x, req);
+    e->x.respond = h2_respond;
+    e->x.transport = hc;
+    e->stream = stream;
+    run(hc, &e->x);
+}
+
+static const struct http2_ops h2_ops = {h1_write, h2_pending, h2_request, now, done};
+
+/* ---- choosing the engine ---- */
+
+static void start_h1(struct hconn *hc)
+{
+    hc->h1 = http_session_new(&h1_ops, hc, &hc->svc->lim, hc->tls);
+    hc->decided = true;
+    sync_timer(hc);
+}
+
+static void start_h2(struct hconn *hc)
+{
+    hc->h2 = http2_session_new(&h2_ops, hc, &hc->svc->lim, hc->tls);
+    hc->decided = true;
+    if (hc->head_timer)
+        evtimer_del(hc->head_timer); /* HTTP/2 lives on the idle timeout */
+}
+
+/* Plain loopback with h2c on: the first 24 octets tell HTTP/2 prior knowledge from 1.1. */
+static size_t sniff(struct hconn *hc, const char *p, size_t n)
+{
+    size_t take = PREFACE_LEN - hc->nsniff < n ? PREFACE_LEN - hc->nsniff : n;
+    memcpy(hc->sniff + hc->nsniff, p, take);
+    hc->nsniff += take;
+    if (memcmp(hc->sniff, PREFACE, hc->nsniff) != 0)
+        start_h1(hc);
+    else if (hc->nsniff == PREFACE_LEN)
+        start_h2(hc);
+    else
+        return take;
+    /* Decided: the engine gets the octets held back, then the rest of this read. */
+    if (hc->h1)
+        http_session_feed(hc->h1, hc->sniff, hc->nsniff);
+    else
+        http2_session_feed(hc->h2, hc->sniff, hc->nsniff);
+    return take;
+}
+
+static size_t feed(struct hconn *hc, const char *p, size_t n)
+{
+    if (!hc->decided) {
+        if (hc->tls)
+            hc->svc->cfg->h2 && conn_alpn(hc->c, "h2") ? start_h2(hc) : start_h1(hc);
+        else if (!(hc->svc->cfg->h2c && hc->loopback) || hc->metrics)
+            start_h1(hc);
+        else {
+            size_t used = sniff(hc, p, n);
+            if (!hc->decided || used == n)
+                return used;
+            return used + feed(hc, p + used, n - used);
+        }
+    }
+    if (hc->h2)
+        return http2_session_feed(hc->h2, p, n);
+    size_t used = http_session_feed(hc->h1, p, n);
+    sync_timer(hc);
+    return used;
+}
+
+/* ---- proto_ops ---- */
+
+static bool is_loopback(const char *peer)
+{
+    return !strncmp(peer, "127.", 4) || !strcmp(peer, "::1");
+}
+
+static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
+{
+    struct hconn *hc = xcalloc(1, sizeof *hc);
+    hc->c = c;
+    hc->svc = conn_worker(c)->d->http;
+    hc->tls = l->implicit_tls;
+    hc->metrics = l->svc_cfg == &hc->svc->metrics_tag;
+    hc->id = id;
+    snprintf(hc->peer, sizeof hc->peer, "%s", peer);
+    hc->loopback = is_loopback(peer);
+    hc->head_timer = evtimer_new(conn_worker(c)->base, on_head_timer, hc);
+    return hc;
+}
+
+static void hc_start(void *v)
+{
+    struct hconn *hc = v;
+    struct timeval tv = {(time_t)hc->svc->cfg->header_timeout, 0};
+    evtimer_add(hc->head_timer, &tv); /* also bounds a TLS handshake that never ends */
+}
+
+static void hc_refuse(void *v, enum conn_refusal why)
+{
+    struct hconn *hc = v;
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                               "Retry-After: 5\r\nConnection: close\r\n\r\n";
+    conn_write(hc->c, busy, sizeof busy - 1);
+    hc->closing = true;
+}
+
+static size_t hc_feed(void *v, const char *p, size_t n)
+{
+    struct hconn *hc = v;
+    hc->in_feed = true;
+    size_t used = feed(hc, p, n);
+    hc->in_feed = false;
+    return used;
+}
+
+static bool hc_busy(const void *v)
+{
+    const struct hconn *hc = v;
+    return hc->h1 ? http_session_busy(hc->h1) : hc->h2 ? http2_session_busy(hc->h2) : false;
+}
+
+static bool hc_closing(const void *v)
+{
+    const struct hconn *hc = v;
+    return hc->closing || (hc->h1 && http_session_closing(hc->h1)) ||
+           (hc->h2 && http2_session_closing(hc->h2));
+}
+
+static void hc_tls_started(void *v, const char *version, const char *cipher)
+{
+}
+
+static void hc_timeout(void *v)
+{
+    struct hconn *hc = v;
+    if (hc->h1)
+        http_session_timeout(hc->h1);
+    else if (hc->h2)
+        http2_session_timeout(hc->h2);
+    else
+        hc->closing = true;
+}
+
+static void hc_shutdown(void *v)
+{
+    struct hconn *hc = v;
+    if (hc->h1)
+        http_session_shutdown(hc->h1);
+    else if (hc->h2)
+        http2_session_shutdown(hc->h2);
+    else
+        hc->closing = true;
+}
+
+static void hc_free(void *v)
+{
+    struct hconn *hc = v;
+    if (hc->head_timer)
+        event_free(hc->head_timer);
+    http_session_free(hc->h1);
+    http2_session_free(hc->h2);
+    free(hc);
+}
+
+static void hc_writable(void *v)
+{
+    struct hconn *hc = v;
+    if (hc->h2)
+        http2_session_writable(hc->h2);
+}
+
+const struct proto_ops http_proto = {
+    "http",     hc_create,  hc_start,       hc_refuse,  hc_feed,
+    hc_busy,    hc_closing, hc_tls_started, hc_timeout, hc_shutdown,
+    hc_free,    hc_writable,
+};

@@ -1,0 +1,242 @@
+/* http service — see service.h: start-up, what handlers borrow, the access log. */
+#include "http/service/service.h"
+
+#include "http/cookie.h"
+#include "http/service/config.h"
+#include "http/site.h"
+#include "http/static.h"
+
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/pool.h"
+#include "core/xmalloc.h"
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+#include "daemon/wiring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- what handlers borrow ---- */
+
+struct auth_job {
+    struct http_exchange *x;
+    http_auth_cb cb;
+};
+
+static void auth_result(void *vj, bool ok, const char *user)
+{
+    struct auth_job *j = vj;
+    j->cb(j->x, ok, user);
+    free(j);
+}
+
+static void host_auth(struct http_exchange *x, const char *user, const char *pass, http_auth_cb cb)
+{
+    struct auth_job *j = xmalloc(sizeof *j);
+    j->x = x;
+    j->cb = cb;
+    wiring_auth(x->conn, user, pass, auth_result, j); /* conn_resume follows the callback */
+}
+
+struct work_job {
+    struct http_exchange *x;
+    struct conn *c;
+    void (*work)(void *arg);
+    http_work_done done;
+    void *arg;
+};
+
+static void work_finish(void *vj)
+{
+    struct work_job *j = vj;
+    struct conn *c = j->c;
+    j->done(j->x, j->arg);
+    free(j);
+    conn_resume(c);
+}
+
+static void work_run(void *tctx, void *vj)
+{
+    struct work_job *j = vj;
+    j->work(j->arg);
+    loop_post_send(conn_worker(j->c)->post, work_finish, j);
+}
+
+static void host_blocking(struct http_exchange *x, void (*work)(void *arg), http_work_done done,
+                          void *arg)
+{
+    struct http_service *svc = conn_worker(x->conn)->d->http;
+    struct work_job *j = xmalloc(sizeof *j);
+    *j = (struct work_job){x, x->conn, work, done, arg};
+    pool_submit(svc->pool, work_run, j);
+}
+
+static void host_random(void *buf, size_t n)
+{
+    if (RAND_bytes(buf, (int)n) != 1)
+        abort(); /* no unpredictable session ids, no sessions */
+}
+
+/* ---- TLS: ALPN (RFC 7301) ---- */
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg)
+{
+    const struct http_service *svc = arg;
+    static const unsigned char h2[] = "\x02h2\x08http/1.1";
+    static const unsigned char h1[] = "\x08http/1.1";
+    const unsigned char *ours = svc->cfg->h2 ? h2 : h1;
+    unsigned ourlen = svc->cfg->h2 ? sizeof h2 - 1 : sizeof h1 - 1;
+    if (SSL_select_next_proto((unsigned char **)out, outlen, ours, ourlen, in, inlen) ==
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_OK;
+    /* No common protocol: carry on without ALPN (mail clients of the same context). */
+    return SSL_TLSEXT_ERR_NOACK;
+}
+
+/* ---- start, stop ---- */
+
+static int open_roots(struct http_service *svc)
+{
+    for (unsigned i = 0; i < svc->cfg->nsites; i++) {
+        struct http_site *s = svc->cfg->sites[i];
+        s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->root_fd < 0) {
+            log_err("http: [http %s] root %s: %s", s->name, s->root, strerror(errno));
+            return -1;
+        }
+        s->mime = svc->mime;
+    }
+    return 0;
+}
+
+static struct http_mime *load_mime(const char *path)
+{
+    struct str text = STR_INIT;
+    FILE *f = path ? fopen(path, "r") : NULL;
+    char buf[8192];
+    size_t n;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        str_append(&text, buf, n);
+    if (f)
+        fclose(f);
+    else if (path)
+        log_warn("http: cannot read %s (%s): built-in media types only", path, strerror(errno));
+    struct http_mime *m = http_mime_new(text.ptr, text.len);
+    str_clear(&text);
+    return m;
+}
+
+int http_service_open(struct daemon *d)
+{
+    const struct http_config *hc = d->cfg.http;
+    if (!hc || (!hc->plain.enabled && !hc->tls.enabled && !hc->metrics.enabled))
+        return 0;
+    struct http_service *svc = xcalloc(1, sizeof *svc);
+    d->http = svc;
+    svc->d = d;
+    svc->cfg = hc;
+    svc->log_fd = -1;
+    svc->mime = load_mime(hc->mime_types);
+    svc->lim = (struct http_limits){hc->max_request_line, hc->max_header_size, hc->max_body_size};
+    svc->host = (struct http_host){host_auth, host_blocking, host_random,
+                                   http_logins_new(hc->max_sessions), NULL};
+    if (open_roots(svc) < 0)
+        return -1;
+    if (hc->access_log) {
+        svc->log_fd = open(hc->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (svc->log_fd < 0) {
+            log_err("http: access_log %s: %s", hc->access_log, strerror(errno));
+            return -1;
+        }
+    }
+    svc->pool = pool_new(2, NULL, NULL, NULL);
+    if (hc->tls.enabled && d->tls)
+        SSL_CTX_set_alpn_select_cb(d->tls, alpn_select, svc);
+    for (unsigned i = 0; i < hc->nsites; i++)
+        log_info("http: site %s (root %s)", hc->sites[i]->name, hc->sites[i]->root);
+    return 0;
+}
+
+void http_service_close(struct daemon *d)
+{
+    struct http_service *svc = d->http;
+    if (!svc)
+        return;
+    if (svc->pool)
+        pool_free(svc->pool);
+    for (unsigned i = 0; i < svc->cfg->nsites; i++)
+        if (svc->cfg->sites[i]->root_fd >= 0) {
+            close(svc->cfg->sites[i]->root_fd);
+            svc->cfg->sites[i]->root_fd = -1;
+        }
+    if (svc->log_fd >= 0)
+        close(svc->log_fd);
+    http_logins_free(svc->host.logins);
+    http_mime_free(svc->mime);
+    free(svc);
+    d->http = NULL;
+}
+
+/* ---- access log: the combined format ---- */
+
+static void quoted(struct str *out, const struct slice *v)
+{
+    if (!v || v->len == 0) {
+        str_appends(out, "\"-\"");
+        return;
+    }
+    str_appendc(out, '"');
+    for (size_t i = 0; i < v->len && i < 1024; i++) {
+        unsigned char c = (unsigned char)v->p[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)
+            str_appendf(out, "\\x%02x", c);
+        else
+            str_appendc(out, (char)c);
+    }
+    str_appendc(out, '"');
+}
+
+void http_service_log(struct http_service *svc, const char *peer, const struct http_request *req,
+                      int status, uint64_t bytes, const char *user)
+{
+    http_metrics_count(status);
+    if (svc->log_fd < 0)
+        return;
+    char when[40];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    struct str line = STR_INIT;
+    str_appendf(&line, "%s - %s [%s] ", peer, user && user[0] ? user : "-", when);
+    if (req) {
+        struct str rl = STR_INIT;
+        str_appendf(&rl, "%.*s %.*s HTTP/%s", (int)req->method_name.len, req->method_name.p,
+                    (int)req->target.len, req->target.p,
+                    req->version == 20 ? "2.0" : req->version == 10 ? "1.0" : "1.1");
+        struct slice s = slice_make(rl.ptr, rl.len);
+        quoted(&line, &s);
+        str_clear(&rl);
+    } else {
+        str_appends(&line, "\"-\"");
+    }
+    str_appendf(&line, " %d %llu ", status, (unsigned long long)bytes);
+    quoted(&line, req ? http_request_header(req, "Referer") : NULL);
+    str_appendc(&line, ' ');
+    quoted(&line, req ? http_request_header(req, "User-Agent") : NULL);
+    str_appendc(&line, '\n');
+    /* One write per line with O_APPEND: lines of different workers never interleave. */
+    if (write(svc->log_fd, line.ptr, line.len) < 0)
+        log_warn("http: access log write failed: %s", strerror(errno));
+    str_clear(&line);
+}

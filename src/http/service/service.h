@@ -1,0 +1,42 @@
+/*
+ * http service — the Web server as a Pigeon service: the sites of `[http NAME]`, their plain
+ * and TLS listeners (ALPN h2 / http/1.1), HTTP/2 with prior knowledge on loopback, the
+ * `[metrics]` listener, the access log, and what handlers borrow from the daemon (password
+ * checks on the auth pool, a thread for durable file writes, the login session table).
+ * conn.c joins one connection to the HTTP/1.1 or HTTP/2 engine.
+ */
+#ifndef PIGEON_HTTP_SERVICE_SERVICE_H
+#define PIGEON_HTTP_SERVICE_SERVICE_H
+
+#include "http/handler.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct http_config;
+struct http_request;
+
+struct http_service {
+    struct daemon *d;
+    const struct http_config *cfg;
+    struct http_mime *mime;
+    struct http_host host;        /* lent to handlers */
+    struct pool *pool;            /* durable PUT/DELETE work */
+    int log_fd;                   /* access log, -1: none */
+    struct http_limits lim;
+    char metrics_tag;             /* &metrics_tag is the metrics listener's svc_cfg */
+};
+
+/* Opens the sites (document roots, mime table), the access log and the work pool, and sets
+ * ALPN on the daemon's TLS context. No-op without [http] sections. 0, or -1 after logging. */
+int http_service_open(struct daemon *d);
+/* The engine behind the service's listeners (server_bind_all binds them). */
+extern const struct proto_ops http_proto;
+void http_service_close(struct daemon *d);
+
+/* After each request: the access log line and the counters. */
+void http_service_log(struct http_service *svc, const char *peer, const struct http_request *req,
+                      int status, uint64_t bytes, const char *user);
+
+#endif

@@ -1,0 +1,269 @@
+/* http/session — see session.h: the HTTP/1.x connection engine. */
+#include "http/session.h"
+
+#include "http/chunked.h"
+
+#include "core/xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum state { ST_HEAD, ST_BODY, ST_HANDLER, ST_CLOSING };
+
+struct http_session {
+    const struct http_session_ops *ops;
+    void *io;
+    struct http_limits lim;
+    bool tls;
+    bool shutting_down;
+    enum state state;
+    struct str in;             /* the request being read (head, raw body) and what follows */
+    size_t scanned;            /* http_head_find's position */
+    size_t head_len;
+    size_t body_end;           /* chunked: raw body octets consumed so far (from head_len) */
+    struct http_request *req;  /* while a request is read or with the handler */
+    const char *head_base;     /* in.ptr when req was parsed */
+    struct http_chunked chunked;
+    struct str body;           /* a decoded chunked body */
+    uint64_t requests;
+};
+
+struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
+                                      const struct http_limits *lim, bool tls)
+{
+    struct http_session *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    s->io = io;
+    s->lim = *lim;
+    s->tls = tls;
+    return s;
+}
+
+void http_session_free(struct http_session *s)
+{
+    if (!s)
+        return;
+    str_clear(&s->in);
+    str_clear(&s->body);
+    free(s->req);
+    free(s);
+}
+
+bool http_session_busy(const struct http_session *s)
+{
+    return s->state == ST_HANDLER;
+}
+
+bool http_session_closing(const struct http_session *s)
+{
+    return s->state == ST_CLOSING;
+}
+
+bool http_session_reading_head(const struct http_session *s)
+{
+    return s->state == ST_HEAD;
+}
+
+uint64_t http_session_requests(const struct http_session *s)
+{
+    return s->requests;
+}
+
+/* ---- output ---- */
+
+static void write_head(struct http_session *s, const struct http_response *r, int version,
+                       bool keep_alive, uint64_t len)
+{
+    char date[30];
+    http_date_format(s->ops->now(s->io), date);
+    struct str h = STR_INIT;
+    str_appendf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Pigeon\r\n", r->status,
+                http_status_reason(r->status), date);
+    str_append(&h, r->fields.ptr ? r->fields.ptr : "", r->fields.len);
+    if (!http_status_bodyless(r->status))
+        str_appendf(&h, "Content-Length: %llu\r\n", (unsigned long long)len);
+    if (!keep_alive)
+        str_appends(&h, "Connection: close\r\n");
+    else if (version == 10)
+        str_appends(&h, "Connection: keep-alive\r\n");
+    str_append(&h, "\r\n", 2);
+    s->ops->write(s->io, h.ptr, h.len);
+    str_clear(&h);
+}
+
+static void write_body(struct http_session *s, const struct http_response *r)
+{
+    for (unsigned i = 0; i < r->nseg; i++) {
+        const struct http_seg *g = &r->seg[i];
+        if (g->file)
+            s->ops->write_file(s->io, r->fd, g->off, g->len);
+        else
+            s->ops->write(s->io, r->mem.ptr + g->off, (size_t)g->len);
+    }
+}
+
+/* Drops the finished request's octets and gets ready for the next one. */
+static void next_request(struct http_session *s)
+{
+    size_t used = s->req && s->req->chunked ? s->head_len + s->body_end
+                                            : s->head_len + (s->req ? s->req->content_length : 0);
+    str_consume(&s->in, used < s->in.len ? used : s->in.len);
+    free(s->req);
+    s->req = NULL;
+    str_clear(&s->body);
+    s->scanned = s->head_len = s->body_end = 0;
+    s->state = ST_HEAD;
+}
+
+void http_session_respond(struct http_session *s, struct http_response *resp)
+{
+    struct http_request *req = s->req;
+    bool keep = req && req->keep_alive && !resp->close && !s->shutting_down;
+    bool bodyless = http_status_bodyless(resp->status);
+    uint64_t len = bodyless ? 0 : http_response_length(resp);
+    write_head(s, resp, req ? req->version : 11, keep, len);
+    bool send = !bodyless && !resp->no_body && !(req && req->method == HTTP_HEAD);
+    if (send)
+        write_body(s, resp);
+    s->requests++;
+    s->ops->done(s->io, req, resp->status, send ? len : 0);
+    http_response_clear(resp);
+    if (keep)
+        next_request(s);
+    else
+        s->state = ST_CLOSING;
+}
+
+/* A request that cannot be read on: answer status and close (the framing is lost). */
+static void fail(struct http_session *s, int status, const char *why)
+{
+    struct http_response r;
+    http_response_init(&r, status);
+    http_response_error(&r, status, why);
+    r.close = true;
+    if (s->req && s->state == ST_HEAD) { /* the head did not parse: describe no request */
+        free(s->req);
+        s->req = NULL;
+    }
+    http_response_header(&r, "Cache-Control", "no-store");
+    http_session_respond(s, &r);
+}
+
+/* ---- input ---- */
+
+static void dispatch(struct http_session *s)
+{
+    struct http_request *req = s->req;
+    if (s->head_base != s->in.ptr) {
+        /* The buffer moved while the body arrived: point the slices at the head again. */
+        const char *why;
+        http_request_parse(s->in.ptr, s->head_len, &s->lim, req, &why);
+    }
+    if (req->chunked) {
+        req->body = s->body.ptr;
+        req->body_len = s->body.len;
+    } else {
+        req->body = s->in.ptr + s->head_len;
+        req->body_len = (size_t)req->content_length;
+    }
+    req->tls = s->tls;
+    s->state = ST_HANDLER;
+    s->ops->request(s->io, req);
+}
+
+static void read_head(struct http_session *s)
+{
+    /* RFC 9112 §2.2: empty lines before a request line are ignored. */
+    size_t skip = 0;
+    while (s->scanned == 0 && skip + 1 < s->in.len && s->in.ptr[skip] == '\r' &&
+           s->in.ptr[skip + 1] == '\n')
+        skip += 2;
+    if (skip)
+        str_consume(&s->in, skip);
+    long r = http_head_find(s->in.ptr, s->in.len, &s->scanned, &s->lim);
+    if (r == 0)
+        return;
+    if (r < 0)
+        return fail(s, (int)-r, r == -414 ? "The request line is too long."
+                                : r == -431 ? "The request header is too large."
+                                            : "The request is malformed.");
+    s->head_len = (size_t)r;
+    s->req = xmalloc(sizeof *s->req);
+    const char *why;
+    s->head_base = s->in.ptr;
+    int st = http_request_parse(s->in.ptr, s->head_len, &s->lim, s->req, &why);
+    if (st) {
+        s->state = ST_HEAD;
+        return fail(s, st, why);
+    }
+    if (!s->req->chunked && s->req->content_length == 0)
+        return dispatch(s);
+    s->state = ST_BODY;
+    http_chunked_init(&s->chunked);
+    /* RFC 9110 §10.1.1: the client waits for 100 before sending the body. */
+    if (s->req->expect_continue && s->in.len == s->head_len) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        s->ops->write(s->io, cont, sizeof cont - 1);
+    }
+}
+
+static void read_body(struct http_session *s)
+{
+    if (!s->req->chunked) {
+        if (s->in.len - s->head_len >= s->req->content_length)
+            dispatch(s);
+        return;
+    }
+    size_t at = s->head_len + s->body_end, used;
+    int rc = http_chunked_feed(&s->chunked, s->in.ptr + at, s->in.len - at, s->lim.max_body,
+                               &s->body, &used);
+    s->body_end += used;
+    if (rc < 0)
+        return fail(s, -rc, rc == -413 ? "The request body is too large."
+                                       : "The chunked request body is malformed.");
+    /* The raw chunked octets are not needed again: keep only the head and what follows. */
+    memmove(s->in.ptr + s->head_len, s->in.ptr + s->head_len + s->body_end,
+            s->in.len - s->head_len - s->body_end);
+    s->in.len -= s->body_end;
+    s->body_end = 0;
+    if (rc == 1)
+        dispatch(s);
+}
+
+size_t http_session_feed(struct http_session *s, const char *p, size_t n)
+{
+    if (s->state == ST_HANDLER || s->state == ST_CLOSING)
+        return 0;
+    str_append(&s->in, p ? p : "", n);
+    for (;;) {
+        enum state before = s->state;
+        size_t len = s->in.len;
+        if (s->state == ST_HEAD)
+            read_head(s);
+        else if (s->state == ST_BODY)
+            read_body(s);
+        else
+            break;
+        if (s->state == before && s->in.len == len)
+            break; /* needs more input */
+    }
+    return n;
+}
+
+void http_session_timeout(struct http_session *s)
+{
+    if (s->state == ST_HANDLER || s->state == ST_CLOSING)
+        return;
+    if (s->in.len == 0 && s->state == ST_HEAD) {
+        s->state = ST_CLOSING; /* an idle keep-alive connection: just close */
+        return;
+    }
+    fail(s, 408, "The request did not arrive in time.");
+}
+
+void http_session_shutdown(struct http_session *s)
+{
+    s->shutting_down = true;
+    if (s->state == ST_HEAD && s->in.len == 0)
+        s->state = ST_CLOSING;
+}

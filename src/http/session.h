@@ -1,0 +1,65 @@
+/*
+ * http/session — one HTTP/1.x connection as a pure engine: bytes in, requests out to a
+ * handler, responses written back in order.
+ *
+ * The session reads a head (request.h), then the body (Content-Length or chunked, sending
+ * "100 Continue" when the client waits for it), and hands the complete request to
+ * ops->request. It reads nothing more until the response comes back through
+ * http_session_respond (at once, or later from an asynchronous result), so pipelined requests
+ * are answered strictly in order and their bytes wait in the transport. It frames the
+ * response (Content-Length, Connection, Date), omits the body for HEAD, 204 and 304, and
+ * closes after HTTP/1.0 without keep-alive, "Connection: close", or any framing error (400,
+ * 413, 414, 431, ... answered with a short HTML page).
+ *
+ * No sockets, no clock (ops->now), no globals. The struct http_request handed out and its
+ * slices live until the response has been given.
+ */
+#ifndef PIGEON_HTTP_SESSION_H
+#define PIGEON_HTTP_SESSION_H
+
+#include "http/request.h"
+#include "http/response.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct http_session;
+
+struct http_session_ops {
+    /* Output: bytes, and a range of an open file (the callee takes its own reference to fd,
+     * e.g. dup(), before returning: the response closes it). */
+    void (*write)(void *io, const char *p, size_t n);
+    void (*write_file)(void *io, int fd, uint64_t off, uint64_t len);
+    /* A complete request; answer with http_session_respond, now or later. */
+    void (*request)(void *io, struct http_request *req);
+    time_t (*now)(void *io);
+    /* After each response: for the access log and counters (req is NULL for a request that
+     * could not be parsed). */
+    void (*done)(void *io, const struct http_request *req, int status, uint64_t body_bytes);
+};
+
+struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
+                                      const struct http_limits *lim, bool tls);
+void http_session_free(struct http_session *s);
+
+/* Input. Returns the octets taken; 0 while a request is with the handler (keep the rest). */
+size_t http_session_feed(struct http_session *s, const char *p, size_t n);
+
+/* The handler's answer to the request in progress; takes the contents of resp (left empty).
+ * After an asynchronous answer, call http_session_feed(s, NULL, 0) to read on. */
+void http_session_respond(struct http_session *s, struct http_response *resp);
+
+bool http_session_busy(const struct http_session *s);    /* a request is with the handler */
+bool http_session_closing(const struct http_session *s); /* everything written; hang up */
+/* Idle or header timeout: 408 if a request had begun, then close. */
+void http_session_timeout(struct http_session *s);
+/* Server shutdown: close now when idle, else after the response in progress. */
+void http_session_shutdown(struct http_session *s);
+/* Requests answered so far on this connection. */
+uint64_t http_session_requests(const struct http_session *s);
+/* Whether the session waits for (the rest of) a request head: the header timer runs then. */
+bool http_session_reading_head(const struct http_session *s);
+
+#endif

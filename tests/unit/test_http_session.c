@@ -1,0 +1,276 @@
+/* http/session: keep-alive, pipelining in order, 100-continue, HEAD, chunked bodies, errors
+ * that close, asynchronous answers; a pipelined stream split at every offset gives the same
+ * output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "http/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct fake {
+    struct str out;
+    struct http_session *s;
+    bool async;                 /* keep the request instead of answering */
+    struct http_request *held;
+    int statuses[16];
+    unsigned ndone;
+};
+
+static void fk_write(void *io, const char *p, size_t n)
+{
+    str_append(&((struct fake *)io)->out, p, n);
+}
+
+static void fk_write_file(void *io, int fd, uint64_t off, uint64_t len)
+{
+    str_appendf(&((struct fake *)io)->out, "[file %llu+%llu]", (unsigned long long)off,
+                (unsigned long long)len);
+}
+
+static void answer(struct fake *f, struct http_request *req)
+{
+    struct http_response r;
+    http_response_init(&r, 200);
+    http_response_header(&r, "Content-Type", "text/plain");
+    struct str b = STR_INIT;
+    str_appendf(&b, "%.*s %.*s body=%.*s", (int)req->method_name.len, req->method_name.p,
+                (int)req->path.len, req->path.p, (int)req->body_len, req->body ? req->body : "");
+    http_response_body(&r, b.ptr, b.len);
+    str_clear(&b);
+    http_session_respond(f->s, &r);
+}
+
+static void fk_request(void *io, struct http_request *req)
+{
+    struct fake *f = io;
+    if (f->async) {
+        f->held = req;
+        return;
+    }
+    answer(f, req);
+}
+
+static time_t fk_now(void *io)
+{
+    return 784111777; /* Sun, 06 Nov 1994 08:49:37 GMT */
+}
+
+static void fk_done(void *io, const struct http_request *req, int status, uint64_t n)
+{
+    struct fake *f = io;
+    if (f->ndone < 16)
+        f->statuses[f->ndone++] = status;
+}
+
+static const struct http_session_ops ops = {fk_write, fk_write_file, fk_request, fk_now, fk_done};
+static const struct http_limits lim = {.max_request_line = 200, .max_head = 1000,
+                                       .max_body = 100};
+
+static void fake_init(struct fake *f)
+{
+    memset(f, 0, sizeof *f);
+    f->s = http_session_new(&ops, f, &lim, false);
+}
+
+static void fake_clear(struct fake *f)
+{
+    http_session_free(f->s);
+    str_clear(&f->out);
+}
+
+static void feed(struct fake *f, const char *text)
+{
+    size_t n = strlen(text);
+    size_t used = http_session_feed(f->s, text, n);
+    assert_int_equal(used, n);
+}
+
+static unsigned count(const char *hay, const char *needle)
+{
+    unsigned c = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        c++;
+    return c;
+}
+
+static const char pipeline[] =
+    "GET /one HTTP/1.1\r\nHost: a\r\n\r\n"
+    "POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+    "\r\n" /* a stray empty line between requests is ignored */
+    "POST /three HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    "HEAD /four HTTP/1.1\r\nHost: a\r\n\r\n"
+    "GET /five HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    "GET /never HTTP/1.1\r\nHost: a\r\n\r\n";
+
+static void test_pipeline_in_order(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    feed(&f, pipeline);
+    const char *o = str_cstr(&f.out);
+    const char *a = strstr(o, "GET /one body=");
+    const char *b = strstr(o, "POST /two body=hello");
+    const char *c = strstr(o, "POST /three body=abcde");
+    const char *e = strstr(o, "GET /five body=");
+    assert_non_null(a);
+    assert_true(a < b && b < c && c < e);
+    assert_null(strstr(o, "/four body"));  /* HEAD: no body */
+    assert_null(strstr(o, "/never"));      /* after Connection: close */
+    assert_int_equal(count(o, "HTTP/1.1 200 OK\r\n"), 5);
+    assert_int_equal(count(o, "Connection: close\r\n"), 1);
+    assert_true(strstr(o, "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n") != NULL);
+    assert_true(http_session_closing(f.s));
+    fake_clear(&f);
+}
+
+static void test_split_everywhere(void **state)
+{
+    struct fake whole;
+    fake_init(&whole);
+    feed(&whole, pipeline);
+    size_t n = strlen(pipeline);
+    for (size_t i = 1; i < n; i++) {
+        struct fake f;
+        fake_init(&f);
+        size_t u = http_session_feed(f.s, pipeline, i);
+        assert_int_equal(u, i);
+        if (!http_session_closing(f.s))
+            http_session_feed(f.s, pipeline + i, n - i);
+        if (f.out.len != whole.out.len || memcmp(f.out.ptr, whole.out.ptr, f.out.len) != 0)
+            fail_msg("split at %zu differs:\n%s", i, str_cstr(&f.out));
+        fake_clear(&f);
+    }
+    fake_clear(&whole);
+}
+
+static void test_http10(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    feed(&f, "GET / HTTP/1.0\r\n\r\n");
+    assert_true(strstr(str_cstr(&f.out), "Connection: close\r\n") != NULL);
+    assert_true(http_session_closing(f.s));
+    fake_clear(&f);
+    fake_init(&f);
+    feed(&f, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    assert_true(strstr(str_cstr(&f.out), "Connection: keep-alive\r\n") != NULL);
+    assert_false(http_session_closing(f.s));
+    fake_clear(&f);
+}
+
+static void test_continue(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    feed(&f, "PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+    assert_string_equal(str_cstr(&f.out), "HTTP/1.1 100 Continue\r\n\r\n");
+    feed(&f, "xyz");
+    assert_true(strstr(str_cstr(&f.out), "PUT /f body=xyz") != NULL);
+    fake_clear(&f);
+    /* Too large: 413 at once, no 100, connection closed. */
+    fake_init(&f);
+    feed(&f, "PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 500\r\n\r\n");
+    assert_true(strncmp(str_cstr(&f.out), "HTTP/1.1 413 ", 13) == 0);
+    assert_true(http_session_closing(f.s));
+    fake_clear(&f);
+}
+
+static void expect_error(const char *text, int status)
+{
+    struct fake f;
+    fake_init(&f);
+    http_session_feed(f.s, text, strlen(text));
+    char want[32];
+    snprintf(want, sizeof want, "HTTP/1.1 %d ", status);
+    if (strncmp(str_cstr(&f.out), want, strlen(want)) != 0)
+        fail_msg("'%s': got '%s'", text, str_cstr(&f.out));
+    assert_true(strstr(str_cstr(&f.out), "Connection: close\r\n") != NULL);
+    assert_true(http_session_closing(f.s));
+    assert_int_equal(f.ndone, 1);
+    assert_int_equal(f.statuses[0], status);
+    fake_clear(&f);
+}
+
+static void test_errors_close(void **state)
+{
+    expect_error("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+                 400);
+    expect_error("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
+    expect_error("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "40\r\n0123456789012345678901234567890123456789012345678901234567890123\r\n"
+                 "40\r\n",
+                 413);
+    expect_error("GET / HTTP/3.0\r\n\r\n", 505);
+    char big[400];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "GET /", 5);
+    big[sizeof big - 1] = '\0';
+    expect_error(big, 414);
+}
+
+static void test_async_answer(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_true(http_session_busy(f.s));
+    assert_int_equal(f.out.len, 0);
+    assert_int_equal(http_session_feed(f.s, "x", 1), 0); /* nothing taken while busy */
+    answer(&f, f.held);
+    assert_false(http_session_busy(f.s));
+    http_session_feed(f.s, NULL, 0);
+    assert_true(http_session_busy(f.s)); /* /b now with the handler */
+    assert_true(strstr(f.held->path.p, "/b") == f.held->path.p);
+    answer(&f, f.held);
+    assert_int_equal(count(str_cstr(&f.out), "200 OK"), 2);
+    fake_clear(&f);
+}
+
+static void test_timeouts(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    http_session_timeout(f.s);
+    assert_true(http_session_closing(f.s));
+    assert_int_equal(f.out.len, 0); /* idle: closed without a word */
+    fake_clear(&f);
+    fake_init(&f);
+    feed(&f, "GET / HTTP/1.1\r\nHost:");
+    http_session_timeout(f.s);
+    assert_true(strncmp(str_cstr(&f.out), "HTTP/1.1 408 ", 13) == 0);
+    fake_clear(&f);
+}
+
+static void test_file_segments(void **state)
+{
+    struct http_response r;
+    http_response_init(&r, 206);
+    r.fd = -1;
+    http_response_body(&r, "--b\r\n", 5);
+    http_response_file(&r, 10, 5);
+    http_response_body(&r, "\r\n--b--\r\n", 9);
+    assert_int_equal(r.nseg, 3);
+    assert_int_equal(http_response_length(&r), 19);
+    http_response_header(&r, "X-Evil", "a\r\nSet-Cookie: x=1");
+    assert_string_equal(str_cstr(&r.fields), "X-Evil: a\r\n");
+    http_response_clear(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pipeline_in_order), cmocka_unit_test(test_split_everywhere),
+        cmocka_unit_test(test_http10),            cmocka_unit_test(test_continue),
+        cmocka_unit_test(test_errors_close),      cmocka_unit_test(test_async_answer),
+        cmocka_unit_test(test_timeouts),          cmocka_unit_test(test_file_segments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
