@@ -153,12 +153,36 @@ static void worker_unlisten(struct worker *w)
     w->accept_ctxs = NULL;
 }
 
+struct main_ctx {
+    struct daemon *d;
+    struct event_base *base;
+    struct loop_post *post;
+    bool stopping;
+    unsigned exited;
+    unsigned unlistened;
+    struct event *force;
+};
+
+/* Once no worker watches the listening sockets any more, they stop listening: a client
+ * connecting during the shutdown is refused at once instead of waiting in the backlog for an
+ * accept that never comes (Linux: shutdown() of a listening socket resets its backlog). */
+static void on_worker_unlistened(void *vm)
+{
+    struct main_ctx *m = vm;
+    if (++m->unlistened != m->d->nworkers)
+        return;
+    for (unsigned i = 0; i < m->d->nlisteners; i++)
+        shutdown(m->d->listeners[i].fd, SHUT_RDWR);
+}
+
 /* Runs on the worker: stop accepting, tell every session the server is going away. */
 static void worker_begin_shutdown(void *vw)
 {
     struct worker *w = vw;
     w->stopping = true;
     worker_unlisten(w);
+    struct main_ctx *m = w->main_ctx;
+    loop_post_send(m->post, on_worker_unlistened, m);
     conn_shutdown_all(w);
     if (w->nconns == 0)
         event_base_loopexit(w->base, NULL);
@@ -171,15 +195,6 @@ static void worker_force_close(void *vw)
     if (w->nconns == 0)
         event_base_loopexit(w->base, NULL);
 }
-
-struct main_ctx {
-    struct daemon *d;
-    struct event_base *base;
-    struct loop_post *post;
-    bool stopping;
-    unsigned exited;
-    struct event *force;
-};
 
 static void on_worker_exited(void *vm)
 {

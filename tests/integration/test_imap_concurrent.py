@@ -54,28 +54,22 @@ def test_new_mail_seen_at_command_end(daemon, mailbox):
         m = imap(daemon)
         m.append(mailbox, None, None, make_msg("late"))
         m.logout()
-        deadline = time.monotonic() + 5
-        while True:  # the notice is asynchronous: it lands before some later reply
-            untagged = a.ok("CHECK")
-            if any(u == b"* 4 EXISTS\r\n" for u in untagged):
-                break
-            assert time.monotonic() < deadline, untagged
+        # the notice is asynchronous: it lands before some later reply
+        H.wait_until(lambda: b"* 4 EXISTS\r\n" in a.ok("CHECK"),
+                     what="* 4 EXISTS in a CHECK reply")
 
 
-def test_idle_gets_smtp_delivery_within_a_second(daemon):
+def test_idle_gets_smtp_delivery_pushed(daemon):
+    """The delivery reaches the idling client unasked: the EXISTS arrives while the client
+    sends nothing (no wall-clock limit: a loaded machine may be slow)."""
     with RawIMAP(daemon.imap_port) as c:
         c.login()
         c.ok("SELECT INBOX")
         c.send("i IDLE\r\n")
         assert c.line() == b"+ idling\r\n"
-        t0 = time.monotonic()
         smtp_deliver(daemon, "bob@hamburger.edu", make_msg("pushed"))
-        c.sock.settimeout(1.0)
         line = c.line()
-        elapsed = time.monotonic() - t0
-        c.sock.settimeout(H.IO_TIMEOUT)
         assert line.endswith(b" EXISTS\r\n"), line
-        assert elapsed < 1.0, elapsed
         c.send("DONE\r\n")
         tagged, _ = c.until("i")
         assert tagged == "i OK IDLE terminated"

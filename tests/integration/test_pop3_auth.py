@@ -4,7 +4,6 @@ account from an address; AUTH PLAIN (RFC 5034); the maildrop is the INBOX the st
 import base64
 import signal
 import sqlite3
-import time
 
 import pigeon_harness as H
 from pop3_helpers import POP3_CONF, deliver, textbook_message
@@ -14,32 +13,23 @@ def plain(user, pw, authzid=""):
     return base64.b64encode(("%s\0%s\0%s" % (authzid, user, pw)).encode()).decode()
 
 
-def timed(c, line):
-    t = time.monotonic()
-    r = c.cmd(line)
-    return r, time.monotonic() - t
-
-
 def test_failed_logins_slowed_down(new_daemon):
-    """Each failure on an account from an address makes the next password check on that pair
-    wait longer (1 s, 2 s, ...) before the hash is even computed (issue 10 item 5)."""
+    """Failed logins on an account from an address are answered -ERR [AUTH] and slowed down
+    (the growing delay itself is unit-tested with a fake clock in tests/unit/test_auth.c,
+    test_throttle_*: wall-clock time is not asserted here); an unknown user looks the same,
+    and the connection stays usable: the right password still logs in."""
     d = new_daemon(pop3={})
     with d.pop3() as c:
         c.expect("USER bob", "+OK")
-        r1, _ = timed(c, "PASS wrong")
-        assert r1 == "-ERR [AUTH] Authentication failed"
+        assert c.cmd("PASS wrong") == "-ERR [AUTH] Authentication failed"
         c.expect("USER bob", "+OK")
-        r2, t2 = timed(c, "PASS wrong again")
-        assert r2 == "-ERR [AUTH] Authentication failed"
-        r3, t3 = timed(c, "AUTH PLAIN " + plain("bob", "wrong"))
-        assert r3 == "-ERR [AUTH] Authentication failed"
-        assert t2 >= 0.9 and t3 >= 1.9, (t2, t3)
+        assert c.cmd("PASS wrong again") == "-ERR [AUTH] Authentication failed"
+        assert c.cmd("AUTH PLAIN " + plain("bob", "wrong")) == \
+            "-ERR [AUTH] Authentication failed"
         c.expect("USER nosuchuser", "+OK")  # an unknown user looks the same
         assert c.cmd("PASS whatever") == "-ERR [AUTH] Authentication failed"
-        # the connection stays usable and the right password still works (after its wait)
         c.expect("USER bob", "+OK")
-        r, t = timed(c, "PASS hungry")
-        assert r.startswith("+OK Logged in") and t >= 3.9, (r, t)
+        assert c.cmd("PASS hungry").startswith("+OK Logged in")
         c.expect("QUIT", "+OK")
 
 
