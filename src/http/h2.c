@@ -392,8 +392,16 @@ size_t http2_session_feed(struct http2_session *s, const char *p, size_t n)
     s->in_recv = true;
     ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)p, n);
     s->in_recv = false;
-    if (rc < 0)
+    if (rc < 0) {
+        /* A flood or a protocol error: tell the client why (GOAWAY), then hang up. */
+        int code = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                       ? NGHTTP2_ENHANCE_YOUR_CALM
+                       : NGHTTP2_PROTOCOL_ERROR;
+        nghttp2_session_terminate_session(s->ng, (uint32_t)code);
+        pump(s);
         s->fatal = true;
+        return n;
+    }
     pump(s);
     return n;
 }
