@@ -79,11 +79,26 @@ int cli_queue_delete(struct cli_ctx *ctx, int argc, char **argv);
 int cli_queue_hold(struct cli_ctx *ctx, int argc, char **argv);
 int cli_queue_release(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_import.c, cmd_export.c ---- */
+int cli_import_maildir(struct cli_ctx *ctx, int argc, char **argv);
+int cli_import_mbox(struct cli_ctx *ctx, int argc, char **argv);
+int cli_export_maildir(struct cli_ctx *ctx, int argc, char **argv);
+int cli_export_mbox(struct cli_ctx *ctx, int argc, char **argv);
+/* Reads a whole file into out (reset first). 0, or -1 with errno set. */
+int cli_file_read(const char *path, struct str *out);
+/* A mailbox name typed by the admin, checked and in stored form ("inbox/x" -> "INBOX/x").
+ * 0, or CLI_FAIL after printing why. */
+int cli_mailbox_name(const char *arg, struct str *out);
+
 /* ---- cmd_backup.c ---- */
 int cli_backup(struct cli_ctx *ctx, int argc, char **argv);
 int cli_restore(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_mail.c ---- */
+/* Resolves ADDRESS into addr (canonical) and opens the store; fails unless the user exists.
+ * 0, or CLI_FAIL after printing why. */
+int cli_user_open(struct cli_ctx *ctx, const char *arg, char *addr, size_t cap,
+                  struct store **st_out);
 int cli_mail_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -13,8 +13,7 @@
 
 #define ADDR_CAP 512
 
-/* Resolves ADDRESS and opens the store; fails unless the user exists. */
-static int mail_user_open(struct cli_ctx *ctx, const char *arg, char *addr, size_t cap,
+int cli_user_open(struct cli_ctx *ctx, const char *arg, char *addr, size_t cap,
                           struct store **st_out)
 {
     if (cli_address(ctx, arg, addr, cap) != 0 || cli_ctx_store(ctx, st_out) != 0)
@@ -48,7 +47,7 @@ int cli_mail_list(struct cli_ctx *ctx, int argc, char **argv)
     char addr[ADDR_CAP];
     struct store *st;
     const char *mailbox = argc > 1 ? argv[1] : "INBOX";
-    if (mail_user_open(ctx, argv[0], addr, sizeof addr, &st) != 0)
+    if (cli_user_open(ctx, argv[0], addr, sizeof addr, &st) != 0)
         return CLI_FAIL;
     int rc = store_mailbox_messages(st, addr, mailbox, msg_print, NULL);
     return rc < 0 ? mailbox_fail(st, rc, addr, mailbox) : CLI_OK;
@@ -95,7 +94,7 @@ int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv)
     unsigned long long uid;
     if (slice_to_u64(slice_cstr(argv[1]), INT64_MAX, &uid) != 0 || uid == 0)
         return cli_fail("invalid UID: '%s' (a positive number)", argv[1]);
-    if (mail_user_open(ctx, argv[0], addr, sizeof addr, &st) != 0)
+    if (cli_user_open(ctx, argv[0], addr, sizeof addr, &st) != 0)
         return CLI_FAIL;
     struct msg_find f = {(int64_t)uid, NULL};
     int rc = store_mailbox_messages(st, addr, mailbox, msg_find_cb, &f);

@@ -42,6 +42,16 @@ static const char queue_note[] =
     "ID is a QUEUE ID as `pigeon queue list` prints it; the command applies to every recipient\n"
     "of that message, or only to RECIPIENT (written as listed, with or without <>).";
 
+static const char import_note[] =
+    "MAILBOX defaults to INBOX; Maildir++ folders (.A.B) become MAILBOX's children A/B (at the\n"
+    "top level when MAILBOX is INBOX). Flags are kept (Maildir letters and Dovecot's\n"
+    "dovecot-keywords; mbox Status:, X-Status:, X-Keywords:), and internal dates (a Maildir\n"
+    "file's mtime; the date of an mbox \"From \" line). pigeond may be running.";
+static const char export_note[] =
+    "DEST must not exist. Maildir: every mailbox (or MAILBOX and its children), INBOX at the\n"
+    "top, flags in the file names, keywords in dovecot-keywords, internal dates as mtimes.\n"
+    "mbox: one mailbox (default INBOX), flags in Status:/X-Status:/X-Keywords:.";
+
 static const struct cli_cmd cli_cmds[] = {
     {"domain", "add", 1, 1, "NAME", "create a local domain", NULL, cli_domain_add},
     {"domain", "del", 1, 1, "NAME", "delete a local domain that has no users", NULL,
@@ -73,6 +83,15 @@ static const struct cli_cmd cli_cmds[] = {
      cli_mail_list},
     {"mail", "cat", 2, 3, "ADDRESS UID [MAILBOX]", "write a stored message to stdout",
      "MAILBOX defaults to INBOX. The raw stored bytes are written unchanged.", cli_mail_cat},
+    {"import", "maildir", 2, 3, "SOURCE USER [MAILBOX]",
+     "import a Maildir (and its Maildir++ folders) into USER's mailboxes", import_note,
+     cli_import_maildir},
+    {"import", "mbox", 2, 3, "FILE USER [MAILBOX]", "import an mbox file into USER's MAILBOX",
+     import_note, cli_import_mbox},
+    {"export", "maildir", 2, 3, "USER DEST [MAILBOX]",
+     "write USER's mailboxes as a Maildir++ tree in DEST", export_note, cli_export_maildir},
+    {"export", "mbox", 2, 3, "USER FILE [MAILBOX]", "write one of USER's mailboxes as an mbox",
+     export_note, cli_export_mbox},
     {"backup", NULL, 1, 1, "DIR", "copy the store into DIR while pigeond runs",
      "DIR must not exist or be empty. The database is copied as one consistent snapshot\n"
      "(SQLite's online backup), then every message file it references; the generated TLS\n"
