@@ -34,6 +34,7 @@ check pop3 core msg auth
 # the daemon's conn layer and wiring until they move below the services.
 check http core msg auth daemon net
 check daemon core msg auth store queue smtp pop3 imap dns spf net http
-check cli core msg auth store daemon dns
+# cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
+check cli core msg auth store daemon dns imap
 [ $status = 0 ] && echo "layers: ok"
 exit $status
