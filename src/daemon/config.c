@@ -92,6 +92,10 @@ static const struct key_spec zone_keys[] = {
     {"allow_transfer", K_STR, ZONE(allow_transfer), 0, 0},
     {"notify", K_STR, ZONE(notify), 0, 0},
     {"allow_update", K_STR, ZONE(allow_update), 0, 0},
+    {"dnssec", K_BOOL, ZONE(dnssec), 0, 0},
+    {"dnssec_algorithm", K_STR, ZONE(dnssec_algorithm), 0, 0},
+    {"dnssec_nsec3", K_BOOL, ZONE(dnssec_nsec3), 0, 0},
+    {"dnssec_validity", K_UINT, ZONE(dnssec_validity), 2, 365},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -613,6 +617,7 @@ void config_free(struct config *cfg)
         free(z->allow_transfer);
         free(z->notify);
         free(z->allow_update);
+        free(z->dnssec_algorithm);
     }
     free(cfg->dns.zones);
     for (unsigned i = 0; i < cfg->dns.nkeys; i++) {

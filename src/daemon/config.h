@@ -87,6 +87,10 @@ struct config_zone {
     char *allow_transfer;         /* AXFR/IXFR: space-separated prefixes and "key:NAME" */
     char *notify;                 /* space-separated address:port of secondaries */
     char *allow_update;           /* RFC 2136: space-separated prefixes and "key:NAME" */
+    bool dnssec;                  /* sign the zone (keys under data_dir/dnssec/) */
+    char *dnssec_algorithm;       /* ECDSAP256SHA256 (default), ED25519, RSASHA256, ... */
+    bool dnssec_nsec3;            /* NSEC3 (RFC 9276 parameters) instead of NSEC */
+    unsigned dnssec_validity;     /* days a signature is valid; re-signed at half of it */
     unsigned line;                /* where the section starts, for messages */
 };
 

@@ -14,6 +14,7 @@
 #include "core/xmalloc.h"
 #include "daemon/daemon.h"
 #include "daemon/dns_int.h"
+#include "daemon/dns_sign.h"
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 #include "dns/xfr/journal.h"
@@ -29,12 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define JNL_COMPACT (2 * DNS_HIST_MAX) /* journal entries that trigger a zone-file dump */
 
 struct ctl_zone {
     struct dns_zone *zone; /* NULL: not loaded / expired */
+    struct dns_zone *served; /* dnssec = on: the signed version of zone the workers serve */
+    uint32_t signed_serial;
+    time_t resign_at;
     struct dns_xfr_hist *hist;
     size_t jnl_entries; /* entries in the journal file */
     struct dns_secondary *sec;
@@ -49,6 +54,7 @@ struct dns_ctl {
     struct ctl_zone *z;
     struct dns_notifier *notifier;
     struct dns_arena arena;
+    struct event *resign_ev; /* checks every minute whether a signed zone is due */
 };
 
 struct event_base *dns_ctl_base(struct dns_ctl *ctl)
@@ -64,6 +70,11 @@ struct dns_service *dns_ctl_service(struct dns_ctl *ctl)
 struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi)
 {
     return ctl->z[zi].zone;
+}
+
+struct dns_zone *dns_ctl_served(struct dns_ctl *ctl, size_t zi)
+{
+    return ctl->z[zi].served ? ctl->z[zi].served : ctl->z[zi].zone;
 }
 
 /* ---- journal files ---- */
@@ -227,6 +238,24 @@ static int zone_load(const struct dns_zconf *zc, struct dns_zone **zone_out,
     return 0;
 }
 
+/* ---- DNSSEC ---- */
+
+/* dnssec = on: a new signed version of the zone (the old one keeps serving on failure). */
+static void zone_sign(struct dns_ctl *ctl, size_t zi)
+{
+    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    struct ctl_zone *cz = &ctl->z[zi];
+    if (!zc->dnssec || !cz->zone)
+        return;
+    struct dns_zone *sz = dns_sign(zc, cz->zone, time(NULL), &cz->signed_serial, &cz->resign_at);
+    if (!sz) {
+        cz->resign_at = time(NULL) + 60; /* try again soon */
+        return;
+    }
+    dns_zone_unref(cz->served);
+    cz->served = sz;
+}
+
 /* ---- views ---- */
 
 static struct dns_view *view_build(struct dns_ctl *ctl)
@@ -243,9 +272,12 @@ static struct dns_view *view_build(struct dns_ctl *ctl)
             v->any_dead = true;
             continue;
         }
-        dns_zoneset_add(v->zs, cz->zone);
-        v->z[i].zone = dns_zone_ref(cz->zone);
-        v->z[i].hist = cz->hist ? dns_xfr_hist_ref(cz->hist) : NULL;
+        /* A signed zone is served whole: IXFR falls back to AXFR (its history holds the
+         * unsigned differences). */
+        struct dns_zone *z = cz->served ? cz->served : cz->zone;
+        dns_zoneset_add(v->zs, z);
+        v->z[i].zone = dns_zone_ref(z);
+        v->z[i].hist = cz->hist && !cz->served ? dns_xfr_hist_ref(cz->hist) : NULL;
     }
     return v;
 }
@@ -335,6 +367,7 @@ static int install_checked(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, b
         zone_dump(ctl, zi);
     else if (!ndiffs && cz->jnl_entries && jnl_rewrite(zc->jnl, NULL) == 0)
         cz->jnl_entries = 0;
+    zone_sign(ctl, zi);
     publish(ctl);
     if (changed) {
         log_info("dns: zone %s now serial %u", zc->name, dns_zone_serial(z));
@@ -358,6 +391,8 @@ void dns_ctl_expire(struct dns_ctl *ctl, size_t zi)
             ctl->s->zc[zi].name);
     dns_zone_unref(cz->zone);
     cz->zone = NULL;
+    dns_zone_unref(cz->served);
+    cz->served = NULL;
     publish(ctl);
 }
 
@@ -500,6 +535,24 @@ void dns_ctl_notified(struct dns_ctl *ctl, size_t zi)
     loop_post_send(ctl->post, notified_run, n);
 }
 
+/* Every minute: zones whose signatures reached half their validity are signed again. */
+static void resign_tick(evutil_socket_t fd, short what, void *vctl)
+{
+    struct dns_ctl *ctl = vctl;
+    time_t now = time(NULL);
+    bool any = false;
+    for (size_t i = 0; i < ctl->s->nzones; i++) {
+        struct ctl_zone *cz = &ctl->z[i];
+        if (!ctl->s->zc[i].dnssec || !cz->zone || now < cz->resign_at)
+            continue;
+        zone_sign(ctl, i);
+        dns_notifier_zone_changed(ctl->notifier, i);
+        any = true;
+    }
+    if (any)
+        publish(ctl);
+}
+
 /* ---- life cycle ---- */
 
 struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok)
@@ -529,9 +582,13 @@ struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, b
             *all_ok = false;
         }
         str_clear(&err);
+        zone_sign(ctl, i);
         if (zc->secondary)
             cz->sec = dns_secondary_new(ctl, i, cz->zone != NULL);
     }
+    ctl->resign_ev = event_new(ctl->base, -1, EV_PERSIST, resign_tick, ctl);
+    struct timeval minute = {60, 0};
+    event_add(ctl->resign_ev, &minute);
     *view_out = view_build(ctl);
     return ctl;
 }
@@ -586,9 +643,12 @@ void dns_ctl_free(struct dns_ctl *ctl)
     for (size_t i = 0; i < ctl->s->nzones; i++) {
         dns_secondary_free(ctl->z[i].sec);
         dns_zone_unref(ctl->z[i].zone);
+        dns_zone_unref(ctl->z[i].served);
         dns_xfr_hist_unref(ctl->z[i].hist);
     }
     dns_notifier_free(ctl->notifier);
+    if (ctl->resign_ev)
+        event_free(ctl->resign_ev);
     free(ctl->z);
     dns_arena_clear(&ctl->arena);
     event_base_free(ctl->base);

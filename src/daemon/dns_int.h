@@ -138,6 +138,8 @@ void dns_ctl_notified(struct dns_ctl *ctl, size_t zi);
 struct event_base *dns_ctl_base(struct dns_ctl *ctl);
 struct dns_service *dns_ctl_service(struct dns_ctl *ctl);
 struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi);
+/* The version the workers serve: the signed one with dnssec = on, else the same as above. */
+struct dns_zone *dns_ctl_served(struct dns_ctl *ctl, size_t zi);
 /* Installs a new version of zone zi (takes the references): publish, journal, NOTIFY.
  * full: the zone came whole (AXFR): written to its file, journal reset. diffs: new
  * differences to append to the journal and history. */

@@ -193,7 +193,7 @@ static void notify_send(struct dns_notifier *n, size_t zi, size_t ti, const stru
 void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi)
 {
     const struct dns_zconf *zc = &dns_ctl_service(n->ctl)->zc[zi];
-    const struct dns_zone *z = dns_ctl_zone(n->ctl, zi);
+    const struct dns_zone *z = dns_ctl_served(n->ctl, zi);
     for (size_t ti = 0; z && ti < zc->nnotify; ti++)
         notify_send(n, zi, ti, z);
 }

@@ -13,6 +13,8 @@
 #include "daemon/daemon.h"
 #include "daemon/dns_int.h"
 #include "dns/auth/answer.h"
+#include "dns/dnssec/crypto.h"
+#include "dns/dnssec/dnssec.h"
 #include "dns/rr.h"
 #include "dns/server/rrl.h"
 #include "dns/zone.h"
@@ -138,6 +140,36 @@ static int remotes_parse(const struct dns_service *s, const char *text, struct d
     return 0;
 }
 
+/* [zone] dnssec keys: a primary zone's signing parameters. */
+static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
+{
+    if (!cz->dnssec)
+        return 0;
+    if (cz->primary) {
+        log_err("dns: [zone %s]: dnssec = on is for primary zones (a secondary serves what its "
+                "primary signed)",
+                cz->name);
+        return -1;
+    }
+    z->dnssec = true;
+    z->dnssec_nsec3 = cz->dnssec_nsec3;
+    z->dnssec_alg = cz->dnssec_algorithm ? dnssec_alg_from_name(cz->dnssec_algorithm)
+                                         : DNSSEC_ALG_ECDSAP256;
+    EVP_PKEY *probe = z->dnssec_alg ? dnssec_key_generate(z->dnssec_alg) : NULL;
+    if (!probe) {
+        log_err("dns: [zone %s]: dnssec_algorithm %s cannot sign (ECDSAP256SHA256, "
+                "ECDSAP384SHA384, ED25519, ED448, RSASHA256, RSASHA512)",
+                cz->name, cz->dnssec_algorithm);
+        return -1;
+    }
+    EVP_PKEY_free(probe);
+    z->dnssec_validity = (cz->dnssec_validity ? cz->dnssec_validity : 14) * 86400u;
+    struct str dir = STR_INIT;
+    str_appendf(&dir, "%s/dnssec", s->d->cfg.data_dir);
+    z->keydir = str_steal(&dir);
+    return 0;
+}
+
 static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
 {
     char text[300], bad[100];
@@ -179,7 +211,7 @@ static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct
         }
         z->secondary = true;
     }
-    return 0;
+    return zconf_dnssec(s, cz, z);
 }
 
 static int zconf_load(struct dns_service *s, const struct config_dns *c)
@@ -364,6 +396,7 @@ void dns_service_close(struct daemon *d)
         dns_acl_clear(&s->zc[i].upd_acl);
         free(s->zc[i].notify);
         free(s->zc[i].jnl);
+        free(s->zc[i].keydir);
     }
     free(s->zc);
     free(s->keys);

@@ -24,29 +24,14 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
+from dnssec_helpers import ZONE
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("PIGEON_BUILD", REPO / "build" / "asan"))
 PIGEON = BUILD / "pigeon"
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:exitcode=86",
            UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
 
-ZONE = """$ORIGIN example.
-$TTL 3600
-@ IN SOA ns1.example. admin.example. 2024010101 7200 3600 1209600 300
-@ IN NS ns1.example.
-@ IN MX 10 mail.example.
-ns1 IN A 192.0.2.1
-mail IN A 192.0.2.3
-www IN A 192.0.2.2
-www IN AAAA 2001:db8::2
-*.wild IN TXT "wildcard"
-a.b.c IN A 192.0.2.4
-sub IN NS ns.sub.example.
-ns.sub IN A 192.0.2.5
-sec IN NS ns.sec.example.
-sec IN DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
-ns.sec IN A 192.0.2.6
-"""
 
 
 def run(*args, check=True, cwd=None):

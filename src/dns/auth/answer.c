@@ -2,6 +2,8 @@
 #include "dns/auth/answer.h"
 
 #include "core/err.h"
+#include "dns/auth/answer_int.h"
+#include "dns/dnssec/zone_lookup.h"
 #include "dns/name.h"
 #include "dns/rr.h"
 #include "dns/zone.h"
@@ -9,22 +11,7 @@
 
 #include <string.h>
 
-#define OPT_LEN 11  /* an OPT record without options */
-#define MAX_ADDL 32 /* targets remembered for additional-section processing */
-
-struct ans {
-    const struct dns_zoneset *zs;
-    const struct dns_msg *q;
-    const struct dns_answer_opts *opts;
-    struct dns_builder bld;
-    struct dns_builder_mark after_q; /* just after the question */
-    const uint8_t *addl[MAX_ADDL];   /* MX/NS/SRV targets (borrowed from zone rdata) */
-    unsigned naddl;
-    const uint8_t *glue_cut; /* during a referral: the cut's name (in-domain glue test) */
-    bool truncated;
-    unsigned rcode;
-    struct dns_answer_info info;
-};
+#define OPT_LEN 11 /* an OPT record without options */
 
 size_t dns_answer_limit(const struct dns_msg *q, const struct dns_answer_opts *opts)
 {
@@ -88,7 +75,7 @@ static size_t ans_error(struct ans *a, unsigned rcode)
 }
 
 /* Drops everything after the question and sets TC (RFC 2181 §9: no partial RRsets). */
-static void ans_truncate(struct ans *a)
+void ans_truncate(struct ans *a)
 {
     dns_builder_rollback(&a->bld, &a->after_q);
     a->truncated = true;
@@ -96,7 +83,7 @@ static void ans_truncate(struct ans *a)
 }
 
 /* Adds a whole RRset; on overflow nothing of it stays and ERR_LIMIT is returned. */
-static int ans_rrset(struct ans *a, enum dns_section sec, const uint8_t *owner,
+int ans_rrset(struct ans *a, enum dns_section sec, const uint8_t *owner,
                      const struct dns_rrset *rs, uint32_t ttl)
 {
     struct dns_builder_mark m;
@@ -128,9 +115,10 @@ static void ans_note_targets(struct ans *a, const struct dns_rrset *rs)
     }
 }
 
-/* Answer or authority data; a failure truncates the whole reply. */
-static bool ans_put(struct ans *a, enum dns_section sec, const uint8_t *owner,
-                    const struct dns_rrset *rs, uint32_t ttl)
+/* Answer or authority data, with its RRSIGs from node n when DNSSEC is asked for (n NULL:
+ * an unsigned set, as a delegation's NS); a failure truncates the whole reply. */
+bool ans_put(struct ans *a, enum dns_section sec, const uint8_t *owner,
+             const struct dns_rrset *rs, uint32_t ttl, const struct dns_node *n)
 {
     if (a->truncated)
         return false;
@@ -139,59 +127,82 @@ static bool ans_put(struct ans *a, enum dns_section sec, const uint8_t *owner,
         return false;
     }
     ans_note_targets(a, rs);
-    return true;
+    return !a->dnssec || !n || ans_sigs(a, sec, owner, n, rs->type, ttl);
 }
 
-/* RFC 2308 §3: the SOA in authority, TTL = min(SOA TTL, SOA minimum). */
-static void ans_negative(struct ans *a, const struct dns_zone *z, bool nxdomain)
+/* RFC 2308 §3: the SOA in authority, TTL = min(SOA TTL, SOA minimum); with DNSSEC, the
+ * NSEC/NSEC3 records that prove it (proof: which case, see answer_int.h). */
+static void ans_negative(struct ans *a, const struct dns_zone *z, bool nxdomain,
+                         const struct ans_proof *proof)
 {
     const struct dns_rrset *soa = dns_zone_soa(z);
     uint32_t min = dns_soa_minimum(soa->rdata[0].data, soa->rdata[0].len);
     a->rcode = nxdomain ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR;
     a->info.kind = nxdomain ? DNS_ANSWER_NXDOMAIN : DNS_ANSWER_NODATA;
-    ans_put(a, DNS_SEC_AUTHORITY, dns_zone_origin(z), soa, soa->ttl < min ? soa->ttl : min);
+    if (ans_put(a, DNS_SEC_AUTHORITY, dns_zone_origin(z), soa, soa->ttl < min ? soa->ttl : min,
+                dns_zone_node(z, 0)) &&
+        a->dnssec)
+        ans_deny(a, z, proof);
 }
 
-static void ans_referral(struct ans *a, const struct dns_node *cut)
+static void ans_referral(struct ans *a, const struct dns_zone *z, const struct dns_node *cut)
 {
     const struct dns_rrset *ns = dns_node_rrset(cut, DNS_TYPE_NS);
     a->info.kind = DNS_ANSWER_REFERRAL;
     a->glue_cut = cut->name;
-    ans_put(a, DNS_SEC_AUTHORITY, cut->name, ns, ns->ttl);
+    if (!ans_put(a, DNS_SEC_AUTHORITY, cut->name, ns, ns->ttl, NULL) || !a->dnssec)
+        return;
+    /* RFC 4035 §3.1.4: the DS set, or the proof that there is none */
+    const struct dns_rrset *ds = dns_node_rrset(cut, DNS_TYPE_DS);
+    if (ds)
+        ans_put(a, DNS_SEC_AUTHORITY, cut->name, ds, ds->ttl, cut);
+    else
+        ans_deny(a, z, &(struct ans_proof){ANS_PROOF_NODATA, cut->name, cut, NULL});
 }
 
 /* Data at the node that matched (exactly or by wildcard). Returns the CNAME target to
  * follow, or NULL when done. */
 static const uint8_t *ans_node(struct ans *a, const struct dns_zone *z, const struct dns_node *n,
-                               const uint8_t *owner)
+                               const uint8_t *owner, const struct dns_node *ce)
 {
     uint16_t qtype = a->q->qd[0].qtype;
+    bool wild = n->flags & DNS_NODE_WILD && !dns_name_eq(n->name, owner);
+    struct ans_proof nodata = {wild ? ANS_PROOF_WILD_NODATA : ANS_PROOF_NODATA, owner, n, ce};
     if (n->nrrsets == 0) {
-        ans_negative(a, z, false); /* an empty non-terminal exists: NODATA */
+        ans_negative(a, z, false, &nodata); /* an empty non-terminal exists: NODATA */
         return NULL;
     }
+    /* RFC 4035 §3.1.3.3: an answer synthesised from a wildcard proves qname is absent */
+    struct ans_proof expanded = {ANS_PROOF_WILD_ANSWER, owner, n, ce};
     if (qtype == DNS_TYPE_ANY) {
         /* RFC 8482 §4.2: one RRset over UDP is enough; everything over TCP. */
         uint16_t count = a->opts && a->opts->tcp ? n->nrrsets : 1;
         for (uint16_t i = 0; i < count; i++)
-            ans_put(a, DNS_SEC_ANSWER, owner, &n->rrsets[i], n->rrsets[i].ttl);
+            if (n->rrsets[i].type != DNS_TYPE_RRSIG || !a->dnssec)
+                ans_put(a, DNS_SEC_ANSWER, owner, &n->rrsets[i], n->rrsets[i].ttl, n);
         a->info.kind = DNS_ANSWER_POSITIVE;
+        if (wild && a->dnssec)
+            ans_deny(a, z, &expanded);
         return NULL;
     }
     const struct dns_rrset *rs = dns_node_rrset(n, qtype);
     if (rs) {
-        ans_put(a, DNS_SEC_ANSWER, owner, rs, rs->ttl);
+        if (ans_put(a, DNS_SEC_ANSWER, owner, rs, rs->ttl, qtype == DNS_TYPE_RRSIG ? NULL : n) &&
+            wild && a->dnssec)
+            ans_deny(a, z, &expanded);
         a->info.kind = DNS_ANSWER_POSITIVE;
         return NULL;
     }
     const struct dns_rrset *cname = dns_node_rrset(n, DNS_TYPE_CNAME);
     if (cname) {
-        if (!ans_put(a, DNS_SEC_ANSWER, owner, cname, cname->ttl))
+        if (!ans_put(a, DNS_SEC_ANSWER, owner, cname, cname->ttl, n))
             return NULL;
+        if (wild && a->dnssec)
+            ans_deny(a, z, &expanded);
         a->info.kind = DNS_ANSWER_POSITIVE;
         return cname->rdata[0].data;
     }
-    ans_negative(a, z, false);
+    ans_negative(a, z, false, &nodata);
     return NULL;
 }
 
@@ -201,8 +212,10 @@ static const uint8_t *ans_step(struct ans *a, const struct dns_zone *z, const ui
 {
     const struct dns_node *ce = NULL;
     const struct dns_node *n = dns_zone_find(z, name, &ce);
+    struct ans_proof nx = {ANS_PROOF_NXDOMAIN, name, NULL, ce};
+    a->dnssec = a->q->edns.do_bit && dnssec_zone_signed(z);
     if (!ce) {
-        ans_negative(a, z, true);
+        ans_negative(a, z, true, &nx);
         return NULL;
     }
     uint16_t qtype = a->q->qd[0].qtype;
@@ -210,7 +223,7 @@ static const uint8_t *ans_step(struct ans *a, const struct dns_zone *z, const ui
         const struct dns_node *cut = dns_zone_node(z, ce->cut);
         /* RFC 4035 §3.1.4.1: DS at the cut belongs to the parent side. */
         if (!(qtype == DNS_TYPE_DS && n == cut)) {
-            ans_referral(a, cut);
+            ans_referral(a, z, cut);
             return NULL;
         }
     }
@@ -220,12 +233,12 @@ static const uint8_t *ans_step(struct ans *a, const struct dns_zone *z, const ui
     }
     if (!n) {
         if (ce->wild == DNS_NODE_NONE) {
-            ans_negative(a, z, true);
+            ans_negative(a, z, true, &nx);
             return NULL;
         }
         n = dns_zone_node(z, ce->wild); /* RFC 4592 §3.3.1: the source of synthesis */
     }
-    return ans_node(a, z, n, name);
+    return ans_node(a, z, n, name, ce);
 }
 
 /* The zone that answers for qname: the closest enclosing one, except that DS at the apex of

@@ -166,6 +166,21 @@ int dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, unsigned iterations,
     return ok ? 0 : ERR_PARSE;
 }
 
+int dnssec_nsec3_owner(const uint8_t h[DNSSEC_NSEC3_HASH_MAX], const uint8_t *zone,
+                       uint8_t *out)
+{
+    static const char dig[] = "0123456789abcdefghijklmnopqrstuv";
+    uint8_t label[33] = {32};
+    for (unsigned k = 0; k < 32; k++) {
+        unsigned v = 0;
+        for (unsigned b = k * 5; b < k * 5 + 5; b++)
+            v = v << 1 | ((h[b / 8] >> (7 - b % 8)) & 1);
+        label[1 + k] = (uint8_t)dig[v];
+    }
+    size_t ol;
+    return dns_name_concat(label, sizeof label, zone, out, &ol);
+}
+
 struct nsec3_view {
     uint8_t alg, flags;
     uint16_t iterations;

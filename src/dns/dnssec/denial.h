@@ -34,6 +34,10 @@ enum dnssec_proof {
 int dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, unsigned iterations,
                       const uint8_t *salt, size_t saltlen, uint8_t out[DNSSEC_NSEC3_HASH_MAX]);
 
+/* The NSEC3 owner "<base32hex(h)>.<zone>" into out (DNS_NAME_MAXLEN). 0 or ERR_RANGE. */
+int dnssec_nsec3_owner(const uint8_t h[DNSSEC_NSEC3_HASH_MAX], const uint8_t *zone,
+                       uint8_t *out);
+
 /* qname does not exist, nor does a wildcard that could have matched it (zone: the apex). */
 enum dnssec_proof dnssec_prove_nxdomain(const struct dnssec_nsec_rr *v, size_t n,
                                         const uint8_t *zone, const uint8_t *qname,

@@ -249,19 +249,6 @@ static int hashed_cmp(const void *a, const void *b)
                   DNSSEC_NSEC3_HASH_MAX);
 }
 
-static void b32hex(const uint8_t *p, size_t n, uint8_t *out)
-{
-    static const char dig[] = "0123456789abcdefghijklmnopqrstuv";
-    unsigned acc = 0, bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        acc = (acc << 8 | p[i]) & 0xffff;
-        for (bits += 8; bits >= 5;) {
-            bits -= 5;
-            *out++ = (uint8_t)dig[(acc >> bits) & 31];
-        }
-    }
-}
-
 static void pass_nsec3(struct signer *s, const struct dns_node *nodes, size_t nn)
 {
     struct hashed *hv = xmalloc((nn ? nn : 1) * sizeof *hv);
@@ -284,10 +271,7 @@ static void pass_nsec3(struct signer *s, const struct dns_node *nodes, size_t nn
         rd[5] = DNSSEC_NSEC3_HASH_MAX;
         memcpy(rd + 6, next, DNSSEC_NSEC3_HASH_MAX);
         size_t bl = dnssec_node_bitmap(&nodes[hv[i].node], false, rd + 6 + DNSSEC_NSEC3_HASH_MAX);
-        uint8_t label[33] = {32};
-        b32hex(hv[i].h, DNSSEC_NSEC3_HASH_MAX, label + 1);
-        size_t ol;
-        if (dns_name_concat(label, sizeof label, s->origin, owner, &ol) != 0) {
+        if (dnssec_nsec3_owner(hv[i].h, s->origin, owner) != 0) {
             s->err = ERR_PARSE;
             s->why = "NSEC3 owner name too long";
             break;

@@ -115,17 +115,9 @@ static void verify_nsec3(const struct dns_zone *z, const struct dns_rrset *param
         const struct dns_rrset *n3 = dns_node_rrset(n, DNS_TYPE_NSEC3);
         if (n3 || (n->flags & DNS_NODE_OCCLUDED))
             continue;
-        uint8_t h[DNSSEC_NSEC3_HASH_MAX], owner[DNS_NAME_MAXLEN], label[33] = {32};
-        static const char dig[] = "0123456789abcdefghijklmnopqrstuv";
-        dnssec_nsec3_hash(n->name, 1, iter, p + 5, p[4], h);
-        for (unsigned k = 0; k < 32; k++) {
-            unsigned bit = k * 5, v = 0;
-            for (unsigned b = 0; b < 5; b++, bit++)
-                v = v << 1 | ((h[bit / 8] >> (7 - bit % 8)) & 1);
-            label[1 + k] = (uint8_t)dig[v];
-        }
-        size_t ol;
-        if (dns_name_concat(label, sizeof label, dns_zone_origin(z), owner, &ol) != 0)
+        uint8_t h[DNSSEC_NSEC3_HASH_MAX], owner[DNS_NAME_MAXLEN];
+        if (dnssec_nsec3_hash(n->name, 1, iter, p + 5, p[4], h) != 0 ||
+            dnssec_nsec3_owner(h, dns_zone_origin(z), owner) != 0)
             continue;
         const struct dns_node *hn = dns_zone_find(z, owner, NULL);
         const struct dns_rrset *set = hn ? dns_node_rrset(hn, DNS_TYPE_NSEC3) : NULL;

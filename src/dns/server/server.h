@@ -64,6 +64,11 @@ struct dns_zconf {
     struct dns_remote *notify;
     size_t nnotify;
     const struct dns_tsig_key *notify_key;
+    /* DNSSEC signing of a primary zone (the service's glue signs; see dns_sign.c) */
+    bool dnssec, dnssec_nsec3;
+    uint8_t dnssec_alg;
+    uint32_t dnssec_validity; /* seconds */
+    char *keydir;             /* DATA/dnssec */
 };
 
 /* What the engine answers with (borrowed; owned by the service). */

@@ -1,0 +1,103 @@
+/*
+ * dns_sign — DNSSEC signing for the name server's control thread (Knot's automatic
+ * signing): a primary zone with `dnssec = on` is signed at load, after every UPDATE, IXFR-in
+ * or reload, and again when half of the signature validity has passed. Keys come from
+ * DATA/dnssec/ (one CSK made on first use); the signed serial is kept in
+ * DATA/dnssec/<zone>.serial so it only ever grows, across restarts too (secondaries follow
+ * it). Blocking file I/O and signing: control thread only.
+ */
+#include "daemon/dns_sign.h"
+
+#include "core/err.h"
+#include "core/log.h"
+#include "dns/dnssec/keystore.h"
+#include "dns/dnssec/signer.h"
+#include "dns/name.h"
+#include "dns/rr.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void serial_path(const struct dns_zconf *zc, struct str *out)
+{
+    str_appendf(out, "%s/%s.serial", zc->keydir, zc->name[0] ? zc->name : "root");
+}
+
+static uint32_t serial_read(const struct dns_zconf *zc)
+{
+    struct str p = STR_INIT;
+    serial_path(zc, &p);
+    FILE *f = fopen(str_cstr(&p), "r");
+    unsigned long v = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    str_clear(&p);
+    return (uint32_t)v;
+}
+
+static void serial_write(const struct dns_zconf *zc, uint32_t serial)
+{
+    struct str p = STR_INIT;
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%u\n", serial);
+    serial_path(zc, &p);
+    if (store_durable_write(str_cstr(&p), buf, (size_t)n) != 0)
+        log_warn("dns: zone %s: cannot write %s: %s", zc->name, str_cstr(&p), strerror(errno));
+    str_clear(&p);
+}
+
+/* The serial of the next signed version: the zone's own when it moved ahead, else one more
+ * than the last signed (RFC 1982 arithmetic). */
+static uint32_t next_serial(const struct dns_zconf *zc, uint32_t unsigned_serial,
+                            uint32_t *last)
+{
+    if (*last == 0)
+        *last = serial_read(zc);
+    if (*last == 0 || dns_serial_cmp(unsigned_serial, *last) == 1)
+        return unsigned_serial;
+    return dns_serial_add(*last, 1);
+}
+
+struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, time_t now,
+                          uint32_t *last_serial, time_t *resign_at)
+{
+    struct dnssec_keyset ks = {0};
+    struct str err = STR_INIT;
+    struct dns_zone *out = NULL;
+    if (mkdir(zc->keydir, 0700) != 0 && errno != EEXIST)
+        log_err("dns: zone %s: cannot make %s: %s", zc->name, zc->keydir, strerror(errno));
+    int rc = dnssec_keystore_ensure(zc->keydir, zc->origin, zc->dnssec_alg, &ks, &err);
+    if (rc == 0) {
+        struct dnssec_key keys[DNSSEC_KEYSET_MAX];
+        memcpy(keys, ks.keys, ks.n * sizeof keys[0]);
+        uint32_t serial = next_serial(zc, dns_zone_serial(z), last_serial);
+        struct dnssec_sign_params p = {.now = (uint32_t)now,
+                                       .inception_ago = 3600,
+                                       .validity = zc->dnssec_validity,
+                                       .nsec3 = zc->dnssec_nsec3,
+                                       .set_serial = true,
+                                       .serial = serial};
+        rc = dnssec_sign_zone(z, keys, ks.n, &p, &out, &err);
+        if (rc == 0) {
+            if (serial != *last_serial)
+                serial_write(zc, serial);
+            *last_serial = serial;
+            *resign_at = now + zc->dnssec_validity / 2;
+            log_info("dns: zone %s signed, serial %u, %zu keys, %zu records, next signing in "
+                     "%u s",
+                     zc->name, serial, ks.n, dns_zone_records(out), zc->dnssec_validity / 2);
+        }
+    }
+    if (rc != 0)
+        log_err("dns: zone %s: not signed: %s", zc->name, str_cstr(&err));
+    dnssec_keyset_clear(&ks);
+    str_clear(&err);
+    return out;
+}
