@@ -28,6 +28,7 @@ struct cli_ctx {
     struct config cfg;
     bool cfg_loaded;
     struct store *st; /* NULL until cli_ctx_store */
+    bool keep_root;   /* cli_ctx_store stays root (backup: only reads, writes where root may) */
 };
 
 /* Handler of one command: args are the positional arguments after the command name. */

@@ -3,6 +3,7 @@
  * directory (with pigeond stopped: it would create a new store there). */
 #include "cli/cli.h"
 
+#include "daemon/privileges.h"
 #include "store/backup.h"
 
 #include <stdio.h>
@@ -20,6 +21,7 @@ static void stats_print(const char *what, const char *dir, const struct store_ba
 int cli_backup(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct store *st;
+    ctx->keep_root = true;
     if (cli_ctx_store(ctx, &st) != 0)
         return CLI_FAIL;
     struct store_backup_stats stats;
@@ -38,6 +40,9 @@ int cli_restore(struct cli_ctx *ctx, int argc, char **argv)
     const char *why = NULL;
     if (store_restore(argv[0], ctx->cfg.data_dir, &stats, &why) < 0)
         return cli_fail("restore failed: %s", why);
+    if (privileges_give_tree(&ctx->cfg, ctx->cfg.data_dir, &why) < 0)
+        return cli_fail("restored, but cannot hand %s to [server] user: %s", ctx->cfg.data_dir,
+                        why);
     stats_print("restored into", ctx->cfg.data_dir, &stats);
     return CLI_OK;
 }

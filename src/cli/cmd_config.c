@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "auth/login.h"
+#include "daemon/privileges.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "store/store.h"
@@ -62,7 +63,11 @@ int cli_ctx_store(struct cli_ctx *ctx, struct store **st_out)
         if (cli_ctx_config(ctx) != 0)
             return CLI_FAIL;
         const char *why = NULL;
-        int rc = store_open(ctx->cfg.data_dir, &ctx->st, &why);
+        /* As root, work as pigeond's user: the files made now must be the daemon's. */
+        int rc = ctx->keep_root ? 0 : privileges_become_user(&ctx->cfg, &why);
+        if (rc < 0)
+            return cli_fail("cannot become [server] user: %s", why);
+        rc = store_open(ctx->cfg.data_dir, &ctx->st, &why);
         if (rc < 0) {
             ctx->st = NULL;
             return cli_fail("cannot open the store in %s: %s", ctx->cfg.data_dir,

@@ -39,6 +39,7 @@ static const struct key_spec server_keys[] = {
     {"recipient_delimiter", K_STR, SRV(recipient_delimiter), 0, 0},
     {"log_level", K_LOGLEVEL, SRV(log_level), 0, 0},
     {"log", K_STR, SRV(log), 0, 0},
+    {"user", K_STR, SRV(user), 0, 0},
     {"workers", K_UINT, SRV(workers), 1, 64},
     {"max_connections", K_UINT, SRV(max_connections), 1, 1000000},
     {"shutdown_timeout", K_UINT, SRV(shutdown_timeout), 0, 3600},
@@ -604,6 +605,7 @@ void config_free(struct config *cfg)
     free(cfg->tls_key);
     free(cfg->recipient_delimiter);
     free(cfg->log);
+    free(cfg->user);
     free(cfg->delivery.source_address);
     for (unsigned i = 0; i < cfg->delivery.n_tls_policies; i++)
         free(cfg->delivery.tls_policy_domains[i]);

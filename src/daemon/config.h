@@ -141,6 +141,7 @@ struct config {
     char *recipient_delimiter;    /* "" disables subaddressing */
     int log_level;
     char *log;                    /* "stderr" (NULL), "syslog" or an absolute file path */
+    char *user;                   /* NULL: "pigeon" when it exists; see daemon/privileges.h */
     unsigned workers;
     unsigned max_connections;     /* per process, all services */
     unsigned shutdown_timeout;    /* seconds SIGTERM waits for in-flight sessions */

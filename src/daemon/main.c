@@ -7,6 +7,7 @@
 #include "daemon/dns_service.h"
 #include "daemon/imap_writer.h"
 #include "daemon/pidfile.h"
+#include "daemon/privileges.h"
 #include "daemon/resolver_service.h"
 #include "http/service/service.h"
 
@@ -201,7 +202,9 @@ int main(int argc, char **argv)
     atomic_store(&d.next_session_id, 1);
     log_info("pigeond " PIGEON_VERSION " starting with %s (data in %s)", conf, d.cfg.data_dir);
     int rc = -1;
-    if (daemon_open(&d) == 0) {
+    /* Sockets bound, keys and zones read: root is given up before any worker thread starts
+     * (daemon/privileges.h). */
+    if (daemon_open(&d) == 0 && privileges_drop(&d.cfg) == 0) {
         pidfile_write(d.cfg.data_dir); /* for `pigeon dns reload` */
         rc = server_run(&d);
         pidfile_remove(d.cfg.data_dir);

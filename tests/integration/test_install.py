@@ -2,11 +2,17 @@
 the manual pages, the default configuration, --version/--help, and the readiness
 notification pigeond sends to systemd (Type=notify)."""
 
+import json
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -129,3 +135,86 @@ def test_readiness_notification(new_daemon, tmp_path):
     assert sock.recv(4096) == b"STOPPING=1"
     assert d.wait_exit(60) == 0
     sock.close()
+
+
+INSIDE = textwrap.dedent("""
+    import json, os, socket, ssl, subprocess, sys, time
+    pigeond, conf, log = sys.argv[1:4]
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    d = subprocess.Popen([pigeond, "-c", conf], stderr=open(log, "ab"))
+    deadline = time.monotonic() + 120
+    while b"pigeond ready" not in open(log, "rb").read():
+        assert d.poll() is None and time.monotonic() < deadline, open(log).read()
+        time.sleep(0.05)
+    out = {"uids": {}, "greetings": {}}
+    for task in os.listdir("/proc/%d/task" % d.pid):
+        status = open("/proc/%d/task/%s/status" % (d.pid, task)).read()
+        name = status.split("\\n", 1)[0].split(":", 1)[1].strip()
+        uids = [int(x) for x in status.split("Uid:", 1)[1].split("\\n", 1)[0].split()]
+        caps = status.split("CapEff:", 1)[1].split("\\n", 1)[0].strip()
+        out["uids"][task] = [name, uids, caps]
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for port, tls in ((25, 0), (587, 0), (110, 0), (143, 0), (995, 1), (993, 1)):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        if tls:
+            s = ctx.wrap_socket(s)
+        out["greetings"][port] = s.recv(200).decode(errors="replace").split("\\r\\n")[0]
+        s.close()
+    q = bytes.fromhex("12340000000100000000000003777777096861" "6d627572676572036564750000010001")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(30)
+    u.sendto(q, ("127.0.0.1", 53))
+    out["dns"] = u.recv(512).hex()
+    d.terminate()
+    out["rc"] = d.wait(60)
+    print(json.dumps(out))
+""")
+
+
+def test_installed_pigeond_started_as_root_serves_as_its_user(tree):
+    """The installed tree, started as root on the standard ports (in a network namespace of
+    its own): every thread runs as [server] user with no capabilities, the data files are
+    that user's, and every port answers."""
+    assert os.geteuid() == 0, "this check starts pigeond as root"
+    top = Path(tempfile.mkdtemp(prefix="pigeon-priv-"))   # nobody must reach the data dir
+    try:
+        top.chmod(0o755)
+        data = top / "data"
+        conf = top / "pigeon.conf"
+        listen = lambda port: "127.0.0.1:%d" % port
+        conf.write_text(H._render_conf({
+            "server": {"hostname": H.HOSTNAME, "primary_domain": H.DOMAIN,
+                       "data_dir": str(data), "user": "nobody"},
+            "smtp": {"listen": listen(25)}, "submission": {"listen": listen(587)},
+            "pop3": {"listen": listen(110)}, "pop3s": {"listen": listen(995)},
+            "imap": {"listen": listen(143)}, "imaps": {"listen": listen(993)},
+            "dns": {"listen": listen(53)},
+            "zone hamburger.edu": {"file": str(REPO / "etc/zones/hamburger.edu.zone")},
+        }))
+        pigeon = [str(tree / "usr/bin/pigeon"), "-c", str(conf)]
+        # The tool run as root works as the daemon's user too: its files are nobody's.
+        assert run(pigeon + ["domain", "add", H.DOMAIN]).returncode == 0
+        nobody = pwd.getpwnam("nobody")
+        assert (data / "pigeon.db").stat().st_uid == nobody.pw_uid
+        p = run(["unshare", "-n", sys.executable, "-c", INSIDE, str(tree / "usr/sbin/pigeond"),
+                 str(conf), str(top / "pigeond.log")])
+        log = (top / "pigeond.log").read_text()
+        assert p.returncode == 0, p.stderr.decode() + log
+        out = json.loads(p.stdout)
+        assert "running as user nobody (uid %d)" % nobody.pw_uid in log
+        for task, (name, uids, caps) in out["uids"].items():
+            assert uids == [nobody.pw_uid] * 4, (task, name, uids)
+            assert int(caps, 16) == 0, (task, name, caps)
+        assert len(out["uids"]) >= 4       # main, 2 workers, committer, pools...
+        g = out["greetings"]
+        assert g["25"].startswith("220 ") and g["587"].startswith("220 ")
+        assert g["110"].startswith("+OK") and g["995"].startswith("+OK")
+        assert g["143"].startswith("* OK") and g["993"].startswith("* OK")
+        assert out["dns"][4:8] == "8400"   # a response, AA, NOERROR
+        assert out["rc"] == 0
+        for f in ("pigeon.db", "blobs", "tmp", "tls/key.pem"):
+            assert (data / f).stat().st_uid == nobody.pw_uid, f
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
