@@ -8,6 +8,8 @@
 #include "core/xmalloc.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -55,13 +57,36 @@ void conn_write(void *vc, const char *p, size_t n)
         bufferevent_write(c->bev, p, n);
 }
 
+/* Small ranges are copied at once (one write with the response head, no mmap under TLS). */
+static bool write_file_copy(struct conn *c, int fd, uint64_t off, uint64_t len)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) < 1 || v.iov_len < len)
+        return false;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, (char *)v.iov_base + got, (size_t)len - got, (off_t)(off + got));
+        if (n <= 0)
+            return false; /* the file shrank under us: nothing is committed */
+        got += (size_t)n;
+    }
+    v.iov_len = len;
+    return evbuffer_commit_space(out, &v, 1) == 0;
+}
+
 void conn_write_file(void *vc, int fd, uint64_t off, uint64_t len)
 {
     struct conn *c = vc;
     if (!c->bev || c->dead)
         return;
+    if (len <= 64 * 1024) {
+        if (!write_file_copy(c, fd, off, len))
+            c->dead = true;
+        return;
+    }
     /* A segment of its own descriptor: libevent sends it with sendfile on a plain socket
-     * and reads it in pieces under a TLS filter; the caller keeps (and closes) fd. */
+     * and maps it in pieces under a TLS filter; the caller keeps (and closes) fd. */
     int own = dup(fd);
     struct evbuffer_file_segment *seg =
         own < 0 ? NULL
@@ -91,6 +116,15 @@ bool conn_alpn(const struct conn *c, const char *proto)
     if (ssl)
         SSL_get0_alpn_selected(ssl, &p, &n);
     return p && n == strlen(proto) && memcmp(p, proto, n) == 0;
+}
+
+void conn_set_nodelay(struct conn *c)
+{
+    struct bufferevent *b = c->bev ? bufferevent_get_underlying(c->bev) : NULL;
+    evutil_socket_t fd = bufferevent_getfd(b ? b : c->bev);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 bool conn_tls(const struct conn *c)

@@ -59,6 +59,9 @@ size_t conn_output_pending(void *c);
 /* Whether TLS negotiated the ALPN protocol proto ("h2"); whether the connection is TLS. */
 bool conn_alpn(const struct conn *c, const char *proto);
 bool conn_tls(const struct conn *c);
+/* Sends small writes at once (no Nagle): a response head and its body segment leave together
+ * instead of the body waiting for the head's ACK. */
+void conn_set_nodelay(struct conn *c);
 void conn_close_hint(void *c); /* no-op: closing is read from ops->closing after each call */
 struct worker *conn_worker(struct conn *c);
 const char *conn_peer(const struct conn *c);

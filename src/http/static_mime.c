@@ -76,6 +76,11 @@ static void parse_line(struct http_mime *m, const char *p, size_t n)
     }
 }
 
+static int by_ext(const void *a, const void *b)
+{
+    return strcmp(((const struct mime_entry *)a)->ext, ((const struct mime_entry *)b)->ext);
+}
+
 struct http_mime *http_mime_new(const char *text, size_t len)
 {
     struct http_mime *m = xcalloc(1, sizeof *m);
@@ -90,6 +95,7 @@ struct http_mime *http_mime_new(const char *text, size_t len)
     }
     /* mime.types calls JavaScript application/javascript; RFC 9239 says text/javascript. */
     put(m, "js", 2, "text/javascript", 15);
+    qsort(m->e, m->n, sizeof *m->e, by_ext); /* looked up with bsearch on every request */
     return m;
 }
 
@@ -110,9 +116,13 @@ const char *http_mime_type(const struct http_mime *m, const char *name)
     const char *slash = strrchr(name, '/');
     const char *base = slash ? slash + 1 : name;
     const char *dot = strrchr(base, '.');
-    if (dot && dot[1])
-        for (size_t i = 0; i < m->n; i++)
-            if (strcasecmp(m->e[i].ext, dot + 1) == 0)
-                return m->e[i].type;
-    return "application/octet-stream";
+    char ext[32];
+    size_t n = dot ? strlen(dot + 1) : 0;
+    if (n == 0 || n >= sizeof ext)
+        return "application/octet-stream";
+    memcpy(ext, dot + 1, n + 1);
+    ascii_lower(ext, n);
+    struct mime_entry key = {ext, NULL};
+    const struct mime_entry *e = bsearch(&key, m->e, m->n, sizeof *m->e, by_ext);
+    return e ? e->type : "application/octet-stream";
 }

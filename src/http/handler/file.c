@@ -114,7 +114,9 @@ static int pick_variant(const struct http_exchange *x, const char *rel, const ch
     } variants[] = {{"br", ".br"}, {"gzip", ".gz"}};
     const struct slice *ae = http_request_header(x->req, "Accept-Encoding");
     *has_variant = false;
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+    /* Without Accept-Encoding the identity file is the only choice: no look-up, and no Vary
+     * (a cache keeping this response may give it to anyone). */
+    for (size_t i = 0; ae && i < sizeof variants / sizeof variants[0]; i++) {
         char name[4096];
         if ((size_t)snprintf(name, sizeof name, "%s%s", rel, variants[i].suffix) >= sizeof name)
             return -1;

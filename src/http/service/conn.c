@@ -248,6 +248,7 @@ static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, co
 static void hc_start(void *v)
 {
     struct hconn *hc = v;
+    conn_set_nodelay(hc->c);
     struct timeval tv = {(time_t)hc->svc->cfg->header_timeout, 0};
     evtimer_add(hc->head_timer, &tv); /* also bounds a TLS handshake that never ends */
 }
