@@ -46,6 +46,28 @@ static int own(const char *path, uid_t uid, gid_t gid)
     return lchown(path, uid, gid);
 }
 
+static int tree_own(const char *dir, uid_t uid, gid_t gid)
+{
+    if (own(dir, uid, gid) != 0)
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOTDIR ? 0 : -1;
+    struct dirent *e;
+    int rc = 0;
+    struct str p = STR_INIT;
+    while (rc == 0 && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        str_reset(&p);
+        str_appendf(&p, "%s/%s", dir, e->d_name);
+        rc = e->d_type == DT_DIR ? tree_own(str_cstr(&p), uid, gid) : own(str_cstr(&p), uid, gid);
+    }
+    str_clear(&p);
+    closedir(d);
+    return rc;
+}
+
 /* The state the daemon writes: the directory, the database files, and the directories new
  * files go into. Message files themselves are only read and unlinked (directory rights). */
 static int state_own(const char *dir, uid_t uid, gid_t gid)
@@ -65,6 +87,10 @@ static int state_own(const char *dir, uid_t uid, gid_t gid)
         str_appendf(&p, "%s/blobs/%02x", dir, xx);
         rc = own(str_cstr(&p), uid, gid);
     }
+    str_reset(&p);
+    str_appendf(&p, "%s/dnssec", dir); /* the zones' signing keys (0600) */
+    if (rc == 0 && access(str_cstr(&p), F_OK) == 0)
+        rc = tree_own(str_cstr(&p), uid, gid);
     if (rc != 0)
         log_err("cannot hand %s to uid %u: %s", str_cstr(&p), (unsigned)uid, strerror(errno));
     str_clear(&p);
@@ -110,28 +136,6 @@ int privileges_drop(const struct config *cfg)
     }
     log_info("running as user %s (uid %u)", pw.pw_name, (unsigned)pw.pw_uid);
     return 0;
-}
-
-static int tree_own(const char *dir, uid_t uid, gid_t gid)
-{
-    if (own(dir, uid, gid) != 0)
-        return -1;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOTDIR ? 0 : -1;
-    struct dirent *e;
-    int rc = 0;
-    struct str p = STR_INIT;
-    while (rc == 0 && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        str_reset(&p);
-        str_appendf(&p, "%s/%s", dir, e->d_name);
-        rc = e->d_type == DT_DIR ? tree_own(str_cstr(&p), uid, gid) : own(str_cstr(&p), uid, gid);
-    }
-    str_clear(&p);
-    closedir(d);
-    return rc;
 }
 
 int privileges_give_tree(const struct config *cfg, const char *dir, const char **why)
