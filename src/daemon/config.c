@@ -217,6 +217,7 @@ static void defaults(struct config *cfg)
     cfg->shutdown_timeout = 30;
     smtp_defaults(&cfg->smtp, false);
     smtp_defaults(&cfg->submission, true);
+    smtp_defaults(&cfg->submissions, true);
     /* RFC 1939 §3: at least 10 minutes; RFC 3501 §5.4: at least 30 minutes. */
     access_defaults(&cfg->pop3, false, 600);
     access_defaults(&cfg->pop3s, true, 600);
@@ -498,6 +499,7 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
     struct config_access *acc = access_section(cfg, section);
     struct config_smtp *smtp = !strcmp(section, "smtp")         ? &cfg->smtp
                                : !strcmp(section, "submission") ? &cfg->submission
+                               : !strcmp(section, "submissions") ? &cfg->submissions
                                                                 : NULL;
     (void)line;
     if (!strcmp(section, "server")) {

@@ -148,6 +148,7 @@ struct config {
     /* services */
     struct config_smtp smtp;
     struct config_smtp submission;
+    struct config_smtp submissions; /* RFC 8314: submission with TLS from the first byte (465) */
     struct config_access pop3, pop3s, imap, imaps;
     struct config_delivery delivery;
     struct config_dns dns;

@@ -89,6 +89,8 @@ int server_bind_all(struct daemon *d)
     if (bind_service(d, "smtp", &smtp_proto, &c->smtp, &c->smtp.svc, false, &err) < 0 ||
         bind_service(d, "submission", &smtp_proto, &c->submission, &c->submission.svc, false,
                      &err) < 0 ||
+        bind_service(d, "submissions", &smtp_proto, &c->submissions, &c->submissions.svc, true,
+                     &err) < 0 ||
         bind_service(d, "pop3", &pop3_proto, &c->pop3, &c->pop3.svc, false, &err) < 0 ||
         bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0 ||
         bind_service(d, "imap", &imap_proto, &c->imap, &c->imap.svc, false, &err) < 0 ||

@@ -1,6 +1,6 @@
 /*
  * smtp_glue — the SMTP engine (smtp/session.h) as a proto_ops for daemon/conn.c: makes the
- * session from the listener's [smtp] or [submission] config and forwards the calls.
+ * session from the listener's [smtp], [submission] or [submissions] config and forwards the calls.
  */
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
@@ -19,7 +19,7 @@ static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, 
     struct smtp_server_config scfg = {
         .hostname = d->cfg.hostname,
         .submission = cfg->submission,
-        .starttls = cfg->starttls && d->tls,
+        .starttls = cfg->starttls && d->tls && !l->implicit_tls, /* 465: TLS already */
         .auth = cfg->auth,
         .max_message_size = cfg->max_message_size,
         .max_recipients = cfg->max_recipients,

@@ -85,7 +85,7 @@ def test_default_config_is_valid_and_uses_standard_ports(tree):
     assert p.stdout.decode() == "%s: ok\n" % conf
     text = conf.read_text()
     ports = sorted({int(m) for m in re.findall(r"^listen = \S+:(\d+)$", text, re.M)})
-    assert ports == [25, 53, 110, 143, 587, 993, 995]
+    assert ports == [25, 53, 110, 143, 465, 587, 993, 995]
     assert re.search(r"^data_dir = /var/lib/pigeon$", text, re.M)
 
 
@@ -156,7 +156,7 @@ INSIDE = textwrap.dedent("""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    for port, tls in ((25, 0), (587, 0), (110, 0), (143, 0), (995, 1), (993, 1)):
+    for port, tls in ((25, 0), (587, 0), (465, 1), (110, 0), (143, 0), (995, 1), (993, 1)):
         s = socket.create_connection(("127.0.0.1", port), timeout=30)
         if tls:
             s = ctx.wrap_socket(s)
@@ -188,6 +188,7 @@ def test_installed_pigeond_started_as_root_serves_as_its_user(tree):
             "server": {"hostname": H.HOSTNAME, "primary_domain": H.DOMAIN,
                        "data_dir": str(data), "user": "nobody"},
             "smtp": {"listen": listen(25)}, "submission": {"listen": listen(587)},
+            "submissions": {"listen": listen(465)},
             "pop3": {"listen": listen(110)}, "pop3s": {"listen": listen(995)},
             "imap": {"listen": listen(143)}, "imaps": {"listen": listen(993)},
             "dns": {"listen": listen(53)},
@@ -210,6 +211,7 @@ def test_installed_pigeond_started_as_root_serves_as_its_user(tree):
         assert len(out["uids"]) >= 4       # main, 2 workers, committer, pools...
         g = out["greetings"]
         assert g["25"].startswith("220 ") and g["587"].startswith("220 ")
+        assert g["465"].startswith("220 ")
         assert g["110"].startswith("+OK") and g["995"].startswith("+OK")
         assert g["143"].startswith("* OK") and g["993"].startswith("* OK")
         assert out["dns"][4:8] == "8400"   # a response, AA, NOERROR
