@@ -32,7 +32,7 @@ check smtp core msg auth
 check pop3 core msg auth
 # http: the engine and handlers use core, msg; its service glue (http/service/) still reaches
 # the daemon's conn layer and wiring until they move below the services.
-check http core msg auth daemon net
+check http core msg auth store daemon net
 check daemon core msg auth store queue smtp pop3 imap dns spf net http
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
 check cli core msg auth store daemon dns imap

@@ -5,6 +5,7 @@
  */
 #include "auth/throttle.h"
 
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 
 #include <pthread.h>
@@ -154,8 +155,12 @@ unsigned throttle_begin(struct throttle *t, const char *addr, const char *accoun
     return wait < THROTTLE_MAX_DELAY * 4 ? (unsigned)wait : THROTTLE_MAX_DELAY * 4;
 }
 
+static struct metric failures = METRIC("pigeon_auth_failures_total",
+                                       "Failed password checks (all protocols)");
+
 void throttle_failure(struct throttle *t, const char *addr, const char *account, uint64_t now_ms)
 {
+    metric_inc(&failures);
     char keys[K_N][THROTTLE_KEY_MAX];
     make_keys(addr, account, keys);
     pthread_mutex_lock(&t->lock);

@@ -5,6 +5,7 @@
 
 #include "core/connlimit.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 
 #include <arpa/inet.h>
@@ -40,6 +41,11 @@ struct conn {
     bool flushing;            /* closing: waiting for output to drain */
     bool dead;                /* the peer is gone but an async call is outstanding */
 };
+
+static struct metric accepted = METRIC("pigeon_connections_accepted_total",
+                                       "TCP connections accepted (every service)");
+static struct metric open_now = METRIC_GAUGE("pigeon_connections_open",
+                                             "TCP connections open now (every service)");
 
 static void conn_free(struct conn *c);
 static void conn_pump(struct conn *c);
@@ -330,6 +336,7 @@ static void conn_free(struct conn *c)
     c->ops->free(c->eng);
     connlimit_release(w->d->connlimit, c->limit_key);
     atomic_fetch_sub(&w->d->open_connections, 1);
+    metric_sub(&open_now, 1);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -411,6 +418,8 @@ static struct conn *conn_new(struct worker *w, const struct listener *l, int fd,
     w->conns = c;
     w->nconns++;
     atomic_fetch_add(&w->d->open_connections, 1);
+    metric_inc(&accepted);
+    metric_inc(&open_now);
     return c;
 }
 

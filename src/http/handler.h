@@ -40,8 +40,8 @@ struct http_host {
     void (*random)(void *buf, size_t n);
     /* The login sessions of every site (thread-safe wrapper around http/cookie.h). */
     struct http_login_table *logins;
-    /* Counts one finished request for /metrics (status class). */
-    void (*count)(int status);
+    /* Appends gauges only the service can read (queue length, login sessions) to /metrics. */
+    void (*gauges)(struct http_exchange *x, struct str *out);
 };
 
 struct http_exchange {

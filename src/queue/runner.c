@@ -3,6 +3,7 @@
  */
 #include "queue/runner_int.h"
 
+#include "core/metrics.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop_post.h"
@@ -146,6 +147,9 @@ static void scan(struct queue_runner *r)
 
 /* ---- outcomes ---- */
 
+static struct metric bounced = METRIC("pigeon_queue_bounced_total",
+                                      "Messages bounced to their sender (DSN stored)");
+
 struct bounce {
     struct bounce_ref ref; /* first: linked in r->bouncing */
     struct queue_runner *r;
@@ -179,6 +183,7 @@ static void bounce_committed(void *vb)
     }
     if (b->msg.result == 0) {
         log_info("queue: bounce %s to <%s> stored", b->msg.id, b->sender);
+        metric_inc(&bounced);
         if (b->msg.n_local && r->cfg.local_delivery && !r->stopping)
             r->cfg.local_delivery(r->cfg.local_delivery_arg, b->msg.local_users, b->msg.n_local);
     } else {
@@ -325,6 +330,11 @@ static char *one_line(const char *text)
     return s;
 }
 
+static struct metric delivered = METRIC("pigeon_queue_delivered_total",
+                                        "Remote recipients delivered (2xx from the next hop)");
+static struct metric deferred = METRIC("pigeon_queue_deferred_total",
+                                       "Remote recipients deferred for a retry (4xx, no answer)");
+
 /* Sorts each item into sent / deferred / failed and acts on it. */
 static void apply_outcomes(struct queue_runner *r, struct domjob *j, time_t now)
 {
@@ -333,11 +343,13 @@ static void apply_outcomes(struct queue_runner *r, struct domjob *j, time_t now)
     for (size_t i = 0; i < j->n; i++) {
         struct qitem *it = &j->items[i];
         if (it->code / 100 == 2) {
+            metric_inc(&delivered);
             if (!it->removed)
                 sent[nsent++] = it->id;
         } else if (it->code / 100 == 4 && now - it->arrived < (int64_t)r->cfg.max_age) {
             char *line = one_line(it->text); /* queue list shows one line per entry */
             store_queue_defer(r->store, it->id, now + backoff(r, it->attempts), line);
+            metric_inc(&deferred);
             log_info("queue %s to=<%s> deferred: %s", it->msg_id, it->rcpt, line);
             free(line);
         } else if (it->code / 100 == 4) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -96,6 +97,9 @@ static void *writer_main(void *arg)
 }
 
 /* Syncs and commits the jobs of batch whose blob was written, then runs every done. */
+static struct metric stored = METRIC("pigeon_messages_stored_total",
+                                     "Messages made durable (received by SMTP, or bounces)");
+
 static void commit_jobs(struct committer *c, struct job **batch, size_t n)
 {
     size_t ok = 0;
@@ -112,6 +116,8 @@ static void commit_jobs(struct committer *c, struct job **batch, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         struct store_msg *m = batch[i]->msg;
+        if (m->result == 0)
+            metric_inc(&stored);
         if (m->result != 0)
             log_err("store: message %s not stored: %s", m->id[0] ? m->id : "-", err_str(m->result));
         batch[i]->done(m, batch[i]->arg);

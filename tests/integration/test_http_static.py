@@ -11,6 +11,7 @@ import time
 import pytest
 
 import http_helpers as X
+import pigeon_harness as H
 
 
 @pytest.fixture(scope="module")
@@ -220,14 +221,46 @@ def test_access_log_combined(web):
     assert '"GET /style.css?x=1 HTTP/1.1" 200 29 "http://ref.example/" "pigeon-test/1"' in line
 
 
-def test_metrics(web):
-    X.curl(web.url("/"))
+def metrics(web):
     rc, out, _ = X.curl("http://127.0.0.1:%d/metrics" % web.metrics_port)
     assert rc == 0
-    text = out.decode()
+    values = {}
+    for line in out.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = int(value)
+    return out.decode(), values
+
+
+def test_metrics(web):
+    X.curl(web.url("/"))
+    text, v = metrics(web)
     assert "# TYPE pigeon_http_responses_total counter" in text
-    line = [l for l in text.splitlines() if l.startswith('pigeon_http_responses_total{code="2xx"}')]
-    assert line and int(line[0].split()[-1]) >= 1
+    assert v['pigeon_http_responses_total{code="2xx"}'] >= 1
+    assert v["pigeon_connections_accepted_total"] >= 1
+    assert v["pigeon_connections_open"] >= 1  # this very request
+    assert v["pigeon_queue_length"] == 0
     rc, out, _ = X.curl("-o", "/dev/null", "-w", "%{http_code}",
                         "http://127.0.0.1:%d/other" % web.metrics_port)
     assert out == b"404"
+
+
+def test_metrics_count_other_services(web):
+    _, before = metrics(web)
+    # One message over SMTP to a local user and one to a remote one (stays queued), and one
+    # failed password check.
+    with H.SMTPClient(web.d.smtp_port) as c:
+        c.ehlo()
+        c.send_mail("alice@hamburger.edu", ["bob@hamburger.edu"], "Subject: m\r\n\r\nhi\r\n")
+    with H.SMTPClient(web.d.sub_port) as c:
+        c.ehlo()
+        c.starttls()
+        c.ehlo()
+        import base64
+        c.expect("AUTH PLAIN " + base64.b64encode(b"\0bob@hamburger.edu\0hungry").decode(), "235")
+        c.send_mail("bob@hamburger.edu", ["carol@remote.example"], "Subject: r\r\n\r\nhi\r\n")
+    X.curl("--data", "username=alice&password=wrong", web.url("/login"))
+    _, after = metrics(web)
+    assert after["pigeon_messages_stored_total"] >= before.get("pigeon_messages_stored_total", 0) + 2
+    assert after["pigeon_queue_length"] >= 1
+    assert after["pigeon_auth_failures_total"] >= before.get("pigeon_auth_failures_total", 0) + 1

@@ -5,6 +5,7 @@
  */
 #include "dns/resolver/cache.h"
 
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 #include "dns/name.h"
 #include "dns/rr.h"
@@ -326,6 +327,11 @@ static struct entry *live(struct dns_cache *c, const uint8_t *name, uint16_t typ
     return (flags & DNS_CACHE_STALE_OK) ? e : NULL;
 }
 
+static struct metric hits = METRIC("pigeon_resolver_cache_hits_total",
+                                   "Recursive resolver cache look-ups answered from the cache");
+static struct metric misses = METRIC("pigeon_resolver_cache_misses_total",
+                                     "Recursive resolver cache look-ups that missed");
+
 enum dns_cache_kind dns_cache_get(struct dns_cache *c, const uint8_t *name, uint16_t type,
                                   uint8_t min_rank, unsigned flags, uint64_t now_ms,
                                   struct dns_arena *arena, struct dns_cache_result *out)
@@ -343,9 +349,11 @@ enum dns_cache_kind dns_cache_get(struct dns_cache *c, const uint8_t *name, uint
             lru_unlink(c, e);
             lru_push(c, e);
             c->st.hits++;
+            metric_inc(&hits);
         }
     } else if (!(flags & DNS_CACHE_PEEK)) {
         c->st.misses++;
+        metric_inc(&misses);
     }
     pthread_mutex_unlock(&c->lock);
     return out->kind;

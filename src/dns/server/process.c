@@ -4,6 +4,8 @@
  */
 #include "dns/server/server.h"
 
+#include "core/metrics.h"
+
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 
@@ -46,11 +48,15 @@ static bool is_xfr(const struct dns_msg *q, uint16_t type)
     return q->hdr.opcode == DNS_OPCODE_QUERY && q->hdr.qdcount == 1 && q->qd[0].qtype == type;
 }
 
+static struct metric queries = METRIC("pigeon_dns_queries_total",
+                                     "Queries to the authoritative name server (UDP and TCP)");
+
 size_t dns_server_process(const struct dns_server *srv, const struct dns_view *v,
                           const struct dns_server_req *req, struct dns_arena *arena, uint8_t *out,
                           size_t cap, struct dns_server_job_out *job)
 {
     memset(job, 0, sizeof *job);
+    metric_inc(&queries);
     struct dns_header h;
     if (dns_header_read(req->pkt, req->len, &h) != 0 || h.qr)
         return 0; /* never answer a response: no reflection loops */

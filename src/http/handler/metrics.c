@@ -35,6 +35,8 @@ bool http_metrics_handle(struct http_exchange *x)
     }
     struct str text = STR_INIT;
     metrics_render(&text);
+    if (x->host->gauges)
+        x->host->gauges(x, &text);
     struct http_response r;
     http_response_init(&r, 200);
     http_response_header(&r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

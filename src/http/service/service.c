@@ -13,6 +13,7 @@
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/wiring.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +87,26 @@ static void host_random(void *buf, size_t n)
         abort(); /* no unpredictable session ids, no sessions */
 }
 
+static void count_entry(void *ctx, const struct store_queue_entry *e)
+{
+    ++*(uint64_t *)ctx;
+}
+
+/* Read on the worker's own store handle when /metrics is asked for: always current. */
+static void host_gauges(struct http_exchange *x, struct str *out)
+{
+    struct worker *w = conn_worker(x->conn);
+    uint64_t queued = 0;
+    if (store_queue_list(w->store, count_entry, &queued) == 0)
+        str_appendf(out, "# HELP pigeon_queue_length Entries (message, remote recipient) in the "
+                         "outgoing queue\n# TYPE pigeon_queue_length gauge\n"
+                         "pigeon_queue_length %llu\n",
+                    (unsigned long long)queued);
+    str_appendf(out, "# HELP pigeon_http_login_sessions Web login sessions alive\n"
+                     "# TYPE pigeon_http_login_sessions gauge\npigeon_http_login_sessions %u\n",
+                http_logins_count(x->host->logins));
+}
+
 /* ---- TLS: ALPN (RFC 7301) ---- */
 
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
@@ -149,7 +170,7 @@ int http_service_open(struct daemon *d)
     svc->mime = load_mime(hc->mime_types);
     svc->lim = (struct http_limits){hc->max_request_line, hc->max_header_size, hc->max_body_size};
     svc->host = (struct http_host){host_auth, host_blocking, host_random,
-                                   http_logins_new(hc->max_sessions), NULL};
+                                   http_logins_new(hc->max_sessions), host_gauges};
     if (open_roots(svc) < 0)
         return -1;
     if (hc->access_log) {
