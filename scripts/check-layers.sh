@@ -35,6 +35,6 @@ check pop3 core msg auth
 check http core msg auth store daemon net
 check daemon core msg auth store queue smtp pop3 imap dns spf net http
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
-check cli core msg auth store daemon dns imap
+check cli core msg auth store daemon dns imap http
 [ $status = 0 ] && echo "layers: ok"
 exit $status

@@ -55,6 +55,9 @@ int cli_domain_name(const char *arg, char *out, size_t cap);
 
 int cli_config_check(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_http.c ---- */
+int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_dnssec.c ---- */
 int cli_dnssec_keygen(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_sign(struct cli_ctx *ctx, int argc, char **argv);

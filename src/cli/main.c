@@ -123,6 +123,8 @@ static const struct cli_cmd cli_cmds[] = {
      cli_dnssec_verify},
     {"dnssec", "ds", 2, 2, "ORIGIN KEYDIR", "print the DS records (SHA-256) of a zone's keys",
      NULL, cli_dnssec_ds},
+    {"http", "sites", 0, 0, "", "list the Web server's sites, their roots and listeners", NULL,
+     cli_http_sites},
     {"dns", "reload", 0, 0, "", "make the running pigeond reload its zone files (SIGHUP)",
      "A zone file that fails to load keeps its previous version serving; pigeond logs why.",
      cli_dns_reload},

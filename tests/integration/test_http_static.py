@@ -264,3 +264,13 @@ def test_metrics_count_other_services(web):
     assert after["pigeon_messages_stored_total"] >= before.get("pigeon_messages_stored_total", 0) + 2
     assert after["pigeon_queue_length"] >= 1
     assert after["pigeon_auth_failures_total"] >= before.get("pigeon_auth_failures_total", 0) + 1
+
+
+def test_cli_lists_sites(web):
+    out = web.d.cli("http", "sites").stdout.decode()
+    assert out.startswith("hamburger (default)\n")
+    assert "  root      %s\n" % web.www in out
+    assert "  names     hamburger.edu www.hamburger.edu localhost\n" in out
+    assert "  upload    /uploads/" in out
+    assert "  https     127.0.0.1:%d\n" % web.tls_port in out
+    assert "  metrics   127.0.0.1:%d\n" % web.metrics_port in out
