@@ -109,6 +109,16 @@ def start_http(root, name, **kw):
     return hd
 
 
+def web_fixture(name, **kw):
+    """A module-scoped pytest fixture: one pigeond serving the test site (see start_http)."""
+    @pytest.fixture(scope="module")
+    def web(tmp_path_factory):
+        hd = start_http(tmp_path_factory.mktemp(name), "pigeond[%s]" % name, **kw)
+        yield hd
+        finish(hd.d)
+    return web
+
+
 def finish(d):
     try:
         rc = d.stop()

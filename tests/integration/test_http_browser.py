@@ -14,12 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    root = tmp_path_factory.mktemp("http_browser")
-    hd = X.start_http(root, "pigeond[http_browser]")
-    yield hd
-    X.finish(hd.d)
+web = X.web_fixture("http_browser")
 
 
 @pytest.fixture(scope="module")

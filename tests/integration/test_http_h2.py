@@ -11,12 +11,7 @@ import pytest
 import http_helpers as X
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    root = tmp_path_factory.mktemp("http_h2")
-    hd = X.start_http(root, "pigeond[http_h2]")
-    yield hd
-    X.finish(hd.d)
+web = X.web_fixture("http_h2")
 
 
 def test_curl_http2_tls(web):

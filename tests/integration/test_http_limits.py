@@ -11,15 +11,10 @@ import pytest
 import http_helpers as X
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    root = tmp_path_factory.mktemp("http_limits")
-    hd = X.start_http(root, "pigeond[http_limits]", http={
-        "max_request_line": 1024, "max_header_size": 4096, "max_body_size": 65536,
-        "header_timeout": 2, "max_connections_per_ip": 40,
-    })
-    yield hd
-    X.finish(hd.d)
+web = X.web_fixture("http_limits", http={
+    "max_request_line": 1024, "max_header_size": 4096, "max_body_size": 65536,
+    "header_timeout": 2, "max_connections_per_ip": 40,
+})
 
 
 def still_serving(web):

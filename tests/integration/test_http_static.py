@@ -14,12 +14,7 @@ import http_helpers as X
 import pigeon_harness as H
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    root = tmp_path_factory.mktemp("http_static")
-    hd = X.start_http(root, "pigeond[http_static]")
-    yield hd
-    X.finish(hd.d)
+web = X.web_fixture("http_static")
 
 
 def conn(web):
