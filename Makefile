@@ -10,6 +10,7 @@ MODE     ?= release
 PYTHON   ?= /usr/bin/python3
 CONF     ?= etc/pigeon.conf
 FUZZTIME ?= 5
+FUZZLONG ?= 60
 
 ifeq ($(MODE),asan)
 BUILD    ?= build/asan
@@ -35,7 +36,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FAKE_SRCS  := $(wildcard tests/fakes/*.c)
 FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps deps-test install man run check unit integration layers fuzz fuzz-smoke clean bench demo
+.PHONY: all deps deps-test install man run check unit integration layers fuzz fuzz-smoke fuzz-long fuzz-selftest clean bench demo
 
 all: $(BUILD)/pigeond $(BUILD)/pigeon
 
@@ -75,6 +76,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory MODE=asan all unit-bins
 	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory MODE=asan unit
+	@$(MAKE) --no-print-directory fuzz-selftest
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory MODE=asan integration
 
@@ -92,7 +94,8 @@ layers:
 # libFuzzer targets: one per parser, built with clang against a clang-built copy of the library.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -Itests $(PKG_CFLAGS)
+# -fno-sanitize-recover: a UBSan report aborts the fuzzer (a finding), not a line in its log.
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -Itests $(PKG_CFLAGS) -fno-sanitize-recover=undefined
 FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(FAKE_SRCS))
 
 build/fuzz/obj/%.o: %.c
@@ -106,15 +109,30 @@ build/fuzz/libfuzzpigeon.a: $(FUZZ_OBJS)
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzzpigeon.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libfuzzpigeon.a $(PKG_LIBS)
 
+# Targets whose upstream DNS answers come from the fuzz input (tests/fuzz/upstream: a struct
+# dns_io_ops for the resolver and the server stub).
+FUZZ_UPSTREAM := build/fuzz/fuzz_spf build/fuzz/fuzz_dns_resolver
+FUZZ_UPSTREAM_OBJ := build/fuzz/obj/tests/fuzz/upstream/fuzz_upstream.o
+$(FUZZ_UPSTREAM): build/fuzz/%: tests/fuzz/%.c $(FUZZ_UPSTREAM_OBJ) build/fuzz/libfuzzpigeon.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_UPSTREAM_OBJ) build/fuzz/libfuzzpigeon.a $(PKG_LIBS)
+
 fuzz: $(FUZZ_BINS)
 
+# Each target FUZZTIME seconds; fails on any crash, leak or UBSan report (scripts/fuzz-smoke.sh).
 fuzz-smoke: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do \
-	  name=$$(basename $$f); mkdir -p build/fuzz/corpus-$$name; \
-	  seeds=tests/fuzz/seeds/$$name; [ -d $$seeds ] || seeds=; \
-	  echo "== $$name ($(FUZZTIME)s)"; \
-	  $$f -max_total_time=$(FUZZTIME) -print_final_stats=0 build/fuzz/corpus-$$name $$seeds 2>&1 | tail -n 2; \
-	done
+	@scripts/fuzz-smoke.sh $(FUZZTIME) $(FUZZ_BINS)
+
+# The same, longer (FUZZLONG seconds per target), printing the executions per target.
+fuzz-long: $(FUZZ_BINS)
+	@scripts/fuzz-smoke.sh $(FUZZLONG) $(FUZZ_BINS)
+
+# Proof that fuzz-smoke fails on a planted crash, leak and UBSan report (a test-only target).
+build/fuzz/fuzz_planted: tests/fuzz/selftest/fuzz_planted.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $<
+
+fuzz-selftest: build/fuzz/fuzz_planted
+	@tests/fuzz/selftest.sh
 
 # The textbook scenario across two mail domains on 127.0.53.x (needs root: ports 25 and 53).
 demo: deps-test

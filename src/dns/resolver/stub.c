@@ -26,6 +26,7 @@ struct dns_stub {
     struct sockaddr_storage server;
     socklen_t slen;
     struct dns_io_params params;
+    struct dns_io_ops io;     /* the way to `server` (dns_io_network unless a test sets it) */
     struct dns_resolver *res; /* in-process backend, or NULL: ask `server` */
     struct stub_q *active; /* queries in flight, so dns_stub_free can cancel them */
 };
@@ -63,7 +64,13 @@ struct dns_stub *dns_stub_new_server(struct event_base *base, const struct socka
     memcpy(&s->server, server, slen < sizeof s->server ? slen : sizeof s->server);
     s->slen = slen;
     s->params = (struct dns_io_params){2000, 3, false, false};
+    s->io = dns_io_network;
     return s;
+}
+
+void dns_stub_set_io(struct dns_stub *s, const struct dns_io_ops *io)
+{
+    s->io = *io;
 }
 
 struct dns_stub *dns_stub_new_internal(struct event_base *base, struct dns_resolver *res)
@@ -87,7 +94,8 @@ static void q_unlink(struct stub_q *q)
 static void q_free(struct stub_q *q)
 {
     for (int i = 0; i < 2; i++) {
-        dns_query_io_cancel(q->io[i]);
+        if (q->io[i])
+            q->stub->io.cancel(q->stub->io.ctx, q->io[i]);
         dns_resolver_cancel(q->rreq[i]);
     }
     for (size_t i = 0; i < q->ntxt; i++)
@@ -372,8 +380,9 @@ static void ask(struct stub_q *q, int i, uint16_t qtype)
         q->rreq[i] = dns_resolver_query_packet(q->stub->res, pkt, n, on_res, slot);
         return;
     }
-    q->io[i] = dns_query_io_start(q->stub->base, (struct sockaddr *)&q->stub->server,
-                                  q->stub->slen, pkt, n, &q->stub->params, on_io, slot);
+    const struct dns_io_ops *io = &q->stub->io;
+    q->io[i] = io->start(io->ctx, q->stub->base, (struct sockaddr *)&q->stub->server,
+                         q->stub->slen, pkt, n, &q->stub->params, on_io, slot);
 }
 
 static void fail_later(evutil_socket_t fd, short what, void *vq)

@@ -66,6 +66,10 @@ enum dns_stub_family { DNS_STUB_INET = 1, DNS_STUB_INET6 = 2, DNS_STUB_ANY = 3 }
  */
 struct dns_stub *dns_stub_new_server(struct event_base *base, const struct sockaddr *server,
                                      socklen_t slen);
+/* Replaces the way a server stub reaches its server (the network by default): tests and fuzz
+ * targets answer its queries themselves. Before the first look-up. */
+struct dns_io_ops;
+void dns_stub_set_io(struct dns_stub *s, const struct dns_io_ops *io);
 /*
  * A stub backed by the in-process resolver res (borrowed: it must outlive the stub, on the
  * same loop base). Questions inside the server's own zones are answered from them.
