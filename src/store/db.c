@@ -122,6 +122,38 @@ static char *dir_dup(const char *dir)
     return xstrndup(dir, n);
 }
 
+/*
+ * The database holds password hashes: owner-only. Created 0600 before SQLite opens it, and an
+ * older, wider file (and its -wal/-shm) tightened. SQLite gives the -wal and -shm files it
+ * creates the main file's mode.
+ */
+static int db_file_private(const char *path, const char **err_out)
+{
+    /* Never open and close a database file this process may already have open: closing any
+     * descriptor of a file drops the process's POSIX locks on it, SQLite's included. Only a
+     * file that does not exist yet is created here; modes are set by path. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    if ((fd < 0 && errno != EEXIST) || chmod(path, 0600) != 0) {
+        *err_out = open_fail(path, strerror(errno));
+        return ERR_IO;
+    }
+    static const char *const side[] = {"-wal", "-shm"};
+    int rc = 0;
+    struct str p = STR_INIT;
+    for (size_t i = 0; rc == 0 && i < 2; i++) {
+        str_reset(&p);
+        str_appendf(&p, "%s%s", path, side[i]);
+        if (chmod(str_cstr(&p), 0600) != 0 && errno != ENOENT) {
+            *err_out = open_fail(str_cstr(&p), strerror(errno));
+            rc = ERR_IO;
+        }
+    }
+    str_clear(&p);
+    return rc;
+}
+
 int store_open(const char *data_dir, struct store **out, const char **err_out)
 {
     const char *ignored;
@@ -141,6 +173,12 @@ int store_open(const char *data_dir, struct store **out, const char **err_out)
     }
     struct str path = STR_INIT;
     str_appendf(&path, "%s/pigeon.db", st->data_dir);
+    rc = db_file_private(str_cstr(&path), err_out);
+    if (rc != 0) {
+        str_clear(&path);
+        store_close(st);
+        return rc;
+    }
     int src =
         sqlite3_open_v2(str_cstr(&path), &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
