@@ -185,6 +185,8 @@ hostname = bench.local
 primary_domain = bench.test
 data_dir = $PG/var
 log_level = warn
+# Started as root, as in production: pigeond binds, then runs as this user (issue 12).
+user = ${BENCH_PIGEON_USER:-nobody}
 max_connections = 100000
 
 [smtp]

@@ -312,6 +312,8 @@ primary_domain = bench.test
 data_dir = $PIGEON_DIR/var
 log_level = warn
 workers = 2
+# Started as root, as in production: pigeond binds, then runs as this user (issue 12).
+user = ${BENCH_PIGEON_USER:-nobody}
 
 [smtp]
 listen = 127.0.0.1:$port

@@ -133,6 +133,13 @@ int cli_config_check(struct cli_ctx *ctx, int argc, char **argv)
 {
     if (cli_ctx_config(ctx) != 0)
         return CLI_FAIL;
+    struct str err = STR_INIT;
+    int rc = config_check_files(&ctx->cfg, &err);
+    if (rc < 0) {
+        fprintf(stderr, "pigeon: %s\n", str_cstr(&err));
+        str_clear(&err);
+        return CLI_FAIL;
+    }
     printf("%s: ok\n", ctx->conf_path);
     return CLI_OK;
 }

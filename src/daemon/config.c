@@ -145,8 +145,17 @@ static const struct key_spec delivery_keys[] = {
     {NULL, 0, 0, 0, 0},
 };
 
+/* A key already set in a section, for "set twice" errors. */
+struct seen_key {
+    char *section, *key;
+    unsigned line;
+};
+
 struct load_ctx {
     struct config *cfg;
+    struct seen_key *seen;
+    size_t nseen;
+    char why[512]; /* "[section] key: reason" */
 };
 
 static void service_defaults(struct config_service *s, unsigned idle)
@@ -491,8 +500,8 @@ static struct config_access *access_section(struct config *cfg, const char *sect
     return NULL;
 }
 
-static int on_key(void *vctx, const char *section, const char *key, const char *value,
-                  unsigned line, const char **why)
+static int on_key_dispatch(void *vctx, const char *section, const char *key, const char *value,
+                           unsigned line, const char **why)
 {
     struct load_ctx *ctx = vctx;
     struct config *cfg = ctx->cfg;
@@ -534,6 +543,59 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
         return key ? service_key(&acc->svc, access_keys, (char *)acc, key, value, why) : 0;
     *why = section[0] ? "unknown section" : "key outside of any [section]";
     return ERR_CONFIG;
+}
+
+/* Keys that may be repeated in a section (each line adds one). */
+static bool key_repeatable(const char *section, const char *key)
+{
+    return !strcmp(key, "listen") || !strcmp(key, "tls_policy") || http_config_owns(section);
+}
+
+/* The section's TCP/UDP service, for the line of each listen (conflict messages). */
+static struct config_service *section_service(struct config *cfg, const char *section)
+{
+    struct config_access *acc = access_section(cfg, section);
+    if (acc)
+        return &acc->svc;
+    static const char *const names[] = {"smtp", "submission", "submissions", "dns", "resolver"};
+    struct config_service *svcs[] = {&cfg->smtp.svc, &cfg->submission.svc,
+                                     &cfg->submissions.svc, &cfg->dns.svc, &cfg->resolver.svc};
+    for (size_t i = 0; i < 5; i++)
+        if (!strcmp(section, names[i]))
+            return svcs[i];
+    return NULL;
+}
+
+/* Every key goes through here: a key set twice is an error (the second value would silently
+ * win), and errors name the section and key. */
+static int on_key(void *vctx, const char *section, const char *key, const char *value,
+                  unsigned line, const char **why)
+{
+    struct load_ctx *ctx = vctx;
+    if (key && !key_repeatable(section, key)) {
+        for (size_t i = 0; i < ctx->nseen; i++) {
+            if (!strcmp(ctx->seen[i].section, section) && !strcmp(ctx->seen[i].key, key)) {
+                snprintf(ctx->why, sizeof ctx->why, "[%s] %s: set twice (first on line %u)",
+                         section, key, ctx->seen[i].line);
+                *why = ctx->why;
+                return ERR_CONFIG;
+            }
+        }
+        ctx->seen = xrealloc(ctx->seen, (ctx->nseen + 1) * sizeof *ctx->seen);
+        ctx->seen[ctx->nseen++] = (struct seen_key){xstrdup(section), xstrdup(key), line};
+    }
+    int rc = on_key_dispatch(vctx, section, key, value, line, why);
+    if (rc < 0 && key) {
+        char inner[256];
+        snprintf(inner, sizeof inner, "%s", *why);
+        snprintf(ctx->why, sizeof ctx->why, "[%s] %s: %s", section, key, inner);
+        *why = ctx->why;
+    } else if (rc == 0 && key && !strcmp(key, "listen")) {
+        struct config_service *svc = section_service(ctx->cfg, section);
+        if (svc && svc->n_listen)
+            svc->listen[svc->n_listen - 1].line = line;
+    }
+    return rc;
 }
 
 static int check_required(struct config *cfg, struct str *err)
@@ -585,10 +647,15 @@ int config_load(const char *path, struct config *cfg, struct str *err)
     memset(cfg, 0, sizeof *cfg);
     defaults(cfg);
     cfg->path = xstrdup(path);
-    struct load_ctx ctx = {cfg};
+    struct load_ctx ctx = {.cfg = cfg};
     int rc = ini_parse_file(path, on_key, &ctx, err);
+    for (size_t i = 0; i < ctx.nseen; i++)
+        free(ctx.seen[i].section), free(ctx.seen[i].key);
+    free(ctx.seen);
     if (rc == 0)
         rc = check_required(cfg, err);
+    if (rc == 0)
+        rc = config_check_listen(cfg, err);
     if (rc < 0) {
         config_free(cfg);
         return rc;

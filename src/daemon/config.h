@@ -19,6 +19,7 @@ struct config_listen {
     char host[64];  /* numeric address: "127.0.0.1", "::1", "0.0.0.0" */
     char port[8];
     char text[80];  /* as written, for logs: "127.0.0.1:2525" */
+    unsigned line;  /* where it was written (0: not from a config line) */
 };
 
 /* What every TCP service section has. */
@@ -160,6 +161,17 @@ struct config {
  * "file:line: reason" into err. config_free releases what config_load allocated. */
 int config_load(const char *path, struct config *cfg, struct str *err);
 void config_free(struct config *cfg);
+
+/* ---- config_check.c: what pigeond rejects at start, for pigeond -t and check-config ---- */
+
+/* Two services on one address and port (TCP, and UDP for [dns]/[resolver]; a wildcard
+ * address overlaps every address of its family). Called by config_load. 0 or ERR_CONFIG
+ * with "file:line: [section] listen ADDR: ..." in err. */
+int config_check_listen(const struct config *cfg, struct str *err);
+/* The files the services read at start: every primary zone file (and every secondary's file
+ * that exists), tls_cert with tls_key, root_hints. Blocks on file reads. 0 or < 0 with the
+ * same message pigeond would stop with. */
+int config_check_files(const struct config *cfg, struct str *err);
 
 /* Value parsers shared with services that read their own sections: "host:port" / "[v6]:port"
  * (numeric), sizes with K/M/G suffixes, yes/no. 0 or < 0 (*why set for listen). */

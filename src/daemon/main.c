@@ -180,7 +180,13 @@ int main(int argc, char **argv)
     }
     static struct daemon d; /* the daemon's top-level context */
     struct str err = STR_INIT;
-    if (config_load(conf, &d.cfg, &err) < 0) {
+    /* The same checks as `pigeon check-config`, so both reject exactly what a start would. */
+    int loaded = config_load(conf, &d.cfg, &err);
+    if (loaded == 0 && config_check_files(&d.cfg, &err) < 0) {
+        config_free(&d.cfg);
+        loaded = -1;
+    }
+    if (loaded < 0) {
         fprintf(stderr, "pigeond: %s\n", str_cstr(&err));
         str_clear(&err);
         return 1;
