@@ -30,7 +30,7 @@ CFLAGS   := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-pa
 LDFLAGS  := $(OPT) $(HARDEN_LDFLAGS)
 
 # Every .c under src/ except the two programs' entry points goes into one static library.
-LIB_SRCS := $(filter-out src/daemon/main.c src/cli/main.c, $(wildcard src/*/*.c src/*/*/*.c))
+LIB_SRCS := $(filter-out src/daemon/main.c src/cli/main.c, $(wildcard src/*/*.c src/*/*/*.c src/*/*/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpigeon.a
 

@@ -1,17 +1,26 @@
 #!/bin/sh
-# Checks the include rule of DESIGN.md §2: lower layers never include higher ones.
-#   core  <- msg, auth, store  <- queue <- daemon ; engines (smtp) include core, msg (and auth's
-#   pure SASL decoder) only; cli and daemon are the top.
+# Checks the include rule of DESIGN.md §2 and docs/architecture.md: lower layers never include
+# higher ones. A layer is a folder under src/ (sub-folders are layers of their own: dns/xfr,
+# smtp/service ...); an include's layer is the folder of the included file.
+#
+#   core <- net, conf <- msg, auth, store, dns/* <- spf, queue <- host <- X/service <- services
+#   <- daemon, cli.  Engines (smtp, pop3, imap) include core, msg and auth only; their glue in
+#   src/X/service/ may use everything below services/. cli never includes daemon/.
 set -eu
 cd "$(dirname "$0")/.."
 status=0
-check() { # check DIR "allowed dirs..."
+check() { # check DIR "allowed folders..."  (an entry ending in /* allows its sub-folders)
     dir=$1; shift
     allowed=$*
-    for f in $(find "src/$dir" -name '*.[ch]' 2>/dev/null); do
-        for inc in $(sed -n 's/^#include "\([a-z_]*\)\/.*"/\1/p' "$f" | sort -u); do
+    for f in $(find "src/$dir" -maxdepth 1 -name '*.[ch]' 2>/dev/null); do
+        for inc in $(sed -n 's/^#include "\(.*\)\/[^/]*"/\1/p' "$f" | sort -u); do
             ok=no
-            for a in $dir $allowed; do [ "$inc" = "$a" ] && ok=yes; done
+            for a in $dir $allowed; do
+                case $a in
+                */\*) [ "${inc#"${a%/\*}"/}" != "$inc" ] && ok=yes ;;
+                *) [ "$inc" = "$a" ] && ok=yes ;;
+                esac
+            done
             if [ $ok = no ]; then
                 echo "layer violation: $f includes $inc/ (allowed: $dir $allowed)"
                 status=1
@@ -19,22 +28,41 @@ check() { # check DIR "allowed dirs..."
         done
     done
 }
+# Every folder that holds sources must have a rule: a new folder is added here.
+for d in $(find src -name '*.[ch]' -exec dirname {} \; | sort -u); do
+    d=${d#src/}
+    if ! grep -q "^check $d " "$0" && ! grep -q "^check $d\$" "$0"; then
+        echo "layers: no rule for src/$d in $0"
+        status=1
+    fi
+done
+ENGINE_LIBS="core msg auth"
+BELOW_SERVICES="core net conf msg auth store dns dns/* spf queue host"
 check core
+check net core
+check conf core
 check msg core
 check auth core msg
 check store core msg
-check queue core msg store smtp dns
-check spf core msg dns
-check dns core net
-check net core
-check imap core msg auth
-check smtp core msg auth
-check pop3 core msg auth
-# http: the engine and handlers use core, msg; its service glue (http/service/) still reaches
-# the daemon's conn layer and wiring until they move below the services.
-check http core msg auth store daemon net
-check daemon core msg auth store queue smtp pop3 imap dns spf net http
+check dns core
+check dns/auth core dns dns/dnssec
+check dns/xfr core dns net
+check dns/resolver core dns dns/auth
+check dns/server core dns dns/auth dns/xfr
+check dns/dnssec core dns
+check spf core msg dns dns/resolver
+check queue core msg store smtp dns dns/resolver
+check host core net conf msg auth store dns dns/resolver
+check smtp $ENGINE_LIBS
+check pop3 $ENGINE_LIBS
+check imap $ENGINE_LIBS
+check http $ENGINE_LIBS
+check http/handler $ENGINE_LIBS http
+check pop3/service $BELOW_SERVICES pop3
+check http/service $BELOW_SERVICES http http/handler
+check services $BELOW_SERVICES pop3/service http/service
+check daemon $BELOW_SERVICES net smtp pop3 imap services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
-check cli core msg auth store daemon dns imap http
+check cli $BELOW_SERVICES imap http/service services
 [ $status = 0 ] && echo "layers: ok"
 exit $status

@@ -13,7 +13,7 @@
 #ifndef PIGEON_CLI_CLI_H
 #define PIGEON_CLI_CLI_H
 
-#include "daemon/config.h"
+#include "conf/config.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
  * directory (with pigeond stopped: it would create a new store there). */
 #include "cli/cli.h"
 
-#include "daemon/privileges.h"
+#include "host/privileges.h"
 #include "store/backup.h"
 
 #include <stdio.h>

@@ -2,9 +2,11 @@
 #include "cli/cli.h"
 
 #include "auth/login.h"
-#include "daemon/privileges.h"
+#include "host/privileges.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "host/config_check.h"
+#include "services/services.h"
 #include "store/store.h"
 
 #include <stdarg.h>
@@ -42,7 +44,13 @@ int cli_ctx_config(struct cli_ctx *ctx)
     if (ctx->cfg_loaded)
         return 0;
     struct str err = STR_INIT;
-    int rc = config_load(ctx->conf_path, &ctx->cfg, &err);
+    const struct conf_section *sections[HOST_MAX_SERVICES + 1];
+    services_sections(sections);
+    int rc = config_load(ctx->conf_path, sections, &ctx->cfg, &err);
+    if (rc == 0 && config_check_listen(&ctx->cfg, &err) < 0) {
+        config_free(&ctx->cfg);
+        rc = -1;
+    }
     if (rc < 0) {
         /* config_load already wrote "file:line: reason"; fall back if it did not. */
         if (err.len)

@@ -1,7 +1,7 @@
 /* cmd_dns — `pigeon dns reload`: asks the running pigeond to reload its zone files. */
 #include "cli/cli.h"
 
-#include "daemon/pidfile.h"
+#include "host/pidfile.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-static void print_listen(const char *kind, const struct config_service *svc)
+static void print_listen(const char *kind, const struct conf_service *svc)
 {
     for (unsigned i = 0; i < svc->n_listen; i++)
         printf("  %-9s %s\n", kind, svc->listen[i].text);
@@ -18,7 +18,8 @@ int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv)
     int rc = cli_ctx_config(ctx);
     if (rc)
         return rc;
-    const struct http_config *hc = ctx->cfg.http;
+    struct http_config *const *sec = config_section(&ctx->cfg, "http");
+    const struct http_config *hc = sec ? *sec : NULL;
     if (!hc || hc->nsites == 0) {
         printf("no [http NAME] sites configured\n");
         return CLI_OK;

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
-#include "daemon/daemon.h"
+#include "host/host.h"
 #include "daemon/dns_int.h"
 #include "daemon/dns_sign.h"
 #include "dns/auth/answer.h"
@@ -308,7 +308,7 @@ static void publish(struct dns_ctl *ctl)
             continue;
         struct swap *sw = xmalloc(sizeof *sw);
         *sw = (struct swap){s->workers[i], dns_view_ref(v)};
-        loop_post_send(s->workers[i]->w->post, swap_view, sw);
+        loop_post_send(s->workers[i]->w->host.post, swap_view, sw);
     }
     dns_view_unref(v);
 }
@@ -491,7 +491,7 @@ static void update_run(void *vjob)
     if (dns_server_update_apply(ctl->stopped ? NULL : cz->zone, job->pkt, job->len, &ctl->arena,
                                 &res) != 0) {
         job->reply_len = 0;
-        loop_post_send(job->dw->w->post, dns_job_done, job);
+        loop_post_send(job->dw->w->host.post, dns_job_done, job);
         return;
     }
     unsigned rcode = res.rcode;
@@ -505,7 +505,7 @@ static void update_run(void *vjob)
              res.why ? ")" : (res.zone ? "" : ", nothing changed"));
     dns_zdiff_unref(res.diff);
     update_reply(ctl, job, rcode);
-    loop_post_send(job->dw->w->post, dns_job_done, job);
+    loop_post_send(job->dw->w->host.post, dns_job_done, job);
 }
 
 void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job)

@@ -9,8 +9,8 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
+#include "net/conn.h"
+#include "host/host.h"
 #include "daemon/dns_int.h"
 #include "dns/auth/answer.h"
 #include "dns/dnssec/crypto.h"
@@ -325,7 +325,7 @@ int dns_service_open(struct daemon *d)
     s->ctl = dns_ctl_new(s, &s->view0, &ok);
     if (!ok)
         return -1;
-    if (server_bind_udp(&c->svc, "dns", &s->udp_fds, &s->nudp) < 0)
+    if (host_bind_udp(&c->svc, "dns", &s->udp_fds, &s->nudp) < 0)
         return -1;
     return 0;
 }
@@ -340,7 +340,7 @@ void dns_service_attach(struct worker *w)
     dw->s = s;
     dw->view = dns_view_ref(s->view0);
     dns_arena_init(&dw->arena, dw->arena_mem, sizeof dw->arena_mem);
-    dw->udp = udp_batch_new(w->base, s->udp_fds, s->nudp, on_datagram, dw);
+    dw->udp = udp_batch_new(w->host.base, s->udp_fds, s->nudp, on_datagram, dw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = dw;
     w->dns = dw;

@@ -1,11 +1,11 @@
 /*
  * imap_glue — the IMAP engine (imap/session.h) as a proto_ops for daemon/conn.c, and the
  * per-worker registry of IMAP sessions that "mail changed" notices are delivered through
- * (imap_notify.h).
+ * (glue.h: imap_notify, registered with host_on_mailbox_changed).
  */
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
-#include "daemon/imap_notify.h"
+#include "net/conn.h"
+#include "host/host.h"
+#include "daemon/glue.h"
 #include "daemon/wiring_imap.h"
 
 #include "core/log.h"
@@ -49,7 +49,7 @@ static void *imap_create(struct conn *c, const struct listener *l, uint64_t id, 
         .max_errors = cfg->svc.max_errors,
         .max_literal = cfg->max_literal_size,
     };
-    struct imap_peer p = {peer, l->addr->text, l->implicit_tls};
+    struct imap_peer p = {peer, l->addr_text, l->implicit_tls};
     struct imap_conn *ic = xcalloc(1, sizeof *ic);
     ic->conn = c;
     ic->w = w;
@@ -169,7 +169,7 @@ static void notice_run(void *vn)
 {
     struct notice *nt = vn;
     struct worker *w = nt->w;
-    for (struct imap_conn *ic = w->stopping ? NULL : w->imap_sessions, *next; ic; ic = next) {
+    for (struct imap_conn *ic = w->host.stopping ? NULL : w->imap_sessions, *next; ic; ic = next) {
         next = ic->next;
         if (!notice_matches(nt, ic))
             continue;
@@ -179,14 +179,10 @@ static void notice_run(void *vn)
     free(nt);
 }
 
-void imap_notify(struct worker *from, const int64_t *users, size_t n, int64_t mailbox_id,
-                 uint64_t origin)
+void imap_notify(void *ctx, struct worker *from, const int64_t *users, size_t n,
+                 int64_t mailbox_id, uint64_t origin)
 {
     struct daemon *d = from->d;
-    if (from->stopping || (!d->cfg.imap.svc.enabled && !d->cfg.imaps.svc.enabled))
-        return;
-    if (n == 0 && mailbox_id == 0)
-        return;
     for (unsigned i = 0; i < d->nworkers; i++) {
         struct notice *nt = xmalloc(sizeof *nt + n * sizeof nt->users[0]);
         nt->w = &d->workers[i];
@@ -195,6 +191,6 @@ void imap_notify(struct worker *from, const int64_t *users, size_t n, int64_t ma
         nt->n = n;
         if (n)
             memcpy(nt->users, users, n * sizeof *users);
-        loop_post_send(nt->w->post, notice_run, nt);
+        loop_post_send(nt->w->host.post, notice_run, nt);
     }
 }

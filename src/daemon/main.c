@@ -3,18 +3,20 @@
  * [server] log says (stderr by default), tells systemd when it is ready (Type=notify), and
  * serves every service its config file names until SIGTERM.
  */
-#include "daemon/daemon.h"
 #include "daemon/dns_service.h"
+#include "daemon/glue.h"
 #include "daemon/imap_writer.h"
-#include "daemon/pidfile.h"
-#include "daemon/privileges.h"
+#include "host/privileges.h"
 #include "daemon/resolver_service.h"
-#include "http/service/service.h"
+#include "daemon/server.h"
+#include "services/services.h"
 
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "core/connlimit.h"
 #include "core/log.h"
+#include "host/config_check.h"
+#include "host/pidfile.h"
 #include "core/pool.h"
 #include "core/tls.h"
 #include "core/version.h"
@@ -73,22 +75,6 @@ static int tls_setup(struct daemon *d)
     return d->tls ? 0 : -1;
 }
 
-static void *auth_thread_init(void *vd)
-{
-    struct daemon *d = vd;
-    struct store *st = NULL;
-    const char *why = NULL;
-    if (store_open(d->cfg.data_dir, &st, &why) < 0)
-        log_err("auth pool: cannot open store: %s", why ? why : "unknown");
-    return st;
-}
-
-static void auth_thread_fini(void *st)
-{
-    if (st)
-        store_close(st);
-}
-
 static int daemon_open(struct daemon *d)
 {
     const char *why = NULL;
@@ -111,24 +97,21 @@ static int daemon_open(struct daemon *d)
         log_err("cannot start committer: %s", why ? why : "unknown");
         return -1;
     }
-    d->auth_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
-    /* Mail-access store work gets its own threads: a login's password hash (tens of ms) must
-     * not hold up other sessions' FETCH, SELECT or POP3 maildrop listings. */
-    bool pop3 = d->cfg.pop3.svc.enabled || d->cfg.pop3s.svc.enabled;
+    d->auth_pool = pool_new(2, host_store_thread_init, host_store_thread_fini, d);
     bool imap = d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled;
-    if (pop3 || imap)
-        d->store_pool = pool_new(2, auth_thread_init, auth_thread_fini, d);
     if (imap) {
+        host_store_pool(d);
         if (imap_writer_start(d->cfg.data_dir, &d->imap_writer, &why) < 0) {
             log_err("cannot start the IMAP writer: %s", why ? why : "unknown");
             return -1;
         }
+        host_on_mailbox_changed(d, imap_notify, NULL);
     }
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
-    if (dns_service_open(d) < 0 || resolver_service_open(d) < 0 || http_service_open(d) < 0)
+    if (dns_service_open(d) < 0 || resolver_service_open(d) < 0)
         return -1;
-    return server_bind_all(d);
+    return server_open_services(d);
 }
 
 static void daemon_close(struct daemon *d)
@@ -143,7 +126,7 @@ static void daemon_close(struct daemon *d)
     connlimit_free(d->connlimit);
     dns_service_close(d);
     resolver_service_close(d);
-    http_service_close(d);
+    server_close_services(d);
     for (unsigned i = 0; i < d->nlisteners; i++)
         close(d->listeners[i].fd);
     free(d->listeners);
@@ -180,9 +163,15 @@ int main(int argc, char **argv)
     }
     static struct daemon d; /* the daemon's top-level context */
     struct str err = STR_INIT;
+    const struct conf_section *sections[HOST_MAX_SERVICES + 1];
+    services_sections(sections);
+    d.services = services_all;
+    while (services_all[d.nservices])
+        d.nservices++;
     /* The same checks as `pigeon check-config`, so both reject exactly what a start would. */
-    int loaded = config_load(conf, &d.cfg, &err);
-    if (loaded == 0 && config_check_files(&d.cfg, &err) < 0) {
+    int loaded = config_load(conf, sections, &d.cfg, &err);
+    if (loaded == 0 &&
+        (config_check_listen(&d.cfg, &err) < 0 || config_check_files(&d.cfg, &err) < 0)) {
         config_free(&d.cfg);
         loaded = -1;
     }
@@ -205,11 +194,12 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
-    atomic_store(&d.next_session_id, 1);
+    atomic_store(&d.counters.next_id, 1);
+    d.counters.max_open = d.cfg.max_connections;
     log_info("pigeond " PIGEON_VERSION " starting with %s (data in %s)", conf, d.cfg.data_dir);
     int rc = -1;
     /* Sockets bound, keys and zones read: root is given up before any worker thread starts
-     * (daemon/privileges.h). */
+     * (host/privileges.h). */
     if (daemon_open(&d) == 0 && privileges_drop(&d.cfg) == 0) {
         pidfile_write(d.cfg.data_dir); /* for `pigeon dns reload` */
         rc = server_run(&d);

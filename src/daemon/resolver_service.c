@@ -6,8 +6,8 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
+#include "net/conn.h"
+#include "host/host.h"
 #include "dns/auth/answer.h"
 #include "dns/resolver/resolver.h"
 #include "dns/rr.h"
@@ -127,7 +127,7 @@ int resolver_service_open(struct daemon *d)
         return -1;
     /* With a [dns] service the workers share its live set instead (resolver_service_attach). */
     s->zones = d->dns ? dns_zoneset_new() : zones_load(&d->cfg.dns);
-    if (server_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0)
+    if (host_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0)
         return -1;
     return 0;
 }
@@ -208,14 +208,14 @@ void resolver_service_attach(struct worker *w)
     struct resolver_worker *rw = xcalloc(1, sizeof *rw);
     rw->w = w;
     rw->s = s;
-    rw->res = dns_resolver_new(w->base, s->shared);
+    rw->res = dns_resolver_new(w->host.base, s->shared);
     /* With a [dns] service, share its live zone set (UPDATEs and transfers included). */
     struct dns_zoneset *live = dns_service_worker_zones(w);
     rw->zones = dns_zoneset_ref(live ? live : s->zones);
     dns_service_on_zones_changed(w, zones_changed, rw);
     dns_resolver_set_zones(rw->res, rw->zones);
     dns_arena_init(&rw->arena, rw->arena_mem, sizeof rw->arena_mem);
-    rw->udp = udp_batch_new(w->base, s->udp_fds, s->nudp, on_datagram, rw);
+    rw->udp = udp_batch_new(w->host.base, s->udp_fds, s->nudp, on_datagram, rw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = rw;
     w->resolver = rw;
@@ -268,7 +268,7 @@ void resolver_service_reload(struct daemon *d)
             continue;
         struct swap *sw = xmalloc(sizeof *sw);
         *sw = (struct swap){s->workers[i], dns_zoneset_ref(zs)};
-        loop_post_send(s->workers[i]->w->post, swap_zones, sw);
+        loop_post_send(s->workers[i]->w->host.post, swap_zones, sw);
     }
     dns_zoneset_unref(s->zones);
     s->zones = zs;

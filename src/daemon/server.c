@@ -7,17 +7,13 @@
  * for signals. SIGTERM/SIGINT: workers stop accepting, idle sessions get 421, sessions in a
  * transaction finish it; after shutdown_timeout the rest are closed.
  */
-#include "daemon/daemon.h"
+#include "daemon/server.h"
 
-#include "daemon/conn.h"
 #include "daemon/dns_service.h"
-#include "daemon/imap_notify.h"
+#include "daemon/glue.h"
 #include "daemon/imap_writer.h"
 #include "daemon/resolver_service.h"
-#include "http/service/config.h"
-#include "http/service/service.h"
 
-#include "core/listen.h"
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/sdnotify.h"
@@ -25,134 +21,56 @@
 #include "core/resolvconf.h"
 #include "core/xmalloc.h"
 #include "dns/resolver/stub.h"
+#include "net/listener.h"
 #include "queue/runner.h"
 #include "store/committer.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <netdb.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int bind_one(const struct config_listen *a, struct str *err)
+/* The services not yet moved to the template (src/X/service/): bound here. */
+static int bind_builtin(struct daemon *d)
 {
-    char what[100];
-    snprintf(what, sizeof what, "listen %s", a->text);
-    return listen_bind(a->host, a->port, SOCK_STREAM, what, err);
+    struct config *c = &d->cfg;
+    if (host_listen_tcp(d, "smtp", &smtp_proto, &c->smtp, &c->smtp.svc, false) < 0 ||
+        host_listen_tcp(d, "submission", &smtp_proto, &c->submission, &c->submission.svc,
+                        false) < 0 ||
+        host_listen_tcp(d, "submissions", &smtp_proto, &c->submissions, &c->submissions.svc,
+                        true) < 0 ||
+        host_listen_tcp(d, "imap", &imap_proto, &c->imap, &c->imap.svc, false) < 0 ||
+        host_listen_tcp(d, "imaps", &imap_proto, &c->imaps, &c->imaps.svc, true) < 0 ||
+        host_listen_tcp(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false) < 0 ||
+        host_listen_tcp(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc,
+                        false) < 0)
+        return -1;
+    return 0;
 }
 
-int server_bind_udp(const struct config_service *svc, const char *name, int **fds_out,
-                    unsigned *n_out)
+int server_open_services(struct daemon *d)
 {
-    for (unsigned i = 0; i < svc->n_listen; i++) {
-        struct str err = STR_INIT;
-        char what[100];
-        snprintf(what, sizeof what, "%s: listen %s (udp)", name, svc->listen[i].text);
-        int fd = listen_bind(svc->listen[i].host, svc->listen[i].port, SOCK_DGRAM, what, &err);
-        if (fd < 0) {
-            log_err("%s", str_cstr(&err));
-            str_clear(&err);
+    for (unsigned i = 0; i < d->nservices; i++) {
+        const struct service_def *def = d->services[i];
+        if (def->open && def->open(d, &d->svc_state[i]) < 0) {
+            log_err("%s: cannot start", def->name);
             return -1;
         }
-        *fds_out = xrealloc(*fds_out, (*n_out + 1) * sizeof **fds_out);
-        (*fds_out)[(*n_out)++] = fd;
-        log_info("listening on %s (%s udp)", svc->listen[i].text, name);
     }
-    return 0;
+    return bind_builtin(d);
 }
 
-static int bind_service(struct daemon *d, const char *name, const struct proto_ops *proto,
-                        const void *svc_cfg, const struct config_service *svc, bool tls,
-                        struct str *err)
+void server_close_services(struct daemon *d)
 {
-    for (unsigned i = 0; i < svc->n_listen; i++) {
-        int fd = bind_one(&svc->listen[i], err);
-        if (fd < 0)
-            return -1;
-        d->listeners = xrealloc(d->listeners, (d->nlisteners + 1) * sizeof *d->listeners);
-        d->listeners[d->nlisteners++] =
-            (struct listener){name, proto, svc_cfg, svc, &svc->listen[i], tls, fd};
-        log_info("listening on %s (%s)", svc->listen[i].text, name);
+    for (unsigned i = d->nservices; i-- > 0;) {
+        if (d->services[i]->close)
+            d->services[i]->close(d, d->svc_state[i]);
+        d->svc_state[i] = NULL;
     }
-    return 0;
-}
-
-int server_bind_all(struct daemon *d)
-{
-    struct str err = STR_INIT;
-    struct config *c = &d->cfg;
-    int rc = 0;
-    if (bind_service(d, "smtp", &smtp_proto, &c->smtp, &c->smtp.svc, false, &err) < 0 ||
-        bind_service(d, "submission", &smtp_proto, &c->submission, &c->submission.svc, false,
-                     &err) < 0 ||
-        bind_service(d, "submissions", &smtp_proto, &c->submissions, &c->submissions.svc, true,
-                     &err) < 0 ||
-        bind_service(d, "pop3", &pop3_proto, &c->pop3, &c->pop3.svc, false, &err) < 0 ||
-        bind_service(d, "pop3s", &pop3_proto, &c->pop3s, &c->pop3s.svc, true, &err) < 0 ||
-        bind_service(d, "imap", &imap_proto, &c->imap, &c->imap.svc, false, &err) < 0 ||
-        bind_service(d, "imaps", &imap_proto, &c->imaps, &c->imaps.svc, true, &err) < 0 ||
-        bind_service(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false, &err) < 0 ||
-        bind_service(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc, false,
-                     &err) < 0 ||
-        (d->http && (bind_service(d, "http", &http_proto, d->http, &c->http->plain, false,
-                                  &err) < 0 ||
-                     bind_service(d, "https", &http_proto, d->http, &c->http->tls, true, &err) <
-                         0 ||
-                     bind_service(d, "metrics", &http_proto, &d->http->metrics_tag,
-                                  &c->http->metrics, false, &err) < 0))) {
-        log_err("%s", str_cstr(&err));
-        rc = -1;
-    }
-    str_clear(&err);
-    return rc;
-}
-
-struct accept_ctx {
-    struct worker *w;
-    const struct listener *l;
-};
-
-static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *vctx)
-{
-    struct accept_ctx *ac = vctx;
-    conn_accept(ac->w, ac->l, fd, sa);
-}
-
-static void on_accept_error(struct evconnlistener *evl, void *vctx)
-{
-    /* EMFILE and friends: log and keep going; libevent retries on the next readiness. */
-    log_warn("accept: %s", strerror(errno));
-}
-
-static void worker_listen(struct worker *w)
-{
-    struct daemon *d = w->d;
-    w->evls = xcalloc(d->nlisteners, sizeof *w->evls);
-    struct accept_ctx *acs = xcalloc(d->nlisteners, sizeof *acs);
-    w->accept_ctxs = acs;
-    for (unsigned i = 0; i < d->nlisteners; i++) {
-        acs[i].w = w;
-        acs[i].l = &d->listeners[i];
-        w->evls[i] = evconnlistener_new(w->base, on_accept, &acs[i], 0, -1, d->listeners[i].fd);
-        evconnlistener_set_error_cb(w->evls[i], on_accept_error);
-    }
-}
-
-static void worker_unlisten(struct worker *w)
-{
-    if (!w->evls)
-        return;
-    for (unsigned i = 0; i < w->d->nlisteners; i++)
-        evconnlistener_free(w->evls[i]);
-    free(w->evls);
-    free(w->accept_ctxs);
-    w->evls = NULL;
-    w->accept_ctxs = NULL;
 }
 
 struct main_ctx {
@@ -181,21 +99,21 @@ static void on_worker_unlistened(void *vm)
 static void worker_begin_shutdown(void *vw)
 {
     struct worker *w = vw;
-    w->stopping = true;
-    worker_unlisten(w);
+    w->host.stopping = true;
+    listener_unwatch(&w->host);
     struct main_ctx *m = w->main_ctx;
     loop_post_send(m->post, on_worker_unlistened, m);
-    conn_shutdown_all(w);
-    if (w->nconns == 0)
-        event_base_loopexit(w->base, NULL);
+    conn_shutdown_all(&w->host);
+    if (w->host.nconns == 0)
+        event_base_loopexit(w->host.base, NULL);
 }
 
 static void worker_force_close(void *vw)
 {
     struct worker *w = vw;
-    conn_close_all(w);
-    if (w->nconns == 0)
-        event_base_loopexit(w->base, NULL);
+    conn_close_all(&w->host);
+    if (w->host.nconns == 0)
+        event_base_loopexit(w->host.base, NULL);
 }
 
 static void on_worker_exited(void *vm)
@@ -209,9 +127,9 @@ static void *worker_main(void *vw)
 {
     struct worker *w = vw;
     struct main_ctx *m = w->main_ctx;
-    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
-    worker_unlisten(w);
-    conn_close_all(w);
+    event_base_loop(w->host.base, EVLOOP_NO_EXIT_ON_EMPTY);
+    listener_unwatch(&w->host);
+    conn_close_all(&w->host);
     loop_post_send(m->post, on_worker_exited, m);
     return NULL;
 }
@@ -221,7 +139,7 @@ static void on_force(evutil_socket_t fd, short what, void *vm)
     struct main_ctx *m = vm;
     log_warn("shutdown timeout: closing remaining sessions");
     for (unsigned i = 0; i < m->d->nworkers; i++)
-        loop_post_send(m->d->workers[i].post, worker_force_close, &m->d->workers[i]);
+        loop_post_send(m->d->workers[i].host.post, worker_force_close, &m->d->workers[i]);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *vm)
@@ -232,6 +150,9 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
         log_info("SIGHUP: reloading");
         dns_service_reload(m->d);
         resolver_service_reload(m->d);
+        for (unsigned i = 0; i < m->d->nservices; i++)
+            if (m->d->services[i]->reload)
+                m->d->services[i]->reload(m->d, m->d->svc_state[i]);
         return;
     }
     if (m->stopping)
@@ -240,7 +161,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
     sdnotify_send("STOPPING=1");
     log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     for (unsigned i = 0; i < m->d->nworkers; i++)
-        loop_post_send(m->d->workers[i].post, worker_begin_shutdown, &m->d->workers[i]);
+        loop_post_send(m->d->workers[i].host.post, worker_begin_shutdown, &m->d->workers[i]);
     struct timeval tv = {(time_t)m->d->cfg.shutdown_timeout, 0};
     m->force = evtimer_new(m->base, on_force, m);
     evtimer_add(m->force, &tv);
@@ -256,15 +177,22 @@ static int workers_create(struct daemon *d, struct main_ctx *m)
         w->d = d;
         w->index = i;
         w->main_ctx = m;
-        w->base = event_base_new();
-        w->post = loop_post_new(w->base);
+        w->host.base = event_base_new();
+        w->host.post = loop_post_new(w->host.base);
+        w->host.tls = d->tls;
+        w->host.connlimit = d->connlimit;
+        w->host.counters = &d->counters;
+        w->host.owner = w;
         if (store_open(d->cfg.data_dir, &w->store, &why) < 0) {
             log_err("worker %u: cannot open store: %s", i, why ? why : "unknown error");
             return -1;
         }
-        worker_listen(w);
+        listener_watch(&w->host, d->listeners, d->nlisteners);
         dns_service_attach(w);
         resolver_service_attach(w);
+        for (unsigned k = 0; k < d->nservices; k++)
+            if (d->services[k]->attach)
+                w->svc_state[k] = d->services[k]->attach(w, d->svc_state[k]);
     }
     return 0;
 }
@@ -273,14 +201,17 @@ static void workers_free(struct daemon *d)
 {
     for (unsigned i = 0; i < d->nworkers; i++) {
         struct worker *w = &d->workers[i];
-        worker_unlisten(w);
-        loop_post_free(w->post);
+        listener_unwatch(&w->host);
+        for (unsigned k = d->nservices; k-- > 0;)
+            if (d->services[k]->detach && w->svc_state[k])
+                d->services[k]->detach(w, w->svc_state[k]);
+        loop_post_free(w->host.post);
         dns_service_detach(w);
         resolver_service_detach(w);
         if (w->store)
             store_close(w->store);
-        if (w->base)
-            event_base_free(w->base);
+        if (w->host.base)
+            event_base_free(w->host.base);
     }
     free(d->workers);
     d->workers = NULL;
@@ -316,7 +247,7 @@ static void stub_server(const struct daemon *d, struct sockaddr_storage *ss, soc
  * worker 0's). */
 static void notify_local(void *w, const int64_t *users, size_t n)
 {
-    imap_notify(w, users, n, 0, 0);
+    host_mailbox_changed(w, users, n, 0, 0);
 }
 
 static void delivery_start(struct daemon *d, struct event_base *base)
@@ -331,9 +262,9 @@ static void delivery_start(struct daemon *d, struct event_base *base)
         stub_server(d, &ss, &len);
     for (unsigned i = 0; i < d->nworkers; i++)
         d->workers[i].stub =
-            internal ? dns_stub_new_internal(d->workers[i].base,
+            internal ? dns_stub_new_internal(d->workers[i].host.base,
                                              resolver_service_resolver(&d->workers[i]))
-                     : dns_stub_new_server(d->workers[i].base, (struct sockaddr *)&ss, len);
+                     : dns_stub_new_server(d->workers[i].host.base, (struct sockaddr *)&ss, len);
     d->stub = d->workers[0].stub;
     struct queue_tls_policy *pol = xcalloc(c->n_tls_policies + 1, sizeof *pol);
     for (unsigned i = 0; i < c->n_tls_policies; i++)
@@ -372,7 +303,7 @@ int server_run(struct daemon *d)
     int rc = workers_create(d, &m);
     struct event *sigs[3] = {NULL, NULL, NULL};
     if (rc == 0)
-        delivery_start(d, d->workers[0].base);
+        delivery_start(d, d->workers[0].host.base);
     if (rc == 0) {
         int signums[3] = {SIGTERM, SIGINT, SIGHUP};
         for (int i = 0; i < 3; i++) {
@@ -407,6 +338,9 @@ int server_run(struct daemon *d)
     imap_writer_stop(d->imap_writer); /* after the pool: APPENDs hand their rows to it */
     d->imap_writer = NULL;
     dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
+    for (unsigned i = d->nservices; i-- > 0;)
+        if (d->services[i]->stop)
+            d->services[i]->stop(d, d->svc_state[i]);
     delivery_stop(d);
     for (int i = 0; i < 3; i++)
         if (sigs[i])

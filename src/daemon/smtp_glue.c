@@ -2,8 +2,8 @@
  * smtp_glue — the SMTP engine (smtp/session.h) as a proto_ops for daemon/conn.c: makes the
  * session from the listener's [smtp], [submission] or [submissions] config and forwards the calls.
  */
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
+#include "net/conn.h"
+#include "host/host.h"
 #include "daemon/wiring.h"
 
 #include "smtp/session.h"
@@ -27,7 +27,7 @@ static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, 
         .check_sender = cfg->spf != CONFIG_SPF_OFF,
         .reject_bare_line_ends = cfg->reject_bare_line_ends,
     };
-    struct smtp_peer p = {peer, l->addr->text, l->implicit_tls};
+    struct smtp_peer p = {peer, l->addr_text, l->implicit_tls};
     return smtp_session_new(&scfg, &smtp_conn_io, c, wiring_smtp_ops(), c, &p, id);
 }
 

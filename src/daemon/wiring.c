@@ -1,7 +1,7 @@
 #include "daemon/wiring.h"
 
-#include "daemon/conn.h"
-#include "daemon/imap_notify.h"
+#include "net/conn.h"
+#include "daemon/glue.h"
 
 #include "auth/login.h"
 #include "auth/password.h"
@@ -11,7 +11,8 @@
 #include "core/loop_post.h"
 #include "core/pool.h"
 #include "core/xmalloc.h"
-#include "daemon/daemon.h"
+#include "host/host.h"
+#include "host/login.h"
 #include "queue/runner.h"
 #include "spf/spf.h"
 #include "store/committer.h"
@@ -70,91 +71,7 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
     return SMTP_RCPT_ACCEPT;
 }
 
-/* ---- authentication (hashing runs on the auth pool) ---- */
-
-struct auth_job {
-    struct conn *conn;
-    wiring_auth_cb cb;
-    void *arg;
-    char user[256];
-    char pass[256];
-    bool ok;
-    struct event *delay;
-};
-
-static void auth_finish(struct auth_job *j)
-{
-    struct conn *c = j->conn;
-    if (j->delay)
-        event_free(j->delay);
-    j->cb(j->arg, j->ok, j->user);
-    explicit_bzero(j, sizeof *j);
-    free(j);
-    conn_resume(c);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Back on the worker: count the result and answer (the throttle's delay came before the hash). */
-static void auth_result(void *vj)
-{
-    struct auth_job *j = vj;
-    struct worker *w = conn_worker(j->conn);
-    const char *peer = conn_peer(j->conn);
-    if (j->ok)
-        throttle_success(w->d->throttle, peer, j->user);
-    else
-        throttle_failure(w->d->throttle, peer, j->user, now_ms());
-    auth_finish(j);
-}
-
-static void auth_work(void *tctx, void *vj)
-{
-    struct auth_job *j = vj;
-    struct store *st = tctx;
-    struct worker *w = conn_worker(j->conn);
-    char *hash = NULL;
-    int rc = st && j->user[0] ? store_user_get_hash(st, j->user, &hash) : ERR_NOTFOUND;
-    /* Verify against a dummy hash for unknown users so timing does not reveal them. */
-    j->ok = password_verify(j->pass, hash ? hash : w->d->dummy_hash) == 0 && rc == 0;
-    free(hash);
-    explicit_bzero(j->pass, sizeof j->pass);
-    loop_post_send(w->post, auth_result, j);
-}
-
-/* The throttle's delay is over: hash now. */
-static void on_auth_delay(evutil_socket_t fd, short what, void *vj)
-{
-    struct auth_job *j = vj;
-    event_free(j->delay);
-    j->delay = NULL;
-    pool_submit(conn_worker(j->conn)->d->auth_pool, auth_work, j);
-}
-
-void wiring_auth(struct conn *c, const char *user, const char *pass, wiring_auth_cb cb, void *arg)
-{
-    struct worker *w = conn_worker(c);
-    struct auth_job *j = xcalloc(1, sizeof *j);
-    j->conn = c;
-    j->cb = cb;
-    j->arg = arg;
-    if (login_canonical(user, w->d->cfg.primary_domain, j->user, sizeof j->user) < 0)
-        j->user[0] = '\0';
-    snprintf(j->pass, sizeof j->pass, "%s", pass);
-    /* Wait before hashing, not before answering: a guess costs its delay however many
-     * connections carry guesses at once. */
-    unsigned ms = throttle_begin(w->d->throttle, conn_peer(c), j->user, now_ms());
-    if (ms == 0)
-        return pool_submit(w->d->auth_pool, auth_work, j);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    j->delay = evtimer_new(w->base, on_auth_delay, j);
-    evtimer_add(j->delay, &tv);
-}
+/* ---- authentication ---- */
 
 static void smtp_auth_done(void *sess, bool ok, const char *user)
 {
@@ -163,7 +80,7 @@ static void smtp_auth_done(void *sess, bool ok, const char *user)
 
 static void auth_check(void *vc, struct smtp_session *s, const char *user, const char *pass)
 {
-    wiring_auth(vc, user, pass, smtp_auth_done, s);
+    host_login(vc, user, pass, smtp_auth_done, s);
 }
 
 /* ---- sender check: SPF on the MX role (RFC 7208) ---- */
@@ -239,7 +156,7 @@ static void commit_result(void *vj)
     if (j->msg.result == 0 && j->msg.n_remote)
         queue_runner_kick(conn_worker(c)->d->runner);
     if (j->msg.result == 0 && j->msg.n_local) /* IMAP sessions of those users re-sync */
-        imap_notify(conn_worker(c), j->users, j->msg.n_local, 0, 0);
+        host_mailbox_changed(conn_worker(c), j->users, j->msg.n_local, 0, 0);
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
     free(j->users);
     free(j->remotes);
@@ -250,7 +167,7 @@ static void commit_result(void *vj)
 static void commit_done(struct store_msg *msg, void *vj)
 {
     struct commit_job *j = vj;
-    loop_post_send(conn_worker(j->conn)->post, commit_result, j);
+    loop_post_send(conn_worker(j->conn)->host.post, commit_result, j);
 }
 
 static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)

@@ -9,11 +9,11 @@
  */
 #include "daemon/wiring_imap.h"
 
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
-#include "daemon/imap_notify.h"
+#include "net/conn.h"
+#include "host/host.h"
+#include "daemon/glue.h"
 #include "daemon/imap_writer.h"
-#include "daemon/wiring.h"
+#include "host/login.h"
 
 #include "core/connlimit.h"
 #include "core/err.h"
@@ -114,7 +114,7 @@ static void auth_done(void *vwi, bool ok, const char *user)
 static void auth(void *vwi, struct imap_session *s, const char *user, const char *pass)
 {
     struct wiring_imap *wi = vwi;
-    wiring_auth(wi->conn, user, pass, auth_done, wi);
+    host_login(wi->conn, user, pass, auth_done, wi);
 }
 
 /* ---- requests (on the store pool) ---- */
@@ -368,7 +368,7 @@ static void notify_others(struct req_job *j)
         return;
     }
     if (j->wi->user_id)
-        imap_notify(j->w, &j->wi->user_id, 1, mailbox, j->wi->id);
+        host_mailbox_changed(j->w, &j->wi->user_id, 1, mailbox, j->wi->id);
 }
 
 static void req_result(void *vj)
@@ -387,7 +387,7 @@ static void req_work(void *tctx, void *vj)
     struct req_job *j = vj;
     struct store *st = tctx;
     j->req->rc = st ? do_request(st, j) : ERR_DB;
-    loop_post_send(j->w->post, req_result, j);
+    loop_post_send(j->w->host.post, req_result, j);
 }
 
 /* ---- writes: group-committed by the writer thread ---- */
@@ -406,7 +406,7 @@ static void write_done(void *vj, int rc)
         imap_req_clear(j->req);
         j->req->rc = keep;
     }
-    loop_post_send(j->w->post, req_result, j);
+    loop_post_send(j->w->host.post, req_result, j);
 }
 
 /* APPEND on the pool: the file is written and made durable there (in parallel with other
@@ -422,7 +422,7 @@ static void append_work(void *tctx, void *vj)
         rc = store_imap_append_blob(st, r->data, r->len, j->blob);
     if (rc != 0) {
         r->rc = rc;
-        return loop_post_send(j->w->post, req_result, j);
+        return loop_post_send(j->w->host.post, req_result, j);
     }
     imap_writer_submit(j->w->d->imap_writer, write_run, write_done, j);
 }
@@ -452,7 +452,7 @@ static void claim_done(void *vj, int rc)
     struct req_job *j = vj;
     if (rc != 0) /* the messages stay unclaimed: not recent for this session */
         j->req->mailbox.recent_before = j->req->rows[j->req->nrows - 1].uid;
-    loop_post_send(j->w->post, req_result, j);
+    loop_post_send(j->w->host.post, req_result, j);
 }
 
 /*
@@ -491,7 +491,7 @@ static void request(void *vwi, struct imap_session *s, struct imap_req *req)
     j->req = req;
     struct daemon *d = j->w->d;
     struct pool *pool = d->store_pool ? d->store_pool : d->auth_pool;
-    if (j->w->stopping) {
+    if (j->w->host.stopping) {
         /* Shutting down: the writer and the pools may be gone already (a result delivered
          * while the loops wind down can start another request). Fail it in place. */
         free(j);

@@ -48,15 +48,15 @@ static struct http_site *site_new(const char *name)
 }
 
 /* Adds l to svc unless it is there already (several sites share one address). */
-static int add_listen(struct config_service *svc, const char *value, const char **why)
+static int add_listen(struct conf_service *svc, const char *value, const char **why)
 {
-    struct config_listen l;
-    if (config_parse_listen(value, &l, why) < 0)
+    struct conf_listen l;
+    if (conf_parse_listen(value, &l, why) < 0)
         return ERR_CONFIG;
     for (unsigned i = 0; i < svc->n_listen; i++)
         if (!strcmp(svc->listen[i].host, l.host) && !strcmp(svc->listen[i].port, l.port))
             return 0;
-    if (svc->n_listen == CONFIG_MAX_LISTEN) {
+    if (svc->n_listen == CONF_MAX_LISTEN) {
         *why = "too many listen addresses for the HTTP service";
         return ERR_CONFIG;
     }
@@ -86,7 +86,7 @@ static int set_uint(unsigned *field, const char *value, unsigned long long min,
 
 static int set_bool(bool *field, const char *value, const char **why)
 {
-    if (config_parse_bool(value, field) < 0) {
+    if (conf_parse_bool(value, field) < 0) {
         *why = "value must be yes or no";
         return ERR_CONFIG;
     }
@@ -96,7 +96,7 @@ static int set_bool(bool *field, const char *value, const char **why)
 static int set_size(uint64_t *field, const char *value, const char **why)
 {
     unsigned long long x;
-    if (config_parse_size(value, &x) < 0 || x == 0) {
+    if (conf_parse_size(value, &x) < 0 || x == 0) {
         *why = "value must be a size (e.g. 16M)";
         return ERR_CONFIG;
     }
@@ -196,7 +196,7 @@ static int site_key(struct http_config *hc, struct http_site *s, const char *key
 static int service_key(struct http_config *hc, const char *key, const char *value,
                        const char **why)
 {
-    struct config_service *p = &hc->plain;
+    struct conf_service *p = &hc->plain;
     if (!strcmp(key, "max_connections_per_ip"))
         return set_uint(&p->max_connections_per_ip, value, 1, 1000000, why);
     if (!strcmp(key, "idle_timeout"))

@@ -7,7 +7,7 @@
 #ifndef PIGEON_HTTP_SERVICE_CONFIG_H
 #define PIGEON_HTTP_SERVICE_CONFIG_H
 
-#include "daemon/config.h"
+#include "conf/config.h"
 #include "http/site.h"
 
 #include <stdbool.h>
@@ -16,9 +16,9 @@
 struct http_config {
     struct http_site **sites;
     unsigned nsites;
-    struct config_service plain;  /* every site's `listen`, deduplicated, plus the limits */
-    struct config_service tls;    /* every site's `listen_tls` */
-    struct config_service metrics; /* [metrics] listen: the Prometheus endpoint */
+    struct conf_service plain;  /* every site's `listen`, deduplicated, plus the limits */
+    struct conf_service tls;    /* every site's `listen_tls` */
+    struct conf_service metrics; /* [metrics] listen: the Prometheus endpoint */
     char *access_log;             /* file for the combined log format; NULL: none */
     unsigned max_request_line;
     unsigned max_header_size;

@@ -1,5 +1,5 @@
 /*
- * http service conn — one HTTP connection on the shared connection layer (daemon/conn.c):
+ * http service conn — one HTTP connection on the shared connection layer (net/conn.c):
  * picks the engine (HTTP/2 after ALPN "h2" on TLS, or when a plain loopback connection opens
  * with the HTTP/2 preface and h2c is on; else HTTP/1.1), turns each request into a struct
  * http_exchange for the site's handlers, and runs the header timer against slowloris
@@ -14,8 +14,8 @@
 #include "http/site.h"
 
 #include "core/xmalloc.h"
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
+#include "host/host.h"
+#include "net/conn.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -235,13 +235,13 @@ static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, co
 {
     struct hconn *hc = xcalloc(1, sizeof *hc);
     hc->c = c;
-    hc->svc = conn_worker(c)->d->http;
+    hc->svc = host_state(conn_worker(c)->d, &http_service_def);
     hc->tls = l->implicit_tls;
     hc->metrics = l->svc_cfg == &hc->svc->metrics_tag;
     hc->id = id;
     snprintf(hc->peer, sizeof hc->peer, "%s", peer);
     hc->loopback = is_loopback(peer);
-    hc->head_timer = evtimer_new(conn_worker(c)->base, on_head_timer, hc);
+    hc->head_timer = evtimer_new(conn_worker(c)->host.base, on_head_timer, hc);
     return hc;
 }
 

@@ -10,9 +10,9 @@
 #include "core/loop_post.h"
 #include "core/pool.h"
 #include "core/xmalloc.h"
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
-#include "daemon/wiring.h"
+#include "host/host.h"
+#include "host/login.h"
+#include "net/conn.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -45,7 +45,7 @@ static void host_auth(struct http_exchange *x, const char *user, const char *pas
     struct auth_job *j = xmalloc(sizeof *j);
     j->x = x;
     j->cb = cb;
-    wiring_auth(x->conn, user, pass, auth_result, j); /* conn_resume follows the callback */
+    host_login(x->conn, user, pass, auth_result, j); /* conn_resume follows the callback */
 }
 
 struct work_job {
@@ -69,13 +69,13 @@ static void work_run(void *tctx, void *vj)
 {
     struct work_job *j = vj;
     j->work(j->arg);
-    loop_post_send(conn_worker(j->c)->post, work_finish, j);
+    loop_post_send(conn_worker(j->c)->host.post, work_finish, j);
 }
 
 static void host_blocking(struct http_exchange *x, void (*work)(void *arg), http_work_done done,
                           void *arg)
 {
-    struct http_service *svc = conn_worker(x->conn)->d->http;
+    struct http_service *svc = host_state(conn_worker(x->conn)->d, &http_service_def);
     struct work_job *j = xmalloc(sizeof *j);
     *j = (struct work_job){x, x->conn, work, done, arg};
     pool_submit(svc->pool, work_run, j);
@@ -157,13 +157,19 @@ static struct http_mime *load_mime(const char *path)
     return m;
 }
 
-int http_service_open(struct daemon *d)
+static const struct http_config *config_of(const struct daemon *d)
 {
-    const struct http_config *hc = d->cfg.http;
+    struct http_config *const *hc = config_section(&d->cfg, "http");
+    return hc ? *hc : NULL;
+}
+
+static int http_service_open(struct daemon *d, void **state_out)
+{
+    const struct http_config *hc = config_of(d);
     if (!hc || (!hc->plain.enabled && !hc->tls.enabled && !hc->metrics.enabled))
         return 0;
     struct http_service *svc = xcalloc(1, sizeof *svc);
-    d->http = svc;
+    *state_out = svc;
     svc->d = d;
     svc->cfg = hc;
     svc->log_fd = -1;
@@ -185,12 +191,16 @@ int http_service_open(struct daemon *d)
         SSL_CTX_set_alpn_select_cb(d->tls, alpn_select, svc);
     for (unsigned i = 0; i < hc->nsites; i++)
         log_info("http: site %s (root %s)", hc->sites[i]->name, hc->sites[i]->root);
+    if (host_listen_tcp(d, "http", &http_proto, svc, &hc->plain, false) < 0 ||
+        host_listen_tcp(d, "https", &http_proto, svc, &hc->tls, true) < 0 ||
+        host_listen_tcp(d, "metrics", &http_proto, &svc->metrics_tag, &hc->metrics, false) < 0)
+        return -1;
     return 0;
 }
 
-void http_service_close(struct daemon *d)
+static void http_service_close(struct daemon *d, void *state)
 {
-    struct http_service *svc = d->http;
+    struct http_service *svc = state;
     if (!svc)
         return;
     if (svc->pool)
@@ -205,8 +215,51 @@ void http_service_close(struct daemon *d)
     http_logins_free(svc->host.logins);
     http_mime_free(svc->mime);
     free(svc);
-    d->http = NULL;
 }
+
+/* The config loader hands every [http], [http NAME] and [metrics] line to config.c; the
+ * section's struct holds the pointer it builds. */
+static int sections_parse(void *sec, const char *section, const char *key, const char *value,
+                          const char **why)
+{
+    return http_config_key(sec, section, key, value, why);
+}
+
+static int sections_check(void *sec, const struct config *cfg, struct str *err)
+{
+    return http_config_check(*(struct http_config **)sec, cfg->path, err);
+}
+
+static void sections_free(void *sec)
+{
+    http_config_free(*(struct http_config **)sec);
+}
+
+static unsigned sections_services(const void *sec, const struct conf_service **out,
+                                  const char **names, unsigned cap)
+{
+    const struct http_config *hc = *(struct http_config *const *)sec;
+    if (!hc || cap < 3)
+        return 0;
+    out[0] = &hc->plain, names[0] = "http";
+    out[1] = &hc->tls, names[1] = "https";
+    out[2] = &hc->metrics, names[2] = "metrics";
+    return 3;
+}
+
+static const struct conf_section http_sections[] = {
+    {.name = "http", .size = sizeof(struct http_config *), .service_offset = CONF_NOT_SERVICE,
+     .check = sections_check, .free = sections_free, .owns = http_config_owns,
+     .parse = sections_parse, .services = sections_services},
+    {.name = NULL},
+};
+
+const struct service_def http_service_def = {
+    .name = "http",
+    .sections = http_sections,
+    .open = http_service_open,
+    .close = http_service_close,
+};
 
 /* ---- access log: the combined format ---- */
 

@@ -8,6 +8,7 @@
 #ifndef PIGEON_HTTP_SERVICE_SERVICE_H
 #define PIGEON_HTTP_SERVICE_SERVICE_H
 
+#include "host/host.h"
 #include "http/handler.h"
 
 #include <stdbool.h>
@@ -28,12 +29,13 @@ struct http_service {
     char metrics_tag;             /* &metrics_tag is the metrics listener's svc_cfg */
 };
 
-/* Opens the sites (document roots, mime table), the access log and the work pool, and sets
- * ALPN on the daemon's TLS context. No-op without [http] sections. 0, or -1 after logging. */
-int http_service_open(struct daemon *d);
-/* The engine behind the service's listeners (server_bind_all binds them). */
+/* The service (services/services.c): its open() reads the sites (document roots, mime
+ * table), the access log and the work pool, sets ALPN on the daemon's TLS context and binds
+ * the http, https and metrics listeners; a no-op without [http] sections. Its state is the
+ * struct http_service (host_state). */
+extern const struct service_def http_service_def;
+/* The engine behind the service's listeners. */
 extern const struct proto_ops http_proto;
-void http_service_close(struct daemon *d);
 
 /* After each request: the access log line and the counters. */
 void http_service_log(struct http_service *svc, const char *peer, const struct http_request *req,

@@ -1,4 +1,4 @@
-#include "daemon/privileges.h"
+#include "host/privileges.h"
 
 #include "core/err.h"
 #include "core/log.h"

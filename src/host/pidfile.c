@@ -1,5 +1,5 @@
 /* pidfile — DATA/pigeond.pid. See pidfile.h. */
-#include "daemon/pidfile.h"
+#include "host/pidfile.h"
 
 #include "core/log.h"
 #include "store/store.h"

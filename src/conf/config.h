@@ -4,38 +4,54 @@
  * Every key is described in docs/config.md. Unknown sections or keys, bad values and missing
  * required keys are errors reported as "file:line: reason". Relative paths are taken relative
  * to the current working directory. Reads the file; no other I/O.
+ *
+ * Two kinds of sections. The process-wide ones ([server], [delivery]) and those of services
+ * not yet moved to the template are fields of struct config. A service built on the template
+ * declares its own sections (`struct conf_section`: name, struct size, key table, defaults,
+ * check) beside its code; config_load composes every declared section, and the service finds
+ * its parsed struct with config_section(). See docs/architecture.md, "Adding a service".
  */
-#ifndef PIGEON_DAEMON_CONFIG_H
-#define PIGEON_DAEMON_CONFIG_H
+#ifndef PIGEON_CONF_CONFIG_H
+#define PIGEON_CONF_CONFIG_H
 
+#include "conf/keys.h"
 #include "core/str.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_MAX_LISTEN 8
+struct config;
 
-struct config_listen {
-    char host[64];  /* numeric address: "127.0.0.1", "::1", "0.0.0.0" */
-    char port[8];
-    char text[80];  /* as written, for logs: "127.0.0.1:2525" */
-    unsigned line;  /* where it was written (0: not from a config line) */
-};
+#define CONF_NOT_SERVICE ((size_t)-1)
 
-/* What every TCP service section has. */
-struct config_service {
-    bool enabled;                 /* true when the section has at least one listen */
-    struct config_listen listen[CONFIG_MAX_LISTEN];
-    unsigned n_listen;
-    unsigned max_connections_per_ip;
-    unsigned idle_timeout;        /* seconds without input */
-    unsigned session_timeout;     /* seconds for a whole session */
-    unsigned max_errors;          /* bad commands before the server hangs up */
+/* A section a service declares. Its struct is allocated zeroed, given its defaults, then the
+ * file's keys; it exists (with defaults) even when the file has no such section. */
+struct conf_section {
+    const char *name;             /* "pop3": the [pop3] section */
+    size_t size;                  /* of the section's struct */
+    size_t service_offset;        /* of its struct conf_service (listen, limits), or
+                                     CONF_NOT_SERVICE */
+    const struct conf_key *keys;  /* its own keys (the conf_service ones come for free) */
+    void (*defaults)(void *sec);  /* optional */
+    /* Optional, after the whole file is read: 0, or < 0 after writing "file: reason" to err. */
+    int (*check)(void *sec, const struct config *cfg, struct str *err);
+    void (*free)(void *sec);      /* optional: what the keys' CONF_STR fields are not */
+    /* Optional, for sections with an argument ([http NAME]) or several names: the struct
+     * takes every [S] for which owns(S) is true, and parse() gets each of their lines (key
+     * NULL at the header) instead of the key table. 0, or < 0 with a static *why. */
+    bool (*owns)(const char *section);
+    int (*parse)(void *sec, const char *section, const char *key, const char *value,
+                 const char **why);
+    /* Optional, with owns/parse: the listener sets the struct holds (out[i], named names[i]),
+     * at most cap; their number. For the check that no two services share a port. */
+    unsigned (*services)(const void *sec, const struct conf_service **out, const char **names,
+                         unsigned cap);
 };
 
 /* One SMTP service: the MX role ([smtp]) or submission ([submission]). */
 struct config_smtp {
-    struct config_service svc;
+    struct conf_service svc;
     bool submission;              /* role: submission requires AUTH for MAIL */
     uint64_t max_message_size;    /* octets; SIZE advertises it */
     unsigned max_recipients;
@@ -49,9 +65,9 @@ enum config_spf { CONFIG_SPF_OFF, CONFIG_SPF_MARK, CONFIG_SPF_REJECT };
 
 enum plaintext_auth { PLAINTEXT_AUTH_NO, PLAINTEXT_AUTH_LOOPBACK, PLAINTEXT_AUTH_YES };
 
-/* A mail-access service: [pop3], [pop3s], [imap], [imaps]. */
+/* A mail-access service: [pop3], [pop3s], [imap], [imaps] (keys: conf_access_keys). */
 struct config_access {
-    struct config_service svc;
+    struct conf_service svc;
     bool implicit_tls;            /* pop3s / imaps: TLS from the first byte */
     enum plaintext_auth plaintext_auth; /* passwords before TLS: never, from loopback, always */
     unsigned max_connections_per_user;
@@ -74,7 +90,7 @@ struct config_delivery {
     char **tls_policy_domains;    /* per-domain policies, parallel arrays */
     int *tls_policy_values;
     unsigned n_tls_policies;
-    struct config_listen resolver; /* the recursive server the mail side asks */
+    struct conf_listen resolver; /* the recursive server the mail side asks */
     bool resolver_set;
     bool resolver_internal;        /* "resolver = internal": the in-process resolver */
     uint64_t max_return;
@@ -104,7 +120,7 @@ struct config_tsig {
 
 /* [dns]: the authoritative name server. */
 struct config_dns {
-    struct config_service svc;    /* listen: UDP and TCP on each address */
+    struct conf_service svc;    /* listen: UDP and TCP on each address */
     unsigned udp_max;             /* our EDNS payload size */
     unsigned rrl_rate;            /* responses per second per client prefix; 0 = off */
     unsigned rrl_slip;            /* every Nth limited response is sent truncated */
@@ -116,7 +132,7 @@ struct config_dns {
 
 /* [resolver]: the recursive service (iterative resolver with a cache). */
 struct config_resolver {
-    struct config_service svc;    /* listen: UDP and TCP on each address */
+    struct conf_service svc;    /* listen: UDP and TCP on each address */
     char *allow;                  /* client prefixes allowed recursion; NULL: loopback only */
     char *root_hints;             /* NULL: the built-in copy of the real root hints */
     uint64_t cache_size;          /* bytes */
@@ -127,8 +143,6 @@ struct config_resolver {
     unsigned max_upstream_queries; /* per client question (NXNSAttack) */
     unsigned max_referrals;
 };
-
-struct http_config;
 
 struct config {
     char *path;
@@ -142,7 +156,7 @@ struct config {
     char *recipient_delimiter;    /* "" disables subaddressing */
     int log_level;
     char *log;                    /* "stderr" (NULL), "syslog" or an absolute file path */
-    char *user;                   /* NULL: "pigeon" when it exists; see daemon/privileges.h */
+    char *user;                   /* NULL: "pigeon" when it exists; see host/privileges.h */
     unsigned workers;
     unsigned max_connections;     /* per process, all services */
     unsigned shutdown_timeout;    /* seconds SIGTERM waits for in-flight sessions */
@@ -150,33 +164,28 @@ struct config {
     struct config_smtp smtp;
     struct config_smtp submission;
     struct config_smtp submissions; /* RFC 8314: submission with TLS from the first byte (465) */
-    struct config_access pop3, pop3s, imap, imaps;
+    struct config_access imap, imaps;
     struct config_delivery delivery;
     struct config_dns dns;
     struct config_resolver resolver;
-    struct http_config *http;     /* [http], [http NAME], [metrics]: http/service/config.h */
+    /* sections declared by services (struct conf_section), parallel arrays */
+    const struct conf_section **sec_defs;
+    void **sec_data;
+    unsigned nsec;
 };
 
-/* Loads path into cfg (zeroed first, defaults applied). On error returns < 0 and writes
- * "file:line: reason" into err. config_free releases what config_load allocated. */
-int config_load(const char *path, struct config *cfg, struct str *err);
+/* Keys and defaults of a mail-access section (pop3 and imap services share the shape). */
+extern const struct conf_key conf_access_keys[];
+void conf_access_defaults(struct config_access *a, bool implicit_tls, unsigned idle);
+
+/* Loads path into cfg (zeroed first, defaults applied). `declared` is a NULL-terminated list
+ * of section arrays (each ends with a NULL name) that services declare; NULL: none. On error
+ * returns < 0 and writes "file:line: reason" into err. config_free releases what config_load
+ * allocated. */
+int config_load(const char *path, const struct conf_section *const *declared, struct config *cfg,
+                struct str *err);
 void config_free(struct config *cfg);
-
-/* ---- config_check.c: what pigeond rejects at start, for pigeond -t and check-config ---- */
-
-/* Two services on one address and port (TCP, and UDP for [dns]/[resolver]; a wildcard
- * address overlaps every address of its family). Called by config_load. 0 or ERR_CONFIG
- * with "file:line: [section] listen ADDR: ..." in err. */
-int config_check_listen(const struct config *cfg, struct str *err);
-/* The files the services read at start: every primary zone file (and every secondary's file
- * that exists), tls_cert with tls_key, root_hints. Blocks on file reads. 0 or < 0 with the
- * same message pigeond would stop with. */
-int config_check_files(const struct config *cfg, struct str *err);
-
-/* Value parsers shared with services that read their own sections: "host:port" / "[v6]:port"
- * (numeric), sizes with K/M/G suffixes, yes/no. 0 or < 0 (*why set for listen). */
-int config_parse_listen(const char *v, struct config_listen *out, const char **why);
-int config_parse_size(const char *v, unsigned long long *out);
-int config_parse_bool(const char *v, bool *out);
+/* The parsed struct of a declared section, or NULL when no service declared it. */
+void *config_section(const struct config *cfg, const char *name);
 
 #endif

@@ -3,14 +3,13 @@
  * key's syntax, run by pigeond at start as well so that all three say the same thing: two
  * services on one port, and the files the services read (zones, certificate, root hints).
  */
-#include "daemon/config.h"
+#include "host/config_check.h"
 
 #include "core/err.h"
 #include "core/tls.h"
 #include "dns/name.h"
 #include "dns/resolver/hints.h"
 #include "dns/zone.h"
-#include "http/service/config.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -19,7 +18,7 @@
 
 struct bound {
     const char *section;
-    const struct config_listen *l;
+    const struct conf_listen *l;
     bool udp;
 };
 
@@ -49,7 +48,7 @@ static bool overlap(const struct bound *a, const struct bound *b)
     return wildcard(a->l->host) || wildcard(b->l->host);
 }
 
-static void add(struct bound *v, size_t *n, const char *section, const struct config_service *s,
+static void add(struct bound *v, size_t *n, const char *section, const struct conf_service *s,
                 bool udp_too)
 {
     for (unsigned i = 0; i < s->n_listen; i++) {
@@ -61,21 +60,26 @@ static void add(struct bound *v, size_t *n, const char *section, const struct co
 
 int config_check_listen(const struct config *cfg, struct str *err)
 {
-    struct bound v[CONFIG_MAX_LISTEN * 32];
+    struct bound v[CONF_MAX_LISTEN * 32];
     size_t n = 0;
     add(v, &n, "smtp", &cfg->smtp.svc, false);
     add(v, &n, "submission", &cfg->submission.svc, false);
     add(v, &n, "submissions", &cfg->submissions.svc, false);
-    add(v, &n, "pop3", &cfg->pop3.svc, false);
-    add(v, &n, "pop3s", &cfg->pop3s.svc, false);
     add(v, &n, "imap", &cfg->imap.svc, false);
     add(v, &n, "imaps", &cfg->imaps.svc, false);
     add(v, &n, "dns", &cfg->dns.svc, true);
     add(v, &n, "resolver", &cfg->resolver.svc, true);
-    if (cfg->http) {
-        add(v, &n, "http", &cfg->http->plain, false);
-        add(v, &n, "https", &cfg->http->tls, false);
-        add(v, &n, "metrics", &cfg->http->metrics, false);
+    for (unsigned i = 0; i < cfg->nsec; i++) {
+        const struct conf_section *def = cfg->sec_defs[i];
+        if (def->service_offset != CONF_NOT_SERVICE)
+            add(v, &n, def->name,
+                (const struct conf_service *)((const char *)cfg->sec_data[i] + def->service_offset),
+                false);
+        const struct conf_service *more[4];
+        const char *names[4];
+        unsigned k = def->services ? def->services(cfg->sec_data[i], more, names, 4) : 0;
+        for (unsigned j = 0; j < k; j++)
+            add(v, &n, names[j], more[j], false);
     }
     for (size_t j = 1; j < n; j++) {
         for (size_t i = 0; i < j; i++) {

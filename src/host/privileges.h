@@ -6,10 +6,10 @@
  * network input, start only after this. Started unprivileged (systemd with
  * AmbientCapabilities=CAP_NET_BIND_SERVICE), it does nothing.
  */
-#ifndef PIGEON_DAEMON_PRIVILEGES_H
-#define PIGEON_DAEMON_PRIVILEGES_H
+#ifndef PIGEON_HOST_PRIVILEGES_H
+#define PIGEON_HOST_PRIVILEGES_H
 
-#include "daemon/config.h"
+#include "conf/config.h"
 
 /* 0 when running unprivileged afterwards (or left root on purpose: user = root, or the
  * default user "pigeon" does not exist, both logged as warnings); < 0 after logging why. */

@@ -1,7 +1,5 @@
 /* conn — see conn.h: one client connection joined to one protocol engine. */
-#include "daemon/conn.h"
-
-#include "daemon/daemon.h"
+#include "net/conn.h"
 
 #include "core/connlimit.h"
 #include "core/log.h"
@@ -25,7 +23,7 @@
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 
 struct conn {
-    struct worker *w;
+    struct conn_host *h;
     struct conn *prev, *next;
     struct bufferevent *bev;
     const struct proto_ops *ops;
@@ -170,7 +168,7 @@ static void flush_then_free(struct conn *c)
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
         struct timeval tv = {0, 10000};
         if (!c->drain)
-            c->drain = evtimer_new(c->w->base, on_drain, c);
+            c->drain = evtimer_new(c->h->base, on_drain, c);
         evtimer_add(c->drain, &tv);
     }
 }
@@ -191,9 +189,9 @@ static void start_tls(struct conn *c)
     /* RFC 3207 §6: anything the client sent after STARTTLS was sent in clear; drop it. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    SSL *ssl = SSL_new(c->w->d->tls);
+    SSL *ssl = SSL_new(c->h->tls);
     struct bufferevent *tls = bufferevent_openssl_filter_new(
-        c->w->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        c->h->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!tls) {
         SSL_free(ssl);
@@ -206,8 +204,6 @@ static void start_tls(struct conn *c)
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, OUTPUT_HIGH_WATER);
     c->bev = tls;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    unsigned idle = 0;
-    (void)idle;
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -229,7 +225,7 @@ static void conn_after(struct conn *c)
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         struct timeval tv = {CLOSE_LINGER_SEC, 0};
-        c->linger = evtimer_new(c->w->base, on_linger, c);
+        c->linger = evtimer_new(c->h->base, on_linger, c);
         evtimer_add(c->linger, &tv);
         return flush_then_free(c);
     }
@@ -315,7 +311,7 @@ static void on_lifetime(evutil_socket_t fd, short what, void *vc)
 
 static void conn_free(struct conn *c)
 {
-    struct worker *w = c->w;
+    struct conn_host *h = c->h;
     if (c->ops->busy(c->eng)) { /* an async result will come back: free then */
         c->dead = true;
         if (c->bev) {
@@ -334,26 +330,26 @@ static void conn_free(struct conn *c)
     if (c->linger)
         event_free(c->linger);
     c->ops->free(c->eng);
-    connlimit_release(w->d->connlimit, c->limit_key);
-    atomic_fetch_sub(&w->d->open_connections, 1);
+    connlimit_release(h->connlimit, c->limit_key);
+    atomic_fetch_sub(&h->counters->open, 1);
     metric_sub(&open_now, 1);
     if (c->prev)
         c->prev->next = c->next;
     else
-        w->conns = c->next;
+        h->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    w->nconns--;
+    h->nconns--;
     free(c);
-    if (w->stopping && w->nconns == 0)
-        event_base_loopexit(w->base, NULL);
+    if (h->stopping && h->nconns == 0)
+        event_base_loopexit(h->base, NULL);
 }
 
 /* ---- entry points ---- */
 
-struct worker *conn_worker(struct conn *c)
+struct conn_host *conn_get_host(const struct conn *c)
 {
-    return c->w;
+    return c->h;
 }
 
 const char *conn_peer(const struct conn *c)
@@ -382,10 +378,10 @@ static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
 static struct bufferevent *conn_bev_new(struct conn *c, int fd)
 {
     if (!c->implicit_tls)
-        return bufferevent_socket_new(c->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    SSL *ssl = SSL_new(c->w->d->tls);
+        return bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = SSL_new(c->h->tls);
     struct bufferevent *bev = bufferevent_openssl_socket_new(
-        c->w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        c->h->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!bev) {
         SSL_free(ssl);
@@ -394,14 +390,14 @@ static struct bufferevent *conn_bev_new(struct conn *c, int fd)
     return bev;
 }
 
-static struct conn *conn_new(struct worker *w, const struct listener *l, int fd,
+static struct conn *conn_new(struct conn_host *h, const struct listener *l, int fd,
                              const struct sockaddr *sa)
 {
     struct conn *c = xcalloc(1, sizeof *c);
-    c->w = w;
+    c->h = h;
     c->ops = l->proto;
     c->implicit_tls = l->implicit_tls;
-    c->id = atomic_fetch_add(&w->d->next_session_id, 1);
+    c->id = atomic_fetch_add(&h->counters->next_id, 1);
     peer_text(sa, c->peer, sizeof c->peer);
     snprintf(c->limit_key, sizeof c->limit_key, "%s|%s", l->name, c->peer);
     c->bev = conn_bev_new(c, fd);
@@ -410,55 +406,53 @@ static struct conn *conn_new(struct worker *w, const struct listener *l, int fd,
         return NULL;
     }
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    struct timeval idle = {(time_t)l->limits->idle_timeout, 0};
+    struct timeval idle = {(time_t)l->limits.idle_timeout, 0};
     bufferevent_set_timeouts(c->bev, &idle, &idle);
-    c->next = w->conns;
-    if (w->conns)
-        w->conns->prev = c;
-    w->conns = c;
-    w->nconns++;
-    atomic_fetch_add(&w->d->open_connections, 1);
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
+    h->nconns++;
+    atomic_fetch_add(&h->counters->open, 1);
     metric_inc(&accepted);
     metric_inc(&open_now);
     return c;
 }
 
-void conn_accept(struct worker *w, const struct listener *l, int fd, const struct sockaddr *sa)
+void conn_accept(struct conn_host *h, const struct listener *l, int fd, const struct sockaddr *sa)
 {
-    struct daemon *d = w->d;
-    struct conn *c = conn_new(w, l, fd, sa);
+    struct conn *c = conn_new(h, l, fd, sa);
     if (!c)
         return;
     c->eng = c->ops->create(c, l, c->id, c->peer);
-    bool over_total = atomic_load(&d->open_connections) > d->cfg.max_connections;
-    if (over_total ||
-        !connlimit_acquire(d->connlimit, c->limit_key, l->limits->max_connections_per_ip)) {
+    bool over_total = atomic_load(&h->counters->open) > h->counters->max_open;
+    if (over_total || !connlimit_acquire(h->connlimit, c->limit_key, l->limits.max_per_ip)) {
         c->limit_key[0] = '\0'; /* nothing acquired: release is a no-op */
         c->ops->refuse(c->eng, over_total ? CONN_REFUSE_TOTAL : CONN_REFUSE_PER_IP);
         return conn_after(c);
     }
-    struct timeval life = {(time_t)l->limits->session_timeout, 0};
-    c->lifetime = evtimer_new(w->base, on_lifetime, c);
+    struct timeval life = {(time_t)l->limits.session_timeout, 0};
+    c->lifetime = evtimer_new(h->base, on_lifetime, c);
     evtimer_add(c->lifetime, &life);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->ops->start(c->eng);
-    if (w->stopping)
+    if (h->stopping)
         c->ops->shutdown(c->eng);
     conn_after(c);
 }
 
-void conn_shutdown_all(struct worker *w)
+void conn_shutdown_all(struct conn_host *h)
 {
-    for (struct conn *c = w->conns, *next; c; c = next) {
+    for (struct conn *c = h->conns, *next; c; c = next) {
         next = c->next;
         c->ops->shutdown(c->eng);
         conn_after(c);
     }
 }
 
-void conn_close_all(struct worker *w)
+void conn_close_all(struct conn_host *h)
 {
-    for (struct conn *c = w->conns, *next; c; c = next) {
+    for (struct conn *c = h->conns, *next; c; c = next) {
         next = c->next;
         /* A result in flight still comes back; conn_free keeps such a connection (without
          * its socket) until then. */

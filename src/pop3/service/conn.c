@@ -1,11 +1,11 @@
 /*
- * pop3_glue — the POP3 engine (pop3/session.h) as a proto_ops for daemon/conn.c: makes the
- * session from the listener's [pop3] or [pop3s] config and forwards the calls. The engine's
- * ops context is a per-connection struct wiring_pop3.
+ * pop3 service, conn — the POP3 engine (pop3/session.h) as a proto_ops for net/conn.c: makes
+ * the session from the listener's [pop3] or [pop3s] config and forwards the calls. The
+ * engine's ops context is a per-connection struct pop3_store (ops.c).
  */
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
-#include "daemon/wiring_pop3.h"
+#include "pop3/service/service_int.h"
+
+#include "host/host.h"
 
 #include "core/xmalloc.h"
 
@@ -16,7 +16,7 @@
 
 struct pop3_conn {
     struct pop3_session *s;
-    struct wiring_pop3 *wp;
+    struct pop3_store *ps;
 };
 
 static const struct pop3_io pop3_conn_io = {conn_write, conn_starttls};
@@ -42,10 +42,10 @@ static void *pop3_create(struct conn *c, const struct listener *l, uint64_t id, 
         .plaintext_ok = plaintext,
         .max_errors = cfg->svc.max_errors,
     };
-    struct pop3_peer p = {peer, l->addr->text, l->implicit_tls};
+    struct pop3_peer p = {peer, l->addr_text, l->implicit_tls};
     struct pop3_conn *pc = xcalloc(1, sizeof *pc);
-    pc->wp = wiring_pop3_new(c);
-    pc->s = pop3_session_new(&pcfg, &pop3_conn_io, c, wiring_pop3_ops(), pc->wp, &p, id);
+    pc->ps = pop3_store_new(c);
+    pc->s = pop3_session_new(&pcfg, &pop3_conn_io, c, pop3_store_ops(), pc->ps, &p, id);
     return pc;
 }
 
@@ -97,7 +97,7 @@ static void pop3_free(void *eng)
 {
     struct pop3_conn *pc = eng;
     pop3_session_free(pc->s); /* closes an open message through the ops first */
-    wiring_pop3_free(pc->wp);
+    pop3_store_free(pc->ps);
     free(pc);
 }
 

@@ -2,8 +2,8 @@
  * pidfile — DATA/pigeond.pid, so `pigeon dns reload` (and scripts) can signal the running
  * daemon. Written once the daemon is ready to serve, removed when it exits cleanly.
  */
-#ifndef PIGEON_DAEMON_PIDFILE_H
-#define PIGEON_DAEMON_PIDFILE_H
+#ifndef PIGEON_HOST_PIDFILE_H
+#define PIGEON_HOST_PIDFILE_H
 
 #include <sys/types.h>
 

@@ -1,5 +1,5 @@
 /*
- * wiring_pop3 — see wiring_pop3.h. The maildrop is the user's INBOX, the one IMAP shows:
+ * pop3 service, ops — see service_int.h. The maildrop is the user's INBOX, the one IMAP shows:
  * a message deleted over POP3 is expunged for IMAP too, and one IMAP expunged is not in the
  * next POP3 listing.
  *
@@ -8,16 +8,14 @@
  * IMAP does not take the lock: it sees POP3's removals as ordinary expunges.
  *
  * Threads: listing the maildrop (an SQLite read) and the UPDATE state's expunge (an SQLite
- * write with its fsync) run on the daemon's blocking-work pool (the auth pool, whose threads
- * each own a store handle). Message files are read on the worker in 64 KB chunks as the
+ * write with its fsync) run on the daemon's store pool (host_store_pool: each thread owns a
+ * store handle). Message files are read on the worker in 64 KB chunks as the
  * client drains its output (blob files are immutable; see store/mailbox.h).
  */
-#include "daemon/wiring_pop3.h"
+#include "pop3/service/service_int.h"
 
-#include "daemon/conn.h"
-#include "daemon/daemon.h"
-#include "daemon/imap_notify.h"
-#include "daemon/wiring.h"
+#include "host/host.h"
+#include "host/login.h"
 
 #include "core/connlimit.h"
 #include "core/err.h"
@@ -34,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct wiring_pop3 {
+struct pop3_store {
     struct conn *conn;
     char lock_key[300]; /* "" when not locked */
     int64_t mailbox_id;
@@ -43,12 +41,12 @@ struct wiring_pop3 {
     int fd; /* the message being read, or -1 */
 };
 
-struct wiring_pop3 *wiring_pop3_new(struct conn *c)
+struct pop3_store *pop3_store_new(struct conn *c)
 {
-    struct wiring_pop3 *wp = xcalloc(1, sizeof *wp);
-    wp->conn = c;
-    wp->fd = -1;
-    return wp;
+    struct pop3_store *ps = xcalloc(1, sizeof *ps);
+    ps->conn = c;
+    ps->fd = -1;
+    return ps;
 }
 
 static void paths_free(char **paths, size_t n)
@@ -58,32 +56,32 @@ static void paths_free(char **paths, size_t n)
     free(paths);
 }
 
-static void maildrop_close(void *vwp)
+static void maildrop_close(void *vps)
 {
-    struct wiring_pop3 *wp = vwp;
-    if (wp->lock_key[0])
-        connlimit_release(conn_worker(wp->conn)->d->connlimit, wp->lock_key);
-    wp->lock_key[0] = '\0';
-    paths_free(wp->paths, wp->npaths);
-    wp->paths = NULL;
-    wp->npaths = 0;
+    struct pop3_store *ps = vps;
+    if (ps->lock_key[0])
+        connlimit_release(conn_worker(ps->conn)->d->connlimit, ps->lock_key);
+    ps->lock_key[0] = '\0';
+    paths_free(ps->paths, ps->npaths);
+    ps->paths = NULL;
+    ps->npaths = 0;
 }
 
-static void msg_close(void *vwp)
+static void msg_close(void *vps)
 {
-    struct wiring_pop3 *wp = vwp;
-    if (wp->fd >= 0)
-        close(wp->fd);
-    wp->fd = -1;
+    struct pop3_store *ps = vps;
+    if (ps->fd >= 0)
+        close(ps->fd);
+    ps->fd = -1;
 }
 
-void wiring_pop3_free(struct wiring_pop3 *wp)
+void pop3_store_free(struct pop3_store *ps)
 {
-    if (!wp)
+    if (!ps)
         return;
-    msg_close(wp);
-    maildrop_close(wp);
-    free(wp);
+    msg_close(ps);
+    maildrop_close(ps);
+    free(ps);
 }
 
 /* ---- authentication ---- */
@@ -93,16 +91,16 @@ static void auth_done(void *sess, bool ok, const char *user)
     pop3_session_auth_done(sess, ok, user);
 }
 
-static void auth(void *vwp, struct pop3_session *s, const char *user, const char *pass)
+static void auth(void *vps, struct pop3_session *s, const char *user, const char *pass)
 {
-    struct wiring_pop3 *wp = vwp;
-    wiring_auth(wp->conn, user, pass, auth_done, s);
+    struct pop3_store *ps = vps;
+    host_login(ps->conn, user, pass, auth_done, s);
 }
 
 /* ---- opening the maildrop (on the pool) ---- */
 
 struct open_job {
-    struct wiring_pop3 *wp; /* touched on the worker only */
+    struct pop3_store *ps; /* touched on the worker only */
     struct pop3_session *s;
     struct worker *w;
     char user[256];
@@ -129,24 +127,24 @@ static void open_list_cb(void *vj, const struct store_mailbox_msg *m)
 static void open_result(void *vj)
 {
     struct open_job *j = vj;
-    struct wiring_pop3 *wp = j->wp;
+    struct pop3_store *ps = j->ps;
     enum pop3_maildrop_result r = POP3_MAILDROP_OK;
     if (j->rc != 0) {
         log_err("pop3 " LOG_ID " cannot open the maildrop of %s: %s",
                 LOG_IDV(pop3_session_id(j->s)), j->user, err_str(j->rc));
         r = POP3_MAILDROP_TEMPFAIL;
-        connlimit_release(j->w->d->connlimit, wp->lock_key);
-        wp->lock_key[0] = '\0';
+        connlimit_release(j->w->d->connlimit, ps->lock_key);
+        ps->lock_key[0] = '\0';
         paths_free(j->paths, j->n);
     } else {
-        wp->mailbox_id = j->mb.id;
-        wp->paths = j->paths;
-        wp->npaths = j->n;
+        ps->mailbox_id = j->mb.id;
+        ps->paths = j->paths;
+        ps->npaths = j->n;
     }
     pop3_session_maildrop_done(j->s, r, (uint64_t)j->mb.uidvalidity, j->msgs, j->n);
     free(j->msgs);
     free(j);
-    conn_resume(wp->conn);
+    conn_resume(ps->conn);
 }
 
 static void open_work(void *tctx, void *vj)
@@ -154,49 +152,49 @@ static void open_work(void *tctx, void *vj)
     struct open_job *j = vj;
     struct store *st = tctx;
     j->rc = st ? store_mailbox_open(st, j->user, "INBOX", &j->mb, open_list_cb, j) : ERR_DB;
-    loop_post_send(j->w->post, open_result, j);
+    loop_post_send(j->w->host.post, open_result, j);
 }
 
-static void maildrop_open(void *vwp, struct pop3_session *s, const char *user)
+static void maildrop_open(void *vps, struct pop3_session *s, const char *user)
 {
-    struct wiring_pop3 *wp = vwp;
-    struct worker *w = conn_worker(wp->conn);
-    char key[sizeof wp->lock_key];
+    struct pop3_store *ps = vps;
+    struct worker *w = conn_worker(ps->conn);
+    char key[sizeof ps->lock_key];
     snprintf(key, sizeof key, "pop3-maildrop|%s", user);
     if (!connlimit_acquire(w->d->connlimit, key, 1))
         return pop3_session_maildrop_done(s, POP3_MAILDROP_IN_USE, 0, NULL, 0);
-    memcpy(wp->lock_key, key, sizeof key);
+    memcpy(ps->lock_key, key, sizeof key);
     struct open_job *j = xcalloc(1, sizeof *j);
-    j->wp = wp;
+    j->ps = ps;
     j->s = s;
     j->w = w;
     snprintf(j->user, sizeof j->user, "%s", user);
-    pool_submit(w->d->store_pool ? w->d->store_pool : w->d->auth_pool, open_work, j);
+    pool_submit(w->d->store_pool, open_work, j);
 }
 
 /* ---- reading messages (on the worker, in chunks) ---- */
 
-static int msg_open(void *vwp, size_t index)
+static int msg_open(void *vps, size_t index)
 {
-    struct wiring_pop3 *wp = vwp;
-    msg_close(wp);
-    if (index >= wp->npaths)
+    struct pop3_store *ps = vps;
+    msg_close(ps);
+    if (index >= ps->npaths)
         return ERR_NOTFOUND;
-    wp->fd = open(wp->paths[index], O_RDONLY | O_CLOEXEC);
-    if (wp->fd < 0) {
-        log_warn("pop3: open %s: %s", wp->paths[index], strerror(errno));
+    ps->fd = open(ps->paths[index], O_RDONLY | O_CLOEXEC);
+    if (ps->fd < 0) {
+        log_warn("pop3: open %s: %s", ps->paths[index], strerror(errno));
         return ERR_IO;
     }
-    (void)posix_fadvise(wp->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    (void)posix_fadvise(ps->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return 0;
 }
 
-static ssize_t msg_read(void *vwp, char *buf, size_t cap)
+static ssize_t msg_read(void *vps, char *buf, size_t cap)
 {
-    struct wiring_pop3 *wp = vwp;
+    struct pop3_store *ps = vps;
     ssize_t n;
     do
-        n = read(wp->fd, buf, cap);
+        n = read(ps->fd, buf, cap);
     while (n < 0 && errno == EINTR);
     return n;
 }
@@ -204,7 +202,7 @@ static ssize_t msg_read(void *vwp, char *buf, size_t cap)
 /* ---- the UPDATE state (on the pool) ---- */
 
 struct update_job {
-    struct wiring_pop3 *wp;
+    struct pop3_store *ps;
     struct pop3_session *s;
     struct worker *w;
     int64_t mailbox_id;
@@ -217,9 +215,9 @@ struct update_job {
 static void update_result(void *vj)
 {
     struct update_job *j = vj;
-    struct conn *c = j->wp->conn;
+    struct conn *c = j->ps->conn;
     if (j->rc == 0) /* IMAP sessions with this mailbox selected see the expunges */
-        imap_notify(j->w, NULL, 0, j->mailbox_id, 0);
+        host_mailbox_changed(j->w, NULL, 0, j->mailbox_id, 0);
     pop3_session_update_done(j->s, j->rc);
     free(j->uids);
     free(j);
@@ -231,30 +229,30 @@ static void update_work(void *tctx, void *vj)
     struct update_job *j = vj;
     struct store *st = tctx;
     j->rc = st ? store_mailbox_expunge(st, j->mailbox_id, j->uids, j->n, &j->removed) : ERR_DB;
-    loop_post_send(j->w->post, update_result, j);
+    loop_post_send(j->w->host.post, update_result, j);
 }
 
-static void update(void *vwp, struct pop3_session *s, const uint64_t *uids, size_t n)
+static void update(void *vps, struct pop3_session *s, const uint64_t *uids, size_t n)
 {
-    struct wiring_pop3 *wp = vwp;
-    struct worker *w = conn_worker(wp->conn);
+    struct pop3_store *ps = vps;
+    struct worker *w = conn_worker(ps->conn);
     struct update_job *j = xcalloc(1, sizeof *j);
-    j->wp = wp;
+    j->ps = ps;
     j->s = s;
     j->w = w;
-    j->mailbox_id = wp->mailbox_id;
+    j->mailbox_id = ps->mailbox_id;
     j->uids = xcalloc(n, sizeof *j->uids);
     for (size_t i = 0; i < n; i++)
         j->uids[i] = (int64_t)uids[i];
     j->n = n;
-    pool_submit(w->d->store_pool ? w->d->store_pool : w->d->auth_pool, update_work, j);
+    pool_submit(w->d->store_pool, update_work, j);
 }
 
 static const struct pop3_session_ops pop3_ops = {
     auth, maildrop_open, msg_open, msg_read, msg_close, update, maildrop_close,
 };
 
-const struct pop3_session_ops *wiring_pop3_ops(void)
+const struct pop3_session_ops *pop3_store_ops(void)
 {
     return &pop3_ops;
 }

@@ -1,0 +1,120 @@
+/*
+ * conn — one client TCP connection (a libevent bufferevent, plain, STARTTLS or implicit TLS)
+ * joined to one protocol engine through `struct proto_ops`. Protocol-agnostic: every TCP
+ * service (SMTP, POP3, IMAP, DNS over TCP, ...) supplies a proto_ops in its service glue.
+ *
+ * A connection lives on a `struct conn_host`: one event loop with what conn.c needs from its
+ * owner (TLS context, the shared per-address limit table and counters, the shutdown flag).
+ * The owner (pigeond's worker) keeps a pointer to itself in `owner`, so glue can find its
+ * per-loop state without conn.c knowing what it is.
+ *
+ * Bytes in are fed to the engine; the engine writes with conn_write() and asks for TLS with
+ * conn_starttls(). The engine is never freed from inside one of its own calls: every call
+ * into it is followed by conn_after(), which acts on what it asked for (TLS, close,
+ * back-pressure). An engine that is busy (an asynchronous result outstanding) keeps its
+ * connection object alive even after the peer is gone; the result then finds it.
+ */
+#ifndef PIGEON_NET_CONN_H
+#define PIGEON_NET_CONN_H
+
+#include <openssl/ssl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct connlimit;
+struct event_base;
+struct loop_post;
+struct sockaddr;
+
+/* Shared by every host of a process: session ids and the process-wide connection count. */
+struct conn_counters {
+    atomic_uint_fast64_t next_id; /* start at 1 */
+    atomic_uint open;
+    unsigned max_open;            /* more open connections than this are refused */
+};
+
+/* One event loop that connections live on. The owner fills the first block; conn.c owns the
+ * second. */
+struct conn_host {
+    struct event_base *base;
+    struct loop_post *post;       /* other threads hand results back through it */
+    SSL_CTX *tls;                 /* server context for STARTTLS and implicit TLS; NULL: none */
+    struct connlimit *connlimit;  /* shared, thread-safe: per (service, address) limits */
+    struct conn_counters *counters;
+    void *owner;                  /* the loop's owner (pigeond: struct worker) */
+    /* conn.c: */
+    struct conn *conns;           /* every open connection on this loop */
+    unsigned nconns;
+    bool stopping;                /* shutting down: the loop exits when nconns reaches 0 */
+    struct listen_set *accepting; /* listener.c: the accept watchers of this loop */
+};
+
+/* Per-service limits a connection enforces. */
+struct conn_limits {
+    unsigned max_per_ip;          /* simultaneous connections from one address */
+    unsigned idle_timeout;        /* seconds without input */
+    unsigned session_timeout;     /* seconds for a whole session */
+};
+
+/* A bound listening socket, made once in the main thread and shared by every loop. */
+struct listener {
+    const char *name;             /* config section: "smtp", "submission", "pop3s" ... */
+    const struct proto_ops *proto; /* the engine behind it */
+    const void *svc_cfg;          /* the service's own section struct */
+    struct conn_limits limits;
+    const char *addr_text;        /* as configured, for logs and Received: "127.0.0.1:2525" */
+    bool implicit_tls;
+    int fd;
+};
+
+/* Why a connection is refused before the engine starts (each protocol words its own reply). */
+enum conn_refusal { CONN_REFUSE_PER_IP, CONN_REFUSE_TOTAL };
+
+struct proto_ops {
+    const char *name; /* "smtp", "pop3", "imap": the connection-limit namespace and logs */
+    /* Makes the engine for a new connection; it may keep c to write through. */
+    void *(*create)(struct conn *c, const struct listener *l, uint64_t id, const char *peer);
+    void (*start)(void *eng);                        /* greeting */
+    void (*refuse)(void *eng, enum conn_refusal why); /* reply and ask to close */
+    size_t (*feed)(void *eng, const char *p, size_t n);
+    bool (*busy)(const void *eng);
+    bool (*closing)(const void *eng);
+    void (*tls_started)(void *eng, const char *version, const char *cipher);
+    void (*timeout)(void *eng);
+    void (*shutdown)(void *eng);
+    void (*free)(void *eng);
+    /* Optional: the output written so far has been handed on (the write buffer drained);
+     * an engine that sends a large reply in bursts writes its next burst here. */
+    void (*writable)(void *eng);
+};
+
+/* Called by the accept callback of listener l on host h (listener.c). */
+void conn_accept(struct conn_host *h, const struct listener *l, int fd, const struct sockaddr *sa);
+/* Server shutdown: tell every engine of this host; idle ones close. */
+void conn_shutdown_all(struct conn_host *h);
+/* Closes every connection now (those with a result outstanding close when it arrives). */
+void conn_close_all(struct conn_host *h);
+
+/* For engines (through their io structs) and glue: */
+void conn_write(void *c, const char *p, size_t n);
+void conn_starttls(void *c);
+/* Queues len octets of fd from off (sendfile on plain sockets); fd stays the caller's. */
+void conn_write_file(void *c, int fd, uint64_t off, uint64_t len);
+/* Octets written but not yet handed to the kernel. */
+size_t conn_output_pending(void *c);
+/* Whether TLS negotiated the ALPN protocol proto ("h2"); whether the connection is TLS. */
+bool conn_alpn(const struct conn *c, const char *proto);
+bool conn_tls(const struct conn *c);
+/* Sends small writes at once (no Nagle): a response head and its body segment leave together
+ * instead of the body waiting for the head's ACK. */
+void conn_set_nodelay(struct conn *c);
+void conn_close_hint(void *c); /* no-op: closing is read from ops->closing after each call */
+struct conn_host *conn_get_host(const struct conn *c);
+const char *conn_peer(const struct conn *c);
+/* Continues a connection after an asynchronous result was handed to its engine. */
+void conn_resume(struct conn *c);
+
+#endif

@@ -1,0 +1,46 @@
+/* pop3 service — see service.h: [pop3] and [pop3s], declared here, and their listeners. */
+#include "pop3/service/service.h"
+
+#include "pop3/service/service_int.h"
+
+#include <stddef.h>
+
+static void pop3_defaults(void *sec)
+{
+    /* RFC 1939 §3: the autologout timer is at least 10 minutes. */
+    conf_access_defaults(sec, false, 600);
+}
+
+static void pop3s_defaults(void *sec)
+{
+    conf_access_defaults(sec, true, 600);
+}
+
+static const struct conf_section pop3_sections[] = {
+    {.name = "pop3", .size = sizeof(struct config_access),
+     .service_offset = offsetof(struct config_access, svc), .keys = conf_access_keys,
+     .defaults = pop3_defaults},
+    {.name = "pop3s", .size = sizeof(struct config_access),
+     .service_offset = offsetof(struct config_access, svc), .keys = conf_access_keys,
+     .defaults = pop3s_defaults},
+    {.name = NULL},
+};
+
+static int pop3_open(struct daemon *d, void **state_out)
+{
+    const struct config_access *plain = config_section(&d->cfg, "pop3");
+    const struct config_access *tls = config_section(&d->cfg, "pop3s");
+    if (!plain->svc.enabled && !tls->svc.enabled)
+        return 0;
+    host_store_pool(d); /* maildrop listings and QUIT's expunge run there */
+    if (host_listen_tcp(d, "pop3", &pop3_proto, plain, &plain->svc, false) < 0 ||
+        host_listen_tcp(d, "pop3s", &pop3_proto, tls, &tls->svc, true) < 0)
+        return -1;
+    return 0;
+}
+
+const struct service_def pop3_service = {
+    .name = "pop3",
+    .sections = pop3_sections,
+    .open = pop3_open,
+};

@@ -1,0 +1,23 @@
+/* services — see services.h. One line per service, in the order they start. */
+#include "services/services.h"
+
+#include "http/service/service.h"
+#include "pop3/service/service.h"
+
+const struct service_def *const services_all[] = {
+    &pop3_service,
+    &http_service_def,
+    NULL,
+};
+
+_Static_assert(sizeof services_all / sizeof services_all[0] <= HOST_MAX_SERVICES + 1,
+               "raise HOST_MAX_SERVICES");
+
+void services_sections(const struct conf_section *out[HOST_MAX_SERVICES + 1])
+{
+    unsigned n = 0;
+    for (unsigned i = 0; services_all[i]; i++)
+        if (services_all[i]->sections)
+            out[n++] = services_all[i]->sections;
+    out[n] = NULL;
+}
