@@ -58,9 +58,11 @@ check pop3 $ENGINE_LIBS
 check imap $ENGINE_LIBS
 check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
+check smtp/service $BELOW_SERVICES smtp
 check pop3/service $BELOW_SERVICES pop3
+check imap/service $BELOW_SERVICES imap
 check http/service $BELOW_SERVICES http http/handler
-check services $BELOW_SERVICES pop3/service http/service
+check services $BELOW_SERVICES smtp/service pop3/service imap/service http/service
 check daemon $BELOW_SERVICES net smtp pop3 imap services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
 check cli $BELOW_SERVICES imap http/service services

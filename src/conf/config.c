@@ -15,7 +15,6 @@
 #define KEY(n, t, off) {.name = (n), .type = (t), .offset = (off)}
 #define NUM(n, t, off, lo, hi) {.name = (n), .type = (t), .offset = (off), .min = (lo), .max = (hi)}
 #define SRV(f) offsetof(struct config, f)
-#define SMTP(f) offsetof(struct config_smtp, f)
 #define ACC(f) offsetof(struct config_access, f)
 #define DNS(f) offsetof(struct config_dns, f)
 #define ZONE(f) offsetof(struct config_zone, f)
@@ -23,7 +22,6 @@
 #define RES(f) offsetof(struct config_resolver, f)
 #define DLV(f) offsetof(struct config_delivery, f)
 
-static const char *const spf_modes[] = {"off", "mark", "reject", NULL};
 static const char *const plaintext_modes[] = {"no", "loopback", "yes", NULL};
 static const char *const tls_policies[] = {"none", "opportunistic", "required", NULL};
 
@@ -52,17 +50,6 @@ static const struct conf_key server_keys[] = {
     NUM("workers", CONF_UINT, SRV(workers), 1, 64),
     NUM("max_connections", CONF_UINT, SRV(max_connections), 1, 1000000),
     NUM("shutdown_timeout", CONF_UINT, SRV(shutdown_timeout), 0, 3600),
-    {.name = NULL},
-};
-
-static const struct conf_key smtp_keys[] = {
-    NUM("max_message_size", CONF_SIZE, SMTP(max_message_size), 1024, 1ull << 40),
-    NUM("max_recipients", CONF_UINT, SMTP(max_recipients), 1, 100000),
-    KEY("starttls", CONF_BOOL, SMTP(starttls)),
-    KEY("auth", CONF_BOOL, SMTP(auth)),
-    {.name = "spf", .type = CONF_ENUM, .offset = SMTP(spf), .names = spf_modes,
-     .why = "spf must be off, mark or reject"},
-    KEY("reject_bare_line_ends", CONF_BOOL, SMTP(reject_bare_line_ends)),
     {.name = NULL},
 };
 
@@ -184,19 +171,6 @@ struct load_ctx {
     char why[512]; /* "[section] key: reason" */
 };
 
-static void smtp_defaults(struct config_smtp *s, bool submission)
-{
-    /* RFC 5321 §4.5.3.2.7: server timeout 5 minutes */
-    conf_service_defaults(&s->svc, 300);
-    s->submission = submission;
-    s->max_message_size = 25u * 1024 * 1024;
-    s->max_recipients = 100;
-    s->starttls = true;
-    s->auth = submission;
-    /* The MX role checks SPF and refuses a fail (RFC 7208 §8.4); submission is authenticated. */
-    s->spf = submission ? CONFIG_SPF_OFF : CONFIG_SPF_REJECT;
-}
-
 void conf_access_defaults(struct config_access *a, bool implicit_tls, unsigned idle)
 {
     conf_service_defaults(&a->svc, idle);
@@ -242,12 +216,6 @@ static void defaults(struct config *cfg)
     cfg->workers = 2;
     cfg->max_connections = 10000;
     cfg->shutdown_timeout = 30;
-    smtp_defaults(&cfg->smtp, false);
-    smtp_defaults(&cfg->submission, true);
-    smtp_defaults(&cfg->submissions, true);
-    /* RFC 1939 §3: at least 10 minutes; RFC 3501 §5.4: at least 30 minutes. */
-    conf_access_defaults(&cfg->imap, false, 1800);
-    conf_access_defaults(&cfg->imaps, true, 1800);
 }
 
 /* A section's key: the service keys (when it is a service), then its own table. */
@@ -305,11 +273,6 @@ static bool builtin_section(struct config *cfg, const char *section, const struc
     } t[] = {
         {"server", server_keys, cfg, NULL},
         {"delivery", delivery_keys, &cfg->delivery, NULL},
-        {"smtp", smtp_keys, &cfg->smtp, &cfg->smtp.svc},
-        {"submission", smtp_keys, &cfg->submission, &cfg->submission.svc},
-        {"submissions", smtp_keys, &cfg->submissions, &cfg->submissions.svc},
-        {"imap", conf_access_keys, &cfg->imap, &cfg->imap.svc},
-        {"imaps", conf_access_keys, &cfg->imaps, &cfg->imaps.svc},
         {"dns", dns_keys, &cfg->dns, &cfg->dns.svc},
         {"resolver", resolver_keys, &cfg->resolver, &cfg->resolver.svc},
     };

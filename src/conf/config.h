@@ -49,20 +49,6 @@ struct conf_section {
                          unsigned cap);
 };
 
-/* One SMTP service: the MX role ([smtp]) or submission ([submission]). */
-struct config_smtp {
-    struct conf_service svc;
-    bool submission;              /* role: submission requires AUTH for MAIL */
-    uint64_t max_message_size;    /* octets; SIZE advertises it */
-    unsigned max_recipients;
-    bool starttls;                /* offer STARTTLS */
-    bool auth;                    /* offer AUTH (only ever after TLS) */
-    int spf;                      /* enum config_spf: what an SPF fail does */
-    bool reject_bare_line_ends;   /* DATA with a bare CR/LF: 550 5.6.0 rather than normalised */
-};
-
-enum config_spf { CONFIG_SPF_OFF, CONFIG_SPF_MARK, CONFIG_SPF_REJECT };
-
 enum plaintext_auth { PLAINTEXT_AUTH_NO, PLAINTEXT_AUTH_LOOPBACK, PLAINTEXT_AUTH_YES };
 
 /* A mail-access service: [pop3], [pop3s], [imap], [imaps] (keys: conf_access_keys). */
@@ -161,10 +147,6 @@ struct config {
     unsigned max_connections;     /* per process, all services */
     unsigned shutdown_timeout;    /* seconds SIGTERM waits for in-flight sessions */
     /* services */
-    struct config_smtp smtp;
-    struct config_smtp submission;
-    struct config_smtp submissions; /* RFC 8314: submission with TLS from the first byte (465) */
-    struct config_access imap, imaps;
     struct config_delivery delivery;
     struct config_dns dns;
     struct config_resolver resolver;
@@ -174,9 +156,14 @@ struct config {
     unsigned nsec;
 };
 
-/* Keys and defaults of a mail-access section (pop3 and imap services share the shape). */
+/* Keys and defaults of a mail-access section (pop3 and imap services share the shape), and
+ * its struct conf_section entry. */
 extern const struct conf_key conf_access_keys[];
 void conf_access_defaults(struct config_access *a, bool implicit_tls, unsigned idle);
+#define CONF_ACCESS_SECTION(sec_name, defaults_fn)                                              \
+    {.name = (sec_name), .size = sizeof(struct config_access),                                  \
+     .service_offset = offsetof(struct config_access, svc), .keys = conf_access_keys,          \
+     .defaults = (defaults_fn)}
 
 /* Loads path into cfg (zeroed first, defaults applied). `declared` is a NULL-terminated list
  * of section arrays (each ends with a NULL name) that services declare; NULL: none. On error

@@ -4,8 +4,6 @@
  * serves every service its config file names until SIGTERM.
  */
 #include "daemon/dns_service.h"
-#include "daemon/glue.h"
-#include "daemon/imap_writer.h"
 #include "host/privileges.h"
 #include "daemon/resolver_service.h"
 #include "daemon/server.h"
@@ -98,15 +96,6 @@ static int daemon_open(struct daemon *d)
         return -1;
     }
     d->auth_pool = pool_new(2, host_store_thread_init, host_store_thread_fini, d);
-    bool imap = d->cfg.imap.svc.enabled || d->cfg.imaps.svc.enabled;
-    if (imap) {
-        host_store_pool(d);
-        if (imap_writer_start(d->cfg.data_dir, &d->imap_writer, &why) < 0) {
-            log_err("cannot start the IMAP writer: %s", why ? why : "unknown");
-            return -1;
-        }
-        host_on_mailbox_changed(d, imap_notify, NULL);
-    }
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
     if (dns_service_open(d) < 0 || resolver_service_open(d) < 0)
@@ -121,7 +110,6 @@ static void daemon_close(struct daemon *d)
     pool_free(d->auth_pool);
     if (d->store_pool)
         pool_free(d->store_pool);
-    imap_writer_stop(d->imap_writer);
     throttle_free(d->throttle);
     connlimit_free(d->connlimit);
     dns_service_close(d);

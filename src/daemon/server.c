@@ -10,8 +10,6 @@
 #include "daemon/server.h"
 
 #include "daemon/dns_service.h"
-#include "daemon/glue.h"
-#include "daemon/imap_writer.h"
 #include "daemon/resolver_service.h"
 
 #include "core/log.h"
@@ -38,14 +36,7 @@
 static int bind_builtin(struct daemon *d)
 {
     struct config *c = &d->cfg;
-    if (host_listen_tcp(d, "smtp", &smtp_proto, &c->smtp, &c->smtp.svc, false) < 0 ||
-        host_listen_tcp(d, "submission", &smtp_proto, &c->submission, &c->submission.svc,
-                        false) < 0 ||
-        host_listen_tcp(d, "submissions", &smtp_proto, &c->submissions, &c->submissions.svc,
-                        true) < 0 ||
-        host_listen_tcp(d, "imap", &imap_proto, &c->imap, &c->imap.svc, false) < 0 ||
-        host_listen_tcp(d, "imaps", &imap_proto, &c->imaps, &c->imaps.svc, true) < 0 ||
-        host_listen_tcp(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false) < 0 ||
+    if (host_listen_tcp(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false) < 0 ||
         host_listen_tcp(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc,
                         false) < 0)
         return -1;
@@ -331,16 +322,15 @@ int server_run(struct daemon *d)
     if (d->committer)
         committer_stop(d->committer);
     d->committer = NULL;
-    /* IMAP store requests in flight report to the workers' loops too. */
+    /* Store requests in flight report to the workers' loops too; then the services' own
+     * threads (IMAP's writer, which the pool's APPENDs hand rows to). */
     if (d->store_pool)
         pool_free(d->store_pool);
     d->store_pool = NULL;
-    imap_writer_stop(d->imap_writer); /* after the pool: APPENDs hand their rows to it */
-    d->imap_writer = NULL;
-    dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
     for (unsigned i = d->nservices; i-- > 0;)
         if (d->services[i]->stop)
             d->services[i]->stop(d, d->svc_state[i]);
+    dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
     delivery_stop(d);
     for (int i = 0; i < 3; i++)
         if (sigs[i])

@@ -62,11 +62,6 @@ int config_check_listen(const struct config *cfg, struct str *err)
 {
     struct bound v[CONF_MAX_LISTEN * 32];
     size_t n = 0;
-    add(v, &n, "smtp", &cfg->smtp.svc, false);
-    add(v, &n, "submission", &cfg->submission.svc, false);
-    add(v, &n, "submissions", &cfg->submissions.svc, false);
-    add(v, &n, "imap", &cfg->imap.svc, false);
-    add(v, &n, "imaps", &cfg->imaps.svc, false);
     add(v, &n, "dns", &cfg->dns.svc, true);
     add(v, &n, "resolver", &cfg->resolver.svc, true);
     for (unsigned i = 0; i < cfg->nsec; i++) {

@@ -33,8 +33,6 @@ struct throttle;
 struct connlimit;
 struct store;
 struct loop_post;
-struct imap_conn;
-struct imap_writer;
 struct daemon;
 struct worker;
 
@@ -79,7 +77,6 @@ struct worker {
     struct dns_worker *dns;       /* this worker's DNS state (zone set reference, buffers) */
     struct resolver_worker *resolver; /* this worker's recursive resolver */
     struct dns_stub *stub;        /* the mail side's DNS on this worker's loop (SPF, MX) */
-    struct imap_conn *imap_sessions; /* this worker's IMAP sessions (imap_glue.c: notices) */
     void *svc_state[HOST_MAX_SERVICES]; /* per service of the registry: attach()'s result */
 };
 
@@ -95,7 +92,6 @@ struct daemon {
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
     struct pool *store_pool;      /* mail-access store work (host_store_pool) */
-    struct imap_writer *imap_writer; /* IMAP's store writes, group-committed */
     struct throttle *throttle;
     struct connlimit *connlimit;
     char *dummy_hash;             /* verified against when a user does not exist */

@@ -2,10 +2,14 @@
 #include "services/services.h"
 
 #include "http/service/service.h"
+#include "imap/service/service.h"
 #include "pop3/service/service.h"
+#include "smtp/service/service.h"
 
 const struct service_def *const services_all[] = {
+    &smtp_service,
     &pop3_service,
+    &imap_service,
     &http_service_def,
     NULL,
 };

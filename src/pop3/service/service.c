@@ -17,12 +17,8 @@ static void pop3s_defaults(void *sec)
 }
 
 static const struct conf_section pop3_sections[] = {
-    {.name = "pop3", .size = sizeof(struct config_access),
-     .service_offset = offsetof(struct config_access, svc), .keys = conf_access_keys,
-     .defaults = pop3_defaults},
-    {.name = "pop3s", .size = sizeof(struct config_access),
-     .service_offset = offsetof(struct config_access, svc), .keys = conf_access_keys,
-     .defaults = pop3s_defaults},
+    CONF_ACCESS_SECTION("pop3", pop3_defaults),
+    CONF_ACCESS_SECTION("pop3s", pop3s_defaults),
     {.name = NULL},
 };
 

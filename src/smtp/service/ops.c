@@ -1,15 +1,15 @@
-#include "daemon/wiring.h"
+/*
+ * smtp service, ops — the SMTP engine's ops (smtp/session.h) on the process: RCPT against the
+ * store (local domains, users, subaddresses, postmaster), AUTH through host_login, MAIL's SPF
+ * check through the worker's stub, and the durable commit through the committer (then the
+ * queue runner is kicked and mailbox changes are reported).
+ */
+#include "smtp/service/service_int.h"
 
-#include "net/conn.h"
-#include "daemon/glue.h"
 
-#include "auth/login.h"
-#include "auth/password.h"
-#include "auth/throttle.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop_post.h"
-#include "core/pool.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
 #include "host/login.h"
@@ -92,6 +92,13 @@ struct spf_job {
     char helo[256];
 };
 
+/* The MX role ([smtp]) decides what an SPF fail does. */
+static bool spf_rejects(const struct daemon *d)
+{
+    const struct config_smtp *mx = config_section(&d->cfg, "smtp");
+    return mx && mx->spf == CONFIG_SPF_REJECT;
+}
+
 static void spf_done(void *vj, enum spf_result r, const char *explanation)
 {
     struct spf_job *j = vj;
@@ -101,7 +108,7 @@ static void spf_done(void *vj, enum spf_result r, const char *explanation)
     log_info("smtp " LOG_ID " spf %s for <%s> from %s", LOG_IDV(smtp_session_id(j->sess)),
              spf_result_name(r), j->from, conn_peer(j->conn));
     char reject[600];
-    bool refuse = r == SPF_FAIL && w->d->cfg.smtp.spf == CONFIG_SPF_REJECT;
+    bool refuse = r == SPF_FAIL && spf_rejects(w->d);
     if (refuse) /* RFC 7208 §8.4 with the RFC 7372 code */
         snprintf(reject, sizeof reject, "550 5.7.23 SPF fail: %.500s",
                  explanation ? explanation : "sender not permitted");
@@ -203,7 +210,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
 
 static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, mail_check, commit};
 
-const struct smtp_session_ops *wiring_smtp_ops(void)
+const struct smtp_session_ops *smtp_store_ops(void)
 {
     return &smtp_ops;
 }

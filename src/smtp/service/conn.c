@@ -1,12 +1,10 @@
 /*
- * smtp_glue — the SMTP engine (smtp/session.h) as a proto_ops for daemon/conn.c: makes the
+ * smtp service, conn — the SMTP engine (smtp/session.h) as a proto_ops for net/conn.c: makes the
  * session from the listener's [smtp], [submission] or [submissions] config and forwards the calls.
  */
-#include "net/conn.h"
-#include "host/host.h"
-#include "daemon/wiring.h"
+#include "smtp/service/service_int.h"
 
-#include "smtp/session.h"
+#include "host/host.h"
 
 #include <stdio.h>
 
@@ -28,7 +26,7 @@ static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, 
         .reject_bare_line_ends = cfg->reject_bare_line_ends,
     };
     struct smtp_peer p = {peer, l->addr_text, l->implicit_tls};
-    return smtp_session_new(&scfg, &smtp_conn_io, c, wiring_smtp_ops(), c, &p, id);
+    return smtp_session_new(&scfg, &smtp_conn_io, c, smtp_store_ops(), c, &p, id);
 }
 
 static void smtp_refuse(void *eng, enum conn_refusal why)

@@ -1,5 +1,5 @@
 /* imap_writer — see imap_writer.h. */
-#include "daemon/imap_writer.h"
+#include "store/imap_writer.h"
 
 #include "core/err.h"
 #include "core/log.h"

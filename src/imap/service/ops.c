@@ -1,5 +1,5 @@
 /*
- * wiring_imap — see wiring_imap.h. Requests are translated from the engine's struct
+ * imap service, ops — see service_int.h. Requests are translated from the engine's struct
  * imap_req to the store's IMAP API (store/imap.h, store/mailbox.h) on a store-pool thread;
  * the out arrays are malloc'd there and freed by the engine.
  *
@@ -7,13 +7,12 @@
  * the engine does not look at the request until imap_session_req_done, which runs back on
  * the connection's worker.
  */
-#include "daemon/wiring_imap.h"
+#include "imap/service/service_int.h"
 
-#include "net/conn.h"
-#include "host/host.h"
-#include "daemon/glue.h"
-#include "daemon/imap_writer.h"
+#include "imap/service/service.h"
+
 #include "host/login.h"
+#include "store/imap_writer.h"
 
 #include "core/connlimit.h"
 #include "core/err.h"
@@ -34,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct wiring_imap {
+struct imap_store {
     struct conn *conn;
     struct imap_session *s;
     uint64_t id;
@@ -44,44 +43,51 @@ struct wiring_imap {
     char limit_key[300]; /* "" when no per-user slot is held */
 };
 
-struct wiring_imap *wiring_imap_new(struct conn *c, uint64_t id, unsigned max_per_user)
+struct imap_store *imap_store_new(struct conn *c, uint64_t id, unsigned max_per_user)
 {
-    struct wiring_imap *wi = xcalloc(1, sizeof *wi);
+    struct imap_store *is = xcalloc(1, sizeof *is);
     if (conn_worker(c)->store)
         store_imap_tune(conn_worker(c)->store); /* reads run on it (read_in_place) */
-    wi->conn = c;
-    wi->id = id;
-    wi->max_per_user = max_per_user ? max_per_user : 1;
-    return wi;
+    is->conn = c;
+    is->id = id;
+    is->max_per_user = max_per_user ? max_per_user : 1;
+    return is;
 }
 
-void wiring_imap_set_session(struct wiring_imap *wi, struct imap_session *s)
+void imap_store_set_session(struct imap_store *is, struct imap_session *s)
 {
-    wi->s = s;
+    is->s = s;
 }
 
-void wiring_imap_free(struct wiring_imap *wi)
+void imap_store_free(struct imap_store *is)
 {
-    if (!wi)
+    if (!is)
         return;
-    if (wi->limit_key[0])
-        connlimit_release(conn_worker(wi->conn)->d->connlimit, wi->limit_key);
-    free(wi);
+    if (is->limit_key[0])
+        connlimit_release(conn_worker(is->conn)->d->connlimit, is->limit_key);
+    free(is);
 }
 
-int64_t wiring_imap_user_id(const struct wiring_imap *wi)
+int64_t imap_store_user_id(const struct imap_store *is)
 {
-    return wi->user_id;
+    return is->user_id;
 }
 
-int64_t wiring_imap_selected(const struct wiring_imap *wi)
+int64_t imap_store_selected(const struct imap_store *is)
 {
-    return wi->selected;
+    return is->selected;
 }
 
-uint64_t wiring_imap_origin(const struct wiring_imap *wi)
+uint64_t imap_store_origin(const struct imap_store *is)
 {
-    return wi->id;
+    return is->id;
+}
+
+/* The service's writer (service.c); NULL once it stopped. */
+static struct imap_writer *writer_of(const struct daemon *d)
+{
+    const struct imap_service_state *st = host_state(d, &imap_service);
+    return st ? st->writer : NULL;
 }
 
 _Static_assert((int)IMAP_CACHE_ENVELOPE == (int)STORE_CACHE_ENVELOPE &&
@@ -92,35 +98,35 @@ _Static_assert((int)IMAP_CACHE_ENVELOPE == (int)STORE_CACHE_ENVELOPE &&
 
 /* ---- authentication ---- */
 
-static void auth_done(void *vwi, bool ok, const char *user)
+static void auth_done(void *vis, bool ok, const char *user)
 {
-    struct wiring_imap *wi = vwi;
-    struct worker *w = conn_worker(wi->conn);
+    struct imap_store *is = vis;
+    struct worker *w = conn_worker(is->conn);
     if (!ok)
-        return imap_session_auth_done(wi->s, IMAP_AUTH_FAILED, user);
-    char key[sizeof wi->limit_key];
+        return imap_session_auth_done(is->s, IMAP_AUTH_FAILED, user);
+    char key[sizeof is->limit_key];
     snprintf(key, sizeof key, "imap-user|%s", user);
-    if (!connlimit_acquire(w->d->connlimit, key, wi->max_per_user)) {
-        log_info("imap " LOG_ID " %s: too many connections", LOG_IDV(wi->id), user);
-        return imap_session_auth_done(wi->s, IMAP_AUTH_LIMIT, NULL);
+    if (!connlimit_acquire(w->d->connlimit, key, is->max_per_user)) {
+        log_info("imap " LOG_ID " %s: too many connections", LOG_IDV(is->id), user);
+        return imap_session_auth_done(is->s, IMAP_AUTH_LIMIT, NULL);
     }
-    memcpy(wi->limit_key, key, sizeof key);
+    memcpy(is->limit_key, key, sizeof key);
     /* A small indexed read on the worker's own handle, as SMTP's RCPT check does. */
-    if (store_user_lookup(w->store, user, &wi->user_id) != 0)
-        wi->user_id = 0;
-    imap_session_auth_done(wi->s, IMAP_AUTH_OK, user);
+    if (store_user_lookup(w->store, user, &is->user_id) != 0)
+        is->user_id = 0;
+    imap_session_auth_done(is->s, IMAP_AUTH_OK, user);
 }
 
-static void auth(void *vwi, struct imap_session *s, const char *user, const char *pass)
+static void auth(void *vis, struct imap_session *s, const char *user, const char *pass)
 {
-    struct wiring_imap *wi = vwi;
-    host_login(wi->conn, user, pass, auth_done, wi);
+    struct imap_store *is = vis;
+    host_login(is->conn, user, pass, auth_done, is);
 }
 
 /* ---- requests (on the store pool) ---- */
 
 struct req_job {
-    struct wiring_imap *wi;
+    struct imap_store *is;
     struct worker *w;
     struct imap_req *req;
     size_t cap, cap2;
@@ -367,17 +373,17 @@ static void notify_others(struct req_job *j)
     default:
         return;
     }
-    if (j->wi->user_id)
-        host_mailbox_changed(j->w, &j->wi->user_id, 1, mailbox, j->wi->id);
+    if (j->is->user_id)
+        host_mailbox_changed(j->w, &j->is->user_id, 1, mailbox, j->is->id);
 }
 
 static void req_result(void *vj)
 {
     struct req_job *j = vj;
-    struct conn *c = j->wi->conn;
+    struct conn *c = j->is->conn;
     if (j->req->rc == 0)
         notify_others(j);
-    imap_session_req_done(j->wi->s);
+    imap_session_req_done(j->is->s);
     free(j);
     conn_resume(c);
 }
@@ -424,7 +430,7 @@ static void append_work(void *tctx, void *vj)
         r->rc = rc;
         return loop_post_send(j->w->host.post, req_result, j);
     }
-    imap_writer_submit(j->w->d->imap_writer, write_run, write_done, j);
+    imap_writer_submit(writer_of(j->w->d), write_run, write_done, j);
 }
 
 static bool is_write(enum imap_req_kind k)
@@ -469,28 +475,28 @@ static bool read_in_place(struct req_job *j)
     bool claim = (r->kind == IMAP_REQ_SELECT || r->kind == IMAP_REQ_SYNC) && r->rc == 0 &&
                  !r->read_only && r->nrows && r->rows[r->nrows - 1].uid > r->mailbox.recent_before;
     if (claim) {
-        imap_writer_submit(j->w->d->imap_writer, claim_run, claim_done, j);
+        imap_writer_submit(writer_of(j->w->d), claim_run, claim_done, j);
         return false;
     }
     if (r->kind == IMAP_REQ_CACHE && r->rc == 0 && j->missing) {
         imap_req_clear(r);
         j->on_worker = false;
         struct daemon *d = j->w->d;
-        pool_submit(d->store_pool ? d->store_pool : d->auth_pool, req_work, j);
+        pool_submit(d->store_pool, req_work, j);
         return false;
     }
     return true;
 }
 
-static void request(void *vwi, struct imap_session *s, struct imap_req *req)
+static void request(void *vis, struct imap_session *s, struct imap_req *req)
 {
-    struct wiring_imap *wi = vwi;
+    struct imap_store *is = vis;
     struct req_job *j = xcalloc(1, sizeof *j);
-    j->wi = wi;
-    j->w = conn_worker(wi->conn);
+    j->is = is;
+    j->w = conn_worker(is->conn);
     j->req = req;
     struct daemon *d = j->w->d;
-    struct pool *pool = d->store_pool ? d->store_pool : d->auth_pool;
+    struct pool *pool = d->store_pool;
     if (j->w->host.stopping) {
         /* Shutting down: the writer and the pools may be gone already (a result delivered
          * while the loops wind down can start another request). Fail it in place. */
@@ -498,10 +504,11 @@ static void request(void *vwi, struct imap_session *s, struct imap_req *req)
         req->rc = ERR_AGAIN;
         return imap_session_req_done(s);
     }
-    if (!d->imap_writer) /* no writer (tests of the wiring alone): everything on the pool */
+    struct imap_writer *writer = writer_of(d);
+    if (!writer) /* no writer: everything on the pool */
         return pool_submit(pool, req_work, j);
     if (is_write(req->kind))
-        return imap_writer_submit(d->imap_writer, write_run, write_done, j);
+        return imap_writer_submit(writer, write_run, write_done, j);
     if (req->kind == IMAP_REQ_APPEND)
         return pool_submit(pool, append_work, j);
     if (!read_in_place(j))
@@ -512,16 +519,16 @@ static void request(void *vwi, struct imap_session *s, struct imap_req *req)
 
 /* ---- message files (on the worker: blobs are immutable, mapping is cheap) ---- */
 
-static int msg_map(void *vwi, const char *blob, struct imap_msg_map *out)
+static int msg_map(void *vis, const char *blob, struct imap_msg_map *out)
 {
-    struct wiring_imap *wi = vwi;
+    struct imap_store *is = vis;
     struct str path = STR_INIT;
-    store_imap_blob_path(conn_worker(wi->conn)->d->cfg.data_dir, blob, &path);
+    store_imap_blob_path(conn_worker(is->conn)->d->cfg.data_dir, blob, &path);
     int fd = open(str_cstr(&path), O_RDONLY | O_CLOEXEC);
     struct stat sb;
     int rc = fd >= 0 && fstat(fd, &sb) == 0 ? 0 : ERR_IO;
     if (rc != 0)
-        log_warn("imap " LOG_ID " %s: %s", LOG_IDV(wi->id), str_cstr(&path), strerror(errno));
+        log_warn("imap " LOG_ID " %s: %s", LOG_IDV(is->id), str_cstr(&path), strerror(errno));
     str_clear(&path);
     *out = (struct imap_msg_map){"", 0, NULL};
     if (rc == 0 && sb.st_size > 0) {
@@ -537,21 +544,21 @@ static int msg_map(void *vwi, const char *blob, struct imap_msg_map *out)
     return rc;
 }
 
-static void msg_unmap(void *vwi, struct imap_msg_map *m)
+static void msg_unmap(void *vis, struct imap_msg_map *m)
 {
     if (m->handle)
         munmap(m->handle, m->len);
     *m = (struct imap_msg_map){"", 0, NULL};
 }
 
-static void selected(void *vwi, int64_t mailbox_id)
+static void selected(void *vis, int64_t mailbox_id)
 {
-    ((struct wiring_imap *)vwi)->selected = mailbox_id;
+    ((struct imap_store *)vis)->selected = mailbox_id;
 }
 
 static const struct imap_session_ops imap_ops = {auth, request, msg_map, msg_unmap, selected};
 
-const struct imap_session_ops *wiring_imap_ops(void)
+const struct imap_session_ops *imap_store_ops(void)
 {
     return &imap_ops;
 }

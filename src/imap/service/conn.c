@@ -1,12 +1,11 @@
 /*
- * imap_glue — the IMAP engine (imap/session.h) as a proto_ops for daemon/conn.c, and the
- * per-worker registry of IMAP sessions that "mail changed" notices are delivered through
- * (glue.h: imap_notify, registered with host_on_mailbox_changed).
+ * imap service, conn — the IMAP engine (imap/session.h) as a proto_ops for net/conn.c, and
+ * the per-worker registry of IMAP sessions that mailbox-change notices are delivered through
+ * (imap_notify, registered with host_on_mailbox_changed by service.c).
  */
-#include "net/conn.h"
-#include "host/host.h"
-#include "daemon/glue.h"
-#include "daemon/wiring_imap.h"
+#include "imap/service/service_int.h"
+
+#include "imap/service/service.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"
@@ -18,11 +17,11 @@
 #include <string.h>
 
 struct imap_conn {
-    struct imap_conn *prev, *next; /* the worker's list (worker.imap_sessions) */
+    struct imap_conn *prev, *next; /* the worker's list (struct imap_worker_state) */
     struct conn *conn;
     struct worker *w;
     struct imap_session *s;
-    struct wiring_imap *wi;
+    struct imap_store *is;
 };
 
 static const struct imap_io imap_conn_io = {conn_write, conn_starttls};
@@ -53,13 +52,14 @@ static void *imap_create(struct conn *c, const struct listener *l, uint64_t id, 
     struct imap_conn *ic = xcalloc(1, sizeof *ic);
     ic->conn = c;
     ic->w = w;
-    ic->wi = wiring_imap_new(c, id, cfg->max_connections_per_user);
-    ic->s = imap_session_new(&icfg, &imap_conn_io, c, wiring_imap_ops(), ic->wi, &p, id);
-    wiring_imap_set_session(ic->wi, ic->s);
-    ic->next = w->imap_sessions;
+    ic->is = imap_store_new(c, id, cfg->max_connections_per_user);
+    ic->s = imap_session_new(&icfg, &imap_conn_io, c, imap_store_ops(), ic->is, &p, id);
+    imap_store_set_session(ic->is, ic->s);
+    struct imap_worker_state *ws = host_worker_state(w, &imap_service);
+    ic->next = ws->sessions;
     if (ic->next)
         ic->next->prev = ic;
-    w->imap_sessions = ic;
+    ws->sessions = ic;
     return ic;
 }
 
@@ -116,11 +116,11 @@ static void imap_free(void *eng)
     if (ic->prev)
         ic->prev->next = ic->next;
     else
-        ic->w->imap_sessions = ic->next;
+        ((struct imap_worker_state *)host_worker_state(ic->w, &imap_service))->sessions = ic->next;
     if (ic->next)
         ic->next->prev = ic->prev;
     imap_session_free(ic->s);
-    wiring_imap_free(ic->wi);
+    imap_store_free(ic->is);
     free(ic);
 }
 
@@ -151,14 +151,14 @@ struct notice {
 
 static bool notice_matches(const struct notice *nt, const struct imap_conn *ic)
 {
-    if (wiring_imap_origin(ic->wi) == nt->origin)
+    if (imap_store_origin(ic->is) == nt->origin)
         return false;
-    int64_t selected = wiring_imap_selected(ic->wi);
+    int64_t selected = imap_store_selected(ic->is);
     if (nt->mailbox_id && nt->mailbox_id != selected)
         return false;
     if (nt->n == 0)
         return nt->mailbox_id != 0;
-    int64_t uid = wiring_imap_user_id(ic->wi);
+    int64_t uid = imap_store_user_id(ic->is);
     for (size_t i = 0; uid && i < nt->n; i++)
         if (nt->users[i] == uid)
             return true;
@@ -169,7 +169,8 @@ static void notice_run(void *vn)
 {
     struct notice *nt = vn;
     struct worker *w = nt->w;
-    for (struct imap_conn *ic = w->host.stopping ? NULL : w->imap_sessions, *next; ic; ic = next) {
+    struct imap_worker_state *ws = host_worker_state(w, &imap_service);
+    for (struct imap_conn *ic = w->host.stopping ? NULL : ws->sessions, *next; ic; ic = next) {
         next = ic->next;
         if (!notice_matches(nt, ic))
             continue;

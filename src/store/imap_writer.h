@@ -5,8 +5,8 @@
  * fsync makes a whole batch durable and IMAP writers never fight over SQLite's lock (whose
  * busy handler sleeps whole milliseconds). Replies are sent only after the batch's COMMIT.
  */
-#ifndef PIGEON_DAEMON_IMAP_WRITER_H
-#define PIGEON_DAEMON_IMAP_WRITER_H
+#ifndef PIGEON_STORE_IMAP_WRITER_H
+#define PIGEON_STORE_IMAP_WRITER_H
 
 struct store;
 struct imap_writer;

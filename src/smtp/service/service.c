@@ -1,0 +1,76 @@
+/* smtp service — see service.h: [smtp] and [submission], declared here, and their listeners. */
+#include "smtp/service/service.h"
+
+#include "smtp/service/service_int.h"
+
+#include <stddef.h>
+
+#define SMTP(f) offsetof(struct config_smtp, f)
+
+static const char *const spf_modes[] = {"off", "mark", "reject", NULL};
+
+static const struct conf_key smtp_keys[] = {
+    {.name = "max_message_size", .type = CONF_SIZE, .offset = SMTP(max_message_size),
+     .min = 1024, .max = 1ull << 40},
+    {.name = "max_recipients", .type = CONF_UINT, .offset = SMTP(max_recipients), .min = 1,
+     .max = 100000},
+    {.name = "starttls", .type = CONF_BOOL, .offset = SMTP(starttls)},
+    {.name = "auth", .type = CONF_BOOL, .offset = SMTP(auth)},
+    {.name = "spf", .type = CONF_ENUM, .offset = SMTP(spf), .names = spf_modes,
+     .why = "spf must be off, mark or reject"},
+    {.name = "reject_bare_line_ends", .type = CONF_BOOL, .offset = SMTP(reject_bare_line_ends)},
+    {.name = NULL},
+};
+
+static void role_defaults(struct config_smtp *s, bool submission)
+{
+    /* RFC 5321 §4.5.3.2.7: server timeout 5 minutes */
+    conf_service_defaults(&s->svc, 300);
+    s->submission = submission;
+    s->max_message_size = 25u * 1024 * 1024;
+    s->max_recipients = 100;
+    s->starttls = true;
+    s->auth = submission;
+    /* The MX role checks SPF and refuses a fail (RFC 7208 §8.4); submission is authenticated. */
+    s->spf = submission ? CONFIG_SPF_OFF : CONFIG_SPF_REJECT;
+}
+
+static void mx_defaults(void *sec)
+{
+    role_defaults(sec, false);
+}
+
+static void submission_defaults(void *sec)
+{
+    role_defaults(sec, true);
+}
+
+#define SMTP_SECTION(sec_name, defaults_fn)                                                     \
+    {.name = (sec_name), .size = sizeof(struct config_smtp),                                    \
+     .service_offset = offsetof(struct config_smtp, svc), .keys = smtp_keys,                   \
+     .defaults = (defaults_fn)}
+
+static const struct conf_section smtp_sections[] = {
+    SMTP_SECTION("smtp", mx_defaults),
+    SMTP_SECTION("submission", submission_defaults),
+    SMTP_SECTION("submissions", submission_defaults), /* RFC 8314: TLS from the first byte */
+    {.name = NULL},
+};
+
+static int smtp_open(struct daemon *d, void **state_out)
+{
+    const struct config_smtp *mx = config_section(&d->cfg, "smtp");
+    const struct config_smtp *sub = config_section(&d->cfg, "submission");
+    const struct config_smtp *subs = config_section(&d->cfg, "submissions");
+    if (host_listen_tcp(d, "smtp", &smtp_proto, mx, &mx->svc, false) < 0 ||
+        host_listen_tcp(d, "submission", &smtp_proto, sub, &sub->svc, false) < 0 ||
+        host_listen_tcp(d, "submissions", &smtp_proto, subs, &subs->svc, true) < 0)
+        return -1;
+    return 0;
+}
+
+const struct service_def smtp_service = {
+    .name = "smtp",
+    .sections = smtp_sections,
+    .open = smtp_open,
+};
