@@ -2,6 +2,7 @@
 #include "http/h2.h"
 
 #include "core/xmalloc.h"
+#include "msg/base64.h"
 
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
@@ -373,6 +374,65 @@ struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
     };
     nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     return s;
+}
+
+/* Copies one field into the stream as if it had arrived in a HEADERS frame. */
+static void copy_field(struct h2_stream *st, struct slice name, struct slice value)
+{
+    size_t noff = st->fields.len;
+    str_append(&st->fields, name.p, name.len);
+    ascii_lower(st->fields.ptr + noff, name.len);
+    size_t voff = st->fields.len;
+    str_append(&st->fields, value.p, value.len);
+    st->off[st->nfields++] = (struct field_off){noff, name.len, voff, value.len};
+}
+
+/* RFC 9113 §8.2.2: fields that only mean something to one HTTP/1.1 connection. */
+static bool connection_specific(struct slice name)
+{
+    static const char *const drop[] = {"connection", "upgrade", "http2-settings", "keep-alive",
+                                       "proxy-connection", "transfer-encoding", "te", "host"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        if (slice_eq_ci(name, drop[i]))
+            return true;
+    return false;
+}
+
+int http2_session_upgrade(struct http2_session *s, const struct http_request *req)
+{
+    const struct slice *set = http_request_header(req, "HTTP2-Settings");
+    if (!set || set->len > 1024)
+        return -1;
+    char b64[1028];
+    size_t n = 0;
+    for (size_t i = 0; i < set->len; i++) /* base64url → base64 (RFC 7540 §3.2.1) */
+        b64[n++] = set->p[i] == '-' ? '+' : set->p[i] == '_' ? '/' : set->p[i];
+    while (n % 4)
+        b64[n++] = '=';
+    unsigned char payload[800];
+    size_t plen;
+    if (base64_decode(b64, n, payload, &plen) != 0 ||
+        nghttp2_session_upgrade2(s->ng, payload, plen, req->method == HTTP_HEAD, NULL) != 0)
+        return -1;
+    struct h2_stream *st = stream_new(s, 1); /* half-closed (remote): the request is complete */
+    st->method = st->fields.len;
+    st->mlen = req->method_name.len;
+    str_append(&st->fields, req->method_name.p, req->method_name.len);
+    st->path = st->fields.len;
+    st->plen = req->target.len;
+    str_append(&st->fields, req->target.p, req->target.len);
+    st->authority = st->fields.len;
+    st->alen = req->host.len;
+    str_append(&st->fields, req->host.p, req->host.len);
+    st->has_method = st->has_path = true;
+    for (unsigned i = 0; i < req->nheaders; i++)
+        if (!connection_specific(req->headers[i].name))
+            copy_field(st, req->headers[i].name, req->headers[i].value);
+    str_append(&st->body, req->body ? req->body : "", req->body_len);
+    s->in_recv = true; /* an answer at once is queued: the caller writes 101 first */
+    dispatch(s, st);
+    s->in_recv = false;
+    return 0;
 }
 
 void http2_session_free(struct http2_session *s)

@@ -7,7 +7,7 @@
  * Limits: 100 concurrent streams, header lists of at most max_head octets, bodies of at most
  * max_body (413), at most 8 CONTINUATION frames per header block (CVE-2024-27316 class) and
  * a token bucket on RST_STREAM (Rapid Reset, CVE-2023-44487) — over either, GOAWAY and
- * close. Used after ALPN "h2" on TLS, or for h2c with prior knowledge on loopback.
+ * close. Used after ALPN "h2" on TLS, or for h2c on loopback (prior knowledge or Upgrade).
  * No sockets, no clock (ops->now), no globals.
  */
 #ifndef PIGEON_HTTP_H2_H
@@ -38,6 +38,13 @@ struct http2_ops {
 struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
                                         const struct http_limits *lim, bool tls);
 void http2_session_free(struct http2_session *s);
+/*
+ * "Upgrade: h2c" (RFC 7540 §3.2): the HTTP/1.1 request req (copied; its HTTP2-Settings
+ * applied) becomes stream 1 and goes to the handler at once. Nothing is written until the
+ * next http2_session_writable/feed, so the transport writes "101 Switching Protocols" first;
+ * the client's preface follows. 0, or -1 (nothing done) when HTTP2-Settings is malformed.
+ */
+int http2_session_upgrade(struct http2_session *s, const struct http_request *req);
 
 /* Input; returns n (everything is taken; a protocol error makes the session close). */
 size_t http2_session_feed(struct http2_session *s, const char *p, size_t n);

@@ -59,6 +59,15 @@ bool http_session_closing(const struct http_session *s)
     return s->state == ST_CLOSING;
 }
 
+size_t http_session_pending_input(const struct http_session *s, const char **p_out)
+{
+    size_t used = !s->req ? 0
+                  : s->req->chunked ? s->head_len + s->body_end
+                                    : s->head_len + (size_t)s->req->content_length;
+    *p_out = s->in.ptr ? s->in.ptr + used : "";
+    return s->in.len > used ? s->in.len - used : 0;
+}
+
 bool http_session_reading_head(const struct http_session *s)
 {
     return s->state == ST_HEAD;
@@ -108,6 +117,8 @@ static void next_request(struct http_session *s)
     size_t used = s->req && s->req->chunked ? s->head_len + s->body_end
                                             : s->head_len + (s->req ? s->req->content_length : 0);
     str_consume(&s->in, used < s->in.len ? used : s->in.len);
+    if (s->in.len == 0)
+        str_clear(&s->in); /* an idle keep-alive connection holds no buffer */
     free(s->req);
     s->req = NULL;
     str_clear(&s->body);

@@ -57,6 +57,9 @@ bool http_session_closing(const struct http_session *s); /* everything written; 
 void http_session_timeout(struct http_session *s);
 /* Server shutdown: close now when idle, else after the response in progress. */
 void http_session_shutdown(struct http_session *s);
+/* Input already taken that follows the request with the handler (pipelined bytes, or a
+ * client preface after an Upgrade); *p_out points into the session. */
+size_t http_session_pending_input(const struct http_session *s, const char **p_out);
 /* Requests answered so far on this connection. */
 uint64_t http_session_requests(const struct http_session *s);
 /* Whether the session waits for (the rest of) a request head: the header timer runs then. */

@@ -166,3 +166,17 @@ def test_h2_stream_answered_over_raw_frames(web):
     heads = [f for f in frames if f[0] == 1 and f[2] == 1]
     data = b"".join(f[3] for f in frames if f[0] == 0 and f[2] == 1)
     assert heads and data == X.INDEX
+
+
+def test_h2c_upgrade(web):
+    rc, out, err = X.curl("-v", "--http2", web.url("/style.css"), web.url("/"))
+    assert rc == 0, err
+    assert "< HTTP/1.1 101 Switching Protocols" in err
+    assert err.count("< HTTP/2 200") == 2
+    assert "Re-using existing connection" in err
+    assert out == b"body { font-family: serif; }\n" + X.INDEX
+    # A malformed HTTP2-Settings: 400 over HTTP/1.1, no switch.
+    data, closed = X.raw(web.port, b"GET / HTTP/1.1\r\nHost: localhost\r\n"
+                         b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                         b"HTTP2-Settings: !!!\r\n\r\n")
+    assert X.status_of(data) == 400 and closed

@@ -35,6 +35,7 @@ struct hconn {
     char sniff[PREFACE_LEN];
     size_t nsniff;
     bool in_feed;
+    struct http_request *upgrade; /* an HTTP/1.1 request asking for h2c, switched after feed */
     struct http_session *h1;
     struct http2_session *h2;
     struct event *head_timer;
@@ -117,6 +118,10 @@ static void h1_write_file(void *io, int fd, uint64_t off, uint64_t len)
 static void h1_request(void *io, struct http_request *req)
 {
     struct hconn *hc = io;
+    if (req->upgrade_h2c && hc->svc->cfg->h2c && hc->loopback && !hc->tls && !hc->metrics) {
+        hc->upgrade = req; /* switched once the session has returned (feed) */
+        return;
+    }
     exchange_fill(hc, &hc->x, req);
     hc->x.respond = h1_respond;
     hc->x.transport = hc;
@@ -203,6 +208,8 @@ static size_t sniff(struct hconn *hc, const char *p, size_t n)
     return take;
 }
 
+static void h2_start_upgrade(struct hconn *hc);
+
 static size_t feed(struct hconn *hc, const char *p, size_t n)
 {
     if (!hc->decided) {
@@ -220,8 +227,46 @@ static size_t feed(struct hconn *hc, const char *p, size_t n)
     if (hc->h2)
         return http2_session_feed(hc->h2, p, n);
     size_t used = http_session_feed(hc->h1, p, n);
-    sync_timer(hc);
+    if (hc->upgrade)
+        h2_start_upgrade(hc);
+    else
+        sync_timer(hc);
     return used;
+}
+
+/* RFC 7540 §3.2: 101, then HTTP/2 with the request as stream 1; the HTTP/1.1 session goes. */
+static void h2_start_upgrade(struct hconn *hc)
+{
+    struct http_request *req = hc->upgrade;
+    hc->upgrade = NULL;
+    struct http2_session *h2 = http2_session_new(&h2_ops, hc, &hc->svc->lim, false);
+    hc->h2 = h2; /* stream 1's handler may answer at once, through hc->h2 */
+    if (http2_session_upgrade(h2, req) < 0) {
+        hc->h2 = NULL;
+        http2_session_free(h2);
+        struct http_response r;
+        http_response_init(&r, 400);
+        http_response_error(&r, 400, "The HTTP2-Settings field is malformed.");
+        r.close = true;
+        http_session_respond(hc->h1, &r);
+        return;
+    }
+    static const char sw[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                             "Upgrade: h2c\r\n\r\n";
+    conn_write(hc->c, sw, sizeof sw - 1);
+    const char *rest;
+    size_t nrest = http_session_pending_input(hc->h1, &rest);
+    char *copy = nrest ? xmalloc(nrest) : NULL;
+    if (nrest)
+        memcpy(copy, rest, nrest);
+    http_session_free(hc->h1);
+    hc->h1 = NULL;
+    if (hc->head_timer)
+        evtimer_del(hc->head_timer);
+    http2_session_writable(h2);
+    if (nrest)
+        http2_session_feed(h2, copy, nrest);
+    free(copy);
 }
 
 /* ---- proto_ops ---- */
