@@ -67,10 +67,10 @@ static bool form_decode(const char *p, size_t n, struct str *out)
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi << 4 | lo);
-            if (c == '\0')
-                return false;
             i += 2;
         }
+        if (c == '\0')
+            return false; /* raw or %00: no value of ours may hold NUL */
         str_appendc(out, c);
     }
     return true;
