@@ -3,9 +3,9 @@
  * [server] log says (stderr by default), tells systemd when it is ready (Type=notify), and
  * serves every service its config file names until SIGTERM.
  */
-#include "daemon/dns_service.h"
+#include "dns/server/service/service.h"
 #include "host/privileges.h"
-#include "daemon/resolver_service.h"
+#include "dns/resolver/service/service.h"
 #include "daemon/server.h"
 #include "services/services.h"
 

@@ -9,8 +9,8 @@
  */
 #include "daemon/server.h"
 
-#include "daemon/dns_service.h"
-#include "daemon/resolver_service.h"
+#include "dns/server/service/service.h"
+#include "dns/resolver/service/service.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"

@@ -1,12 +1,12 @@
 /*
- * dns_notify — on the control thread: one UDP request/response exchange with retries (used
+ * notify — on the control thread: one UDP request/response exchange with retries (used
  * for NOTIFY and for a secondary's SOA queries), and NOTIFY (RFC 1996) sent to each address
  * of a zone's `notify` list when its serial changes, signed with the list's key if it names
- * one, retried until answered (RFC 1996 §3.6). See dns_int.h.
+ * one, retried until answered (RFC 1996 §3.6). See service_int.h.
  */
 #include "core/log.h"
 #include "core/xmalloc.h"
-#include "daemon/dns_int.h"
+#include "dns/server/service/service_int.h"
 #include "dns/rr.h"
 #include "dns/xfr/xfr.h"
 #include "dns/zone.h"

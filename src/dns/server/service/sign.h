@@ -1,9 +1,9 @@
 /*
- * dns_sign — signs a primary zone for the name server's control thread (dns_sign.c).
+ * sign — signs a primary zone for the name server's control thread (sign.c).
  * Blocking (key files, signing); call on the control thread only.
  */
-#ifndef PIGEON_DAEMON_DNS_SIGN_H
-#define PIGEON_DAEMON_DNS_SIGN_H
+#ifndef PIGEON_DNS_SERVER_SERVICE_SIGN_H
+#define PIGEON_DNS_SERVER_SERVICE_SIGN_H
 
 #include "dns/server/server.h"
 #include "dns/zone.h"

@@ -1,20 +1,20 @@
 /*
- * dns_ctl — the name server's control thread: the one place zones change.
+ * ctl — the name server's control thread: the one place zones change.
  *
  * It owns each zone's current version and IXFR history, loads zone files with their journal
  * (FILE.jnl: the differences made by UPDATE, transfers and reloads, replayed at load on top of
  * the file), commits UPDATEs (journal appended and fsynced before the answer), reloads on
  * SIGHUP, installs what secondaries transferred, and after each change publishes a new
  * immutable view to every worker and sends NOTIFY. Blocking disk I/O happens here, never on a
- * worker. See dns_int.h.
+ * worker. See service_int.h.
  */
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
-#include "daemon/dns_int.h"
-#include "daemon/dns_sign.h"
+#include "dns/server/service/service_int.h"
+#include "dns/server/service/sign.h"
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 #include "dns/xfr/journal.h"

@@ -1,10 +1,10 @@
 /*
- * dns_xfr — transfers out on a TCP connection: the engine (dns/server) decided the transfer
+ * xfr — transfers out on a TCP connection: the engine (dns/server) decided the transfer
  * and made its message stream; this writes it in bursts of XFR_BURST bytes, the next burst
- * when the connection's output has drained. See dns_int.h.
+ * when the connection's output has drained. See service_int.h.
  */
 #include "core/log.h"
-#include "daemon/dns_int.h"
+#include "dns/server/service/service_int.h"
 
 #define XFR_BURST (256 * 1024) /* bytes written before waiting for the socket to drain */
 

@@ -1,14 +1,14 @@
 /*
- * dns_service — the authoritative name server inside pigeond: zones from [zone NAME]
- * sections loaded into one immutable zone set, UDP (batched with recvmmsg/sendmmsg) and TCP
- * (RFC 7766, through daemon/conn.c) on every [dns] listen address, answered by the pure
- * engine in src/dns/auth/answer.h. SIGHUP reloads the zone files; a zone that fails to load
- * keeps its previous version serving, and the new set is swapped into each worker between
- * two queries. Transfers (AXFR/IXFR out and in), NOTIFY, dynamic UPDATE with its journal,
- * TSIG and response rate limiting are described in dns_int.h.
+ * dns server service — the authoritative name server inside pigeond: zones from [zone NAME]
+ * sections, UDP (net/udp_batch) and TCP (RFC 7766) on every [dns] listen address, every
+ * request answered by the pure engine in src/dns/server (plain queries, AXFR/IXFR, NOTIFY,
+ * UPDATE, TSIG). SIGHUP reloads the zone files; a zone that fails to load keeps its previous
+ * version serving, and the new set is swapped into each worker between two requests.
+ * Zone changes (UPDATE with its journal, transfers in, reloads, DNSSEC signing) happen on one
+ * control thread; see service_int.h for the parts.
  */
-#ifndef PIGEON_DAEMON_DNS_SERVICE_H
-#define PIGEON_DAEMON_DNS_SERVICE_H
+#ifndef PIGEON_DNS_SERVER_SERVICE_SERVICE_H
+#define PIGEON_DNS_SERVER_SERVICE_SERVICE_H
 
 struct daemon;
 struct worker;

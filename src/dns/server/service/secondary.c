@@ -1,5 +1,5 @@
 /*
- * dns_secondary — on the control thread: one secondary zone (a [zone] with `primary`).
+ * secondary — on the control thread: one secondary zone (a [zone] with `primary`).
  *
  * RFC 1034 §4.3.5 / RFC 1996: at the refresh interval of the zone's SOA (at once when we
  * hold no copy, and when the primary sends NOTIFY) ask the primary for its SOA over UDP; when
@@ -12,7 +12,7 @@
  */
 #include "core/log.h"
 #include "core/xmalloc.h"
-#include "daemon/dns_int.h"
+#include "dns/server/service/service_int.h"
 #include "dns/rr.h"
 #include "dns/xfr/xfr.h"
 #include "dns/zone.h"

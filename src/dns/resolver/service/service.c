@@ -1,7 +1,8 @@
-/* resolver_service — see resolver_service.h. */
-#include "daemon/resolver_service.h"
+/* resolver service — the recursive service's glue: who may ask (net/acl), UDP and TCP
+ * through the iterator, zone sets. See service.h. */
+#include "dns/resolver/service/service.h"
 
-#include "daemon/dns_service.h"
+#include "dns/server/service/service.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"

@@ -1,16 +1,17 @@
 /*
- * resolver_service — the recursive service inside pigeond ([resolver] section): UDP (batched
- * with recvmmsg/sendmmsg) and TCP (RFC 7766, through daemon/conn.c) on every listen address,
+ * resolver service — the recursive service inside pigeond ([resolver] section): UDP
+ * (net/udp_batch) and TCP (RFC 7766) on every listen address,
  * answered by the in-process iterative resolver (src/dns/resolver). Clients outside `allow`
  * (default: loopback) get REFUSED: never an open resolver. Every worker runs its own
  * resolver over one shared cache. Questions inside the server's own [zone]s are answered from
- * those zones directly (a copy of the zone set loaded here, reloaded on SIGHUP).
+ * those zones directly: the name server's live zone set when [dns] runs (it tells us of each
+ * new one), else a copy loaded here and reloaded on SIGHUP.
  *
  * The same resolver backs the mail side's stub when [delivery] resolver = internal (then the
  * service starts even without listen addresses).
  */
-#ifndef PIGEON_DAEMON_RESOLVER_SERVICE_H
-#define PIGEON_DAEMON_RESOLVER_SERVICE_H
+#ifndef PIGEON_DNS_RESOLVER_SERVICE_SERVICE_H
+#define PIGEON_DNS_RESOLVER_SERVICE_SERVICE_H
 
 struct daemon;
 struct worker;

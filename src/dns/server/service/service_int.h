@@ -1,21 +1,24 @@
 /*
- * dns_int — what the pieces of the name server inside pigeond share (not for other modules).
+ * service_int — what the pieces of the name server's service glue share (not for other
+ * modules). The engine (src/dns/server) decides every answer; these files do the I/O:
  *
- *   dns_service.c    worker side: UDP batches, TCP connections, the dispatch of each request
- *                    (plain answer, transfer, UPDATE, NOTIFY), TSIG checks, rate limiting
- *   dns_xfr.c        worker side: AXFR/IXFR out over TCP, NOTIFY and UPDATE requests
- *   dns_ctl.c        the control thread: zone loading with the journal, reload, UPDATE commits,
- *                    publishing new views to the workers
- *   dns_secondary.c  control thread: secondary zones (SOA refresh, IXFR/AXFR in)
- *   dns_notify.c     control thread: NOTIFY out, and the UDP exchange both use
+ *   service.c    life cycle (open, per-worker attach/detach, reload, stop), the clock
+ *   config.c     [tsig] keys and [zone] sections -> struct dns_zconf
+ *   worker.c     UDP datagrams and TCP connections through the engine, its jobs, RRL
+ *   xfr.c        worker: a transfer out streamed on its TCP connection
+ *   ctl.c        the control thread: zone loading with the journal, reload, UPDATE commits,
+ *                publishing new views to the workers
+ *   sign.c       control thread: DNSSEC signing of primary zones
+ *   secondary.c  control thread: secondary zones (SOA refresh, IXFR/AXFR in)
+ *   notify.c     control thread: NOTIFY out, and the UDP exchange both use
  *
  * Threads: workers answer from an immutable struct dns_view (zone set + per-zone histories)
  * they each hold a reference to. Every change to a zone happens on the control thread, which
  * builds a new view and posts it to every worker (loop_post); the worker swaps it in between
  * two requests. The configuration derived at start (struct dns_zconf, keys) never changes.
  */
-#ifndef PIGEON_DAEMON_DNS_INT_H
-#define PIGEON_DAEMON_DNS_INT_H
+#ifndef PIGEON_DNS_SERVER_SERVICE_SERVICE_INT_H
+#define PIGEON_DNS_SERVER_SERVICE_SERVICE_INT_H
 
 #include "core/str.h"
 #include "dns/arena.h"
@@ -37,6 +40,7 @@ struct worker;
 struct dns_zone;
 struct dns_zoneset;
 struct dns_ctl;
+struct config_dns;
 struct dns_rrl;
 struct conn;
 struct event;
@@ -90,7 +94,16 @@ struct dns_job {
     size_t reply_len;
 };
 
-/* ---- dns_service.c ---- */
+/* ---- config.c ---- */
+/* Fills s->keys and s->zc from the [dns]/[tsig]/[zone] sections. 0, or -1 after logging. */
+int dns_service_config(struct dns_service *s, const struct config_dns *c);
+void dns_service_config_clear(struct dns_service *s);
+
+/* ---- worker.c ---- */
+/* One UDP datagram (a net/udp_batch function; ctx is the struct dns_worker). */
+size_t dns_worker_datagram(void *ctx, int fd, const uint8_t *pkt, size_t len,
+                           const struct sockaddr *peer, socklen_t peer_len, uint8_t *out,
+                           size_t cap);
 /* Sends a job's reply on its worker and frees the job (on the worker's thread). */
 void dns_job_done(void *job);
 /* The service's clock: seconds since the epoch (TSIG) and milliseconds, monotonic (timers,
@@ -101,7 +114,7 @@ uint64_t dns_now_ms(void);
 struct dns_tcp;
 void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len);
 
-/* ---- dns_xfr.c (worker): a transfer streamed on a TCP connection ---- */
+/* ---- xfr.c (worker): a transfer streamed on a TCP connection ---- */
 /* Starts streaming x (taken) on t. */
 void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x);
 /* The TCP engine's next burst of a running transfer; true while one is running. */
@@ -109,7 +122,7 @@ bool dns_xfr_pump(struct dns_tcp *t);
 /* Drops a running transfer (the connection is going away). */
 void dns_xfr_abort(struct dns_tcp *t);
 
-/* The TCP engine, as dns_xfr.c needs it. */
+/* The TCP engine, as xfr.c needs it. */
 struct dns_tcp {
     struct conn *c;
     struct dns_worker *dw;
@@ -124,7 +137,7 @@ struct dns_tcp {
     struct dns_server_xfr *xfr; /* a transfer being streamed */
 };
 
-/* ---- dns_ctl.c (control thread) ---- */
+/* ---- ctl.c (control thread) ---- */
 struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok);
 void dns_ctl_start(struct dns_ctl *ctl);
 void dns_ctl_stop(struct dns_ctl *ctl);
@@ -148,7 +161,7 @@ void dns_ctl_install(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, bool fu
 /* A secondary zone stops being served (expired) or starts again (after a transfer). */
 void dns_ctl_expire(struct dns_ctl *ctl, size_t zi);
 
-/* ---- dns_notify.c (control thread) ---- */
+/* ---- notify.c (control thread) ---- */
 
 /* One UDP request/response with retries; resp NULL after the last timeout. */
 typedef void (*dns_udpq_cb)(void *arg, const uint8_t *resp, size_t len);
@@ -164,7 +177,7 @@ struct dns_notifier *dns_notifier_new(struct dns_ctl *ctl);
 void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi);
 void dns_notifier_free(struct dns_notifier *n);
 
-/* ---- dns_secondary.c (control thread) ---- */
+/* ---- secondary.c (control thread) ---- */
 struct dns_secondary;
 struct dns_secondary *dns_secondary_new(struct dns_ctl *ctl, size_t zi, bool loaded);
 /* A NOTIFY from the primary: refresh now. */

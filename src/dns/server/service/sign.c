@@ -1,12 +1,12 @@
 /*
- * dns_sign — DNSSEC signing for the name server's control thread (Knot's automatic
+ * sign — DNSSEC signing for the name server's control thread (Knot's automatic
  * signing): a primary zone with `dnssec = on` is signed at load, after every UPDATE, IXFR-in
  * or reload, and again when half of the signature validity has passed. Keys come from
  * DATA/dnssec/ (one CSK made on first use); the signed serial is kept in
  * DATA/dnssec/<zone>.serial so it only ever grows, across restarts too (secondaries follow
  * it). Blocking file I/O and signing: control thread only.
  */
-#include "daemon/dns_sign.h"
+#include "dns/server/service/sign.h"
 
 #include "core/err.h"
 #include "core/log.h"

@@ -1,0 +1,214 @@
+/*
+ * config — the name server's configuration derived at start: [tsig] keys, and for every
+ * [zone] its origin, ACLs, primary, NOTIFY targets and DNSSEC parameters (struct dns_zconf,
+ * what the engine in src/dns/server answers with). See service_int.h.
+ */
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "host/host.h"
+#include "dns/dnssec/crypto.h"
+#include "dns/dnssec/dnssec.h"
+#include "dns/server/service/service_int.h"
+#include "msg/base64.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int keys_load(struct dns_service *s, const struct config_dns *c)
+{
+    s->keys = xcalloc(c->nkeys ? c->nkeys : 1, sizeof *s->keys);
+    for (unsigned i = 0; i < c->nkeys; i++) {
+        const struct config_tsig *k = &c->keys[i];
+        unsigned char secret[DNS_TSIG_SECRET_MAX + 4];
+        size_t n = 0;
+        const char *why = "bad base64 secret";
+        size_t sl = strlen(k->secret);
+        if (sl / 4 * 3 > DNS_TSIG_SECRET_MAX || base64_decode(k->secret, sl, secret, &n) != 0 ||
+            dns_tsig_key_init(&s->keys[i], k->name, k->algorithm, secret, n, &why) != 0) {
+            log_err("dns: [tsig %s]: %s", k->name, why);
+            return -1;
+        }
+        s->nkeys++;
+    }
+    return 0;
+}
+
+/* "192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53", "2001:db8::1" (port 53 by default). */
+static int remote_parse(const char *w, size_t len, struct dns_remote *r)
+{
+    char host[80], port[8] = "53";
+    if (len == 0 || len >= sizeof host)
+        return -1;
+    memcpy(host, w, len);
+    host[len] = '\0';
+    snprintf(r->text, sizeof r->text, "%s", host);
+    char *h = host, *colon = strrchr(host, ':');
+    if (host[0] == '[') {
+        char *close = strchr(host, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return -1;
+        *close = '\0';
+        h = host + 1;
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else if (colon && strchr(host, ':') != colon) {
+        colon = NULL; /* a bare IPv6 address */
+    }
+    if (colon) {
+        *colon = '\0';
+        snprintf(port, sizeof port, "%s", colon + 1);
+    }
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(h, port, &hints, &ai) != 0)
+        return -1;
+    memcpy(&r->sa, ai->ai_addr, ai->ai_addrlen);
+    r->len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static const struct dns_tsig_key *key_named(const struct dns_service *s, const char *name,
+                                            size_t len)
+{
+    uint8_t wire[DNS_NAME_MAXLEN];
+    size_t n;
+    const char *why;
+    char text[DNS_NAME_TEXT_MAX];
+    if (len >= sizeof text)
+        return NULL;
+    memcpy(text, name, len);
+    if (dns_name_from_text(text, len, (const uint8_t *)"", wire, &n, &why) != 0)
+        return NULL;
+    return dns_tsig_key_find(s->keys, s->nkeys, wire);
+}
+
+/* "addr[:port] ... [key:NAME]": remotes, and the key that signs what we send them. */
+static int remotes_parse(const struct dns_service *s, const char *text, struct dns_remote **out,
+                         size_t *n, const struct dns_tsig_key **key, const char **bad)
+{
+    for (const char *p = text ? text : ""; *p;) {
+        p += strspn(p, " ,\t");
+        size_t len = strcspn(p, " ,\t");
+        if (len == 0)
+            break;
+        *bad = p;
+        if (len > 4 && !strncmp(p, "key:", 4)) {
+            if (!(*key = key_named(s, p + 4, len - 4)))
+                return -1;
+        } else {
+            *out = xrealloc(*out, (*n + 1) * sizeof **out);
+            if (remote_parse(p, len, &(*out)[*n]) != 0)
+                return -1;
+            (*n)++;
+        }
+        p += len;
+    }
+    return 0;
+}
+
+/* [zone] dnssec keys: a primary zone's signing parameters. */
+static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
+{
+    if (!cz->dnssec)
+        return 0;
+    if (cz->primary) {
+        log_err("dns: [zone %s]: dnssec = on is for primary zones (a secondary serves what its "
+                "primary signed)",
+                cz->name);
+        return -1;
+    }
+    z->dnssec = true;
+    z->dnssec_nsec3 = cz->dnssec_nsec3;
+    z->dnssec_alg = cz->dnssec_algorithm ? dnssec_alg_from_name(cz->dnssec_algorithm)
+                                         : DNSSEC_ALG_ECDSAP256;
+    EVP_PKEY *probe = z->dnssec_alg ? dnssec_key_generate(z->dnssec_alg) : NULL;
+    if (!probe) {
+        log_err("dns: [zone %s]: dnssec_algorithm %s cannot sign (ECDSAP256SHA256, "
+                "ECDSAP384SHA384, ED25519, ED448, RSASHA256, RSASHA512)",
+                cz->name, cz->dnssec_algorithm);
+        return -1;
+    }
+    EVP_PKEY_free(probe);
+    z->dnssec_validity = (cz->dnssec_validity ? cz->dnssec_validity : 14) * 86400u;
+    struct str dir = STR_INIT;
+    str_appendf(&dir, "%s/dnssec", s->d->cfg.data_dir);
+    z->keydir = str_steal(&dir);
+    return 0;
+}
+
+static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
+{
+    char text[300], bad[100];
+    size_t n;
+    const char *why = NULL, *badp = NULL;
+    z->name = cz->name;
+    z->file = cz->file;
+    snprintf(text, sizeof text, "%s.", cz->name);
+    if (dns_name_from_text(text, strlen(text), NULL, z->origin, &n, &why) != 0) {
+        log_err("dns: [zone %s]: bad zone name: %s", cz->name, why);
+        return -1;
+    }
+    dns_name_lower(z->origin);
+    struct str j = STR_INIT;
+    str_appendf(&j, "%s.jnl", cz->file);
+    z->jnl = str_steal(&j);
+    const char *lists[2] = {cz->allow_transfer, cz->allow_update};
+    struct dns_acl *acls[2] = {&z->xfr_acl, &z->upd_acl};
+    for (int i = 0; i < 2; i++)
+        if (dns_acl_parse(lists[i], acls[i], bad, sizeof bad) != 0) {
+            log_err("dns: [zone %s]: bad address or key in %s: %s", cz->name,
+                    i ? "allow_update" : "allow_transfer", bad);
+            return -1;
+        }
+    if (remotes_parse(s, cz->notify, &z->notify, &z->nnotify, &z->notify_key, &badp) != 0) {
+        log_err("dns: [zone %s]: bad notify entry (or unknown key) at: %s", cz->name, badp);
+        return -1;
+    }
+    if (cz->primary) {
+        struct dns_remote *prim = NULL;
+        size_t np = 0;
+        int rc = remotes_parse(s, cz->primary, &prim, &np, &z->primary_key, &badp);
+        if (rc == 0 && np == 1)
+            z->primary = prim[0];
+        free(prim);
+        if (rc != 0 || np != 1) {
+            log_err("dns: [zone %s]: primary must be one address[:port] [key:NAME]", cz->name);
+            return -1;
+        }
+        z->secondary = true;
+    }
+    return zconf_dnssec(s, cz, z);
+}
+
+static int zconf_load(struct dns_service *s, const struct config_dns *c)
+{
+    s->zc = xcalloc(c->nzones ? c->nzones : 1, sizeof *s->zc);
+    for (unsigned i = 0; i < c->nzones; i++, s->nzones++)
+        if (zconf_one(s, &c->zones[i], &s->zc[i]) != 0) {
+            s->nzones++;
+            return -1;
+        }
+    return 0;
+}
+
+
+int dns_service_config(struct dns_service *s, const struct config_dns *c)
+{
+    return keys_load(s, c) != 0 || zconf_load(s, c) != 0 ? -1 : 0;
+}
+
+void dns_service_config_clear(struct dns_service *s)
+{
+    for (size_t i = 0; i < s->nzones; i++) {
+        dns_acl_clear(&s->zc[i].xfr_acl);
+        dns_acl_clear(&s->zc[i].upd_acl);
+        free(s->zc[i].notify);
+        free(s->zc[i].jnl);
+        free(s->zc[i].keydir);
+    }
+    free(s->zc);
+    free(s->keys);
+}
