@@ -138,7 +138,7 @@ class Pigeon:
 
     def __init__(self, work, zone):
         d = H.Daemon(work / "pigeon", name="pigeon-bench",
-                     server={"workers": 1, "log_level": "warn"})
+                     server={"workers": 1, "log_level": "info"})  # info: the harness waits for "pigeond ready"
         self.port = H.free_port()
         d.sections["dns"] = {"listen": "127.0.0.1:%d" % self.port, "max_connections_per_ip": 1000}
         d.sections["zone " + ORIGIN] = {"file": str(zone)}

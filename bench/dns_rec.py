@@ -63,7 +63,7 @@ class Pigeon:
         self.d = DH.resolver_daemon(work / "pigeon", hints,
                                     extra={"cache_size": cache})
         self.d.sections["server"]["workers"] = 1
-        self.d.sections["server"]["log_level"] = "warn"
+        self.d.sections["server"]["log_level"] = "info"  # the harness waits for "pigeond ready"
         self.d.write_conf()
         self.d.setup()
         self.d.start()

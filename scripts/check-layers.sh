@@ -50,9 +50,10 @@ check dns/xfr core dns net
 check dns/resolver core dns dns/auth
 check dns/server core dns dns/auth dns/xfr
 check dns/dnssec core dns
-# the DNS services' glue, above their engines
+# the DNS services' glue, above their engines, and their one DNS-over-TCP framing
 check dns/server/service $BELOW_SERVICES
 check dns/resolver/service $BELOW_SERVICES
+check dns/service $BELOW_SERVICES
 check spf core msg dns dns/resolver
 check queue core msg store smtp dns dns/resolver
 check host core net conf msg auth store dns dns/resolver

@@ -12,6 +12,7 @@
 #include "dns/auth/answer.h"
 #include "dns/resolver/resolver.h"
 #include "dns/rr.h"
+#include "dns/service/tcp.h"
 #include "dns/zone.h"
 #include "dns/zoneset.h"
 #include "net/acl.h"
@@ -47,7 +48,7 @@ struct resolver_worker {
     struct udp_pending *pending; /* UDP questions being resolved */
     struct dns_arena arena;
     unsigned char arena_mem[16384];
-    uint8_t tcp_out[DNS_MSG_MAX + 2];
+    uint8_t tcp_out[DNS_MSG_MAX];
 };
 
 /* ---- who may ask ---- */
@@ -291,119 +292,63 @@ void resolver_service_close(struct daemon *d)
     d->resolver = NULL;
 }
 
-/* ---- TCP (RFC 7766): length-prefixed messages, one question resolved at a time ---- */
+/* ---- TCP (RFC 7766, framing in dns/service/tcp.c): one question resolved at a time ---- */
 
 struct res_tcp {
-    struct conn *c;
+    struct dns_tcp_conn *m;
     struct resolver_worker *rw;
-    struct str in;
     bool allowed;
-    bool closing;
     struct dns_resolver_req *req; /* a question being resolved */
 };
-
-/* Sends the reply at tcp_out + 2 (resp NULL) or a copy of resp. */
-static void tcp_write(struct res_tcp *t, const uint8_t *resp, size_t len)
-{
-    uint8_t *out = t->rw->tcp_out;
-    out[0] = (uint8_t)(len >> 8);
-    out[1] = (uint8_t)len;
-    if (resp)
-        memcpy(out + 2, resp, len);
-    conn_write(t->c, (const char *)out, len + 2);
-}
-
-static void tcp_process(struct res_tcp *t);
 
 static void on_resolved_tcp(void *vt, const uint8_t *resp, size_t len)
 {
     struct res_tcp *t = vt;
     t->req = NULL;
     if (len)
-        tcp_write(t, resp, len);
+        dns_tcp_send(t->m, resp, len);
     else
-        t->closing = true; /* the resolver is going away (shutdown) */
-    tcp_process(t);
-    conn_resume(t->c);
+        dns_tcp_close(t->m); /* the resolver is going away (shutdown) */
+    dns_tcp_release(t->m);
 }
 
-/* Answers the complete messages in t->in until one has to be resolved. */
-static void tcp_process(struct res_tcp *t)
+static bool tcp_message(void *vt, struct dns_tcp_conn *m, const uint8_t *msg, size_t len)
 {
+    struct res_tcp *t = vt;
     struct resolver_worker *rw = t->rw;
-    while (!t->closing && !t->req && t->in.len >= 2) {
-        const uint8_t *b = (const uint8_t *)t->in.ptr;
-        size_t len = (size_t)b[0] << 8 | b[1];
-        if (t->in.len < len + 2)
-            break;
-        struct dns_msg q;
-        struct dns_resolver_qopts o = {true, t->allowed};
-        size_t n = 0;
-        if (dns_msg_parse(b + 2, len, &q, &rw->arena) < 0 || q.hdr.qr)
-            t->closing = true; /* RFC 7766 §6.2.4 allows closing */
-        else if ((n = dns_resolver_answer_now(rw->res, &q, &o, rw->tcp_out + 2, DNS_MSG_MAX)) == 0)
-            t->req = dns_resolver_start(rw->res, &q, &o, on_resolved_tcp, t);
+    struct dns_msg q;
+    struct dns_resolver_qopts o = {true, t->allowed};
+    if (dns_msg_parse(msg, len, &q, &rw->arena) < 0 || q.hdr.qr) {
         dns_arena_reset(&rw->arena);
-        str_consume(&t->in, len + 2);
-        if (n)
-            tcp_write(t, NULL, n);
+        return false; /* RFC 7766 §6.2.4 allows closing */
     }
+    size_t n = dns_resolver_answer_now(rw->res, &q, &o, rw->tcp_out, DNS_MSG_MAX);
+    if (n) {
+        dns_tcp_send(m, rw->tcp_out, n);
+    } else {
+        dns_tcp_hold(m);
+        t->req = dns_resolver_start(rw->res, &q, &o, on_resolved_tcp, t);
+    }
+    dns_arena_reset(&rw->arena);
+    return true;
 }
+
+static void tcp_close(void *vt)
+{
+    struct res_tcp *t = vt;
+    dns_resolver_cancel(t->req);
+    free(t);
+}
+
+static const struct dns_tcp_ops tcp_ops = {tcp_message, NULL, tcp_close};
 
 static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct res_tcp *t = xcalloc(1, sizeof *t);
-    t->c = c;
     t->rw = conn_worker(c)->resolver;
     t->allowed = net_acl_match_text(&t->rw->s->allow, peer);
-    return t;
+    t->m = dns_tcp_new(c, &tcp_ops, t);
+    return t->m;
 }
 
-static void tcp_start(void *e)
-{
-}
-
-static void tcp_refuse(void *e, enum conn_refusal why)
-{
-    ((struct res_tcp *)e)->closing = true;
-}
-
-static size_t tcp_feed(void *e, const char *p, size_t n)
-{
-    struct res_tcp *t = e;
-    str_append(&t->in, p, n);
-    tcp_process(t);
-    return n;
-}
-
-static bool tcp_busy(const void *e)
-{
-    return ((const struct res_tcp *)e)->req != NULL;
-}
-
-static bool tcp_closing(const void *e)
-{
-    return ((const struct res_tcp *)e)->closing;
-}
-
-static void tcp_tls(void *e, const char *v, const char *c)
-{
-}
-
-static void tcp_close(void *e)
-{
-    ((struct res_tcp *)e)->closing = true;
-}
-
-static void tcp_free(void *e)
-{
-    struct res_tcp *t = e;
-    dns_resolver_cancel(t->req);
-    str_clear(&t->in);
-    free(t);
-}
-
-const struct proto_ops resolver_tcp_proto = {
-    "resolver",  tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy,
-    tcp_closing, tcp_tls,    tcp_close, tcp_close,  tcp_free, NULL,
-};
+const struct proto_ops resolver_tcp_proto = {"resolver", tcp_create, DNS_TCP_PROTO_OPS};

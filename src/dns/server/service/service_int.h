@@ -58,7 +58,7 @@ struct dns_worker {
     void *zones_changed_ctx;
     struct dns_arena arena;
     unsigned char arena_mem[16384];
-    uint8_t tcp_out[DNS_MSG_MAX + 2];
+    uint8_t tcp_out[DNS_MSG_MAX];
 };
 
 struct dns_service {
@@ -110,10 +110,6 @@ void dns_job_done(void *job);
  * RRL). The engine never reads a clock: these are passed in. */
 uint64_t dns_now_sec(void);
 uint64_t dns_now_ms(void);
-/* Writes one length-prefixed message on a TCP connection. */
-struct dns_tcp;
-void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len);
-
 /* ---- xfr.c (worker): a transfer streamed on a TCP connection ---- */
 /* Starts streaming x (taken) on t. */
 void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x);
@@ -122,21 +118,17 @@ bool dns_xfr_pump(struct dns_tcp *t);
 /* Drops a running transfer (the connection is going away). */
 void dns_xfr_abort(struct dns_tcp *t);
 
-/* The TCP engine, as xfr.c needs it. */
+/* A TCP connection's state (framing: dns/service/tcp.h). */
+struct dns_tcp_conn;
 struct dns_tcp {
-    struct conn *c;
+    struct dns_tcp_conn *m;
     struct dns_worker *dw;
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_text[64];
-    struct str in;
-    bool closing;
-    bool busy;              /* an UPDATE is with the control thread */
-    bool gone;              /* the connection closed while busy */
-    unsigned nsent;         /* messages written */
+    bool busy;                  /* an UPDATE is with the control thread */
     struct dns_server_xfr *xfr; /* a transfer being streamed */
 };
-
 /* ---- ctl.c (control thread) ---- */
 struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok);
 void dns_ctl_start(struct dns_ctl *ctl);

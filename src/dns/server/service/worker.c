@@ -6,13 +6,13 @@
  * it comes back, a secondary's refresh after a NOTIFY. Response rate limiting on UDP answers.
  * See service_int.h.
  */
-#include "core/log.h"
 #include "core/xmalloc.h"
 #include "net/conn.h"
 #include "host/host.h"
 #include "dns/server/rrl.h"
 #include "dns/server/service/service.h"
 #include "dns/server/service/service_int.h"
+#include "dns/service/tcp.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -44,8 +44,10 @@ static void update_queue(struct dns_worker *dw, const struct dns_req *r,
                             .tsig = jo->tsig};
     memcpy(&job->peer, r->peer, r->peer_len);
     job->pkt = xmemdup(r->pkt, r->len);
-    if (r->t)
+    if (r->t) {
         r->t->busy = true;
+        dns_tcp_hold(r->t->m);
+    }
     dns_ctl_update(dw->s->ctl, job);
 }
 
@@ -97,12 +99,39 @@ size_t dns_worker_datagram(void *vdw, int fd, const uint8_t *pkt, size_t len,
     return n;
 }
 
-/* ---- TCP (RFC 7766): length-prefixed messages, several per connection, answered in order ---- */
+/* ---- TCP (RFC 7766, framing in dns/service/tcp.c) ---- */
+
+/* One message on a connection: answered, or a job started (the connection waits for it). */
+static bool tcp_message(void *vt, struct dns_tcp_conn *m, const uint8_t *msg, size_t len)
+{
+    struct dns_tcp *t = vt;
+    struct dns_worker *dw = t->dw;
+    struct dns_req r = {msg, len, (struct sockaddr *)&t->peer, t->peer_len, t, -1};
+    size_t out = dispatch(dw, &r, dw->tcp_out, DNS_MSG_MAX);
+    dns_arena_reset(&dw->arena);
+    if (out)
+        dns_tcp_send(m, dw->tcp_out, out);
+    return out || t->xfr || t->busy; /* nothing to answer: close (RFC 7766 §6.2.4) */
+}
+
+static bool tcp_more(void *vt, struct dns_tcp_conn *m)
+{
+    return dns_xfr_pump(vt);
+}
+
+static void tcp_close(void *vt)
+{
+    struct dns_tcp *t = vt;
+    if (t->xfr)
+        dns_xfr_abort(t);
+    free(t);
+}
+
+static const struct dns_tcp_ops tcp_ops = {tcp_message, tcp_more, tcp_close};
 
 static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct dns_tcp *t = xcalloc(1, sizeof *t);
-    t->c = c;
     t->dw = conn_worker(c)->dns;
     snprintf(t->peer_text, sizeof t->peer_text, "%s", peer);
     struct sockaddr_in *s4 = (struct sockaddr_in *)&t->peer;
@@ -114,87 +143,8 @@ static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, c
         s6->sin6_family = AF_INET6;
         t->peer_len = sizeof *s6;
     }
-    return t;
-}
-
-static void tcp_start(void *e)
-{
-    (void)e;
-}
-
-static void tcp_refuse(void *e, enum conn_refusal why)
-{
-    ((struct dns_tcp *)e)->closing = true;
-}
-
-void dns_tcp_send(struct dns_tcp *t, const uint8_t *msg, size_t len)
-{
-    t->nsent++;
-    uint8_t *own = t->dw->tcp_out;
-    if (msg == own + 2) { /* built in place: prefix and message in one write */
-        own[0] = (uint8_t)(len >> 8);
-        own[1] = (uint8_t)len;
-        conn_write(t->c, (const char *)own, len + 2);
-        return;
-    }
-    uint8_t pfx[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-    conn_write(t->c, (const char *)pfx, 2);
-    conn_write(t->c, (const char *)msg, len);
-}
-
-/* Answers the complete messages in p[0..n), in order, until one must wait (an UPDATE with
- * the control thread, a transfer being streamed). Returns the bytes used. */
-static size_t tcp_answer(struct dns_tcp *t, const uint8_t *p, size_t n)
-{
-    struct dns_worker *dw = t->dw;
-    size_t used = 0;
-    while (!t->closing && !t->busy && !t->xfr && n - used >= 2) {
-        size_t len = (size_t)p[used] << 8 | p[used + 1];
-        if (n - used - 2 < len)
-            break;
-        struct dns_req r = {p + used + 2, len, (struct sockaddr *)&t->peer, t->peer_len, t, -1};
-        unsigned sent = t->nsent;
-        size_t out = dispatch(dw, &r, dw->tcp_out + 2, DNS_MSG_MAX);
-        dns_arena_reset(&dw->arena);
-        used += len + 2;
-        if (out)
-            dns_tcp_send(t, dw->tcp_out + 2, out);
-        else if (!t->busy && t->nsent == sent) /* nothing to answer: RFC 7766 §6.2.4 */
-            t->closing = true;
-    }
-    return used;
-}
-
-/* The messages buffered in t->in. */
-static void tcp_process(struct dns_tcp *t)
-{
-    str_consume(&t->in, tcp_answer(t, (const uint8_t *)t->in.ptr, t->in.len));
-}
-
-static size_t tcp_feed(void *e, const char *p, size_t n)
-{
-    struct dns_tcp *t = e;
-    if (t->busy || t->xfr)
-        return 0;         /* answered in order: the rest waits in the connection's buffer */
-    if (t->in.len == 0) { /* the usual case: answer straight from the input, copy nothing */
-        size_t used = tcp_answer(t, (const uint8_t *)p, n);
-        if (t->busy || t->xfr || t->closing)
-            return used;
-        p += used;
-        n -= used;
-        str_append(&t->in, p, n); /* the start of a message still arriving */
-        return used + n;
-    }
-    str_append(&t->in, p, n);
-    tcp_process(t);
-    return n;
-}
-
-static void tcp_writable(void *e)
-{
-    struct dns_tcp *t = e;
-    if (t->xfr && !dns_xfr_pump(t))
-        tcp_process(t);
+    t->m = dns_tcp_new(c, &tcp_ops, t);
+    return t->m;
 }
 
 void dns_job_done(void *vjob)
@@ -203,10 +153,9 @@ void dns_job_done(void *vjob)
     if (job->tcp) {
         struct dns_tcp *t = job->t;
         if (job->reply_len)
-            dns_tcp_send(t, job->reply, job->reply_len);
+            dns_tcp_send(t->m, job->reply, job->reply_len);
         t->busy = false;
-        tcp_process(t);
-        conn_resume(t->c);
+        dns_tcp_release(t->m);
     } else if (job->reply_len) {
         sendto(job->fd, job->reply, job->reply_len, MSG_DONTWAIT, (struct sockaddr *)&job->peer,
                job->peer_len);
@@ -216,36 +165,4 @@ void dns_job_done(void *vjob)
     free(job);
 }
 
-static bool tcp_busy(const void *e)
-{
-    return ((const struct dns_tcp *)e)->busy;
-}
-
-static bool tcp_closing(const void *e)
-{
-    return ((const struct dns_tcp *)e)->closing;
-}
-
-static void tcp_tls(void *e, const char *v, const char *c)
-{
-}
-
-static void tcp_close(void *e)
-{
-    ((struct dns_tcp *)e)->closing = true;
-}
-
-static void tcp_free(void *e)
-{
-    struct dns_tcp *t = e;
-    if (t->xfr)
-        dns_xfr_abort(t);
-    str_clear(&t->in);
-    free(t);
-}
-
-const struct proto_ops dns_tcp_proto = {
-    "dns",       tcp_create, tcp_start, tcp_refuse, tcp_feed, tcp_busy,
-    tcp_closing, tcp_tls,    tcp_close, tcp_close,  tcp_free, tcp_writable,
-};
-
+const struct proto_ops dns_tcp_proto = {"dns", tcp_create, DNS_TCP_PROTO_OPS};

@@ -5,13 +5,14 @@
  */
 #include "core/log.h"
 #include "dns/server/service/service_int.h"
+#include "dns/service/tcp.h"
 
 #define XFR_BURST (256 * 1024) /* bytes written before waiting for the socket to drain */
 
 void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x)
 {
     t->xfr = x;
-    dns_xfr_pump(t);
+    dns_tcp_stream(t->m); /* the first burst at once, the next ones as the output drains */
 }
 
 void dns_xfr_abort(struct dns_tcp *t)
@@ -23,11 +24,11 @@ void dns_xfr_abort(struct dns_tcp *t)
 bool dns_xfr_pump(struct dns_tcp *t)
 {
     struct dns_server_xfr *x = t->xfr;
-    uint8_t *buf = t->dw->tcp_out + 2; /* dns_tcp_send writes the prefix in front */
+    uint8_t *buf = t->dw->tcp_out;
     uint64_t now = dns_now_sec();
     size_t burst = 0, len;
     while (burst < XFR_BURST && (len = dns_server_xfr_next(x, now, buf, DNS_MSG_MAX)) > 0) {
-        dns_tcp_send(t, buf, len);
+        dns_tcp_send(t->m, buf, len);
         burst += len;
     }
     bool failed = dns_server_xfr_failed(x);
@@ -35,7 +36,7 @@ bool dns_xfr_pump(struct dns_tcp *t)
         return true;
     if (failed) {
         log_warn("dns: transfer to %s failed after %u messages", t->peer_text, x->out.nmsg);
-        t->closing = true;
+        dns_tcp_close(t->m);
     } else {
         log_info("dns: transfer to %s done: %zu records in %u messages", t->peer_text,
                  x->out.nrecords, x->out.nmsg);
