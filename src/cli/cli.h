@@ -63,6 +63,8 @@ int cli_dnssec_keygen(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_sign(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_ds(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dnssec_status(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dnssec_rollover(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_domain.c ---- */
 int cli_domain_add(struct cli_ctx *ctx, int argc, char **argv);

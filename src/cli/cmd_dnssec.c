@@ -6,7 +6,9 @@
  *   dnssec sign ORIGIN FILE KEYDIR [+nsec3] [+alg=A] [+validity=DAYS] [+now=T]
  *                                                      signed zone on stdout
  *   dnssec verify ORIGIN FILE [+now=T]                 check every signature and the chain
- *   dnssec ds ORIGIN KEYDIR                            DS records (SHA-256) for the parent
+ *   dnssec ds ZONE | ORIGIN KEYDIR                     DS records (SHA-256) for the parent
+ *   dnssec status ZONE                                 a configured zone's keys and their states
+ *   dnssec rollover ZONE [zsk|ksk|csk]                 starts a key rollover (pigeond does it)
  *
  * Blocks on file reads and writes; key generation uses OpenSSL's random source.
  */
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static int origin_arg(const char *arg, uint8_t origin[DNS_NAME_MAXLEN])
@@ -178,20 +181,49 @@ int cli_dnssec_verify(struct cli_ctx *ctx, int argc, char **argv)
     return rc ? CLI_FAIL : CLI_OK;
 }
 
+/* A configured [zone] with dnssec = on: its origin and key directory (DATA/dnssec). */
+static int zone_conf(struct cli_ctx *ctx, const char *name, uint8_t origin[DNS_NAME_MAXLEN],
+                     struct str *keydir, const struct config_zone **zc_out)
+{
+    if (cli_ctx_config(ctx) != 0)
+        return CLI_FAIL;
+    size_t l = strlen(name);
+    if (l > 1 && name[l - 1] == '.')
+        l--;
+    for (unsigned i = 0; i < ctx->cfg.dns.nzones; i++) {
+        const struct config_zone *z = &ctx->cfg.dns.zones[i];
+        if (strlen(z->name) != l || strncasecmp(z->name, name, l) != 0)
+            continue;
+        if (!z->dnssec)
+            return cli_fail("[zone %s] is not signed (dnssec = on)", z->name);
+        char text[300];
+        snprintf(text, sizeof text, "%s.", z->name);
+        if (origin_arg(text, origin))
+            return CLI_FAIL;
+        str_appendf(keydir, "%s/dnssec", ctx->cfg.data_dir);
+        if (zc_out)
+            *zc_out = z;
+        return 0;
+    }
+    return cli_fail("no [zone %.*s] in %s", (int)l, name, ctx->conf_path);
+}
+
 int cli_dnssec_ds(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
-    (void)argc;
     uint8_t origin[DNS_NAME_MAXLEN];
-    if (origin_arg(argv[0], origin))
+    struct str dir = STR_INIT;
+    if (argc == 1 ? zone_conf(ctx, argv[0], origin, &dir, NULL) != 0
+                  : (str_appends(&dir, argv[1]), origin_arg(argv[0], origin) != 0)) {
+        str_clear(&dir);
         return CLI_FAIL;
+    }
     struct dnssec_keyset ks = {0};
     struct str err = STR_INIT, line = STR_INIT;
-    int rc = dnssec_keystore_load(argv[1], origin, &ks, &err);
+    int rc = dnssec_keystore_load(str_cstr(&dir), origin, &ks, &err);
     if (rc)
         cli_fail("%s", str_cstr(&err));
     else if (ks.n == 0)
-        rc = cli_fail("no keys for that zone in %s", argv[1]);
+        rc = cli_fail("no keys for that zone in %s", str_cstr(&dir));
     for (size_t i = 0; rc == 0 && i < ks.n; i++) {
         uint8_t ds[4 + DNSSEC_DIGEST_MAX];
         size_t dl;
@@ -206,5 +238,61 @@ int cli_dnssec_ds(struct cli_ctx *ctx, int argc, char **argv)
     dnssec_keyset_clear(&ks);
     str_clear(&err);
     str_clear(&line);
+    str_clear(&dir);
+    return rc ? CLI_FAIL : CLI_OK;
+}
+
+int cli_dnssec_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+    (void)argc;
+    uint8_t origin[DNS_NAME_MAXLEN];
+    struct str dir = STR_INIT, err = STR_INIT;
+    struct dnssec_keyset ks = {0};
+    int rc = zone_conf(ctx, argv[0], origin, &dir, NULL);
+    if (rc == 0 && dnssec_keystore_load(str_cstr(&dir), origin, &ks, &err) != 0)
+        rc = cli_fail("%s", str_cstr(&err));
+    if (rc == 0 && ks.n == 0)
+        printf("no keys yet: pigeond makes a CSK when it first signs the zone\n");
+    for (size_t i = 0; rc == 0 && i < ks.n; i++) {
+        char when[32];
+        time_t t = (time_t)ks.since[i];
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        const char *alg = dnssec_alg_name(ks.keys[i].alg);
+        printf("key %05u %s %s %s since %s  %s\n", ks.keys[i].tag, alg ? alg : "?",
+               dnssec_role_name(ks.role[i]), dnssec_state_name(ks.state[i]), when, ks.path[i]);
+    }
+    dnssec_keyset_clear(&ks);
+    str_clear(&dir);
+    str_clear(&err);
+    return rc ? CLI_FAIL : CLI_OK;
+}
+
+int cli_dnssec_rollover(struct cli_ctx *ctx, int argc, char **argv)
+{
+    uint8_t origin[DNS_NAME_MAXLEN];
+    struct str dir = STR_INIT, err = STR_INIT;
+    const struct config_zone *zc = NULL;
+    struct dnssec_keyset ks = {0};
+    enum dnssec_role role = DNSSEC_ROLE_CSK;
+    if (argc > 1 && strcmp(argv[1], "zsk") == 0)
+        role = DNSSEC_ROLE_ZSK;
+    else if (argc > 1 && strcmp(argv[1], "ksk") == 0)
+        role = DNSSEC_ROLE_KSK;
+    else if (argc > 1 && strcmp(argv[1], "csk") != 0)
+        return cli_fail("the key to roll is zsk, ksk or csk");
+    int rc = zone_conf(ctx, argv[0], origin, &dir, &zc);
+    uint8_t alg = DNSSEC_ALG_ECDSAP256;
+    if (rc == 0 && zc->dnssec_algorithm)
+        alg = dnssec_alg_from_name(zc->dnssec_algorithm);
+    if (rc == 0 && dnssec_keystore_create(str_cstr(&dir), origin, alg, role,
+                                          DNSSEC_KEY_PUBLISHED, &ks, &err) != 0)
+        rc = cli_fail("%s", str_cstr(&err));
+    if (rc == 0)
+        printf("new %s %05u published in %s: pigeond signs with it once the zone's longest TTL "
+               "has passed, then retires the old one (see `pigeon dnssec status`)\n",
+               dnssec_role_name(role), ks.keys[0].tag, ks.path[0]);
+    dnssec_keyset_clear(&ks);
+    str_clear(&dir);
+    str_clear(&err);
     return rc ? CLI_FAIL : CLI_OK;
 }

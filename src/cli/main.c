@@ -121,8 +121,17 @@ static const struct cli_cmd cli_cmds[] = {
      "check every signature and the NSEC/NSEC3 chain of a signed zone file",
      "Prints one line per problem and \"ok: ...\" or \"bogus: N problems\" (exit 1).",
      cli_dnssec_verify},
-    {"dnssec", "ds", 2, 2, "ORIGIN KEYDIR", "print the DS records (SHA-256) of a zone's keys",
-     NULL, cli_dnssec_ds},
+    {"dnssec", "ds", 1, 2, "ZONE | ORIGIN KEYDIR",
+     "print the DS records (SHA-256) of a zone's keys for its parent",
+     "ZONE: a [zone] of the configuration with dnssec = on (keys in DATA/dnssec).", cli_dnssec_ds},
+    {"dnssec", "status", 1, 1, "ZONE", "list a signed zone's keys: role, state and since when",
+     NULL, cli_dnssec_status},
+    {"dnssec", "rollover", 1, 2, "ZONE [zsk|ksk|csk]", "start a key rollover of a signed zone",
+     "A new key is published at once (pre-publication; a KSK or CSK also in CDS, which a parent\n"
+     "zone in the same pigeond turns into its DS). Once the zone's longest TTL has passed, the\n"
+     "running pigeond signs with the new key and retires the old one of that role; after one\n"
+     "more such TTL the old key is removed. Default: csk.",
+     cli_dnssec_rollover},
     {"http", "sites", 0, 0, "", "list the Web server's sites, their roots and listeners", NULL,
      cli_http_sites},
     {"dns", "reload", 0, 0, "", "make the running pigeond reload its zone files (SIGHUP)",

@@ -256,3 +256,95 @@ stub-zone:
             u.wait(10)
     finally:
         assert DH.finish(d) is None
+
+
+CHILD = """$ORIGIN child.example.
+$TTL 3600
+@ IN SOA ns1.child.example. admin.child.example. 1 7200 3600 1209600 300
+@ IN NS ns1.child.example.
+ns1 IN A 192.0.2.50
+www IN A 192.0.2.51
+"""
+
+
+def test_parent_takes_child_cds(tmp_path):
+    """Both zones in one pigeond: the parent publishes the child's CDS as its DS (RFC 7344),
+    so the chain of trust runs from the parent's key down to the child's data."""
+    parent = ZONE + "child IN NS ns1.child.example.\nns1.child IN A 192.0.2.50\n"
+    d = DH.auth_daemon(tmp_path, {"example": parent, "child.example": CHILD},
+                       zone_opts={"example": {"dnssec": "on"},
+                                  "child.example": {"dnssec": "on",
+                                                    "dnssec_algorithm": "ED25519"}})
+    d.start()
+    try:
+        keys = dnskeys(d)
+        r = ask(d, "child.example.", "DS")
+        ds = validate_section(r.answer, keys)[(dns.name.from_text("child.example."),
+                                               dns.rdatatype.DS)]
+        r = ask(d, "child.example.", "DNSKEY", tcp=True)
+        child = dns.name.from_text("child.example.")
+        ckeys = r.find_rrset(r.answer, child, dns.rdataclass.IN, dns.rdatatype.DNSKEY)
+        want = {dns.dnssec.make_ds(child, k, "SHA256") for k in ckeys if k.flags & 1}
+        assert set(ds) == want
+        out = delv(d, anchor_file(tmp_path, keys), "www.child.example", "A")
+        assert "fully validated" in out, out
+    finally:
+        assert DH.finish(d) is None
+
+
+def test_rollovers_stay_secure(tmp_path):
+    """A CSK rollover of the child (its new key reaches the parent's DS through CDS) and then
+    a ZSK pre-publication rollover, with 2-second TTLs: delv, anchored at the parent's key,
+    validates the child's data at every step."""
+    parent = ("$TTL 2\n" + ZONE.replace("$TTL 3600\n", "") +
+              "child IN NS ns1.child.example.\nns1.child IN A 192.0.2.50\n")
+    child = CHILD.replace("$TTL 3600", "$TTL 2").replace("1209600 300", "1209600 2")
+    d = DH.auth_daemon(tmp_path, {"example": parent, "child.example": child},
+                       zone_opts={"example": {"dnssec": "on"},
+                                  "child.example": {"dnssec": "on"}})
+    d.start()
+    cname = dns.name.from_text("child.example.")
+    try:
+        anchor = anchor_file(tmp_path, dnskeys(d))
+
+        def secure():
+            out = delv(d, anchor, "www.child.example", "A")
+            assert "fully validated" in out, out
+
+        def child_tags():
+            r = ask(d, "child.example.", "DNSKEY", tcp=True)
+            return {dns.dnssec.key_id(k) for k in r.answer[0]}
+
+        def ds_tags():
+            r = ask(d, "child.example.", "DS")
+            return {ds.key_tag for s in r.answer if s.rdtype == dns.rdatatype.DS for ds in s}
+
+        def signer_tags():
+            r = ask(d, "www.child.example.", "A")
+            return {sig.key_tag for s in r.answer if s.rdtype == dns.rdatatype.RRSIG for sig in s}
+
+        secure()
+        (old,) = child_tags()
+        out = d.cli("dnssec", "rollover", "child.example", "csk").stdout.decode()
+        new = int(out.split()[2])
+        # pre-publication: both keys in the DNSKEY set and, through CDS, in the parent's DS
+        DH.wait_for(lambda: child_tags() == {old, new} and ds_tags() == {old, new},
+                    what="the new CSK published and in the parent's DS")
+        secure()
+        DH.wait_for(lambda: signer_tags() == {new}, what="signatures by the new CSK")
+        secure()
+        DH.wait_for(lambda: child_tags() == {new} and ds_tags() == {new},
+                    what="the old CSK removed")
+        secure()
+        status = d.cli("dnssec", "status", "child.example").stdout.decode()
+        assert "%05u ECDSAP256SHA256 csk active" % new in status, status
+        # ZSK pre-publication: published first, then signing
+        out = d.cli("dnssec", "rollover", "child.example", "zsk").stdout.decode()
+        zsk = int(out.split()[2])
+        DH.wait_for(lambda: zsk in child_tags(), what="the ZSK published")
+        secure()
+        DH.wait_for(lambda: zsk in signer_tags(), what="signatures by the ZSK")
+        secure()
+        assert ds_tags() == {new}  # a ZSK never reaches the parent
+    finally:
+        assert DH.finish(d) is None

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "dns/dnssec/denial.h"
+#include "dns/dnssec/keystore.h"
 #include "dns/dnssec/signer.h"
 #include "dns/dnssec/validate.h"
 #include "dns/dnssec/zone_verify.h"
@@ -25,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define NOW 1800000000u /* 2027-01-15 */
 
@@ -501,6 +504,53 @@ static void test_nsec3_limits(void **state)
     assert_int_equal(b.nsec3_hashes, 0);
 }
 
+/* The key life cycle on disk: pre-published -> active (the old one retires) -> removed. */
+static void test_keystore_roll(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pigeon-dnssec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    uint8_t zone[DNS_NAME_MAXLEN];
+    N("example.", zone);
+    struct dnssec_keyset ks = {0};
+    struct str err = STR_INIT;
+    assert_int_equal(dnssec_keystore_ensure(dir, zone, DNSSEC_ALG_ED25519, &ks, &err), 0);
+    assert_int_equal(ks.n, 1);
+    uint16_t old = ks.keys[0].tag;
+    assert_int_equal(dnssec_keystore_create(dir, zone, DNSSEC_ALG_ED25519, DNSSEC_ROLE_CSK,
+                                            DNSSEC_KEY_PUBLISHED, &ks, &err),
+                     0);
+    uint16_t new = ks.keys[1].tag;
+    assert_true(ks.keys[1].publish && !ks.keys[1].active && ks.keys[1].cds);
+    int64_t t0 = ks.since[1], next;
+    /* before the TTL has passed nothing moves; the next step is due at t0 + ttl */
+    assert_int_equal(dnssec_keystore_roll(&ks, t0 + 10, 60, &next, &err), 0);
+    assert_int_equal(next, t0 + 60);
+    assert_true(dnssec_keystore_roll(&ks, t0 + 60, 60, &next, &err) >= 2);
+    dnssec_keyset_clear(&ks);
+    assert_int_equal(dnssec_keystore_load(dir, zone, &ks, &err), 0);
+    assert_int_equal(ks.n, 2);
+    for (size_t i = 0; i < ks.n; i++) {
+        if (ks.keys[i].tag == new)
+            assert_int_equal(ks.state[i], DNSSEC_KEY_ACTIVE);
+        else
+            assert_true(ks.keys[i].tag == old && ks.state[i] == DNSSEC_KEY_RETIRED &&
+                        !ks.keys[i].cds && ks.keys[i].publish);
+    }
+    /* a retired key goes once another TTL has passed; the files are mode 0600 */
+    int64_t later = ks.since[0] > ks.since[1] ? ks.since[0] : ks.since[1];
+    assert_int_equal(dnssec_keystore_roll(&ks, later + 61, 60, &next, &err), 1);
+    assert_int_equal(ks.n, 1);
+    assert_int_equal(ks.keys[0].tag, new);
+    struct stat st;
+    assert_int_equal(stat(ks.path[0], &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(dnssec_keystore_remove(&ks, 0, &err), 0);
+    dnssec_keyset_clear(&ks);
+    str_clear(&err);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,7 +558,7 @@ int main(void)
         cmocka_unit_test(test_rfc5155_hashes),    cmocka_unit_test(test_sign_and_verify),
         cmocka_unit_test(test_corrupted_signature), cmocka_unit_test(test_keytrap_budget),
         cmocka_unit_test(test_nsec_proofs),       cmocka_unit_test(test_nsec3_proofs),
-        cmocka_unit_test(test_nsec3_limits),
+        cmocka_unit_test(test_nsec3_limits),      cmocka_unit_test(test_keystore_roll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,12 @@ const char *dnssec_role_name(enum dnssec_role r)
     return role_names[r];
 }
 
+const char *dnssec_state_name(enum dnssec_keystate s)
+{
+    static const char *const names[] = {"active", "published", "retired"};
+    return names[s];
+}
+
 void dnssec_keyset_clear(struct dnssec_keyset *ks)
 {
     for (size_t i = 0; i < ks->n; i++) {
@@ -58,6 +64,7 @@ static void apply_role(struct dnssec_key *k, enum dnssec_role role, enum dnssec_
     k->zsk = role != DNSSEC_ROLE_KSK;
     k->publish = true;
     k->active = st == DNSSEC_KEY_ACTIVE;
+    k->cds = st != DNSSEC_KEY_RETIRED; /* the parent learns a new KSK before it signs */
 }
 
 /* Parses "<zt>+AAA+TTTTT.<role><suffix>.pem"; false when name is not such a file. */
@@ -102,6 +109,8 @@ static int load_one(const char *path, unsigned alg, enum dnssec_role role,
         return ERR_PARSE;
     }
     apply_role(k, role, st);
+    struct stat sb;
+    ks->since[ks->n] = stat(path, &sb) == 0 ? (int64_t)sb.st_mtime : 0;
     ks->role[ks->n] = role;
     ks->state[ks->n] = st;
     ks->path[ks->n] = xstrdup(path);
@@ -206,6 +215,8 @@ int dnssec_keystore_create(const char *dir, const uint8_t *zone, uint8_t alg,
         return rc;
     }
     apply_role(k, role, state);
+    struct stat sb;
+    ks->since[ks->n] = stat(str_cstr(&path), &sb) == 0 ? (int64_t)sb.st_mtime : 0;
     ks->role[ks->n] = role;
     ks->state[ks->n] = state;
     ks->path[ks->n] = str_steal(&path);
@@ -236,6 +247,9 @@ int dnssec_keystore_set_state(struct dnssec_keyset *ks, size_t i, enum dnssec_ke
         ks->path[i] = str_steal(&path);
         ks->state[i] = state;
         apply_role(&ks->keys[i], ks->role[i], state);
+        struct stat sb;
+        utimensat(AT_FDCWD, ks->path[i], NULL, 0); /* the new state starts now */
+        ks->since[i] = stat(ks->path[i], &sb) == 0 ? (int64_t)sb.st_mtime : 0;
     }
     str_clear(&dir);
     str_clear(&zt);
@@ -256,6 +270,7 @@ int dnssec_keystore_remove(struct dnssec_keyset *ks, size_t i, struct str *err_o
         ks->role[j - 1] = ks->role[j];
         ks->state[j - 1] = ks->state[j];
         ks->path[j - 1] = ks->path[j];
+        ks->since[j - 1] = ks->since[j];
     }
     ks->n--;
     return 0;
@@ -269,4 +284,44 @@ int dnssec_keystore_ensure(const char *dir, const uint8_t *zone, uint8_t alg,
         rc = dnssec_keystore_create(dir, zone, alg, DNSSEC_ROLE_CSK, DNSSEC_KEY_ACTIVE, ks,
                                     err_out);
     return rc;
+}
+
+static bool same_duty(enum dnssec_role a, enum dnssec_role b)
+{
+    return a == b || (a != DNSSEC_ROLE_ZSK && b != DNSSEC_ROLE_ZSK); /* KSK and CSK */
+}
+
+int dnssec_keystore_roll(struct dnssec_keyset *ks, int64_t now, uint32_t ttl, int64_t *next_out,
+                         struct str *err_out)
+{
+    int changes = 0;
+    *next_out = INT64_MAX;
+    for (size_t i = 0; i < ks->n; i++) {
+        int64_t due = ks->since[i] + ttl;
+        if (ks->state[i] == DNSSEC_KEY_ACTIVE)
+            continue;
+        if (due > now) {
+            if (due < *next_out)
+                *next_out = due;
+            continue;
+        }
+        if (ks->state[i] == DNSSEC_KEY_RETIRED) {
+            if (dnssec_keystore_remove(ks, i, err_out) == 0) {
+                changes++;
+                i--; /* the next key moved to i (unsigned wrap, undone by i++) */
+            }
+            continue;
+        }
+        /* published long enough: it signs from now on, the old ones of its duty retire */
+        for (size_t j = 0; j < ks->n; j++)
+            if (j != i && ks->state[j] == DNSSEC_KEY_ACTIVE && same_duty(ks->role[i], ks->role[j]) &&
+                dnssec_keystore_set_state(ks, j, DNSSEC_KEY_RETIRED, err_out) == 0) {
+                changes++;
+                if (now + ttl < *next_out)
+                    *next_out = now + ttl;
+            }
+        if (dnssec_keystore_set_state(ks, i, DNSSEC_KEY_ACTIVE, err_out) == 0)
+            changes++;
+    }
+    return changes;
 }

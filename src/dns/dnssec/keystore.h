@@ -23,6 +23,7 @@ struct dnssec_keyset {
     enum dnssec_role role[DNSSEC_KEYSET_MAX];
     enum dnssec_keystate state[DNSSEC_KEYSET_MAX];
     char *path[DNSSEC_KEYSET_MAX]; /* the key's file */
+    int64_t since[DNSSEC_KEYSET_MAX]; /* when the key entered its state (the file's mtime) */
     size_t n;
 };
 
@@ -37,7 +38,8 @@ int dnssec_keystore_load(const char *dir, const uint8_t *zone, struct dnssec_key
 int dnssec_keystore_create(const char *dir, const uint8_t *zone, uint8_t alg,
                            enum dnssec_role role, enum dnssec_keystate state,
                            struct dnssec_keyset *ks, struct str *err_out);
-/* Moves key i of ks to a new state by renaming its file. 0 or ERR_IO. */
+/* Moves key i of ks to a new state by renaming its file (its mtime becomes now: the state's
+ * start). 0 or ERR_IO. */
 int dnssec_keystore_set_state(struct dnssec_keyset *ks, size_t i, enum dnssec_keystate state,
                               struct str *err_out);
 /* Removes key i's file and drops it from ks. 0 or ERR_IO. */
@@ -46,5 +48,17 @@ int dnssec_keystore_remove(struct dnssec_keyset *ks, size_t i, struct str *err_o
 int dnssec_keystore_ensure(const char *dir, const uint8_t *zone, uint8_t alg,
                            struct dnssec_keyset *ks, struct str *err_out);
 const char *dnssec_role_name(enum dnssec_role r);
+const char *dnssec_state_name(enum dnssec_keystate s);
+
+/*
+ * The rollover steps due at time now, with ttl the longest TTL in the zone (how long a
+ * resolver may keep the old DNSKEY set or signatures): a pre-published key older than ttl
+ * becomes active and the active keys of its role retire (ZSK pre-publication; for a KSK or
+ * CSK the parent had ttl to see both in CDS); a retired key older than ttl is removed.
+ * Returns the number of changes (files renamed or removed); *next_out gets the time of the
+ * next step (INT64_MAX when none). Blocking (renames); errors go to err_out.
+ */
+int dnssec_keystore_roll(struct dnssec_keyset *ks, int64_t now, uint32_t ttl, int64_t *next_out,
+                         struct str *err_out);
 
 #endif

@@ -25,7 +25,7 @@ int dnssec_key_init(struct dnssec_key *k, EVP_PKEY *pk, uint8_t alg, uint16_t fl
     k->dnskey[3] = alg;
     k->dnskey_len = 4 + pl;
     k->tag = dnssec_key_tag(k->dnskey, k->dnskey_len);
-    k->publish = k->active = true;
+    k->publish = k->active = k->cds = true;
     k->ksk = flags & DNSSEC_FLAG_SEP;
     k->zsk = !k->ksk;
     return 0;
@@ -145,7 +145,7 @@ static void pass_keys(struct signer *s, const struct dns_zone *z)
         if (!k->publish)
             continue;
         add(s, s->origin, DNS_TYPE_DNSKEY, ttl, k->dnskey, k->dnskey_len);
-        if (!k->ksk)
+        if (!k->ksk || !k->cds)
             continue;
         /* RFC 7344 §4 / RFC 8078: what the parent should publish, always present */
         uint8_t ds[4 + DNSSEC_DIGEST_MAX];

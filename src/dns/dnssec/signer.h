@@ -28,6 +28,7 @@ struct dnssec_key {
     bool publish;   /* in the DNSKEY set */
     bool ksk, zsk;  /* signs the DNSKEY/CDS/CDNSKEY sets; signs the other sets (a CSK: both) */
     bool active;    /* makes signatures now (a pre-published key is not active) */
+    bool cds;       /* a KSK/CSK whose CDS/CDNSKEY is published (not a retiring one) */
 };
 
 /* Fills k's DNSKEY rdata and tag from pk (borrowed, stored in k->pkey). Roles from flags:

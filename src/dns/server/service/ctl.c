@@ -15,6 +15,7 @@
 #include "host/host.h"
 #include "dns/server/service/service_int.h"
 #include "dns/server/service/sign.h"
+#include "dns/dnssec/cds.h"
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 #include "dns/xfr/journal.h"
@@ -40,6 +41,7 @@ struct ctl_zone {
     struct dns_zone *served; /* dnssec = on: the signed version of zone the workers serve */
     uint32_t signed_serial;
     time_t resign_at;
+    struct timespec keydir_mtime; /* the key directory as of the last signing */
     struct dns_xfr_hist *hist;
     size_t jnl_entries; /* entries in the journal file */
     struct dns_secondary *sec;
@@ -54,7 +56,7 @@ struct dns_ctl {
     struct ctl_zone *z;
     struct dns_notifier *notifier;
     struct dns_arena arena;
-    struct event *resign_ev; /* checks every minute whether a signed zone is due */
+    struct event *resign_ev; /* checks every second whether a signed zone is due */
 };
 
 struct event_base *dns_ctl_base(struct dns_ctl *ctl)
@@ -240,20 +242,60 @@ static int zone_load(const struct dns_zconf *zc, struct dns_zone **zone_out,
 
 /* ---- DNSSEC ---- */
 
-/* dnssec = on: a new signed version of the zone (the old one keeps serving on failure). */
+/* The zone to sign: the unsigned version with the DS records its children in this server
+ * ask for through CDS (RFC 7344/8078), or the unsigned version itself (one more reference). */
+static struct dns_zone *zone_to_sign(struct dns_ctl *ctl, size_t zi)
+{
+    const struct dns_zone *kids[64];
+    size_t n = 0;
+    for (size_t j = 0; j < ctl->s->nzones && n < 64; j++)
+        if (j != zi && ctl->z[j].served)
+            kids[n++] = ctl->z[j].served;
+    struct dns_zone *withds = NULL;
+    struct str err = STR_INIT;
+    if (dnssec_parent_apply_cds(ctl->z[zi].zone, kids, n, &withds, &err) != 0)
+        log_err("dns: zone %s: %s", ctl->s->zc[zi].name, str_cstr(&err));
+    else if (withds)
+        log_info("dns: zone %s: DS records taken from a child's CDS", ctl->s->zc[zi].name);
+    str_clear(&err);
+    return withds ? withds : dns_zone_ref(ctl->z[zi].zone);
+}
+
+/* dnssec = on: a new signed version of the zone (the old one keeps serving on failure).
+ * A parent zone served here is signed again when the child's CDS changes its DS. */
 static void zone_sign(struct dns_ctl *ctl, size_t zi)
 {
     const struct dns_zconf *zc = &ctl->s->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
     if (!zc->dnssec || !cz->zone)
         return;
-    struct dns_zone *sz = dns_sign(zc, cz->zone, time(NULL), &cz->signed_serial, &cz->resign_at);
+    struct dns_zone *src = zone_to_sign(ctl, zi);
+    struct dns_zone *sz = dns_sign(zc, src, time(NULL), &cz->signed_serial, &cz->resign_at);
+    dns_zone_unref(src);
     if (!sz) {
         cz->resign_at = time(NULL) + 60; /* try again soon */
         return;
     }
     dns_zone_unref(cz->served);
     cz->served = sz;
+    struct stat st;
+    if (stat(zc->keydir, &st) == 0)
+        cz->keydir_mtime = st.st_mtim;
+    for (size_t p = 0; p < ctl->s->nzones; p++) {
+        struct dns_zone *pz = ctl->z[p].served, *probe = NULL;
+        const struct dns_zone *kid = sz;
+        struct str err = STR_INIT;
+        if (p == zi || !pz || !ctl->z[p].zone ||
+            dnssec_parent_apply_cds(pz, &kid, 1, &probe, &err) != 0 || !probe) {
+            str_clear(&err);
+            continue;
+        }
+        dns_zone_unref(probe); /* the parent's DS differs from this child's CDS */
+        str_clear(&err);
+        zone_sign(ctl, p);
+        if (ctl->started)
+            dns_notifier_zone_changed(ctl->notifier, p);
+    }
 }
 
 /* ---- views ---- */
@@ -535,7 +577,16 @@ void dns_ctl_notified(struct dns_ctl *ctl, size_t zi)
     loop_post_send(ctl->post, notified_run, n);
 }
 
-/* Every minute: zones whose signatures reached half their validity are signed again. */
+/* A new key file (`pigeon dnssec rollover`) changes the key directory. */
+static bool keys_changed(const struct dns_zconf *zc, const struct ctl_zone *cz)
+{
+    struct stat st;
+    return stat(zc->keydir, &st) == 0 && (st.st_mtim.tv_sec != cz->keydir_mtime.tv_sec ||
+                                          st.st_mtim.tv_nsec != cz->keydir_mtime.tv_nsec);
+}
+
+/* Every second: zones whose signatures reached half their validity, whose rollover has a
+ * step due, or whose keys changed are signed again. */
 static void resign_tick(evutil_socket_t fd, short what, void *vctl)
 {
     struct dns_ctl *ctl = vctl;
@@ -543,7 +594,8 @@ static void resign_tick(evutil_socket_t fd, short what, void *vctl)
     bool any = false;
     for (size_t i = 0; i < ctl->s->nzones; i++) {
         struct ctl_zone *cz = &ctl->z[i];
-        if (!ctl->s->zc[i].dnssec || !cz->zone || now < cz->resign_at)
+        if (!ctl->s->zc[i].dnssec || !cz->zone ||
+            (now < cz->resign_at && !keys_changed(&ctl->s->zc[i], cz)))
             continue;
         zone_sign(ctl, i);
         dns_notifier_zone_changed(ctl->notifier, i);
@@ -587,8 +639,8 @@ struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, b
             cz->sec = dns_secondary_new(ctl, i, cz->zone != NULL);
     }
     ctl->resign_ev = event_new(ctl->base, -1, EV_PERSIST, resign_tick, ctl);
-    struct timeval minute = {60, 0};
-    event_add(ctl->resign_ev, &minute);
+    struct timeval second = {1, 0};
+    event_add(ctl->resign_ev, &second);
     *view_out = view_build(ctl);
     return ctl;
 }

@@ -17,6 +17,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,19 @@ static uint32_t next_serial(const struct dns_zconf *zc, uint32_t unsigned_serial
     return dns_serial_add(*last, 1);
 }
 
+/* The longest TTL in the zone: how long a resolver may hold old keys or signatures. */
+static uint32_t zone_max_ttl(const struct dns_zone *z)
+{
+    size_t nn;
+    const struct dns_node *nodes = dns_zone_nodes(z, &nn);
+    uint32_t max = 0;
+    for (size_t i = 0; i < nn; i++)
+        for (unsigned r = 0; r < nodes[i].nrrsets; r++)
+            if (nodes[i].rrsets[r].ttl > max)
+                max = nodes[i].rrsets[r].ttl;
+    return max;
+}
+
 struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, time_t now,
                           uint32_t *last_serial, time_t *resign_at)
 {
@@ -74,6 +88,13 @@ struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, 
     if (mkdir(zc->keydir, 0700) != 0 && errno != EEXIST)
         log_err("dns: zone %s: cannot make %s: %s", zc->name, zc->keydir, strerror(errno));
     int rc = dnssec_keystore_ensure(zc->keydir, zc->origin, zc->dnssec_alg, &ks, &err);
+    int64_t next_step = INT64_MAX;
+    if (rc == 0 && dnssec_keystore_roll(&ks, now, zone_max_ttl(z), &next_step, &err) > 0)
+        log_info("dns: zone %s: key rollover step done", zc->name);
+    if (err.len) {
+        log_err("dns: zone %s: %s", zc->name, str_cstr(&err));
+        str_reset(&err);
+    }
     if (rc == 0) {
         struct dnssec_key keys[DNSSEC_KEYSET_MAX];
         memcpy(keys, ks.keys, ks.n * sizeof keys[0]);
@@ -90,6 +111,8 @@ struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, 
                 serial_write(zc, serial);
             *last_serial = serial;
             *resign_at = now + zc->dnssec_validity / 2;
+            if (next_step < *resign_at)
+                *resign_at = (time_t)next_step;
             log_info("dns: zone %s signed, serial %u, %zu keys, %zu records, next signing in "
                      "%u s",
                      zc->name, serial, ks.n, dns_zone_records(out), zc->dnssec_validity / 2);
