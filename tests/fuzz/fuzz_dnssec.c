@@ -3,10 +3,17 @@
  * Every answer/authority record's DNSSEC view is parsed (DNSKEY, RRSIG, DS, NSEC, NSEC3);
  * each answer RRset is checked against its RRSIGs and a fixed DNSKEY set made of the reply's
  * own DNSKEYs plus one Ed25519 key; the authority's NSEC/NSEC3 records are run through the
- * NXDOMAIN, NODATA and wildcard provers for the question. Nothing may crash, read out of
- * bounds, or spend more than the per-question budget.
+ * NXDOMAIN, NODATA and wildcard provers for the question. The same input, as a query, is
+ * answered from a signed zone (NSEC and NSEC3 versions) by the authoritative engine, whose
+ * DNSSEC additions must stay within the reply size. Nothing may crash, read out of bounds,
+ * or spend more than the per-question budget.
  */
 #include "dns/arena.h"
+#include "dns/auth/answer.h"
+#include "dns/dnssec/signer.h"
+#include "dns/zone.h"
+#include "dns/zonefile.h"
+#include "dns/zoneset.h"
 #include "dns/dnssec/crypto.h"
 #include "dns/dnssec/denial.h"
 #include "dns/dnssec/validate.h"
@@ -69,8 +76,62 @@ static void verify_answer(const struct dns_msg *m, const uint8_t *zone, struct d
     }
 }
 
+static const char zone_text[] = "$TTL 300\n@ SOA ns1 h 1 2 3 4 60\n  NS ns1\n  MX 10 mail\n"
+                                "ns1 A 192.0.2.1\nmail A 192.0.2.2\nwww CNAME mail\n"
+                                "*.w TXT \"w\"\na.b.c A 192.0.2.3\nsub NS ns.sub\n"
+                                "ns.sub A 192.0.2.9\n";
+
+/* Built once (fuzz targets may keep state between runs): example.com signed with NSEC, and
+ * example.net with NSEC3, by a fixed Ed25519 key. */
+static struct dns_zoneset *signed_zones(void)
+{
+    static struct dns_zoneset *zs;
+    if (zs)
+        return zs;
+    static const uint8_t seed[32] = {42};
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
+    struct dnssec_key k;
+    if (!pk || dnssec_key_init(&k, pk, DNSSEC_ALG_ED25519, 257) != 0)
+        abort();
+    k.zsk = true;
+    zs = dns_zoneset_new();
+    const char *origins[2] = {"example.com.", "example.net."};
+    for (int i = 0; i < 2; i++) {
+        uint8_t o[DNS_NAME_MAXLEN];
+        size_t ol;
+        dns_name_from_text(origins[i], strlen(origins[i]), NULL, o, &ol, NULL);
+        struct dns_zone *z = NULL, *sz = NULL;
+        struct str err = STR_INIT;
+        struct dnssec_sign_params p = {.now = 1800000000u, .inception_ago = 3600,
+                                       .validity = 86400, .nsec3 = i == 1};
+        if (dns_zone_from_text(zone_text, sizeof zone_text - 1, "fuzz", o, DNS_ZF_NO_INCLUDE, &z,
+                               NULL) != 0 ||
+            dnssec_sign_zone(z, &k, 1, &p, &sz, &err) != 0)
+            abort();
+        str_clear(&err);
+        dns_zoneset_add(zs, sz);
+        dns_zone_unref(sz);
+        dns_zone_unref(z);
+    }
+    EVP_PKEY_free(pk);
+    return zs;
+}
+
+static void answer_signed(const uint8_t *data, size_t size)
+{
+    static uint8_t out[65535];
+    struct dns_arena a;
+    dns_arena_init(&a, NULL, 0);
+    struct dns_answer_opts opts = {size & 1, 1232};
+    size_t n = dns_answer_packet(signed_zones(), data, size, &opts, &a, out, sizeof out, NULL);
+    if (n > (opts.tcp ? 65535u : 1232u))
+        abort();
+    dns_arena_clear(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    answer_signed(data, size);
     struct dns_arena arena;
     dns_arena_init(&arena, NULL, 0);
     struct dns_msg m;
