@@ -177,9 +177,9 @@ static const uint8_t *ans_node(struct ans *a, const struct dns_zone *z, const st
     if (qtype == DNS_TYPE_ANY) {
         /* RFC 8482 §4.2: one RRset over UDP is enough; everything over TCP. */
         uint16_t count = a->opts && a->opts->tcp ? n->nrrsets : 1;
-        for (uint16_t i = 0; i < count; i++)
-            if (n->rrsets[i].type != DNS_TYPE_RRSIG || !a->dnssec)
-                ans_put(a, DNS_SEC_ANSWER, owner, &n->rrsets[i], n->rrsets[i].ttl, n);
+        for (uint16_t i = 0, put = 0; i < n->nrrsets && put < count; i++)
+            if (n->rrsets[i].type != DNS_TYPE_RRSIG || !a->dnssec) /* RRSIGs come with sets */
+                put += ans_put(a, DNS_SEC_ANSWER, owner, &n->rrsets[i], n->rrsets[i].ttl, n);
         a->info.kind = DNS_ANSWER_POSITIVE;
         if (wild && a->dnssec)
             ans_deny(a, z, &expanded);
