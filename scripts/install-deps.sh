@@ -17,7 +17,7 @@ PACKAGES="clang libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspytho
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
 isync mutt dovecot-imapd
-fail2ban systemd
+fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk"
 
 case "${1:-test}" in

@@ -1,0 +1,128 @@
+/*
+ * keystore — per-domain DKIM keys on disk (DIR/DOMAIN/SELECTOR.pem, 0600).
+ */
+#include "mailauth/keystore.h"
+
+#include "core/err.h"
+#include "core/file.h"
+#include "core/str.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int dkim_alg_parse(const char *name, enum dkim_alg *out)
+{
+    if (!strcmp(name, "rsa"))
+        *out = DKIM_RSA_SHA256;
+    else if (!strcmp(name, "ed25519"))
+        *out = DKIM_ED25519_SHA256;
+    else
+        return ERR_PARSE;
+    return 0;
+}
+
+/* A domain or selector that is safe as one path component. */
+static bool safe_name(const char *s)
+{
+    if (!s[0] || s[0] == '.' || strlen(s) > 253)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
+              *s == '_'))
+            return false;
+    return true;
+}
+
+/* Writes pem to a temporary file, fsyncs it and links it to path (never replacing). */
+static int write_new(const char *dirpath, const char *path, const struct str *pem)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/.new.%ld", dirpath, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ERR_IO;
+    bool ok = write(fd, pem->ptr, pem->len) == (ssize_t)pem->len && fsync(fd) == 0;
+    close(fd);
+    int rc = ok && (link(tmp, path) == 0 || errno == EEXIST) ? 0 : ERR_IO;
+    unlink(tmp);
+    int dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return rc;
+}
+
+/* mkdir -p with mode 0700 for the parts that are missing. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "%s", path);
+    if (n <= 0 || (size_t)n >= sizeof buf)
+        return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int create_key(const char *dirpath, const char *path, enum dkim_alg alg,
+                      const char **err_out)
+{
+    if (make_dirs(dirpath) != 0) {
+        *err_out = "cannot create the key directory";
+        return ERR_IO;
+    }
+    struct str pem = STR_INIT;
+    int rc = dkim_key_generate(alg, &pem);
+    if (rc == 0)
+        rc = write_new(dirpath, path, &pem);
+    str_clear(&pem);
+    if (rc)
+        *err_out = "cannot write the new key";
+    return rc;
+}
+
+int dkim_keystore_load(const char *dir, const char *domain, const char *selector,
+                       enum dkim_alg alg, bool create, struct dkim_signer **out,
+                       const char **err_out)
+{
+    *err_out = NULL;
+    char dom[254];
+    snprintf(dom, sizeof dom, "%s", domain);
+    ascii_lower(dom, strlen(dom));
+    if (!safe_name(dom) || !safe_name(selector)) {
+        *err_out = "domain or selector is not a plain DNS name";
+        return ERR_PARSE;
+    }
+    char dirpath[4096], path[4200];
+    snprintf(dirpath, sizeof dirpath, "%s/%s", dir, dom);
+    snprintf(path, sizeof path, "%s/%s.pem", dirpath, selector);
+    struct str pem = STR_INIT;
+    int rc = file_read_all(path, 65536, &pem);
+    if (rc == ERR_NOTFOUND && create) {
+        rc = create_key(dirpath, path, alg, err_out);
+        if (rc == 0)
+            rc = file_read_all(path, 65536, &pem);
+    }
+    if (rc == 0)
+        rc = dkim_signer_new(pem.ptr ? pem.ptr : "", pem.len, dom, selector, out, err_out);
+    else if (rc == ERR_LIMIT)
+        *err_out = "key file too large";
+    else if (rc == ERR_NOTFOUND)
+        *err_out = "no key";
+    else if (!*err_out)
+        *err_out = strerror(errno);
+    str_clear(&pem);
+    return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * keystore — DKIM private keys of the local domains, one PEM file per domain and selector:
+ * DIR/DOMAIN/SELECTOR.pem, mode 0600. A missing key is generated when asked (Ed25519 or
+ * 2048-bit RSA), written to a temporary name, fsynced and linked into place, so two
+ * processes creating the same key at once both end up with the one that won.
+ *
+ * Blocks on small file I/O (and, for a new RSA key, on key generation: tens of
+ * milliseconds); the daemon calls it once per domain and keeps the signer.
+ */
+#ifndef PIGEON_MAILAUTH_KEYSTORE_H
+#define PIGEON_MAILAUTH_KEYSTORE_H
+
+#include "mailauth/dkim.h"
+
+#include <stdbool.h>
+
+/*
+ * The signer of domain/selector. create: generate the key with alg when the file is missing.
+ * 0; ERR_NOTFOUND (missing, !create); ERR_IO / ERR_PARSE with *err_out.
+ */
+int dkim_keystore_load(const char *dir, const char *domain, const char *selector,
+                       enum dkim_alg alg, bool create, struct dkim_signer **out,
+                       const char **err_out);
+
+/* "rsa" or "ed25519" into *out; 0 or ERR_PARSE. */
+int dkim_alg_parse(const char *name, enum dkim_alg *out);
+
+#endif
