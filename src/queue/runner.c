@@ -23,6 +23,11 @@
 
 static void scan(struct queue_runner *r);
 
+static time_t runner_now(const struct queue_runner *r)
+{
+    return r->hooks.now ? (time_t)r->hooks.now(r->hooks.arg) : time(NULL);
+}
+
 static void schedule_scan(struct queue_runner *r, unsigned seconds)
 {
     struct timeval tv = {(time_t)seconds, 0};
@@ -124,7 +129,7 @@ static void scan(struct queue_runner *r)
 {
     if (r->stopping)
         return;
-    time_t now = time(NULL);
+    time_t now = runner_now(r);
     struct collect c = {r, NULL, r->cfg.max_connections > r->njobs
                                      ? r->cfg.max_connections - r->njobs : 0};
     if (c.njobs_room && store_queue_due(r->store, now, SCAN_BATCH, collect_item, &c) < 0)
@@ -136,7 +141,10 @@ static void scan(struct queue_runner *r)
         j->next = r->jobs;
         r->jobs = j;
         r->njobs++;
-        domjob_start(j);
+        if (r->hooks.deliver)
+            r->hooks.deliver(r->hooks.arg, j);
+        else
+            domjob_start(j);
     }
     int64_t next = 0;
     unsigned wait = r->cfg.scan_interval;
@@ -390,10 +398,51 @@ void runner_job_finished(struct queue_runner *r, struct domjob *j)
             break;
         }
     }
-    apply_outcomes(r, j, time(NULL));
+    apply_outcomes(r, j, runner_now(r));
     domjob_free(j);
     if (!r->stopping)
         queue_runner_kick(r); /* room for the next domain */
+}
+
+/* ---- the job seen from a replaced delivery (tests) ---- */
+
+void queue_runner_set_hooks(struct queue_runner *r, const struct queue_runner_hooks *h)
+{
+    r->hooks = *h;
+}
+
+const char *queue_job_domain(const struct domjob *j)
+{
+    return j->domain;
+}
+
+size_t queue_job_count(const struct domjob *j)
+{
+    return j->n;
+}
+
+const char *queue_job_rcpt(const struct domjob *j, size_t i)
+{
+    return i < j->n ? j->items[i].rcpt : NULL;
+}
+
+void queue_job_outcome(struct domjob *j, size_t i, int code, const char *text,
+                       const char *remote)
+{
+    if (i >= j->n)
+        return;
+    struct qitem *it = &j->items[i];
+    it->code = code;
+    free(it->text);
+    it->text = xstrdup(text ? text : "");
+    free(it->remote);
+    it->remote = remote ? xstrdup(remote) : NULL;
+}
+
+void queue_job_done(struct domjob *j)
+{
+    runner_items_delivered(j->r, j->items, j->n);
+    runner_job_finished(j->r, j);
 }
 
 /* ---- lifecycle ---- */

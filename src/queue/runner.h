@@ -56,6 +56,30 @@ struct queue_runner_config {
 struct queue_runner *queue_runner_new(struct event_base *base, const struct queue_runner_config *cfg,
                                       SSL_CTX *client_tls, struct dns_stub *stub,
                                       struct committer *committer);
+/*
+ * For tests (tests/unit/test_queue_runner.c): the runner's clock and the delivery of one
+ * domain's job, replaced. now returns unix seconds (NULL: time()); deliver gets each job
+ * the scan starts (NULL: queue/delivery.c, MX look-up and SMTP) and must give every item an
+ * outcome (queue_job_outcome) and then call queue_job_done, from the loop, never from inside
+ * deliver. Set before the first scan runs.
+ */
+struct domjob;
+struct queue_runner_hooks {
+    int64_t (*now)(void *arg);
+    void (*deliver)(void *arg, struct domjob *j);
+    void *arg;
+};
+void queue_runner_set_hooks(struct queue_runner *r, const struct queue_runner_hooks *h);
+/* The job's destination domain (lower case) and its recipients, one per queue row. */
+const char *queue_job_domain(const struct domjob *j);
+size_t queue_job_count(const struct domjob *j);
+const char *queue_job_rcpt(const struct domjob *j, size_t i);
+/* The outcome for item i: an SMTP reply code and text (copied); remote host or NULL. */
+void queue_job_outcome(struct domjob *j, size_t i, int code, const char *text,
+                       const char *remote);
+/* Every item has its outcome: the runner applies them (deletes, defers, bounces). */
+void queue_job_done(struct domjob *j);
+
 /* Thread-safe: asks for a scan soon (e.g. after a message with remote recipients arrived). */
 void queue_runner_kick(struct queue_runner *r);
 /* Stops scanning and closes connections (rows in flight stay queued). On the loop thread. */

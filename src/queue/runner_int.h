@@ -79,6 +79,7 @@ struct queue_runner {
     unsigned pending_bounces;
     struct bounce_ref *bouncing;
     bool stopping;
+    struct queue_runner_hooks hooks; /* all NULL in production */
 };
 
 /* delivery.c */
