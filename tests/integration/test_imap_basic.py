@@ -268,7 +268,16 @@ def test_connections_per_user(new_daemon):
     with pytest.raises(imaplib.IMAP4.error, match="LIMIT"):
         imap(d)
     a.logout()
-    c = imap(d)
+
+    def login_again():
+        # the slot is released when the server has closed a's connection, which may come
+        # after the client read the LOGOUT reply: wait for that, not for a fixed time
+        try:
+            return imap(d)
+        except imaplib.IMAP4.error as e:
+            assert "LIMIT" in str(e), e
+            return None
+    c = H.wait_until(login_again, what="a's slot to be released after LOGOUT")
     c.logout()
     b.logout()
 
