@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "auth/login.h"
+#include "core/idna.h"
 #include "host/privileges.h"
 #include "core/err.h"
 #include "core/str.h"
@@ -90,7 +91,12 @@ int cli_address(struct cli_ctx *ctx, const char *arg, char *out, size_t cap)
 {
     if (cli_ctx_config(ctx) != 0)
         return CLI_FAIL;
-    int rc = login_canonical(arg, ctx->cfg.primary_domain, out, cap);
+    char typed[1024];
+    int rc = login_canonical(arg, ctx->cfg.primary_domain, typed, sizeof typed);
+    const char *why = NULL;
+    /* An internationalised domain is stored in its A-label form (RFC 5891). */
+    if (rc == 0 && idna_address_to_ascii(typed, out, cap, &why) != 0)
+        return cli_fail("invalid address: '%s': %s", arg, why);
     if (rc == ERR_RANGE)
         return cli_fail("address too long: %s", arg);
     const char *at = rc == 0 ? strchr(out, '@') : NULL;
@@ -125,8 +131,14 @@ static bool domain_syntax_ok(const char *d)
 /* With out == NULL only checks (and prints nothing): used by cli_address. */
 int cli_domain_name(const char *arg, char *out, size_t cap)
 {
+    char ascii_form[256];
+    const char *why = NULL;
+    if (idna_to_ascii(arg, ascii_form, sizeof ascii_form, &why) != 0)
+        return out ? cli_fail("invalid domain name: '%s': %s", arg, why) : CLI_FAIL;
+    const char *typed = arg;
+    arg = ascii_form; /* "bücher.example" -> "xn--bcher-kva.example" */
     if (!domain_syntax_ok(arg))
-        return out ? cli_fail("invalid domain name: '%s'", arg) : CLI_FAIL;
+        return out ? cli_fail("invalid domain name: '%s'", typed) : CLI_FAIL;
     if (!out)
         return 0;
     size_t n = strlen(arg);

@@ -1,6 +1,7 @@
 #include "conf/config.h"
 
 #include "core/err.h"
+#include "core/idna.h"
 #include "core/ini.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -375,7 +376,29 @@ static int check_required(struct config *cfg, struct str *err)
             return ERR_CONFIG;
         }
     }
-    ascii_lower(cfg->primary_domain, strlen(cfg->primary_domain));
+    /* Internationalised names are kept in their A-label form (IDNA 2008, RFC 5891). */
+    char **names[] = {&cfg->hostname, &cfg->primary_domain};
+    const char *keys[] = {"hostname", "primary_domain"};
+    for (size_t i = 0; i < 2; i++) {
+        char a[256];
+        const char *why = NULL;
+        if (idna_to_ascii(*names[i], a, sizeof a, &why) != 0) {
+            str_appendf(err, "%s: [server] %s: %s", cfg->path, keys[i], why);
+            return ERR_CONFIG;
+        }
+        free(*names[i]);
+        *names[i] = xstrdup(a);
+    }
+    if (cfg->postmaster) {
+        char a[600];
+        const char *why = NULL;
+        if (idna_address_to_ascii(cfg->postmaster, a, sizeof a, &why) != 0) {
+            str_appendf(err, "%s: [server] postmaster: %s", cfg->path, why);
+            return ERR_CONFIG;
+        }
+        free(cfg->postmaster);
+        cfg->postmaster = xstrdup(a);
+    }
     return 0;
 }
 

@@ -680,6 +680,8 @@ class Daemon:
         return self._closed()
 
     def _closed(self):
+        if self.proc is None:   # made but never started (new_daemon(start=False))
+            return None
         rc = self.proc.returncode
         if getattr(self, "log_file", None):
             self.log_file.close()

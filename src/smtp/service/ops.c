@@ -7,6 +7,7 @@
 #include "smtp/service/service_int.h"
 
 
+#include "core/idna.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop_post.h"
@@ -45,7 +46,13 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
     const struct config *cfg = &w->d->cfg;
     char local[MAIL_LOCAL_MAX + 1], domain[MAIL_DOMAIN_MAX + 1];
     snprintf(local, sizeof local, "%s", a->local);
-    snprintf(domain, sizeof domain, "%s", a->domain[0] ? a->domain : cfg->primary_domain);
+    const char *why = NULL;
+    /* RFC 6531: with SMTPUTF8 the domain may come as U-labels; local domains are stored as
+     * A-labels. A name IDNA refuses cannot be one of ours. */
+    if (!a->domain[0])
+        snprintf(domain, sizeof domain, "%s", cfg->primary_domain);
+    else if (a->domain[0] == '[' || idna_to_ascii(a->domain, domain, sizeof domain, &why) != 0)
+        snprintf(domain, sizeof domain, "%s", a->domain);
     ascii_lower(local, strlen(local));
     ascii_lower(domain, strlen(domain));
     int local_domain = domain[0] == '[' ? 0 : store_domain_exists(w->store, domain);
