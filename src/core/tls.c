@@ -131,6 +131,8 @@ SSL_CTX *tls_server_ctx_new(const char *cert_file, const char *key_file, struct 
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* TLS 1.2: forward-secret AEAD suites only (TLS 1.3's defaults are all such). */
+    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20");
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         ssl_error(err, cert_file);
         SSL_CTX_free(ctx);

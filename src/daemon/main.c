@@ -17,6 +17,7 @@
 #include "host/pidfile.h"
 #include "core/pool.h"
 #include "core/tls.h"
+#include "core/tls_reload.h"
 #include "core/version.h"
 #include "core/xmalloc.h"
 #include "store/committer.h"
@@ -67,10 +68,12 @@ static int tls_setup(struct daemon *d)
     if (d->client_tls) /* opportunistic TLS to MX hosts: encrypted, not authenticated */
         SSL_CTX_set_verify(d->client_tls, SSL_VERIFY_NONE, NULL);
     d->tls = tls_server_ctx_new(cert, key, &err);
-    if (!d->tls)
+    if (d->tls) /* SIGHUP re-reads the files (certbot renewals) */
+        d->tls_reload = tls_reload_new(d->tls, cert, key, &err);
+    if (!d->tls || !d->tls_reload)
         log_err("TLS: %s", str_cstr(&err));
     str_clear(&err);
-    return d->tls ? 0 : -1;
+    return d->tls && d->tls_reload ? 0 : -1;
 }
 
 static int daemon_open(struct daemon *d)
@@ -119,6 +122,7 @@ static void daemon_close(struct daemon *d)
         close(d->listeners[i].fd);
     free(d->listeners);
     free(d->dummy_hash);
+    tls_reload_free(d->tls_reload);
     if (d->tls)
         SSL_CTX_free(d->tls);
     if (d->client_tls)

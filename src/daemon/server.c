@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/sdnotify.h"
+#include "core/tls_reload.h"
 #include "core/pool.h"
 #include "core/resolvconf.h"
 #include "core/xmalloc.h"
@@ -133,12 +134,29 @@ static void on_force(evutil_socket_t fd, short what, void *vm)
         loop_post_send(m->d->workers[i].host.post, worker_force_close, &m->d->workers[i]);
 }
 
+/* New handshakes get the certificate files as they are now; sessions keep theirs. */
+static void tls_reload_log(struct daemon *d)
+{
+    if (!d->tls_reload)
+        return;
+    struct str err = STR_INIT;
+    char fp[100];
+    if (tls_reload_files(d->tls_reload, &err) == 0) {
+        tls_reload_fingerprint(d->tls_reload, fp, sizeof fp);
+        log_info("TLS: certificate reloaded (sha256 %s)", fp);
+    } else {
+        log_err("TLS: certificate not reloaded, the previous one stays: %s", str_cstr(&err));
+    }
+    str_clear(&err);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *vm)
 {
     struct main_ctx *m = vm;
     if (sig == SIGHUP) {
         log_reopen(); /* first: logrotate has moved the file, the next lines go to the new one */
         log_info("SIGHUP: reloading");
+        tls_reload_log(m->d);
         dns_service_reload(m->d);
         resolver_service_reload(m->d);
         for (unsigned i = 0; i < m->d->nservices; i++)

@@ -83,6 +83,7 @@ struct worker {
 struct daemon {
     struct config cfg;
     SSL_CTX *tls;
+    struct tls_reload *tls_reload; /* the certificate SIGHUP reloads (core/tls_reload.h) */
     struct committer *committer;
     SSL_CTX *client_tls;          /* outbound STARTTLS (opportunistic: not verified) */
     struct dns_stub *stub;        /* the mail side's DNS, on worker 0 */

@@ -1,0 +1,89 @@
+"""Certificate rotation: replace the files, SIGHUP, and a new TLS connection gets the new
+certificate while an IMAP session opened before keeps working; a broken file on reload keeps
+the previous certificate. TLS 1.2 uses forward-secret AEAD suites only."""
+
+import hashlib
+import imaplib
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import pigeon_harness as H
+
+
+def make_cert(path, cn):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj", "/CN=" + cn,
+                    "-keyout", str(path) + ".key", "-out", str(path) + ".crt"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    der = ssl.PEM_cert_to_DER_cert((path.parent / (path.name + ".crt")).read_text())
+    return hashlib.sha256(der).hexdigest()
+
+
+def served(port, **kw):
+    ctx = H.unverified_context()
+    for k, v in kw.items():
+        setattr(ctx, k, v)
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port),
+                                                  timeout=H.IO_TIMEOUT)) as s:
+        return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest(), s.cipher()
+
+
+def wait_log(d, pattern, start):
+    deadline = time.monotonic() + 60
+    while not re.search(pattern, d.log_tail(10 ** 6, start)):
+        assert time.monotonic() < deadline, "no %r in the log" % pattern
+        time.sleep(0.05)
+
+
+def test_sighup_reloads_the_certificate(new_daemon, tmp_path):
+    fa = make_cert(tmp_path / "a", "a.hamburger.edu")
+    fb = make_cert(tmp_path / "b", "b.hamburger.edu")
+    live = tmp_path / "live"
+    (tmp_path / "live.crt").write_bytes((tmp_path / "a.crt").read_bytes())
+    (tmp_path / "live.key").write_bytes((tmp_path / "a.key").read_bytes())
+    d = new_daemon(imaps={}, server={"tls_cert": str(live) + ".crt",
+                                     "tls_key": str(live) + ".key"})
+    assert served(d.imaps_port)[0] == fa
+    old = imaplib.IMAP4_SSL("127.0.0.1", d.imaps_port, ssl_context=H.unverified_context(),
+                            timeout=H.IO_TIMEOUT)
+    old.login("bob", "hungry")
+    assert old.select("INBOX")[0] == "OK"
+
+    # certbot renews: new files, then the deploy hook's reload.
+    (tmp_path / "live.crt").write_bytes((tmp_path / "b.crt").read_bytes())
+    (tmp_path / "live.key").write_bytes((tmp_path / "b.key").read_bytes())
+    start = d.log_size()
+    d.signal(signal.SIGHUP)
+    wait_log(d, r"TLS: certificate reloaded \(sha256 %s\)" %
+             ":".join(fb[i:i + 2] for i in range(0, 64, 2)).upper(), start)
+    assert served(d.imaps_port)[0] == fb
+    assert old.noop()[0] == "OK" and old.select("INBOX")[0] == "OK"   # the old session lives
+    old.logout()
+
+    # A broken renewal: the previous certificate stays.
+    (tmp_path / "live.key").write_text("garbage\n")
+    start = d.log_size()
+    d.signal(signal.SIGHUP)
+    wait_log(d, r"TLS: certificate not reloaded, the previous one stays: .*live\.key", start)
+    assert served(d.imaps_port)[0] == fb
+
+
+def test_tls12_offers_forward_secret_aead_only(new_daemon):
+    d = new_daemon(imaps={})
+    for weak in ("AES256-SHA", "AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-SHA"):
+        ctx = H.unverified_context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(weak)
+        try:
+            with ctx.wrap_socket(socket.create_connection(("127.0.0.1", d.imaps_port),
+                                                          timeout=H.IO_TIMEOUT)):
+                raise AssertionError("%s was accepted" % weak)
+        except ssl.SSLError:
+            pass
+    _, cipher = served(d.imaps_port, maximum_version=ssl.TLSVersion.TLSv1_2)
+    assert cipher[1] == "TLSv1.2" and cipher[0].startswith("ECDHE-"), cipher
+    assert "GCM" in cipher[0] or "CHACHA20" in cipher[0], cipher
