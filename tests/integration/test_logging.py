@@ -46,12 +46,14 @@ def test_log_file_and_reopen_on_sighup(new_daemon, tmp_path):
     assert "SIGHUP" not in rotated.read_text()
 
 
-def test_log_file_must_be_absolute(tmp_path):
-    d = H.Daemon(tmp_path, server={"log": "relative.log"})  # never started
-    p = subprocess.run([str(H.PIGEOND), "-c", d.conf], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=H.sanitizer_env(), timeout=60)
-    assert p.returncode == 1
-    assert p.stderr.decode() == "pigeond: log file relative.log must be an absolute path\n"
+def test_relative_log_file_is_beside_the_config(new_daemon, tmp_path):
+    """Relative paths are relative to the configuration file, not the working directory."""
+    d = new_daemon(start=False, server={"log": "pigeond-file.log"})
+    p = subprocess.run([str(H.PIGEOND), "-t", "-c", d.conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=H.sanitizer_env(), timeout=60, cwd="/")
+    assert p.returncode == 0, p.stderr
+    d.start()
+    wait_for(Path(d.conf).parent / "pigeond-file.log", r"pigeond ready")
 
 
 def failed_logins(d):
