@@ -139,6 +139,7 @@ struct config {
     char *postmaster;             /* where postmaster@<local domain> goes; NULL: no redirect */
     char *tls_cert;               /* NULL: self-signed under data_dir/tls/ */
     char *tls_key;
+    char *tls_dir;                /* NAME.crt + NAME.key pairs chosen by SNI; NULL: none */
     char *recipient_delimiter;    /* "" disables subaddressing */
     int log_level;
     char *log;                    /* "stderr" (NULL), "syslog" or an absolute file path */

@@ -6,6 +6,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <dirent.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +21,10 @@ struct tls_pair {
 
 struct tls_reload {
     pthread_mutex_t lock;
-    struct tls_pair cur;
-    char *cert_file, *key_file;
+    struct tls_pair cur;        /* the default pair */
+    struct tls_pair *named;     /* SNI: the pairs of dir, chosen by the name the client asks */
+    size_t nnamed;
+    char *cert_file, *key_file, *dir;
 };
 
 static void pair_clear(struct tls_pair *p)
@@ -78,14 +83,66 @@ static int pair_load(const char *cert_file, const char *key_file, struct tls_pai
     return 0;
 }
 
-/* Every server handshake: use the pair loaded last (override what the SSL_CTX had). */
+/* Loads every NAME.crt with its NAME.key in dir (sorted by name). */
+static int dir_load(const char *dir, struct tls_pair **out, size_t *n_out, struct str *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!dir)
+        return 0;
+    struct dirent **ents = NULL;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0) {
+        str_appendf(err, "%s: cannot read the directory", dir);
+        return ERR_IO;
+    }
+    int rc = 0;
+    struct str c = STR_INIT, k = STR_INIT;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        size_t len = strlen(name);
+        if (rc == 0 && len > 4 && !strcmp(name + len - 4, ".crt")) {
+            str_reset(&c);
+            str_reset(&k);
+            str_appendf(&c, "%s/%s", dir, name);
+            str_appendf(&k, "%s/%.*s.key", dir, (int)(len - 4), name);
+            *out = xrealloc(*out, (*n_out + 1) * sizeof **out);
+            rc = pair_load(str_cstr(&c), str_cstr(&k), &(*out)[*n_out], err);
+            if (rc == 0)
+                (*n_out)++;
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    str_clear(&c);
+    str_clear(&k);
+    return rc;
+}
+
+static void named_free(struct tls_pair *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pair_clear(&v[i]);
+    free(v);
+}
+
+/* Every server handshake: the pair loaded last whose certificate covers the name the client
+ * asked for with SNI (names and wildcards, as X509_check_host matches them), else the
+ * default pair. */
 static int cert_cb(SSL *ssl, void *arg)
 {
     struct tls_reload *r = arg;
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     pthread_mutex_lock(&r->lock);
-    X509 *leaf = r->cur.leaf;
-    EVP_PKEY *key = r->cur.key;
-    STACK_OF(X509) *chain = X509_chain_up_ref(r->cur.chain);
+    const struct tls_pair *p = &r->cur;
+    for (size_t i = 0; sni && i < r->nnamed; i++)
+        if (X509_check_host(r->named[i].leaf, sni, 0, 0, NULL) == 1) {
+            p = &r->named[i];
+            break;
+        }
+    X509 *leaf = p->leaf;
+    EVP_PKEY *key = p->key;
+    STACK_OF(X509) *chain = X509_chain_up_ref(p->chain);
     X509_up_ref(leaf);
     EVP_PKEY_up_ref(key);
     pthread_mutex_unlock(&r->lock);
@@ -97,13 +154,15 @@ static int cert_cb(SSL *ssl, void *arg)
 }
 
 struct tls_reload *tls_reload_new(SSL_CTX *ctx, const char *cert_file, const char *key_file,
-                                  struct str *err)
+                                  const char *dir, struct str *err)
 {
     struct tls_reload *r = xcalloc(1, sizeof *r);
     pthread_mutex_init(&r->lock, NULL);
     r->cert_file = xstrdup(cert_file);
     r->key_file = xstrdup(key_file);
-    if (pair_load(cert_file, key_file, &r->cur, err) < 0) {
+    r->dir = dir ? xstrdup(dir) : NULL;
+    if (pair_load(cert_file, key_file, &r->cur, err) < 0 ||
+        dir_load(r->dir, &r->named, &r->nnamed, err) < 0) {
         tls_reload_free(r);
         return NULL;
     }
@@ -113,15 +172,24 @@ struct tls_reload *tls_reload_new(SSL_CTX *ctx, const char *cert_file, const cha
 
 int tls_reload_files(struct tls_reload *r, struct str *err)
 {
-    struct tls_pair fresh;
+    struct tls_pair fresh, *named;
+    size_t nnamed;
     int rc = pair_load(r->cert_file, r->key_file, &fresh, err);
     if (rc < 0)
         return rc;
+    if ((rc = dir_load(r->dir, &named, &nnamed, err)) < 0) {
+        pair_clear(&fresh);
+        return rc;
+    }
     pthread_mutex_lock(&r->lock);
-    struct tls_pair old = r->cur;
+    struct tls_pair old = r->cur, *old_named = r->named;
+    size_t old_n = r->nnamed;
     r->cur = fresh;
+    r->named = named;
+    r->nnamed = nnamed;
     pthread_mutex_unlock(&r->lock);
     pair_clear(&old); /* handshakes in flight hold their own references */
+    named_free(old_named, old_n);
     return 0;
 }
 
@@ -144,6 +212,8 @@ void tls_reload_free(struct tls_reload *r)
     if (!r)
         return;
     pair_clear(&r->cur);
+    named_free(r->named, r->nnamed);
+    free(r->dir);
     pthread_mutex_destroy(&r->lock);
     free(r->cert_file);
     free(r->key_file);

@@ -37,6 +37,7 @@ static const struct key_spec server_keys[] = {
     {"postmaster", K_STR, SRV(postmaster), 0, 0},
     {"tls_cert", K_STR, SRV(tls_cert), 0, 0},
     {"tls_key", K_STR, SRV(tls_key), 0, 0},
+    {"tls_dir", K_STR, SRV(tls_dir), 0, 0},
     {"recipient_delimiter", K_STR, SRV(recipient_delimiter), 0, 0},
     {"log_level", K_LOGLEVEL, SRV(log_level), 0, 0},
     {"log", K_STR, SRV(log), 0, 0},
@@ -639,8 +640,8 @@ static int check_required(struct config *cfg, struct str *err)
     }
     /* Relative paths are relative to the configuration file's directory (as nginx and
      * Knot do), made absolute now: one meaning whatever the daemon's working directory. */
-    char **paths[] = {&cfg->data_dir, &cfg->tls_cert, &cfg->tls_key, &cfg->resolver.root_hints,
-                      &cfg->log};
+    char **paths[] = {&cfg->data_dir,           &cfg->tls_cert, &cfg->tls_key, &cfg->tls_dir,
+                      &cfg->resolver.root_hints, &cfg->log};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (path_absolute(cfg, paths[i], err) < 0)
             return ERR_CONFIG;
@@ -718,6 +719,7 @@ void config_free(struct config *cfg)
     free(cfg->postmaster);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->tls_dir);
     free(cfg->recipient_delimiter);
     free(cfg->log);
     free(cfg->user);

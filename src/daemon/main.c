@@ -69,7 +69,7 @@ static int tls_setup(struct daemon *d)
         SSL_CTX_set_verify(d->client_tls, SSL_VERIFY_NONE, NULL);
     d->tls = tls_server_ctx_new(cert, key, &err);
     if (d->tls) /* SIGHUP re-reads the files (certbot renewals) */
-        d->tls_reload = tls_reload_new(d->tls, cert, key, &err);
+        d->tls_reload = tls_reload_new(d->tls, cert, key, d->cfg.tls_dir, &err);
     if (!d->tls || !d->tls_reload)
         log_err("TLS: %s", str_cstr(&err));
     str_clear(&err);

@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "core/tls.h"
+#include "core/tls_reload.h"
 #include "dns/name.h"
 #include "dns/resolver/hints.h"
 #include "dns/zone.h"
@@ -133,6 +134,15 @@ int config_check_files(const struct config *cfg, struct str *err)
             str_appendf(err, "%s: [server] tls_cert/tls_key: %s", cfg->path, str_cstr(&terr));
             rc = ERR_CONFIG;
         } else {
+            struct tls_reload *r =
+                cfg->tls_dir ? tls_reload_new(ctx, cfg->tls_cert, cfg->tls_key, cfg->tls_dir,
+                                              &terr)
+                             : NULL;
+            if (cfg->tls_dir && !r) {
+                str_appendf(err, "%s: [server] tls_dir: %s", cfg->path, str_cstr(&terr));
+                rc = ERR_CONFIG;
+            }
+            tls_reload_free(r);
             SSL_CTX_free(ctx);
         }
         str_clear(&terr);

@@ -87,3 +87,35 @@ def test_tls12_offers_forward_secret_aead_only(new_daemon):
     _, cipher = served(d.imaps_port, maximum_version=ssl.TLSVersion.TLSv1_2)
     assert cipher[1] == "TLSv1.2" and cipher[0].startswith("ECDHE-"), cipher
     assert "GCM" in cipher[0] or "CHACHA20" in cipher[0], cipher
+
+
+def san_cert(path, name):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-subj", "/CN=" + name,
+                    "-addext", "subjectAltName=DNS:%s" % name,
+                    "-keyout", str(path) + ".key", "-out", str(path) + ".crt"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    der = ssl.PEM_cert_to_DER_cert(open(str(path) + ".crt").read())
+    return hashlib.sha256(der).hexdigest()
+
+
+def test_sni_picks_the_certificate_of_the_name(new_daemon, tmp_path):
+    fdef = make_cert(tmp_path / "default", "mail.hamburger.edu")
+    (tmp_path / "sni").mkdir()
+    fa = san_cert(tmp_path / "sni" / "mail.crepes.fr", "mail.crepes.fr")
+    fw = san_cert(tmp_path / "sni" / "wild", "*.example.org")
+    d = new_daemon(imaps={}, server={"tls_cert": str(tmp_path / "default.crt"),
+                                     "tls_key": str(tmp_path / "default.key"),
+                                     "tls_dir": str(tmp_path / "sni")})
+
+    def cert_for(name):
+        ctx = H.unverified_context()
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", d.imaps_port),
+                                                      timeout=H.IO_TIMEOUT),
+                             server_hostname=name) as s:
+            return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
+
+    assert cert_for("mail.crepes.fr") == fa
+    assert cert_for("imap.example.org") == fw
+    assert cert_for("other.test") == fdef
+    assert served(d.imaps_port)[0] == fdef        # no SNI at all
