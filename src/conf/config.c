@@ -44,6 +44,7 @@ static const struct conf_key server_keys[] = {
     KEY("postmaster", CONF_STR, SRV(postmaster)),
     KEY("tls_cert", CONF_STR, SRV(tls_cert)),
     KEY("tls_key", CONF_STR, SRV(tls_key)),
+    KEY("tls_dir", CONF_STR, SRV(tls_dir)),
     KEY("recipient_delimiter", CONF_STR, SRV(recipient_delimiter)),
     {.name = "log_level", .type = CONF_CUSTOM, .offset = SRV(log_level), .parse = parse_log_level},
     KEY("log", CONF_STR, SRV(log)),
@@ -336,6 +337,30 @@ static int on_key_dispatch(struct config *cfg, const char *section, const char *
     return ERR_CONFIG;
 }
 
+/* *p (may be NULL; "stderr" and "syslog" are not paths) made absolute against the directory
+ * of cfg->path, itself taken against the working directory when relative. */
+static int path_absolute(const struct config *cfg, char **p, struct str *err)
+{
+    if (!*p || (*p)[0] == '/' || !strcmp(*p, "stderr") || !strcmp(*p, "syslog"))
+        return 0;
+    struct str abs = STR_INIT;
+    if (cfg->path[0] != '/') {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd)) {
+            str_appendf(err, "%s: cannot resolve %s: getcwd failed", cfg->path, *p);
+            return ERR_CONFIG;
+        }
+        str_appendf(&abs, "%s/", cwd);
+    }
+    const char *slash = strrchr(cfg->path, '/');
+    if (slash)
+        str_append(&abs, cfg->path, (size_t)(slash - cfg->path + 1));
+    str_appends(&abs, *p);
+    free(*p);
+    *p = str_steal(&abs);
+    return 0;
+}
+
 static int check_required(struct config *cfg, struct str *err)
 {
     const char *missing = !cfg->hostname         ? "hostname"
@@ -350,17 +375,16 @@ static int check_required(struct config *cfg, struct str *err)
         str_appendf(err, "%s: [server] tls_cert and tls_key must be set together", cfg->path);
         return ERR_CONFIG;
     }
-    if (cfg->data_dir[0] != '/') { /* one meaning for every later path, whatever the cwd */
-        char cwd[4096];
-        if (!getcwd(cwd, sizeof cwd)) {
-            str_appendf(err, "%s: cannot resolve data_dir: getcwd failed", cfg->path);
+    /* Relative paths are relative to the configuration file's directory (as nginx and
+     * Knot do), made absolute now: one meaning whatever the daemon's working directory. */
+    char **paths[] = {&cfg->data_dir,           &cfg->tls_cert, &cfg->tls_key, &cfg->tls_dir,
+                      &cfg->resolver.root_hints, &cfg->log};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (path_absolute(cfg, paths[i], err) < 0)
             return ERR_CONFIG;
-        }
-        struct str abs = STR_INIT;
-        str_appendf(&abs, "%s/%s", cwd, cfg->data_dir);
-        free(cfg->data_dir);
-        cfg->data_dir = str_steal(&abs);
-    }
+    for (unsigned i = 0; i < cfg->dns.nzones; i++)
+        if (cfg->dns.zones[i].file && path_absolute(cfg, &cfg->dns.zones[i].file, err) < 0)
+            return ERR_CONFIG;
     if (!cfg->recipient_delimiter)
         cfg->recipient_delimiter = xstrdup("+");
     for (unsigned i = 0; i < cfg->dns.nzones; i++) {
@@ -529,6 +553,7 @@ void config_free(struct config *cfg)
     free(cfg->postmaster);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->tls_dir);
     free(cfg->recipient_delimiter);
     free(cfg->log);
     free(cfg->user);
