@@ -137,9 +137,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct str s = STR_INIT;
         dns_print_msg(&m, &s);
         str_clear(&s);
+        /* RFC 2136 §2.5: UPDATE's delete operations carry empty rdata, which has no
+         * presentation form in a zone file; every other record must read back. */
         for (int k = 0; k < 3; k++)
             for (unsigned i = 0; i < m.count[k]; i++)
-                check_text(&m.rr[k][i]);
+                if (!(m.hdr.opcode == DNS_OPCODE_UPDATE && m.rr[k][i].rdlen == 0))
+                    check_text(&m.rr[k][i]);
         check_rebuild(&m, out);
     }
     dns_arena_reset(&a);
