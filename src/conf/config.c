@@ -51,6 +51,9 @@ static const struct conf_key server_keys[] = {
     KEY("user", CONF_STR, SRV(user)),
     NUM("workers", CONF_UINT, SRV(workers), 1, 64),
     NUM("max_connections", CONF_UINT, SRV(max_connections), 1, 1000000),
+    NUM("max_connections_per_ip", CONF_UINT, SRV(max_connections_per_ip), 1, 1000000),
+    NUM("max_prelogin_connections", CONF_UINT, SRV(max_prelogin_connections), 1, 1000000),
+    NUM("login_timeout", CONF_UINT, SRV(login_timeout), 1, 3600),
     NUM("shutdown_timeout", CONF_UINT, SRV(shutdown_timeout), 0, 3600),
     {.name = NULL},
 };
@@ -217,6 +220,9 @@ static void defaults(struct config *cfg)
     cfg->log_level = LOG_INFO;
     cfg->workers = 2;
     cfg->max_connections = 10000;
+    cfg->max_connections_per_ip = 64;
+    cfg->max_prelogin_connections = 1000;
+    cfg->login_timeout = 30;
     cfg->shutdown_timeout = 30;
 }
 

@@ -146,6 +146,9 @@ struct config {
     char *user;                   /* NULL: "pigeon" when it exists; see host/privileges.h */
     unsigned workers;
     unsigned max_connections;     /* per process, all services */
+    unsigned max_connections_per_ip; /* one address (IPv6: its /64) over all services */
+    unsigned max_prelogin_connections; /* sessions that must log in and have not yet */
+    unsigned login_timeout;       /* seconds a session that must log in has to do it */
     unsigned shutdown_timeout;    /* seconds SIGTERM waits for in-flight sessions */
     /* services */
     struct config_delivery delivery;

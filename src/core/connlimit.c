@@ -2,7 +2,10 @@
 
 #include "core/xmalloc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +89,18 @@ void connlimit_release(struct connlimit *cl, const char *key)
         free(e);
     }
     pthread_mutex_unlock(&cl->mu);
+}
+
+void connlimit_addr_key(const char *addr, char *out, size_t cap)
+{
+    struct in6_addr a6;
+    char text[INET6_ADDRSTRLEN];
+    if (strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1) {
+        memset(a6.s6_addr + 8, 0, 8);
+        if (inet_ntop(AF_INET6, &a6, text, sizeof text)) {
+            snprintf(out, cap, "%s/64", text);
+            return;
+        }
+    }
+    snprintf(out, cap, "%s", addr);
 }

@@ -188,6 +188,9 @@ int main(int argc, char **argv)
     evthread_use_pthreads();
     atomic_store(&d.counters.next_id, 1);
     d.counters.max_open = d.cfg.max_connections;
+    d.counters.max_prelogin = d.cfg.max_prelogin_connections;
+    d.counters.max_per_ip = d.cfg.max_connections_per_ip;
+    d.counters.login_timeout = d.cfg.login_timeout;
     log_info("pigeond " PIGEON_VERSION " starting with %s (data in %s)", conf, d.cfg.data_dir);
     int rc = -1;
     /* Sockets bound, keys and zones read: root is given up before any worker thread starts

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int host_listen_tcp(struct daemon *d, const char *name, const struct proto_ops *proto,
-                    const void *svc_cfg, const struct conf_service *svc, bool implicit_tls)
+static int listen_tcp(struct daemon *d, const char *name, const struct proto_ops *proto,
+                      const void *svc_cfg, const struct conf_service *svc, bool implicit_tls,
+                      bool login)
 {
     for (unsigned i = 0; i < svc->n_listen; i++) {
         struct str err = STR_INIT;
@@ -26,12 +27,24 @@ int host_listen_tcp(struct daemon *d, const char *name, const struct proto_ops *
         }
         d->listeners = xrealloc(d->listeners, (d->nlisteners + 1) * sizeof *d->listeners);
         struct conn_limits lim = {svc->max_connections_per_ip, svc->idle_timeout,
-                                  svc->session_timeout};
+                                  svc->session_timeout, login};
         d->listeners[d->nlisteners++] =
             (struct listener){name, proto, svc_cfg, lim, svc->listen[i].text, implicit_tls, fd};
         log_info("listening on %s (%s)", svc->listen[i].text, name);
     }
     return 0;
+}
+
+int host_listen_tcp(struct daemon *d, const char *name, const struct proto_ops *proto,
+                    const void *svc_cfg, const struct conf_service *svc, bool implicit_tls)
+{
+    return listen_tcp(d, name, proto, svc_cfg, svc, implicit_tls, false);
+}
+
+int host_listen_tcp_login(struct daemon *d, const char *name, const struct proto_ops *proto,
+                          const void *svc_cfg, const struct conf_service *svc, bool implicit_tls)
+{
+    return listen_tcp(d, name, proto, svc_cfg, svc, implicit_tls, true);
 }
 
 int host_bind_udp(const struct conf_service *svc, const char *name, int **fds_out,

@@ -125,6 +125,10 @@ static inline struct worker *conn_worker(const struct conn *c)
  * svc_cfg is what proto's create() gets as listener->svc_cfg. 0, or -1 after logging why. */
 int host_listen_tcp(struct daemon *d, const char *name, const struct proto_ops *proto,
                     const void *svc_cfg, const struct conf_service *svc, bool implicit_tls);
+/* The same for a service whose sessions must log in (POP3, IMAP, submission): until
+ * conn_logged_in they have [server] login_timeout and count in max_prelogin_connections. */
+int host_listen_tcp_login(struct daemon *d, const char *name, const struct proto_ops *proto,
+                          const void *svc_cfg, const struct conf_service *svc, bool implicit_tls);
 /* Binds a UDP socket on each listen address of svc, appending to fds_out; 0 or -1 (logged). */
 int host_bind_udp(const struct conf_service *svc, const char *name, int **fds_out,
                   unsigned *n_out);

@@ -52,10 +52,12 @@ static void login_result(void *vj)
     struct login_job *j = vj;
     struct worker *w = conn_worker(j->conn);
     const char *peer = conn_peer(j->conn);
-    if (j->ok)
+    if (j->ok) {
         throttle_success(w->d->throttle, peer, j->user);
-    else
+        conn_logged_in(j->conn); /* the login timeout and the pre-login cap no longer apply */
+    } else {
         throttle_failure(w->d->throttle, peer, j->user, now_ms());
+    }
     login_finish(j);
 }
 

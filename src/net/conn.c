@@ -29,10 +29,13 @@ struct conn {
     const struct proto_ops *ops;
     void *eng;
     struct event *lifetime;   /* session_timeout */
+    struct event *login;      /* login_timeout, until conn_logged_in */
     struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
     struct event *linger;     /* closing: hard deadline for the last replies to leave */
     char peer[INET6_ADDRSTRLEN];
-    char limit_key[96];
+    char limit_key[96];       /* "service|address": the service's per-address count */
+    char ip_key[96];          /* "*|address": the count over all services */
+    bool prelogin;            /* counted in counters->prelogin */
     uint64_t id;
     bool want_tls;            /* the engine answered STARTTLS */
     bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS) */
@@ -207,10 +210,37 @@ static void start_tls(struct conn *c)
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+void conn_logged_in(struct conn *c)
+{
+    if (c->prelogin)
+        atomic_fetch_sub(&c->h->counters->prelogin, 1);
+    c->prelogin = false;
+    if (c->login) {
+        event_free(c->login);
+        c->login = NULL;
+    }
+}
+
+/*
+ * Gives back the connection's places in the limits (per address, per service, pre-login) as
+ * soon as it is closing: a client that reconnects the moment it has our last reply (QUIT's
+ * 221) must find its place free, not held while that reply drains. Idempotent.
+ */
+static void conn_release_limits(struct conn *c)
+{
+    if (c->limit_key[0])
+        connlimit_release(c->h->connlimit, c->limit_key);
+    if (c->ip_key[0])
+        connlimit_release(c->h->connlimit, c->ip_key);
+    c->limit_key[0] = c->ip_key[0] = '\0';
+    conn_logged_in(c);
+}
+
 /* Acts on what the engine asked for during the last call: TLS, close, back-pressure. */
 static void conn_after(struct conn *c)
 {
     if (c->dead) {
+        conn_release_limits(c);
         if (!c->ops->busy(c->eng))
             conn_free(c);
         return;
@@ -222,6 +252,7 @@ static void conn_after(struct conn *c)
     }
     if (c->ops->closing(c->eng) && !c->flushing) {
         c->flushing = true;
+        conn_release_limits(c);
         bufferevent_disable(c->bev, EV_READ);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         struct timeval tv = {CLOSE_LINGER_SEC, 0};
@@ -330,7 +361,7 @@ static void conn_free(struct conn *c)
     if (c->linger)
         event_free(c->linger);
     c->ops->free(c->eng);
-    connlimit_release(h->connlimit, c->limit_key);
+    conn_release_limits(c);
     atomic_fetch_sub(&h->counters->open, 1);
     metric_sub(&open_now, 1);
     if (c->prev)
@@ -399,7 +430,6 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
     c->implicit_tls = l->implicit_tls;
     c->id = atomic_fetch_add(&h->counters->next_id, 1);
     peer_text(sa, c->peer, sizeof c->peer);
-    snprintf(c->limit_key, sizeof c->limit_key, "%s|%s", l->name, c->peer);
     c->bev = conn_bev_new(c, fd);
     if (!c->bev) {
         free(c);
@@ -419,17 +449,66 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
     return c;
 }
 
+static void on_login_timeout(evutil_socket_t fd, short what, void *vc)
+{
+    struct conn *c = vc;
+    log_info("%s " LOG_ID " no login from %s within %u s", c->ops->name, LOG_IDV(c->id), c->peer,
+             c->h->counters->login_timeout);
+    c->ops->timeout(c->eng);
+    conn_after(c);
+}
+
+/*
+ * Takes the connection's places: the total, for a listener that needs a login a pre-login
+ * place, the address over all services (never below the service's own per-address limit)
+ * and the service's per-address count; addresses count by connlimit_addr_key (IPv6 by its
+ * /64). Returns false (with why) when one is full; what was taken is given back by
+ * conn_release_limits.
+ */
+static bool conn_acquire_limits(struct conn *c, const struct listener *l, enum conn_refusal *why)
+{
+    struct conn_counters *k = c->h->counters;
+    unsigned per_ip = l->limits.max_per_ip;
+    unsigned all_ip = k->max_per_ip > per_ip ? k->max_per_ip : per_ip;
+    char akey[INET6_ADDRSTRLEN + 4];
+    connlimit_addr_key(c->peer, akey, sizeof akey);
+    *why = CONN_REFUSE_TOTAL;
+    if (atomic_load(&k->open) > k->max_open)
+        return false;
+    if (l->limits.login) {
+        c->prelogin = true;
+        if (atomic_fetch_add(&k->prelogin, 1) >= k->max_prelogin)
+            return false;
+    }
+    *why = CONN_REFUSE_PER_IP;
+    char key[sizeof c->limit_key];
+    snprintf(key, sizeof key, "*|%s", akey);
+    if (!connlimit_acquire(c->h->connlimit, key, all_ip))
+        return false;
+    memcpy(c->ip_key, key, sizeof c->ip_key);
+    snprintf(key, sizeof key, "%s|%s", l->name, akey);
+    if (!connlimit_acquire(c->h->connlimit, key, per_ip))
+        return false;
+    memcpy(c->limit_key, key, sizeof c->limit_key);
+    return true;
+}
+
 void conn_accept(struct conn_host *h, const struct listener *l, int fd, const struct sockaddr *sa)
 {
     struct conn *c = conn_new(h, l, fd, sa);
     if (!c)
         return;
     c->eng = c->ops->create(c, l, c->id, c->peer);
-    bool over_total = atomic_load(&h->counters->open) > h->counters->max_open;
-    if (over_total || !connlimit_acquire(h->connlimit, c->limit_key, l->limits.max_per_ip)) {
-        c->limit_key[0] = '\0'; /* nothing acquired: release is a no-op */
-        c->ops->refuse(c->eng, over_total ? CONN_REFUSE_TOTAL : CONN_REFUSE_PER_IP);
+    enum conn_refusal why;
+    if (!conn_acquire_limits(c, l, &why)) {
+        conn_release_limits(c);
+        c->ops->refuse(c->eng, why);
         return conn_after(c);
+    }
+    if (l->limits.login) {
+        struct timeval tv = {(time_t)h->counters->login_timeout, 0};
+        c->login = evtimer_new(h->base, on_login_timeout, c);
+        evtimer_add(c->login, &tv);
     }
     struct timeval life = {(time_t)l->limits.session_timeout, 0};
     c->lifetime = evtimer_new(h->base, on_lifetime, c);

@@ -34,6 +34,10 @@ struct conn_counters {
     atomic_uint_fast64_t next_id; /* start at 1 */
     atomic_uint open;
     unsigned max_open;            /* more open connections than this are refused */
+    atomic_uint prelogin;         /* sessions of login listeners not logged in yet */
+    unsigned max_prelogin;        /* more of those than this are refused */
+    unsigned max_per_ip;          /* one address (IPv6: its /64) over all services */
+    unsigned login_timeout;       /* seconds a session of a login listener has to log in */
 };
 
 /* One event loop that connections live on. The owner fills the first block; conn.c owns the
@@ -57,6 +61,9 @@ struct conn_limits {
     unsigned max_per_ip;          /* simultaneous connections from one address */
     unsigned idle_timeout;        /* seconds without input */
     unsigned session_timeout;     /* seconds for a whole session */
+    bool login;                   /* sessions must log in (POP3, IMAP, submission): the
+                                   * login timeout and the pre-login cap apply until
+                                   * conn_logged_in */
 };
 
 /* A bound listening socket, made once in the main thread and shared by every loop. */
@@ -113,6 +120,8 @@ bool conn_tls(const struct conn *c);
 void conn_set_nodelay(struct conn *c);
 void conn_close_hint(void *c); /* no-op: closing is read from ops->closing after each call */
 struct conn_host *conn_get_host(const struct conn *c);
+/* The session has logged in: the login timeout and the pre-login cap no longer apply. */
+void conn_logged_in(struct conn *c);
 const char *conn_peer(const struct conn *c);
 /* Continues a connection after an asynchronous result was handed to its engine. */
 void conn_resume(struct conn *c);

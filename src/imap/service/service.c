@@ -42,8 +42,8 @@ static int imap_open(struct daemon *d, void **state_out)
         return -1;
     }
     host_on_mailbox_changed(d, imap_notify, NULL);
-    if (host_listen_tcp(d, "imap", &imap_proto, plain, &plain->svc, false) < 0 ||
-        host_listen_tcp(d, "imaps", &imap_proto, tls, &tls->svc, true) < 0)
+    if (host_listen_tcp_login(d, "imap", &imap_proto, plain, &plain->svc, false) < 0 ||
+        host_listen_tcp_login(d, "imaps", &imap_proto, tls, &tls->svc, true) < 0)
         return -1;
     return 0;
 }

@@ -29,8 +29,8 @@ static int pop3_open(struct daemon *d, void **state_out)
     if (!plain->svc.enabled && !tls->svc.enabled)
         return 0;
     host_store_pool(d); /* maildrop listings and QUIT's expunge run there */
-    if (host_listen_tcp(d, "pop3", &pop3_proto, plain, &plain->svc, false) < 0 ||
-        host_listen_tcp(d, "pop3s", &pop3_proto, tls, &tls->svc, true) < 0)
+    if (host_listen_tcp_login(d, "pop3", &pop3_proto, plain, &plain->svc, false) < 0 ||
+        host_listen_tcp_login(d, "pop3s", &pop3_proto, tls, &tls->svc, true) < 0)
         return -1;
     return 0;
 }

@@ -63,8 +63,8 @@ static int smtp_open(struct daemon *d, void **state_out)
     const struct config_smtp *sub = config_section(&d->cfg, "submission");
     const struct config_smtp *subs = config_section(&d->cfg, "submissions");
     if (host_listen_tcp(d, "smtp", &smtp_proto, mx, &mx->svc, false) < 0 ||
-        host_listen_tcp(d, "submission", &smtp_proto, sub, &sub->svc, false) < 0 ||
-        host_listen_tcp(d, "submissions", &smtp_proto, subs, &subs->svc, true) < 0)
+        host_listen_tcp_login(d, "submission", &smtp_proto, sub, &sub->svc, false) < 0 ||
+        host_listen_tcp_login(d, "submissions", &smtp_proto, subs, &subs->svc, true) < 0)
         return -1;
     return 0;
 }

@@ -1,0 +1,119 @@
+"""Issue 10 item 2: connections that never log in must not lock everyone out.
+
+Sessions of services that need a login (POP3, IMAP, submission) have a login timeout of
+their own ([server] login_timeout: NOOP before login does not extend it) and a cap of their
+own ([server] max_prelogin_connections); an address is limited over all services ([server]
+max_connections_per_ip; IPv6 by /64, checked in tests/unit/test_connlimit.c); and a
+connection's places are given back the moment it closes, so a client that reconnects at once
+(smtp-source -s 20 at a limit of 20) is not refused. Flood connections come from many
+addresses of 127.0.0.0/8 (every one of them is local on Linux)."""
+import socket
+import subprocess
+import time
+
+from imap_helpers import RawIMAP
+from pop3_helpers import deliver
+
+import delivery_env as E
+import pigeon_harness as H
+
+
+def connect_from(src, port):
+    """A connection to 127.0.0.1:port from address src; returns (socket, greeting line)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(H.IO_TIMEOUT)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    f = s.makefile("rb")
+    return s, f.readline()
+
+
+def test_prelogin_flood_leaves_logged_in_users_and_smtp(new_daemon):
+    d = new_daemon(server={"max_prelogin_connections": 100, "login_timeout": 120},
+                   imap={"max_connections_per_ip": 20})
+    with RawIMAP(d.imap_port) as user:
+        user.login()
+        user.ok("SELECT INBOX")
+        flood, greetings = [], []
+        try:
+            # 300 connections that never log in, 5 from each of 60 addresses.
+            for i in range(300):
+                s, greeting = connect_from("127.10.%d.%d" % (i // 5 // 250, 1 + i // 5 % 250),
+                                           d.imap_port)
+                flood.append(s)
+                greetings.append(greeting)
+            ok = sum(g.startswith(b"* OK") for g in greetings)
+            bye = sum(g.startswith(b"* BYE") for g in greetings)
+            assert (ok, bye) == (100, 200), (ok, bye, greetings[:3], greetings[-3:])
+            # The logged-in user goes on, and mail from another address still comes in.
+            user.ok("NOOP")
+            deliver(d, "bob@hamburger.edu", "Subject: during the flood\r\n\r\nhello\r\n")
+            untagged = user.ok("NOOP")
+            assert any(b"EXISTS" in u for u in untagged), untagged
+        finally:
+            for s in flood:
+                s.close()
+    # The flood's places are free again: a new user logs in.
+    def login():
+        try:
+            with RawIMAP(d.imap_port) as c:
+                c.login()
+                return True
+        except (AssertionError, H.Closed, OSError):
+            return False
+    E.wait_for(login, what="an IMAP login once the flood has gone")
+
+
+def test_login_timeout_not_extended_by_noop(new_daemon):
+    d = new_daemon(server={"login_timeout": 2}, imap={})
+    with RawIMAP(d.imap_port) as user, RawIMAP(d.imap_port) as idle:
+        user.login()
+        # NOOP before login keeps the connection busy, but the login timeout still ends it.
+        got = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            idle.send(b"n NOOP\r\n")
+            try:
+                ln = idle.line()
+            except H.Closed:
+                break
+            got = ln
+            if ln.startswith(b"* BYE"):
+                break
+        assert got.startswith(b"* BYE"), got
+        # Logged in longer than the login timeout: not cut.
+        user.ok("NOOP")
+
+
+def test_per_address_limit_over_all_services(new_daemon):
+    d = new_daemon(server={"max_connections_per_ip": 10},
+                   smtp={"max_connections_per_ip": 8},
+                   imap={"max_connections_per_ip": 8}, pop3={"max_connections_per_ip": 8})
+    held = []
+    try:
+        for port in [d.imap_port] * 6 + [d.pop3_port] * 4:
+            s, greeting = connect_from("127.20.0.1", port)
+            held.append(s)
+            assert greeting.startswith((b"* OK", b"+OK")), greeting
+        # The eleventh connection from that address, to a third service, is refused...
+        s, greeting = connect_from("127.20.0.1", d.smtp_port)
+        held.append(s)
+        assert greeting.startswith(b"421 4.7.0"), greeting
+        # ...while another address is not.
+        s, greeting = connect_from("127.20.0.2", d.smtp_port)
+        held.append(s)
+        assert greeting.startswith(b"220 "), greeting
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_smtp_source_reconnecting_at_the_limit(new_daemon):
+    """smtp-source -s 20 reconnects as soon as it has QUIT's reply: at a limit of 20 it used
+    to get 421 after about 48 messages, the closing connections still counted."""
+    d = new_daemon(smtp={"max_connections_per_ip": 20, "spf": "off"})
+    p = subprocess.run(["smtp-source", "-s", "20", "-m", "200", "-f", "alice@crepes.fr",
+                        "-t", "bob@hamburger.edu", "127.0.0.1:%d" % d.smtp_port],
+                       capture_output=True, timeout=600)
+    assert p.returncode == 0 and b"421" not in p.stderr + p.stdout, p.stderr[-500:]
+    E.wait_for(lambda: len(d.messages()) == 200, timeout=60, what="200 messages in bob's INBOX")
