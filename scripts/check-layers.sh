@@ -63,6 +63,7 @@ check pop3 $ENGINE_LIBS
 check imap $ENGINE_LIBS
 check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
+check cache core http
 check smtp/service $BELOW_SERVICES smtp
 check pop3/service $BELOW_SERVICES pop3
 check imap/service $BELOW_SERVICES imap
