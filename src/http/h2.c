@@ -39,6 +39,8 @@ struct h2_stream {
     bool gone;                   /* closed by the client while with a handler */
     bool answered;
     bool refused;                /* answered by the engine itself (limits) */
+    bool log_at_close;           /* a streamed body: logged when the stream ends */
+    uint64_t sent;               /* body octets handed to nghttp2 */
     struct h2_stream *next;
 };
 
@@ -70,6 +72,8 @@ static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
 
 static void stream_free(struct http2_session *s, struct h2_stream *st)
 {
+    if (st->log_at_close)
+        s->ops->done(s->io, &st->req, st->resp.status, st->sent);
     for (struct h2_stream **pp = &s->streams; *pp; pp = &(*pp)->next)
         if (*pp == st) {
             *pp = st->next;
@@ -140,6 +144,15 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 {
     struct h2_stream *st = src->ptr;
     struct http_response *r = &st->resp;
+    if (http_response_streamed(r)) {
+        ssize_t got = r->src.read(r->src.arg, (char *)buf, len);
+        if (got < 0)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* cut: reset the stream */
+        if (got == 0)
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+        st->sent += (uint64_t)got;
+        return got;
+    }
     size_t n = 0;
     while (n < len && st->seg < r->nseg) {
         const struct http_seg *g = &r->seg[st->seg];
@@ -195,8 +208,9 @@ static void submit(struct http2_session *s, struct h2_stream *st)
     NV("date", date, strlen(date));
     NV("server", "Pigeon", 6);
     bool bodyless = http_status_bodyless(r->status);
+    bool streamed = !bodyless && http_response_streamed(r);
     uint64_t total = bodyless ? 0 : http_response_length(r);
-    if (!bodyless) {
+    if (!bodyless && !streamed) {
         snprintf(len, sizeof len, "%llu", (unsigned long long)total);
         NV("content-length", len, strlen(len));
     }
@@ -216,11 +230,14 @@ static void submit(struct http2_session *s, struct h2_stream *st)
         f = crlf + 2;
     }
 #undef NV
-    bool send_body = !bodyless && total && st->req.method != HTTP_HEAD && !r->no_body;
+    bool send_body = !bodyless && (total || streamed) && st->req.method != HTTP_HEAD && !r->no_body;
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
     nghttp2_submit_response(s->ng, st->id, nv, n, send_body ? &prd : NULL);
-    s->ops->done(s->io, &st->req, r->status, send_body ? total : 0);
     st->answered = true;
+    if (send_body && streamed)
+        st->log_at_close = true; /* its length is known once it has been sent */
+    else
+        s->ops->done(s->io, &st->req, r->status, send_body ? total : 0);
 }
 
 static void refuse(struct http2_session *s, struct h2_stream *st, int status, const char *why)

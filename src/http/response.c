@@ -19,6 +19,8 @@ void http_response_clear(struct http_response *r)
     str_clear(&r->mem);
     if (r->fd >= 0)
         close(r->fd);
+    if (r->src.free)
+        r->src.free(r->src.arg);
     http_response_init(r, 0);
 }
 
@@ -79,6 +81,11 @@ uint64_t http_response_length(const struct http_response *r)
     for (unsigned i = 0; i < r->nseg; i++)
         n += r->seg[i].len;
     return n;
+}
+
+void http_response_stream(struct http_response *r, struct http_body_source src)
+{
+    r->src = src;
 }
 
 static const struct {

@@ -14,9 +14,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define HTTP_MAX_SEGS 48
+
+/*
+ * A body produced while it is sent, its length unknown in advance (an on-the-fly encoding,
+ * see encode.h). The transport pulls it as its output drains: read fills buf with up to cap
+ * octets and returns how many (> 0), 0 at the end, or < 0 when the body cannot be completed
+ * (the transport then drops the connection, or resets the HTTP/2 stream, so the client never
+ * takes a truncated body for a whole one). read runs on the connection's loop and must not
+ * block for long. free(arg) runs once, when the response is done with.
+ */
+struct http_body_source {
+    ssize_t (*read)(void *arg, char *buf, size_t cap);
+    void (*free)(void *arg);
+    void *arg;
+};
 
 struct http_seg {
     bool file;     /* a range of resp->fd; else bytes resp->mem[off..off+len) */
@@ -32,6 +47,7 @@ struct http_response {
     int fd;             /* -1, or the file the file segments read; owned */
     bool close;         /* close the connection after this response */
     bool no_body;       /* HEAD semantics forced (the body is described, never sent) */
+    struct http_body_source src; /* src.read set: the body comes from it, not from seg[] */
 };
 
 void http_response_init(struct http_response *r, int status);
@@ -48,6 +64,13 @@ int http_response_body(struct http_response *r, const void *p, size_t n);
 /* Appends a segment [off, off+len) of r->fd. Returns 0, or -1 when out of segments. */
 int http_response_file(struct http_response *r, uint64_t off, uint64_t len);
 uint64_t http_response_length(const struct http_response *r);
+/* Makes src the body (r must have no segments); r owns it from now on. */
+void http_response_stream(struct http_response *r, struct http_body_source src);
+/* Whether the body comes from a source (its length is unknown). */
+static inline bool http_response_streamed(const struct http_response *r)
+{
+    return r->src.read != NULL;
+}
 
 /*
  * Replaces r by a small HTML error page for status with one sentence of detail (escaped;

@@ -5,10 +5,14 @@
 
 #include "core/xmalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum state { ST_HEAD, ST_BODY, ST_HANDLER, ST_CLOSING };
+enum state { ST_HEAD, ST_BODY, ST_HANDLER, ST_STREAM, ST_CLOSING };
+
+#define STREAM_HIGH_WATER (256 * 1024) /* a streamed body is pulled while less is unsent */
+#define STREAM_PIECE (32 * 1024)       /* octets pulled from a body source per chunk */
 
 struct http_session {
     const struct http_session_ops *ops;
@@ -26,6 +30,10 @@ struct http_session {
     struct http_chunked chunked;
     struct str body;           /* a decoded chunked body */
     uint64_t requests;
+    /* ST_STREAM: the response whose body is being pulled from its source */
+    struct http_response out;
+    bool out_chunked, out_keep;
+    uint64_t out_bytes;
 };
 
 struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
@@ -36,6 +44,7 @@ struct http_session *http_session_new(const struct http_session_ops *ops, void *
     s->io = io;
     s->lim = *lim;
     s->tls = tls;
+    http_response_init(&s->out, 0);
     return s;
 }
 
@@ -45,6 +54,7 @@ void http_session_free(struct http_session *s)
         return;
     str_clear(&s->in);
     str_clear(&s->body);
+    http_response_clear(&s->out);
     free(s->req);
     free(s);
 }
@@ -80,8 +90,10 @@ uint64_t http_session_requests(const struct http_session *s)
 
 /* ---- output ---- */
 
+/* len is the body's length, or UINT64_MAX for a streamed body (chunked on HTTP/1.1, ended
+ * by closing the connection on HTTP/1.0). */
 static void write_head(struct http_session *s, const struct http_response *r, int version,
-                       bool keep_alive, uint64_t len)
+                       bool keep_alive, uint64_t len, bool head_only)
 {
     char date[30];
     http_date_format(s->ops->now(s->io), date);
@@ -89,8 +101,14 @@ static void write_head(struct http_session *s, const struct http_response *r, in
     str_appendf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Pigeon\r\n", r->status,
                 http_status_reason(r->status), date);
     str_append(&h, r->fields.ptr ? r->fields.ptr : "", r->fields.len);
-    if (!http_status_bodyless(r->status))
+    if (len == UINT64_MAX) {
+        /* RFC 9112 §6.1: chunked only to an HTTP/1.1 client; for HEAD the length is what
+         * the encoder would produce, unknown, so neither field is sent (RFC 9110 §9.3.2). */
+        if (version >= 11 && !head_only)
+            str_appends(&h, "Transfer-Encoding: chunked\r\n");
+    } else if (!http_status_bodyless(r->status)) {
         str_appendf(&h, "Content-Length: %llu\r\n", (unsigned long long)len);
+    }
     if (!keep_alive)
         str_appends(&h, "Connection: close\r\n");
     else if (version == 10)
@@ -126,23 +144,81 @@ static void next_request(struct http_session *s)
     s->state = ST_HEAD;
 }
 
-void http_session_respond(struct http_session *s, struct http_response *resp)
+/* The end of a response: log it, then read the next request or close. */
+static void finish(struct http_session *s, int status, uint64_t bytes, bool keep)
 {
-    struct http_request *req = s->req;
-    bool keep = req && req->keep_alive && !resp->close && !s->shutting_down;
-    bool bodyless = http_status_bodyless(resp->status);
-    uint64_t len = bodyless ? 0 : http_response_length(resp);
-    write_head(s, resp, req ? req->version : 11, keep, len);
-    bool send = !bodyless && !resp->no_body && !(req && req->method == HTTP_HEAD);
-    if (send)
-        write_body(s, resp);
     s->requests++;
-    s->ops->done(s->io, req, resp->status, send ? len : 0);
-    http_response_clear(resp);
+    s->ops->done(s->io, s->req, status, bytes);
     if (keep)
         next_request(s);
     else
         s->state = ST_CLOSING;
+}
+
+/* Pulls the streamed body while the transport's output is below the high water. */
+static void stream_pump(struct http_session *s)
+{
+    char buf[STREAM_PIECE];
+    while (s->state == ST_STREAM &&
+           (!s->ops->pending || s->ops->pending(s->io) < STREAM_HIGH_WATER)) {
+        ssize_t n = s->out.src.read(s->out.src.arg, buf, sizeof buf);
+        if (n < 0) {
+            /* No last chunk, and the connection closes: the client sees a cut body. */
+            int status = s->out.status;
+            http_response_clear(&s->out);
+            return finish(s, status, s->out_bytes, false);
+        }
+        if (s->out_chunked) {
+            char size[24];
+            int m = snprintf(size, sizeof size, "%zx\r\n", (size_t)n);
+            s->ops->write(s->io, n ? size : "0\r\n\r\n", n ? (size_t)m : 5);
+        }
+        if (n == 0) {
+            int status = s->out.status;
+            http_response_clear(&s->out);
+            return finish(s, status, s->out_bytes, s->out_keep);
+        }
+        s->ops->write(s->io, buf, (size_t)n);
+        if (s->out_chunked)
+            s->ops->write(s->io, "\r\n", 2);
+        s->out_bytes += (uint64_t)n;
+    }
+}
+
+bool http_session_writable(struct http_session *s)
+{
+    if (s->state != ST_STREAM)
+        return false;
+    stream_pump(s);
+    return s->state == ST_HEAD;
+}
+
+void http_session_respond(struct http_session *s, struct http_response *resp)
+{
+    struct http_request *req = s->req;
+    int version = req ? req->version : 11;
+    bool bodyless = http_status_bodyless(resp->status);
+    bool head_only = bodyless || resp->no_body || (req && req->method == HTTP_HEAD);
+    bool streamed = !bodyless && http_response_streamed(resp);
+    /* A streamed body to an HTTP/1.0 client ends when the connection does. */
+    bool keep = req && req->keep_alive && !resp->close && !s->shutting_down &&
+                !(streamed && !head_only && version < 11);
+    uint64_t len = streamed ? UINT64_MAX : bodyless ? 0 : http_response_length(resp);
+    write_head(s, resp, version, keep, len, head_only);
+    if (streamed && !head_only) {
+        http_response_clear(&s->out);
+        http_response_move(&s->out, resp);
+        s->out_chunked = version >= 11;
+        s->out_keep = keep;
+        s->out_bytes = 0;
+        s->state = ST_STREAM;
+        return stream_pump(s);
+    }
+    if (!head_only)
+        write_body(s, resp);
+    int status = resp->status;
+    http_response_clear(resp);
+    finish(s, status, head_only ? 0 : len, keep);
 }
 
 /* A request that cannot be read on: answer status and close (the framing is lost). */
@@ -243,9 +319,10 @@ static void read_body(struct http_session *s)
 
 size_t http_session_feed(struct http_session *s, const char *p, size_t n)
 {
-    if (s->state == ST_HANDLER || s->state == ST_CLOSING)
+    if (s->state == ST_HANDLER || s->state == ST_STREAM || s->state == ST_CLOSING)
         return 0;
-    str_append(&s->in, p ? p : "", n);
+    if (n)
+        str_append(&s->in, p, n); /* (nothing new: no buffer for an idle connection) */
     for (;;) {
         enum state before = s->state;
         size_t len = s->in.len;
@@ -263,7 +340,7 @@ size_t http_session_feed(struct http_session *s, const char *p, size_t n)
 
 void http_session_timeout(struct http_session *s)
 {
-    if (s->state == ST_HANDLER || s->state == ST_CLOSING)
+    if (s->state == ST_HANDLER || s->state == ST_STREAM || s->state == ST_CLOSING)
         return;
     if (s->in.len == 0 && s->state == ST_HEAD) {
         s->state = ST_CLOSING; /* an idle keep-alive connection: just close */

@@ -7,7 +7,8 @@
  * ops->request. It reads nothing more until the response comes back through
  * http_session_respond (at once, or later from an asynchronous result), so pipelined requests
  * are answered strictly in order and their bytes wait in the transport. It frames the
- * response (Content-Length, Connection, Date), omits the body for HEAD, 204 and 304, and
+ * response (Content-Length, or chunked for a streamed body of unknown length; Connection,
+ * Date), omits the body for HEAD, 204 and 304, and
  * closes after HTTP/1.0 without keep-alive, "Connection: close", or any framing error (400,
  * 413, 414, 431, ... answered with a short HTML page).
  *
@@ -38,6 +39,10 @@ struct http_session_ops {
     /* After each response: for the access log and counters (req is NULL for a request that
      * could not be parsed). */
     void (*done)(void *io, const struct http_request *req, int status, uint64_t body_bytes);
+    /* Octets written but not yet sent (NULL: none ever wait). A streamed body (see
+     * http_body_source) is pulled only while this is below 256 KiB; the transport then calls
+     * http_session_writable once its output has drained. */
+    size_t (*pending)(void *io);
 };
 
 struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
@@ -50,6 +55,11 @@ size_t http_session_feed(struct http_session *s, const char *p, size_t n);
 /* The handler's answer to the request in progress; takes the contents of resp (left empty).
  * After an asynchronous answer, call http_session_feed(s, NULL, 0) to read on. */
 void http_session_respond(struct http_session *s, struct http_response *resp);
+
+/* The transport's output drained: send more of a streamed body. Returns true when that
+ * finished the body and the session reads again: then call http_session_feed(s, NULL, 0)
+ * for pipelined bytes it already holds. */
+bool http_session_writable(struct http_session *s);
 
 bool http_session_busy(const struct http_session *s);    /* a request is with the handler */
 bool http_session_closing(const struct http_session *s); /* everything written; hang up */

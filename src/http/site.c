@@ -9,7 +9,9 @@
 /* The host name of a Host value: without ":port", "[...]" kept for IPv6, no trailing dot. */
 static struct slice host_name(struct slice h)
 {
-    if (h.len && h.p[0] == '[') {
+    if (h.len == 0)
+        return h; /* HTTP/1.0 without Host: p may be NULL */
+    if (h.p[0] == '[') {
         const char *close = memchr(h.p, ']', h.len);
         return close ? slice_make(h.p, (size_t)(close - h.p) + 1) : h;
     }

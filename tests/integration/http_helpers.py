@@ -86,7 +86,9 @@ class HTTPDaemon:
         }
         d.sections["http hamburger"].update(site or {})
         for name, keys in (extra_sites or {}).items():
-            d.sections["http " + name] = keys
+            # "{www}" stands for the test site's document root (made per test module).
+            d.sections["http " + name] = {k: str(www) if v == "{www}" else v
+                                          for k, v in keys.items()}
         d.sections["metrics"] = {"listen": "127.0.0.1:%d" % self.metrics_port}
         d.ports += [self.port, self.tls_port, self.metrics_port]
         d.write_conf()

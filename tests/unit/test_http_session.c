@@ -19,7 +19,10 @@ struct fake {
     bool async;                 /* keep the request instead of answering */
     struct http_request *held;
     int statuses[16];
+    uint64_t bytes[16];
     unsigned ndone;
+    size_t pending;             /* what the transport reports as unsent */
+    bool stream;                /* answer with a streamed body */
 };
 
 static void fk_write(void *io, const char *p, size_t n)
@@ -64,11 +67,48 @@ static time_t fk_now(void *io)
 static void fk_done(void *io, const struct http_request *req, int status, uint64_t n)
 {
     struct fake *f = io;
-    if (f->ndone < 16)
+    if (f->ndone < 16) {
+        f->bytes[f->ndone] = n;
         f->statuses[f->ndone++] = status;
+    }
 }
 
-static const struct http_session_ops ops = {fk_write, fk_write_file, fk_request, fk_now, fk_done};
+static size_t fk_pending(void *io)
+{
+    return ((struct fake *)io)->pending;
+}
+
+static const struct http_session_ops ops = {fk_write, fk_write_file, fk_request,
+                                            fk_now,   fk_done,       fk_pending};
+
+/* A streamed body: "piece1 piece2 ...", then the end, or a failure after fail_after pieces. */
+struct pieces {
+    unsigned n, total, fail_after;
+    bool freed;
+};
+
+static ssize_t pieces_read(void *arg, char *buf, size_t cap)
+{
+    struct pieces *p = arg;
+    if (p->fail_after && p->n == p->fail_after)
+        return -1;
+    if (p->n == p->total)
+        return 0;
+    return snprintf(buf, cap, "piece%u ", ++p->n);
+}
+
+static void pieces_free(void *arg)
+{
+    ((struct pieces *)arg)->freed = true;
+}
+
+static void answer_stream(struct fake *f, struct pieces *p)
+{
+    struct http_response r;
+    http_response_init(&r, 200);
+    http_response_stream(&r, (struct http_body_source){pieces_read, pieces_free, p});
+    http_session_respond(f->s, &r);
+}
 static const struct http_limits lim = {.max_request_line = 200, .max_head = 1000,
                                        .max_body = 100};
 
@@ -249,6 +289,82 @@ static void test_timeouts(void **state)
     fake_clear(&f);
 }
 
+/* A body of unknown length: chunked on HTTP/1.1, pulled only while little is unsent, the
+ * next pipelined request read once it has ended. */
+static void test_streamed_chunked(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    f.pending = 1u << 20; /* the transport is full: nothing may be pulled yet */
+    feed(&f, "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    struct pieces p = {.total = 3};
+    answer_stream(&f, &p);
+    const char *o = str_cstr(&f.out);
+    assert_non_null(strstr(o, "Transfer-Encoding: chunked\r\n"));
+    assert_null(strstr(o, "Content-Length"));
+    assert_int_equal(p.n, 0);
+    assert_false(http_session_writable(f.s)); /* still full */
+    f.pending = 0;
+    assert_true(http_session_writable(f.s)); /* drained: the whole body, then reading again */
+    o = str_cstr(&f.out);
+    assert_non_null(strstr(o, "\r\n\r\n7\r\npiece1 \r\n7\r\npiece2 \r\n7\r\npiece3 \r\n0\r\n\r\n"));
+    assert_true(p.freed);
+    assert_int_equal(f.ndone, 1);
+    assert_int_equal(f.bytes[0], 21);
+    http_session_feed(f.s, NULL, 0);
+    assert_true(http_session_busy(f.s)); /* /b */
+    answer(&f, f.held);
+    assert_non_null(strstr(str_cstr(&f.out), "GET /b body="));
+    fake_clear(&f);
+}
+
+/* HTTP/1.0 has no chunked coding: the body ends when the connection does. HEAD sends none. */
+static void test_streamed_http10_head(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    struct pieces p = {.total = 2};
+    answer_stream(&f, &p);
+    const char *o = str_cstr(&f.out);
+    assert_non_null(strstr(o, "Connection: close\r\n"));
+    assert_null(strstr(o, "chunked"));
+    assert_non_null(strstr(o, "\r\n\r\npiece1 piece2 "));
+    assert_true(http_session_closing(f.s));
+    fake_clear(&f);
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    struct pieces h = {.total = 2};
+    answer_stream(&f, &h);
+    o = str_cstr(&f.out);
+    assert_null(strstr(o, "chunked"));
+    assert_null(strstr(o, "Content-Length"));
+    assert_null(strstr(o, "piece"));
+    assert_int_equal(h.n, 0);
+    assert_true(h.freed);
+    assert_false(http_session_closing(f.s));
+    fake_clear(&f);
+}
+
+/* A source that fails: no last chunk, and the connection closes (a cut body never looks
+ * whole). */
+static void test_streamed_failure(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    struct pieces p = {.total = 5, .fail_after = 2};
+    answer_stream(&f, &p);
+    assert_null(strstr(str_cstr(&f.out), "0\r\n\r\n"));
+    assert_true(http_session_closing(f.s));
+    assert_true(p.freed);
+    fake_clear(&f);
+}
+
 static void test_file_segments(void **state)
 {
     struct http_response r;
@@ -271,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_http10),            cmocka_unit_test(test_continue),
         cmocka_unit_test(test_errors_close),      cmocka_unit_test(test_async_answer),
         cmocka_unit_test(test_timeouts),          cmocka_unit_test(test_file_segments),
+        cmocka_unit_test(test_streamed_chunked),  cmocka_unit_test(test_streamed_http10_head),
+        cmocka_unit_test(test_streamed_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
  * it with sendfile (plain) or reads it (TLS, HTTP/2). Decisions come from http/static.h.
  * Blocking I/O here is open/fstat/readdir of local files on the worker.
  */
+#include "http/coding.h"
+#include "http/encode.h"
 #include "http/handler.h"
 #include "http/site.h"
 #include "http/static.h"
@@ -188,6 +190,44 @@ static void range_416(struct http_response *r, uint64_t size)
     http_response_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
 }
 
+/*
+ * The coding to compress a whole file with on the fly (identity: none). Compressible types
+ * from compress_min_size up are encoded when the client accepts gzip or br; anything is when
+ * it refuses identity. *varies_out is set when the answer depends on Accept-Encoding.
+ */
+static enum http_coding fly_coding(const struct http_exchange *x, const char *type,
+                                   uint64_t size, bool *varies_out)
+{
+    if (!x->site->compress)
+        return HTTP_CODING_IDENTITY;
+    bool worth = http_coding_compressible(type) && size >= x->site->compress_min;
+    bool refused;
+    enum http_coding c =
+        http_coding_choose(http_request_header(x->req, "Accept-Encoding"), true, &refused);
+    if (worth || refused)
+        *varies_out = true;
+    return worth || refused ? c : HTTP_CODING_IDENTITY;
+}
+
+/* The body: ranges asked for (206, or 416), the file encoded on the fly, or the file. */
+static void fill_body(struct http_exchange *x, struct http_response *r, const struct http_range *rg,
+                      int n, enum http_coding fly, const char *type, uint64_t size)
+{
+    if (fly == HTTP_CODING_IDENTITY)
+        http_response_header(r, "Accept-Ranges", "bytes");
+    if (n < 0)
+        return range_416(r, size);
+    if (n > 0)
+        return partial(r, rg, n, size, type, x->id);
+    http_response_header(r, "Content-Type", "%s", type);
+    if (fly != HTTP_CODING_IDENTITY) {
+        /* Ranges of an encoding made per request are not offered (no Accept-Ranges). */
+        http_response_header(r, "Content-Encoding", "%s", http_coding_name(fly));
+        return http_encode_file(r, fly, size);
+    }
+    http_response_file(r, 0, size);
+}
+
 static void serve_fd(struct http_exchange *x, int fd, const struct stat *st, const char *rel)
 {
     const char *enc = NULL;
@@ -204,12 +244,24 @@ static void serve_fd(struct http_exchange *x, int fd, const struct stat *st, con
                                   (uint64_t)st->st_ino};
     char etag[64];
     http_etag(&meta, etag);
+    /* Ranges are of the identity (or precompressed) file: decided on its tag, before any
+     * on-the-fly coding, which a Range request never gets. */
+    const struct slice *range = http_request_header(x->req, "Range");
+    struct http_range rg[HTTP_MAX_RANGES];
+    int n = 0;
+    if (range && x->req->method == HTTP_GET && http_if_range(x->req, etag, st->st_mtim.tv_sec))
+        n = http_range_parse(*range, meta.size, rg);
+    bool varies = has_variant;
+    enum http_coding fly = enc ? HTTP_CODING_IDENTITY : fly_coding(x, type, meta.size, &varies);
+    if (n != 0)
+        fly = HTTP_CODING_IDENTITY;
+    http_coding_etag(etag, fly);
     struct http_response r;
     http_response_init(&r, 200);
     r.fd = fd;
     add_validators(&r, etag, st->st_mtim.tv_sec);
     cache_header(&r, x);
-    if (has_variant)
+    if (varies)
         http_response_header(&r, "Vary", "Accept-Encoding");
     if (enc)
         http_response_header(&r, "Content-Encoding", "%s", enc);
@@ -218,21 +270,7 @@ static void serve_fd(struct http_exchange *x, int fd, const struct stat *st, con
         r.status = c == HTTP_COND_NOT_MODIFIED ? 304 : 412;
         return http_exchange_respond(x, &r);
     }
-    http_response_header(&r, "Accept-Ranges", "bytes");
-    const struct slice *range = http_request_header(x->req, "Range");
-    struct http_range rg[HTTP_MAX_RANGES];
-    int n = 0;
-    if (range && x->req->method == HTTP_GET &&
-        http_if_range(x->req, etag, st->st_mtim.tv_sec))
-        n = http_range_parse(*range, meta.size, rg);
-    if (n < 0)
-        range_416(&r, meta.size);
-    else if (n > 0)
-        partial(&r, rg, n, meta.size, type, x->id);
-    else {
-        http_response_header(&r, "Content-Type", "%s", type);
-        http_response_file(&r, 0, meta.size);
-    }
+    fill_body(x, &r, rg, n, fly, type, meta.size);
     http_exchange_respond(x, &r);
 }
 

@@ -44,6 +44,8 @@ static struct http_site *site_new(const char *name)
     s->max_upload = 16u * 1024 * 1024;
     s->plaintext_auth = 1;
     s->session_ttl = 3600;
+    s->compress = true;
+    s->compress_min = 1024; /* below a packet, compression saves no round trip */
     return s;
 }
 
@@ -189,6 +191,10 @@ static int site_key(struct http_config *hc, struct http_site *s, const char *key
                    : (*why = "redirect must be a URL base like https://host:8443", ERR_CONFIG);
     if (!strcmp(key, "cache"))
         return add_cache(s, value, why);
+    if (!strcmp(key, "compress"))
+        return set_bool(&s->compress, value, why);
+    if (!strcmp(key, "compress_min_size"))
+        return set_size(&s->compress_min, value, why);
     *why = "unknown key in this section";
     return ERR_CONFIG;
 }

@@ -141,7 +141,13 @@ static void done(void *io, const struct http_request *req, int status, uint64_t 
     http_service_log(hc->svc, hc->peer, req, status, bytes, NULL);
 }
 
-static const struct http_session_ops h1_ops = {h1_write, h1_write_file, h1_request, now, done};
+static size_t h1_pending(void *io)
+{
+    return conn_output_pending(((struct hconn *)io)->c);
+}
+
+static const struct http_session_ops h1_ops = {h1_write, h1_write_file, h1_request,
+                                               now,      done,          h1_pending};
 
 /* ---- HTTP/2 ---- */
 
@@ -358,10 +364,11 @@ static void hc_shutdown(void *v)
 static void hc_free(void *v)
 {
     struct hconn *hc = v;
-    if (hc->head_timer)
-        event_free(hc->head_timer);
+    /* The engines first: freeing one may log a last response, which touches the timer. */
     http_session_free(hc->h1);
     http2_session_free(hc->h2);
+    if (hc->head_timer)
+        event_free(hc->head_timer);
     free(hc);
 }
 
@@ -369,7 +376,13 @@ static void hc_writable(void *v)
 {
     struct hconn *hc = v;
     if (hc->h2)
-        http2_session_writable(hc->h2);
+        return http2_session_writable(hc->h2);
+    if (!hc->h1)
+        return;
+    if (http_session_writable(hc->h1)) { /* a streamed body ended: pipelined requests */
+        http_session_feed(hc->h1, NULL, 0);
+        sync_timer(hc);
+    }
 }
 
 const struct proto_ops http_proto = {
