@@ -25,6 +25,8 @@ struct tls_reload {
     struct tls_pair *named;     /* SNI: the pairs of dir, chosen by the name the client asks */
     size_t nnamed;
     char *cert_file, *key_file, *dir;
+    char **extra;               /* cert, key, cert, key, ...: services' own pairs (tls_reload_add) */
+    size_t nextra;              /* pairs */
 };
 
 static void pair_clear(struct tls_pair *p)
@@ -126,6 +128,32 @@ static void named_free(struct tls_pair *v, size_t n)
     free(v);
 }
 
+/* The pairs chosen by SNI: services' own pairs first (a site's explicit certificate wins),
+ * then dir's. */
+static int named_load(struct tls_reload *r, struct tls_pair **out, size_t *n_out,
+                      struct str *err)
+{
+    struct tls_pair *dir;
+    size_t ndir;
+    int rc = dir_load(r->dir, &dir, &ndir, err);
+    if (rc < 0)
+        return rc;
+    *out = xcalloc(r->nextra + ndir + 1, sizeof **out);
+    *n_out = 0;
+    for (size_t i = 0; i < r->nextra; i++) {
+        if ((rc = pair_load(r->extra[2 * i], r->extra[2 * i + 1], &(*out)[i], err)) < 0) {
+            named_free(*out, i);
+            named_free(dir, ndir);
+            return rc;
+        }
+    }
+    if (ndir)
+        memcpy(*out + r->nextra, dir, ndir * sizeof *dir);
+    free(dir);
+    *n_out = r->nextra + ndir;
+    return 0;
+}
+
 /* Every server handshake: the pair loaded last whose certificate covers the name the client
  * asked for with SNI (names and wildcards, as X509_check_host matches them), else the
  * default pair. */
@@ -177,7 +205,7 @@ int tls_reload_files(struct tls_reload *r, struct str *err)
     int rc = pair_load(r->cert_file, r->key_file, &fresh, err);
     if (rc < 0)
         return rc;
-    if ((rc = dir_load(r->dir, &named, &nnamed, err)) < 0) {
+    if ((rc = named_load(r, &named, &nnamed, err)) < 0) {
         pair_clear(&fresh);
         return rc;
     }
@@ -207,10 +235,34 @@ void tls_reload_fingerprint(struct tls_reload *r, char *out, size_t cap)
         out[o < cap ? o : cap - 1] = '\0';
 }
 
+int tls_reload_add(struct tls_reload *r, const char *cert_file, const char *key_file,
+                   struct str *err)
+{
+    struct tls_pair p;
+    int rc = pair_load(cert_file, key_file, &p, err);
+    if (rc < 0)
+        return rc;
+    r->extra = xrealloc(r->extra, (r->nextra + 1) * 2 * sizeof *r->extra);
+    r->extra[2 * r->nextra] = xstrdup(cert_file);
+    r->extra[2 * r->nextra + 1] = xstrdup(key_file);
+    r->nextra++;
+    pthread_mutex_lock(&r->lock);
+    r->named = xrealloc(r->named, (r->nnamed + 1) * sizeof *r->named);
+    memmove(r->named + r->nextra, r->named + r->nextra - 1,
+            (r->nnamed - (r->nextra - 1)) * sizeof *r->named);
+    r->named[r->nextra - 1] = p; /* after the other services' pairs, before dir's */
+    r->nnamed++;
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
 void tls_reload_free(struct tls_reload *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < 2 * r->nextra; i++)
+        free(r->extra[i]);
+    free(r->extra);
     pair_clear(&r->cur);
     named_free(r->named, r->nnamed);
     free(r->dir);

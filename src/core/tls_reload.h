@@ -22,6 +22,11 @@ struct tls_reload;
  * filled on failure. */
 struct tls_reload *tls_reload_new(SSL_CTX *ctx, const char *cert_file, const char *key_file,
                                   const char *dir, struct str *err);
+/* Adds a service's own pair (an HTTP site's tls_cert/tls_key), offered by SNI like dir's
+ * (and before them) and re-read with them. 0, or < 0 with err filled (nothing added). Main
+ * thread, before the workers start. */
+int tls_reload_add(struct tls_reload *r, const char *cert_file, const char *key_file,
+                   struct str *err);
 /* Reads the files again; on success new handshakes use the new pair. On failure the old pair
  * stays and err says why. Blocks on file reads; any thread. 0 or < 0. */
 int tls_reload_files(struct tls_reload *r, struct str *err);

@@ -37,6 +37,8 @@ struct http_site {
     bool login;                          /* /login, /logout, /whoami with a session cookie */
     unsigned session_ttl;                /* seconds a login session lives */
     char *redirect;                      /* "https://host:port": every plain request goes there */
+    char *tls_cert, *tls_key;            /* the site's own certificate, offered by SNI; NULL:
+                                            [server]'s (or tls_dir's) */
     bool compress;                       /* gzip/br on the fly for compressible types */
     uint64_t compress_min;               /* ... of at least this many octets */
     struct http_cache_rule cache[HTTP_SITE_MAX_CACHE];

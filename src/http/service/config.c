@@ -2,6 +2,7 @@
 #include "http/service/config.h"
 
 #include "core/err.h"
+#include "core/tls.h"
 #include "core/xmalloc.h"
 
 #include <stdlib.h>
@@ -191,6 +192,10 @@ static int site_key(struct http_config *hc, struct http_site *s, const char *key
                    : (*why = "redirect must be a URL base like https://host:8443", ERR_CONFIG);
     if (!strcmp(key, "cache"))
         return add_cache(s, value, why);
+    if (!strcmp(key, "tls_cert"))
+        return set_str(&s->tls_cert, value);
+    if (!strcmp(key, "tls_key"))
+        return set_str(&s->tls_key, value);
     if (!strcmp(key, "compress"))
         return set_bool(&s->compress, value, why);
     if (!strcmp(key, "compress_min_size"))
@@ -261,6 +266,19 @@ int http_config_key(struct http_config **phc, const char *section, const char *k
     return site_key(hc, hc->sites[hc->nsites - 1], key, value, why);
 }
 
+/* A site's own certificate and key load and match (what a start would refuse). */
+static int check_pair(const struct http_site *s, const char *path, struct str *err)
+{
+    struct str why = STR_INIT;
+    SSL_CTX *ctx = tls_server_ctx_new(s->tls_cert, s->tls_key, &why);
+    if (ctx)
+        SSL_CTX_free(ctx);
+    else
+        str_appendf(err, "%s: [http %s] %s", path, s->name, str_cstr(&why));
+    str_clear(&why);
+    return ctx ? 0 : ERR_CONFIG;
+}
+
 int http_config_check(struct http_config *hc, const char *path, struct str *err)
 {
     if (!hc)
@@ -275,6 +293,13 @@ int http_config_check(struct http_config *hc, const char *path, struct str *err)
             str_appendf(err, "%s: [http %s] needs a root directory", path, s->name);
             return ERR_CONFIG;
         }
+        if (!s->tls_cert != !s->tls_key) {
+            str_appendf(err, "%s: [http %s] tls_cert and tls_key must be set together", path,
+                        s->name);
+            return ERR_CONFIG;
+        }
+        if (s->tls_cert && check_pair(s, path, err) < 0)
+            return ERR_CONFIG;
         if (s->upload && s->max_upload > hc->max_body_size)
             s->max_upload = hc->max_body_size;
     }
@@ -298,6 +323,8 @@ void http_config_free(struct http_config *hc)
         free(s->index);
         free(s->upload);
         free(s->redirect);
+        free(s->tls_cert);
+        free(s->tls_key);
         for (unsigned j = 0; j < s->ncache; j++)
             free(s->cache[j].prefix);
         free(s);

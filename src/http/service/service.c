@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/pool.h"
+#include "core/tls_reload.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
 #include "host/login.h"
@@ -163,6 +164,25 @@ static const struct http_config *config_of(const struct daemon *d)
     return hc ? *hc : NULL;
 }
 
+/* Sites with their own certificate: offered by SNI on every TLS listener of the process (a
+ * name is one site's, whichever port it is asked on), re-read on SIGHUP with the others. */
+static int add_site_certs(struct daemon *d, const struct http_config *hc)
+{
+    for (unsigned i = 0; i < hc->nsites; i++) {
+        const struct http_site *s = hc->sites[i];
+        if (!s->tls_cert)
+            continue;
+        struct str err = STR_INIT;
+        if (!d->tls_reload || tls_reload_add(d->tls_reload, s->tls_cert, s->tls_key, &err) < 0) {
+            log_err("http: [http %s] %s", s->name, d->tls_reload ? str_cstr(&err) : "no TLS");
+            str_clear(&err);
+            return -1;
+        }
+        log_info("http: site %s: certificate %s offered by SNI", s->name, s->tls_cert);
+    }
+    return 0;
+}
+
 static int http_service_open(struct daemon *d, void **state_out)
 {
     const struct http_config *hc = config_of(d);
@@ -189,6 +209,8 @@ static int http_service_open(struct daemon *d, void **state_out)
     svc->pool = pool_new(2, NULL, NULL, NULL);
     if (hc->tls.enabled && d->tls)
         SSL_CTX_set_alpn_select_cb(d->tls, alpn_select, svc);
+    if (add_site_certs(d, hc) < 0)
+        return -1;
     for (unsigned i = 0; i < hc->nsites; i++)
         log_info("http: site %s (root %s)", hc->sites[i]->name, hc->sites[i]->root);
     if (host_listen_tcp(d, "http", &http_proto, svc, &hc->plain, false) < 0 ||
