@@ -112,6 +112,7 @@ int cli_mail_cat(struct cli_ctx *ctx, int argc, char **argv);
 int cli_zone_check(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_dns.c ---- */
+int cli_reload(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dns_reload(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_lookup.c ---- */

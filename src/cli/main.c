@@ -52,6 +52,14 @@ static const char export_note[] =
     "top, flags in the file names, keywords in dovecot-keywords, internal dates as mtimes.\n"
     "mbox: one mailbox (default INBOX), flags in Status:/X-Status:/X-Keywords:.";
 
+static const char reload_note[] =
+    "pigeond checks its configuration file (a broken one reloads nothing), then re-reads the\n"
+    "TLS certificates, every primary zone file (with its journal) and reopens its log file;\n"
+    "other changed settings take effect at the next start. The outcome comes back over\n"
+    "DATA/pigeond.ctl: each zone's serial on stdout, each failure (file:line) on stderr;\n"
+    "exit 1 when anything failed. A zone file that fails to load keeps its previous version\n"
+    "serving.";
+
 static const struct cli_cmd cli_cmds[] = {
     {"domain", "add", 1, 1, "NAME", "create a local domain", NULL, cli_domain_add},
     {"domain", "del", 1, 1, "NAME", "delete a local domain that has no users", NULL,
@@ -134,9 +142,10 @@ static const struct cli_cmd cli_cmds[] = {
      cli_dnssec_rollover},
     {"http", "sites", 0, 0, "", "list the Web server's sites, their roots and listeners", NULL,
      cli_http_sites},
-    {"dns", "reload", 0, 0, "", "make the running pigeond reload its zone files (SIGHUP)",
-     "A zone file that fails to load keeps its previous version serving; pigeond logs why.",
-     cli_dns_reload},
+    {"reload", NULL, 0, 0, "", "make the running pigeond reload and wait for the outcome",
+     reload_note, cli_reload},
+    {"dns", "reload", 0, 0, "", "the same reload, for a configuration with a name server",
+     reload_note, cli_dns_reload},
     {"lookup", NULL, 1, 8, "NAME [TYPE] [@SERVER[:PORT]] [+tcp] [+norec] [+trace]",
      "query a DNS server and print the reply like dig",
      "TYPE defaults to A (PTR when NAME is an IP address). Without @SERVER the nameservers\n"

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
     /* Sockets bound, keys and zones read: root is given up before any worker thread starts
      * (host/privileges.h). */
     if (daemon_open(&d) == 0 && privileges_drop(&d.cfg) == 0) {
-        pidfile_write(d.cfg.data_dir); /* for `pigeon dns reload` */
+        pidfile_write(d.cfg.data_dir); /* for scripts; `pigeon reload` uses pigeond.ctl */
         rc = server_run(&d);
         pidfile_remove(d.cfg.data_dir);
     }

@@ -8,6 +8,8 @@
  * transaction finish it; after shutdown_timeout the rest are closed.
  */
 #include "daemon/server.h"
+#include "daemon/control.h"
+#include "daemon/reload.h"
 
 #include "dns/server/service/service.h"
 #include "dns/resolver/service/service.h"
@@ -15,7 +17,6 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/sdnotify.h"
-#include "core/tls_reload.h"
 #include "core/pool.h"
 #include "core/resolvconf.h"
 #include "core/xmalloc.h"
@@ -73,6 +74,7 @@ struct main_ctx {
     unsigned exited;
     unsigned unlistened;
     struct event *force;
+    struct control *control; /* DATA/pigeond.ctl: `pigeon reload` */
 };
 
 /* Once no worker watches the listening sockets any more, they stop listening: a client
@@ -134,34 +136,11 @@ static void on_force(evutil_socket_t fd, short what, void *vm)
         loop_post_send(m->d->workers[i].host.post, worker_force_close, &m->d->workers[i]);
 }
 
-/* New handshakes get the certificate files as they are now; sessions keep theirs. */
-static void tls_reload_log(struct daemon *d)
-{
-    if (!d->tls_reload)
-        return;
-    struct str err = STR_INIT;
-    char fp[100];
-    if (tls_reload_files(d->tls_reload, &err) == 0) {
-        tls_reload_fingerprint(d->tls_reload, fp, sizeof fp);
-        log_info("TLS: certificate reloaded (sha256 %s)", fp);
-    } else {
-        log_err("TLS: certificate not reloaded, the previous one stays: %s", str_cstr(&err));
-    }
-    str_clear(&err);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *vm)
 {
     struct main_ctx *m = vm;
     if (sig == SIGHUP) {
-        log_reopen(); /* first: logrotate has moved the file, the next lines go to the new one */
-        log_info("SIGHUP: reloading");
-        tls_reload_log(m->d);
-        dns_service_reload(m->d);
-        resolver_service_reload(m->d);
-        for (unsigned i = 0; i < m->d->nservices; i++)
-            if (m->d->services[i]->reload)
-                m->d->services[i]->reload(m->d, m->d->svc_state[i]);
+        daemon_reload(m->d, NULL);
         return;
     }
     if (m->stopping)
@@ -174,6 +153,12 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
     struct timeval tv = {(time_t)m->d->cfg.shutdown_timeout, 0};
     m->force = evtimer_new(m->base, on_force, m);
     evtimer_add(m->force, &tv);
+}
+
+/* `pigeon reload` through the control socket. */
+static void control_reload(void *vd, struct reload_report *r)
+{
+    daemon_reload(vd, r);
 }
 
 static int workers_create(struct daemon *d, struct main_ctx *m)
@@ -329,6 +314,7 @@ int server_run(struct daemon *d)
         for (unsigned i = 0; i < d->nworkers; i++)
             pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+        m.control = control_open(m.base, m.post, d->cfg.data_dir, control_reload, d);
         log_info("pigeond ready: %u workers, %u listeners", d->nworkers, d->nlisteners);
         sdnotify_send("READY=1");
         event_base_loop(m.base, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -356,7 +342,8 @@ int server_run(struct daemon *d)
     if (m.force)
         event_free(m.force);
     workers_free(d);
-    loop_post_free(m.post);
+    loop_post_free(m.post); /* reload answers still queued are written (not sent) */
+    control_free(m.control);
     event_base_free(m.base);
     return rc;
 }

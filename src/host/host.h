@@ -35,6 +35,7 @@ struct store;
 struct loop_post;
 struct daemon;
 struct worker;
+struct reload_report;
 
 /*
  * A service: its config sections and its lifecycle hooks, all optional but the name. The
@@ -53,7 +54,9 @@ struct service_def {
     void *(*attach)(struct worker *w, void *state);
     /* Per worker, after its thread stopped and before its loop is freed. */
     void (*detach)(struct worker *w, void *wstate);
-    void (*reload)(struct daemon *d, void *state); /* SIGHUP */
+    /* SIGHUP and `pigeon reload`: failures (and notes) go to d->reloading as well as the
+     * log; a reload finished on another thread holds a reference (core/reload_report.h). */
+    void (*reload)(struct daemon *d, void *state);
     /* After the workers stopped, before their loops are freed: stop threads that report
      * to them. */
     void (*stop)(struct daemon *d, void *state);
@@ -111,6 +114,9 @@ struct daemon {
         void *ctx;
     } change_hooks[4];
     unsigned n_change_hooks;
+    /* During a reload (main thread, inside the reload hooks): where its parts report; NULL
+     * for a plain SIGHUP (every reload_report function accepts NULL). */
+    struct reload_report *reloading;
 };
 
 /* The worker a connection lives on. */

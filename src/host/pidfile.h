@@ -1,6 +1,7 @@
 /*
- * pidfile — DATA/pigeond.pid, so `pigeon dns reload` (and scripts) can signal the running
- * daemon. Written once the daemon is ready to serve, removed when it exits cleanly.
+ * pidfile — DATA/pigeond.pid, so scripts can signal the running daemon (`pigeon reload`
+ * talks to DATA/pigeond.ctl instead). Written once the daemon is ready to serve, removed
+ * when it exits cleanly.
  */
 #ifndef PIGEON_HOST_PIDFILE_H
 #define PIGEON_HOST_PIDFILE_H

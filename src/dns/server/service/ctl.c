@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop_post.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
 #include "dns/server/service/service_int.h"
@@ -441,7 +442,7 @@ void dns_ctl_expire(struct dns_ctl *ctl, size_t zi)
 /* ---- SIGHUP ---- */
 
 /* One primary zone: the file (with its journal) again; a new serial becomes a difference. */
-static void reload_zone(struct dns_ctl *ctl, size_t zi)
+static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
 {
     const struct dns_zconf *zc = &ctl->s->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
@@ -450,8 +451,10 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi)
     struct dns_xfr_hist *hist;
     size_t entries;
     if (zone_load(zc, &z, &hist, &entries, &err) != 0) {
-        log_err("dns: zone %s not reloaded: %s%s", zc->name, str_cstr(&err),
-                cz->zone ? " (the previous version keeps serving)" : "");
+        const char *keeps = cz->zone ? " (the previous version keeps serving)" : "";
+        log_err("dns: zone %s not reloaded: %s%s", zc->name, str_cstr(&err), keeps);
+        reload_report_add(r, true, "zone %s not reloaded: %s%s", zc->name, str_cstr(&err),
+                          keeps);
         str_clear(&err);
         return;
     }
@@ -469,11 +472,17 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi)
         dns_rrvec_clear(&a);
         dns_rrvec_clear(&b);
         if (same) {
+            reload_report_add(r, false, "zone %s: serial %u, unchanged", zc->name,
+                              dns_zone_serial(z));
             dns_zone_unref(z);
             return;
         }
         log_warn("dns: zone %s changed without a new serial: secondaries will not see it",
                  zc->name);
+        reload_report_add(r, false,
+                          "zone %s: changed without a new serial (%u): secondaries will not "
+                          "see it",
+                          zc->name, dns_zone_serial(z));
         dns_ctl_install(ctl, zi, z, true, NULL, 0);
         return;
     }
@@ -489,25 +498,43 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi)
         dns_rrvec_clear(&b);
     }
     log_info("dns: zone %s reloaded from %s, serial %u", zc->name, zc->file, dns_zone_serial(z));
+    if (cz->zone && dns_serial_cmp(dns_zone_serial(z), dns_zone_serial(cz->zone)) != 1)
+        reload_report_add(r, false, "zone %s: serial %u is not newer than the %u served",
+                          zc->name, dns_zone_serial(z), dns_zone_serial(cz->zone));
+    else
+        reload_report_add(r, false, "zone %s: serial %u", zc->name, dns_zone_serial(z));
     dns_ctl_install(ctl, zi, z, !d, d ? &d : NULL, d ? 1 : 0);
     dns_zdiff_unref(d);
 }
 
-static void reload_run(void *vctl)
+struct reload_job {
+    struct dns_ctl *ctl;
+    struct reload_report *report;
+};
+
+static void reload_run(void *vjob)
 {
-    struct dns_ctl *ctl = vctl;
+    struct reload_job *job = vjob;
+    struct dns_ctl *ctl = job->ctl;
     if (ctl->stopped)
-        return;
-    for (size_t i = 0; i < ctl->s->nzones; i++)
+        reload_report_add(job->report, true, "dns: pigeond is stopping, zones not reloaded");
+    for (size_t i = 0; i < ctl->s->nzones && !ctl->stopped; i++)
         if (!ctl->s->zc[i].secondary)
-            reload_zone(ctl, i);
-    log_info("dns: reload done");
+            reload_zone(ctl, i, job->report);
+    if (!ctl->stopped)
+        log_info("dns: reload done");
+    reload_report_release(job->report);
+    free(job);
 }
 
-void dns_ctl_reload(struct dns_ctl *ctl)
+void dns_ctl_reload(struct dns_ctl *ctl, struct reload_report *report)
 {
-    if (ctl->started && !ctl->stopped)
-        loop_post_send(ctl->post, reload_run, ctl);
+    if (!ctl->started || ctl->stopped)
+        return;
+    struct reload_job *job = xmalloc(sizeof *job);
+    *job = (struct reload_job){ctl, report};
+    reload_report_hold(report);
+    loop_post_send(ctl->post, reload_run, job);
 }
 
 /* ---- UPDATE ---- */

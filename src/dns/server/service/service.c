@@ -92,7 +92,7 @@ void dns_service_detach(struct worker *w)
 void dns_service_reload(struct daemon *d)
 {
     if (d->dns)
-        dns_ctl_reload(d->dns->ctl);
+        dns_ctl_reload(d->dns->ctl, d->reloading);
 }
 
 void dns_service_stop(struct daemon *d)

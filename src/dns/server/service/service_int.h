@@ -46,6 +46,7 @@ struct conn;
 struct event;
 struct event_base;
 struct udp_batch;
+struct reload_report;
 
 #define DNS_HIST_MAX 100 /* differences kept per zone for IXFR */
 
@@ -135,7 +136,9 @@ void dns_ctl_start(struct dns_ctl *ctl);
 void dns_ctl_stop(struct dns_ctl *ctl);
 void dns_ctl_free(struct dns_ctl *ctl);
 /* Thread-safe requests: */
-void dns_ctl_reload(struct dns_ctl *ctl);
+/* Reloads every primary zone file; each zone's outcome goes to report (held until done;
+ * NULL: the log only). */
+void dns_ctl_reload(struct dns_ctl *ctl, struct reload_report *report);
 void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job);
 void dns_ctl_notified(struct dns_ctl *ctl, size_t zi);
 

@@ -1,0 +1,193 @@
+/* control — DATA/pigeond.ctl: one request per connection, answered when the reload is done. */
+#include "daemon/control.h"
+
+#include "core/log.h"
+#include "core/str.h"
+#include "core/unixsock.h"
+#include "core/xmalloc.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define CONTROL_LINE_MAX 256
+#define CONTROL_REQUEST_TIMEOUT 10 /* seconds for the request line */
+
+struct ctl_client {
+    struct control *c;
+    struct bufferevent *bev; /* NULL once the client went away */
+    struct ctl_client *next, *prev;
+    bool waiting; /* a reload report is in flight and points here */
+};
+
+struct control {
+    struct evconnlistener *lev;
+    struct loop_post *post;
+    char *dir;
+    control_reload_fn reload;
+    void *ctx;
+    struct ctl_client *clients;
+};
+
+static void client_free(struct ctl_client *cl)
+{
+    if (cl->bev)
+        bufferevent_free(cl->bev);
+    if (cl->prev)
+        cl->prev->next = cl->next;
+    else
+        cl->c->clients = cl->next;
+    if (cl->next)
+        cl->next->prev = cl->prev;
+    free(cl);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *vcl);
+
+/* The answer has left: end our side and wait for the client's end (on_event frees it then),
+ * because closing with its input unread would reset the connection under the answer. */
+static void on_drained(struct bufferevent *bev, void *vcl)
+{
+    if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+        return;
+    bufferevent_disable(bev, EV_WRITE);
+    shutdown(bufferevent_getfd(bev), SHUT_WR);
+    struct timeval tv = {CONTROL_REQUEST_TIMEOUT, 0};
+    bufferevent_set_timeouts(bev, &tv, NULL);
+}
+
+/* After the request: what else the client sends is read and dropped. */
+static void on_discard(struct bufferevent *bev, void *vcl)
+{
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* The answer is written; the connection ends once it has left the buffer. */
+static void client_answer(struct ctl_client *cl, const char *text)
+{
+    bufferevent_write(cl->bev, text, strlen(text));
+    bufferevent_setcb(cl->bev, on_discard, on_drained, on_event, cl);
+    on_discard(cl->bev, cl);
+    bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+}
+
+static void on_report(void *vcl, struct reload_report *r)
+{
+    struct ctl_client *cl = vcl;
+    cl->waiting = false;
+    if (!cl->bev) { /* the client did not wait for the answer */
+        reload_report_free(r);
+        client_free(cl);
+        return;
+    }
+    struct str out = STR_INIT;
+    for (size_t i = 0; i < reload_report_lines(r); i++) {
+        bool error;
+        const char *line = reload_report_line(r, i, &error);
+        str_appendf(&out, "%s %s\n", error ? "error" : "note", line);
+    }
+    size_t errors = reload_report_errors(r);
+    if (errors)
+        str_appendf(&out, "failed %zu\n", errors);
+    else
+        str_appends(&out, "ok\n");
+    log_info("control: reload answered: %s", errors ? "failed" : "ok");
+    reload_report_free(r);
+    client_answer(cl, str_cstr(&out));
+    str_clear(&out);
+}
+
+static void client_request(struct ctl_client *cl, const char *line)
+{
+    if (strcmp(line, "reload") != 0) {
+        client_answer(cl, "error unknown request (the one request is: reload)\nfailed 1\n");
+        return;
+    }
+    bufferevent_setcb(cl->bev, on_discard, NULL, on_event, cl);
+    bufferevent_set_timeouts(cl->bev, NULL, NULL);
+    cl->waiting = true;
+    struct reload_report *r = reload_report_new(cl->c->post, on_report, cl);
+    cl->c->reload(cl->c->ctx, r);
+    reload_report_release(r);
+}
+
+static void on_read(struct bufferevent *bev, void *vcl)
+{
+    struct ctl_client *cl = vcl;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t n;
+    char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+    if (!line) {
+        if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
+            client_answer(cl, "error request line too long\nfailed 1\n");
+        return;
+    }
+    if (n > CONTROL_LINE_MAX || memchr(line, '\0', n))
+        client_answer(cl, "error bad request line\nfailed 1\n");
+    else
+        client_request(cl, line);
+    free(line);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *vcl)
+{
+    struct ctl_client *cl = vcl;
+    bufferevent_free(cl->bev);
+    cl->bev = NULL;
+    if (!cl->waiting)
+        client_free(cl); /* else on_report frees it */
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int len, void *vc)
+{
+    struct control *c = vc;
+    struct ctl_client *cl = xcalloc(1, sizeof *cl);
+    cl->c = c;
+    cl->bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd, BEV_OPT_CLOSE_ON_FREE);
+    cl->next = c->clients;
+    if (c->clients)
+        c->clients->prev = cl;
+    c->clients = cl;
+    bufferevent_setcb(cl->bev, on_read, NULL, on_event, cl);
+    struct timeval tv = {CONTROL_REQUEST_TIMEOUT, 0};
+    bufferevent_set_timeouts(cl->bev, &tv, &tv);
+    bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+}
+
+struct control *control_open(struct event_base *base, struct loop_post *post,
+                             const char *data_dir, control_reload_fn reload, void *ctx)
+{
+    struct str err = STR_INIT;
+    int fd = unixsock_listen(data_dir, PIGEOND_CONTROL_SOCKET, &err);
+    if (fd < 0) {
+        log_err("control socket: %s (`pigeon reload` cannot get answers; SIGHUP still works)",
+                str_cstr(&err));
+        str_clear(&err);
+        return NULL;
+    }
+    struct control *c = xcalloc(1, sizeof *c);
+    c->post = post;
+    c->dir = xstrdup(data_dir);
+    c->reload = reload;
+    c->ctx = ctx;
+    c->lev = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+    return c;
+}
+
+void control_free(struct control *c)
+{
+    if (!c)
+        return;
+    while (c->clients)
+        client_free(c->clients);
+    evconnlistener_free(c->lev);
+    unixsock_remove(c->dir, PIGEOND_CONTROL_SOCKET);
+    free(c->dir);
+    free(c);
+}

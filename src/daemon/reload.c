@@ -1,0 +1,68 @@
+/* reload — SIGHUP and `pigeon reload`: every part reports into one struct reload_report. */
+#include "daemon/reload.h"
+
+#include "dns/resolver/service/service.h"
+#include "dns/server/service/service.h"
+#include "host/config_check.h"
+#include "services/services.h"
+
+#include "core/log.h"
+#include "core/str.h"
+#include "core/tls_reload.h"
+
+/* The file as a start would read it (keys, sections, two services on one port); the zone
+ * and certificate files are the reload's own business below. */
+static int config_recheck(struct daemon *d, struct reload_report *r)
+{
+    const struct conf_section *sections[HOST_MAX_SERVICES + 1];
+    services_sections(sections);
+    struct config cfg;
+    struct str err = STR_INIT;
+    int rc = config_load(d->cfg.path, sections, &cfg, &err);
+    if (rc == 0) {
+        rc = config_check_listen(&cfg, &err);
+        config_free(&cfg);
+    }
+    if (rc != 0) {
+        log_err("reload: configuration not valid, nothing reloaded: %s", str_cstr(&err));
+        reload_report_add(r, true, "configuration not valid, nothing reloaded: %s",
+                          str_cstr(&err));
+    }
+    str_clear(&err);
+    return rc;
+}
+
+/* New handshakes get the certificate files as they are now; sessions keep theirs. */
+static void tls_reload_log(struct daemon *d, struct reload_report *r)
+{
+    if (!d->tls_reload)
+        return;
+    struct str err = STR_INIT;
+    char fp[100];
+    if (tls_reload_files(d->tls_reload, &err) == 0) {
+        tls_reload_fingerprint(d->tls_reload, fp, sizeof fp);
+        log_info("TLS: certificate reloaded (sha256 %s)", fp);
+        reload_report_add(r, false, "TLS: certificate sha256 %s", fp);
+    } else {
+        log_err("TLS: certificate not reloaded, the previous one stays: %s", str_cstr(&err));
+        reload_report_add(r, true, "TLS: certificate not reloaded, the previous one stays: %s",
+                          str_cstr(&err));
+    }
+    str_clear(&err);
+}
+
+void daemon_reload(struct daemon *d, struct reload_report *r)
+{
+    log_reopen(); /* first: logrotate has moved the file, the next lines go to the new one */
+    log_info("%s: reloading", r ? "pigeon reload" : "SIGHUP");
+    if (config_recheck(d, r) != 0)
+        return;
+    d->reloading = r;
+    tls_reload_log(d, r);
+    dns_service_reload(d);
+    resolver_service_reload(d);
+    for (unsigned i = 0; i < d->nservices; i++)
+        if (d->services[i]->reload)
+            d->services[i]->reload(d, d->svc_state[i]);
+    d->reloading = NULL;
+}

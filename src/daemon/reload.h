@@ -1,0 +1,16 @@
+/*
+ * reload — what SIGHUP and `pigeon reload` do (main thread): reopen the log, check the
+ * configuration file as a start would (a broken file reloads nothing: its file:line reason is
+ * the answer), then re-read the certificates, the zone files and whatever each service reloads.
+ * Settings changed in the file take effect at the next start.
+ */
+#ifndef PIGEON_DAEMON_RELOAD_H
+#define PIGEON_DAEMON_RELOAD_H
+
+#include "core/reload_report.h"
+#include "host/host.h"
+
+/* report: where the parts say what failed (NULL: nobody waits, a plain SIGHUP). */
+void daemon_reload(struct daemon *d, struct reload_report *report);
+
+#endif
