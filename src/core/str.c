@@ -197,3 +197,14 @@ size_t line_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
     buf[n++] = '\n';
     return (size_t)n;
 }
+
+int hex_digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -65,5 +65,7 @@ size_t line_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 /* ASCII lower-casing in place. */
 void ascii_lower(char *s, size_t len);
 bool ascii_eq_ci(const char *a, const char *b);
+/* The value of one hexadecimal digit (either case), or -1. */
+int hex_digit_value(char c);
 
 #endif

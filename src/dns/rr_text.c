@@ -321,16 +321,6 @@ static void rd_put(struct rd_out *o, const void *data, size_t n)
     o->len += n;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Hex digits of tokens tok[0..ntok) (whitespace between tokens is allowed). */
 static int hex_tokens(const struct dns_token *tok, size_t ntok, struct rd_out *o,
                       const char **err_out)
@@ -338,7 +328,7 @@ static int hex_tokens(const struct dns_token *tok, size_t ntok, struct rd_out *o
     int hi = -1;
     for (size_t t = 0; t < ntok; t++) {
         for (size_t i = 0; i < tok[t].len; i++) {
-            int v = hexval(tok[t].p[i]);
+            int v = hex_digit_value(tok[t].p[i]);
             if (v < 0 || tok[t].quoted) {
                 *err_out = "bad hex digit";
                 return ERR_PARSE;

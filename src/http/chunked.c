@@ -22,23 +22,12 @@ void http_chunked_init(struct http_chunked *c)
     memset(c, 0, sizeof *c);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* One octet of a size line. Returns 0 to go on or -400. */
 static int size_octet(struct http_chunked *c, char ch)
 {
     if (++c->line > HTTP_CHUNK_LINE_MAX)
         return -400;
-    int v = hexval(ch);
+    int v = hex_digit_value(ch);
     if (c->state == CK_SIZE && v >= 0) {
         if (++c->digits > 16)
             return -400;

@@ -42,17 +42,6 @@ bool http_cookie_get(const struct http_request *req, const char *name, struct sl
     return false;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool form_decode(const char *p, size_t n, struct str *out)
 {
     str_reset(out);
@@ -62,8 +51,8 @@ static bool form_decode(const char *p, size_t n, struct str *out)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+            int hi = i + 2 < n ? hex_digit_value(p[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit_value(p[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi << 4 | lo);

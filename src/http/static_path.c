@@ -4,17 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends one decoded segment, or refuses it. */
 static int add_segment(struct str *out, const char *seg, size_t n)
 {
@@ -39,8 +28,8 @@ int http_path_clean(struct slice path, struct str *out, bool *dir_out)
     for (size_t i = 0; i < path.len && rc == 0; i++) {
         char c = path.p[i];
         if (c == '%') {
-            int hi = i + 2 < path.len ? hexdigit(path.p[i + 1]) : -1;
-            int lo = hi >= 0 ? hexdigit(path.p[i + 2]) : -1;
+            int hi = i + 2 < path.len ? hex_digit_value(path.p[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit_value(path.p[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 rc = -400;
                 break;

@@ -174,9 +174,9 @@ static void params_read(struct msg_arena *a, struct mime_lex *l, struct param_ve
 static void pct_decode(const char *s, struct str *out)
 {
     for (size_t i = 0; s[i]; i++) {
-        if (s[i] == '%' && s[i + 1] && s[i + 2] && qp_hex_value(s[i + 1]) >= 0 &&
-            qp_hex_value(s[i + 2]) >= 0) {
-            str_appendc(out, (char)(qp_hex_value(s[i + 1]) << 4 | qp_hex_value(s[i + 2])));
+        if (s[i] == '%' && s[i + 1] && s[i + 2] && hex_digit_value(s[i + 1]) >= 0 &&
+            hex_digit_value(s[i + 2]) >= 0) {
+            str_appendc(out, (char)(hex_digit_value(s[i + 1]) << 4 | hex_digit_value(s[i + 2])));
             i += 2;
         } else {
             str_appendc(out, s[i]);

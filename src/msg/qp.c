@@ -1,17 +1,6 @@
 /* qp — see qp.h. */
 #include "msg/qp.h"
 
-int qp_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static bool qp_is_wsp(char c)
 {
     return c == ' ' || c == '\t';
@@ -30,8 +19,8 @@ static size_t qp_eol_len(const char *in, size_t n, size_t i)
 /* Handles "=" at in[i]; returns the number of input bytes used. */
 static size_t qp_decode_escape(const char *in, size_t n, size_t i, struct str *out)
 {
-    if (i + 2 < n && qp_hex_value(in[i + 1]) >= 0 && qp_hex_value(in[i + 2]) >= 0) {
-        char c = (char)(qp_hex_value(in[i + 1]) << 4 | qp_hex_value(in[i + 2]));
+    if (i + 2 < n && hex_digit_value(in[i + 1]) >= 0 && hex_digit_value(in[i + 2]) >= 0) {
+        char c = (char)(hex_digit_value(in[i + 1]) << 4 | hex_digit_value(in[i + 2]));
         str_appendc(out, c);
         return 3;
     }

@@ -19,7 +19,4 @@
  */
 void qp_decode(const char *in, size_t n, bool q_mode, struct str *out);
 
-/* Value of a hex digit, or -1. */
-int qp_hex_value(char c);
-
 #endif
