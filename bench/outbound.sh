@@ -40,6 +40,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 N=${BENCH_N:-10000}
 SIZE=${BENCH_SIZE:-4096}
 C=${BENCH_C:-8}
@@ -71,10 +73,6 @@ case $ONLY in ""|pigeon|postfix) ;; *) echo "bench: -o takes pigeon or postfix" 
 run_pigeon() { [[ -z $ONLY || $ONLY == pigeon ]]; }
 run_postfix() { [[ -z $ONLY || $ONLY == postfix ]]; }
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
-now() { date +%s.%N; }
-
 PATH=$PATH:/usr/sbin:/sbin
 [[ $(id -u) == 0 ]] || die "must run as root (Postfix's master, smtp-sink)"
 for p in smtp-sink smtp-source postfix postqueue python3; do
@@ -84,10 +82,7 @@ POSTFIX=$(command -v postfix)
 PF_VERSION=$(postconf -c /usr/share/postfix -d -h mail_version 2>/dev/null || echo "?")
 
 BIN=$ROOT/build/release
-if run_pigeon && [[ $NO_BUILD != 1 ]]; then
-    log "building Pigeon (make)"
-    make -C "$ROOT" -s >/dev/null || die "make failed"
-fi
+if run_pigeon; then build_pigeon; fi
 if run_pigeon; then [[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"; fi
 
 TMP=$(mktemp -d "$BASE/pigeon-outbound.XXXXXX")
@@ -99,22 +94,6 @@ fi
 PIGEOND=$TMP/bin/pigeond
 PIGEON=$TMP/bin/pigeon
 
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        ss -Htuln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-    done
-    die "no free port found"
-}
-wait_port() { # PORT SECONDS
-    local deadline=$(($(date +%s) + $2))
-    while (($(date +%s) < deadline)); do
-        ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
-        sleep 0.05
-    done
-    return 1
-}
 # The sink's port must lie below the kernel's ephemeral range: while the sink is down, a
 # connection to 127.0.0.1:PORT from an ephemeral port that happens to equal PORT connects to
 # itself (TCP simultaneous open) and then waits for a greeting until command_timeout.
@@ -229,11 +208,7 @@ cpu_busy() { # FILE0 FILE1: busy share of all cores between the two marks
 stop_pigeond() {
     local pid=$PIGEOND_PID
     PIGEOND_PID=
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid pigeond "$pid"
 }
 
 # submit PORT: N messages over C sessions with STARTTLS + AUTH.

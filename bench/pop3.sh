@@ -36,6 +36,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 # shellcheck source=bench/lib/dovecot.sh
 . "$ROOT/bench/lib/dovecot.sh"
 MSGS=${BENCH_MSGS:-100}
@@ -72,31 +74,12 @@ case $HASH in default|cheap) ;; *) echo "bench: -H takes default or cheap" >&2; 
 run_pigeon_p() { [[ -z $ONLY || $ONLY == pigeon ]]; }
 run_dovecot_p() { [[ -z $ONLY || $ONLY == dovecot ]]; }
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
-
 # ---------------------------------------------------------------- prerequisites
 PATH=$PATH:/usr/sbin:/sbin
 [[ $(id -u) == 0 ]] || die "must run as root (Dovecot's master needs it; apt-get may be needed)"
-if run_dovecot_p && ! command -v dovecot >/dev/null; then
+if run_dovecot_p && ! [[ -x /usr/lib/dovecot/pop3 ]]; then
     log "installing dovecot-pop3d (the comparison)"
-    # Keep the package from starting the system instance (Debian's policy-rc.d convention).
-    made_policy=0
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        made_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-pop3d >/dev/null ||
-        { apt-get update -q >/dev/null &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-pop3d >/dev/null; } ||
-        { ((made_policy)) && rm -f /usr/sbin/policy-rc.d; die "apt-get install dovecot-pop3d failed"; }
-    ((made_policy)) && rm -f /usr/sbin/policy-rc.d
-    # Only the Debian system instance, and only right after installing it here.
-    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-        systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
-    fi
-    update-rc.d dovecot disable >/dev/null 2>&1 || true
+    apt_install_quiet dovecot-pop3d dovecot.service dovecot.socket
 fi
 if run_dovecot_p; then
     DOVECOT=$(command -v dovecot)
@@ -107,12 +90,7 @@ command -v python3 >/dev/null || die "python3 is needed"
 command -v cc >/dev/null || die "a C compiler is needed (build-essential)"
 
 BIN=$ROOT/build/release
-if [[ $NO_BUILD != 1 ]]; then
-    log "building Pigeon (make)"
-    make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-pop3bench-make.$$.log" ||
-        { cat "$BASE/pigeon-pop3bench-make.$$.log" >&2; rm -f "$BASE/pigeon-pop3bench-make.$$.log"; die "make failed"; }
-    rm -f "$BASE/pigeon-pop3bench-make.$$.log"
-fi
+build_pigeon
 [[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"
 
 TMP=$(mktemp -d "$BASE/pigeon-pop3bench.XXXXXX")
@@ -140,33 +118,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-    done
-    die "no free port found"
-}
-
-wait_port() { # PORT SECONDS
-    local deadline=$(($(date +%s) + $2))
-    while (($(date +%s) < deadline)); do
-        ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # ---------------------------------------------------------------- Pigeon (also makes the data)
 stop_pigeond() {
     local pid=$PIGEOND_PID
     PIGEOND_PID=
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid pigeond "$pid"
 }
 
 PG=$TMP/pigeon

@@ -40,6 +40,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 N=${BENCH_N:-2000}
 C=${BENCH_C:-20}
 SIZE=${BENCH_SIZE:-4096}
@@ -77,10 +79,6 @@ case $FS in loop|dir) ;; *) echo "bench: -f takes loop or dir" >&2; exit 2 ;; es
 run_pigeon() { [[ -z $ONLY || $ONLY == pigeon ]]; }
 run_postfix() { [[ -z $ONLY || $ONLY == postfix ]]; }
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
-now() { date +%s.%N; }
-
 # ---------------------------------------------------------------- prerequisites
 PATH=$PATH:/usr/sbin:/sbin
 [[ $(id -u) == 0 ]] || die "must run as root (Postfix's master needs it; apt-get may be needed)"
@@ -108,12 +106,7 @@ if [[ -n $BIN ]]; then
 else
     BIN=$ROOT/build/release
 fi
-if run_pigeon && [[ $NO_BUILD != 1 ]]; then
-    log "building Pigeon (make)"
-    make -C "$ROOT" -s >/dev/null 2>"$BASE/pigeon-bench-make.$$.log" ||
-        { cat "$BASE/pigeon-bench-make.$$.log" >&2; rm -f "$BASE/pigeon-bench-make.$$.log"; die "make failed"; }
-    rm -f "$BASE/pigeon-bench-make.$$.log"
-fi
+if run_pigeon; then build_pigeon; fi
 if run_pigeon; then
     [[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"
 fi
@@ -187,24 +180,6 @@ fs_desc() { # DIR
     else
         echo "$BASE_FS"
     fi
-}
-
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-    done
-    die "no free port found"
-}
-
-wait_port() { # PORT SECONDS
-    local deadline=$(($(date +%s) + $2))
-    while (($(date +%s) < deadline)); do
-        ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
-        sleep 0.05
-    done
-    return 1
 }
 
 # Sum of Rss and Pss (kB) of the given processes: prints "RSS PSS".
@@ -287,14 +262,7 @@ measure() {
 stop_pigeond() {
     local pid=$PIGEOND_PID
     PIGEOND_PID=
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pigeond did not stop on SIGTERM within 10 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    stop_pid pigeond "$pid"
 }
 pigeon_pids() { echo "$PIGEOND_PID"; }
 pigeon_count() { "$PIGEON" -c "$PIGEON_CONF" mail list bob@bench.test | wc -l; }
