@@ -15,8 +15,7 @@ static void idle_synced(struct imap_session *s)
         return imap_close(s);
     }
     if (s->req.rc == 0) {
-        imap_view_apply_sync(s, &s->req);
-        imap_view_flush_expunges(s, false);
+        imap_view_apply_sync(s, &s->req, true);
     }
     imap_req_clear(&s->req);
     /* A notification that came during the sync: go again. */

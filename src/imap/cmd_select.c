@@ -41,9 +41,6 @@ static void select_done(struct imap_session *s)
     for (size_t i = 0; i < v->n; i++)
         recent += (v->msgs[i].flags & IMAP_MSGF_RECENT) != 0;
     imap_view_write_flags(s);
-    imap_writes(s, read_only ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
-                             : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-                               "\\Draft \\*)] Flags permitted\r\n");
     imap_printf(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", v->n, recent);
     size_t unseen = first_unseen(v);
     if (unseen)

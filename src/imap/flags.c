@@ -109,7 +109,9 @@ static bool keyword_ok(const char *p, size_t n)
 /* Adds one flag atom to bits / kw. */
 static bool flag_add(const struct imap_arg *a, unsigned *bits, struct str *kw, const char **err)
 {
-    if (a->type != IMAP_ARG_ATOM) {
+    /* RFC 3501 §9: a flag is an atom, and "NIL" is an atom like any other in a flag list
+     * (the parser tags it IMAP_ARG_NIL for nstring use; its text is still "NIL"). */
+    if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_NIL) {
         *err = "Flags must be atoms";
         return false;
     }

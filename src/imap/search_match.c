@@ -1,6 +1,7 @@
 /* search_match — see search_match.h. */
 #include "imap/search_match.h"
 
+#include "msg/mime.h"
 #include "msg/utf8.h"
 
 #include <string.h>
@@ -48,6 +49,15 @@ static bool sm_has(const struct str *hay, const struct imap_search_key *k)
            (hay->len >= k->str_len && memmem(hay->ptr, hay->len, k->str, k->str_len));
 }
 
+static bool sm_address_field(const char *field)
+{
+    static const char *const names[] = {"From", "To", "Cc", "Bcc", "Sender", "Reply-To"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(field, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool sm_header(struct sm *c, const struct imap_search_key *k)
 {
     if (!c->m->header)
@@ -56,6 +66,14 @@ static bool sm_header(struct sm *c, const struct imap_search_key *k)
     size_t found = c->m->header(c->m->ctx, k->field, &v);
     /* RFC 3501: HEADER with an empty string matches every message that has the field. */
     bool r = found > 0 && utf8_contains_folded(str_cstr(&v), v.len, k->str, k->str_len);
+    if (!r && found > 0 && sm_address_field(k->field)) {
+        /* The parsed addresses too: comments and spaces inside an address are not part of
+         * it, so FROM user@domain finds "<user (c)@ (c) domain>" as Dovecot does. */
+        struct str parsed = STR_INIT;
+        mime_address_list_text(str_cstr(&v), v.len, &parsed);
+        r = utf8_contains_folded(str_cstr(&parsed), parsed.len, k->str, k->str_len);
+        str_clear(&parsed);
+    }
     str_clear(&v);
     return r;
 }

@@ -102,7 +102,8 @@ static int sp_set(struct sp *sp, const struct imap_arg *arg, struct imap_search_
 static int sp_keyword(struct sp *sp, struct sp_args *a, struct imap_search_key *k)
 {
     const struct imap_arg *arg = sp_next(a);
-    if (!arg || arg->type != IMAP_ARG_ATOM)
+    /* flag-keyword is an atom; "NIL" is one (RFC 3501 §9). */
+    if (!arg || (arg->type != IMAP_ARG_ATOM && arg->type != IMAP_ARG_NIL))
         return sp_fail(sp, "Invalid keyword");
     k->str = msg_arena_strndup(&sp->s->arena, arg->str, arg->len);
     k->str_len = arg->len;

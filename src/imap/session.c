@@ -253,7 +253,7 @@ static void finish_command(struct imap_session *s)
 static void after_end_sync(struct imap_session *s)
 {
     if (s->req.rc == 0) {
-        imap_view_apply_sync(s, &s->req);
+        imap_view_apply_sync(s, &s->req, !s->cmd.no_expunge);
     } else if (s->req.rc == ERR_NOTFOUND) {
         /* The mailbox was deleted under us (RFC 3501 leaves this open: Dovecot hangs up). */
         imap_writes(s, "* BYE Selected mailbox was deleted, have to disconnect\r\n");

@@ -156,8 +156,10 @@ void imap_view_clear(struct imap_view *v);
 /* Takes SELECT rows (ownership of their strings) as the view's messages. */
 void imap_view_load(struct imap_session *s, struct imap_req *req, bool read_only);
 /* Applies a SYNC result: FETCH for flag changes, EXISTS/RECENT for new messages; expunges are
- * marked and reported by imap_view_flush_expunges. */
-void imap_view_apply_sync(struct imap_session *s, struct imap_req *req);
+ * marked, and sent before the EXISTS when expunge_now (the command allows EXPUNGE responses:
+ * a MOVE into the selected mailbox shows "* n EXPUNGE" then the new "* m EXISTS", as Dovecot
+ * does), else reported later by imap_view_flush_expunges. */
+void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool expunge_now);
 /* Sends the EXPUNGE responses waiting (highest first) and removes those messages. */
 void imap_view_flush_expunges(struct imap_session *s, bool silent);
 /* Marks uid expunged (after our own EXPUNGE/MOVE). */

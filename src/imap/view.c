@@ -47,15 +47,24 @@ size_t imap_view_find(const struct imap_view *v, uint32_t uid)
 
 void imap_view_write_flags(struct imap_session *s)
 {
-    struct str o = STR_INIT;
-    str_appends(&o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+    struct str kw = STR_INIT, o = STR_INIT;
     for (size_t i = 0; i < s->view.nkeywords; i++) {
-        str_appendc(&o, ' ');
-        str_appends(&o, s->view.keywords[i]);
+        str_appendc(&kw, ' ');
+        str_appends(&kw, s->view.keywords[i]);
     }
-    str_appends(&o, ")\r\n");
+    str_appendf(&o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n",
+                str_cstr(&kw));
+    /* RFC 3501 §7.2.6: the keywords in use are permanent too; \* lets clients make more. */
+    if (s->view.read_only)
+        str_appends(&o, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+    else
+        str_appendf(&o,
+                    "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s "
+                    "\\*)] Flags permitted\r\n",
+                    str_cstr(&kw));
     imap_write(s, o.ptr, o.len);
     str_clear(&o);
+    str_clear(&kw);
 }
 
 /* Adds the keywords of text to the mailbox's list; true when one was new. */
@@ -144,8 +153,7 @@ void imap_view_write_fetch_flags(struct imap_session *s, size_t i, bool with_fla
 }
 
 /* One changed or new row of a SYNC result; returns true when it was a new message. */
-static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent_before,
-                     bool *flags_announced)
+static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent_before)
 {
     struct imap_view *v = &s->view;
     size_t i = imap_view_find(v, r->uid);
@@ -167,10 +175,6 @@ static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent
         free(m->keywords);
         m->keywords = kw;
         m->flags = (uint8_t)bits;
-        if (track_keywords(v, kw) && !*flags_announced) {
-            imap_view_write_flags(s);
-            *flags_announced = true;
-        }
     } else {
         free(kw);
     }
@@ -180,15 +184,27 @@ static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent
     return false;
 }
 
-void imap_view_apply_sync(struct imap_session *s, struct imap_req *req)
+void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool expunge_now)
 {
     struct imap_view *v = &s->view;
     for (size_t k = 0; k < req->nuids; k++)
         imap_view_mark_expunged(s, req->uids[k]);
+    if (expunge_now)
+        imap_view_flush_expunges(s, false);
+    /* RFC 3501 §7.2.6: one FLAGS (and PERMANENTFLAGS) before any FETCH or EXISTS that could
+     * show a keyword another session created. */
+    bool new_keywords = false;
+    for (size_t k = 0; k < req->nrows; k++) {
+        char *kw = NULL;
+        imap_flags_from_text(req->rows[k].flags, &kw);
+        new_keywords |= track_keywords(v, kw);
+        free(kw);
+    }
+    if (new_keywords)
+        imap_view_write_flags(s);
     size_t added = 0;
-    bool announced = false;
     for (size_t k = 0; k < req->nrows; k++)
-        added += sync_row(s, &req->rows[k], req->mailbox.recent_before, &announced);
+        added += sync_row(s, &req->rows[k], req->mailbox.recent_before);
     if (req->mailbox.uidnext > v->uidnext)
         v->uidnext = req->mailbox.uidnext;
     if (req->mailbox.highestmodseq > v->highestmodseq)

@@ -89,7 +89,7 @@ struct mime_part {
      * break before the next boundary belongs to the boundary (RFC 2046 §5.1.1). */
     size_t hdr_off, hdr_len;
     size_t body_off, body_len;
-    size_t body_lines; /* line breaks in the body, +1 if it ends without one */
+    size_t body_lines; /* line ends in the body (a last line without one is not counted) */
 
     /* Content-Type: never NULL. Absent or unusable: "TEXT" "PLAIN" with a CHARSET
      * "US-ASCII" parameter (RFC 2045 §5.2), or "MESSAGE" "RFC822" in a multipart/digest
@@ -154,6 +154,14 @@ bool mime_part_is(const struct mime_part *p, const char *type, const char *subty
  * "MISSING_MAILBOX" (the UW-IMAP convention other servers share).
  */
 void mime_envelope_write(const char *hdr, size_t len, struct str *out);
+
+/*
+ * Appends the addresses of one address-list field value (unfolded) to out, parsed as
+ * ENVELOPE parses them, one per line as "name <mailbox@host>" (name and "@host" left out
+ * when absent; groups give their member addresses). SEARCH FROM/TO/CC/BCC match this form
+ * besides the raw text, so "user@domain" finds "<user (comment)@ (comment) domain>".
+ */
+void mime_address_list_text(const char *value, size_t len, struct str *out);
 
 enum mime_bs_flags {
     MIME_BS_EXTENSIONS = 1 << 0, /* BODYSTRUCTURE (with extension data) instead of BODY */

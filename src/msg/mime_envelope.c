@@ -351,6 +351,26 @@ static void env_string_field(const char *hdr, size_t len, const char *name, stru
     str_clear(&v);
 }
 
+void mime_address_list_text(const char *value, size_t len, struct str *out)
+{
+    struct msg_arena a;
+    msg_arena_init(&a, 1024);
+    struct env_list lst = {NULL, 0, 0, &a};
+    struct env_lex l = {value, len, 0, STR_INIT};
+    env_list_parse(&l, &lst, false);
+    for (size_t i = 0; i < lst.n; i++) {
+        const struct env_addr *e = &lst.v[i];
+        if (e->group_end || !e->mailbox || (!e->host && !e->name && !e->adl))
+            continue; /* a group's start or end */
+        if (e->name)
+            str_appendf(out, "%s ", e->name);
+        str_appendf(out, "<%s%s%s>\n", e->mailbox, e->host ? "@" : "", e->host ? e->host : "");
+    }
+    str_clear(&l.comment);
+    free(lst.v);
+    msg_arena_clear(&a);
+}
+
 void mime_envelope_write(const char *hdr, size_t len, struct str *out)
 {
     static const char *const addr_fields[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};

@@ -17,6 +17,8 @@ struct mp_ctx {
     size_t max_parts;
 };
 
+/* Line ends in the body: a last line without one is not counted (as Dovecot and UW imapd
+ * count the BODYSTRUCTURE size in text lines). */
 static size_t mp_count_lines(const char *p, size_t n)
 {
     size_t lines = 0;
@@ -26,8 +28,6 @@ static size_t mp_count_lines(const char *p, size_t n)
         lines++;
         q++;
     }
-    if (n > 0 && p[n - 1] != '\n')
-        lines++;
     return lines;
 }
 

@@ -145,7 +145,11 @@ static const char migration_2[] =
     "  VALUES (NEW.user_id, NEW.name); END;"
     "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);";
 
-static const char *const migrations[] = {migration_1, migration_2};
+/* Version 3: the parse cache is emptied once, because BODYSTRUCTURE line counts changed (a last
+ * line without a line end is no longer counted); rows come back lazily on the next FETCH. */
+static const char migration_3[] = "DELETE FROM parse_cache;";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

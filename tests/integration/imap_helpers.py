@@ -6,6 +6,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 
 import pigeon_harness as H
 
@@ -149,3 +150,14 @@ def make_msg(subject, body="hello\r\n", sender="Alice <alice@crepes.fr>",
              to="bob@hamburger.edu", date="Mon, 7 Jul 2025 10:00:00 +0200", extra=""):
     return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n%s\r\n%s" % (
         sender, to, subject, date, extra, body)).encode()
+
+
+def fresh_mailbox(daemon, prefix, count=3):
+    """Creates a mailbox with a unique name holding count small messages; returns the name."""
+    name = "%s%d" % (prefix, int(time.monotonic() * 1000000))
+    m = imap(daemon)
+    m.create(name)
+    for i in range(count):
+        m.append(name, None, None, make_msg("%s %d" % (prefix.lower(), i)))
+    m.logout()
+    return name

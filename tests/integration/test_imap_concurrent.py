@@ -2,12 +2,11 @@
 (RFC 3501 §5.2, §7.4.1); IDLE (RFC 2177) is told of an SMTP delivery within a second; POP3 and
 IMAP agree on what was deleted."""
 
-import time
 
 import pytest
 
 import pigeon_harness as H
-from imap_helpers import RawIMAP, imap, make_msg, smtp_deliver, uids
+from imap_helpers import RawIMAP, fresh_mailbox, imap, make_msg, smtp_deliver, uids
 
 PIGEON_CONF = {"imap": {}, "pop3": {}}
 
@@ -15,13 +14,7 @@ PIGEON_CONF = {"imap": {}, "pop3": {}}
 @pytest.fixture
 def mailbox(daemon):
     """A fresh mailbox with three messages; returns its name."""
-    name = "Shared%d" % int(time.monotonic() * 1000)
-    m = imap(daemon)
-    m.create(name)
-    for i in range(3):
-        m.append(name, None, None, make_msg("shared %d" % i))
-    m.logout()
-    return name
+    return fresh_mailbox(daemon, "Shared")
 
 
 def test_flags_and_expunge_seen_by_other(daemon, mailbox):

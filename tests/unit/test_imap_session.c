@@ -424,7 +424,8 @@ static void test_idle(void **state)
     fake_imap_expunge_uid(&f, "INBOX", 1);
     imap_session_notify(f.s);
     const char *got = str_cstr(&f.out) + mark;
-    assert_non_null(strstr(got, "* 3 EXISTS\r\n* 3 RECENT\r\n* 1 EXPUNGE\r\n"));
+    /* the expunge first, then the count without it (as Dovecot orders them) */
+    assert_non_null(strstr(got, "* 1 EXPUNGE\r\n* 2 EXISTS\r\n* 2 RECENT\r\n"));
     expect(&f, "DONE\r\n", "a OK IDLE terminated");
     expect(&f, "b IDLE\r\n", "+ idling");
     expect(&f, "NOTDONE\r\n", "b BAD Expected DONE");
@@ -445,6 +446,8 @@ static void test_store_condstore(void **state)
     login_select(&f);
     expect(&f, "a STORE 1 FLAGS ($Label1 \\Answered)\r\n",
            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)\r\n"
+           "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1 \\*)] "
+           "Flags permitted\r\n"
            "* 1 FETCH (FLAGS (\\Answered \\Recent $Label1) UID 1)\r\n");
     expect(&f, "b STORE 1 -FLAGS $label1\r\n", "* 1 FETCH (FLAGS (\\Answered \\Recent) UID 1)");
     expect(&f, "c SEARCH KEYWORD $Label1\r\n", "* SEARCH\r\n");

@@ -360,7 +360,7 @@ static void test_tolerance(void **state)
     /* "--foobar" is not a delimiter of boundary "foo"; transport padding is */
     expect_bs("Content-Type: multipart/mixed; boundary=foo\r\n\r\n--foo \t\r\n\r\na\r\n--foobar\r\n"
               "b\r\n--foo--\r\n",
-              "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 3) \"mixed\")");
+              "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 2) \"mixed\")");
     /* message/rfc822 in base64 cannot be parsed in place */
     expect_bs("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nQQ==\r\n",
               "(\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"base64\" 6)");
@@ -432,6 +432,38 @@ static void test_envelope_edge(void **state)
     str_clear(&s);
 }
 
+/* SEARCH FROM/TO/CC/BCC also match the parsed addresses: comments and spaces inside an address
+ * are not part of it; groups give their members. */
+static void test_address_list_text(void **state)
+{
+    struct str s = STR_INIT;
+    const char *v = "<user-from (comment)@ (comment) domain.org>, \"Some One\" <a@b.c>, "
+                    "team: x@y.z, w@v.u;, bare";
+    mime_address_list_text(v, strlen(v), &s);
+    assert_string_equal(str_cstr(&s), "comment <user-from@domain.org>\nSome One <a@b.c>\n<x@y.z>\n"
+                                      "<w@v.u>\n<bare@.MISSING-HOST-NAME.>\n");
+    str_clear(&s);
+}
+
+/* A last line without a line end is not a line (as Dovecot and UW imapd count). */
+static void test_body_lines(void **state)
+{
+    static const struct {
+        const char *msg;
+        size_t lines;
+    } cases[] = {
+        {"Subject: x\r\n\r\none\r\ntwo", 1},
+        {"Subject: x\r\n\r\none\r\ntwo\r\n", 2},
+        {"Subject: x\r\n\r\n", 0},
+        {"Subject: x\r\n\r\nno end", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct mime_tree *t = mime_parse(cases[i].msg, strlen(cases[i].msg), NULL);
+        assert_int_equal(t->root->body_lines, cases[i].lines);
+        mime_tree_free(t);
+    }
+}
+
 /* ---- text for SEARCH ------------------------------------------------------------------ */
 
 static void test_text(void **state)
@@ -496,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_sections_simple), cmocka_unit_test(test_header_helpers),
         cmocka_unit_test(test_tolerance),       cmocka_unit_test(test_limits),
         cmocka_unit_test(test_envelope_edge),   cmocka_unit_test(test_text),
+        cmocka_unit_test(test_address_list_text), cmocka_unit_test(test_body_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
