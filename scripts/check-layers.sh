@@ -47,7 +47,7 @@ check store core msg
 check dns core
 check dns/auth core dns dns/dnssec
 check dns/xfr core dns net
-check dns/resolver core dns dns/auth
+check dns/resolver core dns dns/auth dns/dnssec
 check dns/server core dns dns/auth dns/xfr
 check dns/dnssec core dns
 # the DNS services' glue, above their engines, and their one DNS-over-TCP framing

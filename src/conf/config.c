@@ -104,6 +104,8 @@ static const struct conf_key resolver_keys[] = {
     KEY("case_randomization", CONF_BOOL, RES(case_randomization)),
     NUM("max_upstream_queries", CONF_UINT, RES(max_upstream_queries), 4, 1000),
     NUM("max_referrals", CONF_UINT, RES(max_referrals), 2, 64),
+    KEY("trust_anchor", CONF_STR, RES(trust_anchor)),
+    KEY("negative_trust_anchors", CONF_STR, RES(negative_trust_anchors)),
     {.name = NULL},
 };
 
@@ -384,7 +386,7 @@ static int check_required(struct config *cfg, struct str *err)
     /* Relative paths are relative to the configuration file's directory (as nginx and
      * Knot do), made absolute now: one meaning whatever the daemon's working directory. */
     char **paths[] = {&cfg->data_dir,           &cfg->tls_cert, &cfg->tls_key, &cfg->tls_dir,
-                      &cfg->resolver.root_hints, &cfg->log};
+                      &cfg->resolver.root_hints, &cfg->log, &cfg->resolver.trust_anchor};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (path_absolute(cfg, paths[i], err) < 0)
             return ERR_CONFIG;
@@ -587,6 +589,8 @@ void config_free(struct config *cfg)
     free(cfg->dns.keys);
     free(cfg->resolver.allow);
     free(cfg->resolver.root_hints);
+    free(cfg->resolver.trust_anchor);
+    free(cfg->resolver.negative_trust_anchors);
     for (unsigned i = 0; i < cfg->nsec; i++) {
         if (cfg->sec_defs[i]->free)
             cfg->sec_defs[i]->free(cfg->sec_data[i]);

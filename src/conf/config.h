@@ -128,6 +128,8 @@ struct config_resolver {
     bool case_randomization;      /* 0x20 */
     unsigned max_upstream_queries; /* per client question (NXNSAttack) */
     unsigned max_referrals;
+    char *trust_anchor;           /* DNSSEC anchors file (DS/DNSKEY lines); NULL: no validation */
+    char *negative_trust_anchors; /* zones not validated (RFC 7646), space-separated */
 };
 
 struct config {

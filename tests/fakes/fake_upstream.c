@@ -4,6 +4,7 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "dns/arena.h"
+#include "dns/auth/answer.h"
 #include "dns/name.h"
 #include "dns/rr.h"
 #include "dns/wire.h"
@@ -40,7 +41,34 @@ struct fake_upstream {
     struct fake_dns_query *log;
     size_t nlog;
     unsigned unscripted;
+    struct {
+        char server[64];
+        const struct dns_zoneset *zs;
+    } served[FAKE_UPSTREAM_MAX_SERVED];
+    unsigned nserved;
 };
+
+void fake_upstream_serve(struct fake_upstream *f, const char *server, const struct dns_zoneset *zs)
+{
+    if (f->nserved >= FAKE_UPSTREAM_MAX_SERVED)
+        abort(); /* a broken test set-up */
+    snprintf(f->served[f->nserved].server, sizeof f->served[0].server, "%s", server);
+    f->served[f->nserved++].zs = zs;
+}
+
+/* The authoritative engine's reply when server serves zones, else 0. */
+static size_t serve_from_zones(struct fake_upstream *f, const struct fake_dns_query *q,
+                               const struct dns_msg *m, uint8_t *out)
+{
+    for (unsigned i = 0; i < f->nserved; i++) {
+        if (strcmp(f->served[i].server, q->server) != 0)
+            continue;
+        struct dns_answer_opts ao = {true, 0}; /* as over TCP: no truncation */
+        struct dns_answer_info info;
+        return dns_answer_msg(f->served[i].zs, m, &ao, out, DNS_MSG_MAX, &info);
+    }
+    return 0;
+}
 
 /* ---- building a reply from an entry ---- */
 
@@ -180,16 +208,24 @@ static struct dns_query_io *fake_start(void *ctx, struct event_base *base,
     *p = (struct fake_pending){f, NULL, f->pending, NULL, cb, arg, FAKE_TIMEOUT, NULL, 0, 0};
     if (dns_msg_parse(query, qlen, &m, &a) == 0) {
         log_query(f, server, &m, &q);
-        const struct fake_dns_entry *e = find(f, &q);
-        f->unscripted += e == NULL;
+        uint8_t *zr = xmalloc(DNS_MSG_MAX);
+        size_t zn = serve_from_zones(f, &q, &m, zr);
+        const struct fake_dns_entry *e = zn ? NULL : find(f, &q);
+        f->unscripted += e == NULL && zn == 0;
         p->kind = e ? e->kind : FAKE_TIMEOUT;
-        if (p->kind == FAKE_REPLY) {
+        if (zn) {
+            p->kind = FAKE_REPLY;
+            p->resp = zr;
+            p->len = zn;
+            zr = NULL;
+        } else if (p->kind == FAKE_REPLY) {
             p->resp = xmalloc(DNS_MSG_MAX);
             p->len = build_reply(e, &m, p->resp);
         } else if (p->kind == FAKE_GARBAGE) {
             p->resp = (uint8_t *)xstrdup("not a DNS message");
             p->len = 5;
         }
+        free(zr);
     }
     p->wait_ms = p->kind == FAKE_TIMEOUT
                      ? (uint64_t)params->timeout_ms * (params->tries ? params->tries : 1)

@@ -54,6 +54,12 @@ struct fake_upstream;
 /* The script is borrowed (keep it alive); the first matching entry answers. */
 struct fake_upstream *fake_upstream_new(struct event_base *base, struct fake_clock *clock,
                                         const struct fake_dns_entry *script, size_t n);
+/* Queries to server (IPv4) are answered by Pigeon's authoritative engine from zs (borrowed;
+ * signed zones give DNSSEC answers to DO queries), before the script is looked at. Up to
+ * FAKE_UPSTREAM_MAX_SERVED servers. */
+#define FAKE_UPSTREAM_MAX_SERVED 8
+struct dns_zoneset;
+void fake_upstream_serve(struct fake_upstream *f, const char *server, const struct dns_zoneset *zs);
 /* Pending replies are dropped (their callbacks never run). */
 void fake_upstream_free(struct fake_upstream *f);
 /* The ops for dns_resolver_shared_set_io (valid while f lives). */

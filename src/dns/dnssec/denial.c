@@ -39,7 +39,7 @@ static bool nsec_view(const struct dnssec_nsec_rr *r, struct nsec_view *o)
  * (RFC 6840 §4.1). */
 static bool nsec_says_below(const struct nsec_view *nv, const uint8_t *name)
 {
-    if (dns_name_eq(nv->owner, name))
+    if (dns_name_eq(nv->owner, name) || !dns_name_is_sub(name, nv->owner))
         return true;
     bool cut = dnssec_bitmap_has(nv->bm, nv->bmlen, DNS_TYPE_NS) &&
                !dnssec_bitmap_has(nv->bm, nv->bmlen, DNS_TYPE_SOA);
@@ -468,4 +468,24 @@ enum dnssec_proof dnssec_prove_wildcard(const struct dnssec_nsec_rr *v, size_t n
     struct nsec3_ctx c;
     enum dnssec_proof r;
     return nsec3_begin(&c, v, n, zone, b, &r) ? nsec3_wildcard(&c, qname, labels) : r;
+}
+
+static bool bitmap_cut(const uint8_t *bm, size_t len)
+{
+    return dnssec_bitmap_has(bm, len, DNS_TYPE_NS) && !dnssec_bitmap_has(bm, len, DNS_TYPE_SOA);
+}
+
+bool dnssec_denial_is_cut(const struct dnssec_nsec_rr *v, size_t n, const uint8_t *zone,
+                          const uint8_t *qname, struct dnssec_budget *b)
+{
+    if (has_type(v, n, DNS_TYPE_NSEC)) {
+        struct nsec_view nv;
+        return nsec_matching(v, n, qname, &nv) && bitmap_cut(nv.bm, nv.bmlen);
+    }
+    struct nsec3_ctx c;
+    enum dnssec_proof r;
+    uint8_t h[DNSSEC_NSEC3_HASH_MAX];
+    struct nsec3_view m;
+    return nsec3_begin(&c, v, n, zone, b, &r) && nsec3_hash_name(&c, qname, h) &&
+           nsec3_find(&c, h, false, &m) && bitmap_cut(m.bm, m.bmlen);
 }

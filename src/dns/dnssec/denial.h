@@ -53,6 +53,12 @@ enum dnssec_proof dnssec_prove_wildcard(const struct dnssec_nsec_rr *v, size_t n
                                         const uint8_t *zone, const uint8_t *qname,
                                         unsigned labels, struct dnssec_budget *b);
 
+/* After dnssec_prove_nodata(qname, DS) gave DNSSEC_PROOF_OK: true when the record matching
+ * qname shows a zone cut (NS without SOA): an insecure delegation. false for a name that is
+ * not a cut (no NS, or an empty non-terminal). */
+bool dnssec_denial_is_cut(const struct dnssec_nsec_rr *v, size_t n, const uint8_t *zone,
+                          const uint8_t *qname, struct dnssec_budget *b);
+
 /* NSEC helpers, shared with the signer's tests and the resolver's aggressive cache
  * (RFC 8198): true when owner < name < next in canonical order (the last NSEC of a zone,
  * whose next is the apex, covers every name after its owner). */

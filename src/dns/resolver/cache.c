@@ -26,6 +26,9 @@ struct entry {
     uint8_t *owner;
     uint16_t count;
     struct dns_rdata *rd;
+    uint8_t sec; /* DNSSEC status, 0 until validated */
+    uint16_t nsig;
+    struct dns_rdata *sigs; /* after rd in the same allocation */
     uint8_t *soa_owner; /* negative entries: the SOA, or NULL */
     uint16_t soa_len;
     uint8_t *soa_rdata;
@@ -208,16 +211,36 @@ static struct entry *entry_alloc(const uint8_t *owner, uint16_t type, size_t ext
 int dns_cache_put(struct dns_cache *c, const uint8_t *owner, uint16_t type, uint32_t ttl,
                   uint8_t rank, const struct dns_rdata *rd, uint16_t n, uint64_t now_ms)
 {
+    return dns_cache_put_sigs(c, owner, type, ttl, rank, rd, n, NULL, 0, now_ms);
+}
+
+/* Copies rd[0..n) into to[] with the bytes at *p; advances *p. */
+static void copy_rdatas(struct dns_rdata *to, const struct dns_rdata *rd, uint16_t n,
+                        unsigned char **p)
+{
+    for (uint16_t i = 0; i < n; i++) {
+        memcpy(*p, rd[i].data, rd[i].len);
+        to[i] = (struct dns_rdata){rd[i].len, *p};
+        *p += rd[i].len;
+    }
+}
+
+int dns_cache_put_sigs(struct dns_cache *c, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       uint8_t rank, const struct dns_rdata *rd, uint16_t n,
+                       const struct dns_rdata *sigs, uint16_t nsig, uint64_t now_ms)
+{
     size_t extra = 0;
     for (uint16_t i = 0; i < n; i++)
         extra += rd[i].len;
-    unsigned char *p;
-    struct entry *e = entry_alloc(owner, type, extra, n, &p);
-    for (uint16_t i = 0; i < n; i++) {
-        memcpy(p, rd[i].data, rd[i].len);
-        e->rd[i] = (struct dns_rdata){rd[i].len, p};
-        p += rd[i].len;
-    }
+    for (uint16_t i = 0; i < nsig; i++)
+        extra += sigs[i].len;
+    unsigned char *p; /* the rdata slots: the set's, then its signatures' */
+    struct entry *e = entry_alloc(owner, type, extra, (uint16_t)(n + nsig), &p);
+    e->count = n;
+    e->sigs = e->rd + n;
+    e->nsig = nsig;
+    copy_rdatas(e->rd, rd, n, &p);
+    copy_rdatas(e->sigs, sigs, nsig, &p);
     e->kind = DNS_CACHE_POSITIVE;
     e->rank = rank;
     pthread_mutex_lock(&c->lock);
@@ -281,6 +304,15 @@ static uint32_t remaining(const struct entry *e, uint64_t now_ms)
     return (uint32_t)((e->expire_ms - now_ms) / 1000);
 }
 
+static const struct dns_rdata *rdatas_dup(struct dns_arena *a, const struct dns_rdata *rd,
+                                          uint16_t n)
+{
+    struct dns_rdata *out = n ? dns_arena_alloc(a, n * sizeof *out) : NULL;
+    for (uint16_t i = 0; i < n; i++)
+        out[i] = (struct dns_rdata){rd[i].len, dns_arena_dup(a, rd[i].data, rd[i].len)};
+    return out;
+}
+
 /* Copies e into out (owner, rdata, SOA) in the arena. */
 static void copy_out(const struct entry *e, uint64_t now_ms, struct dns_arena *a,
                      struct dns_cache_result *out)
@@ -294,10 +326,10 @@ static void copy_out(const struct entry *e, uint64_t now_ms, struct dns_arena *a
     r->count = e->count;
     r->ttl = ttl;
     r->rank = e->rank;
-    struct dns_rdata *rd = e->count ? dns_arena_alloc(a, e->count * sizeof *rd) : NULL;
-    for (uint16_t i = 0; i < e->count; i++)
-        rd[i] = (struct dns_rdata){e->rd[i].len, dns_arena_dup(a, e->rd[i].data, e->rd[i].len)};
-    r->rdata = rd;
+    r->rdata = rdatas_dup(a, e->rd, e->count);
+    r->sigs = rdatas_dup(a, e->sigs, e->nsig);
+    r->nsig = e->nsig;
+    r->sec = out->sec = e->sec;
     if (e->soa_owner) {
         struct dns_rdata *s = dns_arena_alloc(a, sizeof *s);
         *s = (struct dns_rdata){e->soa_len, dns_arena_dup(a, e->soa_rdata, e->soa_len)};
@@ -307,7 +339,10 @@ static void copy_out(const struct entry *e, uint64_t now_ms, struct dns_arena *a
                                      1,
                                      ttl,
                                      e->rank,
-                                     s};
+                                     s,
+                                     e->sec,
+                                     0,
+                                     NULL};
     }
 }
 
@@ -357,6 +392,20 @@ enum dns_cache_kind dns_cache_get(struct dns_cache *c, const uint8_t *name, uint
     }
     pthread_mutex_unlock(&c->lock);
     return out->kind;
+}
+
+void dns_cache_set_status(struct dns_cache *c, const uint8_t *name, uint16_t type, uint8_t sec,
+                          uint32_t max_ttl, uint64_t now_ms)
+{
+    pthread_mutex_lock(&c->lock);
+    struct entry *e = live(c, name, type, 0, now_ms);
+    if (e) {
+        e->sec = sec;
+        uint64_t until = now_ms + (uint64_t)max_ttl * 1000;
+        if (e->expire_ms > until)
+            e->expire_ms = until;
+    }
+    pthread_mutex_unlock(&c->lock);
 }
 
 void dns_cache_remove_name(struct dns_cache *c, const uint8_t *name)

@@ -52,11 +52,15 @@ struct dns_cache_rrset {
     uint32_t ttl; /* remaining seconds */
     uint8_t rank;
     const struct dns_rdata *rdata;
+    uint8_t sec;                 /* DNSSEC status (enum dnssec_status; 0: not validated) */
+    uint16_t nsig;               /* the RRSIGs covering the set, as received */
+    const struct dns_rdata *sigs;
 };
 
 struct dns_cache_result {
     enum dns_cache_kind kind;
     bool stale;                   /* expired, returned because DNS_CACHE_STALE_OK was asked */
+    uint8_t sec;                  /* DNSSEC status of the entry (0: not validated) */
     struct dns_cache_rrset rrset; /* POSITIVE: the RRset */
     struct dns_cache_rrset soa;   /* NODATA/NXDOMAIN: the SOA (count 0 when none) */
 };
@@ -92,6 +96,16 @@ void dns_cache_free(struct dns_cache *c);
  */
 int dns_cache_put(struct dns_cache *c, const uint8_t *owner, uint16_t type, uint32_t ttl,
                   uint8_t rank, const struct dns_rdata *rd, uint16_t n, uint64_t now_ms);
+/* dns_cache_put with the RRSIG rdatas sigs[0..nsig) that came with the set (copied; given
+ * back with it to DO clients and to the validator). The entry is stored not validated. */
+int dns_cache_put_sigs(struct dns_cache *c, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       uint8_t rank, const struct dns_rdata *rd, uint16_t n,
+                       const struct dns_rdata *sigs, uint16_t nsig, uint64_t now_ms);
+/* Records the validator's verdict sec on the live entry (name, type) (type
+ * DNS_CACHE_TYPE_NXDOMAIN: the NXDOMAIN entry); its remaining life is cut to max_ttl seconds
+ * when longer (a bogus entry is kept briefly, RFC 4035 §4.7). */
+void dns_cache_set_status(struct dns_cache *c, const uint8_t *name, uint16_t type, uint8_t sec,
+                          uint32_t max_ttl, uint64_t now_ms);
 
 /*
  * Stores a negative answer: NODATA for (name, type), or NXDOMAIN for name when type is

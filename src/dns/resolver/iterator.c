@@ -34,6 +34,7 @@ struct iq {
     unsigned depth;
     uint8_t sname[DNS_NAME_MAXLEN]; /* the name being resolved (after CNAMEs) */
     uint16_t qtype;
+    bool fetch; /* a DS/DNSKEY set for the validator (validator.c), not an address */
     unsigned referrals, cnames;
     bool have_cut;
     unsigned cut_gen;
@@ -226,6 +227,8 @@ static void iq_find_cut(struct iq *q)
 {
     struct dns_resolver *r = q->req->r;
     const uint8_t *name = q->sname;
+    if (q->qtype == DNS_TYPE_DS && name[0]) /* RFC 4035 §4.2: the DS is in the parent zone */
+        name = dns_name_parent(name);
     while (!cut_from_cache(r, &q->cut, name)) {
         if (dns_name_labels(name) == 0) {
             cut_from_hints(r, &q->cut);
@@ -307,8 +310,8 @@ static size_t build_query(const struct iq *q, bool edns, uint8_t *out, size_t ca
     struct dns_builder b;
     dns_builder_init(&b, out, cap, cap, &h);
     dns_builder_question(&b, q->sent_name, q->sent_type, DNS_CLASS_IN);
-    if (edns)
-        dns_builder_opt(&b, DNS_UDP_DEFAULT, 0, 0, false);
+    if (edns) /* DO (RFC 3225) when validating: the signatures and proofs come along */
+        dns_builder_opt(&b, DNS_UDP_DEFAULT, 0, 0, res_validating(q->req->r));
     return dns_builder_finish(&b);
 }
 
@@ -345,8 +348,9 @@ static void store(struct iq *q, const struct dns_scrub *sc)
     uint64_t now = res_now_ms(q->req->r);
     for (unsigned i = 0; i < sc->n; i++) {
         const struct dns_scrub_rrset *s = &sc->sets[i];
-        if (s->role != DNS_ROLE_SOA)
-            dns_cache_put(c, s->owner, s->type, s->ttl, s->rank, s->rdata, s->count, now);
+        if (s->role != DNS_ROLE_SOA && s->role != DNS_ROLE_PROOF)
+            dns_cache_put_sigs(c, s->owner, s->type, s->ttl, s->rank, s->rdata, s->count, s->sigs,
+                               s->nsig, now);
     }
 }
 
@@ -362,8 +366,81 @@ static void store_negative(struct iq *q, const struct dns_scrub *sc, const uint8
 
 static struct dns_cache_rrset to_rrset(const struct iq *q, const struct dns_scrub_rrset *s)
 {
-    return (struct dns_cache_rrset){s->owner, s->type, s->count, res_clamp_ttl(q->req->r, s->ttl),
-                                    s->rank,  s->rdata};
+    return (struct dns_cache_rrset){s->owner, s->type,  s->count, res_clamp_ttl(q->req->r, s->ttl),
+                                    s->rank,  s->rdata, 0,        s->nsig,
+                                    s->sigs};
+}
+
+/* The NSEC/NSEC3 proofs of sc into ans (copied into the request's arena). */
+static void add_proofs(struct iq *q, const struct dns_scrub *sc, struct res_answer *ans)
+{
+    for (unsigned i = 0; i < sc->n; i++) {
+        struct dns_cache_rrset set = to_rrset(q, &sc->sets[i]);
+        if (sc->sets[i].role == DNS_ROLE_PROOF && ans->nproof < RES_MAX_PROOF)
+            ans->proof[ans->nproof++] = res_rrset_dup(q->req, &set);
+    }
+}
+
+static void add_soa(struct iq *q, const struct dns_scrub *sc, struct res_answer *ans)
+{
+    if (sc->soa >= 0) {
+        struct dns_cache_rrset soa = to_rrset(q, &sc->sets[sc->soa]);
+        ans->soa = res_rrset_dup(q->req, &soa);
+    }
+}
+
+/* The chain, SOA and proofs of sc into ans. */
+static void scrub_to_answer(struct iq *q, const struct dns_scrub *sc, struct res_answer *ans)
+{
+    for (unsigned i = 0; i < sc->nchain && ans->nchain < RES_MAX_CHAIN; i++) {
+        struct dns_cache_rrset set = to_rrset(q, &sc->sets[sc->chain[i]]);
+        ans->chain[ans->nchain++] = res_rrset_dup(q->req, &set);
+    }
+    add_proofs(q, sc, ans);
+    add_soa(q, sc, ans);
+}
+
+/* ---- validation (validator.c does the checking; here its fetches are run) ---- */
+
+/* Runs the validator until it is done (the reply goes) or needs a DS/DNSKEY set fetched. */
+static void val_continue(struct dns_resolver_req *req)
+{
+    if (req->finishing)
+        return;
+    if (res_val_run(&req->val) == RES_VAL_DONE) {
+        req->val_done = true;
+        return res_req_complete(req);
+    }
+    struct iq *f = iq_new(req, NULL, -1, req->val.fetch_name, req->val.fetch_type);
+    if (!f) /* too many questions for one answer: it stays unvalidated, SERVFAIL */
+        return res_req_complete(req);
+    f->fetch = true;
+    f->depth = 1;
+    iq_next(f);
+}
+
+/* The client's answer is complete: validate it, unless the client said CD. */
+static void answer_complete(struct dns_resolver_req *req)
+{
+    if (!req->validating)
+        return res_req_complete(req);
+    res_val_init(&req->val, req->r, &req->ans, req->cq.qname, req->cq.qtype, &req->arena);
+    val_continue(req);
+}
+
+/* A validator fetch ended: sc is its judged reply, or NULL when it failed. */
+static void fetch_done(struct iq *q, unsigned rcode, const struct dns_scrub *sc)
+{
+    q->done = true;
+    struct res_answer *got = NULL;
+    if (sc) {
+        got = dns_arena_alloc(&q->req->arena, sizeof *got);
+        memset(got, 0, sizeof *got);
+        got->rcode = rcode;
+        scrub_to_answer(q, sc, got);
+    }
+    res_val_feed(&q->req->val, got);
+    val_continue(q->req);
 }
 
 /* The client's question: add the chain of sc to the reply. */
@@ -375,6 +452,7 @@ static void add_chain(struct iq *q, const struct dns_scrub *sc)
         struct dns_cache_rrset set = to_rrset(q, &sc->sets[sc->chain[i]]);
         res_answer_add(q->req, &set);
     }
+    add_proofs(q, sc, &q->req->ans);
 }
 
 static void iq_sub_done(struct iq *q)
@@ -400,6 +478,8 @@ static void sub_addresses(struct iq *q, uint16_t type, const struct dns_rdata *r
 
 static void iq_done(struct iq *q, unsigned rcode, const struct dns_scrub *sc)
 {
+    if (q->fetch)
+        return fetch_done(q, rcode, sc);
     if (q->depth > 0) {
         if (sc && sc->kind == DNS_SCRUB_ANSWER && sc->nchain) {
             const struct dns_scrub_rrset *s = &sc->sets[sc->chain[sc->nchain - 1]];
@@ -409,15 +489,15 @@ static void iq_done(struct iq *q, unsigned rcode, const struct dns_scrub *sc)
     }
     q->done = true;
     q->req->ans.rcode = rcode;
-    if (sc && sc->soa >= 0) {
-        struct dns_cache_rrset soa = to_rrset(q, &sc->sets[sc->soa]);
-        q->req->ans.soa = res_rrset_dup(q->req, &soa);
-    }
-    res_req_complete(q->req);
+    if (sc) /* the chain and proofs are in already (add_chain) */
+        add_soa(q, sc, &q->req->ans);
+    answer_complete(q->req);
 }
 
 static void iq_fail(struct iq *q)
 {
+    if (q->fetch)
+        return fetch_done(q, DNS_RCODE_SERVFAIL, NULL);
     if (q->depth > 0)
         return iq_sub_done(q);
     q->done = true;
@@ -427,18 +507,34 @@ static void iq_fail(struct iq *q)
 
 /* ---- the cache before asking ---- */
 
+/* A validator fetch inside the server's own zones is answered from them. */
+static bool iq_fetch_local(struct iq *q)
+{
+    struct res_answer *got = dns_arena_alloc(&q->req->arena, sizeof *got);
+    const uint8_t *end;
+    if (!res_answer_local(q->req->r, q->sname, q->qtype, &q->req->arena, got, &end))
+        return false;
+    q->done = true;
+    res_val_feed(&q->req->val, got);
+    val_continue(q->req);
+    return true;
+}
+
 /* True when the question was answered from the own zones or the cache (the iq is then
  * done); a chain that leaves them moves sname to where it ended. */
 static bool iq_cache(struct iq *q)
 {
     struct dns_resolver *r = q->req->r;
+    if (q->fetch) /* the validator needs the proofs, which the cache does not keep: ask */
+        return iq_fetch_local(q);
     unsigned char mem[4096];
     struct dns_arena tmp;
     dns_arena_init(&tmp, mem, sizeof mem);
     struct dns_arena *a = q->depth == 0 ? &q->req->arena : &tmp;
     struct res_answer ans;
     const uint8_t *end = NULL;
-    bool complete = res_answer_known(r, q->sname, q->qtype, 0, a, &ans, &end);
+    unsigned flags = q->depth == 0 && q->req->validating ? RES_WANT_VALIDATED : 0;
+    bool complete = res_answer_known(r, q->sname, q->qtype, flags, a, &ans, &end);
     if (q->depth == 0)
         for (unsigned i = 0; i < ans.nchain; i++)
             res_answer_add(q->req, &ans.chain[i]);
@@ -456,9 +552,13 @@ static bool iq_cache(struct iq *q)
         iq_sub_done(q);
     } else {
         q->done = true;
-        q->req->ans.rcode = ans.rcode;
-        q->req->ans.soa = ans.soa;
-        res_req_complete(q->req);
+        struct res_answer *ra = &q->req->ans;
+        ra->rcode = ans.rcode;
+        ra->soa = ans.soa;
+        ra->neg_sec = ans.neg_sec;
+        for (unsigned i = 0; i < ans.nproof && ra->nproof < RES_MAX_PROOF; i++)
+            ra->proof[ra->nproof++] = ans.proof[i];
+        answer_complete(q->req);
     }
     return true;
 }
@@ -526,7 +626,8 @@ static void iq_next(struct iq *q)
 
 bool iter_answered(const struct dns_resolver_req *req)
 {
-    return req->niq > 0 && req->iqs[0]->done && req->ans.rcode != DNS_RCODE_SERVFAIL;
+    return req->niq > 0 && req->iqs[0]->done && req->ans.rcode != DNS_RCODE_SERVFAIL &&
+           (!req->validating || req->val_done);
 }
 
 void iter_start(struct dns_resolver_req *req, const uint8_t *name, uint16_t qtype)

@@ -20,15 +20,17 @@
 
 /* The authoritative engine's reply to (name, qtype), parsed into a; false when none. */
 static bool local_reply(const struct dns_zoneset *zs, const uint8_t *name, uint16_t qtype,
-                        struct dns_arena *a, struct dns_msg *m, struct dns_answer_info *info)
+                        bool dnssec, struct dns_arena *a, struct dns_msg *m,
+                        struct dns_answer_info *info)
 {
     uint8_t qpkt[DNS_NAME_MAXLEN + 32];
     struct dns_header h = {0};
     h.qdcount = 1;
     struct dns_builder b;
     dns_builder_init(&b, qpkt, sizeof qpkt, sizeof qpkt, &h);
-    if (dns_builder_question(&b, name, qtype, DNS_CLASS_IN) < 0)
-        return false;
+    if (dns_builder_question(&b, name, qtype, DNS_CLASS_IN) < 0 ||
+        (dnssec && dns_builder_opt(&b, DNS_UDP_DEFAULT, 0, 0, true) < 0))
+        return false; /* with DO when validating: signed zones give RRSIGs and proofs */
     size_t qlen = dns_builder_finish(&b);
     struct dns_msg q;
     if (qlen == 0 || dns_msg_parse(qpkt, qlen, &q, a) < 0)
@@ -56,9 +58,34 @@ static struct dns_cache_rrset take_set(const struct dns_msg *m, int sec, uint16_
     for (uint16_t k = 0; k < n; k++)
         rd[k] = (struct dns_rdata){first[k].rdlen, first[k].rdata};
     struct dns_cache_rrset s = {first->owner, first->type, n, first->ttl, DNS_RANK_AUTH_ANSWER,
-                                rd};
+                                rd,           0,           0, NULL};
     *i = end;
+    /* the RRSIGs of the set, anywhere in the section (RFC 4035 §3.1.1) */
+    struct dns_rdata *sigs = NULL;
+    for (uint16_t k = 0; k < m->count[sec] && first->type != DNS_TYPE_RRSIG; k++) {
+        const struct dns_rr *rr = &m->rr[sec][k];
+        if (rr->type != DNS_TYPE_RRSIG || rr->rdlen < 2 || !dns_name_eq(rr->owner, first->owner) ||
+            (rr->rdata[0] << 8 | rr->rdata[1]) != first->type)
+            continue;
+        if (!sigs)
+            sigs = dns_arena_alloc(a, m->count[sec] * sizeof *sigs);
+        sigs[s.nsig++] = (struct dns_rdata){rr->rdlen, rr->rdata};
+    }
+    s.sigs = sigs;
     return s;
+}
+
+/* The SOA and the NSEC/NSEC3 proofs of the authority section into ans. */
+static void take_authority(const struct dns_msg *m, struct dns_arena *a, struct res_answer *ans)
+{
+    for (uint16_t i = 0; i < m->count[1];) {
+        struct dns_cache_rrset s = take_set(m, 1, &i, a);
+        if (s.type == DNS_TYPE_SOA)
+            ans->soa = s;
+        else if ((s.type == DNS_TYPE_NSEC || s.type == DNS_TYPE_NSEC3) &&
+                 ans->nproof < RES_MAX_PROOF)
+            ans->proof[ans->nproof++] = s;
+    }
 }
 
 /* Follows the answer section from name: the chain into ans; returns the last name reached
@@ -70,6 +97,8 @@ static const uint8_t *read_chain(const struct dns_msg *m, const uint8_t *name, u
     *final = false;
     for (uint16_t i = 0; i < m->count[0] && !*final;) {
         struct dns_cache_rrset s = take_set(m, 0, &i, a);
+        if (s.type == DNS_TYPE_RRSIG)
+            continue; /* attached to the sets they cover */
         if (!dns_name_eq(s.owner, cur) || ans->nchain >= RES_MAX_CHAIN)
             break;
         ans->chain[ans->nchain++] = s;
@@ -92,23 +121,20 @@ bool res_answer_local(struct dns_resolver *r, const uint8_t *name, uint16_t qtyp
         return false;
     struct dns_msg m;
     struct dns_answer_info info;
-    if (!local_reply(r->zones, name, qtype, a, &m, &info))
+    if (!local_reply(r->zones, name, qtype, res_validating(r), a, &m, &info))
         return false;
     bool final = false;
     const uint8_t *end = read_chain(&m, name, qtype, a, ans, &final);
     switch (info.kind) {
     case DNS_ANSWER_POSITIVE:
+        take_authority(&m, a, ans); /* a wildcard's proof */
         if (!final) /* a CNAME out of our zones: the look-up goes on at its target */
             *end_out = end;
         return final;
     case DNS_ANSWER_NXDOMAIN:
     case DNS_ANSWER_NODATA:
         ans->rcode = info.kind == DNS_ANSWER_NXDOMAIN ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR;
-        for (uint16_t i = 0; i < m.count[1];) {
-            struct dns_cache_rrset s = take_set(&m, 1, &i, a);
-            if (s.type == DNS_TYPE_SOA)
-                ans->soa = s;
-        }
+        take_authority(&m, a, ans);
         return true;
     case DNS_ANSWER_REFERRAL: /* delegated away (perhaps after CNAMEs): resolve from there */
         *end_out = end;
@@ -134,6 +160,7 @@ bool res_answer_known(struct dns_resolver *r, const uint8_t *name, uint16_t qtyp
         ans->chain[ans->nchain++] = rest.chain[i];
     ans->rcode = rest.rcode;
     ans->soa = rest.soa;
+    ans->neg_sec = rest.neg_sec;
     ans->stale |= rest.stale;
     return complete;
 }

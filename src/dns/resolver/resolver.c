@@ -44,7 +44,16 @@ struct dns_resolver_shared *dns_resolver_shared_new(const struct dns_resolver_co
     sh->hints = *hints;
     memset(hints, 0, sizeof *hints);
     sh->io = dns_io_network;
+    sh->keys = dns_keycache_new(10000);
     return sh;
+}
+
+void dns_resolver_shared_set_anchors(struct dns_resolver_shared *sh, struct dns_anchors *a)
+{
+    dns_anchors_clear(&sh->anchors);
+    sh->anchors = *a;
+    memset(a, 0, sizeof *a);
+    dns_keycache_flush(sh->keys);
 }
 
 void dns_resolver_shared_free(struct dns_resolver_shared *sh)
@@ -54,6 +63,8 @@ void dns_resolver_shared_free(struct dns_resolver_shared *sh)
     dns_cache_free(sh->cache);
     dns_infra_free(sh->infra);
     dns_hints_clear(&sh->hints);
+    dns_anchors_clear(&sh->anchors);
+    dns_keycache_free(sh->keys);
     free(sh);
 }
 
@@ -157,21 +168,26 @@ bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t
     memset(ans, 0, sizeof *ans);
     const uint8_t *cur = name;
     bool complete = false;
+    bool validated = flags & RES_WANT_VALIDATED; /* data not validated yet is a miss */
+    flags &= ~RES_WANT_VALIDATED;
     for (unsigned hop = 0; hop <= r->sh->cfg.max_cname; hop++) {
         struct dns_cache_result res;
         enum dns_cache_kind k = dns_cache_get(c, cur, qtype, DNS_RANK_ANSWER, flags, now, a, &res);
         ans->stale |= res.stale;
+        if (k != DNS_CACHE_MISS && validated && !res.sec)
+            break;
         if (k == DNS_CACHE_POSITIVE) {
             chain_add(ans, &res.rrset);
             complete = true;
         } else if (k == DNS_CACHE_NODATA || k == DNS_CACHE_NXDOMAIN) {
             ans->rcode = k == DNS_CACHE_NXDOMAIN ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR;
             ans->soa = res.soa;
+            ans->neg_sec = res.sec;
             complete = true;
         } else if (qtype != DNS_TYPE_CNAME &&
                    dns_cache_get(c, cur, DNS_TYPE_CNAME, DNS_RANK_ANSWER, flags, now, a, &res) ==
                        DNS_CACHE_POSITIVE &&
-                   res.rrset.count == 1) {
+                   res.rrset.count == 1 && (!validated || res.sec)) {
             ans->stale |= res.stale;
             chain_add(ans, &res.rrset);
             cur = res.rrset.rdata[0].data;
@@ -209,6 +225,8 @@ static void client_q_init(struct res_client_q *cq, const struct dns_msg *q, bool
     cq->qclass = q->qd[0].qclass;
     cq->rd = q->hdr.rd;
     cq->cd = q->hdr.cd;
+    cq->ad = q->hdr.ad;
+    cq->do_bit = q->edns.present && q->edns.do_bit;
     cq->edns = q->edns.present;
     cq->udp_size = q->edns.udp_size < DNS_UDP_MIN ? DNS_UDP_MIN : q->edns.udp_size;
     cq->tcp = tcp;
@@ -223,7 +241,24 @@ static int put_rrset(struct dns_builder *b, enum dns_section sec, const struct d
         if (dns_builder_rr(b, sec, owner, s->type, DNS_CLASS_IN, s->ttl, s->rdata[i].data,
                            s->rdata[i].len) < 0)
             return -1;
+    for (uint16_t i = 0; cq->do_bit && i < s->nsig; i++) /* RFC 4035 §3.2.1 */
+        if (dns_builder_rr(b, sec, owner, DNS_TYPE_RRSIG, DNS_CLASS_IN, s->ttl, s->sigs[i].data,
+                           s->sigs[i].len) < 0)
+            return -1;
     return 0;
+}
+
+/* The OPT record, with an Extended DNS Error option (RFC 8914) when ede is set. */
+static void put_opt(struct dns_builder *b, const struct res_client_q *cq, uint16_t udp_max,
+                    uint16_t ede)
+{
+    if (ede == 0 || ede == DNSSEC_EDE_NONE) {
+        dns_builder_opt(b, udp_max, 0, 0, cq->do_bit);
+        return;
+    }
+    uint8_t opt[6] = {0, 15, 0, 2, (uint8_t)(ede >> 8), (uint8_t)ede};
+    dns_builder_rr(b, DNS_SEC_ADDITIONAL, (const uint8_t *)"", DNS_TYPE_OPT, udp_max,
+                   cq->do_bit ? 0x8000u : 0, opt, sizeof opt);
 }
 
 static size_t build_reply(const struct res_client_q *cq, const struct res_answer *a,
@@ -234,25 +269,30 @@ static size_t build_reply(const struct res_client_q *cq, const struct res_answer
         max = cq->udp_size < udp_max ? cq->udp_size : udp_max;
     if (max > cap)
         max = cap;
+    bool bogus = a->sec == DNSSEC_BOGUS && !cq->cd;
     struct dns_header h = {.id = cq->id,
                            .qr = true,
                            .rd = cq->rd,
                            .ra = true,
                            .cd = cq->cd,
-                           .rcode = (uint8_t)(a->rcode & 15),
+                           /* RFC 6840 §5.8: AD only for secure data, to a client that asks */
+                           .ad = a->sec == DNSSEC_SECURE && (cq->do_bit || cq->ad),
+                           .rcode = (uint8_t)((bogus ? DNS_RCODE_SERVFAIL : a->rcode) & 15),
                            .qdcount = 1};
     struct dns_builder b;
     dns_builder_init(&b, out, cap, max, &h);
     if (cq->edns)
-        dns_builder_reserve(&b, 11);
+        dns_builder_reserve(&b, 17);
     dns_builder_question(&b, cq->qname, cq->qtype, cq->qclass);
     struct dns_builder_mark m;
     dns_builder_mark(&b, &m);
     int rc = 0;
-    for (unsigned i = 0; i < a->nchain && rc == 0; i++)
+    for (unsigned i = 0; i < a->nchain && rc == 0 && !bogus; i++)
         rc = put_rrset(&b, DNS_SEC_ANSWER, &a->chain[i], cq);
-    if (rc == 0 && a->soa.count)
+    if (rc == 0 && a->soa.count && !bogus)
         rc = put_rrset(&b, DNS_SEC_AUTHORITY, &a->soa, cq);
+    for (unsigned i = 0; i < a->nproof && rc == 0 && cq->do_bit && !bogus; i++)
+        rc = put_rrset(&b, DNS_SEC_AUTHORITY, &a->proof[i], cq);
     if (rc == 0 && a->ns.count)
         rc = put_rrset(&b, DNS_SEC_AUTHORITY, &a->ns, cq);
     if (rc < 0) { /* RFC 2181 §9: the question alone, TC=1 */
@@ -261,7 +301,7 @@ static size_t build_reply(const struct res_client_q *cq, const struct res_answer
     }
     if (cq->edns) {
         dns_builder_reserve(&b, 0);
-        dns_builder_opt(&b, udp_max, 0, 0, false);
+        put_opt(&b, cq, udp_max, bogus ? a->ede : 0);
     }
     return dns_builder_finish(&b);
 }
@@ -314,7 +354,14 @@ size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
     client_q_init(&cq, q, o->tcp);
     struct res_answer ans;
     /* own zones first (a recursive answer: RA, never AA), then the cache */
-    bool hit = res_answer_known(r, cq.qname, cq.qtype, 0, &a, &ans, NULL);
+    bool validate = res_validating(r) && !cq.cd;
+    bool hit = res_answer_known(r, cq.qname, cq.qtype, validate ? RES_WANT_VALIDATED : 0, &a,
+                                &ans, NULL);
+    if (hit && validate) { /* answered now only when no DS/DNSKEY must be fetched */
+        struct res_val v;
+        res_val_init(&v, r, &ans, cq.qname, cq.qtype, &a);
+        hit = res_val_run(&v) == RES_VAL_DONE;
+    }
     if (!hit && !q->hdr.rd) /* RD=0: from the cache only */
         referral_from_cache(r, cq.qname, &a, &ans);
     if (hit || !q->hdr.rd) {
@@ -411,16 +458,22 @@ static struct dns_resolver_req *req_new(struct dns_resolver *r, dns_resolver_cb 
     return req;
 }
 
+static const struct dns_rdata *rdatas_dup(struct dns_arena *a, const struct dns_rdata *rd,
+                                          uint16_t n)
+{
+    struct dns_rdata *out = dns_arena_alloc(a, (n + 1u) * sizeof *out);
+    for (uint16_t i = 0; i < n; i++)
+        out[i] = (struct dns_rdata){rd[i].len, dns_arena_dup(a, rd[i].data, rd[i].len)};
+    return out;
+}
+
 struct dns_cache_rrset res_rrset_dup(struct dns_resolver_req *req,
                                      const struct dns_cache_rrset *set)
 {
     struct dns_cache_rrset c = *set;
     c.owner = dns_arena_dup(&req->arena, set->owner, dns_name_len(set->owner));
-    struct dns_rdata *rd = dns_arena_alloc(&req->arena, (set->count + 1u) * sizeof *rd);
-    for (uint16_t i = 0; i < set->count; i++)
-        rd[i] = (struct dns_rdata){
-            set->rdata[i].len, dns_arena_dup(&req->arena, set->rdata[i].data, set->rdata[i].len)};
-    c.rdata = rd;
+    c.rdata = rdatas_dup(&req->arena, set->rdata, set->count);
+    c.sigs = rdatas_dup(&req->arena, set->sigs, set->nsig);
     return c;
 }
 
@@ -436,6 +489,7 @@ struct dns_resolver_req *dns_resolver_start(struct dns_resolver *r, const struct
 {
     struct dns_resolver_req *req = req_new(r, cb, arg);
     client_q_init(&req->cq, q, o->tcp);
+    req->validating = res_validating(r) && !req->cq.cd; /* CD=1: the data unchecked */
     r->st.resolutions++;
     unsigned ms = r->sh->cfg.timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};

@@ -67,6 +67,12 @@ void dns_resolver_shared_free(struct dns_resolver_shared *sh);
 struct dns_io_ops;
 void dns_resolver_shared_set_io(struct dns_resolver_shared *sh, const struct dns_io_ops *io);
 struct dns_cache *dns_resolver_shared_cache(struct dns_resolver_shared *sh);
+/* DNSSEC validation (RFC 4033-4035) with these trust anchors (taken over, *a cleared); with
+ * none, answers are not validated. Before any resolver exists. Bogus answers get SERVFAIL
+ * with an Extended DNS Error (RFC 8914); secure ones AD when the client sets DO or AD; CD=1
+ * gets the data unchecked. */
+struct dns_anchors;
+void dns_resolver_shared_set_anchors(struct dns_resolver_shared *sh, struct dns_anchors *a);
 
 /* ---- per event loop ---- */
 

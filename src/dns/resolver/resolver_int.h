@@ -5,7 +5,10 @@
 #ifndef PIGEON_DNS_RESOLVER_RESOLVER_INT_H
 #define PIGEON_DNS_RESOLVER_RESOLVER_INT_H
 
+#include "dns/dnssec/validate.h"
+#include "dns/resolver/anchor.h"
 #include "dns/resolver/infra.h"
+#include "dns/resolver/keycache.h"
 #include "dns/resolver/resolver.h"
 #include "dns/resolver/transport.h"
 
@@ -13,7 +16,8 @@
 
 #define RES_MAX_NS 13    /* NS names kept per zone cut */
 #define RES_MAX_ADDRS 26 /* server addresses kept per zone cut */
-#define RES_MAX_IQ 16    /* questions (the client's + NS look-ups) per request */
+#define RES_MAX_IQ 40    /* questions (the client's, NS look-ups, DS/DNSKEY) per request */
+#define RES_MAX_PROOF 16 /* NSEC/NSEC3 sets kept with an answer */
 #define RES_MAX_CHAIN 16 /* RRsets in a reply's answer section */
 #define RES_TRIES_PER_ADDR 2
 
@@ -24,6 +28,8 @@ struct dns_resolver_shared {
     struct dns_infra *infra;
     struct dns_hints hints;
     struct dns_io_ops io; /* upstream queries and the clock (the network by default) */
+    struct dns_anchors anchors; /* validation is on when some anchor is set */
+    struct dns_keycache *keys;
 };
 
 /* What a reply says: the answer chain and the SOA (negative) or NS (RD=0 referral). */
@@ -33,7 +39,39 @@ struct res_answer {
     unsigned nchain;
     struct dns_cache_rrset soa; /* count 0: none */
     struct dns_cache_rrset ns;  /* count 0: none */
+    struct dns_cache_rrset proof[RES_MAX_PROOF]; /* NSEC/NSEC3 with their RRSIGs */
+    unsigned nproof;
+    uint8_t neg_sec; /* a cached negative answer's status (0: not validated) */
     bool stale;
+    uint8_t sec;  /* the whole answer's enum dnssec_status (0: not validated) */
+    uint16_t ede; /* RFC 8914 code for a bogus answer */
+};
+
+/* The validator's progress on one answer (validator.c). */
+struct res_val {
+    struct dns_resolver *r;
+    struct res_answer *ans;
+    struct dns_arena *a;
+    const uint8_t *qname;
+    uint16_t qtype;
+    struct dnssec_budget budget;
+    unsigned item; /* the chain set being validated; nchain: the negative part; then done */
+    /* the walk down from a trust anchor to `target` */
+    bool walking;
+    uint8_t target[DNS_NAME_MAXLEN];
+    uint8_t zone[DNS_NAME_MAXLEN]; /* the deepest secure zone reached */
+    const struct dns_rdata *keys;  /* its validated DNSKEYs */
+    uint16_t nkeys;
+    uint8_t pos[DNS_NAME_MAXLEN]; /* the name reached (zone or a name below it, not a cut) */
+    const struct dns_rdata *ds; /* the validated DS set of the next zone */
+    uint16_t nds;
+    int step;                 /* what is being fetched */
+    bool keys_cached;         /* the zone's keys came from the key cache */
+    bool retried;             /* the one walk with fresh keys was made */
+    uint8_t wres;             /* the walk's result: enum dnssec_status */
+    uint16_t wede;
+    uint8_t fetch_name[DNS_NAME_MAXLEN];
+    uint16_t fetch_type;
 };
 
 /* The client's question, as needed to write the reply. */
@@ -42,6 +80,7 @@ struct res_client_q {
     uint8_t qname[DNS_NAME_MAXLEN]; /* as received (case kept) */
     uint16_t qtype, qclass;
     bool rd, cd, edns, tcp;
+    bool do_bit, ad; /* DNSSEC OK (RFC 3225), AD asked (RFC 6840 §5.7) */
     uint16_t udp_size;
 };
 
@@ -81,6 +120,8 @@ struct dns_resolver_req {
     unsigned niq;
     struct event *deadline;
     struct event *later; /* the reply is delivered from the loop, never from a call */
+    struct res_val val;  /* the validation of the answer (when validating) */
+    bool validating, val_done;
     uint8_t *ready;      /* an immediate reply (dns_resolver_query_packet), or NULL */
     size_t ready_len;
     bool finishing; /* over: the questions stop, the reply goes out from `later` */
@@ -131,6 +172,22 @@ bool res_answer_known(struct dns_resolver *r, const uint8_t *name, uint16_t qtyp
                       struct dns_arena *a, struct res_answer *ans, const uint8_t **end_out);
 /* Clamps a TTL as the cache does (min_ttl/max_ttl). */
 uint32_t res_clamp_ttl(const struct dns_resolver *r, uint32_t ttl);
+
+/* validator.c — validation of an answer (RFC 4033-4035, 5155, 6840) */
+/* Whether questions of this resolver are validated (anchors configured). */
+bool res_validating(const struct dns_resolver *r);
+/* Starts validating ans, the answer to (qname, qtype); copies land in a. */
+void res_val_init(struct res_val *v, struct dns_resolver *r, struct res_answer *ans,
+                  const uint8_t *qname, uint16_t qtype, struct dns_arena *a);
+enum { RES_VAL_DONE = 0, RES_VAL_FETCH };
+/* Goes as far as it can without asking: RES_VAL_DONE (ans->sec, ans->ede, each set's sec
+ * filled; the cache told), or RES_VAL_FETCH: (v->fetch_name, v->fetch_type) must be asked,
+ * then res_val_feed and res_val_run again. */
+int res_val_run(struct res_val *v);
+/* The answer to the fetch (copied into v's arena by the caller), or got NULL when none. */
+void res_val_feed(struct res_val *v, const struct res_answer *got);
+/* Flag for res_answer_from_cache/res_answer_known: only validated data (0 status = miss). */
+#define RES_WANT_VALIDATED (1u << 8)
 
 /* iterator.c */
 /* Starts resolving (name, qtype) for req (the client's question). */

@@ -70,8 +70,39 @@ static int keep(struct dns_scrub *out, struct group *g, uint8_t rank, uint8_t ro
     /* RFC 2181 §8: a TTL with the top bit set is taken as zero */
     uint32_t ttl = g->ttl > 0x7fffffffu ? 0 : g->ttl;
     out->sets[out->n] =
-        (struct dns_scrub_rrset){g->owner, g->type, g->count, ttl, rank, role, g->rd};
+        (struct dns_scrub_rrset){g->owner, g->type, g->count, ttl, rank, role, g->rd, 0, NULL};
     return (int)out->n++;
+}
+
+/* The RRSIGs beside kept set k: same section and owner, covering its type. */
+static void attach_sigs(struct groups *gs, unsigned sec, struct dns_scrub_rrset *set,
+                        struct dns_arena *a)
+{
+    int k = group_find(gs, sec, set->owner, DNS_TYPE_RRSIG);
+    if (k < 0)
+        return;
+    struct group *g = &gs->g[k];
+    struct dns_rdata *out = dns_arena_alloc(a, g->count * sizeof *out);
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < g->count; i++)
+        if (g->rd[i].len >= 2 && (g->rd[i].data[0] << 8 | g->rd[i].data[1]) == set->type)
+            out[n++] = g->rd[i];
+    if (n) {
+        g->used = true;
+        set->sigs = out;
+        set->nsig = n;
+    }
+}
+
+/* NSEC and NSEC3 sets of the authority section inside zone (denial and wildcard proofs). */
+static void pick_proofs(struct groups *gs, const uint8_t *zone, bool aa, struct dns_scrub *out)
+{
+    for (unsigned i = 0; i < gs->n; i++) {
+        struct group *g = &gs->g[i];
+        if (g->sec == 1 && !g->used && (g->type == DNS_TYPE_NSEC || g->type == DNS_TYPE_NSEC3) &&
+            dns_name_is_sub(g->owner, zone))
+            keep(out, g, aa ? DNS_RANK_AUTH_AUTHORITY : DNS_RANK_REFERRAL, DNS_ROLE_PROOF);
+    }
 }
 
 /* The CNAME chain from qname; sets out->end_name. Returns true when the qtype RRset was found,
@@ -188,6 +219,13 @@ void dns_scrub(const struct dns_msg *msg, const uint8_t *qname, uint16_t qtype, 
     out->kind = classify(msg, zone, found, left, out);
     if (out->kind == DNS_SCRUB_REFERRAL || out->kind == DNS_SCRUB_ANSWER)
         pick_glue(gs, zone, out);
+    if (out->kind != DNS_SCRUB_REFERRAL && !left)
+        pick_proofs(gs, zone, msg->hdr.aa, out);
+    for (unsigned i = 0; i < out->n; i++) {
+        struct dns_scrub_rrset *set = &out->sets[i];
+        unsigned sec = set->role == DNS_ROLE_CHAIN ? 0 : set->role == DNS_ROLE_GLUE ? 2 : 1;
+        attach_sigs(gs, sec, set, arena);
+    }
     if (out->kind == DNS_SCRUB_REFERRAL && out->sets[out->ns].rank > DNS_RANK_REFERRAL)
         out->sets[out->ns].rank = DNS_RANK_REFERRAL;
     for (unsigned i = 0; i < gs->n; i++)

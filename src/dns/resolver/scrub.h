@@ -10,6 +10,9 @@
  *   authority  an SOA or NS RRset only when its owner is an ancestor of the name asked
  *              about (a referral's NS must also be strictly below `zone`);
  *   additional only A/AAAA of the kept NS names (glue), ranked lowest.
+ * DNSSEC (RFC 4035 §3.1): each kept RRset takes the RRSIGs beside it (same section, owner and
+ * covered type); NSEC/NSEC3 sets of the authority section inside the zone are kept as proofs
+ * for the validator, with their RRSIGs. Nothing here is verified: that is the validator's.
  * So the textbook attack (a server for drevil.com sending an NS for google.com with an
  * address in the additional section) leaves nothing about google.com behind.
  *
@@ -43,6 +46,7 @@ enum dns_scrub_role {
     DNS_ROLE_NS,        /* the zone's or the referral's NS */
     DNS_ROLE_SOA,
     DNS_ROLE_GLUE,
+    DNS_ROLE_PROOF, /* NSEC/NSEC3 of the authority section (denial, wildcard) */
 };
 
 struct dns_scrub_rrset {
@@ -53,6 +57,8 @@ struct dns_scrub_rrset {
     uint8_t rank; /* enum dns_rank */
     uint8_t role; /* enum dns_scrub_role */
     struct dns_rdata *rdata;
+    uint16_t nsig; /* RRSIGs of the same section, owner and covered type */
+    struct dns_rdata *sigs;
 };
 
 struct dns_scrub {

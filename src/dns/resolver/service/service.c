@@ -10,6 +10,7 @@
 #include "net/conn.h"
 #include "host/host.h"
 #include "dns/auth/answer.h"
+#include "dns/resolver/anchor.h"
 #include "dns/resolver/resolver.h"
 #include "dns/rr.h"
 #include "dns/service/tcp.h"
@@ -89,6 +90,36 @@ static struct dns_zoneset *zones_load(const struct config_dns *c)
     return zs;
 }
 
+/* DNSSEC validation: [resolver] trust_anchor and negative_trust_anchors. 0 or -1. */
+static int load_anchors(struct dns_resolver_shared *sh, const struct config_resolver *c)
+{
+    if (!c->trust_anchor)
+        return 0;
+    struct dns_anchors a = {0};
+    struct str err = STR_INIT;
+    int rc = dns_anchors_load(&a, c->trust_anchor, &err);
+    char *ntas = xstrdup(c->negative_trust_anchors ? c->negative_trust_anchors : "");
+    char *save = NULL;
+    for (char *t = strtok_r(ntas, " \t,", &save); t && rc == 0; t = strtok_r(NULL, " \t,", &save))
+        rc = dns_anchors_add_nta(&a, t, &err);
+    free(ntas);
+    if (rc == 0 && a.n == 0) {
+        str_appendf(&err, "%s: no DS or DNSKEY record", c->trust_anchor);
+        rc = -1;
+    }
+    if (rc != 0) {
+        log_err("resolver: trust_anchor: %s", str_cstr(&err));
+        str_clear(&err);
+        dns_anchors_clear(&a);
+        return -1;
+    }
+    log_info("resolver: DNSSEC validation with the trust anchors of %zu zone(s) from %s, %zu "
+             "negative trust anchor(s)",
+             a.n, c->trust_anchor, a.nnta);
+    dns_resolver_shared_set_anchors(sh, &a);
+    return 0;
+}
+
 static int make_shared(struct resolver_service *s, const struct config_resolver *c)
 {
     struct dns_hints hints = {0};
@@ -115,7 +146,7 @@ static int make_shared(struct resolver_service *s, const struct config_resolver 
     struct dns_cache_config cc = {(size_t)c->cache_size, c->min_ttl, c->max_ttl,
                                   c->max_negative_ttl, c->serve_stale ? 86400 : 0};
     s->shared = dns_resolver_shared_new(&rc, &cc, &hints);
-    return 0;
+    return load_anchors(s->shared, c);
 }
 
 int resolver_service_open(struct daemon *d)

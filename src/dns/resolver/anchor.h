@@ -1,0 +1,57 @@
+/*
+ * anchor — the validator's trust anchors and negative trust anchors.
+ *
+ * Trust anchors come from a file in the master-file form Unbound's `trust-anchor-file` reads
+ * (Debian's /usr/share/dns/root.key, unbound-anchor's root.key): DS and DNSKEY records with
+ * comments; a DNSKEY (zone flag set, not revoked) is kept as its SHA-256 DS, so every anchor
+ * is a DS set for its zone. Any zone may have an anchor (a simulated root, a test zone).
+ *
+ * Negative trust anchors (RFC 7646) name zones whose validation is turned off: data at or
+ * below them is treated as insecure.
+ *
+ * Built once before the resolvers start, read-only afterwards. Pure except dns_anchors_load.
+ */
+#ifndef PIGEON_DNS_RESOLVER_ANCHOR_H
+#define PIGEON_DNS_RESOLVER_ANCHOR_H
+
+#include "core/str.h"
+#include "dns/name.h"
+#include "dns/zone.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_ANCHORS_MAX 64   /* zones with an anchor */
+#define DNS_ANCHOR_DS_MAX 16 /* DS records per anchored zone */
+#define DNS_ANCHOR_DS_LEN 52 /* 4 + SHA-384 */
+
+struct dns_anchor {
+    uint8_t name[DNS_NAME_MAXLEN]; /* lower case */
+    struct dns_rdata ds[DNS_ANCHOR_DS_MAX];
+    uint8_t ds_buf[DNS_ANCHOR_DS_MAX][DNS_ANCHOR_DS_LEN];
+    size_t nds;
+};
+
+struct dns_anchors {
+    struct dns_anchor *v; /* heap array */
+    size_t n;
+    uint8_t (*nta)[DNS_NAME_MAXLEN];
+    size_t nnta;
+};
+
+/* Adds the DS/DNSKEY records of master-file text[0..len) (fname for messages). Other types
+ * are an error. 0, or an ERR_* code with "file:line: reason" in err. */
+int dns_anchors_parse(struct dns_anchors *a, const char *text, size_t len, const char *fname,
+                      struct str *err);
+/* Reads the file at path (blocks). Same contract. */
+int dns_anchors_load(struct dns_anchors *a, const char *path, struct str *err);
+/* Adds a negative trust anchor (presentation form). 0 or ERR_PARSE. */
+int dns_anchors_add_nta(struct dns_anchors *a, const char *name, struct str *err);
+/* The anchor of the deepest anchored zone at or above name (wire, any case), or NULL. */
+const struct dns_anchor *dns_anchors_find(const struct dns_anchors *a, const uint8_t *name);
+/* True when name is at or below a negative trust anchor. */
+bool dns_anchors_nta(const struct dns_anchors *a, const uint8_t *name);
+void dns_anchors_clear(struct dns_anchors *a);
+
+#endif

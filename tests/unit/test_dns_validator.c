@@ -1,0 +1,650 @@
+/*
+ * The resolver's DNSSEC validation (src/dns/resolver/validator.c) against a simulated
+ * Internet: zones signed in the test with Pigeon's signer and served by its authoritative
+ * engine through the fake upstream (tests/fakes/fake_upstream.c), the root's DS as the trust
+ * anchor. Secure, insecure (a delegation without DS), bogus (data changed after signing,
+ * expired signatures, a DS that matches no DNSKEY, RRSIGs stripped), NSEC and NSEC3 denial,
+ * a wildcard, a CNAME across zones, CD=1, a negative trust anchor, and the key cache.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/str.h"
+#include "dns/arena.h"
+#include "dns/dnssec/signer.h"
+#include "dns/name.h"
+#include "dns/print.h"
+#include "dns/resolver/anchor.h"
+#include "dns/resolver/resolver.h"
+#include "dns/rr.h"
+#include "dns/wire.h"
+#include "dns/zone.h"
+#include "dns/zonefile.h"
+#include "dns/zoneset.h"
+#include "fakes/fake_upstream.h"
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROOT "198.51.100.1"
+#define TLD "198.51.100.2"
+#define NS1 "198.51.100.3"
+#define NS3 "198.51.100.4"
+
+static const char HINTS[] = ". 3600000 NS ns.root.\nns.root. 3600000 A " ROOT "\n";
+
+/* ---- the signed Internet, built once ---- */
+
+struct internet {
+    struct dns_zoneset *root, *tld, *ns1, *ns3;
+    char anchor[512]; /* the root's DS, as a trust-anchor file line */
+};
+
+static struct internet net;
+
+static const uint8_t *N(const char *text, uint8_t *buf)
+{
+    size_t len;
+    assert_int_equal(dns_name_from_text(text, strlen(text), NULL, buf, &len, NULL), 0);
+    return buf;
+}
+
+static void make_key(struct dnssec_key *k)
+{
+    EVP_PKEY *pk = dnssec_key_generate(DNSSEC_ALG_ECDSAP256);
+    assert_non_null(pk);
+    assert_int_equal(dnssec_key_init(k, pk, DNSSEC_ALG_ECDSAP256, 257), 0);
+    k->zsk = true; /* a CSK */
+}
+
+/* The DS line of k for owner (zone-file text, newline-terminated) appended to out. */
+static void ds_line(const char *owner, const struct dnssec_key *k, struct str *out)
+{
+    uint8_t o[DNS_NAME_MAXLEN], ds[64];
+    size_t len;
+    assert_int_equal(
+        dnssec_ds_make(N(owner, o), k->dnskey, k->dnskey_len, DNSSEC_DIGEST_SHA256, ds, &len), 0);
+    dns_print_rr(o, DNS_TYPE_DS, DNS_CLASS_IN, 3600, ds, len, out);
+    str_appends(out, "\n");
+}
+
+static struct dns_zone *zone_of(const char *origin, const char *text)
+{
+    uint8_t o[DNS_NAME_MAXLEN];
+    struct dns_zone *z = NULL;
+    struct str err = STR_INIT;
+    if (dns_zone_from_text(text, strlen(text), origin, N(origin, o), DNS_ZF_NO_INCLUDE, &z, &err))
+        fail_msg("%s", str_cstr(&err));
+    str_clear(&err);
+    return z;
+}
+
+static struct dns_zone *sign(const char *origin, const char *text, const struct dnssec_key *k,
+                             bool nsec3, uint32_t now)
+{
+    struct dns_zone *z = zone_of(origin, text);
+    struct dnssec_sign_params p = {
+        .now = now, .inception_ago = 3600, .validity = 14 * 86400, .nsec3 = nsec3};
+    struct dns_zone *out = NULL;
+    struct str err = STR_INIT;
+    if (dnssec_sign_zone(z, k, 1, &p, &out, &err) != 0)
+        fail_msg("%s", str_cstr(&err));
+    str_clear(&err);
+    dns_zone_unref(z);
+    return out;
+}
+
+/* The zone as master-file text, one record a line. */
+static void zone_text(const struct dns_zone *z, struct str *out)
+{
+    size_t n;
+    const struct dns_node *nodes = dns_zone_nodes(z, &n);
+    for (size_t i = 0; i < n; i++)
+        for (uint16_t j = 0; j < nodes[i].nrrsets; j++) {
+            const struct dns_rrset *s = &nodes[i].rrsets[j];
+            for (uint16_t k = 0; k < s->count; k++) {
+                dns_print_rr(nodes[i].name, s->type, DNS_CLASS_IN, s->ttl, s->rdata[k].data,
+                             s->rdata[k].len, out);
+                str_appends(out, "\n");
+            }
+        }
+}
+
+/* z re-read after every line containing `drop` is removed and `from` replaced by `to`. */
+static struct dns_zone *tamper(const char *origin, struct dns_zone *z, const char *drop,
+                               const char *from, const char *to)
+{
+    struct str t = STR_INIT, o = STR_INIT;
+    zone_text(z, &t);
+    dns_zone_unref(z);
+    for (const char *p = str_cstr(&t); *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        char *line = strndup(p, len);
+        char *hit = from ? strstr(line, from) : NULL;
+        if (drop && strstr(line, drop)) {
+            /* dropped */
+        } else if (hit) {
+            str_appendf(&o, "%.*s%s%s", (int)(hit - line), line, to, hit + strlen(from));
+        } else {
+            str_appends(&o, line);
+        }
+        free(line);
+        p += len;
+    }
+    struct dns_zone *out = zone_of(origin, str_cstr(&o));
+    str_clear(&t);
+    str_clear(&o);
+    return out;
+}
+
+static struct dns_zoneset *set_of(struct dns_zone **z, size_t n)
+{
+    struct dns_zoneset *zs = dns_zoneset_new();
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(dns_zoneset_add(zs, z[i]), 0);
+        dns_zone_unref(z[i]);
+    }
+    return zs;
+}
+
+#define SOA(z) z " 300 SOA ns." z " h." z " 1 3600 600 86400 300\n" z " 300 NS ns." z "\n"
+#define CHILD(c, ip) c " 300 NS ns." c "\nns." c " 300 A " ip "\n"
+
+static int internet_setup(void **state)
+{
+    (void)state;
+    uint32_t now = (uint32_t)time(NULL);
+    struct dnssec_key kroot, kex, kalt, kbad, kexp, knokey, kother, knosig;
+    struct dnssec_key *all[] = {&kroot, &kex, &kalt, &kbad, &kexp, &knokey, &kother, &knosig};
+    for (size_t i = 0; i < 8; i++)
+        make_key(all[i]);
+
+    struct dns_zone *z1[5];
+    z1[0] = zone_of("unsigned.example.",
+                    SOA("unsigned.example.") "ns.unsigned.example. 300 A " NS1
+                                             "\nwww.unsigned.example. 300 A 192.0.2.10\n");
+    const char *leaf = "www.%s 300 A 192.0.2.20\nns.%s 300 A " NS1 "\n";
+    char text[1024];
+    snprintf(text, sizeof text, SOA("bad.example.") "%s", "");
+    snprintf(text + strlen(text), sizeof text - strlen(text), leaf, "bad.example.", "bad.example.");
+    /* data changed after signing: the signature no longer matches */
+    z1[1] = tamper("bad.example.", sign("bad.example.", text, &kbad, false, now), NULL,
+                   "192.0.2.20", "192.0.2.21");
+    snprintf(text, sizeof text, SOA("expired.example."));
+    snprintf(text + strlen(text), sizeof text - strlen(text), leaf, "expired.example.",
+             "expired.example.");
+    z1[2] = sign("expired.example.", text, &kexp, false, now - 30 * 86400);
+    snprintf(text, sizeof text, SOA("nokey.example."));
+    snprintf(text + strlen(text), sizeof text - strlen(text), leaf, "nokey.example.",
+             "nokey.example.");
+    z1[3] = sign("nokey.example.", text, &knokey, false, now);
+    snprintf(text, sizeof text, SOA("nosig.example."));
+    snprintf(text + strlen(text), sizeof text - strlen(text), leaf, "nosig.example.",
+             "nosig.example.");
+    z1[4] = tamper("nosig.example.", sign("nosig.example.", text, &knosig, false, now),
+                   "www.nosig.example.\t300\tIN\tRRSIG\tA ", NULL, NULL);
+    net.ns1 = set_of(z1, 5);
+
+    struct dns_zone *z3 = sign(
+        "alt.", SOA("alt.") "ns.alt. 300 A " NS3 "\nwww.alt. 300 A 192.0.2.30\n", &kalt, true, now);
+    net.ns3 = set_of(&z3, 1);
+
+    struct str ex = STR_INIT;
+    str_appends(
+        &ex, SOA("example.") "ns.example. 300 A " TLD "\n"
+                             "www.example. 300 A 192.0.2.1\n"
+                             "*.wild.example. 300 A 192.0.2.2\n"
+                             "cname.example. 300 CNAME www.alt.\n" CHILD("unsigned.example.", NS1)
+                                 CHILD("bad.example.", NS1) CHILD("expired.example.", NS1)
+                                     CHILD("nokey.example.", NS1) CHILD("nosig.example.", NS1));
+    ds_line("bad.example.", &kbad, &ex);
+    ds_line("expired.example.", &kexp, &ex);
+    ds_line("nokey.example.", &kother, &ex); /* no DNSKEY of nokey.example. matches */
+    ds_line("nosig.example.", &knosig, &ex);
+    struct dns_zone *ztld = sign("example.", str_cstr(&ex), &kex, false, now);
+    net.tld = set_of(&ztld, 1);
+
+    struct str rt = STR_INIT;
+    str_appends(&rt, ". 300 SOA ns.root. h.root. 1 3600 600 86400 300\n. 300 NS ns.root.\n"
+                     "ns.root. 300 A " ROOT "\n" CHILD("example.", TLD) CHILD("alt.", NS3));
+    ds_line("example.", &kex, &rt);
+    ds_line("alt.", &kalt, &rt);
+    struct dns_zone *zroot = sign(".", str_cstr(&rt), &kroot, false, now);
+    net.root = set_of(&zroot, 1);
+
+    struct str anchor = STR_INIT;
+    str_appends(&anchor, "; the simulated root's KSK\n");
+    ds_line(".", &kroot, &anchor);
+    snprintf(net.anchor, sizeof net.anchor, "%s", str_cstr(&anchor));
+    str_clear(&anchor);
+    str_clear(&ex);
+    str_clear(&rt);
+    for (size_t i = 0; i < 8; i++)
+        EVP_PKEY_free(all[i]->pkey);
+    return 0;
+}
+
+static int internet_teardown(void **state)
+{
+    (void)state;
+    dns_zoneset_unref(net.root);
+    dns_zoneset_unref(net.tld);
+    dns_zoneset_unref(net.ns1);
+    dns_zoneset_unref(net.ns3);
+    return 0;
+}
+
+/* ---- a resolver in that Internet ---- */
+
+struct world {
+    struct event_base *base;
+    struct fake_clock clock;
+    struct fake_upstream *up;
+    struct dns_resolver_shared *sh;
+    struct dns_resolver *r;
+};
+
+static struct world *world_new(bool anchored, const char *nta)
+{
+    struct world *w = calloc(1, sizeof *w);
+    w->base = event_base_new();
+    w->clock.ms = 5000000;
+    w->up = fake_upstream_new(w->base, &w->clock, NULL, 0);
+    fake_upstream_serve(w->up, ROOT, net.root);
+    fake_upstream_serve(w->up, TLD, net.tld);
+    fake_upstream_serve(w->up, NS1, net.ns1);
+    fake_upstream_serve(w->up, NS3, net.ns3);
+    struct dns_resolver_config cfg;
+    dns_resolver_config_defaults(&cfg);
+    struct dns_cache_config cc = {1 << 20, 0, 86400, 3600, 0};
+    struct dns_hints h = {0};
+    struct str err = STR_INIT;
+    assert_int_equal(dns_hints_parse(HINTS, strlen(HINTS), "hints", &h, &err), 0);
+    w->sh = dns_resolver_shared_new(&cfg, &cc, &h);
+    if (anchored) {
+        struct dns_anchors a = {0};
+        if (dns_anchors_parse(&a, net.anchor, strlen(net.anchor), "anchor", &err) != 0)
+            fail_msg("%s", str_cstr(&err));
+        if (nta)
+            assert_int_equal(dns_anchors_add_nta(&a, nta, &err), 0);
+        dns_resolver_shared_set_anchors(w->sh, &a);
+    }
+    str_clear(&err);
+    dns_resolver_shared_set_io(w->sh, fake_upstream_ops(w->up));
+    w->r = dns_resolver_new(w->base, w->sh);
+    return w;
+}
+
+static void world_free(struct world *w)
+{
+    dns_resolver_free(w->r);
+    dns_resolver_shared_free(w->sh);
+    fake_upstream_free(w->up);
+    event_base_free(w->base);
+    free(w);
+}
+
+struct result {
+    bool done;
+    size_t len;
+    uint8_t buf[DNS_MSG_MAX];
+};
+
+static void on_reply(void *arg, const uint8_t *resp, size_t len)
+{
+    struct result *res = arg;
+    res->done = true;
+    res->len = len;
+    memcpy(res->buf, resp, len);
+}
+
+enum { Q_DO = 1, Q_CD = 2 };
+
+struct reply {
+    struct dns_msg m;
+    unsigned rcode;
+    bool ad;
+    int ede; /* -1: none */
+    char text[4096];
+};
+
+static int find_ede(const struct dns_msg *m)
+{
+    const uint8_t *p = m->edns.opts, *end = p + m->edns.opts_len;
+    while (p && p + 4 <= end) {
+        unsigned code = p[0] << 8 | p[1], len = p[2] << 8 | p[3];
+        if (code == 15 && len >= 2 && p + 4 + len <= end)
+            return p[4] << 8 | p[5];
+        p += 4 + len;
+    }
+    return -1;
+}
+
+static void ask(struct world *w, const char *name, uint16_t qtype, unsigned flags,
+                struct reply *out, struct dns_arena *a)
+{
+    static struct result res;
+    memset(&res, 0, sizeof res);
+    uint8_t wire[DNS_NAME_MAXLEN], pkt[512];
+    struct dns_header h = {.id = 0x4242, .rd = true, .cd = (flags & Q_CD) != 0, .qdcount = 1};
+    struct dns_builder b;
+    dns_builder_init(&b, pkt, sizeof pkt, sizeof pkt, &h);
+    dns_builder_question(&b, N(name, wire), qtype, DNS_CLASS_IN);
+    dns_builder_opt(&b, 1232, 0, 0, (flags & Q_DO) != 0);
+    size_t n = dns_builder_finish(&b);
+    dns_resolver_query_packet(w->r, pkt, n, on_reply, &res);
+    for (int i = 0; i < 100000 && !res.done; i++)
+        event_base_loop(w->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_true(res.done);
+    assert_int_equal(dns_msg_parse(res.buf, res.len, &out->m, a), 0);
+    out->rcode = out->m.rcode;
+    out->ad = out->m.hdr.ad;
+    out->ede = find_ede(&out->m);
+    struct str s = STR_INIT;
+    dns_print_msg(&out->m, &s);
+    snprintf(out->text, sizeof out->text, "%s", str_cstr(&s));
+    str_clear(&s);
+}
+
+static unsigned count_type(const struct dns_msg *m, int sec, uint16_t type)
+{
+    unsigned n = 0;
+    for (uint16_t i = 0; i < m->count[sec]; i++)
+        n += m->rr[sec][i].type == type;
+    return n;
+}
+
+#define ARENA                                                                                      \
+    unsigned char mem[16384];                                                                      \
+    struct dns_arena a;                                                                            \
+    dns_arena_init(&a, mem, sizeof mem)
+
+/* ---- the cases ---- */
+
+static void test_secure_answer_sets_ad(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    assert_non_null(strstr(r.text, "192.0.2.1"));
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_RRSIG), 1); /* DO: the signature comes along */
+    /* the chain was fetched: root DNSKEY, DS and DNSKEY of example. */
+    assert_int_equal(fake_upstream_count(w->up, ROOT, ".", DNS_TYPE_DNSKEY), 1);
+    assert_int_equal(fake_upstream_count(w->up, ROOT, "example.", DNS_TYPE_DS), 1);
+    assert_int_equal(fake_upstream_count(w->up, TLD, "example.", DNS_TYPE_DNSKEY), 1);
+    /* again: from the cache, still secure, nothing asked */
+    size_t before;
+    fake_upstream_log(w->up, &before);
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_true(r.ad);
+    size_t after;
+    fake_upstream_log(w->up, &after);
+    assert_int_equal(before, after);
+    /* without DO nor AD: no AD bit (RFC 6840 §5.7), no RRSIG */
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, 0, &r, &a);
+    assert_false(r.ad);
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_RRSIG), 0);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void test_no_anchor_no_validation(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(false, NULL);
+    struct reply r;
+    ask(w, "www.bad.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR); /* not validating: the changed data passes */
+    assert_false(r.ad);
+    assert_int_equal(fake_upstream_count(w->up, NULL, NULL, DNS_TYPE_DNSKEY), 0);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void test_insecure_delegation(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "www.unsigned.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_false(r.ad);
+    assert_non_null(strstr(r.text, "192.0.2.10"));
+    /* the NSEC of example. proved the DS absent */
+    assert_int_equal(fake_upstream_count(w->up, TLD, "unsigned.example.", DNS_TYPE_DS), 1);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void expect_bogus(const char *name, int ede)
+{
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, name, DNS_TYPE_A, Q_DO, &r, &a);
+    if (r.rcode != DNS_RCODE_SERVFAIL || r.ede != ede)
+        fail_msg("%s: wanted SERVFAIL with EDE %d, got %d:\n%s", name, ede, r.ede, r.text);
+    assert_int_equal(r.m.count[0], 0);
+    /* cached as bogus: asked again, SERVFAIL without going upstream */
+    size_t before, after;
+    fake_upstream_log(w->up, &before);
+    dns_arena_reset(&a);
+    ask(w, name, DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    fake_upstream_log(w->up, &after);
+    assert_int_equal(before, after);
+    /* CD=1: the data, unchecked, without AD */
+    dns_arena_reset(&a);
+    ask(w, name, DNS_TYPE_A, Q_DO | Q_CD, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_false(r.ad);
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_A), 1);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void test_bogus_bad_signature(void **state)
+{
+    (void)state;
+    expect_bogus("www.bad.example.", 6);
+}
+
+static void test_bogus_expired(void **state)
+{
+    (void)state;
+    expect_bogus("www.expired.example.", 7);
+}
+
+static void test_bogus_ds_matches_no_dnskey(void **state)
+{
+    (void)state;
+    expect_bogus("www.nokey.example.", 9);
+}
+
+static void test_bogus_rrsigs_missing(void **state)
+{
+    (void)state;
+    expect_bogus("www.nosig.example.", 10);
+}
+
+/* Data fetched with CD=1 is never served as validated: a later query validates it. */
+static void test_cd_data_not_served_as_validated(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "www.bad.example.", DNS_TYPE_A, Q_DO | Q_CD, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_false(r.ad);
+    dns_arena_reset(&a);
+    ask(w, "www.bad.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO | Q_CD, &r, &a);
+    assert_false(r.ad);
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_true(r.ad);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void test_nsec_denial(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "nothere.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    if (r.rcode != DNS_RCODE_NXDOMAIN)
+        fail_msg("EDE %d\n%s", r.ede, r.text);
+    assert_true(r.ad);
+    assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC) >= 1);
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_MX, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_int_equal(r.m.count[0], 0);
+    assert_true(r.ad);
+    /* the wildcard: the answer and the NSEC showing the name itself does not exist */
+    dns_arena_reset(&a);
+    ask(w, "any.wild.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_non_null(strstr(r.text, "192.0.2.2"));
+    assert_true(r.ad);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void test_nsec3_denial_and_cname_across_zones(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "nothere.alt.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NXDOMAIN);
+    assert_true(r.ad);
+    assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC3) >= 2);
+    dns_arena_reset(&a);
+    ask(w, "www.alt.", DNS_TYPE_TXT, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    dns_arena_reset(&a);
+    ask(w, "cname.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_non_null(strstr(r.text, "192.0.2.30"));
+    assert_true(r.ad);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+static void test_negative_trust_anchor(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, "bad.example.");
+    struct reply r;
+    ask(w, "www.bad.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR); /* RFC 7646: not validated below the NTA */
+    assert_false(r.ad);
+    dns_arena_reset(&a);
+    ask(w, "www.expired.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL); /* only that zone */
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+/* A forged NXDOMAIN (no proof) for a name in a signed zone is bogus. */
+static void test_forged_nxdomain_is_bogus(void **state)
+{
+    (void)state;
+    ARENA;
+    static const struct fake_dns_entry forged[] = {
+        {NS3, "*", 0, FAKE_REPLY, DNS_RCODE_NXDOMAIN, true, NULL,
+         "alt. 300 SOA ns.alt. h.alt. 1 3600 600 86400 300", NULL, 0},
+    };
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "www.alt.", DNS_TYPE_A, Q_DO, &r, &a); /* the keys of alt. are now cached */
+    assert_true(r.ad);
+    fake_upstream_free(w->up);
+    dns_resolver_free(w->r);
+    w->up = fake_upstream_new(w->base, &w->clock, forged, 1);
+    fake_upstream_serve(w->up, ROOT, net.root);
+    dns_resolver_shared_set_io(w->sh, fake_upstream_ops(w->up));
+    w->r = dns_resolver_new(w->base, w->sh);
+    dns_arena_reset(&a);
+    ask(w, "other.alt.", DNS_TYPE_A, Q_DO, &r, &a);
+    if (r.rcode != DNS_RCODE_SERVFAIL)
+        fail_msg("a forged NXDOMAIN was accepted:\n%s", r.text);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+/* Trust anchors in the file forms Unbound reads: DS and DNSKEY lines with comments. */
+static void test_anchor_file_forms(void **state)
+{
+    (void)state;
+    static const char root_key[] =
+        "; autotrust trust anchor file\n"
+        ";;id: . 1\n"
+        ".\t172800\tIN\tDNSKEY\t257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3"
+        "+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2"
+        "n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+e"
+        "oZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws"
+        "9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU= ;{id = 20326 (ksk), size = 2048b}\n"
+        ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n";
+    struct dns_anchors an = {0};
+    struct str err = STR_INIT;
+    if (dns_anchors_parse(&an, root_key, strlen(root_key), "root.key", &err) != 0)
+        fail_msg("%s", str_cstr(&err));
+    uint8_t n[DNS_NAME_MAXLEN];
+    const struct dns_anchor *ta = dns_anchors_find(&an, N("www.example.", n));
+    assert_non_null(ta);
+    assert_int_equal(ta->nds, 1); /* the DNSKEY's SHA-256 DS is the DS line: one anchor */
+    assert_int_equal(ta->ds[0].data[0] << 8 | ta->ds[0].data[1], 20326);
+    assert_int_not_equal(dns_anchors_parse(&an, ". IN A 192.0.2.1\n", 17, "bad", &err), 0);
+    assert_int_equal(dns_anchors_add_nta(&an, "corp.example.", &err), 0);
+    assert_true(dns_anchors_nta(&an, N("www.corp.example.", n)));
+    assert_false(dns_anchors_nta(&an, N("www.example.", n)));
+    str_clear(&err);
+    dns_anchors_clear(&an);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_anchor_file_forms),
+        cmocka_unit_test(test_secure_answer_sets_ad),
+        cmocka_unit_test(test_no_anchor_no_validation),
+        cmocka_unit_test(test_insecure_delegation),
+        cmocka_unit_test(test_bogus_bad_signature),
+        cmocka_unit_test(test_bogus_expired),
+        cmocka_unit_test(test_bogus_ds_matches_no_dnskey),
+        cmocka_unit_test(test_bogus_rrsigs_missing),
+        cmocka_unit_test(test_cd_data_not_served_as_validated),
+        cmocka_unit_test(test_nsec_denial),
+        cmocka_unit_test(test_nsec3_denial_and_cname_across_zones),
+        cmocka_unit_test(test_negative_trust_anchor),
+        cmocka_unit_test(test_forged_nxdomain_is_bogus),
+    };
+    return cmocka_run_group_tests(tests, internet_setup, internet_teardown);
+}
