@@ -54,6 +54,7 @@ struct http2_session {
     unsigned with_handler;
     bool in_recv;                /* inside nghttp2_session_mem_recv: no sending from here */
     bool fatal;
+    bool goaway_sent;            /* shutdown or timeout: the graceful GOAWAY is out */
 };
 
 /* ---- streams ---- */
@@ -462,24 +463,31 @@ void http2_session_free(struct http2_session *s)
     free(s);
 }
 
+/* Input is handed to nghttp2 in slices, with our frames sent between them: a GOAWAY that
+ * nghttp2 decided on (a reset flood) goes out after the slice that earned it, and from then
+ * on nghttp2 ignores new streams — so one large read cannot start thousands of them first. */
+#define H2_RECV_SLICE 4096
+
 size_t http2_session_feed(struct http2_session *s, const char *p, size_t n)
 {
-    if (s->fatal)
-        return n;
-    s->in_recv = true;
-    ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)p, n);
-    s->in_recv = false;
-    if (rc < 0) {
-        /* A flood or a protocol error: tell the client why (GOAWAY), then hang up. */
-        int code = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
-                       ? NGHTTP2_ENHANCE_YOUR_CALM
-                       : NGHTTP2_PROTOCOL_ERROR;
-        nghttp2_session_terminate_session(s->ng, (uint32_t)code);
+    for (size_t off = 0; off < n && !s->fatal;) {
+        size_t take = n - off < H2_RECV_SLICE ? n - off : H2_RECV_SLICE;
+        s->in_recv = true;
+        ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)p + off, take);
+        s->in_recv = false;
+        if (rc < 0) {
+            /* A flood or a protocol error: tell the client why (GOAWAY), then hang up. */
+            int code = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                           ? NGHTTP2_ENHANCE_YOUR_CALM
+                           : NGHTTP2_PROTOCOL_ERROR;
+            nghttp2_session_terminate_session(s->ng, (uint32_t)code);
+            pump(s);
+            s->fatal = true;
+            break;
+        }
+        off += take;
         pump(s);
-        s->fatal = true;
-        return n;
     }
-    pump(s);
     return n;
 }
 
@@ -500,11 +508,15 @@ bool http2_session_closing(const struct http2_session *s)
     return !nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng);
 }
 
+/* A graceful GOAWAY (RFC 9113 §6.8): no new streams; those already open are still answered,
+ * and the session is done (closing) once none is left. */
 void http2_session_shutdown(struct http2_session *s)
 {
+    if (s->goaway_sent)
+        return;
+    s->goaway_sent = true;
     nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
                           NGHTTP2_NO_ERROR, NULL, 0);
-    nghttp2_session_terminate_session(s->ng, NGHTTP2_NO_ERROR);
     pump(s);
 }
 

@@ -54,7 +54,8 @@ void http2_session_respond(struct http2_session *s, void *stream, struct http_re
 void http2_session_writable(struct http2_session *s);
 bool http2_session_busy(const struct http2_session *s);    /* a stream is with a handler */
 bool http2_session_closing(const struct http2_session *s); /* done: hang up once flushed */
-void http2_session_shutdown(struct http2_session *s);      /* GOAWAY, finish open streams */
+/* A graceful GOAWAY: no new streams, open ones still answered; closing once none is left. */
+void http2_session_shutdown(struct http2_session *s);
 void http2_session_timeout(struct http2_session *s);
 
 #endif
