@@ -27,6 +27,12 @@ def main():
             print("Bob's server never stored the message")
             return 1
         steps_ok = sc.narrate()
+        if sc.with_resolver:
+            print("   The chain of trust the resolver validated for hamburger.edu's MX:")
+            chain, secure = textbook.chain_of_trust()
+            for line in chain:
+                print("     " + line)
+            steps_ok = steps_ok and secure
         got = textbook.strip_trace(sc.read_pop3())
         same = got == body.encode()
         print("   POP3 copy is %s" % ("byte-identical" if same else "DIFFERENT"))

@@ -44,3 +44,21 @@ if grep -q "^root = $www\$" "$conf" && [ ! -d "$www" ]; then
     cp -R "$(dirname "$0")/../etc/www/hamburger.edu" "$www"
     echo "sample-setup: copied the hamburger.edu web site to $www"
 fi
+
+# DNSSEC: hamburger.edu's key (pigeond would make it on first start; made here so that its DS
+# can be the resolver's trust anchor before pigeond runs), and the anchor file the sample's
+# [resolver] trust_anchor names (only when CONF uses it).
+anchors=var/trust-anchors.key
+if grep -q "^trust_anchor = ../$anchors\$" "$conf" && [ ! -s "$anchors" ]; then
+    mkdir -p var
+    if ! ls var/dnssec/hamburger.edu.+* >/dev/null 2>&1; then
+        mkdir -p var/dnssec
+        chmod 700 var/dnssec
+        "$pigeon" dnssec keygen var/dnssec hamburger.edu. >/dev/null
+        echo "sample-setup: made the DNSSEC key of hamburger.edu in var/dnssec/"
+    fi
+    { echo "; trust anchors of the sample resolver: hamburger.edu's DS (scripts/sample-setup.sh)"
+      "$pigeon" -c "$conf" dnssec ds hamburger.edu; } > "$anchors.tmp"
+    mv "$anchors.tmp" "$anchors"
+    echo "sample-setup: wrote $anchors (the resolver validates hamburger.edu)"
+fi

@@ -48,3 +48,11 @@ def test_alice_to_bob_end_to_end(scenario):
 def test_imap_reads_the_same_message(scenario):
     got = scenario.read_imap()  # IMAP is served: a connection error fails the test
     assert textbook.strip_trace(got).endswith(b"How about pickles?\r\n")
+
+
+def test_resolver_validates_the_signed_hierarchy(scenario):
+    """Every zone is signed and the resolver, anchored at the simulated root, calls
+    hamburger.edu's MX secure; the chain runs root -> edu -> hamburger.edu."""
+    lines, secure = textbook.chain_of_trust()
+    assert secure, "\n".join(lines)
+    assert "edu." in lines[1] and "DS" in lines[1], lines

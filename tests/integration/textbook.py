@@ -1,7 +1,9 @@
 """The textbook scenario across two mail domains, on loopback addresses 127.0.53.x port 53/25.
 
 A root name server, TLD servers for edu. and fr., a recursive resolver, Alice's server for
-crepes.fr and Bob's server for hamburger.edu -- each a pigeond. Alice submits a message with
+crepes.fr and Bob's server for hamburger.edu -- each a pigeond. Every zone is signed with
+DNSSEC (each zone's key is made before start, its DS put in the parent zone), and the
+resolver validates from the simulated root's DS as trust anchor. Alice submits a message with
 AUTH and STARTTLS; her server queues it, looks up hamburger.edu's MX through DNS, delivers it
 over SMTP to Bob's server, which stores it; Bob reads it with POP3 and IMAP.
 
@@ -73,6 +75,13 @@ mail A {ALICE_IP}
 }
 
 
+# The zones below each zone (whose DS it holds), and the node that keeps each zone's keys.
+CHILDREN = {".": ("edu", "fr"), "edu": ("hamburger.edu",), "fr": ("crepes.fr",),
+            "hamburger.edu": (), "crepes.fr": ()}
+KEY_HOMES = {".": "root", "edu": "tld-edu", "fr": "tld-fr", "hamburger.edu": "hamburger.edu",
+             "crepes.fr": "crepes.fr"}
+
+
 def _unverified():
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -87,7 +96,7 @@ class Node:
         self.s = scenario
         self.name = name
         self.dir = scenario.root / name
-        self.dir.mkdir(parents=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.conf = self.dir / "pigeon.conf"
         self.log = self.dir / "pigeond.log"
         base = {"server": {"hostname": f"{name}.test" if "." not in name else name,
@@ -163,16 +172,36 @@ class Scenario:
     def _zone_file(self, name):
         path = self.root / "zones" / ((name if name != "." else "root") + ".zone")
         path.parent.mkdir(exist_ok=True)
-        path.write_text(ZONES[name])
+        path.write_text(ZONES[name] + "".join(self.ds.get(c, "") for c in CHILDREN[name]))
         return str(path)
 
+    def _zone(self, zone):
+        return {"file": self._zone_file(zone), "dnssec": "on"}
+
     def _dns_node(self, name, ip, zone):
-        return Node(self, name, {"dns": {"listen": f"{ip}:53"},
-                                 f"zone {zone}": {"file": self._zone_file(zone)}})
+        return Node(self, name, {"dns": {"listen": f"{ip}:53"}, f"zone {zone}": self._zone(zone)})
+
+    def _make_keys(self):
+        """Each zone's CSK made where its server keeps keys (DATA/dnssec), before any server
+        starts; the DS of each goes into its parent's zone file, the root's into the anchor."""
+        self.ds = {}
+        for zone, node in KEY_HOMES.items():
+            keydir = self.root / node / "data" / "dnssec"
+            keydir.mkdir(parents=True, mode=0o700, exist_ok=True)
+            origin = zone if zone.endswith(".") else zone + "."
+            subprocess.run([str(self.pigeon), "dnssec", "keygen", str(keydir), origin],
+                           capture_output=True, check=True)
+            self.ds[zone] = subprocess.run([str(self.pigeon), "dnssec", "ds", origin, str(keydir)],
+                                           capture_output=True, text=True, check=True).stdout
+        self.anchor = self.root / "root.key"
+        self.anchor.write_text("; the simulated root's key (as Unbound's root.key)\n" +
+                               self.ds["."])
 
     def setup(self):
         say = self.say
-        say(f"Starting the DNS hierarchy: root {ROOT_IP}, edu. {EDU_IP}, fr. {FR_IP}")
+        say(f"Starting the DNS hierarchy: root {ROOT_IP}, edu. {EDU_IP}, fr. {FR_IP}, all "
+            "signed (DNSSEC), DS records in the parents")
+        self._make_keys()
         self.nodes += [self._dns_node("root", ROOT_IP, "."), self._dns_node("tld-edu", EDU_IP, "edu"),
                        self._dns_node("tld-fr", FR_IP, "fr")]
         if self.with_resolver:
@@ -182,7 +211,7 @@ class Scenario:
             say(f"Starting the local recursive resolver on {RESOLVER_IP}:53")
             self.nodes.append(Node(self, "resolver", {"resolver": {
                 "listen": f"{RESOLVER_IP}:53", "root_hints": str(hints),
-                "allow": "127.0.0.0/8"}}))
+                "allow": "127.0.0.0/8", "trust_anchor": str(self.anchor)}}))
         bob_dns = f"{RESOLVER_IP}:53" if self.with_resolver else f"{ALICE_IP}:53"
         alice_dns = f"{RESOLVER_IP}:53" if self.with_resolver else f"{BOB_IP}:53"
         self.bob = Node(self, "hamburger.edu", {
@@ -190,13 +219,13 @@ class Scenario:
             "pop3": {"listen": f"{BOB_IP}:110", "plaintext_auth": "loopback"},
             "imap": {"listen": f"{BOB_IP}:143", "plaintext_auth": "loopback"},
             "dns": {"listen": f"{BOB_IP}:53"},
-            "zone hamburger.edu": {"file": self._zone_file("hamburger.edu")},
+            "zone hamburger.edu": self._zone("hamburger.edu"),
             "delivery": {"resolver": bob_dns, "source_address": BOB_IP}})
         self.alice = Node(self, "crepes.fr", {
             "smtp": {"listen": f"{ALICE_IP}:25"},
             "submission": {"listen": f"{ALICE_IP}:587"},
             "dns": {"listen": f"{ALICE_IP}:53"},
-            "zone crepes.fr": {"file": self._zone_file("crepes.fr")},
+            "zone crepes.fr": self._zone("crepes.fr"),
             "delivery": {"resolver": alice_dns, "source_address": ALICE_IP,
                          "retry_initial": 2, "scan_interval": 2}})
         self.nodes += [self.bob, self.alice]
@@ -272,6 +301,47 @@ class Scenario:
         typ, data = m.fetch(b"*", "(BODY.PEEK[])")
         m.logout()
         return data[0][1]
+
+
+def _ask(name, rtype):
+    import dns.message
+    import dns.query
+    q = dns.message.make_query(name, rtype, want_dnssec=True)
+    return dns.query.tcp(q, RESOLVER_IP, port=53, timeout=10)
+
+
+def chain_of_trust(name="hamburger.edu.", rtype="MX"):
+    """The chain from the trust anchor to name's rtype, as the resolver sees it: one line per
+    level (DS -> DNSKEY), then the RRSIG over the data; and whether the answer had AD."""
+    import dns.dnssec
+    import dns.flags
+    import dns.rdatatype
+    lines = []
+    zones = [".", "edu.", "hamburger.edu."]
+    for z in zones:
+        if z == ".":
+            ds = "the trust anchor (root.key)"
+        else:
+            r = _ask(z, "DS")
+            tags = sorted({d.key_tag for s in r.answer if s.rdtype == dns.rdatatype.DS for d in s})
+            sig = [g for s in r.answer if s.rdtype == dns.rdatatype.RRSIG for g in s]
+            ds = "DS %s (signed by %s key %s)" % (",".join(map(str, tags)),
+                                                  sig[0].signer if sig else "?",
+                                                  sig[0].key_tag if sig else "?")
+        r = _ask(z, "DNSKEY")
+        keys = [k for s in r.answer if s.rdtype == dns.rdatatype.DNSKEY for k in s]
+        desc = ", ".join("%d (%s, %s)" % (dns.dnssec.key_id(k), "KSK" if k.flags & 1 else "ZSK",
+                                          dns.dnssec.algorithm_to_text(k.algorithm))
+                         for k in keys)
+        lines.append("%-15s %s -> DNSKEY %s" % (z, ds, desc))
+    r = _ask(name, rtype)
+    data = [s for s in r.answer if s.rdtype == dns.rdatatype.from_text(rtype)]
+    sigs = [g for s in r.answer if s.rdtype == dns.rdatatype.RRSIG for g in s]
+    lines.append("%-15s %s %s, RRSIG by %s key %s; resolver says %s" % (
+        name, rtype, " ".join(x.to_text() for s in data for x in s),
+        sigs[0].signer if sigs else "?", sigs[0].key_tag if sigs else "?",
+        "AD (secure)" if r.flags & dns.flags.AD else "NOT secure"))
+    return lines, bool(r.flags & dns.flags.AD)
 
 
 def strip_trace(stored):
