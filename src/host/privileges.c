@@ -91,6 +91,10 @@ static int state_own(const char *dir, uid_t uid, gid_t gid)
     str_appendf(&p, "%s/dnssec", dir); /* the zones' signing keys (0600) */
     if (rc == 0 && access(str_cstr(&p), F_OK) == 0)
         rc = tree_own(str_cstr(&p), uid, gid);
+    str_reset(&p);
+    str_appendf(&p, "%s/journal", dir); /* the zones' journals (dns/xfr/journal.h) */
+    if (rc == 0 && access(str_cstr(&p), F_OK) == 0)
+        rc = tree_own(str_cstr(&p), uid, gid);
     if (rc != 0)
         log_err("cannot hand %s to uid %u: %s", str_cstr(&p), (unsigned)uid, strerror(errno));
     str_clear(&p);

@@ -59,6 +59,24 @@ def auth_daemon(root, zones, zone_opts=None, dns=None, keys=True, name="auth", w
     return d
 
 
+def pigeon_pair(root, origin, text):
+    """An unstarted pigeond primary of `origin` (transfers and UPDATE with the TSIG key, NOTIFY
+    to the secondary) and a pigeond secondary of it, both written out but not set up."""
+    root = Path(root)
+    prim = auth_daemon(root / "prim", {origin: text}, name="primary")
+    sec = auth_daemon(root / "sec", {origin: None}, name="secondary")
+    prim.sections["zone " + origin].update({
+        "allow_transfer": "key:" + KEY_NAME,
+        "allow_update": "key:" + KEY_NAME,
+        "notify": "127.0.0.1:%d key:%s" % (sec.dns_port, KEY_NAME),
+    })
+    sec.sections["zone " + origin]["primary"] = "127.0.0.1:%d key:%s" % (prim.dns_port,
+                                                                         KEY_NAME)
+    prim.write_conf()
+    sec.write_conf()
+    return prim, sec
+
+
 def finish(d):
     """Stops d; returns a sanitizer report or None."""
     try:

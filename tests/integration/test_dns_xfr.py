@@ -17,6 +17,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.zone
 import pytest
+from pathlib import Path
 
 import dns_auth_helpers as A
 
@@ -196,7 +197,7 @@ def test_update_survives_restart(primary):
     rc, out = A.nsupdate(port, "xfr.test", ["update add durable.xfr.test 60 A 192.0.2.77"])
     assert rc == 0, out
     s = A.serial(port, "xfr.test")
-    journal = primary.zone_files["xfr.test"].with_name("xfr.test.zone.jnl")
+    journal = Path(primary.data_dir) / "journal" / "xfr.test.jnl"  # in the data directory
     assert journal.exists() and journal.stat().st_size > 0
     primary.kill9()  # no clean shutdown: the journal alone must carry it
     primary.start()
@@ -249,17 +250,7 @@ def test_pigeon_secondary(tmp_path):
     """pigeond as a secondary of pigeond: signed AXFR at start, IXFR on NOTIFY, its copy on
     disk, served after a restart without the primary, SERVFAIL once expired."""
     zone = ZONE.replace("100 7200 900 1209600", "100 3600 2 6")  # retry 2 s, expire 6 s
-    prim = A.auth_daemon(tmp_path / "prim", {"xfr.test": zone}, name="primary")
-    sec = A.auth_daemon(tmp_path / "sec", {"xfr.test": None}, name="secondary")
-    prim.sections["zone xfr.test"].update({
-        "allow_transfer": "key:" + A.KEY_NAME,
-        "allow_update": "key:" + A.KEY_NAME,
-        "notify": "127.0.0.1:%d key:%s" % (sec.dns_port, A.KEY_NAME),
-    })
-    sec.sections["zone xfr.test"]["primary"] = "127.0.0.1:%d key:%s" % (prim.dns_port,
-                                                                         A.KEY_NAME)
-    prim.write_conf()
-    sec.write_conf()
+    prim, sec = A.pigeon_pair(tmp_path, "xfr.test", zone)
     for d in (prim, sec):
         d.setup()
     prim.start()

@@ -55,7 +55,7 @@ struct dns_remote {
 struct dns_zconf {
     const char *name; /* presentation form, for logs */
     const char *file;
-    char *jnl; /* file + ".jnl" */
+    char *jnl; /* DATA/journal/NAME.jnl (journal_path) */
     uint8_t origin[DNS_NAME_MAXLEN];
     struct dns_acl xfr_acl, upd_acl;
     bool secondary;

@@ -1,6 +1,6 @@
 /*
- * journal — the on-disk form of a zone's differences ("FILE.jnl" next to the zone file), and
- * the master-file dump of a zone.
+ * journal — the on-disk form of a zone's differences (DATA/journal/ZONE.jnl), and the
+ * master-file dump of a zone.
  *
  * A journal is a header line "PIGEONJ1\n" followed by entries, each one difference of RFC 1995
  * form: u32 body length, u32 FNV-1a checksum of the body, then the body (u32 from serial,
@@ -22,6 +22,7 @@
 
 #define DNS_JOURNAL_MAGIC "PIGEONJ1\n"
 #define DNS_JOURNAL_MAGIC_LEN 9
+#define DNS_JOURNAL_DIR "journal" /* under the data directory */
 
 struct dns_zone;
 

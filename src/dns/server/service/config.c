@@ -9,6 +9,7 @@
 #include "dns/dnssec/crypto.h"
 #include "dns/dnssec/dnssec.h"
 #include "dns/server/service/service_int.h"
+#include "dns/xfr/journal.h"
 #include "msg/base64.h"
 
 #include <netdb.h>
@@ -139,6 +140,27 @@ static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, str
     return 0;
 }
 
+/* DATA/journal/NAME.jnl: in the data directory, which the daemon's user owns, rather than
+ * beside the zone file, whose directory may be read-only for it. Bytes of the name other
+ * than [a-z0-9.-_] are written %XX, so a name cannot leave the directory. */
+static char *journal_path(const char *data_dir, const char *name)
+{
+    struct str p = STR_INIT;
+    str_appendf(&p, "%s/" DNS_JOURNAL_DIR "/", data_dir);
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        bool plain = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                     *c == '_' || (*c == '.' && c != (const unsigned char *)name);
+        if (*c >= 'A' && *c <= 'Z')
+            str_appendf(&p, "%c", *c - 'A' + 'a');
+        else if (plain)
+            str_appendf(&p, "%c", *c);
+        else
+            str_appendf(&p, "%%%02X", *c);
+    }
+    str_appends(&p, ".jnl");
+    return str_steal(&p);
+}
+
 static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
 {
     char text[300], bad[100];
@@ -152,9 +174,7 @@ static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct
         return -1;
     }
     dns_name_lower(z->origin);
-    struct str j = STR_INIT;
-    str_appendf(&j, "%s.jnl", cz->file);
-    z->jnl = str_steal(&j);
+    z->jnl = journal_path(s->d->cfg.data_dir, cz->name);
     const char *lists[2] = {cz->allow_transfer, cz->allow_update};
     struct dns_acl *acls[2] = {&z->xfr_acl, &z->upd_acl};
     for (int i = 0; i < 2; i++)

@@ -10,6 +10,7 @@
  */
 #include "core/err.h"
 #include "core/log.h"
+#include "core/file.h"
 #include "core/loop_post.h"
 #include "core/reload_report.h"
 #include "core/xmalloc.h"
@@ -46,6 +47,7 @@ struct ctl_zone {
     struct dns_xfr_hist *hist;
     size_t jnl_entries; /* entries in the journal file */
     struct dns_secondary *sec;
+    bool notify_at_start; /* the zone file won over the journal while pigeond was stopped */
 };
 
 struct dns_ctl {
@@ -162,7 +164,47 @@ static void jnl_set_aside(const char *path, const char *why)
         log_warn("dns: rename %s: %s", path, strerror(errno));
 }
 
+/* Journals used to live beside the zone file (FILE.jnl); they now live in the data directory,
+ * which the daemon's user owns. At start an old journal is moved there (copied when the two
+ * are on different file systems); one left behind in a read-only directory is no longer read. */
+static void jnl_migrate(const struct dns_zconf *zc)
+{
+    char dir[4200], old[4200];
+    snprintf(dir, sizeof dir, "%s", zc->jnl);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        log_err("dns: cannot make the journal directory %s: %s", dir, strerror(errno));
+    snprintf(old, sizeof old, "%s.jnl", zc->file);
+    if (access(zc->jnl, F_OK) == 0 || access(old, F_OK) != 0)
+        return;
+    if (rename(old, zc->jnl) == 0) {
+        log_info("dns: zone %s: journal moved from %s to %s", zc->name, old, zc->jnl);
+        return;
+    }
+    struct str data = STR_INIT;
+    if (errno != EXDEV || file_read_all(old, (size_t)1 << 30, &data) != 0 ||
+        store_durable_write(zc->jnl, data.ptr, data.len) != 0) {
+        log_err("dns: zone %s: cannot move the journal %s to %s: %s", zc->name, old, zc->jnl,
+                strerror(errno));
+    } else if (unlink(old) != 0) {
+        log_warn("dns: zone %s: journal copied from %s to %s; the old file cannot be removed "
+                 "(%s) and is no longer read",
+                 zc->name, old, zc->jnl, strerror(errno));
+    } else {
+        log_info("dns: zone %s: journal moved from %s to %s", zc->name, old, zc->jnl);
+    }
+    str_clear(&data);
+}
+
 /* ---- loading ---- */
+
+/* What loading a zone found beside its file. */
+struct load_info {
+    bool file_won;       /* the file's serial was newer than the journal's last */
+    uint32_t jnl_serial; /* then: the journal's last serial */
+};
 
 /* The history made of the chain of diffs (broken links restart it). */
 static struct dns_xfr_hist *hist_of(struct dns_zdiff **d, size_t n)
@@ -179,9 +221,22 @@ static struct dns_xfr_hist *hist_of(struct dns_zdiff **d, size_t n)
 /* Applies the journal entries that continue the file's serial (UPDATEs and transfers made
  * since the file was written). Returns the zone to serve (a new reference or z itself). */
 static struct dns_zone *jnl_replay(const struct dns_zconf *zc, struct dns_zone *z,
-                                   struct dns_zdiff **d, size_t n, struct dns_xfr_hist **hist)
+                                   struct dns_zdiff **d, size_t n, struct dns_xfr_hist **hist,
+                                   struct load_info *info)
 {
     uint32_t serial = dns_zone_serial(z);
+    if (n && dns_serial_cmp(serial, d[n - 1]->to) == 1) {
+        /* The administrator edited the file and raised its serial past every change the
+         * journal holds: the file wins (as in BIND and Knot); the journal starts again. */
+        log_info("dns: zone %s: the zone file's serial %u is newer than the journal's %u: the "
+                 "file wins, the journal starts again from it",
+                 zc->name, serial, d[n - 1]->to);
+        if (jnl_rewrite(zc->jnl, NULL) != 0)
+            log_err("dns: zone %s: cannot restart %s: %s", zc->name, zc->jnl, strerror(errno));
+        info->file_won = true;
+        info->jnl_serial = d[n - 1]->to;
+        return z;
+    }
     size_t from = n;
     for (size_t i = 0; i < n && from == n; i++)
         if (d[i]->from == serial)
@@ -220,10 +275,12 @@ static struct dns_zone *jnl_replay(const struct dns_zconf *zc, struct dns_zone *
 
 /* Loads the zone file and its journal. 0 with *zone_out, or an error with err filled. */
 static int zone_load(const struct dns_zconf *zc, struct dns_zone **zone_out,
-                     struct dns_xfr_hist **hist_out, size_t *jnl_entries, struct str *err)
+                     struct dns_xfr_hist **hist_out, size_t *jnl_entries, struct load_info *info,
+                     struct str *err)
 {
     *zone_out = NULL;
     *hist_out = NULL;
+    *info = (struct load_info){0};
     struct dns_zone *z = NULL;
     int rc = dns_zone_load(zc->file, zc->origin, &z, err);
     if (rc != 0)
@@ -235,7 +292,7 @@ static int zone_load(const struct dns_zconf *zc, struct dns_zone **zone_out,
         d = NULL;
         n = 0;
     }
-    *zone_out = jnl_replay(zc, z, d, n, hist_out);
+    *zone_out = jnl_replay(zc, z, d, n, hist_out, info);
     *jnl_entries = *hist_out ? n : 0;
     dns_journal_free(d, n);
     return 0;
@@ -356,9 +413,14 @@ static void publish(struct dns_ctl *ctl)
     dns_view_unref(v);
 }
 
-static void publish_run(void *vctl)
+/* Once the thread runs: NOTIFY for the zones whose file won over the journal at load. */
+static void start_run(void *vctl)
 {
-    publish(vctl);
+    struct dns_ctl *ctl = vctl;
+    publish(ctl);
+    for (size_t i = 0; i < ctl->s->nzones; i++)
+        if (ctl->z[i].notify_at_start && ctl->z[i].zone)
+            dns_notifier_zone_changed(ctl->notifier, i);
 }
 
 /* ---- installing a new version ---- */
@@ -450,7 +512,8 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
     struct dns_zone *z;
     struct dns_xfr_hist *hist;
     size_t entries;
-    if (zone_load(zc, &z, &hist, &entries, &err) != 0) {
+    struct load_info info;
+    if (zone_load(zc, &z, &hist, &entries, &info, &err) != 0) {
         const char *keeps = cz->zone ? " (the previous version keeps serving)" : "";
         log_err("dns: zone %s not reloaded: %s%s", zc->name, str_cstr(&err), keeps);
         reload_report_add(r, true, "zone %s not reloaded: %s%s", zc->name, str_cstr(&err),
@@ -460,6 +523,13 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
     }
     str_clear(&err);
     dns_xfr_hist_unref(hist); /* ours in memory is at least as long */
+    if (info.file_won) {
+        cz->jnl_entries = 0; /* restarted; the difference to what is served goes in below */
+        reload_report_add(r, false,
+                          "zone %s: the zone file's serial %u is newer than the journal's %u: "
+                          "the journal starts again from the file",
+                          zc->name, dns_zone_serial(z), info.jnl_serial);
+    }
     if (cz->zone && dns_zone_serial(z) == dns_zone_serial(cz->zone)) {
         struct dns_rrvec a, b;
         dns_rrvec_init(&a);
@@ -648,9 +718,11 @@ struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, b
         const struct dns_zconf *zc = &s->zc[i];
         struct ctl_zone *cz = &ctl->z[i];
         struct str err = STR_INIT;
+        struct load_info info = {0};
         bool present = access(zc->file, F_OK) == 0;
+        jnl_migrate(zc);
         if ((present || !zc->secondary) &&
-            zone_load(zc, &cz->zone, &cz->hist, &cz->jnl_entries, &err) == 0)
+            zone_load(zc, &cz->zone, &cz->hist, &cz->jnl_entries, &info, &err) == 0)
             log_info("dns: zone %s loaded from %s, serial %u, %zu records", zc->name, zc->file,
                      dns_zone_serial(cz->zone), dns_zone_records(cz->zone));
         else if (zc->secondary)
@@ -661,6 +733,9 @@ struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, b
             *all_ok = false;
         }
         str_clear(&err);
+        /* Secondaries still have the journal's version: tell them once the thread runs (they
+         * ask for IXFR, and get the whole zone: no history leads from there to the file). */
+        cz->notify_at_start = info.file_won && !zc->secondary;
         zone_sign(ctl, i);
         if (zc->secondary)
             cz->sec = dns_secondary_new(ctl, i, cz->zone != NULL);
@@ -691,7 +766,7 @@ void dns_ctl_start(struct dns_ctl *ctl)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     /* The workers may have started with a view older than what the thread now serves. */
     if (ctl->started)
-        loop_post_send(ctl->post, publish_run, ctl);
+        loop_post_send(ctl->post, start_run, ctl);
 }
 
 static void ctl_exit(void *vctl)
