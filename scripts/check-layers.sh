@@ -64,13 +64,14 @@ check imap $ENGINE_LIBS
 check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
 check cache core http
-check smtp/service $BELOW_SERVICES smtp
+check smtp/service $BELOW_SERVICES smtp mailauth/service
 check pop3/service $BELOW_SERVICES pop3
 check imap/service $BELOW_SERVICES imap
+check mailauth/service $BELOW_SERVICES mailauth
 check http/service $BELOW_SERVICES http http/handler
-check services $BELOW_SERVICES smtp/service pop3/service imap/service http/service
+check services $BELOW_SERVICES mailauth/service smtp/service pop3/service imap/service http/service
 check daemon $BELOW_SERVICES net smtp pop3 imap services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
-check cli $BELOW_SERVICES imap http/service services
+check cli $BELOW_SERVICES imap http/service services mailauth mailauth/service
 [ $status = 0 ] && echo "layers: ok"
 exit $status

@@ -9,7 +9,7 @@ set -eu
 # Libraries pigeond links with, and the tools `make` and `make install` use. A new library
 # dependency of the daemon goes here (its -dev package).
 RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libidn2-dev
-libnghttp2-dev zlib1g-dev libbrotli-dev python3 openssl"
+libnghttp2-dev zlib1g-dev libbrotli-dev python3 openssl publicsuffix"
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here.
@@ -61,7 +61,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends $missing
 # No system NSD, Unbound, Dovecot, nginx or h2o left running: they would hold ports (53, 143,
 # 110, 80) that the tests use on 127.0.53.x (the tests and benches start private instances).
-for svc in nsd unbound dovecot fail2ban nginx h2o; do
+for svc in nsd unbound dovecot fail2ban nginx h2o opendkim; do
     case " $missing " in
     *" $svc "* | *" $svc-"*)
         if command -v systemctl >/dev/null; then

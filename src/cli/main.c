@@ -65,6 +65,16 @@ static const struct cli_cmd cli_cmds[] = {
     {"domain", "del", 1, 1, "NAME", "delete a local domain that has no users", NULL,
      cli_domain_del},
     {"domain", "list", 0, 0, "", "list the local domains", NULL, cli_domain_list},
+    {"domain", "records", 1, 1, "DOMAIN",
+     "print the DNS records the domain needs (MX, SPF, DKIM, DMARC, TLSA, SRV)",
+     "The DKIM key ([dkim] key_dir) and the TLS certificate are made when missing, as pigeond\n"
+     "makes them. Zone master-file syntax; publish them in the domain's zone.",
+     cli_domain_records},
+    {"domain", "check", 1, 2, "DOMAIN [@SERVER[:PORT]]",
+     "check the published MX, SPF, DKIM and DMARC records of the domain",
+     "Asks SERVER, else [delivery] resolver, else /etc/resolv.conf. Exit status 1 when a\n"
+     "record is missing or differs from what `pigeon domain records` prints.",
+     cli_domain_check},
     {"user", "add", 1, 1, "ADDRESS", "create a user (password from stdin)", password_note,
      cli_user_add},
     {"user", "del", 1, 1, "ADDRESS", "delete a user, its mailboxes and messages", address_note,

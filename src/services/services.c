@@ -3,10 +3,12 @@
 
 #include "http/service/service.h"
 #include "imap/service/service.h"
+#include "mailauth/service/service.h"
 #include "pop3/service/service.h"
 #include "smtp/service/service.h"
 
 const struct service_def *const services_all[] = {
+    &mailauth_service,
     &smtp_service,
     &pop3_service,
     &imap_service,

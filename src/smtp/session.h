@@ -124,6 +124,11 @@ void smtp_session_auth_done(struct smtp_session *s, bool ok, const char *canonic
 void smtp_session_mail_done(struct smtp_session *s, const char *reject, const char *trace);
 /* rc 0: durable, `queue_id` names it; otherwise a temporary failure (451). */
 void smtp_session_commit_done(struct smtp_session *s, int rc, const char *queue_id);
+/* The message is refused by policy at end of data (e.g. DMARC p=reject): reply is a complete
+ * 5xx reply ("550 5.7.1 ..."); nothing was stored. Ends the transaction like commit_done. */
+void smtp_session_commit_refused(struct smtp_session *s, const char *reply);
+/* The EHLO/HELO name the client gave ("" before it). */
+const char *smtp_session_helo(const struct smtp_session *s);
 
 /* Idle timeout or total session time exceeded: 421 4.4.2 and close. */
 void smtp_session_timeout(struct smtp_session *s);

@@ -117,6 +117,19 @@ void smtp_session_commit_done(struct smtp_session *s, int rc, const char *queue_
     smtp_txn_finished(s);
 }
 
+void smtp_session_commit_refused(struct smtp_session *s, const char *reply)
+{
+    s->waiting = false;
+    log_info("smtp " LOG_ID " refused from=<%s>: %s", LOG_IDV(s->id), s->txn.from, reply);
+    smtp_reply(s, "%s", reply);
+    smtp_txn_finished(s);
+}
+
+const char *smtp_session_helo(const struct smtp_session *s)
+{
+    return s->helo;
+}
+
 void smtp_bdat_discard(struct smtp_session *s, uint64_t size, const char *reply)
 {
     if (!s->bdat_active)

@@ -38,7 +38,7 @@ static int stmts_prepare(struct store *st, struct batch_stmts *b)
     if (rc == 0)
         rc = db_prepare(st,
                         "UPDATE mailboxes SET uidnext = uidnext + 1, "
-                        "highestmodseq = highestmodseq + 1 WHERE user_id = ? AND name = 'INBOX' "
+                        "highestmodseq = highestmodseq + 1 WHERE user_id = ? AND name = ? "
                         "RETURNING id, uidnext - 1, highestmodseq",
                         &b->alloc);
     if (rc == 0)
@@ -78,9 +78,9 @@ static int insert_blob(struct store *st, struct batch_stmts *b, const char *blob
 /* Appends msg to user's INBOX. A user deleted since RCPT has no INBOX: skipped with a warning
  * rather than failing the other recipients of the message. */
 static int deliver_local(struct store *st, struct batch_stmts *b, const struct store_msg *m,
-                         int64_t user)
+                         int64_t user, const char *mailbox)
 {
-    if (db_bind_int64(b->alloc, 1, user))
+    if (db_bind_int64(b->alloc, 1, user) || db_bind_text(b->alloc, 2, mailbox))
         return ERR_DB;
     int src = db_step(st, b->alloc, "allocate uid");
     int64_t mbox = 0, uid = 0, modseq = 0;
@@ -89,10 +89,12 @@ static int deliver_local(struct store *st, struct batch_stmts *b, const struct s
         uid = sqlite3_column_int64(b->alloc, 1);
         modseq = sqlite3_column_int64(b->alloc, 2);
         src = db_step(st, b->alloc, "allocate uid");
-    } else if (src == SQLITE_DONE) {
-        log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id, (long long)user);
     }
     sqlite3_reset(b->alloc);
+    if (src == SQLITE_DONE && mbox == 0 && strcmp(mailbox, "INBOX") != 0)
+        return deliver_local(st, b, m, user, "INBOX"); /* e.g. the user deleted Junk */
+    if (src == SQLITE_DONE && mbox == 0)
+        log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id, (long long)user);
     if (src != SQLITE_DONE)
         return db_err(src);
     if (mbox == 0)
@@ -154,7 +156,8 @@ static int insert_msg(struct store *st, struct batch_stmts *b, const struct stor
         rc = insert_blob(st, b, m->id, (int64_t)(m->local_prefix_len + m->body_len));
     for (size_t i = 0; rc == 0 && i < m->n_local; i++)
         if (!seen_id(m->local_users, i))
-            rc = deliver_local(st, b, m, m->local_users[i]);
+            rc = deliver_local(st, b, m, m->local_users[i],
+                               m->local_mailbox ? m->local_mailbox : "INBOX");
     if (rc != 0 || m->n_remote == 0)
         return rc;
     char qid[40];

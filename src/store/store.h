@@ -72,6 +72,7 @@ struct store_msg {
     const char *body;            /* the message as stored (CRLF line ends, trace headers included) */
     size_t body_len;
     const int64_t *local_users;  /* user ids whose INBOX receives the message */
+    const char *local_mailbox;   /* NULL: INBOX; else e.g. "Junk" (INBOX when a user has none) */
     size_t n_local;
     const char *const *remote_rcpts; /* addresses queued for outbound delivery */
     size_t n_remote;

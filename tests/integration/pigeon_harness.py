@@ -443,8 +443,9 @@ class StoredMessage:
 
 def split_trace(blob):
     """Splits a stored MX message into (trace lines, rest): the leading Return-Path line and
-    the Received-SPF: / Received: header fields (with their continuation lines) the server
-    prepended (Received-SPF sits above Received, RFC 7208 §9.1)."""
+    the Authentication-Results: / DKIM-Signature: / Received-SPF: / Received: header fields
+    (with their continuation lines) the server prepended (Received-SPF sits above Received,
+    RFC 7208 §9.1; Authentication-Results and a submission's DKIM-Signature above both)."""
     pos = 0
     trace = []
     while True:
@@ -458,7 +459,8 @@ def split_trace(blob):
             trace.append(line)
         elif line[:1] in (b" ", b"\t"):
             trace[-1] += b"\r\n" + line
-        elif line.lower().startswith((b"received:", b"received-spf:")):
+        elif line.lower().startswith((b"received:", b"received-spf:",
+                                      b"authentication-results:", b"dkim-signature:")):
             trace.append(line)
         else:
             break

@@ -1,6 +1,7 @@
 """Issue 7's acid test: Alice (crepes.fr) submits, her server finds hamburger.edu's MX through
 the test's DNS hierarchy, delivers over SMTP to Bob's server, Bob reads it byte-identical."""
 import os
+import re
 import time
 
 import pytest
@@ -42,6 +43,12 @@ def test_alice_to_bob_end_to_end(scenario):
     assert textbook.strip_trace(scenario.read_pop3()) == body
     stored = scenario.read_pop3()
     assert b"Received-SPF: pass" in stored
+    # Alice's server signed (DKIM); Bob's server verified it and applied crepes.fr's DMARC policy
+    ar = re.search(rb"Authentication-Results: hamburger\.edu;(\r\n\t[^\r]*)+", stored)
+    assert ar, stored[:600]
+    assert re.search(rb"dkim=pass header\.d=crepes\.fr header\.s=pigeon", ar.group(0)), ar.group(0)
+    assert b"spf=pass smtp.mailfrom=alice@crepes.fr" in ar.group(0), ar.group(0)
+    assert b"dmarc=pass (p=reject dis=none) header.from=crepes.fr" in ar.group(0), ar.group(0)
     assert stored.count(b"\r\nReceived: ") + stored.startswith(b"Received: ") >= 2
 
 

@@ -234,6 +234,12 @@ class Scenario:
         self.bob.cli("user", "add", "bob@hamburger.edu", input=BOB_PASSWORD + "\n")
         self.alice.cli("domain", "add", "crepes.fr")
         self.alice.cli("user", "add", "alice@crepes.fr", input=ALICE_PASSWORD + "\n")
+        say("Publishing crepes.fr's DKIM key and DMARC policy (pigeon domain records crepes.fr)")
+        records = self.alice.cli("domain", "records", "crepes.fr")
+        with open(self.root / "zones" / "crepes.fr.zone", "a") as z:
+            for line in records.splitlines():
+                if "._domainkey." in line or line.startswith("_dmarc."):
+                    z.write(line + "\n")
         for n in self.nodes:
             n.start()
         for ip, port in ((BOB_IP, 25), (BOB_IP, 110), (ALICE_IP, 587), (ALICE_IP, 25),
@@ -275,6 +281,7 @@ class Scenario:
             ("4. It connected to Bob's server", r"queue hamburger\.edu: connected to .*", a),
             ("5. Bob's server said 250", r"to=<bob@hamburger\.edu> relay=.* sent: .*", a),
             ("6. Bob's server checked SPF and stored the message", r"smtp s\w+ spf \w+ .*", b),
+            ("   ... and DKIM and DMARC", r"dkim: \d+ signature.*dmarc \w+ for crepes\.fr.*", b),
         ]
         ok = True
         for title, pattern, text in steps:
@@ -345,11 +352,14 @@ def chain_of_trust(name="hamburger.edu.", rtype="MX"):
 
 
 def strip_trace(stored):
-    """The message as the sender wrote it: drop Return-Path/Received/Received-SPF lines the
-    servers prepended (with their continuation lines)."""
+    """The message as the sender wrote it: drop the Return-Path, Received, Received-SPF,
+    Authentication-Results and DKIM-Signature fields the servers prepended (with their
+    continuation lines)."""
     lines = stored.split(b"\r\n")
     i = 0
-    while i < len(lines) and re.match(rb"(?i)(return-path|received|received-spf):", lines[i]):
+    while i < len(lines) and re.match(
+            rb"(?i)(return-path|received|received-spf|authentication-results|dkim-signature):",
+            lines[i]):
         i += 1
         while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
             i += 1

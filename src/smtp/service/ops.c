@@ -14,6 +14,7 @@
 #include "core/xmalloc.h"
 #include "host/host.h"
 #include "host/login.h"
+#include "mailauth/service/service.h"
 #include "queue/runner.h"
 #include "spf/spf.h"
 #include "store/committer.h"
@@ -155,6 +156,7 @@ struct commit_job {
     struct conn *conn;
     struct smtp_session *sess;
     struct store_msg msg;
+    struct str stored;     /* the message with our DKIM-Signature or Authentication-Results */
     char prefix[MAIL_PATH_MAX + 32];
     int64_t *users;
     const char **remotes;
@@ -172,6 +174,7 @@ static void commit_result(void *vj)
     if (j->msg.result == 0 && j->msg.n_local) /* IMAP sessions of those users re-sync */
         host_mailbox_changed(conn_worker(c), j->users, j->msg.n_local, 0, 0);
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
+    str_clear(&j->stored);
     free(j->users);
     free(j->remotes);
     free(j);
@@ -182,6 +185,29 @@ static void commit_done(struct store_msg *msg, void *vj)
 {
     struct commit_job *j = vj;
     loop_post_send(conn_worker(j->conn)->host.post, commit_result, j);
+}
+
+/* The MX role's DKIM/DMARC verdict (mailauth service): refuse, or store the message with
+ * Authentication-Results on top, in Junk for a DMARC quarantine. */
+static void checked(void *vj, const char *reject, const struct str *stored, bool junk)
+{
+    struct commit_job *j = vj;
+    struct worker *w = conn_worker(j->conn);
+    if (reject) {
+        struct conn *c = j->conn;
+        smtp_session_commit_refused(j->sess, reject);
+        free(j->users);
+        free(j->remotes);
+        free(j);
+        conn_resume(c);
+        return;
+    }
+    str_append(&j->stored, stored->ptr, stored->len);
+    j->msg.body = j->stored.ptr;
+    j->msg.body_len = j->stored.len;
+    if (junk)
+        j->msg.local_mailbox = "Junk";
+    committer_submit(w->d->committer, &j->msg, commit_done, j);
 }
 
 static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
@@ -212,6 +238,18 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     j->msg.remote_rcpts = j->remotes;
     j->msg.n_remote = nr;
     j->msg.received_at = (int64_t)time(NULL);
+    /* Mail authentication: authenticated mail of a local domain is signed (DKIM); mail from
+     * outside for local users is checked (DKIM, DMARC) before it is stored. */
+    struct mailauth_glue *g = mailauth_glue(w->d);
+    if (txn->auth_user) {
+        if (mailauth_glue_sign(g, w->store, txn->body.ptr, txn->body.len, &j->stored)) {
+            j->msg.body = j->stored.ptr;
+            j->msg.body_len = j->stored.len;
+        }
+    } else if (nl > 0 && mailauth_glue_check(g, w->stub, txn->body.ptr, txn->body.len, txn->from,
+                                        smtp_session_helo(s), checked, j)) {
+        return;
+    }
     committer_submit(w->d->committer, &j->msg, commit_done, j);
 }
 

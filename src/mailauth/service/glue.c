@@ -1,0 +1,144 @@
+/*
+ * mailauth glue — DKIM signing on submission and DKIM/DMARC on the MX role (service.h), on
+ * the engine in src/mailauth/ and the worker's DNS stub.
+ */
+#include "mailauth/service/service_int.h"
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "mailauth/authres.h"
+#include "mailauth/check.h"
+#include "mailauth/keystore.h"
+#include "store/store.h"
+
+#include <openssl/rand.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* The signer of domain, loaded or made on first use. Called with g->mu held. */
+static struct dkim_signer *signer_for(struct mailauth_glue *g, const char *domain)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (strcmp(g->e[i].domain, domain) == 0)
+            return g->e[i].s;
+    struct dkim_signer *s = NULL;
+    const char *why = NULL;
+    if (dkim_keystore_load(g->cfg->key_dir, domain, g->cfg->selector,
+                           (enum dkim_alg)g->cfg->algorithm, true, &s, &why))
+        log_err("dkim: no signing key for %s: %s", domain, why);
+    else
+        log_info("dkim: signing mail of %s with selector %s", domain, g->cfg->selector);
+    g->e = xrealloc(g->e, (g->n + 1) * sizeof *g->e);
+    snprintf(g->e[g->n].domain, sizeof g->e[0].domain, "%s", domain);
+    g->e[g->n++].s = s;
+    return s;
+}
+
+bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *msg, size_t len,
+                        struct str *out)
+{
+    if (!g || !g->cfg->sign)
+        return false;
+    struct mailauth_msg m;
+    char domain[254];
+    if (mailauth_msg_split(msg, len, &m) != 0)
+        return false;
+    int rc = dmarc_from_domain(&m, domain, sizeof domain);
+    mailauth_msg_clear(&m);
+    if (rc != 0 || store_domain_exists(st, domain) != 1)
+        return false; /* not a local domain's author: nothing of ours to sign */
+    pthread_mutex_lock(&g->mu);
+    struct dkim_signer *s = signer_for(g, domain);
+    pthread_mutex_unlock(&g->mu);
+    /* A signer is never freed before the state, so it is used outside the lock (EVP keys
+     * may sign on several threads at once). */
+    size_t mark = out->len;
+    if (!s || dkim_sign(s, msg, len, (int64_t)time(NULL), out) != 0) {
+        out->len = mark;
+        return false;
+    }
+    str_append(out, msg, len); /* the signature on top */
+    return true;
+}
+
+struct check_job {
+    struct mailauth_glue *g;
+    const char *msg;
+    size_t len;
+    struct mailauth_spf spf;
+    char spf_result[16];
+    char from[600], helo[256];
+    mailauth_glue_done cb;
+    void *arg;
+};
+
+/* What the DMARC result does, with the reply for a refusal (RFC 7489 §10.3: a 5xx at end of
+ * DATA, with the reason). */
+static void verdict(const struct mailauth_glue *g, const struct mailauth_report *r, char *reject,
+                    size_t cap, bool *refuse, bool *junk)
+{
+    bool enforce = g->cfg->dmarc_enforce && r->dmarc == DMARC_FAIL;
+    *refuse = enforce && r->eval.disposition == DMARC_POLICY_REJECT;
+    *junk = enforce && r->eval.disposition == DMARC_POLICY_QUARANTINE;
+    if (*refuse)
+        snprintf(reject, cap,
+                 "550 5.7.1 Rejected by the DMARC policy of %s (not aligned with SPF or DKIM)",
+                 r->from_domain);
+}
+
+static void check_done(void *arg, const struct mailauth_report *r)
+{
+    struct check_job *j = arg;
+    struct str stored = STR_INIT;
+    char reject[400];
+    bool refuse, junk;
+    verdict(j->g, r, reject, sizeof reject, &refuse, &junk);
+    log_info("dkim: %zu signature(s)%s%s, dmarc %s for %s%s", r->dkim.n,
+             r->dkim.n ? ", first " : "", r->dkim.n ? dkim_result_name(r->dkim.sig[0].result) : "",
+             dmarc_result_name(r->dmarc), r->from_domain[0] ? r->from_domain : "(no From)",
+             refuse ? ": rejected"
+             : junk ? ": to Junk"
+                    : "");
+    if (!refuse) {
+        mailauth_authres_write(j->g->hostname, &j->spf, r, &stored);
+        if (mailauth_authres_strip(j->msg, j->len, j->g->hostname, &stored) == 0)
+            str_append(&stored, j->msg, j->len);
+    }
+    j->cb(j->arg, refuse ? reject : NULL, &stored, junk);
+    str_clear(&stored);
+    free(j);
+}
+
+/* Our Received-SPF is the first field when SPF ran; its first word is the result. */
+static void spf_from_trace(const char *msg, size_t len, char *out, size_t cap)
+{
+    static const char name[] = "Received-SPF: ";
+    out[0] = '\0';
+    if (len < sizeof name || strncmp(msg, name, sizeof name - 1) != 0)
+        return;
+    size_t i = sizeof name - 1, k = 0;
+    while (i < len && k + 1 < cap && msg[i] >= 'a' && msg[i] <= 'z')
+        out[k++] = msg[i++];
+    out[k] = '\0';
+}
+
+bool mailauth_glue_check(struct mailauth_glue *g, struct dns_stub *stub, const char *msg,
+                         size_t len, const char *from, const char *helo, mailauth_glue_done cb,
+                         void *arg)
+{
+    if (!g || !g->cfg->verify || !stub)
+        return false;
+    struct check_job *j = xcalloc(1, sizeof *j);
+    j->g = g, j->cb = cb, j->arg = arg, j->msg = msg, j->len = len;
+    snprintf(j->from, sizeof j->from, "%s", from);
+    snprintf(j->helo, sizeof j->helo, "%s", helo);
+    spf_from_trace(msg, len, j->spf_result, sizeof j->spf_result);
+    j->spf = (struct mailauth_spf){j->spf_result[0] ? j->spf_result : NULL, j->from, j->helo};
+    uint32_t rnd = 0;
+    RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+    mailauth_check_start(stub, g->psl, msg, len, (int64_t)time(NULL), &j->spf,
+                         (unsigned)(rnd % 100), check_done, j);
+    return true;
+}

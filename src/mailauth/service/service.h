@@ -1,0 +1,64 @@
+/*
+ * mailauth service — mail authentication in the process: the [dkim] section, the per-domain
+ * DKIM signers (loaded, or made, on first use) and the Public Suffix List, shared by every
+ * worker. The SMTP service calls it at the end of DATA (smtp/service/ops.c): authenticated
+ * mail from a local domain is signed; unauthenticated mail for local users is checked (DKIM,
+ * DMARC) and gets an Authentication-Results field, a 550 5.7.1 (DMARC p=reject) or the Junk
+ * folder (p=quarantine). It has no listener of its own.
+ */
+#ifndef PIGEON_MAILAUTH_SERVICE_SERVICE_H
+#define PIGEON_MAILAUTH_SERVICE_SERVICE_H
+
+#include "core/str.h"
+#include "host/host.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+extern const struct service_def mailauth_service;
+
+/* [dkim]: the keys that sign mail of the local domains (mailauth/keystore.h). */
+struct config_dkim {
+    char *selector;     /* default "pigeon" */
+    int algorithm;      /* enum dkim_alg of keys made here (default rsa) */
+    char *key_dir;      /* default DATA/dkim */
+    char *psl_file;     /* the Public Suffix List for DMARC */
+    bool sign;          /* sign authenticated users' mail from local domains */
+    bool verify;        /* unauthenticated mail: DKIM, DMARC, Authentication-Results */
+    bool dmarc_enforce; /* act on p=reject (550 5.7.1) and p=quarantine (Junk) */
+};
+
+/* The parsed [dkim] of a configuration (always present: defaults). */
+const struct config_dkim *mailauth_config(const struct config *cfg);
+
+struct mailauth_glue;
+
+/* The process's mail authentication state (what the service's open() made). */
+struct mailauth_glue *mailauth_glue(const struct daemon *d);
+
+/*
+ * Signs msg[0..len) when signing is on and its From domain is a local domain (st: the
+ * worker's store handle): appends the DKIM-Signature field, then the message, to out and
+ * returns true. The domain's key is loaded (or made, once) on first use: that call blocks
+ * on small file I/O and, for a new RSA key, key generation.
+ */
+bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *msg, size_t len,
+                        struct str *out);
+
+/* The verdict for one message. reject: a complete SMTP reply, or NULL; stored: the message
+ * to store (Authentication-Results on top, fields forged with our name removed); junk:
+ * deliver to Junk. Both pointers are valid during the call only. */
+typedef void (*mailauth_glue_done)(void *arg, const char *reject, const struct str *stored,
+                                   bool junk);
+
+/*
+ * Checks msg[0..len) (the stored form: our Received-SPF on top when SPF ran). from and helo
+ * are the session's. cb runs later on stub's loop, or inside this call when nothing needs
+ * DNS. msg must stay valid until then. Returns false (cb never called) when verification
+ * is off.
+ */
+bool mailauth_glue_check(struct mailauth_glue *g, struct dns_stub *stub, const char *msg,
+                         size_t len, const char *from, const char *helo, mailauth_glue_done cb,
+                         void *arg);
+
+#endif
