@@ -64,14 +64,16 @@ check imap $ENGINE_LIBS
 check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
 check cache core http
+check proxy core http cache
 check smtp/service $BELOW_SERVICES smtp mailauth/service
 check pop3/service $BELOW_SERVICES pop3
 check imap/service $BELOW_SERVICES imap
 check mailauth/service $BELOW_SERVICES mailauth
 check http/service $BELOW_SERVICES http http/handler
-check services $BELOW_SERVICES mailauth/service smtp/service pop3/service imap/service http/service
+check proxy/service $BELOW_SERVICES http cache proxy
+check services $BELOW_SERVICES mailauth/service smtp/service pop3/service imap/service http/service proxy/service
 check daemon $BELOW_SERVICES net smtp pop3 imap services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
-check cli $BELOW_SERVICES imap http/service services mailauth mailauth/service
+check cli $BELOW_SERVICES imap http/service proxy/service services mailauth mailauth/service
 [ $status = 0 ] && echo "layers: ok"
 exit $status

@@ -55,6 +55,10 @@ int cli_domain_name(const char *arg, char *out, size_t cap);
 
 int cli_config_check(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_cache.c ---- */
+int cli_cache_purge(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cache_stats(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_http.c ---- */
 int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -152,6 +152,12 @@ static const struct cli_cmd cli_cmds[] = {
      cli_dnssec_rollover},
     {"http", "sites", 0, 0, "", "list the Web server's sites, their roots and listeners", NULL,
      cli_http_sites},
+    {"cache", "purge", 1, 1, "URL|PREFIX*", "remove a URL (or every URL under a prefix) from the "
+     "proxy cache",
+     "Asks the running pigeond's [proxy] (PURGE from loopback); every variant of the URL goes.",
+     cli_cache_purge},
+    {"cache", "stats", 0, 0, "", "print the proxy cache's objects, bytes, hits and misses", NULL,
+     cli_cache_stats},
     {"reload", NULL, 0, 0, "", "make the running pigeond reload and wait for the outcome",
      reload_note, cli_reload},
     {"dns", "reload", 0, 0, "", "the same reload, for a configuration with a name server",

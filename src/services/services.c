@@ -5,6 +5,7 @@
 #include "imap/service/service.h"
 #include "mailauth/service/service.h"
 #include "pop3/service/service.h"
+#include "proxy/service/service.h"
 #include "smtp/service/service.h"
 
 const struct service_def *const services_all[] = {
@@ -13,6 +14,7 @@ const struct service_def *const services_all[] = {
     &pop3_service,
     &imap_service,
     &http_service_def,
+    &proxy_service,
     NULL,
 };
 

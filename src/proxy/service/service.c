@@ -1,0 +1,297 @@
+/* proxy service — see service.h: the [proxy] section, the store, the workers' origin side,
+ * request collapsing. */
+#include "proxy/service/service_int.h"
+
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/xmalloc.h"
+
+#include <event2/dns.h>
+#include <openssl/err.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct proto_ops proxy_proto;
+
+#define P(f) offsetof(struct proxy_config, f)
+static const struct conf_key proxy_keys[] = {
+    {.name = "cache_dir", .type = CONF_STR, .offset = P(cache_dir)},
+    {.name = "cache_memory",
+     .type = CONF_SIZE,
+     .offset = P(cache_memory),
+     .min = 0,
+     .max = 1ull << 40},
+    {.name = "cache_disk", .type = CONF_SIZE, .offset = P(cache_disk), .min = 0, .max = 1ull << 50},
+    {.name = "max_object_size",
+     .type = CONF_SIZE,
+     .offset = P(max_object_size),
+     .min = 0,
+     .max = 1ull << 50},
+    {.name = "memory_object_size",
+     .type = CONF_SIZE,
+     .offset = P(memory_object_size),
+     .min = 0,
+     .max = 1ull << 32},
+    {.name = "allow", .type = CONF_STR, .offset = P(allow)},
+    {.name = "auth", .type = CONF_BOOL, .offset = P(auth)},
+    {.name = "allow_origins", .type = CONF_STR, .offset = P(allow_origins)},
+    {.name = "origin_ca_file", .type = CONF_STR, .offset = P(origin_ca_file)},
+    {.name = "via", .type = CONF_STR, .offset = P(via)},
+    {.name = "connect_timeout",
+     .type = CONF_UINT,
+     .offset = P(connect_timeout),
+     .min = 1,
+     .max = 600},
+    {.name = "read_timeout", .type = CONF_UINT, .offset = P(read_timeout), .min = 1, .max = 3600},
+    {.name = "retries", .type = CONF_UINT, .offset = P(retries), .min = 0, .max = 5},
+    {.name = "heuristic_percent",
+     .type = CONF_UINT,
+     .offset = P(heuristic_percent),
+     .min = 0,
+     .max = 100},
+    {.name = "heuristic_max",
+     .type = CONF_UINT,
+     .offset = P(heuristic_max),
+     .min = 0,
+     .max = 365 * 86400},
+    {.name = "max_body_size",
+     .type = CONF_SIZE,
+     .offset = P(max_body_size),
+     .min = 0,
+     .max = 1ull << 32},
+    {.name = NULL},
+};
+
+static void proxy_defaults(void *vsec)
+{
+    struct proxy_config *c = vsec;
+    conf_service_defaults(&c->svc, 60);
+    c->svc.max_connections_per_ip = 256; /* browsers open many connections to a proxy */
+    c->cache_memory = 64ull << 20;
+    c->cache_disk = 1ull << 30;
+    c->max_object_size = 1ull << 30;
+    c->memory_object_size = 1ull << 20;
+    c->connect_timeout = 10;
+    c->read_timeout = 60;
+    c->retries = 1;
+    c->heuristic_percent = 10;
+    c->heuristic_max = 86400;
+    c->max_body_size = 64ull << 20;
+}
+
+static int proxy_check(void *vsec, const struct config *cfg, struct str *err)
+{
+    struct proxy_config *c = vsec;
+    struct net_acl acl;
+    char bad[80];
+    const char *lists[] = {c->allow, c->allow_origins};
+    for (int i = 0; i < 2; i++) {
+        if (net_acl_parse(lists[i], &acl, NULL, NULL, bad, sizeof bad) != 0) {
+            str_appendf(err, "[proxy] %s: not an address prefix: %s", i ? "allow_origins" : "allow",
+                        bad);
+            return -1;
+        }
+        net_acl_clear(&acl);
+    }
+    return 0;
+}
+
+static void proxy_free_sec(void *vsec)
+{
+    conf_keys_free(proxy_keys, vsec);
+}
+
+static const struct conf_section proxy_sections[] = {
+    {.name = "proxy",
+     .size = sizeof(struct proxy_config),
+     .service_offset = offsetof(struct proxy_config, svc),
+     .keys = proxy_keys,
+     .defaults = proxy_defaults,
+     .check = proxy_check,
+     .free = proxy_free_sec},
+    {.name = NULL},
+};
+
+/* ---- collapsing ---- */
+
+bool proxy_inflight_join(struct proxy_state *st, const char *key, struct inflight_waiter *w)
+{
+    pthread_mutex_lock(&st->inflight_lock);
+    struct inflight *f = st->inflight;
+    while (f && strcmp(f->key, key) != 0)
+        f = f->next;
+    bool first = f == NULL;
+    if (first) {
+        f = xcalloc(1, sizeof *f);
+        f->key = xstrdup(key);
+        f->next = st->inflight;
+        st->inflight = f;
+    } else if (w) {
+        w->next = f->waiters;
+        f->waiters = w;
+    }
+    pthread_mutex_unlock(&st->inflight_lock);
+    return first;
+}
+
+struct wake {
+    struct inflight_waiter *w;
+    bool stored;
+};
+
+static void run_wake(void *vw)
+{
+    struct wake *k = vw;
+    k->w->wake(k->w->arg, k->stored);
+    free(k);
+}
+
+void proxy_inflight_done(struct proxy_state *st, const char *key, bool stored)
+{
+    pthread_mutex_lock(&st->inflight_lock);
+    struct inflight **pp = &st->inflight;
+    while (*pp && strcmp((*pp)->key, key) != 0)
+        pp = &(*pp)->next;
+    struct inflight *f = *pp;
+    if (f)
+        *pp = f->next;
+    pthread_mutex_unlock(&st->inflight_lock);
+    if (!f)
+        return;
+    for (struct inflight_waiter *w = f->waiters, *next; w; w = next) {
+        next = w->next; /* w lives in its fetch, which runs again only after the wake */
+        struct wake *k = xmalloc(sizeof *k);
+        *k = (struct wake){w, stored};
+        loop_post_send(w->post, run_wake, k);
+    }
+    free(f->key);
+    free(f);
+}
+
+/* ---- lifecycle ---- */
+
+static SSL_CTX *client_tls(const struct proxy_config *c)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_default_verify_paths(ctx);
+    if (c->origin_ca_file && SSL_CTX_load_verify_locations(ctx, c->origin_ca_file, NULL) != 1) {
+        log_err("proxy: cannot read origin_ca_file %s", c->origin_ca_file);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    return ctx;
+}
+
+static void state_free(struct proxy_state *st)
+{
+    if (!st)
+        return;
+    cache_store_close(st->store);
+    net_acl_clear(&st->clients);
+    net_acl_clear(&st->origins);
+    if (st->client_tls)
+        SSL_CTX_free(st->client_tls);
+    while (st->inflight) {
+        struct inflight *f = st->inflight;
+        st->inflight = f->next;
+        free(f->key);
+        free(f);
+    }
+    pthread_mutex_destroy(&st->inflight_lock);
+    free(st);
+}
+
+static int proxy_open(struct daemon *d, void **state_out)
+{
+    const struct proxy_config *c = config_section(&d->cfg, "proxy");
+    if (!c || !c->svc.enabled)
+        return 0;
+    struct proxy_state *st = xcalloc(1, sizeof *st);
+    pthread_mutex_init(&st->inflight_lock, NULL);
+    st->cfg = c;
+    char bad[80];
+    net_acl_parse(c->allow ? c->allow : "127.0.0.0/8 ::1", &st->clients, NULL, NULL, bad,
+                  sizeof bad);
+    net_acl_parse(c->allow_origins, &st->origins, NULL, NULL, bad, sizeof bad);
+    st->rules = (struct cache_rules){c->heuristic_percent, c->heuristic_max};
+    st->lim = (struct http_limits){8192, 65536, c->max_body_size};
+    snprintf(st->name, sizeof st->name, "%s", c->via ? c->via : "pigeon");
+    snprintf(st->via, sizeof st->via, "1.1 %s", st->name);
+    for (unsigned i = 0; i < c->svc.n_listen; i++)
+        st->own_ports[st->n_own_ports++] = (uint16_t)atoi(c->svc.listen[i].port);
+    char dir[4096];
+    if (c->cache_dir)
+        snprintf(dir, sizeof dir, "%s", c->cache_dir);
+    else
+        snprintf(dir, sizeof dir, "%s/proxy-cache", d->cfg.data_dir);
+    struct cache_budget b = {c->cache_memory, c->cache_disk, c->max_object_size,
+                             c->memory_object_size};
+    const char *err = NULL;
+    st->store = cache_store_open(dir, &b, &err);
+    st->client_tls = client_tls(c);
+    if (!st->store || !st->client_tls) {
+        log_err("proxy: %s: %s", dir, err ? err : "no TLS client context");
+        state_free(st);
+        return -1;
+    }
+    struct cache_stats s;
+    cache_store_stats(st->store, &s);
+    log_info("proxy: cache %s: %llu objects, %llu bytes on disk", dir,
+             (unsigned long long)s.objects, (unsigned long long)s.disk_bytes);
+    *state_out = st;
+    if (host_listen_tcp(d, "proxy", &proxy_proto, c, &c->svc, false) < 0)
+        return -1;
+    return 0;
+}
+
+static void *proxy_attach(struct worker *w, void *state)
+{
+    if (!state)
+        return NULL;
+    struct proxy_worker *pw = xcalloc(1, sizeof *pw);
+    pw->w = w;
+    pw->st = state;
+    pw->dns = evdns_base_new(w->host.base,
+                             EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
+    if (!pw->dns) /* no resolv.conf: names from /etc/hosts and numeric addresses only */
+        pw->dns = evdns_base_new(w->host.base, 0);
+    if (pw->dns)
+        evdns_base_load_hosts(pw->dns, NULL);
+    return pw;
+}
+
+static void proxy_detach(struct worker *w, void *wstate)
+{
+    struct proxy_worker *pw = wstate;
+    if (!pw)
+        return;
+    upstream_idle_free_all(pw);
+    if (pw->dns)
+        evdns_base_free(pw->dns, 0);
+    free(pw);
+}
+
+static void proxy_close(struct daemon *d, void *state)
+{
+    state_free(state);
+}
+
+struct proxy_worker *proxy_worker_of(struct conn *c)
+{
+    return host_worker_state(conn_worker(c), &proxy_service);
+}
+
+const struct service_def proxy_service = {
+    .name = "proxy",
+    .sections = proxy_sections,
+    .open = proxy_open,
+    .attach = proxy_attach,
+    .detach = proxy_detach,
+    .close = proxy_close,
+};
