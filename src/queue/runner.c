@@ -5,6 +5,7 @@
 
 #include "core/metrics.h"
 #include "core/err.h"
+#include "core/idna.h"
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
@@ -106,7 +107,12 @@ static void collect_item(void *vc, const struct store_queue_item *it)
     if (!at || in_flight(c->r, it->id))
         return;
     char domain[256];
-    snprintf(domain, sizeof domain, "%s", at + 1);
+    const char *why;
+    /* The MX and address look-ups ask for A-labels: a recipient domain in U-labels
+     * ("bücher.example", RFC 6531) is converted here; one IDNA refuses is asked as it is
+     * and fails in DNS with a bounce. */
+    if (idna_to_ascii(at + 1, domain, sizeof domain, &why) != 0)
+        snprintf(domain, sizeof domain, "%s", at + 1);
     for (char *p = domain; *p; p++)
         *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
     struct domjob *j = job_for(c, domain);

@@ -1,10 +1,13 @@
 """Internationalised names (IDNA 2008, SMTPUTF8 RFC 6531): a domain typed in Unicode in the
-configuration and the CLI is kept as A-labels, and a user at an internationalised domain
+configuration and the CLI is kept as A-labels, a user at an internationalised domain
 receives mail sent with SMTPUTF8 whether the client writes the domain as U-labels or
-A-labels."""
+A-labels, and outbound mail to a U-label domain is queued and looked up in DNS as A-labels."""
 
 import smtplib
 
+import pytest
+
+import delivery_env as E
 import pigeon_harness as H
 
 JOERG = "jörg@bücher.example"
@@ -54,3 +57,35 @@ def test_unicode_primary_domain_in_config(new_daemon):
     with smtplib.SMTP("127.0.0.1", d.smtp_port, timeout=H.IO_TIMEOUT) as s:
         code, msg = s.ehlo()
         assert msg.decode().startswith("mail." + ACE)
+
+
+MX_IP = "127.0.54.40"  # bücher.example's MX: a fake server on port 25
+
+
+@pytest.mark.skipif(not E.needs_root, reason="needs root for ports 25 and 53")
+def test_outbound_to_a_u_label_domain_asks_dns_for_a_labels(tmp_path):
+    """Submission to jörg@bücher.example: the queue holds the A-label domain, the MX look-up
+    asks for xn--bcher-kva.example (the only name DNS knows), and the remote gets RCPT TO with
+    the A-labels."""
+    env = E.Env(tmp_path)
+    try:
+        env.dns({"crepes.fr": E.CREPES_ZONE,
+                 ACE: E.zone(ACE, "@ MX 10 mx\nmx A %s" % MX_IP)})
+        fake = env.fake(MX_IP, extensions=("PIPELINING", "8BITMIME", "SMTPUTF8"))
+        alice = env.alice()
+        with smtplib.SMTP("127.0.0.1", alice.sub_port, timeout=H.IO_TIMEOUT) as s:
+            s.starttls(context=H.unverified_context())
+            s.login(E.ALICE, E.ALICE_PASSWORD)
+            refused = s.sendmail(E.ALICE, [JOERG], "Subject: Grüße\r\n\r\nHallo\r\n".encode(),
+                                 mail_options=["SMTPUTF8"])
+            assert refused == {}
+        # what was queued: the session logs the recipient as it went into the queue
+        assert "rcpt to=<jörg@%s> " % ACE in alice.log()
+        E.wait_for(lambda: fake.messages, what="the message at bücher.example's MX")
+        mail_from, rcpts, data = fake.messages[0]
+        assert rcpts == ["TO:<jörg@%s>" % ACE], rcpts
+        assert "queue %s: MX 10 mx.%s" % (ACE, ACE) in alice.log()
+        E.wait_for(lambda: alice.queue_rows() == [], what="the queue emptied")
+    finally:
+        errors = env.close()
+    assert not errors, "\n".join(errors)

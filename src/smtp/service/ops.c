@@ -59,6 +59,11 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
     int local_domain = domain[0] == '[' ? 0 : store_domain_exists(w->store, domain);
     if (local_domain < 0)
         return SMTP_RCPT_TEMPFAIL;
+    if (!local_domain && authenticated && domain[0] != '[') { /* queued with its A-labels */
+        struct mail_addr ascii = *a;
+        snprintf(ascii.domain, sizeof ascii.domain, "%s", domain);
+        mail_addr_format(&ascii, out->addr, sizeof out->addr);
+    }
     if (!local_domain)
         return authenticated ? (out->kind = SMTP_RCPT_REMOTE, SMTP_RCPT_ACCEPT)
                              : SMTP_RCPT_RELAY_DENIED;
