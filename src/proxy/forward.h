@@ -20,6 +20,7 @@ struct proxy_url {
     char host[256]; /* lower-cased; an IPv6 literal without its brackets */
     uint16_t port;
     struct slice path_query; /* "/path?query", points into the request (or a static "/") */
+    bool configured;         /* named by the administrator (a reverse proxy's origin) */
 };
 
 /*

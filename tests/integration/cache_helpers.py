@@ -112,7 +112,7 @@ class Origin:
 
 
 class ProxyDaemon:
-    def __init__(self, root, name, proxy=None, origin=None):
+    def __init__(self, root, name, proxy=None, extra=None):
         self.d = H.Daemon(root, name=name)
         self.port = H.free_port()
         self.d.sections["proxy"] = {
@@ -122,6 +122,10 @@ class ProxyDaemon:
         }
         self.d.sections["proxy"].update(proxy or {})
         self.d.ports.append(self.port)
+        for sec, keys in (extra or {}).items():
+            self.d.sections[sec] = keys
+            if "listen" in keys:
+                self.d.ports.append(int(keys["listen"].rsplit(":", 1)[1]))
         self.d.write_conf()
         self.d.setup()
         self.d.start()

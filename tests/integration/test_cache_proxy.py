@@ -230,3 +230,33 @@ def test_restart_keeps_cache(px, origin):
     assert r.status == 200 and body == b"k" * 300000
     assert status_of(r).startswith("pigeon; hit")
     assert origin.count("/kept") == 1
+
+
+def test_reverse_proxy(tmp_path, origin):
+    """[reverse_proxy]: a site in front of one origin, origin-form requests, the same cache."""
+    import http.client
+    rport = H.free_port()
+    p = C.ProxyDaemon(tmp_path, "pigeond[cache_reverse]", extra={
+        "reverse_proxy": {"listen": "127.0.0.1:%d" % rport,
+                          "origin": "http://127.0.0.1:%d" % origin.port}})
+    try:
+        origin.routes["/site/index.html"] = {"headers": {"Cache-Control": "max-age=300"},
+                                             "body": b"<h1>behind the cache</h1>"}
+        for n in range(2):
+            c = http.client.HTTPConnection("127.0.0.1", rport, timeout=30)
+            c.request("GET", "/site/index.html")
+            r = c.getresponse()
+            assert r.status == 200 and r.read() == b"<h1>behind the cache</h1>"
+            c.close()
+        assert status_of(r).startswith("pigeon; hit")
+        assert origin.count("/site/index.html") == 1
+        _, _, headers, _ = origin.last("/site/index.html")
+        assert headers["Host"] == "127.0.0.1:%d" % origin.port
+        assert headers["X-Forwarded-For"] == "127.0.0.1"
+        # Absolute URLs for other hosts are not this site's business.
+        c = http.client.HTTPConnection("127.0.0.1", rport, timeout=30)
+        c.request("GET", "http://example.com/")
+        assert c.getresponse().status == 400
+        c.close()
+    finally:
+        C.finish(p.d)

@@ -28,4 +28,11 @@ struct proxy_config {
     uint64_t max_body_size; /* request bodies (buffered) */
 };
 
+/* [reverse_proxy]: a site served from one origin through the same cache. */
+struct reverse_config {
+    struct conf_service svc;
+    char *origin; /* http://host:port or https://... */
+    char *allow;  /* client prefixes; none: everyone */
+};
+
 #endif

@@ -100,11 +100,17 @@ static void answer_purge(struct pconn *pc, struct http_request *req)
 
 static void route(struct pconn *pc, struct http_request *req)
 {
-    if (req->method == HTTP_OTHER && slice_eq(req->method_name, "PURGE"))
+    if (req->method == HTTP_OTHER && slice_eq(req->method_name, "PURGE") && !pc->reverse)
         return answer_purge(pc, req);
     long mf = proxy_max_forwards(req);
     if (mf == 0)
         return answer_max_forwards(pc, req);
+    if (pc->reverse) {
+        if (req->method == HTTP_CONNECT)
+            return error(pc, 405, "CONNECT is for the forward proxy.",
+                         "Allow: GET, HEAD, POST\r\n");
+        return proxy_fetch_start(pc, req);
+    }
     if (req->method == HTTP_CONNECT) {
         struct proxy_url u;
         const char *why;
@@ -215,7 +221,13 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
     pc->id = id;
     snprintf(pc->peer, sizeof pc->peer, "%s", peer);
     pc->loopback = !strncmp(peer, "127.", 4) || !strcmp(peer, "::1");
-    pc->allowed_by_addr = net_acl_match_text(&pc->pw->st->clients, peer);
+    const struct proxy_state *st = pc->pw->st;
+    pc->reverse = st->rcfg && l->svc_cfg == st->rcfg;
+    if (pc->reverse)
+        pc->allowed_by_addr =
+            st->reverse_clients.n == 0 || net_acl_match_text(&st->reverse_clients, peer);
+    else
+        pc->allowed_by_addr = net_acl_match_text(&st->clients, peer);
     pc->s = proxy_session_new(&proxy_session_glue, pc, &pc->pw->st->lim);
     return pc;
 }

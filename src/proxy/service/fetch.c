@@ -518,7 +518,7 @@ void proxy_fetch_start(struct pconn *pc, struct http_request *req)
     f->own_req.body = req->body;
     f->own_req.body_len = req->body_len;
     const char *why;
-    if (proxy_url_of(f->req, NULL, &f->url, &why) != 0) {
+    if (proxy_url_of(f->req, pc->reverse ? &f->st->reverse : NULL, &f->url, &why) != 0) {
         answer_error(f, 400, why);
         release_client(f);
         return fetch_free(f);

@@ -24,6 +24,7 @@ struct resolve_req {
     upstream_resolve_cb cb;
     void *arg;
     uint16_t port;
+    bool trusted;
     bool cancelled;
     bool in_call;  /* inside evdns_getaddrinfo: an answer is delivered from the loop later */
     bool deferred; /* the answer waits for deliver() */
@@ -85,7 +86,7 @@ static void choose(struct resolve_req *r, struct evutil_addrinfo *ai, int err)
     for (struct evutil_addrinfo *p = ai; p && !pick; p = p->ai_next) {
         if (p->ai_family != AF_INET && p->ai_family != AF_INET6)
             continue;
-        const char *no = ssrf_check(r->pw->st, p->ai_addr, r->port);
+        const char *no = r->trusted ? NULL : ssrf_check(r->pw->st, p->ai_addr, r->port);
         if (no) {
             why = no;
             status = 403;
@@ -131,13 +132,14 @@ static void on_dns(int err, struct evutil_addrinfo *ai, void *vr)
 }
 
 struct resolve_req *upstream_resolve(struct proxy_worker *pw, const char *host, uint16_t port,
-                                     upstream_resolve_cb cb, void *arg)
+                                     bool trusted, upstream_resolve_cb cb, void *arg)
 {
     struct resolve_req *r = xcalloc(1, sizeof *r);
     r->pw = pw;
     r->cb = cb;
     r->arg = arg;
     r->port = port;
+    r->trusted = trusted;
     char ps[8];
     snprintf(ps, sizeof ps, "%u", (unsigned)port);
     struct evutil_addrinfo hints;

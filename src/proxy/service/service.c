@@ -103,6 +103,43 @@ static void proxy_free_sec(void *vsec)
     conf_keys_free(proxy_keys, vsec);
 }
 
+#define RV(f) offsetof(struct reverse_config, f)
+static const struct conf_key reverse_keys[] = {
+    {.name = "origin", .type = CONF_STR, .offset = RV(origin)},
+    {.name = "allow", .type = CONF_STR, .offset = RV(allow)},
+    {.name = NULL},
+};
+
+static void reverse_defaults(void *vsec)
+{
+    struct reverse_config *c = vsec;
+    conf_service_defaults(&c->svc, 60);
+    c->svc.max_connections_per_ip = 256;
+}
+
+static int reverse_check(void *vsec, const struct config *cfg, struct str *err)
+{
+    struct reverse_config *c = vsec;
+    struct proxy_url u;
+    if (c->svc.enabled && (!c->origin || proxy_url_parse_origin(c->origin, &u) != 0)) {
+        str_appendf(err, "[reverse_proxy] origin must be http://host[:port] or https://...");
+        return -1;
+    }
+    struct net_acl acl;
+    char bad[80];
+    if (net_acl_parse(c->allow, &acl, NULL, NULL, bad, sizeof bad) != 0) {
+        str_appendf(err, "[reverse_proxy] allow: not an address prefix: %s", bad);
+        return -1;
+    }
+    net_acl_clear(&acl);
+    return 0;
+}
+
+static void reverse_free_sec(void *vsec)
+{
+    conf_keys_free(reverse_keys, vsec);
+}
+
 static const struct conf_section proxy_sections[] = {
     {.name = "proxy",
      .size = sizeof(struct proxy_config),
@@ -111,6 +148,13 @@ static const struct conf_section proxy_sections[] = {
      .defaults = proxy_defaults,
      .check = proxy_check,
      .free = proxy_free_sec},
+    {.name = "reverse_proxy",
+     .size = sizeof(struct reverse_config),
+     .service_offset = offsetof(struct reverse_config, svc),
+     .keys = reverse_keys,
+     .defaults = reverse_defaults,
+     .check = reverse_check,
+     .free = reverse_free_sec},
     {.name = NULL},
 };
 
@@ -195,6 +239,7 @@ static void state_free(struct proxy_state *st)
     cache_store_close(st->store);
     net_acl_clear(&st->clients);
     net_acl_clear(&st->origins);
+    net_acl_clear(&st->reverse_clients);
     if (st->client_tls)
         SSL_CTX_free(st->client_tls);
     while (st->inflight) {
@@ -210,7 +255,8 @@ static void state_free(struct proxy_state *st)
 static int proxy_open(struct daemon *d, void **state_out)
 {
     const struct proxy_config *c = config_section(&d->cfg, "proxy");
-    if (!c || !c->svc.enabled)
+    const struct reverse_config *rc = config_section(&d->cfg, "reverse_proxy");
+    if (!c || (!c->svc.enabled && !(rc && rc->svc.enabled)))
         return 0;
     struct proxy_state *st = xcalloc(1, sizeof *st);
     pthread_mutex_init(&st->inflight_lock, NULL);
@@ -245,7 +291,15 @@ static int proxy_open(struct daemon *d, void **state_out)
     log_info("proxy: cache %s: %llu objects, %llu bytes on disk", dir,
              (unsigned long long)s.objects, (unsigned long long)s.disk_bytes);
     *state_out = st;
-    if (host_listen_tcp(d, "proxy", &proxy_proto, c, &c->svc, false) < 0)
+    if (rc && rc->svc.enabled) {
+        st->rcfg = rc;
+        proxy_url_parse_origin(rc->origin, &st->reverse); /* checked by reverse_check */
+        st->reverse.configured = true;
+        net_acl_parse(rc->allow, &st->reverse_clients, NULL, NULL, bad, sizeof bad);
+        if (host_listen_tcp(d, "reverse_proxy", &proxy_proto, rc, &rc->svc, false) < 0)
+            return -1;
+    }
+    if (c->svc.enabled && host_listen_tcp(d, "proxy", &proxy_proto, c, &c->svc, false) < 0)
         return -1;
     return 0;
 }

@@ -44,8 +44,11 @@ struct proxy_state {
     SSL_CTX *client_tls; /* towards HTTPS origins: verified against the system CAs */
     struct cache_rules rules;
     struct http_limits lim;
-    char via[80];  /* "1.1 NAME" */
-    char name[64]; /* NAME: the Cache-Status cache name */
+    char via[80];                      /* "1.1 NAME" */
+    char name[64];                     /* NAME: the Cache-Status cache name */
+    const struct reverse_config *rcfg; /* NULL without a [reverse_proxy] listen */
+    struct proxy_url reverse;          /* its origin */
+    struct net_acl reverse_clients;
     uint16_t own_ports[CONF_MAX_LISTEN];
     unsigned n_own_ports;
     pthread_mutex_t inflight_lock;
@@ -70,6 +73,7 @@ struct pconn {
     char peer[64];
     bool allowed_by_addr;
     bool loopback;
+    bool reverse;        /* a [reverse_proxy] listener: origin-form requests for one origin */
     bool in_feed;        /* inside proxy_session_feed: conn.c pumps on by itself */
     bool auth_ok;        /* logged in with Proxy-Authorization on this connection */
     struct fetch *fetch; /* the request in progress */
@@ -107,13 +111,14 @@ void upstream_idle_free_all(struct proxy_worker *pw);
 
 /* Resolves host (system resolver: libevent's evdns with /etc/resolv.conf and /etc/hosts) and
  * picks the first address the SSRF rules allow. cb(arg, sa, len, 0, NULL), or cb(arg, NULL,
- * 0, status, why) with 403 (refused origin) or 502 (no such name). May call cb before it
- * returns. The returned handle cancels (the callback then never runs); NULL when cb ran. */
+ * 0, status, why) with 403 (refused origin) or 502 (no such name), always from the loop
+ * (never before this returns). trusted (an origin the configuration names): no SSRF check.
+ * The handle cancels (the callback then never runs) until the callback has run. */
 struct sockaddr;
 typedef void (*upstream_resolve_cb)(void *arg, const struct sockaddr *sa, int len, int status,
                                     const char *why);
 struct resolve_req *upstream_resolve(struct proxy_worker *pw, const char *host, uint16_t port,
-                                     upstream_resolve_cb cb, void *arg);
+                                     bool trusted, upstream_resolve_cb cb, void *arg);
 void upstream_resolve_cancel(struct resolve_req *r);
 
 /* ---- tunnel.c: CONNECT ---- */

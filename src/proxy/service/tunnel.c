@@ -117,7 +117,7 @@ void proxy_tunnel_start(struct pconn *pc, const struct proxy_url *u)
     struct tunnel *t = xcalloc(1, sizeof *t);
     t->pc = pc;
     pc->tunnel = t;
-    t->resolve = upstream_resolve(pc->pw, u->host, u->port, resolved, t);
+    t->resolve = upstream_resolve(pc->pw, u->host, u->port, false, resolved, t);
 }
 
 size_t proxy_tunnel_feed(struct pconn *pc, const char *p, size_t n)

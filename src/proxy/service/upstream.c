@@ -333,7 +333,8 @@ static void start(struct upstream *up)
     if (reuse(up))
         return;
     up->state = UP_RESOLVING;
-    up->resolve = upstream_resolve(up->pw, up->url.host, up->url.port, on_resolved, up);
+    up->resolve =
+        upstream_resolve(up->pw, up->url.host, up->url.port, up->url.configured, on_resolved, up);
 }
 
 void upstream_request(struct proxy_worker *pw, const struct proxy_url *u, enum http_method method,
