@@ -1,5 +1,7 @@
 """[server] log = FILE, reopening on SIGHUP (logrotate), failed logins logged with user and
-address, and the shipped fail2ban filter run by fail2ban-regex against those real lines."""
+address, and the shipped fail2ban filter run by fail2ban-regex against those real lines;
+[server] log = syslog through a private /dev/log: facility mail, ident pigeond, the
+auth-failure lines and the severities."""
 
 import base64
 import imaplib
@@ -12,6 +14,8 @@ import smtplib
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 import pigeon_harness as H
 
@@ -81,6 +85,16 @@ def failed_logins(d):
     m.logout()
 
 
+def fail2ban_filter(tmp_path):
+    """The shipped filter in a fail2ban base directory of its own (fail2ban resolves the
+    filter's "before = common.conf" there); returns the filter's path."""
+    base = tmp_path / "fail2ban"
+    (base / "filter.d").mkdir(parents=True)
+    shutil.copy("/etc/fail2ban/filter.d/common.conf", base / "filter.d")
+    shutil.copy(FILTER, base / "filter.d" / "pigeon.conf")
+    return base / "filter.d" / "pigeon.conf"
+
+
 def test_failed_logins_logged_and_matched_by_fail2ban(new_daemon, tmp_path):
     logfile = tmp_path / "pigeond.log"
     d = new_daemon(server={"log": str(logfile)}, pop3={}, imap={})
@@ -90,35 +104,129 @@ def test_failed_logins_logged_and_matched_by_fail2ban(new_daemon, tmp_path):
                         ("imap", "bob@hamburger.edu")):
         wait_for(logfile, r"^\S+Z info %s s[0-9a-f]+ auth failed from 127\.0\.0\.1 user=%s$"
                  % (proto, re.escape(user)))
-    # fail2ban resolves the filter's "before = common.conf" in its own base directory.
-    base = tmp_path / "fail2ban"
-    (base / "filter.d").mkdir(parents=True)
-    shutil.copy("/etc/fail2ban/filter.d/common.conf", base / "filter.d")
-    shutil.copy(FILTER, base / "filter.d" / "pigeon.conf")
+    filt = fail2ban_filter(tmp_path)
     p = subprocess.run(["fail2ban-regex", "--out", "ip", str(logfile),
-                        str(base / "filter.d" / "pigeon.conf")],
+                        str(filt)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout.decode().split() == ["127.0.0.1"] * 3, p.stdout.decode()
     # The successful logins of the same run are not counted.
     p = subprocess.run(["fail2ban-regex", "--out", "msg", str(logfile),
-                        str(base / "filter.d" / "pigeon.conf")],
+                        str(filt)],
                        stdout=subprocess.PIPE, timeout=120)
     assert b"auth ok" not in p.stdout and p.stdout.count(b"auth failed") == 3
 
 
 def test_forged_user_name_cannot_name_another_address(tmp_path):
     """A user name holding " from 1.2.3.4" still bans the client's own address."""
-    base = tmp_path / "fail2ban"
-    (base / "filter.d").mkdir(parents=True)
-    shutil.copy("/etc/fail2ban/filter.d/common.conf", base / "filter.d")
-    shutil.copy(FILTER, base / "filter.d" / "pigeon.conf")
+    filt = fail2ban_filter(tmp_path)
     log = tmp_path / "forged.log"
     log.write_text("2026-12-06T17:20:01.123Z info imap s2a auth failed from 192.0.2.7 "
                    "user=x from 198.51.100.1\n"
                    "Dec  6 17:20:01 mx pigeond[812]: info smtp s3 auth failed from 2001:db8::7 "
                    "user=bob\n")
     p = subprocess.run(["fail2ban-regex", "--out", "ip", str(log),
-                        str(base / "filter.d" / "pigeon.conf")],
+                        str(filt)],
                        stdout=subprocess.PIPE, timeout=120)
     assert p.stdout.decode().split() == ["192.0.2.7", "2001:db8::7"]
+
+
+# Runs pigeond in a mount namespace of its own whose /dev is a fresh tmpfs holding the few
+# device nodes it uses and, as /dev/log, the test's datagram socket: glibc's syslog() then
+# talks to the test exactly as it would to rsyslog or journald.
+PRIVATE_DEVLOG = r"""
+set -e
+mount --bind /dev "$OLDDEV"
+mount -t tmpfs -o mode=0755 tmpfs /dev
+for n in null zero full random urandom; do
+    : > /dev/$n
+    mount --bind "$OLDDEV/$n" /dev/$n
+done
+ln -s /proc/self/fd /dev/fd
+: > /dev/log
+mount --bind "$SOCK" /dev/log
+exec "$@"
+"""
+
+SYSLOG_LINE = re.compile(r"^<(\d+)>(\w{3} [ \d]\d \d\d:\d\d:\d\d) pigeond\[(\d+)\]: (.*)$", re.S)
+
+
+class SyslogSink:
+    """The test's /dev/log: collects what pigeond sends, parsed as glibc formats it."""
+
+    def __init__(self, path):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.lines = []   # (facility, severity, pid, text, the datagram as received)
+
+    def drain(self):
+        import socket
+        try:
+            while True:
+                raw = self.sock.recv(65536).decode(errors="replace").rstrip("\n")
+                m = SYSLOG_LINE.match(raw)
+                assert m, "not a syslog datagram: %r" % raw
+                pri = int(m.group(1))
+                self.lines.append((pri >> 3, pri & 7, int(m.group(3)), m.group(4), raw))
+        except socket.timeout:
+            pass
+
+    def wait(self, pattern, count=1):
+        rx = re.compile(pattern)
+
+        def found():
+            self.drain()
+            hits = [l for l in self.lines if rx.search(l[3])]
+            return hits if len(hits) >= count else None
+        return H.wait_until(found, what="%r from syslog" % pattern,
+                            on_timeout=lambda: "\n".join(l[4] for l in self.lines[-20:]))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a private mount namespace")
+def test_syslog_facility_mail_ident_pigeond_with_failed_logins(tmp_path):
+    sink = SyslogSink(tmp_path / "devlog.sock")
+    (tmp_path / "olddev").mkdir()
+    d = H.Daemon(tmp_path / "d", server={"log": "syslog"}, pop3={}, imap={})
+    d.setup()
+    env = H.sanitizer_env()
+    env.update(OLDDEV=str(tmp_path / "olddev"), SOCK=str(tmp_path / "devlog.sock"))
+    d.log_file = open(d.log_path, "ab")
+    d.proc = subprocess.Popen(["unshare", "-m", "sh", "-c", PRIVATE_DEVLOG, "sh",
+                               str(H.PIGEOND), "-c", d.conf],
+                              stdin=subprocess.DEVNULL, stdout=d.log_file,
+                              stderr=subprocess.STDOUT, env=env, cwd=str(d.root))
+    try:
+        d.wait_ready()
+        ready = sink.wait(r"^info pigeond ready: ")[0]
+        mail, info = 2, 6   # LOG_MAIL, LOG_INFO
+        assert ready[:3] == (mail, info, d.proc.pid)
+        failed_logins(d)
+        for proto, user in (("smtp", "mallory@hamburger.edu"), ("pop3", "trudy@hamburger.edu"),
+                            ("imap", "bob@hamburger.edu")):
+            hit = sink.wait(r"^info %s s[0-9a-f]+ auth failed from 127\.0\.0\.1 user=%s$"
+                            % (proto, re.escape(user)))[0]
+            assert hit[:3] == (mail, info, d.proc.pid)
+        # every line of this run came through syslog: facility mail, ident pigeond, our pid
+        assert {(l[0], l[2]) for l in sink.lines} == {(mail, d.proc.pid)}
+        assert "pigeond ready" not in d.log()  # nothing went to stderr
+        # As rsyslog writes them to /var/log/mail.log, the shipped fail2ban filter bans them.
+        maillog = tmp_path / "mail.log"
+        maillog.write_text("".join("%s mx pigeond[%d]: %s\n" % (
+            SYSLOG_LINE.match(l[4]).group(2), l[2], l[3]) for l in sink.lines))
+        filt = fail2ban_filter(tmp_path)
+        p = subprocess.run(["fail2ban-regex", "--out", "ip", str(maillog),
+                            str(filt)],
+                           stdout=subprocess.PIPE, timeout=120)
+        assert p.stdout.decode().split() == ["127.0.0.1"] * 3, p.stdout.decode()
+        # warnings and errors keep their severity (a broken zone-less reload is an error)
+        with open(d.conf, "a") as f:
+            f.write("\n[server]\nbogus_key = 1\n")
+        d.signal(signal.SIGHUP)
+        err = sink.wait(r"^error reload: configuration not valid, nothing reloaded: ")[0]
+        assert err[:2] == (mail, 3)   # LOG_ERR
+    finally:
+        d.stop()
+        d.kill9()
+    assert d.sanitizer_report() is None
