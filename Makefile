@@ -39,7 +39,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FAKE_SRCS  := $(wildcard tests/fakes/*.c)
 FAKE_OBJS  := $(FAKE_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps deps-test install man run check unit integration layers fuzz fuzz-smoke fuzz-long fuzz-selftest clean bench demo
+.PHONY: all deps deps-test install deb man run check unit integration layers fuzz fuzz-smoke fuzz-long fuzz-selftest clean bench demo
 
 all: $(BUILD)/pigeond $(BUILD)/pigeon
 
@@ -219,6 +219,11 @@ install: all $(MAN_PAGES) $(BUILD)/pigeond.service
 	    chgrp pigeon $(SYSCONFDIR)/pigeon/pigeon.conf; \
 	    install -d -o pigeon -g pigeon -m 0750 /var/lib/pigeon; \
 	fi
+
+# The Debian package (debian/): dpkg-buildpackage -us -uc -b in a scratch copy of the tree;
+# the .deb goes to build/deb/.
+deb:
+	scripts/build-deb.sh $(CURDIR)/build/deb
 
 bench: all
 	bench/smtp.sh
