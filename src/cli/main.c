@@ -113,7 +113,8 @@ static const struct cli_cmd cli_cmds[] = {
     {"backup", NULL, 1, 1, "DIR", "copy the store into DIR while pigeond runs",
      "DIR must not exist or be empty. The database is copied as one consistent snapshot\n"
      "(SQLite's online backup), then every message file it references; the generated TLS\n"
-     "certificate too. Restore it with `pigeon restore DIR`.",
+     "certificate, the zones' journals and the DNSSEC keys too. Restore it with\n"
+     "`pigeon restore DIR`.",
      cli_backup},
     {"restore", NULL, 1, 1, "DIR", "restore a backup into the (empty) data directory",
      "The configured data_dir must not exist or be empty: move the old one aside first, with\n"

@@ -10,6 +10,18 @@
 #include "core/str.h"
 #include "core/tls_reload.h"
 
+/* What a reload applies from the file: the log level (an atomic the log reads). */
+static void config_apply(struct daemon *d, const struct config *cfg, struct reload_report *r)
+{
+    static const char *const names[] = {"err", "warn", "info", "debug"};
+    if (cfg->log_level == d->cfg.log_level || cfg->log_level < 0 || cfg->log_level > 3)
+        return;
+    log_set_level((enum log_level)cfg->log_level);
+    d->cfg.log_level = cfg->log_level;
+    log_warn("reload: log_level is now %s", names[cfg->log_level]);
+    reload_report_add(r, false, "log_level is now %s", names[cfg->log_level]);
+}
+
 /* The file as a start would read it (keys, sections, two services on one port); the zone
  * and certificate files are the reload's own business below. */
 static int config_recheck(struct daemon *d, struct reload_report *r)
@@ -21,6 +33,8 @@ static int config_recheck(struct daemon *d, struct reload_report *r)
     int rc = config_load(d->cfg.path, sections, &cfg, &err);
     if (rc == 0) {
         rc = config_check_listen(&cfg, &err);
+        if (rc == 0)
+            config_apply(d, &cfg, r);
         config_free(&cfg);
     }
     if (rc != 0) {

@@ -1,8 +1,8 @@
 /*
  * reload — what SIGHUP and `pigeon reload` do (main thread): reopen the log, check the
  * configuration file as a start would (a broken file reloads nothing: its file:line reason is
- * the answer), then re-read the certificates, the zone files and whatever each service reloads.
- * Settings changed in the file take effect at the next start.
+ * the answer), apply its log_level, then re-read the certificates, the zone files and whatever
+ * each service reloads. Other settings changed in the file take effect at the next start.
  */
 #ifndef PIGEON_DAEMON_RELOAD_H
 #define PIGEON_DAEMON_RELOAD_H

@@ -256,6 +256,54 @@ static int tls_copy(const char *src_root, const char *dst_root, const char **why
     return rc;
 }
 
+/* The daemon's other state in the data directory: the zones' journals (DNS UPDATEs since the
+ * zone files were written) and the DNSSEC keys with their serials. Each file keeps its mode
+ * (keys are 0600). A journal entry being appended during the copy is a torn tail, which the
+ * server cuts off at load. */
+static int state_dir_copy(const char *src_root, const char *dst_root, const char *name,
+                          const char **why)
+{
+    struct str a = STR_INIT, b = STR_INIT;
+    str_appendf(&a, "%s/%s", src_root, name);
+    str_appendf(&b, "%s/%s", dst_root, name);
+    struct stat st;
+    DIR *d = stat(str_cstr(&a), &st) == 0 && S_ISDIR(st.st_mode) ? opendir(str_cstr(&a)) : NULL;
+    int rc = 0;
+    if (d && mkdir(str_cstr(&b), st.st_mode & 0777) != 0)
+        rc = fail(why, ERR_IO, "cannot create %s: %s", str_cstr(&b), strerror(errno));
+    struct dirent *e;
+    while (d && rc == 0 && (e = readdir(d))) {
+        struct str f = STR_INIT, t = STR_INIT;
+        str_appendf(&f, "%s/%s", str_cstr(&a), e->d_name);
+        str_appendf(&t, "%s/%s", str_cstr(&b), e->d_name);
+        struct stat fst;
+        if (e->d_name[0] != '.' && lstat(str_cstr(&f), &fst) == 0 && S_ISREG(fst.st_mode) &&
+            (file_copy(str_cstr(&f), str_cstr(&t)) < 0 || chmod(str_cstr(&t), fst.st_mode & 0777)))
+            rc = fail(why, ERR_IO, "cannot copy %s: %s", str_cstr(&f), strerror(errno));
+        str_clear(&f);
+        str_clear(&t);
+    }
+    if (d) {
+        closedir(d);
+        if (rc == 0 && db_fsync_dir(str_cstr(&b)) != 0)
+            rc = fail(why, ERR_IO, "cannot sync %s: %s", str_cstr(&b), strerror(errno));
+    }
+    str_clear(&a);
+    str_clear(&b);
+    return rc;
+}
+
+/* The certificate the daemon made, the journals, the DNSSEC keys. */
+static int state_copy(const char *src_root, const char *dst_root, const char **why)
+{
+    int rc = tls_copy(src_root, dst_root, why);
+    if (rc == 0)
+        rc = state_dir_copy(src_root, dst_root, "journal", why);
+    if (rc == 0)
+        rc = state_dir_copy(src_root, dst_root, "dnssec", why);
+    return rc;
+}
+
 static void stats_count(sqlite3 *db, struct store_backup_stats *stats)
 {
     stats->messages = count(db, "messages");
@@ -288,7 +336,7 @@ int store_backup(struct store *st, const char *dir, struct store_backup_stats *s
     if (rc == 0)
         rc = blob_dirs_sync(dir, why);
     if (rc == 0)
-        rc = tls_copy(st->data_dir, dir, why);
+        rc = state_copy(st->data_dir, dir, why);
     if (rc == 0)
         stats_count(copy, stats);
     blobs_free(refs, n);
@@ -336,7 +384,7 @@ int store_restore(const char *dir, const char *data_dir, struct store_backup_sta
     if (rc == 0)
         rc = blob_dirs_sync(data_dir, why);
     if (rc == 0)
-        rc = tls_copy(dir, data_dir, why);
+        rc = state_copy(dir, data_dir, why);
     /* The database last: a restore cut short leaves no pigeon.db, never one without its
      * files. */
     if (rc == 0)

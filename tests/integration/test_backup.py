@@ -1,12 +1,14 @@
 """`pigeon backup DIR` while pigeond takes mail over SMTP, then `pigeon restore DIR` into a new
 data directory: the restored store serves every message acknowledged before the backup began,
-and works (new deliveries, IMAP)."""
+and works (new deliveries, IMAP); the zones' journals and DNSSEC keys come along."""
 
 import imaplib
 import re
 import smtplib
 import threading
+from pathlib import Path
 
+import dns_auth_helpers as A
 import pigeon_harness as H
 
 BOB = "bob@hamburger.edu"
@@ -107,3 +109,42 @@ def test_backup_refuses_a_non_empty_directory(new_daemon, tmp_path):
     p = d.cli("backup", tmp_path / "full", check=False)
     assert p.returncode == 1
     assert p.stderr.decode() == "pigeon: backup failed: %s is not empty\n" % (tmp_path / "full")
+
+
+ZONE = """$ORIGIN bk.test.
+$TTL 60
+@   SOA ns1 hostmaster 1 3600 900 1209600 60
+@   NS  ns1
+ns1 A   127.0.0.1
+"""
+
+
+def test_backup_keeps_zone_journals_and_dnssec_keys(tmp_path):
+    """The DNS state in the data directory travels too: an UPDATE's journal and the signing
+    keys (restored 0600), so the restored server serves the update signed by the same key."""
+    zopts = {"bk.test": {"allow_update": "key:" + A.KEY_NAME, "dnssec": "on"}}
+    d = A.auth_daemon(tmp_path / "orig", {"bk.test": ZONE}, zone_opts=zopts)
+    d.setup()
+    d.start()
+    try:
+        rc, out = A.nsupdate(d.dns_port, "bk.test", ["update add dyn.bk.test 60 A 192.0.2.8"])
+        assert rc == 0, out
+        keys = A.query(d.dns_port, "bk.test", "DNSKEY").answer[0].to_text()
+        backup = tmp_path / "backup"
+        d.cli("backup", backup)
+    finally:
+        assert A.finish(d) is None
+    assert (backup / "journal" / "bk.test.jnl").stat().st_size > len("PIGEONJ1\n")
+    pems = list((backup / "dnssec").glob("*.pem"))
+    assert pems and all(p.stat().st_mode & 0o777 == 0o600 for p in pems)
+    # a second server with the same zone file, restored from the backup
+    d2 = A.auth_daemon(tmp_path / "restored", {"bk.test": ZONE}, zone_opts=zopts)
+    d2.cli("restore", backup)
+    assert all((Path(d2.data_dir) / "dnssec" / p.name).stat().st_mode & 0o777 == 0o600
+               for p in pems)
+    d2.start()
+    try:
+        assert A.query(d2.dns_port, "dyn.bk.test", "A").answer[0][0].to_text() == "192.0.2.8"
+        assert A.query(d2.dns_port, "bk.test", "DNSKEY").answer[0].to_text() == keys
+    finally:
+        assert A.finish(d2) is None

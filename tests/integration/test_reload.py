@@ -150,3 +150,20 @@ def test_control_socket_garbage(auth):
     assert ctl_exchange(auth, b"reload\n").endswith("ok\n")
     assert os.stat(os.path.join(auth.data_dir, "pigeond.ctl")).st_mode & 0o777 == 0o600
     assert www(auth) == "192.0.2.1"
+
+
+def test_reload_applies_log_level(auth):
+    auth.sections["server"]["log_level"] = "warn"
+    auth.write_conf()
+    out = auth.cli("reload").stdout.decode()
+    assert "log_level is now warn" in out
+    start = auth.log_size()
+    auth.zone_files["reload.test"].write_text(ZONE % (3, 3))
+    auth.cli("reload")
+    assert www(auth) == "192.0.2.3"
+    assert " info " not in auth.log_tail(start=start)  # info lines are no longer written
+    auth.sections["server"]["log_level"] = "info"
+    auth.write_conf()
+    assert "log_level is now info" in auth.cli("reload").stdout.decode()
+    auth.wait_log(r"info dns: zone reload\.test: serial 3|info control: reload answered",
+                  start=start)
