@@ -85,6 +85,12 @@ int cli_user_del(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_passwd(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_alias.c ---- */
+int cli_alias_add(struct cli_ctx *ctx, int argc, char **argv);
+int cli_alias_del(struct cli_ctx *ctx, int argc, char **argv);
+int cli_alias_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_forward(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_queue.c ---- */
 int cli_queue_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_queue_show(struct cli_ctx *ctx, int argc, char **argv);

@@ -38,6 +38,14 @@ static const char password_note[] =
     "The password is one line read from stdin (CR/LF stripped; empty is refused). On a\n"
     "terminal it is asked for twice, without echo.";
 
+static const char alias_note[] =
+    "ADDRESS is local@domain in a local domain (a bare local part: the primary domain), or\n"
+    "@domain for the domain's catch-all (mail to addresses that match nothing else). A TARGET\n"
+    "is a local user, another alias, or a remote address; an alias may have many. Mail is\n"
+    "routed: aliases of the address, else its user, else (bob+tag) bob's, else the RFC 2142\n"
+    "roles (postmaster, abuse, hostmaster, webmaster, security) to [server] postmaster, else\n"
+    "the catch-all.";
+
 static const char queue_note[] =
     "ID is a QUEUE ID as `pigeon queue list` prints it; the command applies to every recipient\n"
     "of that message, or only to RECIPIENT (written as listed, with or without <>).";
@@ -82,6 +90,18 @@ static const struct cli_cmd cli_cmds[] = {
     {"user", "list", 0, 1, "[DOMAIN]", "list the users (of one domain)", NULL, cli_user_list},
     {"user", "passwd", 1, 1, "ADDRESS", "set a user's password (from stdin)", password_note,
      cli_user_passwd},
+    {"alias", "add", 2, 64, "ADDRESS TARGET...", "make ADDRESS deliver to the TARGETs",
+     alias_note, cli_alias_add},
+    {"alias", "del", 1, 2, "ADDRESS [TARGET]", "remove one target (or all) of an alias",
+     alias_note, cli_alias_del},
+    {"alias", "list", 0, 1, "[ADDRESS]", "list aliases: ADDRESS <tab> TARGET", alias_note,
+     cli_alias_list},
+    {"forward", NULL, 1, 64, "ADDRESS [TARGET... [+keep] | off]",
+     "show, set or stop a user's forwarding",
+     "With TARGETs, mail to the user ADDRESS goes to them instead of the user's INBOX (+keep:\n"
+     "as well); `off` stops forwarding; without arguments the forwarding is shown. Copies\n"
+     "forwarded to remote domains get an SRS envelope sender so SPF passes at the next hop.",
+     cli_forward},
     {"queue", "list", 0, 0, "", "list the outgoing queue, one line per recipient",
      "Columns: QUEUE ID (as in the SMTP 250 reply, the Received: field and the log), ARRIVED\n"
      "(UTC), STATE (queued or held), TRIES, SENDER, RECIPIENT, LAST ERROR.",

@@ -17,6 +17,7 @@ const char *err_str(int code)
     case ERR_TLS: return "TLS error";
     case ERR_CONFIG: return "configuration error";
     case ERR_AGAIN: return "temporary failure";
+    case ERR_LOOP: return "mail routing loop";
     }
     return "unknown error";
 }

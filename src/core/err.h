@@ -22,6 +22,7 @@ enum err {
     ERR_TLS = -11,     /* TLS setup or handshake failure */
     ERR_CONFIG = -12,  /* configuration is invalid */
     ERR_AGAIN = -13,   /* temporary failure; retry later */
+    ERR_LOOP = -14,    /* a mail routing loop (hop count, Delivered-To) */
 };
 
 /* Static description of an ERR_* code; never NULL. */

@@ -41,7 +41,10 @@ struct smtp_peer {
     bool tls;                 /* implicit TLS from the first byte */
 };
 
-enum smtp_rcpt_kind { SMTP_RCPT_LOCAL, SMTP_RCPT_REMOTE };
+/* LOCAL: one user's INBOX (user_id); REMOTE: relayed as given; ROUTED: a local address the
+ * daemon expands at commit (aliases, forwards, catch-alls: local users and/or remote
+ * recipients, store/route.h). */
+enum smtp_rcpt_kind { SMTP_RCPT_LOCAL, SMTP_RCPT_REMOTE, SMTP_RCPT_ROUTED };
 
 struct smtp_rcpt {
     char addr[MAIL_PATH_MAX + 1]; /* "local@domain" as given (or the canonical target) */
@@ -55,6 +58,7 @@ enum smtp_rcpt_verdict {
     SMTP_RCPT_NO_SUCH_USER,   /* 550 5.1.1 */
     SMTP_RCPT_RELAY_DENIED,   /* 554 5.7.1 */
     SMTP_RCPT_TEMPFAIL,       /* 451 4.3.0 */
+    SMTP_RCPT_OVER_QUOTA,     /* 452 4.2.2 (RFC 3463: mailbox full) */
 };
 
 /* One mail transaction handed to the daemon at end of data. */

@@ -114,7 +114,9 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
         rcpt_add(s, &r);
         s->state = SS_RCPT;
         log_info("smtp " LOG_ID " rcpt to=<%s> %s", LOG_IDV(s->id), r.addr,
-                 r.kind == SMTP_RCPT_LOCAL ? "local" : "remote");
+                 r.kind == SMTP_RCPT_LOCAL    ? "local"
+                 : r.kind == SMTP_RCPT_ROUTED ? "routed"
+                                              : "remote");
         return smtp_reply(s, "250 2.1.5 Recipient <%s> OK", addr);
     case SMTP_RCPT_NO_SUCH_USER:
         log_info("smtp " LOG_ID " reject rcpt to=<%s>: unknown user", LOG_IDV(s->id), addr);
@@ -125,6 +127,9 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
         return smtp_reply_error(s, "554 5.7.1 <%s>: Relay access denied", addr);
     case SMTP_RCPT_TEMPFAIL:
         return smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", addr);
+    case SMTP_RCPT_OVER_QUOTA:
+        log_info("smtp " LOG_ID " defer rcpt to=<%s>: over quota", LOG_IDV(s->id), addr);
+        return smtp_reply(s, "452 4.2.2 <%s>: Mailbox full, try again later", addr);
     }
 }
 

@@ -5,6 +5,7 @@
  */
 #include "smtp/session_int.h"
 
+#include "core/err.h"
 #include "core/log.h"
 #include "msg/header.h"
 
@@ -110,6 +111,13 @@ void smtp_session_commit_done(struct smtp_session *s, int rc, const char *queue_
         log_info("smtp " LOG_ID " accepted id=%s from=<%s> nrcpt=%u size=%zu", LOG_IDV(s->id),
                  queue_id, s->txn.from, s->txn.nrcpt, s->txn.body.len);
         smtp_reply(s, "250 2.0.0 Ok: queued as %s", queue_id);
+    } else if (rc == ERR_LOOP) {
+        /* RFC 5321 §6.3: too many Received: fields, or a forward back to an address the
+         * message was delivered to already (Delivered-To:): refused, so the sender's MTA
+         * bounces it instead of the loop going on. */
+        log_info("smtp " LOG_ID " refused from=<%s>: mail loop", LOG_IDV(s->id), s->txn.from);
+        smtp_reply(s, "554 5.4.6 Error: routing loop detected (too many hops or a forwarding "
+                      "loop)");
     } else {
         log_err("smtp " LOG_ID " commit failed for from=<%s>", LOG_IDV(s->id), s->txn.from);
         smtp_reply(s, "451 4.3.0 Error: queue file write error, try again later");

@@ -300,8 +300,10 @@ int store_blob_write(const char *data_dir, struct store_msg *msg)
         char qname[40];
         memcpy(qname, msg->id, 32);
         memcpy(qname + 32, ".q", 3);
-        struct iovec iov = {(void *)msg->body, msg->body_len};
-        rc = blob_put(data_dir, qname, xx, &iov, 1);
+        struct iovec iov[2] = {{(void *)msg->remote_prefix, msg->remote_prefix_len},
+                               {(void *)msg->body, msg->body_len}};
+        rc = msg->remote_prefix_len ? blob_put(data_dir, qname, xx, iov, 2)
+                                    : blob_put(data_dir, qname, xx, iov + 1, 1);
         if (rc != 0 && msg->n_local > 0)
             blob_unlink(data_dir, msg->id, xx);
     }

@@ -111,11 +111,15 @@ static int deliver_local(struct store *st, struct batch_stmts *b, const struct s
 /* Remote addresses are stored as given: RFC 5321 §2.4 leaves a remote local part's case to
  * the remote host. */
 static int enqueue(struct store *st, struct batch_stmts *b, const struct store_msg *m,
-                   const char *blob_id, const char *rcpt, int64_t now)
+                   const char *blob_id, size_t i, int64_t now)
 {
     sqlite3_stmt *s = b->queue;
+    const char *rcpt = m->remote_rcpts[i];
+    const char *sender = m->remote_senders && m->remote_senders[i] ? m->remote_senders[i]
+                         : m->sender                                ? m->sender
+                                                                    : "";
     if (db_bind_text(s, 1, m->id) || db_bind_text(s, 2, blob_id) ||
-        db_bind_text(s, 3, m->sender ? m->sender : "") || db_bind_text(s, 4, rcpt) ||
+        db_bind_text(s, 3, sender) || db_bind_text(s, 4, rcpt) ||
         db_bind_int64(s, 5, m->received_at) || db_bind_int64(s, 6, now))
         return ERR_DB;
     return run(st, s, "enqueue");
@@ -163,10 +167,10 @@ static int insert_msg(struct store *st, struct batch_stmts *b, const struct stor
     char qid[40];
     memcpy(qid, m->id, 32);
     memcpy(qid + 32, ".q", 3);
-    rc = insert_blob(st, b, qid, (int64_t)m->body_len);
+    rc = insert_blob(st, b, qid, (int64_t)(m->remote_prefix_len + m->body_len));
     for (size_t i = 0; rc == 0 && i < m->n_remote; i++)
         if (!seen_str(m->remote_rcpts, i))
-            rc = enqueue(st, b, m, qid, m->remote_rcpts[i], now);
+            rc = enqueue(st, b, m, qid, i, now);
     return rc;
 }
 

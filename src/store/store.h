@@ -76,6 +76,12 @@ struct store_msg {
     size_t n_local;
     const char *const *remote_rcpts; /* addresses queued for outbound delivery */
     size_t n_remote;
+    /* Optional, for forwarded mail: the envelope sender of each remote recipient (NULL: sender
+     * for all; an entry NULL: sender), e.g. an SRS address (msg/srs.h), and bytes prepended to
+     * the queued copy (Delivered-To: lines, so a forwarding loop is seen when it comes back). */
+    const char *const *remote_senders;
+    const char *remote_prefix;
+    size_t remote_prefix_len;
     int64_t received_at;         /* unix seconds: internal date / queue arrival */
     const int64_t *done_queue_ids; /* queue rows removed in the same transaction (a DSN
                                     * replaces them: both happen, or neither) */

@@ -172,7 +172,8 @@ def seed_queue(pg, sender, recipients, arrived, attempts=0, last_error="", state
 # ---- help and usage ----
 
 COMMANDS = ["domain add", "domain del", "domain list", "user add", "user del", "user list",
-            "user passwd", "queue list", "mail list", "mail cat", "check-config"]
+            "user passwd", "queue list", "mail list", "mail cat", "check-config", "alias add",
+            "alias del", "alias list", "forward"]
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])

@@ -6,6 +6,7 @@
  */
 #include "smtp/service/service_int.h"
 
+#include "smtp/service/route.h"
 
 #include "core/idna.h"
 #include "core/err.h"
@@ -28,16 +29,11 @@
 
 /* ---- recipients ---- */
 
-static int lookup_local(struct store *st, const char *local, const char *domain, int64_t *id)
-{
-    char addr[MAIL_LOCAL_MAX + MAIL_DOMAIN_MAX + 2];
-    snprintf(addr, sizeof addr, "%s@%s", local, domain);
-    return store_user_lookup(st, addr, id);
-}
-
 /*
  * RFC 5321 §4.5.1: postmaster must be accepted for every local domain (and bare
- * <postmaster>). Subaddresses (bob+tag) reach bob when recipient_delimiter is set.
+ * <postmaster>). Local addresses are routed by smtp/service/route.c: users, subaddresses
+ * (bob+tag reaches bob when recipient_delimiter is set), aliases, forwards, catch-alls and
+ * the RFC 2142 roles.
  */
 static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
                                          const struct mail_addr *a, bool authenticated,
@@ -67,21 +63,7 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
     if (!local_domain)
         return authenticated ? (out->kind = SMTP_RCPT_REMOTE, SMTP_RCPT_ACCEPT)
                              : SMTP_RCPT_RELAY_DENIED;
-    int rc = lookup_local(w->store, local, domain, &out->user_id);
-    const char *delim = cfg->recipient_delimiter;
-    char *cut = delim[0] ? strchr(local, delim[0]) : NULL;
-    if (rc == ERR_NOTFOUND && cut && cut != local) {
-        *cut = '\0';
-        rc = lookup_local(w->store, local, domain, &out->user_id);
-    }
-    if (rc == ERR_NOTFOUND && strcmp(local, "postmaster") == 0 && cfg->postmaster)
-        rc = store_user_lookup(w->store, cfg->postmaster, &out->user_id);
-    if (rc == ERR_NOTFOUND)
-        return SMTP_RCPT_NO_SUCH_USER;
-    if (rc < 0)
-        return SMTP_RCPT_TEMPFAIL;
-    out->kind = SMTP_RCPT_LOCAL;
-    return SMTP_RCPT_ACCEPT;
+    return smtp_route_rcpt(w->store, cfg, local, domain, out);
 }
 
 /* ---- authentication ---- */
@@ -163,8 +145,7 @@ struct commit_job {
     struct store_msg msg;
     struct str stored;     /* the message with our DKIM-Signature or Authentication-Results */
     char prefix[MAIL_PATH_MAX + 32];
-    int64_t *users;
-    const char **remotes;
+    struct smtp_route_out route;
 };
 
 static void commit_result(void *vj)
@@ -177,11 +158,10 @@ static void commit_result(void *vj)
     if (j->msg.result == 0 && j->msg.n_remote)
         queue_runner_kick(conn_worker(c)->d->runner);
     if (j->msg.result == 0 && j->msg.n_local) /* IMAP sessions of those users re-sync */
-        host_mailbox_changed(conn_worker(c), j->users, j->msg.n_local, 0, 0);
+        host_mailbox_changed(conn_worker(c), j->route.users, j->msg.n_local, 0, 0);
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
     str_clear(&j->stored);
-    free(j->users);
-    free(j->remotes);
+    smtp_route_out_clear(&j->route);
     free(j);
     conn_resume(c);
 }
@@ -201,8 +181,7 @@ static void checked(void *vj, const char *reject, const struct str *stored, bool
     if (reject) {
         struct conn *c = j->conn;
         smtp_session_commit_refused(j->sess, reject);
-        free(j->users);
-        free(j->remotes);
+        smtp_route_out_clear(&j->route);
         free(j);
         conn_resume(c);
         return;
@@ -221,14 +200,11 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     struct commit_job *j = xcalloc(1, sizeof *j);
     j->conn = vc;
     j->sess = s;
-    j->users = xcalloc(txn->nrcpt, sizeof *j->users);
-    j->remotes = xcalloc(txn->nrcpt, sizeof *j->remotes);
-    size_t nl = 0, nr = 0;
-    for (unsigned i = 0; i < txn->nrcpt; i++) {
-        if (txn->rcpts[i].kind == SMTP_RCPT_LOCAL)
-            j->users[nl++] = txn->rcpts[i].user_id;
-        else
-            j->remotes[nr++] = txn->rcpts[i].addr;
+    int rc = smtp_route_expand(w->store, &w->d->cfg, txn, &j->route);
+    if (rc != 0) {
+        free(j);
+        smtp_session_commit_done(s, rc, NULL);
+        return;
     }
     /* RFC 5321 §4.4: the delivering server records the reverse-path in Return-Path. */
     int plen = snprintf(j->prefix, sizeof j->prefix, "Return-Path: <%s>\r\n", txn->from);
@@ -238,10 +214,13 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     j->msg.local_prefix_len = (size_t)plen;
     j->msg.body = txn->body.ptr;
     j->msg.body_len = txn->body.len;
-    j->msg.local_users = j->users;
-    j->msg.n_local = nl;
-    j->msg.remote_rcpts = j->remotes;
-    j->msg.n_remote = nr;
+    j->msg.local_users = j->route.users;
+    j->msg.n_local = j->route.n_users;
+    j->msg.remote_rcpts = (const char *const *)j->route.remotes;
+    j->msg.remote_senders = (const char *const *)j->route.senders;
+    j->msg.n_remote = j->route.n_remotes;
+    j->msg.remote_prefix = j->route.prefix.ptr;
+    j->msg.remote_prefix_len = j->route.prefix.len;
     j->msg.received_at = (int64_t)time(NULL);
     /* Mail authentication: authenticated mail of a local domain is signed (DKIM); mail from
      * outside for local users is checked (DKIM, DMARC) before it is stored. */
@@ -251,7 +230,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
             j->msg.body = j->stored.ptr;
             j->msg.body_len = j->stored.len;
         }
-    } else if (nl > 0 && mailauth_glue_check(g, w->stub, txn->body.ptr, txn->body.len, txn->from,
+    } else if (j->route.n_users > 0 && mailauth_glue_check(g, w->stub, txn->body.ptr, txn->body.len, txn->from,
                                         smtp_session_helo(s), checked, j)) {
         return;
     }
