@@ -45,9 +45,7 @@ int store_alias_add(struct store *st, const char *address, const char *target)
         int src = SQLITE_ERROR;
         if (!db_bind_text(s, 1, a) && !db_bind_text(s, 2, t))
             src = db_step(st, s, "add alias");
-        rc = src == SQLITE_DONE                      ? 0
-             : (src & 0xff) == SQLITE_CONSTRAINT ? ERR_EXISTS
-                                                 : db_err(src);
+        rc = src == SQLITE_DONE ? 0 : (src & 0xff) == SQLITE_CONSTRAINT ? ERR_EXISTS : db_err(src);
     }
     sqlite3_finalize(s);
     free(a);

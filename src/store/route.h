@@ -25,7 +25,7 @@
 
 struct store;
 
-#define STORE_ROUTE_DEPTH 10    /* alias levels followed */
+#define STORE_ROUTE_DEPTH 10     /* alias levels followed */
 #define STORE_ROUTE_TARGETS 1000 /* users + remote recipients one address may expand to */
 
 /* Adds one row; ERR_PARSE for a malformed address/target, ERR_EXISTS when present. address

@@ -230,8 +230,9 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
             j->msg.body = j->stored.ptr;
             j->msg.body_len = j->stored.len;
         }
-    } else if (j->route.n_users > 0 && mailauth_glue_check(g, w->stub, txn->body.ptr, txn->body.len, txn->from,
-                                        smtp_session_helo(s), checked, j)) {
+    } else if (j->route.n_users > 0 &&
+               mailauth_glue_check(g, w->stub, txn->body.ptr, txn->body.len, txn->from,
+                                   smtp_session_helo(s), checked, j)) {
         return;
     }
     committer_submit(w->d->committer, &j->msg, commit_done, j);

@@ -88,8 +88,7 @@ static enum smtp_rcpt_verdict route_srs_bounce(struct store *st, const struct co
 }
 
 enum smtp_rcpt_verdict smtp_route_rcpt(struct store *st, const struct config *cfg,
-                                       const char *local, const char *domain,
-                                       struct smtp_rcpt *out)
+                                       const char *local, const char *domain, struct smtp_rcpt *out)
 {
     if (strncasecmp(local, "srs0=", 5) == 0)
         return route_srs_bounce(st, cfg, local, out);
