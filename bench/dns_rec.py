@@ -46,6 +46,11 @@ def dnsperf(port, names_file, seconds=None, rate=None, outstanding=100, maxruns=
     if rate:
         cmd += ["-Q", str(rate)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    return parse_dnsperf(out)
+
+
+def parse_dnsperf(out):
+    """qps, completed, lost and elapsed from dnsperf's report (also for bench/dnssec_rec.py)."""
     m = {k: re.search(p, out) for k, p in (
         ("qps", r"Queries per second:\s+([\d.]+)"),
         ("completed", r"Queries completed:\s+(\d+)"),
@@ -59,9 +64,9 @@ def dnsperf(port, names_file, seconds=None, rate=None, outstanding=100, maxruns=
 class Pigeon:
     name = "Pigeon"
 
-    def __init__(self, work, hints, cache):
+    def __init__(self, work, hints, cache, extra=None):
         self.d = DH.resolver_daemon(work / "pigeon", hints,
-                                    extra={"cache_size": cache})
+                                    extra=dict({"cache_size": cache}, **(extra or {})))
         self.d.sections["server"]["workers"] = 1
         self.d.sections["server"]["log_level"] = "info"  # the harness waits for "pigeond ready"
         self.d.write_conf()
@@ -77,7 +82,8 @@ class Pigeon:
 class Unbound:
     name = "Unbound"
 
-    def __init__(self, work, hints, cache):
+    def __init__(self, work, hints, cache, anchor=None):
+        """anchor: a trust-anchor file: validating (bench/dnssec_rec.py)."""
         d = work / "unbound"
         d.mkdir(parents=True, exist_ok=True)
         self.port = H.free_port()
@@ -97,12 +103,14 @@ class Unbound:
     root-hints: "%s"
     do-not-query-localhost: no
     access-control: 127.0.0.0/8 allow
-    module-config: "iterator"
+    module-config: "%s"
     qname-minimisation: yes
     rrset-cache-size: %s
     msg-cache-size: %s
     minimal-responses: yes
-""" % (self.port, self.port, d, d, hints, cache, cache))
+""" % (self.port, self.port, d, d, hints,
+       'validator iterator"\n    trust-anchor-file: "%s' % anchor if anchor else "iterator",
+       cache, cache))
         self.proc = subprocess.Popen(["unbound", "-d", "-c", str(conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pid = self.proc.pid
@@ -113,18 +121,23 @@ class Unbound:
         self.proc.wait(10)
 
 
-def one_round(work, hints, names_file, args, order):
+def one_round(work, hints, names_file, args, order, perf=None, check=None):
+    """One round over the servers of order. perf replaces dnsperf() (bench/dnssec_rec.py
+    asks with DO, pinned); check(port) runs after the cold pass."""
+    perf = perf or dnsperf
     res = {}
     for cls in order:
         srv = cls(work / ("r%d" % len(res)), hints, "32m")
         try:
             t0 = time.monotonic()
-            cold = dnsperf(srv.port, names_file, outstanding=50)
+            cold = perf(srv.port, names_file, outstanding=50)
             cold_s = time.monotonic() - t0
-            dnsperf(srv.port, names_file, outstanding=50)  # everything cached now
-            hot = dnsperf(srv.port, names_file, seconds=args.seconds)
+            if check:
+                check(srv.port)
+            perf(srv.port, names_file, outstanding=50)  # everything cached now
+            hot = perf(srv.port, names_file, seconds=args.seconds)
             c0 = cpu_seconds(srv.pid)
-            fixed = dnsperf(srv.port, names_file, seconds=args.seconds, rate=args.rate)
+            fixed = perf(srv.port, names_file, seconds=args.seconds, rate=args.rate)
             cpu = cpu_seconds(srv.pid) - c0
             res[cls.name] = {"cold_s": cold_s, "cold_lost": cold["lost"], "qps": hot["qps"],
                              "cpu_per_m": cpu / max(fixed["completed"], 1) * 1e6,
@@ -156,11 +169,17 @@ def main():
     finally:
         h.close()
         shutil.rmtree(work, ignore_errors=True)
+    print_table(rounds, args, "measure")
+
+
+def print_table(rounds, args, title):
+    """The medians of the rounds as a Markdown table (also for bench/dnssec_rec.py)."""
     med = {s: {k: statistics.median(r[s][k] for r in rounds) for k in rounds[0][s]}
            for s in ("Pigeon", "Unbound")}
     p, u = med["Pigeon"], med["Unbound"]
     print()
-    print("| measure (median of %d rounds) | Pigeon | Unbound | Pigeon / Unbound |" % args.rounds)
+    print("| %s (median of %d rounds) | Pigeon | Unbound | Pigeon / Unbound |" % (title,
+                                                                                 args.rounds))
     print("|---|---|---|---|")
     print("| cache hits, answers/s (1 thread) | %.0f | %.0f | %.2f |" % (
         p["qps"], u["qps"], p["qps"] / u["qps"]))

@@ -4,9 +4,13 @@
  * minimisation fallbacks, negative answers, the cache) and the stub's reading of final
  * answers (MX, addresses, TXT, PTR), with every upstream response made from the fuzz input
  * (fuzz/upstream/fuzz_upstream: no socket). The first byte picks the look-up, whether the
- * stub asks the resolver (iterator) or an upstream server directly, and QNAME minimisation.
+ * stub asks the resolver (iterator) or an upstream server directly, QNAME minimisation, and
+ * DNSSEC validation (a root trust anchor: the validator, its DS/DNSKEY fetches, the key and
+ * NSEC caches then read the fuzzed responses too).
  */
 #include "core/log.h"
+#include "core/str.h"
+#include "dns/resolver/anchor.h"
 #include "dns/resolver/hints.h"
 #include "dns/resolver/resolver.h"
 #include "dns/resolver/stub.h"
@@ -78,6 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct dns_hints hints = {0};
         dns_hints_builtin(&hints);
         sh = dns_resolver_shared_new(&rc, &cc, &hints);
+        if (data[0] & 0x20) { /* the root's KSK-2017 DS as the trust anchor */
+            static const char ta[] = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880"
+                                     "409BBC683457104237C7F8EC8D\n";
+            struct dns_anchors a = {0};
+            struct str err = STR_INIT;
+            dns_anchors_parse(&a, ta, sizeof ta - 1, "anchor", &err);
+            str_clear(&err);
+            dns_resolver_shared_set_anchors(sh, &a);
+        }
         dns_resolver_shared_set_io(sh, fuzz_upstream_io());
         res = dns_resolver_new(base, sh);
         stub = dns_stub_new_internal(base, res);

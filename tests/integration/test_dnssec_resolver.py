@@ -1,10 +1,6 @@
-"""Pigeon's recursive resolver validates DNSSEC (RFC 4033-4035) down a signed hierarchy in
-the suite's network namespace, port 53 on 127.0.54.x:
-
-    127.0.54.1  "."                      pigeond, signed (dnssec = on)
-    127.0.54.2  edu., fr., hamburger.edu. pigeond, signed; edu. takes hamburger.edu.'s CDS as DS
-    127.0.54.3  crepes.fr. (NSEC3), expired.fr., plain.fr.   NSD, signed by ldns-signzone
-                (expired.fr.'s signatures ran out in 2020; plain.fr. is unsigned, no DS)
+"""Pigeon's recursive resolver validates DNSSEC (RFC 4033-4035) down the signed hierarchy of
+signed_hierarchy.py (root, edu., fr., hamburger.edu. signed by pigeond; crepes.fr. (NSEC3)
+and expired.fr. signed by ldns-signzone and served by NSD; plain.fr. unsigned).
 
 The resolver's trust anchor is the root's DS from `pigeon dnssec ds`, in a file of the form
 Unbound reads. Checked with dig (AD, status, Extended DNS Error) and delv (which validates
@@ -18,157 +14,31 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 import dns_auth_helpers as DA
 import dns_hierarchy as DH
-import pigeon_harness as H
+import signed_hierarchy as SH
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not DH.have_nsd() or not shutil.which("ldns-signzone") or
     not shutil.which("delv"), reason="needs root (port 53 on 127.0.54.x), nsd, ldns, delv")
 
-ROOT, TLD, NSD = "127.0.54.1", "127.0.54.2", "127.0.54.3"
-
-ROOT_ZONE = """$TTL 2
-@ SOA a.root.test. hostmaster.root.test. 1 3600 600 86400 2
-@ NS a.root.test.
-a.root.test. A 127.0.54.1
-edu. NS a.edu-servers.test.
-a.edu-servers.test. A 127.0.54.2
-fr. NS ns1.nic.fr.
-ns1.nic.fr. A 127.0.54.2
-"""
-
-EDU = """$ORIGIN edu.
-$TTL 2
-@ SOA a.edu-servers.test. hostmaster.edu. 1 3600 600 86400 2
-@ NS a.edu-servers.test.
-hamburger NS dns.hamburger
-dns.hamburger A 127.0.54.2
-"""
-
-HAMBURGER = """$ORIGIN hamburger.edu.
-$TTL 2
-@ SOA dns hostmaster 1 3600 600 86400 2
-@ NS dns
-@ MX 10 mail
-dns A 127.0.54.2
-mail A 127.0.0.25
-www A 127.0.0.80
-*.wild A 127.0.0.91
-"""
-
-FR = """$ORIGIN fr.
-$TTL 2
-@ SOA ns1.nic hostmaster 1 3600 600 86400 2
-@ NS ns1.nic
-ns1.nic A 127.0.54.2
-crepes NS ns.crepes
-ns.crepes A 127.0.54.3
-expired NS ns.expired
-ns.expired A 127.0.54.3
-plain NS ns.plain
-ns.plain A 127.0.54.3
-"""
-
-LEAF = """$ORIGIN {o}.
-$TTL 300
-@ SOA ns hostmaster 1 3600 600 86400 300
-@ NS ns
-ns A 127.0.54.3
-www A 127.0.0.90
-@ MX 10 www
-"""
-
-
-def run(*cmd, cwd=None):
-    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
-    assert p.returncode == 0, "%s -> %d\n%s%s" % (cmd, p.returncode, p.stdout, p.stderr)
-    return p.stdout
-
-
-def ldns_sign(d, origin, nsec3=False, expired=False):
-    """origin's zone signed by ldns-signzone with a fresh ECDSA key; returns its DS line."""
-    (d / (origin + ".zone")).write_text(LEAF.format(o=origin))
-    key = run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", origin + ".", cwd=d).strip()
-    args = ["ldns-signzone"]
-    if expired:
-        args += ["-i", "20200101000000", "-e", "20200201000000"]
-    if nsec3:
-        args += ["-n"]
-    run(*args, origin + ".zone", key, cwd=d)
-    return run("ldns-key2ds", "-n", "-2", key + ".key", cwd=d)
-
-
-def pigeon_ds(daemon, zone):
-    return run(H.PIGEON, "dnssec", "ds", zone, Path(daemon.data_dir) / "dnssec")
-
-
-def auth(root, name, addr, zones):
-    d = H.Daemon(root / name, name=name)
-    d.sections["dns"] = {"listen": "%s:53" % addr}
-    for origin, text in zones.items():
-        path = root / name / ((origin.strip(".") or "root") + ".zone")
-        path.write_text(text)
-        d.sections["zone " + origin] = {"file": str(path), "dnssec": "on"}
-    d.write_conf()
-    d.setup()
-    d.start()
-    DH.wait_udp(addr, 53)
-    return d
-
-
-def start_nsd(d, zones):
-    conf = d / "nsd.conf"
-    text = DH._nsd_conf(d, NSD, 53, zones[0][0], zones[0][1])  # noqa: SLF001 (suite helper)
-    for origin, path in zones[1:]:
-        text += 'zone:\n    name: "%s"\n    zonefile: "%s"\n' % (origin, path)
-    conf.write_text(text)
-    p = subprocess.Popen(["nsd", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    DH.wait_udp(NSD, 53)
-    return p
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("signed")
-    nsd_dir = root / "nsd"
-    nsd_dir.mkdir()
-    ds = {"crepes": ldns_sign(nsd_dir, "crepes.fr", nsec3=True),
-          "expired": ldns_sign(nsd_dir, "expired.fr", expired=True)}
-    (nsd_dir / "plain.fr.zone").write_text(LEAF.format(o="plain.fr"))
-    daemons, procs = [], []
+    h = SH.SignedHierarchy(root)
+    r = None
     try:
-        procs.append(start_nsd(nsd_dir, [("crepes.fr", nsd_dir / "crepes.fr.zone.signed"),
-                                         ("expired.fr", nsd_dir / "expired.fr.zone.signed"),
-                                         ("plain.fr", nsd_dir / "plain.fr.zone")]))
-        tld = auth(root, "tld", TLD, {"edu": EDU, "fr": FR + ds["crepes"] + ds["expired"],
-                                      "hamburger.edu": HAMBURGER})
-        daemons.append(tld)
-        rz = ROOT_ZONE + pigeon_ds(tld, "edu.") + pigeon_ds(tld, "fr.")
-        rootd = auth(root, "root", ROOT, {".": rz})
-        daemons.append(rootd)
-        anchor = root / "root.key"
-        anchor.write_text("; the simulated root's KSK, as `pigeon dnssec ds` prints it\n" +
-                          pigeon_ds(rootd, "."))
-        hints = root / "root.hints"
-        hints.write_text(". 3600000 NS a.root.test.\na.root.test. 3600000 A %s\n" % ROOT)
-        r = DH.resolver_daemon(root / "resolver", hints,
-                               extra={"trust_anchor": str(anchor),
+        r = DH.resolver_daemon(root / "resolver", h.hints,
+                               extra={"trust_anchor": str(h.anchor),
                                       "negative_trust_anchors": "nta.example."})
         r.setup()
         r.start()
-        daemons.append(r)
-        yield {"resolver": r, "anchor": anchor, "tld": tld, "root": root}
+        yield {"resolver": r, "anchor": h.anchor, "tld": h.tld, "root": root}
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait(10)
-        reports = [DA.finish(d) for d in reversed(daemons)]
+        reports = ([DA.finish(r)] if r else []) + h.close()
         assert not any(reports), reports
 
 

@@ -599,6 +599,48 @@ static void test_forged_nxdomain_is_bogus(void **state)
     dns_arena_clear(&a);
 }
 
+/* RFC 8198: a name inside a span that a validated NSEC proved empty is answered NXDOMAIN
+ * (secure) from the cache, without asking; outside any cached span, it is asked. */
+static void test_aggressive_nsec(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "nothere.example.", DNS_TYPE_A, Q_DO, &r, &a); /* NSEC nosig -> ns, apex -> bad */
+    assert_int_equal(r.rcode, DNS_RCODE_NXDOMAIN);
+    dns_arena_reset(&a);
+    ask(w, "nothing.example.", DNS_TYPE_TXT, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NXDOMAIN);
+    assert_true(r.ad);
+    assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC) >= 1);
+    assert_int_equal(fake_upstream_count(w->up, NULL, "nothing.example.", 0), 0);
+    /* www.example. exists: its own NSEC is not cached, so it is asked */
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_int_equal(fake_upstream_count(w->up, TLD, "www.example.", DNS_TYPE_A), 1);
+    /* a wildcard answer validated once answers every name it covers (RFC 8198 §5.3) */
+    dns_arena_reset(&a);
+    ask(w, "one.wild.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_true(r.ad);
+    dns_arena_reset(&a);
+    ask(w, "two.wild.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    assert_non_null(strstr(r.text, "two.wild.example.\t"));
+    assert_non_null(strstr(r.text, "192.0.2.2"));
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_RRSIG), 1);
+    assert_int_equal(fake_upstream_count(w->up, NULL, "two.wild.example.", 0), 0);
+    /* a name in another span is asked */
+    dns_arena_reset(&a);
+    ask(w, "zzz.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NXDOMAIN);
+    assert_int_equal(fake_upstream_count(w->up, TLD, "zzz.example.", 0), 1);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
 /* Trust anchors in the file forms Unbound reads: DS and DNSKEY lines with comments. */
 static void test_anchor_file_forms(void **state)
 {
@@ -645,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_nsec3_denial_and_cname_across_zones),
         cmocka_unit_test(test_negative_trust_anchor),
         cmocka_unit_test(test_forged_nxdomain_is_bogus),
+        cmocka_unit_test(test_aggressive_nsec),
     };
     return cmocka_run_group_tests(tests, internet_setup, internet_teardown);
 }

@@ -66,8 +66,7 @@ static const struct dnssec_nsec_rr *nsec_matching(const struct dnssec_nsec_rr *v
     return NULL;
 }
 
-/* The number of labels name shares with other, from the right. */
-static unsigned common_labels(const uint8_t *a, const uint8_t *b)
+unsigned dnssec_common_labels(const uint8_t *a, const uint8_t *b)
 {
     unsigned la = dns_name_labels(a), lb = dns_name_labels(b), k = 0;
     while (k < la && k < lb && dns_name_eq(dns_name_skip(a, la - k - 1), dns_name_skip(b, lb - k - 1)))
@@ -75,8 +74,7 @@ static unsigned common_labels(const uint8_t *a, const uint8_t *b)
     return k;
 }
 
-/* "*." + the name formed by the rightmost `labels` labels of name. */
-static bool wildcard_at(const uint8_t *name, unsigned labels, uint8_t out[DNS_NAME_MAXLEN])
+bool dnssec_wildcard_at(const uint8_t *name, unsigned labels, uint8_t out[DNS_NAME_MAXLEN])
 {
     const uint8_t *ce = dns_name_skip(name, dns_name_labels(name) - labels);
     size_t cl = dns_name_len(ce);
@@ -95,12 +93,12 @@ static enum dnssec_proof nsec_nxdomain(const struct dnssec_nsec_rr *v, size_t n,
     if (!nsec_covering(v, n, zone, qname, &nv))
         return DNSSEC_PROOF_NONE;
     /* RFC 4592 §4.1: the closest encloser is the longest ancestor shared with owner or next */
-    unsigned a = common_labels(qname, nv.owner), c = common_labels(qname, nv.next);
+    unsigned a = dnssec_common_labels(qname, nv.owner), c = dnssec_common_labels(qname, nv.next);
     unsigned ce = a > c ? a : c;
     if (ce < dns_name_labels(zone))
         ce = dns_name_labels(zone);
     uint8_t wild[DNS_NAME_MAXLEN];
-    if (!wildcard_at(qname, ce, wild))
+    if (!dnssec_wildcard_at(qname, ce, wild))
         return DNSSEC_PROOF_NONE;
     return nsec_covering(v, n, zone, wild, &wv) ? DNSSEC_PROOF_OK : DNSSEC_PROOF_NONE;
 }
@@ -134,9 +132,9 @@ static enum dnssec_proof nsec_nodata(const struct dnssec_nsec_rr *v, size_t n,
     if (dns_name_is_sub(nv.next, qname) && !dns_name_eq(nv.next, qname))
         return DNSSEC_PROOF_OK;
     /* RFC 4035 §3.1.3.4 wildcard NODATA: qname covered, *.closest-encloser matched */
-    unsigned a = common_labels(qname, nv.owner), c = common_labels(qname, nv.next);
+    unsigned a = dnssec_common_labels(qname, nv.owner), c = dnssec_common_labels(qname, nv.next);
     uint8_t wild[DNS_NAME_MAXLEN];
-    if (!wildcard_at(qname, a > c ? a : c, wild) || !nsec_matching(v, n, wild, &wv))
+    if (!dnssec_wildcard_at(qname, a > c ? a : c, wild) || !nsec_matching(v, n, wild, &wv))
         return DNSSEC_PROOF_NONE;
     return nsec_type_absent(&wv, qtype) ? DNSSEC_PROOF_OK : DNSSEC_PROOF_NONE;
 }
@@ -352,7 +350,7 @@ static enum dnssec_proof nsec3_nxdomain(struct nsec3_ctx *c, const uint8_t *qnam
         return nsec3_result(c, false);
     uint8_t wild[DNS_NAME_MAXLEN], h[DNSSEC_NSEC3_HASH_MAX];
     struct nsec3_view wv;
-    bool ok = wildcard_at(qname, ce, wild) && nsec3_hash_name(c, wild, h) &&
+    bool ok = dnssec_wildcard_at(qname, ce, wild) && nsec3_hash_name(c, wild, h) &&
               nsec3_find(c, h, true, &wv);
     if (ok && optout)
         return DNSSEC_PROOF_INSECURE; /* RFC 5155 §8.4: the name may be an unsigned delegation */
@@ -384,7 +382,7 @@ static enum dnssec_proof nsec3_nodata(struct nsec3_ctx *c, const uint8_t *qname,
     if (qtype == DNS_TYPE_DS && optout)
         return DNSSEC_PROOF_INSECURE; /* RFC 5155 §8.6: an opt-out span */
     uint8_t wild[DNS_NAME_MAXLEN]; /* RFC 5155 §8.7: wildcard NODATA */
-    bool ok = wildcard_at(qname, ce, wild) && nsec3_hash_name(c, wild, h) &&
+    bool ok = dnssec_wildcard_at(qname, ce, wild) && nsec3_hash_name(c, wild, h) &&
               nsec3_find(c, h, false, &m) && nsec3_type_absent(&m, qtype);
     return nsec3_result(c, ok);
 }

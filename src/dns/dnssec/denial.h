@@ -12,6 +12,7 @@
 #define PIGEON_DNS_DNSSEC_DENIAL_H
 
 #include "dns/dnssec/validate.h"
+#include "dns/name.h"
 
 #define DNSSEC_NSEC3_HASH_MAX 20 /* SHA-1 */
 
@@ -58,6 +59,12 @@ enum dnssec_proof dnssec_prove_wildcard(const struct dnssec_nsec_rr *v, size_t n
  * not a cut (no NS, or an empty non-terminal). */
 bool dnssec_denial_is_cut(const struct dnssec_nsec_rr *v, size_t n, const uint8_t *zone,
                           const uint8_t *qname, struct dnssec_budget *b);
+
+/* The number of labels a shares with b, from the right. */
+unsigned dnssec_common_labels(const uint8_t *a, const uint8_t *b);
+/* "*." + the name formed by the rightmost `labels` labels of name, into out; false when it
+ * would be too long. */
+bool dnssec_wildcard_at(const uint8_t *name, unsigned labels, uint8_t out[DNS_NAME_MAXLEN]);
 
 /* NSEC helpers, shared with the signer's tests and the resolver's aggressive cache
  * (RFC 8198): true when owner < name < next in canonical order (the last NSEC of a zone,

@@ -161,6 +161,8 @@ bool res_answer_known(struct dns_resolver *r, const uint8_t *name, uint16_t qtyp
     ans->rcode = rest.rcode;
     ans->soa = rest.soa;
     ans->neg_sec = rest.neg_sec;
+    for (unsigned i = 0; i < rest.nproof && ans->nproof < RES_MAX_PROOF; i++)
+        ans->proof[ans->nproof++] = rest.proof[i];
     ans->stale |= rest.stale;
     return complete;
 }

@@ -45,6 +45,7 @@ struct dns_resolver_shared *dns_resolver_shared_new(const struct dns_resolver_co
     memset(hints, 0, sizeof *hints);
     sh->io = dns_io_network;
     sh->keys = dns_keycache_new(10000);
+    sh->nsecs = dns_nsec_cache_new();
     return sh;
 }
 
@@ -65,6 +66,7 @@ void dns_resolver_shared_free(struct dns_resolver_shared *sh)
     dns_hints_clear(&sh->hints);
     dns_anchors_clear(&sh->anchors);
     dns_keycache_free(sh->keys);
+    dns_nsec_cache_free(sh->nsecs);
     free(sh);
 }
 
@@ -192,6 +194,8 @@ bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t
             chain_add(ans, &res.rrset);
             cur = res.rrset.rdata[0].data;
             continue;
+        } else if (k == DNS_CACHE_MISS && validated && res_aggressive(r, cur, qtype, a, ans)) {
+            complete = true; /* RFC 8198: proven by cached NSEC records */
         }
         break;
     }

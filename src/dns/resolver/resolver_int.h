@@ -9,6 +9,7 @@
 #include "dns/resolver/anchor.h"
 #include "dns/resolver/infra.h"
 #include "dns/resolver/keycache.h"
+#include "dns/resolver/nsec_cache.h"
 #include "dns/resolver/resolver.h"
 #include "dns/resolver/transport.h"
 
@@ -30,6 +31,7 @@ struct dns_resolver_shared {
     struct dns_io_ops io; /* upstream queries and the clock (the network by default) */
     struct dns_anchors anchors; /* validation is on when some anchor is set */
     struct dns_keycache *keys;
+    struct dns_nsec_cache *nsecs; /* RFC 8198 */
 };
 
 /* What a reply says: the answer chain and the SOA (negative) or NS (RD=0 referral). */
@@ -185,7 +187,11 @@ enum { RES_VAL_DONE = 0, RES_VAL_FETCH };
  * then res_val_feed and res_val_run again. */
 int res_val_run(struct res_val *v);
 /* The answer to the fetch (copied into v's arena by the caller), or got NULL when none. */
-void res_val_feed(struct res_val *v, const struct res_answer *got);
+void res_val_feed(struct res_val *v, struct res_answer *got);
+/* RFC 8198: NXDOMAIN or NODATA for (name, qtype) proven by cached validated NSEC records;
+ * fills ans (secure) and returns true, else false. */
+bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
+                    struct dns_arena *a, struct res_answer *ans);
 /* Flag for res_answer_from_cache/res_answer_known: only validated data (0 status = miss). */
 #define RES_WANT_VALIDATED (1u << 8)
 

@@ -94,19 +94,59 @@ static enum dnssec_status verify_set(struct res_val *v, const struct dns_cache_r
 }
 
 /* The NSEC/NSEC3 records of proof sets that verify with the zone's keys, into out (cap). */
-static size_t proofs_verified(struct res_val *v, const struct res_answer *a,
+static size_t proofs_verified(struct res_val *v, struct res_answer *a,
                               struct dnssec_nsec_rr *out, size_t cap, uint16_t *ede)
 {
     size_t n = 0;
     for (unsigned i = 0; i < a->nproof; i++) {
-        const struct dns_cache_rrset *p = &a->proof[i];
-        if (verify_set(v, p, NULL, ede) != DNSSEC_SECURE)
+        struct dns_cache_rrset *p = &a->proof[i];
+        if (p->sec != DNSSEC_SECURE && verify_set(v, p, NULL, ede) != DNSSEC_SECURE)
             continue;
+        p->sec = DNSSEC_SECURE;
         for (uint16_t k = 0; k < p->count && n < cap; k++)
             out[n++] =
                 (struct dnssec_nsec_rr){p->owner, p->type, p->rdata[k].data, p->rdata[k].len};
     }
     return n;
+}
+
+/* RFC 8198: the NSEC records (and the SOA) of a proof that held, for later questions. */
+static void keep_proofs(struct res_val *v, const struct res_answer *a)
+{
+    struct dns_nsec_cache *nc = v->r->sh->nsecs;
+    uint64_t now = res_now_ms(v->r);
+    bool any = false;
+    for (unsigned i = 0; i < a->nproof; i++)
+        if (a->proof[i].sec == DNSSEC_SECURE && a->proof[i].type == DNS_TYPE_NSEC) {
+            dns_nsec_cache_put(nc, v->zone, &a->proof[i], now);
+            any = true;
+        }
+    if (any && a->soa.count) {
+        struct dns_cache_rrset soa = a->soa;
+        uint32_t min = soa.rdata[0].len >= 20 ? dns_soa_minimum(soa.rdata[0].data,
+                                                                 soa.rdata[0].len)
+                                              : 0;
+        soa.ttl = soa.ttl < min ? soa.ttl : min; /* RFC 8198 §5.4: the negative TTL */
+        dns_nsec_cache_put(nc, v->zone, &soa, now);
+    }
+}
+
+/* A validated wildcard expansion: the set is kept under its wildcard name too ("*." and the
+ * RRSIG's labels rightmost labels of the owner), with the NSEC records, so that other names
+ * the wildcard covers can be answered from the cache (RFC 8198 §5.3). */
+static void keep_wildcard(struct res_val *v, const struct dns_cache_rrset *set, unsigned labels)
+{
+    uint8_t wild[DNS_NAME_MAXLEN];
+    if (!dnssec_wildcard_at(set->owner, labels, wild))
+        return;
+    uint64_t now = res_now_ms(v->r);
+    struct dns_cache *c = v->r->sh->cache;
+    dns_cache_put_sigs(c, wild, set->type, set->ttl, set->rank, set->rdata, set->count, set->sigs,
+                       set->nsig, now);
+    dns_cache_set_status(c, wild, set->type, DNSSEC_SECURE, set->ttl, now);
+    for (unsigned i = 0; i < v->ans->nproof; i++)
+        if (v->ans->proof[i].sec == DNSSEC_SECURE && v->ans->proof[i].type == DNS_TYPE_NSEC)
+            dns_nsec_cache_put(v->r->sh->nsecs, v->zone, &v->ans->proof[i], now);
 }
 
 static uint8_t proof_status(enum dnssec_proof p, uint16_t *ede)
@@ -221,7 +261,7 @@ static void feed_dnskey(struct res_val *v, const struct res_answer *got)
 }
 
 /* No DS at name: proven by the zone's NSEC/NSEC3, either not a cut or an insecure one. */
-static void feed_no_ds(struct res_val *v, const struct res_answer *got)
+static void feed_no_ds(struct res_val *v, struct res_answer *got)
 {
     const uint8_t *name = v->fetch_name;
     uint16_t ede = DNSSEC_EDE_NONE;
@@ -247,7 +287,7 @@ static void feed_no_ds(struct res_val *v, const struct res_answer *got)
 }
 
 /* The fetched DS set of fetch_name, signed by v->zone. */
-static void feed_ds(struct res_val *v, const struct res_answer *got)
+static void feed_ds(struct res_val *v, struct res_answer *got)
 {
     const uint8_t *name = v->fetch_name;
     if (!got || got->rcode == DNS_RCODE_SERVFAIL)
@@ -272,7 +312,7 @@ static void feed_ds(struct res_val *v, const struct res_answer *got)
     v->step = STEP_DNSKEY;
 }
 
-void res_val_feed(struct res_val *v, const struct res_answer *got)
+void res_val_feed(struct res_val *v, struct res_answer *got)
 {
     if (v->step == STEP_DS)
         return feed_ds(v, got);
@@ -298,7 +338,11 @@ static uint8_t check_wildcard(struct res_val *v, const struct dns_cache_rrset *s
         return DNSSEC_SECURE;
     struct dnssec_nsec_rr nv[64];
     size_t n = proofs_verified(v, v->ans, nv, 64, ede);
-    return proof_status(dnssec_prove_wildcard(nv, n, v->zone, set->owner, labels, &v->budget), ede);
+    uint8_t sec =
+        proof_status(dnssec_prove_wildcard(nv, n, v->zone, set->owner, labels, &v->budget), ede);
+    if (sec == DNSSEC_SECURE)
+        keep_wildcard(v, set, labels);
+    return sec;
 }
 
 /* Data that fails with keys from the key cache gets one more try with keys fetched afresh:
@@ -360,6 +404,8 @@ static void finish_negative(struct res_val *v)
         enum dnssec_proof p = nx ? dnssec_prove_nxdomain(nv, n, v->zone, name, &v->budget)
                                  : dnssec_prove_nodata(nv, n, v->zone, name, v->qtype, &v->budget);
         sec = proof_status(p, &ede);
+        if (sec == DNSSEC_SECURE)
+            keep_proofs(v, a);
     }
     if (sec == DNSSEC_BOGUS && retry_fresh(v))
         return;
@@ -434,4 +480,92 @@ int res_val_run(struct res_val *v)
             return RES_VAL_DONE;
         }
     }
+}
+
+/* ---- aggressive use of the validated cache (RFC 8198) ---- */
+
+/* The deepest zone the key cache holds as secure at or above name, copied into a; NULL when
+ * none, or when an insecure delegation is known on the way. */
+static const uint8_t *secure_zone_of(struct dns_resolver *r, const uint8_t *name,
+                                     struct dns_arena *a)
+{
+    for (const uint8_t *n = name; n; n = dns_name_parent(n)) {
+        struct dns_key_entry e;
+        if (dns_keycache_get(r->sh->keys, n, res_now_ms(r), a, &e))
+            return e.kind == DNS_KEY_SECURE ? e.zone : NULL;
+    }
+    return NULL;
+}
+
+/* RFC 8198 §5.3: name does not exist (nsec covers it) and its wildcard wild has a validated
+ * qtype set in the cache: the answer is that set at name, with the NSEC as its proof. */
+static bool synthesize_wildcard(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
+                                const uint8_t *wild, const struct dns_cache_rrset *nsec,
+                                struct dns_arena *a, struct res_answer *ans)
+{
+    struct dns_cache_result res;
+    if (nsec->count != 1 ||
+        dns_cache_get(r->sh->cache, wild, qtype, DNS_RANK_ANSWER, 0, res_now_ms(r), a, &res) !=
+            DNS_CACHE_POSITIVE ||
+        res.sec != DNSSEC_SECURE)
+        return false;
+    size_t nl;
+    const uint8_t *next = nsec->rdata[0].data;
+    if (dns_name_check(next, nsec->rdata[0].len, &nl) != 0 ||
+        !dnssec_nsec_covers(nsec->owner, next, name))
+        return false;
+    struct dns_cache_rrset set = res.rrset;
+    set.owner = dns_arena_dup(a, name, dns_name_len(name));
+    if (nsec->ttl < set.ttl)
+        set.ttl = nsec->ttl;
+    if (ans->nchain >= RES_MAX_CHAIN)
+        return false;
+    ans->chain[ans->nchain++] = set;
+    ans->rcode = DNS_RCODE_NOERROR;
+    if (ans->nproof < RES_MAX_PROOF)
+        ans->proof[ans->nproof++] = *nsec;
+    return true;
+}
+
+bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
+                    struct dns_arena *a, struct res_answer *ans)
+{
+    const struct dns_anchors *an = &r->sh->anchors;
+    uint8_t lname[DNS_NAME_MAXLEN];
+    dns_name_copy(lname, name);
+    dns_name_lower(lname);
+    if (!res_validating(r) || !dns_anchors_find(an, lname) || dns_anchors_nta(an, lname))
+        return false;
+    const uint8_t *zone = secure_zone_of(r, lname, a);
+    struct dns_cache_rrset found[NSEC_CACHE_FOUND_MAX], soa;
+    uint8_t wild[DNS_NAME_MAXLEN];
+    unsigned nf = zone ? dns_nsec_cache_find(r->sh->nsecs, zone, lname, res_now_ms(r), a, found,
+                                             &soa, wild)
+                       : 0;
+    struct dnssec_nsec_rr v[8];
+    size_t nv = 0;
+    for (unsigned i = 0; i < nf; i++)
+        for (uint16_t k = 0; k < found[i].count && nv < 8; k++)
+            v[nv++] = (struct dnssec_nsec_rr){found[i].owner, DNS_TYPE_NSEC, found[i].rdata[k].data,
+                                              found[i].rdata[k].len};
+    if (nv == 0)
+        return false;
+    struct dnssec_budget b;
+    dnssec_budget_init(&b);
+    if (wild[0] && synthesize_wildcard(r, name, qtype, wild, &found[0], a, ans))
+        return true;
+    if (soa.count == 0)
+        return false; /* a negative answer needs the zone's SOA */
+    unsigned rcode = DNS_RCODE_NOERROR;
+    if (dnssec_prove_nodata(v, nv, zone, lname, qtype, &b) != DNSSEC_PROOF_OK) {
+        if (dnssec_prove_nxdomain(v, nv, zone, lname, &b) != DNSSEC_PROOF_OK)
+            return false;
+        rcode = DNS_RCODE_NXDOMAIN;
+    }
+    ans->rcode = rcode;
+    ans->soa = soa;
+    for (unsigned i = 0; i < nf && ans->nproof < RES_MAX_PROOF; i++)
+        ans->proof[ans->nproof++] = found[i];
+    ans->neg_sec = DNSSEC_SECURE;
+    return true;
 }

@@ -1,0 +1,230 @@
+/* nsec_cache — see nsec_cache.h. Per zone a sorted array of records; zones in a small table. */
+#include "dns/resolver/nsec_cache.h"
+
+#include "core/xmalloc.h"
+#include "dns/dnssec/denial.h"
+#include "dns/name.h"
+#include "dns/rr.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nrec {
+    uint64_t expire_ms;
+    uint8_t *owner;
+    uint16_t type, count, nsig;
+    struct dns_rdata *rd; /* count rdatas then nsig signatures; bytes follow */
+};
+
+struct nzone {
+    uint8_t name[DNS_NAME_MAXLEN];
+    uint64_t used; /* when last stored into (eviction order) */
+    struct nrec *soa;
+    struct nrec **v; /* NSEC_CACHE_PER_ZONE slots, sorted by owner */
+    unsigned n;
+};
+
+struct dns_nsec_cache {
+    pthread_mutex_t lock;
+    struct nzone zones[NSEC_CACHE_ZONES];
+    unsigned nzones;
+    uint64_t tick;
+};
+
+struct dns_nsec_cache *dns_nsec_cache_new(void)
+{
+    struct dns_nsec_cache *nc = xcalloc(1, sizeof *nc);
+    pthread_mutex_init(&nc->lock, NULL);
+    return nc;
+}
+
+static void zone_clear(struct nzone *z)
+{
+    for (unsigned i = 0; i < z->n; i++)
+        free(z->v[i]);
+    free(z->v);
+    free(z->soa);
+    memset(z, 0, sizeof *z);
+}
+
+void dns_nsec_cache_free(struct dns_nsec_cache *nc)
+{
+    if (!nc)
+        return;
+    for (unsigned i = 0; i < nc->nzones; i++)
+        zone_clear(&nc->zones[i]);
+    pthread_mutex_destroy(&nc->lock);
+    free(nc);
+}
+
+static struct nrec *rec_make(const struct dns_cache_rrset *s, uint64_t expire_ms)
+{
+    size_t ol = dns_name_len(s->owner), bytes = 0;
+    for (uint16_t i = 0; i < s->count; i++)
+        bytes += s->rdata[i].len;
+    for (uint16_t i = 0; i < s->nsig; i++)
+        bytes += s->sigs[i].len;
+    size_t slots = (size_t)s->count + s->nsig;
+    struct nrec *r = xcalloc(1, sizeof *r + slots * sizeof(struct dns_rdata) + ol + bytes);
+    r->rd = (struct dns_rdata *)(r + 1);
+    uint8_t *p = (uint8_t *)(r->rd + slots);
+    r->owner = p;
+    memcpy(p, s->owner, ol);
+    dns_name_lower(p);
+    p += ol;
+    for (size_t i = 0; i < slots; i++) {
+        const struct dns_rdata *from = i < s->count ? &s->rdata[i] : &s->sigs[i - s->count];
+        memcpy(p, from->data, from->len);
+        r->rd[i] = (struct dns_rdata){from->len, p};
+        p += from->len;
+    }
+    r->type = s->type;
+    r->count = s->count;
+    r->nsig = s->nsig;
+    r->expire_ms = expire_ms;
+    return r;
+}
+
+/* The zone's slot, made (evicting the least recently stored zone) when make is set. */
+static struct nzone *zone_get(struct dns_nsec_cache *nc, const uint8_t *zone, bool make)
+{
+    for (unsigned i = 0; i < nc->nzones; i++)
+        if (dns_name_eq(nc->zones[i].name, zone))
+            return &nc->zones[i];
+    if (!make)
+        return NULL;
+    struct nzone *z = &nc->zones[nc->nzones];
+    if (nc->nzones < NSEC_CACHE_ZONES) {
+        nc->nzones++;
+    } else {
+        z = &nc->zones[0];
+        for (unsigned i = 1; i < nc->nzones; i++)
+            if (nc->zones[i].used < z->used)
+                z = &nc->zones[i];
+        zone_clear(z);
+    }
+    dns_name_copy(z->name, zone);
+    dns_name_lower(z->name);
+    z->v = xcalloc(NSEC_CACHE_PER_ZONE, sizeof *z->v);
+    return z;
+}
+
+/* The index of the last record whose owner is <= name, or -1. */
+static int pred(const struct nzone *z, const uint8_t *name)
+{
+    int lo = 0, hi = (int)z->n - 1, best = -1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (dns_name_cmp(z->v[mid]->owner, name) <= 0) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return best;
+}
+
+static void zone_insert(struct nzone *z, struct nrec *r)
+{
+    int i = pred(z, r->owner);
+    if (i >= 0 && dns_name_eq(z->v[i]->owner, r->owner)) {
+        free(z->v[i]);
+        z->v[i] = r;
+        return;
+    }
+    if (z->n == NSEC_CACHE_PER_ZONE) { /* full: the record nearest to expiry goes */
+        unsigned old = 0;
+        for (unsigned k = 1; k < z->n; k++)
+            if (z->v[k]->expire_ms < z->v[old]->expire_ms)
+                old = k;
+        free(z->v[old]);
+        memmove(&z->v[old], &z->v[old + 1], (z->n - old - 1) * sizeof *z->v);
+        z->n--;
+        i = pred(z, r->owner);
+    }
+    unsigned at = (unsigned)(i + 1);
+    memmove(&z->v[at + 1], &z->v[at], (z->n - at) * sizeof *z->v);
+    z->v[at] = r;
+    z->n++;
+}
+
+void dns_nsec_cache_put(struct dns_nsec_cache *nc, const uint8_t *zone,
+                        const struct dns_cache_rrset *set, uint64_t now_ms)
+{
+    if (set->type != DNS_TYPE_NSEC && set->type != DNS_TYPE_SOA)
+        return;
+    struct nrec *r = rec_make(set, now_ms + (uint64_t)set->ttl * 1000);
+    pthread_mutex_lock(&nc->lock);
+    struct nzone *z = zone_get(nc, zone, true);
+    z->used = ++nc->tick;
+    if (set->type == DNS_TYPE_SOA) {
+        free(z->soa);
+        z->soa = r;
+    } else {
+        zone_insert(z, r);
+    }
+    pthread_mutex_unlock(&nc->lock);
+}
+
+static struct dns_cache_rrset rec_out(const struct nrec *r, uint64_t now_ms, struct dns_arena *a)
+{
+    struct dns_cache_rrset s = {0};
+    s.owner = dns_arena_dup(a, r->owner, dns_name_len(r->owner));
+    s.type = r->type;
+    s.count = r->count;
+    s.nsig = r->nsig;
+    s.ttl = (uint32_t)((r->expire_ms - now_ms) / 1000);
+    s.rank = DNS_RANK_AUTH_AUTHORITY;
+    s.sec = 1; /* DNSSEC_SECURE: only validated records are kept */
+    struct dns_rdata *rd = dns_arena_alloc(a, ((size_t)r->count + r->nsig + 1) * sizeof *rd);
+    for (unsigned i = 0; i < (unsigned)r->count + r->nsig; i++)
+        rd[i] = (struct dns_rdata){r->rd[i].len, dns_arena_dup(a, r->rd[i].data, r->rd[i].len)};
+    s.rdata = rd;
+    s.sigs = rd + r->count;
+    return s;
+}
+
+/* "*.<closest encloser of name>" as the record r suggests, into out. false when too long. */
+static bool wildcard_of(const uint8_t *name, const struct nrec *r, const uint8_t *zone,
+                        uint8_t *out)
+{
+    size_t nl;
+    unsigned ce = dnssec_common_labels(name, r->owner);
+    if (r->count && dns_name_check(r->rd[0].data, r->rd[0].len, &nl) == 0 &&
+        dnssec_common_labels(name, r->rd[0].data) > ce)
+        ce = dnssec_common_labels(name, r->rd[0].data);
+    if (ce < dns_name_labels(zone))
+        ce = dns_name_labels(zone);
+    return ce < dns_name_labels(name) && dnssec_wildcard_at(name, ce, out);
+}
+
+unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
+                             uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
+                             struct dns_cache_rrset *soa, uint8_t *wild)
+{
+    unsigned n = 0;
+    memset(soa, 0, sizeof *soa);
+    wild[0] = 0;
+    pthread_mutex_lock(&nc->lock);
+    struct nzone *z = zone_get(nc, zone, false);
+    if (z && z->n) {
+        int i = pred(z, name);
+        const struct nrec *r = z->v[i >= 0 ? i : (int)z->n - 1]; /* before the apex: the last */
+        if (now_ms < r->expire_ms)
+            out[n++] = rec_out(r, now_ms, a);
+        if (n && !dns_name_eq(r->owner, name) && wildcard_of(name, r, zone, wild)) {
+            int w = pred(z, wild);
+            const struct nrec *wr = z->v[w >= 0 ? w : (int)z->n - 1];
+            if (wr != r && now_ms < wr->expire_ms)
+                out[n++] = rec_out(wr, now_ms, a);
+        } else {
+            wild[0] = 0;
+        }
+        if (n && z->soa && now_ms < z->soa->expire_ms)
+            *soa = rec_out(z->soa, now_ms, a);
+    }
+    pthread_mutex_unlock(&nc->lock);
+    return n;
+}

@@ -1,0 +1,39 @@
+/*
+ * nsec_cache — validated NSEC records kept per zone in canonical order, for the aggressive
+ * use of the DNSSEC-validated cache (RFC 8198): a name that falls in a cached NSEC span (and
+ * whose wildcard does too) is answered NXDOMAIN without asking; a name whose cached NSEC
+ * lacks the type, NODATA. Only records whose signatures the validator checked are put here,
+ * each with its RRSIGs, and the zone's SOA (also validated) for the negative answer.
+ *
+ * Shared by the resolvers of every worker: one mutex. Bounded: NSEC_CACHE_ZONES zones (the
+ * oldest zone goes first), NSEC_CACHE_PER_ZONE records per zone (the record nearest to
+ * expiry goes first). Lookups copy into the caller's arena. No I/O.
+ */
+#ifndef PIGEON_DNS_RESOLVER_NSEC_CACHE_H
+#define PIGEON_DNS_RESOLVER_NSEC_CACHE_H
+
+#include "dns/resolver/cache.h"
+
+#define NSEC_CACHE_ZONES 256
+#define NSEC_CACHE_PER_ZONE 1024
+#define NSEC_CACHE_FOUND_MAX 2 /* the span of a name and that of its wildcard */
+
+struct dns_nsec_cache;
+
+struct dns_nsec_cache *dns_nsec_cache_new(void);
+void dns_nsec_cache_free(struct dns_nsec_cache *nc);
+/* Keeps set (an NSEC RRset, or the zone's SOA) of zone, validated, for set->ttl seconds. */
+void dns_nsec_cache_put(struct dns_nsec_cache *nc, const uint8_t *zone,
+                        const struct dns_cache_rrset *set, uint64_t now_ms);
+/*
+ * The live NSEC records of zone that could prove something about name: the one at or before
+ * name in canonical order, and the one at or before the wildcard of its closest encloser
+ * (copies in a, into out[NSEC_CACHE_FOUND_MAX], TTLs as remaining); that wildcard's name
+ * into wild (DNS_NAME_MAXLEN; empty when name has an NSEC of its own). *soa gets the zone's
+ * SOA (count 0 when not known). Returns how many records were found.
+ */
+unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
+                             uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
+                             struct dns_cache_rrset *soa, uint8_t *wild);
+
+#endif
