@@ -56,7 +56,7 @@ check dns/resolver/service $BELOW_SERVICES
 check dns/service $BELOW_SERVICES
 check spf core msg dns dns/resolver
 check mailauth core msg dns dns/resolver
-check queue core msg store smtp dns dns/resolver
+check queue core msg store smtp dns dns/resolver mailauth
 check host core net conf msg auth store dns dns/resolver
 check smtp $ENGINE_LIBS
 check pop3 $ENGINE_LIBS

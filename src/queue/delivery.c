@@ -18,14 +18,17 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void try_host(struct domjob *j);
 static void try_addr(struct domjob *j);
+static bool sts_filter_mx(struct domjob *j);
 
 static void set_error(struct domjob *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(struct domjob *j, const char *fmt, ...)
@@ -86,6 +89,10 @@ static void on_mx(void *vj, const struct dns_stub_mx_result *res)
     for (size_t i = 0; i < res->n; i++)
         log_info("queue %s: MX %u %s%s", j->domain, res->hosts[i].preference, res->hosts[i].host,
                  res->implicit ? " (no MX: the domain itself)" : "");
+    if (!sts_filter_mx(j)) {
+        settle_rest(j, 451, "451 4.7.5 MTA-STS: no MX host matches the domain's policy");
+        return runner_job_finished(j->r, j);
+    }
     try_host(j);
 }
 
@@ -102,6 +109,26 @@ static void on_addr(void *vj, const struct dns_stub_addr_result *res)
     j->naddr = res->n;
     j->addr_i = 0;
     try_addr(j);
+}
+
+/* RFC 8461 §4.1/§5: under an enforce policy only MX hosts matching its mx patterns are
+ * used (false when none is left); under testing a mismatch is only logged. */
+static bool sts_filter_mx(struct domjob *j)
+{
+    if (!j->sts_on || j->sts.mode == MTASTS_NONE)
+        return true;
+    size_t kept = 0;
+    for (size_t i = 0; i < j->nmx; i++) {
+        bool ok = mtasts_mx_match(&j->sts, j->mx[i].host);
+        if (!ok)
+            log_info("queue %s: MTA-STS %s: MX %s does not match the policy%s", j->domain,
+                     mtasts_mode_name(j->sts.mode), j->mx[i].host,
+                     j->sts.mode == MTASTS_ENFORCE ? ": skipped" : "");
+        if (ok || j->sts.mode == MTASTS_TESTING)
+            j->mx[kept++] = j->mx[i];
+    }
+    j->nmx = kept;
+    return kept > 0;
 }
 
 static void try_host(struct domjob *j)
@@ -169,8 +196,14 @@ static void start_tls(struct domjob *j)
     j->want_tls = false;
     struct evbuffer *in = bufferevent_get_input(j->bev);
     evbuffer_drain(in, evbuffer_get_length(in)); /* nothing sent before TLS may count after */
-    SSL *ssl = SSL_new(j->r->tls);
+    bool sts = j->sts_on && j->sts.mode != MTASTS_NONE;
+    SSL *ssl = SSL_new(sts ? sts_tls(j->r->sts) : j->r->tls);
     SSL_set_tlsext_host_name(ssl, j->host);
+    if (sts) { /* RFC 8461 §4.2: a chain to a trusted root, naming the MX host */
+        SSL_set1_host(ssl, j->host);
+        SSL_set_verify(ssl, j->sts.mode == MTASTS_ENFORCE ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                       NULL);
+    }
     struct bufferevent *tls = bufferevent_openssl_filter_new(
         j->r->base, j->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
         BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -314,17 +347,38 @@ static void on_read(struct bufferevent *bev, void *vj)
     after_client(j);
 }
 
+/* Under a policy the handshake's verification result is logged: under enforce it passed
+ * (else the handshake failed); under testing a failure is only reported (RFC 8461 §5). */
+static void sts_log_tls(struct domjob *j, struct bufferevent *bev)
+{
+    if (!j->sts_on || j->sts.mode == MTASTS_NONE)
+        return;
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_ERR_UNSPECIFIED;
+    if (v == X509_V_OK)
+        log_info("queue %s: MTA-STS %s: certificate of %s verified", j->domain,
+                 mtasts_mode_name(j->sts.mode), j->host);
+    else
+        log_info("queue %s: MTA-STS testing: certificate of %s not valid: %s (delivered anyway)",
+                 j->domain, j->host, X509_verify_cert_error_string(v));
+}
+
 static void on_event(struct bufferevent *bev, short what, void *vj)
 {
     struct domjob *j = vj;
     if (what & BEV_EVENT_CONNECTED) {
         if (j->tls_pending) {
             j->tls_pending = false;
+            sts_log_tls(j, bev);
             smtp_client_tls_done(j->client, true);
             return after_client(j);
         }
         log_info("queue %s: connected to %s[%s]", j->domain, j->host, j->addr_text);
-        struct smtp_client_config cc = {j->r->cfg.hostname, j->tls};
+        /* RFC 8461 §5: under enforce, never without TLS */
+        struct smtp_client_config cc = {j->r->cfg.hostname,
+                                        j->sts_on && j->sts.mode == MTASTS_ENFORCE
+                                            ? SMTP_TLS_REQUIRED
+                                            : j->tls};
         j->client = smtp_client_new(&cc, &client_io, j, &client_ops, j);
         return;
     }
@@ -415,10 +469,19 @@ static void try_addr(struct domjob *j)
     }
 }
 
+static void on_sts(void *vj, const struct mtasts_policy *p)
+{
+    struct domjob *j = vj;
+    j->sts_on = p != NULL;
+    if (p)
+        j->sts = *p;
+    dns_stub_mx(j->r->stub, j->domain, on_mx, j);
+}
+
 void domjob_start(struct domjob *j)
 {
     log_info("queue %s: %zu recipient(s) to deliver", j->domain, j->n);
-    dns_stub_mx(j->r->stub, j->domain, on_mx, j);
+    sts_get(j->r->sts, j->domain, (int64_t)time(NULL), on_sts, j); /* RFC 8461 §5.1 first */
 }
 
 void domjob_free(struct domjob *j)

@@ -473,6 +473,7 @@ struct queue_runner *queue_runner_new(struct event_base *base, const struct queu
     r->cfg = *cfg;
     r->tls = client_tls;
     r->stub = stub;
+    r->sts = sts_new(base, stub);
     r->committer = committer;
     r->scan_ev = evtimer_new(base, on_scan, r);
     r->kick_ev = event_new(base, -1, 0, on_kick, r);
@@ -486,6 +487,7 @@ void queue_runner_free(struct queue_runner *r)
     if (!r)
         return;
     r->stopping = true;
+    sts_free(r->sts); /* its pending look-ups belong to the jobs freed below */
     while (r->jobs) {
         struct domjob *j = r->jobs;
         r->jobs = j->next;

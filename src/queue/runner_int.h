@@ -7,6 +7,7 @@
 
 #include "dns/resolver/stub.h"
 #include "queue/runner.h"
+#include "queue/sts.h"
 
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -55,6 +56,9 @@ struct domjob {
     bool tls_pending;
     bool want_tls;
     char error[600];   /* why the last destination failed */
+    /* MTA-STS (RFC 8461): the domain's policy, when it has one */
+    bool sts_on;
+    struct mtasts_policy sts;
 };
 
 /* Queue rows whose DSN is being committed: not to be picked up again meanwhile. */
@@ -68,6 +72,7 @@ struct queue_runner {
     struct event_base *base;
     struct queue_runner_config cfg;
     SSL_CTX *tls;
+    struct sts *sts;                  /* MTA-STS policies and the verifying TLS context */
     struct dns_stub *stub;
     struct committer *committer;
     struct store *store;

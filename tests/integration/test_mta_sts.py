@@ -1,0 +1,257 @@
+"""Issue 16: MTA-STS (RFC 8461) on the sending side.
+
+The test runs its own certificate authority, an authoritative pigeond for the test zones
+(127.0.58.1:53), a policy server of its own (Python, HTTPS on 127.0.58.5:443, certificates
+from the test CA, one policy per Host) and Bob's pigeond on 127.0.58.2:25, which offers
+STARTTLS with a test-CA certificate for mx.good.test and, chosen by SNI from [server]
+tls_dir, a certificate for mx.bad.test from a CA nobody trusts. Alice's pigeond trusts the
+test CA (SSL_CERT_FILE) and delivers to domains that publish: enforce with a matching MX and a
+good certificate (delivered, TLS verified), enforce with no matching MX (deferred, never
+connected), enforce with the untrusted certificate (deferred), testing with the untrusted
+certificate (delivered, reported), and no policy at all (delivered: opportunistic TLS takes
+any certificate, which is what MTA-STS changes).
+"""
+import datetime
+import http.server
+import os
+import re
+import ssl
+import threading
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+import delivery_env as E
+import pigeon_harness as H
+
+pytestmark = pytest.mark.skipif(not E.needs_root, reason="needs root for ports 25, 53, 443")
+
+DNS_IP = "127.0.58.1"
+BOB_IP = "127.0.58.2"
+ALICE_IP = "127.0.58.20"
+POLICY_IP = "127.0.58.5"
+DOMAINS = ["good.test", "nomatch.test", "badcert.test", "testing.test", "plain.test"]
+POLICIES = {
+    "good.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n",
+    "nomatch.test": "version: STSv1\r\nmode: enforce\r\nmx: *.elsewhere.test\r\n"
+                    "max_age: 86400\r\n",
+    "badcert.test": "version: STSv1\nmode: enforce\nmx: mx.bad.test\nmax_age: 86400\n",
+    "testing.test": "version: STSv1\nmode: testing\nmx: mx.bad.test\nmax_age: 86400\n",
+}
+
+
+# ---- certificates
+
+def _name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def make_ca(cn):
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def issue(ca, names, directory, stem):
+    ca_key, ca_cert = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(_name(names[0]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    crt, key_path = Path(directory) / (stem + ".crt"), Path(directory) / (stem + ".key")
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    os.chmod(key_path, 0o600)
+    return crt, key_path
+
+
+# ---- the policy server
+
+class PolicyServer:
+    def __init__(self, ip, cert, key):
+        self.requests = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                host = (self.headers.get("Host") or "").split(":")[0]
+                server.requests.append((host, self.path))
+                dom = host[len("mta-sts."):] if host.startswith("mta-sts.") else ""
+                body = POLICIES.get(dom)
+                if self.path != "/.well-known/mta-sts.txt" or body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((ip, 443), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(cert), str(key))
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def fetches(self, domain):
+        return sum(1 for h, _ in self.requests if h == "mta-sts." + domain)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def zones():
+    def z(origin, body):
+        return E.zone(origin, body, ns_ip=DNS_IP)
+    sts = '_mta-sts TXT "v=STSv1; id=20261206T000000;"\nmta-sts A %s\n' % POLICY_IP
+    return {
+        "good.test": z("good.test", "@ MX 10 mx\nmx A %s\n%s" % (BOB_IP, sts)),
+        "nomatch.test": z("nomatch.test", "@ MX 10 mx.good.test.\n%s" % sts),
+        "badcert.test": z("badcert.test", "@ MX 10 mx.bad.test.\n%s" % sts),
+        "testing.test": z("testing.test", "@ MX 10 mx.bad.test.\n%s" % sts),
+        "plain.test": z("plain.test", "@ MX 10 mx.bad.test."),
+        "bad.test": z("bad.test", "mx A %s" % BOB_IP),
+    }
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mtasts")
+    ca, rogue = make_ca("Pigeon test CA"), make_ca("Rogue CA")
+    (root / "ca.pem").write_bytes(ca[1].public_bytes(serialization.Encoding.PEM))
+    (root / "tls_dir").mkdir()
+    good = issue(ca, ["mx.good.test"], root, "good")
+    issue(rogue, ["mx.bad.test"], root / "tls_dir", "mx.bad.test")
+    policy = issue(ca, ["mta-sts." + d for d in POLICIES], root, "policy")
+    old = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(root / "ca.pem")  # Alice's (and everyone's) trust store
+    e = E.Env(root)
+    ps = None
+    try:
+        e.dns(zones(), ip=DNS_IP)
+        ps = PolicyServer(POLICY_IP, *policy)
+        bob = e.mx("bob", BOB_IP, DOMAINS, ["u@" + d for d in DOMAINS], spf="off",
+                   resolver=DNS_IP,
+                   extra={"server": {"tls_cert": str(good[0]), "tls_key": str(good[1]),
+                                     "tls_dir": str(root / "tls_dir")}})
+        port = H.free_port()
+        alice = e.node("alice", "mail.crepes.fr", "crepes.fr", domains=["crepes.fr"],
+                       users={E.ALICE: E.ALICE_PASSWORD},
+                       sections={"submission": {"listen": "127.0.0.1:%d" % port},
+                                 "delivery": {"resolver": "%s:53" % DNS_IP,
+                                              "source_address": ALICE_IP, "remote_port": 25,
+                                              "retry_initial": 60, "scan_interval": 1,
+                                              "connect_timeout": 5, "command_timeout": 10}},
+                       waits=[("127.0.0.1", port)])
+        yield {"bob": bob, "alice": alice, "policy": ps}
+    finally:
+        if ps:
+            ps.stop()
+        errors = e.close()
+        if old is None:
+            os.environ.pop("SSL_CERT_FILE", None)
+        else:
+            os.environ["SSL_CERT_FILE"] = old
+    assert not errors, "\n".join(errors)
+
+
+def send(env, domain, tag):
+    alice = env["alice"]
+    start = alice.log_size()
+    alice.submit(["u@" + domain], E.message("u@" + domain, tag))
+    return start
+
+
+def delivered(env, domain, tag):
+    bob = env["bob"]
+    return E.wait_for(lambda: any(("<%s@crepes.fr>" % tag) in H.header_values(m.data, "Message-ID")
+                                  for m in bob.messages("u@" + domain)),
+                      what="%s delivered to u@%s" % (tag, domain))
+
+
+def not_delivered(env, domain, tag):
+    return not any(("<%s@crepes.fr>" % tag) in H.header_values(m.data, "Message-ID")
+                   for m in env["bob"].messages("u@" + domain))
+
+
+def queued_error(env, domain):
+    rows = [r for r in env["alice"].queue_rows() if r["rcpt"] == "u@" + domain]
+    assert rows, env["alice"].queue()
+    return rows[0]["error"]
+
+
+def test_enforce_good_certificate(env):
+    start = send(env, "good.test", "sts-good")
+    env["alice"].wait_log(r"mta-sts good\.test: policy id 20261206T000000, mode enforce, "
+                          r"max_age 86400, 1 mx pattern", start)
+    delivered(env, "good.test", "sts-good")
+    env["alice"].wait_log(r"queue good\.test: MTA-STS enforce: certificate of mx\.good\.test "
+                          r"verified", start)
+    env["alice"].wait_log(r"to=<u@good\.test> relay=mx\.good\.test\[.*\] sent", start)
+    # a second message uses the cached policy: no second fetch while the id is unchanged
+    before = env["policy"].fetches("good.test")
+    start = send(env, "good.test", "sts-good2")
+    delivered(env, "good.test", "sts-good2")
+    assert env["policy"].fetches("good.test") == before == 1
+
+
+def test_enforce_no_matching_mx(env):
+    start = send(env, "nomatch.test", "sts-nomatch")
+    alice = env["alice"]
+    alice.wait_log(r"MTA-STS enforce: MX mx\.good\.test does not match the policy: skipped",
+                   start)
+    E.wait_for(lambda: "4.7.5 MTA-STS: no MX host matches" in (queued_error(env, "nomatch.test")
+                                                                or ""),
+               what="the MTA-STS deferral in the queue")
+    assert "connected to" not in alice.log_tail(start=start).split("nomatch.test")[-1]
+    assert not_delivered(env, "nomatch.test", "sts-nomatch")
+
+
+def test_enforce_bad_certificate(env):
+    start = send(env, "badcert.test", "sts-bad")
+    alice = env["alice"]
+    alice.wait_log(r"queue badcert\.test: TLS with mx\.bad\.test\[.*\] failed: .*certificate "
+                   r"verify failed", start)
+    E.wait_for(lambda: "4.7.5" in (queued_error(env, "badcert.test") or ""),
+               what="the deferral after the failed certificate check")
+    assert not_delivered(env, "badcert.test", "sts-bad")
+
+
+def test_testing_mode_reports(env):
+    start = send(env, "testing.test", "sts-testing")
+    delivered(env, "testing.test", "sts-testing")
+    env["alice"].wait_log(r"queue testing\.test: MTA-STS testing: certificate of mx\.bad\.test "
+                          r"not valid: .*\(delivered anyway\)", start)
+
+
+def test_no_policy_is_opportunistic(env):
+    """The control: the same MX and certificate without a policy takes the message."""
+    send(env, "plain.test", "sts-plain")
+    delivered(env, "plain.test", "sts-plain")
+    assert env["policy"].fetches("plain.test") == 0
