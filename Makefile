@@ -5,7 +5,7 @@
 # default /etc/pigeon/pigeon.conf.
 
 CC       ?= cc
-PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt libidn2 libnghttp2 zlib libbrotlienc
+PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt libidn2 libnghttp2 zlib libbrotlienc jansson
 MODE     ?= release
 PYTHON   ?= /usr/bin/python3
 CONF     ?= etc/pigeon.conf

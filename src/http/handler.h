@@ -42,6 +42,8 @@ struct http_host {
     struct http_login_table *logins;
     /* Appends gauges only the service can read (queue length, login sessions) to /metrics. */
     void (*gauges)(struct http_exchange *x, struct str *out);
+    /* Handlers another service adds (JMAP and the webmail): true when taken; NULL: none. */
+    bool (*more)(struct http_exchange *x);
 };
 
 struct http_exchange {

@@ -69,7 +69,8 @@ void http_site_dispatch(struct http_exchange *x)
         return http_exchange_error(x, 421, "This server has no site for that host.");
     if (x->req->method == HTTP_CONNECT || x->req->method == HTTP_TRACE)
         return http_exchange_error(x, 501, "This server does not proxy or trace.");
-    if (redirect(x) || http_login_handle(x) || http_upload_handle(x) || http_file_handle(x))
+    if (redirect(x) || http_login_handle(x) || (x->host->more && x->host->more(x)) ||
+        http_upload_handle(x) || http_file_handle(x))
         return;
     http_exchange_error(x, 404, "Nothing is published here.");
 }

@@ -3,6 +3,7 @@
 
 #include "http/service/service.h"
 #include "imap/service/service.h"
+#include "jmap/service/service.h"
 #include "mailauth/service/service.h"
 #include "pop3/service/service.h"
 #include "proxy/service/service.h"
@@ -15,6 +16,7 @@ const struct service_def *const services_all[] = {
     &imap_service,
     &http_service_def,
     &proxy_service,
+    &jmap_service_def,
     NULL,
 };
 

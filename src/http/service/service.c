@@ -196,7 +196,7 @@ static int http_service_open(struct daemon *d, void **state_out)
     svc->mime = load_mime(hc->mime_types);
     svc->lim = (struct http_limits){hc->max_request_line, hc->max_header_size, hc->max_body_size};
     svc->host = (struct http_host){host_auth, host_blocking, host_random,
-                                   http_logins_new(hc->max_sessions), host_gauges};
+                                   http_logins_new(hc->max_sessions), host_gauges, NULL};
     if (open_roots(svc) < 0)
         return -1;
     if (hc->access_log) {

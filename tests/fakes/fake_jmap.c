@@ -1,0 +1,320 @@
+/* fake_jmap — see fake_jmap.h. */
+#include "fakes/fake_jmap.h"
+
+#include "core/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct fake_jmap_box *box(struct fake_jmap *f, int64_t id)
+{
+    for (size_t i = 0; i < f->nboxes; i++)
+        if (f->boxes[i].exists && f->boxes[i].id == id)
+            return &f->boxes[i];
+    return NULL;
+}
+
+static struct fake_jmap_box *box_named(struct fake_jmap *f, const char *name)
+{
+    for (size_t i = 0; i < f->nboxes; i++)
+        if (f->boxes[i].exists && strcmp(f->boxes[i].name, name) == 0)
+            return &f->boxes[i];
+    return NULL;
+}
+
+static struct fake_jmap_row *row(struct fake_jmap *f, int64_t mb, int64_t uid)
+{
+    for (size_t i = 0; i < f->nrows; i++)
+        if (f->rows[i].exists && f->rows[i].mailbox_id == mb && f->rows[i].uid == uid)
+            return &f->rows[i];
+    return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    const struct fake_jmap_box *const *x = a, *const *y = b;
+    return strcmp((*x)->name, (*y)->name);
+}
+
+static int op_mailboxes(void *ctx, jmap_mbox_cb cb, void *arg)
+{
+    struct fake_jmap *f = ctx;
+    struct fake_jmap_box *sorted[FAKE_JMAP_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < f->nboxes; i++)
+        if (f->boxes[i].exists)
+            sorted[n++] = &f->boxes[i];
+    qsort(sorted, n, sizeof *sorted, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        struct jmap_mbox m = {.id = sorted[i]->id, .name = sorted[i]->name,
+                              .special_use = sorted[i]->special_use, .modseq = sorted[i]->modseq,
+                              .uidnext = sorted[i]->uidnext, .subscribed = true};
+        for (size_t k = 0; k < f->nrows; k++)
+            if (f->rows[k].exists && f->rows[k].mailbox_id == m.id) {
+                m.total++;
+                m.unread += strstr(f->rows[k].flags, "\\Seen") == NULL;
+            }
+        cb(arg, &m);
+    }
+    return 0;
+}
+
+static void row_out(const struct fake_jmap_row *r, jmap_msg_cb cb, void *arg)
+{
+    struct jmap_msg m = {.mailbox_id = r->mailbox_id, .uid = r->uid, .modseq = r->modseq,
+                         .size = 100, .received = r->date, .flags = r->flags, .blob_id = r->blob};
+    cb(arg, &m);
+}
+
+static int op_messages(void *ctx, int64_t mailbox_id, jmap_msg_cb cb, void *arg)
+{
+    struct fake_jmap *f = ctx;
+    for (size_t i = 0; i < f->nrows; i++)
+        if (f->rows[i].exists && (!mailbox_id || f->rows[i].mailbox_id == mailbox_id))
+            row_out(&f->rows[i], cb, arg);
+    return 0;
+}
+
+static int op_changes(void *ctx, int64_t mailbox_id, int64_t since, jmap_msg_cb cb,
+                      void (*gone)(void *arg, int64_t uid), void *arg)
+{
+    struct fake_jmap *f = ctx;
+    if (!box(f, mailbox_id))
+        return ERR_NOTFOUND;
+    for (size_t i = 0; i < f->nrows; i++) {
+        struct fake_jmap_row *r = &f->rows[i];
+        if (r->mailbox_id != mailbox_id)
+            continue;
+        if (r->exists && r->modseq > since)
+            row_out(r, cb, arg);
+        else if (!r->exists && r->gone_modseq > since)
+            gone(arg, r->uid);
+    }
+    return 0;
+}
+
+static int op_read(void *ctx, const char *blob_id, struct str *out)
+{
+    struct fake_jmap *f = ctx;
+    for (size_t i = 0; i < f->nblobs; i++)
+        if (strcmp(f->blobs[i].id, blob_id) == 0) {
+            str_append(out, f->blobs[i].data, f->blobs[i].len);
+            return 0;
+        }
+    return ERR_NOTFOUND;
+}
+
+static int64_t bump(struct fake_jmap_box *b)
+{
+    return ++b->modseq;
+}
+
+void fake_jmap_set_flags(struct fake_jmap *f, int64_t mailbox_id, int64_t uid, const char *flags)
+{
+    struct fake_jmap_row *r = row(f, mailbox_id, uid);
+    if (!r)
+        return;
+    snprintf(r->flags, sizeof r->flags, "%s", flags);
+    r->modseq = bump(box(f, mailbox_id));
+}
+
+static int op_set_flags(void *ctx, int64_t mailbox_id, int64_t uid, const char *flags)
+{
+    struct fake_jmap *f = ctx;
+    if (!row(f, mailbox_id, uid))
+        return ERR_NOTFOUND;
+    fake_jmap_set_flags(f, mailbox_id, uid, flags);
+    return 0;
+}
+
+void fake_jmap_expunge(struct fake_jmap *f, int64_t mailbox_id, int64_t uid)
+{
+    struct fake_jmap_row *r = row(f, mailbox_id, uid);
+    if (!r)
+        return;
+    r->exists = false;
+    r->gone_modseq = bump(box(f, mailbox_id));
+}
+
+static int64_t add_row(struct fake_jmap *f, struct fake_jmap_box *b, const char *blob,
+                       const char *flags)
+{
+    if (f->nrows >= sizeof f->rows / sizeof f->rows[0])
+        return -1;
+    struct fake_jmap_row *r = &f->rows[f->nrows++];
+    *r = (struct fake_jmap_row){.mailbox_id = b->id, .uid = b->uidnext++, .date = 1700000000,
+                                .exists = true};
+    r->date += (int64_t)f->nrows;
+    snprintf(r->flags, sizeof r->flags, "%s", flags ? flags : "");
+    snprintf(r->blob, sizeof r->blob, "%s", blob);
+    r->modseq = bump(b);
+    return r->uid;
+}
+
+static int op_move(void *ctx, int64_t mailbox_id, int64_t uid, const char *dest, bool copy,
+                   int64_t *uid_out)
+{
+    struct fake_jmap *f = ctx;
+    struct fake_jmap_row *r = row(f, mailbox_id, uid);
+    struct fake_jmap_box *d = box_named(f, dest);
+    if (!r || !d)
+        return ERR_NOTFOUND;
+    char blob[33], flags[128];
+    snprintf(blob, sizeof blob, "%s", r->blob);
+    snprintf(flags, sizeof flags, "%s", r->flags);
+    int64_t n = add_row(f, d, blob, flags);
+    if (n < 0)
+        return ERR_LIMIT;
+    *uid_out = n;
+    if (!copy)
+        fake_jmap_expunge(f, mailbox_id, uid);
+    return 0;
+}
+
+static int op_expunge(void *ctx, int64_t mailbox_id, int64_t uid)
+{
+    struct fake_jmap *f = ctx;
+    if (!row(f, mailbox_id, uid))
+        return ERR_NOTFOUND;
+    fake_jmap_expunge(f, mailbox_id, uid);
+    return 0;
+}
+
+static int add_box(struct fake_jmap *f, const char *name, const char *use)
+{
+    if (box_named(f, name))
+        return ERR_EXISTS;
+    if (f->nboxes >= FAKE_JMAP_MAX)
+        return ERR_LIMIT;
+    struct fake_jmap_box *b = &f->boxes[f->nboxes];
+    *b = (struct fake_jmap_box){.id = (int64_t)f->nboxes + 1, .modseq = 1, .uidnext = 1,
+                                .exists = true};
+    snprintf(b->name, sizeof b->name, "%s", name);
+    snprintf(b->special_use, sizeof b->special_use, "%s", use);
+    f->nboxes++;
+    return 0;
+}
+
+static int op_mailbox_create(void *ctx, const char *name)
+{
+    return add_box(ctx, name, "");
+}
+
+static int op_mailbox_rename(void *ctx, const char *from, const char *to)
+{
+    struct fake_jmap_box *b = box_named(ctx, from);
+    if (!b)
+        return ERR_NOTFOUND;
+    snprintf(b->name, sizeof b->name, "%s", to);
+    return 0;
+}
+
+static int op_mailbox_delete(void *ctx, const char *name)
+{
+    struct fake_jmap *f = ctx;
+    struct fake_jmap_box *b = box_named(f, name);
+    if (!b)
+        return ERR_NOTFOUND;
+    b->exists = false;
+    for (size_t i = 0; i < f->nrows; i++)
+        if (f->rows[i].mailbox_id == b->id)
+            f->rows[i].exists = false;
+    return 0;
+}
+
+static int op_subscribe(void *ctx, const char *name, bool on)
+{
+    return 0;
+}
+
+static int op_blob_put(void *ctx, const char *data, size_t len, char id_out[33])
+{
+    struct fake_jmap *f = ctx;
+    if (f->nblobs >= FAKE_JMAP_MAX)
+        return ERR_LIMIT;
+    struct fake_jmap_blob *b = &f->blobs[f->nblobs++];
+    snprintf(b->id, sizeof b->id, "%032x", ++f->next_blob);
+    b->data = malloc(len + 1);
+    memcpy(b->data, data, len);
+    b->len = len;
+    memcpy(id_out, b->id, 33);
+    return 0;
+}
+
+static int op_append(void *ctx, const char *mailbox, const char *data, size_t len,
+                     const char *flags, int64_t date, int64_t *mailbox_id_out, int64_t *uid_out)
+{
+    struct fake_jmap *f = ctx;
+    struct fake_jmap_box *b = box_named(f, mailbox);
+    char id[33];
+    if (!b)
+        return ERR_NOTFOUND;
+    int rc = op_blob_put(f, data, len, id);
+    if (rc != 0)
+        return rc;
+    int64_t uid = add_row(f, b, id, flags);
+    if (uid < 0)
+        return ERR_LIMIT;
+    *mailbox_id_out = b->id;
+    *uid_out = uid;
+    return 0;
+}
+
+static int op_submit(void *ctx, const char *const *rcpts, size_t n, const char *data, size_t len,
+                     char queue_id_out[33])
+{
+    struct fake_jmap *f = ctx;
+    f->submissions++;
+    f->last_rcpts[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(f->last_rcpts);
+        snprintf(f->last_rcpts + used, sizeof f->last_rcpts - used, "%s%s", i ? "," : "",
+                 rcpts[i]);
+    }
+    snprintf(queue_id_out, 33, "%032x", f->submissions);
+    return 0;
+}
+
+void fake_jmap_init(struct fake_jmap *f, struct jmap_ops *ops)
+{
+    memset(f, 0, sizeof *f);
+    add_box(f, "INBOX", "");
+    add_box(f, "Sent", "\\Sent");
+    add_box(f, "Drafts", "\\Drafts");
+    add_box(f, "Trash", "\\Trash");
+    *ops = (struct jmap_ops){
+        .ctx = f,
+        .mailboxes = op_mailboxes,
+        .messages = op_messages,
+        .changes = op_changes,
+        .read = op_read,
+        .set_flags = op_set_flags,
+        .move = op_move,
+        .expunge = op_expunge,
+        .mailbox_create = op_mailbox_create,
+        .mailbox_rename = op_mailbox_rename,
+        .mailbox_delete = op_mailbox_delete,
+        .mailbox_subscribe = op_subscribe,
+        .append = op_append,
+        .blob_put = op_blob_put,
+        .submit = op_submit,
+    };
+}
+
+void fake_jmap_free(struct fake_jmap *f)
+{
+    for (size_t i = 0; i < f->nblobs; i++)
+        free(f->blobs[i].data);
+    f->nblobs = 0;
+}
+
+int64_t fake_jmap_deliver(struct fake_jmap *f, int64_t mailbox_id, const char *text,
+                          const char *flags)
+{
+    char id[33];
+    struct fake_jmap_box *b = box(f, mailbox_id);
+    if (!b || op_blob_put(f, text, strlen(text), id) != 0)
+        return -1;
+    return add_row(f, b, id, flags);
+}

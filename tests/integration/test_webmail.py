@@ -1,0 +1,294 @@
+"""The webmail (www/mail/) in headless Chromium: log in with the site's cookie, read a message
+sent over SMTP, reply with an attachment and see the reply arrive over IMAP, make a folder
+and move a message into it, search, log out; a hostile HTML message shows no script
+execution and makes no request to the remote host; screenshots of the inbox and a message.
+Without a browser: a forged cross-site POST is refused, a stale session goes back to login."""
+
+import email
+import http.server
+import imaplib
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import jmap_helpers as J
+import pigeon_harness as H
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+web = J.jmap_fixture("webmail")
+SHOTS = Path(os.environ.get("PIGEON_SCREENSHOTS", H.REPO / "build" / "screenshots"))
+
+
+class Spy:
+    """A "remote" web server that records every request it gets."""
+
+    def __init__(self):
+        self.hits = []
+        spy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                spy.hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def spy():
+    s = Spy()
+    yield s
+    s.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-webmail")
+    opts = Options()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run",
+              "--window-size=1280,900", "--user-data-dir=%s" % profile):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    drv.set_page_load_timeout(60)
+    yield drv
+    drv.quit()
+
+
+def wait(drv, fn, what, timeout=60):
+    try:
+        return WebDriverWait(drv, timeout).until(lambda d: fn(d))
+    except Exception:
+        raise AssertionError("browser: %s did not happen; page text:\n%s" % (
+            what, drv.find_element(By.TAG_NAME, "body").text[:2000]))
+
+
+def visible(drv, el_id):
+    return drv.find_element(By.ID, el_id).is_displayed()
+
+
+def login(drv, web, user="alice", password="crepes"):
+    drv.get(web.url("/mail/"))
+    wait(drv, lambda d: visible(d, "login"), "the login form")
+    drv.find_element(By.ID, "login-user").send_keys(user)
+    drv.find_element(By.ID, "login-pass").send_keys(password)
+    drv.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    wait(drv, lambda d: visible(d, "app"), "the app after login")
+
+
+def list_subjects(drv):
+    # read in one script: the list may be redrawn between two WebDriver calls
+    return drv.execute_script("return Array.from(document.querySelectorAll("
+                              "'#message-list .subject')).map(e => e.textContent);")
+
+
+def open_message(drv, subject):
+    wait(drv, lambda d: subject in list_subjects(d), "%r in the list" % subject)
+    drv.execute_script("for (const li of document.querySelectorAll('#message-list li'))"
+                       "  if (li.querySelector('.subject').textContent === arguments[0])"
+                       "    { li.click(); break; }", subject)
+    wait(drv, lambda d: d.find_element(By.ID, "r-subject").text == subject, "the message open")
+
+
+def imap_find(web, user, mailbox, subject):
+    m = imaplib.IMAP4("127.0.0.1", web.d.imap_port)
+    m.login(user, web.d.users[user])
+    m.select(mailbox)
+    typ, data = m.search(None, "SUBJECT", '"%s"' % subject)
+    out = []
+    for n in data[0].split():
+        typ, d = m.fetch(n, "(RFC822)")
+        out.append(email.message_from_bytes(d[0][1]))
+    m.logout()
+    return out
+
+
+def test_read_reply_move_search_logout(web, browser, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Exam schedule",
+                   "The exam is on Friday.\r\nBob\r\n", sender="bob@hamburger.edu")
+    for i in range(3):
+        J.smtp_deliver(web.d, "alice@hamburger.edu", "Filler %d" % i, "x\r\n")
+    login(browser, web)
+    wait(browser, lambda d: "Exam schedule" in list_subjects(d), "the SMTP message listed")
+    inbox_label = browser.find_element(By.CSS_SELECTOR, "#mailbox-list li.current").text
+    assert inbox_label.startswith("Inbox") and inbox_label.rstrip().endswith("4")  # unread count
+    browser.save_screenshot(str(SHOTS / "webmail-inbox.png"))
+    open_message(browser, "Exam schedule")
+    assert "The exam is on Friday." in browser.find_element(By.ID, "r-text").text
+    browser.save_screenshot(str(SHOTS / "webmail-message.png"))
+    assert (SHOTS / "webmail-inbox.png").stat().st_size > 1000
+    # reply with an attachment
+    att = tmp_path / "notes.txt"
+    att.write_text("my notes\n")
+    browser.find_element(By.ID, "reply-btn").click()
+    wait(browser, lambda d: visible(d, "compose"), "the compose dialog")
+    assert browser.find_element(By.ID, "c-to").get_attribute("value").endswith("<bob@hamburger.edu>")
+    browser.find_element(By.ID, "c-body").send_keys("Thanks, see the notes.")
+    browser.find_element(By.ID, "c-files").send_keys(str(att))
+    wait(browser, lambda d: "notes.txt" in d.find_element(By.ID, "c-attached").text, "upload")
+    browser.find_element(By.ID, "c-send").click()
+    wait(browser, lambda d: not visible(d, "compose"), "the dialog closed after sending")
+    got = H.wait_until(lambda: imap_find(web, "bob@hamburger.edu", "INBOX", "Re: Exam schedule"),
+                       what="the reply over IMAP")
+    msg = got[0]
+    parts = {p.get_filename(): p.get_payload(decode=True) for p in msg.walk()
+             if p.get_filename()}
+    assert parts == {"notes.txt": b"my notes\n"}
+    assert msg["In-Reply-To"] == "<Exam.schedule@example.org>"
+    assert imap_find(web, "alice@hamburger.edu", "Sent", "Re: Exam schedule")
+    # a new folder, and a move into it
+    browser.find_element(By.ID, "new-folder").send_keys("Courses")
+    browser.find_element(By.CSS_SELECTOR, "#new-folder-form button").click()
+    wait(browser, lambda d: "Courses" in d.find_element(By.ID, "mailbox-list").text, "folder")
+    open_message(browser, "Exam schedule")
+    sel = Select(browser.find_element(By.ID, "move-to"))
+    sel.select_by_visible_text("Courses")
+    wait(browser, lambda d: "Exam schedule" not in list_subjects(d), "moved out of the inbox")
+    H.wait_until(lambda: imap_find(web, "alice@hamburger.edu", "Courses", "Exam schedule"),
+                 what="the move seen over IMAP")
+    # search finds it in its new folder
+    box = browser.find_element(By.ID, "search")
+    box.send_keys("Friday\n")
+    # the message in its new folder, and the sent reply that quotes it
+    wait(browser, lambda d: sorted(list_subjects(d)) == ["Exam schedule", "Re: Exam schedule"],
+         "the search result")
+    # log out: back to the login form; the session is gone server-side
+    browser.find_element(By.ID, "logout-btn").click()
+    wait(browser, lambda d: visible(d, "login"), "the login form after logout")
+    browser.get(web.url("/mail/"))
+    wait(browser, lambda d: visible(d, "login"), "the login form on reload")
+
+
+HOSTILE = """<html><head><style>body {{ background: url(http://127.0.0.1:{p}/css-bg.png) }}
+</style><script>window.parent.pwned = 1; fetch('http://127.0.0.1:{p}/script');</script></head>
+<body onload="window.parent.pwned = 2">
+<p>Hello <b>student</b>.</p>
+<img src="http://127.0.0.1:{p}/track.png" alt="tracker">
+<img src="x" onerror="window.parent.pwned = 3; new Image().src='http://127.0.0.1:{p}/onerror'">
+<div style="background-image: url('http://127.0.0.1:{p}/inline.png')">styled</div>
+<a href="javascript:window.parent.pwned=4">click</a>
+<iframe src="http://127.0.0.1:{p}/frame"></iframe>
+</body></html>"""
+
+
+def test_hostile_html(web, browser, spy):
+    html = HOSTILE.format(p=spy.port).replace("\n", "\r\n") + "\r\n"
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Hostile page", html,
+                   extra="MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n")
+    login(browser, web)
+    open_message(browser, "Hostile page")
+    frame = browser.find_element(By.ID, "r-html")
+    wait(browser, lambda d: frame.is_displayed(), "the HTML view")
+    doc = frame.get_attribute("srcdoc")
+    assert "Hello <b>student</b>" in doc
+    for bad in ("<script", "onerror", "onload", "javascript:", "url(", "<iframe",
+                "127.0.0.1:%d" % spy.port):
+        assert bad not in doc, bad
+    assert visible(browser, "r-images")  # the reader says images were blocked
+    browser.switch_to.frame(frame)
+    assert "styled" in browser.find_element(By.TAG_NAME, "body").text
+    browser.switch_to.default_content()
+    # give a script every chance to have run: one more round trip through the app
+    browser.execute_script("return 1")
+    assert browser.execute_script("return window.pwned === undefined")
+    assert spy.hits == []
+    # the stored message itself is never served as a page of this site
+    c = J.Client(web)
+    e = c.call("Email/query", {"filter": {"subject": "Hostile page"}})["ids"][0]
+    blob = c.call("Email/get", {"ids": [e], "properties": ["blobId"]})["list"][0]["blobId"]
+    status, headers, _ = c.raw("GET", "/jmap/download/%s/%s/x.html?accept=text/html" %
+                               (c.account, blob))
+    assert status == 200 and headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in headers["Content-Security-Policy"]
+
+
+def cookie_login(web, user="alice", password="crepes"):
+    req = urllib.request.Request(web.url("/login"), data=("username=%s&password=%s" % (
+        user, password)).encode(), method="POST")
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(req, timeout=30)
+    except urllib.error.HTTPError as e:
+        assert e.code == 303
+        return e.headers["Set-Cookie"].split(";")[0]
+    raise AssertionError("no 303 from /login")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **kw):
+        return None
+
+
+def post_api(web, cookie, headers):
+    body = json.dumps({"using": [J.CORE], "methodCalls": [["Core/echo", {"x": 1}, "0"]]})
+    h = {"Cookie": cookie, "Content-Type": "application/json"}
+    h.update(headers)
+    req = urllib.request.Request(web.url("/jmap/api/"), data=body.encode(), headers=h,
+                                 method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_csrf_and_stale_session(web, browser):
+    cookie = cookie_login(web)
+    req = urllib.request.Request(web.url("/.well-known/jmap"), headers={"Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        token = json.loads(r.read())["csrfToken"]
+    assert len(token) == 64
+    # forged: no token, a wrong token, the right token from another origin
+    assert post_api(web, cookie, {}) == 403
+    assert post_api(web, cookie, {"X-CSRF-Token": "0" * 64}) == 403
+    assert post_api(web, cookie, {"X-CSRF-Token": token,
+                                  "Origin": "http://evil.example"}) == 403
+    assert post_api(web, cookie, {"X-CSRF-Token": token}) == 200
+    host = web.url("/")[len("http://"):-1]
+    assert post_api(web, cookie, {"X-CSRF-Token": token, "Origin": "http://" + host}) == 200
+    # A plain HTML form cannot set the header: the browser's forged POST is refused too.
+    login(browser, web)
+    browser.execute_script("""
+        const f = document.createElement('form');
+        f.method = 'POST'; f.action = '/jmap/api/'; f.enctype = 'text/plain';
+        const i = document.createElement('input');
+        i.name = '{"using":[],"methodCalls":[],"x":"'; i.value = '"}';
+        f.append(i); document.body.append(f); f.submit();""")
+    wait(browser, lambda d: "CSRF" in d.find_element(By.TAG_NAME, "body").text,
+         "the refusal page")
+    # An expired (here: forged) session sends the app back to the login form.
+    browser.get(web.url("/mail/"))
+    browser.delete_all_cookies()
+    browser.add_cookie({"name": "pigeon_session", "value": "0" * 32, "path": "/"})
+    browser.get(web.url("/mail/"))
+    wait(browser, lambda d: visible(d, "login"), "the login form for a stale session")
+    # ... and a session ended while the app is open shows the login on the next action
+    login(browser, web)
+    browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/logout', {method: 'POST', credentials: 'same-origin'}).then(() => done(1));")
+    assert visible(browser, "app")  # the app does not know yet
+    H.wait_until(lambda: post_api(web, cookie, {"X-CSRF-Token": token}) == 200,
+                 what="the first cookie still valid")
+    browser.find_element(By.CSS_SELECTOR, "#mailbox-list li").click()
+    wait(browser, lambda d: visible(d, "login"), "the login form after the session ended")
+    assert "session has ended" in browser.find_element(By.ID, "login-error").text

@@ -1,0 +1,289 @@
+/* test_jmap — the JMAP engine over an in-memory account (tests/fakes/fake_jmap.c): the
+ * envelope and its errors, result references, limits, state strings and /changes after
+ * changes made outside JMAP, keywords, header forms, message building and submission. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fakes/fake_jmap.h"
+#include "jmap/jmap.h"
+
+#include <jansson.h>
+#include <string.h>
+
+struct t {
+    struct fake_jmap f;
+    struct jmap_ops ops;
+    struct jmap_limits lim;
+    struct jmap_env env;
+};
+
+static int setup(void **state)
+{
+    struct t *t = calloc(1, sizeof *t);
+    fake_jmap_init(&t->f, &t->ops);
+    jmap_limits_default(&t->lim);
+    t->lim.max_calls_in_request = 5;
+    t->lim.max_objects_in_get = 10;
+    t->env = (struct jmap_env){.ops = &t->ops, .lim = &t->lim, .user = "alice@example.org",
+                               .account_id = "u1", .user_name = "Alice", .now = 1764000000,
+                               .random = "0123456789abcdef"};
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct t *t = *state;
+    fake_jmap_free(&t->f);
+    free(t);
+    return 0;
+}
+
+/* Runs a request; returns the parsed response (caller decrefs) and the status. */
+static json_t *run(struct t *t, const char *req, int *status)
+{
+    struct str out = STR_INIT;
+    *status = jmap_api_process(&t->env, req, strlen(req), &out);
+    json_t *j = json_loads(out.ptr ? out.ptr : "", 0, NULL);
+    str_clear(&out);
+    assert_non_null(j);
+    return j;
+}
+
+/* The arguments of response i of a 200 answer. */
+static json_t *resp(json_t *r, size_t i, const char *name)
+{
+    json_t *inv = json_array_get(json_object_get(r, "methodResponses"), i);
+    assert_non_null(inv);
+    assert_string_equal(json_string_value(json_array_get(inv, 0)), name);
+    return json_array_get(inv, 1);
+}
+
+#define USING "\"using\":[\"urn:ietf:params:jmap:core\",\"urn:ietf:params:jmap:mail\"," \
+              "\"urn:ietf:params:jmap:submission\"]"
+
+static void test_envelope_errors(void **state)
+{
+    struct t *t = *state;
+    int st;
+    const char *cases[][2] = {
+        {"not json", "urn:ietf:params:jmap:error:notJSON"},
+        {"{\"using\":[]}", "urn:ietf:params:jmap:error:notRequest"},
+        {"{\"using\":[],\"methodCalls\":[[\"a\",{}]]}", "urn:ietf:params:jmap:error:notRequest"},
+        {"{\"using\":[\"x\"],\"methodCalls\":[]}", "urn:ietf:params:jmap:error:unknownCapability"},
+        {"{\"using\":[],\"methodCalls\":[[\"a\",{},\"1\"],[\"a\",{},\"2\"],[\"a\",{},\"3\"],"
+         "[\"a\",{},\"4\"],[\"a\",{},\"5\"],[\"a\",{},\"6\"]]}",
+         "urn:ietf:params:jmap:error:limit"},
+        {"{\"a\":1,\"a\":2}", "urn:ietf:params:jmap:error:notJSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *r = run(t, cases[i][0], &st);
+        assert_int_equal(st, 400);
+        assert_string_equal(json_string_value(json_object_get(r, "type")), cases[i][1]);
+        json_decref(r);
+    }
+}
+
+static void test_echo_and_references(void **state)
+{
+    struct t *t = *state;
+    int st;
+    json_t *r = run(t,
+                    "{" USING ",\"methodCalls\":["
+                    "[\"Mailbox/query\",{\"accountId\":\"u1\",\"filter\":{\"role\":\"sent\"}},\"q\"],"
+                    "[\"Mailbox/get\",{\"accountId\":\"u1\",\"#ids\":{\"resultOf\":\"q\","
+                    "\"name\":\"Mailbox/query\",\"path\":\"/ids\"},\"properties\":[\"name\"]},\"g\"],"
+                    "[\"Core/echo\",{\"#n\":{\"resultOf\":\"g\",\"name\":\"Mailbox/get\","
+                    "\"path\":\"/list/*/name\"}},\"e\"],"
+                    "[\"Core/echo\",{\"#n\":{\"resultOf\":\"zz\",\"name\":\"Core/echo\","
+                    "\"path\":\"\"}},\"f\"],"
+                    "[\"Mailbox/get\",{\"accountId\":\"u2\"},\"h\"]]}",
+                    &st);
+    assert_int_equal(st, 200);
+    json_t *echo = resp(r, 2, "Core/echo");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(echo, "n"), 0)), "Sent");
+    assert_string_equal(json_string_value(json_object_get(resp(r, 3, "error"), "type")),
+                        "invalidResultReference");
+    assert_string_equal(json_string_value(json_object_get(resp(r, 4, "error"), "type")),
+                        "accountNotFound");
+    json_decref(r);
+}
+
+static json_t *call1(struct t *t, const char *name, const char *args)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "{" USING ",\"methodCalls\":[[\"%s\",%s,\"c\"]]}", name, args);
+    int st;
+    json_t *r = run(t, buf, &st);
+    assert_int_equal(st, 200);
+    json_t *a = json_incref(json_array_get(json_array_get(json_object_get(r, "methodResponses"), 0), 1));
+    json_decref(r);
+    return a;
+}
+
+static char *state_now(struct t *t)
+{
+    json_t *g = call1(t, "Email/get", "{\"accountId\":\"u1\",\"ids\":[]}");
+    char *s = strdup(json_string_value(json_object_get(g, "state")));
+    json_decref(g);
+    return s;
+}
+
+static const char *msg1 = "From: Bob <bob@example.org>\r\nTo: alice@example.org\r\n"
+                          "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nMessage-ID: <1@x>\r\n"
+                          "Date: Mon, 01 Dec 2025 08:00:00 -0500\r\n\r\nHello there.\r\n";
+
+static void test_changes_track_outside_writers(void **state)
+{
+    struct t *t = *state;
+    int64_t u1 = fake_jmap_deliver(&t->f, 1, msg1, "");
+    int64_t u2 = fake_jmap_deliver(&t->f, 1, msg1, "\\Seen");
+    char *s0 = state_now(t);
+    char args[512];
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s0);
+    json_t *c = call1(t, "Email/changes", args);
+    assert_int_equal(json_array_size(json_object_get(c, "created")), 0);
+    json_decref(c);
+    fake_jmap_set_flags(&t->f, 1, u1, "\\Flagged");     /* IMAP STORE */
+    fake_jmap_expunge(&t->f, 1, u2);                    /* POP3 DELE */
+    int64_t u3 = fake_jmap_deliver(&t->f, 1, msg1, ""); /* SMTP */
+    int64_t u4 = fake_jmap_deliver(&t->f, 1, msg1, ""); /* delivered, then expunged */
+    fake_jmap_expunge(&t->f, 1, u4);
+    c = call1(t, "Email/changes", args);
+    char id[32];
+    snprintf(id, sizeof id, "e1-%lld", (long long)u1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(c, "updated"), 0)), id);
+    snprintf(id, sizeof id, "e1-%lld", (long long)u2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(c, "destroyed"), 0)), id);
+    snprintf(id, sizeof id, "e1-%lld", (long long)u3);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(c, "created"), 0)), id);
+    assert_int_equal(json_array_size(json_object_get(c, "created")), 1);
+    assert_int_equal(json_array_size(json_object_get(c, "destroyed")), 1);
+    json_decref(c);
+    /* a deleted mailbox makes the changes incalculable, never wrong */
+    json_t *m = call1(t, "Mailbox/set", "{\"accountId\":\"u1\",\"destroy\":[\"m4\"]}");
+    json_decref(m);
+    c = call1(t, "Email/changes", args);
+    assert_string_equal(json_string_value(json_object_get(c, "type")), "cannotCalculateChanges");
+    json_decref(c);
+    free(s0);
+}
+
+static void test_get_headers_and_keywords(void **state)
+{
+    struct t *t = *state;
+    int64_t u = fake_jmap_deliver(&t->f, 1, msg1, "\\Seen $Forwarded \\Deleted");
+    char args[512];
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"ids\":[\"e1-%lld\"],\"properties\":[\"subject\",\"from\","
+             "\"keywords\",\"sentAt\",\"header:Subject:asRaw\",\"preview\",\"messageId\"]}",
+             (long long)u);
+    json_t *g = call1(t, "Email/get", args);
+    json_t *e = json_array_get(json_object_get(g, "list"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "subject")), "Grüße");
+    assert_string_equal(json_string_value(json_object_get(e, "header:Subject:asRaw")),
+                        " =?utf-8?q?Gr=C3=BC=C3=9Fe?=");
+    assert_string_equal(json_string_value(json_object_get(e, "sentAt")), "2025-12-01T08:00:00-05:00");
+    assert_string_equal(json_string_value(json_object_get(e, "preview")), "Hello there.");
+    json_t *kw = json_object_get(e, "keywords");
+    assert_int_equal(json_object_size(kw), 2); /* \Deleted has no keyword */
+    assert_true(json_is_true(json_object_get(kw, "$seen")));
+    assert_true(json_is_true(json_object_get(kw, "$forwarded")));
+    json_t *from = json_array_get(json_object_get(e, "from"), 0);
+    assert_string_equal(json_string_value(json_object_get(from, "email")), "bob@example.org");
+    json_decref(g);
+    /* setting keywords keeps \Deleted (not a keyword) and writes canonical flags */
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"update\":{\"e1-%lld\":{\"keywords\":{\"$flagged\":true,"
+             "\"Work\":true}}}}",
+             (long long)u);
+    json_t *s = call1(t, "Email/set", args);
+    assert_int_equal(json_object_size(json_object_get(s, "updated")), 1);
+    json_decref(s);
+    const char *flags = NULL;
+    for (size_t i = 0; i < t->f.nrows; i++)
+        if (t->f.rows[i].exists && t->f.rows[i].uid == u && t->f.rows[i].mailbox_id == 1)
+            flags = t->f.rows[i].flags;
+    assert_non_null(flags);
+    assert_non_null(strstr(flags, "\\Deleted"));
+    assert_non_null(strstr(flags, "\\Flagged"));
+    assert_non_null(strstr(flags, "Work"));
+    assert_null(strstr(flags, "\\Seen"));
+    /* an invalid keyword is refused */
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"update\":{\"e1-%lld\":{\"keywords/a(b\":true}}}",
+             (long long)u);
+    s = call1(t, "Email/set", args);
+    assert_int_equal(json_object_size(json_object_get(s, "notUpdated")), 1);
+    json_decref(s);
+}
+
+static void test_create_and_submit(void **state)
+{
+    struct t *t = *state;
+    json_t *r = call1(t, "Email/set",
+                      "{\"accountId\":\"u1\",\"create\":{\"a\":{\"mailboxIds\":{\"m3\":true},"
+                      "\"from\":[{\"name\":\"Alice A.\",\"email\":\"alice@example.org\"}],"
+                      "\"to\":[{\"email\":\"bob@example.org\"}],"
+                      "\"bcc\":[{\"email\":\"carol@example.net\"}],\"subject\":\"Ça va?\","
+                      "\"textBody\":[{\"partId\":\"1\",\"type\":\"text/plain\"}],"
+                      "\"bodyValues\":{\"1\":{\"value\":\"Bien.\\n\"}}}}}");
+    const char *id = json_string_value(json_object_get(json_object_get(json_object_get(r, "created"), "a"), "id"));
+    assert_non_null(id);
+    char args[512];
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"ids\":[\"%s\"],\"properties\":[\"subject\",\"from\","
+             "\"bcc\",\"textBody\",\"bodyValues\"],\"fetchTextBodyValues\":true}",
+             id);
+    json_t *g = call1(t, "Email/get", args);
+    json_t *e = json_array_get(json_object_get(g, "list"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "subject")), "Ça va?");
+    json_t *from = json_array_get(json_object_get(e, "from"), 0);
+    assert_string_equal(json_string_value(json_object_get(from, "name")), "Alice A.");
+    json_decref(g);
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"create\":{\"s\":{\"identityId\":\"i1\",\"emailId\":\"%s\"}}}",
+             id);
+    json_t *s = call1(t, "EmailSubmission/set", args);
+    assert_non_null(json_object_get(json_object_get(s, "created"), "s"));
+    assert_int_equal(t->f.submissions, 1);
+    assert_string_equal(t->f.last_rcpts, "bob@example.org,carol@example.net");
+    json_decref(s);
+    json_decref(r);
+    /* a malformed address is refused before anything is stored */
+    r = call1(t, "Email/set",
+              "{\"accountId\":\"u1\",\"create\":{\"b\":{\"mailboxIds\":{\"m3\":true},"
+              "\"from\":[{\"email\":\"no at sign\"}]}}}");
+    assert_non_null(json_object_get(json_object_get(r, "notCreated"), "b"));
+    json_decref(r);
+}
+
+static void test_limits_in_methods(void **state)
+{
+    struct t *t = *state;
+    json_t *g = call1(t, "Email/get",
+                      "{\"accountId\":\"u1\",\"ids\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\","
+                      "\"h\",\"i\",\"j\",\"k\"]}");
+    assert_string_equal(json_string_value(json_object_get(g, "type")), "requestTooLarge");
+    json_decref(g);
+    g = call1(t, "Email/query", "{\"accountId\":\"u1\",\"filter\":{\"nope\":1}}");
+    assert_string_equal(json_string_value(json_object_get(g, "type")), "unsupportedFilter");
+    json_decref(g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_envelope_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_echo_and_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_track_outside_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_headers_and_keywords, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_and_submit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limits_in_methods, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
