@@ -87,6 +87,8 @@ def visible(drv, el_id):
 
 def login(drv, web, user="alice", password="crepes"):
     drv.get(web.url("/mail/"))
+    drv.delete_all_cookies()  # a fresh session whatever an earlier test left
+    drv.get(web.url("/mail/"))
     wait(drv, lambda d: visible(d, "login"), "the login form")
     drv.find_element(By.ID, "login-user").send_keys(user)
     drv.find_element(By.ID, "login-pass").send_keys(password)
