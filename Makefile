@@ -79,6 +79,7 @@ run: deps
 	@scripts/sample-setup.sh $(BUILD) $(CONF)
 	@echo "pigeon: web site http://127.0.0.1:8080/ (TLS, HTTP/2: https://127.0.0.1:8443/)"
 	@echo "pigeon: web cache (HTTP proxy) on 127.0.0.1:3128: curl -x http://127.0.0.1:3128 URL"
+	@echo "pigeon: webmail http://127.0.0.1:8080/mail/ (alice / crepes), JMAP at /.well-known/jmap"
 	exec $(BUILD)/pigeond -c $(CONF)
 
 # The whole test suite under ASan+UBSan; the last line is pytest's summary.
