@@ -40,7 +40,11 @@ struct h2_stream {
     bool answered;
     bool refused;                /* answered by the engine itself (limits) */
     bool log_at_close;           /* a streamed body: logged when the stream ends */
+    bool streamed;               /* the request body goes to a reader (body_streamed) */
+    bool reading, ended;         /* ... the handler asked for it; END_STREAM arrived */
+    struct http_body_reader reader;
     uint64_t sent;               /* body octets handed to nghttp2 */
+    uint64_t got;                /* streamed request body octets received */
     struct h2_stream *next;
 };
 
@@ -73,6 +77,8 @@ static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
 
 static void stream_free(struct http2_session *s, struct h2_stream *st)
 {
+    if (st->reading && !st->ended)
+        st->reader.abort(st->reader.arg); /* the session ends while the body arrives */
     if (st->log_at_close)
         s->ops->done(s->io, &st->req, st->resp.status, st->sent);
     for (struct h2_stream **pp = &s->streams; *pp; pp = &(*pp)->next)
@@ -134,6 +140,14 @@ static int build_request(struct h2_stream *st, const char **why)
     q->body_len = st->body.len;
     q->has_length = true;
     q->content_length = st->body.len;
+    if (!st->ended) { /* a streamed body: only its announced length is known */
+        const struct slice *cl = http_request_header(q, "content-length");
+        unsigned long long v = 0;
+        q->has_length = cl && slice_to_u64(*cl, UINT64_MAX, &v) == 0;
+        q->content_length = q->has_length ? v : 0;
+        q->body = NULL;
+        q->body_len = 0;
+    }
     q->tls = st->s->tls;
     return 0;
 }
@@ -256,6 +270,7 @@ void http2_session_respond(struct http2_session *s, void *vst, struct http_respo
         st->with_handler = false;
         s->with_handler--;
     }
+    st->reading = false; /* answered: the rest of a streamed body is not wanted */
     if (st->gone) {
         http_response_clear(resp);
         return stream_free(s, st);
@@ -313,14 +328,39 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *fr, const uint8_t
     return 0;
 }
 
+/* A streamed body's stream is reset: its reader (if any) lets go. */
+static void stream_reset(struct http2_session *s, struct h2_stream *st, uint32_t code)
+{
+    if (st->reading)
+        st->reader.abort(st->reader.arg); /* (a handler still to ask gets abort then) */
+    if (st->reading && st->with_handler) {
+        st->with_handler = false; /* after abort the handler never answers */
+        s->with_handler--;
+    }
+    st->reading = false;
+    st->refused = true;
+    nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, code);
+}
+
 static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
                    size_t len, void *user)
 {
     struct http2_session *s = user;
     struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
-    if (!st || st->refused)
+    if (!st || st->refused || st->answered)
         return 0;
-    if (st->body.len + len > s->lim.max_body) {
+    if (st->streamed) {
+        st->got += len;
+        if (st->got > s->lim.max_body ||
+            (!st->reading && st->body.len + len > http_limits_buffered(&s->lim)))
+            stream_reset(s, st, NGHTTP2_CANCEL);
+        else if (st->reading)
+            st->reader.data(st->reader.arg, (const char *)data, len);
+        else
+            str_append(&st->body, data, len); /* until the handler asks */
+        return 0;
+    }
+    if (st->body.len + len > http_limits_buffered(&s->lim)) {
         refuse(s, st, 413, "The request body is too large.");
         return 0;
     }
@@ -328,15 +368,75 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
     return 0;
 }
 
+void http2_session_read_body(struct http2_session *s, void *vst, const struct http_body_reader *r)
+{
+    struct h2_stream *st = vst;
+    if (!st->streamed || st->reading || st->answered)
+        return;
+    if (st->gone || st->refused) {
+        /* Reset meanwhile: nothing will come, and the handler will not answer. */
+        if (st->with_handler) {
+            st->with_handler = false;
+            s->with_handler--;
+        }
+        r->abort(r->arg);
+        if (st->gone)
+            stream_free(s, st);
+        return;
+    }
+    st->reader = *r;
+    st->reading = true;
+    if (st->body.len) {
+        struct str held = st->body;
+        st->body = (struct str)STR_INIT;
+        r->data(r->arg, held.ptr, held.len);
+        str_clear(&held);
+    }
+    if (st->ended && st->reading) {
+        st->reading = false;
+        r->end(r->arg);
+    }
+    if (!s->in_recv)
+        pump(s);
+}
+
+/* A request whose header block is complete but whose body is still to come: streamed to its
+ * handler if the transport says so. */
+static void maybe_stream(struct http2_session *s, struct h2_stream *st)
+{
+    const char *why = "bad request";
+    if (!s->ops->stream_body || st->refused || st->answered || st->with_handler ||
+        build_request(st, &why) != 0 || !s->ops->stream_body(s->io, &st->req))
+        return;
+    st->streamed = true;
+    st->req.body_streamed = true;
+    st->with_handler = true;
+    s->with_handler++;
+    s->ops->request(s->io, st, &st->req);
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *fr, void *user)
 {
     struct http2_session *s = user;
     if (fr->hd.type != NGHTTP2_HEADERS && fr->hd.type != NGHTTP2_DATA)
         return 0;
-    if (!(fr->hd.flags & NGHTTP2_FLAG_END_STREAM))
-        return 0;
     struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, fr->hd.stream_id);
-    if (st && !st->refused && !st->answered && !st->with_handler)
+    if (!st)
+        return 0;
+    if (!(fr->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        if (fr->hd.type == NGHTTP2_HEADERS && fr->headers.cat == NGHTTP2_HCAT_REQUEST)
+            maybe_stream(s, st);
+        return 0;
+    }
+    st->ended = true;
+    if (st->streamed) {
+        if (st->reading) {
+            st->reading = false;
+            st->reader.end(st->reader.arg);
+        }
+        return 0;
+    }
+    if (!st->refused && !st->answered && !st->with_handler)
         dispatch(s, st);
     return 0;
 }
@@ -348,6 +448,15 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
     if (!st)
         return 0;
     nghttp2_session_set_stream_user_data(ng, id, NULL);
+    if (st->reading) {
+        /* Closed (reset) while its body streamed in: the reader lets go, no answer comes. */
+        st->reading = false;
+        st->reader.abort(st->reader.arg);
+        if (st->with_handler) {
+            st->with_handler = false;
+            s->with_handler--;
+        }
+    }
     if (st->with_handler) {
         /* The client reset it while a handler works: the answer is dropped on arrival. */
         st->gone = true;
@@ -447,6 +556,7 @@ int http2_session_upgrade(struct http2_session *s, const struct http_request *re
         if (!connection_specific(req->headers[i].name))
             copy_field(st, req->headers[i].name, req->headers[i].value);
     str_append(&st->body, req->body ? req->body : "", req->body_len);
+    st->ended = true;
     s->in_recv = true; /* an answer at once is queued: the caller writes 101 first */
     dispatch(s, st);
     s->in_recv = false;
@@ -496,9 +606,16 @@ void http2_session_writable(struct http2_session *s)
     pump(s);
 }
 
+/* A stream whose handler reads its body as it comes does not hold the input back (its DATA
+ * must arrive); if the connection ends meanwhile, its reader gets abort. */
 bool http2_session_busy(const struct http2_session *s)
 {
-    return s->with_handler > 0;
+    if (s->with_handler == 0)
+        return false;
+    for (const struct h2_stream *st = s->streams; st; st = st->next)
+        if (st->with_handler && !st->reading)
+            return true;
+    return false;
 }
 
 bool http2_session_closing(const struct http2_session *s)

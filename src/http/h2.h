@@ -32,6 +32,10 @@ struct http2_ops {
     void (*request)(void *io, void *stream, struct http_request *req);
     time_t (*now)(void *io);
     void (*done)(void *io, const struct http_request *req, int status, uint64_t body_bytes);
+    /* Optional: whether this request's body should be streamed to its handler (then it is
+     * handed out at the end of its header block, body_streamed set; see
+     * http2_session_read_body). Else bodies are read whole first (max_buffered). */
+    bool (*stream_body)(void *io, const struct http_request *req);
 };
 
 /* A server session; the client's connection preface is expected first. */
@@ -50,6 +54,12 @@ int http2_session_upgrade(struct http2_session *s, const struct http_request *re
 size_t http2_session_feed(struct http2_session *s, const char *p, size_t n);
 /* The answer for a stream handed out by ops->request; takes resp's contents. */
 void http2_session_respond(struct http2_session *s, void *stream, struct http_response *resp);
+/* The handler of a body_streamed request on stream asks for its body: what has arrived is
+ * handed to r at once (before this returns), the rest as DATA frames come. Data that arrives
+ * before the handler asks is held up to max_buffered (beyond, the stream is reset and r gets
+ * abort). */
+void http2_session_read_body(struct http2_session *s, void *stream,
+                             const struct http_body_reader *r);
 /* The transport drained its output: send more. */
 void http2_session_writable(struct http2_session *s);
 bool http2_session_busy(const struct http2_session *s);    /* a stream is with a handler */

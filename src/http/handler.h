@@ -46,6 +46,27 @@ struct http_host {
     bool (*more)(struct http_exchange *x);
 };
 
+/*
+ * A request body streamed to its handler. The transport hands a request out at the end of
+ * its head, with req->body_streamed set, when http_site_streams_body says its handler wants
+ * it so (uploads larger than memory; later the proxy, JMAP uploads); the body then waits
+ * until the handler calls http_exchange_read_body — typically after its checks (path,
+ * credentials, Content-Length against its own limit), so a refused request is answered
+ * before the client sends its body ("100 Continue" goes out only when the body is asked
+ * for). Then data() gets each piece as it arrives (may be called before read_body returns),
+ * end() once at its end — answer then, or later; or abort() once when the body can never be
+ * completed (framing error, over [http] max_body_size, the client gone or too slow): release
+ * everything and never answer, the transport has answered or hung up itself. A handler may
+ * answer at any time instead (an error from data(): too large, disk full); the rest of the
+ * body is then not read and the HTTP/1.1 connection closes after the answer. The body's
+ * size is checked by nobody but the handler below max_body_size.
+ */
+struct http_body_sink {
+    void (*data)(struct http_exchange *x, const char *p, size_t n);
+    void (*end)(struct http_exchange *x);
+    void (*abort)(struct http_exchange *x);
+};
+
 struct http_exchange {
     struct http_request *req;
     const struct http_site *site;   /* chosen by Host */
@@ -55,8 +76,11 @@ struct http_exchange {
     bool loopback;                  /* the client is on 127.0.0.0/8 or ::1 */
     uint64_t id;                    /* the connection's session id, for logs */
     time_t now;
+    void *handler_state;            /* the handler's own (a streamed body's file, ...) */
     /* The transport's: */
     void (*respond)(struct http_exchange *x, struct http_response *resp);
+    void (*read_body)(struct http_exchange *x, const struct http_body_sink *sink);
+    const struct http_body_sink *sink;
     void *transport;                /* the HTTP/1.1 session's or HTTP/2 stream's state */
     void *conn;                     /* the service glue's connection */
 };
@@ -65,6 +89,14 @@ struct http_exchange {
 static inline void http_exchange_respond(struct http_exchange *x, struct http_response *resp)
 {
     x->respond(x, resp);
+}
+
+/* Asks for a body_streamed request's body (see struct http_body_sink); sink must outlive the
+ * exchange (a static const table). */
+static inline void http_exchange_read_body(struct http_exchange *x,
+                                           const struct http_body_sink *sink)
+{
+    x->read_body(x, sink);
 }
 
 /* Answers status with the standard error page. */
@@ -82,6 +114,10 @@ bool http_file_handle(struct http_exchange *x);
 bool http_metrics_handle(struct http_exchange *x); /* GET /metrics (the [metrics] listener) */
 /* Counts a response for /metrics. */
 void http_metrics_count(int status);
+
+/* Whether the handler that will take req on site wants its body streamed (a PUT in the
+ * upload area) rather than read whole first. Asked by the transports at the end of a head. */
+bool http_site_streams_body(const struct http_site *site, const struct http_request *req);
 
 /* Chooses the handler for x (redirects, login pages, the upload area, files) and runs it. */
 void http_site_dispatch(struct http_exchange *x);

@@ -39,7 +39,28 @@ struct http_limits {
     size_t max_request_line; /* longer: 414 */
     size_t max_head;         /* request line + fields: longer, 431 */
     uint64_t max_body;       /* declared or decoded body: larger, 413 */
+    uint64_t max_buffered;   /* a body held in memory for a handler that takes it whole:
+                                larger, 413 (0: max_body). Streamed bodies: max_body. */
 };
+
+/* Where a streamed request body goes as it arrives (see http_session_read_body,
+ * http2_session_read_body): data for each piece, then end once — or abort once, when the
+ * body can never be completed (framing error, over max_body, the client gone or too slow):
+ * the transport then answers (or drops the connection) itself and the handler must release
+ * everything without answering. After end, abort, or the handler's answer, nothing more is
+ * called. */
+struct http_body_reader {
+    void (*data)(void *arg, const char *p, size_t n);
+    void (*end)(void *arg);
+    void (*abort)(void *arg);
+    void *arg;
+};
+
+static inline uint64_t http_limits_buffered(const struct http_limits *lim)
+{
+    return lim->max_buffered && lim->max_buffered < lim->max_body ? lim->max_buffered
+                                                                  : lim->max_body;
+}
 
 struct http_header {
     struct slice name, value; /* value without leading/trailing whitespace */
@@ -64,6 +85,9 @@ struct http_request {
     /* Filled by the session once the body has arrived: */
     const char *body;
     size_t body_len;
+    /* Or: the request went to its handler at the end of the head, and the body is read only
+     * when the handler asks for it (body and body_len stay empty). */
+    bool body_streamed;
     bool tls;            /* set by the transport */
 };
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum state { ST_HEAD, ST_BODY, ST_HANDLER, ST_STREAM, ST_CLOSING };
+enum state { ST_HEAD, ST_BODY, ST_HANDLER, ST_BODY_IN, ST_STREAM, ST_CLOSING };
 
 #define STREAM_HIGH_WATER (256 * 1024) /* a streamed body is pulled while less is unsent */
 #define STREAM_PIECE (32 * 1024)       /* octets pulled from a body source per chunk */
@@ -34,6 +34,11 @@ struct http_session {
     struct http_response out;
     bool out_chunked, out_keep;
     uint64_t out_bytes;
+    /* A request whose body is streamed to its handler (ST_BODY_IN while it arrives) */
+    bool streamed, body_done;
+    struct str head;           /* its head, copied: the request's slices point here */
+    struct http_body_reader reader;
+    uint64_t stream_left;      /* Content-Length bodies: octets still to come */
 };
 
 struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
@@ -55,6 +60,9 @@ void http_session_free(struct http_session *s)
     str_clear(&s->in);
     str_clear(&s->body);
     http_response_clear(&s->out);
+    if (s->state == ST_BODY_IN && s->reader.abort)
+        s->reader.abort(s->reader.arg); /* the connection went while the body arrived */
+    str_clear(&s->head);
     free(s->req);
     free(s);
 }
@@ -132,8 +140,12 @@ static void write_body(struct http_session *s, const struct http_response *r)
 /* Drops the finished request's octets and gets ready for the next one. */
 static void next_request(struct http_session *s)
 {
-    size_t used = s->req && s->req->chunked ? s->head_len + s->body_end
-                                            : s->head_len + (s->req ? s->req->content_length : 0);
+    size_t used = s->streamed ? 0 /* head copied away, body taken as it came */
+                  : s->req && s->req->chunked
+                      ? s->head_len + s->body_end
+                      : s->head_len + (s->req ? s->req->content_length : 0);
+    s->streamed = s->body_done = false;
+    str_clear(&s->head);
     str_consume(&s->in, used < s->in.len ? used : s->in.len);
     if (s->in.len == 0)
         str_clear(&s->in); /* an idle keep-alive connection holds no buffer */
@@ -201,7 +213,11 @@ void http_session_respond(struct http_session *s, struct http_response *resp)
     bool head_only = bodyless || resp->no_body || (req && req->method == HTTP_HEAD);
     bool streamed = !bodyless && http_response_streamed(resp);
     /* A streamed body to an HTTP/1.0 client ends when the connection does. */
-    bool keep = req && req->keep_alive && !resp->close && !s->shutting_down &&
+    /* A streamed request body not read to its end leaves the framing unknown: close. */
+    bool unread = s->streamed && !s->body_done;
+    if (s->state == ST_BODY_IN)
+        s->state = ST_HANDLER; /* the reader gets nothing more */
+    bool keep = req && req->keep_alive && !resp->close && !s->shutting_down && !unread &&
                 !(streamed && !head_only && version < 11);
     uint64_t len = streamed ? UINT64_MAX : bodyless ? 0 : http_response_length(resp);
     write_head(s, resp, version, keep, len, head_only);
@@ -258,6 +274,81 @@ static void dispatch(struct http_session *s)
     s->ops->request(s->io, req);
 }
 
+/* The request goes to its handler now; its body waits for http_session_read_body. The head
+ * moves to a buffer of its own so that input arriving meanwhile cannot move it. */
+static void start_streamed(struct http_session *s)
+{
+    str_append(&s->head, s->in.ptr, s->head_len);
+    const char *why;
+    http_request_parse(s->head.ptr, s->head_len, &s->lim, s->req, &why);
+    str_consume(&s->in, s->head_len);
+    s->head_len = 0;
+    s->streamed = true;
+    s->body_done = false;
+    s->stream_left = s->req->chunked ? 0 : s->req->content_length;
+    http_chunked_init(&s->chunked);
+    s->req->body_streamed = true;
+    s->req->tls = s->tls;
+    s->state = ST_HANDLER;
+    s->ops->request(s->io, s->req);
+}
+
+void http_session_read_body(struct http_session *s, const struct http_body_reader *r)
+{
+    if (!s->streamed || s->body_done || s->state != ST_HANDLER)
+        return;
+    s->reader = *r;
+    s->state = ST_BODY_IN;
+    /* RFC 9110 §10.1.1: the client waits for 100 before sending the body. */
+    if (s->req->expect_continue && s->in.len == 0) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        s->ops->write(s->io, cont, sizeof cont - 1);
+    }
+}
+
+/* The body can never be completed: the reader lets go, the session answers and closes. */
+static void stream_fail(struct http_session *s, int status, const char *why)
+{
+    s->state = ST_HANDLER;
+    s->reader.abort(s->reader.arg);
+    fail(s, status, why);
+}
+
+/* Hands the reader what has arrived of a streamed body. */
+static void read_body_in(struct http_session *s)
+{
+    if (!s->req->chunked) {
+        size_t take = s->in.len < s->stream_left ? s->in.len : (size_t)s->stream_left;
+        if (take) {
+            s->reader.data(s->reader.arg, s->in.ptr, take);
+            if (s->state != ST_BODY_IN)
+                return; /* answered from within: the rest is not read */
+            str_consume(&s->in, take);
+            s->stream_left -= take;
+        }
+    } else {
+        size_t used;
+        int rc = http_chunked_feed(&s->chunked, s->in.ptr, s->in.len, s->lim.max_body, &s->body,
+                                   &used);
+        str_consume(&s->in, used);
+        if (rc < 0)
+            return stream_fail(s, -rc, rc == -413 ? "The request body is too large."
+                                                  : "The chunked request body is malformed.");
+        if (s->body.len) {
+            s->reader.data(s->reader.arg, s->body.ptr, s->body.len);
+            if (s->state != ST_BODY_IN)
+                return;
+            str_reset(&s->body);
+        }
+        s->stream_left = rc == 1 ? 0 : 1;
+    }
+    if (s->stream_left == 0) {
+        s->body_done = true;
+        s->state = ST_HANDLER;
+        s->reader.end(s->reader.arg);
+    }
+}
+
 static void read_head(struct http_session *s)
 {
     /* RFC 9112 §2.2: empty lines before a request line are ignored. */
@@ -285,6 +376,10 @@ static void read_head(struct http_session *s)
     }
     if (!s->req->chunked && s->req->content_length == 0)
         return dispatch(s);
+    if (s->ops->stream_body && s->ops->stream_body(s->io, s->req))
+        return start_streamed(s);
+    if (!s->req->chunked && s->req->content_length > http_limits_buffered(&s->lim))
+        return fail(s, 413, "The request body is too large.");
     s->state = ST_BODY;
     http_chunked_init(&s->chunked);
     /* RFC 9110 §10.1.1: the client waits for 100 before sending the body. */
@@ -302,8 +397,8 @@ static void read_body(struct http_session *s)
         return;
     }
     size_t at = s->head_len + s->body_end, used;
-    int rc = http_chunked_feed(&s->chunked, s->in.ptr + at, s->in.len - at, s->lim.max_body,
-                               &s->body, &used);
+    int rc = http_chunked_feed(&s->chunked, s->in.ptr + at, s->in.len - at,
+                               http_limits_buffered(&s->lim), &s->body, &used);
     s->body_end += used;
     if (rc < 0)
         return fail(s, -rc, rc == -413 ? "The request body is too large."
@@ -330,6 +425,8 @@ size_t http_session_feed(struct http_session *s, const char *p, size_t n)
             read_head(s);
         else if (s->state == ST_BODY)
             read_body(s);
+        else if (s->state == ST_BODY_IN)
+            read_body_in(s);
         else
             break;
         if (s->state == before && s->in.len == len)
@@ -340,6 +437,8 @@ size_t http_session_feed(struct http_session *s, const char *p, size_t n)
 
 void http_session_timeout(struct http_session *s)
 {
+    if (s->state == ST_BODY_IN)
+        return stream_fail(s, 408, "The request body did not arrive in time.");
     if (s->state == ST_HANDLER || s->state == ST_STREAM || s->state == ST_CLOSING)
         return;
     if (s->in.len == 0 && s->state == ST_HEAD) {

@@ -43,6 +43,10 @@ struct http_session_ops {
      * http_body_source) is pulled only while this is below 256 KiB; the transport then calls
      * http_session_writable once its output has drained. */
     size_t (*pending)(void *io);
+    /* Optional: whether this request's body should be streamed to its handler (the request
+     * is then handed out at the end of its head with body_streamed set, and the handler
+     * calls http_session_read_body); else bodies are read whole first (max_buffered). */
+    bool (*stream_body)(void *io, const struct http_request *req);
 };
 
 struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
@@ -55,6 +59,15 @@ size_t http_session_feed(struct http_session *s, const char *p, size_t n);
 /* The handler's answer to the request in progress; takes the contents of resp (left empty).
  * After an asynchronous answer, call http_session_feed(s, NULL, 0) to read on. */
 void http_session_respond(struct http_session *s, struct http_response *resp);
+
+/*
+ * The handler of a body_streamed request asks for its body: r's calls follow as it arrives
+ * ("100 Continue" is sent now if the client waits for it). Call http_session_feed(s, NULL, 0)
+ * afterwards (not from inside the handler's own call chain) to deliver what is already
+ * buffered. A handler that answers without asking for the body, or before its end, gets the
+ * connection closed after its answer.
+ */
+void http_session_read_body(struct http_session *s, const struct http_body_reader *r);
 
 /* The transport's output drained: send more of a streamed body. Returns true when that
  * finished the body and the session reads again: then call http_session_feed(s, NULL, 0)

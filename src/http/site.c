@@ -63,6 +63,14 @@ static bool redirect(struct http_exchange *x)
     return true;
 }
 
+bool http_site_streams_body(const struct http_site *site, const struct http_request *req)
+{
+    if (!site || !site->upload || req->method != HTTP_PUT)
+        return false;
+    size_t n = strlen(site->upload);
+    return req->path.len >= n && memcmp(req->path.p, site->upload, n) == 0;
+}
+
 void http_site_dispatch(struct http_exchange *x)
 {
     if (!x->site)

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for http/h2 (the HTTP/2 engine over libnghttp2): the input follows the
  * client connection preface and is fed in pieces (the first octet picks the piece size).
- * Handlers answer at once with a memory body or a streamed body, or hold every third request
+ * PUT bodies are streamed to a reader. Handlers answer at once with a memory body or a
+ * streamed body, or hold every third request
  * and answer it after the input has ended (late answers, streams reset meanwhile). Checks
  * that a handed-out request is well formed (method, path, body bounds), that the engine
  * survives whatever frames arrive, and that nothing leaks or overflows.
@@ -57,6 +58,31 @@ static void answer(struct io *io, void *stream, unsigned kind)
     http2_session_respond(io->s, stream, &r);
 }
 
+static struct io *the_io; /* the readers' context (one session at a time) */
+
+static void rd_data(void *arg, const char *p, size_t n)
+{
+    if (n && !p)
+        abort();
+}
+
+static void rd_end(void *arg)
+{
+}
+
+/* After abort the handler never answers: a held stream is forgotten. */
+static void rd_abort(void *arg)
+{
+    for (unsigned i = 0; i < the_io->nheld; i++)
+        if (the_io->held[i] == arg)
+            the_io->held[i] = NULL;
+}
+
+static bool stream_body(void *vio, const struct http_request *req)
+{
+    return req->method == HTTP_PUT;
+}
+
 static void req_cb(void *vio, void *stream, struct http_request *req)
 {
     struct io *io = vio;
@@ -67,9 +93,13 @@ static void req_cb(void *vio, void *stream, struct http_request *req)
     unsigned kind = io->requests++;
     if (kind % 3 == 2 && io->nheld < HELD_MAX) {
         io->held[io->nheld++] = stream;
+        if (req->body_streamed) { /* read its body as it comes, answered at the end */
+            struct http_body_reader r = {rd_data, rd_end, rd_abort, stream};
+            http2_session_read_body(io->s, stream, &r);
+        }
         return;
     }
-    answer(io, stream, kind);
+    answer(io, stream, kind); /* a streamed body not asked for: the rest is not read */
 }
 
 static time_t now(void *vio)
@@ -83,7 +113,7 @@ static void done(void *vio, const struct http_request *req, int status, uint64_t
         abort();
 }
 
-static const struct http2_ops ops = {w, pending, req_cb, now, done};
+static const struct http2_ops ops = {w, pending, req_cb, now, done, stream_body};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -96,12 +126,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     struct http_limits lim = {.max_request_line = 2048, .max_head = 4096, .max_body = 4096};
     struct io io = {0};
+    the_io = &io;
     io.s = http2_session_new(&ops, &io, &lim, tls);
     http2_session_feed(io.s, preface, sizeof preface - 1);
     for (size_t off = 0; off < size; off += piece)
         http2_session_feed(io.s, (const char *)data + off, size - off < piece ? size - off : piece);
     for (unsigned i = 0; i < io.nheld; i++)
-        answer(&io, io.held[i], 0);
+        if (io.held[i])
+            answer(&io, io.held[i], 0);
     http2_session_writable(io.s);
     http2_session_shutdown(io.s);
     http2_session_free(io.s);

@@ -50,7 +50,7 @@ static void done(void *vio, const struct http_request *req, int status, uint64_t
         abort();
 }
 
-static const struct http_session_ops ops = {w, wf, req_cb, now, done, NULL};
+static const struct http_session_ops ops = {w, wf, req_cb, now, done, NULL, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

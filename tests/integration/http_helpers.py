@@ -132,9 +132,10 @@ def finish(d):
     assert rc == 0, "pigeond exited with %s on SIGTERM\n%s" % (rc, d.log_tail(8000))
 
 
-def curl(*args, timeout=30):
+def curl(*args, timeout=30, stdin=None):
     """Runs curl; returns (exit code, stdout bytes, stderr text)."""
-    p = subprocess.run(["curl", "-sS", "--max-time", "20"] + [str(a) for a in args],
+    p = subprocess.run(["curl", "-sS", "--max-time", str(max(20, timeout - 10))] +
+                       [str(a) for a in args], stdin=stdin,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 

@@ -37,6 +37,9 @@ struct fake {
     size_t body_size;             /* answer with this many octets of 'x' */
     bool stream_body;             /* ... from a body source */
     int ndone, last_status;
+    bool stream_in;               /* stream request bodies */
+    struct str got;               /* ... what the reader received */
+    int ends, aborts;
 };
 
 static void fk_write(void *io, const char *p, size_t n)
@@ -114,7 +117,30 @@ static void fk_done(void *io, const struct http_request *req, int status, uint64
     f->last_status = status;
 }
 
-static const struct http2_ops ops = {fk_write, fk_pending, fk_request, fk_now, fk_done};
+static bool fk_stream_body(void *io, const struct http_request *req)
+{
+    return ((struct fake *)io)->stream_in;
+}
+
+static const struct http2_ops ops = {fk_write, fk_pending, fk_request, fk_now, fk_done,
+                                     fk_stream_body};
+
+static void rd_data(void *arg, const char *p, size_t n)
+{
+    str_append(&((struct fake *)arg)->got, p, n);
+}
+
+static void rd_end(void *arg)
+{
+    ((struct fake *)arg)->ends++;
+}
+
+static void rd_abort(void *arg)
+{
+    ((struct fake *)arg)->aborts++;
+}
+
+static const struct http_body_reader reader = {rd_data, rd_end, rd_abort, NULL};
 static const struct http_limits lim = {.max_request_line = 1000, .max_head = 2000,
                                        .max_body = 1000};
 
@@ -129,6 +155,7 @@ static void fake_clear(struct fake *f)
 {
     http2_session_free(f->s);
     str_clear(&f->out);
+    str_clear(&f->got);
 }
 
 /* ---- raw frames ---- */
@@ -437,6 +464,87 @@ static void test_request_body(void **state)
     fake_clear(&f);
 }
 
+/* A streamed request body: the request is handed out at the end of its header block; DATA
+ * that arrives before the handler asks is held, then handed over, the rest as it comes;
+ * end once. A stream reset by the client while the body arrives gives abort. */
+static void test_streamed_request_body(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    f.stream_in = true;
+    struct http_body_reader r = reader;
+    r.arg = &f;
+    struct str in = STR_INIT;
+    start(&in);
+    uint8_t b[512];
+    size_t n = block(b, sizeof b, "PUT", "/up", "content-length", "1500", NULL);
+    frame(&in, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS, 1, b, n);
+    char chunk[500];
+    memset(chunk, 'a', sizeof chunk);
+    frame(&in, NGHTTP2_DATA, 0, 1, chunk, sizeof chunk);
+    feed(&f, &in);
+    assert_int_equal(f.nrequests, 1); /* before its body */
+    assert_int_equal(f.last_body_len, 0);
+    assert_true(http2_session_busy(f.s)); /* the handler has not asked yet: input waits */
+    http2_session_read_body(f.s, f.held[0], &r);
+    assert_int_equal(f.got.len, 500);
+    assert_false(http2_session_busy(f.s)); /* reading: its DATA must keep coming */
+    str_reset(&in);
+    memset(chunk, 'b', sizeof chunk);
+    frame(&in, NGHTTP2_DATA, 0, 1, chunk, sizeof chunk); /* over max_body (1000) is fine: */
+    frame(&in, NGHTTP2_DATA, NGHTTP2_FLAG_END_STREAM, 1, chunk, sizeof chunk);
+    feed(&f, &in);
+    /* ... max_body is 1000 here, so the third piece resets the stream: */
+    assert_int_equal(f.got.len, 1000);
+    assert_int_equal(f.aborts, 1);
+    assert_int_equal(f.ends, 0);
+    assert_false(http2_session_busy(f.s)); /* after abort the handler never answers */
+    str_clear(&in);
+    fake_clear(&f);
+
+    fake_init(&f);
+    f.async = true;
+    f.stream_in = true;
+    r.arg = &f;
+    start(&in);
+    n = block(b, sizeof b, "PUT", "/up", "content-length", "600", NULL);
+    frame(&in, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS, 1, b, n);
+    frame(&in, NGHTTP2_DATA, 0, 1, chunk, 300);
+    frame(&in, NGHTTP2_DATA, NGHTTP2_FLAG_END_STREAM, 1, chunk, 300);
+    feed(&f, &in);
+    assert_int_equal(f.nrequests, 1);
+    http2_session_read_body(f.s, f.held[0], &r); /* everything held: data, then end at once */
+    assert_int_equal(f.got.len, 600);
+    assert_int_equal(f.ends, 1);
+    answer(&f, f.held[0]);
+    assert_false(http2_session_busy(f.s));
+    struct seen s = parse(&f.out);
+    assert_int_equal(s.headers, 1);
+    str_clear(&in);
+    fake_clear(&f);
+
+    /* Fewer octets than Content-Length announced, then END_STREAM: nghttp2 resets the
+     * stream (RFC 9113 §8.1.1), and the reader gets abort, never end. */
+    fake_init(&f);
+    f.async = true;
+    f.stream_in = true;
+    r.arg = &f;
+    start(&in);
+    n = block(b, sizeof b, "PUT", "/up", "content-length", "900", NULL);
+    frame(&in, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS, 1, b, n);
+    feed(&f, &in);
+    http2_session_read_body(f.s, f.held[0], &r);
+    str_reset(&in);
+    frame(&in, NGHTTP2_DATA, NGHTTP2_FLAG_END_STREAM, 1, chunk, 300);
+    feed(&f, &in);
+    assert_int_equal(f.ends, 0);
+    assert_int_equal(f.aborts, 1);
+    assert_false(http2_session_busy(f.s));
+    str_clear(&in);
+    fake_clear(&f);
+}
+
 /* ---- tests with an nghttp2 client (flow control) ---- */
 
 struct client {
@@ -598,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_stream_limit),
         cmocka_unit_test(test_header_list_limit),
         cmocka_unit_test(test_request_body),
+        cmocka_unit_test(test_streamed_request_body),
         cmocka_unit_test(test_flow_control),
         cmocka_unit_test(test_flow_control_streamed),
         cmocka_unit_test(test_bad_preface),

@@ -78,8 +78,34 @@ static size_t fk_pending(void *io)
     return ((struct fake *)io)->pending;
 }
 
-static const struct http_session_ops ops = {fk_write, fk_write_file, fk_request,
-                                            fk_now,   fk_done,       fk_pending};
+static bool fk_stream_body(void *io, const struct http_request *req)
+{
+    return req->method == HTTP_PUT && req->path.len == 3 && !memcmp(req->path.p, "/up", 3);
+}
+
+static const struct http_session_ops ops = {fk_write, fk_write_file, fk_request, fk_now,
+                                            fk_done,  fk_pending,    fk_stream_body};
+
+/* A streamed request body's reader. */
+struct sink {
+    struct str got;
+    int ends, aborts;
+};
+
+static void sk_data(void *arg, const char *p, size_t n)
+{
+    str_append(&((struct sink *)arg)->got, p, n);
+}
+
+static void sk_end(void *arg)
+{
+    ((struct sink *)arg)->ends++;
+}
+
+static void sk_abort(void *arg)
+{
+    ((struct sink *)arg)->aborts++;
+}
 
 /* A streamed body: "piece1 piece2 ...", then the end, or a failure after fail_after pieces. */
 struct pieces {
@@ -110,7 +136,7 @@ static void answer_stream(struct fake *f, struct pieces *p)
     http_session_respond(f->s, &r);
 }
 static const struct http_limits lim = {.max_request_line = 200, .max_head = 1000,
-                                       .max_body = 100};
+                                       .max_body = 10000, .max_buffered = 100};
 
 static void fake_init(struct fake *f)
 {
@@ -365,6 +391,105 @@ static void test_streamed_failure(void **state)
     fake_clear(&f);
 }
 
+/* A streamed request body (Content-Length or chunked): the request is handed out at the end
+ * of its head, 100 Continue goes out only when the handler asks for the body, the body is
+ * handed over in pieces as it arrives (split anywhere), end once, then the next request. */
+static void run_streamed_in(const char *head, const char *body, size_t split)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    struct sink k = {STR_INIT, 0, 0};
+    struct http_body_reader r = {sk_data, sk_end, sk_abort, &k};
+    feed(&f, head);
+    assert_non_null(f.held);
+    assert_true(f.held->body_streamed);
+    assert_null(strstr(str_cstr(&f.out), "100 Continue")); /* not before the handler asks */
+    http_session_read_body(f.s, &r);
+    assert_non_null(strstr(str_cstr(&f.out), "HTTP/1.1 100 Continue\r\n\r\n"));
+    size_t n = strlen(body);
+    http_session_feed(f.s, body, split);
+    http_session_feed(f.s, body + split, n - split);
+    assert_int_equal(k.ends, 1);
+    assert_int_equal(k.aborts, 0);
+    assert_string_equal(str_cstr(&k.got), "hello world, streamed");
+    /* The head's slices survived the input that came after it. */
+    assert_true(f.held->path.len == 3 && memcmp(f.held->path.p, "/up", 3) == 0);
+    f.async = false;
+    answer(&f, f.held);
+    assert_false(http_session_closing(f.s));
+    feed(&f, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_non_null(strstr(str_cstr(&f.out), "GET /next body="));
+    str_clear(&k.got);
+    fake_clear(&f);
+}
+
+static void test_streamed_request_body(void **state)
+{
+    static const char cl_head[] = "PUT /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                                  "Content-Length: 21\r\n\r\n";
+    static const char ch_head[] = "PUT /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                                  "Transfer-Encoding: chunked\r\n\r\n";
+    static const char cl_body[] = "hello world, streamed";
+    static const char ch_body[] = "6\r\nhello \r\nf\r\nworld, streamed\r\n0\r\n\r\n";
+    for (size_t i = 0; i <= strlen(cl_body); i++)
+        run_streamed_in(cl_head, cl_body, i);
+    for (size_t i = 0; i <= strlen(ch_body); i++)
+        run_streamed_in(ch_head, ch_body, i);
+}
+
+/* Bodies larger than max_buffered (100 here) may stream; the handler answering early closes the
+ * connection; a chunked framing error, a stall or the connection's end abort the reader. */
+static void test_streamed_request_errors(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    struct sink k = {STR_INIT, 0, 0};
+    struct http_body_reader r = {sk_data, sk_end, sk_abort, &k};
+    feed(&f, "PUT /up HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\n0123456789");
+    http_session_read_body(f.s, &r);
+    http_session_feed(f.s, NULL, 0);
+    assert_int_equal(k.got.len, 10);
+    f.async = false;
+    answer(&f, f.held); /* e.g. 413 from the handler's own limit, before the end */
+    assert_true(http_session_closing(f.s));
+    assert_non_null(strstr(str_cstr(&f.out), "Connection: close\r\n"));
+    assert_int_equal(http_session_feed(f.s, "more", 4), 0);
+    assert_int_equal(k.got.len, 10);
+    fake_clear(&f);
+
+    fake_init(&f);
+    f.async = true;
+    str_reset(&k.got);
+    feed(&f, "PUT /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n");
+    http_session_read_body(f.s, &r);
+    http_session_feed(f.s, NULL, 0);
+    assert_int_equal(k.aborts, 1);
+    assert_int_equal(k.ends, 0);
+    assert_true(strstr(str_cstr(&f.out), "HTTP/1.1 400 ") != NULL);
+    assert_true(http_session_closing(f.s));
+    fake_clear(&f);
+
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "PUT /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\nab");
+    assert_non_null(f.held); /* over max_buffered 100, but streamed: up to max_body */
+    http_session_read_body(f.s, &r);
+    http_session_timeout(f.s);
+    assert_int_equal(k.aborts, 2);
+    assert_true(strstr(str_cstr(&f.out), "HTTP/1.1 408 ") != NULL);
+    fake_clear(&f);
+
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "PUT /up HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\nab");
+    http_session_read_body(f.s, &r);
+    fake_clear(&f); /* the connection ends mid-body */
+    assert_int_equal(k.aborts, 3);
+    str_clear(&k.got);
+}
+
 static void test_file_segments(void **state)
 {
     struct http_response r;
@@ -388,7 +513,8 @@ int main(void)
         cmocka_unit_test(test_errors_close),      cmocka_unit_test(test_async_answer),
         cmocka_unit_test(test_timeouts),          cmocka_unit_test(test_file_segments),
         cmocka_unit_test(test_streamed_chunked),  cmocka_unit_test(test_streamed_http10_head),
-        cmocka_unit_test(test_streamed_failure),
+        cmocka_unit_test(test_streamed_failure),  cmocka_unit_test(test_streamed_request_body),
+        cmocka_unit_test(test_streamed_request_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,10 +5,13 @@
  * Credentials: HTTP Basic (RFC 7617) checked against Pigeon's users on the auth pool, over
  * TLS, or in clear text only as the site's plaintext_auth allows (loopback by default), as
  * IMAP does. A PUT is durable before the answer: the body goes to a temporary file beside
- * the target, which is fsynced, renamed over the target, and the directory fsynced; missing
+ * the target as it arrives (streamed: the credentials are checked and the file opened before
+ * the body is asked for, so a body of any size up to max_upload_size never sits in memory),
+ * then the file is fsynced, renamed over the target, and the directory fsynced; missing
  * parent directories are created (and fsynced into their parents). 201 Created for a new
  * file, 204 No Content for a replaced one. DELETE unlinks and fsyncs the directory (204).
- * The file work runs on a blocking-work thread, never on the event loop. Every path is
+ * Opening and the fsync/rename run on a blocking-work thread; the writes of a streamed body
+ * (to the page cache) on the event loop as the pieces arrive. Every path is
  * resolved beneath the document root with openat2(RESOLVE_BENEATH).
  */
 #include "http/handler.h"
@@ -34,10 +37,16 @@ struct upload_job {
     int root_fd;
     bool put;
     char *rel;              /* cleaned path below the root */
-    const char *body;       /* the request's body, alive until the answer */
+    const char *body;       /* a body read whole: the request's, alive until the answer */
     size_t len;
     unsigned rnd;           /* temporary file name */
     int status;             /* result */
+    /* A PUT between opening its temporary file and renaming it: */
+    int dir, fd;            /* the target's directory, the temporary file */
+    char tmp[32];
+    const char *base;       /* the target's name in dir (points into rel) */
+    bool exists;
+    uint64_t got, max;      /* a streamed body: octets written, the site's max_upload */
 };
 
 static int open_dir_beneath(int root, const char *rel)
@@ -96,41 +105,65 @@ static int errno_status(int e)
     return e == ENOSPC || e == EDQUOT ? 507 : e == ENOENT ? 404 : e == EISDIR ? 409 : 500;
 }
 
-static void put_work(struct upload_job *j)
+/* Removes the temporary file and closes what the job holds. */
+static void put_discard(struct upload_job *j)
 {
-    const char *base;
-    int dir = parent_dir(j, true, &base);
-    if (dir < 0) {
+    if (j->fd >= 0) {
+        close(j->fd);
+        unlinkat(j->dir, j->tmp, 0);
+    }
+    if (j->dir >= 0)
+        close(j->dir);
+    j->fd = j->dir = -1;
+}
+
+/* The target's directory (made if missing) and a new temporary file beside the target. */
+static void put_open(struct upload_job *j)
+{
+    j->dir = parent_dir(j, true, &j->base);
+    if (j->dir < 0) {
         j->status = errno == ENOTDIR || errno == EXDEV ? 409 : errno_status(errno);
         return;
     }
     struct stat st;
-    bool exists = fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
-        close(dir);
+    j->exists = fstatat(j->dir, j->base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (j->exists && !S_ISREG(st.st_mode)) {
         j->status = 409; /* a directory or a link is never replaced */
-        return;
+        return put_discard(j);
     }
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, ".pigeon-put-%08x", j->rnd);
-    int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, j->body, j->len) < 0 || fsync(fd) < 0) {
+    snprintf(j->tmp, sizeof j->tmp, ".pigeon-put-%08x", j->rnd);
+    j->fd = openat(j->dir, j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (j->fd < 0) {
         j->status = errno_status(errno);
-        if (fd >= 0) {
-            close(fd);
-            unlinkat(dir, tmp, 0);
-        }
-        close(dir);
-        return;
+        return put_discard(j);
     }
-    close(fd);
-    if (renameat(dir, tmp, dir, base) < 0 || fsync(dir) < 0) {
+    j->status = 0;
+}
+
+/* Durable before the answer: file fsynced, renamed over the target, directory fsynced. */
+static void put_commit(struct upload_job *j)
+{
+    if (fsync(j->fd) < 0 || renameat(j->dir, j->tmp, j->dir, j->base) < 0) {
         j->status = errno_status(errno);
-        unlinkat(dir, tmp, 0);
-    } else {
-        j->status = exists ? 204 : 201;
+        return put_discard(j);
     }
-    close(dir);
+    close(j->fd);
+    j->fd = -1;
+    j->status = fsync(j->dir) < 0 ? 500 : j->exists ? 204 : 201;
+    close(j->dir);
+    j->dir = -1;
+}
+
+static void put_work(struct upload_job *j)
+{
+    put_open(j);
+    if (j->status)
+        return;
+    if (write_all(j->fd, j->body, j->len) < 0) {
+        j->status = errno_status(errno);
+        return put_discard(j);
+    }
+    put_commit(j);
 }
 
 static void delete_work(struct upload_job *j)
@@ -157,17 +190,22 @@ static void job_work(void *arg)
         delete_work(j);
 }
 
-static void job_done(struct http_exchange *x, void *arg)
+static void job_free(struct upload_job *j)
 {
-    struct upload_job *j = arg;
-    int status = j->status;
+    put_discard(j);
     free(j->rel);
     free(j);
+}
+
+static void answer(struct http_exchange *x, int status)
+{
     if (status != 201 && status != 204)
         return http_exchange_error(x, status, status == 404 ? "No such file."
                                               : status == 409 ? "A directory is in the way."
                                               : status == 507 ? "The disk is full."
-                                                              : "The file could not be written.");
+                                              : status == 413
+                                                  ? "The file is larger than this site accepts."
+                                                  : "The file could not be written.");
     struct http_response r;
     http_response_init(&r, status);
     if (status == 201) {
@@ -176,6 +214,62 @@ static void job_done(struct http_exchange *x, void *arg)
         http_response_body(&r, "Created.\n", 9);
     }
     http_exchange_respond(x, &r);
+}
+
+static void job_done(struct http_exchange *x, void *arg)
+{
+    struct upload_job *j = arg;
+    int status = j->status;
+    job_free(j);
+    answer(x, status);
+}
+
+/* ---- a streamed body: written to the temporary file as it arrives ---- */
+
+static void body_data(struct http_exchange *x, const char *p, size_t n)
+{
+    struct upload_job *j = x->handler_state;
+    j->got += n;
+    int status = j->got > j->max ? 413 : write_all(j->fd, p, n) < 0 ? errno_status(errno) : 0;
+    if (status) { /* the rest is not read; the connection closes after the answer */
+        job_free(j);
+        answer(x, status);
+    }
+}
+
+static void open_work(void *arg)
+{
+    put_open(arg);
+}
+
+static void commit_work(void *arg)
+{
+    put_commit(arg);
+}
+
+static void body_end(struct http_exchange *x)
+{
+    x->host->blocking(x, commit_work, job_done, x->handler_state);
+}
+
+static void body_abort(struct http_exchange *x)
+{
+    job_free(x->handler_state);
+}
+
+static const struct http_body_sink body_sink = {body_data, body_end, body_abort};
+
+/* The temporary file is open: ask for the body. */
+static void opened(struct http_exchange *x, void *arg)
+{
+    struct upload_job *j = arg;
+    if (j->status) {
+        int status = j->status;
+        job_free(j);
+        return answer(x, status);
+    }
+    x->handler_state = j;
+    http_exchange_read_body(x, &body_sink);
 }
 
 static void auth_done(struct http_exchange *x, bool ok, const char *user)
@@ -197,8 +291,13 @@ static void auth_done(struct http_exchange *x, bool ok, const char *user)
     j->rel = str_steal(&rel);
     j->body = x->req->body;
     j->len = x->req->body_len;
+    j->dir = j->fd = -1;
+    j->max = x->site->max_upload;
     x->host->random(&j->rnd, sizeof j->rnd);
-    x->host->blocking(x, job_work, job_done, j);
+    if (j->put && x->req->body_streamed) /* open first; the body then goes straight to disk */
+        x->host->blocking(x, open_work, opened, j);
+    else
+        x->host->blocking(x, job_work, job_done, j);
 }
 
 /* "Basic base64(user:pass)" → user, pass. */
@@ -245,7 +344,8 @@ bool http_upload_handle(struct http_exchange *x)
         http_exchange_error(x, rc == -404 ? 404 : 400, "This path cannot be written.");
         return true;
     }
-    if (q->method == HTTP_PUT && q->body_len > x->site->max_upload) {
+    uint64_t declared = q->body_streamed ? q->content_length : q->body_len;
+    if (q->method == HTTP_PUT && declared > x->site->max_upload) {
         http_exchange_error(x, 413, "The file is larger than this site accepts.");
         return true;
     }

@@ -23,7 +23,8 @@ static struct http_config *config_new(void)
     hc->plain.max_errors = 20;
     hc->max_request_line = 8192;
     hc->max_header_size = 32768;
-    hc->max_body_size = 64u * 1024 * 1024;
+    hc->max_body_size = 1024u * 1024 * 1024;   /* streamed bodies go to files, not memory */
+    hc->max_buffered_body = 8u * 1024 * 1024;  /* forms, small POSTs: held in memory */
     hc->header_timeout = 20;
     hc->h2 = true;
     hc->h2c = true;
@@ -222,6 +223,8 @@ static int service_key(struct http_config *hc, const char *key, const char *valu
         return set_uint(&hc->max_header_size, value, 1024, 1u << 22, why);
     if (!strcmp(key, "max_body_size"))
         return set_size(&hc->max_body_size, value, why);
+    if (!strcmp(key, "max_buffered_body"))
+        return set_size(&hc->max_buffered_body, value, why);
     if (!strcmp(key, "access_log"))
         return set_str(&hc->access_log, value);
     if (!strcmp(key, "mime_types"))

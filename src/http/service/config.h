@@ -22,7 +22,8 @@ struct http_config {
     char *access_log;             /* file for the combined log format; NULL: none */
     unsigned max_request_line;
     unsigned max_header_size;
-    uint64_t max_body_size;       /* for any request; sites limit uploads further */
+    uint64_t max_body_size;       /* for any request, streamed or not; sites limit uploads */
+    uint64_t max_buffered_body;   /* a body read whole into memory before its handler runs */
     unsigned header_timeout;      /* seconds to send a request head (slowloris) */
     bool h2;                      /* offer HTTP/2 (ALPN h2 on TLS listeners) */
     bool h2c;                     /* HTTP/2 with prior knowledge on plain loopback connections */

@@ -62,6 +62,34 @@ static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http
     x->conn = hc->c;
 }
 
+/* Whether the handler that will take req wants its body streamed (and not a metrics port). */
+static bool stream_body(void *io, const struct http_request *req)
+{
+    struct hconn *hc = io;
+    const struct http_config *cfg = hc->svc->cfg;
+    return !hc->metrics &&
+           http_site_streams_body(http_site_select(cfg->sites, cfg->nsites, req->host), req);
+}
+
+/* The session's body reader, passed on to the handler's sink. */
+static void sink_data(void *arg, const char *p, size_t n)
+{
+    struct http_exchange *x = arg;
+    x->sink->data(x, p, n);
+}
+
+static void sink_end(void *arg)
+{
+    struct http_exchange *x = arg;
+    x->sink->end(x);
+}
+
+static void sink_abort(void *arg)
+{
+    struct http_exchange *x = arg;
+    x->sink->abort(x);
+}
+
 static void run(struct hconn *hc, struct http_exchange *x)
 {
     if (hc->metrics) {
@@ -105,6 +133,18 @@ static void h1_respond(struct http_exchange *x, struct http_response *resp)
     sync_timer(hc);
 }
 
+static void h1_read_body(struct http_exchange *x, const struct http_body_sink *sink)
+{
+    struct hconn *hc = x->transport;
+    x->sink = sink;
+    struct http_body_reader r = {sink_data, sink_end, sink_abort, x};
+    http_session_read_body(hc->h1, &r);
+    if (!hc->in_feed) { /* asked later (after a password check): what is held already */
+        http_session_feed(hc->h1, NULL, 0);
+        sync_timer(hc);
+    }
+}
+
 static void h1_write(void *io, const char *p, size_t n)
 {
     conn_write(((struct hconn *)io)->c, p, n);
@@ -124,6 +164,7 @@ static void h1_request(void *io, struct http_request *req)
     }
     exchange_fill(hc, &hc->x, req);
     hc->x.respond = h1_respond;
+    hc->x.read_body = h1_read_body;
     hc->x.transport = hc;
     run(hc, &hc->x);
 }
@@ -146,8 +187,8 @@ static size_t h1_pending(void *io)
     return conn_output_pending(((struct hconn *)io)->c);
 }
 
-static const struct http_session_ops h1_ops = {h1_write, h1_write_file, h1_request,
-                                               now,      done,          h1_pending};
+static const struct http_session_ops h1_ops = {h1_write, h1_write_file, h1_request, now,
+                                               done,     h1_pending,    stream_body};
 
 /* ---- HTTP/2 ---- */
 
@@ -157,6 +198,22 @@ static void h2_respond(struct http_exchange *x, struct http_response *resp)
     struct hconn *hc = e->x.transport;
     http2_session_respond(hc->h2, e->stream, resp);
     free(e);
+}
+
+/* An aborted stream's handler never answers: its exchange goes here instead. */
+static void h2_sink_abort(void *arg)
+{
+    sink_abort(arg);
+    free(arg);
+}
+
+static void h2_read_body(struct http_exchange *x, const struct http_body_sink *sink)
+{
+    struct h2x *e = (struct h2x *)x;
+    struct hconn *hc = e->x.transport;
+    x->sink = sink;
+    struct http_body_reader r = {sink_data, sink_end, h2_sink_abort, x};
+    http2_session_read_body(hc->h2, e->stream, &r);
 }
 
 static size_t h2_pending(void *io)
@@ -170,12 +227,13 @@ static void h2_request(void *io, void *stream, struct http_request *req)
     struct h2x *e = xmalloc(sizeof *e);
     exchange_fill(hc, &e->x, req);
     e->x.respond = h2_respond;
+    e->x.read_body = h2_read_body;
     e->x.transport = hc;
     e->stream = stream;
     run(hc, &e->x);
 }
 
-static const struct http2_ops h2_ops = {h1_write, h2_pending, h2_request, now, done};
+static const struct http2_ops h2_ops = {h1_write, h2_pending, h2_request, now, done, stream_body};
 
 /* ---- choosing the engine ---- */
 
