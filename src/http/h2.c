@@ -42,7 +42,7 @@ struct h2_stream {
     bool log_at_close;           /* a streamed body: logged when the stream ends */
     bool streamed;               /* the request body goes to a reader (body_streamed) */
     bool reading, ended;         /* ... the handler asked for it; END_STREAM arrived */
-    struct http_body_reader reader;
+    struct http_body_target reader;
     uint64_t sent;               /* body octets handed to nghttp2 */
     uint64_t got;                /* streamed request body octets received */
     struct h2_stream *next;
@@ -52,6 +52,7 @@ struct http2_session {
     const struct http2_ops *ops;
     void *io;
     struct http_limits lim;
+    uint64_t max_buffered;       /* a body read whole, or held before its handler asks */
     bool tls;
     nghttp2_session *ng;
     struct h2_stream *streams;
@@ -352,7 +353,7 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
     if (st->streamed) {
         st->got += len;
         if (st->got > s->lim.max_body ||
-            (!st->reading && st->body.len + len > http_limits_buffered(&s->lim)))
+            (!st->reading && st->body.len + len > s->max_buffered))
             stream_reset(s, st, NGHTTP2_CANCEL);
         else if (st->reading)
             st->reader.data(st->reader.arg, (const char *)data, len);
@@ -360,7 +361,7 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
             str_append(&st->body, data, len); /* until the handler asks */
         return 0;
     }
-    if (st->body.len + len > http_limits_buffered(&s->lim)) {
+    if (st->body.len + len > s->max_buffered) {
         refuse(s, st, 413, "The request body is too large.");
         return 0;
     }
@@ -368,7 +369,7 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
     return 0;
 }
 
-void http2_session_read_body(struct http2_session *s, void *vst, const struct http_body_reader *r)
+void http2_session_read_body(struct http2_session *s, void *vst, const struct http_body_target *r)
 {
     struct h2_stream *st = vst;
     if (!st->streamed || st->reading || st->answered)
@@ -485,6 +486,7 @@ struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
     s->ops = ops;
     s->io = io;
     s->lim = *lim;
+    s->max_buffered = lim->max_body;
     s->tls = tls;
     nghttp2_session_callbacks *cb = callbacks();
     nghttp2_option *opt;
@@ -501,6 +503,11 @@ struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
     };
     nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     return s;
+}
+
+void http2_session_limit_buffered(struct http2_session *s, uint64_t n)
+{
+    s->max_buffered = n < s->lim.max_body ? n : s->lim.max_body;
 }
 
 /* Copies one field into the stream as if it had arrived in a HEADERS frame. */

@@ -34,7 +34,7 @@ struct http2_ops {
     void (*done)(void *io, const struct http_request *req, int status, uint64_t body_bytes);
     /* Optional: whether this request's body should be streamed to its handler (then it is
      * handed out at the end of its header block, body_streamed set; see
-     * http2_session_read_body). Else bodies are read whole first (max_buffered). */
+     * http2_session_read_body). Else bodies are read whole first (http2_session_limit_buffered). */
     bool (*stream_body)(void *io, const struct http_request *req);
 };
 
@@ -42,6 +42,9 @@ struct http2_ops {
 struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
                                         const struct http_limits *lim, bool tls);
 void http2_session_free(struct http2_session *s);
+/* Bodies read whole (not streamed), and DATA held before a streaming handler asks, are
+ * limited to n octets (default: max_body). */
+void http2_session_limit_buffered(struct http2_session *s, uint64_t n);
 /*
  * "Upgrade: h2c" (RFC 7540 §3.2): the HTTP/1.1 request req (copied; its HTTP2-Settings
  * applied) becomes stream 1 and goes to the handler at once. Nothing is written until the
@@ -56,10 +59,10 @@ size_t http2_session_feed(struct http2_session *s, const char *p, size_t n);
 void http2_session_respond(struct http2_session *s, void *stream, struct http_response *resp);
 /* The handler of a body_streamed request on stream asks for its body: what has arrived is
  * handed to r at once (before this returns), the rest as DATA frames come. Data that arrives
- * before the handler asks is held up to max_buffered (beyond, the stream is reset and r gets
+ * before the handler asks is held up to the buffered limit (beyond, the stream is reset and r gets
  * abort). */
 void http2_session_read_body(struct http2_session *s, void *stream,
-                             const struct http_body_reader *r);
+                             const struct http_body_target *r);
 /* The transport drained its output: send more. */
 void http2_session_writable(struct http2_session *s);
 bool http2_session_busy(const struct http2_session *s);    /* a stream is with a handler */

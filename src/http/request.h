@@ -38,9 +38,9 @@ enum http_method {
 struct http_limits {
     size_t max_request_line; /* longer: 414 */
     size_t max_head;         /* request line + fields: longer, 431 */
-    uint64_t max_body;       /* declared or decoded body: larger, 413 */
-    uint64_t max_buffered;   /* a body held in memory for a handler that takes it whole:
-                                larger, 413 (0: max_body). Streamed bodies: max_body. */
+    uint64_t max_body;       /* declared or decoded body: larger, 413 (streamed or not; a
+                                body read whole is limited further by the transports'
+                                *_limit_buffered) */
 };
 
 /* Where a streamed request body goes as it arrives (see http_session_read_body,
@@ -49,18 +49,13 @@ struct http_limits {
  * the transport then answers (or drops the connection) itself and the handler must release
  * everything without answering. After end, abort, or the handler's answer, nothing more is
  * called. */
-struct http_body_reader {
+struct http_body_target {
     void (*data)(void *arg, const char *p, size_t n);
     void (*end)(void *arg);
     void (*abort)(void *arg);
     void *arg;
 };
 
-static inline uint64_t http_limits_buffered(const struct http_limits *lim)
-{
-    return lim->max_buffered && lim->max_buffered < lim->max_body ? lim->max_buffered
-                                                                  : lim->max_body;
-}
 
 struct http_header {
     struct slice name, value; /* value without leading/trailing whitespace */

@@ -18,6 +18,7 @@ struct http_session {
     const struct http_session_ops *ops;
     void *io;
     struct http_limits lim;
+    uint64_t max_buffered;     /* a body read whole: larger, 413 */
     bool tls;
     bool shutting_down;
     enum state state;
@@ -37,7 +38,7 @@ struct http_session {
     /* A request whose body is streamed to its handler (ST_BODY_IN while it arrives) */
     bool streamed, body_done;
     struct str head;           /* its head, copied: the request's slices point here */
-    struct http_body_reader reader;
+    struct http_body_target reader;
     uint64_t stream_left;      /* Content-Length bodies: octets still to come */
 };
 
@@ -48,9 +49,15 @@ struct http_session *http_session_new(const struct http_session_ops *ops, void *
     s->ops = ops;
     s->io = io;
     s->lim = *lim;
+    s->max_buffered = lim->max_body;
     s->tls = tls;
     http_response_init(&s->out, 0);
     return s;
+}
+
+void http_session_limit_buffered(struct http_session *s, uint64_t n)
+{
+    s->max_buffered = n < s->lim.max_body ? n : s->lim.max_body;
 }
 
 void http_session_free(struct http_session *s)
@@ -293,7 +300,7 @@ static void start_streamed(struct http_session *s)
     s->ops->request(s->io, s->req);
 }
 
-void http_session_read_body(struct http_session *s, const struct http_body_reader *r)
+void http_session_read_body(struct http_session *s, const struct http_body_target *r)
 {
     if (!s->streamed || s->body_done || s->state != ST_HANDLER)
         return;
@@ -378,7 +385,7 @@ static void read_head(struct http_session *s)
         return dispatch(s);
     if (s->ops->stream_body && s->ops->stream_body(s->io, s->req))
         return start_streamed(s);
-    if (!s->req->chunked && s->req->content_length > http_limits_buffered(&s->lim))
+    if (!s->req->chunked && s->req->content_length > s->max_buffered)
         return fail(s, 413, "The request body is too large.");
     s->state = ST_BODY;
     http_chunked_init(&s->chunked);
@@ -398,7 +405,7 @@ static void read_body(struct http_session *s)
     }
     size_t at = s->head_len + s->body_end, used;
     int rc = http_chunked_feed(&s->chunked, s->in.ptr + at, s->in.len - at,
-                               http_limits_buffered(&s->lim), &s->body, &used);
+                               s->max_buffered, &s->body, &used);
     s->body_end += used;
     if (rc < 0)
         return fail(s, -rc, rc == -413 ? "The request body is too large."

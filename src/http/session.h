@@ -45,13 +45,15 @@ struct http_session_ops {
     size_t (*pending)(void *io);
     /* Optional: whether this request's body should be streamed to its handler (the request
      * is then handed out at the end of its head with body_streamed set, and the handler
-     * calls http_session_read_body); else bodies are read whole first (max_buffered). */
+     * calls http_session_read_body); else bodies are read whole first (http_session_limit_buffered). */
     bool (*stream_body)(void *io, const struct http_request *req);
 };
 
 struct http_session *http_session_new(const struct http_session_ops *ops, void *io,
                                       const struct http_limits *lim, bool tls);
 void http_session_free(struct http_session *s);
+/* Bodies read whole (not streamed) are refused (413) above n octets (default: max_body). */
+void http_session_limit_buffered(struct http_session *s, uint64_t n);
 
 /* Input. Returns the octets taken; 0 while a request is with the handler (keep the rest). */
 size_t http_session_feed(struct http_session *s, const char *p, size_t n);
@@ -67,7 +69,7 @@ void http_session_respond(struct http_session *s, struct http_response *resp);
  * buffered. A handler that answers without asking for the body, or before its end, gets the
  * connection closed after its answer.
  */
-void http_session_read_body(struct http_session *s, const struct http_body_reader *r);
+void http_session_read_body(struct http_session *s, const struct http_body_target *r);
 
 /* The transport's output drained: send more of a streamed body. Returns true when that
  * finished the body and the session reads again: then call http_session_feed(s, NULL, 0)

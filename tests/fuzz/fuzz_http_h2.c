@@ -94,7 +94,7 @@ static void req_cb(void *vio, void *stream, struct http_request *req)
     if (kind % 3 == 2 && io->nheld < HELD_MAX) {
         io->held[io->nheld++] = stream;
         if (req->body_streamed) { /* read its body as it comes, answered at the end */
-            struct http_body_reader r = {rd_data, rd_end, rd_abort, stream};
+            struct http_body_target r = {rd_data, rd_end, rd_abort, stream};
             http2_session_read_body(io->s, stream, &r);
         }
         return;

@@ -140,7 +140,7 @@ static void rd_abort(void *arg)
     ((struct fake *)arg)->aborts++;
 }
 
-static const struct http_body_reader reader = {rd_data, rd_end, rd_abort, NULL};
+static const struct http_body_target reader = {rd_data, rd_end, rd_abort, NULL};
 static const struct http_limits lim = {.max_request_line = 1000, .max_head = 2000,
                                        .max_body = 1000};
 
@@ -473,7 +473,7 @@ static void test_streamed_request_body(void **state)
     fake_init(&f);
     f.async = true;
     f.stream_in = true;
-    struct http_body_reader r = reader;
+    struct http_body_target r = reader;
     r.arg = &f;
     struct str in = STR_INIT;
     start(&in);

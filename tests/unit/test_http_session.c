@@ -136,12 +136,13 @@ static void answer_stream(struct fake *f, struct pieces *p)
     http_session_respond(f->s, &r);
 }
 static const struct http_limits lim = {.max_request_line = 200, .max_head = 1000,
-                                       .max_body = 10000, .max_buffered = 100};
+                                       .max_body = 10000};
 
 static void fake_init(struct fake *f)
 {
     memset(f, 0, sizeof *f);
     f->s = http_session_new(&ops, f, &lim, false);
+    http_session_limit_buffered(f->s, 100);
 }
 
 static void fake_clear(struct fake *f)
@@ -400,7 +401,7 @@ static void run_streamed_in(const char *head, const char *body, size_t split)
     fake_init(&f);
     f.async = true;
     struct sink k = {STR_INIT, 0, 0};
-    struct http_body_reader r = {sk_data, sk_end, sk_abort, &k};
+    struct http_body_target r = {sk_data, sk_end, sk_abort, &k};
     feed(&f, head);
     assert_non_null(f.held);
     assert_true(f.held->body_streamed);
@@ -446,7 +447,7 @@ static void test_streamed_request_errors(void **state)
     fake_init(&f);
     f.async = true;
     struct sink k = {STR_INIT, 0, 0};
-    struct http_body_reader r = {sk_data, sk_end, sk_abort, &k};
+    struct http_body_target r = {sk_data, sk_end, sk_abort, &k};
     feed(&f, "PUT /up HTTP/1.1\r\nHost: a\r\nContent-Length: 50\r\n\r\n0123456789");
     http_session_read_body(f.s, &r);
     http_session_feed(f.s, NULL, 0);

@@ -137,7 +137,7 @@ static void h1_read_body(struct http_exchange *x, const struct http_body_sink *s
 {
     struct hconn *hc = x->transport;
     x->sink = sink;
-    struct http_body_reader r = {sink_data, sink_end, sink_abort, x};
+    struct http_body_target r = {sink_data, sink_end, sink_abort, x};
     http_session_read_body(hc->h1, &r);
     if (!hc->in_feed) { /* asked later (after a password check): what is held already */
         http_session_feed(hc->h1, NULL, 0);
@@ -212,7 +212,7 @@ static void h2_read_body(struct http_exchange *x, const struct http_body_sink *s
     struct h2x *e = (struct h2x *)x;
     struct hconn *hc = e->x.transport;
     x->sink = sink;
-    struct http_body_reader r = {sink_data, sink_end, h2_sink_abort, x};
+    struct http_body_target r = {sink_data, sink_end, h2_sink_abort, x};
     http2_session_read_body(hc->h2, e->stream, &r);
 }
 
@@ -240,6 +240,7 @@ static const struct http2_ops h2_ops = {h1_write, h2_pending, h2_request, now, d
 static void start_h1(struct hconn *hc)
 {
     hc->h1 = http_session_new(&h1_ops, hc, &hc->svc->lim, hc->tls);
+    http_session_limit_buffered(hc->h1, hc->svc->cfg->max_buffered_body);
     hc->decided = true;
     sync_timer(hc);
 }
@@ -247,6 +248,7 @@ static void start_h1(struct hconn *hc)
 static void start_h2(struct hconn *hc)
 {
     hc->h2 = http2_session_new(&h2_ops, hc, &hc->svc->lim, hc->tls);
+    http2_session_limit_buffered(hc->h2, hc->svc->cfg->max_buffered_body);
     hc->decided = true;
     if (hc->head_timer)
         evtimer_del(hc->head_timer); /* HTTP/2 lives on the idle timeout */
@@ -304,6 +306,7 @@ static void h2_start_upgrade(struct hconn *hc)
     struct http_request *req = hc->upgrade;
     hc->upgrade = NULL;
     struct http2_session *h2 = http2_session_new(&h2_ops, hc, &hc->svc->lim, false);
+    http2_session_limit_buffered(h2, hc->svc->cfg->max_buffered_body);
     hc->h2 = h2; /* stream 1's handler may answer at once, through hc->h2 */
     if (http2_session_upgrade(h2, req) < 0) {
         hc->h2 = NULL;

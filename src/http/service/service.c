@@ -194,8 +194,7 @@ static int http_service_open(struct daemon *d, void **state_out)
     svc->cfg = hc;
     svc->log_fd = -1;
     svc->mime = load_mime(hc->mime_types);
-    svc->lim = (struct http_limits){hc->max_request_line, hc->max_header_size, hc->max_body_size,
-                                    hc->max_buffered_body};
+    svc->lim = (struct http_limits){hc->max_request_line, hc->max_header_size, hc->max_body_size};
     svc->host = (struct http_host){host_auth, host_blocking, host_random,
                                    http_logins_new(hc->max_sessions), host_gauges, NULL};
     if (open_roots(svc) < 0)
