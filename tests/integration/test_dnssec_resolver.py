@@ -118,9 +118,10 @@ def test_delv_validates_through_the_resolver(world):
         assert "; fully validated" in out, out
 
 
-def test_csk_rollover_without_servfail(world):
+def test_csk_and_zsk_rollovers_without_servfail(world):
     """hamburger.edu.'s CSK rolls (the new key reaches edu.'s DS through CDS, the old one is
-    withdrawn after the TTLs); asked all along, the resolver answers NOERROR with AD."""
+    withdrawn after the TTLs), then a ZSK is rolled in; asked all along, the resolver
+    answers NOERROR with AD."""
     tld = world["tld"]
 
     def secure():
@@ -143,5 +144,11 @@ def test_csk_rollover_without_servfail(world):
     DA.wait_for(lambda: signer_tags() == {new} or None,
                 what="answers signed by the new CSK %d (was %s)" % (new, old))
     DA.wait_for(lambda: (secure() and key_tags() == {new}) or None, what="the old CSK removed")
+    # then a ZSK pre-publication rollover: published, then signing (the CSK keeps the DNSKEY
+    # set, and edu.'s DS does not change)
+    out = tld.cli("dnssec", "rollover", "hamburger.edu", "zsk").stdout.decode()
+    zsk = int(out.split()[2])
+    DA.wait_for(lambda: zsk in key_tags() or None, what="the ZSK %d published" % zsk)
+    DA.wait_for(lambda: zsk in signer_tags() or None, what="answers signed by the ZSK")
     for _ in range(3):
         secure()
