@@ -19,7 +19,8 @@ bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptograph
 isync mutt dovecot-imapd
 fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
-debhelper dpkg-dev fakeroot"
+debhelper dpkg-dev fakeroot
+varnish squid"
 
 case "${1:-test}" in
 run) PACKAGES=$RUN_PACKAGES ;;
