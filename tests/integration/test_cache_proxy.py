@@ -181,6 +181,18 @@ def test_unsafe_method_invalidates(px, origin):
     r, _ = px.get(origin.url("/doc"))
     assert "hit" not in status_of(r)
     assert origin.count("/doc") == 3
+    # Location (a path) and Content-Location (absolute, same host) go too; another host's not.
+    cc = {"Cache-Control": "max-age=300"}
+    for path in ("/made", "/listing", "/elsewhere"):
+        origin.routes[path] = {"headers": cc, "body": path.encode()}
+        px.get(origin.url(path))
+    origin.routes["/form"] = {"status": 201, "headers": {
+        "Location": "/made", "Content-Location": origin.url("/listing")}, "body": b"ok"}
+    r, _ = px.get(origin.url("/form"), method="POST", body=b"x")
+    assert r.status == 201
+    for path, stays in (("/made", False), ("/listing", False), ("/elsewhere", True)):
+        r, _ = px.get(origin.url(path))
+        assert status_of(r).startswith("pigeon; hit") == stays, path
 
 
 def test_max_forwards_zero(px, origin):

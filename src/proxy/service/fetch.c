@@ -41,6 +41,7 @@ struct fetch {
     time_t request_time, response_time;
     int status;
     struct cache_status cs;
+    struct str also_invalid; /* Location / Content-Location keys on the same host, '\n' ends */
     struct inflight_waiter waiter;
 };
 
@@ -60,6 +61,7 @@ static void fetch_free(struct fetch *f)
     cache_writer_abort(f->writer);
     str_clear(&f->key);
     str_clear(&f->own_head);
+    str_clear(&f->also_invalid);
     free(f);
 }
 
@@ -213,12 +215,45 @@ static bool serve_stored(struct fetch *f, struct cache_obj *o)
 
 /* ---- the origin's answer ---- */
 
+/* RFC 9111 §4.4: an unsafe method's Location and Content-Location are invalidated too, when
+ * they are on the same host (absolute URLs as given, or paths on the request's origin). */
+static void note_locations(struct fetch *f, const struct http_resp_head *h)
+{
+    if (f->req->method == HTTP_GET || f->req->method == HTTP_HEAD)
+        return;
+    const char *names[] = {"Location", "Content-Location"};
+    for (int i = 0; i < 2; i++) {
+        const struct slice *v = http_resp_header(h, names[i]);
+        if (!v || v->len == 0 || memchr(v->p, '\n', v->len))
+            continue;
+        struct proxy_url u = f->url;
+        u.path_query = *v;
+        struct str key = STR_INIT;
+        if (v->p[0] == '/') {
+            proxy_url_key(&u, &key);
+        } else {
+            struct str same = STR_INIT;
+            u.path_query = slice_make("/", 1);
+            proxy_url_key(&u, &same); /* "scheme://host[:port]/" */
+            size_t n = same.len - 1;  /* without the '/' */
+            if (v->len >= n && !strncasecmp(v->p, same.ptr, n) &&
+                (v->len == n || v->p[n] == '/' || v->p[n] == '?'))
+                str_append(&key, v->p, v->len);
+            str_clear(&same);
+        }
+        if (key.len)
+            str_appendf(&f->also_invalid, "%s\n", str_cstr(&key));
+        str_clear(&key);
+    }
+}
+
 static void up_head(void *vf, const struct http_resp_head *h)
 {
     struct fetch *f = vf;
     f->response_time = time(NULL);
     f->status = h->status;
     f->cs.fwd_status = h->status;
+    note_locations(f, h);
     struct str fields = STR_INIT;
     proxy_response_fields(h->headers, h->nheaders, NULL, &fields);
     struct slice fs = slice_make(str_cstr(&fields), fields.len);
@@ -298,6 +333,11 @@ static void up_body(void *vf, const char *p, size_t n)
 static void invalidate(struct fetch *f)
 {
     cache_store_purge(f->st->store, str_cstr(&f->key), false);
+    char *p = f->also_invalid.ptr;
+    for (char *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        cache_store_purge(f->st->store, p, false);
+    }
 }
 
 static void up_done(void *vf, bool ok, int status, const char *why)
