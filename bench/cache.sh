@@ -162,6 +162,7 @@ origin_bytes() { awk '{s+=$1} END {print s+0}' "$DIR/origin.log"; }
 
 zipf() { # PORT MODE → "hit_ratio origin_MB"
     local l0 b0 l1 b1
+    log "zipf replay through port $1 ($2)"
     l0=$(origin_lines); b0=$(origin_bytes)
     taskset -c 1 /usr/bin/python3 "$ROOT/bench/cache_replay.py" zipf "$1" "$2" "$OPORT" "$OBJS" \
         "$REQS" 42
@@ -175,6 +176,7 @@ latency() { taskset -c 1 /usr/bin/python3 "$ROOT/bench/cache_replay.py" latency 
 log "load before: $(uptime)"
 DIRECT=$(latency "$OPORT" reverse)
 
+log "Pigeon"
 start_pigeon
 P_REV_HITS=$(hits "$RPORT" reverse)
 P_FWD_HITS=$(hits "$PPORT" forward)
@@ -185,6 +187,7 @@ stop_pid pigeond "$PIGEON_PID"; start_pigeon
 P_ZIPF_R=$(zipf "$RPORT" reverse)
 stop_pid pigeond "$PIGEON_PID"
 
+log "Varnish"
 start_varnish
 V_HITS=$(hits "$VPORT" reverse)
 V_MISS=$(latency "$VPORT" reverse)
@@ -192,6 +195,7 @@ stop_pid varnishd "$VARNISH_PID"; start_varnish
 V_ZIPF=$(zipf "$VPORT" reverse)
 stop_pid varnishd "$VARNISH_PID"
 
+log "Squid"
 start_squid
 S_HITS=$(hits "$SPORT" forward)
 S_MISS=$(latency "$SPORT" forward)
