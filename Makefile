@@ -166,13 +166,18 @@ SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(PREFIX)/lib/s
 SUBST       := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
                -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
 MAN_PAGES   := $(BUILD)/man/pigeond.8 $(BUILD)/man/pigeon.1 $(BUILD)/man/pigeon.conf.5
+# The unit and the pages name the install paths: made again whenever PREFIX & co. change
+# (an install to /usr/local must not leave its paths to a later DESTDIR install to /usr).
+PATHS_STAMP := $(BUILD)/paths.stamp
+PATHS_NOW   := $(VERSION) $(SBINDIR) $(BINDIR) $(SYSCONFDIR) $(UNITDIR)
+$(shell mkdir -p $(BUILD) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || echo '$(PATHS_NOW)' > $(PATHS_STAMP)))
 
-$(BUILD)/man/pigeond.8: man/pigeond.8.in src/core/version.h Makefile
+$(BUILD)/man/pigeond.8: man/pigeond.8.in src/core/version.h Makefile $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(SUBST) $< > $@
 
 # pigeon(1) lists the commands exactly as `pigeon --help` prints them.
-$(BUILD)/man/pigeon.1: man/pigeon.1.in $(BUILD)/pigeon Makefile
+$(BUILD)/man/pigeon.1: man/pigeon.1.in $(BUILD)/pigeon Makefile $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(BUILD)/pigeon --help | sed -n '/^commands:/,/^$$/p' | sed -e '1d' -e '$$d' -e 's/\\/\\e/g' \
 	    > $@.commands
@@ -184,7 +189,7 @@ $(BUILD)/man/pigeon.conf.5: docs/config.md scripts/config-man.py src/core/versio
 	@mkdir -p $(dir $@)
 	$(PYTHON) scripts/config-man.py $< $(VERSION) > $@
 
-$(BUILD)/pigeond.service: etc/systemd/pigeond.service.in Makefile
+$(BUILD)/pigeond.service: etc/systemd/pigeond.service.in Makefile $(PATHS_STAMP)
 	$(SUBST) $< > $@
 
 man: $(MAN_PAGES)
