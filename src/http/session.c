@@ -31,8 +31,10 @@ struct http_session {
     struct http_chunked chunked;
     struct str body;           /* a decoded chunked body */
     uint64_t requests;
+    time_t date_t;             /* the Date field formatted last, reused within its second */
+    char date[30];
     /* ST_STREAM: the response whose body is being pulled from its source */
-    struct http_response out;
+    struct http_response *out; /* (allocated only while streaming: idle connections stay small) */
     bool out_chunked, out_keep;
     uint64_t out_bytes;
     /* A request whose body is streamed to its handler (ST_BODY_IN while it arrives) */
@@ -51,7 +53,6 @@ struct http_session *http_session_new(const struct http_session_ops *ops, void *
     s->lim = *lim;
     s->max_buffered = lim->max_body;
     s->tls = tls;
-    http_response_init(&s->out, 0);
     return s;
 }
 
@@ -66,7 +67,10 @@ void http_session_free(struct http_session *s)
         return;
     str_clear(&s->in);
     str_clear(&s->body);
-    http_response_clear(&s->out);
+    if (s->out) {
+        http_response_clear(s->out);
+        free(s->out);
+    }
     if (s->state == ST_BODY_IN && s->reader.abort)
         s->reader.abort(s->reader.arg); /* the connection went while the body arrived */
     str_clear(&s->head);
@@ -110,11 +114,15 @@ uint64_t http_session_requests(const struct http_session *s)
 static void write_head(struct http_session *s, const struct http_response *r, int version,
                        bool keep_alive, uint64_t len, bool head_only)
 {
-    char date[30];
-    http_date_format(s->ops->now(s->io), date);
+    time_t now = s->ops->now(s->io);
+    if (now != s->date_t || !s->date[0]) {
+        http_date_format(now, s->date);
+        s->date_t = now;
+    }
     struct str h = STR_INIT;
+    str_reserve(&h, 256 + r->fields.len);
     str_appendf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Pigeon\r\n", r->status,
-                http_status_reason(r->status), date);
+                http_status_reason(r->status), s->date);
     str_append(&h, r->fields.ptr ? r->fields.ptr : "", r->fields.len);
     if (len == UINT64_MAX) {
         /* RFC 9112 §6.1: chunked only to an HTTP/1.1 client; for HEAD the length is what
@@ -174,17 +182,24 @@ static void finish(struct http_session *s, int status, uint64_t bytes, bool keep
         s->state = ST_CLOSING;
 }
 
+static void out_free(struct http_session *s)
+{
+    http_response_clear(s->out);
+    free(s->out);
+    s->out = NULL;
+}
+
 /* Pulls the streamed body while the transport's output is below the high water. */
 static void stream_pump(struct http_session *s)
 {
     char buf[STREAM_PIECE];
     while (s->state == ST_STREAM &&
            (!s->ops->pending || s->ops->pending(s->io) < STREAM_HIGH_WATER)) {
-        ssize_t n = s->out.src.read(s->out.src.arg, buf, sizeof buf);
+        ssize_t n = s->out->src.read(s->out->src.arg, buf, sizeof buf);
         if (n < 0) {
             /* No last chunk, and the connection closes: the client sees a cut body. */
-            int status = s->out.status;
-            http_response_clear(&s->out);
+            int status = s->out->status;
+            out_free(s);
             return finish(s, status, s->out_bytes, false);
         }
         if (s->out_chunked) {
@@ -193,8 +208,8 @@ static void stream_pump(struct http_session *s)
             s->ops->write(s->io, n ? size : "0\r\n\r\n", n ? (size_t)m : 5);
         }
         if (n == 0) {
-            int status = s->out.status;
-            http_response_clear(&s->out);
+            int status = s->out->status;
+            out_free(s);
             return finish(s, status, s->out_bytes, s->out_keep);
         }
         s->ops->write(s->io, buf, (size_t)n);
@@ -229,8 +244,8 @@ void http_session_respond(struct http_session *s, struct http_response *resp)
     uint64_t len = streamed ? UINT64_MAX : bodyless ? 0 : http_response_length(resp);
     write_head(s, resp, version, keep, len, head_only);
     if (streamed && !head_only) {
-        http_response_clear(&s->out);
-        http_response_move(&s->out, resp);
+        s->out = xmalloc(sizeof *s->out);
+        http_response_move(s->out, resp);
         s->out_chunked = version >= 11;
         s->out_keep = keep;
         s->out_bytes = 0;
