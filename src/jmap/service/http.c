@@ -391,10 +391,64 @@ static void start(struct http_exchange *x, const char *user, const char *csrf)
     pool_submit(svc->pool, job_run, j);
 }
 
+/* HMAC(secret, user NUL password): the key of the credential cache. */
+static void credential_mac(const struct jmap_service *svc, const char *user, const char *pass,
+                           unsigned char mac[32])
+{
+    size_t ul = strlen(user), pl = strlen(pass);
+    unsigned char *buf = xmalloc(ul + pl + 1);
+    memcpy(buf, user, ul + 1);
+    memcpy(buf + ul + 1, pass, pl);
+    unsigned len = 0;
+    HMAC(EVP_sha256(), svc->secret, sizeof svc->secret, buf, ul + pl + 1, mac, &len);
+    OPENSSL_cleanse(buf, ul + pl + 1);
+    free(buf);
+}
+
+/* The user a cached credential names, copied to out; false when not cached or stale. */
+static bool credential_cached(struct jmap_service *svc, const unsigned char mac[32], time_t now,
+                              char *out, size_t cap)
+{
+    bool hit = false;
+    pthread_mutex_lock(&svc->lock);
+    for (unsigned i = 0; i < JMAP_AUTH_CACHE && !hit; i++)
+        if (svc->auth_cache[i].until > now && CRYPTO_memcmp(svc->auth_cache[i].mac, mac, 32) == 0) {
+            snprintf(out, cap, "%s", svc->auth_cache[i].user);
+            hit = true;
+        }
+    pthread_mutex_unlock(&svc->lock);
+    return hit;
+}
+
 static void basic_done(struct http_exchange *x, bool ok, const char *user)
 {
     if (!ok)
         return unauthorized(x);
+    /* Remember the credential that passed: decoded again from the request, which is alive
+     * until the answer. */
+    struct jmap_service *svc = service_of(x);
+    const struct slice *auth = http_request_header(x->req, "Authorization");
+    unsigned char dec[768];
+    size_t n = 0;
+    struct slice b = auth ? slice_trim(slice_make(auth->p + 6, auth->len - 6)) : slice_make("", 0);
+    if (auth && b.len <= 1000 && base64_decode(b.p, b.len, dec, &n) == 0 && n < sizeof dec) {
+        dec[n] = '\0';
+        char *colon = memchr(dec, ':', n);
+        if (colon) {
+            *colon = '\0';
+            pthread_mutex_lock(&svc->lock);
+            unsigned i = svc->auth_next++ % JMAP_AUTH_CACHE;
+            pthread_mutex_unlock(&svc->lock);
+            unsigned char mac[32];
+            credential_mac(svc, (const char *)dec, colon + 1, mac);
+            pthread_mutex_lock(&svc->lock);
+            memcpy(svc->auth_cache[i].mac, mac, 32);
+            snprintf(svc->auth_cache[i].user, sizeof svc->auth_cache[i].user, "%s", user);
+            svc->auth_cache[i].until = x->now + JMAP_AUTH_TTL;
+            pthread_mutex_unlock(&svc->lock);
+        }
+        OPENSSL_cleanse(dec, sizeof dec);
+    }
     start(x, user, NULL);
 }
 
@@ -430,6 +484,13 @@ static void authenticate(struct http_exchange *x)
         if (!colon || colon == (char *)dec)
             return unauthorized(x);
         *colon = '\0';
+        unsigned char mac[32];
+        char cached[USER_MAX];
+        credential_mac(svc, (const char *)dec, colon + 1, mac);
+        if (credential_cached(svc, mac, x->now, cached, sizeof cached)) {
+            OPENSSL_cleanse(dec, sizeof dec);
+            return start(x, cached, NULL);
+        }
         x->host->auth(x, (const char *)dec, colon + 1, basic_done);
         OPENSSL_cleanse(dec, sizeof dec);
         return;

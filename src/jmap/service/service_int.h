@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct daemon;
 struct store;
@@ -24,6 +25,8 @@ struct jmap_config {
 };
 
 #define JMAP_MAX_UPLOADS 1024
+#define JMAP_AUTH_CACHE 64
+#define JMAP_AUTH_TTL 60 /* seconds a checked Basic credential is trusted without a new hash */
 #define JMAP_MAX_USERS 256
 
 /* A blob a user uploaded: only that user may read it (it lives among the store's files and
@@ -47,6 +50,15 @@ struct jmap_service {
         char user[256];
         unsigned n;
     } busy[JMAP_MAX_USERS];      /* requests in progress per user (maxConcurrentRequests) */
+    /* Basic credentials that passed the password check: HMAC(secret, user NUL password),
+     * the user, until when. A JMAP client sends Basic with every request; hashing each
+     * (yescrypt, tens of milliseconds) would cost more than the request. */
+    struct {
+        unsigned char mac[32];
+        char user[256];
+        time_t until;
+    } auth_cache[JMAP_AUTH_CACHE];
+    unsigned auth_next;
 };
 
 /* http.c: the handler the HTTP service calls for every request (true: taken). */
