@@ -116,6 +116,10 @@ def test_delv_validates_through_the_resolver(world):
                         ("hamburger.edu", "MX")]:
         out = delv(world, name, rtype)
         assert "; fully validated" in out, out
+    # a negative answer, asked twice: the second comes from the cache with its proof
+    for _ in range(2):
+        out = delv(world, "nxd.hamburger.edu", "A")
+        assert "; negative response, fully validated" in out, out
 
 
 def test_csk_and_zsk_rollovers_without_servfail(world):

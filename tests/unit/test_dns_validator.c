@@ -518,6 +518,14 @@ static void test_nsec_denial(void **state)
         fail_msg("EDE %d\n%s", r.ede, r.text);
     assert_true(r.ad);
     assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC) >= 1);
+    /* from the cache: still with the signed SOA and the NSEC proof for DO clients */
+    dns_arena_reset(&a);
+    ask(w, "nothere.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NXDOMAIN);
+    assert_true(r.ad);
+    assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC) >= 1);
+    assert_true(count_type(&r.m, 1, DNS_TYPE_RRSIG) >= 2);
+    assert_int_equal(fake_upstream_count(w->up, TLD, "nothere.example.", 0), 1);
     dns_arena_reset(&a);
     ask(w, "www.example.", DNS_TYPE_MX, Q_DO, &r, &a);
     assert_int_equal(r.rcode, DNS_RCODE_NOERROR);

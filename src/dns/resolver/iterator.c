@@ -533,7 +533,11 @@ static bool iq_cache(struct iq *q)
     struct dns_arena *a = q->depth == 0 ? &q->req->arena : &tmp;
     struct res_answer ans;
     const uint8_t *end = NULL;
-    unsigned flags = q->depth == 0 && q->req->validating ? RES_WANT_VALIDATED : 0;
+    unsigned flags = 0;
+    if (q->depth == 0 && q->req->validating)
+        flags |= RES_WANT_VALIDATED;
+    if (q->depth == 0 && res_validating(r) && q->req->cq.do_bit)
+        flags |= RES_WANT_PROOFS;
     bool complete = res_answer_known(r, q->sname, q->qtype, flags, a, &ans, &end);
     if (q->depth == 0)
         for (unsigned i = 0; i < ans.nchain; i++)

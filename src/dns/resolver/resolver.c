@@ -171,7 +171,8 @@ bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t
     const uint8_t *cur = name;
     bool complete = false;
     bool validated = flags & RES_WANT_VALIDATED; /* data not validated yet is a miss */
-    flags &= ~RES_WANT_VALIDATED;
+    bool proofs = flags & RES_WANT_PROOFS;
+    flags &= ~(RES_WANT_VALIDATED | RES_WANT_PROOFS);
     for (unsigned hop = 0; hop <= r->sh->cfg.max_cname; hop++) {
         struct dns_cache_result res;
         enum dns_cache_kind k = dns_cache_get(c, cur, qtype, DNS_RANK_ANSWER, flags, now, a, &res);
@@ -182,10 +183,19 @@ bool res_answer_from_cache(struct dns_resolver *r, const uint8_t *name, uint16_t
             chain_add(ans, &res.rrset);
             complete = true;
         } else if (k == DNS_CACHE_NODATA || k == DNS_CACHE_NXDOMAIN) {
+            complete = true;
+            /* a secure negative answer gets its signed SOA and NSEC proof back from the NSEC
+             * cache (the negative entry keeps neither), for DO clients that validate (CD=1
+             * ones too: delv) */
+            if (res.sec == DNSSEC_SECURE && res_aggressive(r, cur, qtype, a, ans))
+                break;
+            if (proofs && res.sec != DNSSEC_INSECURE) {
+                complete = false;
+                break;
+            }
             ans->rcode = k == DNS_CACHE_NXDOMAIN ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR;
             ans->soa = res.soa;
             ans->neg_sec = res.sec;
-            complete = true;
         } else if (qtype != DNS_TYPE_CNAME &&
                    dns_cache_get(c, cur, DNS_TYPE_CNAME, DNS_RANK_ANSWER, flags, now, a, &res) ==
                        DNS_CACHE_POSITIVE &&
@@ -359,8 +369,9 @@ size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
     struct res_answer ans;
     /* own zones first (a recursive answer: RA, never AA), then the cache */
     bool validate = res_validating(r) && !cq.cd;
-    bool hit = res_answer_known(r, cq.qname, cq.qtype, validate ? RES_WANT_VALIDATED : 0, &a,
-                                &ans, NULL);
+    unsigned flags = (validate ? RES_WANT_VALIDATED : 0) |
+                     (res_validating(r) && cq.do_bit ? RES_WANT_PROOFS : 0);
+    bool hit = res_answer_known(r, cq.qname, cq.qtype, flags, &a, &ans, NULL);
     if (hit && validate) { /* answered now only when no DS/DNSKEY must be fetched */
         struct res_val v;
         res_val_init(&v, r, &ans, cq.qname, cq.qtype, &a);

@@ -194,6 +194,9 @@ bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
                     struct dns_arena *a, struct res_answer *ans);
 /* Flag for res_answer_from_cache/res_answer_known: only validated data (0 status = miss). */
 #define RES_WANT_VALIDATED (1u << 8)
+/* ... and a DO client: a negative answer whose proof cannot be given back (not validated,
+ * or NSEC3) is a miss, so the client gets it fresh with its proof. */
+#define RES_WANT_PROOFS (1u << 9)
 
 /* iterator.c */
 /* Starts resolving (name, qtype) for req (the client's question). */
