@@ -211,6 +211,7 @@ def test_ssrf_and_connect_port(px, origin):
     # The proxy's own port is never an origin, even inside allow_origins.
     r, _ = px.get("http://127.0.0.1:%d/" % px.port)
     assert r.status == 403
+    assert "detail=refused" in status_of(r)
     r, body = px.get("example.com:25", method="CONNECT")
     assert r.status == 403
 
@@ -222,6 +223,7 @@ def test_purge(px, origin):
     px.get(origin.url("/p/b"))
     r, body = px.get(origin.url("/p/a"), method="PURGE")
     assert r.status == 200 and body == b"purged 1\n"
+    assert status_of(r) == "pigeon; fwd=bypass"   # answered by the proxy itself
     r, _ = px.get(origin.url("/p/a"))
     assert "hit" not in status_of(r)
     assert px.d.cli("cache", "purge", origin.url("/p/*")).returncode == 0
@@ -272,3 +274,19 @@ def test_reverse_proxy(tmp_path, origin):
         c.close()
     finally:
         C.finish(p.d)
+
+
+def test_stale_while_revalidate(px, origin):
+    origin.routes["/swr"] = {"headers": {"Cache-Control": "max-age=0, stale-while-revalidate=600",
+                                         "ETag": '"w1"'}, "body": b"old"}
+    px.get(origin.url("/swr"))
+    origin.routes["/swr"] = {"headers": {"Cache-Control": "max-age=600", "ETag": '"w2"'},
+                             "body": b"new"}
+    r, body = px.get(origin.url("/swr"))
+    assert body == b"old"   # answered at once from the stale copy
+    assert "hit" in status_of(r) and "stale-while-revalidate" in status_of(r)
+    # ... while the cache fetched the new one in the background, conditionally.
+    H.wait_until(lambda: origin.count("/swr") == 2, what="the background revalidation")
+    assert origin.last("/swr")[2].get("If-None-Match") == '"w1"'
+    H.wait_until(lambda: px.get(origin.url("/swr"))[1] == b"new", what="the new version stored")
+    assert origin.count("/swr") == 2

@@ -25,8 +25,8 @@ static void reply(struct pconn *pc, int status, const char *type, const char *bo
                   const char *more_fields)
 {
     struct str f = STR_INIT;
-    str_appendf(&f, "Content-Type: %s\r\nVia: %s\r\n%s", type, pc->pw->st->via,
-                more_fields ? more_fields : "");
+    str_appendf(&f, "Content-Type: %s\r\nVia: %s\r\nCache-Status: %s; fwd=bypass\r\n%s", type,
+                pc->pw->st->via, pc->pw->st->name, more_fields ? more_fields : "");
     size_t n = strlen(body);
     proxy_session_head(pc->s, status, slice_make(f.ptr, f.len), (int64_t)n);
     proxy_session_body(pc->s, body, n);
@@ -37,7 +37,8 @@ static void reply(struct pconn *pc, int status, const char *type, const char *bo
 static void error(struct pconn *pc, int status, const char *why, const char *more_fields)
 {
     struct str f = STR_INIT;
-    str_appendf(&f, "Via: %s\r\n%s", pc->pw->st->via, more_fields ? more_fields : "");
+    str_appendf(&f, "Via: %s\r\nCache-Status: %s; fwd=bypass\r\n%s", pc->pw->st->via,
+                pc->pw->st->name, more_fields ? more_fields : "");
     proxy_session_error(pc->s, status, why, slice_make(f.ptr, f.len));
     str_clear(&f);
 }
