@@ -84,6 +84,8 @@ int cli_user_add(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_del(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_passwd(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_usage(struct cli_ctx *ctx, int argc, char **argv);
+int cli_quota(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_alias.c ---- */
 int cli_alias_add(struct cli_ctx *ctx, int argc, char **argv);

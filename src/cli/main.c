@@ -88,8 +88,18 @@ static const struct cli_cmd cli_cmds[] = {
     {"user", "del", 1, 1, "ADDRESS", "delete a user, its mailboxes and messages", address_note,
      cli_user_del},
     {"user", "list", 0, 1, "[DOMAIN]", "list the users (of one domain)", NULL, cli_user_list},
+    {"user", "usage", 0, 1, "[DOMAIN]", "list the users (of one domain) with their usage",
+     "One line per user: ADDRESS, octets used/limit, messages used/limit (\"-\": no limit of\n"
+     "the user's own; see pigeon quota), tab-separated.",
+     cli_user_usage},
     {"user", "passwd", 1, 1, "ADDRESS", "set a user's password (from stdin)", password_note,
      cli_user_passwd},
+    {"quota", NULL, 1, 3, "ADDRESS|@DOMAIN [BYTES [MESSAGES]]",
+     "show a user's usage, or set the limits of a user or a domain",
+     "BYTES is a number of octets, or with K, M or G (powers of 1024); 0 means no limit. Over\n"
+     "a limit (the user's or its domain's) SMTP answers RCPT with 452 4.2.2 and IMAP APPEND\n"
+     "with NO [OVERQUOTA]; IMAP clients read the limits with GETQUOTAROOT (RFC 9208).",
+     cli_quota},
     {"alias", "add", 2, 64, "ADDRESS TARGET...", "make ADDRESS deliver to the TARGETs",
      alias_note, cli_alias_add},
     {"alias", "del", 1, 2, "ADDRESS [TARGET]", "remove one target (or all) of an alias",

@@ -39,6 +39,9 @@ static const struct imap_verb verbs[] = {
     {"AUTHENTICATE", S_NA, false, imap_cmd_authenticate},
     {"ENABLE", S_AUTHED, false, imap_cmd_enable},
     {"NAMESPACE", S_AUTHED, false, imap_cmd_namespace},
+    {"GETQUOTAROOT", S_AUTHED, false, imap_cmd_getquotaroot},
+    {"GETQUOTA", S_AUTHED, false, imap_cmd_getquota},
+    {"SETQUOTA", S_AUTHED, false, imap_cmd_setquota},
     {"SELECT", S_AUTHED, false, imap_cmd_select},
     {"EXAMINE", S_AUTHED, false, imap_cmd_examine},
     {"CREATE", S_AUTHED, false, imap_cmd_create},
@@ -219,7 +222,8 @@ void imap_capabilities(struct imap_session *s, struct str *out)
     /* IMAP4rev2 (RFC 9051) is not advertised: ESEARCH, LIST-EXTENDED, LIST-STATUS, BINARY
      * and UTF8=ACCEPT, which it requires, are not implemented. */
     str_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-                     "MOVE SPECIAL-USE CHILDREN CONDSTORE");
+                     "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE "
+                     "QUOTA=RES-MESSAGE");
     if (s->state != IS_NOT_AUTH)
         return;
     if (s->cfg.starttls && !s->tls)
@@ -325,6 +329,8 @@ void imap_done_rc(struct imap_session *s, int rc, const char *what)
         return imap_done(s, "NO [CANNOT] Mailbox has children, delete them first");
     case ERR_PARSE:
         return imap_done(s, "NO [CANNOT] %s not possible", what);
+    case ERR_LIMIT: /* RFC 9208 §4.3 */
+        return imap_done(s, "NO [OVERQUOTA] Quota exceeded");
     default:
         log_warn("imap " LOG_ID " %s failed: %s", LOG_IDV(s->id), what, err_str(rc));
         return imap_done(s, "NO [UNAVAILABLE] %s failed, try again later", what);

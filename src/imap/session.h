@@ -65,11 +65,17 @@ enum imap_req_kind {
     IMAP_REQ_COPY,      /* mailbox_id, uids, name2, move; out: mailbox, uids, uids2 */
     IMAP_REQ_APPEND,    /* name2, flags, internal_date, data; out: mailbox, uid */
     IMAP_REQ_CACHE,     /* blobs; out: cache (parallel to blobs) */
+    IMAP_REQ_QUOTA,     /* out: quota (the user's usage and limits, RFC 9208) */
 };
 
 /* rc values the engine tells apart (core/err.h codes). */
 /* 0 ok; ERR_NOTFOUND no such mailbox; ERR_EXISTS already exists; ERR_BUSY_STATE has
- * children; ERR_PARSE invalid target; anything else: a server failure (NO [UNAVAILABLE]). */
+ * children; ERR_PARSE invalid target; ERR_LIMIT over quota (NO [OVERQUOTA]); anything else:
+ * a server failure (NO [UNAVAILABLE]). */
+
+struct imap_quota_info { /* IMAP_REQ_QUOTA; limits 0: none */
+    uint64_t used_bytes, limit_bytes, used_messages, limit_messages;
+};
 
 struct imap_mailbox_info { /* LIST */
     char *name;            /* stored form */
@@ -144,6 +150,7 @@ struct imap_req {
     uint32_t *uids2; /* COPY: destination uids; APPEND: the one new uid */
     size_t nuids2;
     struct imap_cache_entry *cache;
+    struct imap_quota_info quota;
 };
 
 /* Frees the out arrays of req and zeroes them (engine side; exposed for the daemon's tests). */

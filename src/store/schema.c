@@ -149,7 +149,39 @@ static const char migration_2[] =
  * line without a line end is no longer counted); rows come back lazily on the next FETCH. */
 static const char migration_3[] = "DELETE FROM parse_cache;";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3};
+/* Version 4 (quotas): limits per user and per domain (0: none) in bytes and messages, and
+ * each user's usage kept by triggers on the messages table (every insert and delete, also
+ * the cascades of a deleted mailbox), seeded from the messages already stored. */
+static const char migration_4[] =
+    "ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN quota_messages INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN used_messages INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE domains ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE domains ADD COLUMN quota_messages INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE users SET "
+    "  used_bytes = (SELECT coalesce(sum(m.size), 0) FROM messages m "
+    "                JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.user_id = users.id),"
+    "  used_messages = (SELECT count(*) FROM messages m "
+    "                   JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.user_id = users.id);"
+    "CREATE TRIGGER messages_usage_add AFTER INSERT ON messages BEGIN "
+    "  UPDATE users SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1 "
+    "  WHERE id = (SELECT user_id FROM mailboxes WHERE id = NEW.mailbox_id); END;"
+    "CREATE TRIGGER messages_usage_del AFTER DELETE ON messages BEGIN "
+    "  UPDATE users SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1 "
+    "  WHERE id = (SELECT user_id FROM mailboxes WHERE id = OLD.mailbox_id); END;"
+    /* A deleted mailbox's messages go by cascade after its row, when the trigger above no
+     * longer finds their user: their total is taken off before. */
+    "CREATE TRIGGER mailboxes_usage_del BEFORE DELETE ON mailboxes BEGIN "
+    "  UPDATE users SET "
+    "    used_bytes = used_bytes - (SELECT coalesce(sum(size), 0) FROM messages "
+    "                               WHERE mailbox_id = OLD.id),"
+    "    used_messages = used_messages - (SELECT count(*) FROM messages "
+    "                                     WHERE mailbox_id = OLD.id) "
+    "  WHERE id = OLD.user_id; END;";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

@@ -456,10 +456,15 @@ static int run(struct fake_imap *f, struct imap_req *r)
         return req_expunge(f, r);
     case IMAP_REQ_COPY:
         return req_copy(f, r);
-    case IMAP_REQ_APPEND:
-        return req_append(f, r);
     case IMAP_REQ_CACHE:
         return req_cache(f, r);
+    case IMAP_REQ_QUOTA:
+        r->quota = f->quota;
+        return 0;
+    case IMAP_REQ_APPEND:
+        if (f->quota.limit_bytes && f->quota.used_bytes + r->len > f->quota.limit_bytes)
+            return ERR_LIMIT;
+        return req_append(f, r);
     default:
         return req_mailbox(f, r);
     }

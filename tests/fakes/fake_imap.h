@@ -34,6 +34,7 @@ struct fake_imap {
     unsigned writable_calls;
     bool tls_requested;
     int64_t selected;
+    struct imap_quota_info quota; /* what QUOTA answers; APPEND over limit_bytes: ERR_LIMIT */
 };
 
 /* tls: implicit TLS; plaintext_ok: LOGIN allowed before TLS. max_literal 0: default. */

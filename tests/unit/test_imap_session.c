@@ -76,9 +76,10 @@ static const char script[] =
 
 static const char script_replies[] =
     "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-    "MOVE SPECIAL-USE CHILDREN CONDSTORE STARTTLS AUTH=PLAIN] Pigeon IMAP server ready\r\n"
+    "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STARTTLS "
+    "AUTH=PLAIN] Pigeon IMAP server ready\r\n"
     "a1 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-    "MOVE SPECIAL-USE CHILDREN CONDSTORE] Logged in\r\n"
+    "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE] Logged in\r\n"
     "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
     "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n"
     "* 2 EXISTS\r\n* 2 RECENT\r\n* OK [UNSEEN 1] First unseen\r\n"
@@ -570,6 +571,35 @@ static void test_misc(void **state)
     fake_imap_free(&f);
 }
 
+/* RFC 9208: one root "" per user; no root without limits; APPEND over it: NO [OVERQUOTA]. */
+static void test_quota(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    login_select(&f);
+    expect(&f, "q1 GETQUOTAROOT INBOX\r\n", "* QUOTAROOT \"INBOX\"\r\nq1 OK GETQUOTAROOT");
+    expect(&f, "q2 GETQUOTA \"\"\r\n", "q2 NO [NONEXISTENT]");
+    f.quota = (struct imap_quota_info){3000, 10240, 2, 100};
+    expect(&f, "q3 GETQUOTAROOT Drafts\r\n",
+           "* QUOTAROOT \"Drafts\" \"\"\r\n* QUOTA \"\" (STORAGE 3 10 MESSAGE 2 100)\r\n"
+           "q3 OK GETQUOTAROOT completed");
+    expect(&f, "q4 GETQUOTA \"\"\r\n", "* QUOTA \"\" (STORAGE 3 10 MESSAGE 2 100)\r\nq4 OK");
+    expect(&f, "q5 GETQUOTA other\r\n", "q5 NO [NONEXISTENT]");
+    expect(&f, "q6 GETQUOTAROOT Nowhere\r\n", "q6 NO [NONEXISTENT]");
+    expect(&f, "q7 SETQUOTA \"\" (STORAGE 1)\r\n", "q7 NO [NOPERM]");
+    expect(&f, "q8 SETQUOTA\r\n", "q8 BAD");
+    f.quota.used_bytes = 10000;
+    expect(&f, "q9 APPEND Drafts {500+}\r\n", "");
+    char big[501];
+    memset(big, 'x', 500);
+    big[500] = '\0';
+    expect(&f, big, "");
+    expect(&f, "\r\n", "q9 NO [OVERQUOTA] Quota exceeded");
+    expect(&f, "q10 APPEND Drafts {5+}\r\nhello\r\n", "q10 OK [APPENDUID");
+    expect(&f, "c CAPABILITY\r\n", " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
+    fake_imap_free(&f);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERR);
@@ -592,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_search_chunks),
         cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_quota),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

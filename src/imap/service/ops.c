@@ -12,6 +12,7 @@
 #include "imap/service/service.h"
 
 #include "host/login.h"
+#include "store/quota.h"
 #include "store/imap_writer.h"
 
 #include "core/connlimit.h"
@@ -301,6 +302,22 @@ static int do_cache(struct store *st, struct req_job *j)
     return rc;
 }
 
+/* The user's own limits, or its domain's when the user has none (RFC 9208: one root). */
+static int do_quota(struct store *st, struct req_job *j)
+{
+    struct store_quota q;
+    int rc = store_quota_get(st, j->is->user_id, &q);
+    if (rc != 0)
+        return rc;
+    bool own = q.limit_bytes || q.limit_messages;
+    j->req->quota = (struct imap_quota_info){
+        (uint64_t)(own ? q.used_bytes : q.dom_used_bytes),
+        (uint64_t)(own ? q.limit_bytes : q.dom_limit_bytes),
+        (uint64_t)(own ? q.used_messages : q.dom_used_messages),
+        (uint64_t)(own ? q.limit_messages : q.dom_limit_messages)};
+    return 0;
+}
+
 static int do_request(struct store *st, struct req_job *j)
 {
     struct imap_req *r = j->req;
@@ -348,6 +365,8 @@ static int do_request(struct store *st, struct req_job *j)
         return do_append_rows(st, j);
     case IMAP_REQ_CACHE:
         return do_cache(st, j);
+    case IMAP_REQ_QUOTA:
+        return do_quota(st, j);
     }
     return ERR_PARSE;
 }
@@ -424,6 +443,10 @@ static void append_work(void *tctx, void *vj)
     struct imap_req *r = j->req;
     int64_t id;
     int rc = st ? store_imap_mailbox_id(st, r->user, r->name2, &id) : ERR_DB;
+    struct store_quota q;
+    if (rc == 0 && (rc = store_quota_get(st, j->is->user_id, &q)) == 0 &&
+        store_quota_exceeded(&q, (int64_t)r->len))
+        rc = ERR_LIMIT; /* RFC 9208 §4.3: NO [OVERQUOTA] */
     if (rc == 0)
         rc = store_imap_append_blob(st, r->data, r->len, j->blob);
     if (rc != 0) {

@@ -18,6 +18,7 @@
 #include "core/xmalloc.h"
 #include "msg/header.h"
 #include "msg/srs.h"
+#include "store/quota.h"
 #include "store/route.h"
 #include "store/store.h"
 
@@ -87,6 +88,24 @@ static enum smtp_rcpt_verdict route_srs_bounce(struct store *st, const struct co
     return SMTP_RCPT_ACCEPT;
 }
 
+/* RFC 3463 4.2.2: a user over its quota (or its domain's) is deferred at RCPT; a routed
+ * address only when every user it reaches is full and it reaches nothing else. 1 full, 0 not,
+ * <0 error. */
+static int route_full(struct store *st, const struct store_route *r)
+{
+    if (r->n_remotes)
+        return 0;
+    for (size_t i = 0; i < r->n_users; i++) {
+        struct store_quota q;
+        int rc = store_quota_get(st, r->users[i], &q);
+        if (rc != 0)
+            return rc == ERR_NOTFOUND ? 0 : rc;
+        if (!store_quota_exceeded(&q, 0))
+            return 0;
+    }
+    return 1;
+}
+
 enum smtp_rcpt_verdict smtp_route_rcpt(struct store *st, const struct config *cfg,
                                        const char *local, const char *domain, struct smtp_rcpt *out)
 {
@@ -101,6 +120,11 @@ enum smtp_rcpt_verdict smtp_route_rcpt(struct store *st, const struct config *cf
         return SMTP_RCPT_NO_SUCH_USER;
     if (rc != 0)
         return SMTP_RCPT_TEMPFAIL;
+    int full = route_full(st, &r);
+    if (full != 0) {
+        store_route_clear(&r);
+        return full > 0 ? SMTP_RCPT_OVER_QUOTA : SMTP_RCPT_TEMPFAIL;
+    }
     snprintf(out->addr, sizeof out->addr, "%s", addr);
     if (r.n_users == 1 && r.n_remotes == 0) {
         out->kind = SMTP_RCPT_LOCAL;
