@@ -3,9 +3,7 @@
  * [server] log says (stderr by default), tells systemd when it is ready (Type=notify), and
  * serves every service its config file names until SIGTERM.
  */
-#include "dns/server/service/service.h"
 #include "host/privileges.h"
-#include "dns/resolver/service/service.h"
 #include "daemon/server.h"
 #include "services/services.h"
 
@@ -101,8 +99,6 @@ static int daemon_open(struct daemon *d)
     d->auth_pool = pool_new(2, host_store_thread_init, host_store_thread_fini, d);
     d->throttle = throttle_new(4096);
     d->connlimit = connlimit_new();
-    if (dns_service_open(d) < 0 || resolver_service_open(d) < 0)
-        return -1;
     return server_open_services(d);
 }
 
@@ -115,8 +111,6 @@ static void daemon_close(struct daemon *d)
         pool_free(d->store_pool);
     throttle_free(d->throttle);
     connlimit_free(d->connlimit);
-    dns_service_close(d);
-    resolver_service_close(d);
     server_close_services(d);
     for (unsigned i = 0; i < d->nlisteners; i++)
         close(d->listeners[i].fd);

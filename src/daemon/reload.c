@@ -1,8 +1,6 @@
 /* reload — SIGHUP and `pigeon reload`: every part reports into one struct reload_report. */
 #include "daemon/reload.h"
 
-#include "dns/resolver/service/service.h"
-#include "dns/server/service/service.h"
 #include "host/config_check.h"
 #include "services/services.h"
 
@@ -73,8 +71,6 @@ void daemon_reload(struct daemon *d, struct reload_report *r)
         return;
     d->reloading = r;
     tls_reload_log(d, r);
-    dns_service_reload(d);
-    resolver_service_reload(d);
     for (unsigned i = 0; i < d->nservices; i++)
         if (d->services[i]->reload)
             d->services[i]->reload(d, d->svc_state[i]);

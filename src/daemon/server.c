@@ -11,16 +11,11 @@
 #include "daemon/control.h"
 #include "daemon/reload.h"
 
-#include "dns/server/service/service.h"
-#include "dns/resolver/service/service.h"
-
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/sdnotify.h"
 #include "core/pool.h"
-#include "core/resolvconf.h"
 #include "core/xmalloc.h"
-#include "dns/resolver/stub.h"
 #include "net/listener.h"
 #include "queue/runner.h"
 #include "store/committer.h"
@@ -28,22 +23,10 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <netdb.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* The services not yet moved to the template (src/X/service/): bound here. */
-static int bind_builtin(struct daemon *d)
-{
-    struct config *c = &d->cfg;
-    if (host_listen_tcp(d, "dns", &dns_tcp_proto, &c->dns, &c->dns.svc, false) < 0 ||
-        host_listen_tcp(d, "resolver", &resolver_tcp_proto, &c->resolver, &c->resolver.svc,
-                        false) < 0)
-        return -1;
-    return 0;
-}
 
 int server_open_services(struct daemon *d)
 {
@@ -54,7 +37,7 @@ int server_open_services(struct daemon *d)
             return -1;
         }
     }
-    return bind_builtin(d);
+    return 0;
 }
 
 void server_close_services(struct daemon *d)
@@ -182,8 +165,6 @@ static int workers_create(struct daemon *d, struct main_ctx *m)
             return -1;
         }
         listener_watch(&w->host, d->listeners, d->nlisteners);
-        dns_service_attach(w);
-        resolver_service_attach(w);
         for (unsigned k = 0; k < d->nservices; k++)
             if (d->services[k]->attach)
                 w->svc_state[k] = d->services[k]->attach(w, d->svc_state[k]);
@@ -196,12 +177,12 @@ static void workers_free(struct daemon *d)
     for (unsigned i = 0; i < d->nworkers; i++) {
         struct worker *w = &d->workers[i];
         listener_unwatch(&w->host);
+        /* First what other threads posted to this loop (zone swaps, change notices): their
+         * callbacks still find the services' worker state. */
+        loop_post_free(w->host.post);
         for (unsigned k = d->nservices; k-- > 0;)
             if (d->services[k]->detach && w->svc_state[k])
                 d->services[k]->detach(w, w->svc_state[k]);
-        loop_post_free(w->host.post);
-        dns_service_detach(w);
-        resolver_service_detach(w);
         if (w->store)
             store_close(w->store);
         if (w->host.base)
@@ -210,31 +191,6 @@ static void workers_free(struct daemon *d)
     free(d->workers);
     d->workers = NULL;
     d->nworkers = 0;
-}
-
-/* The recursive server the mail side asks: [delivery] resolver, else /etc/resolv.conf. */
-static void stub_server(const struct daemon *d, struct sockaddr_storage *ss, socklen_t *len)
-{
-    char host[64] = "127.0.0.1", port[8] = "53";
-    if (d->cfg.delivery.resolver_set) {
-        snprintf(host, sizeof host, "%s", d->cfg.delivery.resolver.host);
-        snprintf(port, sizeof port, "%s", d->cfg.delivery.resolver.port);
-    } else {
-        char ns[1][64];
-        resolvconf_nameservers(RESOLVCONF_PATH, ns, 1);
-        snprintf(host, sizeof host, "%s", ns[0]);
-    }
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    hints.ai_socktype = SOCK_DGRAM;
-    memset(ss, 0, sizeof *ss);
-    *len = 0;
-    if (getaddrinfo(host, port, &hints, &ai) == 0) {
-        memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-        *len = ai->ai_addrlen;
-        freeaddrinfo(ai);
-    }
-    log_info("mail DNS: asking %s port %s", host, port);
 }
 
 /* The runner stored a DSN for local users: their IMAP sessions re-sync (runner's loop =
@@ -247,19 +203,7 @@ static void notify_local(void *w, const int64_t *users, size_t n)
 static void delivery_start(struct daemon *d, struct event_base *base)
 {
     const struct config_delivery *c = &d->cfg.delivery;
-    struct sockaddr_storage ss;
-    socklen_t len;
-    bool internal = c->resolver_internal && resolver_service_resolver(&d->workers[0]);
-    if (internal)
-        log_info("mail DNS: the in-process resolver");
-    else
-        stub_server(d, &ss, &len);
-    for (unsigned i = 0; i < d->nworkers; i++)
-        d->workers[i].stub =
-            internal ? dns_stub_new_internal(d->workers[i].host.base,
-                                             resolver_service_resolver(&d->workers[i]))
-                     : dns_stub_new_server(d->workers[i].host.base, (struct sockaddr *)&ss, len);
-    d->stub = d->workers[0].stub;
+    host_stubs_open(d);
     struct queue_tls_policy *pol = xcalloc(c->n_tls_policies + 1, sizeof *pol);
     for (unsigned i = 0; i < c->n_tls_policies; i++)
         pol[i] = (struct queue_tls_policy){c->tls_policy_domains[i],
@@ -279,11 +223,7 @@ static void delivery_stop(struct daemon *d)
 {
     queue_runner_free(d->runner);
     d->runner = NULL;
-    for (unsigned i = 0; i < d->nworkers; i++) {
-        dns_stub_free(d->workers[i].stub);
-        d->workers[i].stub = NULL;
-    }
-    d->stub = NULL;
+    host_stubs_close(d);
     free(d->tls_policies);
     d->tls_policies = NULL;
 }
@@ -334,7 +274,6 @@ int server_run(struct daemon *d)
     for (unsigned i = d->nservices; i-- > 0;)
         if (d->services[i]->stop)
             d->services[i]->stop(d, d->svc_state[i]);
-    dns_service_stop(d); /* likewise the DNS control thread (UPDATE replies, zone swaps) */
     delivery_stop(d);
     for (int i = 0; i < 3; i++)
         if (sigs[i])

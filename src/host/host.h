@@ -1,7 +1,8 @@
 /*
  * host — what pigeond hosts its services with: the process-wide context (`struct daemon`:
  * config, TLS, committer, pools, throttle, connection limits, listeners, workers) and each
- * worker's loop (`struct worker`: its conn_host, its store read handle, its DNS stub), plus
+ * worker's loop (`struct worker`: its conn_host, its store read handle, its DNS stub, each
+ * service's state on it), plus
  * the service registry type (`struct service_def`). Services include this header; the
  * daemon (src/daemon/) fills it and runs the services' hooks. See docs/architecture.md,
  * "Adding a service".
@@ -24,10 +25,7 @@
 struct committer;
 struct dns_stub;
 struct queue_runner;
-struct dns_service;
-struct dns_worker;
-struct resolver_service;
-struct resolver_worker;
+struct dns_resolver;
 struct pool;
 struct throttle;
 struct connlimit;
@@ -77,8 +75,6 @@ struct worker {
     struct conn_host host;        /* its event loop: base, post, connections, stopping */
     struct store *store;          /* this worker's read handle for lookups */
     void *main_ctx;               /* server.c's shutdown bookkeeping */
-    struct dns_worker *dns;       /* this worker's DNS state (zone set reference, buffers) */
-    struct resolver_worker *resolver; /* this worker's recursive resolver */
     struct dns_stub *stub;        /* the mail side's DNS on this worker's loop (SPF, MX) */
     void *svc_state[HOST_MAX_SERVICES]; /* per service of the registry: attach()'s result */
 };
@@ -91,8 +87,9 @@ struct daemon {
     SSL_CTX *client_tls;          /* outbound STARTTLS (opportunistic: not verified) */
     struct dns_stub *stub;        /* the mail side's DNS, on worker 0 */
     struct queue_runner *runner;  /* outbound delivery, on worker 0 */
-    struct dns_service *dns;      /* the authoritative name server, when [dns] listens */
-    struct resolver_service *resolver; /* the recursive service ([resolver]) */
+    /* the in-process resolver of a worker, when a service offers it
+     * (host_set_internal_resolver) */
+    struct dns_resolver *(*internal_resolver)(struct worker *w);
     void *tls_policies;           /* the runner's per-domain policy table */
     struct pool *auth_pool;
     struct pool *store_pool;      /* mail-access store work (host_store_pool) */
@@ -148,6 +145,16 @@ void host_store_thread_fini(void *st);
 /* A service's state: what its open() / its attach() on worker w returned. */
 void *host_state(const struct daemon *d, const struct service_def *def);
 void *host_worker_state(const struct worker *w, const struct service_def *def);
+
+/* Offers the in-process resolver to the mail side's DNS stubs (host_stubs_open): fn(w) is
+ * worker w's resolver. Main thread, in open(). */
+void host_set_internal_resolver(struct daemon *d, struct dns_resolver *(*fn)(struct worker *w));
+/* The mail side's DNS (SPF, MX, DKIM): a stub on every worker's loop (w->stub, d->stub =
+ * worker 0's), asking the internal resolver when one was offered and [delivery] resolver =
+ * internal, else [delivery] resolver or the first /etc/resolv.conf server. After every
+ * attach(), before the workers start. host_stubs_close frees them. */
+void host_stubs_open(struct daemon *d);
+void host_stubs_close(struct daemon *d);
 
 /* Registers a listener for mailbox changes (main thread, in open()). */
 void host_on_mailbox_changed(struct daemon *d, host_change_fn fn, void *ctx);

@@ -1,6 +1,8 @@
 /* services — see services.h. One line per service, in the order they start. */
 #include "services/services.h"
 
+#include "dns/resolver/service/service.h"
+#include "dns/server/service/service.h"
 #include "http/service/service.h"
 #include "imap/service/service.h"
 #include "jmap/service/service.h"
@@ -10,6 +12,8 @@
 #include "smtp/service/service.h"
 
 const struct service_def *const services_all[] = {
+    &dns_service_def,
+    &resolver_service_def, /* after the name server: shares its zone sets */
     &mailauth_service,
     &smtp_service,
     &pop3_service,

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 struct resolver_service {
+    struct daemon *d;
     struct dns_resolver_shared *shared;
     struct dns_zoneset *zones; /* the main thread's reference */
     struct net_acl allow; /* who may ask for recursion */
@@ -149,19 +150,26 @@ static int make_shared(struct resolver_service *s, const struct config_resolver 
     return load_anchors(s->shared, c);
 }
 
-int resolver_service_open(struct daemon *d)
+static struct dns_resolver *worker_resolver(struct worker *w);
+static const struct proto_ops resolver_tcp_proto;
+
+static int resolver_open(struct daemon *d, void **state_out)
 {
     const struct config_resolver *c = &d->cfg.resolver;
     if (!c->svc.enabled && !d->cfg.delivery.resolver_internal)
         return 0;
     struct resolver_service *s = xcalloc(1, sizeof *s);
-    d->resolver = s;
+    *state_out = s; /* close() frees it, also after a failed start */
+    s->d = d;
     if (allow_parse(s, c->allow) < 0 || make_shared(s, c) < 0)
         return -1;
-    /* With a [dns] service the workers share its live set instead (resolver_service_attach). */
-    s->zones = d->dns ? dns_zoneset_new() : zones_load(&d->cfg.dns);
-    if (host_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0)
+    /* With a [dns] service the workers share its live set instead (resolver_attach). */
+    s->zones = dns_service_running(d) ? dns_zoneset_new() : zones_load(&d->cfg.dns);
+    if (host_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0 ||
+        host_listen_tcp(d, "resolver", &resolver_tcp_proto, c, &c->svc, false) < 0)
         return -1;
+    if (d->cfg.delivery.resolver_internal)
+        host_set_internal_resolver(d, worker_resolver);
     return 0;
 }
 
@@ -223,7 +231,7 @@ static size_t on_datagram(void *vrw, int fd, const uint8_t *pkt, size_t len,
 
 /* ---- workers ---- */
 
-/* The authoritative service on this worker swapped in a new zone set (dns_service.h). */
+/* The name server on this worker swapped in a new zone set (dns/server/service/service.h). */
 static void zones_changed(void *vrw, struct dns_zoneset *zs)
 {
     struct resolver_worker *rw = vrw;
@@ -233,11 +241,11 @@ static void zones_changed(void *vrw, struct dns_zoneset *zs)
     rw->zones = zs;
 }
 
-void resolver_service_attach(struct worker *w)
+static void *resolver_attach(struct worker *w, void *state)
 {
-    struct resolver_service *s = w->d->resolver;
+    struct resolver_service *s = state;
     if (!s)
-        return;
+        return NULL;
     struct resolver_worker *rw = xcalloc(1, sizeof *rw);
     rw->w = w;
     rw->s = s;
@@ -251,12 +259,12 @@ void resolver_service_attach(struct worker *w)
     rw->udp = udp_batch_new(w->host.base, s->udp_fds, s->nudp, on_datagram, rw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = rw;
-    w->resolver = rw;
+    return rw;
 }
 
-void resolver_service_detach(struct worker *w)
+static void resolver_detach(struct worker *w, void *wstate)
 {
-    struct resolver_worker *rw = w->resolver;
+    struct resolver_worker *rw = wstate;
     if (!rw)
         return;
     struct resolver_service *s = rw->s;
@@ -267,13 +275,14 @@ void resolver_service_detach(struct worker *w)
     for (unsigned i = 0; i < s->nworkers; i++)
         if (s->workers[i] == rw)
             s->workers[i] = NULL;
-    w->resolver = NULL;
     free(rw);
 }
 
-struct dns_resolver *resolver_service_resolver(struct worker *w)
+/* The mail side's stubs ask this worker's resolver ([delivery] resolver = internal). */
+static struct dns_resolver *worker_resolver(struct worker *w)
 {
-    return w->resolver ? w->resolver->res : NULL;
+    struct resolver_worker *rw = host_worker_state(w, &resolver_service_def);
+    return rw ? rw->res : NULL;
 }
 
 struct swap {
@@ -290,10 +299,10 @@ static void swap_zones(void *vs)
 }
 
 
-void resolver_service_reload(struct daemon *d)
+static void resolver_reload(struct daemon *d, void *state)
 {
-    struct resolver_service *s = d->resolver;
-    if (!s || d->dns)
+    struct resolver_service *s = state;
+    if (!s || dns_service_running(d))
         return; /* with a [dns] service its new zone set reaches us by zones_changed */
     struct dns_zoneset *zs = zones_load(&d->cfg.dns);
     for (unsigned i = 0; i < s->nworkers; i++) {
@@ -307,9 +316,9 @@ void resolver_service_reload(struct daemon *d)
     s->zones = zs;
 }
 
-void resolver_service_close(struct daemon *d)
+static void resolver_close(struct daemon *d, void *state)
 {
-    struct resolver_service *s = d->resolver;
+    struct resolver_service *s = state;
     if (!s)
         return;
     for (unsigned i = 0; i < s->nudp; i++)
@@ -320,8 +329,17 @@ void resolver_service_close(struct daemon *d)
     dns_resolver_shared_free(s->shared);
     net_acl_clear(&s->allow);
     free(s);
-    d->resolver = NULL;
 }
+
+/* [resolver] stays in struct config (conf/config.c): `pigeon lookup` reads it too. */
+const struct service_def resolver_service_def = {
+    .name = "resolver",
+    .open = resolver_open,
+    .attach = resolver_attach,
+    .detach = resolver_detach,
+    .reload = resolver_reload,
+    .close = resolver_close,
+};
 
 /* ---- TCP (RFC 7766, framing in dns/service/tcp.c): one question resolved at a time ---- */
 
@@ -376,10 +394,10 @@ static const struct dns_tcp_ops tcp_ops = {tcp_message, NULL, tcp_close};
 static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct res_tcp *t = xcalloc(1, sizeof *t);
-    t->rw = conn_worker(c)->resolver;
+    t->rw = host_worker_state(conn_worker(c), &resolver_service_def);
     t->allowed = net_acl_match_text(&t->rw->s->allow, peer);
     t->m = dns_tcp_new(c, &tcp_ops, t);
     return t->m;
 }
 
-const struct proto_ops resolver_tcp_proto = {"resolver", tcp_create, DNS_TCP_PROTO_OPS};
+static const struct proto_ops resolver_tcp_proto = {"resolver", tcp_create, DNS_TCP_PROTO_OPS};

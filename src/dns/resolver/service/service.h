@@ -13,22 +13,12 @@
 #ifndef PIGEON_DNS_RESOLVER_SERVICE_SERVICE_H
 #define PIGEON_DNS_RESOLVER_SERVICE_SERVICE_H
 
-struct daemon;
-struct worker;
-struct dns_zoneset;
-struct dns_resolver;
+#include "host/host.h"
 
-/* Main thread, before the workers: reads the root hints and zones, parses `allow`, binds the
- * UDP sockets (TCP listeners are bound by server.c). 0, or -1 after logging why. */
-int resolver_service_open(struct daemon *d);
-/* Per worker, before its thread starts / after it stopped. */
-void resolver_service_attach(struct worker *w);
-void resolver_service_detach(struct worker *w);
-/* SIGHUP (main thread): reload the local zones and hand them to the workers. */
-void resolver_service_reload(struct daemon *d);
-void resolver_service_close(struct daemon *d);
-/* The resolver of worker w (for the stub on that worker's loop), or NULL when not running. */
-struct dns_resolver *resolver_service_resolver(struct worker *w);
-extern const struct proto_ops resolver_tcp_proto;
+/* Registered in services/services.c, after the name server (whose per-worker zone set it
+ * shares). open() reads the root hints and zones, parses `allow`, binds UDP and TCP, and
+ * with [delivery] resolver = internal offers each worker's resolver to the mail side's stubs
+ * (host_set_internal_resolver). */
+extern const struct service_def resolver_service_def;
 
 #endif

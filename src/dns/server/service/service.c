@@ -29,15 +29,15 @@ uint64_t dns_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* ---- life cycle ---- */
+/* ---- life cycle (struct service_def, host/host.h) ---- */
 
-int dns_service_open(struct daemon *d)
+static int dns_open(struct daemon *d, void **state_out)
 {
     const struct config_dns *c = &d->cfg.dns;
     if (!c->svc.enabled)
         return 0;
     struct dns_service *s = xcalloc(1, sizeof *s);
-    d->dns = s;
+    *state_out = s; /* close() frees it, also after a failed start */
     s->d = d;
     pthread_mutex_init(&s->rrl_lock, NULL);
     if (c->rrl_rate)
@@ -49,16 +49,17 @@ int dns_service_open(struct daemon *d)
     s->ctl = dns_ctl_new(s, &s->view0, &ok);
     if (!ok)
         return -1;
-    if (host_bind_udp(&c->svc, "dns", &s->udp_fds, &s->nudp) < 0)
+    if (host_bind_udp(&c->svc, "dns", &s->udp_fds, &s->nudp) < 0 ||
+        host_listen_tcp(d, "dns", &dns_tcp_proto, c, &c->svc, false) < 0)
         return -1;
     return 0;
 }
 
-void dns_service_attach(struct worker *w)
+static void *dns_attach(struct worker *w, void *state)
 {
-    struct dns_service *s = w->d->dns;
+    struct dns_service *s = state;
     if (!s)
-        return;
+        return NULL;
     struct dns_worker *dw = xcalloc(1, sizeof *dw);
     dw->w = w;
     dw->s = s;
@@ -67,43 +68,45 @@ void dns_service_attach(struct worker *w)
     dw->udp = udp_batch_new(w->host.base, s->udp_fds, s->nudp, dns_worker_datagram, dw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
     s->workers[s->nworkers++] = dw;
-    w->dns = dw;
     /* The control thread publishes to every worker: start it once they all exist. */
     if (s->nworkers == w->d->nworkers)
         dns_ctl_start(s->ctl);
+    return dw;
 }
 
-void dns_service_detach(struct worker *w)
+static void dns_detach(struct worker *w, void *wstate)
 {
-    struct dns_worker *dw = w->dns;
+    struct dns_worker *dw = wstate;
     if (!dw)
         return;
     udp_batch_free(dw->udp);
     dns_view_unref(dw->view);
     dns_arena_clear(&dw->arena);
-    w->dns = NULL;
-    struct dns_service *s = w->d->dns;
+    struct dns_service *s = dw->s;
     for (unsigned i = 0; i < s->nworkers; i++)
         if (s->workers[i] == dw)
             s->workers[i] = NULL;
     free(dw);
 }
 
-void dns_service_reload(struct daemon *d)
+static void dns_reload(struct daemon *d, void *state)
 {
-    if (d->dns)
-        dns_ctl_reload(d->dns->ctl, d->reloading);
+    struct dns_service *s = state;
+    if (s)
+        dns_ctl_reload(s->ctl, d->reloading);
 }
 
-void dns_service_stop(struct daemon *d)
+/* The control thread's replies (UPDATE answers, zone swaps) go to the workers' loops. */
+static void dns_stop(struct daemon *d, void *state)
 {
-    if (d->dns && d->dns->ctl)
-        dns_ctl_stop(d->dns->ctl);
+    struct dns_service *s = state;
+    if (s && s->ctl)
+        dns_ctl_stop(s->ctl);
 }
 
-void dns_service_close(struct daemon *d)
+static void dns_close(struct daemon *d, void *state)
 {
-    struct dns_service *s = d->dns;
+    struct dns_service *s = state;
     if (!s)
         return;
     if (s->ctl) {
@@ -119,18 +122,41 @@ void dns_service_close(struct daemon *d)
     dns_rrl_free(s->rrl);
     pthread_mutex_destroy(&s->rrl_lock);
     free(s);
-    d->dns = NULL;
+}
+
+/* The [dns], [zone NAME] and [tsig NAME] sections stay in struct config (conf/config.c):
+ * the resolver and `pigeon` read the zones too. */
+const struct service_def dns_service_def = {
+    .name = "dns",
+    .open = dns_open,
+    .attach = dns_attach,
+    .detach = dns_detach,
+    .reload = dns_reload,
+    .stop = dns_stop,
+    .close = dns_close,
+};
+
+struct dns_worker *dns_worker_of(const struct worker *w)
+{
+    return host_worker_state(w, &dns_service_def);
 }
 
 void dns_service_on_zones_changed(struct worker *w, dns_zones_changed_fn fn, void *ctx)
 {
-    if (w->dns) {
-        w->dns->zones_changed = fn;
-        w->dns->zones_changed_ctx = ctx;
+    struct dns_worker *dw = dns_worker_of(w);
+    if (dw) {
+        dw->zones_changed = fn;
+        dw->zones_changed_ctx = ctx;
     }
 }
 
 struct dns_zoneset *dns_service_worker_zones(struct worker *w)
 {
-    return w->dns && w->dns->view ? w->dns->view->zs : NULL;
+    struct dns_worker *dw = dns_worker_of(w);
+    return dw && dw->view ? dw->view->zs : NULL;
+}
+
+bool dns_service_running(const struct daemon *d)
+{
+    return host_state(d, &dns_service_def) != NULL;
 }

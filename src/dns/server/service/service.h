@@ -10,22 +10,21 @@
 #ifndef PIGEON_DNS_SERVER_SERVICE_SERVICE_H
 #define PIGEON_DNS_SERVER_SERVICE_SERVICE_H
 
-struct daemon;
-struct worker;
+#include "host/host.h"
+
+#include <stdbool.h>
+
 struct dns_zoneset;
 
-/* Loads the zones and binds the UDP sockets (TCP listeners are bound by server.c).
- * 0, or -1 after logging why (a bad zone file stops the start, with file:line). */
-int dns_service_open(struct daemon *d);
-/* Per worker, before its thread starts / after it stopped. */
-void dns_service_attach(struct worker *w);
-void dns_service_detach(struct worker *w);
-/* SIGHUP (main thread): reload every zone file and hand the new set to the workers. */
-void dns_service_reload(struct daemon *d);
-/* After the workers stopped, before their loops are freed: stops the DNS control thread
- * (zone changes, transfers in, NOTIFY), whose replies go to the workers' loops. */
-void dns_service_stop(struct daemon *d);
-void dns_service_close(struct daemon *d);
+/* Registered in services/services.c. open() loads the zones (a bad zone file stops the start,
+ * with file:line), binds UDP and TCP on every [dns] listen address and creates the control
+ * thread; attach() gives each worker its view and UDP watcher (the control thread starts
+ * once every worker has one); reload() (SIGHUP) reloads every zone file and hands the new set
+ * to the workers; stop() stops the control thread, whose replies go to the workers' loops. */
+extern const struct service_def dns_service_def;
+
+/* Whether the name server runs in this daemon (its open() made its state). */
+bool dns_service_running(const struct daemon *d);
 
 /* The zone set this worker answers from right now (borrowed; valid until the worker's next
  * view swap), or NULL without a [dns] service. For the resolver: the server's own zones. */
@@ -36,7 +35,5 @@ struct dns_zoneset *dns_service_worker_zones(struct worker *w);
  * resolver, which answers the server's own zones from the live set). */
 typedef void (*dns_zones_changed_fn)(void *ctx, struct dns_zoneset *zs);
 void dns_service_on_zones_changed(struct worker *w, dns_zones_changed_fn fn, void *ctx);
-
-extern const struct proto_ops dns_tcp_proto;
 
 #endif

@@ -2,7 +2,8 @@
  * service_int — what the pieces of the name server's service glue share (not for other
  * modules). The engine (src/dns/server) decides every answer; these files do the I/O:
  *
- *   service.c    life cycle (open, per-worker attach/detach, reload, stop), the clock
+ *   service.c    life cycle (the service_def: open, per-worker attach/detach, reload, stop),
+ *                the clock
  *   config.c     [tsig] keys and [zone] sections -> struct dns_zconf
  *   worker.c     UDP datagrams and TCP connections through the engine, its jobs, RRL
  *   xfr.c        worker: a transfer out streamed on its TCP connection
@@ -43,6 +44,7 @@ struct dns_ctl;
 struct config_dns;
 struct dns_rrl;
 struct conn;
+struct proto_ops;
 struct event;
 struct event_base;
 struct udp_batch;
@@ -105,6 +107,10 @@ void dns_service_config_clear(struct dns_service *s);
 size_t dns_worker_datagram(void *ctx, int fd, const uint8_t *pkt, size_t len,
                            const struct sockaddr *peer, socklen_t peer_len, uint8_t *out,
                            size_t cap);
+/* The TCP listeners' proto_ops (bound by service.c). */
+extern const struct proto_ops dns_tcp_proto;
+/* Worker w's state of the name server (host_worker_state), NULL when it does not run. */
+struct dns_worker *dns_worker_of(const struct worker *w);
 /* Sends a job's reply on its worker and frees the job (on the worker's thread). */
 void dns_job_done(void *job);
 /* The service's clock: seconds since the epoch (TSIG) and milliseconds, monotonic (timers,

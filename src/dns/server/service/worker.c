@@ -132,7 +132,7 @@ static const struct dns_tcp_ops tcp_ops = {tcp_message, tcp_more, tcp_close};
 static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct dns_tcp *t = xcalloc(1, sizeof *t);
-    t->dw = conn_worker(c)->dns;
+    t->dw = dns_worker_of(conn_worker(c));
     snprintf(t->peer_text, sizeof t->peer_text, "%s", peer);
     struct sockaddr_in *s4 = (struct sockaddr_in *)&t->peer;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->peer;
