@@ -10,6 +10,7 @@
 #include "core/loop_post.h"
 #include "core/pool.h"
 #include "core/xmalloc.h"
+#include "net/acl.h"
 #include "store/store.h"
 
 #include <event2/event.h>
@@ -102,4 +103,10 @@ void host_login(struct conn *c, const char *user, const char *pass, host_login_c
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     j->delay = evtimer_new(w->host.base, on_delay, j);
     evtimer_add(j->delay, &tv);
+}
+
+bool host_plaintext_ok(const struct config_access *cfg, const char *peer)
+{
+    return cfg->plaintext_auth == PLAINTEXT_AUTH_YES ||
+           (cfg->plaintext_auth == PLAINTEXT_AUTH_LOOPBACK && net_addr_is_loopback(peer));
 }

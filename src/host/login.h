@@ -11,9 +11,14 @@
 #include <stdbool.h>
 
 struct conn;
+struct config_access;
 
 /* cb(arg, ok, canonical_user) runs on the connection's worker; conn_resume(c) follows it. */
 typedef void (*host_login_cb)(void *arg, bool ok, const char *canonical_user);
 void host_login(struct conn *c, const char *user, const char *pass, host_login_cb cb, void *arg);
+
+/* Whether a session of a [pop3]/[imap]-style section may send a password before TLS, by its
+ * plaintext_auth (no, loopback, yes) and the peer's address (text). */
+bool host_plaintext_ok(const struct config_access *cfg, const char *peer);
 
 #endif

@@ -48,5 +48,7 @@ void net_acl_clear(struct net_acl *acl);
 bool net_acl_match(const struct net_acl *acl, const struct sockaddr *sa);
 /* The same for an address in text form ("192.0.2.1", "::1"); false when it does not parse. */
 bool net_acl_match_text(const struct net_acl *acl, const char *addr);
+/* Whether an address in text form is loopback: 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. */
+bool net_addr_is_loopback(const char *addr);
 
 #endif

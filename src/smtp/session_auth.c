@@ -48,10 +48,6 @@ void smtp_auth_begin(struct smtp_session *s, const struct smtp_cmd *cmd)
             s, "538 5.7.11 Encryption required for requested authentication mechanism");
     if (s->authenticated)
         return smtp_reply_error(s, "503 5.5.1 Error: already authenticated");
-    if (s->state == SS_CONNECTED)
-        return smtp_reply_error(s, "503 5.5.1 Error: send HELO/EHLO first");
-    if (s->state != SS_READY)
-        return smtp_reply_error(s, "503 5.5.1 Error: AUTH not allowed during a transaction");
     bool has_ir = cmd->initial.len > 0;
     bool empty_ir = cmd->initial.len == 1 && cmd->initial.p[0] == '=';
     if (slice_eq_ci(cmd->mechanism, "PLAIN")) {

@@ -1,6 +1,8 @@
 /*
  * One check-and-run handler per SMTP verb, chosen from a table (as OpenSMTPD's
- * smtp_session.c does). RFC 5321 §4.1.4 orders the commands; §4.3.2 gives the replies.
+ * smtp_session.c separates check from proceed). The table's columns say in which phase of
+ * the session each verb may come (RFC 5321 §4.1.4 orders the commands) and, where it may
+ * not, the 503 reply (§4.3.2); a handler only runs in a phase its row allows.
  */
 #include "smtp/session_int.h"
 
@@ -10,10 +12,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Where in the session a command arrives (commands are read in these states only). */
+enum smtp_phase {
+    PH_CONNECTED, /* before HELO/EHLO */
+    PH_READY,     /* greeted, no transaction */
+    PH_MAIL,      /* MAIL accepted, no recipient yet */
+    PH_RCPT,      /* recipients accepted */
+    PH_CHUNKS,    /* between BDAT chunks (RFC 3030 §2: only BDAT, RSET, NOOP, QUIT...) */
+    PH_COUNT
+};
+
 struct smtp_verb_handler {
     enum smtp_verb verb;
+    const char *refuse[PH_COUNT]; /* NULL: allowed in that phase; else the reply */
     void (*run)(struct smtp_session *s, const struct smtp_cmd *cmd);
 };
+
+static enum smtp_phase session_phase(const struct smtp_session *s)
+{
+    switch (s->state) {
+    case SS_CONNECTED: return PH_CONNECTED;
+    case SS_READY: return PH_READY;
+    case SS_MAIL: return PH_MAIL;
+    default: return s->bdat_active ? PH_CHUNKS : PH_RCPT; /* SS_RCPT */
+    }
+}
 
 static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
@@ -46,10 +69,6 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
 
 static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-    if (s->state == SS_CONNECTED)
-        return smtp_reply_error(s, "503 5.5.1 Error: send HELO/EHLO first");
-    if (s->state != SS_READY)
-        return smtp_reply_error(s, "503 5.5.1 Error: nested MAIL command");
     if (s->cfg.submission && !s->authenticated)
         return smtp_reply_error(s, "530 5.7.0 Authentication required");
     if (!s->esmtp && cmd->nparams)
@@ -97,10 +116,6 @@ static void rcpt_add(struct smtp_session *s, const struct smtp_rcpt *r)
 
 static void cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-    if (s->state != SS_MAIL && s->state != SS_RCPT)
-        return smtp_reply_error(s, "503 5.5.1 Error: need MAIL command");
-    if (s->bdat_active)
-        return smtp_reply_error(s, "503 5.5.1 Error: RCPT after BDAT");
     if (s->txn.nrcpt >= s->cfg.max_recipients)
         return smtp_reply(s, "452 4.5.3 Too many recipients");
     char addr[MAIL_PATH_MAX + 1];
@@ -135,12 +150,6 @@ static void cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 
 static void cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-    if (s->bdat_active)
-        return smtp_reply_error(s, "503 5.5.1 Error: DATA after BDAT");
-    if (s->state == SS_MAIL)
-        return smtp_reply_error(s, "503 5.5.1 Error: need RCPT command");
-    if (s->state != SS_RCPT)
-        return smtp_reply_error(s, "503 5.5.1 Error: need MAIL command");
     smtp_content_begin(s);
     s->state = SS_DATA;
     smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
@@ -189,8 +198,6 @@ static void cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
         return smtp_reply_error(s, "502 5.5.1 STARTTLS not available");
     if (s->tls)
         return smtp_reply_error(s, "503 5.5.1 Error: TLS already active");
-    if (s->state != SS_CONNECTED && s->state != SS_READY)
-        return smtp_reply_error(s, "503 5.5.1 Error: STARTTLS inside a transaction");
     smtp_reply(s, "220 2.0.0 Ready to start TLS");
     /* RFC 3207 §4.2: forget everything learned before TLS; the client must EHLO again. */
     smtp_txn_reset(s);
@@ -211,13 +218,40 @@ static void cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
     smtp_auth_begin(s, cmd);
 }
 
+#define NO_HELO "503 5.5.1 Error: send HELO/EHLO first"
+#define NESTED "503 5.5.1 Error: nested MAIL command"
+#define NO_MAIL "503 5.5.1 Error: need MAIL command"
+#define NO_RCPT "503 5.5.1 Error: need RCPT command"
+#define IN_TXN_TLS "503 5.5.1 Error: STARTTLS inside a transaction"
+#define IN_TXN_AUTH "503 5.5.1 Error: AUTH not allowed during a transaction"
+#define ANY {NULL, NULL, NULL, NULL, NULL}
+
 static const struct smtp_verb_handler handlers[] = {
-    {SMTP_HELO, cmd_helo},         {SMTP_EHLO, cmd_helo}, {SMTP_MAIL, cmd_mail},
-    {SMTP_RCPT, cmd_rcpt},         {SMTP_DATA, cmd_data}, {SMTP_BDAT, cmd_bdat},
-    {SMTP_RSET, cmd_rset},         {SMTP_NOOP, cmd_noop}, {SMTP_QUIT, cmd_quit},
-    {SMTP_HELP, cmd_help},         {SMTP_VRFY, cmd_vrfy}, {SMTP_EXPN, cmd_expn},
-    {SMTP_STARTTLS, cmd_starttls}, {SMTP_AUTH, cmd_auth},
+    /* verb          CONNECTED  READY   MAIL         RCPT         between BDAT chunks */
+    {SMTP_HELO, ANY, cmd_helo},
+    {SMTP_EHLO, ANY, cmd_helo},
+    {SMTP_MAIL, {NO_HELO, NULL, NESTED, NESTED, NESTED}, cmd_mail},
+    {SMTP_RCPT, {NO_MAIL, NO_MAIL, NULL, NULL, "503 5.5.1 Error: RCPT after BDAT"}, cmd_rcpt},
+    {SMTP_DATA, {NO_MAIL, NO_MAIL, NO_RCPT, NULL, "503 5.5.1 Error: DATA after BDAT"}, cmd_data},
+    {SMTP_BDAT, {NO_MAIL, NO_MAIL, NO_RCPT, NULL, NULL}, cmd_bdat},
+    {SMTP_RSET, ANY, cmd_rset},
+    {SMTP_NOOP, ANY, cmd_noop},
+    {SMTP_QUIT, ANY, cmd_quit},
+    {SMTP_HELP, ANY, cmd_help},
+    {SMTP_VRFY, ANY, cmd_vrfy},
+    {SMTP_EXPN, ANY, cmd_expn},
+    {SMTP_STARTTLS, {NULL, NULL, IN_TXN_TLS, IN_TXN_TLS, IN_TXN_TLS}, cmd_starttls},
+    {SMTP_AUTH, {NO_HELO, NULL, IN_TXN_AUTH, IN_TXN_AUTH, IN_TXN_AUTH}, cmd_auth},
 };
+
+/* A verb in a phase its row does not allow: 503. A refused BDAT still has its chunk on the
+ * wire (RFC 3030 §2): it is read and dropped. */
+static void refuse_now(struct smtp_session *s, const struct smtp_cmd *cmd, const char *reply)
+{
+    if (cmd->verb == SMTP_BDAT && cmd->chunk_size)
+        return smtp_bdat_discard(s, cmd->chunk_size, reply);
+    smtp_reply_error(s, "%s", reply);
+}
 
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len)
 {
@@ -233,10 +267,13 @@ void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len)
         return smtp_reply_error(s, "%s", cmd.reply);
     }
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
-        if (handlers[i].verb == cmd.verb) {
-            handlers[i].run(s, &cmd);
-            return;
-        }
+        if (handlers[i].verb != cmd.verb)
+            continue;
+        const char *no = handlers[i].refuse[session_phase(s)];
+        if (no)
+            return refuse_now(s, &cmd, no);
+        handlers[i].run(s, &cmd);
+        return;
     }
     smtp_reply_error(s, "500 5.5.2 Command not recognized");
 }

@@ -151,16 +151,6 @@ void smtp_bdat_discard(struct smtp_session *s, uint64_t size, const char *reply)
 
 void smtp_bdat_begin(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-    const char *refuse = NULL;
-    if (s->state == SS_MAIL)
-        refuse = "503 5.5.1 Error: need RCPT command";
-    else if (s->state != SS_RCPT)
-        refuse = "503 5.5.1 Error: need MAIL command";
-    if (refuse) {
-        if (cmd->chunk_size == 0)
-            return smtp_reply_error(s, "%s", refuse);
-        return smtp_bdat_discard(s, cmd->chunk_size, refuse);
-    }
     if (!s->bdat_active) {
         smtp_content_begin(s);
         s->bdat_active = true;

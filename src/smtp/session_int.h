@@ -83,12 +83,14 @@ void smtp_txn_finished(struct smtp_session *s);
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len);
 
 /* session_auth.c */
+/* AUTH in a phase the verb table allows (greeted, no transaction). */
 void smtp_auth_begin(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
 
 /* session_data.c */
 void smtp_content_begin(struct smtp_session *s);
 void smtp_content_end(struct smtp_session *s);
+/* BDAT in a phase the verb table allows (recipients accepted). */
 void smtp_bdat_begin(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_bdat_chunk_end(struct smtp_session *s);
 /* Reads and drops a chunk of `size` octets, then sends `reply` (a refused BDAT). */

@@ -128,6 +128,23 @@ static void test_other_words(void **state)
     assert_string_equal(bad, "+");
 }
 
+/* Who counts as loopback for plaintext_auth = loopback (POP3, IMAP). */
+static void test_addr_is_loopback(void **state)
+{
+    (void)state;
+    assert_true(net_addr_is_loopback("127.0.0.1"));
+    assert_true(net_addr_is_loopback("127.255.0.9"));
+    assert_true(net_addr_is_loopback("::1"));
+    assert_true(net_addr_is_loopback("::ffff:127.0.0.2"));
+    assert_false(net_addr_is_loopback("128.0.0.1"));
+    assert_false(net_addr_is_loopback("10.127.0.1"));
+    assert_false(net_addr_is_loopback("::2"));
+    assert_false(net_addr_is_loopback("::ffff:10.0.0.1"));
+    assert_false(net_addr_is_loopback("fd00::1"));
+    assert_false(net_addr_is_loopback("localhost"));
+    assert_false(net_addr_is_loopback(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_prefix_lengths),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_other_words),
+        cmocka_unit_test(test_addr_is_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

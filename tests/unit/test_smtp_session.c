@@ -173,6 +173,47 @@ static void test_order_errors(void **state)
     fake_smtp_free(&f);
 }
 
+/* The verb table's phase columns: each verb out of order gets its own 503 text, in every
+ * phase (before HELO, greeted, after MAIL, after RCPT, between BDAT chunks), and the
+ * command changes nothing. */
+static void test_verb_phases(void **state)
+{
+    struct fake_smtp f;
+    struct smtp_server_config cfg;
+    fake_smtp_config(&cfg, false);
+    cfg.max_errors = 100; /* more 503s here than a client may make by default */
+    cfg.starttls = true;
+    fake_smtp_init_config(&f, &cfg, false);
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "503 5.5.1 Error: send HELO/EHLO first");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "DATA\r\n", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "BDAT 2\r\nxy", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "AUTH PLAIN\r\n", "503 5.5.1 Error: send HELO/EHLO first");
+    expect_reply(&f, "EHLO x\r\n", "250-");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "DATA\r\n", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "250 ");
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "503 5.5.1 Error: nested MAIL command");
+    expect_reply(&f, "DATA\r\n", "503 5.5.1 Error: need RCPT command");
+    expect_reply(&f, "STARTTLS\r\n", "503 5.5.1 Error: STARTTLS inside a transaction");
+    expect_reply(&f, "AUTH PLAIN\r\n", "503 5.5.1 Error: AUTH not allowed during a transaction");
+    /* a refused BDAT's chunk is read and dropped, and ends the transaction (RFC 3030 §2) */
+    expect_reply(&f, "BDAT 1\r\nz", "503 5.5.1 Error: need RCPT command");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "250 ");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "503 5.5.1 Error: nested MAIL command");
+    expect_reply(&f, "BDAT 3\r\nabc", "250 2.0.0 3 octets");
+    expect_reply(&f, "DATA\r\n", "503 5.5.1 Error: DATA after BDAT");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "503 5.5.1 Error: RCPT after BDAT");
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "503 5.5.1 Error: nested MAIL command");
+    expect_reply(&f, "STARTTLS\r\n", "503 5.5.1 Error: STARTTLS inside a transaction");
+    expect_reply(&f, "BDAT 2 LAST\r\nde", "250 2.0.0 Ok: queued");
+    assert_string_equal(body_of(&f), "abcde");
+    assert_int_equal(f.ncommitted, 1);
+    fake_smtp_free(&f);
+}
+
 static void test_limits(void **state)
 {
     struct fake_smtp f;
@@ -318,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_bare_cr),
         cmocka_unit_test(test_dot_stuffing),
         cmocka_unit_test(test_order_errors),
+        cmocka_unit_test(test_verb_phases),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_pipelining_waits_for_commit),
         cmocka_unit_test(test_commit_failure_is_temporary),

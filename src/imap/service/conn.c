@@ -10,8 +10,9 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
+#include "host/login.h"
+#include "net/line_proto.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,25 +27,17 @@ struct imap_conn {
 
 static const struct imap_io imap_conn_io = {conn_write, conn_starttls};
 
-/* Loopback: 127.0.0.0/8 or ::1 (conn.c writes IPv4-mapped addresses as plain IPv4). */
-static bool peer_is_loopback(const char *peer)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, peer, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    return inet_pton(AF_INET6, peer, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
+#define IMAP_SESSION(eng) (((const struct imap_conn *)(eng))->s)
+NET_LINE_FORWARDERS(imap, IMAP_SESSION)
+NET_LINE_WRITABLE(imap, IMAP_SESSION)
 
 static void *imap_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct worker *w = conn_worker(c);
     const struct config_access *cfg = l->svc_cfg;
-    bool plaintext = cfg->plaintext_auth == PLAINTEXT_AUTH_YES ||
-                     (cfg->plaintext_auth == PLAINTEXT_AUTH_LOOPBACK && peer_is_loopback(peer));
     struct imap_server_config icfg = {
         .starttls = w->d->tls && !l->implicit_tls,
-        .plaintext_ok = plaintext,
+        .plaintext_ok = host_plaintext_ok(cfg, peer),
         .max_errors = cfg->svc.max_errors,
         .max_literal = cfg->max_literal_size,
     };
@@ -70,46 +63,6 @@ static void imap_refuse(void *eng, enum conn_refusal why)
                                                          : "Too many connections");
 }
 
-static void imap_start(void *eng)
-{
-    imap_session_start(((struct imap_conn *)eng)->s);
-}
-
-static size_t imap_feed(void *eng, const char *p, size_t n)
-{
-    return imap_session_feed(((struct imap_conn *)eng)->s, p, n);
-}
-
-static bool imap_busy(const void *eng)
-{
-    return imap_session_busy(((const struct imap_conn *)eng)->s);
-}
-
-static bool imap_closing(const void *eng)
-{
-    return imap_session_closing(((const struct imap_conn *)eng)->s);
-}
-
-static void imap_tls_started(void *eng, const char *version, const char *cipher)
-{
-    imap_session_tls_started(((struct imap_conn *)eng)->s, version, cipher);
-}
-
-static void imap_timeout(void *eng)
-{
-    imap_session_timeout(((struct imap_conn *)eng)->s);
-}
-
-static void imap_shutdown(void *eng)
-{
-    imap_session_shutdown(((struct imap_conn *)eng)->s);
-}
-
-static void imap_writable(void *eng)
-{
-    imap_session_writable(((struct imap_conn *)eng)->s);
-}
-
 static void imap_free(void *eng)
 {
     struct imap_conn *ic = eng;
@@ -127,16 +80,10 @@ static void imap_free(void *eng)
 const struct proto_ops imap_proto = {
     .name = "imap",
     .create = imap_create,
-    .start = imap_start,
     .refuse = imap_refuse,
-    .feed = imap_feed,
-    .busy = imap_busy,
-    .closing = imap_closing,
-    .tls_started = imap_tls_started,
-    .timeout = imap_timeout,
-    .shutdown = imap_shutdown,
     .free = imap_free,
-    .writable = imap_writable,
+    NET_LINE_PROTO_OPS(imap),
+    .writable = imap_line_writable,
 };
 
 /* ---- notices ---- */

@@ -1,14 +1,19 @@
 /*
  * smtp service, conn — the SMTP engine (smtp/session.h) as a proto_ops for net/conn.c: makes the
- * session from the listener's [smtp], [submission] or [submissions] config and forwards the calls.
+ * session from the listener's [smtp], [submission] or [submissions] config; the calls are forwarded by net/line_proto.h.
  */
 #include "smtp/service/service_int.h"
 
 #include "host/host.h"
+#include "net/line_proto.h"
 
 #include <stdio.h>
 
 static const struct smtp_io smtp_conn_io = {conn_write, conn_starttls, conn_close_hint};
+
+/* The connection's engine pointer is the session itself. */
+#define SMTP_SESSION(eng) ((struct smtp_session *)(eng))
+NET_LINE_FORWARDERS(smtp, SMTP_SESSION)
 
 static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
@@ -37,47 +42,15 @@ static void smtp_refuse(void *eng, enum conn_refusal why)
     smtp_session_refuse(eng, reply);
 }
 
-static void smtp_start(void *eng)
-{
-    smtp_session_start(eng);
-}
-
-static size_t smtp_feed(void *eng, const char *p, size_t n)
-{
-    return smtp_session_feed(eng, p, n);
-}
-
-static bool smtp_busy(const void *eng)
-{
-    return smtp_session_busy(eng);
-}
-
-static bool smtp_closing(const void *eng)
-{
-    return smtp_session_closing(eng);
-}
-
-static void smtp_tls_started(void *eng, const char *version, const char *cipher)
-{
-    smtp_session_tls_started(eng, version, cipher);
-}
-
-static void smtp_timeout(void *eng)
-{
-    smtp_session_timeout(eng);
-}
-
-static void smtp_shutdown(void *eng)
-{
-    smtp_session_shutdown(eng);
-}
-
 static void smtp_free(void *eng)
 {
     smtp_session_free(eng);
 }
 
 const struct proto_ops smtp_proto = {
-    "smtp",       smtp_create, smtp_start,   smtp_refuse,   smtp_feed, smtp_busy,
-    smtp_closing, smtp_tls_started, smtp_timeout, smtp_shutdown, smtp_free, NULL,
+    .name = "smtp",
+    .create = smtp_create,
+    .refuse = smtp_refuse,
+    .free = smtp_free,
+    NET_LINE_PROTO_OPS(smtp),
 };
