@@ -157,7 +157,6 @@ static const char migration_4[] =
     "ALTER TABLE users ADD COLUMN quota_messages INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE users ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE users ADD COLUMN used_messages INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE users ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE domains ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE domains ADD COLUMN quota_messages INTEGER NOT NULL DEFAULT 0;"
     "UPDATE users SET "
