@@ -28,6 +28,7 @@ class FakeSMTPServer:
         self.drop_after_data = 0
         self.messages = []        # (mail_from, [rcpts], data bytes) accepted with 250
         self.connections = 0
+        self.ended = 0            # sessions finished (closed by either side)
         self.commands = []        # every command line received, over all connections
         self.lock = threading.Lock()
         self.sock = None
@@ -86,6 +87,8 @@ class FakeSMTPServer:
                 conn.close()
             except OSError:
                 pass
+            with self.lock:
+                self.ended += 1
 
     def _converse(self, conn, f):
         def send(line):

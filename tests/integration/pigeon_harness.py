@@ -718,6 +718,21 @@ class Daemon:
             data = "...\n" + data[-n:]
         return data
 
+    def open_sessions(self, proto):
+        """Ids of the `proto` ("smtp", "pop3", "imap") sessions this daemon's log shows opened
+        (any line of the session) and not yet closed ("disconnect from", written when
+        net/conn.c frees the connection and its per-address places are released)."""
+        text = self.log()
+        seen = set(re.findall(r"\b%s (s[0-9a-f]+) " % proto, text))
+        gone = set(re.findall(r"\b%s (s[0-9a-f]+) disconnect from " % proto, text))
+        return seen - gone
+
+    def wait_sessions_closed(self, proto, what=None):
+        """Waits until every `proto` session the log shows has ended."""
+        wait_until(lambda: not self.open_sessions(proto),
+                   what=what or "every %s session to end in %s's log" % (proto, self.log_path),
+                   on_timeout=lambda: "open: %s" % sorted(self.open_sessions(proto)))
+
     def wait_log(self, pattern, start=0, timeout=None, count=1):
         """Waits until the log, from byte offset start (e.g. a log_size() taken before the
         action), holds `count` matches of the regular expression pattern; returns the last

@@ -8,7 +8,6 @@ their own 127.0.54.x address (pigeonds, or fake_smtp_server.py when a misbehavin
 needed).
 """
 import threading
-import time
 
 import pytest
 
@@ -71,7 +70,9 @@ def test_mx_down_then_up(env):
     alice.flush()
     E.wait_for(lambda: later.messages("carol@later.test"), what="delivery after the flush")
     E.wait_for(lambda: not alice.queue_entries(), what="the queue to empty")
-    time.sleep(1.5)  # a resend would show up here
+    # The delivery's session has ended at the MX and no row is left (no retry is due for an
+    # hour): a resend would have had to be in that session.
+    later.wait_sessions_closed("smtp")
     assert message_ids(later, "carol@later.test") == ["<down-then-up@crepes.fr>"]
     stored = later.messages("carol@later.test")[0].data
     assert b"Received-SPF: pass" in stored
@@ -89,7 +90,8 @@ def test_connection_dropped_in_data_is_retried_once(env, where):
     alice.submit(["dave@drop.test"], E.message("dave@drop.test", "dropped"))
     E.wait_for(lambda: fake.messages, what="the retried delivery")
     E.wait_for(lambda: not alice.queue_entries(), what="the queue to empty")
-    time.sleep(2.5)  # past the next retry time: nothing more may arrive
+    # Both sessions over and no row left: nothing more can be sent.
+    E.wait_for(lambda: fake.ended == fake.connections, what="the fake's sessions to end")
     assert len(fake.messages) == 1, fake.messages
     frm, rcpts, data = fake.messages[0]
     assert frm.startswith("FROM:<alice@crepes.fr>") and rcpts == ["TO:<dave@drop.test>"]
@@ -152,7 +154,7 @@ def test_kill9_with_a_full_queue(env):
     alice.start()
     alice.flush()
     E.wait_for(lambda: not alice.queue_entries(), timeout=60, what="the queue to empty")
-    time.sleep(1.5)
+    crash.wait_sessions_closed("smtp")   # every delivery session over: none still sending
     got = message_ids(crash, "frank@crash.test")
     dupes = sorted({m for m in got if got.count(m) > 1})
     assert not dupes, "delivered twice: %s" % dupes

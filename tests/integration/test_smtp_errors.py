@@ -276,17 +276,9 @@ def test_max_errors(new_daemon):
 
 def test_max_connections_per_ip(new_daemon):
     d = new_daemon(smtp={"max_connections_per_ip": 3})
-    # The harness's readiness probes are counted until the server has seen them close: retry
-    # until three fresh connections fit.
-    deadline = time.monotonic() + 10
-    while True:
-        held = [d.smtp() for _ in range(3)]
-        if all(h.greeting.code == 220 for h in held):
-            break
-        for h in held:
-            h.close()
-        assert time.monotonic() < deadline, "three connections never fitted"
-        time.sleep(0.2)
+    # The harness's readiness probes are counted until the server has seen them close.
+    d.wait_sessions_closed("smtp")
+    held = [d.smtp() for _ in range(3)]
     try:
         for h in held:
             assert h.greeting.code == 220
@@ -297,17 +289,13 @@ def test_max_connections_per_ip(new_daemon):
         # The submission listener counts separately.
         with d.submission() as s:
             assert s.greeting.code == 220
+        start = d.log_size()
         held.pop().cmd("QUIT")
-        deadline = time.monotonic() + 10
-        while True:
-            again = H.SMTPClient(d.smtp_port)
-            if again.greeting.code == 220:
-                again.cmd("QUIT")
-                again.close()
-                break
-            again.close()
-            assert time.monotonic() < deadline, "slot not freed after QUIT"
-            time.sleep(0.2)
+        d.wait_log(r"smtp s[0-9a-f]+ disconnect from", start)   # its place is free now
+        again = H.SMTPClient(d.smtp_port)
+        assert again.greeting.code == 220, again.greeting
+        again.cmd("QUIT")
+        again.close()
     finally:
         for h in held:
             h.close()
@@ -316,13 +304,13 @@ def test_max_connections_per_ip(new_daemon):
 def test_idle_timeout(new_daemon):
     d = new_daemon(smtp={"idle_timeout": 2})
     with d.smtp() as cl:
+        t0 = time.monotonic()   # before EHLO: the server's idle timer starts after it
         cl.ehlo()
-        t0 = time.monotonic()
-        cl.sock.settimeout(15)
+        cl.sock.settimeout(60)
         r = cl.reply()
         waited = time.monotonic() - t0
         assert r.startswith("421 4.4.2"), r
-        assert 1.5 <= waited <= 10, waited
+        assert waited >= 1.9, waited   # not before idle_timeout (no upper bound: load)
         assert cl.closed()
     # Mid-DATA idling is cut too.
     with d.smtp() as cl:
@@ -342,19 +330,19 @@ def test_idle_timeout(new_daemon):
 def test_session_timeout(new_daemon):
     # A busy but endless session is cut after session_timeout seconds.
     d = new_daemon(smtp={"session_timeout": 3})
+    t0 = time.monotonic()   # before connecting: the session timer starts at accept
     with d.smtp() as cl:
         cl.ehlo()
-        t0 = time.monotonic()
         r = None
         try:
-            while time.monotonic() - t0 < 15:
+            while time.monotonic() - t0 < 120:
                 r = cl.cmd("NOOP")
                 if r.code != 250:
                     break
-                time.sleep(0.3)
+                time.sleep(0.3)   # pacing: a busy client, never idle for idle_timeout
         except H.Closed:
             r = None
         waited = time.monotonic() - t0
         assert r is None or r.code == 421, r
-        assert 2 <= waited <= 10, waited
+        assert waited >= 2.9, waited   # not before session_timeout (no upper bound: load)
         assert cl.closed()

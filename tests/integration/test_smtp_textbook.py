@@ -441,7 +441,7 @@ def test_command_and_data_split_bytewise(daemon):
                      b"RCPT TO:<bob@hamburger.edu>\r\n", b"DATA\r\n"):
             for i in range(len(line)):
                 c.send(line[i:i + 1])
-                time.sleep(0.001)
+                time.sleep(0.001)   # pacing, so each byte tends to leave alone; no wait
             assert c.reply().code in (250, 354)
         body = b"Subject: split\r\n\r\n..stuffed\r\nx\r\n.\r\n"
         for i in range(len(body)):
@@ -492,7 +492,8 @@ def test_disconnect_mid_data_stores_nothing(daemon):
         c.expect("RCPT TO:<bob@hamburger.edu>", "250")
         c.expect("DATA", "354")
         c.send(b"Subject: cut off\r\n\r\nno end in sight\r\n")
-    time.sleep(0.5)
+        start = daemon.log_size()
+    daemon.wait_log(r"smtp s[0-9a-f]+ disconnect from", start)   # the session is gone
     assert daemon.new_messages(before, BOB) == []
 
 
@@ -505,7 +506,8 @@ def test_disconnect_mid_bdat_stores_nothing(daemon):
         c.send(b"BDAT 20\r\nSubject: chunk 1\r\n\r\n")
         assert c.reply().code == 250
         c.send(b"BDAT 100 LAST\r\nonly part of it")
-    time.sleep(0.5)
+        start = daemon.log_size()
+    daemon.wait_log(r"smtp s[0-9a-f]+ disconnect from", start)   # the session is gone
     assert daemon.new_messages(before, BOB) == []
 
 
