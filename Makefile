@@ -158,6 +158,8 @@ BINDIR      ?= $(PREFIX)/bin
 SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 DOCDIR      ?= $(PREFIX)/share/doc/pigeon
+# The webmail's static files ([jmap] webmail points here in an installed configuration).
+WWWDIR      ?= $(PREFIX)/share/pigeon/www
 SYSCONFDIR  ?= /etc
 # systemd reads /lib/systemd/system for /usr and $(PREFIX)/lib/systemd/system for /usr/local.
 SYSTEMDDIR  ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd,$(PREFIX)/lib/systemd)
@@ -198,7 +200,8 @@ install: all $(MAN_PAGES) $(BUILD)/pigeond.service
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/pigeon \
-	    $(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d $(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d
+	    $(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d $(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d \
+	    $(DESTDIR)$(WWWDIR)/mail
 	install -m 0755 $(BUILD)/pigeond $(DESTDIR)$(SBINDIR)/pigeond
 	install -m 0755 $(BUILD)/pigeon $(DESTDIR)$(BINDIR)/pigeon
 	install -m 0644 $(BUILD)/man/pigeon.1 $(DESTDIR)$(MANDIR)/man1/pigeon.1
@@ -209,6 +212,7 @@ install: all $(MAN_PAGES) $(BUILD)/pigeond.service
 	install -m 0644 etc/fail2ban/filter.d/pigeon.conf $(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d/
 	install -m 0644 etc/fail2ban/jail.d/pigeon.conf $(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d/
 	install -m 0644 README.md docs/config.md docs/architecture.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 www/mail/* $(DESTDIR)$(WWWDIR)/mail/
 	@# An administrator's configuration is never overwritten.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pigeon/pigeon.conf ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/pigeon/pigeon.conf"; \

@@ -48,6 +48,7 @@ def test_tree_has_every_file(tree):
         "lib/systemd/system/pigeond.service": 0o644, "usr/lib/sysusers.d/pigeon.conf": 0o644,
         "etc/pigeon/pigeon.conf": 0o640, "etc/fail2ban/filter.d/pigeon.conf": 0o644,
         "etc/fail2ban/jail.d/pigeon.conf": 0o644, "usr/share/doc/pigeon/config.md": 0o644,
+        "usr/share/pigeon/www/mail/index.html": 0o644, "usr/share/pigeon/www/mail/app.js": 0o644,
     }
     for path, mode in want.items():
         st = os.stat(tree / path)
