@@ -3,7 +3,8 @@
 Sessions of services that need a login (POP3, IMAP, submission) have a login timeout of
 their own ([server] login_timeout: NOOP before login does not extend it) and a cap of their
 own ([server] max_prelogin_connections); an address is limited over all services ([server]
-max_connections_per_ip; IPv6 by /64, checked in tests/unit/test_connlimit.c); and a
+max_connections_per_ip; IPv6 by /64: tests/unit/test_connlimit.c and test_ipv6_counted_per_64
+here, from fd00:1::/64 addresses the test adds to lo in the suite's namespace); and a
 connection's places are given back the moment it closes, so a client that reconnects at once
 (smtp-source -s 20 at a limit of 20) is not refused. Flood connections come from many
 addresses of 127.0.0.0/8 (every one of them is local on Linux)."""
@@ -117,3 +118,49 @@ def test_smtp_source_reconnecting_at_the_limit(new_daemon):
                        capture_output=True, timeout=600)
     assert p.returncode == 0 and b"421" not in p.stderr + p.stdout, p.stderr[-500:]
     E.wait_for(lambda: len(d.messages()) == 200, timeout=60, what="200 messages in bob's INBOX")
+
+
+def _ip6(*addrs):
+    for a in addrs:
+        subprocess.run(["ip", "-6", "addr", "add", a + "/64", "dev", "lo", "nodad"],
+                       check=False, capture_output=True)
+        assert a in subprocess.run(["ip", "-6", "addr", "show", "dev", "lo"],
+                                   capture_output=True, text=True).stdout, a
+
+
+def test_ipv6_counted_per_64(new_daemon):
+    """[server] max_connections_per_ip counts an IPv6 client by its /64: five addresses of one
+    /64 share three places, while an address of another /64 has its own (the suite runs in its
+    own network namespace, so these addresses are the test's own)."""
+    _ip6("fd00:1::100", "fd00:1::1", "fd00:1::2", "fd00:1::3", "fd00:1::4", "fd00:1::5",
+         "fd00:2::1")
+    # the server-wide count is never below a service's own limit: both are 3 here
+    d = new_daemon(start=False, server={"max_connections_per_ip": 3},
+                   smtp={"max_connections_per_ip": 3})
+    d.sections["smtp"]["listen"] = ["127.0.0.1:%d" % d.smtp_port, "[fd00:1::100]:%d" % d.smtp_port]
+    d.write_conf()
+    d.start()
+
+    def from6(src):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.settimeout(H.IO_TIMEOUT)
+        s.bind((src, 0))
+        s.connect(("fd00:1::100", d.smtp_port))
+        return s, s.makefile("rb").readline()
+
+    held = []
+    try:
+        for src in ("fd00:1::1", "fd00:1::2", "fd00:1::3"):
+            s, greeting = from6(src)
+            held.append(s)
+            assert greeting.startswith(b"220 "), (src, greeting)
+        for src in ("fd00:1::4", "fd00:1::5"):   # other addresses, the same /64: full
+            s, greeting = from6(src)
+            held.append(s)
+            assert greeting.startswith(b"421 4.7.0"), (src, greeting)
+        s, greeting = from6("fd00:2::1")          # another /64 is not affected
+        held.append(s)
+        assert greeting.startswith(b"220 "), greeting
+    finally:
+        for s in held:
+            s.close()
