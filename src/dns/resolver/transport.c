@@ -74,19 +74,35 @@ static void new_id(struct dns_query_io *q)
 }
 
 /* RFC 5452 §9: same ID and the same question (letters compared without case). */
-static bool acceptable(const struct dns_query_io *q, const uint8_t *r, size_t n)
+bool dns_io_response_matches(const uint8_t *query, size_t qsec_end, bool match_case,
+                             const uint8_t *r, size_t n)
 {
-    if (n < q->qsec_end || r[0] != q->query[0] || r[1] != q->query[1] || !(r[2] & 0x80))
+    if (n < DNS_HEADER_LEN || n < qsec_end || qsec_end < DNS_HEADER_LEN)
         return false;
-    if (r[4] != q->query[4] || r[5] != q->query[5])
+    if (r[0] != query[0] || r[1] != query[1] || !(r[2] & 0x80))
         return false;
-    for (size_t i = DNS_HEADER_LEN; i < q->qsec_end; i++) {
-        uint8_t a = r[i], b = q->query[i];
-        if (a != b && (q->p.match_case ||
+    if (r[4] != query[4] || r[5] != query[5])
+        return false;
+    for (size_t i = DNS_HEADER_LEN; i < qsec_end; i++) {
+        uint8_t a = r[i], b = query[i];
+        if (a != b && (match_case ||
                        !((a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z')))
             return false;
     }
     return true;
+}
+
+static bool acceptable(const struct dns_query_io *q, const uint8_t *r, size_t n)
+{
+    return dns_io_response_matches(q->query, q->qsec_end, q->p.match_case, r, n);
+}
+
+long dns_io_tcp_message(const uint8_t *in, size_t avail)
+{
+    if (avail < 2)
+        return -1;
+    size_t len = (size_t)in[0] << 8 | in[1];
+    return avail - 2 < len ? -1 : (long)len;
 }
 
 /* ---- TCP ---- */
@@ -96,11 +112,10 @@ static void on_tcp_read(struct bufferevent *bev, void *vq)
     struct dns_query_io *q = vq;
     struct evbuffer *in = bufferevent_get_input(bev);
     uint8_t lenb[2];
-    if (evbuffer_copyout(in, lenb, 2) < 2)
+    ev_ssize_t have = evbuffer_copyout(in, lenb, 2);
+    if (have < 2 || dns_io_tcp_message(lenb, evbuffer_get_length(in)) < 0)
         return;
     size_t len = (size_t)lenb[0] << 8 | lenb[1];
-    if (evbuffer_get_length(in) < len + 2)
-        return;
     uint8_t *r = evbuffer_pullup(in, (ssize_t)len + 2) + 2;
     if (!acceptable(q, r, len))
         return finish(q, DNS_IO_NETWORK, NULL, 0);
@@ -181,8 +196,7 @@ static void on_later(evutil_socket_t fd, short what, void *vq)
     send_udp(q);
 }
 
-/* End of the question section of our own query (one question, uncompressed name). */
-static size_t question_end(const uint8_t *query, size_t len)
+size_t dns_io_question_end(const uint8_t *query, size_t len)
 {
     size_t i = DNS_HEADER_LEN;
     while (i < len && query[i] != 0)
@@ -200,7 +214,7 @@ struct dns_query_io *dns_query_io_start(struct event_base *base, const struct so
     q->slen = slen;
     q->query = xmemdup(query, qlen);
     q->qlen = qlen;
-    q->qsec_end = question_end(query, qlen);
+    q->qsec_end = dns_io_question_end(query, qlen);
     q->p = *p;
     if (q->p.tries == 0)
         q->p.tries = 1;

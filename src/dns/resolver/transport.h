@@ -62,4 +62,19 @@ struct dns_io_ops {
 /* The network (dns_query_io_start/cancel) and CLOCK_MONOTONIC. */
 extern const struct dns_io_ops dns_io_network;
 
+/* ---- the checks on what comes back, pure (fuzzed by tests/fuzz/fuzz_dns_transport.c) ---- */
+
+/* End of the question section of our own query (one question, uncompressed name): the
+ * offset after QTYPE/QCLASS, or len when the query is cut short. */
+size_t dns_io_question_end(const uint8_t *query, size_t len);
+/* RFC 5452 §9: whether r[0..n) answers query (whose question ends at qsec_end): a response
+ * with the same ID and QDCOUNT and the same question, letters compared without case unless
+ * match_case (0x20). Reads no octet past r[n) or query[qsec_end). */
+bool dns_io_response_matches(const uint8_t *query, size_t qsec_end, bool match_case,
+                             const uint8_t *r, size_t n);
+/* DNS over TCP from an upstream: in[0..1] is the length prefix of the first message and
+ * avail the octets received so far (prefix included). The message's length when it has
+ * fully arrived, else -1. */
+long dns_io_tcp_message(const uint8_t *in, size_t avail);
+
 #endif
