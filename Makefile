@@ -22,6 +22,10 @@ BUILD    ?= build/release
 OPT      := -O2 -g -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 endif
+# One spelling of the build directory: an absolute BUILD inside this tree (the install tests pass
+# one) is made relative, so the dependency files (-MMD) name the same targets as the rules and a
+# changed header rebuilds its objects whichever way make was called.
+override BUILD := $(patsubst $(CURDIR)/%,%,$(abspath $(BUILD)))
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
