@@ -263,6 +263,11 @@ static void commit(struct uctx *u, const struct dns_zone *z)
         return;
     }
     dns_zdiff_unref(d);
+    if (!dns_rrvec_soa(&u->v, u->origin)) { /* found by fuzz_dns_server: never a zone without SOA */
+        ufault(u, DNS_RCODE_REFUSED, "the update would leave the zone without its SOA");
+        dns_rrvec_clear(&old);
+        return;
+    }
     bump_serial(u, dns_zone_serial(z));
     struct str err = STR_INIT;
     if (dns_rrvec_to_zone(&u->v, u->origin, &u->res->zone, &err) != 0) {
