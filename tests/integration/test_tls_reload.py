@@ -4,12 +4,10 @@ the previous certificate. TLS 1.2 uses forward-secret AEAD suites only."""
 
 import hashlib
 import imaplib
-import re
 import signal
 import socket
 import ssl
 import subprocess
-import time
 
 import pigeon_harness as H
 
@@ -32,13 +30,6 @@ def served(port, **kw):
         return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest(), s.cipher()
 
 
-def wait_log(d, pattern, start):
-    deadline = time.monotonic() + 60
-    while not re.search(pattern, d.log_tail(10 ** 6, start)):
-        assert time.monotonic() < deadline, "no %r in the log" % pattern
-        time.sleep(0.05)
-
-
 def test_sighup_reloads_the_certificate(new_daemon, tmp_path):
     fa = make_cert(tmp_path / "a", "a.hamburger.edu")
     fb = make_cert(tmp_path / "b", "b.hamburger.edu")
@@ -58,8 +49,8 @@ def test_sighup_reloads_the_certificate(new_daemon, tmp_path):
     (tmp_path / "live.key").write_bytes((tmp_path / "b.key").read_bytes())
     start = d.log_size()
     d.signal(signal.SIGHUP)
-    wait_log(d, r"TLS: certificate reloaded \(sha256 %s\)" %
-             ":".join(fb[i:i + 2] for i in range(0, 64, 2)).upper(), start)
+    d.wait_log(r"TLS: certificate reloaded \(sha256 %s\)" %
+                ":".join(fb[i:i + 2] for i in range(0, 64, 2)).upper(), start)
     assert served(d.imaps_port)[0] == fb
     assert old.noop()[0] == "OK" and old.select("INBOX")[0] == "OK"   # the old session lives
     old.logout()
@@ -68,7 +59,7 @@ def test_sighup_reloads_the_certificate(new_daemon, tmp_path):
     (tmp_path / "live.key").write_text("garbage\n")
     start = d.log_size()
     d.signal(signal.SIGHUP)
-    wait_log(d, r"TLS: certificate not reloaded, the previous one stays: .*live\.key", start)
+    d.wait_log(r"TLS: certificate not reloaded, the previous one stays: .*live\.key", start)
     assert served(d.imaps_port)[0] == fb
 
 
