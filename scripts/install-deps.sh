@@ -13,7 +13,7 @@ libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev python3 openssl publicsuf
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here.
-PACKAGES="clang libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
+PACKAGES="clang iproute2 libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
 isync mutt dovecot-imapd

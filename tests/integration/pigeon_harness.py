@@ -98,7 +98,21 @@ def enter_private_network():
         raise RuntimeError("unshare(CLONE_NEWNET) failed: %s (set PIGEON_NETNS=0 to run in "
                            "the host's namespace)" % os.strerror(err))
     _loopback_up()
-    return "private (unshare CLONE_NEWNET, lo up)"
+    _address_for_addrconfig()
+    return "private (unshare CLONE_NEWNET, lo up, %s on lo)" % ADDRCONFIG_ADDRESS
+
+
+# glibc's getaddrinfo(AI_ADDRCONFIG) returns no IPv4 answer, not even for "127.0.0.1", when
+# the only IPv4 address is 127.0.0.1 (it does not count loopback); fetchmail, mbsync and
+# nghttp ask with that flag, and fail with "Address family for hostname not supported" in a
+# namespace that holds lo alone. One more address on lo, from the benchmarking range
+# (RFC 2544), and inside this private namespace only, makes IPv4 count as configured. No
+# IPv6 one: "localhost" must keep resolving to 127.0.0.1, where the daemons listen.
+ADDRCONFIG_ADDRESS = "198.18.0.1"
+
+
+def _address_for_addrconfig():
+    subprocess.run(["ip", "addr", "add", ADDRCONFIG_ADDRESS + "/32", "dev", "lo"], check=True)
 
 
 def unverified_context():
