@@ -74,7 +74,7 @@ check proxy/service $BELOW_SERVICES http cache proxy
 check jmap core msg
 check jmap/service $BELOW_SERVICES jmap http http/service
 check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service
-check daemon $BELOW_SERVICES net smtp pop3 imap services
+check daemon $BELOW_SERVICES services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
 check cli $BELOW_SERVICES imap http/service proxy/service services mailauth mailauth/service
 [ $status = 0 ] && echo "layers: ok"

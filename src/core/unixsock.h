@@ -10,7 +10,7 @@
 
 #include "core/str.h"
 
-/* DATA/pigeond.ctl: pigeond's control channel (protocol in daemon/control.h). */
+/* DATA/pigeond.ctl: pigeond's control channel (protocol in host/control_proto.h). */
 #define PIGEOND_CONTROL_SOCKET "pigeond.ctl"
 
 /* Removes a stale DIR/NAME, binds and listens (non-blocking, mode 0600: only the daemon's

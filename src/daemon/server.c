@@ -8,8 +8,8 @@
  * transaction finish it; after shutdown_timeout the rest are closed.
  */
 #include "daemon/server.h"
-#include "daemon/control.h"
-#include "daemon/reload.h"
+#include "host/control.h"
+#include "host/reload.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"
@@ -123,7 +123,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
 {
     struct main_ctx *m = vm;
     if (sig == SIGHUP) {
-        daemon_reload(m->d, NULL);
+        host_reload(m->d, NULL);
         return;
     }
     if (m->stopping)
@@ -141,7 +141,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
 /* `pigeon reload` through the control socket. */
 static void control_reload(void *vd, struct reload_report *r)
 {
-    daemon_reload(vd, r);
+    host_reload(vd, r);
 }
 
 static int workers_create(struct daemon *d, struct main_ctx *m)

@@ -3,16 +3,10 @@
  * daemon's user) on the main thread's loop, through which `pigeon reload` asks for a reload
  * and waits for its outcome.
  *
- * Protocol (one request per connection, lines end in LF):
- *   client: "reload"
- *   daemon: zero or more "note TEXT" / "error TEXT" lines (a zone's new serial, a zone that
- *           did not load and why, a configuration error as file:line), then "ok" when nothing
- *           failed or "failed N" (N failures), then closes.
- * Anything else gets "error unknown request" and "failed 1". Only root and the daemon's user
- * can connect, so no authentication beyond the file mode.
+ * The line protocol (pure, both sides) is host/control_proto.h; this file is its socket.
  */
-#ifndef PIGEON_DAEMON_CONTROL_H
-#define PIGEON_DAEMON_CONTROL_H
+#ifndef PIGEON_HOST_CONTROL_H
+#define PIGEON_HOST_CONTROL_H
 
 #include "core/reload_report.h"
 

@@ -4,13 +4,13 @@
  * the answer), apply its log_level, then re-read the certificates, the zone files and whatever
  * each service reloads. Other settings changed in the file take effect at the next start.
  */
-#ifndef PIGEON_DAEMON_RELOAD_H
-#define PIGEON_DAEMON_RELOAD_H
+#ifndef PIGEON_HOST_RELOAD_H
+#define PIGEON_HOST_RELOAD_H
 
 #include "core/reload_report.h"
 #include "host/host.h"
 
 /* report: where the parts say what failed (NULL: nobody waits, a plain SIGHUP). */
-void daemon_reload(struct daemon *d, struct reload_report *report);
+void host_reload(struct daemon *d, struct reload_report *report);
 
 #endif

@@ -1,8 +1,7 @@
 /* reload — SIGHUP and `pigeon reload`: every part reports into one struct reload_report. */
-#include "daemon/reload.h"
+#include "host/reload.h"
 
 #include "host/config_check.h"
-#include "services/services.h"
 
 #include "core/log.h"
 #include "core/str.h"
@@ -25,7 +24,11 @@ static void config_apply(struct daemon *d, const struct config *cfg, struct relo
 static int config_recheck(struct daemon *d, struct reload_report *r)
 {
     const struct conf_section *sections[HOST_MAX_SERVICES + 1];
-    services_sections(sections);
+    unsigned n = 0;
+    for (unsigned i = 0; i < d->nservices; i++) /* the registry the daemon started with */
+        if (d->services[i]->sections)
+            sections[n++] = d->services[i]->sections;
+    sections[n] = NULL;
     struct config cfg;
     struct str err = STR_INIT;
     int rc = config_load(d->cfg.path, sections, &cfg, &err);
@@ -63,7 +66,7 @@ static void tls_reload_log(struct daemon *d, struct reload_report *r)
     str_clear(&err);
 }
 
-void daemon_reload(struct daemon *d, struct reload_report *r)
+void host_reload(struct daemon *d, struct reload_report *r)
 {
     log_reopen(); /* first: logrotate has moved the file, the next lines go to the new one */
     log_info("%s: reloading", r ? "pigeon reload" : "SIGHUP");

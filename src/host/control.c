@@ -1,5 +1,6 @@
 /* control — DATA/pigeond.ctl: one request per connection, answered when the reload is done. */
-#include "daemon/control.h"
+#include "host/control.h"
+#include "host/control_proto.h"
 
 #include "core/log.h"
 #include "core/str.h"
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define CONTROL_LINE_MAX 256
 #define CONTROL_REQUEST_TIMEOUT 10 /* seconds for the request line */
 
 struct ctl_client {
@@ -86,28 +86,16 @@ static void on_report(void *vcl, struct reload_report *r)
         return;
     }
     struct str out = STR_INIT;
-    for (size_t i = 0; i < reload_report_lines(r); i++) {
-        bool error;
-        const char *line = reload_report_line(r, i, &error);
-        str_appendf(&out, "%s %s\n", error ? "error" : "note", line);
-    }
+    control_answer_format(&out, r);
     size_t errors = reload_report_errors(r);
-    if (errors)
-        str_appendf(&out, "failed %zu\n", errors);
-    else
-        str_appends(&out, "ok\n");
     log_info("control: reload answered: %s", errors ? "failed" : "ok");
     reload_report_free(r);
     client_answer(cl, str_cstr(&out));
     str_clear(&out);
 }
 
-static void client_request(struct ctl_client *cl, const char *line)
+static void client_reload(struct ctl_client *cl)
 {
-    if (strcmp(line, "reload") != 0) {
-        client_answer(cl, "error unknown request (the one request is: reload)\nfailed 1\n");
-        return;
-    }
     bufferevent_setcb(cl->bev, on_discard, NULL, on_event, cl);
     bufferevent_set_timeouts(cl->bev, NULL, NULL);
     cl->waiting = true;
@@ -120,18 +108,19 @@ static void on_read(struct bufferevent *bev, void *vcl)
 {
     struct ctl_client *cl = vcl;
     struct evbuffer *in = bufferevent_get_input(bev);
-    size_t n;
-    char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
-    if (!line) {
-        if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
-            client_answer(cl, "error request line too long\nfailed 1\n");
+    size_t len = evbuffer_get_length(in);
+    const char *buf = (const char *)evbuffer_pullup(in, -1);
+    enum control_request req;
+    const char *answer;
+    int rc = control_request_parse(buf, len, &req, &answer);
+    if (rc == 0)
+        return;
+    if (rc < 0) {
+        client_answer(cl, answer);
         return;
     }
-    if (n > CONTROL_LINE_MAX || memchr(line, '\0', n))
-        client_answer(cl, "error bad request line\nfailed 1\n");
-    else
-        client_request(cl, line);
-    free(line);
+    evbuffer_drain(in, (size_t)rc);
+    client_reload(cl); /* CONTROL_RELOAD, the one request */
 }
 
 static void on_event(struct bufferevent *bev, short what, void *vcl)
