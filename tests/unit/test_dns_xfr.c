@@ -721,6 +721,43 @@ static void test_update_changes(void **state)
     dns_zone_unref(z);
 }
 
+/* TYPE0 is the rrvec's "every type": an UPDATE naming it is malformed. Before the fix,
+ * "delete the TYPE0 RRset" at the apex took the SOA and NS with it (fuzz_dns_server's
+ * finding; refused late as a zone without SOA), elsewhere it deleted the whole name, and a
+ * TYPE0 prerequisite tested the name. */
+static void test_update_type0(void **state)
+{
+    struct dns_zone *z = zone_from(zone_text), *nz;
+    struct upd u;
+    static const char *const owners[] = {"example.com.", "www.example.com."};
+    for (size_t i = 0; i < 2; i++) {
+        upd_begin(&u);
+        upd_rr(&u, 2, owners[i], 0, DNS_CLASS_ANY, 0, "");
+        assert_int_equal(upd_run(&u, z, &nz), DNS_RCODE_FORMERR);
+        assert_null(nz);
+        upd_begin(&u);
+        upd_rr(&u, 2, owners[i], 0, DNS_CLASS_NONE, 0, "");
+        assert_int_equal(upd_run(&u, z, &nz), DNS_RCODE_FORMERR);
+        upd_begin(&u);
+        upd_rr(&u, 2, owners[i], 0, DNS_CLASS_IN, 60, "");
+        assert_int_equal(upd_run(&u, z, &nz), DNS_RCODE_FORMERR);
+        upd_begin(&u);
+        upd_rr(&u, 1, owners[i], 0, DNS_CLASS_ANY, 0, "");
+        assert_int_equal(upd_run(&u, z, &nz), DNS_RCODE_FORMERR);
+        upd_begin(&u);
+        upd_rr(&u, 1, "nope.example.com.", 0, DNS_CLASS_NONE, 0, "");
+        assert_int_equal(upd_run(&u, z, &nz), DNS_RCODE_FORMERR);
+    }
+    /* the seed's shape: a prerequisite that holds, an add, then TYPE0 deleted at the apex */
+    upd_begin(&u);
+    upd_rr(&u, 1, "www.example.com.", DNS_TYPE_ANY, DNS_CLASS_ANY, 0, "");
+    upd_rr(&u, 2, "new.example.com.", DNS_TYPE_A, DNS_CLASS_IN, 60, "192.0.2.99");
+    upd_rr(&u, 2, "example.com.", 0, DNS_CLASS_ANY, 0, "");
+    assert_int_equal(upd_run(&u, z, &nz), DNS_RCODE_FORMERR);
+    assert_null(nz);
+    dns_zone_unref(z);
+}
+
 /* The UPDATE reader never reads outside the packet: every prefix of a valid one fails. */
 static void test_update_parse_truncated(void **state)
 {
@@ -755,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_xfr_roundtrip),
         cmocka_unit_test(test_update_prereqs),
         cmocka_unit_test(test_update_changes),
+        cmocka_unit_test(test_update_type0),
         cmocka_unit_test(test_update_parse_truncated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
