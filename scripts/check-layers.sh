@@ -72,6 +72,7 @@ check mailauth/service $BELOW_SERVICES mailauth
 check http/service $BELOW_SERVICES http http/handler
 check proxy/service $BELOW_SERVICES http cache proxy
 check jmap core msg
+check dhcp core
 check jmap/service $BELOW_SERVICES jmap http http/service
 check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service
 check daemon $BELOW_SERVICES services
