@@ -61,6 +61,7 @@ check host core net conf msg auth store dns dns/resolver
 check smtp $ENGINE_LIBS
 check pop3 $ENGINE_LIBS
 check imap $ENGINE_LIBS
+check ftp $ENGINE_LIBS
 check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
 check cache core http
