@@ -78,6 +78,8 @@ int cli_domain_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_domain_records(struct cli_ctx *ctx, int argc, char **argv);
 /* cmd_domain_check.c */
 int cli_domain_check(struct cli_ctx *ctx, int argc, char **argv);
+/* cmd_dkim.c */
+int cli_domain_dkim(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_user.c ---- */
 int cli_user_add(struct cli_ctx *ctx, int argc, char **argv);

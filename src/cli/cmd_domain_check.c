@@ -1,105 +1,90 @@
 /*
  * cmd_domain_check — `pigeon domain check DOMAIN [@SERVER[:PORT]]`: asks DNS (SERVER, else
- * [delivery] resolver, else /etc/resolv.conf) through the mail side's stub what is published
- * for DOMAIN and compares it with what `pigeon domain records` says it must be: the MX names
- * this server, an SPF record exists, the DKIM record holds this server's key, a DMARC record
- * parses. One line per record (ok / MISSING / WRONG); exit 1 when any is not ok. TLSA and SRV
- * are not checked (the stub has no query for them). Blocks on the network (seconds).
+ * [delivery] resolver, else /etc/resolv.conf) through the mail side's stub for every record
+ * `pigeon domain records` prints (mailauth/service/records.h) and compares (mailrec_judge):
+ * one line per RRset — ok, MISSING, WRONG (present but not this server's: another MX host,
+ * another DKIM key, an old MTA-STS id, a TLSA digest that is not the certificate's), or
+ * FAILED (no answer). An SPF, DMARC, TLS-RPT or SRV record that differs from Pigeon's
+ * suggestion is the administrator's choice: "ok (own)". The optional records (MTA-STS,
+ * TLS-RPT, TLSA, SRV) may be "missing" without failing; exit 1 when anything else is not ok.
+ * No key or certificate is made here. Blocks on the network (seconds).
  */
 #include "cli/cli.h"
 
 #include "core/resolvconf.h"
 #include "core/str.h"
 #include "dns/resolver/stub.h"
-#include "mailauth/check.h"
-#include "mailauth/keystore.h"
-#include "mailauth/service/service.h"
+#include "dns/rr.h"
+#include "dns/zone.h"
+#include "mailauth/mailrec.h"
+#include "mailauth/service/records.h"
 
 #include <event2/event.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-enum check_kind { CK_MX, CK_SPF, CK_DKIM, CK_DMARC, CK_N };
+struct check_run;
 
-struct check_run {
-    const char *hostname;
-    char names[CK_N][300];
-    struct dkim_key want_key; /* this server's DKIM key, as its record parses */
-    const char *state[CK_N];  /* NULL until answered */
-    char what[CK_N][300];
-    int pending;
-    int failed;
+struct check_one {
+    struct check_run *run;
+    const struct mailrec *r; /* the RRset's first record */
+    size_t n;
+    const char *state; /* NULL until answered */
+    char what[120];
 };
 
-/* Keeps one answer; they are printed in a fixed order once all are in. */
-static void report(struct check_run *r, enum check_kind k, const char *state, const char *what)
+struct check_run {
+    struct check_one *c;
+    size_t n;
+    int pending;
+    bool failed;
+};
+
+static bool optional(const struct mailrec *r)
 {
-    r->state[k] = state;
-    snprintf(r->what[k], sizeof r->what[k], "%s", what);
-    r->failed |= strcmp(state, "ok") != 0;
-    r->pending--;
+    return r->type == DNS_TYPE_TLSA || r->type == DNS_TYPE_SRV || !strcmp(r->what, "MTA-STS") ||
+           !strcmp(r->what, "TLS-RPT");
 }
 
-static void print_all(const struct check_run *r)
+/* The verdict for one RRset. */
+static void judge(struct check_one *c, const struct dns_stub_rr_result *res)
 {
-    static const char *const kinds[] = {"MX", "SPF", "DKIM", "DMARC"};
-    for (int k = 0; k < CK_N; k++)
-        if (r->state[k])
-            printf("%-6s %-40s %-7s %s\n", kinds[k], r->names[k], r->state[k], r->what[k]);
-}
-
-static void on_mx(void *arg, const struct dns_stub_mx_result *res)
-{
-    struct check_run *r = arg;
-    for (size_t i = 0; res->status == DNS_STUB_OK && !res->implicit && i < res->n; i++)
-        if (strcasecmp(res->hosts[i].host, r->hostname) == 0) {
-            report(r, CK_MX, "ok", r->hostname);
-            return;
-        }
-    report(r, CK_MX, res->status == DNS_STUB_TEMPFAIL ? "FAILED" : "MISSING",
-           "no MX naming this server");
-}
-
-static void on_spf(void *arg, const struct dns_stub_txt_result *res)
-{
-    struct check_run *r = arg;
-    for (size_t i = 0; res->status == DNS_STUB_OK && i < res->n; i++)
-        if (strncasecmp(res->txt[i], "v=spf1", 6) == 0 &&
-            (res->len[i] == 6 || res->txt[i][6] == ' ')) {
-            report(r, CK_SPF, "ok", res->txt[i]);
-            return;
-        }
-    report(r, CK_SPF, res->status == DNS_STUB_TEMPFAIL ? "FAILED" : "MISSING", "no v=spf1");
-}
-
-static void on_dkim(void *arg, const struct dns_stub_txt_result *res)
-{
-    struct check_run *r = arg;
-    struct dkim_key k;
-    const char *why = "no key record";
-    for (size_t i = 0; res->status == DNS_STUB_OK && i < res->n; i++) {
-        if (dkim_key_parse(res->txt[i], res->len[i], &k, &why) != 0)
-            continue;
-        bool same = k.alg == r->want_key.alg && k.pub_len == r->want_key.pub_len &&
-                    memcmp(k.pub, r->want_key.pub, k.pub_len) == 0;
-        report(r, CK_DKIM, same ? "ok" : "WRONG",
-               same ? "this server's key" : "a different key than this server signs with");
+    const struct mailrec *r = c->r;
+    if (res->status == DNS_STUB_TEMPFAIL || res->status == DNS_STUB_BADNAME) {
+        c->state = "FAILED";
+        snprintf(c->what, sizeof c->what, "no answer");
         return;
     }
-    report(r, CK_DKIM, res->status == DNS_STUB_TEMPFAIL ? "FAILED" : "MISSING", why);
+    struct dns_rdata *have = calloc(res->n ? res->n : 1, sizeof *have);
+    for (size_t i = 0; i < res->n; i++)
+        have[i] = (struct dns_rdata){res->rr[i].len, res->rr[i].data};
+    enum mailrec_state st = mailrec_judge(r, c->n, have, res->n);
+    free(have);
+    bool admins = r->mode == MAILREC_IF_ABSENT || r->mode == MAILREC_TXT_PREFIX;
+    if (st == MAILREC_OK)
+        c->state = "ok";
+    else if (st == MAILREC_DIFFERENT && admins && r->type != DNS_TYPE_MX)
+        c->state = "ok", snprintf(c->what, sizeof c->what, "(own: differs from Pigeon's)");
+    else if (st == MAILREC_MISSING && r->mode == MAILREC_WITHDRAW)
+        c->state = "WRONG", snprintf(c->what, sizeof c->what, "a retired selector is published");
+    else if (st == MAILREC_MISSING)
+        c->state = optional(r) ? "missing" : "MISSING";
+    else
+        c->state = "WRONG", snprintf(c->what, sizeof c->what, "not this server's");
+    if (res->ad)
+        snprintf(c->what + strlen(c->what), sizeof c->what - strlen(c->what), "%s(validated)",
+                 c->what[0] ? " " : "");
 }
 
-static void on_dmarc(void *arg, const struct dns_stub_txt_result *res)
+static void on_rr(void *arg, const struct dns_stub_rr_result *res)
 {
-    struct check_run *r = arg;
-    struct dmarc_record rec;
-    if (res->status == DNS_STUB_OK && mailauth_dmarc_pick(res->txt, res->len, res->n, &rec))
-        report(r, CK_DMARC, "ok", dmarc_policy_name(rec.p));
-    else
-        report(r, CK_DMARC, res->status == DNS_STUB_TEMPFAIL ? "FAILED" : "MISSING",
-               "no single valid v=DMARC1 record");
+    struct check_one *c = arg;
+    judge(c, res);
+    struct check_run *run = c->run;
+    run->failed |= strcmp(c->state, "ok") != 0 && strcmp(c->state, "missing") != 0;
+    run->pending--;
 }
 
 /* "@host[:port]" or the configured resolver into ss. */
@@ -132,22 +117,20 @@ static int server_addr(struct cli_ctx *ctx, const char *arg, struct sockaddr_sto
     return 0;
 }
 
-/* This server's DKIM key for domain, parsed from its own record. */
-static int own_key(struct cli_ctx *ctx, const char *domain, struct dkim_key *out)
+static void ask_all(const struct mailrec_set *set, struct check_run *run,
+                    const struct sockaddr_storage *ss, socklen_t sl)
 {
-    const struct config_dkim *k = mailauth_config(&ctx->cfg);
-    struct dkim_signer *s;
-    const char *why;
-    if (dkim_keystore_load(k->key_dir, domain, k->selector, (enum dkim_alg)k->algorithm, false,
-                           &s, &why) != 0)
-        return cli_fail("no DKIM key for %s (%s): run pigeon domain records %s", domain, why,
-                        domain);
-    struct str rec = STR_INIT;
-    dkim_signer_record(s, &rec);
-    int rc = dkim_key_parse(rec.ptr, rec.len, out, &why);
-    str_clear(&rec);
-    dkim_signer_free(s);
-    return rc == 0 ? 0 : cli_fail("own DKIM record does not parse: %s", why);
+    struct event_base *base = event_base_new();
+    struct dns_stub *stub = dns_stub_new_server(base, (const struct sockaddr *)ss, sl);
+    for (size_t i = 0; i < set->n; i += mailrec_run(set, i)) {
+        struct check_one *c = &run->c[run->n++];
+        *c = (struct check_one){.run = run, .r = &set->r[i], .n = mailrec_run(set, i)};
+        run->pending++;
+        dns_stub_rr(stub, c->r->owner, c->r->type, on_rr, c);
+    }
+    event_base_dispatch(base);
+    dns_stub_free(stub);
+    event_base_free(base);
 }
 
 int cli_domain_check(struct cli_ctx *ctx, int argc, char **argv)
@@ -157,28 +140,30 @@ int cli_domain_check(struct cli_ctx *ctx, int argc, char **argv)
         return CLI_FAIL;
     if (argc > 1 && argv[1][0] != '@')
         return cli_fail("the server is written @ADDRESS[:PORT]");
-    struct check_run r = {.hostname = ctx->cfg.hostname, .pending = CK_N};
     struct sockaddr_storage ss;
     socklen_t sl = 0;
-    if (own_key(ctx, domain, &r.want_key) != 0 ||
-        server_addr(ctx, argc > 1 ? argv[1] : NULL, &ss, &sl) != 0)
+    if (server_addr(ctx, argc > 1 ? argv[1] : NULL, &ss, &sl) != 0)
         return CLI_FAIL;
-    snprintf(r.names[CK_MX], sizeof r.names[0], "%s", domain);
-    snprintf(r.names[CK_SPF], sizeof r.names[0], "%s", domain);
-    snprintf(r.names[CK_DKIM], sizeof r.names[0], "%s._domainkey.%s", mailauth_config(&ctx->cfg)->selector,
-             domain);
-    snprintf(r.names[CK_DMARC], sizeof r.names[0], "_dmarc.%s", domain);
-    struct event_base *base = event_base_new();
-    struct dns_stub *stub = dns_stub_new_server(base, (struct sockaddr *)&ss, sl);
-    dns_stub_mx(stub, domain, on_mx, &r);
-    dns_stub_txt(stub, r.names[CK_SPF], on_spf, &r);
-    dns_stub_txt(stub, r.names[CK_DKIM], on_dkim, &r);
-    dns_stub_txt(stub, r.names[CK_DMARC], on_dmarc, &r);
-    event_base_dispatch(base);
-    dns_stub_free(stub);
-    event_base_free(base);
-    print_all(&r);
-    if (r.pending != 0)
-        return cli_fail("%d look-up(s) never answered", r.pending);
-    return r.failed ? CLI_FAIL : CLI_OK;
+    struct mailrec_set set;
+    const char *why = NULL;
+    mailrec_set_init(&set);
+    if (mailauth_records(&ctx->cfg, domain, false, true, &set, &why) != 0) {
+        mailrec_set_clear(&set);
+        return cli_fail("%s: %s (run pigeon domain records %s)", domain, why ? why : "?",
+                        domain);
+    }
+    struct check_run run = {.c = calloc(set.n ? set.n : 1, sizeof *run.c)};
+    ask_all(&set, &run, &ss, sl);
+    for (size_t i = 0; i < run.n; i++) {
+        const struct check_one *c = &run.c[i];
+        printf("%-7s %-40s %-7s %s\n", c->r->what, c->r->owner, c->state ? c->state : "FAILED",
+               c->what);
+    }
+    int pending = run.pending;
+    bool failed = run.failed;
+    free(run.c);
+    mailrec_set_clear(&set);
+    if (pending != 0)
+        return cli_fail("%d look-up(s) never answered", pending);
+    return failed ? CLI_FAIL : CLI_OK;
 }

@@ -79,10 +79,17 @@ static const struct cli_cmd cli_cmds[] = {
      "makes them. Zone master-file syntax; publish them in the domain's zone.",
      cli_domain_records},
     {"domain", "check", 1, 2, "DOMAIN [@SERVER[:PORT]]",
-     "check the published MX, SPF, DKIM and DMARC records of the domain",
-     "Asks SERVER, else [delivery] resolver, else /etc/resolv.conf. Exit status 1 when a\n"
-     "record is missing or differs from what `pigeon domain records` prints.",
+     "check the published mail records of the domain (MX ... TLSA, SRV)",
+     "Asks SERVER, else [delivery] resolver, else /etc/resolv.conf, for every record\n"
+     "`pigeon domain records` prints. Exit status 1 when one is missing or not this server's;\n"
+     "a missing MTA-STS, TLS-RPT, TLSA or SRV record is reported as \"missing\" only.",
      cli_domain_check},
+    {"domain", "dkim", 2, 2, "rotate|status DOMAIN",
+     "start a DKIM key rotation, or show the domain's selectors",
+     "rotate makes a key under a new selector (SELECTOR-YYYYMMDDhhmmss); pigeond publishes\n"
+     "it, signs with it [dkim] switch_after seconds later, and withdraws the old selector's\n"
+     "record [dkim] retire_after seconds after that.",
+     cli_domain_dkim},
     {"user", "add", 1, 1, "ADDRESS", "create a user (password from stdin)", password_note,
      cli_user_add},
     {"user", "del", 1, 1, "ADDRESS", "delete a user, its mailboxes and messages", address_note,

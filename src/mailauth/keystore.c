@@ -6,6 +6,7 @@
 #include "core/err.h"
 #include "core/file.h"
 #include "core/str.h"
+#include "mailauth/dkim_rotate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,4 +126,63 @@ int dkim_keystore_load(const char *dir, const char *domain, const char *selector
         *err_out = strerror(errno);
     str_clear(&pem);
     return rc;
+}
+
+/* DIR/DOMAIN (lower case) into out; false when the domain is not a plain name. */
+static bool domain_dir(const char *dir, const char *domain, char *out, size_t cap)
+{
+    char dom[254];
+    snprintf(dom, sizeof dom, "%s", domain);
+    ascii_lower(dom, strlen(dom));
+    if (!safe_name(dom))
+        return false;
+    snprintf(out, cap, "%s/%s", dir, dom);
+    return true;
+}
+
+int dkim_keystore_sels_load(const char *dir, const char *domain, const char *dflt,
+                            struct dkim_sels *out, const char **err_out)
+{
+    char dirpath[4096], path[4200];
+    *err_out = NULL;
+    if (!domain_dir(dir, domain, dirpath, sizeof dirpath))
+        return *err_out = "domain is not a plain DNS name", ERR_PARSE;
+    snprintf(path, sizeof path, "%s/selectors", dirpath);
+    struct str text = STR_INIT;
+    int rc = file_read_all(path, 65536, &text);
+    if (rc == ERR_NOTFOUND) {
+        dkim_sels_default(out, dflt);
+        rc = 0;
+    } else if (rc == 0)
+        rc = dkim_sels_parse(text.ptr ? text.ptr : "", text.len, out, err_out);
+    else
+        *err_out = "cannot read the selector list";
+    str_clear(&text);
+    return rc;
+}
+
+int dkim_keystore_sels_save(const char *dir, const char *domain, const struct dkim_sels *sels)
+{
+    char dirpath[4096], path[4200], tmp[4300];
+    if (!domain_dir(dir, domain, dirpath, sizeof dirpath) || make_dirs(dirpath) != 0)
+        return ERR_IO;
+    snprintf(path, sizeof path, "%s/selectors", dirpath);
+    snprintf(tmp, sizeof tmp, "%s/.selectors.%ld", dirpath, (long)getpid());
+    struct str text = STR_INIT;
+    dkim_sels_format(sels, &text);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, text.ptr, text.len) == (ssize_t)text.len && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    str_clear(&text);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ERR_IO;
+    }
+    int dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
 }

@@ -22,6 +22,16 @@ int dkim_keystore_load(const char *dir, const char *domain, const char *selector
                        enum dkim_alg alg, bool create, struct dkim_signer **out,
                        const char **err_out);
 
+struct dkim_sels;
+
+/* The selector list of domain (DIR/DOMAIN/selectors, mailauth/dkim_rotate.h); a domain with
+ * no file has dflt active. 0, or ERR_PARSE / ERR_IO with *err_out. */
+int dkim_keystore_sels_load(const char *dir, const char *domain, const char *dflt,
+                            struct dkim_sels *out, const char **err_out);
+
+/* Writes the list (temporary file, fsync, rename). 0 or ERR_IO. */
+int dkim_keystore_sels_save(const char *dir, const char *domain, const struct dkim_sels *sels);
+
 /* "rsa" or "ed25519" into *out; 0 or ERR_PARSE. */
 int dkim_alg_parse(const char *name, enum dkim_alg *out);
 

@@ -2,6 +2,8 @@
 #include "mailauth/mtasts.h"
 
 #include "core/err.h"
+#include "core/str.h"
+#include "mailauth/crypto.h"
 #include "mailauth/taglist.h"
 
 #include <ctype.h>
@@ -190,4 +192,19 @@ bool mtasts_mx_match(const struct mtasts_policy *p, const char *host)
 const char *mtasts_mode_name(enum mtasts_mode m)
 {
     return m == MTASTS_ENFORCE ? "enforce" : m == MTASTS_TESTING ? "testing" : "none";
+}
+
+void mtasts_policy_text(enum mtasts_mode mode, const char *mx, uint32_t max_age,
+                        struct str *out)
+{
+    str_appendf(out, "version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: %u\r\n",
+                mtasts_mode_name(mode), mx, max_age);
+}
+
+void mtasts_policy_id(const char *text, size_t len, char id_out[33])
+{
+    unsigned char md[32];
+    mailauth_sha256(text, len, md);
+    for (int i = 0; i < 8; i++)
+        snprintf(id_out + 2 * i, 3, "%02x", md[i]);
 }

@@ -47,4 +47,14 @@ bool mtasts_mx_match(const struct mtasts_policy *p, const char *host);
 
 const char *mtasts_mode_name(enum mtasts_mode m);
 
+struct str;
+
+/* The policy file Pigeon serves (§3.2): version, mode, one mx line, max_age; CRLF lines. */
+void mtasts_policy_text(enum mtasts_mode mode, const char *mx, uint32_t max_age,
+                        struct str *out);
+
+/* The policy's id for the TXT record (§3.1): 16 hex digits of the SHA-256 of its text, so the
+ * id changes whenever the policy does. */
+void mtasts_policy_id(const char *text, size_t len, char id_out[33]);
+
 #endif

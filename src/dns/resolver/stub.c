@@ -35,7 +35,11 @@ struct dns_stub {
 struct stub_q {
     struct dns_stub *stub;
     struct stub_q *prev, *next;
-    enum { Q_MX, Q_ADDR, Q_TXT } kind;
+    enum { Q_MX, Q_ADDR, Q_TXT, Q_RR } kind;
+    uint16_t rrtype; /* Q_RR */
+    bool ad;         /* Q_RR: the last answer had AD set */
+    struct dns_stub_rdata *rrs;
+    size_t nrr;
     char name[DNS_NAME_TEXT_MAX];
     uint8_t qname[DNS_NAME_MAXLEN];
     void *cb;
@@ -102,6 +106,9 @@ static void q_free(struct stub_q *q)
         free(q->txt[i]);
     free(q->txt);
     free(q->txtlen);
+    for (size_t i = 0; i < q->nrr; i++)
+        free((void *)q->rrs[i].data);
+    free(q->rrs);
     free(q->mx);
     free(q->addrs);
     free(q);
@@ -135,10 +142,12 @@ static struct stub_q *q_new(struct dns_stub *s, int kind, const char *name, void
 }
 
 /* Builds "RD=1, one question, EDNS0 1232" into out; returns the length or 0. */
-static size_t build_query(const uint8_t *qname, uint16_t qtype, uint8_t *out, size_t cap)
+static size_t build_query(const uint8_t *qname, uint16_t qtype, bool ad, uint8_t *out,
+                          size_t cap)
 {
     struct dns_header h = {0};
     h.rd = true;
+    h.ad = ad;
     h.qdcount = 1;
     struct dns_builder b;
     dns_builder_init(&b, out, cap, cap, &h);
@@ -170,6 +179,7 @@ static enum dns_stub_status read_answer(const uint8_t *resp, size_t len, const u
     }
     if (m.rcode != DNS_RCODE_NOERROR)
         goto out;
+    q->ad = m.hdr.ad;
     const uint8_t *cur = qname;
     st = DNS_STUB_NODATA;
     for (int hops = 0; hops <= STUB_CNAME_MAX; hops++) {
@@ -252,6 +262,14 @@ static void take_txt(struct stub_q *q, const struct dns_rr *rr)
     q->txt[q->ntxt++] = str_steal(&s);
 }
 
+static void take_rr(struct stub_q *q, const struct dns_rr *rr)
+{
+    uint8_t *copy = xmalloc(rr->rdlen ? rr->rdlen : 1);
+    memcpy(copy, rr->rdata, rr->rdlen);
+    q->rrs = xrealloc(q->rrs, (q->nrr + 1) * sizeof *q->rrs);
+    q->rrs[q->nrr++] = (struct dns_stub_rdata){copy, rr->rdlen};
+}
+
 static int mx_cmp(const void *a, const void *b)
 {
     const struct dns_stub_mx *x = a, *y = b;
@@ -322,10 +340,19 @@ static void complete_txt(struct stub_q *q)
     ((dns_stub_txt_cb)q->cb)(q->arg, &r);
 }
 
+static void complete_rr(struct stub_q *q)
+{
+    struct dns_stub_rr_result r = {q->status[0], q->status[0] == DNS_STUB_OK && q->ad, q->rrs,
+                                   q->nrr};
+    ((dns_stub_rr_cb)q->cb)(q->arg, &r);
+}
+
 static void complete(struct stub_q *q)
 {
     q_unlink(q);
-    if (q->kind == Q_MX)
+    if (q->kind == Q_RR)
+        complete_rr(q);
+    else if (q->kind == Q_MX)
         complete_mx(q);
     else if (q->kind == Q_ADDR)
         complete_addr(q);
@@ -353,7 +380,10 @@ static void on_io(void *vs, enum dns_io_status st, const uint8_t *resp, size_t l
     if (st != DNS_IO_OK) {
         q->status[i] = DNS_STUB_TEMPFAIL;
     } else {
-        rr_fn fn = q->kind == Q_MX ? take_mx : q->kind == Q_ADDR ? take_addr : take_txt;
+        rr_fn fn = q->kind == Q_MX     ? take_mx
+                   : q->kind == Q_ADDR ? take_addr
+                   : q->kind == Q_RR   ? take_rr
+                                       : take_txt;
         q->status[i] = read_answer(resp, len, q->qname, qtype, fn, q);
     }
     if (--q->pending == 0)
@@ -371,7 +401,7 @@ static void on_res(void *vs, const uint8_t *resp, size_t len)
 static void ask(struct stub_q *q, int i, uint16_t qtype)
 {
     uint8_t pkt[512];
-    size_t n = build_query(q->qname, qtype, pkt, sizeof pkt);
+    size_t n = build_query(q->qname, qtype, q->kind == Q_RR, pkt, sizeof pkt);
     struct io_slot *slot = xmalloc(sizeof *slot);
     *slot = (struct io_slot){q, i, qtype};
     q->pending++;
@@ -435,6 +465,15 @@ void dns_stub_txt(struct dns_stub *s, const char *name, dns_stub_txt_cb cb, void
     struct stub_q *q = q_new(s, Q_TXT, name, (void *)cb, arg);
     if (q_name(q))
         ask(q, 0, DNS_TYPE_TXT);
+}
+
+void dns_stub_rr(struct dns_stub *s, const char *name, uint16_t type, dns_stub_rr_cb cb,
+                 void *arg)
+{
+    struct stub_q *q = q_new(s, Q_RR, name, (void *)cb, arg);
+    q->rrtype = type;
+    if (q_name(q))
+        ask(q, 0, type);
 }
 
 void dns_stub_ptr(struct dns_stub *s, const struct sockaddr *sa, dns_stub_txt_cb cb, void *arg)

@@ -53,6 +53,20 @@ struct dns_stub_txt_result {
     size_t n;
 };
 
+/* Any type's records, as they are on the wire (dns_stub_rr). */
+struct dns_stub_rdata {
+    const uint8_t *data;
+    uint16_t len;
+};
+
+struct dns_stub_rr_result {
+    enum dns_stub_status status;
+    bool ad; /* the answer came with AD set (RFC 4035 §3.2.3: the resolver validated it) */
+    const struct dns_stub_rdata *rr;
+    size_t n;
+};
+
+typedef void (*dns_stub_rr_cb)(void *arg, const struct dns_stub_rr_result *r);
 typedef void (*dns_stub_mx_cb)(void *arg, const struct dns_stub_mx_result *r);
 typedef void (*dns_stub_addr_cb)(void *arg, const struct dns_stub_addr_result *r);
 typedef void (*dns_stub_txt_cb)(void *arg, const struct dns_stub_txt_result *r);
@@ -83,6 +97,11 @@ void dns_stub_addr(struct dns_stub *s, const char *name, enum dns_stub_family fa
                    dns_stub_addr_cb cb, void *arg);
 void dns_stub_txt(struct dns_stub *s, const char *name, dns_stub_txt_cb cb, void *arg);
 /* PTR of an address: the names are given as a TXT-shaped result (one name per entry). */
+/* The records of type at name (after CNAMEs), asking with AD=1 so that a validating
+ * resolver says whether it validated them (RFC 6840 §5.7): TLSA for DANE, SRV, anything the
+ * three calls above do not cover. */
+void dns_stub_rr(struct dns_stub *s, const char *name, uint16_t type, dns_stub_rr_cb cb,
+                 void *arg);
 void dns_stub_ptr(struct dns_stub *s, const struct sockaddr *sa, dns_stub_txt_cb cb, void *arg);
 
 #endif

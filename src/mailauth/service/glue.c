@@ -8,6 +8,7 @@
 #include "core/xmalloc.h"
 #include "mailauth/authres.h"
 #include "mailauth/check.h"
+#include "mailauth/dkim_rotate.h"
 #include "mailauth/keystore.h"
 #include "store/store.h"
 
@@ -17,23 +18,58 @@
 #include <string.h>
 #include <time.h>
 
-/* The signer of domain, loaded or made on first use. Called with g->mu held. */
+/* The key of domain/selector, or NULL (logged). */
+static struct dkim_signer *load(const struct mailauth_glue *g, const char *domain,
+                                const char *selector)
+{
+    struct dkim_signer *s = NULL;
+    const char *why = NULL;
+    if (dkim_keystore_load(g->cfg->key_dir, domain, selector, (enum dkim_alg)g->cfg->algorithm,
+                           true, &s, &why))
+        log_err("dkim: no signing key for %s: %s", domain, why);
+    else
+        log_info("dkim: signing mail of %s with selector %s", domain, selector);
+    return s;
+}
+
+/* The signer of domain, loaded or made on first use, with the active selector of its list
+ * (dkim_rotate.h). Called with g->mu held. */
 static struct dkim_signer *signer_for(struct mailauth_glue *g, const char *domain)
 {
     for (size_t i = 0; i < g->n; i++)
         if (strcmp(g->e[i].domain, domain) == 0)
             return g->e[i].s;
-    struct dkim_signer *s = NULL;
+    struct dkim_sels sels;
     const char *why = NULL;
-    if (dkim_keystore_load(g->cfg->key_dir, domain, g->cfg->selector,
-                           (enum dkim_alg)g->cfg->algorithm, true, &s, &why))
-        log_err("dkim: no signing key for %s: %s", domain, why);
-    else
-        log_info("dkim: signing mail of %s with selector %s", domain, g->cfg->selector);
+    if (dkim_keystore_sels_load(g->cfg->key_dir, domain, g->cfg->selector, &sels, &why) != 0) {
+        log_err("dkim: selectors of %s: %s (signing with %s)", domain, why, g->cfg->selector);
+        dkim_sels_default(&sels, g->cfg->selector);
+    }
+    const char *sel = dkim_sels_active(&sels)->name;
     g->e = xrealloc(g->e, (g->n + 1) * sizeof *g->e);
-    snprintf(g->e[g->n].domain, sizeof g->e[0].domain, "%s", domain);
-    g->e[g->n++].s = s;
-    return s;
+    struct signer_entry *e = &g->e[g->n++];
+    snprintf(e->domain, sizeof e->domain, "%s", domain);
+    snprintf(e->selector, sizeof e->selector, "%s", sel);
+    e->s = load(g, domain, sel);
+    return e->s;
+}
+
+void mailauth_glue_follow(struct mailauth_glue *g, const char *domain, const char *selector)
+{
+    pthread_mutex_lock(&g->mu);
+    for (size_t i = 0; i < g->n; i++) {
+        struct signer_entry *e = &g->e[i];
+        if (strcmp(e->domain, domain) != 0 || strcmp(e->selector, selector) == 0)
+            continue;
+        struct dkim_signer *s = load(g, domain, selector);
+        if (!s)
+            break; /* keep signing with the old key rather than not at all */
+        g->old = xrealloc(g->old, (g->nold + 1) * sizeof *g->old);
+        g->old[g->nold++] = e->s;
+        e->s = s;
+        snprintf(e->selector, sizeof e->selector, "%s", selector);
+    }
+    pthread_mutex_unlock(&g->mu);
 }
 
 bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *msg, size_t len,

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "mailauth/dkim.h"
+#include "mailauth/mtasts.h"
 #include "mailauth/psl.h"
 
 #include <stddef.h>
@@ -28,8 +29,71 @@ static const struct conf_key dkim_keys[] = {
     {.name = "sign", .type = CONF_BOOL, .offset = DKIM(sign)},
     {.name = "verify", .type = CONF_BOOL, .offset = DKIM(verify)},
     {.name = "dmarc_enforce", .type = CONF_BOOL, .offset = DKIM(dmarc_enforce)},
+    {.name = "switch_after", .type = CONF_UINT, .offset = DKIM(switch_after), .max = 31536000},
+    {.name = "retire_after", .type = CONF_UINT, .offset = DKIM(retire_after), .max = 31536000},
     {.name = NULL},
 };
+
+#define MDNS(f) offsetof(struct config_mail_dns, f)
+
+static const struct conf_key mail_dns_keys[] = {
+    {.name = "publish", .type = CONF_BOOL, .offset = MDNS(publish)},
+    {.name = "interval", .type = CONF_UINT, .offset = MDNS(interval), .min = 1, .max = 86400},
+    {.name = "ttl", .type = CONF_UINT, .offset = MDNS(ttl), .min = 1, .max = 604800},
+    {.name = "spf", .type = CONF_STR, .offset = MDNS(spf)},
+    {.name = "dmarc", .type = CONF_STR, .offset = MDNS(dmarc)},
+    {.name = "tlsrpt_rua", .type = CONF_STR, .offset = MDNS(tlsrpt_rua)},
+    {.name = "srv", .type = CONF_BOOL, .offset = MDNS(srv)},
+    {.name = NULL},
+};
+
+static void mail_dns_defaults(void *sec)
+{
+    struct config_mail_dns *m = sec;
+    m->publish = m->srv = true;
+    m->interval = 60;
+    m->ttl = 3600;
+}
+
+static int mail_dns_check(void *sec, const struct config *cfg, struct str *err)
+{
+    (void)cfg;
+    struct config_mail_dns *m = sec;
+    if (!m->spf)
+        m->spf = xstrdup("v=spf1 mx -all");
+    if (!m->dmarc)
+        m->dmarc = xstrdup("v=DMARC1; p=reject; adkim=r; aspf=r");
+    if (strncmp(m->spf, "v=spf1", 6) != 0 || strncmp(m->dmarc, "v=DMARC1", 8) != 0) {
+        str_appendf(err, "[mail_dns] spf must start with v=spf1 and dmarc with v=DMARC1");
+        return -1;
+    }
+    return 0;
+}
+
+#define STS(f) offsetof(struct config_mta_sts, f)
+
+static const char *const sts_modes[] = {"none", "testing", "enforce", NULL}; /* mtasts_mode */
+
+static const struct conf_key mta_sts_keys[] = {
+    {.name = "mode",
+     .type = CONF_ENUM,
+     .offset = STS(mode),
+     .names = sts_modes,
+     .why = "must be none, testing or enforce"},
+    {.name = "max_age", .type = CONF_UINT, .offset = STS(max_age), .min = 1,
+     .max = MTASTS_MAX_AGE},
+    {.name = "mx", .type = CONF_STR, .offset = STS(mx)},
+    {.name = NULL},
+};
+
+_Static_assert(MTASTS_NONE == 0 && MTASTS_TESTING == 1 && MTASTS_ENFORCE == 2, "sts_modes order");
+
+static void mta_sts_defaults(void *sec)
+{
+    struct config_mta_sts *m = sec;
+    m->mode = MTASTS_TESTING;
+    m->max_age = 604800;
+}
 
 _Static_assert(DKIM_RSA_SHA256 == 0 && DKIM_ED25519_SHA256 == 1, "algorithms[] order");
 
@@ -38,6 +102,8 @@ static void dkim_defaults(void *sec)
     struct config_dkim *k = sec;
     k->algorithm = DKIM_RSA_SHA256;
     k->sign = k->verify = k->dmarc_enforce = true;
+    k->switch_after = 7200;   /* twice the records' default TTL */
+    k->retire_after = 691200; /* 8 days: longer than mail stays in a queue */
 }
 
 /* Defaults that depend on [server]: the key directory under data_dir. A relative key_dir or
@@ -81,12 +147,33 @@ static const struct conf_section mailauth_sections[] = {
      .keys = dkim_keys,
      .defaults = dkim_defaults,
      .check = dkim_check},
+    {.name = "mail_dns",
+     .size = sizeof(struct config_mail_dns),
+     .service_offset = CONF_NOT_SERVICE,
+     .keys = mail_dns_keys,
+     .defaults = mail_dns_defaults,
+     .check = mail_dns_check},
+    {.name = "mta_sts",
+     .size = sizeof(struct config_mta_sts),
+     .service_offset = CONF_NOT_SERVICE,
+     .keys = mta_sts_keys,
+     .defaults = mta_sts_defaults},
     {.name = NULL},
 };
 
 const struct config_dkim *mailauth_config(const struct config *cfg)
 {
     return config_section(cfg, "dkim");
+}
+
+const struct config_mail_dns *mailauth_dns_config(const struct config *cfg)
+{
+    return config_section(cfg, "mail_dns");
+}
+
+const struct config_mta_sts *mailauth_sts_config(const struct config *cfg)
+{
+    return config_section(cfg, "mta_sts");
 }
 
 static int mailauth_open(struct daemon *d, void **state_out)
@@ -119,9 +206,28 @@ static void mailauth_close(struct daemon *d, void *state)
     for (size_t i = 0; i < g->n; i++)
         dkim_signer_free(g->e[i].s);
     free(g->e);
+    for (size_t i = 0; i < g->nold; i++)
+        dkim_signer_free(g->old[i]);
+    free(g->old);
+    free(g->pub);
     psl_free(g->psl);
     pthread_mutex_destroy(&g->mu);
     free(g);
+}
+
+/* Worker 0 runs the publisher (publish.c). */
+static void *mailauth_attach(struct worker *w, void *state)
+{
+    struct mailauth_glue *g = state;
+    if (!g || w->index != 0)
+        return NULL;
+    g->pub = mailauth_pub_new(g, w);
+    return g->pub;
+}
+
+static void mailauth_detach(struct worker *w, void *wstate)
+{
+    mailauth_pub_stop(wstate);
 }
 
 struct mailauth_glue *mailauth_glue(const struct daemon *d)
@@ -133,5 +239,7 @@ const struct service_def mailauth_service = {
     .name = "mailauth",
     .sections = mailauth_sections,
     .open = mailauth_open,
+    .attach = mailauth_attach,
+    .detach = mailauth_detach,
     .close = mailauth_close,
 };

@@ -26,10 +26,32 @@ struct config_dkim {
     bool sign;          /* sign authenticated users' mail from local domains */
     bool verify;        /* unauthenticated mail: DKIM, DMARC, Authentication-Results */
     bool dmarc_enforce; /* act on p=reject (550 5.7.1) and p=quarantine (Junk) */
+    unsigned switch_after; /* seconds from a new selector's publication to signing with it */
+    unsigned retire_after; /* seconds an old selector stays published after the switch */
+};
+
+/* [mail_dns]: the records of the local domains, published in Pigeon's own zones. */
+struct config_mail_dns {
+    bool publish;       /* keep them in the primary zones served here */
+    unsigned interval;  /* seconds between two passes over the local domains */
+    unsigned ttl;       /* of every record */
+    char *spf;          /* the SPF record */
+    char *dmarc;        /* the DMARC record */
+    char *tlsrpt_rua;   /* rua= of the TLS-RPT record; NULL: mailto:postmaster@DOMAIN */
+    bool srv;           /* RFC 6186 / 8314 SRV records */
+};
+
+/* [mta_sts]: the policy Pigeon serves for its domains (RFC 8461 §3.2). */
+struct config_mta_sts {
+    int mode;          /* enum mtasts_mode; none: no policy, no _mta-sts record */
+    unsigned max_age;  /* seconds */
+    char *mx;          /* the mx: pattern; NULL: [server] hostname */
 };
 
 /* The parsed [dkim] of a configuration (always present: defaults). */
 const struct config_dkim *mailauth_config(const struct config *cfg);
+const struct config_mail_dns *mailauth_dns_config(const struct config *cfg);
+const struct config_mta_sts *mailauth_sts_config(const struct config *cfg);
 
 struct mailauth_glue;
 

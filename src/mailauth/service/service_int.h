@@ -5,13 +5,29 @@
 #include "mailauth/service/service.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct dkim_signer;
 struct psl;
 
 struct signer_entry {
     char domain[254];
+    char selector[64];
     struct dkim_signer *s; /* NULL: the key could not be loaded (logged once) */
+};
+
+struct worker;
+struct event;
+struct config_mail_dns;
+
+/* The publisher (publish.c), on worker 0. */
+struct mailauth_pub {
+    struct mailauth_glue *g;
+    struct worker *w;
+    struct daemon *d;
+    const struct config_mail_dns *dns;
+    struct event *ev;
+    atomic_int pending; /* edits queued with the name server */
 };
 
 struct mailauth_glue {
@@ -21,6 +37,17 @@ struct mailauth_glue {
     pthread_mutex_t mu;   /* guards e/n; a signer, once made, is never freed early */
     struct signer_entry *e;
     size_t n;
+    struct dkim_signer **old; /* replaced signers: another thread may still sign with one */
+    size_t nold;
+    struct mailauth_pub *pub; /* NULL until worker 0 attaches */
 };
+
+/* publish.c: made for worker 0 (its loop and store handle); _stop drops the timer (the
+ * worker's loop is going), the state itself is freed with the glue. */
+struct mailauth_pub *mailauth_pub_new(struct mailauth_glue *g, struct worker *w);
+void mailauth_pub_stop(struct mailauth_pub *pub);
+
+/* glue.c: signing of domain follows selector from now on (a rotation switched). */
+void mailauth_glue_follow(struct mailauth_glue *g, const char *domain, const char *selector);
 
 #endif

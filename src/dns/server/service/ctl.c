@@ -652,6 +652,72 @@ void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job)
     loop_post_send(ctl->post, update_run, job);
 }
 
+/* ---- edits from inside the process ---- */
+
+struct edit_job {
+    struct dns_ctl *ctl;
+    size_t zi;
+    dns_zone_edit_build build;
+    dns_zone_edit_done done;
+    void *arg;
+};
+
+/* The edit's UPDATE applied as update_run applies one from the network. */
+static unsigned edit_apply(struct dns_ctl *ctl, size_t zi, const uint8_t *pkt, size_t len,
+                           const char **why)
+{
+    struct ctl_zone *cz = &ctl->z[zi];
+    struct dns_server_update_result res;
+    dns_arena_reset(&ctl->arena);
+    if (dns_server_update_apply(cz->zone, pkt, len, &ctl->arena, &res) != 0) {
+        *why = "the edit is not a well-formed UPDATE";
+        return DNS_RCODE_FORMERR;
+    }
+    unsigned rcode = res.rcode;
+    *why = res.why;
+    if (res.zone && install_checked(ctl, zi, res.zone, false, &res.diff, 1)) {
+        rcode = DNS_RCODE_SERVFAIL;
+        *why = "the journal could not be written";
+    }
+    char rc_text[16];
+    log_info("dns: zone %s edited by pigeond: %s%s%s%s", ctl->s->zc[zi].name,
+             dns_rcode_name(rcode, rc_text), *why ? " (" : "", *why ? *why : "",
+             *why ? ")" : (res.zone ? "" : ", nothing changed"));
+    dns_zdiff_unref(res.diff);
+    return rcode;
+}
+
+static void edit_run(void *vjob)
+{
+    struct edit_job *j = vjob;
+    struct dns_ctl *ctl = j->ctl;
+    struct ctl_zone *cz = &ctl->z[j->zi];
+    unsigned rcode = DNS_RCODE_SERVFAIL;
+    const char *why = ctl->stopped ? "pigeond is stopping" : "the zone is not loaded";
+    if (!ctl->stopped && cz->zone) {
+        uint8_t *pkt = xmalloc(DNS_MSG_MAX);
+        size_t len = j->build(j->arg, cz->zone, pkt, DNS_MSG_MAX);
+        rcode = DNS_RCODE_NOERROR;
+        why = NULL;
+        if (len)
+            rcode = edit_apply(ctl, j->zi, pkt, len, &why);
+        free(pkt);
+    }
+    j->done(j->arg, rcode, why);
+    free(j);
+}
+
+void dns_ctl_edit(struct dns_ctl *ctl, size_t zi, dns_zone_edit_build build,
+                  dns_zone_edit_done done, void *arg)
+{
+    struct edit_job *j = xmalloc(sizeof *j);
+    *j = (struct edit_job){ctl, zi, build, done, arg};
+    if (ctl->post)
+        loop_post_send(ctl->post, edit_run, j);
+    else
+        edit_run(j); /* stopped: answered SERVFAIL at once */
+}
+
 /* ---- NOTIFY ---- */
 
 struct notified {

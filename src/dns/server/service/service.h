@@ -13,6 +13,8 @@
 #include "host/host.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct dns_zoneset;
 
@@ -35,5 +37,35 @@ struct dns_zoneset *dns_service_worker_zones(struct worker *w);
  * resolver, which answers the server's own zones from the live set). */
 typedef void (*dns_zones_changed_fn)(void *ctx, struct dns_zoneset *zs);
 void dns_service_on_zones_changed(struct worker *w, dns_zones_changed_fn fn, void *ctx);
+
+/*
+ * Zone changes from inside the process (the mail records of mailauth/service/publish.c; any
+ * service that keeps names in a zone), applied exactly as an UPDATE from the network is
+ * (RFC 2136 prerequisites and updates, the serial bumped, the journal fsynced, the signed
+ * version made, NOTIFY sent, the new view published), without the ACL and TSIG checks: the
+ * process trusts itself.
+ *
+ * build(arg, z, out, cap) runs on the control thread with the zone's current version
+ * (read-only, valid during the call) and writes the UPDATE message into out (its zone
+ * section naming z); 0: nothing to change. done(arg, rcode, why) runs next on the control
+ * thread (why: static, or NULL), also when the zone is not served or pigeond is stopping
+ * (SERVFAIL): release arg there, post to your own loop for anything more.
+ */
+struct dns_zone;
+typedef size_t (*dns_zone_edit_build)(void *arg, const struct dns_zone *z, uint8_t *out,
+                                      size_t cap);
+typedef void (*dns_zone_edit_done)(void *arg, unsigned rcode, const char *why);
+
+/* The primary zone served here that holds name (the longest origin at or above it): its
+ * origin in presentation form (no final dot) into apex_out, and whether it is signed
+ * (dnssec = on). 0, or ERR_NOTFOUND (no [dns] service, or no primary zone holds name). Any
+ * thread. */
+int dns_service_zone_of(const struct daemon *d, const char *name, char *apex_out, size_t cap,
+                        bool *signed_out);
+
+/* Queues an edit of the primary zone whose origin is apex. 0, or ERR_NOTFOUND (done is then
+ * never called). Any thread, once open() has run. */
+int dns_service_zone_edit(const struct daemon *d, const char *apex, dns_zone_edit_build build,
+                          dns_zone_edit_done done, void *arg);
 
 #endif

@@ -26,6 +26,7 @@
 #include "dns/name.h"
 #include "dns/wire.h"
 #include "dns/server/server.h"
+#include "dns/server/service/service.h"
 #include "dns/xfr/acl.h"
 #include "dns/xfr/rrvec.h"
 #include "dns/xfr/tsig.h"
@@ -147,6 +148,9 @@ void dns_ctl_free(struct dns_ctl *ctl);
 void dns_ctl_reload(struct dns_ctl *ctl, struct reload_report *report);
 void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job);
 void dns_ctl_notified(struct dns_ctl *ctl, size_t zi);
+/* An edit from inside the process (service.h: dns_service_zone_edit) of zone zi. */
+void dns_ctl_edit(struct dns_ctl *ctl, size_t zi, dns_zone_edit_build build,
+                  dns_zone_edit_done done, void *arg);
 
 /* For dns_secondary.c / dns_notify.c, on the control thread: */
 struct event_base *dns_ctl_base(struct dns_ctl *ctl);
