@@ -69,7 +69,7 @@ check proxy core http cache
 check smtp/service $BELOW_SERVICES smtp mailauth/service
 check pop3/service $BELOW_SERVICES pop3
 check imap/service $BELOW_SERVICES imap
-check mailauth/service $BELOW_SERVICES mailauth
+check mailauth/service $BELOW_SERVICES mailauth http http/service
 check http/service $BELOW_SERVICES http http/handler
 check proxy/service $BELOW_SERVICES http cache proxy
 check jmap core msg

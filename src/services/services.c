@@ -21,6 +21,7 @@ const struct service_def *const services_all[] = {
     &http_service_def,
     &proxy_service,
     &jmap_service_def,
+    &mailauth_sts_http_service, /* after http and jmap: chains onto http_host.more */
     NULL,
 };
 

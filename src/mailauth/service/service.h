@@ -16,6 +16,8 @@
 #include <stddef.h>
 
 extern const struct service_def mailauth_service;
+/* Pigeon's MTA-STS policy on the HTTP service (sts_http.c): registered after http and jmap. */
+extern const struct service_def mailauth_sts_http_service;
 
 /* [dkim]: the keys that sign mail of the local domains (mailauth/keystore.h). */
 struct config_dkim {
