@@ -39,7 +39,7 @@ def d(tmp_path_factory):
     d = DH.auth_daemon(root, {"hamburger.edu": ZONE},
                        zone_opts={"hamburger.edu": {"dnssec": "on",
                                                     "allow_transfer": "key:" + DH.KEY_NAME}})
-    d.sections["mail_dns"] = {"interval": 1}
+    d.sections["mail_dns"] = {"publish": "yes", "interval": 1}
     # the HTTPS site that serves the MTA-STS policy, with a certificate of the test's own CA
     d.ca = make_ca("Mail DNS Test CA")
     d.ca_file = root / "ca.pem"
