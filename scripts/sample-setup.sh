@@ -62,3 +62,12 @@ if grep -q "^trust_anchor = ../$anchors\$" "$conf" && [ ! -s "$anchors" ]; then
     mv "$anchors.tmp" "$anchors"
     echo "sample-setup: wrote $anchors (the resolver validates hamburger.edu)"
 fi
+
+# FTP: each sample user's tree and the anonymous tree of the sample's [ftp] (only when CONF
+# uses them).
+if grep -q "^root = var/ftp\$" "$conf" && [ ! -d var/ftp-public ]; then
+    mkdir -p var/ftp/alice@$domain var/ftp/bob@$domain var/ftp-public
+    echo "Welcome to the Hamburger University FTP server." > var/ftp-public/README
+    echo "lecture notes" > var/ftp/bob@$domain/notes.txt
+    echo "sample-setup: made the FTP trees var/ftp/ (users) and var/ftp-public/ (anonymous)"
+fi

@@ -3,6 +3,7 @@
 
 #include "dns/resolver/service/service.h"
 #include "dns/server/service/service.h"
+#include "ftp/service/service.h"
 #include "http/service/service.h"
 #include "imap/service/service.h"
 #include "jmap/service/service.h"
@@ -22,6 +23,7 @@ const struct service_def *const services_all[] = {
     &proxy_service,
     &jmap_service_def,
     &mailauth_sts_http_service, /* after http and jmap: chains onto http_host.more */
+    &ftp_service,
     NULL,
 };
 

@@ -1,0 +1,179 @@
+/*
+ * ftp service — see service.h: [ftp] (control connections with AUTH TLS, and every setting
+ * of the service) and [ftps] (implicit TLS listeners, its own limits), their listeners, the
+ * users' root directory and the pool that fsyncs stored files.
+ */
+#include "ftp/service/service.h"
+
+#include "ftp/service/service_int.h"
+
+#include "core/log.h"
+#include "core/pool.h"
+#include "core/xmalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FTP(f) offsetof(struct config_ftp, f)
+
+static const char *const plaintext_modes[] = {"no", "loopback", "yes", NULL};
+
+/* "MIN-MAX" passive ports, or "0" for any the kernel picks. */
+static int parse_ports(const char *v, void *sec, void *field, const char **why)
+{
+    struct config_ftp *f = sec;
+    unsigned lo, hi;
+    char tail;
+    if (strcmp(v, "0") == 0) {
+        f->pasv_min = f->pasv_max = 0;
+        return 0;
+    }
+    if (sscanf(v, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi) {
+        *why = "pasv_ports must be MIN-MAX within 1024-65535, or 0";
+        return -1;
+    }
+    f->pasv_min = lo;
+    f->pasv_max = hi;
+    return 0;
+}
+
+static const struct conf_key ftp_keys[] = {
+    {.name = "plaintext_auth", .type = CONF_ENUM, .offset = FTP(acc.plaintext_auth),
+     .names = plaintext_modes, .why = "plaintext_auth must be no, loopback or yes"},
+    {.name = "max_connections_per_user", .type = CONF_UINT,
+     .offset = FTP(acc.max_connections_per_user), .min = 1, .max = 100000},
+    {.name = "root", .type = CONF_STR, .offset = FTP(root)},
+    {.name = "anonymous_root", .type = CONF_STR, .offset = FTP(anonymous_root)},
+    {.name = "pasv_ports", .type = CONF_CUSTOM, .parse = parse_ports},
+    {.name = "pasv_address", .type = CONF_STR, .offset = FTP(pasv_address)},
+    {.name = "require_tls", .type = CONF_BOOL, .offset = FTP(require_tls)},
+    {.name = "data_timeout", .type = CONF_UINT, .offset = FTP(data_timeout), .min = 1,
+     .max = 86400},
+    {.name = "max_login_failures", .type = CONF_UINT, .offset = FTP(max_login_failures),
+     .min = 1, .max = 1000},
+    {.name = NULL},
+};
+
+static void ftp_defaults(void *sec)
+{
+    struct config_ftp *f = sec;
+    /* RFC 959 sets no idle limit; 15 minutes, as vsftpd's idle_session_timeout default 300
+     * is short for interactive clients. 50 sessions from one address must work. */
+    conf_access_defaults(&f->acc, false, 900);
+    f->acc.plaintext_auth = PLAINTEXT_AUTH_LOOPBACK;
+    f->acc.svc.max_connections_per_ip = 64;
+    f->acc.max_connections_per_user = 64;
+    f->data_timeout = 300;
+    f->max_login_failures = 3;
+}
+
+static void ftps_defaults(void *sec)
+{
+    conf_access_defaults(sec, true, 900);
+    ((struct config_access *)sec)->svc.max_connections_per_ip = 64;
+}
+
+static int ftp_check(void *sec, const struct config *cfg, struct str *err)
+{
+    struct config_ftp *f = sec;
+    struct in_addr a;
+    if (f->pasv_address && inet_pton(AF_INET, f->pasv_address, &a) != 1) {
+        str_appendf(err, "%s: [ftp] pasv_address must be an IPv4 address", cfg->path);
+        return -1;
+    }
+    const struct config_access *s = config_section(cfg, "ftps");
+    if ((f->acc.svc.enabled || (s && s->svc.enabled)) && !f->root) {
+        str_appendf(err, "%s: [ftp] root is required to serve FTP", cfg->path);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct conf_section ftp_sections[] = {
+    {.name = "ftp",
+     .size = sizeof(struct config_ftp),
+     .service_offset = offsetof(struct config_ftp, acc.svc),
+     .keys = ftp_keys,
+     .defaults = ftp_defaults,
+     .check = ftp_check},
+    CONF_ACCESS_SECTION("ftps", ftps_defaults),
+    {.name = NULL},
+};
+
+static int open_dir(const char *path, bool create)
+{
+    if (create && mkdir(path, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void state_free(struct ftp_state *st)
+{
+    if (st->pool)
+        pool_free(st->pool);
+    if (st->root_fd >= 0)
+        close(st->root_fd);
+    if (st->anon_fd >= 0)
+        close(st->anon_fd);
+    free(st);
+}
+
+static int ftp_open(struct daemon *d, void **state_out)
+{
+    const struct config_ftp *f = config_section(&d->cfg, "ftp");
+    const struct config_access *tls = config_section(&d->cfg, "ftps");
+    if (!f->acc.svc.enabled && !tls->svc.enabled)
+        return 0;
+    struct ftp_state *st = xcalloc(1, sizeof *st);
+    st->cfg = f;
+    st->anon_fd = -1;
+    st->root_fd = open_dir(f->root, true);
+    if (st->root_fd < 0) {
+        log_err("ftp: root %s: %s", f->root, strerror(errno));
+        st->anon_fd = -1;
+        state_free(st);
+        return -1;
+    }
+    if (f->anonymous_root && (st->anon_fd = open_dir(f->anonymous_root, false)) < 0) {
+        log_err("ftp: anonymous_root %s: %s", f->anonymous_root, strerror(errno));
+        state_free(st);
+        return -1;
+    }
+    st->pool = pool_new(2, NULL, NULL, NULL);
+    *state_out = st;
+    if (host_listen_tcp_login(d, "ftp", &ftp_proto, f, &f->acc.svc, false) < 0 ||
+        host_listen_tcp_login(d, "ftps", &ftp_proto, tls, &tls->svc, true) < 0)
+        return -1;
+    return 0;
+}
+
+/* After the workers stopped: the pool posts fsync results to their loops. */
+static void ftp_stop(struct daemon *d, void *state)
+{
+    struct ftp_state *st = state;
+    if (st && st->pool) {
+        pool_free(st->pool);
+        st->pool = NULL;
+    }
+}
+
+static void ftp_close_state(struct daemon *d, void *state)
+{
+    if (state)
+        state_free(state);
+}
+
+const struct service_def ftp_service = {
+    .name = "ftp",
+    .sections = ftp_sections,
+    .open = ftp_open,
+    .stop = ftp_stop,
+    .close = ftp_close_state,
+};

@@ -1,0 +1,107 @@
+/*
+ * ftp service internals, shared by service.c (config, lifecycle), conn.c (the control
+ * connection), ops.c (login and file operations), fs.c (the tree beneath a root, through
+ * openat2), data.c (passive listeners, active connects) and xfer.c (moving the bytes).
+ *
+ * One `struct ftp_conn` per control connection: it is the engine's ops context and owns the
+ * session's tree (a directory descriptor), its passive listener and its transfer. Everything
+ * runs on the connection's worker, but the fsync of a stored file, which goes to the
+ * service's pool and comes back through the worker's loop_post.
+ */
+#ifndef PIGEON_FTP_SERVICE_SERVICE_INT_H
+#define PIGEON_FTP_SERVICE_SERVICE_INT_H
+
+#include "conf/config.h"
+#include "ftp/session.h"
+#include "net/conn.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event;
+struct pool;
+struct worker;
+struct ftp_xfer_run;
+
+/* [ftp]: the FTP service, and the settings [ftps] shares. */
+struct config_ftp {
+    struct config_access acc;  /* listen, limits, plaintext_auth, max_connections_per_user */
+    char *root;                /* users' trees: ROOT/LOGIN */
+    char *anonymous_root;      /* NULL: no anonymous login */
+    unsigned pasv_min, pasv_max; /* passive port range; 0-0: any port the kernel picks */
+    char *pasv_address;        /* IPv4 address PASV announces; NULL: the listener's */
+    bool require_tls;          /* logins and transfers only under TLS (PROT P) */
+    unsigned data_timeout;     /* seconds a data connection may stall */
+    unsigned max_login_failures;
+};
+
+struct ftp_state {
+    const struct config_ftp *cfg;
+    int root_fd;               /* cfg->root, O_PATH */
+    int anon_fd;               /* cfg->anonymous_root, or -1 */
+    struct pool *pool;         /* fsync of stored files */
+};
+
+struct ftp_conn {
+    struct conn *c;
+    struct ftp_session *s;
+    struct worker *w;
+    struct ftp_state *st;
+    uint64_t id;
+    char peer[64];
+    char local[64];            /* the listener's address: where passive sockets bind */
+    int root_fd;               /* the session's tree after login, else -1 */
+    bool read_only;
+    char user_key[300];        /* connlimit key of the per-user count; "" when none */
+    /* data setup */
+    int pasv_fd;               /* passive listener, or -1 */
+    struct event *pasv_ev;
+    int data_fd;               /* a data connection accepted before its transfer, or -1 */
+    struct ftp_hostport active;
+    bool have_active;
+    struct ftp_xfer_run *run;  /* the transfer in progress */
+    unsigned jobs;             /* fsyncs on the pool: the connection waits for them */
+    bool in_engine;            /* inside an engine call: results are not followed by
+                                * conn_resume (the engine's own caller continues) */
+};
+
+/* conn.c */
+extern const struct proto_ops ftp_proto;
+const struct config_ftp *ftp_config(const struct config *cfg);
+
+/* ops.c */
+const struct ftp_session_ops *ftp_conn_ops(void);
+void ftp_conn_release(struct ftp_conn *fc); /* drops data setup, transfer, tree, user count */
+
+/* fs.c: paths are the engine's absolute virtual paths; results are enum ftp_fs_result. */
+int ftp_fs_result(int err); /* an errno as FTP_FS_* */
+int ftp_fs_open(int root, const char *vpath, int flags, unsigned mode, int *fd_out);
+int ftp_fs_stat(int root, const char *vpath, struct ftp_stat *out);
+void ftp_fs_stat_of(const void *statbuf, struct ftp_stat *out); /* from a struct stat */
+int ftp_fs_mkdir(int root, const char *vpath);
+int ftp_fs_rmdir(int root, const char *vpath);
+int ftp_fs_unlink(int root, const char *vpath);
+int ftp_fs_rename(int root, const char *from, const char *to);
+/* Appends the listing of vpath (a directory's entries, or the one file) to out. */
+int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_only,
+                unsigned facts, struct str *out);
+/* STOU: creates a new file "vpath", else "vpath.1" ... (O_EXCL); its path in name_out. */
+int ftp_fs_create_unique(int root, const char *vpath, int *fd_out, char *name_out, size_t cap);
+
+/* data.c: the data connection of the next transfer */
+int ftp_data_passive(struct ftp_conn *fc, bool extended, struct ftp_hostport *out);
+void ftp_data_active(struct ftp_conn *fc, const struct ftp_hostport *to);
+/* Closes the passive listener and a connection accepted early. */
+void ftp_data_reset(struct ftp_conn *fc);
+/* Gets the data socket for the transfer in fc->run: now, once accepted, or once connected;
+ * calls ftp_xfer_connected or ftp_xfer_fail(NOCONN). */
+void ftp_data_connect(struct ftp_conn *fc);
+
+/* xfer.c: the transfer itself */
+void ftp_xfer_start(struct ftp_conn *fc, const struct ftp_xfer *x);
+void ftp_xfer_connected(struct ftp_conn *fc, int fd);
+void ftp_xfer_fail(struct ftp_conn *fc, enum ftp_xfer_result r);
+void ftp_xfer_abort(struct ftp_conn *fc);
+uint64_t ftp_xfer_bytes(const struct ftp_conn *fc);
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * ftp service, xfer — one transfer over its data connection, on the worker's loop.
+ *
+ * Before the data connection: the file is opened (or the listing made) beneath the session's
+ * tree, so a missing file is answered 550 without a connection. Then:
+ *   RETR, plain and TYPE I: the rest of the file as one file segment (sendfile);
+ *   RETR under TLS or in TYPE A: 256 KB reads as the output drains (TYPE A: LF → CRLF);
+ *   LIST/NLST/MLSD: the listing made in memory;
+ *   STOR/APPE/STOU: what arrives is written as it comes (TYPE A: CRLF → LF); at the end of
+ *   the data the file is fsynced on the service's pool, and only then is "226" sent.
+ * REST: RETR starts at the offset; STOR cuts the file there and writes from it (resume).
+ * Under TLS (PROT P) the server is the TLS server of the data connection (RFC 4217 §7) and
+ * ends it with close_notify. A stall longer than data_timeout ends the session with 421.
+ * Every transfer ends with one xferlog-like log line.
+ */
+#include "ftp/service/service_int.h"
+
+#include "host/host.h"
+
+#include "core/log.h"
+#include "core/loop_post.h"
+#include "core/pool.h"
+#include "core/xmalloc.h"
+#include "ftp/ascii.h"
+#include "ftp/path.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK ((size_t)256 * 1024)
+#define OUT_HIGH ((size_t)1024 * 1024) /* queued output before waiting for it to drain */
+
+struct fsync_job;
+
+struct ftp_xfer_run {
+    struct ftp_conn *fc;
+    enum ftp_xfer_kind kind;
+    bool ascii, tls, read_only;
+    bool sent_all;   /* sending: everything is queued */
+    bool ascii_cr;   /* ascii conversion state */
+    bool connected;
+    int fd;          /* the file, or -1 */
+    uint64_t off;    /* RETR: next file offset to read */
+    uint64_t end;    /* RETR: the file's size */
+    uint64_t bytes;  /* octets moved on the data connection */
+    int64_t size150; /* what "150" announces (-1: nothing) */
+    struct str listing;
+    struct bufferevent *bev;
+    struct fsync_job *job;
+    char *buf;       /* CHUNK (x2 for TYPE A) */
+    struct timespec t0;
+    char path[FTP_PATH_MAX + 16];
+};
+
+struct fsync_job {
+    struct ftp_conn *fc;
+    struct ftp_xfer_run *run; /* NULL once the transfer was aborted */
+    int fd;
+    int err;
+};
+
+static bool sending(enum ftp_xfer_kind k)
+{
+    return k == FTP_XFER_RETR || k == FTP_XFER_LIST || k == FTP_XFER_NLST || k == FTP_XFER_MLSD;
+}
+
+uint64_t ftp_xfer_bytes(const struct ftp_conn *fc)
+{
+    return fc->run ? fc->run->bytes : 0;
+}
+
+static void xfer_log(struct ftp_xfer_run *r, const char *result)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+    static const char *const verbs[] = {"RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"};
+    log_info("ftp " LOG_ID " xfer %s %s %s %llu octets %.3f s %s %s %s %s", LOG_IDV(r->fc->id),
+             r->fc->peer, ftp_session_user(r->fc->s), verbs[r->kind],
+             (unsigned long long)r->bytes, secs, r->ascii ? "a" : "b", r->tls ? "tls" : "clear",
+             r->path, result);
+}
+
+/* Closes the data connection: under TLS with close_notify first (RFC 4217 §10). */
+static void data_close(struct ftp_xfer_run *r)
+{
+    if (!r->bev)
+        return;
+    SSL *ssl = bufferevent_openssl_get_ssl(r->bev);
+    if (ssl && r->connected)
+        SSL_shutdown(ssl);
+    bufferevent_free(r->bev);
+    r->bev = NULL;
+}
+
+static void run_free(struct ftp_xfer_run *r)
+{
+    data_close(r);
+    if (r->fd >= 0 && !r->job)
+        close(r->fd);
+    if (r->job)
+        r->job->run = NULL; /* the job closes the file */
+    str_clear(&r->listing);
+    free(r->buf);
+    free(r);
+}
+
+/* Ends the transfer: log line, engine told, the run freed. From an event callback. */
+static void finish(struct ftp_conn *fc, enum ftp_xfer_result res, int fs, const char *what)
+{
+    struct ftp_xfer_run *r = fc->run;
+    fc->run = NULL;
+    xfer_log(r, what);
+    run_free(r);
+    ftp_session_xfer_done(fc->s, res, fs);
+    if (!fc->in_engine)
+        conn_resume(fc->c); /* may free fc: the last thing done */
+}
+
+void ftp_xfer_fail(struct ftp_conn *fc, enum ftp_xfer_result r)
+{
+    if (fc->run)
+        finish(fc, r, 0, r == FTP_XFER_NOCONN ? "no-connection" : "failed");
+}
+
+void ftp_xfer_abort(struct ftp_conn *fc)
+{
+    if (!fc->run)
+        return;
+    struct ftp_xfer_run *r = fc->run;
+    fc->run = NULL;
+    xfer_log(r, "aborted");
+    run_free(r);
+}
+
+/* ---- sending ---- */
+
+static void pump_send(struct ftp_xfer_run *r)
+{
+    struct evbuffer *out = bufferevent_get_output(r->bev);
+    if (r->kind != FTP_XFER_RETR) {
+        evbuffer_add(out, r->listing.ptr, r->listing.len);
+        r->bytes = r->listing.len;
+        r->sent_all = true;
+        return;
+    }
+    if (!r->tls && !r->ascii) {
+        /* sendfile: the fd stays ours; the segment does not close it */
+        r->sent_all = true;
+        if (r->off == r->end)
+            return;
+        int dfd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0); /* the buffer closes its copy */
+        if (dfd < 0 || evbuffer_add_file(out, dfd, (ev_off_t)r->off,
+                                         (ev_off_t)(r->end - r->off)) < 0) {
+            if (dfd >= 0)
+                close(dfd);
+            return; /* off < end: write_cb reports a read error */
+        }
+        r->bytes = r->end - r->off;
+        r->off = r->end;
+        return;
+    }
+    while (!r->sent_all && evbuffer_get_length(out) < OUT_HIGH) {
+        ssize_t n = pread(r->fd, r->buf, CHUNK, (off_t)r->off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            r->sent_all = true; /* a read error ends the file short: see write_cb */
+            if (n < 0)
+                r->end = r->off + 1;
+            break;
+        }
+        r->off += (uint64_t)n;
+        r->sent_all = r->off >= r->end;
+        if (r->ascii) {
+            char *conv = r->buf + CHUNK;
+            size_t m = ftp_ascii_to_wire(r->buf, (size_t)n, conv, &r->ascii_cr);
+            evbuffer_add(out, conv, m);
+            r->bytes += m;
+        } else {
+            evbuffer_add(out, r->buf, (size_t)n);
+            r->bytes += (uint64_t)n;
+        }
+    }
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct ftp_conn *fc = arg;
+    struct ftp_xfer_run *r = fc->run;
+    if (!sending(r->kind))
+        return;
+    if (!r->sent_all)
+        pump_send(r); /* may find the end with nothing more to add: no later callback */
+    if (!r->sent_all || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        return;
+    if (r->kind == FTP_XFER_RETR && r->off < r->end)
+        return finish(fc, FTP_XFER_IOERR, 0, "read-error");
+    finish(fc, FTP_XFER_OK, 0, "ok");
+}
+
+/* ---- receiving ---- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void store_fail(struct ftp_conn *fc, int err)
+{
+    bool full = err == ENOSPC || err == EDQUOT;
+    finish(fc, full ? FTP_XFER_NOSPACE : FTP_XFER_IOERR, 0, full ? "no-space" : "write-error");
+}
+
+/* Writes what has arrived; false when the transfer ended with an error. */
+static bool drain_input(struct ftp_conn *fc)
+{
+    struct ftp_xfer_run *r = fc->run;
+    struct evbuffer *in = bufferevent_get_input(r->bev);
+    for (;;) {
+        int n = evbuffer_remove(in, r->buf, CHUNK);
+        if (n <= 0)
+            return true;
+        r->bytes += (uint64_t)n;
+        const char *p = r->buf;
+        size_t len = (size_t)n;
+        if (r->ascii) {
+            len = ftp_ascii_from_wire(r->buf, (size_t)n, r->buf + CHUNK, &r->ascii_cr);
+            p = r->buf + CHUNK;
+        }
+        if (write_all(r->fd, p, len) < 0) {
+            store_fail(fc, errno);
+            return false;
+        }
+    }
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct ftp_conn *fc = arg;
+    if (sending(fc->run->kind)) {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    drain_input(fc);
+}
+
+static void fsync_done(void *arg)
+{
+    struct fsync_job *j = arg;
+    struct ftp_conn *fc = j->fc;
+    fc->jobs--;
+    close(j->fd);
+    struct ftp_xfer_run *r = j->run;
+    int err = j->err;
+    free(j);
+    if (!r) { /* aborted meanwhile: the session has answered already */
+        conn_resume(fc->c);
+        return;
+    }
+    r->job = NULL;
+    r->fd = -1;
+    if (err)
+        return store_fail(fc, err);
+    finish(fc, FTP_XFER_OK, 0, "ok");
+}
+
+static void fsync_work(void *tctx, void *arg)
+{
+    struct fsync_job *j = arg;
+    j->err = fsync(j->fd) < 0 ? errno : 0;
+    loop_post_send(j->fc->w->host.post, fsync_done, j);
+}
+
+/* The client closed the data connection after the last octet: make the file durable. */
+static void store_end(struct ftp_conn *fc)
+{
+    struct ftp_xfer_run *r = fc->run;
+    if (!drain_input(fc))
+        return;
+    char tail[1];
+    size_t m = r->ascii ? ftp_ascii_from_wire_end(tail, &r->ascii_cr) : 0;
+    if (m && write_all(r->fd, tail, m) < 0)
+        return store_fail(fc, errno);
+    data_close(r);
+    struct fsync_job *j = xcalloc(1, sizeof *j);
+    j->fc = fc;
+    j->run = r;
+    j->fd = r->fd;
+    r->job = j;
+    fc->jobs++;
+    pool_submit(fc->st->pool, fsync_work, j);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct ftp_conn *fc = arg;
+    struct ftp_xfer_run *r = fc->run;
+    if (what & BEV_EVENT_CONNECTED)
+        return;
+    if (what & BEV_EVENT_TIMEOUT)
+        return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
+    if ((what & BEV_EVENT_EOF) && !sending(r->kind))
+        return store_end(fc);
+    /* the peer went away before everything was sent, or the connection broke */
+    finish(fc, FTP_XFER_LOST, 0, "connection-lost");
+}
+
+/* ---- setup ---- */
+
+static struct bufferevent *data_bev(struct ftp_conn *fc, int fd, bool tls)
+{
+    struct event_base *base = fc->w->host.base;
+    if (!tls)
+        return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = SSL_new(fc->w->d->tls);
+    if (!ssl)
+        return NULL;
+    struct bufferevent *b = bufferevent_openssl_socket_new(
+        base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!b) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* A client that closes without close_notify ends its upload as a plain EOF would (as
+     * vsftpd's default); the TCP stream itself is complete. */
+    bufferevent_openssl_set_allow_dirty_shutdown(b, 1);
+    return b;
+}
+
+void ftp_xfer_connected(struct ftp_conn *fc, int fd)
+{
+    struct ftp_xfer_run *r = fc->run;
+    r->bev = data_bev(fc, fd, r->tls);
+    if (!r->bev) {
+        close(fd);
+        return finish(fc, FTP_XFER_NOCONN, 0, "no-connection");
+    }
+    r->connected = true;
+    bufferevent_setcb(r->bev, read_cb, write_cb, event_cb, fc);
+    struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
+    bufferevent_set_timeouts(r->bev, &tv, sending(r->kind) ? &tv : NULL);
+    bufferevent_setwatermark(r->bev, EV_WRITE, OUT_HIGH / 4, 0);
+    bufferevent_enable(r->bev, EV_READ | EV_WRITE);
+    ftp_session_xfer_open(fc->s, r->size150, r->kind == FTP_XFER_STOU ? r->path : NULL);
+    if (sending(r->kind))
+        pump_send(r);
+}
+
+/* Opens the file or makes the listing; an FTP_FS_* error, or 0. */
+static int prepare(struct ftp_conn *fc, struct ftp_xfer_run *r, const struct ftp_xfer *x)
+{
+    struct stat sb;
+    int rc;
+    switch (x->kind) {
+    case FTP_XFER_RETR:
+        if ((rc = ftp_fs_open(fc->root_fd, x->path, O_RDONLY, 0, &r->fd)) < 0)
+            return rc;
+        if (fstat(r->fd, &sb) < 0)
+            return ftp_fs_result(errno);
+        if (!S_ISREG(sb.st_mode))
+            return FTP_FS_ISDIR;
+        r->end = (uint64_t)sb.st_size;
+        r->off = x->offset < r->end ? x->offset : r->end;
+        r->size150 = (int64_t)(r->end - r->off);
+        (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        return 0;
+    case FTP_XFER_STOR:
+        if ((rc = ftp_fs_open(fc->root_fd, x->path, O_WRONLY | O_CREAT, 0644, &r->fd)) < 0)
+            return rc;
+        if (fstat(r->fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+            return FTP_FS_ISDIR;
+        /* REST n + STOR: keep the first n octets, write from there (RFC 3659 §5.5) */
+        if (ftruncate(r->fd, (off_t)x->offset) < 0 || lseek(r->fd, (off_t)x->offset, SEEK_SET) < 0)
+            return ftp_fs_result(errno);
+        return 0;
+    case FTP_XFER_APPE:
+        if ((rc = ftp_fs_open(fc->root_fd, x->path, O_WRONLY | O_CREAT | O_APPEND, 0644,
+                              &r->fd)) < 0)
+            return rc;
+        return fstat(r->fd, &sb) == 0 && S_ISREG(sb.st_mode) ? 0 : FTP_FS_ISDIR;
+    case FTP_XFER_STOU:
+        return ftp_fs_create_unique(fc->root_fd, x->path, &r->fd, r->path, sizeof r->path);
+    case FTP_XFER_LIST:
+        return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_LONG, x->read_only, x->facts,
+                           &r->listing);
+    case FTP_XFER_NLST:
+        return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_NAMES, x->read_only, x->facts,
+                           &r->listing);
+    case FTP_XFER_MLSD:
+        return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_MLSX, x->read_only, x->facts,
+                           &r->listing);
+    }
+    return FTP_FS_IO;
+}
+
+void ftp_xfer_start(struct ftp_conn *fc, const struct ftp_xfer *x)
+{
+    ftp_xfer_abort(fc);
+    struct ftp_xfer_run *r = xcalloc(1, sizeof *r);
+    r->fc = fc;
+    r->kind = x->kind;
+    r->ascii = x->ascii;
+    r->tls = x->tls;
+    r->read_only = x->read_only;
+    r->fd = -1;
+    r->size150 = -1;
+    str_init(&r->listing);
+    snprintf(r->path, sizeof r->path, "%s", x->path);
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    int rc = prepare(fc, r, x);
+    if (rc < 0) {
+        xfer_log(r, "refused");
+        run_free(r);
+        /* still inside the engine's command: its reply follows at once */
+        return ftp_session_xfer_done(fc->s, FTP_XFER_FS, rc);
+    }
+    r->buf = xmalloc(2 * CHUNK);
+    fc->run = r;
+    ftp_data_connect(fc);
+}

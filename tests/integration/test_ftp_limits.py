@@ -1,0 +1,98 @@
+"""FTP service limits and policies (issue 19): idle and data timeouts (421/425), a stalled
+data connection, require_tls, the per-user session limit, login failures, and a bad config."""
+
+import socket
+
+import pigeon_harness as H
+from ftp_helpers import Control, add_ftp, home
+
+
+def ftp_daemon(new_daemon, **over):
+    d = new_daemon(start=False)
+    add_ftp(d, **over)
+    d.start()
+    return d
+
+
+def test_idle_timeout(new_daemon):
+    d = ftp_daemon(new_daemon, idle_timeout=2)
+    with Control(d.ftp_port) as c:
+        c.login()
+        r = c.reply()  # nothing sent: the server speaks first
+        assert r.code == 421 and "Timeout" in r.text
+        assert c.closed()
+
+
+def test_data_timeouts(new_daemon):
+    d = ftp_daemon(new_daemon, data_timeout=2)
+    h = home(d)
+    (h / "big.bin").write_bytes(b"\0" * (32 << 20))
+    with Control(d.ftp_port) as c:
+        c.login()
+        c.pasv()
+        r = c.cmd("LIST")  # the client never opens the data connection
+        assert r.code == 425
+        # a data connection that stops reading
+        c.expect("TYPE I", 200)
+        host, port = c.pasv()
+        ds = socket.create_connection((host, port))
+        ds.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.expect("RETR big.bin", 150)
+        r = c.reply()
+        assert r.code == 421 and "timed out" in r.text
+        assert c.closed()
+        ds.close()
+    d.wait_log(r"xfer .* RETR .* /big\.bin timeout")
+
+
+def test_require_tls(new_daemon):
+    d = ftp_daemon(new_daemon, require_tls="yes")
+    home(d)
+    with Control(d.ftp_port) as c:
+        assert c.cmd("USER bob").code == 530  # even from loopback
+        c.expect("AUTH TLS", 234)
+        c.sock = H.unverified_context().wrap_socket(c.sock)
+        c.login()
+        c.pasv()
+        assert c.cmd("LIST").code == 521  # data in clear refused
+        c.expect("PBSZ 0", 200)
+        assert c.cmd("PROT C").code == 534
+        c.expect("PROT P", 200)
+    with Control(d.ftps_port, tls=True) as c:
+        c.login()
+
+
+def test_user_limit_and_login_failures(new_daemon):
+    d = ftp_daemon(new_daemon, max_connections_per_user=2)
+    home(d)
+    a, b = Control(d.ftp_port), Control(d.ftp_port)
+    a.login()
+    b.login()
+    with Control(d.ftp_port) as c:
+        c.expect("USER bob", 331)
+        r = c.cmd("PASS hungry")
+        assert r.code == 421 and "Too many sessions" in r.text
+        assert c.closed()
+    a.expect("QUIT", 221)
+    with Control(d.ftp_port) as c:
+        c.login()  # a place is free again
+    b.close()
+    with Control(d.ftp_port) as c:
+        for _ in range(2):
+            c.expect("USER bob", 331)
+            c.expect("PASS wrong", 530)
+        c.expect("USER bob", 331)
+        r = c.cmd("PASS wrong")
+        assert r.code == 530
+        assert c.reply().code == 421
+        assert c.closed()
+
+
+def test_config_needs_root(new_daemon):
+    d = new_daemon(start=False)
+    add_ftp(d)
+    del d.sections["ftp"]["root"]
+    d.write_conf()
+    p = d.cli("check-config", check=False)
+    assert p.returncode != 0
+    assert b"[ftp] root is required" in p.stdout + p.stderr
