@@ -1,4 +1,5 @@
 #include "conf/config.h"
+#include "conf/snapshot.h"
 
 #include "core/err.h"
 #include "core/idna.h"
@@ -64,6 +65,11 @@ const struct conf_key conf_access_keys[] = {
     NUM("max_connections_per_user", CONF_UINT, ACC(max_connections_per_user), 1, 100000),
     NUM("max_literal_size", CONF_SIZE, ACC(max_literal_size), 1024, 1ull << 40),
     {.name = NULL},
+};
+
+const char *const conf_access_reload_keys[] = {
+    CONF_SERVICE_RELOAD_KEYS, "plaintext_auth", "max_connections_per_user", "max_literal_size",
+    NULL,
 };
 
 static const struct conf_key dns_keys[] = {
@@ -477,6 +483,8 @@ static int on_key(void *vctx, const char *section, const char *key, const char *
     if (key && !key_repeatable(cfg, section, key) && check_twice(ctx, section, key, line, why) < 0)
         return ERR_CONFIG;
     int rc = on_key_dispatch(cfg, section, key, value, line, why);
+    if (rc == 0 && key)
+        conf_snapshot_add(cfg->written, section, key, value);
     const struct conf_key *keys;
     void *sec;
     struct conf_service *svc = NULL;
@@ -536,8 +544,10 @@ int config_load(const char *path, const struct conf_section *const *declared, st
     defaults(cfg);
     declare_sections(cfg, declared);
     cfg->path = xstrdup(path);
+    cfg->written = conf_snapshot_new();
     struct load_ctx ctx = {.cfg = cfg};
     int rc = ini_parse_file(path, on_key, &ctx, err);
+    conf_snapshot_seal(cfg->written);
     for (size_t i = 0; i < ctx.nseen; i++)
         free(ctx.seen[i].section), free(ctx.seen[i].key);
     free(ctx.seen);
@@ -555,6 +565,7 @@ int config_load(const char *path, const struct conf_section *const *declared, st
 void config_free(struct config *cfg)
 {
     free(cfg->path);
+    conf_snapshot_free(cfg->written);
     free(cfg->hostname);
     free(cfg->primary_domain);
     free(cfg->data_dir);

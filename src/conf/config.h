@@ -47,7 +47,16 @@ struct conf_section {
      * at most cap; their number. For the check that no two services share a port. */
     unsigned (*services)(const void *sec, const struct conf_service **out, const char **names,
                          unsigned cap);
+    /* Optional: the keys a reload applies (NULL-terminated; "*": all of them), which the
+     * service's reload hooks must then apply. A changed key not listed is reported as
+     * needing a restart (conf/snapshot.h). NULL: none. */
+    const char *const *reload_keys;
 };
+
+/* The keys of struct conf_service a reload applies to new connections when the service
+ * re-lists its section (host_relisten): every one but listen. */
+#define CONF_SERVICE_RELOAD_KEYS                                                                \
+    "max_connections_per_ip", "idle_timeout", "session_timeout", "max_errors"
 
 enum plaintext_auth { PLAINTEXT_AUTH_NO, PLAINTEXT_AUTH_LOOPBACK, PLAINTEXT_AUTH_YES };
 
@@ -132,8 +141,12 @@ struct config_resolver {
     char *negative_trust_anchors; /* zones not validated (RFC 7646), space-separated */
 };
 
+struct conf_snapshot;
+
 struct config {
     char *path;
+    struct conf_snapshot *written; /* every key as written (conf/snapshot.h): what a reload
+                                      compares */
     /* [server] */
     char *hostname;
     char *primary_domain;
@@ -169,7 +182,9 @@ void conf_access_defaults(struct config_access *a, bool implicit_tls, unsigned i
 #define CONF_ACCESS_SECTION(sec_name, defaults_fn)                                              \
     {.name = (sec_name), .size = sizeof(struct config_access),                                  \
      .service_offset = offsetof(struct config_access, svc), .keys = conf_access_keys,          \
-     .defaults = (defaults_fn)}
+     .defaults = (defaults_fn), .reload_keys = conf_access_reload_keys}
+/* The keys of a mail-access section a reload applies: all but listen and implicit TLS. */
+extern const char *const conf_access_reload_keys[];
 
 /* Loads path into cfg (zeroed first, defaults applied). `declared` is a NULL-terminated list
  * of section arrays (each ends with a NULL name) that services declare; NULL: none. On error

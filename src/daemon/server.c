@@ -8,6 +8,7 @@
  * transaction finish it; after shutdown_timeout the rest are closed.
  */
 #include "daemon/server.h"
+#include "host/confgen.h"
 #include "host/control.h"
 #include "host/reload.h"
 
@@ -119,11 +120,14 @@ static void on_force(evutil_socket_t fd, short what, void *vm)
         loop_post_send(m->d->workers[i].host.post, worker_force_close, &m->d->workers[i]);
 }
 
+static void delivery_reload(struct daemon *d);
+
 static void on_signal(evutil_socket_t sig, short what, void *vm)
 {
     struct main_ctx *m = vm;
     if (sig == SIGHUP) {
         host_reload(m->d, NULL);
+        delivery_reload(m->d);
         return;
     }
     if (m->stopping)
@@ -142,6 +146,7 @@ static void on_signal(evutil_socket_t sig, short what, void *vm)
 static void control_reload(void *vd, struct reload_report *r)
 {
     host_reload(vd, r);
+    delivery_reload(vd);
 }
 
 static int workers_create(struct daemon *d, struct main_ctx *m)
@@ -188,6 +193,7 @@ static void workers_free(struct daemon *d)
         if (w->host.base)
             event_base_free(w->host.base);
     }
+    host_confgen_release_all(d); /* after the loops ran the swaps posted to them */
     free(d->workers);
     d->workers = NULL;
     d->nworkers = 0;
@@ -200,23 +206,54 @@ static void notify_local(void *w, const int64_t *users, size_t n)
     host_mailbox_changed(w, users, n, 0, 0);
 }
 
-static void delivery_start(struct daemon *d, struct event_base *base)
+/* The runner's configuration from cfg's [delivery]; *pol_out (free it) holds the policies. */
+static struct queue_runner_config delivery_config(struct daemon *d, const struct config *cfg,
+                                                  struct queue_tls_policy **pol_out)
 {
-    const struct config_delivery *c = &d->cfg.delivery;
-    host_stubs_open(d);
+    const struct config_delivery *c = &cfg->delivery;
     struct queue_tls_policy *pol = xcalloc(c->n_tls_policies + 1, sizeof *pol);
     for (unsigned i = 0; i < c->n_tls_policies; i++)
         pol[i] = (struct queue_tls_policy){c->tls_policy_domains[i],
                                            (enum smtp_tls_policy)c->tls_policy_values[i]};
-    struct queue_runner_config rc = {
+    *pol_out = pol;
+    return (struct queue_runner_config){
         d->cfg.data_dir, d->cfg.hostname, c->max_connections, c->max_per_domain,
         c->retry_initial, c->retry_max, c->max_age, c->scan_interval, c->connect_timeout,
         c->command_timeout, (uint16_t)c->remote_port, c->source_address,
         (enum smtp_tls_policy)c->tls, pol, c->n_tls_policies, (size_t)c->max_return,
         notify_local, &d->workers[0],
     };
+}
+
+static void delivery_start(struct daemon *d, struct event_base *base)
+{
+    host_stubs_open(d);
+    struct queue_tls_policy *pol;
+    struct queue_runner_config rc = delivery_config(d, &d->cfg, &pol);
     d->runner = queue_runner_new(base, &rc, d->client_tls, d->stub, d->committer);
     d->tls_policies = pol;
+}
+
+/* On worker 0 (the runner's loop), after the reload's generation reached it: the runner
+ * copies what it keeps. */
+static void delivery_reconfigure(void *vw)
+{
+    struct worker *w = vw;
+    if (!w->d->runner)
+        return;
+    struct queue_tls_policy *pol;
+    struct queue_runner_config rc = delivery_config(w->d, host_config(w), &pol);
+    queue_runner_set_config(w->d->runner, &rc);
+    free(pol);
+}
+
+/* After a reload published its configuration (main thread): worker 0's queue runner takes
+ * the new [delivery] (all but resolver), for the scans and connections that start later.
+ * Posted after the generation, so worker 0 has it when this runs. */
+static void delivery_reload(struct daemon *d)
+{
+    if (d->nworkers)
+        loop_post_send(d->workers[0].host.post, delivery_reconfigure, &d->workers[0]);
 }
 
 static void delivery_stop(struct daemon *d)

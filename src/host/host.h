@@ -34,6 +34,7 @@ struct loop_post;
 struct daemon;
 struct worker;
 struct reload_report;
+struct host_confgen;
 
 /*
  * A service: its config sections and its lifecycle hooks, all optional but the name. The
@@ -52,9 +53,18 @@ struct service_def {
     void *(*attach)(struct worker *w, void *state);
     /* Per worker, after its thread stopped and before its loop is freed. */
     void (*detach)(struct worker *w, void *wstate);
-    /* SIGHUP and `pigeon reload`: failures (and notes) go to d->reloading as well as the
-     * log; a reload finished on another thread holds a reference (core/reload_report.h). */
-    void (*reload)(struct daemon *d, void *state);
+    /* SIGHUP and `pigeon reload`, once the file read as `next` passed the checks a start
+     * makes: apply what the section's reload_keys promise (conf/config.h). Re-list the
+     * service's sections with host_relisten (host/confgen.h); reach the workers through
+     * reload_worker or posts of its own. next becomes the workers' configuration
+     * (host_config) and is freed when the last of them moves on to a newer one: only
+     * listeners (host_relisten) and code on a worker within one event may point into it. Failures (and
+     * notes) go to d->reloading as well as the log; a reload finished on another thread
+     * holds a reference (core/reload_report.h). */
+    void (*reload)(struct daemon *d, void *state, const struct config *next);
+    /* After a reload, on each worker's thread, once host_config(w) is the new configuration
+     * (the worker's sessions start with it from now on). */
+    void (*reload_worker)(struct worker *w, void *wstate);
     /* After the workers stopped, before their loops are freed: stop threads that report
      * to them. */
     void (*stop)(struct daemon *d, void *state);
@@ -77,6 +87,7 @@ struct worker {
     void *main_ctx;               /* server.c's shutdown bookkeeping */
     struct dns_stub *stub;        /* the mail side's DNS on this worker's loop (SPF, MX) */
     void *svc_state[HOST_MAX_SERVICES]; /* per service of the registry: attach()'s result */
+    struct host_confgen *gen;     /* the last reload's configuration here (host/confgen.h) */
 };
 
 struct daemon {
@@ -114,6 +125,9 @@ struct daemon {
     /* During a reload (main thread, inside the reload hooks): where its parts report; NULL
      * for a plain SIGHUP (every reload_report function accepts NULL). */
     struct reload_report *reloading;
+    /* Reloaded configurations (host/confgen.h; main thread): the newest, the one a reload
+     * is building. NULL: none (d->cfg). */
+    struct host_confgen *gen, *gen_next;
 };
 
 /* The worker a connection lives on. */

@@ -1,6 +1,8 @@
 /* login — see login.h: the shared password check on the auth pool, with the throttle. */
 #include "host/login.h"
 
+#include "host/confgen.h"
+
 #include "host/host.h"
 
 #include "auth/login.h"
@@ -92,7 +94,7 @@ void host_login(struct conn *c, const char *user, const char *pass, host_login_c
     j->conn = c;
     j->cb = cb;
     j->arg = arg;
-    if (login_canonical(user, w->d->cfg.primary_domain, j->user, sizeof j->user) < 0)
+    if (login_canonical(user, host_config(w)->primary_domain, j->user, sizeof j->user) < 0)
         j->user[0] = '\0';
     snprintf(j->pass, sizeof j->pass, "%s", pass);
     /* Wait before hashing, not before answering: a guess costs its delay however many

@@ -1,27 +1,35 @@
 /* reload — SIGHUP and `pigeon reload`: every part reports into one struct reload_report. */
 #include "host/reload.h"
 
+#include "conf/snapshot.h"
+#include "host/confgen.h"
 #include "host/config_check.h"
 
 #include "core/log.h"
 #include "core/str.h"
 #include "core/tls_reload.h"
 
-/* What a reload applies from the file: the log level (an atomic the log reads). */
-static void config_apply(struct daemon *d, const struct config *cfg, struct reload_report *r)
+#include <stdatomic.h>
+
+/* [server] keys the process applies itself: the log level (an atomic the log reads) and the
+ * connection limits every loop reads (atomics in d->counters). */
+static void server_apply(struct daemon *d, const struct config *cfg, struct reload_report *r)
 {
     static const char *const names[] = {"err", "warn", "info", "debug"};
-    if (cfg->log_level == d->cfg.log_level || cfg->log_level < 0 || cfg->log_level > 3)
-        return;
-    log_set_level((enum log_level)cfg->log_level);
-    d->cfg.log_level = cfg->log_level;
-    log_warn("reload: log_level is now %s", names[cfg->log_level]);
-    reload_report_add(r, false, "log_level is now %s", names[cfg->log_level]);
+    if (cfg->log_level != host_config_main(d)->log_level && cfg->log_level >= 0 &&
+        cfg->log_level <= 3) {
+        log_set_level((enum log_level)cfg->log_level);
+        log_warn("reload: log_level is now %s", names[cfg->log_level]);
+    }
+    atomic_store(&d->counters.max_open, cfg->max_connections);
+    atomic_store(&d->counters.max_prelogin, cfg->max_prelogin_connections);
+    atomic_store(&d->counters.max_per_ip, cfg->max_connections_per_ip);
+    atomic_store(&d->counters.login_timeout, cfg->login_timeout);
 }
 
 /* The file as a start would read it (keys, sections, two services on one port); the zone
- * and certificate files are the reload's own business below. */
-static int config_recheck(struct daemon *d, struct reload_report *r)
+ * and certificate files are the reload's own business below. 0 with *out loaded. */
+static int config_recheck(struct daemon *d, struct reload_report *r, struct config *out)
 {
     const struct conf_section *sections[HOST_MAX_SERVICES + 1];
     unsigned n = 0;
@@ -29,15 +37,10 @@ static int config_recheck(struct daemon *d, struct reload_report *r)
         if (d->services[i]->sections)
             sections[n++] = d->services[i]->sections;
     sections[n] = NULL;
-    struct config cfg;
     struct str err = STR_INIT;
-    int rc = config_load(d->cfg.path, sections, &cfg, &err);
-    if (rc == 0) {
-        rc = config_check_listen(&cfg, &err);
-        if (rc == 0)
-            config_apply(d, &cfg, r);
-        config_free(&cfg);
-    }
+    int rc = config_load(d->cfg.path, sections, out, &err);
+    if (rc == 0 && (rc = config_check_listen(out, &err)) != 0)
+        config_free(out);
     if (rc != 0) {
         log_err("reload: configuration not valid, nothing reloaded: %s", str_cstr(&err));
         reload_report_add(r, true, "configuration not valid, nothing reloaded: %s",
@@ -66,16 +69,41 @@ static void tls_reload_log(struct daemon *d, struct reload_report *r)
     str_clear(&err);
 }
 
+struct changes {
+    const struct config *next;
+    struct reload_report *r;
+};
+
+/* One key whose lines differ from the running configuration's: applied, or not until a
+ * restart (the values are not shown: some are secrets). */
+static void on_changed(void *vc, const char *section, const char *key)
+{
+    struct changes *c = vc;
+    if (conf_key_reloads(c->next, section, key)) {
+        log_info("reload: [%s] %s applied", section, key);
+        reload_report_add(c->r, false, "applied: [%s] %s", section, key);
+    } else {
+        log_warn("reload: [%s] %s changed: needs a restart", section, key);
+        reload_report_add(c->r, false, "needs restart: [%s] %s", section, key);
+    }
+}
+
 void host_reload(struct daemon *d, struct reload_report *r)
 {
     log_reopen(); /* first: logrotate has moved the file, the next lines go to the new one */
     log_info("%s: reloading", r ? "pigeon reload" : "SIGHUP");
-    if (config_recheck(d, r) != 0)
+    struct config loaded;
+    if (config_recheck(d, r, &loaded) != 0)
         return;
     d->reloading = r;
+    const struct config *running = host_config_main(d);
+    struct changes ch = {host_confgen_begin(d, &loaded), r};
+    conf_snapshot_diff(running->written, ch.next->written, on_changed, &ch);
+    server_apply(d, ch.next, r);
     tls_reload_log(d, r);
     for (unsigned i = 0; i < d->nservices; i++)
         if (d->services[i]->reload)
-            d->services[i]->reload(d, d->svc_state[i]);
+            d->services[i]->reload(d, d->svc_state[i], ch.next);
+    host_confgen_publish(d);
     d->reloading = NULL;
 }

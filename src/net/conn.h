@@ -33,11 +33,12 @@ struct sockaddr;
 struct conn_counters {
     atomic_uint_fast64_t next_id; /* start at 1 */
     atomic_uint open;
-    unsigned max_open;            /* more open connections than this are refused */
+    /* The limits are atomic because a reload changes them while the loops read them. */
+    atomic_uint max_open;         /* more open connections than this are refused */
     atomic_uint prelogin;         /* sessions of login listeners not logged in yet */
-    unsigned max_prelogin;        /* more of those than this are refused */
-    unsigned max_per_ip;          /* one address (IPv6: its /64) over all services */
-    unsigned login_timeout;       /* seconds a session of a login listener has to log in */
+    atomic_uint max_prelogin;     /* more of those than this are refused */
+    atomic_uint max_per_ip;       /* one address (IPv6: its /64) over all services */
+    atomic_uint login_timeout;    /* seconds a session of a login listener has to log in */
 };
 
 /* One event loop that connections live on. The owner fills the first block; conn.c owns the

@@ -453,6 +453,16 @@ void queue_job_done(struct domjob *j)
 
 /* ---- lifecycle ---- */
 
+static void runner_own_free(struct queue_runner *r)
+{
+    for (size_t i = 0; r->own_policies && r->own_policies[i].domain; i++)
+        free((char *)r->own_policies[i].domain);
+    free(r->own_policies);
+    free(r->own_source);
+    r->own_policies = NULL;
+    r->own_source = NULL;
+}
+
 static void on_kick(evutil_socket_t fd, short what, void *vr)
 {
     scan(vr);
@@ -482,6 +492,32 @@ struct queue_runner *queue_runner_new(struct event_base *base, const struct queu
     return r;
 }
 
+/* The copies a reload's configuration lives on, replacing the previous ones. */
+static void runner_own_config(struct queue_runner *r, const struct queue_runner_config *cfg)
+{
+    struct queue_tls_policy *pol = xcalloc(cfg->n_tls_policies + 1, sizeof *pol);
+    for (size_t i = 0; i < cfg->n_tls_policies; i++)
+        pol[i] = (struct queue_tls_policy){xstrdup(cfg->tls_policies[i].domain),
+                                           cfg->tls_policies[i].policy};
+    char *source = cfg->source_address ? xstrdup(cfg->source_address) : NULL;
+    runner_own_free(r);
+    r->own_policies = pol;
+    r->own_source = source;
+}
+
+void queue_runner_set_config(struct queue_runner *r, const struct queue_runner_config *cfg)
+{
+    struct queue_runner_config keep = r->cfg;
+    runner_own_config(r, cfg);
+    r->cfg = *cfg;
+    r->cfg.data_dir = keep.data_dir;
+    r->cfg.hostname = keep.hostname;
+    r->cfg.local_delivery = keep.local_delivery;
+    r->cfg.local_delivery_arg = keep.local_delivery_arg;
+    r->cfg.source_address = r->own_source;
+    r->cfg.tls_policies = r->own_policies;
+}
+
 void queue_runner_free(struct queue_runner *r)
 {
     if (!r)
@@ -497,5 +533,6 @@ void queue_runner_free(struct queue_runner *r)
     event_free(r->scan_ev);
     event_free(r->kick_ev);
     store_close(r->store);
+    runner_own_free(r);
     free(r);
 }

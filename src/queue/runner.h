@@ -52,6 +52,11 @@ struct queue_runner_config {
     void *local_delivery_arg;
 };
 
+/* A reload's [delivery] (on the runner's loop): every field but data_dir, hostname and the
+ * local_delivery hook is taken for the scans and connections that start from now on; the
+ * strings and the policy table are copied (cfg may go away after the call). */
+void queue_runner_set_config(struct queue_runner *r, const struct queue_runner_config *cfg);
+
 /* The runner opens its own store handle. Returns NULL (and logs) on failure. */
 struct queue_runner *queue_runner_new(struct event_base *base, const struct queue_runner_config *cfg,
                                       SSL_CTX *client_tls, struct dns_stub *stub,

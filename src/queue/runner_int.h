@@ -85,6 +85,9 @@ struct queue_runner {
     struct bounce_ref *bouncing;
     bool stopping;
     struct queue_runner_hooks hooks; /* all NULL in production */
+    /* after queue_runner_set_config: the copies cfg's strings and policies point into */
+    char *own_source;
+    struct queue_tls_policy *own_policies;
 };
 
 /* delivery.c */

@@ -156,7 +156,7 @@ def test_reload_applies_log_level(auth):
     auth.sections["server"]["log_level"] = "warn"
     auth.write_conf()
     out = auth.cli("reload").stdout.decode()
-    assert "log_level is now warn" in out
+    assert "applied: [server] log_level" in out
     start = auth.log_size()
     auth.zone_files["reload.test"].write_text(ZONE % (3, 3))
     auth.cli("reload")
@@ -164,6 +164,6 @@ def test_reload_applies_log_level(auth):
     assert " info " not in auth.log_tail(start=start)  # info lines are no longer written
     auth.sections["server"]["log_level"] = "info"
     auth.write_conf()
-    assert "log_level is now info" in auth.cli("reload").stdout.decode()
+    assert "applied: [server] log_level" in auth.cli("reload").stdout.decode()
     auth.wait_log(r"info dns: zone reload\.test: serial 3|info control: reload answered",
                   start=start)

@@ -2,6 +2,7 @@
 #include "imap/service/service.h"
 
 #include "imap/service/service_int.h"
+#include "host/confgen.h"
 
 #include "core/log.h"
 #include "core/xmalloc.h"
@@ -76,10 +77,17 @@ static void imap_close(struct daemon *d, void *state)
     free(st);
 }
 
+static void imap_reload(struct daemon *d, void *state, const struct config *next)
+{
+    static const char *const names[] = {"imap", "imaps", NULL};
+    host_relisten_sections(d, next, names);
+}
+
 const struct service_def imap_service = {
     .name = "imap",
     .sections = imap_sections,
     .open = imap_open,
+    .reload = imap_reload,
     .attach = imap_attach,
     .detach = imap_detach,
     .stop = imap_stop,

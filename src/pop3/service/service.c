@@ -3,6 +3,8 @@
 
 #include "pop3/service/service_int.h"
 
+#include "host/confgen.h"
+
 #include <stddef.h>
 
 static void pop3_defaults(void *sec)
@@ -35,8 +37,15 @@ static int pop3_open(struct daemon *d, void **state_out)
     return 0;
 }
 
+static void pop3_reload(struct daemon *d, void *state, const struct config *next)
+{
+    static const char *const names[] = {"pop3", "pop3s", NULL};
+    host_relisten_sections(d, next, names);
+}
+
 const struct service_def pop3_service = {
     .name = "pop3",
     .sections = pop3_sections,
     .open = pop3_open,
+    .reload = pop3_reload,
 };

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
+#include "host/confgen.h"
 #include "host/host.h"
 #include "host/login.h"
 #include "mailauth/service/service.h"
@@ -40,7 +41,7 @@ static enum smtp_rcpt_verdict rcpt_check(void *vc, struct smtp_session *s,
                                          struct smtp_rcpt *out)
 {
     struct worker *w = conn_worker(vc);
-    const struct config *cfg = &w->d->cfg;
+    const struct config *cfg = host_config(w); /* primary_domain, postmaster: reloadable */
     char local[MAIL_LOCAL_MAX + 1], domain[MAIL_DOMAIN_MAX + 1];
     snprintf(local, sizeof local, "%s", a->local);
     const char *why = NULL;
@@ -87,10 +88,11 @@ struct spf_job {
     char helo[256];
 };
 
-/* The MX role ([smtp]) decides what an SPF fail does. */
-static bool spf_rejects(const struct daemon *d)
+/* The MX role ([smtp]) decides what an SPF fail does (as the worker's configuration says
+ * now: a reload may have changed it since the session started). */
+static bool spf_rejects(const struct worker *w)
 {
-    const struct config_smtp *mx = config_section(&d->cfg, "smtp");
+    const struct config_smtp *mx = config_section(host_config(w), "smtp");
     return mx && mx->spf == CONFIG_SPF_REJECT;
 }
 
@@ -103,7 +105,7 @@ static void spf_done(void *vj, enum spf_result r, const char *explanation)
     log_info("smtp " LOG_ID " spf %s for <%s> from %s", LOG_IDV(smtp_session_id(j->sess)),
              spf_result_name(r), j->from, conn_peer(j->conn));
     char reject[600];
-    bool refuse = r == SPF_FAIL && spf_rejects(w->d);
+    bool refuse = r == SPF_FAIL && spf_rejects(w);
     if (refuse) /* RFC 7208 §8.4 with the RFC 7372 code */
         snprintf(reject, sizeof reject, "550 5.7.23 SPF fail: %.500s",
                  explanation ? explanation : "sender not permitted");

@@ -3,6 +3,8 @@
 
 #include "smtp/service/service_int.h"
 
+#include "host/confgen.h"
+
 #include <stddef.h>
 
 #define SMTP(f) offsetof(struct config_smtp, f)
@@ -45,10 +47,16 @@ static void submission_defaults(void *sec)
     role_defaults(sec, true);
 }
 
+/* A reload applies every key but listen to the sessions that start after it. */
+static const char *const smtp_reload_keys[] = {
+    CONF_SERVICE_RELOAD_KEYS, "max_message_size", "max_recipients", "starttls", "auth", "spf",
+    "reject_bare_line_ends", NULL,
+};
+
 #define SMTP_SECTION(sec_name, defaults_fn)                                                     \
     {.name = (sec_name), .size = sizeof(struct config_smtp),                                    \
      .service_offset = offsetof(struct config_smtp, svc), .keys = smtp_keys,                   \
-     .defaults = (defaults_fn)}
+     .defaults = (defaults_fn), .reload_keys = smtp_reload_keys}
 
 static const struct conf_section smtp_sections[] = {
     SMTP_SECTION("smtp", mx_defaults),
@@ -69,8 +77,15 @@ static int smtp_open(struct daemon *d, void **state_out)
     return 0;
 }
 
+static void smtp_reload(struct daemon *d, void *state, const struct config *next)
+{
+    static const char *const roles[] = {"smtp", "submission", "submissions", NULL};
+    host_relisten_sections(d, next, roles);
+}
+
 const struct service_def smtp_service = {
     .name = "smtp",
     .sections = smtp_sections,
     .open = smtp_open,
+    .reload = smtp_reload,
 };

@@ -8,7 +8,9 @@
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
 #include "net/conn.h"
+#include "host/confgen.h"
 #include "host/host.h"
+#include "core/reload_report.h"
 #include "dns/auth/answer.h"
 #include "dns/resolver/anchor.h"
 #include "dns/resolver/resolver.h"
@@ -32,7 +34,6 @@ struct resolver_service {
     struct daemon *d;
     struct dns_resolver_shared *shared;
     struct dns_zoneset *zones; /* the main thread's reference */
-    struct net_acl allow; /* who may ask for recursion */
     int *udp_fds;
     unsigned nudp;
     struct resolver_worker **workers;
@@ -46,6 +47,7 @@ struct resolver_worker {
     struct resolver_service *s;
     struct dns_resolver *res;
     struct dns_zoneset *zones; /* this worker's reference */
+    struct net_acl allow; /* who may ask for recursion ([resolver] allow, as reloaded) */
     struct udp_batch *udp; /* the shared UDP sockets, read in batches */
     struct udp_pending *pending; /* UDP questions being resolved */
     struct dns_arena arena;
@@ -55,15 +57,23 @@ struct resolver_worker {
 
 /* ---- who may ask ---- */
 
-/* "127.0.0.0/8 ::1" (spaces or commas); NULL: loopback only. */
-static int allow_parse(struct resolver_service *s, const char *spec)
+/* "127.0.0.0/8 ::1" (spaces or commas); NULL: loopback only. 0, or -1 (logged, and in the
+ * reload's report r when there is one) with *acl untouched. */
+static int allow_parse(const char *spec, struct net_acl *acl, struct reload_report *r)
 {
     char bad[80];
-    if (net_acl_parse(spec ? spec : "127.0.0.0/8 ::1/128", &s->allow, NULL, NULL, bad,
-                      sizeof bad) != 0) {
+    struct net_acl a;
+    memset(&a, 0, sizeof a);
+    if (net_acl_parse(spec ? spec : "127.0.0.0/8 ::1/128", &a, NULL, NULL, bad, sizeof bad) !=
+        0) {
+        net_acl_clear(&a);
         log_err("resolver: allow: bad prefix '%s'", bad);
+        reload_report_add(r, true, "resolver: allow: bad prefix '%s', the previous list stays",
+                          bad);
         return -1;
     }
+    net_acl_clear(acl);
+    *acl = a;
     return 0;
 }
 
@@ -161,7 +171,11 @@ static int resolver_open(struct daemon *d, void **state_out)
     struct resolver_service *s = xcalloc(1, sizeof *s);
     *state_out = s; /* close() frees it, also after a failed start */
     s->d = d;
-    if (allow_parse(s, c->allow) < 0 || make_shared(s, c) < 0)
+    struct net_acl check;
+    memset(&check, 0, sizeof check);
+    int bad = allow_parse(c->allow, &check, NULL); /* each worker parses its own copy */
+    net_acl_clear(&check);
+    if (bad < 0 || make_shared(s, c) < 0)
         return -1;
     /* With a [dns] service the workers share its live set instead (resolver_attach). */
     s->zones = dns_service_running(d) ? dns_zoneset_new() : zones_load(&d->cfg.dns);
@@ -209,7 +223,7 @@ static size_t on_datagram(void *vrw, int fd, const uint8_t *pkt, size_t len,
 {
     struct resolver_worker *rw = vrw;
     struct dns_msg q;
-    struct dns_resolver_qopts o = {false, net_acl_match(&rw->s->allow, peer)};
+    struct dns_resolver_qopts o = {false, net_acl_match(&rw->allow, peer)};
     size_t n = 0;
     if (dns_msg_parse(pkt, len, &q, &rw->arena) < 0 || q.hdr.qr) {
         if (q.hdr_ok && !q.hdr.qr) { /* answer FORMERR; drop what is not a query */
@@ -250,6 +264,7 @@ static void *resolver_attach(struct worker *w, void *state)
     rw->w = w;
     rw->s = s;
     rw->res = dns_resolver_new(w->host.base, s->shared);
+    allow_parse(host_config(w)->resolver.allow, &rw->allow, NULL); /* checked in open() */
     /* With a [dns] service, share its live zone set (UPDATEs and transfers included). */
     struct dns_zoneset *live = dns_service_worker_zones(w);
     rw->zones = dns_zoneset_ref(live ? live : s->zones);
@@ -272,6 +287,7 @@ static void resolver_detach(struct worker *w, void *wstate)
     dns_resolver_free(rw->res); /* calls back every pending question with no reply */
     dns_zoneset_unref(rw->zones);
     dns_arena_clear(&rw->arena);
+    net_acl_clear(&rw->allow);
     for (unsigned i = 0; i < s->nworkers; i++)
         if (s->workers[i] == rw)
             s->workers[i] = NULL;
@@ -299,9 +315,17 @@ static void swap_zones(void *vs)
 }
 
 
-static void resolver_reload(struct daemon *d, void *state)
+/* [resolver] allow, checked here so the report says when the old list stays; each worker
+ * then takes its own copy (resolver_reload_worker). */
+static void resolver_reload(struct daemon *d, void *state, const struct config *next)
 {
     struct resolver_service *s = state;
+    if (s) {
+        struct net_acl check;
+        memset(&check, 0, sizeof check);
+        allow_parse(next->resolver.allow, &check, d->reloading);
+        net_acl_clear(&check);
+    }
     if (!s || dns_service_running(d))
         return; /* with a [dns] service its new zone set reaches us by zones_changed */
     struct dns_zoneset *zs = zones_load(&d->cfg.dns);
@@ -316,6 +340,12 @@ static void resolver_reload(struct daemon *d, void *state)
     s->zones = zs;
 }
 
+static void resolver_reload_worker(struct worker *w, void *wstate)
+{
+    struct resolver_worker *rw = wstate;
+    allow_parse(host_config(w)->resolver.allow, &rw->allow, NULL); /* a bad list: kept */
+}
+
 static void resolver_close(struct daemon *d, void *state)
 {
     struct resolver_service *s = state;
@@ -327,7 +357,6 @@ static void resolver_close(struct daemon *d, void *state)
     free(s->workers);
     dns_zoneset_unref(s->zones);
     dns_resolver_shared_free(s->shared);
-    net_acl_clear(&s->allow);
     free(s);
 }
 
@@ -338,6 +367,7 @@ const struct service_def resolver_service_def = {
     .attach = resolver_attach,
     .detach = resolver_detach,
     .reload = resolver_reload,
+    .reload_worker = resolver_reload_worker,
     .close = resolver_close,
 };
 
@@ -395,7 +425,7 @@ static void *tcp_create(struct conn *c, const struct listener *l, uint64_t id, c
 {
     struct res_tcp *t = xcalloc(1, sizeof *t);
     t->rw = host_worker_state(conn_worker(c), &resolver_service_def);
-    t->allowed = net_acl_match_text(&t->rw->s->allow, peer);
+    t->allowed = net_acl_match_text(&t->rw->allow, peer);
     t->m = dns_tcp_new(c, &tcp_ops, t);
     return t->m;
 }

@@ -89,7 +89,8 @@ static void dns_detach(struct worker *w, void *wstate)
     free(dw);
 }
 
-static void dns_reload(struct daemon *d, void *state)
+/* The zone files are read again; [dns], [zone] and [tsig] keys need a restart. */
+static void dns_reload(struct daemon *d, void *state, const struct config *next)
 {
     struct dns_service *s = state;
     if (s)
