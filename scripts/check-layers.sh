@@ -66,7 +66,7 @@ check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
 check cache core http
 check proxy core http cache
-check smtp/service $BELOW_SERVICES smtp mailauth/service
+check smtp/service $BELOW_SERVICES smtp mailauth/service sieve/service
 check pop3/service $BELOW_SERVICES pop3
 check imap/service $BELOW_SERVICES imap
 check ftp/service $BELOW_SERVICES ftp
@@ -75,10 +75,12 @@ check http/service $BELOW_SERVICES http http/handler
 check proxy/service $BELOW_SERVICES http cache proxy
 check jmap core msg
 check dhcp core
+check sieve core msg
+check sieve/service $BELOW_SERVICES sieve
 check jmap/service $BELOW_SERVICES jmap http http/service
 check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service
 check daemon $BELOW_SERVICES services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
-check cli $BELOW_SERVICES imap http/service proxy/service services mailauth mailauth/service
+check cli $BELOW_SERVICES imap sieve http/service proxy/service services mailauth mailauth/service
 [ $status = 0 ] && echo "layers: ok"
 exit $status

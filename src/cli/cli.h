@@ -89,6 +89,14 @@ int cli_user_passwd(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_usage(struct cli_ctx *ctx, int argc, char **argv);
 int cli_quota(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_sieve.c ---- */
+int cli_sieve_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_sieve_get(struct cli_ctx *ctx, int argc, char **argv);
+int cli_sieve_put(struct cli_ctx *ctx, int argc, char **argv);
+int cli_sieve_activate(struct cli_ctx *ctx, int argc, char **argv);
+int cli_sieve_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_sieve_check(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_alias.c ---- */
 int cli_alias_add(struct cli_ctx *ctx, int argc, char **argv);
 int cli_alias_del(struct cli_ctx *ctx, int argc, char **argv);

@@ -38,6 +38,12 @@ static const char password_note[] =
     "The password is one line read from stdin (CR/LF stripped; empty is refused). On a\n"
     "terminal it is asked for twice, without echo.";
 
+static const char sieve_note[] =
+    "Sieve (RFC 5228) filters a user's mail at delivery: the one active script runs for every\n"
+    "message to the user. Extensions: fileinto reject ereject envelope imap4flags vacation\n"
+    "copy body variables relational subaddress include regex date. A script that fails keeps\n"
+    "the message in INBOX (logged). ManageSieve clients (sieve-connect) edit the same scripts.";
+
 static const char alias_note[] =
     "ADDRESS is local@domain in a local domain (a bare local part: the primary domain), or\n"
     "@domain for the domain's catch-all (mail to addresses that match nothing else). A TARGET\n"
@@ -119,6 +125,17 @@ static const struct cli_cmd cli_cmds[] = {
      "as well); `off` stops forwarding; without arguments the forwarding is shown. Copies\n"
      "forwarded to remote domains get an SRS envelope sender so SPF passes at the next hop.",
      cli_forward},
+    {"sieve", "list", 1, 1, "ADDRESS", "list a user's Sieve scripts: NAME <tab> SIZE [active]",
+     sieve_note, cli_sieve_list},
+    {"sieve", "get", 2, 2, "ADDRESS NAME", "print a script", sieve_note, cli_sieve_get},
+    {"sieve", "put", 2, 3, "ADDRESS NAME [FILE]", "check and store a script (FILE or stdin)",
+     sieve_note, cli_sieve_put},
+    {"sieve", "activate", 1, 2, "ADDRESS [NAME]",
+     "make NAME the script run at delivery (no NAME: none)", sieve_note, cli_sieve_activate},
+    {"sieve", "delete", 2, 2, "ADDRESS NAME", "delete a script that is not active", sieve_note,
+     cli_sieve_delete},
+    {"sieve", "check", 1, 1, "FILE", "check a script (- for stdin), errors with line numbers",
+     sieve_note, cli_sieve_check},
     {"queue", "list", 0, 0, "", "list the outgoing queue, one line per recipient",
      "Columns: QUEUE ID (as in the SMTP 250 reply, the Received: field and the log), ARRIVED\n"
      "(UTC), STATE (queued or held), TRIES, SENDER, RECIPIENT, LAST ERROR.",

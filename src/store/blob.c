@@ -291,7 +291,8 @@ int store_blob_write(const char *data_dir, struct store_msg *msg)
         return rc;
     }
     unsigned xx = (unsigned)strtoul((char[3]){msg->id[0], msg->id[1], '\0'}, NULL, 16);
-    if (msg->n_local > 0) {
+    bool local = msg->n_local > 0 || msg->n_targets > 0;
+    if (local) {
         struct iovec iov[2] = {{(void *)msg->local_prefix, msg->local_prefix_len},
                                {(void *)msg->body, msg->body_len}};
         rc = blob_put(data_dir, msg->id, xx, iov, 2);
@@ -304,7 +305,7 @@ int store_blob_write(const char *data_dir, struct store_msg *msg)
                                {(void *)msg->body, msg->body_len}};
         rc = msg->remote_prefix_len ? blob_put(data_dir, qname, xx, iov, 2)
                                     : blob_put(data_dir, qname, xx, iov + 1, 1);
-        if (rc != 0 && msg->n_local > 0)
+        if (rc != 0 && local)
             blob_unlink(data_dir, msg->id, xx);
     }
     return rc;

@@ -19,6 +19,7 @@ struct batch_stmts {
     sqlite3_stmt *alloc; /* ?1 user id -> mailbox id, uid, modseq */
     sqlite3_stmt *msg;   /* ?1 mailbox, ?2 uid, ?3 blob, ?4 msg id, ?5 size, ?6 date, ?7 modseq */
     sqlite3_stmt *queue; /* ?1 msg id, ?2 blob, ?3 sender, ?4 rcpt, ?5 arrived, ?6 next attempt */
+    sqlite3_stmt *flags; /* ?1 flags, ?2 mailbox, ?3 uid */
 };
 
 static void stmts_free(struct batch_stmts *b)
@@ -27,6 +28,7 @@ static void stmts_free(struct batch_stmts *b)
     sqlite3_finalize(b->alloc);
     sqlite3_finalize(b->msg);
     sqlite3_finalize(b->queue);
+    sqlite3_finalize(b->flags);
 }
 
 static int stmts_prepare(struct store *st, struct batch_stmts *b)
@@ -51,6 +53,9 @@ static int stmts_prepare(struct store *st, struct batch_stmts *b)
                         "INSERT INTO queue(msg_id, blob_id, sender, recipient, arrived, "
                         "next_attempt, state) VALUES(?, ?, ?, ?, ?, ?, 'queued')",
                         &b->queue);
+    if (rc == 0)
+        rc = db_prepare(st, "UPDATE messages SET flags = ? WHERE mailbox_id = ? AND uid = ?",
+                        &b->flags);
     if (rc != 0)
         stmts_free(b);
     return rc;
@@ -78,7 +83,7 @@ static int insert_blob(struct store *st, struct batch_stmts *b, const char *blob
 /* Appends msg to user's INBOX. A user deleted since RCPT has no INBOX: skipped with a warning
  * rather than failing the other recipients of the message. */
 static int deliver_local(struct store *st, struct batch_stmts *b, const struct store_msg *m,
-                         int64_t user, const char *mailbox)
+                         int64_t user, const char *mailbox, const char *flags)
 {
     if (db_bind_int64(b->alloc, 1, user) || db_bind_text(b->alloc, 2, mailbox))
         return ERR_DB;
@@ -92,7 +97,7 @@ static int deliver_local(struct store *st, struct batch_stmts *b, const struct s
     }
     sqlite3_reset(b->alloc);
     if (src == SQLITE_DONE && mbox == 0 && strcmp(mailbox, "INBOX") != 0)
-        return deliver_local(st, b, m, user, "INBOX"); /* e.g. the user deleted Junk */
+        return deliver_local(st, b, m, user, "INBOX", flags); /* e.g. the user deleted Junk */
     if (src == SQLITE_DONE && mbox == 0)
         log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id, (long long)user);
     if (src != SQLITE_DONE)
@@ -105,7 +110,49 @@ static int deliver_local(struct store *st, struct batch_stmts *b, const struct s
         db_bind_text(s, 4, m->id) || db_bind_int64(s, 5, size) ||
         db_bind_int64(s, 6, m->received_at) || db_bind_int64(s, 7, modseq))
         return ERR_DB;
-    return run(st, s, "insert message");
+    int rc = run(st, s, "insert message");
+    if (rc != 0 || !flags || !flags[0])
+        return rc;
+    if (db_bind_text(b->flags, 1, flags) || db_bind_int64(b->flags, 2, mbox) ||
+        db_bind_int64(b->flags, 3, uid))
+        return ERR_DB;
+    return run(st, b->flags, "message flags");
+}
+
+/* Sieve's deliveries: each (user, mailbox) once. */
+static int deliver_targets(struct store *st, struct batch_stmts *b, const struct store_msg *m)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < m->n_targets; i++) {
+        const struct store_target *t = &m->targets[i];
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            dup |= m->targets[j].user == t->user && strcmp(m->targets[j].mailbox, t->mailbox) == 0;
+        for (size_t j = 0; j < m->n_local; j++)
+            dup |= m->local_users[j] == t->user;
+        if (!dup)
+            rc = deliver_local(st, b, m, t->user, t->mailbox, t->flags);
+    }
+    return rc;
+}
+
+/* RFC 5230 §4.2: the vacation memory, committed with the message that is answered. */
+static int vacation_mark(struct store *st, const struct store_vacation_mark *v)
+{
+    sqlite3_stmt *s;
+    int rc = db_prepare(st,
+                        "INSERT OR REPLACE INTO sieve_vacation(user_id, handle, sender, expires) "
+                        "VALUES(?, ?, lower(?), ?)",
+                        &s);
+    if (rc != 0)
+        return rc;
+    if (db_bind_int64(s, 1, v->user) || db_bind_text(s, 2, v->handle) ||
+        db_bind_text(s, 3, v->sender) || db_bind_int64(s, 4, v->expires))
+        rc = ERR_DB;
+    else
+        rc = db_step(st, s, "vacation mark") == SQLITE_DONE ? 0 : ERR_DB;
+    sqlite3_finalize(s);
+    return rc;
 }
 
 /* Remote addresses are stored as given: RFC 5321 §2.4 leaves a remote local part's case to
@@ -156,12 +203,16 @@ static int insert_msg(struct store *st, struct batch_stmts *b, const struct stor
             sqlite3_finalize(del);
         }
     }
-    if (rc == 0 && m->n_local > 0)
+    if (rc == 0 && (m->n_local > 0 || m->n_targets > 0))
         rc = insert_blob(st, b, m->id, (int64_t)(m->local_prefix_len + m->body_len));
     for (size_t i = 0; rc == 0 && i < m->n_local; i++)
         if (!seen_id(m->local_users, i))
             rc = deliver_local(st, b, m, m->local_users[i],
-                               m->local_mailbox ? m->local_mailbox : "INBOX");
+                               m->local_mailbox ? m->local_mailbox : "INBOX", NULL);
+    if (rc == 0)
+        rc = deliver_targets(st, b, m);
+    for (size_t i = 0; rc == 0 && i < m->n_vacations; i++)
+        rc = vacation_mark(st, &m->vacations[i]);
     if (rc != 0 || m->n_remote == 0)
         return rc;
     char qid[40];

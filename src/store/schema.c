@@ -180,7 +180,29 @@ static const char migration_4[] =
     "                                     WHERE mailbox_id = OLD.id) "
     "  WHERE id = OLD.user_id; END;";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
+/* Version 5 (Sieve): each user's scripts (at most one active, RFC 5804 §1.2) and the vacation
+ * memory (RFC 5230 §4.2: who was answered with which text, until when). */
+static const char migration_5[] =
+    "CREATE TABLE sieve_scripts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  script BLOB NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 0,"
+    "  updated INTEGER NOT NULL,"
+    "  UNIQUE (user_id, name)"
+    ");"
+    "CREATE UNIQUE INDEX sieve_one_active ON sieve_scripts(user_id) WHERE active = 1;"
+    "CREATE TABLE sieve_vacation ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  handle TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, handle, sender)"
+    ") WITHOUT ROWID;";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

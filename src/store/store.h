@@ -24,7 +24,7 @@
 struct store;
 
 /* Current schema version; migrations bring any older database up to it. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Opens (creating when missing) DATA/pigeon.db and the blob directories, applies pending
@@ -58,11 +58,28 @@ int store_user_set_hash(struct store *st, const char *address, const char *pw_ha
 int store_user_get_hash(struct store *st, const char *address, char **hash_out);
 /* *id_out gets the user's id. ERR_NOTFOUND if no such user. */
 int store_user_lookup(struct store *st, const char *address, int64_t *id_out);
+/* The address of user id (*address_out malloc'd). ERR_NOTFOUND if no such user. */
+int store_user_address(struct store *st, int64_t id, char **address_out);
 /* Lists "local@domain" of every user, or of one domain when domain != NULL. */
 int store_user_list(struct store *st, const char *domain,
                     void (*cb)(void *ctx, const char *address), void *ctx);
 
 /* ---- delivery (used by the committer thread; exposed for tests) ---- */
+
+/* One delivery chosen by a Sieve script. */
+struct store_target {
+    int64_t user;
+    const char *mailbox; /* "INBOX", "Lists/foo" ... */
+    const char *flags;   /* IMAP flags and keywords, space-separated ("" none) */
+};
+
+/* "user was answered with vacation text handle, do not answer sender again before expires". */
+struct store_vacation_mark {
+    int64_t user;
+    const char *handle;
+    const char *sender;
+    int64_t expires;
+};
 
 /* One accepted message. The store never takes ownership of these buffers. */
 struct store_msg {
@@ -83,6 +100,14 @@ struct store_msg {
     const char *remote_prefix;
     size_t remote_prefix_len;
     int64_t received_at;         /* unix seconds: internal date / queue arrival */
+    /* Optional, from Sieve: further deliveries of the local copy, each into one user's mailbox
+     * with flags (a missing mailbox falls back to INBOX), and the memory of the vacation
+     * replies this message causes (written with the message, before the replies are sent,
+     * so the next message from the same sender already finds it). */
+    const struct store_target *targets;
+    size_t n_targets;
+    const struct store_vacation_mark *vacations;
+    size_t n_vacations;
     const int64_t *done_queue_ids; /* queue rows removed in the same transaction (a DSN
                                     * replaces them: both happen, or neither) */
     size_t n_done_queue;

@@ -18,6 +18,7 @@
 #include "host/login.h"
 #include "mailauth/service/service.h"
 #include "queue/runner.h"
+#include "sieve/service/delivery.h"
 #include "spf/spf.h"
 #include "store/committer.h"
 #include "store/store.h"
@@ -148,7 +149,56 @@ struct commit_job {
     struct str stored;     /* the message with our DKIM-Signature or Authentication-Results */
     char prefix[MAIL_PATH_MAX + 32];
     struct smtp_route_out route;
+    const struct smtp_txn *txn; /* the session's, alive until commit_done */
+    struct sieve_plan plan;
 };
+
+static void job_free(struct commit_job *j)
+{
+    str_clear(&j->stored);
+    smtp_route_out_clear(&j->route);
+    sieve_plan_clear(&j->plan);
+    free(j);
+}
+
+/* ---- Sieve's replies (vacation, reject notices), sent once the message is durable ---- */
+
+struct reply_job {
+    struct worker *w;
+    struct sieve_reply *r;
+};
+
+static void reply_result(void *vr)
+{
+    struct reply_job *rj = vr;
+    struct sieve_reply *r = rj->r;
+    if (r->msg.result != 0)
+        log_warn("sieve: reply to %s not stored: %s", r->rcpt, err_str(r->msg.result));
+    else if (r->local_user > 0)
+        host_mailbox_changed(rj->w, &r->local_user, 1, 0, 0);
+    else
+        queue_runner_kick(rj->w->d->runner);
+    sieve_reply_free(r);
+    free(rj);
+}
+
+static void reply_done(struct store_msg *msg, void *vr)
+{
+    struct reply_job *rj = vr;
+    loop_post_send(rj->w->host.post, reply_result, rj);
+}
+
+static void send_replies(struct worker *w, struct sieve_plan *p)
+{
+    for (size_t i = 0; i < p->n_replies; i++) {
+        struct reply_job *rj = xcalloc(1, sizeof *rj);
+        rj->w = w;
+        rj->r = p->replies[i];
+        sieve_reply_msg(rj->r);
+        committer_submit(w->d->committer, &rj->r->msg, reply_done, rj);
+    }
+    p->n_replies = 0;
+}
 
 static void commit_result(void *vj)
 {
@@ -161,10 +211,12 @@ static void commit_result(void *vj)
         queue_runner_kick(conn_worker(c)->d->runner);
     if (j->msg.result == 0 && j->msg.n_local) /* IMAP sessions of those users re-sync */
         host_mailbox_changed(conn_worker(c), j->route.users, j->msg.n_local, 0, 0);
+    for (size_t i = 0; j->msg.result == 0 && i < j->plan.n_targets; i++)
+        host_mailbox_changed(conn_worker(c), &j->plan.targets[i].user, 1, 0, 0);
+    if (j->msg.result == 0)
+        send_replies(conn_worker(c), &j->plan);
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
-    str_clear(&j->stored);
-    smtp_route_out_clear(&j->route);
-    free(j);
+    job_free(j);
     conn_resume(c);
 }
 
@@ -172,6 +224,86 @@ static void commit_done(struct store_msg *msg, void *vj)
 {
     struct commit_job *j = vj;
     loop_post_send(conn_worker(j->conn)->host.post, commit_result, j);
+}
+
+/* "550 5.7.1 reason": the first line of a reject's reason, printable ASCII only. */
+static void reject_reply(const char *reason, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "550 5.7.1 ");
+    for (const char *p = reason; *p && *p != '\r' && *p != '\n' && n + 1 < cap && n < 400; p++)
+        out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    out[n] = '\0';
+}
+
+/*
+ * Sieve at delivery (sieve/service/delivery.h): the local users' scripts decide mailboxes,
+ * flags, redirects, rejects and replies. When every recipient rejected, the refusal is the
+ * SMTP reply (RFC 5429 §2.1.1) and true is returned (nothing stored).
+ */
+static bool sieve_hook(struct commit_job *j, struct worker *w)
+{
+    const struct smtp_txn *txn = j->txn;
+    size_t n = j->route.n_users;
+    if (n == 0)
+        return false;
+    const char **rcpt = xcalloc(n, sizeof *rcpt);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned k = 0; k < txn->nrcpt && !rcpt[i]; k++)
+            if (txn->rcpts[k].kind == SMTP_RCPT_LOCAL && txn->rcpts[k].user_id == j->route.users[i])
+                rcpt[i] = txn->rcpts[k].addr;
+    const struct config *cfg = &w->d->cfg;
+    struct sieve_delivery_in in = {
+        txn->from, j->msg.body, j->msg.body_len, cfg->data_dir,
+        cfg->recipient_delimiter ? cfg->recipient_delimiter[0] : '\0',
+        j->msg.local_mailbox != NULL, smtp_session_id(j->sess)};
+    sieve_plan_make(w->store, &in, j->route.users, rcpt, n, &j->plan);
+    free(rcpt);
+    struct sieve_plan *p = &j->plan;
+    if (p->n_rejected == n && j->route.n_remotes == 0) {
+        char reply[512];
+        reject_reply(p->reject, reply, sizeof reply);
+        smtp_session_commit_refused(j->sess, reply);
+        return true;
+    }
+    if (p->n_plain)
+        memcpy(j->route.users, p->plain, p->n_plain * sizeof *p->plain);
+    j->route.n_users = p->n_plain;
+    for (size_t i = 0; i < p->n_redirects; i++) {
+        int rc = smtp_route_redirect(w->store, cfg, txn, p->redirects[i].via, p->redirects[i].to,
+                                     &j->route);
+        if (rc != 0) {
+            log_warn("sieve " LOG_ID " %s: redirect to %s not made (%s); kept in INBOX",
+                     LOG_IDV(smtp_session_id(j->sess)), p->redirects[i].via, p->redirects[i].to,
+                     rc == ERR_LOOP ? "a mail loop" : err_str(rc));
+            sieve_plan_keep(p, p->redirects[i].user);
+        }
+    }
+    j->msg.local_users = j->route.users;
+    j->msg.n_local = j->route.n_users;
+    j->msg.remote_rcpts = (const char *const *)j->route.remotes;
+    j->msg.remote_senders = (const char *const *)j->route.senders;
+    j->msg.n_remote = j->route.n_remotes;
+    j->msg.remote_prefix = j->route.prefix.ptr;
+    j->msg.remote_prefix_len = j->route.prefix.len;
+    j->msg.targets = p->targets;
+    j->msg.n_targets = p->n_targets;
+    j->msg.vacations = p->marks;
+    j->msg.n_vacations = p->n_marks;
+    return false;
+}
+
+/* Runs Sieve, then hands the message to the committer (or answers a refusal). async: called
+ * from a callback outside the engine's feed, so the connection is resumed here. */
+static void submit(struct commit_job *j, struct worker *w, bool async)
+{
+    if (sieve_hook(j, w)) {
+        struct conn *c = j->conn;
+        job_free(j);
+        if (async)
+            conn_resume(c);
+        return;
+    }
+    committer_submit(w->d->committer, &j->msg, commit_done, j);
 }
 
 /* The MX role's DKIM/DMARC verdict (mailauth service): refuse, or store the message with
@@ -183,8 +315,7 @@ static void checked(void *vj, const char *reject, const struct str *stored, bool
     if (reject) {
         struct conn *c = j->conn;
         smtp_session_commit_refused(j->sess, reject);
-        smtp_route_out_clear(&j->route);
-        free(j);
+        job_free(j);
         conn_resume(c);
         return;
     }
@@ -193,7 +324,7 @@ static void checked(void *vj, const char *reject, const struct str *stored, bool
     j->msg.body_len = j->stored.len;
     if (junk)
         j->msg.local_mailbox = "Junk";
-    committer_submit(w->d->committer, &j->msg, commit_done, j);
+    submit(j, w, true);
 }
 
 static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
@@ -202,6 +333,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     struct commit_job *j = xcalloc(1, sizeof *j);
     j->conn = vc;
     j->sess = s;
+    j->txn = txn;
     int rc = smtp_route_expand(w->store, &w->d->cfg, txn, &j->route);
     if (rc != 0) {
         free(j);
@@ -237,7 +369,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
                                    smtp_session_helo(s), checked, j)) {
         return;
     }
-    committer_submit(w->d->committer, &j->msg, commit_done, j);
+    submit(j, w, false);
 }
 
 static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, mail_check, commit};

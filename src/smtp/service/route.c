@@ -257,6 +257,41 @@ int smtp_route_expand(struct store *st, const struct config *cfg, const struct s
     return rc;
 }
 
+int smtp_route_redirect(struct store *st, const struct config *cfg, const struct smtp_txn *txn,
+                        const char *via, const char *to, struct smtp_route_out *o)
+{
+    if (delivered_to(txn->body.ptr, txn->body.len, via))
+        return ERR_LOOP;
+    const char *at = strrchr(to, '@');
+    int local = at ? store_domain_exists(st, at + 1) : 0;
+    if (local < 0)
+        return local;
+    struct store_route_opts opts;
+    struct store_route r = {0};
+    if (local) {
+        int rc = store_route_resolve(st, to, route_opts(cfg, &opts), &r);
+        if (rc != 0)
+            return rc;
+        for (size_t k = 0; k < r.n_users; k++)
+            push_user(o, r.users[k]);
+    }
+    unsigned char key[SRS_KEY_LEN];
+    int rc = (!local || r.n_remotes) && txn->from[0] ? srs_key(cfg->data_dir, key) : 0;
+    for (size_t k = 0; rc == 0 && k < (local ? r.n_remotes : 1); k++) {
+        const char *target = local ? r.remotes[k].addr : to;
+        char *sender = NULL;
+        char srs[MAIL_PATH_MAX + 1];
+        if (txn->from[0] && srs_forward(key, SRS_KEY_LEN, (int64_t)time(NULL), txn->from,
+                                        strrchr(via, '@') + 1, srs, sizeof srs) == 0)
+            sender = xstrdup(srs);
+        push_remote(o, target, sender);
+        if (!strstr(str_cstr(&o->prefix), via))
+            str_appendf(&o->prefix, "Delivered-To: %s\r\n", via);
+    }
+    store_route_clear(&r);
+    return rc;
+}
+
 void smtp_route_out_clear(struct smtp_route_out *o)
 {
     for (size_t i = 0; i < o->n_remotes; i++) {

@@ -35,6 +35,11 @@ struct smtp_route_out {
  * Delivered-To:); or a store error (temporary). */
 int smtp_route_expand(struct store *st, const struct config *cfg, const struct smtp_txn *txn,
                       struct smtp_route_out *out);
+/* A Sieve redirect by the user at `via` to `to`: local users and aliases resolved into o,
+ * remote targets queued with an SRS sender in via's domain and "Delivered-To: via". ERR_LOOP
+ * when the message already passed through via; else 0 or a store error. */
+int smtp_route_redirect(struct store *st, const struct config *cfg, const struct smtp_txn *txn,
+                        const char *via, const char *to, struct smtp_route_out *o);
 void smtp_route_out_clear(struct smtp_route_out *o);
 
 #endif
