@@ -86,20 +86,14 @@ static const struct imap_verb *verb_find(const struct imap_verb *t, size_t n, co
 struct imap_session *imap_session_new(const struct imap_server_config *cfg,
                                       const struct imap_io *io, void *io_arg,
                                       const struct imap_session_ops *ops, void *ops_ctx,
-                                      const struct imap_peer *peer, uint64_t id)
+                                      const struct session_peer *peer, uint64_t id)
 {
     struct imap_session *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
-    if (s->cfg.max_errors == 0)
-        s->cfg.max_errors = 1;
+    session_base_init(&s->base, "imap", peer, id, io->write, io_arg, cfg->max_errors);
     s->io = io;
-    s->io_arg = io_arg;
     s->ops = ops;
     s->ops_ctx = ops_ctx;
-    s->id = id;
-    snprintf(s->peer_addr, sizeof s->peer_addr, "%s", peer->addr);
-    snprintf(s->listener, sizeof s->listener, "%s", peer->listener ? peer->listener : "");
-    s->tls = peer->tls;
     s->state = IS_NOT_AUTH;
     struct imap_parser_limits lim;
     imap_parser_limits_default(&lim);
@@ -186,7 +180,7 @@ void imap_req_clear(struct imap_req *r)
 
 void imap_write(struct imap_session *s, const char *p, size_t n)
 {
-    s->io->write(s->io_arg, p, n);
+    s->write(s->io_arg, p, n);
 }
 
 void imap_writes(struct imap_session *s, const char *cstr)
@@ -299,8 +293,7 @@ void imap_done(struct imap_session *s, const char *fmt, ...)
 
 static void count_error(struct imap_session *s)
 {
-    if (++s->errors >= s->cfg.max_errors && !s->closing) {
-        log_info("imap " LOG_ID " too many errors from %s", LOG_IDV(s->id), s->peer_addr);
+    if (session_base_error(&s->base)) {
         imap_writes(s, "* BYE Too many invalid commands\r\n");
         imap_close(s);
     }
@@ -550,8 +543,7 @@ void imap_session_writable(struct imap_session *s)
 
 void imap_session_start(struct imap_session *s)
 {
-    log_info("imap " LOG_ID " connect from %s to %s%s", LOG_IDV(s->id), s->peer_addr, s->listener,
-             s->tls ? " (tls)" : "");
+    session_base_log_connect(&s->base);
     str_reset(&s->out);
     str_appends(&s->out, "* OK [CAPABILITY ");
     imap_capabilities(s, &s->out);
@@ -561,7 +553,7 @@ void imap_session_start(struct imap_session *s)
 
 void imap_session_refuse(struct imap_session *s, const char *text)
 {
-    log_info("imap " LOG_ID " refused %s: %s", LOG_IDV(s->id), s->peer_addr, text);
+    session_base_log_refused(&s->base, text);
     imap_printf(s, "* BYE %s\r\n", text);
     imap_close(s);
 }

@@ -22,6 +22,8 @@
 #ifndef PIGEON_IMAP_SESSION_H
 #define PIGEON_IMAP_SESSION_H
 
+#include "core/session_base.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,13 +35,6 @@ struct imap_server_config {
     bool plaintext_ok;    /* LOGIN/AUTHENTICATE allowed before TLS (config + peer) */
     unsigned max_errors;  /* BAD replies before the server hangs up */
     uint64_t max_literal; /* larger literals are refused before they are read */
-};
-
-/* Who is on the other end; strings are copied by imap_session_new. */
-struct imap_peer {
-    const char *addr;     /* "127.0.0.1" */
-    const char *listener; /* "127.0.0.1:2143" for logs */
-    bool tls;             /* implicit TLS from the first byte (IMAPS) */
 };
 
 struct imap_io {
@@ -188,7 +183,7 @@ struct imap_session_ops {
 struct imap_session *imap_session_new(const struct imap_server_config *cfg,
                                       const struct imap_io *io, void *io_arg,
                                       const struct imap_session_ops *ops, void *ops_ctx,
-                                      const struct imap_peer *peer, uint64_t id);
+                                      const struct session_peer *peer, uint64_t id);
 /* Frees the session. Never inside one of its own calls, nor while busy. */
 void imap_session_free(struct imap_session *s);
 uint64_t imap_session_id(const struct imap_session *s);

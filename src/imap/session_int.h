@@ -86,20 +86,15 @@ struct imap_cmdstate {
 
 struct imap_session {
     struct imap_server_config cfg;
+    SESSION_BASE_MEMBER; /* id, peer_addr, listener, tls, closing, errors, io_arg */
     const struct imap_io *io;
-    void *io_arg;
     const struct imap_session_ops *ops;
     void *ops_ctx;
-    uint64_t id;
-    char peer_addr[64];
-    char listener[80];
 
     struct imap_parser *parser;
     enum imap_state state;
     enum imap_mode mode;
-    bool tls;
     bool tls_pending; /* STARTTLS answered; input paused until TLS starts */
-    bool closing;
     bool shutdown;
     bool waiting;      /* an ops call is outstanding */
     bool requesting;   /* inside imap_request's loop (answers in place are queued) */
@@ -108,7 +103,6 @@ struct imap_session {
     bool condstore;    /* CONDSTORE enabled (RFC 7162 §3.1) */
     bool dirty;        /* the store changed: sync before the next tagged reply */
     bool idle_syncing; /* IDLE: a sync started by a notification */
-    unsigned errors;
     char user[256]; /* canonical user once authenticated */
 
     struct imap_cmdstate cmd;

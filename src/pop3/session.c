@@ -15,20 +15,14 @@
 struct pop3_session *pop3_session_new(const struct pop3_server_config *cfg,
                                       const struct pop3_io *io, void *io_arg,
                                       const struct pop3_session_ops *ops, void *ops_ctx,
-                                      const struct pop3_peer *peer, uint64_t id)
+                                      const struct session_peer *peer, uint64_t id)
 {
     struct pop3_session *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
-    if (s->cfg.max_errors == 0)
-        s->cfg.max_errors = 1;
+    session_base_init(&s->base, "pop3", peer, id, io->write, io_arg, cfg->max_errors);
     s->io = io;
-    s->io_arg = io_arg;
     s->ops = ops;
     s->ops_ctx = ops_ctx;
-    s->id = id;
-    snprintf(s->peer_addr, sizeof s->peer_addr, "%s", peer->addr);
-    snprintf(s->listener, sizeof s->listener, "%s", peer->listener ? peer->listener : "");
-    s->tls = peer->tls;
     s->state = P3_AUTHORIZATION;
     str_init(&s->line);
     str_init(&s->send.out);
@@ -54,8 +48,8 @@ uint64_t pop3_session_id(const struct pop3_session *s)
 
 static void reply_v(struct pop3_session *s, const char *fmt, va_list ap)
 {
-    char buf[512];
-    s->io->write(s->io_arg, buf, line_vformat(buf, sizeof buf, fmt, ap));
+    char buf[512]; /* RFC 2449 §4: a response line is at most 512 octets */
+    session_base_vreply(&s->base, buf, sizeof buf, fmt, ap);
 }
 
 void pop3_reply(struct pop3_session *s, const char *fmt, ...)
@@ -72,8 +66,7 @@ void pop3_reply_error(struct pop3_session *s, const char *fmt, ...)
     va_start(ap, fmt);
     reply_v(s, fmt, ap);
     va_end(ap);
-    if (++s->errors >= s->cfg.max_errors && !s->closing) {
-        log_info("pop3 " LOG_ID " too many errors from %s", LOG_IDV(s->id), s->peer_addr);
+    if (session_base_error(&s->base)) {
         pop3_reply(s, "-ERR Too many errors, closing connection");
         pop3_close(s);
     }
@@ -114,14 +107,13 @@ void pop3_idle_check(struct pop3_session *s)
 
 void pop3_session_start(struct pop3_session *s)
 {
-    log_info("pop3 " LOG_ID " connect from %s to %s%s", LOG_IDV(s->id), s->peer_addr, s->listener,
-             s->tls ? " (tls)" : "");
+    session_base_log_connect(&s->base);
     pop3_reply(s, "+OK Pigeon POP3 server ready");
 }
 
 void pop3_session_refuse(struct pop3_session *s, const char *reply)
 {
-    log_info("pop3 " LOG_ID " refused %s: %s", LOG_IDV(s->id), s->peer_addr, reply);
+    session_base_log_refused(&s->base, reply);
     pop3_reply(s, "%s", reply);
     pop3_close(s);
 }

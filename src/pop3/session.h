@@ -17,6 +17,8 @@
 #ifndef PIGEON_POP3_SESSION_H
 #define PIGEON_POP3_SESSION_H
 
+#include "core/session_base.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,13 +30,6 @@ struct pop3_server_config {
     bool stls;         /* STLS offered (TLS available and not already implicit) */
     bool plaintext_ok; /* USER/PASS and AUTH PLAIN allowed before TLS (config + peer) */
     unsigned max_errors;
-};
-
-/* Who is on the other end; strings are copied by pop3_session_new. */
-struct pop3_peer {
-    const char *addr;     /* "127.0.0.1" */
-    const char *listener; /* "127.0.0.1:2110" for logs */
-    bool tls;             /* implicit TLS from the first byte (POP3S) */
 };
 
 /* One message of the maildrop, as the daemon lists it when the maildrop is opened. */
@@ -81,7 +76,7 @@ struct pop3_session_ops {
 struct pop3_session *pop3_session_new(const struct pop3_server_config *cfg,
                                       const struct pop3_io *io, void *io_arg,
                                       const struct pop3_session_ops *ops, void *ops_ctx,
-                                      const struct pop3_peer *peer, uint64_t id);
+                                      const struct session_peer *peer, uint64_t id);
 /* Frees the session (closing an open message through ops->msg_close). Never inside one of
  * its own calls. */
 void pop3_session_free(struct pop3_session *s);

@@ -40,19 +40,14 @@ struct pop3_send {
 
 struct pop3_session {
     struct pop3_server_config cfg;
+    SESSION_BASE_MEMBER; /* id, peer_addr, listener, tls, closing, errors, io_arg */
     const struct pop3_io *io;
-    void *io_arg;
     const struct pop3_session_ops *ops;
     void *ops_ctx;
-    uint64_t id;
-    char peer_addr[64];
-    char listener[80];
 
     enum pop3_state state;
-    bool tls;
     bool have_user; /* USER accepted, PASS may follow */
     char user[256]; /* the USER name, then the canonical user once logged in */
-    unsigned errors;
 
     struct str line; /* partial input line */
     bool line_overflow;
@@ -70,7 +65,6 @@ struct pop3_session {
     struct pop3_send send;
 
     bool waiting; /* an ops call is outstanding */
-    bool closing;
     bool tls_pending; /* STLS answered; input paused until TLS starts */
     bool shutdown;
 };

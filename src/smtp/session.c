@@ -11,18 +11,14 @@
 struct smtp_session *smtp_session_new(const struct smtp_server_config *cfg,
                                       const struct smtp_io *io, void *io_arg,
                                       const struct smtp_session_ops *ops, void *ops_ctx,
-                                      const struct smtp_peer *peer, uint64_t id)
+                                      const struct session_peer *peer, uint64_t id)
 {
     struct smtp_session *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
+    session_base_init(&s->base, "smtp", peer, id, io->write, io_arg, cfg->max_errors);
     s->io = io;
-    s->io_arg = io_arg;
     s->ops = ops;
     s->ops_ctx = ops_ctx;
-    s->id = id;
-    snprintf(s->peer_addr, sizeof s->peer_addr, "%s", peer->addr);
-    snprintf(s->listener, sizeof s->listener, "%s", peer->listener ? peer->listener : "");
-    s->tls = peer->tls;
     s->state = SS_CONNECTED;
     str_init(&s->line);
     str_init(&s->txn.body);
@@ -50,7 +46,7 @@ uint64_t smtp_session_id(const struct smtp_session *s)
 static void reply_v(struct smtp_session *s, const char *fmt, va_list ap)
 {
     char buf[1024];
-    s->io->write(s->io_arg, buf, line_vformat(buf, sizeof buf, fmt, ap));
+    session_base_vreply(&s->base, buf, sizeof buf, fmt, ap);
 }
 
 void smtp_reply(struct smtp_session *s, const char *fmt, ...)
@@ -67,8 +63,7 @@ void smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
     va_start(ap, fmt);
     reply_v(s, fmt, ap);
     va_end(ap);
-    if (++s->errors >= s->cfg.max_errors && !s->closing) {
-        log_info("smtp " LOG_ID " too many errors from %s", LOG_IDV(s->id), s->peer_addr);
+    if (session_base_error(&s->base)) {
         smtp_reply(s, "421 4.7.0 %s Error: too many errors", s->cfg.hostname);
         smtp_close(s);
     }
@@ -84,14 +79,13 @@ void smtp_close(struct smtp_session *s)
 
 void smtp_session_start(struct smtp_session *s)
 {
-    log_info("smtp " LOG_ID " connect from %s to %s%s", LOG_IDV(s->id), s->peer_addr, s->listener,
-             s->tls ? " (tls)" : "");
+    session_base_log_connect(&s->base);
     smtp_reply(s, "220 %s ESMTP Pigeon", s->cfg.hostname);
 }
 
 void smtp_session_refuse(struct smtp_session *s, const char *reply)
 {
-    log_info("smtp " LOG_ID " refused %s: %s", LOG_IDV(s->id), s->peer_addr, reply);
+    session_base_log_refused(&s->base, reply);
     smtp_reply(s, "%s", reply);
     smtp_close(s);
 }

@@ -14,6 +14,7 @@
 #ifndef PIGEON_SMTP_SESSION_H
 #define PIGEON_SMTP_SESSION_H
 
+#include "core/session_base.h"
 #include "core/str.h"
 #include "msg/addr.h"
 
@@ -32,13 +33,6 @@ struct smtp_server_config {
     unsigned max_errors;
     bool check_sender;        /* call ops->mail_check at MAIL (SPF on the MX role) */
     bool reject_bare_line_ends; /* DATA with a bare CR or LF: 550 5.6.0 (else stored as CRLF) */
-};
-
-/* Who is on the other end; strings are copied by smtp_session_new. */
-struct smtp_peer {
-    const char *addr;         /* "127.0.0.1" */
-    const char *listener;     /* "127.0.0.1:2525" for logs */
-    bool tls;                 /* implicit TLS from the first byte */
 };
 
 /* LOCAL: one user's INBOX (user_id); REMOTE: relayed as given; ROUTED: a local address the
@@ -99,7 +93,7 @@ struct smtp_session_ops {
 struct smtp_session *smtp_session_new(const struct smtp_server_config *cfg,
                                       const struct smtp_io *io, void *io_arg,
                                       const struct smtp_session_ops *ops, void *ops_ctx,
-                                      const struct smtp_peer *peer, uint64_t id);
+                                      const struct session_peer *peer, uint64_t id);
 void smtp_session_free(struct smtp_session *s);
 uint64_t smtp_session_id(const struct smtp_session *s);
 

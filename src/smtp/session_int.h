@@ -30,22 +30,17 @@ enum smtp_auth_mech { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN };
 
 struct smtp_session {
     struct smtp_server_config cfg;
+    SESSION_BASE_MEMBER; /* id, peer_addr, listener, tls, closing, errors, io_arg */
     const struct smtp_io *io;
-    void *io_arg;
     const struct smtp_session_ops *ops;
     void *ops_ctx;
-    uint64_t id;
-    char peer_addr[64];
-    char listener[80];
 
     enum smtp_state state;
     bool esmtp;
     char helo[256];
-    bool tls;
     char tls_desc[96];
     bool authenticated;
     char auth_user[256];
-    unsigned errors;
 
     struct str line;   /* partial input line */
     bool line_overflow;
@@ -64,7 +59,6 @@ struct smtp_session {
     char auth_login_user[256];
 
     bool waiting;      /* an ops call is outstanding */
-    bool closing;
     bool tls_pending;  /* STARTTLS answered; input paused until TLS starts */
     bool shutdown;
 };

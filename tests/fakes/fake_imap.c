@@ -558,7 +558,7 @@ void fake_imap_init(struct fake_imap *f, bool tls, bool plaintext_ok, uint64_t m
                                      .plaintext_ok = plaintext_ok,
                                      .max_errors = 10,
                                      .max_literal = max_literal};
-    struct imap_peer peer = {"127.0.0.1", "127.0.0.1:143", tls};
+    struct session_peer peer = {"127.0.0.1", "127.0.0.1:143", tls};
     f->s = imap_session_new(&cfg, &fake_io, f, &fake_ops, f, &peer, 1);
     imap_session_start(f->s);
 }

@@ -101,7 +101,7 @@ void fake_pop3_init(struct fake_pop3 *f, bool tls, bool plaintext_ok)
 {
     memset(f, 0, sizeof *f);
     struct pop3_server_config cfg = {.stls = !tls, .plaintext_ok = plaintext_ok, .max_errors = 10};
-    struct pop3_peer peer = {"127.0.0.1", "127.0.0.1:110", tls};
+    struct session_peer peer = {"127.0.0.1", "127.0.0.1:110", tls};
     f->uidvalidity = 1700000000;
     f->open_index = SIZE_MAX;
     f->s = pop3_session_new(&cfg, &fake_io, f, &fake_ops, f, &peer, 7);

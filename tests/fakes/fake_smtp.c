@@ -71,7 +71,7 @@ void fake_smtp_config(struct smtp_server_config *cfg, bool submission)
 void fake_smtp_init_config(struct fake_smtp *f, const struct smtp_server_config *cfg, bool tls)
 {
     memset(f, 0, sizeof *f);
-    struct smtp_peer peer = {"127.0.0.1", "127.0.0.1:25", tls};
+    struct session_peer peer = {"127.0.0.1", "127.0.0.1:25", tls};
     f->auto_commit = true;
     f->s = smtp_session_new(cfg, &fake_io, f, &fake_ops, f, &peer, 42);
     smtp_session_start(f->s);

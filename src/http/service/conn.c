@@ -15,6 +15,7 @@
 
 #include "core/xmalloc.h"
 #include "host/host.h"
+#include "net/acl.h"
 #include "net/conn.h"
 
 #include <event2/event.h>
@@ -338,11 +339,6 @@ static void h2_start_upgrade(struct hconn *hc)
 
 /* ---- proto_ops ---- */
 
-static bool is_loopback(const char *peer)
-{
-    return !strncmp(peer, "127.", 4) || !strcmp(peer, "::1");
-}
-
 static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
 {
     struct hconn *hc = xcalloc(1, sizeof *hc);
@@ -352,7 +348,7 @@ static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, co
     hc->metrics = l->svc_cfg == &hc->svc->metrics_tag;
     hc->id = id;
     snprintf(hc->peer, sizeof hc->peer, "%s", peer);
-    hc->loopback = is_loopback(peer);
+    hc->loopback = net_addr_is_loopback(peer); /* IPv4-mapped included */
     hc->head_timer = evtimer_new(conn_worker(c)->host.base, on_head_timer, hc);
     return hc;
 }

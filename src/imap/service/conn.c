@@ -41,7 +41,7 @@ static void *imap_create(struct conn *c, const struct listener *l, uint64_t id, 
         .max_errors = cfg->svc.max_errors,
         .max_literal = cfg->max_literal_size,
     };
-    struct imap_peer p = {peer, l->addr_text, l->implicit_tls};
+    struct session_peer p = {peer, l->addr_text, l->implicit_tls};
     struct imap_conn *ic = xcalloc(1, sizeof *ic);
     ic->conn = c;
     ic->w = w;

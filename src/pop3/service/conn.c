@@ -36,7 +36,7 @@ static void *pop3_create(struct conn *c, const struct listener *l, uint64_t id, 
         .plaintext_ok = host_plaintext_ok(cfg, peer),
         .max_errors = cfg->svc.max_errors,
     };
-    struct pop3_peer p = {peer, l->addr_text, l->implicit_tls};
+    struct session_peer p = {peer, l->addr_text, l->implicit_tls};
     struct pop3_conn *pc = xcalloc(1, sizeof *pc);
     pc->ps = pop3_store_new(c);
     pc->s = pop3_session_new(&pcfg, &pop3_conn_io, c, pop3_store_ops(), pc->ps, &p, id);

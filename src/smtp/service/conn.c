@@ -30,7 +30,7 @@ static void *smtp_create(struct conn *c, const struct listener *l, uint64_t id, 
         .check_sender = cfg->spf != CONFIG_SPF_OFF,
         .reject_bare_line_ends = cfg->reject_bare_line_ends,
     };
-    struct smtp_peer p = {peer, l->addr_text, l->implicit_tls};
+    struct session_peer p = {peer, l->addr_text, l->implicit_tls};
     return smtp_session_new(&scfg, &smtp_conn_io, c, smtp_store_ops(), c, &p, id);
 }
 
