@@ -48,6 +48,7 @@ struct ctl_zone {
     size_t jnl_entries; /* entries in the journal file */
     struct dns_secondary *sec;
     bool notify_at_start; /* the zone file won over the journal while pigeond was stopped */
+    bool notify_due;      /* changed: NOTIFY once every worker serves the new version */
 };
 
 struct dns_ctl {
@@ -75,11 +76,6 @@ struct dns_service *dns_ctl_service(struct dns_ctl *ctl)
 struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi)
 {
     return ctl->z[zi].zone;
-}
-
-struct dns_zone *dns_ctl_served(struct dns_ctl *ctl, size_t zi)
-{
-    return ctl->z[zi].served ? ctl->z[zi].served : ctl->z[zi].zone;
 }
 
 /* ---- journal files ---- */
@@ -352,7 +348,7 @@ static void zone_sign(struct dns_ctl *ctl, size_t zi)
         str_clear(&err);
         zone_sign(ctl, p);
         if (ctl->started)
-            dns_notifier_zone_changed(ctl->notifier, p);
+            ctl->z[p].notify_due = true; /* the caller publishes */
     }
 }
 
@@ -382,10 +378,47 @@ static struct dns_view *view_build(struct dns_ctl *ctl)
     return v;
 }
 
+/* One view handed to every worker, with the zones whose NOTIFY waits for it. The NOTIFYs
+ * leave when the last worker has swapped the view in: a secondary asks at once (SOA query,
+ * IXFR), and a worker still on the previous view would answer it with the old serial. */
+struct publish_round {
+    struct dns_ctl *ctl;
+    struct dns_view *v;
+    atomic_uint left; /* workers yet to swap */
+    bool notify[];    /* per zone */
+};
+
 struct swap {
     struct dns_worker *dw;
     struct dns_view *v;
+    struct publish_round *round; /* NULL: no NOTIFY waits for this view */
 };
+
+/* Control thread: the NOTIFYs, for the versions the workers now serve. */
+static void round_notify(void *vr)
+{
+    struct publish_round *r = vr;
+    struct dns_ctl *ctl = r->ctl;
+    for (size_t i = 0; i < ctl->s->nzones && !ctl->stopped; i++)
+        if (r->notify[i] && r->v->z[i].zone)
+            dns_notifier_zone_changed(ctl->notifier, i, r->v->z[i].zone);
+    dns_view_unref(r->v);
+    free(r);
+}
+
+/* The last worker has the view. Worker threads run only while the control thread does
+ * (dns_ctl_stop comes after they are joined); a swap drained at shutdown finds it stopped. */
+static void round_swapped(struct publish_round *r)
+{
+    if (atomic_fetch_sub(&r->left, 1) != 1)
+        return;
+    if (r->ctl->stopped) {
+        dns_view_unref(r->v);
+        free(r);
+        return;
+    }
+    loop_post_send(r->ctl->post, round_notify, r);
+}
 
 /* On the worker, between two requests. */
 static void swap_view(void *vs)
@@ -396,18 +429,49 @@ static void swap_view(void *vs)
     /* The resolver on this worker answers the server's own zones from the same set. */
     if (sw->dw->zones_changed)
         sw->dw->zones_changed(sw->dw->zones_changed_ctx, sw->v->zs);
+    if (sw->round)
+        round_swapped(sw->round);
     free(sw);
+}
+
+/* The zones marked notify_due, taken; NULL when there are none. */
+static struct publish_round *round_new(struct dns_ctl *ctl, struct dns_view *v)
+{
+    size_t n = ctl->s->nzones;
+    struct publish_round *r = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!ctl->z[i].notify_due)
+            continue;
+        ctl->z[i].notify_due = false;
+        if (!r) {
+            r = xcalloc(1, sizeof *r + n * sizeof r->notify[0]);
+            r->ctl = ctl;
+            r->v = dns_view_ref(v);
+        }
+        r->notify[i] = true;
+    }
+    return r;
 }
 
 static void publish(struct dns_ctl *ctl)
 {
     struct dns_service *s = ctl->s;
     struct dns_view *v = view_build(ctl);
+    struct publish_round *r = round_new(ctl, v);
+    unsigned n = 0;
+    for (unsigned i = 0; i < s->nworkers; i++)
+        n += s->workers[i] != NULL;
+    if (r && n == 0) {
+        round_notify(r); /* no worker to wait for */
+        r = NULL;
+    }
+    if (r)
+        atomic_init(&r->left, n); /* before the first swap can run */
     for (unsigned i = 0; i < s->nworkers; i++) {
         if (!s->workers[i])
             continue;
         struct swap *sw = xmalloc(sizeof *sw);
-        *sw = (struct swap){s->workers[i], dns_view_ref(v)};
+        *sw = (struct swap){s->workers[i], dns_view_ref(v), r};
         loop_post_send(s->workers[i]->w->host.post, swap_view, sw);
     }
     dns_view_unref(v);
@@ -417,10 +481,10 @@ static void publish(struct dns_ctl *ctl)
 static void start_run(void *vctl)
 {
     struct dns_ctl *ctl = vctl;
-    publish(ctl);
     for (size_t i = 0; i < ctl->s->nzones; i++)
         if (ctl->z[i].notify_at_start && ctl->z[i].zone)
-            dns_notifier_zone_changed(ctl->notifier, i);
+            ctl->z[i].notify_due = true;
+    publish(ctl);
 }
 
 /* ---- installing a new version ---- */
@@ -473,11 +537,11 @@ static int install_checked(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, b
     else if (!ndiffs && cz->jnl_entries && jnl_rewrite(zc->jnl, NULL) == 0)
         cz->jnl_entries = 0;
     zone_sign(ctl, zi);
-    publish(ctl);
     if (changed) {
         log_info("dns: zone %s now serial %u", zc->name, dns_zone_serial(z));
-        dns_notifier_zone_changed(ctl->notifier, zi);
+        cz->notify_due = true;
     }
+    publish(ctl);
     return 0;
 }
 
@@ -761,7 +825,7 @@ static void resign_tick(evutil_socket_t fd, short what, void *vctl)
             (now < cz->resign_at && !keys_changed(&ctl->s->zc[i], cz)))
             continue;
         zone_sign(ctl, i);
-        dns_notifier_zone_changed(ctl->notifier, i);
+        cz->notify_due = true;
         any = true;
     }
     if (any)

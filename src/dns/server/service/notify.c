@@ -190,10 +190,9 @@ static void notify_send(struct dns_notifier *n, size_t zi, size_t ti, const stru
                           NOTIFY_TIMEOUT_MS, on_notify_reply, o);
 }
 
-void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi)
+void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi, const struct dns_zone *z)
 {
     const struct dns_zconf *zc = &dns_ctl_service(n->ctl)->zc[zi];
-    const struct dns_zone *z = dns_ctl_served(n->ctl, zi);
     for (size_t ti = 0; z && ti < zc->nnotify; ti++)
         notify_send(n, zi, ti, z);
 }

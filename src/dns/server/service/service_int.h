@@ -156,8 +156,6 @@ void dns_ctl_edit(struct dns_ctl *ctl, size_t zi, dns_zone_edit_build build,
 struct event_base *dns_ctl_base(struct dns_ctl *ctl);
 struct dns_service *dns_ctl_service(struct dns_ctl *ctl);
 struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi);
-/* The version the workers serve: the signed one with dnssec = on, else the same as above. */
-struct dns_zone *dns_ctl_served(struct dns_ctl *ctl, size_t zi);
 /* Installs a new version of zone zi (takes the references): publish, journal, NOTIFY.
  * full: the zone came whole (AXFR): written to its file, journal reset. diffs: new
  * differences to append to the journal and history. */
@@ -178,8 +176,9 @@ void dns_udpq_cancel(struct dns_udpq *q);
 
 struct dns_notifier;
 struct dns_notifier *dns_notifier_new(struct dns_ctl *ctl);
-/* Sends NOTIFY for zone zi (serial changed) to each address in its `notify`. */
-void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi);
+/* Sends NOTIFY for zone zi at version z (its serial changed, and every worker serves z) to
+ * each address in its `notify`. */
+void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi, const struct dns_zone *z);
 void dns_notifier_free(struct dns_notifier *n);
 
 /* ---- secondary.c (control thread) ---- */
