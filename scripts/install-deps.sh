@@ -20,7 +20,8 @@ isync mutt dovecot-imapd
 fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
 debhelper dpkg-dev fakeroot
-varnish squid"
+varnish squid
+lftp tnftp vsftpd"
 
 case "${1:-test}" in
 run) PACKAGES=$RUN_PACKAGES ;;
@@ -63,7 +64,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends $missing
 # No system NSD, Unbound, Dovecot, nginx or h2o left running: they would hold ports (53, 143,
 # 110, 80) that the tests use on 127.0.53.x (the tests and benches start private instances).
-for svc in nsd unbound dovecot fail2ban nginx h2o opendkim; do
+for svc in nsd unbound dovecot fail2ban nginx h2o opendkim vsftpd; do
     case " $missing " in
     *" $svc "* | *" $svc-"*)
         if command -v systemctl >/dev/null; then

@@ -96,6 +96,7 @@ enum ftp_xfer_result {
     FTP_XFER_IOERR,       /* 451 (after 150) */
     FTP_XFER_NOSPACE,     /* 452 */
     FTP_XFER_TIMEOUT,     /* 421 data timeout, and close */
+    FTP_XFER_TLS_REUSE,   /* 522: the data connection's TLS did not resume a session */
     FTP_XFER_FS,          /* before 150: the file operation failed; fs says how */
 };
 

@@ -266,6 +266,9 @@ void ftp_session_xfer_done(struct ftp_session *s, enum ftp_xfer_result r, int fs
     case FTP_XFER_NOSPACE:
         ftp_reply(s, "452 Insufficient storage space.");
         break;
+    case FTP_XFER_TLS_REUSE:
+        ftp_reply(s, "522 Data connections must resume the control connection's TLS session.");
+        break;
     case FTP_XFER_TIMEOUT:
         ftp_reply(s, "421 Data connection timed out, closing control connection.");
         ftp_close(s);

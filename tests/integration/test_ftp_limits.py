@@ -1,7 +1,10 @@
 """FTP service limits and policies (issue 19): idle and data timeouts (421/425), a stalled
 data connection, require_tls, the per-user session limit, login failures, and a bad config."""
 
+import ftplib
 import socket
+
+import pytest
 
 import pigeon_harness as H
 from ftp_helpers import Control, add_ftp, home
@@ -96,3 +99,37 @@ def test_config_needs_root(new_daemon):
     p = d.cli("check-config", check=False)
     assert p.returncode != 0
     assert b"[ftp] root is required" in p.stdout + p.stderr
+
+
+class ReusingFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session (as
+    FileZilla and lftp do); the standard one does not."""
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host,
+                                            session=self.sock.session)
+            assert conn.session_reused
+        return conn, size
+
+
+def test_tls_session_reuse_required(new_daemon):
+    d = ftp_daemon(new_daemon, require_tls_reuse="yes")
+    (home(d) / "r.txt").write_bytes(b"resumed\n")
+    plain = ftplib.FTP_TLS(context=H.unverified_context())
+    plain.connect("127.0.0.1", d.ftp_port, timeout=H.IO_TIMEOUT)
+    plain.login("bob", "hungry")
+    plain.prot_p()
+    with pytest.raises(ftplib.error_perm, match="^522"):
+        plain.retrbinary("RETR r.txt", bytearray().extend)
+    plain.quit()
+    f = ReusingFTP_TLS(context=H.unverified_context())
+    f.connect("127.0.0.1", d.ftp_port, timeout=H.IO_TIMEOUT)
+    f.login("bob", "hungry")
+    f.prot_p()
+    f.voidcmd("NOOP")  # the TLS 1.3 tickets arrive after the handshake; read them first
+    got = bytearray()
+    f.retrbinary("RETR r.txt", got.extend)
+    assert bytes(got) == b"resumed\n"
+    f.quit()

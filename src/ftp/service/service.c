@@ -54,6 +54,7 @@ static const struct conf_key ftp_keys[] = {
     {.name = "pasv_ports", .type = CONF_CUSTOM, .parse = parse_ports},
     {.name = "pasv_address", .type = CONF_STR, .offset = FTP(pasv_address)},
     {.name = "require_tls", .type = CONF_BOOL, .offset = FTP(require_tls)},
+    {.name = "require_tls_reuse", .type = CONF_BOOL, .offset = FTP(require_tls_reuse)},
     {.name = "data_timeout", .type = CONF_UINT, .offset = FTP(data_timeout), .min = 1,
      .max = 86400},
     {.name = "max_login_failures", .type = CONF_UINT, .offset = FTP(max_login_failures),

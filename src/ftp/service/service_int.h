@@ -31,6 +31,7 @@ struct config_ftp {
     unsigned pasv_min, pasv_max; /* passive port range; 0-0: any port the kernel picks */
     char *pasv_address;        /* IPv4 address PASV announces; NULL: the listener's */
     bool require_tls;          /* logins and transfers only under TLS (PROT P) */
+    bool require_tls_reuse;    /* PROT P data connections must resume a TLS session */
     unsigned data_timeout;     /* seconds a data connection may stall */
     unsigned max_login_failures;
 };

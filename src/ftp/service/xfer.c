@@ -317,8 +317,15 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct ftp_conn *fc = arg;
     struct ftp_xfer_run *r = fc->run;
-    if (what & BEV_EVENT_CONNECTED)
+    if (what & BEV_EVENT_CONNECTED) {
+        /* vsftpd's require_ssl_reuse: a data connection that resumes a session of this
+         * server is the client's, not a stranger's; off by default, as clients that open
+         * the data connection before a TLS 1.3 ticket arrived cannot resume. */
+        SSL *ssl = bufferevent_openssl_get_ssl(bev);
+        if (fc->st->cfg->require_tls_reuse && ssl && !SSL_session_reused(ssl))
+            return finish(fc, FTP_XFER_TLS_REUSE, 0, "no-tls-reuse");
         return;
+    }
     if (what & BEV_EVENT_TIMEOUT)
         return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
     if ((what & BEV_EVENT_EOF) && !sending(r->kind))

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# FTP benchmark: Pigeon against vsftpd and pure-ftpd, in one run, on loopback.
+#
+# Three workloads, each against every server in turn:
+#   retr / stor        one RETR and one STOR of a SIZE-MB file with curl, plain FTP;
+#   retr-tls/stor-tls  the same with explicit FTPS (AUTH TLS, PROT P: curl --ssl-reqd);
+#   sessions           SESSIONS sessions, CONCURRENCY at a time, each one curl process doing
+#                      login + LIST + RETR of a 4 KB file + QUIT (two URLs on one connection).
+# Throughput is MB/s as curl reports it; sessions is sessions per second of wall time.
+# Every download is compared with the original (cmp), every upload's size checked.
+#
+# All servers serve the same directory (Pigeon's ROOT/LOGIN is the bench user's home) and
+# check passwords the same way: Pigeon its own yescrypt hash, vsftpd (PAM) and pure-ftpd
+# (-l unix) the system account's yescrypt hash in /etc/shadow. Pigeon runs with 1 worker;
+# vsftpd and pure-ftpd fork a process per session (their design). Each server is pinned to
+# CPU 0 (taskset) and runs under nice -n -15; the clients are pinned to CPU 1.
+#
+# vsftpd comes from its Debian package (installed when missing); pure-ftpd conflicts with it
+# (both provide ftp-server), so its .deb is fetched with apt-get download and unpacked into
+# the temporary directory, and run from there. A system user BENCH_USER is made (and kept)
+# for the two of them.
+#
+# usage: bench/ftp.sh [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-o pigeon|vsftpd|pureftpd] [-k] [-B]
+#   -s  size of the large file in MB       (env BENCH_MB: default 2048 when BENCH_DIR has
+#                                           room for 2.5 x that, else 512)
+#   -c  concurrent sessions                (env BENCH_C, default 20)
+#   -n  sessions per timed run             (env BENCH_N, default 400)
+#   -o  run one server only                (env BENCH_ONLY)
+#   -k  keep the temporary directory       (env BENCH_KEEP=1)
+#   -B  don't run make: use build/release  (env BENCH_NO_BUILD=1)
+# env BENCH_DIR: where the temporary directory is made (default /var/tmp).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+. "$ROOT/bench/lib/common.sh"
+MB=${BENCH_MB:-}
+C=${BENCH_C:-20}
+N=${BENCH_N:-400}
+ONLY=${BENCH_ONLY:-}
+KEEP=${BENCH_KEEP:-0}
+NO_BUILD=${BENCH_NO_BUILD:-0}
+BASE=${BENCH_DIR:-/var/tmp}
+USER_NAME=${BENCH_USER:-pigeonftpbench}
+PASS=bench-Passw0rd
+
+while getopts "s:c:n:o:kBh" opt; do
+    case $opt in
+        s) MB=$OPTARG ;;
+        c) C=$OPTARG ;;
+        n) N=$OPTARG ;;
+        o) ONLY=$OPTARG ;;
+        k) KEEP=1 ;;
+        B) NO_BUILD=1 ;;
+        h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "usage: $0 [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-o SERVER] [-k] [-B]" >&2; exit 2 ;;
+    esac
+done
+PATH=$PATH:/usr/sbin:/sbin
+[[ $(id -u) == 0 ]] || die "must run as root (system user, vsftpd, pure-ftpd)"
+if [[ -z $MB ]]; then
+    avail=$(df -Pm "$BASE" | awk 'NR == 2 {print $4}')
+    MB=512
+    ((avail > 2048 * 5 / 2 + 1024)) && MB=2048
+fi
+for v in MB C N; do
+    [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v must be a positive number"
+done
+run_p() { [[ -z $ONLY || $ONLY == "$1" ]]; }
+
+if run_p vsftpd && ! [[ -x /usr/sbin/vsftpd ]]; then
+    log "installing vsftpd"
+    apt_install_quiet vsftpd vsftpd
+fi
+build_pigeon
+DIR=$(mktemp -d "$BASE/pigeon-ftp-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do stop_pid server "$p"; done
+    if ((KEEP)); then log "kept $DIR"; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- the tree and the accounts
+LOGIN=bench@hamburger.edu
+TREE=$DIR/ftproot/$LOGIN
+mkdir -p "$TREE"
+chmod 755 "$DIR" "$DIR/ftproot"  # the system user walks to its home
+log "making a $MB MB file"
+head -c $((MB * 1024 * 1024)) /dev/urandom >"$DIR/big.bin"
+cp "$DIR/big.bin" "$TREE/big.bin"
+head -c 4096 /dev/urandom >"$TREE/small.bin"
+if ! id "$USER_NAME" >/dev/null 2>&1; then
+    useradd -M -s /bin/sh -d "$TREE" "$USER_NAME"
+fi
+usermod -d "$TREE" "$USER_NAME"
+echo "$USER_NAME:$PASS" | chpasswd
+chown -R "$USER_NAME" "$TREE"
+
+CONF=$DIR/pigeon.conf
+P_PORT=$(free_port)
+cat >"$CONF" <<CONFEOF
+[server]
+hostname = bench.hamburger.edu
+primary_domain = hamburger.edu
+data_dir = $DIR/data
+workers = 1
+log_level = warn
+
+[ftp]
+listen = 127.0.0.1:$P_PORT
+root = $DIR/ftproot
+plaintext_auth = loopback
+max_connections_per_ip = 200
+max_connections_per_user = 200
+CONFEOF
+"$ROOT/build/release/pigeon" -c "$CONF" domain add hamburger.edu >/dev/null
+echo "$PASS" | "$ROOT/build/release/pigeon" -c "$CONF" user add "$LOGIN" >/dev/null
+
+CERT=$DIR/cert.pem
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DIR/key.pem" -out "$DIR/cert-only.pem" \
+    -days 2 -subj /CN=127.0.0.1 2>/dev/null
+cat "$DIR/key.pem" "$DIR/cert-only.pem" >"$CERT"
+
+start_pigeon() {
+    nice -n -15 taskset -c 0 "$ROOT/build/release/pigeond" -c "$CONF" >"$DIR/pigeond.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "$P_PORT" 30 || die "pigeond did not start: $(tail -5 "$DIR/pigeond.log")"
+    PORT=$P_PORT FTP_USER=$LOGIN
+}
+
+start_vsftpd() {
+    PORT=$(free_port) FTP_USER=$USER_NAME
+    mkdir -p "$DIR/vsftpd-empty"
+    cat >"$DIR/vsftpd.conf" <<VEOF
+listen=YES
+listen_address=127.0.0.1
+listen_port=$PORT
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+pam_service_name=vsftpd
+secure_chroot_dir=$DIR/vsftpd-empty
+max_clients=500
+max_per_ip=500
+xferlog_enable=NO
+ssl_enable=YES
+rsa_cert_file=$CERT
+allow_anon_ssl=NO
+force_local_data_ssl=NO
+force_local_logins_ssl=NO
+require_ssl_reuse=NO
+seccomp_sandbox=NO
+VEOF
+    nice -n -15 taskset -c 0 /usr/sbin/vsftpd "$DIR/vsftpd.conf" >"$DIR/vsftpd.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "$PORT" 30 || die "vsftpd did not start: $(cat "$DIR/vsftpd.log")"
+}
+
+start_pureftpd() {
+    if ! [[ -x $DIR/pure/usr/sbin/pure-ftpd ]]; then
+        (cd "$DIR" && apt-get download pure-ftpd >/dev/null 2>&1) || die "apt-get download pure-ftpd failed"
+        dpkg-deb -x "$DIR"/pure-ftpd_*.deb "$DIR/pure"
+    fi
+    PORT=$(free_port) FTP_USER=$USER_NAME
+    # -l unix: /etc/shadow; -Y 1: TLS allowed; -2: certificate; -c/-C: session limits;
+    # -A not set: no chroot (vsftpd and Pigeon serve the same tree without one either)
+    nice -n -15 taskset -c 0 "$DIR/pure/usr/sbin/pure-ftpd" -S "127.0.0.1,$PORT" -l unix -E \
+        -Y 1 -2 "$CERT" -c 500 -C 500 -H >"$DIR/pure-ftpd.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "$PORT" 30 || die "pure-ftpd did not start: $(cat "$DIR/pure-ftpd.log")"
+}
+
+stop_last() {
+    local last=$((${#PIDS[@]} - 1))
+    stop_pid server "${PIDS[$last]}"
+    unset "PIDS[$last]"
+}
+
+# ---------------------------------------------------------------- workloads
+url() { echo "ftp://$(printf %s "$FTP_USER" | sed 's/@/%40/'):$PASS@127.0.0.1:$PORT/$1"; }
+
+throughput() { # retr|stor [TLS options...]: MB/s
+    local what=$1 speed
+    shift
+    if [[ $what == retr ]]; then
+        speed=$(taskset -c 1 curl -sS "$@" -o "$DIR/down.bin" -w '%{speed_download}' "$(url big.bin)")
+        cmp -s "$DIR/down.bin" "$DIR/big.bin" || die "$NAME: RETR returned different bytes"
+        rm -f "$DIR/down.bin"
+    else
+        speed=$(taskset -c 1 curl -sS "$@" -T "$DIR/big.bin" -w '%{speed_upload}' "$(url up.bin)")
+        [[ $(stat -c %s "$TREE/up.bin") == $(stat -c %s "$DIR/big.bin") ]] ||
+            die "$NAME: STOR stored a file of the wrong size"
+        rm -f "$TREE/up.bin"
+    fi
+    awk -v s="$speed" 'BEGIN {printf "%.1f", s / 1048576}'
+}
+
+sessions() { # sessions per second
+    local t0 t1 list small
+    list=$(url "") small=$(url small.bin)
+    t0=$(now)
+    seq 1 "$N" | taskset -c 1 xargs -P "$C" -I{} curl -sS -o /dev/null -o /dev/null \
+        "$list" "$small" || die "$NAME: a session failed"
+    t1=$(now)
+    awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", n / (b - a)}'
+}
+
+declare -A R
+SERVERS=()
+for s in pigeon vsftpd pureftpd; do run_p "$s" && SERVERS+=("$s"); done
+log "load before: $(uptime)"
+for NAME in "${SERVERS[@]}"; do
+    case $NAME in
+        pigeon) start_pigeon ;;
+        vsftpd) start_vsftpd ;;
+        pureftpd) start_pureftpd ;;
+    esac
+    log "$NAME on port $PORT"
+    R[$NAME,retr]=$(throughput retr)
+    R[$NAME,stor]=$(throughput stor)
+    R[$NAME,retr-tls]=$(throughput retr --ssl-reqd -k)
+    R[$NAME,stor-tls]=$(throughput stor --ssl-reqd -k)
+    R[$NAME,sessions]=$(sessions)
+    log "$NAME: retr ${R[$NAME,retr]} stor ${R[$NAME,stor]} retr-tls ${R[$NAME,retr-tls]}" \
+        "stor-tls ${R[$NAME,stor-tls]} MB/s, ${R[$NAME,sessions]} sessions/s"
+    stop_last
+done
+log "load after: $(uptime)"
+
+printf '%-10s %10s %10s %10s %10s %12s\n' server "retr MB/s" "stor MB/s" "retr-tls" "stor-tls" "sessions/s"
+for NAME in "${SERVERS[@]}"; do
+    printf '%-10s %10s %10s %10s %10s %12s\n' "$NAME" "${R[$NAME,retr]}" "${R[$NAME,stor]}" \
+        "${R[$NAME,retr-tls]}" "${R[$NAME,stor-tls]}" "${R[$NAME,sessions]}"
+done
+if run_p pigeon; then
+    for peer in vsftpd pureftpd; do
+        run_p "$peer" || continue
+        printf 'pigeon/%s:' "$peer"
+        for k in retr stor retr-tls stor-tls sessions; do
+            awk -v a="${R[pigeon,$k]}" -v b="${R[$peer,$k]}" -v k="$k" \
+                'BEGIN {printf " %s %.2fx", k, (b > 0 ? a / b : 0)}'
+        done
+        echo
+    done
+fi
+echo "file: $MB MB; sessions: $N, $C at a time; loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
