@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
+#include "dns/rr.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -85,6 +86,7 @@ static void on_mx(void *vj, const struct dns_stub_mx_result *res)
     }
     j->mx = xmemdup(res->hosts, res->n * sizeof *res->hosts);
     j->nmx = res->n;
+    j->mx_secure = res->ad && j->r->dane_tls; /* RFC 7672 §2.2.1: DANE needs a secure MX */
     j->mx_i = 0;
     for (size_t i = 0; i < res->n; i++)
         log_info("queue %s: MX %u %s%s", j->domain, res->hosts[i].preference, res->hosts[i].host,
@@ -131,6 +133,29 @@ static bool sts_filter_mx(struct domjob *j)
     return kept > 0;
 }
 
+/* RFC 7672 §2.2: the host's TLSA records, when the MX answer was validated. */
+static void on_tlsa(void *vj, const struct dns_stub_rr_result *res)
+{
+    struct domjob *j = vj;
+    if (res->status == DNS_STUB_TEMPFAIL || res->status == DNS_STUB_BADNAME) {
+        /* §2.2.2: a failed look-up (bogus or no answer) makes the host unusable: never a
+         * silent downgrade to unauthenticated TLS or plaintext */
+        set_error(j, "451 4.7.5 DANE: TLSA look-up for %s failed", j->host);
+        log_info("queue %s: %s", j->domain, j->error);
+        j->mx_i++;
+        return try_host(j);
+    }
+    if (res->status == DNS_STUB_OK && res->ad) {
+        j->dane = dane_usable(res->rr, res->n, j->tlsa, &j->ntlsa);
+        log_info("queue %s: DANE: %zu usable TLSA record(s) of %zu for %s%s", j->domain,
+                 j->ntlsa, res->n, j->host,
+                 j->dane == DANE_VERIFY ? "" : ": TLS required, not authenticated");
+    } else if (res->status == DNS_STUB_OK)
+        log_info("queue %s: TLSA records of %s not validated (no AD): not used", j->domain,
+                 j->host);
+    dns_stub_addr(j->r->stub, j->host, DNS_STUB_ANY, on_addr, j);
+}
+
 static void try_host(struct domjob *j)
 {
     if (j->mx_i >= j->nmx || all_settled(j)) {
@@ -138,7 +163,14 @@ static void try_host(struct domjob *j)
         return runner_job_finished(j->r, j);
     }
     snprintf(j->host, sizeof j->host, "%s", j->mx[j->mx_i].host);
-    dns_stub_addr(j->r->stub, j->host, DNS_STUB_ANY, on_addr, j);
+    dane_tlsa_clear(j->tlsa, j->ntlsa);
+    j->ntlsa = 0;
+    j->dane = DANE_NONE;
+    if (!j->mx_secure)
+        return dns_stub_addr(j->r->stub, j->host, DNS_STUB_ANY, on_addr, j);
+    char name[300];
+    snprintf(name, sizeof name, "_%u._tcp.%s", j->r->cfg.remote_port, j->host);
+    dns_stub_rr(j->r->stub, name, DNS_TYPE_TLSA, on_tlsa, j);
 }
 
 /* ---- the connection ---- */
@@ -196,9 +228,16 @@ static void start_tls(struct domjob *j)
     j->want_tls = false;
     struct evbuffer *in = bufferevent_get_input(j->bev);
     evbuffer_drain(in, evbuffer_get_length(in)); /* nothing sent before TLS may count after */
-    bool sts = j->sts_on && j->sts.mode != MTASTS_NONE;
-    SSL *ssl = SSL_new(sts ? sts_tls(j->r->sts) : j->r->tls);
+    /* RFC 8461 §2: DANE, where it applies, comes before MTA-STS */
+    bool dane = j->dane == DANE_VERIFY;
+    bool sts = !dane && j->sts_on && j->sts.mode != MTASTS_NONE;
+    SSL *ssl = SSL_new(dane ? j->r->dane_tls : sts ? sts_tls(j->r->sts) : j->r->tls);
     SSL_set_tlsext_host_name(ssl, j->host);
+    if (dane && dane_ssl_setup(ssl, j->host, j->tlsa, j->ntlsa) != 0) {
+        SSL_free(ssl);
+        smtp_client_tls_done(j->client, false);
+        return;
+    }
     if (sts) { /* RFC 8461 §4.2: a chain to a trusted root, naming the MX host */
         SSL_set1_host(ssl, j->host);
         SSL_set_verify(ssl, j->sts.mode == MTASTS_ENFORCE ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
@@ -351,6 +390,12 @@ static void on_read(struct bufferevent *bev, void *vj)
  * (else the handshake failed); under testing a failure is only reported (RFC 8461 §5). */
 static void sts_log_tls(struct domjob *j, struct bufferevent *bev)
 {
+    if (j->dane == DANE_VERIFY) {
+        SSL *ssl = bufferevent_openssl_get_ssl(bev);
+        log_info("queue %s: DANE: certificate of %s matched a TLSA record (usage %d)",
+                 j->domain, j->host, ssl ? dane_matched_usage(ssl) : -1);
+        return;
+    }
     if (!j->sts_on || j->sts.mode == MTASTS_NONE)
         return;
     SSL *ssl = bufferevent_openssl_get_ssl(bev);
@@ -374,11 +419,10 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
             return after_client(j);
         }
         log_info("queue %s: connected to %s[%s]", j->domain, j->host, j->addr_text);
-        /* RFC 8461 §5: under enforce, never without TLS */
-        struct smtp_client_config cc = {j->r->cfg.hostname,
-                                        j->sts_on && j->sts.mode == MTASTS_ENFORCE
-                                            ? SMTP_TLS_REQUIRED
-                                            : j->tls};
+        /* RFC 8461 §5 under enforce, RFC 7672 §2.2 with validated TLSA records: never
+         * without TLS */
+        bool must = j->dane != DANE_NONE || (j->sts_on && j->sts.mode == MTASTS_ENFORCE);
+        struct smtp_client_config cc = {j->r->cfg.hostname, must ? SMTP_TLS_REQUIRED : j->tls};
         j->client = smtp_client_new(&cc, &client_io, j, &client_ops, j);
         return;
     }
@@ -497,6 +541,7 @@ void domjob_free(struct domjob *j)
         free(it->remote);
     }
     free(j->items);
+    dane_tlsa_clear(j->tlsa, j->ntlsa);
     free(j->mx);
     free(j->addrs);
     free(j);

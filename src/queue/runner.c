@@ -484,6 +484,9 @@ struct queue_runner *queue_runner_new(struct event_base *base, const struct queu
     r->tls = client_tls;
     r->stub = stub;
     r->sts = sts_new(base, stub);
+    r->dane_tls = dane_ctx_new();
+    if (!r->dane_tls)
+        log_warn("queue: OpenSSL has no DANE support: TLSA records are not used");
     r->committer = committer;
     r->scan_ev = evtimer_new(base, on_scan, r);
     r->kick_ev = event_new(base, -1, 0, on_kick, r);
@@ -534,5 +537,6 @@ void queue_runner_free(struct queue_runner *r)
     event_free(r->kick_ev);
     store_close(r->store);
     runner_own_free(r);
+    SSL_CTX_free(r->dane_tls);
     free(r);
 }

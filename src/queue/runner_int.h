@@ -6,6 +6,7 @@
 #define PIGEON_QUEUE_RUNNER_INT_H
 
 #include "dns/resolver/stub.h"
+#include "queue/dane.h"
 #include "queue/runner.h"
 #include "queue/sts.h"
 
@@ -59,6 +60,11 @@ struct domjob {
     /* MTA-STS (RFC 8461): the domain's policy, when it has one */
     bool sts_on;
     struct mtasts_policy sts;
+    /* DANE (RFC 7672, queue/dane.h): for the current host, when the MX answer validated */
+    bool mx_secure;
+    enum dane_state dane;
+    struct dane_tlsa tlsa[DANE_MAX];
+    size_t ntlsa;
 };
 
 /* Queue rows whose DSN is being committed: not to be picked up again meanwhile. */
@@ -73,6 +79,7 @@ struct queue_runner {
     struct queue_runner_config cfg;
     SSL_CTX *tls;
     struct sts *sts;                  /* MTA-STS policies and the verifying TLS context */
+    SSL_CTX *dane_tls;                /* DANE-enabled client context (NULL: DANE off) */
     struct dns_stub *stub;
     struct committer *committer;
     struct store *store;

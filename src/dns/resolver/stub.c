@@ -300,7 +300,7 @@ static void mx_sort(struct stub_q *q)
 
 static void complete_mx(struct stub_q *q)
 {
-    struct dns_stub_mx_result r = {q->status[0], false, false, NULL, 0};
+    struct dns_stub_mx_result r = {q->status[0], false, false, q->ad, NULL, 0};
     struct dns_stub_mx self;
     if (r.status == DNS_STUB_OK) {
         mx_sort(q);
@@ -401,7 +401,9 @@ static void on_res(void *vs, const uint8_t *resp, size_t len)
 static void ask(struct stub_q *q, int i, uint16_t qtype)
 {
     uint8_t pkt[512];
-    size_t n = build_query(q->qname, qtype, q->kind == Q_RR, pkt, sizeof pkt);
+    /* AD=1 on every query: a validating resolver then says whether it validated the answer
+     * (RFC 6840 §5.7), which DANE needs for the MX and TLSA records (RFC 7672 §2.2). */
+    size_t n = build_query(q->qname, qtype, true, pkt, sizeof pkt);
     struct io_slot *slot = xmalloc(sizeof *slot);
     *slot = (struct io_slot){q, i, qtype};
     q->pending++;

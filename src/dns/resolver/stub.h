@@ -36,6 +36,7 @@ struct dns_stub_mx_result {
     enum dns_stub_status status;
     bool null_mx;          /* RFC 7505: "MX 0 ." — the domain accepts no mail */
     bool implicit;         /* no MX: hosts[0] is the domain itself (RFC 5321 §5.1) */
+    bool ad;               /* the answer came with AD set: the resolver validated it */
     const struct dns_stub_mx *hosts; /* sorted by preference; equal preferences shuffled */
     size_t n;
 };
