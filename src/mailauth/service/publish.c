@@ -16,7 +16,11 @@
 
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "dns/name.h"
+#include "dns/rr.h"
 #include "dns/server/service/service.h"
+#include "dns/zone.h"
+#include "dns/zoneset.h"
 #include "mailauth/dkim_rotate.h"
 #include "mailauth/keystore.h"
 #include "mailauth/mailrec.h"
@@ -77,22 +81,61 @@ static void submit(struct mailauth_pub *pub, const char *domain, const char *ape
         edit_done(e, 0, NULL);
 }
 
+/* Whether name has a TXT RRset in the zones worker w answers from right now. */
+static bool served_txt(struct worker *w, const char *name)
+{
+    struct dns_zoneset *zs = dns_service_worker_zones(w);
+    uint8_t wire[DNS_NAME_MAXLEN];
+    size_t len;
+    const char *why;
+    if (!zs || dns_name_from_text(name, strlen(name), NULL, wire, &len, &why) != 0)
+        return false;
+    const struct dns_zone *z = dns_zoneset_find(zs, wire);
+    const struct dns_node *n = z ? dns_zone_find(z, wire, NULL) : NULL;
+    return n && dns_node_rrset(n, DNS_TYPE_TXT);
+}
+
+/* In a zone of ours, a new selector's clock starts when its record is served: until then
+ * its `since` is moved to now, so signing never switches to a key resolvers cannot find yet
+ * (nor one they may still hold a cached NXDOMAIN for: switch_after covers that). */
+static bool hold_unpublished(struct mailauth_pub *pub, const char *domain,
+                             struct dkim_sels *sels, int64_t now)
+{
+    char apex[256], name[400];
+    bool is_signed, held = false;
+    if (!pub->dns->publish ||
+        dns_service_zone_of(pub->d, domain, apex, sizeof apex, &is_signed) != 0)
+        return false;
+    for (size_t i = 0; i < sels->n; i++) {
+        struct dkim_sel *e = &sels->s[i];
+        snprintf(name, sizeof name, "%s._domainkey.%s", e->name, domain);
+        if (e->state == DKIM_SEL_NEXT && e->since != now && !served_txt(pub->w, name)) {
+            e->since = now;
+            held = true;
+        }
+    }
+    return held;
+}
+
 /* The selector list of domain moved on; the signer follows the active one. */
 static void rotate(struct mailauth_pub *pub, const char *domain)
 {
     const struct config_dkim *k = pub->g->cfg;
     struct dkim_sels sels;
     const char *why = NULL;
+    int64_t now = (int64_t)time(NULL);
     if (dkim_keystore_sels_load(k->key_dir, domain, k->selector, &sels, &why) != 0) {
         log_err("dkim: selectors of %s: %s", domain, why);
         return;
     }
-    if (dkim_sels_advance(&sels, (int64_t)time(NULL), k->switch_after, k->retire_after)) {
+    bool held = hold_unpublished(pub, domain, &sels, now);
+    bool moved = dkim_sels_advance(&sels, now, k->switch_after, k->retire_after);
+    if (moved || held) {
         if (dkim_keystore_sels_save(k->key_dir, domain, &sels) != 0) {
             log_err("dkim: cannot write the selector list of %s", domain);
             return;
         }
-        for (size_t i = 0; i < sels.n; i++)
+        for (size_t i = 0; moved && i < sels.n; i++)
             log_info("dkim: %s selector %s: %s", domain, sels.s[i].name,
                      dkim_sel_state_name(sels.s[i].state));
     }
