@@ -21,7 +21,8 @@ fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
 debhelper dpkg-dev fakeroot
 varnish squid
-lftp tnftp vsftpd"
+lftp tnftp vsftpd
+isc-dhcp-client udhcpc dhcpcd5 python3-scapy kea-admin kea-dhcp4-server dnsmasq-base"
 
 case "${1:-test}" in
 run) PACKAGES=$RUN_PACKAGES ;;

@@ -55,6 +55,12 @@ int cli_domain_name(const char *arg, char *out, size_t cap);
 
 int cli_config_check(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_dhcp.c ---- */
+int cli_dhcp_leases(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dhcp_release(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dhcp_reserve(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dhcp_unreserve(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_cache.c ---- */
 int cli_cache_purge(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cache_stats(struct cli_ctx *ctx, int argc, char **argv);

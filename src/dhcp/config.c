@@ -416,7 +416,7 @@ int dhcp_subnet_set(struct dhcp_subnet *s, const char *key, const char *v, const
         }
         return 0;
     }
-    *why = "unknown key in a [dhcp subnet] section";
+    *why = "unknown key in a [dhcp-subnet] section";
     return -1;
 }
 

@@ -1,7 +1,7 @@
 /*
  * dhcp/config — what the DHCP engine serves: subnets with their pools, reservations and
  * options, as plain data. The service's config section fills it (dhcp/service/config.c), the
- * unit tests build it by hand. dhcp_subnet_parse_line turns one `[dhcp subnet ...]` line into
+ * unit tests build it by hand. dhcp_subnet_parse_line turns one `[dhcp-subnet ...]` line into
  * it, so the daemon and `pigeon check-config` agree. Performs no I/O.
  */
 #ifndef PIGEON_DHCP_CONFIG_H
@@ -59,7 +59,7 @@ struct dhcp_config {
 
 /* Sets one key of a subnet from its config line. 0, or < 0 with a static *why. */
 int dhcp_subnet_set(struct dhcp_subnet *s, const char *key, const char *value, const char **why);
-/* The subnet of a `[dhcp subnet A.B.C.D/N]` header: 0, or < 0 with *why. */
+/* The subnet of a `[dhcp-subnet A.B.C.D/N]` header: 0, or < 0 with *why. */
 int dhcp_subnet_init(struct dhcp_subnet *s, const char *cidr, const char **why);
 /* After the section: ranges and reservations inside the subnet, defaults. 0 or < 0 (*why). */
 int dhcp_subnet_finish(struct dhcp_subnet *s, const char **why);

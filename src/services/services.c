@@ -2,6 +2,7 @@
 #include "services/services.h"
 
 #include "dns/resolver/service/service.h"
+#include "dhcp/service/service.h"
 #include "dns/server/service/service.h"
 #include "ftp/service/service.h"
 #include "http/service/service.h"
@@ -24,6 +25,7 @@ const struct service_def *const services_all[] = {
     &jmap_service_def,
     &mailauth_sts_http_service, /* after http and jmap: chains onto http_host.more */
     &ftp_service,
+    &dhcp_service, /* after the name server: its UPDATEs go there */
     NULL,
 };
 

@@ -1,0 +1,277 @@
+/*
+ * dhcp/service — see service.h. The lifecycle, the DHCP thread (its own event loop: the
+ * engine's decisions are serialised and its SQLite commits must not stall a worker), the
+ * one-second tick (lease expiry, `pigeon dhcp` commands) and the engine's ops.
+ */
+#include "dhcp/service/service.h"
+
+#include "core/log.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+#include "dhcp/service/service_int.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void dhcp_service_lease_dir(const struct config *cfg, char *out, size_t cap)
+{
+    const struct dhcp_settings *s = config_section(cfg, "dhcp");
+    if (s && s->lease_dir)
+        snprintf(out, cap, "%s", s->lease_dir);
+    else
+        snprintf(out, cap, "%s/dhcp", cfg->data_dir);
+}
+
+/* ---- the engine's ops ---- */
+
+static int op_save(void *ctx, const struct dhcp_lease *l)
+{
+    struct dhcp_svc *svc = ctx;
+    if (!svc->in_tx) {
+        if (dhcp_leases_begin(svc->db) < 0)
+            return -1;
+        svc->in_tx = true;
+    }
+    if (dhcp_leases_save(svc->db, l) < 0) {
+        svc->tx_failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static void op_bound(void *ctx, const struct dhcp_lease *l, const struct dhcp_subnet *s)
+{
+    struct dhcp_svc *svc = ctx;
+    if (svc->ddns)
+        dhcp_ddns_bound(svc->ddns, l, s);
+}
+
+static void op_unbound(void *ctx, const struct dhcp_lease *l, const struct dhcp_subnet *s)
+{
+    struct dhcp_svc *svc = ctx;
+    if (svc->ddns)
+        dhcp_ddns_unbound(svc->ddns, l, s);
+}
+
+static const struct dhcp_engine_ops engine_ops = {op_save, op_bound, op_unbound};
+
+bool dhcp_tx_end(struct dhcp_svc *svc)
+{
+    bool ok = true;
+    if (svc->in_tx) {
+        svc->in_tx = false;
+        ok = !svc->tx_failed && dhcp_leases_commit(svc->db) == 0;
+        if (!ok && !svc->tx_failed)
+            dhcp_leases_rollback(svc->db);
+        svc->tx_failed = false;
+    }
+    if (svc->ddns) {
+        if (ok)
+            dhcp_ddns_flush(svc->ddns);
+        else
+            dhcp_ddns_discard(svc->ddns);
+    }
+    return ok;
+}
+
+/* ---- reservations from `pigeon dhcp reserve`, merged into the subnets ---- */
+
+static void add_reservation(void *ctx, const uint8_t *key, size_t len, uint32_t addr)
+{
+    struct dhcp_svc *svc = ctx;
+    struct dhcp_config *c = &svc->cfg->engine;
+    for (unsigned i = 0; i < c->nsubnets; i++) {
+        struct dhcp_subnet *s = &c->subnets[i];
+        if ((addr & s->mask) != s->net)
+            continue;
+        s->res = xrealloc(s->res, (s->nres + 1) * sizeof *s->res);
+        struct dhcp_reservation *r = &s->res[s->nres++];
+        memset(r, 0, sizeof *r);
+        memcpy(r->key, key, len);
+        r->key_len = (uint8_t)len;
+        r->addr = addr;
+        return;
+    }
+    log_warn("dhcp: a reservation for %s is in no subnet: ignored",
+             inet_ntoa((struct in_addr){htonl(addr)}));
+}
+
+static void restore_one(void *ctx, const struct dhcp_lease *l)
+{
+    struct dhcp_svc *svc = ctx;
+    dhcp_engine_restore(svc->engine, l);
+}
+
+/* (Re)builds the engine: the config's reservations plus the database's, then every stored
+ * lease. 0 or -1. */
+static int engine_build(struct dhcp_svc *svc)
+{
+    struct dhcp_config *c = &svc->cfg->engine;
+    for (unsigned i = 0; i < c->nsubnets; i++)
+        c->subnets[i].nres = svc->cfg_nres[i];
+    dhcp_leases_each_reservation(svc->db, add_reservation, svc);
+    const char *why = NULL;
+    struct dhcp_engine *e = dhcp_engine_new(c, &engine_ops, svc, &why);
+    if (!e) {
+        log_err("dhcp: %s", why);
+        return -1;
+    }
+    dhcp_engine_free(svc->engine);
+    svc->engine = e;
+    return dhcp_leases_each(svc->db, restore_one, svc);
+}
+
+/* ---- the tick ---- */
+
+static void on_command(void *ctx, const char *verb, const char *arg)
+{
+    struct dhcp_svc *svc = ctx;
+    struct in_addr a;
+    if (!strcmp(verb, "release") && inet_pton(AF_INET, arg, &a) == 1) {
+        if (dhcp_engine_release_addr(svc->engine, ntohl(a.s_addr), time(NULL)) == 0)
+            log_info("dhcp: %s released by the administrator", arg);
+        else
+            log_info("dhcp: release %s: not bound", arg);
+    } else if (!strcmp(verb, "reserved")) {
+        dhcp_tx_end(svc); /* a rebuild reads the leases back: what is pending first */
+        if (engine_build(svc) == 0)
+            log_info("dhcp: reservations reloaded");
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *vsvc)
+{
+    struct dhcp_svc *svc = vsvc;
+    int64_t now = time(NULL);
+    unsigned n = dhcp_engine_expire(svc->engine, now);
+    if (n)
+        log_info("dhcp: %u lease(s) expired", n);
+    dhcp_tx_end(svc);
+    int64_t v = dhcp_leases_data_version(svc->db);
+    if (v != svc->data_version) {
+        svc->data_version = v;
+        dhcp_leases_commands_take(svc->db, on_command, svc);
+        dhcp_tx_end(svc);
+        svc->data_version = dhcp_leases_data_version(svc->db);
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static void on_stop(evutil_socket_t fd, short what, void *vsvc)
+{
+    struct dhcp_svc *svc = vsvc;
+    event_base_loopbreak(svc->base);
+}
+
+static void *thread_main(void *vsvc)
+{
+    struct dhcp_svc *svc = vsvc;
+    event_base_dispatch(svc->base);
+    return NULL;
+}
+
+static void svc_free(struct dhcp_svc *svc)
+{
+    dhcp_ddns_free(svc->ddns);
+    dhcp_io_close(svc);
+    if (svc->tick)
+        event_free(svc->tick);
+    if (svc->stop_ev)
+        event_free(svc->stop_ev);
+    if (svc->base)
+        event_base_free(svc->base);
+    dhcp_engine_free(svc->engine);
+    dhcp_leases_close(svc->db);
+    dhcp_ratelimit_free(svc->rl_mac);
+    dhcp_ratelimit_free(svc->rl_relay);
+    free(svc->cfg_nres);
+    free(svc);
+}
+
+static int start(struct dhcp_svc *svc)
+{
+    char dir[4096];
+    struct str err;
+    str_init(&err);
+    dhcp_service_lease_dir(&svc->d->cfg, dir, sizeof dir);
+    svc->db = dhcp_leases_open(dir, &err);
+    if (!svc->db) {
+        log_err("dhcp: %s", str_cstr(&err));
+        str_clear(&err);
+        return -1;
+    }
+    struct dhcp_config *c = &svc->cfg->engine;
+    svc->cfg_nres = xcalloc(c->nsubnets ? c->nsubnets : 1, sizeof *svc->cfg_nres);
+    for (unsigned i = 0; i < c->nsubnets; i++)
+        svc->cfg_nres[i] = c->subnets[i].nres;
+    if (engine_build(svc) < 0 || dhcp_io_open(svc) < 0)
+        return -1;
+    svc->data_version = dhcp_leases_data_version(svc->db);
+    svc->rl_mac = dhcp_ratelimit_new(svc->cfg->rate_per_mac, svc->cfg->rate_per_mac * 2, 4096);
+    svc->rl_relay = dhcp_ratelimit_new(svc->cfg->rate_per_relay, svc->cfg->rate_per_relay, 256);
+    svc->base = event_base_new();
+    for (unsigned i = 0; i < svc->nsocks; i++) {
+        struct dhcp_sock *s = &svc->socks[i];
+        s->ev = event_new(svc->base, s->fd, EV_READ | EV_PERSIST, dhcp_io_readable, s);
+        event_add(s->ev, NULL);
+    }
+    svc->tick = event_new(svc->base, -1, EV_PERSIST, on_tick, svc);
+    struct timeval one = {1, 0};
+    event_add(svc->tick, &one);
+    svc->stop_ev = event_new(svc->base, -1, 0, on_stop, svc);
+    svc->ddns = dhcp_ddns_new(svc);
+    for (unsigned i = 0; i < c->nsubnets; i++) {
+        struct dhcp_pool_stats st;
+        dhcp_engine_stats(svc->engine, &c->subnets[i], &st);
+        log_info("dhcp: subnet %s%s%s: %u addresses, %u bound", c->subnets[i].name,
+                 c->subnets[i].iface[0] ? " on " : " (relayed)", c->subnets[i].iface, st.total,
+                 st.bound);
+    }
+    if (pthread_create(&svc->thread, NULL, thread_main, svc) != 0)
+        return -1;
+    svc->running = true;
+    return 0;
+}
+
+static int dhcp_open(struct daemon *d, void **state_out)
+{
+    struct dhcp_settings *cfg = config_section(&d->cfg, "dhcp");
+    if (!cfg || cfg->nifaces == 0)
+        return 0;
+    struct dhcp_svc *svc = xcalloc(1, sizeof *svc);
+    svc->d = d;
+    svc->cfg = cfg;
+    *state_out = svc;
+    return start(svc);
+}
+
+static void dhcp_stop(struct daemon *d, void *state)
+{
+    struct dhcp_svc *svc = state;
+    if (!svc || !svc->running)
+        return;
+    /* an activated event, not loopbreak: that flag is reset if the loop has not begun */
+    event_active(svc->stop_ev, EV_TIMEOUT, 0);
+    pthread_join(svc->thread, NULL);
+    svc->running = false;
+}
+
+static void dhcp_close(struct daemon *d, void *state)
+{
+    if (state)
+        svc_free(state);
+}
+
+const struct service_def dhcp_service = {
+    .name = "dhcp",
+    .sections = dhcp_sections,
+    .open = dhcp_open,
+    .stop = dhcp_stop,
+    .close = dhcp_close,
+};
