@@ -19,7 +19,7 @@ bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptograph
 isync mutt dovecot-imapd
 fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
-debhelper dpkg-dev fakeroot
+debhelper dpkg-dev fakeroot lintian
 varnish squid
 lftp tnftp vsftpd
 isc-dhcp-client udhcpc dhcpcd5 python3-scapy kea-admin kea-dhcp4-server dnsmasq-base"
