@@ -78,8 +78,10 @@ check dhcp core
 check sieve core msg
 check sieve/service $BELOW_SERVICES sieve
 check dhcp/service $BELOW_SERVICES dhcp
+check managesieve $ENGINE_LIBS sieve
+check managesieve/service $BELOW_SERVICES managesieve sieve
 check jmap/service $BELOW_SERVICES jmap http http/service
-check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service dhcp/service
+check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service dhcp/service managesieve/service
 check daemon $BELOW_SERVICES services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
 check cli $BELOW_SERVICES imap sieve http/service proxy/service services mailauth mailauth/service dhcp dhcp/service

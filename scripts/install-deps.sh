@@ -16,7 +16,7 @@ libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev python3 openssl publicsuf
 PACKAGES="clang iproute2 libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
-isync mutt dovecot-imapd
+isync mutt dovecot-imapd sieve-connect
 fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
 debhelper dpkg-dev fakeroot lintian

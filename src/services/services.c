@@ -9,6 +9,7 @@
 #include "imap/service/service.h"
 #include "jmap/service/service.h"
 #include "mailauth/service/service.h"
+#include "managesieve/service/service.h"
 #include "pop3/service/service.h"
 #include "proxy/service/service.h"
 #include "smtp/service/service.h"
@@ -20,6 +21,7 @@ const struct service_def *const services_all[] = {
     &smtp_service,
     &pop3_service,
     &imap_service,
+    &managesieve_service,
     &http_service_def,
     &proxy_service,
     &jmap_service_def,

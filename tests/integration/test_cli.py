@@ -173,7 +173,8 @@ def seed_queue(pg, sender, recipients, arrived, attempts=0, last_error="", state
 
 COMMANDS = ["domain add", "domain del", "domain list", "user add", "user del", "user list",
             "user passwd", "queue list", "mail list", "mail cat", "check-config", "alias add",
-            "alias del", "alias list", "forward", "quota", "user usage"]
+            "alias del", "alias list", "forward", "quota", "user usage", "sieve list",
+            "sieve put", "sieve activate", "sieve check"]
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])
