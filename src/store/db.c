@@ -205,6 +205,10 @@ void store_close(struct store *st)
     if (!st)
         return;
     imap_stmts_free(st);
+    for (size_t i = 0; i < DB_STMT_CACHE; i++) {
+        sqlite3_finalize(st->cache[i].s);
+        free(st->cache[i].sql);
+    }
     if (st->db && sqlite3_close(st->db) != SQLITE_OK)
         log_err("store: close: %s", sqlite3_errmsg(st->db));
     free(st->data_dir);
@@ -230,6 +234,42 @@ int db_prepare(struct store *st, const char *sql, sqlite3_stmt **out)
         return 0;
     log_err("store: prepare \"%.60s\": %s", sql, sqlite3_errmsg(st->db));
     return ERR_DB;
+}
+
+int db_prepare_cached(struct store *st, const char *sql, sqlite3_stmt **out)
+{
+    size_t free_slot = DB_STMT_CACHE;
+    for (size_t i = 0; i < DB_STMT_CACHE; i++) {
+        if (!st->cache[i].sql) {
+            if (free_slot == DB_STMT_CACHE)
+                free_slot = i;
+        } else if (!st->cache[i].in_use && strcmp(st->cache[i].sql, sql) == 0) {
+            st->cache[i].in_use = true;
+            *out = st->cache[i].s;
+            return 0;
+        }
+    }
+    int rc = db_prepare(st, sql, out);
+    if (rc == 0 && free_slot < DB_STMT_CACHE) { /* a full cache: finalized after use */
+        st->cache[free_slot].sql = xstrdup(sql);
+        st->cache[free_slot].s = *out;
+        st->cache[free_slot].in_use = true;
+    }
+    return rc;
+}
+
+void db_done(struct store *st, sqlite3_stmt *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < DB_STMT_CACHE; i++)
+        if (st->cache[i].s == s) {
+            sqlite3_reset(s); /* no read transaction stays open behind a kept statement */
+            sqlite3_clear_bindings(s);
+            st->cache[i].in_use = false;
+            return;
+        }
+    sqlite3_finalize(s);
 }
 
 int db_exec(struct store *st, const char *sql)
@@ -277,7 +317,7 @@ int db_err(int sqlite_rc)
 int db_query_int64(struct store *st, const char *sql, const char *p1, int64_t *v_out)
 {
     sqlite3_stmt *s;
-    int rc = db_prepare(st, sql, &s);
+    int rc = db_prepare_cached(st, sql, &s);
     if (rc != 0)
         return rc;
     if (p1)
@@ -289,7 +329,7 @@ int db_query_int64(struct store *st, const char *sql, const char *p1, int64_t *v
         else
             rc = src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     return rc;
 }
 

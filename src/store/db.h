@@ -17,10 +17,17 @@
 
 struct imap_stmts;
 
+#define DB_STMT_CACHE 16 /* statements kept prepared per connection (db_prepare_cached) */
+
 struct store {
     sqlite3 *db;
     char *data_dir; /* owned; no trailing slash */
     struct imap_stmts *imap; /* the IMAP files' prepared statements, NULL until used */
+    struct {
+        char *sql; /* owned copy of the text; NULL: a free slot */
+        sqlite3_stmt *s;
+        bool in_use; /* handed out, not yet given back with db_done */
+    } cache[DB_STMT_CACHE];
 };
 
 /* Finalizes st->imap (imap_txn.c); store_close calls it before closing the connection. */
@@ -30,6 +37,13 @@ void imap_stmts_free(struct store *st);
 
 /* Prepares sql on st; logs and returns ERR_DB on failure. *out is finalised by the caller. */
 int db_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+/* As db_prepare, for a statement run on every message (a look-up of the SMTP path): the
+ * connection keeps it prepared, found again by its text (compiling one costs more than
+ * running it). Give it back with db_done, never sqlite3_finalize. */
+int db_prepare_cached(struct store *st, const char *sql, sqlite3_stmt **out);
+/* Ends a statement: one from db_prepare_cached is reset and kept, any other finalized.
+ * NULL is ignored. */
+void db_done(struct store *st, sqlite3_stmt *s);
 /* Runs sql (no result rows expected) to completion. 0 or ERR_DB. */
 int db_exec(struct store *st, const char *sql);
 /* Binds a NUL-terminated text (copied by SQLite) or an int64 at 1-based index i. */

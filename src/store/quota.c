@@ -22,11 +22,11 @@ static int quota_query(struct store *st, const char *where, const char *text, in
     memcpy(sql, quota_sql, sizeof quota_sql - 1);
     strcpy(sql + sizeof quota_sql - 1, where);
     sqlite3_stmt *s;
-    int rc = db_prepare(st, sql, &s);
+    int rc = db_prepare_cached(st, sql, &s); /* each commit asks: kept prepared */
     if (rc != 0)
         return rc;
     if (text ? db_bind_text(s, 1, text) : db_bind_int64(s, 1, id)) {
-        sqlite3_finalize(s);
+        db_done(st, s);
         return ERR_DB;
     }
     int src = db_step(st, s, "quota");
@@ -37,7 +37,7 @@ static int quota_query(struct store *st, const char *where, const char *text, in
         for (int i = 0; i < 8; i++)
             *v[i] = sqlite3_column_int64(s, i);
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     return src == SQLITE_ROW ? 0 : src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
 }
 

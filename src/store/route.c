@@ -148,7 +148,8 @@ static int alias_targets(struct store *st, const char *addr, char ***out, size_t
     *out = NULL;
     *n_out = 0;
     sqlite3_stmt *s;
-    int rc = db_prepare(st, "SELECT target FROM aliases WHERE address = ? ORDER BY id", &s);
+    int rc =
+        db_prepare_cached(st, "SELECT target FROM aliases WHERE address = ? ORDER BY id", &s);
     if (rc != 0)
         return rc;
     int src = db_bind_text(s, 1, addr) ? SQLITE_ERROR : SQLITE_ROW;
@@ -156,7 +157,7 @@ static int alias_targets(struct store *st, const char *addr, char ***out, size_t
         *out = xrealloc(*out, (*n_out + 1) * sizeof **out);
         (*out)[(*n_out)++] = xstrdup((const char *)sqlite3_column_text(s, 0));
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
 

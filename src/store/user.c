@@ -174,17 +174,17 @@ int store_user_lookup(struct store *st, const char *address, int64_t *id_out)
 int store_user_address(struct store *st, int64_t id, char **address_out)
 {
     sqlite3_stmt *s;
-    int rc = db_prepare(st, "SELECT address FROM users WHERE id = ?", &s);
+    int rc = db_prepare_cached(st, "SELECT address FROM users WHERE id = ?", &s);
     if (rc != 0)
         return rc;
     if (db_bind_int64(s, 1, id)) {
-        sqlite3_finalize(s);
+        db_done(st, s);
         return ERR_DB;
     }
     int src = db_step(st, s, "user address");
     if (src == SQLITE_ROW)
         *address_out = xstrdup((const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    db_done(st, s);
     return src == SQLITE_ROW ? 0 : src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
 }
 

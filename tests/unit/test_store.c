@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "core/str.h"
+#include "store/db.h"
 #include "store/store.h"
 
 struct fixture {
@@ -127,6 +128,42 @@ static void collect_queue(void *ctx, const struct store_queue_entry *e)
 }
 
 /* ---- tests ---- */
+
+/* The statement cache of the per-message look-ups: the same statement comes back reset and
+ * unbound, a second use while the first is out gets its own, a full cache still answers. */
+static void test_stmt_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = f->st;
+    static const char sql[] = "SELECT ?1 + 1";
+    sqlite3_stmt *a, *b, *c;
+    assert_int_equal(db_prepare_cached(st, sql, &a), 0);
+    assert_int_equal(db_bind_int64(a, 1, 41), 0);
+    assert_int_equal(db_step(st, a, "t"), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(a, 0), 42);
+    assert_int_equal(db_prepare_cached(st, sql, &b), 0); /* a is still out */
+    assert_ptr_not_equal(a, b);
+    db_done(st, b);
+    db_done(st, a);
+    assert_false(sqlite3_stmt_busy(a)); /* reset: no read transaction left open */
+    char copy[sizeof sql];
+    memcpy(copy, sql, sizeof sql); /* found by its text, not its address */
+    assert_int_equal(db_prepare_cached(st, copy, &c), 0);
+    assert_true(c == a || c == b);
+    assert_int_equal(db_step(st, c, "t"), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL); /* bindings cleared */
+    db_done(st, c);
+    sqlite3_stmt *many[DB_STMT_CACHE + 2];
+    char texts[DB_STMT_CACHE + 2][32];
+    for (int i = 0; i < DB_STMT_CACHE + 2; i++) {
+        snprintf(texts[i], sizeof texts[i], "SELECT %d", i);
+        assert_int_equal(db_prepare_cached(st, texts[i], &many[i]), 0);
+        assert_int_equal(db_step(st, many[i], "t"), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(many[i], 0), i);
+    }
+    for (int i = 0; i < DB_STMT_CACHE + 2; i++)
+        db_done(st, many[i]); /* the ones past the cache are finalized (ASan: no leak) */
+}
 
 static void test_open_idempotent(void **state)
 {
@@ -436,6 +473,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_batch, setup, teardown),
