@@ -11,6 +11,7 @@
 
 #include "store/db.h"
 #include "store/imap_int.h"
+#include "store/quota.h"
 
 #include "core/err.h"
 #include "core/log.h"
@@ -443,6 +444,13 @@ int store_imap_copy(struct store *st, const char *user, int64_t src_id, const in
             if (i == 0 || sorted[i] != sorted[i - 1])
                 rc = copy_one(st, &c, src_id, sorted[i], mb.id, dest_modseq, src_modseq, out);
         copy_stmts_free(&c);
+        /* RFC 9208 §4.3: a COPY that takes the user past a limit is refused (the usage
+         * triggers ran inside this transaction, which is rolled back). MOVE within one user
+         * changes no usage and is never refused for quota. */
+        struct store_quota q;
+        if (rc == 0 && !move && (rc = store_quota_get(st, user_id, &q)) == 0 &&
+            store_quota_over(&q))
+            rc = ERR_LIMIT;
         rc = imap_op_end(st, rc, nested);
     }
     free(sorted);

@@ -72,6 +72,14 @@ bool store_quota_exceeded(const struct store_quota *q, int64_t add_bytes)
            over(q->dom_used_messages, q->dom_limit_messages, one);
 }
 
+bool store_quota_over(const struct store_quota *q)
+{
+    return (q->limit_bytes > 0 && q->used_bytes > q->limit_bytes) ||
+           (q->limit_messages > 0 && q->used_messages > q->limit_messages) ||
+           (q->dom_limit_bytes > 0 && q->dom_used_bytes > q->dom_limit_bytes) ||
+           (q->dom_limit_messages > 0 && q->dom_used_messages > q->dom_limit_messages);
+}
+
 int store_quota_set(struct store *st, const char *target, int64_t bytes, int64_t messages)
 {
     if (bytes < 0 || messages < 0)

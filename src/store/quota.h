@@ -24,6 +24,9 @@ int store_quota_get_addr(struct store *st, const char *address, struct store_quo
 /* True when one more message of add_bytes would pass a limit of the user or its domain
  * (add_bytes 0: true when a limit is reached already, as at RCPT time). */
 bool store_quota_exceeded(const struct store_quota *q, int64_t add_bytes);
+/* True when the usage in q is already past a limit (after a write inside a transaction that
+ * is then rolled back: COPY's check). */
+bool store_quota_over(const struct store_quota *q);
 /* Sets the limits of a user ("local@domain") or of a domain ("@domain"). ERR_NOTFOUND,
  * ERR_PARSE. */
 int store_quota_set(struct store *st, const char *target, int64_t bytes, int64_t messages);

@@ -1,7 +1,7 @@
 """Quotas (issue 18): per-user and per-domain limits in octets and messages set with `pigeon
 quota`; usage kept by the store (deliveries, APPEND, COPY, EXPUNGE, a deleted mailbox) and shown
 by `pigeon user usage`; over a limit SMTP RCPT gets 452 4.2.2 (RFC 3463) and IMAP APPEND
-NO [OVERQUOTA]; IMAP clients read the limits with GETQUOTAROOT/GETQUOTA (RFC 9208)."""
+and COPY NO [OVERQUOTA] (MOVE changes no usage and is allowed); IMAP clients read the limits with GETQUOTAROOT/GETQUOTA (RFC 9208)."""
 
 from imap_helpers import RawIMAP, imap, make_msg
 
@@ -81,6 +81,34 @@ def test_user_limits_smtp_and_imap(daemon):
     typ, data = m.append("INBOX", None, None, make_msg("big", body=("y" * 70 + "\r\n") * 60))
     assert typ == "OK", data
     m.logout()
+
+
+def test_copy_over_quota_refused_move_allowed(daemon):
+    d = daemon
+    for i in range(3):
+        deliver(d, "dave@hamburger.edu", "copy me %d" % i)
+    used = int(usage(d, "dave@hamburger.edu")[0].split("/")[0])
+    msgs = int(usage(d, "dave@hamburger.edu")[1].split("/")[0])
+    d.cli("quota", "dave@hamburger.edu", "0", str(msgs + 1))
+    try:
+        with RawIMAP(d.imap_port) as c:
+            c.login("dave", "dough")
+            c.ok("SELECT INBOX")
+            # two more messages would pass the limit: refused, nothing copied
+            tagged, _ = c.cmd("COPY 1:2 Archive")
+            assert "NO [OVERQUOTA]" in tagged, tagged
+            assert usage(d, "dave@hamburger.edu")[1] == "%d/%d" % (msgs, msgs + 1)
+            tagged, _ = c.cmd("COPY 1 Archive")  # one fits exactly
+            assert tagged.split()[1] == "OK", tagged
+            tagged, _ = c.cmd("COPY 1 Archive")
+            assert "NO [OVERQUOTA]" in tagged, tagged
+            # MOVE changes no usage: allowed even at the limit
+            tagged, _ = c.cmd("MOVE 2 Archive")
+            assert tagged.split()[1] == "OK", tagged
+        assert usage(d, "dave@hamburger.edu")[1] == "%d/%d" % (msgs + 1, msgs + 1)
+        assert int(usage(d, "dave@hamburger.edu")[0].split("/")[0]) > used
+    finally:
+        d.cli("quota", "dave@hamburger.edu", "0", "0")
 
 
 def test_domain_limit(new_daemon):
