@@ -264,3 +264,25 @@ def test_delivery_settings(tmp_path):
     finally:
         errors = env.close()
     assert not errors, "\n".join(errors)
+
+
+def test_server_routing_keys(tmp_path):
+    """[server] postmaster and recipient_delimiter are read by RCPT through the worker's
+    configuration: after the reload, postmaster@ reaches the new address and bob-tag the
+    user bob."""
+    d = start(tmp_path)
+    try:
+        d.sections["server"]["postmaster"] = "bob@hamburger.edu"
+        d.sections["server"]["recipient_delimiter"] = "-"
+        d.write_conf()
+        out = reload(d)
+        assert "applied: [server] postmaster" in out
+        assert "applied: [server] recipient_delimiter" in out
+        for rcpt in ("postmaster@hamburger.edu", "bob-news@hamburger.edu"):
+            with H.SMTPClient(d.smtp_port) as c:
+                r = c.send_mail("x@example.org", [rcpt], b"Subject: routed\r\n\r\nhello\r\n")
+                assert r.startswith("250"), r
+        assert len(d.messages("bob@hamburger.edu")) == 2
+        assert d.messages("alice@hamburger.edu") == []
+    finally:
+        finish(d)
