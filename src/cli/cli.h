@@ -22,6 +22,7 @@
 enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 struct store;
+struct str;
 
 struct cli_ctx {
     const char *conf_path; /* borrowed from argv or the environment */
@@ -68,6 +69,12 @@ int cli_cache_stats(struct cli_ctx *ctx, int argc, char **argv);
 /* ---- cmd_http.c ---- */
 int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_dns.c ---- */
+/* Sends request (one line, no LF) on the running pigeond's control socket (DATA/pigeond.ctl)
+ * and appends its whole answer to answer. 0, or CLI_FAIL after printing why (pigeond not
+ * running, no answer). Blocks until pigeond closes the connection. */
+int cli_control(struct cli_ctx *ctx, const char *request, struct str *answer);
+
 /* ---- cmd_dnssec.c ---- */
 int cli_dnssec_keygen(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_sign(struct cli_ctx *ctx, int argc, char **argv);
@@ -75,6 +82,8 @@ int cli_dnssec_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_ds(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_status(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dnssec_rollover(struct cli_ctx *ctx, int argc, char **argv);
+/* cmd_dnssec_nta.c */
+int cli_dnssec_nta(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_domain.c ---- */
 int cli_domain_add(struct cli_ctx *ctx, int argc, char **argv);

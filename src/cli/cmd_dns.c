@@ -66,7 +66,7 @@ static int answer_print(const char *text)
     return rc;
 }
 
-static int reload_request(struct cli_ctx *ctx)
+int cli_control(struct cli_ctx *ctx, const char *request, struct str *answer)
 {
     const char *dir = ctx->cfg.data_dir;
     int fd = unixsock_connect(dir, PIGEOND_CONTROL_SOCKET);
@@ -76,12 +76,20 @@ static int reload_request(struct cli_ctx *ctx)
     if (fd < 0)
         return cli_fail("cannot reach pigeond at %s/%s: %s", dir, PIGEOND_CONTROL_SOCKET,
                         strerror(errno));
-    static const char req[] = "reload\n";
-    struct str answer = STR_INIT;
-    int rc = write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)
-                 ? answer_read(fd, &answer)
+    struct str req = STR_INIT;
+    str_appendf(&req, "%s\n", request);
+    int rc = write(fd, req.ptr, req.len) == (ssize_t)req.len
+                 ? answer_read(fd, answer)
                  : cli_fail("cannot write to pigeond: %s", strerror(errno));
     close(fd);
+    str_clear(&req);
+    return rc;
+}
+
+static int reload_request(struct cli_ctx *ctx)
+{
+    struct str answer = STR_INIT;
+    int rc = cli_control(ctx, "reload", &answer);
     if (rc == 0)
         rc = answer_print(str_cstr(&answer));
     str_clear(&answer);

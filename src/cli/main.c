@@ -31,6 +31,14 @@ struct cli_cmd {
     cli_run_fn run;
 };
 
+/* Options that a command's handler reads itself: they reach it among the arguments, with
+ * their value ("--lifetime 1h" or "--lifetime=1h"). */
+static const struct {
+    const char *group, *name, *opt;
+} handler_opts[] = {
+    {"dnssec", "nta", "--lifetime"},
+};
+
 static const char address_note[] =
     "ADDRESS is local@domain, or a bare local part in the primary domain; it is lower-cased.";
 static const char password_note[] =
@@ -205,6 +213,15 @@ static const struct cli_cmd cli_cmds[] = {
      "running pigeond signs with the new key and retires the old one of that role; after one\n"
      "more such TTL the old key is removed. Default: csk.",
      cli_dnssec_rollover},
+    {"dnssec", "nta", 1, 4, "add NAME [--lifetime DURATION] | remove NAME | list",
+     "negative trust anchors of the running resolver (RFC 7646)",
+     "add: the validating resolver treats NAME and the names below it as insecure (no AD,\n"
+     "never SERVFAIL for a broken chain of trust) for DURATION (default 1h; 1s to 7d, a number\n"
+     "with s, m, h, d or w), then validates them again; adding it again renews it. remove:\n"
+     "validated again at once. list: NAME <tab> seconds left (\"permanent\" for the\n"
+     "configuration's negative_trust_anchors). pigeond keeps them across restarts\n"
+     "(DATA/resolver.nta).",
+     cli_dnssec_nta},
     {"http", "sites", 0, 0, "", "list the Web server's sites, their roots and listeners", NULL,
      cli_http_sites},
     {"cache", "purge", 1, 1, "URL|PREFIX*", "remove a URL (or every URL under a prefix) from the "
@@ -392,6 +409,19 @@ static int cmd_find(int n, char **words, const struct cli_cmd **cmd_out, int *nw
     return CLI_USAGE;
 }
 
+/* True when a is the option c's handler reads itself (--name or --name=value). */
+static bool handler_opt(const struct cli_cmd *c, const char *a)
+{
+    for (size_t i = 0; i < sizeof handler_opts / sizeof handler_opts[0]; i++) {
+        size_t l = strlen(handler_opts[i].opt);
+        if (!strcmp(c->group, handler_opts[i].group) && c->name &&
+            !strcmp(c->name, handler_opts[i].name) && !strncmp(a, handler_opts[i].opt, l) &&
+            (a[l] == '\0' || a[l] == '='))
+            return true;
+    }
+    return false;
+}
+
 /* Collects the positional arguments into pos (room for n), handling --help and "--".
  * Returns -1 with *npos_out set, or the exit status (help, usage error). */
 static int cmd_args_collect(const struct cli_cmd *c, int n, char **args, char **pos, int *npos_out)
@@ -405,7 +435,7 @@ static int cmd_args_collect(const struct cli_cmd *c, int n, char **args, char **
         } else if (opts && is_help(a)) {
             usage_cmd(stdout, c);
             return CLI_OK;
-        } else if (opts && a[0] == '-' && a[1]) {
+        } else if (opts && a[0] == '-' && a[1] && !handler_opt(c, a)) {
             return usage_cmd_fail(c, "unknown option", a);
         } else {
             pos[npos++] = args[i];

@@ -156,3 +156,52 @@ def test_csk_and_zsk_rollovers_without_servfail(world):
     DA.wait_for(lambda: zsk in signer_tags() or None, what="answers signed by the ZSK")
     for _ in range(3):
         secure()
+
+
+def nta_list(w):
+    out = w["resolver"].cli("dnssec", "nta", "list").stdout.decode()
+    return dict(line.split("\t") for line in out.splitlines())
+
+
+def test_negative_trust_anchor_from_the_cli(world):
+    """`pigeon dnssec nta add` (RFC 7646) through the control socket: the bogus zone answers
+    NOERROR without AD at once, the NTA is listed with its time left, survives a restart
+    (DATA/resolver.nta), and once removed, or expired, the zone is bogus again."""
+    r = world["resolver"]
+    out = dig(world, "www.expired.fr.", "A")
+    assert status(out) == "SERVFAIL", out
+    assert nta_list(world) == {"nta.example.": "permanent"}
+    p = r.cli("dnssec", "nta", "add", "expired.fr", "--lifetime", "1h")
+    assert "expired.fr. is not validated for 3600 s" in p.stdout.decode()
+    out = dig(world, "www.expired.fr.", "A")
+    assert status(out) == "NOERROR" and "127.0.0.90" in out, out
+    assert "ad" not in flags(out), out
+    left = int(nta_list(world)["expired.fr."])
+    assert 3500 < left <= 3600
+    # other zones are still validated
+    out = dig(world, "www.hamburger.edu.", "A")
+    assert "ad" in flags(out), out
+    # kept across a restart
+    r.stop()
+    r.start()
+    assert "expired.fr." in nta_list(world)
+    out = dig(world, "www.expired.fr.", "A")
+    assert status(out) == "NOERROR", out
+    r.cli("dnssec", "nta", "remove", "expired.fr.")
+    out = dig(world, "www.expired.fr.", "A")
+    assert status(out) == "SERVFAIL", out
+    p = r.cli("dnssec", "nta", "remove", "expired.fr.", check=False)
+    assert p.returncode == 1 and b"has no negative trust anchor" in p.stderr
+    # a short one runs out by itself
+    r.cli("dnssec", "nta", "add", "expired.fr.", "--lifetime=2s")
+    out = dig(world, "www.expired.fr.", "A")
+    assert status(out) == "NOERROR", out
+    DA.wait_for(lambda: status(dig(world, "www.expired.fr.", "A")) == "SERVFAIL" or None,
+                what="the NTA of expired.fr. to expire")
+    assert "expired.fr." not in nta_list(world)
+    # bad input gets a clear error, pigeond stays up
+    p = r.cli("dnssec", "nta", "add", "expired.fr.", "--lifetime", "9w", check=False)
+    assert p.returncode == 1 and b"bad lifetime" in p.stderr
+    p = r.cli("dnssec", "nta", "add", "bad..name", check=False)
+    assert p.returncode == 1 and b"bad name" in p.stderr, p.stderr
+    assert status(dig(world, "www.hamburger.edu.", "A")) == "NOERROR"

@@ -13,12 +13,14 @@
 
 #include <cmocka.h>
 
+#include "core/err.h"
 #include "core/str.h"
 #include "dns/arena.h"
 #include "dns/dnssec/signer.h"
 #include "dns/name.h"
 #include "dns/print.h"
 #include "dns/resolver/anchor.h"
+#include "dns/resolver/nta.h"
 #include "dns/resolver/resolver.h"
 #include "dns/rr.h"
 #include "dns/wire.h"
@@ -274,9 +276,10 @@ static struct world *world_new(bool anchored, const char *nta)
         struct dns_anchors a = {0};
         if (dns_anchors_parse(&a, net.anchor, strlen(net.anchor), "anchor", &err) != 0)
             fail_msg("%s", str_cstr(&err));
-        if (nta)
-            assert_int_equal(dns_anchors_add_nta(&a, nta, &err), 0);
         dns_resolver_shared_set_anchors(w->sh, &a);
+        uint8_t wire[DNS_NAME_MAXLEN];
+        if (nta)
+            assert_int_equal(dns_resolver_nta_add(w->sh, N(nta, wire), DNS_NTA_PERMANENT), 0);
     }
     str_clear(&err);
     dns_resolver_shared_set_io(w->sh, fake_upstream_ops(w->up));
@@ -580,6 +583,80 @@ static void test_negative_trust_anchor(void **state)
     dns_arena_clear(&a);
 }
 
+/* An NTA added at run time turns a cached bogus answer into an insecure one at once; once
+ * its lifetime is over (or it is removed) the zone is validated again, and bogus again. */
+static void test_runtime_nta_expires(void **state)
+{
+    (void)state;
+    ARENA;
+    uint8_t n[DNS_NAME_MAXLEN];
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, "www.expired.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    assert_int_equal(dns_resolver_nta_add(w->sh, N("Expired.Example.", n), 60000), 0);
+    struct dns_nta list[4];
+    uint64_t now;
+    assert_int_equal(dns_resolver_nta_list(w->sh, list, 4, &now), 1);
+    assert_true(dns_name_eq(list[0].name, N("expired.example.", n)));
+    assert_int_equal(list[0].expires_ms - now, 60000);
+    dns_arena_reset(&a);
+    ask(w, "www.expired.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_false(r.ad);
+    assert_non_null(strstr(r.text, "192.0.2.20"));
+    w->clock.ms += 61000; /* the NTA's lifetime is over */
+    dns_arena_reset(&a);
+    ask(w, "www.expired.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    assert_int_equal(dns_resolver_nta_list(w->sh, list, 4, &now), 0);
+    /* added again, then removed by hand */
+    assert_int_equal(dns_resolver_nta_add(w->sh, N("expired.example.", n), 60000), 0);
+    dns_arena_reset(&a);
+    ask(w, "www.expired.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(dns_resolver_nta_remove(w->sh, N("expired.example.", n)));
+    assert_false(dns_resolver_nta_remove(w->sh, N("expired.example.", n)));
+    dns_arena_reset(&a);
+    ask(w, "www.expired.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+/* The NTA table itself: names below, case, order, the limit, expiry. */
+static void test_nta_table(void **state)
+{
+    (void)state;
+    uint8_t n[DNS_NAME_MAXLEN];
+    struct dns_ntas *t = dns_ntas_new();
+    assert_int_equal(dns_ntas_add(t, N("Corp.Example.", n), 1000), 0);
+    assert_int_equal(dns_ntas_add(t, N("a.example.", n), DNS_NTA_PERMANENT), 0);
+    assert_true(dns_ntas_covers(t, N("www.CORP.example.", n), 0));
+    assert_true(dns_ntas_covers(t, N("corp.example.", n), 999));
+    assert_false(dns_ntas_covers(t, N("xcorp.example.", n), 0));
+    assert_false(dns_ntas_covers(t, N("example.", n), 0));
+    assert_false(dns_ntas_covers(t, N("www.corp.example.", n), 1000)); /* expired */
+    assert_false(dns_ntas_due(t, 999));
+    assert_true(dns_ntas_due(t, 1000));
+    struct dns_nta l[4];
+    assert_int_equal(dns_ntas_list(t, 0, l, 4), 2);
+    assert_true(dns_name_eq(l[0].name, N("a.example.", n))); /* canonical order */
+    uint8_t gone[1][DNS_NAME_MAXLEN];
+    assert_int_equal(dns_ntas_expire(t, 1000, gone, 1), 1);
+    assert_true(dns_name_eq(gone[0], N("corp.example.", n)));
+    assert_int_equal(dns_ntas_expire(t, 1000, gone, 1), 0);
+    assert_false(dns_ntas_due(t, UINT64_MAX - 1)); /* only the permanent one is left */
+    char name[32];
+    for (int i = 1; i < DNS_NTAS_MAX; i++) {
+        snprintf(name, sizeof name, "z%d.example.", i);
+        assert_int_equal(dns_ntas_add(t, N(name, n), 5000), 0);
+    }
+    assert_int_equal(dns_ntas_add(t, N("one.more.", n), 5000), ERR_LIMIT);
+    assert_int_equal(dns_ntas_add(t, N("z7.example.", n), 9000), 0); /* an update fits */
+    dns_ntas_free(t);
+}
+
 /* A forged NXDOMAIN (no proof) for a name in a signed zone is bogus. */
 static void test_forged_nxdomain_is_bogus(void **state)
 {
@@ -672,9 +749,6 @@ static void test_anchor_file_forms(void **state)
     assert_int_equal(ta->nds, 1); /* the DNSKEY's SHA-256 DS is the DS line: one anchor */
     assert_int_equal(ta->ds[0].data[0] << 8 | ta->ds[0].data[1], 20326);
     assert_int_not_equal(dns_anchors_parse(&an, ". IN A 192.0.2.1\n", 17, "bad", &err), 0);
-    assert_int_equal(dns_anchors_add_nta(&an, "corp.example.", &err), 0);
-    assert_true(dns_anchors_nta(&an, N("www.corp.example.", n)));
-    assert_false(dns_anchors_nta(&an, N("www.example.", n)));
     str_clear(&err);
     dns_anchors_clear(&an);
 }
@@ -694,6 +768,8 @@ int main(void)
         cmocka_unit_test(test_nsec_denial),
         cmocka_unit_test(test_nsec3_denial_and_cname_across_zones),
         cmocka_unit_test(test_negative_trust_anchor),
+        cmocka_unit_test(test_runtime_nta_expires),
+        cmocka_unit_test(test_nta_table),
         cmocka_unit_test(test_forged_nxdomain_is_bogus),
         cmocka_unit_test(test_aggressive_nsec),
     };

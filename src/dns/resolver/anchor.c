@@ -89,22 +89,6 @@ int dns_anchors_load(struct dns_anchors *a, const char *path, struct str *err)
     return dns_zonefile_read(path, root, DNS_ZF_NO_INCLUDE, on_rr, a, err);
 }
 
-int dns_anchors_add_nta(struct dns_anchors *a, const char *name, struct str *err)
-{
-    uint8_t wire[DNS_NAME_MAXLEN];
-    size_t wl;
-    const char *why;
-    static const uint8_t root[1] = {0};
-    if (dns_name_from_text(name, strlen(name), root, wire, &wl, &why) < 0) {
-        str_appendf(err, "negative trust anchor '%s': %s", name, why);
-        return ERR_PARSE;
-    }
-    dns_name_lower(wire);
-    a->nta = xrealloc(a->nta, (a->nnta + 1) * sizeof *a->nta);
-    dns_name_copy(a->nta[a->nnta++], wire);
-    return 0;
-}
-
 const struct dns_anchor *dns_anchors_find(const struct dns_anchors *a, const uint8_t *name)
 {
     const struct dns_anchor *best = NULL;
@@ -115,17 +99,8 @@ const struct dns_anchor *dns_anchors_find(const struct dns_anchors *a, const uin
     return best;
 }
 
-bool dns_anchors_nta(const struct dns_anchors *a, const uint8_t *name)
-{
-    for (size_t i = 0; i < a->nnta; i++)
-        if (dns_name_is_sub(name, a->nta[i]))
-            return true;
-    return false;
-}
-
 void dns_anchors_clear(struct dns_anchors *a)
 {
     free(a->v);
-    free(a->nta);
     memset(a, 0, sizeof *a);
 }

@@ -6,8 +6,7 @@
  * comments; a DNSKEY (zone flag set, not revoked) is kept as its SHA-256 DS, so every anchor
  * is a DS set for its zone. Any zone may have an anchor (a simulated root, a test zone).
  *
- * Negative trust anchors (RFC 7646) name zones whose validation is turned off: data at or
- * below them is treated as insecure.
+ * Negative trust anchors are in nta.h.
  *
  * Built once before the resolvers start, read-only afterwards. Pure except dns_anchors_load.
  */
@@ -36,8 +35,6 @@ struct dns_anchor {
 struct dns_anchors {
     struct dns_anchor *v; /* heap array */
     size_t n;
-    uint8_t (*nta)[DNS_NAME_MAXLEN];
-    size_t nnta;
 };
 
 /* Adds the DS/DNSKEY records of master-file text[0..len) (fname for messages). Other types
@@ -46,12 +43,8 @@ int dns_anchors_parse(struct dns_anchors *a, const char *text, size_t len, const
                       struct str *err);
 /* Reads the file at path (blocks). Same contract. */
 int dns_anchors_load(struct dns_anchors *a, const char *path, struct str *err);
-/* Adds a negative trust anchor (presentation form). 0 or ERR_PARSE. */
-int dns_anchors_add_nta(struct dns_anchors *a, const char *name, struct str *err);
 /* The anchor of the deepest anchored zone at or above name (wire, any case), or NULL. */
 const struct dns_anchor *dns_anchors_find(const struct dns_anchors *a, const uint8_t *name);
-/* True when name is at or below a negative trust anchor. */
-bool dns_anchors_nta(const struct dns_anchors *a, const uint8_t *name);
 void dns_anchors_clear(struct dns_anchors *a);
 
 #endif

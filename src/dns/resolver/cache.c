@@ -419,6 +419,15 @@ void dns_cache_remove_name(struct dns_cache *c, const uint8_t *name)
     pthread_mutex_unlock(&c->lock);
 }
 
+void dns_cache_forget_status_below(struct dns_cache *c, const uint8_t *name)
+{
+    pthread_mutex_lock(&c->lock);
+    for (struct entry *e = c->lru_head; e; e = e->lnext)
+        if (dns_name_is_sub(e->owner, name))
+            e->sec = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
 void dns_cache_stats(struct dns_cache *c, struct dns_cache_stats *out)
 {
     pthread_mutex_lock(&c->lock);

@@ -126,6 +126,10 @@ enum dns_cache_kind dns_cache_get(struct dns_cache *c, const uint8_t *name, uint
 
 /* Removes every entry of name (all types). */
 void dns_cache_remove_name(struct dns_cache *c, const uint8_t *name);
+/* Every entry at or below name goes back to "not validated" (its data is kept): the next
+ * validating question fetches and validates it again, e.g. after a negative trust anchor
+ * was added or removed there. Walks the whole cache: for rare administrative changes. */
+void dns_cache_forget_status_below(struct dns_cache *c, const uint8_t *name);
 void dns_cache_stats(struct dns_cache *c, struct dns_cache_stats *out);
 
 #endif

@@ -46,6 +46,7 @@ struct dns_resolver_shared *dns_resolver_shared_new(const struct dns_resolver_co
     sh->io = dns_io_network;
     sh->keys = dns_keycache_new(10000);
     sh->nsecs = dns_nsec_cache_new();
+    sh->ntas = dns_ntas_new();
     return sh;
 }
 
@@ -67,6 +68,7 @@ void dns_resolver_shared_free(struct dns_resolver_shared *sh)
     dns_anchors_clear(&sh->anchors);
     dns_keycache_free(sh->keys);
     dns_nsec_cache_free(sh->nsecs);
+    dns_ntas_free(sh->ntas);
     free(sh);
 }
 
@@ -355,6 +357,8 @@ size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
                                const struct dns_resolver_qopts *o, uint8_t *out, size_t cap)
 {
     r->st.client_queries++;
+    if (dns_ntas_due(r->sh->ntas, res_now_ms(r)))
+        res_nta_expire(r->sh);
     unsigned rc = check_query(q, o);
     if (rc) {
         r->st.refused += rc == DNS_RCODE_REFUSED;

@@ -73,6 +73,21 @@ struct dns_cache *dns_resolver_shared_cache(struct dns_resolver_shared *sh);
  * gets the data unchecked. */
 struct dns_anchors;
 void dns_resolver_shared_set_anchors(struct dns_resolver_shared *sh, struct dns_anchors *a);
+/*
+ * Negative trust anchors (RFC 7646, nta.h): name (wire, any case) and everything below it is
+ * not validated for lifetime_ms of the resolver's clock (DNS_NTA_PERMANENT: until removed).
+ * Adding or removing one makes what the cache holds at or below name "not validated", so the
+ * next question sees the change at once (a bogus answer kept for 60 s included). Any thread.
+ * add: 0 or ERR_LIMIT; remove: false when name had none.
+ */
+int dns_resolver_nta_add(struct dns_resolver_shared *sh, const uint8_t *name,
+                         uint64_t lifetime_ms);
+bool dns_resolver_nta_remove(struct dns_resolver_shared *sh, const uint8_t *name);
+/* The live NTAs into out[0..cap) (sorted), their expiry on the resolver's clock, whose
+ * present reading goes into *now_ms_out. Returns how many. */
+struct dns_nta;
+size_t dns_resolver_nta_list(struct dns_resolver_shared *sh, struct dns_nta *out, size_t cap,
+                             uint64_t *now_ms_out);
 
 /* ---- per event loop ---- */
 

@@ -10,6 +10,7 @@
 #include "dns/resolver/infra.h"
 #include "dns/resolver/keycache.h"
 #include "dns/resolver/nsec_cache.h"
+#include "dns/resolver/nta.h"
 #include "dns/resolver/resolver.h"
 #include "dns/resolver/transport.h"
 
@@ -32,6 +33,7 @@ struct dns_resolver_shared {
     struct dns_anchors anchors; /* validation is on when some anchor is set */
     struct dns_keycache *keys;
     struct dns_nsec_cache *nsecs; /* RFC 8198 */
+    struct dns_ntas *ntas;        /* negative trust anchors (RFC 7646) */
 };
 
 /* What a reply says: the answer chain and the SOA (negative) or NS (RD=0 referral). */
@@ -178,6 +180,10 @@ uint32_t res_clamp_ttl(const struct dns_resolver *r, uint32_t ttl);
 /* validator.c — validation of an answer (RFC 4033-4035, 5155, 6840) */
 /* Whether questions of this resolver are validated (anchors configured). */
 bool res_validating(const struct dns_resolver *r);
+/* True when name (lower case) is at or below a live negative trust anchor. */
+bool res_nta(const struct dns_resolver *r, const uint8_t *name);
+/* Drops the negative trust anchors whose time ran out, and what was validated under them. */
+void res_nta_expire(struct dns_resolver_shared *sh);
 /* Starts validating ans, the answer to (qname, qtype); copies land in a. */
 void res_val_init(struct res_val *v, struct dns_resolver *r, struct res_answer *ans,
                   const uint8_t *qname, uint16_t qtype, struct dns_arena *a);

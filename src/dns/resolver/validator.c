@@ -39,6 +39,49 @@ bool res_validating(const struct dns_resolver *r)
     return r->sh->anchors.n > 0;
 }
 
+/* ---- negative trust anchors (RFC 7646) ---- */
+
+bool res_nta(const struct dns_resolver *r, const uint8_t *name)
+{
+    return dns_ntas_covers(r->sh->ntas, name, res_now_ms(r));
+}
+
+void res_nta_expire(struct dns_resolver_shared *sh)
+{
+    uint8_t gone[8][DNS_NAME_MAXLEN];
+    size_t n;
+    while ((n = dns_ntas_expire(sh->ntas, sh->io.now_ms(sh->io.ctx), gone, 8)) > 0)
+        for (size_t i = 0; i < n; i++)
+            dns_cache_forget_status_below(sh->cache, gone[i]);
+}
+
+int dns_resolver_nta_add(struct dns_resolver_shared *sh, const uint8_t *name,
+                         uint64_t lifetime_ms)
+{
+    uint64_t now = sh->io.now_ms(sh->io.ctx);
+    uint64_t until = lifetime_ms >= DNS_NTA_PERMANENT - now ? DNS_NTA_PERMANENT : now + lifetime_ms;
+    int rc = dns_ntas_add(sh->ntas, name, until);
+    if (rc == 0)
+        dns_cache_forget_status_below(sh->cache, name);
+    return rc;
+}
+
+bool dns_resolver_nta_remove(struct dns_resolver_shared *sh, const uint8_t *name)
+{
+    if (!dns_ntas_remove(sh->ntas, name))
+        return false;
+    dns_cache_forget_status_below(sh->cache, name);
+    return true;
+}
+
+size_t dns_resolver_nta_list(struct dns_resolver_shared *sh, struct dns_nta *out, size_t cap,
+                             uint64_t *now_ms_out)
+{
+    res_nta_expire(sh);
+    *now_ms_out = sh->io.now_ms(sh->io.ctx);
+    return dns_ntas_list(sh->ntas, *now_ms_out, out, cap);
+}
+
 static uint32_t wall_now(void)
 {
     return (uint32_t)time(NULL);
@@ -193,7 +236,7 @@ static void walk_begin(struct res_val *v, const uint8_t *target)
     v->walking = true;
     v->keys_cached = false;
     const struct dns_anchor *ta = dns_anchors_find(an, v->target);
-    if (!ta || dns_anchors_nta(an, v->target))
+    if (!ta || res_nta(v->r, v->target))
         return walk_result(v, DNSSEC_INSECURE, DNSSEC_EDE_NONE);
     unsigned top = dns_name_labels(ta->name);
     for (const uint8_t *n = v->target; n && dns_name_labels(n) >= top; n = dns_name_parent(n)) {
@@ -534,7 +577,7 @@ bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
     uint8_t lname[DNS_NAME_MAXLEN];
     dns_name_copy(lname, name);
     dns_name_lower(lname);
-    if (!res_validating(r) || !dns_anchors_find(an, lname) || dns_anchors_nta(an, lname))
+    if (!res_validating(r) || !dns_anchors_find(an, lname) || res_nta(r, lname))
         return false;
     const uint8_t *zone = secure_zone_of(r, lname, a);
     struct dns_cache_rrset found[NSEC_CACHE_FOUND_MAX], soa;

@@ -13,7 +13,9 @@
 #include "core/reload_report.h"
 #include "dns/auth/answer.h"
 #include "dns/resolver/anchor.h"
+#include "dns/resolver/nta.h"
 #include "dns/resolver/resolver.h"
+#include "dns/resolver/service/nta.h"
 #include "dns/rr.h"
 #include "dns/service/tcp.h"
 #include "dns/zone.h"
@@ -101,6 +103,28 @@ static struct dns_zoneset *zones_load(const struct config_dns *c)
     return zs;
 }
 
+/* [resolver] negative_trust_anchors: permanent NTAs. 0, or -1 with the reason in err. */
+static int load_config_ntas(struct dns_resolver_shared *sh, const char *list, struct str *err)
+{
+    char *ntas = xstrdup(list ? list : "");
+    char *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(ntas, " \t,", &save); t && rc == 0; t = strtok_r(NULL, " \t,", &save)) {
+        uint8_t wire[DNS_NAME_MAXLEN];
+        size_t wl;
+        const char *why;
+        if (dns_name_from_text(t, strlen(t), NULL, wire, &wl, &why) < 0) {
+            str_appendf(err, "negative trust anchor '%s': %s", t, why);
+            rc = -1;
+        } else if (dns_resolver_nta_add(sh, wire, DNS_NTA_PERMANENT) < 0) {
+            str_appendf(err, "more than %d negative trust anchors", DNS_NTAS_MAX);
+            rc = -1;
+        }
+    }
+    free(ntas);
+    return rc;
+}
+
 /* DNSSEC validation: [resolver] trust_anchor and negative_trust_anchors. 0 or -1. */
 static int load_anchors(struct dns_resolver_shared *sh, const struct config_resolver *c)
 {
@@ -109,24 +133,20 @@ static int load_anchors(struct dns_resolver_shared *sh, const struct config_reso
     struct dns_anchors a = {0};
     struct str err = STR_INIT;
     int rc = dns_anchors_load(&a, c->trust_anchor, &err);
-    char *ntas = xstrdup(c->negative_trust_anchors ? c->negative_trust_anchors : "");
-    char *save = NULL;
-    for (char *t = strtok_r(ntas, " \t,", &save); t && rc == 0; t = strtok_r(NULL, " \t,", &save))
-        rc = dns_anchors_add_nta(&a, t, &err);
-    free(ntas);
     if (rc == 0 && a.n == 0) {
         str_appendf(&err, "%s: no DS or DNSKEY record", c->trust_anchor);
         rc = -1;
     }
+    if (rc == 0)
+        rc = load_config_ntas(sh, c->negative_trust_anchors, &err);
     if (rc != 0) {
         log_err("resolver: trust_anchor: %s", str_cstr(&err));
         str_clear(&err);
         dns_anchors_clear(&a);
         return -1;
     }
-    log_info("resolver: DNSSEC validation with the trust anchors of %zu zone(s) from %s, %zu "
-             "negative trust anchor(s)",
-             a.n, c->trust_anchor, a.nnta);
+    log_info("resolver: DNSSEC validation with the trust anchors of %zu zone(s) from %s",
+             a.n, c->trust_anchor);
     dns_resolver_shared_set_anchors(sh, &a);
     return 0;
 }
@@ -177,6 +197,8 @@ static int resolver_open(struct daemon *d, void **state_out)
     net_acl_clear(&check);
     if (bad < 0 || make_shared(s, c) < 0)
         return -1;
+    if (c->trust_anchor) /* the NTAs `pigeon dnssec nta add` made before a restart */
+        resolver_nta_restore(s->shared, d->cfg.data_dir);
     /* With a [dns] service the workers share its live set instead (resolver_attach). */
     s->zones = dns_service_running(d) ? dns_zoneset_new() : zones_load(&d->cfg.dns);
     if (host_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0 ||
