@@ -14,9 +14,11 @@
 #include <cmocka.h>
 
 #include "core/err.h"
+#include "core/metrics.h"
 #include "core/str.h"
 #include "dns/arena.h"
 #include "dns/dnssec/signer.h"
+#include "dns/dnssec/validate.h"
 #include "dns/name.h"
 #include "dns/print.h"
 #include "dns/resolver/anchor.h"
@@ -161,16 +163,75 @@ static struct dns_zoneset *set_of(struct dns_zone **z, size_t n)
 #define SOA(z) z " 300 SOA ns." z " h." z " 1 3600 600 86400 300\n" z " 300 NS ns." z "\n"
 #define CHILD(c, ip) c " 300 NS ns." c "\nns." c " 300 A " ip "\n"
 
+/* KeyTrap (CVE-2023-50387): trap.example. publishes its key and TRAP_FAKES more DNSKEYs with
+ * the same key tag (public key bytes moved so that the tag's checksum stays), and answers
+ * www.trap.example. A with TRAP_SIGS RRSIGs of that tag, none of them valid. */
+#define TRAP_FAKES 2
+#define TRAP_SIGS 40
+
+static struct dns_zone *trap_zone(const struct dnssec_key *k, uint32_t now)
+{
+    struct dnssec_key keys[1 + TRAP_FAKES];
+    keys[0] = *k;
+    for (int i = 1; i <= TRAP_FAKES; i++) {
+        struct dnssec_key *f = &keys[i];
+        *f = *k;
+        f->active = f->cds = false; /* published only */
+        /* two different high-order octets of the key swapped: the same tag (RFC 4034 App. B),
+         * another key */
+        size_t x = 4 + 2 * (size_t)i, y = x + 2;
+        while (f->dnskey[y] == f->dnskey[x] && y + 2 < f->dnskey_len)
+            y += 2;
+        uint8_t t = f->dnskey[x];
+        f->dnskey[x] = f->dnskey[y];
+        f->dnskey[y] = t;
+    }
+    struct dns_zone *z = zone_of("trap.example.", SOA("trap.example.") "ns.trap.example. 300 A " NS1
+                                                   "\nwww.trap.example. 300 A 192.0.2.66\n");
+    struct dnssec_sign_params p = {.now = now, .inception_ago = 3600, .validity = 14 * 86400};
+    struct dns_zone *signed_z = NULL;
+    struct str err = STR_INIT, text = STR_INIT, kept = STR_INIT;
+    if (dnssec_sign_zone(z, keys, 1 + TRAP_FAKES, &p, &signed_z, &err) != 0)
+        fail_msg("%s", str_cstr(&err));
+    dns_zone_unref(z);
+    zone_text(signed_z, &text);
+    dns_zone_unref(signed_z);
+    for (const char *l = str_cstr(&text); *l;) { /* the real signature of www's A goes */
+        const char *nl = strchr(l, '\n');
+        size_t len = (size_t)(nl - l) + 1;
+        if (!strstr(l, "www.trap.example.\t300\tIN\tRRSIG\tA ") ||
+            strstr(l, "www.trap.example.\t300\tIN\tRRSIG\tA ") > nl)
+            str_append(&kept, l, len);
+        l += len;
+    }
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < TRAP_SIGS; i++) {
+        char sig[87];
+        for (int j = 0; j < 85; j++)
+            sig[j] = b64[(i * 7 + j * 3) % 64];
+        sig[85] = 'A';
+        sig[86] = '\0';
+        str_appendf(&kept, "www.trap.example. 300 RRSIG A 13 3 300 %u %u %u trap.example. %s==\n",
+                    now + 86400, now - 3600, k->tag, sig);
+    }
+    struct dns_zone *trap = zone_of("trap.example.", str_cstr(&kept));
+    str_clear(&text);
+    str_clear(&kept);
+    str_clear(&err);
+    return trap;
+}
+
 static int internet_setup(void **state)
 {
     (void)state;
     uint32_t now = (uint32_t)time(NULL);
-    struct dnssec_key kroot, kex, kalt, kbad, kexp, knokey, kother, knosig;
-    struct dnssec_key *all[] = {&kroot, &kex, &kalt, &kbad, &kexp, &knokey, &kother, &knosig};
-    for (size_t i = 0; i < 8; i++)
+    struct dnssec_key kroot, kex, kalt, kbad, kexp, knokey, kother, knosig, ktrap;
+    struct dnssec_key *all[] = {&kroot, &kex,   &kalt,   &kbad, &kexp,
+                                &knokey, &kother, &knosig, &ktrap};
+    for (size_t i = 0; i < 9; i++)
         make_key(all[i]);
 
-    struct dns_zone *z1[5];
+    struct dns_zone *z1[6];
     z1[0] = zone_of("unsigned.example.",
                     SOA("unsigned.example.") "ns.unsigned.example. 300 A " NS1
                                              "\nwww.unsigned.example. 300 A 192.0.2.10\n");
@@ -194,7 +255,8 @@ static int internet_setup(void **state)
              "nosig.example.");
     z1[4] = tamper("nosig.example.", sign("nosig.example.", text, &knosig, false, now),
                    "www.nosig.example.\t300\tIN\tRRSIG\tA ", NULL, NULL);
-    net.ns1 = set_of(z1, 5);
+    z1[5] = trap_zone(&ktrap, now);
+    net.ns1 = set_of(z1, 6);
 
     struct dns_zone *z3 = sign(
         "alt.", SOA("alt.") "ns.alt. 300 A " NS3 "\nwww.alt. 300 A 192.0.2.30\n", &kalt, true, now);
@@ -207,11 +269,13 @@ static int internet_setup(void **state)
                              "*.wild.example. 300 A 192.0.2.2\n"
                              "cname.example. 300 CNAME www.alt.\n" CHILD("unsigned.example.", NS1)
                                  CHILD("bad.example.", NS1) CHILD("expired.example.", NS1)
-                                     CHILD("nokey.example.", NS1) CHILD("nosig.example.", NS1));
+                                     CHILD("nokey.example.", NS1) CHILD("nosig.example.", NS1)
+                                         CHILD("trap.example.", NS1));
     ds_line("bad.example.", &kbad, &ex);
     ds_line("expired.example.", &kexp, &ex);
     ds_line("nokey.example.", &kother, &ex); /* no DNSKEY of nokey.example. matches */
     ds_line("nosig.example.", &knosig, &ex);
+    ds_line("trap.example.", &ktrap, &ex);
     struct dns_zone *ztld = sign("example.", str_cstr(&ex), &kex, false, now);
     net.tld = set_of(&ztld, 1);
 
@@ -230,7 +294,7 @@ static int internet_setup(void **state)
     str_clear(&anchor);
     str_clear(&ex);
     str_clear(&rt);
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 9; i++)
         EVP_PKEY_free(all[i]->pkey);
     return 0;
 }
@@ -657,6 +721,66 @@ static void test_nta_table(void **state)
     dns_ntas_free(t);
 }
 
+/* The value of a process-wide counter (0 until first bumped). */
+static uint64_t metric_value(const char *name)
+{
+    struct str s = STR_INIT;
+    metrics_render(&s);
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *p = strstr(str_cstr(&s), key);
+    uint64_t v = p ? strtoull(p + strlen(key), NULL, 10) : 0;
+    str_clear(&s);
+    return v;
+}
+
+/* The EXTRA-TEXT of the reply's Extended DNS Error (RFC 8914 §2), or "". */
+static void ede_text(const struct dns_msg *m, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const uint8_t *p = m->edns.opts, *end = p + m->edns.opts_len;
+    while (p && p + 4 <= end) {
+        unsigned code = p[0] << 8 | p[1], len = p[2] << 8 | p[3];
+        if (code == 15 && len >= 2 && p + 4 + len <= end) {
+            snprintf(out, cap, "%.*s", (int)(len - 2), (const char *)p + 6);
+            return;
+        }
+        p += 4 + len;
+    }
+}
+
+/* KeyTrap (CVE-2023-50387): 3 keys share one tag and 40 RRSIGs of that tag cover the A set;
+ * the validator makes at most DNSSEC_MAX_SET_VALIDATIONS verifications for that set (4 keys
+ * per RRSIG), counts them, and answers SERVFAIL with EDE 6 saying why. */
+static void test_keytrap_zone_is_bounded(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    uint64_t checks = metric_value("pigeon_resolver_dnssec_signature_checks_total");
+    uint64_t limited = metric_value("pigeon_resolver_dnssec_limited_total");
+    struct reply r;
+    ask(w, "www.trap.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    assert_int_equal(r.ede, DNSSEC_EDE_BOGUS);
+    char text[128];
+    ede_text(&r.m, text, sizeof text);
+    assert_non_null(strstr(text, "CVE-2023-50387"));
+    /* the chain (the DNSKEY sets of ., example. and trap.example., the DS sets of example.
+     * and trap.example.) takes one verification each; the trap's A set at most its limit */
+    uint64_t made = metric_value("pigeon_resolver_dnssec_signature_checks_total") - checks;
+    if (made > 5 + 8) /* 8: the per-RRset limit, written out (the question's is 32) */
+        fail_msg("%llu signature verifications for one question", (unsigned long long)made);
+    assert_true(made > 5);
+    assert_int_equal(metric_value("pigeon_resolver_dnssec_limited_total") - limited, 1);
+    /* the resolver goes on: other zones still validate */
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_true(r.ad);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
 /* A forged NXDOMAIN (no proof) for a name in a signed zone is bogus. */
 static void test_forged_nxdomain_is_bogus(void **state)
 {
@@ -770,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_negative_trust_anchor),
         cmocka_unit_test(test_runtime_nta_expires),
         cmocka_unit_test(test_nta_table),
+        cmocka_unit_test(test_keytrap_zone_is_bounded),
         cmocka_unit_test(test_forged_nxdomain_is_bogus),
         cmocka_unit_test(test_aggressive_nsec),
     };

@@ -395,7 +395,32 @@ static void test_keytrap_budget(void **state)
     assert_int_equal(dnssec_verify_rrset(&v, sigs, NSIG, N("example.", zone), &key, 1, NOW, &b,
                                          NULL, &ede),
                      DNSSEC_BOGUS);
-    assert_int_equal(b.validations, 0); /* stopped at DNSSEC_MAX_VALIDATIONS */
+    /* stopped at the RRset's 8 verifications, the question's budget left for the rest */
+    assert_int_equal(b.used, 8);
+    assert_int_equal(b.validations, 32 - 8);
+    assert_true(b.limited);
+    /* a second set: 8 more; the question's 32 end the fourth */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(dnssec_verify_rrset(&v, sigs, NSIG, zone, &key, 1, NOW, &b, NULL, &ede),
+                         DNSSEC_BOGUS);
+    assert_int_equal(b.validations, 0);
+    assert_int_equal(b.used, 32);
+    /* six keys with the signature's tag: 4 tried, then the set is given up */
+    struct dns_rdata six[6];
+    uint8_t keybuf[6][DNSSEC_DNSKEY_MAX];
+    for (int i = 0; i < 6; i++) {
+        memcpy(keybuf[i], k.dnskey, k.dnskey_len);
+        /* two high-order octets of the key swapped: the same tag (RFC 4034 App. B) */
+        uint8_t t = keybuf[i][4 + 2 * i];
+        keybuf[i][4 + 2 * i] = keybuf[i][4 + 2 * (i + 6)];
+        keybuf[i][4 + 2 * (i + 6)] = t;
+        six[i] = (struct dns_rdata){(uint16_t)k.dnskey_len, keybuf[i]};
+    }
+    dnssec_budget_init(&b);
+    assert_int_equal(dnssec_verify_rrset(&v, sigs, 1, zone, six, 6, NOW, &b, NULL, &ede),
+                     DNSSEC_BOGUS);
+    assert_int_equal(b.used, 4);
+    assert_true(b.limited);
     EVP_PKEY_free(k.pkey);
 }
 

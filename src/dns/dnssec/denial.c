@@ -267,6 +267,7 @@ static bool nsec3_hash_name(struct nsec3_ctx *c, const uint8_t *name, uint8_t *h
 {
     if (c->b->nsec3_hashes == 0) {
         c->out_of_budget = true;
+        c->b->limited = true;
         return false;
     }
     c->b->nsec3_hashes--;

@@ -12,6 +12,8 @@ void dnssec_budget_init(struct dnssec_budget *b)
 {
     b->validations = DNSSEC_MAX_VALIDATIONS;
     b->nsec3_hashes = DNSSEC_MAX_NSEC3_HASHES;
+    b->used = 0;
+    b->limited = false;
 }
 
 const char *dnssec_status_name(enum dnssec_status s)
@@ -37,21 +39,32 @@ static bool rrsig_fits(const struct dnssec_rrsig *rs, const struct dnssec_rrset_
            dns_name_is_sub(set->owner, zone) && rs->labels <= owner_labels;
 }
 
-/* Verifies one RRSIG with every trusted key of its tag (at most DNSSEC_MAX_TAG_COLLISIONS). */
+static bool key_fits(const struct dnssec_dnskey *key, const struct dnssec_rrsig *rs)
+{
+    return key->tag == rs->tag && key->alg == rs->alg && key->protocol == 3 &&
+           (key->flags & DNSSEC_FLAG_ZONE) && !(key->flags & DNSSEC_FLAG_REVOKE);
+}
+
+/* Verifies one RRSIG with the trusted keys of its tag: at most DNSSEC_MAX_TAG_COLLISIONS of
+ * them, each verification drawn from the RRset's allowance *set_left and the question's
+ * budget. 0 when one verifies; ERR_LIMIT when a limit stopped it (b->limited), else ERR_AUTH. */
 static int rrsig_try_keys(const struct dnssec_rrsig *rs, const struct str *data,
-                          const struct dns_rdata *keys, size_t nkeys, struct dnssec_budget *b)
+                          const struct dns_rdata *keys, size_t nkeys, unsigned *set_left,
+                          struct dnssec_budget *b)
 {
     unsigned tried = 0;
-    for (size_t k = 0; k < nkeys && tried < DNSSEC_MAX_TAG_COLLISIONS; k++) {
+    for (size_t k = 0; k < nkeys; k++) {
         struct dnssec_dnskey key;
-        if (dnssec_dnskey_parse(keys[k].data, keys[k].len, &key) != 0 || key.tag != rs->tag ||
-            key.alg != rs->alg || key.protocol != 3 || !(key.flags & DNSSEC_FLAG_ZONE) ||
-            (key.flags & DNSSEC_FLAG_REVOKE))
+        if (dnssec_dnskey_parse(keys[k].data, keys[k].len, &key) != 0 || !key_fits(&key, rs))
             continue;
-        tried++;
-        if (b->validations == 0)
+        if (tried == DNSSEC_MAX_TAG_COLLISIONS || b->validations == 0 || *set_left == 0) {
+            b->limited = true; /* a key of this tag is left untried */
             return ERR_LIMIT;
+        }
+        tried++;
         b->validations--;
+        (*set_left)--;
+        b->used++;
         EVP_PKEY *pk = dnssec_pkey_from_dnskey(key.alg, key.key, key.keylen);
         int rc = pk ? dnssec_sig_verify(pk, rs->alg, (const uint8_t *)data->ptr, data->len,
                                         rs->sig, rs->siglen)
@@ -71,11 +84,17 @@ enum dnssec_status dnssec_verify_rrset(const struct dnssec_rrset_view *set,
 {
     uint16_t ede = DNSSEC_EDE_RRSIGS_MISSING;
     struct str data = STR_INIT;
+    unsigned set_left = DNSSEC_MAX_SET_VALIDATIONS, looked = 0;
     for (size_t i = 0; i < nsigs; i++) {
         struct dnssec_rrsig rs;
         if (dnssec_rrsig_parse(sigs[i].data, sigs[i].len, &rs) != 0 ||
             !rrsig_fits(&rs, set, zone))
             continue;
+        if (looked++ == DNSSEC_MAX_SET_SIGS) {
+            b->limited = true;
+            ede = DNSSEC_EDE_BOGUS;
+            break;
+        }
         if (!dnssec_alg_supported(rs.alg)) {
             ede = DNSSEC_EDE_UNSUPPORTED_ALG;
             continue;
@@ -93,7 +112,7 @@ enum dnssec_status dnssec_verify_rrset(const struct dnssec_rrset_view *set,
         if (dnssec_sigdata(set->owner, set->rclass, set->type, rs.rdata,
                            (size_t)(rs.sig - rs.rdata), set->rds, set->n, &data) != 0)
             continue;
-        int rc = rrsig_try_keys(&rs, &data, keys, nkeys, b);
+        int rc = rrsig_try_keys(&rs, &data, keys, nkeys, &set_left, b);
         if (rc == 0) {
             str_clear(&data);
             if (labels_out)

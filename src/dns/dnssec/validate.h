@@ -34,15 +34,19 @@ enum dnssec_ede {
     DNSSEC_EDE_NSEC3_ITERATIONS = 27,
 };
 
-/* Limits per question (CVE-2023-50387 / CVE-2023-50868). */
+/* Limits (CVE-2023-50387 / CVE-2023-50868): per RRSIG, per RRset and per question. */
 #define DNSSEC_MAX_TAG_COLLISIONS 4 /* keys tried for one RRSIG or DS key tag */
-#define DNSSEC_MAX_VALIDATIONS 32   /* signature verifications */
+#define DNSSEC_MAX_SET_VALIDATIONS 8 /* signature verifications for one RRset */
+#define DNSSEC_MAX_SET_SIGS 16       /* RRSIGs of one RRset looked at (canonical form built) */
+#define DNSSEC_MAX_VALIDATIONS 32   /* signature verifications per question */
 #define DNSSEC_MAX_NSEC3_HASHES 64  /* NSEC3 hash computations (each of iterations+1 SHA-1) */
 #define DNSSEC_MAX_NSEC3_ITER 150   /* RFC 9276 §3.2: above this, treat as insecure */
 
 struct dnssec_budget {
     unsigned validations; /* left */
     unsigned nsec3_hashes;
+    unsigned used;        /* signature verifications made (for the counters) */
+    bool limited;         /* a limit cut the work short: a bogus verdict is the limits' doing */
 };
 
 void dnssec_budget_init(struct dnssec_budget *b);

@@ -264,17 +264,26 @@ static int put_rrset(struct dns_builder *b, enum dns_section sec, const struct d
     return 0;
 }
 
-/* The OPT record, with an Extended DNS Error option (RFC 8914) when ede is set. */
+/* RFC 8914 EXTRA-TEXT of a bogus answer that the KeyTrap limits ended. */
+static const char limited_text[] = "validation limit (CVE-2023-50387): too many keys or signatures";
+
+/* The OPT record, with an Extended DNS Error option (RFC 8914) when ede is set, and text
+ * (NULL: none) as its EXTRA-TEXT. */
 static void put_opt(struct dns_builder *b, const struct res_client_q *cq, uint16_t udp_max,
-                    uint16_t ede)
+                    uint16_t ede, const char *text)
 {
     if (ede == 0 || ede == DNSSEC_EDE_NONE) {
         dns_builder_opt(b, udp_max, 0, 0, cq->do_bit);
         return;
     }
-    uint8_t opt[6] = {0, 15, 0, 2, (uint8_t)(ede >> 8), (uint8_t)ede};
+    size_t tl = text ? strlen(text) : 0;
+    if (tl > sizeof limited_text - 1)
+        tl = 0; /* room is kept for that text only */
+    uint8_t opt[6 + sizeof limited_text] = {0, 15, 0, (uint8_t)(2 + tl), (uint8_t)(ede >> 8),
+                                            (uint8_t)ede};
+    memcpy(opt + 6, text ? text : "", tl);
     dns_builder_rr(b, DNS_SEC_ADDITIONAL, (const uint8_t *)"", DNS_TYPE_OPT, udp_max,
-                   cq->do_bit ? 0x8000u : 0, opt, sizeof opt);
+                   cq->do_bit ? 0x8000u : 0, opt, (uint16_t)(6 + tl));
 }
 
 static size_t build_reply(const struct res_client_q *cq, const struct res_answer *a,
@@ -298,7 +307,7 @@ static size_t build_reply(const struct res_client_q *cq, const struct res_answer
     struct dns_builder b;
     dns_builder_init(&b, out, cap, max, &h);
     if (cq->edns)
-        dns_builder_reserve(&b, 17);
+        dns_builder_reserve(&b, 17 + (a->limited ? sizeof limited_text : 0));
     dns_builder_question(&b, cq->qname, cq->qtype, cq->qclass);
     struct dns_builder_mark m;
     dns_builder_mark(&b, &m);
@@ -317,7 +326,7 @@ static size_t build_reply(const struct res_client_q *cq, const struct res_answer
     }
     if (cq->edns) {
         dns_builder_reserve(&b, 0);
-        put_opt(&b, cq, udp_max, bogus ? a->ede : 0);
+        put_opt(&b, cq, udp_max, bogus ? a->ede : 0, bogus && a->limited ? limited_text : NULL);
     }
     return dns_builder_finish(&b);
 }

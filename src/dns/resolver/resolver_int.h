@@ -49,6 +49,7 @@ struct res_answer {
     bool stale;
     uint8_t sec;  /* the whole answer's enum dnssec_status (0: not validated) */
     uint16_t ede; /* RFC 8914 code for a bogus answer */
+    bool limited; /* bogus because the KeyTrap limits cut the validation short */
 };
 
 /* The validator's progress on one answer (validator.c). */

@@ -21,6 +21,7 @@
  */
 #include "dns/resolver/resolver_int.h"
 
+#include "core/metrics.h"
 #include "dns/dnssec/denial.h"
 #include "dns/name.h"
 #include "dns/rr.h"
@@ -480,6 +481,14 @@ static const uint8_t *item_target(struct res_val *v, unsigned i)
     return s && dns_name_is_sub(set->owner, s) ? s : set->owner;
 }
 
+static struct metric sig_checks =
+    METRIC("pigeon_resolver_dnssec_signature_checks_total",
+           "DNSSEC signature verifications made by the validating resolver");
+static struct metric limited_answers =
+    METRIC("pigeon_resolver_dnssec_limited_total",
+           "Answers found bogus because the KeyTrap limits (keys per key tag, signatures per "
+           "RRset or question, NSEC3 hashes) cut their validation short");
+
 static void combine(struct res_val *v)
 {
     struct res_answer *a = v->ans;
@@ -493,6 +502,13 @@ static void combine(struct res_val *v)
     a->sec = sec;
     if (sec == DNSSEC_BOGUS && (a->ede == 0 || a->ede == DNSSEC_EDE_NONE))
         a->ede = DNSSEC_EDE_BOGUS;
+    a->limited = sec == DNSSEC_BOGUS && v->budget.limited;
+    if (a->limited) {
+        a->ede = DNSSEC_EDE_BOGUS;
+        metric_inc(&limited_answers);
+    }
+    if (v->budget.used)
+        metric_add(&sig_checks, v->budget.used);
 }
 
 static void finish_item(struct res_val *v)
