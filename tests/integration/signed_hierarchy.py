@@ -3,8 +3,10 @@ tests/integration/test_dnssec_resolver.py and bench/dnssec_rec.py:
 
     127.0.54.1  "."                       pigeond, signed (dnssec = on)
     127.0.54.2  edu., fr., hamburger.edu.  pigeond, signed; edu. takes hamburger.edu.'s CDS as DS
-    127.0.54.3  crepes.fr. (NSEC3), expired.fr., plain.fr.   NSD, signed by ldns-signzone
-                (expired.fr.'s signatures ran out in 2020; plain.fr. is unsigned, no DS)
+    127.0.54.3  crepes.fr. (NSEC3), expired.fr., plain.fr., bigkeys.fr.   NSD, signed by
+                ldns-signzone (expired.fr.'s signatures ran out in 2020; plain.fr. is unsigned,
+                no DS; bigkeys.fr.'s DNSKEY set, four RSA keys and three signatures, is too big
+                for 1232 octets of UDP: NSD truncates it)
 
 `anchor` is the root's DS from `pigeon dnssec ds`, in the file form Unbound reads; `hints`
 the root hints. TTL is the TTL of the pigeond zones (short for rollover tests).
@@ -57,6 +59,8 @@ crepes NS ns.crepes
 ns.crepes A 127.0.54.3
 expired NS ns.expired
 ns.expired A 127.0.54.3
+bigkeys NS ns.bigkeys
+ns.bigkeys A 127.0.54.3
 plain NS ns.plain
 ns.plain A 127.0.54.3
 """
@@ -77,17 +81,25 @@ def run(*cmd, cwd=None):
     return p.stdout
 
 
-def ldns_sign(d, origin, nsec3=False, expired=False):
-    """origin's zone signed by ldns-signzone with a fresh ECDSA key; returns its DS line."""
+def ldns_sign(d, origin, nsec3=False, expired=False, big_keys=False):
+    """origin's zone signed by ldns-signzone with a fresh ECDSA key (big_keys: three RSA-2048
+    KSKs and an RSA ZSK); returns its DS lines."""
     (d / (origin + ".zone")).write_text(LEAF.format(o=origin))
-    key = run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", origin + ".", cwd=d).strip()
+    if big_keys:
+        ksks = [run("ldns-keygen", "-a", "RSASHA256", "-b", "2048", "-k", origin + ".",
+                    cwd=d).strip() for _ in range(3)]
+        keys = ksks + [run("ldns-keygen", "-a", "RSASHA256", "-b", "1024", origin + ".",
+                           cwd=d).strip()]
+    else:
+        keys = ksks = [run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", origin + ".",
+                           cwd=d).strip()]
     args = ["ldns-signzone"]
     if expired:
         args += ["-i", "20200101000000", "-e", "20200201000000"]
     if nsec3:
         args += ["-n"]
-    run(*args, origin + ".zone", key, cwd=d)
-    return run("ldns-key2ds", "-n", "-2", key + ".key", cwd=d)
+    run(*args, origin + ".zone", *keys, cwd=d)
+    return "".join(run("ldns-key2ds", "-n", "-2", k + ".key", cwd=d) for k in ksks)
 
 
 def pigeon_ds(daemon, zone):
@@ -141,10 +153,12 @@ class SignedHierarchy:
             nsd_dir.mkdir(parents=True)
             fr += ldns_sign(nsd_dir, "crepes.fr", nsec3=True)
             fr += ldns_sign(nsd_dir, "expired.fr", expired=True)
+            fr += ldns_sign(nsd_dir, "bigkeys.fr", big_keys=True)
             (nsd_dir / "plain.fr.zone").write_text(LEAF.format(o="plain.fr"))
             self.procs.append(start_nsd(nsd_dir, [
                 ("crepes.fr", nsd_dir / "crepes.fr.zone.signed"),
                 ("expired.fr", nsd_dir / "expired.fr.zone.signed"),
+                ("bigkeys.fr", nsd_dir / "bigkeys.fr.zone.signed"),
                 ("plain.fr", nsd_dir / "plain.fr.zone")]))
         self.tld = auth(self.root, "tld", TLD, {"edu": EDU.format(ttl=ttl), "fr": fr,
                                                 "hamburger.edu": HAMBURGER.format(ttl=ttl)})

@@ -205,3 +205,18 @@ def test_negative_trust_anchor_from_the_cli(world):
     p = r.cli("dnssec", "nta", "add", "bad..name", check=False)
     assert p.returncode == 1 and b"bad name" in p.stderr, p.stderr
     assert status(dig(world, "www.hamburger.edu.", "A")) == "NOERROR"
+
+
+def test_truncated_dnskey_set_is_fetched_over_tcp(world):
+    """bigkeys.fr.'s DNSKEY set does not fit the resolver's 1232-octet UDP buffer: NSD
+    answers it with TC=1, and the validator's DNSKEY fetch goes on over TCP (RFC 7766), so
+    the zone's data is secure."""
+    p = subprocess.run(["dig", "@" + SH.NSD, "-p", "53", "+time=3", "+tries=1", "+dnssec",
+                        "+bufsize=1232", "+ignore", "+notcp", "bigkeys.fr.", "DNSKEY"],
+                       capture_output=True, text=True, timeout=30)
+    assert "tc" in flags(p.stdout), p.stdout
+    out = dig(world, "www.bigkeys.fr.", "A")
+    assert status(out) == "NOERROR" and "127.0.0.90" in out, out
+    assert "ad" in flags(out), out
+    out = dig(world, "bigkeys.fr.", "DNSKEY")
+    assert "ad" in flags(out) and out.count("DNSKEY\t") >= 4, out
