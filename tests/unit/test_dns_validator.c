@@ -17,11 +17,13 @@
 #include "core/metrics.h"
 #include "core/str.h"
 #include "dns/arena.h"
+#include "dns/dnssec/denial.h"
 #include "dns/dnssec/signer.h"
 #include "dns/dnssec/validate.h"
 #include "dns/name.h"
 #include "dns/print.h"
 #include "dns/resolver/anchor.h"
+#include "dns/resolver/nsec_cache.h"
 #include "dns/resolver/nta.h"
 #include "dns/resolver/resolver.h"
 #include "dns/rr.h"
@@ -850,6 +852,81 @@ static void test_aggressive_nsec(void **state)
     dns_arena_clear(&a);
 }
 
+/* RFC 8198 with NSEC3 (alt. is signed with NSEC3, no opt-out): once the three NSEC3 records
+ * of the zone are cached (three NODATA answers), NXDOMAIN for any name and NODATA for a
+ * missing type come from the cache, secure, with the NSEC3 proof, without asking. */
+static void test_aggressive_nsec3(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    static const char *const names[] = {"alt.", "ns.alt.", "www.alt."};
+    for (size_t i = 0; i < 3; i++) {
+        dns_arena_reset(&a);
+        ask(w, names[i], DNS_TYPE_TXT, Q_DO, &r, &a);
+        assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+        assert_true(r.ad);
+    }
+    static const char *const absent[] = {"random.alt.", "a.b.c.alt.", "zz.ns.alt."};
+    for (size_t i = 0; i < 3; i++) {
+        dns_arena_reset(&a);
+        ask(w, absent[i], DNS_TYPE_A, Q_DO, &r, &a);
+        if (r.rcode != DNS_RCODE_NXDOMAIN || !r.ad)
+            fail_msg("%s:\n%s", absent[i], r.text);
+        assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC3) >= 2);
+        assert_int_equal(fake_upstream_count(w->up, NULL, absent[i], 0), 0);
+    }
+    dns_arena_reset(&a);
+    ask(w, "www.alt.", DNS_TYPE_MX, Q_DO, &r, &a); /* NODATA: www's NSEC3 lacks MX */
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_MX), 0);
+    assert_int_equal(fake_upstream_count(w->up, NULL, "www.alt.", DNS_TYPE_MX), 0);
+    /* data that exists is not denied: www's A is asked */
+    dns_arena_reset(&a);
+    ask(w, "www.alt.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_non_null(strstr(r.text, "192.0.2.30"));
+    assert_int_equal(fake_upstream_count(w->up, NS3, "www.alt.", DNS_TYPE_A), 1);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
+/* NSEC3 records with the opt-out flag are not kept for aggressive use (RFC 8198 §5.5): the
+ * span may hide insecure delegations. */
+static void test_nsec3_opt_out_not_cached(void **state)
+{
+    (void)state;
+    ARENA;
+    uint8_t zone[DNS_NAME_MAXLEN], owner[DNS_NAME_MAXLEN], q[DNS_NAME_MAXLEN];
+    uint8_t h[DNSSEC_NSEC3_HASH_MAX];
+    N("zone.test.", zone);
+    assert_int_equal(dnssec_nsec3_hash(zone, 1, 0, NULL, 0, h), 0);
+    assert_int_equal(dnssec_nsec3_owner(h, zone, owner), 0);
+    /* one record covering the whole chain (next = itself), types SOA NS */
+    uint8_t rd[6 + DNSSEC_NSEC3_HASH_MAX + 4] = {1, 0, 0, 0, 0, DNSSEC_NSEC3_HASH_MAX};
+    memcpy(rd + 6, h, sizeof h);
+    memcpy(rd + 6 + DNSSEC_NSEC3_HASH_MAX, (const uint8_t[]){0, 2, 0x22, 0}, 4);
+    struct dns_rdata one = {sizeof rd, rd};
+    struct dns_cache_rrset set = {owner, DNS_TYPE_NSEC3, 1, 300, 0, &one, 1, 0, NULL};
+    static const uint8_t soa_rd[] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1,
+                                     0, 0, 0, 60};
+    struct dns_rdata srd = {sizeof soa_rd, soa_rd};
+    struct dns_cache_rrset soa = {zone, DNS_TYPE_SOA, 1, 300, 0, &srd, 1, 0, NULL}, got_soa;
+    struct dns_cache_rrset found[NSEC_CACHE_FOUND3_MAX];
+    for (int opt_out = 1; opt_out >= 0; opt_out--) {
+        rd[1] = (uint8_t)opt_out;
+        struct dns_nsec_cache *nc = dns_nsec_cache_new();
+        dns_nsec_cache_put(nc, zone, &soa, 0);
+        dns_nsec_cache_put(nc, zone, &set, 0);
+        unsigned n = dns_nsec_cache_find3(nc, zone, N("nope.zone.test.", q), 1000, &a, found,
+                                          &got_soa);
+        assert_int_equal(n, opt_out ? 0 : 1); /* the one record proves all three parts */
+        dns_nsec_cache_free(nc);
+    }
+    dns_arena_clear(&a);
+}
+
 /* Trust anchors in the file forms Unbound reads: DS and DNSKEY lines with comments. */
 static void test_anchor_file_forms(void **state)
 {
@@ -897,6 +974,8 @@ int main(void)
         cmocka_unit_test(test_keytrap_zone_is_bounded),
         cmocka_unit_test(test_forged_nxdomain_is_bogus),
         cmocka_unit_test(test_aggressive_nsec),
+        cmocka_unit_test(test_aggressive_nsec3),
+        cmocka_unit_test(test_nsec3_opt_out_not_cached),
     };
     return cmocka_run_group_tests(tests, internet_setup, internet_teardown);
 }

@@ -179,15 +179,6 @@ int dnssec_nsec3_owner(const uint8_t h[DNSSEC_NSEC3_HASH_MAX], const uint8_t *zo
     return dns_name_concat(label, sizeof label, zone, out, &ol);
 }
 
-struct nsec3_view {
-    uint8_t alg, flags;
-    uint16_t iterations;
-    const uint8_t *salt, *next, *bm;
-    size_t saltlen, nextlen, bmlen;
-    uint8_t owner_hash[DNSSEC_NSEC3_HASH_MAX];
-    size_t owner_hashlen;
-};
-
 static int b32val(uint8_t c)
 {
     c |= 0x20;
@@ -220,7 +211,8 @@ static bool owner_hash(const uint8_t *owner, uint8_t *h, size_t *hl)
     return n == DNSSEC_NSEC3_HASH_MAX;
 }
 
-static bool nsec3_view(const struct dnssec_nsec_rr *r, const uint8_t *zone, struct nsec3_view *o)
+bool dnssec_nsec3_view(const struct dnssec_nsec_rr *r, const uint8_t *zone,
+                       struct dnssec_nsec3_view *o)
 {
     const uint8_t *p = r->rdata;
     size_t len = r->len;
@@ -248,14 +240,14 @@ struct nsec3_ctx {
     size_t n;
     const uint8_t *zone;
     struct dnssec_budget *b;
-    struct nsec3_view params; /* the parameters of the first usable NSEC3 */
+    struct dnssec_nsec3_view params; /* the parameters of the first usable NSEC3 */
     bool too_many_iter, out_of_budget;
 };
 
 static bool nsec3_ctx_init(struct nsec3_ctx *c)
 {
     for (size_t i = 0; i < c->n; i++) {
-        if (nsec3_view(&c->v[i], c->zone, &c->params)) {
+        if (dnssec_nsec3_view(&c->v[i], c->zone, &c->params)) {
             c->too_many_iter = c->params.iterations > DNSSEC_MAX_NSEC3_ITER;
             return true;
         }
@@ -275,17 +267,17 @@ static bool nsec3_hash_name(struct nsec3_ctx *c, const uint8_t *name, uint8_t *h
                              c->params.saltlen, h) == 0;
 }
 
-static bool same_params(const struct nsec3_view *a, const struct nsec3_view *b)
+static bool same_params(const struct dnssec_nsec3_view *a, const struct dnssec_nsec3_view *b)
 {
     return a->alg == b->alg && a->iterations == b->iterations && a->saltlen == b->saltlen &&
            memcmp(a->salt, b->salt, a->saltlen) == 0;
 }
 
 /* The NSEC3 whose owner hash equals h (matches) or that covers h; its view in *out. */
-static bool nsec3_find(struct nsec3_ctx *c, const uint8_t *h, bool cover, struct nsec3_view *out)
+static bool nsec3_find(struct nsec3_ctx *c, const uint8_t *h, bool cover, struct dnssec_nsec3_view *out)
 {
     for (size_t i = 0; i < c->n; i++) {
-        if (!nsec3_view(&c->v[i], c->zone, out) || !same_params(out, &c->params))
+        if (!dnssec_nsec3_view(&c->v[i], c->zone, out) || !same_params(out, &c->params))
             continue;
         int lo = memcmp(out->owner_hash, h, DNSSEC_NSEC3_HASH_MAX);
         if (!cover) {
@@ -310,7 +302,7 @@ static bool nsec3_closest_encloser(struct nsec3_ctx *c, const uint8_t *qname,
 {
     unsigned ql = dns_name_labels(qname), zl = dns_name_labels(c->zone);
     uint8_t h[DNSSEC_NSEC3_HASH_MAX];
-    struct nsec3_view m;
+    struct dnssec_nsec3_view m;
     for (unsigned l = ql; l >= zl && l > 0; l--) {
         const uint8_t *anc = dns_name_skip(qname, ql - l);
         if (!nsec3_hash_name(c, anc, h))
@@ -326,7 +318,7 @@ static bool nsec3_closest_encloser(struct nsec3_ctx *c, const uint8_t *qname,
             dnssec_bitmap_has(m.bm, m.bmlen, DNS_TYPE_DNAME))
             return false;
         const uint8_t *next_closer = dns_name_skip(qname, ql - l - 1);
-        struct nsec3_view cv;
+        struct dnssec_nsec3_view cv;
         if (!nsec3_hash_name(c, next_closer, h) || !nsec3_find(c, h, true, &cv))
             return false;
         *ce_labels_out = l;
@@ -350,7 +342,7 @@ static enum dnssec_proof nsec3_nxdomain(struct nsec3_ctx *c, const uint8_t *qnam
     if (!nsec3_closest_encloser(c, qname, &ce, &optout))
         return nsec3_result(c, false);
     uint8_t wild[DNS_NAME_MAXLEN], h[DNSSEC_NSEC3_HASH_MAX];
-    struct nsec3_view wv;
+    struct dnssec_nsec3_view wv;
     bool ok = dnssec_wildcard_at(qname, ce, wild) && nsec3_hash_name(c, wild, h) &&
               nsec3_find(c, h, true, &wv);
     if (ok && optout)
@@ -358,7 +350,7 @@ static enum dnssec_proof nsec3_nxdomain(struct nsec3_ctx *c, const uint8_t *qnam
     return nsec3_result(c, ok);
 }
 
-static bool nsec3_type_absent(const struct nsec3_view *m, uint16_t qtype)
+static bool nsec3_type_absent(const struct dnssec_nsec3_view *m, uint16_t qtype)
 {
     if (dnssec_bitmap_has(m->bm, m->bmlen, qtype) ||
         dnssec_bitmap_has(m->bm, m->bmlen, DNS_TYPE_CNAME))
@@ -371,7 +363,7 @@ static bool nsec3_type_absent(const struct nsec3_view *m, uint16_t qtype)
 static enum dnssec_proof nsec3_nodata(struct nsec3_ctx *c, const uint8_t *qname, uint16_t qtype)
 {
     uint8_t h[DNSSEC_NSEC3_HASH_MAX];
-    struct nsec3_view m;
+    struct dnssec_nsec3_view m;
     if (!nsec3_hash_name(c, qname, h))
         return nsec3_result(c, false);
     if (nsec3_find(c, h, false, &m)) /* RFC 5155 §8.5 / §8.6 */
@@ -396,7 +388,7 @@ static enum dnssec_proof nsec3_wildcard(struct nsec3_ctx *c, const uint8_t *qnam
         return DNSSEC_PROOF_NONE;
     const uint8_t *next_closer = dns_name_skip(qname, ql - labels - 1);
     uint8_t h[DNSSEC_NSEC3_HASH_MAX];
-    struct nsec3_view cv;
+    struct dnssec_nsec3_view cv;
     bool ok = nsec3_hash_name(c, next_closer, h) && nsec3_find(c, h, true, &cv);
     if (ok && (cv.flags & 1))
         return DNSSEC_PROOF_INSECURE;
@@ -484,7 +476,7 @@ bool dnssec_denial_is_cut(const struct dnssec_nsec_rr *v, size_t n, const uint8_
     struct nsec3_ctx c;
     enum dnssec_proof r;
     uint8_t h[DNSSEC_NSEC3_HASH_MAX];
-    struct nsec3_view m;
+    struct dnssec_nsec3_view m;
     return nsec3_begin(&c, v, n, zone, b, &r) && nsec3_hash_name(&c, qname, h) &&
            nsec3_find(&c, h, false, &m) && bitmap_cut(m.bm, m.bmlen);
 }

@@ -31,6 +31,21 @@ enum dnssec_proof {
     DNSSEC_PROOF_BUDGET,    /* the question's hash budget ran out: bogus */
 };
 
+/* An NSEC3 record's fields (RFC 5155 §3.2), pointing into its rdata. */
+struct dnssec_nsec3_view {
+    uint8_t alg, flags; /* flags bit 0: opt-out */
+    uint16_t iterations;
+    const uint8_t *salt, *next, *bm;
+    size_t saltlen, nextlen, bmlen;
+    uint8_t owner_hash[DNSSEC_NSEC3_HASH_MAX];
+    size_t owner_hashlen;
+};
+
+/* Reads r, an NSEC3 record of zone (owner "<base32hex hash>.<zone>", SHA-1) into *o; false
+ * when it is not one. */
+bool dnssec_nsec3_view(const struct dnssec_nsec_rr *r, const uint8_t *zone,
+                       struct dnssec_nsec3_view *o);
+
 /* RFC 5155 §5 hash of name into out (20 bytes); ERR_PARSE for an unknown hash algorithm. */
 int dnssec_nsec3_hash(const uint8_t *name, uint8_t alg, unsigned iterations,
                       const uint8_t *salt, size_t saltlen, uint8_t out[DNSSEC_NSEC3_HASH_MAX]);

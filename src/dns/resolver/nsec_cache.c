@@ -17,12 +17,18 @@ struct nrec {
     struct dns_rdata *rd; /* count rdatas then nsig signatures; bytes follow */
 };
 
+/* Records sorted by owner in canonical order: NSEC by name, NSEC3 by hash (their owners are
+ * "<base32hex hash>.<zone>", and base32hex keeps the hashes' order). */
+struct nlist {
+    struct nrec **v; /* NSEC_CACHE_PER_ZONE slots */
+    unsigned n;
+};
+
 struct nzone {
     uint8_t name[DNS_NAME_MAXLEN];
     uint64_t used; /* when last stored into (eviction order) */
     struct nrec *soa;
-    struct nrec **v; /* NSEC_CACHE_PER_ZONE slots, sorted by owner */
-    unsigned n;
+    struct nlist nsec, nsec3;
 };
 
 struct dns_nsec_cache {
@@ -39,11 +45,19 @@ struct dns_nsec_cache *dns_nsec_cache_new(void)
     return nc;
 }
 
+static void list_clear(struct nlist *l)
+{
+    for (unsigned i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
 static void zone_clear(struct nzone *z)
 {
-    for (unsigned i = 0; i < z->n; i++)
-        free(z->v[i]);
-    free(z->v);
+    list_clear(&z->nsec);
+    list_clear(&z->nsec3);
     free(z->soa);
     memset(z, 0, sizeof *z);
 }
@@ -106,12 +120,11 @@ static struct nzone *zone_get(struct dns_nsec_cache *nc, const uint8_t *zone, bo
     }
     dns_name_copy(z->name, zone);
     dns_name_lower(z->name);
-    z->v = xcalloc(NSEC_CACHE_PER_ZONE, sizeof *z->v);
     return z;
 }
 
 /* The index of the last record whose owner is <= name, or -1. */
-static int pred(const struct nzone *z, const uint8_t *name)
+static int pred(const struct nlist *z, const uint8_t *name)
 {
     int lo = 0, hi = (int)z->n - 1, best = -1;
     while (lo <= hi) {
@@ -126,8 +139,10 @@ static int pred(const struct nzone *z, const uint8_t *name)
     return best;
 }
 
-static void zone_insert(struct nzone *z, struct nrec *r)
+static void list_insert(struct nlist *z, struct nrec *r)
 {
+    if (!z->v)
+        z->v = xcalloc(NSEC_CACHE_PER_ZONE, sizeof *z->v);
     int i = pred(z, r->owner);
     if (i >= 0 && dns_name_eq(z->v[i]->owner, r->owner)) {
         free(z->v[i]);
@@ -150,10 +165,32 @@ static void zone_insert(struct nzone *z, struct nrec *r)
     z->n++;
 }
 
+/* RFC 8198 §5.5 (and §4.1 of RFC 5155): an opt-out span says nothing about the insecure
+ * delegations it covers, so only NSEC3 records without opt-out are kept; chains that a
+ * validator treats as insecure (too many iterations) neither. */
+static bool nsec3_usable(const struct dns_cache_rrset *set, const uint8_t *zone,
+                         struct dnssec_nsec3_view *o)
+{
+    struct dnssec_nsec_rr rr = {set->owner, DNS_TYPE_NSEC3, set->rdata[0].data,
+                                set->rdata[0].len};
+    return set->count == 1 && dnssec_nsec3_view(&rr, zone, o) && !(o->flags & 1) &&
+           o->iterations <= DNSSEC_MAX_NSEC3_ITER;
+}
+
+static bool same_params(const struct nrec *r, const struct dnssec_nsec3_view *o)
+{
+    const uint8_t *p = r->rd[0].data;
+    return r->rd[0].len >= 5 && p[0] == o->alg && (p[2] << 8 | p[3]) == o->iterations &&
+           p[4] == o->saltlen && r->rd[0].len >= 5 + o->saltlen &&
+           memcmp(p + 5, o->salt, o->saltlen) == 0;
+}
+
 void dns_nsec_cache_put(struct dns_nsec_cache *nc, const uint8_t *zone,
                         const struct dns_cache_rrset *set, uint64_t now_ms)
 {
-    if (set->type != DNS_TYPE_NSEC && set->type != DNS_TYPE_SOA)
+    struct dnssec_nsec3_view v3;
+    if (set->type != DNS_TYPE_NSEC && set->type != DNS_TYPE_SOA &&
+        (set->type != DNS_TYPE_NSEC3 || !nsec3_usable(set, zone, &v3)))
         return;
     struct nrec *r = rec_make(set, now_ms + (uint64_t)set->ttl * 1000);
     pthread_mutex_lock(&nc->lock);
@@ -162,8 +199,12 @@ void dns_nsec_cache_put(struct dns_nsec_cache *nc, const uint8_t *zone,
     if (set->type == DNS_TYPE_SOA) {
         free(z->soa);
         z->soa = r;
+    } else if (set->type == DNS_TYPE_NSEC) {
+        list_insert(&z->nsec, r);
     } else {
-        zone_insert(z, r);
+        if (z->nsec3.n && !same_params(z->nsec3.v[0], &v3))
+            list_clear(&z->nsec3); /* a new salt or iteration count: the old chain is gone */
+        list_insert(&z->nsec3, r);
     }
     pthread_mutex_unlock(&nc->lock);
 }
@@ -208,7 +249,8 @@ unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, con
     memset(soa, 0, sizeof *soa);
     wild[0] = 0;
     pthread_mutex_lock(&nc->lock);
-    struct nzone *z = zone_get(nc, zone, false);
+    struct nzone *zn = zone_get(nc, zone, false);
+    struct nlist *z = zn ? &zn->nsec : NULL;
     if (z && z->n) {
         int i = pred(z, name);
         const struct nrec *r = z->v[i >= 0 ? i : (int)z->n - 1]; /* before the apex: the last */
@@ -222,8 +264,89 @@ unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, con
         } else {
             wild[0] = 0;
         }
-        if (n && z->soa && now_ms < z->soa->expire_ms)
-            *soa = rec_out(z->soa, now_ms, a);
+        if (n && zn->soa && now_ms < zn->soa->expire_ms)
+            *soa = rec_out(zn->soa, now_ms, a);
+    }
+    pthread_mutex_unlock(&nc->lock);
+    return n;
+}
+
+/* ---- NSEC3 ---- */
+
+struct find3 {
+    const struct nzone *z;
+    struct dnssec_nsec3_view params;
+    uint64_t now_ms;
+    const struct nrec *got[NSEC_CACHE_FOUND3_MAX];
+    unsigned n;
+};
+
+/* The cached NSEC3 record at or before name's hash (the last one before the first: it wraps
+ * round); *match when its owner is that hash. NULL when expired or not computable. */
+static const struct nrec *lookup3(const struct find3 *f, const uint8_t *name, bool *match)
+{
+    uint8_t h[DNSSEC_NSEC3_HASH_MAX], owner[DNS_NAME_MAXLEN];
+    const struct dnssec_nsec3_view *p = &f->params;
+    if (dnssec_nsec3_hash(name, p->alg, p->iterations, p->salt, p->saltlen, h) != 0 ||
+        dnssec_nsec3_owner(h, f->z->name, owner) != 0)
+        return NULL;
+    const struct nlist *l = &f->z->nsec3;
+    int i = pred(l, owner);
+    const struct nrec *r = l->v[i >= 0 ? i : (int)l->n - 1];
+    *match = dns_name_eq(r->owner, owner);
+    return f->now_ms < r->expire_ms ? r : NULL;
+}
+
+static bool take3(struct find3 *f, const struct nrec *r)
+{
+    if (!r)
+        return false;
+    for (unsigned i = 0; i < f->n; i++)
+        if (f->got[i] == r)
+            return true;
+    f->got[f->n++] = r;
+    return true;
+}
+
+/* RFC 5155 §8.3: the closest encloser's record, and those covering the next closer name
+ * and the wildcard at the closest encloser. false when the cache lacks one of them. */
+static bool closest_encloser3(struct find3 *f, const uint8_t *name)
+{
+    unsigned nl = dns_name_labels(name), zl = dns_name_labels(f->z->name);
+    for (const uint8_t *ce = dns_name_parent(name); ce && dns_name_labels(ce) >= zl;
+         ce = dns_name_parent(ce)) {
+        bool match = false, m2 = false;
+        const struct nrec *r = lookup3(f, ce, &match);
+        if (!r || !match)
+            continue;
+        uint8_t wild[DNS_NAME_MAXLEN];
+        const uint8_t *next_closer = dns_name_skip(name, nl - dns_name_labels(ce) - 1);
+        return dnssec_wildcard_at(name, dns_name_labels(ce), wild) && take3(f, r) &&
+               take3(f, lookup3(f, next_closer, &m2)) && !m2 && take3(f, lookup3(f, wild, &m2));
+    }
+    return false;
+}
+
+unsigned dns_nsec_cache_find3(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
+                              uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
+                              struct dns_cache_rrset *soa)
+{
+    unsigned n = 0;
+    memset(soa, 0, sizeof *soa);
+    pthread_mutex_lock(&nc->lock);
+    struct find3 f = {zone_get(nc, zone, false), {0}, now_ms, {0}, 0};
+    if (f.z && f.z->nsec3.n && f.z->soa && now_ms < f.z->soa->expire_ms &&
+        dns_name_labels(name) - dns_name_labels(zone) <= NSEC_CACHE_MAX_DEPTH3) {
+        const struct nrec *r0 = f.z->nsec3.v[0];
+        struct dnssec_nsec_rr rr = {r0->owner, DNS_TYPE_NSEC3, r0->rd[0].data, r0->rd[0].len};
+        bool match = false;
+        const struct nrec *r = dnssec_nsec3_view(&rr, zone, &f.params) ? lookup3(&f, name, &match)
+                                                                       : NULL;
+        if (r && match ? take3(&f, r) : closest_encloser3(&f, name)) {
+            for (; n < f.n; n++)
+                out[n] = rec_out(f.got[n], now_ms, a);
+            *soa = rec_out(f.z->soa, now_ms, a);
+        }
     }
     pthread_mutex_unlock(&nc->lock);
     return n;

@@ -2,7 +2,7 @@
  * nsec_cache — validated NSEC records kept per zone in canonical order, for the aggressive
  * use of the DNSSEC-validated cache (RFC 8198): a name that falls in a cached NSEC span (and
  * whose wildcard does too) is answered NXDOMAIN without asking; a name whose cached NSEC
- * lacks the type, NODATA. Only records whose signatures the validator checked are put here,
+ * lacks the type, NODATA. NSEC3 chains (without opt-out) the same way, by hash. Only records whose signatures the validator checked are put here,
  * each with its RRSIGs, and the zone's SOA (also validated) for the negative answer.
  *
  * Shared by the resolvers of every worker: one mutex. Bounded: NSEC_CACHE_ZONES zones (the
@@ -17,6 +17,8 @@
 #define NSEC_CACHE_ZONES 256
 #define NSEC_CACHE_PER_ZONE 1024
 #define NSEC_CACHE_FOUND_MAX 2 /* the span of a name and that of its wildcard */
+#define NSEC_CACHE_FOUND3_MAX 3  /* closest encloser, next closer name, wildcard */
+#define NSEC_CACHE_MAX_DEPTH3 16 /* labels below the zone tried (one NSEC3 hash each) */
 
 struct dns_nsec_cache;
 
@@ -35,5 +37,18 @@ void dns_nsec_cache_put(struct dns_nsec_cache *nc, const uint8_t *zone,
 unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
                              uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
                              struct dns_cache_rrset *soa, uint8_t *wild);
+
+/*
+ * NSEC3 (RFC 8198 with RFC 5155 §8): the live NSEC3 records of zone that could prove name
+ * absent: the one whose hash is name's (NODATA), or the closest encloser's and those covering
+ * the next closer name and the wildcard at the closest encloser (NXDOMAIN). Hashed with the
+ * parameters of the zone's cached chain, at most NSEC_CACHE_MAX_DEPTH3 labels below the zone
+ * (one SHA-1 run per label, as many iterations as the chain has, at most 150). Only records
+ * without opt-out are kept. Copies in a, into out[NSEC_CACHE_FOUND3_MAX]; *soa the zone's SOA.
+ * Returns how many records (0 when the cache cannot make the proof, or has no SOA).
+ */
+unsigned dns_nsec_cache_find3(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
+                              uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
+                              struct dns_cache_rrset *soa);
 
 #endif

@@ -154,14 +154,15 @@ static size_t proofs_verified(struct res_val *v, struct res_answer *a,
     return n;
 }
 
-/* RFC 8198: the NSEC records (and the SOA) of a proof that held, for later questions. */
+/* RFC 8198: the NSEC/NSEC3 records (and the SOA) of a proof that held, for later
+ * questions. */
 static void keep_proofs(struct res_val *v, const struct res_answer *a)
 {
     struct dns_nsec_cache *nc = v->r->sh->nsecs;
     uint64_t now = res_now_ms(v->r);
     bool any = false;
     for (unsigned i = 0; i < a->nproof; i++)
-        if (a->proof[i].sec == DNSSEC_SECURE && a->proof[i].type == DNS_TYPE_NSEC) {
+        if (a->proof[i].sec == DNSSEC_SECURE) { /* NSEC3 with opt-out is not kept */
             dns_nsec_cache_put(nc, v->zone, &a->proof[i], now);
             any = true;
         }
@@ -596,16 +597,18 @@ bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
     if (!res_validating(r) || !dns_anchors_find(an, lname) || res_nta(r, lname))
         return false;
     const uint8_t *zone = secure_zone_of(r, lname, a);
-    struct dns_cache_rrset found[NSEC_CACHE_FOUND_MAX], soa;
-    uint8_t wild[DNS_NAME_MAXLEN];
+    struct dns_cache_rrset found[NSEC_CACHE_FOUND3_MAX], soa;
+    uint8_t wild[DNS_NAME_MAXLEN] = {0};
     unsigned nf = zone ? dns_nsec_cache_find(r->sh->nsecs, zone, lname, res_now_ms(r), a, found,
                                              &soa, wild)
                        : 0;
+    if (zone && nf == 0) /* an NSEC3 zone */
+        nf = dns_nsec_cache_find3(r->sh->nsecs, zone, lname, res_now_ms(r), a, found, &soa);
     struct dnssec_nsec_rr v[8];
     size_t nv = 0;
     for (unsigned i = 0; i < nf; i++)
         for (uint16_t k = 0; k < found[i].count && nv < 8; k++)
-            v[nv++] = (struct dnssec_nsec_rr){found[i].owner, DNS_TYPE_NSEC, found[i].rdata[k].data,
+            v[nv++] = (struct dnssec_nsec_rr){found[i].owner, found[i].type, found[i].rdata[k].data,
                                               found[i].rdata[k].len};
     if (nv == 0)
         return false;
