@@ -370,6 +370,8 @@ static int zf_ttl(struct zf_file *f, struct zf_head *h, const uint8_t *rdata, si
         h->ttl = sh->last_ttl;
     else if (h->type == DNS_TYPE_SOA && rdlen >= 20)
         h->ttl = dns_soa_minimum(rdata, rdlen);
+    else if (sh->flags & DNS_ZF_TTL_OPTIONAL)
+        h->ttl = 0;
     else
         return zf_fail(f, f->entry_line, ERR_PARSE, "no TTL specified");
     if (!sh->have_default_ttl) {

@@ -23,7 +23,9 @@
 #define DNS_ZF_MAX_DEPTH 8
 
 enum dns_zonefile_flags {
-    DNS_ZF_NO_INCLUDE = 1 << 0, /* $INCLUDE is an error (fuzzing, untrusted text) */
+    DNS_ZF_NO_INCLUDE = 1 << 0,   /* $INCLUDE is an error (fuzzing, untrusted text) */
+    DNS_ZF_TTL_OPTIONAL = 1 << 1, /* no TTL anywhere is TTL 0, not an error: trust-anchor
+                                   * files (Debian's /usr/share/dns/root.key) omit it */
 };
 
 /* One record as read. Every pointer is borrowed and valid only during the callback. */

@@ -9,6 +9,7 @@
 #include "core/tls.h"
 #include "core/tls_reload.h"
 #include "dns/name.h"
+#include "dns/resolver/anchor.h"
 #include "dns/resolver/hints.h"
 #include "dns/zone.h"
 
@@ -156,6 +157,17 @@ int config_check_files(const struct config *cfg, struct str *err)
         }
         dns_hints_clear(&hints);
         str_clear(&herr);
+    }
+    if (rc == 0 && cfg->resolver.trust_anchor) { /* as the resolver reads it at start */
+        struct dns_anchors a = {0};
+        struct str aerr = STR_INIT;
+        if (dns_anchors_load_config(&a, cfg->resolver.trust_anchor,
+                                    cfg->resolver.negative_trust_anchors, NULL, NULL, &aerr)) {
+            str_appendf(err, "%s: [resolver] trust_anchor: %s", cfg->path, str_cstr(&aerr));
+            rc = ERR_CONFIG;
+        }
+        dns_anchors_clear(&a);
+        str_clear(&aerr);
     }
     return rc;
 }

@@ -85,3 +85,30 @@ def test_valid_configuration_passes_all_three(tmp_path):
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
                            env=H.sanitizer_env())
         assert (p.returncode, p.stdout.decode()) == (0, "%s: ok\n" % conf), p.stderr
+
+
+def test_bad_trust_anchor_file(tmp_path):
+    """The resolver's trust anchor is opened and parsed by the check (not only at start)."""
+    (tmp_path / "root.key").write_text("; an anchor file with a wrong record\n"
+                                       ". 3600 IN A 192.0.2.1\n")
+    check(tmp_path, "[resolver]\ntrust_anchor = %s\n" % (tmp_path / "root.key"),
+          "{conf}: [resolver] trust_anchor: {dir}/root.key:2: a trust anchor is a DS or DNSKEY "
+          "record")
+
+
+def test_trust_anchor_without_anchors_or_missing(tmp_path):
+    (tmp_path / "empty.key").write_text("; nothing but a comment\n")
+    check(tmp_path, "[resolver]\ntrust_anchor = %s\n" % (tmp_path / "empty.key"),
+          "{conf}: [resolver] trust_anchor: {dir}/empty.key: no DS or DNSKEY record")
+    check(tmp_path, "[resolver]\ntrust_anchor = %s\n" % (tmp_path / "missing.key"),
+          "{conf}: [resolver] trust_anchor: {dir}/missing.key: cannot read: No such file or "
+          "directory")
+
+
+def test_bad_negative_trust_anchor(tmp_path):
+    # the form of Debian's /usr/share/dns/root.key: no TTL
+    (tmp_path / "root.key").write_text(
+        ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n")
+    check(tmp_path, "[resolver]\ntrust_anchor = %s\nnegative_trust_anchors = corp.example "
+          "bad..name\n" % (tmp_path / "root.key"),
+          "{conf}: [resolver] trust_anchor: negative trust anchor 'bad..name': empty label")

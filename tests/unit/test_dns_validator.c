@@ -950,6 +950,15 @@ static void test_anchor_file_forms(void **state)
     assert_int_equal(ta->nds, 1); /* the DNSKEY's SHA-256 DS is the DS line: one anchor */
     assert_int_equal(ta->ds[0].data[0] << 8 | ta->ds[0].data[1], 20326);
     assert_int_not_equal(dns_anchors_parse(&an, ". IN A 192.0.2.1\n", 17, "bad", &err), 0);
+    /* Debian's /usr/share/dns/root.key gives no TTL at all */
+    static const char no_ttl[] =
+        "example. IN DS 12345 13 2 "
+        "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D ; keytag 12345\n";
+    struct dns_anchors an2 = {0};
+    if (dns_anchors_parse(&an2, no_ttl, strlen(no_ttl), "root.key", &err) != 0)
+        fail_msg("%s", str_cstr(&err));
+    assert_non_null(dns_anchors_find(&an2, N("www.example.", n)));
+    dns_anchors_clear(&an2);
     str_clear(&err);
     dns_anchors_clear(&an);
 }

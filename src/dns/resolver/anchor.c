@@ -80,13 +80,52 @@ int dns_anchors_parse(struct dns_anchors *a, const char *text, size_t len, const
                       struct str *err)
 {
     static const uint8_t root[1] = {0};
-    return dns_zonefile_parse(text, len, fname, root, DNS_ZF_NO_INCLUDE, on_rr, a, err);
+    return dns_zonefile_parse(text, len, fname, root, DNS_ZF_NO_INCLUDE | DNS_ZF_TTL_OPTIONAL,
+                              on_rr, a, err);
 }
 
 int dns_anchors_load(struct dns_anchors *a, const char *path, struct str *err)
 {
     static const uint8_t root[1] = {0};
-    return dns_zonefile_read(path, root, DNS_ZF_NO_INCLUDE, on_rr, a, err);
+    return dns_zonefile_read(path, root, DNS_ZF_NO_INCLUDE | DNS_ZF_TTL_OPTIONAL, on_rr, a,
+                             err);
+}
+
+/* The names of ntas, each to nta (or only checked). */
+static int ntas_parse(const char *ntas, int (*nta)(void *ctx, const uint8_t *name), void *ctx,
+                      struct str *err)
+{
+    char *copy = xstrdup(ntas ? ntas : ""), *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(copy, " \t,", &save); t && rc == 0; t = strtok_r(NULL, " \t,", &save)) {
+        uint8_t wire[DNS_NAME_MAXLEN];
+        size_t wl;
+        const char *why;
+        if (dns_name_from_text(t, strlen(t), NULL, wire, &wl, &why) < 0) {
+            str_appendf(err, "negative trust anchor '%s': %s", t, why);
+            rc = ERR_PARSE;
+        } else if (nta && (rc = nta(ctx, wire)) != 0) {
+            str_appendf(err, "negative trust anchor '%s': %s", t, err_str(rc));
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int dns_anchors_load_config(struct dns_anchors *a, const char *path, const char *ntas,
+                            int (*nta)(void *ctx, const uint8_t *name), void *ctx,
+                            struct str *err)
+{
+    int rc = dns_anchors_load(a, path, err);
+    if (rc == 0 && a->n == 0) {
+        str_appendf(err, "%s: no DS or DNSKEY record", path);
+        rc = ERR_PARSE;
+    }
+    if (rc == 0)
+        rc = ntas_parse(ntas, nta, ctx, err);
+    if (rc != 0)
+        dns_anchors_clear(a);
+    return rc;
 }
 
 const struct dns_anchor *dns_anchors_find(const struct dns_anchors *a, const uint8_t *name)

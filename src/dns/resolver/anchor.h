@@ -43,6 +43,16 @@ int dns_anchors_parse(struct dns_anchors *a, const char *text, size_t len, const
                       struct str *err);
 /* Reads the file at path (blocks). Same contract. */
 int dns_anchors_load(struct dns_anchors *a, const char *path, struct str *err);
+/*
+ * [resolver] trust_anchor and negative_trust_anchors as pigeond reads them at start, shared
+ * with --check-config: the anchors of the file at path into *a (at least one zone, else an
+ * error), then each name of ntas (space- or comma-separated; may be NULL) in wire form to
+ * nta(ctx, name) when nta is not NULL (a non-zero return stops with that code). 0, or an
+ * ERR_* code with the reason ("file:line: ...") in err. Blocks on the file read.
+ */
+int dns_anchors_load_config(struct dns_anchors *a, const char *path, const char *ntas,
+                            int (*nta)(void *ctx, const uint8_t *name), void *ctx,
+                            struct str *err);
 /* The anchor of the deepest anchored zone at or above name (wire, any case), or NULL. */
 const struct dns_anchor *dns_anchors_find(const struct dns_anchors *a, const uint8_t *name);
 void dns_anchors_clear(struct dns_anchors *a);

@@ -103,46 +103,23 @@ static struct dns_zoneset *zones_load(const struct config_dns *c)
     return zs;
 }
 
-/* [resolver] negative_trust_anchors: permanent NTAs. 0, or -1 with the reason in err. */
-static int load_config_ntas(struct dns_resolver_shared *sh, const char *list, struct str *err)
+static int add_config_nta(void *vsh, const uint8_t *name)
 {
-    char *ntas = xstrdup(list ? list : "");
-    char *save = NULL;
-    int rc = 0;
-    for (char *t = strtok_r(ntas, " \t,", &save); t && rc == 0; t = strtok_r(NULL, " \t,", &save)) {
-        uint8_t wire[DNS_NAME_MAXLEN];
-        size_t wl;
-        const char *why;
-        if (dns_name_from_text(t, strlen(t), NULL, wire, &wl, &why) < 0) {
-            str_appendf(err, "negative trust anchor '%s': %s", t, why);
-            rc = -1;
-        } else if (dns_resolver_nta_add(sh, wire, DNS_NTA_PERMANENT) < 0) {
-            str_appendf(err, "more than %d negative trust anchors", DNS_NTAS_MAX);
-            rc = -1;
-        }
-    }
-    free(ntas);
-    return rc;
+    return dns_resolver_nta_add(vsh, name, DNS_NTA_PERMANENT);
 }
 
-/* DNSSEC validation: [resolver] trust_anchor and negative_trust_anchors. 0 or -1. */
+/* DNSSEC validation: [resolver] trust_anchor, and negative_trust_anchors as permanent NTAs.
+ * 0 or -1. */
 static int load_anchors(struct dns_resolver_shared *sh, const struct config_resolver *c)
 {
     if (!c->trust_anchor)
         return 0;
     struct dns_anchors a = {0};
     struct str err = STR_INIT;
-    int rc = dns_anchors_load(&a, c->trust_anchor, &err);
-    if (rc == 0 && a.n == 0) {
-        str_appendf(&err, "%s: no DS or DNSKEY record", c->trust_anchor);
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = load_config_ntas(sh, c->negative_trust_anchors, &err);
-    if (rc != 0) {
+    if (dns_anchors_load_config(&a, c->trust_anchor, c->negative_trust_anchors, add_config_nta,
+                                sh, &err) != 0) {
         log_err("resolver: trust_anchor: %s", str_cstr(&err));
         str_clear(&err);
-        dns_anchors_clear(&a);
         return -1;
     }
     log_info("resolver: DNSSEC validation with the trust anchors of %zu zone(s) from %s",
