@@ -11,6 +11,7 @@
 
 #include "core/str.h"
 #include "dns/resolver/service/nta.h"
+#include "host/control_proto.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,24 +38,29 @@ static unsigned long duration_parse(const char *text)
     return 0;
 }
 
-/* The answer's notes on stdout (from the second word: "note "), errors on stderr. 0 only
- * when it ends in "ok". */
+/* The answer's notes on stdout (a list's "NAME SECONDS" as "NAME<tab>SECONDS"), errors on
+ * stderr. 0 only when it ends in "ok". */
 static int answer_show(const char *text, bool list)
 {
     int rc = CLI_FAIL;
     for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
-        int len = (int)(nl ? (size_t)(nl - p) : strlen(p));
-        if (len > 5 && !strncmp(p, "note ", 5)) {
-            const char *sp = list ? memchr(p + 5, ' ', (size_t)len - 5) : NULL;
-            if (sp) /* "NAME SECONDS" -> "NAME<tab>SECONDS" */
-                printf("%.*s\t%.*s\n", (int)(sp - p - 5), p + 5, (int)(p + len - sp - 1), sp + 1);
-            else
-                printf("%.*s\n", len - 5, p + 5);
-        } else if (len > 6 && !strncmp(p, "error ", 6)) {
-            fprintf(stderr, "pigeon: %.*s\n", len - 6, p + 6);
-        } else if (len == 2 && !strncmp(p, "ok", 2)) {
-            rc = CLI_OK;
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        struct control_answer_line a;
+        if (control_answer_parse(p, len, &a) == 0) {
+            int tl = (int)a.text.len;
+            const char *sp = list && a.kind == CONTROL_ANSWER_NOTE
+                                 ? memchr(a.text.p, ' ', a.text.len)
+                                 : NULL;
+            if (a.kind == CONTROL_ANSWER_NOTE && sp)
+                printf("%.*s\t%.*s\n", (int)(sp - a.text.p), a.text.p,
+                       (int)(a.text.p + a.text.len - sp - 1), sp + 1);
+            else if (a.kind == CONTROL_ANSWER_NOTE)
+                printf("%.*s\n", tl, a.text.p);
+            else if (a.kind == CONTROL_ANSWER_ERROR)
+                fprintf(stderr, "pigeon: %.*s\n", tl, a.text.p);
+            else if (a.kind == CONTROL_ANSWER_OK)
+                rc = CLI_OK;
         }
         p += len + (nl ? 1 : 0);
     }

@@ -149,6 +149,11 @@ static void control_reload(void *vd, struct reload_report *r)
     delivery_reload(vd);
 }
 
+static int control_service(void *vd, const char *line, struct str *answer)
+{
+    return host_control_request(vd, line, answer);
+}
+
 static int workers_create(struct daemon *d, struct main_ctx *m)
 {
     d->nworkers = d->cfg.workers;
@@ -291,7 +296,8 @@ int server_run(struct daemon *d)
         for (unsigned i = 0; i < d->nworkers; i++)
             pthread_create(&d->workers[i].thread, NULL, worker_main, &d->workers[i]);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        m.control = control_open(m.base, m.post, d->cfg.data_dir, control_reload, d);
+        m.control = control_open(m.base, m.post, d->cfg.data_dir, control_reload,
+                                 control_service, d);
         log_info("pigeond ready: %u workers, %u listeners", d->nworkers, d->nlisteners);
         sdnotify_send("READY=1");
         event_base_loop(m.base, EVLOOP_NO_EXIT_ON_EMPTY);

@@ -29,6 +29,7 @@ struct control {
     struct loop_post *post;
     char *dir;
     control_reload_fn reload;
+    control_service_fn service;
     void *ctx;
     struct ctl_client *clients;
 };
@@ -104,6 +105,24 @@ static void client_reload(struct ctl_client *cl)
     reload_report_release(r);
 }
 
+/* A service's request, answered at once. */
+static void client_service(struct ctl_client *cl, const char *line)
+{
+    struct str out = STR_INIT;
+    int failed = cl->c->service(cl->c->ctx, line, &out);
+    if (failed < 0) {
+        str_reset(&out);
+        str_appends(&out, CONTROL_ANSWER_UNKNOWN);
+    } else if (failed > 0) {
+        str_appendf(&out, "failed %d\n", failed);
+    } else {
+        str_appends(&out, "ok\n");
+    }
+    log_info("control: %.40s answered: %s", line, failed ? "failed" : "ok");
+    client_answer(cl, str_cstr(&out));
+    str_clear(&out);
+}
+
 static void on_read(struct bufferevent *bev, void *vcl)
 {
     struct ctl_client *cl = vcl;
@@ -119,8 +138,15 @@ static void on_read(struct bufferevent *bev, void *vcl)
         client_answer(cl, answer);
         return;
     }
+    if (req == CONTROL_SERVICE) {
+        char *line = xstrndup(buf, (size_t)rc - 1);
+        evbuffer_drain(in, (size_t)rc);
+        client_service(cl, line);
+        free(line);
+        return;
+    }
     evbuffer_drain(in, (size_t)rc);
-    client_reload(cl); /* CONTROL_RELOAD, the one request */
+    client_reload(cl);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *vcl)
@@ -150,7 +176,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 }
 
 struct control *control_open(struct event_base *base, struct loop_post *post,
-                             const char *data_dir, control_reload_fn reload, void *ctx)
+                             const char *data_dir, control_reload_fn reload,
+                             control_service_fn service, void *ctx)
 {
     struct str err = STR_INIT;
     int fd = unixsock_listen(data_dir, PIGEOND_CONTROL_SOCKET, &err);
@@ -164,6 +191,7 @@ struct control *control_open(struct event_base *base, struct loop_post *post,
     c->post = post;
     c->dir = xstrdup(data_dir);
     c->reload = reload;
+    c->service = service;
     c->ctx = ctx;
     c->lev = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
     return c;

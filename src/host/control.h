@@ -1,7 +1,7 @@
 /*
  * control — pigeond's control channel: a local socket DATA/pigeond.ctl (mode 0600, the
  * daemon's user) on the main thread's loop, through which `pigeon reload` asks for a reload
- * and waits for its outcome.
+ * and waits for its outcome, and services take requests of their own (`pigeon dnssec nta`).
  *
  * The line protocol (pure, both sides) is host/control_proto.h; this file is its socket.
  */
@@ -19,10 +19,17 @@ struct control;
  * return unless it took one. */
 typedef void (*control_reload_fn)(void *ctx, struct reload_report *report);
 
+/* Runs one service request (control_proto.h: CONTROL_SERVICE) on the main thread: line is
+ * the request (NUL-terminated, no LF); appends "note"/"error" lines to answer and returns
+ * how many things failed, or -1 when no service takes the request. */
+struct str;
+typedef int (*control_service_fn)(void *ctx, const char *line, struct str *answer);
+
 /* Listens on data_dir/pigeond.ctl on base (the main thread's loop; post is that loop's).
  * NULL after logging why (pigeond runs on; only the answers are lost, SIGHUP still works). */
 struct control *control_open(struct event_base *base, struct loop_post *post,
-                             const char *data_dir, control_reload_fn reload, void *ctx);
+                             const char *data_dir, control_reload_fn reload,
+                             control_service_fn service, void *ctx);
 /* Closes the socket and every client; call after post's queue ran (loop_post_free). */
 void control_free(struct control *c);
 

@@ -5,7 +5,20 @@
 
 #define ANSWER_TOO_LONG "error request line too long\nfailed 1\n"
 #define ANSWER_BAD "error bad request line\nfailed 1\n"
-#define ANSWER_UNKNOWN "error unknown request (the one request is: reload)\nfailed 1\n"
+
+/* A lower-case word, then nothing or a space and printable ASCII (no control octets). */
+static bool service_request(const char *line, size_t n)
+{
+    size_t w = 0;
+    while (w < n && line[w] >= 'a' && line[w] <= 'z')
+        w++;
+    if (w == 0 || (w < n && line[w] != ' '))
+        return false;
+    for (size_t i = w; i < n; i++)
+        if (line[i] < 0x20 || line[i] > 0x7e)
+            return false;
+    return true;
+}
 
 int control_request_parse(const char *buf, size_t len, enum control_request *req_out,
                           const char **answer_out)
@@ -23,11 +36,15 @@ int control_request_parse(const char *buf, size_t len, enum control_request *req
         *answer_out = ANSWER_BAD;
         return -1;
     }
-    if (n != 6 || memcmp(buf, "reload", 6) != 0) {
-        *answer_out = ANSWER_UNKNOWN;
+    if (n == 6 && memcmp(buf, "reload", 6) == 0) {
+        *req_out = CONTROL_RELOAD;
+        return (int)n + 1;
+    }
+    if (!service_request(buf, n)) {
+        *answer_out = ANSWER_BAD;
         return -1;
     }
-    *req_out = CONTROL_RELOAD;
+    *req_out = CONTROL_SERVICE;
     return (int)n + 1;
 }
 

@@ -4,14 +4,16 @@
  *
  * One request per connection, lines end in LF (a CR before it is not stripped: the one
  * client is `pigeon`, which never sends one):
- *   client: "reload"
+ *   client: "reload", or a service's request: a lower-case word and its arguments in
+ *           printable ASCII ("nta add example.com 3600", answered by the service whose
+ *           control hook takes the word, host.h)
  *   daemon: zero or more "note TEXT" / "error TEXT" lines (a zone's new serial, a zone that
  *           did not load and why, a configuration error as file:line), then "ok" when nothing
  *           failed or "failed N" (N failures), then closes.
  * Anything else gets "error ..." and "failed 1". Only root and the daemon's user can
  * connect (the socket is mode 0600), so there is no authentication beyond the file mode.
  *
- * Hand-written: two fixed words and a count; no library fits a grammar this small.
+ * Hand-written: a few fixed words and a count; no library fits a grammar this small.
  */
 #ifndef PIGEON_HOST_CONTROL_PROTO_H
 #define PIGEON_HOST_CONTROL_PROTO_H
@@ -25,7 +27,11 @@
 
 enum control_request {
     CONTROL_RELOAD = 1,
+    CONTROL_SERVICE, /* a service's request: the line (buf[0..rc-1)) goes to the services */
 };
+
+/* The answer to a service request that no service takes. */
+#define CONTROL_ANSWER_UNKNOWN "error unknown request\nfailed 1\n"
 
 /* Reads the request at the start of buf[0..len). > 0: a whole line was read (the octets it
  * took, LF included) and *req_out is the request; 0: no LF yet and no error possible yet

@@ -131,3 +131,14 @@ void host_mailbox_changed(struct worker *from, const int64_t *users, size_t n, i
     for (unsigned i = 0; i < d->n_change_hooks; i++)
         d->change_hooks[i].fn(d->change_hooks[i].ctx, from, users, n, mailbox_id, origin);
 }
+
+int host_control_request(struct daemon *d, const char *line, struct str *answer)
+{
+    for (unsigned i = 0; i < d->nservices; i++) {
+        const struct service_def *def = d->services[i];
+        int rc = def->control ? def->control(d, d->svc_state[i], line, answer) : -1;
+        if (rc >= 0)
+            return rc;
+    }
+    return -1;
+}

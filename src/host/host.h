@@ -65,6 +65,11 @@ struct service_def {
     /* After a reload, on each worker's thread, once host_config(w) is the new configuration
      * (the worker's sessions start with it from now on). */
     void (*reload_worker)(struct worker *w, void *wstate);
+    /* A request on the control socket that is not "reload" (host/control_proto.h), on the
+     * main thread: line is the request ("nta list"). Appends "note TEXT"/"error TEXT"
+     * lines to answer and returns how many things failed, or -1 when the request (its first
+     * word) is not this service's. May block briefly (a small state file written). */
+    int (*control)(struct daemon *d, void *state, const char *line, struct str *answer);
     /* After the workers stopped, before their loops are freed: stop threads that report
      * to them. */
     void (*stop)(struct daemon *d, void *state);
@@ -169,6 +174,10 @@ void host_set_internal_resolver(struct daemon *d, struct dns_resolver *(*fn)(str
  * attach(), before the workers start. host_stubs_close frees them. */
 void host_stubs_open(struct daemon *d);
 void host_stubs_close(struct daemon *d);
+
+/* Hands a service request of the control socket to the services in registry order: what
+ * the first one that takes it returns (failures), or -1 when none does. Main thread. */
+int host_control_request(struct daemon *d, const char *line, struct str *answer);
 
 /* Registers a listener for mailbox changes (main thread, in open()). */
 void host_on_mailbox_changed(struct daemon *d, host_change_fn fn, void *ctx);

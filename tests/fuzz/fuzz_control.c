@@ -14,10 +14,18 @@ static void request(const char *buf, size_t len)
     enum control_request req = 0;
     const char *answer = NULL;
     int rc = control_request_parse(buf, len, &req, &answer);
-    if (rc > 0) {
+    if (rc > 0 && req == CONTROL_RELOAD) {
         /* what a request promises: "reload" and its LF, within the input */
-        if ((size_t)rc > len || rc != 7 || req != CONTROL_RELOAD || memcmp(buf, "reload\n", 7))
+        if ((size_t)rc > len || rc != 7 || memcmp(buf, "reload\n", 7))
             abort();
+    } else if (rc > 0) {
+        /* a service's request: a printable line ending in its LF, within the input */
+        if (req != CONTROL_SERVICE || (size_t)rc > len || rc < 2 || buf[rc - 1] != '\n' ||
+            (size_t)rc - 1 > CONTROL_LINE_MAX || buf[0] < 'a' || buf[0] > 'z')
+            abort();
+        for (int i = 0; i < rc - 1; i++)
+            if (buf[i] < 0x20 || buf[i] > 0x7e)
+                abort();
     } else if (rc < 0) {
         if (!answer || strncmp(answer, "error ", 6) != 0)
             abort();

@@ -13,14 +13,20 @@
 #include <event2/event.h>
 #include <string.h>
 
-static int parse(const char *buf, size_t len, const char **answer)
+static int parse_req(const char *buf, size_t len, const char **answer,
+                     enum control_request want)
 {
     enum control_request req = 0;
     *answer = NULL;
     int rc = control_request_parse(buf, len, &req, answer);
     if (rc > 0)
-        assert_int_equal(req, CONTROL_RELOAD);
+        assert_int_equal(req, want);
     return rc;
+}
+
+static int parse(const char *buf, size_t len, const char **answer)
+{
+    return parse_req(buf, len, answer, CONTROL_RELOAD);
 }
 
 static void test_reload_byte_by_byte(void **state)
@@ -36,13 +42,26 @@ static void test_reload_byte_by_byte(void **state)
 static void test_refusals(void **state)
 {
     const char *answer;
-    assert_true(parse("status\n", 7, &answer) < 0);
-    assert_string_equal(answer, "error unknown request (the one request is: reload)\nfailed 1\n");
     assert_true(parse("reload\r\n", 8, &answer) < 0); /* the one client sends LF only */
-    assert_true(parse("reloads\n", 8, &answer) < 0);
     assert_true(parse("\n", 1, &answer) < 0);
+    assert_true(parse("Nta list\n", 9, &answer) < 0);  /* a service's word is lower case */
+    assert_true(parse("nta\tlist\n", 9, &answer) < 0); /* printable ASCII only */
+    assert_true(parse("nta list\x7f\n", 10, &answer) < 0);
     assert_true(parse("rel\0oad\n", 8, &answer) < 0);
     assert_string_equal(answer, "error bad request line\nfailed 1\n");
+}
+
+/* Other words go to the services (host.h control hook), with their arguments. */
+static void test_service_requests(void **state)
+{
+    const char *answer;
+    assert_int_equal(parse_req("status\n", 7, &answer, CONTROL_SERVICE), 7);
+    assert_int_equal(parse_req("reloads\n", 8, &answer, CONTROL_SERVICE), 8);
+    const char nta[] = "nta add example.com. 3600\n";
+    for (size_t n = 0; n < sizeof nta - 2; n++)
+        assert_int_equal(parse_req(nta, n, &answer, CONTROL_SERVICE), 0);
+    assert_int_equal(parse_req(nta, sizeof nta - 1, &answer, CONTROL_SERVICE),
+                     (int)sizeof nta - 1);
 }
 
 static void test_line_limit(void **state)
@@ -117,6 +136,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload_byte_by_byte), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_service_requests),
         cmocka_unit_test(test_line_limit),          cmocka_unit_test(test_answer_format),
         cmocka_unit_test(test_answer_parse),
     };

@@ -359,6 +359,23 @@ static void resolver_close(struct daemon *d, void *state)
     free(s);
 }
 
+/* `pigeon dnssec nta ...` on the control socket: "nta add|remove|list ...". */
+static int resolver_control(struct daemon *d, void *state, const char *line, struct str *answer)
+{
+    if (strncmp(line, "nta", 3) != 0 || (line[3] != ' ' && line[3] != '\0'))
+        return -1;
+    struct resolver_service *s = state;
+    if (!s || !s->shared) {
+        str_appends(answer, "error the resolver does not run (no [resolver] listen address)\n");
+        return 1;
+    }
+    if (!d->cfg.resolver.trust_anchor) {
+        str_appends(answer, "error the resolver does not validate (no [resolver] trust_anchor)\n");
+        return 1;
+    }
+    return (int)resolver_nta_request(s->shared, d->cfg.data_dir, line[3] ? line + 4 : "", answer);
+}
+
 /* [resolver] stays in struct config (conf/config.c): `pigeon lookup` reads it too. */
 const struct service_def resolver_service_def = {
     .name = "resolver",
@@ -367,6 +384,7 @@ const struct service_def resolver_service_def = {
     .detach = resolver_detach,
     .reload = resolver_reload,
     .reload_worker = resolver_reload_worker,
+    .control = resolver_control,
     .close = resolver_close,
 };
 
