@@ -139,8 +139,10 @@ def ctl_exchange(d, data):
 
 
 def test_control_socket_garbage(auth):
-    assert ctl_exchange(auth, b"status\n") == \
-        "error unknown request (the one request is: reload)\nfailed 1\n"
+    # a word no service takes (services answer their own words: "nta ...")
+    assert ctl_exchange(auth, b"status\n") == "error unknown request\nfailed 1\n"
+    assert ctl_exchange(auth, b"nta list\n") == \
+        "error the resolver does not run (no [resolver] listen address)\nfailed 1\n"
     assert ctl_exchange(auth, b"x" * 5000) == "error request line too long\nfailed 1\n"
     assert ctl_exchange(auth, b"rel\x00oad\n") == "error bad request line\nfailed 1\n"
     # a client that leaves before the answer does not hurt the daemon
