@@ -46,6 +46,11 @@ static int open_one(const char *ifname, unsigned port)
         errno = e;
         return -1;
     }
+    /* Room for the datagrams that arrive while a batch's COMMIT waits for fsync: 4 MiB (as
+     * root past rmem_max; else what rmem_max allows). */
+    int rcv = 4 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     return fd;
 }
 
@@ -263,10 +268,14 @@ void dhcp_io_readable(int fd, short what, void *vsock)
         if (handle_one(s, buf, (size_t)n, &peer, have_pi ? &pi : NULL, now, now_ms, &pend[np].r))
             np++;
     }
+    /* OFFERs and NAKs promise nothing durable: they go before the COMMIT, the ACKs after */
+    for (unsigned i = 0; i < np; i++)
+        if (pend[i].r.type != DHCP_ACK)
+            send_reply(s, &pend[i].r);
     bool acks_ok = dhcp_tx_end(svc);
     if (!acks_ok)
         log_err("dhcp: the batch's leases were not committed: its ACKs are not sent");
-    for (unsigned i = 0; i < np; i++)
-        if (acks_ok || pend[i].r.type != DHCP_ACK)
+    for (unsigned i = 0; i < np && acks_ok; i++)
+        if (pend[i].r.type == DHCP_ACK)
             send_reply(s, &pend[i].r);
 }
