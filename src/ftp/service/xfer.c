@@ -40,6 +40,7 @@
 
 #define CHUNK ((size_t)256 * 1024)
 #define OUT_HIGH ((size_t)1024 * 1024) /* queued output before waiting for it to drain */
+#define WRITEBACK ((uint64_t)8 * 1024 * 1024)
 
 struct fsync_job;
 
@@ -54,6 +55,8 @@ struct ftp_xfer_run {
     uint64_t off;    /* RETR: next file offset to read */
     uint64_t end;    /* RETR: the file's size */
     uint64_t bytes;  /* octets moved on the data connection */
+    uint64_t flushed; /* STOR: octets of the file whose writeback has been started */
+    uint64_t written; /* STOR: octets written to the file by this transfer */
     int64_t size150; /* what "150" announces (-1: nothing) */
     struct str listing;
     struct bufferevent *bev;
@@ -232,6 +235,20 @@ static void store_fail(struct ftp_conn *fc, int err)
     finish(fc, full ? FTP_XFER_NOSPACE : FTP_XFER_IOERR, 0, full ? "no-space" : "write-error");
 }
 
+/* Starts the disk writes of what was stored so far, every WRITEBACK octets, so the fsync
+ * before "226" finds little left to do (the kernel would otherwise hold it all as dirty
+ * pages until then). Does not wait for the writes. */
+static void start_writeback(struct ftp_xfer_run *r)
+{
+    if (r->written - r->flushed < WRITEBACK)
+        return;
+    off_t base = lseek(r->fd, 0, SEEK_CUR) - (off_t)(r->written - r->flushed);
+    if (base >= 0)
+        (void)sync_file_range(r->fd, base, (off_t)(r->written - r->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+    r->flushed = r->written;
+}
+
 /* Writes what has arrived; false when the transfer ended with an error. */
 static bool drain_input(struct ftp_conn *fc)
 {
@@ -252,6 +269,8 @@ static bool drain_input(struct ftp_conn *fc)
             store_fail(fc, errno);
             return false;
         }
+        r->written += len;
+        start_writeback(r);
     }
 }
 
@@ -369,6 +388,10 @@ void ftp_xfer_connected(struct ftp_conn *fc, int fd)
     struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
     bufferevent_set_timeouts(r->bev, &tv, sending(r->kind) ? &tv : NULL);
     bufferevent_setwatermark(r->bev, EV_WRITE, OUT_HIGH / 4, 0);
+    /* libevent moves 16 KB per read or write call by default: one sendfile or one TLS
+     * record batch of 16 KB per loop turn would cap a transfer far below the link. */
+    bufferevent_set_max_single_write(r->bev, OUT_HIGH);
+    bufferevent_set_max_single_read(r->bev, CHUNK);
     bufferevent_enable(r->bev, EV_READ | EV_WRITE);
     ftp_session_xfer_open(fc->s, r->size150, r->kind == FTP_XFER_STOU ? r->path : NULL);
     if (sending(r->kind))
