@@ -154,6 +154,7 @@ fuzz-selftest: build/fuzz/fuzz_planted
 demo: deps-test
 	@$(MAKE) --no-print-directory all
 	PIGEON_BUILD=$(abspath $(BUILD)) $(PYTHON) scripts/demo.py
+	PIGEON_BUILD=$(abspath $(BUILD)) $(PYTHON) scripts/demo_dhcp.py
 
 # ---- install: programs, manual pages, systemd unit, default configuration, fail2ban filter.
 VERSION     := $(shell sed -n 's/^\#define PIGEON_VERSION "\(.*\)"/\1/p' src/core/version.h)
