@@ -121,6 +121,7 @@ static const struct {
                                      "primary_domain", "postmaster", "recipient_delimiter",
                                      NULL}},
     {"resolver", (const char *const[]){"allow", NULL}},
+    {"dns", (const char *const[]){"rrl_rate", "rrl_slip", NULL}},
     {"delivery", (const char *const[]){"max_connections", "max_per_domain", "retry_initial",
                                        "retry_max", "max_age", "scan_interval",
                                        "connect_timeout", "command_timeout", "remote_port",

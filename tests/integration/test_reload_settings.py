@@ -7,6 +7,7 @@ and after."""
 
 import os
 import signal
+import socket
 
 import dns.flags
 import dns.message
@@ -284,5 +285,60 @@ def test_server_routing_keys(tmp_path):
                 assert r.startswith("250"), r
         assert len(d.messages("bob@hamburger.edu")) == 2
         assert d.messages("alice@hamburger.edu") == []
+    finally:
+        finish(d)
+
+
+RRL_ZONE = """$ORIGIN rrl.test.
+$TTL 3600
+@   SOA ns1 hostmaster 1 7200 900 1209600 300
+@   NS  ns1
+ns1 A   127.0.0.1
+www A   192.0.2.1
+"""
+
+
+def rrl_burst(port, n=100):
+    """n queries at once from 198.18.0.1 (a non-loopback address on lo in the suite's
+    namespace: loopback clients are never limited); (full, truncated) answers. The end of
+    the answers is a second of silence, as test_dns_robust's bursts: dropped answers never
+    come."""
+    q = dns.message.make_query("www.rrl.test", "A")
+    full = tc = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root)
+        s.bind(("198.18.0.1", 0))
+        s.settimeout(1.0)
+        for i in range(n):
+            q.id = i
+            s.sendto(q.to_wire(), ("127.0.0.1", port))
+        try:
+            while True:
+                r = dns.message.from_wire(s.recv(4096))
+                if r.flags & dns.flags.TC:
+                    tc += 1
+                else:
+                    full += 1
+        except socket.timeout:
+            pass
+    return full, tc
+
+
+def test_dns_rate_limit(tmp_path):
+    d = A.auth_daemon(tmp_path / "d", {"rrl.test": RRL_ZONE}, dns={"rrl_rate": 0})
+    d.setup()
+    d.start()
+    try:
+        assert rrl_burst(d.dns_port) == (100, 0)
+        d.sections["dns"].update(rrl_rate=10, rrl_slip=2)
+        d.write_conf()
+        out = reload(d)
+        assert "applied: [dns] rrl_rate" in out and "applied: [dns] rrl_slip" in out
+        full, tc = rrl_burst(d.dns_port)
+        assert 10 <= full <= 13 and 35 <= tc <= 50, (full, tc)
+        d.sections["dns"]["rrl_rate"] = 0
+        d.write_conf()
+        reload(d)
+        assert rrl_burst(d.dns_port) == (100, 0)
     finally:
         finish(d)

@@ -6,6 +6,7 @@
 #include "dns/server/service/service.h"
 
 #include "core/xmalloc.h"
+#include "host/confgen.h"
 #include "host/host.h"
 #include "dns/server/rrl.h"
 #include "dns/server/service/service_int.h"
@@ -89,12 +90,29 @@ static void dns_detach(struct worker *w, void *wstate)
     free(dw);
 }
 
-/* The zone files are read again; [dns], [zone] and [tsig] keys need a restart. */
+/* A new response rate limit: a fresh table (or none), swapped under the workers' lock. */
+static void rrl_reload(struct daemon *d, struct dns_service *s, const struct config_dns *next)
+{
+    const struct config_dns *now = &host_config_main(d)->dns;
+    if (next->rrl_rate == now->rrl_rate && next->rrl_slip == now->rrl_slip)
+        return;
+    struct dns_rrl *fresh = next->rrl_rate ? dns_rrl_new(next->rrl_rate, next->rrl_slip, 0) : NULL;
+    pthread_mutex_lock(&s->rrl_lock);
+    struct dns_rrl *old = s->rrl;
+    s->rrl = fresh;
+    pthread_mutex_unlock(&s->rrl_lock);
+    dns_rrl_free(old);
+}
+
+/* The zone files are read again and the rate limit replaced; the other [dns], [zone] and
+ * [tsig] keys need a restart. */
 static void dns_reload(struct daemon *d, void *state, const struct config *next)
 {
     struct dns_service *s = state;
-    if (s)
-        dns_ctl_reload(s->ctl, d->reloading);
+    if (!s)
+        return;
+    rrl_reload(d, s, &next->dns);
+    dns_ctl_reload(s->ctl, d->reloading);
 }
 
 /* The control thread's replies (UPDATE answers, zone swaps) go to the workers' loops. */

@@ -76,12 +76,14 @@ static size_t dispatch(struct dns_worker *dw, const struct dns_req *r, uint8_t *
 
 /* ---- UDP ---- */
 
-/* Applies response rate limiting to one UDP answer; returns the length to send (0: drop). */
+/* Applies response rate limiting to one UDP answer; returns the length to send (0: drop).
+ * The table is read under the lock only: a reload replaces it (or turns it off). */
 static size_t rrl_apply(struct dns_service *s, const struct sockaddr *peer, uint8_t *out,
                         size_t len, uint64_t now)
 {
     pthread_mutex_lock(&s->rrl_lock);
-    len = dns_rrl_apply(s->rrl, peer, out, len, now);
+    if (s->rrl)
+        len = dns_rrl_apply(s->rrl, peer, out, len, now);
     pthread_mutex_unlock(&s->rrl_lock);
     return len;
 }
@@ -94,7 +96,7 @@ size_t dns_worker_datagram(void *vdw, int fd, const uint8_t *pkt, size_t len,
     struct dns_req r = {pkt, len, peer, peer_len, NULL, fd};
     size_t n = dispatch(dw, &r, out, cap);
     dns_arena_reset(&dw->arena);
-    if (n && dw->s->rrl)
+    if (n)
         n = rrl_apply(dw->s, peer, out, n, dns_now_ms());
     return n;
 }
