@@ -3,10 +3,12 @@ quota`; usage kept by the store (deliveries, APPEND, COPY, EXPUNGE, a deleted ma
 by `pigeon user usage`; over a limit SMTP RCPT gets 452 4.2.2 (RFC 3463) and IMAP APPEND
 and COPY NO [OVERQUOTA] (MOVE changes no usage and is allowed); IMAP clients read the limits with GETQUOTAROOT/GETQUOTA (RFC 9208)."""
 
+import pigeon_harness as H
 from imap_helpers import RawIMAP, imap, make_msg
 
 PIGEON_CONF = {"imap": {}}
-PIGEON_USERS = {"dave@hamburger.edu": "dough", "erin@hamburger.edu": "eggs"}
+PIGEON_USERS = {"dave@hamburger.edu": "dough", "erin@hamburger.edu": "eggs",
+                "frank@hamburger.edu": "fries"}
 
 
 def usage(daemon, address):
@@ -109,6 +111,25 @@ def test_copy_over_quota_refused_move_allowed(daemon):
         assert int(usage(d, "dave@hamburger.edu")[0].split("/")[0]) > used
     finally:
         d.cli("quota", "dave@hamburger.edu", "0", "0")
+
+
+def test_warning_at_ninety_percent(daemon):
+    d = daemon
+    d.cli("quota", "frank@hamburger.edu", "0", "20")
+
+    def warnings():
+        return [m for m in d.messages("frank@hamburger.edu")
+                if b"Subject: Your mailbox is 90% full" in m.data]
+    for i in range(17):
+        deliver(d, "frank@hamburger.edu", "fill %d" % i)
+    assert warnings() == []
+    deliver(d, "frank@hamburger.edu", "the 18th")  # 18 of 20: crosses 90%
+    H.wait_until(lambda: len(warnings()) == 1, what="one quota warning in frank's INBOX")
+    w = warnings()[0].data
+    assert b"Auto-Submitted: auto-generated" in w and b"Messages: 18 of 20." in w, w
+    deliver(d, "frank@hamburger.edu", "the 19th")  # no second warning for the same step
+    assert len(warnings()) == 1
+    d.cli("quota", "frank@hamburger.edu", "0", "0")
 
 
 def test_domain_limit(new_daemon):

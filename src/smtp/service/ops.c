@@ -213,8 +213,20 @@ static void commit_result(void *vj)
         host_mailbox_changed(conn_worker(c), j->route.users, j->msg.n_local, 0, 0);
     for (size_t i = 0; j->msg.result == 0 && i < j->plan.n_targets; i++)
         host_mailbox_changed(conn_worker(c), &j->plan.targets[i].user, 1, 0, 0);
-    if (j->msg.result == 0)
-        send_replies(conn_worker(c), &j->plan);
+    if (j->msg.result == 0) {
+        struct worker *w = conn_worker(c);
+        const struct config_smtp *mx = config_section(host_config(w), "smtp");
+        int64_t size = (int64_t)(j->msg.local_prefix_len + j->msg.body_len);
+        size_t n = j->msg.n_local;
+        int64_t *users = xcalloc(n + j->plan.n_targets + 1, sizeof *users);
+        if (n)
+            memcpy(users, j->route.users, n * sizeof *users);
+        for (size_t i = 0; i < j->plan.n_targets; i++)
+            users[n++] = j->plan.targets[i].user;
+        smtp_quota_warn(w, mx, users, n, size, &j->plan);
+        free(users);
+        send_replies(w, &j->plan);
+    }
     smtp_session_commit_done(j->sess, j->msg.result, j->msg.id);
     job_free(j);
     conn_resume(c);
@@ -251,7 +263,7 @@ static bool sieve_hook(struct commit_job *j, struct worker *w)
         for (unsigned k = 0; k < txn->nrcpt && !rcpt[i]; k++)
             if (txn->rcpts[k].kind == SMTP_RCPT_LOCAL && txn->rcpts[k].user_id == j->route.users[i])
                 rcpt[i] = txn->rcpts[k].addr;
-    const struct config *cfg = &w->d->cfg;
+    const struct config *cfg = host_config(w); /* recipient_delimiter: reloadable */
     struct sieve_delivery_in in = {
         txn->from, j->msg.body, j->msg.body_len, cfg->data_dir,
         cfg->recipient_delimiter ? cfg->recipient_delimiter[0] : '\0',

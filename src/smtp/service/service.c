@@ -6,10 +6,36 @@
 #include "host/confgen.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define SMTP(f) offsetof(struct config_smtp, f)
 
 static const char *const spf_modes[] = {"off", "mark", "reject", NULL};
+
+/* "80, 95": up to SMTP_QUOTA_WARNINGS_MAX percentages (1..100, ascending); "none": off. */
+static int parse_quota_warnings(const char *value, void *sec, void *field, const char **why)
+{
+    struct config_smtp *s = sec;
+    s->n_quota_warnings = 0;
+    if (strcmp(value, "none") == 0)
+        return 0;
+    const char *p = value;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 100 || s->n_quota_warnings == SMTP_QUOTA_WARNINGS_MAX ||
+            (s->n_quota_warnings && v <= s->quota_warnings[s->n_quota_warnings - 1])) {
+            *why = "quota_warnings must be up to 4 ascending percentages (1-100), or none";
+            return -1;
+        }
+        s->quota_warnings[s->n_quota_warnings++] = (unsigned char)v;
+        p = end;
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+    }
+    return 0;
+}
 
 static const struct conf_key smtp_keys[] = {
     {.name = "max_message_size", .type = CONF_SIZE, .offset = SMTP(max_message_size),
@@ -21,6 +47,8 @@ static const struct conf_key smtp_keys[] = {
     {.name = "spf", .type = CONF_ENUM, .offset = SMTP(spf), .names = spf_modes,
      .why = "spf must be off, mark or reject"},
     {.name = "reject_bare_line_ends", .type = CONF_BOOL, .offset = SMTP(reject_bare_line_ends)},
+    {.name = "quota_warnings", .type = CONF_CUSTOM, .offset = SMTP(quota_warnings),
+     .parse = parse_quota_warnings},
     {.name = NULL},
 };
 
@@ -35,6 +63,8 @@ static void role_defaults(struct config_smtp *s, bool submission)
     s->auth = submission;
     /* The MX role checks SPF and refuses a fail (RFC 7208 §8.4); submission is authenticated. */
     s->spf = submission ? CONFIG_SPF_OFF : CONFIG_SPF_REJECT;
+    s->quota_warnings[0] = 90; /* one warning when a mailbox is 90% full */
+    s->n_quota_warnings = 1;
 }
 
 static void mx_defaults(void *sec)
@@ -50,7 +80,7 @@ static void submission_defaults(void *sec)
 /* A reload applies every key but listen to the sessions that start after it. */
 static const char *const smtp_reload_keys[] = {
     CONF_SERVICE_RELOAD_KEYS, "max_message_size", "max_recipients", "starttls", "auth", "spf",
-    "reject_bare_line_ends", NULL,
+    "reject_bare_line_ends", "quota_warnings", NULL,
 };
 
 #define SMTP_SECTION(sec_name, defaults_fn)                                                     \

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define SMTP_QUOTA_WARNINGS_MAX 4
+
 enum config_spf { CONFIG_SPF_OFF, CONFIG_SPF_MARK, CONFIG_SPF_REJECT };
 
 /* [smtp] or [submission]. */
@@ -21,10 +23,20 @@ struct config_smtp {
     bool auth;                    /* offer AUTH (only ever after TLS) */
     int spf;                      /* enum config_spf: what an SPF fail does */
     bool reject_bare_line_ends;   /* DATA with a bare CR/LF: 550 5.6.0 rather than normalised */
+    unsigned char quota_warnings[SMTP_QUOTA_WARNINGS_MAX]; /* percentages, ascending */
+    unsigned n_quota_warnings;
 };
 
 /* conn.c: the engine behind [smtp] and [submission] listeners. */
 extern const struct proto_ops smtp_proto;
+
+struct worker;
+struct sieve_plan;
+/* quota_warn.c: after a delivery of size octets to users[0..n), a warning message for each
+ * user whose usage crossed one of cfg's percentages of its limit (octets or messages), added
+ * to plan's replies (sent like Sieve's replies). Small reads on the worker's store. */
+void smtp_quota_warn(struct worker *w, const struct config_smtp *cfg, const int64_t *users,
+                     size_t n, int64_t size, struct sieve_plan *plan);
 
 /* ops.c: the session's ops; their context is the connection. */
 const struct smtp_session_ops *smtp_store_ops(void);
