@@ -133,3 +133,43 @@ def test_tls_session_reuse_required(new_daemon):
     f.retrbinary("RETR r.txt", got.extend)
     assert bytes(got) == b"resumed\n"
     f.quit()
+
+
+def test_ipv6_epsv_and_eprt(new_daemon):
+    """RFC 2428 over IPv6: ftplib uses EPSV on an IPv6 control connection; EPRT |2| to the
+    client's own ::1 works; PASV cannot name an IPv6 address."""
+    d = new_daemon(start=False)
+    add_ftp(d, ftps=False)
+    port = d.ftp_port
+    d.sections["ftp"]["listen"] = "[::1]:%d" % port
+    d.ports.remove(port)  # wait_ready probes 127.0.0.1
+    d.write_conf()
+    d.start()
+    H.wait_port(port, host="::1")
+    (home(d) / "six.txt").write_bytes(b"over IPv6\n")
+    f = ftplib.FTP()
+    f.connect("::1", port, timeout=H.IO_TIMEOUT)
+    f.login("bob", "hungry")
+    got = bytearray()
+    f.retrbinary("RETR six.txt", got.extend)  # EPSV
+    assert bytes(got) == b"over IPv6\n"
+    with pytest.raises(ftplib.error_temp, match="^425"):
+        f.sendcmd("PASV")
+    with socket.socket(socket.AF_INET6) as lst:
+        lst.bind(("::1", 0))
+        lst.listen(1)
+        f.sendcmd("EPRT |2|::1|%d|" % lst.getsockname()[1])
+        f.sendcmd("TYPE I")
+        f.putcmd("RETR six.txt")
+        assert f.getresp().startswith("150")
+        ds, _ = lst.accept()
+        with ds:
+            data = b""
+            while True:
+                chunk = ds.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        assert data == b"over IPv6\n"
+        assert f.voidresp().startswith("226")
+    f.quit()
