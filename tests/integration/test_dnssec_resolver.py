@@ -19,6 +19,7 @@ import pytest
 
 import dns_auth_helpers as DA
 import dns_hierarchy as DH
+import pigeon_harness as H
 import signed_hierarchy as SH
 
 pytestmark = pytest.mark.skipif(
@@ -220,3 +221,13 @@ def test_truncated_dnskey_set_is_fetched_over_tcp(world):
     assert "ad" in flags(out), out
     out = dig(world, "bigkeys.fr.", "DNSKEY")
     assert "ad" in flags(out) and out.count("DNSKEY\t") >= 4, out
+
+
+def test_rfc5011_states_saved(world):
+    """The root's KSK, vouched for by the anchor file, is followed by RFC 5011: its state is
+    written to DATA/resolver.autotrust once the validator has seen the root's DNSKEY set."""
+    assert "ad" in flags(dig(world, "www.hamburger.edu.", "A"))
+    path = os.path.join(world["resolver"].data_dir, "resolver.autotrust")
+    H.wait_file(path, what="the RFC 5011 state file")
+    text = open(path).read()
+    assert re.search(r"^valid \d+ \.\s+0\s+IN\s+DNSKEY\s+257 3 13 ", text, re.M), text

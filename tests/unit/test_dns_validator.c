@@ -23,6 +23,7 @@
 #include "dns/name.h"
 #include "dns/print.h"
 #include "dns/resolver/anchor.h"
+#include "dns/resolver/autotrust.h"
 #include "dns/resolver/nsec_cache.h"
 #include "dns/resolver/nta.h"
 #include "dns/resolver/resolver.h"
@@ -52,6 +53,8 @@ static const char HINTS[] = ". 3600000 NS ns.root.\nns.root. 3600000 A " ROOT "\
 struct internet {
     struct dns_zoneset *root, *tld, *ns1, *ns3;
     char anchor[512]; /* the root's DS, as a trust-anchor file line */
+    char wrong_anchor[512]; /* a DS for the root that matches none of its keys */
+    char root_key[1024];    /* the root's DNSKEY, as a master-file line */
 };
 
 static struct internet net;
@@ -293,6 +296,13 @@ static int internet_setup(void **state)
     str_appends(&anchor, "; the simulated root's KSK\n");
     ds_line(".", &kroot, &anchor);
     snprintf(net.anchor, sizeof net.anchor, "%s", str_cstr(&anchor));
+    str_reset(&anchor);
+    ds_line(".", &kex, &anchor);
+    snprintf(net.wrong_anchor, sizeof net.wrong_anchor, "%s", str_cstr(&anchor));
+    str_reset(&anchor);
+    dns_print_rr((const uint8_t *)"", DNS_TYPE_DNSKEY, DNS_CLASS_IN, 0, kroot.dnskey,
+                 kroot.dnskey_len, &anchor);
+    snprintf(net.root_key, sizeof net.root_key, "%s", str_cstr(&anchor));
     str_clear(&anchor);
     str_clear(&ex);
     str_clear(&rt);
@@ -321,7 +331,25 @@ struct world {
     struct dns_resolver *r;
 };
 
+static struct world *world_new_at(bool anchored, const char *nta, const char *anchor,
+                                  struct dns_autotrust *at);
+
 static struct world *world_new(bool anchored, const char *nta)
+{
+    return world_new_at(anchored, nta, NULL, NULL);
+}
+
+static struct str saved_state; /* what the autotrust change callback saved last */
+
+static void state_changed(void *ctx, struct dns_autotrust *at)
+{
+    (void)ctx;
+    str_reset(&saved_state);
+    dns_autotrust_save(at, &saved_state);
+}
+
+static struct world *world_new_at(bool anchored, const char *nta, const char *anchor,
+                                  struct dns_autotrust *at)
 {
     struct world *w = calloc(1, sizeof *w);
     w->base = event_base_new();
@@ -340,9 +368,12 @@ static struct world *world_new(bool anchored, const char *nta)
     w->sh = dns_resolver_shared_new(&cfg, &cc, &h);
     if (anchored) {
         struct dns_anchors a = {0};
-        if (dns_anchors_parse(&a, net.anchor, strlen(net.anchor), "anchor", &err) != 0)
+        const char *text = anchor ? anchor : net.anchor;
+        if (dns_anchors_parse(&a, text, strlen(text), "anchor", &err) != 0)
             fail_msg("%s", str_cstr(&err));
         dns_resolver_shared_set_anchors(w->sh, &a);
+        if (at)
+            dns_resolver_shared_set_autotrust(w->sh, at, state_changed, NULL);
         uint8_t wire[DNS_NAME_MAXLEN];
         if (nta)
             assert_int_equal(dns_resolver_nta_add(w->sh, N(nta, wire), DNS_NTA_PERMANENT), 0);
@@ -927,6 +958,43 @@ static void test_nsec3_opt_out_not_cached(void **state)
     dns_arena_clear(&a);
 }
 
+/* RFC 5011 through the resolver: the root's key, vouched for by the anchor, is recorded as
+ * Valid when its DNSKEY set is validated (and the state saved); with an anchor file whose
+ * DS matches no key any more, the key the saved state trusts still validates the root. */
+static void test_rfc5011_states(void **state)
+{
+    (void)state;
+    ARENA;
+    struct world *w = world_new_at(true, NULL, NULL, dns_autotrust_new());
+    struct reply r;
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_true(r.ad);
+    if (!strstr(str_cstr(&saved_state), "valid "))
+        fail_msg("state: %s", str_cstr(&saved_state));
+    world_free(w);
+    /* the anchor no longer matches: bogus, unless the saved state trusts the key */
+    w = world_new_at(true, NULL, net.wrong_anchor, NULL);
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_SERVFAIL);
+    world_free(w);
+    struct dns_autotrust *at = dns_autotrust_new();
+    struct str text = STR_INIT, err = STR_INIT;
+    str_appendf(&text, "valid %lld %s\n", (long long)time(NULL) - 86400, net.root_key);
+    if (dns_autotrust_load(at, text.ptr, text.len, &err) != 0)
+        fail_msg("%s", str_cstr(&err));
+    w = world_new_at(true, NULL, net.wrong_anchor, at);
+    dns_arena_reset(&a);
+    ask(w, "www.example.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    world_free(w);
+    str_clear(&text);
+    str_clear(&err);
+    str_clear(&saved_state);
+    dns_arena_clear(&a);
+}
+
 /* Trust anchors in the file forms Unbound reads: DS and DNSKEY lines with comments. */
 static void test_anchor_file_forms(void **state)
 {
@@ -984,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_forged_nxdomain_is_bogus),
         cmocka_unit_test(test_aggressive_nsec),
         cmocka_unit_test(test_aggressive_nsec3),
+        cmocka_unit_test(test_rfc5011_states),
         cmocka_unit_test(test_nsec3_opt_out_not_cached),
     };
     return cmocka_run_group_tests(tests, internet_setup, internet_teardown);

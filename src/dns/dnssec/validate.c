@@ -39,10 +39,11 @@ static bool rrsig_fits(const struct dnssec_rrsig *rs, const struct dnssec_rrset_
            dns_name_is_sub(set->owner, zone) && rs->labels <= owner_labels;
 }
 
-static bool key_fits(const struct dnssec_dnskey *key, const struct dnssec_rrsig *rs)
+static bool key_fits(const struct dnssec_dnskey *key, const struct dnssec_rrsig *rs,
+                     bool revoked_ok)
 {
     return key->tag == rs->tag && key->alg == rs->alg && key->protocol == 3 &&
-           (key->flags & DNSSEC_FLAG_ZONE) && !(key->flags & DNSSEC_FLAG_REVOKE);
+           (key->flags & DNSSEC_FLAG_ZONE) && (revoked_ok || !(key->flags & DNSSEC_FLAG_REVOKE));
 }
 
 /* Verifies one RRSIG with the trusted keys of its tag: at most DNSSEC_MAX_TAG_COLLISIONS of
@@ -50,12 +51,13 @@ static bool key_fits(const struct dnssec_dnskey *key, const struct dnssec_rrsig 
  * budget. 0 when one verifies; ERR_LIMIT when a limit stopped it (b->limited), else ERR_AUTH. */
 static int rrsig_try_keys(const struct dnssec_rrsig *rs, const struct str *data,
                           const struct dns_rdata *keys, size_t nkeys, unsigned *set_left,
-                          struct dnssec_budget *b)
+                          bool revoked_ok, struct dnssec_budget *b)
 {
     unsigned tried = 0;
     for (size_t k = 0; k < nkeys; k++) {
         struct dnssec_dnskey key;
-        if (dnssec_dnskey_parse(keys[k].data, keys[k].len, &key) != 0 || !key_fits(&key, rs))
+        if (dnssec_dnskey_parse(keys[k].data, keys[k].len, &key) != 0 ||
+            !key_fits(&key, rs, revoked_ok))
             continue;
         if (tried == DNSSEC_MAX_TAG_COLLISIONS || b->validations == 0 || *set_left == 0) {
             b->limited = true; /* a key of this tag is left untried */
@@ -76,11 +78,12 @@ static int rrsig_try_keys(const struct dnssec_rrsig *rs, const struct str *data,
     return ERR_AUTH;
 }
 
-enum dnssec_status dnssec_verify_rrset(const struct dnssec_rrset_view *set,
+static enum dnssec_status verify_rrset(const struct dnssec_rrset_view *set,
                                        const struct dns_rdata *sigs, size_t nsigs,
                                        const uint8_t *zone, const struct dns_rdata *keys,
-                                       size_t nkeys, uint32_t now, struct dnssec_budget *b,
-                                       unsigned *labels_out, uint16_t *ede_out)
+                                       size_t nkeys, uint32_t now, bool revoked_ok,
+                                       struct dnssec_budget *b, unsigned *labels_out,
+                                       uint16_t *ede_out)
 {
     uint16_t ede = DNSSEC_EDE_RRSIGS_MISSING;
     struct str data = STR_INIT;
@@ -112,7 +115,7 @@ enum dnssec_status dnssec_verify_rrset(const struct dnssec_rrset_view *set,
         if (dnssec_sigdata(set->owner, set->rclass, set->type, rs.rdata,
                            (size_t)(rs.sig - rs.rdata), set->rds, set->n, &data) != 0)
             continue;
-        int rc = rrsig_try_keys(&rs, &data, keys, nkeys, &set_left, b);
+        int rc = rrsig_try_keys(&rs, &data, keys, nkeys, &set_left, revoked_ok, b);
         if (rc == 0) {
             str_clear(&data);
             if (labels_out)
@@ -126,6 +129,24 @@ enum dnssec_status dnssec_verify_rrset(const struct dnssec_rrset_view *set,
     str_clear(&data);
     *ede_out = ede;
     return DNSSEC_BOGUS;
+}
+
+enum dnssec_status dnssec_verify_rrset(const struct dnssec_rrset_view *set,
+                                       const struct dns_rdata *sigs, size_t nsigs,
+                                       const uint8_t *zone, const struct dns_rdata *keys,
+                                       size_t nkeys, uint32_t now, struct dnssec_budget *b,
+                                       unsigned *labels_out, uint16_t *ede_out)
+{
+    return verify_rrset(set, sigs, nsigs, zone, keys, nkeys, now, false, b, labels_out, ede_out);
+}
+
+bool dnssec_revoke_self_signed(const struct dnssec_rrset_view *set, const struct dns_rdata *sigs,
+                               size_t nsigs, const uint8_t *zone, const struct dns_rdata *key,
+                               uint32_t now, struct dnssec_budget *b)
+{
+    uint16_t ede;
+    return verify_rrset(set, sigs, nsigs, zone, key, 1, now, true, b, NULL, &ede) ==
+           DNSSEC_SECURE;
 }
 
 static bool digest_supported(uint8_t t)

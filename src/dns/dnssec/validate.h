@@ -82,6 +82,11 @@ enum dnssec_status dnssec_verify_dnskeys(const uint8_t *zone, const struct dns_r
                                          size_t nsigs, const struct dns_rdata *ds, size_t nds,
                                          uint32_t now, struct dnssec_budget *b,
                                          uint16_t *ede_out);
+/* RFC 5011 §2.1: whether the DNSKEY rdata key (REVOKE bit set) made one of sigs over set
+ * itself: a revocation counts only when the revoked key signed it. */
+bool dnssec_revoke_self_signed(const struct dnssec_rrset_view *set, const struct dns_rdata *sigs,
+                               size_t nsigs, const uint8_t *zone, const struct dns_rdata *key,
+                               uint32_t now, struct dnssec_budget *b);
 /* true when some DS rdata has an algorithm and digest type this validator supports. */
 bool dnssec_ds_any_supported(const struct dns_rdata *ds, size_t nds);
 /* A readable word for a status ("secure", "insecure", "bogus", "indeterminate"). */

@@ -58,6 +58,15 @@ void dns_resolver_shared_set_anchors(struct dns_resolver_shared *sh, struct dns_
     dns_keycache_flush(sh->keys);
 }
 
+void dns_resolver_shared_set_autotrust(struct dns_resolver_shared *sh, struct dns_autotrust *at,
+                                       dns_autotrust_changed_fn changed, void *ctx)
+{
+    dns_autotrust_free(sh->autotrust);
+    sh->autotrust = at;
+    sh->autotrust_changed = changed;
+    sh->autotrust_ctx = ctx;
+}
+
 void dns_resolver_shared_free(struct dns_resolver_shared *sh)
 {
     if (!sh)
@@ -69,6 +78,7 @@ void dns_resolver_shared_free(struct dns_resolver_shared *sh)
     dns_keycache_free(sh->keys);
     dns_nsec_cache_free(sh->nsecs);
     dns_ntas_free(sh->ntas);
+    dns_autotrust_free(sh->autotrust);
     free(sh);
 }
 

@@ -73,6 +73,14 @@ struct dns_cache *dns_resolver_shared_cache(struct dns_resolver_shared *sh);
  * gets the data unchecked. */
 struct dns_anchors;
 void dns_resolver_shared_set_anchors(struct dns_resolver_shared *sh, struct dns_anchors *a);
+/* RFC 5011 (autotrust.h): the anchored zones' key-signing keys are followed in at (taken
+ * over; freed with sh): its Valid keys are trusted beside the anchors, its Revoked ones no
+ * more. changed(ctx, at) runs on the worker that saw a change (rarely), to save the state.
+ * Before any resolver exists. */
+struct dns_autotrust;
+typedef void (*dns_autotrust_changed_fn)(void *ctx, struct dns_autotrust *at);
+void dns_resolver_shared_set_autotrust(struct dns_resolver_shared *sh, struct dns_autotrust *at,
+                                       dns_autotrust_changed_fn changed, void *ctx);
 /*
  * Negative trust anchors (RFC 7646, nta.h): name (wire, any case) and everything below it is
  * not validated for lifetime_ms of the resolver's clock (DNS_NTA_PERMANENT: until removed).

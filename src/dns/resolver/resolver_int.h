@@ -7,6 +7,7 @@
 
 #include "dns/dnssec/validate.h"
 #include "dns/resolver/anchor.h"
+#include "dns/resolver/autotrust.h"
 #include "dns/resolver/infra.h"
 #include "dns/resolver/keycache.h"
 #include "dns/resolver/nsec_cache.h"
@@ -34,6 +35,9 @@ struct dns_resolver_shared {
     struct dns_keycache *keys;
     struct dns_nsec_cache *nsecs; /* RFC 8198 */
     struct dns_ntas *ntas;        /* negative trust anchors (RFC 7646) */
+    struct dns_autotrust *autotrust; /* RFC 5011, or NULL */
+    dns_autotrust_changed_fn autotrust_changed;
+    void *autotrust_ctx;
 };
 
 /* What a reply says: the answer chain and the SOA (negative) or NS (RD=0 referral). */

@@ -279,6 +279,56 @@ static void walk_next(struct res_val *v)
     v->fetch_type = DNS_TYPE_DS;
 }
 
+/* Whether the anchor's DS set vouches for DNSKEY rdata rd of zone. */
+static bool anchored_key(const struct res_val *v, const uint8_t *zone, const struct dns_rdata *rd)
+{
+    for (uint16_t i = 0; i < v->nds; i++) {
+        struct dnssec_ds d;
+        uint8_t mine[4 + DNSSEC_DIGEST_MAX];
+        size_t ml;
+        if (dnssec_ds_parse(v->ds[i].data, v->ds[i].len, &d) == 0 &&
+            dnssec_ds_make(zone, rd->data, rd->len, d.digest_type, mine, &ml) == 0 &&
+            ml == v->ds[i].len && memcmp(mine, v->ds[i].data, ml) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* RFC 5011: the anchored zone's DNSKEY set k, secure (st) by the anchor's DS, or by a key
+ * the autotrust state trusts; each time it is secure its key-signing keys are observed. */
+static enum dnssec_status anchor_keys(struct res_val *v, const struct dns_cache_rrset *k,
+                                      enum dnssec_status st, uint16_t *ede)
+{
+    struct dns_resolver_shared *sh = v->r->sh;
+    const uint8_t *zone = v->fetch_name;
+    struct dnssec_rrset_view set = {zone, DNS_TYPE_DNSKEY, DNS_CLASS_IN, k->rdata, k->count};
+    if (st != DNSSEC_SECURE) {
+        struct dns_rdata trusted[DNS_AUTOTRUST_MAX_KEYS];
+        size_t n = dns_autotrust_trusted(sh->autotrust, zone, v->a, trusted);
+        if (n && dnssec_verify_rrset(&set, k->sigs, k->nsig, zone, trusted, n, wall_now(),
+                                     &v->budget, NULL, ede) == DNSSEC_SECURE)
+            st = DNSSEC_SECURE;
+    }
+    if (st != DNSSEC_SECURE || k->count > 16)
+        return st;
+    struct dns_autotrust_key keys[16];
+    bool anchored[16];
+    for (uint16_t i = 0; i < k->count; i++) {
+        const struct dns_rdata *rd = &k->rdata[i];
+        bool revoked = rd->len >= 4 && (rd->data[1] & (DNSSEC_FLAG_REVOKE & 0xff));
+        keys[i] = (struct dns_autotrust_key){
+            rd->data, rd->len,
+            revoked && dnssec_revoke_self_signed(&set, k->sigs, k->nsig, zone, rd, wall_now(),
+                                                 &v->budget)};
+        anchored[i] = !revoked && anchored_key(v, zone, rd) &&
+                      !dns_autotrust_revoked(sh->autotrust, zone, rd->data, rd->len);
+    }
+    if (dns_autotrust_observe(sh->autotrust, zone, keys, anchored, k->count, k->ttl, wall_now()) &&
+        sh->autotrust_changed)
+        sh->autotrust_changed(sh->autotrust_ctx, sh->autotrust);
+    return st;
+}
+
 /* The fetched DNSKEY set of fetch_name, checked against v->ds. */
 static void feed_dnskey(struct res_val *v, const struct res_answer *got)
 {
@@ -291,6 +341,8 @@ static void feed_dnskey(struct res_val *v, const struct res_answer *got)
     uint16_t ede = DNSSEC_EDE_NONE;
     enum dnssec_status st = dnssec_verify_dnskeys(name, k->rdata, k->count, k->sigs, k->nsig, v->ds,
                                                   v->nds, wall_now(), &v->budget, &ede);
+    if (v->step == STEP_ANCHOR_KEYS && v->r->sh->autotrust)
+        st = anchor_keys(v, k, st, &ede);
     if (st == DNSSEC_INSECURE) {
         kc_put(v, name, DNS_KEY_INSECURE, 0, k->ttl);
         return walk_result(v, DNSSEC_INSECURE, DNSSEC_EDE_NONE);

@@ -15,6 +15,7 @@
 #include "dns/resolver/anchor.h"
 #include "dns/resolver/nta.h"
 #include "dns/resolver/resolver.h"
+#include "dns/resolver/service/autotrust_file.h"
 #include "dns/resolver/service/nta.h"
 #include "dns/rr.h"
 #include "dns/service/tcp.h"
@@ -40,6 +41,7 @@ struct resolver_service {
     unsigned nudp;
     struct resolver_worker **workers;
     unsigned nworkers;
+    struct autotrust_file *autotrust; /* RFC 5011 states, with a trust_anchor */
 };
 
 struct udp_pending;
@@ -174,8 +176,10 @@ static int resolver_open(struct daemon *d, void **state_out)
     net_acl_clear(&check);
     if (bad < 0 || make_shared(s, c) < 0)
         return -1;
-    if (c->trust_anchor) /* the NTAs `pigeon dnssec nta add` made before a restart */
+    if (c->trust_anchor) { /* the NTAs `pigeon dnssec nta add` made, RFC 5011's states */
         resolver_nta_restore(s->shared, d->cfg.data_dir);
+        s->autotrust = autotrust_file_start(s->shared, d->cfg.data_dir);
+    }
     /* With a [dns] service the workers share its live set instead (resolver_attach). */
     s->zones = dns_service_running(d) ? dns_zoneset_new() : zones_load(&d->cfg.dns);
     if (host_bind_udp(&c->svc, "resolver", &s->udp_fds, &s->nudp) < 0 ||
@@ -356,6 +360,7 @@ static void resolver_close(struct daemon *d, void *state)
     free(s->workers);
     dns_zoneset_unref(s->zones);
     dns_resolver_shared_free(s->shared);
+    autotrust_file_free(s->autotrust);
     free(s);
 }
 
