@@ -67,6 +67,8 @@ check http/handler $ENGINE_LIBS http
 check cache core http
 check proxy core http cache
 check smtp/service $BELOW_SERVICES smtp mailauth/service sieve/service
+check torrent $ENGINE_LIBS
+check torrent/service $BELOW_SERVICES torrent http http/service
 check pop3/service $BELOW_SERVICES pop3
 check imap/service $BELOW_SERVICES imap
 check ftp/service $BELOW_SERVICES ftp
@@ -81,7 +83,7 @@ check dhcp/service $BELOW_SERVICES dhcp
 check managesieve $ENGINE_LIBS sieve
 check managesieve/service $BELOW_SERVICES managesieve sieve
 check jmap/service $BELOW_SERVICES jmap http http/service
-check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service dhcp/service managesieve/service
+check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service dhcp/service managesieve/service torrent/service
 check daemon $BELOW_SERVICES services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
 check cli $BELOW_SERVICES imap sieve http/service proxy/service services mailauth mailauth/service dhcp dhcp/service

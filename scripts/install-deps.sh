@@ -22,7 +22,8 @@ nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
 debhelper dpkg-dev fakeroot lintian
 varnish squid
 lftp tnftp vsftpd
-isc-dhcp-client udhcpc dhcpcd5 python3-scapy kea-admin kea-dhcp4-server dnsmasq-base"
+isc-dhcp-client udhcpc dhcpcd5 python3-scapy kea-admin kea-dhcp4-server dnsmasq-base
+aria2 python3-libtorrent mktorrent transmission-cli opentracker"
 
 case "${1:-test}" in
 run) PACKAGES=$RUN_PACKAGES ;;

@@ -13,6 +13,7 @@
 #include "pop3/service/service.h"
 #include "proxy/service/service.h"
 #include "smtp/service/service.h"
+#include "torrent/service/service.h"
 
 const struct service_def *const services_all[] = {
     &dns_service_def,
@@ -28,6 +29,7 @@ const struct service_def *const services_all[] = {
     &mailauth_sts_http_service, /* after http and jmap: chains onto http_host.more */
     &ftp_service,
     &dhcp_service, /* after the name server: its UPDATEs go there */
+    &tracker_service_def, /* after jmap: chains the HTTP service's `more` hook */
     NULL,
 };
 

@@ -1,0 +1,85 @@
+/* torrent/choker — see choker.h. */
+#include "torrent/choker.h"
+
+#include <stdlib.h>
+
+void tor_choker_init(struct tor_choker *c, unsigned slots, uint64_t seed)
+{
+    c->slots = slots;
+    c->optimistic_id = 0;
+    c->optimistic_since = 0;
+    c->rng = seed ? seed : 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t next_rand(struct tor_choker *c)
+{
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    return c->rng * 2685821657736338717ull;
+}
+
+static uint64_t rate(const struct tor_choke_peer *p, bool seeding)
+{
+    return seeding ? p->up_rate : p->down_rate;
+}
+
+/* Marks the `slots` best interested peers (selection; n is small). */
+static size_t pick_best(struct tor_choke_peer *peers, size_t n, unsigned slots, bool seeding)
+{
+    size_t chosen = 0;
+    while (chosen < slots) {
+        long best = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (!peers[i].interested || peers[i].unchoke)
+                continue;
+            if (best < 0 || rate(&peers[i], seeding) > rate(&peers[best], seeding))
+                best = (long)i;
+        }
+        if (best < 0)
+            break;
+        peers[best].unchoke = true;
+        chosen++;
+    }
+    return chosen;
+}
+
+/* The current optimistic peer if it still qualifies, else a random choked interested one. */
+static long pick_optimistic(struct tor_choker *c, struct tor_choke_peer *peers, size_t n,
+                            uint64_t now)
+{
+    bool rotate = c->optimistic_id == 0 || now - c->optimistic_since >= TOR_OPTIMISTIC_INTERVAL_MS;
+    size_t candidates = 0;
+    long keep = -1, pick = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!peers[i].interested || peers[i].unchoke)
+            continue;
+        if (peers[i].id == c->optimistic_id)
+            keep = (long)i;
+        if (next_rand(c) % ++candidates == 0)
+            pick = (long)i;
+    }
+    if (!rotate && keep >= 0)
+        return keep;
+    if (pick >= 0) {
+        c->optimistic_id = peers[pick].id;
+        c->optimistic_since = now;
+    } else {
+        c->optimistic_id = 0;
+    }
+    return pick;
+}
+
+size_t tor_choker_run(struct tor_choker *c, struct tor_choke_peer *peers, size_t n, uint64_t now,
+                      bool seeding)
+{
+    for (size_t i = 0; i < n; i++)
+        peers[i].unchoke = peers[i].optimistic = false;
+    size_t count = pick_best(peers, n, c->slots, seeding);
+    long opt = pick_optimistic(c, peers, n, now);
+    if (opt >= 0) {
+        peers[opt].unchoke = peers[opt].optimistic = true;
+        count++;
+    }
+    return count;
+}

@@ -1,0 +1,61 @@
+/*
+ * torrent/metainfo — a .torrent file (BEP 3, v1) read into a struct tor_meta: the info-hash
+ * (SHA-1 over the raw bytes of the info dictionary), piece length and hashes, the files with
+ * their offsets in the torrent's byte stream, the private flag (BEP 27), the trackers
+ * (announce, announce-list of BEP 12, flattened tier by tier) and web seeds (url-list, BEP 19).
+ *
+ * File paths are checked component by component (no "..", ".", empty, '/' or NUL), so a
+ * torrent can never name a file outside its download directory. Performs no I/O; every
+ * pointer in a tor_meta is owned by it (tor_meta_clear).
+ */
+#ifndef PIGEON_TORRENT_METAINFO_H
+#define PIGEON_TORRENT_METAINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOR_BLOCK 16384u             /* request size (BEP 3: 2^14) */
+#define TOR_MAX_PIECE_LEN (64u << 20) /* larger pieces are refused */
+#define TOR_MAX_FILES 100000u
+#define TOR_MAX_TRACKERS 64u
+
+struct tor_file {
+    char *path;      /* relative, components joined by '/' */
+    uint64_t length;
+    uint64_t offset; /* in the torrent's byte stream */
+};
+
+struct tor_meta {
+    uint8_t info_hash[20];
+    char *name;
+    uint64_t piece_len;
+    uint32_t npieces;
+    uint8_t *pieces; /* 20 * npieces */
+    uint64_t total;
+    struct tor_file *files;
+    size_t nfiles;
+    bool multi;      /* files live under the directory `name` */
+    bool priv;       /* BEP 27: no DHT/PEX, only the torrent's own trackers */
+    char **trackers;
+    size_t ntrackers;
+    char **webseeds;
+    size_t nwebseeds;
+    char *info;      /* the raw info dictionary (served to magnet peers, BEP 9) */
+    size_t info_len;
+};
+
+/* Parses a whole .torrent file. 0, or ERR_PARSE/ERR_LIMIT with *why_out (static text). */
+int tor_meta_parse(const char *p, size_t n, struct tor_meta *m, const char **why_out);
+/* Parses a bare info dictionary received through BEP 9; its SHA-1 must be want_hash.
+ * Trackers and web seeds are left for the caller (from the magnet link). */
+int tor_meta_from_info(const char *p, size_t n, const uint8_t want_hash[20], struct tor_meta *m,
+                       const char **why_out);
+void tor_meta_clear(struct tor_meta *m);
+
+/* The length of piece i (the last one may be short). */
+uint64_t tor_meta_piece_size(const struct tor_meta *m, uint32_t i);
+/* 40 lower-case hex digits + NUL. */
+void tor_hash_hex(const uint8_t hash[20], char out[41]);
+
+#endif
