@@ -86,6 +86,6 @@ check jmap/service $BELOW_SERVICES jmap http http/service
 check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service dhcp/service managesieve/service torrent/service
 check daemon $BELOW_SERVICES services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).
-check cli $BELOW_SERVICES imap sieve http/service proxy/service services mailauth mailauth/service dhcp dhcp/service
+check cli $BELOW_SERVICES imap sieve http/service proxy/service services mailauth mailauth/service dhcp dhcp/service torrent
 [ $status = 0 ] && echo "layers: ok"
 exit $status

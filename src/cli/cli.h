@@ -66,6 +66,13 @@ int cli_dhcp_unreserve(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cache_purge(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cache_stats(struct cli_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_torrent.c ---- */
+int cli_torrent_add(struct cli_ctx *ctx, int argc, char **argv);
+int cli_torrent_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_torrent_pause(struct cli_ctx *ctx, int argc, char **argv);
+int cli_torrent_resume(struct cli_ctx *ctx, int argc, char **argv);
+int cli_torrent_remove(struct cli_ctx *ctx, int argc, char **argv);
+
 /* ---- cmd_http.c ---- */
 int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -30,6 +30,7 @@ const struct service_def *const services_all[] = {
     &ftp_service,
     &dhcp_service, /* after the name server: its UPDATEs go there */
     &tracker_service_def, /* after jmap: chains the HTTP service's `more` hook */
+    &torrent_service_def,
     NULL,
 };
 

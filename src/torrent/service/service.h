@@ -9,5 +9,6 @@
 #include "host/host.h"
 
 extern const struct service_def tracker_service_def;
+extern const struct service_def torrent_service_def;
 
 #endif

@@ -1,0 +1,125 @@
+/*
+ * torrent/service — what the peer's glue files share: the [torrent] section, the service
+ * (one per process; all its torrents and connections live on worker 0's loop), one torrent
+ * (struct tor_item: metainfo, files, swarm, tracker state), one connection (struct pconn).
+ */
+#ifndef PIGEON_TORRENT_SERVICE_PEER_INT_H
+#define PIGEON_TORRENT_SERVICE_PEER_INT_H
+
+#include "conf/keys.h"
+#include "host/host.h"
+#include "torrent/service/storage.h"
+#include "torrent/swarm.h"
+#include "torrent/tracker_client.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct pool;
+struct event;
+struct dial;
+
+struct peer_config {
+    struct conf_service svc; /* the TCP port peers connect to */
+    char *dir;               /* downloads (default DATA/torrent/downloads) */
+    char *watch_dir;         /* .torrent files dropped here are added */
+    unsigned max_peers;      /* per torrent */
+    uint64_t upload_rate, download_rate; /* bytes/s per torrent, 0: none */
+    unsigned seed_ratio;     /* percent of the size uploaded, then stop; 0: no limit */
+    unsigned seed_time;      /* seconds of seeding, then stop; 0: no limit */
+    uint64_t memory;         /* piece buffers per torrent */
+};
+
+enum item_state { ITEM_CHECKING, ITEM_ACTIVE, ITEM_PAUSED, ITEM_DONE, ITEM_ERROR };
+
+struct tor_item {
+    struct tor_item *next;
+    struct peer_svc *svc;
+    uint64_t key;             /* unique, for results coming back from the pool */
+    struct tor_meta meta;
+    char hex[41];
+    char dir[1024];
+    struct tor_storage st;
+    struct tor_swarm *swarm;
+    enum item_state state;
+    char error[160];
+    uint8_t *checked;         /* resume: pieces found good on disk */
+    uint32_t check_next, check_inflight;
+    /* trackers */
+    size_t tracker;           /* the one in use */
+    bool announcing;
+    enum tor_event pending_event;
+    bool sent_started, sent_completed;
+    int64_t next_announce;    /* s */
+    uint32_t interval;
+    char tracker_status[1400];
+    struct tor_peer_addr cand[TOR_ANNOUNCE_MAX_PEERS];
+    size_t ncand, cand_next;
+    int64_t seed_since;
+    unsigned verifying;       /* pieces out at the pool */
+    bool removing;            /* freed once nothing is out at the pool */
+    int64_t last_house;
+};
+
+struct pconn {
+    struct conn *c;
+    struct peer_svc *svc;
+    struct tor_item *item;
+    struct tor_peer *peer;
+    struct str in;
+    char addr[64];
+    bool closing;
+    struct pconn *next_close;
+    struct pconn *prev, *next;
+};
+
+struct peer_svc {
+    struct daemon *d;
+    const struct peer_config *cfg;
+    struct worker *w;          /* worker 0: everything runs on its loop */
+    struct pool *pool;
+    int *listen_fds;
+    unsigned nlisten;
+    uint16_t port;             /* announced */
+    struct event **accept_ev;
+    struct event *tick, *house, *reaper;
+    struct listener in_l, out_l;
+    struct tor_item *items;
+    uint64_t next_key;
+    struct pconn *conns;
+    struct tor_item *connecting_for; /* create() of an outgoing connection reads it */
+    uint8_t peer_id[20];
+    char state_dir[1024], inbox[1024];
+    unsigned outgoing_pending;
+    struct dial *dials;        /* connects in progress */
+};
+
+extern const struct proto_ops torrent_peer_proto;
+extern const struct tor_swarm_ops torrent_swarm_ops;
+
+uint64_t peer_now_ms(void);
+/* peer_conn.c */
+void peer_accept_cb(int fd, short what, void *svc);
+void peer_connect(struct peer_svc *svc, struct tor_item *it, const struct tor_peer_addr *a);
+void peer_close_item_conns(struct peer_svc *svc, struct tor_item *it);
+void peer_reap(int fd, short what, void *svc);
+void peer_dials_free(struct peer_svc *svc);
+void peer_verify(void *item, uint32_t piece, const uint8_t *data, size_t len);
+/* peer_items.c */
+struct tor_item *peer_item_add(struct peer_svc *svc, const char *torrent_path, const char *dir,
+                               bool paused, const char **why);
+struct tor_item *peer_item_find(struct peer_svc *svc, const uint8_t hash[20]);
+struct tor_item *peer_item_find_hex(struct peer_svc *svc, const char *hex);
+void peer_item_remove(struct peer_svc *svc, struct tor_item *it);
+void peer_item_pause(struct peer_svc *svc, struct tor_item *it, bool pause);
+void peer_item_save(struct tor_item *it);
+void peer_item_free(struct tor_item *it);
+void peer_items_tick(struct peer_svc *svc, uint64_t now_ms);
+void peer_items_house(struct peer_svc *svc, int64_t now);
+/* peer_ctl.c: the inbox the CLI writes to, the watch directory, the status file */
+void peer_ctl_scan(struct peer_svc *svc);
+void peer_ctl_status(struct peer_svc *svc);
+void peer_ctl_load(struct peer_svc *svc);
+
+#endif

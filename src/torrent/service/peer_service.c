@@ -1,0 +1,219 @@
+/*
+ * torrent/service/peer_service — the [torrent] section and the peer service's lifecycle:
+ * its listen sockets (watched by worker 0 only: every torrent and every peer connection
+ * lives on that loop, so the swarm engine needs no lock), a pool of two threads for piece
+ * hashing, writes, resume checks and tracker announces, a 100 ms tick (the swarms' timers),
+ * a 1 s housekeeping timer (trackers, dialling, seeding limits, the CLI's inbox, the watch
+ * directory, the status file). DHT (BEP 5) and PEX are not built: peers come from trackers
+ * (and private torrents, BEP 27, only ever use their own trackers anyway).
+ */
+#include "torrent/service/service.h"
+
+#include "torrent/service/peer_int.h"
+
+#include "conf/config.h"
+#include "core/listen.h"
+#include "core/log.h"
+#include "core/pool.h"
+#include "core/xmalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PC(f) offsetof(struct peer_config, f)
+static const struct conf_key peer_keys[] = {
+    {.name = "dir", .type = CONF_STR, .offset = PC(dir)},
+    {.name = "watch_dir", .type = CONF_STR, .offset = PC(watch_dir)},
+    {.name = "max_peers", .type = CONF_UINT, .offset = PC(max_peers), .min = 1, .max = 1000},
+    {.name = "upload_rate", .type = CONF_SIZE, .offset = PC(upload_rate), .min = 0,
+     .max = 1ull << 40},
+    {.name = "download_rate", .type = CONF_SIZE, .offset = PC(download_rate), .min = 0,
+     .max = 1ull << 40},
+    {.name = "seed_ratio", .type = CONF_UINT, .offset = PC(seed_ratio), .min = 0,
+     .max = 100000},
+    {.name = "seed_time", .type = CONF_UINT, .offset = PC(seed_time), .min = 0,
+     .max = 365 * 86400},
+    {.name = "memory", .type = CONF_SIZE, .offset = PC(memory), .min = 1u << 20,
+     .max = 1ull << 34},
+    {.name = NULL},
+};
+
+static void peer_defaults(void *sec)
+{
+    struct peer_config *c = sec;
+    conf_service_defaults(&c->svc, 300);
+    c->svc.session_timeout = 30 * 86400;
+    c->max_peers = 50;
+    c->memory = 64u << 20;
+}
+
+static const struct conf_section peer_sections[] = {
+    {.name = "torrent", .size = sizeof(struct peer_config),
+     .service_offset = offsetof(struct peer_config, svc), .keys = peer_keys,
+     .defaults = peer_defaults},
+    {.name = NULL},
+};
+
+static int make_dirs(struct peer_svc *svc)
+{
+    snprintf(svc->state_dir, sizeof svc->state_dir, "%.900s/torrent", svc->d->cfg.data_dir);
+    snprintf(svc->inbox, sizeof svc->inbox, "%.900s/torrent/inbox", svc->d->cfg.data_dir);
+    char dl[1100];
+    snprintf(dl, sizeof dl, "%s/downloads", svc->state_dir);
+    const char *dirs[] = {svc->state_dir, svc->inbox, svc->cfg->dir ? svc->cfg->dir : dl,
+                          svc->cfg->watch_dir};
+    for (size_t i = 0; i < 4; i++)
+        if (dirs[i] && mkdir(dirs[i], 0750) < 0 && errno != EEXIST) {
+            log_err("torrent: %s: %s", dirs[i], strerror(errno));
+            return -1;
+        }
+    return 0;
+}
+
+static int bind_listeners(struct peer_svc *svc)
+{
+    const struct conf_service *s = &svc->cfg->svc;
+    svc->listen_fds = xcalloc(s->n_listen, sizeof *svc->listen_fds);
+    for (unsigned i = 0; i < s->n_listen; i++) {
+        struct str err = STR_INIT;
+        int fd = listen_bind(s->listen[i].host, s->listen[i].port, SOCK_STREAM, "torrent", &err);
+        if (fd < 0) {
+            log_err("%s", str_cstr(&err));
+            str_clear(&err);
+            return -1;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* accept4 until EAGAIN */
+        svc->listen_fds[svc->nlisten++] = fd;
+        if (!svc->port)
+            svc->port = (uint16_t)atoi(s->listen[i].port);
+        log_info("listening on %s (torrent peers)", s->listen[i].text);
+    }
+    return 0;
+}
+
+static void set_listener(struct peer_svc *svc, struct listener *l, const char *text)
+{
+    *l = (struct listener){.name = "torrent", .proto = &torrent_peer_proto, .svc_cfg = svc,
+                           .addr_text = text, .fd = -1};
+    l->limits.max_per_ip = svc->cfg->max_peers;
+    l->limits.idle_timeout = svc->cfg->svc.idle_timeout ? svc->cfg->svc.idle_timeout : 300;
+    l->limits.session_timeout = svc->cfg->svc.session_timeout;
+}
+
+static int peer_open(struct daemon *d, void **state_out)
+{
+    const struct peer_config *c = config_section(&d->cfg, "torrent");
+    if (!c || !c->svc.enabled)
+        return 0;
+    struct peer_svc *svc = xcalloc(1, sizeof *svc);
+    *state_out = svc;
+    svc->d = d;
+    svc->cfg = c;
+    /* Azureus-style peer id: -PG0001- and 12 random bytes */
+    memcpy(svc->peer_id, "-PG0001-", 8);
+    if (RAND_bytes(svc->peer_id + 8, 12) != 1)
+        return -1;
+    if (make_dirs(svc) < 0 || bind_listeners(svc) < 0)
+        return -1;
+    set_listener(svc, &svc->in_l, c->svc.listen[0].text);
+    set_listener(svc, &svc->out_l, "outgoing");
+    svc->pool = pool_new(2, NULL, NULL, NULL);
+    return 0;
+}
+
+static void on_tick(int fd, short what, void *vsvc)
+{
+    peer_items_tick(vsvc, peer_now_ms());
+}
+
+static void on_house(int fd, short what, void *vsvc)
+{
+    struct peer_svc *svc = vsvc;
+    peer_ctl_scan(svc);
+    peer_items_house(svc, time(NULL));
+    peer_ctl_status(svc);
+}
+
+static void *peer_attach(struct worker *w, void *state)
+{
+    struct peer_svc *svc = state;
+    if (!svc || w->index != 0)
+        return NULL;
+    svc->w = w;
+    svc->accept_ev = xcalloc(svc->nlisten, sizeof *svc->accept_ev);
+    for (unsigned i = 0; i < svc->nlisten; i++) {
+        svc->accept_ev[i] = event_new(w->host.base, svc->listen_fds[i], EV_READ | EV_PERSIST,
+                                      peer_accept_cb, svc);
+        event_add(svc->accept_ev[i], NULL);
+    }
+    svc->tick = event_new(w->host.base, -1, EV_PERSIST, on_tick, svc);
+    svc->house = event_new(w->host.base, -1, EV_PERSIST, on_house, svc);
+    svc->reaper = event_new(w->host.base, -1, 0, peer_reap, svc);
+    struct timeval t100 = {0, 100000}, t1 = {1, 0};
+    event_add(svc->tick, &t100);
+    event_add(svc->house, &t1);
+    peer_ctl_load(svc);
+    return svc;
+}
+
+static void peer_detach(struct worker *w, void *wstate)
+{
+    struct peer_svc *svc = wstate;
+    if (!svc)
+        return;
+    for (unsigned i = 0; i < svc->nlisten; i++)
+        event_free(svc->accept_ev[i]);
+    free(svc->accept_ev);
+    svc->accept_ev = NULL;
+    event_free(svc->tick);
+    event_free(svc->house);
+    event_free(svc->reaper);
+    svc->reaper = NULL; /* the connections are gone: nothing more to reap */
+    peer_dials_free(svc);
+}
+
+static void peer_stop(struct daemon *d, void *state)
+{
+    struct peer_svc *svc = state;
+    if (!svc)
+        return;
+    pool_free(svc->pool); /* finishes what is queued; its results wait in worker 0's post */
+    svc->pool = NULL;
+}
+
+static void peer_close(struct daemon *d, void *state)
+{
+    struct peer_svc *svc = state;
+    if (!svc)
+        return;
+    while (svc->items) {
+        struct tor_item *it = svc->items;
+        svc->items = it->next;
+        peer_item_free(it);
+    }
+    if (svc->pool)
+        pool_free(svc->pool);
+    for (unsigned i = 0; i < svc->nlisten; i++)
+        close(svc->listen_fds[i]);
+    free(svc->listen_fds);
+    free(svc);
+}
+
+const struct service_def torrent_service_def = {
+    .name = "torrent",
+    .sections = peer_sections,
+    .open = peer_open,
+    .attach = peer_attach,
+    .detach = peer_detach,
+    .stop = peer_stop,
+    .close = peer_close,
+};

@@ -1,0 +1,105 @@
+/*
+ * torrent/swarm — one torrent's peers, as the peer side of BitTorrent: the handshake and the
+ * wire messages of each connection (wire.h), which blocks to ask whom for (picker.h), whom to
+ * unchoke (choker.h), pieces assembled in memory and handed out for hashing and writing,
+ * requests from peers answered from disk, bad-data senders banned, rate limits, seeding.
+ *
+ * Pure: no sockets, no clock (now is passed in milliseconds), no threads. Everything that
+ * touches the outside goes through struct tor_swarm_ops: bytes to a peer, closing it,
+ * reading a block from disk, and a completed piece to verify and store (answered later with
+ * tor_swarm_piece_done). The swarm owns its peers' state; the caller owns the connections.
+ */
+#ifndef PIGEON_TORRENT_SWARM_H
+#define PIGEON_TORRENT_SWARM_H
+
+#include "torrent/choker.h"
+#include "torrent/metainfo.h"
+#include "torrent/picker.h"
+#include "torrent/wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOR_PIPELINE 16        /* requests outstanding to one peer */
+#define TOR_MAX_PEER_REQS 256  /* requests a peer may have queued with us */
+#define TOR_BAN_STRIKES 2      /* failed pieces a peer contributed to before it is banned */
+#define TOR_REQUEST_TIMEOUT_MS 60000
+
+struct tor_swarm;
+struct tor_peer;
+
+struct tor_swarm_ops {
+    void (*send)(void *conn, const void *p, size_t n);
+    void (*close)(void *conn, const char *why);
+    /* Bytes written to conn that have not gone out yet (back-pressure for uploads). */
+    size_t (*pending)(void *conn);
+    /* Reads a block of the torrent into out (len bytes); 0 or -1 (not on disk). */
+    int (*read)(void *ctx, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out);
+    /* A complete piece in memory: hash it, store it if it matches, then call
+     * tor_swarm_piece_done. data stays valid until then. */
+    void (*verify)(void *ctx, uint32_t piece, const uint8_t *data, size_t len);
+    /* Something worth a log line (peer id for context). */
+    void (*log)(void *ctx, uint64_t peer, const char *what);
+};
+
+struct tor_swarm_limits {
+    unsigned max_peers;       /* connections of this torrent */
+    uint64_t upload_rate;     /* bytes/s, 0: none */
+    uint64_t download_rate;
+    size_t max_active_bytes;  /* piece buffers in memory */
+    unsigned slots;           /* regular unchoke slots (4) */
+};
+
+struct tor_peer_info {
+    uint64_t id;
+    char addr[64];
+    uint8_t peer_id[20];
+    bool am_choking, am_interested, peer_choking, peer_interested, optimistic, seed;
+    uint64_t down_rate, up_rate, downloaded, uploaded;
+};
+
+/* have: the pieces already verified on disk (bitfield, may be NULL). seed: randomness. */
+struct tor_swarm *tor_swarm_new(const struct tor_meta *m, const uint8_t *have,
+                                const uint8_t our_id[20], const struct tor_swarm_ops *ops,
+                                void *ctx, const struct tor_swarm_limits *lim, uint64_t seed);
+/* Closes nothing: the caller closes its connections first (tor_swarm_peer_gone each). */
+void tor_swarm_free(struct tor_swarm *s);
+void tor_swarm_set_limits(struct tor_swarm *s, const struct tor_swarm_limits *lim);
+
+/* A connection joins (outgoing: we send our handshake at once; incoming: after theirs). */
+struct tor_peer *tor_swarm_peer_new(struct tor_swarm *s, void *conn, const char *addr,
+                                    bool outgoing, uint64_t now);
+/* Bytes from the peer: how many were consumed (the rest waits for more). A protocol error
+ * closes the connection through ops.close. */
+size_t tor_swarm_peer_feed(struct tor_swarm *s, struct tor_peer *p, const uint8_t *data,
+                           size_t n, uint64_t now);
+/* The connection's output drained: serve more of its requests. */
+void tor_swarm_peer_writable(struct tor_swarm *s, struct tor_peer *p);
+/* The connection is gone: its requests go back to the picker. */
+void tor_swarm_peer_gone(struct tor_swarm *s, struct tor_peer *p);
+/* Whether an incoming handshake for info_hash belongs to this swarm (the caller routes). */
+const uint8_t *tor_swarm_info_hash(const struct tor_swarm *s);
+/* Whether addr is banned (bad data). */
+bool tor_swarm_banned(const struct tor_swarm *s, const char *addr);
+
+/* Timers: call at least every 100 ms; runs the choker every 10 s, keep-alives, request
+ * time-outs, the rate buckets. */
+void tor_swarm_tick(struct tor_swarm *s, uint64_t now);
+/* The verdict on a piece handed to ops.verify. */
+void tor_swarm_piece_done(struct tor_swarm *s, uint32_t piece, bool ok, uint64_t now);
+
+/* Progress. */
+uint32_t tor_swarm_have_count(const struct tor_swarm *s);
+bool tor_swarm_complete(const struct tor_swarm *s);
+const uint8_t *tor_swarm_bitfield(const struct tor_swarm *s);
+uint64_t tor_swarm_left(const struct tor_swarm *s);
+void tor_swarm_totals(const struct tor_swarm *s, uint64_t *down, uint64_t *up,
+                      uint64_t *down_rate, uint64_t *up_rate);
+size_t tor_swarm_peers(const struct tor_swarm *s, struct tor_peer_info *out, size_t max);
+size_t tor_swarm_npeers(const struct tor_swarm *s);
+/* Whether this peer id is already connected (a second connection is closed). */
+bool tor_swarm_has_peer_id(const struct tor_swarm *s, const uint8_t id[20],
+                           const struct tor_peer *except);
+
+#endif

@@ -1,0 +1,81 @@
+/* torrent/swarm — what swarm.c (the torrent) and swarm_peer.c (one connection) share. */
+#ifndef PIGEON_TORRENT_SWARM_INT_H
+#define PIGEON_TORRENT_SWARM_INT_H
+
+#include "torrent/swarm.h"
+
+#define MAX_SENDERS 8
+#define MAX_BANNED 64
+#define OUT_HIGH_WATER (256u << 10) /* stop serving a peer while this much waits to go out */
+
+struct tor_peer {
+    struct tor_peer *next;
+    uint64_t id;
+    void *conn;
+    char addr[64];
+    bool outgoing, handshaked, closed, got_first, got_bits;
+    uint8_t peer_id[20];
+    bool fast;
+    bool am_choking, am_interested, peer_choking, peer_interested, optimistic;
+    uint8_t *bits;
+    uint32_t nbits;
+    struct tor_block req[TOR_PIPELINE]; /* ours, outstanding */
+    uint64_t req_at[TOR_PIPELINE];
+    size_t nreq;
+    struct tor_block *theirs; /* their requests, FIFO */
+    size_t ntheirs;
+    uint64_t down_win, up_win, down_rate, up_rate, downloaded, uploaded;
+    uint64_t last_send, last_recv;
+    unsigned strikes;
+};
+
+struct piece_buf {
+    uint32_t piece;
+    bool verifying;
+    uint8_t *data;
+    uint64_t senders[MAX_SENDERS];
+    unsigned nsenders;
+};
+
+struct tor_swarm {
+    const struct tor_meta *m;
+    struct tor_picker picker;
+    uint8_t *have;
+    uint32_t nhave;
+    uint64_t have_bytes;
+    uint8_t our_id[20];
+    const struct tor_swarm_ops *ops;
+    void *ctx;
+    struct tor_swarm_limits lim;
+    struct tor_choker choker;
+    struct tor_peer *peers;
+    size_t npeers;
+    uint64_t next_id;
+    struct piece_buf *bufs;
+    size_t nbufs, capbufs;
+    char banned[MAX_BANNED][64];
+    unsigned nbanned;
+    uint64_t last_choke, last_rate, last_bucket;
+    bool rechoke;
+    int64_t up_tokens, down_tokens;
+    uint64_t total_down, total_up, down_rate, up_rate, down_win, up_win;
+};
+
+/* swarm.c, for swarm_peer.c */
+void swarm_send(struct tor_swarm *s, struct tor_peer *p, const struct str *out);
+void swarm_close(struct tor_swarm *s, struct tor_peer *p, const char *why);
+void swarm_log(struct tor_swarm *s, struct tor_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+struct piece_buf *swarm_buf(struct tor_swarm *s, uint32_t piece, bool create);
+void swarm_update_interest(struct tor_swarm *s, struct tor_peer *p);
+void swarm_request_more(struct tor_swarm *s, struct tor_peer *p, uint64_t now);
+void swarm_serve(struct tor_swarm *s, struct tor_peer *p);
+void swarm_drop_requests(struct tor_swarm *s, struct tor_peer *p);
+void swarm_send_bitfield(struct tor_swarm *s, struct tor_peer *p);
+void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p);
+
+/* swarm_peer.c */
+int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m,
+                       uint64_t now);
+
+#endif

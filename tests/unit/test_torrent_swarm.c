@@ -1,0 +1,263 @@
+/* torrent/swarm: two swarms joined in memory (a seed and a leecher) exchange a torrent
+ * through the real wire protocol: the download completes and matches; a seed that corrupts
+ * a piece is struck, then banned, and its bad data never reaches the leecher's storage; a
+ * message larger than a block closes the connection; requests out of range close it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "torrent/bencode.h"
+#include "torrent/metainfo.h"
+#include "torrent/swarm.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIZE (300 * 1024 + 123)
+#define PLEN (32 * 1024)
+
+struct side {
+    struct tor_swarm *s;
+    struct tor_peer *p;
+    struct str out;       /* bytes sent to the other side */
+    uint8_t *data;        /* the "disk" */
+    bool closed;
+    char why[128];
+    int corrupt_piece;    /* the seed flips a byte of this piece, -1 none */
+    uint32_t pending[64]; /* pieces handed to verify */
+    const uint8_t *pending_data[64];
+    unsigned npending;
+    struct tor_meta *m;
+};
+
+static void f_send(void *conn, const void *p, size_t n)
+{
+    str_append(&((struct side *)conn)->out, p, n);
+}
+
+static void f_close(void *conn, const char *why)
+{
+    struct side *sd = conn;
+    sd->closed = true;
+    snprintf(sd->why, sizeof sd->why, "%s", why);
+}
+
+static size_t f_pending(void *conn)
+{
+    return ((struct side *)conn)->out.len;
+}
+
+static int f_read(void *ctx, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out)
+{
+    struct side *sd = ctx;
+    memcpy(out, sd->data + (size_t)piece * PLEN + begin, len);
+    if ((int)piece == sd->corrupt_piece && begin == 0)
+        out[0] ^= 0xff;
+    return 0;
+}
+
+static void f_verify(void *ctx, uint32_t piece, const uint8_t *data, size_t len)
+{
+    struct side *sd = ctx;
+    sd->pending_data[sd->npending] = data;
+    sd->pending[sd->npending++] = piece;
+}
+
+static void f_log(void *ctx, uint64_t peer, const char *what)
+{
+    (void)ctx, (void)peer, (void)what;
+}
+
+static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_verify, f_log};
+
+static uint8_t *content(void)
+{
+    uint8_t *d = malloc(SIZE);
+    for (size_t i = 0; i < SIZE; i++)
+        d[i] = (uint8_t)(i * 31 + i / 977);
+    return d;
+}
+
+static void make_meta(struct tor_meta *m, const uint8_t *data)
+{
+    struct str t = STR_INIT;
+    size_t np = (SIZE + PLEN - 1) / PLEN;
+    benc_open_dict(&t);
+    benc_put_cstr(&t, "info");
+    benc_open_dict(&t);
+    benc_put_cstr(&t, "length");
+    benc_put_int(&t, SIZE);
+    benc_put_cstr(&t, "name");
+    benc_put_cstr(&t, "x.bin");
+    benc_put_cstr(&t, "piece length");
+    benc_put_int(&t, PLEN);
+    benc_put_cstr(&t, "pieces");
+    str_appendf(&t, "%zu:", np * 20);
+    for (size_t i = 0; i < np; i++) {
+        uint8_t h[20];
+        size_t len = i + 1 < np ? PLEN : SIZE - i * PLEN;
+        SHA1(data + i * PLEN, len, h);
+        str_append(&t, h, 20);
+    }
+    benc_close(&t);
+    benc_close(&t);
+    const char *why;
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, m, &why), 0);
+    str_clear(&t);
+}
+
+/* The leecher's verify: hash, store, answer (outside the feed that asked). */
+static void run_verifies(struct side *sd, uint64_t now)
+{
+    while (sd->npending) {
+        uint32_t piece = sd->pending[--sd->npending];
+        const uint8_t *d = sd->pending_data[sd->npending];
+        size_t len = tor_meta_piece_size(sd->m, piece);
+        uint8_t h[20];
+        SHA1(d, len, h);
+        bool ok = memcmp(h, sd->m->pieces + 20 * piece, 20) == 0;
+        if (ok)
+            memcpy(sd->data + (size_t)piece * PLEN, d, len);
+        tor_swarm_piece_done(sd->s, piece, ok, now);
+    }
+}
+
+static void deliver(struct side *from, struct side *to, uint64_t now)
+{
+    if (from->out.len == 0 || to->closed || from->closed)
+        return;
+    struct str in = from->out;
+    str_init(&from->out);
+    size_t used = tor_swarm_peer_feed(to->s, to->p, (uint8_t *)in.ptr, in.len, now);
+    /* what was not taken waits in front of the next bytes, as the glue's buffer does */
+    struct str rest = STR_INIT;
+    str_append(&rest, in.ptr + used, in.len - used);
+    str_append(&rest, from->out.ptr ? from->out.ptr : "", from->out.len);
+    str_clear(&from->out);
+    from->out = rest;
+    str_clear(&in);
+}
+
+struct pair {
+    struct tor_meta m;
+    struct side seed, leech;
+    uint8_t *orig;
+};
+
+static void setup_pair(struct pair *pr, int corrupt)
+{
+    memset(pr, 0, sizeof *pr);
+    pr->orig = content();
+    make_meta(&pr->m, pr->orig);
+    struct tor_swarm_limits lim = {.max_peers = 10, .max_active_bytes = 4 * PLEN, .slots = 4};
+    uint8_t all[8];
+    memset(all, 0xff, sizeof all);
+    uint8_t id1[20] = "-PG0001-seedseedseed", id2[20] = "-PG0001-leechleechle";
+    pr->seed = (struct side){.data = pr->orig, .corrupt_piece = corrupt, .m = &pr->m};
+    pr->leech = (struct side){.data = calloc(1, SIZE), .corrupt_piece = -1, .m = &pr->m};
+    pr->seed.s = tor_swarm_new(&pr->m, all, id1, &ops, &pr->seed, &lim, 1);
+    pr->leech.s = tor_swarm_new(&pr->m, NULL, id2, &ops, &pr->leech, &lim, 2);
+    assert_true(tor_swarm_complete(pr->seed.s));
+    /* the leecher dials: its handshake goes out at once */
+    pr->leech.p = tor_swarm_peer_new(pr->leech.s, &pr->leech, "10.0.0.1", true, 0);
+    pr->seed.p = tor_swarm_peer_new(pr->seed.s, &pr->seed, "10.0.0.2", false, 0);
+}
+
+static void run(struct pair *pr, unsigned rounds)
+{
+    for (uint64_t r = 0, now = 0; r < rounds && !tor_swarm_complete(pr->leech.s); r++) {
+        now += 100;
+        deliver(&pr->leech, &pr->seed, now);
+        deliver(&pr->seed, &pr->leech, now);
+        run_verifies(&pr->leech, now);
+        tor_swarm_tick(pr->seed.s, now);
+        tor_swarm_tick(pr->leech.s, now);
+        if (pr->seed.closed || pr->leech.closed)
+            break;
+    }
+}
+
+static void teardown_pair(struct pair *pr)
+{
+    tor_swarm_peer_gone(pr->seed.s, pr->seed.p);
+    tor_swarm_peer_gone(pr->leech.s, pr->leech.p);
+    tor_swarm_free(pr->seed.s);
+    tor_swarm_free(pr->leech.s);
+    str_clear(&pr->seed.out);
+    str_clear(&pr->leech.out);
+    free(pr->leech.data);
+    free(pr->orig);
+    tor_meta_clear(&pr->m);
+}
+
+static void test_download(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup_pair(&pr, -1);
+    run(&pr, 2000);
+    assert_false(pr.seed.closed);
+    assert_true(tor_swarm_complete(pr.leech.s));
+    assert_memory_equal(pr.leech.data, pr.orig, SIZE);
+    assert_int_equal(tor_swarm_left(pr.leech.s), 0);
+    uint64_t down, up, dr, ur;
+    tor_swarm_totals(pr.seed.s, &down, &up, &dr, &ur);
+    assert_int_equal(up, SIZE);
+    struct tor_peer_info info[2];
+    assert_int_equal(tor_swarm_peers(pr.seed.s, info, 2), 1);
+    assert_false(info[0].am_choking); /* the one interested peer was unchoked */
+    teardown_pair(&pr);
+}
+
+static void test_corrupt_seed_banned(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup_pair(&pr, 3);
+    run(&pr, 2000);
+    /* piece 3 failed twice: the seed is banned, the piece never stored */
+    assert_true(pr.leech.closed);
+    assert_string_equal(pr.leech.why, "banned: sent bad data");
+    assert_true(tor_swarm_banned(pr.leech.s, "10.0.0.1"));
+    assert_false(tor_swarm_complete(pr.leech.s));
+    assert_false(tor_bit(tor_swarm_bitfield(pr.leech.s), 3));
+    uint8_t zero[PLEN] = {0};
+    assert_memory_equal(pr.leech.data + 3 * PLEN, zero, PLEN);
+    teardown_pair(&pr);
+}
+
+static void test_bad_messages_close(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup_pair(&pr, -1);
+    deliver(&pr.leech, &pr.seed, 1); /* handshake */
+    /* a request past the end of the last piece */
+    const uint8_t req[] = {0, 0, 0, 13, 6, 0, 0, 0, 9, 0, 0, 0x7f, 0, 0, 0, 0x40, 0};
+    tor_swarm_peer_feed(pr.seed.s, pr.seed.p, req, sizeof req, 2);
+    assert_true(pr.seed.closed);
+    assert_string_equal(pr.seed.why, "request out of range");
+    teardown_pair(&pr);
+    setup_pair(&pr, -1);
+    deliver(&pr.leech, &pr.seed, 1);
+    const uint8_t big[] = {0, 1, 0, 0, 7};
+    tor_swarm_peer_feed(pr.seed.s, pr.seed.p, big, sizeof big, 2);
+    assert_true(pr.seed.closed);
+    assert_string_equal(pr.seed.why, "message longer than a block");
+    teardown_pair(&pr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_download),
+        cmocka_unit_test(test_corrupt_seed_banned),
+        cmocka_unit_test(test_bad_messages_close),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
