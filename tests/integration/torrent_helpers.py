@@ -110,3 +110,78 @@ def aria2c(torrent, out_dir, timeout=300, extra=()):
             "--allow-overwrite=true", "--auto-file-renaming=false"] + list(extra) + [str(torrent)]
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=timeout)
+
+
+# ---- a scripted peer: raw BitTorrent messages over a socket, for what stock clients hide ----
+
+import socket as _socket
+import struct as _struct
+
+
+class ScriptedPeer:
+    """One connection speaking the wire protocol by hand (BEP 3)."""
+
+    def __init__(self, sock, info_hash, peer_id=b"-PY0001-scriptedpeer"):
+        self.s = sock
+        self.buf = b""
+        self.info_hash = info_hash
+        self.peer_id = peer_id
+        self.choked = True
+        self.bitfield = None
+
+    @classmethod
+    def dial(cls, port, info_hash, **kw):
+        s = _socket.create_connection(("127.0.0.1", port), timeout=30)
+        p = cls(s, info_hash, **kw)
+        p.send_handshake()
+        return p
+
+    def send_handshake(self):
+        self.s.sendall(b"\x13BitTorrent protocol" + bytes(8) + self.info_hash + self.peer_id)
+
+    def read_handshake(self):
+        while len(self.buf) < 68:
+            self._fill()
+        hs, self.buf = self.buf[:68], self.buf[68:]
+        assert hs[:20] == b"\x13BitTorrent protocol" and hs[28:48] == self.info_hash, hs
+        return hs
+
+    def _fill(self):
+        d = self.s.recv(65536)
+        if not d:
+            raise ConnectionError("peer closed the connection")
+        self.buf += d
+
+    def send(self, msg_id, payload=b""):
+        self.s.sendall(_struct.pack(">IB", len(payload) + 1, msg_id) + payload)
+
+    def next_message(self):
+        """(id, payload), or (None, b'') for a keep-alive; tracks choke state."""
+        while len(self.buf) < 4:
+            self._fill()
+        n = _struct.unpack(">I", self.buf[:4])[0]
+        while len(self.buf) < 4 + n:
+            self._fill()
+        body, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+        if n == 0:
+            return None, b""
+        mid, payload = body[0], body[1:]
+        if mid in (0, 1):
+            self.choked = mid == 0
+        if mid == 5:
+            self.bitfield = payload
+        return mid, payload
+
+    def close(self):
+        self.s.close()
+
+
+def announce_by_hand(hd, info_hash, port, left, event="started"):
+    """Announces a scripted peer to Pigeon's tracker (HTTP)."""
+    import urllib.parse
+    import urllib.request
+    q = urllib.parse.urlencode({"info_hash": info_hash, "peer_id": b"-PY0001-scriptedpeer",
+                                "port": port, "uploaded": 0, "downloaded": 0, "left": left,
+                                "event": event, "compact": 1})
+    with urllib.request.urlopen(hd.announce + "?" + q, timeout=30) as r:
+        return r.read()

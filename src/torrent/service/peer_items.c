@@ -212,8 +212,13 @@ static void announce_done(void *vj)
                 it->sent_completed = true;
             if (it->pending_event == j->req.event)
                 it->pending_event = TOR_EV_NONE;
-            /* the tracker's interval, never more often than its min interval */
+            /* the tracker's interval; while downloading with no peer known, its min
+             * interval (as often as it allows) */
             uint32_t iv = j->res.interval ? j->res.interval : 1800;
+            bool starving = j->res.npeers == 0 && it->swarm && !tor_swarm_complete(it->swarm) &&
+                            tor_swarm_npeers(it->swarm) == 0;
+            if (starving && j->res.min_interval && j->res.min_interval < iv)
+                iv = j->res.min_interval;
             if (j->res.min_interval > iv)
                 iv = j->res.min_interval;
             it->interval = iv;

@@ -313,19 +313,6 @@ static void tracker_detach(struct worker *w, void *wstate)
     free(tw);
 }
 
-static void tracker_reload(struct daemon *d, void *state)
-{
-    struct tracker_svc *s = state;
-    if (!s)
-        return;
-    s->cfg = config_section(&d->cfg, "tracker");
-    struct tracker_limits lim;
-    limits_of(s->cfg, &lim);
-    pthread_mutex_lock(&s->lock);
-    tracker_set_limits(s->t, &lim);
-    pthread_mutex_unlock(&s->lock);
-}
-
 static void tracker_close(struct daemon *d, void *state)
 {
     struct tracker_svc *s = state;
@@ -345,6 +332,5 @@ const struct service_def tracker_service_def = {
     .open = tracker_open,
     .attach = tracker_attach,
     .detach = tracker_detach,
-    .reload = tracker_reload,
     .close = tracker_close,
 };
