@@ -162,6 +162,7 @@ static void *peer_attach(struct worker *w, void *state)
     event_add(svc->tick, &t100);
     event_add(svc->house, &t1);
     peer_ctl_load(svc);
+    peer_ctl_status(svc); /* before "ready": never a previous run's status */
     return svc;
 }
 
