@@ -65,6 +65,8 @@ PP=$(free_port)
 mkdir -p "$BASE/pigeon/data" "$BASE/pigeon/www"
 cat >"$BASE/pigeon/pigeon.conf" <<CONF
 [server]
+hostname = bench.example
+primary_domain = bench.example
 data_dir = $BASE/pigeon/data
 workers = 1
 log_level = warn
@@ -86,8 +88,9 @@ P_RATE=$(run_wrk "http://127.0.0.1:$PP/announce")
 
 # opentracker
 OP=$(free_port)
+mkdir -p "$BASE/ot" # its chroot; it drops root for nobody itself
 (cd "$BASE" && exec nice -n -15 taskset -c 0 opentracker -i 127.0.0.1 -p "$OP" -P "$OP" \
-    -u "$(id -un)" >"$BASE/opentracker.log" 2>&1) &
+    -d "$BASE/ot" >"$BASE/opentracker.log" 2>&1) &
 PIDS+=($!)
 wait_port "$OP" 30 || { cat "$BASE/opentracker.log" >&2; die "opentracker did not start"; }
 log "opentracker: $D s of announces, $C connections"
