@@ -74,7 +74,7 @@ check imap/service $BELOW_SERVICES imap
 check ftp/service $BELOW_SERVICES ftp
 check mailauth/service $BELOW_SERVICES mailauth http http/service
 check http/service $BELOW_SERVICES http http/handler
-check proxy/service $BELOW_SERVICES http cache proxy
+check proxy/service $BELOW_SERVICES http cache proxy http/service
 check jmap core msg
 check dhcp core
 check sieve core msg

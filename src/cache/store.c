@@ -1,6 +1,7 @@
 /* cache/store — the index, budgets, eviction and writers; see store.h. */
 #include "cache/store_int.h"
 
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 
 #include <dirent.h>
@@ -11,6 +12,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static struct metric m_objects = METRIC_GAUGE("pigeon_cache_objects", "Objects in the cache");
+static struct metric m_disk =
+    METRIC_GAUGE("pigeon_cache_disk_bytes", "Octets of the cache's object files");
+static struct metric m_mem =
+    METRIC_GAUGE("pigeon_cache_memory_bytes", "Octets of bodies the cache keeps in memory");
+static struct metric m_stored = METRIC("pigeon_cache_stored_total", "Responses stored");
+static struct metric m_evicted =
+    METRIC("pigeon_cache_evictions_total", "Objects evicted to keep the byte budgets");
+
+/* The gauges follow the index (under the store's lock). */
+static void publish(const struct cache_store *s)
+{
+    metric_set(&m_objects, s->st.objects);
+    metric_set(&m_disk, s->st.disk_bytes);
+    metric_set(&m_mem, s->st.mem_bytes);
+}
 
 struct cache_writer {
     struct cache_store *s;
@@ -78,6 +96,7 @@ static void index_remove(struct cache_store *s, struct cache_obj *o, bool unlink
         s->st.mem_bytes -= o->body_len; /* freed with o */
     if (unlink_file)
         unlinkat(s->dirfd, o->path, 0);
+    publish(s);
     o->dead = true;
     if (o->refs == 0)
         cache_obj_free(o);
@@ -104,16 +123,35 @@ void cache_index_insert(struct cache_store *s, struct cache_obj *o)
     s->st.disk_bytes += o->file_len;
     if (o->mem)
         s->st.mem_bytes += o->body_len;
+    publish(s);
+}
+
+/* LFU: of the few least recently used, the least often asked for (the oldest of equals). */
+#define LFU_SAMPLE 8
+static struct cache_obj *victim(struct cache_store *s)
+{
+    if (!s->sketch)
+        return s->lru_tail;
+    struct cache_obj *best = NULL;
+    unsigned best_f = ~0u, n = 0;
+    for (struct cache_obj *o = s->lru_tail; o && n < LFU_SAMPLE; o = o->lru_prev, n++) {
+        unsigned f = cache_sketch_estimate(s->sketch, cache_sketch_hash(o->key));
+        if (f < best_f)
+            best = o, best_f = f;
+    }
+    return best;
 }
 
 void cache_index_evict(struct cache_store *s)
 {
     while (s->st.disk_bytes > s->b.disk_bytes && s->lru_tail) {
-        index_remove(s, s->lru_tail, true);
+        index_remove(s, victim(s), true);
         s->st.evicted++;
+        metric_inc(&m_evicted);
     }
     for (struct cache_obj *o = s->lru_tail; o && s->st.mem_bytes > s->b.mem_bytes; o = o->lru_prev)
         drop_mem(s, o);
+    publish(s);
 }
 
 static int mkdirat_p(int dfd, const char *name)
@@ -139,6 +177,10 @@ struct cache_store *cache_store_open(const char *dir, const struct cache_budget 
     pthread_mutex_init(&s->lock, NULL);
     s->dirfd = dfd;
     s->b = *b;
+    if (b->policy == CACHE_LFU) /* a slot per 4 KiB of the disk budget, 64 Ki at least */
+        s->sketch = cache_sketch_new((uint32_t)(b->disk_bytes / 4096 > (1u << 26)
+                                                    ? (1u << 26)
+                                                    : b->disk_bytes / 4096 + 65536));
     /* A temporary file left by a crash belongs to nobody. */
     int tfd = openat(dfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *td = tfd >= 0 ? fdopendir(tfd) : NULL;
@@ -165,6 +207,7 @@ void cache_store_close(struct cache_store *s)
         cache_obj_free(o);
     }
     close(s->dirfd);
+    cache_sketch_free(s->sketch);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -173,6 +216,8 @@ struct cache_obj *cache_store_lookup(struct cache_store *s, const char *key,
                                      bool (*match)(const struct cache_obj *o, void *arg), void *arg)
 {
     pthread_mutex_lock(&s->lock);
+    if (s->sketch) /* every request counts, hit or miss: that is what admission weighs */
+        cache_sketch_add(s->sketch, cache_sketch_hash(key));
     struct cache_obj *found = NULL;
     for (struct cache_obj *o = s->buckets[bucket(key)]; o && !found; o = o->hnext)
         if (!strcmp(o->key, key) && match(o, arg))
@@ -302,6 +347,19 @@ int cache_writer_write(struct cache_writer *w, const void *p, size_t n)
     return 0;
 }
 
+int cache_writer_reader(struct cache_writer *w, uint64_t *body_off_out)
+{
+    if (w->failed)
+        return -1;
+    *body_off_out = w->o->body_off;
+    return openat(w->s->dirfd, w->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+uint64_t cache_writer_body_len(const struct cache_writer *w)
+{
+    return w->o->body_len;
+}
+
 static void writer_free(struct cache_writer *w)
 {
     if (w->fd >= 0)
@@ -328,6 +386,17 @@ static bool fix_head(struct cache_writer *w)
     return n > 0 && pwrite(w->fd, line, (size_t)n, 0) == n;
 }
 
+/* LFU admission (under the lock): o may go in when it fits, replaces its own older copy, or
+ * was asked for more often than the object it would push out. */
+static bool admit(struct cache_store *s, struct cache_obj *o, uint64_t file_len)
+{
+    if (!s->sketch || s->st.disk_bytes + file_len <= s->b.disk_bytes || find_path(s, o))
+        return true;
+    struct cache_obj *v = victim(s);
+    return !v || cache_sketch_estimate(s->sketch, cache_sketch_hash(o->key)) >
+                     cache_sketch_estimate(s->sketch, cache_sketch_hash(v->key));
+}
+
 static struct cache_obj *install(struct cache_store *s, struct cache_obj *o, const char *tmp)
 {
     char dir[80];
@@ -339,6 +408,13 @@ static struct cache_obj *install(struct cache_store *s, struct cache_obj *o, con
     bool ok = fd >= 0 && fstat(fd, &st) == 0;
     if (fd >= 0)
         close(fd);
+    if (ok) {
+        pthread_mutex_lock(&s->lock);
+        ok = admit(s, o, (uint64_t)st.st_size);
+        if (!ok)
+            s->st.refused++;
+        pthread_mutex_unlock(&s->lock);
+    }
     if (!ok || renameat(s->dirfd, tmp, s->dirfd, o->path) != 0) {
         unlinkat(s->dirfd, tmp, 0);
         cache_obj_free(o);
@@ -350,6 +426,7 @@ static struct cache_obj *install(struct cache_store *s, struct cache_obj *o, con
     cache_index_insert(s, o);
     o->refs++;
     s->st.stored++;
+    metric_inc(&m_stored);
     cache_index_evict(s);
     pthread_mutex_unlock(&s->lock);
     return o;

@@ -2,9 +2,9 @@
  * cache/store — the proxy cache's objects: an index in memory, one file per object on disk
  * (a short header, the primary key, the Vary secondary key, the stored response head, then
  * the body), small bodies also kept in memory. Byte budgets for memory and for disk, both
- * enforced by least-recently-used eviction. Stored objects survive a restart: opening the
- * store rescans the object files (a file whose length disagrees with its header, e.g. cut
- * short by a crash, is removed).
+ * enforced by eviction (least recently used, or LFU: see enum cache_policy). Stored objects survive
+ * a restart: opening the store rescans the object files (a file whose length disagrees with its
+ * header, e.g. cut short by a crash, is removed).
  *
  * Files are written under DIR/tmp/ and renamed into DIR/objects/xx/ when complete (no fsync:
  * a cache may lose objects in a power cut, never serve a torn one). An object's file name is
@@ -28,11 +28,19 @@
 struct cache_store;
 struct cache_writer;
 
+/* What goes when the disk budget is full. LRU: the least recently used object. LFU: a
+ * frequency sketch of every look-up (cache/sketch.h) decides — a new object is admitted only
+ * if it was asked for more often than the object it would push out, which is the least
+ * often asked for of the few least recently used (TinyLFU admission, sampled LFU eviction):
+ * one-off requests then never push out popular objects. */
+enum cache_policy { CACHE_LRU, CACHE_LFU };
+
 struct cache_budget {
     uint64_t mem_bytes;      /* bodies kept in memory, all together */
     uint64_t disk_bytes;     /* object files, all together */
     uint64_t max_object;     /* a larger body is not stored */
     uint64_t mem_max_object; /* a larger body is served from its file only */
+    enum cache_policy policy;
 };
 
 struct cache_obj {
@@ -59,6 +67,7 @@ struct cache_obj {
 struct cache_stats {
     uint64_t objects, mem_bytes, disk_bytes;
     uint64_t hits, misses, stored, evicted, purged;
+    uint64_t refused; /* LFU: new objects not admitted (asked for less than the victim) */
 };
 
 /*
@@ -98,6 +107,12 @@ struct cache_writer *cache_writer_new(struct cache_store *s, const char *key, co
 /* Appends body bytes. Returns 0, or -1 once the object cannot be stored (too large, disk
  * error): the writer then ignores further input and commit stores nothing. */
 int cache_writer_write(struct cache_writer *w, const void *p, size_t n);
+/* A new read-only descriptor of the object's file while it is being written (readers of a
+ * collapsed fetch follow it as it grows; it stays readable after the commit's rename or an
+ * abort's unlink): the caller closes it. The body starts at *body_off_out. -1 on failure. */
+int cache_writer_reader(struct cache_writer *w, uint64_t *body_off_out);
+/* Body octets written so far. */
+uint64_t cache_writer_body_len(const struct cache_writer *w);
 /* Finishes: renames the file into place, indexes it (replacing the older variant), evicts
  * to the budgets. Returns the new object referenced (unref it), or NULL when nothing was
  * stored. Frees w. */

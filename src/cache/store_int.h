@@ -2,6 +2,7 @@
 #ifndef PIGEON_CACHE_STORE_INT_H
 #define PIGEON_CACHE_STORE_INT_H
 
+#include "cache/sketch.h"
 #include "cache/store.h"
 
 #include <pthread.h>
@@ -17,6 +18,7 @@ struct cache_store {
     struct cache_obj *lru_head, *lru_tail; /* most recent first */
     struct cache_stats st;
     uint64_t tmp_seq;
+    struct cache_sketch *sketch; /* LFU: look-ups per key; NULL for LRU */
 };
 
 /* The object file name for (key, vary): "objects/xx/<16 hex>". */

@@ -27,7 +27,8 @@ int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv)
     const struct http_site *def = http_site_select(hc->sites, hc->nsites, slice_make("", 0));
     for (unsigned i = 0; i < hc->nsites; i++) {
         const struct http_site *s = hc->sites[i];
-        printf("%s%s\n  root      %s\n", s->name, s == def ? " (default)" : "", s->root);
+        printf("%s%s\n  %s  %s\n", s->name, s == def ? " (default)" : "",
+               s->root ? "root    " : "proxy_to", s->root ? s->root : s->proxy_to);
         printf("  names    ");
         for (unsigned j = 0; j < s->nnames; j++)
             printf(" %s", s->names[j]);

@@ -162,6 +162,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     struct http_response *r = &st->resp;
     if (http_response_streamed(r)) {
         ssize_t got = r->src.read(r->src.arg, (char *)buf, len);
+        if (got == HTTP_BODY_WAIT)
+            return NGHTTP2_ERR_DEFERRED; /* resumed by stream_wake */
         if (got < 0)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* cut: reset the stream */
         if (got == 0)
@@ -207,6 +209,15 @@ static void pump(struct http2_session *s)
             break;
         s->ops->write(s->io, (const char *)data, (size_t)n);
     }
+}
+
+/* A body source that had nothing ready has more now (struct http_body_source). */
+static void stream_wake(void *vst)
+{
+    struct h2_stream *st = vst;
+    nghttp2_session_resume_data(st->s->ng, st->id);
+    if (!st->s->in_recv)
+        pump(st->s);
 }
 
 static void submit(struct http2_session *s, struct h2_stream *st)
@@ -278,6 +289,8 @@ void http2_session_respond(struct http2_session *s, void *vst, struct http_respo
     }
     http_response_clear(&st->resp);
     http_response_move(&st->resp, resp);
+    if (st->resp.src_set_wake)
+        st->resp.src_set_wake(st->resp.src.arg, stream_wake, st);
     submit(s, st);
     if (!s->in_recv)
         pump(s);

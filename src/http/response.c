@@ -88,6 +88,13 @@ void http_response_stream(struct http_response *r, struct http_body_source src)
     r->src = src;
 }
 
+void http_response_stream_waiting(struct http_response *r, struct http_body_source src,
+                                  http_body_set_wake set_wake)
+{
+    http_response_stream(r, src);
+    r->src_set_wake = set_wake;
+}
+
 static const struct {
     int code;
     const char *text;

@@ -33,6 +33,17 @@ struct http_body_source {
     void *arg;
 };
 
+/* A source's read may return this when nothing is ready yet, if the response was given a
+ * set_wake hook (http_response_stream_waiting): "nothing yet, a wake follows". */
+#define HTTP_BODY_WAIT ((ssize_t)-2)
+
+/* How a source fed from elsewhere (a proxy's origin) learns to wake the transport: the
+ * transport calls it with wake(wake_arg) when it takes the response; the source then calls
+ * wake once, from its loop but never inside read, after a read returned HTTP_BODY_WAIT and
+ * more can be read (or its end or failure is known); the transport pulls again. wake is
+ * never called after the source's free. */
+typedef void (*http_body_set_wake)(void *arg, void (*wake)(void *wake_arg), void *wake_arg);
+
 struct http_seg {
     bool file;     /* a range of resp->fd; else bytes resp->mem[off..off+len) */
     uint64_t off, len;
@@ -48,6 +59,7 @@ struct http_response {
     bool close;         /* close the connection after this response */
     bool no_body;       /* HEAD semantics forced (the body is described, never sent) */
     struct http_body_source src; /* src.read set: the body comes from it, not from seg[] */
+    http_body_set_wake src_set_wake; /* NULL: src never answers HTTP_BODY_WAIT */
 };
 
 void http_response_init(struct http_response *r, int status);
@@ -66,6 +78,9 @@ int http_response_file(struct http_response *r, uint64_t off, uint64_t len);
 uint64_t http_response_length(const struct http_response *r);
 /* Makes src the body (r must have no segments); r owns it from now on. */
 void http_response_stream(struct http_response *r, struct http_body_source src);
+/* The same for a source that may answer HTTP_BODY_WAIT; set_wake gets the transport's wake. */
+void http_response_stream_waiting(struct http_response *r, struct http_body_source src,
+                                  http_body_set_wake set_wake);
 /* Whether the body comes from a source (its length is unknown). */
 static inline bool http_response_streamed(const struct http_response *r)
 {

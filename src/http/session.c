@@ -196,6 +196,8 @@ static void stream_pump(struct http_session *s)
     while (s->state == ST_STREAM &&
            (!s->ops->pending || s->ops->pending(s->io) < STREAM_HIGH_WATER)) {
         ssize_t n = s->out->src.read(s->out->src.arg, buf, sizeof buf);
+        if (n == HTTP_BODY_WAIT)
+            return; /* the source's wake pulls again */
         if (n < 0) {
             /* No last chunk, and the connection closes: the client sees a cut body. */
             int status = s->out->status;

@@ -44,6 +44,10 @@ struct http_site {
     struct http_cache_rule cache[HTTP_SITE_MAX_CACHE];
     unsigned ncache;
     const struct http_mime *mime;        /* shared media type table */
+    char *proxy_to;                      /* "http://origin[:port] ...": a reverse proxy through
+                                            the proxy service's cache (proxy/service/site.c);
+                                            NULL: none */
+    bool proxy_preserve_host;            /* send the client's Host to the origin */
 };
 
 /*

@@ -98,6 +98,16 @@ int proxy_url_of(const struct http_request *req, const struct proxy_url *origin,
     return 0;
 }
 
+int proxy_url_with_host(const struct proxy_url *base, struct slice host, struct proxy_url *out)
+{
+    *out = *base;
+    if (parse_authority(host, base->https, out) != 0)
+        return -1;
+    out->path_query = base->path_query;
+    out->configured = base->configured;
+    return 0;
+}
+
 void proxy_url_authority(const struct proxy_url *u, struct str *out)
 {
     bool v6 = strchr(u->host, ':') != NULL;
@@ -131,7 +141,10 @@ void proxy_request_head(const struct http_request *req, const struct proxy_url *
         str_appendc(out, '/');
     str_append(out, u->path_query.p, u->path_query.len);
     str_appends(out, " HTTP/1.1\r\nHost: ");
-    proxy_url_authority(u, out);
+    if (f->keep_host && req->host.len)
+        str_append(out, req->host.p, req->host.len);
+    else
+        proxy_url_authority(u, out);
     str_appends(out, "\r\n");
     const struct slice *conn = http_request_header(req, "Connection");
     struct slice cv = conn ? *conn : slice_make("", 0);
@@ -150,6 +163,9 @@ void proxy_request_head(const struct http_request *req, const struct proxy_url *
             str_appendf(&xff, "%.*s, ", (int)h->value.len, h->value.p);
             continue;
         }
+        if (f->reverse &&
+            (slice_eq_ci(h->name, "X-Forwarded-Host") || slice_eq_ci(h->name, "X-Forwarded-Proto")))
+            continue; /* ours replace what a client claims */
         if (slice_eq_ci(h->name, "Max-Forwards") &&
             (req->method == HTTP_OPTIONS || req->method == HTTP_TRACE)) {
             long mf = proxy_max_forwards(req);
@@ -162,8 +178,17 @@ void proxy_request_head(const struct http_request *req, const struct proxy_url *
     str_appendf(out, "Via: %s%s\r\n", str_cstr(&via), f->via);
     str_appendf(out, "X-Forwarded-For: %s%s\r\n", str_cstr(&xff), f->client);
     bool v6 = strchr(f->client, ':') != NULL;
-    str_appendf(out, v6 ? "Forwarded: for=\"[%s]\";proto=%s\r\n" : "Forwarded: for=%s;proto=%s\r\n",
-                f->client, f->tls ? "https" : "http");
+    const char *proto = f->tls ? "https" : "http";
+    str_appendf(out, v6 ? "Forwarded: for=\"[%s]\";proto=%s" : "Forwarded: for=%s;proto=%s",
+                f->client, proto);
+    if (f->reverse && req->host.len) /* RFC 7239 §5.3: a quoted-string when it has a ':' */
+        str_appendf(out, ";host=\"%.*s\"", (int)req->host.len, req->host.p);
+    str_appends(out, "\r\n");
+    if (f->reverse) {
+        if (req->host.len)
+            str_appendf(out, "X-Forwarded-Host: %.*s\r\n", (int)req->host.len, req->host.p);
+        str_appendf(out, "X-Forwarded-Proto: %s\r\n", proto);
+    }
     str_append(out, f->extra.p, f->extra.len);
     if (req->body_len || req->has_length || req->chunked)
         str_appendf(out, "Content-Length: %zu\r\n", req->body_len);

@@ -35,6 +35,9 @@ int proxy_url_of(const struct http_request *req, const struct proxy_url *origin,
 int proxy_url_parse_origin(const char *text, struct proxy_url *out);
 /* The cache key: "scheme://host[:port]/path?query" with the default port left out. */
 void proxy_url_key(const struct proxy_url *u, struct str *out);
+/* out = base with the host and port of a Host field value (same scheme): the cache key of a
+ * reverse proxy that passes the client's Host on. 0, or -1 for a malformed value. */
+int proxy_url_with_host(const struct proxy_url *base, struct slice host, struct proxy_url *out);
 /* "host" or "host:port" (brackets around IPv6) as a Host field value. */
 void proxy_url_authority(const struct proxy_url *u, struct str *out);
 
@@ -44,6 +47,11 @@ struct proxy_forward {
     bool tls;               /* the client spoke TLS to us */
     struct slice extra;     /* more fields ("If-None-Match: ...\r\n") or empty */
     bool drop_conditionals; /* the cache makes its own conditional request */
+    /* A reverse proxy: X-Forwarded-Host and X-Forwarded-Proto too, and host= in Forwarded
+     * (the Host the client asked for); keep_host: that Host goes to the origin as well,
+     * instead of the origin's own name. */
+    bool reverse;
+    bool keep_host;
 };
 
 /* Appends the request head for the origin ("GET /p HTTP/1.1\r\n...\r\n\r\n"), without a

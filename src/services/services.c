@@ -24,8 +24,8 @@ const struct service_def *const services_all[] = {
     &imap_service,
     &managesieve_service,
     &http_service_def,
-    &proxy_service,
     &jmap_service_def,
+    &proxy_service, /* after jmap: its proxy_to sites chain onto http_host.more */
     &mailauth_sts_http_service, /* after http and jmap: chains onto http_host.more */
     &ftp_service,
     &dhcp_service, /* after the name server: its UPDATEs go there */

@@ -3,6 +3,7 @@ serving the Cache-Control, ETag, Last-Modified and Vary each test chooses) and a
 a [proxy] section in front of it."""
 
 import email.utils
+import hashlib
 import http.client
 import http.server
 import socket
@@ -12,6 +13,21 @@ import time
 import pytest
 
 import pigeon_harness as H
+
+
+BLOCK = 65536
+
+
+def pattern_block(i):
+    """Block i of a large generated body: different per block, cheap to make."""
+    return (b"%016x" % i) * (BLOCK // 16)
+
+
+def pattern_sha256(size):
+    h = hashlib.sha256()
+    for off in range(0, size, BLOCK):
+        h.update(pattern_block(off // BLOCK)[:size - off])
+    return h.hexdigest()
 
 
 class Origin:
@@ -47,8 +63,12 @@ class Origin:
                     return
                 if callable(route):
                     route = route(self)
+                if route.get("arrived"):
+                    route["arrived"].set()
                 if route.get("gate"):
                     route["gate"].wait(30)
+                if route.get("parts") or route.get("size"):
+                    return self.send_parts(route)
                 status = route.get("status", 200)
                 headers = dict(route.get("headers", {}))
                 body = route.get("body", b"")
@@ -80,6 +100,28 @@ class Origin:
                 self.end_headers()
                 if self.command != "HEAD" and status != 304:
                     self.wfile.write(body)
+
+            def send_parts(self, route):
+                """parts: pieces sent one by one, waiting for the event `between` after the
+                first; size: that many octets of pattern_block() blocks, made as they go."""
+                parts = route.get("parts")
+                size = sum(map(len, parts)) if parts else route["size"]
+                self.send_response(200)
+                for k, v in route.get("headers", {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                if self.command == "HEAD":
+                    return
+                if parts:
+                    for i, part in enumerate(parts):
+                        if i == 1 and route.get("between"):
+                            self.wfile.flush()
+                            route["between"].wait(60)
+                        self.wfile.write(part)
+                    return
+                for off in range(0, size, BLOCK):
+                    self.wfile.write(pattern_block(off // BLOCK)[:size - off])
 
             do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = handle_any
 

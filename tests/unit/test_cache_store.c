@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "cache/sketch.h"
 #include "cache/store.h"
 
 #include <fcntl.h>
@@ -33,7 +34,7 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static const struct cache_budget big = {1 << 20, 1 << 24, 1 << 22, 1 << 16};
+static const struct cache_budget big = {1 << 20, 1 << 24, 1 << 22, 1 << 16, CACHE_LRU};
 
 static bool any(const struct cache_obj *o, void *arg)
 {
@@ -173,7 +174,7 @@ static void test_lru_disk_budget(void **state)
 {
     const char *err;
     /* each object is ~2100 octets with its head: 3 fit in 7000 */
-    struct cache_budget b = {0, 7000, 1 << 20, 0};
+    struct cache_budget b = {0, 7000, 1 << 20, 0, CACHE_LRU};
     struct cache_store *s = cache_store_open(dir, &b, &err);
     static char body[2000];
     memset(body, 'y', sizeof body);
@@ -193,7 +194,7 @@ static void test_lru_disk_budget(void **state)
     assert_true(cache_store_has(s, "http://h/3"));
     assert_true(cache_store_has(s, "http://h/4"));
     /* larger than max_object: not stored */
-    struct cache_budget small = {0, 1 << 20, 100, 0};
+    struct cache_budget small = {0, 1 << 20, 100, 0, CACHE_LRU};
     cache_store_close(s);
     s = cache_store_open(dir, &small, &err);
     assert_null(put(s, "http://h/big", "", body, sizeof body));
@@ -204,7 +205,7 @@ static void test_lru_disk_budget(void **state)
 static void test_mem_budget(void **state)
 {
     const char *err;
-    struct cache_budget b = {10, 1 << 20, 1 << 20, 8};
+    struct cache_budget b = {10, 1 << 20, 1 << 20, 8, CACHE_LRU};
     struct cache_store *s = cache_store_open(dir, &b, &err);
     struct cache_obj *o1 = put(s, "http://h/m1", "", "12345", 5);
     assert_non_null(o1->mem);
@@ -262,6 +263,77 @@ static void test_refresh_and_purge(void **state)
     cache_store_close(s);
 }
 
+static void test_sketch(void **state)
+{
+    struct cache_sketch *k = cache_sketch_new(64);
+    uint64_t a = cache_sketch_hash("http://a/"), b = cache_sketch_hash("http://b/");
+    for (int i = 0; i < 5; i++)
+        cache_sketch_add(k, a);
+    cache_sketch_add(k, b);
+    assert_int_equal(cache_sketch_estimate(k, a), 5);
+    assert_int_equal(cache_sketch_estimate(k, b), 1);
+    for (int i = 0; i < 40; i++)
+        cache_sketch_add(k, a); /* saturates at 15 */
+    assert_int_equal(cache_sketch_estimate(k, a), 15);
+    /* 10 x 64 additions in all halve every counter: old popularity fades. */
+    for (int i = 0; i < 10 * 64; i++)
+        cache_sketch_add(k, cache_sketch_hash("http://c/") + (uint64_t)i * 7919);
+    assert_true(cache_sketch_estimate(k, a) <= 8);
+    cache_sketch_free(k);
+}
+
+/* A Zipf(1) replay over 1000 URLs with room for 100 objects: LFU's admission keeps the
+ * popular ones, so it hits more often than LRU. Returns the hit ratio. */
+static double zipf_replay(enum cache_policy policy, const char *sub)
+{
+    enum { KEYS = 1000, ROOM = 100, REQUESTS = 15000 };
+    static double cdf[KEYS];
+    double sum = 0;
+    for (int i = 0; i < KEYS; i++)
+        sum += 1.0 / (i + 1);
+    double acc = 0;
+    for (int i = 0; i < KEYS; i++)
+        cdf[i] = (acc += 1.0 / (i + 1) / sum);
+    char path[128], body[1000];
+    memset(body, 'z', sizeof body);
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    const char *err;
+    struct cache_budget b = {1 << 20, 0, 1 << 20, 1 << 16, policy};
+    b.disk_bytes = (uint64_t)ROOM * 1100; /* each object's file: its 1000 octets and ~90 of head */
+    struct cache_store *s = cache_store_open(path, &b, &err);
+    assert_non_null(s);
+    uint64_t x = 88172645463325252ull; /* xorshift64: the same sequence for both policies */
+    unsigned hits = 0;
+    for (int r = 0; r < REQUESTS; r++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double u = (double)(x >> 11) / (double)(1ull << 53);
+        int k = 0;
+        while (k < KEYS - 1 && cdf[k] < u)
+            k++;
+        char key[64];
+        snprintf(key, sizeof key, "http://zipf.test/%d", k);
+        struct cache_obj *o = cache_store_lookup(s, key, any, NULL);
+        if (o)
+            hits++;
+        else
+            o = put(s, key, "", body, sizeof body);
+        cache_obj_unref(s, o);
+    }
+    struct cache_stats st;
+    cache_store_stats(s, &st);
+    assert_true(st.disk_bytes <= b.disk_bytes);
+    cache_store_close(s);
+    return (double)hits / REQUESTS;
+}
+
+static void test_lfu_beats_lru_on_zipf(void **state)
+{
+    double lru = zipf_replay(CACHE_LRU, "lru"), lfu = zipf_replay(CACHE_LFU, "lfu");
+    printf("zipf(1), 1000 URLs, room for 100: hit ratio LRU %.3f, LFU %.3f\n", lru, lfu);
+    assert_true(lru > 0.2);
+    assert_true(lfu > lru + 0.03);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +343,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lru_disk_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mem_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_and_purge, setup, teardown),
+        cmocka_unit_test(test_sketch),
+        cmocka_unit_test_setup_teardown(test_lfu_beats_lru_on_zipf, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

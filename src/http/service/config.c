@@ -201,6 +201,10 @@ static int site_key(struct http_config *hc, struct http_site *s, const char *key
         return set_bool(&s->compress, value, why);
     if (!strcmp(key, "compress_min_size"))
         return set_size(&s->compress_min, value, why);
+    if (!strcmp(key, "proxy_to")) /* checked by the proxy service */
+        return set_str(&s->proxy_to, value);
+    if (!strcmp(key, "proxy_preserve_host"))
+        return set_bool(&s->proxy_preserve_host, value, why);
     *why = "unknown key in this section";
     return ERR_CONFIG;
 }
@@ -292,8 +296,8 @@ int http_config_check(struct http_config *hc, const char *path, struct str *err)
     hc->tls.max_errors = hc->plain.max_errors;
     for (unsigned i = 0; i < hc->nsites; i++) {
         struct http_site *s = hc->sites[i];
-        if (!s->root) {
-            str_appendf(err, "%s: [http %s] needs a root directory", path, s->name);
+        if (!s->root && !s->proxy_to) {
+            str_appendf(err, "%s: [http %s] needs a root directory or proxy_to", path, s->name);
             return ERR_CONFIG;
         }
         if (!s->tls_cert != !s->tls_key) {
@@ -328,6 +332,7 @@ void http_config_free(struct http_config *hc)
         free(s->redirect);
         free(s->tls_cert);
         free(s->tls_key);
+        free(s->proxy_to);
         for (unsigned j = 0; j < s->ncache; j++)
             free(s->cache[j].prefix);
         free(s);

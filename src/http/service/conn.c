@@ -125,9 +125,21 @@ static void on_head_timer(evutil_socket_t fd, short what, void *vhc)
     conn_resume(hc->c);
 }
 
+static void hc_writable(void *v);
+
+/* A body source that had nothing ready has more now (struct http_body_source). */
+static void h1_wake(void *vhc)
+{
+    struct hconn *hc = vhc;
+    hc_writable(hc);
+    conn_resume(hc->c);
+}
+
 static void h1_respond(struct http_exchange *x, struct http_response *resp)
 {
     struct hconn *hc = x->transport;
+    if (resp->src_set_wake)
+        resp->src_set_wake(resp->src.arg, h1_wake, hc);
     http_session_respond(hc->h1, resp);
     if (!hc->in_feed) /* an asynchronous answer: read the pipelined requests waiting */
         http_session_feed(hc->h1, NULL, 0);

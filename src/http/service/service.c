@@ -131,12 +131,15 @@ static int open_roots(struct http_service *svc)
 {
     for (unsigned i = 0; i < svc->cfg->nsites; i++) {
         struct http_site *s = svc->cfg->sites[i];
+        s->mime = svc->mime;
+        s->root_fd = -1;
+        if (!s->root) /* a proxy_to site: no files of its own */
+            continue;
         s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0) {
             log_err("http: [http %s] root %s: %s", s->name, s->root, strerror(errno));
             return -1;
         }
-        s->mime = svc->mime;
     }
     return 0;
 }
@@ -212,7 +215,9 @@ static int http_service_open(struct daemon *d, void **state_out)
     if (add_site_certs(d, hc) < 0)
         return -1;
     for (unsigned i = 0; i < hc->nsites; i++)
-        log_info("http: site %s (root %s)", hc->sites[i]->name, hc->sites[i]->root);
+        log_info("http: site %s (%s %s)", hc->sites[i]->name,
+                 hc->sites[i]->root ? "root" : "proxy_to",
+                 hc->sites[i]->root ? hc->sites[i]->root : hc->sites[i]->proxy_to);
     if (host_listen_tcp(d, "http", &http_proto, svc, &hc->plain, false) < 0 ||
         host_listen_tcp(d, "https", &http_proto, svc, &hc->tls, true) < 0 ||
         host_listen_tcp(d, "metrics", &http_proto, &svc->metrics_tag, &hc->metrics, false) < 0)

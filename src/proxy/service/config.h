@@ -26,7 +26,15 @@ struct proxy_config {
     unsigned heuristic_percent;
     unsigned heuristic_max;
     uint64_t max_body_size; /* request bodies (buffered) */
+    int policy;             /* enum cache_policy: lru, lfu */
+    int resolver;           /* enum proxy_resolver: system, pigeon */
+    bool resolver_fallback; /* pigeon: the system's resolver when Pigeon's fails */
 };
+
+/* Who resolves origin names: the system's resolver (libevent's evdns: /etc/resolv.conf and
+ * /etc/hosts) or Pigeon's own (the workers' DNS stub, as the mail side: [delivery] resolver,
+ * the in-process resolver with `resolver = internal`). */
+enum proxy_resolver { PROXY_RESOLVER_SYSTEM, PROXY_RESOLVER_PIGEON };
 
 /* [reverse_proxy]: a site served from one origin through the same cache. */
 struct reverse_config {

@@ -74,11 +74,12 @@ static void answer_stats(struct pconn *pc)
     char body[512];
     snprintf(body, sizeof body,
              "objects %llu\nmemory_bytes %llu\ndisk_bytes %llu\nhits %llu\nmisses %llu\n"
-             "stored %llu\nevicted %llu\npurged %llu\n",
+             "stored %llu\nevicted %llu\npurged %llu\nrefused %llu\n",
              (unsigned long long)s.objects, (unsigned long long)s.mem_bytes,
              (unsigned long long)s.disk_bytes, (unsigned long long)s.hits,
              (unsigned long long)s.misses, (unsigned long long)s.stored,
-             (unsigned long long)s.evicted, (unsigned long long)s.purged);
+             (unsigned long long)s.evicted, (unsigned long long)s.purged,
+             (unsigned long long)s.refused);
     reply(pc, 200, "text/plain", body, "Cache-Control: no-store\r\n");
 }
 
@@ -110,7 +111,7 @@ static void route(struct pconn *pc, struct http_request *req)
         if (req->method == HTTP_CONNECT)
             return error(pc, 405, "CONNECT is for the forward proxy.",
                          "Allow: GET, HEAD, POST\r\n");
-        return proxy_fetch_start(pc, req);
+        return proxy_fetch_start(pc->pw, &pc->cl, req, &pc->pw->st->reverse);
     }
     if (req->method == HTTP_CONNECT) {
         struct proxy_url u;
@@ -124,7 +125,7 @@ static void route(struct pconn *pc, struct http_request *req)
             return answer_stats(pc);
         return error(pc, 400, "This is a proxy: ask for an absolute URL (http://host/path).", NULL);
     }
-    proxy_fetch_start(pc, req);
+    proxy_fetch_start(pc->pw, &pc->cl, req, NULL);
 }
 
 /* ---- access ---- */
@@ -212,6 +213,50 @@ static void g_done(void *io, const struct http_request *req, int status, uint64_
 const struct proxy_session_ops proxy_session_glue = {g_write, g_write_file, g_request, g_tunnel,
                                                      g_done};
 
+/* ---- the fetch's client (struct fetch_client_ops) on the proxy session ---- */
+
+static void fc_head(struct fetch_client *cl, int status, struct slice fields, int64_t length,
+                    bool later)
+{
+    proxy_session_head(((struct pconn *)cl)->s, status, fields, length);
+}
+
+static void fc_body(struct fetch_client *cl, const char *p, size_t n)
+{
+    proxy_session_body(((struct pconn *)cl)->s, p, n);
+}
+
+static void fc_body_file(struct fetch_client *cl, int fd, uint64_t off, uint64_t len)
+{
+    proxy_session_body_file(((struct pconn *)cl)->s, fd, off, len);
+}
+
+static void fc_end(struct fetch_client *cl, bool complete)
+{
+    proxy_session_end(((struct pconn *)cl)->s, complete);
+}
+
+static void fc_error(struct fetch_client *cl, int status, const char *why, struct slice fields)
+{
+    proxy_session_error(((struct pconn *)cl)->s, status, why, fields);
+}
+
+static size_t fc_pending(struct fetch_client *cl)
+{
+    return conn_output_pending(((struct pconn *)cl)->c);
+}
+
+static void fc_release(struct fetch_client *cl)
+{
+    struct pconn *pc = (struct pconn *)cl;
+    if (!pc->in_feed) /* an answer from a callback: read the requests waiting */
+        conn_resume(pc->c);
+}
+
+static const struct fetch_client_ops pconn_client_ops = {
+    fc_head, fc_body, fc_body_file, fc_end, fc_error, fc_pending, fc_release,
+};
+
 /* ---- proto_ops ---- */
 
 static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
@@ -221,6 +266,7 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
     pc->pw = proxy_worker_of(c);
     pc->id = id;
     snprintf(pc->peer, sizeof pc->peer, "%s", peer);
+    pc->cl = (struct fetch_client){&pconn_client_ops, NULL, pc->peer, id, false};
     pc->loopback = !strncmp(peer, "127.", 4) || !strcmp(peer, "::1");
     const struct proxy_state *st = pc->pw->st;
     pc->reverse = st->rcfg && l->svc_cfg == st->rcfg;
@@ -288,7 +334,7 @@ static void pc_shutdown(void *v)
 static void pc_free(void *v)
 {
     struct pconn *pc = v;
-    proxy_fetch_detach(pc);
+    proxy_fetch_detach(&pc->cl);
     proxy_tunnel_free(pc);
     proxy_session_free(pc->s);
     free(pc);
@@ -297,7 +343,7 @@ static void pc_free(void *v)
 static void pc_writable(void *v)
 {
     struct pconn *pc = v;
-    proxy_fetch_writable(pc);
+    proxy_fetch_writable(&pc->cl);
     proxy_tunnel_writable(pc);
 }
 

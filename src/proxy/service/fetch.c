@@ -2,10 +2,14 @@
  * proxy service fetch — one GET/HEAD (or unsafe) request through the cache: look-up by URL and
  * Vary, answer from the store when fresh (RFC 9111 §4), stale while revalidating in the
  * background (RFC 5861 §3), or after a conditional request whose 304 refreshes the stored head
- * (§4.3); a miss is fetched once however many clients ask at the same time (collapsing: the
- * others wait and are answered from the store), streamed to the client while it is written
- * to the store; a failing origin is answered with a stale copy where stale-if-error allows,
- * else 502/504. Unsafe methods pass through and invalidate what they change (§4.4).
+ * (§4.3); a miss is fetched once however many clients ask at the same time (collapsing, see
+ * collapse.c: the first streams it to its client and into the object's file, the others read
+ * that file as it grows), a failing origin is answered with a stale copy where stale-if-error
+ * allows, else 502/504; a reverse-proxied site with several origins tries the next one.
+ * Unsafe methods pass through and invalidate what they change (§4.4).
+ *
+ * The client is a struct fetch_client: a connection of the proxy's own listeners (conn.c) or
+ * an exchange of the HTTP service (site.c).
  */
 #include "proxy/service/service_int.h"
 
@@ -13,31 +17,56 @@
 #include "http/static.h"
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define OUT_HIGH (1024 * 1024) /* pause the origin while this much waits for the client */
+#define OUT_HIGH (1024 * 1024)  /* pause the origin while this much waits for the client */
+#define READ_PIECE (256 * 1024) /* a collapsed reader passes on at most this at a time */
+
+static struct metric m_hits = METRIC("pigeon_cache_hits_total", "Requests answered from the cache");
+static struct metric m_misses =
+    METRIC("pigeon_cache_misses_total", "Requests the cache had no usable response for");
+static struct metric m_stale =
+    METRIC("pigeon_cache_stale_total", "Stale responses served (stale-while-revalidate, "
+                                       "stale-if-error)");
+static struct metric m_revalidated =
+    METRIC("pigeon_cache_revalidated_total", "Stored responses refreshed by a 304");
+static struct metric m_collapsed =
+    METRIC("pigeon_cache_collapsed_total", "Misses answered from another client's fetch");
+static struct metric m_bytes_cache = METRIC("pigeon_cache_bytes_total{source=\"cache\"}",
+                                            "Body octets sent to clients, by where they came from");
+static struct metric m_bytes_origin =
+    METRIC("pigeon_cache_bytes_total{source=\"origin\"}",
+           "Body octets sent to clients, by where they came from");
 
 struct fetch {
-    struct pconn *pc; /* NULL: a background revalidation (or the client left) */
+    struct fetch_client *cl; /* NULL: a background revalidation (or the client left) */
     struct proxy_worker *pw;
     struct proxy_state *st;
     struct http_request *req; /* &own_req: the client's request may go before the fetch */
     struct http_request own_req;
-    struct str own_head; /* what own_req points into */
+    struct str own_head;       /* what own_req points into */
+    struct str body;           /* the request's body */
+    struct proxy_origins *rev; /* a reverse proxy's origins, NULL: forward */
+    unsigned origin, tries;    /* rev: the origin asked, and how many were */
     struct proxy_url url;
     struct str key;
     struct cache_obj *stale; /* the stored copy being revalidated */
     struct upstream *up;
     struct cache_writer *writer;
-    bool leader, collapse, conditional, head_sent, answered, stored;
+    struct inflight *flight; /* the collapsed fetch this one leads or reads */
+    bool leader, reader, published, asleep, in_pump;
+    bool collapse, conditional, head_sent, answered, stored;
+    uint64_t sent; /* a reader: body octets passed on */
     time_t request_time, response_time;
     int status;
     struct cache_status cs;
@@ -47,53 +76,53 @@ struct fetch {
 
 static void fetch_origin(struct fetch *f);
 static void lookup(struct fetch *f);
-
-static const char *cs_name(const struct fetch *f)
-{
-    return f->st->name;
-}
+static void reader_pump(struct fetch *f);
 
 /* ---- the end of a fetch ---- */
 
 static void fetch_free(struct fetch *f)
 {
+    if (f->flight && f->leader)
+        proxy_inflight_done(f->st, f->flight, f->published ? INFLIGHT_CUT : INFLIGHT_OWN);
+    else if (f->flight)
+        proxy_inflight_unref(f->st, f->flight);
     cache_obj_unref(f->st->store, f->stale);
     cache_writer_abort(f->writer);
     str_clear(&f->key);
     str_clear(&f->own_head);
+    str_clear(&f->body);
     str_clear(&f->also_invalid);
     free(f);
 }
 
-/* The request is answered: the client connection reads on. */
+/* The request is answered: the client reads on. */
 static void release_client(struct fetch *f)
 {
-    struct pconn *pc = f->pc;
-    f->pc = NULL;
-    if (!pc)
+    struct fetch_client *cl = f->cl;
+    f->cl = NULL;
+    if (!cl)
         return;
-    pc->fetch = NULL;
-    if (!pc->in_feed) /* an answer from a callback: read the requests waiting */
-        conn_resume(pc->c);
+    cl->fetch = NULL;
+    cl->ops->release(cl);
 }
 
 static void field_cs(struct fetch *f, struct str *fields)
 {
     str_appends(fields, "Cache-Status: ");
-    cache_status_format(cs_name(f), &f->cs, fields);
+    cache_status_format(f->st->name, &f->cs, fields);
     str_appends(fields, "\r\n");
 }
 
 static void answer_error(struct fetch *f, int status, const char *why)
 {
-    if (!f->pc || f->answered)
+    if (!f->cl || f->answered)
         return;
     f->answered = true;
     struct str fields = STR_INIT;
     str_appendf(&fields, "Via: %s\r\n", f->st->via);
     if (f->cs.fwd || f->cs.hit)
         field_cs(f, &fields);
-    proxy_session_error(f->pc->s, status, why, slice_make(str_cstr(&fields), fields.len));
+    f->cl->ops->error(f->cl, status, why, slice_make(str_cstr(&fields), fields.len));
     str_clear(&fields);
 }
 
@@ -158,57 +187,66 @@ static int client_range(const struct http_request *req, const struct cache_obj *
     return n == 1 ? 1 : n < 0 ? -416 : 0;
 }
 
+/* The status, extra fields and body part for the client's conditions and Range. */
+static int stored_status(struct fetch *f, struct cache_obj *o, struct str *fields, uint64_t *off,
+                         uint64_t *len)
+{
+    enum http_cond c = o->status == 200 ? client_condition(f->req, o->fields) : HTTP_COND_PASS;
+    struct http_range r;
+    int rr = c == HTTP_COND_PASS ? client_range(f->req, o, &r) : 0;
+    *off = 0;
+    *len = o->body_len;
+    if (c == HTTP_COND_NOT_MODIFIED || c == HTTP_COND_FAILED) {
+        *len = 0;
+        return c == HTTP_COND_NOT_MODIFIED ? 304 : 412;
+    }
+    if (rr == 1) {
+        *off = r.first;
+        *len = r.last - r.first + 1;
+        str_appendf(fields, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)r.first,
+                    (unsigned long long)r.last, (unsigned long long)o->body_len);
+        return 206;
+    }
+    if (rr == -416) {
+        *len = 0;
+        str_appendf(fields, "Content-Range: bytes */%llu\r\n", (unsigned long long)o->body_len);
+        return 416;
+    }
+    return o->status;
+}
+
 /* Answers the client from o. false when o's body is gone (purged meanwhile). */
 static bool serve_stored(struct fetch *f, struct cache_obj *o)
 {
-    struct pconn *pc = f->pc;
-    if (!pc || f->answered)
+    struct fetch_client *cl = f->cl;
+    if (!cl || f->answered)
         return true;
-    int64_t life;
     bool heur;
-    life = cache_lifetime(o->fields, o->status, &f->st->rules, &heur);
+    int64_t life = cache_lifetime(o->fields, o->status, &f->st->rules, &heur);
     int64_t age = cache_age(o->fields, o->request_time, o->response_time, time(NULL));
     f->cs.ttl = life - age;
     const char *mem = NULL;
     int fd = -1;
-    if (f->req->method == HTTP_GET) {
+    if (o->body_len) { /* HEAD too: an HTTP-service client takes the length from the body */
         fd = cache_obj_body(f->st->store, o, &mem);
-        if (fd < 0 && !mem && o->body_len)
+        if (fd < 0 && !mem)
             return false;
     }
     struct str fields = STR_INIT;
-    int status = o->status;
-    uint64_t off = 0, len = o->body_len;
-    enum http_cond c = o->status == 200 ? client_condition(f->req, o->fields) : HTTP_COND_PASS;
-    struct http_range r;
-    int rr = c == HTTP_COND_PASS ? client_range(f->req, o, &r) : 0;
-    if (c == HTTP_COND_NOT_MODIFIED) {
-        status = 304;
-        len = 0;
-    } else if (c == HTTP_COND_FAILED) {
-        status = 412;
-        len = 0;
-    } else if (rr == 1) {
-        status = 206;
-        off = r.first;
-        len = r.last - r.first + 1;
-        str_appendf(&fields, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)r.first,
-                    (unsigned long long)r.last, (unsigned long long)o->body_len);
-    } else if (rr == -416) {
-        status = 416;
-        len = 0;
-        str_appendf(&fields, "Content-Range: bytes */%llu\r\n", (unsigned long long)o->body_len);
-    }
+    uint64_t off, len;
+    int status = stored_status(f, o, &fields, &off, &len);
     client_fields(f, o->fields, age, &fields);
     f->answered = true;
-    proxy_session_head(pc->s, status, slice_make(str_cstr(&fields), fields.len), (int64_t)len);
+    cl->ops->head(cl, status, slice_make(str_cstr(&fields), fields.len), (int64_t)len, false);
     if (len && mem)
-        proxy_session_body(pc->s, mem + off, (size_t)len);
+        cl->ops->body(cl, mem + off, (size_t)len);
     else if (len && fd >= 0)
-        proxy_session_body_file(pc->s, fd, o->body_off + off, len);
+        cl->ops->body_file(cl, fd, o->body_off + off, len);
     if (fd >= 0)
         close(fd);
-    proxy_session_end(pc->s, true);
+    cl->ops->end(cl, true);
+    if (f->req->method == HTTP_GET)
+        metric_add(&m_bytes_cache, len);
     str_clear(&fields);
     return true;
 }
@@ -247,6 +285,72 @@ static void note_locations(struct fetch *f, const struct http_resp_head *h)
     }
 }
 
+/* A 304 to our conditional request: the stored response refreshed and served. */
+static void merge_304(struct fetch *f, struct slice fs)
+{
+    struct str merged = STR_INIT;
+    cache_merge_304(f->stale->fields, fs, &merged);
+    struct cache_obj *n =
+        cache_store_refresh(f->st->store, f->stale, slice_make(str_cstr(&merged), merged.len),
+                            f->request_time, f->response_time);
+    f->stored = n != NULL;
+    metric_inc(&m_revalidated);
+    if (!serve_stored(f, n ? n : f->stale))
+        answer_error(f, 503, "The stored response vanished; please retry.");
+    cache_obj_unref(f->st->store, n);
+    str_clear(&merged);
+    release_client(f);
+}
+
+/* A 5xx while a stale copy is held: the copy, when stale-if-error allows (RFC 5861 §4). */
+static bool serve_stale_on_error(struct fetch *f)
+{
+    if (!f->stale)
+        return false;
+    int64_t age =
+        cache_age(f->stale->fields, f->stale->request_time, f->stale->response_time, time(NULL));
+    bool heur;
+    int64_t life = cache_lifetime(f->stale->fields, f->stale->status, &f->st->rules, &heur);
+    struct cache_cc cc;
+    cache_cc_of_request(f->req, &cc);
+    if (!cache_stale_if_error(&cc, f->stale->fields, life, age))
+        return false;
+    f->cs.detail = "stale-if-error";
+    if (!serve_stored(f, f->stale))
+        return false;
+    metric_inc(&m_stale);
+    return true;
+}
+
+/* The leader's response goes into the store, and to the clients collapsed behind it. */
+static void start_storing(struct fetch *f, const struct http_resp_head *h, struct slice fs)
+{
+    const char *why = NULL;
+    struct str vary = STR_INIT;
+    if (f->collapse && f->req->method == HTTP_GET && cache_storable(f->req, h->status, fs, &why) &&
+        cache_vary_key(fs, f->req, &vary) == 0)
+        f->writer = cache_writer_new(f->st->store, str_cstr(&f->key), str_cstr(&vary), h->status,
+                                     fs, f->request_time, f->response_time);
+    f->cs.stored = f->writer != NULL;
+    if (f->flight && f->leader) {
+        uint64_t body_off;
+        int fd = f->writer ? cache_writer_reader(f->writer, &body_off) : -1;
+        int64_t len = h->framing == HTTP_FRAME_LENGTH ? (int64_t)h->content_length
+                      : h->framing == HTTP_FRAME_NONE ? 0
+                                                      : -1;
+        if (fd >= 0) {
+            proxy_inflight_stream(f->st, f->flight, h->status, fs, str_cstr(&vary), len,
+                                  f->request_time, f->response_time, fd, body_off);
+            f->published = true;
+        } else { /* nothing to share: the others ask for their own now */
+            proxy_inflight_done(f->st, f->flight, INFLIGHT_OWN);
+            f->flight = NULL;
+            f->leader = false;
+        }
+    }
+    str_clear(&vary);
+}
+
 static void up_head(void *vf, const struct http_resp_head *h)
 {
     struct fetch *f = vf;
@@ -258,45 +362,17 @@ static void up_head(void *vf, const struct http_resp_head *h)
     proxy_response_fields(h->headers, h->nheaders, NULL, &fields);
     struct slice fs = slice_make(str_cstr(&fields), fields.len);
     if (f->conditional && f->stale && h->status == 304 && cache_304_matches(f->stale->fields, fs)) {
-        struct str merged = STR_INIT;
-        cache_merge_304(f->stale->fields, fs, &merged);
-        struct cache_obj *n =
-            cache_store_refresh(f->st->store, f->stale, slice_make(str_cstr(&merged), merged.len),
-                                f->request_time, f->response_time);
-        f->stored = n != NULL;
-        if (!serve_stored(f, n ? n : f->stale))
-            answer_error(f, 503, "The stored response vanished; please retry.");
-        cache_obj_unref(f->st->store, n);
-        str_clear(&merged);
+        merge_304(f, fs);
         str_clear(&fields);
-        release_client(f);
         return;
     }
-    if (f->stale && h->status >= 500) {
-        int64_t age = cache_age(f->stale->fields, f->stale->request_time, f->stale->response_time,
-                                time(NULL));
-        bool heur;
-        int64_t life = cache_lifetime(f->stale->fields, f->stale->status, &f->st->rules, &heur);
-        struct cache_cc cc;
-        cache_cc_of_request(f->req, &cc);
-        if (cache_stale_if_error(&cc, f->stale->fields, life, age)) {
-            f->cs.detail = "stale-if-error";
-            if (serve_stored(f, f->stale)) {
-                str_clear(&fields);
-                release_client(f); /* the origin's error body is read and dropped */
-                return;
-            }
-        }
+    if (h->status >= 500 && serve_stale_on_error(f)) {
+        str_clear(&fields);
+        release_client(f); /* the origin's error body is read and dropped */
+        return;
     }
-    const char *why = NULL;
-    struct str vary = STR_INIT;
-    if (f->collapse && f->req->method == HTTP_GET && cache_storable(f->req, h->status, fs, &why) &&
-        cache_vary_key(fs, f->req, &vary) == 0)
-        f->writer = cache_writer_new(f->st->store, str_cstr(&f->key), str_cstr(&vary), h->status,
-                                     fs, f->request_time, f->response_time);
-    str_clear(&vary);
-    f->cs.stored = f->writer != NULL;
-    if (f->pc && !f->answered) {
+    start_storing(f, h, fs);
+    if (f->cl && !f->answered) {
         int64_t len = h->framing == HTTP_FRAME_LENGTH ? (int64_t)h->content_length
                       : h->framing == HTTP_FRAME_NONE ? 0
                                                       : -1;
@@ -308,7 +384,7 @@ static void up_head(void *vf, const struct http_resp_head *h)
         str_append(&out, fields.ptr, fields.len);
         str_appendf(&out, "Via: %s\r\n", f->st->via);
         field_cs(f, &out);
-        proxy_session_head(f->pc->s, h->status, slice_make(out.ptr, out.len), len);
+        f->cl->ops->head(f->cl, h->status, slice_make(out.ptr, out.len), len, true);
         f->head_sent = true;
         str_clear(&out);
     }
@@ -321,11 +397,19 @@ static void up_body(void *vf, const char *p, size_t n)
     if (f->writer && cache_writer_write(f->writer, p, n) != 0) {
         cache_writer_abort(f->writer); /* too large or a disk error: pass it on unstored */
         f->writer = NULL;
+        if (f->flight && f->leader) { /* the readers cannot have the rest */
+            proxy_inflight_done(f->st, f->flight, INFLIGHT_CUT);
+            f->flight = NULL;
+            f->leader = false;
+        }
+    } else if (f->writer && f->flight && f->leader) {
+        proxy_inflight_wrote(f->st, f->flight, cache_writer_body_len(f->writer));
     }
-    if (!f->pc || !f->head_sent)
+    if (!f->cl || !f->head_sent)
         return;
-    proxy_session_body(f->pc->s, p, n);
-    if (conn_output_pending(f->pc->c) > OUT_HIGH)
+    f->cl->ops->body(f->cl, p, n);
+    metric_add(&m_bytes_origin, n);
+    if (f->cl->ops->pending(f->cl) > OUT_HIGH)
         upstream_pause(f->up, true); /* proxy_fetch_writable resumes */
 }
 
@@ -340,10 +424,49 @@ static void invalidate(struct fetch *f)
     }
 }
 
+/* The first origin of a reverse-proxied site that is not resting after a failure. */
+static unsigned pick_origin(const struct proxy_origins *o, unsigned from)
+{
+    long long now = (long long)time(NULL);
+    for (unsigned i = 0; i < o->n; i++) {
+        unsigned k = (from + i) % o->n;
+        if (atomic_load_explicit(&o->down_until[k], memory_order_relaxed) <= now)
+            return k;
+    }
+    return from % o->n; /* all resting: try anyway */
+}
+
+/* A reverse proxy's origin failed before answering: rest it, and ask the next one when the
+ * request may be repeated. True when the fetch goes on. */
+static bool fail_over(struct fetch *f)
+{
+    struct proxy_origins *o = f->rev;
+    if (!o || f->status || f->head_sent || f->answered)
+        return false; /* after a response head: that answer stands */
+    atomic_store_explicit(&o->down_until[f->origin], (long long)time(NULL) + PROXY_ORIGIN_DOWN,
+                          memory_order_relaxed);
+    bool idem = f->req->method == HTTP_GET || f->req->method == HTTP_HEAD ||
+                f->req->method == HTTP_OPTIONS || f->req->method == HTTP_PUT ||
+                f->req->method == HTTP_DELETE;
+    if (o->n < 2 || f->tries >= o->n || !idem)
+        return false;
+    log_info("proxy " LOG_ID " origin %s:%u failed, trying the next",
+             LOG_IDV(f->cl ? f->cl->id : 0), f->url.host, (unsigned)f->url.port);
+    unsigned next = pick_origin(o, f->origin + 1);
+    struct slice pq = f->url.path_query;
+    f->url = o->url[next];
+    f->url.path_query = pq;
+    f->origin = next;
+    fetch_origin(f);
+    return true;
+}
+
 static void up_done(void *vf, bool ok, int status, const char *why)
 {
     struct fetch *f = vf;
     f->up = NULL;
+    if (!ok && (status == 502 || status == 504) && fail_over(f))
+        return;
     if (f->writer) {
         struct cache_obj *o = ok ? cache_writer_commit(f->writer) : NULL;
         if (!ok)
@@ -352,35 +475,26 @@ static void up_done(void *vf, bool ok, int status, const char *why)
         f->stored = o != NULL;
         cache_obj_unref(f->st->store, o);
     }
+    if (f->flight && f->leader) {
+        proxy_inflight_done(f->st, f->flight,
+                            !f->published ? INFLIGHT_OWN
+                            : ok          ? INFLIGHT_COMPLETE
+                                          : INFLIGHT_CUT);
+        f->flight = NULL;
+        f->leader = false;
+    }
     if (ok && cache_invalidates(f->req->method, f->req->method_name, f->status))
         invalidate(f);
     if (!f->answered && f->head_sent) {
         f->answered = true;
-        if (f->pc)
-            proxy_session_end(f->pc->s, ok);
-    } else if (!f->answered) {
-        bool served = false;
-        if (f->stale) {
-            struct cache_cc cc;
-            cache_cc_of_request(f->req, &cc);
-            bool heur;
-            int64_t life = cache_lifetime(f->stale->fields, f->stale->status, &f->st->rules, &heur);
-            int64_t age = cache_age(f->stale->fields, f->stale->request_time,
-                                    f->stale->response_time, time(NULL));
-            if (cache_stale_if_error(&cc, f->stale->fields, life, age)) {
-                f->cs.detail = "stale-if-error";
-                served = serve_stored(f, f->stale);
-            }
-        }
-        if (!served) {
-            f->cs.detail = status == 504 ? "timeout" : status == 403 ? "refused" : "error";
-            log_info("proxy " LOG_ID " %s: %s", LOG_IDV(f->pc ? f->pc->id : 0), str_cstr(&f->key),
-                     why ? why : "failed");
-            answer_error(f, status ? status : 502, why);
-        }
+        if (f->cl)
+            f->cl->ops->end(f->cl, ok);
+    } else if (!f->answered && !serve_stale_on_error(f)) {
+        f->cs.detail = status == 504 ? "timeout" : status == 403 ? "refused" : "error";
+        log_info("proxy " LOG_ID " %s: %s", LOG_IDV(f->cl ? f->cl->id : 0), str_cstr(&f->key),
+                 why ? why : "failed");
+        answer_error(f, status ? status : 502, why);
     }
-    if (f->leader)
-        proxy_inflight_done(f->st, str_cstr(&f->key), f->stored);
     release_client(f);
     fetch_free(f);
 }
@@ -393,36 +507,105 @@ static void fetch_origin(struct fetch *f)
     f->conditional = f->stale && cache_conditional(f->stale->fields, &extra);
     struct proxy_forward fw = {
         .via = f->st->via,
-        .client = f->pc ? f->pc->peer : "unknown",
-        .tls = false,
+        .client = f->cl ? f->cl->peer : "unknown",
+        .tls = f->cl && f->cl->tls,
         .extra = slice_make(str_cstr(&extra), extra.len),
         .drop_conditionals = f->collapse, /* the cache wants a whole response to store */
+        .reverse = f->rev != NULL,
+        .keep_host = f->rev && f->rev->preserve_host,
     };
     struct str head = STR_INIT;
     proxy_request_head(f->req, &f->url, &fw, &head);
     str_clear(&extra);
     f->request_time = time(NULL);
+    f->tries++;
     bool idem = f->req->method == HTTP_GET || f->req->method == HTTP_HEAD ||
                 f->req->method == HTTP_OPTIONS || f->req->method == HTTP_PUT ||
                 f->req->method == HTTP_DELETE || f->req->method == HTTP_TRACE;
     if (!f->cs.fwd)
         f->cs.fwd = f->stale ? "stale" : "uri-miss";
-    upstream_request(f->pw, &f->url, f->req->method, idem, &head, f->req->body, f->req->body_len,
-                     &up_ops, f, &f->up);
+    upstream_request(f->pw, &f->url, f->req->method, idem, &head, f->body.ptr, f->body.len, &up_ops,
+                     f, &f->up);
     str_clear(&head);
 }
 
-/* ---- collapsing ---- */
+/* ---- reading a collapsed fetch ---- */
 
-static void woken(void *vf, bool stored)
+static void reader_finish(struct fetch *f, bool complete)
+{
+    if (f->cl && !f->answered) {
+        f->answered = true;
+        f->cl->ops->end(f->cl, complete);
+    }
+    release_client(f);
+    fetch_free(f);
+}
+
+static void reader_wake(void *vf)
 {
     struct fetch *f = vf;
-    f->cs.collapsed = true;
-    if (!stored) {
-        f->cs.fwd = "uri-miss";
-        return fetch_origin(f); /* the first answer was not storable: ask for our own */
+    f->asleep = false;
+    reader_pump(f);
+}
+
+/* The shared head, or false when this client cannot share the response (another variant,
+ * nothing to share): then it asks the origin itself. */
+static bool reader_head(struct fetch *f, const struct inflight_view *v)
+{
+    struct str vary = STR_INIT;
+    bool same = v->state != INFLIGHT_OWN && !(v->state == INFLIGHT_CUT && v->written == 0) &&
+                cache_vary_key(v->fields, f->req, &vary) == 0 && !strcmp(str_cstr(&vary), v->vary);
+    str_clear(&vary);
+    if (!same)
+        return false;
+    metric_inc(&m_collapsed);
+    f->cs.fwd_status = v->status;
+    struct str fields = STR_INIT;
+    client_fields(f, v->fields, cache_age(v->fields, v->request_time, v->response_time, time(NULL)),
+                  &fields);
+    f->cl->ops->head(f->cl, v->status, slice_make(str_cstr(&fields), fields.len), v->length, true);
+    f->head_sent = true;
+    str_clear(&fields);
+    return true;
+}
+
+/* Passes on what the leader has written, while the client takes it; sleeps until more.
+ * A client op may detach the client (f->cl NULL): the loop's top then ends the fetch. */
+static void reader_pump(struct fetch *f)
+{
+    for (;;) {
+        if (!f->cl)
+            return reader_finish(f, false);
+        f->in_pump = true;
+        struct inflight_view v;
+        proxy_inflight_view(f->st, f->flight, &v);
+        if (!f->head_sent && v.state != INFLIGHT_FETCHING && !reader_head(f, &v)) {
+            proxy_inflight_unref(f->st, f->flight);
+            f->flight = NULL;
+            f->reader = f->in_pump = false;
+            f->cs.collapsed = false;
+            return fetch_origin(f);
+        }
+        while (f->cl && f->head_sent && f->sent < v.written &&
+               f->cl->ops->pending(f->cl) < OUT_HIGH) {
+            uint64_t n = v.written - f->sent < READ_PIECE ? v.written - f->sent : READ_PIECE;
+            f->cl->ops->body_file(f->cl, v.fd, v.body_off + f->sent, n);
+            f->sent += n;
+            if (f->req->method == HTTP_GET)
+                metric_add(&m_bytes_cache, n);
+        }
+        if (!f->cl)
+            continue;
+        f->in_pump = false;
+        if (f->sent < v.written)
+            return; /* proxy_fetch_writable pumps again */
+        if (f->head_sent && (v.state == INFLIGHT_COMPLETE || v.state == INFLIGHT_CUT))
+            return reader_finish(f, v.state == INFLIGHT_COMPLETE);
+        if (proxy_inflight_wait(f->st, f->flight, &f->waiter, f->head_sent ? f->sent : 0)) {
+            f->asleep = true;
+            return;
+        }
     }
-    lookup(f);
 }
 
 /* ---- the look-up ---- */
@@ -441,12 +624,14 @@ static bool match_vary(const struct cache_obj *o, void *arg)
     return !strcmp(str_cstr(&m->key), o->vary);
 }
 
-/* A copy of the request a background revalidation can keep after the client moved on. */
+/* A copy of the request that the fetch can keep after the client moved on. */
 static void own_request(struct fetch *f, const struct http_request *req)
 {
     struct str *h = &f->own_head;
     str_appendf(h, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_name.len, req->method_name.p,
                 (int)req->target.len, req->target.p);
+    if (req->host.len && !http_request_header(req, "Host")) /* HTTP/2: :authority */
+        str_appendf(h, "Host: %.*s\r\n", (int)req->host.len, req->host.p);
     for (unsigned i = 0; i < req->nheaders; i++)
         if (!slice_eq_ci(req->headers[i].name, "Content-Length") &&
             !slice_eq_ci(req->headers[i].name, "Transfer-Encoding"))
@@ -457,31 +642,66 @@ static void own_request(struct fetch *f, const struct http_request *req)
     const char *why;
     if (http_request_parse(h->ptr, h->len, &lim, &f->own_req, &why) == 0)
         f->req = &f->own_req;
+    if (req->body_len)
+        str_append(&f->body, req->body, req->body_len);
+    f->own_req.body = f->body.ptr;
+    f->own_req.body_len = f->body.len;
+    f->own_req.has_length = req->has_length;
+    f->own_req.chunked = req->chunked;
+}
+
+/* The URL asked for and the cache key. 0, or -1 with *why_out. */
+static int target(struct fetch *f, const char **why_out)
+{
+    if (!f->rev) {
+        if (proxy_url_of(f->req, NULL, &f->url, why_out) != 0)
+            return -1;
+        proxy_url_key(&f->url, &f->key);
+        return 0;
+    }
+    f->origin = pick_origin(f->rev, 0);
+    if (proxy_url_of(f->req, &f->rev->url[f->origin], &f->url, why_out) != 0)
+        return -1;
+    /* The key does not depend on which origin answers; with the client's Host passed on,
+     * each Host is a site of its own. */
+    struct proxy_url k = f->rev->url[0];
+    if (f->rev->preserve_host && proxy_url_with_host(&f->rev->url[0], f->req->host, &k) != 0)
+        return *why_out = "bad Host", -1;
+    k.path_query = f->url.path_query;
+    proxy_url_key(&k, &f->key);
+    return 0;
+}
+
+static struct fetch *fetch_new(struct proxy_worker *pw, struct fetch_client *cl,
+                               struct proxy_origins *rev)
+{
+    struct fetch *f = xcalloc(1, sizeof *f);
+    f->cl = cl;
+    f->pw = pw;
+    f->st = pw->st;
+    f->rev = rev;
+    f->cs.ttl = CACHE_ABSENT;
+    f->waiter = (struct inflight_waiter){pw->w->host.post, reader_wake, f, NULL};
+    return f;
 }
 
 /* stale-while-revalidate: a fetch of our own, with no client, unless one is in flight. */
 static void revalidate_later(struct fetch *f, struct cache_obj *o)
 {
-    if (!proxy_inflight_join(f->st, str_cstr(&f->key), NULL))
+    struct inflight *fl;
+    if (proxy_inflight_join(f->st, str_cstr(&f->key), NULL, &fl) != INFLIGHT_LEAD)
         return;
-    struct fetch *b = xcalloc(1, sizeof *b);
-    b->pw = f->pw;
-    b->st = f->st;
-    b->url = f->url;
+    struct fetch *b = fetch_new(f->pw, NULL, f->rev);
+    b->flight = fl;
+    b->leader = true;
     own_request(b, f->req);
-    if (b->req != &b->own_req) {
-        proxy_inflight_done(f->st, str_cstr(&f->key), false);
+    const char *why;
+    if (b->req != &b->own_req || target(b, &why) != 0)
         return fetch_free(b);
-    }
-    str_append(&b->key, f->key.ptr, f->key.len);
-    b->leader = b->collapse = true;
+    b->collapse = true;
     b->answered = true; /* nobody to answer */
     b->stale = o;
     o->refs++; /* cannot race: the caller holds a reference */
-    b->cs.ttl = CACHE_ABSENT;
-    /* The path must outlive the client's request: take it from the key. */
-    const char *pq = strchr(str_cstr(&b->key) + 8, '/');
-    b->url.path_query = slice_cstr(pq ? pq : "/");
     fetch_origin(b);
 }
 
@@ -501,16 +721,19 @@ static void lookup(struct fetch *f)
             f->cs.hit = true;
             if (use == CACHE_USE_STALE_REVALIDATE) {
                 f->cs.detail = "stale-while-revalidate";
+                metric_inc(&m_stale);
                 revalidate_later(f, o);
             }
             bool ok = serve_stored(f, o);
             cache_obj_unref(f->st->store, o);
             if (ok) {
+                metric_inc(&m_hits);
                 release_client(f);
                 return fetch_free(f);
             }
             f->cs.hit = false;
             f->cs.detail = NULL;
+            metric_inc(&m_misses);
             return fetch_origin(f);
         }
         if (cc.only_if_cached) {
@@ -521,6 +744,7 @@ static void lookup(struct fetch *f)
         }
         f->stale = o;
         f->cs.fwd = cc.no_cache ? "request" : "stale";
+        metric_inc(&m_misses);
         return fetch_origin(f);
     }
     if (cc.only_if_cached) {
@@ -528,42 +752,37 @@ static void lookup(struct fetch *f)
         release_client(f);
         return fetch_free(f);
     }
+    metric_inc(&m_misses);
     f->cs.fwd = cache_store_has(f->st->store, str_cstr(&f->key)) ? "vary-miss" : "uri-miss";
-    if (!f->cs.collapsed) {
-        f->waiter = (struct inflight_waiter){f->pw->w->host.post, woken, f, NULL};
-        if (!proxy_inflight_join(f->st, str_cstr(&f->key), &f->waiter))
-            return; /* woken when the fetch in flight is done */
+    if (!f->collapse)
+        return fetch_origin(f);
+    switch (proxy_inflight_join(f->st, str_cstr(&f->key), &f->waiter, &f->flight)) {
+    case INFLIGHT_LEAD:
         f->leader = true;
+        return fetch_origin(f);
+    case INFLIGHT_QUEUED:
+        f->reader = f->asleep = f->cs.collapsed = true;
+        return; /* reader_wake */
+    case INFLIGHT_READ:
+        f->reader = f->cs.collapsed = true;
+        return reader_pump(f);
     }
-    fetch_origin(f);
 }
 
 /* ---- entry points ---- */
 
-void proxy_fetch_start(struct pconn *pc, struct http_request *req)
+void proxy_fetch_start(struct proxy_worker *pw, struct fetch_client *cl,
+                       const struct http_request *req, struct proxy_origins *rev)
 {
-    struct fetch *f = xcalloc(1, sizeof *f);
-    f->pc = pc;
-    f->pw = pc->pw;
-    f->st = pc->pw->st;
-    f->cs.ttl = CACHE_ABSENT;
-    pc->fetch = f;
+    struct fetch *f = fetch_new(pw, cl, rev);
+    cl->fetch = f;
     own_request(f, req);
-    if (f->req != &f->own_req) {
-        answer_error(f, 400, "The request could not be copied.");
-        release_client(f);
-        return fetch_free(f);
-    }
-    /* The body is sent when the fetch starts, which for a request with a body is now. */
-    f->own_req.body = req->body;
-    f->own_req.body_len = req->body_len;
-    const char *why;
-    if (proxy_url_of(f->req, pc->reverse ? &f->st->reverse : NULL, &f->url, &why) != 0) {
+    const char *why = "The request could not be copied.";
+    if (f->req != &f->own_req || target(f, &why) != 0) {
         answer_error(f, 400, why);
         release_client(f);
         return fetch_free(f);
     }
-    proxy_url_key(&f->url, &f->key);
     if (f->req->method == HTTP_GET || f->req->method == HTTP_HEAD) {
         f->collapse = f->req->method == HTTP_GET && !f->req->body_len;
         return lookup(f);
@@ -572,17 +791,25 @@ void proxy_fetch_start(struct pconn *pc, struct http_request *req)
     fetch_origin(f);
 }
 
-void proxy_fetch_writable(struct pconn *pc)
+void proxy_fetch_writable(struct fetch_client *cl)
 {
-    if (pc->fetch && pc->fetch->up && conn_output_pending(pc->c) < OUT_HIGH / 2)
-        upstream_pause(pc->fetch->up, false);
+    struct fetch *f = cl->fetch;
+    if (!f || cl->ops->pending(cl) >= OUT_HIGH / 2)
+        return;
+    if (f->reader && !f->asleep)
+        reader_pump(f);
+    else if (f->up)
+        upstream_pause(f->up, false);
 }
 
-void proxy_fetch_detach(struct pconn *pc)
+void proxy_fetch_detach(struct fetch_client *cl)
 {
-    if (!pc->fetch)
+    struct fetch *f = cl->fetch;
+    if (!f)
         return;
-    pc->fetch->pc = NULL;
-    upstream_pause(pc->fetch->up, false); /* nobody to wait for: fill the store */
-    pc->fetch = NULL;
+    cl->fetch = NULL;
+    f->cl = NULL;
+    if (f->reader && !f->asleep && !f->in_pump) /* nothing will wake it: it is done */
+        return fetch_free(f);
+    upstream_pause(f->up, false); /* nobody to wait for: fill the store */
 }

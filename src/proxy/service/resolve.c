@@ -3,10 +3,18 @@
  * loopback, private, link-local, unique-local, multicast or unspecified address, or on one
  * of the proxy's own ports, is refused unless allow_origins names its prefix (own ports are
  * refused on local addresses always).
+ *
+ * Names are resolved by the system's resolver (libevent's evdns: /etc/resolv.conf and
+ * /etc/hosts), or with `resolver = pigeon` by Pigeon's own: the worker's DNS stub, the one the
+ * mail side asks (the in-process recursive resolver with [delivery] resolver = internal, or
+ * the server [delivery] resolver names), A and AAAA together; when it fails and
+ * resolver_fallback is on, the system's resolver is asked after all. Address literals never
+ * go to DNS.
  */
 #include "proxy/service/service_int.h"
 
 #include "core/xmalloc.h"
+#include "dns/resolver/stub.h"
 #include "host/host.h"
 
 #include <arpa/inet.h>
@@ -28,7 +36,9 @@ struct resolve_req {
     bool cancelled;
     bool in_call;  /* inside evdns_getaddrinfo: an answer is delivered from the loop later */
     bool deferred; /* the answer waits for deliver() */
+    bool stub;     /* Pigeon's resolver is asked: its answer frees r (no cancel there) */
     struct evdns_getaddrinfo_request *dns;
+    char host[256];
     /* the answer */
     struct sockaddr_storage sa;
     int len, status;
@@ -77,29 +87,30 @@ static const char *ssrf_check(const struct proxy_state *st, const struct sockadd
     return NULL;
 }
 
+/* One address of the answer: taken when none is yet and the SSRF rules allow it. */
+static void consider(struct resolve_req *r, const struct sockaddr *sa, int len)
+{
+    if (r->len || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return;
+    const char *no = r->trusted ? NULL : ssrf_check(r->pw->st, sa, r->port);
+    if (no) {
+        r->why = no;
+        r->status = 403;
+        return;
+    }
+    memcpy(&r->sa, sa, (size_t)len);
+    r->len = len;
+    r->status = 0;
+    r->why = NULL;
+}
+
 static void choose(struct resolve_req *r, struct evutil_addrinfo *ai, int err)
 {
-    const struct sockaddr *pick = NULL;
-    int len = 0;
-    const char *why = err ? "the origin's name does not resolve" : "no address for the origin";
-    int status = 502;
-    for (struct evutil_addrinfo *p = ai; p && !pick; p = p->ai_next) {
-        if (p->ai_family != AF_INET && p->ai_family != AF_INET6)
-            continue;
-        const char *no = r->trusted ? NULL : ssrf_check(r->pw->st, p->ai_addr, r->port);
-        if (no) {
-            why = no;
-            status = 403;
-            continue;
-        }
-        pick = p->ai_addr;
-        len = (int)p->ai_addrlen;
-    }
-    r->len = pick ? len : 0;
-    if (pick)
-        memcpy(&r->sa, pick, (size_t)len);
-    r->status = pick ? 0 : status;
-    r->why = pick ? NULL : why;
+    r->len = 0;
+    r->status = 502;
+    r->why = err ? "the origin's name does not resolve" : "no address for the origin";
+    for (struct evutil_addrinfo *p = ai; p; p = p->ai_next)
+        consider(r, p->ai_addr, (int)p->ai_addrlen);
 }
 
 static void deliver(struct resolve_req *r)
@@ -131,6 +142,39 @@ static void on_dns(int err, struct evutil_addrinfo *ai, void *vr)
     deliver(r); /* the caller forgets its handle when its callback runs */
 }
 
+static void system_resolve(struct resolve_req *r);
+
+static void on_stub(void *vr, const struct dns_stub_addr_result *a)
+{
+    struct resolve_req *r = vr;
+    r->stub = false;
+    if (r->cancelled)
+        return free(r);
+    r->len = 0;
+    r->status = 502;
+    r->why = a->status == DNS_STUB_NXDOMAIN ? "the origin's name does not exist"
+                                            : "the origin's name does not resolve";
+    for (size_t i = 0; i < a->n; i++) {
+        struct sockaddr_storage ss = a->addrs[i];
+        int len = ss.ss_family == AF_INET6 ? (int)sizeof(struct sockaddr_in6)
+                                           : (int)sizeof(struct sockaddr_in);
+        if (ss.ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(r->port);
+        else
+            ((struct sockaddr_in *)&ss)->sin_port = htons(r->port);
+        consider(r, (const struct sockaddr *)&ss, len);
+    }
+    if (!r->len && r->status != 403 && r->pw->st->cfg->resolver_fallback)
+        return system_resolve(r); /* Pigeon's resolver failed: the system's after all */
+    deliver(r);
+}
+
+static bool literal(const char *host)
+{
+    struct in6_addr a;
+    return inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1;
+}
+
 struct resolve_req *upstream_resolve(struct proxy_worker *pw, const char *host, uint16_t port,
                                      bool trusted, upstream_resolve_cb cb, void *arg)
 {
@@ -140,6 +184,21 @@ struct resolve_req *upstream_resolve(struct proxy_worker *pw, const char *host, 
     r->arg = arg;
     r->port = port;
     r->trusted = trusted;
+    snprintf(r->host, sizeof r->host, "%s", host);
+    if (pw->st->cfg->resolver == PROXY_RESOLVER_PIGEON && pw->w->stub && !literal(host)) {
+        r->stub = true;
+        dns_stub_addr(pw->w->stub, host, DNS_STUB_ANY, on_stub, r); /* answers from the loop */
+        return r;
+    }
+    system_resolve(r);
+    return r;
+}
+
+static void system_resolve(struct resolve_req *r)
+{
+    struct proxy_worker *pw = r->pw;
+    const char *host = r->host;
+    uint16_t port = r->port;
     char ps[8];
     snprintf(ps, sizeof ps, "%u", (unsigned)port);
     struct evutil_addrinfo hints;
@@ -153,10 +212,9 @@ struct resolve_req *upstream_resolve(struct proxy_worker *pw, const char *host, 
     if (r->deferred) {
         const struct timeval now = {0, 0};
         event_base_once(pw->w->host.base, -1, EV_TIMEOUT, on_deferred, r, &now);
-        return r;
+        return;
     }
     r->dns = q;
-    return r;
 }
 
 void upstream_resolve_cancel(struct resolve_req *r)
@@ -164,6 +222,8 @@ void upstream_resolve_cancel(struct resolve_req *r)
     if (!r)
         return;
     r->cancelled = true;
+    if (r->stub)
+        return; /* on_stub frees it */
     if (r->dns)
         evdns_getaddrinfo_cancel(r->dns); /* on_dns runs with EVUTIL_EAI_CANCEL and frees */
     /* else a deferred answer is on its way: deliver() frees without calling back */

@@ -15,6 +15,9 @@
 
 extern const struct proto_ops proxy_proto;
 
+static const char *const policy_names[] = {"lru", "lfu", NULL};
+static const char *const resolver_names[] = {"system", "pigeon", NULL};
+
 #define P(f) offsetof(struct proxy_config, f)
 static const struct conf_key proxy_keys[] = {
     {.name = "cache_dir", .type = CONF_STR, .offset = P(cache_dir)},
@@ -61,6 +64,17 @@ static const struct conf_key proxy_keys[] = {
      .offset = P(max_body_size),
      .min = 0,
      .max = 1ull << 32},
+    {.name = "policy",
+     .type = CONF_ENUM,
+     .offset = P(policy),
+     .names = policy_names,
+     .why = "policy must be lru or lfu"},
+    {.name = "resolver",
+     .type = CONF_ENUM,
+     .offset = P(resolver),
+     .names = resolver_names,
+     .why = "resolver must be system or pigeon"},
+    {.name = "resolver_fallback", .type = CONF_BOOL, .offset = P(resolver_fallback)},
     {.name = NULL},
 };
 
@@ -79,6 +93,9 @@ static void proxy_defaults(void *vsec)
     c->heuristic_percent = 10;
     c->heuristic_max = 86400;
     c->max_body_size = 64ull << 20;
+    c->policy = CACHE_LRU;
+    c->resolver = PROXY_RESOLVER_SYSTEM;
+    c->resolver_fallback = true;
 }
 
 static int proxy_check(void *vsec, const struct config *cfg, struct str *err)
@@ -95,7 +112,7 @@ static int proxy_check(void *vsec, const struct config *cfg, struct str *err)
         }
         net_acl_clear(&acl);
     }
-    return 0;
+    return proxy_sites_check(cfg, err);
 }
 
 static void proxy_free_sec(void *vsec)
@@ -120,9 +137,10 @@ static void reverse_defaults(void *vsec)
 static int reverse_check(void *vsec, const struct config *cfg, struct str *err)
 {
     struct reverse_config *c = vsec;
-    struct proxy_url u;
-    if (c->svc.enabled && (!c->origin || proxy_url_parse_origin(c->origin, &u) != 0)) {
-        str_appendf(err, "[reverse_proxy] origin must be http://host[:port] or https://...");
+    struct proxy_origins o;
+    const char *why = "origin must be http://host[:port] or https://...";
+    if (c->svc.enabled && (!c->origin || proxy_origins_parse(c->origin, &o, &why) != 0)) {
+        str_appendf(err, "[reverse_proxy] origin: %s", why);
         return -1;
     }
     struct net_acl acl;
@@ -158,62 +176,6 @@ static const struct conf_section proxy_sections[] = {
     {.name = NULL},
 };
 
-/* ---- collapsing ---- */
-
-bool proxy_inflight_join(struct proxy_state *st, const char *key, struct inflight_waiter *w)
-{
-    pthread_mutex_lock(&st->inflight_lock);
-    struct inflight *f = st->inflight;
-    while (f && strcmp(f->key, key) != 0)
-        f = f->next;
-    bool first = f == NULL;
-    if (first) {
-        f = xcalloc(1, sizeof *f);
-        f->key = xstrdup(key);
-        f->next = st->inflight;
-        st->inflight = f;
-    } else if (w) {
-        w->next = f->waiters;
-        f->waiters = w;
-    }
-    pthread_mutex_unlock(&st->inflight_lock);
-    return first;
-}
-
-struct wake {
-    struct inflight_waiter *w;
-    bool stored;
-};
-
-static void run_wake(void *vw)
-{
-    struct wake *k = vw;
-    k->w->wake(k->w->arg, k->stored);
-    free(k);
-}
-
-void proxy_inflight_done(struct proxy_state *st, const char *key, bool stored)
-{
-    pthread_mutex_lock(&st->inflight_lock);
-    struct inflight **pp = &st->inflight;
-    while (*pp && strcmp((*pp)->key, key) != 0)
-        pp = &(*pp)->next;
-    struct inflight *f = *pp;
-    if (f)
-        *pp = f->next;
-    pthread_mutex_unlock(&st->inflight_lock);
-    if (!f)
-        return;
-    for (struct inflight_waiter *w = f->waiters, *next; w; w = next) {
-        next = w->next; /* w lives in its fetch, which runs again only after the wake */
-        struct wake *k = xmalloc(sizeof *k);
-        *k = (struct wake){w, stored};
-        loop_post_send(w->post, run_wake, k);
-    }
-    free(f->key);
-    free(f);
-}
-
 /* ---- lifecycle ---- */
 
 static SSL_CTX *client_tls(const struct proxy_config *c)
@@ -242,12 +204,8 @@ static void state_free(struct proxy_state *st)
     net_acl_clear(&st->reverse_clients);
     if (st->client_tls)
         SSL_CTX_free(st->client_tls);
-    while (st->inflight) {
-        struct inflight *f = st->inflight;
-        st->inflight = f->next;
-        free(f->key);
-        free(f);
-    }
+    proxy_inflight_free_all(st);
+    proxy_sites_free(st);
     pthread_mutex_destroy(&st->inflight_lock);
     free(st);
 }
@@ -256,7 +214,7 @@ static int proxy_open(struct daemon *d, void **state_out)
 {
     const struct proxy_config *c = config_section(&d->cfg, "proxy");
     const struct reverse_config *rc = config_section(&d->cfg, "reverse_proxy");
-    if (!c || (!c->svc.enabled && !(rc && rc->svc.enabled)))
+    if (!c || (!c->svc.enabled && !(rc && rc->svc.enabled) && !proxy_sites_configured(&d->cfg)))
         return 0;
     struct proxy_state *st = xcalloc(1, sizeof *st);
     pthread_mutex_init(&st->inflight_lock, NULL);
@@ -277,7 +235,7 @@ static int proxy_open(struct daemon *d, void **state_out)
     else
         snprintf(dir, sizeof dir, "%s/proxy-cache", d->cfg.data_dir);
     struct cache_budget b = {c->cache_memory, c->cache_disk, c->max_object_size,
-                             c->memory_object_size};
+                             c->memory_object_size, (enum cache_policy)c->policy};
     const char *err = NULL;
     st->store = cache_store_open(dir, &b, &err);
     st->client_tls = client_tls(c);
@@ -293,15 +251,15 @@ static int proxy_open(struct daemon *d, void **state_out)
     *state_out = st;
     if (rc && rc->svc.enabled) {
         st->rcfg = rc;
-        proxy_url_parse_origin(rc->origin, &st->reverse); /* checked by reverse_check */
-        st->reverse.configured = true;
+        const char *why;
+        proxy_origins_parse(rc->origin, &st->reverse, &why); /* checked by reverse_check */
         net_acl_parse(rc->allow, &st->reverse_clients, NULL, NULL, bad, sizeof bad);
         if (host_listen_tcp(d, "reverse_proxy", &proxy_proto, rc, &rc->svc, false) < 0)
             return -1;
     }
     if (c->svc.enabled && host_listen_tcp(d, "proxy", &proxy_proto, c, &c->svc, false) < 0)
         return -1;
-    return 0;
+    return proxy_sites_open(d, st);
 }
 
 static void *proxy_attach(struct worker *w, void *state)

@@ -20,22 +20,28 @@
 
 struct evdns_base;
 struct bufferevent;
+struct http_exchange;
+struct proxy_site;
+struct daemon;
+struct config;
 struct event;
 struct upstream;
 
-/* A fetch that other clients wait for (request collapsing), shared by every worker. */
-struct inflight_waiter {
-    struct loop_post *post;
-    void (*wake)(void *arg, bool stored);
-    void *arg;
-    struct inflight_waiter *next;
-};
+struct inflight;
 
-struct inflight {
-    char *key;
-    struct inflight_waiter *waiters;
-    struct inflight *next;
+/* The origins a reverse-proxied site forwards to ([http NAME] proxy_to, [reverse_proxy]
+ * origin): tried in order, an origin that failed is passed over for PROXY_ORIGIN_DOWN
+ * seconds (passive health checking, shared by the workers). */
+#define PROXY_MAX_ORIGINS 8
+#define PROXY_ORIGIN_DOWN 10
+struct proxy_origins {
+    struct proxy_url url[PROXY_MAX_ORIGINS];
+    unsigned n;
+    bool preserve_host;                              /* the client's Host goes to the origin */
+    _Atomic long long down_until[PROXY_MAX_ORIGINS]; /* time(NULL) before which it is skipped */
 };
+/* Parses "URL [URL ...]" into o. 0, or -1 with *why_out. */
+int proxy_origins_parse(const char *text, struct proxy_origins *o, const char **why_out);
 
 struct proxy_state {
     const struct proxy_config *cfg;
@@ -47,12 +53,15 @@ struct proxy_state {
     char via[80];                      /* "1.1 NAME" */
     char name[64];                     /* NAME: the Cache-Status cache name */
     const struct reverse_config *rcfg; /* NULL without a [reverse_proxy] listen */
-    struct proxy_url reverse;          /* its origin */
+    struct proxy_origins reverse;      /* its origin */
     struct net_acl reverse_clients;
     uint16_t own_ports[CONF_MAX_LISTEN];
     unsigned n_own_ports;
     pthread_mutex_t inflight_lock;
     struct inflight *inflight;
+    struct proxy_site *sites; /* [http NAME] proxy_to sites (site.c), NULL: none */
+    unsigned nsites;
+    bool (*next_more)(struct http_exchange *x); /* the HTTP hook's previous owner */
 };
 
 /* Per worker. */
@@ -64,8 +73,39 @@ struct proxy_worker {
     unsigned nidle;
 };
 
-/* One client connection. */
+/* The client side of a fetch: a connection of the proxy's own listeners (conn.c) or an
+ * exchange of the HTTP service on a proxy_to site (site.c). */
+struct fetch_client;
+struct fetch_client_ops {
+    /* The answer's head: fields without framing, length -1 when unknown. later: the body
+     * follows from later callbacks (the origin, a collapsed stream); else it follows before
+     * this call chain returns. */
+    void (*head)(struct fetch_client *cl, int status, struct slice fields, int64_t length,
+                 bool later);
+    void (*body)(struct fetch_client *cl, const char *p, size_t n);
+    /* len octets of fd from off; the callee dups or reads fd before it returns. */
+    void (*body_file)(struct fetch_client *cl, int fd, uint64_t off, uint64_t len);
+    /* The body is complete, or (complete false) cut short: the client must see a cut. */
+    void (*end)(struct fetch_client *cl, bool complete);
+    /* A whole small error answer with extra fields. */
+    void (*error)(struct fetch_client *cl, int status, const char *why, struct slice fields);
+    /* Octets handed over but not sent on yet (back-pressure). */
+    size_t (*pending)(struct fetch_client *cl);
+    /* The fetch lets go of the client (answered, or it gave up): it may read on. */
+    void (*release)(struct fetch_client *cl);
+};
+
+struct fetch_client {
+    const struct fetch_client_ops *ops;
+    struct fetch *fetch; /* answering it now; NULL between requests */
+    const char *peer;    /* the client's address, text */
+    uint64_t id;         /* for logs */
+    bool tls;            /* it spoke TLS to us */
+};
+
+/* One client connection of the proxy's own listeners. */
 struct pconn {
+    struct fetch_client cl;
     struct conn *c;
     struct proxy_worker *pw;
     struct proxy_session *s;
@@ -73,19 +113,22 @@ struct pconn {
     char peer[64];
     bool allowed_by_addr;
     bool loopback;
-    bool reverse;        /* a [reverse_proxy] listener: origin-form requests for one origin */
-    bool in_feed;        /* inside proxy_session_feed: conn.c pumps on by itself */
-    bool auth_ok;        /* logged in with Proxy-Authorization on this connection */
-    struct fetch *fetch; /* the request in progress */
+    bool reverse; /* a [reverse_proxy] listener: origin-form requests for one origin */
+    bool in_feed; /* inside proxy_session_feed: conn.c pumps on by itself */
+    bool auth_ok; /* logged in with Proxy-Authorization on this connection */
     struct tunnel *tunnel;
 };
 
 /* ---- fetch.c: one request through the cache ---- */
-void proxy_fetch_start(struct pconn *pc, struct http_request *req);
-/* The client connection can take more output (back-pressure released). */
-void proxy_fetch_writable(struct pconn *pc);
-/* The client connection goes away: detach from its fetch. */
-void proxy_fetch_detach(struct pconn *pc);
+/* Answers req for cl (which must stay until its release, or until proxy_fetch_detach).
+ * rev: the site's origins (reverse proxy; origin-form targets), NULL for the forward proxy
+ * (absolute URLs). req is copied: it may go once this returns. */
+void proxy_fetch_start(struct proxy_worker *pw, struct fetch_client *cl,
+                       const struct http_request *req, struct proxy_origins *rev);
+/* The client can take more output (back-pressure released). */
+void proxy_fetch_writable(struct fetch_client *cl);
+/* The client goes away: its fetch answers nobody from now on. */
+void proxy_fetch_detach(struct fetch_client *cl);
 
 /* ---- upstream.c: the origin side ---- */
 struct upstream_ops {
@@ -127,14 +170,68 @@ size_t proxy_tunnel_feed(struct pconn *pc, const char *p, size_t n);
 void proxy_tunnel_writable(struct pconn *pc);
 void proxy_tunnel_free(struct pconn *pc);
 
+/* ---- collapse.c: N simultaneous misses for one URL, one origin fetch ---- */
+struct inflight_waiter {
+    struct loop_post *post; /* the waiter's loop */
+    void (*wake)(void *arg);
+    void *arg;
+    struct inflight_waiter *next;
+};
+
+enum inflight_state {
+    INFLIGHT_FETCHING, /* no head yet */
+    INFLIGHT_STREAM,   /* the head is out; the body grows in the object's file */
+    INFLIGHT_COMPLETE, /* the whole body is in the file */
+    INFLIGHT_CUT,      /* the body ended early: readers must cut theirs */
+    INFLIGHT_OWN,      /* nothing to share (not storable, failed): waiters fetch their own */
+};
+
+/* What a waiter reads (the head fields never change once published). */
+struct inflight_view {
+    enum inflight_state state;
+    int status;
+    struct slice fields; /* stored head, without Age */
+    const char *vary;    /* the response's Vary key */
+    int64_t length;      /* -1: unknown */
+    time_t request_time, response_time;
+    int fd; /* the object's file, readable; the body from body_off */
+    uint64_t body_off, written;
+};
+
+enum inflight_join { INFLIGHT_LEAD, INFLIGHT_QUEUED, INFLIGHT_READ };
+/* LEAD: key had no fetch in flight; *out is a new one the caller leads (proxy_inflight_done
+ * ends it). QUEUED: w waits (its wake runs once, on its loop). READ: the fetch in flight
+ * already streams: read it now. Both give a reference in *out (proxy_inflight_unref). w
+ * NULL: a background fetch that never waits (QUEUED then gives no reference). */
+enum inflight_join proxy_inflight_join(struct proxy_state *st, const char *key,
+                                       struct inflight_waiter *w, struct inflight **out);
+/* The leader's response can be shared: readers get fd (dup'd) from body_off. */
+void proxy_inflight_stream(struct proxy_state *st, struct inflight *f, int status,
+                           struct slice fields, const char *vary, int64_t length,
+                           time_t request_time, time_t response_time, int fd, uint64_t body_off);
+/* The body in the file has grown to written octets. */
+void proxy_inflight_wrote(struct proxy_state *st, struct inflight *f, uint64_t written);
+/* The leader's end: COMPLETE, CUT or OWN; the key leaves the table; drops the lead's ref. */
+void proxy_inflight_done(struct proxy_state *st, struct inflight *f, enum inflight_state how);
+void proxy_inflight_view(struct proxy_state *st, struct inflight *f, struct inflight_view *v);
+/* A reader that has seen have octets: queues w and returns true, unless more is there or
+ * the stream has ended (false: read on now). */
+bool proxy_inflight_wait(struct proxy_state *st, struct inflight *f, struct inflight_waiter *w,
+                         uint64_t have);
+void proxy_inflight_unref(struct proxy_state *st, struct inflight *f);
+void proxy_inflight_free_all(struct proxy_state *st);
+
+/* ---- site.c: [http NAME] proxy_to, on the HTTP service's `more` hook ---- */
+int proxy_sites_open(struct daemon *d, struct proxy_state *st);
+void proxy_sites_free(struct proxy_state *st);
+/* Whether the HTTP configuration has proxy_to sites (they need the proxy service). */
+bool proxy_sites_configured(const struct config *cfg);
+/* Every site's proxy_to parses. 0, or -1 with the reason in err. */
+int proxy_sites_check(const struct config *cfg, struct str *err);
+
 /* ---- service.c ---- */
 /* The service's state from a connection. */
 struct proxy_worker *proxy_worker_of(struct conn *c);
-/* Collapsing: true when key had no fetch in flight (the caller fetches and later calls
- * proxy_inflight_done); false when w was queued behind the one in flight (w NULL: nothing
- * queued, the caller just does not fetch). */
-bool proxy_inflight_join(struct proxy_state *st, const char *key, struct inflight_waiter *w);
-void proxy_inflight_done(struct proxy_state *st, const char *key, bool stored);
 
 extern const struct proxy_session_ops proxy_session_glue;
 

@@ -1,0 +1,265 @@
+"""The Web cache as a reverse proxy per site (issue 15): `[http NAME] proxy_to = URL ...` on
+the HTTP service, through the same cache as the forward proxy. An origin written here counts
+what it gets; curl is the client, over HTTP/1.1 and HTTP/2 (h2c on loopback). Also: the
+X-Forwarded-*/Forwarded fields, the Host rewrite option, failover between origins, request
+bodies, the cache counters in /metrics, and bodies streamed to collapsed clients while the
+origin is still sending them."""
+
+import hashlib
+import http.client
+import socket
+import subprocess
+import threading
+
+import pytest
+
+import cache_helpers as C
+import pigeon_harness as H
+
+
+@pytest.fixture(scope="module")
+def origin():
+    o = C.Origin()
+    yield o
+    o.close()
+
+
+def dead_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there: connections are refused
+    return port
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, origin):
+    d = H.Daemon(tmp_path_factory.mktemp("cache_reverse"), name="pigeond[cache_reverse]")
+    port, mport = H.free_port(), H.free_port()
+    d.sections["http rev"] = {"listen": "127.0.0.1:%d" % port, "name": "rev.test",
+                              "default": "yes",
+                              "proxy_to": "http://127.0.0.1:%d" % origin.port}
+    d.sections["http keep"] = {"listen": "127.0.0.1:%d" % port, "name": "keep.test",
+                               "proxy_to": "http://127.0.0.1:%d" % origin.port,
+                               "proxy_preserve_host": "yes"}
+    d.sections["http multi"] = {"listen": "127.0.0.1:%d" % port, "name": "multi.test",
+                                "proxy_to": "http://127.0.0.1:%d http://127.0.0.1:%d" % (
+                                    dead_port(), origin.port)}
+    d.sections["metrics"] = {"listen": "127.0.0.1:%d" % mport}
+    d.sections["proxy"] = {"via": "edge"}
+    d.ports += [port, mport]
+    d.write_conf()
+    d.setup()
+    d.start()
+    d.http_port, d.metrics_port = port, mport
+    yield d
+    C.finish(d)
+
+
+def curl(d, path, host="rev.test", extra=(), h2=False):
+    """(status, headers dict, body, http version) of one request with curl."""
+    cmd = ["curl", "-s", "-S", "--max-time", "60", "-H", "Host: " + host,
+           "-w", "\n%{http_version}"]
+    cmd += [] if "-I" in extra else ["-D", "-"]
+    cmd += ["--http2-prior-knowledge"] if h2 else ["--http1.1"]
+    cmd += list(extra) + ["http://127.0.0.1:%d%s" % (d.http_port, path)]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
+    assert out.returncode == 0, out.stderr.decode()
+    raw, _, version = out.stdout.rpartition(b"\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body, version.decode()
+
+
+def test_site_through_the_cache(site, origin):
+    origin.routes["/page"] = {"headers": {"Cache-Control": "max-age=300",
+                                          "Content-Type": "text/html"},
+                              "body": b"<p>through the cache</p>"}
+    status, h, body, _ = curl(site, "/page")
+    assert status == 200 and body == b"<p>through the cache</p>"
+    assert "fwd=uri-miss" in h["cache-status"] and h["cache-status"].startswith("edge")
+    status, h, body, _ = curl(site, "/page")
+    assert status == 200 and body == b"<p>through the cache</p>"
+    assert h["cache-status"].startswith("edge; hit") and "age" in h
+    assert origin.count("/page") == 1
+    _, path, headers, _ = origin.last("/page")
+    assert headers["Host"] == "127.0.0.1:%d" % origin.port  # rewritten to the origin's
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Forwarded-Host"] == "rev.test"
+    assert headers["X-Forwarded-Proto"] == "http"
+    assert headers["Forwarded"] == 'for=127.0.0.1;proto=http;host="rev.test"'
+    assert "edge" in headers["Via"]
+    # One Date and one Server: the origin's are replaced by the Web server's own.
+    c = http.client.HTTPConnection("127.0.0.1", site.http_port, timeout=30)
+    c.request("GET", "/page", headers={"Host": "rev.test"})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    assert len(r.msg.get_all("Date")) == 1 and r.msg.get_all("Server") == ["Pigeon"]
+
+
+def test_forwarded_fields_from_clients_replaced(site, origin):
+    origin.routes["/xf"] = {"headers": {"Cache-Control": "no-store"}, "body": b"x"}
+    curl(site, "/xf", extra=["-H", "X-Forwarded-Host: evil.test",
+                             "-H", "X-Forwarded-For: 10.9.9.9"])
+    _, _, headers, _ = origin.last("/xf")
+    assert headers["X-Forwarded-Host"] == "rev.test"
+    assert headers["X-Forwarded-For"] == "10.9.9.9, 127.0.0.1"  # appended, as RFC 7239 lists
+
+
+def test_preserve_host(site, origin):
+    origin.routes["/host"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"kept"}
+    status, _, body, _ = curl(site, "/host", host="keep.test")
+    assert status == 200 and body == b"kept"
+    _, _, headers, _ = origin.last("/host")
+    assert headers["Host"] == "keep.test"
+    # Another Host on the same site is another resource for the cache.
+    status, h, _, _ = curl(site, "/host", host="keep.test")
+    assert h["cache-status"].startswith("edge; hit")
+
+
+def test_http2_clients(site, origin):
+    big = bytes(range(256)) * 8192  # 2 MiB, chunked by the origin
+    origin.routes["/h2big"] = {"headers": {"Cache-Control": "max-age=300"}, "body": big,
+                               "chunked": True}
+    status, h, body, version = curl(site, "/h2big", h2=True)
+    assert version == "2" and status == 200 and body == big  # streamed from the origin
+    assert "fwd=uri-miss" in h["cache-status"]
+    status, h, body, version = curl(site, "/h2big", h2=True)
+    assert version == "2" and status == 200 and body == big  # from the store
+    assert h["cache-status"].startswith("edge; hit")
+    status, h, body, version = curl(site, "/h2big")
+    assert version == "1.1" and body == big
+    assert origin.count("/h2big") == 1
+
+
+def test_head_and_range_on_site(site, origin):
+    origin.routes["/r"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"0123456789"}
+    curl(site, "/r")
+    status, h, body, _ = curl(site, "/r", extra=["-I"])
+    assert status == 200 and h["content-length"] == "10" and body == b""
+    status, h, body, _ = curl(site, "/r", extra=["-H", "Range: bytes=3-5"])
+    assert status == 206 and body == b"345"
+    assert origin.count("/r") == 1
+
+
+def test_failover_to_the_next_origin(site, origin):
+    origin.routes["/fo"] = {"headers": {"Cache-Control": "no-store"}, "body": b"second origin"}
+    for _ in range(2):
+        status, _, body, _ = curl(site, "/fo", host="multi.test")
+        assert status == 200 and body == b"second origin"
+    assert origin.count("/fo") == 2
+    assert site.wait_log(r"origin 127\.0\.0\.1:\d+ failed, trying the next")
+
+
+def test_post_passes_and_invalidates(site, origin):
+    origin.routes["/form"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"old"}
+    curl(site, "/form")
+    status, _, _, _ = curl(site, "/form", extra=["-X", "POST", "--data-binary", "a=1&b=2"])
+    assert status == 200
+    method, _, _, body_in = origin.last("/form")
+    assert method == "POST" and body_in == b"a=1&b=2"
+    curl(site, "/form")
+    assert origin.count("/form") == 3  # the POST invalidated the stored copy
+
+
+def test_origin_down_is_502(site, tmp_path):
+    d = H.Daemon(tmp_path / "down", name="pigeond[cache_down]")
+    port = H.free_port()
+    d.sections["http gone"] = {"listen": "127.0.0.1:%d" % port,
+                               "proxy_to": "http://127.0.0.1:%d" % dead_port()}
+    d.ports.append(port)
+    d.write_conf()
+    d.setup()
+    d.start()
+    try:
+        d.http_port = port
+        status, h, _, _ = curl(d, "/x", host="gone.test")
+        assert status == 502 and "fwd=uri-miss" in h["cache-status"]
+    finally:
+        C.finish(d)
+
+
+def test_metrics_counters(site, origin):
+    origin.routes["/m"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"m" * 100}
+    curl(site, "/m")
+    curl(site, "/m")
+    c = http.client.HTTPConnection("127.0.0.1", site.metrics_port, timeout=30)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("pigeon_cache_"):
+            name, _, v = line.rpartition(" ")
+            values[name] = int(float(v))
+    assert values["pigeon_cache_hits_total"] >= 1
+    assert values["pigeon_cache_misses_total"] >= 1
+    assert values['pigeon_cache_bytes_total{source="cache"}'] >= 100
+    assert values['pigeon_cache_bytes_total{source="origin"}'] >= 100
+    assert values["pigeon_cache_objects"] >= 1
+    assert values["pigeon_cache_stored_total"] >= 1
+    assert "pigeon_cache_stale_total" in text or values["pigeon_cache_hits_total"] >= 1
+
+
+def read_exactly(resp, n):
+    data = b""
+    while len(data) < n:
+        chunk = resp.read1(n - len(data)) if hasattr(resp, "read1") else resp.read(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("via_site", [True, False])
+def test_collapsed_clients_get_bytes_as_they_arrive(tmp_path, origin, via_site):
+    """The origin sends half of the body, then waits: every client, the first and the ones
+    collapsed behind it, must have that half before the origin sends the rest."""
+    path = "/trickle-%s" % via_site
+    first, rest = b"A" * 300000, b"B" * 300000
+    got_request, gate = threading.Event(), threading.Event()
+    origin.routes[path] = {"headers": {"Cache-Control": "max-age=300"},
+                           "parts": [first, rest], "between": gate, "arrived": got_request}
+    if via_site:
+        d = H.Daemon(tmp_path / "site", name="pigeond[collapse]")
+        port = H.free_port()
+        d.sections["http c"] = {"listen": "127.0.0.1:%d" % port,
+                                "proxy_to": "http://127.0.0.1:%d" % origin.port}
+        d.ports.append(port)
+        d.write_conf()
+        d.setup()
+        d.start()
+    else:
+        p = C.ProxyDaemon(tmp_path / "fwd", "pigeond[collapse-fwd]")
+        d, port = p.d, p.port
+    conns = []
+    try:
+        def open_one():
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            c.request("GET", path if via_site else origin.url(path))
+            conns.append(c)
+            return c.getresponse()
+
+        responses = [open_one()]
+        assert got_request.wait(30), "the origin was never asked"
+        assert read_exactly(responses[0], len(first)) == first
+        responses += [open_one(), open_one()]
+        for r in responses[1:]:
+            assert r.status == 200
+            assert "collapsed" in r.getheader("Cache-Status")
+            assert read_exactly(r, len(first)) == first  # before the origin sent the rest
+        gate.set()
+        for r in responses:
+            assert read_exactly(r, len(rest)) == rest
+        assert origin.count(path) == 1
+    finally:
+        gate.set()
+        for c in conns:
+            c.close()
+        C.finish(d)
