@@ -73,20 +73,44 @@ void imap_cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
     imap_done(s, "OK ID completed");
 }
 
-/* RFC 5161: CONDSTORE is the one extension that needs enabling here. */
+/* RFC 5161: CONDSTORE and QRESYNC (RFC 7162 §3.2.3, which implies CONDSTORE) are the
+ * extensions that need enabling here; the reply names those newly enabled. */
 void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 {
     if (cmd->nargs == 0)
         return imap_bad(s, "ENABLE needs capability names");
-    bool newly = false;
-    for (size_t i = 0; i < cmd->nargs; i++) {
+    for (size_t i = 0; i < cmd->nargs; i++)
         if (cmd->args[i].type != IMAP_ARG_ATOM)
             return imap_bad(s, "ENABLE takes capability names");
-        if (ascii_eq_ci(cmd->args[i].str, "CONDSTORE") && !s->condstore)
-            newly = s->condstore = true;
+    str_reset(&s->out);
+    str_appends(&s->out, "* ENABLED");
+    for (size_t i = 0; i < cmd->nargs; i++) {
+        const char *name = cmd->args[i].str;
+        if (ascii_eq_ci(name, "CONDSTORE") && !s->condstore) {
+            s->condstore = true;
+            str_appends(&s->out, " CONDSTORE");
+        } else if (ascii_eq_ci(name, "QRESYNC") && !s->qresync) {
+            s->qresync = s->condstore = true;
+            str_appends(&s->out, " QRESYNC");
+        }
     }
-    imap_writes(s, newly ? "* ENABLED CONDSTORE\r\n" : "* ENABLED\r\n");
+    str_appends(&s->out, "\r\n");
+    imap_write(s, s->out.ptr, s->out.len);
     imap_done(s, "OK ENABLE completed");
+}
+
+/* RFC 4978: COMPRESS DEFLATE. The OK goes out uncompressed; the connection switches after. */
+void imap_cmd_compress(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    if (cmd->nargs != 1 || !imap_arg_atom_eq(&cmd->args[0], "DEFLATE"))
+        return imap_bad(s, "COMPRESS takes DEFLATE");
+    if (!s->io->compress)
+        return imap_done(s, "NO Compression is not available");
+    if (s->compressed)
+        return imap_done(s, "NO [COMPRESSIONACTIVE] DEFLATE is already on");
+    s->compressed = true;
+    s->compress_pending = true; /* finish_command switches once the OK is written */
+    imap_done(s, "OK DEFLATE active");
 }
 
 /* One personal namespace, no prefix, "/" as delimiter; no other users' or shared ones. */

@@ -40,9 +40,11 @@ void imap_fetch_free(struct imap_session *s)
 
 static void finish(struct imap_session *s)
 {
-    bool failed = s->cmd.fetch->failed;
+    bool failed = s->cmd.fetch->failed, unknown_cte = s->cmd.fetch->unknown_cte;
     s->sending = false;
     imap_fetch_free(s);
+    if (unknown_cte) /* RFC 3516 §4.2 */
+        return imap_done(s, "NO [UNKNOWN-CTE] A part's content transfer encoding is unknown");
     if (failed)
         return imap_done(s, "NO [SERVERBUG] Some messages could not be read");
     imap_done(s, "OK FETCH completed");
@@ -144,17 +146,43 @@ static void next_chunk(struct imap_session *s)
     imap_fetch_pump(s);
 }
 
-/* (CHANGEDSINCE n): RFC 7162 §3.1.4. */
-static bool parse_modifiers(const struct imap_arg *a, uint64_t *since)
+/* (CHANGEDSINCE n [VANISHED]): RFC 7162 §3.1.4, §3.2.6. */
+static bool parse_modifiers(const struct imap_arg *a, uint64_t *since, bool *vanished)
 {
-    if (a->type != IMAP_ARG_LIST || a->count != 2 ||
-        !imap_arg_atom_eq(&a->list[0], "CHANGEDSINCE") || a->list[1].type != IMAP_ARG_ATOM)
+    bool changed = false;
+    *vanished = false;
+    if (a->type != IMAP_ARG_LIST)
         return false;
-    unsigned long long v;
-    if (slice_to_u64(slice_make(a->list[1].str, a->list[1].len), INT64_MAX, &v) != 0)
-        return false;
-    *since = v;
-    return true;
+    for (size_t i = 0; i < a->count; i++) {
+        const struct imap_arg *x = &a->list[i];
+        unsigned long long v;
+        if (imap_arg_atom_eq(x, "VANISHED") && !*vanished) {
+            *vanished = true;
+        } else if (imap_arg_atom_eq(x, "CHANGEDSINCE") && !changed && i + 1 < a->count &&
+                   a->list[i + 1].type == IMAP_ARG_ATOM &&
+                   slice_to_u64(slice_make(a->list[i + 1].str, a->list[i + 1].len), INT64_MAX,
+                                &v) == 0) {
+            changed = true;
+            *since = v;
+            i++;
+        } else {
+            return false;
+        }
+    }
+    return changed; /* VANISHED alone is an error too (§3.2.6) */
+}
+
+/* UID FETCH ... (VANISHED): the uids of the set expunged since CHANGEDSINCE, first. */
+static void vanished_done(struct imap_session *s)
+{
+    if (s->req.rc == 0) {
+        size_t k = 0;
+        for (size_t i = 0; i < s->req.nuids; i++)
+            if (imap_seqset_contains(&s->cmd.known, s->req.uids[i]))
+                s->req.uids[k++] = s->req.uids[i];
+        imap_write_vanished(s, s->req.uids, k, true);
+    }
+    next_chunk(s);
 }
 
 void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
@@ -167,9 +195,11 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
     if (imap_fetch_atts_parse(&cmd->args[1], &f->atts, &err) != 0)
         return imap_bad(s, "%s", err);
     uint64_t since = 0;
-    bool changedsince = cmd->nargs == 3;
-    if (changedsince && !parse_modifiers(&cmd->args[2], &since))
+    bool changedsince = cmd->nargs == 3, vanished = false;
+    if (changedsince && !parse_modifiers(&cmd->args[2], &since, &vanished))
         return imap_bad(s, "Invalid FETCH modifier");
+    if (vanished && (!s->cmd.uid || !s->qresync))
+        return imap_bad(s, "VANISHED needs UID FETCH and QRESYNC enabled");
     if (s->cmd.uid)
         f->atts.flags |= IMAP_FETCH_UID;
     if (changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ))
@@ -188,5 +218,17 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
     f->blobs = xcalloc(IMAP_CHUNK, sizeof *f->blobs);
     f->flags_changed = xcalloc(IMAP_CHUNK, sizeof *f->flags_changed);
     s->cmd.uids = xcalloc(IMAP_CHUNK, sizeof *s->cmd.uids);
+    if (vanished) {
+        const struct imap_arg *set = &cmd->args[0];
+        const char *why = NULL;
+        if (imap_seqset_parse(set->str, set->len, 0, &s->cmd.known, &why) == 0) {
+            const struct imap_view *v = &s->view;
+            /* "*": every uid given out so far, expunged ones included */
+            imap_seqset_resolve(&s->cmd.known, v->uidnext > 1 ? v->uidnext - 1 : 0);
+            s->req.mailbox_id = v->id;
+            s->req.since_modseq = since;
+            return imap_request(s, IMAP_REQ_VANISHED, vanished_done);
+        }
+    }
     next_chunk(s);
 }

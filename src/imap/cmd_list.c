@@ -1,10 +1,12 @@
 /*
- * cmd_list — LIST and LSUB (RFC 3501 §6.3.8-9) with the CHILDREN attributes (RFC 3348) and
- * the special-use attributes (RFC 6154 §2) on every LIST line. The selection and return
- * options of RFC 5258 (SUBSCRIBED, SPECIAL-USE, RECURSIVEMATCH; RETURN SUBSCRIBED, CHILDREN,
- * SPECIAL-USE) and multiple patterns are understood, though LIST-EXTENDED is not advertised.
+ * cmd_list — LIST and LSUB (RFC 3501 §6.3.8-9) with LIST-EXTENDED (RFC 5258: selection
+ * options SUBSCRIBED, REMOTE, RECURSIVEMATCH and SPECIAL-USE of RFC 6154; return options
+ * SUBSCRIBED, CHILDREN, SPECIAL-USE; several patterns; CHILDINFO), LIST-STATUS (RFC 5819:
+ * RETURN (STATUS (...)), one STATUS response after the LIST line of each selectable mailbox),
+ * the CHILDREN attributes (RFC 3348) and the special-use attributes (RFC 6154 §2).
  *
- * The whole tree comes from one IMAP_REQ_LIST request; matching happens here.
+ * The whole tree comes from one IMAP_REQ_LIST request; matching happens here. The lines are
+ * made first, then written one at a time, each STATUS asked for after its LIST line.
  */
 #include "imap/session_int.h"
 
@@ -18,12 +20,20 @@
 
 #define MAX_PATTERNS 16
 
+struct list_line {
+    char *text;   /* the whole "* LIST ..." line */
+    char *status; /* the mailbox to STATUS after it (stored form), NULL: none */
+};
+
 struct list_opts {
     bool lsub;
-    bool sel_subscribed, sel_special;
-    bool ret_subscribed;
+    bool sel_subscribed, sel_special, sel_recursive;
+    bool ret_subscribed, ret_status;
+    struct str status_items;           /* LIST-STATUS items (imap_status_items) */
     struct str patterns[MAX_PATTERNS]; /* stored form, reference prepended */
     size_t npatterns;
+    struct list_line *lines;
+    size_t nlines, cap, next;
 };
 
 static void opts_clear(struct list_opts *o)
@@ -31,6 +41,12 @@ static void opts_clear(struct list_opts *o)
     for (size_t i = 0; i < o->npatterns; i++)
         str_clear(&o->patterns[i]);
     o->npatterns = 0;
+    for (size_t i = 0; i < o->nlines; i++) {
+        free(o->lines[i].text);
+        free(o->lines[i].status);
+    }
+    free(o->lines);
+    str_clear(&o->status_items);
 }
 
 /* reference + pattern, decoded from modified UTF-7 (kept as sent when it is not valid). */
@@ -72,14 +88,32 @@ static bool has_children(const struct imap_req *r, const char *name)
     return false;
 }
 
-static void write_line(struct imap_session *s, const char *verb, const char *attrs,
-                       const char *name)
+/* RFC 5258 §3.5 CHILDINFO: a subscribed mailbox below name that the patterns do not reach. */
+static bool subscribed_below(const struct list_opts *o, const struct imap_req *r, const char *name)
 {
-    str_reset(&s->out);
-    str_appendf(&s->out, "* %s (%s) \"/\" ", verb, attrs);
-    imap_write_mailbox(s, &s->out, name);
-    str_appends(&s->out, "\r\n");
-    imap_write(s, s->out.ptr, s->out.len);
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->nmailboxes; i++) {
+        const struct imap_mailbox_info *m = &r->mailboxes[i];
+        if (m->subscribed && strncmp(m->name, name, n) == 0 && m->name[n] == IMAP_MAILBOX_DELIM &&
+            !matches(o, m->name))
+            return true;
+    }
+    return false;
+}
+
+static void line_add(struct imap_session *s, struct list_opts *o, const char *verb,
+                     const char *attrs, const char *name, const char *extra, bool status)
+{
+    struct str t = STR_INIT;
+    str_appendf(&t, "* %s (%s) \"/\" ", verb, attrs);
+    imap_write_mailbox(s, &t, name);
+    str_appends(&t, extra ? extra : "");
+    str_appends(&t, "\r\n");
+    if (o->nlines == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 32;
+        o->lines = xrealloc(o->lines, o->cap * sizeof *o->lines);
+    }
+    o->lines[o->nlines++] = (struct list_line){str_steal(&t), status ? xstrdup(name) : NULL};
 }
 
 static void attr_add(struct str *a, const char *attr)
@@ -89,40 +123,48 @@ static void attr_add(struct str *a, const char *attr)
     str_appends(a, attr);
 }
 
-static void list_one(struct imap_session *s, const struct list_opts *o,
-                     const struct imap_mailbox_info *m)
+/* The line of one name: m the mailbox or subscription (NULL: only a superior level). */
+static void list_name(struct imap_session *s, struct list_opts *o, const char *name,
+                      const struct imap_mailbox_info *m)
 {
-    if (o->sel_subscribed ? !m->subscribed : !m->exists)
+    if (!matches(o, name))
         return;
-    if (o->sel_special && !m->special_use[0])
+    bool exists = m && m->exists, subscribed = m && m->subscribed;
+    bool childinfo = o->sel_recursive && o->sel_subscribed && subscribed_below(o, &s->req, name);
+    if (o->sel_subscribed ? !subscribed && !childinfo : !exists)
         return;
-    if (!matches(o, m->name))
+    const char *special = m && m->special_use ? m->special_use : "";
+    if (o->sel_special && !special[0] && !childinfo)
         return;
     struct str a = STR_INIT;
-    if (!m->exists)
+    if (!exists)
         attr_add(&a, "\\NonExistent");
     else
-        attr_add(&a, has_children(&s->req, m->name) ? "\\HasChildren" : "\\HasNoChildren");
-    if (m->special_use[0])
-        attr_add(&a, m->special_use);
-    if ((o->ret_subscribed || o->sel_subscribed) && m->subscribed)
+        attr_add(&a, has_children(&s->req, name) ? "\\HasChildren" : "\\HasNoChildren");
+    if (special[0])
+        attr_add(&a, special);
+    if ((o->ret_subscribed || o->sel_subscribed) && subscribed)
         attr_add(&a, "\\Subscribed");
-    write_line(s, "LIST", str_cstr(&a), m->name);
+    line_add(s, o, "LIST", str_cstr(&a), name,
+             childinfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : NULL, o->ret_status && exists);
     str_clear(&a);
 }
 
-static bool subscribed(const struct imap_req *r, const char *name)
+static const struct imap_mailbox_info *find(const struct imap_req *r, const char *name)
 {
     for (size_t i = 0; i < r->nmailboxes; i++)
-        if (r->mailboxes[i].subscribed && strcmp(r->mailboxes[i].name, name) == 0)
-            return true;
-    return false;
+        if (strcmp(r->mailboxes[i].name, name) == 0)
+            return &r->mailboxes[i];
+    return NULL;
 }
 
-/* RFC 3501 §6.3.9: with "%", an unsubscribed superior of a subscribed name that the pattern
- * does not reach itself is returned with \Noselect. sent holds "\nname\n" of those sent. */
-static void lsub_parents(struct imap_session *s, const struct list_opts *o, const char *name,
-                         struct str *sent)
+/*
+ * Calls take(s, o, part) for each superior level of name ("a" and "a/b" of "a/b/c") not yet
+ * in seen ("\nname\n" entries); a level it took (true) goes into seen.
+ */
+static void each_superior(struct imap_session *s, struct list_opts *o, const char *name,
+                          struct str *seen,
+                          bool (*take)(struct imap_session *, struct list_opts *, const char *))
 {
     struct str part = STR_INIT, key = STR_INIT;
     for (const char *p = strchr(name, IMAP_MAILBOX_DELIM); p;
@@ -131,17 +173,49 @@ static void lsub_parents(struct imap_session *s, const struct list_opts *o, cons
         str_append(&part, name, (size_t)(p - name));
         str_reset(&key);
         str_appendf(&key, "\n%s\n", str_cstr(&part));
-        if (!matches(o, str_cstr(&part)) || subscribed(&s->req, str_cstr(&part)) ||
-            strstr(str_cstr(sent), str_cstr(&key)))
+        if (strstr(str_cstr(seen), str_cstr(&key)) || !take(s, o, str_cstr(&part)))
             continue;
-        write_line(s, "LSUB", "\\Noselect", str_cstr(&part));
-        str_append(sent, key.ptr, key.len);
+        str_append(seen, key.ptr, key.len);
     }
     str_clear(&part);
     str_clear(&key);
 }
 
-static void lsub_write(struct imap_session *s, const struct list_opts *o)
+/* RECURSIVEMATCH: a superior level of a subscribed name that is no name itself. */
+static bool take_superior(struct imap_session *s, struct list_opts *o, const char *part)
+{
+    if (find(&s->req, part))
+        return false;
+    list_name(s, o, part, NULL);
+    return true;
+}
+
+static void list_superiors(struct imap_session *s, struct list_opts *o)
+{
+    struct str seen = STR_INIT;
+    for (size_t i = 0; i < s->req.nmailboxes; i++)
+        if (s->req.mailboxes[i].subscribed)
+            each_superior(s, o, s->req.mailboxes[i].name, &seen, take_superior);
+    str_clear(&seen);
+}
+
+static bool subscribed(const struct imap_req *r, const char *name)
+{
+    const struct imap_mailbox_info *m = find(r, name);
+    return m && m->subscribed;
+}
+
+/* RFC 3501 §6.3.9: with "%", an unsubscribed superior of a subscribed name that the pattern
+ * does not reach itself is returned with \Noselect. */
+static bool take_lsub_parent(struct imap_session *s, struct list_opts *o, const char *part)
+{
+    if (!matches(o, part) || subscribed(&s->req, part))
+        return false;
+    line_add(s, o, "LSUB", "\\Noselect", part, NULL, false);
+    return true;
+}
+
+static void lsub_lines(struct imap_session *s, struct list_opts *o)
 {
     struct str sent = STR_INIT;
     for (size_t i = 0; i < s->req.nmailboxes; i++) {
@@ -149,9 +223,9 @@ static void lsub_write(struct imap_session *s, const struct list_opts *o)
         if (!m->subscribed)
             continue;
         if (matches(o, m->name))
-            write_line(s, "LSUB", m->exists ? "" : "\\Noselect", m->name);
+            line_add(s, o, "LSUB", m->exists ? "" : "\\Noselect", m->name, NULL, false);
         else
-            lsub_parents(s, o, m->name, &sent);
+            each_superior(s, o, m->name, &sent, take_lsub_parent);
     }
     str_clear(&sent);
 }
@@ -166,18 +240,46 @@ void imap_list_free(struct imap_session *s)
     s->cmd.list = NULL;
 }
 
+static void write_lines(struct imap_session *s);
+
+static void status_done(struct imap_session *s)
+{
+    struct list_opts *o = s->cmd.list;
+    /* a mailbox deleted since the LIST: no STATUS for it (RFC 5819 §2) */
+    if (s->req.rc == 0)
+        imap_status_write(s, o->lines[o->next].status, &o->status_items);
+    o->next++;
+    write_lines(s);
+}
+
+static void write_lines(struct imap_session *s)
+{
+    struct list_opts *o = s->cmd.list;
+    for (; o->next < o->nlines; o->next++) {
+        imap_writes(s, o->lines[o->next].text);
+        if (o->lines[o->next].status) {
+            s->req.name = o->lines[o->next].status;
+            return imap_request(s, IMAP_REQ_STATUS, status_done);
+        }
+    }
+    imap_done(s, "OK %s completed", o->lsub ? "LSUB" : "LIST");
+}
+
 static void list_done(struct imap_session *s)
 {
-    const struct list_opts *o = s->cmd.list;
-    const char *verb = o->lsub ? "LSUB" : "LIST";
+    struct list_opts *o = s->cmd.list;
     if (s->req.rc != 0)
-        return imap_done_rc(s, s->req.rc, verb);
-    if (o->lsub)
-        lsub_write(s, o);
-    else
+        return imap_done_rc(s, s->req.rc, o->lsub ? "LSUB" : "LIST");
+    if (o->lsub) {
+        lsub_lines(s, o);
+    } else {
         for (size_t i = 0; i < s->req.nmailboxes; i++)
-            list_one(s, o, &s->req.mailboxes[i]);
-    imap_done(s, "OK %s completed", verb);
+            list_name(s, o, s->req.mailboxes[i].name, &s->req.mailboxes[i]);
+        if (o->sel_recursive && o->sel_subscribed)
+            list_superiors(s, o);
+    }
+    imap_req_clear(&s->req);
+    write_lines(s);
 }
 
 /* RFC 5258 selection options: (SUBSCRIBED SPECIAL-USE RECURSIVEMATCH REMOTE). */
@@ -189,28 +291,36 @@ static bool parse_selection(struct list_opts *o, const struct imap_arg *a)
             o->sel_subscribed = true;
         else if (imap_arg_atom_eq(x, "SPECIAL-USE"))
             o->sel_special = true;
-        else if (!imap_arg_atom_eq(x, "RECURSIVEMATCH") && !imap_arg_atom_eq(x, "REMOTE"))
+        else if (imap_arg_atom_eq(x, "RECURSIVEMATCH"))
+            o->sel_recursive = true;
+        else if (!imap_arg_atom_eq(x, "REMOTE")) /* no remote mailboxes: nothing to add */
             return false;
     }
-    return true;
+    /* §3: RECURSIVEMATCH alone (or with REMOTE only) is an error */
+    return !o->sel_recursive || o->sel_subscribed || o->sel_special;
 }
 
-static bool parse_return(struct list_opts *o, const struct imap_arg *a)
+static bool parse_return(struct imap_session *s, struct list_opts *o, const struct imap_arg *a)
 {
     if (a->type != IMAP_ARG_LIST)
         return false;
     for (size_t i = 0; i < a->count; i++) {
         const struct imap_arg *x = &a->list[i];
-        if (imap_arg_atom_eq(x, "SUBSCRIBED"))
+        if (imap_arg_atom_eq(x, "SUBSCRIBED")) {
             o->ret_subscribed = true;
-        else if (!imap_arg_atom_eq(x, "CHILDREN") && !imap_arg_atom_eq(x, "SPECIAL-USE"))
+        } else if (imap_arg_atom_eq(x, "STATUS") && i + 1 < a->count && !o->ret_status) {
+            if (!imap_status_items(s, &a->list[++i], &o->status_items))
+                return false;
+            o->ret_status = true;
+        } else if (!imap_arg_atom_eq(x, "CHILDREN") && !imap_arg_atom_eq(x, "SPECIAL-USE")) {
             return false;
+        }
     }
     return true;
 }
 
 /* [selection] reference pattern-or-list [RETURN (options)]; false: syntax error. */
-static bool parse_args(struct list_opts *o, const struct imap_cmd *cmd)
+static bool parse_args(struct imap_session *s, struct list_opts *o, const struct imap_cmd *cmd)
 {
     const struct imap_arg *a = cmd->args;
     size_t n = cmd->nargs, i = 0;
@@ -234,7 +344,7 @@ static bool parse_args(struct list_opts *o, const struct imap_cmd *cmd)
         return false;
     }
     if (i < n && !o->lsub) {
-        if (i + 2 != n || !imap_arg_atom_eq(&a[i], "RETURN") || !parse_return(o, &a[i + 1]))
+        if (i + 2 != n || !imap_arg_atom_eq(&a[i], "RETURN") || !parse_return(s, o, &a[i + 1]))
             return false;
         i += 2;
     }
@@ -246,7 +356,7 @@ static void list_start(struct imap_session *s, const struct imap_cmd *cmd, bool 
     struct list_opts *o = xcalloc(1, sizeof *o);
     s->cmd.list = o;
     o->lsub = lsub;
-    if (!parse_args(o, cmd))
+    if (!parse_args(s, o, cmd))
         return imap_bad(s, "Invalid %s arguments", lsub ? "LSUB" : "LIST");
     /* RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root. */
     if (!lsub && o->npatterns == 1 && o->patterns[0].len == 0 && !o->sel_subscribed) {

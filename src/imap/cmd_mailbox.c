@@ -120,26 +120,51 @@ static const char *const status_names[ST_COUNT] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED",
 };
 
-static void status_done(struct imap_session *s)
+/* "* STATUS name (items)" for the counts in s->req.mailbox; items as imap_status_items. */
+void imap_status_write(struct imap_session *s, const char *name, const struct str *items)
 {
-    if (s->req.rc != 0)
-        return imap_done_rc(s, s->req.rc, "STATUS");
     const struct imap_mailbox_state *m = &s->req.mailbox;
     const unsigned long long v[ST_COUNT] = {
         m->messages, m->recent,        m->uidnext, m->uidvalidity,
         m->unseen,   m->highestmodseq, m->size,    m->deleted,
     };
-    str_reset(&s->out);
-    str_appends(&s->out, "* STATUS ");
-    imap_write_mailbox(s, &s->out, str_cstr(&s->cmd.name));
-    str_appends(&s->out, " (");
-    /* cmd.flags holds the requested items as one character each, in request order. */
-    for (size_t i = 0; i < s->cmd.flags.len; i++) {
-        int it = s->cmd.flags.ptr[i] - 'a';
-        str_appendf(&s->out, "%s%s %llu", i ? " " : "", status_names[it], v[it]);
+    struct str o = STR_INIT;
+    str_appends(&o, "* STATUS ");
+    imap_write_mailbox(s, &o, name);
+    str_appends(&o, " (");
+    /* items holds the requested items as one character each, in request order. */
+    for (size_t i = 0; i < items->len; i++) {
+        int it = items->ptr[i] - 'a';
+        str_appendf(&o, "%s%s %llu", i ? " " : "", status_names[it], v[it]);
     }
-    str_appends(&s->out, ")\r\n");
-    imap_write(s, s->out.ptr, s->out.len);
+    str_appends(&o, ")\r\n");
+    imap_write(s, o.ptr, o.len);
+    str_clear(&o);
+}
+
+bool imap_status_items(struct imap_session *s, const struct imap_arg *list, struct str *out)
+{
+    str_reset(out);
+    if (list->type != IMAP_ARG_LIST || list->count == 0)
+        return false;
+    for (size_t i = 0; i < list->count; i++) {
+        int it = 0;
+        while (it < ST_COUNT && !imap_arg_atom_eq(&list->list[i], status_names[it]))
+            it++;
+        if (it == ST_COUNT)
+            return false;
+        if (it == ST_MODSEQ)
+            s->condstore = true; /* RFC 7162 §3.1: a CONDSTORE-enabling command */
+        str_appendc(out, (char)('a' + it));
+    }
+    return true;
+}
+
+static void status_done(struct imap_session *s)
+{
+    if (s->req.rc != 0)
+        return imap_done_rc(s, s->req.rc, "STATUS");
+    imap_status_write(s, str_cstr(&s->cmd.name), &s->cmd.flags);
     imap_done(s, "OK STATUS completed");
 }
 
@@ -147,18 +172,8 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 {
     if (cmd->nargs != 2 || cmd->args[1].type != IMAP_ARG_LIST || cmd->args[1].count == 0)
         return imap_bad(s, "STATUS needs a mailbox name and a list of items");
-    str_reset(&s->cmd.flags);
-    const struct imap_arg *items = &cmd->args[1];
-    for (size_t i = 0; i < items->count; i++) {
-        int it = 0;
-        while (it < ST_COUNT && !imap_arg_atom_eq(&items->list[i], status_names[it]))
-            it++;
-        if (it == ST_COUNT)
-            return imap_bad(s, "Unknown STATUS item");
-        if (it == ST_MODSEQ)
-            s->condstore = true; /* RFC 7162 §3.1: a CONDSTORE-enabling command */
-        str_appendc(&s->cmd.flags, (char)('a' + it));
-    }
+    if (!imap_status_items(s, &cmd->args[1], &s->cmd.flags))
+        return imap_bad(s, "Unknown STATUS item");
     if (!imap_arg_mailbox(s, &cmd->args[0], &s->cmd.name))
         return;
     s->req.name = str_cstr(&s->cmd.name);

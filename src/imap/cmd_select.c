@@ -3,7 +3,7 @@
  * the CONDSTORE parameter of RFC 7162 §3.1.8), CLOSE (§6.4.2), UNSELECT (RFC 3691) and
  * EXPUNGE / UID EXPUNGE (§6.4.3, RFC 4315 §2.1).
  */
-#include "imap/session_int.h"
+#include "imap/search_int.h"
 
 #include "core/xmalloc.h"
 
@@ -15,6 +15,7 @@ void imap_unselect(struct imap_session *s)
     if (s->state != IS_SELECTED)
         return;
     imap_view_clear(&s->view);
+    imap_search_save(s, NULL, 0); /* RFC 5182 §2.1: "$" is empty in a newly selected mailbox */
     s->state = IS_AUTH;
     s->dirty = false;
     s->ops->selected(s->ops_ctx, 0);
@@ -26,6 +27,28 @@ static size_t first_unseen(const struct imap_view *v)
         if (!(v->msgs[i].flags & IMAP_MSGF_SEEN))
             return i + 1;
     return 0;
+}
+
+/* After a SELECT (QRESYNC ...): what vanished since the client's modseq (among its known
+ * uids), then every message changed since (RFC 7162 §3.2.5.2). */
+static void qresync_done(struct imap_session *s)
+{
+    bool read_only = s->view.read_only;
+    if (s->req.rc == 0) {
+        size_t k = 0;
+        for (size_t i = 0; i < s->req.nuids; i++) {
+            uint32_t u = s->req.uids[i];
+            if (imap_view_find(&s->view, u) == SIZE_MAX &&
+                (s->cmd.known.n == 0 || imap_seqset_contains(&s->cmd.known, u)))
+                s->req.uids[k++] = u;
+        }
+        imap_write_vanished(s, s->req.uids, k, true);
+    }
+    for (size_t i = 0; i < s->view.n; i++)
+        if (s->view.msgs[i].modseq > s->cmd.qr_modseq)
+            imap_view_write_fetch_flags(s, i, true);
+    imap_done(s, "OK [%s] %s completed", read_only ? "READ-ONLY" : "READ-WRITE",
+              read_only ? "EXAMINE" : "SELECT");
 }
 
 static void select_done(struct imap_session *s)
@@ -49,8 +72,46 @@ static void select_done(struct imap_session *s)
                 "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] Predicted next UID\r\n"
                 "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
                 v->uidvalidity, v->uidnext, (unsigned long long)v->highestmodseq);
+    /* a stale UIDVALIDITY: the client starts over, nothing more to tell (§3.2.5.2) */
+    if (s->cmd.qresync && s->cmd.qr_uidvalidity == v->uidvalidity) {
+        s->req.mailbox_id = v->id;
+        s->req.since_modseq = s->cmd.qr_modseq;
+        return imap_request(s, IMAP_REQ_VANISHED, qresync_done);
+    }
     imap_done(s, "OK [%s] %s completed", read_only ? "READ-ONLY" : "READ-WRITE",
               read_only ? "EXAMINE" : "SELECT");
+}
+
+static bool parse_u64(const struct imap_arg *a, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
+    if (a->type != IMAP_ARG_ATOM || slice_to_u64(slice_make(a->str, a->len), max, &v) != 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* (QRESYNC (uidvalidity modseq [known-uids [(seq-match-data)]])), RFC 7162 §3.2.5. The
+ * sequence match data only narrows what VANISHED may say; it is checked and not needed. */
+static bool parse_qresync(struct imap_session *s, const struct imap_arg *p)
+{
+    uint64_t uidv, modseq;
+    if (p->type != IMAP_ARG_LIST || p->count < 2 || p->count > 4 ||
+        !parse_u64(&p->list[0], UINT32_MAX, &uidv) || uidv == 0 ||
+        !parse_u64(&p->list[1], INT64_MAX, &modseq) || modseq == 0)
+        return false;
+    const char *err = NULL;
+    if (p->count >= 3 &&
+        (p->list[2].type != IMAP_ARG_ATOM ||
+         imap_seqset_parse(p->list[2].str, p->list[2].len, 0, &s->cmd.known, &err) != 0))
+        return false;
+    if (p->count == 4 && (p->list[3].type != IMAP_ARG_LIST || p->list[3].count != 2))
+        return false;
+    imap_seqset_resolve(&s->cmd.known, UINT32_MAX);
+    s->cmd.qresync = true;
+    s->cmd.qr_uidvalidity = (uint32_t)uidv;
+    s->cmd.qr_modseq = modseq;
+    return true;
 }
 
 static void select_common(struct imap_session *s, const struct imap_cmd *cmd, bool read_only)
@@ -62,9 +123,16 @@ static void select_common(struct imap_session *s, const struct imap_cmd *cmd, bo
         if (p->type != IMAP_ARG_LIST)
             return imap_bad(s, "Invalid SELECT parameters");
         for (size_t i = 0; i < p->count; i++) {
-            if (!imap_arg_atom_eq(&p->list[i], "CONDSTORE"))
+            if (imap_arg_atom_eq(&p->list[i], "CONDSTORE")) {
+                s->condstore = true; /* RFC 7162 §3.1.8 */
+            } else if (imap_arg_atom_eq(&p->list[i], "QRESYNC") && i + 1 < p->count) {
+                if (!s->qresync) /* §3.2.5: only once ENABLEd */
+                    return imap_bad(s, "QRESYNC is not enabled");
+                if (s->cmd.qresync || !parse_qresync(s, &p->list[++i]))
+                    return imap_bad(s, "Invalid QRESYNC parameter");
+            } else {
                 return imap_bad(s, "Unknown SELECT parameter");
-            s->condstore = true; /* RFC 7162 §3.1.8 */
+            }
         }
     }
     /* RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected, so close the old one now;

@@ -175,9 +175,10 @@ int imap_section_parse(const char *s, size_t n, struct msg_arena *arena, struct 
     return r;
 }
 
-/* "BODY[...]<a.b>" or "BODY.PEEK[...]<a.b>"; c is past the "[" . */
+/* "BODY[...]<a.b>", "BODY.PEEK[...]<a.b>", "BINARY[.PEEK][n.n]<a.b>", "BINARY.SIZE[n.n]";
+ * c is past the "[" . */
 static int fa_body_section(struct imap_fetch_atts *fa, struct fa_cur *c, bool peek,
-                           const char **err_out)
+                           enum imap_fetch_body_kind kind, const char **err_out)
 {
     const char *close = NULL;
     /* The section ends at the last "]" (field names cannot contain one unquoted). */
@@ -196,13 +197,21 @@ static int fa_body_section(struct imap_fetch_atts *fa, struct fa_cur *c, bool pe
     }
     struct imap_fetch_body *b = &fa->bodies[fa->nbodies];
     memset(b, 0, sizeof *b);
-    b->peek = peek;
+    b->peek = peek || kind == IMAP_FB_BINARY_SIZE;
+    b->kind = kind;
     struct str name = STR_INIT;
-    str_appends(&name, "BODY[");
+    str_appends(&name, kind == IMAP_FB_BODY     ? "BODY["
+                       : kind == IMAP_FB_BINARY ? "BINARY["
+                                                : "BINARY.SIZE[");
     int r = imap_section_parse(c->s + c->i, (size_t)(close - (c->s + c->i)), &fa->arena,
                                &b->section, &name, err_out);
+    /* RFC 3516 §4.2: section-binary is part numbers only */
+    if (r == 0 && kind != IMAP_FB_BODY && b->section.kind != MIME_SECTION_BODY)
+        r = fa_fail(err_out, "BINARY takes part numbers only");
     str_appendc(&name, ']');
     c->i = (size_t)(close - c->s) + 1;
+    if (r == 0 && c->i < c->n && kind == IMAP_FB_BINARY_SIZE)
+        r = fa_fail(err_out, "BINARY.SIZE takes no partial range");
     if (r == 0 && c->i < c->n) {
         if (!fa_word(c, "<") || !fa_number(c, true, &b->start) || !fa_word(c, ".") ||
             !fa_number(c, false, &b->count) || !fa_word(c, ">") || c->i != c->n)
@@ -214,7 +223,7 @@ static int fa_body_section(struct imap_fetch_atts *fa, struct fa_cur *c, bool pe
     str_clear(&name);
     if (r == 0) {
         fa->nbodies++;
-        fa->sets_seen |= !peek;
+        fa->sets_seen |= !b->peek;
     }
     return r;
 }
@@ -252,11 +261,15 @@ static int fa_att(struct imap_fetch_atts *fa, const struct imap_arg *a, const ch
         return fa_fail(err_out, "Invalid fetch attribute");
     struct fa_cur c = {a->str, a->len, 0};
     if (fa_word(&c, "BODY.PEEK["))
-        return fa_body_section(fa, &c, true, err_out);
+        return fa_body_section(fa, &c, true, IMAP_FB_BODY, err_out);
     if (fa_word(&c, "BODY["))
-        return fa_body_section(fa, &c, false, err_out);
-    if (fa_word(&c, "BINARY"))
-        return fa_fail(err_out, "BINARY is not supported");
+        return fa_body_section(fa, &c, false, IMAP_FB_BODY, err_out);
+    if (fa_word(&c, "BINARY.PEEK["))
+        return fa_body_section(fa, &c, true, IMAP_FB_BINARY, err_out);
+    if (fa_word(&c, "BINARY.SIZE["))
+        return fa_body_section(fa, &c, true, IMAP_FB_BINARY_SIZE, err_out);
+    if (fa_word(&c, "BINARY["))
+        return fa_body_section(fa, &c, false, IMAP_FB_BINARY, err_out);
     if (fa_simple(fa, a->str, a->len) < 0)
         return fa_fail(err_out, "Unknown fetch attribute");
     return 0;

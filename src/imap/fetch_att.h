@@ -1,7 +1,8 @@
 /*
- * fetch_att — the attribute list of FETCH (RFC 3501 §6.4.5, CONDSTORE's MODSEQ of RFC 7162)
- * as a struct: macros ALL/FAST/FULL expanded, BODY[section]<partial> and BODY.PEEK parsed
- * into msg/mime.h sections ready for mime_section_resolve. Pure, no I/O.
+ * fetch_att — the attribute list of FETCH (RFC 3501 §6.4.5, CONDSTORE's MODSEQ of RFC 7162,
+ * BINARY[.PEEK] and BINARY.SIZE of RFC 3516) as a struct: macros ALL/FAST/FULL expanded,
+ * BODY[section]<partial> and BODY.PEEK parsed into msg/mime.h sections ready for
+ * mime_section_resolve. Pure, no I/O.
  *
  * Memory: the struct owns the bodies array and an arena holding the header-field names and the
  * response item names; imap_fetch_atts_clear frees it. Nothing points into the parser's
@@ -32,9 +33,16 @@ enum imap_fetch_flag {
     IMAP_FETCH_MODSEQ = 1 << 10,       /* RFC 7162 */
 };
 
+enum imap_fetch_body_kind {
+    IMAP_FB_BODY,        /* BODY[section]: the bytes as stored */
+    IMAP_FB_BINARY,      /* BINARY[part]: content transfer encoding removed (RFC 3516) */
+    IMAP_FB_BINARY_SIZE, /* BINARY.SIZE[part]: the size of that */
+};
+
 struct imap_fetch_body {
+    enum imap_fetch_body_kind kind;
     struct mime_section section; /* field names in the atts' arena */
-    bool peek;                   /* BODY.PEEK: does not set \Seen */
+    bool peek;                   /* BODY.PEEK / BINARY.PEEK: does not set \Seen */
     bool partial;                /* <start.count> given */
     uint32_t start, count;
     const char *name; /* response item: "BODY[1.HEADER.FIELDS (From)]", plus "<start>" */

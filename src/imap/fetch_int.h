@@ -16,6 +16,7 @@ struct imap_fetch {
     bool set_seen;    /* a non-PEEK body in a read-write mailbox */
     bool with_modseq; /* MODSEQ in every response (asked, or CHANGEDSINCE) */
     bool failed;      /* a message file could not be read: tagged NO */
+    bool unknown_cte; /* BINARY of a part in an unknown encoding: NO [UNKNOWN-CTE] */
     size_t *idx;      /* view indices, ascending */
     size_t n;
     /* the current chunk [pos, end) of idx */

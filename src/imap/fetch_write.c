@@ -7,6 +7,7 @@
 #include "imap/fetch_int.h"
 
 #include "core/log.h"
+#include "msg/cte.h"
 #include "msg/date.h"
 
 #include <string.h>
@@ -88,9 +89,53 @@ static bool map_msg(struct imap_session *s, struct imap_fetch *f, const struct i
     return true;
 }
 
+enum item_form {
+    FORM_LITERAL,  /* {n} */
+    FORM_LITERAL8, /* ~{n}: BINARY content with a NUL (RFC 3516 §4.2) */
+    FORM_NUMBER,   /* BINARY.SIZE: just the length */
+};
+
+/* BINARY[part] / BINARY.SIZE[part] (RFC 3516 §4.2): the part's content with its transfer
+ * encoding removed (decoded into synth); false when the encoding is unknown (the item is
+ * left out and the command ends NO [UNKNOWN-CTE]). */
+static bool binary_bytes(struct imap_fetch *f, const struct imap_fetch_body *b, struct str *synth,
+                         struct slice *out, enum item_form *form)
+{
+    struct slice raw = {f->map.data, f->map.len};
+    enum cte enc = CTE_BINARY;
+    if (b->section.nparts) {
+        if (!f->tree)
+            f->tree = mime_parse(f->map.data, f->map.len, NULL);
+        const struct mime_part *p = mime_section_part(f->tree, &b->section);
+        raw = p ? slice_make(f->map.data + p->body_off, p->body_len) : slice_make("", 0);
+        if (p && p->kind != MIME_KIND_MULTIPART && p->kind != MIME_KIND_MESSAGE)
+            enc = cte_from_name(p->encoding ? p->encoding : "",
+                                p->encoding ? strlen(p->encoding) : 0);
+    }
+    if (enc == CTE_UNKNOWN) {
+        f->unknown_cte = true;
+        return false;
+    }
+    if (enc == CTE_QP || enc == CTE_BASE64) {
+        cte_decode(enc, raw.p, raw.len, synth);
+        raw = slice_make(str_cstr(synth), synth->len);
+    }
+    if (b->partial) {
+        size_t st = b->start < raw.len ? b->start : raw.len;
+        size_t n = raw.len - st < b->count ? raw.len - st : b->count;
+        raw = slice_make(raw.p + st, n);
+    }
+    *form = b->kind == IMAP_FB_BINARY_SIZE ? FORM_NUMBER
+            : memchr(raw.p, '\0', raw.len) ? FORM_LITERAL8
+                                           : FORM_LITERAL;
+    *out = raw;
+    return true;
+}
+
 /* The bytes of a section; *name_out is the response item name. False: item not asked. */
 static bool item_bytes(struct imap_session *s, struct imap_fetch *f, const struct imap_msg *m,
-                       size_t item, const char **name_out, struct str *synth, struct slice *out)
+                       size_t item, const char **name_out, struct str *synth, struct slice *out,
+                       enum item_form *form)
 {
     static const struct {
         unsigned flag;
@@ -114,8 +159,11 @@ static bool item_bytes(struct imap_session *s, struct imap_fetch *f, const struc
         *name_out = b->name;
     }
     *out = (struct slice){"", 0};
+    *form = b && b->kind == IMAP_FB_BINARY_SIZE ? FORM_NUMBER : FORM_LITERAL;
     if (!map_msg(s, f, m))
         return true;
+    if (b && b->kind != IMAP_FB_BODY)
+        return binary_bytes(f, b, synth, out, form);
     struct mime_range r = {.off = 0, .len = f->map.len};
     int rc = 0;
     if (sec.nparts || sec.kind != MIME_SECTION_BODY) {
@@ -196,11 +244,16 @@ static bool write_msg(struct imap_session *s, struct imap_fetch *f, size_t c, si
     while (f->item < n_items(f)) {
         const char *name;
         struct slice bytes;
+        enum item_form form;
         str_reset(synth);
-        if (!item_bytes(s, f, m, f->item++, &name, synth, &bytes))
+        if (!item_bytes(s, f, m, f->item++, &name, synth, &bytes, &form))
             continue;
-        str_appendf(&f->obuf, " %s {%zu}\r\n", name, bytes.len);
-        if (synth->len) { /* HEADER.FIELDS: small, and gone after this call: copied now */
+        if (form == FORM_NUMBER) {
+            str_appendf(&f->obuf, " %s %zu", name, bytes.len);
+            continue;
+        }
+        str_appendf(&f->obuf, " %s %s{%zu}\r\n", name, form == FORM_LITERAL8 ? "~" : "", bytes.len);
+        if (synth->len) { /* HEADER.FIELDS, BINARY decoded: gone after this call: copied now */
             out_add(s, f, bytes.p, bytes.len, budget);
             continue;
         }

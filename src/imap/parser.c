@@ -45,7 +45,7 @@ struct imap_parser {
 
     /* the literal announced last */
     bool lit_pending; /* IMAP_PARSE_LITERAL returned; the caller may still decide */
-    bool lit_stream, lit_sync;
+    bool lit_stream, lit_sync, lit8;
     uint64_t lit_size, lit_got;
     char *lit_buf;
 
@@ -267,10 +267,11 @@ static int tok_quoted(struct imap_parser *p, const char *s, size_t n, size_t *po
 }
 
 /* "{" digits ["+"] "}" that must end the segment. */
-static int tok_literal(struct imap_parser *p, const char *s, size_t n, size_t pos,
+static int tok_literal(struct imap_parser *p, const char *s, size_t n, size_t pos, bool lit8,
                        struct imap_parser_event *ev)
 {
     size_t i = pos + 1;
+    p->lit8 = lit8;
     uint64_t v = 0;
     size_t digits = 0;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
@@ -357,9 +358,9 @@ static int seg_token(struct imap_parser *p, const char *s, size_t n, size_t *pos
     if (c == '"')
         return tok_quoted(p, s, n, pos, ev);
     if (c == '{')
-        return tok_literal(p, s, n, *pos, ev);
-    if (c == '~' && *pos + 1 < n && s[*pos + 1] == '{')
-        return perr(ev, ERR_PARSE, "literal8 is not supported");
+        return tok_literal(p, s, n, *pos, false, ev);
+    if (c == '~' && *pos + 1 < n && s[*pos + 1] == '{') /* literal8, RFC 3516 §4.1 */
+        return tok_literal(p, s, n, *pos + 1, true, ev);
     return tok_atom(p, s, n, pos, ev);
 }
 
@@ -498,7 +499,8 @@ static int feed_line(struct imap_parser *p, const char *d, size_t n, size_t *use
 
 static void literal_done(struct imap_parser *p, struct imap_parser_event *ev)
 {
-    struct imap_arg a = {.len = (size_t)p->lit_size, .literal_sync = p->lit_sync};
+    struct imap_arg a = {
+        .len = (size_t)p->lit_size, .literal_sync = p->lit_sync, .literal8 = p->lit8};
     a.type = p->lit_stream ? IMAP_ARG_STREAMED : IMAP_ARG_LITERAL;
     a.str = p->lit_stream ? NULL : p->lit_buf;
     p->state = PS_LINE;

@@ -9,7 +9,8 @@
  * clock or a global; it copies what it keeps, so the caller may drop consumed input at once.
  *
  * Framing: a command is a line (CRLF; a bare LF is accepted too) that may be interrupted by
- * literals "{n}" / "{n+}" at a line end, after which the command continues on the next line.
+ * literals "{n}" / "{n+}" (or literal8 "~{n}" / "~{n+}" of RFC 3516) at a line end, after
+ * which the command continues on the next line.
  * Atoms are ATOM-CHARs plus '%', '*', '\' and ']' (flags, wildcards, sequence sets,
  * astrings); after BODY/BINARY[.PEEK] a "[...]" section spec is part of the atom, spaces and
  * parentheses included ("BODY.PEEK[HEADER.FIELDS (From To)]<0.100>" is one atom).
@@ -47,6 +48,7 @@ struct imap_arg {
     struct imap_arg *list; /* LIST: its elements */
     size_t count;          /* LIST: number of elements */
     bool literal_sync;     /* LITERAL/STREAMED: "{n}" rather than "{n+}" */
+    bool literal8;         /* LITERAL/STREAMED: "~{n}" (RFC 3516 literal8: may hold NULs) */
 };
 
 struct imap_cmd {

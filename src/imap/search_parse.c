@@ -13,6 +13,7 @@
 
 struct sp {
     struct imap_search *s;
+    unsigned flags;      /* enum imap_search_parse_flags */
     const char *charset; /* NULL: none given (UTF-8 or US-ASCII) */
     size_t charset_len;
     const char **err_out;
@@ -85,10 +86,18 @@ static int sp_set(struct sp *sp, const struct imap_arg *arg, struct imap_search_
 {
     struct imap_seqset set;
     imap_seqset_init(&set);
+    unsigned fl = sp->flags & IMAP_SEARCH_ALLOW_SAVED ? IMAP_SEQSET_ALLOW_SAVED : 0;
     if (!arg || arg->type != IMAP_ARG_ATOM ||
-        imap_seqset_parse(arg->str, arg->len, 0, &set, sp->err_out) < 0) {
+        imap_seqset_parse(arg->str, arg->len, fl, &set, sp->err_out) < 0) {
         imap_seqset_clear(&set);
         return sp_fail(sp, "Invalid sequence set");
+    }
+    if (set.saved) { /* RFC 5182 §2.1: "$" is the saved uids, whether or not after UID */
+        imap_seqset_clear(&set);
+        k->op = IMAP_SK_UIDSET;
+        k->saved = true;
+        sp->s->uses_saved = true;
+        return 0;
     }
     k->nraw = set.n;
     k->raw = msg_arena_alloc(&sp->s->arena, set.n * sizeof *k->raw);
@@ -262,7 +271,7 @@ static int sp_key(struct sp *sp, struct sp_args *a, unsigned depth, struct imap_
         *out = sp_key_new(sp, IMAP_SK_UIDSET);
         return sp_set(sp, sp_next(a), *out);
     }
-    if ((arg->str[0] >= '0' && arg->str[0] <= '9') || arg->str[0] == '*') {
+    if ((arg->str[0] >= '0' && arg->str[0] <= '9') || arg->str[0] == '*' || arg->str[0] == '$') {
         *out = sp_key_new(sp, IMAP_SK_SEQSET);
         return sp_set(sp, arg, *out);
     }
@@ -303,14 +312,15 @@ int imap_search_parse(const struct imap_arg *args, size_t nargs, unsigned flags,
 {
     memset(out, 0, sizeof *out);
     msg_arena_init(&out->arena, 2048);
-    struct sp sp = {out, NULL, 0, err_out};
+    struct sp sp = {out, flags, NULL, 0, err_out};
     struct sp_args a = {args, nargs, 0};
     int r;
     if ((flags & IMAP_SEARCH_ALLOW_RETURN) && a.i < a.n && imap_arg_atom_eq(&a.v[a.i], "RETURN") &&
         (r = sp_return(&sp, &a)) < 0)
         return r;
-    if (a.i < a.n && imap_arg_atom_eq(&a.v[a.i], "CHARSET")) {
-        a.i++;
+    bool bare = flags & IMAP_SEARCH_BARE_CHARSET;
+    if (bare || (a.i < a.n && imap_arg_atom_eq(&a.v[a.i], "CHARSET"))) {
+        a.i += bare ? 0 : 1;
         const struct imap_arg *cs = sp_next(&a);
         if (!cs || !imap_arg_get_astring(cs, &sp.charset, &sp.charset_len))
             return sp_fail(&sp, "Missing CHARSET name");
@@ -322,21 +332,35 @@ int imap_search_parse(const struct imap_arg *args, size_t nargs, unsigned flags,
     return sp_keys(&sp, &a, 0, &out->root);
 }
 
-static void sp_prepare_key(struct imap_search_key *k, uint32_t msn_max, uint32_t uid_max)
+static void sp_prepare_key(struct imap_search *s, struct imap_search_key *k, uint32_t msn_max,
+                           uint32_t uid_max)
 {
     for (; k; k = k->next) {
-        if (k->op == IMAP_SK_SEQSET || k->op == IMAP_SK_UIDSET) {
+        if (k->saved) {
+            k->set.r = msg_arena_alloc(&s->arena, (s->nsaved ? s->nsaved : 1) * sizeof *k->set.r);
+            k->set.cap = s->nsaved;
+            for (size_t i = 0; i < s->nsaved; i++)
+                k->set.r[i] = (struct imap_seqrange){s->saved[i], s->saved[i]};
+            k->set.n = s->nsaved;
+            imap_seqset_resolve(&k->set, uid_max);
+        } else if (k->op == IMAP_SK_SEQSET || k->op == IMAP_SK_UIDSET) {
             memcpy(k->set.r, k->raw, k->nraw * sizeof *k->raw);
             k->set.n = k->nraw;
             imap_seqset_resolve(&k->set, k->op == IMAP_SK_SEQSET ? msn_max : uid_max);
         }
-        sp_prepare_key(k->children, msn_max, uid_max);
+        sp_prepare_key(s, k->children, msn_max, uid_max);
     }
+}
+
+void imap_search_set_saved(struct imap_search *s, const uint32_t *uids, size_t n)
+{
+    s->saved = uids;
+    s->nsaved = n;
 }
 
 void imap_search_prepare(struct imap_search *s, uint32_t msn_max, uint32_t uid_max)
 {
-    sp_prepare_key(s->root, msn_max, uid_max);
+    sp_prepare_key(s, s->root, msn_max, uid_max);
 }
 
 void imap_search_clear(struct imap_search *s)

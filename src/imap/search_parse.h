@@ -4,7 +4,8 @@
  * understood: ALL, ANSWERED, BCC, BEFORE, BODY, CC, DELETED, DRAFT, FLAGGED, FROM, HEADER,
  * KEYWORD, LARGER, NEW, NOT, OLD, ON, OR, RECENT, SEEN, SENTBEFORE, SENTON, SENTSINCE, SINCE,
  * SMALLER, SUBJECT, TEXT, TO, UID, UNANSWERED, UNDELETED, UNDRAFT, UNFLAGGED, UNKEYWORD,
- * UNSEEN, sequence sets and parenthesised groups. Search strings are converted from the
+ * UNSEEN, sequence sets ("$", the saved result of RFC 5182, on request) and parenthesised
+ * groups. Search strings are converted from the
  * CHARSET to UTF-8 and case-folded once here (msg/utf8.h), so matching only folds the message.
  * Pure, no I/O.
  *
@@ -72,6 +73,7 @@ struct imap_search_key {
     struct imap_seqset set;    /* SEQSET, UIDSET: resolved by imap_search_prepare */
     struct imap_seqrange *raw; /* the set as parsed ("*" unresolved) */
     size_t nraw;
+    bool saved; /* UIDSET "$" (RFC 5182): the saved result, filled by imap_search_prepare */
 };
 
 enum imap_search_return {
@@ -87,11 +89,16 @@ struct imap_search {
     bool esearch;                 /* RETURN (...) was given: answer with ESEARCH */
     unsigned ret;                 /* enum imap_search_return; RETURN () means ALL */
     bool uses_modseq;             /* a MODSEQ key: the reply carries (MODSEQ n) (RFC 7162) */
+    bool uses_saved;              /* a "$" key (RFC 5182) */
+    const uint32_t *saved;        /* imap_search_set_saved: the saved uids, ascending */
+    size_t nsaved;
     struct msg_arena arena;
 };
 
 enum imap_search_parse_flags {
     IMAP_SEARCH_ALLOW_RETURN = 1 << 0, /* ESEARCH (RFC 4731) advertised */
+    IMAP_SEARCH_ALLOW_SAVED = 1 << 1,  /* SEARCHRES (RFC 5182): "$" is a sequence set */
+    IMAP_SEARCH_BARE_CHARSET = 1 << 2, /* SORT/THREAD (RFC 5256): a charset, no CHARSET word */
 };
 
 /*
@@ -102,6 +109,10 @@ enum imap_search_parse_flags {
  */
 int imap_search_parse(const struct imap_arg *args, size_t nargs, unsigned flags,
                       struct imap_search *out, const char **err_out);
+
+/* The saved search result "$" stands for (uids ascending; kept by pointer until the search is
+ * cleared). Call before imap_search_prepare; without it "$" matches nothing. */
+void imap_search_set_saved(struct imap_search *s, const uint32_t *uids, size_t n);
 
 /* Resolves every sequence set against the mailbox as it is now: "*" is msn_max for message
  * numbers and uid_max for UIDs. Call before matching (again when the mailbox changed). */

@@ -38,6 +38,7 @@ static const struct imap_verb verbs[] = {
     {"LOGIN", S_NA, false, imap_cmd_login},
     {"AUTHENTICATE", S_NA, false, imap_cmd_authenticate},
     {"ENABLE", S_AUTHED, false, imap_cmd_enable},
+    {"COMPRESS", S_AUTHED, false, imap_cmd_compress},
     {"NAMESPACE", S_AUTHED, false, imap_cmd_namespace},
     {"GETQUOTAROOT", S_AUTHED, false, imap_cmd_getquotaroot},
     {"GETQUOTA", S_AUTHED, false, imap_cmd_getquota},
@@ -59,6 +60,8 @@ static const struct imap_verb verbs[] = {
     {"UNSELECT", S_SE, false, imap_cmd_unselect},
     {"EXPUNGE", S_SE, false, imap_cmd_expunge},
     {"SEARCH", S_SE, true, imap_cmd_search},
+    {"SORT", S_SE, true, imap_cmd_sort},
+    {"THREAD", S_SE, true, imap_cmd_thread},
     {"FETCH", S_SE, true, imap_cmd_fetch},
     {"STORE", S_SE, true, imap_cmd_store},
     {"COPY", S_SE, false, imap_cmd_copy},
@@ -71,6 +74,7 @@ static const struct imap_verb uid_verbs[] = {
     {"FETCH", S_SE, false, imap_cmd_fetch}, {"SEARCH", S_SE, false, imap_cmd_search},
     {"STORE", S_SE, false, imap_cmd_store}, {"COPY", S_SE, false, imap_cmd_copy},
     {"MOVE", S_SE, false, imap_cmd_move},   {"EXPUNGE", S_SE, false, imap_cmd_expunge},
+    {"SORT", S_SE, false, imap_cmd_sort},   {"THREAD", S_SE, false, imap_cmd_thread},
 };
 
 static const struct imap_verb *verb_find(const struct imap_verb *t, size_t n, const char *name)
@@ -120,6 +124,15 @@ static void cmd_reset(struct imap_session *s)
     s->cmd.uid = false;
     s->cmd.no_expunge = false;
     s->cmd.silent = false;
+    s->cmd.qresync = false;
+    imap_seqset_clear(&s->cmd.known);
+    for (size_t i = 0; i < s->cmd.nparts; i++)
+        str_clear(&s->cmd.part_flags[i]);
+    free(s->cmd.parts);
+    free(s->cmd.part_flags);
+    s->cmd.parts = NULL;
+    s->cmd.part_flags = NULL;
+    s->cmd.nparts = 0;
     s->cmd.cont = NULL;
     str_reset(&s->cmd.tagged);
     imap_req_clear(&s->req);
@@ -134,6 +147,7 @@ void imap_session_free(struct imap_session *s)
     str_clear(&s->cmd.tag);
     str_clear(&s->cmd.tagged);
     imap_view_clear(&s->view);
+    free(s->saved);
     imap_parser_free(s->parser);
     str_clear(&s->out);
     explicit_bzero(s->user, sizeof s->user);
@@ -213,13 +227,18 @@ bool imap_can_login(const struct imap_session *s)
 
 void imap_capabilities(struct imap_session *s, struct str *out)
 {
-    /* IMAP4rev2 (RFC 9051) is not advertised: ESEARCH, LIST-EXTENDED, LIST-STATUS, BINARY
-     * and UTF8=ACCEPT, which it requires, are not implemented. */
+    /* IMAP4rev2 (RFC 9051) is not advertised: its UTF8=ACCEPT and its rev2-only behaviour
+     * (no \Recent, ESEARCH answers to plain SEARCH) are not implemented. */
     str_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
                      "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE "
-                     "QUOTA=RES-MESSAGE");
-    if (s->state != IS_NOT_AUTH)
+                     "QUOTA=RES-MESSAGE ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT "
+                     "THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS QRESYNC "
+                     "BINARY MULTIAPPEND");
+    if (s->state != IS_NOT_AUTH) {
+        if (s->io->compress && !s->compressed) /* RFC 4978: once logged in */
+            str_appends(out, " COMPRESS=DEFLATE");
         return;
+    }
     if (s->cfg.starttls && !s->tls)
         str_appends(out, " STARTTLS");
     /* RFC 3501 §6.2.3: LOGINDISABLED while passwords may not be sent. */
@@ -238,6 +257,10 @@ static void finish_command(struct imap_session *s)
     str_append(&s->out, s->cmd.tagged.ptr, s->cmd.tagged.len);
     str_append(&s->out, "\r\n", 2);
     imap_write(s, s->out.ptr, s->out.len);
+    if (s->compress_pending && !s->compress_on) { /* RFC 4978 §3: right after the OK */
+        s->compress_on = true;
+        s->io->compress(s->io_arg);
+    }
     cmd_reset(s);
     s->mode = IM_COMMAND;
     if (s->out.cap > 65536)
@@ -495,13 +518,14 @@ static void on_error(struct imap_session *s, int r, const struct imap_parser_eve
 
 static bool can_feed(const struct imap_session *s)
 {
-    return !s->waiting && !s->closing && !s->tls_pending && !s->sending &&
+    return !s->waiting && !s->closing && !s->tls_pending && !s->compress_pending && !s->sending &&
            (!s->cmd.active || s->mode != IM_COMMAND);
 }
 
 size_t imap_session_feed(struct imap_session *s, const char *p, size_t n)
 {
     size_t used = 0;
+    s->compress_pending = false; /* the connection switched in between (RFC 4978 §3) */
     while (used < n && can_feed(s)) {
         size_t u = 0;
         struct imap_parser_event ev;

@@ -1,7 +1,9 @@
 /*
  * session — the IMAP server state machine: RFC 3501 (IMAP4rev1) with IDLE (RFC 2177),
  * UIDPLUS (4315), MOVE (6851), NAMESPACE (2342), ID (2971), ENABLE (5161), LITERAL+ (7888),
- * SPECIAL-USE (6154), CHILDREN (3348), UNSELECT (3691), CONDSTORE (7162) and SASL-IR (4959).
+ * SPECIAL-USE (6154), CHILDREN (3348), UNSELECT (3691), CONDSTORE and QRESYNC (7162),
+ * SASL-IR (4959), ESEARCH (4731), SEARCHRES (5182), SORT and THREAD (5256), SORT=DISPLAY
+ * (5957), ESORT (5267), LIST-EXTENDED (5258) and LIST-STATUS (5819).
  *
  * The engine turns bytes into replies and performs no I/O: it writes through `struct
  * imap_io` and reaches authentication and the store through `struct imap_session_ops`, both
@@ -42,6 +44,10 @@ struct imap_io {
     /* The OK to STARTTLS has been written: switch to TLS now and discard any input that came
      * with the command (RFC 3501 §6.2.1). Input stays paused until tls_started. */
     void (*starttls)(void *io);
+    /* The OK to COMPRESS DEFLATE has been written: every later byte, both ways, is raw
+     * DEFLATE (RFC 4978 §3). NULL: COMPRESS is not offered. The engine takes no more input
+     * in the call that answered; the next feed is already decompressed. */
+    void (*compress)(void *io);
 };
 
 /* ---- requests to the store ---------------------------------------------------------- */
@@ -58,9 +64,10 @@ enum imap_req_kind {
     IMAP_REQ_STORE,     /* mailbox_id, uids, store_op, flags, unchangedsince; out: rows */
     IMAP_REQ_EXPUNGE,   /* mailbox_id, uids */
     IMAP_REQ_COPY,      /* mailbox_id, uids, name2, move; out: mailbox, uids, uids2 */
-    IMAP_REQ_APPEND,    /* name2, flags, internal_date, data; out: mailbox, uid */
+    IMAP_REQ_APPEND,    /* name2, parts (one, or MULTIAPPEND's); out: mailbox, uids2 */
     IMAP_REQ_CACHE,     /* blobs; out: cache (parallel to blobs) */
     IMAP_REQ_QUOTA,     /* out: quota (the user's usage and limits, RFC 9208) */
+    IMAP_REQ_VANISHED,  /* mailbox_id, since_modseq; out: uids expunged since (ascending) */
 };
 
 /* rc values the engine tells apart (core/err.h codes). */
@@ -114,6 +121,14 @@ struct imap_mailbox_state {
 
 enum imap_store_op { IMAP_STORE_REPLACE, IMAP_STORE_ADD, IMAP_STORE_REMOVE };
 
+/* One message of an APPEND (RFC 3502 MULTIAPPEND: several, stored all or none). */
+struct imap_append_part {
+    const char *data;
+    size_t len;
+    const char *flags;     /* canonical flag text, "" for none */
+    int64_t internal_date; /* 0: the time of arrival */
+};
+
 struct imap_req {
     enum imap_req_kind kind;
     /* in (owned by the engine, valid until imap_session_req_done) */
@@ -127,9 +142,8 @@ struct imap_req {
     enum imap_store_op store_op;
     const char *flags;
     int64_t unchangedsince; /* < 0: none */
-    int64_t internal_date;
-    const char *data; /* APPEND message */
-    size_t len;
+    const struct imap_append_part *parts; /* APPEND: the messages, in order */
+    size_t nparts;
     const char *const *blobs; /* CACHE */
     size_t nblobs;
     unsigned cache_fields; /* CACHE: enum imap_cache_field wanted (others may be NULL) */
@@ -140,9 +154,9 @@ struct imap_req {
     size_t nmailboxes;
     struct imap_row *rows;
     size_t nrows;
-    uint32_t *uids; /* SYNC: expunged; COPY: source uids copied */
+    uint32_t *uids; /* SYNC, VANISHED: expunged; COPY: source uids copied */
     size_t nuids;
-    uint32_t *uids2; /* COPY: destination uids; APPEND: the one new uid */
+    uint32_t *uids2; /* COPY: destination uids; APPEND: the new uids, one per part */
     size_t nuids2;
     struct imap_cache_entry *cache;
     struct imap_quota_info quota;

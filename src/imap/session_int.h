@@ -82,6 +82,15 @@ struct imap_cmdstate {
     struct list_opts *list;
     bool silent; /* STORE .SILENT */
     uint64_t unchangedsince_set;
+    /* APPEND: the messages and their canonical flags */
+    struct imap_append_part *parts;
+    struct str *part_flags;
+    size_t nparts;
+    /* SELECT (QRESYNC ...) and UID FETCH (... VANISHED), RFC 7162 §3.2.5-6 */
+    bool qresync;
+    uint32_t qr_uidvalidity;
+    uint64_t qr_modseq;
+    struct imap_seqset known; /* known-uids, or the UID FETCH set; empty: all */
 };
 
 struct imap_session {
@@ -95,15 +104,21 @@ struct imap_session {
     enum imap_state state;
     enum imap_mode mode;
     bool tls_pending; /* STARTTLS answered; input paused until TLS starts */
+    bool compressed;  /* COMPRESS DEFLATE is on (RFC 4978) */
+    bool compress_pending; /* COMPRESS answered: no more input in this feed call */
+    bool compress_on;      /* the connection was told to switch */
     bool shutdown;
     bool waiting;      /* an ops call is outstanding */
     bool requesting;   /* inside imap_request's loop (answers in place are queued) */
     bool answered;     /* a request was answered in place: its continuation is due */
     bool sending;      /* FETCH output in bursts: wants writable */
     bool condstore;    /* CONDSTORE enabled (RFC 7162 §3.1) */
+    bool qresync;      /* QRESYNC enabled (RFC 7162 §3.2): VANISHED instead of EXPUNGE */
     bool dirty;        /* the store changed: sync before the next tagged reply */
     bool idle_syncing; /* IDLE: a sync started by a notification */
     char user[256]; /* canonical user once authenticated */
+    uint32_t *saved; /* SEARCHRES "$": the saved uids, ascending (RFC 5182) */
+    size_t nsaved;
 
     struct imap_cmdstate cmd;
     struct imap_req req;
@@ -133,6 +148,12 @@ bool imap_can_login(const struct imap_session *s);
 bool imap_arg_mailbox(struct imap_session *s, const struct imap_arg *a, struct str *out);
 /* Writes the mailbox name in wire form as an IMAP string. */
 void imap_write_mailbox(struct imap_session *s, struct str *out, const char *name);
+
+/* ---- cmd_mailbox.c: STATUS, shared with LIST-STATUS ---- */
+/* Parses a STATUS item list into one letter per item (false: unknown item or empty). */
+bool imap_status_items(struct imap_session *s, const struct imap_arg *list, struct str *out);
+/* "* STATUS name (...)" for the items, from the STATUS request's answer in s->req. */
+void imap_status_write(struct imap_session *s, const char *name, const struct str *items);
 
 /* ---- flags.c ---- */
 /* Parses canonical flag text into system-flag bits and a keyword string (NULL if none). */
@@ -171,18 +192,20 @@ void imap_view_write_flags(struct imap_session *s);
  */
 bool imap_view_resolve(struct imap_session *s, const struct imap_arg *a, bool uid, size_t **idx_out,
                        size_t *n_out);
+/* "* VANISHED [(EARLIER)] set" of uids[0..n) (any order); nothing when n is 0. */
+void imap_write_vanished(struct imap_session *s, const uint32_t *uids, size_t n, bool earlier);
 /* "* n FETCH (FLAGS (...) UID u [MODSEQ (m)])" for message index i. */
 void imap_view_write_fetch_flags(struct imap_session *s, size_t i, bool with_flags);
 
 /* ---- handlers (cmd_*.c): run(s, cmd) starts a command; it ends with imap_done/imap_bad ---- */
 typedef void imap_cmd_fn(struct imap_session *s, const struct imap_cmd *cmd);
-imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id, imap_cmd_enable,
-    imap_cmd_namespace, imap_cmd_starttls, imap_cmd_login, imap_cmd_authenticate, imap_cmd_select,
-    imap_cmd_examine, imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
-    imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
-    imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_search,
-    imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move, imap_cmd_idle,
-    imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+imap_cmd_fn imap_cmd_compress, imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id,
+    imap_cmd_enable, imap_cmd_namespace, imap_cmd_starttls, imap_cmd_login, imap_cmd_authenticate,
+    imap_cmd_select, imap_cmd_examine, imap_cmd_create, imap_cmd_delete, imap_cmd_rename,
+    imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
+    imap_cmd_append, imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
+    imap_cmd_search, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move, imap_cmd_idle,
+    imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_sort, imap_cmd_thread;
 
 /* cmd_auth.c: one SASL response line (mode IM_SASL). */
 void imap_sasl_line(struct imap_session *s, const char *line, size_t len);

@@ -226,11 +226,39 @@ void imap_view_mark_expunged(struct imap_session *s, uint32_t uid)
     }
 }
 
+void imap_write_vanished(struct imap_session *s, const uint32_t *uids, size_t n, bool earlier)
+{
+    if (n == 0)
+        return;
+    struct imap_seqset set;
+    imap_seqset_init(&set);
+    for (size_t k = 0; k < n; k++)
+        imap_seqset_add(&set, uids[k], uids[k]);
+    imap_seqset_resolve(&set, 0);
+    struct str o = STR_INIT;
+    str_appends(&o, earlier ? "* VANISHED (EARLIER) " : "* VANISHED ");
+    imap_seqset_format(&set, &o);
+    str_appends(&o, "\r\n");
+    imap_write(s, o.ptr, o.len);
+    str_clear(&o);
+    imap_seqset_clear(&set);
+}
+
 void imap_view_flush_expunges(struct imap_session *s, bool silent)
 {
     struct imap_view *v = &s->view;
     if (v->pending_expunges == 0)
         return;
+    if (s->qresync && !silent) { /* RFC 7162 §3.2.10: VANISHED instead of EXPUNGE */
+        uint32_t *u = xcalloc(v->pending_expunges, sizeof *u);
+        size_t k = 0;
+        for (size_t i = 0; i < v->n && k < v->pending_expunges; i++)
+            if (v->msgs[i].expunged)
+                u[k++] = v->msgs[i].uid;
+        imap_write_vanished(s, u, k, false);
+        free(u);
+        silent = true;
+    }
     /* Highest first: each number is still valid when the client reads it. */
     struct str o = STR_INIT;
     for (size_t i = v->n; i-- > 0;)
@@ -277,10 +305,21 @@ bool imap_view_resolve(struct imap_session *s, const struct imap_arg *a, bool ui
     *idx_out = NULL;
     *n_out = 0;
     imap_seqset_init(&set);
-    if (a->type != IMAP_ARG_ATOM || imap_seqset_parse(a->str, a->len, 0, &set, &err) != 0) {
+    if (a->type != IMAP_ARG_ATOM ||
+        imap_seqset_parse(a->str, a->len, IMAP_SEQSET_ALLOW_SAVED, &set, &err) != 0) {
         imap_seqset_clear(&set);
         imap_bad(s, "Invalid sequence set%s%s", err ? ": " : "", err ? err : "");
         return false;
+    }
+    if (set.saved) { /* RFC 5182: "$", the saved uids still in the mailbox */
+        size_t cap = 0;
+        for (size_t k = 0; k < s->nsaved; k++) {
+            size_t i = imap_view_find(v, s->saved[k]);
+            if (i != SIZE_MAX)
+                idx_push(idx_out, n_out, &cap, i);
+        }
+        imap_seqset_clear(&set);
+        return true;
     }
     bool star = set_has_star(&set);
     size_t cap = 0;

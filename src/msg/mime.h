@@ -221,6 +221,9 @@ struct mime_range {
  */
 int mime_section_resolve(const struct mime_tree *t, const struct mime_section *s,
                          struct mime_range *out);
+/* The part that the part numbers of s name (RFC 3501 §6.4.5, as mime_section_resolve walks
+ * them), or NULL when there are none or they name nothing (BINARY of RFC 3516 decodes it). */
+const struct mime_part *mime_section_part(const struct mime_tree *t, const struct mime_section *s);
 /* Cuts r down to the partial fetch <start.count> (RFC 3501 §6.4.5): bytes from start, at most
  * count of them (count UINT32_MAX: no limit); a start past the end gives an empty range. */
 void mime_range_partial(struct mime_range *r, uint32_t start, uint32_t count);

@@ -38,6 +38,16 @@ static const struct mime_part *sec_walk(const struct mime_tree *t, const struct 
     return cur;
 }
 
+const struct mime_part *mime_section_part(const struct mime_tree *t, const struct mime_section *s)
+{
+    if (s->nparts == 0 || s->nparts > MIME_SECTION_MAX_PARTS)
+        return NULL;
+    for (unsigned i = 0; i < s->nparts; i++)
+        if (s->part[i] == 0)
+            return NULL;
+    return sec_walk(t, s);
+}
+
 static void sec_range(struct mime_range *out, size_t off, size_t len)
 {
     out->off = off;

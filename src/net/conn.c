@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/xmalloc.h"
+#include "net/deflate.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,6 +39,7 @@ struct conn {
     bool prelogin;            /* counted in counters->prelogin */
     uint64_t id;
     bool want_tls;            /* the engine answered STARTTLS */
+    bool want_compress;       /* the engine answered COMPRESS (RFC 4978) */
     bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS) */
     bool flushing;            /* closing: waiting for output to drain */
     bool dead;                /* the peer is gone but an async call is outstanding */
@@ -144,6 +146,11 @@ void conn_starttls(void *vc)
     ((struct conn *)vc)->want_tls = true;
 }
 
+void conn_compress(void *vc)
+{
+    ((struct conn *)vc)->want_compress = true;
+}
+
 void conn_close_hint(void *vc)
 {
     (void)vc; /* acted upon in conn_after via ops->closing() */
@@ -210,6 +217,26 @@ static void start_tls(struct conn *c)
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* COMPRESS=DEFLATE: everything after the engine's OK goes through net/deflate.h, on top of
+ * TLS when it is on; what the client sent after COMPRESS is already compressed, so the
+ * filter reads it from the buffer below once it is in place. */
+static void start_compress(struct conn *c)
+{
+    c->want_compress = false;
+    struct bufferevent *under = c->bev, *z = net_deflate_filter(under);
+    if (!z) {
+        log_err("%s " LOG_ID " cannot start compression", c->ops->name, LOG_IDV(c->id));
+        c->dead = true;
+        return;
+    }
+    bufferevent_setwatermark(under, EV_WRITE, 0, OUTPUT_HIGH_WATER);
+    c->bev = z;
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_input(under)))
+        bufferevent_trigger(under, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
 void conn_logged_in(struct conn *c)
 {
     if (c->prelogin)
@@ -250,6 +277,11 @@ static void conn_after(struct conn *c)
         if (c->dead)
             return conn_free(c);
     }
+    if (c->want_compress) {
+        start_compress(c);
+        if (c->dead)
+            return conn_free(c);
+    }
     if (c->ops->closing(c->eng) && !c->flushing) {
         c->flushing = true;
         conn_release_limits(c);
@@ -269,7 +301,7 @@ static void conn_after(struct conn *c)
 static void conn_pump(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    while (!c->dead && !c->flushing && !c->want_tls && !c->ops->busy(c->eng) &&
+    while (!c->dead && !c->flushing && !c->want_tls && !c->want_compress && !c->ops->busy(c->eng) &&
            !c->ops->closing(c->eng)) {
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)

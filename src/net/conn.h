@@ -109,6 +109,9 @@ void conn_close_all(struct conn_host *h);
 /* For engines (through their io structs) and glue: */
 void conn_write(void *c, const char *p, size_t n);
 void conn_starttls(void *c);
+/* The engine answered COMPRESS DEFLATE (RFC 4978): both directions go through raw DEFLATE
+ * from the next byte on (net/deflate.h), after the reply already written. */
+void conn_compress(void *c);
 /* Queues len octets of fd from off (sendfile on plain sockets); fd stays the caller's. */
 void conn_write_file(void *c, int fd, uint64_t off, uint64_t len);
 /* Octets written but not yet handed to the kernel. */

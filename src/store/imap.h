@@ -121,6 +121,11 @@ int store_imap_changes(struct store *st, int64_t mailbox_id, int64_t since, bool
                        void (*msg_cb)(void *ctx, const struct store_imap_msg *m),
                        void (*expunged_cb)(void *ctx, int64_t uid), void *ctx);
 
+/* The uids expunged from mailbox_id after modseq `since`, ascending (QRESYNC's VANISHED
+ * (EARLIER), RFC 7162 §3.2.5-6): every expunge is kept with its modseq in `expunged`. */
+int store_imap_vanished(struct store *st, int64_t mailbox_id, int64_t since,
+                        void (*cb)(void *ctx, int64_t uid), void *ctx);
+
 enum store_imap_flag_op { STORE_FLAGS_REPLACE, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
 
 /* The outcome of STORE for one message. */

@@ -179,6 +179,15 @@ static int list_expunged(struct store *st, int64_t mailbox_id, int64_t since,
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
 
+int store_imap_vanished(struct store *st, int64_t mailbox_id, int64_t since,
+                        void (*cb)(void *ctx, int64_t uid), void *ctx)
+{
+    int rc = imap_read_begin(st);
+    if (rc != 0)
+        return rc;
+    return imap_read_end(st, list_expunged(st, mailbox_id, since, cb, ctx));
+}
+
 int store_imap_changes(struct store *st, int64_t mailbox_id, int64_t since, bool claim_recent,
                        struct store_imap_mailbox *mb_out,
                        void (*msg_cb)(void *ctx, const struct store_imap_msg *m),

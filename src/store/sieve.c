@@ -9,19 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Prepares sql and binds ?1 = user, then the given texts to ?2, ?3 ... */
+/* Binds ?1 = user, then the given texts to ?2, ?3 ...; ends s on failure. */
+static int bind_args(struct store *st, sqlite3_stmt *s, int64_t user, const char *t2,
+                     const char *t3)
+{
+    if (db_bind_int64(s, 1, user) || (t2 && db_bind_text(s, 2, t2)) ||
+        (t3 && db_bind_text(s, 3, t3))) {
+        db_done(st, s);
+        return ERR_DB;
+    }
+    return 0;
+}
+
+/* Prepares sql and binds its arguments (bind_args). Every statement is ended with db_done. */
 static int prep(struct store *st, const char *sql, int64_t user, const char *t2, const char *t3,
                 sqlite3_stmt **out)
 {
     int rc = db_prepare(st, sql, out);
-    if (rc != 0)
-        return rc;
-    if (db_bind_int64(*out, 1, user) || (t2 && db_bind_text(*out, 2, t2)) ||
-        (t3 && db_bind_text(*out, 3, t3))) {
-        sqlite3_finalize(*out);
-        return ERR_DB;
-    }
-    return 0;
+    return rc ? rc : bind_args(st, *out, user, t2, t3);
+}
+
+/* As prep, for the look-ups every delivery makes (the active script, an include, the
+ * vacation memory): the connection keeps them prepared (db_prepare_cached). */
+static int prep_cached(struct store *st, const char *sql, int64_t user, const char *t2,
+                       const char *t3, sqlite3_stmt **out)
+{
+    int rc = db_prepare_cached(st, sql, out);
+    return rc ? rc : bind_args(st, *out, user, t2, t3);
 }
 
 /* Runs a statement that changes rows: 0 with *changed, or ERR_DB / ERR_EXISTS (UNIQUE). */
@@ -29,7 +43,7 @@ static int change(struct store *st, sqlite3_stmt *s, const char *what, int *chan
 {
     int src = db_step(st, s, what);
     *changed = sqlite3_changes(sqlite3_db_handle(s));
-    sqlite3_finalize(s);
+    db_done(st, s);
     if ((src & 0xff) == SQLITE_CONSTRAINT)
         return ERR_EXISTS;
     return src == SQLITE_DONE ? 0 : db_err(src);
@@ -49,7 +63,7 @@ int store_sieve_list(struct store *st, int64_t user,
     while ((src = db_step(st, s, "sieve list")) == SQLITE_ROW)
         cb(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1) != 0,
            (size_t)sqlite3_column_int64(s, 2));
-    sqlite3_finalize(s);
+    db_done(st, s);
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
 
@@ -69,7 +83,7 @@ static int one_text(struct store *st, sqlite3_stmt *s, char **name_out, char **t
         if (name_out)
             *name_out = xstrdup((const char *)sqlite3_column_text(s, 0));
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     return rc;
 }
 
@@ -77,8 +91,9 @@ int store_sieve_get(struct store *st, int64_t user, const char *name, char **tex
                     size_t *len_out)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "SELECT name, script FROM sieve_scripts WHERE user_id = ? AND name = ?",
-                  user, name, NULL, &s);
+    int rc =
+        prep_cached(st, "SELECT name, script FROM sieve_scripts WHERE user_id = ? AND name = ?",
+                    user, name, NULL, &s);
     return rc ? rc : one_text(st, s, NULL, text_out, len_out);
 }
 
@@ -86,8 +101,9 @@ int store_sieve_active(struct store *st, int64_t user, char **name_out, char **t
                        size_t *len_out)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "SELECT name, script FROM sieve_scripts WHERE user_id = ? AND active = 1",
-                  user, NULL, NULL, &s);
+    int rc =
+        prep_cached(st, "SELECT name, script FROM sieve_scripts WHERE user_id = ? AND active = 1",
+                    user, NULL, NULL, &s);
     return rc ? rc : one_text(st, s, name_out, text_out, len_out);
 }
 
@@ -104,7 +120,7 @@ int store_sieve_put(struct store *st, int64_t user, const char *name, const char
         return rc;
     if (sqlite3_bind_blob(s, 3, text, (int)len, SQLITE_TRANSIENT) != SQLITE_OK ||
         db_bind_int64(s, 4, db_now())) {
-        sqlite3_finalize(s);
+        db_done(st, s);
         return ERR_DB;
     }
     int changed;
@@ -148,7 +164,7 @@ int store_sieve_delete(struct store *st, int64_t user, const char *name)
     int src = db_step(st, s, "sieve delete");
     if (src == SQLITE_ROW)
         active = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    db_done(st, s);
     if (src != SQLITE_ROW)
         return src == SQLITE_DONE ? ERR_NOTFOUND : db_err(src);
     if (active)
@@ -186,7 +202,7 @@ int store_sieve_usage(struct store *st, int64_t user, int64_t *count_out, int64_
         *count_out = sqlite3_column_int64(s, 0);
         *bytes_out = sqlite3_column_int64(s, 1);
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     return src == SQLITE_ROW ? 0 : db_err(src);
 }
 
@@ -194,15 +210,15 @@ int store_sieve_vacation_seen(struct store *st, int64_t user, const char *handle
                               const char *sender, int64_t now)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
-                  "SELECT expires FROM sieve_vacation WHERE user_id = ? AND handle = ? "
-                  "AND sender = lower(?)",
-                  user, handle, sender, &s);
+    int rc = prep_cached(st,
+                         "SELECT expires FROM sieve_vacation WHERE user_id = ? AND handle = ? "
+                         "AND sender = lower(?)",
+                         user, handle, sender, &s);
     if (rc != 0)
         return rc;
     int src = db_step(st, s, "vacation seen");
     int64_t expires = src == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
+    db_done(st, s);
     if (src != SQLITE_ROW && src != SQLITE_DONE)
         return db_err(src);
     return expires > now;

@@ -186,6 +186,16 @@ static int req_select(struct fake_imap *f, struct imap_req *r)
     return 0;
 }
 
+/* The uids expunged after r->since_modseq (SYNC, VANISHED). */
+static void push_expunged(const struct fmbox *m, struct imap_req *r)
+{
+    for (size_t i = 0; i < m->ne; i++)
+        if (m->e[i].modseq > r->since_modseq) {
+            r->uids = xrealloc(r->uids, (r->nuids + 1) * sizeof *r->uids);
+            r->uids[r->nuids++] = m->e[i].uid;
+        }
+}
+
 static int req_sync(struct fake_imap *f, struct imap_req *r)
 {
     struct fmbox *m = mb_by_id(f->st, r->mailbox_id);
@@ -196,12 +206,17 @@ static int req_sync(struct fake_imap *f, struct imap_req *r)
             rows_push(r, &m->m[i], true);
             r->rows[r->nrows - 1].size = strlen(f->st->texts[m->m[i].blob]);
         }
-    for (size_t i = 0; i < m->ne; i++)
-        if (m->e[i].modseq > r->since_modseq) {
-            r->uids = xrealloc(r->uids, (r->nuids + 1) * sizeof *r->uids);
-            r->uids[r->nuids++] = m->e[i].uid;
-        }
+    push_expunged(m, r);
     state_out(r, m, !r->read_only);
+    return 0;
+}
+
+static int req_vanished(struct fake_imap *f, struct imap_req *r)
+{
+    struct fmbox *m = mb_by_id(f->st, r->mailbox_id);
+    if (!m)
+        return ERR_NOTFOUND;
+    push_expunged(m, r);
     return 0;
 }
 
@@ -283,18 +298,20 @@ static int req_append(struct fake_imap *f, struct imap_req *r)
     if (!m)
         return ERR_NOTFOUND;
     struct fake_imap_store *st = f->st;
-    st->owned = xrealloc(st->owned, (st->nowned + 1) * sizeof *st->owned);
-    char *copy = xmalloc(r->len + 1);
-    memcpy(copy, r->data, r->len);
-    copy[r->len] = '\0';
-    st->owned[st->nowned++] = copy;
-    struct fmsg *x =
-        msg_add(m, blob_add(st, copy), r->flags, r->internal_date ? r->internal_date : 1700000000);
+    r->uids2 = xcalloc(r->nparts + 1, sizeof *r->uids2);
+    for (size_t k = 0; k < r->nparts; k++) {
+        const struct imap_append_part *p = &r->parts[k];
+        st->owned = xrealloc(st->owned, (st->nowned + 1) * sizeof *st->owned);
+        char *copy = xmalloc(p->len + 1);
+        memcpy(copy, p->data, p->len);
+        copy[p->len] = '\0';
+        st->owned[st->nowned++] = copy;
+        struct fmsg *x = msg_add(m, blob_add(st, copy), p->flags,
+                                 p->internal_date ? p->internal_date : 1700000000);
+        r->uids2[r->nuids2++] = x->uid;
+    }
     r->mailbox.id = m->id;
     r->mailbox.uidvalidity = m->uidvalidity;
-    r->uids2 = xcalloc(1, sizeof *r->uids2);
-    r->uids2[0] = x->uid;
-    r->nuids2 = 1;
     return 0;
 }
 
@@ -461,8 +478,10 @@ static int run(struct fake_imap *f, struct imap_req *r)
     case IMAP_REQ_QUOTA:
         r->quota = f->quota;
         return 0;
+    case IMAP_REQ_VANISHED:
+        return req_vanished(f, r);
     case IMAP_REQ_APPEND:
-        if (f->quota.limit_bytes && f->quota.used_bytes + r->len > f->quota.limit_bytes)
+        if (f->quota.limit_bytes && f->quota.used_bytes + r->parts[0].len > f->quota.limit_bytes)
             return ERR_LIMIT;
         return req_append(f, r);
     default:
@@ -537,7 +556,12 @@ static void io_starttls(void *vf)
     ((struct fake_imap *)vf)->tls_requested = true;
 }
 
-static const struct imap_io fake_io = {io_write, io_starttls};
+static void io_compress(void *vf)
+{
+    ((struct fake_imap *)vf)->compress_requested = true;
+}
+
+static const struct imap_io fake_io = {io_write, io_starttls, io_compress};
 
 /* ---- public ---- */
 

@@ -33,6 +33,7 @@ struct fake_imap {
     unsigned maps, unmaps; /* msg_map / msg_unmap calls */
     unsigned writable_calls;
     bool tls_requested;
+    bool compress_requested; /* the engine asked for COMPRESS DEFLATE (the fake stays plain) */
     int64_t selected;
     struct imap_quota_info quota; /* what QUOTA answers; APPEND over limit_bytes: ERR_LIMIT */
 };

@@ -40,7 +40,7 @@ static void log_arg(struct str *o, const struct imap_arg *a)
         str_appendf(o, "\"%s\"", a->str);
         break;
     case IMAP_ARG_LITERAL:
-        str_appendf(o, "{%zu%s}", a->len, a->literal_sync ? "" : "+");
+        str_appendf(o, "%s{%zu%s}", a->literal8 ? "~" : "", a->len, a->literal_sync ? "" : "+");
         str_append(o, a->str, a->len);
         break;
     case IMAP_ARG_STREAMED:
@@ -217,6 +217,12 @@ static void test_constructs(void **state)
            "CMD a7 LIST [\"\" %]\nCMD a8 LIST [\"\" *]\n");
     expect(&plain, NULL, "a9 X (a {2}\r\nbc d {1+}\r\ne)\r\n",
            "LIT a9 X 2 + d1 i1\nLIT a9 X 1 d1 i3\nCMD a9 X [(a {2}bc d {1+}e)]\n");
+    /* literal8 (RFC 3516) */
+    expect(&plain, NULL,
+           "b0 APPEND A ~{3+}\r\na\x01"
+           "b\r\n",
+           "LIT b0 APPEND 3 d0 i1\nCMD b0 APPEND [A ~{3+}a\x01"
+           "b]\n");
     expect(&plain, NULL, "b1 X \"caf\xc3\xa9\" a\r\n", "CMD b1 X [\"caf\xc3\xa9\" a]\n");
     /* lenient: ")(" as in server data (BODYSTRUCTURE) */
     expect(&plain, NULL, "b5 X ((a)(b c))(d)\r\n", "CMD b5 X [((a) (b c)) (d)]\n");
@@ -253,7 +259,7 @@ static void test_errors(void **state)
     expect(&plain, NULL, "a X ab\"c\r\n", "ERR-3 tag=a Unexpected character in atom lit=0\n");
     expect(&plain, NULL, "a X caf\xc3\xa9\r\n", "ERR-3 tag=a 8-bit character in atom lit=0\n");
     expect(&plain, NULL, "a X BODY[1\r\n", "ERR-3 tag=a Missing ']' lit=0\n");
-    expect(&plain, NULL, "a X ~{3}\r\n", "ERR-3 tag=a literal8 is not supported lit=0\n");
+    expect(&plain, NULL, "a X ~{}\r\n", "ERR-3 tag=a Invalid literal size lit=0\n");
     expect(&plain, NULL, "a X a\tb\r\n", "ERR-3 tag=a Control character in command lit=0\n");
     expect(&plain, NULL, "a X \"a\rb\"\r\n",
            "ERR-3 tag=a Invalid character in quoted string lit=0\n");

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "fakes/fake_imap.h"
+#include "imap_expect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,30 +23,6 @@ static const char msg2[] =
     "From: Bob <bob@hamburger.edu>\r\nSubject: Re: ketchup\r\n"
     "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\n"
     "Yes, on fries\r\n--x\r\nContent-Type: application/octet-stream\r\n\r\nAAAA\r\n--x--\r\n";
-
-/* The output written by the engine for input (a copy the test frees). */
-static char *send(struct fake_imap *f, const char *input)
-{
-    size_t mark = f->out.len;
-    fake_imap_feeds(f, input);
-    return xstrndup(str_cstr(&f->out) + mark, f->out.len - mark);
-}
-
-static void expect(struct fake_imap *f, const char *input, const char *want)
-{
-    char *got = send(f, input);
-    if (!strstr(got, want))
-        fail_msg("after %s expected to contain\n'%s'\ngot\n'%s'", input, want, got);
-    free(got);
-}
-
-static void expect_not(struct fake_imap *f, const char *input, const char *unwanted)
-{
-    char *got = send(f, input);
-    if (strstr(got, unwanted))
-        fail_msg("after %s did not expect '%s' in\n'%s'", input, unwanted, got);
-    free(got);
-}
 
 static void setup(struct fake_imap *f)
 {
@@ -74,12 +51,15 @@ static const char script[] =
     "a9 EXPUNGE\r\n"
     "b1 LOGOUT\r\n";
 
+#define CAPS                                                                                       \
+    "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE "       \
+    "CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE ESEARCH SEARCHRES SORT "         \
+    "SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS "        \
+    "QRESYNC BINARY MULTIAPPEND"
+
 static const char script_replies[] =
-    "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-    "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STARTTLS "
-    "AUTH=PLAIN] Pigeon IMAP server ready\r\n"
-    "a1 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-    "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE] Logged in\r\n"
+    "* OK [CAPABILITY " CAPS " STARTTLS AUTH=PLAIN] Pigeon IMAP server ready\r\n"
+    "a1 OK [CAPABILITY " CAPS " COMPRESS=DEFLATE] Logged in\r\n"
     "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
     "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n"
     "* 2 EXISTS\r\n* 2 RECENT\r\n* OK [UNSEEN 1] First unseen\r\n"

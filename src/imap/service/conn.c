@@ -25,7 +25,7 @@ struct imap_conn {
     struct imap_store *is;
 };
 
-static const struct imap_io imap_conn_io = {conn_write, conn_starttls};
+static const struct imap_io imap_conn_io = {conn_write, conn_starttls, conn_compress};
 
 #define IMAP_SESSION(eng) (((const struct imap_conn *)(eng))->s)
 NET_LINE_FORWARDERS(imap, IMAP_SESSION)

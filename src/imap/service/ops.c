@@ -131,7 +131,7 @@ struct req_job {
     struct worker *w;
     struct imap_req *req;
     size_t cap, cap2;
-    char blob[33];  /* APPEND: the file written before the rows */
+    char (*blobs)[33]; /* APPEND: the files written before the rows, one per part */
     bool on_worker; /* a read on the worker's handle: no writes (claims, cache fills) */
     size_t missing; /* CACHE on the worker: entries not in the cache */
 };
@@ -242,24 +242,28 @@ static int do_copy(struct store *st, struct imap_req *r)
     return 0;
 }
 
-/* APPEND's rows (the file was written by append_work on the pool), or both at once. */
+/* APPEND's rows (the files were written by append_work on the pool), or files and rows at
+ * once when there is no writer; every part's row in the one savepoint of this write, so a
+ * MULTIAPPEND is stored whole or not at all (RFC 3502 §6.3.11). */
 static int do_append_rows(struct store *st, struct req_job *j)
 {
     struct imap_req *r = j->req;
     int64_t id = 0, uidv = 0, uid = 0;
-    int64_t date = r->internal_date ? r->internal_date : (int64_t)time(NULL);
-    const char *flags = r->flags ? r->flags : "";
-    int rc = j->blob[0] ? store_imap_append_rows(st, r->user, r->name2, j->blob, r->len, flags,
-                                                 date, &id, &uidv, &uid)
-                        : store_imap_append(st, r->user, r->name2, r->data, r->len, flags, date,
-                                            &id, &uidv, &uid);
-    if (rc != 0)
-        return rc;
+    r->uids2 = xcalloc(r->nparts ? r->nparts : 1, sizeof *r->uids2);
+    for (size_t k = 0; k < r->nparts; k++) {
+        const struct imap_append_part *p = &r->parts[k];
+        int64_t date = p->internal_date ? p->internal_date : (int64_t)time(NULL);
+        const char *flags = p->flags ? p->flags : "";
+        int rc = j->blobs ? store_imap_append_rows(st, r->user, r->name2, j->blobs[k], p->len,
+                                                   flags, date, &id, &uidv, &uid)
+                          : store_imap_append(st, r->user, r->name2, p->data, p->len, flags, date,
+                                              &id, &uidv, &uid);
+        if (rc != 0)
+            return rc;
+        r->uids2[r->nuids2++] = (uint32_t)uid;
+    }
     r->mailbox.id = id;
     r->mailbox.uidvalidity = (uint32_t)uidv;
-    r->uids2 = xcalloc(1, sizeof *r->uids2);
-    r->uids2[0] = (uint32_t)uid;
-    r->nuids2 = 1;
     return 0;
 }
 
@@ -367,6 +371,8 @@ static int do_request(struct store *st, struct req_job *j)
         return do_cache(st, j);
     case IMAP_REQ_QUOTA:
         return do_quota(st, j);
+    case IMAP_REQ_VANISHED:
+        return store_imap_vanished(st, r->mailbox_id, (int64_t)r->since_modseq, expunged_cb, j);
     }
     return ERR_PARSE;
 }
@@ -403,6 +409,7 @@ static void req_result(void *vj)
     if (j->req->rc == 0)
         notify_others(j);
     imap_session_req_done(j->is->s);
+    free(j->blobs);
     free(j);
     conn_resume(c);
 }
@@ -434,21 +441,24 @@ static void write_done(void *vj, int rc)
     loop_post_send(j->w->host.post, req_result, j);
 }
 
-/* APPEND on the pool: the file is written and made durable there (in parallel with other
- * sessions), then its rows go to the writer. */
+/* APPEND on the pool: the files are written and made durable there (in parallel with other
+ * sessions), then their rows go to the writer. */
 static void append_work(void *tctx, void *vj)
 {
     struct req_job *j = vj;
     struct store *st = tctx;
     struct imap_req *r = j->req;
-    int64_t id;
+    int64_t id, total = 0;
+    for (size_t k = 0; k < r->nparts; k++)
+        total += (int64_t)r->parts[k].len;
     int rc = st ? store_imap_mailbox_id(st, r->user, r->name2, &id) : ERR_DB;
     struct store_quota q;
     if (rc == 0 && (rc = store_quota_get(st, j->is->user_id, &q)) == 0 &&
-        store_quota_exceeded(&q, (int64_t)r->len))
+        store_quota_exceeded(&q, total))
         rc = ERR_LIMIT; /* RFC 9208 §4.3: NO [OVERQUOTA] */
-    if (rc == 0)
-        rc = store_imap_append_blob(st, r->data, r->len, j->blob);
+    j->blobs = xcalloc(r->nparts ? r->nparts : 1, sizeof *j->blobs);
+    for (size_t k = 0; rc == 0 && k < r->nparts; k++)
+        rc = store_imap_append_blob(st, r->parts[k].data, r->parts[k].len, j->blobs[k]);
     if (rc != 0) {
         r->rc = rc;
         return loop_post_send(j->w->host.post, req_result, j);
