@@ -111,16 +111,17 @@ static void run_command(const char *line, size_t n, struct imap_sort_crit *crit,
         if (!imap_sort_criteria_parse(&ev.cmd->args[0], crit, ncrit, &want, &why))
             *ncrit = 0;
         struct imap_search se;
-        if (ev.cmd->nargs > 1 &&
-            imap_search_parse(ev.cmd->args + 1, ev.cmd->nargs - 1,
-                              IMAP_SEARCH_ALLOW_RETURN | IMAP_SEARCH_ALLOW_SAVED |
-                                  IMAP_SEARCH_BARE_CHARSET,
-                              &se, &why) == 0) {
-            uint32_t saved[2] = {3, 7};
-            imap_search_set_saved(&se, saved, 2);
-            imap_search_prepare(&se, 10, 100);
+        if (ev.cmd->nargs > 1) {
+            if (imap_search_parse(ev.cmd->args + 1, ev.cmd->nargs - 1,
+                                  IMAP_SEARCH_ALLOW_RETURN | IMAP_SEARCH_ALLOW_SAVED |
+                                      IMAP_SEARCH_BARE_CHARSET,
+                                  &se, &why) == 0) {
+                uint32_t saved[2] = {3, 7};
+                imap_search_set_saved(&se, saved, 2);
+                imap_search_prepare(&se, 10, 100);
+            }
+            imap_search_clear(&se);
         }
-        imap_search_clear(&se);
     }
     imap_parser_free(p);
 }
