@@ -189,9 +189,12 @@ measure() { # NAME
 
 echo "HTTP bench: one worker each on CPU 0, clients on CPU 1, ${DUR}s per run, $IDLE idle" \
      "connections ($(nproc) CPUs; other load on the machine is not controlled)"
+echo "load before: $(uptime)"
 measure pigeon
 measure nginx
 measure h2o
+
+echo "load after:  $(uptime)"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 read -r -a P <<<"$R_pigeon"

@@ -60,6 +60,13 @@ struct http2_session {
     bool in_recv;                /* inside nghttp2_session_mem_recv: no sending from here */
     bool fatal;
     bool goaway_sent;            /* shutdown or timeout: the graceful GOAWAY is out */
+    /* Frame boundaries, so that no piece of input handed to nghttp2 ends inside a 9-octet
+     * frame header (see http2_session_feed): */
+    size_t preface_left;         /* octets of the client's connection preface still to come */
+    uint32_t frame_left;         /* payload octets of the current frame still to come */
+    uint8_t hold[9];             /* the start of a frame header cut by the end of a read */
+    size_t nhold;
+    struct http_date_cache own_date, *date; /* see http2_session_share_date */
 };
 
 /* ---- streams ---- */
@@ -102,7 +109,7 @@ static struct slice at(const struct h2_stream *st, size_t off, size_t len)
 static int build_request(struct h2_stream *st, const char **why)
 {
     struct http_request *q = &st->req;
-    memset(q, 0, sizeof *q);
+    http_request_reset(q);
     if (!st->has_method || !st->has_path)
         return *why = "missing :method or :path", 400;
     struct slice m = at(st, st->method, st->mlen);
@@ -225,9 +232,9 @@ static void submit(struct http2_session *s, struct h2_stream *st)
     struct http_response *r = &st->resp;
     nghttp2_nv nv[64];
     size_t n = 0;
-    char status[4], date[30], len[24];
+    char status[4], len[24];
     snprintf(status, sizeof status, "%03d", r->status);
-    http_date_format(s->ops->now(s->io), date);
+    const char *date = http_date_cached(s->date, s->ops->now(s->io)); /* nghttp2 copies */
 #define NV(nm, val, vl)                                                                            \
     nv[n++] = (nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), (vl),                    \
                            NGHTTP2_NV_FLAG_NONE}
@@ -501,6 +508,8 @@ struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
     s->lim = *lim;
     s->max_buffered = lim->max_body;
     s->tls = tls;
+    s->preface_left = 24; /* RFC 9113 §3.4, also after an h2c upgrade (§3.2) */
+    s->date = &s->own_date;
     nghttp2_session_callbacks *cb = callbacks();
     nghttp2_option *opt;
     nghttp2_option_new(&opt);
@@ -516,6 +525,11 @@ struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
     };
     nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     return s;
+}
+
+void http2_session_share_date(struct http2_session *s, struct http_date_cache *dc)
+{
+    s->date = dc;
 }
 
 void http2_session_limit_buffered(struct http2_session *s, uint64_t n)
@@ -597,26 +611,91 @@ void http2_session_free(struct http2_session *s)
  * nghttp2 decided on (a reset flood) goes out after the slice that earned it, and from then
  * on nghttp2 ignores new streams — so one large read cannot start thousands of them first. */
 #define H2_RECV_SLICE 4096
+#define H2_FRAME_HEAD 9
+
+static uint32_t frame_length(const uint8_t *h)
+{
+    return (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+}
+
+/*
+ * How much of p[0..n) (about want octets) goes to nghttp2 in one piece: the piece may end
+ * inside the preface or a frame's payload, or right after a frame header, never inside one.
+ * Moves the framer past it. 0: p starts with a frame header cut short (fewer than 9 octets).
+ *
+ * libnghttp2 1.52 (Debian 12) counts a CONTINUATION frame towards max_continuations once
+ * per piece of input that ends inside its frame header, so a legitimate client whose header
+ * blocks arrive in small reads could get a false GOAWAY (ENHANCE_YOUR_CALM); nghttp2 never
+ * sees such a piece from here.
+ */
+static size_t frame_cut(struct http2_session *s, const uint8_t *p, size_t n, size_t want)
+{
+    size_t off = 0;
+    while (off < n && off < want) {
+        size_t room = n - off, t;
+        if (s->preface_left) {
+            t = s->preface_left < room ? s->preface_left : room;
+            s->preface_left -= t;
+        } else if (s->frame_left) {
+            t = s->frame_left < room ? s->frame_left : room;
+            t = t < want - off ? t : want - off;
+            s->frame_left -= (uint32_t)t;
+        } else if (room >= H2_FRAME_HEAD) {
+            s->frame_left = frame_length(p + off);
+            t = H2_FRAME_HEAD;
+        } else {
+            break;
+        }
+        off += t;
+    }
+    return off;
+}
+
+/* One piece to nghttp2, then our frames out. Returns -1 when the session is over. */
+static int recv_piece(struct http2_session *s, const uint8_t *p, size_t n)
+{
+    s->in_recv = true;
+    ssize_t rc = nghttp2_session_mem_recv(s->ng, p, n);
+    s->in_recv = false;
+    if (rc < 0) {
+        /* A flood or a protocol error: tell the client why (GOAWAY), then hang up. */
+        int code = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                       ? NGHTTP2_ENHANCE_YOUR_CALM
+                       : NGHTTP2_PROTOCOL_ERROR;
+        nghttp2_session_terminate_session(s->ng, (uint32_t)code);
+        pump(s);
+        s->fatal = true;
+        return -1;
+    }
+    pump(s);
+    return 0;
+}
 
 size_t http2_session_feed(struct http2_session *s, const char *p, size_t n)
 {
-    for (size_t off = 0; off < n && !s->fatal;) {
-        size_t take = n - off < H2_RECV_SLICE ? n - off : H2_RECV_SLICE;
-        s->in_recv = true;
-        ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)p + off, take);
-        s->in_recv = false;
-        if (rc < 0) {
-            /* A flood or a protocol error: tell the client why (GOAWAY), then hang up. */
-            int code = rc == NGHTTP2_ERR_FLOODED || rc == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
-                           ? NGHTTP2_ENHANCE_YOUR_CALM
-                           : NGHTTP2_PROTOCOL_ERROR;
-            nghttp2_session_terminate_session(s->ng, (uint32_t)code);
-            pump(s);
-            s->fatal = true;
+    const uint8_t *in = (const uint8_t *)p;
+    size_t off = 0;
+    if (s->nhold && !s->fatal) { /* complete the frame header held back last time */
+        off = H2_FRAME_HEAD - s->nhold < n ? H2_FRAME_HEAD - s->nhold : n;
+        memcpy(s->hold + s->nhold, in, off);
+        s->nhold += off;
+        if (s->nhold < H2_FRAME_HEAD)
+            return n;
+        s->nhold = 0;
+        s->frame_left = frame_length(s->hold);
+        if (recv_piece(s, s->hold, H2_FRAME_HEAD) < 0)
+            return n;
+    }
+    while (off < n && !s->fatal) {
+        size_t take = frame_cut(s, in + off, n - off, H2_RECV_SLICE);
+        if (take == 0) {
+            memcpy(s->hold, in + off, n - off); /* fewer than 9 octets */
+            s->nhold = n - off;
             break;
         }
+        if (recv_piece(s, in + off, take) < 0)
+            break;
         off += take;
-        pump(s);
     }
     return n;
 }

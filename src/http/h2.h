@@ -45,6 +45,8 @@ void http2_session_free(struct http2_session *s);
 /* Bodies read whole (not streamed), and DATA held before a streaming handler asks, are
  * limited to n octets (default: max_body). */
 void http2_session_limit_buffered(struct http2_session *s, uint64_t n);
+/* Takes the Date field from dc (the loop's, outliving s): see http_session_share_date. */
+void http2_session_share_date(struct http2_session *s, struct http_date_cache *dc);
 /*
  * "Upgrade: h2c" (RFC 7540 §3.2): the HTTP/1.1 request req (copied; its HTTP2-Settings
  * applied) becomes stream 1 and goes to the handler at once. Nothing is written until the

@@ -33,42 +33,6 @@ long http_head_find(const char *p, size_t n, size_t *scanned, const struct http_
     return 0;
 }
 
-/* ---- character classes (RFC 9110 §5.6.2) ---- */
-
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool is_token(struct slice s)
-{
-    if (s.len == 0)
-        return false;
-    for (size_t i = 0; i < s.len; i++)
-        if (!is_tchar((unsigned char)s.p[i]))
-            return false;
-    return true;
-}
-
-/* field-vchar, SP, HTAB and obs-text; no CTL, no DEL. */
-static bool is_field_char(unsigned char c)
-{
-    return c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f);
-}
-
-static struct slice trim_ows(struct slice s)
-{
-    while (s.len && (s.p[0] == ' ' || s.p[0] == '\t')) {
-        s.p++;
-        s.len--;
-    }
-    while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
-        s.len--;
-    return s;
-}
-
 bool http_list_has(struct slice list, const char *token)
 {
     size_t i = 0;
@@ -76,7 +40,7 @@ bool http_list_has(struct slice list, const char *token)
         size_t j = i;
         while (j < list.len && list.p[j] != ',')
             j++;
-        if (slice_eq_ci(trim_ows(slice_make(list.p + i, j - i)), token))
+        if (slice_eq_ci(slice_trim(slice_make(list.p + i, j - i)), token))
             return true;
         i = j + 1;
     }
@@ -164,7 +128,7 @@ static int parse_request_line(struct slice line, struct http_request *req, const
     if (!sp1)
         return *why = "malformed request line", 400;
     req->method_name = slice_make(line.p, (size_t)(sp1 - line.p));
-    if (!is_token(req->method_name))
+    if (!http_token_ok(req->method_name))
         return *why = "bad method", 400;
     req->method = HTTP_OTHER;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
@@ -196,14 +160,9 @@ struct field_state {
 static int parse_length(struct slice v, const struct http_limits *lim, struct http_request *req,
                         const char **why)
 {
-    if (v.len == 0 || v.len > 19)
+    uint64_t n;
+    if (http_decimal_parse(v, &n) != 0)
         return *why = "bad Content-Length", 400;
-    uint64_t n = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return *why = "bad Content-Length", 400;
-        n = n * 10 + (uint64_t)(v.p[i] - '0');
-    }
     req->has_length = true;
     req->content_length = n;
     if (n > lim->max_body)
@@ -255,20 +214,9 @@ static int note_field(struct http_header *h, struct field_state *fs, struct http
 static int parse_field(struct slice line, struct http_request *req, struct field_state *fs,
                        const struct http_limits *lim, const char **why)
 {
-    if (line.p[0] == ' ' || line.p[0] == '\t')
-        return *why = "obsolete line folding", 400;
-    const char *colon = memchr(line.p, ':', line.len);
-    if (!colon)
-        return *why = "header line without a colon", 400;
     struct http_header h;
-    h.name = slice_make(line.p, (size_t)(colon - line.p));
-    if (!is_token(h.name))
-        return *why = "bad header name", 400; /* includes "Name :" (RFC 9112 §5.1) */
-    struct slice v = slice_make(colon + 1, line.len - h.name.len - 1);
-    for (size_t i = 0; i < v.len; i++)
-        if (!is_field_char((unsigned char)v.p[i]))
-            return *why = "control character in a header", 400;
-    h.value = trim_ows(v);
+    if (http_field_lex(line, &h, why) < 0)
+        return 400;
     if (req->nheaders == HTTP_MAX_HEADERS)
         return *why = "too many header fields", 431;
     req->headers[req->nheaders++] = h;
@@ -287,7 +235,7 @@ static int check_framing(struct http_request *req, struct field_state *fs, const
             /* "gzip, chunked" is well-formed but not implemented; "chunked, x", "xchunked",
              * "chunked;q" and "" are malformed. */
             const char *comma = memrchr(fs->te.p, ',', fs->te.len);
-            struct slice last = comma ? trim_ows(slice_make(comma + 1, fs->te.len -
+            struct slice last = comma ? slice_trim(slice_make(comma + 1, fs->te.len -
                                                             (size_t)(comma + 1 - fs->te.p)))
                                       : fs->te;
             if (comma && slice_eq_ci(last, "chunked"))
@@ -326,24 +274,16 @@ static int finish(struct http_request *req, struct field_state *fs, const char *
 int http_request_parse(const char *p, size_t n, const struct http_limits *lim,
                        struct http_request *req, const char **why_out)
 {
-    memset(req, 0, sizeof *req);
+    http_request_reset(req);
     const char *why = "bad request";
     struct field_state fs = {0};
     const char *end = p + n;
     int st = 0;
     bool ended = false;
     for (bool first = true; p < end && !ended; first = false) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl || nl == p || nl[-1] != '\r') {
+        struct slice line;
+        if (http_line_next(&p, end, &line, &why) < 0) {
             st = 400;
-            why = "malformed line ending";
-            break;
-        }
-        struct slice line = slice_make(p, (size_t)(nl - 1 - p));
-        p = nl + 1;
-        if (memchr(line.p, '\r', line.len) || memchr(line.p, '\0', line.len)) {
-            st = 400;
-            why = "bare CR or NUL";
             break;
         }
         if (line.len == 0) {

@@ -200,6 +200,15 @@ void http_date_format(time_t t, char out[30])
     out[29] = '\0';
 }
 
+const char *http_date_cached(struct http_date_cache *dc, time_t now)
+{
+    if (now != dc->t || !dc->text[0]) {
+        http_date_format(now, dc->text);
+        dc->t = now;
+    }
+    return dc->text;
+}
+
 static int month_index(const char *m)
 {
     for (int i = 0; i < 12; i++)

@@ -100,6 +100,15 @@ bool http_status_bodyless(int status);
 
 /* Formats t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into out (30 octets). */
 void http_date_format(time_t t, char out[30]);
+
+/* The Date field of the current second, formatted once per second (zero-initialise). A
+ * transport shares one per loop (http_session_share_date, http2_session_share_date). */
+struct http_date_cache {
+    time_t t;
+    char text[30];
+};
+/* The IMF-fixdate of now, from the cache when it is of the same second. */
+const char *http_date_cached(struct http_date_cache *dc, time_t now);
 /* Parses IMF-fixdate (and the obsolete RFC 850 and asctime forms, RFC 9110 §5.6.7).
  * Returns 0 or -1. */
 int http_date_parse(struct slice s, time_t *out);

@@ -31,8 +31,8 @@ struct http_session {
     struct http_chunked chunked;
     struct str body;           /* a decoded chunked body */
     uint64_t requests;
-    time_t date_t;             /* the Date field formatted last, reused within its second */
-    char date[30];
+    struct http_date_cache own_date; /* the Date field, reused within its second ... */
+    struct http_date_cache *date;    /* ... or the loop's (http_session_share_date) */
     /* ST_STREAM: the response whose body is being pulled from its source */
     struct http_response *out; /* (allocated only while streaming: idle connections stay small) */
     bool out_chunked, out_keep;
@@ -53,7 +53,13 @@ struct http_session *http_session_new(const struct http_session_ops *ops, void *
     s->lim = *lim;
     s->max_buffered = lim->max_body;
     s->tls = tls;
+    s->date = &s->own_date;
     return s;
+}
+
+void http_session_share_date(struct http_session *s, struct http_date_cache *dc)
+{
+    s->date = dc;
 }
 
 void http_session_limit_buffered(struct http_session *s, uint64_t n)
@@ -102,6 +108,12 @@ bool http_session_reading_head(const struct http_session *s)
     return s->state == ST_HEAD;
 }
 
+bool http_session_idle(const struct http_session *s)
+{
+    return s->state == ST_HEAD && s->in.len == 0 && !s->req && !s->out && !s->streamed &&
+           !s->shutting_down;
+}
+
 uint64_t http_session_requests(const struct http_session *s)
 {
     return s->requests;
@@ -109,20 +121,32 @@ uint64_t http_session_requests(const struct http_session *s)
 
 /* ---- output ---- */
 
+/* Decimal digits of v (no printf: a head is written per response). */
+static void append_decimal(struct str *h, uint64_t v)
+{
+    char b[24];
+    size_t i = sizeof b;
+    do
+        b[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    str_append(h, b + i, sizeof b - i);
+}
+
 /* len is the body's length, or UINT64_MAX for a streamed body (chunked on HTTP/1.1, ended
  * by closing the connection on HTTP/1.0). */
 static void write_head(struct http_session *s, const struct http_response *r, int version,
                        bool keep_alive, uint64_t len, bool head_only)
 {
-    time_t now = s->ops->now(s->io);
-    if (now != s->date_t || !s->date[0]) {
-        http_date_format(now, s->date);
-        s->date_t = now;
-    }
+    const char *date = http_date_cached(s->date, s->ops->now(s->io));
     struct str h = STR_INIT;
     str_reserve(&h, 256 + r->fields.len);
-    str_appendf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Pigeon\r\n", r->status,
-                http_status_reason(r->status), s->date);
+    str_appends(&h, "HTTP/1.1 ");
+    append_decimal(&h, (uint64_t)r->status);
+    str_appendc(&h, ' ');
+    str_appends(&h, http_status_reason(r->status));
+    str_appends(&h, "\r\nDate: ");
+    str_appends(&h, date);
+    str_appends(&h, "\r\nServer: Pigeon\r\n");
     str_append(&h, r->fields.ptr ? r->fields.ptr : "", r->fields.len);
     if (len == UINT64_MAX) {
         /* RFC 9112 §6.1: chunked only to an HTTP/1.1 client; for HEAD the length is what
@@ -130,7 +154,9 @@ static void write_head(struct http_session *s, const struct http_response *r, in
         if (version >= 11 && !head_only)
             str_appends(&h, "Transfer-Encoding: chunked\r\n");
     } else if (!http_status_bodyless(r->status)) {
-        str_appendf(&h, "Content-Length: %llu\r\n", (unsigned long long)len);
+        str_appends(&h, "Content-Length: ");
+        append_decimal(&h, len);
+        str_append(&h, "\r\n", 2);
     }
     if (!keep_alive)
         str_appends(&h, "Connection: close\r\n");

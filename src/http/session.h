@@ -54,6 +54,9 @@ struct http_session *http_session_new(const struct http_session_ops *ops, void *
 void http_session_free(struct http_session *s);
 /* Bodies read whole (not streamed) are refused (413) above n octets (default: max_body). */
 void http_session_limit_buffered(struct http_session *s, uint64_t n);
+/* Takes the Date field from dc (shared by the loop's sessions, outliving s) rather than a
+ * cache of its own: a session made per request (after parking) formats no date. */
+void http_session_share_date(struct http_session *s, struct http_date_cache *dc);
 
 /* Input. Returns the octets taken; 0 while a request is with the handler (keep the rest). */
 size_t http_session_feed(struct http_session *s, const char *p, size_t n);
@@ -89,5 +92,8 @@ size_t http_session_pending_input(const struct http_session *s, const char **p_o
 uint64_t http_session_requests(const struct http_session *s);
 /* Whether the session waits for (the rest of) a request head: the header timer runs then. */
 bool http_session_reading_head(const struct http_session *s);
+/* Whether the session holds nothing between requests (no input, no request, no response in
+ * progress, not shutting down): it may be freed and made again for the next request. */
+bool http_session_idle(const struct http_session *s);
 
 #endif

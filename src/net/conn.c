@@ -8,19 +8,24 @@
 #include "net/deflate.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
+#define UNPARK_READ 4096              /* the first read after idling (libevent's own size) */
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 
 struct conn {
@@ -29,19 +34,27 @@ struct conn {
     struct bufferevent *bev;
     const struct proto_ops *ops;
     void *eng;
-    struct event *lifetime;   /* session_timeout */
+    struct event *lifetime;   /* session_timeout (freed while parked) */
+    time_t deadline;          /* ... its end, CLOCK_MONOTONIC seconds */
     struct event *login;      /* login_timeout, until conn_logged_in */
     struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
     struct event *linger;     /* closing: hard deadline for the last replies to leave */
     char peer[INET6_ADDRSTRLEN];
-    char limit_key[96];       /* "service|address": the service's per-address count */
-    char ip_key[96];          /* "*|address": the count over all services */
+    const char *limit_name;   /* the listener's name while its per-address place is held */
+    bool ip_held;             /* the place in the count over all services is held */
     bool prelogin;            /* counted in counters->prelogin */
     uint64_t id;
     bool want_tls;            /* the engine answered STARTTLS */
     bool want_compress;       /* the engine answered COMPRESS (RFC 4978) */
     bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS) */
     bool flushing;            /* closing: waiting for output to drain */
+    bool direct;              /* plain socket written from conn_after (conn_set_direct_write) */
+    bool in_call;             /* an engine call is under way: conn_after follows it */
+    bool parked;              /* idle: bev freed, the socket watched by park_ev alone */
+    unsigned idle_timeout;    /* seconds, for a bufferevent made again on unpark */
+    size_t max_write;         /* conn_set_max_write's, ditto (0: libevent's default) */
+    const struct conn_park_ops *park_ops; /* conn_set_parking's, or NULL */
+    struct event park_ev;     /* parked: the socket's read watcher (event_assign'd here) */
     bool dead;                /* the peer is gone but an async call is outstanding */
 };
 
@@ -49,6 +62,8 @@ static struct metric accepted = METRIC("pigeon_connections_accepted_total",
                                        "TCP connections accepted (every service)");
 static struct metric open_now = METRIC_GAUGE("pigeon_connections_open",
                                              "TCP connections open now (every service)");
+static struct metric parked_now = METRIC_GAUGE("pigeon_connections_parked",
+                                               "Idle connections holding no buffers now");
 
 static void conn_free(struct conn *c);
 static void conn_pump(struct conn *c);
@@ -56,14 +71,43 @@ static size_t output_pending(struct conn *c);
 static void on_read(struct bufferevent *bev, void *vc);
 static void on_write(struct bufferevent *bev, void *vc);
 static void on_event(struct bufferevent *bev, short what, void *vc);
+static void park(struct conn *c);
+static bool unpark(struct conn *c);
+static void on_lifetime(evutil_socket_t fd, short what, void *vc);
+
+static time_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec;
+}
+
+/* Starts the session_timeout timer for what is left of it. */
+static void lifetime_start(struct conn *c)
+{
+    time_t left = c->deadline - mono_now();
+    struct timeval tv = {left > 0 ? left : 0, 0};
+    c->lifetime = evtimer_new(c->h->base, on_lifetime, c);
+    evtimer_add(c->lifetime, &tv);
+}
 
 /* ---- what engines call ---- */
+
+/* Direct mode, written outside an engine call (an asynchronous result): the bufferevent
+ * sends it on the loop's next turn, whether or not conn_resume follows. */
+static void write_later(struct conn *c)
+{
+    if (c->direct && !c->in_call)
+        bufferevent_enable(c->bev, EV_WRITE);
+}
 
 void conn_write(void *vc, const char *p, size_t n)
 {
     struct conn *c = vc;
-    if (c->bev && !c->dead)
+    if (c->bev && !c->dead) {
         bufferevent_write(c->bev, p, n);
+        write_later(c);
+    }
 }
 
 /* Small ranges are copied at once (one write with the response head, no mmap under TLS). */
@@ -89,6 +133,7 @@ void conn_write_file(void *vc, int fd, uint64_t off, uint64_t len)
     struct conn *c = vc;
     if (!c->bev || c->dead)
         return;
+    write_later(c);
     if (len <= 64 * 1024) {
         if (!write_file_copy(c, fd, off, len))
             c->dead = true;
@@ -134,6 +179,31 @@ void conn_set_nodelay(struct conn *c)
     int one = 1;
     if (fd >= 0)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void conn_set_direct_write(struct conn *c)
+{
+    if (c->bev && !c->dead && !bufferevent_get_underlying(c->bev) &&
+        !bufferevent_openssl_get_ssl(c->bev)) {
+        c->direct = true;
+        bufferevent_disable(c->bev, EV_WRITE); /* enabled only while the socket is full */
+    }
+}
+
+void conn_set_max_write(struct conn *c, size_t n)
+{
+    c->max_write = n;
+    if (!c->bev)
+        return;
+    bufferevent_set_max_single_write(c->bev, n);
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under)
+        bufferevent_set_max_single_write(under, n);
+}
+
+void conn_set_parking(struct conn *c, const struct conn_park_ops *ops)
+{
+    c->park_ops = ops;
 }
 
 bool conn_tls(const struct conn *c)
@@ -196,6 +266,10 @@ static void on_linger(evutil_socket_t fd, short what, void *vc)
 static void start_tls(struct conn *c)
 {
     c->want_tls = false;
+    if (c->direct) { /* from now on the TLS filter writes, through the socket's bufferevent */
+        c->direct = false;
+        bufferevent_enable(c->bev, EV_WRITE);
+    }
     /* RFC 3207 §6: anything the client sent after STARTTLS was sent in clear; drop it. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
@@ -248,6 +322,15 @@ void conn_logged_in(struct conn *c)
     }
 }
 
+/* "service|address" (address by connlimit_addr_key): a key of the shared limit table. The
+ * keys are made again when the places are given back, not kept with every connection. */
+static void limit_key(const struct conn *c, const char *service, char *out, size_t cap)
+{
+    char akey[INET6_ADDRSTRLEN + 4];
+    connlimit_addr_key(c->peer, akey, sizeof akey);
+    snprintf(out, cap, "%s|%s", service, akey);
+}
+
 /*
  * Gives back the connection's places in the limits (per address, per service, pre-login) as
  * soon as it is closing: a client that reconnects the moment it has our last reply (QUIT's
@@ -255,17 +338,64 @@ void conn_logged_in(struct conn *c)
  */
 static void conn_release_limits(struct conn *c)
 {
-    if (c->limit_key[0])
-        connlimit_release(c->h->connlimit, c->limit_key);
-    if (c->ip_key[0])
-        connlimit_release(c->h->connlimit, c->ip_key);
-    c->limit_key[0] = c->ip_key[0] = '\0';
+    char key[96];
+    if (c->limit_name) {
+        limit_key(c, c->limit_name, key, sizeof key);
+        connlimit_release(c->h->connlimit, key);
+    }
+    if (c->ip_held) {
+        limit_key(c, "*", key, sizeof key);
+        connlimit_release(c->h->connlimit, key);
+    }
+    c->limit_name = NULL;
+    c->ip_held = false;
     conn_logged_in(c);
+}
+
+/*
+ * Direct mode: what the engine wrote during its call goes out now, in one writev (then
+ * sendfile for a file segment), instead of a loop turn later after the write event has been
+ * added to and removed from epoll. The bufferevent's write event is enabled only while the
+ * socket is full; on_write disables it again once everything is out. When a direct write
+ * empties the buffer, on_write still runs (deferred, on a fresh stack) for engines that send
+ * in bursts and for reads paused by back-pressure.
+ */
+static void direct_flush(struct conn *c)
+{
+    if (!c->direct || c->dead || !c->bev || (bufferevent_get_enabled(c->bev) & EV_WRITE))
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) == 0)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    /* A socket bufferevent keeps its output's start frozen: only its own writer drains it. */
+    evbuffer_unfreeze(out, 1);
+    for (int i = 0; i < 4 && evbuffer_get_length(out); i++) {
+        errno = 0;
+        int n = evbuffer_write(out, fd);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            c->dead = true; /* the peer is gone (EPIPE, ECONNRESET) */
+            break;
+        }
+        if (n <= 0)
+            break;
+    }
+    evbuffer_freeze(out, 1);
+    if (c->dead)
+        return;
+    if (evbuffer_get_length(out))
+        bufferevent_enable(c->bev, EV_WRITE); /* the rest as the socket takes it */
+    else if (c->ops->writable || !(bufferevent_get_enabled(c->bev) & EV_READ))
+        bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* Acts on what the engine asked for during the last call: TLS, close, back-pressure. */
 static void conn_after(struct conn *c)
 {
+    c->in_call = false;
+    if (c->parked)
+        return;
+    direct_flush(c);
     if (c->dead) {
         conn_release_limits(c);
         if (!c->ops->busy(c->eng))
@@ -296,10 +426,117 @@ static void conn_after(struct conn *c)
         return;
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_HIGH_WATER)
         bufferevent_disable(c->bev, EV_READ); /* on_write re-enables once drained */
+    else
+        park(c);
+}
+
+/* ---- parking idle connections (see struct conn_park_ops) ---- */
+
+static void on_unpark(evutil_socket_t fd, short what, void *vc);
+
+static bool may_park(struct conn *c)
+{
+    return c->direct && c->park_ops && !c->dead && !c->flushing && !c->want_tls &&
+           !c->login && c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+           evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+           (bufferevent_get_enabled(c->bev) & (EV_READ | EV_WRITE)) == EV_READ &&
+           !c->ops->busy(c->eng) && !c->ops->closing(c->eng);
+}
+
+/*
+ * The bufferevent (its two buffers and two events) goes; one persistent read watcher on the
+ * socket stays, with the engine's idle time as its timeout. The watcher is added before the
+ * bufferevent's is removed, and removed after the new one is added on unpark, so the
+ * socket's epoll registration never changes (no epoll_ctl either way).
+ */
+static void park(struct conn *c)
+{
+    if (!may_park(c))
+        return;
+    unsigned secs = c->park_ops->park(c->eng);
+    if (!secs)
+        return;
+    time_t left = c->deadline - mono_now(); /* the session_timeout timer goes too */
+    if (left < (time_t)secs)
+        secs = left > 0 ? (unsigned)left : 0;
+    if (c->lifetime) {
+        event_free(c->lifetime);
+        c->lifetime = NULL;
+    }
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    event_assign(&c->park_ev, c->h->base, fd, EV_READ | EV_PERSIST, on_unpark, c);
+    struct timeval tv = {(time_t)secs, 0};
+    event_add(&c->park_ev, &tv);
+    bufferevent_setfd(c->bev, -1); /* the socket stays open */
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    c->parked = true;
+    metric_inc(&parked_now);
+}
+
+/* Makes the connection whole again. false: no bufferevent could be made (then dead). */
+static bool unpark(struct conn *c)
+{
+    if (!c->parked)
+        return true;
+    evutil_socket_t fd = event_get_fd(&c->park_ev);
+    c->bev = bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev) {
+        bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+        struct timeval idle = {(time_t)c->idle_timeout, 0};
+        bufferevent_set_timeouts(c->bev, &idle, &idle);
+        if (c->max_write)
+            bufferevent_set_max_single_write(c->bev, c->max_write);
+        bufferevent_disable(c->bev, EV_WRITE); /* direct mode (a new bufferevent writes) */
+        bufferevent_enable(c->bev, EV_READ);   /* before park_ev goes: no epoll change */
+    }
+    event_del(&c->park_ev);
+    c->parked = false;
+    metric_sub(&parked_now, 1);
+    if (!c->bev) {
+        close(fd);
+        c->dead = true;
+        return false;
+    }
+    lifetime_start(c);
+    c->park_ops->unpark(c->eng);
+    return true;
+}
+
+static void on_unpark(evutil_socket_t fd, short what, void *vc)
+{
+    struct conn *c = vc;
+    bool ok = unpark(c);
+    c->in_call = true;
+    if (!ok)
+        return conn_after(c);
+    if (what & EV_TIMEOUT) {
+        c->ops->timeout(c->eng);
+        return conn_after(c);
+    }
+    /* The socket is readable now: read at once rather than on the loop's next turn (one
+     * recv; libevent's own reads ask FIONREAD first). */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer_iovec v;
+    evbuffer_unfreeze(in, 0); /* its end is frozen: only the bufferevent's reader adds */
+    ssize_t n = -1;
+    errno = ENOMEM; /* no room: given up as if reset, never watched again unread */
+    if (evbuffer_reserve_space(in, UNPARK_READ, &v, 1) == 1) {
+        n = recv(fd, v.iov_base, v.iov_len < UNPARK_READ ? v.iov_len : UNPARK_READ, 0);
+        v.iov_len = n > 0 ? (size_t)n : 0;
+        evbuffer_commit_space(in, &v, 1);
+    }
+    evbuffer_freeze(in, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        c->dead = true; /* closed (or reset) by the peer while idle */
+        return conn_after(c);
+    }
+    conn_pump(c);
 }
 
 static void conn_pump(struct conn *c)
 {
+    c->in_call = true;
     struct evbuffer *in = bufferevent_get_input(c->bev);
     while (!c->dead && !c->flushing && !c->want_tls && !c->want_compress && !c->ops->busy(c->eng) &&
            !c->ops->closing(c->eng)) {
@@ -322,8 +559,11 @@ static void on_read(struct bufferevent *bev, void *vc)
 static void on_write(struct bufferevent *bev, void *vc)
 {
     struct conn *c = vc;
+    if (c->direct && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        bufferevent_disable(bev, EV_WRITE); /* written from conn_after again */
     if (c->flushing)
         return flush_then_free(c);
+    c->in_call = true;
     if (c->ops->writable && !c->dead) {
         c->ops->writable(c->eng);
         if (c->ops->closing(c->eng))
@@ -332,6 +572,10 @@ static void on_write(struct bufferevent *bev, void *vc)
     if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH_WATER / 2) {
         bufferevent_enable(bev, EV_READ);
         conn_pump(c);
+    } else if (c->direct) {
+        conn_after(c); /* what writable wrote goes out now */
+    } else {
+        c->in_call = false;
     }
 }
 
@@ -349,6 +593,7 @@ static void on_event(struct bufferevent *bev, short what, void *vc)
     if (what & BEV_EVENT_CONNECTED)
         return tls_established(c);
     if (what & BEV_EVENT_TIMEOUT) {
+        c->in_call = true;
         c->ops->timeout(c->eng);
         return conn_after(c);
     }
@@ -368,6 +613,8 @@ static void on_event(struct bufferevent *bev, short what, void *vc)
 static void on_lifetime(evutil_socket_t fd, short what, void *vc)
 {
     struct conn *c = vc;
+    unpark(c);
+    c->in_call = true;
     c->ops->timeout(c->eng);
     conn_after(c);
 }
@@ -384,6 +631,11 @@ static void conn_free(struct conn *c)
         return;
     }
     log_info("%s " LOG_ID " disconnect from %s", c->ops->name, LOG_IDV(c->id), c->peer);
+    if (c->parked) {
+        event_del(&c->park_ev);
+        close(event_get_fd(&c->park_ev));
+        metric_sub(&parked_now, 1);
+    }
     if (c->bev)
         bufferevent_free(c->bev);
     if (c->lifetime)
@@ -422,6 +674,8 @@ const char *conn_peer(const struct conn *c)
 
 void conn_resume(struct conn *c)
 {
+    if (c->parked)
+        return; /* idle: nothing is waiting to go on */
     if (c->dead || !c->bev)
         return conn_after(c);
     conn_pump(c);
@@ -468,7 +722,8 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
         return NULL;
     }
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    struct timeval idle = {(time_t)l->limits.idle_timeout, 0};
+    c->idle_timeout = l->limits.idle_timeout;
+    struct timeval idle = {(time_t)c->idle_timeout, 0};
     bufferevent_set_timeouts(c->bev, &idle, &idle);
     c->next = h->conns;
     if (h->conns)
@@ -486,6 +741,7 @@ static void on_login_timeout(evutil_socket_t fd, short what, void *vc)
     struct conn *c = vc;
     log_info("%s " LOG_ID " no login from %s within %u s", c->ops->name, LOG_IDV(c->id), c->peer,
              c->h->counters->login_timeout);
+    c->in_call = true;
     c->ops->timeout(c->eng);
     conn_after(c);
 }
@@ -502,8 +758,6 @@ static bool conn_acquire_limits(struct conn *c, const struct listener *l, enum c
     struct conn_counters *k = c->h->counters;
     unsigned per_ip = l->limits.max_per_ip;
     unsigned all_ip = k->max_per_ip > per_ip ? k->max_per_ip : per_ip;
-    char akey[INET6_ADDRSTRLEN + 4];
-    connlimit_addr_key(c->peer, akey, sizeof akey);
     *why = CONN_REFUSE_TOTAL;
     if (atomic_load(&k->open) > k->max_open)
         return false;
@@ -513,15 +767,15 @@ static bool conn_acquire_limits(struct conn *c, const struct listener *l, enum c
             return false;
     }
     *why = CONN_REFUSE_PER_IP;
-    char key[sizeof c->limit_key];
-    snprintf(key, sizeof key, "*|%s", akey);
+    char key[96];
+    limit_key(c, "*", key, sizeof key);
     if (!connlimit_acquire(c->h->connlimit, key, all_ip))
         return false;
-    memcpy(c->ip_key, key, sizeof c->ip_key);
-    snprintf(key, sizeof key, "%s|%s", l->name, akey);
+    c->ip_held = true;
+    limit_key(c, l->name, key, sizeof key);
     if (!connlimit_acquire(c->h->connlimit, key, per_ip))
         return false;
-    memcpy(c->limit_key, key, sizeof c->limit_key);
+    c->limit_name = l->name; /* a service's string literal: lives as long as the process */
     return true;
 }
 
@@ -530,6 +784,7 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
     struct conn *c = conn_new(h, l, fd, sa);
     if (!c)
         return;
+    c->in_call = true;
     c->eng = c->ops->create(c, l, c->id, c->peer);
     enum conn_refusal why;
     if (!conn_acquire_limits(c, l, &why)) {
@@ -542,9 +797,8 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
         c->login = evtimer_new(h->base, on_login_timeout, c);
         evtimer_add(c->login, &tv);
     }
-    struct timeval life = {(time_t)l->limits.session_timeout, 0};
-    c->lifetime = evtimer_new(h->base, on_lifetime, c);
-    evtimer_add(c->lifetime, &life);
+    c->deadline = mono_now() + (time_t)l->limits.session_timeout;
+    lifetime_start(c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->ops->start(c->eng);
     if (h->stopping)
@@ -556,6 +810,8 @@ void conn_shutdown_all(struct conn_host *h)
 {
     for (struct conn *c = h->conns, *next; c; c = next) {
         next = c->next;
+        unpark(c);
+        c->in_call = true;
         c->ops->shutdown(c->eng);
         conn_after(c);
     }

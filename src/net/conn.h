@@ -99,6 +99,18 @@ struct proto_ops {
     void (*writable)(void *eng);
 };
 
+/* Parking idle connections (conn_set_parking; plain sockets in direct mode). */
+struct conn_park_ops {
+    /* The connection is idle — no input held, no output unsent, not busy, not closing. The
+     * engine releases what it can rebuild and returns how many seconds the connection may
+     * stay idle (0: do not park). A parked connection holds no buffers: conn.c keeps the
+     * socket and one watcher on it. */
+    unsigned (*park)(void *eng);
+    /* Input came (then feed as usual), or the time is up (then timeout), or shutdown:
+     * rebuild what park released. */
+    void (*unpark)(void *eng);
+};
+
 /* Called by the accept callback of listener l on host h (listener.c). */
 void conn_accept(struct conn_host *h, const struct listener *l, int fd, const struct sockaddr *sa);
 /* Server shutdown: tell every engine of this host; idle ones close. */
@@ -122,6 +134,17 @@ bool conn_tls(const struct conn *c);
 /* Sends small writes at once (no Nagle): a response head and its body segment leave together
  * instead of the body waiting for the head's ACK. */
 void conn_set_nodelay(struct conn *c);
+/* Plain sockets: output goes out at the end of each call into the engine (one writev per
+ * batch of replies, then sendfile) rather than on the loop's next turn; a no-op under TLS.
+ * For engines whose every write happens inside a call from conn.c (feed, start, timeout,
+ * writable, or before conn_resume). */
+void conn_set_direct_write(struct conn *c);
+/* The most one write (or TLS filter pass) hands on at a time: large files go out in fewer,
+ * larger writes (libevent's default is 16 KiB). */
+void conn_set_max_write(struct conn *c, size_t n);
+/* Parks the connection whenever it is idle (see struct conn_park_ops; ops must outlive it).
+ * Only with conn_set_direct_write, which every write of the engine must then allow. */
+void conn_set_parking(struct conn *c, const struct conn_park_ops *ops);
 void conn_close_hint(void *c); /* no-op: closing is read from ops->closing after each call */
 struct conn_host *conn_get_host(const struct conn *c);
 /* The session has logged in: the login timeout and the pre-login cap no longer apply. */

@@ -25,14 +25,17 @@
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define PREFACE_LEN 24
+/* Under TLS, 16 full records per pass of the TLS filter rather than libevent's one (16 KiB);
+ * plain sockets send files with sendfile, as much as the socket takes. */
+#define HTTP_MAX_WRITE (256 * 1024)
 
 struct hconn {
     struct conn *c;
     struct http_service *svc;
+    struct http_worker *w;
     bool tls, loopback, metrics;
     bool decided, closing;
     uint64_t id;
-    char peer[64];
     char sniff[PREFACE_LEN];
     size_t nsniff;
     bool in_feed;
@@ -40,7 +43,7 @@ struct hconn {
     struct http_session *h1;
     struct http2_session *h2;
     struct event *head_timer;
-    struct http_exchange x; /* HTTP/1.1: the one request in progress */
+    struct http_exchange *x; /* HTTP/1.1: the one request in progress (kept until parked) */
 };
 
 struct h2x {
@@ -55,7 +58,10 @@ static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http
     const struct http_config *cfg = hc->svc->cfg;
     x->site = http_site_select(cfg->sites, cfg->nsites, req->host);
     x->host = &hc->svc->host;
-    memcpy(x->peer, hc->peer, sizeof x->peer);
+    const char *peer = conn_peer(hc->c);
+    size_t n = strnlen(peer, sizeof x->peer - 1);
+    memcpy(x->peer, peer, n);
+    x->peer[n] = '\0';
     x->tls = hc->tls;
     x->loopback = hc->loopback;
     x->id = hc->id;
@@ -175,11 +181,13 @@ static void h1_request(void *io, struct http_request *req)
         hc->upgrade = req; /* switched once the session has returned (feed) */
         return;
     }
-    exchange_fill(hc, &hc->x, req);
-    hc->x.respond = h1_respond;
-    hc->x.read_body = h1_read_body;
-    hc->x.transport = hc;
-    run(hc, &hc->x);
+    if (!hc->x)
+        hc->x = xmalloc(sizeof *hc->x);
+    exchange_fill(hc, hc->x, req);
+    hc->x->respond = h1_respond;
+    hc->x->read_body = h1_read_body;
+    hc->x->transport = hc;
+    run(hc, hc->x);
 }
 
 static time_t now(void *io)
@@ -192,7 +200,7 @@ static void done(void *io, const struct http_request *req, int status, uint64_t 
     struct hconn *hc = io;
     if (hc->head_timer)
         evtimer_del(hc->head_timer); /* the next request gets a full header_timeout */
-    http_service_log(hc->svc, hc->peer, req, status, bytes, NULL);
+    http_service_log(hc->svc, conn_peer(hc->c), req, status, bytes, NULL);
 }
 
 static size_t h1_pending(void *io)
@@ -254,6 +262,7 @@ static void start_h1(struct hconn *hc)
 {
     hc->h1 = http_session_new(&h1_ops, hc, &hc->svc->lim, hc->tls);
     http_session_limit_buffered(hc->h1, hc->svc->cfg->max_buffered_body);
+    http_session_share_date(hc->h1, &hc->w->date);
     hc->decided = true;
     sync_timer(hc);
 }
@@ -262,6 +271,7 @@ static void start_h2(struct hconn *hc)
 {
     hc->h2 = http2_session_new(&h2_ops, hc, &hc->svc->lim, hc->tls);
     http2_session_limit_buffered(hc->h2, hc->svc->cfg->max_buffered_body);
+    http2_session_share_date(hc->h2, &hc->w->date);
     hc->decided = true;
     if (hc->head_timer)
         evtimer_del(hc->head_timer); /* HTTP/2 lives on the idle timeout */
@@ -320,6 +330,7 @@ static void h2_start_upgrade(struct hconn *hc)
     hc->upgrade = NULL;
     struct http2_session *h2 = http2_session_new(&h2_ops, hc, &hc->svc->lim, false);
     http2_session_limit_buffered(h2, hc->svc->cfg->max_buffered_body);
+    http2_session_share_date(h2, &hc->w->date);
     hc->h2 = h2; /* stream 1's handler may answer at once, through hc->h2 */
     if (http2_session_upgrade(h2, req) < 0) {
         hc->h2 = NULL;
@@ -356,19 +367,26 @@ static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, co
     struct hconn *hc = xcalloc(1, sizeof *hc);
     hc->c = c;
     hc->svc = host_state(conn_worker(c)->d, &http_service_def);
+    hc->w = host_worker_state(conn_worker(c), &http_service_def);
     hc->tls = l->implicit_tls;
     hc->metrics = l->svc_cfg == &hc->svc->metrics_tag;
     hc->id = id;
-    snprintf(hc->peer, sizeof hc->peer, "%s", peer);
     hc->loopback = net_addr_is_loopback(peer); /* IPv4-mapped included */
     hc->head_timer = evtimer_new(conn_worker(c)->host.base, on_head_timer, hc);
     return hc;
 }
 
+static const struct conn_park_ops hc_parking;
+
 static void hc_start(void *v)
 {
     struct hconn *hc = v;
     conn_set_nodelay(hc->c);
+    /* Responses written during a call from conn.c leave at its end, pipelined ones together
+     * in one writev; an asynchronous answer goes out on the loop's next turn. */
+    conn_set_direct_write(hc->c);
+    conn_set_max_write(hc->c, HTTP_MAX_WRITE);
+    conn_set_parking(hc->c, &hc_parking);
     struct timeval tv = {(time_t)hc->svc->cfg->header_timeout, 0};
     evtimer_add(hc->head_timer, &tv); /* also bounds a TLS handshake that never ends */
 }
@@ -436,10 +454,39 @@ static void hc_free(void *v)
     /* The engines first: freeing one may log a last response, which touches the timer. */
     http_session_free(hc->h1);
     http2_session_free(hc->h2);
+    free(hc->x); /* after the session: a streamed body's reader is told through it */
     if (hc->head_timer)
         event_free(hc->head_timer);
     free(hc);
 }
+
+/* An idle keep-alive HTTP/1.1 connection: its session and header timer go (conn.c frees its
+ * buffers too) and come back with the next request, whose head then has header_timeout from
+ * its arrival; idle, the connection stays header_timeout, as before. */
+static unsigned hc_park(void *v)
+{
+    struct hconn *hc = v;
+    if (!hc->h1 || hc->h2 || hc->upgrade || !http_session_idle(hc->h1))
+        return 0;
+    http_session_free(hc->h1);
+    hc->h1 = NULL;
+    free(hc->x);
+    hc->x = NULL;
+    if (hc->head_timer) {
+        event_free(hc->head_timer);
+        hc->head_timer = NULL;
+    }
+    return hc->svc->cfg->header_timeout;
+}
+
+static void hc_unpark(void *v)
+{
+    struct hconn *hc = v;
+    hc->head_timer = evtimer_new(conn_worker(hc->c)->host.base, on_head_timer, hc);
+    start_h1(hc);
+}
+
+static const struct conn_park_ops hc_parking = {hc_park, hc_unpark};
 
 static void hc_writable(void *v)
 {

@@ -281,10 +281,22 @@ static const struct conf_section http_sections[] = {
     {.name = NULL},
 };
 
+static void *http_service_attach(struct worker *w, void *state)
+{
+    return state ? xcalloc(1, sizeof(struct http_worker)) : NULL;
+}
+
+static void http_service_detach(struct worker *w, void *wstate)
+{
+    free(wstate);
+}
+
 const struct service_def http_service_def = {
     .name = "http",
     .sections = http_sections,
     .open = http_service_open,
+    .attach = http_service_attach,
+    .detach = http_service_detach,
     .close = http_service_close,
 };
 

@@ -29,6 +29,11 @@ struct http_service {
     char metrics_tag;             /* &metrics_tag is the metrics listener's svc_cfg */
 };
 
+/* Per worker (host_worker_state): what its connections share. */
+struct http_worker {
+    struct http_date_cache date;  /* the Date field, formatted once per second */
+};
+
 /* The service (services/services.c): its open() reads the sites (document roots, mime
  * table), the access log and the work pool, sets ALPN on the daemon's TLS context and binds
  * the http, https and metrics listeners; a no-op without [http] sections. Its state is the
