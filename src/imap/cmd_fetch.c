@@ -203,7 +203,7 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
     if (s->cmd.uid)
         f->atts.flags |= IMAP_FETCH_UID;
     if (changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ))
-        s->condstore = true; /* RFC 7162 §3.1: CONDSTORE-enabling */
+        imap_condstore_on(s); /* RFC 7162 §3.1: CONDSTORE-enabling */
     f->with_modseq = changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ);
     f->need_cache =
         f->atts.flags & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE);

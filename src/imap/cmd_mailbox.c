@@ -154,7 +154,7 @@ bool imap_status_items(struct imap_session *s, const struct imap_arg *list, stru
         if (it == ST_COUNT)
             return false;
         if (it == ST_MODSEQ)
-            s->condstore = true; /* RFC 7162 §3.1: a CONDSTORE-enabling command */
+            imap_condstore_on(s); /* RFC 7162 §3.1: a CONDSTORE-enabling command */
         str_appendc(out, (char)('a' + it));
     }
     return true;

@@ -343,7 +343,7 @@ bool imap_search_run_parse(struct imap_session *s, const struct imap_arg *args, 
         return false;
     }
     if (r->search.uses_modseq)
-        s->condstore = true;
+        imap_condstore_on(s);
     return true;
 }
 

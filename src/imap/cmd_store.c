@@ -84,7 +84,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
     if (n >= 3 && a[1].type == IMAP_ARG_LIST) {
         if (!parse_modifiers(&a[1], &since))
             return imap_bad(s, "Invalid STORE modifier");
-        s->condstore = true; /* RFC 7162 §3.1 */
+        imap_condstore_on(s); /* RFC 7162 §3.1 */
         i++;
     }
     enum imap_store_op op;

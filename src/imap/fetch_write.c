@@ -7,6 +7,7 @@
 #include "imap/fetch_int.h"
 
 #include "core/log.h"
+#include "msg/base64.h"
 #include "msg/cte.h"
 #include "msg/date.h"
 
@@ -89,6 +90,14 @@ static bool map_msg(struct imap_session *s, struct imap_fetch *f, const struct i
     return true;
 }
 
+/* <start.count> of RFC 3501 §6.4.5 on bytes already chosen. */
+static struct slice slice_partial(struct slice b, uint32_t start, uint32_t count)
+{
+    size_t st = start < b.len ? start : b.len;
+    size_t n = b.len - st < count ? b.len - st : count;
+    return slice_make(b.p + st, n);
+}
+
 enum item_form {
     FORM_LITERAL,  /* {n} */
     FORM_LITERAL8, /* ~{n}: BINARY content with a NUL (RFC 3516 §4.2) */
@@ -120,11 +129,8 @@ static bool binary_bytes(struct imap_fetch *f, const struct imap_fetch_body *b, 
         cte_decode(enc, raw.p, raw.len, synth);
         raw = slice_make(str_cstr(synth), synth->len);
     }
-    if (b->partial) {
-        size_t st = b->start < raw.len ? b->start : raw.len;
-        size_t n = raw.len - st < b->count ? raw.len - st : b->count;
-        raw = slice_make(raw.p + st, n);
-    }
+    if (b->partial)
+        raw = slice_partial(raw, b->start, b->count);
     *form = b->kind == IMAP_FB_BINARY_SIZE ? FORM_NUMBER
             : memchr(raw.p, '\0', raw.len) ? FORM_LITERAL8
                                            : FORM_LITERAL;
@@ -172,14 +178,18 @@ static bool item_bytes(struct imap_session *s, struct imap_fetch *f, const struc
         rc = mime_section_resolve(f->tree, &sec, &r);
     }
     if (rc == 0) {
-        if (b && b->partial)
-            mime_range_partial(&r, b->start, b->count);
         struct slice bytes = mime_range_bytes(&r, f->map.data);
-        if (r.synth) { /* the range points into r.data: keep a copy past its clear */
+        if (memchr(bytes.p, '\0', bytes.len)) {
+            /* Only a literal8 APPEND (RFC 3516) stores NULs, and a literal cannot carry one
+             * (RFC 3501 §4.3): BODY gets the section in base64, BINARY the bytes. */
+            str_reserve(synth, base64_encoded_size(bytes.len) + 1);
+            synth->len = base64_encode(bytes.p, bytes.len, synth->ptr);
+            bytes = slice_make(str_cstr(synth), synth->len);
+        } else if (r.synth) { /* the range points into r.data: keep a copy past its clear */
             str_append(synth, bytes.p, bytes.len);
             bytes = slice_make(str_cstr(synth), synth->len);
         }
-        *out = bytes;
+        *out = b && b->partial ? slice_partial(bytes, b->start, b->count) : bytes;
     }
     mime_range_clear(&r);
     return true;

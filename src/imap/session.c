@@ -245,6 +245,18 @@ void imap_capabilities(struct imap_session *s, struct str *out)
     str_appends(out, imap_can_login(s) ? " AUTH=PLAIN" : " LOGINDISABLED");
 }
 
+void imap_condstore_on(struct imap_session *s)
+{
+    if (s->condstore)
+        return;
+    s->condstore = true;
+    /* RFC 7162 §3.1: the first CONDSTORE-enabling command tells the selected mailbox's
+     * HIGHESTMODSEQ, as SELECT would have */
+    if (s->state == IS_SELECTED)
+        imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+                    (unsigned long long)s->view.highestmodseq);
+}
+
 /* ---- the command lifecycle ---- */
 
 static void finish_command(struct imap_session *s)

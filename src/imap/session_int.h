@@ -144,6 +144,9 @@ void imap_close(struct imap_session *s);
 /* The capability list for the current state (without "CAPABILITY "). */
 void imap_capabilities(struct imap_session *s, struct str *out);
 bool imap_can_login(const struct imap_session *s);
+/* A CONDSTORE-enabling command (RFC 7162 §3.1): CONDSTORE on, "* OK [HIGHESTMODSEQ n]" when
+ * it was off and a mailbox is selected. */
+void imap_condstore_on(struct imap_session *s);
 /* Decodes a mailbox argument to stored form into out; BAD/NO and false on error. */
 bool imap_arg_mailbox(struct imap_session *s, const struct imap_arg *a, struct str *out);
 /* Writes the mailbox name in wire form as an IMAP string. */

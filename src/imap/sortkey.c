@@ -202,30 +202,22 @@ void imap_base_subject(const char *s, size_t n, struct str *out, bool *reply)
 
 void imap_sort_address(const char *value, size_t n, bool display, struct str *out)
 {
-    struct str lines = STR_INIT;
-    mime_address_list_text(value, n, &lines);
-    /* The first line: "name <mailbox@host>" or "<mailbox@host>". */
-    const char *l = str_cstr(&lines), *eol = strchr(l, '\n');
-    size_t len = eol ? (size_t)(eol - l) : 0;
-    const char *lt = NULL;
-    for (size_t i = 0; i < len; i++)
-        if (l[i] == '<')
-            lt = l + i;
-    if (lt && len >= 2 && l[len - 1] == '>') {
-        const char *spec = lt + 1, *end = l + len - 1;
-        const char *at = NULL;
-        for (const char *p = spec; p < end; p++)
-            if (*p == '@')
-                at = p;
-        size_t name_len = lt > l ? (size_t)(lt - l - 1) : 0;
-        if (display && name_len)
-            casemap(l, name_len, out);
-        else if (display)
-            casemap(spec, (size_t)(end - spec), out);
-        else
-            casemap(spec, (size_t)((at ? at : end) - spec), out);
+    struct str name = STR_INIT, mailbox = STR_INIT, host = STR_INIT;
+    bool group = false;
+    if (mime_address_first(value, n, &name, &mailbox, &host, &group)) {
+        if (!display || group) /* a group stands as its name (RFC 5256 §3, RFC 5957 §2) */
+            casemap(mailbox.ptr, mailbox.len, out);
+        else if (name.len)
+            casemap(name.ptr, name.len, out);
+        else {
+            casemap(mailbox.ptr, mailbox.len, out);
+            str_appendc(out, '@');
+            casemap(host.ptr, host.len, out);
+        }
     }
-    str_clear(&lines);
+    str_clear(&name);
+    str_clear(&mailbox);
+    str_clear(&host);
 }
 
 /* ---- dates and ids ---- */

@@ -163,6 +163,15 @@ void mime_envelope_write(const char *hdr, size_t len, struct str *out);
  */
 void mime_address_list_text(const char *value, size_t len, struct str *out);
 
+/*
+ * The first entry of an address-list value as ENVELOPE parses it: its display name, mailbox
+ * and host (empty when absent; ".MISSING-HOST-NAME." for an address without a domain), or
+ * for a group its name in mailbox with *group set (RFC 5256 sorts a group by its name).
+ * False when the list is empty.
+ */
+bool mime_address_first(const char *value, size_t len, struct str *name, struct str *mailbox,
+                        struct str *host, bool *group);
+
 enum mime_bs_flags {
     MIME_BS_EXTENSIONS = 1 << 0, /* BODYSTRUCTURE (with extension data) instead of BODY */
     MIME_BS_UTF8 = 1 << 1,       /* client accepts UTF-8 (RFC 6855 UTF8=ACCEPT / IMAP4rev2) */

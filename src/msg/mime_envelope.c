@@ -371,6 +371,28 @@ void mime_address_list_text(const char *value, size_t len, struct str *out)
     msg_arena_clear(&a);
 }
 
+bool mime_address_first(const char *value, size_t len, struct str *name, struct str *mailbox,
+                        struct str *host, bool *group)
+{
+    struct msg_arena a;
+    msg_arena_init(&a, 1024);
+    struct env_list lst = {NULL, 0, 0, &a};
+    struct env_lex l = {value, len, 0, STR_INIT};
+    env_list_parse(&l, &lst, false);
+    const struct env_addr *e = lst.n ? &lst.v[0] : NULL;
+    bool found = e && !e->group_end && e->mailbox;
+    if (found) {
+        *group = !e->host && !e->name && !e->adl;
+        str_appends(name, e->name ? e->name : "");
+        str_appends(mailbox, e->mailbox);
+        str_appends(host, e->host ? e->host : "");
+    }
+    str_clear(&l.comment);
+    free(lst.v);
+    msg_arena_clear(&a);
+    return found;
+}
+
 void mime_envelope_write(const char *hdr, size_t len, struct str *out)
 {
     static const char *const addr_fields[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};

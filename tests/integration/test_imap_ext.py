@@ -164,6 +164,11 @@ def test_binary(daemon, box):
         u = a.ok("FETCH 6 (BINARY.PEEK[] RFC822.SIZE)")
         assert u == [b"* 6 FETCH (UID 6 RFC822.SIZE %d BINARY[] ~{%d}\r\n%s)\r\n" % (
             len(nul), len(nul), nul)], u
+        # a literal cannot carry a NUL (RFC 3501 §4.3): BODY[] sends such bytes in base64
+        import base64
+        enc = base64.b64encode(nul)
+        u = a.ok("FETCH 6 (BODY.PEEK[])")
+        assert u == [b"* 6 FETCH (UID 6 BODY[] {%d}\r\n%s)\r\n" % (len(enc), enc)], u
 
 
 def test_multiappend(daemon, box):

@@ -70,6 +70,9 @@ static void test_esearch(void **state)
     expect(&f, "b UID SEARCH RETURN () ALL\r\n", "* ESEARCH (TAG \"b\") UID ALL 1:4\r\nb OK");
     expect(&f, "c SEARCH RETURN (COUNT) 1000\r\n", "* ESEARCH (TAG \"c\") COUNT 0\r\nc OK");
     expect(&f, "d SEARCH RETURN (MIN) 1000\r\n", "* ESEARCH (TAG \"d\")\r\nd OK");
+    /* RFC 7162 §3.1: the first CONDSTORE-enabling command reports HIGHESTMODSEQ, once */
+    expect(&f, "d2 FETCH 1 (MODSEQ)\r\n", "* OK [HIGHESTMODSEQ 5] Highest\r\n* 1 FETCH");
+    expect_not(&f, "d3 FETCH 1 (MODSEQ)\r\n", "HIGHESTMODSEQ");
     expect(&f, "e SEARCH RETURN (MAX) SEEN MODSEQ 1\r\n",
            "* ESEARCH (TAG \"e\") MAX 4 MODSEQ 5\r\ne OK");
     expect(&f, "f SEARCH RETURN (COLOR) ALL\r\n", "f BAD");

@@ -63,9 +63,11 @@ static void test_address(void **state)
     expect_addr("Alice Doe <alice@example.org>", true, "ALICE DOE");
     expect_addr("b@c.d", true, "B@C.D");
     expect_addr("user2@domain1.org", false, "USER2");
-    expect_addr("undisclosed-recipients:;", false, "");
+    expect_addr("undisclosed-recipients:;", false, "UNDISCLOSED-RECIPIENTS");
     expect_addr("", true, "");
-    expect_addr("Team: carol@example.org;", false, "CAROL");
+    expect_addr("Team: carol@example.org;", false, "TEAM"); /* a group sorts by its name */
+    expect_addr("Team: carol@example.org;", true, "TEAM");
+    expect_addr("d", true, "D@.MISSING-HOST-NAME.");
 }
 
 static void test_dates_and_ids(void **state)
