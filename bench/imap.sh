@@ -283,6 +283,7 @@ for r in $(seq 1 "$ROUNDS"); do
         RESULTS[$s]="${RESULTS[$s]:-} $rate"
         printf 'round %d %-8s %8s commands/s  (%s rounds of 14 commands in %s s)\n' "$r" "$s" \
             "$rate" "$(field rounds "$out")" "$(field seconds "$out")"
+        [[ -n ${BENCH_LATENCY:-} ]] && grep '^latency' <<<"$out"
     done
 done
 

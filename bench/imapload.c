@@ -147,9 +147,49 @@ static void until_tagged(struct conn *c, const char *tag, const char *what, long
     }
 }
 
+/* Time spent waiting for each kind of command (keyed by its format), printed at the end, so a
+ * slow run shows which command the time went to. */
+#define KINDS 16
+static struct {
+    const char *what;
+    _Atomic long ns, count;
+} kinds[KINDS];
+static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void account(const char *what, long started)
+{
+    long d = mono_ns() - started;
+    pthread_mutex_lock(&kinds_lock);
+    int i = 0;
+    while (i < KINDS && kinds[i].what && kinds[i].what != what)
+        i++;
+    if (i < KINDS && !kinds[i].what)
+        kinds[i].what = what;
+    pthread_mutex_unlock(&kinds_lock);
+    if (i < KINDS) {
+        atomic_fetch_add(&kinds[i].ns, d);
+        atomic_fetch_add(&kinds[i].count, 1);
+    }
+}
+
+static void print_kinds(void)
+{
+    for (int i = 0; i < KINDS && kinds[i].what; i++)
+        fprintf(stderr, "latency %-32s %8ld commands  %8.3f ms mean\n", kinds[i].what,
+                (long)kinds[i].count, kinds[i].count ? kinds[i].ns / 1e6 / kinds[i].count : 0.0);
+}
+
 static void command(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void command(struct conn *c, const char *fmt, ...)
 {
+    long started = mono_ns();
     char tag[16], cmd[1024];
     snprintf(tag, sizeof tag, "a%u", ++c->tag);
     va_list ap;
@@ -160,6 +200,7 @@ static void command(struct conn *c, const char *fmt, ...)
     n += snprintf(cmd + n, sizeof cmd - (size_t)n, "\r\n");
     send_all(c, cmd, (size_t)n);
     until_tagged(c, tag, cmd, NULL);
+    account(fmt, started);
 }
 
 static struct conn *open_session(int user)
@@ -191,6 +232,7 @@ static unsigned rnd(struct conn *c, unsigned n)
 static void select_inbox(struct conn *c, long *exists, long *uidnext)
 {
     char tag[16], line[4096];
+    long started = mono_ns();
     snprintf(tag, sizeof tag, "a%u", ++c->tag);
     char cmd[64];
     int n = snprintf(cmd, sizeof cmd, "%s SELECT INBOX\r\n", tag);
@@ -205,6 +247,7 @@ static void select_inbox(struct conn *c, long *exists, long *uidnext)
         else if (strncmp(line, tag, strlen(tag)) == 0) {
             if (!strstr(line, " OK"))
                 die("SELECT", line);
+            account("SELECT INBOX", started);
             return;
         }
     }
@@ -235,6 +278,7 @@ static void one_round(struct conn *c, long round)
         len += snprintf(msg + len, sizeof msg - (size_t)len,
                         "the quick brown fox jumps over the lazy pigeon %5d\r\n", len);
     char tag[16], head[128];
+    long started = mono_ns();
     snprintf(tag, sizeof tag, "a%u", ++c->tag);
     int hn = snprintf(head, sizeof head, "%s APPEND INBOX {%d+}\r\n", tag, len);
     send_all(c, head, (size_t)hn);
@@ -242,6 +286,7 @@ static void one_round(struct conn *c, long round)
     send_all(c, "\r\n", 2);
     long uid = 0;
     until_tagged(c, tag, "APPEND", &uid);
+    account("APPEND", started);
     if (uid <= 0)
         die("APPEND", "no APPENDUID");
     command(c, "UID STORE %ld +FLAGS.SILENT (\\Deleted)", uid);
@@ -320,6 +365,7 @@ int main(int argc, char **argv)
     printf("rounds=%ld commands=%ld octets=%ld seconds=%.3f commands_per_s=%.1f\n",
            atomic_load(&rounds_done), cmds, atomic_load(&octets_done), elapsed,
            (double)cmds / elapsed);
+    print_kinds();
     free(t);
     return 0;
 }
