@@ -230,10 +230,11 @@ static int internet_setup(void **state)
 {
     (void)state;
     uint32_t now = (uint32_t)time(NULL);
-    struct dnssec_key kroot, kex, kalt, kbad, kexp, knokey, kother, knosig, ktrap;
-    struct dnssec_key *all[] = {&kroot, &kex,   &kalt,   &kbad, &kexp,
-                                &knokey, &kother, &knosig, &ktrap};
-    for (size_t i = 0; i < 9; i++)
+    struct dnssec_key kroot, kex, kalt, kbad, kexp, knokey, kother, knosig, ktrap, kw3;
+    struct dnssec_key *all[] = {&kroot,  &kex,    &kalt,   &kbad,  &kexp,
+                                &knokey, &kother, &knosig, &ktrap, &kw3};
+    size_t nkeys = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < nkeys; i++)
         make_key(all[i]);
 
     struct dns_zone *z1[6];
@@ -263,9 +264,13 @@ static int internet_setup(void **state)
     z1[5] = trap_zone(&ktrap, now);
     net.ns1 = set_of(z1, 6);
 
-    struct dns_zone *z3 = sign(
-        "alt.", SOA("alt.") "ns.alt. 300 A " NS3 "\nwww.alt. 300 A 192.0.2.30\n", &kalt, true, now);
-    net.ns3 = set_of(&z3, 1);
+    struct dns_zone *z3[2];
+    z3[0] = sign("alt.", SOA("alt.") "ns.alt. 300 A " NS3 "\nwww.alt. 300 A 192.0.2.30\n", &kalt,
+                 true, now);
+    /* an NSEC3 zone with a wildcard below an empty non-terminal */
+    z3[1] = sign("wild3.", SOA("wild3.") "ns.wild3. 300 A " NS3 "\n*.w.wild3. 300 A 192.0.2.33\n",
+                 &kw3, true, now);
+    net.ns3 = set_of(z3, 2);
 
     struct str ex = STR_INIT;
     str_appends(
@@ -286,9 +291,11 @@ static int internet_setup(void **state)
 
     struct str rt = STR_INIT;
     str_appends(&rt, ". 300 SOA ns.root. h.root. 1 3600 600 86400 300\n. 300 NS ns.root.\n"
-                     "ns.root. 300 A " ROOT "\n" CHILD("example.", TLD) CHILD("alt.", NS3));
+                     "ns.root. 300 A " ROOT "\n" CHILD("example.", TLD) CHILD("alt.", NS3)
+                         CHILD("wild3.", NS3));
     ds_line("example.", &kex, &rt);
     ds_line("alt.", &kalt, &rt);
+    ds_line("wild3.", &kw3, &rt);
     struct dns_zone *zroot = sign(".", str_cstr(&rt), &kroot, false, now);
     net.root = set_of(&zroot, 1);
 
@@ -306,7 +313,7 @@ static int internet_setup(void **state)
     str_clear(&anchor);
     str_clear(&ex);
     str_clear(&rt);
-    for (size_t i = 0; i < 9; i++)
+    for (size_t i = 0; i < nkeys; i++)
         EVP_PKEY_free(all[i]->pkey);
     return 0;
 }
@@ -923,6 +930,88 @@ static void test_aggressive_nsec3(void **state)
     dns_arena_clear(&a);
 }
 
+/* Two names under *.w.wild3. whose NSEC3 hashes fall in the same span of the zone's chain
+ * (wild3., ns.wild3., w.wild3., *.w.wild3.), so that the proof of the first covers the
+ * second; each written as text into first/second. */
+static void same_span_names(char *first, char *second, size_t cap)
+{
+    static const char *const chain[] = {"wild3.", "ns.wild3.", "w.wild3.", "*.w.wild3."};
+    uint8_t hs[4][DNSSEC_NSEC3_HASH_MAX], n[DNS_NAME_MAXLEN], h[DNSSEC_NSEC3_HASH_MAX];
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(dnssec_nsec3_hash(N(chain[i], n), 1, 0, NULL, 0, hs[i]), 0);
+    int span_of_first = -1;
+    for (int c = 0; c < 200; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "n%d.w.wild3.", c);
+        assert_int_equal(dnssec_nsec3_hash(N(name, n), 1, 0, NULL, 0, h), 0);
+        int span = -1; /* the chain record with the largest hash below h (wrapping) */
+        for (int i = 0; i < 4; i++)
+            if (memcmp(hs[i], h, sizeof h) < 0 &&
+                (span < 0 || memcmp(hs[i], hs[span], sizeof h) > 0))
+                span = i;
+        if (span < 0) /* below every owner: the last record's span wraps round to it */
+            for (int i = span = 0; i < 4; i++)
+                if (memcmp(hs[i], hs[span], sizeof h) > 0)
+                    span = i;
+        if (span_of_first < 0) {
+            span_of_first = span;
+            snprintf(first, cap, "%s", name);
+        } else if (span == span_of_first) {
+            snprintf(second, cap, "%s", name);
+            return;
+        }
+    }
+    fail_msg("no two names in one NSEC3 span");
+}
+
+/* RFC 8198 §5.3 with NSEC3: once one name under the wildcard of wild3. (NSEC3, no opt-out)
+ * was answered and validated, another name whose hash the same NSEC3 covers is answered from
+ * the cache -- the wildcard's A at that name, secure, its RRSIG (labels 2) and the NSEC3
+ * proving the name absent -- without asking; a name outside the span is asked; a name that
+ * exists (w.wild3., an empty non-terminal) is never synthesized. */
+static void test_aggressive_nsec3_wildcard(void **state)
+{
+    (void)state;
+    ARENA;
+    char first[32], second[32];
+    same_span_names(first, second, sizeof first);
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, first, DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    assert_non_null(strstr(r.text, "192.0.2.33"));
+    assert_int_equal(fake_upstream_count(w->up, NS3, first, DNS_TYPE_A), 1);
+    dns_arena_reset(&a);
+    ask(w, second, DNS_TYPE_A, Q_DO, &r, &a);
+    if (r.rcode != DNS_RCODE_NOERROR || !r.ad || !strstr(r.text, "192.0.2.33"))
+        fail_msg("%s:\n%s", second, r.text);
+    char owner[48];
+    snprintf(owner, sizeof owner, "%s\t", second);
+    assert_non_null(strstr(r.text, owner));
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_RRSIG), 1);
+    assert_int_equal(count_type(&r.m, 1, DNS_TYPE_NSEC3), 1);
+    assert_int_equal(fake_upstream_count(w->up, NULL, second, 0), 0);
+    /* the same without DO: the data, AD only for a client that asks (RFC 6840 §5.8) */
+    dns_arena_reset(&a);
+    ask(w, second, DNS_TYPE_A, 0, &r, &a);
+    assert_non_null(strstr(r.text, "192.0.2.33"));
+    assert_int_equal(count_type(&r.m, 0, DNS_TYPE_RRSIG), 0);
+    assert_int_equal(fake_upstream_count(w->up, NULL, second, 0), 0);
+    /* the wildcard holds A only: another type is asked (a wildcard NODATA is not made up) */
+    dns_arena_reset(&a);
+    ask(w, second, DNS_TYPE_TXT, Q_DO, &r, &a);
+    assert_true(fake_upstream_count(w->up, NS3, second, DNS_TYPE_TXT) >= 1);
+    /* w.wild3. exists (an empty non-terminal): never answered from its wildcard */
+    dns_arena_reset(&a);
+    ask(w, "w.wild3.", DNS_TYPE_A, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_null(strstr(r.text, "192.0.2.33"));
+    assert_true(fake_upstream_count(w->up, NS3, "w.wild3.", DNS_TYPE_A) >= 1);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
 /* NSEC3 records with the opt-out flag are not kept for aggressive use (RFC 8198 §5.5): the
  * span may hide insecure delegations. */
 static void test_nsec3_opt_out_not_cached(void **state)
@@ -1052,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_forged_nxdomain_is_bogus),
         cmocka_unit_test(test_aggressive_nsec),
         cmocka_unit_test(test_aggressive_nsec3),
+        cmocka_unit_test(test_aggressive_nsec3_wildcard),
         cmocka_unit_test(test_rfc5011_states),
         cmocka_unit_test(test_nsec3_opt_out_not_cached),
     };

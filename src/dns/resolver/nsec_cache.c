@@ -327,6 +327,34 @@ static bool closest_encloser3(struct find3 *f, const uint8_t *name)
     return false;
 }
 
+/* The chain's parameters, from its first record. false when the zone has no NSEC3 chain. */
+static bool chain3_params(const struct nzone *z, struct dnssec_nsec3_view *params)
+{
+    if (!z || !z->nsec3.n)
+        return false;
+    const struct nrec *r0 = z->nsec3.v[0];
+    struct dnssec_nsec_rr rr = {r0->owner, DNS_TYPE_NSEC3, r0->rd[0].data, r0->rd[0].len};
+    return dnssec_nsec3_view(&rr, z->name, params);
+}
+
+bool dns_nsec_cache_span3(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
+                          uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&nc->lock);
+    struct find3 f = {zone_get(nc, zone, false), {0}, now_ms, {0}, 0};
+    if (chain3_params(f.z, &f.params)) {
+        bool match = true;
+        const struct nrec *r = lookup3(&f, name, &match);
+        if (r && !match) {
+            *out = rec_out(r, now_ms, a);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&nc->lock);
+    return found;
+}
+
 unsigned dns_nsec_cache_find3(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
                               uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
                               struct dns_cache_rrset *soa)
@@ -337,11 +365,8 @@ unsigned dns_nsec_cache_find3(struct dns_nsec_cache *nc, const uint8_t *zone, co
     struct find3 f = {zone_get(nc, zone, false), {0}, now_ms, {0}, 0};
     if (f.z && f.z->nsec3.n && f.z->soa && now_ms < f.z->soa->expire_ms &&
         dns_name_labels(name) - dns_name_labels(zone) <= NSEC_CACHE_MAX_DEPTH3) {
-        const struct nrec *r0 = f.z->nsec3.v[0];
-        struct dnssec_nsec_rr rr = {r0->owner, DNS_TYPE_NSEC3, r0->rd[0].data, r0->rd[0].len};
         bool match = false;
-        const struct nrec *r = dnssec_nsec3_view(&rr, zone, &f.params) ? lookup3(&f, name, &match)
-                                                                       : NULL;
+        const struct nrec *r = chain3_params(f.z, &f.params) ? lookup3(&f, name, &match) : NULL;
         if (r && match ? take3(&f, r) : closest_encloser3(&f, name)) {
             for (; n < f.n; n++)
                 out[n] = rec_out(f.got[n], now_ms, a);

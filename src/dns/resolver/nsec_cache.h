@@ -2,7 +2,9 @@
  * nsec_cache — validated NSEC records kept per zone in canonical order, for the aggressive
  * use of the DNSSEC-validated cache (RFC 8198): a name that falls in a cached NSEC span (and
  * whose wildcard does too) is answered NXDOMAIN without asking; a name whose cached NSEC
- * lacks the type, NODATA. NSEC3 chains (without opt-out) the same way, by hash. Only records whose signatures the validator checked are put here,
+ * lacks the type, NODATA. NSEC3 chains (without opt-out) the same way, by hash, and the span
+ * that shows a name under a cached wildcard absent (the wildcard answer). Only records whose
+ * signatures the validator checked are put here,
  * each with its RRSIGs, and the zone's SOA (also validated) for the negative answer.
  *
  * Shared by the resolvers of every worker: one mutex. Bounded: NSEC_CACHE_ZONES zones (the
@@ -50,5 +52,14 @@ unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, con
 unsigned dns_nsec_cache_find3(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
                               uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out,
                               struct dns_cache_rrset *soa);
+
+/*
+ * NSEC3, for a wildcard answer (RFC 8198 §5.3 with RFC 5155 §8.8): the live record of zone's
+ * cached chain whose span holds name's hash, when that hash is not itself an owner (the
+ * record may then cover name: the caller proves it with dnssec_prove_wildcard). One hash with
+ * the chain's parameters. Copied in a into *out; false when nothing fits.
+ */
+bool dns_nsec_cache_span3(struct dns_nsec_cache *nc, const uint8_t *zone, const uint8_t *name,
+                          uint64_t now_ms, struct dns_arena *a, struct dns_cache_rrset *out);
 
 #endif

@@ -177,8 +177,9 @@ static void keep_proofs(struct res_val *v, const struct res_answer *a)
 }
 
 /* A validated wildcard expansion: the set is kept under its wildcard name too ("*." and the
- * RRSIG's labels rightmost labels of the owner), with the NSEC records, so that other names
- * the wildcard covers can be answered from the cache (RFC 8198 §5.3). */
+ * RRSIG's labels rightmost labels of the owner), with the NSEC or NSEC3 records (NSEC3 with
+ * opt-out are not kept), so that other names the wildcard covers can be answered from the
+ * cache (RFC 8198 §5.3). */
 static void keep_wildcard(struct res_val *v, const struct dns_cache_rrset *set, unsigned labels)
 {
     uint8_t wild[DNS_NAME_MAXLEN];
@@ -190,7 +191,7 @@ static void keep_wildcard(struct res_val *v, const struct dns_cache_rrset *set, 
                        set->nsig, now);
     dns_cache_set_status(c, wild, set->type, DNSSEC_SECURE, set->ttl, now);
     for (unsigned i = 0; i < v->ans->nproof; i++)
-        if (v->ans->proof[i].sec == DNSSEC_SECURE && v->ans->proof[i].type == DNS_TYPE_NSEC)
+        if (v->ans->proof[i].sec == DNSSEC_SECURE)
             dns_nsec_cache_put(v->r->sh->nsecs, v->zone, &v->ans->proof[i], now);
 }
 
@@ -609,6 +610,34 @@ static const uint8_t *secure_zone_of(struct dns_resolver *r, const uint8_t *name
     return NULL;
 }
 
+/* The answer synthesized from the wildcard's validated set wset: that set at name, with the
+ * NSEC/NSEC3 record proving name absent. */
+static bool add_synthesized(const uint8_t *name, const struct dns_cache_rrset *wset,
+                            const struct dns_cache_rrset *proof, struct dns_arena *a,
+                            struct res_answer *ans)
+{
+    if (ans->nchain >= RES_MAX_CHAIN)
+        return false;
+    struct dns_cache_rrset set = *wset;
+    set.owner = dns_arena_dup(a, name, dns_name_len(name));
+    if (proof->ttl < set.ttl)
+        set.ttl = proof->ttl;
+    ans->chain[ans->nchain++] = set;
+    ans->rcode = DNS_RCODE_NOERROR;
+    if (ans->nproof < RES_MAX_PROOF)
+        ans->proof[ans->nproof++] = *proof;
+    return true;
+}
+
+/* The validated qtype set of wildcard wild from the cache. */
+static bool wildcard_set(struct dns_resolver *r, const uint8_t *wild, uint16_t qtype,
+                         struct dns_arena *a, struct dns_cache_result *res)
+{
+    return dns_cache_get(r->sh->cache, wild, qtype, DNS_RANK_ANSWER, 0, res_now_ms(r), a, res) ==
+               DNS_CACHE_POSITIVE &&
+           res->sec == DNSSEC_SECURE;
+}
+
 /* RFC 8198 §5.3: name does not exist (nsec covers it) and its wildcard wild has a validated
  * qtype set in the cache: the answer is that set at name, with the NSEC as its proof. */
 static bool synthesize_wildcard(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
@@ -616,27 +645,44 @@ static bool synthesize_wildcard(struct dns_resolver *r, const uint8_t *name, uin
                                 struct dns_arena *a, struct res_answer *ans)
 {
     struct dns_cache_result res;
-    if (nsec->count != 1 ||
-        dns_cache_get(r->sh->cache, wild, qtype, DNS_RANK_ANSWER, 0, res_now_ms(r), a, &res) !=
-            DNS_CACHE_POSITIVE ||
-        res.sec != DNSSEC_SECURE)
+    if (nsec->count != 1 || !wildcard_set(r, wild, qtype, a, &res))
         return false;
     size_t nl;
     const uint8_t *next = nsec->rdata[0].data;
     if (dns_name_check(next, nsec->rdata[0].len, &nl) != 0 ||
         !dnssec_nsec_covers(nsec->owner, next, name))
         return false;
-    struct dns_cache_rrset set = res.rrset;
-    set.owner = dns_arena_dup(a, name, dns_name_len(name));
-    if (nsec->ttl < set.ttl)
-        set.ttl = nsec->ttl;
-    if (ans->nchain >= RES_MAX_CHAIN)
+    return add_synthesized(name, &res.rrset, nsec, a, ans);
+}
+
+/* RFC 8198 §5.3 with NSEC3 (RFC 5155 §8.8): the nearest "*.<ancestor>" of name with a
+ * validated qtype set in the cache answers name when a cached NSEC3 without opt-out covers
+ * the next closer name below that ancestor -- which makes the ancestor name's closest
+ * encloser (it exists: the wildcard is below it; nothing exists between it and name). */
+static bool synthesize_wildcard3(struct dns_resolver *r, const uint8_t *name,
+                                 const uint8_t *lname, uint16_t qtype, const uint8_t *zone,
+                                 struct dns_arena *a, struct res_answer *ans)
+{
+    unsigned nl = dns_name_labels(lname), zl = dns_name_labels(zone);
+    if (nl <= zl || nl - zl > NSEC_CACHE_MAX_DEPTH3)
         return false;
-    ans->chain[ans->nchain++] = set;
-    ans->rcode = DNS_RCODE_NOERROR;
-    if (ans->nproof < RES_MAX_PROOF)
-        ans->proof[ans->nproof++] = *nsec;
-    return true;
+    for (unsigned ce = nl - 1; ce >= zl && ce < nl; ce--) {
+        uint8_t wild[DNS_NAME_MAXLEN];
+        struct dns_cache_result res;
+        if (!dnssec_wildcard_at(lname, ce, wild) || !wildcard_set(r, wild, qtype, a, &res))
+            continue;
+        const uint8_t *next_closer = dns_name_skip(lname, nl - ce - 1);
+        struct dns_cache_rrset n3;
+        if (!dns_nsec_cache_span3(r->sh->nsecs, zone, next_closer, res_now_ms(r), a, &n3))
+            return false;
+        struct dnssec_nsec_rr v = {n3.owner, DNS_TYPE_NSEC3, n3.rdata[0].data, n3.rdata[0].len};
+        struct dnssec_budget b;
+        dnssec_budget_init(&b);
+        if (dnssec_prove_wildcard(&v, 1, zone, lname, ce, &b) != DNSSEC_PROOF_OK)
+            return false;
+        return add_synthesized(name, &res.rrset, &n3, a, ans);
+    }
+    return false;
 }
 
 bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
@@ -654,8 +700,11 @@ bool res_aggressive(struct dns_resolver *r, const uint8_t *name, uint16_t qtype,
     unsigned nf = zone ? dns_nsec_cache_find(r->sh->nsecs, zone, lname, res_now_ms(r), a, found,
                                              &soa, wild)
                        : 0;
-    if (zone && nf == 0) /* an NSEC3 zone */
+    if (zone && nf == 0) { /* an NSEC3 zone */
+        if (synthesize_wildcard3(r, name, lname, qtype, zone, a, ans))
+            return true;
         nf = dns_nsec_cache_find3(r->sh->nsecs, zone, lname, res_now_ms(r), a, found, &soa);
+    }
     struct dnssec_nsec_rr v[8];
     size_t nv = 0;
     for (unsigned i = 0; i < nf; i++)
