@@ -89,6 +89,8 @@ static const struct conf_key zone_keys[] = {
     KEY("dnssec_algorithm", CONF_STR, ZONE(dnssec_algorithm)),
     KEY("dnssec_nsec3", CONF_BOOL, ZONE(dnssec_nsec3)),
     NUM("dnssec_validity", CONF_UINT, ZONE(dnssec_validity), 2, 365),
+    KEY("cds_scan", CONF_STR, ZONE(cds_scan)),
+    NUM("cds_scan_interval", CONF_UINT, ZONE(cds_scan_interval), 1, 7 * 86400),
     {.name = NULL},
 };
 
@@ -590,6 +592,7 @@ void config_free(struct config *cfg)
         free(z->notify);
         free(z->allow_update);
         free(z->dnssec_algorithm);
+        free(z->cds_scan);
     }
     free(cfg->dns.zones);
     for (unsigned i = 0; i < cfg->dns.nkeys; i++) {

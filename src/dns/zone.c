@@ -511,3 +511,14 @@ const struct dns_rrset *dns_node_rrset(const struct dns_node *n, uint16_t type)
     }
     return NULL;
 }
+
+bool dns_rrset_same_rdata(const struct dns_rrset *a, const struct dns_rrset *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (unsigned i = 0; i < a->count; i++)
+        if (a->rdata[i].len != b->rdata[i].len ||
+            memcmp(a->rdata[i].data, b->rdata[i].data, a->rdata[i].len) != 0)
+            return false;
+    return true;
+}

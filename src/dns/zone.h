@@ -129,5 +129,7 @@ const struct dns_node *dns_zone_find(const struct dns_zone *z, const uint8_t *na
                                      const struct dns_node **encloser_out);
 /* The RRset of the given type at node, or NULL. */
 const struct dns_rrset *dns_node_rrset(const struct dns_node *n, uint16_t type);
+/* Whether a and b hold the same records (rdata in the zone's order; TTLs not compared). */
+bool dns_rrset_same_rdata(const struct dns_rrset *a, const struct dns_rrset *b);
 
 #endif

@@ -16,15 +16,7 @@ static bool cds_is_delete(const struct dns_rrset *cds)
 
 static bool same_set(const struct dns_rrset *a, const struct dns_rrset *b)
 {
-    if (!a || !b)
-        return !a && !b;
-    if (a->count != b->count)
-        return false;
-    for (unsigned i = 0; i < a->count; i++)
-        if (a->rdata[i].len != b->rdata[i].len ||
-            memcmp(a->rdata[i].data, b->rdata[i].data, a->rdata[i].len) != 0)
-            return false;
-    return true;
+    return a && b ? dns_rrset_same_rdata(a, b) : !a && !b;
 }
 
 /* The DS set the child asks for at its cut in parent (NULL: none), and whether it differs. */

@@ -66,6 +66,8 @@ struct signer {
     struct dns_zone_builder *zb;
     struct str data; /* scratch: the data to sign */
     uint32_t nsec_ttl;
+    bool *key_in_prev; /* per key: its DNSKEY is in p->prev's DNSKEY set */
+    struct dnssec_sign_stats stats;
     int err;
     const char *why;
 };
@@ -80,7 +82,49 @@ static void add(struct signer *s, const uint8_t *owner, uint16_t type, uint32_t 
     }
 }
 
-/* Signs one RRset with every active key of the role and adds the RRSIGs. */
+/* The previous version's RRSIG set at owner when the RRset there is the same as set. */
+static const struct dns_rrset *prev_sigs(const struct signer *s, const uint8_t *owner,
+                                         const struct dns_rrset *set)
+{
+    if (!s->key_in_prev)
+        return NULL;
+    const struct dns_node *n = dns_zone_find(s->p->prev, owner, NULL);
+    const struct dns_rrset *old = n ? dns_node_rrset(n, set->type) : NULL;
+    return old && old->ttl == set->ttl && dns_rrset_same_rdata(old, set)
+               ? dns_node_rrset(n, DNS_TYPE_RRSIG)
+               : NULL;
+}
+
+/* Key ki's signature over set->type among sigs, when it holds for more than p->refresh
+ * seconds from now (RFC 1982 arithmetic on the 32-bit times of RFC 4034 §3.1.5). */
+static const struct dns_rdata *sig_to_keep(const struct signer *s, const struct dns_rrset *sigs,
+                                           const struct dns_rrset *set, size_t ki,
+                                           unsigned labels)
+{
+    const struct dnssec_key *k = &s->keys[ki];
+    if (!sigs || !s->key_in_prev[ki])
+        return NULL;
+    for (unsigned i = 0; i < sigs->count; i++) {
+        struct dnssec_rrsig g;
+        if (dnssec_rrsig_parse(sigs->rdata[i].data, sigs->rdata[i].len, &g) != 0 ||
+            g.covered != set->type || g.alg != k->alg || g.tag != k->tag ||
+            g.labels != labels || g.orig_ttl != set->ttl || !dns_name_eq(g.signer, s->origin))
+            continue;
+        if ((int32_t)(g.expiration - s->p->now) > (int32_t)s->p->refresh &&
+            (int32_t)(s->p->now - g.inception) >= 0)
+            return &sigs->rdata[i];
+    }
+    return NULL;
+}
+
+static void note_expiry(struct signer *s, uint32_t exp)
+{
+    if (s->stats.made + s->stats.kept == 0 || (int32_t)(exp - s->stats.first_expiry) < 0)
+        s->stats.first_expiry = exp;
+}
+
+/* Signs one RRset with every active key of the role and adds the RRSIGs (kept from the
+ * previous version where they still hold). */
 static void sign_rrset(struct signer *s, const uint8_t *owner, const struct dns_rrset *set)
 {
     bool keyset = set->type == DNS_TYPE_DNSKEY || set->type == DNS_TYPE_CDS ||
@@ -88,10 +132,20 @@ static void sign_rrset(struct signer *s, const uint8_t *owner, const struct dns_
     uint8_t rd[DNSSEC_RRSIG_FIXED + DNS_NAME_MAXLEN + DNSSEC_SIG_MAX];
     unsigned labels = dns_name_labels(owner) - (dns_name_is_wild(owner) ? 1 : 0);
     uint32_t inc = s->p->now - s->p->inception_ago, exp = s->p->now + s->p->validity;
+    const struct dns_rrset *old = prev_sigs(s, owner, set);
     for (size_t i = 0; i < s->nkeys && s->err == 0; i++) {
         const struct dnssec_key *k = &s->keys[i];
         if (!k->active || !(keyset ? k->ksk : k->zsk))
             continue;
+        const struct dns_rdata *keep = sig_to_keep(s, old, set, i, labels);
+        if (keep) {
+            struct dnssec_rrsig g;
+            dnssec_rrsig_parse(keep->data, keep->len, &g);
+            note_expiry(s, g.expiration);
+            s->stats.kept++;
+            add(s, owner, DNS_TYPE_RRSIG, set->ttl, keep->data, keep->len);
+            continue;
+        }
         uint8_t fixed[DNSSEC_RRSIG_FIXED] = {
             (uint8_t)(set->type >> 8), (uint8_t)set->type, k->alg, (uint8_t)labels,
             (uint8_t)(set->ttl >> 24), (uint8_t)(set->ttl >> 16), (uint8_t)(set->ttl >> 8),
@@ -109,8 +163,26 @@ static void sign_rrset(struct signer *s, const uint8_t *owner, const struct dns_
             s->why = "signing failed";
             return;
         }
+        note_expiry(s, exp);
+        s->stats.made++;
         add(s, owner, DNS_TYPE_RRSIG, set->ttl, rd, fl + sl);
     }
+}
+
+/* Which keys signed p->prev with the same DNSKEY (a key tag alone may collide). */
+static void prev_keys(struct signer *s)
+{
+    const struct dns_zone *prev = s->p->prev;
+    if (!prev || !dns_name_eq(dns_zone_origin(prev), s->origin))
+        return;
+    size_t nn;
+    const struct dns_rrset *dk = dns_node_rrset(&dns_zone_nodes(prev, &nn)[0], DNS_TYPE_DNSKEY);
+    s->key_in_prev = xcalloc(s->nkeys ? s->nkeys : 1, sizeof *s->key_in_prev);
+    for (size_t i = 0; i < s->nkeys; i++)
+        for (unsigned j = 0; dk && j < dk->count; j++)
+            if (dk->rdata[j].len == s->keys[i].dnskey_len &&
+                memcmp(dk->rdata[j].data, s->keys[i].dnskey, dk->rdata[j].len) == 0)
+                s->key_in_prev[i] = true;
 }
 
 /* Pass 1: the unsigned data (new serial) plus DNSKEY, CDS, CDNSKEY and NSEC3PARAM. */
@@ -283,11 +355,18 @@ static void pass_nsec3(struct signer *s, const struct dns_node *nodes, size_t nn
     free(hv);
 }
 
+static void signer_clear(struct signer *s)
+{
+    str_clear(&s->data);
+    free(s->key_in_prev);
+    s->key_in_prev = NULL;
+}
+
 static int signer_fail(struct signer *s, struct str *err_out)
 {
     str_appendf(err_out, "dnssec: %s", s->why ? s->why : "signing failed");
     dns_zone_builder_free(s->zb);
-    str_clear(&s->data);
+    signer_clear(s);
     return ERR_PARSE;
 }
 
@@ -315,9 +394,10 @@ int dnssec_sign_zone(const struct dns_zone *z, const struct dnssec_key *keys, si
         return signer_fail(&s, err_out);
     struct dns_zone *z1;
     if (dns_zone_builder_finish(s.zb, &z1, err_out) != 0) {
-        str_clear(&s.data);
+        signer_clear(&s);
         return ERR_PARSE;
     }
+    prev_keys(&s);
     size_t nn;
     const struct dns_node *nodes = dns_zone_nodes(z1, &nn);
     s.zb = dns_zone_builder_new(s.origin);
@@ -330,6 +410,8 @@ int dnssec_sign_zone(const struct dns_zone *z, const struct dnssec_key *keys, si
     dns_zone_unref(z1);
     if (s.err)
         return signer_fail(&s, err_out);
-    str_clear(&s.data);
+    signer_clear(&s);
+    if (p->stats)
+        *p->stats = s.stats;
     return dns_zone_builder_finish(s.zb, out, err_out) == 0 ? 0 : ERR_PARSE;
 }

@@ -43,10 +43,24 @@ struct dnssec_sign_params {
     bool set_serial;        /* replace the SOA serial with serial */
     uint32_t serial;
     uint32_t dnskey_ttl;    /* 0: the SOA's TTL */
+    /* Incremental signing: the previous signed version of the zone (NULL: sign everything).
+     * An RRSIG of prev is kept for an RRset whose records and TTL did not change, made by a
+     * key that still signs with the same DNSKEY, when it stays valid for more than refresh
+     * seconds after now; the others are made afresh. So a change re-signs only what it
+     * touched (and the SOA), and the difference between the versions stays small (IXFR). */
+    const struct dns_zone *prev;
+    uint32_t refresh;
+    struct dnssec_sign_stats *stats; /* filled when not NULL */
+};
+
+struct dnssec_sign_stats {
+    size_t made, kept;     /* signatures made afresh, kept from prev */
+    uint32_t first_expiry; /* the earliest expiration of any signature in the zone */
 };
 
 /*
- * Signs z with keys[0..nkeys) into a new zone *out (one reference). Returns 0, or ERR_PARSE
+ * Signs z with keys[0..nkeys) into a new zone *out (one reference), reusing p->prev's
+ * signatures where they still hold (see struct dnssec_sign_params). Returns 0, or ERR_PARSE
  * with a reason in err_out (no active key for a role, a signing failure). z is unchanged.
  */
 int dnssec_sign_zone(const struct dns_zone *z, const struct dnssec_key *keys, size_t nkeys,

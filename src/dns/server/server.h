@@ -69,6 +69,10 @@ struct dns_zconf {
     uint8_t dnssec_alg;
     uint32_t dnssec_validity; /* seconds */
     char *keydir;             /* DATA/dnssec */
+    /* CDS/CDNSKEY of children served elsewhere, asked of a validating resolver */
+    bool cds_scan;
+    struct dns_remote cds_resolver;
+    unsigned cds_interval; /* seconds */
 };
 
 /* What the engine answers with (borrowed; owned by the service). */

@@ -355,3 +355,16 @@ long dns_xfr_hist_find(const struct dns_xfr_hist *h, uint32_t serial)
             return (long)i;
     return -1;
 }
+
+struct dns_zdiff *dns_zdiff_of_zones(const struct dns_zone *old, const struct dns_zone *new_)
+{
+    struct dns_rrvec a, b;
+    dns_rrvec_init(&a);
+    dns_rrvec_init(&b);
+    dns_rrvec_from_zone(&a, old);
+    dns_rrvec_from_zone(&b, new_);
+    struct dns_zdiff *d = dns_zdiff_make(&a, &b, dns_zone_origin(old));
+    dns_rrvec_clear(&a);
+    dns_rrvec_clear(&b);
+    return d;
+}

@@ -100,6 +100,9 @@ struct dns_zdiff {
  */
 struct dns_zdiff *dns_zdiff_make(const struct dns_rrvec *old, const struct dns_rrvec *new_,
                                  const uint8_t *origin);
+/* The difference between two versions of one zone (as dns_zdiff_make; NULL when either
+ * lacks its SOA). */
+struct dns_zdiff *dns_zdiff_of_zones(const struct dns_zone *old, const struct dns_zone *new_);
 /* An empty zdiff to fill by hand (dns_zdiff_set_soa, dns_zdiff_add_rr), then freeze. */
 struct dns_zdiff *dns_zdiff_new(void);
 /* Copies r into d: which = 0 old SOA, 1 deleted, 2 new SOA, 3 added. */

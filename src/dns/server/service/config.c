@@ -113,8 +113,13 @@ static int remotes_parse(const struct dns_service *s, const char *text, struct d
 /* [zone] dnssec keys: a primary zone's signing parameters. */
 static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
 {
-    if (!cz->dnssec)
-        return 0;
+    if (!cz->dnssec) {
+        if (cz->cds_scan)
+            log_err("dns: [zone %s]: cds_scan needs dnssec = on (a DS set in an unsigned "
+                    "zone proves nothing)",
+                    cz->name);
+        return cz->cds_scan ? -1 : 0;
+    }
     if (cz->primary) {
         log_err("dns: [zone %s]: dnssec = on is for primary zones (a secondary serves what its "
                 "primary signed)",
@@ -133,6 +138,13 @@ static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, str
         return -1;
     }
     EVP_PKEY_free(probe);
+    if (cz->cds_scan && remote_parse(cz->cds_scan, strlen(cz->cds_scan), &z->cds_resolver)) {
+        log_err("dns: [zone %s]: cds_scan must be the address[:port] of a validating resolver",
+                cz->name);
+        return -1;
+    }
+    z->cds_scan = cz->cds_scan != NULL;
+    z->cds_interval = cz->cds_scan_interval ? cz->cds_scan_interval : 3600;
     z->dnssec_validity = (cz->dnssec_validity ? cz->dnssec_validity : 14) * 86400u;
     struct str dir = STR_INIT;
     str_appendf(&dir, "%s/dnssec", s->d->cfg.data_dir);

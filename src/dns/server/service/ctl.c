@@ -41,6 +41,7 @@
 struct ctl_zone {
     struct dns_zone *zone; /* NULL: not loaded / expired */
     struct dns_zone *served; /* dnssec = on: the signed version of zone the workers serve */
+    struct dns_xfr_hist *shist; /* dnssec = on: the differences between signed versions */
     uint32_t signed_serial;
     time_t resign_at;
     struct timespec keydir_mtime; /* the key directory as of the last signing */
@@ -61,6 +62,7 @@ struct dns_ctl {
     struct dns_notifier *notifier;
     struct dns_arena arena;
     struct event *resign_ev; /* checks every second whether a signed zone is due */
+    struct dns_cds_scanner *cds; /* children's CDS asked of a resolver (cds_scan.c) */
 };
 
 struct event_base *dns_ctl_base(struct dns_ctl *ctl)
@@ -315,6 +317,25 @@ static struct dns_zone *zone_to_sign(struct dns_ctl *ctl, size_t zi)
     return withds ? withds : dns_zone_ref(ctl->z[zi].zone);
 }
 
+/* The signed versions' own history, so secondaries of a signed zone get IXFR: the
+ * difference from the version served so far to sz (the changed RRsets with their new
+ * RRSIGs, the NSEC/NSEC3 records that changed, the SOA and its RRSIG; dns_sign keeps the
+ * other signatures). Without a previous version the history starts again. */
+static void signed_hist_add(struct ctl_zone *cz, const struct dns_zconf *zc,
+                            const struct dns_zone *sz)
+{
+    struct dns_zdiff *d = NULL;
+    if (cz->served && dns_serial_cmp(dns_zone_serial(sz), dns_zone_serial(cz->served)) == 1)
+        d = dns_zdiff_of_zones(cz->served, sz);
+    struct dns_xfr_hist *h = d ? dns_xfr_hist_append(cz->shist, d, DNS_HIST_MAX) : NULL;
+    if (d)
+        log_info("dns: zone %s: signed difference %u -> %u: %zu records out, %zu in", zc->name,
+                 d->from, d->to, d->ndel, d->nadd);
+    dns_zdiff_unref(d);
+    dns_xfr_hist_unref(cz->shist);
+    cz->shist = h;
+}
+
 /* dnssec = on: a new signed version of the zone (the old one keeps serving on failure).
  * A parent zone served here is signed again when the child's CDS changes its DS. */
 static void zone_sign(struct dns_ctl *ctl, size_t zi)
@@ -324,12 +345,14 @@ static void zone_sign(struct dns_ctl *ctl, size_t zi)
     if (!zc->dnssec || !cz->zone)
         return;
     struct dns_zone *src = zone_to_sign(ctl, zi);
-    struct dns_zone *sz = dns_sign(zc, src, time(NULL), &cz->signed_serial, &cz->resign_at);
+    struct dns_zone *sz =
+        dns_sign(zc, src, cz->served, time(NULL), &cz->signed_serial, &cz->resign_at);
     dns_zone_unref(src);
     if (!sz) {
         cz->resign_at = time(NULL) + 60; /* try again soon */
         return;
     }
+    signed_hist_add(cz, zc, sz);
     dns_zone_unref(cz->served);
     cz->served = sz;
     struct stat st;
@@ -368,12 +391,13 @@ static struct dns_view *view_build(struct dns_ctl *ctl)
             v->any_dead = true;
             continue;
         }
-        /* A signed zone is served whole: IXFR falls back to AXFR (its history holds the
-         * unsigned differences). */
+        /* A signed zone's IXFR comes from the signed versions' history (the unsigned one
+         * holds the differences of the unsigned data, which the journal keeps). */
         struct dns_zone *z = cz->served ? cz->served : cz->zone;
+        struct dns_xfr_hist *h = cz->served ? cz->shist : cz->hist;
         dns_zoneset_add(v->zs, z);
         v->z[i].zone = dns_zone_ref(z);
-        v->z[i].hist = cz->hist && !cz->served ? dns_xfr_hist_ref(cz->hist) : NULL;
+        v->z[i].hist = h ? dns_xfr_hist_ref(h) : NULL;
     }
     return v;
 }
@@ -562,6 +586,8 @@ void dns_ctl_expire(struct dns_ctl *ctl, size_t zi)
     cz->zone = NULL;
     dns_zone_unref(cz->served);
     cz->served = NULL;
+    dns_xfr_hist_unref(cz->shist);
+    cz->shist = NULL;
     publish(ctl);
 }
 
@@ -595,16 +621,9 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
                           zc->name, dns_zone_serial(z), info.jnl_serial);
     }
     if (cz->zone && dns_zone_serial(z) == dns_zone_serial(cz->zone)) {
-        struct dns_rrvec a, b;
-        dns_rrvec_init(&a);
-        dns_rrvec_init(&b);
-        dns_rrvec_from_zone(&a, cz->zone);
-        dns_rrvec_from_zone(&b, z);
-        struct dns_zdiff *d = dns_zdiff_make(&a, &b, zc->origin);
+        struct dns_zdiff *d = dns_zdiff_of_zones(cz->zone, z);
         bool same = d && d->ndel + d->nadd == 0;
         dns_zdiff_unref(d);
-        dns_rrvec_clear(&a);
-        dns_rrvec_clear(&b);
         if (same) {
             reload_report_add(r, false, "zone %s: serial %u, unchanged", zc->name,
                               dns_zone_serial(z));
@@ -621,16 +640,8 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
         return;
     }
     struct dns_zdiff *d = NULL;
-    if (cz->zone && dns_serial_cmp(dns_zone_serial(z), dns_zone_serial(cz->zone)) == 1) {
-        struct dns_rrvec a, b;
-        dns_rrvec_init(&a);
-        dns_rrvec_init(&b);
-        dns_rrvec_from_zone(&a, cz->zone);
-        dns_rrvec_from_zone(&b, z);
-        d = dns_zdiff_make(&a, &b, zc->origin);
-        dns_rrvec_clear(&a);
-        dns_rrvec_clear(&b);
-    }
+    if (cz->zone && dns_serial_cmp(dns_zone_serial(z), dns_zone_serial(cz->zone)) == 1)
+        d = dns_zdiff_of_zones(cz->zone, z);
     log_info("dns: zone %s reloaded from %s, serial %u", zc->name, zc->file, dns_zone_serial(z));
     if (cz->zone && dns_serial_cmp(dns_zone_serial(z), dns_zone_serial(cz->zone)) != 1)
         reload_report_add(r, false, "zone %s: serial %u is not newer than the %u served",
@@ -866,13 +877,20 @@ struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, b
         /* Secondaries still have the journal's version: tell them once the thread runs (they
          * ask for IXFR, and get the whole zone: no history leads from there to the file). */
         cz->notify_at_start = info.file_won && !zc->secondary;
+        if (zc->dnssec && cz->zone)
+            cz->served = dns_sign_load_saved(zc); /* the version served before the stop */
+        uint32_t before = cz->served ? dns_zone_serial(cz->served) : 0;
         zone_sign(ctl, i);
+        /* signed again at start: secondaries of the saved version take the step by IXFR */
+        if (before && cz->served && dns_zone_serial(cz->served) != before)
+            cz->notify_at_start = true;
         if (zc->secondary)
             cz->sec = dns_secondary_new(ctl, i, cz->zone != NULL);
     }
     ctl->resign_ev = event_new(ctl->base, -1, EV_PERSIST, resign_tick, ctl);
     struct timeval second = {1, 0};
     event_add(ctl->resign_ev, &second);
+    ctl->cds = dns_cds_scanner_new(ctl);
     *view_out = view_build(ctl);
     return ctl;
 }
@@ -912,6 +930,9 @@ void dns_ctl_stop(struct dns_ctl *ctl)
     loop_post_send(ctl->post, ctl_exit, ctl);
     pthread_join(ctl->thread, NULL);
     ctl->stopped = true;
+    for (size_t i = 0; i < ctl->s->nzones; i++)
+        if (ctl->z[i].served)
+            dns_sign_save(&ctl->s->zc[i], ctl->z[i].served);
     /* Requests still queued (UPDATEs) run now, on this thread, and see `stopped`: they are
      * answered SERVFAIL through the workers' loops, which still exist. */
     loop_post_free(ctl->post);
@@ -929,8 +950,10 @@ void dns_ctl_free(struct dns_ctl *ctl)
         dns_zone_unref(ctl->z[i].zone);
         dns_zone_unref(ctl->z[i].served);
         dns_xfr_hist_unref(ctl->z[i].hist);
+        dns_xfr_hist_unref(ctl->z[i].shist);
     }
     dns_notifier_free(ctl->notifier);
+    dns_cds_scanner_free(ctl->cds);
     if (ctl->resign_ev)
         event_free(ctl->resign_ev);
     free(ctl->z);

@@ -11,6 +11,7 @@
  *                publishing new views to the workers
  *   sign.c       control thread: DNSSEC signing of primary zones
  *   secondary.c  control thread: secondary zones (SOA refresh, IXFR/AXFR in)
+ *   cds_scan.c   control thread: children's CDS/CDNSKEY asked of a validating resolver
  *   notify.c     control thread: NOTIFY out, and the UDP exchange both use
  *
  * Threads: workers answer from an immutable struct dns_view (zone set + per-zone histories)
@@ -180,6 +181,12 @@ struct dns_notifier *dns_notifier_new(struct dns_ctl *ctl);
  * each address in its `notify`. */
 void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi, const struct dns_zone *z);
 void dns_notifier_free(struct dns_notifier *n);
+
+/* ---- cds_scan.c (control thread) ---- */
+struct dns_cds_scanner;
+/* Starts the scans of the zones with cds_scan (timers on the control thread's base). */
+struct dns_cds_scanner *dns_cds_scanner_new(struct dns_ctl *ctl);
+void dns_cds_scanner_free(struct dns_cds_scanner *sc);
 
 /* ---- secondary.c (control thread) ---- */
 struct dns_secondary;

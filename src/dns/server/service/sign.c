@@ -14,6 +14,7 @@
 #include "dns/dnssec/signer.h"
 #include "dns/name.h"
 #include "dns/rr.h"
+#include "dns/xfr/journal.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -22,10 +23,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+static void keydir_file(const struct dns_zconf *zc, const char *ext, struct str *out)
+{
+    str_appendf(out, "%s/%s.%s", zc->keydir, zc->name[0] ? zc->name : "root", ext);
+}
 
 static void serial_path(const struct dns_zconf *zc, struct str *out)
 {
-    str_appendf(out, "%s/%s.serial", zc->keydir, zc->name[0] ? zc->name : "root");
+    keydir_file(zc, "serial", out);
 }
 
 static uint32_t serial_read(const struct dns_zconf *zc)
@@ -79,8 +86,9 @@ static uint32_t zone_max_ttl(const struct dns_zone *z)
     return max;
 }
 
-struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, time_t now,
-                          uint32_t *last_serial, time_t *resign_at)
+struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z,
+                          const struct dns_zone *prev, time_t now, uint32_t *last_serial,
+                          time_t *resign_at)
 {
     struct dnssec_keyset ks = {0};
     struct str err = STR_INIT;
@@ -99,23 +107,32 @@ struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, 
         struct dnssec_key keys[DNSSEC_KEYSET_MAX];
         memcpy(keys, ks.keys, ks.n * sizeof keys[0]);
         uint32_t serial = next_serial(zc, dns_zone_serial(z), last_serial);
+        struct dnssec_sign_stats st;
+        /* A signature is made again once half its validity has passed (as Knot's default
+         * refresh); until then the previous version's is kept for an unchanged RRset. */
         struct dnssec_sign_params p = {.now = (uint32_t)now,
                                        .inception_ago = 3600,
                                        .validity = zc->dnssec_validity,
                                        .nsec3 = zc->dnssec_nsec3,
                                        .set_serial = true,
-                                       .serial = serial};
+                                       .serial = serial,
+                                       .prev = prev,
+                                       .refresh = zc->dnssec_validity / 2,
+                                       .stats = &st};
         rc = dnssec_sign_zone(z, keys, ks.n, &p, &out, &err);
         if (rc == 0) {
             if (serial != *last_serial)
                 serial_write(zc, serial);
             *last_serial = serial;
-            *resign_at = now + zc->dnssec_validity / 2;
+            *resign_at = now + (int32_t)(st.first_expiry - (uint32_t)now) - p.refresh;
+            if (*resign_at <= now)
+                *resign_at = now + 1;
             if (next_step < *resign_at)
                 *resign_at = (time_t)next_step;
-            log_info("dns: zone %s signed, serial %u, %zu keys, %zu records, next signing in "
-                     "%u s",
-                     zc->name, serial, ks.n, dns_zone_records(out), zc->dnssec_validity / 2);
+            log_info("dns: zone %s signed, serial %u, %zu keys, %zu records, %zu signatures "
+                     "made, %zu kept, next signing in %lld s",
+                     zc->name, serial, ks.n, dns_zone_records(out), st.made, st.kept,
+                     (long long)(*resign_at - now));
         }
     }
     if (rc != 0)
@@ -123,4 +140,35 @@ struct dns_zone *dns_sign(const struct dns_zconf *zc, const struct dns_zone *z, 
     dnssec_keyset_clear(&ks);
     str_clear(&err);
     return out;
+}
+
+void dns_sign_save(const struct dns_zconf *zc, const struct dns_zone *served)
+{
+    struct str p = STR_INIT, text = STR_INIT;
+    keydir_file(zc, "signed", &p);
+    dns_zone_dump(served, &text);
+    if (store_durable_write(str_cstr(&p), text.ptr, text.len) != 0)
+        log_warn("dns: zone %s: cannot write %s: %s", zc->name, str_cstr(&p), strerror(errno));
+    str_clear(&p);
+    str_clear(&text);
+}
+
+struct dns_zone *dns_sign_load_saved(const struct dns_zconf *zc)
+{
+    struct str p = STR_INIT, err = STR_INIT;
+    keydir_file(zc, "signed", &p);
+    struct dns_zone *z = NULL;
+    uint32_t last = serial_read(zc);
+    if (access(str_cstr(&p), F_OK) == 0 &&
+        dns_zone_load(str_cstr(&p), zc->origin, &z, &err) != 0) {
+        log_warn("dns: zone %s: %s not used: %s", zc->name, str_cstr(&p), str_cstr(&err));
+    } else if (z && dns_zone_serial(z) != last) {
+        log_info("dns: zone %s: %s holds serial %u, not the last signed %u: not used",
+                 zc->name, str_cstr(&p), dns_zone_serial(z), last);
+        dns_zone_unref(z);
+        z = NULL;
+    }
+    str_clear(&p);
+    str_clear(&err);
+    return z;
 }
