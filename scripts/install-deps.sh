@@ -18,6 +18,7 @@ swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
 isync mutt dovecot-imapd sieve-connect
 fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
+python3-authres libxml2-utils
 nghttp2-client wget chromium chromium-driver python3-selenium nginx h2o wrk
 debhelper dpkg-dev fakeroot lintian
 varnish squid

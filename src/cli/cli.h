@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 /* Exit statuses of the tool. */
 enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -100,6 +101,13 @@ int cli_domain_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_domain_records(struct cli_ctx *ctx, int argc, char **argv);
 /* cmd_domain_check.c */
 int cli_domain_check(struct cli_ctx *ctx, int argc, char **argv);
+/* "@host[:port]" (arg), else [delivery] resolver, else /etc/resolv.conf's first server, as a
+ * numeric address into ss. 0, or CLI_FAIL after printing why. */
+struct sockaddr_storage;
+int cli_resolver_addr(struct cli_ctx *ctx, const char *arg, struct sockaddr_storage *ss,
+                      socklen_t *len);
+int cli_dmarc_report(struct cli_ctx *ctx, int argc, char **argv);
+int cli_tlsrpt_report(struct cli_ctx *ctx, int argc, char **argv);
 /* cmd_dkim.c */
 int cli_domain_dkim(struct cli_ctx *ctx, int argc, char **argv);
 

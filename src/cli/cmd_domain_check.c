@@ -87,9 +87,8 @@ static void on_rr(void *arg, const struct dns_stub_rr_result *res)
     run->pending--;
 }
 
-/* "@host[:port]" or the configured resolver into ss. */
-static int server_addr(struct cli_ctx *ctx, const char *arg, struct sockaddr_storage *ss,
-                       socklen_t *len)
+int cli_resolver_addr(struct cli_ctx *ctx, const char *arg, struct sockaddr_storage *ss,
+                      socklen_t *len)
 {
     char host[64] = "", port[8] = "53";
     const struct config_delivery *d = &ctx->cfg.delivery;
@@ -142,7 +141,7 @@ int cli_domain_check(struct cli_ctx *ctx, int argc, char **argv)
         return cli_fail("the server is written @ADDRESS[:PORT]");
     struct sockaddr_storage ss;
     socklen_t sl = 0;
-    if (server_addr(ctx, argc > 1 ? argv[1] : NULL, &ss, &sl) != 0)
+    if (cli_resolver_addr(ctx, argc > 1 ? argv[1] : NULL, &ss, &sl) != 0)
         return CLI_FAIL;
     struct mailrec_set set;
     const char *why = NULL;

@@ -37,6 +37,9 @@ static const struct {
     const char *group, *name, *opt;
 } handler_opts[] = {
     {"dnssec", "nta", "--lifetime"},
+    {"dmarc", "report", "--domain"}, {"dmarc", "report", "--date"}, {"dmarc", "report", "--send"},
+    {"tlsrpt", "report", "--domain"}, {"tlsrpt", "report", "--date"},
+    {"tlsrpt", "report", "--send"},
 };
 
 static const char address_note[] =
@@ -104,6 +107,20 @@ static const struct cli_cmd cli_cmds[] = {
      "it, signs with it [dkim] switch_after seconds later, and withdraws the old selector's\n"
      "record [dkim] retire_after seconds after that.",
      cli_domain_dkim},
+    {"dmarc", "report", 0, 5, "[--domain D] [--date YYYY-MM-DD] [--send]",
+     "print (or mail) the DMARC aggregate reports of one day",
+     "The reports are built from DATA/dmarc/DATE (default: yesterday, UTC), one per policy\n"
+     "domain, in the DMARCbis XML format. --send mails each (gzipped, DKIM-signed) to the\n"
+     "domain's rua= addresses that pass the RFC 7489 7.1 check, through the outgoing queue\n"
+     "([dmarc_report] email is the sender); without it the XML goes to stdout.",
+     cli_dmarc_report},
+    {"tlsrpt", "report", 0, 5, "[--domain D] [--date YYYY-MM-DD] [--send]",
+     "print (or mail) the SMTP TLS reports (RFC 8460) of one day",
+     "The reports are built from DATA/tlsrpt/DATE (default: yesterday, UTC): the outcome of\n"
+     "every outbound TLS attempt, one JSON report per recipient domain. --send mails each\n"
+     "(application/tlsrpt+gzip, DKIM-signed) to the mailto: addresses of the domain's\n"
+     "_smtp._tls record; domains without one get none.",
+     cli_tlsrpt_report},
     {"user", "add", 1, 1, "ADDRESS", "create a user (password from stdin)", password_note,
      cli_user_add},
     {"user", "del", 1, 1, "ADDRESS", "delete a user, its mailboxes and messages", address_note,

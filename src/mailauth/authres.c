@@ -62,10 +62,21 @@ static void dkim_entries(const struct dkim_verify_result *d, struct str *out)
     }
 }
 
-void mailauth_authres_write(const char *authserv_id, const struct mailauth_spf *spf,
-                            const struct mailauth_report *r, struct str *out)
+/* RFC 8617 §10.1: "arc" with the chain's result; only when the message has ARC fields. */
+static void arc_entry(const struct arc_verify_result *a, struct str *out)
 {
-    str_appends(out, "Authentication-Results: ");
+    if (a->result == ARC_CV_NONE)
+        return;
+    str_appendf(out, ";\r\n\tarc=%s", a->temperror ? "temperror" : arc_cv_name(a->result));
+    if (a->result == ARC_CV_FAIL)
+        reason(out, a->why);
+    else
+        str_appendf(out, " (i=%u d=%s)", a->n, a->sealer);
+}
+
+void mailauth_authres_payload(const char *authserv_id, const struct mailauth_spf *spf,
+                              const struct mailauth_report *r, struct str *out)
+{
     str_appends(out, authserv_id);
     dkim_entries(&r->dkim, out);
     if (spf->result) {
@@ -78,14 +89,24 @@ void mailauth_authres_write(const char *authserv_id, const struct mailauth_spf *
             pvalue(out, spf->helo);
         }
     }
+    arc_entry(&r->arc, out);
     str_appendf(out, ";\r\n\tdmarc=%s", dmarc_result_name(r->dmarc));
     if (r->have_rec && r->dmarc != DMARC_TEMPERROR)
-        str_appendf(out, " (p=%s dis=%s)", dmarc_policy_name(r->eval.policy),
-                    dmarc_policy_name(r->eval.disposition));
+        str_appendf(out, " (p=%s dis=%s%s%s)", dmarc_policy_name(r->eval.policy),
+                    dmarc_policy_name(r->eval.disposition),
+                    r->arc_override ? " arc-override=" : "",
+                    r->arc_override ? r->arc.trusted_by : "");
     if (r->from_domain[0]) {
         str_appends(out, " header.from=");
         pvalue(out, r->from_domain);
     }
+}
+
+void mailauth_authres_write(const char *authserv_id, const struct mailauth_spf *spf,
+                            const struct mailauth_report *r, struct str *out)
+{
+    str_appends(out, "Authentication-Results: ");
+    mailauth_authres_payload(authserv_id, spf, r, out);
     str_appends(out, "\r\n");
 }
 

@@ -11,10 +11,16 @@
 
 /*
  * Appends "Authentication-Results: ID;\r\n\tdkim=...;\r\n\tspf=...;\r\n\tdmarc=...\r\n":
- * one dkim= per signature (dkim=none without any), spf= only when SPF ran.
+ * one dkim= per signature (dkim=none without any), spf= only when SPF ran, arc= only when the
+ * message carries ARC fields (before dmarc=).
  */
 void mailauth_authres_write(const char *authserv_id, const struct mailauth_spf *spf,
                             const struct mailauth_report *r, struct str *out);
+
+/* The same without the field name and the final CRLF: what an ARC-Authentication-Results
+ * field carries after its "i=N; " (RFC 8617 §4.1.1). */
+void mailauth_authres_payload(const char *authserv_id, const struct mailauth_spf *spf,
+                              const struct mailauth_report *r, struct str *out);
 
 /*
  * When msg[0..len)'s header holds Authentication-Results fields naming authserv_id (case-

@@ -1,5 +1,6 @@
 /*
- * check — DKIM verification and DMARC policy discovery in parallel, then the DMARC verdict.
+ * check — DKIM and ARC verification and DMARC policy discovery in parallel, then the DMARC
+ * verdict.
  */
 #include "mailauth/check.h"
 
@@ -19,7 +20,7 @@ struct mailauth_check {
     unsigned pct_roll;
     const char *org;   /* into r.from_domain */
     bool at_org;
-    int pending;       /* DKIM verifier + DMARC look-up still running */
+    int pending;       /* DKIM and ARC verifiers + DMARC look-up still running */
     bool in_start, cancelled;
     mailauth_check_cb cb;
     void *arg;
@@ -50,6 +51,10 @@ static void evaluate(struct mailauth_check *c)
                              &r->dkim, c->pct_roll};
     dmarc_evaluate(c->psl, r->have_rec ? &r->rec : NULL, c->at_org, &in, &r->eval);
     r->dmarc = r->eval.result;
+    if (r->dmarc == DMARC_FAIL && r->arc.result == ARC_CV_PASS && r->arc.trusted_by[0]) {
+        r->arc_override = true; /* RFC 8617 §7.2, DMARCbis "trusted_forwarder" */
+        r->eval.disposition = DMARC_POLICY_NONE;
+    }
 }
 
 static void step_done(struct mailauth_check *c)
@@ -70,6 +75,13 @@ static void dkim_done(void *arg, const struct dkim_verify_result *r)
     step_done(c);
 }
 
+static void arc_done(void *arg, const struct arc_verify_result *r)
+{
+    struct mailauth_check *c = arg;
+    c->r.arc = *r;
+    step_done(c);
+}
+
 static void dmarc_query(struct mailauth_check *c, const char *domain);
 
 static void dmarc_done(void *arg, const struct dns_stub_txt_result *res)
@@ -80,6 +92,8 @@ static void dmarc_done(void *arg, const struct dns_stub_txt_result *res)
     } else if (res->status == DNS_STUB_OK &&
                mailauth_dmarc_pick(res->txt, res->len, res->n, &c->r.rec)) {
         c->r.have_rec = true;
+        snprintf(c->r.policy_domain, sizeof c->r.policy_domain, "%s",
+                 c->at_org ? c->org : c->r.from_domain);
     } else if (!c->at_org && c->org && strcmp(c->org, c->r.from_domain) != 0) {
         c->at_org = true; /* §6.6.3: then the organisational domain */
         dmarc_query(c, c->org);
@@ -106,7 +120,8 @@ static void spf_domain(const struct mailauth_spf *spf, char *out, size_t cap)
 struct mailauth_check *mailauth_check_start(struct dns_stub *stub, const struct psl *psl,
                                             const char *msg, size_t len, int64_t now,
                                             const struct mailauth_spf *spf, unsigned pct_roll,
-                                            mailauth_check_cb cb, void *arg)
+                                            const char *arc_trusted, mailauth_check_cb cb,
+                                            void *arg)
 {
     struct mailauth_check *c = xcalloc(1, sizeof *c);
     c->stub = stub, c->psl = psl, c->cb = cb, c->arg = arg, c->pct_roll = pct_roll;
@@ -127,6 +142,8 @@ struct mailauth_check *mailauth_check_start(struct dns_stub *stub, const struct 
     }
     c->pending++;
     dkim_verify_start(stub, msg, len, now, dkim_done, c);
+    c->pending++;
+    arc_verify_start(stub, msg, len, arc_trusted, arc_done, c);
     c->in_start = false;
     if (c->pending == 1) { /* everything finished inside this call */
         step_done(c);

@@ -33,8 +33,7 @@ enum dkim_result dkim_check_body(const struct dkim_sig *sig, const struct mailau
     return DKIM_PASS;
 }
 
-/* The signature field with the value of b= deleted (§3.7), into out. */
-static int blank_b(const struct mailauth_field *f, struct str *out)
+int dkim_blank_b(const struct mailauth_field *f, struct str *out)
 {
     struct slice v = mailauth_field_value(f);
     struct taglist tl;
@@ -75,7 +74,7 @@ enum dkim_result dkim_check_header(const struct dkim_sig *sig, const struct mail
     struct str raw = STR_INIT, in = STR_INIT;
     enum dkim_result r = DKIM_PERMERROR;
     *why = "signature field cannot be parsed";
-    if (blank_b(&m->f[sig_field], &raw) == 0) {
+    if (dkim_blank_b(&m->f[sig_field], &raw) == 0) {
         dkim_header_input(sig->hcanon, sig->h, sig->nh, m, sig_field, raw.ptr, raw.len, &in);
         bool ok = mailauth_verify(pk, sig->alg, in.ptr, in.len, sig->b, sig->b_len);
         r = ok ? DKIM_PASS : DKIM_FAIL;

@@ -6,6 +6,16 @@
 
 #include "mailauth/dkim.h"
 
+#include <openssl/evp.h>
+
+/* A domain's private key, selector and algorithm (DKIM signing and ARC sealing). */
+struct dkim_signer {
+    EVP_PKEY *pk;
+    enum dkim_alg alg;
+    char domain[254];
+    char selector[64];
+};
+
 /*
  * Appends the §3.7 header hash input: the fields named in names[0..n) picked from the bottom
  * up (a name with no instance left adds nothing), canonicalised with c, then the signature
@@ -20,5 +30,29 @@ void dkim_header_input(enum dkim_canon c, const char (*names)[80], size_t n,
  * full canonical length. */
 void dkim_body_hash(enum dkim_canon c, const struct mailauth_msg *m, bool has_limit,
                     uint64_t limit, unsigned char out[32], size_t *canon_len_out);
+
+/* The h= list Pigeon signs for m (§5.4.1's fields that are present; From, To and Subject
+ * over-signed) into names[0..DKIM_MAX_H); returns how many. */
+size_t dkim_pick_names(const struct mailauth_msg *m, char (*names)[80]);
+
+/* Appends text to the field being built, folding (CRLF TAB) before it when the line would
+ * pass 76 columns; *col is the current column. */
+void dkim_fold_append(struct str *f, size_t *col, const char *text);
+
+/* Appends the field f with the value of its b= tag deleted (§3.7) to out. 0, or -1 when the
+ * field's tag list does not parse or has no b=. */
+int dkim_blank_b(const struct mailauth_field *f, struct str *out);
+
+/* Parses the tag list of a DKIM-Signature (arc false) or an ARC-Message-Signature (RFC 8617
+ * §4.1.2; arc true: no v=, i= is the instance into *instance, ARC-Seal may not be in h=). */
+int dkim_sig_parse_any(const char *value, size_t len, bool arc, struct dkim_sig *out,
+                       unsigned *instance, const char **err_out);
+
+/* Tag values shared by DKIM and ARC: base64 with folding white space decoded into
+ * out[0..cap); a name without white space, lower-cased into out[0..cap); a= into *alg
+ * (rsa-sha1 refused, RFC 8301). 0 or ERR_PARSE. */
+int dkim_tag_b64(struct slice v, unsigned char *out, size_t cap, size_t *n);
+int dkim_tag_name(struct slice v, char *out, size_t cap);
+int dkim_tag_alg(struct slice v, enum dkim_alg *alg, const char **err_out);
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "mailauth/dkim.h"
 
+#include "mailauth/dkim_int.h"
+
 #include "core/err.h"
 #include "mailauth/taglist.h"
 #include "msg/base64.h"
@@ -25,8 +27,7 @@ static int fail(const char **err_out, const char *why)
     return ERR_PARSE;
 }
 
-/* Decodes base64 with folding white space into out[0..cap). */
-static int b64(struct slice v, unsigned char *out, size_t cap, size_t *n)
+int dkim_tag_b64(struct slice v, unsigned char *out, size_t cap, size_t *n)
 {
     unsigned char tmp[DKIM_MAX_SIG_BYTES + 8];
     struct str t = STR_INIT;
@@ -41,7 +42,7 @@ static int b64(struct slice v, unsigned char *out, size_t cap, size_t *n)
     return rc;
 }
 
-static int copy_lower(struct slice v, char *out, size_t cap)
+int dkim_tag_name(struct slice v, char *out, size_t cap)
 {
     if (v.len == 0 || v.len >= cap || memchr(v.p, ' ', v.len) || memchr(v.p, '\t', v.len) ||
         memchr(v.p, '\n', v.len))
@@ -80,7 +81,7 @@ static int parse_h(struct slice v, struct dkim_sig *s)
         struct slice name = slice_make(v.p + i, j - i);
         struct str t = STR_INIT;
         taglist_strip_ws(name, &t);
-        int rc = s->nh == DKIM_MAX_H ? ERR_PARSE : copy_lower(slice_make(t.ptr, t.len),
+        int rc = s->nh == DKIM_MAX_H ? ERR_PARSE : dkim_tag_name(slice_make(t.ptr, t.len),
                                                                s->h[s->nh], sizeof s->h[0]);
         str_clear(&t);
         if (rc)
@@ -113,12 +114,12 @@ static int parse_auid(struct slice v, struct dkim_sig *s)
     return 0;
 }
 
-static int parse_alg(struct slice v, struct dkim_sig *s, const char **err_out)
+int dkim_tag_alg(struct slice v, enum dkim_alg *alg, const char **err_out)
 {
     if (slice_eq(v, "rsa-sha256"))
-        s->alg = DKIM_RSA_SHA256;
+        *alg = DKIM_RSA_SHA256;
     else if (slice_eq(v, "ed25519-sha256"))
-        s->alg = DKIM_ED25519_SHA256;
+        *alg = DKIM_ED25519_SHA256;
     else if (slice_eq(v, "rsa-sha1"))
         return fail(err_out, "rsa-sha1 is not accepted (RFC 8301)");
     else
@@ -126,40 +127,45 @@ static int parse_alg(struct slice v, struct dkim_sig *s, const char **err_out)
     return 0;
 }
 
-static int parse_required(const struct taglist *tl, struct dkim_sig *s, const char **err_out)
+static int parse_required(const struct taglist *tl, bool arc, struct dkim_sig *s,
+                          const char **err_out)
 {
     const struct taglist_tag *v = taglist_get(tl, "v"), *a = taglist_get(tl, "a"),
                              *b = taglist_get(tl, "b"), *bh = taglist_get(tl, "bh"),
                              *d = taglist_get(tl, "d"), *h = taglist_get(tl, "h"),
                              *sel = taglist_get(tl, "s");
-    if (!v || !a || !b || !bh || !d || !h || !sel)
+    if ((!v && !arc) || !a || !b || !bh || !d || !h || !sel)
         return fail(err_out, "missing required tag");
-    if (!slice_eq(v->value, "1"))
+    if (!arc && !slice_eq(v->value, "1"))
         return fail(err_out, "unsupported version");
-    if (parse_alg(a->value, s, err_out))
+    if (dkim_tag_alg(a->value, &s->alg, err_out))
         return ERR_PARSE;
-    if (b64(b->value, s->b, sizeof s->b, &s->b_len))
+    if (dkim_tag_b64(b->value, s->b, sizeof s->b, &s->b_len))
         return fail(err_out, "bad b= value");
     struct str bt = STR_INIT;
     taglist_strip_ws(b->value, &bt);
     snprintf(s->b_text, sizeof s->b_text, "%.8s", bt.ptr);
     str_clear(&bt);
-    if (b64(bh->value, s->bh, sizeof s->bh, &s->bh_len) || s->bh_len != 32)
+    if (dkim_tag_b64(bh->value, s->bh, sizeof s->bh, &s->bh_len) || s->bh_len != 32)
         return fail(err_out, "bad bh= value");
-    if (copy_lower(d->value, s->domain, sizeof s->domain) ||
-        copy_lower(sel->value, s->selector, sizeof s->selector))
+    if (dkim_tag_name(d->value, s->domain, sizeof s->domain) ||
+        dkim_tag_name(sel->value, s->selector, sizeof s->selector))
         return fail(err_out, "bad d= or s= value");
     if (parse_h(h->value, s))
         return fail(err_out, "bad h= value");
     bool from = false;
-    for (size_t i = 0; i < s->nh; i++)
+    for (size_t i = 0; i < s->nh; i++) {
         from |= strcmp(s->h[i], "from") == 0;
+        if (arc && strcmp(s->h[i], "arc-seal") == 0) /* RFC 8617 §4.1.2 */
+            return fail(err_out, "ARC-Seal is signed by an ARC-Message-Signature");
+    }
     if (!from)
         return fail(err_out, "From is not signed"); /* §5.4 */
     return 0;
 }
 
-static int parse_optional(const struct taglist *tl, struct dkim_sig *s, const char **err_out)
+static int parse_optional(const struct taglist *tl, bool arc, struct dkim_sig *s,
+                          const char **err_out)
 {
     const struct taglist_tag *t;
     unsigned long long n;
@@ -167,8 +173,10 @@ static int parse_optional(const struct taglist *tl, struct dkim_sig *s, const ch
         return fail(err_out, "bad c= value");
     if ((t = taglist_get(tl, "q")) && !slice_starts_ci(t->value, "dns/txt"))
         return fail(err_out, "unsupported q= method");
-    if ((t = taglist_get(tl, "i")) ? parse_auid(t->value, s) != 0
-                                   : (snprintf(s->auid, sizeof s->auid, "@%s", s->domain), 0))
+    /* In an ARC-Message-Signature i= is the instance (read by the caller), never an AUID. */
+    if ((t = arc ? NULL : taglist_get(tl, "i"))
+            ? parse_auid(t->value, s) != 0
+            : (snprintf(s->auid, sizeof s->auid, "@%s", s->domain), 0))
         return fail(err_out, "i= is not within d=");
     if ((t = taglist_get(tl, "l"))) {
         if (parse_num(t->value, UINT64_MAX, &n))
@@ -190,13 +198,26 @@ static int parse_optional(const struct taglist *tl, struct dkim_sig *s, const ch
     return 0;
 }
 
-int dkim_sig_parse(const char *value, size_t len, struct dkim_sig *out, const char **err_out)
+int dkim_sig_parse_any(const char *value, size_t len, bool arc, struct dkim_sig *out,
+                       unsigned *instance, const char **err_out)
 {
     memset(out, 0, sizeof *out);
     struct taglist tl;
     if (taglist_parse(value, len, &tl, err_out))
         return ERR_PARSE;
-    if (parse_required(&tl, out, err_out))
+    if (arc) {
+        const struct taglist_tag *i = taglist_get(&tl, "i");
+        unsigned long long n;
+        if (!i || slice_to_u64(i->value, 50, &n) || n < 1) /* RFC 8617 §4.2.1: 1..50 */
+            return fail(err_out, "bad or missing i= instance");
+        *instance = (unsigned)n;
+    }
+    if (parse_required(&tl, arc, out, err_out))
         return ERR_PARSE;
-    return parse_optional(&tl, out, err_out);
+    return parse_optional(&tl, arc, out, err_out);
+}
+
+int dkim_sig_parse(const char *value, size_t len, struct dkim_sig *out, const char **err_out)
+{
+    return dkim_sig_parse_any(value, len, false, out, NULL, err_out);
 }

@@ -13,13 +13,6 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-struct dkim_signer {
-    EVP_PKEY *pk;
-    enum dkim_alg alg;
-    char domain[254];
-    char selector[64];
-};
-
 /* §5.4.1's recommended set; From, To and Subject are over-signed. */
 static const char *const sign_names[] = {
     "from", "to", "subject", "cc", "reply-to", "date", "message-id", "in-reply-to", "references",
@@ -111,7 +104,7 @@ int dkim_key_generate(enum dkim_alg alg, struct str *pem_out)
 }
 
 /* The h= list for m: present fields of sign_names, over-signed ones once more. */
-static size_t pick_names(const struct mailauth_msg *m, char (*names)[80])
+size_t dkim_pick_names(const struct mailauth_msg *m, char (*names)[80])
 {
     size_t n = 0;
     for (size_t k = 0; k < sizeof sign_names / sizeof sign_names[0]; k++) {
@@ -124,8 +117,7 @@ static size_t pick_names(const struct mailauth_msg *m, char (*names)[80])
     return n;
 }
 
-/* Appends text to the field, folding before it when the line would pass 76 columns. */
-static void fold_append(struct str *f, size_t *col, const char *text)
+void dkim_fold_append(struct str *f, size_t *col, const char *text)
 {
     size_t n = strlen(text);
     if (*col + n > 76) {
@@ -145,23 +137,23 @@ static void head_fields(const struct dkim_signer *s, const struct mailauth_msg *
                 s->alg == DKIM_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256");
     col = f->len;
     snprintf(tmp, sizeof tmp, " d=%s;", s->domain);
-    fold_append(f, &col, tmp);
+    dkim_fold_append(f, &col, tmp);
     snprintf(tmp, sizeof tmp, " s=%s;", s->selector);
-    fold_append(f, &col, tmp);
+    dkim_fold_append(f, &col, tmp);
     snprintf(tmp, sizeof tmp, " t=%lld;", (long long)now);
-    fold_append(f, &col, tmp);
+    dkim_fold_append(f, &col, tmp);
     for (size_t i = 0; i < nn; i++) {
         snprintf(tmp, sizeof tmp, "%s%s%s", i == 0 ? " h=" : "", names[i],
                  i + 1 < nn ? ":" : ";");
-        fold_append(f, &col, tmp);
+        dkim_fold_append(f, &col, tmp);
     }
     struct str b = STR_INIT;
     str_appends(&b, " bh=");
     mailauth_b64_append(bh, 32, &b);
     str_appendc(&b, ';');
-    fold_append(f, &col, b.ptr);
+    dkim_fold_append(f, &col, b.ptr);
     str_clear(&b);
-    fold_append(f, &col, " b=");
+    dkim_fold_append(f, &col, " b=");
 }
 
 int dkim_sign(const struct dkim_signer *s, const char *msg, size_t len, int64_t now,
@@ -172,7 +164,7 @@ int dkim_sign(const struct dkim_signer *s, const char *msg, size_t len, int64_t 
     if (rc)
         return rc;
     char (*names)[80] = xcalloc(DKIM_MAX_H, sizeof *names);
-    size_t nn = pick_names(&m, names);
+    size_t nn = dkim_pick_names(&m, names);
     unsigned char bh[32];
     size_t blen;
     dkim_body_hash(DKIM_CANON_RELAXED, &m, false, 0, bh, &blen);

@@ -142,6 +142,8 @@ static void on_tlsa(void *vj, const struct dns_stub_rr_result *res)
          * silent downgrade to unauthenticated TLS or plaintext */
         set_error(j, "451 4.7.5 DANE: TLSA look-up for %s failed", j->host);
         log_info("queue %s: %s", j->domain, j->error);
+        j->addr_text[0] = '\0';
+        queue_tlsrpt_note(j, TLSRPT_DNSSEC_INVALID);
         j->mx_i++;
         return try_host(j);
     }
@@ -192,6 +194,7 @@ static void conn_teardown(struct domjob *j)
     j->client_closed = false;
     j->want_tls = false;
     j->tls_pending = false;
+    j->tlsrpt_noted = j->tls_tried = j->must_tls = false;
 }
 
 /* After any call into the client: if it closed the session, move on. */
@@ -221,6 +224,7 @@ static void io_starttls(void *vj)
     /* Not here: the 220 that asked for it is still in the input buffer. on_read starts TLS
      * once it has drained that. */
     ((struct domjob *)vj)->want_tls = true;
+    ((struct domjob *)vj)->tls_tried = true;
 }
 
 static void start_tls(struct domjob *j)
@@ -311,6 +315,8 @@ static bool has_8bit(const char *p, size_t n)
 static void on_ready(void *vj, struct smtp_client *c)
 {
     struct domjob *j = vj;
+    if (!j->tlsrpt_noted && !j->tls_tried && j->tls != SMTP_TLS_NONE)
+        queue_tlsrpt_note(j, TLSRPT_STARTTLS_NOT_SUPPORTED); /* delivered in plaintext */
     free(j->body);
     j->body = NULL;
     while (next_group(j)) {
@@ -362,6 +368,8 @@ static void on_done(void *vj, struct smtp_client *c, const struct smtp_client_re
 static void on_failed(void *vj, struct smtp_client *c, int code, const char *text)
 {
     struct domjob *j = vj;
+    if (!j->tlsrpt_noted && j->must_tls && !j->tls_tried && code == 0)
+        queue_tlsrpt_note(j, TLSRPT_STARTTLS_NOT_SUPPORTED);
     set_error(j, "%s%s (host %s[%s])", code ? "" : "451 4.7.5 ", text, j->host, j->addr_text);
     log_info("queue %s: %s", j->domain, j->error);
 }
@@ -408,6 +416,22 @@ static void sts_log_tls(struct domjob *j, struct bufferevent *bev)
                  j->domain, j->host, X509_verify_cert_error_string(v));
 }
 
+/* RFC 8460 §4.3.2: what a failed handshake was, from the certificate check's verdict. */
+static enum tlsrpt_result tls_failure(struct domjob *j, struct bufferevent *bev)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (j->dane == DANE_VERIFY)
+        return TLSRPT_TLSA_INVALID;
+    if (!j->sts_on || j->sts.mode == MTASTS_NONE || v == X509_V_OK)
+        return TLSRPT_VALIDATION_FAILURE;
+    if (v == X509_V_ERR_HOSTNAME_MISMATCH)
+        return TLSRPT_CERT_HOST_MISMATCH;
+    if (v == X509_V_ERR_CERT_HAS_EXPIRED)
+        return TLSRPT_CERT_EXPIRED;
+    return TLSRPT_CERT_NOT_TRUSTED;
+}
+
 static void on_event(struct bufferevent *bev, short what, void *vj)
 {
     struct domjob *j = vj;
@@ -415,14 +439,17 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
         if (j->tls_pending) {
             j->tls_pending = false;
             sts_log_tls(j, bev);
+            queue_tlsrpt_note(j, TLSRPT_SUCCESS);
             smtp_client_tls_done(j->client, true);
             return after_client(j);
         }
         log_info("queue %s: connected to %s[%s]", j->domain, j->host, j->addr_text);
+        j->tlsrpt_noted = j->tls_tried = false;
         /* RFC 8461 §5 under enforce, RFC 7672 §2.2 with validated TLSA records: never
          * without TLS */
         bool must = j->dane != DANE_NONE || (j->sts_on && j->sts.mode == MTASTS_ENFORCE);
         struct smtp_client_config cc = {j->r->cfg.hostname, must ? SMTP_TLS_REQUIRED : j->tls};
+        j->must_tls = must;
         j->client = smtp_client_new(&cc, &client_io, j, &client_ops, j);
         return;
     }
@@ -443,6 +470,7 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
             ERR_error_string_n(e, buf, sizeof buf);
         log_info("queue %s: TLS with %s[%s] failed: %s (events 0x%x)", j->domain, j->host,
                  j->addr_text, buf, (unsigned)what);
+        queue_tlsrpt_note(j, tls_failure(j, bev));
         j->tls_pending = false;
         smtp_client_tls_done(j->client, false);
     } else {

@@ -6,6 +6,7 @@
 #define PIGEON_QUEUE_RUNNER_INT_H
 
 #include "dns/resolver/stub.h"
+#include "mailauth/tlsrpt.h"
 #include "queue/dane.h"
 #include "queue/runner.h"
 #include "queue/sts.h"
@@ -65,6 +66,9 @@ struct domjob {
     enum dane_state dane;
     struct dane_tlsa tlsa[DANE_MAX];
     size_t ntlsa;
+    /* TLS-RPT (RFC 8460): this connection's outcome was written; STARTTLS was tried */
+    bool tlsrpt_noted;
+    bool tls_tried, must_tls;
 };
 
 /* Queue rows whose DSN is being committed: not to be picked up again meanwhile. */
@@ -100,6 +104,9 @@ struct queue_runner {
 /* delivery.c */
 void domjob_start(struct domjob *j);
 void domjob_free(struct domjob *j);
+
+/* tlsrpt_note.c: the outcome of the current connection (or MX host) for TLS-RPT. */
+void queue_tlsrpt_note(struct domjob *j, enum tlsrpt_result result);
 
 /* runner.c: deletes the rows of delivered items at once, so a crash after the remote 250
  * never sends them again. */

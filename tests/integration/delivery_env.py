@@ -100,6 +100,24 @@ class Node(H.Daemon):
         assert refused == {}, refused
 
 
+def send_from(dest_ip, src, msg, sender, rcpt, helo="client.example"):
+    """One SMTP transaction to dest_ip:25 from the local address src, as a remote MTA makes
+    it; returns the reply to the data."""
+    c = H.SMTPClient.__new__(H.SMTPClient)
+    c.sock = socket.create_connection((dest_ip, 25), timeout=60, source_address=(src, 0))
+    c.buf = b""
+    c.greeting = c.reply()
+    with c:
+        c.ehlo(helo)
+        c.expect("MAIL FROM:<%s>" % sender, "250")
+        c.expect("RCPT TO:<%s>" % rcpt, "250")
+        c.expect("DATA", "354")
+        c.send(H.dot_stuff(msg) + b".\r\n")
+        r = c.reply()
+        c.cmd("QUIT")
+    return r
+
+
 def message(to, tag, sender=ALICE, extra=""):
     return ("From: Alice <%s>\r\nTo: <%s>\r\nSubject: test %s\r\nMessage-ID: <%s@crepes.fr>\r\n"
             "Date: Sun, 22 Nov 2026 12:00:00 +0000\r\n%s\r\n"

@@ -39,7 +39,12 @@ def d(tmp_path_factory):
     d = DH.auth_daemon(root, {"hamburger.edu": ZONE},
                        zone_opts={"hamburger.edu": {"dnssec": "on",
                                                     "allow_transfer": "key:" + DH.KEY_NAME}})
-    d.sections["mail_dns"] = {"publish": "yes", "interval": 1}
+    # the key of the next certificate: its TLSA is published before the switch (RFC 7671 §8.1)
+    d.next_key = root / "next-key.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", str(d.next_key)], check=True,
+                   capture_output=True)
+    d.sections["mail_dns"] = {"publish": "yes", "interval": 1, "tlsa_next_key": str(d.next_key)}
     # the HTTPS site that serves the MTA-STS policy, with a certificate of the test's own CA
     d.ca = make_ca("Mail DNS Test CA")
     d.ca_file = root / "ca.pem"
@@ -85,6 +90,12 @@ def spki_sha256(d):
     return hashlib.sha256(der).hexdigest()
 
 
+def next_spki_sha256(d):
+    der = subprocess.run(["openssl", "pkey", "-in", str(d.next_key), "-pubout", "-outform",
+                          "DER"], capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
 def test_records_published(d):
     """Every record of `pigeon domain records` is in the zone; the administrator's own SPF
     stays the only SPF record; the zone is signed over them."""
@@ -100,8 +111,9 @@ def test_records_published(d):
     assert len(sts) == 1 and re.fullmatch(r"v=STSv1; id=[0-9a-f]{16}", sts[0]), sts
     assert txt(d, "_smtp._tls.hamburger.edu") == [
         "v=TLSRPTv1; rua=mailto:postmaster@hamburger.edu"]
-    tlsa = dig(d, "TLSA", "_25._tcp.mail.hamburger.edu").replace(" ", "").lower()
-    assert tlsa == "311" + spki_sha256(d), tlsa
+    tlsa = sorted(l.replace(" ", "").lower() for l in
+                  dig(d, "TLSA", "_25._tcp.mail.hamburger.edu").splitlines())
+    assert tlsa == sorted(["311" + spki_sha256(d), "311" + next_spki_sha256(d)]), tlsa
     assert dig(d, "SRV", "_submission._tcp.hamburger.edu") == "0 1 %d mail.hamburger.edu." % (
         d.sub_port)
     assert dig(d, "SRV", "_imaps._tcp.hamburger.edu") == "0 0 0 ."

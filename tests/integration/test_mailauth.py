@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -211,19 +210,7 @@ def test_key_made_on_first_use(env):
 # ---- Bob verifies and applies DMARC
 
 def send(src, msg, sender):
-    c = H.SMTPClient.__new__(H.SMTPClient)
-    c.sock = socket.create_connection((BOB_IP, 25), timeout=60, source_address=(src, 0))
-    c.buf = b""
-    c.greeting = c.reply()
-    with c:
-        c.ehlo("client.example")
-        c.expect("MAIL FROM:<%s>" % sender, "250")
-        c.expect("RCPT TO:<%s>" % BOB, "250")
-        c.expect("DATA", "354")
-        c.send(H.dot_stuff(msg) + b".\r\n")
-        r = c.reply()
-        c.cmd("QUIT")
-    return r
+    return E.send_from(BOB_IP, src, msg, sender, BOB)
 
 
 def stored(bob, tag, mailbox="INBOX"):

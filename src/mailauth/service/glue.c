@@ -4,12 +4,15 @@
  */
 #include "mailauth/service/service_int.h"
 
+#include "core/err.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "mailauth/arc.h"
 #include "mailauth/authres.h"
 #include "mailauth/check.h"
 #include "mailauth/dkim_rotate.h"
 #include "mailauth/keystore.h"
+#include "mailauth/service/dmarc_report.h"
 #include "store/store.h"
 
 #include <openssl/rand.h>
@@ -72,6 +75,14 @@ void mailauth_glue_follow(struct mailauth_glue *g, const char *domain, const cha
     pthread_mutex_unlock(&g->mu);
 }
 
+struct dkim_signer *mailauth_glue_signer(struct mailauth_glue *g, const char *domain)
+{
+    pthread_mutex_lock(&g->mu);
+    struct dkim_signer *s = signer_for(g, domain);
+    pthread_mutex_unlock(&g->mu);
+    return s;
+}
+
 bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *msg, size_t len,
                         struct str *out)
 {
@@ -85,9 +96,7 @@ bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *m
     mailauth_msg_clear(&m);
     if (rc != 0 || store_domain_exists(st, domain) != 1)
         return false; /* not a local domain's author: nothing of ours to sign */
-    pthread_mutex_lock(&g->mu);
-    struct dkim_signer *s = signer_for(g, domain);
-    pthread_mutex_unlock(&g->mu);
+    struct dkim_signer *s = mailauth_glue_signer(g, domain);
     /* A signer is never freed before the state, so it is used outside the lock (EVP keys
      * may sign on several threads at once). */
     size_t mark = out->len;
@@ -105,7 +114,7 @@ struct check_job {
     size_t len;
     struct mailauth_spf spf;
     char spf_result[16];
-    char from[600], helo[256];
+    char from[600], helo[256], ip[64];
     mailauth_glue_done cb;
     void *arg;
 };
@@ -137,13 +146,28 @@ static void check_done(void *arg, const struct mailauth_report *r)
              refuse ? ": rejected"
              : junk ? ": to Junk"
                     : "");
+    if (j->g->drep->record) { /* what was done: nothing under dmarc_enforce = no */
+        struct mailauth_report *done = xmalloc(sizeof *done);
+        *done = *r;
+        if (!j->g->cfg->dmarc_enforce)
+            done->eval.disposition = DMARC_POLICY_NONE;
+        mailauth_dmarc_record(j->g->data_dir, done, &j->spf, j->ip, (int64_t)time(NULL));
+        free(done);
+    }
+    struct str results = STR_INIT;
+    mailauth_authres_payload(j->g->hostname, &j->spf, r, &results);
     if (!refuse) {
-        mailauth_authres_write(j->g->hostname, &j->spf, r, &stored);
+        str_appends(&stored, "Authentication-Results: ");
+        str_append(&stored, results.ptr, results.len);
+        str_appends(&stored, "\r\n");
         if (mailauth_authres_strip(j->msg, j->len, j->g->hostname, &stored) == 0)
             str_append(&stored, j->msg, j->len);
     }
-    j->cb(j->arg, refuse ? reject : NULL, &stored, junk);
+    struct mailauth_verdict v = {refuse ? reject : NULL, &stored, junk, &results,
+                                 r->arc.temperror ? ARC_CV_FAIL : (int)r->arc.result};
+    j->cb(j->arg, &v);
     str_clear(&stored);
+    str_clear(&results);
     free(j);
 }
 
@@ -161,8 +185,8 @@ static void spf_from_trace(const char *msg, size_t len, char *out, size_t cap)
 }
 
 bool mailauth_glue_check(struct mailauth_glue *g, struct dns_stub *stub, const char *msg,
-                         size_t len, const char *from, const char *helo, mailauth_glue_done cb,
-                         void *arg)
+                         size_t len, const char *from, const char *helo, const char *ip,
+                         mailauth_glue_done cb, void *arg)
 {
     if (!g || !g->cfg->verify || !stub)
         return false;
@@ -170,11 +194,41 @@ bool mailauth_glue_check(struct mailauth_glue *g, struct dns_stub *stub, const c
     j->g = g, j->cb = cb, j->arg = arg, j->msg = msg, j->len = len;
     snprintf(j->from, sizeof j->from, "%s", from);
     snprintf(j->helo, sizeof j->helo, "%s", helo);
+    snprintf(j->ip, sizeof j->ip, "%s", ip ? ip : "");
     spf_from_trace(msg, len, j->spf_result, sizeof j->spf_result);
     j->spf = (struct mailauth_spf){j->spf_result[0] ? j->spf_result : NULL, j->from, j->helo};
     uint32_t rnd = 0;
     RAND_bytes((unsigned char *)&rnd, sizeof rnd);
     mailauth_check_start(stub, g->psl, msg, len, (int64_t)time(NULL), &j->spf,
-                         (unsigned)(rnd % 100), check_done, j);
+                         (unsigned)(rnd % 100), g->arc ? g->arc->trusted : NULL, check_done, j);
+    return true;
+}
+
+bool mailauth_glue_seal(struct mailauth_glue *g, const char *prefix, size_t plen,
+                        const char *body, size_t blen, const struct str *results, int cv,
+                        struct str *out)
+{
+    const char *domain = g && g->arc && g->arc->seal ? g->arc->domain : NULL;
+    if (!domain)
+        return false;
+    struct dkim_signer *s = mailauth_glue_signer(g, domain);
+    if (!s)
+        return false;
+    struct str copy = STR_INIT;
+    str_append(&copy, prefix, plen);
+    str_append(&copy, body, blen);
+    size_t mark = out->len;
+    int rc = arc_seal(s, copy.ptr, copy.len, results->ptr ? results->ptr : "",
+                      (enum arc_cv)cv, (int64_t)time(NULL), out);
+    str_clear(&copy);
+    if (rc != 0) {
+        out->len = mark;
+        if (out->ptr)
+            out->ptr[mark] = '\0';
+        if (rc != ERR_RANGE)
+            log_warn("arc: cannot seal a forwarded message: %s", err_str(rc));
+        return false;
+    }
+    str_append(out, prefix, plen);
     return true;
 }

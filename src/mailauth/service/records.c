@@ -57,6 +57,35 @@ int mailauth_cert_spki_sha256(const struct config *cfg, uint8_t out[32], const c
     return mdlen == 32 ? 0 : (*err_out = "cannot hash the certificate's key", ERR_IO);
 }
 
+/* The SHA-256 of the SubjectPublicKeyInfo in the PEM file at path: a certificate, a public
+ * key or a private key (what an administrator has of the next certificate's key). */
+static int next_spki_sha256(const char *path, uint8_t out[32], const char **err_out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return *err_out = "cannot read [mail_dns] tlsa_next_key", ERR_IO;
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    EVP_PKEY *pk = x ? X509_get_pubkey(x) : NULL;
+    if (!pk) {
+        rewind(f);
+        pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    }
+    if (!pk) {
+        rewind(f);
+        pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    }
+    fclose(f);
+    X509_free(x);
+    unsigned char *der = NULL;
+    int n = pk ? i2d_PUBKEY(pk, &der) : 0;
+    unsigned mdlen = 0;
+    if (n > 0)
+        EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL);
+    OPENSSL_free(der);
+    EVP_PKEY_free(pk);
+    return mdlen == 32 ? 0 : (*err_out = "[mail_dns] tlsa_next_key holds no key", ERR_PARSE);
+}
+
 /* The first listen port of a declared service section ([submission], [imaps] ...), or 0. */
 static unsigned listen_port(const struct config *cfg, const char *section)
 {
@@ -128,7 +157,7 @@ int mailauth_records(const struct config *cfg, const char *domain, bool create_k
         str_init(&t.txt[i]);
     struct str policy = STR_INIT, rpt = STR_INIT;
     char id[33];
-    uint8_t digest[1][32];
+    uint8_t digest[2][32];
     int rc = dkim_params(cfg, domain, create_keys, &sels, &t, &p, err_out);
     mailauth_sts_policy(cfg, &policy);
     if (policy.len) {
@@ -142,6 +171,12 @@ int mailauth_records(const struct config *cfg, const char *domain, bool create_k
     p.tlsrpt = rpt.ptr;
     if (rc == 0 && tlsa && (rc = mailauth_cert_spki_sha256(cfg, digest[0], err_out)) == 0)
         p.tlsa = (const uint8_t(*)[32])digest, p.ntlsa = 1;
+    /* RFC 7671 §8.1 key roll-over: the next key's 3 1 1 is published beside the current one
+     * before the certificate changes, so the TLSA RRset matches across the switch. */
+    if (rc == 0 && tlsa && m->tlsa_next_key &&
+        (rc = next_spki_sha256(m->tlsa_next_key, digest[1], err_out)) == 0 &&
+        memcmp(digest[0], digest[1], 32) != 0)
+        p.ntlsa = 2;
     srv_params(cfg, &p);
     if (rc == 0 && mailrec_build(&p, out) != 0)
         rc = ERR_PARSE, *err_out = "a name is too long for DNS";

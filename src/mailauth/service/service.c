@@ -3,6 +3,8 @@
 
 #include "mailauth/service/service_int.h"
 
+#include "mailauth/service/dmarc_report.h"
+
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "mailauth/dkim.h"
@@ -44,6 +46,7 @@ static const struct conf_key mail_dns_keys[] = {
     {.name = "dmarc", .type = CONF_STR, .offset = MDNS(dmarc)},
     {.name = "tlsrpt_rua", .type = CONF_STR, .offset = MDNS(tlsrpt_rua)},
     {.name = "srv", .type = CONF_BOOL, .offset = MDNS(srv)},
+    {.name = "tlsa_next_key", .type = CONF_STR, .offset = MDNS(tlsa_next_key)},
     {.name = NULL},
 };
 
@@ -55,6 +58,8 @@ static void mail_dns_defaults(void *sec)
     m->ttl = 3600;
 }
 
+static char *resolve(const struct config *cfg, char *path, const char *dflt_under_data);
+
 static int mail_dns_check(void *sec, const struct config *cfg, struct str *err)
 {
     (void)cfg;
@@ -63,6 +68,8 @@ static int mail_dns_check(void *sec, const struct config *cfg, struct str *err)
         m->spf = xstrdup("v=spf1 mx -all");
     if (!m->dmarc)
         m->dmarc = xstrdup("v=DMARC1; p=reject; adkim=r; aspf=r");
+    if (m->tlsa_next_key)
+        m->tlsa_next_key = resolve(cfg, m->tlsa_next_key, "");
     if (strncmp(m->spf, "v=spf1", 6) != 0 || strncmp(m->dmarc, "v=DMARC1", 8) != 0) {
         str_appendf(err, "[mail_dns] spf must start with v=spf1 and dmarc with v=DMARC1");
         return -1;
@@ -140,6 +147,66 @@ static int dkim_check(void *sec, const struct config *cfg, struct str *err)
     return 0;
 }
 
+#define ARC(f) offsetof(struct config_arc, f)
+
+static const struct conf_key arc_keys[] = {
+    {.name = "seal", .type = CONF_BOOL, .offset = ARC(seal)},
+    {.name = "domain", .type = CONF_STR, .offset = ARC(domain)},
+    {.name = "trusted", .type = CONF_STR, .offset = ARC(trusted)},
+    {.name = NULL},
+};
+
+static void arc_defaults(void *sec)
+{
+    struct config_arc *a = sec;
+    a->seal = true;
+}
+
+static int arc_check(void *sec, const struct config *cfg, struct str *err)
+{
+    (void)err;
+    struct config_arc *a = sec;
+    if (!a->domain && cfg->primary_domain)
+        a->domain = xstrdup(cfg->primary_domain);
+    if (a->domain)
+        ascii_lower(a->domain, strlen(a->domain));
+    return 0;
+}
+
+#define DREP(f) offsetof(struct config_dmarc_report, f)
+
+static const struct conf_key dmarc_report_keys[] = {
+    {.name = "record", .type = CONF_BOOL, .offset = DREP(record)},
+    {.name = "send", .type = CONF_BOOL, .offset = DREP(send)},
+    {.name = "tlsrpt_send", .type = CONF_BOOL, .offset = DREP(tlsrpt_send)},
+    {.name = "org_name", .type = CONF_STR, .offset = DREP(org_name)},
+    {.name = "email", .type = CONF_STR, .offset = DREP(email)},
+    {.name = NULL},
+};
+
+static void dmarc_report_defaults(void *sec)
+{
+    struct config_dmarc_report *r = sec;
+    r->record = r->send = r->tlsrpt_send = true;
+}
+
+static int dmarc_report_check(void *sec, const struct config *cfg, struct str *err)
+{
+    struct config_dmarc_report *r = sec;
+    if (!r->org_name)
+        r->org_name = xstrdup(cfg->hostname ? cfg->hostname : "pigeon");
+    if (!r->email) {
+        struct str e = STR_INIT;
+        str_appendf(&e, "postmaster@%s", cfg->primary_domain ? cfg->primary_domain : "localhost");
+        r->email = str_steal(&e);
+    }
+    if (!strchr(r->email, '@')) {
+        str_appendf(err, "[dmarc_report] email must be an address");
+        return -1;
+    }
+    return 0;
+}
+
 static const struct conf_section mailauth_sections[] = {
     {.name = "dkim",
      .size = sizeof(struct config_dkim),
@@ -158,6 +225,18 @@ static const struct conf_section mailauth_sections[] = {
      .service_offset = CONF_NOT_SERVICE,
      .keys = mta_sts_keys,
      .defaults = mta_sts_defaults},
+    {.name = "dmarc_report",
+     .size = sizeof(struct config_dmarc_report),
+     .service_offset = CONF_NOT_SERVICE,
+     .keys = dmarc_report_keys,
+     .defaults = dmarc_report_defaults,
+     .check = dmarc_report_check},
+    {.name = "arc",
+     .size = sizeof(struct config_arc),
+     .service_offset = CONF_NOT_SERVICE,
+     .keys = arc_keys,
+     .defaults = arc_defaults,
+     .check = arc_check},
     {.name = NULL},
 };
 
@@ -176,11 +255,25 @@ const struct config_mta_sts *mailauth_sts_config(const struct config *cfg)
     return config_section(cfg, "mta_sts");
 }
 
+const struct config_arc *mailauth_arc_config(const struct config *cfg)
+{
+    return config_section(cfg, "arc");
+}
+
+const struct config_dmarc_report *mailauth_dmarc_config(const struct config *cfg)
+{
+    return config_section(cfg, "dmarc_report");
+}
+
 static int mailauth_open(struct daemon *d, void **state_out)
 {
     const struct config_dkim *k = mailauth_config(&d->cfg);
     struct mailauth_glue *g = xcalloc(1, sizeof *g);
     g->cfg = k;
+    g->arc = mailauth_arc_config(&d->cfg);
+    g->drep = mailauth_dmarc_config(&d->cfg);
+    g->data_dir = d->cfg.data_dir;
+    g->tlsrpt_send = g->drep->tlsrpt_send;
     g->hostname = d->cfg.hostname;
     if (k->verify) {
         const char *why = NULL;
@@ -210,6 +303,7 @@ static void mailauth_close(struct daemon *d, void *state)
         dkim_signer_free(g->old[i]);
     free(g->old);
     free(g->pub);
+    free(g->daily);
     psl_free(g->psl);
     pthread_mutex_destroy(&g->mu);
     free(g);
@@ -222,12 +316,17 @@ static void *mailauth_attach(struct worker *w, void *state)
     if (!g || w->index != 0)
         return NULL;
     g->pub = mailauth_pub_new(g, w);
+    g->daily = mailauth_daily_new(g, w);
     return g->pub;
 }
 
 static void mailauth_detach(struct worker *w, void *wstate)
 {
-    mailauth_pub_stop(wstate);
+    struct mailauth_pub *pub = wstate;
+    if (!pub)
+        return;
+    mailauth_daily_stop(pub->g->daily);
+    mailauth_pub_stop(pub);
 }
 
 struct mailauth_glue *mailauth_glue(const struct daemon *d)

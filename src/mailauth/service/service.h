@@ -41,6 +41,7 @@ struct config_mail_dns {
     char *dmarc;        /* the DMARC record */
     char *tlsrpt_rua;   /* rua= of the TLS-RPT record; NULL: mailto:postmaster@DOMAIN */
     bool srv;           /* RFC 6186 / 8314 SRV records */
+    char *tlsa_next_key; /* PEM of the next certificate's key: its TLSA published beside */
 };
 
 /* [mta_sts]: the policy Pigeon serves for its domains (RFC 8461 §3.2). */
@@ -50,10 +51,19 @@ struct config_mta_sts {
     char *mx;          /* the mx: pattern; NULL: [server] hostname */
 };
 
+/* [arc]: ARC (RFC 8617) on the MX role. */
+struct config_arc {
+    bool seal;      /* seal the copies of received mail that Pigeon forwards */
+    char *domain;   /* d= of our seals (its DKIM key signs them); default [server]
+                     * primary_domain */
+    char *trusted;  /* sealers whose dmarc=pass overrides a DMARC failure (RFC 8617 §7.2) */
+};
+
 /* The parsed [dkim] of a configuration (always present: defaults). */
 const struct config_dkim *mailauth_config(const struct config *cfg);
 const struct config_mail_dns *mailauth_dns_config(const struct config *cfg);
 const struct config_mta_sts *mailauth_sts_config(const struct config *cfg);
+const struct config_arc *mailauth_arc_config(const struct config *cfg);
 
 struct mailauth_glue;
 
@@ -69,20 +79,37 @@ struct mailauth_glue *mailauth_glue(const struct daemon *d);
 bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *msg, size_t len,
                         struct str *out);
 
-/* The verdict for one message. reject: a complete SMTP reply, or NULL; stored: the message
- * to store (Authentication-Results on top, fields forged with our name removed); junk:
- * deliver to Junk. Both pointers are valid during the call only. */
-typedef void (*mailauth_glue_done)(void *arg, const char *reject, const struct str *stored,
-                                   bool junk);
+/* The verdict for one message, valid during the callback only. */
+struct mailauth_verdict {
+    const char *reject;       /* a complete SMTP reply, or NULL */
+    const struct str *stored; /* the message to store (Authentication-Results on top, fields
+                               * forged with our name removed) */
+    bool junk;                /* deliver to Junk */
+    const struct str *results; /* the A-R payload, for the ARC set of a forwarded copy */
+    int arc_cv;               /* enum arc_cv: what the incoming ARC chain was found to be */
+};
+typedef void (*mailauth_glue_done)(void *arg, const struct mailauth_verdict *v);
 
 /*
- * Checks msg[0..len) (the stored form: our Received-SPF on top when SPF ran). from and helo
- * are the session's. cb runs later on stub's loop, or inside this call when nothing needs
+ * Checks msg[0..len) (the stored form: our Received-SPF on top when SPF ran). from, helo
+ * and ip (the client's address) are the session's; the DMARC result is kept for the
+ * aggregate reports ([dmarc_report] record). cb runs later on stub's loop, or inside this call when nothing needs
  * DNS. msg must stay valid until then. Returns false (cb never called) when verification
  * is off.
  */
 bool mailauth_glue_check(struct mailauth_glue *g, struct dns_stub *stub, const char *msg,
-                         size_t len, const char *from, const char *helo, mailauth_glue_done cb,
-                         void *arg);
+                         size_t len, const char *from, const char *helo, const char *ip,
+                         mailauth_glue_done cb, void *arg);
+
+/*
+ * The ARC set for a forwarded copy (RFC 8617 §5.1): the copy is prefix[0..plen) followed by
+ * body[0..blen); results and cv come from the verdict. On success appends the set, then
+ * prefix, to out and returns true; false (out unchanged) when sealing is off, the chain may
+ * not be continued, or the [arc] domain has no usable key (logged). May block on small file
+ * I/O the first time the key is needed.
+ */
+bool mailauth_glue_seal(struct mailauth_glue *g, const char *prefix, size_t plen,
+                        const char *body, size_t blen, const struct str *results, int cv,
+                        struct str *out);
 
 #endif

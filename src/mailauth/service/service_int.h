@@ -30,8 +30,15 @@ struct mailauth_pub {
     atomic_int pending; /* edits queued with the name server */
 };
 
+struct config_dmarc_report;
+struct mailauth_daily;
+
 struct mailauth_glue {
     const struct config_dkim *cfg;
+    const struct config_arc *arc;
+    const struct config_dmarc_report *drep;
+    const char *data_dir;
+    bool tlsrpt_send; /* [dmarc_report] tlsrpt_send */
     const char *hostname; /* the authserv-id of our Authentication-Results */
     struct psl *psl;      /* NULL when verification is off */
     pthread_mutex_t mu;   /* guards e/n; a signer, once made, is never freed early */
@@ -40,12 +47,22 @@ struct mailauth_glue {
     struct dkim_signer **old; /* replaced signers: another thread may still sign with one */
     size_t nold;
     struct mailauth_pub *pub; /* NULL until worker 0 attaches */
+    struct mailauth_daily *daily; /* worker 0's DMARC report sender, NULL when off */
 };
 
 /* publish.c: made for worker 0 (its loop and store handle); _stop drops the timer (the
  * worker's loop is going), the state itself is freed with the glue. */
 struct mailauth_pub *mailauth_pub_new(struct mailauth_glue *g, struct worker *w);
 void mailauth_pub_stop(struct mailauth_pub *pub);
+
+/* reports_daily.c: yesterday's DMARC and TLS-RPT reports mailed from worker 0 (NULL when
+ * both are off); _stop drops the timer, the state is freed with the glue. */
+struct mailauth_daily *mailauth_daily_new(struct mailauth_glue *g, struct worker *w);
+void mailauth_daily_stop(struct mailauth_daily *dl);
+
+/* glue.c: the signer of domain (loaded or made on first use; never freed before the glue),
+ * or NULL. May block on small file I/O the first time. */
+struct dkim_signer *mailauth_glue_signer(struct mailauth_glue *g, const char *domain);
 
 /* glue.c: signing of domain follows selector from now on (a rotation switched). */
 void mailauth_glue_follow(struct mailauth_glue *g, const char *domain, const char *selector);

@@ -147,6 +147,10 @@ struct commit_job {
     struct smtp_session *sess;
     struct store_msg msg;
     struct str stored;     /* the message with our DKIM-Signature or Authentication-Results */
+    struct str results;    /* our checks' A-R payload, for the ARC set of forwarded copies */
+    struct str sealed;     /* the ARC set + Delivered-To lines of the forwarded copy */
+    int arc_cv;            /* enum arc_cv of the incoming chain */
+    bool checked;          /* the MX role's checks ran (results is meaningful) */
     char prefix[MAIL_PATH_MAX + 32];
     struct smtp_route_out route;
     const struct smtp_txn *txn; /* the session's, alive until commit_done */
@@ -156,6 +160,8 @@ struct commit_job {
 static void job_free(struct commit_job *j)
 {
     str_clear(&j->stored);
+    str_clear(&j->results);
+    str_clear(&j->sealed);
     smtp_route_out_clear(&j->route);
     sieve_plan_clear(&j->plan);
     free(j);
@@ -304,6 +310,19 @@ static bool sieve_hook(struct commit_job *j, struct worker *w)
     return false;
 }
 
+/* RFC 8617 §5.1: a checked message that leaves again (aliases, forwards, Sieve redirects)
+ * carries our ARC set on top of its queued copy. */
+static void arc_hook(struct commit_job *j, struct worker *w)
+{
+    if (!j->checked || j->msg.n_remote == 0)
+        return;
+    if (mailauth_glue_seal(mailauth_glue(w->d), j->msg.remote_prefix, j->msg.remote_prefix_len,
+                           j->msg.body, j->msg.body_len, &j->results, j->arc_cv, &j->sealed)) {
+        j->msg.remote_prefix = j->sealed.ptr;
+        j->msg.remote_prefix_len = j->sealed.len;
+    }
+}
+
 /* Runs Sieve, then hands the message to the committer (or answers a refusal). async: called
  * from a callback outside the engine's feed, so the connection is resumed here. */
 static void submit(struct commit_job *j, struct worker *w, bool async)
@@ -315,26 +334,30 @@ static void submit(struct commit_job *j, struct worker *w, bool async)
             conn_resume(c);
         return;
     }
+    arc_hook(j, w);
     committer_submit(w->d->committer, &j->msg, commit_done, j);
 }
 
 /* The MX role's DKIM/DMARC verdict (mailauth service): refuse, or store the message with
  * Authentication-Results on top, in Junk for a DMARC quarantine. */
-static void checked(void *vj, const char *reject, const struct str *stored, bool junk)
+static void checked(void *vj, const struct mailauth_verdict *v)
 {
     struct commit_job *j = vj;
     struct worker *w = conn_worker(j->conn);
-    if (reject) {
+    if (v->reject) {
         struct conn *c = j->conn;
-        smtp_session_commit_refused(j->sess, reject);
+        smtp_session_commit_refused(j->sess, v->reject);
         job_free(j);
         conn_resume(c);
         return;
     }
-    str_append(&j->stored, stored->ptr, stored->len);
+    str_append(&j->stored, v->stored->ptr, v->stored->len);
     j->msg.body = j->stored.ptr;
     j->msg.body_len = j->stored.len;
-    if (junk)
+    str_append(&j->results, v->results->ptr, v->results->len);
+    j->arc_cv = v->arc_cv;
+    j->checked = true;
+    if (v->junk)
         j->msg.local_mailbox = "Junk";
     submit(j, w, true);
 }
@@ -369,16 +392,17 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     j->msg.remote_prefix_len = j->route.prefix.len;
     j->msg.received_at = (int64_t)time(NULL);
     /* Mail authentication: authenticated mail of a local domain is signed (DKIM); mail from
-     * outside for local users is checked (DKIM, DMARC) before it is stored. */
+     * outside for local users or forwarded on is checked (DKIM, ARC, DMARC) before it is
+     * stored, and a forwarded copy is ARC-sealed (arc_hook). */
     struct mailauth_glue *g = mailauth_glue(w->d);
     if (txn->auth_user) {
         if (mailauth_glue_sign(g, w->store, txn->body.ptr, txn->body.len, &j->stored)) {
             j->msg.body = j->stored.ptr;
             j->msg.body_len = j->stored.len;
         }
-    } else if (j->route.n_users > 0 &&
+    } else if ((j->route.n_users > 0 || j->route.n_remotes > 0) &&
                mailauth_glue_check(g, w->stub, txn->body.ptr, txn->body.len, txn->from,
-                                   smtp_session_helo(s), checked, j)) {
+                                   smtp_session_helo(s), conn_peer(vc), checked, j)) {
         return;
     }
     submit(j, w, false);
