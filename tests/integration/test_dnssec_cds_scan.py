@@ -157,6 +157,13 @@ def ds_texts(lines):
 
 def test_child_cds_moves_the_parent_ds(tmp_path):
     kid = Kid(tmp_path / "kid")
+    try:
+        check_cds_scan(tmp_path, kid)
+    finally:
+        kid.stop()
+
+
+def check_cds_scan(tmp_path, kid):
     k1 = kid.new_key()
     ds1 = kid.ds(k1)
     kid.publish()
@@ -219,6 +226,5 @@ def test_child_cds_moves_the_parent_ds(tmp_path):
                    timeout=60)
         assert kid_ds() is None
     finally:
-        kid.stop()
         report = DA.finish(d)
     assert report is None, report
