@@ -34,7 +34,8 @@ class Origin:
     """A threaded HTTP/1.1 origin on 127.0.0.1. routes: path -> dict(status, headers, body,
     and optionally etag/lm for conditional answers, delay_event to hold the answer)."""
 
-    def __init__(self):
+    def __init__(self, addr="127.0.0.1"):
+        self.addr = addr
         self.routes = {}
         self.hits = {}
         self.requests = []
@@ -129,13 +130,13 @@ class Origin:
             daemon_threads = True
             request_queue_size = 256
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server((addr, 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "http://%s:%d%s" % (self.addr, self.port, path)
 
     def count(self, path):
         with self.lock:

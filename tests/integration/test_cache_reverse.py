@@ -35,9 +35,9 @@ def dead_port():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, origin):
     d = H.Daemon(tmp_path_factory.mktemp("cache_reverse"), name="pigeond[cache_reverse]")
-    port, mport = H.free_port(), H.free_port()
+    port, mport, tport = H.free_port(), H.free_port(), H.free_port()
     d.sections["http rev"] = {"listen": "127.0.0.1:%d" % port, "name": "rev.test",
-                              "default": "yes",
+                              "listen_tls": "127.0.0.1:%d" % tport, "default": "yes",
                               "proxy_to": "http://127.0.0.1:%d" % origin.port}
     d.sections["http keep"] = {"listen": "127.0.0.1:%d" % port, "name": "keep.test",
                                "proxy_to": "http://127.0.0.1:%d" % origin.port,
@@ -47,11 +47,11 @@ def site(tmp_path_factory, origin):
                                     dead_port(), origin.port)}
     d.sections["metrics"] = {"listen": "127.0.0.1:%d" % mport}
     d.sections["proxy"] = {"via": "edge"}
-    d.ports += [port, mport]
+    d.ports += [port, mport, tport]
     d.write_conf()
     d.setup()
     d.start()
-    d.http_port, d.metrics_port = port, mport
+    d.http_port, d.metrics_port, d.tls_port = port, mport, tport
     yield d
     C.finish(d)
 
@@ -136,6 +136,24 @@ def test_http2_clients(site, origin):
     status, h, body, version = curl(site, "/h2big")
     assert version == "1.1" and body == big
     assert origin.count("/h2big") == 1
+
+
+def test_tls_and_h2_by_alpn(site, origin):
+    origin.routes["/tls"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"over TLS"}
+    for want in ("uri-miss", "hit"):
+        out = subprocess.run(["curl", "-s", "-S", "-k", "--http2", "--max-time", "60", "-D", "-",
+                              "-w", "\n%{http_version}", "--resolve",
+                              "rev.test:%d:127.0.0.1" % site.tls_port,
+                              "https://rev.test:%d/tls" % site.tls_port],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
+        raw, _, version = out.stdout.rpartition(b"\n")
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert version == b"2" and body == b"over TLS", out.stderr
+        assert want.encode() in head.lower()
+    _, _, headers, _ = origin.last("/tls")
+    assert headers["X-Forwarded-Proto"] == "https"
+    assert headers["Forwarded"] == 'for=127.0.0.1;proto=https;host="rev.test:%d"' % site.tls_port
+    assert origin.count("/tls") == 1
 
 
 def test_head_and_range_on_site(site, origin):
