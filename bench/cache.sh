@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Web cache benchmark: Pigeon's [proxy] / [reverse_proxy] against Varnish (a reverse cache)
+# Web cache benchmark: Pigeon's [proxy] / [reverse_proxy] / [http NAME] proxy_to against Varnish (a reverse cache)
 # and Squid (a forward proxy), in one run, on loopback, with nginx as the origin.
 #
 # Each cache runs one worker pinned to CPU 0 (pigeond workers = 1; varnishd -p thread_pools=1;
@@ -8,7 +8,9 @@
 #            Varnish, Pigeon forward vs Squid: wrk sends absolute-form targets to proxies)
 #   miss     median extra milliseconds of a miss over asking nginx directly (sequential)
 #   zipf     hit ratio and origin bytes of a Zipf (s = 0.9) replay of REQS requests over
-#            OBJS objects of 16 KiB, with a memory budget of BUDGET (a quarter of the set)
+#            OBJS objects of 16 KiB, with a memory budget of BUDGET (a quarter of the set);
+#            Pigeon's forward proxy also with policy = lfu
+#   site     hit/s of the same object through an [http NAME] proxy_to site (the HTTP service)
 #
 # usage: bench/cache.sh [-d SECONDS] [-r REQS] [-B]
 #   -d seconds per wrk run (env BENCH_DUR, default 10); -r replay requests (default 20000);
@@ -27,7 +29,7 @@ while getopts "d:r:Bh" opt; do
         d) DUR=$OPTARG ;;
         r) REQS=$OPTARG ;;
         B) NO_BUILD=1 ;;
-        *) sed -n '2,17p' "$0"; exit 2 ;;
+        *) sed -n '2,19p' "$0"; exit 2 ;;
     esac
 done
 source "$ROOT/bench/lib/common.sh"
@@ -72,7 +74,7 @@ taskset -c 1 nginx -c "$DIR/nginx.conf" -g 'daemon off;' & PIDS+=($!)
 wait_port "$OPORT" 10 || die "nginx did not start"
 
 # ---- Pigeon: one worker, [proxy] and [reverse_proxy] sharing one cache ----
-PPORT=$(free_port); RPORT=$(free_port)
+PPORT=$(free_port); RPORT=$(free_port); HPORT=$(free_port)
 mkdir -p "$DIR/pigeon"
 cat >"$DIR/pigeon/pigeon.conf" <<CONF
 [server]
@@ -91,10 +93,16 @@ max_connections_per_ip = 1000
 listen = 127.0.0.1:$RPORT
 origin = http://127.0.0.1:$OPORT
 max_connections_per_ip = 1000
+[http]
+max_connections_per_ip = 1000
+[http bench]
+listen = 127.0.0.1:$HPORT
+proxy_to = http://127.0.0.1:$OPORT
 CONF
-start_pigeon() {
+sed 's/^\[proxy\]$/[proxy]\npolicy = lfu/' "$DIR/pigeon/pigeon.conf" >"$DIR/pigeon/lfu.conf"
+start_pigeon() { # [lfu]
     rm -rf "$DIR/pigeon/data/proxy-cache"
-    nice -n -15 taskset -c 0 "$PIGEOND" -c "$DIR/pigeon/pigeon.conf" 2>"$DIR/pigeon.log" &
+    nice -n -15 taskset -c 0 "$PIGEOND" -c "$DIR/pigeon/${1:-pigeon}.conf" 2>"$DIR/pigeon.log" &
     PIGEON_PID=$!
     PIDS+=($PIGEON_PID)
     wait_port "$RPORT" 20 || die "pigeond did not start: $(tail -3 "$DIR/pigeon.log")"
@@ -179,12 +187,15 @@ DIRECT=$(latency "$OPORT" reverse)
 log "Pigeon"
 start_pigeon
 P_REV_HITS=$(hits "$RPORT" reverse)
+P_SITE_HITS=$(hits "$HPORT" reverse)
 P_FWD_HITS=$(hits "$PPORT" forward)
 P_MISS=$(latency "$PPORT" forward)
 stop_pid pigeond "$PIGEON_PID"; start_pigeon
 P_ZIPF_F=$(zipf "$PPORT" forward)
 stop_pid pigeond "$PIGEON_PID"; start_pigeon
 P_ZIPF_R=$(zipf "$RPORT" reverse)
+stop_pid pigeond "$PIGEON_PID"; start_pigeon lfu
+P_ZIPF_LFU=$(zipf "$PPORT" forward)
 stop_pid pigeond "$PIGEON_PID"
 
 log "Varnish"
@@ -217,5 +228,6 @@ printf '%-34s %12s %12s %12s %12s\n' "zipf hit ratio" "${P_ZIPF_R% *}" "${V_ZIPF
     "${P_ZIPF_F% *}" "${S_ZIPF% *}"
 printf '%-34s %12s %12s %12s %12s\n' "zipf origin MiB" "${P_ZIPF_R#* }" "${V_ZIPF#* }" \
     "${P_ZIPF_F#* }" "${S_ZIPF#* }"
+echo "Pigeon [http] proxy_to site: hits/s $P_SITE_HITS; Pigeon fwd policy = lfu: zipf hit ratio ${P_ZIPF_LFU% *}, origin MiB ${P_ZIPF_LFU#* }"
 echo "origin direct median: $DIRECT ms; $REQS replay requests over $OBJS x 16 KiB, budget ${BUDGET_MB} MiB"
 echo "ratios: hits Pigeon/Varnish $(ratio "$P_REV_HITS" "$V_HITS"), Pigeon/Squid $(ratio "$P_FWD_HITS" "$S_HITS")"

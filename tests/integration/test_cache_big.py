@@ -56,6 +56,8 @@ def test_large_object_bounded_rss(tmp_path, monkeypatch):
         assert [digest(x) for x in [first] + others] == [want] * 3
         assert origin.count("/big") == 1
         peak = status_kib(pid, "VmHWM")
+        print("cache_big: %d octets x 3 clients: RSS before %d KiB, peak %d KiB" % (
+            SIZE, base >> 10, peak >> 10))
         assert peak - base < BOUND, "RSS grew by %d MiB (base %d MiB, peak %d MiB)" % (
             (peak - base) >> 20, base >> 20, peak >> 20)
         assert digest(fetch(p.port, origin.url("/big"))) == want  # a hit, from the file
