@@ -4,6 +4,12 @@
 # `make install` (PREFIX, DESTDIR) installs the programs, manual pages, systemd unit and a
 # default /etc/pigeon/pigeon.conf.
 
+# Every core unless the command line says otherwise (make -jN); the recursive makes of `make check`
+# get it from MAKEFLAGS.
+ifeq ($(filter -j% j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+
 CC       ?= cc
 PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt libidn2 libnghttp2 zlib libbrotlienc jansson
 MODE     ?= release

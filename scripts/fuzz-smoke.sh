@@ -12,26 +12,53 @@ secs=$1
 shift
 seeds_root=${FUZZ_SEEDS:-tests/fuzz/seeds}
 corpus_root=${FUZZ_CORPUS:-build/fuzz}
+# Targets run side by side, one per core (FUZZ_JOBS to change it): each fuzzer keeps one core
+# busy, so on N cores N of them take the time one would.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 mkdir -p build/fuzz/artifacts build/fuzz/logs
-failed=
-for f in "$@"; do
-    name=$(basename "$f")
+rcdir=$(mktemp -d build/fuzz/rc.XXXXXX) || exit 1
+
+run_one() { # run_one BIN: fuzz one target, its exit status in $rcdir/NAME
+    name=$(basename "$1")
     corpus=$corpus_root/corpus-$name
-    log=build/fuzz/logs/$name.log
     mkdir -p "$corpus"
     seeds=$seeds_root/$name
     [ -d "$seeds" ] || seeds=
-    "$f" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/"$name"- \
-        "$corpus" $seeds >"$log" 2>&1
-    rc=$?
+    "$1" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/"$name"- \
+        "$corpus" $seeds >"build/fuzz/logs/$name.log" 2>&1
+    echo $? >"$rcdir/$name"
+}
+
+report() { # report NAME: one line per target, in the order given
+    name=$1
+    log=build/fuzz/logs/$name.log
+    rc=$(cat "$rcdir/$name")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    if [ $rc -eq 0 ]; then
+    if [ "$rc" -eq 0 ]; then
         echo "== $name: ${execs:-?} executions in ${secs}s"
     else
         echo "== $name: FAILED (exit $rc)"
         failed="$failed $name"
     fi
+}
+
+failed=
+batch=
+n=0
+for f in "$@"; do
+    run_one "$f" &
+    batch="$batch $(basename "$f")"
+    n=$((n + 1))
+    if [ $n -ge "$jobs" ]; then
+        wait
+        for name in $batch; do report "$name"; done
+        batch=
+        n=0
+    fi
 done
+wait
+for name in $batch; do report "$name"; done
+rm -rf "$rcdir"
 for name in $failed; do
     echo "---- $name (build/fuzz/logs/$name.log) ----"
     grep -E "ERROR|runtime error|SUMMARY|Test unit written" "build/fuzz/logs/$name.log" | head -n 20
