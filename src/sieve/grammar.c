@@ -12,7 +12,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-enum { G_NONE, G_MATCH, G_CMP, G_ADDR, G_BODY, G_SIZE, G_ZONE, G_LOC };
+enum { G_NONE, G_MATCH, G_CMP, G_ADDR, G_BODY, G_SIZE, G_ZONE, G_LOC, G_PERIOD, G_COUNT };
 
 struct tag_spec {
     const char *name;
@@ -60,7 +60,8 @@ static const struct tag_spec set_tags[] = {
     {"upperfirst", 0, 0, 2},   {"quotewildcard", 0, 0, 0}, {"length", 0, 0, 0},
     {NULL, 0, 0, 0}};
 static const struct tag_spec vacation_tags[] = {
-    {"days", 'N', 0, 0},    {"subject", 'S', 0, 0}, {"from", 'S', 0, 0},
+    {"days", 'N', 0, G_PERIOD}, {"seconds", 'N', SIEVE_CAP_VACATION_SECONDS, G_PERIOD},
+    {"subject", 'S', 0, 0},     {"from", 'S', 0, 0},
     {"addresses", 'L', 0, 0}, {"mime", 0, 0, 0},    {"handle", 'S', 0, 0},
     {NULL, 0, 0, 0}};
 static const struct tag_spec include_tags[] = {{"personal", 0, 0, G_LOC}, {"global", 0, 0, G_LOC},
@@ -126,6 +127,8 @@ static const struct {
     {"subaddress", SIEVE_CAP_SUBADDRESS}, {"include", SIEVE_CAP_INCLUDE},
     {"regex", SIEVE_CAP_REGEX},           {"date", SIEVE_CAP_DATE},
     {"comparator-i;ascii-numeric", SIEVE_CAP_NUMERIC},
+    {"vacation-seconds", SIEVE_CAP_VACATION_SECONDS | SIEVE_CAP_VACATION},
+    {"encoded-character", SIEVE_CAP_ENCODED_CHAR},
     /* RFC 5228 §2.7.3: the two base comparators may be required by name. */
     {"comparator-i;octet", ~0u},          {"comparator-i;ascii-casemap", ~0u},
 };
@@ -133,7 +136,8 @@ static const struct {
 const char *sieve_capabilities(void)
 {
     return "fileinto reject ereject envelope imap4flags vacation copy body variables "
-           "relational subaddress include regex date comparator-i;ascii-numeric";
+           "relational subaddress include regex date comparator-i;ascii-numeric "
+           "vacation-seconds encoded-character";
 }
 
 unsigned sieve_cap_from_name(const char *name)
@@ -221,7 +225,7 @@ static const char *kind_name(char k)
 /* Tags: known, allowed by require, one per group, each with its value. */
 static int check_tags(struct checker *ck, const struct sieve_node *n, const struct spec *sp)
 {
-    int seen_group[8] = {0};
+    int seen_group[G_COUNT] = {0};
     for (size_t i = 0; i < n->nargs; i++) {
         const struct sieve_arg *a = &n->args[i];
         if (a->type != SIEVE_ARG_TAG)
@@ -323,7 +327,11 @@ static int check_node(struct checker *ck, struct sieve_node *n, bool test)
     const struct spec *sp = &specs[n->id];
     if (sp->cap && (ck->s->caps & sp->cap) != sp->cap)
         return fail(ck, n->line, "%s \"%s\" needs require", test ? "test" : "command", n->name);
-    int rc = check_tags(ck, n, sp);
+    int rc = 0;
+    if (ck->s->caps & SIEVE_CAP_ENCODED_CHAR)
+        rc = sieve_decode_encoded(ck->s, n, ck->err);
+    if (rc == 0)
+        rc = check_tags(ck, n, sp);
     if (rc == 0)
         rc = check_positional(ck, n, sp);
     if (rc == 0)

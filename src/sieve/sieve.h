@@ -42,6 +42,8 @@ enum sieve_cap {
     SIEVE_CAP_REGEX = 1u << 12,
     SIEVE_CAP_DATE = 1u << 13,
     SIEVE_CAP_NUMERIC = 1u << 14, /* comparator-i;ascii-numeric */
+    SIEVE_CAP_VACATION_SECONDS = 1u << 15, /* RFC 6131 */
+    SIEVE_CAP_ENCODED_CHAR = 1u << 16,     /* RFC 5228 §2.4.2.4 */
 };
 
 /* "fileinto reject ..." : the space-separated capability names (static). */
@@ -89,7 +91,8 @@ struct sieve_action {
     char *reason;    /* REJECT */
     /* VACATION: */
     char *handle;    /* identifies this vacation text (RFC 5230 §4.2) */
-    unsigned days;   /* answer one sender at most once in this many days */
+    unsigned days;   /* answer one sender at most once in this many days (:days) */
+    uint64_t period; /* the same in seconds (:days, or :seconds of RFC 6131; 0: every time) */
     char *from;      /* the reply's From: address */
     char *subject;   /* the reply's Subject: (UTF-8) */
     char *body;      /* the reason; with mime, a MIME entity (header and body) */

@@ -55,6 +55,9 @@ enum sieve_id {
 
 /* grammar.c: checks one tree against the tables; 0 or ERR_PARSE with "line N: ..." in err. */
 int sieve_check(struct sieve_script *s, struct str *err);
+/* encoded.c: decodes "${hex:..}" / "${unicode:..}" in n's string arguments (RFC 5228
+ * §2.4.2.4); 0 or ERR_PARSE with "line N: ..." in err. */
+int sieve_decode_encoded(struct sieve_script *s, struct sieve_node *n, struct str *err);
 /* The capability bit of a require name (0: unknown). */
 unsigned sieve_cap_from_name(const char *name);
 

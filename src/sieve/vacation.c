@@ -185,9 +185,14 @@ void sieve_vacation_cmd(struct sieve_run *r, const struct sieve_node *c)
     if (!a->handle) /* §4.2: from the arguments as written, before defaults are filled in */
         a->handle = default_handle(a->subject ? a->subject : "", a->from ? a->from : "",
                                    a->body, a->mime);
-    const struct sieve_arg *d = sieve_tag(c, "days");
+    const struct sieve_arg *d = sieve_tag(c, "days"), *sec = sieve_tag(c, "seconds");
     uint64_t days = d ? d[1].num : DAYS_DEFAULT;
     a->days = days < 1 ? 1 : days > DAYS_MAX ? DAYS_MAX : (unsigned)days;
+    a->period = (uint64_t)a->days * 86400;
+    if (sec) { /* RFC 6131 §2: 0 answers every message; no longer than :days allows */
+        a->period = sec[1].num < (uint64_t)DAYS_MAX * 86400 ? sec[1].num : DAYS_MAX * 86400ull;
+        a->days = (unsigned)(a->period / 86400);
+    }
     if (!a->subject) {
         struct str s = STR_INIT;
         str_appends(&s, "Auto: ");

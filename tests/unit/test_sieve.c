@@ -422,6 +422,42 @@ static void test_parse_errors(void **state)
     expect_parse_error(big, "script too large");
 }
 
+/* RFC 5228 §2.4.2.4 encoded-character and RFC 6131 vacation :seconds. */
+static void test_encoded_and_seconds(void **state)
+{
+    (void)state;
+    expect("require [\"fileinto\", \"encoded-character\"];\n"
+           "fileinto \"${hex: 57 6f}${unicode:72}k\";",
+           "fileinto:Work[]");
+    expect("require [\"fileinto\", \"encoded-character\"];\n"
+           "fileinto \"caf${unicode:e9} ${hex:zz} ${hex:} ${unicode:1F600\";",
+           "fileinto:caf\xc3\xa9 ${hex:zz} ${hex:} ${unicode:1F600[]");
+    expect("require \"fileinto\";\nfileinto \"${hex:41}\";", "fileinto:${hex:41}[]");
+    expect_parse_error("require [\"fileinto\", \"encoded-character\"];\n\nfileinto "
+                       "\"${unicode:D800}\";",
+                       "line 3: encoded character out of range");
+    struct sieve_result res;
+    struct str err = STR_INIT;
+    assert_int_equal(run("require \"vacation-seconds\";\nvacation :seconds 600 \"brb\";", &res,
+                         &err),
+                     0);
+    assert_int_equal(res.v[0].kind, SIEVE_ACT_VACATION);
+    assert_int_equal(res.v[0].period, 600);
+    sieve_result_clear(&res);
+    assert_int_equal(run("require \"vacation-seconds\";\nvacation :seconds 0 \"every\";", &res,
+                         &err),
+                     0);
+    assert_int_equal(res.v[0].period, 0);
+    sieve_result_clear(&res);
+    assert_int_equal(run("require \"vacation\";\nvacation :days 2 \"x\";", &res, &err), 0);
+    assert_int_equal(res.v[0].period, 2 * 86400);
+    sieve_result_clear(&res);
+    str_clear(&err);
+    expect_parse_error("require \"vacation\"; vacation :seconds 5 \"x\";", "unknown tag :seconds");
+    expect_parse_error("require \"vacation-seconds\"; vacation :days 1 :seconds 5 \"x\";",
+                       "conflicts");
+}
+
 static void test_multiline_and_numbers(void **state)
 {
     (void)state;
@@ -485,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_vacation),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_multiline_and_numbers),
+        cmocka_unit_test(test_encoded_and_seconds),
         cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,8 +106,9 @@ static void vacation(struct user_run *u, const struct sieve_action *a,
     int seen = store_sieve_vacation_seen(u->st, u->user, a->handle, a->address, now);
     if (seen != 0) {
         if (seen > 0)
-            log_info("sieve " LOG_ID " %s: vacation to %s already sent within %u days",
-                     LOG_IDV(u->in->log_id), u->address, a->address, a->days);
+            log_info("sieve " LOG_ID " %s: vacation to %s already sent within %llu seconds",
+                     LOG_IDV(u->in->log_id), u->address, a->address,
+                     (unsigned long long)a->period);
         return;
     }
     char date[64], msgid[128];
@@ -118,7 +119,7 @@ static void vacation(struct user_run *u, const struct sieve_action *a,
     push_reply(p, r);
     p->marks = xrealloc(p->marks, (p->n_marks + 1) * sizeof *p->marks);
     p->marks[p->n_marks++] = (struct store_vacation_mark){u->user, r->handle, r->rcpt,
-                                                          now + (int64_t)a->days * 86400};
+                                                          now + (int64_t)a->period};
     log_info("sieve " LOG_ID " %s: vacation reply to %s", LOG_IDV(u->in->log_id), u->address,
              a->address);
 }
