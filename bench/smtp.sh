@@ -31,6 +31,7 @@
 #   -B  don't run make: use the build/release binaries as they are (env BENCH_NO_BUILD=1)
 # env BENCH_PIGEON_BIN=DIR: use DIR/pigeond and DIR/pigeon, and don't run make (e.g. a build
 # of a given commit: mkdir /var/tmp/p && git archive REV | tar -x -C /var/tmp/p && make -C /var/tmp/p).
+# env BENCH_SIEVE=FILE: Pigeon's recipient has FILE as its active Sieve script (bench/sieve.sh).
 # env BENCH_DIR: where the temporary directory is made (default /var/tmp; must be a real
 # disk, not tmpfs, or fsync costs nothing). env BENCH_WARMUP: messages sent to each server
 # before the timed run, to start its processes and caches (default: SESSIONS).
@@ -296,6 +297,10 @@ verify = no
 EOF
     "$PIGEON" -c "$PIGEON_CONF" domain add bench.test >/dev/null
     echo pw | "$PIGEON" -c "$PIGEON_CONF" user add bob@bench.test >/dev/null
+    if [[ -n ${BENCH_SIEVE:-} ]]; then # bench/sieve.sh: every delivery runs this script
+        "$PIGEON" -c "$PIGEON_CONF" sieve put bob@bench.test bench "$BENCH_SIEVE" >/dev/null
+        "$PIGEON" -c "$PIGEON_CONF" sieve activate bob@bench.test bench >/dev/null
+    fi
     "$PIGEOND" -c "$PIGEON_CONF" >"$PIGEON_DIR/pigeond.log" 2>&1 &
     PIGEOND_PID=$!
     wait_port "$port" 10 || { cat "$PIGEON_DIR/pigeond.log" >&2; die "pigeond did not listen on 127.0.0.1:$port"; }
