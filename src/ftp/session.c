@@ -143,6 +143,11 @@ const char *ftp_session_user(const struct ftp_session *s)
     return s->login == FL_LOGGED_IN ? s->user : "";
 }
 
+const char *ftp_session_cwd(const struct ftp_session *s)
+{
+    return s->cwd;
+}
+
 static void reply_v(struct ftp_session *s, const char *fmt, va_list ap)
 {
     char buf[FTP_PATH_MAX + 256];

@@ -143,6 +143,8 @@ void ftp_session_free(struct ftp_session *s);
 uint64_t ftp_session_id(const struct ftp_session *s);
 /* The logged-in user ("" before login; "anonymous"). */
 const char *ftp_session_user(const struct ftp_session *s);
+/* The working directory, a virtual path ("/" before login). */
+const char *ftp_session_cwd(const struct ftp_session *s);
 
 /* "220 Pigeon FTP server ready." */
 void ftp_session_start(struct ftp_session *s);

@@ -672,6 +672,24 @@ const char *conn_peer(const struct conn *c)
     return c->peer;
 }
 
+int conn_local_addr(const struct conn *c, char *out, size_t cap)
+{
+    struct bufferevent *b = c->bev ? bufferevent_get_underlying(c->bev) : NULL;
+    evutil_socket_t fd = c->bev ? bufferevent_getfd(b ? b : c->bev) : -1;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return -1;
+    conn_addr_text((const struct sockaddr *)&ss, out, cap);
+    return 0;
+}
+
+void conn_keep_reading(struct conn *c)
+{
+    if (c->bev && !c->dead && !c->flushing)
+        bufferevent_enable(c->bev, EV_READ);
+}
+
 void conn_resume(struct conn *c)
 {
     if (c->parked)
@@ -681,7 +699,7 @@ void conn_resume(struct conn *c)
     conn_pump(c);
 }
 
-static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
+void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 {
     const void *a = sa->sa_family == AF_INET6
                         ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
@@ -715,7 +733,7 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
     c->ops = l->proto;
     c->implicit_tls = l->implicit_tls;
     c->id = atomic_fetch_add(&h->counters->next_id, 1);
-    peer_text(sa, c->peer, sizeof c->peer);
+    conn_addr_text(sa, c->peer, sizeof c->peer);
     c->bev = conn_bev_new(c, fd);
     if (!c->bev) {
         free(c);

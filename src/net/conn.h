@@ -152,5 +152,14 @@ void conn_logged_in(struct conn *c);
 const char *conn_peer(const struct conn *c);
 /* Continues a connection after an asynchronous result was handed to its engine. */
 void conn_resume(struct conn *c);
+/* The connection's own address (getsockname: on a wildcard listener, the address the client
+ * reached) as text, IPv4-mapped shown as IPv4. 0, or -1 when there is no socket. */
+int conn_local_addr(const struct conn *c, char *out, size_t cap);
+/* An engine that lets an idle timeout pass (FTP while a transfer runs on its data
+ * connection) calls this from its timeout hook: libevent stopped reading when the timer
+ * fired, and a command sent now (ABOR) must still be read. The timer starts again. */
+void conn_keep_reading(struct conn *c);
+/* An address as text ("192.0.2.1", "2001:db8::1"; an IPv4-mapped IPv6 address as IPv4). */
+void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 
 #endif

@@ -4,8 +4,6 @@ replies (multi-line included), and PASV data connections."""
 
 import re
 import socket
-import ssl
-from pathlib import Path
 
 import pigeon_harness as H
 
@@ -33,6 +31,14 @@ def add_ftp(d, ftps=True, anonymous=True, **over):
         d.sections["ftps"] = {"listen": "127.0.0.1:%d" % d.ftps_port}
         d.ports.append(d.ftps_port)
     d.write_conf()
+    return d
+
+
+def ftp_daemon(new_daemon, **over):
+    """A started pigeond (from conftest's new_daemon) with add_ftp's sections and `over`."""
+    d = new_daemon(start=False)
+    add_ftp(d, **over)
+    d.start()
     return d
 
 
@@ -147,6 +153,16 @@ def read_all(sock):
         if not chunk:
             return b"".join(out)
         out.append(chunk)
+
+
+def stor_raw(c, name, data, mode="I"):
+    """TYPE mode, PASV, STOR name with data over raw sockets: the reply after the data."""
+    c.expect("TYPE " + mode, 200)
+    host, port = c.pasv()
+    with socket.create_connection((host, port), timeout=H.IO_TIMEOUT) as ds:
+        c.expect("STOR " + name, 150)
+        ds.sendall(data)
+    return c.reply()
 
 
 def retr_raw(c, name, mode="I"):

@@ -7,14 +7,7 @@ import socket
 import pytest
 
 import pigeon_harness as H
-from ftp_helpers import Control, add_ftp, home
-
-
-def ftp_daemon(new_daemon, **over):
-    d = new_daemon(start=False)
-    add_ftp(d, **over)
-    d.start()
-    return d
+from ftp_helpers import Control, add_ftp, ftp_daemon, home
 
 
 def test_idle_timeout(new_daemon):

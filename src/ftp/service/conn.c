@@ -2,7 +2,8 @@
  * ftp service, conn — the FTP engine (ftp/session.h) as a proto_ops for net/conn.c: makes the
  * session from the listener's section ([ftp]: AUTH TLS offered; [ftps]: TLS from the first
  * byte) and the shared [ftp] settings, and frees its data connection, tree and per-user
- * place with it. The connection stays while a stored file's fsync is on the pool (busy).
+ * place with it. A transfer's disk job still on the pool when the connection goes keeps the
+ * struct ftp_conn (orphaned) until it returns.
  */
 #include "ftp/service/service_int.h"
 
@@ -11,6 +12,7 @@
 #include "host/host.h"
 #include "host/login.h"
 
+#include "core/log.h"
 #include "core/xmalloc.h"
 
 #include <stdio.h>
@@ -22,21 +24,6 @@ static const struct ftp_io ftp_conn_io = {conn_write, conn_starttls};
 const struct config_ftp *ftp_config(const struct config *cfg)
 {
     return config_section(cfg, "ftp");
-}
-
-/* The host part of a listener's "127.0.0.1:21" / "[::1]:21". */
-static void listener_host(const char *text, char *out, size_t cap)
-{
-    const char *p = text;
-    size_t n = strlen(text);
-    const char *colon = strrchr(text, ':');
-    if (colon)
-        n = (size_t)(colon - text);
-    if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
-        p++;
-        n -= 2;
-    }
-    snprintf(out, cap, "%.*s", (int)n, p);
 }
 
 static void *ftp_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
@@ -59,12 +46,17 @@ static void *ftp_create(struct conn *c, const struct listener *l, uint64_t id, c
     fc->st = host_state(d, &ftp_service);
     fc->id = id;
     snprintf(fc->peer, sizeof fc->peer, "%s", peer);
-    listener_host(l->addr_text, fc->local, sizeof fc->local);
+    /* where the client reached us: a passive socket binds (and PASV answers) there, also on a
+     * wildcard listener */
+    if (conn_local_addr(c, fc->local, sizeof fc->local) < 0)
+        fc->local[0] = '\0';
     fc->root_fd = fc->pasv_fd = fc->data_fd = -1;
     struct ftp_peer p = {peer, l->addr_text, l->implicit_tls};
     fc->s = ftp_session_new(&scfg, &ftp_conn_io, c, ftp_conn_ops(), fc, &p, id);
     /* "150" then "226" would wait for the client's delayed ACK of the first (Nagle). */
     conn_set_nodelay(c);
+    ftp_show_register(fc->st, fc);
+    ftp_show_update(fc);
     return fc;
 }
 
@@ -79,8 +71,15 @@ static void ftp_refuse(void *eng, enum conn_refusal why)
 static void ftp_free(void *eng)
 {
     struct ftp_conn *fc = eng;
-    ftp_conn_release(fc);
+    ftp_show_unregister(fc->st, fc);
+    ftp_conn_release(fc); /* a transfer's disk job still on the pool is told to close */
     ftp_session_free(fc->s);
+    fc->s = NULL;
+    fc->c = NULL;
+    if (fc->jobs > 0) {
+        fc->orphan = true; /* the last job's return frees fc (xfer.c) */
+        return;
+    }
     free(fc);
 }
 
@@ -93,13 +92,16 @@ static void ftp_start(void *eng)
 
 static size_t ftp_feed(void *eng, const char *p, size_t n)
 {
-    return ftp_session_feed(S(eng), p, n);
+    struct ftp_conn *fc = eng;
+    size_t used = ftp_session_feed(fc->s, p, n);
+    ftp_show_update(fc);
+    return used;
 }
 
 static bool ftp_busy(const void *eng)
 {
     const struct ftp_conn *fc = eng;
-    return ftp_session_busy(fc->s) || fc->jobs > 0;
+    return ftp_session_busy(fc->s);
 }
 
 static bool ftp_closing(const void *eng)
@@ -114,7 +116,15 @@ static void ftp_tls_started(void *eng, const char *version, const char *cipher)
 
 static void ftp_timeout(void *eng)
 {
-    ftp_session_timeout(S(eng));
+    struct ftp_conn *fc = eng;
+    ftp_session_timeout(fc->s);
+    /* RFC 959 leaves the control connection quiet during a transfer: the idle timer passes
+     * then, and reading goes on so that ABOR, STAT and QUIT are heard at once. */
+    if (!ftp_session_closing(fc->s) && ftp_session_transferring(fc->s)) {
+        log_info("ftp " LOG_ID " idle on the control connection during a transfer",
+                  LOG_IDV(fc->id));
+        conn_keep_reading(fc->c);
+    }
 }
 
 static void ftp_shutdown(void *eng)

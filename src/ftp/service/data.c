@@ -1,11 +1,12 @@
 /*
  * ftp service, data — where a transfer's data connection comes from.
  *
- * Passive (PASV/EPSV): a listening socket on the control listener's address, on a port of
- * [ftp] pasv_ports (or one the kernel picks), announced as pasv_address (behind NAT) or that
- * address. Only a connection from the control connection's own client address is taken; any
- * other is closed and logged (no data-channel theft), and the listener keeps waiting. One
- * connection per PASV; the listener closes once it is taken, or after data_timeout.
+ * Passive (PASV/EPSV): a listening socket on the address the client reached the control
+ * connection at (on a wildcard listener too: getsockname), on a port of [ftp] pasv_ports
+ * (or one the kernel picks), announced as pasv_address (behind NAT) or that address. Only a
+ * connection from the control connection's own client address is taken; any other is
+ * closed and logged (no data-channel theft), and the listener keeps waiting. One connection
+ * per PASV; the listener closes once it is taken, or after data_timeout.
  *
  * Active (PORT/EPRT): the engine has already checked the target is the client itself on a
  * port >= 1024 (RFC 2577); the connection is made, non-blocking, when the transfer starts.
@@ -46,17 +47,6 @@ void ftp_data_reset(struct ftp_conn *fc)
     fc->have_active = false;
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-    const void *a = ss->ss_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-    if (!inet_ntop(ss->ss_family, a, out, (socklen_t)cap))
-        snprintf(out, cap, "unknown");
-    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out, '.'))
-        memmove(out, out + 7, strlen(out + 7) + 1);
-}
-
 static struct timeval data_timeout(const struct ftp_conn *fc)
 {
     return (struct timeval){(time_t)fc->st->cfg->data_timeout, 0};
@@ -77,7 +67,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
     if (fd < 0)
         return;
     char from[INET6_ADDRSTRLEN];
-    addr_text(&ss, from, sizeof from);
+    conn_addr_text((const struct sockaddr *)&ss, from, sizeof from);
     if (strcmp(from, fc->peer) != 0) {
         log_warn("ftp " LOG_ID " data connection from %s refused: the session is %s's",
                  LOG_IDV(fc->id), from, fc->peer);

@@ -50,6 +50,7 @@ static void login_done(void *arg, bool ok, const char *user)
     fc->read_only = false;
     conn_logged_in(fc->c);
     ftp_session_auth_done(fc->s, FTP_AUTH_OK, user, false);
+    ftp_show_update(fc);
 }
 
 static void auth(void *ctx, struct ftp_session *s, const char *user, const char *pass,
@@ -64,6 +65,7 @@ static void auth(void *ctx, struct ftp_session *s, const char *user, const char 
     fc->read_only = true;
     conn_logged_in(fc->c);
     ftp_session_auth_done(s, FTP_AUTH_OK, "anonymous", true);
+    ftp_show_update(fc);
 }
 
 static int op_stat(void *ctx, const char *path, struct ftp_stat *out)

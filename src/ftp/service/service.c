@@ -123,6 +123,7 @@ static void state_free(struct ftp_state *st)
         close(st->root_fd);
     if (st->anon_fd >= 0)
         close(st->anon_fd);
+    pthread_mutex_destroy(&st->lock);
     free(st);
 }
 
@@ -135,6 +136,7 @@ static int ftp_open(struct daemon *d, void **state_out)
     struct ftp_state *st = xcalloc(1, sizeof *st);
     st->cfg = f;
     st->anon_fd = -1;
+    pthread_mutex_init(&st->lock, NULL);
     st->root_fd = open_dir(f->root, true);
     if (st->root_fd < 0) {
         log_err("ftp: root %s: %s", f->root, strerror(errno));
@@ -175,6 +177,7 @@ const struct service_def ftp_service = {
     .name = "ftp",
     .sections = ftp_sections,
     .open = ftp_open,
+    .control = ftp_control,
     .stop = ftp_stop,
     .close = ftp_close_state,
 };

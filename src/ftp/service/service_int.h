@@ -5,8 +5,9 @@
  *
  * One `struct ftp_conn` per control connection: it is the engine's ops context and owns the
  * session's tree (a directory descriptor), its passive listener and its transfer. Everything
- * runs on the connection's worker, but the fsync of a stored file, which goes to the
- * service's pool and comes back through the worker's loop_post.
+ * runs on the connection's worker, but a transfer's file reads and writes and the fsync of
+ * a stored file, which go to the service's pool and come back through the worker's
+ * loop_post.
  */
 #ifndef PIGEON_FTP_SERVICE_SERVICE_INT_H
 #define PIGEON_FTP_SERVICE_SERVICE_INT_H
@@ -15,11 +16,15 @@
 #include "ftp/session.h"
 #include "net/conn.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+struct daemon;
 struct event;
 struct pool;
+struct str;
 struct worker;
 struct ftp_xfer_run;
 
@@ -41,16 +46,32 @@ struct ftp_state {
     int root_fd;               /* cfg->root, O_PATH */
     int anon_fd;               /* cfg->anonymous_root, or -1 */
     struct pool *pool;         /* fsync of stored files */
+    pthread_mutex_t lock;      /* sessions, and every session's show */
+    struct ftp_conn *sessions; /* every worker's, for `pigeon ftp sessions` */
+};
+
+/* What `pigeon ftp sessions` shows of a session (control.c): written on its worker under
+ * ftp_state.lock, read on the main thread. */
+struct ftp_show {
+    int64_t since;             /* connected, Unix seconds */
+    char user[128];            /* "" before login */
+    char cwd[256];
+    char xfer[8];              /* "RETR", "STOR" ...; "" when no transfer runs */
+    char path[256];
+    int64_t xfer_since;
+    atomic_uint_fast64_t bytes; /* octets moved by the transfer so far */
 };
 
 struct ftp_conn {
+    struct ftp_conn *prev, *next; /* ftp_state.sessions, under its lock */
+    struct ftp_show show;
     struct conn *c;
     struct ftp_session *s;
     struct worker *w;
     struct ftp_state *st;
     uint64_t id;
     char peer[64];
-    char local[64];            /* the listener's address: where passive sockets bind */
+    char local[64];            /* our end of the control connection: passive sockets bind here */
     int root_fd;               /* the session's tree after login, else -1 */
     bool read_only;
     char user_key[300];        /* connlimit key of the per-user count; "" when none */
@@ -61,7 +82,8 @@ struct ftp_conn {
     struct ftp_hostport active;
     bool have_active;
     struct ftp_xfer_run *run;  /* the transfer in progress */
-    unsigned jobs;             /* fsyncs on the pool: the connection waits for them */
+    unsigned jobs;             /* disk jobs on the pool (xfer.c) */
+    bool orphan;               /* the connection is gone; the last job frees this */
     bool in_engine;            /* inside an engine call: results are not followed by
                                 * conn_resume (the engine's own caller continues) */
 };
@@ -69,6 +91,13 @@ struct ftp_conn {
 /* conn.c */
 extern const struct proto_ops ftp_proto;
 const struct config_ftp *ftp_config(const struct config *cfg);
+
+/* control.c: `pigeon ftp sessions` */
+void ftp_show_register(struct ftp_state *st, struct ftp_conn *fc);
+void ftp_show_unregister(struct ftp_state *st, struct ftp_conn *fc);
+void ftp_show_update(struct ftp_conn *fc); /* the user and directory, if they changed */
+void ftp_show_xfer(struct ftp_conn *fc, const char *verb, const char *path); /* NULL: ended */
+int ftp_control(struct daemon *d, void *state, const char *line, struct str *answer);
 
 /* ops.c */
 const struct ftp_session_ops *ftp_conn_ops(void);

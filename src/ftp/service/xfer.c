@@ -4,10 +4,14 @@
  * Before the data connection: the file is opened (or the listing made) beneath the session's
  * tree, so a missing file is answered 550 without a connection. Then:
  *   RETR, plain and TYPE I: the rest of the file as one file segment (sendfile);
- *   RETR under TLS or in TYPE A: 256 KB reads as the output drains (TYPE A: LF → CRLF);
+ *   RETR under TLS or in TYPE A: 256 KB reads on the service's pool, one ahead, as the
+ *   output drains (TYPE A: LF → CRLF, on the pool too);
  *   LIST/NLST/MLSD: the listing made in memory;
- *   STOR/APPE/STOU: what arrives is written as it comes (TYPE A: CRLF → LF); at the end of
- *   the data the file is fsynced on the service's pool, and only then is "226" sent.
+ *   STOR/APPE/STOU: what arrives is written on the pool, 256 KB at a time (TYPE A: CRLF →
+ *   LF), the data connection reading on meanwhile up to 1 MB; at the end of the data the
+ *   file is fsynced on the pool, and only then is "226" sent.
+ * So the worker never waits for the disk; one disk job per transfer is in flight at a time,
+ * and a job outlives its transfer (ABOR) and even its connection (ftp_conn.orphan) safely.
  * REST: RETR starts at the offset; STOR cuts the file there and writes from it (resume).
  * Under TLS (PROT P) the server is the TLS server of the data connection (RFC 4217 §7) and
  * ends it with close_notify. A stall longer than data_timeout ends the session with 421.
@@ -31,6 +35,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <openssl/ssl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +47,16 @@
 #define OUT_HIGH ((size_t)1024 * 1024) /* queued output before waiting for it to drain */
 #define WRITEBACK ((uint64_t)8 * 1024 * 1024)
 
-struct fsync_job;
+struct disk_job;
 
 struct ftp_xfer_run {
     struct ftp_conn *fc;
     enum ftp_xfer_kind kind;
     bool ascii, tls, read_only;
     bool sent_all;   /* sending: everything is queued */
-    bool ascii_cr;   /* ascii conversion state */
+    bool ascii_cr;   /* ascii conversion state (carried through the disk jobs) */
     bool connected;
+    bool eof;        /* receiving: the client closed the data connection */
     int fd;          /* the file, or -1 */
     uint64_t off;    /* RETR: next file offset to read */
     uint64_t end;    /* RETR: the file's size */
@@ -60,17 +66,31 @@ struct ftp_xfer_run {
     int64_t size150; /* what "150" announces (-1: nothing) */
     struct str listing;
     struct bufferevent *bev;
-    struct fsync_job *job;
-    char *buf;       /* CHUNK (x2 for TYPE A) */
+    struct disk_job *job; /* the one disk job in flight, or NULL */
     struct timespec t0;
     char path[FTP_PATH_MAX + 16];
 };
 
-struct fsync_job {
+/* One piece of a transfer's file I/O on the service's pool: a read (RETR under TLS or in
+ * TYPE A), a write (STOR, APPE, STOU) or the final fsync. One at a time per transfer; the
+ * data connection's buffers fill meanwhile (and stop reading at their watermark). */
+enum disk_op { DISK_READ, DISK_WRITE, DISK_SYNC };
+
+struct disk_job {
     struct ftp_conn *fc;
-    struct ftp_xfer_run *run; /* NULL once the transfer was aborted */
+    struct ftp_xfer_run *run; /* NULL once the transfer ended: the job then closes fd */
+    enum disk_op op;
     int fd;
-    int err;
+    bool ascii, ascii_cr;     /* TYPE A, and the conversion state across chunks */
+    uint64_t off;             /* READ: where */
+    uint64_t written, flushed; /* WRITE: the run's counts, for the writeback */
+    size_t len;               /* WRITE: octets in buf; READ: octets asked for */
+    ssize_t got;              /* READ: octets read (0: end, < 0: error) */
+    const char *out;          /* READ: what goes on the wire (buf, or its TYPE A copy) */
+    size_t out_len;
+    int err;                  /* errno of a failed write or fsync */
+    char buf[3 * CHUNK];      /* CHUNK read or received, then TYPE A's conversion: LF →
+                               * CRLF may double it */
 };
 
 static bool sending(enum ftp_xfer_kind k)
@@ -83,12 +103,20 @@ uint64_t ftp_xfer_bytes(const struct ftp_conn *fc)
     return fc->run ? fc->run->bytes : 0;
 }
 
+static const char *const verbs[] = {"RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"};
+
+/* Octets moved so far: the run's count, and the copy `pigeon ftp sessions` reads. */
+static void count(struct ftp_xfer_run *r, uint64_t n)
+{
+    r->bytes += n;
+    atomic_store_explicit(&r->fc->show.bytes, r->bytes, memory_order_relaxed);
+}
+
 static void xfer_log(struct ftp_xfer_run *r, const char *result)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
-    static const char *const verbs[] = {"RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"};
     log_info("ftp " LOG_ID " xfer %s %s %s %llu octets %.3f s %s %s %s %s", LOG_IDV(r->fc->id),
              r->fc->peer, ftp_session_user(r->fc->s), verbs[r->kind],
              (unsigned long long)r->bytes, secs, r->ascii ? "a" : "b", r->tls ? "tls" : "clear",
@@ -113,9 +141,8 @@ static void run_free(struct ftp_xfer_run *r)
     if (r->fd >= 0 && !r->job)
         close(r->fd);
     if (r->job)
-        r->job->run = NULL; /* the job closes the file */
+        r->job->run = NULL; /* the job closes the file when it returns */
     str_clear(&r->listing);
-    free(r->buf);
     free(r);
 }
 
@@ -126,6 +153,7 @@ static void finish(struct ftp_conn *fc, enum ftp_xfer_result res, int fs, const 
     fc->run = NULL;
     xfer_log(r, what);
     run_free(r);
+    ftp_show_xfer(fc, NULL, NULL);
     ftp_session_xfer_done(fc->s, res, fs);
     if (!fc->in_engine)
         conn_resume(fc->c); /* may free fc: the last thing done */
@@ -145,75 +173,12 @@ void ftp_xfer_abort(struct ftp_conn *fc)
     fc->run = NULL;
     xfer_log(r, "aborted");
     run_free(r);
+    ftp_show_xfer(fc, NULL, NULL);
 }
 
-/* ---- sending ---- */
+/* ---- the disk jobs ---- */
 
-static void pump_send(struct ftp_xfer_run *r)
-{
-    struct evbuffer *out = bufferevent_get_output(r->bev);
-    if (r->kind != FTP_XFER_RETR) {
-        evbuffer_add(out, r->listing.ptr, r->listing.len);
-        r->bytes = r->listing.len;
-        r->sent_all = true;
-        return;
-    }
-    if (!r->tls && !r->ascii) {
-        /* sendfile: the fd stays ours; the segment does not close it */
-        r->sent_all = true;
-        if (r->off == r->end)
-            return;
-        int dfd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0); /* the buffer closes its copy */
-        if (dfd < 0 || evbuffer_add_file(out, dfd, (ev_off_t)r->off,
-                                         (ev_off_t)(r->end - r->off)) < 0) {
-            if (dfd >= 0)
-                close(dfd);
-            return; /* off < end: write_cb reports a read error */
-        }
-        r->bytes = r->end - r->off;
-        r->off = r->end;
-        return;
-    }
-    while (!r->sent_all && evbuffer_get_length(out) < OUT_HIGH) {
-        ssize_t n = pread(r->fd, r->buf, CHUNK, (off_t)r->off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            r->sent_all = true; /* a read error ends the file short: see write_cb */
-            if (n < 0)
-                r->end = r->off + 1;
-            break;
-        }
-        r->off += (uint64_t)n;
-        r->sent_all = r->off >= r->end;
-        if (r->ascii) {
-            char *conv = r->buf + CHUNK;
-            size_t m = ftp_ascii_to_wire(r->buf, (size_t)n, conv, &r->ascii_cr);
-            evbuffer_add(out, conv, m);
-            r->bytes += m;
-        } else {
-            evbuffer_add(out, r->buf, (size_t)n);
-            r->bytes += (uint64_t)n;
-        }
-    }
-}
-
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-    struct ftp_conn *fc = arg;
-    struct ftp_xfer_run *r = fc->run;
-    if (!sending(r->kind))
-        return;
-    if (!r->sent_all)
-        pump_send(r); /* may find the end with nothing more to add: no later callback */
-    if (!r->sent_all || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-        return;
-    if (r->kind == FTP_XFER_RETR && r->off < r->end)
-        return finish(fc, FTP_XFER_IOERR, 0, "read-error");
-    finish(fc, FTP_XFER_OK, 0, "ok");
-}
-
-/* ---- receiving ---- */
+static void disk_done(void *arg);
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -229,49 +194,210 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Starts the disk writes of what was stored so far, every WRITEBACK octets, so the fsync
+ * before "226" finds little left to do (the kernel would otherwise hold it all as dirty
+ * pages until then). Does not wait for the writes. */
+static void start_writeback(struct disk_job *j)
+{
+    if (j->written - j->flushed < WRITEBACK)
+        return;
+    off_t base = lseek(j->fd, 0, SEEK_CUR) - (off_t)(j->written - j->flushed);
+    if (base >= 0)
+        (void)sync_file_range(j->fd, base, (off_t)(j->written - j->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+    j->flushed = j->written;
+}
+
+static void disk_read(struct disk_job *j)
+{
+    do
+        j->got = pread(j->fd, j->buf, j->len, (off_t)j->off);
+    while (j->got < 0 && errno == EINTR);
+    j->out = j->buf;
+    j->out_len = j->got > 0 ? (size_t)j->got : 0;
+    if (j->ascii && j->got > 0) {
+        j->out = j->buf + CHUNK;
+        j->out_len = ftp_ascii_to_wire(j->buf, (size_t)j->got, j->buf + CHUNK, &j->ascii_cr);
+    }
+}
+
+static void disk_write(struct disk_job *j)
+{
+    const char *p = j->buf;
+    size_t len = j->len;
+    if (j->ascii) {
+        len = ftp_ascii_from_wire(j->buf, j->len, j->buf + CHUNK, &j->ascii_cr);
+        p = j->buf + CHUNK;
+    }
+    if (write_all(j->fd, p, len) < 0) {
+        j->err = errno;
+        return;
+    }
+    j->written += len;
+    start_writeback(j);
+}
+
+/* On a pool thread. */
+static void disk_work(void *tctx, void *arg)
+{
+    struct disk_job *j = arg;
+    if (j->op == DISK_READ)
+        disk_read(j);
+    else if (j->op == DISK_WRITE)
+        disk_write(j);
+    else
+        j->err = fsync(j->fd) < 0 ? errno : 0;
+    loop_post_send(j->fc->w->host.post, disk_done, j);
+}
+
+static struct disk_job *disk_job_new(struct ftp_xfer_run *r, enum disk_op op)
+{
+    struct disk_job *j = xmalloc(sizeof *j);
+    memset(j, 0, offsetof(struct disk_job, buf));
+    j->fc = r->fc;
+    j->run = r;
+    j->op = op;
+    j->fd = r->fd;
+    j->ascii = r->ascii;
+    j->ascii_cr = r->ascii_cr;
+    j->off = r->off;
+    j->written = r->written;
+    j->flushed = r->flushed;
+    return j;
+}
+
+static void disk_submit(struct ftp_xfer_run *r, struct disk_job *j)
+{
+    r->job = j;
+    r->fc->jobs++;
+    pool_submit(r->fc->st->pool, disk_work, j);
+}
+
+/* ---- sending ---- */
+
+static void send_progress(struct ftp_conn *fc);
+
+/* RETR under TLS or in TYPE A: the next chunk is read on the pool while the output drains. */
+static void read_next(struct ftp_xfer_run *r)
+{
+    if (r->job || r->sent_all ||
+        evbuffer_get_length(bufferevent_get_output(r->bev)) >= OUT_HIGH)
+        return;
+    struct disk_job *j = disk_job_new(r, DISK_READ);
+    j->len = CHUNK;
+    disk_submit(r, j);
+}
+
+static void read_done(struct ftp_xfer_run *r, struct disk_job *j)
+{
+    r->ascii_cr = j->ascii_cr;
+    if (j->got <= 0) {
+        r->sent_all = true; /* a read error or a shrunk file ends it short: send_progress */
+        if (j->got < 0 || r->off < r->end)
+            r->end = r->off + 1;
+    } else {
+        r->off += (uint64_t)j->got;
+        r->sent_all = r->off >= r->end;
+        evbuffer_add(bufferevent_get_output(r->bev), j->out, j->out_len);
+        count(r, j->out_len);
+    }
+    read_next(r);
+    send_progress(r->fc);
+}
+
+static void pump_send(struct ftp_xfer_run *r)
+{
+    struct evbuffer *out = bufferevent_get_output(r->bev);
+    if (r->kind != FTP_XFER_RETR) {
+        evbuffer_add(out, r->listing.ptr, r->listing.len);
+        count(r, r->listing.len);
+        r->sent_all = true;
+        return;
+    }
+    if (r->tls || r->ascii)
+        return read_next(r);
+    /* sendfile: the fd stays ours; the segment does not close it */
+    r->sent_all = true;
+    if (r->off == r->end)
+        return;
+    int dfd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0); /* the buffer closes its copy */
+    if (dfd < 0 ||
+        evbuffer_add_file(out, dfd, (ev_off_t)r->off, (ev_off_t)(r->end - r->off)) < 0) {
+        if (dfd >= 0)
+            close(dfd);
+        return; /* off < end: send_progress reports a read error */
+    }
+    count(r, r->end - r->off);
+    r->off = r->end;
+}
+
+/* Everything read and handed to the kernel: the transfer's reply. */
+static void send_progress(struct ftp_conn *fc)
+{
+    struct ftp_xfer_run *r = fc->run;
+    if (!r->sent_all || r->job || evbuffer_get_length(bufferevent_get_output(r->bev)) > 0)
+        return;
+    if (r->kind == FTP_XFER_RETR && r->off < r->end)
+        return finish(fc, FTP_XFER_IOERR, 0, "read-error");
+    finish(fc, FTP_XFER_OK, 0, "ok");
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct ftp_conn *fc = arg;
+    struct ftp_xfer_run *r = fc->run;
+    if (!sending(r->kind))
+        return;
+    if (!r->sent_all)
+        pump_send(r); /* may find the end with nothing more to add: no later callback */
+    send_progress(fc);
+}
+
+/* ---- receiving ---- */
+
 static void store_fail(struct ftp_conn *fc, int err)
 {
     bool full = err == ENOSPC || err == EDQUOT;
     finish(fc, full ? FTP_XFER_NOSPACE : FTP_XFER_IOERR, 0, full ? "no-space" : "write-error");
 }
 
-/* Starts the disk writes of what was stored so far, every WRITEBACK octets, so the fsync
- * before "226" finds little left to do (the kernel would otherwise hold it all as dirty
- * pages until then). Does not wait for the writes. */
-static void start_writeback(struct ftp_xfer_run *r)
+/* Everything the client sent is written: the TYPE A tail, then fsync on the pool. */
+static void store_end(struct ftp_xfer_run *r)
 {
-    if (r->written - r->flushed < WRITEBACK)
-        return;
-    off_t base = lseek(r->fd, 0, SEEK_CUR) - (off_t)(r->written - r->flushed);
-    if (base >= 0)
-        (void)sync_file_range(r->fd, base, (off_t)(r->written - r->flushed),
-                              SYNC_FILE_RANGE_WRITE);
-    r->flushed = r->written;
+    char tail[1];
+    size_t m = r->ascii ? ftp_ascii_from_wire_end(tail, &r->ascii_cr) : 0;
+    if (m && write_all(r->fd, tail, m) < 0)
+        return store_fail(r->fc, errno);
+    data_close(r);
+    disk_submit(r, disk_job_new(r, DISK_SYNC));
 }
 
-/* Writes what has arrived; false when the transfer ended with an error. */
-static bool drain_input(struct ftp_conn *fc)
+/* Hands what has arrived to the pool, a chunk at a time; at the end of the data, fsync. */
+static void write_next(struct ftp_xfer_run *r)
 {
-    struct ftp_xfer_run *r = fc->run;
+    if (r->job)
+        return;
     struct evbuffer *in = bufferevent_get_input(r->bev);
-    for (;;) {
-        int n = evbuffer_remove(in, r->buf, CHUNK);
-        if (n <= 0)
-            return true;
-        r->bytes += (uint64_t)n;
-        const char *p = r->buf;
-        size_t len = (size_t)n;
-        if (r->ascii) {
-            len = ftp_ascii_from_wire(r->buf, (size_t)n, r->buf + CHUNK, &r->ascii_cr);
-            p = r->buf + CHUNK;
-        }
-        if (write_all(r->fd, p, len) < 0) {
-            store_fail(fc, errno);
-            return false;
-        }
-        r->written += len;
-        start_writeback(r);
+    if (evbuffer_get_length(in) == 0) {
+        if (r->eof)
+            store_end(r);
+        return;
     }
+    struct disk_job *j = disk_job_new(r, DISK_WRITE);
+    int n = evbuffer_remove(in, j->buf, CHUNK);
+    j->len = n > 0 ? (size_t)n : 0;
+    count(r, j->len);
+    disk_submit(r, j);
+}
+
+static void write_done(struct ftp_xfer_run *r, struct disk_job *j)
+{
+    if (j->err)
+        return store_fail(r->fc, j->err);
+    r->ascii_cr = j->ascii_cr;
+    r->written = j->written;
+    r->flushed = j->flushed;
+    write_next(r);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -282,54 +408,33 @@ static void read_cb(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
-    drain_input(fc);
+    write_next(fc->run);
 }
 
-static void fsync_done(void *arg)
+/* Back on the worker: the job's result goes to its transfer, if that still runs. */
+static void disk_done(void *arg)
 {
-    struct fsync_job *j = arg;
+    struct disk_job *j = arg;
     struct ftp_conn *fc = j->fc;
-    fc->jobs--;
-    close(j->fd);
     struct ftp_xfer_run *r = j->run;
-    int err = j->err;
-    free(j);
-    if (!r) { /* aborted meanwhile: the session has answered already */
-        conn_resume(fc->c);
+    fc->jobs--;
+    if (!r) { /* the transfer ended meanwhile (ABOR, a lost connection): the file is ours */
+        close(j->fd);
+        free(j);
+        if (fc->orphan && fc->jobs == 0)
+            free(fc); /* the connection went while the job ran (conn.c: ftp_free) */
         return;
     }
     r->job = NULL;
-    r->fd = -1;
-    if (err)
-        return store_fail(fc, err);
-    finish(fc, FTP_XFER_OK, 0, "ok");
-}
-
-static void fsync_work(void *tctx, void *arg)
-{
-    struct fsync_job *j = arg;
-    j->err = fsync(j->fd) < 0 ? errno : 0;
-    loop_post_send(j->fc->w->host.post, fsync_done, j);
-}
-
-/* The client closed the data connection after the last octet: make the file durable. */
-static void store_end(struct ftp_conn *fc)
-{
-    struct ftp_xfer_run *r = fc->run;
-    if (!drain_input(fc))
-        return;
-    char tail[1];
-    size_t m = r->ascii ? ftp_ascii_from_wire_end(tail, &r->ascii_cr) : 0;
-    if (m && write_all(r->fd, tail, m) < 0)
-        return store_fail(fc, errno);
-    data_close(r);
-    struct fsync_job *j = xcalloc(1, sizeof *j);
-    j->fc = fc;
-    j->run = r;
-    j->fd = r->fd;
-    r->job = j;
-    fc->jobs++;
-    pool_submit(fc->st->pool, fsync_work, j);
+    if (j->op == DISK_READ)
+        read_done(r, j);
+    else if (j->op == DISK_WRITE)
+        write_done(r, j);
+    else if (j->err)
+        store_fail(fc, j->err);
+    else
+        finish(fc, FTP_XFER_OK, 0, "ok");
+    free(j);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -347,8 +452,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (what & BEV_EVENT_TIMEOUT)
         return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
-    if ((what & BEV_EVENT_EOF) && !sending(r->kind))
-        return store_end(fc);
+    if ((what & BEV_EVENT_EOF) && !sending(r->kind)) {
+        r->eof = true; /* what is still buffered is written first */
+        return write_next(r);
+    }
     /* the peer went away before everything was sent, or the connection broke */
     finish(fc, FTP_XFER_LOST, 0, "connection-lost");
 }
@@ -388,6 +495,8 @@ void ftp_xfer_connected(struct ftp_conn *fc, int fd)
     struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
     bufferevent_set_timeouts(r->bev, &tv, sending(r->kind) ? &tv : NULL);
     bufferevent_setwatermark(r->bev, EV_WRITE, OUT_HIGH / 4, 0);
+    /* receiving: while a chunk is written on the pool, at most this much more is read */
+    bufferevent_setwatermark(r->bev, EV_READ, 0, 4 * CHUNK);
     /* libevent moves 16 KB per read or write call by default: one sendfile or one TLS
      * record batch of 16 KB per loop turn would cap a transfer far below the link. */
     bufferevent_set_max_single_write(r->bev, OUT_HIGH);
@@ -466,7 +575,7 @@ void ftp_xfer_start(struct ftp_conn *fc, const struct ftp_xfer *x)
         /* still inside the engine's command: its reply follows at once */
         return ftp_session_xfer_done(fc->s, FTP_XFER_FS, rc);
     }
-    r->buf = xmalloc(2 * CHUNK);
     fc->run = r;
+    ftp_show_xfer(fc, verbs[r->kind], r->path);
     ftp_data_connect(fc);
 }
