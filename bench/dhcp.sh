@@ -129,7 +129,8 @@ CONF
 run_dnsmasq() {
     mkdir -p "$tmp/dnsmasq"
     nice -n -15 taskset -c 0 dnsmasq -d --conf-file=/dev/null --port=0 --interface=$SIF \
-        --bind-interfaces --dhcp-range=10.78.1.0,10.78.255.254,1h --dhcp-authoritative \
+        --bind-interfaces --dhcp-range=10.78.1.0,10.78.255.254,255.255.0.0,1h \
+        --dhcp-authoritative --no-ping \
         --dhcp-option=option:router,10.78.0.1 --dhcp-option=option:dns-server,10.78.0.1 \
         --dhcp-lease-max=70000 --dhcp-leasefile="$tmp/dnsmasq/leases" --quiet-dhcp \
         --pid-file="$tmp/dnsmasq/pid" --user=root ${DNSMASQ_EXTRA:-} >"$tmp/dnsmasq/log" 2>&1 &

@@ -59,9 +59,13 @@ int cli_config_check(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_dhcp.c ---- */
 int cli_dhcp_leases(struct cli_ctx *ctx, int argc, char **argv);
+int cli_dhcp_pools(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dhcp_release(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dhcp_reserve(struct cli_ctx *ctx, int argc, char **argv);
 int cli_dhcp_unreserve(struct cli_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_ftp.c ---- */
+int cli_ftp_sessions(struct cli_ctx *ctx, int argc, char **argv);
 
 /* ---- cmd_cache.c ---- */
 int cli_cache_purge(struct cli_ctx *ctx, int argc, char **argv);

@@ -1,9 +1,10 @@
-/* cmd_dhcp — `pigeon dhcp leases|release|reserve|unreserve`: the DHCP lease database
+/* cmd_dhcp — `pigeon dhcp leases|pools|release|reserve|unreserve`: the DHCP lease database
  * (dhcp/service/leases.h) read directly; changes for the running pigeond are left in its
  * commands table, which the DHCP thread reads within a second. */
 #include "cli/cli.h"
 #include "dhcp/service/leases.h"
 #include "dhcp/service/service.h"
+#include "dhcp/service/settings.h"
 
 #include "core/str.h"
 
@@ -99,4 +100,46 @@ int cli_dhcp_reserve(struct cli_ctx *ctx, int argc, char **argv)
 int cli_dhcp_unreserve(struct cli_ctx *ctx, int argc, char **argv)
 {
     return reserve_change(ctx, argv[0], NULL);
+}
+
+static void restore_lease(void *ctx, const struct dhcp_lease *l)
+{
+    dhcp_engine_restore(ctx, l);
+}
+
+/* The same counts the daemon's pool gauges show: an engine built from the configuration and
+ * the database (what has expired by now counted free), one line per subnet. */
+int cli_dhcp_pools(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct dhcp_leases *db = open_db(ctx);
+    if (!db)
+        return CLI_FAIL;
+    struct dhcp_settings *s = config_section(&ctx->cfg, "dhcp");
+    struct dhcp_config *c = &s->engine;
+    static const struct dhcp_engine_ops no_ops;
+    const char *why = NULL;
+    struct dhcp_engine *e = NULL;
+    int rc = dhcp_service_add_reservations(c, db);
+    if (rc == 0 && !(e = dhcp_engine_new(c, &no_ops, NULL, &why)))
+        rc = cli_fail("%s", why);
+    if (rc == 0)
+        rc = dhcp_leases_each(db, restore_lease, e) == 0 ? 0
+                                                         : cli_fail("cannot read the database");
+    dhcp_leases_close(db);
+    if (rc != 0) {
+        dhcp_engine_free(e);
+        return rc;
+    }
+    dhcp_engine_expire(e, (int64_t)time(NULL));
+    printf("%-18s %9s %9s %11s %5s\n", "SUBNET", "ADDRESSES", "BOUND", "QUARANTINED", "USED");
+    for (unsigned i = 0; i < c->nsubnets; i++) {
+        struct dhcp_pool_stats st;
+        dhcp_engine_stats(e, &c->subnets[i], &st);
+        unsigned used = st.bound + st.declined;
+        unsigned pct = st.total ? (unsigned)(100ull * used / st.total) : 0;
+        printf("%-18s %9u %9u %11u %4u%%%s\n", c->subnets[i].name, st.total, st.bound,
+               st.declined, pct, s->pool_alarm && pct >= s->pool_alarm ? " alarm" : "");
+    }
+    dhcp_engine_free(e);
+    return CLI_OK;
 }

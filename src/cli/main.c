@@ -247,8 +247,14 @@ static const struct cli_cmd cli_cmds[] = {
      cli_cache_purge},
     {"cache", "stats", 0, 0, "", "print the proxy cache's objects, bytes, hits and misses", NULL,
      cli_cache_stats},
+    {"ftp", "sessions", 0, 0, "", "list the running FTP sessions: client, user, directory, "
+     "transfer", "Asks the running pigeond over its control socket.", cli_ftp_sessions},
     {"dhcp", "leases", 0, 0, "", "list the DHCP leases: address, state, until, client, name",
      NULL, cli_dhcp_leases},
+    {"dhcp", "pools", 0, 0, "", "how full each DHCP subnet is: addresses, bound, quarantined",
+     "Counted from the configuration and the lease database, as the daemon's\n"
+     "pigeon_dhcp_pool_* gauges are; \"alarm\" marks a subnet at [dhcp] pool_alarm.",
+     cli_dhcp_pools},
     {"dhcp", "release", 1, 1, "ADDRESS", "end a DHCP lease now (its DNS name goes too)",
      "The running pigeond releases it within a second, as if its client had sent RELEASE.",
      cli_dhcp_release},

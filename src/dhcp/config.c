@@ -80,6 +80,7 @@ int dhcp_subnet_init(struct dhcp_subnet *s, const char *cidr, const char **why)
     snprintf(s->name, sizeof s->name, "%s", cidr);
     s->lease_time = 3600;
     s->authoritative = true;
+    s->bootp = DHCP_BOOTP_RESERVED;
     return 0;
 }
 
@@ -415,6 +416,16 @@ int dhcp_subnet_set(struct dhcp_subnet *s, const char *key, const char *v, const
             return -1;
         }
         return 0;
+    }
+    if (strcmp(key, "bootp") == 0) {
+        static const char *const modes[] = {"no", "reserved", "dynamic"};
+        for (unsigned i = 0; i < 3; i++)
+            if (strcmp(v, modes[i]) == 0) {
+                s->bootp = (enum dhcp_bootp)i;
+                return 0;
+            }
+        *why = "bootp is no, reserved or dynamic";
+        return -1;
     }
     *why = "unknown key in a [dhcp-subnet] section";
     return -1;

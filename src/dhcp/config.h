@@ -19,6 +19,11 @@ struct dhcp_range {
     uint32_t first, last;       /* host order, first <= last */
 };
 
+/* BOOTP clients (RFC 951/1542: no DHCP message type) in a subnet: not answered, answered
+ * with their reserved address only, or also given a pool address. BOOTP leases never
+ * expire (the client cannot renew): `pigeon dhcp release` frees one. */
+enum dhcp_bootp { DHCP_BOOTP_NO = 0, DHCP_BOOTP_RESERVED, DHCP_BOOTP_DYNAMIC };
+
 /* A fixed address for one client: by MAC (htype 1) or by client identifier. */
 struct dhcp_reservation {
     uint8_t key[DHCP_KEY_MAX];  /* as struct dhcp_lease's key */
@@ -46,6 +51,7 @@ struct dhcp_subnet {
     uint32_t server_id;         /* network order; 0: our address on the receiving interface */
     uint32_t lease_time, t1, t2; /* seconds; t1/t2 0: 1/2 and 7/8 of the lease (RFC 2131 §4.4.5) */
     bool authoritative;         /* NAK requests for addresses that are wrong here */
+    enum dhcp_bootp bootp;      /* default: reserved addresses only (as ISC dhcpd) */
     char *domain;               /* forward zone for client names (option 15's value); NULL: none */
     unsigned line;              /* where the section starts */
 };

@@ -321,6 +321,15 @@ unsigned dhcp_engine_expire(struct dhcp_engine *e, int64_t now)
     return n;
 }
 
+int dhcp_engine_conflict(struct dhcp_engine *e, uint32_t addr, int64_t now)
+{
+    int slot = dhcp_slot_of(e, addr);
+    if (slot < 0 || e->slots[slot].lease.state == DHCP_LEASE_BOUND)
+        return -1;
+    dhcp_lease_end(e, slot, DHCP_LEASE_DECLINED, now + e->cfg->probation);
+    return 0;
+}
+
 int dhcp_engine_release_addr(struct dhcp_engine *e, uint32_t addr, int64_t now)
 {
     int slot = dhcp_slot_of(e, addr);

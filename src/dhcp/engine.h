@@ -6,8 +6,9 @@
  * Pure: no sockets, no clock (the time comes in as `now`, Unix seconds), no globals, no
  * threads (the caller serialises calls). The leases live in the engine's memory, one slot per
  * address of every pool and reservation; what must survive a restart goes out through
- * struct dhcp_engine_ops.save, which must be durable before it returns 0: an ACK is built only
- * after it. The store is read back at start with dhcp_engine_restore.
+ * struct dhcp_engine_ops.save: an ACK is built only after it, and the caller must not send
+ * that ACK before what was saved is durable (the service commits in groups and sends ACKs
+ * after the COMMIT). The store is read back at start with dhcp_engine_restore.
  *
  * The engine owns its slots; struct dhcp_config (dhcp/config.h) is the caller's and must
  * outlive the engine.
@@ -44,8 +45,8 @@ struct dhcp_lease {
     char hostname[64];      /* a DNS label, "" when the client sent none */
 };
 
-/* What the engine needs from outside. save: durable before it returns (0, or < 0: the
- * exchange is abandoned, no reply). bound/unbound: a lease with a host name was acknowledged /
+/* What the engine needs from outside. save: durable before any reply built after it is sent
+ * (0, or < 0: the exchange is abandoned, no reply). bound/unbound: a lease with a host name was acknowledged /
  * ended (release, expiry, decline), for names in DNS; optional. */
 struct dhcp_engine_ops {
     int (*save)(void *ctx, const struct dhcp_lease *l);
@@ -67,6 +68,12 @@ enum dhcp_dest {
     DHCP_DEST_RELAY,        /* dest_addr:67, the relay agent (giaddr) */
 };
 
+/* struct dhcp_reply.type of a BOOTP reply (RFC 951: no DHCP message type), beside the enum
+ * dhcp_msg_type values; it promises a lease as an ACK does. */
+#define DHCP_BOOTP_REPLY 256
+/* A BOOTP lease's expiry: never. */
+#define DHCP_NEVER INT64_MAX
+
 struct dhcp_reply {
     uint8_t buf[DHCP_MAX_LEN];
     size_t len;
@@ -75,6 +82,8 @@ struct dhcp_reply {
     uint32_t dest_addr;     /* network order */
     uint8_t hlen;
     uint8_t chaddr[16];
+    const char *state;      /* a REQUEST's client state (RFC 2131 §4.3.2) for logs:
+                             * "selecting", "init-reboot", "renewing", "rebinding"; else "" */
 };
 
 /* Why a message got no reply (for logs and counters). */
@@ -110,6 +119,11 @@ int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const ui
 /* Ends leases whose time has come (BOUND → EXPIRED, saved, unbound called; a quarantine or
  * an offer that lapsed → free). Returns how many bound leases expired. */
 unsigned dhcp_engine_expire(struct dhcp_engine *e, int64_t now);
+
+/* Another host answers at addr (host order; the ICMP check before an OFFER): the address is
+ * quarantined as a DECLINE would (probation) and the offer made with it forgotten, so the
+ * client's next DISCOVER gets another. 0, or -1 when addr is in no pool or is bound. */
+int dhcp_engine_conflict(struct dhcp_engine *e, uint32_t addr, int64_t now);
 
 /* Administrative release of addr (host order), as if its client had sent RELEASE: 0, or -1
  * when it is not bound. */

@@ -113,6 +113,7 @@ struct ctx {
     uint32_t server_id; /* network order */
     struct dhcp_reply *out;
     const char *why;
+    const char *state; /* a REQUEST's client state, for the log */
 };
 
 static int reply(struct ctx *x, int type, uint32_t yiaddr_host)
@@ -147,8 +148,8 @@ static int on_discover(struct ctx *x)
     return reply(x, DHCP_OFFER, l->addr);
 }
 
-/* Binds slot to the client and acknowledges, after the store has it. */
-static int ack(struct ctx *x, int slot)
+/* Binds slot to the client until `until` and answers with `type` (ACK, or a BOOTP reply). */
+static int bind_slot(struct ctx *x, int slot, int64_t until, int type)
 {
     struct dhcp_engine *e = x->e;
     struct dhcp_lease *l = &e->slots[slot].lease;
@@ -160,7 +161,7 @@ static int ack(struct ctx *x, int slot)
                    strcmp(before.hostname, x->c.hostname) != 0;
     dhcp_slot_set_client(e, slot, &x->c);
     l->state = DHCP_LEASE_BOUND;
-    l->expires = x->now + x->s->lease_time;
+    l->expires = until;
     memcpy(l->hostname, x->c.hostname, sizeof l->hostname);
     if (e->ops.save && e->ops.save(e->ctx, l) < 0) {
         *l = before; /* nothing acknowledged: the store and memory agree again */
@@ -170,7 +171,34 @@ static int ack(struct ctx *x, int slot)
         e->ops.unbound(e->ctx, &before, x->s);
     if (l->hostname[0] && e->ops.bound)
         e->ops.bound(e->ctx, l, x->s);
-    return reply(x, DHCP_ACK, l->addr);
+    return reply(x, type, l->addr);
+}
+
+/* Binds slot to the client and acknowledges, after the store has it. */
+static int ack(struct ctx *x, int slot)
+{
+    return bind_slot(x, slot, x->now + x->s->lease_time, DHCP_ACK);
+}
+
+/* RFC 951 / RFC 1542: a BOOTREQUEST without a DHCP message type. The client's reserved
+ * address, or (bootp = dynamic) one from the pool; bound for ever, as the client will never
+ * renew (ISC dhcpd's dynamic-bootp default). A client that knows its address (ciaddr) gets
+ * the same. Silence when the subnet does not serve BOOTP or has nothing for the client. */
+static int on_bootp(struct ctx *x)
+{
+    const struct dhcp_reservation *r = dhcp_reservation_of(x->s, &x->c);
+    int slot = -1;
+    if (x->s->bootp == DHCP_BOOTP_NO)
+        return DHCP_OUT_SILENT;
+    if (r)
+        slot = dhcp_slot_of(x->e, r->addr);
+    else if (x->s->bootp == DHCP_BOOTP_DYNAMIC)
+        slot = dhcp_choose(x->e, x->subnet, &x->c, ntohl(x->e->req.ciaddr), x->now);
+    else
+        return DHCP_OUT_SILENT;
+    if (slot < 0)
+        return DHCP_OUT_NO_ADDRESS;
+    return bind_slot(x, slot, DHCP_NEVER, DHCP_BOOTP_REPLY);
 }
 
 /* INIT-REBOOT, RENEWING, REBINDING: addr (host order) must be right for this network and
@@ -204,12 +232,17 @@ static int on_request(struct ctx *x)
         }
         if (!has_addr)
             addr = req->ciaddr;
+        x->state = "selecting";
         return addr ? confirm(x, ntohl(addr)) : reply(x, DHCP_NAK, 0);
     }
-    if (has_addr && !req->ciaddr)
-        return confirm(x, ntohl(addr)); /* INIT-REBOOT */
-    if (req->ciaddr)
-        return confirm(x, ntohl(req->ciaddr)); /* RENEWING (unicast) or REBINDING */
+    if (has_addr && !req->ciaddr) {
+        x->state = "init-reboot";
+        return confirm(x, ntohl(addr));
+    }
+    if (req->ciaddr) { /* RENEWING (unicast to us) or REBINDING (broadcast) */
+        x->state = x->rx->to_broadcast ? "rebinding" : "renewing";
+        return confirm(x, ntohl(req->ciaddr));
+    }
     x->why = "REQUEST with neither a requested address nor ciaddr";
     return DHCP_OUT_MALFORMED;
 }
@@ -263,14 +296,14 @@ int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const ui
     int rc = dhcp_packet_parse(pkt, len, &e->req);
     *why = NULL;
     out->len = 0;
+    out->state = "";
     if (rc < 0) {
         *why = dhcp_parse_err_str(rc);
         return DHCP_OUT_MALFORMED;
     }
     int type = dhcp_packet_msg_type(&e->req);
-    if (e->req.op != DHCP_BOOTREQUEST || type == 0) {
-        *why = e->req.op != DHCP_BOOTREQUEST ? "not a BOOTREQUEST"
-                                             : "no DHCP message type (BOOTP is not served)";
+    if (e->req.op != DHCP_BOOTREQUEST) {
+        *why = "not a BOOTREQUEST";
         return DHCP_OUT_MALFORMED;
     }
     if (!client_of(&e->req, &x.c)) {
@@ -284,6 +317,9 @@ int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const ui
     x.s = &e->cfg->subnets[sn];
     x.server_id = x.s->server_id ? x.s->server_id : rx->local_addr;
     switch (type) {
+    case 0:
+        rc = on_bootp(&x);
+        break;
     case DHCP_DISCOVER:
         rc = on_discover(&x);
         break;
@@ -304,5 +340,6 @@ int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const ui
         rc = DHCP_OUT_MALFORMED;
     }
     *why = x.why;
+    out->state = x.state ? x.state : "";
     return rc;
 }

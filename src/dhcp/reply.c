@@ -35,6 +35,14 @@ static void add_params(struct dhcp_writer *w, const struct dhcp_packet *req,
         add_cfg_opt(w, s, always[i]);
 }
 
+/* A BOOTP reply (RFC 1497 vendor extensions): what a host needs, in the order the always
+ * list gives, within the 64 octets of a BOOTP vend field. */
+static void add_bootp(struct dhcp_writer *w, const struct dhcp_subnet *s)
+{
+    for (size_t i = 0; i < sizeof always; i++)
+        add_cfg_opt(w, s, always[i]);
+}
+
 /* RFC 4702 §4: our answer to option 81. We do the A (and PTR) update ourselves: S set, O set
  * when the client asked to do it (S clear), N clear; the name in the encoding the client used. */
 static void add_fqdn(struct dhcp_writer *w, const struct dhcp_subnet *s, const struct dhcp_client *c)
@@ -114,10 +122,18 @@ bool dhcp_reply_build(struct dhcp_engine *e, const struct dhcp_subnet *s, const 
     memcpy(w->hdr.chaddr, req->chaddr, 16);
     if (type == DHCP_NAK && req->giaddr)
         w->hdr.flags |= DHCP_FLAG_BROADCAST; /* RFC 2131 §4.3.2: the relay broadcasts it */
-    if (type == DHCP_ACK)
+    if (type == DHCP_ACK || type == DHCP_BOOTP_REPLY)
         w->hdr.ciaddr = req->ciaddr;
     if (type != DHCP_NAK)
         w->hdr.yiaddr = yiaddr;
+    if (type == DHCP_BOOTP_REPLY) {
+        w->hdr.siaddr = server_id; /* RFC 951: the server's address */
+        add_bootp(w, s);
+        out->len = dhcp_writer_finish(w, out->buf, DHCP_MIN_REPLY);
+        out->type = type;
+        set_dest(req, type, yiaddr, out);
+        return out->len > 0;
+    }
     dhcp_writer_opt_u8(w, DHCP_OPT_MSG_TYPE, (uint8_t)type);
     dhcp_writer_opt(w, DHCP_OPT_SERVER_ID, &server_id, 4);
     int req_type = dhcp_packet_msg_type(req);

@@ -3,8 +3,8 @@
 layers, sent over a UDP socket bound to the client's interface, replies parsed back with
 scapy. Prints one JSON list: the outcome of each step.
 
-Steps: {"op": "discover"|"request"|"release"|"decline"|"inform"|"raw", "mac": "52:54:..",
-"requested": ip, "server_id": ip, "ciaddr": ip, "giaddr": ip, "relay_info": hex,
+Steps: {"op": "discover"|"request"|"release"|"decline"|"inform"|"bootp"|"raw",
+"mac": "52:54:..", "requested": ip, "server_id": ip, "ciaddr": ip, "giaddr": ip, "relay_info": hex,
 "hostname": name, "client_id": hex, "expect": true|false, "timeout": s, "hex": bytes}.
 A relayed step (giaddr) is sent from port 67 to the server address given as "to", as a
 relay agent does, and its reply is awaited on port 67.
@@ -24,7 +24,17 @@ def mac_bytes(mac):
     return bytes(int(x, 16) for x in mac.split(":"))
 
 
+def build_bootp(step, xid):
+    """RFC 951 BOOTREQUEST with the RFC 1048 cookie and no DHCP message type, 300 octets."""
+    p = BOOTP(op=1, htype=1, hlen=6, xid=xid, flags=0x8000,
+              chaddr=mac_bytes(step["mac"]) + b"\0" * 10, options=b"c\x82Sc\xff")
+    data = bytes(p)
+    return data + b"\0" * (300 - len(data))
+
+
 def build(step, xid):
+    if step["op"] == "bootp":
+        return build_bootp(step, xid)
     opts = [("message-type", step["op"])]
     for key, name in (("requested", "requested_addr"), ("server_id", "server_id")):
         if step.get(key):
@@ -62,6 +72,9 @@ def decode(data):
                 else:
                     out["options"][str(k)] = str(v)
     del names
+    if "type" not in out and b.op == 2:
+        out["type"] = "bootreply"  # no DHCP message type: a BOOTP reply
+    out["siaddr"] = b.siaddr
     return out
 
 

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dns.message
@@ -67,15 +66,20 @@ def net():
         sh("ip", "netns", "del", ns, check=False)
 
 
-def dhcp_daemon(tmp_path, pool=("10.77.0.100", "10.77.0.103"), subnet=None, dhcp=None):
-    """A pigeond serving DHCP on SRV_IF, with lan.test and its reverse zone (UPDATE allowed
-    with the TSIG key the DHCP service signs with) and a resolver."""
-    d = A.auth_daemon(tmp_path / "d", {ZONE: ZONE_TEXT, REV: REV_TEXT},
-                      zone_opts={ZONE: {"allow_update": "key:" + A.KEY_NAME},
-                                 REV: {"allow_update": "key:" + A.KEY_NAME}})
+def dhcp_daemon(tmp_path, pool=("10.77.0.100", "10.77.0.103"), subnet=None, dhcp=None,
+                remote_ddns=False):
+    """A pigeond serving DHCP on SRV_IF, with lan.test and its reverse zone and a resolver.
+    Client names go into the zones in-process (no allow_update: an UPDATE from the network
+    would be refused); remote_ddns: by RFC 2136 over UDP to Pigeon's own [dns] listener as if
+    it were a remote server, signed with a TSIG key the zones allow."""
+    opts = {ZONE: {"allow_update": "key:" + A.KEY_NAME},
+            REV: {"allow_update": "key:" + A.KEY_NAME}} if remote_ddns else None
+    d = A.auth_daemon(tmp_path / "d", {ZONE: ZONE_TEXT, REV: REV_TEXT}, zone_opts=opts)
     d.res_port = H.free_port()
     d.sections["resolver"] = {"listen": "127.0.0.1:%d" % d.res_port}
-    d.sections["dhcp"] = {"interfaces": SRV_IF, "ddns_key": A.KEY_NAME}
+    d.sections["dhcp"] = {"interfaces": SRV_IF}
+    if remote_ddns:
+        d.sections["dhcp"].update(ddns_server="127.0.0.1:%d" % d.dns_port, ddns_key=A.KEY_NAME)
     d.sections["dhcp"].update(dhcp or {})
     sub = {"interface": SRV_IF, "pool": "%s - %s" % pool, "router": SERVER, "dns": SERVER,
            "domain": ZONE, "lease_time": 600,
@@ -134,17 +138,23 @@ exit 0
 """
 
 
+def udhcpc_files(tmp_path):
+    """udhcpc's script (UDHCPC_SCRIPT), the file it appends to, and the environment naming
+    it: (script, out, env)."""
+    script = tmp_path / "udhcpc.sh"
+    script.write_text(UDHCPC_SCRIPT)
+    script.chmod(0o755)
+    out = tmp_path / "udhcpc.out"
+    return script, out, dict(os.environ, OUT=str(out))
+
+
 def test_udhcpc_lease_name_in_dns_release(tmp_path, net):
     """busybox udhcpc gets address, router, DNS and domain; its host name resolves through
     Pigeon's resolver (A and PTR) at once; a second run gets the same address; after
     `pigeon dhcp release` the name is gone."""
     d = dhcp_daemon(tmp_path)
     start(d)
-    script = tmp_path / "udhcpc.sh"
-    script.write_text(UDHCPC_SCRIPT)
-    script.chmod(0o755)
-    out = tmp_path / "udhcpc.out"
-    env = dict(os.environ, OUT=str(out))
+    script, out, env = udhcpc_files(tmp_path)
     p = subprocess.run(["ip", "netns", "exec", net, shutil.which("udhcpc"), "-i", CLI_IF, "-f",
                         "-q", "-n", "-t", "5", "-T", "2", "-s", str(script), "-x",
                         "hostname:box1"], env=env, stdout=subprocess.PIPE,
@@ -192,8 +202,9 @@ exit 0
 
 def test_dhclient_lease_reboot_release(tmp_path, net):
     """ISC dhclient: a lease with router, DNS and domain, its name in DNS; a second run from
-    its lease file (INIT-REBOOT) keeps the address; -r releases it and the name goes."""
-    d = dhcp_daemon(tmp_path)
+    its lease file (INIT-REBOOT) keeps the address; -r releases it and the name goes. The
+    names go by RFC 2136 over UDP with TSIG here (ddns_server), as to a remote server."""
+    d = dhcp_daemon(tmp_path, remote_ddns=True)
     start(d)
     script = tmp_path / "dhclient.sh"
     out = tmp_path / "dhclient.out"

@@ -439,6 +439,64 @@ static void test_restore(void **state)
     assert_false(dhcp_engine_restore(e, &l));
 }
 
+/* A BOOTREQUEST without option 53 (RFC 951 with the RFC 1048 cookie). */
+static int bootp_at(uint8_t mac_last, int64_t now)
+{
+    struct msg m;
+    msg_start(&m, DHCP_DISCOVER, mac_last);
+    m.n = 240; /* no option 53 */
+    m.b[m.n++] = 255;
+    const char *why;
+    int rc = dhcp_engine_handle(e, &rx_eth0, m.b, m.n, now, &out, &why);
+    if (rc == DHCP_OUT_REPLY)
+        assert_int_equal(dhcp_packet_parse(out.buf, out.len, &rep), 0);
+    return rc;
+}
+
+static void test_bootp(void **state)
+{
+    /* default bootp = reserved: the reserved client gets its address, for ever */
+    assert_int_equal(bootp_at(0x99, 1000), DHCP_OUT_REPLY);
+    assert_int_equal(out.type, DHCP_BOOTP_REPLY);
+    assert_int_equal(out.len, 300);
+    assert_int_equal(dhcp_packet_msg_type(&rep), 0); /* no DHCP message type */
+    assert_null(dhcp_packet_opt(&rep, DHCP_OPT_LEASE_TIME, &(size_t){0}));
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_SUBNET_MASK, &(size_t){0}));
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_ROUTER, &(size_t){0}));
+    assert_string_equal(yiaddr(), "10.0.0.50");
+    assert_int_equal(saved[nsaved - 1].state, DHCP_LEASE_BOUND);
+    assert_true(saved[nsaved - 1].expires == DHCP_NEVER);
+    dhcp_engine_expire(e, 1000000000);
+    assert_int_equal(saved[nsaved - 1].state, DHCP_LEASE_BOUND); /* never expires */
+    /* an unreserved BOOTP client: nothing */
+    assert_int_equal(bootp_at(1, 1000), DHCP_OUT_SILENT);
+    /* bootp = dynamic: a pool address */
+    set(&subnets[0], "bootp", "dynamic");
+    assert_int_equal(bootp_at(1, 1000), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.100");
+    set(&subnets[0], "bootp", "no");
+    assert_int_equal(bootp_at(0x99, 1000), DHCP_OUT_SILENT);
+    const char *why;
+    assert_int_equal(dhcp_subnet_set(&subnets[0], "bootp", "maybe", &why), -1);
+}
+
+static void test_ping_conflict(void **state)
+{
+    assert_int_equal(discover(1), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.100");
+    /* the ICMP check hears 10.0.0.100 answer: quarantined, and the next offer differs */
+    assert_int_equal(dhcp_engine_conflict(e, 0x0a000064, 1000), 0);
+    assert_int_equal(saved[nsaved - 1].state, DHCP_LEASE_DECLINED);
+    assert_int_equal(saved[nsaved - 1].expires, 1000 + 3600);
+    assert_int_equal(discover(1), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.101");
+    /* a bound address is never taken back this way; one outside every pool is unknown */
+    select_offer(1, "10.0.0.101", "10.0.0.1");
+    assert_int_equal(out.type, DHCP_ACK);
+    assert_int_equal(dhcp_engine_conflict(e, 0x0a000065, 1000), -1);
+    assert_int_equal(dhcp_engine_conflict(e, 0x0b000001, 1000), -1);
+}
+
 static void test_config_errors(void **state)
 {
     struct dhcp_subnet s;
@@ -474,7 +532,8 @@ int main(void)
         T(test_init_reboot),   T(test_renew_rebind_release), T(test_reservation),
         T(test_exhaustion_and_decline), T(test_expiry_unbinds), T(test_relay),
         T(test_store_failure_no_ack), T(test_inform_and_fqdn), T(test_malformed),
-        T(test_restore),       cmocka_unit_test(test_config_errors),
+        T(test_restore),       T(test_bootp),             T(test_ping_conflict),
+        cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,24 +1,31 @@
 /*
  * dhcp/service/ddns — a client's name in DNS (RFC 4702/4703/4701): for a bound lease with a
  * host name, A + DHCID at NAME.DOMAIN and PTR at the reverse name; removed again when the
- * lease ends. The changes are RFC 2136 UPDATE messages sent to a name server — by default
- * Pigeon's own [dns] listener, so they take exactly the path any UPDATE takes there (the
- * allow_update / TSIG check, dns/xfr/update.c on the control thread, the journal, NOTIFY and
- * IXFR to secondaries, DNSSEC signing, the resolver's live view); with [dhcp] ddns_server a
+ * lease ends. The changes are RFC 2136 UPDATE messages — by default into Pigeon's own
+ * zones, so they take exactly the path any UPDATE takes there (the journal, NOTIFY and IXFR
+ * to secondaries, DNSSEC signing, the resolver's live view); with [dhcp] ddns_server to a
  * remote server instead, signed with ddns_key.
+ *
+ * Pigeon's own zones are edited in-process: the UPDATE message is handed to the DNS
+ * server's control thread (dns/server/service/service.h: dns_service_zone_edit), which
+ * applies it exactly as an UPDATE from the network (prerequisites, journal, NOTIFY, signing)
+ * without the ACL and TSIG checks; its rcode comes back through the DHCP thread's
+ * loop_post. A remote server gets the same message over UDP (2 s timeout, 3 tries).
  *
  * RFC 4703 §5.3 conflict rules: the first UPDATE adds the name only if it does not exist;
  * if it does (YXDOMAIN), the second replaces the A only if the name's DHCID is this
  * client's; otherwise another host owns the name and it is left alone. Removal requires the
- * DHCID to match. One UPDATE is in flight at a time (2 s timeout, 3 tries); the queue is
- * filled after each batch's commit, so DNS never names a lease the store does not have.
+ * DHCID to match. One UPDATE is in flight at a time; the queue is filled after each batch's
+ * commit, so DNS never names a lease the store does not have.
  */
 #include "dhcp/service/service_int.h"
 
 #include "core/log.h"
+#include "core/loop_post.h"
 #include "core/xmalloc.h"
 #include "dns/name.h"
 #include "dns/rr.h"
+#include "dns/server/service/service.h"
 #include "dns/wire.h"
 #include "dns/xfr/tsig.h"
 #include "msg/base64.h"
@@ -41,6 +48,7 @@ enum step { STEP_ADD_NEW, STEP_ADD_MINE, STEP_PTR_ADD, STEP_DEL_FWD, STEP_DEL_PT
 
 struct job {
     struct job *next;
+    uint64_t seq; /* the batch whose commit it waits for */
     bool add;
     enum step step;
     unsigned tries;
@@ -55,11 +63,14 @@ struct job {
 
 struct dhcp_ddns {
     struct dhcp_svc *svc;
+    bool local;      /* Pigeon's own zones, edited in-process; else a remote server by UDP */
+    bool stopping;   /* pigeond is stopping: nothing more is sent */
     int fd;
     struct event *rd, *timer;
     struct dns_tsig_key key;
     bool signed_;
     struct job *pending, *pending_tail; /* queued in the current batch */
+    struct job *held, *held_tail;       /* its batch submitted, not yet committed */
     struct job *queue, *queue_tail;     /* committed, waiting */
     struct job *cur;                    /* in flight */
     uint8_t last_mac[DNS_TSIG_MAC_MAX];
@@ -169,14 +180,27 @@ void dhcp_ddns_unbound(struct dhcp_ddns *dd, const struct dhcp_lease *l,
     enqueue(dd, job_new(dd, false, l, s));
 }
 
-void dhcp_ddns_discard(struct dhcp_ddns *dd)
+static void free_list(struct job *j)
 {
-    while (dd->pending) {
-        struct job *j = dd->pending;
-        dd->pending = j->next;
+    while (j) {
+        struct job *next = j->next;
         free(j);
+        j = next;
     }
-    dd->pending_tail = NULL;
+}
+
+void dhcp_ddns_hold(struct dhcp_ddns *dd, uint64_t seq)
+{
+    if (!dd->pending)
+        return;
+    for (struct job *j = dd->pending; j; j = j->next)
+        j->seq = seq;
+    if (dd->held_tail)
+        dd->held_tail->next = dd->pending;
+    else
+        dd->held = dd->pending;
+    dd->held_tail = dd->pending_tail;
+    dd->pending = dd->pending_tail = NULL;
 }
 
 /* ---- messages ---- */
@@ -242,20 +266,83 @@ static size_t build(struct dhcp_ddns *dd, struct job *j, uint8_t *out, size_t ca
 }
 
 static void next_job(struct dhcp_ddns *dd);
+static void answered(struct dhcp_ddns *dd, unsigned rcode);
+
+/* One UPDATE handed to the DNS server's control thread, and its rcode coming back. */
+struct edit {
+    struct dhcp_ddns *dd;
+    uint16_t id;
+    unsigned rcode;
+    size_t len;
+    uint8_t msg[1024];
+};
+
+static size_t edit_build(void *arg, const struct dns_zone *z, uint8_t *out, size_t cap)
+{
+    const struct edit *e = arg;
+    if (e->len > cap)
+        return 0;
+    memcpy(out, e->msg, e->len);
+    return e->len;
+}
+
+static void edit_settled(void *arg) /* on the DHCP thread */
+{
+    struct edit *e = arg;
+    struct dhcp_ddns *dd = e->dd;
+    if (dd->cur && dd->cur->id == e->id)
+        answered(dd, e->rcode);
+    free(e);
+}
+
+static void edit_done(void *arg, unsigned rcode, const char *why) /* on the control thread */
+{
+    struct edit *e = arg;
+    e->rcode = rcode;
+    loop_post_send(e->dd->svc->post, edit_settled, e);
+}
+
+/* The zone the current step edits, as text without the final dot. */
+static void step_zone(const struct job *j, char *out, size_t cap)
+{
+    bool fwd = j->step == STEP_ADD_NEW || j->step == STEP_ADD_MINE || j->step == STEP_DEL_FWD;
+    size_t n = dns_name_to_text(fwd ? j->fzone : j->rzone, out, cap);
+    if (n > 1 && n < cap && out[n - 1] == '.')
+        out[n - 1] = '\0';
+}
+
+static void send_local(struct dhcp_ddns *dd, struct edit *e)
+{
+    char apex[DNS_NAME_MAXLEN * 4 + 2];
+    step_zone(dd->cur, apex, sizeof apex);
+    if (dns_service_zone_edit(dd->svc->d, apex, edit_build, edit_done, e) != 0)
+        edit_done(e, 9, NULL); /* NOTAUTH: no primary zone of ours by that name (answered
+                                * through the loop, not from inside this call) */
+}
 
 static void send_cur(struct dhcp_ddns *dd)
 {
-    uint8_t msg[1024];
     struct job *j = dd->cur;
+    if (dd->stopping) {
+        j->step = STEP_DONE; /* freed with dd */
+        return;
+    }
+    struct edit *e = xcalloc(1, sizeof *e);
     j->id = dd->next_id++;
-    size_t n = build(dd, j, msg, sizeof msg);
-    if (n == 0) {
+    e->dd = dd;
+    e->id = j->id;
+    e->len = build(dd, j, e->msg, sizeof e->msg);
+    if (e->len == 0) {
+        free(e);
         j->step = STEP_DONE;
         next_job(dd);
         return;
     }
-    if (send(dd->fd, msg, n, 0) < 0)
+    if (dd->local)
+        return send_local(dd, e);
+    if (send(dd->fd, e->msg, e->len, 0) < 0)
         log_warn("dhcp: ddns: send: %s", strerror(errno));
+    free(e);
     struct timeval tv = {2, 0};
     evtimer_add(dd->timer, &tv);
 }
@@ -272,17 +359,32 @@ static void next_job(struct dhcp_ddns *dd)
     send_cur(dd);
 }
 
-void dhcp_ddns_flush(struct dhcp_ddns *dd)
+void dhcp_ddns_stop(struct dhcp_ddns *dd)
 {
-    if (!dd->pending)
-        return;
-    if (dd->queue_tail)
-        dd->queue_tail->next = dd->pending;
-    else
-        dd->queue = dd->pending;
-    dd->queue_tail = dd->pending_tail;
-    dd->pending = dd->pending_tail = NULL;
-    if (!dd->cur)
+    if (dd)
+        dd->stopping = true;
+}
+
+/* Batches settle in the order they were submitted: the held jobs up to seq are its. */
+void dhcp_ddns_settle(struct dhcp_ddns *dd, uint64_t seq, bool ok)
+{
+    while (dd->held && dd->held->seq <= seq) {
+        struct job *j = dd->held;
+        dd->held = j->next;
+        if (!dd->held)
+            dd->held_tail = NULL;
+        j->next = NULL;
+        if (!ok || dd->stopping) {
+            free(j);
+            continue;
+        }
+        if (dd->queue_tail)
+            dd->queue_tail->next = j;
+        else
+            dd->queue = j;
+        dd->queue_tail = j;
+    }
+    if (!dd->cur && dd->queue)
         next_job(dd);
 }
 
@@ -339,13 +441,20 @@ static void on_reply(evutil_socket_t fd, short what, void *vdd)
         if (!dd->cur || dns_header_read(buf, (size_t)n, &h) != 0 || h.id != dd->cur->id ||
             !h.qr)
             continue; /* late, stray or forged: the id must match the one in flight */
-        evtimer_del(dd->timer);
-        advance(dd, dd->cur, h.rcode);
-        if (dd->cur->step == STEP_DONE)
-            next_job(dd);
-        else
-            send_cur(dd);
+        answered(dd, h.rcode);
     }
+}
+
+/* The current step's rcode: on to the next step, or the next job. */
+static void answered(struct dhcp_ddns *dd, unsigned rcode)
+{
+    if (dd->timer)
+        evtimer_del(dd->timer);
+    advance(dd, dd->cur, rcode);
+    if (dd->cur->step == STEP_DONE)
+        next_job(dd);
+    else
+        send_cur(dd);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *vdd)
@@ -422,6 +531,11 @@ struct dhcp_ddns *dhcp_ddns_new(struct dhcp_svc *svc)
     struct dhcp_ddns *dd = xcalloc(1, sizeof *dd);
     dd->svc = svc;
     dd->next_id = (uint16_t)(time(NULL) ^ getpid());
+    dd->fd = -1;
+    if (!svc->cfg->ddns_server_set) {
+        dd->local = true; /* our own zones: no socket, no key (the process trusts itself) */
+        return dd;
+    }
     if (svc->cfg->ddns_key) {
         if (!load_key(dd, &svc->d->cfg, svc->cfg->ddns_key)) {
             free(dd);
@@ -447,15 +561,15 @@ void dhcp_ddns_free(struct dhcp_ddns *dd)
 {
     if (!dd)
         return;
-    dhcp_ddns_discard(dd);
-    while (dd->queue) {
-        struct job *j = dd->queue;
-        dd->queue = j->next;
-        free(j);
-    }
+    free_list(dd->pending);
+    free_list(dd->held);
+    free_list(dd->queue);
     free(dd->cur);
-    event_free(dd->rd);
-    event_free(dd->timer);
-    close(dd->fd);
+    if (dd->rd)
+        event_free(dd->rd);
+    if (dd->timer)
+        event_free(dd->timer);
+    if (dd->fd >= 0)
+        close(dd->fd);
     free(dd);
 }

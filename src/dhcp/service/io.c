@@ -3,8 +3,8 @@
  * with SO_BINDTODEVICE (so the server answers only there, and a broadcast reply leaves by
  * the interface the request came in on) and IP_PKTINFO (our address on it, and whether the
  * request was broadcast). A readable socket is drained in a batch: every datagram goes
- * through the rate limits and the engine, the batch's leases are committed in one SQLite
- * transaction, and only then do the replies go out.
+ * through the rate limits and the engine; OFFERs and NAKs leave at once, and the batch's
+ * leases and ACKs go to the commit thread (commit.c), which sends the ACKs after COMMIT.
  *
  * Replies to a client that has no address yet and did not ask for broadcast (RFC 2131 §4.1)
  * are unicast to yiaddr at chaddr: the kernel's ARP table gets the pair with SIOCSARP, as
@@ -108,7 +108,7 @@ static bool arp_set(int fd, const char *ifname, uint32_t addr, const uint8_t *ma
     return ioctl(fd, SIOCSARP, &req) == 0;
 }
 
-static void send_reply(struct dhcp_sock *s, const struct dhcp_reply *r)
+void dhcp_io_send(struct dhcp_sock *s, const struct dhcp_reply *r)
 {
     unsigned port = s->svc->cfg->port;
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(port + 1))};
@@ -142,6 +142,8 @@ static const char *type_name(int t)
 {
     static const char *const n[] = {"?", "DISCOVER", "OFFER", "REQUEST", "DECLINE",
                                     "ACK", "NAK", "RELEASE", "INFORM"};
+    if (t == DHCP_BOOTP_REPLY)
+        return "BOOTREPLY";
     return t >= 1 && t <= 8 ? n[t] : "?";
 }
 
@@ -181,8 +183,9 @@ static void log_outcome(struct dhcp_svc *svc, struct dhcp_sock *s, int rc, const
         else if (r->type == DHCP_NAK)
             log_info("dhcp: NAK to %s on %s", mac, s->name);
         else
-            log_info("dhcp: %s %s to %s on %s", type_name(r->type),
-                     inet_ntop(AF_INET, &y, a, sizeof a), mac, s->name);
+            log_info("dhcp: %s %s to %s on %s%s%s%s", type_name(r->type),
+                     inet_ntop(AF_INET, &y, a, sizeof a), mac, s->name, r->state[0] ? " (" : "",
+                     r->state, r->state[0] ? ")" : "");
         return;
     }
     if (!dhcp_log_budget(svc, now))
@@ -198,27 +201,30 @@ static void log_outcome(struct dhcp_svc *svc, struct dhcp_sock *s, int rc, const
         log_err("dhcp: lease of %s not saved: no ACK", mac);
 }
 
-struct pending {
-    struct dhcp_reply r;
-};
-
-static bool handle_one(struct dhcp_sock *s, const uint8_t *pkt, size_t len,
-                       const struct sockaddr_in *peer, const struct in_pktinfo *pi, int64_t now,
-                       int64_t now_ms, struct dhcp_reply *out)
+/* Decides one datagram and sends its reply on its way: an ACK into the batch (out after the
+ * COMMIT, commit.c), an OFFER through the ICMP check when ping_check is on (ping.c), an
+ * OFFER or NAK otherwise at once (they promise nothing durable). tries: addresses already
+ * found in use for this DISCOVER. */
+static void decide(struct dhcp_sock *s, const struct dhcp_held *in, int64_t now, unsigned tries)
 {
     struct dhcp_svc *svc = s->svc;
-    if (!allowed(svc, pkt, len, now_ms)) {
-        if (dhcp_log_budget(svc, now))
-            log_info("dhcp: rate limit: dropped a message from %s on %s",
-                     inet_ntoa(peer->sin_addr), s->name);
-        return false;
-    }
-    struct dhcp_rx rx = {s->name, pi ? pi->ipi_spec_dst.s_addr : 0,
-                         pi ? pi->ipi_addr.s_addr == htonl(INADDR_BROADCAST) : true};
+    static __thread struct dhcp_reply reply;
+    struct dhcp_rx rx = {s->name, in->local_addr, in->to_broadcast};
     const char *why = NULL;
-    int rc = dhcp_engine_handle(svc->engine, &rx, pkt, len, now, out, &why);
-    log_outcome(svc, s, rc, why, pkt, len, peer, out, now);
-    return rc == DHCP_OUT_REPLY;
+    int rc = dhcp_engine_handle(svc->engine, &rx, in->pkt, in->len, now, &reply, &why);
+    log_outcome(svc, s, rc, why, in->pkt, in->len, &in->peer, &reply, now);
+    if (rc != DHCP_OUT_REPLY)
+        return;
+    if (reply.type == DHCP_ACK || reply.type == DHCP_BOOTP_REPLY)
+        dhcp_batch_ack(svc, s, &reply);
+    else if (reply.type != DHCP_OFFER || !svc->ping ||
+             !dhcp_ping_offer(svc->ping, s, in, &reply, tries))
+        dhcp_io_send(s, &reply);
+}
+
+void dhcp_io_decide_again(struct dhcp_sock *s, const struct dhcp_held *in, unsigned tries)
+{
+    decide(s, in, (int64_t)time(NULL), tries);
 }
 
 /* Reads one datagram; its length, 0 when none is left, -1 for one to skip. */
@@ -250,32 +256,28 @@ void dhcp_io_readable(int fd, short what, void *vsock)
 {
     struct dhcp_sock *s = vsock;
     struct dhcp_svc *svc = s->svc;
-    static __thread struct pending pend[DHCP_BATCH];
-    static __thread uint8_t buf[DHCP_MAX_LEN];
-    unsigned np = 0;
+    static __thread struct dhcp_held in;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = ts.tv_sec, now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (unsigned i = 0; i < DHCP_BATCH; i++) {
-        struct sockaddr_in peer;
         struct in_pktinfo pi;
         bool have_pi;
-        ssize_t n = read_one(fd, buf, sizeof buf, &peer, &pi, &have_pi);
+        ssize_t n = read_one(fd, in.pkt, sizeof in.pkt, &in.peer, &pi, &have_pi);
         if (n == 0)
             break;
         if (n < 0)
             continue;
-        if (handle_one(s, buf, (size_t)n, &peer, have_pi ? &pi : NULL, now, now_ms, &pend[np].r))
-            np++;
+        in.len = (size_t)n;
+        if (!allowed(svc, in.pkt, in.len, now_ms)) {
+            if (dhcp_log_budget(svc, now))
+                log_info("dhcp: rate limit: dropped a message from %s on %s",
+                         inet_ntoa(in.peer.sin_addr), s->name);
+            continue;
+        }
+        in.local_addr = have_pi ? pi.ipi_spec_dst.s_addr : 0;
+        in.to_broadcast = have_pi ? pi.ipi_addr.s_addr == htonl(INADDR_BROADCAST) : true;
+        decide(s, &in, now, 0);
     }
-    /* OFFERs and NAKs promise nothing durable: they go before the COMMIT, the ACKs after */
-    for (unsigned i = 0; i < np; i++)
-        if (pend[i].r.type != DHCP_ACK)
-            send_reply(s, &pend[i].r);
-    bool acks_ok = dhcp_tx_end(svc);
-    if (!acks_ok)
-        log_err("dhcp: the batch's leases were not committed: its ACKs are not sent");
-    for (unsigned i = 0; i < np && acks_ok; i++)
-        if (pend[i].r.type == DHCP_ACK)
-            send_reply(s, &pend[i].r);
+    dhcp_batch_submit(svc);
 }

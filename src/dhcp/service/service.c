@@ -6,6 +6,7 @@
 #include "dhcp/service/service.h"
 
 #include "core/log.h"
+#include "core/loop_post.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "dhcp/service/service_int.h"
@@ -29,18 +30,11 @@ void dhcp_service_lease_dir(const struct config *cfg, char *out, size_t cap)
 
 /* ---- the engine's ops ---- */
 
+/* Into the current batch: the commit thread writes it, and any ACK built after it is sent
+ * only once its COMMIT returned (commit.c). */
 static int op_save(void *ctx, const struct dhcp_lease *l)
 {
-    struct dhcp_svc *svc = ctx;
-    if (!svc->in_tx) {
-        if (dhcp_leases_begin(svc->db) < 0)
-            return -1;
-        svc->in_tx = true;
-    }
-    if (dhcp_leases_save(svc->db, l) < 0) {
-        svc->tx_failed = true;
-        return -1;
-    }
+    dhcp_batch_save(ctx, l);
     return 0;
 }
 
@@ -60,31 +54,11 @@ static void op_unbound(void *ctx, const struct dhcp_lease *l, const struct dhcp_
 
 static const struct dhcp_engine_ops engine_ops = {op_save, op_bound, op_unbound};
 
-bool dhcp_tx_end(struct dhcp_svc *svc)
-{
-    bool ok = true;
-    if (svc->in_tx) {
-        svc->in_tx = false;
-        ok = !svc->tx_failed && dhcp_leases_commit(svc->db) == 0;
-        if (!ok && !svc->tx_failed)
-            dhcp_leases_rollback(svc->db);
-        svc->tx_failed = false;
-    }
-    if (svc->ddns) {
-        if (ok)
-            dhcp_ddns_flush(svc->ddns);
-        else
-            dhcp_ddns_discard(svc->ddns);
-    }
-    return ok;
-}
-
 /* ---- reservations from `pigeon dhcp reserve`, merged into the subnets ---- */
 
 static void add_reservation(void *ctx, const uint8_t *key, size_t len, uint32_t addr)
 {
-    struct dhcp_svc *svc = ctx;
-    struct dhcp_config *c = &svc->cfg->engine;
+    struct dhcp_config *c = ctx;
     for (unsigned i = 0; i < c->nsubnets; i++) {
         struct dhcp_subnet *s = &c->subnets[i];
         if ((addr & s->mask) != s->net)
@@ -107,6 +81,11 @@ static void restore_one(void *ctx, const struct dhcp_lease *l)
     dhcp_engine_restore(svc->engine, l);
 }
 
+int dhcp_service_add_reservations(struct dhcp_config *c, struct dhcp_leases *db)
+{
+    return dhcp_leases_each_reservation(db, add_reservation, c);
+}
+
 /* (Re)builds the engine: the config's reservations plus the database's, then every stored
  * lease. 0 or -1. */
 static int engine_build(struct dhcp_svc *svc)
@@ -114,7 +93,7 @@ static int engine_build(struct dhcp_svc *svc)
     struct dhcp_config *c = &svc->cfg->engine;
     for (unsigned i = 0; i < c->nsubnets; i++)
         c->subnets[i].nres = svc->cfg_nres[i];
-    dhcp_leases_each_reservation(svc->db, add_reservation, svc);
+    dhcp_service_add_reservations(c, svc->db);
     const char *why = NULL;
     struct dhcp_engine *e = dhcp_engine_new(c, &engine_ops, svc, &why);
     if (!e) {
@@ -138,7 +117,9 @@ static void on_command(void *ctx, const char *verb, const char *arg)
         else
             log_info("dhcp: release %s: not bound", arg);
     } else if (!strcmp(verb, "reserved")) {
-        dhcp_tx_end(svc); /* a rebuild reads the leases back: what is pending first */
+        /* a rebuild reads the leases back: what is pending first */
+        dhcp_batch_submit(svc);
+        dhcp_commit_wait(svc->commit);
         if (engine_build(svc) == 0)
             log_info("dhcp: reservations reloaded");
     }
@@ -151,12 +132,15 @@ static void on_tick(evutil_socket_t fd, short what, void *vsvc)
     unsigned n = dhcp_engine_expire(svc->engine, now);
     if (n)
         log_info("dhcp: %u lease(s) expired", n);
-    dhcp_tx_end(svc);
+    dhcp_batch_submit(svc);
+    dhcp_pools_check(svc);
+    /* the CLI leaves commands in the database (the commit thread's writes change the
+     * version too: then the look finds none) */
     int64_t v = dhcp_leases_data_version(svc->db);
     if (v != svc->data_version) {
         svc->data_version = v;
         dhcp_leases_commands_take(svc->db, on_command, svc);
-        dhcp_tx_end(svc);
+        dhcp_batch_submit(svc);
         svc->data_version = dhcp_leases_data_version(svc->db);
     }
 }
@@ -178,7 +162,13 @@ static void *thread_main(void *vsvc)
 
 static void svc_free(struct dhcp_svc *svc)
 {
+    dhcp_ddns_stop(svc->ddns);
+    dhcp_commit_stop(svc->commit); /* when start failed half-way; else done by dhcp_stop */
+    dhcp_batch_drop(svc);
+    if (svc->post)
+        loop_post_free(svc->post);
     dhcp_ddns_free(svc->ddns);
+    dhcp_ping_free(svc->ping);
     dhcp_io_close(svc);
     if (svc->tick)
         event_free(svc->tick);
@@ -191,6 +181,7 @@ static void svc_free(struct dhcp_svc *svc)
     dhcp_ratelimit_free(svc->rl_mac);
     dhcp_ratelimit_free(svc->rl_relay);
     free(svc->cfg_nres);
+    dhcp_pools_free(svc->pools);
     free(svc);
 }
 
@@ -216,6 +207,13 @@ static int start(struct dhcp_svc *svc)
     svc->rl_mac = dhcp_ratelimit_new(svc->cfg->rate_per_mac, svc->cfg->rate_per_mac * 2, 4096);
     svc->rl_relay = dhcp_ratelimit_new(svc->cfg->rate_per_relay, svc->cfg->rate_per_relay, 256);
     svc->base = event_base_new();
+    svc->post = loop_post_new(svc->base);
+    svc->commit = dhcp_commit_start(svc, dir, &err);
+    if (!svc->commit) {
+        log_err("dhcp: %s", str_cstr(&err));
+        str_clear(&err);
+        return -1;
+    }
     for (unsigned i = 0; i < svc->nsocks; i++) {
         struct dhcp_sock *s = &svc->socks[i];
         s->ev = event_new(svc->base, s->fd, EV_READ | EV_PERSIST, dhcp_io_readable, s);
@@ -225,7 +223,11 @@ static int start(struct dhcp_svc *svc)
     struct timeval one = {1, 0};
     event_add(svc->tick, &one);
     svc->stop_ev = event_new(svc->base, -1, 0, on_stop, svc);
+    if (svc->cfg->ping_check && !(svc->ping = dhcp_ping_new(svc)))
+        return -1;
     svc->ddns = dhcp_ddns_new(svc);
+    svc->pools = dhcp_pools_new(c);
+    dhcp_pools_check(svc);
     for (unsigned i = 0; i < c->nsubnets; i++) {
         struct dhcp_pool_stats st;
         dhcp_engine_stats(svc->engine, &c->subnets[i], &st);
@@ -260,6 +262,12 @@ static void dhcp_stop(struct daemon *d, void *state)
     event_active(svc->stop_ev, EV_TIMEOUT, 0);
     pthread_join(svc->thread, NULL);
     svc->running = false;
+    dhcp_ddns_stop(svc->ddns);
+    /* what the last batches promised is committed and their ACKs sent; their results run
+     * here, on this thread, when the loop_post is freed */
+    dhcp_batch_submit(svc);
+    dhcp_commit_stop(svc->commit);
+    svc->commit = NULL;
 }
 
 static void dhcp_close(struct daemon *d, void *state)

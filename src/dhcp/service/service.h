@@ -18,4 +18,10 @@ extern const struct service_def dhcp_service;
  * out[0..cap). For `pigeon dhcp`. */
 void dhcp_service_lease_dir(const struct config *cfg, char *out, size_t cap);
 
+struct dhcp_config;
+struct dhcp_leases;
+/* Adds the reservations `pigeon dhcp reserve` left in db to the subnets of c (an address in
+ * no subnet is logged and skipped). 0 or -1. */
+int dhcp_service_add_reservations(struct dhcp_config *c, struct dhcp_leases *db);
+
 #endif

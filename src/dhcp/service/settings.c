@@ -22,6 +22,8 @@ static void defaults(void *sec)
     s->rate_per_relay = 2000;
     s->ddns = true;
     s->ddns_ttl = 300;
+    s->ping_timeout = 500;
+    s->pool_alarm = 90;
 }
 
 static int uint_key(const char *v, unsigned min, unsigned max, unsigned *out, const char **why)
@@ -72,8 +74,14 @@ static int main_key(struct dhcp_settings *s, const char *key, const char *v, con
         return uint_key(v, 0, 1000000, &s->rate_per_relay, why);
     if (!strcmp(key, "ddns_ttl"))
         return uint_key(v, 0, 86400, &s->ddns_ttl, why);
-    if (!strcmp(key, "ddns")) {
-        if (conf_parse_bool(v, &s->ddns) < 0) {
+    if (!strcmp(key, "ping_timeout"))
+        return uint_key(v, 10, 5000, &s->ping_timeout, why);
+    if (!strcmp(key, "pool_alarm"))
+        return uint_key(v, 0, 100, &s->pool_alarm, why);
+    bool *flag = !strcmp(key, "ddns") ? &s->ddns : !strcmp(key, "ping_check") ? &s->ping_check
+                                                                              : NULL;
+    if (flag) {
+        if (conf_parse_bool(v, flag) < 0) {
             *why = "expected yes or no";
             return -1;
         }

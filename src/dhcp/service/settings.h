@@ -24,6 +24,9 @@ struct dhcp_settings {
     char *ddns_key;               /* a [tsig NAME] to sign them with; NULL: unsigned */
     unsigned ddns_ttl;
     char *lease_dir;              /* NULL: data_dir/dhcp */
+    bool ping_check;              /* ICMP echo to an address before offering it */
+    unsigned ping_timeout;        /* milliseconds to wait for the echo reply */
+    unsigned pool_alarm;          /* percent of a pool in use that raises the alarm; 0: off */
 };
 
 extern const struct conf_section dhcp_sections[];
