@@ -40,6 +40,7 @@ struct h2_stream {
     bool answered;
     bool refused;                /* answered by the engine itself (limits) */
     bool log_at_close;           /* a streamed body: logged when the stream ends */
+    bool deferred;               /* its body source said HTTP_BODY_WAIT (not woken yet) */
     bool streamed;               /* the request body goes to a reader (body_streamed) */
     bool reading, ended;         /* ... the handler asked for it; END_STREAM arrived */
     struct http_body_target reader;
@@ -169,8 +170,10 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     struct http_response *r = &st->resp;
     if (http_response_streamed(r)) {
         ssize_t got = r->src.read(r->src.arg, (char *)buf, len);
-        if (got == HTTP_BODY_WAIT)
-            return NGHTTP2_ERR_DEFERRED; /* resumed by stream_wake */
+        if (got == HTTP_BODY_WAIT) {
+            st->deferred = true; /* resumed by stream_wake; reset at shutdown */
+            return NGHTTP2_ERR_DEFERRED;
+        }
         if (got < 0)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* cut: reset the stream */
         if (got == 0)
@@ -222,6 +225,7 @@ static void pump(struct http2_session *s)
 static void stream_wake(void *vst)
 {
     struct h2_stream *st = vst;
+    st->deferred = false;
     nghttp2_session_resume_data(st->s->ng, st->id);
     if (!st->s->in_recv)
         pump(st->s);
@@ -726,17 +730,27 @@ bool http2_session_closing(const struct http2_session *s)
 
 /* A graceful GOAWAY (RFC 9113 §6.8): no new streams; those already open are still answered,
  * and the session is done (closing) once none is left. */
-void http2_session_shutdown(struct http2_session *s)
+static void goaway(struct http2_session *s)
 {
     if (s->goaway_sent)
         return;
     s->goaway_sent = true;
     nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s->ng),
                           NGHTTP2_NO_ERROR, NULL, 0);
+}
+
+void http2_session_shutdown(struct http2_session *s)
+{
+    goaway(s);
+    /* A body waiting for data (an event stream) would hold the shutdown up: it ends here. */
+    for (struct h2_stream *st = s->streams; st; st = st->next)
+        if (st->deferred && st->resp.open_ended)
+            nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
     pump(s);
 }
 
 void http2_session_timeout(struct http2_session *s)
 {
-    http2_session_shutdown(s);
+    goaway(s);
+    pump(s);
 }

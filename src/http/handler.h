@@ -67,6 +67,25 @@ struct http_body_sink {
     void (*abort)(struct http_exchange *x);
 };
 
+/*
+ * A connection taken over after "101 Switching Protocols" (RFC 9110 §15.2.2; a WebSocket,
+ * RFC 6455): from then on every octet the client sends goes to feed, which takes all of it
+ * (keeping what it cannot use yet) and returns n, and the taker writes with conn_write on
+ * x->conn. closing says when the connection should close (after what was written has gone
+ * out); writable runs when the output drained; timeout when the
+ * connection was idle for the listener's idle_timeout (a WebSocket pings, then closes);
+ * shutdown when the server stops; free once, when the connection is gone.
+ */
+struct http_takeover {
+    size_t (*feed)(void *arg, const char *p, size_t n);
+    bool (*closing)(void *arg);
+    void (*writable)(void *arg);
+    void (*timeout)(void *arg);
+    void (*shutdown)(void *arg);
+    void (*free)(void *arg);
+    void *arg;
+};
+
 struct http_exchange {
     struct http_request *req;
     const struct http_site *site;   /* chosen by Host */
@@ -80,6 +99,10 @@ struct http_exchange {
     /* The transport's: */
     void (*respond)(struct http_exchange *x, struct http_response *resp);
     void (*read_body)(struct http_exchange *x, const struct http_body_sink *sink);
+    /* HTTP/1.1 only (NULL on HTTP/2): sends resp (status 101 and its fields; no body) and
+     * hands the connection to t. The exchange and its request are gone once it returns. */
+    void (*takeover)(struct http_exchange *x, struct http_response *resp,
+                     const struct http_takeover *t);
     const struct http_body_sink *sink;
     void *transport;                /* the HTTP/1.1 session's or HTTP/2 stream's state */
     void *conn;                     /* the service glue's connection */

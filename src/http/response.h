@@ -27,6 +27,7 @@
  * takes a truncated body for a whole one). read runs on the connection's loop and must not
  * block for long. free(arg) runs once, when the response is done with.
  */
+
 struct http_body_source {
     ssize_t (*read)(void *arg, char *buf, size_t cap);
     void (*free)(void *arg);
@@ -60,6 +61,10 @@ struct http_response {
     bool no_body;       /* HEAD semantics forced (the body is described, never sent) */
     struct http_body_source src; /* src.read set: the body comes from it, not from seg[] */
     http_body_set_wake src_set_wake; /* NULL: src never answers HTTP_BODY_WAIT */
+    /* The body has no end of its own (an event stream): when the server shuts down while
+     * it waits (HTTP_BODY_WAIT), it ends there — HTTP/1.1 sends the last chunk and closes,
+     * HTTP/2 resets the stream with NO_ERROR — instead of holding the shutdown up. */
+    bool open_ended;
 };
 
 void http_response_init(struct http_response *r, int status);

@@ -36,6 +36,7 @@ struct http_session {
     /* ST_STREAM: the response whose body is being pulled from its source */
     struct http_response *out; /* (allocated only while streaming: idle connections stay small) */
     bool out_chunked, out_keep;
+    bool out_waiting;          /* its source said HTTP_BODY_WAIT last time */
     uint64_t out_bytes;
     /* A request whose body is streamed to its handler (ST_BODY_IN while it arrives) */
     bool streamed, body_done;
@@ -222,7 +223,8 @@ static void stream_pump(struct http_session *s)
     while (s->state == ST_STREAM &&
            (!s->ops->pending || s->ops->pending(s->io) < STREAM_HIGH_WATER)) {
         ssize_t n = s->out->src.read(s->out->src.arg, buf, sizeof buf);
-        if (n == HTTP_BODY_WAIT)
+        s->out_waiting = n == HTTP_BODY_WAIT;
+        if (s->out_waiting)
             return; /* the source's wake pulls again */
         if (n < 0) {
             /* No last chunk, and the connection closes: the client sees a cut body. */
@@ -501,6 +503,15 @@ void http_session_timeout(struct http_session *s)
 void http_session_shutdown(struct http_session *s)
 {
     s->shutting_down = true;
+    if (s->state == ST_STREAM && s->out_waiting && s->out->open_ended) {
+        /* A body waiting for data (an event stream) would hold the shutdown up: it ends
+         * here, properly (the last chunk), and the connection closes. */
+        if (s->out_chunked)
+            s->ops->write(s->io, "0\r\n\r\n", 5);
+        int status = s->out->status;
+        out_free(s);
+        return finish(s, status, s->out_bytes, false);
+    }
     if (s->state == ST_HEAD && s->in.len == 0)
         s->state = ST_CLOSING;
 }

@@ -595,6 +595,10 @@ static void on_event(struct bufferevent *bev, short what, void *vc)
     if (what & BEV_EVENT_TIMEOUT) {
         c->in_call = true;
         c->ops->timeout(c->eng);
+        /* libevent stopped reading when the timeout fired: an engine that lives on (an
+         * event stream, a WebSocket that pinged) must still see its peer's input and EOF. */
+        if ((what & BEV_EVENT_READING) && !c->dead && !c->ops->closing(c->eng))
+            bufferevent_enable(bev, EV_READ);
         return conn_after(c);
     }
     /* EOF or error: the peer is gone. */

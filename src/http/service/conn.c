@@ -40,6 +40,10 @@ struct hconn {
     size_t nsniff;
     bool in_feed;
     struct http_request *upgrade; /* an HTTP/1.1 request asking for h2c, switched after feed */
+    /* A handler took the connection over (101, WebSocket): raw gets every octet from then */
+    struct http_takeover raw;
+    bool raw_on, take_pending;
+    struct http_response *take_resp; /* the 101 to send, until the switch */
     struct http_session *h1;
     struct http2_session *h2;
     struct event *head_timer;
@@ -164,6 +168,51 @@ static void h1_read_body(struct http_exchange *x, const struct http_body_sink *s
     }
 }
 
+/* Sends the 101 and hands the connection to the taker: the octets the session read past
+ * the request go to it first; the HTTP/1.1 session goes. */
+static void takeover_now(struct hconn *hc)
+{
+    struct http_response *resp = hc->take_resp;
+    hc->take_resp = NULL;
+    struct str head = STR_INIT;
+    str_appendf(&head, "HTTP/1.1 %d %s\r\n", resp->status, http_status_reason(resp->status));
+    if (resp->fields.len)
+        str_append(&head, resp->fields.ptr, resp->fields.len);
+    str_appends(&head, "\r\n");
+    conn_write(hc->c, head.ptr, head.len);
+    str_clear(&head);
+    http_service_log(hc->svc, conn_peer(hc->c), hc->x->req, resp->status, 0, NULL);
+    http_response_clear(resp);
+    free(resp);
+    const char *rest;
+    size_t nrest = http_session_pending_input(hc->h1, &rest);
+    char *copy = nrest ? xmalloc(nrest) : NULL;
+    if (nrest)
+        memcpy(copy, rest, nrest);
+    http_session_free(hc->h1);
+    hc->h1 = NULL;
+    if (hc->head_timer)
+        evtimer_del(hc->head_timer);
+    hc->raw_on = true;
+    if (nrest)
+        hc->raw.feed(hc->raw.arg, copy, nrest);
+    free(copy);
+}
+
+static void h1_takeover(struct http_exchange *x, struct http_response *resp,
+                        const struct http_takeover *t)
+{
+    struct hconn *hc = x->transport;
+    hc->raw = *t;
+    hc->take_resp = xmalloc(sizeof *hc->take_resp);
+    http_response_init(hc->take_resp, 0);
+    http_response_move(hc->take_resp, resp);
+    if (hc->in_feed)
+        hc->take_pending = true; /* switched once the session has returned (feed) */
+    else
+        takeover_now(hc);
+}
+
 static void h1_write(void *io, const char *p, size_t n)
 {
     conn_write(((struct hconn *)io)->c, p, n);
@@ -186,6 +235,7 @@ static void h1_request(void *io, struct http_request *req)
     exchange_fill(hc, hc->x, req);
     hc->x->respond = h1_respond;
     hc->x->read_body = h1_read_body;
+    hc->x->takeover = h1_takeover;
     hc->x->transport = hc;
     run(hc, hc->x);
 }
@@ -313,10 +363,15 @@ static size_t feed(struct hconn *hc, const char *p, size_t n)
             return used + feed(hc, p + used, n - used);
         }
     }
+    if (hc->raw_on)
+        return hc->raw.feed(hc->raw.arg, p, n);
     if (hc->h2)
         return http2_session_feed(hc->h2, p, n);
     size_t used = http_session_feed(hc->h1, p, n);
-    if (hc->upgrade)
+    if (hc->take_pending) {
+        hc->take_pending = false;
+        takeover_now(hc);
+    } else if (hc->upgrade)
         h2_start_upgrade(hc);
     else
         sync_timer(hc);
@@ -412,12 +467,16 @@ static size_t hc_feed(void *v, const char *p, size_t n)
 static bool hc_busy(const void *v)
 {
     const struct hconn *hc = v;
+    if (hc->raw_on)
+        return false;
     return hc->h1 ? http_session_busy(hc->h1) : hc->h2 ? http2_session_busy(hc->h2) : false;
 }
 
 static bool hc_closing(const void *v)
 {
     const struct hconn *hc = v;
+    if (hc->raw_on)
+        return hc->closing || hc->raw.closing(hc->raw.arg);
     return hc->closing || (hc->h1 && http_session_closing(hc->h1)) ||
            (hc->h2 && http2_session_closing(hc->h2));
 }
@@ -429,7 +488,9 @@ static void hc_tls_started(void *v, const char *version, const char *cipher)
 static void hc_timeout(void *v)
 {
     struct hconn *hc = v;
-    if (hc->h1)
+    if (hc->raw_on)
+        hc->raw.timeout(hc->raw.arg);
+    else if (hc->h1)
         http_session_timeout(hc->h1);
     else if (hc->h2)
         http2_session_timeout(hc->h2);
@@ -440,7 +501,9 @@ static void hc_timeout(void *v)
 static void hc_shutdown(void *v)
 {
     struct hconn *hc = v;
-    if (hc->h1)
+    if (hc->raw_on)
+        hc->raw.shutdown(hc->raw.arg);
+    else if (hc->h1)
         http_session_shutdown(hc->h1);
     else if (hc->h2)
         http2_session_shutdown(hc->h2);
@@ -454,6 +517,12 @@ static void hc_free(void *v)
     /* The engines first: freeing one may log a last response, which touches the timer. */
     http_session_free(hc->h1);
     http2_session_free(hc->h2);
+    if (hc->raw_on || hc->take_resp)
+        hc->raw.free(hc->raw.arg);
+    if (hc->take_resp) {
+        http_response_clear(hc->take_resp);
+        free(hc->take_resp);
+    }
     free(hc->x); /* after the session: a streamed body's reader is told through it */
     if (hc->head_timer)
         event_free(hc->head_timer);
@@ -491,6 +560,8 @@ static const struct conn_park_ops hc_parking = {hc_park, hc_unpark};
 static void hc_writable(void *v)
 {
     struct hconn *hc = v;
+    if (hc->raw_on)
+        return hc->raw.writable(hc->raw.arg);
     if (hc->h2)
         return http2_session_writable(hc->h2);
     if (!hc->h1)
