@@ -82,7 +82,7 @@ check sieve/service $BELOW_SERVICES sieve
 check dhcp/service $BELOW_SERVICES dhcp
 check managesieve $ENGINE_LIBS sieve
 check managesieve/service $BELOW_SERVICES managesieve sieve
-check jmap/service $BELOW_SERVICES jmap http http/service
+check jmap/service $BELOW_SERVICES jmap http http/service sieve
 check services $BELOW_SERVICES dns/server/service dns/resolver/service mailauth/service smtp/service pop3/service imap/service http/service proxy/service jmap/service ftp/service dhcp/service managesieve/service torrent/service
 check daemon $BELOW_SERVICES services
 # cli: import/export name Maildir folders with imap/mutf7 and imap/mailbox_name (pure).

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool ascii(const char *s)
 {
@@ -236,14 +237,80 @@ static int attachment(struct jmap_ctx *c, struct str *out, json_t *a)
     return 0;
 }
 
+#define MAX_DEPTH 8   /* multipart levels in a bodyStructure */
+#define MAX_PARTS 64  /* parts in a bodyStructure */
+
+/* One part of a bodyStructure (RFC 8621 §4.6: "bodyStructure"): a multipart with subParts,
+ * a part whose text is in bodyValues (partId), or a blob (blobId) as attachment() writes it.
+ * Its header fields first, then a blank line and its body. 0, or -1 with *err_out set. */
+static int structure_part(struct jmap_ctx *c, struct str *out, json_t *e, json_t *part,
+                          unsigned depth, unsigned *nparts, const char **err_out)
+{
+    const char *type = jmap_str_arg(part, "type");
+    json_t *subs = json_object_get(part, "subParts");
+    const char *pid = jmap_str_arg(part, "partId");
+    if (!json_is_object(part) || ++*nparts > MAX_PARTS || depth > MAX_DEPTH) {
+        *err_out = "bodyStructure is too deep, too large or not an object";
+        return -1;
+    }
+    if (type && (strpbrk(type, "\r\n;\"") || !strchr(type, '/'))) {
+        *err_out = "a bodyStructure part's type is malformed";
+        return -1;
+    }
+    if (json_is_array(subs)) {
+        if (!type || strncasecmp(type, "multipart/", 10) != 0 || json_array_size(subs) == 0) {
+            *err_out = "subParts need a multipart type and at least one part";
+            return -1;
+        }
+        char boundary[64];
+        snprintf(boundary, sizeof boundary, "=_pigeon_%s_%u", c->env->random, *nparts);
+        str_appendf(out, "Content-Type: %s; boundary=\"%s\"\r\n\r\n", type, boundary);
+        size_t i;
+        json_t *sub;
+        json_array_foreach(subs, i, sub) {
+            str_appendf(out, "--%s\r\n", boundary);
+            if (structure_part(c, out, e, sub, depth + 1, nparts, err_out) != 0)
+                return -1;
+        }
+        str_appendf(out, "--%s--\r\n", boundary);
+        return 0;
+    }
+    if (pid) {
+        const char *v = jmap_str_arg(json_object_get(json_object_get(e, "bodyValues"), pid),
+                                     "value");
+        if (!v) {
+            *err_out = "a bodyStructure partId has no bodyValues entry";
+            return -1;
+        }
+        if (type && strncasecmp(type, "text/", 5) != 0) {
+            *err_out = "a part given by partId must be text/*";
+            return -1;
+        }
+        text_part(out, type ? type : "text/plain", v);
+        return 0;
+    }
+    if (jmap_str_arg(part, "blobId")) {
+        if (attachment(c, out, part) != 0) {
+            *err_out = "a bodyStructure blobId was not found";
+            return -1;
+        }
+        return 0;
+    }
+    *err_out = "each bodyStructure part needs subParts, partId or blobId";
+    return -1;
+}
+
 char *jmap_email_build(struct jmap_ctx *c, json_t *e, size_t *len_out, const char **err_out)
 {
     struct str m = STR_INIT;
     const struct jmap_env *env = c->env;
     char date[64], boundary[64];
     json_t *from = json_object_get(e, "from");
-    if (json_object_get(e, "bodyStructure")) {
-        *err_out = "bodyStructure is not supported: use textBody, htmlBody and attachments";
+    json_t *structure = json_object_get(e, "bodyStructure");
+    if (structure && (json_object_get(e, "textBody") || json_object_get(e, "htmlBody") ||
+                      json_object_get(e, "attachments"))) {
+        /* RFC 8621 §4.6: bodyStructure, or textBody/htmlBody/attachments, not both */
+        *err_out = "bodyStructure cannot be given with textBody, htmlBody or attachments";
         goto fail;
     }
     if (header_addresses(&m, "From", from) || header_addresses(&m, "Sender", json_object_get(e, "sender")) ||
@@ -270,6 +337,13 @@ char *jmap_email_build(struct jmap_ctx *c, json_t *e, size_t *len_out, const cha
         str_appendf(&m, "Message-ID: <%s.%lld%s>\r\n", env->random, (long long)env->now,
                     domain ? domain : "@localhost");
     str_appends(&m, "MIME-Version: 1.0\r\n");
+    if (structure) {
+        unsigned nparts = 0;
+        if (structure_part(c, &m, e, structure, 0, &nparts, err_out) != 0)
+            goto fail;
+        *len_out = m.len;
+        return str_steal(&m);
+    }
     const char *text = body_value(e, json_object_get(e, "textBody"), "text/plain");
     const char *html = body_value(e, json_object_get(e, "htmlBody"), "text/html");
     json_t *atts = json_object_get(e, "attachments");

@@ -91,9 +91,21 @@ struct jmap_ops {
     /* Keeps data as a new file; its id (32 hex digits) out. */
     int (*blob_put)(void *ctx, const char *data, size_t len, char id_out[33]);
     /* Sends data from the account to rcpts[0..n) (local delivery or the outgoing queue);
-     * *queue_id_out (33 octets) names it. */
+     * *queue_id_out (33 octets) names it. ERR_NOTFOUND, nothing sent, when a recipient
+     * cannot be taken (nobody of a local domain has it, or it is no address): invalid_out[i]
+     * (n of them) says which. */
     int (*submit)(void *ctx, const char *const *rcpts, size_t n, const char *data, size_t len,
-                  char queue_id_out[33]);
+                  char queue_id_out[33], bool *invalid_out);
+    /* The account's Sieve script name: *text_out its text (malloc'd; NULL when there is no
+     * such script), *active_out the active script's name (malloc'd; NULL when none). */
+    int (*sieve_read)(void *ctx, const char *name, char **text_out, char **active_out);
+    /* Writes script name, then makes `activate` the active script ("": none; NULL: leave
+     * the mark where it is). ERR_PARSE when the script does not compile. */
+    int (*sieve_write)(void *ctx, const char *name, const char *text, const char *activate);
+    /* The account's own identities (Identity/set) as JSON text appended to out ("" when
+     * none were ever written); identities_write replaces them, durably. */
+    int (*identities_read)(void *ctx, struct str *out);
+    int (*identities_write)(void *ctx, const char *json);
 };
 
 /* One API request's account and environment. */

@@ -12,6 +12,8 @@
 #define JMAP_CAP_CORE "urn:ietf:params:jmap:core"
 #define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
 #define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
+#define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
+#define JMAP_CAP_WEBSOCKET "urn:ietf:params:jmap:websocket"
 
 /* A mailbox and a message row as the engine keeps them for one request. */
 struct jmap_box {
@@ -116,7 +118,16 @@ json_t *jmap_email_parse(struct jmap_ctx *c, json_t *args);
 json_t *jmap_thread_get(struct jmap_ctx *c, json_t *args);
 json_t *jmap_thread_changes(struct jmap_ctx *c, json_t *args);
 json_t *jmap_snippet_get(struct jmap_ctx *c, json_t *args);
+/* identity.c */
 json_t *jmap_identity_get(struct jmap_ctx *c, json_t *args);
+json_t *jmap_identity_set(struct jmap_ctx *c, json_t *args);
+bool jmap_identity_exists(struct jmap_ctx *c, const char *id);
+/* vacation.c */
+json_t *jmap_vacation_get(struct jmap_ctx *c, json_t *args);
+json_t *jmap_vacation_set(struct jmap_ctx *c, json_t *args);
+/* The Sieve script for a VacationResponse object (its JSON on the first line), running the
+ * script `include` (may be NULL) after the vacation action. */
+void jmap_vacation_script(json_t *obj, const char *include, struct str *out);
 json_t *jmap_submission_set(struct jmap_ctx *c, json_t *args);
 json_t *jmap_submission_get(struct jmap_ctx *c, json_t *args);
 json_t *jmap_core_echo(struct jmap_ctx *c, json_t *args);

@@ -28,11 +28,15 @@ static const struct jmap_method methods[] = {
     {"Email/parse", JMAP_CAP_MAIL, jmap_email_parse},
     {"SearchSnippet/get", JMAP_CAP_MAIL, jmap_snippet_get},
     {"Identity/get", JMAP_CAP_SUBMISSION, jmap_identity_get},
+    {"Identity/set", JMAP_CAP_SUBMISSION, jmap_identity_set},
     {"EmailSubmission/get", JMAP_CAP_SUBMISSION, jmap_submission_get},
     {"EmailSubmission/set", JMAP_CAP_SUBMISSION, jmap_submission_set},
+    {"VacationResponse/get", JMAP_CAP_VACATION, jmap_vacation_get},
+    {"VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set},
 };
 
-static const char *const capabilities[] = {JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION};
+static const char *const capabilities[] = {JMAP_CAP_CORE, JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION,
+                                           JMAP_CAP_VACATION, JMAP_CAP_WEBSOCKET};
 
 /* ---- helpers the methods share ---- */
 

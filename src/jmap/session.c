@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void jmap_limits_default(struct jmap_limits *lim)
 {
@@ -38,17 +39,18 @@ void jmap_session_write(const struct jmap_limits *lim, const char *user, const c
                              "receivedAt", "size", "id", "mayCreateTopLevelMailbox", 1);
     json_t *submission =
         json_pack("{s:I, s:{}}", "maxDelayedSend", (json_int_t)0, "submissionExtensions");
-    json_t *caps = json_pack("{s:o, s:o, s:o}", "urn:ietf:params:jmap:core", core,
-                             "urn:ietf:params:jmap:mail", json_object(),
-                             "urn:ietf:params:jmap:submission", json_object());
-    json_t *account = json_pack("{s:s, s:b, s:b, s:{s:o, s:o}}", "name", user, "isPersonal", 1,
-                                "isReadOnly", 0, "accountCapabilities",
-                                "urn:ietf:params:jmap:mail", mail,
-                                "urn:ietf:params:jmap:submission", submission);
-    json_t *s = json_pack("{s:o, s:{s:o}, s:{s:s, s:s}, s:s}", "capabilities", caps, "accounts",
-                          account_id, account, "primaryAccounts", "urn:ietf:params:jmap:mail",
-                          account_id, "urn:ietf:params:jmap:submission", account_id, "username",
-                          user);
+    json_t *ws = json_pack("{s:b}", "supportsPush", 1); /* its url is added with the others */
+    json_t *caps = json_pack("{s:o, s:o, s:o, s:o, s:o}", JMAP_CAP_CORE, core, JMAP_CAP_MAIL,
+                             json_object(), JMAP_CAP_SUBMISSION, json_object(),
+                             JMAP_CAP_VACATION, json_object(), JMAP_CAP_WEBSOCKET, ws);
+    json_t *account = json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}}", "name", user, "isPersonal",
+                                1, "isReadOnly", 0, "accountCapabilities", JMAP_CAP_MAIL, mail,
+                                JMAP_CAP_SUBMISSION, submission, JMAP_CAP_VACATION,
+                                json_object());
+    json_t *s = json_pack("{s:o, s:{s:o}, s:{s:s, s:s, s:s}, s:s}", "capabilities", caps,
+                          "accounts", account_id, account, "primaryAccounts", JMAP_CAP_MAIL,
+                          account_id, JMAP_CAP_SUBMISSION, account_id, JMAP_CAP_VACATION,
+                          account_id, "username", user);
     /* The session's state: a hash of everything but the URLs (RFC 8620 §2 "state"). */
     char *fixed = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);
     uint32_t h = 2166136261u;
@@ -70,6 +72,10 @@ void jmap_session_write(const struct jmap_limits *lim, const char *user, const c
     str_appendf(&url, "%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
                 base);
     json_object_set_new(s, "eventSourceUrl", json_string(str_cstr(&url)));
+    /* RFC 8887 §4.1: ws(s) on the same host as base ("http(s)://...") */
+    str_reset(&url);
+    str_appendf(&url, "ws%s/jmap/ws/", base + (strncmp(base, "http", 4) == 0 ? 4 : 0));
+    json_object_set_new(ws, "url", json_string(str_cstr(&url)));
     str_clear(&url);
     json_object_set_new(s, "state", json_string(state));
     char *text = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);

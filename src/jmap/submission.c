@@ -1,6 +1,5 @@
 /*
- * jmap/submission — Identity/get (RFC 8621 §6: the account's own address is its one
- * identity) and EmailSubmission/set (§7.5): a stored Email is sent through Pigeon's queue
+ * jmap/submission — EmailSubmission/set (§7.5): a stored Email is sent through Pigeon's queue
  * with the envelope given or derived from its To/Cc/Bcc, Bcc removed from the copy that is
  * sent; onSuccessUpdateEmail / onSuccessDestroyEmail run as an implicit Email/set whose
  * response follows. Submissions are handed to the queue at once (undoStatus "final") and
@@ -16,35 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IDENTITY_ID "i1"
 #define MAX_RCPTS 100
-
-json_t *jmap_identity_get(struct jmap_ctx *c, json_t *args)
-{
-    if (!jmap_account_ok(c, args))
-        return NULL;
-    json_t *ids = json_object_get(args, "ids");
-    json_t *list = json_array(), *not_found = json_array();
-    json_t *me = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:b}", "id", IDENTITY_ID, "name",
-                           c->env->user_name ? c->env->user_name : "", "email", c->env->user,
-                           "replyTo", "bcc", "textSignature", "", "htmlSignature", "",
-                           "mayDelete", 0);
-    if (!json_is_array(ids)) {
-        json_array_append(list, me);
-    } else {
-        size_t i;
-        json_t *v;
-        json_array_foreach(ids, i, v) {
-            if (json_string_value(v) && strcmp(json_string_value(v), IDENTITY_ID) == 0)
-                json_array_append(list, me);
-            else
-                json_array_append(not_found, v);
-        }
-    }
-    json_decref(me);
-    return json_pack("{s:s, s:s, s:o, s:o}", "accountId", c->env->account_id, "state", "1", "list",
-                     list, "notFound", not_found);
-}
 
 json_t *jmap_submission_get(struct jmap_ctx *c, json_t *args)
 {
@@ -97,7 +68,7 @@ static json_t *submit_one(struct jmap_ctx *c, json_t *sub, json_t **err, char *e
     const char *eid = jmap_resolve_id(c, jmap_str_arg(sub, "emailId"));
     int64_t mb, uid;
     const struct jmap_row *r = NULL;
-    if (!ident || strcmp(ident, IDENTITY_ID) != 0) {
+    if (!jmap_identity_exists(c, ident)) {
         *err = jmap_set_error("invalidProperties", "identityId");
         return NULL;
     }
@@ -154,8 +125,17 @@ static json_t *submit_one(struct jmap_ctx *c, json_t *sub, json_t **err, char *e
         *err = jmap_set_error("tooManyRecipients", NULL);
     } else {
         strip_bcc(msg.ptr, msg.len, &sent);
-        int rc = ops->submit(ops->ctx, list, n, sent.ptr, sent.len, qid);
-        if (rc != 0) {
+        bool invalid[MAX_RCPTS] = {false};
+        int rc = ops->submit(ops->ctx, list, n, sent.ptr, sent.len, qid, invalid);
+        if (rc == ERR_NOTFOUND) {
+            /* RFC 8621 §7.5: which addresses were refused */
+            *err = jmap_set_error("invalidRecipients", "no such recipient");
+            json_t *bad = json_array();
+            for (size_t k = 0; k < n; k++)
+                if (invalid[k])
+                    json_array_append_new(bad, json_string(list[k]));
+            json_object_set_new(*err, "invalidRecipients", bad);
+        } else if (rc != 0) {
             *err = jmap_set_error(rc == ERR_LIMIT ? "tooLarge" : "serverFail", NULL);
         } else {
             char when[64], id[40];

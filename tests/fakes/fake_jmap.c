@@ -262,9 +262,14 @@ static int op_append(void *ctx, const char *mailbox, const char *data, size_t le
 }
 
 static int op_submit(void *ctx, const char *const *rcpts, size_t n, const char *data, size_t len,
-                     char queue_id_out[33])
+                     char queue_id_out[33], bool *invalid_out)
 {
     struct fake_jmap *f = ctx;
+    bool bad = false;
+    for (size_t i = 0; i < n; i++) /* the fake's local domain knows nobody called "nobody" */
+        bad |= invalid_out[i] = strncmp(rcpts[i], "nobody@", 7) == 0;
+    if (bad)
+        return ERR_NOTFOUND;
     f->submissions++;
     f->last_rcpts[0] = '\0';
     for (size_t i = 0; i < n; i++) {
@@ -274,6 +279,70 @@ static int op_submit(void *ctx, const char *const *rcpts, size_t n, const char *
     }
     snprintf(queue_id_out, 33, "%032x", f->submissions);
     return 0;
+}
+
+/* ---- Sieve scripts: a few named slots, one active ---- */
+
+static struct fake_jmap_script *script(struct fake_jmap *f, const char *name, bool make)
+{
+    for (size_t i = 0; i < FAKE_JMAP_SCRIPTS; i++)
+        if (f->scripts[i].text && strcmp(f->scripts[i].name, name) == 0)
+            return &f->scripts[i];
+    for (size_t i = 0; make && i < FAKE_JMAP_SCRIPTS; i++)
+        if (!f->scripts[i].text) {
+            snprintf(f->scripts[i].name, sizeof f->scripts[i].name, "%s", name);
+            return &f->scripts[i];
+        }
+    return NULL;
+}
+
+static int op_sieve_read(void *ctx, const char *name, char **text_out, char **active_out)
+{
+    struct fake_jmap *f = ctx;
+    struct fake_jmap_script *s = script(f, name, false);
+    *text_out = s ? strdup(s->text) : NULL;
+    *active_out = f->active[0] ? strdup(f->active) : NULL;
+    return 0;
+}
+
+static int op_sieve_write(void *ctx, const char *name, const char *text, const char *activate)
+{
+    struct fake_jmap *f = ctx;
+    struct fake_jmap_script *s = script(f, name, true);
+    if (!s)
+        return ERR_LIMIT;
+    free(s->text);
+    s->text = strdup(text);
+    if (activate)
+        snprintf(f->active, sizeof f->active, "%s", activate);
+    return 0;
+}
+
+static int op_identities_read(void *ctx, struct str *out)
+{
+    struct fake_jmap *f = ctx;
+    if (f->identities)
+        str_appends(out, f->identities);
+    return 0;
+}
+
+static int op_identities_write(void *ctx, const char *json)
+{
+    struct fake_jmap *f = ctx;
+    free(f->identities);
+    f->identities = strdup(json);
+    return 0;
+}
+
+int fake_jmap_sieve_put(struct fake_jmap *f, const char *name, const char *text, bool activate)
+{
+    return op_sieve_write(f, name, text, activate ? name : NULL);
+}
+
+const char *fake_jmap_sieve_text(struct fake_jmap *f, const char *name)
+{
+    struct fake_jmap_script *s = script(f, name, false);
+    return s ? s->text : NULL;
 }
 
 void fake_jmap_init(struct fake_jmap *f, struct jmap_ops *ops)
@@ -299,6 +368,10 @@ void fake_jmap_init(struct fake_jmap *f, struct jmap_ops *ops)
         .append = op_append,
         .blob_put = op_blob_put,
         .submit = op_submit,
+        .sieve_read = op_sieve_read,
+        .sieve_write = op_sieve_write,
+        .identities_read = op_identities_read,
+        .identities_write = op_identities_write,
     };
 }
 
@@ -307,6 +380,11 @@ void fake_jmap_free(struct fake_jmap *f)
     for (size_t i = 0; i < f->nblobs; i++)
         free(f->blobs[i].data);
     f->nblobs = 0;
+    for (size_t i = 0; i < FAKE_JMAP_SCRIPTS; i++)
+        free(f->scripts[i].text);
+    memset(f->scripts, 0, sizeof f->scripts);
+    free(f->identities);
+    f->identities = NULL;
 }
 
 int64_t fake_jmap_deliver(struct fake_jmap *f, int64_t mailbox_id, const char *text,

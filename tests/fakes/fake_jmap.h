@@ -32,6 +32,13 @@ struct fake_jmap_blob {
     size_t len;
 };
 
+#define FAKE_JMAP_SCRIPTS 4
+
+struct fake_jmap_script {
+    char name[32];
+    char *text; /* NULL: the slot is free */
+};
+
 struct fake_jmap {
     struct fake_jmap_box boxes[FAKE_JMAP_MAX];
     size_t nboxes;
@@ -42,6 +49,9 @@ struct fake_jmap {
     unsigned submissions;
     char last_rcpts[256];
     unsigned next_blob;
+    struct fake_jmap_script scripts[FAKE_JMAP_SCRIPTS];
+    char active[32]; /* the active script's name, "" none */
+    char *identities; /* Identity/set's JSON, NULL: never written */
 };
 
 /* An account with INBOX (id 1), Sent (2), Drafts (3), Trash (4). */
@@ -53,5 +63,9 @@ int64_t fake_jmap_deliver(struct fake_jmap *f, int64_t mailbox_id, const char *t
 /* An IMAP-style flag change / expunge from outside JMAP. */
 void fake_jmap_set_flags(struct fake_jmap *f, int64_t mailbox_id, int64_t uid, const char *flags);
 void fake_jmap_expunge(struct fake_jmap *f, int64_t mailbox_id, int64_t uid);
+/* A Sieve script written from outside JMAP (ManageSieve), made active if asked. */
+int fake_jmap_sieve_put(struct fake_jmap *f, const char *name, const char *text, bool activate);
+/* A script's text, NULL when there is none. */
+const char *fake_jmap_sieve_text(struct fake_jmap *f, const char *name);
 
 #endif

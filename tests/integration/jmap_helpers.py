@@ -114,3 +114,21 @@ def smtp_deliver(d, rcpt, subject, body="Hello.\r\n", sender="carol@example.org"
            "\r\n%s" % (sender, rcpt, subject, subject.replace(" ", "."), extra, body))
     with H.SMTPClient(d.smtp_port) as s:
         s.send_mail(sender, [rcpt], msg.encode())
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **kw):
+        return None
+
+
+def cookie_login(web, user="alice", password="crepes"):
+    """Logs in through the site's /login form: the session cookie ("name=value")."""
+    req = urllib.request.Request(web.url("/login"), data=("username=%s&password=%s" % (
+        user, password)).encode(), method="POST")
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(req, timeout=30)
+    except urllib.error.HTTPError as e:
+        assert e.code == 303
+        return e.headers["Set-Cookie"].split(";")[0]
+    raise AssertionError("no 303 from /login")

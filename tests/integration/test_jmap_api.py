@@ -13,7 +13,9 @@ web = J.jmap_fixture("jmap_api", jmap={"max_calls_in_request": 4, "max_objects_i
 def test_session_resource(web):
     c = J.Client(web)
     s = c.session
-    assert set(s["capabilities"]) == {J.CORE, J.MAIL, J.SUBMISSION}
+    assert set(s["capabilities"]) == {J.CORE, J.MAIL, J.SUBMISSION,
+                                      "urn:ietf:params:jmap:vacationresponse",
+                                      "urn:ietf:params:jmap:websocket"}
     core = s["capabilities"][J.CORE]
     assert core["maxCallsInRequest"] == 4 and core["maxObjectsInGet"] == 3
     assert core["maxSizeRequest"] == 8192

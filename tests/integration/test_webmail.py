@@ -223,23 +223,6 @@ def test_hostile_html(web, browser, spy):
     assert "sandbox" in headers["Content-Security-Policy"]
 
 
-def cookie_login(web, user="alice", password="crepes"):
-    req = urllib.request.Request(web.url("/login"), data=("username=%s&password=%s" % (
-        user, password)).encode(), method="POST")
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        opener.open(req, timeout=30)
-    except urllib.error.HTTPError as e:
-        assert e.code == 303
-        return e.headers["Set-Cookie"].split(";")[0]
-    raise AssertionError("no 303 from /login")
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *a, **kw):
-        return None
-
-
 def post_api(web, cookie, headers):
     body = json.dumps({"using": [J.CORE], "methodCalls": [["Core/echo", {"x": 1}, "0"]]})
     h = {"Cookie": cookie, "Content-Type": "application/json"}
@@ -254,7 +237,7 @@ def post_api(web, cookie, headers):
 
 
 def test_csrf_and_stale_session(web, browser):
-    cookie = cookie_login(web)
+    cookie = J.cookie_login(web)
     req = urllib.request.Request(web.url("/.well-known/jmap"), headers={"Cookie": cookie})
     with urllib.request.urlopen(req, timeout=30) as r:
         token = json.loads(r.read())["csrfToken"]
@@ -294,3 +277,139 @@ def test_csrf_and_stale_session(web, browser):
     browser.find_element(By.CSS_SELECTOR, "#mailbox-list li").click()
     wait(browser, lambda d: visible(d, "login"), "the login form after the session ended")
     assert "session has ended" in browser.find_element(By.ID, "login-error").text
+
+
+def test_live_update_by_push(web, browser):
+    """A message delivered over SMTP while the inbox is open shows up without any click:
+    the event source pushes the state change (the page's fallback poll is two minutes)."""
+    login(browser, web)
+    wait(browser, lambda d: d.execute_script(
+        "return S.events !== null && S.events.readyState === EventSource.OPEN"),
+        "the event source open")
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Pushed to the page", "Fresh.\r\n")
+    wait(browser, lambda d: "Pushed to the page" in list_subjects(d), "the pushed message",
+         timeout=60)
+
+
+def test_drafts_identities_vacation(web, browser):
+    login(browser, web)
+    # a second identity with a signature, made in the settings dialog
+    browser.find_element(By.ID, "settings-btn").click()
+    wait(browser, lambda d: visible(d, "settings"), "the settings dialog")
+    browser.find_element(By.ID, "id-name").clear()
+    browser.find_element(By.ID, "id-name").send_keys("Alice (office)")
+    browser.find_element(By.ID, "id-signature").send_keys("-- Alice, room 12")
+    browser.find_element(By.ID, "id-add").click()
+    wait(browser, lambda d: "Alice (office)" in d.find_element(By.ID, "identity-list").text,
+         "the new identity listed")
+    # the vacation reply, seen by delivery (Sieve) and by JMAP
+    browser.find_element(By.ID, "vac-enabled").click()
+    browser.find_element(By.ID, "vac-subject").send_keys("Out of office")
+    browser.find_element(By.ID, "vac-text").send_keys("Back next week.")
+    browser.find_element(By.ID, "vac-save").click()
+    wait(browser, lambda d: "Vacation reply on" in d.find_element(By.ID, "settings-status").text,
+         "the vacation saved")
+    browser.find_element(By.ID, "settings-close").click()
+    assert "jmap-vacation\t" in web.d.cli("sieve", "list", "alice@hamburger.edu").stdout.decode()
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Are you in?", sender="bob@hamburger.edu")
+    H.wait_until(lambda: imap_find(web, "bob@hamburger.edu", "INBOX", "Out of office"),
+                 what="the vacation reply to bob")
+    # a draft written with the new identity, saved, opened again, changed and sent
+    browser.find_element(By.ID, "compose-btn").click()
+    wait(browser, lambda d: visible(d, "compose"), "the compose dialog")
+    Select(browser.find_element(By.ID, "c-from")).select_by_visible_text(
+        "Alice (office) <alice@hamburger.edu>")
+    browser.find_element(By.ID, "c-to").send_keys("bob@hamburger.edu")
+    browser.find_element(By.ID, "c-subject").send_keys("Lab report")
+    browser.find_element(By.ID, "c-body").send_keys("First version.")
+    browser.find_element(By.ID, "c-draft").click()
+    wait(browser, lambda d: not visible(d, "compose"), "the draft saved")
+    H.wait_until(lambda: imap_find(web, "alice@hamburger.edu", "Drafts", "Lab report"),
+                 what="the draft over IMAP")
+    drafts = [li for li in browser.find_elements(By.CSS_SELECTOR, "#mailbox-list li")
+              if li.text.startswith("Drafts")][0]
+    drafts.click()
+    open_message(browser, "Lab report")
+    browser.find_element(By.ID, "edit-draft-btn").click()
+    wait(browser, lambda d: visible(d, "compose"), "the draft in the compose dialog")
+    body = browser.find_element(By.ID, "c-body")
+    assert "First version." in body.get_attribute("value")
+    body.clear()
+    body.send_keys("Second version.")
+    browser.find_element(By.ID, "c-send").click()
+    wait(browser, lambda d: not visible(d, "compose"), "the dialog closed after sending")
+    got = H.wait_until(lambda: imap_find(web, "bob@hamburger.edu", "INBOX", "Lab report"),
+                       what="the edited draft sent")
+    assert "Second version." in got[0].get_payload()
+    assert got[0]["From"] == '"Alice (office)" <alice@hamburger.edu>' or \
+        got[0]["From"] == "Alice (office) <alice@hamburger.edu>"
+    # the old draft is gone, no draft is left behind
+    assert imap_find(web, "alice@hamburger.edu", "Drafts", "Lab report") == []
+    # the vacation off again from the dialog
+    browser.find_element(By.ID, "settings-btn").click()
+    wait(browser, lambda d: visible(d, "settings"), "the settings dialog")
+    browser.find_element(By.ID, "vac-enabled").click()
+    browser.find_element(By.ID, "vac-save").click()
+    wait(browser, lambda d: "Vacation reply off" in d.find_element(By.ID, "settings-status").text,
+         "the vacation off")
+    browser.find_element(By.ID, "settings-close").click()
+
+
+def no_horizontal_overflow(drv):
+    return drv.execute_script(
+        "const w = window.innerWidth;"
+        "if (document.documentElement.scrollWidth > w) return 'page ' + "
+        "  document.documentElement.scrollWidth;"
+        "for (const el of document.querySelectorAll('body *')) {"
+        "  const r = el.getBoundingClientRect();"
+        "  if (r.width && r.height && el.offsetParent !== null && r.right > w + 1)"
+        "    return el.id || el.className || el.tagName; }"
+        "return null;")
+
+
+def in_view(drv, el_id):
+    """The element is shown and lies inside the viewport (reachable without zooming)."""
+    return drv.execute_script(
+        "const el = document.getElementById(arguments[0]);"
+        "const r = el.getBoundingClientRect();"
+        "return el.offsetParent !== null && r.width > 0 && r.left >= 0 &&"
+        "  r.right <= window.innerWidth && r.top >= 0 && r.bottom <= window.innerHeight;", el_id)
+
+
+def test_phone_layout(web, browser):
+    """A 390x844 phone screen: nothing wider than the screen, the main actions on screen,
+    one pane at a time (list, then message, then back)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Phone check",
+                   "A long line " + "without breaks " * 30 + "\r\n")
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 2,
+                             "mobile": True})
+    try:
+        login(browser, web)
+        wait(browser, lambda d: "Phone check" in list_subjects(d), "the message listed")
+        assert browser.execute_script("return window.innerWidth") == 390
+        assert no_horizontal_overflow(browser) is None, no_horizontal_overflow(browser)
+        for el in ("compose-btn", "menu-toggle", "search", "logout-btn"):
+            assert in_view(browser, el), el
+        assert not visible(browser, "folders")
+        browser.save_screenshot(str(SHOTS / "webmail-phone-inbox.png"))
+        browser.find_element(By.ID, "menu-toggle").click()
+        wait(browser, lambda d: visible(d, "folders"), "the folder list")
+        browser.find_element(By.ID, "menu-toggle").click()
+        open_message(browser, "Phone check")
+        assert not visible(browser, "list-pane")
+        for el in ("back-btn", "reply-btn", "delete-btn"):
+            assert in_view(browser, el), el
+        assert no_horizontal_overflow(browser) is None, no_horizontal_overflow(browser)
+        browser.save_screenshot(str(SHOTS / "webmail-phone-message.png"))
+        browser.find_element(By.ID, "reply-btn").click()
+        wait(browser, lambda d: visible(d, "compose"), "the compose dialog")
+        for el in ("c-to", "c-send"):
+            assert in_view(browser, el), el
+        browser.find_element(By.ID, "c-cancel").click()
+        browser.find_element(By.ID, "back-btn").click()
+        wait(browser, lambda d: visible(d, "list-pane"), "back to the list")
+        assert (SHOTS / "webmail-phone-inbox.png").stat().st_size > 1000
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -64,7 +64,7 @@ static json_t *resp(json_t *r, size_t i, const char *name)
 }
 
 #define USING "\"using\":[\"urn:ietf:params:jmap:core\",\"urn:ietf:params:jmap:mail\"," \
-              "\"urn:ietf:params:jmap:submission\"]"
+              "\"urn:ietf:params:jmap:submission\",\"urn:ietf:params:jmap:vacationresponse\"]"
 
 static void test_envelope_errors(void **state)
 {
@@ -253,6 +253,20 @@ static void test_create_and_submit(void **state)
     assert_int_equal(t->f.submissions, 1);
     assert_string_equal(t->f.last_rcpts, "bob@example.org,carol@example.net");
     json_decref(s);
+    /* an envelope with an unknown local recipient: invalidRecipients names it, nothing sent */
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"create\":{\"s\":{\"identityId\":\"i1\",\"emailId\":\"%s\","
+             "\"envelope\":{\"mailFrom\":{\"email\":\"alice@example.org\"},\"rcptTo\":["
+             "{\"email\":\"bob@example.org\"},{\"email\":\"nobody@example.org\"}]}}}}",
+             id);
+    s = call1(t, "EmailSubmission/set", args);
+    json_t *err = json_object_get(json_object_get(s, "notCreated"), "s");
+    assert_string_equal(json_string_value(json_object_get(err, "type")), "invalidRecipients");
+    json_t *bad = json_object_get(err, "invalidRecipients");
+    assert_int_equal(json_array_size(bad), 1);
+    assert_string_equal(json_string_value(json_array_get(bad, 0)), "nobody@example.org");
+    assert_int_equal(t->f.submissions, 1);
+    json_decref(s);
     json_decref(r);
     /* a malformed address is refused before anything is stored */
     r = call1(t, "Email/set",
@@ -275,6 +289,181 @@ static void test_limits_in_methods(void **state)
     json_decref(g);
 }
 
+/* Email/set create with a bodyStructure (RFC 8621 §4.6): nested multiparts, text parts
+ * from bodyValues and an attachment from a blob, read back with Email/get. */
+static void test_create_body_structure(void **state)
+{
+    struct t *t = *state;
+    char blob[33], args[2048];
+    assert_int_equal(t->ops.blob_put(t->ops.ctx, "%PDF-1.4 x", 10, blob), 0);
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"create\":{\"a\":{\"mailboxIds\":{\"m3\":true},"
+             "\"from\":[{\"email\":\"alice@example.org\"}],\"subject\":\"structured\","
+             "\"bodyStructure\":{\"type\":\"multipart/mixed\",\"subParts\":["
+             "{\"type\":\"multipart/alternative\",\"subParts\":["
+             "{\"partId\":\"t\",\"type\":\"text/plain\"},{\"partId\":\"h\",\"type\":\"text/html\"}]},"
+             "{\"blobId\":\"b%s\",\"type\":\"application/pdf\",\"name\":\"plan.pdf\"}]},"
+             "\"bodyValues\":{\"t\":{\"value\":\"plain words\"},\"h\":{\"value\":\"<p>html</p>\"}}}}}",
+             blob);
+    json_t *r = call1(t, "Email/set", args);
+    const char *id = json_string_value(
+        json_object_get(json_object_get(json_object_get(r, "created"), "a"), "id"));
+    assert_non_null(id);
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"ids\":[\"%s\"],\"properties\":[\"bodyStructure\","
+             "\"textBody\",\"htmlBody\",\"attachments\",\"bodyValues\"],"
+             "\"fetchAllBodyValues\":true}",
+             id);
+    json_t *g = call1(t, "Email/get", args);
+    json_t *e = json_array_get(json_object_get(g, "list"), 0);
+    json_t *bs = json_object_get(e, "bodyStructure");
+    assert_string_equal(json_string_value(json_object_get(bs, "type")), "multipart/mixed");
+    json_t *alt = json_array_get(json_object_get(bs, "subParts"), 0);
+    assert_string_equal(json_string_value(json_object_get(alt, "type")), "multipart/alternative");
+    json_t *att = json_array_get(json_object_get(e, "attachments"), 0);
+    assert_string_equal(json_string_value(json_object_get(att, "name")), "plan.pdf");
+    assert_string_equal(json_string_value(json_object_get(att, "type")), "application/pdf");
+    const char *tp = json_string_value(
+        json_object_get(json_array_get(json_object_get(e, "textBody"), 0), "partId"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(e, "bodyValues"), tp), "value")),
+                        "plain words");
+    json_decref(g);
+    json_decref(r);
+    /* bodyStructure with textBody, a missing value, a multipart without parts: refused */
+    const char *bad[] = {
+        "\"bodyStructure\":{\"partId\":\"t\"},\"textBody\":[{\"partId\":\"t\"}],"
+        "\"bodyValues\":{\"t\":{\"value\":\"x\"}}",
+        "\"bodyStructure\":{\"partId\":\"nope\"}",
+        "\"bodyStructure\":{\"type\":\"multipart/mixed\",\"subParts\":[]}",
+        "\"bodyStructure\":{\"type\":\"text/plain\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args,
+                 "{\"accountId\":\"u1\",\"create\":{\"b\":{\"mailboxIds\":{\"m3\":true},%s}}}",
+                 bad[i]);
+        r = call1(t, "Email/set", args);
+        assert_non_null(json_object_get(json_object_get(r, "notCreated"), "b"));
+        json_decref(r);
+    }
+}
+
+/* Identity/set (RFC 8621 §6.3): another identity for the account's address is created,
+ * updated and destroyed; another address is forbiddenFrom; i1 cannot be destroyed but can
+ * get a signature; the state moves with each change. */
+static void test_identity_set(void **state)
+{
+    struct t *t = *state;
+    json_t *g = call1(t, "Identity/get", "{\"accountId\":\"u1\"}");
+    assert_int_equal(json_array_size(json_object_get(g, "list")), 1);
+    char *s0 = strdup(json_string_value(json_object_get(g, "state")));
+    json_decref(g);
+    json_t *r = call1(t, "Identity/set",
+                      "{\"accountId\":\"u1\",\"create\":{\"w\":{\"email\":\"Alice@example.org\","
+                      "\"name\":\"Alice at work\",\"textSignature\":\"-- \\nA.\","
+                      "\"replyTo\":[{\"email\":\"desk@example.org\"}]},"
+                      "\"x\":{\"email\":\"mallory@example.org\"},\"y\":{\"name\":\"no email\"}},"
+                      "\"update\":{\"i1\":{\"htmlSignature\":\"<b>A</b>\"}},"
+                      "\"destroy\":[\"i1\"]}");
+    const char *wid = json_string_value(
+        json_object_get(json_object_get(json_object_get(r, "created"), "w"), "id"));
+    assert_non_null(wid);
+    char *work = strdup(wid);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(r, "notCreated"), "x"), "type")),
+                        "forbiddenFrom");
+    assert_non_null(json_object_get(json_object_get(r, "notCreated"), "y"));
+    assert_non_null(json_object_get(json_object_get(r, "updated"), "i1"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(r, "notDestroyed"), "i1"), "type")),
+                        "forbidden");
+    assert_string_equal(json_string_value(json_object_get(r, "oldState")), s0);
+    assert_string_not_equal(json_string_value(json_object_get(r, "newState")), s0);
+    json_decref(r);
+    g = call1(t, "Identity/get", "{\"accountId\":\"u1\",\"ids\":null}");
+    json_t *list = json_object_get(g, "list");
+    assert_int_equal(json_array_size(list), 2);
+    json_t *i1 = json_array_get(list, 0), *w = json_array_get(list, 1);
+    assert_string_equal(json_string_value(json_object_get(i1, "htmlSignature")), "<b>A</b>");
+    assert_true(json_is_false(json_object_get(i1, "mayDelete")));
+    assert_string_equal(json_string_value(json_object_get(w, "name")), "Alice at work");
+    assert_string_equal(json_string_value(json_object_get(w, "email")), "alice@example.org");
+    assert_true(json_is_true(json_object_get(w, "mayDelete")));
+    json_decref(g);
+    char args[512];
+    snprintf(args, sizeof args,
+             "{\"accountId\":\"u1\",\"update\":{\"%s\":{\"email\":\"x@example.org\"}},"
+             "\"destroy\":[\"%s\",\"i999\"]}",
+             work, work);
+    r = call1(t, "Identity/set", args);
+    assert_non_null(json_object_get(json_object_get(r, "notUpdated"), work));
+    assert_int_equal(json_array_size(json_object_get(r, "destroyed")), 1);
+    assert_non_null(json_object_get(json_object_get(r, "notDestroyed"), "i999"));
+    json_decref(r);
+    free(work);
+    free(s0);
+}
+
+/* VacationResponse (RFC 8621 §8) as a Sieve script: written active with the user's own
+ * script included, read back, disabled (the mark goes back), and a script activated from
+ * outside (ManageSieve) turns isEnabled off. */
+static void test_vacation_response(void **state)
+{
+    struct t *t = *state;
+    fake_jmap_sieve_put(&t->f, "mine", "require \"fileinto\";\nfileinto \"Lists\";\n", true);
+    json_t *g = call1(t, "VacationResponse/get", "{\"accountId\":\"u1\",\"ids\":null}");
+    json_t *v = json_array_get(json_object_get(g, "list"), 0);
+    assert_string_equal(json_string_value(json_object_get(v, "id")), "singleton");
+    assert_true(json_is_false(json_object_get(v, "isEnabled")));
+    assert_true(json_is_null(json_object_get(v, "subject")));
+    json_decref(g);
+    json_t *s = call1(t, "VacationResponse/set",
+                      "{\"accountId\":\"u1\",\"update\":{\"singleton\":{\"isEnabled\":true,"
+                      "\"subject\":\"Away \\\"now\\\"\",\"textBody\":\"Back on Monday.\","
+                      "\"fromDate\":\"2026-01-01T00:00:00Z\",\"toDate\":\"2026-02-01T00:00:00Z\"}},"
+                      "\"create\":{\"x\":{}},\"destroy\":[\"singleton\"]}");
+    assert_true(json_object_get(json_object_get(s, "updated"), "singleton") != NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(s, "notCreated"), "x"), "type")),
+                        "singleton");
+    assert_non_null(json_object_get(json_object_get(s, "notDestroyed"), "singleton"));
+    assert_string_not_equal(json_string_value(json_object_get(s, "oldState")),
+                            json_string_value(json_object_get(s, "newState")));
+    json_decref(s);
+    assert_string_equal(t->f.active, "jmap-vacation");
+    const char *text = fake_jmap_sieve_text(&t->f, "jmap-vacation");
+    assert_non_null(strstr(text, "vacation :subject \"Away \\\"now\\\"\" \"Back on Monday.\";"));
+    assert_non_null(strstr(text, ":value \"ge\" \"iso8601\" \"2026-01-01T00:00:00\""));
+    assert_non_null(strstr(text, "include :personal \"mine\";"));
+    g = call1(t, "VacationResponse/get", "{\"accountId\":\"u1\"}");
+    v = json_array_get(json_object_get(g, "list"), 0);
+    assert_true(json_is_true(json_object_get(v, "isEnabled")));
+    assert_string_equal(json_string_value(json_object_get(v, "subject")), "Away \"now\"");
+    assert_string_equal(json_string_value(json_object_get(v, "toDate")), "2026-02-01T00:00:00Z");
+    json_decref(g);
+    /* bad values are refused, nothing written */
+    s = call1(t, "VacationResponse/set", "{\"accountId\":\"u1\",\"update\":{\"singleton\":"
+                                          "{\"fromDate\":\"yesterday\"},\"other\":{}}}");
+    assert_non_null(json_object_get(json_object_get(s, "notUpdated"), "singleton"));
+    assert_non_null(json_object_get(json_object_get(s, "notUpdated"), "other"));
+    json_decref(s);
+    /* disabled: "mine" is active again */
+    s = call1(t, "VacationResponse/set", "{\"accountId\":\"u1\",\"update\":{\"singleton\":"
+                                          "{\"isEnabled\":false}}}");
+    json_decref(s);
+    assert_string_equal(t->f.active, "mine");
+    /* enabled again, then another script activated from outside */
+    s = call1(t, "VacationResponse/set", "{\"accountId\":\"u1\",\"update\":{\"singleton\":"
+                                          "{\"isEnabled\":true,\"htmlBody\":\"<p>Away</p>\"}}}");
+    json_decref(s);
+    assert_non_null(strstr(fake_jmap_sieve_text(&t->f, "jmap-vacation"), ":mime"));
+    fake_jmap_sieve_put(&t->f, "other", "keep;\n", true);
+    g = call1(t, "VacationResponse/get", "{\"accountId\":\"u1\"}");
+    v = json_array_get(json_object_get(g, "list"), 0);
+    assert_true(json_is_false(json_object_get(v, "isEnabled")));
+    json_decref(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +473,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_headers_and_keywords, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_submit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_in_methods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vacation_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_body_structure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity_set, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,12 +6,13 @@
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 const MAIL = "urn:ietf:params:jmap:mail";
-const USING = ["urn:ietf:params:jmap:core", MAIL, "urn:ietf:params:jmap:submission"];
+const USING = ["urn:ietf:params:jmap:core", MAIL, "urn:ietf:params:jmap:submission",
+               "urn:ietf:params:jmap:vacationresponse"];
 
 const S = {
-  session: null, account: null, csrf: null, me: null, identity: null,
+  session: null, account: null, csrf: null, me: null, identity: null, identities: [],
   boxes: [], box: null, position: 0, total: 0, ids: [], emails: {}, selected: -1,
-  current: null, search: "", state: null, attached: [], compose: null,
+  current: null, search: "", state: null, attached: [], compose: null, events: null,
 };
 
 /* ---- talking to the server ---- */
@@ -49,6 +50,7 @@ async function loadSession() {
 }
 
 function showLogin(message) {
+  stopListening();
   $("app").hidden = true;
   $("login").hidden = false;
   $("login-error").hidden = !message;
@@ -192,8 +194,8 @@ async function openEmail(id) {
   const res = await call("Email/get", {
     ids: [id], fetchTextBodyValues: true, fetchHTMLBodyValues: true,
     properties: ["subject", "from", "to", "cc", "replyTo", "receivedAt", "keywords",
-                 "mailboxIds", "messageId", "references", "textBody", "htmlBody", "bodyValues",
-                 "attachments"],
+                 "mailboxIds", "messageId", "inReplyTo", "references", "textBody", "htmlBody",
+                 "bodyValues", "attachments"],
   });
   const e = res.list[0];
   if (!e) return;
@@ -233,6 +235,7 @@ async function openEmail(id) {
     ul.append(li);
   }
   $("flag-btn").textContent = e.keywords.$flagged ? "Unflag" : "Flag";
+  $("edit-draft-btn").hidden = !e.keywords.$draft;
   if (!e.keywords.$seen) {
     await call("Email/set", { update: { [id]: { "keywords/$seen": true } } });
     if (S.emails[id]) S.emails[id].keywords.$seen = true;
@@ -288,21 +291,54 @@ function fmtAddrs(list) {
   return (list || []).map((a) => a.name ? `${a.name} <${a.email}>` : a.email).join(", ");
 }
 
+function fillFrom(selected) {
+  const sel = $("c-from");
+  sel.replaceChildren();
+  for (const i of S.identities)
+    sel.append(new Option(i.name ? `${i.name} <${i.email}>` : i.email, i.id, false,
+                          i.id === selected));
+}
+
+function signature(id) {
+  const i = S.identities.find((x) => x.id === id);
+  return i && i.textSignature ? "\n\n" + i.textSignature : "";
+}
+
+/* A draft opened again: its fields in the form; saving replaces it (RFC 8621 §4.6: a new
+ * Email is created and the old one destroyed in the same Email/set). */
+function fillDraft(e) {
+  $("compose-title").textContent = "Draft";
+  $("c-to").value = fmtAddrs(e.to);
+  $("c-cc").value = fmtAddrs(e.cc);
+  $("c-subject").value = e.subject || "";
+  const text = e.textBody.find((p) => p.type === "text/plain");
+  $("c-body").value = text && e.bodyValues[text.partId] ? e.bodyValues[text.partId].value : "";
+  S.attached = e.attachments.map((a) => ({ blobId: a.blobId, type: a.type, name: a.name }));
+  S.compose.replaces = e.id;
+  S.compose.inReplyTo = e.inReplyTo;
+  S.compose.references = e.references;
+  const mine = S.identities.find((i) => e.from && e.from[0] && i.name === e.from[0].name);
+  if (mine) $("c-from").value = mine.id;
+}
+
 function openCompose(mode) {
   const e = S.current;
   S.attached = [];
-  S.compose = { mode, inReplyTo: null, references: null };
-  $("c-from").value = S.me;
-  $("c-to").value = $("c-cc").value = $("c-subject").value = $("c-body").value = "";
+  S.compose = { mode, inReplyTo: null, references: null, replaces: null };
+  fillFrom(S.identity);
+  $("c-to").value = $("c-cc").value = $("c-subject").value = "";
+  $("c-body").value = mode === "edit" ? "" : signature(S.identity);
   $("c-status").hidden = true;
   $("compose-title").textContent = "New message";
-  if (e && mode !== "new") {
+  if (e && mode === "edit") {
+    fillDraft(e);
+  } else if (e && mode !== "new") {
     const quote = ($("r-text").textContent || "").split("\n").map((l) => "> " + l).join("\n");
     const subj = e.subject || "";
     if (mode === "forward") {
       $("compose-title").textContent = "Forward";
       $("c-subject").value = /^fwd:/i.test(subj) ? subj : "Fwd: " + subj;
-      $("c-body").value = "\n\n---------- Forwarded message ----------\n" +
+      $("c-body").value = signature(S.identity) + "\n\n---------- Forwarded message ----------\n" +
         `From: ${fmtAddrs(e.from)}\nSubject: ${subj}\n\n` + ($("r-text").textContent || "");
       S.attached = e.attachments.map((a) => ({ blobId: a.blobId, type: a.type, name: a.name }));
     } else {
@@ -313,7 +349,7 @@ function openCompose(mode) {
         const others = [...(e.to || []), ...(e.cc || [])].filter((a) => a.email !== S.me);
         $("c-cc").value = fmtAddrs(others);
       }
-      $("c-body").value = `\n\nOn ${new Date(e.receivedAt).toLocaleString()}, ` +
+      $("c-body").value = signature(S.identity) + `\n\nOn ${new Date(e.receivedAt).toLocaleString()}, ` +
         `${fromText(e.from)} wrote:\n${quote}`;
       S.compose.inReplyTo = e.messageId;
       S.compose.references = [...(e.references || []), ...(e.messageId || [])];
@@ -322,6 +358,7 @@ function openCompose(mode) {
   renderAttached();
   $("compose").showModal();
   $(mode === "new" || mode === "forward" ? "c-to" : "c-body").focus();
+  $("c-body").setSelectionRange(0, 0);
 }
 
 function renderAttached() {
@@ -350,9 +387,11 @@ async function uploadFiles(files) {
 }
 
 function draftEmail(drafts) {
+  const ident = S.identities.find((i) => i.id === $("c-from").value) || { email: S.me };
   const email = {
     mailboxIds: { [drafts.id]: true }, keywords: { $draft: true, $seen: true },
-    from: [{ email: S.me }], subject: $("c-subject").value,
+    from: [ident.name ? { name: ident.name, email: ident.email } : { email: ident.email }],
+    subject: $("c-subject").value,
     textBody: [{ partId: "body", type: "text/plain" }],
     bodyValues: { body: { value: $("c-body").value } },
     attachments: S.attached,
@@ -362,16 +401,21 @@ function draftEmail(drafts) {
   if (cc.length) email.cc = cc;
   if (S.compose.inReplyTo) email.inReplyTo = S.compose.inReplyTo;
   if (S.compose.references && S.compose.references.length) email.references = S.compose.references;
+  if (ident.replyTo) email.replyTo = ident.replyTo;
+  if (ident.bcc) email.bcc = ident.bcc;
   return email;
 }
 
 async function sendOrSave(send) {
   const drafts = S.boxes.find((b) => b.role === "drafts");
   const sent = S.boxes.find((b) => b.role === "sent");
-  const calls = [["Email/set", { accountId: S.account, create: { draft: draftEmail(drafts) } }, "0"]];
+  const set = { accountId: S.account, create: { draft: draftEmail(drafts) } };
+  if (S.compose.replaces) set.destroy = [S.compose.replaces];
+  const calls = [["Email/set", set, "0"]];
   if (send) {
     calls.push(["EmailSubmission/set", {
-      accountId: S.account, create: { sub: { identityId: S.identity, emailId: "#draft" } },
+      accountId: S.account, create: { sub: { identityId: $("c-from").value || S.identity,
+                                             emailId: "#draft" } },
       onSuccessUpdateEmail: { "#sub": { ["mailboxIds/" + drafts.id]: null,
                                         ["mailboxIds/" + sent.id]: true,
                                         "keywords/$draft": null } } }, "1"]);
@@ -382,10 +426,108 @@ async function sendOrSave(send) {
   if (send && !(r[1][1].created && r[1][1].created.sub))
     throw new Error("not sent: " + JSON.stringify(r[1][1].notCreated || r[1][1]));
   $("compose").close();
+  if (S.compose.replaces && S.current && S.current.id === S.compose.replaces) closeReader();
   await refresh();
 }
 
-/* ---- live updates: the state is polled (no push yet) ---- */
+/* ---- settings: identities (RFC 8621 §6) and the vacation reply (§8) ---- */
+
+async function loadIdentities() {
+  const ids = await call("Identity/get", {});
+  S.identities = ids.list;
+  if (!S.identities.find((i) => i.id === S.identity)) S.identity = S.identities[0] && S.identities[0].id;
+}
+
+function renderIdentities(current) {
+  const ul = $("identity-list");
+  ul.replaceChildren();
+  for (const i of S.identities) {
+    const li = document.createElement("li");
+    li.textContent = (i.name ? `${i.name} <${i.email}>` : i.email) + (i.id === S.identity ? " (default)" : "");
+    li.dataset.id = i.id;
+    if (i.id === current) li.classList.add("current");
+    li.onclick = () => renderIdentities(i.id);
+    ul.append(li);
+  }
+  const cur = S.identities.find((i) => i.id === current) || S.identities[0];
+  S.editing = cur ? cur.id : null;
+  $("id-name").value = cur ? cur.name : "";
+  $("id-signature").value = cur ? cur.textSignature : "";
+  $("id-delete").disabled = !cur || !cur.mayDelete;
+}
+
+/* datetime-local <-> UTCDate */
+const toLocal = (utc) => utc ? new Date(new Date(utc).getTime() -
+  new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : "";
+const toUTC = (local) => local ? new Date(local).toISOString().replace(/\.\d+Z$/, "Z") : null;
+
+async function openSettings() {
+  await loadIdentities();
+  renderIdentities(S.identity);
+  const v = (await call("VacationResponse/get", { ids: null })).list[0];
+  $("vac-enabled").checked = v.isEnabled;
+  $("vac-from").value = toLocal(v.fromDate);
+  $("vac-to").value = toLocal(v.toDate);
+  $("vac-subject").value = v.subject || "";
+  $("vac-text").value = v.textBody || "";
+  $("settings-status").hidden = true;
+  $("settings").showModal();
+}
+
+function settingsDone(message) {
+  $("settings-status").textContent = message;
+  $("settings-status").hidden = false;
+}
+
+async function saveIdentity(asNew) {
+  const props = { name: $("id-name").value, textSignature: $("id-signature").value };
+  const args = asNew ? { create: { n: Object.assign({ email: S.me }, props) } }
+                     : { update: { [S.editing]: props } };
+  const r = await call("Identity/set", args);
+  const bad = asNew ? r.notCreated && r.notCreated.n : r.notUpdated && r.notUpdated[S.editing];
+  if (bad) throw new Error("identity not saved: " + bad.type);
+  await loadIdentities();
+  renderIdentities(asNew ? r.created.n.id : S.editing);
+  settingsDone("Identity saved.");
+}
+
+async function deleteIdentity() {
+  const r = await call("Identity/set", { destroy: [S.editing] });
+  if (!r.destroyed || !r.destroyed.length) throw new Error("identity not deleted");
+  await loadIdentities();
+  renderIdentities(S.identity);
+  settingsDone("Identity deleted.");
+}
+
+async function saveVacation() {
+  const r = await call("VacationResponse/set", { update: { singleton: {
+    isEnabled: $("vac-enabled").checked, fromDate: toUTC($("vac-from").value),
+    toDate: toUTC($("vac-to").value), subject: $("vac-subject").value || null,
+    textBody: $("vac-text").value || null } } });
+  if (!r.updated || !("singleton" in r.updated))
+    throw new Error("vacation reply not saved: " + JSON.stringify(r.notUpdated || r));
+  settingsDone($("vac-enabled").checked ? "Vacation reply on." : "Vacation reply off.");
+}
+
+/* ---- live updates: pushed by the event source (RFC 8620 §7.3) ---- */
+
+/* A StateChange for this account: what moved is fetched with Email/changes. The browser
+ * reconnects a dropped stream by itself; a slow poll covers a stream that cannot open. */
+function listen() {
+  if (S.events || !window.EventSource || !S.session.eventSourceUrl) return;
+  const url = S.session.eventSourceUrl.replace("{types}", "Email,Mailbox")
+    .replace("{closeafter}", "no").replace("{ping}", "0");
+  S.events = new EventSource(url, { withCredentials: true });
+  S.events.addEventListener("state", (ev) => {
+    const change = JSON.parse(ev.data);
+    if (change.changed && change.changed[S.account]) guarded(poll);
+  });
+}
+
+function stopListening() {
+  if (S.events) S.events.close();
+  S.events = null;
+}
 
 async function poll() {
   if (!S.state || $("app").hidden) return;
@@ -401,9 +543,9 @@ async function start() {
   $("login").hidden = true;
   $("app").hidden = false;
   $("who").textContent = S.me;
-  const ids = await call("Identity/get", {});
-  S.identity = ids.list[0] && ids.list[0].id;
+  await loadIdentities();
   await refresh();
+  listen();
 }
 
 function moveSelection(d) {
@@ -441,6 +583,7 @@ document.addEventListener("DOMContentLoaded", () => {
     await guarded(start);
   };
   $("logout-btn").onclick = async () => {
+    stopListening();
     await fetch("/logout", { method: "POST", credentials: "same-origin" });
     S.session = null;
     showLogin("You have logged out.");
@@ -454,6 +597,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("prev-page").onclick = () => { S.position = Math.max(0, S.position - PAGE); guarded(loadList); };
   $("next-page").onclick = () => { S.position += PAGE; guarded(loadList); };
   $("compose-btn").onclick = () => openCompose("new");
+  $("edit-draft-btn").onclick = () => openCompose("edit");
+  $("settings-btn").onclick = () => guarded(openSettings);
+  $("id-save").onclick = (ev) => { ev.preventDefault(); guarded(() => saveIdentity(false)); };
+  $("id-add").onclick = (ev) => { ev.preventDefault(); guarded(() => saveIdentity(true)); };
+  $("id-delete").onclick = (ev) => { ev.preventDefault(); guarded(deleteIdentity); };
+  $("vac-save").onclick = (ev) => { ev.preventDefault(); guarded(saveVacation); };
+  $("settings-close").onclick = () => $("settings").close();
   $("reply-btn").onclick = () => openCompose("reply");
   $("reply-all-btn").onclick = () => openCompose("all");
   $("forward-btn").onclick = () => openCompose("forward");
@@ -494,6 +644,6 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   };
   document.addEventListener("keydown", keys);
-  setInterval(() => guarded(poll), 15000);
+  setInterval(() => guarded(poll), 120000);
   guarded(start);
 });

@@ -44,7 +44,7 @@
 
 #define USER_MAX 256
 
-enum job_kind { JOB_API, JOB_SESSION, JOB_UPLOAD, JOB_DOWNLOAD };
+enum job_kind { JOB_API, JOB_SESSION, JOB_UPLOAD, JOB_DOWNLOAD, JOB_PUSH, JOB_WS };
 
 struct job {
     struct http_exchange *x;
@@ -62,9 +62,9 @@ struct job {
     int status;
     struct str out;
     struct str out_type;
-    int64_t changed[65];
-    size_t nchanged;
-    bool kick_queue;
+    struct jmap_api_result api; /* JOB_API: what the request changed */
+    int64_t user_id;
+    struct jmap_push_params push; /* JOB_PUSH: what the event source asked for */
 };
 
 static struct jmap_service *service_of(const struct http_exchange *x)
@@ -127,15 +127,21 @@ static void job_done(void *vj)
             break;
         }
     pthread_mutex_unlock(&svc->lock);
-    if (j->nchanged) /* IMAP sessions of these users see the change at once */
-        host_mailbox_changed(w, j->changed, j->nchanged, 0, 0);
-    if (j->kick_queue && w->d->runner)
-        queue_runner_kick(w->d->runner);
+    jmap_api_finish(w, &j->api);
     const char *type = j->kind == JOB_DOWNLOAD ? str_cstr(&j->out_type)
                        : j->status == 200 || j->status == 201
                            ? "application/json; charset=utf-8"
                            : "application/problem+json";
-    if (j->kind == JOB_DOWNLOAD && j->status == 200) {
+    if ((j->kind == JOB_PUSH || j->kind == JOB_WS) && j->status == 200) {
+        struct jmap_push_start_args a = {j->user, j->account, j->user_id, str_cstr(&j->out),
+                                         j->push};
+        if (j->kind == JOB_WS)
+            jmap_ws_start(j->x, &a);
+        else
+            jmap_eventsource_start(j->x, &a);
+    } else if (j->kind == JOB_PUSH || j->kind == JOB_WS) {
+        http_exchange_error(j->x, 500, "The account's state could not be read.");
+    } else if (j->kind == JOB_DOWNLOAD && j->status == 200) {
         struct http_response r;
         http_response_init(&r, 200);
         http_response_header(&r, "Content-Type", "%s", j->type[0] ? j->type : type);
@@ -155,28 +161,33 @@ static void job_done(void *vj)
     conn_resume(c);
 }
 
-static void job_user_id(struct job *j, struct store *st, const char *user)
+void jmap_api_run(struct jmap_service *svc, struct store *st, const char *user,
+                  const char *account, const char *body, size_t len, struct jmap_api_result *r)
 {
-    int64_t id;
-    if (j->nchanged < 65 && store_user_lookup(st, user, &id) == 0)
-        j->changed[j->nchanged++] = id;
-}
-
-static void run_api(struct job *j, struct jmap_store_ctx *ctx, const struct jmap_ops *ops)
-{
-    struct jmap_env env = {.ops = ops, .lim = &j->svc->lim, .user = j->user,
-                           .account_id = j->account, .user_name = "", .now = (int64_t)time(NULL)};
+    struct jmap_store_ctx ctx = {.svc = svc, .st = st, .user = user};
+    struct jmap_ops ops;
+    jmap_store_ops_init(&ops, &ctx);
+    struct jmap_env env = {.ops = &ops, .lim = &svc->lim, .user = user, .account_id = account,
+                           .user_name = "", .now = (int64_t)time(NULL)};
     unsigned char rnd[8];
     RAND_bytes(rnd, sizeof rnd);
     for (int i = 0; i < 8; i++)
         snprintf(env.random + 2 * i, 3, "%02x", rnd[i]);
-    j->status = jmap_api_process(&env, j->x->req->body ? j->x->req->body : "",
-                                 j->x->req->body_len, &j->out);
-    if (env.changed)
-        job_user_id(j, ctx->st, j->user);
-    for (size_t i = 0; i < ctx->nchanged && j->nchanged < 65; i++)
-        j->changed[j->nchanged++] = ctx->changed_users[i];
-    j->kick_queue = ctx->submitted_remote;
+    r->status = jmap_api_process(&env, body ? body : "", len, &r->out);
+    int64_t id;
+    if (env.changed && r->nchanged < JMAP_CHANGED_MAX && store_user_lookup(st, user, &id) == 0)
+        r->changed[r->nchanged++] = id;
+    for (size_t i = 0; i < ctx.nchanged && r->nchanged < JMAP_CHANGED_MAX; i++)
+        r->changed[r->nchanged++] = ctx.changed_users[i];
+    r->kick_queue = ctx.submitted_remote;
+}
+
+void jmap_api_finish(struct worker *w, const struct jmap_api_result *r)
+{
+    if (r->nchanged) /* IMAP sessions and push listeners of these users see it at once */
+        host_mailbox_changed(w, r->changed, r->nchanged, 0, 0);
+    if (r->kick_queue && w->d->runner)
+        queue_runner_kick(w->d->runner);
 }
 
 static void run_upload(struct job *j, struct jmap_store_ctx *ctx, const struct jmap_ops *ops)
@@ -212,6 +223,7 @@ static void job_run(void *tctx, void *vj)
     int64_t uid = 0;
     if (st && store_user_lookup(st, j->user, &uid) == 0)
         snprintf(j->account, sizeof j->account, "u%lld", (long long)uid);
+    j->user_id = uid;
     bool url_ok = (j->kind != JOB_UPLOAD && j->kind != JOB_DOWNLOAD) ||
                   strcmp(j->url_account, j->account) == 0;
     if (!st || !j->account[0]) {
@@ -221,7 +233,12 @@ static void job_run(void *tctx, void *vj)
         str_appends(&j->out, "{\"type\":\"urn:ietf:params:jmap:error:accountNotFound\","
                              "\"status\":404,\"detail\":\"No such account for this user.\"}");
     } else if (j->kind == JOB_API) {
-        run_api(j, &ctx, &ops);
+        const struct http_request *q = j->x->req;
+        j->api.out = j->out;
+        jmap_api_run(j->svc, st, j->user, j->account, q->body, q->body_len, &j->api);
+        j->out = j->api.out;
+        j->api.out = (struct str)STR_INIT;
+        j->status = j->api.status;
     } else if (j->kind == JOB_SESSION) {
         jmap_session_write(&j->svc->lim, j->user, j->account, j->base, &j->out);
         if (j->csrf[0] && j->out.len && j->out.ptr[j->out.len - 1] == '}') {
@@ -229,6 +246,8 @@ static void job_run(void *tctx, void *vj)
             str_appendf(&j->out, ",\"csrfToken\":\"%s\"}", j->csrf);
         }
         j->status = 200;
+    } else if (j->kind == JOB_PUSH || j->kind == JOB_WS) {
+        j->status = jmap_account_state(&ops, &j->out) == 0 ? 200 : 500;
     } else if (j->kind == JOB_UPLOAD) {
         run_upload(j, &ctx, &ops);
     } else {
@@ -321,6 +340,16 @@ static bool type_safe(const char *t)
     return true;
 }
 
+static bool path_is_eventsource(const struct http_request *q)
+{
+    return path_is(q, "/jmap/eventsource") || path_is(q, "/jmap/eventsource/");
+}
+
+static bool path_is_ws(const struct http_request *q)
+{
+    return path_is(q, "/jmap/ws") || path_is(q, "/jmap/ws/");
+}
+
 static void start(struct http_exchange *x, const char *user, const char *csrf)
 {
     struct jmap_service *svc = service_of(x);
@@ -337,6 +366,12 @@ static void start(struct http_exchange *x, const char *user, const char *csrf)
              (int)(host->len < 256 ? host->len : 0), host->p);
     if (path_is(q, "/.well-known/jmap")) {
         j->kind = JOB_SESSION;
+    } else if (path_is_ws(q)) {
+        j->kind = JOB_WS;
+    } else if (path_is_eventsource(q)) {
+        j->kind = JOB_PUSH;
+        const char *why = NULL;
+        jmap_push_params_parse(q->query.p, q->query.len, &j->push, &why); /* checked before */
     } else if (path_starts(q, "/jmap/api")) {
         j->kind = JOB_API;
     } else if (path_starts(q, "/jmap/upload/")) {
@@ -507,6 +542,10 @@ static void authenticate(struct http_exchange *x)
     }
     char token[65];
     csrf_token(svc, sid, token);
+    /* A page of another site may open a WebSocket with our cookie (no CORS for it): only
+     * this site's own pages may (RFC 6455 §10.2). */
+    if (path_is_ws(q) && (!http_request_header(q, "Origin") || !same_origin(q)))
+        return http_exchange_error(x, 403, "Cross-site WebSocket refused.");
     if (q->method != HTTP_GET && q->method != HTTP_HEAD) {
         const struct slice *t = http_request_header(q, "X-CSRF-Token");
         if (!same_origin(q) || !t || t->len != 64 || CRYPTO_memcmp(t->p, token, 64) != 0)
@@ -535,8 +574,22 @@ bool jmap_http_handle(struct http_exchange *x)
     bool api = path_is(q, "/jmap/api") || path_is(q, "/jmap/api/");
     bool upload = path_starts(q, "/jmap/upload/");
     bool download = path_starts(q, "/jmap/download/");
-    if (!session && !api && !upload && !download)
+    bool events = path_is_eventsource(q);
+    bool ws = path_is_ws(q);
+    if (!session && !api && !upload && !download && !events && !ws)
         return false;
+    if (ws && q->method != HTTP_GET)
+        return http_exchange_error(x, 405, "Use GET here."), true;
+    if (ws && !jmap_ws_handshake_ok(x))
+        return true;
+    if (events) {
+        struct jmap_push_params p;
+        const char *why = "";
+        if (q->method != HTTP_GET)
+            return http_exchange_error(x, 405, "Use GET here."), true;
+        if (jmap_push_params_parse(q->query.p, q->query.len, &p, &why) < 0)
+            return http_exchange_error(x, 400, why), true;
+    }
     if ((session || download) && !get)
         return http_exchange_error(x, 405, "Use GET here."), true;
     if ((api || upload) && q->method != HTTP_POST)

@@ -16,7 +16,9 @@
 #include "store/imap.h"
 #include "store/jmap.h"
 #include "store/mailbox.h"
+#include "store/route.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,71 +203,138 @@ static void submitted(struct store_msg *msg, void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Splits rcpts into local users and remote addresses; ERR_NOTFOUND for an unknown user of
- * a local domain (it would only bounce). */
-static int route(struct jmap_store_ctx *ctx, const char *const *rcpts, size_t n, int64_t *users,
-                 size_t *nl, const char **remotes, size_t *nr)
+/* Where a submission goes: local users (aliases and forwards followed, as SMTP does) and
+ * remote addresses (owned copies). */
+struct routed {
+    int64_t *users;
+    size_t nl, cap_l;
+    char **remotes;
+    size_t nr, cap_r;
+};
+
+static void routed_user(struct routed *r, int64_t id)
 {
-    *nl = *nr = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t id;
-        const char *at = strrchr(rcpts[i], '@');
-        if (!at || at == rcpts[i] || strpbrk(rcpts[i], " <>\r\n"))
-            return ERR_PARSE;
-        if (store_user_lookup(ctx->st, rcpts[i], &id) == 0) {
-            bool dup = false;
-            for (size_t k = 0; k < *nl; k++)
-                dup |= users[k] == id;
-            if (!dup)
-                users[(*nl)++] = id;
-        } else if (store_domain_exists(ctx->st, at + 1) == 1) {
-            return ERR_NOTFOUND;
-        } else {
-            remotes[(*nr)++] = rcpts[i];
-        }
+    for (size_t k = 0; k < r->nl; k++)
+        if (r->users[k] == id)
+            return;
+    if (r->nl == r->cap_l) {
+        r->cap_l = r->cap_l ? 2 * r->cap_l : 8;
+        r->users = xrealloc(r->users, r->cap_l * sizeof *r->users);
     }
-    return 0;
+    r->users[r->nl++] = id;
+}
+
+static void routed_remote(struct routed *r, const char *addr)
+{
+    for (size_t k = 0; k < r->nr; k++)
+        if (strcasecmp(r->remotes[k], addr) == 0)
+            return;
+    if (r->nr == r->cap_r) {
+        r->cap_r = r->cap_r ? 2 * r->cap_r : 8;
+        r->remotes = xrealloc(r->remotes, r->cap_r * sizeof *r->remotes);
+    }
+    r->remotes[r->nr++] = xstrdup(addr);
+}
+
+static void routed_clear(struct routed *r)
+{
+    for (size_t k = 0; k < r->nr; k++)
+        free(r->remotes[k]);
+    free(r->remotes);
+    free(r->users);
+}
+
+/* Routes one recipient; ERR_NOTFOUND when nobody of a local domain has the address,
+ * ERR_PARSE when it is no address. */
+static int route_one(struct jmap_store_ctx *ctx, const char *rcpt, struct routed *out)
+{
+    const char *at = strrchr(rcpt, '@');
+    size_t n = strlen(rcpt);
+    if (!at || at == rcpt || !at[1] || n > 320 || strpbrk(rcpt, " <>\"\\\r\n"))
+        return ERR_PARSE;
+    if (store_domain_exists(ctx->st, at + 1) != 1) {
+        routed_remote(out, rcpt);
+        return 0;
+    }
+    char lower[321];
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)tolower((unsigned char)rcpt[i]);
+    const struct config *cfg = &ctx->svc->d->cfg;
+    struct store_route_opts o = {
+        .delim = cfg->recipient_delimiter ? cfg->recipient_delimiter[0] : '\0',
+        .postmaster = cfg->postmaster};
+    struct store_route r;
+    int rc = store_route_resolve(ctx->st, lower, &o, &r);
+    if (rc == 0) {
+        for (size_t k = 0; k < r.n_users; k++)
+            routed_user(out, r.users[k]);
+        for (size_t k = 0; k < r.n_remotes; k++)
+            routed_remote(out, r.remotes[k].addr);
+    }
+    store_route_clear(&r);
+    return rc;
+}
+
+/* Routes every recipient; when some cannot be taken, ERR_NOTFOUND with invalid[i] set for
+ * each of them (RFC 8621 §7.5 invalidRecipients). */
+static int route(struct jmap_store_ctx *ctx, const char *const *rcpts, size_t n,
+                 struct routed *out, bool *invalid)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = route_one(ctx, rcpts[i], out);
+        invalid[i] = rc == ERR_NOTFOUND || rc == ERR_PARSE;
+        if (invalid[i])
+            bad = ERR_NOTFOUND;
+        else if (rc != 0)
+            return rc;
+    }
+    return bad;
+}
+
+/* The message to the routed recipients, committed as SMTP commits (blob fsynced, rows). */
+static int commit(struct jmap_store_ctx *ctx, struct routed *r, const char *data, size_t len,
+                  char queue_id_out[33])
+{
+    char prefix[600], date[64];
+    struct str body = STR_INIT;
+    snprintf(prefix, sizeof prefix, "Return-Path: <%s>\r\n", ctx->user);
+    msg_date_format(time(NULL), date, sizeof date);
+    /* RFC 5321 §4.4: a trace field for the hop into Pigeon */
+    str_appendf(&body, "Received: by pigeon with JMAP (authenticated user %s);\r\n\t%s\r\n",
+                ctx->user, date);
+    str_append(&body, data, len);
+    struct store_msg msg = {.sender = ctx->user, .local_prefix = prefix,
+                            .local_prefix_len = strlen(prefix), .body = body.ptr,
+                            .body_len = body.len, .local_users = r->users, .n_local = r->nl,
+                            .remote_rcpts = (const char *const *)r->remotes, .n_remote = r->nr,
+                            .received_at = (int64_t)time(NULL)};
+    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    committer_submit(ctx->svc->d->committer, &msg, submitted, &w);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    int rc = msg.result;
+    if (rc == 0) {
+        memcpy(queue_id_out, msg.id, 33);
+        for (size_t i = 0; i < r->nl && ctx->nchanged < 64; i++)
+            ctx->changed_users[ctx->nchanged++] = r->users[i];
+        ctx->submitted_remote |= r->nr > 0;
+    }
+    str_clear(&body);
+    return rc;
 }
 
 static int op_submit(void *vctx, const char *const *rcpts, size_t n, const char *data, size_t len,
-                     char queue_id_out[33])
+                     char queue_id_out[33], bool *invalid_out)
 {
     struct jmap_store_ctx *ctx = vctx;
-    int64_t *users = xcalloc(n + 1, sizeof *users);
-    const char **remotes = xcalloc(n + 1, sizeof *remotes);
-    size_t nl, nr;
-    int rc = route(ctx, rcpts, n, users, &nl, remotes, &nr);
-    char prefix[600], date[64];
-    struct str body = STR_INIT;
-    if (rc == 0) {
-        snprintf(prefix, sizeof prefix, "Return-Path: <%s>\r\n", ctx->user);
-        msg_date_format(time(NULL), date, sizeof date);
-        /* RFC 5321 §4.4: a trace field for the hop into Pigeon */
-        str_appendf(&body, "Received: by pigeon with JMAP (authenticated user %s);\r\n\t%s\r\n",
-                    ctx->user, date);
-        str_append(&body, data, len);
-        struct store_msg msg = {.sender = ctx->user, .local_prefix = prefix,
-                                .local_prefix_len = strlen(prefix), .body = body.ptr,
-                                .body_len = body.len, .local_users = users, .n_local = nl,
-                                .remote_rcpts = remotes, .n_remote = nr,
-                                .received_at = (int64_t)time(NULL)};
-        struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
-        committer_submit(ctx->svc->d->committer, &msg, submitted, &w);
-        pthread_mutex_lock(&w.lock);
-        while (!w.done)
-            pthread_cond_wait(&w.cond, &w.lock);
-        pthread_mutex_unlock(&w.lock);
-        rc = msg.result;
-        if (rc == 0) {
-            memcpy(queue_id_out, msg.id, 33);
-            for (size_t i = 0; i < nl && ctx->nchanged < 64; i++)
-                ctx->changed_users[ctx->nchanged++] = users[i];
-            ctx->submitted_remote |= nr > 0;
-        }
-    }
-    str_clear(&body);
-    free(users);
-    free(remotes);
+    struct routed r = {0};
+    int rc = route(ctx, rcpts, n, &r, invalid_out);
+    if (rc == 0)
+        rc = r.nl + r.nr ? commit(ctx, &r, data, len, queue_id_out) : ERR_NOTFOUND;
+    routed_clear(&r);
     return rc;
 }
 
@@ -288,6 +357,7 @@ void jmap_store_ops_init(struct jmap_ops *ops, struct jmap_store_ctx *ctx)
         .blob_put = op_blob_put,
         .submit = op_submit,
     };
+    jmap_store_account_ops(ops);
 }
 
 /* ---- uploads ---- */

@@ -7,6 +7,7 @@
 #include "conf/keys.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "host/host.h"
 #include "http/service/service.h"
 
 #include <errno.h>
@@ -93,6 +94,7 @@ static int jmap_open(struct daemon *d, void **state_out)
     svc->pool = host_store_pool(d);
     /* The one hook the HTTP service offers other services' handlers. */
     hs->host.more = jmap_http_handle;
+    host_on_mailbox_changed(d, jmap_push_notify, svc);
     log_info("jmap: JMAP at /.well-known/jmap%s", cfg->webmail ? ", webmail at /mail/" : "");
     return 0;
 }
@@ -112,5 +114,7 @@ const struct service_def jmap_service_def = {
     .name = "jmap",
     .sections = jmap_sections,
     .open = jmap_open,
+    .attach = jmap_push_attach,
+    .detach = jmap_push_detach,
     .close = jmap_close,
 };

@@ -5,6 +5,7 @@
 #define PIGEON_JMAP_SERVICE_INT_H
 
 #include "jmap/jmap.h"
+#include "jmap/push.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 
 struct daemon;
 struct store;
+struct worker;
 struct http_exchange;
 
 /* [jmap] */
@@ -74,9 +76,59 @@ struct jmap_store_ctx {
     bool submitted_remote;
 };
 void jmap_store_ops_init(struct jmap_ops *ops, struct jmap_store_ctx *ctx);
+/* account_ops.c: sets ops' sieve_read/write (Sieve scripts) and identities_read/write. */
+void jmap_store_account_ops(struct jmap_ops *ops);
 /* Whether user may read blob id (one of its messages' files, or its upload). */
 bool jmap_upload_owned(struct jmap_service *svc, const char *user, const char *id);
 void jmap_upload_add(struct jmap_service *svc, const char *user, const char *id);
+
+/* http.c: one API request (RFC 8620 §3.3) for user on a store pool thread's handle; then, on
+ * the worker, the reports of what it changed (IMAP sessions, push) and a queue kick. */
+#define JMAP_CHANGED_MAX 65
+struct jmap_api_result {
+    int status;         /* 200: out is a Response object; else a problem-details object */
+    struct str out;
+    int64_t changed[JMAP_CHANGED_MAX];
+    size_t nchanged;
+    bool kick_queue;
+};
+void jmap_api_run(struct jmap_service *svc, struct store *st, const char *user,
+                  const char *account, const char *body, size_t len, struct jmap_api_result *r);
+void jmap_api_finish(struct worker *w, const struct jmap_api_result *r);
+
+/* push.c: the push listeners of each worker (event sources, WebSockets with push on). */
+struct jmap_push;
+struct jmap_push_sink {
+    /* The account's state moved (on the listener's worker). May end the listener. */
+    void (*moved)(void *arg, const char *old_state, const char *new_state);
+};
+/* Registers a listener of user on worker w whose state is now `state`; NULL when the worker
+ * has too many. */
+struct jmap_push *jmap_push_add(struct worker *w, const char *user, int64_t user_id,
+                                const char *state, const struct jmap_push_sink *sink, void *arg);
+void jmap_push_remove(struct jmap_push *p);
+/* A new baseline (a WebSocket client's pushState), then a read: the sink hears if it moved. */
+void jmap_push_set_state(struct jmap_push *p, const char *state);
+void jmap_push_check(struct jmap_push *p);
+/* host_on_mailbox_changed listener: posts the notice to every worker's listeners. */
+void jmap_push_notify(void *ctx, struct worker *from, const int64_t *users, size_t n,
+                      int64_t mailbox_id, uint64_t origin);
+void *jmap_push_attach(struct worker *w, void *state);
+void jmap_push_detach(struct worker *w, void *wstate);
+
+/* What the event source and the WebSocket start from (read on the store pool). */
+struct jmap_push_start_args {
+    const char *user, *account; /* the user's address and accountId */
+    int64_t user_id;
+    const char *state;          /* the account's state now */
+    struct jmap_push_params params; /* the event source's URL parameters */
+};
+/* eventsource.c: answers x with the event stream. */
+void jmap_eventsource_start(struct http_exchange *x, const struct jmap_push_start_args *a);
+/* ws.c: answers x with 101 and speaks JMAP over WebSocket (RFC 8887) on the connection. */
+void jmap_ws_start(struct http_exchange *x, const struct jmap_push_start_args *a);
+/* Whether x is a WebSocket handshake JMAP can take; else answers it (400/426) and false. */
+bool jmap_ws_handshake_ok(struct http_exchange *x);
 
 /* webmail.c: GET /mail/... from cfg->webmail. */
 void jmap_webmail_serve(struct jmap_service *svc, struct http_exchange *x);
