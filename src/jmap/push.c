@@ -9,7 +9,16 @@
 
 #define VALUE_MAX 256
 
-/* One query parameter's value, percent-decoded into out; false when absent or too long. */
+static int hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* One query parameter's value, percent-decoded into out; false when absent or too long.
+ * The query is a slice of the request (not NUL-terminated): nothing here reads past len. */
 static bool param(const char *q, size_t len, const char *name, char out[VALUE_MAX])
 {
     size_t nl = strlen(name);
@@ -20,11 +29,10 @@ static bool param(const char *q, size_t len, const char *name, char out[VALUE_MA
         if ((size_t)(stop - p) >= nl + 1 && memcmp(p, name, nl) == 0 && p[nl] == '=') {
             size_t k = 0;
             for (const char *s = p + nl + 1; s < stop; s++) {
-                unsigned v;
                 if (k + 1 >= VALUE_MAX)
                     return false;
-                if (*s == '%' && stop - s > 2 && sscanf(s + 1, "%2x", &v) == 1) {
-                    out[k++] = (char)v;
+                if (*s == '%' && stop - s > 2 && hex(s[1]) >= 0 && hex(s[2]) >= 0) {
+                    out[k++] = (char)(hex(s[1]) * 16 + hex(s[2]));
                     s += 2;
                 } else {
                     out[k++] = *s;
