@@ -1,35 +1,9 @@
 /* http/response_parse — see response_parse.h: origin response heads and bodies. */
 #include "http/response_parse.h"
 
+#include "http/field.h"
+
 #include <string.h>
-
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool name_ok(struct slice s)
-{
-    if (s.len == 0)
-        return false;
-    for (size_t i = 0; i < s.len; i++)
-        if (!is_tchar((unsigned char)s.p[i]))
-            return false;
-    return true;
-}
-
-/* field-vchar, SP, HTAB and obs-text (RFC 9110 §5.5). */
-static bool value_ok(struct slice v)
-{
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (!(c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f)))
-            return false;
-    }
-    return true;
-}
 
 /* "HTTP/1.x NNN reason" (RFC 9112 §4); the reason may be empty. */
 static int status_line(struct slice l, struct http_resp_head *h, const char **why)
@@ -48,25 +22,17 @@ static int status_line(struct slice l, struct http_resp_head *h, const char **wh
         return *why = "malformed status code", -1;
     h->status = st;
     h->reason = l.len > 13 ? slice_make(l.p + 13, l.len - 13) : slice_make(l.p + l.len, 0);
-    if (!value_ok(h->reason))
+    if (!http_field_value_ok(h->reason))
         return *why = "control character in the reason phrase", -1;
     return 0;
 }
 
+/* One field line, lexed as request.c lexes the client's (http/field.h). */
 static int field(struct slice l, struct http_resp_head *h, const char **why)
 {
-    if (l.p[0] == ' ' || l.p[0] == '\t')
-        return *why = "obsolete line folding", -1;
-    const char *colon = memchr(l.p, ':', l.len);
-    if (!colon)
-        return *why = "header line without a colon", -1;
     struct http_header f;
-    f.name = slice_make(l.p, (size_t)(colon - l.p));
-    f.value = slice_trim(slice_make(colon + 1, l.len - f.name.len - 1));
-    if (!name_ok(f.name))
-        return *why = "bad header name", -1;
-    if (!value_ok(f.value))
-        return *why = "control character in a header", -1;
+    if (http_field_lex(l, &f, why) < 0)
+        return -1;
     if (h->nheaders == HTTP_MAX_HEADERS)
         return *why = "too many header fields", -1;
     h->headers[h->nheaders++] = f;
@@ -81,20 +47,6 @@ const struct slice *http_resp_header(const struct http_resp_head *h, const char 
     return NULL;
 }
 
-static int parse_length(struct slice v, uint64_t *out)
-{
-    if (v.len == 0 || v.len > 19)
-        return -1;
-    uint64_t n = 0;
-    for (size_t i = 0; i < v.len; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(v.p[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 /* RFC 9112 §6.3, strictly: one framing, stated once. */
 static int framing(struct http_resp_head *h, enum http_method method, const char **why)
 {
@@ -105,7 +57,7 @@ static int framing(struct http_resp_head *h, enum http_method method, const char
         struct http_header *f = &h->headers[i];
         if (slice_eq_ci(f->name, "Content-Length")) {
             uint64_t v;
-            if (parse_length(f->value, &v) != 0)
+            if (http_decimal_parse(f->value, &v) != 0)
                 return *why = "bad Content-Length", -1;
             if (lengths++ && v != len)
                 return *why = "two different Content-Lengths", -1;
@@ -150,17 +102,9 @@ int http_resp_parse(const char *p, size_t n, enum http_method method, struct htt
     const char *end = p + n;
     int rc = -1;
     for (bool first = true; p < end; first = false) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl || nl == p || nl[-1] != '\r') {
-            why = "malformed line ending";
+        struct slice l;
+        if (http_line_next(&p, end, &l, &why) < 0)
             break;
-        }
-        struct slice l = slice_make(p, (size_t)(nl - 1 - p));
-        p = nl + 1;
-        if (memchr(l.p, '\r', l.len) || memchr(l.p, '\0', l.len)) {
-            why = "bare CR or NUL";
-            break;
-        }
         if (l.len == 0) {
             rc = first ? -1 : framing(h, method, &why);
             break;
