@@ -177,6 +177,7 @@ measure() { # NAME
     before=$(rss_kb "$pid")
     coproc IDLER { nice -n -15 taskset -c 1 /usr/bin/python3 "$ROOT/bench/http_idle.py" "$PORT" "$IDLE" /small.html; }
     read -r _ <&"${IDLER[0]}"
+    sleep 1 # every server settles (Pigeon parks connections idle for 100-200 ms)
     after=$(rss_kb "$pid")
     idle=$(( (after - before) * 1024 / IDLE ))
     eval "exec ${IDLER[1]}>&-"

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
+#define PARK_SWEEP_MS 100      /* a connection idle a whole interval of this is parked */
 #define UNPARK_READ 4096              /* the first read after idling (libevent's own size) */
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 
@@ -54,6 +55,9 @@ struct conn {
     unsigned idle_timeout;    /* seconds, for a bufferevent made again on unpark */
     size_t max_write;         /* conn_set_max_write's, ditto (0: libevent's default) */
     const struct conn_park_ops *park_ops; /* conn_set_parking's, or NULL */
+    struct conn *idle_prev, *idle_next;   /* in h->idle: parks at a sweep if still idle */
+    uint32_t idle_epoch;      /* h->park_epoch when last active */
+    bool idle_listed;
     struct event park_ev;     /* parked: the socket's read watcher (event_assign'd here) */
     bool dead;                /* the peer is gone but an async call is outstanding */
 };
@@ -72,6 +76,7 @@ static void on_read(struct bufferevent *bev, void *vc);
 static void on_write(struct bufferevent *bev, void *vc);
 static void on_event(struct bufferevent *bev, short what, void *vc);
 static void park(struct conn *c);
+static void park_later(struct conn *c);
 static bool unpark(struct conn *c);
 static void on_lifetime(evutil_socket_t fd, short what, void *vc);
 
@@ -427,12 +432,73 @@ static void conn_after(struct conn *c)
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_HIGH_WATER)
         bufferevent_disable(c->bev, EV_READ); /* on_write re-enables once drained */
     else
-        park(c);
+        park_later(c);
 }
 
 /* ---- parking idle connections (see struct conn_park_ops) ---- */
 
 static void on_unpark(evutil_socket_t fd, short what, void *vc);
+static bool may_park(struct conn *c);
+
+static void idle_unlink(struct conn *c)
+{
+    struct conn_host *h = c->h;
+    if (!c->idle_listed)
+        return;
+    if (c->idle_prev)
+        c->idle_prev->idle_next = c->idle_next;
+    else
+        h->idle = c->idle_next;
+    if (c->idle_next)
+        c->idle_next->idle_prev = c->idle_prev;
+    c->idle_listed = false;
+    if (!h->idle && h->park_timer) { /* nothing to sweep: no timer, no wake-ups */
+        event_free(h->park_timer);
+        h->park_timer = NULL;
+    }
+}
+
+/*
+ * Every PARK_SWEEP_MS while some connection may park: those that stayed idle through a
+ * whole interval are parked. A connection in steady use (keep-alive under load) is never
+ * parked and unparked between its requests; one that rests is within 200 ms.
+ */
+static void park_sweep(evutil_socket_t fd, short what, void *vh)
+{
+    struct conn_host *h = vh;
+    h->park_epoch++;
+    for (struct conn *c = h->idle, *next; c; c = next) {
+        next = c->idle_next;
+        if (!may_park(c)) {
+            idle_unlink(c); /* listed again after its next call, if idle then */
+        } else if (h->park_epoch - c->idle_epoch >= 2) {
+            idle_unlink(c);
+            park(c);
+        }
+    }
+}
+
+/* The connection is idle now: it parks at a sweep if it is still idle then. */
+static void park_later(struct conn *c)
+{
+    struct conn_host *h = c->h;
+    if (!may_park(c))
+        return;
+    c->idle_epoch = h->park_epoch;
+    if (c->idle_listed)
+        return;
+    c->idle_prev = NULL;
+    c->idle_next = h->idle;
+    if (h->idle)
+        h->idle->idle_prev = c;
+    h->idle = c;
+    c->idle_listed = true;
+    if (!h->park_timer) {
+        h->park_timer = event_new(h->base, -1, EV_PERSIST, park_sweep, h);
+        struct timeval tv = {0, PARK_SWEEP_MS * 1000};
+        evtimer_add(h->park_timer, &tv);
+    }
+}
 
 static bool may_park(struct conn *c)
 {
@@ -635,6 +701,7 @@ static void conn_free(struct conn *c)
         return;
     }
     log_info("%s " LOG_ID " disconnect from %s", c->ops->name, LOG_IDV(c->id), c->peer);
+    idle_unlink(c);
     if (c->parked) {
         event_del(&c->park_ev);
         close(event_get_fd(&c->park_ev));

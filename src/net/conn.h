@@ -55,6 +55,9 @@ struct conn_host {
     unsigned nconns;
     bool stopping;                /* shutting down: the loop exits when nconns reaches 0 */
     struct listen_set *accepting; /* listener.c: the accept watchers of this loop */
+    struct conn *idle;            /* may park once idle a whole sweep interval (conn.c) */
+    struct event *park_timer;     /* the sweep, while idle is not empty */
+    uint32_t park_epoch;          /* sweeps so far */
 };
 
 /* Per-service limits a connection enforces. */

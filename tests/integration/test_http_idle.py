@@ -1,6 +1,6 @@
-"""Idle keep-alive connections (issue 13): after each answer a plain HTTP/1.1 connection with
-nothing in flight is parked — its buffers, session and timers are freed and only the socket
-stays watched (net/conn.c park/unpark). These tests drive connections through that state:
+"""Idle keep-alive connections (issue 13): a plain HTTP/1.1 connection with nothing in flight
+for a whole sweep interval (100-200 ms) is parked — its buffers, session and timers are freed
+and only the socket stays watched (net/conn.c park/unpark). These tests drive connections through that state:
 requests again after idling (one by one, pipelined, in pieces), a client that hangs up while
 parked (its places in the limits come back), the idle timeout, a shutdown with parked
 connections, and the gauge of parked connections. (The memory an idle connection keeps is
@@ -44,17 +44,39 @@ def connect(port):
     return socket.create_connection(("127.0.0.1", port), timeout=20)
 
 
+def metrics(web):
+    rc, out, _ = X.curl("http://127.0.0.1:%d/metrics" % web.metrics_port)
+    assert rc == 0
+    values = {}
+    for line in out.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = int(value)
+    return values
+
+
+def wait_parked(web, n):
+    """Waits until at least n connections are parked (idle through a sweep interval)."""
+    deadline = time.monotonic() + 20
+    while metrics(web).get("pigeon_connections_parked", 0) < n:
+        assert time.monotonic() < deadline, "idle connections were not parked"
+        time.sleep(0.1)
+
+
 def test_idle_connections_serve_again(web):
     socks = [connect(web.port) for _ in range(40)]
     try:
         for s in socks:
             s.sendall(GET)
             assert read_answers(s, 1) == [(200, CSS)]
-        # Every one is idle (parked) now; each wakes up for its next request, in any order.
+        # Every one is parked once idle a while; each wakes up for its next request, in any
+        # order.
+        wait_parked(web, len(socks))
         for s in reversed(socks):
             s.sendall(GET)
             assert read_answers(s, 1) == [(200, CSS)]
-        # Three pipelined requests to an idle connection: three answers in order.
+        # Three pipelined requests to a parked connection: three answers in order.
+        wait_parked(web, len(socks))
         s = socks[0]
         s.sendall(GET + b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n" + GET)
         answers = read_answers(s, 3)
@@ -81,6 +103,7 @@ def test_client_leaving_an_idle_connection(tmp_path):
         for s in socks:
             s.sendall(GET)
             assert read_answers(s, 1) == [(200, CSS)]
+        wait_parked(d, 10)
         data, closed = X.raw(d.port, b"")
         assert X.status_of(data) == 503 and closed
         for s in socks:
@@ -112,6 +135,7 @@ def test_idle_timeout_and_shutdown(tmp_path):
         for s in socks:
             s.sendall(GET)
             assert read_answers(s, 1) == [(200, CSS)]
+        wait_parked(d, 5)
         assert d.d.stop() == 0
         for s in socks:
             s.settimeout(20)
@@ -119,17 +143,6 @@ def test_idle_timeout_and_shutdown(tmp_path):
             s.close()
     finally:
         X.finish(d.d)
-
-
-def metrics(web):
-    rc, out, _ = X.curl("http://127.0.0.1:%d/metrics" % web.metrics_port)
-    assert rc == 0
-    values = {}
-    for line in out.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = int(value)
-    return values
 
 
 def test_idle_connections_are_parked(web):
@@ -143,7 +156,11 @@ def test_idle_connections_are_parked(web):
             s.sendall(GET)
             assert read_answers(s, 1) == [(200, CSS)]
             socks.append(s)
-        assert metrics(web)["pigeon_connections_parked"] >= n
+        wait_parked(web, n)
+        # ... and each still answers its next request.
+        for s in socks[:5]:
+            s.sendall(GET)
+            assert read_answers(s, 1) == [(200, CSS)]
     finally:
         for s in socks:
             s.close()
