@@ -140,6 +140,18 @@ def curl(*args, timeout=30, stdin=None):
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
 
+def metrics(web):
+    """The [metrics] listener's text and its samples as {name: value}."""
+    rc, out, _ = curl("http://127.0.0.1:%d/metrics" % web.metrics_port)
+    assert rc == 0
+    values = {}
+    for line in out.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = int(value)
+    return out.decode(), values
+
+
 def raw(port, data, timeout=10.0, host="127.0.0.1"):
     """Sends data on a fresh connection and reads until the server closes it (or timeout).
     Returns (bytes received, closed_by_server)."""

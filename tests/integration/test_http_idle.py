@@ -45,14 +45,7 @@ def connect(port):
 
 
 def metrics(web):
-    rc, out, _ = X.curl("http://127.0.0.1:%d/metrics" % web.metrics_port)
-    assert rc == 0
-    values = {}
-    for line in out.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = int(value)
-    return values
+    return X.metrics(web)[1]
 
 
 def wait_parked(web, n):

@@ -216,15 +216,7 @@ def test_access_log_combined(web):
     assert '"GET /style.css?x=1 HTTP/1.1" 200 29 "http://ref.example/" "pigeon-test/1"' in line
 
 
-def metrics(web):
-    rc, out, _ = X.curl("http://127.0.0.1:%d/metrics" % web.metrics_port)
-    assert rc == 0
-    values = {}
-    for line in out.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = int(value)
-    return out.decode(), values
+metrics = X.metrics
 
 
 def test_metrics(web):
