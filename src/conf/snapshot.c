@@ -116,12 +116,15 @@ static const struct {
     const char *section;
     const char *const *keys; /* NULL-terminated; "*": every key */
 } builtin[] = {
-    {"server", (const char *const[]){"log_level", "max_connections", "max_connections_per_ip",
-                                     "max_prelogin_connections", "login_timeout",
-                                     "primary_domain", "postmaster", "recipient_delimiter",
-                                     NULL}},
+    {"server", (const char *const[]){"log_level", "log", "max_connections",
+                                     "max_connections_per_ip", "max_prelogin_connections",
+                                     "login_timeout", "primary_domain", "postmaster",
+                                     "recipient_delimiter", NULL}},
     {"resolver", (const char *const[]){"allow", NULL}},
-    {"dns", (const char *const[]){"rrl_rate", "rrl_slip", NULL}},
+    {"dns", (const char *const[]){"udp_max", "rrl_rate", "rrl_slip", NULL}},
+    /* zones added, removed and changed, keys too, as `knotc reload` does (dns/server/service) */
+    {"zone *", (const char *const[]){"*", NULL}},
+    {"tsig *", (const char *const[]){"*", NULL}},
     {"delivery", (const char *const[]){"max_connections", "max_per_domain", "retry_initial",
                                        "retry_max", "max_age", "scan_interval",
                                        "connect_timeout", "command_timeout", "remote_port",
@@ -137,10 +140,19 @@ static bool listed(const char *const *keys, const char *key)
     return false;
 }
 
+/* "zone *" stands for every [zone NAME]. */
+static bool section_is(const char *pattern, const char *section)
+{
+    size_t n = strlen(pattern);
+    if (n > 2 && !strcmp(pattern + n - 2, " *"))
+        return !strncmp(pattern, section, n - 1) && section[n - 1];
+    return !strcmp(pattern, section);
+}
+
 bool conf_key_reloads(const struct config *cfg, const char *section, const char *key)
 {
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (!strcmp(builtin[i].section, section))
+        if (section_is(builtin[i].section, section))
             return listed(builtin[i].keys, key);
     for (unsigned i = 0; i < cfg->nsec; i++) {
         const struct conf_section *def = cfg->sec_defs[i];

@@ -71,9 +71,14 @@ int log_open(const char *where, struct str *err)
     int fd = file_open(where, err);
     if (fd < 0)
         return ERR_IO;
-    if (file_fd >= 0)
-        close(file_fd);
-    file_fd = fd;
+    if (file_fd >= 0) { /* a reload: a thread may be writing to it, so it is replaced in place */
+        int rc = dup2(fd, file_fd) < 0 ? ERR_IO : 0;
+        close(fd);
+        if (rc != 0)
+            return rc;
+    } else {
+        file_fd = fd; /* read by other threads only once target says FILE */
+    }
     free(file_path);
     file_path = strdup(where);
     atomic_store(&target, TARGET_FILE);

@@ -26,7 +26,9 @@ enum log_level log_get_level(void);
 int log_level_parse(const char *name);
 
 /* Chooses where lines go: "stderr", "syslog", or an absolute file path (created 0640, appended
- * to). Call before starting threads. 0, or < 0 with the reason in err. */
+ * to). At start, and on the main thread during a reload ([server] log changed): a file is
+ * opened before lines move to it, one already in use is replaced under the same descriptor,
+ * and on failure the old target stays. 0, or < 0 with the reason in err. */
 struct str;
 int log_open(const char *target, struct str *err);
 /* Reopens the log file at the same path (after logrotate moved it); a no-op for stderr and

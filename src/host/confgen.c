@@ -42,6 +42,21 @@ const struct config *host_config_main(const struct daemon *d)
     return d->gen ? &d->gen->cfg : &d->cfg;
 }
 
+struct host_confgen *host_confgen_hold(struct daemon *d)
+{
+    return gen_ref(d->gen_next ? d->gen_next : d->gen);
+}
+
+struct host_confgen *host_confgen_hold_worker(const struct worker *w)
+{
+    return gen_ref(w->gen);
+}
+
+void host_confgen_drop(struct host_confgen *g)
+{
+    gen_unref(g);
+}
+
 void host_relisten(struct daemon *d, const char *name, const void *svc_cfg,
                    const struct conf_service *svc)
 {

@@ -37,6 +37,17 @@ void host_relisten(struct daemon *d, const char *name, const void *svc_cfg,
 void host_relisten_sections(struct daemon *d, const struct config *next,
                             const char *const *names);
 
+/*
+ * For what a service keeps beyond one event (a site set with open directories, a session's
+ * settings): a reference to the generation a reload hook was given (main thread, inside the
+ * hook), or to the one worker w runs with (host_confgen_hold_worker). NULL stands for the
+ * start configuration d->cfg, which lives until exit. host_confgen_drop(NULL) does nothing;
+ * the last drop frees the generation, on any thread.
+ */
+struct host_confgen *host_confgen_hold(struct daemon *d);
+struct host_confgen *host_confgen_hold_worker(const struct worker *w);
+void host_confgen_drop(struct host_confgen *g);
+
 /* ---- for the reload itself (host/reload.c) ---- */
 
 /* Starts a generation holding cfg (moved into it: freed with the generation), and returns

@@ -10,6 +10,7 @@
 #include "core/tls_reload.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 /* [server] keys the process applies itself: the log level (an atomic the log reads) and the
  * connection limits every loop reads (atomics in d->counters). */
@@ -20,6 +21,18 @@ static void server_apply(struct daemon *d, const struct config *cfg, struct relo
         cfg->log_level <= 3) {
         log_set_level((enum log_level)cfg->log_level);
         log_warn("reload: log_level is now %s", names[cfg->log_level]);
+    }
+    const char *was = host_config_main(d)->log;
+    if (strcmp(was ? was : "stderr", cfg->log ? cfg->log : "stderr") != 0) {
+        struct str err = STR_INIT;
+        if (log_open(cfg->log, &err) == 0) {
+            log_warn("reload: log lines now go to %s", cfg->log ? cfg->log : "stderr");
+        } else {
+            log_err("reload: log not moved to %s: %s", cfg->log, str_cstr(&err));
+            reload_report_add(r, true, "log not moved to %s: %s; lines go where they went",
+                              cfg->log, str_cstr(&err));
+        }
+        str_clear(&err);
     }
     atomic_store(&d->counters.max_open, cfg->max_connections);
     atomic_store(&d->counters.max_prelogin, cfg->max_prelogin_connections);

@@ -110,7 +110,12 @@ static void test_reloads(void **state)
     assert_false(conf_key_reloads(&cfg, "server", "data_dir"));
     assert_true(conf_key_reloads(&cfg, "resolver", "allow"));
     assert_false(conf_key_reloads(&cfg, "resolver", "listen"));
-    assert_false(conf_key_reloads(&cfg, "zone a.test", "file"));
+    assert_true(conf_key_reloads(&cfg, "zone a.test", "file"));
+    assert_true(conf_key_reloads(&cfg, "tsig k1", "secret"));
+    assert_true(conf_key_reloads(&cfg, "dns", "udp_max"));
+    assert_false(conf_key_reloads(&cfg, "dns", "listen"));
+    assert_false(conf_key_reloads(&cfg, "zone", "file")); /* "zone *" needs a name */
+    assert_false(conf_key_reloads(&cfg, "zonex", "file"));
     assert_true(conf_key_reloads(&cfg, "demo", "size"));
     assert_true(conf_key_reloads(&cfg, "demo", "idle_timeout"));
     assert_false(conf_key_reloads(&cfg, "demo", "listen"));

@@ -10,6 +10,7 @@
 
 #include "http/h2.h"
 #include "http/service/config.h"
+#include "http/service/sites.h"
 #include "http/session.h"
 #include "http/site.h"
 
@@ -48,6 +49,7 @@ struct hconn {
     struct http2_session *h2;
     struct event *head_timer;
     struct http_exchange *x; /* HTTP/1.1: the one request in progress (kept until parked) */
+    struct http_sites_held sites; /* the site sets its requests were answered from */
 };
 
 struct h2x {
@@ -59,8 +61,9 @@ static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http
 {
     memset(x, 0, sizeof *x);
     x->req = req;
-    const struct http_config *cfg = hc->svc->cfg;
-    x->site = http_site_select(cfg->sites, cfg->nsites, req->host);
+    /* HTTP/1.1 runs one request at a time: the earlier ones' sets can go. */
+    const struct http_siteset *set = http_sites_use(&hc->sites, hc->svc, hc->h1 != NULL);
+    x->site = http_siteset_select(set, req->host);
     x->host = &hc->svc->host;
     const char *peer = conn_peer(hc->c);
     size_t n = strnlen(peer, sizeof x->peer - 1);
@@ -77,9 +80,8 @@ static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http
 static bool stream_body(void *io, const struct http_request *req)
 {
     struct hconn *hc = io;
-    const struct http_config *cfg = hc->svc->cfg;
-    return !hc->metrics &&
-           http_site_streams_body(http_site_select(cfg->sites, cfg->nsites, req->host), req);
+    const struct http_siteset *set = http_sites_use(&hc->sites, hc->svc, false);
+    return !hc->metrics && http_site_streams_body(http_siteset_select(set, req->host), req);
 }
 
 /* The session's body reader, passed on to the handler's sink. */
@@ -526,6 +528,7 @@ static void hc_free(void *v)
     free(hc->x); /* after the session: a streamed body's reader is told through it */
     if (hc->head_timer)
         event_free(hc->head_timer);
+    http_sites_release(&hc->sites);
     free(hc);
 }
 

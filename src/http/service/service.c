@@ -3,14 +3,17 @@
 
 #include "http/cookie.h"
 #include "http/service/config.h"
+#include "http/service/sites.h"
 #include "http/site.h"
 #include "http/static.h"
 
 #include "core/log.h"
 #include "core/loop_post.h"
 #include "core/pool.h"
+#include "core/reload_report.h"
 #include "core/tls_reload.h"
 #include "core/xmalloc.h"
+#include "host/confgen.h"
 #include "host/host.h"
 #include "host/login.h"
 #include "net/conn.h"
@@ -127,23 +130,6 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 
 /* ---- start, stop ---- */
 
-static int open_roots(struct http_service *svc)
-{
-    for (unsigned i = 0; i < svc->cfg->nsites; i++) {
-        struct http_site *s = svc->cfg->sites[i];
-        s->mime = svc->mime;
-        s->root_fd = -1;
-        if (!s->root) /* a proxy_to site: no files of its own */
-            continue;
-        s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (s->root_fd < 0) {
-            log_err("http: [http %s] root %s: %s", s->name, s->root, strerror(errno));
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static struct http_mime *load_mime(const char *path)
 {
     struct str text = STR_INIT;
@@ -200,7 +186,8 @@ static int http_service_open(struct daemon *d, void **state_out)
     svc->lim = (struct http_limits){hc->max_request_line, hc->max_header_size, hc->max_body_size};
     svc->host = (struct http_host){host_auth, host_blocking, host_random,
                                    http_logins_new(hc->max_sessions), host_gauges, NULL};
-    if (open_roots(svc) < 0)
+    pthread_mutex_init(&svc->sites_lock, NULL);
+    if (!(svc->sites = http_siteset_open(hc, svc->mime, NULL, NULL)))
         return -1;
     if (hc->access_log) {
         svc->log_fd = open(hc->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -232,17 +219,51 @@ static void http_service_close(struct daemon *d, void *state)
         return;
     if (svc->pool)
         pool_free(svc->pool);
-    for (unsigned i = 0; i < svc->cfg->nsites; i++)
-        if (svc->cfg->sites[i]->root_fd >= 0) {
-            close(svc->cfg->sites[i]->root_fd);
-            svc->cfg->sites[i]->root_fd = -1;
-        }
+    http_siteset_put(svc->sites); /* connections are gone: the last reference */
+    pthread_mutex_destroy(&svc->sites_lock);
     if (svc->log_fd >= 0)
         close(svc->log_fd);
     http_logins_free(svc->host.logins);
     http_mime_free(svc->mime);
     free(svc);
 }
+
+/* Reload: requests that start from now on are answered from the new [http NAME] sites (new
+ * roots, names, redirects, features; sites added or removed), and new connections take the
+ * new per-address limit and timeouts. A site whose root cannot be opened keeps the old set.
+ * Listen addresses, certificates and the other [http] keys need a restart. */
+static void http_service_reload(struct daemon *d, void *state, const struct config *next)
+{
+    struct http_service *svc = state;
+    struct http_config *const *hcp = config_section(next, "http");
+    const struct http_config *hc = hcp ? *hcp : NULL;
+    if (!svc)
+        return;
+    if (!hc || hc->nsites == 0) {
+        reload_report_add(d->reloading, true, "http: the file has no [http NAME] site; the "
+                                              "running sites stay until a restart");
+        return;
+    }
+    struct host_confgen *gen = host_confgen_hold(d);
+    struct http_siteset *set = http_siteset_open(hc, svc->mime, gen, d->reloading);
+    if (!set) {
+        host_confgen_drop(gen);
+        return;
+    }
+    host_relisten(d, "http", svc, &hc->plain);
+    host_relisten(d, "https", svc, &hc->tls);
+    host_relisten(d, "metrics", &svc->metrics_tag, &hc->metrics);
+    http_siteset_install(svc, set);
+    log_info("http: %u sites in force", hc->nsites);
+}
+
+/* The keys http_service_reload applies: a site's but listen, listen_tls and its
+ * certificate; the connection limits of [http]. */
+static const char *const http_reload_keys[] = {
+    "max_connections_per_ip", "idle_timeout", "session_timeout", "name", "root", "index",
+    "autoindex", "default", "upload", "max_upload_size", "plaintext_auth", "login",
+    "session_ttl", "redirect", "cache", "compress", "compress_min_size", NULL,
+};
 
 /* The config loader hands every [http], [http NAME] and [metrics] line to config.c; the
  * section's struct holds the pointer it builds. */
@@ -277,7 +298,7 @@ static unsigned sections_services(const void *sec, const struct conf_service **o
 static const struct conf_section http_sections[] = {
     {.name = "http", .size = sizeof(struct http_config *), .service_offset = CONF_NOT_SERVICE,
      .check = sections_check, .free = sections_free, .owns = http_config_owns,
-     .parse = sections_parse, .services = sections_services},
+     .parse = sections_parse, .services = sections_services, .reload_keys = http_reload_keys},
     {.name = NULL},
 };
 
@@ -297,6 +318,7 @@ const struct service_def http_service_def = {
     .open = http_service_open,
     .attach = http_service_attach,
     .detach = http_service_detach,
+    .reload = http_service_reload,
     .close = http_service_close,
 };
 

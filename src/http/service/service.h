@@ -11,12 +11,15 @@
 #include "host/host.h"
 #include "http/handler.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct daemon;
 struct http_config;
 struct http_request;
+struct http_siteset;
 
 struct http_service {
     struct daemon *d;
@@ -27,6 +30,10 @@ struct http_service {
     int log_fd;                   /* access log, -1: none */
     struct http_limits lim;
     char metrics_tag;             /* &metrics_tag is the metrics listener's svc_cfg */
+    /* the sites new requests are answered from (sites.h); a reload replaces them */
+    pthread_mutex_t sites_lock;
+    struct http_siteset *sites;
+    atomic_uint sites_version;    /* bumped by each replacement */
 };
 
 /* Per worker (host_worker_state): what its connections share. */

@@ -15,6 +15,7 @@
 #include "mailauth/service/service_int.h"
 
 #include "core/log.h"
+#include "host/confgen.h"
 #include "core/xmalloc.h"
 #include "dns/name.h"
 #include "dns/rr.h"
@@ -144,7 +145,7 @@ static void rotate(struct mailauth_pub *pub, const char *domain)
 
 static void publish_domain(struct mailauth_pub *pub, const char *domain)
 {
-    const struct config *cfg = &pub->d->cfg;
+    const struct config *cfg = host_config(pub->w); /* within the tick: the reloaded one */
     char apex[256], mx_apex[256];
     bool dom_signed, mx_signed = false;
     if (dns_service_zone_of(pub->d, domain, apex, sizeof apex, &dom_signed) != 0)
@@ -176,6 +177,8 @@ static void one_domain(void *ctx, const char *domain)
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
     struct mailauth_pub *pub = arg;
+    /* [mail_dns] as the worker runs it now: a reload applies to the next round */
+    pub->dns = mailauth_dns_config(host_config(pub->w));
     if (atomic_load(&pub->pending) == 0 &&
         store_domain_list(pub->w->store, one_domain, pub) != 0)
         log_err("mail_dns: cannot list the local domains");

@@ -6,6 +6,7 @@
 #include "mailauth/service/dmarc_report.h"
 
 #include "core/log.h"
+#include "host/confgen.h"
 #include "core/xmalloc.h"
 #include "mailauth/dkim.h"
 #include "mailauth/mtasts.h"
@@ -207,24 +208,39 @@ static int dmarc_report_check(void *sec, const struct config *cfg, struct str *e
     return 0;
 }
 
+/* What mailauth_reload applies (mail_dns: each publishing round reads it). */
+static const char *const dkim_reload_keys[] = {
+    "selector", "algorithm", "key_dir", "sign", "verify", "dmarc_enforce", "switch_after",
+    "retire_after", NULL,
+};
+
+static const char *const mail_dns_reload_keys[] = {"*", NULL};
+
+/* The policy is made per request from the worker's configuration (sts_http.c); mode none at
+ * start installs no handler, so leaving none needs a restart (docs/config.md). */
+static const char *const mta_sts_reload_keys[] = {"*", NULL};
+
 static const struct conf_section mailauth_sections[] = {
     {.name = "dkim",
      .size = sizeof(struct config_dkim),
      .service_offset = CONF_NOT_SERVICE,
      .keys = dkim_keys,
      .defaults = dkim_defaults,
-     .check = dkim_check},
+     .check = dkim_check,
+     .reload_keys = dkim_reload_keys},
     {.name = "mail_dns",
      .size = sizeof(struct config_mail_dns),
      .service_offset = CONF_NOT_SERVICE,
      .keys = mail_dns_keys,
      .defaults = mail_dns_defaults,
-     .check = mail_dns_check},
+     .check = mail_dns_check,
+     .reload_keys = mail_dns_reload_keys},
     {.name = "mta_sts",
      .size = sizeof(struct config_mta_sts),
      .service_offset = CONF_NOT_SERVICE,
      .keys = mta_sts_keys,
-     .defaults = mta_sts_defaults},
+     .defaults = mta_sts_defaults,
+     .reload_keys = mta_sts_reload_keys},
     {.name = "dmarc_report",
      .size = sizeof(struct config_dmarc_report),
      .service_offset = CONF_NOT_SERVICE,
@@ -305,6 +321,9 @@ static void mailauth_close(struct daemon *d, void *state)
     free(g->pub);
     free(g->daily);
     psl_free(g->psl);
+    for (size_t i = 0; i < g->ngens; i++)
+        host_confgen_drop(g->gens[i]);
+    free(g->gens);
     pthread_mutex_destroy(&g->mu);
     free(g);
 }
@@ -329,6 +348,37 @@ static void mailauth_detach(struct worker *w, void *wstate)
     mailauth_pub_stop(pub);
 }
 
+/* Reload: [dkim] sign, verify, dmarc_enforce, selector, algorithm, key_dir, switch_after and
+ * retire_after hold for the next message; the signers made so far are dropped (kept until
+ * close: another thread may be signing), so the key files are read again, as a key that was
+ * replaced on disk asks. [mail_dns] is read by the publisher at each round (publish.c).
+ * psl_file needs a restart; turning verify on loads the list if it was never loaded. */
+static void mailauth_reload(struct daemon *d, void *state, const struct config *next)
+{
+    struct mailauth_glue *g = state;
+    const struct config_dkim *k = mailauth_config(next);
+    if (!g || !k)
+        return;
+    if (k->verify && !g->psl) {
+        const char *why = NULL;
+        struct psl *p = psl_load(k->psl_file, &why);
+        if (!p)
+            log_warn("dkim: cannot read the public suffix list %s: %s", k->psl_file,
+                     why ? why : "?");
+        g->psl = p ? p : psl_parse("", 0); /* before cfg: readers check verify first */
+    }
+    g->gens = xrealloc(g->gens, (g->ngens + 1) * sizeof *g->gens);
+    g->gens[g->ngens++] = host_confgen_hold(d);
+    pthread_mutex_lock(&g->mu);
+    atomic_store(&g->cfg, k);
+    for (size_t i = 0; i < g->n; i++) {
+        g->old = xrealloc(g->old, (g->nold + 1) * sizeof *g->old);
+        g->old[g->nold++] = g->e[i].s;
+    }
+    g->n = 0;
+    pthread_mutex_unlock(&g->mu);
+}
+
 struct mailauth_glue *mailauth_glue(const struct daemon *d)
 {
     return host_state(d, &mailauth_service);
@@ -340,5 +390,6 @@ const struct service_def mailauth_service = {
     .open = mailauth_open,
     .attach = mailauth_attach,
     .detach = mailauth_detach,
+    .reload = mailauth_reload,
     .close = mailauth_close,
 };

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 struct dkim_signer;
+struct host_confgen;
 struct psl;
 
 struct signer_entry {
@@ -34,7 +35,11 @@ struct config_dmarc_report;
 struct mailauth_daily;
 
 struct mailauth_glue {
-    const struct config_dkim *cfg;
+    /* [dkim] as the last reload left it: read on any thread (an atomic load), replaced by
+     * mailauth_reload; the generations it pointed into are kept until close */
+    const struct config_dkim *_Atomic cfg;
+    struct host_confgen **gens;
+    size_t ngens;
     const struct config_arc *arc;
     const struct config_dmarc_report *drep;
     const char *data_dir;

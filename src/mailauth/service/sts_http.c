@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "host/confgen.h"
 #include "http/handler.h"
 #include "http/response.h"
 #include "http/service/service.h"
@@ -27,7 +28,6 @@
 
 struct sts_http {
     bool (*prev)(struct http_exchange *x); /* the handler chain before us, or NULL */
-    struct str policy;
 };
 
 extern const struct service_def mailauth_sts_http_service;
@@ -72,7 +72,11 @@ static bool sts_handle(struct http_exchange *x)
     http_response_init(&r, 200);
     http_response_header(&r, "Content-Type", "text/plain");
     http_response_header(&r, "Cache-Control", "max-age=300");
-    http_response_body(&r, s->policy.ptr, s->policy.len);
+    /* the policy as the worker's configuration says now: a reload's mode, max_age and mx */
+    struct str policy = STR_INIT;
+    mailauth_sts_policy(host_config(w), &policy);
+    http_response_body(&r, policy.ptr, policy.len);
+    str_clear(&policy);
     http_exchange_respond(x, &r);
     return true;
 }
@@ -83,7 +87,6 @@ static int sts_open(struct daemon *d, void **state_out)
     if (!hs || mailauth_sts_config(&d->cfg)->mode == MTASTS_NONE)
         return 0;
     struct sts_http *s = xcalloc(1, sizeof *s);
-    mailauth_sts_policy(&d->cfg, &s->policy);
     s->prev = hs->host.more;
     hs->host.more = sts_handle;
     *state_out = s;
@@ -97,7 +100,6 @@ static void sts_close(struct daemon *d, void *state)
     struct sts_http *s = state;
     if (!s)
         return;
-    str_clear(&s->policy);
     free(s);
 }
 

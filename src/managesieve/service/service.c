@@ -3,6 +3,8 @@
 
 #include "managesieve/service/service_int.h"
 
+#include "host/confgen.h"
+
 #include <stddef.h>
 
 static void managesieve_defaults(void *sec)
@@ -26,8 +28,17 @@ static int managesieve_open(struct daemon *d, void **state_out)
                : 0;
 }
 
+/* Reload: new sessions take the section's keys (plaintext_auth, limits); listen needs a
+ * restart. */
+static void managesieve_reload(struct daemon *d, void *state, const struct config *next)
+{
+    static const char *const names[] = {"managesieve", NULL};
+    host_relisten_sections(d, next, names);
+}
+
 const struct service_def managesieve_service = {
     .name = "managesieve",
     .sections = managesieve_sections,
     .open = managesieve_open,
+    .reload = managesieve_reload,
 };

@@ -10,6 +10,7 @@
 #include "conf/config.h"
 #include "conf/keys.h"
 #include "core/log.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
 #include "http/service/service.h"
 #include "net/udp_batch.h"
@@ -111,10 +112,18 @@ static void tracker_free_cfg(void *sec)
     (void)sec; /* CONF_STR fields are freed by the key table */
 }
 
+/* What tracker_reload applies; the allow_list file is read again on every reload (hashes
+ * added to it are allowed; removing one, or the key itself, needs a restart). */
+static const char *const tracker_reload_keys[] = {
+    "interval", "min_interval", "expire", "numwant", "max_torrents", "max_peers", "flood_rate",
+    "flood_burst", NULL,
+};
+
 static const struct conf_section tracker_sections[] = {
     {.name = "tracker", .size = sizeof(struct tracker_config),
      .service_offset = offsetof(struct tracker_config, svc), .keys = tracker_keys,
-     .defaults = tracker_defaults, .check = tracker_check, .free = tracker_free_cfg},
+     .defaults = tracker_defaults, .check = tracker_check, .free = tracker_free_cfg,
+     .reload_keys = tracker_reload_keys},
     {.name = NULL},
 };
 
@@ -285,6 +294,26 @@ static int tracker_open(struct daemon *d, void **state_out)
     return 0;
 }
 
+/* Reload: the tracker's limits (intervals, numwant, caps, flood control) for the next
+ * announce; the allow list file read again. Swarms are kept. */
+static void tracker_reload(struct daemon *d, void *state, const struct config *next)
+{
+    struct tracker_svc *s = state;
+    const struct tracker_config *c = config_section(next, "tracker");
+    if (!s || !c)
+        return;
+    struct tracker_limits lim;
+    limits_of(c, &lim);
+    lim.allow_list = s->cfg->allow_list != NULL; /* as started: the list is not dropped */
+    pthread_mutex_lock(&s->lock);
+    tracker_set_limits(s->t, &lim);
+    int rc = s->cfg->allow_list ? load_allow_list(s, s->cfg->allow_list) : 0;
+    pthread_mutex_unlock(&s->lock);
+    if (rc < 0)
+        reload_report_add(d->reloading, true, "tracker: allow_list %s not read again (see the "
+                                              "log)", s->cfg->allow_list);
+}
+
 static void *tracker_attach(struct worker *w, void *state)
 {
     struct tracker_svc *s = state;
@@ -330,6 +359,7 @@ const struct service_def tracker_service_def = {
     .name = "tracker",
     .sections = tracker_sections,
     .open = tracker_open,
+    .reload = tracker_reload,
     .attach = tracker_attach,
     .detach = tracker_detach,
     .close = tracker_close,

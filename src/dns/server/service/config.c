@@ -1,9 +1,12 @@
 /*
- * config — the name server's configuration derived at start: [tsig] keys, and for every
- * [zone] its origin, ACLs, primary, NOTIFY targets and DNSSEC parameters (struct dns_zconf,
- * what the engine in src/dns/server answers with). See service_int.h.
+ * config — the name server's configuration derived from [dns], [tsig] and [zone] sections:
+ * the keys, and for every zone its origin, ACLs, primary, NOTIFY targets and DNSSEC
+ * parameters (struct dns_zconf, what the engine in src/dns/server answers with), as one
+ * reference-counted struct dns_zcfg made at start and at each reload that changes them.
+ * See service_int.h.
  */
 #include "core/log.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
 #include "dns/dnssec/crypto.h"
@@ -13,11 +16,25 @@
 #include "msg/base64.h"
 
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int keys_load(struct dns_service *s, const struct config_dns *c)
+/* A configuration error: logged, and reported when a reload is being answered (r). */
+static void __attribute__((format(printf, 2, 3)))
+zerr(struct reload_report *r, const char *fmt, ...)
+{
+    char text[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    log_err("%s", text);
+    reload_report_add(r, true, "%s", text);
+}
+
+static int keys_load(struct dns_zcfg *s, const struct config_dns *c, struct reload_report *r)
 {
     s->keys = xcalloc(c->nkeys ? c->nkeys : 1, sizeof *s->keys);
     for (unsigned i = 0; i < c->nkeys; i++) {
@@ -28,7 +45,7 @@ static int keys_load(struct dns_service *s, const struct config_dns *c)
         size_t sl = strlen(k->secret);
         if (sl / 4 * 3 > DNS_TSIG_SECRET_MAX || base64_decode(k->secret, sl, secret, &n) != 0 ||
             dns_tsig_key_init(&s->keys[i], k->name, k->algorithm, secret, n, &why) != 0) {
-            log_err("dns: [tsig %s]: %s", k->name, why);
+            zerr(r, "dns: [tsig %s]: %s", k->name, why);
             return -1;
         }
         s->nkeys++;
@@ -71,7 +88,7 @@ static int remote_parse(const char *w, size_t len, struct dns_remote *r)
     return 0;
 }
 
-static const struct dns_tsig_key *key_named(const struct dns_service *s, const char *name,
+static const struct dns_tsig_key *key_named(const struct dns_zcfg *s, const char *name,
                                             size_t len)
 {
     uint8_t wire[DNS_NAME_MAXLEN];
@@ -87,7 +104,7 @@ static const struct dns_tsig_key *key_named(const struct dns_service *s, const c
 }
 
 /* "addr[:port] ... [key:NAME]": remotes, and the key that signs what we send them. */
-static int remotes_parse(const struct dns_service *s, const char *text, struct dns_remote **out,
+static int remotes_parse(const struct dns_zcfg *s, const char *text, struct dns_remote **out,
                          size_t *n, const struct dns_tsig_key **key, const char **bad)
 {
     for (const char *p = text ? text : ""; *p;) {
@@ -111,7 +128,8 @@ static int remotes_parse(const struct dns_service *s, const char *text, struct d
 }
 
 /* [zone] dnssec keys: a primary zone's signing parameters. */
-static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
+static int zconf_dnssec(const char *data_dir, const struct config_zone *cz, struct dns_zconf *z,
+                        struct reload_report *r)
 {
     if (!cz->dnssec) {
         if (cz->cds_scan)
@@ -121,7 +139,7 @@ static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, str
         return cz->cds_scan ? -1 : 0;
     }
     if (cz->primary) {
-        log_err("dns: [zone %s]: dnssec = on is for primary zones (a secondary serves what its "
+        zerr(r, "dns: [zone %s]: dnssec = on is for primary zones (a secondary serves what its "
                 "primary signed)",
                 cz->name);
         return -1;
@@ -132,7 +150,7 @@ static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, str
                                          : DNSSEC_ALG_ECDSAP256;
     EVP_PKEY *probe = z->dnssec_alg ? dnssec_key_generate(z->dnssec_alg) : NULL;
     if (!probe) {
-        log_err("dns: [zone %s]: dnssec_algorithm %s cannot sign (ECDSAP256SHA256, "
+        zerr(r, "dns: [zone %s]: dnssec_algorithm %s cannot sign (ECDSAP256SHA256, "
                 "ECDSAP384SHA384, ED25519, ED448, RSASHA256, RSASHA512)",
                 cz->name, cz->dnssec_algorithm);
         return -1;
@@ -147,7 +165,7 @@ static int zconf_dnssec(struct dns_service *s, const struct config_zone *cz, str
     z->cds_interval = cz->cds_scan_interval ? cz->cds_scan_interval : 3600;
     z->dnssec_validity = (cz->dnssec_validity ? cz->dnssec_validity : 14) * 86400u;
     struct str dir = STR_INIT;
-    str_appendf(&dir, "%s/dnssec", s->d->cfg.data_dir);
+    str_appendf(&dir, "%s/dnssec", data_dir);
     z->keydir = str_steal(&dir);
     return 0;
 }
@@ -173,30 +191,31 @@ static char *journal_path(const char *data_dir, const char *name)
     return str_steal(&p);
 }
 
-static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct dns_zconf *z)
+static int zconf_one(struct dns_zcfg *s, const char *data_dir, const struct config_zone *cz,
+                     struct dns_zconf *z, struct reload_report *r)
 {
     char text[300], bad[100];
     size_t n;
     const char *why = NULL, *badp = NULL;
-    z->name = cz->name;
-    z->file = cz->file;
+    z->name = xstrdup(cz->name); /* the section goes with its configuration generation */
+    z->file = xstrdup(cz->file);
     snprintf(text, sizeof text, "%s.", cz->name);
     if (dns_name_from_text(text, strlen(text), NULL, z->origin, &n, &why) != 0) {
-        log_err("dns: [zone %s]: bad zone name: %s", cz->name, why);
+        zerr(r, "dns: [zone %s]: bad zone name: %s", cz->name, why);
         return -1;
     }
     dns_name_lower(z->origin);
-    z->jnl = journal_path(s->d->cfg.data_dir, cz->name);
+    z->jnl = journal_path(data_dir, cz->name);
     const char *lists[2] = {cz->allow_transfer, cz->allow_update};
     struct dns_acl *acls[2] = {&z->xfr_acl, &z->upd_acl};
     for (int i = 0; i < 2; i++)
         if (dns_acl_parse(lists[i], acls[i], bad, sizeof bad) != 0) {
-            log_err("dns: [zone %s]: bad address or key in %s: %s", cz->name,
+            zerr(r, "dns: [zone %s]: bad address or key in %s: %s", cz->name,
                     i ? "allow_update" : "allow_transfer", bad);
             return -1;
         }
     if (remotes_parse(s, cz->notify, &z->notify, &z->nnotify, &z->notify_key, &badp) != 0) {
-        log_err("dns: [zone %s]: bad notify entry (or unknown key) at: %s", cz->name, badp);
+        zerr(r, "dns: [zone %s]: bad notify entry (or unknown key) at: %s", cz->name, badp);
         return -1;
     }
     if (cz->primary) {
@@ -207,40 +226,60 @@ static int zconf_one(struct dns_service *s, const struct config_zone *cz, struct
             z->primary = prim[0];
         free(prim);
         if (rc != 0 || np != 1) {
-            log_err("dns: [zone %s]: primary must be one address[:port] [key:NAME]", cz->name);
+            zerr(r, "dns: [zone %s]: primary must be one address[:port] [key:NAME]", cz->name);
             return -1;
         }
         z->secondary = true;
     }
-    return zconf_dnssec(s, cz, z);
+    return zconf_dnssec(data_dir, cz, z, r);
 }
 
-static int zconf_load(struct dns_service *s, const struct config_dns *c)
+static int zconf_load(struct dns_zcfg *s, const char *data_dir, const struct config_dns *c,
+                      struct reload_report *r)
 {
     s->zc = xcalloc(c->nzones ? c->nzones : 1, sizeof *s->zc);
     for (unsigned i = 0; i < c->nzones; i++, s->nzones++)
-        if (zconf_one(s, &c->zones[i], &s->zc[i]) != 0) {
+        if (zconf_one(s, data_dir, &c->zones[i], &s->zc[i], r) != 0) {
             s->nzones++;
             return -1;
         }
     return 0;
 }
 
-
-int dns_service_config(struct dns_service *s, const struct config_dns *c)
+struct dns_zcfg *dns_zcfg_new(const struct config_dns *c, const char *data_dir,
+                              struct reload_report *r)
 {
-    return keys_load(s, c) != 0 || zconf_load(s, c) != 0 ? -1 : 0;
+    struct dns_zcfg *s = xcalloc(1, sizeof *s);
+    atomic_init(&s->refs, 1);
+    if (keys_load(s, c, r) != 0 || zconf_load(s, data_dir, c, r) != 0) {
+        dns_zcfg_unref(s);
+        return NULL;
+    }
+    s->srv = (struct dns_server){s->zc, s->nzones, s->keys, s->nkeys, (uint16_t)c->udp_max};
+    return s;
 }
 
-void dns_service_config_clear(struct dns_service *s)
+struct dns_zcfg *dns_zcfg_ref(struct dns_zcfg *s)
 {
+    if (s)
+        atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+void dns_zcfg_unref(struct dns_zcfg *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
     for (size_t i = 0; i < s->nzones; i++) {
         dns_acl_clear(&s->zc[i].xfr_acl);
         dns_acl_clear(&s->zc[i].upd_acl);
         free(s->zc[i].notify);
         free(s->zc[i].jnl);
         free(s->zc[i].keydir);
+        free((char *)s->zc[i].name);
+        free((char *)s->zc[i].file);
     }
     free(s->zc);
     free(s->keys);
+    free(s);
 }

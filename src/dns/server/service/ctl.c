@@ -50,6 +50,7 @@ struct ctl_zone {
     struct dns_secondary *sec;
     bool notify_at_start; /* the zone file won over the journal while pigeond was stopped */
     bool notify_due;      /* changed: NOTIFY once every worker serves the new version */
+    bool opened_now;      /* added by the reload being run: its file was just read */
 };
 
 struct dns_ctl {
@@ -78,6 +79,16 @@ struct dns_service *dns_ctl_service(struct dns_ctl *ctl)
 struct dns_zone *dns_ctl_zone(struct dns_ctl *ctl, size_t zi)
 {
     return ctl->z[zi].zone;
+}
+
+/* Zone zi of configuration from, in the current one: the same index when from is current,
+ * else the zone with the same origin, or -1 when a reload removed it. */
+static long zone_now(const struct dns_ctl *ctl, const struct dns_zcfg *from, size_t zi)
+{
+    const struct dns_zcfg *now = ctl->s->cfg;
+    if (from == now)
+        return (long)zi;
+    return zi < from->nzones ? dns_server_zone_find(&now->srv, from->zc[zi].origin) : -1;
 }
 
 /* ---- journal files ---- */
@@ -304,15 +315,15 @@ static struct dns_zone *zone_to_sign(struct dns_ctl *ctl, size_t zi)
 {
     const struct dns_zone *kids[64];
     size_t n = 0;
-    for (size_t j = 0; j < ctl->s->nzones && n < 64; j++)
+    for (size_t j = 0; j < ctl->s->cfg->nzones && n < 64; j++)
         if (j != zi && ctl->z[j].served)
             kids[n++] = ctl->z[j].served;
     struct dns_zone *withds = NULL;
     struct str err = STR_INIT;
     if (dnssec_parent_apply_cds(ctl->z[zi].zone, kids, n, &withds, &err) != 0)
-        log_err("dns: zone %s: %s", ctl->s->zc[zi].name, str_cstr(&err));
+        log_err("dns: zone %s: %s", ctl->s->cfg->zc[zi].name, str_cstr(&err));
     else if (withds)
-        log_info("dns: zone %s: DS records taken from a child's CDS", ctl->s->zc[zi].name);
+        log_info("dns: zone %s: DS records taken from a child's CDS", ctl->s->cfg->zc[zi].name);
     str_clear(&err);
     return withds ? withds : dns_zone_ref(ctl->z[zi].zone);
 }
@@ -340,7 +351,7 @@ static void signed_hist_add(struct ctl_zone *cz, const struct dns_zconf *zc,
  * A parent zone served here is signed again when the child's CDS changes its DS. */
 static void zone_sign(struct dns_ctl *ctl, size_t zi)
 {
-    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    const struct dns_zconf *zc = &ctl->s->cfg->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
     if (!zc->dnssec || !cz->zone)
         return;
@@ -358,7 +369,7 @@ static void zone_sign(struct dns_ctl *ctl, size_t zi)
     struct stat st;
     if (stat(zc->keydir, &st) == 0)
         cz->keydir_mtime = st.st_mtim;
-    for (size_t p = 0; p < ctl->s->nzones; p++) {
+    for (size_t p = 0; p < ctl->s->cfg->nzones; p++) {
         struct dns_zone *pz = ctl->z[p].served, *probe = NULL;
         const struct dns_zone *kid = sz;
         struct str err = STR_INIT;
@@ -383,9 +394,9 @@ static struct dns_view *view_build(struct dns_ctl *ctl)
     struct dns_view *v = xcalloc(1, sizeof *v);
     atomic_init(&v->refs, 1);
     v->zs = dns_zoneset_new();
-    v->n = s->nzones;
-    v->z = xcalloc(s->nzones ? s->nzones : 1, sizeof *v->z);
-    for (size_t i = 0; i < s->nzones; i++) {
+    v->n = s->cfg->nzones;
+    v->z = xcalloc(s->cfg->nzones ? s->cfg->nzones : 1, sizeof *v->z);
+    for (size_t i = 0; i < s->cfg->nzones; i++) {
         struct ctl_zone *cz = &ctl->z[i];
         if (!cz->zone) {
             v->any_dead = true;
@@ -408,26 +419,37 @@ static struct dns_view *view_build(struct dns_ctl *ctl)
 struct publish_round {
     struct dns_ctl *ctl;
     struct dns_view *v;
-    atomic_uint left; /* workers yet to swap */
-    bool notify[];    /* per zone */
+    struct dns_zcfg *cfg; /* what the zone indexes below belong to (a reference) */
+    atomic_uint left;     /* workers yet to swap */
+    size_t n;
+    bool notify[]; /* per zone */
 };
 
 struct swap {
     struct dns_worker *dw;
     struct dns_view *v;
+    struct dns_zcfg *cfg; /* the configuration v was built with (a reference) */
     struct publish_round *round; /* NULL: no NOTIFY waits for this view */
 };
+
+static void round_free(struct publish_round *r)
+{
+    dns_view_unref(r->v);
+    dns_zcfg_unref(r->cfg);
+    free(r);
+}
 
 /* Control thread: the NOTIFYs, for the versions the workers now serve. */
 static void round_notify(void *vr)
 {
     struct publish_round *r = vr;
     struct dns_ctl *ctl = r->ctl;
-    for (size_t i = 0; i < ctl->s->nzones && !ctl->stopped; i++)
-        if (r->notify[i] && r->v->z[i].zone)
-            dns_notifier_zone_changed(ctl->notifier, i, r->v->z[i].zone);
-    dns_view_unref(r->v);
-    free(r);
+    for (size_t i = 0; i < r->n && !ctl->stopped; i++) {
+        long now = zone_now(ctl, r->cfg, i); /* a reload may have come in between */
+        if (r->notify[i] && r->v->z[i].zone && now >= 0)
+            dns_notifier_zone_changed(ctl->notifier, (size_t)now, r->v->z[i].zone);
+    }
+    round_free(r);
 }
 
 /* The last worker has the view. Worker threads run only while the control thread does
@@ -437,8 +459,7 @@ static void round_swapped(struct publish_round *r)
     if (atomic_fetch_sub(&r->left, 1) != 1)
         return;
     if (r->ctl->stopped) {
-        dns_view_unref(r->v);
-        free(r);
+        round_free(r);
         return;
     }
     loop_post_send(r->ctl->post, round_notify, r);
@@ -450,6 +471,8 @@ static void swap_view(void *vs)
     struct swap *sw = vs;
     dns_view_unref(sw->dw->view);
     sw->dw->view = sw->v;
+    dns_zcfg_unref(sw->dw->cfg);
+    sw->dw->cfg = sw->cfg;
     /* The resolver on this worker answers the server's own zones from the same set. */
     if (sw->dw->zones_changed)
         sw->dw->zones_changed(sw->dw->zones_changed_ctx, sw->v->zs);
@@ -461,7 +484,7 @@ static void swap_view(void *vs)
 /* The zones marked notify_due, taken; NULL when there are none. */
 static struct publish_round *round_new(struct dns_ctl *ctl, struct dns_view *v)
 {
-    size_t n = ctl->s->nzones;
+    size_t n = ctl->s->cfg->nzones;
     struct publish_round *r = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!ctl->z[i].notify_due)
@@ -471,6 +494,8 @@ static struct publish_round *round_new(struct dns_ctl *ctl, struct dns_view *v)
             r = xcalloc(1, sizeof *r + n * sizeof r->notify[0]);
             r->ctl = ctl;
             r->v = dns_view_ref(v);
+            r->cfg = dns_zcfg_ref(ctl->s->cfg);
+            r->n = n;
         }
         r->notify[i] = true;
     }
@@ -495,7 +520,7 @@ static void publish(struct dns_ctl *ctl)
         if (!s->workers[i])
             continue;
         struct swap *sw = xmalloc(sizeof *sw);
-        *sw = (struct swap){s->workers[i], dns_view_ref(v), r};
+        *sw = (struct swap){s->workers[i], dns_view_ref(v), dns_zcfg_ref(s->cfg), r};
         loop_post_send(s->workers[i]->w->host.post, swap_view, sw);
     }
     dns_view_unref(v);
@@ -505,7 +530,7 @@ static void publish(struct dns_ctl *ctl)
 static void start_run(void *vctl)
 {
     struct dns_ctl *ctl = vctl;
-    for (size_t i = 0; i < ctl->s->nzones; i++)
+    for (size_t i = 0; i < ctl->s->cfg->nzones; i++)
         if (ctl->z[i].notify_at_start && ctl->z[i].zone)
             ctl->z[i].notify_due = true;
     publish(ctl);
@@ -517,7 +542,7 @@ static void start_run(void *vctl)
  * from memory, and the journal keeps only the differences IXFR may still serve. */
 static void zone_dump(struct dns_ctl *ctl, size_t zi)
 {
-    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    const struct dns_zconf *zc = &ctl->s->cfg->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
     struct str text = STR_INIT;
     dns_zone_dump(cz->zone, &text);
@@ -535,7 +560,7 @@ static void zone_dump(struct dns_ctl *ctl, size_t zi)
 static int install_checked(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, bool full,
                            struct dns_zdiff *const *diffs, size_t ndiffs)
 {
-    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    const struct dns_zconf *zc = &ctl->s->cfg->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
     if (ndiffs && jnl_append(zc->jnl, diffs, ndiffs) != 0) {
         log_err("dns: zone %s: journal %s: %s", zc->name, zc->jnl, strerror(errno));
@@ -581,7 +606,7 @@ void dns_ctl_expire(struct dns_ctl *ctl, size_t zi)
     if (!cz->zone)
         return;
     log_err("dns: zone %s expired: answering SERVFAIL until a transfer succeeds",
-            ctl->s->zc[zi].name);
+            ctl->s->cfg->zc[zi].name);
     dns_zone_unref(cz->zone);
     cz->zone = NULL;
     dns_zone_unref(cz->served);
@@ -596,7 +621,7 @@ void dns_ctl_expire(struct dns_ctl *ctl, size_t zi)
 /* One primary zone: the file (with its journal) again; a new serial becomes a difference. */
 static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
 {
-    const struct dns_zconf *zc = &ctl->s->zc[zi];
+    const struct dns_zconf *zc = &ctl->s->cfg->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
     struct str err = STR_INIT;
     struct dns_zone *z;
@@ -652,36 +677,6 @@ static void reload_zone(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
     dns_zdiff_unref(d);
 }
 
-struct reload_job {
-    struct dns_ctl *ctl;
-    struct reload_report *report;
-};
-
-static void reload_run(void *vjob)
-{
-    struct reload_job *job = vjob;
-    struct dns_ctl *ctl = job->ctl;
-    if (ctl->stopped)
-        reload_report_add(job->report, true, "dns: pigeond is stopping, zones not reloaded");
-    for (size_t i = 0; i < ctl->s->nzones && !ctl->stopped; i++)
-        if (!ctl->s->zc[i].secondary)
-            reload_zone(ctl, i, job->report);
-    if (!ctl->stopped)
-        log_info("dns: reload done");
-    reload_report_release(job->report);
-    free(job);
-}
-
-void dns_ctl_reload(struct dns_ctl *ctl, struct reload_report *report)
-{
-    if (!ctl->started || ctl->stopped)
-        return;
-    struct reload_job *job = xmalloc(sizeof *job);
-    *job = (struct reload_job){ctl, report};
-    reload_report_hold(report);
-    loop_post_send(ctl->post, reload_run, job);
-}
-
 /* ---- UPDATE ---- */
 
 static void update_reply(struct dns_ctl *ctl, struct dns_job *job, unsigned rcode)
@@ -690,7 +685,7 @@ static void update_reply(struct dns_ctl *ctl, struct dns_job *job, unsigned rcod
     job->reply = xmalloc(cap);
     dns_arena_reset(&ctl->arena);
     job->reply_len = dns_server_update_answer(job->pkt, job->len, rcode, job->tcp,
-                                              ctl->s->srv.udp_max, &job->tsig, dns_now_sec(),
+                                              ctl->s->cfg->srv.udp_max, &job->tsig, dns_now_sec(),
                                               &ctl->arena, job->reply, cap);
 }
 
@@ -698,7 +693,14 @@ static void update_run(void *vjob)
 {
     struct dns_job *job = vjob;
     struct dns_ctl *ctl = job->dw->s->ctl;
-    const struct dns_zconf *zc = &ctl->s->zc[job->zi];
+    long zi = zone_now(ctl, job->cfg, job->zi);
+    if (zi < 0) { /* the zone was removed by a reload since the worker took the request */
+        update_reply(ctl, job, DNS_RCODE_NOTAUTH);
+        loop_post_send(job->dw->w->host.post, dns_job_done, job);
+        return;
+    }
+    job->zi = (size_t)zi;
+    const struct dns_zconf *zc = &ctl->s->cfg->zc[job->zi];
     struct ctl_zone *cz = &ctl->z[job->zi];
     struct dns_server_update_result res;
     dns_arena_reset(&ctl->arena);
@@ -731,6 +733,7 @@ void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job)
 
 struct edit_job {
     struct dns_ctl *ctl;
+    struct dns_zcfg *cfg;
     size_t zi;
     dns_zone_edit_build build;
     dns_zone_edit_done done;
@@ -755,7 +758,7 @@ static unsigned edit_apply(struct dns_ctl *ctl, size_t zi, const uint8_t *pkt, s
         *why = "the journal could not be written";
     }
     char rc_text[16];
-    log_info("dns: zone %s edited by pigeond: %s%s%s%s", ctl->s->zc[zi].name,
+    log_info("dns: zone %s edited by pigeond: %s%s%s%s", ctl->s->cfg->zc[zi].name,
              dns_rcode_name(rcode, rc_text), *why ? " (" : "", *why ? *why : "",
              *why ? ")" : (res.zone ? "" : ", nothing changed"));
     dns_zdiff_unref(res.diff);
@@ -766,27 +769,31 @@ static void edit_run(void *vjob)
 {
     struct edit_job *j = vjob;
     struct dns_ctl *ctl = j->ctl;
-    struct ctl_zone *cz = &ctl->z[j->zi];
+    long zi = ctl->stopped ? -1 : zone_now(ctl, j->cfg, j->zi);
+    struct ctl_zone *cz = zi >= 0 ? &ctl->z[zi] : NULL;
     unsigned rcode = DNS_RCODE_SERVFAIL;
-    const char *why = ctl->stopped ? "pigeond is stopping" : "the zone is not loaded";
-    if (!ctl->stopped && cz->zone) {
+    const char *why = ctl->stopped ? "pigeond is stopping"
+                      : !cz        ? "the zone is no longer served"
+                                   : "the zone is not loaded";
+    if (cz && cz->zone) {
         uint8_t *pkt = xmalloc(DNS_MSG_MAX);
         size_t len = j->build(j->arg, cz->zone, pkt, DNS_MSG_MAX);
         rcode = DNS_RCODE_NOERROR;
         why = NULL;
         if (len)
-            rcode = edit_apply(ctl, j->zi, pkt, len, &why);
+            rcode = edit_apply(ctl, (size_t)zi, pkt, len, &why);
         free(pkt);
     }
     j->done(j->arg, rcode, why);
+    dns_zcfg_unref(j->cfg);
     free(j);
 }
 
-void dns_ctl_edit(struct dns_ctl *ctl, size_t zi, dns_zone_edit_build build,
+void dns_ctl_edit(struct dns_ctl *ctl, struct dns_zcfg *cfg, size_t zi, dns_zone_edit_build build,
                   dns_zone_edit_done done, void *arg)
 {
     struct edit_job *j = xmalloc(sizeof *j);
-    *j = (struct edit_job){ctl, zi, build, done, arg};
+    *j = (struct edit_job){ctl, cfg, zi, build, done, arg};
     if (ctl->post)
         loop_post_send(ctl->post, edit_run, j);
     else
@@ -797,21 +804,24 @@ void dns_ctl_edit(struct dns_ctl *ctl, size_t zi, dns_zone_edit_build build,
 
 struct notified {
     struct dns_ctl *ctl;
+    struct dns_zcfg *cfg;
     size_t zi;
 };
 
 static void notified_run(void *vn)
 {
     struct notified *n = vn;
-    if (n->ctl->z[n->zi].sec && !n->ctl->stopped)
-        dns_secondary_notified(n->ctl->z[n->zi].sec);
+    long zi = n->ctl->stopped ? -1 : zone_now(n->ctl, n->cfg, n->zi);
+    if (zi >= 0 && n->ctl->z[zi].sec)
+        dns_secondary_notified(n->ctl->z[zi].sec);
+    dns_zcfg_unref(n->cfg);
     free(n);
 }
 
-void dns_ctl_notified(struct dns_ctl *ctl, size_t zi)
+void dns_ctl_notified(struct dns_ctl *ctl, struct dns_zcfg *cfg, size_t zi)
 {
     struct notified *n = xmalloc(sizeof *n);
-    *n = (struct notified){ctl, zi};
+    *n = (struct notified){ctl, cfg, zi};
     loop_post_send(ctl->post, notified_run, n);
 }
 
@@ -830,10 +840,10 @@ static void resign_tick(evutil_socket_t fd, short what, void *vctl)
     struct dns_ctl *ctl = vctl;
     time_t now = time(NULL);
     bool any = false;
-    for (size_t i = 0; i < ctl->s->nzones; i++) {
+    for (size_t i = 0; i < ctl->s->cfg->nzones; i++) {
         struct ctl_zone *cz = &ctl->z[i];
-        if (!ctl->s->zc[i].dnssec || !cz->zone ||
-            (now < cz->resign_at && !keys_changed(&ctl->s->zc[i], cz)))
+        if (!ctl->s->cfg->zc[i].dnssec || !cz->zone ||
+            (now < cz->resign_at && !keys_changed(&ctl->s->cfg->zc[i], cz)))
             continue;
         zone_sign(ctl, i);
         cz->notify_due = true;
@@ -845,48 +855,192 @@ static void resign_tick(evutil_socket_t fd, short what, void *vctl)
 
 /* ---- life cycle ---- */
 
+/* Zone zi, at start or added by a reload: its file and journal loaded (a secondary without
+ * a copy waits for a transfer), signed, its secondary started. false: a primary zone whose
+ * file did not load (logged and reported into r). */
+static bool zone_open(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
+{
+    const struct dns_zconf *zc = &ctl->s->cfg->zc[zi];
+    struct ctl_zone *cz = &ctl->z[zi];
+    struct str err = STR_INIT;
+    struct load_info info = {0};
+    bool present = access(zc->file, F_OK) == 0, ok = true;
+    jnl_migrate(zc);
+    if ((present || !zc->secondary) &&
+        zone_load(zc, &cz->zone, &cz->hist, &cz->jnl_entries, &info, &err) == 0) {
+        log_info("dns: zone %s loaded from %s, serial %u, %zu records", zc->name, zc->file,
+                 dns_zone_serial(cz->zone), dns_zone_records(cz->zone));
+        reload_report_add(r, false, "zone %s added: serial %u", zc->name,
+                          dns_zone_serial(cz->zone));
+    } else if (zc->secondary) {
+        log_info("dns: zone %s: %s; waiting for a transfer from %s", zc->name,
+                 present ? str_cstr(&err) : "no copy yet", zc->primary.text);
+        reload_report_add(r, false, "zone %s added: a secondary of %s", zc->name,
+                          zc->primary.text);
+    } else {
+        log_err("dns: zone %s not loaded: %s", zc->name, str_cstr(&err));
+        reload_report_add(r, true, "zone %s not loaded: %s", zc->name, str_cstr(&err));
+        ok = false;
+    }
+    str_clear(&err);
+    /* Secondaries still have the journal's version: tell them once the thread runs (they
+     * ask for IXFR, and get the whole zone: no history leads from there to the file). */
+    cz->notify_at_start = info.file_won && !zc->secondary;
+    if (r && cz->zone && !zc->secondary)
+        cz->notify_due = true; /* added by a reload: its secondaries may not know it yet */
+    if (zc->dnssec && cz->zone)
+        cz->served = dns_sign_load_saved(zc); /* the version served before the stop */
+    uint32_t before = cz->served ? dns_zone_serial(cz->served) : 0;
+    zone_sign(ctl, zi);
+    /* signed again at start: secondaries of the saved version take the step by IXFR */
+    if (before && cz->served && dns_zone_serial(cz->served) != before)
+        cz->notify_at_start = true;
+    if (zc->secondary)
+        cz->sec = dns_secondary_new(ctl, zi, cz->zone != NULL);
+    return ok;
+}
+
+/* ---- a new configuration (reload) ---- */
+
+/* Whether two [zone] sections read the same data, so the zone keeps its state. */
+static bool zone_same_source(const struct dns_zconf *a, const struct dns_zconf *b)
+{
+    return !strcmp(a->file, b->file) && a->secondary == b->secondary &&
+           (!a->secondary || !strcmp(a->primary.text, b->primary.text));
+}
+
+static bool zone_same_signing(const struct dns_zconf *a, const struct dns_zconf *b)
+{
+    return a->dnssec == b->dnssec && a->dnssec_nsec3 == b->dnssec_nsec3 &&
+           a->dnssec_alg == b->dnssec_alg && a->dnssec_validity == b->dnssec_validity;
+}
+
+static void ctl_zone_clear(struct ctl_zone *cz)
+{
+    dns_secondary_free(cz->sec);
+    dns_zone_unref(cz->zone);
+    dns_zone_unref(cz->served);
+    dns_xfr_hist_unref(cz->hist);
+    dns_xfr_hist_unref(cz->shist);
+    memset(cz, 0, sizeof *cz);
+}
+
+/* Old zone i's state moves to new zone j (its settings change; a secondary starts again on
+ * the new ones, a signed zone is signed again when its parameters changed). */
+static void zone_keep(struct dns_ctl *ctl, struct ctl_zone *to, const struct dns_zconf *was,
+                      const struct dns_zconf *now, size_t i)
+{
+    *to = ctl->z[i];
+    memset(&ctl->z[i], 0, sizeof ctl->z[i]);
+    dns_secondary_free(to->sec); /* it points into the old configuration */
+    to->sec = NULL;
+    if (!zone_same_signing(was, now)) {
+        dns_zone_unref(to->served);
+        to->served = NULL;
+        dns_xfr_hist_unref(to->shist); /* the signed differences are of the old signing */
+        to->shist = NULL;
+        to->resign_at = 0;
+        to->notify_due = true;
+    }
+}
+
+/* Puts nw (the control thread's reference) in force; zones added are read, zones removed
+ * stop being served. Publishes the new view. */
+static void reconfig(struct dns_ctl *ctl, struct dns_zcfg *nw, struct reload_report *r)
+{
+    struct dns_service *s = ctl->s;
+    struct dns_zcfg *old = s->cfg;
+    struct ctl_zone *z = xcalloc(nw->nzones ? nw->nzones : 1, sizeof *z);
+    bool *kept = xcalloc(nw->nzones ? nw->nzones : 1, sizeof *kept);
+    long *map = xcalloc(old->nzones ? old->nzones : 1, sizeof *map);
+    for (size_t i = 0; i < old->nzones; i++) {
+        const struct dns_zconf *zc = &old->zc[i];
+        long j = dns_server_zone_find(&nw->srv, zc->origin);
+        map[i] = j >= 0 && zone_same_source(zc, &nw->zc[j]) ? j : -1;
+        if (map[i] >= 0) {
+            zone_keep(ctl, &z[j], zc, &nw->zc[j], i);
+            kept[j] = true;
+            continue;
+        }
+        log_info("dns: zone %s %s", zc->name, j < 0 ? "removed" : "now read from elsewhere");
+        if (j < 0)
+            reload_report_add(r, false, "zone %s removed: no longer served", zc->name);
+        ctl_zone_clear(&ctl->z[i]);
+    }
+    pthread_mutex_lock(&s->cfg_lock);
+    s->cfg = nw;
+    pthread_mutex_unlock(&s->cfg_lock);
+    free(ctl->z);
+    ctl->z = z;
+    dns_notifier_remap(ctl->notifier, map, old->nzones);
+    for (size_t j = 0; j < nw->nzones; j++) {
+        if (!kept[j]) {
+            zone_open(ctl, j, r);
+            z[j].opened_now = true;
+            continue;
+        }
+        if (nw->zc[j].secondary)
+            z[j].sec = dns_secondary_new(ctl, j, z[j].zone != NULL);
+        if (!z[j].served)
+            zone_sign(ctl, j);
+    }
+    free(kept);
+    free(map);
+    dns_zcfg_unref(old);
+    publish(ctl);
+}
+
+struct reload_job {
+    struct dns_ctl *ctl;
+    struct dns_zcfg *cfg; /* NULL: the configuration stays */
+    struct reload_report *report;
+};
+
+static void reload_run(void *vjob)
+{
+    struct reload_job *job = vjob;
+    struct dns_ctl *ctl = job->ctl;
+    if (ctl->stopped) {
+        reload_report_add(job->report, true, "dns: pigeond is stopping, zones not reloaded");
+        dns_zcfg_unref(job->cfg);
+    } else if (job->cfg) {
+        reconfig(ctl, job->cfg, job->report);
+    }
+    for (size_t i = 0; i < ctl->s->cfg->nzones && !ctl->stopped; i++) {
+        if (!ctl->s->cfg->zc[i].secondary && !ctl->z[i].opened_now)
+            reload_zone(ctl, i, job->report);
+        ctl->z[i].opened_now = false;
+    }
+    if (!ctl->stopped)
+        log_info("dns: reload done");
+    reload_report_release(job->report);
+    free(job);
+}
+
+void dns_ctl_reload(struct dns_ctl *ctl, struct dns_zcfg *cfg, struct reload_report *report)
+{
+    if (!ctl->started || ctl->stopped) {
+        dns_zcfg_unref(cfg);
+        return;
+    }
+    struct reload_job *job = xmalloc(sizeof *job);
+    *job = (struct reload_job){ctl, cfg, report};
+    reload_report_hold(report);
+    loop_post_send(ctl->post, reload_run, job);
+}
+
 struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok)
 {
     struct dns_ctl *ctl = xcalloc(1, sizeof *ctl);
     ctl->s = s;
     ctl->base = event_base_new();
     ctl->post = loop_post_new(ctl->base);
-    ctl->z = xcalloc(s->nzones ? s->nzones : 1, sizeof *ctl->z);
+    ctl->z = xcalloc(s->cfg->nzones ? s->cfg->nzones : 1, sizeof *ctl->z);
     dns_arena_init(&ctl->arena, NULL, 0);
     ctl->notifier = dns_notifier_new(ctl);
     *all_ok = true;
-    for (size_t i = 0; i < s->nzones; i++) {
-        const struct dns_zconf *zc = &s->zc[i];
-        struct ctl_zone *cz = &ctl->z[i];
-        struct str err = STR_INIT;
-        struct load_info info = {0};
-        bool present = access(zc->file, F_OK) == 0;
-        jnl_migrate(zc);
-        if ((present || !zc->secondary) &&
-            zone_load(zc, &cz->zone, &cz->hist, &cz->jnl_entries, &info, &err) == 0)
-            log_info("dns: zone %s loaded from %s, serial %u, %zu records", zc->name, zc->file,
-                     dns_zone_serial(cz->zone), dns_zone_records(cz->zone));
-        else if (zc->secondary)
-            log_info("dns: zone %s: %s; waiting for a transfer from %s", zc->name,
-                     present ? str_cstr(&err) : "no copy yet", zc->primary.text);
-        else {
-            log_err("dns: zone %s not loaded: %s", zc->name, str_cstr(&err));
-            *all_ok = false;
-        }
-        str_clear(&err);
-        /* Secondaries still have the journal's version: tell them once the thread runs (they
-         * ask for IXFR, and get the whole zone: no history leads from there to the file). */
-        cz->notify_at_start = info.file_won && !zc->secondary;
-        if (zc->dnssec && cz->zone)
-            cz->served = dns_sign_load_saved(zc); /* the version served before the stop */
-        uint32_t before = cz->served ? dns_zone_serial(cz->served) : 0;
-        zone_sign(ctl, i);
-        /* signed again at start: secondaries of the saved version take the step by IXFR */
-        if (before && cz->served && dns_zone_serial(cz->served) != before)
-            cz->notify_at_start = true;
-        if (zc->secondary)
-            cz->sec = dns_secondary_new(ctl, i, cz->zone != NULL);
-    }
+    for (size_t i = 0; i < s->cfg->nzones; i++)
+        *all_ok &= zone_open(ctl, i, NULL);
     ctl->resign_ev = event_new(ctl->base, -1, EV_PERSIST, resign_tick, ctl);
     struct timeval second = {1, 0};
     event_add(ctl->resign_ev, &second);
@@ -930,9 +1084,9 @@ void dns_ctl_stop(struct dns_ctl *ctl)
     loop_post_send(ctl->post, ctl_exit, ctl);
     pthread_join(ctl->thread, NULL);
     ctl->stopped = true;
-    for (size_t i = 0; i < ctl->s->nzones; i++)
+    for (size_t i = 0; i < ctl->s->cfg->nzones; i++)
         if (ctl->z[i].served)
-            dns_sign_save(&ctl->s->zc[i], ctl->z[i].served);
+            dns_sign_save(&ctl->s->cfg->zc[i], ctl->z[i].served);
     /* Requests still queued (UPDATEs) run now, on this thread, and see `stopped`: they are
      * answered SERVFAIL through the workers' loops, which still exist. */
     loop_post_free(ctl->post);
@@ -945,13 +1099,8 @@ void dns_ctl_free(struct dns_ctl *ctl)
         return;
     if (ctl->post)
         loop_post_free(ctl->post);
-    for (size_t i = 0; i < ctl->s->nzones; i++) {
-        dns_secondary_free(ctl->z[i].sec);
-        dns_zone_unref(ctl->z[i].zone);
-        dns_zone_unref(ctl->z[i].served);
-        dns_xfr_hist_unref(ctl->z[i].hist);
-        dns_xfr_hist_unref(ctl->z[i].shist);
-    }
+    for (size_t i = 0; i < ctl->s->cfg->nzones; i++)
+        ctl_zone_clear(&ctl->z[i]);
     dns_notifier_free(ctl->notifier);
     dns_cds_scanner_free(ctl->cds);
     if (ctl->resign_ev)

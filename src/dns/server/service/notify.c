@@ -145,7 +145,7 @@ static void notify_unlink(struct notify_one *o)
 static void on_notify_reply(void *vo, const uint8_t *resp, size_t len)
 {
     struct notify_one *o = vo;
-    const struct dns_zconf *zc = &dns_ctl_service(o->n->ctl)->zc[o->zi];
+    const struct dns_zconf *zc = &dns_ctl_service(o->n->ctl)->cfg->zc[o->zi];
     const char *to = zc->notify[o->ti].text;
     if (!resp)
         log_warn("dns: NOTIFY for %s (serial %u) to %s: no answer after %d tries", zc->name,
@@ -161,7 +161,7 @@ static void on_notify_reply(void *vo, const uint8_t *resp, size_t len)
 
 static void notify_send(struct dns_notifier *n, size_t zi, size_t ti, const struct dns_zone *z)
 {
-    const struct dns_zconf *zc = &dns_ctl_service(n->ctl)->zc[zi];
+    const struct dns_zconf *zc = &dns_ctl_service(n->ctl)->cfg->zc[zi];
     for (struct notify_one *o = n->pending; o; o = o->next)
         if (o->zi == zi && o->ti == ti) { /* a newer serial replaces a NOTIFY in flight */
             dns_udpq_cancel(o->q);
@@ -192,9 +192,26 @@ static void notify_send(struct dns_notifier *n, size_t zi, size_t ti, const stru
 
 void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi, const struct dns_zone *z)
 {
-    const struct dns_zconf *zc = &dns_ctl_service(n->ctl)->zc[zi];
+    const struct dns_zconf *zc = &dns_ctl_service(n->ctl)->cfg->zc[zi];
     for (size_t ti = 0; z && ti < zc->nnotify; ti++)
         notify_send(n, zi, ti, z);
+}
+
+void dns_notifier_remap(struct dns_notifier *n, const long *map, size_t nold)
+{
+    const struct dns_zcfg *now = dns_ctl_service(n->ctl)->cfg;
+    for (struct notify_one **p = &n->pending; *p;) {
+        struct notify_one *o = *p;
+        long zi = o->zi < nold ? map[o->zi] : -1;
+        if (zi >= 0 && o->ti < now->zc[zi].nnotify) {
+            o->zi = (size_t)zi;
+            p = &o->next;
+            continue;
+        }
+        *p = o->next; /* the zone, or that secondary, is gone */
+        dns_udpq_cancel(o->q);
+        free(o);
+    }
 }
 
 void dns_notifier_free(struct dns_notifier *n)

@@ -338,7 +338,7 @@ struct dns_secondary *dns_secondary_new(struct dns_ctl *ctl, size_t zi, bool loa
     struct dns_secondary *sec = xcalloc(1, sizeof *sec);
     sec->ctl = ctl;
     sec->zi = zi;
-    sec->zc = &dns_ctl_service(ctl)->zc[zi];
+    sec->zc = &dns_ctl_service(ctl)->cfg->zc[zi];
     sec->refresh_ev = evtimer_new(dns_ctl_base(ctl), on_refresh, sec);
     sec->expire_ev = evtimer_new(dns_ctl_base(ctl), on_expire, sec);
     /* A copy from disk serves at once and is checked with the primary right away. */

@@ -5,6 +5,8 @@
  */
 #include "dns/server/service/service.h"
 
+#include "conf/snapshot.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
 #include "host/confgen.h"
 #include "host/host.h"
@@ -13,6 +15,7 @@
 #include "net/udp_batch.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,11 +44,11 @@ static int dns_open(struct daemon *d, void **state_out)
     *state_out = s; /* close() frees it, also after a failed start */
     s->d = d;
     pthread_mutex_init(&s->rrl_lock, NULL);
+    pthread_mutex_init(&s->cfg_lock, NULL);
     if (c->rrl_rate)
         s->rrl = dns_rrl_new(c->rrl_rate, c->rrl_slip, 0);
-    if (dns_service_config(s, c) != 0)
+    if (!(s->cfg = dns_zcfg_new(c, d->cfg.data_dir, NULL)))
         return -1;
-    s->srv = (struct dns_server){s->zc, s->nzones, s->keys, s->nkeys, (uint16_t)c->udp_max};
     bool ok;
     s->ctl = dns_ctl_new(s, &s->view0, &ok);
     if (!ok)
@@ -65,6 +68,7 @@ static void *dns_attach(struct worker *w, void *state)
     dw->w = w;
     dw->s = s;
     dw->view = dns_view_ref(s->view0);
+    dw->cfg = dns_zcfg_ref(s->cfg); /* the control thread does not run yet */
     dns_arena_init(&dw->arena, dw->arena_mem, sizeof dw->arena_mem);
     dw->udp = udp_batch_new(w->host.base, s->udp_fds, s->nudp, dns_worker_datagram, dw);
     s->workers = xrealloc(s->workers, (s->nworkers + 1) * sizeof *s->workers);
@@ -82,6 +86,7 @@ static void dns_detach(struct worker *w, void *wstate)
         return;
     udp_batch_free(dw->udp);
     dns_view_unref(dw->view);
+    dns_zcfg_unref(dw->cfg);
     dns_arena_clear(&dw->arena);
     struct dns_service *s = dw->s;
     for (unsigned i = 0; i < s->nworkers; i++)
@@ -104,15 +109,32 @@ static void rrl_reload(struct daemon *d, struct dns_service *s, const struct con
     dns_rrl_free(old);
 }
 
-/* The zone files are read again and the rate limit replaced; the other [dns], [zone] and
- * [tsig] keys need a restart. */
+/* Whether a key of [zone NAME] or [tsig NAME], or [dns] udp_max, changed
+ * (conf_snapshot_diff). */
+static void zone_key_changed(void *vchanged, const char *section, const char *key)
+{
+    if (!strncmp(section, "zone ", 5) || !strncmp(section, "tsig ", 5) ||
+        (!strcmp(section, "dns") && !strcmp(key, "udp_max")))
+        *(bool *)vchanged = true;
+}
+
+/* The rate limit replaced; when [dns], [zone] or [tsig] sections changed, the new zone
+ * configuration (zones added, removed, their ACLs, NOTIFY targets, keys, DNSSEC settings)
+ * handed to the control thread; then every zone file read again. A configuration that does
+ * not build (a bad secret, address or key name) keeps the running one, with the reason. */
 static void dns_reload(struct daemon *d, void *state, const struct config *next)
 {
     struct dns_service *s = state;
     if (!s)
         return;
     rrl_reload(d, s, &next->dns);
-    dns_ctl_reload(s->ctl, d->reloading);
+    bool changed = false;
+    conf_snapshot_diff(host_config_main(d)->written, next->written, zone_key_changed, &changed);
+    struct dns_zcfg *cfg = changed ? dns_zcfg_new(&next->dns, d->cfg.data_dir, d->reloading)
+                                   : NULL;
+    if (changed && !cfg)
+        reload_report_add(d->reloading, true, "dns: the zones and keys stay as they were");
+    dns_ctl_reload(s->ctl, cfg, d->reloading);
 }
 
 /* The control thread's replies (UPDATE answers, zone swaps) go to the workers' loops. */
@@ -137,9 +159,10 @@ static void dns_close(struct daemon *d, void *state)
     free(s->udp_fds);
     free(s->workers);
     dns_view_unref(s->view0);
-    dns_service_config_clear(s);
+    dns_zcfg_unref(s->cfg);
     dns_rrl_free(s->rrl);
     pthread_mutex_destroy(&s->rrl_lock);
+    pthread_mutex_destroy(&s->cfg_lock);
     free(s);
 }
 

@@ -58,6 +58,7 @@ struct dns_worker {
     struct worker *w;
     struct dns_service *s;
     struct dns_view *view; /* this worker's reference */
+    struct dns_zcfg *cfg;  /* ... and the configuration it answers with (swapped with it) */
     struct udp_batch *udp; /* the shared UDP sockets, read in batches */
     void (*zones_changed)(void *ctx, struct dns_zoneset *zs); /* see dns_service.h */
     void *zones_changed_ctx;
@@ -66,13 +67,28 @@ struct dns_worker {
     uint8_t tcp_out[DNS_MSG_MAX];
 };
 
-struct dns_service {
-    struct daemon *d;
+/*
+ * The name server's configuration from [dns] (udp_max), [tsig] and [zone]: what the engine
+ * answers with. Made at start and by each reload that changes those sections, and reference
+ * counted: the control thread holds the current one (dns_service.cfg), each worker the one it
+ * answers with, and an UPDATE, refresh or transfer in flight the one it was decided with
+ * (its zone index and TSIG key point into it). Immutable once made.
+ */
+struct dns_zcfg {
+    atomic_uint refs;
     struct dns_zconf *zc;
     size_t nzones;
     struct dns_tsig_key *keys;
     size_t nkeys;
     struct dns_server srv; /* the engine's view of zc and keys */
+};
+
+struct dns_service {
+    struct daemon *d;
+    /* the current configuration: replaced on the control thread under cfg_lock, read there
+     * freely and elsewhere under the lock (edit.c) */
+    struct dns_zcfg *cfg;
+    pthread_mutex_t cfg_lock;
     int *udp_fds;
     unsigned nudp;
     struct dns_worker **workers;
@@ -93,6 +109,7 @@ struct dns_job {
     socklen_t peer_len;
     uint8_t *pkt; /* the request (owned) */
     size_t len;
+    struct dns_zcfg *cfg; /* the configuration zi and tsig.key belong to (a reference) */
     size_t zi; /* the zone */
     struct dns_tsig_reply tsig;
     uint8_t *reply; /* filled by the control thread (owned) */
@@ -100,9 +117,12 @@ struct dns_job {
 };
 
 /* ---- config.c ---- */
-/* Fills s->keys and s->zc from the [dns]/[tsig]/[zone] sections. 0, or -1 after logging. */
-int dns_service_config(struct dns_service *s, const struct config_dns *c);
-void dns_service_config_clear(struct dns_service *s);
+/* The configuration of c (journals and DNSSEC keys under data_dir), one reference; NULL
+ * after logging why (and reporting it into r when r is not NULL). */
+struct dns_zcfg *dns_zcfg_new(const struct config_dns *c, const char *data_dir,
+                              struct reload_report *r);
+struct dns_zcfg *dns_zcfg_ref(struct dns_zcfg *c);
+void dns_zcfg_unref(struct dns_zcfg *c); /* any thread; NULL: nothing */
 
 /* ---- worker.c ---- */
 /* One UDP datagram (a net/udp_batch function; ctx is the struct dns_worker). */
@@ -120,8 +140,8 @@ void dns_job_done(void *job);
 uint64_t dns_now_sec(void);
 uint64_t dns_now_ms(void);
 /* ---- xfr.c (worker): a transfer streamed on a TCP connection ---- */
-/* Starts streaming x (taken) on t. */
-void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x);
+/* Starts streaming x (taken) on t, decided with cfg (held until the transfer ends). */
+void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x, struct dns_zcfg *cfg);
 /* The TCP engine's next burst of a running transfer; true while one is running. */
 bool dns_xfr_pump(struct dns_tcp *t);
 /* Drops a running transfer (the connection is going away). */
@@ -137,6 +157,7 @@ struct dns_tcp {
     char peer_text[64];
     bool busy;                  /* an UPDATE is with the control thread */
     struct dns_server_xfr *xfr; /* a transfer being streamed */
+    struct dns_zcfg *xfr_cfg;   /* ... and the configuration its TSIG key belongs to */
 };
 /* ---- ctl.c (control thread) ---- */
 struct dns_ctl *dns_ctl_new(struct dns_service *s, struct dns_view **view_out, bool *all_ok);
@@ -144,13 +165,17 @@ void dns_ctl_start(struct dns_ctl *ctl);
 void dns_ctl_stop(struct dns_ctl *ctl);
 void dns_ctl_free(struct dns_ctl *ctl);
 /* Thread-safe requests: */
-/* Reloads every primary zone file; each zone's outcome goes to report (held until done;
- * NULL: the log only). */
-void dns_ctl_reload(struct dns_ctl *ctl, struct reload_report *report);
+/* Puts cfg (taken; NULL: the configuration stays) in force, as `knotc reload` does: zones
+ * added are loaded, zones removed stop being served, zones kept keep their version, history
+ * and journal with their new settings; then reloads every primary zone file. Each outcome
+ * goes to report (held until done; NULL: the log only). */
+void dns_ctl_reload(struct dns_ctl *ctl, struct dns_zcfg *cfg, struct reload_report *report);
 void dns_ctl_update(struct dns_ctl *ctl, struct dns_job *job);
-void dns_ctl_notified(struct dns_ctl *ctl, size_t zi);
-/* An edit from inside the process (service.h: dns_service_zone_edit) of zone zi. */
-void dns_ctl_edit(struct dns_ctl *ctl, size_t zi, dns_zone_edit_build build,
+/* A NOTIFY for zone zi of cfg (a reference, taken). */
+void dns_ctl_notified(struct dns_ctl *ctl, struct dns_zcfg *cfg, size_t zi);
+/* An edit from inside the process (service.h: dns_service_zone_edit) of zone zi of cfg (a
+ * reference, taken). */
+void dns_ctl_edit(struct dns_ctl *ctl, struct dns_zcfg *cfg, size_t zi, dns_zone_edit_build build,
                   dns_zone_edit_done done, void *arg);
 
 /* For dns_secondary.c / dns_notify.c, on the control thread: */
@@ -180,6 +205,9 @@ struct dns_notifier *dns_notifier_new(struct dns_ctl *ctl);
 /* Sends NOTIFY for zone zi at version z (its serial changed, and every worker serves z) to
  * each address in its `notify`. */
 void dns_notifier_zone_changed(struct dns_notifier *n, size_t zi, const struct dns_zone *z);
+/* After a reload: NOTIFYs in flight follow their zone to its new index (map[old] = new, or
+ * -1: the zone was removed; nold old zones) or are dropped. */
+void dns_notifier_remap(struct dns_notifier *n, const long *map, size_t nold);
 void dns_notifier_free(struct dns_notifier *n);
 
 /* ---- cds_scan.c (control thread) ---- */

@@ -40,6 +40,7 @@ static void update_queue(struct dns_worker *dw, const struct dns_req *r,
                             .fd = r->fd,
                             .peer_len = r->peer_len,
                             .len = r->len,
+                            .cfg = dns_zcfg_ref(dw->cfg),
                             .zi = jo->zi,
                             .tsig = jo->tsig};
     memcpy(&job->peer, r->peer, r->peer_len);
@@ -57,18 +58,18 @@ static size_t dispatch(struct dns_worker *dw, const struct dns_req *r, uint8_t *
 {
     struct dns_server_req req = {r->pkt, r->len, r->peer, r->t != NULL, dns_now_sec()};
     struct dns_server_job_out jo;
-    size_t len = dns_server_process(&dw->s->srv, dw->view, &req, &dw->arena, out, cap, &jo);
+    size_t len = dns_server_process(&dw->cfg->srv, dw->view, &req, &dw->arena, out, cap, &jo);
     switch (jo.kind) {
     case DNS_JOB_NONE:
         break;
     case DNS_JOB_XFR:
-        dns_xfr_start(r->t, jo.xfr);
+        dns_xfr_start(r->t, jo.xfr, dw->cfg);
         break;
     case DNS_JOB_UPDATE:
         update_queue(dw, r, &jo);
         break;
     case DNS_JOB_REFRESH:
-        dns_ctl_notified(dw->s->ctl, jo.zi);
+        dns_ctl_notified(dw->s->ctl, dns_zcfg_ref(dw->cfg), jo.zi);
         break;
     }
     return len;
@@ -164,6 +165,7 @@ void dns_job_done(void *vjob)
     }
     free(job->pkt);
     free(job->reply);
+    dns_zcfg_unref(job->cfg);
     free(job);
 }
 

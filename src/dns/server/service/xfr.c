@@ -9,9 +9,10 @@
 
 #define XFR_BURST (256 * 1024) /* bytes written before waiting for the socket to drain */
 
-void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x)
+void dns_xfr_start(struct dns_tcp *t, struct dns_server_xfr *x, struct dns_zcfg *cfg)
 {
     t->xfr = x;
+    t->xfr_cfg = dns_zcfg_ref(cfg); /* its TSIG key lives there, also across a reload */
     dns_tcp_stream(t->m); /* the first burst at once, the next ones as the output drains */
 }
 
@@ -19,6 +20,8 @@ void dns_xfr_abort(struct dns_tcp *t)
 {
     dns_server_xfr_free(t->xfr);
     t->xfr = NULL;
+    dns_zcfg_unref(t->xfr_cfg);
+    t->xfr_cfg = NULL;
 }
 
 bool dns_xfr_pump(struct dns_tcp *t)
