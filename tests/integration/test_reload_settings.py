@@ -216,7 +216,7 @@ def test_report_has_no_values(tmp_path):
                                  "secret": "c2VjcmV0LXNlY3JldC1zZWNyZXQ="}
         d.write_conf()
         out = reload(d)
-        assert "needs restart: [tsig k1] secret" in out
+        assert "applied: [tsig k1] secret" in out
         assert "c2VjcmV0" not in out and "c2VjcmV0" not in d.log_tail()
     finally:
         finish(d)
