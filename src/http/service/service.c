@@ -13,6 +13,7 @@
 #include "core/reload_report.h"
 #include "core/tls_reload.h"
 #include "core/xmalloc.h"
+#include "conf/snapshot.h"
 #include "host/confgen.h"
 #include "host/host.h"
 #include "host/login.h"
@@ -232,12 +233,22 @@ static void http_service_close(struct daemon *d, void *state)
  * roots, names, redirects, features; sites added or removed), and new connections take the
  * new per-address limit and timeouts. A site whose root cannot be opened keeps the old set.
  * Listen addresses, certificates and the other [http] keys need a restart. */
+static void http_key_changed(void *vchanged, const char *section, const char *key)
+{
+    if (http_config_owns(section))
+        *(bool *)vchanged = true;
+}
+
 static void http_service_reload(struct daemon *d, void *state, const struct config *next)
 {
     struct http_service *svc = state;
     struct http_config *const *hcp = config_section(next, "http");
     const struct http_config *hc = hcp ? *hcp : NULL;
-    if (!svc)
+    bool changed = false;
+    if (svc) /* the sites stay as they are when no [http], [http NAME] or [metrics] key moved */
+        conf_snapshot_diff(host_config_main(d)->written, next->written, http_key_changed,
+                           &changed);
+    if (!changed)
         return;
     if (!hc || hc->nsites == 0) {
         reload_report_add(d->reloading, true, "http: the file has no [http NAME] site; the "

@@ -45,6 +45,9 @@ struct http_siteset *http_siteset_open(const struct http_config *hc, const struc
         hc->sites[i]->root_fd = -1;
     for (unsigned i = 0; i < hc->nsites; i++) {
         struct http_site *s = hc->sites[i];
+        s->mime = mime;
+        if (!s->root) /* a site with no files of its own */
+            continue;
         s->root_fd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0) {
             log_err("http: [http %s] root %s: %s", s->name, s->root, strerror(errno));
@@ -53,7 +56,6 @@ struct http_siteset *http_siteset_open(const struct http_config *hc, const struc
             roots_close(hc->sites, i);
             return NULL;
         }
-        s->mime = mime;
     }
     struct http_siteset *set = xcalloc(1, sizeof *set);
     atomic_init(&set->refs, 1);
