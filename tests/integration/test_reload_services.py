@@ -473,3 +473,42 @@ def test_jmap_limits_reload(tmp_path):
         assert status == 400 and "limit" in json.dumps(resp), (status, resp)
     finally:
         finish(d)
+
+
+# --------------------------------------------------------------------------------------------
+# a reverse-proxied site ([http NAME] proxy_to) across a reload of the sites
+
+
+def test_proxy_to_site_survives_sites_reload(tmp_path):
+    import cache_helpers as C
+    origin = C.Origin()
+    origin.routes["/hello"] = {"body": b"from the origin\n"}
+    d = H.Daemon(tmp_path / "d", name="revreload")
+    port = H.free_port()
+    www = make_site(tmp_path)
+    d.sections["http files"] = {"listen": "127.0.0.1:%d" % port, "name": "files.test",
+                                "root": str(www)}
+    d.sections["http rev"] = {"listen": "127.0.0.1:%d" % port, "name": "rev.test",
+                              "proxy_to": "http://127.0.0.1:%d" % origin.port}
+    d.sections["proxy"] = {"via": "edge"}
+    d.ports.append(port)
+    d.write_conf()
+    d.setup()
+    d.start()
+    try:
+        url = "http://127.0.0.1:%d/hello" % port
+        assert curl("-H", "Host: rev.test", url)[1] == b"from the origin\n"
+        www2 = tmp_path / "www2"
+        www2.mkdir()
+        (www2 / "hello").write_bytes(b"a file\n")
+        d.sections["http files"]["root"] = str(www2)
+        d.write_conf()
+        out = reload(d)
+        assert "applied: [http files] root" in out, out
+        assert curl("-H", "Host: files.test", url)[1] == b"a file\n"
+        # the proxied site keeps its origins (found by its name in the new set)
+        assert curl("-H", "Host: rev.test", url)[1] == b"from the origin\n"
+        assert origin.count("/hello") >= 1
+    finally:
+        finish(d)
+        origin.close()

@@ -255,10 +255,12 @@ static const struct fetch_client_ops site_client_ops = {
 
 /* ---- the hook ---- */
 
+/* By name: a reload of the HTTP sites (http/service/sites.c) makes new site structs; a
+ * site keeps the origins it started with (proxy_to needs a restart). */
 static struct proxy_site *find_site(const struct proxy_state *st, const struct http_site *s)
 {
-    for (unsigned i = 0; i < st->nsites; i++)
-        if (st->sites[i].site == s)
+    for (unsigned i = 0; s && s->proxy_to && i < st->nsites; i++)
+        if (st->sites[i].site == s || !strcmp(st->sites[i].site->name, s->name))
             return &st->sites[i];
     return NULL;
 }
