@@ -104,7 +104,7 @@ static void child_done(struct scan_zone *sz)
     const uint8_t *child = sz->kids[sz->next];
     struct cds_edit *e = xcalloc(1, sizeof *e);
     char zone[sizeof e->zone];
-    dns_name_to_text(s->zc[sz->zi].origin, zone, sizeof zone);
+    dns_name_to_text(s->cfg->zc[sz->zi].origin, zone, sizeof zone);
     dnssec_cds_judge(child, (const uint8_t *const *)sz->reply, sz->rlen, &e->r);
     memcpy(e->zone, zone, sizeof zone);
     dns_name_to_text(child, e->child, sizeof e->child);
@@ -116,7 +116,7 @@ static void child_done(struct scan_zone *sz)
         log_debug("dns: zone %s: CDS scan of %s: %s", e->zone, e->child,
                   e->r.verdict == DNSSEC_CDS_NONE ? e->r.why : "a DS set");
     if (e->r.verdict == DNSSEC_CDS_SET || e->r.verdict == DNSSEC_CDS_DELETE)
-        dns_ctl_edit(sz->sc->ctl, sz->zi, edit_build, edit_done, e);
+        dns_ctl_edit(sz->sc->ctl, dns_zcfg_ref(s->cfg), sz->zi, edit_build, edit_done, e);
     else
         free(e);
     for (int i = 0; i < DNSSEC_CDS_NQ; i++) {
@@ -132,7 +132,7 @@ static void child_done(struct scan_zone *sz)
     }
     log_debug("dns: zone %s: CDS scan of %zu children done", zone, sz->nkids);
     round_clear(sz);
-    arm(sz, s->zc[sz->zi].cds_interval);
+    arm(sz, s->cfg->zc[sz->zi].cds_interval);
 }
 
 static void on_reply(void *arg, const uint8_t *resp, size_t len)
@@ -158,15 +158,15 @@ static void ask(struct scan_zone *sz)
         id = (uint16_t)(sz->next * 3 + (size_t)sz->qi);
     size_t len = dnssec_cds_query(sz->kids[sz->next], dnssec_cds_qtypes[sz->qi], id, msg,
                                   sizeof msg);
-    sz->q = dns_udpq_start(dns_ctl_base(sz->sc->ctl), &s->zc[sz->zi].cds_resolver, msg, len,
+    sz->q = dns_udpq_start(dns_ctl_base(sz->sc->ctl), &s->cfg->zc[sz->zi].cds_resolver, msg, len,
                            CDS_TRIES, CDS_TIMEOUT_MS, on_reply, sz);
 }
 
 /* Whether name is the origin of a zone this pigeond serves. */
 static bool ours(const struct dns_service *s, const uint8_t *name)
 {
-    for (size_t i = 0; i < s->nzones; i++)
-        if (dns_name_eq(s->zc[i].origin, name))
+    for (size_t i = 0; i < s->cfg->nzones; i++)
+        if (dns_name_eq(s->cfg->zc[i].origin, name))
             return true;
     return false;
 }
@@ -185,7 +185,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
             dns_name_copy(sz->kids[sz->nkids++], nodes[i].name);
     if (sz->nkids == 0) {
         round_clear(sz);
-        arm(sz, s->zc[sz->zi].cds_interval);
+        arm(sz, s->cfg->zc[sz->zi].cds_interval);
         return;
     }
     sz->next = 0;
@@ -198,9 +198,9 @@ struct dns_cds_scanner *dns_cds_scanner_new(struct dns_ctl *ctl)
     struct dns_service *s = dns_ctl_service(ctl);
     struct dns_cds_scanner *sc = xcalloc(1, sizeof *sc);
     sc->ctl = ctl;
-    sc->z = xcalloc(s->nzones ? s->nzones : 1, sizeof *sc->z);
-    for (size_t i = 0; i < s->nzones; i++) {
-        if (!s->zc[i].cds_scan || s->zc[i].secondary || !s->zc[i].dnssec)
+    sc->z = xcalloc(s->cfg->nzones ? s->cfg->nzones : 1, sizeof *sc->z);
+    for (size_t i = 0; i < s->cfg->nzones; i++) {
+        if (!s->cfg->zc[i].cds_scan || s->cfg->zc[i].secondary || !s->cfg->zc[i].dnssec)
             continue;
         struct scan_zone *sz = &sc->z[sc->n++];
         sz->sc = sc;
@@ -208,9 +208,9 @@ struct dns_cds_scanner *dns_cds_scanner_new(struct dns_ctl *ctl)
         sz->timer = evtimer_new(dns_ctl_base(ctl), on_timer, sz);
         arm(sz, CDS_FIRST_S);
         char zone[DNS_NAME_MAXLEN * 4 + 2];
-        dns_name_to_text(s->zc[i].origin, zone, sizeof zone);
+        dns_name_to_text(s->cfg->zc[i].origin, zone, sizeof zone);
         log_info("dns: zone %s: CDS/CDNSKEY of its children asked of %s every %u s", zone,
-                 s->zc[i].cds_resolver.text, s->zc[i].cds_interval);
+                 s->cfg->zc[i].cds_resolver.text, s->cfg->zc[i].cds_interval);
     }
     return sc;
 }

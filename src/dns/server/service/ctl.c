@@ -973,6 +973,8 @@ static void reconfig(struct dns_ctl *ctl, struct dns_zcfg *nw, struct reload_rep
     free(ctl->z);
     ctl->z = z;
     dns_notifier_remap(ctl->notifier, map, old->nzones);
+    dns_cds_scanner_free(ctl->cds); /* it counts zones by index: made again for the new set */
+    ctl->cds = dns_cds_scanner_new(ctl);
     for (size_t j = 0; j < nw->nzones; j++) {
         if (!kept[j]) {
             zone_open(ctl, j, r);
