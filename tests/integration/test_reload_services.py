@@ -3,7 +3,7 @@
 [tsig] sections added, removed and changed (dig, nsupdate, a signed AXFR that started before
 the reload and finishes with the old key), [http NAME] sites (a new root, a new site, a
 download in flight, a keep-alive connection whose next request sees the new sites),
-[managesieve] (the per-address limit, sieve-connect), [dkim] signing, [jmap] limits, a
+[managesieve] (the per-address limit, sieve-connect), [dkim] signing, a
 reverse-proxied site across a reload of the sites, and [server] log."""
 
 import json
@@ -359,36 +359,6 @@ def test_server_log_moves_on_reload(tmp_path):
         with H.SMTPClient(d.smtp_port) as c:
             c.cmd("QUIT")
         H.wait_until(lambda: moved.stat().st_size > size, what="lines still in moved.log")
-    finally:
-        finish(d)
-
-
-# --------------------------------------------------------------------------------------------
-# JMAP limits
-
-
-def test_jmap_limits_reload(tmp_path):
-    import jmap_helpers as J
-    web = J.start_jmap(tmp_path, "jmap-reload")
-    d = web.d
-    try:
-        c = J.Client(web)
-        before = c.session["capabilities"][J.CORE]["maxSizeUpload"]
-        c.upload(b"x" * 4096)
-        d.sections["jmap"]["max_size_upload"] = "2K"
-        d.sections["jmap"]["max_calls_in_request"] = 2
-        d.write_conf()
-        out = reload(d)
-        assert "applied: [jmap] max_size_upload" in out and "needs restart" not in out, out
-        session = c.get_json("/.well-known/jmap")
-        core = session["capabilities"][J.CORE]
-        assert core["maxSizeUpload"] == 2048 != before and core["maxCallsInRequest"] == 2, core
-        status, _, body = c.raw("POST", "/jmap/upload/%s/" % c.account, b"x" * 4096,
-                                {"Content-Type": "application/octet-stream"})
-        assert status == 413, (status, body)
-        status, resp = c.post({"using": J.USING, "methodCalls": [
-            ["Mailbox/get", {"accountId": c.account, "ids": []}, "c%d" % i] for i in range(3)]})
-        assert status == 400 and "limit" in json.dumps(resp), (status, resp)
     finally:
         finish(d)
 
