@@ -85,7 +85,12 @@ static void test_notify_after_every_swap(void **state)
     zc.notify = &target;
     zc.nnotify = 1;
 
-    struct dns_service s = {.zc = &zc, .nzones = 1, .nworkers = NWORKERS};
+    /* the configuration as dns_zcfg_new makes it; on the stack, so its count never reaches 0 */
+    struct dns_zcfg zcfg = {.zc = &zc, .nzones = 1};
+    atomic_init(&zcfg.refs, 1000);
+    zcfg.srv = (struct dns_server){zcfg.zc, zcfg.nzones, NULL, 0, 1232};
+    struct dns_service s = {.cfg = &zcfg, .nworkers = NWORKERS,
+                            .cfg_lock = PTHREAD_MUTEX_INITIALIZER};
     struct worker w[NWORKERS] = {0};
     struct dns_worker dw[NWORKERS] = {0}, *dws[NWORKERS];
     for (int i = 0; i < NWORKERS; i++) {
@@ -110,7 +115,7 @@ static void test_notify_after_every_swap(void **state)
     struct loop_post *tp = loop_post_new(tb);
     bool done = false;
     struct reload_report *r = reload_report_new(tp, on_report, &done);
-    dns_ctl_reload(s.ctl, r);
+    dns_ctl_reload(s.ctl, NULL, r); /* no new configuration: the zone files are read again */
     reload_report_release(r);
     while (!done)
         event_base_loop(tb, EVLOOP_ONCE);
