@@ -61,6 +61,9 @@ for name in $batch; do report "$name"; done
 rm -rf "$rcdir"
 for name in $failed; do
     echo "---- $name (build/fuzz/logs/$name.log) ----"
-    grep -E "ERROR|runtime error|SUMMARY|Test unit written" "build/fuzz/logs/$name.log" | head -n 20
+    # the report and the frames of the project's own code (libFuzzer's "deadly signal" on an
+    # abort() names nothing else)
+    grep -E "ERROR|runtime error|SUMMARY|Test unit written|#[0-9]+ .* in .* (src|tests)/" \
+        "build/fuzz/logs/$name.log" | head -n 30
 done
 [ -z "$failed" ] || { echo "fuzz-smoke: failures in:$failed" >&2; exit 1; }
