@@ -98,6 +98,31 @@ static struct slice slice_partial(struct slice b, uint32_t start, uint32_t count
     return slice_make(b.p + st, n);
 }
 
+/*
+ * A literal cannot carry a NUL (RFC 3501 §4.3), yet a literal8 APPEND (RFC 3516) or a sloppy
+ * client may have stored some. The content of one leaf part goes out in base64 (a client
+ * decodes it as the binary it was; imaptest's append-binary asks for this); any other section
+ * (the whole message, a header, a multipart) keeps its length and structure with each NUL sent
+ * as 0x80, as Dovecot does. BINARY[] sends the bytes themselves as ~{n}.
+ */
+static struct slice nul_free(struct imap_fetch *f, const struct mime_section *sec,
+                             struct slice bytes, struct str *synth)
+{
+    const struct mime_part *p = NULL;
+    if (sec->nparts && sec->kind == MIME_SECTION_BODY && f->tree)
+        p = mime_section_part(f->tree, sec);
+    if (p && !p->children && !p->message) {
+        str_reserve(synth, base64_encoded_size(bytes.len) + 1);
+        synth->len = base64_encode(bytes.p, bytes.len, synth->ptr);
+    } else {
+        str_append(synth, bytes.p, bytes.len);
+        for (size_t i = 0; i < synth->len; i++)
+            if (synth->ptr[i] == '\0')
+                synth->ptr[i] = (char)0x80;
+    }
+    return slice_make(str_cstr(synth), synth->len);
+}
+
 enum item_form {
     FORM_LITERAL,  /* {n} */
     FORM_LITERAL8, /* ~{n}: BINARY content with a NUL (RFC 3516 §4.2) */
@@ -180,11 +205,7 @@ static bool item_bytes(struct imap_session *s, struct imap_fetch *f, const struc
     if (rc == 0) {
         struct slice bytes = mime_range_bytes(&r, f->map.data);
         if (memchr(bytes.p, '\0', bytes.len)) {
-            /* Only a literal8 APPEND (RFC 3516) stores NULs, and a literal cannot carry one
-             * (RFC 3501 §4.3): BODY gets the section in base64, BINARY the bytes. */
-            str_reserve(synth, base64_encoded_size(bytes.len) + 1);
-            synth->len = base64_encode(bytes.p, bytes.len, synth->ptr);
-            bytes = slice_make(str_cstr(synth), synth->len);
+            bytes = nul_free(f, &sec, bytes, synth);
         } else if (r.synth) { /* the range points into r.data: keep a copy past its clear */
             str_append(synth, bytes.p, bytes.len);
             bytes = slice_make(str_cstr(synth), synth->len);
