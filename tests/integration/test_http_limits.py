@@ -159,13 +159,41 @@ def test_idle_keepalive_closed(web):
     assert X.statuses(data) == [200]
 
 
+def test_silent_connection_closed(web):
+    # A connection that never sends a byte is closed by the header timer (2 s here), parked
+    # or not: it must not hold one of the address's places until the idle timeout.
+    s = socket.create_connection(("127.0.0.1", web.port), timeout=15)
+    t0 = time.monotonic()
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert time.monotonic() - t0 < 12, "a silent connection outlived the header timeout"
+
+
 def test_per_address_limit(web):
+    # 41 connections from one address while the limit is 40: exactly one is refused with a
+    # 503, the others are served and kept alive. Which one is not asked: on a busy machine
+    # the listener threads may take them in another order than they were opened.
     socks = []
     try:
-        for _ in range(40):
+        for _ in range(41):
             socks.append(socket.create_connection(("127.0.0.1", web.port), timeout=10))
-        data, closed = X.raw(web.port, b"")
-        assert X.status_of(data) == 503 and closed
+        for s in socks:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        codes = []
+        for s in socks:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            codes.append(X.status_of(head))
+        assert sorted(codes) == [200] * 40 + [503], codes
     finally:
         for s in socks:
             s.close()

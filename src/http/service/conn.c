@@ -134,6 +134,8 @@ static void on_head_timer(evutil_socket_t fd, short what, void *vhc)
     struct hconn *hc = vhc;
     if (hc->h1)
         http_session_timeout(hc->h1);
+    else if (!hc->h2 && !hc->raw_on)
+        hc->closing = true; /* not a byte (or no TLS handshake) within header_timeout */
     conn_resume(hc->c);
 }
 
