@@ -9,7 +9,7 @@ set -eu
 # Libraries pigeond links with, and the tools `make` and `make install` use. A new library
 # dependency of the daemon goes here (its -dev package).
 RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libidn2-dev
-libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev python3 openssl publicsuffix"
+libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev libcurl4-openssl-dev python3 openssl publicsuffix"
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here.

@@ -1,7 +1,7 @@
 /*
  * jmap/email_get — Email/get, Email/parse, Thread/get (RFC 8621 §4.2, §4.9, §3.1): rows of
  * the snapshot for the metadata, the message file (read through jmap_ops) for everything
- * else.
+ * else. A Thread's emailIds are its rows in receivedAt order.
  */
 #include "jmap/email_int.h"
 
@@ -105,7 +105,7 @@ static json_t *email_json(struct jmap_ctx *c, const struct jmap_row *r,
     if (wants(o->properties, "blobId"))
         json_object_set_new(e, "blobId", json_string(blob));
     if (wants(o->properties, "threadId"))
-        json_object_set_new(e, "threadId", jmap_email_id_json(r->mailbox_id, r->uid, 't'));
+        json_object_set_new(e, "threadId", jmap_thread_id_json(r->thread_id));
     if (wants(o->properties, "mailboxIds")) {
         json_t *m = json_object();
         json_t *id = jmap_mbox_id_json(r->mailbox_id);
@@ -214,16 +214,20 @@ json_t *jmap_thread_get(struct jmap_ctx *c, json_t *args)
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v) {
-        int64_t mb, uid;
-        const char *id = json_string_value(v);
-        const struct jmap_row *r = id && id[0] == 't' && jmap_email_id_parse(id, &mb, &uid) == 0
-                                       ? jmap_row_find(&c->snap, mb, uid)
-                                       : NULL;
-        if (r)
-            json_array_append_new(list, json_pack("{s:O, s:[o]}", "id", v, "emailIds",
-                                                  jmap_email_id_json(mb, uid, 'e')));
-        else
+        int64_t t;
+        size_t first, n = 0;
+        if (jmap_thread_id_parse(json_string_value(v), &t) == 0)
+            n = jmap_thread_rows(&c->snap, t, &first);
+        if (!n) {
             json_array_append(not_found, v);
+            continue;
+        }
+        json_t *emails = json_array();
+        for (size_t k = 0; k < n; k++) {
+            const struct jmap_row *r = &c->snap.rows[c->snap.by_thread[first + k]];
+            json_array_append_new(emails, jmap_email_id_json(r->mailbox_id, r->uid, 'e'));
+        }
+        json_array_append_new(list, json_pack("{s:O, s:o}", "id", v, "emailIds", emails));
     }
     return json_pack("{s:s, s:o, s:o, s:o}", "accountId", c->env->account_id, "state",
                      jmap_state_json(c), "list", list, "notFound", not_found);

@@ -222,12 +222,34 @@ void jmap_date_format(int64_t t, int tz_min, char out[64])
                  (tz_min < 0 ? -tz_min : tz_min) / 60, (tz_min < 0 ? -tz_min : tz_min) % 60);
 }
 
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* RFC 8620 §1.4 UTCDate: "YYYY-MM-DDTHH:MM:SS" with an optional fraction and "Z", strictly
+ * (upper case, nothing before or after). */
 int64_t jmap_utc_parse(const char *s, int64_t dflt)
 {
-    struct msg_date d = {0};
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &d.year, &d.month, &d.day, &d.hour, &d.min,
-                     &d.sec) != 6 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31 ||
-        d.hour > 23 || d.min > 59 || d.sec > 60)
+    if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':')
+        return dflt;
+    struct msg_date d = {.year = digits(s, 4), .month = digits(s + 5, 2), .day = digits(s + 8, 2),
+                         .hour = digits(s + 11, 2), .min = digits(s + 14, 2),
+                         .sec = digits(s + 17, 2)};
+    const char *p = s + 19;
+    if (*p == '.' && p[1] >= '0' && p[1] <= '9')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    if (d.year < 0 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31 || d.hour < 0 ||
+        d.hour > 23 || d.min < 0 || d.min > 59 || d.sec < 0 || d.sec > 60 || strcmp(p, "Z") != 0)
         return dflt;
     return msg_date_to_unix(&d);
 }

@@ -2,7 +2,16 @@
  * jmap/email_query — Email/query and /queryChanges (RFC 8621 §4.4-4.5), SearchSnippet/get
  * (§5.1). Filters over the snapshot's rows; conditions on the text (text, from, to, cc, bcc,
  * subject, body, header) read and decode the message (msg/mime.h), case-insensitively.
- * One message per thread, so collapseThreads changes nothing.
+ * collapseThreads keeps the first Email of each thread in sort order; the *InThreadHaveKeyword
+ * conditions look at every Email of the row's thread.
+ *
+ * Email/queryChanges (RFC 8620 §5.6) compares through the Email changes since the old query
+ * state: the sort keys (receivedAt, size, id) never change, so an Email neither created,
+ * updated nor destroyed since keeps its place relative to the others. Such Emails are left
+ * out; every updated or destroyed one is in removed, and every created or updated one still
+ * in the results is in added with its index (an updated Email that did not move is in both,
+ * which the RFC allows). When threads matter (collapseThreads, thread conditions), every Email
+ * of a thread that gained, lost or changed an Email counts as updated.
  */
 #include "jmap/email_int.h"
 
@@ -63,6 +72,18 @@ static bool field_contains(struct text *t, const char *field, const char *needle
     return ok;
 }
 
+static bool row_has_keyword(const struct jmap_row *r, const char *kw)
+{
+    json_t *all = jmap_keywords_from_flags(r->flags);
+    bool has = false;
+    const char *k;
+    json_t *v;
+    json_object_foreach(all, k, v)
+        has |= kw && strcasecmp(k, kw) == 0;
+    json_decref(all);
+    return has;
+}
+
 /* -1 on an unknown condition (the caller answers unsupportedFilter). */
 static int cond_matches(struct jmap_ctx *c, const struct jmap_row *r, json_t *f, struct text *t)
 {
@@ -89,19 +110,15 @@ static int cond_matches(struct jmap_ctx *c, const struct jmap_row *r, json_t *f,
             ok = r->size >= json_integer_value(v);
         } else if (strcmp(k, "maxSize") == 0) {
             ok = r->size < json_integer_value(v);
-        } else if (strcmp(k, "hasKeyword") == 0 || strcmp(k, "notKeyword") == 0 ||
-                   strcmp(k, "allInThreadHaveKeyword") == 0 ||
+        } else if (strcmp(k, "hasKeyword") == 0 || strcmp(k, "notKeyword") == 0) {
+            ok = row_has_keyword(r, s) == (strcmp(k, "hasKeyword") == 0);
+        } else if (strcmp(k, "allInThreadHaveKeyword") == 0 ||
                    strcmp(k, "someInThreadHaveKeyword") == 0 ||
                    strcmp(k, "noneInThreadHaveKeyword") == 0) {
-            json_t *kw = jmap_keywords_from_flags(r->flags);
-            bool has = false;
-            const char *kk;
-            json_t *kv;
-            json_object_foreach(kw, kk, kv)
-                has |= s && strcasecmp(kk, s) == 0;
-            json_decref(kw);
-            ok = (strcmp(k, "notKeyword") == 0 || strcmp(k, "noneInThreadHaveKeyword") == 0) ? !has
-                                                                                              : has;
+            size_t first, n = jmap_thread_rows(&c->snap, r->thread_id, &first), have = 0;
+            for (size_t i = 0; i < n; i++)
+                have += row_has_keyword(&c->snap.rows[c->snap.by_thread[first + i]], s);
+            ok = k[0] == 'a' ? have == n : k[0] == 's' ? have > 0 : have == 0;
         } else if (strcmp(k, "hasAttachment") == 0) {
             text_load(c, r, t);
             bool att = t->tree && (t->tree->root->kind == MIME_KIND_MULTIPART &&
@@ -265,11 +282,30 @@ static int sort_parse(json_t *sort, struct sort_ctx *sc)
     return 0;
 }
 
-/* The indexes of rows matching filter, in sort order. -1 unsupportedFilter, -2 sort. */
-static int query_rows(struct jmap_ctx *c, json_t *filter, json_t *sort, size_t **out, size_t *n)
+/* Keeps the first of idx[0..n) of each thread; the new count. */
+static size_t collapse(struct jmap_snap *s, size_t *idx, size_t n)
 {
+    jmap_snap_threads(s);
+    bool *seen = xcalloc(s->nrows + 1, 1); /* by the thread's first place in by_thread */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t first;
+        jmap_thread_rows(s, s->rows[idx[i]].thread_id, &first);
+        if (!seen[first])
+            idx[k++] = idx[i];
+        seen[first] = true;
+    }
+    free(seen);
+    return k;
+}
+
+/* The indexes of rows matching the query's filter, in sort order (first of each thread with
+ * collapseThreads). -1 unsupportedFilter, -2 unsupportedSort, -3 invalidArguments. */
+static int query_rows(struct jmap_ctx *c, json_t *args, size_t **out, size_t *n)
+{
+    json_t *filter = json_object_get(args, "filter");
     struct sort_ctx sc = {.s = &c->snap};
-    int src = sort_parse(sort, &sc);
+    int src = sort_parse(json_object_get(args, "sort"), &sc);
     if (src < 0)
         return src == -1 ? -3 : -2;
     if (!filter_valid(filter, 0))
@@ -288,9 +324,20 @@ static int query_rows(struct jmap_ctx *c, json_t *filter, json_t *sort, size_t *
             idx[k++] = i;
     }
     qsort_r(idx, k, sizeof *idx, row_order, &sc);
+    if (json_is_true(json_object_get(args, "collapseThreads")))
+        k = collapse(&c->snap, idx, k);
     *out = idx;
     *n = k;
     return 0;
+}
+
+static json_t *query_error(struct jmap_ctx *c, int rc)
+{
+    if (rc == -1)
+        return jmap_method_error(c, "unsupportedFilter", NULL);
+    if (rc == -2)
+        return jmap_method_error(c, "unsupportedSort", NULL);
+    return jmap_method_error(c, "invalidArguments", "sort");
 }
 
 json_t *jmap_email_query(struct jmap_ctx *c, json_t *args)
@@ -305,13 +352,9 @@ json_t *jmap_email_query(struct jmap_ctx *c, json_t *args)
     if (jmap_snap_load(c) != 0)
         return NULL;
     size_t *idx, n;
-    int rc = query_rows(c, json_object_get(args, "filter"), json_object_get(args, "sort"), &idx, &n);
-    if (rc == -1)
-        return jmap_method_error(c, "unsupportedFilter", NULL);
-    if (rc == -2)
-        return jmap_method_error(c, "unsupportedSort", NULL);
+    int rc = query_rows(c, args, &idx, &n);
     if (rc < 0)
-        return jmap_method_error(c, "invalidArguments", "sort");
+        return query_error(c, rc);
     json_int_t pos = json_integer_value(pos_j);
     const char *anchor = jmap_str_arg(args, "anchor");
     if (anchor) {
@@ -340,18 +383,140 @@ json_t *jmap_email_query(struct jmap_ctx *c, json_t *args)
                                                       c->snap.rows[idx[i]].uid, 'e'));
     free(idx);
     json_t *res = json_pack("{s:s, s:o, s:b, s:I, s:o}", "accountId", c->env->account_id, "queryState",
-                            jmap_state_json(c), "canCalculateChanges", 0, "position",
+                            jmap_state_json(c), "canCalculateChanges", 1, "position",
                             (json_int_t)((size_t)pos < n ? (size_t)pos : n), "ids", ids);
     if (json_is_true(json_object_get(args, "calculateTotal")))
         json_object_set_new(res, "total", json_integer((json_int_t)n));
     return res;
 }
 
+/* ---- Email/queryChanges ---- */
+
+struct mark {
+    int64_t mailbox_id, uid;
+    bool created; /* not there at the old state */
+};
+
+static int mark_cmp(const void *a, const void *b)
+{
+    const struct mark *x = a, *y = b;
+    if (x->mailbox_id != y->mailbox_id)
+        return x->mailbox_id < y->mailbox_id ? -1 : 1;
+    return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static void mark_add(struct mark **v, size_t *n, size_t *cap, int64_t mb, int64_t uid, bool created)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 32;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = (struct mark){mb, uid, created};
+}
+
+static bool filter_uses_threads(json_t *f, unsigned depth)
+{
+    if (!json_is_object(f) || depth > 16)
+        return false;
+    const char *k;
+    json_t *v;
+    json_object_foreach(f, k, v) {
+        if (strstr(k, "InThreadHaveKeyword"))
+            return true;
+        size_t i;
+        json_t *x;
+        json_array_foreach(strcmp(k, "conditions") == 0 ? v : NULL, i, x)
+            if (filter_uses_threads(x, depth + 1))
+                return true;
+    }
+    return false;
+}
+
+/* Every Email the delta touches, sorted, marked created or not; with threads, every Email of
+ * the threads it touches as well. */
+static size_t touched(struct jmap_ctx *c, const struct jmap_delta *d, bool threads,
+                      struct mark **out)
+{
+    struct mark *v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < d->nc; i++)
+        mark_add(&v, &n, &cap, d->created[i].mailbox_id, d->created[i].uid, true);
+    for (size_t i = 0; i < d->nu; i++)
+        mark_add(&v, &n, &cap, d->updated[i].mailbox_id, d->updated[i].uid, false);
+    for (size_t i = 0; i < d->nd; i++)
+        mark_add(&v, &n, &cap, d->destroyed[i].mailbox_id, d->destroyed[i].uid, false);
+    if (threads) {
+        int64_t *th;
+        size_t nt = jmap_delta_threads(c, d, true, &th);
+        for (size_t i = 0; i < nt; i++) {
+            size_t first, k = jmap_thread_rows(&c->snap, th[i], &first);
+            for (size_t j = 0; j < k; j++) {
+                const struct jmap_row *r = &c->snap.rows[c->snap.by_thread[first + j]];
+                mark_add(&v, &n, &cap, r->mailbox_id, r->uid, false);
+            }
+        }
+        free(th);
+    }
+    qsort(v, n, sizeof *v, mark_cmp);
+    size_t k = 0; /* one mark per Email; created wins (it was not in the old results) */
+    for (size_t i = 0; i < n; i++) {
+        if (k && mark_cmp(&v[k - 1], &v[i]) == 0)
+            v[k - 1].created |= v[i].created;
+        else
+            v[k++] = v[i];
+    }
+    *out = v;
+    return k;
+}
+
 json_t *jmap_email_query_changes(struct jmap_ctx *c, json_t *args)
 {
     if (!jmap_account_ok(c, args))
         return NULL;
-    return jmap_method_error(c, "cannotCalculateChanges", "query again");
+    const char *since = jmap_str_arg(args, "sinceQueryState");
+    json_t *max = json_object_get(args, "maxChanges");
+    if (!since || (max && !json_is_null(max) &&
+                   (!json_is_integer(max) || json_integer_value(max) <= 0)))
+        return jmap_method_error(c, "invalidArguments", "sinceQueryState or maxChanges");
+    struct jmap_delta d;
+    if (jmap_delta_since(c, since, &d) != 0)
+        return NULL;
+    size_t *idx, n;
+    int rc = query_rows(c, args, &idx, &n);
+    if (rc < 0) {
+        jmap_delta_clear(&d);
+        return query_error(c, rc);
+    }
+    bool threads = json_is_true(json_object_get(args, "collapseThreads")) ||
+                   filter_uses_threads(json_object_get(args, "filter"), 0);
+    struct mark *m;
+    size_t nm = touched(c, &d, threads, &m);
+    jmap_delta_clear(&d);
+    json_t *removed = json_array(), *added = json_array();
+    for (size_t i = 0; i < nm; i++)
+        if (!m[i].created)
+            json_array_append_new(removed, jmap_email_id_json(m[i].mailbox_id, m[i].uid, 'e'));
+    for (size_t i = 0; i < n; i++) {
+        const struct jmap_row *r = &c->snap.rows[idx[i]];
+        struct mark key = {r->mailbox_id, r->uid, false};
+        if (nm && bsearch(&key, m, nm, sizeof *m, mark_cmp))
+            json_array_append_new(added, json_pack("{s:o, s:I}", "id",
+                                                   jmap_email_id_json(r->mailbox_id, r->uid, 'e'),
+                                                   "index", (json_int_t)i));
+    }
+    free(m);
+    free(idx);
+    if (json_is_integer(max) &&
+        json_array_size(removed) + json_array_size(added) > (size_t)json_integer_value(max)) {
+        json_decref(removed), json_decref(added);
+        return jmap_method_error(c, "tooManyChanges", NULL);
+    }
+    json_t *res = json_pack("{s:s, s:s, s:o, s:o, s:o}", "accountId", c->env->account_id,
+                            "oldQueryState", since, "newQueryState", jmap_state_json(c),
+                            "removed", removed, "added", added);
+    if (json_is_true(json_object_get(args, "calculateTotal")))
+        json_object_set_new(res, "total", json_integer((json_int_t)n));
+    return res;
 }
 
 /* ---- SearchSnippet/get ---- */

@@ -140,6 +140,14 @@ static json_t *update_one(struct jmap_ctx *c, const struct jmap_row *r, json_t *
     return err;
 }
 
+/* The thread of a message just written (the snapshot read again places it). */
+static json_t *created_thread(struct jmap_ctx *c, int64_t mailbox_id, int64_t uid)
+{
+    const struct jmap_row *r =
+        jmap_snap_load(c) == 0 ? jmap_row_find(&c->snap, mailbox_id, uid) : NULL;
+    return r ? jmap_thread_id_json(r->thread_id) : json_null();
+}
+
 static void create_one(struct jmap_ctx *c, const char *cid, json_t *e, struct set_out *o)
 {
     const struct jmap_ops *ops = c->env->ops;
@@ -172,15 +180,13 @@ static void create_one(struct jmap_ctx *c, const char *cid, json_t *e, struct se
         jmap_snap_invalidate(c);
         json_t *id = jmap_email_id_json(mbid, uid, 'e');
         json_object_set(c->created_ids, cid, id);
-        json_t *res = json_pack("{s:o, s:o, s:I}", "id", id, "threadId",
-                                jmap_email_id_json(mbid, uid, 't'), "size", (json_int_t)len);
-        if (jmap_snap_load(c) == 0) {
-            const struct jmap_row *r = jmap_row_find(&c->snap, mbid, uid);
-            if (r) {
-                char blob[40];
-                snprintf(blob, sizeof blob, "b%s", r->blob);
-                json_object_set_new(res, "blobId", json_string(blob));
-            }
+        json_t *res = json_pack("{s:o, s:o, s:I}", "id", id, "threadId", created_thread(c, mbid, uid),
+                                "size", (json_int_t)len);
+        const struct jmap_row *r = jmap_row_find(&c->snap, mbid, uid);
+        if (r) {
+            char blob[40];
+            snprintf(blob, sizeof blob, "b%s", r->blob);
+            json_object_set_new(res, "blobId", json_string(blob));
         }
         json_object_set_new(o->created, cid, res);
     }
@@ -312,7 +318,7 @@ json_t *jmap_email_import(struct jmap_ctx *c, json_t *args)
             json_object_set_new(created, cid,
                                 json_pack("{s:o, s:O, s:o, s:I}", "id", id, "blobId",
                                           json_object_get(e, "blobId"), "threadId",
-                                          jmap_email_id_json(mbid, uid, 't'), "size",
+                                          created_thread(c, mbid, uid), "size",
                                           (json_int_t)data.len));
         }
         str_clear(&flags);

@@ -14,7 +14,7 @@
  *   Mailbox id  "m<mailbox row id>"
  *   Email id    "e<mailbox id>-<uid>"   (a move gives the message a new id: the old one is
  *                                        destroyed and a new one created in Email/changes)
- *   Thread id   "t<mailbox id>-<uid>"   (one message per thread)
+ *   Thread id   "t<thread number>"      (a conversation, kept by the store: thread_key.c)
  *   blob id     "b<file id>" for a message file, "b<file id>-<part>" for one MIME part
  *   state       the account's mailboxes with their highest modseq and next uid, so /changes
  *               is computed exactly from the store's CONDSTORE data (RFC 7162) whoever
@@ -53,6 +53,7 @@ struct jmap_mbox {
 /* One message row; strings valid during the callback only. */
 struct jmap_msg {
     int64_t mailbox_id, uid, modseq, size, received;
+    int64_t thread_id; /* its conversation (> 0; 0 only in the rows of changes) */
     const char *flags;   /* IMAP flag text: "\Seen \Flagged $Forwarded" */
     const char *blob_id; /* the message file's id (32 hex digits) */
 };
@@ -73,6 +74,9 @@ struct jmap_ops {
     /* Messages of mailbox_id with modseq > since, and uids expunged after since. */
     int (*changes)(void *ctx, int64_t mailbox_id, int64_t since, jmap_msg_cb cb,
                    void (*gone)(void *arg, int64_t uid), void *arg);
+    /* The thread message (mailbox_id, uid) was placed in, also after it was expunged;
+     * ERR_NOTFOUND when it never was. */
+    int (*thread_of)(void *ctx, int64_t mailbox_id, int64_t uid, int64_t *thread_out);
     /* The bytes of file blob_id appended to out (a message, or an uploaded blob). */
     int (*read)(void *ctx, const char *blob_id, struct str *out);
     /* Writes: the message's flags become flags (canonical IMAP text). */
@@ -102,6 +106,13 @@ struct jmap_ops {
     /* Writes script name, then makes `activate` the active script ("": none; NULL: leave
      * the mark where it is). ERR_PARSE when the script does not compile. */
     int (*sieve_write)(void *ctx, const char *name, const char *text, const char *activate);
+    /* EmailSubmission records (RFC 8621 §7), one JSON object each, named by id: kept
+     * (submission_put), listed (cb with each one's JSON text; *state_out, appended, changes
+     * whenever one is kept or removed), removed (submission_del: ERR_NOTFOUND when none). */
+    int (*submission_put)(void *ctx, const char *id, const char *json);
+    int (*submissions)(void *ctx, void (*cb)(void *arg, const char *json), void *arg,
+                       struct str *state_out);
+    int (*submission_del)(void *ctx, const char *id);
     /* The account's own identities (Identity/set) as JSON text appended to out ("" when
      * none were ever written); identities_write replaces them, durably. */
     int (*identities_read)(void *ctx, struct str *out);
@@ -149,6 +160,24 @@ int jmap_blob_id_parse(const char *id, char file_out[33], char part_out[64]);
  * type. 0, ERR_NOTFOUND. */
 int jmap_blob_read(const struct jmap_ops *ops, const char *id, struct str *out,
                    struct str *type_out);
+
+/*
+ * Threading (thread_key.c). A message joins a conversation when it shares a message id with
+ * it (its own Message-ID, In-Reply-To or References) and has the same base subject (RFC 5256
+ * §2.1), as Fastmail and Gmail do; the store keeps the ids and subjects of each thread.
+ */
+#define JMAP_THREAD_IDS 24
+struct jmap_thread_key {
+    char *ids[JMAP_THREAD_IDS]; /* malloc'd: own Message-ID, In-Reply-To, References (nearest
+                                 * ancestors first, then the root); no duplicates */
+    size_t n;
+    char subject[200];          /* base subject, ASCII letters in lower case */
+};
+/* The key of message msg[0..len) (only its header is read). Clear it after. */
+void jmap_thread_key_make(const char *msg, size_t len, struct jmap_thread_key *out);
+void jmap_thread_key_clear(struct jmap_thread_key *k);
+/* The base subject of a decoded Subject (RFC 5256 §2.1), lower case, into out[cap]. */
+void jmap_base_subject(const char *subject, char *out, size_t cap);
 
 /* The state string of the account now (the event source sends it when it changes). */
 int jmap_account_state(const struct jmap_ops *ops, struct str *out);

@@ -24,7 +24,7 @@ struct jmap_box {
 };
 
 struct jmap_row {
-    int64_t mailbox_id, uid, modseq, size, received;
+    int64_t mailbox_id, uid, modseq, size, received, thread_id;
     char *flags;
     char blob[33];
 };
@@ -36,6 +36,7 @@ struct jmap_snap {
     size_t nboxes;
     struct jmap_row *rows;  /* (mailbox id, uid) order */
     size_t nrows;
+    size_t *by_thread;      /* row indexes by (thread, receivedAt, id); NULL until built */
 };
 
 struct jmap_ctx {
@@ -74,6 +75,12 @@ const struct jmap_box *jmap_box_by_id(const struct jmap_snap *s, int64_t id);
 const struct jmap_box *jmap_box_by_name(const struct jmap_snap *s, const char *name);
 const struct jmap_box *jmap_box_by_role(const struct jmap_snap *s, const char *role);
 const struct jmap_row *jmap_row_find(const struct jmap_snap *s, int64_t mailbox_id, int64_t uid);
+/* Threads: builds s->by_thread once; the rows of thread t are by_thread[*first ..
+ * *first + count), oldest first (RFC 8621 §3: emailIds in receivedAt order). */
+void jmap_snap_threads(struct jmap_snap *s);
+size_t jmap_thread_rows(struct jmap_snap *s, int64_t t, size_t *first);
+json_t *jmap_thread_id_json(int64_t t);
+int jmap_thread_id_parse(const char *id, int64_t *out);
 /* "m12" -> 12; "e12-34" -> 12, 34. 0 or ERR_PARSE. */
 int jmap_mbox_id_parse(const char *id, int64_t *out);
 int jmap_email_id_parse(const char *id, int64_t *mbox_out, int64_t *uid_out);
@@ -132,9 +139,23 @@ json_t *jmap_submission_set(struct jmap_ctx *c, json_t *args);
 json_t *jmap_submission_get(struct jmap_ctx *c, json_t *args);
 json_t *jmap_core_echo(struct jmap_ctx *c, json_t *args);
 
-/* Changes of emails between a state and the snapshot (changes.c), shared by Email/changes
- * and Thread/changes (prefix 'e' or 't'). */
-json_t *jmap_changes_emails(struct jmap_ctx *c, json_t *args, char prefix);
+/* Changes of Emails between a state and the snapshot (changes.c), shared by Email/changes,
+ * Thread/changes and Email/queryChanges. */
+struct jmap_ref {
+    int64_t mailbox_id, uid;
+};
+struct jmap_delta {
+    struct jmap_ref *created, *updated, *destroyed;
+    size_t nc, nu, nd;
+};
+/* Loads the snapshot and fills d: 0, or -1 with the method error set (cannotCalculateChanges
+ * when since is no state of this store that can still be compared). */
+int jmap_delta_since(struct jmap_ctx *c, const char *since, struct jmap_delta *d);
+void jmap_delta_clear(struct jmap_delta *d);
+/* The distinct threads the delta's created and destroyed (and updated) Emails are in
+ * (malloc'd, *out); their number. */
+size_t jmap_delta_threads(struct jmap_ctx *c, const struct jmap_delta *d, bool updated,
+                          int64_t **out);
 
 /* ---- email_body.c: an Email object from message bytes ---- */
 struct jmap_body_opts {

@@ -5,6 +5,7 @@
 #include "jmap/jmap_int.h"
 
 #include "core/err.h"
+#include "core/xmalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,43 @@ static bool wanted(json_t *props, const char *name)
     return false;
 }
 
-static json_t *box_json(const struct jmap_snap *s, const struct jmap_box *b, json_t *props)
+static int id_cmp(const void *a, const void *b)
 {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* RFC 8621 §2: the threads with an Email in box b, and of those the ones with an Email (in
+ * any mailbox) that has neither $seen nor $draft, as a reader opening the thread sees. */
+static void thread_counts(struct jmap_snap *s, int64_t box, int64_t *total, int64_t *unread)
+{
+    int64_t *th = xmalloc((s->nrows + 1) * sizeof *th);
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < s->nrows; i++)
+        if (s->rows[i].mailbox_id == box)
+            th[n++] = s->rows[i].thread_id;
+    qsort(th, n, sizeof *th, id_cmp);
+    *total = *unread = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && th[i] == th[i - 1])
+            continue;
+        ++*total;
+        size_t first, m = jmap_thread_rows(s, th[i], &first);
+        bool any = false;
+        for (k = 0; k < m && !any; k++) {
+            const char *f = s->rows[s->by_thread[first + k]].flags;
+            any = !jmap_flags_has(f, "\\Seen") && !jmap_flags_has(f, "\\Draft");
+        }
+        *unread += any;
+    }
+    free(th);
+}
+
+static json_t *box_json(struct jmap_snap *s, const struct jmap_box *b, json_t *props)
+{
+    int64_t threads = 0, unread_threads = 0;
+    if (wanted(props, "totalThreads") || wanted(props, "unreadThreads"))
+        thread_counts(s, b->id, &threads, &unread_threads);
     const struct jmap_box *parent = parent_of(s, b);
     bool inbox = strcmp(b->role, "inbox") == 0;
     json_t *o = json_object();
@@ -56,8 +92,8 @@ static json_t *box_json(const struct jmap_snap *s, const struct jmap_box *b, jso
         {"sortOrder", json_integer(inbox ? 0 : b->role[0] ? 1 : 10)},
         {"totalEmails", json_integer(b->total)},
         {"unreadEmails", json_integer(b->unread)},
-        {"totalThreads", json_integer(b->total)}, /* one message per thread (jmap.h) */
-        {"unreadThreads", json_integer(b->unread)},
+        {"totalThreads", json_integer(threads)},
+        {"unreadThreads", json_integer(unread_threads)},
         {"myRights",
          json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}", "mayReadItems", 1, "mayAddItems", 1,
                    "mayRemoveItems", 1, "maySetSeen", 1, "maySetKeywords", 1, "mayCreateChild", 1,
@@ -213,10 +249,9 @@ static bool box_matches(const struct jmap_snap *s, const struct jmap_box *b, jso
     return true;
 }
 
-json_t *jmap_mailbox_query(struct jmap_ctx *c, json_t *args)
+/* The ids of the boxes passing the query's filter, in its order; NULL with the error set. */
+static json_t *query_ids(struct jmap_ctx *c, json_t *args)
 {
-    if (!jmap_account_ok(c, args))
-        return NULL;
     json_t *filter = json_object_get(args, "filter");
     if (filter && !json_is_null(filter) && !json_is_object(filter))
         return jmap_method_error(c, "invalidArguments", "filter must be an object");
@@ -224,27 +259,90 @@ json_t *jmap_mailbox_query(struct jmap_ctx *c, json_t *args)
         return jmap_method_error(c, "unsupportedFilter", "Mailbox filters take conditions only");
     if (jmap_snap_load(c) != 0)
         return NULL;
-    json_int_t pos = json_integer_value(json_object_get(args, "position"));
     json_t *ids = json_array();
-    size_t total = 0;
     /* Boxes are in name order, which is also a tree order (parents before children). */
-    for (size_t i = 0; i < c->snap.nboxes; i++) {
-        if (!box_matches(&c->snap, &c->snap.boxes[i], json_is_object(filter) ? filter : NULL))
-            continue;
-        if ((json_int_t)total++ >= pos)
+    for (size_t i = 0; i < c->snap.nboxes; i++)
+        if (box_matches(&c->snap, &c->snap.boxes[i], json_is_object(filter) ? filter : NULL))
             json_array_append_new(ids, jmap_mbox_id_json(c->snap.boxes[i].id));
-    }
-    return json_pack("{s:s, s:o, s:b, s:I, s:o, s:I}", "accountId", c->env->account_id, "queryState",
-                     jmap_state_json(c), "canCalculateChanges", 0, "position",
-                     (json_int_t)(pos < (json_int_t)total ? pos : (json_int_t)total), "ids", ids,
-                     "total", (json_int_t)total);
+    return ids;
 }
 
+json_t *jmap_mailbox_query(struct jmap_ctx *c, json_t *args)
+{
+    if (!jmap_account_ok(c, args))
+        return NULL;
+    json_t *all = query_ids(c, args);
+    if (!all)
+        return NULL;
+    json_int_t pos = json_integer_value(json_object_get(args, "position"));
+    json_int_t total = (json_int_t)json_array_size(all);
+    if (pos < 0)
+        pos = total + pos < 0 ? 0 : total + pos;
+    if (pos > total)
+        pos = total;
+    json_t *ids = json_array();
+    for (json_int_t i = pos; i < total; i++)
+        json_array_append(ids, json_array_get(all, (size_t)i));
+    json_decref(all);
+    return json_pack("{s:s, s:o, s:b, s:I, s:o, s:I}", "accountId", c->env->account_id, "queryState",
+                     jmap_state_json(c), "canCalculateChanges", 1, "position", pos, "ids", ids,
+                     "total", total);
+}
+
+/*
+ * Mailbox/queryChanges (RFC 8620 §5.6). The filters and the order depend on names, roles,
+ * parents and subscriptions only, which the state's name hash covers: when it is the same,
+ * no mailbox came, went or moved in the results (only counts changed) and nothing is
+ * reported; when it differs, every mailbox of the old state is removed and every result
+ * added at its index (a client rebuilds the list, which RFC 8620 allows).
+ */
 json_t *jmap_mailbox_query_changes(struct jmap_ctx *c, json_t *args)
 {
     if (!jmap_account_ok(c, args))
         return NULL;
-    return jmap_method_error(c, "cannotCalculateChanges", "query again");
+    const char *since = jmap_str_arg(args, "sinceQueryState");
+    json_t *max = json_object_get(args, "maxChanges");
+    if (!since || (max && !json_is_null(max) &&
+                   (!json_is_integer(max) || json_integer_value(max) <= 0)))
+        return jmap_method_error(c, "invalidArguments", "sinceQueryState or maxChanges");
+    struct jmap_state old, cur;
+    if (jmap_state_parse(since, &old) != 0)
+        return jmap_method_error(c, "cannotCalculateChanges", "not a state of this server");
+    json_t *ids = query_ids(c, args);
+    if (!ids) {
+        jmap_state_clear(&old);
+        return NULL;
+    }
+    struct str now = STR_INIT;
+    jmap_state_write(&c->snap, &now);
+    jmap_state_parse(str_cstr(&now), &cur);
+    json_t *removed = json_array(), *added = json_array();
+    if (cur.names != old.names) {
+        for (size_t i = 0; i < old.n; i++)
+            json_array_append_new(removed, jmap_mbox_id_json(old.ent[i].id));
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+            json_array_append_new(added, json_pack("{s:O, s:I}", "id", id, "index",
+                                                   (json_int_t)i));
+    }
+    json_t *res = NULL;
+    if (json_is_integer(max) &&
+        json_array_size(removed) + json_array_size(added) > (size_t)json_integer_value(max)) {
+        json_decref(removed), json_decref(added);
+        jmap_method_error(c, "tooManyChanges", NULL);
+    } else {
+        res = json_pack("{s:s, s:s, s:s, s:o, s:o}", "accountId", c->env->account_id,
+                        "oldQueryState", since, "newQueryState", str_cstr(&now), "removed",
+                        removed, "added", added);
+        if (json_is_true(json_object_get(args, "calculateTotal")))
+            json_object_set_new(res, "total", json_integer((json_int_t)json_array_size(ids)));
+    }
+    json_decref(ids);
+    str_clear(&now);
+    jmap_state_clear(&cur);
+    jmap_state_clear(&old);
+    return res;
 }
 
 /* ---- Mailbox/set ---- */

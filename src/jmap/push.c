@@ -2,49 +2,13 @@
 #include "jmap/push.h"
 
 #include "jmap/jmap_int.h"
+#include "jmap/url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define VALUE_MAX 256
-
-static int hex(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* One query parameter's value, percent-decoded into out; false when absent or too long.
- * The query is a slice of the request (not NUL-terminated): nothing here reads past len. */
-static bool param(const char *q, size_t len, const char *name, char out[VALUE_MAX])
-{
-    size_t nl = strlen(name);
-    const char *p = q, *end = q + len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        if ((size_t)(stop - p) >= nl + 1 && memcmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t k = 0;
-            for (const char *s = p + nl + 1; s < stop; s++) {
-                if (k + 1 >= VALUE_MAX)
-                    return false;
-                if (*s == '%' && stop - s > 2 && hex(s[1]) >= 0 && hex(s[2]) >= 0) {
-                    out[k++] = (char)(hex(s[1]) * 16 + hex(s[2]));
-                    s += 2;
-                } else {
-                    out[k++] = *s;
-                }
-            }
-            out[k] = '\0';
-            return true;
-        }
-        p = stop + 1;
-    }
-    return false;
-}
 
 unsigned jmap_push_type(const char *name, size_t n)
 {
@@ -67,26 +31,33 @@ int jmap_push_params_parse(const char *query, size_t len, struct jmap_push_param
                            const char **why)
 {
     *out = (struct jmap_push_params){.types = JMAP_PUSH_ALL};
-    char v[VALUE_MAX];
-    if (param(query, len, "types", v)) {
+    char v[3][VALUE_MAX];
+    int has[3];
+    static const char *const names[3] = {"types", "closeafter", "ping"};
+    for (int i = 0; i < 3; i++)
+        if ((has[i] = jmap_url_param(query, len, names[i], v[i], sizeof v[i])) < 0) {
+            *why = "A query value is not percent-encoded right, or too long.";
+            return -1;
+        }
+    if (has[0]) {
         out->types = 0;
-        for (char *p = v; *p;) {
+        for (char *p = v[0]; *p;) {
             size_t n = strcspn(p, ",");
             out->types |= jmap_push_type(p, n);
             p += n + (p[n] == ',');
         }
     }
-    if (param(query, len, "closeafter", v)) {
-        if (strcmp(v, "state") != 0 && strcmp(v, "no") != 0) {
+    if (has[1]) {
+        if (strcmp(v[1], "state") != 0 && strcmp(v[1], "no") != 0) {
             *why = "closeafter must be \"state\" or \"no\".";
             return -1;
         }
-        out->close_after = strcmp(v, "state") == 0;
+        out->close_after = strcmp(v[1], "state") == 0;
     }
-    if (param(query, len, "ping", v)) {
+    if (has[2]) {
         char *end;
-        unsigned long n = strtoul(v, &end, 10);
-        if (!v[0] || *end || v[0] == '-' || n > 1000000) {
+        unsigned long n = strtoul(v[2], &end, 10);
+        if (v[2][0] < '0' || v[2][0] > '9' || *end || n > 1000000) {
             *why = "ping must be a number of seconds.";
             return -1;
         }

@@ -46,7 +46,8 @@ static void row_cb(void *arg, const struct jmap_msg *m)
         s->rows = xrealloc(s->rows, (s->nrows ? s->nrows * 2 : 16) * sizeof *s->rows);
     struct jmap_row *r = &s->rows[s->nrows++];
     *r = (struct jmap_row){.mailbox_id = m->mailbox_id, .uid = m->uid, .modseq = m->modseq,
-                           .size = m->size, .received = m->received, .flags = xstrdup(m->flags)};
+                           .size = m->size, .received = m->received, .thread_id = m->thread_id,
+                           .flags = xstrdup(m->flags)};
     snprintf(r->blob, sizeof r->blob, "%s", m->blob_id);
 }
 
@@ -66,6 +67,7 @@ void jmap_snap_clear(struct jmap_snap *s)
         free(s->rows[i].flags);
     free(s->boxes);
     free(s->rows);
+    free(s->by_thread);
     *s = (struct jmap_snap){0};
 }
 
@@ -125,6 +127,45 @@ const struct jmap_row *jmap_row_find(const struct jmap_snap *s, int64_t mailbox_
     return s->nrows ? bsearch(&key, s->rows, s->nrows, sizeof *s->rows, row_cmp) : NULL;
 }
 
+static int thread_order(const void *a, const void *b, void *arg)
+{
+    const struct jmap_row *rows = arg;
+    const struct jmap_row *x = &rows[*(const size_t *)a], *y = &rows[*(const size_t *)b];
+    if (x->thread_id != y->thread_id)
+        return x->thread_id < y->thread_id ? -1 : 1;
+    if (x->received != y->received)
+        return x->received < y->received ? -1 : 1;
+    return row_cmp(x, y);
+}
+
+void jmap_snap_threads(struct jmap_snap *s)
+{
+    if (s->by_thread)
+        return;
+    s->by_thread = xmalloc((s->nrows + 1) * sizeof *s->by_thread);
+    for (size_t i = 0; i < s->nrows; i++)
+        s->by_thread[i] = i;
+    qsort_r(s->by_thread, s->nrows, sizeof *s->by_thread, thread_order, s->rows);
+}
+
+size_t jmap_thread_rows(struct jmap_snap *s, int64_t t, size_t *first)
+{
+    jmap_snap_threads(s);
+    size_t lo = 0, hi = s->nrows; /* the first row whose thread is not below t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->rows[s->by_thread[mid]].thread_id < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    while (lo + n < s->nrows && s->rows[s->by_thread[lo + n]].thread_id == t)
+        n++;
+    *first = lo;
+    return n;
+}
+
 /* A decimal number without sign or leading zero, up to end or a stop character. */
 static int number(const char **p, int64_t *out)
 {
@@ -150,9 +191,24 @@ int jmap_mbox_id_parse(const char *id, int64_t *out)
     return number(&p, out) == 0 && *p == '\0' ? 0 : ERR_PARSE;
 }
 
+int jmap_thread_id_parse(const char *id, int64_t *out)
+{
+    if (!id || id[0] != 't')
+        return ERR_PARSE;
+    const char *p = id + 1;
+    return number(&p, out) == 0 && *p == '\0' ? 0 : ERR_PARSE;
+}
+
+json_t *jmap_thread_id_json(int64_t t)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "t%" PRId64, t);
+    return json_string(buf);
+}
+
 int jmap_email_id_parse(const char *id, int64_t *mbox_out, int64_t *uid_out)
 {
-    if (!id || (id[0] != 'e' && id[0] != 't'))
+    if (!id || id[0] != 'e')
         return ERR_PARSE;
     const char *p = id + 1;
     if (number(&p, mbox_out) != 0 || *p++ != '-' || number(&p, uid_out) != 0 || *p)

@@ -2,8 +2,10 @@
  * jmap/submission — EmailSubmission/set (§7.5): a stored Email is sent through Pigeon's queue
  * with the envelope given or derived from its To/Cc/Bcc, Bcc removed from the copy that is
  * sent; onSuccessUpdateEmail / onSuccessDestroyEmail run as an implicit Email/set whose
- * response follows. Submissions are handed to the queue at once (undoStatus "final") and
- * not kept as objects afterwards: EmailSubmission/get finds none.
+ * response follows. Submissions are handed to the queue at once (undoStatus "final"); the
+ * object is kept (jmap_ops.submission_put) for EmailSubmission/get (§7.1), which reads them
+ * back with their state; destroying one forgets the record (the mail is gone already).
+ * deliveryStatus is null: RFC 8621 §7 lets a server not track it.
  */
 #include "jmap/email_int.h"
 
@@ -17,14 +19,96 @@
 
 #define MAX_RCPTS 100
 
+static void sub_cb(void *arg, const char *json)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    if (json_is_object(o))
+        json_array_append_new(arg, o);
+    else
+        json_decref(o);
+}
+
+/* Every kept submission (*list_out, new) and the state (appended); false with the error set. */
+static bool subs_read(struct jmap_ctx *c, json_t **list_out, struct str *state)
+{
+    const struct jmap_ops *ops = c->env->ops;
+    *list_out = json_array();
+    if (ops->submissions(ops->ctx, sub_cb, *list_out, state) == 0)
+        return true;
+    json_decref(*list_out);
+    jmap_method_error(c, "serverFail", "the submissions could not be read");
+    return false;
+}
+
+/* o restricted to the properties asked for (id always), or o itself (a new reference). */
+static json_t *pick(json_t *o, json_t *props)
+{
+    if (!json_is_array(props))
+        return json_incref(o);
+    json_t *out = json_pack("{s:O}", "id", json_object_get(o, "id"));
+    size_t i;
+    json_t *p;
+    json_array_foreach(props, i, p) {
+        json_t *v = json_object_get(o, json_string_value(p) ?: "");
+        if (v)
+            json_object_set(out, json_string_value(p), v);
+    }
+    return out;
+}
+
 json_t *jmap_submission_get(struct jmap_ctx *c, json_t *args)
 {
     if (!jmap_account_ok(c, args))
         return NULL;
-    json_t *ids = json_object_get(args, "ids");
-    json_t *nf = json_is_array(ids) ? json_deep_copy(ids) : json_array();
-    return json_pack("{s:s, s:s, s:[], s:o}", "accountId", c->env->account_id, "state", "1", "list",
-                     "notFound", nf);
+    json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
+    if ((ids && !json_is_null(ids) && !json_is_array(ids)) ||
+        (props && !json_is_null(props) && !json_is_array(props)))
+        return jmap_method_error(c, "invalidArguments", "ids or properties");
+    if (json_array_size(ids) > c->env->lim->max_objects_in_get)
+        return jmap_method_error(c, "requestTooLarge", NULL);
+    json_t *all;
+    struct str state = STR_INIT;
+    if (!subs_read(c, &all, &state))
+        return NULL;
+    json_t *list = json_array(), *not_found = json_array();
+    size_t i, k;
+    json_t *v, *o;
+    if (!json_is_array(ids) && json_array_size(all) > c->env->lim->max_objects_in_get) {
+        json_decref(all), json_decref(list), json_decref(not_found), str_clear(&state);
+        return jmap_method_error(c, "requestTooLarge", NULL);
+    }
+    if (!json_is_array(ids))
+        json_array_foreach(all, k, o)
+            json_array_append_new(list, pick(o, props));
+    json_array_foreach(ids, i, v) {
+        const char *id = jmap_resolve_id(c, json_string_value(v));
+        json_t *found = NULL;
+        json_array_foreach(all, k, o)
+            if (id && strcmp(jmap_str_arg(o, "id") ?: "", id) == 0)
+                found = o;
+        if (found)
+            json_array_append_new(list, pick(found, props));
+        else
+            json_array_append(not_found, v);
+    }
+    json_t *res = json_pack("{s:s, s:s, s:o, s:o}", "accountId", c->env->account_id, "state",
+                            str_cstr(&state), "list", list, "notFound", not_found);
+    json_decref(all);
+    str_clear(&state);
+    return res;
+}
+
+/* The state of the submissions now (a new string; "" when it cannot be read). */
+static json_t *subs_state(struct jmap_ctx *c)
+{
+    const struct jmap_ops *ops = c->env->ops;
+    json_t *all = json_array();
+    struct str state = STR_INIT;
+    int rc = ops->submissions(ops->ctx, sub_cb, all, &state);
+    json_t *j = json_string(rc == 0 ? str_cstr(&state) : "");
+    json_decref(all);
+    str_clear(&state);
+    return j;
 }
 
 /* The message without its Bcc fields (RFC 8621 §7.5 "MUST remove"). */
@@ -142,6 +226,20 @@ static json_t *submit_one(struct jmap_ctx *c, json_t *sub, json_t **err, char *e
             jmap_date_format(c->env->now, 0, when);
             snprintf(id, sizeof id, "s%s", qid);
             res = json_pack("{s:s, s:s, s:s}", "id", id, "sendAt", when, "undoStatus", "final");
+            /* RFC 8621 §7: the whole object, for EmailSubmission/get */
+            json_t *obj = json_pack(
+                "{s:s, s:s, s:s, s:o, s:{s:{s:s, s:n}, s:O}, s:s, s:s, s:n, s:[], s:[]}", "id",
+                id, "identityId", ident, "emailId", eid, "threadId",
+                jmap_thread_id_json(r->thread_id), "envelope", "mailFrom", "email", mail_from,
+                "parameters", "rcptTo", rcpts, "sendAt", when, "undoStatus", "final",
+                "deliveryStatus", "dsnBlobIds", "mdnBlobIds");
+            char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+            /* the mail is sent either way: a record that could not be kept is only missing
+             * from EmailSubmission/get */
+            if (text)
+                ops->submission_put(ops->ctx, id, text);
+            free(text);
+            json_decref(obj);
         }
     }
     json_decref(from);
@@ -191,6 +289,7 @@ json_t *jmap_submission_set(struct jmap_ctx *c, json_t *args)
             json_array_size(json_object_get(args, "destroy")) >
         c->env->lim->max_objects_in_set)
         return jmap_method_error(c, "requestTooLarge", NULL);
+    json_t *old_state = subs_state(c);
     json_t *created = json_object(), *not_created = json_object(), *email_of = json_object();
     json_t *not_updated = json_object(), *not_destroyed = json_object();
     const char *k;
@@ -210,14 +309,22 @@ json_t *jmap_submission_set(struct jmap_ctx *c, json_t *args)
     /* Sent submissions are final: nothing to update or cancel (RFC 8621 §7.5). */
     json_object_foreach(json_object_get(args, "update"), k, v)
         json_object_set_new(not_updated, k, jmap_set_error("cannotUnsend", NULL));
+    /* Destroying a final submission forgets its record (§7.5); the message is sent. */
+    json_t *destroyed = json_array();
     size_t i;
-    json_array_foreach(json_object_get(args, "destroy"), i, v)
-        json_object_set_new(not_destroyed, json_string_value(v) ? json_string_value(v) : "",
-                            jmap_set_error("notFound", NULL));
-    json_t *res = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{}, s:o, s:[], s:o}", "accountId",
-                            c->env->account_id, "oldState", "1", "newState", "1", "created", created,
-                            "notCreated", not_created, "updated", "notUpdated", not_updated,
-                            "destroyed", "notDestroyed", not_destroyed);
+    json_array_foreach(json_object_get(args, "destroy"), i, v) {
+        const char *id = jmap_resolve_id(c, json_string_value(v));
+        if (id && c->env->ops->submission_del(c->env->ops->ctx, id) == 0)
+            json_array_append_new(destroyed, json_string(id));
+        else
+            json_object_set_new(not_destroyed, json_string_value(v) ? json_string_value(v) : "",
+                                jmap_set_error("notFound", NULL));
+    }
+    json_t *res = json_pack("{s:s, s:o, s:o, s:o, s:o, s:{}, s:o, s:o, s:o}", "accountId",
+                            c->env->account_id, "oldState", old_state, "newState",
+                            subs_state(c), "created", created, "notCreated", not_created,
+                            "updated", "notUpdated", not_updated, "destroyed", destroyed,
+                            "notDestroyed", not_destroyed);
     on_success(c, args, email_of);
     json_decref(email_of);
     return res;

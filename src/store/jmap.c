@@ -14,7 +14,7 @@ int store_jmap_mailboxes(struct store *st, const char *user,
     if (!addr)
         return ERR_NOTFOUND;
     sqlite3_stmt *s;
-    int rc = db_prepare(
+    int rc = db_prepare_cached(
         st,
         "SELECT mb.id, mb.name, mb.special_use, mb.highestmodseq, mb.uidnext, "
         "  (SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id), "
@@ -45,7 +45,7 @@ int store_jmap_mailboxes(struct store *st, const char *user,
         any = true;
         cb(ctx, &m);
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     free(addr);
     if (src != SQLITE_DONE)
         return db_err(src);
@@ -59,10 +59,13 @@ int store_jmap_messages(struct store *st, const char *user, int64_t mailbox_id,
     if (!addr)
         return ERR_NOTFOUND;
     sqlite3_stmt *s;
-    int rc = db_prepare(st,
+    int rc = db_prepare_cached(st,
                         "SELECT m.mailbox_id, m.uid, m.modseq, m.size, m.internal_date, m.flags, "
-                        "  m.blob_id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id "
+                        "  m.blob_id, t.thread_id FROM messages m "
+                        "  JOIN mailboxes mb ON mb.id = m.mailbox_id "
                         "  JOIN users u ON u.id = mb.user_id "
+                        "  LEFT JOIN jmap_threads t ON t.mailbox_id = m.mailbox_id AND "
+                        "    t.uid = m.uid AND t.blob_id = m.blob_id AND t.user_id = u.id "
                         "WHERE u.address = ?1 AND (?2 = 0 OR m.mailbox_id = ?2) "
                         "ORDER BY m.mailbox_id, m.uid",
                         &s);
@@ -82,10 +85,11 @@ int store_jmap_messages(struct store *st, const char *user, int64_t mailbox_id,
             .internal_date = sqlite3_column_int64(s, 4),
             .flags = flags ? flags : "",
             .blob_id = (const char *)sqlite3_column_text(s, 6),
+            .thread_id = sqlite3_column_int64(s, 7), /* NULL: 0, not placed yet */
         };
         cb(ctx, &m);
     }
-    sqlite3_finalize(s);
+    db_done(st, s);
     free(addr);
     return src == SQLITE_DONE ? 0 : db_err(src);
 }
@@ -96,7 +100,7 @@ int store_jmap_blob_owned(struct store *st, const char *user, const char *blob_i
     if (!addr)
         return 0;
     sqlite3_stmt *s;
-    int rc = db_prepare(st,
+    int rc = db_prepare_cached(st,
                         "SELECT 1 FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id "
                         "JOIN users u ON u.id = mb.user_id WHERE u.address = ? AND m.blob_id = ? "
                         "LIMIT 1",
@@ -106,7 +110,7 @@ int store_jmap_blob_owned(struct store *st, const char *user, const char *blob_i
                       ? SQLITE_ERROR
                       : db_step(st, s, "jmap blob");
         rc = src == SQLITE_ROW ? 1 : src == SQLITE_DONE ? 0 : db_err(src);
-        sqlite3_finalize(s);
+        db_done(st, s);
     }
     free(addr);
     return rc;

@@ -27,6 +27,7 @@ struct store_jmap_mailbox {
 
 struct store_jmap_msg {
     int64_t mailbox_id, uid, modseq, size, internal_date;
+    int64_t thread_id; /* store/jmap_threads.h; 0 when the message was never placed */
     const char *flags;
     const char *blob_id;
 };

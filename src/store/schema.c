@@ -221,8 +221,42 @@ static const char migration_6[] =
     "DROP TABLE parse_cache;"
     "ALTER TABLE parse_cache_v6 RENAME TO parse_cache;";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3,
-                                         migration_4, migration_5, migration_6};
+/* Version 7 (JMAP threads, store/jmap_threads.c, and submissions, store/jmap_submissions.c):
+ * the conversation of each message a JMAP
+ * client has seen, by (mailbox, uid) and kept after an expunge (Thread/changes names the
+ * thread of a destroyed Email), with its file so a copy or move stays in its thread; and
+ * per user, the message ids of each thread with its base subject, which later messages are
+ * matched against. No foreign key to mailboxes: the rows must outlive their messages. */
+static const char migration_7[] =
+    "CREATE TABLE jmap_threads ("
+    "  mailbox_id INTEGER NOT NULL,"
+    "  uid INTEGER NOT NULL,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  blob_id TEXT NOT NULL,"
+    "  thread_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (mailbox_id, uid)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX jmap_threads_blob ON jmap_threads(user_id, blob_id);"
+    "CREATE INDEX jmap_threads_id ON jmap_threads(thread_id);"
+    "CREATE TABLE jmap_thread_refs ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  msgid TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  thread_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, msgid, subject)"
+    ") WITHOUT ROWID;"
+    /* JMAP EmailSubmission objects (RFC 8621 §7) as JSON, seq in creation order; a destroyed
+     * one keeps its row with object '' so the state (max seq, destroyed count) only grows. */
+    "CREATE TABLE jmap_submissions ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, id)"
+    ") WITHOUT ROWID;";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5, migration_6, migration_7};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

@@ -63,7 +63,8 @@ static int op_mailboxes(void *ctx, jmap_mbox_cb cb, void *arg)
 static void row_out(const struct fake_jmap_row *r, jmap_msg_cb cb, void *arg)
 {
     struct jmap_msg m = {.mailbox_id = r->mailbox_id, .uid = r->uid, .modseq = r->modseq,
-                         .size = 100, .received = r->date, .flags = r->flags, .blob_id = r->blob};
+                         .size = 100, .received = r->date, .flags = r->flags, .blob_id = r->blob,
+                         .thread_id = r->thread};
     cb(arg, &m);
 }
 
@@ -137,9 +138,102 @@ void fake_jmap_expunge(struct fake_jmap *f, int64_t mailbox_id, int64_t uid)
     r->gone_modseq = bump(box(f, mailbox_id));
 }
 
+static const struct fake_jmap_blob *blob_of(const struct fake_jmap *f, const char *id)
+{
+    for (size_t i = 0; i < f->nblobs; i++)
+        if (strcmp(f->blobs[i].id, id) == 0)
+            return &f->blobs[i];
+    return NULL;
+}
+
+static bool keys_meet(const struct jmap_thread_key *a, const struct jmap_thread_key *b)
+{
+    if (strcmp(a->subject, b->subject) != 0)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t k = 0; k < b->n; k++)
+            if (strcmp(a->ids[i], b->ids[k]) == 0)
+                return true;
+    return false;
+}
+
+/* The store's rule (store/jmap_threads.h) over every row ever added, expunged ones too. */
+static int64_t thread_for(struct fake_jmap *f, const char *blob)
+{
+    for (size_t i = 0; i < f->nrows; i++)
+        if (strcmp(f->rows[i].blob, blob) == 0 && f->rows[i].thread)
+            return f->rows[i].thread;
+    const struct fake_jmap_blob *b = blob_of(f, blob);
+    struct jmap_thread_key k, o;
+    jmap_thread_key_make(b ? b->data : "", b ? b->len : 0, &k);
+    int64_t t = 0;
+    for (size_t i = 0; i < f->nrows && !t; i++) {
+        const struct fake_jmap_blob *ob = blob_of(f, f->rows[i].blob);
+        if (!ob || !f->rows[i].thread)
+            continue;
+        jmap_thread_key_make(ob->data, ob->len, &o);
+        if (keys_meet(&k, &o))
+            t = f->rows[i].thread;
+        jmap_thread_key_clear(&o);
+    }
+    jmap_thread_key_clear(&k);
+    return t ? t : ++f->next_thread;
+}
+
+static int op_thread_of(void *ctx, int64_t mailbox_id, int64_t uid, int64_t *thread_out)
+{
+    struct fake_jmap *f = ctx;
+    for (size_t i = 0; i < f->nrows; i++)
+        if (f->rows[i].mailbox_id == mailbox_id && f->rows[i].uid == uid) {
+            *thread_out = f->rows[i].thread;
+            return 0;
+        }
+    return ERR_NOTFOUND;
+}
+
+static int op_submission_put(void *ctx, const char *id, const char *json)
+{
+    struct fake_jmap *f = ctx;
+    for (size_t i = 0; i < f->nsubs; i++)
+        if (strcmp(f->sub_ids[i], id) == 0)
+            return ERR_EXISTS;
+    if (f->nsubs >= FAKE_JMAP_MAX)
+        return ERR_LIMIT;
+    snprintf(f->sub_ids[f->nsubs], sizeof f->sub_ids[0], "%s", id);
+    f->subs[f->nsubs++] = strdup(json);
+    return 0;
+}
+
+static int op_submissions(void *ctx, void (*cb)(void *arg, const char *json), void *arg,
+                          struct str *state_out)
+{
+    struct fake_jmap *f = ctx;
+    size_t gone = 0;
+    for (size_t i = 0; i < f->nsubs; i++) {
+        if (f->subs[i])
+            cb(arg, f->subs[i]);
+        gone += !f->subs[i];
+    }
+    str_appendf(state_out, "%zu.%zu", f->nsubs, gone);
+    return 0;
+}
+
+static int op_submission_del(void *ctx, const char *id)
+{
+    struct fake_jmap *f = ctx;
+    for (size_t i = 0; i < f->nsubs; i++)
+        if (f->subs[i] && strcmp(f->sub_ids[i], id) == 0) {
+            free(f->subs[i]);
+            f->subs[i] = NULL;
+            return 0;
+        }
+    return ERR_NOTFOUND;
+}
+
 static int64_t add_row(struct fake_jmap *f, struct fake_jmap_box *b, const char *blob,
                        const char *flags)
 {
+    int64_t thread = thread_for(f, blob);
     if (f->nrows >= sizeof f->rows / sizeof f->rows[0])
         return -1;
     struct fake_jmap_row *r = &f->rows[f->nrows++];
@@ -148,6 +242,7 @@ static int64_t add_row(struct fake_jmap *f, struct fake_jmap_box *b, const char 
     r->date += (int64_t)f->nrows;
     snprintf(r->flags, sizeof r->flags, "%s", flags ? flags : "");
     snprintf(r->blob, sizeof r->blob, "%s", blob);
+    r->thread = thread;
     r->modseq = bump(b);
     return r->uid;
 }
@@ -357,6 +452,10 @@ void fake_jmap_init(struct fake_jmap *f, struct jmap_ops *ops)
         .mailboxes = op_mailboxes,
         .messages = op_messages,
         .changes = op_changes,
+        .thread_of = op_thread_of,
+        .submission_put = op_submission_put,
+        .submissions = op_submissions,
+        .submission_del = op_submission_del,
         .read = op_read,
         .set_flags = op_set_flags,
         .move = op_move,
@@ -385,6 +484,9 @@ void fake_jmap_free(struct fake_jmap *f)
     memset(f->scripts, 0, sizeof f->scripts);
     free(f->identities);
     f->identities = NULL;
+    for (size_t i = 0; i < f->nsubs; i++)
+        free(f->subs[i]);
+    f->nsubs = 0;
 }
 
 int64_t fake_jmap_deliver(struct fake_jmap *f, int64_t mailbox_id, const char *text,

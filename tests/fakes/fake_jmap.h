@@ -24,6 +24,7 @@ struct fake_jmap_row {
     char blob[33];
     bool exists;
     int64_t gone_modseq; /* expunged at this modseq (exists false) */
+    int64_t thread;      /* as the store places it: same file, or a shared id and subject */
 };
 
 struct fake_jmap_blob {
@@ -52,6 +53,10 @@ struct fake_jmap {
     struct fake_jmap_script scripts[FAKE_JMAP_SCRIPTS];
     char active[32]; /* the active script's name, "" none */
     char *identities; /* Identity/set's JSON, NULL: never written */
+    int64_t next_thread;
+    char *subs[FAKE_JMAP_MAX];   /* EmailSubmission records (JSON); NULL once destroyed */
+    char sub_ids[FAKE_JMAP_MAX][40];
+    size_t nsubs;
 };
 
 /* An account with INBOX (id 1), Sent (2), Drafts (3), Trash (4). */

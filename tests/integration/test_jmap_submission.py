@@ -90,3 +90,12 @@ def test_submission_reaches_second_domain(env, tmp_path):
     # her own copy is in Sent, no longer a draft
     assert [m for m in alice.messages(E.ALICE, "Sent")]
     assert alice.messages(E.ALICE, "Drafts") == []
+    # EmailSubmission/get reads the submission back: its envelope came from To and Bcc
+    sid = resp[1][1]["created"]["s"]["id"]
+    args = {"accountId": acc, "ids": [sid], "properties": ["emailId", "envelope", "undoStatus"]}
+    g = jmap(http_port, "/jmap/api/", {"using": USING, "methodCalls": [
+        ["EmailSubmission/get", args, "g"]]})["methodResponses"][0][1]
+    assert g["list"] == [{"id": sid, "emailId": resp[0][1]["created"]["m"]["id"],
+                          "undoStatus": "final", "envelope": {
+                              "mailFrom": {"email": E.ALICE, "parameters": None},
+                              "rcptTo": [{"email": "carol@later.test", "parameters": None}]}}]

@@ -4,6 +4,7 @@ and move a message into it, search, log out; a hostile HTML message shows no scr
 execution and makes no request to the remote host; screenshots of the inbox and a message.
 Without a browser: a forged cross-site POST is refused, a stale session goes back to login."""
 
+import base64
 import email
 import http.server
 import imaplib
@@ -25,7 +26,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-web = J.jmap_fixture("webmail")
+# the "remote" image server of these tests is on 127.0.0.1: the image proxy may fetch there
+web = J.jmap_fixture("webmail", jmap={"image_proxy_allow": "127.0.0.1/32"})
+PNG_1X1 = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4"
+                           "z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
 SHOTS = Path(os.environ.get("PIGEON_SCREENSHOTS", H.REPO / "build" / "screenshots"))
 
 
@@ -34,14 +38,18 @@ class Spy:
 
     def __init__(self):
         self.hits = []
+        self.headers = []
         spy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 spy.hits.append(self.path)
+                spy.headers.append({k.lower(): v for k, v in self.headers.items()})
                 self.send_response(200)
                 self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(PNG_1X1)))
                 self.end_headers()
+                self.wfile.write(PNG_1X1)
 
             def log_message(self, *a):
                 pass
@@ -223,6 +231,27 @@ def test_hostile_html(web, browser, spy):
     assert "sandbox" in headers["Content-Security-Policy"]
 
 
+def test_remote_images_on_request(web, browser, spy):
+    """Remote images stay blocked until the reader asks; then Pigeon fetches them (the
+    sender's server sees no cookie and no referrer) and they show inline as data: URLs."""
+    html = '<p>Look at this</p><img src="http://127.0.0.1:%d/shown.png" alt="pic">\r\n' % (
+        spy.port)
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Pictures inside", html,
+                   extra="MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n")
+    login(browser, web)
+    open_message(browser, "Pictures inside")
+    wait(browser, lambda d: visible(d, "r-images-btn"), "the show-images button")
+    assert "/shown.png" not in spy.hits
+    browser.find_element(By.ID, "r-images-btn").click()
+    frame = browser.find_element(By.ID, "r-html")
+    wait(browser, lambda d: "data:image/png;base64," in frame.get_attribute("srcdoc"),
+         "the image shown inline")
+    assert spy.hits.count("/shown.png") == 1
+    sent = spy.headers[spy.hits.index("/shown.png")]
+    assert "cookie" not in sent and "referer" not in sent, sent
+    assert sent["user-agent"] == "Pigeon image proxy"
+
+
 def post_api(web, cookie, headers):
     body = json.dumps({"using": [J.CORE], "methodCalls": [["Core/echo", {"x": 1}, "0"]]})
     h = {"Cookie": cookie, "Content-Type": "application/json"}
@@ -289,6 +318,29 @@ def test_live_update_by_push(web, browser):
     J.smtp_deliver(web.d, "alice@hamburger.edu", "Pushed to the page", "Fresh.\r\n")
     wait(browser, lambda d: "Pushed to the page" in list_subjects(d), "the pushed message",
          timeout=60)
+
+
+def test_conversation_grouped(web, browser):
+    """A message and its reply are one line of the list (with the conversation's size); the
+    reader lists the conversation, and a click opens its other message."""
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Picnic on Sunday", "Who comes?\r\n")
+    J.smtp_deliver(web.d, "alice@hamburger.edu", "Re: Picnic on Sunday", "Me!\r\n",
+                   extra="In-Reply-To: <Picnic.on.Sunday@example.org>\r\n")
+    login(browser, web)
+    wait(browser, lambda d: "Re: Picnic on Sunday" in list_subjects(d), "the reply listed")
+    assert "Picnic on Sunday" not in list_subjects(browser)
+    size = browser.execute_script(
+        "for (const li of document.querySelectorAll('#message-list li'))"
+        "  if (li.querySelector('.subject').textContent === arguments[0])"
+        "    return li.querySelector('.thread-size').textContent;", "Re: Picnic on Sunday")
+    assert size == "2"
+    open_message(browser, "Re: Picnic on Sunday")
+    conv = "return Array.from(document.querySelectorAll('#r-thread li')).map(e => e.textContent)"
+    wait(browser, lambda d: len(d.execute_script(conv)) == 2, "the conversation listed")
+    assert "Picnic on Sunday" in browser.execute_script(conv)[0]
+    browser.find_element(By.CSS_SELECTOR, "#r-thread li:not(.current)").click()
+    wait(browser, lambda d: d.find_element(By.ID, "r-subject").text == "Picnic on Sunday",
+         "the first message open from the conversation")
 
 
 def test_drafts_identities_vacation(web, browser):

@@ -12,6 +12,8 @@
 #include "jmap/jmap.h"
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct t {
@@ -252,6 +254,34 @@ static void test_create_and_submit(void **state)
     assert_non_null(json_object_get(json_object_get(s, "created"), "s"));
     assert_int_equal(t->f.submissions, 1);
     assert_string_equal(t->f.last_rcpts, "bob@example.org,carol@example.net");
+    char sid[64], st1[64];
+    snprintf(sid, sizeof sid, "%s", json_string_value(json_object_get(
+        json_object_get(json_object_get(s, "created"), "s"), "id")));
+    snprintf(st1, sizeof st1, "%s", json_string_value(json_object_get(s, "newState")));
+    assert_string_not_equal(st1, json_string_value(json_object_get(s, "oldState")));
+    json_decref(s);
+    /* EmailSubmission/get reads it back: the envelope derived from To and Bcc */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"ids\":[\"%s\",\"sX\"]}", sid);
+    s = call1(t, "EmailSubmission/get", args);
+    json_t *sub = json_array_get(json_object_get(s, "list"), 0);
+    assert_string_equal(json_string_value(json_object_get(sub, "emailId")), id);
+    assert_string_equal(json_string_value(json_object_get(sub, "undoStatus")), "final");
+    assert_string_equal(json_string_value(json_object_get(s, "state")), st1);
+    json_t *env = json_object_get(sub, "envelope");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(env, "mailFrom"),
+                                                          "email")), "alice@example.org");
+    assert_int_equal(json_array_size(json_object_get(env, "rcptTo")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(s, "notFound"), 0)),
+                        "sX");
+    json_decref(s);
+    /* destroyed: gone from /get, and the state moved on */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"destroy\":[\"%s\"]}", sid);
+    s = call1(t, "EmailSubmission/set", args);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(s, "destroyed"), 0)), sid);
+    json_decref(s);
+    s = call1(t, "EmailSubmission/get", "{\"accountId\":\"u1\",\"ids\":null}");
+    assert_int_equal(json_array_size(json_object_get(s, "list")), 0);
+    assert_string_not_equal(json_string_value(json_object_get(s, "state")), st1);
     json_decref(s);
     /* an envelope with an unknown local recipient: invalidRecipients names it, nothing sent */
     snprintf(args, sizeof args,
@@ -464,6 +494,163 @@ static void test_vacation_response(void **state)
     json_decref(g);
 }
 
+static const char *th_a = "Subject: Plans\r\nMessage-ID: <a@x>\r\n\r\nA\r\n";
+static const char *th_b = "Subject: Re: Plans\r\nMessage-ID: <b@x>\r\nIn-Reply-To: <a@x>\r\n"
+                          "References: <a@x>\r\n\r\nB\r\n";
+static const char *th_c = "Subject: Other plans\r\nMessage-ID: <c@x>\r\nIn-Reply-To: <a@x>\r\n"
+                          "\r\nC\r\n"; /* quotes A's id under a new subject: a new thread */
+static const char *th_d = "Subject: RE: [list] Plans\r\nMessage-ID: <d@x>\r\n"
+                          "References: <zz@x> <b@x>\r\n\r\nD\r\n";
+
+/* The string member name of o, copied (the object may go before it is compared). */
+static const char *sget(json_t *o, const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", json_string_value(json_object_get(o, name)) ?: "");
+    return buf;
+}
+
+static const char *thread_of(struct t *t, int64_t uid, char *buf, size_t cap)
+{
+    char args[128];
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"ids\":[\"e1-%lld\"],"
+                                "\"properties\":[\"threadId\"]}", (long long)uid);
+    json_t *g = call1(t, "Email/get", args);
+    sget(json_array_get(json_object_get(g, "list"), 0), "threadId", buf, cap);
+    json_decref(g);
+    return buf;
+}
+
+/* The ids of a JSON array joined by spaces. */
+static const char *ids_text(json_t *a, char *buf, size_t cap)
+{
+    size_t i, k = 0;
+    json_t *v;
+    buf[0] = '\0';
+    json_array_foreach(a, i, v) {
+        const char *s = json_is_object(v) ? json_string_value(json_object_get(v, "id"))
+                                          : json_string_value(v);
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? " " : "", s ? s : "?");
+        if (k >= cap)
+            break;
+    }
+    return buf;
+}
+
+static void test_threads(void **state)
+{
+    struct t *t = *state;
+    int64_t a = fake_jmap_deliver(&t->f, 1, th_a, "");
+    int64_t b = fake_jmap_deliver(&t->f, 1, th_b, "");
+    int64_t cc = fake_jmap_deliver(&t->f, 1, th_c, "");
+    char ta[32], tb[32], tc[32], buf[256], args[1024];
+    thread_of(t, a, ta, sizeof ta);
+    assert_string_equal(thread_of(t, b, tb, sizeof tb), ta);
+    assert_string_not_equal(thread_of(t, cc, tc, sizeof tc), ta);
+    /* Thread/get: the conversation oldest first; an Email id is no Thread id */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"ids\":[\"%s\",\"e1-1\"]}", ta);
+    json_t *g = call1(t, "Thread/get", args);
+    json_t *l0 = json_array_get(json_object_get(g, "list"), 0);
+    snprintf(args, sizeof args, "e1-%lld e1-%lld", (long long)a, (long long)b);
+    assert_string_equal(ids_text(json_object_get(l0, "emailIds"), buf, sizeof buf), args);
+    assert_string_equal(ids_text(json_object_get(g, "notFound"), buf, sizeof buf), "e1-1");
+    json_decref(g);
+    /* collapseThreads: the newest of each conversation */
+    const char *q = "{\"accountId\":\"u1\",\"collapseThreads\":true,\"calculateTotal\":true,"
+                    "\"sort\":[{\"property\":\"receivedAt\",\"isAscending\":false}]}";
+    g = call1(t, "Email/query", q);
+    snprintf(args, sizeof args, "e1-%lld e1-%lld", (long long)cc, (long long)b);
+    assert_string_equal(ids_text(json_object_get(g, "ids"), buf, sizeof buf), args);
+    assert_int_equal(json_integer_value(json_object_get(g, "total")), 2);
+    assert_true(json_is_true(json_object_get(g, "canCalculateChanges")));
+    char s0[512];
+    sget(g, "queryState", s0, sizeof s0);
+    json_decref(g);
+    /* Mailbox counts of threads */
+    g = call1(t, "Mailbox/get", "{\"accountId\":\"u1\",\"ids\":[\"m1\"]}");
+    json_t *m1 = json_array_get(json_object_get(g, "list"), 0);
+    assert_int_equal(json_integer_value(json_object_get(m1, "totalEmails")), 3);
+    assert_int_equal(json_integer_value(json_object_get(m1, "totalThreads")), 2);
+    assert_int_equal(json_integer_value(json_object_get(m1, "unreadThreads")), 2);
+    json_decref(g);
+    /* D joins through B's id; Thread/changes: A's thread updated, nothing created */
+    int64_t d = fake_jmap_deliver(&t->f, 1, th_d, "");
+    char td[32];
+    assert_string_equal(thread_of(t, d, td, sizeof td), ta);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s0);
+    g = call1(t, "Thread/changes", args);
+    assert_string_equal(ids_text(json_object_get(g, "updated"), buf, sizeof buf), ta);
+    assert_int_equal(json_array_size(json_object_get(g, "created")), 0);
+    json_decref(g);
+    /* queryChanges: applying removed then added to the old [C, B] gives the new [D, C] */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"collapseThreads\":true,"
+             "\"sort\":[{\"property\":\"receivedAt\",\"isAscending\":false}],"
+             "\"sinceQueryState\":\"%s\",\"calculateTotal\":true}", s0);
+    g = call1(t, "Email/queryChanges", args);
+    char want[64];
+    snprintf(want, sizeof want, "e1-%lld e1-%lld", (long long)a, (long long)b);
+    assert_string_equal(ids_text(json_object_get(g, "removed"), buf, sizeof buf), want);
+    json_t *added = json_object_get(g, "added");
+    assert_int_equal(json_array_size(added), 1);
+    snprintf(want, sizeof want, "e1-%lld", (long long)d);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(added, 0), "id")), want);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(added, 0), "index")), 0);
+    assert_int_equal(json_integer_value(json_object_get(g, "total")), 2);
+    json_decref(g);
+    /* too many changes for maxChanges; a state of no server */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceQueryState\":\"%s\","
+             "\"collapseThreads\":true,\"maxChanges\":1}", s0);
+    g = call1(t, "Email/queryChanges", args);
+    assert_string_equal(sget(g, "type", buf, sizeof buf), "tooManyChanges");
+    json_decref(g);
+    g = call1(t, "Email/queryChanges", "{\"accountId\":\"u1\",\"sinceQueryState\":\"x\"}");
+    assert_string_equal(sget(g, "type", buf, sizeof buf), "cannotCalculateChanges");
+    json_decref(g);
+    /* thread keyword conditions see the whole conversation */
+    fake_jmap_set_flags(&t->f, 1, a, "\\Seen");
+    g = call1(t, "Email/query", "{\"accountId\":\"u1\",\"filter\":"
+                                "{\"someInThreadHaveKeyword\":\"$seen\"}}");
+    assert_int_equal(json_array_size(json_object_get(g, "ids")), 3);
+    json_decref(g);
+    g = call1(t, "Email/query", "{\"accountId\":\"u1\",\"filter\":"
+                                "{\"allInThreadHaveKeyword\":\"$seen\"}}");
+    assert_int_equal(json_array_size(json_object_get(g, "ids")), 0);
+    json_decref(g);
+    /* the last Email of C's thread goes: the thread is destroyed */
+    char s1[512];
+    g = call1(t, "Email/get", "{\"accountId\":\"u1\",\"ids\":[]}");
+    sget(g, "state", s1, sizeof s1);
+    json_decref(g);
+    fake_jmap_expunge(&t->f, 1, cc);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s1);
+    g = call1(t, "Thread/changes", args);
+    assert_string_equal(ids_text(json_object_get(g, "destroyed"), buf, sizeof buf), tc);
+    assert_int_equal(json_array_size(json_object_get(g, "updated")), 0);
+    json_decref(g);
+}
+
+static void test_mailbox_query_changes(void **state)
+{
+    struct t *t = *state;
+    char s0[512], args[1024], buf[256];
+    json_t *g = call1(t, "Mailbox/query", "{\"accountId\":\"u1\"}");
+    sget(g, "queryState", s0, sizeof s0);
+    assert_true(json_is_true(json_object_get(g, "canCalculateChanges")));
+    json_decref(g);
+    fake_jmap_deliver(&t->f, 1, th_a, ""); /* counts only: the results did not change */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceQueryState\":\"%s\"}", s0);
+    g = call1(t, "Mailbox/queryChanges", args);
+    assert_int_equal(json_array_size(json_object_get(g, "removed")), 0);
+    assert_int_equal(json_array_size(json_object_get(g, "added")), 0);
+    json_decref(g);
+    json_decref(call1(t, "Mailbox/set", "{\"accountId\":\"u1\",\"create\":{\"k\":{\"name\":"
+                                        "\"Archive\"}}}"));
+    g = call1(t, "Mailbox/queryChanges", args);
+    assert_int_equal(json_array_size(json_object_get(g, "removed")), 4);
+    assert_int_equal(json_array_size(json_object_get(g, "added")), 5);
+    assert_string_equal(ids_text(json_object_get(g, "removed"), buf, sizeof buf), "m1 m2 m3 m4");
+    json_decref(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +663,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vacation_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_body_structure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mailbox_query_changes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

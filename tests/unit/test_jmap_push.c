@@ -44,8 +44,13 @@ static void test_params(void **state)
     assert_int_equal(parse("ping=12x", &p), -1);
     char long_q[600] = "types=";
     memset(long_q + 6, 'a', 500);
-    assert_int_equal(parse(long_q, &p), 0); /* too long a value is not taken */
-    assert_int_equal(p.types, JMAP_PUSH_ALL);
+    assert_int_equal(parse(long_q, &p), -1); /* too long a value is refused, not cut */
+    /* strict percent-decoding (jmap/url.h): no half escapes, no NUL */
+    assert_int_equal(parse("types=Email%2", &p), -1);
+    assert_int_equal(parse("types=%zzEmail", &p), -1);
+    assert_int_equal(parse("ping=3%00", &p), -1);
+    assert_int_equal(parse("ping=%33%30", &p), 0);
+    assert_int_equal(p.ping, 30);
 }
 
 static json_t *change(unsigned types, const char *a, const char *b)

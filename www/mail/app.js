@@ -11,7 +11,7 @@ const USING = ["urn:ietf:params:jmap:core", MAIL, "urn:ietf:params:jmap:submissi
 
 const S = {
   session: null, account: null, csrf: null, me: null, identity: null, identities: [],
-  boxes: [], box: null, position: 0, total: 0, ids: [], emails: {}, selected: -1,
+  boxes: [], box: null, position: 0, total: 0, ids: [], emails: {}, threads: {}, selected: -1,
   current: null, search: "", state: null, attached: [], compose: null, events: null,
 };
 
@@ -121,21 +121,29 @@ function listFilter() {
   return S.search ? { text: S.search } : { inMailbox: S.box };
 }
 
+/* One line per conversation in a mailbox: the newest Email of each thread (collapseThreads),
+ * with the thread's size from Thread/get, all in one request. A search lists every message
+ * that matches. */
 async function loadList() {
   const r = await api([
     ["Email/query", { accountId: S.account, filter: listFilter(),
                       sort: [{ property: "receivedAt", isAscending: false }],
+                      collapseThreads: !S.search,
                       position: S.position, limit: PAGE, calculateTotal: true }, "q"],
     ["Email/get", { accountId: S.account,
                     "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
                     properties: ["subject", "from", "receivedAt", "keywords", "preview",
-                                 "hasAttachment", "mailboxIds"] }, "g"],
+                                 "hasAttachment", "mailboxIds", "threadId"] }, "g"],
+    ["Thread/get", { accountId: S.account,
+                     "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" } },
+     "t"],
   ]);
-  if (r[0][0] === "error" || r[1][0] === "error") throw new Error("the list could not be read");
+  if (r.some((x) => x[0] === "error")) throw new Error("the list could not be read");
   S.total = r[0][1].total;
   S.ids = r[0][1].ids;
   S.state = r[1][1].state;
   for (const e of r[1][1].list) S.emails[e.id] = e;
+  for (const t of r[2][1].list) S.threads[t.id] = t.emailIds;
   renderList();
 }
 
@@ -168,6 +176,14 @@ function renderList() {
     top.className = "from";
     const who = document.createElement("span");
     who.textContent = fromText(e.from);
+    const size = (S.threads[e.threadId] || []).length;
+    if (size > 1) {
+      const n = document.createElement("span");
+      n.className = "thread-size";
+      n.textContent = String(size);
+      n.title = `${size} messages in this conversation`;
+      who.append(" ", n);
+    }
     const when = document.createElement("span");
     when.textContent = (e.keywords.$flagged ? "\u2691 " : "") + (e.hasAttachment ? "\u{1F4CE} " : "") +
                        fmtDate(e.receivedAt);
@@ -194,12 +210,13 @@ async function openEmail(id) {
   const res = await call("Email/get", {
     ids: [id], fetchTextBodyValues: true, fetchHTMLBodyValues: true,
     properties: ["subject", "from", "to", "cc", "replyTo", "receivedAt", "keywords",
-                 "mailboxIds", "messageId", "inReplyTo", "references", "textBody", "htmlBody",
+                 "mailboxIds", "threadId", "messageId", "inReplyTo", "references", "textBody", "htmlBody",
                  "bodyValues", "attachments"],
   });
   const e = res.list[0];
   if (!e) return;
   S.current = e;
+  await showThread(e);
   $("reader").hidden = false;
   $("app").classList.add("reading");
   $("r-subject").textContent = e.subject || "(no subject)";
@@ -210,11 +227,14 @@ async function openEmail(id) {
   const text = e.textBody.find((p) => p.type === "text/plain");
   $("r-images").hidden = true;
   if (html && e.bodyValues[html.partId]) {
-    const safe = SANITIZE(e.bodyValues[html.partId].value);
+    const source = e.bodyValues[html.partId].value;
+    const safe = SANITIZE(source);
     $("r-html").srcdoc = safe.html;
     $("r-html").hidden = false;
     $("r-text").hidden = true;
     $("r-images").hidden = safe.blocked === 0;
+    $("r-images-btn").hidden = safe.remote.length === 0;
+    $("r-images-btn").onclick = () => guarded(() => showImages(source, safe.remote));
   } else {
     $("r-text").textContent = text && e.bodyValues[text.partId] ? e.bodyValues[text.partId].value : "";
     $("r-text").hidden = false;
@@ -242,6 +262,51 @@ async function openEmail(id) {
     await loadMailboxes();
     renderList();
   }
+}
+
+/* Remote images on request: each fetched by Pigeon (the sender sees the server, not the
+ * reader: no cookie, no referrer), turned into a data: URL and put back into the message. */
+async function showImages(source, urls) {
+  const images = new Map();
+  for (const url of urls.slice(0, 50)) {
+    const r = await fetch("/jmap/image?url=" + encodeURIComponent(url), {
+      credentials: "same-origin", headers: { "X-CSRF-Token": S.csrf },
+    });
+    if (!r.ok) continue;
+    const blob = await r.blob();
+    images.set(url, await new Promise((ok) => {
+      const rd = new FileReader();
+      rd.onload = () => ok(rd.result);
+      rd.readAsDataURL(blob);
+    }));
+  }
+  const safe = SANITIZE(source, images);
+  $("r-html").srcdoc = safe.html;
+  $("r-images").hidden = safe.blocked === 0;
+  $("r-images-btn").hidden = true;
+}
+
+/* The other messages of the open message's conversation, oldest first, each one click away. */
+async function showThread(e) {
+  const ul = $("r-thread");
+  ul.replaceChildren();
+  ul.hidden = true;
+  const t = await call("Thread/get", { ids: [e.threadId] });
+  const ids = t.list.length ? t.list[0].emailIds : [];
+  if (ids.length < 2) return;
+  const got = await call("Email/get", { ids, properties: ["from", "receivedAt", "subject",
+                                                           "keywords"] });
+  for (const m of got.list) {
+    const li = document.createElement("li");
+    li.dataset.id = m.id;
+    if (m.id === e.id) li.classList.add("current");
+    if (!m.keywords.$seen) li.classList.add("unseen");
+    li.textContent = `${fromText(m.from)} \u2014 ${fmtDate(m.receivedAt)} \u2014 ` +
+                     (m.subject || "(no subject)");
+    if (m.id !== e.id) li.onclick = () => guarded(() => openEmail(m.id));
+    ul.append(li);
+  }
+  ul.hidden = false;
 }
 
 async function setKeyword(kw, on) {

@@ -1,7 +1,8 @@
 /* Pigeon Mail: HTML of a message made safe to show. An allowlist of elements and attributes
  * over an inert document (DOMParser runs no script and loads nothing); everything else is
  * dropped. Remote images and CSS url() are removed (the sender learns nothing), only data:
- * images stay. The result is shown in an iframe with an empty sandbox (no scripts, no
+ * images stay — until the reader asks: then the page fetches each http(s) image through
+ * Pigeon's proxy (/jmap/image) and passes them back here as data: URLs (images, a Map). The result is shown in an iframe with an empty sandbox (no scripts, no
  * forms, no same-origin) and its own Content-Security-Policy, under the page's own CSP. */
 "use strict";
 
@@ -40,6 +41,11 @@ const SANITIZE = (() => {
         if (name === "href" && tag === "a" && /^(https?:|mailto:)/i.test(value)) continue;
         if (name === "src" && tag === "img") {
           if (/^data:image\/(png|gif|jpeg|webp);/i.test(value)) continue;
+          if (/^https?:\/\//i.test(value)) {
+            if (!report.remote.includes(value)) report.remote.push(value);
+            const got = report.images && report.images.get(value);
+            if (got) { child.setAttribute("src", got); continue; }
+          }
           report.blocked++;
           child.removeAttribute(a.name);
           continue;
@@ -60,16 +66,17 @@ const SANITIZE = (() => {
     }
   }
 
-  /* Returns {html, blocked}: a complete document for iframe.srcdoc. */
-  return function sanitize(html) {
+  /* Returns {html, blocked, remote}: a complete document for iframe.srcdoc, how much was
+   * taken out, and the http(s) image URLs found (images: URL -> data: URL, shown instead). */
+  return function sanitize(html, images) {
     const doc = new DOMParser().parseFromString(html, "text/html");
-    const report = { blocked: 0 };
+    const report = { blocked: 0, remote: [], images: images || null };
     clean(doc.body, report);
     const csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
     const out = "<!DOCTYPE html><html><head><meta charset=\"utf-8\">" +
       "<meta http-equiv=\"Content-Security-Policy\" content=\"" + csp + "\">" +
       "<style>body{font:15px/1.4 system-ui,sans-serif;margin:.5em}</style></head><body>" +
       doc.body.innerHTML + "</body></html>";
-    return { html: out, blocked: report.blocked };
+    return { html: out, blocked: report.blocked, remote: report.remote };
   };
 })();

@@ -4,13 +4,15 @@
  * the same scripts ManageSieve and delivery use; a script is parsed with the Sieve engine
  * before it is written, so JMAP never stores one that delivery would refuse to run. And
  * identities_read/write (Identity/set): one JSON file per user, DATA/jmap-identities-u<id>.json,
- * written durably (temporary file, fsync, rename, directory fsync).
+ * written durably (temporary file, fsync, rename, directory fsync). And the EmailSubmission
+ * records (store/jmap_submissions.h).
  */
 #include "jmap/service/service_int.h"
 
 #include "core/err.h"
 #include "core/file.h"
 #include "sieve/sieve.h"
+#include "store/jmap_submissions.h"
 #include "store/sieve.h"
 #include "store/store.h"
 
@@ -106,8 +108,30 @@ static int op_identities_write(void *vctx, const char *json)
     return rc ? rc : store_durable_write(path, json, n);
 }
 
+static int op_submission_put(void *vctx, const char *id, const char *json)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    return store_jmap_submission_put(ctx->st, ctx->user, id, json);
+}
+
+static int op_submissions(void *vctx, void (*cb)(void *arg, const char *json), void *arg,
+                          struct str *state_out)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    return store_jmap_submissions(ctx->st, ctx->user, cb, arg, state_out);
+}
+
+static int op_submission_del(void *vctx, const char *id)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    return store_jmap_submission_del(ctx->st, ctx->user, id);
+}
+
 void jmap_store_account_ops(struct jmap_ops *ops)
 {
+    ops->submission_put = op_submission_put;
+    ops->submissions = op_submissions;
+    ops->submission_del = op_submission_del;
     ops->sieve_read = op_sieve_read;
     ops->sieve_write = op_sieve_write;
     ops->identities_read = op_identities_read;

@@ -6,6 +6,7 @@
  *   POST /jmap/api/                         method calls (application/json)
  *   POST /jmap/upload/{accountId}/          a blob (any type) -> {accountId, blobId, type, size}
  *   GET  /jmap/download/{accountId}/{blobId}/{name}?accept={type}
+ *   GET  /jmap/image?url=...                 a remote image fetched for the webmail (image.c)
  *   GET  /mail/...                          the webmail's files (webmail.c)
  *
  * Authentication: HTTP Basic with a Pigeon user's password (on the auth pool, throttled),
@@ -27,6 +28,7 @@
 #include "http/cookie.h"
 #include "http/handler.h"
 #include "http/site.h"
+#include "jmap/url.h"
 #include "msg/base64.h"
 #include "net/conn.h"
 #include "queue/runner.h"
@@ -269,25 +271,15 @@ static bool path_starts(const struct http_request *q, const char *prefix)
     return q->path.len >= n && memcmp(q->path.p, prefix, n) == 0;
 }
 
-/* The next path segment after *p (up to '/'), copied; false when absent or too long. */
+/* The next path segment of rest (up to '/'), percent-decoded into out; false when absent,
+ * too long or not percent-encoded right (jmap/url.h). */
 static bool segment(struct slice *rest, char *out, size_t cap)
 {
-    size_t n = 0, k = 0;
+    size_t n = 0;
     while (n < rest->len && rest->p[n] != '/')
         n++;
-    if (n == 0 || n >= cap)
+    if (n == 0 || jmap_url_decode(rest->p, n, out, cap) < 0)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (rest->p[i] == '%' && i + 2 < n + 1 && i + 2 < rest->len &&
-            sscanf(rest->p + i + 1, "%1x%1x", &hi, &lo) == 2) {
-            out[k++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[k++] = rest->p[i];
-        }
-    }
-    out[k] = '\0';
     rest->p += n;
     rest->len -= n;
     if (rest->len && rest->p[0] == '/')
@@ -303,33 +295,6 @@ static void csrf_token(const struct jmap_service *svc, struct slice sid, char ou
          &len);
     for (unsigned i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", mac[i]);
-}
-
-/* Percent-decodes a query value in place ("+" stays: the values here never carry one). */
-static void query_value(const struct http_request *q, const char *name, char *out, size_t cap)
-{
-    out[0] = '\0';
-    size_t nl = strlen(name);
-    const char *p = q->query.p, *end = q->query.p + q->query.len;
-    while (p && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        if ((size_t)(stop - p) > nl && memcmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t k = 0;
-            for (const char *s = p + nl + 1; s < stop && k + 1 < cap; s++) {
-                int hi, lo;
-                if (*s == '%' && stop - s > 2 && sscanf(s + 1, "%1x%1x", &hi, &lo) == 2) {
-                    out[k++] = (char)(hi * 16 + lo);
-                    s += 2;
-                } else {
-                    out[k++] = *s;
-                }
-            }
-            out[k] = '\0';
-            return;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
 }
 
 static bool type_safe(const char *t)
@@ -350,6 +315,11 @@ static bool path_is_ws(const struct http_request *q)
     return path_is(q, "/jmap/ws") || path_is(q, "/jmap/ws/");
 }
 
+static bool path_is_image(const struct http_request *q)
+{
+    return path_is(q, "/jmap/image");
+}
+
 static void start(struct http_exchange *x, const char *user, const char *csrf)
 {
     struct jmap_service *svc = service_of(x);
@@ -364,6 +334,10 @@ static void start(struct http_exchange *x, const char *user, const char *csrf)
     const struct slice *host = &q->host;
     snprintf(j->base, sizeof j->base, "%s://%.*s", x->tls ? "https" : "http",
              (int)(host->len < 256 ? host->len : 0), host->p);
+    if (path_is_image(q)) {
+        free(j);
+        return jmap_image_start(svc, x);
+    }
     if (path_is(q, "/.well-known/jmap")) {
         j->kind = JOB_SESSION;
     } else if (path_is_ws(q)) {
@@ -377,7 +351,10 @@ static void start(struct http_exchange *x, const char *user, const char *csrf)
     } else if (path_starts(q, "/jmap/upload/")) {
         j->kind = JOB_UPLOAD;
         struct slice rest = slice_make(q->path.p + 13, q->path.len - 13); /* "/jmap/upload/" */
-        segment(&rest, j->url_account, sizeof j->url_account);
+        if (!segment(&rest, j->url_account, sizeof j->url_account)) {
+            free(j);
+            return http_exchange_error(x, 404, "No such account: the upload URL names none.");
+        }
         const struct slice *ct = http_request_header(q, "Content-Type");
         if (ct && ct->len < sizeof j->type)
             snprintf(j->type, sizeof j->type, "%.*s", (int)ct->len, ct->p);
@@ -391,11 +368,15 @@ static void start(struct http_exchange *x, const char *user, const char *csrf)
             free(j);
             return http_exchange_error(x, 404, "No such blob in this account.");
         }
-        segment(&rest, j->name, sizeof j->name);
+        if ((rest.len && !segment(&rest, j->name, sizeof j->name)) ||
+            jmap_url_param(q->query.p, q->query.len, "accept", j->type, sizeof j->type) < 0) {
+            free(j);
+            return http_exchange_error(x, 400, "The download URL is not percent-encoded right, "
+                                               "or a part of it is too long.");
+        }
         for (char *s = j->name; *s; s++)
             if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
                 *s = '_';
-        query_value(q, "accept", j->type, sizeof j->type);
         if (!type_safe(j->type) || !strchr(j->type, '/'))
             j->type[0] = '\0';
     }
@@ -546,7 +527,9 @@ static void authenticate(struct http_exchange *x)
      * this site's own pages may (RFC 6455 §10.2). */
     if (path_is_ws(q) && (!http_request_header(q, "Origin") || !same_origin(q)))
         return http_exchange_error(x, 403, "Cross-site WebSocket refused.");
-    if (q->method != HTTP_GET && q->method != HTTP_HEAD) {
+    /* The image proxy fetches for whoever asks: a GET there needs the token as well, or
+     * any site could make a logged-in browser use it (<img src=".../jmap/image?url=">). */
+    if ((q->method != HTTP_GET && q->method != HTTP_HEAD) || path_is_image(q)) {
         const struct slice *t = http_request_header(q, "X-CSRF-Token");
         if (!same_origin(q) || !t || t->len != 64 || CRYPTO_memcmp(t->p, token, 64) != 0)
             return http_exchange_error(x, 403, "Cross-site request refused: the CSRF token is "
@@ -576,8 +559,13 @@ bool jmap_http_handle(struct http_exchange *x)
     bool download = path_starts(q, "/jmap/download/");
     bool events = path_is_eventsource(q);
     bool ws = path_is_ws(q);
-    if (!session && !api && !upload && !download && !events && !ws)
+    bool image = path_is_image(q);
+    if (!session && !api && !upload && !download && !events && !ws && !image)
         return false;
+    if (image && (!get || !svc->image_pool))
+        return http_exchange_error(x, !get ? 405 : 404, !get ? "Use GET here."
+                                                             : "The image proxy is off."),
+               true;
     if (ws && q->method != HTTP_GET)
         return http_exchange_error(x, 405, "Use GET here."), true;
     if (ws && !jmap_ws_handshake_ok(x))

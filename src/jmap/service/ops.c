@@ -50,20 +50,9 @@ static int op_mailboxes(void *vctx, jmap_mbox_cb cb, void *arg)
     return store_jmap_mailboxes(ctx->st, ctx->user, mbox_adapt, &a);
 }
 
-static void msg_adapt(void *vctx, const struct store_jmap_msg *m)
-{
-    struct cb_adapt *a = vctx;
-    struct jmap_msg j = {.mailbox_id = m->mailbox_id, .uid = m->uid, .modseq = m->modseq,
-                         .size = m->size, .received = m->internal_date, .flags = m->flags,
-                         .blob_id = m->blob_id};
-    a->rcb(a->arg, &j);
-}
-
 static int op_messages(void *vctx, int64_t mailbox_id, jmap_msg_cb cb, void *arg)
 {
-    struct jmap_store_ctx *ctx = vctx;
-    struct cb_adapt a = {.rcb = cb, .arg = arg};
-    return store_jmap_messages(ctx->st, ctx->user, mailbox_id, msg_adapt, &a);
+    return jmap_store_messages(vctx, mailbox_id, cb, arg);
 }
 
 static void change_adapt(void *vctx, const struct store_imap_msg *m)
@@ -345,6 +334,7 @@ void jmap_store_ops_init(struct jmap_ops *ops, struct jmap_store_ctx *ctx)
         .mailboxes = op_mailboxes,
         .messages = op_messages,
         .changes = op_changes,
+        .thread_of = jmap_store_thread_of,
         .read = op_read,
         .set_flags = op_set_flags,
         .move = op_move,

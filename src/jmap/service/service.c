@@ -35,6 +35,10 @@ static const struct conf_key jmap_keys[] = {
     {.name = "max_concurrent_requests", .type = CONF_UINT,
      .offset = JC(max_concurrent_requests), .min = 1, .max = 1000},
     {.name = "webmail", .type = CONF_STR, .offset = JC(webmail)},
+    {.name = "image_proxy", .type = CONF_BOOL, .offset = JC(image_proxy)},
+    {.name = "image_proxy_allow", .type = CONF_STR, .offset = JC(image_proxy_allow)},
+    {.name = "image_proxy_max_size", .type = CONF_SIZE, .offset = JC(image_proxy_max_size),
+     .min = 1024, .max = 64ull << 20},
     {.name = NULL},
 };
 
@@ -49,6 +53,8 @@ static void jmap_defaults(void *sec)
     c->max_objects_in_get = (unsigned)l.max_objects_in_get;
     c->max_objects_in_set = (unsigned)l.max_objects_in_set;
     c->max_concurrent_requests = (unsigned)l.max_concurrent_requests;
+    c->image_proxy = true;
+    c->image_proxy_max_size = 5u << 20;
 }
 
 static const struct conf_section jmap_sections[] = {
@@ -92,6 +98,8 @@ static int jmap_open(struct daemon *d, void **state_out)
         }
     }
     svc->pool = host_store_pool(d);
+    if (jmap_image_open(svc) != 0)
+        return -1;
     /* The one hook the HTTP service offers other services' handlers. */
     hs->host.more = jmap_http_handle;
     host_on_mailbox_changed(d, jmap_push_notify, svc);
@@ -106,6 +114,7 @@ static void jmap_close(struct daemon *d, void *state)
         return;
     if (svc->webmail_fd >= 0)
         close(svc->webmail_fd);
+    jmap_image_close(svc);
     pthread_mutex_destroy(&svc->lock);
     free(svc);
 }

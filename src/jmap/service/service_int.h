@@ -6,6 +6,7 @@
 
 #include "jmap/jmap.h"
 #include "jmap/push.h"
+#include "net/acl.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -24,6 +25,9 @@ struct jmap_config {
     unsigned max_calls_in_request, max_objects_in_get, max_objects_in_set;
     unsigned max_concurrent_requests;
     char *webmail; /* directory served at /mail/, NULL: no webmail */
+    bool image_proxy;           /* GET /jmap/image (image.c) */
+    char *image_proxy_allow;    /* prefixes fetched although not public, NULL: none */
+    uint64_t image_proxy_max_size;
 };
 
 #define JMAP_MAX_UPLOADS 1024
@@ -61,7 +65,17 @@ struct jmap_service {
         time_t until;
     } auth_cache[JMAP_AUTH_CACHE];
     unsigned auth_next;
+    /* the remote-image proxy (image.c) */
+    struct pool *image_pool;     /* NULL: image_proxy = no */
+    struct net_acl image_nonpublic, image_allow;
+    unsigned images_busy;
 };
+
+/* image.c: GET /jmap/image?url= (authenticated already); the proxy's threads and address
+ * lists, made at open (-1: a bad image_proxy_allow) and freed at close. */
+void jmap_image_start(struct jmap_service *svc, struct http_exchange *x);
+int jmap_image_open(struct jmap_service *svc);
+void jmap_image_close(struct jmap_service *svc);
 
 /* http.c: the handler the HTTP service calls for every request (true: taken). */
 bool jmap_http_handle(struct http_exchange *x);
@@ -76,6 +90,11 @@ struct jmap_store_ctx {
     bool submitted_remote;
 };
 void jmap_store_ops_init(struct jmap_ops *ops, struct jmap_store_ctx *ctx);
+/* threads.c: the user's message rows (of mailbox_id, 0: all) each with its thread, placing
+ * the rows never placed before; and the thread of a row, also expunged (jmap_ops). */
+int jmap_store_messages(struct jmap_store_ctx *ctx, int64_t mailbox_id, jmap_msg_cb cb,
+                        void *arg);
+int jmap_store_thread_of(void *ctx, int64_t mailbox_id, int64_t uid, int64_t *thread_out);
 /* account_ops.c: sets ops' sieve_read/write (Sieve scripts) and identities_read/write. */
 void jmap_store_account_ops(struct jmap_ops *ops);
 /* Whether user may read blob id (one of its messages' files, or its upload). */
