@@ -89,6 +89,7 @@ static const struct conf_key zone_keys[] = {
     KEY("dnssec_algorithm", CONF_STR, ZONE(dnssec_algorithm)),
     KEY("dnssec_nsec3", CONF_BOOL, ZONE(dnssec_nsec3)),
     NUM("dnssec_validity", CONF_UINT, ZONE(dnssec_validity), 2, 365),
+    NUM("dnssec_refresh", CONF_UINT, ZONE(dnssec_refresh), 3600, 365 * 86400),
     KEY("cds_scan", CONF_STR, ZONE(cds_scan)),
     NUM("cds_scan_interval", CONF_UINT, ZONE(cds_scan_interval), 1, 7 * 86400),
     {.name = NULL},

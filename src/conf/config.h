@@ -103,6 +103,8 @@ struct config_zone {
     char *dnssec_algorithm;       /* ECDSAP256SHA256 (default), ED25519, RSASHA256, ... */
     bool dnssec_nsec3;            /* NSEC3 (RFC 9276 parameters) instead of NSEC */
     unsigned dnssec_validity;     /* days a signature is valid; re-signed at half of it */
+    unsigned dnssec_refresh;      /* seconds before expiry a signature is made again (0:
+                                     half of dnssec_validity) */
     char *cds_scan;               /* the validating resolver (address[:port]) to ask for the
                                      CDS/CDNSKEY of children served elsewhere; NULL: off */
     unsigned cds_scan_interval;   /* seconds between two scans (default 3600) */

@@ -9,6 +9,8 @@ its first key. pigeond asks its resolver for kid.'s CDS, CDNSKEY and DNSKEY ever
    root's DS set becomes both, through the zone-change path (an edit of the root zone, a
    new serial, the DS RRset signed -- dnspython checks it with the root's DNSKEY -- and an
    IXFR from the old serial that holds the new DS);
+   Then it adds two RSA keys of 4096 bits: the CDS and DNSKEY answers no longer fit a UDP
+   answer of 1232 bytes (TC), and the scan asks again over TCP -> the DS set becomes all four;
 2. kid. asks for its DS to be deleted with CDS "0 0 0 00" and CDNSKEY "0 3 0 AA==" -> the root
    has no DS for kid. any more (an NSEC proves it), the delegation stays;
 3. kid., now insecure, publishes CDS again -> not taken: its answer is not validated (no AD),
@@ -75,9 +77,9 @@ class Kid:
         self.proc = None
         self.keys = []
 
-    def new_key(self):
-        self.keys.append(run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", "kid.",
-                             cwd=self.d).strip())
+    def new_key(self, alg="ECDSAP256SHA256", bits=None):
+        size = ["-b", str(bits)] if bits else []
+        self.keys.append(run("ldns-keygen", "-a", alg, *size, "-k", "kid.", cwd=self.d).strip())
         return self.keys[-1]
 
     def ds(self, key):
@@ -213,6 +215,17 @@ def check_cds_scan(tmp_path, kid):
         assert ds_texts(ds2) <= added
         assert "IXFR of . (serial %d, incremental)" % serial1 in d.log()
         assert (Path(d.data_dir) / "journal").is_dir()
+        # 1b. two more keys, RSA of 4096 bits: the DNSKEY and CDS answers (each key signs
+        # them) no longer fit the scan's 1232-byte UDP answers; the truncated answers are
+        # asked again over TCP, and the DS set becomes all four keys'
+        big = [kid.new_key("RSASHA256", 4096) for _ in range(2)]
+        ds_all = ds1 + ds2 + "".join(kid.ds(k) for k in big)
+        kid.publish(rr_lines(ds_all, "CDS"))
+        r = DA.query(rport, "kid.", "CDS", want_dnssec=True, use_edns=0, payload=1232)
+        assert r.flags & dns.flags.TC, "the CDS answer fits a UDP answer: the test proves nothing"
+        DA.wait_for(lambda: kid_ds() == ds_texts(ds_all), 60,
+                    "the root's DS for kid. to become all four keys'\n" + d.log()[-3000:])
+        assert "the DS of kid. set from its validated CDS/CDNSKEY: 4 record(s)" in d.log()
         # 2. RFC 8078 delete records
         kid.publish("@ CDS 0 0 0 00\n@ CDNSKEY 0 3 0 AA==\n")
         DA.wait_for(lambda: kid_ds() is None, 60, "the root's DS for kid. to go\n" +

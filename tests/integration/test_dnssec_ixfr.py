@@ -11,10 +11,11 @@ differences hold only what changed:
 - a reload of an edited zone file with a higher serial;
 - a restart of pigeond (the version served at the stop is kept with its signatures; the
   start signs again with a higher serial and sends NOTIFY);
+- the steps of a ZSK and then a KSK rollover (test_key_rollovers_reach_knot_by_ixfr);
+- a periodic re-signing pass with no change of data, and a restart after a kill -9
+  (test_periodic_resigning_and_crash_reach_knot_by_ixfr).
 
-(A key pre-published by `pigeon dnssec rollover` is left out: Knot's validation wants every
-RRset signed by every published key, which RFC 6781 pre-publication does not do; ldns-verify-zone
-and RFC 4035 accept it.) Then `dig @knot` shows the new record with an RRSIG that dnspython verifies with the zone's
+Then `dig @knot` shows the new record with an RRSIG that dnspython verifies with the zone's
 DNSKEY, and Knot's copy of the zone, written to its file, passes kzonecheck and
 ldns-verify-zone.
 
@@ -218,6 +219,135 @@ def test_signed_zone_changes_reach_knot_by_ixfr(tmp_path, nsec3):
         DH.run(["kzonecheck", "-o", "example.", "-d", "on", str(zf)])
         rc, out, err = DH.run(["ldns-verify-zone", str(zf)], check=False)
         assert rc == 0 and "Zone is verified and complete" in out + err, out + err
+    finally:
+        knot.close()
+        report = DH.finish(d)
+    assert report is None, report
+
+
+def rrsig_inception(port, name, rtype):
+    r = ask(port, name, rtype)
+    sig = r.find_rrset(r.answer, dns.name.from_text(name), dns.rdataclass.IN,
+                       dns.rdatatype.RRSIG, dns.rdatatype.from_text(rtype))
+    return max(s.inception for s in sig)
+
+
+def test_periodic_resigning_and_crash_reach_knot_by_ixfr(tmp_path):
+    """A periodic re-signing pass, with no change to the data, reaches Knot as an IXFR (the
+    new signatures and the SOA), and so does the first signing after a kill -9: the signed
+    versions are journaled as they are made (DATA/dnssec/example.sjnl), so the restarted
+    pigeond serves the version Knot holds and the history leading from it.
+
+    dnssec_refresh makes a signature again when less than that is left of its validity: two
+    days' validity with a refresh 20 seconds shorter re-signs the zone 20 s after each signing.
+    """
+    validity = 2 * 86400
+    d = DH.auth_daemon(tmp_path / "prim", {"example": ZONE}, zone_opts={"example": {
+        "dnssec": "on",
+        "dnssec_validity": "2",
+        "dnssec_refresh": str(validity - 20),
+        "allow_transfer": "127.0.0.0/8",
+    }})
+    knot = KnotSecondary(tmp_path / "knot", d.dns_port)
+    d.sections["zone example"]["notify"] = "127.0.0.1:%d" % knot.port
+    d.write_conf()
+    d.start()
+    knot.start()
+    try:
+        s0 = DH.serial(d.dns_port, "example")
+        DH.wait_for(lambda: DH.serial(knot.port, "example") == s0, 30,
+                    "Knot to take serial %d by AXFR\n%s" % (s0, knot.log()))
+        keys = dnskeys(knot.port)
+        made = rrsig_inception(knot.port, "www.example.", "A")
+        # a re-signing pass: nothing changed but the signatures, and Knot takes it by IXFR
+        d.wait_log(r"zone example signed, serial %d, .* [1-9]\d* signatures made" % (s0 + 1))
+        DH.wait_for(lambda: (DH.serial(knot.port, "example") or 0) > s0, 30,
+                    "Knot to take the re-signed version\n" + knot.log())
+        assert rrsig_inception(knot.port, "www.example.", "A") > made
+        signed_answer(knot.port, "www.example.", "A", keys)
+        assert knot.transfers("IXFR") >= 1 and knot.transfers("AXFR") == 1, knot.log()
+        assert (Path(d.data_dir) / "dnssec" / "example.sjnl").exists()
+        # a crash: the restart serves the last version again, signs it anew, and Knot takes
+        # that step by IXFR too
+        d.kill9()
+        before = DH.serial(knot.port, "example")
+        start = d.log_size()
+        d.start()
+        d.wait_log(r"zone example: \d+ signed differences replayed, serial \d+ -> \d+",
+                   start=start)
+        DH.wait_for(lambda: (DH.serial(knot.port, "example") or 0) > before, 30,
+                    "Knot to take the version signed after the restart\n" + knot.log())
+        assert knot.transfers("AXFR") == 1 and "AXFR-style" not in knot.log(), knot.log()
+        signed_answer(knot.port, "www.example.", "A", keys)
+    finally:
+        knot.close()
+        report = DH.finish(d)
+    assert report is None, report
+
+
+def knot_key_tags(port):
+    return {dns.dnssec.key_id(k) for k in dnskeys(port)}
+
+
+def knot_signer_tags(port, name, rtype):
+    r = ask(port, name, rtype)
+    return {s.key_tag for rr in r.answer if rr.rdtype == dns.rdatatype.RRSIG for s in rr}
+
+
+def test_key_rollovers_reach_knot_by_ixfr(tmp_path):
+    """A ZSK pre-publication rollover and then a KSK rollover of a zone signed by a KSK and a
+    ZSK, with 2-second TTLs: each step -- the new key published, signing, the old one
+    removed -- reaches the validating Knot secondary as an IXFR that it accepts.
+
+    The zone's keys are a KSK and a ZSK here, as Knot's own default policy makes them. With a
+    single CSK (Pigeon's default) Knot 3.2 refuses every version whose DNSKEY set holds a
+    second key: its validation (kasp_zone_keys_from_rr, used by dnssec-validation and by
+    `kzonecheck -d on`) takes a key with flags 257 for a ZSK only when the DNSKEY set has
+    exactly one key, so with two CSKs no key may sign the zone's data and every RRset is
+    "missing" its signature -- even in a zone every key signs. Knot fixed it in 3.4.0
+    ("dnssec/validation: fix validation of two CSKs", CZ-NIC/knot 4647ac1f5); Debian 12 ships
+    3.2.6. test_dnssec_auth.py's test_rollovers_stay_secure validates Pigeon's CSK rollover
+    with delv at every step.
+    """
+    text = ZONE.replace("$TTL 3600", "$TTL 2").replace("1209600 300", "1209600 2")
+    d = DH.auth_daemon(tmp_path / "prim", {"example": text}, zone_opts={"example": {
+        "dnssec": "on", "allow_transfer": "127.0.0.0/8"}})
+    keydir = Path(d.data_dir) / "dnssec"
+    keydir.mkdir(mode=0o700, parents=True)
+    for role in ("ksk", "zsk"):
+        DH.run([str(H.PIGEON), "dnssec", "keygen", str(keydir), "example.", "ECDSAP256SHA256", role])
+    knot = KnotSecondary(tmp_path / "knot", d.dns_port)
+    d.sections["zone example"]["notify"] = "127.0.0.1:%d" % knot.port
+    d.write_conf()
+    d.start()
+    knot.start()
+    try:
+        s0 = DH.serial(d.dns_port, "example")
+        DH.wait_for(lambda: DH.serial(knot.port, "example") == s0, 30,
+                    "Knot to take serial %d by AXFR\n%s" % (s0, knot.log()))
+        (zsk,) = knot_signer_tags(knot.port, "www.example.", "A")
+        (ksk,) = knot_signer_tags(knot.port, "example.", "DNSKEY")
+
+        def knot_sees(cond, what):
+            DH.wait_for(lambda: cond(), 60, "Knot to take %s by IXFR\n%s\n%s" %
+                        (what, knot.log()[-3000:], d.log()[-3000:]))
+            assert knot.transfers("AXFR") == 1 and "AXFR-style" not in knot.log(), knot.log()
+
+        out = d.cli("dnssec", "rollover", "example", "zsk").stdout.decode()
+        new_zsk = int(out.split()[2])
+        knot_sees(lambda: knot_key_tags(knot.port) == {ksk, zsk, new_zsk}, "the new ZSK published")
+        knot_sees(lambda: knot_signer_tags(knot.port, "www.example.", "A") == {new_zsk},
+                  "signatures by the new ZSK")
+        knot_sees(lambda: knot_key_tags(knot.port) == {ksk, new_zsk}, "the old ZSK removed")
+        out = d.cli("dnssec", "rollover", "example", "ksk").stdout.decode()
+        new_ksk = int(out.split()[2])
+        knot_sees(lambda: knot_key_tags(knot.port) == {ksk, new_ksk, new_zsk},
+                  "the new KSK published")
+        knot_sees(lambda: knot_signer_tags(knot.port, "example.", "DNSKEY") == {new_ksk},
+                  "the DNSKEY set signed by the new KSK")
+        knot_sees(lambda: knot_key_tags(knot.port) == {new_ksk, new_zsk}, "the old KSK removed")
+        assert knot.transfers("IXFR") >= 6, knot.log()
+        signed_answer(knot.port, "www.example.", "A", dnskeys(knot.port))
     finally:
         knot.close()
         report = DH.finish(d)

@@ -1012,6 +1012,48 @@ static void test_aggressive_nsec3_wildcard(void **state)
     dns_arena_clear(&a);
 }
 
+/* RFC 8198 with NSEC3, wildcard NODATA (RFC 5155 §7.2.5, §8.7): once one name under the
+ * wildcard *.w.wild3. (which holds A only) was answered NODATA for TXT -- validated with the
+ * NSEC3 of the closest encloser w.wild3., the one covering the next closer name and the
+ * wildcard's own, whose bitmap lacks TXT -- another name whose hash the same NSEC3 covers is
+ * answered NODATA from the cache: secure, with those records, without asking. Once their TTL
+ * (300 s) has passed on the fake clock it is asked again. */
+static void test_aggressive_nsec3_wildcard_nodata(void **state)
+{
+    (void)state;
+    ARENA;
+    char first[32], second[32];
+    same_span_names(first, second, sizeof first);
+    struct world *w = world_new(true, NULL);
+    struct reply r;
+    ask(w, first, DNS_TYPE_TXT, Q_DO, &r, &a);
+    if (r.rcode != DNS_RCODE_NOERROR || !r.ad || r.m.count[0] != 0)
+        fail_msg("%s TXT:\n%s", first, r.text);
+    assert_int_equal(fake_upstream_count(w->up, NS3, first, DNS_TYPE_TXT), 1);
+    dns_arena_reset(&a);
+    ask(w, second, DNS_TYPE_TXT, Q_DO, &r, &a);
+    if (r.rcode != DNS_RCODE_NOERROR || !r.ad || r.m.count[0] != 0)
+        fail_msg("%s TXT:\n%s", second, r.text);
+    assert_int_equal(count_type(&r.m, 1, DNS_TYPE_SOA), 1);
+    assert_true(count_type(&r.m, 1, DNS_TYPE_NSEC3) >= 2);
+    assert_int_equal(fake_upstream_count(w->up, NULL, second, 0), 0);
+    /* the wildcard's own type is no NODATA: A is asked (and answered from the wildcard) */
+    dns_arena_reset(&a);
+    ask(w, second, DNS_TYPE_A, Q_DO, &r, &a);
+    assert_true(r.ad);
+    assert_non_null(strstr(r.text, "192.0.2.33"));
+    assert_int_equal(fake_upstream_count(w->up, NS3, second, DNS_TYPE_A), 1);
+    /* the NSEC3 records expired: the next question goes upstream */
+    w->clock.ms += 301000;
+    dns_arena_reset(&a);
+    ask(w, second, DNS_TYPE_TXT, Q_DO, &r, &a);
+    assert_int_equal(r.rcode, DNS_RCODE_NOERROR);
+    assert_true(r.ad);
+    assert_int_equal(fake_upstream_count(w->up, NS3, second, DNS_TYPE_TXT), 1);
+    world_free(w);
+    dns_arena_clear(&a);
+}
+
 /* NSEC3 records with the opt-out flag are not kept for aggressive use (RFC 8198 §5.5): the
  * span may hide insecure delegations. */
 static void test_nsec3_opt_out_not_cached(void **state)
@@ -1142,6 +1184,7 @@ int main(void)
         cmocka_unit_test(test_aggressive_nsec),
         cmocka_unit_test(test_aggressive_nsec3),
         cmocka_unit_test(test_aggressive_nsec3_wildcard),
+        cmocka_unit_test(test_aggressive_nsec3_wildcard_nodata),
         cmocka_unit_test(test_rfc5011_states),
         cmocka_unit_test(test_nsec3_opt_out_not_cached),
     };

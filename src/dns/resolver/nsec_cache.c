@@ -308,8 +308,9 @@ static bool take3(struct find3 *f, const struct nrec *r)
     return true;
 }
 
-/* RFC 5155 §8.3: the closest encloser's record, and those covering the next closer name
- * and the wildcard at the closest encloser. false when the cache lacks one of them. */
+/* RFC 5155 §8.3: the closest encloser's record, the one covering the next closer name, and
+ * the wildcard's: covering it (NXDOMAIN, §8.4) or its own (wildcard NODATA when its bitmap
+ * lacks the type, §8.7). false when the cache lacks one of them; denial.c then judges. */
 static bool closest_encloser3(struct find3 *f, const uint8_t *name)
 {
     unsigned nl = dns_name_labels(name), zl = dns_name_labels(f->z->name);

@@ -42,8 +42,9 @@ unsigned dns_nsec_cache_find(struct dns_nsec_cache *nc, const uint8_t *zone, con
 
 /*
  * NSEC3 (RFC 8198 with RFC 5155 §8): the live NSEC3 records of zone that could prove name
- * absent: the one whose hash is name's (NODATA), or the closest encloser's and those covering
- * the next closer name and the wildcard at the closest encloser (NXDOMAIN). Hashed with the
+ * absent: the one whose hash is name's (NODATA), or the closest encloser's, the one covering
+ * the next closer name and the one covering the wildcard at the closest encloser (NXDOMAIN)
+ * or matching it (wildcard NODATA, §8.7). Hashed with the
  * parameters of the zone's cached chain, at most NSEC_CACHE_MAX_DEPTH3 labels below the zone
  * (one SHA-1 run per label, as many iterations as the chain has, at most 150). Only records
  * without opt-out are kept. Copies in a, into out[NSEC_CACHE_FOUND3_MAX]; *soa the zone's SOA.

@@ -68,6 +68,7 @@ struct dns_zconf {
     bool dnssec, dnssec_nsec3;
     uint8_t dnssec_alg;
     uint32_t dnssec_validity; /* seconds */
+    uint32_t dnssec_refresh;  /* seconds before expiry a signature is made again */
     char *keydir;             /* DATA/dnssec */
     /* CDS/CDNSKEY of children served elsewhere, asked of a validating resolver */
     bool cds_scan;

@@ -164,6 +164,14 @@ static int zconf_dnssec(const char *data_dir, const struct config_zone *cz, stru
     z->cds_scan = cz->cds_scan != NULL;
     z->cds_interval = cz->cds_scan_interval ? cz->cds_scan_interval : 3600;
     z->dnssec_validity = (cz->dnssec_validity ? cz->dnssec_validity : 14) * 86400u;
+    z->dnssec_refresh = cz->dnssec_refresh ? cz->dnssec_refresh : z->dnssec_validity / 2;
+    if (z->dnssec_refresh >= z->dnssec_validity) {
+        zerr(r,
+             "dns: [zone %s]: dnssec_refresh (%u s) must be shorter than dnssec_validity "
+             "(%u s)",
+             cz->name, z->dnssec_refresh, z->dnssec_validity);
+        return -1;
+    }
     struct str dir = STR_INIT;
     str_appendf(&dir, "%s/dnssec", data_dir);
     z->keydir = str_steal(&dir);

@@ -42,6 +42,7 @@ struct ctl_zone {
     struct dns_zone *zone; /* NULL: not loaded / expired */
     struct dns_zone *served; /* dnssec = on: the signed version of zone the workers serve */
     struct dns_xfr_hist *shist; /* dnssec = on: the differences between signed versions */
+    struct dns_sign_jnl sjnl;   /* ... and their journal on disk (sign.c) */
     uint32_t signed_serial;
     time_t resign_at;
     struct timespec keydir_mtime; /* the key directory as of the last signing */
@@ -91,87 +92,7 @@ static long zone_now(const struct dns_ctl *ctl, const struct dns_zcfg *from, siz
     return zi < from->nzones ? dns_server_zone_find(&now->srv, from->zc[zi].origin) : -1;
 }
 
-/* ---- journal files ---- */
-
-/* Reads and decodes path; a torn tail is cut off the file. Missing file: no entries. */
-static int jnl_read(const char *path, struct dns_zdiff ***diffs, size_t *n)
-{
-    *diffs = NULL;
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? 0 : ERR_IO;
-    struct str data = STR_INIT;
-    char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        str_append(&data, buf, k);
-    fclose(f);
-    size_t valid;
-    int rc = dns_journal_decode((const uint8_t *)data.ptr, data.len, diffs, n, &valid);
-    if (rc == 0 && valid < data.len) {
-        log_warn("dns: journal %s: %zu bytes of a torn entry at the end ignored", path,
-                 data.len - valid);
-        if (truncate(path, (off_t)valid) != 0)
-            log_warn("dns: journal %s: truncate: %s", path, strerror(errno));
-    }
-    str_clear(&data);
-    return rc;
-}
-
-/* Appends entries and fsyncs: an UPDATE is answered only after this. */
-static int jnl_append(const char *path, struct dns_zdiff *const *d, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ERR_IO;
-    struct stat st;
-    struct str out = STR_INIT;
-    if (fstat(fd, &st) == 0 && st.st_size == 0)
-        dns_journal_header(&out);
-    for (size_t i = 0; i < n; i++)
-        dns_journal_encode(d[i], &out);
-    int rc = 0;
-    size_t off = 0;
-    while (off < out.len) {
-        ssize_t w = write(fd, out.ptr + off, out.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = ERR_IO;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (rc == 0 && fdatasync(fd) != 0)
-        rc = ERR_IO;
-    if (rc != 0 && ftruncate(fd, st.st_size) != 0)
-        log_warn("dns: journal %s: cannot undo a partial write", path);
-    close(fd);
-    str_clear(&out);
-    return rc;
-}
-
-/* Replaces the journal with exactly the history h (temp file, fsync, rename). */
-static int jnl_rewrite(const char *path, const struct dns_xfr_hist *h)
-{
-    struct str out = STR_INIT;
-    dns_journal_header(&out);
-    for (size_t i = 0; h && i < h->n; i++)
-        dns_journal_encode(h->d[i], &out);
-    int rc = store_durable_write(path, out.ptr, out.len);
-    str_clear(&out);
-    return rc;
-}
-
-static void jnl_set_aside(const char *path, const char *why)
-{
-    char bad[4200];
-    snprintf(bad, sizeof bad, "%s.bad", path);
-    log_warn("dns: journal %s %s: moved to %s", path, why, bad);
-    if (rename(path, bad) != 0)
-        log_warn("dns: rename %s: %s", path, strerror(errno));
-}
+/* ---- journal files (jnlfile.c) ---- */
 
 /* Journals used to live beside the zone file (FILE.jnl); they now live in the data directory,
  * which the daemon's user owns. At start an old journal is moved there (copied when the two
@@ -215,18 +136,6 @@ struct load_info {
     uint32_t jnl_serial; /* then: the journal's last serial */
 };
 
-/* The history made of the chain of diffs (broken links restart it). */
-static struct dns_xfr_hist *hist_of(struct dns_zdiff **d, size_t n)
-{
-    struct dns_xfr_hist *h = NULL;
-    for (size_t i = 0; i < n; i++) {
-        struct dns_xfr_hist *next = dns_xfr_hist_append(h, d[i], DNS_HIST_MAX);
-        dns_xfr_hist_unref(h);
-        h = next;
-    }
-    return h;
-}
-
 /* Applies the journal entries that continue the file's serial (UPDATEs and transfers made
  * since the file was written). Returns the zone to serve (a new reference or z itself). */
 static struct dns_zone *jnl_replay(const struct dns_zconf *zc, struct dns_zone *z,
@@ -240,7 +149,7 @@ static struct dns_zone *jnl_replay(const struct dns_zconf *zc, struct dns_zone *
         log_info("dns: zone %s: the zone file's serial %u is newer than the journal's %u: the "
                  "file wins, the journal starts again from it",
                  zc->name, serial, d[n - 1]->to);
-        if (jnl_rewrite(zc->jnl, NULL) != 0)
+        if (dns_jnl_rewrite(zc->jnl, NULL) != 0)
             log_err("dns: zone %s: cannot restart %s: %s", zc->name, zc->jnl, strerror(errno));
         info->file_won = true;
         info->jnl_serial = d[n - 1]->to;
@@ -252,32 +161,23 @@ static struct dns_zone *jnl_replay(const struct dns_zconf *zc, struct dns_zone *
             from = i;
     if (from == n) {
         if (n && d[n - 1]->to == serial)
-            *hist = hist_of(d, n); /* the file already holds every change */
+            *hist = dns_jnl_hist(d, n); /* the file already holds every change */
         else if (n)
-            jnl_set_aside(zc->jnl, "does not continue the zone file's serial");
+            dns_jnl_set_aside(zc->jnl, "does not continue the zone file's serial");
         return z;
     }
-    struct dns_rrvec v;
-    dns_rrvec_init(&v);
-    dns_rrvec_from_zone(&v, z);
     struct str err = STR_INIT;
     struct dns_zone *nz = NULL;
-    int rc = 0;
-    for (size_t i = from; i < n && rc == 0; i++)
-        rc = dns_zdiff_apply(d[i], &v, zc->origin);
-    if (rc == 0)
-        rc = dns_rrvec_to_zone(&v, zc->origin, &nz, &err);
-    dns_rrvec_clear(&v);
-    if (rc != 0) {
+    if (dns_jnl_apply(z, d + from, n - from, zc->origin, &nz, &err) != 0) {
         log_err("dns: zone %s: journal does not apply (%s)", zc->name, str_cstr(&err));
         str_clear(&err);
-        jnl_set_aside(zc->jnl, "does not apply");
+        dns_jnl_set_aside(zc->jnl, "does not apply");
         return z;
     }
     str_clear(&err);
     log_info("dns: zone %s: %zu journal entries replayed, serial %u -> %u", zc->name, n - from,
              serial, dns_zone_serial(nz));
-    *hist = hist_of(d, n);
+    *hist = dns_jnl_hist(d, n);
     dns_zone_unref(z);
     return nz;
 }
@@ -296,8 +196,8 @@ static int zone_load(const struct dns_zconf *zc, struct dns_zone **zone_out,
         return rc;
     struct dns_zdiff **d;
     size_t n;
-    if (jnl_read(zc->jnl, &d, &n) != 0) {
-        jnl_set_aside(zc->jnl, "is unreadable");
+    if (dns_jnl_read(zc->jnl, &d, &n) != 0) {
+        dns_jnl_set_aside(zc->jnl, "is unreadable");
         d = NULL;
         n = 0;
     }
@@ -331,20 +231,25 @@ static struct dns_zone *zone_to_sign(struct dns_ctl *ctl, size_t zi)
 /* The signed versions' own history, so secondaries of a signed zone get IXFR: the
  * difference from the version served so far to sz (the changed RRsets with their new
  * RRSIGs, the NSEC/NSEC3 records that changed, the SOA and its RRSIG; dns_sign keeps the
- * other signatures). Without a previous version the history starts again. */
-static void signed_hist_add(struct ctl_zone *cz, const struct dns_zconf *zc,
+ * other signatures), appended to the signed journal too. Without a previous version the
+ * history starts again. false when sz must be saved whole (no difference journaled). */
+static bool signed_hist_add(struct ctl_zone *cz, const struct dns_zconf *zc,
                             const struct dns_zone *sz)
 {
     struct dns_zdiff *d = NULL;
     if (cz->served && dns_serial_cmp(dns_zone_serial(sz), dns_zone_serial(cz->served)) == 1)
         d = dns_zdiff_of_zones(cz->served, sz);
     struct dns_xfr_hist *h = d ? dns_xfr_hist_append(cz->shist, d, DNS_HIST_MAX) : NULL;
-    if (d)
+    bool logged = false;
+    if (d) {
         log_info("dns: zone %s: signed difference %u -> %u: %zu records out, %zu in", zc->name,
                  d->from, d->to, d->ndel, d->nadd);
+        logged = dns_sign_log(zc, d, sz, &cz->sjnl);
+    }
     dns_zdiff_unref(d);
     dns_xfr_hist_unref(cz->shist);
     cz->shist = h;
+    return logged;
 }
 
 /* dnssec = on: a new signed version of the zone (the old one keeps serving on failure).
@@ -363,9 +268,11 @@ static void zone_sign(struct dns_ctl *ctl, size_t zi)
         cz->resign_at = time(NULL) + 60; /* try again soon */
         return;
     }
-    signed_hist_add(cz, zc, sz);
+    bool logged = signed_hist_add(cz, zc, sz);
     dns_zone_unref(cz->served);
     cz->served = sz;
+    if (!logged)
+        dns_sign_save(zc, sz, cz->shist, &cz->sjnl);
     struct stat st;
     if (stat(zc->keydir, &st) == 0)
         cz->keydir_mtime = st.st_mtim;
@@ -548,7 +455,7 @@ static void zone_dump(struct dns_ctl *ctl, size_t zi)
     dns_zone_dump(cz->zone, &text);
     if (store_durable_write(zc->file, text.ptr, text.len) != 0)
         log_err("dns: zone %s: cannot write %s: %s", zc->name, zc->file, strerror(errno));
-    else if (jnl_rewrite(zc->jnl, cz->hist) != 0)
+    else if (dns_jnl_rewrite(zc->jnl, cz->hist) != 0)
         log_err("dns: zone %s: cannot rewrite %s: %s", zc->name, zc->jnl, strerror(errno));
     else
         cz->jnl_entries = cz->hist ? cz->hist->n : 0;
@@ -562,7 +469,7 @@ static int install_checked(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, b
 {
     const struct dns_zconf *zc = &ctl->s->cfg->zc[zi];
     struct ctl_zone *cz = &ctl->z[zi];
-    if (ndiffs && jnl_append(zc->jnl, diffs, ndiffs) != 0) {
+    if (ndiffs && dns_jnl_append(zc->jnl, diffs, ndiffs) != 0) {
         log_err("dns: zone %s: journal %s: %s", zc->name, zc->jnl, strerror(errno));
         dns_zone_unref(z);
         return -1;
@@ -583,7 +490,7 @@ static int install_checked(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, b
     cz->zone = z;
     if ((zc->secondary && full) || cz->jnl_entries > JNL_COMPACT)
         zone_dump(ctl, zi);
-    else if (!ndiffs && cz->jnl_entries && jnl_rewrite(zc->jnl, NULL) == 0)
+    else if (!ndiffs && cz->jnl_entries && dns_jnl_rewrite(zc->jnl, NULL) == 0)
         cz->jnl_entries = 0;
     zone_sign(ctl, zi);
     if (changed) {
@@ -887,9 +794,9 @@ static bool zone_open(struct dns_ctl *ctl, size_t zi, struct reload_report *r)
      * ask for IXFR, and get the whole zone: no history leads from there to the file). */
     cz->notify_at_start = info.file_won && !zc->secondary;
     if (r && cz->zone && !zc->secondary)
-        cz->notify_due = true; /* added by a reload: its secondaries may not know it yet */
-    if (zc->dnssec && cz->zone)
-        cz->served = dns_sign_load_saved(zc); /* the version served before the stop */
+        cz->notify_due = true;  /* added by a reload: its secondaries may not know it yet */
+    if (zc->dnssec && cz->zone) /* the version served before the stop, or the crash */
+        cz->served = dns_sign_load_saved(zc, &cz->shist, &cz->sjnl);
     uint32_t before = cz->served ? dns_zone_serial(cz->served) : 0;
     zone_sign(ctl, zi);
     /* signed again at start: secondaries of the saved version take the step by IXFR */
@@ -912,7 +819,8 @@ static bool zone_same_source(const struct dns_zconf *a, const struct dns_zconf *
 static bool zone_same_signing(const struct dns_zconf *a, const struct dns_zconf *b)
 {
     return a->dnssec == b->dnssec && a->dnssec_nsec3 == b->dnssec_nsec3 &&
-           a->dnssec_alg == b->dnssec_alg && a->dnssec_validity == b->dnssec_validity;
+           a->dnssec_alg == b->dnssec_alg && a->dnssec_validity == b->dnssec_validity &&
+           a->dnssec_refresh == b->dnssec_refresh;
 }
 
 static void ctl_zone_clear(struct ctl_zone *cz)
@@ -1088,7 +996,7 @@ void dns_ctl_stop(struct dns_ctl *ctl)
     ctl->stopped = true;
     for (size_t i = 0; i < ctl->s->cfg->nzones; i++)
         if (ctl->z[i].served)
-            dns_sign_save(&ctl->s->cfg->zc[i], ctl->z[i].served);
+            dns_sign_save(&ctl->s->cfg->zc[i], ctl->z[i].served, ctl->z[i].shist, &ctl->z[i].sjnl);
     /* Requests still queued (UPDATEs) run now, on this thread, and see `stopped`: they are
      * answered SERVFAIL through the workers' loops, which still exist. */
     loop_post_free(ctl->post);

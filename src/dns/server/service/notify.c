@@ -1,6 +1,7 @@
 /*
  * notify — on the control thread: one UDP request/response exchange with retries (used
- * for NOTIFY and for a secondary's SOA queries), and NOTIFY (RFC 1996) sent to each address
+ * for NOTIFY, a secondary's SOA queries and the CDS scan), continued over TCP (tcpq.c) when
+ * the answer is truncated, and NOTIFY (RFC 1996) sent to each address
  * of a zone's `notify` list when its serial changes, signed with the list's key if it names
  * one, retried until answered (RFC 1996 §3.6). See service_int.h.
  */
@@ -26,6 +27,8 @@
 struct dns_udpq {
     int fd;
     struct event *ev;
+    struct dns_remote to;
+    struct dns_tcpq *tcp; /* the exchange after a truncated answer */
     uint8_t *msg;
     size_t len;
     unsigned tries_left;
@@ -36,6 +39,7 @@ struct dns_udpq {
 
 static void udpq_free(struct dns_udpq *q)
 {
+    dns_tcpq_cancel(q->tcp);
     if (q->ev)
         event_free(q->ev);
     if (q->fd >= 0)
@@ -64,6 +68,26 @@ static void udpq_send(struct dns_udpq *q)
     udpq_arm(q);
 }
 
+static void on_tcp_answer(void *vq, const uint8_t *resp, size_t len)
+{
+    struct dns_udpq *q = vq;
+    q->tcp = NULL; /* freed by itself after this */
+    q->cb(q->arg, resp, len);
+    udpq_free(q);
+}
+
+/* RFC 7766 §5: a truncated answer is asked again over TCP, with the same message. */
+static void udpq_to_tcp(struct dns_udpq *q)
+{
+    log_debug("dns: the answer from %s is truncated: asking over TCP", q->to.text);
+    q->tcp = dns_tcpq_start(event_get_base(q->ev), &q->to, q->msg, q->len,
+                            q->timeout_ms * (q->tries_left + 1), on_tcp_answer, q);
+    if (!q->tcp) {
+        q->cb(q->arg, NULL, 0);
+        udpq_free(q);
+    }
+}
+
 static void on_udpq(evutil_socket_t fd, short what, void *vq)
 {
     struct dns_udpq *q = vq;
@@ -72,6 +96,10 @@ static void on_udpq(evutil_socket_t fd, short what, void *vq)
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
         /* Connected socket: only the peer's datagrams arrive. Same ID, QR set. */
         if (n >= DNS_HEADER_LEN && buf[0] == q->msg[0] && buf[1] == q->msg[1] && (buf[2] & 0x80)) {
+            if (buf[2] & 0x02) { /* TC */
+                event_del(q->ev);
+                return udpq_to_tcp(q);
+            }
             q->cb(q->arg, buf, (size_t)n);
             udpq_free(q);
             return;
@@ -93,6 +121,7 @@ struct dns_udpq *dns_udpq_start(struct event_base *base, const struct dns_remote
 {
     struct dns_udpq *q = xcalloc(1, sizeof *q);
     q->fd = socket(to->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    q->to = *to;
     q->msg = xmemdup(msg, len);
     q->len = len;
     q->tries_left = tries ? tries : 1;

@@ -176,20 +176,16 @@ static void on_xfr_read(struct bufferevent *bev, void *vsec)
     struct dns_secondary *sec = vsec;
     struct evbuffer *in = bufferevent_get_input(bev);
     for (;;) {
-        uint8_t pfx[2];
-        if (evbuffer_copyout(in, pfx, 2) != 2)
+        size_t len;
+        const uint8_t *msg = dns_tcp_message_peek(in, &len);
+        if (!msg)
             return;
-        size_t len = (size_t)pfx[0] << 8 | pfx[1];
-        if (evbuffer_get_length(in) < len + 2)
-            return;
-        evbuffer_drain(in, 2);
-        uint8_t *msg = evbuffer_pullup(in, (ssize_t)len);
         int rc = len >= DNS_HEADER_LEN ? xfr_message(sec, msg, len) : -2;
         if (rc == -2)
             xfr_fail(sec, "short message");
         if (rc < 0)
             return; /* bev freed */
-        evbuffer_drain(in, len);
+        evbuffer_drain(in, len + 2);
         if (rc > 0)
             return xfr_complete(sec);
     }

@@ -190,15 +190,52 @@ void dns_ctl_install(struct dns_ctl *ctl, size_t zi, struct dns_zone *z, bool fu
 /* A secondary zone stops being served (expired) or starts again (after a transfer). */
 void dns_ctl_expire(struct dns_ctl *ctl, size_t zi);
 
+/* ---- jnlfile.c (control thread): journal files ---- */
+
+/* Reads and decodes path (a torn tail is cut off the file); a missing file has no entries.
+ * 0 with *diffs (dns_journal_free), or ERR_IO / ERR_PARSE. */
+int dns_jnl_read(const char *path, struct dns_zdiff ***diffs, size_t *n);
+/* Appends n entries and fsyncs (the header first into an empty file). 0 or ERR_IO (the
+ * file is then cut back to its old length). */
+int dns_jnl_append(const char *path, struct dns_zdiff *const *d, size_t n);
+/* Replaces the journal with exactly the history h (NULL: empty): temp file, fsync, rename. */
+int dns_jnl_rewrite(const char *path, const struct dns_xfr_hist *h);
+/* Renames an unusable journal to PATH.bad, saying why in the log. */
+void dns_jnl_set_aside(const char *path, const char *why);
+/* The IXFR history made of the chain of diffs (a broken link starts it again); one
+ * reference, or NULL. */
+struct dns_xfr_hist *dns_jnl_hist(struct dns_zdiff **d, size_t n);
+/* z with the n differences applied in order, into *out (a new zone). 0, or an error with
+ * a reason in err. */
+int dns_jnl_apply(const struct dns_zone *z, struct dns_zdiff *const *d, size_t n,
+                  const uint8_t *origin, struct dns_zone **out, struct str *err);
+
 /* ---- notify.c (control thread) ---- */
 
-/* One UDP request/response with retries; resp NULL after the last timeout. */
+/* One UDP request/response with retries; resp NULL after the last timeout. A truncated
+ * answer (TC) is asked again over TCP (tcpq.c), whose answer the callback gets instead.
+ * resp is only valid during the callback; the exchange is freed after it. */
 typedef void (*dns_udpq_cb)(void *arg, const uint8_t *resp, size_t len);
 struct dns_udpq;
 struct dns_udpq *dns_udpq_start(struct event_base *base, const struct dns_remote *to,
                                 const uint8_t *msg, size_t len, unsigned tries, unsigned timeout_ms,
                                 dns_udpq_cb cb, void *arg);
 void dns_udpq_cancel(struct dns_udpq *q);
+
+/* ---- tcpq.c (control thread) ---- */
+
+/* One request/response over TCP (two-byte framing), within timeout_ms of silence; the
+ * callback as for dns_udpq (resp NULL: no answer). NULL when it cannot start (the callback
+ * is then never called). */
+struct dns_tcpq;
+struct dns_tcpq *dns_tcpq_start(struct event_base *base, const struct dns_remote *to,
+                                const uint8_t *msg, size_t len, unsigned timeout_ms, dns_udpq_cb cb,
+                                void *arg);
+void dns_tcpq_cancel(struct dns_tcpq *q);
+/* The first whole message in a TCP client's input (its length prefix pulled up with it), its
+ * length in *len; NULL while incomplete. The caller drains *len + 2 bytes once done. */
+struct evbuffer;
+const uint8_t *dns_tcp_message_peek(struct evbuffer *in, size_t *len);
 
 struct dns_notifier;
 struct dns_notifier *dns_notifier_new(struct dns_ctl *ctl);
