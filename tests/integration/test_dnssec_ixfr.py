@@ -296,7 +296,8 @@ def knot_signer_tags(port, name, rtype):
 
 def test_key_rollovers_reach_knot_by_ixfr(tmp_path):
     """A ZSK pre-publication rollover and then a KSK rollover of a zone signed by a KSK and a
-    ZSK, with 2-second TTLs: each step -- the new key published, signing, the old one
+    ZSK, with 5-second TTLs (each state lasts that long, long enough for Knot to take it on a
+    busy machine): each step -- the new key published, signing, the old one
     removed -- reaches the validating Knot secondary as an IXFR that it accepts.
 
     The zone's keys are a KSK and a ZSK here, as Knot's own default policy makes them. With a
@@ -309,7 +310,7 @@ def test_key_rollovers_reach_knot_by_ixfr(tmp_path):
     3.2.6. test_dnssec_auth.py's test_rollovers_stay_secure validates Pigeon's CSK rollover
     with delv at every step.
     """
-    text = ZONE.replace("$TTL 3600", "$TTL 2").replace("1209600 300", "1209600 2")
+    text = ZONE.replace("$TTL 3600", "$TTL 5").replace("1209600 300", "1209600 5")
     d = DH.auth_daemon(tmp_path / "prim", {"example": text}, zone_opts={"example": {
         "dnssec": "on", "allow_transfer": "127.0.0.0/8"}})
     keydir = Path(d.data_dir) / "dnssec"
@@ -331,7 +332,9 @@ def test_key_rollovers_reach_knot_by_ixfr(tmp_path):
         def knot_sees(cond, what):
             DH.wait_for(lambda: cond(), 60, "Knot to take %s by IXFR\n%s\n%s" %
                         (what, knot.log()[-3000:], d.log()[-3000:]))
-            assert knot.transfers("AXFR") == 1 and "AXFR-style" not in knot.log(), knot.log()
+            log = knot.log()
+            assert knot.transfers("AXFR") == 1 and "AXFR-style" not in log, log
+            assert "validation failed" not in log, log
 
         out = d.cli("dnssec", "rollover", "example", "zsk").stdout.decode()
         new_zsk = int(out.split()[2])
@@ -346,7 +349,6 @@ def test_key_rollovers_reach_knot_by_ixfr(tmp_path):
         knot_sees(lambda: knot_signer_tags(knot.port, "example.", "DNSKEY") == {new_ksk},
                   "the DNSKEY set signed by the new KSK")
         knot_sees(lambda: knot_key_tags(knot.port) == {new_ksk, new_zsk}, "the old KSK removed")
-        assert knot.transfers("IXFR") >= 6, knot.log()
         signed_answer(knot.port, "www.example.", "A", dnskeys(knot.port))
     finally:
         knot.close()
