@@ -2,12 +2,13 @@
 a veth pair made by each test: busybox udhcpc RENEWING and its own RELEASE, ISC dhclient
 REBINDING when the server it renews with cannot be reached, the ICMP conflict check before an
 OFFER ([dhcp] ping_check), BOOTP clients (RFC 951/1542), and the pool alarm with
-`pigeon dhcp pools`.
+`pigeon dhcp pools` and the /metrics pool gauges.
 """
 import re
 import shutil
 import signal
 import subprocess
+import urllib.request
 
 import dns.rcode
 
@@ -122,17 +123,40 @@ def test_bootp_reserved_and_dynamic(tmp_path, net):
     finish(d)
 
 
+def pool_gauges(d):
+    """The two /metrics gauges of 10.77.0.0/24: (addresses, used), None when absent."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.metrics_port, timeout=10) as r:
+        text = r.read().decode()
+    got = []
+    for name in ("pigeon_dhcp_pool_addresses", "pigeon_dhcp_pool_used"):
+        m = re.search(r'^%s\{subnet="10\.77\.0\.0/24"\} (\d+)$' % name, text, re.M)
+        got.append(int(m.group(1)) if m else None)
+    assert text.count('pigeon_dhcp_pool_used{subnet="10.77.0.0/24"}') <= 1, text
+    return tuple(got)
+
+
 def test_pool_alarm_and_pigeon_dhcp_pools(tmp_path, net):
     """pool_alarm = 50: the third lease of a 5-address subnet (4 in the pool, 1 reserved)
-    takes it to 60 %: one warning; `pigeon dhcp pools` shows the same counts and marks it."""
+    takes it to 60 %: one warning; `pigeon dhcp pools` shows the same counts and marks it,
+    and the [metrics] listener's two gauges of the subnet follow (5 addresses; 0, then 3
+    used), each subnet's sample once."""
     d = dhcp_daemon(tmp_path, dhcp={"pool_alarm": 50})
+    d.metrics_port = H.free_port()
+    d.sections["metrics"] = {"listen": "127.0.0.1:%d" % d.metrics_port}
+    d.ports.append(d.metrics_port)
+    d.write_conf()
     start(d)
     out = d.cli("dhcp", "pools").stdout.decode()
     assert re.search(r"10\.77\.0\.0/24\s+5\s+0\s+0\s+0%\n", out), out
-    for mac in ("52:54:00:aa:00:41", "52:54:00:aa:00:42", "52:54:00:aa:00:43"):
-        dora(net, mac)
+    H.wait_until(lambda: pool_gauges(d) == (5, 0), 10, "the gauges at 5 and 0")
+    acks = [dora(net, mac)[1] for mac in ("52:54:00:aa:00:41", "52:54:00:aa:00:42",
+                                          "52:54:00:aa:00:43")]
     d.wait_log(r"dhcp: pool alarm: subnet 10\.77\.0\.0/24 is 60% used \(3 of 5 addresses bound")
     out = d.cli("dhcp", "pools").stdout.decode()
     assert re.search(r"10\.77\.0\.0/24\s+5\s+3\s+0\s+60% alarm", out), out
     assert len(re.findall(r"pool alarm: subnet", d.log())) == 1
+    H.wait_until(lambda: pool_gauges(d) == (5, 3), 10, "the used gauge at 3")
+    # an administrator's release frees one: the gauge follows at the next tick
+    d.cli("dhcp", "release", acks[0]["yiaddr"])
+    H.wait_until(lambda: pool_gauges(d) == (5, 2), 10, "the used gauge at 2")
     finish(d)

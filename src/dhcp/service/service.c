@@ -77,8 +77,7 @@ static void add_reservation(void *ctx, const uint8_t *key, size_t len, uint32_t 
 
 static void restore_one(void *ctx, const struct dhcp_lease *l)
 {
-    struct dhcp_svc *svc = ctx;
-    dhcp_engine_restore(svc->engine, l);
+    dhcp_engine_restore(ctx, l);
 }
 
 int dhcp_service_add_reservations(struct dhcp_config *c, struct dhcp_leases *db)
@@ -86,23 +85,64 @@ int dhcp_service_add_reservations(struct dhcp_config *c, struct dhcp_leases *db)
     return dhcp_leases_each_reservation(db, add_reservation, c);
 }
 
-/* (Re)builds the engine: the config's reservations plus the database's, then every stored
- * lease. 0 or -1. */
-static int engine_build(struct dhcp_svc *svc)
+/* A new engine on c: the file's reservations (nres_file per subnet; c's lists are cut back
+ * to them) plus the database's, then every stored lease. NULL (logged). */
+static struct dhcp_engine *engine_build(struct dhcp_svc *svc, struct dhcp_config *c,
+                                        const unsigned *nres_file)
 {
-    struct dhcp_config *c = &svc->cfg->engine;
     for (unsigned i = 0; i < c->nsubnets; i++)
-        c->subnets[i].nres = svc->cfg_nres[i];
+        c->subnets[i].nres = nres_file[i];
     dhcp_service_add_reservations(c, svc->db);
     const char *why = NULL;
     struct dhcp_engine *e = dhcp_engine_new(c, &engine_ops, svc, &why);
     if (!e) {
         log_err("dhcp: %s", why);
+        return NULL;
+    }
+    if (dhcp_leases_each(svc->db, restore_one, e) < 0) {
+        log_err("dhcp: the stored leases cannot be read");
+        dhcp_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+int dhcp_service_apply(struct dhcp_svc *svc, struct dhcp_settings *cfg)
+{
+    struct dhcp_config *c = &cfg->engine;
+    /* how many reservations each subnet has from the file: as parsed the first time cfg is
+     * seen; once built its lists hold the database's too, and svc->cfg_nres says */
+    bool again = cfg == svc->cfg && svc->cfg_nres;
+    unsigned *nres = xcalloc(c->nsubnets ? c->nsubnets : 1, sizeof *nres);
+    for (unsigned i = 0; i < c->nsubnets; i++)
+        nres[i] = again ? svc->cfg_nres[i] : c->subnets[i].nres;
+    if (svc->commit) { /* a rebuild reads the leases back: what is pending first */
+        dhcp_batch_submit(svc);
+        dhcp_commit_wait(svc->commit);
+    }
+    struct dhcp_engine *e = engine_build(svc, c, nres);
+    if (!e) {
+        free(nres);
         return -1;
     }
     dhcp_engine_free(svc->engine);
     svc->engine = e;
-    return dhcp_leases_each(svc->db, restore_one, svc);
+    free(svc->cfg_nres);
+    svc->cfg_nres = nres;
+    bool rates = !svc->rl_mac || cfg->rate_per_mac != svc->cfg->rate_per_mac ||
+                 cfg->rate_per_relay != svc->cfg->rate_per_relay;
+    svc->cfg = cfg;
+    if (rates) { /* new tables only when a rate changed: the counts so far are kept */
+        dhcp_ratelimit_free(svc->rl_mac);
+        dhcp_ratelimit_free(svc->rl_relay);
+        svc->rl_mac = dhcp_ratelimit_new(cfg->rate_per_mac, cfg->rate_per_mac * 2, 4096);
+        svc->rl_relay = dhcp_ratelimit_new(cfg->rate_per_relay, cfg->rate_per_relay, 256);
+    }
+    if (!svc->pools)
+        svc->pools = dhcp_pools_new();
+    dhcp_pools_apply(svc->pools, c);
+    dhcp_pools_check(svc);
+    return 0;
 }
 
 /* ---- the tick ---- */
@@ -118,9 +158,7 @@ static void on_command(void *ctx, const char *verb, const char *arg)
             log_info("dhcp: release %s: not bound", arg);
     } else if (!strcmp(verb, "reserved")) {
         /* a rebuild reads the leases back: what is pending first */
-        dhcp_batch_submit(svc);
-        dhcp_commit_wait(svc->commit);
-        if (engine_build(svc) == 0)
+        if (dhcp_service_apply(svc, svc->cfg) == 0)
             log_info("dhcp: reservations reloaded");
     }
 }
@@ -198,14 +236,9 @@ static int start(struct dhcp_svc *svc)
         return -1;
     }
     struct dhcp_config *c = &svc->cfg->engine;
-    svc->cfg_nres = xcalloc(c->nsubnets ? c->nsubnets : 1, sizeof *svc->cfg_nres);
-    for (unsigned i = 0; i < c->nsubnets; i++)
-        svc->cfg_nres[i] = c->subnets[i].nres;
-    if (engine_build(svc) < 0 || dhcp_io_open(svc) < 0)
+    if (dhcp_service_apply(svc, svc->cfg) < 0 || dhcp_io_open(svc) < 0)
         return -1;
     svc->data_version = dhcp_leases_data_version(svc->db);
-    svc->rl_mac = dhcp_ratelimit_new(svc->cfg->rate_per_mac, svc->cfg->rate_per_mac * 2, 4096);
-    svc->rl_relay = dhcp_ratelimit_new(svc->cfg->rate_per_relay, svc->cfg->rate_per_relay, 256);
     svc->base = event_base_new();
     svc->post = loop_post_new(svc->base);
     svc->commit = dhcp_commit_start(svc, dir, &err);
@@ -226,8 +259,6 @@ static int start(struct dhcp_svc *svc)
     if (svc->cfg->ping_check && !(svc->ping = dhcp_ping_new(svc)))
         return -1;
     svc->ddns = dhcp_ddns_new(svc);
-    svc->pools = dhcp_pools_new(c);
-    dhcp_pools_check(svc);
     for (unsigned i = 0; i < c->nsubnets; i++) {
         struct dhcp_pool_stats st;
         dhcp_engine_stats(svc->engine, &c->subnets[i], &st);

@@ -22,7 +22,7 @@ struct dhcp_batch;
 struct dhcp_commit;
 struct dhcp_ddns;
 struct dhcp_ping;
-struct dhcp_pool_watch;
+struct dhcp_pools;
 
 #define DHCP_BATCH 64 /* datagrams read per wake-up: one batch */
 
@@ -68,8 +68,16 @@ struct dhcp_svc {
     /* log budgets (lines per second) so a flood cannot fill the disk */
     int64_t log_second;
     unsigned log_lines;
-    struct dhcp_pool_watch *pools; /* per subnet: the use gauges and the alarm */
+    struct dhcp_pools *pools;    /* per subnet: the use gauges and the alarm */
 };
+
+/* service.c: puts cfg in force: the engine rebuilt on its subnets with every stored lease
+ * (what is pending committed first), the rate limits, the pool gauges and alarm. Re-entrant:
+ * start() calls it, and a reload calls it on the DHCP thread between two batches with the new
+ * [dhcp] settings (which must then outlive the service, or the next apply). Returns 0, or -1
+ * (logged) when cfg's subnets do not build: everything stays as it was, the old settings in
+ * force. Sockets, lease_dir, ping_check and the DNS updates are not changed (restart). */
+int dhcp_service_apply(struct dhcp_svc *svc, struct dhcp_settings *cfg);
 
 /* commit.c. On the DHCP thread: a lease changed / an ACK promising it, into the current
  * batch; submit hands the batch to the commit thread (nothing when it is empty); drop
@@ -93,9 +101,11 @@ void dhcp_io_send(struct dhcp_sock *s, const struct dhcp_reply *r);
 /* Decides a held datagram again (after an address conflict); the caller submits the batch. */
 void dhcp_io_decide_again(struct dhcp_sock *s, const struct dhcp_held *in, unsigned tries);
 
-/* pools.c: per-subnet use gauges and the pool alarm, checked every tick. */
-struct dhcp_pool_watch *dhcp_pools_new(const struct dhcp_config *c);
-void dhcp_pools_free(struct dhcp_pool_watch *w);
+/* pools.c: per-subnet use gauges and the pool alarm, checked every tick. apply: the
+ * subnets of c from now on (gauges and alarm state kept by subnet name; c borrowed). */
+struct dhcp_pools *dhcp_pools_new(void);
+void dhcp_pools_apply(struct dhcp_pools *p, const struct dhcp_config *c);
+void dhcp_pools_free(struct dhcp_pools *p);
 void dhcp_pools_check(struct dhcp_svc *svc);
 
 /* ping.c: the ICMP check before an OFFER. NULL (logged) without a raw socket. offer: holds r
