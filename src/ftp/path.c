@@ -74,3 +74,16 @@ const char *ftp_path_base(const char *vpath)
     const char *slash = strrchr(vpath, '/');
     return slash ? slash + 1 : vpath;
 }
+
+bool ftp_path_within(const char *vpath, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(vpath, dir, n) == 0 && (vpath[n] == '\0' || vpath[n] == '/');
+}
+
+bool ftp_path_in_dir(const char *vpath, const char *dir)
+{
+    const char *slash = strrchr(vpath, '/');
+    size_t n = strlen(dir);
+    return slash && (size_t)(slash - vpath) == n && strncmp(vpath, dir, n) == 0 && slash[1];
+}

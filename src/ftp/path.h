@@ -10,6 +10,7 @@
 
 #include "core/str.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest virtual path, NUL included. */
@@ -27,5 +28,11 @@ const char *ftp_path_rel(const char *vpath);
 
 /* The last component of an absolute virtual path ("" for "/"). Points into vpath. */
 const char *ftp_path_base(const char *vpath);
+
+/* Whether the absolute virtual path vpath is dir itself or beneath it (dir absolute, not
+ * "/", no trailing slash). */
+bool ftp_path_within(const char *vpath, const char *dir);
+/* Whether vpath's directory is dir ("/a/b" is in "/a"). */
+bool ftp_path_in_dir(const char *vpath, const char *dir);
 
 #endif

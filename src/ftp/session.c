@@ -194,6 +194,14 @@ bool ftp_resolve(struct ftp_session *s, struct slice arg, char *out)
     return false;
 }
 
+bool ftp_hidden(struct ftp_session *s, const char *path)
+{
+    if (!s->read_only || !s->cfg.anon_upload[0] || !ftp_path_within(path, s->cfg.anon_upload))
+        return false;
+    ftp_reply_error(s, "550 Permission denied.");
+    return true;
+}
+
 void ftp_reply_fs(struct ftp_session *s, int fs)
 {
     switch (fs) {

@@ -34,6 +34,11 @@ struct ftp_server_config {
     bool plaintext_ok;    /* USER/PASS allowed before TLS (config + peer address) */
     bool require_prot;    /* transfers need PROT P once on TLS (require_tls) */
     bool anonymous;       /* USER anonymous / ftp accepted (read-only tree) */
+    /* The anonymous tree's upload directory, an absolute virtual path ("/incoming"), or ""
+     * (the default): anonymous sessions may store new files there (STOR, STOU; no APPE,
+     * REST or overwrite) and read, list or stat nothing in it (a drop box, as vsftpd's
+     * anon_upload_enable with chown_uploads). */
+    char anon_upload[256];
     unsigned max_errors;  /* bad commands before 421 */
     unsigned max_login_failures; /* wrong passwords before 421 */
 };
@@ -85,6 +90,8 @@ struct ftp_xfer {
     bool ascii;         /* TYPE A: LF on disk, CRLF on the wire */
     bool tls;           /* PROT P: the data connection is TLS (the server's side) */
     bool read_only;     /* anonymous tree: no writes */
+    bool create_only;   /* an anonymous upload: a new file (never one that exists), which
+                         * the anonymous side cannot read back */
     unsigned facts;     /* MLSD: the FACT_* bits selected with OPTS MLST */
 };
 

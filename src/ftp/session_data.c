@@ -185,6 +185,20 @@ static bool is_write(enum ftp_xfer_kind k)
     return k == FTP_XFER_STOR || k == FTP_XFER_APPE || k == FTP_XFER_STOU;
 }
 
+/* A read-only (anonymous) session: reads outside the upload directory; writes only as new
+ * files right in it (STOR, STOU), from the start. Replies 550 and returns false otherwise. */
+static bool anonymous_may(struct ftp_session *s, enum ftp_xfer_kind kind, const char *path,
+                          uint64_t rest)
+{
+    if (!is_write(kind))
+        return !ftp_hidden(s, path);
+    if (s->cfg.anon_upload[0] && kind != FTP_XFER_APPE && rest == 0 &&
+        ftp_path_in_dir(path, s->cfg.anon_upload))
+        return true;
+    ftp_reply_error(s, "550 Permission denied.");
+    return false;
+}
+
 void ftp_cmd_transfer(struct ftp_session *s, const struct ftp_cmd *cmd)
 {
     enum ftp_xfer_kind kind = kind_of(cmd->verb);
@@ -198,13 +212,13 @@ void ftp_cmd_transfer(struct ftp_session *s, const struct ftp_cmd *cmd)
         return ftp_reply_error(s, "425 Use PORT or PASV first.");
     if (s->tls && s->cfg.require_prot && !s->prot_private)
         return ftp_reply_error(s, "521 Data connections must be protected (PROT P).");
-    if (is_write(kind) && s->read_only)
-        return ftp_reply_error(s, "550 Permission denied.");
     if (!ftp_resolve(s, arg, path))
         return;
     if (kind == FTP_XFER_STOU && !cmd->has_arg)
         snprintf(path + strlen(path), sizeof path - strlen(path), "%sftp.upload",
                  strcmp(path, "/") == 0 ? "" : "/");
+    if (s->read_only && !anonymous_may(s, kind, path, rest))
+        return;
     struct ftp_xfer x = {
         .kind = kind,
         .path = path,
@@ -212,6 +226,7 @@ void ftp_cmd_transfer(struct ftp_session *s, const struct ftp_cmd *cmd)
         .ascii = s->ascii,
         .tls = s->tls && s->prot_private,
         .read_only = s->read_only,
+        .create_only = s->read_only && is_write(kind),
         .facts = s->facts,
     };
     s->xfer = FX_PENDING;

@@ -128,7 +128,7 @@ void ftp_cmd_rnto(struct ftp_session *s, const struct ftp_cmd *cmd)
 static bool stat_file(struct ftp_session *s, struct slice arg, struct ftp_stat *st)
 {
     char path[FTP_PATH_MAX];
-    if (!ftp_resolve(s, arg, path))
+    if (!ftp_resolve(s, arg, path) || ftp_hidden(s, path))
         return false;
     int rc = s->ops->stat(s->ops_ctx, path, st);
     if (rc == 0 && !st->is_file)
@@ -165,7 +165,7 @@ void ftp_cmd_mlst(struct ftp_session *s, const struct ftp_cmd *cmd)
 {
     char path[FTP_PATH_MAX];
     struct ftp_stat st;
-    if (!ftp_resolve(s, cmd->has_arg ? cmd->arg : slice_cstr("."), path))
+    if (!ftp_resolve(s, cmd->has_arg ? cmd->arg : slice_cstr("."), path) || ftp_hidden(s, path))
         return;
     int rc = s->ops->stat(s->ops_ctx, path, &st);
     if (rc < 0)

@@ -73,6 +73,9 @@ void ftp_close(struct ftp_session *s);
 /* Resolves a command's path argument against the working directory into out; replies 553
  * and returns false when it is too long. */
 bool ftp_resolve(struct ftp_session *s, struct slice arg, char *out);
+/* An anonymous session names something in the upload directory (ftp_server_config
+ * .anon_upload), which it may not read, list or stat: replies 550 and returns true. */
+bool ftp_hidden(struct ftp_session *s, const char *path);
 /* The reply for a failed file operation (550/553/452/451). */
 void ftp_reply_fs(struct ftp_session *s, int fs);
 /* "quoted" path for 257 replies: every '"' doubled (RFC 959 Appendix II). */

@@ -256,7 +256,7 @@ static void stat_path(struct ftp_session *s, const struct ftp_cmd *cmd)
     char path[FTP_PATH_MAX];
     if (s->login != FL_LOGGED_IN)
         return ftp_reply_error(s, "530 Please login with USER and PASS.");
-    if (!ftp_resolve(s, cmd->arg, path))
+    if (!ftp_resolve(s, cmd->arg, path) || ftp_hidden(s, path))
         return;
     struct str t;
     str_init(&t);

@@ -209,9 +209,11 @@ void fake_ftp_init(struct fake_ftp *f, bool tls, bool plaintext_ok, const char *
     add(f, "/docs", true, 0);
     add(f, "/docs/a.txt", false, 5);
     add(f, "/hello.txt", false, 13);
+    add(f, "/incoming", true, 0);
+    add(f, "/incoming/dropped.bin", false, 7);
     struct ftp_server_config cfg = {.tls_available = true, .plaintext_ok = plaintext_ok,
-                                    .anonymous = true, .max_errors = 20,
-                                    .max_login_failures = 3};
+                                    .anonymous = true, .anon_upload = "/incoming",
+                                    .max_errors = 20, .max_login_failures = 3};
     struct ftp_peer p = {peer ? peer : "127.0.0.1", "127.0.0.1:2121", tls};
     f->s = ftp_session_new(&cfg, &fake_io, f, &fake_ops, f, &p, 1);
     ftp_session_start(f->s);

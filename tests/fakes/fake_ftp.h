@@ -3,7 +3,7 @@
  * is captured in a string, "bob"/"hungry" are the only credentials (canonical
  * bob@hamburger.edu), the file tree is a small in-memory table, passive listeners announce
  * 127.0.0.1 (or ::1) port 50000, and transfers complete at once (150 then 226) unless the
- * test holds them. Used by the FTP session unit tests and the session fuzz target.
+ * test holds them. Anonymous logins are allowed, with the upload directory /incoming. Used by the FTP session unit tests and the session fuzz target.
  */
 #ifndef PIGEON_TESTS_FAKE_FTP_H
 #define PIGEON_TESTS_FAKE_FTP_H

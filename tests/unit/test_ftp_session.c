@@ -100,6 +100,68 @@ static void test_anonymous_read_only(void **state)
     fake_ftp_free(&f);
 }
 
+/* [ftp] anonymous_upload: new files right in /incoming, nothing in it read, listed or
+ * looked at; the rest of the tree stays read-only. */
+static void test_anonymous_upload(void **state)
+{
+    struct fake_ftp f;
+    fake_ftp_init(&f, false, false, "192.0.2.7");
+    expect_reply(&f, "USER anonymous\r\n", "331 ");
+    expect_exact(&f, "PASS guest@example.org\r\n", "230 Login successful.\r\n");
+    expect_exact(&f, "TYPE I\r\n", "200 Switching to Binary mode.\r\n");
+    expect_reply(&f, "PASV\r\n", "227 ");
+    expect_exact(&f, "STOR /incoming/new.bin\r\n", "150 Ok to send data (BINARY mode).\r\n"
+                                                    "226 Transfer complete.\r\n");
+    assert_int_equal(f.last.kind, FTP_XFER_STOR);
+    assert_true(f.last.create_only);
+    assert_string_equal(f.last_path, "/incoming/new.bin");
+    expect_exact(&f, "CWD incoming\r\n", "250 Directory successfully changed.\r\n");
+    expect_reply(&f, "PASV\r\n", "227 ");
+    expect_reply(&f, "STOU\r\n", "150 FILE: ");
+    assert_string_equal(f.last_path, "/incoming/ftp.upload");
+    unsigned xfers = f.xfers;
+    expect_reply(&f, "PASV\r\n", "227 ");
+    /* nothing within it is read, listed or looked at */
+    expect_exact(&f, "RETR dropped.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "LIST\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "NLST /incoming\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "MLSD\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "SIZE dropped.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "MDTM /incoming/dropped.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "MLST dropped.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "STAT /incoming\r\n", "550 Permission denied.\r\n");
+    /* no append, resume, subdirectory, delete or rename; nothing outside it */
+    expect_exact(&f, "APPE dropped.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "REST 5\r\n", "350 Restart position accepted (5).\r\n");
+    expect_exact(&f, "STOR more.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "STOR sub/x.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "STOR /up.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "STOR /incomingx/up.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "MKD sub\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "DELE dropped.bin\r\n", "550 Permission denied.\r\n");
+    expect_exact(&f, "RNFR dropped.bin\r\n", "550 Permission denied.\r\n");
+    assert_int_equal(f.xfers, xfers);
+    /* outside the drop box reading works as before */
+    expect_exact(&f, "RETR /hello.txt\r\n", "150 Opening BINARY mode data connection (13 "
+                                             "bytes).\r\n226 Transfer complete.\r\n");
+    assert_false(f.last.create_only);
+    fake_ftp_free(&f);
+}
+
+/* A logged-in user is not bound by the anonymous drop box's rules. */
+static void test_upload_dir_is_anonymous_only(void **state)
+{
+    struct fake_ftp f;
+    fake_ftp_init(&f, false, true, NULL);
+    login(&f);
+    expect_reply(&f, "PASV\r\n", "227 ");
+    expect_reply(&f, "RETR /incoming/dropped.bin\r\n", "150 ");
+    expect_reply(&f, "PASV\r\n", "227 ");
+    expect_reply(&f, "APPE /incoming/dropped.bin\r\n", "150 ");
+    assert_false(f.last.create_only);
+    fake_ftp_free(&f);
+}
+
 /* RFC 2577: PORT/EPRT only to the client itself and to a port >= 1024. */
 static void test_port_bounce(void **state)
 {
@@ -329,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_abor_and_held),   cmocka_unit_test(test_files),
         cmocka_unit_test(test_misc),            cmocka_unit_test(test_tls_prot),
         cmocka_unit_test(test_timeout_shutdown), cmocka_unit_test(test_bytewise),
+        cmocka_unit_test(test_anonymous_upload), cmocka_unit_test(test_upload_dir_is_anonymous_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,6 +40,8 @@ static void *ftp_create(struct conn *c, const struct listener *l, uint64_t id, c
         .max_errors = acc->svc.max_errors,
         .max_login_failures = fcfg->max_login_failures,
     };
+    if (fcfg->anonymous_upload)
+        snprintf(scfg.anon_upload, sizeof scfg.anon_upload, "%s", fcfg->anonymous_upload);
     struct ftp_conn *fc = xcalloc(1, sizeof *fc);
     fc->c = c;
     fc->w = w;

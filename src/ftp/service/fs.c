@@ -249,7 +249,8 @@ int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_on
     return 0;
 }
 
-int ftp_fs_create_unique(int root, const char *vpath, int *fd_out, char *name_out, size_t cap)
+int ftp_fs_create_unique(int root, const char *vpath, unsigned mode, int *fd_out, char *name_out,
+                         size_t cap)
 {
     for (unsigned i = 0; i < 100; i++) {
         char name[FTP_PATH_MAX + 16];
@@ -257,7 +258,7 @@ int ftp_fs_create_unique(int root, const char *vpath, int *fd_out, char *name_ou
             snprintf(name, sizeof name, "%s", vpath);
         else
             snprintf(name, sizeof name, "%s.%u", vpath, i);
-        int fd = beneath(root, ftp_path_rel(name), O_WRONLY | O_CREAT | O_EXCL, 0644);
+        int fd = beneath(root, ftp_path_rel(name), O_WRONLY | O_CREAT | O_EXCL, mode);
         if (fd >= 0) {
             *fd_out = fd;
             snprintf(name_out, cap, "%s", name);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/pool.h"
 #include "core/xmalloc.h"
+#include "ftp/path.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +52,9 @@ static const struct conf_key ftp_keys[] = {
      .offset = FTP(acc.max_connections_per_user), .min = 1, .max = 100000},
     {.name = "root", .type = CONF_STR, .offset = FTP(root)},
     {.name = "anonymous_root", .type = CONF_STR, .offset = FTP(anonymous_root)},
+    {.name = "anonymous_upload", .type = CONF_STR, .offset = FTP(anonymous_upload)},
+    {.name = "anonymous_upload_max", .type = CONF_SIZE, .offset = FTP(anonymous_upload_max),
+     .min = 1, .max = (unsigned long long)1 << 40},
     {.name = "pasv_ports", .type = CONF_CUSTOM, .parse = parse_ports},
     {.name = "pasv_address", .type = CONF_STR, .offset = FTP(pasv_address)},
     {.name = "require_tls", .type = CONF_BOOL, .offset = FTP(require_tls)},
@@ -73,6 +77,28 @@ static void ftp_defaults(void *sec)
     f->acc.max_connections_per_user = 64;
     f->data_timeout = 300;
     f->max_login_failures = 3;
+    f->anonymous_upload_max = (uint64_t)256 << 20;
+}
+
+/* anonymous_upload as the absolute virtual path the engine compares with ("incoming/" →
+ * "/incoming"); 0, or -1 with err set. */
+static int check_upload_dir(struct config_ftp *f, const struct config *cfg, struct str *err)
+{
+    char vpath[FTP_PATH_MAX];
+    if (!f->anonymous_root) {
+        str_appendf(err, "%s: [ftp] anonymous_upload needs anonymous_root", cfg->path);
+        return -1;
+    }
+    if (ftp_path_resolve("/", slice_cstr(f->anonymous_upload), vpath, 256) < 0 ||
+        strcmp(vpath, "/") == 0 || strstr(f->anonymous_upload, "..")) {
+        str_appendf(err, "%s: [ftp] anonymous_upload must name a directory of the anonymous "
+                         "tree, such as incoming",
+                    cfg->path);
+        return -1;
+    }
+    free(f->anonymous_upload);
+    f->anonymous_upload = xstrdup(vpath);
+    return 0;
 }
 
 static void ftps_defaults(void *sec)
@@ -89,6 +115,8 @@ static int ftp_check(void *sec, const struct config *cfg, struct str *err)
         str_appendf(err, "%s: [ftp] pasv_address must be an IPv4 address", cfg->path);
         return -1;
     }
+    if (f->anonymous_upload && check_upload_dir(f, cfg, err) < 0)
+        return -1;
     const struct config_access *s = config_section(cfg, "ftps");
     if ((f->acc.svc.enabled || (s && s->svc.enabled)) && !f->root) {
         str_appendf(err, "%s: [ftp] root is required to serve FTP", cfg->path);
@@ -113,6 +141,22 @@ static int open_dir(const char *path, bool create)
     if (create && mkdir(path, 0755) < 0 && errno != EEXIST)
         return -1;
     return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The anonymous drop box, made when it does not exist yet; -1 (logged) when it cannot be. */
+static int open_upload_dir(struct ftp_state *st, const struct config_ftp *f)
+{
+    struct ftp_stat sb;
+    int rc = ftp_fs_mkdir(st->anon_fd, f->anonymous_upload);
+    if (rc == 0)
+        log_info("ftp: made the anonymous upload directory %s%s", f->anonymous_root,
+                 f->anonymous_upload);
+    if ((rc == 0 || rc == FTP_FS_EXIST) && ftp_fs_stat(st->anon_fd, f->anonymous_upload, &sb) == 0 &&
+        sb.is_dir)
+        return 0;
+    log_err("ftp: anonymous_upload %s is not a directory of %s that pigeond can make or use",
+            f->anonymous_upload, f->anonymous_root);
+    return -1;
 }
 
 static void state_free(struct ftp_state *st)
@@ -146,6 +190,10 @@ static int ftp_open(struct daemon *d, void **state_out)
     }
     if (f->anonymous_root && (st->anon_fd = open_dir(f->anonymous_root, false)) < 0) {
         log_err("ftp: anonymous_root %s: %s", f->anonymous_root, strerror(errno));
+        state_free(st);
+        return -1;
+    }
+    if (f->anonymous_upload && open_upload_dir(st, f) < 0) {
         state_free(st);
         return -1;
     }

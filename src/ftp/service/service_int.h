@@ -33,6 +33,8 @@ struct config_ftp {
     struct config_access acc;  /* listen, limits, plaintext_auth, max_connections_per_user */
     char *root;                /* users' trees: ROOT/LOGIN */
     char *anonymous_root;      /* NULL: no anonymous login */
+    char *anonymous_upload;    /* the anonymous tree's drop box, "/incoming"; NULL: none */
+    uint64_t anonymous_upload_max; /* octets one anonymous upload may have */
     unsigned pasv_min, pasv_max; /* passive port range; 0-0: any port the kernel picks */
     char *pasv_address;        /* IPv4 address PASV announces; NULL: the listener's */
     bool require_tls;          /* logins and transfers only under TLS (PROT P) */
@@ -116,7 +118,8 @@ int ftp_fs_rename(int root, const char *from, const char *to);
 int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_only,
                 unsigned facts, struct str *out);
 /* STOU: creates a new file "vpath", else "vpath.1" ... (O_EXCL); its path in name_out. */
-int ftp_fs_create_unique(int root, const char *vpath, int *fd_out, char *name_out, size_t cap);
+int ftp_fs_create_unique(int root, const char *vpath, unsigned mode, int *fd_out, char *name_out,
+                         size_t cap);
 
 /* data.c: the data connection of the next transfer */
 int ftp_data_passive(struct ftp_conn *fc, bool extended, struct ftp_hostport *out);

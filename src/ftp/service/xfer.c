@@ -3,13 +3,20 @@
  *
  * Before the data connection: the file is opened (or the listing made) beneath the session's
  * tree, so a missing file is answered 550 without a connection. Then:
- *   RETR, plain and TYPE I: the rest of the file as one file segment (sendfile);
+ *   RETR, plain and TYPE I: sendfile straight from the file to the data socket (no
+ *   bufferevent), as much as the socket takes per wake-up (up to 16 MB, then the worker's
+ *   other connections get their turn);
+ *   STOR/APPE/STOU, plain and TYPE I: read straight from the data socket into the buffer of
+ *   the next disk job (768 KB), handed to the pool as soon as the pool is free or the buffer
+ *   full, one write(2) per job; while a job writes, the next buffer fills, and reading stops
+ *   when it is full (the TCP window then holds the client back);
  *   RETR under TLS or in TYPE A: 256 KB reads on the service's pool, one ahead, as the
  *   output drains (TYPE A: LF → CRLF, on the pool too);
  *   LIST/NLST/MLSD: the listing made in memory;
- *   STOR/APPE/STOU: what arrives is written on the pool, 256 KB at a time (TYPE A: CRLF →
- *   LF), the data connection reading on meanwhile up to 1 MB; at the end of the data the
- *   file is fsynced on the pool, and only then is "226" sent.
+ *   STOR/APPE/STOU under TLS or in TYPE A: what arrives is written on the pool, 256 KB at a
+ *   time (TYPE A: CRLF → LF), the data connection reading on meanwhile up to 1 MB.
+ * At the end of an upload's data the file is fsynced on the pool, and only then is "226"
+ * sent.
  * So the worker never waits for the disk; one disk job per transfer is in flight at a time,
  * and a job outlives its transfer (ABOR) and even its connection (ftp_conn.orphan) safely.
  * REST: RETR starts at the offset; STOR cuts the file there and writes from it (resume).
@@ -39,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +55,7 @@
 #define CHUNK ((size_t)256 * 1024)
 #define OUT_HIGH ((size_t)1024 * 1024) /* queued output before waiting for it to drain */
 #define WRITEBACK ((uint64_t)8 * 1024 * 1024)
+#define SEND_SLICE ((size_t)16 * 1024 * 1024) /* plain RETR: most sent per wake-up */
 
 struct disk_job;
 
@@ -57,12 +67,18 @@ struct ftp_xfer_run {
     bool ascii_cr;   /* ascii conversion state (carried through the disk jobs) */
     bool connected;
     bool eof;        /* receiving: the client closed the data connection */
+    bool raw;        /* plain TYPE I RETR/STOR/APPE/STOU: dfd and ev, no bufferevent */
+    bool paused;     /* raw receiving: ev is off until the job in flight returns */
     int fd;          /* the file, or -1 */
+    int dfd;         /* raw: the data socket, or -1 */
+    struct event *ev; /* raw: its read or write event (with data_timeout) */
+    struct disk_job *fill; /* raw receiving: the next write job's buffer, filling */
     uint64_t off;    /* RETR: next file offset to read */
     uint64_t end;    /* RETR: the file's size */
     uint64_t bytes;  /* octets moved on the data connection */
     uint64_t flushed; /* STOR: octets of the file whose writeback has been started */
     uint64_t written; /* STOR: octets written to the file by this transfer */
+    uint64_t limit;  /* an anonymous upload's most octets; 0: none */
     int64_t size150; /* what "150" announces (-1: nothing) */
     struct str listing;
     struct bufferevent *bev;
@@ -126,6 +142,18 @@ static void xfer_log(struct ftp_xfer_run *r, const char *result)
 /* Closes the data connection: under TLS with close_notify first (RFC 4217 §10). */
 static void data_close(struct ftp_xfer_run *r)
 {
+    if (r->ev)
+        event_free(r->ev);
+    r->ev = NULL;
+    if (r->dfd >= 0) {
+        /* unread input at close would make the kernel reset the connection, and the
+         * client lose the end of what was sent */
+        char sink[512];
+        while (recv(r->dfd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+            ;
+        close(r->dfd);
+        r->dfd = -1;
+    }
     if (!r->bev)
         return;
     SSL *ssl = bufferevent_openssl_get_ssl(r->bev);
@@ -142,6 +170,7 @@ static void run_free(struct ftp_xfer_run *r)
         close(r->fd);
     if (r->job)
         r->job->run = NULL; /* the job closes the file when it returns */
+    free(r->fill);
     str_clear(&r->listing);
     free(r);
 }
@@ -372,6 +401,18 @@ static void store_end(struct ftp_xfer_run *r)
     disk_submit(r, disk_job_new(r, DISK_SYNC));
 }
 
+/* An anonymous upload over anonymous_upload_max is refused (452) and what arrived removed:
+ * true when it ended the transfer. */
+static bool too_big(struct ftp_xfer_run *r)
+{
+    if (!r->limit || r->bytes <= r->limit)
+        return false;
+    struct ftp_conn *fc = r->fc;
+    (void)ftp_fs_unlink(fc->root_fd, r->path);
+    finish(fc, FTP_XFER_NOSPACE, 0, "too-large");
+    return true;
+}
+
 /* Hands what has arrived to the pool, a chunk at a time; at the end of the data, fsync. */
 static void write_next(struct ftp_xfer_run *r)
 {
@@ -387,8 +428,14 @@ static void write_next(struct ftp_xfer_run *r)
     int n = evbuffer_remove(in, j->buf, CHUNK);
     j->len = n > 0 ? (size_t)n : 0;
     count(r, j->len);
+    if (too_big(r)) {
+        free(j);
+        return;
+    }
     disk_submit(r, j);
 }
+
+static void raw_store_next(struct ftp_xfer_run *r);
 
 static void write_done(struct ftp_xfer_run *r, struct disk_job *j)
 {
@@ -397,6 +444,8 @@ static void write_done(struct ftp_xfer_run *r, struct disk_job *j)
     r->ascii_cr = j->ascii_cr;
     r->written = j->written;
     r->flushed = j->flushed;
+    if (r->raw)
+        return raw_store_next(r);
     write_next(r);
 }
 
@@ -409,6 +458,112 @@ static void read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     write_next(fc->run);
+}
+
+/* ---- plain binary transfers: the data socket itself ---- */
+
+/* RETR: sendfile until the socket is full (the event calls again when it has room), the
+ * file is sent, or this wake-up's slice is used up (the event, level-triggered, calls again
+ * on the loop's next turn). */
+static void raw_send_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct ftp_conn *fc = arg;
+    struct ftp_xfer_run *r = fc->run;
+    if (what & EV_TIMEOUT)
+        return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
+    size_t budget = SEND_SLICE;
+    while (r->off < r->end && budget > 0) {
+        uint64_t left = r->end - r->off;
+        off_t at = (off_t)r->off;
+        ssize_t n = sendfile(fd, r->fd, &at, left < budget ? (size_t)left : budget);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0 && errno != EIO)
+            return finish(fc, FTP_XFER_LOST, 0, "connection-lost");
+        if (n <= 0) /* a read error, or the file shrank under us */
+            return finish(fc, FTP_XFER_IOERR, 0, "read-error");
+        r->off += (uint64_t)n;
+        budget -= (size_t)n;
+        count(r, (uint64_t)n);
+    }
+    if (r->off >= r->end)
+        finish(fc, FTP_XFER_OK, 0, "ok");
+}
+
+/* STOR: what has been read goes to the pool when the pool is free; at the end of the data
+ * and of the writes, fsync. Reading, stopped while both buffers were full, goes on. */
+static void raw_store_next(struct ftp_xfer_run *r)
+{
+    if (r->job)
+        return;
+    if (r->fill && (r->fill->len > 0)) {
+        struct disk_job *j = r->fill;
+        r->fill = NULL;
+        j->fd = r->fd;
+        j->written = r->written;
+        j->flushed = r->flushed;
+        disk_submit(r, j);
+    } else if (r->eof) {
+        return store_end(r);
+    }
+    if (r->paused && !r->eof) {
+        struct timeval tv = {(time_t)r->fc->st->cfg->data_timeout, 0};
+        r->paused = false;
+        event_add(r->ev, &tv);
+    }
+}
+
+static void raw_recv_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct ftp_conn *fc = arg;
+    struct ftp_xfer_run *r = fc->run;
+    if (what & EV_TIMEOUT)
+        return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
+    for (;;) {
+        if (!r->fill)
+            r->fill = disk_job_new(r, DISK_WRITE);
+        struct disk_job *j = r->fill;
+        if (j->len == sizeof j->buf) { /* both buffers full: wait for the disk */
+            event_del(r->ev);
+            r->paused = true;
+            return;
+        }
+        ssize_t n = read(fd, j->buf + j->len, sizeof j->buf - j->len);
+        if (n > 0) {
+            j->len += (size_t)n;
+            count(r, (uint64_t)n);
+            if (too_big(r))
+                return;
+            if (j->len == sizeof j->buf)
+                raw_store_next(r);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return raw_store_next(r);
+        if (n < 0)
+            return finish(fc, FTP_XFER_LOST, 0, "connection-lost");
+        r->eof = true; /* what is still buffered is written first */
+        event_del(r->ev);
+        return raw_store_next(r);
+    }
+}
+
+/* The data connection of a raw transfer is up. */
+static void raw_start(struct ftp_conn *fc, int fd)
+{
+    struct ftp_xfer_run *r = fc->run;
+    bool out = sending(r->kind);
+    r->dfd = fd;
+    r->connected = true;
+    r->ev = event_new(fc->w->host.base, fd, (out ? EV_WRITE : EV_READ) | EV_PERSIST,
+                      out ? raw_send_cb : raw_recv_cb, fc);
+    struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
+    event_add(r->ev, &tv);
+    ftp_session_xfer_open(fc->s, r->size150, r->kind == FTP_XFER_STOU ? r->path : NULL);
 }
 
 /* Back on the worker: the job's result goes to its transfer, if that still runs. */
@@ -485,6 +640,8 @@ static struct bufferevent *data_bev(struct ftp_conn *fc, int fd, bool tls)
 void ftp_xfer_connected(struct ftp_conn *fc, int fd)
 {
     struct ftp_xfer_run *r = fc->run;
+    if (r->raw)
+        return raw_start(fc, fd);
     r->bev = data_bev(fc, fd, r->tls);
     if (!r->bev) {
         close(fd);
@@ -526,7 +683,10 @@ static int prepare(struct ftp_conn *fc, struct ftp_xfer_run *r, const struct ftp
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         return 0;
     case FTP_XFER_STOR:
-        if ((rc = ftp_fs_open(fc->root_fd, x->path, O_WRONLY | O_CREAT, 0644, &r->fd)) < 0)
+        /* an anonymous upload makes a new file only, unreadable to the anonymous side */
+        if ((rc = ftp_fs_open(fc->root_fd, x->path,
+                              x->create_only ? O_WRONLY | O_CREAT | O_EXCL : O_WRONLY | O_CREAT,
+                              x->create_only ? 0600 : 0644, &r->fd)) < 0)
             return rc;
         if (fstat(r->fd, &sb) < 0 || !S_ISREG(sb.st_mode))
             return FTP_FS_ISDIR;
@@ -540,7 +700,8 @@ static int prepare(struct ftp_conn *fc, struct ftp_xfer_run *r, const struct ftp
             return rc;
         return fstat(r->fd, &sb) == 0 && S_ISREG(sb.st_mode) ? 0 : FTP_FS_ISDIR;
     case FTP_XFER_STOU:
-        return ftp_fs_create_unique(fc->root_fd, x->path, &r->fd, r->path, sizeof r->path);
+        return ftp_fs_create_unique(fc->root_fd, x->path, x->create_only ? 0600 : 0644, &r->fd,
+                                    r->path, sizeof r->path);
     case FTP_XFER_LIST:
         return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_LONG, x->read_only, x->facts,
                            &r->listing);
@@ -563,8 +724,11 @@ void ftp_xfer_start(struct ftp_conn *fc, const struct ftp_xfer *x)
     r->ascii = x->ascii;
     r->tls = x->tls;
     r->read_only = x->read_only;
+    r->limit = x->create_only ? fc->st->cfg->anonymous_upload_max : 0;
     r->fd = -1;
+    r->dfd = -1;
     r->size150 = -1;
+    r->raw = !x->tls && !x->ascii && (x->kind == FTP_XFER_RETR || !sending(x->kind));
     str_init(&r->listing);
     snprintf(r->path, sizeof r->path, "%s", x->path);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
