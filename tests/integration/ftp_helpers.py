@@ -61,30 +61,18 @@ class Reply:
         return "Reply(%d, %r)" % (self.code, self.lines)
 
 
-class Control:
+class Control(H.LineClient):
     """A raw FTP control connection."""
 
     def __init__(self, port, host="127.0.0.1", source=None, tls=False, timeout=H.IO_TIMEOUT,
                  greeting=True):
-        self.sock = socket.create_connection((host, port), timeout=timeout,
-                                             source_address=(source, 0) if source else None)
-        if tls:
-            self.sock = H.unverified_context().wrap_socket(self.sock)
-        self.buf = b""
+        super().__init__(port, host, timeout, tls, source)
         self.greeting = self.reply() if greeting else None
 
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
     def line(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed; have %r" % self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        assert line.endswith(b"\r"), "reply line without CRLF: %r" % line
-        return line[:-1].decode("utf-8", "replace")
+        raw = self.rawline()  # RFC 959: every reply line ends in CRLF
+        assert raw.endswith(b"\r\n"), "reply line without CRLF: %r" % raw
+        return raw[:-2].decode("utf-8", "replace")
 
     def reply(self):
         first = self.line()
@@ -132,18 +120,6 @@ class Control:
                 self.buf += chunk
         except (socket.timeout, ConnectionResetError):
             return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def read_all(sock):

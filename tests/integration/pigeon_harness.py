@@ -338,17 +338,18 @@ class SMTPClient:
         return self.reply()
 
 
-class POP3Client:
-    """A raw POP3 client: sends exactly the bytes it is told to, reads replies line by line."""
+class LineClient:
+    """A raw client of a line protocol (POP3, FTP's control connection): sends exactly the
+    bytes it is told to, reads lines; optionally TLS from the first byte, optionally from a
+    given source address. The protocols' clients add their replies."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT, tls=False,
-                 read_greeting=True):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT, tls=False, source=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         if tls:
             self.sock = unverified_context().wrap_socket(self.sock)
         self.sock.settimeout(timeout)
         self.buf = b""
-        self.greeting = self.line() if read_greeting else None
 
     def send(self, data):
         if isinstance(data, str):
@@ -373,6 +374,27 @@ class POP3Client:
 
     def line(self):
         return self.rawline().rstrip(b"\r\n").decode("utf-8", "replace")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class POP3Client(LineClient):
+    """A raw POP3 client: sends exactly the bytes it is told to, reads replies line by line."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT, tls=False,
+                 read_greeting=True):
+        super().__init__(port, host, timeout, tls)
+        self.greeting = self.line() if read_greeting else None
 
     def cmd(self, line):
         """Sends one command, returns its first reply line (str, no CRLF)."""
@@ -412,18 +434,6 @@ class POP3Client:
             return False
         except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
             return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def dot_stuff(data):
