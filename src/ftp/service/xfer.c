@@ -10,8 +10,8 @@
  *   the next disk job (768 KB), handed to the pool as soon as the pool is free or the buffer
  *   full, one write(2) per job; while a job writes, the next buffer fills, and reading stops
  *   when it is full (the TCP window then holds the client back);
- *   RETR under TLS or in TYPE A: 256 KB reads on the service's pool, one ahead, as the
- *   output drains (TYPE A: LF → CRLF, on the pool too);
+ *   RETR under TLS or in TYPE A: reads on the service's pool (768 KB, TYPE A 256 KB), one
+ *   ahead, as the output drains below 768 KB (TYPE A: LF → CRLF, on the pool too);
  *   LIST/NLST/MLSD: the listing made in memory;
  *   STOR/APPE/STOU under TLS or in TYPE A: what arrives is written on the pool, 256 KB at a
  *   time (TYPE A: CRLF → LF), the data connection reading on meanwhile up to 1 MB.
@@ -313,7 +313,8 @@ static void read_next(struct ftp_xfer_run *r)
         evbuffer_get_length(bufferevent_get_output(r->bev)) >= OUT_HIGH)
         return;
     struct disk_job *j = disk_job_new(r, DISK_READ);
-    j->len = CHUNK;
+    /* TYPE A may double what it reads (LF → CRLF): the rest of buf holds the copy */
+    j->len = r->ascii ? CHUNK : sizeof j->buf;
     disk_submit(r, j);
 }
 
@@ -651,7 +652,9 @@ void ftp_xfer_connected(struct ftp_conn *fc, int fd)
     bufferevent_setcb(r->bev, read_cb, write_cb, event_cb, fc);
     struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
     bufferevent_set_timeouts(r->bev, &tv, sending(r->kind) ? &tv : NULL);
-    bufferevent_setwatermark(r->bev, EV_WRITE, OUT_HIGH / 4, 0);
+    /* the next read is asked for while 3/4 of the output is still queued, so the TLS
+     * encryption never waits for the disk */
+    bufferevent_setwatermark(r->bev, EV_WRITE, OUT_HIGH / 4 * 3, 0);
     /* receiving: while a chunk is written on the pool, at most this much more is read */
     bufferevent_setwatermark(r->bev, EV_READ, 0, 4 * CHUNK);
     /* libevent moves 16 KB per read or write call by default: one sendfile or one TLS
