@@ -12,7 +12,9 @@ RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev 
 libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev libcurl4-openssl-dev python3 openssl publicsuffix"
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
-# need them. Append new test-only packages here.
+# need them. Append new test-only packages here. pure-ftpd (bench/ftp.sh) conflicts with
+# vsftpd (both are ftp-server), so the bench fetches its .deb with apt-get download and runs
+# it unpacked: its libraries (libsodium23, libcap2) are listed instead.
 PACKAGES="clang iproute2 libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
@@ -22,7 +24,7 @@ python3-authres libxml2-utils
 nghttp2-client wget chromium chromium-driver python3-selenium python3-websocket nginx h2o wrk
 debhelper dpkg-dev fakeroot lintian
 varnish squid
-lftp tnftp vsftpd
+lftp tnftp vsftpd libsodium23 libcap2
 isc-dhcp-client udhcpc dhcpcd5 python3-scapy kea-admin kea-dhcp4-server dnsmasq-base
 aria2 python3-libtorrent mktorrent transmission-cli opentracker"
 
