@@ -136,11 +136,15 @@ static void show_entry(const struct store_queue_entry *e)
     char arrived[32], next[32];
     time_format(e->arrived, arrived, sizeof arrived);
     time_format(e->next_attempt, next, sizeof next);
+    /* RFC 8689: what the sender asked of the delivery's TLS */
+    const char *tls = (e->flags & STORE_QF_REQUIRETLS)     ? "REQUIRETLS"
+                      : (e->flags & STORE_QF_TLS_OPTIONAL) ? "TLS-Required: No"
+                                                           : "-";
     printf("queue id: %s\nsender: <%s>\nrecipient: <%s>\nstate: %s\n"
            "arrived: %s UTC\nattempts: %d\nnext attempt: %s UTC\nlast error: %s\nsize: %lld\n"
-           "file: %s\n\n",
+           "tls: %s\nfile: %s\n\n",
            e->msg_id, e->sender, e->recipient, e->state, arrived, e->attempts, next,
-           e->last_error[0] ? e->last_error : "-", (long long)e->size, e->blob_path);
+           e->last_error[0] ? e->last_error : "-", (long long)e->size, tls, e->blob_path);
     FILE *f = e->blob_path[0] ? fopen(e->blob_path, "rb") : NULL;
     char line[1024];
     while (f && fgets(line, sizeof line, f) && strcmp(line, "\r\n") != 0 &&

@@ -9,6 +9,7 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "dns/rr.h"
+#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -59,6 +60,21 @@ static bool all_settled(const struct domjob *j)
     return true;
 }
 
+/* The reply code an error text starts with (a 5xx decided here is final, RFC 8689 §5). */
+static int error_code(const struct domjob *j)
+{
+    int code = atoi(j->error);
+    return code >= 400 && code < 600 ? code : 451;
+}
+
+/* RFC 8689 §4.2.1: a REQUIRETLS message goes only to an MX whose name is authentic: the MX
+ * answer DNSSEC-validated, or the MX named by the domain's MTA-STS policy (the policy's
+ * filter then applies in any mode), or no MX at all (the domain itself). */
+static bool requiretls_mx_ok(const struct domjob *j, const struct dns_stub_mx_result *res)
+{
+    return res->implicit || res->ad || (j->sts_on && j->sts.mode != MTASTS_NONE);
+}
+
 /* ---- DNS ---- */
 
 static void on_mx(void *vj, const struct dns_stub_mx_result *res)
@@ -84,15 +100,30 @@ static void on_mx(void *vj, const struct dns_stub_mx_result *res)
         settle_rest(j, 550, "550 5.1.2 recipient domain has no mail server");
         return runner_job_finished(j->r, j);
     }
+    if (j->requiretls && !requiretls_mx_ok(j, res)) {
+        log_info("queue %s: REQUIRETLS: the MX answer is not DNSSEC-validated and no MTA-STS "
+                 "policy names the MX hosts",
+                 j->domain);
+        settle_rest(j, 550,
+                    "550 5.7.30 REQUIRETLS support required: the recipient domain's "
+                    "MX is authenticated by neither DNSSEC nor MTA-STS");
+        return runner_job_finished(j->r, j);
+    }
     j->mx = xmemdup(res->hosts, res->n * sizeof *res->hosts);
     j->nmx = res->n;
-    j->mx_secure = res->ad && j->r->dane_tls; /* RFC 7672 §2.2.1: DANE needs a secure MX */
+    /* RFC 7672 §2.2.1: DANE needs a secure MX; RFC 8689 §4.2.2: not under TLS-Required: No */
+    j->mx_secure = res->ad && j->r->dane_tls && !j->tls_optional;
     j->mx_i = 0;
     for (size_t i = 0; i < res->n; i++)
         log_info("queue %s: MX %u %s%s", j->domain, res->hosts[i].preference, res->hosts[i].host,
                  res->implicit ? " (no MX: the domain itself)" : "");
     if (!sts_filter_mx(j)) {
-        settle_rest(j, 451, "451 4.7.5 MTA-STS: no MX host matches the domain's policy");
+        if (j->requiretls && !res->ad)
+            settle_rest(j, 550,
+                        "550 5.7.30 REQUIRETLS support required: no MX host matches "
+                        "the domain's MTA-STS policy");
+        else
+            settle_rest(j, 451, "451 4.7.5 MTA-STS: no MX host matches the domain's policy");
         return runner_job_finished(j->r, j);
     }
     try_host(j);
@@ -114,19 +145,20 @@ static void on_addr(void *vj, const struct dns_stub_addr_result *res)
 }
 
 /* RFC 8461 §4.1/§5: under an enforce policy only MX hosts matching its mx patterns are
- * used (false when none is left); under testing a mismatch is only logged. */
+ * used (false when none is left); under testing a mismatch is only logged. A REQUIRETLS
+ * message uses the matching hosts under testing too (RFC 8689 §4.2.1). */
 static bool sts_filter_mx(struct domjob *j)
 {
     if (!j->sts_on || j->sts.mode == MTASTS_NONE)
         return true;
+    bool strict = j->sts.mode == MTASTS_ENFORCE || j->requiretls;
     size_t kept = 0;
     for (size_t i = 0; i < j->nmx; i++) {
         bool ok = mtasts_mx_match(&j->sts, j->mx[i].host);
         if (!ok)
             log_info("queue %s: MTA-STS %s: MX %s does not match the policy%s", j->domain,
-                     mtasts_mode_name(j->sts.mode), j->mx[i].host,
-                     j->sts.mode == MTASTS_ENFORCE ? ": skipped" : "");
-        if (ok || j->sts.mode == MTASTS_TESTING)
+                     mtasts_mode_name(j->sts.mode), j->mx[i].host, strict ? ": skipped" : "");
+        if (ok || !strict)
             j->mx[kept++] = j->mx[i];
     }
     j->nmx = kept;
@@ -161,7 +193,7 @@ static void on_tlsa(void *vj, const struct dns_stub_rr_result *res)
 static void try_host(struct domjob *j)
 {
     if (j->mx_i >= j->nmx || all_settled(j)) {
-        settle_rest(j, 451, j->error[0] ? j->error : "451 4.4.1 no mail host reachable");
+        settle_rest(j, error_code(j), j->error[0] ? j->error : "451 4.4.1 no mail host reachable");
         return runner_job_finished(j->r, j);
     }
     snprintf(j->host, sizeof j->host, "%s", j->mx[j->mx_i].host);
@@ -194,7 +226,7 @@ static void conn_teardown(struct domjob *j)
     j->client_closed = false;
     j->want_tls = false;
     j->tls_pending = false;
-    j->tlsrpt_noted = j->tls_tried = j->must_tls = false;
+    j->tlsrpt_noted = j->tls_tried = j->must_tls = j->tls_unverified = false;
 }
 
 /* After any call into the client: if it closed the session, move on. */
@@ -232,9 +264,10 @@ static void start_tls(struct domjob *j)
     j->want_tls = false;
     struct evbuffer *in = bufferevent_get_input(j->bev);
     evbuffer_drain(in, evbuffer_get_length(in)); /* nothing sent before TLS may count after */
-    /* RFC 8461 §2: DANE, where it applies, comes before MTA-STS */
+    /* RFC 8461 §2: DANE, where it applies, comes before MTA-STS; RFC 8689 §4.2.1: a
+     * REQUIRETLS message needs the certificate verified (RFC 6125) when DANE does not */
     bool dane = j->dane == DANE_VERIFY;
-    bool sts = !dane && j->sts_on && j->sts.mode != MTASTS_NONE;
+    bool sts = !dane && (j->requiretls || (j->sts_on && j->sts.mode != MTASTS_NONE));
     SSL *ssl = SSL_new(dane ? j->r->dane_tls : sts ? sts_tls(j->r->sts) : j->r->tls);
     SSL_set_tlsext_host_name(ssl, j->host);
     if (dane && dane_ssl_setup(ssl, j->host, j->tlsa, j->ntlsa) != 0) {
@@ -244,8 +277,8 @@ static void start_tls(struct domjob *j)
     }
     if (sts) { /* RFC 8461 §4.2: a chain to a trusted root, naming the MX host */
         SSL_set1_host(ssl, j->host);
-        SSL_set_verify(ssl, j->sts.mode == MTASTS_ENFORCE ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-                       NULL);
+        bool enforce = j->requiretls || j->sts.mode == MTASTS_ENFORCE;
+        SSL_set_verify(ssl, enforce ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     }
     struct bufferevent *tls = bufferevent_openssl_filter_new(
         j->r->base, j->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
@@ -340,8 +373,18 @@ static void on_ready(void *vj, struct smtp_client *c)
     bool utf8 = has_8bit(j->items[j->g_start].sender, strlen(j->items[j->g_start].sender));
     for (size_t i = 0; i < n; i++)
         utf8 = utf8 || has_8bit(j->rcpts[i], strlen(j->rcpts[i]));
-    j->msg = (struct smtp_client_msg){j->items[j->g_start].sender, j->rcpts, n, j->body,
-                                      j->body_len, has_8bit(j->body, j->body_len), utf8};
+    /* RFC 8689: a tagged message is sent with REQUIRETLS (a tagged DSN, with the null
+     * reverse-path, only where the server offers it: §4.2.1 is for non-empty paths) */
+    bool rtls = j->items[j->g_start].flags & STORE_QF_REQUIRETLS;
+    j->msg = (struct smtp_client_msg){j->items[j->g_start].sender,
+                                      j->rcpts,
+                                      n,
+                                      j->body,
+                                      j->body_len,
+                                      has_8bit(j->body, j->body_len),
+                                      utf8,
+                                      rtls,
+                                      rtls && j->requiretls};
     smtp_client_send(c, &j->msg);
 }
 
@@ -370,7 +413,14 @@ static void on_failed(void *vj, struct smtp_client *c, int code, const char *tex
     struct domjob *j = vj;
     if (!j->tlsrpt_noted && j->must_tls && !j->tls_tried && code == 0)
         queue_tlsrpt_note(j, TLSRPT_STARTTLS_NOT_SUPPORTED);
-    set_error(j, "%s%s (host %s[%s])", code ? "" : "451 4.7.5 ", text, j->host, j->addr_text);
+    /* RFC 8689 §5: no STARTTLS, or a certificate that does not verify, is final for a
+     * REQUIRETLS message; a handshake cut short is tried again */
+    bool final = j->requiretls && code == 0 && (!j->tls_tried || j->tls_unverified);
+    set_error(j, "%s%s (host %s[%s])",
+              final  ? "550 5.7.30 REQUIRETLS support required: "
+              : code ? ""
+                     : "451 4.7.5 ",
+              text, j->host, j->addr_text);
     log_info("queue %s: %s", j->domain, j->error);
 }
 
@@ -402,6 +452,10 @@ static void sts_log_tls(struct domjob *j, struct bufferevent *bev)
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
         log_info("queue %s: DANE: certificate of %s matched a TLSA record (usage %d)",
                  j->domain, j->host, ssl ? dane_matched_usage(ssl) : -1);
+        return;
+    }
+    if (j->requiretls) {
+        log_info("queue %s: REQUIRETLS: certificate of %s verified", j->domain, j->host);
         return;
     }
     if (!j->sts_on || j->sts.mode == MTASTS_NONE)
@@ -445,9 +499,10 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
         }
         log_info("queue %s: connected to %s[%s]", j->domain, j->host, j->addr_text);
         j->tlsrpt_noted = j->tls_tried = false;
-        /* RFC 8461 §5 under enforce, RFC 7672 §2.2 with validated TLSA records: never
-         * without TLS */
-        bool must = j->dane != DANE_NONE || (j->sts_on && j->sts.mode == MTASTS_ENFORCE);
+        /* RFC 8461 §5 under enforce, RFC 7672 §2.2 with validated TLSA records, RFC 8689
+         * §4.2.1 for REQUIRETLS: never without TLS */
+        bool must =
+            j->requiretls || j->dane != DANE_NONE || (j->sts_on && j->sts.mode == MTASTS_ENFORCE);
         struct smtp_client_config cc = {j->r->cfg.hostname, must ? SMTP_TLS_REQUIRED : j->tls};
         j->must_tls = must;
         j->client = smtp_client_new(&cc, &client_io, j, &client_ops, j);
@@ -471,6 +526,8 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
         log_info("queue %s: TLS with %s[%s] failed: %s (events 0x%x)", j->domain, j->host,
                  j->addr_text, buf, (unsigned)what);
         queue_tlsrpt_note(j, tls_failure(j, bev));
+        SSL *ssl = bufferevent_openssl_get_ssl(bev); /* X509_V_OK when nothing was checked */
+        j->tls_unverified = ssl && SSL_get_verify_result(ssl) != X509_V_OK;
         j->tls_pending = false;
         smtp_client_tls_done(j->client, false);
     } else {
@@ -541,12 +598,19 @@ static void try_addr(struct domjob *j)
     }
 }
 
-static void on_sts(void *vj, const struct mtasts_policy *p)
+static void on_sts(void *vj, const struct mtasts_policy *p, enum tlsrpt_result fail)
 {
     struct domjob *j = vj;
+    if (fail != TLSRPT_SUCCESS && !p) /* RFC 8460 §4.3.2.2: reported, then sent without */
+        queue_tlsrpt_note_policy(j, fail);
     j->sts_on = p != NULL;
     if (p)
         j->sts = *p;
+    if (p && j->tls_optional && p->mode != MTASTS_NONE) { /* RFC 8689 §4.2.2 */
+        log_info("queue %s: TLS-Required: No: the MTA-STS policy (%s) is not enforced", j->domain,
+                 mtasts_mode_name(p->mode));
+        j->sts_on = false;
+    }
     dns_stub_mx(j->r->stub, j->domain, on_mx, j);
 }
 

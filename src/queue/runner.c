@@ -83,10 +83,19 @@ static enum smtp_tls_policy policy_for(const struct queue_runner *r, const char 
     return r->cfg.tls;
 }
 
-static struct domjob *job_for(struct collect *c, const char *domain)
+/* The kind of job a row goes to (runner_int.h): what RFC 8689 asks of its delivery. */
+static unsigned item_kind(const struct store_queue_item *it)
 {
+    if ((it->flags & STORE_QF_REQUIRETLS) && it->sender[0])
+        return STORE_QF_REQUIRETLS;
+    return it->flags & STORE_QF_TLS_OPTIONAL;
+}
+
+static struct domjob *job_for(struct collect *c, const char *domain, unsigned kind)
+{
+    bool rtls = kind == STORE_QF_REQUIRETLS, optional = kind == STORE_QF_TLS_OPTIONAL;
     for (struct domjob *j = c->fresh; j; j = j->next)
-        if (strcmp(j->domain, domain) == 0)
+        if (strcmp(j->domain, domain) == 0 && j->requiretls == rtls && j->tls_optional == optional)
             return j;
     if (c->njobs_room == 0 || domain_jobs(c->r, domain) >= c->r->cfg.max_per_domain)
         return NULL;
@@ -95,6 +104,8 @@ static struct domjob *job_for(struct collect *c, const char *domain)
     j->r = c->r;
     snprintf(j->domain, sizeof j->domain, "%s", domain);
     j->tls = policy_for(c->r, domain);
+    j->requiretls = rtls;
+    j->tls_optional = optional;
     j->next = c->fresh;
     c->fresh = j;
     return j;
@@ -115,13 +126,23 @@ static void collect_item(void *vc, const struct store_queue_item *it)
         snprintf(domain, sizeof domain, "%s", at + 1);
     for (char *p = domain; *p; p++)
         *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-    struct domjob *j = job_for(c, domain);
+    struct domjob *j = job_for(c, domain, item_kind(it));
     if (!j)
         return;
     j->items = xrealloc(j->items, (j->n + 1) * sizeof *j->items);
-    j->items[j->n++] = (struct qitem){it->id, xstrdup(it->msg_id), xstrdup(it->sender),
-                                      xstrdup(it->recipient), xstrdup(it->blob_path),
-                                      it->attempts, it->arrived, 0, NULL, NULL, false, false};
+    j->items[j->n++] = (struct qitem){it->id,
+                                      xstrdup(it->msg_id),
+                                      xstrdup(it->sender),
+                                      xstrdup(it->recipient),
+                                      xstrdup(it->blob_path),
+                                      it->attempts,
+                                      it->arrived,
+                                      0,
+                                      NULL,
+                                      NULL,
+                                      false,
+                                      false,
+                                      it->flags};
 }
 
 static int by_msg(const void *a, const void *b)
@@ -277,8 +298,11 @@ static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n
     char seed[40];
     snprintf(seed, sizeof seed, "%02x%02x%02x%02x%02x%02x%02x%02x.%lld", rnd[0], rnd[1], rnd[2],
              rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], (long long)now);
-    struct dsn_info info = {r->cfg.hostname, b->sender, (time_t)items[0].arrived, now, dr, n,
-                            str_cstr(&orig), orig.len, r->cfg.max_return, seed};
+    /* RFC 8689 §5: a REQUIRETLS message's content is never returned (its header only), and
+     * the DSN is tagged REQUIRETLS in turn */
+    bool rtls = items[0].flags & STORE_QF_REQUIRETLS;
+    struct dsn_info info = {r->cfg.hostname, b->sender, (time_t)items[0].arrived,     now, dr, n,
+                            str_cstr(&orig), orig.len,  rtls ? 0 : r->cfg.max_return, seed};
     dsn_build(&b->body, &info);
     free(dr);
     free(status);
@@ -289,6 +313,7 @@ static void bounce_message(struct queue_runner *r, struct qitem *items, size_t n
     b->msg.body = b->body.ptr;
     b->msg.body_len = b->body.len;
     b->msg.received_at = now;
+    b->msg.queue_flags = rtls ? STORE_QF_REQUIRETLS : 0;
     b->msg.done_queue_ids = b->ids; /* removed in the DSN's own transaction */
     b->msg.n_done_queue = b->nids;
     if (bounce_route(b) < 0) {

@@ -29,6 +29,7 @@ struct qitem {
     char *remote;      /* host that gave the outcome, or NULL */
     bool removed;      /* delivered and its row already deleted */
     bool expired;      /* still 4xx after max_age: bounced with status 4.4.7 */
+    unsigned flags;    /* enum store_queue_flag of its row */
 };
 
 struct domjob {
@@ -36,6 +37,11 @@ struct domjob {
     struct domjob *next;
     char domain[256];
     enum smtp_tls_policy tls;
+    /* RFC 8689: a job carries messages of one kind only. requiretls: tagged REQUIRETLS with
+     * a non-empty reverse-path (§4.2.1: an authenticated MX, verified TLS, REQUIRETLS
+     * offered, else 5.7.30); tls_optional: "TLS-Required: No" (§4.2.2: MTA-STS and DANE not
+     * enforced). */
+    bool requiretls, tls_optional;
     struct qitem *items;
     size_t n;
     /* the message on the wire: items[g_start, g_end) share one msg_id */
@@ -69,6 +75,7 @@ struct domjob {
     /* TLS-RPT (RFC 8460): this connection's outcome was written; STARTTLS was tried */
     bool tlsrpt_noted;
     bool tls_tried, must_tls;
+    bool tls_unverified; /* the last handshake failed on the certificate (or TLSA) check */
 };
 
 /* Queue rows whose DSN is being committed: not to be picked up again meanwhile. */
@@ -107,6 +114,10 @@ void domjob_free(struct domjob *j);
 
 /* tlsrpt_note.c: the outcome of the current connection (or MX host) for TLS-RPT. */
 void queue_tlsrpt_note(struct domjob *j, enum tlsrpt_result result);
+/* tlsrpt_note.c: the domain's MTA-STS policy could not be had (result is one of the
+ * sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid of RFC 8460 §4.3.2.2):
+ * one failed session under the domain's "sts" policy, before any MX is tried. */
+void queue_tlsrpt_note_policy(struct domjob *j, enum tlsrpt_result result);
 
 /* runner.c: deletes the rows of delivered items at once, so a crash after the remote 250
  * never sends them again. */

@@ -125,10 +125,10 @@ static void unlink_pending(struct sts_req *q)
         }
 }
 
-static void finish(struct sts_req *q, const struct mtasts_policy *p)
+static void finish(struct sts_req *q, const struct mtasts_policy *p, enum tlsrpt_result fail)
 {
     unlink_pending(q);
-    q->cb(q->arg, p);
+    q->cb(q->arg, p, fail);
     free(q);
 }
 
@@ -137,8 +137,10 @@ static void conn_free_later(evutil_socket_t fd, short what, void *conn)
     evhttp_connection_free(conn);
 }
 
-/* Ends a fetch: the connection is freed from the loop, not inside its own callback. */
-static void fetch_done(struct sts_req *q, const struct mtasts_policy *fresh, const char *why)
+/* Ends a fetch: the connection is freed from the loop, not inside its own callback. fail
+ * says how a fetch without a policy failed (RFC 8460 §4.3.2.2). */
+static void fetch_done(struct sts_req *q, const struct mtasts_policy *fresh, const char *why,
+                       enum tlsrpt_result fail)
 {
     struct timeval zero = {0, 0};
     event_base_once(q->s->base, -1, EV_TIMEOUT, conn_free_later, q->conn, &zero);
@@ -151,10 +153,26 @@ static void fetch_done(struct sts_req *q, const struct mtasts_policy *fresh, con
         e->policy = *fresh;
         log_info("mta-sts %s: policy id %s, mode %s, max_age %u, %zu mx pattern(s)", q->domain,
                  q->id, mtasts_mode_name(fresh->mode), fresh->max_age, fresh->nmx);
-        return finish(q, &e->policy);
+        return finish(q, &e->policy, TLSRPT_SUCCESS);
     }
-    log_info("mta-sts %s: policy fetch from %s failed: %s", q->domain, q->host, why);
-    finish(q, cache_live(q->s, q->domain, q->now));
+    log_info("mta-sts %s: policy fetch from %s failed: %s (%s)", q->domain, q->host, why,
+             tlsrpt_result_name(fail));
+    finish(q, cache_live(q->s, q->domain, q->now), fail);
+}
+
+/* No response: the certificate check of mta-sts.DOMAIN refused it (sts-webpki-invalid), or
+ * the host could not be reached or answered nothing (sts-policy-fetch-error). */
+static enum tlsrpt_result no_response(struct sts_req *q, char *why, size_t cap)
+{
+    struct bufferevent *bev = q->conn ? evhttp_connection_get_bufferevent(q->conn) : NULL;
+    SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+    long v = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (v == X509_V_OK) {
+        snprintf(why, cap, "no HTTPS response");
+        return TLSRPT_STS_POLICY_FETCH_ERROR;
+    }
+    snprintf(why, cap, "certificate not valid: %s", X509_verify_cert_error_string(v));
+    return TLSRPT_STS_WEBPKI_INVALID;
 }
 
 /* §3.3: 200, text/plain, at most 64 KiB; redirects are not followed. */
@@ -163,21 +181,23 @@ static void on_http(struct evhttp_request *req, void *vq)
     struct sts_req *q = vq;
     int code = req ? evhttp_request_get_response_code(req) : 0;
     if (code != 200) {
-        char why[64];
-        snprintf(why, sizeof why, code ? "HTTP status %d" : "no HTTPS response", code);
-        return fetch_done(q, NULL, why);
+        char why[160];
+        snprintf(why, sizeof why, "HTTP status %d", code);
+        enum tlsrpt_result fail =
+            code ? TLSRPT_STS_POLICY_FETCH_ERROR : no_response(q, why, sizeof why);
+        return fetch_done(q, NULL, why, fail);
     }
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     if (!ct || strncasecmp(ct, "text/plain", 10) != 0 || (ct[10] && ct[10] != ';'))
-        return fetch_done(q, NULL, "Content-Type is not text/plain");
+        return fetch_done(q, NULL, "Content-Type is not text/plain", TLSRPT_STS_POLICY_FETCH_ERROR);
     struct evbuffer *b = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(b);
     struct mtasts_policy p;
     const char *why = "policy too large";
     if (n <= MTASTS_MAX_POLICY &&
         mtasts_policy_parse((const char *)evbuffer_pullup(b, (ev_ssize_t)n), n, &p, &why) == 0)
-        return fetch_done(q, &p, NULL);
-    fetch_done(q, NULL, why);
+        return fetch_done(q, &p, NULL, TLSRPT_SUCCESS);
+    fetch_done(q, NULL, why, TLSRPT_STS_POLICY_INVALID);
 }
 
 static void fetch(struct sts_req *q, const struct sockaddr_storage *ss)
@@ -201,7 +221,7 @@ static void fetch(struct sts_req *q, const struct sockaddr_storage *ss)
     struct evhttp_request *req = evhttp_request_new(on_http, q);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Host", q->host);
     if (evhttp_make_request(q->conn, req, EVHTTP_REQ_GET, "/.well-known/mta-sts.txt") != 0)
-        fetch_done(q, NULL, "cannot send the request");
+        fetch_done(q, NULL, "cannot send the request", TLSRPT_STS_POLICY_FETCH_ERROR);
 }
 
 static void on_addr(void *vq, const struct dns_stub_addr_result *r)
@@ -209,7 +229,7 @@ static void on_addr(void *vq, const struct dns_stub_addr_result *r)
     struct sts_req *q = vq;
     if (r->status != DNS_STUB_OK || r->n == 0) {
         log_info("mta-sts %s: no address for %s", q->domain, q->host);
-        return finish(q, cache_live(q->s, q->domain, q->now));
+        return finish(q, cache_live(q->s, q->domain, q->now), TLSRPT_STS_POLICY_FETCH_ERROR);
     }
     fetch(q, &r->addrs[0]);
 }
@@ -218,10 +238,10 @@ static void on_txt(void *vq, const struct dns_stub_txt_result *r)
 {
     struct sts_req *q = vq;
     if (r->status != DNS_STUB_OK || !mtasts_txt_pick(r->txt, r->len, r->n, q->id))
-        return finish(q, cache_live(q->s, q->domain, q->now)); /* §5.1 */
+        return finish(q, cache_live(q->s, q->domain, q->now), TLSRPT_SUCCESS); /* §5.1 */
     const struct sts_entry *e = cache_find(q->s, q->domain);
     if (e && e->expires > q->now && strcmp(e->id, q->id) == 0)
-        return finish(q, &e->policy);
+        return finish(q, &e->policy, TLSRPT_SUCCESS);
     dns_stub_addr(q->s->stub, q->host, DNS_STUB_ANY, on_addr, q);
 }
 

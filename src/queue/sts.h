@@ -12,6 +12,7 @@
 #define PIGEON_QUEUE_STS_H
 
 #include "mailauth/mtasts.h"
+#include "mailauth/tlsrpt.h"
 
 #include <openssl/ssl.h>
 #include <stdint.h>
@@ -27,8 +28,11 @@ void sts_free(struct sts *s);
 SSL_CTX *sts_tls(struct sts *s);
 
 /* p: the domain's policy, or NULL when it has none (or none could be had: §5.1 then sends
- * as without a policy). Valid during the call only. */
-typedef void (*sts_cb)(void *arg, const struct mtasts_policy *p);
+ * as without a policy). Valid during the call only. fail: TLSRPT_SUCCESS, or why a domain
+ * that publishes an _mta-sts record gave no fresh policy (RFC 8460 §4.3.2.2:
+ * sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid); p is then the cached
+ * policy while it lasts, or NULL. */
+typedef void (*sts_cb)(void *arg, const struct mtasts_policy *p, enum tlsrpt_result fail);
 
 /* Finds domain's policy; cb runs on the loop, later or inside this call. now: unix seconds. */
 void sts_get(struct sts *s, const char *domain, int64_t now, sts_cb cb, void *arg);

@@ -44,6 +44,14 @@ static void tlsa_strings(const struct domjob *j, struct tlsrpt_rec *r)
     }
 }
 
+static void write_rec(const struct domjob *j, const struct tlsrpt_rec *r)
+{
+    struct str line = STR_INIT;
+    tlsrpt_rec_format(r, &line);
+    history_append(j->r->cfg.data_dir, "tlsrpt", r->time, line.ptr, line.len);
+    str_clear(&line);
+}
+
 void queue_tlsrpt_note(struct domjob *j, enum tlsrpt_result result)
 {
     struct tlsrpt_rec *r = xcalloc(1, sizeof *r);
@@ -60,10 +68,18 @@ void queue_tlsrpt_note(struct domjob *j, enum tlsrpt_result result)
         r->type = TLSRPT_STS;
         tlsrpt_sts_strings(&j->sts, r);
     }
-    struct str line = STR_INIT;
-    tlsrpt_rec_format(r, &line);
-    history_append(j->r->cfg.data_dir, "tlsrpt", r->time, line.ptr, line.len);
-    str_clear(&line);
+    write_rec(j, r);
     free(r);
     j->tlsrpt_noted = true;
+}
+
+void queue_tlsrpt_note_policy(struct domjob *j, enum tlsrpt_result result)
+{
+    struct tlsrpt_rec *r = xcalloc(1, sizeof *r);
+    r->time = (int64_t)time(NULL);
+    r->result = result;
+    r->type = TLSRPT_STS; /* no policy-string: none was had */
+    snprintf(r->domain, sizeof r->domain, "%s", j->domain);
+    write_rec(j, r);
+    free(r);
 }

@@ -28,7 +28,7 @@ struct smtp_client {
     void *ctx;
     enum client_state state;
     struct smtp_reply reply;
-    bool tls, ext_pipelining, ext_8bit, ext_smtputf8, ext_starttls;
+    bool tls, ext_pipelining, ext_8bit, ext_smtputf8, ext_starttls, ext_requiretls;
     unsigned long long ext_size;
     /* message in flight */
     const struct smtp_client_msg *msg;
@@ -257,7 +257,11 @@ void smtp_client_send(struct smtp_client *c, const struct smtp_client_msg *m)
     c->mail_failed = c->data_failed = false;
     c->head = c->count = 0;
     const char *why = NULL;
-    if (m->smtputf8 && !c->ext_smtputf8)
+    bool rtls = m->requiretls && c->tls && c->ext_requiretls;
+    if (m->requiretls_required && !rtls) /* RFC 8689 §4.2.1, §5 */
+        why = "550 5.7.30 REQUIRETLS support required: the receiving server does not offer "
+              "REQUIRETLS over TLS";
+    else if (m->smtputf8 && !c->ext_smtputf8)
         why = "553 5.6.7 the receiving server does not support SMTPUTF8";
     else if (c->ext_size && m->body_len > c->ext_size)
         why = "552 5.3.4 message larger than the receiving server's SIZE limit";
@@ -274,6 +278,8 @@ void smtp_client_send(struct smtp_client *c, const struct smtp_client_msg *m)
         str_appends(&params, " BODY=8BITMIME");
     if (m->smtputf8)
         str_appends(&params, " SMTPUTF8");
+    if (rtls)
+        str_appends(&params, " REQUIRETLS");
     cmd(c, "MAIL FROM:<%s>%s", m->from, str_cstr(&params));
     str_clear(&params);
     expect(c, EX_MAIL);
@@ -313,6 +319,7 @@ static void on_ehlo(struct smtp_client *c, const struct smtp_reply *r)
     c->ext_8bit = smtp_reply_has_keyword(r, "8BITMIME");
     c->ext_smtputf8 = smtp_reply_has_keyword(r, "SMTPUTF8");
     c->ext_starttls = smtp_reply_has_keyword(r, "STARTTLS");
+    c->ext_requiretls = c->tls && smtp_reply_has_keyword(r, "REQUIRETLS");
     c->ext_size = 0;
     const char *sz = strstr(str_cstr(&r->text), "SIZE ");
     if (sz && (sz == str_cstr(&r->text) || sz[-1] == '\n'))
@@ -407,4 +414,9 @@ bool smtp_client_tls_active(const struct smtp_client *c)
 bool smtp_client_has_pipelining(const struct smtp_client *c)
 {
     return c->ext_pipelining;
+}
+
+bool smtp_client_has_requiretls(const struct smtp_client *c)
+{
+    return c->ext_requiretls;
 }

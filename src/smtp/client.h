@@ -37,6 +37,11 @@ struct smtp_client_msg {
     size_t body_len;
     bool eightbit;                 /* send BODY=8BITMIME when offered */
     bool smtputf8;                 /* needs SMTPUTF8; refused if the server lacks it */
+    /* RFC 8689: MAIL ... REQUIRETLS when the server offers it over TLS; with
+     * requiretls_required a session without TLS or without the offer refuses the message
+     * (550 5.7.30) instead of sending it without. */
+    bool requiretls;
+    bool requiretls_required;
 };
 
 /* The outcome of one message: a reply per recipient (the RCPT reply if it failed, else
@@ -86,5 +91,7 @@ void smtp_client_abort(struct smtp_client *c, const char *why);
 bool smtp_client_tls_active(const struct smtp_client *c);
 /* The server's extensions after EHLO. */
 bool smtp_client_has_pipelining(const struct smtp_client *c);
+/* The server offered REQUIRETLS in its last EHLO reply (RFC 8689 §2). */
+bool smtp_client_has_requiretls(const struct smtp_client *c);
 
 #endif

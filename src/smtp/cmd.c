@@ -149,6 +149,14 @@ static int param_smtputf8(struct slice v, unsigned flags, struct smtp_cmd *cmd)
     return 0;
 }
 
+static int param_requiretls(struct slice v, unsigned flags, struct smtp_cmd *cmd)
+{
+    /* RFC 8689 §2: REQUIRETLS takes no value (param_check refuses one); whether the session
+     * may take it (TLS) is the session's decision. */
+    cmd->requiretls = true;
+    return 0;
+}
+
 static int param_auth(struct slice v, unsigned flags, struct smtp_cmd *cmd)
 {
     /* RFC 4954 §5: AUTH=<> or AUTH=xtext. */
@@ -217,9 +225,13 @@ static int param_orcpt(struct slice v, unsigned flags, struct smtp_cmd *cmd)
 }
 
 static const struct smtp_param_def mail_params[] = {
-    {"SIZE", true, param_size},   {"BODY", true, param_body}, {"SMTPUTF8", false, param_smtputf8},
-    {"AUTH", true, param_auth},   {"RET", true, param_ret}, /* RFC 3461 §4.3 */
-    {"ENVID", true, param_envid},                           /* RFC 3461 §4.4 */
+    {"SIZE", true, param_size},
+    {"BODY", true, param_body},
+    {"SMTPUTF8", false, param_smtputf8},
+    {"AUTH", true, param_auth},
+    {"RET", true, param_ret},                /* RFC 3461 §4.3 */
+    {"ENVID", true, param_envid},            /* RFC 3461 §4.4 */
+    {"REQUIRETLS", false, param_requiretls}, /* RFC 8689 §2 */
     {NULL, false, NULL},
 };
 

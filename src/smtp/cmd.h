@@ -54,6 +54,7 @@ struct smtp_cmd {
     enum smtp_body_type body;
     bool smtputf8;
     struct slice auth_param; /* MAIL AUTH=<...> (RFC 4954 §5), ignored but accepted */
+    bool requiretls;         /* MAIL ... REQUIRETLS (RFC 8689 §2): TLS on every hop */
     /* BDAT */
     uint64_t chunk_size;
     bool last;

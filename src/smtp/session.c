@@ -97,6 +97,7 @@ void smtp_txn_reset(struct smtp_session *s)
     s->txn.nrcpt = 0;
     s->txn.from[0] = '\0';
     s->txn.smtputf8 = false;
+    s->txn.requiretls = false;
     s->bdat_active = false;
     s->bdat_last = false;
     s->bdat_reject = NULL;

@@ -65,6 +65,8 @@ struct smtp_txn {
     char id[33];                  /* queue id, 32 hex digits: the same in Received:, the 250
                                    * reply, the log, `pigeon queue` and the stored file's name */
     const char *auth_user;        /* canonical user, NULL if not authenticated */
+    bool requiretls;              /* MAIL FROM ... REQUIRETLS (RFC 8689 §4.1): the message is
+                                   * tagged, every onward hop must be verified TLS */
 };
 
 struct smtp_io {

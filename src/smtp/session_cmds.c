@@ -64,6 +64,8 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
     smtp_reply(s, "250-ENHANCEDSTATUSCODES");
     smtp_reply(s, "250-8BITMIME");
     smtp_reply(s, "250-SMTPUTF8");
+    if (s->tls) /* RFC 8689 §2: only a TLS session can carry REQUIRETLS */
+        smtp_reply(s, "250-REQUIRETLS");
     smtp_reply(s, "250 CHUNKING");
 }
 
@@ -77,11 +79,14 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
         return smtp_reply_error(s, "555 5.5.4 BODY=BINARYMIME is not supported");
     if (cmd->size > s->cfg.max_message_size)
         return smtp_reply_error(s, "552 5.3.4 Message size exceeds fixed maximum message size");
+    if (cmd->requiretls && !s->tls) /* RFC 8689 §2: only in a session that employs TLS */
+        return smtp_reply_error(s, "530 5.7.0 REQUIRETLS needs TLS: send STARTTLS first");
     smtp_txn_reset(s);
     mail_addr_format(&cmd->addr, s->txn.from, sizeof s->txn.from);
     s->txn.smtputf8 = cmd->smtputf8;
-    log_info("smtp " LOG_ID " mail from=<%s>%s", LOG_IDV(s->id), s->txn.from,
-             cmd->smtputf8 ? " smtputf8" : "");
+    s->txn.requiretls = cmd->requiretls;
+    log_info("smtp " LOG_ID " mail from=<%s>%s%s", LOG_IDV(s->id), s->txn.from,
+             cmd->smtputf8 ? " smtputf8" : "", cmd->requiretls ? " requiretls" : "");
     if (s->cfg.check_sender && s->ops->mail_check && !s->authenticated) {
         s->waiting = true;
         s->ops->mail_check(s->ops_ctx, s, s->txn.from, s->helo);

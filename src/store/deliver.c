@@ -51,7 +51,7 @@ static int stmts_prepare(struct store *st, struct batch_stmts *b)
     if (rc == 0)
         rc = db_prepare(st,
                         "INSERT INTO queue(msg_id, blob_id, sender, recipient, arrived, "
-                        "next_attempt, state) VALUES(?, ?, ?, ?, ?, ?, 'queued')",
+                        "next_attempt, state, flags) VALUES(?, ?, ?, ?, ?, ?, 'queued', ?)",
                         &b->queue);
     if (rc == 0)
         rc = db_prepare(st, "UPDATE messages SET flags = ? WHERE mailbox_id = ? AND uid = ?",
@@ -165,9 +165,9 @@ static int enqueue(struct store *st, struct batch_stmts *b, const struct store_m
     const char *sender = m->remote_senders && m->remote_senders[i] ? m->remote_senders[i]
                          : m->sender                                ? m->sender
                                                                     : "";
-    if (db_bind_text(s, 1, m->id) || db_bind_text(s, 2, blob_id) ||
-        db_bind_text(s, 3, sender) || db_bind_text(s, 4, rcpt) ||
-        db_bind_int64(s, 5, m->received_at) || db_bind_int64(s, 6, now))
+    if (db_bind_text(s, 1, m->id) || db_bind_text(s, 2, blob_id) || db_bind_text(s, 3, sender) ||
+        db_bind_text(s, 4, rcpt) || db_bind_int64(s, 5, m->received_at) ||
+        db_bind_int64(s, 6, now) || db_bind_int64(s, 7, m->queue_flags))
         return ERR_DB;
     return run(st, s, "enqueue");
 }

@@ -24,7 +24,8 @@ int store_queue_list(struct store *st, void (*cb)(void *ctx, const struct store_
     int rc = db_prepare(st,
                         "SELECT q.id, q.msg_id, q.sender, q.recipient, q.arrived, "
                         "q.next_attempt, q.attempts, q.last_error, q.state, "
-                        "coalesce(b.size, 0), coalesce(b.path, '') FROM queue q LEFT JOIN blobs b ON b.id = q.blob_id "
+                        "coalesce(b.size, 0), coalesce(b.path, ''), q.flags "
+                        "FROM queue q LEFT JOIN blobs b ON b.id = q.blob_id "
                         "ORDER BY q.id",
                         &s);
     if (rc != 0)
@@ -45,6 +46,7 @@ int store_queue_list(struct store *st, void (*cb)(void *ctx, const struct store_
             .attempts = sqlite3_column_int(s, 6),
             .last_error = col_text(s, 7),
             .state = col_text(s, 8),
+            .flags = (unsigned)sqlite3_column_int(s, 11),
             .size = sqlite3_column_int64(s, 9),
             .blob_path = str_cstr(&path),
         };

@@ -20,7 +20,8 @@ int store_queue_due(struct store *st, int64_t now, unsigned max,
     sqlite3_stmt *s;
     int rc = db_prepare(st,
                         "SELECT q.id, q.msg_id, q.sender, q.recipient, b.path, q.arrived, "
-                        "q.attempts, q.last_error FROM queue q JOIN blobs b ON b.id = q.blob_id "
+                        "q.attempts, q.last_error, q.flags FROM queue q "
+                        "JOIN blobs b ON b.id = q.blob_id "
                         "WHERE q.state = 'queued' AND q.next_attempt <= ? "
                         "ORDER BY q.next_attempt, q.id LIMIT ?",
                         &s);
@@ -41,6 +42,7 @@ int store_queue_due(struct store *st, int64_t now, unsigned max,
             .arrived = sqlite3_column_int64(s, 5),
             .attempts = sqlite3_column_int(s, 6),
             .last_error = text_or_empty(s, 7),
+            .flags = (unsigned)sqlite3_column_int(s, 8),
         };
         cb(ctx, &it);
     }

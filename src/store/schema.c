@@ -255,8 +255,12 @@ static const char migration_7[] =
     "  PRIMARY KEY (user_id, id)"
     ") WITHOUT ROWID;";
 
+/* Version 8 (RFC 8689): each queue row's delivery requirements (enum store_queue_flag:
+ * REQUIRETLS, "TLS-Required: No"), kept with the row so a retry after a restart obeys them. */
+static const char migration_8[] = "ALTER TABLE queue ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7};
+                                         migration_5, migration_6, migration_7, migration_8};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

@@ -24,7 +24,7 @@
 struct store;
 
 /* Current schema version; migrations bring any older database up to it. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /*
  * Opens (creating when missing) DATA/pigeon.db and the blob directories, applies pending
@@ -82,6 +82,14 @@ struct store_vacation_mark {
 };
 
 /* One accepted message. The store never takes ownership of these buffers. */
+/* A queued message's delivery requirements (queue.flags, schema version 8; RFC 8689). */
+enum store_queue_flag {
+    STORE_QF_REQUIRETLS = 1 << 0,   /* MAIL ... REQUIRETLS: only over verified TLS to a next hop
+                                     * that offers REQUIRETLS, else bounced (5.7.30) */
+    STORE_QF_TLS_OPTIONAL = 1 << 1, /* "TLS-Required: No": the recipient's MTA-STS policy and
+                                     * DANE records are not enforced */
+};
+
 struct store_msg {
     const char *sender;          /* envelope sender, "" for the null reverse-path */
     const char *local_prefix;    /* bytes prepended to body in the local copy ("Return-Path: ..\r\n") */
@@ -100,6 +108,7 @@ struct store_msg {
     const char *remote_prefix;
     size_t remote_prefix_len;
     int64_t received_at;         /* unix seconds: internal date / queue arrival */
+    unsigned queue_flags;        /* enum store_queue_flag bits of every queue row it makes */
     /* Optional, from Sieve: further deliveries of the local copy, each into one user's mailbox
      * with flags (a missing mailbox falls back to INBOX), and the memory of the vacation
      * replies this message causes (written with the message, before the replies are sent,
@@ -164,6 +173,7 @@ struct store_queue_entry {
     int attempts;
     const char *last_error; /* "" when none */
     const char *state;      /* "queued", "held", ... */
+    unsigned flags;         /* enum store_queue_flag */
     int64_t size;
     const char *blob_path;  /* absolute path of the queued file, "" if unknown */
 };
@@ -181,6 +191,7 @@ struct store_queue_item {
     int64_t arrived;
     int attempts;
     const char *last_error;
+    unsigned flags; /* enum store_queue_flag */
 };
 
 /* Entries in state 'queued' whose next_attempt <= now, oldest first, at most max. */

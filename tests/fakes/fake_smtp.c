@@ -48,6 +48,7 @@ static void commit(void *vf, struct smtp_session *s, struct smtp_txn *txn)
     struct fake_smtp *f = vf;
     str_append(&f->committed, txn->body.ptr, txn->body.len);
     f->nrcpt_last = txn->nrcpt;
+    f->requiretls_last = txn->requiretls;
     f->commit_pending = true;
     if (f->auto_commit)
         fake_smtp_commit(f, 0);

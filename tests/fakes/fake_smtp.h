@@ -15,6 +15,7 @@ struct fake_smtp {
     struct str committed;     /* bodies of committed messages, concatenated */
     unsigned ncommitted;
     unsigned nrcpt_last;
+    bool requiretls_last;     /* the last commit's MAIL carried REQUIRETLS */
     bool auto_commit;         /* complete commits at once */
     bool commit_pending;
     bool closed;

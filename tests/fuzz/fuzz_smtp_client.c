@@ -36,8 +36,8 @@ static const struct smtp_client_io io = {io_write, io_starttls, io_close};
 static const char *const rcpts[] = {"bob@hamburger.edu", "carol@hamburger.edu"};
 static const char body[] = "Subject: fuzz\r\n\r\n.leading dot\r\nbare\rCR and bare\nLF\r\nend";
 static const struct smtp_client_msg msgs[2] = {
-    {"alice@crepes.fr", rcpts, 2, body, sizeof body - 1, true, false},
-    {"", rcpts, 1, body, sizeof body - 1, false, true},
+    {"alice@crepes.fr", rcpts, 2, body, sizeof body - 1, true, false, true, true},
+    {"", rcpts, 1, body, sizeof body - 1, false, true, true, false},
 };
 
 static void on_ready(void *vp, struct smtp_client *c)

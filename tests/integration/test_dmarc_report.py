@@ -13,10 +13,12 @@ attempt: the report mail to reports.test went over TLS, a forward to plain.test 
 without STARTTLS) in plaintext; `pigeon tlsrpt report` shows both, and `--send` mails each
 domain's report to the address of its _smtp._tls record, at reports.test again.
 """
+import calendar
 import email
 import gzip
 import json
 import re
+import shutil
 import subprocess
 import time
 from email import policy
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.skipif(not E.needs_root, reason="needs root for ports 2
 DNS_IP = "127.0.59.1"
 BOB_IP = "127.0.59.2"
 REP_IP = "127.0.59.3"
+CAROL_IP = "127.0.59.4"
 PLAIN_IP = "127.0.59.30"
 SPF_OK, SPF_BAD = "127.0.59.10", "127.0.59.11"
 BOB = "bob@hamburger.edu"
@@ -74,7 +77,7 @@ def env(tmp_path_factory):
                                            "email": "dmarc@hamburger.edu"}})
         bob.cli("alias", "add", "fwd@hamburger.edu", "x@plain.test")
         plain = e.fake(PLAIN_IP)  # offers no STARTTLS
-        yield {"bob": bob, "rep": rep, "plain": plain}
+        yield {"bob": bob, "rep": rep, "plain": plain, "env": e}
     finally:
         errors = e.close()
     assert not errors, "\n".join(errors)
@@ -228,3 +231,36 @@ def test_tls_reports(received):
         assert doc["policies"][0]["policy"]["policy-domain"] == dom
         seen.add(dom)
     assert seen == {"reports.test", "plain.test"}
+
+
+def test_daily_timer(received):
+    """pigeond's own daily run: Carol (hamburger.edu too, [dmarc_report] check_interval = 1
+    instead of an hour) finds yesterday's history (Bob's day, copied under yesterday's name)
+    unsent, mails its report to reports.test by itself and marks the day sent."""
+    rep = received["rep"]
+    yday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    begin = calendar.timegm(time.strptime(yday, "%Y-%m-%d"))
+    carol = received["env"].mx(
+        "carol", CAROL_IP, ["hamburger.edu"], [BOB], spf="mark", resolver=DNS_IP, start=False,
+        extra={"delivery": {"source_address": CAROL_IP, "remote_port": 25,
+                            "retry_initial": 1, "scan_interval": 1},
+               "dmarc_report": {"org_name": "Hamburger University",
+                                "email": "dmarc@hamburger.edu", "check_interval": 1}})
+    hist = Path(carol.data_dir) / "dmarc"
+    hist.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(received["bob"].data_dir) / "dmarc" / today(), hist / yday)
+    carol.start()
+    carol.wait_log(r"dmarc: %s: 1 report\(s\) queued, 1 destination\(s\) skipped" % yday)
+    E.wait_for(lambda: (hist / (yday + ".sent")).exists(), what="the day marked sent")
+
+    def carols():  # the reports for yesterday: Bob's were for today
+        parts = [next(p for p in email.message_from_bytes(m.data, policy=policy.default).walk()
+                      if p.get_content_type() == "application/gzip")
+                 for m in rep.messages("agg@reports.test")]
+        return [p for p in parts if p.get_filename() ==
+                "mail.hamburger.edu!sender.test!%d!%d.xml.gz" % (begin, begin + 86399)]
+    part = E.wait_for(carols, timeout=60, what="Carol's report at reports.test")[0]
+    # Bob's day as it is by now (the earlier tests' messages from sender.test)
+    assert {r[0] for r in rows(gzip.decompress(part.get_content()).decode())} == {SPF_OK,
+                                                                               SPF_BAD}
+    assert len(carols()) == 1

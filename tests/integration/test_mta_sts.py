@@ -11,6 +11,7 @@ connected), enforce with the untrusted certificate (deferred), testing with the 
 certificate (delivered, reported), and no policy at all (delivered: opportunistic TLS takes
 any certificate, which is what MTA-STS changes).
 """
+import contextlib
 import datetime
 import http.server
 import os
@@ -34,14 +35,20 @@ DNS_IP = "127.0.58.1"
 BOB_IP = "127.0.58.2"
 ALICE_IP = "127.0.58.20"
 POLICY_IP = "127.0.58.5"
-DOMAINS = ["good.test", "nomatch.test", "badcert.test", "testing.test", "plain.test"]
+DOMAINS = ["good.test", "nomatch.test", "badcert.test", "testing.test", "plain.test",
+           "nofile.test", "invalid.test", "webpki.test"]
 POLICIES = {
     "good.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n",
     "nomatch.test": "version: STSv1\r\nmode: enforce\r\nmx: *.elsewhere.test\r\n"
                     "max_age: 86400\r\n",
     "badcert.test": "version: STSv1\nmode: enforce\nmx: mx.bad.test\nmax_age: 86400\n",
     "testing.test": "version: STSv1\nmode: testing\nmx: mx.bad.test\nmax_age: 86400\n",
+    "invalid.test": "version: STSv1\nmode: always\nmx: mx.good.test\nmax_age: 86400\n",
 }
+# Publish _mta-sts, but: no policy file (404), a policy the parser refuses, and a policy host
+# whose certificate does not name it (RFC 8460 §4.3.2.2).
+FETCH_FAILURES = {"nofile.test": "sts-policy-fetch-error", "invalid.test": "sts-policy-invalid",
+                  "webpki.test": "sts-webpki-invalid"}
 
 
 # ---- certificates
@@ -88,8 +95,12 @@ def issue(ca, names, directory, stem):
 # ---- the policy server
 
 class PolicyServer:
-    def __init__(self, ip, cert, key):
+    """HTTPS on ip:443 answering /.well-known/mta-sts.txt with policies[domain of Host]
+    (POLICIES by default; test_requiretls.py gives its own)."""
+
+    def __init__(self, ip, cert, key, policies=None):
         self.requests = []
+        self.policies = POLICIES if policies is None else policies
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -97,7 +108,7 @@ class PolicyServer:
                 host = (self.headers.get("Host") or "").split(":")[0]
                 server.requests.append((host, self.path))
                 dom = host[len("mta-sts."):] if host.startswith("mta-sts.") else ""
-                body = POLICIES.get(dom)
+                body = server.policies.get(dom)
                 if self.path != "/.well-known/mta-sts.txt" or body is None:
                     self.send_error(404)
                     return
@@ -137,39 +148,44 @@ def zones():
         "testing.test": z("testing.test", "@ MX 10 mx.bad.test.\n%s" % sts),
         "plain.test": z("plain.test", "@ MX 10 mx.bad.test."),
         "bad.test": z("bad.test", "mx A %s" % BOB_IP),
+        **{d: z(d, "@ MX 10 mx.good.test.\n%s" % sts) for d in FETCH_FAILURES},
     }
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mtasts")
+@contextlib.contextmanager
+def sts_world(root, ip, zone_map, policies, bob_domains, bob_names, policy_names):
+    """The bed both MTA-STS and REQUIRETLS tests stand on: a test CA (trusted by Alice through
+    SSL_CERT_FILE) and a rogue one, the authoritative DNS pigeond (ip["dns"]), a PolicyServer
+    for policies (certificate for mta-sts. + policy_names), Bob's pigeond (ip["bob"]:25,
+    local domains bob_domains, a test-CA certificate for bob_names and, by SNI, the rogue CA's
+    for mx.bad.test) and Alice's (crepes.fr, submission on 127.0.0.1, out from ip["alice"])."""
     ca, rogue = make_ca("Pigeon test CA"), make_ca("Rogue CA")
     (root / "ca.pem").write_bytes(ca[1].public_bytes(serialization.Encoding.PEM))
     (root / "tls_dir").mkdir()
-    good = issue(ca, ["mx.good.test"], root, "good")
+    good = issue(ca, bob_names, root, "good")
     issue(rogue, ["mx.bad.test"], root / "tls_dir", "mx.bad.test")
-    policy = issue(ca, ["mta-sts." + d for d in POLICIES], root, "policy")
+    policy = issue(ca, ["mta-sts." + d for d in policy_names], root, "policy")
     old = os.environ.get("SSL_CERT_FILE")
     os.environ["SSL_CERT_FILE"] = str(root / "ca.pem")  # Alice's (and everyone's) trust store
     e = E.Env(root)
     ps = None
     try:
-        e.dns(zones(), ip=DNS_IP)
-        ps = PolicyServer(POLICY_IP, *policy)
-        bob = e.mx("bob", BOB_IP, DOMAINS, ["u@" + d for d in DOMAINS], spf="off",
-                   resolver=DNS_IP,
+        e.dns(zone_map, ip=ip["dns"])
+        ps = PolicyServer(ip["policy"], *policy, policies=policies)
+        bob = e.mx("bob", ip["bob"], bob_domains, ["u@" + d for d in bob_domains], spf="off",
+                   resolver=ip["dns"],
                    extra={"server": {"tls_cert": str(good[0]), "tls_key": str(good[1]),
                                      "tls_dir": str(root / "tls_dir")}})
         port = H.free_port()
         alice = e.node("alice", "mail.crepes.fr", "crepes.fr", domains=["crepes.fr"],
                        users={E.ALICE: E.ALICE_PASSWORD},
                        sections={"submission": {"listen": "127.0.0.1:%d" % port},
-                                 "delivery": {"resolver": "%s:53" % DNS_IP,
-                                              "source_address": ALICE_IP, "remote_port": 25,
+                                 "delivery": {"resolver": "%s:53" % ip["dns"],
+                                              "source_address": ip["alice"], "remote_port": 25,
                                               "retry_initial": 60, "scan_interval": 1,
                                               "connect_timeout": 5, "command_timeout": 10}},
                        waits=[("127.0.0.1", port)])
-        yield {"bob": bob, "alice": alice, "policy": ps}
+        yield {"bob": bob, "alice": alice, "policy": ps, "ca": ca, "root": root}
     finally:
         if ps:
             ps.stop()
@@ -179,6 +195,14 @@ def env(tmp_path_factory):
         else:
             os.environ["SSL_CERT_FILE"] = old
     assert not errors, "\n".join(errors)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    ip = {"dns": DNS_IP, "bob": BOB_IP, "policy": POLICY_IP, "alice": ALICE_IP}
+    with sts_world(tmp_path_factory.mktemp("mtasts"), ip, zones(), POLICIES, DOMAINS,
+                   ["mx.good.test"], list(POLICIES) + ["nofile.test"]) as w:
+        yield w
 
 
 def send(env, domain, tag):
@@ -255,3 +279,29 @@ def test_no_policy_is_opportunistic(env):
     send(env, "plain.test", "sts-plain")
     delivered(env, "plain.test", "sts-plain")
     assert env["policy"].fetches("plain.test") == 0
+
+
+def test_policy_fetch_failures_reported(env):
+    """A domain that publishes _mta-sts but whose policy cannot be had gets the message as
+    without a policy (RFC 8461 §5.1), and the failure goes into its TLS report under the "sts"
+    policy type (RFC 8460 §4.3.2.2)."""
+    from test_dmarc_report import json_docs
+    alice = env["alice"]
+    start = alice.log_size()
+    for dom in FETCH_FAILURES:
+        send(env, dom, "fetch-" + dom.split(".")[0])
+    for dom, result in FETCH_FAILURES.items():
+        delivered(env, dom, "fetch-" + dom.split(".")[0])
+        alice.wait_log(r"mta-sts %s: policy fetch from mta-sts\.%s failed: .*\(%s\)" % (
+            re.escape(dom), re.escape(dom), result), start)
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    out = alice.cli("tlsrpt", "report", "--date", day).stdout.decode()
+    by = {d["policies"][0]["policy"]["policy-domain"]: d for d in json_docs(out)}
+    for dom, result in FETCH_FAILURES.items():
+        sts = [p for p in by[dom]["policies"] if p["policy"]["policy-type"] == "sts"]
+        assert len(sts) == 1, by[dom]
+        assert sts[0]["summary"]["total-failure-session-count"] >= 1
+        assert [f["result-type"] for f in sts[0]["failure-details"]] == [result], sts
+        # the delivery itself, without a policy, is a success of its own
+        none = [p for p in by[dom]["policies"] if p["policy"]["policy-type"] == "no-policy-found"]
+        assert none and none[0]["summary"]["total-successful-session-count"] >= 1, by[dom]

@@ -258,13 +258,141 @@ static void test_aar_and_seal_parse(void **state)
         assert_int_not_equal(arc_seal_parse(bad[i], strlen(bad[i]), &s, &inst, &err), 0);
 }
 
+/* RFC 8617 Appendix B, the example message after its third ARC hop (a mailing list, a
+ * forwarding mailbox, a final receiver), as the RFC prints it. */
+static const char RFC8617_EXAMPLE[] =
+    "Return-Path: <jqd@d1.example>\r\n"
+    "Received: from example.org (example.org [208.69.40.157])\r\n"
+    "    by gmail.example with ESMTP id d200mr22663000ykb.93.1421363207\r\n"
+    "    for <fmartin@example.com>; Thu, 14 Jan 2015 15:02:40 -0800 (PST)\r\n"
+    "Received: from segv.d1.example (segv.d1.example [72.52.75.15])\r\n"
+    "    by lists.example.org (8.14.5/8.14.5) with ESMTP id t0EKaNU9010123\r\n"
+    "    for <arc@example.org>; Thu, 14 Jan 2015 15:01:30 -0800 (PST)\r\n"
+    "    (envelope-from jqd@d1.example)\r\n"
+    "Received: from [2001:DB8::1A] (w-x-y-z.dsl.static.isp.example [w.x.y.z])\r\n"
+    "    (authenticated bits=0)\r\n"
+    "    by segv.d1.example with ESMTP id t0FN4a8O084569;\r\n"
+    "    Thu, 14 Jan 2015 15:00:01 -0800 (PST)\r\n"
+    "    (envelope-from jqd@d1.example)\r\n"
+    "Received: from mail-ob0-f188.google.example\r\n"
+    "    (mail-ob0-f188.google.example [208.69.40.157]) by\r\n"
+    "    clochette.example.org with ESMTP id d200mr22663000ykb.93.1421363268\r\n"
+    "    for <fmartin@example.org>; Thu, 14 Jan 2015 15:03:15 -0800 (PST)\r\n"
+    "ARC-Seal: i=3; a=rsa-sha256; cv=pass; d=clochette.example.org; s=\r\n"
+    "        clochette; t=12345; b=CU87XzXlNlk5X/yW4l73UvPUcP9ivwYWxyBWcVrRs7\r\n"
+    "        +HPx3K05nJhny2fvymbReAmOA9GTH/y+k9kEc59hAKVg==\r\n"
+    "ARC-Message-Signature: i=3; a=rsa-sha256; c=relaxed/relaxed; d=\r\n"
+    "        clochette.example.org; h=message-id:date:from:to:subject; s=\r\n"
+    "        clochette; t=12345; bh=KWSe46TZKCcDbH4klJPo+tjk5LWJnVRlP5pvjXFZY\r\n"
+    "        LQ=; b=o71vwyLsK+Wm4cOSlirXoRwzEvi0vqIjd/2/GkYFYlSd/GGfKzkAgPqxf\r\n"
+    "        K7ccBMP7Zjb/mpeggswHjEMS8x5NQ==\r\n"
+    "ARC-Authentication-Results: i=3; clochette.example.org; spf=fail\r\n"
+    "    smtp.from=jqd@d1.example; dkim=fail (512-bit key)\r\n"
+    "    header.i=@d1.example; dmarc=fail; arc=pass (as.2.gmail.example=pass,\r\n"
+    "    ams.2.gmail.example=pass, as.1.lists.example.org=pass,\r\n"
+    "    ams.1.lists.example.org=fail (message has been altered))\r\n"
+    "Authentication-Results: clochette.example.org; spf=fail\r\n"
+    "    smtp.from=jqd@d1.example; dkim=fail (512-bit key)\r\n"
+    "    header.i=@d1.example; dmarc=fail; arc=pass (as.2.gmail.example=pass,\r\n"
+    "    ams.2.gmail.example=pass, as.1.lists.example.org=pass,\r\n"
+    "    ams.1.lists.example.org=fail (message has been altered))\r\n"
+    "ARC-Seal: i=2; a=rsa-sha256; cv=pass; d=gmail.example; s=20120806; t=\r\n"
+    "        12345; b=Zpukh/kJL4Q7Kv391FKwTepgS56dgHIcdhhJZjsalhqkFIQQAJ4T9BE\r\n"
+    "        8jjLXWpRNuh81yqnT1/jHn086RwezGw==\r\n"
+    "ARC-Message-Signature: i=2; a=rsa-sha256; c=relaxed/relaxed; d=\r\n"
+    "        gmail.example; h=message-id:date:from:to:subject; s=20120806; t=\r\n"
+    "        12345; bh=KWSe46TZKCcDbH4klJPo+tjk5LWJnVRlP5pvjXFZYLQ=; b=CVoG44\r\n"
+    "        cVZvoSs2mMig2wwqPaJ4OZS5XGMCegWqQs1wvRZJS894tJM0xO1RJLgCPsBOxdA5\r\n"
+    "        9WSqI9s9DfyKDfWg==\r\n"
+    "ARC-Authentication-Results: i=2; gmail.example; spf=fail\r\n"
+    "    smtp.from=jqd@d1.example; dkim=fail (512-bit key)\r\n"
+    "    header.i=@example.org; dmarc=fail; arc=pass\r\n"
+    "    (as.1.lists.example.org=pass, ams.1.lists.example.org=pass)\r\n"
+    "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=lists.example.org; s=dk-lists;\r\n"
+    "         t=12345; b=TlCCKzgk3TrAa+G77gYYO8Fxk4q/Ml0biqduZJeOYh6+0zhwQ8u/\r\n"
+    "        lHxLi21pxu347isLSuNtvIagIvAQna9a5A==\r\n"
+    "ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=\r\n"
+    "        lists.example.org; h=message-id:date:from:to:subject; s=\r\n"
+    "        dk-lists; t=12345; bh=KWSe46TZKCcDbH4klJPo+tjk5LWJnVRlP5pvjXFZYL\r\n"
+    "        Q=; b=DsoD3n3hiwlrN1ma8IZQFgZx8EDO7Wah3hUjIEsYKuShRKYB4LwGUiKD5Y\r\n"
+    "        yHgcIwGHhSc/4+ewYqHMWDnuFxiQ==\r\n"
+    "ARC-Authentication-Results: i=1; lists.example.org; spf=pass\r\n"
+    "    smtp.mfrom=jqd@d1.example; dkim=pass (512-bit key)\r\n"
+    "    header.i=@d1.example; dmarc=pass\r\n"
+    "DKIM-Signature: v=1; a=rsa-sha1; c=relaxed/relaxed; d=d1.example; h=\r\n"
+    "        message-id:date:from:to:subject; s=origin2015; bh=bIxxaeIQvmOBdT\r\n"
+    "        AitYfSNFgzPP4=; b=qKjd5fYibKXWWIcMKCgRYuo1vJ2fD+IAQPjX+uamXIGY2Q\r\n"
+    "        0HjQ+Lq3/yHzG3JHJp6780/nKQPOWt2UDJQrJkEA==\r\n"
+    "Message-ID: <54B84785.1060301@d1.example>\r\n"
+    "Date: Thu, 14 Jan 2015 15:00:01 -0800\r\n"
+    "From: John Q Doe <jqd@d1.example>\r\n"
+    "To: arc@dmarc.example\r\n"
+    "Subject: [List 2] Example 1\r\n"
+    "\r\n"
+    "Hey gang,\r\n"
+    "This is a test message.\r\n"
+    "--J.\r\n";
+
+/* No key of the example is published: every look-up finds none. */
+static const struct dkim_key *no_key(void *ctx, const char *sel, const char *dom, bool *temp)
+{
+    *temp = false;
+    (*(unsigned *)ctx)++;
+    return NULL;
+}
+
+/*
+ * What of the example can be checked. Its three sets are collected as a well-formed chain
+ * (§5.2 steps 1-4: instances 1..3, cv=none then pass), every field parses, and each
+ * ARC-Message-Signature's bh= is the body's relaxed SHA-256 (the body hash needs no key).
+ * The signatures themselves cannot be verified: the RFC publishes none of the keys
+ * (dk-lists._domainkey.lists.example.org, 20120806._domainkey.gmail.example,
+ * clochette._domainkey.clochette.example.org), and every b= is 64 bytes, i.e. made with a
+ * 512-bit RSA key, which RFC 8301 §3.2 forbids verifiers to accept; so with no key the chain
+ * fails at the newest AMS, as it must.
+ */
+static void test_rfc8617_example(void **state)
+{
+    struct mailauth_msg m;
+    assert_int_equal(mailauth_msg_split(RFC8617_EXAMPLE, sizeof RFC8617_EXAMPLE - 1, &m), 0);
+    struct arc_chain c;
+    arc_chain_collect(&m, &c);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.result, ARC_CV_PASS);
+    assert_false(c.ended);
+    const char *dom[3] = {"lists.example.org", "gmail.example", "clochette.example.org"};
+    const char *sel[3] = {"dk-lists", "20120806", "clochette"};
+    for (unsigned i = 0; i < 3; i++) {
+        const struct arc_set *set = &c.sets[i];
+        assert_int_equal(set->seal.cv, i == 0 ? ARC_CV_NONE : ARC_CV_PASS);
+        assert_int_equal(set->seal.alg, DKIM_RSA_SHA256);
+        assert_string_equal(set->seal.domain, dom[i]);
+        assert_string_equal(set->seal.selector, sel[i]);
+        assert_int_equal(set->seal.b_len, 64); /* 512 bits */
+        assert_string_equal(set->ams_sig.domain, dom[i]);
+        assert_string_equal(set->ams_sig.selector, sel[i]);
+        const char *why = NULL;
+        assert_int_equal(dkim_check_body(&set->ams_sig, &m, &why), DKIM_PASS);
+        /* the i=1 list saw DMARC pass; the later hops saw it fail */
+        assert_int_equal(arc_aar_dmarc_pass(mailauth_field_value(&m.f[set->aar])), i == 0);
+    }
+    unsigned lookups = 0;
+    bool temp = true;
+    const char *why = NULL;
+    assert_int_equal(arc_chain_verify(&m, &c, no_key, &lookups, &temp, &why), ARC_CV_FAIL);
+    assert_false(temp);
+    assert_true(lookups >= 1);
+    assert_non_null(why);
+    arc_chain_clear(&c);
+    mailauth_msg_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_hops_ed25519),
-        cmocka_unit_test(test_two_hops_rsa),
-        cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_aar_and_seal_parse),
+        cmocka_unit_test(test_two_hops_ed25519), cmocka_unit_test(test_two_hops_rsa),
+        cmocka_unit_test(test_structure),        cmocka_unit_test(test_aar_and_seal_parse),
+        cmocka_unit_test(test_rfc8617_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,9 +124,9 @@ static void test_deliver_two_messages_pipelined_tls(void **state)
     pair_init(&p, SMTP_TLS_OPPORTUNISTIC);
     const char *r1[] = {"bob@hamburger.edu", "nobody@hamburger.edu", "x@elsewhere.org"};
     struct smtp_client_msg m1 = {"alice@crepes.fr", r1, 3, "Subject: a\r\n\r\n.dot\r\nend", 23,
-                                 false, false};
+                                 false, false, false, false};
     const char *r2[] = {"bob@hamburger.edu"};
-    struct smtp_client_msg m2 = {"", r2, 1, "x\r\n", 3, false, false};
+    struct smtp_client_msg m2 = {"", r2, 1, "x\r\n", 3, false, false, false, false};
     p.queue[0] = &m1;
     p.queue[1] = &m2;
     p.nqueue = 2;
@@ -150,7 +150,7 @@ static void test_no_recipient_accepted(void **state)
     struct pair p;
     pair_init(&p, SMTP_TLS_NONE);
     const char *r[] = {"nobody@hamburger.edu"};
-    struct smtp_client_msg m = {"a@b.c", r, 1, "x\r\n", 3, false, false};
+    struct smtp_client_msg m = {"a@b.c", r, 1, "x\r\n", 3, false, false, false, false};
     p.queue[0] = &m;
     p.nqueue = 1;
     run(&p);
@@ -158,6 +158,41 @@ static void test_no_recipient_accepted(void **state)
     assert_int_equal(p.codes[0][0], 550);
     assert_int_equal(p.server.ncommitted, 0);
     assert_false(smtp_client_tls_active(p.client));
+    pair_free(&p);
+}
+
+/* RFC 8689: a REQUIRETLS message goes with MAIL ... REQUIRETLS over TLS to a server that
+ * offers it (Pigeon's own engine does, after STARTTLS); without TLS it is refused here with
+ * 550 5.7.30 and never sent, while a tagged bounce (null reverse-path, not required) goes
+ * without the parameter. */
+static void test_requiretls(void **state)
+{
+    struct pair p;
+    pair_init(&p, SMTP_TLS_REQUIRED);
+    const char *r[] = {"bob@hamburger.edu"};
+    struct smtp_client_msg m = {"alice@crepes.fr", r, 1, "x\r\n", 3, false, false, true, true};
+    p.queue[0] = &m;
+    p.nqueue = 1;
+    run(&p);
+    assert_false(p.failed);
+    assert_true(smtp_client_has_requiretls(p.client));
+    assert_int_equal(p.codes[0][0], 250);
+    assert_int_equal(p.server.ncommitted, 1);
+    assert_true(p.server.requiretls_last);
+    pair_free(&p);
+
+    pair_init(&p, SMTP_TLS_NONE);
+    struct smtp_client_msg dsn = {"", r, 1, "y\r\n", 3, false, false, true, false};
+    p.queue[0] = &m;
+    p.queue[1] = &dsn;
+    p.nqueue = 2;
+    run(&p);
+    assert_false(smtp_client_has_requiretls(p.client));
+    assert_int_equal(p.codes[0][0], 550);
+    assert_int_equal(p.codes[1][0], 250);
+    assert_int_equal(p.server.ncommitted, 1); /* the bounce only */
+    assert_false(p.server.requiretls_last);
+    assert_null(strstr(str_cstr(&p.server.committed), "x\r\n"));
     pair_free(&p);
 }
 
@@ -213,6 +248,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deliver_two_messages_pipelined_tls),
         cmocka_unit_test(test_no_recipient_accepted),
+        cmocka_unit_test(test_requiretls),
         cmocka_unit_test(test_reply_parser),
         cmocka_unit_test(test_dot_stuff),
     };

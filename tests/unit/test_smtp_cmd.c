@@ -273,6 +273,23 @@ static void test_mail_params(void **state)
     expect_reply("MAIL FROM:<a@b> SIZE==1", 0, "501 5.5.4");
 }
 
+/* RFC 8689 §2: REQUIRETLS is a MAIL parameter without a value; RCPT does not take it. */
+static void test_requiretls_param(void **state)
+{
+    struct smtp_cmd c;
+    assert_int_equal(parse("MAIL FROM:<a@b> REQUIRETLS", 0, &c), 0);
+    assert_true(c.requiretls);
+    assert_int_equal(parse("MAIL FROM:<a@b> SIZE=10 requiretls SMTPUTF8", 0, &c), 0);
+    assert_true(c.requiretls && c.smtputf8);
+    assert_int_equal(parse("MAIL FROM:<> REQUIRETLS", 0, &c), 0);
+    assert_true(c.requiretls);
+    assert_int_equal(parse("MAIL FROM:<a@b>", 0, &c), 0);
+    assert_false(c.requiretls);
+    expect_reply("MAIL FROM:<a@b> REQUIRETLS=YES", 0, "501 5.5.4");
+    expect_reply("MAIL FROM:<a@b> REQUIRETLS REQUIRETLS", 0, "501 5.5.4 Duplicate");
+    expect_reply("RCPT TO:<a@b> REQUIRETLS", 0, "555 5.5.4");
+}
+
 static void test_duplicate_params(void **state)
 {
     struct smtp_cmd c;
@@ -381,14 +398,23 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_textbook),    cmocka_unit_test(test_verbs_case_insensitive),
-        cmocka_unit_test(test_unknown),     cmocka_unit_test(test_control_bytes),
-        cmocka_unit_test(test_hello),       cmocka_unit_test(test_no_arg_verbs),
-        cmocka_unit_test(test_mail_forms),  cmocka_unit_test(test_rcpt_forms),
-        cmocka_unit_test(test_local_limit), cmocka_unit_test(test_utf8_gating),
-        cmocka_unit_test(test_mail_params), cmocka_unit_test(test_duplicate_params),
-        cmocka_unit_test(test_rcpt_params), cmocka_unit_test(test_bdat),
-        cmocka_unit_test(test_auth),        cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_textbook),
+        cmocka_unit_test(test_verbs_case_insensitive),
+        cmocka_unit_test(test_unknown),
+        cmocka_unit_test(test_control_bytes),
+        cmocka_unit_test(test_hello),
+        cmocka_unit_test(test_no_arg_verbs),
+        cmocka_unit_test(test_mail_forms),
+        cmocka_unit_test(test_rcpt_forms),
+        cmocka_unit_test(test_local_limit),
+        cmocka_unit_test(test_utf8_gating),
+        cmocka_unit_test(test_mail_params),
+        cmocka_unit_test(test_requiretls_param),
+        cmocka_unit_test(test_duplicate_params),
+        cmocka_unit_test(test_rcpt_params),
+        cmocka_unit_test(test_bdat),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -326,6 +326,34 @@ static void test_submission_auth(void **state)
     fake_smtp_free(&f);
 }
 
+/* RFC 8689 §2: REQUIRETLS is offered only over TLS, and MAIL ... REQUIRETLS is taken only
+ * there; the transaction carries the tag to the commit. */
+static void test_requiretls(void **state)
+{
+    struct fake_smtp f;
+    fake_smtp_init(&f, false, false);
+    expect_reply(&f, "EHLO x\r\n", "250-");
+    assert_null(strstr(str_cstr(&f.out), "REQUIRETLS"));
+    expect_reply(&f, "MAIL FROM:<a@b.c> REQUIRETLS\r\n", "530 5.7.0");
+    expect_reply(&f, "STARTTLS\r\n", "220 2.0.0");
+    smtp_session_tls_started(f.s, "TLSv1.3", "TEST");
+    size_t mark = f.out.len;
+    expect_reply(&f, "EHLO x\r\n", "250-");
+    assert_non_null(strstr(since(&f, mark), "250-REQUIRETLS\r\n"));
+    expect_reply(&f, "MAIL FROM:<a@b.c> REQUIRETLS\r\n", "250 ");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "DATA\r\n", "354");
+    expect_reply(&f, "Subject: x\r\n\r\nhi\r\n.\r\n", "250 2.0.0");
+    assert_true(f.requiretls_last);
+    /* the next transaction starts untagged */
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "250 ");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "DATA\r\n", "354");
+    expect_reply(&f, "Subject: y\r\n\r\nhi\r\n.\r\n", "250 2.0.0");
+    assert_false(f.requiretls_last);
+    fake_smtp_free(&f);
+}
+
 static void test_too_many_errors(void **state)
 {
     struct fake_smtp f;
@@ -365,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_commit_failure_is_temporary),
         cmocka_unit_test(test_bdat),
         cmocka_unit_test(test_submission_auth),
+        cmocka_unit_test(test_requiretls),
         cmocka_unit_test(test_too_many_errors),
         cmocka_unit_test(test_shutdown),
     };

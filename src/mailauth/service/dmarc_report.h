@@ -30,6 +30,7 @@ struct config_dmarc_report {
     bool tlsrpt_send; /* ... and yesterday's TLS-RPT reports (tlsrpt_report.h) */
     char *org_name; /* default [server] hostname */
     char *email;    /* contact and From address; default postmaster@[server] primary_domain */
+    unsigned check_interval; /* seconds between pigeond's looks for yesterday's unsent reports */
 };
 
 /* Appends what r says about one message (from ip, SPF as spf says) to data_dir's history of

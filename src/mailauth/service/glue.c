@@ -12,6 +12,7 @@
 #include "mailauth/check.h"
 #include "mailauth/dkim_rotate.h"
 #include "mailauth/keystore.h"
+#include "mailauth/requiretls.h"
 #include "mailauth/service/dmarc_report.h"
 #include "store/store.h"
 
@@ -231,4 +232,11 @@ bool mailauth_glue_seal(struct mailauth_glue *g, const char *prefix, size_t plen
     }
     str_append(out, prefix, plen);
     return true;
+}
+
+unsigned mailauth_requiretls_flags(bool requiretls, const char *msg, size_t len)
+{
+    if (requiretls)
+        return STORE_QF_REQUIRETLS;
+    return requiretls_header_no(msg, len) ? STORE_QF_TLS_OPTIONAL : 0;
 }

@@ -1,7 +1,8 @@
 /*
  * reports_daily — pigeond mails yesterday's reports: DMARC aggregate reports ([dmarc_report]
- * send) and SMTP TLS reports ([tlsrpt] send). On worker 0, every hour (and a minute after the
- * start), for each kind whose DATA/KIND/YESTERDAY exists and is not marked sent, the reports
+ * send) and SMTP TLS reports ([dmarc_report] tlsrpt_send). On worker 0, every check_interval
+ * (an hour by default; the first look a minute after the start, or sooner with a shorter
+ * interval), for each kind whose DATA/KIND/YESTERDAY exists and is not marked sent, the reports
  * are built (dmarc_report.c, tlsrpt_report.c) and each mail goes through the committer into
  * the outgoing queue, DKIM-signed with the key of the [dmarc_report] email's domain. The day
  * is marked sent when every mail of it was queued.
@@ -130,8 +131,8 @@ static void run_kind(struct daily_kind *k)
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
     struct mailauth_daily *dl = arg;
-    struct timeval hour = {3600, 0};
-    event_add(dl->ev, &hour);
+    struct timeval next = {(time_t)dl->g->drep->check_interval, 0};
+    event_add(dl->ev, &next);
     if (!dl->w->stub)
         return;
     for (size_t i = 0; i < 2; i++)
@@ -151,8 +152,9 @@ struct mailauth_daily *mailauth_daily_new(struct mailauth_glue *g, struct worker
     dl->k[1] = (struct daily_kind){.dl = dl, .name = "tlsrpt", .send = mailauth_tlsrpt_send,
                                    .on = tlsrpt};
     dl->ev = evtimer_new(w->host.base, tick, dl);
-    struct timeval minute = {60, 0};
-    event_add(dl->ev, &minute);
+    unsigned first = g->drep->check_interval < 60 ? g->drep->check_interval : 60;
+    struct timeval start = {(time_t)first, 0};
+    event_add(dl->ev, &start);
     return dl;
 }
 

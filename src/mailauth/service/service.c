@@ -182,6 +182,11 @@ static const struct conf_key dmarc_report_keys[] = {
     {.name = "tlsrpt_send", .type = CONF_BOOL, .offset = DREP(tlsrpt_send)},
     {.name = "org_name", .type = CONF_STR, .offset = DREP(org_name)},
     {.name = "email", .type = CONF_STR, .offset = DREP(email)},
+    {.name = "check_interval",
+     .type = CONF_UINT,
+     .offset = DREP(check_interval),
+     .min = 1,
+     .max = 86400},
     {.name = NULL},
 };
 
@@ -189,6 +194,7 @@ static void dmarc_report_defaults(void *sec)
 {
     struct config_dmarc_report *r = sec;
     r->record = r->send = r->tlsrpt_send = true;
+    r->check_interval = 3600;
 }
 
 static int dmarc_report_check(void *sec, const struct config *cfg, struct str *err)

@@ -112,4 +112,12 @@ bool mailauth_glue_seal(struct mailauth_glue *g, const char *prefix, size_t plen
                         const char *body, size_t blen, const struct str *results, int cv,
                         struct str *out);
 
+/*
+ * RFC 8689 §4.1: how a received message is tagged for the queue (enum store_queue_flag):
+ * REQUIRETLS when its MAIL command carried the parameter (a TLS-Required field is then
+ * ignored, and kept), else TLS_OPTIONAL when its header says "TLS-Required: No", else 0.
+ * Every copy of the message gets the same tag (forwards included). Pure.
+ */
+unsigned mailauth_requiretls_flags(bool requiretls, const char *msg, size_t len);
+
 #endif

@@ -391,6 +391,7 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     j->msg.remote_prefix = j->route.prefix.ptr;
     j->msg.remote_prefix_len = j->route.prefix.len;
     j->msg.received_at = (int64_t)time(NULL);
+    j->msg.queue_flags = mailauth_requiretls_flags(txn->requiretls, txn->body.ptr, txn->body.len);
     /* Mail authentication: authenticated mail of a local domain is signed (DKIM); mail from
      * outside for local users or forwarded on is checked (DKIM, ARC, DMARC) before it is
      * stored, and a forwarded copy is ARC-sealed (arc_hook). */
