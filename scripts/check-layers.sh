@@ -78,7 +78,7 @@ check proxy/service $BELOW_SERVICES http cache proxy http/service
 check jmap core msg
 check dhcp core
 check sieve core msg
-check sieve/service $BELOW_SERVICES sieve
+check sieve/service $BELOW_SERVICES sieve imap
 check dhcp/service $BELOW_SERVICES dhcp
 check managesieve $ENGINE_LIBS sieve
 check managesieve/service $BELOW_SERVICES managesieve sieve

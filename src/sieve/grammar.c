@@ -46,6 +46,7 @@ static const struct tag_spec keep_tags[] = {{"flags", 'L', SIEVE_CAP_IMAP4FLAGS,
                                             {NULL, 0, 0, 0}};
 static const struct tag_spec fileinto_tags[] = {{"flags", 'L', SIEVE_CAP_IMAP4FLAGS, 0},
                                                 {"copy", 0, SIEVE_CAP_COPY, 0},
+                                                {"create", 0, SIEVE_CAP_MAILBOX, 0},
                                                 {NULL, 0, 0, 0}};
 static const struct tag_spec redirect_tags[] = {{"copy", 0, SIEVE_CAP_COPY, 0}, {NULL, 0, 0, 0}};
 static const struct tag_spec size_tags[] = {{"over", 'N', 0, G_SIZE}, {"under", 'N', 0, G_SIZE},
@@ -111,6 +112,7 @@ static const struct spec specs[] = {
     [SIEVE_T_HASFLAG] = {"hasflag", SIEVE_CAP_IMAP4FLAGS, match_tags, "?LL", 0, false},
     [SIEVE_T_DATE] = {"date", SIEVE_CAP_DATE, date_tags, "SSL", 0, false},
     [SIEVE_T_CURRENTDATE] = {"currentdate", SIEVE_CAP_DATE, currentdate_tags, "SL", 0, false},
+    [SIEVE_T_MAILBOXEXISTS] = {"mailboxexists", SIEVE_CAP_MAILBOX, no_tags, "L", 0, false},
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 #define FIRST_TEST SIEVE_T_ADDRESS
@@ -119,25 +121,34 @@ static const struct {
     const char *name;
     unsigned cap;
 } cap_names[] = {
-    {"fileinto", SIEVE_CAP_FILEINTO},     {"reject", SIEVE_CAP_REJECT},
-    {"ereject", SIEVE_CAP_EREJECT},       {"envelope", SIEVE_CAP_ENVELOPE},
-    {"imap4flags", SIEVE_CAP_IMAP4FLAGS}, {"vacation", SIEVE_CAP_VACATION},
-    {"copy", SIEVE_CAP_COPY},             {"body", SIEVE_CAP_BODY},
-    {"variables", SIEVE_CAP_VARIABLES},   {"relational", SIEVE_CAP_RELATIONAL},
-    {"subaddress", SIEVE_CAP_SUBADDRESS}, {"include", SIEVE_CAP_INCLUDE},
-    {"regex", SIEVE_CAP_REGEX},           {"date", SIEVE_CAP_DATE},
+    {"fileinto", SIEVE_CAP_FILEINTO},
+    {"reject", SIEVE_CAP_REJECT},
+    {"ereject", SIEVE_CAP_EREJECT},
+    {"envelope", SIEVE_CAP_ENVELOPE},
+    {"imap4flags", SIEVE_CAP_IMAP4FLAGS},
+    {"vacation", SIEVE_CAP_VACATION},
+    {"copy", SIEVE_CAP_COPY},
+    {"body", SIEVE_CAP_BODY},
+    {"variables", SIEVE_CAP_VARIABLES},
+    {"relational", SIEVE_CAP_RELATIONAL},
+    {"subaddress", SIEVE_CAP_SUBADDRESS},
+    {"include", SIEVE_CAP_INCLUDE},
+    {"regex", SIEVE_CAP_REGEX},
+    {"date", SIEVE_CAP_DATE},
     {"comparator-i;ascii-numeric", SIEVE_CAP_NUMERIC},
     {"vacation-seconds", SIEVE_CAP_VACATION_SECONDS | SIEVE_CAP_VACATION},
     {"encoded-character", SIEVE_CAP_ENCODED_CHAR},
+    {"mailbox", SIEVE_CAP_MAILBOX},
     /* RFC 5228 §2.7.3: the two base comparators may be required by name. */
-    {"comparator-i;octet", ~0u},          {"comparator-i;ascii-casemap", ~0u},
+    {"comparator-i;octet", ~0u},
+    {"comparator-i;ascii-casemap", ~0u},
 };
 
 const char *sieve_capabilities(void)
 {
     return "fileinto reject ereject envelope imap4flags vacation copy body variables "
            "relational subaddress include regex date comparator-i;ascii-numeric "
-           "vacation-seconds encoded-character";
+           "vacation-seconds encoded-character mailbox";
 }
 
 unsigned sieve_cap_from_name(const char *name)

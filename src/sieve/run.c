@@ -167,6 +167,7 @@ static void do_store(struct sieve_run *r, const struct sieve_node *c, const char
         bool same = keep ? a->kind == SIEVE_ACT_KEEP
                          : a->kind == SIEVE_ACT_FILEINTO && strcmp(a->mailbox, mailbox) == 0;
         if (same) {
+            a->create |= !keep && sieve_tag(c, "create") != NULL;
             char *f = store_flags(r, c);
             struct str merged = STR_INIT;
             str_appends(&merged, a->flags);
@@ -182,6 +183,7 @@ static void do_store(struct sieve_run *r, const struct sieve_node *c, const char
         return;
     a->mailbox = mailbox ? xstrdup(mailbox) : NULL;
     a->flags = store_flags(r, c);
+    a->create = !keep && sieve_tag(c, "create") != NULL;
 }
 
 static void cmd_fileinto(struct sieve_run *r, const struct sieve_node *c)

@@ -41,9 +41,10 @@ enum sieve_cap {
     SIEVE_CAP_INCLUDE = 1u << 11,
     SIEVE_CAP_REGEX = 1u << 12,
     SIEVE_CAP_DATE = 1u << 13,
-    SIEVE_CAP_NUMERIC = 1u << 14, /* comparator-i;ascii-numeric */
+    SIEVE_CAP_NUMERIC = 1u << 14,          /* comparator-i;ascii-numeric */
     SIEVE_CAP_VACATION_SECONDS = 1u << 15, /* RFC 6131 */
     SIEVE_CAP_ENCODED_CHAR = 1u << 16,     /* RFC 5228 §2.4.2.4 */
+    SIEVE_CAP_MAILBOX = 1u << 17,          /* RFC 5490 §3: fileinto :create, mailboxexists */
 };
 
 /* "fileinto reject ..." : the space-separated capability names (static). */
@@ -87,6 +88,7 @@ struct sieve_action {
     unsigned line;   /* the command's line in its script */
     char *mailbox;   /* FILEINTO */
     char *flags;     /* KEEP, FILEINTO: IMAP flags, space-separated ("" none) */
+    bool create;     /* FILEINTO :create (RFC 5490 §3.2): make the mailbox when missing */
     char *address;   /* REDIRECT: the target; VACATION: the reply's recipient */
     char *reason;    /* REJECT */
     /* VACATION: */
@@ -121,6 +123,9 @@ struct sieve_env {
      * ERR_NOTFOUND. NULL: include always fails. */
     int (*include)(void *ctx, const char *name, bool global, char **text_out, size_t *len_out);
     void *include_ctx;
+    /* mailboxexists (RFC 5490 §3.1): whether the user's mailbox name exists. NULL: none does. */
+    bool (*mailbox_exists)(void *ctx, const char *name);
+    void *mailbox_ctx;
 };
 
 /*

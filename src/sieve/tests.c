@@ -212,6 +212,21 @@ static int test_exists(struct sieve_run *r, const struct sieve_node *t)
     return all;
 }
 
+/* RFC 5490 §3.1: true when every named mailbox exists (INBOX always does). */
+static int test_mailboxexists(struct sieve_run *r, const struct sieve_node *t)
+{
+    const struct sieve_arg *names = sieve_pos(t, 0);
+    struct str scratch = STR_INIT;
+    int all = 1;
+    for (size_t i = 0; all && i < names->nstrs; i++) {
+        const char *name = sieve_expand(r, names->strs[i], &scratch);
+        all = strcasecmp(name, "INBOX") == 0 ||
+              (r->env->mailbox_exists && r->env->mailbox_exists(r->env->mailbox_ctx, name));
+    }
+    str_clear(&scratch);
+    return all;
+}
+
 static bool content_wanted(const struct mime_part *p, const struct sieve_arg *types)
 {
     for (size_t i = 0; i < types->nstrs; i++) {
@@ -452,6 +467,8 @@ int sieve_test_eval(struct sieve_run *r, const struct sieve_node *t)
     case SIEVE_T_ENVELOPE: return test_address(r, t, true);
     case SIEVE_T_HEADER: return test_header(r, t);
     case SIEVE_T_EXISTS: return test_exists(r, t);
+    case SIEVE_T_MAILBOXEXISTS:
+        return test_mailboxexists(r, t);
     case SIEVE_T_SIZE: {
         const struct sieve_arg *o = sieve_tag(t, "over"), *u = sieve_tag(t, "under");
         return o ? r->env->len > o[1].num : r->env->len < u[1].num;

@@ -80,10 +80,37 @@ static int insert_blob(struct store *st, struct batch_stmts *b, const char *blob
     return rc ? ERR_DB : run(st, b->blob, "insert blob");
 }
 
+/* Sieve's fileinto :create (RFC 5490 §3.2): mailbox and its missing superiors, as IMAP's
+ * CREATE makes them, in the delivery's transaction. */
+static int create_mailbox(struct store *st, int64_t user, const char *mailbox)
+{
+    struct str part = STR_INIT;
+    int rc = 0;
+    for (const char *p = mailbox; rc == 0 && p;) {
+        p = strchr(p + 1, '/');
+        str_reset(&part);
+        str_append(&part, mailbox, p ? (size_t)(p - mailbox) : strlen(mailbox));
+        sqlite3_stmt *s;
+        rc = db_prepare_cached(st, "SELECT 1 FROM mailboxes WHERE user_id = ? AND name = ?", &s);
+        if (rc != 0)
+            break;
+        int src = db_bind_int64(s, 1, user) || db_bind_text(s, 2, str_cstr(&part))
+                      ? SQLITE_ERROR
+                      : db_step(st, s, "find mailbox");
+        db_done(st, s);
+        if (src == SQLITE_DONE)
+            rc = db_mailbox_create(st, user, str_cstr(&part), "");
+        else if (src != SQLITE_ROW)
+            rc = db_err(src);
+    }
+    str_clear(&part);
+    return rc;
+}
+
 /* Appends msg to user's INBOX. A user deleted since RCPT has no INBOX: skipped with a warning
  * rather than failing the other recipients of the message. */
 static int deliver_local(struct store *st, struct batch_stmts *b, const struct store_msg *m,
-                         int64_t user, const char *mailbox, const char *flags)
+                         int64_t user, const char *mailbox, const char *flags, bool create)
 {
     if (db_bind_int64(b->alloc, 1, user) || db_bind_text(b->alloc, 2, mailbox))
         return ERR_DB;
@@ -96,8 +123,16 @@ static int deliver_local(struct store *st, struct batch_stmts *b, const struct s
         src = db_step(st, b->alloc, "allocate uid");
     }
     sqlite3_reset(b->alloc);
+    if (src == SQLITE_DONE && mbox == 0 && create && strcmp(mailbox, "INBOX") != 0) {
+        int rc = create_mailbox(st, user, mailbox);
+        if (rc == 0)
+            return deliver_local(st, b, m, user, mailbox, flags, false);
+        log_warn("store: %s: cannot create %s for user %lld: %s; kept in INBOX", m->id, mailbox,
+                 (long long)user, err_str(rc));
+    }
     if (src == SQLITE_DONE && mbox == 0 && strcmp(mailbox, "INBOX") != 0)
-        return deliver_local(st, b, m, user, "INBOX", flags); /* e.g. the user deleted Junk */
+        return deliver_local(st, b, m, user, "INBOX", flags,
+                             false); /* e.g. the user deleted Junk */
     if (src == SQLITE_DONE && mbox == 0)
         log_warn("store: %s: user %lld has no INBOX (deleted?); skipped", m->id, (long long)user);
     if (src != SQLITE_DONE)
@@ -131,7 +166,7 @@ static int deliver_targets(struct store *st, struct batch_stmts *b, const struct
         for (size_t j = 0; j < m->n_local; j++)
             dup |= m->local_users[j] == t->user;
         if (!dup)
-            rc = deliver_local(st, b, m, t->user, t->mailbox, t->flags);
+            rc = deliver_local(st, b, m, t->user, t->mailbox, t->flags, t->create);
     }
     return rc;
 }
@@ -208,7 +243,7 @@ static int insert_msg(struct store *st, struct batch_stmts *b, const struct stor
     for (size_t i = 0; rc == 0 && i < m->n_local; i++)
         if (!seen_id(m->local_users, i))
             rc = deliver_local(st, b, m, m->local_users[i],
-                               m->local_mailbox ? m->local_mailbox : "INBOX", NULL);
+                               m->local_mailbox ? m->local_mailbox : "INBOX", NULL, false);
     if (rc == 0)
         rc = deliver_targets(st, b, m);
     for (size_t i = 0; rc == 0 && i < m->n_vacations; i++)

@@ -71,6 +71,7 @@ struct store_target {
     int64_t user;
     const char *mailbox; /* "INBOX", "Lists/foo" ... */
     const char *flags;   /* IMAP flags and keywords, space-separated ("" none) */
+    bool create;         /* Sieve's fileinto :create: a missing mailbox (a valid name) is made */
 };
 
 /* "user was answered with vacation text handle, do not answer sender again before expires". */

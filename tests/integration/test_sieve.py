@@ -90,6 +90,37 @@ def test_fileinto_with_flags_and_discard(bob):
     assert imap_flags(d, "bob@hamburger.edu", "hungry", "INBOX", "hello bob") == ["$Sorted"]
 
 
+def test_mailbox_create_and_exists(bob):
+    """RFC 5490: fileinto :create makes a missing mailbox (and its parent) in the delivery's
+    transaction; without :create a missing one means INBOX; mailboxexists asks the store."""
+    d = bob
+    put(d, "bob@hamburger.edu", 'require ["fileinto", "mailbox"];\n'
+        'if mailboxexists "Auto/made" { fileinto "Auto/made"; stop; }\n'
+        'if header :contains "subject" "[new]" { fileinto :create "Auto/made"; stop; }\n'
+        'if header :contains "subject" "[nocreate]" { fileinto "Auto/never"; stop; }\n'
+        'if header :contains "subject" "[bad]" { fileinto :create "../escape"; }\n')
+    send(d, ["bob@hamburger.edu"], "[nocreate] one")
+    assert "[nocreate] one" in subjects(d, "bob@hamburger.edu")
+    send(d, ["bob@hamburger.edu"], "[bad] two")
+    assert "[bad] two" in subjects(d, "bob@hamburger.edu")
+    send(d, ["bob@hamburger.edu"], "[new] three")
+    assert subjects(d, "bob@hamburger.edu", "Auto/made") == ["[new] three"]
+    m = imaplib.IMAP4("127.0.0.1", d.imap_port)
+    try:
+        m.login("bob@hamburger.edu", "hungry")
+        typ, data = m.list('""', "Auto*")
+        names = sorted(x.decode().split(' "/" ')[1].strip('"') for x in data)
+        assert names == ["Auto", "Auto/made"], data
+        assert m.list('""', "Auto/never")[1] == [None]
+        assert m.list('""', "*escape*")[1] == [None]
+    finally:
+        m.logout()
+    # now it exists: mailboxexists is true
+    send(d, ["bob@hamburger.edu"], "four")
+    assert subjects(d, "bob@hamburger.edu", "Auto/made") == ["[new] three", "four"]
+    assert "four" not in subjects(d, "bob@hamburger.edu")
+
+
 def test_other_recipients_unaffected(bob):
     d = bob
     put(d, "bob@hamburger.edu", "discard;")

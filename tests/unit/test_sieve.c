@@ -458,6 +458,46 @@ static void test_encoded_and_seconds(void **state)
                        "conflicts");
 }
 
+static bool exists_cb(void *ctx, const char *name)
+{
+    return strcmp(name, "Lists") == 0 || strcmp(name, "Lists/pigeon") == 0;
+}
+
+/* RFC 5490 §3: fileinto :create and mailboxexists. */
+static void test_mailbox(void **state)
+{
+    expect("require [\"fileinto\", \"mailbox\"]; fileinto :create \"Lists/new\";",
+           "fileinto:Lists/new[]");
+    expect_parse_error("require \"fileinto\"; fileinto :create \"x\";", "line 1");
+    expect_parse_error("require \"fileinto\"; if mailboxexists \"x\" { stop; }", "line 1");
+    struct sieve_result res = {0};
+    struct str err = STR_INIT;
+    struct sieve_script *s = NULL;
+    static const char script[] =
+        "require [\"fileinto\", \"mailbox\"];\n"
+        "if mailboxexists [\"Lists\", \"Lists/pigeon\"] { fileinto \"both\"; }\n"
+        "if mailboxexists [\"Lists\", \"Nope\"] { fileinto \"wrong\"; }\n"
+        "if mailboxexists \"inbox\" { fileinto :create \"inbox-ok\"; }\n";
+    assert_int_equal(sieve_script_parse(script, strlen(script), NULL, &s, &err), 0);
+    struct sieve_env e = env_default();
+    e.mailbox_exists = exists_cb;
+    assert_int_equal(sieve_run(s, &e, NULL, &res, &err), 0);
+    char buf[512];
+    actions(&res, buf, sizeof buf);
+    assert_string_equal(buf, "fileinto:both[] fileinto:inbox-ok[]");
+    assert_false(res.v[0].create);
+    assert_true(res.v[1].create);
+    sieve_result_clear(&res);
+    /* without a store to ask, no mailbox but INBOX exists */
+    e.mailbox_exists = NULL;
+    assert_int_equal(sieve_run(s, &e, NULL, &res, &err), 0);
+    actions(&res, buf, sizeof buf);
+    assert_string_equal(buf, "fileinto:inbox-ok[]");
+    sieve_result_clear(&res);
+    sieve_script_free(s);
+    str_clear(&err);
+}
+
 static void test_multiline_and_numbers(void **state)
 {
     (void)state;
@@ -523,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_multiline_and_numbers),
         cmocka_unit_test(test_encoded_and_seconds),
         cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_mailbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

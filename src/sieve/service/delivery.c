@@ -4,8 +4,10 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "imap/mailbox_name.h"
 #include "msg/header.h"
 #include "sieve/sieve.h"
+#include "store/imap.h"
 #include "store/sieve.h"
 
 #include <fcntl.h>
@@ -56,12 +58,12 @@ static int include_cb(void *ctx, const char *name, bool global, char **text_out,
     return 0;
 }
 
-static void push_target(struct sieve_plan *p, int64_t user, const char *mailbox,
-                        const char *flags)
+static void push_target(struct sieve_plan *p, int64_t user, const char *mailbox, const char *flags,
+                        bool create)
 {
     p->targets = xrealloc(p->targets, (p->n_targets + 1) * sizeof *p->targets);
     p->targets[p->n_targets++] =
-        (struct store_target){user, xstrdup(mailbox), xstrdup(flags ? flags : "")};
+        (struct store_target){user, xstrdup(mailbox), xstrdup(flags ? flags : ""), create};
 }
 
 static void push_plain(struct sieve_plan *p, int64_t user)
@@ -142,6 +144,35 @@ static void reject(struct user_run *u, const struct sieve_action *a, const struc
     push_reply(p, r);
 }
 
+/* fileinto :create (RFC 5490 §3.2): only a name IMAP could create (imap/mailbox_name.h:
+ * inside the user's tree, INBOX normalised); any other stays a plain fileinto, which falls
+ * back to INBOX when the mailbox is missing. */
+static void push_fileinto(struct user_run *u, const struct sieve_action *a, struct sieve_plan *p)
+{
+    struct str name = STR_INIT;
+    const char *err = "invalid name";
+    bool create = a->create && imap_mailbox_name_from_wire(a->mailbox, strlen(a->mailbox), true,
+                                                           &name, &err) == 0;
+    if (a->create && !create)
+        log_info("sieve " LOG_ID " %s: fileinto :create \"%s\": %s", LOG_IDV(u->in->log_id),
+                 u->address, a->mailbox, err);
+    push_target(p, u->user, create ? str_cstr(&name) : a->mailbox, a->flags, create);
+    str_clear(&name);
+}
+
+/* mailboxexists (RFC 5490 §3.1): one indexed read on the worker's store. */
+static bool mailbox_exists_cb(void *vu, const char *name)
+{
+    struct user_run *u = vu;
+    struct str stored = STR_INIT;
+    const char *err;
+    int64_t id;
+    bool ok = imap_mailbox_name_from_wire(name, strlen(name), true, &stored, &err) == 0 &&
+              store_imap_mailbox_id(u->st, u->address, str_cstr(&stored), &id) == 0;
+    str_clear(&stored);
+    return ok;
+}
+
 /* Carries the actions of one successful run into the plan. */
 static void apply(struct user_run *u, const struct sieve_result *res, const struct sieve_env *env,
                   struct sieve_plan *p)
@@ -150,9 +181,11 @@ static void apply(struct user_run *u, const struct sieve_result *res, const stru
         const struct sieve_action *a = &res->v[i];
         switch (a->kind) {
         case SIEVE_ACT_KEEP:
-            push_target(p, u->user, u->in->junk ? "Junk" : "INBOX", a->flags);
+            push_target(p, u->user, u->in->junk ? "Junk" : "INBOX", a->flags, false);
             break;
-        case SIEVE_ACT_FILEINTO: push_target(p, u->user, a->mailbox, a->flags); break;
+        case SIEVE_ACT_FILEINTO:
+            push_fileinto(u, a, p);
+            break;
         case SIEVE_ACT_REDIRECT:
             p->redirects = xrealloc(p->redirects, (p->n_redirects + 1) * sizeof *p->redirects);
             p->redirects[p->n_redirects++] =
@@ -190,10 +223,19 @@ static bool run_user(struct user_run *u, const char *rcpt, struct sieve_plan *p)
     struct str err = STR_INIT;
     const char *const addrs[] = {u->address};
     struct sieve_env env = {
-        .msg = u->in->body, .len = u->in->len, .env_from = u->in->from,
-        .env_to = rcpt ? rcpt : u->address, .user_addresses = addrs, .n_user_addresses = 1,
-        .delimiter = u->in->delimiter, .now = (int64_t)time(NULL),
-        .tz_min = local_zone_minutes(), .include = include_cb, .include_ctx = u,
+        .msg = u->in->body,
+        .len = u->in->len,
+        .env_from = u->in->from,
+        .env_to = rcpt ? rcpt : u->address,
+        .user_addresses = addrs,
+        .n_user_addresses = 1,
+        .delimiter = u->in->delimiter,
+        .now = (int64_t)time(NULL),
+        .tz_min = local_zone_minutes(),
+        .include = include_cb,
+        .include_ctx = u,
+        .mailbox_exists = mailbox_exists_cb,
+        .mailbox_ctx = u,
     };
     struct sieve_result res = {0};
     rc = sieve_script_parse(text, len, &lim, &s, &err);
@@ -238,7 +280,7 @@ void sieve_plan_make(struct store *st, const struct sieve_delivery_in *in, const
 
 void sieve_plan_keep(struct sieve_plan *p, int64_t user)
 {
-    push_target(p, user, "INBOX", "");
+    push_target(p, user, "INBOX", "", false);
 }
 
 void sieve_reply_free(struct sieve_reply *r)
