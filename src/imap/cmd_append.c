@@ -1,6 +1,7 @@
 /*
  * cmd_append — APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315 §3), MULTIAPPEND (RFC 3502:
- * several messages, stored all or none) and literal8 messages (RFC 3516 §4.4). The messages
+ * several messages, stored all or none), literal8 messages (RFC 3516 §4.4) and messages built
+ * by CATENATE (RFC 4469, cmd_catenate.c). The messages
  * arrive as literals held by the parser (each size was checked against max_literal_size
  * before a byte of it was read, their sum against the parser's memory limit) and are handed
  * to the daemon in one request, which makes them durable — files and rows committed, the rows
@@ -40,8 +41,21 @@ static void append_done(struct imap_session *s)
     str_clear(&uids);
 }
 
-/* [flags] [date-time] message at a[*i]; false after replying BAD. */
-static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t n, size_t *i)
+/* The messages are all there (CATENATE's built): store them. */
+static void submit(struct imap_session *s)
+{
+    for (size_t k = 0; k < s->cmd.nparts; k++)
+        if (s->cmd.parts[k].len == 0)
+            return imap_done(s, "NO Cannot append an empty message");
+    s->req.name2 = str_cstr(&s->cmd.name2);
+    s->req.parts = s->cmd.parts;
+    s->req.nparts = s->cmd.nparts;
+    imap_request(s, IMAP_REQ_APPEND, append_done);
+}
+
+/* [flags] [date-time] (message | CATENATE (...)) at a[*i]; false after replying BAD. */
+static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t n, size_t *i,
+                       size_t max_parts)
 {
     if (s->cmd.nparts == APPEND_MAX_PARTS) {
         imap_bad(s, "Too many messages in one APPEND");
@@ -71,9 +85,25 @@ static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t 
             date = 1;
         (*i)++;
     }
+    if (*i + 1 < n && imap_arg_atom_eq(&a[*i], "CATENATE") && a[*i + 1].type == IMAP_ARG_LIST) {
+        /* RFC 4469: built once the URLs are looked up (cmd_catenate.c) */
+        if (!imap_catenate_parse(s, &a[*i + 1], s->cmd.nparts - 1, max_parts))
+            return false;
+        *i += 2;
+        *p = (struct imap_append_part){NULL, 0, str_cstr(flags), date};
+        return true;
+    }
     const char *msg;
     size_t len;
-    if (*i >= n || !imap_arg_get_string(&a[*i], &msg, &len)) {
+    const struct imap_arg *m = *i < n ? &a[*i] : NULL;
+    if (m && *i + 1 < n && imap_arg_atom_eq(m, "UTF8") && s->utf8 &&
+        a[*i + 1].type == IMAP_ARG_LIST && a[*i + 1].count == 1 &&
+        a[*i + 1].list[0].type == IMAP_ARG_LITERAL) {
+        /* RFC 6855 §4: a message with UTF-8 header fields, as UTF8 (literal8) */
+        m = &a[*i + 1].list[0];
+        (*i)++;
+    }
+    if (!m || !imap_arg_get_string(m, &msg, &len)) {
         imap_bad(s, "Invalid APPEND arguments");
         return false;
     }
@@ -92,15 +122,11 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
     s->cmd.parts = xcalloc(most, sizeof *s->cmd.parts);
     s->cmd.part_flags = xcalloc(most, sizeof *s->cmd.part_flags);
     while (i < n)
-        if (!parse_part(s, a, n, &i))
+        if (!parse_part(s, a, n, &i, most))
             return;
-    for (size_t k = 0; k < s->cmd.nparts; k++)
-        if (s->cmd.parts[k].len == 0)
-            return imap_done(s, "NO Cannot append an empty message");
     if (!imap_arg_mailbox(s, &a[0], &s->cmd.name2))
         return;
-    s->req.name2 = str_cstr(&s->cmd.name2);
-    s->req.parts = s->cmd.parts;
-    s->req.nparts = s->cmd.nparts;
-    imap_request(s, IMAP_REQ_APPEND, append_done);
+    if (s->cmd.cat)
+        return imap_catenate_run(s, submit);
+    submit(s);
 }

@@ -8,6 +8,21 @@
 
 #include "core/err.h"
 
+/* A notification that came during the sync: go again; then NOTIFY's other mailboxes. */
+static void idle_again(struct imap_session *s)
+{
+    if (s->mode != IM_IDLE || s->closing)
+        return;
+    if (s->dirty && s->state == IS_SELECTED)
+        return imap_idle_notify(s);
+    imap_notify_in_idle(s, idle_again);
+}
+
+void imap_idle_heard(struct imap_session *s)
+{
+    idle_again(s);
+}
+
 static void idle_synced(struct imap_session *s)
 {
     if (s->req.rc == ERR_NOTFOUND) {
@@ -18,9 +33,9 @@ static void idle_synced(struct imap_session *s)
         imap_view_apply_sync(s, &s->req, true);
     }
     imap_req_clear(&s->req);
-    /* A notification that came during the sync: go again. */
-    if (s->dirty && s->mode == IM_IDLE && !s->closing)
-        imap_idle_notify(s);
+    if (s->state == IS_SELECTED && !s->closing && imap_contexts_stale(s))
+        return imap_contexts_update(s, idle_again); /* RFC 5267 §4.3 */
+    idle_again(s);
 }
 
 void imap_idle_notify(struct imap_session *s)
@@ -39,8 +54,7 @@ void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd)
     imap_writes(s, "+ idling\r\n");
     s->mode = IM_IDLE;
     imap_parser_expect_line(s->parser);
-    if (s->dirty && s->state == IS_SELECTED)
-        imap_idle_notify(s);
+    idle_again(s);
 }
 
 void imap_idle_line(struct imap_session *s, const char *line, size_t len)

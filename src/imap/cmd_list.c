@@ -49,9 +49,10 @@ static void opts_clear(struct list_opts *o)
     str_clear(&o->status_items);
 }
 
-/* reference + pattern, decoded from modified UTF-7 (kept as sent when it is not valid). */
+/* reference + pattern, decoded from modified UTF-7 (kept as sent when it is not valid, or
+ * after UTF8=ACCEPT: RFC 6855 §3). */
 static void add_pattern(struct list_opts *o, const char *ref, size_t rlen, const char *p,
-                        size_t plen)
+                        size_t plen, bool utf8)
 {
     if (o->npatterns == MAX_PATTERNS)
         return;
@@ -61,7 +62,7 @@ static void add_pattern(struct list_opts *o, const char *ref, size_t rlen, const
     if (rlen && ref[rlen - 1] == IMAP_MAILBOX_DELIM && plen && p[0] == IMAP_MAILBOX_DELIM)
         p++, plen--;
     str_append(&wire, p, plen);
-    if (imap_mutf7_to_utf8(str_cstr(&wire), wire.len, out) != 0) {
+    if (utf8 || imap_mutf7_to_utf8(str_cstr(&wire), wire.len, out) != 0) {
         str_reset(out);
         str_append(out, wire.ptr, wire.len);
     }
@@ -336,10 +337,10 @@ static bool parse_args(struct imap_session *s, struct list_opts *o, const struct
         for (size_t k = 0; k < pat->count; k++) {
             if (!imap_arg_get_astring(&pat->list[k], &p, &plen))
                 return false;
-            add_pattern(o, ref, rlen, p, plen);
+            add_pattern(o, ref, rlen, p, plen, s->utf8);
         }
     } else if (imap_arg_get_astring(pat, &p, &plen)) {
-        add_pattern(o, ref, rlen, p, plen);
+        add_pattern(o, ref, rlen, p, plen, s->utf8);
     } else {
         return false;
     }

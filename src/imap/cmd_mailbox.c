@@ -46,7 +46,7 @@ void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
     /* RFC 3501 §6.3.3: a trailing delimiter only declares the intent to create inferiors. */
     if (n > 1 && p[n - 1] == IMAP_MAILBOX_DELIM)
         n--;
-    if (imap_mailbox_name_from_wire(p, n, false, &s->cmd.name, &err) != 0)
+    if (imap_mailbox_name_from_wire(p, n, s->utf8, &s->cmd.name, &err) != 0)
         return imap_done(s, "NO [CANNOT] Invalid mailbox name: %s", err ? err : "invalid");
     if (is_inbox(&s->cmd.name))
         return imap_done(s, "NO [ALREADYEXISTS] INBOX always exists");

@@ -18,9 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-void imap_search_free(struct imap_session *s)
+void imap_search_run_free(struct imap_search_run *r)
 {
-    struct imap_search_run *r = s->cmd.search;
     if (!r)
         return;
     imap_search_clear(&r->search);
@@ -29,6 +28,11 @@ void imap_search_free(struct imap_session *s)
     free(r->hits);
     free(r->items);
     free(r);
+}
+
+void imap_search_free(struct imap_session *s)
+{
+    imap_search_run_free(s->cmd.search);
     s->cmd.search = NULL;
 }
 
@@ -211,6 +215,16 @@ static void esearch_write(struct imap_session *s, const uint32_t *nums, const ui
     }
     if (ret & IMAP_SEARCH_RET_COUNT)
         str_appendf(o, " COUNT %zu", n);
+    if (ret & IMAP_SEARCH_RET_PARTIAL) { /* RFC 5267 §4.4: the results at lo..hi */
+        str_appendf(o, " PARTIAL (%u:%u ", q->partial_lo, q->partial_hi);
+        if (q->partial_lo > n) {
+            str_appends(o, "NIL");
+        } else {
+            size_t hi = q->partial_hi < n ? q->partial_hi : n;
+            write_runs(o, nums + q->partial_lo - 1, hi - q->partial_lo + 1);
+        }
+        str_appendc(o, ')');
+    }
     /* RFC 4731 §3.2 with RFC 7162 §3.1.5: the highest modseq of what is returned. */
     if (modseqs && n) {
         uint64_t top = 0;
@@ -276,6 +290,8 @@ static void search_finish(struct imap_session *s)
     imap_search_reply(s, "SEARCH", nums, modseqs, r->nhits);
     free(nums);
     free(modseqs);
+    if (q->ret & IMAP_SEARCH_RET_UPDATE) /* RFC 5267 §4.3: the run lives on as a context */
+        imap_context_keep(s, false);
     imap_search_free(s);
     imap_done(s, "OK SEARCH completed");
 }
@@ -329,8 +345,10 @@ bool imap_search_run_parse(struct imap_session *s, const struct imap_arg *args, 
     s->cmd.search = r;
     msg_arena_init(&r->arena, 4096);
     const char *err = "Invalid search criteria";
-    int rc = imap_search_parse(
-        args, nargs, flags | IMAP_SEARCH_ALLOW_RETURN | IMAP_SEARCH_ALLOW_SAVED, &r->search, &err);
+    int rc = imap_search_parse(args, nargs,
+                               flags | IMAP_SEARCH_ALLOW_RETURN | IMAP_SEARCH_ALLOW_SAVED |
+                                   IMAP_SEARCH_ALLOW_CONTEXT,
+                               &r->search, &err);
     if (rc == ERR_NOTFOUND) {
         imap_done(s, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
         return false;
@@ -354,7 +372,10 @@ void imap_search_run_start(struct imap_session *s)
     imap_search_set_saved(&r->search, s->saved, s->nsaved);
     imap_search_prepare(&r->search, (uint32_t)v->n, v->n ? v->msgs[v->n - 1].uid : 0);
     r->need_headers |= needs_headers(r->search.root);
-    r->blobs = xcalloc(IMAP_CHUNK, sizeof *r->blobs);
+    r->pos = r->end = r->nhits = 0; /* a context's run starts again (cmd_context.c) */
+    msg_arena_reset(&r->arena);
+    if (!r->blobs)
+        r->blobs = xcalloc(IMAP_CHUNK, sizeof *r->blobs);
     next_chunk(s);
 }
 

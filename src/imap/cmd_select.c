@@ -14,6 +14,7 @@ void imap_unselect(struct imap_session *s)
 {
     if (s->state != IS_SELECTED)
         return;
+    imap_contexts_free(s); /* RFC 5267 §4.3: updates end with the mailbox */
     imap_view_clear(&s->view);
     imap_search_save(s, NULL, 0); /* RFC 5182 §2.1: "$" is empty in a newly selected mailbox */
     s->state = IS_AUTH;

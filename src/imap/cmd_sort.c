@@ -103,13 +103,18 @@ static int cmp_items(const void *pa, const void *pb, void *vr)
     return imap_sort_cmp(pa, pb, r->crit, r->ncrit);
 }
 
+void imap_sort_items(struct imap_search_run *r)
+{
+    if (r->nhits)
+        qsort_r(r->items, r->nhits, sizeof *r->items, cmp_items, r);
+}
+
 static void sort_finish(struct imap_session *s)
 {
     struct imap_search_run *r = s->cmd.search;
     const struct imap_search *q = &r->search;
     size_t n = r->nhits;
-    if (n)
-        qsort_r(r->items, n, sizeof *r->items, cmp_items, r);
+    imap_sort_items(r);
     uint32_t *nums = xcalloc(n ? n : 1, sizeof *nums);
     uint64_t *modseqs = xcalloc(n ? n : 1, sizeof *modseqs);
     for (size_t k = 0; k < n; k++) {
@@ -121,6 +126,8 @@ static void sort_finish(struct imap_session *s)
     imap_search_reply(s, "SORT", nums, modseqs, n);
     free(nums);
     free(modseqs);
+    if (q->ret & IMAP_SEARCH_RET_UPDATE) /* RFC 5267 §4.3 */
+        imap_context_keep(s, true);
     imap_search_free(s);
     imap_done(s, "OK SORT completed");
 }

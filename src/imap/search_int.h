@@ -30,6 +30,8 @@ struct imap_search_run {
     void (*finish)(struct imap_session *s);
 };
 
+/* Frees a run (NULL: nothing). */
+void imap_search_run_free(struct imap_search_run *r);
 /* Starts the run s->cmd.search (parsed, with collect/finish set): prepares the sets and
  * evaluates the view chunk by chunk; finish runs at the end. */
 void imap_search_run_start(struct imap_session *s);
@@ -44,5 +46,10 @@ void imap_search_reply(struct imap_session *s, const char *verb, const uint32_t 
                        const uint64_t *modseqs, size_t n);
 /* RETURN (SAVE): remembers the uids of the view indices idx[0..n) as "$" (RFC 5182). */
 void imap_search_save(struct imap_session *s, const size_t *idx, size_t n);
+/* cmd_sort.c: orders r->items[0..nhits) by the SORT criteria. */
+void imap_sort_items(struct imap_search_run *r);
+/* cmd_context.c: RETURN (UPDATE) (RFC 5267 §4.3): the finished run s->cmd.search becomes an
+ * updating context of the command's tag (it takes the run: s->cmd.search is NULL after). */
+void imap_context_keep(struct imap_session *s, bool sort);
 
 #endif

@@ -278,6 +278,29 @@ static int sp_key(struct sp *sp, struct sp_args *a, unsigned depth, struct imap_
     return sp_fail(sp, "Unknown search key");
 }
 
+/* PARTIAL's range (RFC 5267 §4.4): "lo:hi", both 1..2^32-1, in either order; no "*". */
+static bool sp_partial(struct imap_search *s, const struct imap_arg *a)
+{
+    if (a->type != IMAP_ARG_ATOM)
+        return false;
+    const char *colon = strchr(a->str, ':');
+    uint64_t v[2] = {0, 0};
+    const char *p[2] = {a->str, colon ? colon + 1 : NULL};
+    for (int k = 0; k < 2; k++) {
+        const char *q = p[k];
+        if (!q || *q < '1' || *q > '9')
+            return false;
+        for (; *q >= '0' && *q <= '9' && v[k] <= UINT32_MAX; q++)
+            v[k] = v[k] * 10 + (uint64_t)(*q - '0');
+        if (v[k] > UINT32_MAX || (k == 0 && q != colon) || (k == 1 && *q))
+            return false;
+    }
+    s->ret |= IMAP_SEARCH_RET_PARTIAL;
+    s->partial_lo = (uint32_t)(v[0] < v[1] ? v[0] : v[1]);
+    s->partial_hi = (uint32_t)(v[0] < v[1] ? v[1] : v[0]);
+    return true;
+}
+
 /* RETURN (opts) of RFC 4731 at a->v[a->i]. */
 static int sp_return(struct sp *sp, struct sp_args *a)
 {
@@ -294,16 +317,33 @@ static int sp_return(struct sp *sp, struct sp_args *a)
     if (!l || l->type != IMAP_ARG_LIST)
         return sp_fail(sp, "Invalid RETURN options");
     sp->s->esearch = true;
+    bool context = sp->flags & IMAP_SEARCH_ALLOW_CONTEXT;
     for (size_t i = 0; i < l->count; i++) {
+        const struct imap_arg *o = &l->list[i];
+        if (context && imap_arg_atom_eq(o, "PARTIAL")) {
+            if (i + 1 == l->count || !sp_partial(sp->s, &l->list[++i]))
+                return sp_fail(sp, "PARTIAL takes a range of positions, as 1:100");
+            continue;
+        }
+        if (context && (imap_arg_atom_eq(o, "UPDATE") || imap_arg_atom_eq(o, "CONTEXT"))) {
+            /* CONTEXT is a hint (RFC 5267 §4.2): every result here is as cheap to keep */
+            sp->s->ret |= imap_arg_atom_eq(o, "UPDATE") ? IMAP_SEARCH_RET_UPDATE : 0;
+            continue;
+        }
         size_t k = 0;
-        while (k < sizeof opts / sizeof opts[0] && !imap_arg_atom_eq(&l->list[i], opts[k].word))
+        while (k < sizeof opts / sizeof opts[0] && !imap_arg_atom_eq(o, opts[k].word))
             k++;
         if (k == sizeof opts / sizeof opts[0])
             return sp_fail(sp, "Unknown RETURN option");
         sp->s->ret |= opts[k].bit;
     }
+    /* RFC 4731 §3.1: RETURN () means ALL; RFC 5267 §4.3: RETURN (UPDATE) returns nothing yet */
     if (sp->s->ret == 0)
-        sp->s->ret = IMAP_SEARCH_RET_ALL; /* RFC 4731 §3.1: RETURN () means ALL */
+        sp->s->ret = IMAP_SEARCH_RET_ALL;
+    /* RFC 5267 §4.3: MIN and MAX cannot be kept up to date with ADDTO/REMOVEFROM */
+    if ((sp->s->ret & IMAP_SEARCH_RET_UPDATE) &&
+        (sp->s->ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX | IMAP_SEARCH_RET_SAVE)))
+        return sp_fail(sp, "UPDATE cannot go with MIN, MAX or SAVE");
     return 0;
 }
 

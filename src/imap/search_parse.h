@@ -82,23 +82,28 @@ enum imap_search_return {
     IMAP_SEARCH_RET_ALL = 1 << 2,
     IMAP_SEARCH_RET_COUNT = 1 << 3,
     IMAP_SEARCH_RET_SAVE = 1 << 4,
+    IMAP_SEARCH_RET_PARTIAL = 1 << 5, /* RFC 5267 §4.4: results partial_lo..partial_hi */
+    IMAP_SEARCH_RET_UPDATE = 1 << 6,  /* RFC 5267 §4.3: keep the result up to date */
 };
 
 struct imap_search {
-    struct imap_search_key *root; /* an AND of the top-level keys */
-    bool esearch;                 /* RETURN (...) was given: answer with ESEARCH */
-    unsigned ret;                 /* enum imap_search_return; RETURN () means ALL */
-    bool uses_modseq;             /* a MODSEQ key: the reply carries (MODSEQ n) (RFC 7162) */
-    bool uses_saved;              /* a "$" key (RFC 5182) */
-    const uint32_t *saved;        /* imap_search_set_saved: the saved uids, ascending */
+    struct imap_search_key *root;    /* an AND of the top-level keys */
+    bool esearch;                    /* RETURN (...) was given: answer with ESEARCH */
+    unsigned ret;                    /* enum imap_search_return; RETURN () means ALL */
+    uint32_t partial_lo, partial_hi; /* PARTIAL: 1-based positions, lo <= hi */
+    bool uses_modseq;                /* a MODSEQ key: the reply carries (MODSEQ n) (RFC 7162) */
+    bool uses_saved;                 /* a "$" key (RFC 5182) */
+    const uint32_t *saved;           /* imap_search_set_saved: the saved uids, ascending */
     size_t nsaved;
     struct msg_arena arena;
 };
 
 enum imap_search_parse_flags {
-    IMAP_SEARCH_ALLOW_RETURN = 1 << 0, /* ESEARCH (RFC 4731) advertised */
-    IMAP_SEARCH_ALLOW_SAVED = 1 << 1,  /* SEARCHRES (RFC 5182): "$" is a sequence set */
-    IMAP_SEARCH_BARE_CHARSET = 1 << 2, /* SORT/THREAD (RFC 5256): a charset, no CHARSET word */
+    IMAP_SEARCH_ALLOW_RETURN = 1 << 0,  /* ESEARCH (RFC 4731) advertised */
+    IMAP_SEARCH_ALLOW_SAVED = 1 << 1,   /* SEARCHRES (RFC 5182): "$" is a sequence set */
+    IMAP_SEARCH_BARE_CHARSET = 1 << 2,  /* SORT/THREAD (RFC 5256): a charset, no CHARSET word */
+    IMAP_SEARCH_ALLOW_CONTEXT = 1 << 3, /* CONTEXT=SEARCH/SORT (RFC 5267): PARTIAL, UPDATE,
+                                           CONTEXT */
 };
 
 /*

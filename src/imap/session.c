@@ -43,6 +43,10 @@ static const struct imap_verb verbs[] = {
     {"GETQUOTAROOT", S_AUTHED, false, imap_cmd_getquotaroot},
     {"GETQUOTA", S_AUTHED, false, imap_cmd_getquota},
     {"SETQUOTA", S_AUTHED, false, imap_cmd_setquota},
+    {"GETMETADATA", S_AUTHED, false, imap_cmd_getmetadata},
+    {"SETMETADATA", S_AUTHED, false, imap_cmd_setmetadata},
+    {"CANCELUPDATE", S_SE, false, imap_cmd_cancelupdate},
+    {"NOTIFY", S_AUTHED, false, imap_cmd_notify},
     {"SELECT", S_AUTHED, false, imap_cmd_select},
     {"EXAMINE", S_AUTHED, false, imap_cmd_examine},
     {"CREATE", S_AUTHED, false, imap_cmd_create},
@@ -133,6 +137,8 @@ static void cmd_reset(struct imap_session *s)
     s->cmd.parts = NULL;
     s->cmd.part_flags = NULL;
     s->cmd.nparts = 0;
+    imap_catenate_free(s);
+    imap_metadata_free(s);
     s->cmd.cont = NULL;
     str_reset(&s->cmd.tagged);
     imap_req_clear(&s->req);
@@ -147,6 +153,8 @@ void imap_session_free(struct imap_session *s)
     str_clear(&s->cmd.tag);
     str_clear(&s->cmd.tagged);
     imap_view_clear(&s->view);
+    imap_contexts_free(s);
+    imap_notify_free(s);
     free(s->saved);
     imap_parser_free(s->parser);
     str_clear(&s->out);
@@ -179,6 +187,13 @@ void imap_req_clear(struct imap_req *r)
     free(r->uids);
     free(r->uids2);
     free(r->cache);
+    for (size_t i = 0; r->meta_out && i < r->nmeta_out; i++) {
+        free(r->meta_out[i].entry);
+        free(r->meta_out[i].value);
+    }
+    free(r->meta_out);
+    r->meta_out = NULL;
+    r->nmeta_out = 0;
     r->rc = 0;
     memset(&r->mailbox, 0, sizeof r->mailbox);
     r->mailboxes = NULL;
@@ -227,13 +242,13 @@ bool imap_can_login(const struct imap_session *s)
 
 void imap_capabilities(struct imap_session *s, struct str *out)
 {
-    /* IMAP4rev2 (RFC 9051) is not advertised: its UTF8=ACCEPT and its rev2-only behaviour
-     * (no \Recent, ESEARCH answers to plain SEARCH) are not implemented. */
+    /* IMAP4rev2 (RFC 9051) is not advertised: its rev2-only behaviour (no \Recent, ESEARCH
+     * answers to plain SEARCH, ...) is not implemented. */
     str_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
                      "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE "
                      "QUOTA=RES-MESSAGE ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT "
                      "THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS QRESYNC "
-                     "BINARY MULTIAPPEND");
+                     "BINARY MULTIAPPEND CATENATE METADATA CONTEXT=SEARCH CONTEXT=SORT NOTIFY UTF8=ACCEPT");
     if (s->state != IS_NOT_AUTH) {
         if (s->io->compress && !s->compressed) /* RFC 4978: once logged in */
             str_appends(out, " COMPRESS=DEFLATE");
@@ -281,6 +296,15 @@ static void finish_command(struct imap_session *s)
         imap_writes(s, "* BYE Server shutting down\r\n");
         imap_close(s);
     }
+    imap_notify_idle(s); /* a notice heard during the command (RFC 5465) */
+}
+
+/* RFC 5267 §4.3: updating searches tell what changed before the tagged reply. */
+static void finish_after_contexts(struct imap_session *s)
+{
+    if (s->state == IS_SELECTED && !s->closing && imap_contexts_stale(s))
+        return imap_contexts_update(s, finish_command);
+    finish_command(s);
 }
 
 static void after_end_sync(struct imap_session *s)
@@ -294,7 +318,8 @@ static void after_end_sync(struct imap_session *s)
         imap_close(s);
         return;
     }
-    finish_command(s);
+    imap_req_clear(&s->req);
+    finish_after_contexts(s);
 }
 
 /* Re-syncs the view first when the store changed (RFC 3501 §5.2, §7.3.1, §7.4.1). */
@@ -308,7 +333,7 @@ static void end_command(struct imap_session *s)
         imap_request(s, IMAP_REQ_SYNC, after_end_sync);
         return;
     }
-    finish_command(s);
+    finish_after_contexts(s);
 }
 
 static void tagged_v(struct imap_session *s, const char *fmt, va_list ap)
@@ -426,7 +451,7 @@ bool imap_arg_mailbox(struct imap_session *s, const struct imap_arg *a, struct s
         imap_bad(s, "Mailbox name expected");
         return false;
     }
-    if (imap_mailbox_name_from_wire(p, n, false, out, &err) != 0) {
+    if (imap_mailbox_name_from_wire(p, n, s->utf8, out, &err) != 0) {
         imap_done(s, "NO [CANNOT] Invalid mailbox name: %s", err ? err : "invalid");
         return false;
     }
@@ -437,7 +462,7 @@ bool imap_arg_mailbox(struct imap_session *s, const struct imap_arg *a, struct s
 void imap_write_mailbox(struct imap_session *s, struct str *out, const char *name)
 {
     struct str wire = STR_INIT;
-    imap_mailbox_name_to_wire(name, strlen(name), false, &wire);
+    imap_mailbox_name_to_wire(name, strlen(name), s->utf8, &wire);
     imapstr_write(out, str_cstr(&wire), wire.len);
     str_clear(&wire);
 }
@@ -605,8 +630,10 @@ void imap_session_tls_started(struct imap_session *s, const char *version, const
 void imap_session_notify(struct imap_session *s)
 {
     s->dirty = true;
-    if (s->mode == IM_IDLE && !s->waiting && !s->closing && s->state == IS_SELECTED)
-        imap_idle_notify(s);
+    imap_notify_heard(s);
+    if (s->mode == IM_IDLE && !s->waiting && !s->closing)
+        return imap_idle_heard(s);
+    imap_notify_idle(s); /* NOTIFY (RFC 5465): between commands too */
 }
 
 void imap_session_timeout(struct imap_session *s)

@@ -3,7 +3,9 @@
  * UIDPLUS (4315), MOVE (6851), NAMESPACE (2342), ID (2971), ENABLE (5161), LITERAL+ (7888),
  * SPECIAL-USE (6154), CHILDREN (3348), UNSELECT (3691), CONDSTORE and QRESYNC (7162),
  * SASL-IR (4959), ESEARCH (4731), SEARCHRES (5182), SORT and THREAD (5256), SORT=DISPLAY
- * (5957), ESORT (5267), LIST-EXTENDED (5258) and LIST-STATUS (5819).
+ * (5957), ESORT (5267), LIST-EXTENDED (5258), LIST-STATUS (5819), BINARY (3516), MULTIAPPEND
+ * (3502), COMPRESS (4978), QUOTA (9208), CATENATE (4469), METADATA (5464), CONTEXT=SEARCH
+ * and CONTEXT=SORT (5267) and NOTIFY (5465).
  *
  * The engine turns bytes into replies and performs no I/O: it writes through `struct
  * imap_io` and reaches authentication and the store through `struct imap_session_ops`, both
@@ -68,6 +70,10 @@ enum imap_req_kind {
     IMAP_REQ_CACHE,     /* blobs; out: cache (parallel to blobs) */
     IMAP_REQ_QUOTA,     /* out: quota (the user's usage and limits, RFC 9208) */
     IMAP_REQ_VANISHED,  /* mailbox_id, since_modseq; out: uids expunged since (ascending) */
+    IMAP_REQ_GETMETA,   /* name (NULL: the server), meta (entries), meta_depth; out: meta_out */
+    IMAP_REQ_SETMETA, /* name (NULL: the server), meta (value NULL removes); ERR_LIMIT: too many */
+    IMAP_REQ_LOCATE,  /* name, in_uids[0]; out: mailbox.uidvalidity, rows[0].blob (ERR_NOTFOUND
+                         no mailbox, ERR_PARSE no such message) */
 };
 
 /* rc values the engine tells apart (core/err.h codes). */
@@ -121,6 +127,19 @@ struct imap_mailbox_state {
 
 enum imap_store_op { IMAP_STORE_REPLACE, IMAP_STORE_ADD, IMAP_STORE_REMOVE };
 
+/* METADATA (RFC 5464): an entry asked for or set (value NULL: remove it). */
+struct imap_meta_item {
+    const char *entry; /* lower-cased */
+    const char *value;
+    size_t len;
+};
+
+struct imap_meta_out { /* an entry found: malloc'd */
+    char *entry;
+    char *value;
+    size_t len;
+};
+
 /* One message of an APPEND (RFC 3502 MULTIAPPEND: several, stored all or none). */
 struct imap_append_part {
     const char *data;
@@ -147,6 +166,9 @@ struct imap_req {
     const char *const *blobs; /* CACHE */
     size_t nblobs;
     unsigned cache_fields; /* CACHE: enum imap_cache_field wanted (others may be NULL) */
+    const struct imap_meta_item *meta; /* GETMETA, SETMETA */
+    size_t nmeta;
+    int meta_depth; /* GETMETA: 0, 1 (children) or 2 (infinity) */
     /* out (malloc'd by the daemon, freed by the engine) */
     int rc;
     struct imap_mailbox_state mailbox;
@@ -160,6 +182,8 @@ struct imap_req {
     size_t nuids2;
     struct imap_cache_entry *cache;
     struct imap_quota_info quota;
+    struct imap_meta_out *meta_out; /* GETMETA */
+    size_t nmeta_out;
 };
 
 /* Frees the out arrays of req and zeroes them (engine side; exposed for the daemon's tests). */
@@ -189,6 +213,8 @@ struct imap_session_ops {
     void (*msg_unmap)(void *ctx, struct imap_msg_map *m);
     /* The session selected mailbox_id (0: none) — whose changes it wants to hear of. */
     void (*selected)(void *ctx, int64_t mailbox_id);
+    /* NOTIFY (RFC 5465): on, the session hears of changes to any of its user's mailboxes. */
+    void (*notify_all)(void *ctx, bool on);
 };
 
 /* ---- lifecycle ------------------------------------------------------------------------ */

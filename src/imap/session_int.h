@@ -86,6 +86,8 @@ struct imap_cmdstate {
     struct imap_append_part *parts;
     struct str *part_flags;
     size_t nparts;
+    struct imap_catenate *cat;  /* CATENATE (cmd_catenate.c); NULL when none */
+    struct imap_meta_cmd *meta; /* GETMETADATA/SETMETADATA (cmd_metadata.c) */
     /* SELECT (QRESYNC ...) and UID FETCH (... VANISHED), RFC 7162 §3.2.5-6 */
     bool qresync;
     uint32_t qr_uidvalidity;
@@ -114,11 +116,18 @@ struct imap_session {
     bool sending;      /* FETCH output in bursts: wants writable */
     bool condstore;    /* CONDSTORE enabled (RFC 7162 §3.1) */
     bool qresync;      /* QRESYNC enabled (RFC 7162 §3.2): VANISHED instead of EXPUNGE */
+    bool utf8;         /* UTF8=ACCEPT enabled (RFC 6855): mailbox names in UTF-8 */
     bool dirty;        /* the store changed: sync before the next tagged reply */
     bool idle_syncing; /* IDLE: a sync started by a notification */
     char user[256]; /* canonical user once authenticated */
     uint32_t *saved; /* SEARCHRES "$": the saved uids, ascending (RFC 5182) */
     size_t nsaved;
+    /* RFC 5267 contexts (cmd_context.c): updating searches of the selected mailbox */
+    struct imap_context *ctx[8];
+    size_t nctx, ctx_next;
+    void (*ctx_then)(struct imap_session *s); /* after the contexts are brought up to date */
+    uint64_t view_gen;          /* bumped by every change of the view's messages (view.c) */
+    struct imap_notify *notify; /* NOTIFY (RFC 5465, cmd_notify.c); NULL: not set */
 
     struct imap_cmdstate cmd;
     struct imap_req req;
@@ -208,13 +217,38 @@ imap_cmd_fn imap_cmd_compress, imap_cmd_capability, imap_cmd_noop, imap_cmd_logo
     imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
     imap_cmd_append, imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
     imap_cmd_search, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move, imap_cmd_idle,
-    imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_sort, imap_cmd_thread;
+    imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_sort, imap_cmd_thread,
+    imap_cmd_getmetadata, imap_cmd_setmetadata, imap_cmd_cancelupdate, imap_cmd_notify;
 
 /* cmd_auth.c: one SASL response line (mode IM_SASL). */
 void imap_sasl_line(struct imap_session *s, const char *line, size_t len);
 /* cmd_idle.c: the line ending IDLE; a notification while idling. */
 void imap_idle_line(struct imap_session *s, const char *line, size_t len);
 void imap_idle_notify(struct imap_session *s);
+/* cmd_idle.c: a notice in IDLE: sync the selected mailbox, scan NOTIFY's others. */
+void imap_idle_heard(struct imap_session *s);
+/* cmd_catenate.c: a CATENATE list building APPEND part `part` (false after BAD); looking up
+ * its URLs once every part is parsed (then(s) when the parts are built, else a NO). */
+bool imap_catenate_parse(struct imap_session *s, const struct imap_arg *list, size_t part,
+                         size_t max_parts);
+void imap_catenate_run(struct imap_session *s, void (*then)(struct imap_session *s));
+void imap_catenate_free(struct imap_session *s);
+void imap_metadata_free(struct imap_session *s);
+/* cmd_context.c: true when a context has not seen the view's last change; brings every
+ * context up to date (ESEARCH ADDTO/REMOVEFROM), then runs then(s); tells the removal of
+ * expunged messages (view.c, before their EXPUNGE; silent: not told, as the EXPUNGEs are
+ * not); frees them all (leaving the mailbox). */
+bool imap_contexts_stale(const struct imap_session *s);
+void imap_contexts_update(struct imap_session *s, void (*then)(struct imap_session *s));
+void imap_contexts_expunging(struct imap_session *s, bool silent);
+void imap_contexts_free(struct imap_session *s);
+/* cmd_notify.c: a notice came (remember it); between commands, tell what NOTIFY asks for
+ * (selected mailbox sync, STATUS/LIST of the others); in IDLE, scan the other mailboxes when
+ * a notice is pending, then(s) after; freeing. */
+void imap_notify_heard(struct imap_session *s);
+void imap_notify_idle(struct imap_session *s);
+void imap_notify_in_idle(struct imap_session *s, void (*then)(struct imap_session *s));
+void imap_notify_free(struct imap_session *s);
 /* cmd_fetch.c: next burst; freeing. */
 void imap_fetch_pump(struct imap_session *s);
 void imap_fetch_free(struct imap_session *s);

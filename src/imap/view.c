@@ -95,6 +95,7 @@ void imap_view_set_flags(struct imap_session *s, struct imap_msg *m, const char 
     free(m->keywords);
     unsigned recent = m->flags & IMAP_MSGF_RECENT;
     m->flags = (uint8_t)(imap_flags_from_text(text, &m->keywords) | recent);
+    s->view_gen++;
     if (track_keywords(&s->view, m->keywords) && announce)
         imap_view_write_flags(s);
 }
@@ -161,6 +162,7 @@ static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent
         if (v->n && r->uid <= v->msgs[v->n - 1].uid)
             return false; /* expunged here already; cannot come back */
         append_row(v, r, recent_before);
+        s->view_gen++;
         return true;
     }
     struct imap_msg *m = &v->msgs[i];
@@ -175,6 +177,7 @@ static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent
         free(m->keywords);
         m->keywords = kw;
         m->flags = (uint8_t)bits;
+        s->view_gen++;
     } else {
         free(kw);
     }
@@ -249,7 +252,8 @@ void imap_view_flush_expunges(struct imap_session *s, bool silent)
     struct imap_view *v = &s->view;
     if (v->pending_expunges == 0)
         return;
-    if (s->qresync && !silent) { /* RFC 7162 §3.2.10: VANISHED instead of EXPUNGE */
+    imap_contexts_expunging(s, silent); /* RFC 5267: REMOVEFROM before the EXPUNGE */
+    if (s->qresync && !silent) {        /* RFC 7162 §3.2.10: VANISHED instead of EXPUNGE */
         uint32_t *u = xcalloc(v->pending_expunges, sizeof *u);
         size_t k = 0;
         for (size_t i = 0; i < v->n && k < v->pending_expunges; i++)

@@ -80,6 +80,14 @@ struct store_imap_status {
 int store_imap_status(struct store *st, const char *user, const char *name,
                       struct store_imap_status *out);
 
+/*
+ * The message uid of user's mailbox name, for CATENATE's URLs (RFC 4469; imap_locate.c):
+ * *uidvalidity_out gets the mailbox's UIDVALIDITY and blob_out its file's id. ERR_NOTFOUND:
+ * no such mailbox; ERR_PARSE: the mailbox has no message uid.
+ */
+int store_imap_locate(struct store *st, const char *user, const char *name, int64_t uid,
+                      int64_t *uidvalidity_out, char blob_out[40]);
+
 /* ---- a mailbox's messages (imap_messages.c) ---- */
 
 struct store_imap_mailbox {

@@ -259,8 +259,22 @@ static const char migration_7[] =
  * REQUIRETLS, "TLS-Required: No"), kept with the row so a retry after a restart obeys them. */
 static const char migration_8[] = "ALTER TABLE queue ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7, migration_8};
+/* Version 9 (IMAP METADATA, RFC 5464): annotations of the server (mailbox_id 0, kept per
+ * user) and of mailboxes, which go with their mailbox. */
+static const char migration_9[] =
+    "CREATE TABLE imap_metadata ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  mailbox_id INTEGER NOT NULL,"
+    "  entry TEXT NOT NULL,"
+    "  value BLOB NOT NULL,"
+    "  PRIMARY KEY (user_id, mailbox_id, entry)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER mailboxes_metadata_del AFTER DELETE ON mailboxes BEGIN "
+    "  DELETE FROM imap_metadata WHERE user_id = OLD.user_id AND mailbox_id = OLD.id; END;";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3,
+                                         migration_4, migration_5, migration_6,
+                                         migration_7, migration_8, migration_9};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

@@ -24,7 +24,7 @@
 struct store;
 
 /* Current schema version; migrations bring any older database up to it. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /*
  * Opens (creating when missing) DATA/pigeon.db and the blob directories, applies pending

@@ -34,6 +34,11 @@ struct fmbox {
     size_t ne, ecap;
 };
 
+struct fmeta {
+    char *mailbox, *entry, *value;
+    size_t len;
+};
+
 struct fake_imap_store {
     struct fmbox *mb;
     size_t n, cap;
@@ -45,6 +50,8 @@ struct fake_imap_store {
     char **owned;       /* texts appended over IMAP */
     size_t nblobs, nowned;
     struct imap_req *pending;
+    struct fmeta *meta; /* METADATA: mailbox ("" server), entry, value */
+    size_t nmeta;
 };
 
 /* ---- the store ---- */
@@ -315,6 +322,96 @@ static int req_append(struct fake_imap *f, struct imap_req *r)
     return 0;
 }
 
+static int req_locate(struct fake_imap *f, struct imap_req *r)
+{
+    struct fmbox *m = mb_find(f->st, r->name);
+    if (!m)
+        return ERR_NOTFOUND;
+    struct fmsg *x = r->n_in_uids == 1 ? msg_find(m, r->in_uids[0], NULL) : NULL;
+    if (!x)
+        return ERR_PARSE;
+    r->mailbox.uidvalidity = m->uidvalidity;
+    rows_push(r, x, true);
+    return 0;
+}
+
+#define FAKE_META_MAX 8 /* annotations the fake keeps: more is ERR_LIMIT (TOOMANY) */
+
+static struct fmeta *meta_find(struct fake_imap_store *st, const char *mb, const char *entry)
+{
+    for (size_t i = 0; i < st->nmeta; i++)
+        if (!strcmp(st->meta[i].mailbox, mb) && !strcmp(st->meta[i].entry, entry))
+            return &st->meta[i];
+    return NULL;
+}
+
+static int req_setmeta(struct fake_imap *f, struct imap_req *r)
+{
+    struct fake_imap_store *st = f->st;
+    const char *mb = r->name ? r->name : "";
+    if (r->name && !mb_find(st, r->name))
+        return ERR_NOTFOUND;
+    for (size_t i = 0; i < r->nmeta; i++) {
+        struct fmeta *m = meta_find(st, mb, r->meta[i].entry);
+        if (!m && r->meta[i].value && st->nmeta == FAKE_META_MAX)
+            return ERR_LIMIT;
+        if (!m && !r->meta[i].value)
+            continue;
+        if (!m) {
+            st->meta = xrealloc(st->meta, (st->nmeta + 1) * sizeof *st->meta);
+            m = &st->meta[st->nmeta++];
+            *m = (struct fmeta){xstrdup(mb), xstrdup(r->meta[i].entry), NULL, 0};
+        }
+        free(m->value);
+        m->value = NULL;
+        if (!r->meta[i].value) { /* removed: the last one takes its place */
+            free(m->mailbox);
+            free(m->entry);
+            *m = st->meta[--st->nmeta];
+            continue;
+        }
+        m->value = xmalloc(r->meta[i].len + 1);
+        memcpy(m->value, r->meta[i].value, r->meta[i].len);
+        m->len = r->meta[i].len;
+    }
+    return 0;
+}
+
+static int cmp_meta(const void *a, const void *b)
+{
+    return strcmp(((const struct imap_meta_out *)a)->entry,
+                  ((const struct imap_meta_out *)b)->entry);
+}
+
+static int req_getmeta(struct fake_imap *f, struct imap_req *r)
+{
+    struct fake_imap_store *st = f->st;
+    const char *mb = r->name ? r->name : "";
+    if (r->name && !mb_find(st, r->name))
+        return ERR_NOTFOUND;
+    r->meta_out = xcalloc(st->nmeta + 1, sizeof *r->meta_out);
+    for (size_t k = 0; k < r->nmeta; k++) {
+        const char *e = r->meta[k].entry;
+        size_t el = strlen(e);
+        for (size_t i = 0; i < st->nmeta; i++) {
+            const struct fmeta *m = &st->meta[i];
+            bool below = !strncmp(m->entry, e, el) && m->entry[el] == '/';
+            bool ok = !strcmp(m->mailbox, mb) &&
+                      (!strcmp(m->entry, e) ||
+                       (below && (r->meta_depth == 2 ||
+                                  (r->meta_depth == 1 && !strchr(m->entry + el + 1, '/')))));
+            if (!ok || r->nmeta_out > st->nmeta)
+                continue;
+            char *v = xmalloc(m->len + 1);
+            memcpy(v, m->value, m->len);
+            v[m->len] = '\0';
+            r->meta_out[r->nmeta_out++] = (struct imap_meta_out){xstrdup(m->entry), v, m->len};
+        }
+    }
+    qsort(r->meta_out, r->nmeta_out, sizeof *r->meta_out, cmp_meta); /* as the store orders */
+    return 0;
+}
+
 static int req_cache(struct fake_imap *f, struct imap_req *r)
 {
     r->cache = xcalloc(r->nblobs + 1, sizeof *r->cache);
@@ -480,6 +577,12 @@ static int run(struct fake_imap *f, struct imap_req *r)
         return 0;
     case IMAP_REQ_VANISHED:
         return req_vanished(f, r);
+    case IMAP_REQ_LOCATE:
+        return req_locate(f, r);
+    case IMAP_REQ_GETMETA:
+        return req_getmeta(f, r);
+    case IMAP_REQ_SETMETA:
+        return req_setmeta(f, r);
     case IMAP_REQ_APPEND:
         if (f->quota.limit_bytes && f->quota.used_bytes + r->parts[0].len > f->quota.limit_bytes)
             return ERR_LIMIT;
@@ -543,8 +646,13 @@ static void op_selected(void *vf, int64_t id)
     ((struct fake_imap *)vf)->selected = id;
 }
 
-static const struct imap_session_ops fake_ops = {op_auth, op_request, op_map, op_unmap,
-                                                 op_selected};
+static void op_notify_all(void *vf, bool on)
+{
+    ((struct fake_imap *)vf)->notify_all = on;
+}
+
+static const struct imap_session_ops fake_ops = {op_auth,  op_request,  op_map,
+                                                 op_unmap, op_selected, op_notify_all};
 
 static void io_write(void *vf, const char *p, size_t n)
 {
@@ -599,6 +707,12 @@ void fake_imap_free(struct fake_imap *f)
         free(st->subs[i]);
     for (size_t i = 0; i < st->nowned; i++)
         free(st->owned[i]);
+    for (size_t i = 0; i < st->nmeta; i++) {
+        free(st->meta[i].mailbox);
+        free(st->meta[i].entry);
+        free(st->meta[i].value);
+    }
+    free(st->meta);
     free(st->mb);
     free(st->subs);
     free(st->owned);

@@ -35,6 +35,7 @@ struct fake_imap {
     bool tls_requested;
     bool compress_requested; /* the engine asked for COMPRESS DEFLATE (the fake stays plain) */
     int64_t selected;
+    bool notify_all;              /* the engine asked to hear of every mailbox (NOTIFY) */
     struct imap_quota_info quota; /* what QUOTA answers; APPEND over limit_bytes: ERR_LIMIT */
 };
 

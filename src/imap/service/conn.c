@@ -101,7 +101,7 @@ static bool notice_matches(const struct notice *nt, const struct imap_conn *ic)
     if (imap_store_origin(ic->is) == nt->origin)
         return false;
     int64_t selected = imap_store_selected(ic->is);
-    if (nt->mailbox_id && nt->mailbox_id != selected)
+    if (nt->mailbox_id && nt->mailbox_id != selected && !imap_store_watch_all(ic->is))
         return false;
     if (nt->n == 0)
         return nt->mailbox_id != 0;

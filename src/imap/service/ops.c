@@ -22,6 +22,7 @@
 #include "core/pool.h"
 #include "core/xmalloc.h"
 #include "store/imap.h"
+#include "store/imap_meta.h"
 #include "store/mailbox.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@ struct imap_store {
     unsigned max_per_user;
     int64_t user_id;
     int64_t selected;
+    bool watch_all;      /* NOTIFY: every mailbox of the user */
     char limit_key[300]; /* "" when no per-user slot is held */
 };
 
@@ -134,6 +136,8 @@ struct req_job {
     char (*blobs)[33]; /* APPEND: the files written before the rows, one per part */
     bool on_worker; /* a read on the worker's handle: no writes (claims, cache fills) */
     size_t missing; /* CACHE on the worker: entries not in the cache */
+    size_t *miss;   /* CACHE: the blobs' indices still to read (NULL: all of them) */
+    size_t nmiss;
 };
 
 static void *grow(void *p, size_t n, size_t *cap, size_t size)
@@ -287,22 +291,136 @@ static int do_status(struct store *st, struct imap_req *r)
     return 0;
 }
 
+/* CACHE: the entries of r->blobs, or of those at j->miss when the worker's memory copy
+ * (pcache.h) had the others; they land at their index in r->cache. */
 static int do_cache(struct store *st, struct req_job *j)
 {
     struct imap_req *r = j->req;
-    size_t n = r->nblobs;
+    size_t n = j->miss ? j->nmiss : r->nblobs;
+    const char **ids = xcalloc(n ? n : 1, sizeof *ids);
+    for (size_t k = 0; k < n; k++)
+        ids[k] = r->blobs[j->miss ? j->miss[k] : k];
     struct store_imap_cache *c = xcalloc(n ? n : 1, sizeof *c);
     /* enum imap_cache_field and enum store_imap_cache_field have the same bits. */
-    int rc =
-        store_imap_cache_get(st, r->blobs, n, r->cache_fields ? r->cache_fields : STORE_CACHE_ALL,
-                             c, !j->on_worker, &j->missing);
+    int rc = store_imap_cache_get(st, ids, n, r->cache_fields ? r->cache_fields : STORE_CACHE_ALL,
+                                  c, !j->on_worker, &j->missing);
     if (rc == 0) {
-        r->cache = xcalloc(n ? n : 1, sizeof *r->cache);
-        for (size_t i = 0; i < n; i++)
-            r->cache[i] = (struct imap_cache_entry){c[i].envelope, c[i].bodystructure, c[i].body,
-                                                    c[i].search_headers};
+        if (!r->cache)
+            r->cache = xcalloc(r->nblobs ? r->nblobs : 1, sizeof *r->cache);
+        for (size_t k = 0; k < n; k++)
+            r->cache[j->miss ? j->miss[k] : k] = (struct imap_cache_entry){
+                c[k].envelope, c[k].bodystructure, c[k].body, c[k].search_headers};
     }
     free(c); /* the strings moved to r->cache */
+    free(ids);
+    return rc;
+}
+
+static struct imap_pcache *pcache_of(struct worker *w)
+{
+    struct imap_worker_state *ws = host_worker_state(w, &imap_service);
+    return ws ? ws->pcache : NULL;
+}
+
+static bool entry_has(const struct imap_cache_entry *e, unsigned fields)
+{
+    const char *f[4] = {e->envelope, e->bodystructure, e->body, e->search_headers};
+    for (int i = 0; i < 4; i++)
+        if ((fields & (1u << i)) && !f[i])
+            return false;
+    return true;
+}
+
+/* On the worker: the entries read for j->miss (or all) go into the memory copy. */
+static void pcache_fill(struct req_job *j)
+{
+    struct imap_pcache *pc = pcache_of(j->w);
+    struct imap_req *r = j->req;
+    size_t n = j->miss ? j->nmiss : r->nblobs;
+    for (size_t k = 0; pc && r->cache && k < n; k++) {
+        size_t i = j->miss ? j->miss[k] : k;
+        imap_pcache_put(pc, r->blobs[i], &r->cache[i]);
+    }
+}
+
+/* The indices of r->cache still lacking a wanted field (j->miss); their count. */
+static size_t cache_misses(struct req_job *j)
+{
+    struct imap_req *r = j->req;
+    unsigned fields = r->cache_fields ? r->cache_fields
+                                      : IMAP_CACHE_ENVELOPE | IMAP_CACHE_BODYSTRUCTURE |
+                                            IMAP_CACHE_BODY | IMAP_CACHE_HEADERS;
+    if (!j->miss)
+        j->miss = xcalloc(r->nblobs ? r->nblobs : 1, sizeof *j->miss);
+    j->nmiss = 0;
+    for (size_t i = 0; i < r->nblobs; i++)
+        if (!entry_has(&r->cache[i], fields))
+            j->miss[j->nmiss++] = i;
+    return j->nmiss;
+}
+
+/* CACHE from the worker's memory copy; true when every entry was there. */
+static bool cache_from_memory(struct req_job *j)
+{
+    struct imap_pcache *pc = pcache_of(j->w);
+    struct imap_req *r = j->req;
+    if (!pc)
+        return false;
+    unsigned fields = r->cache_fields ? r->cache_fields
+                                      : IMAP_CACHE_ENVELOPE | IMAP_CACHE_BODYSTRUCTURE |
+                                            IMAP_CACHE_BODY | IMAP_CACHE_HEADERS;
+    r->cache = xcalloc(r->nblobs ? r->nblobs : 1, sizeof *r->cache);
+    for (size_t i = 0; i < r->nblobs; i++)
+        imap_pcache_get(pc, r->blobs[i], fields, &r->cache[i]);
+    return cache_misses(j) == 0;
+}
+
+/* CATENATE's URL: the mailbox's UIDVALIDITY and the message's file. */
+static int do_locate(struct store *st, struct imap_req *r)
+{
+    int64_t uidv = 0;
+    char blob[40];
+    if (r->n_in_uids != 1)
+        return ERR_PARSE;
+    int rc = store_imap_locate(st, r->user, r->name, r->in_uids[0], &uidv, blob);
+    if (rc != 0)
+        return rc;
+    r->mailbox.uidvalidity = (uint32_t)uidv;
+    r->rows = xcalloc(1, sizeof *r->rows);
+    r->nrows = 1;
+    r->rows[0].uid = r->in_uids[0];
+    snprintf(r->rows[0].blob, sizeof r->rows[0].blob, "%s", blob);
+    return 0;
+}
+
+static void meta_cb(void *vj, const char *entry, const char *value, size_t len)
+{
+    struct req_job *j = vj;
+    struct imap_req *r = j->req;
+    r->meta_out = grow(r->meta_out, r->nmeta_out, &j->cap, sizeof *r->meta_out);
+    char *v = xmalloc(len + 1);
+    memcpy(v, value, len);
+    v[len] = '\0';
+    r->meta_out[r->nmeta_out++] = (struct imap_meta_out){xstrdup(entry), v, len};
+}
+
+/* METADATA (RFC 5464): each entry asked for, with its descendants to the depth asked. */
+static int do_getmeta(struct store *st, struct req_job *j)
+{
+    struct imap_req *r = j->req;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->nmeta; i++)
+        rc = store_imap_meta_get(st, r->user, r->name, r->meta[i].entry, r->meta_depth, meta_cb, j);
+    return rc;
+}
+
+static int do_setmeta(struct store *st, struct imap_req *r)
+{
+    struct store_meta_entry *e = xcalloc(r->nmeta ? r->nmeta : 1, sizeof *e);
+    for (size_t i = 0; i < r->nmeta; i++)
+        e[i] = (struct store_meta_entry){r->meta[i].entry, r->meta[i].value, r->meta[i].len};
+    int rc = store_imap_meta_set(st, r->user, r->name, e, r->nmeta);
+    free(e);
     return rc;
 }
 
@@ -373,6 +491,12 @@ static int do_request(struct store *st, struct req_job *j)
         return do_quota(st, j);
     case IMAP_REQ_VANISHED:
         return store_imap_vanished(st, r->mailbox_id, (int64_t)r->since_modseq, expunged_cb, j);
+    case IMAP_REQ_LOCATE:
+        return do_locate(st, r);
+    case IMAP_REQ_GETMETA:
+        return do_getmeta(st, j);
+    case IMAP_REQ_SETMETA:
+        return do_setmeta(st, r);
     }
     return ERR_PARSE;
 }
@@ -402,15 +526,23 @@ static void notify_others(struct req_job *j)
         host_mailbox_changed(j->w, &j->is->user_id, 1, mailbox, j->is->id);
 }
 
+static void job_free(struct req_job *j)
+{
+    free(j->blobs);
+    free(j->miss);
+    free(j);
+}
+
 static void req_result(void *vj)
 {
     struct req_job *j = vj;
     struct conn *c = j->is->conn;
     if (j->req->rc == 0)
         notify_others(j);
+    if (j->req->kind == IMAP_REQ_CACHE && j->req->rc == 0) /* parsed on the pool: keep them */
+        pcache_fill(j);
     imap_session_req_done(j->is->s);
-    free(j->blobs);
-    free(j);
+    job_free(j);
     conn_resume(c);
 }
 
@@ -470,7 +602,7 @@ static bool is_write(enum imap_req_kind k)
 {
     return k == IMAP_REQ_CREATE || k == IMAP_REQ_DELETE || k == IMAP_REQ_RENAME ||
            k == IMAP_REQ_SUBSCRIBE || k == IMAP_REQ_STORE || k == IMAP_REQ_EXPUNGE ||
-           k == IMAP_REQ_COPY;
+           k == IMAP_REQ_COPY || k == IMAP_REQ_SETMETA;
 }
 
 /* ---- reads: on the worker's own handle ---- */
@@ -511,12 +643,13 @@ static bool read_in_place(struct req_job *j)
         imap_writer_submit(writer_of(j->w->d), claim_run, claim_done, j);
         return false;
     }
-    if (r->kind == IMAP_REQ_CACHE && r->rc == 0 && j->missing) {
-        imap_req_clear(r);
-        j->on_worker = false;
-        struct daemon *d = j->w->d;
-        pool_submit(d->store_pool, req_work, j);
-        return false;
+    if (r->kind == IMAP_REQ_CACHE && r->rc == 0) {
+        pcache_fill(j);                      /* what SQLite had */
+        if (j->missing && cache_misses(j)) { /* the rest: files to parse, on the pool */
+            j->on_worker = false;
+            pool_submit(j->w->d->store_pool, req_work, j);
+            return false;
+        }
     }
     return true;
 }
@@ -544,9 +677,11 @@ static void request(void *vis, struct imap_session *s, struct imap_req *req)
         return imap_writer_submit(writer, write_run, write_done, j);
     if (req->kind == IMAP_REQ_APPEND)
         return pool_submit(pool, append_work, j);
-    if (!read_in_place(j))
+    if (req->kind == IMAP_REQ_CACHE && cache_from_memory(j))
+        req->rc = 0; /* every entry in this worker's memory: no SQLite read */
+    else if (!read_in_place(j))
         return;
-    free(j);
+    job_free(j);
     imap_session_req_done(s); /* inside the engine's call: conn.c continues after it */
 }
 
@@ -589,7 +724,18 @@ static void selected(void *vis, int64_t mailbox_id)
     ((struct imap_store *)vis)->selected = mailbox_id;
 }
 
-static const struct imap_session_ops imap_ops = {auth, request, msg_map, msg_unmap, selected};
+static void notify_all(void *vis, bool on)
+{
+    ((struct imap_store *)vis)->watch_all = on;
+}
+
+bool imap_store_watch_all(const struct imap_store *is)
+{
+    return is->watch_all;
+}
+
+static const struct imap_session_ops imap_ops = {auth,      request,  msg_map,
+                                                 msg_unmap, selected, notify_all};
 
 const struct imap_session_ops *imap_store_ops(void)
 {

@@ -51,12 +51,19 @@ static int imap_open(struct daemon *d, void **state_out)
 
 static void *imap_attach(struct worker *w, void *state)
 {
-    return state ? xcalloc(1, sizeof(struct imap_worker_state)) : NULL;
+    if (!state)
+        return NULL;
+    struct imap_worker_state *ws = xcalloc(1, sizeof *ws);
+    ws->pcache = imap_pcache_new(0);
+    return ws;
 }
 
 static void imap_detach(struct worker *w, void *wstate)
 {
-    free(wstate); /* its sessions were closed with the worker's connections */
+    struct imap_worker_state *ws = wstate;
+    if (ws)
+        imap_pcache_free(ws->pcache);
+    free(ws); /* its sessions were closed with the worker's connections */
 }
 
 /* After the store pool is gone (APPENDs hand their rows to the writer from there). */

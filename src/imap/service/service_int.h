@@ -11,6 +11,7 @@
 #define PIGEON_IMAP_SERVICE_SERVICE_INT_H
 
 #include "host/host.h"
+#include "imap/service/pcache.h"
 #include "imap/session.h"
 #include "net/conn.h"
 
@@ -25,9 +26,11 @@ struct imap_service_state {
     struct imap_writer *writer;
 };
 
-/* attach()'s state: this worker's IMAP sessions, which notices are delivered to. */
+/* attach()'s state: this worker's IMAP sessions, which notices are delivered to, and its
+ * memory copy of the parse cache (pcache.h). */
 struct imap_worker_state {
     struct imap_conn *sessions;
+    struct imap_pcache *pcache;
 };
 
 /* conn.c */
@@ -47,5 +50,7 @@ void imap_store_free(struct imap_store *is);
 int64_t imap_store_user_id(const struct imap_store *is);
 int64_t imap_store_selected(const struct imap_store *is);
 uint64_t imap_store_origin(const struct imap_store *is);
+/* NOTIFY is on: notices of every mailbox of the user reach the session. */
+bool imap_store_watch_all(const struct imap_store *is);
 
 #endif

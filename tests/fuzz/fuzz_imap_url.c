@@ -1,0 +1,44 @@
+/*
+ * libFuzzer target for CATENATE's IMAP URLs (imap/url.h): the input is one URL. Checks: the
+ * parser never reads past it (ASan); a URL it accepts names a valid stored-form mailbox
+ * (re-checked with imap/mailbox_name.h), a uid of 1..2^32-1 and a PARTIAL count >= 1; its
+ * section, when there is one, then goes to imap_section_parse as CATENATE gives it. The
+ * commands around it (CATENATE, METADATA, CONTEXT, NOTIFY) are fuzzed whole by
+ * fuzz_imap_session.
+ */
+#include "core/err.h"
+#include "imap/fetch_att.h"
+#include "imap/mailbox_name.h"
+#include "imap/url.h"
+#include "msg/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *copy = malloc(size ? size : 1); /* exactly size bytes: ASan sees any over-read */
+    memcpy(copy, data, size);
+    struct imap_url u;
+    const char *err = NULL;
+    imap_url_init(&u);
+    if (imap_url_parse(copy, size, &u, &err) == 0) {
+        if (u.uid == 0 || !u.mailbox.len || (u.partial && u.count == 0))
+            abort();
+        if (imap_mailbox_name_check(u.mailbox.ptr, u.mailbox.len, &err) != 0)
+            abort();
+        if (u.section.len) {
+            struct msg_arena a;
+            struct mime_section sec;
+            msg_arena_init(&a, 256);
+            imap_section_parse(u.section.ptr, u.section.len, &a, &sec, NULL, &err);
+            msg_arena_clear(&a);
+        }
+    } else if (!err) {
+        abort();
+    }
+    imap_url_clear(&u);
+    free(copy);
+    return 0;
+}

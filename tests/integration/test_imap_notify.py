@@ -1,0 +1,105 @@
+"""NOTIFY (RFC 5465) and CONTEXT=SEARCH/SORT (RFC 5267) over the wire against a real pigeond,
+with the changes made by a second IMAP session and by SMTP delivery: STATUS of other
+mailboxes and the selected mailbox's EXISTS arrive without a command (and in IDLE); updating
+searches are told ADDTO/REMOVEFROM; PARTIAL results."""
+
+import time
+
+from imap_helpers import RawIMAP, smtp_deliver
+
+PIGEON_CONF = {"imap": {}}
+
+
+def unasked(conn, want, timeout=10.0):
+    """Lines that arrive with no command until one holds want (bytes); fails after timeout."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn.sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            ln = conn.line()
+        except OSError:
+            break
+        got.append(ln)
+        if want in ln:
+            return got
+    raise AssertionError("no %r among %r" % (want, got))
+
+
+def append(conn, box, subject):
+    data = b"From: a@x\r\nSubject: %s\r\n\r\nbody\r\n" % subject.encode()
+    tagged, _ = conn.cmd(b"APPEND " + box.encode() + b" {%d+}\r\n" % len(data) + data)
+    assert " OK " in tagged, tagged
+
+
+def test_notify_status_and_selected(daemon):
+    box = "Nt%d" % int(time.monotonic() * 1000000)
+    with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:
+        a.login()
+        b.login()
+        assert b" NOTIFY " in a.ok("CAPABILITY")[0]
+        b.ok("CREATE " + box)
+        append(b, box, "one")
+        u = a.ok("NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) "
+                 "(MAILBOXES %s (MessageNew MessageExpunge))" % box)
+        st = [x for x in u if b"STATUS" in x]
+        assert len(st) == 1 and st[0].startswith(
+            b'* STATUS "%s" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ' % box.encode()), u
+        # another session's APPEND: STATUS with no command
+        append(b, box, "two")
+        got = unasked(a, b"* STATUS")
+        assert b'* STATUS "%s" (MESSAGES 2 UIDNEXT 3 UIDVALIDITY' % box.encode() in got[-1], got
+        # the selected mailbox: EXISTS as SMTP delivers
+        a.ok("SELECT INBOX")
+        smtp_deliver(daemon, "bob@hamburger.edu",
+                     "From: c@x\r\nTo: bob@hamburger.edu\r\nSubject: notified\r\n\r\nhi\r\n")
+        got = unasked(a, b" RECENT")
+        assert got[-2].endswith(b" EXISTS\r\n"), got
+        # an expunge in the other mailbox, told while idling
+        b.ok("SELECT " + box)
+        b.ok("STORE 1 +FLAGS (\\Deleted)")
+        a.send("idle IDLE\r\n")
+        assert a.line().startswith(b"+ ")
+        b.ok("EXPUNGE")
+        got = unasked(a, b"* STATUS")
+        assert b"(MESSAGES 1)" in got[-1], got
+        a.send("DONE\r\n")
+        a.until("idle")
+        a.ok("NOTIFY NONE")
+        append(b, box, "three")
+        assert a.quiet(1.0)
+
+
+def test_context_update(daemon):
+    box = "Cx%d" % int(time.monotonic() * 1000000)
+    with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:
+        a.login()
+        b.login()
+        assert b" CONTEXT=SEARCH CONTEXT=SORT " in a.ok("CAPABILITY")[0]
+        a.ok("CREATE " + box)
+        for i in range(5):
+            append(a, box, "m%d" % i)
+        a.ok("SELECT " + box)
+        _, u = a.cmd("SEARCH RETURN (PARTIAL 2:3) ALL", tag="p1")
+        assert u == [b'* ESEARCH (TAG "p1") PARTIAL (2:3 2:3)\r\n'], u
+        _, u = a.cmd("SORT RETURN (PARTIAL 1:2) (REVERSE SUBJECT) UTF-8 ALL", tag="p2")
+        assert u == [b'* ESEARCH (TAG "p2") PARTIAL (1:2 5,4)\r\n'], u
+        _, u = a.cmd("UID SEARCH RETURN (UPDATE ALL) SEEN", tag="ctx")
+        assert u == [b'* ESEARCH (TAG "ctx") UID\r\n'], u
+        # another session flags two messages: told at the next command
+        b.ok("SELECT " + box)
+        b.ok("UID STORE 2,4 +FLAGS (\\Seen)")
+        u = a.ok("NOOP")
+        assert b'* ESEARCH (TAG "ctx") UID ADDTO (0 2,4)\r\n' in u, u
+        # this session's own STORE
+        u = a.ok("UID STORE 2 -FLAGS (\\Seen)")
+        assert b'* ESEARCH (TAG "ctx") UID REMOVEFROM (0 2)\r\n' in u, u
+        # an expunge: REMOVEFROM before the EXPUNGE
+        b.ok("UID STORE 4 +FLAGS (\\Deleted)")
+        b.ok("EXPUNGE")
+        u = a.ok("NOOP")
+        i = u.index(b'* ESEARCH (TAG "ctx") UID REMOVEFROM (0 4)\r\n')
+        assert u[i + 1] == b"* 4 EXPUNGE\r\n", u
+        a.ok('CANCELUPDATE "ctx"')
+        b.ok("UID STORE 1 +FLAGS (\\Seen)")
+        assert not any(b"ESEARCH" in x for x in a.ok("NOOP"))

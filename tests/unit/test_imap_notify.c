@@ -1,0 +1,173 @@
+/*
+ * NOTIFY (RFC 5465) through fakes/fake_imap: SET STATUS's first STATUS responses per event,
+ * STATUS of other mailboxes on MessageNew / MessageExpunge / FlagChange heard between
+ * commands and in IDLE, the selected mailbox's EXISTS/EXPUNGE/FETCH pushed without a command,
+ * MailboxName and SubscriptionChange as LIST responses, BADEVENT, NOTIFY NONE, and the
+ * command cut at every offset.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/xmalloc.h"
+#include "fakes/fake_imap.h"
+#include "imap_expect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char msg[] = "From: a@x\r\nSubject: hi\r\n\r\nbody\r\n";
+
+static void setup(struct fake_imap *f)
+{
+    fake_imap_init(f, false, true, 0);
+    fake_imap_deliver(f, "INBOX", msg, "");
+    fake_imap_deliver(f, "Archive", msg, "");
+    expect(f, "a LOGIN bob hungry\r\n", "a OK");
+}
+
+/* What the engine wrote, unasked, after another session's change. */
+static char *heard(struct fake_imap *f)
+{
+    size_t mark = f->out.len;
+    imap_session_notify(f->s);
+    return xstrdup(str_cstr(&f->out) + mark);
+}
+
+static void test_set_status(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f, "c CAPABILITY\r\n", " NOTIFY");
+    expect(&f, "a NOTIFY SET STATUS (MAILBOXES Archive (MessageExpunge))\r\n",
+           "* STATUS \"Archive\" (MESSAGES 1)\r\na OK NOTIFY");
+    assert_true(f.notify_all);
+    expect(&f, "b NOTIFY SET STATUS (MAILBOXES Archive (MessageNew))\r\n",
+           "* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ");
+    expect(&f, "c NOTIFY SET STATUS (MAILBOXES Archive (FlagChange))\r\n",
+           "* STATUS \"Archive\" (UIDVALIDITY 6 HIGHESTMODSEQ ");
+    expect_not(&f, "d NOTIFY SET (MAILBOXES Archive (MessageNew MessageExpunge FlagChange))\r\n",
+               "STATUS");
+    expect(&f, "e NOTIFY SET (INBOXES (AnnotationChange))\r\n", "e NO [BADEVENT");
+    expect(&f, "f NOTIFY SET (SELECTED (MailboxName))\r\n", "f NO [BADEVENT");
+    expect(&f, "g NOTIFY SET (NOWHERE (MessageNew))\r\n", "g BAD");
+    expect(&f, "h NOTIFY SET\r\n", "h BAD");
+    expect(&f, "i NOTIFY SET (INBOXES (MessageNew (UID)))\r\n", "i BAD");
+    expect(&f, "j NOTIFY NONE\r\n", "j OK");
+    assert_false(f.notify_all);
+    fake_imap_free(&f);
+}
+
+static void test_other_mailboxes(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f, "s SELECT INBOX\r\n", "s OK");
+    expect(&f,
+           "a NOTIFY SET (SELECTED (MessageNew MessageExpunge FlagChange)) "
+           "(PERSONAL (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))\r\n",
+           "a OK");
+    /* a delivery elsewhere: STATUS without a command */
+    uint32_t uid = fake_imap_deliver(&f, "Archive", msg, "");
+    char *got = heard(&f);
+    assert_non_null(strstr(got, "* STATUS \"Archive\" (MESSAGES 2 UIDNEXT 3 UIDVALIDITY 6 "
+                                "HIGHESTMODSEQ "));
+    assert_int_equal(strchr(got, '\n') - got + 1, (long)strlen(got)); /* one line */
+    free(got);
+    fake_imap_set_flags(&f, "Archive", uid, "\\Seen");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* STATUS \"Archive\" (UIDVALIDITY 6 HIGHESTMODSEQ "));
+    assert_null(strstr(got, "MESSAGES"));
+    free(got);
+    fake_imap_expunge_uid(&f, "Archive", uid);
+    got = heard(&f);
+    assert_non_null(strstr(got, "* STATUS \"Archive\" (MESSAGES 1"));
+    free(got);
+    /* the selected mailbox: its own responses, at once */
+    fake_imap_deliver(&f, "INBOX", msg, "");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* 2 EXISTS\r\n"));
+    assert_null(strstr(got, "STATUS"));
+    free(got);
+    fake_imap_expunge_uid(&f, "INBOX", 1);
+    got = heard(&f);
+    assert_non_null(strstr(got, "* 1 EXPUNGE\r\n"));
+    free(got);
+    /* nothing changed: nothing said */
+    got = heard(&f);
+    assert_string_equal(got, "");
+    free(got);
+    expect(&f, "b NOOP\r\n", "b OK");
+    fake_imap_free(&f);
+}
+
+static void test_names_and_idle(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f,
+           "a NOTIFY SET (SUBSCRIBED (MessageNew MessageExpunge MailboxName "
+           "SubscriptionChange))\r\n",
+           "a OK");
+    /* a mailbox that came (here by this session: the fake tells every session, the daemon
+     * does not tell the one that made the change) and its subscription */
+    expect(&f, "b CREATE Lists\r\n", "b OK");
+    expect(&f, "c SUBSCRIBE Lists\r\n", "c OK");
+    char *got = heard(&f);
+    assert_non_null(strstr(got, "* LIST (\\Subscribed) \"/\" \"Lists\"\r\n"));
+    free(got);
+    expect(&f, "d DELETE Lists\r\n", "d OK");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* LIST (\\NonExistent) \"/\" \"Lists\"\r\n"));
+    free(got);
+    /* in IDLE (nothing selected): STATUS as mail comes to a subscribed mailbox */
+    expect(&f, "i IDLE\r\n", "+ idling");
+    fake_imap_deliver(&f, "INBOX", msg, "");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* STATUS \"INBOX\" (MESSAGES 2 UIDNEXT 3"));
+    free(got);
+    expect(&f, "DONE\r\n", "i OK");
+    fake_imap_free(&f);
+}
+
+/* A NOTIFY SET cut at every offset gives the same replies as whole. */
+static void test_split(void **state)
+{
+    const char script[] = "a NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge)) "
+                          "(MAILBOXES (Archive {5}\r\nINBOX) (MessageNew MessageExpunge))\r\n"
+                          "b NOTIFY NONE\r\n";
+    struct fake_imap f;
+    setup(&f);
+    size_t mark = f.out.len;
+    fake_imap_feeds(&f, script);
+    char *want = xstrdup(str_cstr(&f.out) + mark);
+    fake_imap_free(&f);
+    if (!strstr(want, "* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2") ||
+        !strstr(want, "* STATUS \"INBOX\" (MESSAGES 1 UIDNEXT 2") || !strstr(want, "b OK"))
+        fail_msg("whole:\n%s", want);
+    for (size_t cut = 0; cut <= strlen(script); cut++) {
+        setup(&f);
+        mark = f.out.len;
+        fake_imap_feed(&f, script, cut);
+        fake_imap_feed(&f, script + cut, strlen(script) - cut);
+        if (strcmp(str_cstr(&f.out) + mark, want) != 0)
+            fail_msg("split at %zu:\n%s", cut, str_cstr(&f.out) + mark);
+        fake_imap_free(&f);
+    }
+    free(want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_status),
+        cmocka_unit_test(test_other_mailboxes),
+        cmocka_unit_test(test_names_and_idle),
+        cmocka_unit_test(test_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
