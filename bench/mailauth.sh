@@ -2,9 +2,12 @@
 # DKIM signing and verifying, messages/s: Pigeon against Postfix + OpenDKIM (milter), one run.
 #
 # Two flows, N messages each over C concurrent sessions (bench/mailauth_load.py, several
-# messages per session); the verify flow is measured on Pigeon only (OpenDKIM's libunbound
-# resolver found no key in the bench's private namespace, so its verify rate would be that of
-# a failed look-up):
+# messages per session). OpenDKIM reads the signer's key from a TestPublicKeys file and runs
+# as root (no UserID: it reads that file per message, and as the opendkim user it found
+# nothing): its libunbound resolver answers "key not found in DNS" for every look-up inside
+# the bench's private namespace (with or without UserID, at 127.0.0.53 or 127.0.57.53), while
+# Pigeon asks the DNS pigeond, so Pigeon's verify figure includes a DNS look-up OpenDKIM's does
+# not. Every verified message must say dkim=pass on both sides, or the run fails:
 #   verify: a message signed with rsa-sha256 (python3-dkim) for a local user, from outside:
 #           Pigeon's MX role checks DKIM (and DMARC, p=none) and writes Authentication-Results;
 #           OpenDKIM (Mode sv, AlwaysAddARHeader) verifies it in Postfix's smtpd.
@@ -13,7 +16,7 @@
 #           its InternalHosts (the client connects from 127.0.0.2 to a Postfix smtps listener).
 # Both deliver to a local mailbox and fsync before answering (Pigeon: 250 = stored; Postfix:
 # 250 = queued, so its time runs until the last file is in the Maildir). The key look-ups of
-# both go to one pigeond serving the signer's zone on 127.0.0.53:53 (OpenDKIM's libunbound never asks 127.0.0.1), inside a private network
+# Pigeon go to a pigeond serving the signer's zone on 127.0.0.53:53, inside a private network
 # namespace this script makes (unshare -n).
 #
 # usage: bench/mailauth.sh [-n MESSAGES] [-c SESSIONS] [-B]
@@ -89,6 +92,7 @@ m = msg("x@signer.test")
 sig = dkim.sign(m, b"s", b"signer.test", pem, include_headers=[b"from", b"to", b"subject",
                                                               b"date", b"message-id"])
 open(d + "/signed.eml", "wb").write(sig + m)
+open(d + "/testkeys", "w").write("s._domainkey.signer.test " + rec + "\n")
 open(d + "/plain.eml", "wb").write(msg("alice@bench.test"))
 txt = " ".join('"%s"' % rec[i:i + 250] for i in range(0, len(rec), 250))
 open(d + "/signer.test.zone", "w").write(
@@ -176,7 +180,6 @@ chown postfix "$PF/data"
 chown nobody:nogroup "$PF/mail"
 PF_PORT=$(free_port) PFS_PORT=$(free_port) MILTER_PORT=$(free_port)
 opendkim-genkey -D "$ODK/dkim" -d bench.test -s pf -b 2048
-chown -R opendkim "$ODK/dkim"
 cat >"$ODK/opendkim.conf" <<EOF
 Syslog no
 Mode sv
@@ -187,10 +190,11 @@ Domain bench.test
 Selector pf
 KeyFile $ODK/dkim/pf.private
 AlwaysAddARHeader yes
+TestPublicKeys $ODK/dkim/testkeys
 OversignHeaders From,To,Subject
 Canonicalization relaxed/relaxed
-UserID opendkim
 EOF
+cp "$TMP/testkeys" "$ODK/dkim/testkeys"
 opendkim -f -x "$ODK/opendkim.conf" 2>"$PF/opendkim.log" &
 OPENDKIM_PID=$!
 wait_port "$MILTER_PORT" 20 || { cat "$PF/opendkim.log" >&2; die "opendkim did not start"; }
@@ -253,8 +257,9 @@ until_count() {
 T0=$(now)
 run postfix-verify "$PF_PORT" --file "$TMP/signed.eml" --sender x@signer.test >/dev/null
 fv_s=$(until_count "$N")
-passed=$(grep -l "dkim=pass" "$MAILDIR"/new/* 2>/dev/null | wc -l)
-((passed == N)) || die "postfix+opendkim: $passed of $N verified messages say dkim=pass"
+passed=$( (grep -l "dkim=pass" "$MAILDIR"/new/* 2>/dev/null || true) | wc -l)
+((passed == N)) || die "postfix+opendkim: $passed of $N verified messages say dkim=pass: $(
+    grep -h -A2 -m1 '^Authentication-Results' "$MAILDIR"/new/* 2>/dev/null | head -3 || true)"
 T0=$(now)
 run postfix-sign "$PFS_PORT" --tls --source 127.0.0.2 --file "$TMP/plain.eml" \
     --sender alice@bench.test >/dev/null
