@@ -73,6 +73,8 @@ struct ftp_xfer_run {
     int dfd;         /* raw: the data socket, or -1 */
     struct event *ev; /* raw: its read or write event (with data_timeout) */
     struct disk_job *fill; /* raw receiving: the next write job's buffer, filling */
+    struct disk_job *spare; /* a job whose result is used up, for the next one: a fresh
+                             * 768 KB malloc is a fresh mmap, and every page of it faults */
     uint64_t off;    /* RETR: next file offset to read */
     uint64_t end;    /* RETR: the file's size */
     uint64_t bytes;  /* octets moved on the data connection */
@@ -171,6 +173,7 @@ static void run_free(struct ftp_xfer_run *r)
     if (r->job)
         r->job->run = NULL; /* the job closes the file when it returns */
     free(r->fill);
+    free(r->spare);
     str_clear(&r->listing);
     free(r);
 }
@@ -281,7 +284,8 @@ static void disk_work(void *tctx, void *arg)
 
 static struct disk_job *disk_job_new(struct ftp_xfer_run *r, enum disk_op op)
 {
-    struct disk_job *j = xmalloc(sizeof *j);
+    struct disk_job *j = r->spare ? r->spare : xmalloc(sizeof *j);
+    r->spare = NULL;
     memset(j, 0, offsetof(struct disk_job, buf));
     j->fc = r->fc;
     j->run = r;
@@ -318,7 +322,17 @@ static void read_next(struct ftp_xfer_run *r)
     disk_submit(r, j);
 }
 
-static void read_done(struct ftp_xfer_run *r, struct disk_job *j)
+/* A job whose result has been taken is kept as the run's spare: true when it was (the run
+ * frees it), false when the caller frees it. */
+static bool keep_spare(struct ftp_xfer_run *r, struct disk_job *j)
+{
+    if (r->spare)
+        return false;
+    r->spare = j;
+    return true;
+}
+
+static bool read_done(struct ftp_xfer_run *r, struct disk_job *j)
 {
     r->ascii_cr = j->ascii_cr;
     if (j->got <= 0) {
@@ -331,8 +345,10 @@ static void read_done(struct ftp_xfer_run *r, struct disk_job *j)
         evbuffer_add(bufferevent_get_output(r->bev), j->out, j->out_len);
         count(r, j->out_len);
     }
+    bool kept = keep_spare(r, j);
     read_next(r);
     send_progress(r->fc);
+    return kept;
 }
 
 static void pump_send(struct ftp_xfer_run *r)
@@ -438,16 +454,21 @@ static void write_next(struct ftp_xfer_run *r)
 
 static void raw_store_next(struct ftp_xfer_run *r);
 
-static void write_done(struct ftp_xfer_run *r, struct disk_job *j)
+static bool write_done(struct ftp_xfer_run *r, struct disk_job *j)
 {
-    if (j->err)
-        return store_fail(r->fc, j->err);
+    if (j->err) {
+        store_fail(r->fc, j->err);
+        return false;
+    }
     r->ascii_cr = j->ascii_cr;
     r->written = j->written;
     r->flushed = j->flushed;
+    bool kept = keep_spare(r, j);
     if (r->raw)
-        return raw_store_next(r);
-    write_next(r);
+        raw_store_next(r);
+    else
+        write_next(r);
+    return kept;
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -582,15 +603,17 @@ static void disk_done(void *arg)
         return;
     }
     r->job = NULL;
+    bool kept = false; /* j is the run's spare now (it may even be in flight again) */
     if (j->op == DISK_READ)
-        read_done(r, j);
+        kept = read_done(r, j);
     else if (j->op == DISK_WRITE)
-        write_done(r, j);
+        kept = write_done(r, j);
     else if (j->err)
         store_fail(fc, j->err);
     else
         finish(fc, FTP_XFER_OK, 0, "ok");
-    free(j);
+    if (!kept)
+        free(j);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
