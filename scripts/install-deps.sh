@@ -26,7 +26,7 @@ debhelper dpkg-dev fakeroot lintian
 varnish squid
 lftp tnftp vsftpd libsodium23 libcap2
 isc-dhcp-client udhcpc dhcpcd5 python3-scapy kea-admin kea-dhcp4-server dnsmasq-base
-aria2 python3-libtorrent mktorrent transmission-cli opentracker"
+aria2 python3-libtorrent mktorrent transmission-cli transmission-daemon opentracker"
 
 case "${1:-test}" in
 run) PACKAGES=$RUN_PACKAGES ;;

@@ -1,5 +1,5 @@
 /*
- * cmd_torrent — `pigeon torrent add FILE [DIR] | list | pause HASH | resume HASH |
+ * cmd_torrent — `pigeon torrent add FILE|MAGNET [--dir D] | list | pause HASH | resume HASH |
  * remove HASH`: the peer service ([torrent]) reads commands from DATA/torrent/inbox/ every
  * second and writes DATA/torrent/status every second, so the CLI only drops files there and
  * reads that one (no socket; it works the same whether pigeond runs or starts later).
@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 #include "core/file.h"
+#include "torrent/magnet.h"
 #include "torrent/metainfo.h"
 
 #include <errno.h>
@@ -32,36 +33,91 @@ static int inbox_write(struct cli_ctx *ctx, const char *name, const void *p, siz
     return 0;
 }
 
+/* Reads "--dir D" / "--dir=D" (or a second positional DIR, the older form) out of argv. */
+static int add_args(int argc, char **argv, const char **what, const char **dir)
+{
+    *what = *dir = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *d = NULL;
+        if (strcmp(argv[i], "--dir") == 0) {
+            if (i + 1 == argc)
+                return cli_fail("--dir needs a directory");
+            d = argv[++i];
+        } else if (strncmp(argv[i], "--dir=", 6) == 0) {
+            d = argv[i] + 6;
+        } else if (!*what) {
+            *what = argv[i];
+            continue;
+        } else {
+            d = argv[i];
+        }
+        if (*dir)
+            return cli_fail("give one download directory");
+        *dir = d;
+    }
+    if (!*what)
+        return cli_fail("give a .torrent file or a magnet link");
+    return 0;
+}
+
+/* NAME.dir in the inbox: the download directory, made absolute (pigeond has another cwd). */
+static int write_dir(struct cli_ctx *ctx, const char *name, const char *dir)
+{
+    if (!dir)
+        return 0;
+    char dname[80];
+    char *abs = realpath(dir, NULL);
+    snprintf(dname, sizeof dname, "%s.dir", name);
+    int rc =
+        abs ? inbox_write(ctx, dname, abs, strlen(abs)) : cli_fail("%s: %s", dir, strerror(errno));
+    free(abs);
+    return rc;
+}
+
+static int add_magnet(struct cli_ctx *ctx, const char *uri, const char *dir)
+{
+    struct tor_magnet m;
+    const char *why = NULL;
+    if (tor_magnet_parse(uri, strlen(uri), &m, &why) < 0)
+        return cli_fail("not a usable magnet link: %s", why);
+    char hex[41], name[64];
+    tor_hash_hex(m.info_hash, hex);
+    snprintf(name, sizeof name, "%s.magnet", hex);
+    int rc = write_dir(ctx, name, dir);
+    if (rc == 0)
+        rc = inbox_write(ctx, name, uri, strlen(uri));
+    if (rc == 0)
+        printf("%s %s: queued for the running pigeond (fetching the metadata from peers%s)\n", hex,
+               m.name ? m.name : "(no name)", m.ntrackers ? "" : "; the link names no tracker");
+    tor_magnet_clear(&m);
+    return rc;
+}
+
 int cli_torrent_add(struct cli_ctx *ctx, int argc, char **argv)
 {
     int rc = cli_ctx_config(ctx);
     if (rc)
         return rc;
-    if (strncmp(argv[0], "magnet:", 7) == 0)
-        return cli_fail("magnet links need the metadata exchange (BEP 9), which this build does "
-                        "not have: add the .torrent file");
+    const char *what, *dir;
+    if ((rc = add_args(argc, argv, &what, &dir)) != 0)
+        return rc;
+    if (strncmp(what, "magnet:", 7) == 0)
+        return add_magnet(ctx, what, dir);
     struct str raw = STR_INIT;
-    if (file_read_all(argv[0], 16u << 20, &raw) < 0) {
+    if (file_read_all(what, 16u << 20, &raw) < 0) {
         str_clear(&raw);
-        return cli_fail("%s: cannot read it", argv[0]);
+        return cli_fail("%s: cannot read it", what);
     }
     struct tor_meta m;
     const char *why = NULL;
     if (tor_meta_parse(raw.ptr, raw.len, &m, &why) < 0) {
         str_clear(&raw);
-        return cli_fail("%s: not a usable .torrent file: %s", argv[0], why);
+        return cli_fail("%s: not a usable .torrent file: %s", what, why);
     }
     char hex[41], name[64];
     tor_hash_hex(m.info_hash, hex);
     snprintf(name, sizeof name, "%s.torrent", hex);
-    if (argc > 1) {
-        char dname[80];
-        char *dir = realpath(argv[1], NULL);
-        snprintf(dname, sizeof dname, "%s.dir", name);
-        rc = dir ? inbox_write(ctx, dname, dir, strlen(dir))
-                 : cli_fail("%s: %s", argv[1], strerror(errno));
-        free(dir);
-    }
+    rc = write_dir(ctx, name, dir);
     if (rc == 0)
         rc = inbox_write(ctx, name, raw.ptr, raw.len);
     if (rc == 0)
@@ -78,7 +134,8 @@ static int command(struct cli_ctx *ctx, const char *hash, const char *verb)
         return rc;
     if (strlen(hash) < 6 || strlen(hash) > 40 || strspn(hash, "0123456789abcdef") != strlen(hash))
         return cli_fail("%s: give the info-hash (at least 6 lower-case hex digits, as `pigeon "
-                        "torrent list` prints it)", hash);
+                        "torrent list` prints it)",
+                        hash);
     char name[64];
     snprintf(name, sizeof name, "%s.%s", hash, verb);
     rc = inbox_write(ctx, name, "", 0);

@@ -40,6 +40,7 @@ static const struct {
     {"dmarc", "report", "--domain"}, {"dmarc", "report", "--date"}, {"dmarc", "report", "--send"},
     {"tlsrpt", "report", "--domain"}, {"tlsrpt", "report", "--date"},
     {"tlsrpt", "report", "--send"},
+    {"torrent", "add", "--dir"},
 };
 
 static const char address_note[] =
@@ -264,8 +265,11 @@ static const struct cli_cmd cli_cmds[] = {
      cli_dhcp_reserve},
     {"dhcp", "unreserve", 1, 1, "MAC|id:HEX", "remove a reservation made with dhcp reserve",
      NULL, cli_dhcp_unreserve},
-    {"torrent", "add", 1, 2, "FILE [DIR]", "give a .torrent to the running peer service",
-     "Downloads into DIR (default [torrent] dir), then seeds; pigeond picks it up within a second.",
+    {"torrent", "add", 1, 3, "FILE|MAGNET [--dir D]",
+     "give a .torrent or a magnet link to the running peer service",
+     "Downloads into D (default [torrent] dir), then seeds; pigeond picks it up within a second.\n"
+     "A magnet link (magnet:?xt=urn:btih:...) first fetches the info dictionary from the peers\n"
+     "its trackers name (BEP 9), checks it against the info-hash, then downloads as a .torrent.",
      cli_torrent_add},
     {"torrent", "list", 0, 0, "", "print each torrent: hash, state, progress, rates, peers", NULL,
      cli_torrent_list},

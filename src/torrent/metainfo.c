@@ -218,6 +218,37 @@ int tor_meta_from_info(const char *p, size_t n, const uint8_t want_hash[20], str
     return rc;
 }
 
+static void put_list(struct str *out, const char *key, char *const *l, size_t n, bool tiers)
+{
+    if (n == 0)
+        return;
+    benc_put_cstr(out, key);
+    benc_open_list(out);
+    for (size_t i = 0; i < n; i++) {
+        if (tiers)
+            benc_open_list(out);
+        benc_put_cstr(out, l[i]);
+        if (tiers)
+            benc_close(out);
+    }
+    benc_close(out);
+}
+
+void tor_meta_build(struct str *out, const char *info, size_t info_len, char *const *trackers,
+                    size_t ntrackers, char *const *webseeds, size_t nwebseeds)
+{
+    benc_open_dict(out); /* keys in sorted order (BEP 3) */
+    if (ntrackers) {
+        benc_put_cstr(out, "announce");
+        benc_put_cstr(out, trackers[0]);
+    }
+    put_list(out, "announce-list", trackers, ntrackers, true);
+    benc_put_cstr(out, "info");
+    str_append(out, info, info_len);
+    put_list(out, "url-list", webseeds, nwebseeds, false);
+    benc_close(out);
+}
+
 static void free_list(char **l, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -11,6 +11,8 @@
 #ifndef PIGEON_TORRENT_METAINFO_H
 #define PIGEON_TORRENT_METAINFO_H
 
+#include "core/str.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +54,11 @@ int tor_meta_parse(const char *p, size_t n, struct tor_meta *m, const char **why
 int tor_meta_from_info(const char *p, size_t n, const uint8_t want_hash[20], struct tor_meta *m,
                        const char **why_out);
 void tor_meta_clear(struct tor_meta *m);
+/* A .torrent file around a raw info dictionary (one fetched through BEP 9): announce (the
+ * first tracker), announce-list (one tracker per tier, in order) and url-list, appended to
+ * out. */
+void tor_meta_build(struct str *out, const char *info, size_t info_len, char *const *trackers,
+                    size_t ntrackers, char *const *webseeds, size_t nwebseeds);
 
 /* The length of piece i (the last one may be short). */
 uint64_t tor_meta_piece_size(const struct tor_meta *m, uint32_t i);

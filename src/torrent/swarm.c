@@ -84,7 +84,7 @@ void swarm_close(struct tor_swarm *s, struct tor_peer *p, const char *why)
 
 void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p)
 {
-    struct tor_handshake hs = {.reserved = {0, 0, 0, 0, 0, 0, 0, TOR_RESERVED_FAST}};
+    struct tor_handshake hs = {.reserved = {0, 0, 0, 0, 0, TOR_RESERVED_EXT, 0, TOR_RESERVED_FAST}};
     memcpy(hs.info_hash, s->m->info_hash, 20);
     memcpy(hs.peer_id, s->our_id, 20);
     struct str out = STR_INIT;
@@ -128,6 +128,7 @@ void tor_swarm_peer_gone(struct tor_swarm *s, struct tor_peer *p)
             break;
         }
     s->npeers--;
+    swarm_pex_gone(s, p);
     swarm_drop_requests(s, p);
     if (p->handshaked)
         tor_picker_peer_bits(&s->picker, p->bits, -1);
@@ -136,6 +137,11 @@ void tor_swarm_peer_gone(struct tor_swarm *s, struct tor_peer *p)
     free(p->bits);
     free(p->theirs);
     free(p);
+}
+
+void tor_swarm_peer_set_port(struct tor_peer *p, uint16_t port)
+{
+    p->listen_port = port;
 }
 
 size_t tor_swarm_npeers(const struct tor_swarm *s)
@@ -355,6 +361,7 @@ void tor_swarm_tick(struct tor_swarm *s, uint64_t now)
         if (!p->handshaked || p->closed)
             continue;
         peer_timers(s, p, now);
+        swarm_pex_tick(s, p, now);
         swarm_serve(s, p);
         swarm_request_more(s, p, now);
     }

@@ -8,11 +8,14 @@
  * touches the outside goes through struct tor_swarm_ops: bytes to a peer, closing it,
  * reading a block from disk, and a completed piece to verify and store (answered later with
  * tor_swarm_piece_done). The swarm owns its peers' state; the caller owns the connections.
+ * Peers speaking the extension protocol (BEP 10) are served the info dictionary (BEP 9)
+ * and, unless the torrent is private (BEP 27), exchange peer lists (PEX, BEP 11).
  */
 #ifndef PIGEON_TORRENT_SWARM_H
 #define PIGEON_TORRENT_SWARM_H
 
 #include "torrent/choker.h"
+#include "torrent/ext.h"
 #include "torrent/metainfo.h"
 #include "torrent/picker.h"
 #include "torrent/wire.h"
@@ -21,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOR_PIPELINE 16        /* requests outstanding to one peer */
-#define TOR_MAX_PEER_REQS 256  /* requests a peer may have queued with us */
-#define TOR_BAN_STRIKES 2      /* failed pieces a peer contributed to before it is banned */
+#define TOR_PIPELINE 16       /* requests outstanding to one peer */
+#define TOR_MAX_PEER_REQS 256 /* requests a peer may have queued with us */
+#define TOR_BAN_STRIKES 2     /* failed pieces a peer contributed to before it is banned */
 #define TOR_REQUEST_TIMEOUT_MS 60000
 
 struct tor_swarm;
@@ -41,14 +44,17 @@ struct tor_swarm_ops {
     void (*verify)(void *ctx, uint32_t piece, const uint8_t *data, size_t len);
     /* Something worth a log line (peer id for context). */
     void (*log)(void *ctx, uint64_t peer, const char *what);
+    /* Addresses a peer told of (PEX, BEP 11): candidates to dial. May be NULL. */
+    void (*found)(void *ctx, const struct tor_pex_addr *a, size_t n);
 };
 
 struct tor_swarm_limits {
-    unsigned max_peers;       /* connections of this torrent */
-    uint64_t upload_rate;     /* bytes/s, 0: none */
+    unsigned max_peers;   /* connections of this torrent */
+    uint64_t upload_rate; /* bytes/s, 0: none */
     uint64_t download_rate;
-    size_t max_active_bytes;  /* piece buffers in memory */
-    unsigned slots;           /* regular unchoke slots (4) */
+    size_t max_active_bytes; /* piece buffers in memory */
+    unsigned slots;          /* regular unchoke slots (4) */
+    uint16_t listen_port;    /* ours, told in the extension handshake (0: not told) */
 };
 
 struct tor_peer_info {
@@ -72,12 +78,14 @@ struct tor_peer *tor_swarm_peer_new(struct tor_swarm *s, void *conn, const char 
                                     bool outgoing, uint64_t now);
 /* Bytes from the peer: how many were consumed (the rest waits for more). A protocol error
  * closes the connection through ops.close. */
-size_t tor_swarm_peer_feed(struct tor_swarm *s, struct tor_peer *p, const uint8_t *data,
-                           size_t n, uint64_t now);
+size_t tor_swarm_peer_feed(struct tor_swarm *s, struct tor_peer *p, const uint8_t *data, size_t n,
+                           uint64_t now);
 /* The connection's output drained: serve more of its requests. */
 void tor_swarm_peer_writable(struct tor_swarm *s, struct tor_peer *p);
 /* The connection is gone: its requests go back to the picker. */
 void tor_swarm_peer_gone(struct tor_swarm *s, struct tor_peer *p);
+/* The port the peer accepts connections on (the one we dialled), for PEX. */
+void tor_swarm_peer_set_port(struct tor_peer *p, uint16_t port);
 /* Whether an incoming handshake for info_hash belongs to this swarm (the caller routes). */
 const uint8_t *tor_swarm_info_hash(const struct tor_swarm *s);
 /* Whether addr is banned (bad data). */
@@ -94,8 +102,8 @@ uint32_t tor_swarm_have_count(const struct tor_swarm *s);
 bool tor_swarm_complete(const struct tor_swarm *s);
 const uint8_t *tor_swarm_bitfield(const struct tor_swarm *s);
 uint64_t tor_swarm_left(const struct tor_swarm *s);
-void tor_swarm_totals(const struct tor_swarm *s, uint64_t *down, uint64_t *up,
-                      uint64_t *down_rate, uint64_t *up_rate);
+void tor_swarm_totals(const struct tor_swarm *s, uint64_t *down, uint64_t *up, uint64_t *down_rate,
+                      uint64_t *up_rate);
 size_t tor_swarm_peers(const struct tor_swarm *s, struct tor_peer_info *out, size_t max);
 size_t tor_swarm_npeers(const struct tor_swarm *s);
 /* Whether this peer id is already connected (a second connection is closed). */

@@ -6,6 +6,7 @@
 
 #define MAX_SENDERS 8
 #define MAX_BANNED 64
+#define MAX_DROPPED 64              /* recently gone peers, for PEX's dropped lists */
 #define OUT_HIGH_WATER (256u << 10) /* stop serving a peer while this much waits to go out */
 
 struct tor_peer {
@@ -16,6 +17,13 @@ struct tor_peer {
     bool outgoing, handshaked, closed, got_first, got_bits;
     uint8_t peer_id[20];
     bool fast;
+    bool ext;             /* BEP 10: it speaks the extension protocol */
+    uint8_t ut_metadata;  /* its id for BEP 9 messages, 0: none */
+    uint8_t ut_pex;       /* its id for BEP 11 messages, 0: none */
+    uint16_t listen_port; /* where it accepts connections (dialled, or told), 0: unknown */
+    uint64_t joined;      /* the swarm's PEX generation when it joined */
+    uint64_t pex_sent;    /* the generation our last PEX message to it covered */
+    uint64_t last_pex, last_pex_in;
     bool am_choking, am_interested, peer_choking, peer_interested, optimistic;
     uint8_t *bits;
     uint32_t nbits;
@@ -59,6 +67,12 @@ struct tor_swarm {
     bool rechoke;
     int64_t up_tokens, down_tokens;
     uint64_t total_down, total_up, down_rate, up_rate, down_win, up_win;
+    uint64_t pex_gen; /* counts peers joining and leaving */
+    struct {
+        struct tor_pex_addr a;
+        uint64_t gen;
+    } dropped[MAX_DROPPED];
+    unsigned ndropped_next;
 };
 
 /* swarm.c, for swarm_peer.c */
@@ -73,6 +87,13 @@ void swarm_serve(struct tor_swarm *s, struct tor_peer *p);
 void swarm_drop_requests(struct tor_swarm *s, struct tor_peer *p);
 void swarm_send_bitfield(struct tor_swarm *s, struct tor_peer *p);
 void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p);
+
+/* swarm_ext.c */
+void swarm_ext_hello(struct tor_swarm *s, struct tor_peer *p);
+int swarm_ext_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m,
+                      uint64_t now);
+void swarm_pex_tick(struct tor_swarm *s, struct tor_peer *p, uint64_t now);
+void swarm_pex_gone(struct tor_swarm *s, struct tor_peer *p);
 
 /* swarm_peer.c */
 int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m,

@@ -283,7 +283,10 @@ int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor
             return bad(s, p, "reject without the fast extension");
         on_reject(s, p, m);
         break;
-    default: /* keep-alive, port, suggest, allowed fast, extended, unknown: nothing to do */
+    case TOR_MSG_EXTENDED:
+        rc = swarm_ext_message(s, p, m, now);
+        break;
+    default: /* keep-alive, port, suggest, allowed fast, unknown: nothing to do */
         break;
     }
     if (m->id != TOR_MSG_KEEPALIVE)
@@ -305,10 +308,13 @@ static int on_handshake(struct tor_swarm *s, struct tor_peer *p, const struct to
         return bad(s, p, "already connected to that peer");
     memcpy(p->peer_id, hs->peer_id, 20);
     p->fast = hs->reserved[7] & TOR_RESERVED_FAST;
+    p->ext = hs->reserved[5] & TOR_RESERVED_EXT;
     p->handshaked = true;
+    p->joined = ++s->pex_gen;
     if (!p->outgoing)
         swarm_send_handshake(s, p);
     swarm_send_bitfield(s, p);
+    swarm_ext_hello(s, p);
     return 0;
 }
 

@@ -139,8 +139,8 @@ static bool flood_ok(struct tracker *t, const struct tracker_addr *a, int64_t no
     }
     if (now > s->last) {
         uint64_t add = (uint64_t)(now - s->last) * t->lim.flood_rate;
-        s->tokens = (uint32_t)(s->tokens + add > t->lim.flood_burst ? t->lim.flood_burst
-                                                                   : s->tokens + add);
+        s->tokens =
+            (uint32_t)(s->tokens + add > t->lim.flood_burst ? t->lim.flood_burst : s->tokens + add);
         s->last = now;
     }
     if (s->tokens == 0)
@@ -165,22 +165,30 @@ static long find_peer(struct ttorrent *tt, const struct tracker_addr *a, uint16_
     return -1;
 }
 
-/* Up to want peers other than self, from a random starting point; a seed gets no seeds. */
+/*
+ * Up to want peers other than self, from a random starting point. A seed gets the leechers
+ * first and other seeds only to fill the room left: a client that joined from a magnet link
+ * announces left=0 while it cannot know the size yet (aria2 does, BEP 9), and must find a
+ * seed that can give it the info dictionary.
+ */
 static void select_peers(struct tracker *t, struct ttorrent *tt, long self, bool seed,
                          uint32_t want, struct tracker_reply *r)
 {
     if (tt->n == 0)
         return;
     uint32_t start = (uint32_t)(next_rand(t) % tt->n);
-    for (uint32_t k = 0; k < tt->n && r->npeers < want; k++) {
-        uint32_t i = (start + k) % tt->n;
-        const struct tpeer *p = &tt->peers[i];
-        if ((long)i == self || (seed && p->seed))
-            continue;
-        struct tracker_peer_out *o = &r->peers[r->npeers++];
-        o->addr = p->addr;
-        o->port = p->port;
-        memcpy(o->peer_id, p->peer_id, 20);
+    for (int pass = seed ? 0 : 1; pass < 2; pass++) {
+        for (uint32_t k = 0; k < tt->n && r->npeers < want; k++) {
+            uint32_t i = (start + k) % tt->n;
+            const struct tpeer *p = &tt->peers[i];
+            /* pass 0: leechers only (for a seed); pass 1: the rest */
+            if ((long)i == self || (pass == 0 && p->seed) || (pass == 1 && seed && !p->seed))
+                continue;
+            struct tracker_peer_out *o = &r->peers[r->npeers++];
+            o->addr = p->addr;
+            o->port = p->port;
+            memcpy(o->peer_id, p->peer_id, 20);
+        }
     }
 }
 

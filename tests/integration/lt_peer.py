@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """A libtorrent peer for the torrent tests, run as its own process:
 
-    lt_peer.py TORRENT SAVE_DIR LISTEN_PORT [--seed] [--no-upload] [--peer HOST:PORT ...]
+    lt_peer.py TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--seed] [--host ADDR] [--show-peers]
+               [--download-limit BYTES] [--peer HOST:PORT ...]
 
-Prints one line per second: "progress <0..1> peers <n> seeds <n> state <s>"; prints
-"finished" once every piece is verified (a downloader then exits unless --seed); a seed runs
-until it is killed. Only loopback: no DHT, no LSD, no UPnP/NAT-PMP, no encryption forced."""
+Prints "progress <0..1> peers <n> seeds <n> state <s>" on every status change (at most twice
+a second, woken by libtorrent's alerts through wait_for_alert rather than polling); "metadata"
+once a magnet link's info dictionary arrived; "finished" once every piece is verified (a
+downloader then exits unless --seed); a seed runs until it is killed. --show-peers prints
+"peer IP:PORT source N" for each peer met (N: libtorrent's source flags, 4 = PEX). Listens on 127.0.0.1
+(or --host, e.g. ::1). No DHT, no LSD, no UPnP/NAT-PMP, no encryption forced."""
 import sys
-import time
 
 import libtorrent as lt
 
@@ -16,36 +19,59 @@ def main():
     args = sys.argv[1:]
     torrent, save, port = args[0], args[1], int(args[2])
     seed = "--seed" in args
+    opt = {a: args[i + 1] for i, a in enumerate(args[:-1])
+           if a in ("--host", "--download-limit")}
+    show_peers = "--show-peers" in args
     peers = [a for i, a in enumerate(args) if i > 0 and args[i - 1] == "--peer"]
+    host = opt.get("--host", "127.0.0.1")
     s = lt.session({
-        "listen_interfaces": "127.0.0.1:%d" % port,
+        "listen_interfaces": ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
         "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
         "enable_natpmp": False, "allow_multiple_connections_per_ip": True,
         "announce_to_all_trackers": True, "announce_to_all_tiers": True,
         "alert_mask": lt.alert.category_t.error_notification |
         lt.alert.category_t.status_notification,
     })
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
+    if torrent.startswith("magnet:"):
+        params = lt.parse_magnet_uri(torrent)
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(torrent)
     params.save_path = save
     h = s.add_torrent(params)
+    if "--download-limit" in opt:
+        h.set_download_limit(int(opt["--download-limit"]))
+    seen = set()
     for p in peers:
-        host, pport = p.rsplit(":", 1)
-        h.connect_peer((host, int(pport)), 0)
-    announced = False
+        phost, pport = p.rsplit(":", 1)
+        h.connect_peer((phost.strip("[]"), int(pport)), 0)
+    announced, had_metadata, last = False, False, None
     while True:
         st = h.status()
-        print("progress %.4f peers %d seeds %d state %s" % (
-            st.progress, st.num_peers, st.num_seeds, st.state), flush=True)
+        line = "progress %.4f peers %d seeds %d state %s" % (
+            st.progress, st.num_peers, st.num_seeds, st.state)
+        if line != last:
+            print(line, flush=True)
+            last = line
+        for p in h.get_peer_info() if show_peers else ():
+            key = (p.ip[0], p.ip[1])
+            if key not in seen:
+                seen.add(key)
+                print("peer %s:%d source %d" % (p.ip[0], p.ip[1], p.source), flush=True)
+        if st.has_metadata and not had_metadata:
+            print("metadata", flush=True)
+            had_metadata = True
         if st.is_seeding and not announced:
             print("finished", flush=True)
             announced = True
             if not seed:
                 return
+        # woken by the next alert (a piece, a peer, a state change), else every 0.5 s for
+        # the rates in the progress line
+        s.wait_for_alert(500)
         for a in s.pop_alerts():
             if a.category() & lt.alert.category_t.error_notification:
                 print("alert %s" % a.message(), flush=True)
-        time.sleep(0.5)
 
 
 if __name__ == "__main__":

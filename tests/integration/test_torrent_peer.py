@@ -14,40 +14,13 @@ import select
 import subprocess
 import threading
 
-from torrent_helpers import (LtPeer, ScriptedPeer, announce_by_hand, aria2c, make_file,
-                             mktorrent, sha256_file, tracker_daemon)
+from torrent_helpers import (LtPeer, ScriptedPeer, announce_by_hand, aria2c, info_hash,
+                             make_file, mktorrent, peer_daemon, raw_hash, sha256_file, status,
+                             wait_state)
 
 pytestmark = pytest.mark.skipif(H.binaries_missing(), reason="build pigeond first")
 
 SIZE = int(os.environ.get("PIGEON_TORRENT_SIZE", 100 * 1024 * 1024))
-
-
-def peer_daemon(root, name, **kw):
-    port = H.free_port()
-    torrent = {"listen": "127.0.0.1:%d" % port, "dir": str(Path(root) / "downloads"),
-               "watch_dir": str(Path(root) / "watch")}
-    torrent.update(kw)
-    hd = tracker_daemon(root, name, torrent=torrent)
-    hd.peer_port = port
-    hd.downloads = Path(torrent["dir"])
-    hd.watch = Path(torrent["watch_dir"])
-    return hd
-
-
-def status(hd):
-    p = hd.d.cli("torrent", "list", check=False)
-    return p.stdout.decode()
-
-
-def wait_state(hd, hexhash, state, what):
-    H.wait_until(lambda: any(line.startswith(hexhash) and (" %s " % state) in line
-                             for line in status(hd).splitlines()),
-                 what=what, on_timeout=lambda: status(hd) + hd.d.log_tail(3000))
-
-
-def info_hash(torrent):
-    import libtorrent as lt
-    return str(lt.torrent_info(str(torrent)).info_hash())
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +61,6 @@ def test_pigeon_downloads_from_libtorrent(pigeon, tmp_path):
     finally:
         seed.stop()
     assert sha256_file(pigeon.downloads / "fetched.bin") == digest
-
-
-def raw_hash(torrent):
-    import libtorrent as lt
-    return lt.torrent_info(str(torrent)).info_hash().to_bytes()
 
 
 def test_choking_seen_from_scripted_peers(pigeon, tmp_path):

@@ -34,6 +34,39 @@ def tracker_daemon(root, name, tracker=None, torrent=None):
     return hd
 
 
+def peer_daemon(root, name, tracker=None, **kw):
+    port = H.free_port()
+    torrent = {"listen": "127.0.0.1:%d" % port, "dir": str(Path(root) / "downloads"),
+               "watch_dir": str(Path(root) / "watch")}
+    torrent.update(kw)
+    hd = tracker_daemon(root, name, tracker=tracker, torrent=torrent)
+    hd.peer_port = port
+    hd.downloads = Path(torrent["dir"])
+    hd.watch = Path(torrent["watch_dir"])
+    return hd
+
+
+def status(hd):
+    p = hd.d.cli("torrent", "list", check=False)
+    return p.stdout.decode()
+
+
+def wait_state(hd, hexhash, state, what):
+    H.wait_until(lambda: any(line.startswith(hexhash) and (" %s " % state) in line
+                             for line in status(hd).splitlines()),
+                 what=what, on_timeout=lambda: status(hd) + hd.d.log_tail(3000))
+
+
+def info_hash(torrent):
+    import libtorrent as lt
+    return str(lt.torrent_info(str(torrent)).info_hash())
+
+
+def raw_hash(torrent):
+    import libtorrent as lt
+    return lt.torrent_info(str(torrent)).info_hash().to_bytes()
+
+
 def make_file(path, size, seed=b"pigeon"):
     """A file of `size` bytes of reproducible content; returns its sha256 hex."""
     h = hashlib.sha256()
@@ -75,12 +108,15 @@ def mktorrent(src, out, announce=(), piece_log=18, private=False, webseeds=()):
 class LtPeer:
     """A libtorrent peer process; lines of its output are kept for waiting on."""
 
-    def __init__(self, torrent, save, seed=False, peers=()):
+    def __init__(self, torrent, save, seed=False, peers=(), host=None, extra=()):
         self.port = H.free_port()
         args = [sys.executable if "python3" in sys.executable else "/usr/bin/python3",
                 str(HERE / "lt_peer.py"), str(torrent), str(save), str(self.port)]
         if seed:
             args.append("--seed")
+        if host:
+            args += ["--host", host]
+        args += list(extra)
         for p in peers:
             args += ["--peer", p]
         self.log = Path(save) / (".lt_peer_%d.log" % self.port)
@@ -121,8 +157,9 @@ import struct as _struct
 class ScriptedPeer:
     """One connection speaking the wire protocol by hand (BEP 3)."""
 
-    def __init__(self, sock, info_hash, peer_id=b"-PY0001-scriptedpeer"):
+    def __init__(self, sock, info_hash, peer_id=b"-PY0001-scriptedpeer", reserved=bytes(8)):
         self.s = sock
+        self.reserved = reserved
         self.buf = b""
         self.info_hash = info_hash
         self.peer_id = peer_id
@@ -137,7 +174,7 @@ class ScriptedPeer:
         return p
 
     def send_handshake(self):
-        self.s.sendall(b"\x13BitTorrent protocol" + bytes(8) + self.info_hash + self.peer_id)
+        self.s.sendall(b"\x13BitTorrent protocol" + self.reserved + self.info_hash + self.peer_id)
 
     def read_handshake(self):
         while len(self.buf) < 68:

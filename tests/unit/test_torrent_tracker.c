@@ -72,6 +72,18 @@ static void test_swarm(void **state)
     assert_int_equal(r.npeers, 1);
     tracker_announce(t, &a, 1005, &r);
     assert_int_equal(r.downloaded, 1);
+    /* a seed (or a magnet client that cannot know its left yet) gets the leecher first,
+     * then the seeds to fill its numwant */
+    a = ann("10.0.0.5", 7100, 0, TRACKER_STARTED);
+    tracker_announce(t, &a, 1006, &r);
+    assert_int_equal(r.npeers, 3);
+    assert_int_equal(r.peers[0].port, 7000);
+    a.numwant = 1;
+    tracker_announce(t, &a, 1007, &r);
+    assert_int_equal(r.npeers, 1);
+    assert_int_equal(r.peers[0].port, 7000);
+    a = ann("10.0.0.5", 7100, 0, TRACKER_STOPPED);
+    tracker_announce(t, &a, 1005, &r);
     /* stopped leaves */
     a = ann("2001:db8::1", 7000, 500, TRACKER_STOPPED);
     tracker_announce(t, &a, 1006, &r);
@@ -183,7 +195,9 @@ static void test_http(void **state)
     assert_non_null(strstr(out.ptr, "2:ip9:127.0.0.2"));
     str_reset(&out);
     tracker_http_announce(t, slice_cstr(IH PID "&port=7001&left=0"), &a1, 13, &out);
-    assert_non_null(strstr(out.ptr, "6:peers618:")); /* the IPv6 leecher, for the seed */
+    /* the IPv6 leecher for the seed, and the other seed after it (binary: memmem) */
+    assert_non_null(memmem(out.ptr, out.len, "6:peers618:", 11));
+    assert_non_null(memmem(out.ptr, out.len, "5:peers6:\x7f\x00\x00\x02\x1a\xe1", 15));
     str_reset(&out);
     tracker_http_scrape(t, slice_cstr(IH "&info_hash=%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22"), &a1, 14, &out);
     assert_non_null(strstr(out.ptr, "d8:completei2e10:downloadedi0e10:incompletei1ee"));

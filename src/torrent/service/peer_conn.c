@@ -33,7 +33,11 @@ uint64_t peer_now_ms(void)
 static void sw_send(void *vpc, const void *p, size_t n)
 {
     struct pconn *pc = vpc;
-    if (!pc->closing)
+    if (pc->closing)
+        return;
+    if (pc->ws)
+        peer_webseed_from_swarm(pc, p, n);
+    else
         conn_write(pc->c, p, n);
 }
 
@@ -44,6 +48,8 @@ static void sw_close(void *vpc, const char *why)
         return;
     pc->closing = true;
     pc->next_close = NULL;
+    if (pc->ws)
+        return; /* a web seed: dropped at the next housekeeping */
     if (pc->svc->reaper)
         event_active(pc->svc->reaper, EV_TIMEOUT, 0);
 }
@@ -51,7 +57,7 @@ static void sw_close(void *vpc, const char *why)
 static size_t sw_pending(void *vpc)
 {
     struct pconn *pc = vpc;
-    return conn_output_pending(pc->c);
+    return pc->c ? conn_output_pending(pc->c) : 0;
 }
 
 static int sw_read(void *vit, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out)
@@ -66,6 +72,44 @@ static void sw_log(void *vit, uint64_t peer, const char *what)
     log_info("torrent %.8s: peer %llu: %s", it->hex, (unsigned long long)peer, what);
 }
 
+/* PEX (BEP 11): addresses a peer told of join the ones to dial, unless already there. */
+static void sw_found(void *vit, const struct tor_pex_addr *a, size_t n)
+{
+    struct tor_item *it = vit;
+    for (size_t i = 0; i < n; i++) {
+        bool known = a[i].port == 0;
+        for (size_t k = 0; k < it->ncand && !known; k++)
+            known = it->cand[k].family == a[i].family && it->cand[k].port == a[i].port &&
+                    memcmp(it->cand[k].ip, a[i].ip, 16) == 0;
+        if (known)
+            continue;
+        if (it->ncand == TOR_ANNOUNCE_MAX_PEERS) {
+            if (it->cand_next == 0)
+                return; /* full of addresses not dialled yet */
+            memmove(it->cand, it->cand + it->cand_next,
+                    (it->ncand - it->cand_next) * sizeof *it->cand);
+            it->ncand -= it->cand_next;
+            it->cand_next = 0;
+        }
+        struct tor_peer_addr *c = &it->cand[it->ncand++];
+        memcpy(c->ip, a[i].ip, 16);
+        c->family = a[i].family;
+        c->port = a[i].port;
+    }
+}
+
+static void mf_log(void *vit, const char *what)
+{
+    struct tor_item *it = vit;
+    log_info("torrent %.8s: metadata: %s", it->hex, what);
+}
+
+const struct tor_mfetch_ops torrent_mfetch_ops = {
+    .send = sw_send,
+    .close = sw_close,
+    .log = mf_log,
+};
+
 const struct tor_swarm_ops torrent_swarm_ops = {
     .send = sw_send,
     .close = sw_close,
@@ -73,6 +117,7 @@ const struct tor_swarm_ops torrent_swarm_ops = {
     .read = sw_read,
     .verify = peer_verify,
     .log = sw_log,
+    .found = sw_found,
 };
 
 /* Runs on the reaper event: lets conn.c see every connection marked closing. */
@@ -108,7 +153,12 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
     svc->connecting_for = NULL;
     if (it) {
         pc->item = it;
-        pc->peer = tor_swarm_peer_new(it->swarm, pc, peer, true, peer_now_ms());
+        if (it->fetch) {
+            pc->mpeer = tor_mfetch_peer_new(it->fetch, pc, peer, true, peer_now_ms());
+        } else {
+            pc->peer = tor_swarm_peer_new(it->swarm, pc, peer, true, peer_now_ms());
+            tor_swarm_peer_set_port(pc->peer, svc->connecting_port);
+        }
     }
     return pc;
 }
@@ -128,22 +178,29 @@ static void pc_refuse(void *eng, enum conn_refusal why)
 static bool route(struct pconn *pc)
 {
     if (pc->in.len < 48)
-        return pc->in.len < 20 || memcmp(pc->in.ptr, "\x13" "BitTorrent protocol", 20) == 0
+        return pc->in.len < 20 || memcmp(pc->in.ptr,
+                                         "\x13"
+                                         "BitTorrent protocol",
+                                         20) == 0
                    ? false
                    : (pc->closing = true, false);
-    if (memcmp(pc->in.ptr, "\x13" "BitTorrent protocol", 20) != 0) {
+    if (memcmp(pc->in.ptr,
+               "\x13"
+               "BitTorrent protocol",
+               20) != 0) {
         pc->closing = true;
         return false;
     }
     struct tor_item *it = peer_item_find(pc->svc, (const uint8_t *)pc->in.ptr + 28);
-    if (!it || it->state != ITEM_ACTIVE || !it->swarm ||
-        tor_swarm_banned(it->swarm, pc->addr) ||
-        tor_swarm_npeers(it->swarm) >= pc->svc->cfg->max_peers) {
+    if (!it || !peer_item_room(it) || (it->swarm && tor_swarm_banned(it->swarm, pc->addr))) {
         pc->closing = true;
         return false;
     }
     pc->item = it;
-    pc->peer = tor_swarm_peer_new(it->swarm, pc, pc->addr, false, peer_now_ms());
+    if (it->fetch)
+        pc->mpeer = tor_mfetch_peer_new(it->fetch, pc, pc->addr, false, peer_now_ms());
+    else
+        pc->peer = tor_swarm_peer_new(it->swarm, pc, pc->addr, false, peer_now_ms());
     return true;
 }
 
@@ -153,10 +210,12 @@ static size_t pc_feed(void *eng, const char *p, size_t n)
     if (pc->closing)
         return n;
     str_append(&pc->in, p, n);
-    if (!pc->peer && !route(pc))
+    if (!pc->peer && !pc->mpeer && !route(pc))
         return n;
-    size_t used = tor_swarm_peer_feed(pc->item->swarm, pc->peer, (const uint8_t *)pc->in.ptr,
-                                      pc->in.len, peer_now_ms());
+    const uint8_t *in = (const uint8_t *)pc->in.ptr;
+    size_t used =
+        pc->mpeer ? tor_mfetch_peer_feed(pc->item->fetch, pc->mpeer, in, pc->in.len, peer_now_ms())
+                  : tor_swarm_peer_feed(pc->item->swarm, pc->peer, in, pc->in.len, peer_now_ms());
     str_consume(&pc->in, used);
     return n;
 }
@@ -184,6 +243,8 @@ static void pc_free(void *eng)
     struct pconn *pc = eng;
     if (pc->peer && pc->item && pc->item->swarm)
         tor_swarm_peer_gone(pc->item->swarm, pc->peer);
+    if (pc->mpeer && pc->item && pc->item->fetch)
+        tor_mfetch_peer_gone(pc->item->fetch, pc->mpeer);
     if (pc->prev)
         pc->prev->next = pc->next;
     else
@@ -223,7 +284,10 @@ void peer_close_item_conns(struct peer_svc *svc, struct tor_item *it)
             continue;
         if (pc->peer)
             tor_swarm_peer_gone(it->swarm, pc->peer);
+        if (pc->mpeer)
+            tor_mfetch_peer_gone(it->fetch, pc->mpeer);
         pc->peer = NULL;
+        pc->mpeer = NULL;
         pc->item = NULL;
         pc->closing = true;
     }
@@ -271,12 +335,14 @@ static void on_dialled(int fd, short what, void *vd)
     for (struct tor_item *i = svc->items; i; i = i->next)
         if (i->key == dl->key)
             it = i;
-    if ((what & EV_TIMEOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err ||
-        !it || it->state != ITEM_ACTIVE || !it->swarm ||
-        tor_swarm_npeers(it->swarm) >= svc->cfg->max_peers) {
+    if ((what & EV_TIMEOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err || !it ||
+        !peer_item_room(it)) {
         close(fd);
     } else {
         svc->connecting_for = it;
+        svc->connecting_port =
+            ntohs(dl->ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&dl->ss)->sin6_port
+                                               : ((struct sockaddr_in *)&dl->ss)->sin_port);
         conn_accept(&svc->w->host, &svc->out_l, fd, (struct sockaddr *)&dl->ss);
         svc->connecting_for = NULL;
     }

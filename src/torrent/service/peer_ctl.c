@@ -1,8 +1,9 @@
 /*
  * torrent/service/peer_ctl — how the peer service is driven and watched without a socket:
- * `pigeon torrent add/pause/resume/remove` drop files into DATA/torrent/inbox/ (NAME.torrent
- * with an optional NAME.torrent.dir naming the download directory; HASH.pause, HASH.resume,
- * HASH.remove), which the service reads every second; the [torrent] watch_dir is read the same
+ * `pigeon torrent add/pause/resume/remove` drop files into DATA/torrent/inbox/ (NAME.torrent,
+ * or HASH.magnet holding a magnet link, with an optional NAME.torrent.dir / HASH.magnet.dir
+ * naming the download directory; HASH.pause, HASH.resume, HASH.remove), which the service
+ * reads every second; the [torrent] watch_dir is read the same
  * way (each FILE.torrent added, then renamed FILE.torrent.added); and DATA/torrent/status is
  * rewritten every second (one line per torrent) for `pigeon torrent list`.
  */
@@ -38,25 +39,58 @@ static void add_file(struct peer_svc *svc, const char *path, const char *dir)
         log_warn("torrent: %s: not added: %s", path, why);
 }
 
+/* The magnet link in path (one line); NULL when unreadable. */
+static char *read_link(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    fclose(f);
+    if (n <= 0) {
+        free(line);
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return line;
+}
+
+static void add_magnet(struct peer_svc *svc, const char *path, const char *dir, bool paused)
+{
+    const char *why = "cannot read it";
+    char *uri = read_link(path);
+    if (!uri || !peer_magnet_add(svc, uri, dir, paused, &why))
+        log_warn("torrent: %s: not added: %s", path, why);
+    free(uri);
+}
+
+/* The directory named by path.dir (written by `pigeon torrent add --dir`), else the default. */
+static void dir_for(struct peer_svc *svc, const char *path, char *dir, size_t cap)
+{
+    char dpath[1310];
+    snprintf(dpath, sizeof dpath, "%s.dir", path);
+    FILE *f = fopen(dpath, "r");
+    if (!f || !fgets(dir, (int)cap, f))
+        default_dir(svc, dir, cap);
+    dir[strcspn(dir, "\n")] = '\0';
+    if (f)
+        fclose(f);
+    unlink(dpath);
+}
+
 /* One inbox file: a command from the CLI. */
 static void inbox_one(struct peer_svc *svc, const char *name)
 {
     char path[1300], dir[1024];
     snprintf(path, sizeof path, "%.1000s/%.255s", svc->inbox, name);
     if (ends_with(name, ".torrent")) {
-        char dpath[1310];
-        snprintf(dpath, sizeof dpath, "%s.dir", path);
-        FILE *f = fopen(dpath, "r");
-        if (!f || !fgets(dir, sizeof dir, f))
-            default_dir(svc, dir, sizeof dir);
-        dir[strcspn(dir, "\n")] = '\0';
-        if (f)
-            fclose(f);
+        dir_for(svc, path, dir, sizeof dir);
         add_file(svc, path, dir);
-        unlink(dpath);
     } else if (ends_with(name, ".magnet")) {
-        log_warn("torrent: %s: magnet links need the metadata exchange (BEP 9), which this "
-                 "build does not have: add the .torrent file", name);
+        dir_for(svc, path, dir, sizeof dir);
+        add_magnet(svc, path, dir, false);
     } else if (ends_with(name, ".pause") || ends_with(name, ".resume") ||
                ends_with(name, ".remove")) {
         char hex[64];
@@ -111,7 +145,8 @@ void peer_ctl_scan(struct peer_svc *svc)
 
 static const char *state_name(const struct tor_item *it)
 {
-    static const char *const names[] = {"checking", "active", "paused", "done", "error"};
+    static const char *const names[] = {"checking", "active", "paused",
+                                        "done",     "error",  "metadata"};
     if (it->state == ITEM_ACTIVE && it->swarm)
         return tor_swarm_complete(it->swarm) ? "seeding" : "downloading";
     return names[it->state];
@@ -139,10 +174,16 @@ void peer_ctl_status(struct peer_svc *svc)
         } else if (it->state == ITEM_DONE) {
             have = it->meta.npieces;
         }
-        fprintf(f, "%s %s %.1f%% %llu %llu %llu %llu %zu %s\n", it->hex, state_name(it),
-                100.0 * have / it->meta.npieces, (unsigned long long)dr,
-                (unsigned long long)ur, (unsigned long long)down, (unsigned long long)up, peers,
-                it->meta.name);
+        double pct = it->meta.npieces ? 100.0 * have / it->meta.npieces : 0.0;
+        if (it->fetch) { /* the metadata's own progress */
+            uint32_t got, total;
+            tor_mfetch_progress(it->fetch, &got, &total);
+            pct = total ? 100.0 * got / total : 0.0;
+            peers = tor_mfetch_npeers(it->fetch);
+        }
+        fprintf(f, "%s %s %.1f%% %llu %llu %llu %llu %zu %s\n", it->hex, state_name(it), pct,
+                (unsigned long long)dr, (unsigned long long)ur, (unsigned long long)down,
+                (unsigned long long)up, peers, it->meta.name);
     }
     if (fclose(f) == 0)
         rename(tmp, path);
@@ -156,11 +197,16 @@ void peer_ctl_load(struct peer_svc *svc)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!ends_with(e->d_name, ".torrent"))
+        bool magnet = ends_with(e->d_name, ".magnet");
+        if (!ends_with(e->d_name, ".torrent") && !magnet)
             continue;
         char path[1300], conf[1300], line[1100], dir[1024];
         snprintf(path, sizeof path, "%s/%s", svc->state_dir, e->d_name);
-        snprintf(conf, sizeof conf, "%.*s.conf", (int)(strlen(path) - 8), path);
+        size_t stem = strlen(path) - (magnet ? 7 : 8);
+        snprintf(conf, sizeof conf, "%.*s.torrent", (int)stem, path);
+        if (magnet && access(conf, F_OK) == 0)
+            continue; /* the metadata came just before a restart */
+        snprintf(conf, sizeof conf, "%.*s.conf", (int)stem, path);
         bool paused = false;
         default_dir(svc, dir, sizeof dir);
         FILE *f = fopen(conf, "r");
@@ -174,7 +220,9 @@ void peer_ctl_load(struct peer_svc *svc)
         if (f)
             fclose(f);
         const char *why = NULL;
-        if (!peer_item_add(svc, path, dir, paused, &why))
+        if (magnet)
+            add_magnet(svc, path, dir, paused);
+        else if (!peer_item_add(svc, path, dir, paused, &why))
             log_warn("torrent: %s: not loaded: %s", path, why);
     }
     closedir(d);

@@ -8,6 +8,7 @@
 
 #include "conf/keys.h"
 #include "host/host.h"
+#include "torrent/metafetch.h"
 #include "torrent/service/storage.h"
 #include "torrent/swarm.h"
 #include "torrent/tracker_client.h"
@@ -19,54 +20,61 @@
 struct pool;
 struct event;
 struct dial;
+struct wseed;
 
 struct peer_config {
-    struct conf_service svc; /* the TCP port peers connect to */
-    char *dir;               /* downloads (default DATA/torrent/downloads) */
-    char *watch_dir;         /* .torrent files dropped here are added */
-    unsigned max_peers;      /* per torrent */
+    struct conf_service svc;             /* the TCP port peers connect to */
+    char *dir;                           /* downloads (default DATA/torrent/downloads) */
+    char *watch_dir;                     /* .torrent files dropped here are added */
+    unsigned max_peers;                  /* per torrent */
     uint64_t upload_rate, download_rate; /* bytes/s per torrent, 0: none */
-    unsigned seed_ratio;     /* percent of the size uploaded, then stop; 0: no limit */
-    unsigned seed_time;      /* seconds of seeding, then stop; 0: no limit */
-    uint64_t memory;         /* piece buffers per torrent */
+    unsigned seed_ratio;                 /* percent of the size uploaded, then stop; 0: no limit */
+    unsigned seed_time;                  /* seconds of seeding, then stop; 0: no limit */
+    uint64_t memory;                     /* piece buffers per torrent */
 };
 
-enum item_state { ITEM_CHECKING, ITEM_ACTIVE, ITEM_PAUSED, ITEM_DONE, ITEM_ERROR };
+enum item_state { ITEM_CHECKING, ITEM_ACTIVE, ITEM_PAUSED, ITEM_DONE, ITEM_ERROR, ITEM_METADATA };
 
 struct tor_item {
     struct tor_item *next;
     struct peer_svc *svc;
     uint64_t key;             /* unique, for results coming back from the pool */
-    struct tor_meta meta;
+    struct tor_meta meta;     /* from a magnet link: only info_hash, name, trackers, web
+                                 seeds until the info dictionary came */
+    char *magnet;             /* the link, while its info dictionary is being fetched */
+    struct tor_mfetch *fetch; /* ITEM_METADATA: peers asked for the info dictionary */
     char hex[41];
     char dir[1024];
     struct tor_storage st;
     struct tor_swarm *swarm;
     enum item_state state;
     char error[160];
-    uint8_t *checked;         /* resume: pieces found good on disk */
+    uint8_t *checked; /* resume: pieces found good on disk */
     uint32_t check_next, check_inflight;
     /* trackers */
-    size_t tracker;           /* the one in use */
+    size_t tracker; /* the one in use */
     bool announcing;
     enum tor_event pending_event;
     bool sent_started, sent_completed;
-    int64_t next_announce;    /* s */
+    int64_t next_announce; /* s */
     uint32_t interval;
     char tracker_status[1400];
     struct tor_peer_addr cand[TOR_ANNOUNCE_MAX_PEERS];
     size_t ncand, cand_next;
     int64_t seed_since;
-    unsigned verifying;       /* pieces out at the pool */
-    bool removing;            /* freed once nothing is out at the pool */
+    unsigned verifying; /* pieces out at the pool */
+    bool removing;      /* freed once nothing is out at the pool */
     int64_t last_house;
+    struct wseed *wseeds; /* web seeds (BEP 19) while downloading */
 };
 
 struct pconn {
-    struct conn *c;
+    struct conn *c; /* NULL for a web seed's face to the swarm */
+    struct wseed *ws;
     struct peer_svc *svc;
     struct tor_item *item;
     struct tor_peer *peer;
+    struct tor_mpeer *mpeer; /* a magnet link's connection, before the metadata came */
     struct str in;
     char addr[64];
     bool closing;
@@ -77,11 +85,12 @@ struct pconn {
 struct peer_svc {
     struct daemon *d;
     const struct peer_config *cfg;
-    struct worker *w;          /* worker 0: everything runs on its loop */
+    struct worker *w; /* worker 0: everything runs on its loop */
     struct pool *pool;
+    struct pool *ws_pool; /* web seed fetches (they may wait on a slow server) */
     int *listen_fds;
     unsigned nlisten;
-    uint16_t port;             /* announced */
+    uint16_t port; /* announced */
     struct event **accept_ev;
     struct event *tick, *house, *reaper;
     struct listener in_l, out_l;
@@ -89,14 +98,16 @@ struct peer_svc {
     uint64_t next_key;
     struct pconn *conns;
     struct tor_item *connecting_for; /* create() of an outgoing connection reads it */
+    uint16_t connecting_port;        /* and the port it dialled */
     uint8_t peer_id[20];
     char state_dir[1024], inbox[1024];
     unsigned outgoing_pending;
-    struct dial *dials;        /* connects in progress */
+    struct dial *dials; /* connects in progress */
 };
 
 extern const struct proto_ops torrent_peer_proto;
 extern const struct tor_swarm_ops torrent_swarm_ops;
+extern const struct tor_mfetch_ops torrent_mfetch_ops;
 
 uint64_t peer_now_ms(void);
 /* peer_conn.c */
@@ -117,6 +128,23 @@ void peer_item_save(struct tor_item *it);
 void peer_item_free(struct tor_item *it);
 void peer_items_tick(struct peer_svc *svc, uint64_t now_ms);
 void peer_items_house(struct peer_svc *svc, int64_t now);
+void peer_item_begin(struct tor_item *it);
+void peer_item_announce(struct tor_item *it, enum tor_event ev);
+/* Whether the torrent takes one more connection (it runs and is below max_peers). */
+bool peer_item_room(const struct tor_item *it);
+void peer_state_path(const struct tor_item *it, const char *ext, char *out, size_t cap);
+void peer_write_atomic(const char *path, const void *p, size_t n);
+/* peer_magnet.c: torrents added from a magnet link, until their metadata came (BEP 9) */
+struct tor_item *peer_magnet_add(struct peer_svc *svc, const char *uri, const char *dir,
+                                 bool paused, const char **why);
+void peer_magnet_start(struct tor_item *it);
+void peer_magnet_stop(struct tor_item *it);
+void peer_magnet_tick(struct tor_item *it, uint64_t now_ms);
+/* peer_webseed.c: web seeds (BEP 19) as peers of the swarm */
+void peer_webseeds_start(struct tor_item *it);
+void peer_webseeds_stop(struct tor_item *it);
+void peer_webseeds_house(struct tor_item *it, int64_t now);
+void peer_webseed_from_swarm(struct pconn *pc, const void *p, size_t n);
 /* peer_ctl.c: the inbox the CLI writes to, the watch directory, the status file */
 void peer_ctl_scan(struct peer_svc *svc);
 void peer_ctl_status(struct peer_svc *svc);

@@ -50,7 +50,7 @@ struct tor_item *peer_item_find_hex(struct peer_svc *svc, const char *hex)
     return NULL;
 }
 
-static void state_path(const struct tor_item *it, const char *ext, char *out, size_t cap)
+void peer_state_path(const struct tor_item *it, const char *ext, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/%s.%s", it->svc->state_dir, it->hex, ext);
 }
@@ -58,7 +58,7 @@ static void state_path(const struct tor_item *it, const char *ext, char *out, si
 void peer_item_save(struct tor_item *it)
 {
     char path[1200], tmp[1210];
-    state_path(it, "conf", path, sizeof path);
+    peer_state_path(it, "conf", path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f)
@@ -69,7 +69,7 @@ void peer_item_save(struct tor_item *it)
         rename(tmp, path);
 }
 
-static void write_atomic(const char *path, const void *p, size_t n)
+void peer_write_atomic(const char *path, const void *p, size_t n)
 {
     char tmp[1210];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -147,8 +147,8 @@ static void check_more(struct tor_item *it)
         j->key = it->key;
         j->it = it;
         j->first = it->check_next;
-        j->count = it->meta.npieces - j->first < CHECK_BATCH ? it->meta.npieces - j->first
-                                                            : CHECK_BATCH;
+        j->count =
+            it->meta.npieces - j->first < CHECK_BATCH ? it->meta.npieces - j->first : CHECK_BATCH;
         it->check_next += j->count;
         it->check_inflight++;
         pool_submit(it->svc->pool, check_work, j);
@@ -164,8 +164,7 @@ static void verify_done(void *vj)
         if (it->swarm)
             tor_swarm_piece_done(it->swarm, j->piece, j->ok, peer_now_ms());
         if (!j->ok)
-            log_warn("torrent %.8s: piece %u failed its SHA-1 check: discarded", it->hex,
-                     j->piece);
+            log_warn("torrent %.8s: piece %u failed its SHA-1 check: discarded", it->hex, j->piece);
         maybe_free(j->svc, it);
     }
     free(j);
@@ -184,8 +183,8 @@ void peer_verify(void *vit, uint32_t piece, const uint8_t *data, size_t len)
 {
     struct tor_item *it = vit;
     struct job *j = xcalloc(1, sizeof *j);
-    *j = (struct job){.svc = it->svc, .key = it->key, .it = it, .piece = piece, .data = data,
-                      .len = len};
+    *j = (struct job){
+        .svc = it->svc, .key = it->key, .it = it, .piece = piece, .data = data, .len = len};
     it->verifying++;
     pool_submit(it->svc->pool, verify_work, j);
 }
@@ -215,8 +214,10 @@ static void announce_done(void *vj)
             /* the tracker's interval; while downloading with no peer known, its min
              * interval (as often as it allows) */
             uint32_t iv = j->res.interval ? j->res.interval : 1800;
-            bool starving = j->res.npeers == 0 && it->swarm && !tor_swarm_complete(it->swarm) &&
-                            tor_swarm_npeers(it->swarm) == 0;
+            bool starving =
+                j->res.npeers == 0 && ((it->swarm && !tor_swarm_complete(it->swarm) &&
+                                        tor_swarm_npeers(it->swarm) == 0) ||
+                                       (it->fetch && tor_mfetch_npeers(it->fetch) == 0));
             if (starving && j->res.min_interval && j->res.min_interval < iv)
                 iv = j->res.min_interval;
             if (j->res.min_interval > iv)
@@ -241,7 +242,7 @@ static void announce_work(void *tctx, void *vj)
     loop_post_send(j->svc->w->host.post, announce_done, j);
 }
 
-static void announce(struct tor_item *it, enum tor_event ev)
+void peer_item_announce(struct tor_item *it, enum tor_event ev)
 {
     if (it->meta.ntrackers == 0 || it->announcing)
         return;
@@ -254,6 +255,8 @@ static void announce(struct tor_item *it, enum tor_event ev)
     j->req.port = it->svc->port;
     j->req.event = ev;
     j->req.left = it->swarm ? tor_swarm_left(it->swarm) : it->meta.total;
+    if (it->magnet)
+        j->req.left = 1; /* size unknown (BEP 9): 0 would make us a seed to the tracker */
     if (it->swarm) {
         uint64_t dr, ur;
         tor_swarm_totals(it->swarm, &j->req.downloaded, &j->req.uploaded, &dr, &ur);
@@ -266,19 +269,22 @@ static void announce(struct tor_item *it, enum tor_event ev)
 
 static void limits_of(const struct peer_config *c, struct tor_swarm_limits *l)
 {
-    *l = (struct tor_swarm_limits){.max_peers = c->max_peers, .upload_rate = c->upload_rate,
+    *l = (struct tor_swarm_limits){.max_peers = c->max_peers,
+                                   .upload_rate = c->upload_rate,
                                    .download_rate = c->download_rate,
-                                   .max_active_bytes = c->memory, .slots = 4};
+                                   .max_active_bytes = c->memory,
+                                   .slots = 4};
 }
 
 static void start_swarm(struct tor_item *it)
 {
     struct tor_swarm_limits l;
     limits_of(it->svc->cfg, &l);
+    l.listen_port = it->svc->port;
     uint64_t seed;
     RAND_bytes((uint8_t *)&seed, sizeof seed);
-    it->swarm = tor_swarm_new(&it->meta, it->checked, it->svc->peer_id, &torrent_swarm_ops, it,
-                              &l, seed);
+    it->swarm =
+        tor_swarm_new(&it->meta, it->checked, it->svc->peer_id, &torrent_swarm_ops, it, &l, seed);
     uint32_t have = tor_swarm_have_count(it->swarm);
     log_info("torrent %.8s %s: %u of %u pieces on disk%s", it->hex, it->meta.name, have,
              it->meta.npieces, it->meta.priv ? " (private: trackers only)" : "");
@@ -288,9 +294,10 @@ static void start_swarm(struct tor_item *it)
     it->next_announce = 0;
     if (tor_swarm_complete(it->swarm))
         it->seed_since = time(NULL);
+    peer_webseeds_start(it);
 }
 
-static void begin(struct tor_item *it)
+void peer_item_begin(struct tor_item *it)
 {
     it->state = ITEM_CHECKING;
     it->check_next = 0;
@@ -325,9 +332,9 @@ struct tor_item *peer_item_add(struct peer_svc *svc, const char *torrent_path, c
     it->key = ++svc->next_key;
     snprintf(it->dir, sizeof it->dir, "%s", dir);
     char keep[1200];
-    state_path(it, "torrent", keep, sizeof keep);
+    peer_state_path(it, "torrent", keep, sizeof keep);
     if (strcmp(keep, torrent_path) != 0)
-        write_atomic(keep, raw.ptr, raw.len);
+        peer_write_atomic(keep, raw.ptr, raw.len);
     str_clear(&raw);
     if (tor_storage_open(&it->st, &it->meta, it->dir, why) < 0) {
         tor_meta_clear(&it->meta);
@@ -340,7 +347,7 @@ struct tor_item *peer_item_add(struct peer_svc *svc, const char *torrent_path, c
     if (paused) {
         it->state = ITEM_PAUSED;
     } else {
-        begin(it);
+        peer_item_begin(it);
     }
     peer_item_save(it);
     log_info("torrent %.8s: added %s (%llu bytes, %u pieces) into %s", it->hex, it->meta.name,
@@ -350,12 +357,17 @@ struct tor_item *peer_item_add(struct peer_svc *svc, const char *torrent_path, c
 
 static void stop_swarm(struct tor_item *it, bool tell_tracker)
 {
-    if (!it->swarm)
+    if (!it->swarm && !it->fetch)
         return;
     if (tell_tracker && it->sent_started) {
         it->announcing = false;
-        announce(it, TOR_EV_STOPPED);
+        peer_item_announce(it, TOR_EV_STOPPED);
     }
+    if (it->fetch) {
+        peer_magnet_stop(it);
+        return;
+    }
+    peer_webseeds_stop(it);
     peer_close_item_conns(it->svc, it);
     tor_swarm_free(it->swarm);
     it->swarm = NULL;
@@ -372,7 +384,10 @@ void peer_item_pause(struct peer_svc *svc, struct tor_item *it, bool pause)
         it->state = ITEM_PAUSED;
         log_info("torrent %.8s: paused", it->hex);
     } else if (!pause && (it->state == ITEM_PAUSED || it->state == ITEM_DONE)) {
-        begin(it);
+        if (it->magnet)
+            peer_magnet_start(it);
+        else
+            peer_item_begin(it);
         log_info("torrent %.8s: resumed", it->hex);
     }
     peer_item_save(it);
@@ -384,9 +399,11 @@ void peer_item_remove(struct peer_svc *svc, struct tor_item *it)
         stop_swarm(it, true);
     it->removing = true;
     char path[1200];
-    state_path(it, "torrent", path, sizeof path);
+    peer_state_path(it, "torrent", path, sizeof path);
     unlink(path);
-    state_path(it, "conf", path, sizeof path);
+    peer_state_path(it, "conf", path, sizeof path);
+    unlink(path);
+    peer_state_path(it, "magnet", path, sizeof path);
     unlink(path);
     log_info("torrent %.8s: removed (downloaded files kept in %s)", it->hex, it->dir);
     maybe_free(svc, it);
@@ -395,11 +412,15 @@ void peer_item_remove(struct peer_svc *svc, struct tor_item *it)
 void peer_item_free(struct tor_item *it)
 {
     if (it->swarm) {
+        peer_webseeds_stop(it);
         peer_close_item_conns(it->svc, it);
         tor_swarm_free(it->swarm);
     }
+    if (it->fetch)
+        peer_magnet_stop(it);
     tor_storage_close(&it->st);
     tor_meta_clear(&it->meta);
+    free(it->magnet);
     free(it->checked);
     free(it);
 }
@@ -411,6 +432,25 @@ void peer_items_tick(struct peer_svc *svc, uint64_t now_ms)
     for (struct tor_item *it = svc->items; it; it = it->next)
         if (it->swarm && it->state == ITEM_ACTIVE)
             tor_swarm_tick(it->swarm, now_ms);
+        else if (it->fetch && it->state == ITEM_METADATA)
+            peer_magnet_tick(it, now_ms);
+}
+
+bool peer_item_room(const struct tor_item *it)
+{
+    unsigned max = it->svc->cfg->max_peers;
+    if (it->state == ITEM_ACTIVE && it->swarm)
+        return tor_swarm_npeers(it->swarm) < max;
+    return it->state == ITEM_METADATA && it->fetch && tor_mfetch_npeers(it->fetch) < max;
+}
+
+/* Addresses from the tracker are dialled while there is room (a few each second). */
+static void dial_some(struct peer_svc *svc, struct tor_item *it, size_t npeers)
+{
+    for (int k = 0;
+         k < 8 && it->cand_next < it->ncand && npeers + svc->outgoing_pending < svc->cfg->max_peers;
+         k++)
+        peer_connect(svc, it, &it->cand[it->cand_next++]);
 }
 
 static bool seeding_over(const struct peer_config *c, struct tor_item *it, int64_t now)
@@ -440,13 +480,10 @@ static void house_one(struct peer_svc *svc, struct tor_item *it, int64_t now)
         }
     }
     if (now >= it->next_announce && !it->announcing)
-        announce(it, it->pending_event);
-    /* dial addresses from the tracker while there is room (a few each second) */
-    for (int k = 0; k < 8 && it->cand_next < it->ncand &&
-                    tor_swarm_npeers(it->swarm) + svc->outgoing_pending < svc->cfg->max_peers &&
-                    !tor_swarm_complete(it->swarm);
-         k++)
-        peer_connect(svc, it, &it->cand[it->cand_next++]);
+        peer_item_announce(it, it->pending_event);
+    peer_webseeds_house(it, now);
+    if (!tor_swarm_complete(it->swarm))
+        dial_some(svc, it, tor_swarm_npeers(it->swarm));
 }
 
 void peer_items_house(struct peer_svc *svc, int64_t now)
@@ -456,5 +493,10 @@ void peer_items_house(struct peer_svc *svc, int64_t now)
             check_more(it);
         else if (it->state == ITEM_ACTIVE && it->swarm)
             house_one(svc, it, now);
+        else if (it->state == ITEM_METADATA && it->fetch) {
+            if (now >= it->next_announce && !it->announcing)
+                peer_item_announce(it, it->pending_event);
+            dial_some(svc, it, tor_mfetch_npeers(it->fetch));
+        }
     }
 }

@@ -4,8 +4,9 @@
  * lives on that loop, so the swarm engine needs no lock), a pool of two threads for piece
  * hashing, writes, resume checks and tracker announces, a 100 ms tick (the swarms' timers),
  * a 1 s housekeeping timer (trackers, dialling, seeding limits, the CLI's inbox, the watch
- * directory, the status file). DHT (BEP 5) and PEX are not built: peers come from trackers
- * (and private torrents, BEP 27, only ever use their own trackers anyway).
+ * directory, the status file), and a second pool of two threads for web seed fetches
+ * (BEP 19). DHT (BEP 5) is not built: peers come from trackers (and private torrents,
+ * BEP 27, only ever use their own trackers anyway).
  */
 #include "torrent/service/service.h"
 
@@ -127,6 +128,7 @@ static int peer_open(struct daemon *d, void **state_out)
     set_listener(svc, &svc->in_l, c->svc.listen[0].text);
     set_listener(svc, &svc->out_l, "outgoing");
     svc->pool = pool_new(2, NULL, NULL, NULL);
+    svc->ws_pool = pool_new(2, NULL, NULL, NULL);
     return 0;
 }
 
@@ -189,6 +191,8 @@ static void peer_stop(struct daemon *d, void *state)
         return;
     pool_free(svc->pool); /* finishes what is queued; its results wait in worker 0's post */
     svc->pool = NULL;
+    pool_free(svc->ws_pool);
+    svc->ws_pool = NULL;
 }
 
 static void peer_close(struct daemon *d, void *state)
@@ -203,6 +207,8 @@ static void peer_close(struct daemon *d, void *state)
     }
     if (svc->pool)
         pool_free(svc->pool);
+    if (svc->ws_pool)
+        pool_free(svc->ws_pool);
     for (unsigned i = 0; i < svc->nlisten; i++)
         close(svc->listen_fds[i]);
     free(svc->listen_fds);

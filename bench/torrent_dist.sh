@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# The lecture notes' P2P experiment: the time to give a file of F bytes to N leechers, each
+# on its own link shaped with tc (tbf) in its own network namespace, all joined by a bridge,
+# set beside the lower bound  max(F/u_s, F/d_min, N*F/(u_s + sum u_i)).  The seed is Pigeon
+# (pigeond [torrent]), Transmission (transmission-daemon 3.00) or libtorrent, one after the
+# other, on the same links; the leechers are libtorrent peers (tests/integration/lt_peer.py)
+# that keep seeding until the last one is done, as the bound assumes. The tracker is Pigeon's
+# UDP tracker in the bridge's namespace. Prints one row per (seed, N): the time, the bound,
+# and time/bound. Run as root (namespaces, tc).
+#
+# usage: bench/torrent_dist.sh [-F MB] [-N "2 4 8 16"] [-u SEED_MBIT] [-p PEER_UP_MBIT]
+#                              [-d PEER_DOWN_MBIT] [-s "pigeon transmission libtorrent"] [-B]
+#   defaults: F 32 MB, N "2 4 8", u_s 20 Mbit/s, u_i 5 Mbit/s, d_i 40 Mbit/s (the issue's
+#   200 MB and N = 16 are `-F 200 -N "2 4 8 16"`: about an hour on a quiet machine)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+. "$ROOT/bench/lib/common.sh"
+FMB=${BENCH_F:-32}
+NLIST=${BENCH_N:-"2 4 8"}
+US=${BENCH_US:-20}
+UI=${BENCH_UI:-5}
+DI=${BENCH_DI:-40}
+SEEDS=${BENCH_SEEDS:-"pigeon transmission libtorrent"}
+NO_BUILD=${BENCH_NO_BUILD:-0}
+while getopts "F:N:u:p:d:s:B" o; do
+    case $o in
+    F) FMB=$OPTARG ;;
+    N) NLIST=$OPTARG ;;
+    u) US=$OPTARG ;;
+    p) UI=$OPTARG ;;
+    d) DI=$OPTARG ;;
+    s) SEEDS=$OPTARG ;;
+    B) NO_BUILD=1 ;;
+    *) die "usage: bench/torrent_dist.sh [-F MB] [-N LIST] [-u MBIT] [-p MBIT] [-d MBIT] [-s SEEDS] [-B]" ;;
+    esac
+done
+[[ $(id -u) == 0 ]] || die "run as root (network namespaces, tc)"
+for c in ip tc mktorrent transmission-daemon transmission-remote; do
+    command -v "$c" >/dev/null || die "$c is missing"
+done
+/usr/bin/python3 -c 'import libtorrent' || die "python3-libtorrent is missing"
+build_pigeon
+BASE=$(mktemp -d /var/tmp/pigeon-bench-dist.XXXXXX)
+P=pgd$$ # namespace prefix
+PIDS=()
+NODES=()
+LT=$ROOT/tests/integration/lt_peer.py
+cleanup() {
+    for p in "${PIDS[@]}"; do stop_pid peer "$p"; done
+    PIDS=()
+    for n in "${NODES[@]}"; do ip netns del "$P$n" 2>/dev/null || true; done
+    ip netns del "${P}hub" 2>/dev/null || true
+}
+trap 'cleanup; rm -rf "$BASE"' EXIT
+inns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
+
+# node NAME INDEX UP_MBIT DOWN_MBIT: a namespace on the bridge at 10.77.0.INDEX, its upload
+# shaped on its side of the veth, its download on the bridge's side.
+node() {
+    local n=$1 i=$2 up=$3 down=$4
+    ip netns add "$P$n"
+    NODES+=("$n")
+    ip link add "v$P$i" type veth peer name "h$P$i"
+    ip link set "v$P$i" netns "$P$n"
+    ip link set "h$P$i" netns "${P}hub"
+    inns "$n" ip link set lo up
+    inns "$n" ip addr add "10.77.0.$i/24" dev "v$P$i"
+    inns "$n" ip link set "v$P$i" up
+    inns hub ip link set "h$P$i" master br0 up
+    inns "$n" tc qdisc add dev "v$P$i" root tbf rate "${up}mbit" burst 64kb latency 100ms
+    inns hub tc qdisc add dev "h$P$i" root tbf rate "${down}mbit" burst 64kb latency 100ms
+}
+
+network() { # N
+    ip netns add "${P}hub"
+    inns hub ip link set lo up
+    inns hub ip link add br0 type bridge
+    inns hub ip addr add 10.77.0.254/24 dev br0
+    inns hub ip link set br0 up
+    node seed 1 "$US" 1000
+    for i in $(seq 1 "$1"); do node "l$i" $((10 + i)) "$UI" "$DI"; done
+}
+
+pigeon_conf() { # DIR EXTRA-SECTIONS
+    mkdir -p "$1/data"
+    cat >"$1/pigeon.conf" <<CONF
+[server]
+hostname = bench.example
+primary_domain = bench.example
+data_dir = $1/data
+workers = 1
+log_level = info
+$2
+CONF
+}
+
+start_tracker() {
+    pigeon_conf "$BASE/tracker" "[tracker]
+http = no
+listen = 10.77.0.254:6969
+interval = 20
+min_interval = 5
+flood_rate = 0"
+    inns hub "$ROOT/build/release/pigeond" -c "$BASE/tracker/pigeon.conf" >"$BASE/tracker/log" 2>&1 &
+    PIDS+=($!)
+}
+
+start_seed() { # KIND TORRENT
+    local kind=$1 t=$2
+    case $kind in
+    pigeon)
+        pigeon_conf "$BASE/pigeon" "[torrent]
+listen = 10.77.0.1:6881
+dir = $BASE/src"
+        inns seed "$ROOT/build/release/pigeond" -c "$BASE/pigeon/pigeon.conf" >"$BASE/pigeon/log" 2>&1 &
+        PIDS+=($!)
+        until inns seed "$ROOT/build/release/pigeon" -c "$BASE/pigeon/pigeon.conf" torrent list \
+            >/dev/null 2>&1; do sleep 0.2; done
+        inns seed "$ROOT/build/release/pigeon" -c "$BASE/pigeon/pigeon.conf" torrent add "$t" \
+            --dir "$BASE/src" >/dev/null
+        until inns seed "$ROOT/build/release/pigeon" -c "$BASE/pigeon/pigeon.conf" torrent list |
+            grep -q ' seeding '; do sleep 0.2; done ;;
+    transmission)
+        mkdir -p "$BASE/tr"
+        cat >"$BASE/tr/settings.json" <<JSON
+{"rpc-port": 9091, "rpc-bind-address": "127.0.0.1", "rpc-authentication-required": false,
+ "peer-port": 6881, "peer-port-random-on-start": false, "bind-address-ipv4": "10.77.0.1",
+ "dht-enabled": false, "lpd-enabled": false, "utp-enabled": false, "pex-enabled": false,
+ "port-forwarding-enabled": false, "encryption": 1, "ratio-limit-enabled": false,
+ "speed-limit-up-enabled": false, "upload-slots-per-torrent": 14,
+ "download-dir": "$BASE/src"}
+JSON
+        inns seed transmission-daemon -f -g "$BASE/tr" >"$BASE/tr/log" 2>&1 &
+        PIDS+=($!)
+        until inns seed transmission-remote 127.0.0.1:9091 -l >/dev/null 2>&1; do sleep 0.2; done
+        inns seed transmission-remote 127.0.0.1:9091 -a "$t" -w "$BASE/src" >/dev/null
+        until inns seed transmission-remote 127.0.0.1:9091 -l | grep -q 'Seeding'; do sleep 0.2; done ;;
+    libtorrent)
+        inns seed /usr/bin/python3 "$LT" "$t" "$BASE/src" 6881 --seed --host 10.77.0.1 \
+            >"$BASE/ltseed.log" 2>&1 &
+        PIDS+=($!)
+        until grep -q finished "$BASE/ltseed.log"; do sleep 0.2; done ;;
+    esac
+}
+
+run_one() { # KIND N: the distribution time in RESULT
+    local kind=$1 n=$2
+    network "$n"
+    start_tracker
+    rm -rf "$BASE/dl" && mkdir -p "$BASE/dl"
+    start_seed "$kind" "$BASE/f.torrent"
+    local t0 i
+    t0=$(now)
+    for i in $(seq 1 "$n"); do
+        mkdir -p "$BASE/dl/$i"
+        inns "l$i" /usr/bin/python3 "$LT" "$BASE/f.torrent" "$BASE/dl/$i" 6881 --seed \
+            --host "10.77.0.$((10 + i))" >"$BASE/dl/$i.log" 2>&1 &
+        PIDS+=($!)
+    done
+    local deadline=$(($(date +%s) + 3600))
+    for i in $(seq 1 "$n"); do
+        until grep -q finished "$BASE/dl/$i.log"; do
+            (($(date +%s) < deadline)) || die "$kind N=$n: leecher $i never finished"
+            sleep 0.1
+        done
+    done
+    RESULT=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+    cleanup
+    NODES=()
+}
+
+# the file and its torrent (256 KiB pieces, as the notes say)
+mkdir -p "$BASE/src"
+head -c $((FMB << 20)) /dev/urandom >"$BASE/src/f.bin"
+mktorrent -l 18 -a udp://10.77.0.254:6969/announce -o "$BASE/f.torrent" "$BASE/src/f.bin" >/dev/null
+log "F = $FMB MiB, u_s = $US Mbit/s, u_i = $UI Mbit/s, d_i = $DI Mbit/s"
+printf "%-13s %4s %10s %10s %10s\n" seed N "time (s)" "bound (s)" "time/bound"
+for n in $NLIST; do
+    bound=$(awk -v f="$FMB" -v us="$US" -v ui="$UI" -v di="$DI" -v n="$n" 'BEGIN {
+        F = f * 8 * 1048576 / 1e6; a = F / us; b = F / di; c = n * F / (us + n * ui)
+        m = a; if (b > m) m = b; if (c > m) m = c; printf "%.1f", m }')
+    for kind in $SEEDS; do
+        run_one "$kind" "$n"
+        t=$RESULT
+        printf "%-13s %4s %10s %10s %10.2f\n" "$kind" "$n" "$t" "$bound" \
+            "$(awk -v t="$t" -v b="$bound" 'BEGIN { print t / b }')"
+    done
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)"

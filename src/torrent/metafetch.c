@@ -1,0 +1,410 @@
+/* torrent/metafetch — see metafetch.h. */
+#include "torrent/metafetch.h"
+
+#include "core/err.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+#include "torrent/ext.h"
+#include "torrent/wire.h"
+
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The largest message before the dictionary is known: a metadata piece with its header, or
+ * the bitfield of the largest torrent whose info dictionary we would accept. */
+#define MAX_MSG (1 + (TOR_MAX_METADATA / 20 + 7) / 8)
+#define MAX_REJECTS 3 /* a peer that rejects this often has no metadata to give */
+
+enum piece_state { P_MISSING, P_ASKED, P_GOT };
+
+struct tor_mpeer {
+    struct tor_mpeer *next;
+    uint64_t id;
+    void *conn;
+    char addr[64];
+    bool outgoing, handshaked, closed;
+    uint8_t ut_metadata;
+    int64_t msize; /* the size it told, 0: none */
+    unsigned rejects;
+    uint32_t req[TOR_MFETCH_PIPELINE];
+    size_t nreq;
+    uint64_t last_send;
+};
+
+struct tor_mfetch {
+    uint8_t info_hash[20], our_id[20];
+    const struct tor_mfetch_ops *ops;
+    void *ctx;
+    struct tor_mpeer *peers;
+    size_t npeers;
+    uint64_t next_id;
+    int64_t size; /* 0: not known yet */
+    uint32_t npieces, ngot;
+    char *buf;
+    uint8_t *state; /* enum piece_state per piece */
+    uint64_t *asked_at;
+    uint64_t *from; /* the peer each piece came from */
+    bool done;
+};
+
+static void mf_log(struct tor_mfetch *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void mf_log(struct tor_mfetch *f, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    f->ops->log(f->ctx, line);
+}
+
+struct tor_mfetch *tor_mfetch_new(const uint8_t info_hash[20], const uint8_t our_id[20],
+                                  const struct tor_mfetch_ops *ops, void *ctx)
+{
+    struct tor_mfetch *f = xcalloc(1, sizeof *f);
+    memcpy(f->info_hash, info_hash, 20);
+    memcpy(f->our_id, our_id, 20);
+    f->ops = ops;
+    f->ctx = ctx;
+    f->next_id = 1;
+    return f;
+}
+
+static void forget_size(struct tor_mfetch *f)
+{
+    free(f->buf);
+    free(f->state);
+    free(f->asked_at);
+    free(f->from);
+    f->buf = NULL, f->state = NULL, f->asked_at = NULL, f->from = NULL;
+    f->size = 0, f->npieces = 0, f->ngot = 0;
+}
+
+void tor_mfetch_free(struct tor_mfetch *f)
+{
+    if (!f)
+        return;
+    while (f->peers)
+        tor_mfetch_peer_gone(f, f->peers);
+    forget_size(f);
+    free(f);
+}
+
+static void send_out(struct tor_mfetch *f, struct tor_mpeer *p, struct str *out, uint64_t now)
+{
+    if (!p->closed && out->len)
+        f->ops->send(p->conn, out->ptr, out->len);
+    p->last_send = now;
+    str_clear(out);
+}
+
+static void close_peer(struct tor_mfetch *f, struct tor_mpeer *p, const char *why)
+{
+    if (p->closed)
+        return;
+    p->closed = true;
+    mf_log(f, "closing %s: %s", p->addr, why);
+    f->ops->close(p->conn, why);
+}
+
+static void send_handshake(struct tor_mfetch *f, struct tor_mpeer *p, uint64_t now)
+{
+    struct tor_handshake hs = {.reserved = {0, 0, 0, 0, 0, TOR_RESERVED_EXT, 0, 0}};
+    memcpy(hs.info_hash, f->info_hash, 20);
+    memcpy(hs.peer_id, f->our_id, 20);
+    struct str out = STR_INIT;
+    tor_wire_put_handshake(&out, &hs);
+    send_out(f, p, &out, now);
+}
+
+struct tor_mpeer *tor_mfetch_peer_new(struct tor_mfetch *f, void *conn, const char *addr,
+                                      bool outgoing, uint64_t now)
+{
+    struct tor_mpeer *p = xcalloc(1, sizeof *p);
+    p->id = f->next_id++;
+    p->conn = conn;
+    snprintf(p->addr, sizeof p->addr, "%s", addr);
+    p->outgoing = outgoing;
+    p->next = f->peers;
+    f->peers = p;
+    f->npeers++;
+    if (outgoing)
+        send_handshake(f, p, now);
+    return p;
+}
+
+static void give_back(struct tor_mfetch *f, struct tor_mpeer *p, size_t i)
+{
+    uint32_t piece = p->req[i];
+    if (piece < f->npieces && f->state[piece] == P_ASKED)
+        f->state[piece] = P_MISSING;
+    p->req[i] = p->req[--p->nreq];
+}
+
+void tor_mfetch_peer_gone(struct tor_mfetch *f, struct tor_mpeer *p)
+{
+    for (struct tor_mpeer **pp = &f->peers; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    f->npeers--;
+    while (p->nreq)
+        give_back(f, p, 0);
+    free(p);
+}
+
+/* ---- requests ---- */
+
+static void adopt_size(struct tor_mfetch *f, struct tor_mpeer *p)
+{
+    f->size = p->msize;
+    f->npieces = tor_utm_npieces(f->size);
+    f->buf = xmalloc((size_t)f->size);
+    f->state = xcalloc(f->npieces, 1);
+    f->asked_at = xcalloc(f->npieces, sizeof *f->asked_at);
+    f->from = xcalloc(f->npieces, sizeof *f->from);
+    mf_log(f, "%s: the info dictionary is %lld bytes (%u pieces)", p->addr, (long long)f->size,
+           f->npieces);
+}
+
+static void request_more(struct tor_mfetch *f, struct tor_mpeer *p, uint64_t now)
+{
+    if (f->done || p->closed || !p->ut_metadata || !p->msize || p->rejects >= MAX_REJECTS)
+        return;
+    if (!f->size)
+        adopt_size(f, p); /* the first peer to tell the size; a wrong one fails the hash */
+    if (p->msize != f->size)
+        return;
+    struct str out = STR_INIT;
+    for (uint32_t i = 0; i < f->npieces && p->nreq < TOR_MFETCH_PIPELINE; i++) {
+        if (f->state[i] != P_MISSING)
+            continue;
+        f->state[i] = P_ASKED;
+        f->asked_at[i] = now;
+        p->req[p->nreq++] = i;
+        tor_utm_put(&out, p->ut_metadata, TOR_UTM_REQUEST, i, 0, NULL, 0);
+    }
+    if (out.len)
+        send_out(f, p, &out, now);
+    str_clear(&out);
+}
+
+/* Every piece is in: accepted if its SHA-1 is the info-hash; otherwise whoever sent any of
+ * it is closed and the fetch starts over. */
+static void check_whole(struct tor_mfetch *f)
+{
+    uint8_t h[20];
+    SHA1((const unsigned char *)f->buf, (size_t)f->size, h);
+    if (memcmp(h, f->info_hash, 20) == 0) {
+        f->done = true;
+        mf_log(f, "metadata complete: %lld bytes, SHA-1 matches the info-hash", (long long)f->size);
+        return;
+    }
+    mf_log(f, "metadata does not match the info-hash: discarded");
+    for (struct tor_mpeer *p = f->peers; p; p = p->next)
+        for (uint32_t i = 0; i < f->npieces; i++)
+            if (f->from[i] == p->id) {
+                close_peer(f, p, "sent metadata that does not match the info-hash");
+                break;
+            }
+    for (struct tor_mpeer *p = f->peers; p; p = p->next)
+        p->nreq = 0;
+    forget_size(f);
+}
+
+static int on_data(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_utm *u, uint64_t now)
+{
+    size_t i = 0;
+    while (i < p->nreq && p->req[i] != u->piece)
+        i++;
+    if (i == p->nreq)
+        return 0; /* not asked of this peer (or asked again elsewhere): dropped */
+    size_t off = (size_t)u->piece * TOR_META_PIECE;
+    size_t want = (size_t)f->size - off < TOR_META_PIECE ? (size_t)f->size - off : TOR_META_PIECE;
+    if (u->total_size != f->size || u->data.len != want) {
+        close_peer(f, p, "metadata piece of the wrong size");
+        return -1;
+    }
+    p->req[i] = p->req[--p->nreq];
+    if (f->state[u->piece] != P_GOT) {
+        memcpy(f->buf + off, u->data.p, want);
+        f->state[u->piece] = P_GOT;
+        f->from[u->piece] = p->id;
+        if (++f->ngot == f->npieces)
+            check_whole(f);
+    }
+    return 0;
+}
+
+static int on_utm(struct tor_mfetch *f, struct tor_mpeer *p, const uint8_t *d, size_t n,
+                  uint64_t now)
+{
+    struct tor_utm u;
+    if (tor_utm_parse(d, n, &u) < 0) {
+        close_peer(f, p, "malformed metadata message");
+        return -1;
+    }
+    if (u.type == TOR_UTM_REQUEST) { /* we have nothing to give yet */
+        struct str out = STR_INIT;
+        if (p->ut_metadata)
+            tor_utm_put(&out, p->ut_metadata, TOR_UTM_REJECT, u.piece, 0, NULL, 0);
+        send_out(f, p, &out, now);
+        return 0;
+    }
+    if (!f->size || f->done)
+        return 0;
+    if (u.type == TOR_UTM_DATA)
+        return on_data(f, p, &u, now);
+    for (size_t i = 0; i < p->nreq; i++) /* a reject */
+        if (p->req[i] == u.piece) {
+            give_back(f, p, i);
+            p->rejects++;
+            break;
+        }
+    return 0;
+}
+
+static int on_extended(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_msg *m,
+                       uint64_t now)
+{
+    const uint8_t *d = (const uint8_t *)m->data.p;
+    if (m->ext_id == TOR_EXT_UT_METADATA)
+        return on_utm(f, p, d, m->data.len, now);
+    if (m->ext_id != 0)
+        return 0; /* an extension we did not offer */
+    struct tor_ext_hs h;
+    if (tor_ext_hs_parse(d, m->data.len, &h) < 0) {
+        close_peer(f, p, "malformed extension handshake");
+        return -1;
+    }
+    p->ut_metadata = h.ut_metadata;
+    p->msize = h.metadata_size; /* BEP 9: a peer without the metadata leaves it out */
+    if (!p->ut_metadata) {
+        close_peer(f, p, "it does not offer the metadata exchange (BEP 9)");
+        return -1;
+    }
+    for (struct tor_mpeer *q = f->peers; q; q = q->next)
+        request_more(f, q, now);
+    return 0;
+}
+
+/* ---- bytes in ---- */
+
+static int on_handshake(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_handshake *hs,
+                        uint64_t now)
+{
+    if (memcmp(hs->info_hash, f->info_hash, 20) != 0) {
+        close_peer(f, p, "handshake for another torrent");
+        return -1;
+    }
+    if (memcmp(hs->peer_id, f->our_id, 20) == 0) {
+        close_peer(f, p, "connected to ourselves");
+        return -1;
+    }
+    if (!(hs->reserved[5] & TOR_RESERVED_EXT)) {
+        close_peer(f, p, "no extension protocol (BEP 10): it cannot give the metadata");
+        return -1;
+    }
+    p->handshaked = true;
+    if (!p->outgoing)
+        send_handshake(f, p, now);
+    struct str out = STR_INIT;
+    tor_ext_put_hs(&out, 0, 0, false);
+    send_out(f, p, &out, now);
+    return 0;
+}
+
+size_t tor_mfetch_peer_feed(struct tor_mfetch *f, struct tor_mpeer *p, const uint8_t *data,
+                            size_t n, uint64_t now)
+{
+    size_t pos = 0;
+    if (p->closed)
+        return n;
+    if (!p->handshaked) {
+        struct tor_handshake hs;
+        int rc = tor_wire_handshake_parse(data, n, &hs);
+        if (rc == 0)
+            return 0;
+        if (rc < 0) {
+            close_peer(f, p, "not the BitTorrent protocol");
+            return n;
+        }
+        if (on_handshake(f, p, &hs, now) < 0)
+            return n;
+        pos = TOR_HANDSHAKE_LEN;
+    }
+    while (pos < n && !p->closed) {
+        struct tor_msg m;
+        long used = tor_wire_msg_parse(data + pos, n - pos, MAX_MSG, &m);
+        if (used == 0)
+            break;
+        if (used < 0) {
+            close_peer(f, p, used == ERR_LIMIT ? "message too long" : "malformed message");
+            return n;
+        }
+        pos += (size_t)used;
+        if (m.id == TOR_MSG_EXTENDED && on_extended(f, p, &m, now) < 0)
+            return n;
+    }
+    return p->closed ? n : pos;
+}
+
+/* The size came from peers that are all gone or rejecting: another peer may tell another. */
+static void maybe_forget_size(struct tor_mfetch *f)
+{
+    if (!f->size || f->done)
+        return;
+    for (struct tor_mpeer *p = f->peers; p; p = p->next)
+        if (!p->closed && p->msize == f->size && p->rejects < MAX_REJECTS)
+            return;
+    for (struct tor_mpeer *p = f->peers; p; p = p->next)
+        p->nreq = 0;
+    forget_size(f);
+}
+
+void tor_mfetch_tick(struct tor_mfetch *f, uint64_t now)
+{
+    maybe_forget_size(f);
+    for (struct tor_mpeer *p = f->peers; p; p = p->next) {
+        if (p->closed || !p->handshaked)
+            continue;
+        for (size_t i = 0; i < p->nreq;) {
+            if (now - f->asked_at[p->req[i]] > TOR_MFETCH_TIMEOUT_MS)
+                give_back(f, p, i);
+            else
+                i++;
+        }
+        if (now - p->last_send > 90000) {
+            struct str out = STR_INIT;
+            tor_wire_put_simple(&out, TOR_MSG_KEEPALIVE);
+            send_out(f, p, &out, now);
+        }
+    }
+    for (struct tor_mpeer *p = f->peers; p; p = p->next)
+        request_more(f, p, now);
+}
+
+const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out)
+{
+    if (!f->done)
+        return NULL;
+    *len_out = (size_t)f->size;
+    return f->buf;
+}
+
+size_t tor_mfetch_npeers(const struct tor_mfetch *f)
+{
+    return f->npeers;
+}
+
+void tor_mfetch_progress(const struct tor_mfetch *f, uint32_t *got, uint32_t *total)
+{
+    *got = f->ngot;
+    *total = f->npieces;
+}

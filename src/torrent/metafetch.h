@@ -1,0 +1,57 @@
+/*
+ * torrent/metafetch — the first phase of a torrent added from a magnet link (BEP 9): only
+ * its info-hash is known, so the info dictionary is fetched from peers, 16 KiB at a time,
+ * over the extension protocol (BEP 10), and accepted only when its SHA-1 is the info-hash.
+ *
+ * One struct tor_mfetch per magnet link, one struct tor_mpeer per connection, like the
+ * swarm (swarm.h): the caller owns the connections and feeds their bytes in; everything the
+ * engine says goes out through struct tor_mfetch_ops. Peers that agree on the size are asked
+ * for the missing pieces (a few each); a reject or a silent peer puts a piece back; a
+ * dictionary that fails its hash closes every peer that sent part of it and starts over.
+ * Messages of the ordinary wire protocol (bitfield, have, ...) are read and ignored: with no
+ * info dictionary there is nothing to check them against. Pure: no sockets, no clock (now is
+ * passed in, in milliseconds), no threads; memory owned by the struct.
+ */
+#ifndef PIGEON_TORRENT_METAFETCH_H
+#define PIGEON_TORRENT_METAFETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOR_MFETCH_PIPELINE 4       /* metadata pieces asked of one peer at a time */
+#define TOR_MFETCH_TIMEOUT_MS 30000 /* a piece not answered by then is asked elsewhere */
+
+struct tor_mfetch;
+struct tor_mpeer;
+
+struct tor_mfetch_ops {
+    void (*send)(void *conn, const void *p, size_t n);
+    void (*close)(void *conn, const char *why);
+    void (*log)(void *ctx, const char *what);
+};
+
+struct tor_mfetch *tor_mfetch_new(const uint8_t info_hash[20], const uint8_t our_id[20],
+                                  const struct tor_mfetch_ops *ops, void *ctx);
+/* Closes nothing: the caller closes its connections first (tor_mfetch_peer_gone each). */
+void tor_mfetch_free(struct tor_mfetch *f);
+
+/* A connection joins (outgoing: our handshake goes out at once; incoming: after theirs). */
+struct tor_mpeer *tor_mfetch_peer_new(struct tor_mfetch *f, void *conn, const char *addr,
+                                      bool outgoing, uint64_t now);
+/* Bytes from the peer: how many were consumed (the rest waits for more). A protocol error
+ * closes the connection through ops.close. */
+size_t tor_mfetch_peer_feed(struct tor_mfetch *f, struct tor_mpeer *p, const uint8_t *data,
+                            size_t n, uint64_t now);
+void tor_mfetch_peer_gone(struct tor_mfetch *f, struct tor_mpeer *p);
+/* Timers (call every 100 ms or so): unanswered requests go back, keep-alives. */
+void tor_mfetch_tick(struct tor_mfetch *f, uint64_t now);
+
+/* The info dictionary once it is complete and its SHA-1 is the info-hash, else NULL.
+ * Owned by f. */
+const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out);
+size_t tor_mfetch_npeers(const struct tor_mfetch *f);
+/* Progress: pieces received of the total (0 of 0 while no peer told the size). */
+void tor_mfetch_progress(const struct tor_mfetch *f, uint32_t *got, uint32_t *total);
+
+#endif

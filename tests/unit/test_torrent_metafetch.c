@@ -1,0 +1,352 @@
+/* torrent/metafetch + swarm_ext + ext: a magnet link's fetcher and a seeding swarm joined in
+ * memory exchange the info dictionary over BEP 10/BEP 9: it arrives whole and its SHA-1 is
+ * the info-hash; a seed serving a corrupted dictionary is closed and nothing is accepted; a
+ * peer without the extension protocol is closed; requests for pieces past the end are
+ * rejected; malformed extension messages close the connection; a .torrent built around the
+ * fetched dictionary reads back with the same hash, trackers and web seeds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "torrent/bencode.h"
+#include "torrent/ext.h"
+#include "torrent/metafetch.h"
+#include "torrent/metainfo.h"
+#include "torrent/swarm.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NPIECES 3000 /* 60,000 bytes of hashes: a 4-piece info dictionary */
+#define PLEN 16384
+
+struct side {
+    struct str out;
+    bool closed;
+    char why[128];
+};
+
+static void f_send(void *conn, const void *p, size_t n)
+{
+    str_append(&((struct side *)conn)->out, p, n);
+}
+
+static void f_close(void *conn, const char *why)
+{
+    struct side *sd = conn;
+    sd->closed = true;
+    snprintf(sd->why, sizeof sd->why, "%s", why);
+}
+
+static size_t f_pending(void *conn)
+{
+    (void)conn;
+    return 0;
+}
+
+static int f_read(void *ctx, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out)
+{
+    (void)ctx, (void)piece, (void)begin;
+    memset(out, 0, len);
+    return 0;
+}
+
+static void f_verify(void *ctx, uint32_t piece, const uint8_t *data, size_t len)
+{
+    (void)ctx, (void)piece, (void)data, (void)len;
+}
+
+static void f_log(void *ctx, uint64_t peer, const char *what)
+{
+    (void)ctx, (void)peer, (void)what;
+}
+
+static void m_log(void *ctx, const char *what)
+{
+    (void)ctx, (void)what;
+}
+
+static const struct tor_swarm_ops sops = {f_send,   f_close, f_pending, f_read,
+                                          f_verify, f_log,   NULL};
+static const struct tor_mfetch_ops mops = {f_send, f_close, m_log};
+
+static void make_meta(struct tor_meta *m)
+{
+    struct str t = STR_INIT;
+    benc_open_dict(&t);
+    benc_put_cstr(&t, "announce");
+    benc_put_cstr(&t, "http://tracker.example/announce");
+    benc_put_cstr(&t, "info");
+    benc_open_dict(&t);
+    benc_put_cstr(&t, "length");
+    benc_put_int(&t, (int64_t)NPIECES * PLEN);
+    benc_put_cstr(&t, "name");
+    benc_put_cstr(&t, "big.bin");
+    benc_put_cstr(&t, "piece length");
+    benc_put_int(&t, PLEN);
+    benc_put_cstr(&t, "pieces");
+    str_appendf(&t, "%d:", NPIECES * 20);
+    for (int i = 0; i < NPIECES * 20; i++)
+        str_appendc(&t, (char)(i * 7 + i / 13));
+    benc_close(&t);
+    benc_close(&t);
+    const char *why;
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, m, &why), 0);
+    assert_true(m->info_len > 3 * TOR_META_PIECE);
+    str_clear(&t);
+}
+
+struct pair {
+    struct tor_meta m;
+    struct side seed, leech;
+    struct tor_swarm *s;
+    struct tor_peer *sp;
+    struct tor_mfetch *f;
+    struct tor_mpeer *mp;
+};
+
+static void setup(struct pair *pr, bool corrupt)
+{
+    memset(pr, 0, sizeof *pr);
+    make_meta(&pr->m);
+    if (corrupt)
+        pr->m.info[pr->m.info_len - 100] ^= 0x20; /* served bytes differ from the hash */
+    struct tor_swarm_limits lim = {.max_peers = 10, .max_active_bytes = 4 * PLEN, .slots = 4};
+    uint8_t *all = malloc((NPIECES + 7) / 8);
+    memset(all, 0xff, (NPIECES + 7) / 8);
+    uint8_t id1[20] = "-PG0001-seedseedseed", id2[20] = "-PG0001-magnetmagnet";
+    pr->s = tor_swarm_new(&pr->m, all, id1, &sops, &pr->seed, &lim, 1);
+    free(all);
+    pr->f = tor_mfetch_new(pr->m.info_hash, id2, &mops, NULL);
+    pr->mp = tor_mfetch_peer_new(pr->f, &pr->leech, "10.0.0.1", true, 0);
+    pr->sp = tor_swarm_peer_new(pr->s, &pr->seed, "10.0.0.2", false, 0);
+}
+
+/* Moves what one side wrote to the other; the unconsumed rest stays for the next round. */
+static void pump(struct str *from, struct str *keep, bool to_fetch, struct pair *pr, uint64_t now)
+{
+    str_append(keep, from->ptr ? from->ptr : "", from->len);
+    str_clear(from);
+    size_t used = to_fetch
+                      ? tor_mfetch_peer_feed(pr->f, pr->mp, (uint8_t *)keep->ptr, keep->len, now)
+                      : tor_swarm_peer_feed(pr->s, pr->sp, (uint8_t *)keep->ptr, keep->len, now);
+    str_consume(keep, used);
+}
+
+static void run(struct pair *pr)
+{
+    struct str to_seed = STR_INIT, to_leech = STR_INIT;
+    for (uint64_t now = 100; now < 20000; now += 100) {
+        if (pr->leech.closed || pr->seed.closed)
+            break;
+        pump(&pr->leech.out, &to_seed, false, pr, now);
+        if (pr->seed.closed)
+            break;
+        pump(&pr->seed.out, &to_leech, true, pr, now);
+        tor_mfetch_tick(pr->f, now);
+        size_t len;
+        if (tor_mfetch_result(pr->f, &len))
+            break;
+    }
+    str_clear(&to_seed);
+    str_clear(&to_leech);
+}
+
+static void teardown(struct pair *pr)
+{
+    tor_swarm_peer_gone(pr->s, pr->sp);
+    tor_mfetch_peer_gone(pr->f, pr->mp);
+    tor_swarm_free(pr->s);
+    tor_mfetch_free(pr->f);
+    str_clear(&pr->seed.out);
+    str_clear(&pr->leech.out);
+    tor_meta_clear(&pr->m);
+}
+
+static void test_fetch(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup(&pr, false);
+    run(&pr);
+    size_t len = 0;
+    const char *info = tor_mfetch_result(pr.f, &len);
+    assert_non_null(info);
+    assert_int_equal(len, pr.m.info_len);
+    assert_memory_equal(info, pr.m.info, len);
+    struct tor_meta m2;
+    const char *why = NULL;
+    assert_int_equal(tor_meta_from_info(info, len, pr.m.info_hash, &m2, &why), 0);
+    assert_int_equal(m2.npieces, NPIECES);
+    tor_meta_clear(&m2);
+    uint32_t got, total;
+    tor_mfetch_progress(pr.f, &got, &total);
+    assert_int_equal(got, total);
+    assert_int_equal(total, tor_utm_npieces((int64_t)pr.m.info_len));
+    assert_false(pr.seed.closed);
+    teardown(&pr);
+}
+
+static void test_corrupt_metadata(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup(&pr, true);
+    run(&pr);
+    size_t len;
+    assert_null(tor_mfetch_result(pr.f, &len));
+    assert_true(pr.leech.closed);
+    assert_string_equal(pr.leech.why, "sent metadata that does not match the info-hash");
+    uint32_t got, total;
+    tor_mfetch_progress(pr.f, &got, &total);
+    assert_int_equal(total, 0); /* started over: the size is forgotten too */
+    teardown(&pr);
+}
+
+static void test_no_extension_protocol(void **state)
+{
+    (void)state;
+    struct tor_meta m;
+    make_meta(&m);
+    struct side sd = {0};
+    uint8_t id[20] = "-PG0001-magnetmagnet";
+    struct tor_mfetch *f = tor_mfetch_new(m.info_hash, id, &mops, NULL);
+    struct tor_mpeer *p = tor_mfetch_peer_new(f, &sd, "10.0.0.3", false, 0);
+    struct tor_handshake hs;
+    memset(&hs, 0, sizeof hs);
+    memcpy(hs.info_hash, m.info_hash, 20);
+    memcpy(hs.peer_id, "-XX0001-oldoldoldold", 20);
+    struct str in = STR_INIT;
+    tor_wire_put_handshake(&in, &hs);
+    tor_mfetch_peer_feed(f, p, (uint8_t *)in.ptr, in.len, 1);
+    assert_true(sd.closed);
+    assert_string_equal(sd.why, "no extension protocol (BEP 10): it cannot give the metadata");
+    tor_mfetch_peer_gone(f, p);
+    tor_mfetch_free(f);
+    str_clear(&in);
+    str_clear(&sd.out);
+    tor_meta_clear(&m);
+}
+
+/* Handshake + extension handshake into the seed; returns with its replies in seed.out. */
+static void hello_seed(struct pair *pr)
+{
+    struct str in = STR_INIT;
+    struct tor_handshake hs = {.reserved = {0, 0, 0, 0, 0, TOR_RESERVED_EXT, 0, 0}};
+    memcpy(hs.info_hash, pr->m.info_hash, 20);
+    memcpy(hs.peer_id, "-PY0001-scriptedpeer", 20);
+    tor_wire_put_handshake(&in, &hs);
+    tor_ext_put_hs(&in, 0, 0, false);
+    tor_swarm_peer_feed(pr->s, pr->sp, (uint8_t *)in.ptr, in.len, 1);
+    str_clear(&in);
+    str_clear(&pr->seed.out);
+}
+
+static void test_seed_serving(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup(&pr, false);
+    hello_seed(&pr);
+    /* a request past the end: a reject (msg_type 2) */
+    struct str in = STR_INIT;
+    tor_utm_put(&in, TOR_EXT_UT_METADATA, TOR_UTM_REQUEST, 40, 0, NULL, 0);
+    tor_swarm_peer_feed(pr.s, pr.sp, (uint8_t *)in.ptr, in.len, 2);
+    str_clear(&in);
+    assert_false(pr.seed.closed);
+    struct tor_msg msg;
+    assert_true(tor_wire_msg_parse((uint8_t *)pr.seed.out.ptr, pr.seed.out.len, 1 << 20, &msg) > 0);
+    assert_int_equal(msg.id, TOR_MSG_EXTENDED);
+    assert_int_equal(msg.ext_id, TOR_EXT_UT_METADATA); /* the id our handshake gave */
+    struct tor_utm u;
+    assert_int_equal(tor_utm_parse((uint8_t *)msg.data.p, msg.data.len, &u), 0);
+    assert_int_equal(u.type, TOR_UTM_REJECT);
+    assert_int_equal(u.piece, 40);
+    str_clear(&pr.seed.out);
+    /* a request for the last piece: its data, short, with total_size */
+    uint32_t last = tor_utm_npieces((int64_t)pr.m.info_len) - 1;
+    tor_utm_put(&in, TOR_EXT_UT_METADATA, TOR_UTM_REQUEST, last, 0, NULL, 0);
+    tor_swarm_peer_feed(pr.s, pr.sp, (uint8_t *)in.ptr, in.len, 3);
+    str_clear(&in);
+    assert_true(tor_wire_msg_parse((uint8_t *)pr.seed.out.ptr, pr.seed.out.len, 1 << 20, &msg) > 0);
+    assert_int_equal(tor_utm_parse((uint8_t *)msg.data.p, msg.data.len, &u), 0);
+    assert_int_equal(u.type, TOR_UTM_DATA);
+    assert_int_equal(u.total_size, (int64_t)pr.m.info_len);
+    assert_int_equal(u.data.len, pr.m.info_len - (size_t)last * TOR_META_PIECE);
+    assert_memory_equal(u.data.p, pr.m.info + (size_t)last * TOR_META_PIECE, u.data.len);
+    /* a malformed metadata message closes the connection */
+    const char junk[] = "d8:msg_typei0e5:piecei-1ee";
+    tor_wire_put_extended(&in, TOR_EXT_UT_METADATA, junk, strlen(junk), NULL, 0);
+    tor_swarm_peer_feed(pr.s, pr.sp, (uint8_t *)in.ptr, in.len, 4);
+    str_clear(&in);
+    assert_true(pr.seed.closed);
+    assert_string_equal(pr.seed.why, "malformed metadata message");
+    teardown(&pr);
+}
+
+static void test_ext_parsers(void **state)
+{
+    (void)state;
+    struct tor_ext_hs h;
+    const char *ok = "d1:md11:ut_metadatai3e6:ut_pexi0ee13:metadata_sizei31235e1:pi6881ee";
+    assert_int_equal(tor_ext_hs_parse((const uint8_t *)ok, strlen(ok), &h), 0);
+    assert_int_equal(h.ut_metadata, 3);
+    assert_int_equal(h.ut_pex, 0); /* 0: switched off (BEP 10) */
+    assert_int_equal(h.metadata_size, 31235);
+    assert_int_equal(h.port, 6881);
+    const char *big = "d13:metadata_sizei99999999999ee";
+    assert_int_equal(tor_ext_hs_parse((const uint8_t *)big, strlen(big), &h), ERR_PARSE);
+    assert_int_equal(tor_ext_hs_parse((const uint8_t *)"le", 2, &h), ERR_PARSE);
+    struct tor_utm u;
+    const char *data = "d8:msg_typei1e5:piecei0e10:total_sizei5eeHELLO";
+    assert_int_equal(tor_utm_parse((const uint8_t *)data, strlen(data), &u), 0);
+    assert_int_equal(u.data.len, 5);
+    const char *nosize = "d8:msg_typei1e5:piecei0eeHELLO";
+    assert_int_equal(tor_utm_parse((const uint8_t *)nosize, strlen(nosize), &u), ERR_PARSE);
+    const char *tail = "d8:msg_typei0e5:piecei0eeX";
+    assert_int_equal(tor_utm_parse((const uint8_t *)tail, strlen(tail), &u), ERR_PARSE);
+    const char *type = "d8:msg_typei7e5:piecei0ee";
+    assert_int_equal(tor_utm_parse((const uint8_t *)type, strlen(type), &u), ERR_PARSE);
+}
+
+static void test_build_torrent(void **state)
+{
+    (void)state;
+    struct tor_meta m;
+    make_meta(&m);
+    char *tr[] = {"udp://127.0.0.1:6969/announce", "http://t.example/announce"};
+    char *ws[] = {"http://www.example/files/"};
+    struct str t = STR_INIT;
+    tor_meta_build(&t, m.info, m.info_len, tr, 2, ws, 1);
+    struct tor_meta m2;
+    const char *why = NULL;
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, &m2, &why), 0);
+    assert_memory_equal(m2.info_hash, m.info_hash, 20);
+    assert_int_equal(m2.ntrackers, 2);
+    assert_string_equal(m2.trackers[0], tr[0]);
+    assert_string_equal(m2.trackers[1], tr[1]);
+    assert_int_equal(m2.nwebseeds, 1);
+    assert_string_equal(m2.webseeds[0], ws[0]);
+    tor_meta_clear(&m2);
+    str_clear(&t);
+    tor_meta_clear(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fetch),
+        cmocka_unit_test(test_corrupt_metadata),
+        cmocka_unit_test(test_no_extension_protocol),
+        cmocka_unit_test(test_seed_serving),
+        cmocka_unit_test(test_ext_parsers),
+        cmocka_unit_test(test_build_torrent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
