@@ -25,6 +25,13 @@ struct config;
 
 #define CONF_NOT_SERVICE ((size_t)-1)
 
+/* Why a key needs a restart (conf_section.restart_why): key "*" stands for every key the
+ * table does not name. */
+struct conf_restart {
+    const char *key;
+    const char *why;
+};
+
 /* A section a service declares. Its struct is allocated zeroed, given its defaults, then the
  * file's keys; it exists (with defaults) even when the file has no such section. */
 struct conf_section {
@@ -51,6 +58,10 @@ struct conf_section {
      * service's reload hooks must then apply. A changed key not listed is reported as
      * needing a restart (conf/snapshot.h). NULL: none. */
     const char *const *reload_keys;
+    /* Optional: why the keys a reload does not apply need a restart, as `pigeon reload`
+     * says per key ({NULL, NULL} ends it). Without an entry for a key the general reasons of
+     * conf/snapshot.c are given (sockets, or "read once when the service starts"). */
+    const struct conf_restart *restart_why;
 };
 
 /* The keys of struct conf_service a reload applies to new connections when the service

@@ -110,26 +110,62 @@ void conf_snapshot_diff(const struct conf_snapshot *a, const struct conf_snapsho
     }
 }
 
-/* The sections that stay in struct config, and what a reload does with their keys (each
- * applier is named in docs/config.md, "Reloading"). */
+/* The sections that stay in struct config: what a reload does with their keys (each applier
+ * is named in docs/config.md, "Reloading"), and why the others need a restart. */
+static const struct conf_restart server_why[] = {
+    {"hostname", "the certificate made on first start, the greetings and the generated names "
+                 "take it at start"},
+    {"data_dir", "the store, the queue, the journals and the control socket are opened there "
+                 "at start"},
+    {"tls_cert", "a reload reads the certificate files named at start again; other files need "
+                 "a restart"},
+    {"tls_key", "a reload reads the certificate files named at start again; other files need "
+                "a restart"},
+    {"tls_dir", "a reload reads the certificate files named at start again; other files need "
+                "a restart"},
+    {"user", "privileges are dropped once, at start, after the ports are bound"},
+    {"workers", "the worker threads are started once"},
+    {"shutdown_timeout", "the shutdown reads the value pigeond started with"},
+    {NULL, NULL},
+};
+static const struct conf_restart dns_why[] = {
+    {"*", "the name server's TCP listeners take their limits at start"},
+    {NULL, NULL},
+};
+static const struct conf_restart resolver_why[] = {
+    {"cache_size", "the cache is allocated at start"},
+    {"root_hints", "the root hints are read at start"},
+    {"trust_anchor", "the validator's anchors are read at start (`pigeon dnssec nta` changes "
+                     "negative anchors at run time)"},
+    {"*", "the resolver's engine copies its settings at start"},
+    {NULL, NULL},
+};
+static const struct conf_restart delivery_why[] = {
+    {"resolver", "each worker's DNS stub is made at start"},
+    {NULL, NULL},
+};
+
 static const struct {
     const char *section;
     const char *const *keys; /* NULL-terminated; "*": every key */
+    const struct conf_restart *why;
 } builtin[] = {
-    {"server", (const char *const[]){"log_level", "log", "max_connections",
-                                     "max_connections_per_ip", "max_prelogin_connections",
-                                     "login_timeout", "primary_domain", "postmaster",
-                                     "recipient_delimiter", NULL}},
-    {"resolver", (const char *const[]){"allow", NULL}},
-    {"dns", (const char *const[]){"udp_max", "rrl_rate", "rrl_slip", NULL}},
+    {"server",
+     (const char *const[]){"log_level", "log", "max_connections", "max_connections_per_ip",
+                           "max_prelogin_connections", "login_timeout", "primary_domain",
+                           "postmaster", "recipient_delimiter", NULL},
+     server_why},
+    {"resolver", (const char *const[]){"allow", NULL}, resolver_why},
+    {"dns", (const char *const[]){"udp_max", "rrl_rate", "rrl_slip", NULL}, dns_why},
     /* zones added, removed and changed, keys too, as `knotc reload` does (dns/server/service) */
-    {"zone *", (const char *const[]){"*", NULL}},
-    {"tsig *", (const char *const[]){"*", NULL}},
-    {"delivery", (const char *const[]){"max_connections", "max_per_domain", "retry_initial",
-                                       "retry_max", "max_age", "scan_interval",
-                                       "connect_timeout", "command_timeout", "remote_port",
-                                       "source_address", "tls", "tls_policy", "max_return",
-                                       NULL}},
+    {"zone *", (const char *const[]){"*", NULL}, NULL},
+    {"tsig *", (const char *const[]){"*", NULL}, NULL},
+    {"delivery",
+     (const char *const[]){"max_connections", "max_per_domain", "retry_initial", "retry_max",
+                           "max_age", "scan_interval", "connect_timeout", "command_timeout",
+                           "remote_port", "source_address", "tls", "tls_policy", "max_return",
+                           NULL},
+     delivery_why},
 };
 
 static bool listed(const char *const *keys, const char *key)
@@ -149,16 +185,55 @@ static bool section_is(const char *pattern, const char *section)
     return !strcmp(pattern, section);
 }
 
-bool conf_key_reloads(const struct config *cfg, const char *section, const char *key)
+/* The declaration of section in cfg: a built-in one (*builtin_out), a declared one, or none. */
+static const struct conf_section *find_section(const struct config *cfg, const char *section,
+                                               int *builtin_out)
 {
+    *builtin_out = -1;
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (section_is(builtin[i].section, section))
-            return listed(builtin[i].keys, key);
+        if (section_is(builtin[i].section, section)) {
+            *builtin_out = (int)i;
+            return NULL;
+        }
     for (unsigned i = 0; i < cfg->nsec; i++) {
         const struct conf_section *def = cfg->sec_defs[i];
-        bool mine = def->owns ? def->owns(section) : !strcmp(def->name, section);
-        if (mine)
-            return listed(def->reload_keys, key);
+        if (def->owns ? def->owns(section) : !strcmp(def->name, section))
+            return def;
     }
-    return false;
+    return NULL;
+}
+
+bool conf_key_reloads(const struct config *cfg, const char *section, const char *key)
+{
+    int b;
+    const struct conf_section *def = find_section(cfg, section, &b);
+    if (b >= 0)
+        return listed(builtin[b].keys, key);
+    return def && listed(def->reload_keys, key);
+}
+
+static const char *why_in(const struct conf_restart *t, const char *key)
+{
+    const char *any = NULL;
+    for (size_t i = 0; t && t[i].key; i++) {
+        if (!strcmp(t[i].key, key))
+            return t[i].why;
+        if (!strcmp(t[i].key, "*"))
+            any = t[i].why;
+    }
+    return any;
+}
+
+const char *conf_key_restart_why(const struct config *cfg, const char *section, const char *key)
+{
+    int b;
+    const struct conf_section *def = find_section(cfg, section, &b);
+    const char *why = why_in(b >= 0 ? builtin[b].why : def ? def->restart_why : NULL, key);
+    if (why)
+        return why;
+    if (!strncmp(key, "listen", 6))
+        return "sockets are bound once, at start, before privileges are dropped";
+    if (b < 0 && !def)
+        return "no running part reads this section";
+    return "read once, when the service starts";
 }

@@ -41,4 +41,9 @@ void conf_snapshot_diff(const struct conf_snapshot *a, const struct conf_snapsho
  * section's reload_keys. Everything else needs a restart. */
 bool conf_key_reloads(const struct config *cfg, const char *section, const char *key);
 
+/* Why a change of `key` in `section` that a reload does not apply needs a restart: the
+ * section's own restart_why, the built-in sections' reasons here, or the general ones (a
+ * listen address; "read once when the service starts"). A static string, never NULL. */
+const char *conf_key_restart_why(const struct config *cfg, const char *section, const char *key);
+
 #endif

@@ -88,7 +88,7 @@ struct changes {
 };
 
 /* One key whose lines differ from the running configuration's: applied, or not until a
- * restart (the values are not shown: some are secrets). */
+ * restart, and why (the values are not shown: some are secrets). */
 static void on_changed(void *vc, const char *section, const char *key)
 {
     struct changes *c = vc;
@@ -96,8 +96,9 @@ static void on_changed(void *vc, const char *section, const char *key)
         log_info("reload: [%s] %s applied", section, key);
         reload_report_add(c->r, false, "applied: [%s] %s", section, key);
     } else {
-        log_warn("reload: [%s] %s changed: needs a restart", section, key);
-        reload_report_add(c->r, false, "needs restart: [%s] %s", section, key);
+        const char *why = conf_key_restart_why(c->next, section, key);
+        log_warn("reload: [%s] %s changed: needs a restart (%s)", section, key, why);
+        reload_report_add(c->r, false, "needs restart: [%s] %s (%s)", section, key, why);
     }
 }
 

@@ -124,12 +124,54 @@ static void test_reloads(void **state)
     assert_false(conf_key_reloads(&cfg, "nosuch", "key"));
 }
 
+static const struct conf_restart fixed_why[] = {
+    {"cache_dir", "opened at start"},
+    {"*", "fixed for good"},
+    {NULL, NULL},
+};
+
+/* Every key a reload does not apply is given a reason: the section's own, the built-in
+ * table's, or the general ones. */
+static void test_restart_why(void **state)
+{
+    struct conf_section defs[] = {
+        {.name = "demo", .reload_keys = demo_keys},
+        {.name = "fixed", .restart_why = fixed_why},
+    };
+    const struct conf_section *pdefs[] = {&defs[0], &defs[1]};
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.sec_defs = pdefs;
+    cfg.nsec = 2;
+    assert_string_equal(conf_key_restart_why(&cfg, "server", "workers"),
+                        "the worker threads are started once");
+    assert_string_equal(conf_key_restart_why(&cfg, "server", "user"),
+                        "privileges are dropped once, at start, after the ports are bound");
+    assert_string_equal(conf_key_restart_why(&cfg, "resolver", "cache_size"),
+                        "the cache is allocated at start");
+    assert_string_equal(conf_key_restart_why(&cfg, "resolver", "min_ttl"),
+                        "the resolver's engine copies its settings at start");
+    assert_string_equal(conf_key_restart_why(&cfg, "delivery", "resolver"),
+                        "each worker's DNS stub is made at start");
+    const char *sockets = "sockets are bound once, at start, before privileges are dropped";
+    assert_string_equal(conf_key_restart_why(&cfg, "demo", "listen"), sockets);
+    assert_string_equal(conf_key_restart_why(&cfg, "delivery", "listen"), sockets);
+    assert_string_equal(conf_key_restart_why(&cfg, "demo", "other"),
+                        "read once, when the service starts");
+    assert_string_equal(conf_key_restart_why(&cfg, "fixed", "cache_dir"), "opened at start");
+    assert_string_equal(conf_key_restart_why(&cfg, "fixed", "listen"), "fixed for good");
+    assert_string_equal(conf_key_restart_why(&cfg, "nosuch", "key"),
+                        "no running part reads this section");
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same),           cmocka_unit_test(test_changed_added_removed),
         cmocka_unit_test(test_repeated_keys),  cmocka_unit_test(test_argument_sections),
         cmocka_unit_test(test_empty),          cmocka_unit_test(test_reloads),
+        cmocka_unit_test(test_restart_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
