@@ -7,9 +7,11 @@
 
 #include "core/log.h"
 #include "core/loop_post.h"
+#include "core/reload_report.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "dhcp/service/service_int.h"
+#include "host/confgen.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -220,6 +222,7 @@ static void svc_free(struct dhcp_svc *svc)
     dhcp_ratelimit_free(svc->rl_relay);
     free(svc->cfg_nres);
     dhcp_pools_free(svc->pools);
+    host_confgen_drop(svc->gen);
     free(svc);
 }
 
@@ -307,10 +310,72 @@ static void dhcp_close(struct daemon *d, void *state)
         svc_free(state);
 }
 
+/* ---- reload: subnets, pools, reservations, options and timers; the leases kept ---- */
+
+struct dhcp_reload {
+    struct dhcp_svc *svc;
+    struct dhcp_settings *cfg; /* in the generation gen holds */
+    struct host_confgen *gen;
+    struct reload_report *report;
+};
+
+/* The keys a reload does not apply keep their running values: the sockets, the DNS updater
+ * and the ICMP check were made from them at start (the report says "needs restart"). */
+static void keep_restart_keys(struct dhcp_settings *to, const struct dhcp_settings *from)
+{
+    memcpy(to->ifaces, from->ifaces, sizeof to->ifaces);
+    to->nifaces = from->nifaces;
+    to->port = from->port;
+    to->ddns = from->ddns;
+    to->ddns_server = from->ddns_server;
+    to->ddns_server_set = from->ddns_server_set;
+    to->ping_check = from->ping_check;
+}
+
+/* On the DHCP thread, between two batches: dhcp_service_apply commits what is pending and
+ * rebuilds the engine on the new subnets with every stored lease; subnets that do not build
+ * keep the running configuration. */
+static void reload_run(void *vr)
+{
+    struct dhcp_reload *r = vr;
+    struct dhcp_svc *svc = r->svc;
+    struct host_confgen *drop = r->gen;
+    if (svc->running && svc->commit) { /* else pigeond is stopping */
+        keep_restart_keys(r->cfg, svc->cfg);
+        if (dhcp_service_apply(svc, r->cfg) == 0) {
+            drop = svc->gen;
+            svc->gen = r->gen;
+            log_info("dhcp: %u subnet(s) in force, leases kept", svc->cfg->engine.nsubnets);
+            reload_report_add(r->report, false, "dhcp: %u subnet(s) in force, leases kept",
+                              svc->cfg->engine.nsubnets);
+        } else {
+            reload_report_add(r->report, true,
+                              "dhcp: the new subnets do not fit (see the log); the running "
+                              "ones stay");
+        }
+    }
+    host_confgen_drop(drop);
+    reload_report_release(r->report);
+    free(r);
+}
+
+static void dhcp_reload(struct daemon *d, void *state, const struct config *next)
+{
+    struct dhcp_svc *svc = state;
+    struct dhcp_settings *cfg = config_section(next, "dhcp");
+    if (!svc || !svc->running || !cfg)
+        return;
+    struct dhcp_reload *r = xmalloc(sizeof *r);
+    *r = (struct dhcp_reload){svc, cfg, host_confgen_hold(d), d->reloading};
+    reload_report_hold(r->report);
+    loop_post_send(svc->post, reload_run, r);
+}
+
 const struct service_def dhcp_service = {
     .name = "dhcp",
     .sections = dhcp_sections,
     .open = dhcp_open,
+    .reload = dhcp_reload,
     .stop = dhcp_stop,
     .close = dhcp_close,
 };

@@ -23,6 +23,7 @@ struct dhcp_commit;
 struct dhcp_ddns;
 struct dhcp_ping;
 struct dhcp_pools;
+struct host_confgen;
 
 #define DHCP_BATCH 64 /* datagrams read per wake-up: one batch */
 
@@ -46,6 +47,7 @@ struct dhcp_sock {
 struct dhcp_svc {
     struct daemon *d;
     struct dhcp_settings *cfg;
+    struct host_confgen *gen;    /* the reload's generation cfg lives in; NULL: d->cfg */
     struct dhcp_sock socks[DHCP_MAX_IFACES];
     unsigned nsocks;
     struct dhcp_engine *engine;

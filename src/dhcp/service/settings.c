@@ -196,8 +196,30 @@ static void release(void *sec)
     free(s->lease_dir);
 }
 
+/* What a reload applies (service.c: the engine rebuilt with the stored leases): every
+ * [dhcp-subnet] key, so subnets may be added and removed too, and the [dhcp] ones that are
+ * neither sockets nor files nor the DNS updater's or the ICMP check's set-up. */
+static const char *const reload_keys[] = {
+    "interface", "pool", "reserve", "router", "dns", "ntp", "broadcast", "search", "routes",
+    "option", "domain", "lease_time", "renew_time", "rebind_time", "server_id", "authoritative",
+    "bootp", "offer_time", "probation", "rate_per_mac", "rate_per_relay", "ddns_ttl",
+    "ping_timeout", "pool_alarm", NULL,
+};
+
+static const struct conf_restart restart_why[] = {
+    {"interfaces", "a socket per interface is bound at start, before privileges are dropped"},
+    {"port", "the sockets are bound at start, before privileges are dropped"},
+    {"ddns", "the DNS updater is set up at start"},
+    {"ddns_server", "the DNS updater is set up at start"},
+    {"ddns_key", "the DNS updater is set up at start"},
+    {"lease_dir", "the lease database is opened at start"},
+    {"ping_check", "the ICMP socket is opened at start, as root"},
+    {NULL, NULL},
+};
+
 const struct conf_section dhcp_sections[] = {
     {.name = "dhcp", .size = sizeof(struct dhcp_settings), .service_offset = CONF_NOT_SERVICE,
-     .defaults = defaults, .check = check, .free = release, .owns = owns, .parse = parse},
+     .defaults = defaults, .check = check, .free = release, .owns = owns, .parse = parse,
+     .reload_keys = reload_keys, .restart_why = restart_why},
     {.name = NULL},
 };

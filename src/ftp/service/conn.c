@@ -31,7 +31,9 @@ static void *ftp_create(struct conn *c, const struct listener *l, uint64_t id, c
     struct worker *w = conn_worker(c);
     struct daemon *d = w->d;
     const struct config_access *acc = l->svc_cfg; /* [ftp] starts with one, [ftps] is one */
-    const struct config_ftp *fcfg = ftp_config(&d->cfg);
+    struct ftp_state *st = host_state(d, &ftp_service);
+    struct ftp_settings *set = ftp_settings_get(st); /* kept by the session (a reload) */
+    const struct config_ftp *fcfg = set->cfg;
     struct ftp_server_config scfg = {
         .tls_available = d->tls && !l->implicit_tls,
         .plaintext_ok = !fcfg->require_tls && host_plaintext_ok(acc, peer),
@@ -45,7 +47,8 @@ static void *ftp_create(struct conn *c, const struct listener *l, uint64_t id, c
     struct ftp_conn *fc = xcalloc(1, sizeof *fc);
     fc->c = c;
     fc->w = w;
-    fc->st = host_state(d, &ftp_service);
+    fc->st = st;
+    fc->set = set;
     fc->id = id;
     snprintf(fc->peer, sizeof fc->peer, "%s", peer);
     /* where the client reached us: a passive socket binds (and PASV answers) there, also on a
@@ -82,6 +85,12 @@ static void ftp_free(void *eng)
         fc->orphan = true; /* the last job's return frees fc (xfer.c) */
         return;
     }
+    ftp_conn_free(fc);
+}
+
+void ftp_conn_free(struct ftp_conn *fc)
+{
+    ftp_settings_put(fc->set);
     free(fc);
 }
 

@@ -49,7 +49,7 @@ void ftp_data_reset(struct ftp_conn *fc)
 
 static struct timeval data_timeout(const struct ftp_conn *fc)
 {
-    return (struct timeval){(time_t)fc->st->cfg->data_timeout, 0};
+    return (struct timeval){(time_t)fc->set->cfg->data_timeout, 0};
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
@@ -106,7 +106,7 @@ static int bind_to(int fd, int family, const char *host, unsigned port)
 /* A listening socket on a port of the range, starting at a random one. */
 static int listen_in_range(struct ftp_conn *fc, int family, const char *host, unsigned *port_out)
 {
-    const struct config_ftp *cfg = fc->st->cfg;
+    const struct config_ftp *cfg = fc->set->cfg;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -139,7 +139,7 @@ static bool wildcard(const char *host)
 int ftp_data_passive(struct ftp_conn *fc, bool extended, struct ftp_hostport *out)
 {
     ftp_data_reset(fc);
-    const struct config_ftp *cfg = fc->st->cfg;
+    const struct config_ftp *cfg = fc->set->cfg;
     /* A wildcard listener: bind in the client's family (an IPv4-mapped client is IPv4). */
     const char *host = fc->local;
     int family = strchr(wildcard(host) ? fc->peer : host, ':') ? AF_INET6 : AF_INET;

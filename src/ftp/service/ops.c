@@ -35,13 +35,13 @@ static void login_done(void *arg, bool ok, const char *user)
     struct ftp_conn *fc = arg;
     if (!ok)
         return ftp_session_auth_done(fc->s, FTP_AUTH_FAIL, NULL, false);
-    const struct config_ftp *cfg = fc->st->cfg;
+    const struct config_ftp *cfg = fc->set->cfg;
     char key[sizeof fc->user_key];
     snprintf(key, sizeof key, "ftp-user|%s", user);
     if (!connlimit_acquire(fc->w->d->connlimit, key, cfg->acc.max_connections_per_user))
         return ftp_session_auth_done(fc->s, FTP_AUTH_LIMIT, user, false);
     memcpy(fc->user_key, key, sizeof key);
-    fc->root_fd = open_home(fc->st->root_fd, user);
+    fc->root_fd = open_home(fc->set->root_fd, user);
     if (fc->root_fd < 0) {
         log_err("ftp " LOG_ID " cannot open the home of %s under %s: %s", LOG_IDV(fc->id), user,
                 cfg->root, strerror(errno));
@@ -59,7 +59,7 @@ static void auth(void *ctx, struct ftp_session *s, const char *user, const char 
     struct ftp_conn *fc = ctx;
     if (!anonymous)
         return host_login(fc->c, user, pass, login_done, fc);
-    fc->root_fd = fc->st->anon_fd >= 0 ? fcntl(fc->st->anon_fd, F_DUPFD_CLOEXEC, 0) : -1;
+    fc->root_fd = fc->set->anon_fd >= 0 ? fcntl(fc->set->anon_fd, F_DUPFD_CLOEXEC, 0) : -1;
     if (fc->root_fd < 0)
         return ftp_session_auth_done(s, FTP_AUTH_NOHOME, "anonymous", true);
     fc->read_only = true;

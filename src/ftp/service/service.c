@@ -9,8 +9,10 @@
 
 #include "core/log.h"
 #include "core/pool.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
 #include "ftp/path.h"
+#include "host/confgen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -125,13 +127,22 @@ static int ftp_check(void *sec, const struct config *cfg, struct str *err)
     return 0;
 }
 
+/* Every key but listen (ftp_reload: the sessions that start after it). */
+static const char *const ftp_reload_keys[] = {
+    CONF_SERVICE_RELOAD_KEYS, "plaintext_auth", "max_connections_per_user", "root",
+    "anonymous_root", "anonymous_upload", "anonymous_upload_max", "pasv_ports",
+    "pasv_address", "require_tls", "require_tls_reuse", "data_timeout", "max_login_failures",
+    NULL,
+};
+
 static const struct conf_section ftp_sections[] = {
     {.name = "ftp",
      .size = sizeof(struct config_ftp),
      .service_offset = offsetof(struct config_ftp, acc.svc),
      .keys = ftp_keys,
      .defaults = ftp_defaults,
-     .check = ftp_check},
+     .check = ftp_check,
+     .reload_keys = ftp_reload_keys},
     CONF_ACCESS_SECTION("ftps", ftps_defaults),
     {.name = NULL},
 };
@@ -144,14 +155,14 @@ static int open_dir(const char *path, bool create)
 }
 
 /* The anonymous drop box, made when it does not exist yet; -1 (logged) when it cannot be. */
-static int open_upload_dir(struct ftp_state *st, const struct config_ftp *f)
+static int open_upload_dir(int anon_fd, const struct config_ftp *f)
 {
     struct ftp_stat sb;
-    int rc = ftp_fs_mkdir(st->anon_fd, f->anonymous_upload);
+    int rc = ftp_fs_mkdir(anon_fd, f->anonymous_upload);
     if (rc == 0)
         log_info("ftp: made the anonymous upload directory %s%s", f->anonymous_root,
                  f->anonymous_upload);
-    if ((rc == 0 || rc == FTP_FS_EXIST) && ftp_fs_stat(st->anon_fd, f->anonymous_upload, &sb) == 0 &&
+    if ((rc == 0 || rc == FTP_FS_EXIST) && ftp_fs_stat(anon_fd, f->anonymous_upload, &sb) == 0 &&
         sb.is_dir)
         return 0;
     log_err("ftp: anonymous_upload %s is not a directory of %s that pigeond can make or use",
@@ -159,14 +170,68 @@ static int open_upload_dir(struct ftp_state *st, const struct config_ftp *f)
     return -1;
 }
 
+/* The settings of f (held by gen; NULL: the start configuration), its trees opened. NULL
+ * after logging (and reporting into r, in a reload) why. */
+static struct ftp_settings *settings_open(const struct config_ftp *f, struct host_confgen *gen,
+                                          struct reload_report *r)
+{
+    if (!f->root) { /* no listener of the new file serves FTP, so it may leave root out */
+        reload_report_add(r, true, "ftp: [ftp] root is unset; the running settings stay");
+        return NULL;
+    }
+    int root = open_dir(f->root, true);
+    int anon = root >= 0 && f->anonymous_root ? open_dir(f->anonymous_root, false) : -1;
+    if (root < 0 || (f->anonymous_root && anon < 0)) {
+        const char *key = root < 0 ? "root" : "anonymous_root";
+        const char *path = root < 0 ? f->root : f->anonymous_root;
+        const char *why = strerror(errno);
+        log_err("ftp: %s %s: %s", key, path, why);
+        reload_report_add(r, true, "ftp: %s %s: %s; the running settings stay", key, path, why);
+        if (root >= 0)
+            close(root);
+        return NULL;
+    }
+    if (anon >= 0 && f->anonymous_upload && open_upload_dir(anon, f) < 0) {
+        reload_report_add(r, true, "ftp: anonymous_upload %s cannot be used; the running "
+                                   "settings stay", f->anonymous_upload);
+        close(root);
+        close(anon);
+        return NULL;
+    }
+    struct ftp_settings *set = xcalloc(1, sizeof *set);
+    atomic_init(&set->refs, 1);
+    set->gen = gen;
+    set->cfg = f;
+    set->root_fd = root;
+    set->anon_fd = anon;
+    return set;
+}
+
+struct ftp_settings *ftp_settings_get(struct ftp_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+    struct ftp_settings *set = st->cur;
+    atomic_fetch_add(&set->refs, 1);
+    pthread_mutex_unlock(&st->lock);
+    return set;
+}
+
+void ftp_settings_put(struct ftp_settings *set)
+{
+    if (!set || atomic_fetch_sub(&set->refs, 1) != 1)
+        return;
+    close(set->root_fd);
+    if (set->anon_fd >= 0)
+        close(set->anon_fd);
+    host_confgen_drop(set->gen);
+    free(set);
+}
+
 static void state_free(struct ftp_state *st)
 {
     if (st->pool)
         pool_free(st->pool);
-    if (st->root_fd >= 0)
-        close(st->root_fd);
-    if (st->anon_fd >= 0)
-        close(st->anon_fd);
+    ftp_settings_put(st->cur);
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
@@ -178,22 +243,8 @@ static int ftp_open(struct daemon *d, void **state_out)
     if (!f->acc.svc.enabled && !tls->svc.enabled)
         return 0;
     struct ftp_state *st = xcalloc(1, sizeof *st);
-    st->cfg = f;
-    st->anon_fd = -1;
     pthread_mutex_init(&st->lock, NULL);
-    st->root_fd = open_dir(f->root, true);
-    if (st->root_fd < 0) {
-        log_err("ftp: root %s: %s", f->root, strerror(errno));
-        st->anon_fd = -1;
-        state_free(st);
-        return -1;
-    }
-    if (f->anonymous_root && (st->anon_fd = open_dir(f->anonymous_root, false)) < 0) {
-        log_err("ftp: anonymous_root %s: %s", f->anonymous_root, strerror(errno));
-        state_free(st);
-        return -1;
-    }
-    if (f->anonymous_upload && open_upload_dir(st, f) < 0) {
+    if (!(st->cur = settings_open(f, NULL, NULL))) {
         state_free(st);
         return -1;
     }
@@ -203,6 +254,31 @@ static int ftp_open(struct daemon *d, void **state_out)
         host_listen_tcp_login(d, "ftps", &ftp_proto, tls, &tls->svc, true) < 0)
         return -1;
     return 0;
+}
+
+/* Reload: sessions that start from now on take the new [ftp]/[ftps] keys and trees; those
+ * already open keep theirs, so a transfer in flight is not touched. A tree that cannot be
+ * opened keeps the running settings. listen needs a restart. */
+static void ftp_reload(struct daemon *d, void *state, const struct config *next)
+{
+    static const char *const names[] = {"ftp", "ftps", NULL};
+    struct ftp_state *st = state;
+    if (!st)
+        return;
+    /* also when the trees do not open: the listeners must not point into a generation that
+     * goes away (their limits and plaintext_auth are the new ones then) */
+    host_relisten_sections(d, next, names);
+    struct host_confgen *gen = host_confgen_hold(d);
+    struct ftp_settings *set = settings_open(ftp_config(next), gen, d->reloading);
+    if (!set) {
+        host_confgen_drop(gen);
+        return;
+    }
+    pthread_mutex_lock(&st->lock);
+    struct ftp_settings *old = st->cur;
+    st->cur = set;
+    pthread_mutex_unlock(&st->lock);
+    ftp_settings_put(old);
 }
 
 /* After the workers stopped: the pool posts fsync results to their loops. */
@@ -225,6 +301,7 @@ const struct service_def ftp_service = {
     .name = "ftp",
     .sections = ftp_sections,
     .open = ftp_open,
+    .reload = ftp_reload,
     .control = ftp_control,
     .stop = ftp_stop,
     .close = ftp_close_state,

@@ -23,6 +23,7 @@
 
 struct daemon;
 struct event;
+struct host_confgen;
 struct pool;
 struct str;
 struct worker;
@@ -43,12 +44,21 @@ struct config_ftp {
     unsigned max_login_failures;
 };
 
-struct ftp_state {
+/* The settings a session starts with and keeps: [ftp] of one configuration generation and
+ * the trees it names, opened. A reload makes new ones; the old ones go with their last
+ * session (reference counted). */
+struct ftp_settings {
+    atomic_uint refs;
+    struct host_confgen *gen;  /* keeps cfg alive (NULL: the start configuration) */
     const struct config_ftp *cfg;
     int root_fd;               /* cfg->root, O_PATH */
     int anon_fd;               /* cfg->anonymous_root, or -1 */
+};
+
+struct ftp_state {
+    struct ftp_settings *cur;  /* what new sessions take (under lock); a reload replaces it */
     struct pool *pool;         /* fsync of stored files */
-    pthread_mutex_t lock;      /* sessions, and every session's show */
+    pthread_mutex_t lock;      /* cur, sessions, and every session's show */
     struct ftp_conn *sessions; /* every worker's, for `pigeon ftp sessions` */
 };
 
@@ -71,6 +81,7 @@ struct ftp_conn {
     struct ftp_session *s;
     struct worker *w;
     struct ftp_state *st;
+    struct ftp_settings *set;  /* what the session started with (a reference) */
     uint64_t id;
     char peer[64];
     char local[64];            /* our end of the control connection: passive sockets bind here */
@@ -90,9 +101,14 @@ struct ftp_conn {
                                 * conn_resume (the engine's own caller continues) */
 };
 
+/* service.c: the current settings, one more reference; and dropping one. */
+struct ftp_settings *ftp_settings_get(struct ftp_state *st);
+void ftp_settings_put(struct ftp_settings *set);
+
 /* conn.c */
 extern const struct proto_ops ftp_proto;
 const struct config_ftp *ftp_config(const struct config *cfg);
+void ftp_conn_free(struct ftp_conn *fc); /* the struct itself, once nothing uses it */
 
 /* control.c: `pigeon ftp sessions` */
 void ftp_show_register(struct ftp_state *st, struct ftp_conn *fc);

@@ -531,7 +531,7 @@ static void raw_store_next(struct ftp_xfer_run *r)
         return store_end(r);
     }
     if (r->paused && !r->eof) {
-        struct timeval tv = {(time_t)r->fc->st->cfg->data_timeout, 0};
+        struct timeval tv = {(time_t)r->fc->set->cfg->data_timeout, 0};
         r->paused = false;
         event_add(r->ev, &tv);
     }
@@ -583,7 +583,7 @@ static void raw_start(struct ftp_conn *fc, int fd)
     r->connected = true;
     r->ev = event_new(fc->w->host.base, fd, (out ? EV_WRITE : EV_READ) | EV_PERSIST,
                       out ? raw_send_cb : raw_recv_cb, fc);
-    struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
+    struct timeval tv = {(time_t)fc->set->cfg->data_timeout, 0};
     event_add(r->ev, &tv);
     ftp_session_xfer_open(fc->s, r->size150, r->kind == FTP_XFER_STOU ? r->path : NULL);
 }
@@ -599,7 +599,7 @@ static void disk_done(void *arg)
         close(j->fd);
         free(j);
         if (fc->orphan && fc->jobs == 0)
-            free(fc); /* the connection went while the job ran (conn.c: ftp_free) */
+            ftp_conn_free(fc); /* the connection went while the job ran (conn.c) */
         return;
     }
     r->job = NULL;
@@ -625,7 +625,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
          * server is the client's, not a stranger's; off by default, as clients that open
          * the data connection before a TLS 1.3 ticket arrived cannot resume. */
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
-        if (fc->st->cfg->require_tls_reuse && ssl && !SSL_session_reused(ssl))
+        if (fc->set->cfg->require_tls_reuse && ssl && !SSL_session_reused(ssl))
             return finish(fc, FTP_XFER_TLS_REUSE, 0, "no-tls-reuse");
         return;
     }
@@ -673,7 +673,7 @@ void ftp_xfer_connected(struct ftp_conn *fc, int fd)
     }
     r->connected = true;
     bufferevent_setcb(r->bev, read_cb, write_cb, event_cb, fc);
-    struct timeval tv = {(time_t)fc->st->cfg->data_timeout, 0};
+    struct timeval tv = {(time_t)fc->set->cfg->data_timeout, 0};
     bufferevent_set_timeouts(r->bev, &tv, sending(r->kind) ? &tv : NULL);
     /* the next read is asked for while 3/4 of the output is still queued, so the TLS
      * encryption never waits for the disk */
@@ -750,7 +750,7 @@ void ftp_xfer_start(struct ftp_conn *fc, const struct ftp_xfer *x)
     r->ascii = x->ascii;
     r->tls = x->tls;
     r->read_only = x->read_only;
-    r->limit = x->create_only ? fc->st->cfg->anonymous_upload_max : 0;
+    r->limit = x->create_only ? fc->set->cfg->anonymous_upload_max : 0;
     r->fd = -1;
     r->dfd = -1;
     r->size150 = -1;

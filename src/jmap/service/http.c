@@ -169,7 +169,7 @@ void jmap_api_run(struct jmap_service *svc, struct store *st, const char *user,
     struct jmap_store_ctx ctx = {.svc = svc, .st = st, .user = user};
     struct jmap_ops ops;
     jmap_store_ops_init(&ops, &ctx);
-    struct jmap_env env = {.ops = &ops, .lim = &svc->lim, .user = user, .account_id = account,
+    struct jmap_env env = {.ops = &ops, .lim = svc->cur, .user = user, .account_id = account,
                            .user_name = "", .now = (int64_t)time(NULL)};
     unsigned char rnd[8];
     RAND_bytes(rnd, sizeof rnd);
@@ -242,7 +242,7 @@ static void job_run(void *tctx, void *vj)
         j->api.out = (struct str)STR_INIT;
         j->status = j->api.status;
     } else if (j->kind == JOB_SESSION) {
-        jmap_session_write(&j->svc->lim, j->user, j->account, j->base, &j->out);
+        jmap_session_write(j->svc->cur, j->user, j->account, j->base, &j->out);
         if (j->csrf[0] && j->out.len && j->out.ptr[j->out.len - 1] == '}') {
             j->out.len--; /* one more member for the webmail: its CSRF token */
             str_appendf(&j->out, ",\"csrfToken\":\"%s\"}", j->csrf);
@@ -394,7 +394,7 @@ static void start(struct http_exchange *x, const char *user, const char *csrf)
         mine = free_slot;
         snprintf(svc->busy[mine].user, sizeof svc->busy[mine].user, "%s", user);
     }
-    if (mine < 0 || svc->busy[mine].n >= svc->lim.max_concurrent_requests)
+    if (mine < 0 || svc->busy[mine].n >= svc->cur->max_concurrent_requests)
         over = true;
     else
         svc->busy[mine].n++;
@@ -582,7 +582,7 @@ bool jmap_http_handle(struct http_exchange *x)
         return http_exchange_error(x, 405, "Use GET here."), true;
     if ((api || upload) && q->method != HTTP_POST)
         return http_exchange_error(x, 405, "Use POST here."), true;
-    if (upload && q->body_len > svc->lim.max_size_upload) {
+    if (upload && q->body_len > svc->cur->max_size_upload) {
         problem(x, 413, "urn:ietf:params:jmap:error:limit",
                 "The upload is larger than maxSizeUpload.");
         return true;

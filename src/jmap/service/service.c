@@ -57,9 +57,22 @@ static void jmap_defaults(void *sec)
     c->image_proxy_max_size = 5u << 20;
 }
 
+/* What jmap_reload applies. */
+static const char *const jmap_reload_keys[] = {
+    "max_size_request", "max_size_upload", "max_calls_in_request", "max_objects_in_get",
+    "max_objects_in_set", "max_concurrent_requests", NULL,
+};
+
+static const struct conf_restart jmap_restart_why[] = {
+    {"enabled", "JMAP joins the HTTP service's handlers at start"},
+    {"webmail", "the webmail's directory is opened at start"},
+    {NULL, NULL},
+};
+
 static const struct conf_section jmap_sections[] = {
     {.name = "jmap", .size = sizeof(struct jmap_config), .service_offset = CONF_NOT_SERVICE,
-     .keys = jmap_keys, .defaults = jmap_defaults},
+     .keys = jmap_keys, .defaults = jmap_defaults, .reload_keys = jmap_reload_keys,
+     .restart_why = jmap_restart_why},
     {.name = NULL},
 };
 
@@ -83,6 +96,7 @@ static int jmap_open(struct daemon *d, void **state_out)
     svc->lim.max_objects_in_get = cfg->max_objects_in_get;
     svc->lim.max_objects_in_set = cfg->max_objects_in_set;
     svc->lim.max_concurrent_requests = cfg->max_concurrent_requests;
+    atomic_init(&svc->cur, &svc->lim);
     svc->webmail_fd = -1;
     pthread_mutex_init(&svc->lock, NULL);
     *state_out = svc;
@@ -116,13 +130,42 @@ static void jmap_close(struct daemon *d, void *state)
         close(svc->webmail_fd);
     jmap_image_close(svc);
     pthread_mutex_destroy(&svc->lock);
+    for (size_t i = 0; i < svc->nreplaced; i++)
+        free(svc->replaced[i]);
+    free(svc->replaced);
     free(svc);
+}
+
+/* Reload: the limits of RFC 8620 §2's core capability, for the next request, WebSocket and
+ * Session object; `enabled` and `webmail` need a restart. */
+static void jmap_reload(struct daemon *d, void *state, const struct config *next)
+{
+    struct jmap_service *svc = state;
+    const struct jmap_config *cfg = config_section(next, "jmap");
+    if (!svc || !cfg)
+        return;
+    struct jmap_limits *l = xmalloc(sizeof *l);
+    *l = svc->lim;
+    l->max_size_request = cfg->max_size_request;
+    l->max_size_upload = cfg->max_size_upload;
+    l->max_calls_in_request = cfg->max_calls_in_request;
+    l->max_objects_in_get = cfg->max_objects_in_get;
+    l->max_objects_in_set = cfg->max_objects_in_set;
+    l->max_concurrent_requests = cfg->max_concurrent_requests;
+    if (!memcmp(l, svc->cur, sizeof *l)) { /* unchanged: nothing more to keep until close */
+        free(l);
+        return;
+    }
+    svc->replaced = xrealloc(svc->replaced, (svc->nreplaced + 1) * sizeof *svc->replaced);
+    svc->replaced[svc->nreplaced++] = l; /* freed at close */
+    atomic_store(&svc->cur, l);
 }
 
 const struct service_def jmap_service_def = {
     .name = "jmap",
     .sections = jmap_sections,
     .open = jmap_open,
+    .reload = jmap_reload,
     .attach = jmap_push_attach,
     .detach = jmap_push_detach,
     .close = jmap_close,

@@ -9,6 +9,7 @@
 #include "net/acl.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -45,7 +46,12 @@ struct jmap_upload {
 struct jmap_service {
     struct daemon *d;
     const struct jmap_config *cfg;
-    struct jmap_limits lim;
+    struct jmap_limits lim;      /* the limits at start */
+    /* the limits in force: lim, or a reload's (one atomic load per request); the replaced
+     * ones are kept until close, as a request in flight may still read them */
+    const struct jmap_limits *_Atomic cur;
+    struct jmap_limits **replaced;
+    size_t nreplaced;
     struct pool *pool;           /* the mail-access store pool (host_store_pool) */
     unsigned char secret[32];    /* CSRF tokens are HMAC(secret, session id) */
     int webmail_fd;              /* O_PATH of cfg->webmail, -1 */

@@ -167,7 +167,7 @@ static void request(struct wsc *ws, json_t *o)
         ws_send(ws, t, strlen(t));
         return free(t);
     }
-    if (ws->inflight >= ws->svc->lim.max_concurrent_requests) {
+    if (ws->inflight >= ws->svc->cur->max_concurrent_requests) {
         char *t = request_error(id, "urn:ietf:params:jmap:error:limit",
                                 "Too many requests at once (maxConcurrentRequests).");
         ws_send(ws, t, strlen(t));
@@ -369,7 +369,7 @@ void jmap_ws_start(struct http_exchange *x, const struct jmap_push_start_args *a
     snprintf(ws->account, sizeof ws->account, "%s", a->account);
     ws->user_id = a->user_id;
     str_appends(&ws->state, a->state);
-    jmap_ws_reader_init(&ws->rd, ws->svc->lim.max_size_request);
+    jmap_ws_reader_init(&ws->rd, ws->svc->cur->max_size_request);
     struct http_response r;
     http_response_init(&r, 101);
     http_response_header(&r, "Upgrade", "websocket");
