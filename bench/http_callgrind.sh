@@ -16,7 +16,9 @@
 # usage: bench/http_callgrind.sh DIR...   each DIR holds pigeond, e.g. build/release and a
 #   build of an older commit (git archive REV | tar -x -C /var/tmp/p && make -C /var/tmp/p)
 # env: N1 (default 2000), N2 (default 12000), C connections (default 10), CLOSE=1 (a new
-#      connection per request), BENCH_DIR (default /var/tmp),
+#      connection per request), TLS=1 (over TLS: an https listener with a self-signed
+#      RSA-2048 certificate, HTTP/1.1, the handshakes counted in the marginal cost only with
+#      CLOSE=1), BENCH_DIR (default /var/tmp),
 #      BENCH_KEEP=1 keeps the callgrind files (for callgrind_annotate) and says where.
 set -euo pipefail
 
@@ -43,12 +45,19 @@ trap cleanup EXIT
 mkdir -p "$TMP/www"
 head -c 1024 /dev/urandom | base64 -w 76 | head -c 1024 >"$TMP/www/small.html"
 chmod 755 "$TMP" "$TMP/www" && chmod 644 "$TMP/www/small.html" # pigeond may drop root
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 
 # run BIN N: prints the instructions pigeond executed answering N requests.
 run() {
     local bin=$1 n=$2 dir port url
     dir=$(mktemp -d "$TMP/run.XXXXXX")
     port=$(free_port)
+    local listen="listen = 127.0.0.1:$port" scheme=http
+    if [[ ${TLS:-0} == 1 ]]; then
+        listen="listen_tls = 127.0.0.1:$port"
+        scheme=https
+    fi
     cat >"$dir/pigeon.conf" <<EOF
 [server]
 hostname = localhost
@@ -56,12 +65,14 @@ primary_domain = bench.test
 data_dir = $dir/data
 workers = 1
 log_level = warn
+tls_cert = $TMP/cert.pem
+tls_key = $TMP/key.pem
 
 [http]
 max_connections_per_ip = 1000
 
 [http bench]
-listen = 127.0.0.1:$port
+$listen
 root = $TMP/www
 redirect = https://localhost:8443
 EOF
@@ -70,7 +81,7 @@ EOF
         -c "$dir/pigeon.conf" >"$dir/pigeond.log" 2>&1 &
     PID=$!
     wait_port "$port" 120 || { cat "$dir/pigeond.log" >&2; die "pigeond did not listen"; }
-    url=http://127.0.0.1:$port/small.html
+    url=$scheme://127.0.0.1:$port/small.html
     local args=(--h1 -n "$n" -c "$C" -m 1)
     [[ ${CLOSE:-0} == 1 ]] && args+=(-H "Connection: close")
     h2load "${args[@]}" "$url" >"$dir/h2load.out" 2>&1 || true

@@ -28,6 +28,7 @@
 #define PARK_SWEEP_MS 100      /* a connection idle a whole interval of this is parked */
 #define UNPARK_READ 4096              /* the first read after idling (libevent's own size) */
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
+#define TLS_GATHER (64 * 1024)         /* plaintext made contiguous before it is encrypted */
 
 struct conn {
     struct conn_host *h;
@@ -40,6 +41,7 @@ struct conn {
     struct event *login;      /* login_timeout, until conn_logged_in */
     struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
     struct event *linger;     /* closing: hard deadline for the last replies to leave */
+    struct event *wire_ev;    /* direct TLS: the socket is full, waiting to write the rest */
     char peer[INET6_ADDRSTRLEN];
     const char *limit_name;   /* the listener's name while its per-address place is held */
     bool ip_held;             /* the place in the count over all services is held */
@@ -47,7 +49,8 @@ struct conn {
     uint64_t id;
     bool want_tls;            /* the engine answered STARTTLS */
     bool want_compress;       /* the engine answered COMPRESS (RFC 4978) */
-    bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS) */
+    bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS): a filter over c->bev */
+    bool tls_up;              /* implicit TLS: the handshake is done */
     bool flushing;            /* closing: waiting for output to drain */
     bool direct;              /* plain socket written from conn_after (conn_set_direct_write) */
     bool in_call;             /* an engine call is under way: conn_after follows it */
@@ -79,6 +82,8 @@ static void park(struct conn *c);
 static void park_later(struct conn *c);
 static bool unpark(struct conn *c);
 static void on_lifetime(evutil_socket_t fd, short what, void *vc);
+static void wire_wait(struct conn *c);
+static void conn_after(struct conn *c);
 
 static time_t mono_now(void)
 {
@@ -99,11 +104,16 @@ static void lifetime_start(struct conn *c)
 /* ---- what engines call ---- */
 
 /* Direct mode, written outside an engine call (an asynchronous result): the bufferevent
- * sends it on the loop's next turn, whether or not conn_resume follows. */
+ * (under TLS, the socket's watcher) sends it on the loop's next turn, whether or not
+ * conn_resume follows. Before the handshake is done, libevent still writes by itself. */
 static void write_later(struct conn *c)
 {
-    if (c->direct && !c->in_call)
+    if (!c->direct || c->in_call)
+        return;
+    if (!c->implicit_tls)
         bufferevent_enable(c->bev, EV_WRITE);
+    else if (c->tls_up)
+        wire_wait(c);
 }
 
 void conn_write(void *vc, const char *p, size_t n)
@@ -188,8 +198,18 @@ void conn_set_nodelay(struct conn *c)
 
 void conn_set_direct_write(struct conn *c)
 {
-    if (c->bev && !c->dead && !bufferevent_get_underlying(c->bev) &&
-        !bufferevent_openssl_get_ssl(c->bev)) {
+    if (!c->bev || c->dead)
+        return;
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (c->implicit_tls && under && bufferevent_openssl_get_ssl(c->bev)) {
+        /* The TLS filter encrypts into the socket's buffer as the engine writes; conn_after
+         * writes that. The handshake is still libevent's to write (tls_established). */
+        c->direct = true;
+        if (c->tls_up) {
+            bufferevent_disable(c->bev, EV_WRITE);
+            bufferevent_disable(under, EV_WRITE);
+        }
+    } else if (!under && !bufferevent_openssl_get_ssl(c->bev)) {
         c->direct = true;
         bufferevent_disable(c->bev, EV_WRITE); /* enabled only while the socket is full */
     }
@@ -268,6 +288,24 @@ static void on_linger(evutil_socket_t fd, short what, void *vc)
     conn_free(vc);
 }
 
+/* A server-side TLS filter over the socket's bufferevent plain (freed with it). */
+static struct bufferevent *tls_filter_new(struct conn *c, struct bufferevent *plain)
+{
+    SSL *ssl = SSL_new(c->h->tls);
+    struct bufferevent *tls =
+        ssl ? bufferevent_openssl_filter_new(c->h->base, plain, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+            : NULL;
+    if (!tls) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* The TLS filter stops encrypting while this much is unsent below it, so output
+     * back-pressure (and engines writing in bursts) still works under TLS. */
+    bufferevent_setwatermark(plain, EV_WRITE, 0, OUTPUT_HIGH_WATER);
+    return tls;
+}
+
 static void start_tls(struct conn *c)
 {
     c->want_tls = false;
@@ -278,19 +316,12 @@ static void start_tls(struct conn *c)
     /* RFC 3207 §6: anything the client sent after STARTTLS was sent in clear; drop it. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    SSL *ssl = SSL_new(c->h->tls);
-    struct bufferevent *tls = bufferevent_openssl_filter_new(
-        c->h->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    struct bufferevent *tls = tls_filter_new(c, c->bev);
     if (!tls) {
-        SSL_free(ssl);
         log_err("%s " LOG_ID " cannot start TLS", c->ops->name, LOG_IDV(c->id));
         c->dead = true;
         return;
     }
-    /* The TLS filter stops encrypting while this much is unsent below it, so output
-     * back-pressure (and engines writing in bursts) still works after STARTTLS/STLS. */
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, OUTPUT_HIGH_WATER);
     c->bev = tls;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -357,6 +388,113 @@ static void conn_release_limits(struct conn *c)
     conn_logged_in(c);
 }
 
+/* Writes the output of socket bufferevent b while the socket takes it (a few writes at most).
+ * false: the peer is gone (EPIPE, ECONNRESET). */
+static bool write_out(struct bufferevent *b)
+{
+    struct evbuffer *out = bufferevent_get_output(b);
+    evutil_socket_t fd = bufferevent_getfd(b);
+    bool ok = true;
+    /* A socket bufferevent keeps its output's start frozen: only its own writer drains it. */
+    evbuffer_unfreeze(out, 1);
+    for (int i = 0; i < 4 && evbuffer_get_length(out); i++) {
+        errno = 0;
+        int n = evbuffer_write(out, fd);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            ok = false;
+            break;
+        }
+        if (n <= 0)
+            break;
+    }
+    evbuffer_freeze(out, 1);
+    return ok;
+}
+
+/* Output has gone, or a reader waits for room (back-pressure): the engine hears of it through
+ * on_write on a fresh stack, as from libevent. */
+static void wrote_all(struct conn *c)
+{
+    if (c->ops->writable || !(bufferevent_get_enabled(c->bev) & EV_READ))
+        bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Direct TLS: the filter encrypts what is waiting (up to OUTPUT_HIGH_WATER below it). Its
+ * own writing is off between these calls, so the replies of one call are encrypted together:
+ * the filter writes each piece of its buffer with its own SSL_write, so the first TLS_GATHER
+ * octets are made one piece first — full 16 KiB records (a small response's head and body in
+ * one record, HTTP/2's many small frames in a few), not a record per conn_write. */
+static void tls_encrypt(struct conn *c)
+{
+    struct evbuffer *plain = bufferevent_get_output(c->bev);
+    size_t n = evbuffer_get_length(plain);
+    if (n == 0)
+        return;
+    evbuffer_pullup(plain, (ev_ssize_t)(n < TLS_GATHER ? n : TLS_GATHER));
+    bufferevent_enable(c->bev, EV_WRITE); /* the filter encrypts as it is enabled */
+    bufferevent_disable(c->bev, EV_WRITE);
+}
+
+/*
+ * Direct mode under TLS: the filter (c->bev) encrypts what the engine wrote into the socket's
+ * bufferevent below it, whose own write event stays off; the records go out here in one
+ * writev. When the socket is full, wire_ev waits for room (the filter's write callback
+ * would only say that its plaintext was taken, not that the socket took the records), and
+ * the filter is asked for more as the socket takes it.
+ */
+static void tls_flush(struct conn *c)
+{
+    if (c->wire_ev && event_pending(c->wire_ev, EV_WRITE, NULL))
+        return; /* the socket is full: on_wire writes when it has room */
+    struct bufferevent *w = bufferevent_get_underlying(c->bev);
+    struct evbuffer *plain = bufferevent_get_output(c->bev), *out = bufferevent_get_output(w);
+    if (evbuffer_get_length(out) == 0 && evbuffer_get_length(plain) == 0)
+        return;
+    bool more = true; /* the socket took everything so far, and more may be encrypted */
+    for (int i = 0; i < 8 && more; i++) {
+        if (evbuffer_get_length(out) < OUTPUT_HIGH_WATER)
+            tls_encrypt(c);
+        if (evbuffer_get_length(out) == 0) {
+            more = false; /* nothing more, or the filter waits for input (its reader writes) */
+            break;
+        }
+        if (!write_out(w)) {
+            c->dead = true;
+            return;
+        }
+        more = evbuffer_get_length(out) == 0;
+    }
+    if (evbuffer_get_length(out) || (more && evbuffer_get_length(plain)))
+        wire_wait(c); /* full, or a large answer goes on next turn */
+    else if (evbuffer_get_length(plain) == 0)
+        wrote_all(c);
+}
+
+static void on_wire(evutil_socket_t fd, short what, void *vc)
+{
+    struct conn *c = vc;
+    if (what & EV_TIMEOUT)
+        c->dead = true; /* the peer has read nothing for the whole idle time */
+    else
+        tls_flush(c);
+    if (c->dead) {
+        c->in_call = true;
+        conn_after(c);
+    }
+}
+
+/* The socket below a direct TLS filter is full: write the rest when it has room, or give the
+ * peer up after the idle time. */
+static void wire_wait(struct conn *c)
+{
+    if (!c->wire_ev) {
+        evutil_socket_t fd = bufferevent_getfd(bufferevent_get_underlying(c->bev));
+        c->wire_ev = event_new(c->h->base, fd, EV_WRITE, on_wire, c);
+    }
+    struct timeval tv = {(time_t)c->idle_timeout, 0};
+    event_add(c->wire_ev, &tv);
+}
+
 /*
  * Direct mode: what the engine wrote during its call goes out now, in one writev (then
  * sendfile for a file segment), instead of a loop turn later after the write event has been
@@ -367,31 +505,26 @@ static void conn_release_limits(struct conn *c)
  */
 static void direct_flush(struct conn *c)
 {
-    if (!c->direct || c->dead || !c->bev || (bufferevent_get_enabled(c->bev) & EV_WRITE))
+    if (!c->direct || c->dead || !c->bev)
+        return;
+    if (c->implicit_tls) {
+        if (c->tls_up)
+            tls_flush(c);
+        return;
+    }
+    if (bufferevent_get_enabled(c->bev) & EV_WRITE)
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) == 0)
         return;
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    /* A socket bufferevent keeps its output's start frozen: only its own writer drains it. */
-    evbuffer_unfreeze(out, 1);
-    for (int i = 0; i < 4 && evbuffer_get_length(out); i++) {
-        errno = 0;
-        int n = evbuffer_write(out, fd);
-        if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            c->dead = true; /* the peer is gone (EPIPE, ECONNRESET) */
-            break;
-        }
-        if (n <= 0)
-            break;
-    }
-    evbuffer_freeze(out, 1);
+    if (!write_out(c->bev))
+        c->dead = true;
     if (c->dead)
         return;
     if (evbuffer_get_length(out))
         bufferevent_enable(c->bev, EV_WRITE); /* the rest as the socket takes it */
-    else if (c->ops->writable || !(bufferevent_get_enabled(c->bev) & EV_READ))
-        bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+    else
+        wrote_all(c);
 }
 
 /* Acts on what the engine asked for during the last call: TLS, close, back-pressure. */
@@ -502,7 +635,8 @@ static void park_later(struct conn *c)
 
 static bool may_park(struct conn *c)
 {
-    return c->direct && c->park_ops && !c->dead && !c->flushing && !c->want_tls &&
+    return c->direct && !c->implicit_tls && c->park_ops && !c->dead && !c->flushing &&
+           !c->want_tls &&
            !c->login && c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
            (bufferevent_get_enabled(c->bev) & (EV_READ | EV_WRITE)) == EV_READ &&
@@ -625,7 +759,7 @@ static void on_read(struct bufferevent *bev, void *vc)
 static void on_write(struct bufferevent *bev, void *vc)
 {
     struct conn *c = vc;
-    if (c->direct && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if (c->direct && !c->implicit_tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         bufferevent_disable(bev, EV_WRITE); /* written from conn_after again */
     if (c->flushing)
         return flush_then_free(c);
@@ -648,6 +782,14 @@ static void on_write(struct bufferevent *bev, void *vc)
 static void tls_established(struct conn *c)
 {
     SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (c->implicit_tls && under) {
+        c->tls_up = true;
+        if (c->direct) { /* the handshake is out (or goes in conn_after): direct from now on */
+            bufferevent_disable(c->bev, EV_WRITE);
+            bufferevent_disable(under, EV_WRITE);
+        }
+    }
     c->ops->tls_started(c->eng, ssl ? SSL_get_version(ssl) : "TLS",
                         ssl ? SSL_get_cipher_name(ssl) : "unknown");
     conn_pump(c);
@@ -707,6 +849,8 @@ static void conn_free(struct conn *c)
         close(event_get_fd(&c->park_ev));
         metric_sub(&parked_now, 1);
     }
+    if (c->wire_ev)
+        event_free(c->wire_ev);
     if (c->bev)
         bufferevent_free(c->bev);
     if (c->lifetime)
@@ -781,19 +925,21 @@ void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap)
         memmove(out, out + 7, strlen(out + 7) + 1);
 }
 
+/* The connection's bufferevent; implicit TLS is a filter over the socket's (as after
+ * STARTTLS), so that direct mode can write the records itself. */
 static struct bufferevent *conn_bev_new(struct conn *c, int fd)
 {
-    if (!c->implicit_tls)
-        return bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    SSL *ssl = SSL_new(c->h->tls);
-    struct bufferevent *bev = bufferevent_openssl_socket_new(
-        c->h->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-    if (!bev) {
-        SSL_free(ssl);
+    struct bufferevent *plain = bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!plain) {
         close(fd);
+        return NULL;
     }
-    return bev;
+    if (!c->implicit_tls)
+        return plain;
+    struct bufferevent *tls = tls_filter_new(c, plain);
+    if (!tls)
+        bufferevent_free(plain);
+    return tls;
 }
 
 static struct conn *conn_new(struct conn_host *h, const struct listener *l, int fd,
@@ -813,7 +959,16 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     c->idle_timeout = l->limits.idle_timeout;
     struct timeval idle = {(time_t)c->idle_timeout, 0};
-    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under) {
+        /* TLS: no input for the idle time is the filter's timeout (re-enabled on it when an
+         * engine lives on); a peer that takes no output that long, the socket's (the filter
+         * would time out for a write it had long passed on). Direct mode has wire_ev's. */
+        bufferevent_set_timeouts(c->bev, &idle, NULL);
+        bufferevent_set_timeouts(under, NULL, &idle);
+    } else {
+        bufferevent_set_timeouts(c->bev, &idle, &idle);
+    }
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
