@@ -25,6 +25,7 @@
 struct http_site;
 struct http_exchange;
 struct http_sessions;
+struct http_fcache;
 
 typedef void (*http_auth_cb)(struct http_exchange *x, bool ok, const char *user);
 typedef void (*http_work_done)(struct http_exchange *x, void *arg);
@@ -106,6 +107,7 @@ struct http_exchange {
     const struct http_body_sink *sink;
     void *transport;                /* the HTTP/1.1 session's or HTTP/2 stream's state */
     void *conn;                     /* the service glue's connection */
+    struct http_fcache *files;      /* the loop's open-file cache (handler/fcache.h), or NULL */
 };
 
 /* The handler's one answer; takes resp's contents. */

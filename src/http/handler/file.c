@@ -13,6 +13,7 @@
 #include "http/coding.h"
 #include "http/encode.h"
 #include "http/handler.h"
+#include "http/handler/fcache.h"
 #include "http/site.h"
 #include "http/static.h"
 
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #define LISTING_MAX 2000 /* entries shown by an autoindex page */
+#define SEQUENTIAL_FROM (1 << 20) /* files this large get sequential read-ahead */
 
 static int open_beneath(int root, const char *rel, int flags)
 {
@@ -209,36 +211,58 @@ static enum http_coding fly_coding(const struct http_exchange *x, const char *ty
     return worth || refused ? c : HTTP_CODING_IDENTITY;
 }
 
-/* The body: ranges asked for (206, or 416), the file encoded on the fly, or the file. */
-static void fill_body(struct http_exchange *x, struct http_response *r, const struct http_range *rg,
-                      int n, enum http_coding fly, const char *type, uint64_t size)
+/* The body: ranges asked for (206, or 416), the file encoded on the fly, or the file (from the
+ * open-file cache's memory when it holds it whole). false: no descriptor could be had. */
+static bool fill_body(struct http_exchange *x, struct http_response *r, struct http_file_ref *f,
+                      const struct http_range *rg, int n, enum http_coding fly, const char *type,
+                      uint64_t size)
 {
     if (fly == HTTP_CODING_IDENTITY)
         http_response_header(r, "Accept-Ranges", "bytes");
-    if (n < 0)
-        return range_416(r, size);
-    if (n > 0)
-        return partial(r, rg, n, size, type, x->id);
+    if (n < 0) {
+        range_416(r, size);
+        return true;
+    }
+    if (n == 0 && fly == HTTP_CODING_IDENTITY && f->data) {
+        http_response_header(r, "Content-Type", "%s", type);
+        http_response_body(r, f->data, size);
+        return true;
+    }
+    if ((r->fd = http_file_ref_take_fd(f)) < 0)
+        return false;
+    if (n > 0) {
+        partial(r, rg, n, size, type, x->id);
+        return true;
+    }
     http_response_header(r, "Content-Type", "%s", type);
     if (fly != HTTP_CODING_IDENTITY) {
         /* Ranges of an encoding made per request are not offered (no Accept-Ranges). */
         http_response_header(r, "Content-Encoding", "%s", http_coding_name(fly));
-        return http_encode_file(r, fly, size);
+        http_encode_file(r, fly, size);
+        return true;
     }
     http_response_file(r, 0, size);
+    /* A large file is read from start to end: a larger read-ahead window (the descriptor's
+     * duplicates that the transport sends from share it). */
+    if (size >= SEQUENTIAL_FROM && x->req->method == HTTP_GET)
+        posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return true;
 }
 
-static void serve_fd(struct http_exchange *x, int fd, const struct stat *st, const char *rel)
+/* The regular file f (rel beneath the root) as the response; f is cleared. */
+static void serve_file(struct http_exchange *x, struct http_file_ref *f, const char *rel)
 {
     const char *enc = NULL;
     bool has_variant;
     int vfd = pick_variant(x, rel, &enc, &has_variant);
     struct stat vst;
     if (vfd >= 0 && fstat(vfd, &vst) == 0) {
-        close(fd);
-        fd = vfd;
-        st = &vst;
+        http_file_ref_clear(f);
+        *f = (struct http_file_ref){.fd = vfd, .st = vst};
+    } else if (vfd >= 0) {
+        close(vfd);
     }
+    const struct stat *st = &f->st;
     const char *type = http_mime_type(x->site->mime, rel);
     struct http_file_meta meta = {(uint64_t)st->st_size, st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
                                   (uint64_t)st->st_ino};
@@ -258,7 +282,7 @@ static void serve_fd(struct http_exchange *x, int fd, const struct stat *st, con
     http_coding_etag(etag, fly);
     struct http_response r;
     http_response_init(&r, 200);
-    r.fd = fd;
+    r.fd = -1; /* a descriptor is taken only for a body read from the file */
     add_validators(&r, etag, st->st_mtim.tv_sec);
     cache_header(&r, x);
     if (varies)
@@ -267,10 +291,16 @@ static void serve_fd(struct http_exchange *x, int fd, const struct stat *st, con
         http_response_header(&r, "Content-Encoding", "%s", enc);
     enum http_cond c = http_conditional(x->req, etag, st->st_mtim.tv_sec);
     if (c != HTTP_COND_PASS) {
+        http_file_ref_clear(f);
         r.status = c == HTTP_COND_NOT_MODIFIED ? 304 : 412;
         return http_exchange_respond(x, &r);
     }
-    fill_body(x, &r, rg, n, fly, type, meta.size);
+    bool ok = fill_body(x, &r, f, rg, n, fly, type, meta.size);
+    http_file_ref_clear(f);
+    if (!ok) {
+        http_response_clear(&r);
+        return http_exchange_error(x, 503, "Too many open files; try again.");
+    }
     http_exchange_respond(x, &r);
 }
 
@@ -283,14 +313,14 @@ static void serve_dir(struct http_exchange *x, int dirfd, const char *rel)
         close(dirfd);
         return http_exchange_error(x, 414, "The path is too long.");
     }
-    int fd = open_beneath(x->site->root_fd, name, O_RDONLY);
-    struct stat st;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        close(dirfd);
-        return serve_fd(x, fd, &st, name);
+    struct http_file_ref f;
+    if (http_fcache_open(x->files, x->site->root_fd, name, &f) == 0) {
+        if (S_ISREG(f.st.st_mode)) {
+            close(dirfd);
+            return serve_file(x, &f, name);
+        }
+        http_file_ref_clear(&f);
     }
-    if (fd >= 0)
-        close(fd);
     if (x->site->autoindex)
         return listing(x, dirfd);
     close(dirfd);
@@ -330,29 +360,26 @@ bool http_file_handle(struct http_exchange *x)
         http_exchange_error(x, -rc, rc == -400 ? "The path is not acceptable." : "Not found.");
         return true;
     }
-    int fd = open_beneath(x->site->root_fd, str_cstr(&rel), O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
+    struct http_file_ref f;
+    int e = -http_fcache_open(x->files, x->site->root_fd, str_cstr(&rel), &f);
+    if (e > 0) {
         str_clear(&rel);
         http_exchange_error(x, errno_status(e), e == EXDEV ? "The path leaves the site."
                                                            : "No such file.");
         return true;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(f.st.st_mode)) {
         if (!dir) {
-            close(fd);
+            http_file_ref_clear(&f);
             redirect_slash(x);
         } else {
-            serve_dir(x, fd, str_cstr(&rel));
+            serve_dir(x, http_file_ref_take_fd(&f), str_cstr(&rel));
         }
-    } else if (!S_ISREG(st.st_mode)) {
-        close(fd);
+    } else if (!S_ISREG(f.st.st_mode)) {
+        http_file_ref_clear(&f);
         http_exchange_error(x, 403, "Only regular files are served.");
     } else {
-        serve_fd(x, fd, &st, str_cstr(&rel));
+        serve_file(x, &f, str_cstr(&rel));
     }
     str_clear(&rel);
     return true;

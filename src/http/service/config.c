@@ -30,6 +30,8 @@ static struct http_config *config_new(void)
     hc->h2c = true;
     hc->mime_types = xstrdup("/etc/mime.types");
     hc->max_sessions = 10000;
+    hc->open_file_cache = 128;
+    hc->open_file_cache_valid = 1;
     hc->metrics.max_connections_per_ip = 16;
     hc->metrics.idle_timeout = 30;
     hc->metrics.session_timeout = 600;
@@ -239,6 +241,10 @@ static int service_key(struct http_config *hc, const char *key, const char *valu
         return set_bool(&hc->h2c, value, why);
     if (!strcmp(key, "max_sessions"))
         return set_uint(&hc->max_sessions, value, 1, 10000000, why);
+    if (!strcmp(key, "open_file_cache"))
+        return set_uint(&hc->open_file_cache, value, 0, 100000, why);
+    if (!strcmp(key, "open_file_cache_valid"))
+        return set_uint(&hc->open_file_cache_valid, value, 0, 3600, why);
     *why = "unknown key in this section";
     return ERR_CONFIG;
 }

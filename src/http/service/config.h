@@ -29,6 +29,8 @@ struct http_config {
     bool h2c;                     /* HTTP/2 with prior knowledge on plain loopback connections */
     char *mime_types;             /* path of the mime.types table */
     unsigned max_sessions;        /* login sessions kept in memory */
+    unsigned open_file_cache;     /* files kept open per worker (0: none) */
+    unsigned open_file_cache_valid; /* seconds before a cached file is looked up by path again */
 };
 
 /* Whether section belongs to this service ("http", "http NAME", "metrics"). */

@@ -2,6 +2,7 @@
 #include "http/service/service.h"
 
 #include "http/cookie.h"
+#include "http/handler/fcache.h"
 #include "http/service/config.h"
 #include "http/service/sites.h"
 #include "http/site.h"
@@ -315,11 +316,19 @@ static const struct conf_section http_sections[] = {
 
 static void *http_service_attach(struct worker *w, void *state)
 {
-    return state ? xcalloc(1, sizeof(struct http_worker)) : NULL;
+    if (!state)
+        return NULL;
+    const struct http_service *svc = state;
+    struct http_worker *hw = xcalloc(1, sizeof *hw);
+    hw->files = http_fcache_new(svc->cfg->open_file_cache, svc->cfg->open_file_cache_valid * 1000);
+    return hw;
 }
 
 static void http_service_detach(struct worker *w, void *wstate)
 {
+    struct http_worker *hw = wstate;
+    if (hw)
+        http_fcache_free(hw->files);
     free(wstate);
 }
 

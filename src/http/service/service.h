@@ -39,6 +39,7 @@ struct http_service {
 /* Per worker (host_worker_state): what its connections share. */
 struct http_worker {
     struct http_date_cache date;  /* the Date field, formatted once per second */
+    struct http_fcache *files;    /* the file handler's open-file cache (NULL: none) */
 };
 
 /* The service (services/services.c): its open() reads the sites (document roots, mime
