@@ -174,6 +174,11 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
             st->deferred = true; /* resumed by stream_wake; reset at shutdown */
             return NGHTTP2_ERR_DEFERRED;
         }
+        /* A sized source that runs over its content-length, or ends short of it, is cut. */
+        if (r->src_sized && got > 0 && (uint64_t)got > r->src_len - st->sent)
+            got = -1;
+        if (r->src_sized && got == 0 && st->sent != r->src_len)
+            got = -1;
         if (got < 0)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* cut: reset the stream */
         if (got == 0)
@@ -247,8 +252,8 @@ static void submit(struct http2_session *s, struct h2_stream *st)
     NV("server", "Pigeon", 6);
     bool bodyless = http_status_bodyless(r->status);
     bool streamed = !bodyless && http_response_streamed(r);
-    uint64_t total = bodyless ? 0 : http_response_length(r);
-    if (!bodyless && !streamed) {
+    uint64_t total = bodyless ? 0 : streamed ? r->src_len : http_response_length(r);
+    if (!bodyless && (!streamed || r->src_sized)) {
         snprintf(len, sizeof len, "%llu", (unsigned long long)total);
         NV("content-length", len, strlen(len));
     }

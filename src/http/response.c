@@ -88,6 +88,12 @@ void http_response_stream(struct http_response *r, struct http_body_source src)
     r->src = src;
 }
 
+void http_response_stream_length(struct http_response *r, uint64_t len)
+{
+    r->src_sized = true;
+    r->src_len = len;
+}
+
 void http_response_stream_waiting(struct http_response *r, struct http_body_source src,
                                   http_body_set_wake set_wake)
 {

@@ -65,6 +65,9 @@ struct http_response {
      * it waits (HTTP_BODY_WAIT), it ends there — HTTP/1.1 sends the last chunk and closes,
      * HTTP/2 resets the stream with NO_ERROR — instead of holding the shutdown up. */
     bool open_ended;
+    /* The source's exact length, when known (http_response_stream_length). */
+    bool src_sized;
+    uint64_t src_len;
 };
 
 void http_response_init(struct http_response *r, int status);
@@ -86,7 +89,14 @@ void http_response_stream(struct http_response *r, struct http_body_source src);
 /* The same for a source that may answer HTTP_BODY_WAIT; set_wake gets the transport's wake. */
 void http_response_stream_waiting(struct http_response *r, struct http_body_source src,
                                   http_body_set_wake set_wake);
-/* Whether the body comes from a source (its length is unknown). */
+/*
+ * The source set on r will produce exactly len octets (a proxied origin's Content-Length): the
+ * transport frames the body with Content-Length (HTTP/1.1 and 1.0 alike, so the connection
+ * stays open) instead of chunked, and cuts the response — drops the connection, or resets
+ * the HTTP/2 stream — if the source ends before len or goes past it.
+ */
+void http_response_stream_length(struct http_response *r, uint64_t len);
+/* Whether the body comes from a source (its length unknown unless src_sized). */
 static inline bool http_response_streamed(const struct http_response *r)
 {
     return r->src.read != NULL;

@@ -226,8 +226,15 @@ static void stream_pump(struct http_session *s)
         s->out_waiting = n == HTTP_BODY_WAIT;
         if (s->out_waiting)
             return; /* the source's wake pulls again */
+        /* A sized source that runs over, or ends short, is cut like a failed one. */
+        bool sized = s->out->src_sized;
+        if (sized && n > 0 && (uint64_t)n > s->out->src_len - s->out_bytes)
+            n = -1;
+        if (sized && n == 0 && s->out_bytes != s->out->src_len)
+            n = -1;
         if (n < 0) {
-            /* No last chunk, and the connection closes: the client sees a cut body. */
+            /* No last chunk (or octets short of Content-Length), and the connection closes:
+             * the client sees a cut body. */
             int status = s->out->status;
             out_free(s);
             return finish(s, status, s->out_bytes, false);
@@ -269,14 +276,18 @@ void http_session_respond(struct http_session *s, struct http_response *resp)
     bool unread = s->streamed && !s->body_done;
     if (s->state == ST_BODY_IN)
         s->state = ST_HANDLER; /* the reader gets nothing more */
+    bool sized = streamed && resp->src_sized;
     bool keep = req && req->keep_alive && !resp->close && !s->shutting_down && !unread &&
-                !(streamed && !head_only && version < 11);
-    uint64_t len = streamed ? UINT64_MAX : bodyless ? 0 : http_response_length(resp);
+                !(streamed && !sized && !head_only && version < 11);
+    uint64_t len = sized      ? resp->src_len
+                   : streamed ? UINT64_MAX
+                   : bodyless ? 0
+                              : http_response_length(resp);
     write_head(s, resp, version, keep, len, head_only);
     if (streamed && !head_only) {
         s->out = xmalloc(sizeof *s->out);
         http_response_move(s->out, resp);
-        s->out_chunked = version >= 11;
+        s->out_chunked = version >= 11 && !sized;
         s->out_keep = keep;
         s->out_bytes = 0;
         s->state = ST_STREAM;

@@ -138,6 +138,25 @@ def test_http2_clients(site, origin):
     assert origin.count("/h2big") == 1
 
 
+def test_origin_length_passed_on(site, origin):
+    """A miss is streamed to the client as the origin sends it; when the origin gave a
+    Content-Length the client gets that Content-Length (HTTP/1.1, 1.0 and 2), not a chunked
+    body; a chunked origin body stays chunked to an HTTP/1.1 client."""
+    body = bytes(range(256)) * 1200  # 300 KiB: more than the transport holds at once
+    origin.routes["/known"] = {"headers": {"Cache-Control": "no-store"}, "body": body}
+    for extra, h2 in (((), False), (("--http1.0",), False), ((), True)):
+        status, h, got, _ = curl(site, "/known", extra=extra, h2=h2)
+        assert status == 200 and got == body
+        assert h.get("content-length") == str(len(body)), (extra, h2, h)
+        assert "transfer-encoding" not in h
+    origin.routes["/unknown"] = {"headers": {"Cache-Control": "no-store"}, "body": body,
+                                 "chunked": True}
+    status, h, got, _ = curl(site, "/unknown")
+    assert status == 200 and got == body
+    assert h.get("transfer-encoding") == "chunked" and "content-length" not in h
+    assert origin.count("/known") == 3
+
+
 def test_tls_and_h2_by_alpn(site, origin):
     origin.routes["/tls"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"over TLS"}
     for want in ("uri-miss", "hit"):

@@ -392,6 +392,58 @@ static void test_streamed_failure(void **state)
     fake_clear(&f);
 }
 
+static void answer_sized(struct fake *f, struct pieces *p, uint64_t len)
+{
+    struct http_response r;
+    http_response_init(&r, 200);
+    http_response_stream(&r, (struct http_body_source){pieces_read, pieces_free, p});
+    http_response_stream_length(&r, len);
+    http_session_respond(f->s, &r);
+}
+
+/* A source of known length goes out with Content-Length, not chunked (HTTP/1.0 keeps its
+ * connection too); one that ends short of its length, or runs past it, is cut. */
+static void test_streamed_sized(void **state)
+{
+    struct fake f;
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    struct pieces p = {.total = 3};
+    answer_sized(&f, &p, 21);
+    const char *o = str_cstr(&f.out);
+    assert_non_null(strstr(o, "Content-Length: 21\r\n"));
+    assert_null(strstr(o, "chunked"));
+    assert_non_null(strstr(o, "\r\n\r\npiece1 piece2 piece3 "));
+    assert_null(strstr(o, "0\r\n\r\n"));
+    assert_false(http_session_closing(f.s));
+    assert_int_equal(f.bytes[0], 21);
+    fake_clear(&f);
+    fake_init(&f);
+    f.async = true;
+    feed(&f, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    struct pieces q = {.total = 2};
+    answer_sized(&f, &q, 14);
+    o = str_cstr(&f.out);
+    assert_non_null(strstr(o, "Content-Length: 14\r\n"));
+    assert_non_null(strstr(o, "Connection: keep-alive\r\n"));
+    assert_false(http_session_closing(f.s));
+    fake_clear(&f);
+    unsigned lens[] = {22, 13}; /* the source ends short; the source runs over */
+    for (unsigned i = 0; i < 2; i++) {
+        fake_init(&f);
+        f.async = true;
+        feed(&f, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        struct pieces c = {.total = 3};
+        answer_sized(&f, &c, lens[i]);
+        assert_true(http_session_closing(f.s)); /* the client sees fewer octets than said */
+        if (i == 1)
+            assert_null(strstr(str_cstr(&f.out), "piece2")); /* never more than said */
+        assert_true(c.freed);
+        fake_clear(&f);
+    }
+}
+
 /* A streamed request body (Content-Length or chunked): the request is handed out at the end
  * of its head, 100 Continue goes out only when the handler asks for the body, the body is
  * handed over in pieces as it arrives (split anywhere), end once, then the next request. */
@@ -514,7 +566,8 @@ int main(void)
         cmocka_unit_test(test_errors_close),      cmocka_unit_test(test_async_answer),
         cmocka_unit_test(test_timeouts),          cmocka_unit_test(test_file_segments),
         cmocka_unit_test(test_streamed_chunked),  cmocka_unit_test(test_streamed_http10_head),
-        cmocka_unit_test(test_streamed_failure),  cmocka_unit_test(test_streamed_request_body),
+        cmocka_unit_test(test_streamed_failure),  cmocka_unit_test(test_streamed_sized),
+        cmocka_unit_test(test_streamed_request_body),
         cmocka_unit_test(test_streamed_request_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

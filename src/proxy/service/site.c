@@ -167,6 +167,8 @@ static void sc_head(struct fetch_client *cl, int status, struct slice fields, in
     sc->src_gone = false;
     http_response_stream_waiting(&sc->resp, (struct http_body_source){src_read, src_free, sc},
                                  src_set_wake);
+    if (length >= 0) /* the origin's length: Content-Length to the client, not chunked */
+        http_response_stream_length(&sc->resp, (uint64_t)length);
     respond(sc);
 }
 
