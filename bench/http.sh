@@ -171,6 +171,7 @@ measure() { # NAME
     tls=$(wrk_rps "https://127.0.0.1:$TPORT/small.html")
     h2=$(nice -n -15 taskset -c 1 h2load -t1 -c50 -m10 -n $((DUR * 20000)) \
         "https://127.0.0.1:$TPORT/small.html" 2>&1 | awk '/^finished in/ { printf "%d", $4 }')
+    cat "$DIR/www/big.bin" >/dev/null # the same warm page cache for every server
     big=$(nice -n -15 taskset -c 1 curl -s -o /dev/null -w '%{speed_download}' \
         "http://127.0.0.1:$PORT/big.bin" | awk '{ printf "%d", $1 / 1000000 }')
     pid=$(server_rss_pid "$name")

@@ -36,21 +36,32 @@ struct hconn {
     struct http_worker *w;
     bool tls, loopback, metrics;
     bool decided, closing;
-    uint64_t id;
-    char sniff[PREFACE_LEN];
-    size_t nsniff;
     bool in_feed;
+    uint8_t nsniff;               /* octets of the HTTP/2 preface seen so far (h2c sniffing) */
+    uint64_t id;
     struct http_request *upgrade; /* an HTTP/1.1 request asking for h2c, switched after feed */
-    /* A handler took the connection over (101, WebSocket): raw gets every octet from then */
-    struct http_takeover raw;
-    bool raw_on, take_pending;
-    struct http_response *take_resp; /* the 101 to send, until the switch */
+    struct hc_takeover *tk;       /* a handler's takeover (101), allocated when asked */
     struct http_session *h1;
     struct http2_session *h2;
     struct event *head_timer;
+    uint64_t head_due;       /* ms (monotonic) when the head being waited for is late; 0: none */
     struct http_exchange *x; /* HTTP/1.1: the one request in progress (kept until parked) */
     struct http_sites_held sites; /* the site sets its requests were answered from */
 };
+
+/* A handler took the connection over (101, WebSocket): raw gets every octet from then. Kept
+ * apart from struct hconn, which every idle connection holds. */
+struct hc_takeover {
+    struct http_takeover raw;
+    bool on;                   /* switched: the HTTP/1.1 session is gone */
+    bool pending;              /* asked for during feed: switched once it returns */
+    struct http_response *resp; /* the 101 to send, until the switch */
+};
+
+static bool raw_on(const struct hconn *hc)
+{
+    return hc->tk && hc->tk->on;
+}
 
 struct h2x {
     struct http_exchange x;
@@ -74,6 +85,7 @@ static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http
     x->id = hc->id;
     x->now = time(NULL);
     x->conn = hc->c;
+    x->files = hc->w->files;
 }
 
 /* Whether the handler that will take req wants its body streamed (and not a metrics port). */
@@ -115,18 +127,42 @@ static void run(struct hconn *hc, struct http_exchange *x)
 
 /* ---- HTTP/1.1 ---- */
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The header timer runs until head_due: header_timeout from the end of the last answer (or
+ * the connection's start), through idling and the next head's arrival, parked or not. */
+static void head_timer_start(struct hconn *hc)
+{
+    uint64_t now = mono_ms();
+    if (!hc->head_due)
+        hc->head_due = now + (uint64_t)hc->svc->cfg->header_timeout * 1000;
+    uint64_t left = hc->head_due > now ? hc->head_due - now : 0;
+    struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+    evtimer_add(hc->head_timer, &tv);
+}
+
+static void head_timer_stop(struct hconn *hc)
+{
+    if (hc->head_timer)
+        evtimer_del(hc->head_timer);
+    hc->head_due = 0; /* the next head gets a full header_timeout */
+}
+
 static void sync_timer(struct hconn *hc)
 {
     if (!hc->h1 || !hc->head_timer)
         return;
     bool want = http_session_reading_head(hc->h1) && !http_session_closing(hc->h1);
     bool pending = evtimer_pending(hc->head_timer, NULL);
-    if (want && !pending) {
-        struct timeval tv = {(time_t)hc->svc->cfg->header_timeout, 0};
-        evtimer_add(hc->head_timer, &tv);
-    } else if (!want && pending) {
-        evtimer_del(hc->head_timer);
-    }
+    if (want && !pending)
+        head_timer_start(hc);
+    else if (!want && pending)
+        head_timer_stop(hc);
 }
 
 static void on_head_timer(evutil_socket_t fd, short what, void *vhc)
@@ -134,7 +170,7 @@ static void on_head_timer(evutil_socket_t fd, short what, void *vhc)
     struct hconn *hc = vhc;
     if (hc->h1)
         http_session_timeout(hc->h1);
-    else if (!hc->h2 && !hc->raw_on)
+    else if (!hc->h2 && !raw_on(hc))
         hc->closing = true; /* not a byte (or no TLS handshake) within header_timeout */
     conn_resume(hc->c);
 }
@@ -176,8 +212,9 @@ static void h1_read_body(struct http_exchange *x, const struct http_body_sink *s
  * the request go to it first; the HTTP/1.1 session goes. */
 static void takeover_now(struct hconn *hc)
 {
-    struct http_response *resp = hc->take_resp;
-    hc->take_resp = NULL;
+    struct hc_takeover *tk = hc->tk;
+    struct http_response *resp = tk->resp;
+    tk->resp = NULL;
     struct str head = STR_INIT;
     str_appendf(&head, "HTTP/1.1 %d %s\r\n", resp->status, http_status_reason(resp->status));
     if (resp->fields.len)
@@ -197,9 +234,9 @@ static void takeover_now(struct hconn *hc)
     hc->h1 = NULL;
     if (hc->head_timer)
         evtimer_del(hc->head_timer);
-    hc->raw_on = true;
+    tk->on = true;
     if (nrest)
-        hc->raw.feed(hc->raw.arg, copy, nrest);
+        tk->raw.feed(tk->raw.arg, copy, nrest);
     free(copy);
 }
 
@@ -207,12 +244,13 @@ static void h1_takeover(struct http_exchange *x, struct http_response *resp,
                         const struct http_takeover *t)
 {
     struct hconn *hc = x->transport;
-    hc->raw = *t;
-    hc->take_resp = xmalloc(sizeof *hc->take_resp);
-    http_response_init(hc->take_resp, 0);
-    http_response_move(hc->take_resp, resp);
+    struct hc_takeover *tk = hc->tk = xcalloc(1, sizeof *tk);
+    tk->raw = *t;
+    tk->resp = xmalloc(sizeof *tk->resp);
+    http_response_init(tk->resp, 0);
+    http_response_move(tk->resp, resp);
     if (hc->in_feed)
-        hc->take_pending = true; /* switched once the session has returned (feed) */
+        tk->pending = true; /* switched once the session has returned (feed) */
     else
         takeover_now(hc);
 }
@@ -252,8 +290,7 @@ static time_t now(void *io)
 static void done(void *io, const struct http_request *req, int status, uint64_t bytes)
 {
     struct hconn *hc = io;
-    if (hc->head_timer)
-        evtimer_del(hc->head_timer); /* the next request gets a full header_timeout */
+    head_timer_stop(hc); /* the next request gets a full header_timeout */
     http_service_log(hc->svc, conn_peer(hc->c), req, status, bytes, NULL);
 }
 
@@ -331,23 +368,23 @@ static void start_h2(struct hconn *hc)
         evtimer_del(hc->head_timer); /* HTTP/2 lives on the idle timeout */
 }
 
-/* Plain loopback with h2c on: the first 24 octets tell HTTP/2 prior knowledge from 1.1. */
+/* Plain loopback with h2c on: the first 24 octets tell HTTP/2 prior knowledge from 1.1. The
+ * octets held back so far are the preface's first nsniff, so they are not kept. */
 static size_t sniff(struct hconn *hc, const char *p, size_t n)
 {
-    size_t take = PREFACE_LEN - hc->nsniff < n ? PREFACE_LEN - hc->nsniff : n;
-    memcpy(hc->sniff + hc->nsniff, p, take);
-    hc->nsniff += take;
-    if (memcmp(hc->sniff, PREFACE, hc->nsniff) != 0)
-        start_h1(hc);
-    else if (hc->nsniff == PREFACE_LEN)
-        start_h2(hc);
-    else
+    size_t held = hc->nsniff;
+    size_t take = PREFACE_LEN - held < n ? PREFACE_LEN - held : n;
+    if (memcmp(p, PREFACE + held, take) != 0) {
+        start_h1(hc); /* the octets held back, then all of this read */
+        if (held)
+            http_session_feed(hc->h1, PREFACE, held);
+        return 0;
+    }
+    hc->nsniff = (uint8_t)(held + take);
+    if (hc->nsniff < PREFACE_LEN)
         return take;
-    /* Decided: the engine gets the octets held back, then the rest of this read. */
-    if (hc->h1)
-        http_session_feed(hc->h1, hc->sniff, hc->nsniff);
-    else
-        http2_session_feed(hc->h2, hc->sniff, hc->nsniff);
+    start_h2(hc);
+    http2_session_feed(hc->h2, PREFACE, PREFACE_LEN);
     return take;
 }
 
@@ -367,13 +404,13 @@ static size_t feed(struct hconn *hc, const char *p, size_t n)
             return used + feed(hc, p + used, n - used);
         }
     }
-    if (hc->raw_on)
-        return hc->raw.feed(hc->raw.arg, p, n);
+    if (raw_on(hc))
+        return hc->tk->raw.feed(hc->tk->raw.arg, p, n);
     if (hc->h2)
         return http2_session_feed(hc->h2, p, n);
     size_t used = http_session_feed(hc->h1, p, n);
-    if (hc->take_pending) {
-        hc->take_pending = false;
+    if (hc->tk && hc->tk->pending) {
+        hc->tk->pending = false;
         takeover_now(hc);
     } else if (hc->upgrade)
         h2_start_upgrade(hc);
@@ -446,8 +483,7 @@ static void hc_start(void *v)
     conn_set_direct_write(hc->c);
     conn_set_max_write(hc->c, HTTP_MAX_WRITE);
     conn_set_parking(hc->c, &hc_parking);
-    struct timeval tv = {(time_t)hc->svc->cfg->header_timeout, 0};
-    evtimer_add(hc->head_timer, &tv); /* also bounds a TLS handshake that never ends */
+    head_timer_start(hc); /* also bounds a TLS handshake that never ends */
 }
 
 static void hc_refuse(void *v, enum conn_refusal why)
@@ -471,7 +507,7 @@ static size_t hc_feed(void *v, const char *p, size_t n)
 static bool hc_busy(const void *v)
 {
     const struct hconn *hc = v;
-    if (hc->raw_on)
+    if (raw_on(hc))
         return false;
     return hc->h1 ? http_session_busy(hc->h1) : hc->h2 ? http2_session_busy(hc->h2) : false;
 }
@@ -479,8 +515,8 @@ static bool hc_busy(const void *v)
 static bool hc_closing(const void *v)
 {
     const struct hconn *hc = v;
-    if (hc->raw_on)
-        return hc->closing || hc->raw.closing(hc->raw.arg);
+    if (raw_on(hc))
+        return hc->closing || hc->tk->raw.closing(hc->tk->raw.arg);
     return hc->closing || (hc->h1 && http_session_closing(hc->h1)) ||
            (hc->h2 && http2_session_closing(hc->h2));
 }
@@ -492,8 +528,8 @@ static void hc_tls_started(void *v, const char *version, const char *cipher)
 static void hc_timeout(void *v)
 {
     struct hconn *hc = v;
-    if (hc->raw_on)
-        hc->raw.timeout(hc->raw.arg);
+    if (raw_on(hc))
+        hc->tk->raw.timeout(hc->tk->raw.arg);
     else if (hc->h1)
         http_session_timeout(hc->h1);
     else if (hc->h2)
@@ -505,8 +541,8 @@ static void hc_timeout(void *v)
 static void hc_shutdown(void *v)
 {
     struct hconn *hc = v;
-    if (hc->raw_on)
-        hc->raw.shutdown(hc->raw.arg);
+    if (raw_on(hc))
+        hc->tk->raw.shutdown(hc->tk->raw.arg);
     else if (hc->h1)
         http_session_shutdown(hc->h1);
     else if (hc->h2)
@@ -521,12 +557,13 @@ static void hc_free(void *v)
     /* The engines first: freeing one may log a last response, which touches the timer. */
     http_session_free(hc->h1);
     http2_session_free(hc->h2);
-    if (hc->raw_on || hc->take_resp)
-        hc->raw.free(hc->raw.arg);
-    if (hc->take_resp) {
-        http_response_clear(hc->take_resp);
-        free(hc->take_resp);
+    if (hc->tk && (hc->tk->on || hc->tk->resp))
+        hc->tk->raw.free(hc->tk->raw.arg);
+    if (hc->tk && hc->tk->resp) {
+        http_response_clear(hc->tk->resp);
+        free(hc->tk->resp);
     }
+    free(hc->tk);
     free(hc->x); /* after the session: a streamed body's reader is told through it */
     if (hc->head_timer)
         event_free(hc->head_timer);
@@ -535,13 +572,17 @@ static void hc_free(void *v)
 }
 
 /* An idle keep-alive HTTP/1.1 connection: its session and header timer go (conn.c frees its
- * buffers too) and come back with the next request, whose head then has header_timeout from
- * its arrival; idle, the connection stays header_timeout, as before. */
+ * buffers too) and come back with the next request. The deadline stays: parked or not, the
+ * next head must be whole header_timeout after the last answer (parked, the connection is
+ * closed then; woken by the head's first octets, the timer runs on to the same moment). */
 static unsigned hc_park(void *v)
 {
     struct hconn *hc = v;
-    if (!hc->h1 || hc->h2 || hc->upgrade || !http_session_idle(hc->h1))
+    if (!hc->h1 || hc->h2 || hc->upgrade || !http_session_idle(hc->h1) || !hc->head_due)
         return 0;
+    uint64_t now = mono_ms();
+    if (hc->head_due <= now)
+        return 0; /* due now: the header timer closes it as it is */
     http_session_free(hc->h1);
     hc->h1 = NULL;
     free(hc->x);
@@ -550,7 +591,7 @@ static unsigned hc_park(void *v)
         event_free(hc->head_timer);
         hc->head_timer = NULL;
     }
-    return hc->svc->cfg->header_timeout;
+    return (unsigned)((hc->head_due - now + 999) / 1000); /* the idle time left, rounded up */
 }
 
 static void hc_unpark(void *v)
@@ -565,8 +606,8 @@ static const struct conn_park_ops hc_parking = {hc_park, hc_unpark};
 static void hc_writable(void *v)
 {
     struct hconn *hc = v;
-    if (hc->raw_on)
-        return hc->raw.writable(hc->raw.arg);
+    if (raw_on(hc))
+        return hc->tk->raw.writable(hc->tk->raw.arg);
     if (hc->h2)
         return http2_session_writable(hc->h2);
     if (!hc->h1)
