@@ -282,6 +282,9 @@ bool imap_contexts_stale(const struct imap_session *s)
 
 void imap_contexts_update(struct imap_session *s, void (*then)(struct imap_session *s))
 {
+    /* the command's own run (still held when it ended NO [BADCHARSET]) is done with: the
+     * contexts' runs take its place (fuzz_imap_session found the leak) */
+    imap_search_free(s);
     s->ctx_then = then;
     s->ctx_next = 0;
     next_context(s);
