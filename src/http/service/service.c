@@ -270,11 +270,12 @@ static void http_service_reload(struct daemon *d, void *state, const struct conf
 }
 
 /* The keys http_service_reload applies: a site's but listen, listen_tls and its
- * certificate; the connection limits of [http]. */
+ * certificate; the connection limits of [http]. (proxy_to: the proxy's reload hook.) */
 static const char *const http_reload_keys[] = {
     "max_connections_per_ip", "idle_timeout", "session_timeout", "name", "root", "index",
     "autoindex", "default", "upload", "max_upload_size", "plaintext_auth", "login",
-    "session_ttl", "redirect", "cache", "compress", "compress_min_size", NULL,
+    "session_ttl", "redirect", "cache", "compress", "compress_min_size",
+    "proxy_to", "proxy_preserve_host", /* proxy/service/site.c: proxy_sites_reload */ NULL,
 };
 
 /* The config loader hands every [http], [http NAME] and [metrics] line to config.c; the

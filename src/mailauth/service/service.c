@@ -222,9 +222,19 @@ static const char *const dkim_reload_keys[] = {
 
 static const char *const mail_dns_reload_keys[] = {"*", NULL};
 
-/* The policy is made per request from the worker's configuration (sts_http.c); mode none at
- * start installs no handler, so leaving none needs a restart (docs/config.md). */
+/* The policy is made per request from the worker's configuration (sts_http.c), mode none
+ * included (then nothing is served), so any change holds for the next request. */
 static const char *const mta_sts_reload_keys[] = {"*", NULL};
+
+/* [arc]: read per message (glue.c). [dmarc_report]: record, org_name and email per use;
+ * whether reports are sent decides at start whether the daily sender runs at all. */
+static const char *const arc_reload_keys[] = {"*", NULL};
+static const char *const dmarc_report_reload_keys[] = {"record", "org_name", "email", NULL};
+static const struct conf_restart dmarc_report_restart_why[] = {
+    {"send", "the daily report sender is set up at start"},
+    {"tlsrpt_send", "the daily report sender is set up at start"},
+    {NULL, NULL},
+};
 
 static const struct conf_section mailauth_sections[] = {
     {.name = "dkim",
@@ -252,13 +262,16 @@ static const struct conf_section mailauth_sections[] = {
      .service_offset = CONF_NOT_SERVICE,
      .keys = dmarc_report_keys,
      .defaults = dmarc_report_defaults,
-     .check = dmarc_report_check},
+     .check = dmarc_report_check,
+     .reload_keys = dmarc_report_reload_keys,
+     .restart_why = dmarc_report_restart_why},
     {.name = "arc",
      .size = sizeof(struct config_arc),
      .service_offset = CONF_NOT_SERVICE,
      .keys = arc_keys,
      .defaults = arc_defaults,
-     .check = arc_check},
+     .check = arc_check,
+     .reload_keys = arc_reload_keys},
     {.name = NULL},
 };
 
@@ -358,7 +371,8 @@ static void mailauth_detach(struct worker *w, void *wstate)
  * retire_after hold for the next message; the signers made so far are dropped (kept until
  * close: another thread may be signing), so the key files are read again, as a key that was
  * replaced on disk asks. [mail_dns] is read by the publisher at each round (publish.c).
- * psl_file needs a restart; turning verify on loads the list if it was never loaded. */
+ * psl_file needs a restart; turning verify on loads the list if it was never loaded. [arc]
+ * and [dmarc_report] are swapped as [dkim] is. */
 static void mailauth_reload(struct daemon *d, void *state, const struct config *next)
 {
     struct mailauth_glue *g = state;
@@ -375,6 +389,8 @@ static void mailauth_reload(struct daemon *d, void *state, const struct config *
     }
     g->gens = xrealloc(g->gens, (g->ngens + 1) * sizeof *g->gens);
     g->gens[g->ngens++] = host_confgen_hold(d);
+    atomic_store(&g->arc, mailauth_arc_config(next));
+    atomic_store(&g->drep, mailauth_dmarc_config(next));
     pthread_mutex_lock(&g->mu);
     atomic_store(&g->cfg, k);
     for (size_t i = 0; i < g->n; i++) {

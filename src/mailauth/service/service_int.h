@@ -40,8 +40,9 @@ struct mailauth_glue {
     const struct config_dkim *_Atomic cfg;
     struct host_confgen **gens;
     size_t ngens;
-    const struct config_arc *arc;
-    const struct config_dmarc_report *drep;
+    /* [arc] and [dmarc_report] as the last reload left them (in gens, like cfg) */
+    const struct config_arc *_Atomic arc;
+    const struct config_dmarc_report *_Atomic drep;
     const char *data_dir;
     bool tlsrpt_send; /* [dmarc_report] tlsrpt_send */
     const char *hostname; /* the authserv-id of our Authentication-Results */

@@ -62,6 +62,7 @@ static bool sts_handle(struct http_exchange *x)
     char domain[256];
     const struct http_request *q = x->req;
     if (!s || !x->tls || !slice_eq(q->path, "/.well-known/mta-sts.txt") ||
+        mailauth_sts_config(host_config(w))->mode == MTASTS_NONE ||
         !sts_host(q->host, domain, sizeof domain) || store_domain_exists(w->store, domain) != 1)
         return s && s->prev ? s->prev(x) : false;
     if (q->method != HTTP_GET && q->method != HTTP_HEAD) {
@@ -84,14 +85,17 @@ static bool sts_handle(struct http_exchange *x)
 static int sts_open(struct daemon *d, void **state_out)
 {
     struct http_service *hs = host_state(d, &http_service_def);
-    if (!hs || mailauth_sts_config(&d->cfg)->mode == MTASTS_NONE)
+    if (!hs)
         return 0;
+    /* on the hook also with mode none: a reload may turn the policy on (the handler reads
+     * the mode per request) */
     struct sts_http *s = xcalloc(1, sizeof *s);
     s->prev = hs->host.more;
     hs->host.more = sts_handle;
     *state_out = s;
-    log_info("mta-sts: policy (%s) at https://mta-sts.DOMAIN/.well-known/mta-sts.txt",
-             mtasts_mode_name((enum mtasts_mode)mailauth_sts_config(&d->cfg)->mode));
+    if (mailauth_sts_config(&d->cfg)->mode != MTASTS_NONE)
+        log_info("mta-sts: policy (%s) at https://mta-sts.DOMAIN/.well-known/mta-sts.txt",
+                 mtasts_mode_name((enum mtasts_mode)mailauth_sts_config(&d->cfg)->mode));
     return 0;
 }
 

@@ -274,7 +274,7 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
         pc->allowed_by_addr =
             st->reverse_clients.n == 0 || net_acl_match_text(&st->reverse_clients, peer);
     else
-        pc->allowed_by_addr = net_acl_match_text(&st->clients, peer);
+        pc->allowed_by_addr = net_acl_match_text(st->clients_now, peer);
     pc->s = proxy_session_new(&proxy_session_glue, pc, &pc->pw->st->lim);
     return pc;
 }

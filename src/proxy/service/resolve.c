@@ -82,7 +82,7 @@ static const char *ssrf_check(const struct proxy_state *st, const struct sockadd
         return NULL;
     if (own_port(st, port))
         return "the proxy does not fetch from itself";
-    if (!net_acl_match(&st->origins, sa))
+    if (!net_acl_match(st->origins_now, sa))
         return "origins on local or private addresses are not allowed";
     return NULL;
 }

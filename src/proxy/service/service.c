@@ -4,7 +4,10 @@
 
 #include "core/log.h"
 #include "core/loop_post.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
+#include "conf/snapshot.h"
+#include "host/confgen.h"
 
 #include <event2/dns.h>
 #include <openssl/err.h>
@@ -158,6 +161,27 @@ static void reverse_free_sec(void *vsec)
     conf_keys_free(reverse_keys, vsec);
 }
 
+/* What proxy_reload applies, to the requests and connections that start after it. */
+static const char *const proxy_reload_keys[] = {
+    CONF_SERVICE_RELOAD_KEYS, "allow", "allow_origins", "auth", "connect_timeout",
+    "read_timeout", "retries", "resolver", "resolver_fallback", NULL,
+};
+
+static const struct conf_restart proxy_restart_why[] = {
+    {"cache_dir", "the cache's files and index are opened at start"},
+    {"cache_memory", "the cache's budgets are set when it is opened, at start"},
+    {"cache_disk", "the cache's budgets are set when it is opened, at start"},
+    {"max_object_size", "the cache's budgets are set when it is opened, at start"},
+    {"memory_object_size", "the cache's budgets are set when it is opened, at start"},
+    {"policy", "the cache's eviction policy is set when it is opened, at start"},
+    {"origin_ca_file", "the TLS context towards origins is made at start"},
+    {"via", "the Via and Cache-Status names are fixed at start"},
+    {"heuristic_percent", "the freshness rules are fixed at start"},
+    {"heuristic_max", "the freshness rules are fixed at start"},
+    {"max_body_size", "the request parser's limits are fixed at start"},
+    {NULL, NULL},
+};
+
 static const struct conf_section proxy_sections[] = {
     {.name = "proxy",
      .size = sizeof(struct proxy_config),
@@ -165,7 +189,9 @@ static const struct conf_section proxy_sections[] = {
      .keys = proxy_keys,
      .defaults = proxy_defaults,
      .check = proxy_check,
-     .free = proxy_free_sec},
+     .free = proxy_free_sec,
+     .reload_keys = proxy_reload_keys,
+     .restart_why = proxy_restart_why},
     {.name = "reverse_proxy",
      .size = sizeof(struct reverse_config),
      .service_offset = offsetof(struct reverse_config, svc),
@@ -194,10 +220,24 @@ static SSL_CTX *client_tls(const struct proxy_config *c)
     return ctx;
 }
 
+/* What a reload put in force: kept until close, as a request in flight may still read it. */
+struct proxy_reloaded {
+    struct proxy_reloaded *next;
+    struct proxy_config cfg; /* numbers and flags; its strings NULL */
+    struct net_acl clients, origins;
+};
+
 static void state_free(struct proxy_state *st)
 {
     if (!st)
         return;
+    while (st->reloaded) {
+        struct proxy_reloaded *r = st->reloaded;
+        st->reloaded = r->next;
+        net_acl_clear(&r->clients);
+        net_acl_clear(&r->origins);
+        free(r);
+    }
     cache_store_close(st->store);
     net_acl_clear(&st->clients);
     net_acl_clear(&st->origins);
@@ -223,6 +263,8 @@ static int proxy_open(struct daemon *d, void **state_out)
     net_acl_parse(c->allow ? c->allow : "127.0.0.0/8 ::1", &st->clients, NULL, NULL, bad,
                   sizeof bad);
     net_acl_parse(c->allow_origins, &st->origins, NULL, NULL, bad, sizeof bad);
+    st->clients_now = &st->clients;
+    st->origins_now = &st->origins;
     st->rules = (struct cache_rules){c->heuristic_percent, c->heuristic_max};
     st->lim = (struct http_limits){8192, 65536, c->max_body_size};
     snprintf(st->name, sizeof st->name, "%s", c->via ? c->via : "pigeon");
@@ -289,6 +331,46 @@ static void proxy_detach(struct worker *w, void *wstate)
     free(pw);
 }
 
+/* Reload: who may use the proxy, which local origins it may fetch from, the timeouts,
+ * retries, Proxy-Authorization and the resolver, for what starts after it; the listener's
+ * per-address limit and timeouts. The cache and the names in Via stay (proxy_restart_why). */
+static void proxy_key_changed(void *vchanged, const char *section, const char *key)
+{
+    if (!strcmp(section, "proxy") || !strncmp(section, "http ", 5))
+        *(bool *)vchanged = true;
+}
+
+static void proxy_reload(struct daemon *d, void *state, const struct config *next)
+{
+    static const char *const names[] = {"proxy", NULL};
+    struct proxy_state *st = state;
+    const struct proxy_config *c = config_section(next, "proxy");
+    if (!st && proxy_sites_configured(next))
+        reload_report_add(d->reloading, true, "proxy: [http NAME] proxy_to needs a restart: "
+                                              "the proxy service did not run at start");
+    bool changed = false; /* what a reload puts in force is kept until close: only if new */
+    if (st)
+        conf_snapshot_diff(host_config_main(d)->written, next->written, proxy_key_changed,
+                           &changed);
+    host_relisten_sections(d, next, names);
+    if (!st || !c || !changed)
+        return;
+    struct proxy_reloaded *r = xcalloc(1, sizeof *r);
+    r->cfg = *c;
+    r->cfg.cache_dir = r->cfg.allow = r->cfg.allow_origins = NULL;
+    r->cfg.origin_ca_file = r->cfg.via = NULL;
+    char bad[80]; /* both lists were checked by proxy_check */
+    net_acl_parse(c->allow ? c->allow : "127.0.0.0/8 ::1", &r->clients, NULL, NULL, bad,
+                  sizeof bad);
+    net_acl_parse(c->allow_origins, &r->origins, NULL, NULL, bad, sizeof bad);
+    r->next = st->reloaded;
+    st->reloaded = r;
+    st->cfg = &r->cfg;
+    st->clients_now = &r->clients;
+    st->origins_now = &r->origins;
+    proxy_sites_reload(st, next, d->reloading);
+}
+
 static void proxy_close(struct daemon *d, void *state)
 {
     state_free(state);
@@ -303,6 +385,7 @@ const struct service_def proxy_service = {
     .name = "proxy",
     .sections = proxy_sections,
     .open = proxy_open,
+    .reload = proxy_reload,
     .attach = proxy_attach,
     .detach = proxy_detach,
     .close = proxy_close,

@@ -23,6 +23,7 @@ struct bufferevent;
 struct http_exchange;
 struct proxy_site;
 struct daemon;
+struct reload_report;
 struct config;
 struct event;
 struct upstream;
@@ -43,10 +44,17 @@ struct proxy_origins {
 /* Parses "URL [URL ...]" into o. 0, or -1 with *why_out. */
 int proxy_origins_parse(const char *text, struct proxy_origins *o, const char **why_out);
 
+struct proxy_reloaded;
+struct proxy_site_set;
+
 struct proxy_state {
-    const struct proxy_config *cfg;
+    /* [proxy] in force: the start configuration's, or a reload's copy of its numbers and
+     * flags (its strings are read at start only); each use is one atomic load */
+    const struct proxy_config *_Atomic cfg;
     struct cache_store *store;
-    struct net_acl clients, origins;
+    struct net_acl clients, origins; /* [proxy] allow, allow_origins at start */
+    const struct net_acl *_Atomic clients_now, *_Atomic origins_now; /* or a reload's */
+    struct proxy_reloaded *reloaded; /* what reloads put in force: freed at close */
     SSL_CTX *client_tls; /* towards HTTPS origins: verified against the system CAs */
     struct cache_rules rules;
     struct http_limits lim;
@@ -59,8 +67,10 @@ struct proxy_state {
     unsigned n_own_ports;
     pthread_mutex_t inflight_lock;
     struct inflight *inflight;
-    struct proxy_site *sites; /* [http NAME] proxy_to sites (site.c), NULL: none */
-    unsigned nsites;
+    /* [http NAME] proxy_to sites (site.c): the start's, or a reload's (older sets are kept
+     * until close: a fetch in flight holds its site's origins) */
+    struct proxy_site_set *_Atomic siteset;
+    bool sites_hooked; /* on the HTTP service's `more` hook since start */
     bool (*next_more)(struct http_exchange *x); /* the HTTP hook's previous owner */
 };
 
@@ -223,6 +233,10 @@ void proxy_inflight_free_all(struct proxy_state *st);
 
 /* ---- site.c: [http NAME] proxy_to, on the HTTP service's `more` hook ---- */
 int proxy_sites_open(struct daemon *d, struct proxy_state *st);
+/* Reload: the proxy_to sites of next for the requests that start from now on (reported into
+ * r); a site added when none was reverse-proxied at start is refused: that needs a restart. */
+void proxy_sites_reload(struct proxy_state *st, const struct config *next,
+                        struct reload_report *r);
 void proxy_sites_free(struct proxy_state *st);
 /* Whether the HTTP configuration has proxy_to sites (they need the proxy service). */
 bool proxy_sites_configured(const struct config *cfg);

@@ -14,6 +14,7 @@
 #include "proxy/service/service_int.h"
 
 #include "core/log.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
 #include "host/host.h"
 #include "http/handler.h"
@@ -28,8 +29,16 @@
 #include <unistd.h>
 
 struct proxy_site {
-    const struct http_site *site;
+    const struct http_site *site; /* compared, never read: its configuration may be gone */
+    char *name;
     struct proxy_origins origins;
+};
+
+/* The proxy_to sites of one configuration (start or reload). */
+struct proxy_site_set {
+    struct proxy_site_set *older;
+    struct proxy_site *sites;
+    unsigned n;
 };
 
 /* One exchange answered through the cache. Owned by two: the fetch (until it releases or
@@ -257,13 +266,14 @@ static const struct fetch_client_ops site_client_ops = {
 
 /* ---- the hook ---- */
 
-/* By name: a reload of the HTTP sites (http/service/sites.c) makes new site structs; a
- * site keeps the origins it started with (proxy_to needs a restart). */
+/* By name: a reload of the HTTP sites (http/service/sites.c) makes new site structs; the
+ * proxy's reload makes a new set with their origins. */
 static struct proxy_site *find_site(const struct proxy_state *st, const struct http_site *s)
 {
-    for (unsigned i = 0; s && s->proxy_to && i < st->nsites; i++)
-        if (st->sites[i].site == s || !strcmp(st->sites[i].site->name, s->name))
-            return &st->sites[i];
+    struct proxy_site_set *set = st->siteset;
+    for (unsigned i = 0; s && s->proxy_to && set && i < set->n; i++)
+        if (set->sites[i].site == s || !strcmp(set->sites[i].name, s->name))
+            return &set->sites[i];
     return NULL;
 }
 
@@ -346,35 +356,73 @@ int proxy_sites_check(const struct config *cfg, struct str *err)
     return 0;
 }
 
+/* The proxy_to sites of hc (each checked by proxy_check). */
+static struct proxy_site_set *site_set_make(const struct http_config *hc)
+{
+    struct proxy_site_set *set = xcalloc(1, sizeof *set);
+    for (unsigned i = 0; hc && i < hc->nsites; i++) {
+        const struct http_site *s = hc->sites[i];
+        if (!s->proxy_to)
+            continue;
+        set->sites = xrealloc(set->sites, (set->n + 1) * sizeof *set->sites);
+        struct proxy_site *ps = &set->sites[set->n++];
+        memset(ps, 0, sizeof *ps);
+        ps->site = s;
+        ps->name = xstrdup(s->name);
+        const char *why;
+        proxy_origins_parse(s->proxy_to, &ps->origins, &why);
+        ps->origins.preserve_host = s->proxy_preserve_host;
+        log_info("proxy: site %s through the cache to %s", s->name, s->proxy_to);
+    }
+    return set;
+}
+
+static void site_set_free(struct proxy_site_set *set)
+{
+    for (unsigned i = 0; i < set->n; i++)
+        free(set->sites[i].name);
+    free(set->sites);
+    free(set);
+}
+
 int proxy_sites_open(struct daemon *d, struct proxy_state *st)
 {
     struct http_service *hs = host_state(d, &http_service_def);
     const struct http_config *hc = http_cfg(&d->cfg);
     if (!hs || !hc)
         return 0;
-    for (unsigned i = 0; i < hc->nsites; i++) {
-        const struct http_site *s = hc->sites[i];
-        if (!s->proxy_to)
-            continue;
-        st->sites = xrealloc(st->sites, (st->nsites + 1) * sizeof *st->sites);
-        struct proxy_site *ps = &st->sites[st->nsites++];
-        memset(ps, 0, sizeof *ps);
-        ps->site = s;
-        const char *why;
-        proxy_origins_parse(s->proxy_to, &ps->origins, &why); /* checked by proxy_check */
-        ps->origins.preserve_host = s->proxy_preserve_host;
-        log_info("proxy: site %s through the cache to %s", s->name, s->proxy_to);
-    }
-    if (st->nsites) {
+    struct proxy_site_set *set = site_set_make(hc);
+    st->siteset = set;
+    if (set->n) {
         st->next_more = hs->host.more;
         hs->host.more = site_handle;
+        st->sites_hooked = true;
     }
     return 0;
 }
 
+void proxy_sites_reload(struct proxy_state *st, const struct config *next,
+                        struct reload_report *r)
+{
+    struct proxy_site_set *set = site_set_make(http_cfg(next));
+    if (set->n && !st->sites_hooked) {
+        reload_report_add(r, true, "proxy: [http %s] proxy_to needs a restart: no site was "
+                                   "reverse-proxied when pigeond started",
+                          set->sites[0].name);
+        site_set_free(set);
+        return;
+    }
+    set->older = st->siteset;
+    st->siteset = set;
+}
+
 void proxy_sites_free(struct proxy_state *st)
 {
-    free(st->sites);
-    st->sites = NULL;
-    st->nsites = 0;
+    struct proxy_site_set *set = st->siteset;
+    while (set) {
+        struct proxy_site_set *older = set->older;
+        site_set_free(set);
+        set = older;
+    }
+    st->siteset = NULL;
 }

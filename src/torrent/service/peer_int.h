@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct host_confgen;
 struct pool;
 struct event;
 struct dial;
@@ -85,6 +86,7 @@ struct pconn {
 struct peer_svc {
     struct daemon *d;
     const struct peer_config *cfg;
+    struct host_confgen *gen; /* the reload's generation cfg lives in; NULL: d->cfg */
     struct worker *w; /* worker 0: everything runs on its loop */
     struct pool *pool;
     struct pool *ws_pool; /* web seed fetches (they may wait on a slow server) */
@@ -145,6 +147,8 @@ void peer_webseeds_start(struct tor_item *it);
 void peer_webseeds_stop(struct tor_item *it);
 void peer_webseeds_house(struct tor_item *it, int64_t now);
 void peer_webseed_from_swarm(struct pconn *pc, const void *p, size_t n);
+/* After a reload: every swarm takes svc->cfg's limits (peers, rates, memory). */
+void peer_items_set_limits(struct peer_svc *svc);
 /* peer_ctl.c: the inbox the CLI writes to, the watch directory, the status file */
 void peer_ctl_scan(struct peer_svc *svc);
 void peer_ctl_status(struct peer_svc *svc);

@@ -276,6 +276,15 @@ static void limits_of(const struct peer_config *c, struct tor_swarm_limits *l)
                                    .slots = 4};
 }
 
+void peer_items_set_limits(struct peer_svc *svc)
+{
+    struct tor_swarm_limits l;
+    limits_of(svc->cfg, &l);
+    for (struct tor_item *it = svc->items; it; it = it->next)
+        if (it->swarm)
+            tor_swarm_set_limits(it->swarm, &l);
+}
+
 static void start_swarm(struct tor_item *it)
 {
     struct tor_swarm_limits l;

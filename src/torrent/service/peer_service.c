@@ -15,8 +15,11 @@
 #include "conf/config.h"
 #include "core/listen.h"
 #include "core/log.h"
+#include "core/loop_post.h"
 #include "core/pool.h"
+#include "core/reload_report.h"
 #include "core/xmalloc.h"
+#include "host/confgen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,10 +60,24 @@ static void peer_defaults(void *sec)
     c->memory = 64u << 20;
 }
 
+/* What peer_reload applies: the limits of every swarm, the peer connections' timeouts, the
+ * folders of torrents added from now on. */
+static const char *const peer_reload_keys[] = {
+    "dir", "watch_dir", "max_peers", "upload_rate", "download_rate", "seed_ratio",
+    "seed_time", "memory", "idle_timeout", "session_timeout", NULL,
+};
+
+static const struct conf_restart peer_restart_why[] = {
+    {"max_connections_per_ip", "peers are counted per torrent instead (max_peers, which a "
+                               "reload applies)"},
+    {NULL, NULL},
+};
+
 static const struct conf_section peer_sections[] = {
     {.name = "torrent", .size = sizeof(struct peer_config),
      .service_offset = offsetof(struct peer_config, svc), .keys = peer_keys,
-     .defaults = peer_defaults},
+     .defaults = peer_defaults, .reload_keys = peer_reload_keys,
+     .restart_why = peer_restart_why},
     {.name = NULL},
 };
 
@@ -101,13 +118,18 @@ static int bind_listeners(struct peer_svc *svc)
     return 0;
 }
 
+static void set_limits(struct peer_svc *svc, struct listener *l)
+{
+    l->limits.max_per_ip = svc->cfg->max_peers;
+    l->limits.idle_timeout = svc->cfg->svc.idle_timeout ? svc->cfg->svc.idle_timeout : 300;
+    l->limits.session_timeout = svc->cfg->svc.session_timeout;
+}
+
 static void set_listener(struct peer_svc *svc, struct listener *l, const char *text)
 {
     *l = (struct listener){.name = "torrent", .proto = &torrent_peer_proto, .svc_cfg = svc,
                            .addr_text = text, .fd = -1};
-    l->limits.max_per_ip = svc->cfg->max_peers;
-    l->limits.idle_timeout = svc->cfg->svc.idle_timeout ? svc->cfg->svc.idle_timeout : 300;
-    l->limits.session_timeout = svc->cfg->svc.session_timeout;
+    set_limits(svc, l);
 }
 
 static int peer_open(struct daemon *d, void **state_out)
@@ -195,6 +217,53 @@ static void peer_stop(struct daemon *d, void *state)
     svc->ws_pool = NULL;
 }
 
+/* ---- reload ---- */
+
+struct peer_reload {
+    struct peer_svc *svc;
+    const struct peer_config *cfg; /* in gen */
+    struct host_confgen *gen;
+};
+
+/* On worker 0, where every torrent lives: the new limits for the swarms and for connections
+ * accepted or dialled from now on. */
+static void reload_on_worker(void *arg)
+{
+    struct peer_reload *r = arg;
+    struct peer_svc *svc = r->svc;
+    struct host_confgen *old = svc->gen;
+    svc->cfg = r->cfg;
+    svc->gen = r->gen;
+    set_limits(svc, &svc->in_l);
+    set_limits(svc, &svc->out_l);
+    peer_items_set_limits(svc);
+    log_info("torrent: %u peers per torrent, upload %llu B/s, download %llu B/s (0: no limit)",
+             svc->cfg->max_peers, (unsigned long long)svc->cfg->upload_rate,
+             (unsigned long long)svc->cfg->download_rate);
+    host_confgen_drop(old);
+    free(r);
+}
+
+static void peer_reload(struct daemon *d, void *state, const struct config *next)
+{
+    struct peer_svc *svc = state;
+    const struct peer_config *c = config_section(next, "torrent");
+    if (!svc || !svc->w || !c)
+        return;
+    const char *dirs[] = {c->dir, c->watch_dir};
+    for (size_t i = 0; i < 2; i++)
+        if (dirs[i] && mkdir(dirs[i], 0750) < 0 && errno != EEXIST) {
+            log_err("torrent: reload: %s: %s", dirs[i], strerror(errno));
+            reload_report_add(d->reloading, true,
+                              "torrent: %s: %s; the running settings stay", dirs[i],
+                              strerror(errno));
+            return;
+        }
+    struct peer_reload *r = xmalloc(sizeof *r);
+    *r = (struct peer_reload){svc, c, host_confgen_hold(d)};
+    loop_post_send(svc->w->host.post, reload_on_worker, r);
+}
+
 static void peer_close(struct daemon *d, void *state)
 {
     struct peer_svc *svc = state;
@@ -212,6 +281,7 @@ static void peer_close(struct daemon *d, void *state)
     for (unsigned i = 0; i < svc->nlisten; i++)
         close(svc->listen_fds[i]);
     free(svc->listen_fds);
+    host_confgen_drop(svc->gen);
     free(svc);
 }
 
@@ -219,6 +289,7 @@ const struct service_def torrent_service_def = {
     .name = "torrent",
     .sections = peer_sections,
     .open = peer_open,
+    .reload = peer_reload,
     .attach = peer_attach,
     .detach = peer_detach,
     .stop = peer_stop,
