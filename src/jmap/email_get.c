@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool prop_known(const char *p)
@@ -93,6 +94,41 @@ static bool needs_text(json_t *props)
     return false;
 }
 
+/* The properties that come from the message file, from the memo when it has them (the
+ * file never changes), else computed and handed to the memo. */
+static void from_file(struct jmap_ctx *c, const struct jmap_row *r,
+                      const struct jmap_body_opts *o, json_t *e)
+{
+    const struct jmap_ops *ops = c->env->ops;
+    json_t *got = o->sig && ops->memo_get ? ops->memo_get(ops->ctx, r->blob, o->sig) : NULL;
+    if (!got) {
+        struct str msg = STR_INIT;
+        got = json_object();
+        if (ops->read_row(ops->ctx, r->blob, &msg) == 0) {
+            jmap_email_from_message(msg.ptr ? msg.ptr : "", msg.len, r->blob, o, got);
+            if (o->sig && ops->memo_put)
+                ops->memo_put(ops->ctx, r->blob, o->sig, got);
+        }
+        str_clear(&msg);
+    }
+    json_object_update(e, got);
+    json_decref(got);
+}
+
+/* The options as text (malloc'd): what the memo keeps an Email's file properties under;
+ * NULL (no memo) when body values are asked for, which can be as large as the message. */
+static char *options_sig(const struct jmap_body_opts *o)
+{
+    if (o->text_values || o->html_values || o->all_values)
+        return NULL;
+    json_t *sig = json_pack("[O?, O?, b, b, b, I]", o->properties, o->body_properties,
+                            o->text_values, o->html_values, o->all_values,
+                            (json_int_t)o->max_value_bytes);
+    char *text = sig ? json_dumps(sig, JSON_COMPACT) : NULL;
+    json_decref(sig);
+    return text;
+}
+
 static json_t *email_json(struct jmap_ctx *c, const struct jmap_row *r,
                           const struct jmap_body_opts *o)
 {
@@ -119,12 +155,8 @@ static json_t *email_json(struct jmap_ctx *c, const struct jmap_row *r,
         json_object_set_new(e, "size", json_integer(r->size));
     if (wants(o->properties, "receivedAt"))
         json_object_set_new(e, "receivedAt", json_string(when));
-    if (needs_text(o->properties)) {
-        struct str msg = STR_INIT;
-        if (c->env->ops->read(c->env->ops->ctx, r->blob, &msg) == 0)
-            jmap_email_from_message(msg.ptr ? msg.ptr : "", msg.len, r->blob, o, e);
-        str_clear(&msg);
-    }
+    if (needs_text(o->properties))
+        from_file(c, r, o, e);
     return e;
 }
 
@@ -142,6 +174,7 @@ json_t *jmap_email_get(struct jmap_ctx *c, json_t *args)
     if (n > c->env->lim->max_objects_in_get)
         return jmap_method_error(c, "requestTooLarge", NULL);
     json_t *list = json_array(), *not_found = json_array();
+    o.sig = options_sig(&o);
     if (!json_is_array(ids)) {
         for (size_t i = 0; i < c->snap.nrows; i++)
             json_array_append_new(list, email_json(c, &c->snap.rows[i], &o));
@@ -160,6 +193,7 @@ json_t *jmap_email_get(struct jmap_ctx *c, json_t *args)
                 json_array_append(not_found, v);
         }
     }
+    free(o.sig);
     return json_pack("{s:s, s:o, s:o, s:o}", "accountId", c->env->account_id, "state",
                      jmap_state_json(c), "list", list, "notFound", not_found);
 }

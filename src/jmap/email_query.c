@@ -37,7 +37,7 @@ static void text_load(struct jmap_ctx *c, const struct jmap_row *r, struct text 
     if (t->loaded)
         return;
     t->loaded = true;
-    if (c->env->ops->read(c->env->ops->ctx, r->blob, &t->msg) != 0)
+    if (c->env->ops->read_row(c->env->ops->ctx, r->blob, &t->msg) != 0)
         return;
     t->tree = mime_parse(t->msg.ptr ? t->msg.ptr : "", t->msg.len, NULL);
     mime_text_header(t->msg.ptr + t->tree->root->hdr_off, t->tree->root->hdr_len, NULL,

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_t;
+
 /* The limits of the urn:ietf:params:jmap:core capability (RFC 8620 §2). */
 struct jmap_limits {
     uint64_t max_size_upload;
@@ -45,7 +47,7 @@ struct jmap_mbox {
     int64_t id;
     const char *name;        /* full name, "/" between levels ("INBOX", "Archive/2025") */
     const char *special_use; /* "\Sent" ... or "" */
-    int64_t total, unread;   /* messages; without \Seen */
+    int64_t total, unread;   /* not read: the engine counts the message rows */
     int64_t modseq, uidnext; /* highest modseq, next uid */
     bool subscribed;
 };
@@ -77,8 +79,18 @@ struct jmap_ops {
     /* The thread message (mailbox_id, uid) was placed in, also after it was expunged;
      * ERR_NOTFOUND when it never was. */
     int (*thread_of)(void *ctx, int64_t mailbox_id, int64_t uid, int64_t *thread_out);
-    /* The bytes of file blob_id appended to out (a message, or an uploaded blob). */
+    /* The bytes of file blob_id appended to out (a message, or an uploaded blob), once the
+     * account is known to own it. */
     int (*read)(void *ctx, const char *blob_id, struct str *out);
+    /* The same for the file of a message row the engine was given by messages(): the
+     * account's own, so no ownership look-up is made. */
+    int (*read_row)(void *ctx, const char *blob_id, struct str *out);
+    /* Optional (NULL: none): a memo of the Email properties computed from a message file
+     * under one set of Email/get options (sig). memo_get returns a new object, or NULL when
+     * none is kept; memo_put keeps a copy of props. Files never change: an entry is never
+     * stale. */
+    struct json_t *(*memo_get)(void *ctx, const char *blob_id, const char *sig);
+    void (*memo_put)(void *ctx, const char *blob_id, const char *sig, struct json_t *props);
     /* Writes: the message's flags become flags (canonical IMAP text). */
     int (*set_flags)(void *ctx, int64_t mailbox_id, int64_t uid, const char *flags);
     /* Moves (copy false) or copies a message into dest; *uid_out its uid there. */

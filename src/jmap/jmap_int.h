@@ -163,6 +163,7 @@ struct jmap_body_opts {
     json_t *body_properties;  /* array, NULL: default */
     bool text_values, html_values, all_values;
     uint64_t max_value_bytes; /* 0: no limit */
+    char *sig;                /* the options as text: the memo's key (email_get.c) */
 };
 /* Adds the properties computed from the message text to email (header, body ones). */
 void jmap_email_from_message(const char *msg, size_t len, const char *blob_id,

@@ -48,7 +48,9 @@ static void row_cb(void *arg, const struct jmap_msg *m)
     *r = (struct jmap_row){.mailbox_id = m->mailbox_id, .uid = m->uid, .modseq = m->modseq,
                            .size = m->size, .received = m->received, .thread_id = m->thread_id,
                            .flags = xstrdup(m->flags)};
-    snprintf(r->blob, sizeof r->blob, "%s", m->blob_id);
+    size_t n = m->blob_id ? strnlen(m->blob_id, sizeof r->blob - 1) : 0;
+    memcpy(r->blob, m->blob_id ? m->blob_id : "", n); /* every row: no snprintf */
+    r->blob[n] = '\0';
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -57,6 +59,24 @@ static int row_cmp(const void *a, const void *b)
     if (x->mailbox_id != y->mailbox_id)
         return x->mailbox_id < y->mailbox_id ? -1 : 1;
     return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Every mailbox's totalEmails and unreadEmails, from the rows (in mailbox order): the store
+ * is asked for the mailboxes alone, which is what a state string needs. */
+static void counts(struct jmap_snap *s)
+{
+    for (size_t i = 0; i < s->nboxes; i++)
+        s->boxes[i].total = s->boxes[i].unread = 0;
+    struct jmap_box *b = NULL;
+    for (size_t i = 0; i < s->nrows; i++) {
+        const struct jmap_row *r = &s->rows[i];
+        if (!b || b->id != r->mailbox_id)
+            b = (struct jmap_box *)jmap_box_by_id(s, r->mailbox_id);
+        if (!b)
+            continue;
+        b->total++;
+        b->unread += !jmap_flags_has(r->flags, "\\Seen");
+    }
 }
 
 void jmap_snap_clear(struct jmap_snap *s)
@@ -85,8 +105,12 @@ int jmap_snap_load(struct jmap_ctx *c)
         jmap_method_error(c, "serverFail", "the store could not be read");
         return rc;
     }
-    if (c->snap.nrows)
+    bool sorted = true; /* the store gives them in this order already */
+    for (size_t i = 1; i < c->snap.nrows && sorted; i++)
+        sorted = row_cmp(&c->snap.rows[i - 1], &c->snap.rows[i]) < 0;
+    if (!sorted)
         qsort(c->snap.rows, c->snap.nrows, sizeof *c->snap.rows, row_cmp);
+    counts(&c->snap);
     c->snap.loaded = true;
     return 0;
 }

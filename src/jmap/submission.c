@@ -163,7 +163,7 @@ static json_t *submit_one(struct jmap_ctx *c, json_t *sub, json_t **err, char *e
     }
     snprintf(email_id_out, cap, "%s", eid);
     struct str msg = STR_INIT, sent = STR_INIT;
-    if (ops->read(ops->ctx, r->blob, &msg) != 0) {
+    if (ops->read_row(ops->ctx, r->blob, &msg) != 0) {
         *err = jmap_set_error("serverFail", NULL);
         str_clear(&msg);
         return NULL;

@@ -16,10 +16,7 @@ int store_jmap_mailboxes(struct store *st, const char *user,
     sqlite3_stmt *s;
     int rc = db_prepare_cached(
         st,
-        "SELECT mb.id, mb.name, mb.special_use, mb.highestmodseq, mb.uidnext, "
-        "  (SELECT count(*) FROM messages m WHERE m.mailbox_id = mb.id), "
-        "  (SELECT coalesce(sum(instr(' ' || m.flags || ' ', ' \\Seen ') = 0), 0) "
-        "     FROM messages m WHERE m.mailbox_id = mb.id), "
+        "SELECT mb.id, mb.name, mb.special_use, mb.highestmodseq, mb.uidnext, mb.uidvalidity, "
         "  EXISTS (SELECT 1 FROM subscriptions sub WHERE sub.user_id = u.id AND "
         "     sub.name = mb.name) "
         "FROM mailboxes mb JOIN users u ON u.id = mb.user_id WHERE u.address = ? "
@@ -38,9 +35,8 @@ int store_jmap_mailboxes(struct store *st, const char *user,
             .special_use = (const char *)sqlite3_column_text(s, 2),
             .highestmodseq = sqlite3_column_int64(s, 3),
             .uidnext = sqlite3_column_int64(s, 4),
-            .total = sqlite3_column_int64(s, 5),
-            .unread = sqlite3_column_int64(s, 6),
-            .subscribed = sqlite3_column_int64(s, 7) != 0,
+            .uidvalidity = sqlite3_column_int64(s, 5),
+            .subscribed = sqlite3_column_int64(s, 6) != 0,
         };
         any = true;
         cb(ctx, &m);

@@ -1,7 +1,7 @@
 /*
  * store/jmap — the reads JMAP needs beyond store/imap.h: every mailbox of a user with its
- * counts, modseq and next uid, and every message row of a user (or of one of the user's
- * mailboxes) — each as one consistent snapshot, so a JMAP state string and the data it names
+ * modseq, next uid and uidvalidity (the engine counts messages from the rows), and every
+ * message row of a user (or of one of the user's mailboxes) — each as one consistent snapshot, so a JMAP state string and the data it names
  * agree. Writes go through store/imap.h (the same modseq rules as IMAP's).
  *
  * Same rules as store.h: one `struct store` per thread; every function blocks on disk I/O
@@ -20,8 +20,7 @@ struct store_jmap_mailbox {
     int64_t id;
     const char *name;
     const char *special_use;
-    int64_t total, unread;
-    int64_t highestmodseq, uidnext;
+    int64_t highestmodseq, uidnext, uidvalidity;
     bool subscribed;
 };
 

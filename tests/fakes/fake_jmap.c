@@ -457,6 +457,7 @@ void fake_jmap_init(struct fake_jmap *f, struct jmap_ops *ops)
         .submissions = op_submissions,
         .submission_del = op_submission_del,
         .read = op_read,
+        .read_row = op_read,
         .set_flags = op_set_flags,
         .move = op_move,
         .expunge = op_expunge,

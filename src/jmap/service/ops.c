@@ -32,27 +32,63 @@ struct cb_adapt {
     void (*gone)(void *arg, int64_t uid);
     void *arg;
     int64_t mailbox_id;
+    struct jmap_store_ctx *ctx;
+    struct jmap_snap_rows keep;
+    bool key_full; /* the mailboxes did not fit in the key: nothing cached */
 };
 
 static void mbox_adapt(void *vctx, const struct store_jmap_mailbox *m)
 {
     struct cb_adapt *a = vctx;
     struct jmap_mbox j = {.id = m->id, .name = m->name, .special_use = m->special_use,
-                          .total = m->total, .unread = m->unread, .modseq = m->highestmodseq,
+                          .modseq = m->highestmodseq,
                           .uidnext = m->uidnext, .subscribed = m->subscribed};
+    char *key = a->ctx->snap_key;
+    size_t used = strlen(key);
+    /* uidvalidity too: a mailbox id used again names a mailbox with other messages */
+    int n = a->key_full ? -1
+                        : snprintf(key + used, JMAP_SNAP_KEY_MAX - used, "%lld.%lld.%lld.%lld,",
+                                   (long long)m->id, (long long)m->uidvalidity,
+                                   (long long)m->highestmodseq, (long long)m->uidnext);
+    if (n < 0 || (size_t)n >= JMAP_SNAP_KEY_MAX - used)
+        a->key_full = true;
     a->mcb(a->arg, &j);
 }
 
 static int op_mailboxes(void *vctx, jmap_mbox_cb cb, void *arg)
 {
     struct jmap_store_ctx *ctx = vctx;
-    struct cb_adapt a = {.mcb = cb, .arg = arg};
-    return store_jmap_mailboxes(ctx->st, ctx->user, mbox_adapt, &a);
+    struct cb_adapt a = {.mcb = cb, .arg = arg, .ctx = ctx};
+    ctx->snap_key[0] = '\0';
+    int rc = store_jmap_mailboxes(ctx->st, ctx->user, mbox_adapt, &a);
+    if (rc != 0 || a.key_full)
+        ctx->snap_key[0] = '\0';
+    return rc;
 }
 
+static void keep_row(void *varg, const struct jmap_msg *m)
+{
+    struct cb_adapt *a = varg;
+    jmap_snap_rows_add(&a->keep, m);
+    a->rcb(a->arg, m);
+}
+
+/* Every row of the account comes from the snapshot cache when the mailboxes just read are
+ * those it was kept at (snapcache.c), else from the store, and is then kept. */
 static int op_messages(void *vctx, int64_t mailbox_id, jmap_msg_cb cb, void *arg)
 {
-    return jmap_store_messages(vctx, mailbox_id, cb, arg);
+    struct jmap_store_ctx *ctx = vctx;
+    struct jmap_snapcache *cache = &ctx->svc->snaps;
+    if (mailbox_id != 0 || !ctx->snap_key[0])
+        return jmap_store_messages(ctx, mailbox_id, cb, arg);
+    if (jmap_snapcache_replay(cache, ctx->user, ctx->snap_key, cb, arg))
+        return 0;
+    struct cb_adapt a = {.rcb = cb, .arg = arg, .ctx = ctx};
+    int rc = jmap_store_messages(ctx, 0, keep_row, &a);
+    if (rc == 0)
+        jmap_snapcache_put(cache, ctx->user, ctx->snap_key, &a.keep);
+    jmap_snap_rows_clear(&a.keep);
+    return rc;
 }
 
 static void change_adapt(void *vctx, const struct store_imap_msg *m)
@@ -85,6 +121,18 @@ static bool hex32(const char *id)
     return strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
 }
 
+static int op_read_row(void *vctx, const char *blob_id, struct str *out)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    if (!hex32(blob_id))
+        return ERR_NOTFOUND;
+    struct str path = STR_INIT;
+    store_imap_blob_path(store_data_dir(ctx->st), blob_id, &path);
+    int rc = file_read_all(str_cstr(&path), (size_t)1 << 30, out);
+    str_clear(&path);
+    return rc;
+}
+
 static int op_read(void *vctx, const char *blob_id, struct str *out)
 {
     struct jmap_store_ctx *ctx = vctx;
@@ -93,11 +141,19 @@ static int op_read(void *vctx, const char *blob_id, struct str *out)
     if (store_jmap_blob_owned(ctx->st, ctx->user, blob_id) != 1 &&
         !jmap_upload_owned(ctx->svc, ctx->user, blob_id))
         return ERR_NOTFOUND;
-    struct str path = STR_INIT;
-    store_imap_blob_path(store_data_dir(ctx->st), blob_id, &path);
-    int rc = file_read_all(str_cstr(&path), (size_t)1 << 30, out);
-    str_clear(&path);
-    return rc;
+    return op_read_row(vctx, blob_id, out);
+}
+
+static struct json_t *op_memo_get(void *vctx, const char *blob_id, const char *sig)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    return jmap_memo_get(&ctx->svc->memo, blob_id, sig);
+}
+
+static void op_memo_put(void *vctx, const char *blob_id, const char *sig, struct json_t *props)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    jmap_memo_put(&ctx->svc->memo, blob_id, sig, props);
 }
 
 static int op_set_flags(void *vctx, int64_t mailbox_id, int64_t uid, const char *flags)
@@ -336,6 +392,9 @@ void jmap_store_ops_init(struct jmap_ops *ops, struct jmap_store_ctx *ctx)
         .changes = op_changes,
         .thread_of = jmap_store_thread_of,
         .read = op_read,
+        .read_row = op_read_row,
+        .memo_get = op_memo_get,
+        .memo_put = op_memo_put,
         .set_flags = op_set_flags,
         .move = op_move,
         .expunge = op_expunge,

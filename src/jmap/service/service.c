@@ -99,6 +99,8 @@ static int jmap_open(struct daemon *d, void **state_out)
     atomic_init(&svc->cur, &svc->lim);
     svc->webmail_fd = -1;
     pthread_mutex_init(&svc->lock, NULL);
+    jmap_snapcache_init(&svc->snaps);
+    jmap_memo_init(&svc->memo);
     *state_out = svc;
     if (RAND_bytes(svc->secret, sizeof svc->secret) != 1) {
         log_err("jmap: no randomness for CSRF tokens");
@@ -129,6 +131,8 @@ static void jmap_close(struct daemon *d, void *state)
     if (svc->webmail_fd >= 0)
         close(svc->webmail_fd);
     jmap_image_close(svc);
+    jmap_snapcache_clear(&svc->snaps);
+    jmap_memo_clear(&svc->memo);
     pthread_mutex_destroy(&svc->lock);
     for (size_t i = 0; i < svc->nreplaced; i++)
         free(svc->replaced[i]);

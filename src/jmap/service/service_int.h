@@ -19,6 +19,44 @@ struct store;
 struct worker;
 struct http_exchange;
 
+/* snapcache.c: the last message rows of a few accounts, by the mailboxes' (id, modseq, next
+ * uid) they were read at. */
+#define JMAP_SNAP_CACHE 8
+#define JMAP_SNAP_KEY_MAX 4096
+struct jmap_snap_entry;
+struct cached_row;
+struct jmap_snapcache {
+    pthread_mutex_t lock;
+    struct jmap_snap_entry *e[JMAP_SNAP_CACHE];
+    uint64_t clock;
+};
+/* Rows being read, to be kept (jmap_snapcache_put takes them). */
+struct jmap_snap_rows {
+    struct cached_row *rows;
+    size_t n, cap;
+};
+void jmap_snapcache_init(struct jmap_snapcache *c);
+void jmap_snapcache_clear(struct jmap_snapcache *c);
+/* Calls cb with each row kept for (user, key); false when none are. */
+bool jmap_snapcache_replay(struct jmap_snapcache *c, const char *user, const char *key,
+                           jmap_msg_cb cb, void *arg);
+void jmap_snap_rows_add(struct jmap_snap_rows *r, const struct jmap_msg *m);
+void jmap_snap_rows_clear(struct jmap_snap_rows *r);
+void jmap_snapcache_put(struct jmap_snapcache *c, const char *user, const char *key,
+                        struct jmap_snap_rows *r);
+
+/* memo.c: Email properties computed from message files, by (file, options). */
+#define JMAP_MEMO_SLOTS 16384
+struct memo_slot;
+struct jmap_memo {
+    pthread_mutex_t lock;
+    struct memo_slot *slots;
+};
+void jmap_memo_init(struct jmap_memo *m);
+void jmap_memo_clear(struct jmap_memo *m);
+struct json_t *jmap_memo_get(struct jmap_memo *m, const char *blob, const char *sig);
+void jmap_memo_put(struct jmap_memo *m, const char *blob, const char *sig, struct json_t *props);
+
 /* [jmap] */
 struct jmap_config {
     bool enabled;
@@ -75,6 +113,8 @@ struct jmap_service {
     struct pool *image_pool;     /* NULL: image_proxy = no */
     struct net_acl image_nonpublic, image_allow;
     unsigned images_busy;
+    struct jmap_snapcache snaps;
+    struct jmap_memo memo;
 };
 
 /* image.c: GET /jmap/image?url= (authenticated already); the proxy's threads and address
@@ -91,6 +131,9 @@ struct jmap_store_ctx {
     struct jmap_service *svc;
     struct store *st;
     const char *user;
+    /* the mailboxes last read, "id.modseq.uidnext," each: the snapshot cache's key ("" when
+     * too long to keep) */
+    char snap_key[JMAP_SNAP_KEY_MAX];
     int64_t changed_users[64]; /* users whose mailboxes a submission delivered to */
     size_t nchanged;
     bool submitted_remote;
