@@ -61,8 +61,12 @@ def test_dhclient_rebinds_when_its_server_is_unreachable(tmp_path, net):
     """The subnet's server_id is an address nobody answers at: dhclient's unicast renewals
     (RENEWING) go nowhere, and at T2 it broadcasts its REQUEST (REBINDING, RFC 2131 §4.4.5),
     which the server answers: the ACK is logged as rebinding, and dhclient keeps its address
-    (ISC dhclient calls its script with RENEW for both states)."""
-    d = dhcp_daemon(tmp_path, subnet={"lease_time": 60, "server_id": "10.77.0.9"})
+    (ISC dhclient calls its script with RENEW for both states). T1 = 60 s and T2 = 70 s of a
+    120 s lease: the rebinding REQUEST has 50 s before the lease would expire
+    (with T2 at 7/8 of a 60 s lease it had 7.5 s, and a late answer on a loaded machine sent
+    dhclient back to DISCOVER)."""
+    d = dhcp_daemon(tmp_path, subnet={"lease_time": 120, "renew_time": 60, "rebind_time": 70,
+                                      "server_id": "10.77.0.9"})
     start(d)
     script = tmp_path / "dhclient.sh"
     out = tmp_path / "dhclient.out"
@@ -73,12 +77,12 @@ def test_dhclient_rebinds_when_its_server_is_unreachable(tmp_path, net):
                           "-sf", str(script), "-lf", str(lf), "-pf", str(pf), CLI_IF],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        H.wait_until(lambda: out.exists() and "reason=BOUND" in out.read_text(), 30, "bound")
+        H.wait_until(lambda: out.exists() and "reason=BOUND" in out.read_text(), 60, "bound")
         ip = re.search(r"reason=BOUND ip=(\S+)", out.read_text()).group(1)
         off = d.log_size()
         d.wait_log(r"dhcp: ACK " + re.escape(ip) + r" to \S+ on pgdh0 \(rebinding\)", start=off,
-                   timeout=90)
-        H.wait_until(lambda: "reason=RENEW ip=" + ip in out.read_text(), 10, "dhclient's script")
+                   timeout=110)
+        H.wait_until(lambda: "reason=RENEW ip=" + ip in out.read_text(), 60, "dhclient's script")
         assert "(renewing)" not in d.log()  # no unicast renewal got through
         assert re.search(re.escape(ip) + r"\s+bound", leases(d)), leases(d)
     finally:
