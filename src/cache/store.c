@@ -37,6 +37,7 @@ struct cache_writer {
     char tmp[64];
     struct str mem; /* the body while it is small enough for memory */
     bool failed;
+    bool unstorable; /* past max_object: still written for its readers, never stored */
 };
 
 static unsigned bucket(const char *key)
@@ -326,12 +327,16 @@ int cache_writer_write(struct cache_writer *w, const void *p, size_t n)
     if (w->failed)
         return -1;
     const char *c = p;
-    if (w->o->body_len + n > w->s->b.max_object) {
+    if (w->o->body_len + n > w->s->b.max_object && !w->unstorable) {
+        w->unstorable = true; /* the readers following the file still get the rest */
+        str_clear(&w->mem);
+    }
+    if (w->o->body_len + n > cache_store_spool_limit(w->s)) {
         w->failed = true;
         return -1;
     }
     w->o->body_len += n;
-    if (w->o->body_len <= w->s->b.mem_max_object)
+    if (!w->unstorable && w->o->body_len <= w->s->b.mem_max_object)
         str_append(&w->mem, p, n);
     else
         str_clear(&w->mem);
@@ -345,6 +350,11 @@ int cache_writer_write(struct cache_writer *w, const void *p, size_t n)
         n -= (size_t)r;
     }
     return 0;
+}
+
+uint64_t cache_store_spool_limit(const struct cache_store *s)
+{
+    return s->b.disk_bytes > s->b.max_object ? s->b.disk_bytes : s->b.max_object;
 }
 
 int cache_writer_reader(struct cache_writer *w, uint64_t *body_off_out)
@@ -435,7 +445,8 @@ static struct cache_obj *install(struct cache_store *s, struct cache_obj *o, con
 struct cache_obj *cache_writer_commit(struct cache_writer *w)
 {
     struct cache_store *s = w->s;
-    if (w->failed || w->o->body_len + w->o->body_off > s->b.disk_bytes || !fix_head(w)) {
+    if (w->failed || w->unstorable || w->o->body_len + w->o->body_off > s->b.disk_bytes ||
+        !fix_head(w)) {
         cache_writer_abort(w);
         return NULL;
     }

@@ -104,9 +104,15 @@ int cache_obj_body(struct cache_store *s, struct cache_obj *o, const char **mem_
 struct cache_writer *cache_writer_new(struct cache_store *s, const char *key, const char *vary,
                                       int status, struct slice fields, time_t request_time,
                                       time_t response_time);
-/* Appends body bytes. Returns 0, or -1 once the object cannot be stored (too large, disk
- * error): the writer then ignores further input and commit stores nothing. */
+/* Appends body bytes. A body that grows past max_object can no longer be stored, but is
+ * still written to the temporary file, for the readers that follow it (a spool), up to
+ * cache_store_spool_limit octets. Returns 0, or -1 once the body cannot be written on (past
+ * the spool limit, a disk error): the writer then ignores further input and commit stores
+ * nothing. */
 int cache_writer_write(struct cache_writer *w, const void *p, size_t n);
+/* The longest body a writer takes at all (the larger of the disk budget and max_object): a
+ * response known to be longer is better not written. */
+uint64_t cache_store_spool_limit(const struct cache_store *s);
 /* A new read-only descriptor of the object's file while it is being written (readers of a
  * collapsed fetch follow it as it grows; it stays readable after the commit's rename or an
  * abort's unlink): the caller closes it. The body starts at *body_off_out. -1 on failure. */

@@ -254,6 +254,33 @@ def read_exactly(resp, n):
     return data
 
 
+def front(tmp_path, origin, via_site, name, proxy=None):
+    """A pigeond in front of origin: a proxy_to site, or the forward proxy. Returns (daemon,
+    port, target(path)) where target gives what a client asks for."""
+    if via_site:
+        d = H.Daemon(tmp_path / "site", name="pigeond[%s]" % name)
+        port = H.free_port()
+        d.sections["http c"] = {"listen": "127.0.0.1:%d" % port,
+                                "proxy_to": "http://127.0.0.1:%d" % origin.port}
+        if proxy:
+            d.sections["proxy"] = dict(proxy)
+        d.ports.append(port)
+        d.write_conf()
+        d.setup()
+        d.start()
+        return d, port, lambda path: path
+    p = C.ProxyDaemon(tmp_path / "fwd", "pigeond[%s-fwd]" % name, proxy=proxy)
+    return p.d, p.port, origin.url
+
+
+def get_on_new_connection(port, target, conns):
+    """The response (head read) to GET target on a new connection, kept in conns."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("GET", target)
+    conns.append(c)
+    return c.getresponse()
+
+
 @pytest.mark.parametrize("via_site", [True, False])
 def test_collapsed_clients_get_bytes_as_they_arrive(tmp_path, origin, via_site):
     """The origin sends half of the body, then waits: every client, the first and the ones
@@ -263,25 +290,11 @@ def test_collapsed_clients_get_bytes_as_they_arrive(tmp_path, origin, via_site):
     got_request, gate = threading.Event(), threading.Event()
     origin.routes[path] = {"headers": {"Cache-Control": "max-age=300"},
                            "parts": [first, rest], "between": gate, "arrived": got_request}
-    if via_site:
-        d = H.Daemon(tmp_path / "site", name="pigeond[collapse]")
-        port = H.free_port()
-        d.sections["http c"] = {"listen": "127.0.0.1:%d" % port,
-                                "proxy_to": "http://127.0.0.1:%d" % origin.port}
-        d.ports.append(port)
-        d.write_conf()
-        d.setup()
-        d.start()
-    else:
-        p = C.ProxyDaemon(tmp_path / "fwd", "pigeond[collapse-fwd]")
-        d, port = p.d, p.port
+    d, port, target = front(tmp_path, origin, via_site, "collapse")
     conns = []
     try:
         def open_one():
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            c.request("GET", path if via_site else origin.url(path))
-            conns.append(c)
-            return c.getresponse()
+            return get_on_new_connection(port, target(path), conns)
 
         responses = [open_one()]
         assert got_request.wait(30), "the origin was never asked"
@@ -300,3 +313,116 @@ def test_collapsed_clients_get_bytes_as_they_arrive(tmp_path, origin, via_site):
         for c in conns:
             c.close()
         C.finish(d)
+
+
+def read_response(sock):
+    """(head bytes, body length, sha256 of the body) of one Content-Length response."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed before the head"
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    length = int([l.split(b":", 1)[1] for l in head.split(b"\r\n")
+                  if l.lower().startswith(b"content-length:")][0])
+    h = hashlib.sha256(body)
+    got = len(body)
+    while got < length:
+        chunk = sock.recv(min(1 << 20, length - got))
+        assert chunk, "the body was cut at %d of %d octets" % (got, length)
+        h.update(chunk)
+        got += len(chunk)
+    return head, got, h.hexdigest()
+
+
+@pytest.mark.parametrize("via_site", [True, False])
+def test_slow_first_client_holds_back_nobody(tmp_path, origin, via_site):
+    """The client whose miss asks the origin stops reading; a second client for the same URL
+    (collapsed behind the first) must still get the whole body while the first is stalled.
+    The origin fills the object at its own pace and each client reads it at its own: before,
+    the origin was paused as soon as the first client's output was full, and every client
+    collapsed behind it waited with it."""
+    path = "/slow-leader-%s" % via_site
+    size = 32 << 20  # well past what the kernel's and Pigeon's buffers hold for a client
+    arrived = threading.Event()
+    origin.routes[path] = {"headers": {"Cache-Control": "max-age=300"}, "size": size,
+                           "arrived": arrived}
+    d, port, target = front(tmp_path, origin, via_site, "slow-leader")
+    slow = socket.socket()
+    try:
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, unread
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (target(path).encode(),
+                                                                          port))
+        assert arrived.wait(30), "the origin was never asked"
+        cmd = ["curl", "-s", "-S", "--max-time", "120", "-o", "-"]
+        cmd += ["http://127.0.0.1:%d%s" % (port, path)] if via_site else [
+            "-x", "http://127.0.0.1:%d" % port, target(path)]
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=150)
+        assert out.returncode == 0, "the second client did not finish: %s" % out.stderr.decode()
+        assert hashlib.sha256(out.stdout).hexdigest() == C.pattern_sha256(size)
+        # Only now does the first client read: it gets all of it too, from the object's file.
+        slow.settimeout(60)
+        head, n, digest = read_response(slow)
+        assert head.startswith(b"HTTP/1.1 200") and n == size
+        assert digest == C.pattern_sha256(size)
+        assert origin.count(path) == 1
+    finally:
+        slow.close()
+        C.finish(d)
+
+
+def test_collapsed_clients_get_an_object_too_large_to_store(tmp_path, origin):
+    """A response that grows past max_object_size cannot be stored, but the clients collapsed
+    behind its first client were promised it: they read it whole from the object's file,
+    which goes on as a spool (before, they were cut where it stopped being storable)."""
+    path = "/too-large"
+    first, rest = b"F" * 600000, b"R" * 1400000
+    arrived, gate = threading.Event(), threading.Event()
+    origin.routes[path] = {"headers": {"Cache-Control": "max-age=300"},
+                           "parts": [first, rest], "between": gate, "arrived": arrived}
+    d, port, target = front(tmp_path, origin, False, "too-large",
+                            proxy={"max_object_size": str(1 << 20)})
+    conns = []
+    try:
+        def open_one():
+            return get_on_new_connection(port, target(path), conns)
+
+        responses = [open_one()]
+        assert arrived.wait(30), "the origin was never asked"
+        assert read_exactly(responses[0], len(first)) == first
+        responses.append(open_one())
+        assert "collapsed" in responses[1].getheader("Cache-Status")
+        gate.set()
+        assert responses[0].read() == rest
+        assert responses[1].read() == first + rest
+        again = open_one()
+        assert again.status == 200 and again.read() == first + rest
+        assert origin.count(path) == 2  # not stored: asked for again
+    finally:
+        gate.set()
+        for c in conns:
+            c.close()
+        C.finish(d)
+
+
+def test_cache_cli_without_proxy_listen(site, origin):
+    """`pigeon cache stats|purge` through the control socket: this pigeond has no [proxy]
+    listen address, only proxy_to sites on the HTTP service."""
+    assert "listen" not in site.sections["proxy"]
+    origin.routes["/cli"] = {"headers": {"Cache-Control": "max-age=300"}, "body": b"cli"}
+    curl(site, "/cli")
+    curl(site, "/cli")
+    assert origin.count("/cli") == 1
+    out = site.cli("cache", "stats").stdout.decode()
+    stats = dict(l.split() for l in out.splitlines())
+    assert int(stats["objects"]) >= 1 and int(stats["hits"]) >= 1
+    url = "http://127.0.0.1:%d/cli" % origin.port  # the key: the first origin's URL
+    assert site.cli("cache", "purge", url).stdout.decode() == "purged 1\n"
+    status, h, body, _ = curl(site, "/cli")
+    assert body == b"cli" and "fwd=uri-miss" in h["cache-status"]
+    assert origin.count("/cli") == 2
+    assert site.cli("cache", "purge", "http://127.0.0.1:%d/cli*" % origin.port).stdout.decode() \
+        == "purged 1\n"
+    bad = site.cli("cache", "purge", "not-a-url", check=False)
+    assert bad.returncode != 0 and b"absolute URL" in bad.stderr

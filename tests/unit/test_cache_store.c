@@ -11,6 +11,7 @@
 #include "cache/sketch.h"
 #include "cache/store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,6 +335,57 @@ static void test_lfu_beats_lru_on_zipf(void **state)
     assert_true(lfu > lru + 0.03);
 }
 
+/* Files left in the store's tmp/. */
+static int tmp_files(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/tmp", dir);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A body past max_object is never stored, but the temporary file goes on as a spool for the
+ * readers following it, up to the disk budget; commit drops it. */
+static void test_spool_past_max_object(void **state)
+{
+    const char *err;
+    struct cache_budget b = {0, 4096, 1000, 0, CACHE_LRU};
+    struct cache_store *s = cache_store_open(dir, &b, &err);
+    assert_int_equal(cache_store_spool_limit(s), 4096);
+    struct cache_writer *w =
+        cache_writer_new(s, "http://h/spool", "", 200, slice_cstr("A: b\r\n"), 10, 11);
+    uint64_t off;
+    int fd = cache_writer_reader(w, &off);
+    assert_true(fd >= 0);
+    char piece[500];
+    for (int i = 0; i < 5; i++) {
+        memset(piece, 'a' + i, sizeof piece);
+        assert_int_equal(cache_writer_write(w, piece, sizeof piece), 0);
+    }
+    char got[2500];
+    assert_int_equal(pread(fd, got, sizeof got, (off_t)off), (ssize_t)sizeof got);
+    assert_int_equal(got[0], 'a');
+    assert_int_equal(got[2499], 'e');
+    char more[2000] = {0};
+    assert_int_equal(cache_writer_write(w, more, sizeof more), -1); /* past the spool limit */
+    assert_null(cache_writer_commit(w));
+    assert_false(cache_store_has(s, "http://h/spool"));
+    assert_int_equal(tmp_files(), 0);
+    close(fd);
+    /* one that ends below the spool limit is not stored either */
+    w = cache_writer_new(s, "http://h/spool2", "", 200, slice_cstr("A: b\r\n"), 10, 11);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cache_writer_write(w, piece, sizeof piece), 0);
+    assert_null(cache_writer_commit(w));
+    assert_int_equal(tmp_files(), 0);
+    cache_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lru_disk_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mem_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_and_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_past_max_object, setup, teardown),
         cmocka_unit_test(test_sketch),
         cmocka_unit_test_setup_teardown(test_lfu_beats_lru_on_zipf, setup, teardown),
     };

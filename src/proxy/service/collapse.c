@@ -14,6 +14,7 @@
 #include "core/loop_post.h"
 #include "core/xmalloc.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,8 +50,10 @@ static struct inflight_waiter *take_waiters(struct inflight *f)
     return w;
 }
 
-static void wake_all(struct inflight_waiter *w)
+static void wake_all(struct proxy_state *st, struct inflight_waiter *w)
 {
+    if (atomic_load_explicit(&st->closing, memory_order_relaxed))
+        return; /* the loops have stopped: every fetch is freed by its worker's detach */
     for (struct inflight_waiter *next; w; w = next) {
         next = w->next; /* w lives in its fetch, which runs again only after this wake */
         loop_post_send(w->post, post_wake, w);
@@ -133,7 +136,7 @@ void proxy_inflight_stream(struct proxy_state *st, struct inflight *f, int statu
     f->state = INFLIGHT_STREAM;
     struct inflight_waiter *w = take_waiters(f);
     pthread_mutex_unlock(&st->inflight_lock);
-    wake_all(w);
+    wake_all(st, w);
 }
 
 void proxy_inflight_wrote(struct proxy_state *st, struct inflight *f, uint64_t written)
@@ -142,7 +145,7 @@ void proxy_inflight_wrote(struct proxy_state *st, struct inflight *f, uint64_t w
     f->written = written;
     struct inflight_waiter *w = take_waiters(f);
     pthread_mutex_unlock(&st->inflight_lock);
-    wake_all(w);
+    wake_all(st, w);
 }
 
 void proxy_inflight_done(struct proxy_state *st, struct inflight *f, enum inflight_state how)
@@ -154,7 +157,7 @@ void proxy_inflight_done(struct proxy_state *st, struct inflight *f, enum inflig
     struct inflight_waiter *w = take_waiters(f);
     bool last = --f->refs == 0;
     pthread_mutex_unlock(&st->inflight_lock);
-    wake_all(w);
+    wake_all(st, w);
     if (last)
         inflight_free(f);
 }
@@ -187,6 +190,24 @@ bool proxy_inflight_wait(struct proxy_state *st, struct inflight *f, struct infl
     }
     pthread_mutex_unlock(&st->inflight_lock);
     return wait;
+}
+
+void proxy_inflight_ref(struct proxy_state *st, struct inflight *f)
+{
+    pthread_mutex_lock(&st->inflight_lock);
+    f->refs++;
+    pthread_mutex_unlock(&st->inflight_lock);
+}
+
+void proxy_inflight_forget(struct proxy_state *st, struct inflight *f, struct inflight_waiter *w)
+{
+    pthread_mutex_lock(&st->inflight_lock);
+    struct inflight_waiter **pp = &f->waiters;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = w->next;
+    pthread_mutex_unlock(&st->inflight_lock);
 }
 
 void proxy_inflight_unref(struct proxy_state *st, struct inflight *f)

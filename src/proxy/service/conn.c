@@ -69,18 +69,10 @@ static void answer_max_forwards(struct pconn *pc, struct http_request *req)
 
 static void answer_stats(struct pconn *pc)
 {
-    struct cache_stats s;
-    cache_store_stats(pc->pw->st->store, &s);
-    char body[512];
-    snprintf(body, sizeof body,
-             "objects %llu\nmemory_bytes %llu\ndisk_bytes %llu\nhits %llu\nmisses %llu\n"
-             "stored %llu\nevicted %llu\npurged %llu\nrefused %llu\n",
-             (unsigned long long)s.objects, (unsigned long long)s.mem_bytes,
-             (unsigned long long)s.disk_bytes, (unsigned long long)s.hits,
-             (unsigned long long)s.misses, (unsigned long long)s.stored,
-             (unsigned long long)s.evicted, (unsigned long long)s.purged,
-             (unsigned long long)s.refused);
-    reply(pc, 200, "text/plain", body, "Cache-Control: no-store\r\n");
+    struct str body = STR_INIT;
+    proxy_stats_text(pc->pw->st, "", &body);
+    reply(pc, 200, "text/plain", str_cstr(&body), "Cache-Control: no-store\r\n");
+    str_clear(&body);
 }
 
 /* PURGE URL (or URL* for a prefix), from loopback only. */
@@ -328,6 +320,7 @@ static void pc_timeout(void *v)
 static void pc_shutdown(void *v)
 {
     struct pconn *pc = v;
+    proxy_worker_stopping(pc->pw);
     proxy_session_close(pc->s);
 }
 

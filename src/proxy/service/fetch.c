@@ -4,8 +4,10 @@
  * background (RFC 5861 §3), or after a conditional request whose 304 refreshes the stored head
  * (§4.3); a miss is fetched once however many clients ask at the same time (collapsing, see
  * collapse.c: the first streams it to its client and into the object's file, the others read
- * that file as it grows), a failing origin is answered with a stale copy where stale-if-error
- * allows, else 502/504; a reverse-proxied site with several origins tries the next one.
+ * that file as it grows; the first's client too once it falls behind, so the origin is read
+ * at its own pace and no client waits for another), a failing origin is answered with a stale
+ * copy where stale-if-error allows, else 502/504; a reverse-proxied site with several origins
+ * tries the next one.
  * Unsafe methods pass through and invalidate what they change (§4.4).
  *
  * The client is a struct fetch_client: a connection of the proxy's own listeners (conn.c) or
@@ -29,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OUT_HIGH (1024 * 1024)  /* pause the origin while this much waits for the client */
+/* A client with this much waiting for it is behind: a response going into the object's file
+ * is then read from there at the client's pace, a stream nobody shares pauses the origin. */
+#define OUT_HIGH (1024 * 1024)
 #define READ_PIECE (256 * 1024) /* a collapsed reader passes on at most this at a time */
 
 static struct metric m_hits = METRIC("pigeon_cache_hits_total", "Requests answered from the cache");
@@ -66,22 +70,32 @@ struct fetch {
     struct inflight *flight; /* the collapsed fetch this one leads or reads */
     bool leader, reader, published, asleep, in_pump;
     bool collapse, conditional, head_sent, answered, stored;
-    uint64_t sent; /* a reader: body octets passed on */
+    uint64_t sent; /* body octets passed on to the client */
     time_t request_time, response_time;
     int status;
     struct cache_status cs;
     struct str also_invalid; /* Location / Content-Location keys on the same host, '\n' ends */
     struct inflight_waiter waiter;
+    struct fetch *wprev, *wnext; /* the worker's list (proxy_fetch_free_all) */
 };
 
 static void fetch_origin(struct fetch *f);
 static void lookup(struct fetch *f);
 static void reader_pump(struct fetch *f);
+static void own_request(struct fetch *f, const struct http_request *req);
+static struct fetch *fetch_new(struct proxy_worker *pw, struct fetch_client *cl,
+                               struct proxy_origins *rev);
 
 /* ---- the end of a fetch ---- */
 
 static void fetch_free(struct fetch *f)
 {
+    if (f->wprev)
+        f->wprev->wnext = f->wnext;
+    else
+        f->pw->fetches = f->wnext;
+    if (f->wnext)
+        f->wnext->wprev = f->wprev;
     if (f->flight && f->leader)
         proxy_inflight_done(f->st, f->flight, f->published ? INFLIGHT_CUT : INFLIGHT_OWN);
     else if (f->flight)
@@ -327,8 +341,10 @@ static void start_storing(struct fetch *f, const struct http_resp_head *h, struc
 {
     const char *why = NULL;
     struct str vary = STR_INIT;
-    if (f->collapse && f->req->method == HTTP_GET && cache_storable(f->req, h->status, fs, &why) &&
-        cache_vary_key(fs, f->req, &vary) == 0)
+    bool too_long = h->framing == HTTP_FRAME_LENGTH &&
+                    h->content_length > cache_store_spool_limit(f->st->store);
+    if (f->collapse && f->req->method == HTTP_GET && !too_long &&
+        cache_storable(f->req, h->status, fs, &why) && cache_vary_key(fs, f->req, &vary) == 0)
         f->writer = cache_writer_new(f->st->store, str_cstr(&f->key), str_cstr(&vary), h->status,
                                      fs, f->request_time, f->response_time);
     f->cs.stored = f->writer != NULL;
@@ -391,6 +407,25 @@ static void up_head(void *vf, const struct http_resp_head *h)
     str_clear(&fields);
 }
 
+/* The leader's client falls behind while the response goes into the object's file: it reads
+ * on from that file at its own pace, like a collapsed client, from where it is; the leader
+ * goes on filling the object at the origin's pace, so the clients collapsed behind it are
+ * held to nobody's speed but their own. */
+static void hand_to_reader(struct fetch *f)
+{
+    struct fetch *r = fetch_new(f->pw, f->cl, f->rev);
+    own_request(r, f->req);
+    str_append(&r->key, f->key.ptr, f->key.len);
+    r->cs = f->cs;
+    r->flight = f->flight;
+    proxy_inflight_ref(f->st, f->flight);
+    r->reader = r->head_sent = true;
+    r->sent = f->sent;
+    f->cl->fetch = r;
+    f->cl = NULL; /* handed over, not released */
+    reader_pump(r);
+}
+
 static void up_body(void *vf, const char *p, size_t n)
 {
     struct fetch *f = vf;
@@ -408,9 +443,14 @@ static void up_body(void *vf, const char *p, size_t n)
     if (!f->cl || !f->head_sent)
         return;
     f->cl->ops->body(f->cl, p, n);
+    f->sent += n;
     metric_add(&m_bytes_origin, n);
-    if (f->cl->ops->pending(f->cl) > OUT_HIGH)
-        upstream_pause(f->up, true); /* proxy_fetch_writable resumes */
+    if (f->cl->ops->pending(f->cl) <= OUT_HIGH)
+        return;
+    if (f->flight && f->leader && f->published && f->writer)
+        hand_to_reader(f); /* the object's file holds it all: the origin need not wait */
+    else
+        upstream_pause(f->up, true); /* a stream nobody shares: proxy_fetch_writable resumes */
 }
 
 /* Unsafe methods invalidate the target URI (RFC 9111 §4.4). */
@@ -682,6 +722,10 @@ static struct fetch *fetch_new(struct proxy_worker *pw, struct fetch_client *cl,
     f->rev = rev;
     f->cs.ttl = CACHE_ABSENT;
     f->waiter = (struct inflight_waiter){pw->w->host.post, reader_wake, f, NULL};
+    f->wnext = pw->fetches;
+    if (pw->fetches)
+        pw->fetches->wprev = f;
+    pw->fetches = f;
     return f;
 }
 
@@ -800,6 +844,45 @@ void proxy_fetch_writable(struct fetch_client *cl)
         reader_pump(f);
     else if (f->up)
         upstream_pause(f->up, false);
+}
+
+void proxy_fetch_cut_all(struct proxy_worker *pw)
+{
+    for (;;) { /* a client op may end other fetches: look from the start each time */
+        struct fetch *f = pw->fetches;
+        while (f && !f->cl)
+            f = f->wnext;
+        if (!f)
+            return;
+        upstream_cancel(f->up);
+        f->up = NULL;
+        if (f->asleep && f->flight)
+            proxy_inflight_forget(f->st, f->flight, &f->waiter);
+        f->asleep = false;
+        if (f->head_sent && !f->answered) {
+            f->answered = true;
+            f->cl->ops->end(f->cl, false);
+        } else {
+            answer_error(f, 503, "The server is shutting down.");
+        }
+        release_client(f);
+        fetch_free(f);
+    }
+}
+
+void proxy_fetch_free_all(struct proxy_worker *pw)
+{
+    while (pw->fetches) {
+        struct fetch *f = pw->fetches;
+        upstream_cancel(f->up);
+        f->up = NULL;
+        if (f->asleep && f->flight)
+            proxy_inflight_forget(f->st, f->flight, &f->waiter);
+        if (f->cl) /* its connection is gone with the loop: nobody to answer */
+            f->cl->fetch = NULL;
+        f->cl = NULL;
+        fetch_free(f);
+    }
 }
 
 void proxy_fetch_detach(struct fetch_client *cl)

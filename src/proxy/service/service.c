@@ -10,7 +10,9 @@
 #include "host/confgen.h"
 
 #include <event2/dns.h>
+#include <event2/event.h>
 #include <openssl/err.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,11 +322,29 @@ static void *proxy_attach(struct worker *w, void *state)
     return pw;
 }
 
+static void on_stop_timer(evutil_socket_t fd, short what, void *vpw)
+{
+    proxy_fetch_cut_all(vpw);
+}
+
+void proxy_worker_stopping(struct proxy_worker *pw)
+{
+    if (pw->stop_timer)
+        return;
+    pw->stop_timer = evtimer_new(pw->w->host.base, on_stop_timer, pw);
+    struct timeval tv = {(time_t)pw->w->d->cfg.shutdown_timeout, 0};
+    if (pw->stop_timer)
+        evtimer_add(pw->stop_timer, &tv);
+}
+
 static void proxy_detach(struct worker *w, void *wstate)
 {
     struct proxy_worker *pw = wstate;
     if (!pw)
         return;
+    if (pw->stop_timer)
+        event_free(pw->stop_timer);
+    proxy_fetch_free_all(pw);
     upstream_idle_free_all(pw);
     if (pw->dns)
         evdns_base_free(pw->dns, 0);
@@ -371,6 +391,15 @@ static void proxy_reload(struct daemon *d, void *state, const struct config *nex
     proxy_sites_reload(st, next, d->reloading);
 }
 
+/* The workers' loops have stopped: what fetches still run is freed by each worker's detach,
+ * and none of them may post a wake to a loop any more (some are freed before others). */
+static void proxy_stop(struct daemon *d, void *state)
+{
+    struct proxy_state *st = state;
+    if (st)
+        atomic_store_explicit(&st->closing, true, memory_order_relaxed);
+}
+
 static void proxy_close(struct daemon *d, void *state)
 {
     state_free(state);
@@ -388,5 +417,7 @@ const struct service_def proxy_service = {
     .reload = proxy_reload,
     .attach = proxy_attach,
     .detach = proxy_detach,
+    .control = proxy_control,
+    .stop = proxy_stop,
     .close = proxy_close,
 };

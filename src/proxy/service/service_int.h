@@ -67,6 +67,7 @@ struct proxy_state {
     unsigned n_own_ports;
     pthread_mutex_t inflight_lock;
     struct inflight *inflight;
+    _Atomic bool closing; /* the workers' loops have stopped (stop hook): no more wakes */
     /* [http NAME] proxy_to sites (site.c): the start's, or a reload's (older sets are kept
      * until close: a fetch in flight holds its site's origins) */
     struct proxy_site_set *_Atomic siteset;
@@ -81,6 +82,8 @@ struct proxy_worker {
     struct evdns_base *dns;
     struct upstream *idle; /* origin connections kept for reuse */
     unsigned nidle;
+    struct fetch *fetches; /* every fetch of this worker, freed at detach if still running */
+    struct event *stop_timer; /* shutdown: the end of the grace period (proxy_worker_stopping) */
 };
 
 /* The client side of a fetch: a connection of the proxy's own listeners (conn.c) or an
@@ -139,6 +142,13 @@ void proxy_fetch_start(struct proxy_worker *pw, struct fetch_client *cl,
 void proxy_fetch_writable(struct fetch_client *cl);
 /* The client goes away: its fetch answers nobody from now on. */
 void proxy_fetch_detach(struct fetch_client *cl);
+/* Shutdown, once the grace period is over: every client still waiting for an answer gets
+ * what it has, cut (or a 503 before any head), and its fetch ends (origin connection closed,
+ * the object being written dropped); fetches with no client are left to free_all. */
+void proxy_fetch_cut_all(struct proxy_worker *pw);
+/* Shutdown, after the loops stopped (detach): frees every fetch still running on pw (origin
+ * connections closed, objects being written dropped with their temporary files). */
+void proxy_fetch_free_all(struct proxy_worker *pw);
 
 /* ---- upstream.c: the origin side ---- */
 struct upstream_ops {
@@ -229,6 +239,10 @@ void proxy_inflight_view(struct proxy_state *st, struct inflight *f, struct infl
 bool proxy_inflight_wait(struct proxy_state *st, struct inflight *f, struct inflight_waiter *w,
                          uint64_t have);
 void proxy_inflight_unref(struct proxy_state *st, struct inflight *f);
+/* One more reference to f (a client handed from the leader to a reader). */
+void proxy_inflight_ref(struct proxy_state *st, struct inflight *f);
+/* Takes w out of f's queue if it is there (a waiting reader freed at shutdown). */
+void proxy_inflight_forget(struct proxy_state *st, struct inflight *f, struct inflight_waiter *w);
 void proxy_inflight_free_all(struct proxy_state *st);
 
 /* ---- site.c: [http NAME] proxy_to, on the HTTP service's `more` hook ---- */
@@ -243,7 +257,17 @@ bool proxy_sites_configured(const struct config *cfg);
 /* Every site's proxy_to parses. 0, or -1 with the reason in err. */
 int proxy_sites_check(const struct config *cfg, struct str *err);
 
+/* ---- control.c: `pigeon cache` on the control socket ---- */
+int proxy_control(struct daemon *d, void *state, const char *line, struct str *answer);
+/* The store's counters, one "PREFIXname value" line each (the control socket's notes, the
+ * forward proxy's /.pigeon/cache-stats page). */
+void proxy_stats_text(struct proxy_state *st, const char *prefix, struct str *out);
+
 /* ---- service.c ---- */
+/* The server is stopping (a connection's shutdown hook): answers still in progress may go on
+ * for [server] shutdown_timeout, then they are cut (proxy_fetch_cut_all), so that a client
+ * waiting on a stalled origin holds no connection, and so the worker's loop, open. */
+void proxy_worker_stopping(struct proxy_worker *pw);
 /* The service's state from a connection. */
 struct proxy_worker *proxy_worker_of(struct conn *c);
 
