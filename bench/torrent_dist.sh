@@ -97,6 +97,7 @@ CONF
 }
 
 start_tracker() {
+    rm -rf "$BASE/tracker"
     pigeon_conf "$BASE/tracker" "[tracker]
 http = no
 listen = 10.77.0.254:6969
@@ -111,6 +112,7 @@ start_seed() { # KIND TORRENT
     local kind=$1 t=$2
     case $kind in
     pigeon)
+        rm -rf "$BASE/pigeon" # a fresh data directory: the torrent is added anew each run
         pigeon_conf "$BASE/pigeon" "[torrent]
 listen = 10.77.0.1:6881
 dir = $BASE/src"
@@ -123,6 +125,7 @@ dir = $BASE/src"
         until inns seed "$ROOT/build/release/pigeon" -c "$BASE/pigeon/pigeon.conf" torrent list |
             grep -q ' seeding '; do sleep 0.2; done ;;
     transmission)
+        rm -rf "$BASE/tr"
         mkdir -p "$BASE/tr"
         cat >"$BASE/tr/settings.json" <<JSON
 {"rpc-port": 9091, "rpc-bind-address": "127.0.0.1", "rpc-authentication-required": false,
@@ -136,7 +139,9 @@ JSON
         PIDS+=($!)
         until inns seed transmission-remote 127.0.0.1:9091 -l >/dev/null 2>&1; do sleep 0.2; done
         inns seed transmission-remote 127.0.0.1:9091 -a "$t" -w "$BASE/src" >/dev/null
-        until inns seed transmission-remote 127.0.0.1:9091 -l | grep -q 'Seeding'; do sleep 0.2; done ;;
+        # verified and complete (a seed without peers shows as "Idle", not "Seeding")
+        until inns seed transmission-remote 127.0.0.1:9091 -t all -i |
+            grep -q 'Percent Done: 100%'; do sleep 0.2; done ;;
     libtorrent)
         inns seed /usr/bin/python3 "$LT" "$t" "$BASE/src" 6881 --seed --host 10.77.0.1 \
             >"$BASE/ltseed.log" 2>&1 &

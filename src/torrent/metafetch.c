@@ -32,6 +32,12 @@ struct tor_mpeer {
     uint32_t req[TOR_MFETCH_PIPELINE];
     size_t nreq;
     uint64_t last_send;
+    /* recorded for the swarm (tor_mfetch_peer_state) */
+    uint8_t peer_id[20];
+    uint8_t ut_pex;
+    uint16_t port;
+    bool ext_seen, peer_choking, peer_interested, got_bits;
+    struct str bits, haves;
 };
 
 struct tor_mfetch {
@@ -130,6 +136,7 @@ struct tor_mpeer *tor_mfetch_peer_new(struct tor_mfetch *f, void *conn, const ch
     p->conn = conn;
     snprintf(p->addr, sizeof p->addr, "%s", addr);
     p->outgoing = outgoing;
+    p->peer_choking = true;
     p->next = f->peers;
     f->peers = p;
     f->npeers++;
@@ -156,6 +163,8 @@ void tor_mfetch_peer_gone(struct tor_mfetch *f, struct tor_mpeer *p)
     f->npeers--;
     while (p->nreq)
         give_back(f, p, 0);
+    str_clear(&p->bits);
+    str_clear(&p->haves);
     free(p);
 }
 
@@ -284,6 +293,9 @@ static int on_extended(struct tor_mfetch *f, struct tor_mpeer *p, const struct t
         return -1;
     }
     p->ut_metadata = h.ut_metadata;
+    p->ut_pex = h.ut_pex;
+    p->port = h.port;
+    p->ext_seen = true;
     p->msize = h.metadata_size; /* BEP 9: a peer without the metadata leaves it out */
     if (!p->ut_metadata) {
         close_peer(f, p, "it does not offer the metadata exchange (BEP 9)");
@@ -295,6 +307,42 @@ static int on_extended(struct tor_mfetch *f, struct tor_mpeer *p, const struct t
 }
 
 /* ---- bytes in ---- */
+
+/* The wire messages the swarm will want to know about, kept as they came: checked against
+ * the info dictionary when it hands the connection over (tor_swarm_peer_adopt). */
+static int record(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_msg *m)
+{
+    switch (m->id) {
+    case TOR_MSG_CHOKE:
+    case TOR_MSG_UNCHOKE:
+        p->peer_choking = m->id == TOR_MSG_CHOKE;
+        break;
+    case TOR_MSG_INTERESTED:
+    case TOR_MSG_NOT_INTERESTED:
+        p->peer_interested = m->id == TOR_MSG_INTERESTED;
+        break;
+    case TOR_MSG_BITFIELD: /* what it has: replaces what it said so far */
+        str_clear(&p->bits);
+        str_clear(&p->haves);
+        str_append(&p->bits, m->data.p, m->data.len);
+        p->got_bits = true;
+        break;
+    case TOR_MSG_HAVE: {
+        size_t byte = m->index / 8;
+        if (byte >= MAX_MSG) { /* past the largest torrent we would accept */
+            close_peer(f, p, "have: no such piece");
+            return -1;
+        }
+        while (p->haves.len <= byte)
+            str_appendc(&p->haves, 0);
+        p->haves.ptr[byte] = (char)((uint8_t)p->haves.ptr[byte] | (0x80 >> (m->index & 7)));
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
 
 static int on_handshake(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_handshake *hs,
                         uint64_t now)
@@ -312,6 +360,7 @@ static int on_handshake(struct tor_mfetch *f, struct tor_mpeer *p, const struct 
         return -1;
     }
     p->handshaked = true;
+    memcpy(p->peer_id, hs->peer_id, 20);
     if (!p->outgoing)
         send_handshake(f, p, now);
     struct str out = STR_INIT;
@@ -349,7 +398,7 @@ size_t tor_mfetch_peer_feed(struct tor_mfetch *f, struct tor_mpeer *p, const uin
             return n;
         }
         pos += (size_t)used;
-        if (m.id == TOR_MSG_EXTENDED && on_extended(f, p, &m, now) < 0)
+        if (m.id == TOR_MSG_EXTENDED ? on_extended(f, p, &m, now) < 0 : record(f, p, &m) < 0)
             return n;
     }
     return p->closed ? n : pos;
@@ -396,6 +445,32 @@ const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out)
         return NULL;
     *len_out = (size_t)f->size;
     return f->buf;
+}
+
+bool tor_mfetch_peer_state(const struct tor_mpeer *p, struct tor_mpeer_state *out)
+{
+    if (p->closed || !p->handshaked || !p->ext_seen)
+        return false;
+    memset(out, 0, sizeof *out);
+    snprintf(out->addr, sizeof out->addr, "%s", p->addr);
+    out->outgoing = p->outgoing;
+    memcpy(out->peer_id, p->peer_id, 20);
+    out->ut_metadata = p->ut_metadata;
+    out->ut_pex = p->ut_pex;
+    out->port = p->port;
+    out->peer_choking = p->peer_choking;
+    out->peer_interested = p->peer_interested;
+    out->got_bits = p->got_bits;
+    out->bits = (const uint8_t *)p->bits.ptr;
+    out->nbits = p->bits.len;
+    out->haves = (const uint8_t *)p->haves.ptr;
+    out->nhaves = p->haves.len;
+    return true;
+}
+
+void *tor_mfetch_peer_conn(const struct tor_mpeer *p)
+{
+    return p->conn;
 }
 
 size_t tor_mfetch_npeers(const struct tor_mfetch *f)

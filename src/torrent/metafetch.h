@@ -8,9 +8,12 @@
  * engine says goes out through struct tor_mfetch_ops. Peers that agree on the size are asked
  * for the missing pieces (a few each); a reject or a silent peer puts a piece back; a
  * dictionary that fails its hash closes every peer that sent part of it and starts over.
- * Messages of the ordinary wire protocol (bitfield, have, ...) are read and ignored: with no
- * info dictionary there is nothing to check them against. Pure: no sockets, no clock (now is
- * passed in, in milliseconds), no threads; memory owned by the struct.
+ * Messages of the ordinary wire protocol are only recorded (the bitfield as sent, the pieces
+ * of have messages, choke and interest): with no info dictionary there is nothing to check
+ * them against yet. Once the dictionary is there each open connection's state is handed to
+ * the swarm (tor_mfetch_peer_state, then tor_swarm_peer_adopt), which checks it, so the
+ * connections go on without a second handshake. Pure: no sockets, no clock (now is passed
+ * in, in milliseconds), no threads; memory owned by the struct.
  */
 #ifndef PIGEON_TORRENT_METAFETCH_H
 #define PIGEON_TORRENT_METAFETCH_H
@@ -51,6 +54,26 @@ void tor_mfetch_tick(struct tor_mfetch *f, uint64_t now);
  * Owned by f. */
 const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out);
 size_t tor_mfetch_npeers(const struct tor_mfetch *f);
+
+/* What a connection of the fetch has said, for the swarm to take it over. */
+struct tor_mpeer_state {
+    char addr[64];
+    bool outgoing;
+    uint8_t peer_id[20];
+    uint8_t ut_metadata, ut_pex; /* its ids for them (BEP 10), 0: none */
+    uint16_t port;               /* its listen port from its extension handshake, 0: none */
+    bool peer_choking, peer_interested;
+    bool got_bits;       /* a bitfield came: bits[0..nbits) as sent */
+    const uint8_t *bits; /* owned by the fetch; valid until tor_mfetch_peer_gone */
+    size_t nbits;
+    const uint8_t *haves; /* pieces of have messages since, as a bitfield (MSB first) */
+    size_t nhaves;        /* its bytes */
+};
+/* The state of a connection still open and past both handshakes: true; else false (it is
+ * closing, or never finished its handshake: not worth handing over). */
+bool tor_mfetch_peer_state(const struct tor_mpeer *p, struct tor_mpeer_state *out);
+/* The connection behind a peer (what tor_mfetch_peer_new was given). */
+void *tor_mfetch_peer_conn(const struct tor_mpeer *p);
 /* Progress: pieces received of the total (0 of 0 while no peer told the size). */
 void tor_mfetch_progress(const struct tor_mfetch *f, uint32_t *got, uint32_t *total);
 

@@ -93,8 +93,8 @@ void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p)
     str_clear(&out);
 }
 
-struct tor_peer *tor_swarm_peer_new(struct tor_swarm *s, void *conn, const char *addr,
-                                    bool outgoing, uint64_t now)
+struct tor_peer *swarm_peer_alloc(struct tor_swarm *s, void *conn, const char *addr, bool outgoing,
+                                  uint64_t now)
 {
     struct tor_peer *p = xcalloc(1, sizeof *p);
     p->id = s->next_id++;
@@ -108,6 +108,13 @@ struct tor_peer *tor_swarm_peer_new(struct tor_swarm *s, void *conn, const char 
     p->next = s->peers;
     s->peers = p;
     s->npeers++;
+    return p;
+}
+
+struct tor_peer *tor_swarm_peer_new(struct tor_swarm *s, void *conn, const char *addr,
+                                    bool outgoing, uint64_t now)
+{
+    struct tor_peer *p = swarm_peer_alloc(s, conn, addr, outgoing, now);
     if (outgoing)
         swarm_send_handshake(s, p);
     return p;
@@ -270,8 +277,10 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
     for (struct tor_peer *p = s->peers; p; p = p->next) {
         if (!p->handshaked || p->closed)
             continue;
-        cp[n++] = (struct tor_choke_peer){.id = p->id, .interested = p->peer_interested,
-                                          .down_rate = p->down_rate, .up_rate = p->up_rate};
+        cp[n++] = (struct tor_choke_peer){.id = p->id,
+                                          .interested = p->peer_interested,
+                                          .down_rate = p->down_rate,
+                                          .up_rate = p->up_rate};
     }
     tor_choker_run(&s->choker, cp, n, now, tor_swarm_complete(s));
     for (size_t i = 0; i < n; i++) {
@@ -286,8 +295,8 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
             tor_wire_put_simple(&out, p->am_choking ? TOR_MSG_CHOKE : TOR_MSG_UNCHOKE);
             /* BEP 6: requests dropped by a choke are rejected one by one */
             for (size_t k = 0; p->am_choking && p->fast && k < p->ntheirs; k++)
-                tor_wire_put_request(&out, TOR_MSG_REJECT, p->theirs[k].piece,
-                                     p->theirs[k].begin, p->theirs[k].length);
+                tor_wire_put_request(&out, TOR_MSG_REJECT, p->theirs[k].piece, p->theirs[k].begin,
+                                     p->theirs[k].length);
             if (p->am_choking)
                 p->ntheirs = 0;
             swarm_send(s, p, &out);
@@ -389,8 +398,8 @@ uint64_t tor_swarm_left(const struct tor_swarm *s)
     return s->m->total - s->have_bytes;
 }
 
-void tor_swarm_totals(const struct tor_swarm *s, uint64_t *down, uint64_t *up,
-                      uint64_t *down_rate, uint64_t *up_rate)
+void tor_swarm_totals(const struct tor_swarm *s, uint64_t *down, uint64_t *up, uint64_t *down_rate,
+                      uint64_t *up_rate)
 {
     *down = s->total_down;
     *up = s->total_up;

@@ -16,6 +16,7 @@
 
 #include "torrent/choker.h"
 #include "torrent/ext.h"
+#include "torrent/metafetch.h"
 #include "torrent/metainfo.h"
 #include "torrent/picker.h"
 #include "torrent/wire.h"
@@ -76,6 +77,15 @@ void tor_swarm_set_limits(struct tor_swarm *s, const struct tor_swarm_limits *li
 /* A connection joins (outgoing: we send our handshake at once; incoming: after theirs). */
 struct tor_peer *tor_swarm_peer_new(struct tor_swarm *s, void *conn, const char *addr,
                                     bool outgoing, uint64_t now);
+/* A connection of the metadata fetch (metafetch.h) taken over once the info dictionary is
+ * known: no second handshake; what it said so far (bitfield, haves, choke, interest,
+ * extension ids) is checked against the torrent as if it came now (a bitfield of the wrong
+ * length or a have past the end closes it through ops.close; the peer is returned all the
+ * same, for tor_swarm_peer_gone); it is told our pieces with have messages (a bitfield may
+ * only be the first message) and our extension handshake again, now with the dictionary's
+ * size. We never offered the fast extension (BEP 6) while fetching, so it is off. */
+struct tor_peer *tor_swarm_peer_adopt(struct tor_swarm *s, void *conn,
+                                      const struct tor_mpeer_state *st, uint64_t now);
 /* Bytes from the peer: how many were consumed (the rest waits for more). A protocol error
  * closes the connection through ops.close. */
 size_t tor_swarm_peer_feed(struct tor_swarm *s, struct tor_peer *p, const uint8_t *data, size_t n,

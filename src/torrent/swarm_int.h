@@ -75,7 +75,9 @@ struct tor_swarm {
     unsigned ndropped_next;
 };
 
-/* swarm.c, for swarm_peer.c */
+/* swarm.c, for swarm_peer.c and swarm_adopt.c */
+struct tor_peer *swarm_peer_alloc(struct tor_swarm *s, void *conn, const char *addr, bool outgoing,
+                                  uint64_t now);
 void swarm_send(struct tor_swarm *s, struct tor_peer *p, const struct str *out);
 void swarm_close(struct tor_swarm *s, struct tor_peer *p, const char *why);
 void swarm_log(struct tor_swarm *s, struct tor_peer *p, const char *fmt, ...)

@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """A libtorrent peer for the torrent tests, run as its own process:
 
-    lt_peer.py TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--seed] [--host ADDR] [--show-peers]
-               [--download-limit BYTES] [--peer HOST:PORT ...]
+    lt_peer.py TORRENT|MAGNET|- SAVE_DIR LISTEN_PORT [--seed] [--host ADDR] [--show-peers]
+               [--download-limit BYTES] [--peer HOST:PORT ...] [--dht BOOT_HOST:PORT|none]
 
 Prints "progress <0..1> peers <n> seeds <n> state <s>" on every status change (at most twice
 a second, woken by libtorrent's alerts through wait_for_alert rather than polling); "metadata"
 once a magnet link's info dictionary arrived; "finished" once every piece is verified (a
 downloader then exits unless --seed); a seed runs until it is killed. --show-peers prints
 "peer IP:PORT source N" for each peer met (N: libtorrent's source flags, 4 = PEX). Listens on 127.0.0.1
-(or --host, e.g. ::1). No DHT, no LSD, no UPnP/NAT-PMP, no encryption forced."""
+(or --host, e.g. ::1). No LSD, no UPnP/NAT-PMP, no encryption forced; no DHT unless --dht
+names a node to join it through (BEP 5; loopback addresses allowed, several nodes per
+address allowed). With "-" as the torrent it is only a DHT node: it prints "dht nodes <n>"
+whenever its routing table's size changes."""
 import sys
 
 import libtorrent as lt
@@ -20,18 +23,27 @@ def main():
     torrent, save, port = args[0], args[1], int(args[2])
     seed = "--seed" in args
     opt = {a: args[i + 1] for i, a in enumerate(args[:-1])
-           if a in ("--host", "--download-limit")}
+           if a in ("--host", "--download-limit", "--dht")}
     show_peers = "--show-peers" in args
     peers = [a for i, a in enumerate(args) if i > 0 and args[i - 1] == "--peer"]
     host = opt.get("--host", "127.0.0.1")
-    s = lt.session({
+    dht = {"enable_dht": False}
+    if "--dht" in opt:
+        boot = "" if opt["--dht"] == "none" else opt["--dht"]
+        dht = {"enable_dht": True, "dht_bootstrap_nodes": boot,
+               "dht_restrict_routing_ips": False, "dht_restrict_search_ips": False,
+               "dht_ignore_dark_internet": False, "dht_block_ratelimit": 10000,
+               "dht_prefer_verified_node_ids": False}
+    s = lt.session(dict(dht, **{
         "listen_interfaces": ("[%s]:%d" if ":" in host else "%s:%d") % (host, port),
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
+        "enable_lsd": False, "enable_upnp": False,
         "enable_natpmp": False, "allow_multiple_connections_per_ip": True,
         "announce_to_all_trackers": True, "announce_to_all_tiers": True,
         "alert_mask": lt.alert.category_t.error_notification |
         lt.alert.category_t.status_notification,
-    })
+    }))
+    if torrent == "-":
+        return dht_node(s)
     if torrent.startswith("magnet:"):
         params = lt.parse_magnet_uri(torrent)
     else:
@@ -72,6 +84,18 @@ def main():
         for a in s.pop_alerts():
             if a.category() & lt.alert.category_t.error_notification:
                 print("alert %s" % a.message(), flush=True)
+
+
+def dht_node(s):
+    """Only a DHT node: reports its routing table's size as it changes."""
+    last = None
+    while True:
+        n = s.status().dht_nodes
+        if n != last:
+            print("dht nodes %d" % n, flush=True)
+            last = n
+        s.wait_for_alert(500)
+        s.pop_alerts()
 
 
 if __name__ == "__main__":

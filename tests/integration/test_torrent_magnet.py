@@ -132,3 +132,79 @@ def test_bad_magnet_refused(pigeon):
     (inbox / ("ab" * 20 + ".magnet")).write_text("magnet:?xt=urn:btih:zzzz\n")
     pigeon.d.wait_log(r"\.magnet: not added: bad btih hash", start=start)
     assert pigeon.d.running
+
+
+def test_metadata_connection_handed_to_swarm(pigeon, tmp_path):
+    """A seed that accepts one connection only (it stops listening after the first) gives
+    both the info dictionary and the pieces: Pigeon finishes only if the connection it
+    fetched the metadata over goes on into the swarm, since a second one is refused. Peers
+    meet through Pigeon's tracker; the seed is scripted (BEP 3, 9, 10 by hand)."""
+    import re
+    import socket
+    import struct
+    import threading
+
+    import libtorrent as lt
+    from torrent_helpers import ScriptedPeer, announce_by_hand
+
+    src = tmp_path / "one"
+    src.mkdir()
+    digest = make_file(src / "one.bin", 8 * 32768 + 1000, seed=b"handover")
+    t = mktorrent(src / "one.bin", tmp_path / "one.torrent", announce=[pigeon.announce],
+                  piece_log=15)
+    ti = lt.torrent_info(str(t))
+    info, ih_raw = ti.metadata(), ti.info_hash().to_bytes()
+    data, plen, npieces = (src / "one.bin").read_bytes(), ti.piece_length(), ti.num_pieces()
+    bits = bytearray((npieces + 7) // 8)
+    for i in range(npieces):
+        bits[i // 8] |= 0x80 >> (i % 8)
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(120)
+    seen = {"accepted": 0, "sent": 0, "error": None}
+
+    def serve():
+        try:
+            c, _ = lsock.accept()
+            seen["accepted"] += 1
+            lsock.close()  # a second connection is refused from now on
+            c.settimeout(120)
+            p = ScriptedPeer(c, ih_raw, reserved=bytes([0, 0, 0, 0, 0, 0x10, 0, 0]))
+            p.read_handshake()
+            p.send_handshake()
+            p.send(20, b"\x00d1:md11:ut_metadatai3ee13:metadata_sizei%dee" % len(info))
+            p.send(5, bytes(bits))
+            theirs = 0
+            while True:
+                mid, pl = p.next_message()
+                if mid == 20 and pl[:1] == b"\x00":
+                    theirs = int(re.search(rb"11:ut_metadatai(\d+)e", pl).group(1))
+                elif mid == 20 and pl[:1] == b"\x03":
+                    k = int(re.search(rb"5:piecei(\d+)e", pl).group(1))
+                    p.send(20, bytes([theirs]) + b"d8:msg_typei1e5:piecei%de10:total_sizei%dee"
+                           % (k, len(info)) + info[k * 16384:(k + 1) * 16384])
+                elif mid == 2:
+                    p.send(1)  # unchoke
+                elif mid == 6:
+                    idx, begin, n = struct.unpack(">III", pl)
+                    off = idx * plen + begin
+                    p.send(7, struct.pack(">II", idx, begin) + data[off:off + n])
+                    seen["sent"] += n
+        except (OSError, ConnectionError) as e:
+            seen["error"] = repr(e)
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    announce_by_hand(pigeon, ih_raw, lsock.getsockname()[1], left=0)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    start = pigeon.d.log_size()
+    pigeon.d.cli("torrent", "add", magnet(str(ti.info_hash()), "one.bin", pigeon.announce),
+                 "--dir", str(dest))
+    ih = str(ti.info_hash())
+    pigeon.d.wait_log(r"torrent %s: 1 connection\(s\) of the metadata fetch handed to the swarm"
+                      % ih[:8], start=start)
+    wait_state(pigeon, ih, "seeding", "pigeon downloaded over the one connection it had")
+    assert sha256_file(dest / "one.bin") == digest
+    assert seen["accepted"] == 1 and seen["sent"] == len(data), seen

@@ -3,7 +3,10 @@
  * the info-hash; a seed serving a corrupted dictionary is closed and nothing is accepted; a
  * peer without the extension protocol is closed; requests for pieces past the end are
  * rejected; malformed extension messages close the connection; a .torrent built around the
- * fetched dictionary reads back with the same hash, trackers and web seeds. */
+ * fetched dictionary reads back with the same hash, trackers and web seeds; the fetch's
+ * connection is handed to a new swarm (no second handshake: interested, then requests once
+ * unchoked), and what a peer said before is checked against the torrent then (a have past
+ * the end, a bitfield of the wrong length close it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,7 +164,8 @@ static void run(struct pair *pr)
 static void teardown(struct pair *pr)
 {
     tor_swarm_peer_gone(pr->s, pr->sp);
-    tor_mfetch_peer_gone(pr->f, pr->mp);
+    if (pr->mp)
+        tor_mfetch_peer_gone(pr->f, pr->mp);
     tor_swarm_free(pr->s);
     tor_mfetch_free(pr->f);
     str_clear(&pr->seed.out);
@@ -190,6 +194,108 @@ static void test_fetch(void **state)
     assert_int_equal(got, total);
     assert_int_equal(total, tor_utm_npieces((int64_t)pr.m.info_len));
     assert_false(pr.seed.closed);
+    teardown(&pr);
+}
+
+/* The messages in out (no handshake expected): their ids, in order. */
+static size_t msg_ids(const struct str *out, uint8_t *ids, size_t max)
+{
+    size_t n = 0, pos = 0;
+    while (pos < out->len && n < max) {
+        struct tor_msg m;
+        long used =
+            tor_wire_msg_parse((const uint8_t *)out->ptr + pos, out->len - pos, 1u << 20, &m);
+        assert_true(used > 0);
+        pos += (size_t)used;
+        ids[n++] = (uint8_t)m.id;
+    }
+    return n;
+}
+
+static bool has_id(const uint8_t *ids, size_t n, uint8_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+static void test_handover(void **state)
+{
+    (void)state;
+    struct pair pr;
+    setup(&pr, false);
+    run(&pr);
+    size_t len = 0;
+    const char *info = tor_mfetch_result(pr.f, &len);
+    assert_non_null(info);
+    struct tor_meta m2;
+    const char *why = NULL;
+    assert_int_equal(tor_meta_from_info(info, len, pr.m.info_hash, &m2, &why), 0);
+    struct tor_mpeer_state st;
+    assert_true(tor_mfetch_peer_state(pr.mp, &st));
+    assert_true(st.got_bits && st.peer_choking && st.ut_metadata);
+    assert_int_equal(st.nbits, (NPIECES + 7) / 8);
+    assert_ptr_equal(tor_mfetch_peer_conn(pr.mp), &pr.leech);
+
+    struct tor_swarm_limits lim = {.max_peers = 10, .max_active_bytes = 4 * PLEN, .slots = 4};
+    uint8_t id2[20] = "-PG0001-magnetmagnet";
+    struct tor_swarm *ls = tor_swarm_new(&m2, NULL, id2, &sops, &pr.leech, &lim, 2);
+    str_clear(&pr.leech.out);
+    struct tor_peer *lp = tor_swarm_peer_adopt(ls, &pr.leech, &st, 500);
+    tor_mfetch_peer_gone(pr.f, pr.mp);
+    pr.mp = NULL;
+    assert_false(pr.leech.closed);
+    assert_int_equal(tor_swarm_npeers(ls), 1);
+    /* no handshake, no bitfield: our extension handshake again, then interested */
+    uint8_t ids[64];
+    size_t n = msg_ids(&pr.leech.out, ids, 64);
+    assert_true(n >= 2);
+    assert_int_equal(ids[0], TOR_MSG_EXTENDED);
+    assert_true(has_id(ids, n, TOR_MSG_INTERESTED));
+    assert_false(has_id(ids, n, TOR_MSG_BITFIELD));
+    assert_false(has_id(ids, n, TOR_MSG_REQUEST)); /* still choked */
+    /* the seed hears it on the same connection and unchokes; requests follow */
+    size_t used =
+        tor_swarm_peer_feed(pr.s, pr.sp, (uint8_t *)pr.leech.out.ptr, pr.leech.out.len, 600);
+    assert_int_equal(used, pr.leech.out.len);
+    str_clear(&pr.leech.out);
+    str_clear(&pr.seed.out);
+    tor_swarm_tick(pr.s, 700);
+    used = tor_swarm_peer_feed(ls, lp, (uint8_t *)pr.seed.out.ptr, pr.seed.out.len, 800);
+    assert_int_equal(used, pr.seed.out.len);
+    n = msg_ids(&pr.leech.out, ids, 64);
+    assert_true(has_id(ids, n, TOR_MSG_REQUEST));
+    assert_false(pr.leech.closed || pr.seed.closed);
+    tor_swarm_peer_gone(ls, lp);
+    tor_swarm_free(ls);
+
+    /* said before the dictionary was known, refused now */
+    ls = tor_swarm_new(&m2, NULL, id2, &sops, &pr.leech, &lim, 3);
+    struct tor_mpeer_state bad = st;
+    uint8_t haves[(NPIECES + 16) / 8] = {0};
+    haves[(NPIECES + 3) / 8] = (uint8_t)(0x80 >> ((NPIECES + 3) % 8));
+    bad.got_bits = false;
+    bad.haves = haves, bad.nhaves = sizeof haves;
+    struct side other = {0};
+    memset(bad.peer_id, 'x', 20);
+    lp = tor_swarm_peer_adopt(ls, &other, &bad, 900);
+    assert_true(other.closed);
+    assert_string_equal(other.why, "have: no such piece");
+    tor_swarm_peer_gone(ls, lp);
+    bad = st;
+    bad.nbits -= 1;
+    memset(bad.peer_id, 'y', 20);
+    struct side third = {0};
+    lp = tor_swarm_peer_adopt(ls, &third, &bad, 900);
+    assert_true(third.closed);
+    assert_string_equal(third.why, "bitfield of the wrong length");
+    tor_swarm_peer_gone(ls, lp);
+    assert_int_equal(tor_swarm_npeers(ls), 0);
+    tor_swarm_free(ls);
+    str_clear(&other.out);
+    str_clear(&third.out);
+    tor_meta_clear(&m2);
     teardown(&pr);
 }
 
@@ -342,6 +448,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fetch),
+        cmocka_unit_test(test_handover),
         cmocka_unit_test(test_corrupt_metadata),
         cmocka_unit_test(test_no_extension_protocol),
         cmocka_unit_test(test_seed_serving),

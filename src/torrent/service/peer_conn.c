@@ -72,8 +72,8 @@ static void sw_log(void *vit, uint64_t peer, const char *what)
     log_info("torrent %.8s: peer %llu: %s", it->hex, (unsigned long long)peer, what);
 }
 
-/* PEX (BEP 11): addresses a peer told of join the ones to dial, unless already there. */
-static void sw_found(void *vit, const struct tor_pex_addr *a, size_t n)
+/* PEX (BEP 11) and the DHT (BEP 5): addresses join the ones to dial, unless already there. */
+void peer_found(void *vit, const struct tor_pex_addr *a, size_t n)
 {
     struct tor_item *it = vit;
     for (size_t i = 0; i < n; i++) {
@@ -117,7 +117,7 @@ const struct tor_swarm_ops torrent_swarm_ops = {
     .read = sw_read,
     .verify = peer_verify,
     .log = sw_log,
-    .found = sw_found,
+    .found = peer_found,
 };
 
 /* Runs on the reaper event: lets conn.c see every connection marked closing. */
@@ -153,6 +153,7 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
     svc->connecting_for = NULL;
     if (it) {
         pc->item = it;
+        pc->port = svc->connecting_port;
         if (it->fetch) {
             pc->mpeer = tor_mfetch_peer_new(it->fetch, pc, peer, true, peer_now_ms());
         } else {
@@ -383,6 +384,18 @@ void peer_connect(struct peer_svc *svc, struct tor_item *it, const struct tor_pe
     svc->outgoing_pending++;
     dl->next = svc->dials;
     svc->dials = dl;
+}
+
+bool peer_conn_to(const struct peer_svc *svc, const struct tor_item *it,
+                  const struct tor_peer_addr *a)
+{
+    char text[64];
+    if (!inet_ntop(a->family, a->ip, text, sizeof text))
+        return false;
+    for (const struct pconn *pc = svc->conns; pc; pc = pc->next)
+        if (pc->item == it && !pc->closing && pc->port == a->port && strcmp(pc->addr, text) == 0)
+            return true;
+    return false;
 }
 
 void peer_dials_free(struct peer_svc *svc)

@@ -8,6 +8,7 @@
 
 #include "conf/keys.h"
 #include "host/host.h"
+#include "torrent/krpc.h"
 #include "torrent/metafetch.h"
 #include "torrent/service/storage.h"
 #include "torrent/swarm.h"
@@ -22,6 +23,10 @@ struct pool;
 struct event;
 struct dial;
 struct wseed;
+struct dht;
+struct udp_batch;
+
+#define PEER_DHT_MAX_BOOT 8
 
 struct peer_config {
     struct conf_service svc;             /* the TCP port peers connect to */
@@ -32,6 +37,9 @@ struct peer_config {
     unsigned seed_ratio;                 /* percent of the size uploaded, then stop; 0: no limit */
     unsigned seed_time;                  /* seconds of seeding, then stop; 0: no limit */
     uint64_t memory;                     /* piece buffers per torrent */
+    bool dht;                            /* BEP 5: off by default */
+    struct dht_addr dht_boot[PEER_DHT_MAX_BOOT]; /* nodes to join the DHT through */
+    unsigned ndht_boot;
 };
 
 enum item_state { ITEM_CHECKING, ITEM_ACTIVE, ITEM_PAUSED, ITEM_DONE, ITEM_ERROR, ITEM_METADATA };
@@ -67,6 +75,7 @@ struct tor_item {
     bool removing;      /* freed once nothing is out at the pool */
     int64_t last_house;
     struct wseed *wseeds; /* web seeds (BEP 19) while downloading */
+    uint64_t dht_next;    /* ms: the next DHT lookup and announce */
 };
 
 struct pconn {
@@ -78,6 +87,7 @@ struct pconn {
     struct tor_mpeer *mpeer; /* a magnet link's connection, before the metadata came */
     struct str in;
     char addr[64];
+    uint16_t port; /* the one dialled (outgoing connections), else 0 */
     bool closing;
     struct pconn *next_close;
     struct pconn *prev, *next;
@@ -87,7 +97,7 @@ struct peer_svc {
     struct daemon *d;
     const struct peer_config *cfg;
     struct host_confgen *gen; /* the reload's generation cfg lives in; NULL: d->cfg */
-    struct worker *w; /* worker 0: everything runs on its loop */
+    struct worker *w;         /* worker 0: everything runs on its loop */
     struct pool *pool;
     struct pool *ws_pool; /* web seed fetches (they may wait on a slow server) */
     int *listen_fds;
@@ -105,6 +115,12 @@ struct peer_svc {
     char state_dir[1024], inbox[1024];
     unsigned outgoing_pending;
     struct dial *dials; /* connects in progress */
+    /* the DHT node (BEP 5), on a UDP socket at the first IPv4 listen address and port */
+    int dht_fd;
+    struct dht *dht;
+    struct udp_batch *dht_udp;
+    uint64_t dht_boot_at;
+    bool dht_joined;
 };
 
 extern const struct proto_ops torrent_peer_proto;
@@ -115,10 +131,15 @@ uint64_t peer_now_ms(void);
 /* peer_conn.c */
 void peer_accept_cb(int fd, short what, void *svc);
 void peer_connect(struct peer_svc *svc, struct tor_item *it, const struct tor_peer_addr *a);
+/* Whether the torrent already has a connection we dialled to that address and port. */
+bool peer_conn_to(const struct peer_svc *svc, const struct tor_item *it,
+                  const struct tor_peer_addr *a);
 void peer_close_item_conns(struct peer_svc *svc, struct tor_item *it);
 void peer_reap(int fd, short what, void *svc);
 void peer_dials_free(struct peer_svc *svc);
 void peer_verify(void *item, uint32_t piece, const uint8_t *data, size_t len);
+/* Addresses of possible peers (PEX, the DHT) join the torrent's list to dial. */
+void peer_found(void *item, const struct tor_pex_addr *a, size_t n);
 /* peer_items.c */
 struct tor_item *peer_item_add(struct peer_svc *svc, const char *torrent_path, const char *dir,
                                bool paused, const char **why);
@@ -142,6 +163,8 @@ struct tor_item *peer_magnet_add(struct peer_svc *svc, const char *uri, const ch
 void peer_magnet_start(struct tor_item *it);
 void peer_magnet_stop(struct tor_item *it);
 void peer_magnet_tick(struct tor_item *it, uint64_t now_ms);
+/* The swarm just started: the fetch's connections join it (tor_swarm_peer_adopt). */
+void peer_magnet_handover(struct tor_item *it);
 /* peer_webseed.c: web seeds (BEP 19) as peers of the swarm */
 void peer_webseeds_start(struct tor_item *it);
 void peer_webseeds_stop(struct tor_item *it);
@@ -149,6 +172,14 @@ void peer_webseeds_house(struct tor_item *it, int64_t now);
 void peer_webseed_from_swarm(struct pconn *pc, const void *p, size_t n);
 /* After a reload: every swarm takes svc->cfg's limits (peers, rates, memory). */
 void peer_items_set_limits(struct peer_svc *svc);
+/* peer_dht.c: the DHT node (BEP 5) when [torrent] dht = yes */
+/* [torrent] dht_bootstrap (CONF_CUSTOM): IPv4 address:port pairs, appended. */
+int peer_dht_parse_boot(const char *v, void *sec, void *field, const char **why);
+int peer_dht_open(struct peer_svc *svc);
+void peer_dht_attach(struct peer_svc *svc);
+void peer_dht_detach(struct peer_svc *svc);
+void peer_dht_close(struct peer_svc *svc);
+void peer_dht_house(struct peer_svc *svc, uint64_t now_ms);
 /* peer_ctl.c: the inbox the CLI writes to, the watch directory, the status file */
 void peer_ctl_scan(struct peer_svc *svc);
 void peer_ctl_status(struct peer_svc *svc);

@@ -303,6 +303,8 @@ static void start_swarm(struct tor_item *it)
     it->next_announce = 0;
     if (tor_swarm_complete(it->swarm))
         it->seed_since = time(NULL);
+    if (it->fetch)
+        peer_magnet_handover(it);
     peer_webseeds_start(it);
 }
 
@@ -458,8 +460,11 @@ static void dial_some(struct peer_svc *svc, struct tor_item *it, size_t npeers)
 {
     for (int k = 0;
          k < 8 && it->cand_next < it->ncand && npeers + svc->outgoing_pending < svc->cfg->max_peers;
-         k++)
-        peer_connect(svc, it, &it->cand[it->cand_next++]);
+         k++) {
+        const struct tor_peer_addr *a = &it->cand[it->cand_next++];
+        if (!peer_conn_to(svc, it, a)) /* e.g. handed over from the metadata fetch */
+            peer_connect(svc, it, a);
+    }
 }
 
 static bool seeding_over(const struct peer_config *c, struct tor_item *it, int64_t now)

@@ -4,10 +4,10 @@
  * to, the peers they name are dialled, and the connections (incoming ones too) are given to
  * the metadata fetcher (torrent/metafetch.h) instead of a swarm. When the dictionary came and
  * its SHA-1 is the info-hash, a .torrent file is written around it (the link's trackers and
- * web seeds), the link is forgotten, those connections are closed, and the torrent goes on
- * as one added from that file: its files are checked, the swarm starts, the same peers are
- * dialled again. (Handing the connections over would save a round trip per peer; closing
- * keeps the swarm's view of a peer whole from its handshake on.)
+ * web seeds), the link is forgotten, and the torrent goes on as one added from that file:
+ * its files are checked, the swarm starts, and the fetch's connections are handed to it
+ * (tor_swarm_peer_adopt checks what each peer said meanwhile), so no peer is dialled twice;
+ * peers the fetch had closed (those without BEP 9) are dialled again by the swarm.
  *
  * The link is kept as DATA/torrent/HASH.magnet until then, so a restart fetches again.
  */
@@ -17,6 +17,7 @@
 #include "core/xmalloc.h"
 #include "torrent/magnet.h"
 
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,9 @@ struct tor_item *peer_magnet_add(struct peer_svc *svc, const char *uri, const ch
     peer_item_save(it);
     log_info("torrent %.8s: added from a magnet link (%s), %zu tracker(s)%s", it->hex,
              it->meta.name, it->meta.ntrackers,
-             it->meta.ntrackers ? "" : ": only peers that connect to us can give the metadata");
+             it->meta.ntrackers ? ""
+             : svc->dht         ? ": peers come from the DHT"
+                                : ": only peers that connect to us can give the metadata");
     return it;
 }
 
@@ -114,8 +117,7 @@ static void metadata_done(struct tor_item *it, const char *info, size_t len)
     peer_state_path(it, "torrent", path, sizeof path);
     peer_write_atomic(path, t.ptr, t.len);
     str_clear(&t);
-    peer_magnet_stop(it);
-    tor_meta_clear(&it->meta);
+    tor_meta_clear(&it->meta); /* the fetch and its connections stay, for the swarm */
     it->meta = m;
     if (tor_storage_open(&it->st, &it->meta, it->dir, &why) < 0) {
         fail(it, why);
@@ -128,9 +130,38 @@ static void metadata_done(struct tor_item *it, const char *info, size_t len)
     it->checked = xcalloc((it->meta.npieces + 7) / 8, 1);
     log_info("torrent %.8s: metadata of %s: %llu bytes in %u pieces; starting the download",
              it->hex, it->meta.name, (unsigned long long)it->meta.total, it->meta.npieces);
-    it->cand_next = 0; /* the peers known so far are dialled again, by the swarm */
+    it->cand_next = 0; /* known peers not connected now are dialled again, by the swarm */
     peer_item_begin(it);
     peer_item_save(it);
+}
+
+void peer_magnet_handover(struct tor_item *it)
+{
+    struct peer_svc *svc = it->svc;
+    unsigned moved = 0, dropped = 0;
+    uint64_t now = peer_now_ms();
+    for (struct pconn *pc = svc->conns; pc; pc = pc->next) {
+        if (pc->item != it || !pc->mpeer)
+            continue;
+        struct tor_mpeer_state st;
+        if (!pc->closing && tor_mfetch_peer_state(pc->mpeer, &st)) {
+            pc->peer = tor_swarm_peer_adopt(it->swarm, pc, &st, now);
+            if (pc->port)
+                tor_swarm_peer_set_port(pc->peer, pc->port);
+            moved++;
+        } else {
+            pc->closing = true;
+            dropped++;
+        }
+        tor_mfetch_peer_gone(it->fetch, pc->mpeer);
+        pc->mpeer = NULL;
+    }
+    tor_mfetch_free(it->fetch);
+    it->fetch = NULL;
+    if (dropped && svc->reaper)
+        event_active(svc->reaper, EV_TIMEOUT, 0);
+    log_info("torrent %.8s: %u connection(s) of the metadata fetch handed to the swarm", it->hex,
+             moved);
 }
 
 void peer_magnet_tick(struct tor_item *it, uint64_t now_ms)

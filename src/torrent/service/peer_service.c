@@ -5,8 +5,8 @@
  * hashing, writes, resume checks and tracker announces, a 100 ms tick (the swarms' timers),
  * a 1 s housekeeping timer (trackers, dialling, seeding limits, the CLI's inbox, the watch
  * directory, the status file), and a second pool of two threads for web seed fetches
- * (BEP 19). DHT (BEP 5) is not built: peers come from trackers (and private torrents,
- * BEP 27, only ever use their own trackers anyway).
+ * (BEP 19). With dht = yes a DHT node (BEP 5, peer_dht.c) finds peers too, for every
+ * torrent that is not private (BEP 27).
  */
 #include "torrent/service/service.h"
 
@@ -38,16 +38,21 @@ static const struct conf_key peer_keys[] = {
     {.name = "dir", .type = CONF_STR, .offset = PC(dir)},
     {.name = "watch_dir", .type = CONF_STR, .offset = PC(watch_dir)},
     {.name = "max_peers", .type = CONF_UINT, .offset = PC(max_peers), .min = 1, .max = 1000},
-    {.name = "upload_rate", .type = CONF_SIZE, .offset = PC(upload_rate), .min = 0,
+    {.name = "upload_rate",
+     .type = CONF_SIZE,
+     .offset = PC(upload_rate),
+     .min = 0,
      .max = 1ull << 40},
-    {.name = "download_rate", .type = CONF_SIZE, .offset = PC(download_rate), .min = 0,
+    {.name = "download_rate",
+     .type = CONF_SIZE,
+     .offset = PC(download_rate),
+     .min = 0,
      .max = 1ull << 40},
-    {.name = "seed_ratio", .type = CONF_UINT, .offset = PC(seed_ratio), .min = 0,
-     .max = 100000},
-    {.name = "seed_time", .type = CONF_UINT, .offset = PC(seed_time), .min = 0,
-     .max = 365 * 86400},
-    {.name = "memory", .type = CONF_SIZE, .offset = PC(memory), .min = 1u << 20,
-     .max = 1ull << 34},
+    {.name = "seed_ratio", .type = CONF_UINT, .offset = PC(seed_ratio), .min = 0, .max = 100000},
+    {.name = "seed_time", .type = CONF_UINT, .offset = PC(seed_time), .min = 0, .max = 365 * 86400},
+    {.name = "memory", .type = CONF_SIZE, .offset = PC(memory), .min = 1u << 20, .max = 1ull << 34},
+    {.name = "dht", .type = CONF_BOOL, .offset = PC(dht)},
+    {.name = "dht_bootstrap", .type = CONF_CUSTOM, .parse = peer_dht_parse_boot},
     {.name = NULL},
 };
 
@@ -63,20 +68,27 @@ static void peer_defaults(void *sec)
 /* What peer_reload applies: the limits of every swarm, the peer connections' timeouts, the
  * folders of torrents added from now on. */
 static const char *const peer_reload_keys[] = {
-    "dir", "watch_dir", "max_peers", "upload_rate", "download_rate", "seed_ratio",
-    "seed_time", "memory", "idle_timeout", "session_timeout", NULL,
+    "dir",           "watch_dir",       "max_peers", "upload_rate",
+    "download_rate", "seed_ratio",      "seed_time", "memory",
+    "idle_timeout",  "session_timeout", NULL,
 };
 
 static const struct conf_restart peer_restart_why[] = {
     {"max_connections_per_ip", "peers are counted per torrent instead (max_peers, which a "
                                "reload applies)"},
+    {"dht", "the DHT node's UDP socket and id are made at start-up"},
+    {"dht_bootstrap", "the DHT is joined once, at start-up (its routing table then keeps "
+                      "itself)"},
     {NULL, NULL},
 };
 
 static const struct conf_section peer_sections[] = {
-    {.name = "torrent", .size = sizeof(struct peer_config),
-     .service_offset = offsetof(struct peer_config, svc), .keys = peer_keys,
-     .defaults = peer_defaults, .reload_keys = peer_reload_keys,
+    {.name = "torrent",
+     .size = sizeof(struct peer_config),
+     .service_offset = offsetof(struct peer_config, svc),
+     .keys = peer_keys,
+     .defaults = peer_defaults,
+     .reload_keys = peer_reload_keys,
      .restart_why = peer_restart_why},
     {.name = NULL},
 };
@@ -127,8 +139,11 @@ static void set_limits(struct peer_svc *svc, struct listener *l)
 
 static void set_listener(struct peer_svc *svc, struct listener *l, const char *text)
 {
-    *l = (struct listener){.name = "torrent", .proto = &torrent_peer_proto, .svc_cfg = svc,
-                           .addr_text = text, .fd = -1};
+    *l = (struct listener){.name = "torrent",
+                           .proto = &torrent_peer_proto,
+                           .svc_cfg = svc,
+                           .addr_text = text,
+                           .fd = -1};
     set_limits(svc, l);
 }
 
@@ -139,13 +154,14 @@ static int peer_open(struct daemon *d, void **state_out)
         return 0;
     struct peer_svc *svc = xcalloc(1, sizeof *svc);
     *state_out = svc;
+    svc->dht_fd = -1;
     svc->d = d;
     svc->cfg = c;
     /* Azureus-style peer id: -PG0001- and 12 random bytes */
     memcpy(svc->peer_id, "-PG0001-", 8);
     if (RAND_bytes(svc->peer_id + 8, 12) != 1)
         return -1;
-    if (make_dirs(svc) < 0 || bind_listeners(svc) < 0)
+    if (make_dirs(svc) < 0 || bind_listeners(svc) < 0 || peer_dht_open(svc) < 0)
         return -1;
     set_listener(svc, &svc->in_l, c->svc.listen[0].text);
     set_listener(svc, &svc->out_l, "outgoing");
@@ -164,6 +180,7 @@ static void on_house(int fd, short what, void *vsvc)
     struct peer_svc *svc = vsvc;
     peer_ctl_scan(svc);
     peer_items_house(svc, time(NULL));
+    peer_dht_house(svc, peer_now_ms());
     peer_ctl_status(svc);
 }
 
@@ -175,8 +192,8 @@ static void *peer_attach(struct worker *w, void *state)
     svc->w = w;
     svc->accept_ev = xcalloc(svc->nlisten, sizeof *svc->accept_ev);
     for (unsigned i = 0; i < svc->nlisten; i++) {
-        svc->accept_ev[i] = event_new(w->host.base, svc->listen_fds[i], EV_READ | EV_PERSIST,
-                                      peer_accept_cb, svc);
+        svc->accept_ev[i] =
+            event_new(w->host.base, svc->listen_fds[i], EV_READ | EV_PERSIST, peer_accept_cb, svc);
         event_add(svc->accept_ev[i], NULL);
     }
     svc->tick = event_new(w->host.base, -1, EV_PERSIST, on_tick, svc);
@@ -185,6 +202,7 @@ static void *peer_attach(struct worker *w, void *state)
     struct timeval t100 = {0, 100000}, t1 = {1, 0};
     event_add(svc->tick, &t100);
     event_add(svc->house, &t1);
+    peer_dht_attach(svc);
     peer_ctl_load(svc);
     peer_ctl_status(svc); /* before "ready": never a previous run's status */
     return svc;
@@ -204,6 +222,7 @@ static void peer_detach(struct worker *w, void *wstate)
     event_free(svc->reaper);
     svc->reaper = NULL; /* the connections are gone: nothing more to reap */
     peer_dials_free(svc);
+    peer_dht_detach(svc);
 }
 
 static void peer_stop(struct daemon *d, void *state)
@@ -254,9 +273,8 @@ static void peer_reload(struct daemon *d, void *state, const struct config *next
     for (size_t i = 0; i < 2; i++)
         if (dirs[i] && mkdir(dirs[i], 0750) < 0 && errno != EEXIST) {
             log_err("torrent: reload: %s: %s", dirs[i], strerror(errno));
-            reload_report_add(d->reloading, true,
-                              "torrent: %s: %s; the running settings stay", dirs[i],
-                              strerror(errno));
+            reload_report_add(d->reloading, true, "torrent: %s: %s; the running settings stay",
+                              dirs[i], strerror(errno));
             return;
         }
     struct peer_reload *r = xmalloc(sizeof *r);
@@ -281,6 +299,7 @@ static void peer_close(struct daemon *d, void *state)
     for (unsigned i = 0; i < svc->nlisten; i++)
         close(svc->listen_fds[i]);
     free(svc->listen_fds);
+    peer_dht_close(svc);
     host_confgen_drop(svc->gen);
     free(svc);
 }
