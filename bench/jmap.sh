@@ -38,34 +38,20 @@ DOVECOT=$(command -v dovecot)
 DOVEADM=$(command -v doveadm)
 build_pigeon
 BIN=$ROOT/build/release
-TMP=$(mktemp -d "$BASE/pigeon-bench-jmap.XXXXXX")
-chmod 755 "$TMP"
+bench_tmpdir pigeon-bench-jmap
 C=1
 PIGEOND_PID=
 DC_CONF=
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+bench_stop() {
     stop_pid pigeond "$PIGEOND_PID" || true
-    stop_dovecot || true
-    if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-    exit $rc
+    stop_dovecot
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- Pigeon
 PG=$TMP/pigeon
-mkdir -p "$PG/www"
 PG_SMTP=$(free_port) PG_IMAP=$(free_port) PG_HTTP=$(free_port)
-cat >"$PG/pigeon.conf" <<EOF
-[server]
-hostname = bench.local
-primary_domain = bench.test
-data_dir = $PG/var
-log_level = warn
-user = nobody
+pigeon_jmap_conf "$PG" "$PG_HTTP"
+cat >>"$PG/pigeon.conf" <<EOF
 
 [smtp]
 listen = 127.0.0.1:$PG_SMTP
@@ -74,21 +60,8 @@ max_recipients = 100
 [imap]
 listen = 127.0.0.1:$PG_IMAP
 plaintext_auth = loopback
-
-[http]
-[http bench]
-listen = 127.0.0.1:$PG_HTTP
-root = $PG/www
-
-[jmap]
-enabled = yes
 EOF
-chmod -R a+rX "$TMP"
-"$BIN/pigeon" -c "$PG/pigeon.conf" domain add bench.test >/dev/null
-echo "pw-1" | "$BIN/pigeon" -c "$PG/pigeon.conf" user add u1@bench.test >/dev/null
-taskset -c 0 nice -n -15 "$BIN/pigeond" -c "$PG/pigeon.conf" >>"$PG/pigeond.log" 2>&1 &
-PIGEOND_PID=$!
-wait_port "$PG_HTTP" 10 || { cat "$PG/pigeond.log" >&2; die "pigeond did not start"; }
+start_pigeond "$PG" "$PG_HTTP"
 
 log "delivering $MSGS messages over SMTP"
 python3 - "$PG_SMTP" "$MSGS" <<'PYEOF'

@@ -27,50 +27,27 @@ BASE=${BENCH_DIR:-/var/tmp}
 (($# > 0)) || die "usage: $0 DIR... (each with pigeond and pigeon)"
 ((N2 > N1)) || die "N2 must be larger than N1"
 command -v valgrind >/dev/null || die "valgrind is not installed"
-TMP=$(mktemp -d "$BASE/pigeon-jmap-callgrind.XXXXXX")
+KEEP=${BENCH_KEEP:-0}
+bench_tmpdir pigeon-jmap-callgrind
 PID=
-cleanup() {
-    stop_pid pigeond "$PID"
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-chmod 755 "$TMP"
+bench_stop() { stop_pid pigeond "$PID"; }
 
 python3 "$ROOT/bench/lib/mbox.py" "$TMP/inbox.mbox" "$M" 30
 
 # run BIN N: prints the instructions pigeond executed answering N rounds.
 run() {
-    local bin=$1 n=$2 dir port
+    local BIN=$1 n=$2 dir port
     dir=$(mktemp -d "$TMP/run.XXXXXX")
     port=$(free_port)
-    mkdir -p "$dir/www" "$dir/data"
-    cat >"$dir/pigeon.conf" <<EOF
-[server]
-hostname = localhost
-primary_domain = bench.test
-data_dir = $dir/data
-workers = 1
-log_level = warn
-
-[http]
-[http bench]
-listen = 127.0.0.1:$port
-root = $dir/www
-plaintext_auth = loopback
-
-[jmap]
-enabled = yes
-EOF
-    "$bin/pigeon" -c "$dir/pigeon.conf" domain add bench.test >/dev/null
-    echo "pw-1" | "$bin/pigeon" -c "$dir/pigeon.conf" user add u1@bench.test >/dev/null
-    "$bin/pigeon" -c "$dir/pigeon.conf" import mbox "$TMP/inbox.mbox" u1@bench.test INBOX \
+    pigeon_jmap_conf "$dir" "$port" "" "" "workers = 1"
+    "$BIN/pigeon" -c "$dir/pigeon.conf" import mbox "$TMP/inbox.mbox" u1@bench.test INBOX \
         >/dev/null
     chmod -R a+rwX "$dir"
-    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin/pigeond" \
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$BIN/pigeond" \
         -c "$dir/pigeon.conf" >"$dir/pigeond.log" 2>&1 &
     PID=$!
     wait_port "$port" 120 || { cat "$dir/pigeond.log" >&2; die "pigeond did not listen"; }
-    python3 - "$port" "$n" <<'PYEOF' || die "$bin: a round failed"
+    python3 - "$port" "$n" <<'PYEOF' || die "$BIN: a round failed"
 import base64, http.client, json, sys
 port, n = int(sys.argv[1]), int(sys.argv[2])
 auth = {"Authorization": "Basic " + base64.b64encode(b"u1@bench.test:pw-1").decode(),

@@ -2,7 +2,8 @@
 # bench/webmail.sh — the webmail (www/mail/) on an inbox of many messages, in headless
 # Chromium (selenium): time from the login click until the first page of 50 is drawn with
 # the total ("1–50 of N"), then for each of a few "Older" clicks until the next page is
-# drawn, then the first page again after logging in anew. The first login is also the
+# drawn, then the first page again after logging in anew. Timed inside the page
+# (performance.now, a MutationObserver), so WebDriver's round trips are not counted. The first login is also the
 # account's first JMAP read, which places every message in its thread (once; kept in the
 # store); the second login shows the steady state.
 #
@@ -36,45 +37,13 @@ done
 [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || die "needs chromium and chromium-driver"
 build_pigeon
 BIN=$ROOT/build/release
-TMP=$(mktemp -d "$BASE/pigeon-bench-webmail.XXXXXX")
-chmod 755 "$TMP"
+bench_tmpdir pigeon-bench-webmail
 PIGEOND_PID=
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid pigeond "$PIGEOND_PID" || true
-    if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_stop() { stop_pid pigeond "$PIGEOND_PID"; }
 
 PG=$TMP/pigeon
-mkdir -p "$PG/www"
 PG_HTTP=$(free_port)
-cat >"$PG/pigeon.conf" <<EOF
-[server]
-hostname = bench.local
-primary_domain = bench.test
-data_dir = $PG/var
-log_level = warn
-user = nobody
-
-[http]
-[http bench]
-listen = 127.0.0.1:$PG_HTTP
-root = $PG/www
-plaintext_auth = loopback
-login = yes
-
-[jmap]
-enabled = yes
-webmail = $ROOT/www/mail
-EOF
-chmod -R a+rX "$TMP"
-"$BIN/pigeon" -c "$PG/pigeon.conf" domain add bench.test >/dev/null
-echo "pw-1" | "$BIN/pigeon" -c "$PG/pigeon.conf" user add u1@bench.test >/dev/null
+pigeon_jmap_conf "$PG" "$PG_HTTP" "login = yes" "webmail = $ROOT/www/mail"
 
 log "writing an mbox of $MSGS messages"
 python3 "$ROOT/bench/lib/mbox.py" "$PG/inbox.mbox" "$MSGS" 8
@@ -82,10 +51,7 @@ t0=$(now)
 "$BIN/pigeon" -c "$PG/pigeon.conf" import mbox "$PG/inbox.mbox" u1@bench.test INBOX >&2
 t1=$(now)
 IMPORT_S=$(python3 -c "print('%.1f' % ($t1 - $t0))")
-chmod -R a+rwX "$PG/var"
-taskset -c 0 nice -n -15 "$BIN/pigeond" -c "$PG/pigeon.conf" >>"$PG/pigeond.log" 2>&1 &
-PIGEOND_PID=$!
-wait_port "$PG_HTTP" 10 || { cat "$PG/pigeond.log" >&2; die "pigeond did not start"; }
+start_pigeond "$PG" "$PG_HTTP"
 
 log "measuring in headless Chromium (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "import of $MSGS messages (pigeon import mbox): $IMPORT_S s"
@@ -104,8 +70,23 @@ for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
           "--window-size=1280,900", "--user-data-dir=%s/chromium" % tmp):
     opts.add_argument(a)
 drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-wait = WebDriverWait(drv, 600, poll_frequency=0.005)
-info = lambda d: d.find_element(By.ID, "page-info").text
+drv.set_script_timeout(600)
+wait = WebDriverWait(drv, 600, poll_frequency=0.05)
+
+# Clicks sel and resolves with the milliseconds until the page shows `want` in #page-info
+# and `rows` rows in the list, timed in the page (performance.now) from a MutationObserver:
+# WebDriver's own polling neither adds to nor delays the figure.
+CLICK_UNTIL = """
+const [sel, want, rows, done] = arguments;
+const ok = () => document.getElementById('page-info').textContent === want &&
+                 document.querySelectorAll('#message-list li').length === rows;
+const t0 = performance.now();
+const obs = new MutationObserver(() => {
+  if (ok()) { obs.disconnect(); done(performance.now() - t0); }
+});
+obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+document.querySelector(sel).click();
+"""
 
 
 def login():
@@ -115,29 +96,24 @@ def login():
     wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
     drv.find_element(By.ID, "login-user").send_keys("u1@bench.test")
     drv.find_element(By.ID, "login-pass").send_keys("pw-1")
-    t0 = time.monotonic()
-    drv.find_element(By.CSS_SELECTOR, "#login-form button").click()
-    want = "1\u201350 of %d" % msgs
-    wait.until(lambda d: info(d) == want and
-               len(d.find_elements(By.CSS_SELECTOR, "#message-list li")) == 50)
-    return time.monotonic() - t0
+    return drv.execute_async_script(CLICK_UNTIL, "#login-form button",
+                                    "1\u201350 of %d" % msgs, 50)
 
 
 try:
     first = login()
     times = []
     for p in range(1, pages + 1):
-        want = "%d\u2013%d of %d" % (50 * p + 1, 50 * p + 50, msgs)
-        t0 = time.monotonic()
-        drv.find_element(By.ID, "next-page").click()
-        wait.until(lambda d: info(d) == want)
-        times.append(time.monotonic() - t0)
+        want = "%d\u2013%d of %d" % (50 * p + 1, min(50 * p + 50, msgs), msgs)
+        times.append(drv.execute_async_script(CLICK_UNTIL, "#next-page", want,
+                                              min(50, msgs - 50 * p)))
+    rows = drv.execute_script("return document.querySelectorAll('#message-list li').length")
     again = login()
     print("webmail, %d messages: login to first page of 50 (first JMAP read: threads "
-          "placed) %.0f ms" % (msgs, first * 1000))
-    print("webmail, %d messages: login to first page of 50 again %.0f ms" % (msgs, again * 1000))
-    print("webmail, next page of 50: median %.0f ms, max %.0f ms (%d pages)" % (
-        sorted(times)[len(times) // 2] * 1000, max(times) * 1000, len(times)))
+          "placed) %.0f ms" % (msgs, first))
+    print("webmail, %d messages: login to first page of 50 again %.0f ms" % (msgs, again))
+    print("webmail, next page of 50: median %.0f ms, max %.0f ms (%d pages; %d rows in the "
+          "list's DOM)" % (sorted(times)[len(times) // 2], max(times), len(times), rows))
 finally:
     drv.quit()
 PYEOF

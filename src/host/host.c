@@ -3,11 +3,13 @@
 
 #include "core/listen.h"
 #include "core/log.h"
+#include "core/loop_post.h"
 #include "core/pool.h"
 #include "core/xmalloc.h"
 #include "store/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -122,14 +124,37 @@ void host_on_mailbox_changed(struct daemon *d, host_change_fn fn, void *ctx)
     d->change_hooks[d->n_change_hooks++].ctx = ctx;
 }
 
+struct change_post {
+    struct worker *w;
+    struct host_change ch; /* last: its users follow */
+};
+
+/* On worker w's loop: every listener hears the report. */
+static void change_run(void *vp)
+{
+    struct change_post *p = vp;
+    struct daemon *d = p->w->d;
+    for (unsigned i = 0; i < d->n_change_hooks && !p->w->host.stopping; i++)
+        d->change_hooks[i].fn(d->change_hooks[i].ctx, p->w, &p->ch);
+    free(p);
+}
+
 void host_mailbox_changed(struct worker *from, const int64_t *users, size_t n, int64_t mailbox_id,
                           uint64_t origin)
 {
     struct daemon *d = from->d;
-    if (from->host.stopping || (n == 0 && mailbox_id == 0))
+    if (from->host.stopping || (n == 0 && mailbox_id == 0) || d->n_change_hooks == 0)
         return;
-    for (unsigned i = 0; i < d->n_change_hooks; i++)
-        d->change_hooks[i].fn(d->change_hooks[i].ctx, from, users, n, mailbox_id, origin);
+    for (unsigned i = 0; i < d->nworkers; i++) {
+        struct change_post *p = xmalloc(sizeof *p + n * sizeof p->ch.users[0]);
+        p->w = &d->workers[i];
+        p->ch.mailbox_id = mailbox_id;
+        p->ch.origin = origin;
+        p->ch.n = n;
+        if (n)
+            memcpy(p->ch.users, users, n * sizeof *users);
+        loop_post_send(p->w->host.post, change_run, p);
+    }
 }
 
 int host_control_request(struct daemon *d, const char *line, struct str *answer)

@@ -78,10 +78,19 @@ struct service_def {
 
 #define HOST_MAX_SERVICES 32
 
-/* "Mailbox changed" listener (host_mailbox_changed): called on the worker that made the
- * change. */
-typedef void (*host_change_fn)(void *ctx, struct worker *from, const int64_t *users, size_t n,
-                               int64_t mailbox_id, uint64_t origin);
+/* A change report (host_mailbox_changed) as every worker receives it: the users whose
+ * mailboxes changed (n 0: whoever has mailbox_id), the mailbox (0: any of theirs), and the
+ * session that made it (0: none). */
+struct host_change {
+    int64_t mailbox_id;
+    uint64_t origin;
+    size_t n;
+    int64_t users[];
+};
+
+/* "Mailbox changed" listener (host_on_mailbox_changed): called on every worker's own thread
+ * (w), unless that worker is stopping, with the report; the report goes after the call. */
+typedef void (*host_change_fn)(void *ctx, struct worker *w, const struct host_change *ch);
 
 struct worker {
     struct daemon *d;
@@ -184,8 +193,8 @@ void host_on_mailbox_changed(struct daemon *d, host_change_fn fn, void *ctx);
 /*
  * Reports a change to the mailboxes of users[0..n) (n 0: whoever has mailbox_id), or to
  * mailbox_id (0: any of those users' mailboxes), made by the session with id `origin` (0:
- * none). On the worker's own thread. Listeners (IMAP's sessions) re-read from the store: a
- * change report is a hint, never data.
+ * none). On the worker's own thread; posted to every worker, where each listener runs (IMAP's
+ * sessions, JMAP's push) and re-reads from the store: a change report is a hint, never data.
  */
 void host_mailbox_changed(struct worker *from, const int64_t *users, size_t n, int64_t mailbox_id,
                           uint64_t origin);

@@ -107,15 +107,14 @@ static json_t *refs_json(const struct jmap_ref *v, size_t n)
     return a;
 }
 
-/* Checks sinceState and maxChanges; the limit (0: none) out, or false with the error set. */
-static bool changes_args(struct jmap_ctx *c, json_t *args, size_t *max_out)
+bool jmap_changes_args(struct jmap_ctx *c, json_t *args, const char *since, size_t *max_out)
 {
     json_t *max = json_object_get(args, "maxChanges");
     if (!jmap_account_ok(c, args))
         return false;
-    if (!jmap_str_arg(args, "sinceState") ||
+    if (!jmap_str_arg(args, since) ||
         (max && !json_is_null(max) && (!json_is_integer(max) || json_integer_value(max) <= 0))) {
-        jmap_method_error(c, "invalidArguments", "sinceState or maxChanges");
+        jmap_method_error(c, "invalidArguments", "the old state or maxChanges");
         return false;
     }
     *max_out = json_is_integer(max) ? (size_t)json_integer_value(max) : 0;
@@ -141,8 +140,8 @@ json_t *jmap_email_changes(struct jmap_ctx *c, json_t *args)
 {
     size_t max;
     struct jmap_delta d;
-    if (!changes_args(c, args, &max) || jmap_delta_since(c, jmap_str_arg(args, "sinceState"),
-                                                         &d) != 0)
+    if (!jmap_changes_args(c, args, "sinceState", &max) ||
+        jmap_delta_since(c, jmap_str_arg(args, "sinceState"), &d) != 0)
         return NULL;
     json_t *res = changes_result(c, args, max, refs_json(d.created, d.nc),
                                  refs_json(d.updated, d.nu), refs_json(d.destroyed, d.nd));
@@ -217,8 +216,8 @@ json_t *jmap_thread_changes(struct jmap_ctx *c, json_t *args)
 {
     size_t max;
     struct jmap_delta d;
-    if (!changes_args(c, args, &max) || jmap_delta_since(c, jmap_str_arg(args, "sinceState"),
-                                                         &d) != 0)
+    if (!jmap_changes_args(c, args, "sinceState", &max) ||
+        jmap_delta_since(c, jmap_str_arg(args, "sinceState"), &d) != 0)
         return NULL;
     int64_t *th;
     size_t n = jmap_delta_threads(c, &d, false, &th);

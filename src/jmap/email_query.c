@@ -148,33 +148,22 @@ static int cond_matches(struct jmap_ctx *c, const struct jmap_row *r, json_t *f,
     return 1;
 }
 
-static int filter_matches(struct jmap_ctx *c, const struct jmap_row *r, json_t *f, struct text *t,
-                          unsigned depth)
+struct row_filter {
+    struct jmap_ctx *c;
+    const struct jmap_row *r;
+    struct text *t;
+};
+
+static int row_cond(void *arg, json_t *f)
 {
-    if (!f || json_is_null(f))
-        return 1;
-    if (!json_is_object(f) || depth > 16)
-        return -1;
-    const char *op = jmap_str_arg(f, "operator");
-    if (!op)
-        return cond_matches(c, r, f, t);
-    json_t *conds = json_object_get(f, "conditions");
-    if (!json_is_array(conds))
-        return -1;
-    bool and_ = strcmp(op, "AND") == 0, or_ = strcmp(op, "OR") == 0, not_ = strcmp(op, "NOT") == 0;
-    if (!and_ && !or_ && !not_)
-        return -1;
-    size_t i;
-    json_t *x;
-    bool any = false, all = true;
-    json_array_foreach(conds, i, x) {
-        int m = filter_matches(c, r, x, t, depth + 1);
-        if (m < 0)
-            return -1;
-        any |= m == 1;
-        all &= m == 1;
-    }
-    return and_ ? all : or_ ? any : !any;
+    struct row_filter *rf = arg;
+    return cond_matches(rf->c, rf->r, f, rf->t);
+}
+
+static int filter_matches(struct jmap_ctx *c, const struct jmap_row *r, json_t *f, struct text *t)
+{
+    struct row_filter rf = {c, r, t};
+    return jmap_filter_eval(f, row_cond, &rf);
 }
 
 /* Whether a filter only uses operators and conditions this server knows (checked before any
@@ -314,7 +303,7 @@ static int query_rows(struct jmap_ctx *c, json_t *args, size_t **out, size_t *n)
     size_t k = 0;
     for (size_t i = 0; i < c->snap.nrows; i++) {
         struct text t = {0};
-        int m = filter_matches(c, &c->snap.rows[i], filter, &t, 0);
+        int m = filter_matches(c, &c->snap.rows[i], filter, &t);
         text_clear(&t);
         if (m < 0) {
             free(idx);
@@ -474,10 +463,9 @@ json_t *jmap_email_query_changes(struct jmap_ctx *c, json_t *args)
     if (!jmap_account_ok(c, args))
         return NULL;
     const char *since = jmap_str_arg(args, "sinceQueryState");
-    json_t *max = json_object_get(args, "maxChanges");
-    if (!since || (max && !json_is_null(max) &&
-                   (!json_is_integer(max) || json_integer_value(max) <= 0)))
-        return jmap_method_error(c, "invalidArguments", "sinceQueryState or maxChanges");
+    size_t max;
+    if (!jmap_changes_args(c, args, "sinceQueryState", &max))
+        return NULL;
     struct jmap_delta d;
     if (jmap_delta_since(c, since, &d) != 0)
         return NULL;
@@ -506,8 +494,7 @@ json_t *jmap_email_query_changes(struct jmap_ctx *c, json_t *args)
     }
     free(m);
     free(idx);
-    if (json_is_integer(max) &&
-        json_array_size(removed) + json_array_size(added) > (size_t)json_integer_value(max)) {
+    if (max && json_array_size(removed) + json_array_size(added) > max) {
         json_decref(removed), json_decref(added);
         return jmap_method_error(c, "tooManyChanges", NULL);
     }

@@ -119,12 +119,19 @@ struct jmap_ops {
      * the mark where it is). ERR_PARSE when the script does not compile. */
     int (*sieve_write)(void *ctx, const char *name, const char *text, const char *activate);
     /* EmailSubmission records (RFC 8621 §7), one JSON object each, named by id: kept
-     * (submission_put), listed (cb with each one's JSON text; *state_out, appended, changes
-     * whenever one is kept or removed), removed (submission_del: ERR_NOTFOUND when none). */
+     * (submission_put), listed (cb with each one's JSON text, in creation order; *state_out,
+     * appended, a decimal number that grows whenever one is kept or removed), removed
+     * (submission_del: ERR_NOTFOUND when none). */
     int (*submission_put)(void *ctx, const char *id, const char *json);
     int (*submissions)(void *ctx, void (*cb)(void *arg, const char *json), void *arg,
                        struct str *state_out);
     int (*submission_del)(void *ctx, const char *id);
+    /* Every record changed after state `since` (a number: the state is the count of changes),
+     * in the order of the changes; gone when it was destroyed (records are never updated).
+     * *now_out the state now. */
+    int (*submission_changes)(void *ctx, int64_t since,
+                              void (*cb)(void *arg, const char *id, int64_t seq, bool gone),
+                              void *arg, int64_t *now_out);
     /* The account's own identities (Identity/set) as JSON text appended to out ("" when
      * none were ever written); identities_write replaces them, durably. */
     int (*identities_read)(void *ctx, struct str *out);

@@ -66,6 +66,14 @@ bool jmap_account_ok(struct jmap_ctx *c, json_t *args);
 /* An id argument that may be "#creationId" (resolved through created_ids), or NULL. */
 const char *jmap_resolve_id(struct jmap_ctx *c, const char *id);
 
+/* Checks a /changes or /queryChanges call's accountId, its old state (argument `since`) and
+ * maxChanges; the limit (0: none) out, or false with the method error set (changes.c). */
+bool jmap_changes_args(struct jmap_ctx *c, json_t *args, const char *since, size_t *max_out);
+/* A Filter of RFC 8620 §5.5: a FilterOperator (AND, OR, NOT over conditions, nested up to 16
+ * deep) or a FilterCondition, which cond decides. 1 match, 0 none, -1 not a valid filter or
+ * a condition cond does not know (request.c). A NULL or null filter matches. */
+int jmap_filter_eval(json_t *f, int (*cond)(void *arg, json_t *condition), void *arg);
+
 /* ---- snap.c ---- */
 int jmap_snap_load(struct jmap_ctx *c);
 void jmap_snap_clear(struct jmap_snap *s);
@@ -128,6 +136,7 @@ json_t *jmap_snippet_get(struct jmap_ctx *c, json_t *args);
 /* identity.c */
 json_t *jmap_identity_get(struct jmap_ctx *c, json_t *args);
 json_t *jmap_identity_set(struct jmap_ctx *c, json_t *args);
+json_t *jmap_identity_changes(struct jmap_ctx *c, json_t *args);
 bool jmap_identity_exists(struct jmap_ctx *c, const char *id);
 /* vacation.c */
 json_t *jmap_vacation_get(struct jmap_ctx *c, json_t *args);
@@ -137,6 +146,13 @@ json_t *jmap_vacation_set(struct jmap_ctx *c, json_t *args);
 void jmap_vacation_script(json_t *obj, const char *include, struct str *out);
 json_t *jmap_submission_set(struct jmap_ctx *c, json_t *args);
 json_t *jmap_submission_get(struct jmap_ctx *c, json_t *args);
+/* Every kept submission (*list_out, new, creation order) and the state (appended); false
+ * with the method error set. */
+bool jmap_submissions_read(struct jmap_ctx *c, json_t **list_out, struct str *state);
+/* submission_query.c */
+json_t *jmap_submission_changes(struct jmap_ctx *c, json_t *args);
+json_t *jmap_submission_query(struct jmap_ctx *c, json_t *args);
+json_t *jmap_submission_query_changes(struct jmap_ctx *c, json_t *args);
 json_t *jmap_core_echo(struct jmap_ctx *c, json_t *args);
 
 /* Changes of Emails between a state and the snapshot (changes.c), shared by Email/changes,

@@ -28,8 +28,12 @@ static const struct jmap_method methods[] = {
     {"Email/parse", JMAP_CAP_MAIL, jmap_email_parse},
     {"SearchSnippet/get", JMAP_CAP_MAIL, jmap_snippet_get},
     {"Identity/get", JMAP_CAP_SUBMISSION, jmap_identity_get},
+    {"Identity/changes", JMAP_CAP_SUBMISSION, jmap_identity_changes},
     {"Identity/set", JMAP_CAP_SUBMISSION, jmap_identity_set},
     {"EmailSubmission/get", JMAP_CAP_SUBMISSION, jmap_submission_get},
+    {"EmailSubmission/changes", JMAP_CAP_SUBMISSION, jmap_submission_changes},
+    {"EmailSubmission/query", JMAP_CAP_SUBMISSION, jmap_submission_query},
+    {"EmailSubmission/queryChanges", JMAP_CAP_SUBMISSION, jmap_submission_query_changes},
     {"EmailSubmission/set", JMAP_CAP_SUBMISSION, jmap_submission_set},
     {"VacationResponse/get", JMAP_CAP_VACATION, jmap_vacation_get},
     {"VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set},
@@ -364,4 +368,36 @@ int jmap_api_process(struct jmap_env *env, const char *body, size_t len, struct 
     json_decref(c.err);
     jmap_snap_clear(&c.snap);
     return 200;
+}
+
+static int filter_eval(json_t *f, int (*cond)(void *arg, json_t *condition), void *arg,
+                       unsigned depth)
+{
+    if (!f || json_is_null(f))
+        return 1;
+    if (!json_is_object(f) || depth > 16)
+        return -1;
+    const char *op = jmap_str_arg(f, "operator");
+    if (!op)
+        return cond(arg, f);
+    json_t *conds = json_object_get(f, "conditions");
+    bool and_ = strcmp(op, "AND") == 0, or_ = strcmp(op, "OR") == 0, not_ = strcmp(op, "NOT") == 0;
+    if (!json_is_array(conds) || (!and_ && !or_ && !not_))
+        return -1;
+    size_t i;
+    json_t *x;
+    bool any = false, all = true;
+    json_array_foreach(conds, i, x) {
+        int m = filter_eval(x, cond, arg, depth + 1);
+        if (m < 0)
+            return -1;
+        any |= m == 1;
+        all &= m == 1;
+    }
+    return and_ ? all : or_ ? any : !any;
+}
+
+int jmap_filter_eval(json_t *f, int (*cond)(void *arg, json_t *condition), void *arg)
+{
+    return filter_eval(f, cond, arg, 0);
 }

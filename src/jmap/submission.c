@@ -4,8 +4,8 @@
  * sent; onSuccessUpdateEmail / onSuccessDestroyEmail run as an implicit Email/set whose
  * response follows. Submissions are handed to the queue at once (undoStatus "final"); the
  * object is kept (jmap_ops.submission_put) for EmailSubmission/get (§7.1), which reads them
- * back with their state; destroying one forgets the record (the mail is gone already).
- * deliveryStatus is null: RFC 8621 §7 lets a server not track it.
+ * back with their state; destroying one forgets the record (the mail is gone already). /changes and /query are in
+ * submission_query.c. deliveryStatus is null: RFC 8621 §7 lets a server not track it.
  */
 #include "jmap/email_int.h"
 
@@ -28,8 +28,7 @@ static void sub_cb(void *arg, const char *json)
         json_decref(o);
 }
 
-/* Every kept submission (*list_out, new) and the state (appended); false with the error set. */
-static bool subs_read(struct jmap_ctx *c, json_t **list_out, struct str *state)
+bool jmap_submissions_read(struct jmap_ctx *c, json_t **list_out, struct str *state)
 {
     const struct jmap_ops *ops = c->env->ops;
     *list_out = json_array();
@@ -68,7 +67,7 @@ json_t *jmap_submission_get(struct jmap_ctx *c, json_t *args)
         return jmap_method_error(c, "requestTooLarge", NULL);
     json_t *all;
     struct str state = STR_INIT;
-    if (!subs_read(c, &all, &state))
+    if (!jmap_submissions_read(c, &all, &state))
         return NULL;
     json_t *list = json_array(), *not_found = json_array();
     size_t i, k;

@@ -245,8 +245,9 @@ static const char migration_7[] =
     "  thread_id INTEGER NOT NULL,"
     "  PRIMARY KEY (user_id, msgid, subject)"
     ") WITHOUT ROWID;"
-    /* JMAP EmailSubmission objects (RFC 8621 §7) as JSON, seq in creation order; a destroyed
-     * one keeps its row with object '' so the state (max seq, destroyed count) only grows. */
+    /* JMAP EmailSubmission objects (RFC 8621 §7) as JSON, seq the user's change counter; a
+     * destroyed one keeps its row with object '' under a new seq, so the state (max seq) only
+     * grows and EmailSubmission/changes reads the rows above it. */
     "CREATE TABLE jmap_submissions ("
     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
     "  id TEXT NOT NULL,"

@@ -200,6 +200,7 @@ static int op_submission_put(void *ctx, const char *id, const char *json)
     if (f->nsubs >= FAKE_JMAP_MAX)
         return ERR_LIMIT;
     snprintf(f->sub_ids[f->nsubs], sizeof f->sub_ids[0], "%s", id);
+    f->sub_seq[f->nsubs] = ++f->sub_changes;
     f->subs[f->nsubs++] = strdup(json);
     return 0;
 }
@@ -208,13 +209,10 @@ static int op_submissions(void *ctx, void (*cb)(void *arg, const char *json), vo
                           struct str *state_out)
 {
     struct fake_jmap *f = ctx;
-    size_t gone = 0;
-    for (size_t i = 0; i < f->nsubs; i++) {
+    for (size_t i = 0; i < f->nsubs; i++)
         if (f->subs[i])
             cb(arg, f->subs[i]);
-        gone += !f->subs[i];
-    }
-    str_appendf(state_out, "%zu.%zu", f->nsubs, gone);
+    str_appendf(state_out, "%lld", (long long)f->sub_changes);
     return 0;
 }
 
@@ -225,9 +223,23 @@ static int op_submission_del(void *ctx, const char *id)
         if (f->subs[i] && strcmp(f->sub_ids[i], id) == 0) {
             free(f->subs[i]);
             f->subs[i] = NULL;
+            f->sub_seq[i] = ++f->sub_changes;
             return 0;
         }
     return ERR_NOTFOUND;
+}
+
+static int op_submission_changes(void *ctx, int64_t since,
+                                 void (*cb)(void *arg, const char *id, int64_t seq, bool gone),
+                                 void *arg, int64_t *now_out)
+{
+    struct fake_jmap *f = ctx;
+    for (int64_t seq = since + 1; seq <= f->sub_changes; seq++)
+        for (size_t i = 0; i < f->nsubs; i++)
+            if (f->sub_seq[i] == seq)
+                cb(arg, f->sub_ids[i], seq, f->subs[i] == NULL);
+    *now_out = f->sub_changes;
+    return 0;
 }
 
 static int64_t add_row(struct fake_jmap *f, struct fake_jmap_box *b, const char *blob,
@@ -456,6 +468,7 @@ void fake_jmap_init(struct fake_jmap *f, struct jmap_ops *ops)
         .submission_put = op_submission_put,
         .submissions = op_submissions,
         .submission_del = op_submission_del,
+        .submission_changes = op_submission_changes,
         .read = op_read,
         .read_row = op_read,
         .set_flags = op_set_flags,

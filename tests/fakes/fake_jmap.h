@@ -56,6 +56,8 @@ struct fake_jmap {
     int64_t next_thread;
     char *subs[FAKE_JMAP_MAX];   /* EmailSubmission records (JSON); NULL once destroyed */
     char sub_ids[FAKE_JMAP_MAX][40];
+    int64_t sub_seq[FAKE_JMAP_MAX]; /* the change that last touched each (as the store) */
+    int64_t sub_changes;
     size_t nsubs;
 };
 

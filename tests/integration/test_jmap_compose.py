@@ -2,7 +2,8 @@
 multiparts, an uploaded attachment) read back over IMAP; replacing a draft in one Email/set
 (create the new version, destroy the old) as clients do; Identity/set kept by the server and
 used by EmailSubmission; invalidRecipients (RFC 8621 §7.5) for an unknown local address,
-while an alias of a local user is delivered."""
+while an alias of a local user is delivered; Identity/changes and EmailSubmission/changes,
+/query and /queryChanges on the store."""
 
 import email
 import imaplib
@@ -110,3 +111,60 @@ def test_identities_and_submission(web):
     assert err["invalidRecipients"] == ["nobody@hamburger.edu"]
     assert imap_fetch(web, ALICE, "Drafts", "to nobody")
     assert imap_fetch(web, BOB, "INBOX", "to nobody") == []
+
+
+def test_changes_of_identities_and_submissions(web):
+    """Identity/changes, EmailSubmission/changes, /query and /queryChanges on the store:
+    exact across creates, updates and destroys, and states the server cannot compare are
+    cannotCalculateChanges (RFC 8620 §5.2, RFC 8621 §6-7)."""
+    c = J.Client(web)
+    i0 = c.call("Identity/get", {})["state"]
+    r = c.call("Identity/set", {"create": {"n": {"email": ALICE, "name": "Night shift"}},
+                                "update": {"i1": {"textSignature": "-- \nA."}}})
+    nid, i1 = r["created"]["n"]["id"], r["newState"]
+    ch = c.call("Identity/changes", {"sinceState": i0})
+    assert (ch["created"], ch["updated"], ch["destroyed"]) == ([nid], ["i1"], [])
+    assert ch["newState"] == i1 and ch["hasMoreChanges"] is False
+    c.call("Identity/set", {"destroy": [nid]})
+    assert c.call("Identity/changes", {"sinceState": i1})["destroyed"] == [nid]
+    ch = c.call("Identity/changes", {"sinceState": i0})  # made and destroyed since: not told
+    assert (ch["created"], ch["updated"], ch["destroyed"]) == ([], ["i1"], [])
+    r = c.calls([["Identity/changes", {"accountId": c.account, "sinceState": "d0a1b2c3"}, "0"]])
+    assert r[0][0] == "error" and r[0][1]["type"] == "cannotCalculateChanges", r
+
+    drafts = c.mailbox(role="drafts")["id"]
+    s0 = c.call("EmailSubmission/get", {"ids": None})["state"]
+
+    def submit(subject):
+        r = c.calls([
+            ["Email/set", {"accountId": c.account, "create": {"m": {
+                "mailboxIds": {drafts: True}, "from": [{"email": ALICE}],
+                "to": [{"email": BOB}], "subject": subject,
+                "textBody": [{"partId": "1", "type": "text/plain"}],
+                "bodyValues": {"1": {"value": "Hello."}}}}}, "a"],
+            ["EmailSubmission/set", {"accountId": c.account, "create": {"s": {
+                "identityId": "i1", "emailId": "#m"}}}, "b"]])
+        return r[0][1]["created"]["m"]["id"], r[1][1]["created"]["s"]["id"]
+
+    e1, a = submit("changes one")
+    e2, b = submit("changes two")
+    ch = c.call("EmailSubmission/changes", {"sinceState": s0})
+    assert ch["created"] == [a, b] and ch["destroyed"] == [] and ch["updated"] == []
+    s1 = ch["newState"]
+    half = c.call("EmailSubmission/changes", {"sinceState": s0, "maxChanges": 1})
+    assert half["created"] == [a] and half["hasMoreChanges"] is True
+    rest = c.call("EmailSubmission/changes", {"sinceState": half["newState"]})
+    assert rest["created"] == [b] and rest["newState"] == s1
+    q = c.call("EmailSubmission/query", {"filter": {"emailIds": [e1, e2]},
+                                         "sort": [{"property": "emailId",
+                                                   "isAscending": False}],
+                                         "calculateTotal": True})
+    assert q["ids"] == [b, a] and q["total"] == 2 and q["canCalculateChanges"] is True
+    c.call("EmailSubmission/set", {"destroy": [a]})
+    ch = c.call("EmailSubmission/changes", {"sinceState": s1})
+    assert ch["destroyed"] == [a] and ch["created"] == []
+    qc = c.call("EmailSubmission/queryChanges", {
+        "filter": {"emailIds": [e1, e2]}, "sort": [{"property": "emailId", "isAscending": False}],
+        "sinceQueryState": q["queryState"], "calculateTotal": True})
+    assert qc["removed"] == [a] and qc["added"] == [] and qc["total"] == 1
+    assert c.call("EmailSubmission/get", {"ids": [a, b]})["notFound"] == [a]

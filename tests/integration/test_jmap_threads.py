@@ -144,3 +144,42 @@ def test_thread_and_query_changes(web):
     r = c.calls([["Email/queryChanges", {"accountId": c.account, "sinceQueryState": s0}, "x"]])
     assert r[0] == ["error", {"type": "cannotCalculateChanges",
                               "description": r[0][1].get("description")}, "x"]
+
+
+def test_first_read_of_many_unplaced_messages(web, tmp_path):
+    """The first JMAP read of 100 messages imported newest first (uid order is not date
+    order): each is placed in its thread and each Email still reads its own file. The rows
+    waiting to be placed are sorted oldest first and grow their array past its first size;
+    a row that kept a pointer into that array named another row's file, or freed memory."""
+    user = "dora@hamburger.edu"
+    web.d.add_user(user, "many")
+    mbox = tmp_path / "dora.mbox"
+    with open(mbox, "w") as f:
+        for n in range(100):
+            m = 59 - n * 59 // 99  # newest first
+            f.write("From x@example.org Fri Jan  2 09:%02d:%02d 2026\n"
+                    "From: x@example.org\nTo: %s\nSubject: unplaced %d\n"
+                    "Message-ID: <%d.unplaced@example.org>\n\nBody %d.\n\n"
+                    % (m, n % 60, user, n, n, n))
+    web.d.cli("import", "mbox", str(mbox), user, "INBOX")
+    c = J.Client(web, user, "many")
+    r = c.calls([
+        ["Email/query", {"accountId": c.account, "sort": [{"property": "receivedAt"}]}, "q"],
+        ["Email/get", {"accountId": c.account, "#ids": {"resultOf": "q", "name": "Email/query",
+                                                        "path": "/ids"},
+                       "properties": ["subject", "threadId", "blobId"]}, "g"]])
+    got = r[1][1]["list"]
+    assert len(got) == 100 and len({e["threadId"] for e in got}) == 100
+    m = imaplib.IMAP4("127.0.0.1", web.d.imap_port)
+    m.login(user, "many")
+    m.select("INBOX", readonly=True)
+    typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    m.logout()
+    imap = {}
+    for item in data:
+        if isinstance(item, tuple):
+            uid = int(item[0].split(b"UID ")[1].split()[0])
+            imap[uid] = item[1].decode().split(":", 1)[1].strip()
+    for e in got:
+        uid = int(e["id"].split("-")[1])
+        assert e["subject"] == imap[uid], (e, imap[uid])

@@ -465,3 +465,40 @@ def test_phone_layout(web, browser):
         assert (SHOTS / "webmail-phone-inbox.png").stat().st_size > 1000
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_paging_a_large_mailbox(web, browser, tmp_path):
+    """An inbox larger than a page: the list draws one page of 50 rows (Email/query with a
+    position and a limit, never every message), "Older" the next 50, then the last 30, and
+    "Newer" goes back; the newest message comes first."""
+    web.d.add_user("carol@hamburger.edu", "pages")
+    mbox = tmp_path / "carol.mbox"
+    with open(mbox, "w") as f:
+        for n in range(130):
+            f.write("From dave@example.org Thu Jan  1 10:%02d:%02d 2026\n"
+                    "From: Dave <dave@example.org>\nTo: carol@hamburger.edu\n"
+                    "Subject: page test %d\nMessage-ID: <%d.page@example.org>\n"
+                    "Date: 1 Jan 2026 10:%02d:%02d +0000\n\nMessage %d.\n\n"
+                    % (n // 60, n % 60, n, n, n // 60, n % 60, n))
+    web.d.cli("import", "mbox", str(mbox), "carol@hamburger.edu", "INBOX")
+    login(browser, web, "carol@hamburger.edu", "pages")
+
+    def page(d):
+        return d.execute_script(
+            "return [document.getElementById('page-info').textContent,"
+            " document.querySelectorAll('#message-list li').length,"
+            " document.querySelector('#message-list .subject')?.textContent,"
+            " document.getElementById('prev-page').disabled,"
+            " document.getElementById('next-page').disabled];")
+
+    want = ["1\u201350 of 130", 50, "page test 129", True, False]
+    wait(browser, lambda d: page(d) == want, "the first page (%r)" % (want,))
+    browser.find_element(By.ID, "next-page").click()
+    want = ["51\u2013100 of 130", 50, "page test 79", False, False]
+    wait(browser, lambda d: page(d) == want, "the second page (%r)" % (want,))
+    browser.find_element(By.ID, "next-page").click()
+    want = ["101\u2013130 of 130", 30, "page test 29", False, True]
+    wait(browser, lambda d: page(d) == want, "the last page (%r)" % (want,))
+    browser.find_element(By.ID, "prev-page").click()
+    want = ["51\u2013100 of 130", 50, "page test 79", False, False]
+    wait(browser, lambda d: page(d) == want, "back to the second page (%r)" % (want,))

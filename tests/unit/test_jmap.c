@@ -651,6 +651,217 @@ static void test_mailbox_query_changes(void **state)
     json_decref(g);
 }
 
+/* The "type" of a method error answer, or "" (a copy: the object may go first). */
+static const char *err_type(json_t *r, char *buf, size_t cap)
+{
+    return sget(r, "type", buf, cap);
+}
+
+/* Identity/changes (RFC 8621 §6.2): exact over creates, updates and destroys, cut by
+ * maxChanges at exact intermediate states, and no state it cannot compare. */
+static void test_identity_changes(void **state)
+{
+    struct t *t = *state;
+    char s0[64], s1[64], s2[64], args[4096], buf[512], w1[64], w2[64];
+    json_t *g = call1(t, "Identity/get", "{\"accountId\":\"u1\"}");
+    sget(g, "state", s0, sizeof s0);
+    json_decref(g);
+    json_t *r = call1(t, "Identity/set",
+                      "{\"accountId\":\"u1\",\"create\":{\"a\":{\"email\":\"alice@example.org\","
+                      "\"name\":\"A\"},\"b\":{\"email\":\"alice@example.org\",\"name\":\"B\"}},"
+                      "\"update\":{\"i1\":{\"name\":\"Alice L.\"}}}");
+    sget(json_object_get(json_object_get(r, "created"), "a"), "id", w1, sizeof w1);
+    sget(json_object_get(json_object_get(r, "created"), "b"), "id", w2, sizeof w2);
+    sget(r, "newState", s1, sizeof s1);
+    json_decref(r);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s0);
+    g = call1(t, "Identity/changes", args);
+    assert_int_equal(json_array_size(json_object_get(g, "created")), 2);
+    assert_string_equal(ids_text(json_object_get(g, "updated"), buf, sizeof buf), "i1");
+    assert_int_equal(json_array_size(json_object_get(g, "destroyed")), 0);
+    assert_string_equal(sget(g, "newState", buf, sizeof buf), s1);
+    assert_true(json_is_false(json_object_get(g, "hasMoreChanges")));
+    json_decref(g);
+    /* one change at a time: three steps, each state exact, the last one the state now */
+    char at[64];
+    snprintf(at, sizeof at, "%s", s0);
+    size_t told = 0, steps = 0;
+    for (bool more = true; more && steps < 10; steps++) {
+        snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\","
+                                    "\"maxChanges\":1}", at);
+        g = call1(t, "Identity/changes", args);
+        told += json_array_size(json_object_get(g, "created")) +
+                json_array_size(json_object_get(g, "updated"));
+        more = json_is_true(json_object_get(g, "hasMoreChanges"));
+        sget(g, "newState", at, sizeof at);
+        json_decref(g);
+    }
+    assert_int_equal(told, 3);
+    assert_string_equal(at, s1);
+    /* w1 destroyed: named by changes since s1; since s0 it was created and destroyed */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"destroy\":[\"%s\"]}", w1);
+    r = call1(t, "Identity/set", args);
+    sget(r, "newState", s2, sizeof s2);
+    json_decref(r);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s1);
+    g = call1(t, "Identity/changes", args);
+    assert_string_equal(ids_text(json_object_get(g, "destroyed"), buf, sizeof buf), w1);
+    assert_int_equal(json_array_size(json_object_get(g, "created")), 0);
+    json_decref(g);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s0);
+    g = call1(t, "Identity/changes", args);
+    assert_string_equal(ids_text(json_object_get(g, "created"), buf, sizeof buf), w2);
+    assert_int_equal(json_array_size(json_object_get(g, "destroyed")), 0);
+    json_decref(g);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"update\":{\"%s\":{\"name\":\"x\"}}}", w1);
+    r = call1(t, "Identity/set", args);
+    assert_non_null(json_object_get(json_object_get(r, "notUpdated"), w1));
+    json_decref(r);
+    g = call1(t, "Identity/get", "{\"accountId\":\"u1\"}");
+    assert_int_equal(json_array_size(json_object_get(g, "list")), 2);
+    assert_string_equal(sget(g, "state", buf, sizeof buf), s2);
+    json_decref(g);
+    static const char *const bad[] = {"d1a2b3c4d", "99999", "-1", "01", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", bad[i]);
+        g = call1(t, "Identity/changes", args);
+        assert_string_equal(err_type(g, buf, sizeof buf), "cannotCalculateChanges");
+        json_decref(g);
+    }
+    /* 70 identities made and destroyed: only 64 tombstones are kept, so s0 is too old */
+    for (int round = 0; round < 7; round++) {
+        size_t k = (size_t)snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"create\":{");
+        for (int i = 0; i < 10; i++)
+            k += (size_t)snprintf(args + k, sizeof args - k, "%s\"n%d\":{\"email\":"
+                                  "\"alice@example.org\"}", i ? "," : "", i);
+        k += (size_t)snprintf(args + k, sizeof args - k, "},\"destroy\":[");
+        for (int i = 0; i < 10; i++)
+            k += (size_t)snprintf(args + k, sizeof args - k, "%s\"#n%d\"", i ? "," : "", i);
+        snprintf(args + k, sizeof args - k, "]}");
+        t->env.random[15] = (char)('a' + round); /* new ids each round */
+        r = call1(t, "Identity/set", args);
+        assert_int_equal(json_array_size(json_object_get(r, "destroyed")), 10);
+        json_decref(r);
+    }
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s0);
+    g = call1(t, "Identity/changes", args);
+    assert_string_equal(err_type(g, buf, sizeof buf), "cannotCalculateChanges");
+    json_decref(g);
+}
+
+static const char *sub_msg1 = "From: alice@example.org\r\nTo: bob@example.org\r\n"
+                              "Subject: one\r\nMessage-ID: <s1@x>\r\n\r\nOne.\r\n";
+static const char *sub_msg2 = "From: alice@example.org\r\nTo: bob@example.org\r\n"
+                              "Subject: two\r\nMessage-ID: <s2@x>\r\n\r\nTwo.\r\n";
+
+/* Submits Email email_id; the new submission's id into out. */
+static void submit(struct t *t, const char *email_id, char *out, size_t cap)
+{
+    char args[256];
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"create\":{\"s\":{\"identityId\":\"i1\","
+                                "\"emailId\":\"%s\"}}}", email_id);
+    json_t *r = call1(t, "EmailSubmission/set", args);
+    sget(json_object_get(json_object_get(r, "created"), "s"), "id", out, cap);
+    assert_true(out[0] != '\0');
+    json_decref(r);
+}
+
+/* EmailSubmission/changes, /query and /queryChanges (RFC 8621 §7.2-7.4). */
+static void test_submission_changes_query(void **state)
+{
+    struct t *t = *state;
+    char e1[32], e2[32], a[64], b[64], c[64], d[64], s1[64], q1[64], args[512], buf[512];
+    snprintf(e1, sizeof e1, "e3-%lld", (long long)fake_jmap_deliver(&t->f, 3, sub_msg1, ""));
+    snprintf(e2, sizeof e2, "e3-%lld", (long long)fake_jmap_deliver(&t->f, 3, sub_msg2, ""));
+    json_t *g = call1(t, "EmailSubmission/get", "{\"accountId\":\"u1\",\"ids\":null}");
+    assert_string_equal(sget(g, "state", buf, sizeof buf), "0");
+    json_decref(g);
+    submit(t, e1, a, sizeof a);
+    submit(t, e2, b, sizeof b);
+    submit(t, e1, c, sizeof c);
+    g = call1(t, "EmailSubmission/changes", "{\"accountId\":\"u1\",\"sinceState\":\"0\"}");
+    snprintf(buf, sizeof buf, "%s %s %s", a, b, c);
+    char got[512];
+    assert_string_equal(ids_text(json_object_get(g, "created"), got, sizeof got), buf);
+    sget(g, "newState", s1, sizeof s1);
+    json_decref(g);
+    g = call1(t, "EmailSubmission/changes",
+              "{\"accountId\":\"u1\",\"sinceState\":\"0\",\"maxChanges\":2}");
+    assert_int_equal(json_array_size(json_object_get(g, "created")), 2);
+    assert_true(json_is_true(json_object_get(g, "hasMoreChanges")));
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}",
+             sget(g, "newState", buf, sizeof buf));
+    json_decref(g);
+    g = call1(t, "EmailSubmission/changes", args);
+    assert_string_equal(ids_text(json_object_get(g, "created"), buf, sizeof buf), c);
+    assert_string_equal(sget(g, "newState", buf, sizeof buf), s1);
+    assert_true(json_is_false(json_object_get(g, "hasMoreChanges")));
+    json_decref(g);
+    /* query: by email, sorted by emailId descending (ties in creation order), paged */
+    g = call1(t, "EmailSubmission/query", "{\"accountId\":\"u1\",\"sort\":[{\"property\":"
+                                          "\"emailId\",\"isAscending\":false}],"
+                                          "\"calculateTotal\":true}");
+    snprintf(buf, sizeof buf, "%s %s %s", b, a, c);
+    assert_string_equal(ids_text(json_object_get(g, "ids"), got, sizeof got), buf);
+    assert_int_equal(json_integer_value(json_object_get(g, "total")), 3);
+    json_decref(g);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"filter\":{\"emailIds\":[\"%s\"]}}", e1);
+    g = call1(t, "EmailSubmission/query", args);
+    snprintf(buf, sizeof buf, "%s %s", a, c);
+    assert_string_equal(ids_text(json_object_get(g, "ids"), got, sizeof got), buf);
+    sget(g, "queryState", q1, sizeof q1);
+    json_decref(g);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"anchor\":\"%s\",\"anchorOffset\":-1,"
+                                "\"limit\":1}", c);
+    g = call1(t, "EmailSubmission/query", args);
+    assert_string_equal(ids_text(json_object_get(g, "ids"), got, sizeof got), b);
+    json_decref(g);
+    g = call1(t, "EmailSubmission/query",
+              "{\"accountId\":\"u1\",\"filter\":{\"operator\":\"OR\",\"conditions\":[{"
+              "\"before\":\"2000-01-01T00:00:00Z\"},{\"undoStatus\":\"pending\"}]}}");
+    assert_int_equal(json_array_size(json_object_get(g, "ids")), 0);
+    json_decref(g);
+    g = call1(t, "EmailSubmission/query",
+              "{\"accountId\":\"u1\",\"filter\":{\"after\":\"2000-01-01T00:00:00Z\","
+              "\"undoStatus\":\"final\"}}");
+    assert_int_equal(json_array_size(json_object_get(g, "ids")), 3);
+    json_decref(g);
+    g = call1(t, "EmailSubmission/query", "{\"accountId\":\"u1\",\"filter\":{\"x\":1}}");
+    assert_string_equal(err_type(g, buf, sizeof buf), "unsupportedFilter");
+    json_decref(g);
+    g = call1(t, "EmailSubmission/query", "{\"accountId\":\"u1\",\"sort\":[{\"property\":"
+                                          "\"size\"}]}");
+    assert_string_equal(err_type(g, buf, sizeof buf), "unsupportedSort");
+    json_decref(g);
+    /* a destroyed, d submitted: changes and queryChanges say so */
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"destroy\":[\"%s\"]}", a);
+    json_decref(call1(t, "EmailSubmission/set", args));
+    submit(t, e1, d, sizeof d);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", s1);
+    g = call1(t, "EmailSubmission/changes", args);
+    assert_string_equal(ids_text(json_object_get(g, "destroyed"), buf, sizeof buf), a);
+    assert_string_equal(ids_text(json_object_get(g, "created"), buf, sizeof buf), d);
+    json_decref(g);
+    snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"filter\":{\"emailIds\":[\"%s\"]},"
+                                "\"sinceQueryState\":\"%s\",\"calculateTotal\":true}", e1, q1);
+    g = call1(t, "EmailSubmission/queryChanges", args);
+    snprintf(buf, sizeof buf, "%s %s", a, d);
+    assert_string_equal(ids_text(json_object_get(g, "removed"), got, sizeof got), buf);
+    json_t *added = json_object_get(g, "added");
+    assert_int_equal(json_array_size(added), 1);
+    assert_string_equal(sget(json_array_get(added, 0), "id", buf, sizeof buf), d);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(added, 0), "index")), 1);
+    assert_int_equal(json_integer_value(json_object_get(g, "total")), 2);
+    json_decref(g);
+    static const char *const bad[] = {"1.0", "99999", "x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "{\"accountId\":\"u1\",\"sinceState\":\"%s\"}", bad[i]);
+        g = call1(t, "EmailSubmission/changes", args);
+        assert_string_equal(err_type(g, buf, sizeof buf), "cannotCalculateChanges");
+        json_decref(g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -665,6 +876,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_identity_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mailbox_query_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submission_changes_query, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,9 +80,13 @@ function boxPath(b) {
 }
 
 async function loadMailboxes() {
-  const res = await call("Mailbox/get", { ids: null });
-  S.boxes = res.list.sort((a, b) => (a.sortOrder - b.sortOrder) ||
-                                    boxPath(a).localeCompare(boxPath(b)));
+  showMailboxes((await call("Mailbox/get", { ids: null })).list);
+}
+
+/* The folder list from Mailbox/get's list; the current folder stays unless it went. */
+function showMailboxes(list) {
+  S.boxes = list.sort((a, b) => (a.sortOrder - b.sortOrder) ||
+                                boxPath(a).localeCompare(boxPath(b)));
   if (!S.box || !S.boxes.find((b) => b.id === S.box))
     S.box = (S.boxes.find((b) => b.role === "inbox") || S.boxes[0]).id;
   const ul = $("mailbox-list");
@@ -111,8 +115,7 @@ async function openBox(id) {
   $("search").value = "";
   S.position = 0;
   $("app").classList.remove("show-folders");
-  await loadMailboxes();
-  await loadList();
+  await refresh();
 }
 
 /* ---- the message list ---- */
@@ -122,10 +125,11 @@ function listFilter() {
 }
 
 /* One line per conversation in a mailbox: the newest Email of each thread (collapseThreads),
- * with the thread's size from Thread/get, all in one request. A search lists every message
- * that matches. */
-async function loadList() {
-  const r = await api([
+ * with the thread's size from Thread/get, all in one request: one page of PAGE from
+ * S.position (Email/query's position and limit), never the whole mailbox. A search lists
+ * every message that matches. */
+function listCalls() {
+  return [
     ["Email/query", { accountId: S.account, filter: listFilter(),
                       sort: [{ property: "receivedAt", isAscending: false }],
                       collapseThreads: !S.search,
@@ -137,14 +141,22 @@ async function loadList() {
     ["Thread/get", { accountId: S.account,
                      "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" } },
      "t"],
-  ]);
+  ];
+}
+
+/* Draws the answers to listCalls(), found in r from index at. */
+function showList(r, at) {
   if (r.some((x) => x[0] === "error")) throw new Error("the list could not be read");
-  S.total = r[0][1].total;
-  S.ids = r[0][1].ids;
-  S.state = r[1][1].state;
-  for (const e of r[1][1].list) S.emails[e.id] = e;
-  for (const t of r[2][1].list) S.threads[t.id] = t.emailIds;
+  S.total = r[at][1].total;
+  S.ids = r[at][1].ids;
+  S.state = r[at + 1][1].state;
+  for (const e of r[at + 1][1].list) S.emails[e.id] = e;
+  for (const t of r[at + 2][1].list) S.threads[t.id] = t.emailIds;
   renderList();
+}
+
+async function loadList() {
+  showList(await api(listCalls()), 0);
 }
 
 function fmtDate(iso) {
@@ -337,9 +349,19 @@ function closeReader() {
   $("app").classList.remove("reading");
 }
 
+/* The folders and the current page in one request (the folder known, as after the first
+ * load), else one after the other. */
 async function refresh() {
-  await loadMailboxes();
-  await loadList();
+  if (!S.box || S.search) {
+    await loadMailboxes();
+    return loadList();
+  }
+  const box = S.box;
+  const r = await api([["Mailbox/get", { accountId: S.account, ids: null }, "m"], ...listCalls()]);
+  if (r[0][0] === "error") throw new Error("the folders could not be read");
+  showMailboxes(r[0][1].list);
+  if (S.box !== box) return loadList(); /* the folder went meanwhile */
+  showList(r, 1);
 }
 
 /* ---- composing ---- */
@@ -608,8 +630,8 @@ async function start() {
   $("login").hidden = true;
   $("app").hidden = false;
   $("who").textContent = S.me;
-  await loadIdentities();
-  await refresh();
+  await Promise.all([loadIdentities(), loadMailboxes()]);
+  await loadList();
   listen();
 }
 

@@ -8,7 +8,6 @@
 #include "imap/service/service.h"
 
 #include "core/log.h"
-#include "core/loop_post.h"
 #include "core/xmalloc.h"
 #include "host/login.h"
 #include "net/line_proto.h"
@@ -88,15 +87,7 @@ const struct proto_ops imap_proto = {
 
 /* ---- notices ---- */
 
-struct notice {
-    struct worker *w;
-    int64_t mailbox_id;
-    uint64_t origin;
-    size_t n;
-    int64_t users[];
-};
-
-static bool notice_matches(const struct notice *nt, const struct imap_conn *ic)
+static bool notice_matches(const struct host_change *nt, const struct imap_conn *ic)
 {
     if (imap_store_origin(ic->is) == nt->origin)
         return false;
@@ -112,33 +103,14 @@ static bool notice_matches(const struct notice *nt, const struct imap_conn *ic)
     return false;
 }
 
-static void notice_run(void *vn)
+void imap_notify(void *ctx, struct worker *w, const struct host_change *ch)
 {
-    struct notice *nt = vn;
-    struct worker *w = nt->w;
     struct imap_worker_state *ws = host_worker_state(w, &imap_service);
-    for (struct imap_conn *ic = w->host.stopping ? NULL : ws->sessions, *next; ic; ic = next) {
+    for (struct imap_conn *ic = ws ? ws->sessions : NULL, *next; ic; ic = next) {
         next = ic->next;
-        if (!notice_matches(nt, ic))
+        if (!notice_matches(ch, ic))
             continue;
         imap_session_notify(ic->s);
         conn_resume(ic->conn); /* may free ic (a session that closed), never next */
-    }
-    free(nt);
-}
-
-void imap_notify(void *ctx, struct worker *from, const int64_t *users, size_t n,
-                 int64_t mailbox_id, uint64_t origin)
-{
-    struct daemon *d = from->d;
-    for (unsigned i = 0; i < d->nworkers; i++) {
-        struct notice *nt = xmalloc(sizeof *nt + n * sizeof nt->users[0]);
-        nt->w = &d->workers[i];
-        nt->mailbox_id = mailbox_id;
-        nt->origin = origin;
-        nt->n = n;
-        if (n)
-            memcpy(nt->users, users, n * sizeof *users);
-        loop_post_send(nt->w->host.post, notice_run, nt);
     }
 }

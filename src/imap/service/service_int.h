@@ -19,6 +19,7 @@
 
 struct imap_conn;
 struct imap_store;
+struct host_change;
 
 /* open()'s state: the writer that group-commits every IMAP write (NULL: writes go to the
  * store pool). */
@@ -35,9 +36,8 @@ struct imap_worker_state {
 
 /* conn.c */
 extern const struct proto_ops imap_proto;
-/* host_change_fn: posts a notice to every worker; matching sessions re-sync. */
-void imap_notify(void *ctx, struct worker *from, const int64_t *users, size_t n,
-                 int64_t mailbox_id, uint64_t origin);
+/* host_change_fn, on each worker: its matching sessions re-sync. */
+void imap_notify(void *ctx, struct worker *w, const struct host_change *ch);
 
 /* ops.c */
 const struct imap_session_ops *imap_store_ops(void);

@@ -127,8 +127,17 @@ static int op_submission_del(void *vctx, const char *id)
     return store_jmap_submission_del(ctx->st, ctx->user, id);
 }
 
+static int op_submission_changes(void *vctx, int64_t since,
+                                 void (*cb)(void *arg, const char *id, int64_t seq, bool gone),
+                                 void *arg, int64_t *now_out)
+{
+    struct jmap_store_ctx *ctx = vctx;
+    return store_jmap_submission_changes(ctx->st, ctx->user, since, cb, arg, now_out);
+}
+
 void jmap_store_account_ops(struct jmap_ops *ops)
 {
+    ops->submission_changes = op_submission_changes;
     ops->submission_put = op_submission_put;
     ops->submissions = op_submissions;
     ops->submission_del = op_submission_del;

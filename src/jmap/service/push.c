@@ -168,37 +168,15 @@ static void on_poll(evutil_socket_t fd, short what, void *vwk)
         jmap_push_check(p);
 }
 
-struct notice {
-    struct worker *w;
-    size_t n;
-    int64_t users[];
-};
-
-static void notice_run(void *vn)
+void jmap_push_notify(void *ctx, struct worker *w, const struct host_change *ch)
 {
-    struct notice *nt = vn;
-    struct jmap_worker *wk = host_worker_state(nt->w, &jmap_service_def);
-    for (struct jmap_push *p = wk && !nt->w->host.stopping ? wk->pushes : NULL; p; p = p->next) {
-        bool mine = nt->n == 0; /* a report naming only a mailbox: whoever it is */
-        for (size_t i = 0; i < nt->n && !mine; i++)
-            mine = nt->users[i] == p->user_id;
+    struct jmap_worker *wk = host_worker_state(w, &jmap_service_def);
+    for (struct jmap_push *p = wk ? wk->pushes : NULL; p; p = p->next) {
+        bool mine = ch->n == 0; /* a report naming only a mailbox: whoever it is */
+        for (size_t i = 0; i < ch->n && !mine; i++)
+            mine = ch->users[i] == p->user_id;
         if (mine)
             jmap_push_check(p);
-    }
-    free(nt);
-}
-
-void jmap_push_notify(void *ctx, struct worker *from, const int64_t *users, size_t n,
-                      int64_t mailbox_id, uint64_t origin)
-{
-    struct daemon *d = from->d;
-    for (unsigned i = 0; i < d->nworkers; i++) {
-        struct notice *nt = xmalloc(sizeof *nt + n * sizeof nt->users[0]);
-        nt->w = &d->workers[i];
-        nt->n = n;
-        if (n)
-            memcpy(nt->users, users, n * sizeof *users);
-        loop_post_send(nt->w->host.post, notice_run, nt);
     }
 }
 

@@ -17,6 +17,7 @@
 struct daemon;
 struct store;
 struct worker;
+struct host_change;
 struct http_exchange;
 
 /* snapcache.c: the last message rows of a few accounts, by the mailboxes' (id, modseq, next
@@ -178,9 +179,8 @@ void jmap_push_remove(struct jmap_push *p);
 /* A new baseline (a WebSocket client's pushState), then a read: the sink hears if it moved. */
 void jmap_push_set_state(struct jmap_push *p, const char *state);
 void jmap_push_check(struct jmap_push *p);
-/* host_on_mailbox_changed listener: posts the notice to every worker's listeners. */
-void jmap_push_notify(void *ctx, struct worker *from, const int64_t *users, size_t n,
-                      int64_t mailbox_id, uint64_t origin);
+/* host_on_mailbox_changed listener, on each worker: the listeners of the named users look. */
+void jmap_push_notify(void *ctx, struct worker *w, const struct host_change *ch);
 void *jmap_push_attach(struct worker *w, void *state);
 void jmap_push_detach(struct worker *w, void *wstate);
 

@@ -24,7 +24,7 @@
 #define HEAD_MAX (64 * 1024) /* a header longer than this is threaded on what it has */
 
 struct unplaced {
-    struct jmap_msg m;
+    struct jmap_msg m; /* m.blob_id is set only when the row is handed on: the array moves */
     char *flags;
     char blob[33];
 };
@@ -53,7 +53,7 @@ static void row_in(void *vctx, const struct store_jmap_msg *m)
     u->flags = xstrdup(m->flags);
     snprintf(u->blob, sizeof u->blob, "%s", m->blob_id ? m->blob_id : "");
     u->m.flags = u->flags;
-    u->m.blob_id = u->blob;
+    u->m.blob_id = NULL; /* not into blob: a later xrealloc or the sort moves the row */
 }
 
 static int older_first(const void *a, const void *b)
@@ -124,6 +124,7 @@ int jmap_store_messages(struct jmap_store_ctx *ctx, int64_t mailbox_id, jmap_msg
     if (rc == 0 && r.n)
         rc = place(ctx, &r);
     for (size_t i = 0; i < r.n; i++) {
+        r.u[i].m.blob_id = r.u[i].blob; /* where the row is now */
         if (rc == 0)
             cb(arg, &r.u[i].m);
         free(r.u[i].flags);
