@@ -10,7 +10,15 @@ run:   an open-loop Poisson stream of --rate requests/s for --duration seconds, 
 plot:  an SVG of the response-time distributions (CDF) of the runs given, with their
        utilisation and median in the legend; written by hand, no plotting package needed.
 table: the Markdown table of the runs given.
+delay: a TCP relay (in the Internet's namespace, in front of the origin servers) that holds
+       every octet for --ms milliseconds in each direction before passing it on: the
+       "Internet delay" of the lecture notes, on a kernel without sch_netem. The delay is
+       added to the data, not to the packets: TCP between the institution and the relay sees
+       the access link's own round trip (its window and losses are those of the shaped link),
+       and a connection's handshake is not delayed.
 """
+
+import asyncio
 
 import argparse
 import http.client
@@ -90,6 +98,7 @@ def run(a):
         "utilisation": (rx_at_end - rx0) * 8 / (a.duration * a.link_mbps * 1e6),
         "utilisation_all": (rx1 - rx0) * 8 / (elapsed * a.link_mbps * 1e6),
         "median": statistics.median(rt),
+        "mean": statistics.mean(rt),
         "p90": sorted(rt)[int(0.9 * len(rt))],
         "drain_seconds": elapsed - a.duration,
         "times": rt,
@@ -109,12 +118,62 @@ def table(paths):
             ("hit ratio seen", lambda r: "%.2f" % r["hit_ratio"]),
             ("access link utilisation", lambda r: "%.0f%%" % (100 * r["utilisation"])),
             ("median response time", lambda r: "%.3f s" % r["median"]),
+            ("mean response time", lambda r: "%.3f s" % r.get("mean", float("nan"))),
             ("90th percentile", lambda r: "%.3f s" % r["p90"])]
     for label, f in rows:
         print("| %s | %s |" % (label, " | ".join(f(r) for r in runs)))
 
 
-def plot(out, paths):
+async def delayed_copy(reader, writer, delay):
+    """Copies reader to writer, each piece sent delay seconds after it was read (in order;
+    reading goes on meanwhile, as a long link holds what is in flight)."""
+    loop = asyncio.get_running_loop()
+    q = asyncio.Queue()
+
+    async def sender():
+        while True:
+            due, data = await q.get()
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            if not data:
+                if writer.can_write_eof():
+                    writer.write_eof()
+                return
+            writer.write(data)
+            await writer.drain()
+
+    task = asyncio.create_task(sender())
+    try:
+        while True:
+            data = await reader.read(65536)
+            q.put_nowait((loop.time() + delay, data))
+            if not data:
+                break
+        await task
+    except (ConnectionError, OSError):
+        task.cancel()
+
+
+async def relay(listen, to, ms):
+    lhost, lport = listen.rsplit(":", 1)
+    thost, tport = to.rsplit(":", 1)
+
+    async def on_client(cr, cw):
+        try:
+            sr, sw = await asyncio.open_connection(thost, int(tport))
+        except OSError:
+            cw.close()
+            return
+        await asyncio.gather(delayed_copy(cr, sw, ms / 1000), delayed_copy(sr, cw, ms / 1000))
+        sw.close()
+        cw.close()
+
+    server = await asyncio.start_server(on_client, lhost, int(lport), backlog=4096)
+    async with server:
+        await server.serve_forever()
+
+
+def plot(out, paths, title):
     runs = [json.load(open(p)) for p in paths]
     W, H, L, R, T, B = 640, 400, 70, 20, 40, 60
     xmax = max(max(r["times"]) for r in runs)
@@ -130,8 +189,7 @@ def plot(out, paths):
     svg = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="sans-serif" font-size="12">' % (W, H),
            '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="%d" y="22" font-size="14">Response time, 15 Mbps access link, '
-           '15 requests/s of 1 Mbit</text>' % L]
+           '<text x="%d" y="22" font-size="14">%s</text>' % (L, title)]
     for k in range(11):  # axes and grid
         y = k / 10
         svg.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>'
@@ -177,14 +235,22 @@ def main():
     r.add_argument("--out", required=True)
     pl = sub.add_parser("plot")
     pl.add_argument("--out", required=True)
+    pl.add_argument("--title", default="Response time, 15 Mbps access link, "
+                    "15 requests/s of 1 Mbit")
     pl.add_argument("runs", nargs="+")
     t = sub.add_parser("table")
     t.add_argument("runs", nargs="+")
+    d = sub.add_parser("delay")
+    d.add_argument("--listen", required=True, help="address:port to accept on")
+    d.add_argument("--to", required=True, help="address:port of the origin server")
+    d.add_argument("--ms", type=float, required=True, help="one-way delay, milliseconds")
     a = p.parse_args()
     if a.cmd == "run":
         run(a)
     elif a.cmd == "plot":
-        plot(a.out, a.runs)
+        plot(a.out, a.runs, a.title)
+    elif a.cmd == "delay":
+        asyncio.run(relay(a.listen, a.to, a.ms))
     else:
         table(a.runs)
 

@@ -6,8 +6,11 @@
 #
 # Two network namespaces joined by a veth pair: "institution" (the clients, and Pigeon's
 # [proxy] as the institutional cache) and "internet" (nginx as the origin servers). The veth
-# pair is the access link: tc limits each direction to 15 Mbit/s (netem with 20 ms of delay
-# where the kernel has it, else a token bucket filter).
+# pair is the access link: tc limits each direction to 15 Mbit/s. Beyond it, the "Internet
+# delay" (the lecture's 2 s for a request and its answer): netem's delay where the kernel has
+# sch_netem; else a token bucket filter for the rate and a relay in front of the origin
+# servers (bench/cache_link.py delay) that holds the data DELAY ms each way (TCP over the
+# access link then sees the link's own round trip; the handshake is not delayed).
 # The load (bench/cache_link.py, inside the institution) is an open-loop Poisson stream of
 # RATE requests/s for DUR seconds, 1 Mbit (125,000 octets) each: with probability HIT for one
 # of 20 popular objects the cache already holds (fetched once before the run), else for an
@@ -16,8 +19,9 @@
 # the institution, over DUR × 15 Mbit/s), the median and 90th percentile response time; the
 # per-request times go to a JSON file, and bench/cache_link.py --plot draws them (SVG).
 #
-# usage: bench/cache_link.sh [-d SECONDS] [-o OUT.svg] [-B]
-#   -d seconds per run (env BENCH_DUR, default 30); -o the plot (default
+# usage: bench/cache_link.sh [-d SECONDS] [-D MS] [-o OUT.svg] [-B]
+#   -d seconds per run (env BENCH_DUR, default 30); -D the one-way Internet delay in ms
+#   (default 1000: 2 s round trip, as in the lecture notes; 0: none); -o the plot (default
 #   docs/img/cache_link.svg); -B use build/release as it is. Needs root (namespaces, tc).
 set -euo pipefail
 
@@ -28,12 +32,14 @@ BASE=${BENCH_DIR:-/var/tmp}
 OUT=$ROOT/docs/img/cache_link.svg
 RATE=15
 HIT=0.4
-while getopts "d:o:Bh" opt; do
+DELAY=1000
+while getopts "d:D:o:Bh" opt; do
     case $opt in
         d) DUR=$OPTARG ;;
+        D) DELAY=$OPTARG ;;
         o) OUT=$OPTARG ;;
         B) NO_BUILD=1 ;;
-        *) sed -n '2,20p' "$0"; exit 2 ;;
+        *) sed -n '2,25p' "$0"; exit 2 ;;
     esac
 done
 source "$ROOT/bench/lib/common.sh"
@@ -65,19 +71,26 @@ ip -n "$NET" addr add 10.15.0.2/24 dev "vn$$"
 for ns in "$INST" "$NET"; do ip -n "$ns" link set lo up; done
 ip -n "$INST" link set "vi$$" up
 ip -n "$NET" link set "vn$$" up
-# 15 Mbit/s each way through a token bucket whose queue holds 5 s of traffic (the router's
-# buffer). netem would add the "Internet delay" too, but this kernel has no sch_netem: the
-# delay beyond the access link is left out (it adds the same to every request).
-if ip netns exec "$NET" tc qdisc add dev "vn$$" root netem rate 15mbit delay 20ms limit 100000 \
-    2>/dev/null; then
-    ip netns exec "$INST" tc qdisc add dev "vi$$" root netem rate 15mbit delay 20ms limit 100000
-    SHAPER="netem rate 15mbit delay 20ms each way"
+# 15 Mbit/s each way, with a queue that holds 5 s of traffic (the router's buffer), and the
+# Internet delay beyond the access link: netem does both where the kernel has it.
+ORIGIN_LISTEN=10.15.0.2:80
+if ip netns exec "$NET" tc qdisc add dev "vn$$" root netem rate 15mbit delay "${DELAY}ms" \
+    limit 100000 2>/dev/null; then
+    ip netns exec "$INST" tc qdisc add dev "vi$$" root netem rate 15mbit delay "${DELAY}ms" \
+        limit 100000
+    SHAPER="netem rate 15mbit delay ${DELAY}ms each way"
 else
     for end in "$NET vn$$" "$INST vi$$"; do
         set -- $end
         ip netns exec "$1" tc qdisc add dev "$2" root tbf rate 15mbit burst 32kbit latency 5s
     done
-    SHAPER="tbf rate 15mbit, 5 s queue, each way (no netem in this kernel: no added delay)"
+    SHAPER="tbf rate 15mbit, 5 s queue, each way (no sch_netem in this kernel)"
+    if [[ $DELAY != 0 ]]; then # nginx behind a relay that holds the data DELAY ms each way
+        ORIGIN_LISTEN=127.0.0.1:8080
+        ip netns exec "$NET" nice -n -15 /usr/bin/python3 "$ROOT/bench/cache_link.py" delay \
+            --listen 10.15.0.2:80 --to "$ORIGIN_LISTEN" --ms "$DELAY" & PIDS+=($!)
+        SHAPER="$SHAPER; Internet delay ${DELAY} ms each way by a relay before the origin"
+    fi
 fi
 log "access link: $SHAPER"
 
@@ -96,7 +109,7 @@ events { worker_connections 4096; }
 http {
     access_log off;
     server {
-        listen 10.15.0.2:80;
+        listen $ORIGIN_LISTEN;
         root $DIR/www;
         add_header Cache-Control "max-age=3600";
         default_type application/octet-stream;
@@ -124,7 +137,8 @@ ip netns exec "$INST" nice -n -15 "$PIGEOND" -c "$DIR/pigeon/pigeon.conf" 2>"$DI
 PIDS+=($!)
 for _ in $(seq 1 100); do
     ip netns exec "$INST" ss -Htln "sport = :3128" | grep -q . &&
-        ip netns exec "$NET" ss -Htln "sport = :80" | grep -q . && break
+        ip netns exec "$NET" ss -Htln "sport = :80" | grep -q . &&
+        ip netns exec "$NET" ss -Htln "sport = :${ORIGIN_LISTEN##*:}" | grep -q . && break
     sleep 0.1
 done
 
@@ -140,7 +154,8 @@ run "without cache"
 run "with cache" --proxy http://127.0.0.1:3128
 log "load after: $(uptime)"
 mkdir -p "$(dirname "$OUT")"
-/usr/bin/python3 "$ROOT/bench/cache_link.py" plot --out "$OUT" \
+/usr/bin/python3 "$ROOT/bench/cache_link.py" plot --out "$OUT" --title \
+    "Response time, 15 Mbps access link, ${DELAY} ms each way, 15 requests/s of 1 Mbit" \
     "$DIR/without cache.json" "$DIR/with cache.json"
 /usr/bin/python3 "$ROOT/bench/cache_link.py" table "$DIR/without cache.json" "$DIR/with cache.json"
 log "plot: $OUT"
