@@ -1,17 +1,33 @@
 #!/bin/sh
 # bench/dhcp.sh — DHCPv4 throughput: Kea's perfdhcp against pigeond, kea-dhcp4 (memfile lease
 # file) and dnsmasq, one after the other, on the same veth pair (server side here, perfdhcp in
-# a network namespace of its own). For each server: DORA exchanges/s at RATE offered (and the
-# drop ratio), then renewals/s (perfdhcp -f). Prints the figures and Pigeon's ratios.
+# a network namespace of its own). For each server a rate sweep: perfdhcp offers RATES in
+# turn (rising), PERIOD seconds each, and the sweep stops at the first rate where the server
+# itself lost MAXDROP % or more of the requests. A run counts when under MAXDROP % of its
+# exchanges were lost; the figure is the most exchanges per second completed in a run that
+# counts (perfdhcp cannot always send what is offered: then fewer complete, none lost).
+# Two sweeps per server:
+#   dora   4-way exchanges (DISCOVER, OFFER, REQUEST, ACK); lost = DISCOVERs sent that did
+#          not end in an ACK (an OFFER or an ACK missing, or later than perfdhcp's 1 s);
+#   renew  the same DORA rate plus renewals at that rate (perfdhcp -f RATE: unicast-style
+#          REQUESTs for leases it holds); lost = renewal REQUESTs without their ACK.
+# perfdhcp waits EXIT_WAIT (0.5 s) after the period for the last replies (-W). Its sockets
+# get an 8 MiB receive buffer (bench/dhcp_rcvbuf.c, preloaded; CLIENT_RCVBUF=0: the default),
+# and every run says how many replies its socket still dropped.
+# Prints every run, then per server its best runs (all losses counted, and the server's
+# own only), and Pigeon's ratios.
 # Run as root from the source tree after `make`: sh bench/dhcp.sh
-# RATE (default 2000/s), PERIOD (10 s), CLIENTS (20000 simulated MACs), SERVERS (default
-# "pigeon kea dnsmasq"), PIGEON_LEASE_DIR (where leases.db goes: e.g. /dev/shm/x to see what
-# the fsync of each batch's COMMIT costs), KEEP=1 keeps the outputs.
+# RATES (default "500 1000 1250 1500 1750 2000 3000 4000 6000 8000"), PERIOD (5 s), MAXDROP (1),
+# CLIENTS (20000 simulated MACs), SERVERS (default "pigeon kea dnsmasq"), PIGEON_LEASE_DIR
+# (where leases.db goes: e.g. /dev/shm/x to see what the fsync of each batch's COMMIT
+# costs), KEEP=1 keeps the outputs.
 # Every server and perfdhcp run under nice -n -15; the server on core 0, perfdhcp on core 1.
 set -eu
 BUILD=${PIGEON_BUILD:-build/release}
-RATE=${RATE:-2000}
-PERIOD=${PERIOD:-10}
+RATES=${RATES:-500 1000 1250 1500 1750 2000 3000 4000 6000 8000}
+PERIOD=${PERIOD:-5}
+MAXDROP=${MAXDROP:-1}
+EXIT_WAIT=${EXIT_WAIT:-500000}
 CLIENTS=${CLIENTS:-20000}
 NS=pgdhcpbench$$
 SIF=pgb0
@@ -26,6 +42,16 @@ cleanup() {
     [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
+
+# perfdhcp's UDP sockets get an 8 MiB receive buffer (bench/dhcp_rcvbuf.c says why) unless
+# CLIENT_RCVBUF=0
+preload=
+if [ "${CLIENT_RCVBUF:-1}" != 0 ]; then
+    here=$(cd "$(dirname "$0")" && pwd)
+    cc -O2 -shared -fPIC -o "$tmp/dhcp_rcvbuf.so" "$here/dhcp_rcvbuf.c" -ldl ||
+        { echo "dhcp bench: cannot build bench/dhcp_rcvbuf.c" >&2; exit 1; }
+    preload="LD_PRELOAD=$tmp/dhcp_rcvbuf.so"
+fi
 
 ip netns add $NS
 ip link add $SIF type veth peer name $CIF netns $NS
@@ -52,26 +78,63 @@ stop_server() {
     while ss -Hlun 'sport = :67' | grep -q . && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
 }
 
-# perf NAME MODE: MODE dora or renew; prints "NAME MODE rate drops%"
+# pstat FILE EXCHANGE: "sent received" of perfdhcp's statistics block for EXCHANGE
+pstat() {
+    awk -v x="$2" 'index($0, "Statistics for: " x "***") {f=1}
+        f && /^sent packets/ {s=$3} f && /^received packets/ {print s, $3; exit}' "$1"
+}
+
+# perf NAME MODE RATE: prints "NAME MODE RATE exchanges/s lost%" (MODE dora or renew)
 perf() {
     extra=
-    [ "$2" = renew ] && extra="-f $RATE"
-    out=$tmp/$1.$2.out
+    [ "$2" = renew ] && extra="-f $3"
+    out=$tmp/$1.$2.$3.out
+    ip netns exec $NS nstat -n 2>/dev/null || true
     # shellcheck disable=SC2086
-    ip netns exec $NS nice -n -15 taskset -c 1 perfdhcp -4 -l $CIF -r $RATE -R $CLIENTS \
-        -p $PERIOD $extra >"$out" 2>&1 || true
-    rate=$(sed -n 's/^Rate: \([0-9.]*\) .*/\1/p' "$out" | head -1)
+    ip netns exec $NS env $preload nice -n -15 taskset -c 1 perfdhcp -4 -l $CIF -r "$3" -R $CLIENTS \
+        -p $PERIOD -W $EXIT_WAIT $extra >"$out" 2>&1 || true
     if [ "$2" = renew ]; then
-        stats=$(awk '/Statistics for: REQUEST-ACK \(renewal\)|Statistics for: RENEW/{f=1} f&&/sent packets/{s=$3} f&&/received packets/{r=$3; print s, r; exit}' "$out")
+        set -- "$1" "$2" "$3" $(pstat "$out" "REQUEST-ACK (renewal)")
+        sent=${4:-0} got=${5:-0}
     else
-        stats=$(awk '/Statistics for: REQUEST-ACK/{f=1} f&&/sent packets/{s=$3} f&&/received packets/{r=$3; print s, r; exit}' "$out")
+        set -- "$1" "$2" "$3" $(pstat "$out" "DISCOVER-OFFER") $(pstat "$out" "REQUEST-ACK")
+        sent=${4:-0} got=${7:-0}
     fi
-    set -- "$1" "$2" $stats
-    sent=${3:-0}
-    recv=${4:-0}
-    per_s=$(awk -v r="$recv" -v p="$PERIOD" 'BEGIN{printf "%.0f", r / p}')
-    drop=$(awk -v s="$sent" -v r="$recv" 'BEGIN{if (s > 0) printf "%.2f", 100 * (s - r) / s; else print "100"}')
-    echo "$1 $2 ${per_s} ${drop} ${rate:-?}"
+    # datagrams the client's kernel dropped for a full socket buffer (perfdhcp not reading fast
+    # enough): a loss that is not the server's
+    rcvbuf=$(ip netns exec $NS nstat -z 2>/dev/null | awk '$1 == "UdpRcvbufErrors" {print $2}')
+    per_s=$(awk -v r="$got" -v p="$PERIOD" 'BEGIN{printf "%.0f", r / p}')
+    lost=$(awk -v s="$sent" -v r="$got" 'BEGIN{if (s > 0) printf "%.2f", 100 * (s - r) / s; else print "100"}')
+    # the server's own losses, per datagram: requests of every kind sent, less the replies
+    # received and the replies the client's socket dropped
+    srv=$(awk -v c="${rcvbuf:-0}" '/^sent packets/ {s += $3} /^received packets/ {r += $3}
+        END {l = s - r - c; if (l < 0) l = 0; if (s > 0) printf "%.2f", 100 * l / s; else print "100"}' "$out")
+    echo "$1 $2 $3 $per_s $lost ${rcvbuf:-0} $srv"
+}
+
+# sweep NAME MODE: offers RATES in turn, and goes on while the server's own losses (requests
+# of every kind without a reply, less the replies the client's socket had no room for, per
+# request sent) stay under MAXDROP %. Appends
+# every run to $tmp/runs, and to $tmp/best the run with the most exchanges/s among those where
+# perfdhcp lost under MAXDROP % in all ("all"), and among those where the server did
+# ("server"): "NAME MODE all|server rate exchanges/s lost%" (rate 0 when none passed).
+sweep() {
+    best_all="$1 $2 all 0 0 -" best_srv="$1 $2 server 0 0 -"
+    for r in $RATES; do
+        line=$(perf "$1" "$2" "$r")
+        echo "$line" >>"$tmp/runs"
+        echo "  $line" >&2
+        set -- $line
+        b=$(echo "$best_all" | cut -d' ' -f5)
+        awk -v l="$5" -v m="$MAXDROP" -v x="$4" -v b="$b" 'BEGIN{exit !(l < m && x > b)}' &&
+            best_all="$1 $2 all $3 $4 $5"
+        awk -v l="$7" -v m="$MAXDROP" 'BEGIN{exit !(l < m)}' || break
+        b=$(echo "$best_srv" | cut -d' ' -f5)
+        awk -v x="$4" -v b="$b" 'BEGIN{exit !(x > b)}' && best_srv="$1 $2 server $3 $4 $7"
+        set -- "$1" "$2"
+    done
+    echo "$best_all" >>"$tmp/best"
+    echo "$best_srv" >>"$tmp/best"
 }
 
 run_pigeon() {
@@ -139,22 +202,27 @@ run_dnsmasq() {
 }
 
 echo "load before: $(uptime)"
-results=$tmp/results
 for s in ${SERVERS:-pigeon kea dnsmasq}; do
+    echo "$s: $(uptime)" >&2
     run_$s
-    perf $s dora >>"$results"
-    perf $s renew >>"$results"
+    sweep $s dora
+    sweep $s renew
     stop_server
 done
 echo "load after: $(uptime)"
-echo "server mode exchanges/s drop% perfdhcp-rate (offered $RATE/s, $CLIENTS clients, ${PERIOD}s)"
-cat "$results"
-awk '{v[$1" "$2]=$3} END {
-    for (m in a) ;
+echo "every run: server mode offered/s exchanges/s lost% client-rcvbuf-drops server-lost%"
+echo "($CLIENTS clients, ${PERIOD}s each; client-rcvbuf-drops: replies perfdhcp's socket had no"
+echo "room for, counted by the client namespace's UdpRcvbufErrors)"
+cat "$tmp/runs"
+echo "most exchanges/s in a run with under $MAXDROP % lost (all losses / the server's own):"
+echo "server mode which offered/s exchanges/s lost%"
+cat "$tmp/best"
+awk '{v[$1" "$2" "$3]=$5} END {
     split("dora renew", ms, " ");
-    for (i = 1; i <= 2; i++) {
-        mo = ms[i];
-        if (v["kea " mo] > 0) printf "pigeon/kea %s: %.2fx\n", mo, v["pigeon " mo] / v["kea " mo];
-        if (v["dnsmasq " mo] > 0) printf "pigeon/dnsmasq %s: %.2fx\n", mo, v["pigeon " mo] / v["dnsmasq " mo];
+    split("all server", ws, " ");
+    for (i = 1; i <= 2; i++) for (j = 1; j <= 2; j++) {
+        k = ms[i] " " ws[j];
+        if (v["kea " k] > 0) printf "pigeon/kea %s: %.2fx\n", k, v["pigeon " k] / v["kea " k];
+        if (v["dnsmasq " k] > 0) printf "pigeon/dnsmasq %s: %.2fx\n", k, v["pigeon " k] / v["dnsmasq " k];
     }
-}' "$results"
+}' "$tmp/best"

@@ -229,27 +229,50 @@ bool dhcp_slot_usable(const struct dhcp_engine *e, int slot, const struct dhcp_c
     return false;
 }
 
-/* A never-used address first (from a cursor that moves on), else the one free longest, so an
- * address stays with its last client as long as possible. */
+/* The subnet's first never-used address at or after its cursor. A slot leaves FREE when it is
+ * first offered and comes back to it only from DECLINED (dhcp_engine_expire, which moves the
+ * cursor back to it), so every slot before the cursor is in use: each look-up resumes where
+ * the last one stopped instead of walking past every address handed out so far. Slots
+ * reserved for other clients are passed over (a client with a reservation never gets here). */
+static int next_never_used(struct dhcp_engine *e, unsigned subnet, const struct dhcp_client *c,
+                           int64_t now)
+{
+    unsigned *cur = &e->cursor[subnet];
+    for (unsigned si = 0; si < e->nsegs; si++) {
+        const struct dhcp_seg *sg = &e->segs[si];
+        unsigned end = sg->base + (sg->last - sg->first + 1);
+        if (sg->subnet != subnet || end <= *cur)
+            continue;
+        for (unsigned slot = *cur > sg->base ? *cur : sg->base; slot < end; slot++) {
+            *cur = slot;
+            if (e->slots[slot].lease.state == DHCP_LEASE_FREE &&
+                dhcp_slot_usable(e, (int)slot, c, now))
+                return (int)slot;
+        }
+        *cur = end;
+    }
+    return -1;
+}
+
+/* A never-used address first, else the one free longest, so an address stays with its last
+ * client as long as possible. */
 static int pick_free(struct dhcp_engine *e, unsigned subnet, const struct dhcp_client *c,
                      int64_t now)
 {
+    int slot = next_never_used(e, subnet, c, now);
+    if (slot >= 0)
+        return slot;
     int oldest = -1;
     int64_t oldest_t = 0;
     for (unsigned si = 0; si < e->nsegs; si++) {
-        unsigned seg = (e->cursor[subnet] + si) % e->nsegs;
-        if (e->segs[seg].subnet != subnet)
+        if (e->segs[si].subnet != subnet)
             continue;
-        unsigned n = e->segs[seg].last - e->segs[seg].first + 1;
+        unsigned n = e->segs[si].last - e->segs[si].first + 1;
         for (unsigned k = 0; k < n; k++) {
-            int slot = (int)(e->segs[seg].base + k);
-            if (!dhcp_slot_usable(e, slot, c, now))
-                continue;
+            slot = (int)(e->segs[si].base + k);
             const struct dhcp_lease *l = &e->slots[slot].lease;
-            if (l->state == DHCP_LEASE_FREE) {
-                e->cursor[subnet] = seg;
-                return slot;
-            }
+            if (l->state == DHCP_LEASE_FREE || !dhcp_slot_usable(e, slot, c, now))
+                continue; /* FREE ones are reserved for others: next_never_used saw them */
             if (oldest < 0 || l->expires < oldest_t) {
                 oldest = slot;
                 oldest_t = l->expires;
@@ -314,6 +337,9 @@ unsigned dhcp_engine_expire(struct dhcp_engine *e, int64_t now)
             l->state = DHCP_LEASE_EXPIRED; /* never saved: nothing to write */
         } else if (l->state == DHCP_LEASE_DECLINED) {
             l->state = DHCP_LEASE_FREE;
+            unsigned *cur = &e->cursor[e->slots[i].subnet];
+            if (i < *cur)
+                *cur = i; /* never used again: next_never_used must see it */
             if (e->ops.save)
                 e->ops.save(e->ctx, l);
         }

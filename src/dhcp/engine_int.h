@@ -29,7 +29,7 @@ struct dhcp_engine {
     int *hnext;      /* per slot: next slot in its key's bucket */
     int *buckets;    /* key hash → first slot */
     unsigned nbuckets;
-    unsigned *cursor; /* per subnet: the segment where a free address was last found */
+    unsigned *cursor; /* per subnet: the slot its never-used addresses start at or after */
     struct dhcp_packet req; /* the message being handled (large: kept off the stack) */
     struct dhcp_writer w;
 };

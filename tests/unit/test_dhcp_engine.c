@@ -325,6 +325,35 @@ static void test_exhaustion_and_decline(void **state)
     assert_true(rep.yiaddr != 0);
 }
 
+/* A declined address that comes back after its probation is never-used again: it is offered
+ * before an address another client let expire, although the search for never-used addresses
+ * had already moved past it (engine.c's cursor). */
+static void test_declined_address_offered_again_first(void **state)
+{
+    for (uint8_t mac = 1; mac <= 2; mac++) {
+        assert_int_equal(discover(mac), DHCP_OUT_REPLY);
+        char want[16];
+        snprintf(want, sizeof want, "10.0.0.%u", 99 + mac);
+        assert_string_equal(yiaddr(), want);
+        select_offer(mac, want, "10.0.0.1");
+        assert_int_equal(out.type, DHCP_ACK);
+    }
+    struct msg m;
+    msg_start(&m, DHCP_DECLINE, 2);
+    msg_addr_opt(&m, DHCP_OPT_REQUESTED_ADDR, "10.0.0.101");
+    msg_addr_opt(&m, DHCP_OPT_SERVER_ID, "10.0.0.1");
+    assert_int_equal(send_msg(&m), DHCP_OUT_SILENT);
+    assert_int_equal(discover(3), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.102");
+    select_offer(3, "10.0.0.102", "10.0.0.1");
+    assert_int_equal(out.type, DHCP_ACK);
+    /* 4600: .100 and .102 have expired (1600), .101's probation is over */
+    dhcp_engine_expire(e, 4600);
+    msg_start(&m, DHCP_DISCOVER, 4);
+    assert_int_equal(send_at(&m, &rx_eth0, 4601), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.101");
+}
+
 static void test_expiry_unbinds(void **state)
 {
     discover(1);
@@ -530,7 +559,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_dora),          T(test_other_server_chosen), T(test_request_wrong_offer_naks),
         T(test_init_reboot),   T(test_renew_rebind_release), T(test_reservation),
-        T(test_exhaustion_and_decline), T(test_expiry_unbinds), T(test_relay),
+        T(test_exhaustion_and_decline), T(test_declined_address_offered_again_first),
+        T(test_expiry_unbinds), T(test_relay),
         T(test_store_failure_no_ack), T(test_inform_and_fqdn), T(test_malformed),
         T(test_restore),       T(test_bootp),             T(test_ping_conflict),
         cmocka_unit_test(test_config_errors),
