@@ -1,9 +1,11 @@
-"""The DHCP service over a lease's life and its safety checks (issue 20), in a namespace with
-a veth pair made by each test: busybox udhcpc RENEWING and its own RELEASE, ISC dhclient
-REBINDING when the server it renews with cannot be reached, the ICMP conflict check before an
+"""The DHCP service over a lease's life and its safety checks (issue 20), in namespaces with
+veth pairs made by each test: udhcpc, dhclient and dhcpcd each RENEWING, REBINDING and
+releasing its lease itself, ISC dhclient REBINDING when the server it renews with cannot be
+reached, the ICMP conflict check before an
 OFFER ([dhcp] ping_check), BOOTP clients (RFC 951/1542), and the pool alarm with
 `pigeon dhcp pools` and the /metrics pool gauges.
 """
+import os
 import re
 import shutil
 import signal
@@ -11,41 +13,11 @@ import subprocess
 import urllib.request
 
 import dns.rcode
+import pytest
 
 import pigeon_harness as H
-from test_dhcp import (CLI_IF, SERVER, dhcp_daemon, dora, finish, leases, net,  # noqa: F401
-                       probe, resolve, sh, start, udhcpc_files)
-
-
-def test_udhcpc_renews_then_releases(tmp_path, net):
-    """udhcpc with a 60 s lease renews at T1 (30 s) (unicast REQUEST, RENEWING) and keeps its
-    address; stopped with -R it sends RELEASE itself: the lease is released and its name
-    leaves DNS."""
-    d = dhcp_daemon(tmp_path, subnet={"lease_time": 60})
-    start(d)
-    script, out, env = udhcpc_files(tmp_path)
-    p = subprocess.Popen(["ip", "netns", "exec", net, shutil.which("udhcpc"), "-i", CLI_IF, "-f",
-                          "-R", "-t", "5", "-T", "2", "-s", str(script), "-x", "hostname:box3"],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        H.wait_until(lambda: out.exists() and "event=bound" in out.read_text(), 30, "bound")
-        ip = re.search(r"ip=(\S+)", out.read_text()).group(1)
-        H.wait_until(lambda: ip in resolve(d, "box3.lan.test", "A")[1], 10, "box3's A")
-        off = d.log_size()
-        H.wait_until(lambda: "event=renew" in out.read_text(), 60, "udhcpc's renewal")
-        d.wait_log(r"dhcp: ACK " + re.escape(ip) + r" to \S+ on pgdh0 \(renewing\)", start=off)
-        renewed = out.read_text().split("event=bound")[-1]
-        assert "ip=" + ip in renewed, renewed
-        assert "bound" in leases(d)
-    finally:
-        p.send_signal(signal.SIGTERM)  # -R: RELEASE on the way out
-        p.wait(timeout=30)
-    H.wait_until(lambda: re.search(re.escape(ip) + r"\s+released", leases(d)), 10,
-                 "the lease released by udhcpc")
-    d.wait_log(r"ddns: removed box3\.lan\.test\.")
-    H.wait_until(lambda: resolve(d, "box3.lan.test", "A")[0] == dns.rcode.NXDOMAIN, 10,
-                 "box3 gone")
-    finish(d)
+from test_dhcp import (CLI_IF, SERVER, ZONE, _count, dhcp_daemon, dora, finish,  # noqa: F401
+                       leases, net, probe, resolve, sh, start)
 
 
 DHCLIENT_SCRIPT = """#!/bin/sh
@@ -88,6 +60,147 @@ def test_dhclient_rebinds_when_its_server_is_unreachable(tmp_path, net):
     finally:
         p.terminate()
         p.wait(timeout=30)
+    finish(d)
+
+
+# ---- every stock client through renew, rebind and release ----
+#
+# udhcpc, dhclient and dhcpcd at once, each in a network namespace of its own on one bridge
+# where the server listens. A 120 s lease with T1 60 s and T2 70 s (the least [dhcp] allows;
+# busybox udhcpc renews at half the lease and rebinds after three unanswered unicast tries):
+# each client binds (address, router, DNS, domain from its hook script) and renews by unicast
+# (RENEWING); then a wrong MAC address for the server's address in each client's ARP table
+# makes its next unicast renewals go nowhere (a route would not do: udhcpc's socket is bound
+# to its interface), so it broadcasts (REBINDING, RFC 2131 §4.4.5); the entries go and each
+# client releases its lease itself. The server's log says which state
+# each ACK answered.
+
+BRIDGE = "pgdhbr"
+
+CLIENT_SCRIPT = """#!/bin/sh
+echo "reason=$1$reason ip=$ip$new_ip_address router=$router$new_routers" \\
+     "dns=$dns$new_domain_name_servers domain=$domain$new_domain_name" >> OUTFILE
+case "$1$reason" in bound|renew|BOUND|RENEW|REBIND|REBOOT)
+    ip addr add "$ip$new_ip_address/24" dev "$interface" 2>/dev/null ;;
+esac
+exit 0
+"""
+
+
+def client_udhcpc(ns, script, tmp, name):
+    cmd = [shutil.which("udhcpc"), "-i", CLI_IF, "-f", "-R", "-t", "5", "-T", "2", "-s", script,
+           "-x", "hostname:" + name]
+    return cmd, lambda p: (p.send_signal(signal.SIGTERM), p.wait(timeout=30))  # -R: RELEASE
+
+
+def client_dhclient(ns, script, tmp, name):
+    conf = tmp / "dhclient.conf"
+    conf.write_text('send host-name "%s";\nrequest subnet-mask, routers, domain-name-servers, '
+                    'domain-name, dhcp-renewal-time, dhcp-rebinding-time;\n' % name)
+    base = [shutil.which("dhclient"), "-4", "-sf", script, "-cf", str(conf),
+            "-lf", str(tmp / "dhclient.leases"), "-pf", str(tmp / "dhclient.pid")]
+
+    def release(p):  # dhclient -r stops the running one (its pid file) and sends RELEASE
+        sh("ip", "netns", "exec", ns, *base, "-r", CLI_IF, timeout=60)
+        p.wait(timeout=30)
+    return base + ["-d", CLI_IF], release
+
+
+def client_dhcpcd(ns, script, tmp, name):
+    base = [shutil.which("dhcpcd"), "-4", "--noarp", "-c", script]
+
+    def release(p):  # -k: the running dhcpcd releases its lease and exits
+        sh("ip", "netns", "exec", ns, *base, "-k", CLI_IF, timeout=60)
+        p.wait(timeout=30)
+    return base + ["-B", "-h", name, CLI_IF], release
+
+
+@pytest.fixture
+def bridged():
+    """Three client namespaces, each joined by a veth pair to BRIDGE (SERVER/24) here."""
+    tag = "%d_%d" % (os.getpid(), next(_count))
+    spaces = ["pgdhb%s_%d" % (tag, i) for i in range(3)]
+    try:
+        sh("ip", "link", "add", BRIDGE, "type", "bridge")
+        sh("ip", "addr", "add", SERVER + "/24", "dev", BRIDGE)
+        sh("ip", "link", "set", BRIDGE, "up")
+        for i, ns in enumerate(spaces):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", "pgdhv%d" % i, "type", "veth", "peer", "name", CLI_IF,
+               "netns", ns)
+            sh("ip", "link", "set", "pgdhv%d" % i, "master", BRIDGE, "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", CLI_IF, "up")
+        yield spaces
+    finally:
+        for i, ns in enumerate(spaces):
+            sh("ip", "link", "del", "pgdhv%d" % i, check=False)
+            sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", BRIDGE, check=False)
+
+
+def test_clients_renew_rebind_release(tmp_path, bridged):
+    """udhcpc, dhclient and dhcpcd each: bound with router, DNS and domain and its name in
+    DNS; an ACK to its unicast renewal (renewing); with its unicast to the server sent to a
+    MAC nobody has, an ACK to its broadcast REQUEST (rebinding) for the same address; then
+    its own RELEASE frees the lease and the name."""
+    d = dhcp_daemon(tmp_path, pool=("10.77.0.100", "10.77.0.110"), dhcp={"interfaces": BRIDGE},
+                    subnet={"interface": BRIDGE, "lease_time": 120, "renew_time": 60,
+                            "rebind_time": 70})
+    off = d.log_size()
+    d.start()
+    d.wait_log(r"dhcp: listening on " + BRIDGE, start=off)
+    clients = []
+    try:
+        for kind, ns in zip(("udhcpc", "dhclient", "dhcpcd"), bridged):
+            tmp = tmp_path / kind
+            tmp.mkdir()
+            out, script = tmp / "out", tmp / "script.sh"
+            script.write_text(CLIENT_SCRIPT.replace("OUTFILE", str(out)))
+            script.chmod(0o755)
+            cmd, release = globals()["client_" + kind](ns, str(script), tmp, "box-" + kind)
+            log = open(tmp / "log", "wb")
+            p = subprocess.Popen(["ip", "netns", "exec", ns] + cmd, stdout=log,
+                                 stderr=subprocess.STDOUT)
+            clients.append(dict(kind=kind, ns=ns, out=out, p=p, release=release, log=log))
+        bound = r"reason=(?:bound|BOUND|REBOOT) .*"
+        for c in clients:
+            H.wait_until(lambda: c["out"].exists() and re.search(bound, c["out"].read_text()),
+                         60, c["kind"] + " bound")
+            got = dict(kv.split("=", 1)
+                       for kv in re.search(bound, c["out"].read_text()).group(0).split())
+            assert got["ip"].startswith("10.77.0.1"), (c["kind"], got)
+            assert (got["router"], got["dns"], got["domain"]) == (SERVER, SERVER, ZONE), got
+            c["ip"] = got["ip"]
+            name = "box-%s.lan.test" % c["kind"]
+            H.wait_until(lambda: c["ip"] in resolve(d, name, "A")[1], 10, name)
+        assert len({c["ip"] for c in clients}) == 3
+
+        def acked(c, state, start):
+            pat = r"dhcp: ACK %s to \S+ on %s \(%s\)" % (re.escape(c["ip"]), BRIDGE, state)
+            return re.search(pat, d.log()[start:])
+        for c in clients:
+            H.wait_until(lambda: acked(c, "renewing", 0), 90, c["kind"] + "'s renewal")
+            sh("ip", "netns", "exec", c["ns"], "ip", "neigh", "replace", SERVER, "lladdr",
+               "02:00:00:00:00:01", "dev", CLI_IF, "nud", "permanent")
+            c["off"] = d.log_size()
+        for c in clients:
+            H.wait_until(lambda: acked(c, "rebinding", c["off"]), 120, c["kind"] + " rebinding")
+            sh("ip", "netns", "exec", c["ns"], "ip", "neigh", "del", SERVER, "dev", CLI_IF)
+        for c in clients:
+            assert re.search(re.escape(c["ip"]) + r"\s+bound", leases(d)), leases(d)
+            c["release"](c["p"])
+        for c in clients:
+            H.wait_until(lambda: re.search(re.escape(c["ip"]) + r"\s+released", leases(d)), 10,
+                         "the lease released by " + c["kind"])
+            H.wait_until(lambda: resolve(d, "box-%s.lan.test" % c["kind"], "A")[0] ==
+                         dns.rcode.NXDOMAIN, 10, c["kind"] + "'s name gone")
+    finally:
+        for c in clients:
+            if c["p"].poll() is None:
+                c["p"].kill()
+                c["p"].wait(timeout=30)
+            c["log"].close()
     finish(d)
 
 
