@@ -8,7 +8,9 @@
 #                      so this is the like-for-like figure for durable uploads;
 #   retr-tls/stor-tls  the same with explicit FTPS (AUTH TLS, PROT P: curl --ssl-reqd);
 #   sessions           SESSIONS sessions, CONCURRENCY at a time, each one curl process doing
-#                      login + LIST + RETR of a 4 KB file + QUIT (two URLs on one connection);
+#                      login + LIST + RETR of a 4 KB file + QUIT (two URLs on one connection),
+#                      with every server started at once and the servers taking turns for
+#                      ROUNDS rounds (the median of each one's rounds is its figure);
 #                      also the server's CPU time per session (its process, threads and
 #                      reaped children: /proc/PID/stat), which a machine loaded by others
 #                      distorts far less than the wall-clock rate.
@@ -27,15 +29,19 @@
 # the temporary directory, and run from there. A system user BENCH_USER is made (and kept)
 # for the two of them.
 #
-# usage: bench/ftp.sh [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-o pigeon|vsftpd|pureftpd] [-k] [-B]
+# usage: bench/ftp.sh [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-r ROUNDS] [-S] [-o pigeon|vsftpd|pureftpd] [-k] [-B]
 #   -s  size of the large file in MB       (env BENCH_MB: default 2048 when BENCH_DIR has
 #                                           room for 2.5 x that, else 512)
 #   -c  concurrent sessions                (env BENCH_C, default 20)
 #   -n  sessions per timed run             (env BENCH_N, default 400)
+#   -r  rounds of the sessions run         (env BENCH_ROUNDS, default 3: the servers take
+#                                           turns, the median of each one's rounds counts)
+#   -S  the sessions workload only         (env BENCH_SESSIONS_ONLY=1)
 #   -o  run one server only                (env BENCH_ONLY)
 #   -k  keep the temporary directory       (env BENCH_KEEP=1)
 #   -B  don't run make: use build/release  (env BENCH_NO_BUILD=1)
-# env BENCH_DIR: where the temporary directory is made (default /var/tmp).
+# env BENCH_DIR: where the temporary directory is made (default /var/tmp); PIGEOND: the
+# pigeond to run (default build/release/pigeond; to compare two builds).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +50,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MB=${BENCH_MB:-}
 C=${BENCH_C:-20}
 N=${BENCH_N:-400}
+ROUNDS=${BENCH_ROUNDS:-3}
+SESSIONS_ONLY=${BENCH_SESSIONS_ONLY:-0}
 ONLY=${BENCH_ONLY:-}
 KEEP=${BENCH_KEEP:-0}
 NO_BUILD=${BENCH_NO_BUILD:-0}
@@ -51,16 +59,18 @@ BASE=${BENCH_DIR:-/var/tmp}
 USER_NAME=${BENCH_USER:-pigeonftpbench}
 PASS=bench-Passw0rd
 
-while getopts "s:c:n:o:kBh" opt; do
+while getopts "s:c:n:r:So:kBh" opt; do
     case $opt in
         s) MB=$OPTARG ;;
         c) C=$OPTARG ;;
         n) N=$OPTARG ;;
+        r) ROUNDS=$OPTARG ;;
+        S) SESSIONS_ONLY=1 ;;
         o) ONLY=$OPTARG ;;
         k) KEEP=1 ;;
         B) NO_BUILD=1 ;;
         h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "usage: $0 [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-o SERVER] [-k] [-B]" >&2; exit 2 ;;
+        *) echo "usage: $0 [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-r ROUNDS] [-S] [-o SERVER] [-k] [-B]" >&2; exit 2 ;;
     esac
 done
 PATH=$PATH:/usr/sbin:/sbin
@@ -70,7 +80,7 @@ if [[ -z $MB ]]; then
     MB=512
     ((avail > 2048 * 5 / 2 + 1024)) && MB=2048
 fi
-for v in MB C N; do
+for v in MB C N ROUNDS; do
     [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v must be a positive number"
 done
 run_p() { [[ -z $ONLY || $ONLY == "$1" ]]; }
@@ -84,6 +94,7 @@ DIR=$(mktemp -d "$BASE/pigeon-ftp-bench.XXXXXX")
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do stop_pid server "$p"; done
+    [[ -n ${CGROUP:-} ]] && rmdir "$CGROUP" 2>/dev/null
     if ((KEEP)); then log "kept $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
@@ -93,9 +104,11 @@ LOGIN=bench@hamburger.edu
 TREE=$DIR/ftproot/$LOGIN
 mkdir -p "$TREE"
 chmod 755 "$DIR" "$DIR/ftproot"  # the system user walks to its home
-log "making a $MB MB file"
-head -c $((MB * 1024 * 1024)) /dev/urandom >"$DIR/big.bin"
-cp "$DIR/big.bin" "$TREE/big.bin"
+if ((!SESSIONS_ONLY)); then
+    log "making a $MB MB file"
+    head -c $((MB * 1024 * 1024)) /dev/urandom >"$DIR/big.bin"
+    cp "$DIR/big.bin" "$TREE/big.bin"
+fi
 head -c 4096 /dev/urandom >"$TREE/small.bin"
 if ! id "$USER_NAME" >/dev/null 2>&1; then
     useradd -M -s /bin/sh -d "$TREE" "$USER_NAME"
@@ -130,8 +143,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DIR/key.pem" -out "$DIR/cert
 cat "$DIR/key.pem" "$DIR/cert-only.pem" >"$CERT"
 
 start_pigeon() {
-    nice -n -15 taskset -c 0 "$ROOT/build/release/pigeond" -c "$CONF" >"$DIR/pigeond.log" 2>&1 &
+    nice -n -15 taskset -c 0 "${PIGEOND:-$ROOT/build/release/pigeond}" -c "$CONF" >"$DIR/pigeond.log" 2>&1 &
     PIDS+=($!)
+    in_cgroup $!
     wait_port "$P_PORT" 30 || die "pigeond did not start: $(tail -5 "$DIR/pigeond.log")"
     PORT=$P_PORT FTP_USER=$LOGIN
 }
@@ -162,6 +176,7 @@ seccomp_sandbox=NO
 VEOF
     nice -n -15 taskset -c 0 /usr/sbin/vsftpd "$DIR/vsftpd.conf" >"$DIR/vsftpd.log" 2>&1 &
     PIDS+=($!)
+    in_cgroup $!
     wait_port "$PORT" 30 || die "vsftpd did not start: $(cat "$DIR/vsftpd.log")"
 }
 
@@ -176,8 +191,24 @@ start_pureftpd() {
     nice -n -15 taskset -c 0 "$DIR/pure/usr/sbin/pure-ftpd" -S "127.0.0.1,$PORT" -l unix -E \
         -Y 1 -2 "$CERT" -c 500 -C 500 -H >"$DIR/pure-ftpd.log" 2>&1 &
     PIDS+=($!)
+    in_cgroup $!
     wait_port "$PORT" 30 || die "pure-ftpd did not start: $(cat "$DIR/pure-ftpd.log")"
 }
+
+# Linux's autogroup scheduling (kernel.sched_autogroup_enabled) shares a CPU between sessions
+# (setsid), whatever the nice values of the processes within them: vsftpd makes every FTP
+# session a session of its own (setsid), so on a CPU shared with other users' processes 20
+# vsftpd sessions get 20 shares of it while pigeond (and pure-ftpd), one session, get one.
+# So that the servers compete on the same terms, each runs in one cpu cgroup made for the
+# bench (default weight, the same as one session's), where autogroups do not apply: every
+# process and thread of the server shares that cgroup's part of the CPU, as one. Off with
+# BENCH_CGROUP=0 (or when /sys/fs/cgroup/cpu is not writable).
+CGROUP=
+if [[ ${BENCH_CGROUP:-1} != 0 && -w /sys/fs/cgroup/cpu ]]; then
+    CGROUP=/sys/fs/cgroup/cpu/pigeon-ftp-bench-$$
+    mkdir -p "$CGROUP"
+fi
+in_cgroup() { [[ -z $CGROUP ]] || echo "$1" >"$CGROUP/cgroup.procs"; }
 
 stop_last() {
     local last=$((${#PIDS[@]} - 1))
@@ -219,8 +250,8 @@ throughput() { # retr|stor|stor-sync [TLS options...]: MB/s
 # pure-ftpd spend theirs in a process per session, Pigeon in its threads.
 cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 
-sessions() { # "SESSIONS/S CPU-MS-PER-SESSION"
-    local t0 t1 c0 c1 list small pid=${PIDS[${#PIDS[@]} - 1]}
+sessions() { # PID: "SESSIONS/S CPU-MS-PER-SESSION"
+    local t0 t1 c0 c1 list small pid=$1
     list=$(url "") small=$(url small.bin)
     c0=$(cpu_ticks "$pid")
     t0=$(now)
@@ -233,11 +264,31 @@ sessions() { # "SESSIONS/S CPU-MS-PER-SESSION"
         'BEGIN {printf "%.1f %.1f", n / (b - a), c * 1000 / hz / n}'
 }
 
+# hash_ms HASH: CPU milliseconds of one check of PASS against HASH by libxcrypt's crypt(3),
+# the call all three servers make (Pigeon directly, vsftpd through PAM's pam_unix, pure-ftpd
+# with -l unix), measured alone: 20 checks in one process on CPU 0 under nice -n -15.
+hash_ms() {
+    nice -n -15 taskset -c 0 /usr/bin/python3 -W ignore -c '
+import crypt, resource, sys
+h, pw, n = sys.argv[1], sys.argv[2], 20
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t = cpu()
+for _ in range(n):
+    assert crypt.crypt(pw, h) == h
+print("%.1f" % ((cpu() - t) * 1000 / n))' "$1" "$PASS"
+}
+
 declare -A R
 SERVERS=()
 for s in pigeon vsftpd pureftpd; do run_p "$s" && SERVERS+=("$s"); done
 log "load before: $(uptime)"
 for NAME in "${SERVERS[@]}"; do
+    if ((SESSIONS_ONLY)); then
+        for k in retr stor stor-sync retr-tls stor-tls; do R[$NAME,$k]=0; done
+        continue
+    fi
     case $NAME in
         pigeon) start_pigeon ;;
         vsftpd) start_vsftpd ;;
@@ -250,14 +301,34 @@ for NAME in "${SERVERS[@]}"; do
     R[$NAME,stor-sync]=$(throughput stor-sync)
     R[$NAME,retr-tls]=$(throughput retr --ssl-reqd -k)
     R[$NAME,stor-tls]=$(throughput stor --ssl-reqd -k)
-    read -r R[$NAME,sessions] R[$NAME,cpu] <<<"$(sessions)"
     log "$NAME: retr ${R[$NAME,retr]} stor ${R[$NAME,stor]} stor+sync ${R[$NAME,stor-sync]}" \
-        "retr-tls ${R[$NAME,retr-tls]}" \
-        "stor-tls ${R[$NAME,stor-tls]} MB/s, ${R[$NAME,sessions]} sessions/s," \
-        "${R[$NAME,cpu]} ms CPU/session"
+        "retr-tls ${R[$NAME,retr-tls]} stor-tls ${R[$NAME,stor-tls]} MB/s"
     stop_last
 done
+# Sessions: every server runs at once (idle but for its turn), and the runs alternate between
+# them, ROUNDS times, so that a change in the other agents' load falls on all of them alike;
+# each server's figure is the median of its rounds.
+declare -A SPORT SUSER SPID
+for NAME in "${SERVERS[@]}"; do
+    "start_$NAME"
+    SPORT[$NAME]=$PORT SUSER[$NAME]=$FTP_USER SPID[$NAME]=${PIDS[${#PIDS[@]} - 1]}
+done
+for round in $(seq 1 "$ROUNDS"); do
+    for NAME in "${SERVERS[@]}"; do
+        PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
+        read -r rate cpu <<<"$(sessions "${SPID[$NAME]}")"
+        R[$NAME,sessions-all]+="$rate " R[$NAME,cpu-all]+="$cpu "
+        log "round $round, $NAME: $rate sessions/s, $cpu ms CPU/session ($(cut -d' ' -f1-3 /proc/loadavg))"
+    done
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+for NAME in "${SERVERS[@]}"; do
+    R[$NAME,sessions]=$(median <<<"${R[$NAME,sessions-all]}")
+    R[$NAME,cpu]=$(median <<<"${R[$NAME,cpu-all]}")
+done
 log "load after: $(uptime)"
+HASH_MS=$(hash_ms "$(getent shadow "$USER_NAME" | cut -d: -f2)")
+log "one yescrypt check alone (the system account's hash, the same cost as Pigeon's): $HASH_MS ms CPU"
 
 printf '%-10s %10s %10s %10s %10s %10s %12s %12s\n' server "retr MB/s" "stor MB/s" \
     "stor+sync" "retr-tls" "stor-tls" "sessions/s" "ms CPU/sess"
@@ -280,4 +351,9 @@ if run_p pigeon; then
         echo
     done
 fi
-echo "file: $MB MB; sessions: $N, $C at a time; loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"
+for NAME in "${SERVERS[@]}"; do
+    awk -v n="$NAME" -v c="${R[$NAME,cpu]}" -v h="$HASH_MS" \
+        'BEGIN {printf "%s: %.1f ms CPU per session beyond its yescrypt check (%.1f ms)\n", n, c - h, h}'
+done
+echo "file: $MB MB; sessions: $N, $C at a time; loadavg: $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "servers in one cpu cgroup: ${CGROUP:-no}"
