@@ -6,10 +6,12 @@
 # something has to be installed. Without root it lists what is missing and exits 1.
 set -eu
 
-# Libraries pigeond links with, and the tools `make` and `make install` use. A new library
-# dependency of the daemon goes here (its -dev package).
+# Libraries pigeond links with, the tools `make` and `make install` use, and what pigeond reads
+# at run time (the trust store, the Public Suffix List). A new library dependency of the daemon
+# goes here (its -dev package); tests/integration/test_deps.py checks the list against the build.
 RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libidn2-dev
-libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev libcurl4-openssl-dev python3 openssl publicsuffix"
+libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev libcurl4-openssl-dev python3 openssl ca-certificates
+publicsuffix"
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here. pure-ftpd (bench/ftp.sh) conflicts with

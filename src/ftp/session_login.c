@@ -79,8 +79,10 @@ void ftp_session_auth_done(struct ftp_session *s, enum ftp_auth_result r,
     }
     if (r == FTP_AUTH_NOHOME)
         return ftp_reply(s, "530 Cannot open the home directory.");
-    log_info("ftp " LOG_ID " login failed for %s from %s", LOG_IDV(s->id), s->user,
-             s->peer_addr);
+    /* the shared form of a failed login (fail2ban's filter): the address before the name the
+     * client chose, so no name can pass for another address */
+    log_info("ftp " LOG_ID " auth failed from %s user=%s", LOG_IDV(s->id), s->peer_addr,
+             s->user);
     ftp_reply(s, "530 Login incorrect.");
     if (++s->login_failures >= s->cfg.max_login_failures) {
         ftp_reply(s, "421 Too many login failures, closing control connection.");

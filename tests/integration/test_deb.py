@@ -50,7 +50,8 @@ def test_control_fields(deb):
     assert deb_field(deb, "Version") == VERSION
     depends = deb_field(deb, "Depends")
     for lib in ("libevent-2.1-7", "libevent-openssl-2.1-7", "libsqlite3-0", "libssl3",
-                "libidn2-0", "libnghttp2-14", "libcrypt1", "adduser", "publicsuffix"):
+                "libidn2-0", "libnghttp2-14", "libcrypt1", "adduser", "ca-certificates",
+                "publicsuffix"):
         assert lib in depends, depends
 
 

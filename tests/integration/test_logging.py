@@ -4,6 +4,7 @@ address, and the shipped fail2ban filter run by fail2ban-regex against those rea
 auth-failure lines and the severities."""
 
 import base64
+import ftplib
 import imaplib
 import os
 import poplib
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import pigeon_harness as H
+from ftp_helpers import add_ftp
 
 REPO = Path(__file__).resolve().parents[2]
 FILTER = REPO / "etc" / "fail2ban" / "filter.d" / "pigeon.conf"
@@ -61,7 +63,7 @@ def test_relative_log_file_is_beside_the_config(new_daemon, tmp_path):
 
 
 def failed_logins(d):
-    """One failed login on each of SMTP AUTH, POP3 and IMAP."""
+    """One failed login on each of SMTP AUTH, POP3 and IMAP, and FTP when d serves it."""
     with smtplib.SMTP("127.0.0.1", d.sub_port, timeout=H.IO_TIMEOUT) as s:
         s.starttls(context=H.unverified_context())
         s.ehlo()
@@ -83,6 +85,15 @@ def failed_logins(d):
     except imaplib.IMAP4.error:
         pass
     m.logout()
+    if getattr(d, "ftp_port", None):
+        f = ftplib.FTP()
+        f.connect("127.0.0.1", d.ftp_port, timeout=H.IO_TIMEOUT)
+        try:
+            f.login("eve@hamburger.edu", "guess4")
+            raise AssertionError("FTP accepted a wrong password")
+        except ftplib.error_perm as e:
+            assert str(e).startswith("530"), e
+        f.close()
 
 
 def fail2ban_filter(tmp_path):
@@ -97,11 +108,13 @@ def fail2ban_filter(tmp_path):
 
 def test_failed_logins_logged_and_matched_by_fail2ban(new_daemon, tmp_path):
     logfile = tmp_path / "pigeond.log"
-    d = new_daemon(server={"log": str(logfile)}, pop3={}, imap={})
+    d = new_daemon(start=False, server={"log": str(logfile)}, pop3={}, imap={})
+    add_ftp(d, ftps=False)
+    d.start()
     wait_for(logfile, r"pigeond ready")
     failed_logins(d)
     for proto, user in (("smtp", "mallory@hamburger.edu"), ("pop3", "trudy@hamburger.edu"),
-                        ("imap", "bob@hamburger.edu")):
+                        ("imap", "bob@hamburger.edu"), ("ftp", "eve@hamburger.edu")):
         wait_for(logfile, r"^\S+Z info %s s[0-9a-f]+ auth failed from 127\.0\.0\.1 user=%s$"
                  % (proto, re.escape(user)))
     filt = fail2ban_filter(tmp_path)
@@ -109,12 +122,12 @@ def test_failed_logins_logged_and_matched_by_fail2ban(new_daemon, tmp_path):
                         str(filt)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
-    assert p.stdout.decode().split() == ["127.0.0.1"] * 3, p.stdout.decode()
+    assert p.stdout.decode().split() == ["127.0.0.1"] * 4, p.stdout.decode()
     # The successful logins of the same run are not counted.
     p = subprocess.run(["fail2ban-regex", "--out", "msg", str(logfile),
                         str(filt)],
                        stdout=subprocess.PIPE, timeout=120)
-    assert b"auth ok" not in p.stdout and p.stdout.count(b"auth failed") == 3
+    assert b"auth ok" not in p.stdout and p.stdout.count(b"auth failed") == 4
 
 
 def test_forged_user_name_cannot_name_another_address(tmp_path):

@@ -6,16 +6,11 @@ is taken out of the file (or, where pigeond requires it, written differently), r
 put back."""
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 import dns_auth_helpers as A
-import pigeon_harness as H
-
-SAMPLE = H.REPO / "etc" / "pigeon.conf"
+import sample_instance as S
 
 # A key pigeond cannot do without, written otherwise with the same meaning where it is a path.
 REQUIRED = {("server", "hostname"): "mx.hamburger.edu",
@@ -49,24 +44,7 @@ def alternative(section, key, value):
 
 @pytest.fixture
 def sample(tmp_path):
-    etc = tmp_path / "etc"
-    etc.mkdir()
-    shutil.copy(SAMPLE, etc / "pigeon.conf")
-    shutil.copy(H.REPO / "etc" / "root.hints", etc / "root.hints")
-    shutil.copytree(H.REPO / "etc" / "zones", etc / "zones")
-    (tmp_path / "www").mkdir()
-    (tmp_path / "www" / "mail").symlink_to(H.REPO / "www" / "mail")
-    d = H.Daemon(tmp_path, name="sample")
-    d.conf = str(etc / "pigeon.conf")
-    d.data_dir = str(tmp_path / "var")
-    d.sections = {"server": {}}  # the file is the sample's, never rewritten
-    d.ports = [2525, 2587, 2110, 2143, 2053, 8080]
-    p = subprocess.run(["sh", str(H.REPO / "scripts" / "sample-setup.sh"), str(H.BUILD),
-                        d.conf], cwd=str(tmp_path), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, env=H.sanitizer_env(), timeout=120)
-    assert p.returncode == 0, p.stdout.decode()
-    d.start()
-    H.wait_file(str(tmp_path / "var" / "pigeond.ctl"))
+    d, _ = S.start(tmp_path)
     yield d
     report = A.finish(d)
     assert report is None, report
@@ -89,7 +67,7 @@ def named(out, section, key):
 
 def test_every_sample_key_is_applied_or_needs_a_restart(sample):
     d = sample
-    conf = Path(d.conf)
+    conf = d.root / d.conf
     original = conf.read_text()
     lines = original.splitlines(keepends=True)
     keys = sample_keys(original)

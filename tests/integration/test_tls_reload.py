@@ -4,6 +4,7 @@ the previous certificate. TLS 1.2 uses forward-secret AEAD suites only."""
 
 import hashlib
 import imaplib
+import re
 import signal
 import socket
 import ssl
@@ -78,6 +79,28 @@ def test_tls12_offers_forward_secret_aead_only(new_daemon):
     _, cipher = served(d.imaps_port, maximum_version=ssl.TLSVersion.TLSv1_2)
     assert cipher[1] == "TLSv1.2" and cipher[0].startswith("ECDHE-"), cipher
     assert "GCM" in cipher[0] or "CHACHA20" in cipher[0], cipher
+
+
+def test_tls10_and_tls11_refused_by_the_server(new_daemon):
+    """TLS 1.2 is the oldest version served: a client that sends a ClientHello for TLS 1.0 or
+    1.1 only (allowed on its side with SECLEVEL=0: it is written, not refused by the client)
+    gets no handshake (OpenSSL's server ends it); the same client is served with TLS 1.2."""
+    d = new_daemon(imaps={})
+    for version in ("-tls1", "-tls1_1"):
+        p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % d.imaps_port,
+                            version, "-cipher", "DEFAULT@SECLEVEL=0"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        out = p.stdout.decode(errors="replace")
+        assert p.returncode != 0 and "no protocols available" not in out, (version, out)
+        assert re.search(r"SSL handshake has read \d+ bytes and written [1-9]\d* bytes", out), out
+        assert "Cipher is (NONE)" in out, (version, out)
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % d.imaps_port,
+                        "-tls1_2", "-cipher", "DEFAULT@SECLEVEL=0"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    out = p.stdout.decode(errors="replace")
+    assert p.returncode == 0 and "New, TLSv1.2, Cipher is ECDHE-" in out, out
 
 
 def san_cert(path, name):
