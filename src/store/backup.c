@@ -235,73 +235,106 @@ static int blob_dirs_sync(const char *root, const char **why)
     return rc;
 }
 
-/* The self-signed certificate the daemon made (absent when tls_cert is configured). */
-static int tls_copy(const char *src_root, const char *dst_root, const char **why)
+/* What the data directory holds besides the database and the message files (which go their
+ * own way) is the daemons' state, copied whole: the generated certificate (tls/), the zones'
+ * journals and DNSSEC keys, the DKIM keys (dkim/), the SRS secret, global Sieve scripts, the
+ * DHCP leases, JMAP identities, the resolver's negative and RFC 5011 anchors, DMARC and
+ * TLS-RPT report records, torrents... Not copied: these names at the top (the running
+ * daemon's files, temporary files, the Web cache), names starting with '.' and "*.tmp"
+ * files anywhere (a durable write under way), and what is neither a file nor a directory. */
+static const char *const not_state[] = {
+    "pigeon.db",   "pigeon.db-wal", "pigeon.db-shm", "pigeon.db-journal", "pigeon.db.restoring",
+    "blobs",       "tmp",           "pigeond.pid",   "pigeond.ctl",       "proxy-cache",
+    NULL,
+};
+
+static bool ends_with(const char *s, const char *suffix)
 {
-    static const char *const names[] = {"tls/cert.pem", "tls/key.pem"};
-    struct str a = STR_INIT, b = STR_INIT;
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+static bool is_sqlite(const char *path)
+{
+    char head[16];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool yes = fd >= 0 && read(fd, head, sizeof head) == (ssize_t)sizeof head &&
+               !memcmp(head, "SQLite format 3", sizeof head);
+    if (fd >= 0)
+        close(fd);
+    return yes;
+}
+
+/* One file of the state, keeping its mode (keys are 0600). An SQLite database (the DHCP
+ * leases) goes through SQLite's online backup, so a copy taken while pigeond writes is one
+ * snapshot and self-contained: its -wal, -shm and -journal files are not copied. A journal
+ * entry appended during the copy is a torn tail, which the server cuts off at load. */
+static int state_file_copy(const char *src, const char *dst, mode_t mode, const char **why)
+{
+    if (ends_with(src, "-wal") || ends_with(src, "-shm") || ends_with(src, "-journal"))
+        return 0;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < 2; i++) {
-        str_reset(&a);
-        str_reset(&b);
-        str_appendf(&a, "%s/%s", src_root, names[i]);
-        str_appendf(&b, "%s/%s", dst_root, names[i]);
-        if (access(str_cstr(&a), F_OK) != 0)
-            continue;
-        if (parents_make(dst_root, names[i]) != 0 || file_copy(str_cstr(&a), str_cstr(&b)) < 0)
-            rc = fail(why, ERR_IO, "cannot copy %s: %s", str_cstr(&a), strerror(errno));
+    if (is_sqlite(src)) {
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(src, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+            rc = fail(why, ERR_DB, "cannot open %s%s", src, NULL);
+        if (rc == 0)
+            rc = db_copy(db, dst, why);
+        sqlite3_close(db);
+    } else if (file_copy(src, dst) < 0) {
+        rc = fail(why, ERR_IO, "cannot copy %s: %s", src, strerror(errno));
     }
-    str_clear(&a);
-    str_clear(&b);
+    if (rc == 0 && chmod(dst, mode & 0777) != 0)
+        rc = fail(why, ERR_IO, "cannot set the mode of %s: %s", dst, strerror(errno));
     return rc;
 }
 
-/* The daemon's other state in the data directory: the zones' journals (DNS UPDATEs since the
- * zone files were written) and the DNSSEC keys with their serials. Each file keeps its mode
- * (keys are 0600). A journal entry being appended during the copy is a torn tail, which the
- * server cuts off at load. */
-static int state_dir_copy(const char *src_root, const char *dst_root, const char *name,
-                          const char **why)
+/* Copies the state under src into dst (which exists), depth levels of directories at most;
+ * skip: the names left out at this level (NULL: none). Each directory keeps its mode and is
+ * fsynced. */
+static int state_tree_copy(const char *src, const char *dst, const char *const *skip,
+                           unsigned depth, const char **why)
 {
-    struct str a = STR_INIT, b = STR_INIT;
-    str_appendf(&a, "%s/%s", src_root, name);
-    str_appendf(&b, "%s/%s", dst_root, name);
-    struct stat st;
-    DIR *d = stat(str_cstr(&a), &st) == 0 && S_ISDIR(st.st_mode) ? opendir(str_cstr(&a)) : NULL;
+    DIR *d = opendir(src);
+    if (!d)
+        return errno == ENOENT ? 0 : fail(why, ERR_IO, "cannot read %s: %s", src, strerror(errno));
     int rc = 0;
-    if (d && mkdir(str_cstr(&b), st.st_mode & 0777) != 0)
-        rc = fail(why, ERR_IO, "cannot create %s: %s", str_cstr(&b), strerror(errno));
     struct dirent *e;
-    while (d && rc == 0 && (e = readdir(d))) {
+    while (rc == 0 && (e = readdir(d))) {
+        bool left_out = e->d_name[0] == '.' || ends_with(e->d_name, ".tmp");
+        for (size_t i = 0; skip && skip[i] && !left_out; i++)
+            left_out = !strcmp(e->d_name, skip[i]);
+        if (left_out)
+            continue;
         struct str f = STR_INIT, t = STR_INIT;
-        str_appendf(&f, "%s/%s", str_cstr(&a), e->d_name);
-        str_appendf(&t, "%s/%s", str_cstr(&b), e->d_name);
-        struct stat fst;
-        if (e->d_name[0] != '.' && lstat(str_cstr(&f), &fst) == 0 && S_ISREG(fst.st_mode) &&
-            (file_copy(str_cstr(&f), str_cstr(&t)) < 0 || chmod(str_cstr(&t), fst.st_mode & 0777)))
-            rc = fail(why, ERR_IO, "cannot copy %s: %s", str_cstr(&f), strerror(errno));
+        str_appendf(&f, "%s/%s", src, e->d_name);
+        str_appendf(&t, "%s/%s", dst, e->d_name);
+        struct stat st;
+        if (lstat(str_cstr(&f), &st) != 0) {
+            rc = fail(why, ERR_IO, "cannot read %s: %s", str_cstr(&f), strerror(errno));
+        } else if (S_ISREG(st.st_mode)) {
+            rc = state_file_copy(str_cstr(&f), str_cstr(&t), st.st_mode, why);
+        } else if (S_ISDIR(st.st_mode) && depth == 0) {
+            rc = fail(why, ERR_LIMIT, "%s: directories nested too deep%s", str_cstr(&f), NULL);
+        } else if (S_ISDIR(st.st_mode)) {
+            if (mkdir(str_cstr(&t), st.st_mode & 0777) != 0 ||
+                chmod(str_cstr(&t), st.st_mode & 0777) != 0)
+                rc = fail(why, ERR_IO, "cannot create %s: %s", str_cstr(&t), strerror(errno));
+            if (rc == 0)
+                rc = state_tree_copy(str_cstr(&f), str_cstr(&t), NULL, depth - 1, why);
+        }
         str_clear(&f);
         str_clear(&t);
     }
-    if (d) {
-        closedir(d);
-        if (rc == 0 && db_fsync_dir(str_cstr(&b)) != 0)
-            rc = fail(why, ERR_IO, "cannot sync %s: %s", str_cstr(&b), strerror(errno));
-    }
-    str_clear(&a);
-    str_clear(&b);
+    closedir(d);
+    if (rc == 0 && db_fsync_dir(dst) != 0)
+        rc = fail(why, ERR_IO, "cannot sync %s: %s", dst, strerror(errno));
     return rc;
 }
 
-/* The certificate the daemon made, the journals, the DNSSEC keys. */
 static int state_copy(const char *src_root, const char *dst_root, const char **why)
 {
-    int rc = tls_copy(src_root, dst_root, why);
-    if (rc == 0)
-        rc = state_dir_copy(src_root, dst_root, "journal", why);
-    if (rc == 0)
-        rc = state_dir_copy(src_root, dst_root, "dnssec", why);
-    return rc;
+    return state_tree_copy(src_root, dst_root, not_state, 8, why);
 }
 
 static void stats_count(sqlite3 *db, struct store_backup_stats *stats)

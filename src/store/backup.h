@@ -6,9 +6,13 @@
  * message file that snapshot references is copied, fsynced, into the backup directory. Files
  * are immutable and written before their rows are committed, so each file the snapshot names
  * exists; one removed since (store_gc after a later deletion) takes its rows out of the copy,
- * as a deletion just after the snapshot would. The generated TLS certificate (tls/) is copied
- * too. store_restore: the reverse, into an empty data directory, database last, after
- * checking the backup (integrity_check, every file present).
+ * as a deletion just after the snapshot would. The rest of the data directory is the
+ * services' state and is copied whole, modes kept: the generated certificate, the zones'
+ * journals and DNSSEC keys, the DKIM keys, the SRS secret, the DHCP leases (SQLite's online
+ * backup again), JMAP identities, resolver anchors...; not the running daemon's pid and
+ * control socket, temporary files or the Web cache (backup.c: not_state). store_restore: the
+ * reverse, into an empty data directory, database last, after checking the backup
+ * (integrity_check, every file present).
  *
  * Both block on disk I/O for as long as the copy takes. Not used by the daemon.
  */

@@ -1,10 +1,13 @@
 """`pigeon backup DIR` while pigeond takes mail over SMTP, then `pigeon restore DIR` into a new
 data directory: the restored store serves every message acknowledged before the backup began,
-and works (new deliveries, IMAP); the zones' journals and DNSSEC keys come along."""
+and works (new deliveries, IMAP); the zones' journals and DNSSEC keys come along, and so does
+every other state file of the data directory (DKIM keys, the SRS secret, the DHCP leases...),
+with its mode."""
 
 import imaplib
 import re
 import smtplib
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -148,3 +151,62 @@ def test_backup_keeps_zone_journals_and_dnssec_keys(tmp_path):
         assert A.query(d2.dns_port, "bk.test", "DNSKEY").answer[0].to_text() == keys
     finally:
         assert A.finish(d2) is None
+
+
+def test_backup_keeps_every_state_file_with_its_mode(new_daemon, tmp_path):
+    """Everything else pigeond keeps in its data directory travels too, nested directories and
+    modes included: DKIM keys (dkim/DOMAIN/SELECTOR.pem, 0600), the SRS secret, global Sieve
+    scripts, JMAP identities, and the DHCP leases, an SQLite database in WAL mode written
+    while the backup runs (copied as one snapshot, without its -wal). Not copied: the pid
+    file, the control socket, tmp/, a file being written, the Web cache."""
+    d = new_daemon()
+    data = Path(d.data_dir)
+    (data / "dkim" / "hamburger.edu").mkdir(parents=True)
+    (data / "dkim").chmod(0o700)
+    key = data / "dkim" / "hamburger.edu" / "pigeon.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n")
+    key.chmod(0o600)
+    (data / "srs.key").write_bytes(bytes(range(32)))
+    (data / "srs.key").chmod(0o600)
+    (data / "sieve-global").mkdir()
+    (data / "sieve-global" / "spam.sieve").write_text('require "fileinto";\n')
+    (data / "jmap-identities-u1.json").write_text('[{"id": "i1"}]\n')
+    (data / "jmap-identities-u1.json.tmp").write_text("half")
+    (data / "proxy-cache").mkdir()
+    (data / "proxy-cache" / "object").write_text("cached")
+    (data / "dhcp").mkdir()
+    leases = sqlite3.connect(str(data / "dhcp" / "leases.db"))
+    leases.execute("PRAGMA journal_mode=WAL")
+    leases.execute("CREATE TABLE leases (mac TEXT, ip TEXT)")
+    leases.execute("INSERT INTO leases VALUES ('52:54:00:00:00:01', '192.0.2.10')")
+    leases.commit()
+    try:
+        assert (data / "dhcp" / "leases.db-wal").exists()  # rows still in the WAL
+        backup = tmp_path / "backup"
+        d.cli("backup", backup)
+    finally:
+        leases.close()
+    assert (backup / "dkim").stat().st_mode & 0o777 == 0o700
+    assert (backup / "dkim" / "hamburger.edu" / "pigeon.pem").read_text() == key.read_text()
+    assert (backup / "dkim" / "hamburger.edu" / "pigeon.pem").stat().st_mode & 0o777 == 0o600
+    assert (backup / "srs.key").read_bytes() == bytes(range(32))
+    assert (backup / "srs.key").stat().st_mode & 0o777 == 0o600
+    assert (backup / "sieve-global" / "spam.sieve").exists()
+    assert (backup / "jmap-identities-u1.json").exists()
+    for gone in ("jmap-identities-u1.json.tmp", "proxy-cache", "pigeond.pid", "pigeond.ctl",
+                 "tmp", "dhcp/leases.db-wal", "dhcp/leases.db-shm"):
+        assert not (backup / gone).exists(), gone
+    copy = sqlite3.connect(str(backup / "dhcp" / "leases.db"))
+    assert copy.execute("SELECT mac, ip FROM leases").fetchall() == [
+        ("52:54:00:00:00:01", "192.0.2.10")]
+    copy.close()
+    # restored into a new data directory, modes kept
+    d2 = H.Daemon(tmp_path / "restored")
+    d2.cli("restore", backup)
+    data2 = Path(d2.data_dir)
+    assert (data2 / "dkim" / "hamburger.edu" / "pigeon.pem").stat().st_mode & 0o777 == 0o600
+    assert (data2 / "srs.key").read_bytes() == bytes(range(32))
+    assert (data2 / "sieve-global" / "spam.sieve").read_text() == 'require "fileinto";\n'
+    restored = sqlite3.connect(str(data2 / "dhcp" / "leases.db"))
+    assert restored.execute("SELECT count(*) FROM leases").fetchone() == (1,)
+    restored.close()
