@@ -306,6 +306,26 @@ static bool builtin_section(struct config *cfg, const char *section, const struc
     return false;
 }
 
+bool config_builtin_section(unsigned i, const char **name_out, const struct conf_key **keys_out,
+                            bool *service_out)
+{
+    static const struct {
+        const char *name;
+        const struct conf_key *keys;
+        bool service;
+    } t[] = {
+        {"server", server_keys, false}, {"delivery", delivery_keys, false},
+        {"dns", dns_keys, true},        {"resolver", resolver_keys, true},
+        {"zone", zone_keys, false},     {"tsig", tsig_keys, false},
+    };
+    if (i >= sizeof t / sizeof t[0])
+        return false;
+    *name_out = t[i].name;
+    *keys_out = t[i].keys;
+    *service_out = t[i].service;
+    return true;
+}
+
 /* A section a service declared: its definition's keys and the struct allocated for it. */
 static bool declared_section(struct config *cfg, const char *section, const struct conf_key **keys,
                              void **sec, struct conf_service **svc)

@@ -211,5 +211,12 @@ int config_load(const char *path, const struct conf_section *const *declared, st
 void config_free(struct config *cfg);
 /* The parsed struct of a declared section, or NULL when no service declared it. */
 void *config_section(const struct config *cfg, const char *name);
+/* The i-th section struct config holds itself ([server], [delivery], [dns], [resolver], and
+ * "zone" and "tsig" for [zone NAME] and [tsig NAME]): its name, key table and whether it also
+ * takes the keys of every service section (conf_service_keys). false past the last. With the
+ * declared sections (services_sections) this lists every key a file may hold:
+ * tests/unit/test_config_doc.c checks docs/config.md against it. */
+bool config_builtin_section(unsigned i, const char **name_out, const struct conf_key **keys_out,
+                            bool *service_out);
 
 #endif
