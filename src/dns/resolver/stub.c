@@ -31,6 +31,14 @@ struct dns_stub {
     struct stub_q *active; /* queries in flight, so dns_stub_free can cancel them */
 };
 
+/* What an upstream query's callback gets: its query, which of the two, and its type. Kept in
+ * the query (not allocated), so a query freed with its I/O cancelled leaves nothing behind. */
+struct io_slot {
+    struct stub_q *q;
+    int slot;
+    uint16_t qtype;
+};
+
 /* One look-up; an address look-up for DNS_STUB_ANY runs an A and an AAAA query. */
 struct stub_q {
     struct dns_stub *stub;
@@ -46,6 +54,7 @@ struct stub_q {
     void *arg;
     struct dns_query_io *io[2];
     struct dns_resolver_req *rreq[2];
+    struct io_slot slots[2];
     int pending;
     int nq;                 /* queries asked (1, or 2 for A + AAAA) */
     enum dns_stub_status status[2];
@@ -363,19 +372,12 @@ static void complete(struct stub_q *q)
     q_free(q);
 }
 
-struct io_slot {
-    struct stub_q *q;
-    int slot;
-    uint16_t qtype;
-};
-
 static void on_io(void *vs, enum dns_io_status st, const uint8_t *resp, size_t len)
 {
     struct io_slot *slot = vs;
     struct stub_q *q = slot->q;
     int i = slot->slot;
     uint16_t qtype = slot->qtype;
-    free(slot);
     q->io[i] = NULL;
     if (st != DNS_IO_OK) {
         q->status[i] = DNS_STUB_TEMPFAIL;
@@ -404,7 +406,7 @@ static void ask(struct stub_q *q, int i, uint16_t qtype)
     /* AD=1 on every query: a validating resolver then says whether it validated the answer
      * (RFC 6840 §5.7), which DANE needs for the MX and TLSA records (RFC 7672 §2.2). */
     size_t n = build_query(q->qname, qtype, true, pkt, sizeof pkt);
-    struct io_slot *slot = xmalloc(sizeof *slot);
+    struct io_slot *slot = &q->slots[i];
     *slot = (struct io_slot){q, i, qtype};
     q->pending++;
     q->nq++;
