@@ -76,7 +76,7 @@ dns A 127.0.53.4
 dns2 A 127.0.53.5
 ns A 127.0.53.4
 mail A 127.0.0.25
-www 5 A 127.0.0.80
+www 12 A 127.0.0.80
 short 2 A 127.0.0.81
 web CNAME www.crepes.fr.
 alias CNAME web

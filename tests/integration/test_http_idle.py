@@ -10,6 +10,7 @@ import socket
 import time
 
 import http_helpers as X
+import pigeon_harness as H
 
 web = X.web_fixture("http_idle", http={"header_timeout": 30, "max_connections_per_ip": 3000})
 
@@ -49,11 +50,13 @@ def metrics(web):
 
 
 def wait_parked(web, n):
-    """Waits until at least n connections are parked (idle through a sweep interval)."""
-    deadline = time.monotonic() + 20
-    while metrics(web).get("pigeon_connections_parked", 0) < n:
-        assert time.monotonic() < deadline, "idle connections were not parked"
-        time.sleep(0.1)
+    """Waits until at least n connections are parked (idle through a sweep interval). The
+    gauge is the event: a connection is parked, or freed, without a log line (one per idle
+    connection would flood the log), so it is read every 0.1 s until the harness's deadline
+    (pigeon_harness.WAIT_TIMEOUT, only reached when the test fails)."""
+    H.wait_until(lambda: metrics(web).get("pigeon_connections_parked", 0) >= n,
+                 what="%d idle connections parked" % n, interval=0.1,
+                 on_timeout=lambda: "gauges: %r" % metrics(web))
 
 
 def test_idle_connections_serve_again(web):
@@ -107,14 +110,11 @@ def test_client_leaving_an_idle_connection(tmp_path):
         wait_parked(d, len(socks))
         for s in socks:
             s.close()
-        deadline = time.monotonic() + 20
-        while True:
+        def served():
             data, _ = X.raw(d.port, b"GET / HTTP/1.1\r\nHost: localhost\r\n"
                             b"Connection: close\r\n\r\n")
-            if data and X.status_of(data) == 200:
-                break
-            assert time.monotonic() < deadline, "places of closed idle connections not freed"
-            time.sleep(0.1)
+            return data and X.status_of(data) == 200
+        H.wait_until(served, what="the places of closed idle connections freed", interval=0.1)
     finally:
         X.finish(d.d)
 
@@ -163,10 +163,8 @@ def test_idle_connections_are_parked(web):
     finally:
         for s in socks:
             s.close()
-    deadline = time.monotonic() + 20
-    while metrics(web)["pigeon_connections_parked"] >= n:
-        assert time.monotonic() < deadline, "closed parked connections were not freed"
-        time.sleep(0.1)
+    H.wait_until(lambda: metrics(web)["pigeon_connections_parked"] < n,
+                 what="closed parked connections freed", interval=0.1)
 
 
 def test_parked_idle_time_counts_towards_header_timeout(tmp_path):

@@ -5,7 +5,6 @@ peer (max_peers and the watch directory, a peer connected before the reload kept
 [tracker] (interval and its allow-list file, the swarm kept); [mail_dns] publishing turned on
 and [mta_sts] from mode none to enforce and back (dig and curl)."""
 
-import http.client
 import os
 import re
 import subprocess
@@ -14,18 +13,7 @@ import cache_helpers as C
 import dns_auth_helpers as DH
 import pigeon_harness as H
 from http_helpers import curl
-
-
-def reload(d, ok=True):
-    p = d.cli("reload", check=False)
-    out = p.stdout.decode() + p.stderr.decode()
-    assert (p.returncode == 0) == ok, out
-    return out
-
-
-def finish(d):
-    report = DH.finish(d)
-    assert report is None, report
+from reload_helpers import finish, reload
 
 
 # --------------------------------------------------------------------------------------------

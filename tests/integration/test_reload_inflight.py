@@ -12,21 +12,9 @@ import shutil
 import socket
 import subprocess
 
-import dns_auth_helpers as A
 import pigeon_harness as H
 from ftp_helpers import Control, add_ftp, home
-
-
-def reload(d, ok=True):
-    p = d.cli("reload", check=False)
-    out = p.stdout.decode() + p.stderr.decode()
-    assert (p.returncode == 0) == ok, out
-    return out
-
-
-def finish(d):
-    report = A.finish(d)
-    assert report is None, report
+from reload_helpers import finish, reload
 
 
 # --------------------------------------------------------------------------------------------

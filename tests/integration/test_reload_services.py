@@ -6,7 +6,6 @@ download in flight, a keep-alive connection whose next request sees the new site
 [managesieve] (the per-address limit, sieve-connect), [dkim] signing, a
 reverse-proxied site across a reload of the sites, and [server] log."""
 
-import json
 import hashlib
 import socket
 import subprocess
@@ -20,6 +19,7 @@ import dns.zone
 import pigeon_harness as H
 import dns_auth_helpers as A
 from http_helpers import HTTPDaemon, curl, make_site
+from reload_helpers import finish, reload
 
 ZONE = """$ORIGIN %(o)s.
 $TTL 300
@@ -32,18 +32,6 @@ www IN A   192.0.2.%(last)d
 
 def zone_text(origin, serial=1, last=10, extra=""):
     return ZONE % {"o": origin, "serial": serial, "last": last} + extra
-
-
-def reload(d, ok=True):
-    p = d.cli("reload", check=False)
-    out = p.stdout.decode() + p.stderr.decode()
-    assert (p.returncode == 0) == ok, out
-    return out
-
-
-def finish(d):
-    report = A.finish(d)
-    assert report is None, report
 
 
 def rcode(port, name, rdtype="SOA"):

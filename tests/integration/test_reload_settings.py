@@ -19,6 +19,7 @@ from imap_helpers import RawIMAP
 
 import dns_auth_helpers as A
 import delivery_env as E
+from reload_helpers import finish
 
 
 def reload(d):
@@ -40,11 +41,6 @@ def start(tmp_path, **kw):
     d = H.make_daemon(tmp_path / "d", **kw)
     H.wait_file(os.path.join(d.data_dir, "pigeond.ctl"))
     return d
-
-
-def finish(d):
-    report = A.finish(d)
-    assert report is None, report
 
 
 def test_smtp_limits_and_policy(tmp_path):

@@ -84,6 +84,10 @@ def test_walk_root_tld_auth_then_cache(world):
 
 
 def test_ttl_counts_down_and_expires(world):
+    """www.hamburger.edu has a TTL of 12 s: the second question, 2.1 s after the first, is
+    answered from the cache with a TTL two seconds lower (12 s leave room for a loaded
+    machine between the two questions), and once the TTL has run out the name is fetched
+    again. The sleeps are the scenario: time passing for the cache."""
     h, r = world
     first = ask(r, "www.hamburger.edu")
     assert addrs(first) == ["127.0.0.80"]
