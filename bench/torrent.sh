@@ -7,8 +7,8 @@
 # Prints announces/s of each and the ratios. Pigeon runs one worker, [tracker] flood limit off
 # (the load comes from one address).
 #
-# Not measured here (issue 21 asks for it): the distribution time of a file to N leechers on
-# tc-shaped links against the lecture's bound, Pigeon vs Transmission as the seed.
+# The distribution time of a file to N leechers on tc-shaped links against the lecture's
+# bound, Pigeon vs Transmission as the seed, is bench/torrent_dist.sh.
 #
 # usage: bench/torrent.sh [-d SECONDS] [-c CONNECTIONS] [-B]
 #   -d  seconds per run   (env BENCH_D, default 10)

@@ -55,6 +55,9 @@ cleanup() {
 }
 trap 'cleanup; rm -rf "$BASE"' EXIT
 inns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
+# Background processes are started with `ip netns exec ... &` directly, never through inns:
+# $! must be the process itself (ip execs the command), or stop_pid would kill a subshell
+# and leave the peer running into the next run.
 
 # node NAME INDEX UP_MBIT DOWN_MBIT: a namespace on the bridge at 10.77.0.INDEX, its upload
 # shaped on its side of the veth, its download on the bridge's side.
@@ -104,7 +107,8 @@ listen = 10.77.0.254:6969
 interval = 20
 min_interval = 5
 flood_rate = 0"
-    inns hub "$ROOT/build/release/pigeond" -c "$BASE/tracker/pigeon.conf" >"$BASE/tracker/log" 2>&1 &
+    ip netns exec "${P}hub" "$ROOT/build/release/pigeond" -c "$BASE/tracker/pigeon.conf" \
+        >"$BASE/tracker/log" 2>&1 &
     PIDS+=($!)
 }
 
@@ -116,7 +120,8 @@ start_seed() { # KIND TORRENT
         pigeon_conf "$BASE/pigeon" "[torrent]
 listen = 10.77.0.1:6881
 dir = $BASE/src"
-        inns seed "$ROOT/build/release/pigeond" -c "$BASE/pigeon/pigeon.conf" >"$BASE/pigeon/log" 2>&1 &
+        ip netns exec "${P}seed" "$ROOT/build/release/pigeond" -c "$BASE/pigeon/pigeon.conf" \
+            >"$BASE/pigeon/log" 2>&1 &
         PIDS+=($!)
         until inns seed "$ROOT/build/release/pigeon" -c "$BASE/pigeon/pigeon.conf" torrent list \
             >/dev/null 2>&1; do sleep 0.2; done
@@ -135,7 +140,7 @@ dir = $BASE/src"
  "speed-limit-up-enabled": false, "upload-slots-per-torrent": 14,
  "download-dir": "$BASE/src"}
 JSON
-        inns seed transmission-daemon -f -g "$BASE/tr" >"$BASE/tr/log" 2>&1 &
+        ip netns exec "${P}seed" transmission-daemon -f -g "$BASE/tr" >"$BASE/tr/log" 2>&1 &
         PIDS+=($!)
         until inns seed transmission-remote 127.0.0.1:9091 -l >/dev/null 2>&1; do sleep 0.2; done
         inns seed transmission-remote 127.0.0.1:9091 -a "$t" -w "$BASE/src" >/dev/null
@@ -143,7 +148,7 @@ JSON
         until inns seed transmission-remote 127.0.0.1:9091 -t all -i |
             grep -q 'Percent Done: 100%'; do sleep 0.2; done ;;
     libtorrent)
-        inns seed /usr/bin/python3 "$LT" "$t" "$BASE/src" 6881 --seed --host 10.77.0.1 \
+        ip netns exec "${P}seed" /usr/bin/python3 "$LT" "$t" "$BASE/src" 6881 --seed --host 10.77.0.1 \
             >"$BASE/ltseed.log" 2>&1 &
         PIDS+=($!)
         until grep -q finished "$BASE/ltseed.log"; do sleep 0.2; done ;;
@@ -160,7 +165,7 @@ run_one() { # KIND N: the distribution time in RESULT
     t0=$(now)
     for i in $(seq 1 "$n"); do
         mkdir -p "$BASE/dl/$i"
-        inns "l$i" /usr/bin/python3 "$LT" "$BASE/f.torrent" "$BASE/dl/$i" 6881 --seed \
+        ip netns exec "${P}l$i" /usr/bin/python3 "$LT" "$BASE/f.torrent" "$BASE/dl/$i" 6881 --seed \
             --host "10.77.0.$((10 + i))" >"$BASE/dl/$i.log" 2>&1 &
         PIDS+=($!)
     done
