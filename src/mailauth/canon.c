@@ -132,50 +132,64 @@ void dkim_canon_header(enum dkim_canon c, const char *raw, size_t len, struct st
     }
 }
 
-/* One body line (without its line end) in relaxed form (§3.4.4): WSP runs to one SP, none at
- * the end. */
-static void relaxed_line(const char *p, size_t n, struct str *out)
+/* One non-empty body line p[0..n) (no line end, no trailing WSP) in relaxed form (§3.4.4):
+ * each WSP run becomes one SP. Emitted in runs; returns the octets emitted. */
+static size_t relaxed_line(const char *p, size_t n, dkim_emit_fn emit, void *ctx)
 {
-    bool pending_sp = false;
-    for (size_t i = 0; i < n; i++) {
-        if (is_wsp(p[i])) {
-            pending_sp = true;
+    size_t total = 0, i = 0;
+    while (i < n) {
+        size_t a = i;
+        while (i < n && !is_wsp(p[i]))
+            i++;
+        if (i > a)
+            emit(ctx, p + a, i - a), total += i - a;
+        if (i < n) { /* a WSP run, with a non-WSP octet after it (no trailing WSP) */
+            while (is_wsp(p[i]))
+                i++;
+            emit(ctx, " ", 1), total++;
+        }
+    }
+    return total;
+}
+
+size_t dkim_canon_body_stream(enum dkim_canon c, const char *body, size_t len, dkim_emit_fn emit,
+                              void *ctx)
+{
+    size_t total = 0, empties = 0, i = 0; /* empties: empty lines not yet emitted */
+    while (i < len) {
+        size_t e = line_end(body, len, i), n = e - i;
+        const char *p = body + i;
+        i = e;
+        if (n > 0 && p[n - 1] == '\n')
+            n--;
+        if (n > 0 && p[n - 1] == '\r' && e > 0 && body[e - 1] == '\n')
+            n--;
+        if (c == DKIM_CANON_RELAXED)
+            while (n > 0 && is_wsp(p[n - 1]))
+                n--;
+        if (n == 0) { /* §3.4.3/§3.4.4: trailing empty lines are ignored */
+            empties++;
             continue;
         }
-        if (pending_sp)
-            str_appendc(out, ' ');
-        pending_sp = false;
-        str_appendc(out, p[i]);
+        for (; empties > 0; empties--)
+            emit(ctx, "\r\n", 2), total += 2;
+        if (c == DKIM_CANON_RELAXED)
+            total += relaxed_line(p, n, emit, ctx);
+        else
+            emit(ctx, p, n), total += n;
+        emit(ctx, "\r\n", 2), total += 2;
     }
+    if (c == DKIM_CANON_SIMPLE && total == 0) /* simple: an empty body is one CRLF */
+        emit(ctx, "\r\n", 2), total = 2;
+    return total;
+}
+
+static void to_str(void *ctx, const char *p, size_t n)
+{
+    str_append(ctx, p, n);
 }
 
 size_t dkim_canon_body(enum dkim_canon c, const char *body, size_t len, struct str *out)
 {
-    size_t start = out->len, kept = out->len; /* kept: end of the last non-empty line */
-    size_t i = 0;
-    while (i < len) {
-        size_t e = line_end(body, len, i), n = e - i;
-        bool had_nl = n > 0 && body[e - 1] == '\n';
-        if (had_nl)
-            n--;
-        if (had_nl && n > 0 && body[i + n - 1] == '\r')
-            n--;
-        size_t before = out->len;
-        if (c == DKIM_CANON_RELAXED)
-            relaxed_line(body + i, n, out);
-        else
-            str_append(out, body + i, n);
-        bool empty = out->len == before;
-        str_append(out, "\r\n", 2);
-        if (!empty)
-            kept = out->len;
-        i = e;
-    }
-    /* §3.4.3/§3.4.4: trailing empty lines are ignored. */
-    out->len = kept;
-    if (out->ptr)
-        out->ptr[out->len] = '\0';
-    if (c == DKIM_CANON_SIMPLE && out->len == start)
-        str_append(out, "\r\n", 2); /* simple: an empty body is one CRLF */
-    return out->len - start;
+    return dkim_canon_body_stream(c, body, len, to_str, out);
 }

@@ -51,9 +51,14 @@ struct slice mailauth_field_value(const struct mailauth_field *f);
 void dkim_canon_header(enum dkim_canon c, const char *raw, size_t len, struct str *out);
 
 /*
- * Appends the canonical body (§3.4.3 simple, §3.4.4 relaxed) of body[0..len) to out.
- * Returns its length in bytes (what l= counts).
+ * The canonical body (§3.4.3 simple, §3.4.4 relaxed) of body[0..len), handed to emit in
+ * pieces as it is made (no copy of the body is built). Returns its length in bytes (what l=
+ * counts).
  */
+typedef void (*dkim_emit_fn)(void *ctx, const char *p, size_t n);
+size_t dkim_canon_body_stream(enum dkim_canon c, const char *body, size_t len,
+                              dkim_emit_fn emit, void *ctx);
+/* The same, appended to out. */
 size_t dkim_canon_body(enum dkim_canon c, const char *body, size_t len, struct str *out);
 
 #endif

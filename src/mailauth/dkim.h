@@ -92,6 +92,9 @@ int dkim_key_generate(enum dkim_alg alg, struct str *pem_out);
  */
 int dkim_sign(const struct dkim_signer *s, const char *msg, size_t len, int64_t now,
               struct str *out);
+/* The same for a message the caller has split already (no second pass over its header). */
+int dkim_sign_msg(const struct dkim_signer *s, const struct mailauth_msg *m, int64_t now,
+                  struct str *out);
 
 /* ---- verification of one signature ---- */
 

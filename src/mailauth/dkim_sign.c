@@ -156,23 +156,19 @@ static void head_fields(const struct dkim_signer *s, const struct mailauth_msg *
     dkim_fold_append(f, &col, " b=");
 }
 
-int dkim_sign(const struct dkim_signer *s, const char *msg, size_t len, int64_t now,
-              struct str *out)
+int dkim_sign_msg(const struct dkim_signer *s, const struct mailauth_msg *m, int64_t now,
+                  struct str *out)
 {
-    struct mailauth_msg m;
-    int rc = mailauth_msg_split(msg, len, &m);
-    if (rc)
-        return rc;
     char (*names)[80] = xcalloc(DKIM_MAX_H, sizeof *names);
-    size_t nn = dkim_pick_names(&m, names);
+    size_t nn = dkim_pick_names(m, names);
     unsigned char bh[32];
     size_t blen;
-    dkim_body_hash(DKIM_CANON_RELAXED, &m, false, 0, bh, &blen);
+    dkim_body_hash(DKIM_CANON_RELAXED, m, false, 0, bh, &blen);
     struct str f = STR_INIT, in = STR_INIT, sig = STR_INIT;
-    head_fields(s, &m, now, bh, &f, names, nn);
-    dkim_header_input(DKIM_CANON_RELAXED, (const char(*)[80])names, nn, &m, m.nf, f.ptr, f.len,
+    head_fields(s, m, now, bh, &f, names, nn);
+    dkim_header_input(DKIM_CANON_RELAXED, (const char(*)[80])names, nn, m, m->nf, f.ptr, f.len,
                       &in);
-    rc = mailauth_sign(s->pk, s->alg, in.ptr, in.len, &sig);
+    int rc = mailauth_sign(s->pk, s->alg, in.ptr, in.len, &sig);
     if (rc == 0) {
         str_append(out, f.ptr, f.len);
         for (size_t i = 0; i < sig.len; i += 64) { /* folded; b= is blanked whole (§3.7) */
@@ -186,6 +182,17 @@ int dkim_sign(const struct dkim_signer *s, const char *msg, size_t len, int64_t 
     str_clear(&in);
     str_clear(&sig);
     free(names);
+    return rc;
+}
+
+int dkim_sign(const struct dkim_signer *s, const char *msg, size_t len, int64_t now,
+              struct str *out)
+{
+    struct mailauth_msg m;
+    int rc = mailauth_msg_split(msg, len, &m);
+    if (rc)
+        return rc;
+    rc = dkim_sign_msg(s, &m, now, out);
     mailauth_msg_clear(&m);
     return rc;
 }

@@ -93,15 +93,17 @@ bool mailauth_glue_sign(struct mailauth_glue *g, struct store *st, const char *m
     char domain[254];
     if (mailauth_msg_split(msg, len, &m) != 0)
         return false;
-    int rc = dmarc_from_domain(&m, domain, sizeof domain);
-    mailauth_msg_clear(&m);
-    if (rc != 0 || store_domain_exists(st, domain) != 1)
-        return false; /* not a local domain's author: nothing of ours to sign */
-    struct dkim_signer *s = mailauth_glue_signer(g, domain);
+    struct dkim_signer *s = NULL;
+    if (dmarc_from_domain(&m, domain, sizeof domain) == 0 &&
+        store_domain_exists(st, domain) == 1) /* else not a local domain's author */
+        s = mailauth_glue_signer(g, domain);
     /* A signer is never freed before the state, so it is used outside the lock (EVP keys
-     * may sign on several threads at once). */
+     * may sign on several threads at once). The split is the signer's too: one pass over
+     * the header. */
     size_t mark = out->len;
-    if (!s || dkim_sign(s, msg, len, (int64_t)time(NULL), out) != 0) {
+    bool ok = s && dkim_sign_msg(s, &m, (int64_t)time(NULL), out) == 0;
+    mailauth_msg_clear(&m);
+    if (!ok) {
         out->len = mark;
         return false;
     }
