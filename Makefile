@@ -11,7 +11,7 @@ MAKEFLAGS += -j$(shell nproc)
 endif
 
 CC       ?= cc
-PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt libidn2 libnghttp2 zlib libbrotlienc jansson libcurl
+PKGS     := libevent libevent_openssl libevent_pthreads openssl sqlite3 libcrypt libidn2 libnghttp2 zlib libbrotlienc jansson libcurl libxml-2.0 libarchive
 MODE     ?= release
 PYTHON   ?= /usr/bin/python3
 CONF     ?= etc/pigeon.conf

@@ -10,8 +10,8 @@ set -eu
 # at run time (the trust store, the Public Suffix List). A new library dependency of the daemon
 # goes here (its -dev package); tests/integration/test_deps.py checks the list against the build.
 RUN_PACKAGES="build-essential pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libidn2-dev
-libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev libcurl4-openssl-dev python3 openssl ca-certificates
-publicsuffix"
+libnghttp2-dev zlib1g-dev libbrotli-dev libjansson-dev libcurl4-openssl-dev libxml2-dev libarchive-dev
+python3 openssl ca-certificates publicsuffix"
 
 # Test toolchain, clients and interop peers: only `make check`, the benches and `make demo`
 # need them. Append new test-only packages here. pure-ftpd (bench/ftp.sh) conflicts with

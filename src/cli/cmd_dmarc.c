@@ -1,11 +1,12 @@
 /*
  * cmd_dmarc — `pigeon dmarc report` and `pigeon tlsrpt report`, both
- * `[--domain D] [--date YYYY-MM-DD] [--send]`: the DMARC aggregate reports
+ * `[--domain D] [--date YYYY-MM-DD] [--send | --received]`: the DMARC aggregate reports
  * (mailauth/service/dmarc_report.h) or the TLS-RPT reports (tlsrpt_report.h) of one day's
  * history printed (XML, JSON), or mailed: each report message is written into the store's
  * outgoing queue (blob + rows, as pigeond's committer does), where pigeond's queue runner
  * picks it up. Blocks on file I/O and DNS (the RFC 7489 §7.1 check, the _smtp._tls records,
- * over the configured resolver).
+ * over the configured resolver). With --received: the reports other organisations sent to
+ * our rua= addresses, as pigeond kept them (store/reports.h), shown by mailauth/rua.h.
  */
 #include "cli/cli.h"
 
@@ -13,10 +14,12 @@
 #include "dns/resolver/stub.h"
 #include "mailauth/keystore.h"
 #include "mailauth/psl.h"
+#include "mailauth/rua.h"
 #include "mailauth/service/dmarc_report.h"
 #include "queue/history.h"
 #include "mailauth/service/service.h"
 #include "mailauth/service/tlsrpt_report.h"
+#include "store/reports.h"
 #include "store/store.h"
 
 #include <event2/event.h>
@@ -115,13 +118,68 @@ static int send_all(struct cli_ctx *ctx, const struct report_kind *k, struct dma
     return s.failed ? CLI_FAIL : CLI_OK;
 }
 
+/* ---- reports received (pigeond keeps them: mailauth/service/rua_in.c) ---- */
+
+struct shown {
+    enum rua_kind kind;
+    int64_t day_end; /* only reports whose period starts before it; 0: all */
+    size_t n, bad;
+};
+
+static void show_one(void *arg, const struct store_report *r)
+{
+    struct shown *sh = arg;
+    if (sh->day_end && r->begin >= sh->day_end)
+        return;
+    struct str out = STR_INIT;
+    if (rua_show(sh->kind, r->data, strlen(r->data), &out) != 0) {
+        sh->bad++;
+        str_clear(&out);
+        return;
+    }
+    char when[32];
+    time_t t = (time_t)r->received_at;
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+    str_appendf(&out, "  received %s UTC in message %s\n\n", when, r->msg_id);
+    fwrite(out.ptr, 1, out.len, stdout);
+    str_clear(&out);
+    sh->n++;
+}
+
+static int received_cmd(struct cli_ctx *ctx, const struct report_kind *k, const char *domain,
+                        const struct tm *date)
+{
+    struct store *st;
+    if (cli_ctx_store(ctx, &st) != 0)
+        return CLI_FAIL;
+    struct shown sh = {.kind = strcmp(k->name, "dmarc") == 0 ? RUA_DMARC : RUA_TLSRPT};
+    int64_t since = 0;
+    if (date) {
+        struct tm tm = *date;
+        since = (int64_t)timegm(&tm);
+        sh.day_end = since + 86400;
+    }
+    int rc = store_report_list(st, k->name, domain, since, show_one, &sh);
+    if (rc != 0)
+        return cli_fail("the reports could not be read: %s", err_str(rc));
+    if (sh.bad)
+        fprintf(stderr, "pigeon: %zu stored report(s) could not be shown\n", sh.bad);
+    if (sh.n == 0)
+        return cli_fail("no %s report received%s%s", k->name, domain ? " for " : "",
+                        domain ? domain : "");
+    return CLI_OK;
+}
+
 static int report_cmd(struct cli_ctx *ctx, const struct report_kind *k, int argc, char **argv)
 {
     const char *domain = NULL, *date = NULL;
-    bool send = false;
+    bool send = false, received = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--send") == 0)
             send = true;
+        else if (strcmp(argv[i], "--received") == 0)
+            received = true;
         else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc)
             domain = argv[++i];
         else if (strcmp(argv[i], "--date") == 0 && i + 1 < argc)
@@ -132,8 +190,12 @@ static int report_cmd(struct cli_ctx *ctx, const struct report_kind *k, int argc
     struct tm tm = {0};
     if (date && (strlen(date) != 10 || !strptime(date, "%Y-%m-%d", &tm)))
         return cli_fail("the date is written YYYY-MM-DD");
+    if (send && received)
+        return cli_fail("--send and --received do not go together");
     if (cli_ctx_config(ctx) != 0)
         return CLI_FAIL;
+    if (received)
+        return received_cmd(ctx, k, domain, date ? &tm : NULL);
     const struct config_dmarc_report *c = mailauth_dmarc_config(&ctx->cfg);
     char day[11];
     int64_t begin;

@@ -39,7 +39,8 @@ static const struct {
     {"dnssec", "nta", "--lifetime"},
     {"dmarc", "report", "--domain"}, {"dmarc", "report", "--date"}, {"dmarc", "report", "--send"},
     {"tlsrpt", "report", "--domain"}, {"tlsrpt", "report", "--date"},
-    {"tlsrpt", "report", "--send"},
+    {"tlsrpt", "report", "--send"}, {"dmarc", "report", "--received"},
+    {"tlsrpt", "report", "--received"},
     {"torrent", "add", "--dir"},
 };
 
@@ -108,19 +109,24 @@ static const struct cli_cmd cli_cmds[] = {
      "it, signs with it [dkim] switch_after seconds later, and withdraws the old selector's\n"
      "record [dkim] retire_after seconds after that.",
      cli_domain_dkim},
-    {"dmarc", "report", 0, 5, "[--domain D] [--date YYYY-MM-DD] [--send]",
-     "print (or mail) the DMARC aggregate reports of one day",
+    {"dmarc", "report", 0, 5, "[--domain D] [--date YYYY-MM-DD] [--send | --received]",
+     "print (or mail) the DMARC aggregate reports of one day, or show those received",
      "The reports are built from DATA/dmarc/DATE (default: yesterday, UTC), one per policy\n"
      "domain, in the DMARCbis XML format. --send mails each (gzipped, DKIM-signed) to the\n"
      "domain's rua= addresses that pass the RFC 7489 7.1 check, through the outgoing queue\n"
-     "([dmarc_report] email is the sender); without it the XML goes to stdout.",
+     "([dmarc_report] email is the sender); without it the XML goes to stdout.\n"
+     "--received shows the reports others sent to our rua= addresses (newest first; with\n"
+     "--date, those covering that day): per source IP the message count, disposition, DKIM\n"
+     "and SPF results, and the authentication results.",
      cli_dmarc_report},
-    {"tlsrpt", "report", 0, 5, "[--domain D] [--date YYYY-MM-DD] [--send]",
-     "print (or mail) the SMTP TLS reports (RFC 8460) of one day",
+    {"tlsrpt", "report", 0, 5, "[--domain D] [--date YYYY-MM-DD] [--send | --received]",
+     "print (or mail) the SMTP TLS reports (RFC 8460) of one day, or show those received",
      "The reports are built from DATA/tlsrpt/DATE (default: yesterday, UTC): the outcome of\n"
      "every outbound TLS attempt, one JSON report per recipient domain. --send mails each\n"
      "(application/tlsrpt+gzip, DKIM-signed) to the mailto: addresses of the domain's\n"
-     "_smtp._tls record; domains without one get none.",
+     "_smtp._tls record; domains without one get none. --received shows the reports others\n"
+     "sent to our TLS-RPT rua= addresses: per policy the successful and failed sessions and\n"
+     "each failure type.",
      cli_tlsrpt_report},
     {"user", "add", 1, 1, "ADDRESS", "create a user (password from stdin)", password_note,
      cli_user_add},

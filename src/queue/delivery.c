@@ -146,7 +146,10 @@ static void on_addr(void *vj, const struct dns_stub_addr_result *res)
 
 /* RFC 8461 §4.1/§5: under an enforce policy only MX hosts matching its mx patterns are
  * used (false when none is left); under testing a mismatch is only logged. A REQUIRETLS
- * message uses the matching hosts under testing too (RFC 8689 §4.2.1). */
+ * message uses the matching hosts under testing too (RFC 8689 §4.2.1). Either way the
+ * mismatch is a failed session in the domain's TLS report (RFC 8460 §4.3.2.3
+ * validation-failure, naming the MX host): here for a host skipped, at the handshake
+ * (tls_outcome) for one used under testing. */
 static bool sts_filter_mx(struct domjob *j)
 {
     if (!j->sts_on || j->sts.mode == MTASTS_NONE)
@@ -158,6 +161,8 @@ static bool sts_filter_mx(struct domjob *j)
         if (!ok)
             log_info("queue %s: MTA-STS %s: MX %s does not match the policy%s", j->domain,
                      mtasts_mode_name(j->sts.mode), j->mx[i].host, strict ? ": skipped" : "");
+        if (!ok && strict)
+            queue_tlsrpt_note_mx(j, j->mx[i].host, TLSRPT_VALIDATION_FAILURE);
         if (ok || !strict)
             j->mx[kept++] = j->mx[i];
     }
@@ -486,6 +491,19 @@ static enum tlsrpt_result tls_failure(struct domjob *j, struct bufferevent *bev)
     return TLSRPT_CERT_NOT_TRUSTED;
 }
 
+/* RFC 8460 §4.3: a handshake that completed under an MTA-STS testing policy is still a
+ * failure to report when the certificate did not verify or the MX host is outside the
+ * policy (the message goes on: RFC 8461 §5); else a success. */
+static enum tlsrpt_result tls_outcome(struct domjob *j, struct bufferevent *bev)
+{
+    if (j->dane != DANE_NONE || j->requiretls || !j->sts_on || j->sts.mode != MTASTS_TESTING)
+        return TLSRPT_SUCCESS;
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    if (ssl && SSL_get_verify_result(ssl) != X509_V_OK)
+        return tls_failure(j, bev);
+    return mtasts_mx_match(&j->sts, j->host) ? TLSRPT_SUCCESS : TLSRPT_VALIDATION_FAILURE;
+}
+
 static void on_event(struct bufferevent *bev, short what, void *vj)
 {
     struct domjob *j = vj;
@@ -493,7 +511,7 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
         if (j->tls_pending) {
             j->tls_pending = false;
             sts_log_tls(j, bev);
-            queue_tlsrpt_note(j, TLSRPT_SUCCESS);
+            queue_tlsrpt_note(j, tls_outcome(j, bev));
             smtp_client_tls_done(j->client, true);
             return after_client(j);
         }

@@ -118,6 +118,9 @@ void queue_tlsrpt_note(struct domjob *j, enum tlsrpt_result result);
  * sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid of RFC 8460 §4.3.2.2):
  * one failed session under the domain's "sts" policy, before any MX is tried. */
 void queue_tlsrpt_note_policy(struct domjob *j, enum tlsrpt_result result);
+/* tlsrpt_note.c: an MX host the domain's MTA-STS policy does not name, skipped (RFC 8461
+ * §4.1 under enforce): one failed session under the "sts" policy, naming the host. */
+void queue_tlsrpt_note_mx(struct domjob *j, const char *mx_host, enum tlsrpt_result result);
 
 /* runner.c: deletes the rows of delivered items at once, so a crash after the remote 250
  * never sends them again. */

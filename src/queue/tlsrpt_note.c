@@ -83,3 +83,16 @@ void queue_tlsrpt_note_policy(struct domjob *j, enum tlsrpt_result result)
     write_rec(j, r);
     free(r);
 }
+
+void queue_tlsrpt_note_mx(struct domjob *j, const char *mx_host, enum tlsrpt_result result)
+{
+    struct tlsrpt_rec *r = xcalloc(1, sizeof *r);
+    r->time = (int64_t)time(NULL);
+    r->result = result;
+    r->type = TLSRPT_STS;
+    tlsrpt_sts_strings(&j->sts, r);
+    snprintf(r->domain, sizeof r->domain, "%s", j->domain);
+    snprintf(r->mx_host, sizeof r->mx_host, "%s", mx_host);
+    write_rec(j, r);
+    free(r);
+}

@@ -3,6 +3,7 @@
  * WAL fsync makes a whole batch durable (group commit).
  */
 #include "store/db.h"
+#include "store/reports.h"
 
 #include <string.h>
 #include <time.h>
@@ -248,6 +249,8 @@ static int insert_msg(struct store *st, struct batch_stmts *b, const struct stor
         rc = deliver_targets(st, b, m);
     for (size_t i = 0; rc == 0 && i < m->n_vacations; i++)
         rc = vacation_mark(st, &m->vacations[i]);
+    for (size_t i = 0; rc == 0 && i < m->n_reports; i++)
+        rc = store_report_insert(st, &m->reports[i], m->id, now);
     if (rc != 0 || m->n_remote == 0)
         return rc;
     char qid[40];

@@ -273,9 +273,27 @@ static const char migration_9[] =
     "CREATE TRIGGER mailboxes_metadata_del AFTER DELETE ON mailboxes BEGIN "
     "  DELETE FROM imap_metadata WHERE user_id = OLD.user_id AND mailbox_id = OLD.id; END;";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3,
-                                         migration_4, migration_5, migration_6,
-                                         migration_7, migration_8, migration_9};
+/* Version 10 (store/reports.h): aggregate reports received by mail (DMARC, TLS-RPT), parsed
+ * and kept with the message that carried them; one row per (kind, org, report_id). */
+static const char migration_10[] =
+    "CREATE TABLE received_reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  org TEXT NOT NULL,"
+    "  report_id TEXT NOT NULL,"
+    "  domain TEXT NOT NULL,"
+    "  begin_at INTEGER NOT NULL,"
+    "  end_at INTEGER NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  UNIQUE (kind, org, report_id)"
+    ");"
+    "CREATE INDEX received_reports_period ON received_reports(kind, end_at);";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5, migration_6, migration_7, migration_8,
+                                         migration_9, migration_10};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

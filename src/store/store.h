@@ -22,9 +22,10 @@
 #include <stdint.h>
 
 struct store;
+struct store_report;
 
 /* Current schema version; migrations bring any older database up to it. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /*
  * Opens (creating when missing) DATA/pigeon.db and the blob directories, applies pending
@@ -118,6 +119,9 @@ struct store_msg {
     size_t n_targets;
     const struct store_vacation_mark *vacations;
     size_t n_vacations;
+    /* Optional: aggregate reports this message carried (store/reports.h), kept with it. */
+    const struct store_report *reports;
+    size_t n_reports;
     const int64_t *done_queue_ids; /* queue rows removed in the same transaction (a DSN
                                     * replaces them: both happen, or neither) */
     size_t n_done_queue;

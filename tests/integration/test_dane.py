@@ -11,6 +11,11 @@ served by Bob's pigeond on 127.0.0.25:25 with one certificate:
 
 Alice's pigeond delivers through its own validating resolver ([delivery] resolver = internal,
 the root's DS as trust anchor), which sets AD on the validated MX and TLSA answers.
+
+REQUIRETLS (RFC 8689) over DANE: a tagged message to hamburger.edu goes to an MX authenticated
+by DNSSEC, over TLS authenticated by the TLSA record in Pigeon's own signed zone (validated by
+Pigeon's resolver), and carries the tag to Bob; one to bad.hamburger.edu, whose TLSA record
+does not match, comes back at once with 5.7.30 instead of being deferred.
 """
 import datetime
 import hashlib
@@ -141,3 +146,40 @@ def test_mismatch_defers_and_never_falls_back(world):
     assert rows[0]["state"] != "bounced" and "4.7." in rows[0]["error"], rows
     assert bob.messages("bob@bad.hamburger.edu") == []
     assert "bob@bad.hamburger.edu" not in bob.log()
+
+
+def submit_requiretls(w, rcpt, tag):
+    from test_requiretls import submit_requiretls as submit
+    submit(w["alice"], rcpt, tag, sender=ALICE, password="pw-alice")
+
+
+def test_requiretls_over_dane(world):
+    alice, bob = world["alice"], world["bob"]
+    a0, b0 = alice.log_size(), bob.log_size()
+    submit_requiretls(world, "bob@hamburger.edu", "rtls-dane")
+    delivered(world, "hamburger.edu", "rtls-dane")
+    alice.wait_log(r"queue hamburger\.edu: DANE: certificate of mail\.hamburger\.edu matched a "
+                   r"TLSA record \(usage 3\)", a0)
+    alice.wait_log(r"to=<bob@hamburger\.edu> relay=mail\.hamburger\.edu\[.*\] sent", a0)
+    # the tag went on to Bob: MAIL ... REQUIRETLS after STARTTLS
+    bob.wait_log(r"smtp \S+ mail from=<alice@crepes\.test> requiretls", b0)
+
+
+def test_requiretls_dane_mismatch_bounces(world):
+    alice, bob = world["alice"], world["bob"]
+    a0 = alice.log_size()
+    submit_requiretls(world, "bob@bad.hamburger.edu", "rtls-badtlsa")
+    dsn = E.wait_for(lambda: next((m.data for m in alice.messages(ALICE)
+                                   if b"<rtls-badtlsa@crepes.fr>" in m.data
+                                   and b"multipart/report" in m.data), None),
+                     timeout=60, what="the bounce of the REQUIRETLS message")
+    assert b"Status: 5.7.30" in dsn, dsn
+    assert b"TLS handshake with the server failed" in dsn, dsn
+    # RFC 8689 §5: the header comes back, not the content
+    assert b"text/rfc822-headers" in dsn and b"Hello, this is rtls-badtlsa." not in dsn
+    alice.wait_log(r"TLS with badmx\.hamburger\.edu\[127\.0\.0\.25\] failed", a0)
+    # bounced, not deferred: no row of it stays queued, and Bob never had it
+    assert not [r for r in alice.queue_entries() if r["rcpt"] == "bob@bad.hamburger.edu"
+                and "rtls-badtlsa" in alice.queue_show(r["id"])]
+    assert not [m for m in bob.messages("bob@bad.hamburger.edu")
+                if b"rtls-badtlsa" in m.data]

@@ -12,6 +12,12 @@ for evil.test is never sent (RFC 7489 §7.1). Bob's queue records every outbound
 attempt: the report mail to reports.test went over TLS, a forward to plain.test (a fake MX
 without STARTTLS) in plaintext; `pigeon tlsrpt report` shows both, and `--send` mails each
 domain's report to the address of its _smtp._tls record, at reports.test again.
+
+reports.test's pigeond publishes agg@reports.test as its DMARC rua= and tls@reports.test as its
+TLS-RPT rua= ([mail_dns]), so it parses and keeps the reports that arrive there: Bob's, and
+ones in the forms large providers send (a zip as the whole message, a gzip beside a text part,
+a TLS report from another provider); `pigeon dmarc report --received` and `pigeon tlsrpt
+report --received` show them.
 """
 import calendar
 import email
@@ -58,6 +64,7 @@ def zones():
         "plain.test": z("plain.test", '@ MX 10 mx\nmx A %s\n'
                         '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:tls@reports.test"' % PLAIN_IP),
         "victim.test": z("victim.test", "@ MX 10 mx\nmx A %s" % REP_IP),
+        "provider.test": z("provider.test", spf),
         "hamburger.edu": z("hamburger.edu", "@ MX 10 mail\nmail A %s" % BOB_IP),
     }
 
@@ -69,7 +76,9 @@ def env(tmp_path_factory):
         e.dns(zones(), ip=DNS_IP)
         rep = e.mx("rep", REP_IP, ["reports.test", "victim.test"],
                    ["agg@reports.test", "tls@reports.test", "victim@victim.test"], spf="mark",
-                   resolver=DNS_IP)
+                   resolver=DNS_IP,
+                   extra={"mail_dns": {"dmarc": "v=DMARC1; p=none; rua=mailto:agg@reports.test",
+                                       "tlsrpt_rua": "mailto:tls@reports.test"}})
         bob = e.mx("bob", BOB_IP, ["hamburger.edu"], [BOB], spf="mark", resolver=DNS_IP,
                    extra={"delivery": {"source_address": BOB_IP, "remote_port": 25,
                                        "retry_initial": 1, "scan_interval": 1},
@@ -264,3 +273,197 @@ def test_daily_timer(received):
     assert {r[0] for r in rows(gzip.decompress(part.get_content()).decode())} == {SPF_OK,
                                                                                SPF_BAD}
     assert len(carols()) == 1
+
+
+# ---- reports received at reports.test (its rua= addresses) ----
+
+def received_text(node, kind, *args):
+    r = node.cli(kind, "report", "--received", *args, check=False)
+    return r.stdout.decode() if r.returncode == 0 else ""
+
+
+def test_received_from_pigeon(received):
+    """Bob's DMARC report (test_report_mailed) and TLS reports (test_tls_reports), mailed by
+    Pigeon's own reporter over SMTP, were parsed and kept by reports.test's pigeond."""
+    rep = received["rep"]
+    E.wait_for(lambda: len(rep.messages("tls@reports.test")) >= 2, timeout=60,
+               what="Bob's TLS reports")
+    out = received_text(rep, "dmarc", "--domain", "sender.test", "--date", today())
+    assert re.search(r"DMARC report from Hamburger University <dmarc@hamburger.edu>, id "
+                     r"\d+\.sender\.test@mail\.hamburger\.edu", out), out
+    assert "domain sender.test: p=quarantine" in out
+    assert re.search(r"127\.0\.59\.10\s+2\s+pass\s+dkim=fail spf=pass from=sender\.test\n"
+                     r"\s+spf sender\.test \(mfrom\) pass", out), out
+    assert re.search(r"127\.0\.59\.11\s+1\s+quarantine\s+dkim=fail spf=fail "
+                     r"from=sender\.test", out), out
+    assert "3 message(s): 2 passed DMARC, 1 failed" in out
+    tls = received_text(rep, "tlsrpt", "--date", today())
+    assert tls.count("TLS report from Hamburger University <mailto:dmarc@hamburger.edu>") == 2
+    assert re.search(r"policy no-policy-found for plain\.test: 0 successful, 1 failed "
+                     r"\(mx mx\.plain\.test\)\n\s+starttls-not-supported: 1 mx=mx\.plain\.test "
+                     r"ip=127\.0\.59\.30 from=127\.0\.59\.2\n", tls), tls
+    assert re.search(r"policy no-policy-found for reports\.test: \d+ successful, 0 failed", tls)
+    # nothing kept for a domain no report was about
+    r = rep.cli("dmarc", "report", "--received", "--domain", "nobody.test", check=False)
+    assert r.returncode != 0 and b"no dmarc report received for nobody.test" in r.stderr
+
+
+PROVIDER_XML = """<?xml version="1.0" encoding="UTF-8" ?>
+<feedback>
+  <report_metadata>
+    <org_name>google.com</org_name>
+    <email>noreply-dmarc-support@google.com</email>
+    <extra_contact_info>https://support.google.com/a/answer/2466580</extra_contact_info>
+    <report_id>%(id)s</report_id>
+    <date_range><begin>%(begin)d</begin><end>%(end)d</end></date_range>
+  </report_metadata>
+  <policy_published>
+    <domain>reports.test</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp>
+    <pct>100</pct>
+  </policy_published>
+  <record>
+    <row>
+      <source_ip>192.0.2.55</source_ip><count>7</count>
+      <policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>
+      </policy_evaluated>
+    </row>
+    <identifiers><header_from>reports.test</header_from></identifiers>
+    <auth_results>
+      <dkim><domain>reports.test</domain><result>pass</result><selector>pigeon</selector></dkim>
+      <spf><domain>reports.test</domain><result>pass</result></spf>
+    </auth_results>
+  </record>
+</feedback>
+"""
+
+MICROSOFT_XML = """<?xml version="1.0"?>
+<feedback xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <version>1.0</version>
+  <report_metadata>
+    <org_name>Enterprise Outlook</org_name>
+    <email>dmarcreport@microsoft.com</email>
+    <report_id>a1c2e3f4b5d6478899aabbccddeeff00</report_id>
+    <date_range><begin>%(begin)d</begin><end>%(end)d</end></date_range>
+  </report_metadata>
+  <policy_published>
+    <domain>reports.test</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp>
+    <pct>100</pct><fo>0</fo>
+  </policy_published>
+  <record>
+    <row>
+      <source_ip>203.0.113.99</source_ip><count>1</count>
+      <policy_evaluated><disposition>none</disposition><dkim>fail</dkim><spf>fail</spf>
+      </policy_evaluated>
+    </row>
+    <identifiers>
+      <envelope_to>outlook.test</envelope_to><envelope_from>forged.test</envelope_from>
+      <header_from>reports.test</header_from>
+    </identifiers>
+    <auth_results>
+      <spf><domain>forged.test</domain><scope>mfrom</scope><result>softfail</result></spf>
+    </auth_results>
+  </record>
+</feedback>
+"""
+
+TLS_JSON = {
+    "organization-name": "Mail Provider Inc.",
+    "date-range": {"start-datetime": "%sT00:00:00Z", "end-datetime": "%sT23:59:59Z"},
+    "contact-info": "smtp-tls-reporting@provider.test",
+    "report-id": "%sT00:00:00Z_reports.test",
+    "policies": [{
+        "policy": {"policy-type": "sts",
+                   "policy-string": ["version: STSv1", "mode: enforce", "mx: mx.reports.test",
+                                     "max_age: 86400"],
+                   "policy-domain": "reports.test", "mx-host": ["mx.reports.test"]},
+        "summary": {"total-successful-session-count": 15, "total-failure-session-count": 2},
+        "failure-details": [{"result-type": "certificate-host-mismatch",
+                             "sending-mta-ip": "198.51.100.20",
+                             "receiving-mx-hostname": "mx.reports.test",
+                             "receiving-ip": REP_IP, "failed-session-count": 2}]}]}
+
+
+def b64_lines(data):
+    import base64
+    t = base64.b64encode(data).decode()
+    return "".join(t[i:i + 76] + "\r\n" for i in range(0, len(t), 76))
+
+
+def zip_of(name, text):
+    import io
+    import zipfile
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, text)
+    return b.getvalue()
+
+
+def provider_mails():
+    day = today()
+    begin = calendar.timegm(time.strptime(day, "%Y-%m-%d"))
+    v = {"id": "4137268502839150263", "begin": begin, "end": begin + 86399}
+    name = "google.com!reports.test!%d!%d" % (begin, begin + 86399)
+    google = ("From: noreply-dmarc-support@provider.test\r\nTo: agg@reports.test\r\n"
+              "Subject: Report domain: reports.test Submitter: google.com Report-ID: %s\r\n"
+              "MIME-Version: 1.0\r\nContent-Type: application/zip; name=\"%s.zip\"\r\n"
+              "Content-Disposition: attachment; filename=\"%s.zip\"\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\n%s"
+              % (v["id"], name, name, b64_lines(zip_of(name + ".xml", PROVIDER_XML % v))))
+    ms = ("From: dmarcreport@provider.test\r\nTo: agg@reports.test\r\n"
+          "Subject: Report Domain: reports.test Submitter: enterprise.protection.outlook.com "
+          "Report-ID: <a1c2e3f4b5d6478899aabbccddeeff00>\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/mixed; boundary=\"_ms_\"\r\n\r\n"
+          "--_ms_\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\n\r\n"
+          "This is a DMARC aggregate report from Microsoft Corporation.\r\n"
+          "--_ms_\r\nContent-Type: application/gzip\r\nContent-Transfer-Encoding: base64\r\n"
+          "Content-Disposition: attachment; filename=\"enterprise.protection.outlook.com!"
+          "reports.test!%d!%d.xml.gz\"\r\n\r\n%s--_ms_--\r\n"
+          % (begin, begin + 86399, b64_lines(gzip.compress((MICROSOFT_XML % v).encode()))))
+    doc = json.dumps(TLS_JSON) % (day, day, day)
+    tls = ("From: tls-reports@provider.test\r\nTo: tls@reports.test\r\n"
+           "Subject: Report Domain: reports.test Submitter: provider.test Report-ID: <x>\r\n"
+           "TLS-Report-Domain: reports.test\r\nTLS-Report-Submitter: provider.test\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=\"tlsrpt\"; boundary=\"t\"\r\n\r\n"
+           "--t\r\nContent-Type: text/plain\r\n\r\nTLS report.\r\n"
+           "--t\r\nContent-Type: application/tlsrpt+gzip\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n%s--t--\r\n"
+           % b64_lines(gzip.compress(doc.encode())))
+    return google.encode(), ms.encode(), tls.encode()
+
+
+def test_received_from_providers(received):
+    rep = received["rep"]
+    google, ms, tls = provider_mails()
+    for msg, rcpt in ((google, "agg@reports.test"), (ms, "agg@reports.test"),
+                      (tls, "tls@reports.test"), (google, "agg@reports.test")):
+        r = E.send_from(REP_IP, SPF_OK, msg, "reports@provider.test", rcpt)
+        assert r.code == 250, r
+    # a report cut short is refused with a log line; its message is still delivered
+    start = rep.log_size()
+    cut = ms.replace(b"Enterprise Outlook", b"Cut Short Inc.")
+    i = cut.index(b"filename=\"enterprise")
+    cut = cut[:cut.index(b"\r\n\r\n", i) + 4] + b"H4sIAAAAAAAA/w==\r\n--_ms_--\r\n"
+    assert E.send_from(REP_IP, SPF_OK, cut, "reports@provider.test", "agg@reports.test").code == 250
+    rep.wait_log(r"a report to agg@reports.test could not be read: the gzip data is damaged",
+                 start=start)
+    E.wait_for(lambda: len(rep.messages("agg@reports.test")) >= 5, timeout=60,
+               what="the reports in agg's mailbox")
+    out = received_text(rep, "dmarc", "--domain", "reports.test")
+    assert out.count("DMARC report from google.com <noreply-dmarc-support@google.com>, "
+                     "id 4137268502839150263") == 1, out  # the copy sent twice kept once
+    assert "domain reports.test: p=none sp=none adkim=r aspf=r pct=100" in out
+    assert re.search(r"192\.0\.2\.55\s+7\s+none\s+dkim=pass spf=pass from=reports\.test\n"
+                     r"\s+dkim reports\.test/pigeon pass, spf reports\.test pass", out), out
+    assert re.search(r"DMARC report from Enterprise Outlook <dmarcreport@microsoft\.com>, id "
+                     r"a1c2e3f4b5d6478899aabbccddeeff00", out), out
+    assert re.search(r"203\.0\.113\.99\s+1\s+none\s+dkim=fail spf=fail from=reports\.test\n"
+                     r"\s+spf forged\.test \(mfrom\) softfail", out), out
+    assert "1 message(s): 0 passed DMARC, 1 failed" in out
+    assert "Cut Short" not in out
+    t = received_text(rep, "tlsrpt", "--domain", "reports.test")
+    assert re.search(r"TLS report from Mail Provider Inc\. <smtp-tls-reporting@provider\.test>, "
+                     r"id \d{4}-\d\d-\d\dT00:00:00Z_reports\.test\n", t), t
+    assert re.search(r"policy sts for reports\.test: 15 successful, 2 failed "
+                     r"\(mx mx\.reports\.test\)\n\s+certificate-host-mismatch: 2 "
+                     r"mx=mx\.reports\.test ip=127\.0\.59\.3 from=198\.51\.100\.20\n", t), t

@@ -36,13 +36,14 @@ BOB_IP = "127.0.58.2"
 ALICE_IP = "127.0.58.20"
 POLICY_IP = "127.0.58.5"
 DOMAINS = ["good.test", "nomatch.test", "badcert.test", "testing.test", "plain.test",
-           "nofile.test", "invalid.test", "webpki.test"]
+           "nofile.test", "invalid.test", "webpki.test", "testmx.test"]
 POLICIES = {
     "good.test": "version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n",
     "nomatch.test": "version: STSv1\r\nmode: enforce\r\nmx: *.elsewhere.test\r\n"
                     "max_age: 86400\r\n",
     "badcert.test": "version: STSv1\nmode: enforce\nmx: mx.bad.test\nmax_age: 86400\n",
     "testing.test": "version: STSv1\nmode: testing\nmx: mx.bad.test\nmax_age: 86400\n",
+    "testmx.test": "version: STSv1\nmode: testing\nmx: *.elsewhere.test\nmax_age: 86400\n",
     "invalid.test": "version: STSv1\nmode: always\nmx: mx.good.test\nmax_age: 86400\n",
 }
 # Publish _mta-sts, but: no policy file (404), a policy the parser refuses, and a policy host
@@ -146,6 +147,7 @@ def zones():
         "nomatch.test": z("nomatch.test", "@ MX 10 mx.good.test.\n%s" % sts),
         "badcert.test": z("badcert.test", "@ MX 10 mx.bad.test.\n%s" % sts),
         "testing.test": z("testing.test", "@ MX 10 mx.bad.test.\n%s" % sts),
+        "testmx.test": z("testmx.test", "@ MX 10 mx.good.test.\n%s" % sts),
         "plain.test": z("plain.test", "@ MX 10 mx.bad.test."),
         "bad.test": z("bad.test", "mx A %s" % BOB_IP),
         **{d: z(d, "@ MX 10 mx.good.test.\n%s" % sts) for d in FETCH_FAILURES},
@@ -305,3 +307,42 @@ def test_policy_fetch_failures_reported(env):
         # the delivery itself, without a policy, is a success of its own
         none = [p for p in by[dom]["policies"] if p["policy"]["policy-type"] == "no-policy-found"]
         assert none and none[0]["summary"]["total-successful-session-count"] >= 1, by[dom]
+
+
+def test_mx_outside_policy_reported(env):
+    """RFC 8460 §4.3 / RFC 8461 §5: an MX host outside the policy is a failed session in the
+    domain's TLS report, not only a log line: skipped under enforce (nomatch.test, after
+    test_enforce_no_matching_mx: no address, it was never contacted), used under testing
+    (testmx.test: delivered over verified TLS, still reported); and under testing a
+    certificate that does not verify is reported as such, not as a success (testing.test,
+    after test_testing_mode_reports)."""
+    from test_dmarc_report import json_docs
+    alice = env["alice"]
+    start = send(env, "testmx.test", "sts-testmx")
+    delivered(env, "testmx.test", "sts-testmx")
+    alice.wait_log(r"MTA-STS testing: MX mx\.good\.test does not match the policy\n", start)
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    out = alice.cli("tlsrpt", "report", "--date", day).stdout.decode()
+    by = {d["policies"][0]["policy"]["policy-domain"]: d for d in json_docs(out)}
+
+    def sts_policy(dom):
+        sts = [p for p in by[dom]["policies"] if p["policy"]["policy-type"] == "sts"]
+        assert len(sts) == 1, by[dom]
+        return sts[0]
+    p = sts_policy("nomatch.test")
+    assert "mx: *.elsewhere.test" in p["policy"]["policy-string"]
+    fails = [f for f in p["failure-details"] if f["result-type"] == "validation-failure"]
+    assert fails and fails[0]["receiving-mx-hostname"] == "mx.good.test", p
+    assert "receiving-ip" not in fails[0]
+    assert p["summary"]["total-successful-session-count"] == 0
+    p = sts_policy("testmx.test")
+    assert p["summary"] == {"total-successful-session-count": 0,
+                            "total-failure-session-count": 1}, p
+    f = p["failure-details"][0]
+    assert f["result-type"] == "validation-failure" and f["receiving-ip"] == BOB_IP
+    assert f["receiving-mx-hostname"] == "mx.good.test"
+    p = sts_policy("testing.test")
+    assert p["summary"]["total-successful-session-count"] == 0, p
+    assert {f["result-type"] for f in p["failure-details"]} == {"certificate-not-trusted"}, p
+    # the control: an enforce policy naming the MX, verified, is a success
+    assert sts_policy("good.test")["summary"]["total-failure-session-count"] == 0

@@ -80,14 +80,16 @@ def env(tmp_path_factory):
             pf.cleanup()
 
 
-def submit_requiretls(alice, rcpt, tag):
-    """Alice's mail client submits with MAIL ... REQUIRETLS (Python's smtplib)."""
+def submit_requiretls(alice, rcpt, tag, sender=E.ALICE, password=E.ALICE_PASSWORD):
+    """Alice's mail client submits with MAIL ... REQUIRETLS (Python's smtplib); also used by
+    test_dane.py."""
     s = smtplib.SMTP("127.0.0.1", alice.sub_port, local_hostname="laptop.crepes.fr", timeout=30)
     try:
         s.starttls(context=H.unverified_context())
-        s.login(E.ALICE, E.ALICE_PASSWORD)
+        s.login(sender, password)
         assert s.has_extn("requiretls"), s.esmtp_features
-        assert s.sendmail(E.ALICE, [rcpt], E.message(rcpt, tag), mail_options=["REQUIRETLS"]) == {}
+        assert s.sendmail(sender, [rcpt], E.message(rcpt, tag, sender=sender),
+                          mail_options=["REQUIRETLS"]) == {}
     finally:
         s.quit()
 

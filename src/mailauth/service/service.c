@@ -11,6 +11,7 @@
 #include "mailauth/dkim.h"
 #include "mailauth/mtasts.h"
 #include "mailauth/psl.h"
+#include "mailauth/rua.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -310,6 +311,7 @@ static int mailauth_open(struct daemon *d, void **state_out)
     g->data_dir = d->cfg.data_dir;
     g->tlsrpt_send = g->drep->tlsrpt_send;
     g->hostname = d->cfg.hostname;
+    rua_init(); /* libxml2's globals, before the workers parse received reports */
     if (k->verify) {
         const char *why = NULL;
         g->psl = psl_load(k->psl_file, &why);

@@ -120,4 +120,21 @@ bool mailauth_glue_seal(struct mailauth_glue *g, const char *prefix, size_t plen
  */
 unsigned mailauth_requiretls_flags(bool requiretls, const char *msg, size_t len);
 
+/*
+ * Aggregate reports received (rua_in.c): when one of rcpts[0..nrcpt) ("local@domain" of local
+ * domains) is a report address Pigeon publishes ([mail_dns] dmarc's rua=, tlsrpt_rua), the
+ * DMARC and TLS-RPT reports in msg[0..len) are parsed (mailauth/rua.h) and returned for the
+ * message's commit (store_msg.reports: mailauth_reports_rows), each logged under session id;
+ * NULL when none. Runs on the caller's thread, bounded by rua.h's limits.
+ */
+struct mailauth_reports;
+struct store_report;
+struct mailauth_reports *mailauth_glue_reports(const struct config *cfg,
+                                               const char *const *rcpts, size_t nrcpt,
+                                               const char *msg, size_t len,
+                                               unsigned long long id);
+/* The rows, valid while r lives (NULL and 0 for r NULL). */
+const struct store_report *mailauth_reports_rows(const struct mailauth_reports *r, size_t *n_out);
+void mailauth_reports_free(struct mailauth_reports *r);
+
 #endif

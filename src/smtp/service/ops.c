@@ -155,6 +155,7 @@ struct commit_job {
     struct smtp_route_out route;
     const struct smtp_txn *txn; /* the session's, alive until commit_done */
     struct sieve_plan plan;
+    struct mailauth_reports *reports; /* DMARC / TLS-RPT reports the message carries */
 };
 
 static void job_free(struct commit_job *j)
@@ -164,6 +165,7 @@ static void job_free(struct commit_job *j)
     str_clear(&j->sealed);
     smtp_route_out_clear(&j->route);
     sieve_plan_clear(&j->plan);
+    mailauth_reports_free(j->reports);
     free(j);
 }
 
@@ -323,6 +325,23 @@ static void arc_hook(struct commit_job *j, struct worker *w)
     }
 }
 
+/* Aggregate reports sent to one of our rua= addresses (mailauth/service/rua_in.c) are parsed
+ * and kept in the same commit as the message. */
+static void reports_hook(struct commit_job *j, struct worker *w)
+{
+    const struct smtp_txn *txn = j->txn;
+    const char **addrs = xcalloc(txn->nrcpt + 1, sizeof *addrs);
+    size_t n = 0;
+    for (unsigned k = 0; k < txn->nrcpt; k++)
+        if (txn->rcpts[k].kind != SMTP_RCPT_REMOTE)
+            addrs[n++] = txn->rcpts[k].addr;
+    if (n)
+        j->reports = mailauth_glue_reports(host_config(w), addrs, n, j->msg.body,
+                                           j->msg.body_len, smtp_session_id(j->sess));
+    free(addrs);
+    j->msg.reports = mailauth_reports_rows(j->reports, &j->msg.n_reports);
+}
+
 /* Runs Sieve, then hands the message to the committer (or answers a refusal). async: called
  * from a callback outside the engine's feed, so the connection is resumed here. */
 static void submit(struct commit_job *j, struct worker *w, bool async)
@@ -335,6 +354,7 @@ static void submit(struct commit_job *j, struct worker *w, bool async)
         return;
     }
     arc_hook(j, w);
+    reports_hook(j, w);
     committer_submit(w->d->committer, &j->msg, commit_done, j);
 }
 
