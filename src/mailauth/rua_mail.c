@@ -141,6 +141,7 @@ int rua_unpack(const unsigned char *data, size_t len, struct str *docs, size_t m
 
 int rua_parse_document(const char *doc, size_t len, struct rua_report *out, const char **err_out)
 {
+    memset(out, 0, sizeof *out); /* cleared even when neither parser runs */
     size_t i = 0;
     if (len >= 3 && memcmp(doc, "\xef\xbb\xbf", 3) == 0) /* a UTF-8 byte order mark */
         i = 3;
