@@ -91,7 +91,7 @@ class RawIMAP:
         self.buf += data
         return not data and False
 
-    def closed(self, timeout=5.0):
+    def closed(self, timeout=30.0):
         self.sock.settimeout(timeout)
         try:
             while True:

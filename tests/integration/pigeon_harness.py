@@ -284,7 +284,7 @@ class SMTPClient:
         self.sock = (context or unverified_context()).wrap_socket(self.sock)
         return self.sock
 
-    def closed(self, timeout=5.0):
+    def closed(self, timeout=30.0):
         """True when the server closes the connection within timeout (buffered data is dropped)."""
         self.sock.settimeout(timeout)
         try:
@@ -424,7 +424,7 @@ class POP3Client(LineClient):
         self.expect("RETR %d" % n, "+OK")
         return self.multi()
 
-    def closed(self, timeout=5.0):
+    def closed(self, timeout=30.0):
         self.sock.settimeout(timeout)
         try:
             while True:
