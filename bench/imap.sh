@@ -18,8 +18,16 @@
 # (service_count = 0, process_min_avail = cores); the system's Dovecot is never started.
 # Both use yescrypt at its lowest cost: logins are not what this measures.
 #
+# With -L imaptest (or imaptest-logout0) the load is imaptest's stress mix instead (Dovecot's
+# imaptest, not packaged: BENCH_IMAPTEST names its binary, built against dovecot-dev; its
+# tests/default.mbox feeds APPEND): CONCURRENCY clients over the same users, imaptest's
+# default command probabilities — a LOGIN and LOGOUT in every cycle, so password hashing
+# weighs in (yescrypt on both sides) — or with logout=0, sessions that stay logged in, so the
+# figure is IMAP commands. The figure is imaptest's total commands over the run's seconds.
+#
 # usage: bench/imap.sh [-m MESSAGES] [-s SIZE] [-c CONCURRENCY] [-t SECONDS] [-r ROUNDS]
-#                      [-i IDLE] [-o pigeon|dovecot] [-k] [-B]
+#                      [-i IDLE] [-o pigeon|dovecot] [-L imapload|imaptest|imaptest-logout0]
+#                      [-k] [-B]
 #   -m  messages in each INBOX                     (env BENCH_MSGS,    default 1000)
 #   -s  approximate message size in octets         (env BENCH_SIZE,    default 4096)
 #   -c  concurrent clients (one user each)         (env BENCH_C,       default 20)
@@ -28,6 +36,7 @@
 #       first in odd rounds; the summary gives the median commands/s and the ratio
 #   -i  idle connections for the memory figure     (env BENCH_IDLE,    default 1000; 0: skip)
 #   -o  run one server only                        (env BENCH_ONLY)
+#   -L  the load                                   (env BENCH_LOAD,    default imapload)
 #   -k  keep the temporary directory               (env BENCH_KEEP=1)
 #   -B  don't run make: use build/release as it is (env BENCH_NO_BUILD=1)
 # env BENCH_DIR: where the temporary directory is made (default /var/tmp).
@@ -51,8 +60,9 @@ ONLY=${BENCH_ONLY:-}
 KEEP=${BENCH_KEEP:-0}
 NO_BUILD=${BENCH_NO_BUILD:-0}
 BASE=${BENCH_DIR:-/var/tmp}
+LOADKIND=${BENCH_LOAD:-imapload}
 
-while getopts "m:s:c:t:r:i:o:kBh" opt; do
+while getopts "m:s:c:t:r:i:o:L:kBh" opt; do
     case $opt in
         m) MSGS=$OPTARG ;;
         s) SIZE=$OPTARG ;;
@@ -61,6 +71,7 @@ while getopts "m:s:c:t:r:i:o:kBh" opt; do
         r) ROUNDS=$OPTARG ;;
         i) IDLE=$OPTARG ;;
         o) ONLY=$OPTARG ;;
+        L) LOADKIND=$OPTARG ;;
         k) KEEP=1 ;;
         B) NO_BUILD=1 ;;
         h) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -72,6 +83,16 @@ for v in MSGS SIZE C SECS ROUNDS; do
 done
 [[ $IDLE =~ ^[0-9]+$ ]] || { echo "bench: -i takes a number" >&2; exit 2; }
 case $ONLY in ""|pigeon|dovecot) ;; *) echo "bench: -o takes pigeon or dovecot" >&2; exit 2 ;; esac
+case $LOADKIND in
+    imapload) ;;
+    imaptest|imaptest-logout0)
+        IMAPTEST=${BENCH_IMAPTEST:-}
+        [[ -x $IMAPTEST ]] || { echo "bench: -L $LOADKIND needs BENCH_IMAPTEST=/path/to/imaptest" >&2; exit 2; }
+        IMAPTEST_MBOX=${BENCH_IMAPTEST_MBOX:-$(dirname "$IMAPTEST")/tests/default.mbox}
+        [[ -r $IMAPTEST_MBOX ]] || { echo "bench: no mbox $IMAPTEST_MBOX (BENCH_IMAPTEST_MBOX)" >&2; exit 2; }
+        ;;
+    *) echo "bench: -L takes imapload, imaptest or imaptest-logout0" >&2; exit 2 ;;
+esac
 run_pigeon_p() { [[ -z $ONLY || $ONLY == pigeon ]]; }
 run_dovecot_p() { [[ -z $ONLY || $ONLY == dovecot ]]; }
 
@@ -259,14 +280,33 @@ fi
 
 # ---------------------------------------------------------------- runs
 declare -A RESULTS
+run_imaptest() { # PORT SECONDS -> a load line as imapload prints it
+    local out total
+    out=$(LD_LIBRARY_PATH=/usr/lib/dovecot "$IMAPTEST" host=127.0.0.1 port="$1" \
+        userfile="$TMP/users.imaptest" clients="$C" secs="$2" mbox="$IMAPTEST_MBOX" \
+        ${IMAPTEST_LOGOUT0:+logout=0} 2>&1 </dev/null) || true
+    total=$(awk '/^Totals:/ {t = 1; next} t && /^[ 0-9]+$/ {s = 0; for (i = 1; i <= NF; i++) s += $i; sum = s} END {print sum + 0}' <<<"$out")
+    ((total > 0)) || { echo "$out" | tail -20 >&2; return 1; }
+    awk -v t="$total" -v s="$2" 'BEGIN {printf "commands_per_s=%.1f rounds=%d seconds=%d\n", t / s, t, s}'
+}
 run_load() { # NAME PORT SECONDS -> prints the load line
     local out
+    if [[ $LOADKIND != imapload ]]; then
+        out=$(run_imaptest "$2" "$3") || die "$1: imaptest failed"
+        echo "$out" >>"$TMP/$1.out"
+        echo "$out"
+        return
+    fi
     out=$("$LOAD" 127.0.0.1 "$2" "$TMP/users" "$C" "$3" 2>&1) || { echo "$out" >&2; die "$1: imapload failed"; }
     echo "$out" >>"$TMP/$1.out"
     echo "$out"
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
+if [[ $LOADKIND != imapload ]]; then
+    tr ' ' ':' <"$TMP/users" >"$TMP/users.imaptest" # imaptest's userfile: user:password
+    [[ $LOADKIND == imaptest-logout0 ]] && IMAPTEST_LOGOUT0=1
+fi
 log "warm-up: $C clients for 3 s on each server (Dovecot builds its index files)"
 run_pigeon_p && run_load pigeon-warmup "$PG_IMAP" 3 >/dev/null
 run_dovecot_p && run_load dovecot-warmup "$DC_PORT" 3 >/dev/null
@@ -332,7 +372,7 @@ fi
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 echo
-echo "IMAP: $C concurrent clients, $SECS s per run, INBOX of $MSGS messages of ~$SIZE octets each"
+echo "IMAP: $C concurrent clients, $SECS s per run, INBOX of $MSGS messages of ~$SIZE octets each, load $LOADKIND"
 echo "      $(nproc) cores, $(uname -r); Pigeon $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)${DC_VERSION:+, Dovecot $DC_VERSION}"
 PM= DM=
 if run_pigeon_p; then PM=$(median <<<"${RESULTS[pigeon]}"); echo "pigeon   median $PM commands/s"; fi

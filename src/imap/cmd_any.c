@@ -73,9 +73,9 @@ void imap_cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
     imap_done(s, "OK ID completed");
 }
 
-/* RFC 5161: CONDSTORE, QRESYNC (RFC 7162 §3.2.3, which implies CONDSTORE) and UTF8=ACCEPT
- * (RFC 6855) are the extensions that need enabling here; the reply names those newly
- * enabled. */
+/* RFC 5161: CONDSTORE, QRESYNC (RFC 7162 §3.2.3, which implies CONDSTORE), UTF8=ACCEPT
+ * (RFC 6855) and IMAP4rev2 (RFC 9051 §6.3.1) are the extensions that need enabling here; the
+ * reply names those newly enabled. */
 void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 {
     if (cmd->nargs == 0)
@@ -96,6 +96,9 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
         } else if (ascii_eq_ci(name, "UTF8=ACCEPT") && !s->utf8) {
             s->utf8 = true; /* RFC 6855 §3 */
             str_appends(&s->out, " UTF8=ACCEPT");
+        } else if (ascii_eq_ci(name, "IMAP4rev2") && !s->rev2) {
+            imap_rev2_on(s);
+            str_appends(&s->out, " IMAP4rev2");
         }
     }
     str_appends(&s->out, "\r\n");

@@ -74,6 +74,7 @@ static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t 
         (*i)++;
     }
     int64_t date = 0; /* 0: the daemon uses the time of arrival */
+    int tz = 0;       /* the date-time's zone, kept for FETCH INTERNALDATE */
     if (*i + 1 < n && a[*i].type == IMAP_ARG_STRING) {
         struct msg_date d;
         if (msg_date_parse_imap_datetime(a[*i].str, a[*i].len, &d) != 0) {
@@ -81,6 +82,7 @@ static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t 
             return false;
         }
         date = msg_date_to_unix(&d);
+        tz = d.tz_min;
         if (date <= 0)
             date = 1;
         (*i)++;
@@ -90,7 +92,7 @@ static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t 
         if (!imap_catenate_parse(s, &a[*i + 1], s->cmd.nparts - 1, max_parts))
             return false;
         *i += 2;
-        *p = (struct imap_append_part){NULL, 0, str_cstr(flags), date};
+        *p = (struct imap_append_part){NULL, 0, str_cstr(flags), date, tz};
         return true;
     }
     const char *msg;
@@ -108,7 +110,7 @@ static bool parse_part(struct imap_session *s, const struct imap_arg *a, size_t 
         return false;
     }
     (*i)++;
-    *p = (struct imap_append_part){msg, len, str_cstr(flags), date};
+    *p = (struct imap_append_part){msg, len, str_cstr(flags), date, tz};
     return true;
 }
 

@@ -3,7 +3,7 @@
  * PLAIN (RFC 4616, with the SASL-IR initial response of RFC 4959). Passwords are accepted only
  * over TLS unless the configuration allows plain text for this client (LOGINDISABLED).
  */
-#include "imap/session_int.h"
+#include "imap/search_int.h"
 
 #include "auth/sasl.h"
 #include "core/log.h"
@@ -119,4 +119,28 @@ void imap_session_auth_done(struct imap_session *s, enum imap_auth_result r,
     case IMAP_AUTH_TEMPFAIL:
         return imap_done(s, "NO [UNAVAILABLE] Temporary failure, try again later");
     }
+}
+
+/*
+ * RFC 8437: back to the not-authenticated state as if newly connected — the mailbox closed
+ * without expunging, the ENABLEd extensions, NOTIFY, updating searches and "$" forgotten — while
+ * TLS and COMPRESS stay on.
+ */
+void imap_cmd_unauthenticate(struct imap_session *s, const struct imap_cmd *cmd)
+{
+    if (cmd->nargs)
+        return imap_bad(s, "UNAUTHENTICATE takes no arguments");
+    imap_unselect(s);
+    if (s->notify)
+        s->ops->notify_all(s->ops_ctx, false);
+    imap_notify_free(s);
+    imap_search_save(s, NULL, 0);
+    s->condstore = s->qresync = s->utf8 = s->rev2 = false;
+    s->dirty = false;
+    if (s->ops->logout)
+        s->ops->logout(s->ops_ctx);
+    log_info("imap " LOG_ID " logout %s (UNAUTHENTICATE)", LOG_IDV(s->id), s->user);
+    explicit_bzero(s->user, sizeof s->user);
+    s->state = IS_NOT_AUTH;
+    imap_done(s, "OK Authentication state reset");
 }

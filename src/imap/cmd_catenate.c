@@ -1,15 +1,17 @@
 /*
  * cmd_catenate — APPEND's CATENATE (RFC 4469): a message made of TEXT literals and URLs of
- * messages (or their sections, or byte ranges of those) already on this server, in the
- * user's own mailboxes (imap/url.h). Each URL is looked up with one IMAP_REQ_LOCATE (the
- * mailbox's UIDVALIDITY, the message's file), checked against the URL's UIDVALIDITY, its
- * section cut from the mapped file as FETCH BODY[section]<partial> would send it, and
- * appended to the message being built; the APPEND request then stores the built messages
- * as it stores literals (all of a MULTIAPPEND, or none).
+ * messages (or their sections, or byte ranges of those) on this server (imap/url.h): the
+ * user's own ("/mailbox/;UID=n" or imap://user@host/...), or any user's that carries a valid
+ * URLAUTH (RFC 4467, checked by cmd_urlauth.c). Each own URL is looked up with one
+ * IMAP_REQ_LOCATE (the mailbox's UIDVALIDITY, the message's file), checked against the URL's
+ * UIDVALIDITY, its section cut from the mapped file as FETCH BODY[section]<partial> would
+ * send it, and appended to the message being built; the APPEND request then stores the
+ * built messages as it stores literals (all of a MULTIAPPEND, or none).
  *
- * A URL that names nothing (no such mailbox, message or section, another UIDVALIDITY, a
- * syntax this server does not take) fails the APPEND with NO [BADURL url] (RFC 4469 §5); a
- * message built larger than the literal limit with NO [TOOBIG].
+ * A URL that names nothing (no such mailbox, message or section, another UIDVALIDITY, another
+ * user's message without a valid URLAUTH, a syntax this server does not take) fails the
+ * APPEND with NO [BADURL url] (RFC 4469 §5); a message built larger than the literal limit
+ * with NO [TOOBIG].
  */
 #include "imap/session_int.h"
 
@@ -21,6 +23,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CATENATE_MAX_ITEMS 100 /* TEXT and URL items in one message */
 
@@ -95,20 +98,24 @@ bool imap_catenate_parse(struct imap_session *s, const struct imap_arg *list, si
 
 static void next_item(struct imap_session *s);
 
-static void fail_url(struct imap_session *s, const struct cat_item *it)
+void imap_badurl(struct imap_session *s, const char *url, size_t len, const char *text)
 {
     /* RFC 4469 §6: the URL as TEXT-CHARs without "]" */
     struct str u = STR_INIT;
-    for (size_t i = 0; i < it->len && i < 1024; i++) {
-        unsigned char ch = (unsigned char)it->data[i];
+    for (size_t i = 0; i < len && i < 1024; i++) {
+        unsigned char ch = (unsigned char)url[i];
         str_appendc(&u, ch < 0x20 || ch == ']' || ch >= 0x7f ? '?' : (char)ch);
     }
-    imap_done(s, "NO [BADURL %s] CATENATE: the URL names no message of yours", str_cstr(&u));
+    imap_done(s, "NO [BADURL %s] %s", str_cstr(&u), text);
     str_clear(&u);
 }
 
-/* Appends the URL's section of the mapped message to out; false when it names nothing. */
-static bool cut_section(const struct imap_url *u, const struct imap_msg_map *m, struct str *out)
+static void fail_url(struct imap_session *s, const struct cat_item *it)
+{
+    imap_badurl(s, it->data, it->len, "CATENATE: the URL names no message of yours");
+}
+
+bool imap_url_cut(const struct imap_url *u, const struct imap_msg_map *m, struct str *out)
 {
     struct msg_arena arena;
     msg_arena_init(&arena, 512);
@@ -133,22 +140,36 @@ static bool cut_section(const struct imap_url *u, const struct imap_msg_map *m, 
     return ok;
 }
 
-static void located(struct imap_session *s)
+/* Appends what url names of the located message (s->req.rows[0]) to its part; ok: the
+ * lookup found it. */
+static void append_found(struct imap_session *s, const struct imap_url *url, bool ok)
 {
     struct imap_catenate *c = s->cmd.cat;
     const struct cat_item *it = &c->items[c->next];
     struct imap_msg_map m = {"", 0, NULL};
-    bool ok = s->req.rc == 0 && s->req.nrows == 1 &&
-              (!c->url.uidvalidity || c->url.uidvalidity == s->req.mailbox.uidvalidity) &&
-              s->ops->msg_map(s->ops_ctx, s->req.rows[0].blob, &m) == 0;
+    ok = ok && s->ops->msg_map(s->ops_ctx, s->req.rows[0].blob, &m) == 0;
     if (ok) {
-        ok = cut_section(&c->url, &m, &c->built[it->part]);
+        ok = imap_url_cut(url, &m, &c->built[it->part]);
         s->ops->msg_unmap(s->ops_ctx, &m);
     }
     if (!ok)
         return fail_url(s, it);
     c->next++;
     next_item(s);
+}
+
+static void located(struct imap_session *s)
+{
+    struct imap_catenate *c = s->cmd.cat;
+    append_found(s, &c->url,
+                 s->req.rc == 0 && s->req.nrows == 1 &&
+                     (!c->url.uidvalidity || c->url.uidvalidity == s->req.mailbox.uidvalidity));
+}
+
+/* A URLAUTH-authorized URL (RFC 4469 §5 with RFC 4467), checked by cmd_urlauth.c. */
+static void authorized(struct imap_session *s, bool ok)
+{
+    append_found(s, imap_urlauth_url(s), ok);
 }
 
 static void next_item(struct imap_session *s)
@@ -166,6 +187,10 @@ static void next_item(struct imap_session *s)
         const char *err;
         if (imap_url_parse(it->data, it->len, &c->url, &err) != 0)
             return fail_url(s, it);
+        if (c->url.access != IMAP_URL_ACCESS_NONE)
+            return imap_urlauth_check(s, it->data, it->len, authorized);
+        if (c->url.absolute && strcasecmp(str_cstr(&c->url.owner), s->user) != 0)
+            return fail_url(s, it); /* another user's message needs URLAUTH */
         s->req.name = str_cstr(&c->url.mailbox);
         s->req.in_uids = &c->url.uid;
         s->req.n_in_uids = 1;

@@ -151,7 +151,8 @@ bool imap_status_items(struct imap_session *s, const struct imap_arg *list, stru
         int it = 0;
         while (it < ST_COUNT && !imap_arg_atom_eq(&list->list[i], status_names[it]))
             it++;
-        if (it == ST_COUNT)
+        /* RFC 9051 removed \Recent: RECENT is no status item of IMAP4rev2 */
+        if (it == ST_COUNT || (it == ST_RECENT && s->rev2))
             return false;
         if (it == ST_MODSEQ)
             imap_condstore_on(s); /* RFC 7162 §3.1: a CONDSTORE-enabling command */

@@ -142,6 +142,7 @@ static void match_one(struct imap_session *s, size_t i, const struct imap_cache_
         .nkeywords = nkw,
         .size = m->size,
         .internal_date = m->internal_date,
+        .internal_tz_min = m->internal_tz,
         .modseq = m->modseq,
         .ctx = &c,
         .header = cb_header,
@@ -383,6 +384,11 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
     if (!imap_search_run_parse(s, cmd->args, cmd->nargs, 0))
         return;
+    struct imap_search *q = &s->cmd.search->search;
+    if (s->rev2 && !q->esearch) { /* RFC 9051 §6.4.4: ESEARCH always; no RETURN means ALL */
+        q->esearch = true;
+        q->ret = IMAP_SEARCH_RET_ALL;
+    }
     s->cmd.search->finish = search_finish;
     imap_search_run_start(s);
 }

@@ -61,14 +61,18 @@ static void select_done(struct imap_session *s)
     s->state = IS_SELECTED;
     s->ops->selected(s->ops_ctx, s->view.id);
     const struct imap_view *v = &s->view;
-    size_t recent = 0;
-    for (size_t i = 0; i < v->n; i++)
-        recent += (v->msgs[i].flags & IMAP_MSGF_RECENT) != 0;
     imap_view_write_flags(s);
-    imap_printf(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", v->n, recent);
-    size_t unseen = first_unseen(v);
+    imap_view_write_exists(s);
+    size_t unseen = s->rev2 ? 0 : first_unseen(v); /* RFC 9051 dropped [UNSEEN] from SELECT */
     if (unseen)
         imap_printf(s, "* OK [UNSEEN %zu] First unseen\r\n", unseen);
+    if (s->rev2) { /* RFC 9051 §6.3.2: the mailbox's LIST response */
+        str_reset(&s->out);
+        str_appends(&s->out, "* LIST () \"/\" ");
+        imap_write_mailbox(s, &s->out, v->name);
+        str_appends(&s->out, "\r\n");
+        imap_write(s, s->out.ptr, s->out.len);
+    }
     imap_printf(s,
                 "* OK [UIDVALIDITY %u] UIDs valid\r\n* OK [UIDNEXT %u] Predicted next UID\r\n"
                 "* OK [HIGHESTMODSEQ %llu] Highest\r\n",

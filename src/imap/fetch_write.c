@@ -53,7 +53,7 @@ static void write_simple(struct imap_session *s, struct imap_fetch *f, size_t c,
     if (fl & IMAP_FETCH_INTERNALDATE) {
         struct msg_date d;
         char buf[40];
-        msg_date_from_unix(m->internal_date, 0, &d);
+        msg_date_from_unix(m->internal_date, m->internal_tz, &d); /* the zone APPEND gave */
         msg_date_format_imap_datetime(&d, buf, sizeof buf);
         str_appendf(o, " INTERNALDATE \"%s\"", buf);
     }

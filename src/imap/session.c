@@ -37,6 +37,7 @@ static const struct imap_verb verbs[] = {
     {"STARTTLS", S_NA, false, imap_cmd_starttls},
     {"LOGIN", S_NA, false, imap_cmd_login},
     {"AUTHENTICATE", S_NA, false, imap_cmd_authenticate},
+    {"UNAUTHENTICATE", S_AUTHED, false, imap_cmd_unauthenticate},
     {"ENABLE", S_AUTHED, false, imap_cmd_enable},
     {"COMPRESS", S_AUTHED, false, imap_cmd_compress},
     {"NAMESPACE", S_AUTHED, false, imap_cmd_namespace},
@@ -47,6 +48,9 @@ static const struct imap_verb verbs[] = {
     {"SETMETADATA", S_AUTHED, false, imap_cmd_setmetadata},
     {"CANCELUPDATE", S_SE, false, imap_cmd_cancelupdate},
     {"NOTIFY", S_AUTHED, false, imap_cmd_notify},
+    {"GENURLAUTH", S_AUTHED, false, imap_cmd_genurlauth},
+    {"RESETKEY", S_AUTHED, false, imap_cmd_resetkey},
+    {"URLFETCH", S_AUTHED, false, imap_cmd_urlfetch},
     {"SELECT", S_AUTHED, false, imap_cmd_select},
     {"EXAMINE", S_AUTHED, false, imap_cmd_examine},
     {"CREATE", S_AUTHED, false, imap_cmd_create},
@@ -139,6 +143,7 @@ static void cmd_reset(struct imap_session *s)
     s->cmd.nparts = 0;
     imap_catenate_free(s);
     imap_metadata_free(s);
+    imap_urlauth_free(s);
     s->cmd.cont = NULL;
     str_reset(&s->cmd.tagged);
     imap_req_clear(&s->req);
@@ -192,6 +197,7 @@ void imap_req_clear(struct imap_req *r)
         free(r->meta_out[i].value);
     }
     free(r->meta_out);
+    explicit_bzero(r->urlkey, sizeof r->urlkey);
     r->meta_out = NULL;
     r->nmeta_out = 0;
     r->rc = 0;
@@ -242,13 +248,13 @@ bool imap_can_login(const struct imap_session *s)
 
 void imap_capabilities(struct imap_session *s, struct str *out)
 {
-    /* IMAP4rev2 (RFC 9051) is not advertised: its rev2-only behaviour (no \Recent, ESEARCH
-     * answers to plain SEARCH, ...) is not implemented. */
-    str_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-                     "MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE "
+    /* RFC 9051 §6.1.1: IMAP4rev2 beside IMAP4rev1; a client ENABLEs the one it speaks. */
+    str_appends(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT "
+                     "UIDPLUS MOVE SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE "
                      "QUOTA=RES-MESSAGE ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT "
                      "THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS QRESYNC "
-                     "BINARY MULTIAPPEND CATENATE METADATA CONTEXT=SEARCH CONTEXT=SORT NOTIFY UTF8=ACCEPT");
+                     "BINARY MULTIAPPEND CATENATE METADATA CONTEXT=SEARCH CONTEXT=SORT NOTIFY "
+                     "UTF8=ACCEPT STATUS=SIZE UNAUTHENTICATE URLAUTH URLAUTH=BINARY");
     if (s->state != IS_NOT_AUTH) {
         if (s->io->compress && !s->compressed) /* RFC 4978: once logged in */
             str_appends(out, " COMPRESS=DEFLATE");
@@ -258,6 +264,14 @@ void imap_capabilities(struct imap_session *s, struct str *out)
         str_appends(out, " STARTTLS");
     /* RFC 3501 §6.2.3: LOGINDISABLED while passwords may not be sent. */
     str_appends(out, imap_can_login(s) ? " AUTH=PLAIN" : " LOGINDISABLED");
+}
+
+void imap_rev2_on(struct imap_session *s)
+{
+    s->rev2 = true;
+    s->utf8 = true; /* RFC 9051 §5.1: mailbox names are UTF-8, not modified UTF-7 */
+    for (size_t i = 0; i < s->view.n; i++) /* §2.3.2: there is no \Recent any more */
+        s->view.msgs[i].flags &= (uint8_t)~IMAP_MSGF_RECENT;
 }
 
 void imap_condstore_on(struct imap_session *s)
@@ -379,7 +393,8 @@ void imap_done_rc(struct imap_session *s, int rc, const char *what)
     case ERR_EXISTS:
         return imap_done(s, "NO [ALREADYEXISTS] Mailbox already exists");
     case ERR_BUSY_STATE:
-        return imap_done(s, "NO [CANNOT] Mailbox has children, delete them first");
+        /* RFC 9051 §7.1: the response code IMAP4rev2 gave this refusal */
+        return imap_done(s, "NO [HASCHILDREN] Mailbox has children, delete them first");
     case ERR_PARSE:
         return imap_done(s, "NO [CANNOT] %s not possible", what);
     case ERR_LIMIT: /* RFC 9208 §4.3 */
@@ -413,6 +428,7 @@ void imap_request(struct imap_session *s, enum imap_req_kind kind,
     imap_req_clear(&s->req);
     s->req.kind = kind;
     s->req.user = s->user;
+    s->req.no_recent = s->rev2;
     s->cmd.cont = cont;
     s->waiting = true;
     if (s->requesting) { /* inside the loop below: it runs cont when the answer is there */

@@ -1,11 +1,12 @@
 /*
- * session — the IMAP server state machine: RFC 3501 (IMAP4rev1) with IDLE (RFC 2177),
+ * session — the IMAP server state machine: RFC 3501 (IMAP4rev1) and RFC 9051 (IMAP4rev2, once
+ * ENABLEd) with IDLE (RFC 2177), UNAUTHENTICATE (RFC 8437),
  * UIDPLUS (4315), MOVE (6851), NAMESPACE (2342), ID (2971), ENABLE (5161), LITERAL+ (7888),
  * SPECIAL-USE (6154), CHILDREN (3348), UNSELECT (3691), CONDSTORE and QRESYNC (7162),
  * SASL-IR (4959), ESEARCH (4731), SEARCHRES (5182), SORT and THREAD (5256), SORT=DISPLAY
  * (5957), ESORT (5267), LIST-EXTENDED (5258), LIST-STATUS (5819), BINARY (3516), MULTIAPPEND
  * (3502), COMPRESS (4978), QUOTA (9208), CATENATE (4469), METADATA (5464), CONTEXT=SEARCH
- * and CONTEXT=SORT (5267) and NOTIFY (5465).
+ * and CONTEXT=SORT (5267), NOTIFY (5465), URLAUTH (4467) and URLAUTH=BINARY (5524).
  *
  * The engine turns bytes into replies and performs no I/O: it writes through `struct
  * imap_io` and reaches authentication and the store through `struct imap_session_ops`, both
@@ -71,9 +72,14 @@ enum imap_req_kind {
     IMAP_REQ_QUOTA,     /* out: quota (the user's usage and limits, RFC 9208) */
     IMAP_REQ_VANISHED,  /* mailbox_id, since_modseq; out: uids expunged since (ascending) */
     IMAP_REQ_GETMETA,   /* name (NULL: the server), meta (entries), meta_depth; out: meta_out */
-    IMAP_REQ_SETMETA, /* name (NULL: the server), meta (value NULL removes); ERR_LIMIT: too many */
-    IMAP_REQ_LOCATE,  /* name, in_uids[0]; out: mailbox.uidvalidity, rows[0].blob (ERR_NOTFOUND
-                         no mailbox, ERR_PARSE no such message) */
+    IMAP_REQ_SETMETA,  /* name (NULL: the server), meta (value NULL removes); ERR_LIMIT: too many */
+    IMAP_REQ_LOCATE,   /* name, in_uids[0]; out: mailbox.uidvalidity, rows[0].blob (ERR_NOTFOUND
+                          no mailbox, ERR_PARSE no such message) */
+    IMAP_REQ_URLKEY,   /* name; out: urlkey, made when there is none (a write; RFC 4467) */
+    IMAP_REQ_RESETKEY, /* name (NULL: every key of the user removed) */
+    IMAP_REQ_URLAUTH,  /* owner, name, in_uids[0], expire; out: urlkey, mailbox.uidvalidity,
+                          rows[0].blob (ERR_NOTFOUND no key or mailbox, ERR_PARSE no message,
+                          ERR_RANGE expired) */
 };
 
 /* rc values the engine tells apart (core/err.h codes). */
@@ -93,6 +99,7 @@ struct imap_mailbox_info { /* LIST */
 };
 
 #define IMAP_BLOB_ID_MAX 40 /* a message file's name, NUL included (the store's are 32 hex) */
+#define IMAP_URLKEY_LEN 32  /* a URLAUTH mailbox access key (store/imap_urlauth.h) */
 
 struct imap_row { /* one message: SELECT and SYNC (new or changed), STORE (its new state) */
     uint32_t uid;
@@ -100,6 +107,7 @@ struct imap_row { /* one message: SELECT and SYNC (new or changed), STORE (its n
     uint64_t modseq;
     uint64_t size;
     int64_t internal_date;       /* unix seconds */
+    int internal_tz;             /* its zone, minutes east of UTC */
     char *flags;                 /* canonical flag text (no \Recent); NULL for none */
     char blob[IMAP_BLOB_ID_MAX]; /* blob id for ops->msg_map (SELECT, SYNC) */
 };
@@ -146,6 +154,7 @@ struct imap_append_part {
     size_t len;
     const char *flags;     /* canonical flag text, "" for none */
     int64_t internal_date; /* 0: the time of arrival */
+    int internal_tz;       /* the date-time's zone, minutes east of UTC */
 };
 
 struct imap_req {
@@ -154,13 +163,14 @@ struct imap_req {
     const char *user; /* canonical user */
     const char *name, *name2;
     bool on, read_only, move;
+    bool no_recent; /* SELECT, SYNC: IMAP4rev2 session, claims no \Recent (RFC 9051) */
     int64_t mailbox_id;
     uint64_t since_modseq;
     const uint32_t *in_uids;
     size_t n_in_uids;
     enum imap_store_op store_op;
     const char *flags;
-    int64_t unchangedsince; /* < 0: none */
+    int64_t unchangedsince;               /* < 0: none */
     const struct imap_append_part *parts; /* APPEND: the messages, in order */
     size_t nparts;
     const char *const *blobs; /* CACHE */
@@ -168,7 +178,9 @@ struct imap_req {
     unsigned cache_fields; /* CACHE: enum imap_cache_field wanted (others may be NULL) */
     const struct imap_meta_item *meta; /* GETMETA, SETMETA */
     size_t nmeta;
-    int meta_depth; /* GETMETA: 0, 1 (children) or 2 (infinity) */
+    int meta_depth;    /* GETMETA: 0, 1 (children) or 2 (infinity) */
+    const char *owner; /* URLAUTH: the user whose mailbox the URL names */
+    int64_t expire;    /* URLAUTH: the URL's ;EXPIRE= (Unix time), 0: none */
     /* out (malloc'd by the daemon, freed by the engine) */
     int rc;
     struct imap_mailbox_state mailbox;
@@ -184,6 +196,7 @@ struct imap_req {
     struct imap_quota_info quota;
     struct imap_meta_out *meta_out; /* GETMETA */
     size_t nmeta_out;
+    unsigned char urlkey[IMAP_URLKEY_LEN]; /* URLKEY, URLAUTH: the mailbox access key */
 };
 
 /* Frees the out arrays of req and zeroes them (engine side; exposed for the daemon's tests). */
@@ -215,6 +228,9 @@ struct imap_session_ops {
     void (*selected)(void *ctx, int64_t mailbox_id);
     /* NOTIFY (RFC 5465): on, the session hears of changes to any of its user's mailboxes. */
     void (*notify_all)(void *ctx, bool on);
+    /* UNAUTHENTICATE (RFC 8437): the user logged out, the connection stays (release what
+     * was held for the user: its connection slot, the mailbox watched). */
+    void (*logout)(void *ctx);
 };
 
 /* ---- lifecycle ------------------------------------------------------------------------ */

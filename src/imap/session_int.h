@@ -12,9 +12,9 @@
 #include "imap/seqset.h"
 #include "imap/session.h"
 
-#define IMAP_SEND_BURST (256 * 1024)    /* output written per burst before waiting for writable */
-#define IMAP_CHUNK 128                  /* messages per cache / \Seen round of FETCH and SEARCH */
-#define IMAP_PREAUTH_LITERAL 8192       /* largest literal accepted before login */
+#define IMAP_SEND_BURST (256 * 1024) /* output written per burst before waiting for writable */
+#define IMAP_CHUNK 128               /* messages per cache / \Seen round of FETCH and SEARCH */
+#define IMAP_PREAUTH_LITERAL 8192    /* largest literal accepted before login */
 /* A refused non-synchronizing literal up to this size is read and discarded (the session goes
  * on); a larger one gets BAD [TOOBIG] and the connection closes (RFC 7888 §4), so that a
  * "{9223372036854775807+}" cannot make the server swallow the rest of the connection. */
@@ -43,7 +43,8 @@ struct imap_msg {
     uint64_t modseq;
     uint64_t size;
     int64_t internal_date;
-    char *keywords; /* space-separated, NULL when none */
+    int16_t internal_tz; /* minutes east of UTC, as APPEND gave it */
+    char *keywords;      /* space-separated, NULL when none */
     char blob[IMAP_BLOB_ID_MAX];
 };
 
@@ -88,6 +89,7 @@ struct imap_cmdstate {
     size_t nparts;
     struct imap_catenate *cat;  /* CATENATE (cmd_catenate.c); NULL when none */
     struct imap_meta_cmd *meta; /* GETMETADATA/SETMETADATA (cmd_metadata.c) */
+    struct imap_urlauth *ua;    /* GENURLAUTH, URLFETCH, URLAUTH checks (cmd_urlauth.c) */
     /* SELECT (QRESYNC ...) and UID FETCH (... VANISHED), RFC 7162 §3.2.5-6 */
     bool qresync;
     uint32_t qr_uidvalidity;
@@ -105,8 +107,8 @@ struct imap_session {
     struct imap_parser *parser;
     enum imap_state state;
     enum imap_mode mode;
-    bool tls_pending; /* STARTTLS answered; input paused until TLS starts */
-    bool compressed;  /* COMPRESS DEFLATE is on (RFC 4978) */
+    bool tls_pending;      /* STARTTLS answered; input paused until TLS starts */
+    bool compressed;       /* COMPRESS DEFLATE is on (RFC 4978) */
     bool compress_pending; /* COMPRESS answered: no more input in this feed call */
     bool compress_on;      /* the connection was told to switch */
     bool shutdown;
@@ -117,10 +119,11 @@ struct imap_session {
     bool condstore;    /* CONDSTORE enabled (RFC 7162 §3.1) */
     bool qresync;      /* QRESYNC enabled (RFC 7162 §3.2): VANISHED instead of EXPUNGE */
     bool utf8;         /* UTF8=ACCEPT enabled (RFC 6855): mailbox names in UTF-8 */
+    bool rev2;         /* IMAP4rev2 enabled (RFC 9051): no \Recent, ESEARCH, UTF-8 names */
     bool dirty;        /* the store changed: sync before the next tagged reply */
     bool idle_syncing; /* IDLE: a sync started by a notification */
-    char user[256]; /* canonical user once authenticated */
-    uint32_t *saved; /* SEARCHRES "$": the saved uids, ascending (RFC 5182) */
+    char user[256];    /* canonical user once authenticated */
+    uint32_t *saved;   /* SEARCHRES "$": the saved uids, ascending (RFC 5182) */
     size_t nsaved;
     /* RFC 5267 contexts (cmd_context.c): updating searches of the selected mailbox */
     struct imap_context *ctx[8];
@@ -156,6 +159,8 @@ bool imap_can_login(const struct imap_session *s);
 /* A CONDSTORE-enabling command (RFC 7162 §3.1): CONDSTORE on, "* OK [HIGHESTMODSEQ n]" when
  * it was off and a mailbox is selected. */
 void imap_condstore_on(struct imap_session *s);
+/* ENABLE IMAP4rev2 (RFC 9051 §6.3.1): UTF-8 mailbox names, no \Recent from now on. */
+void imap_rev2_on(struct imap_session *s);
 /* Decodes a mailbox argument to stored form into out; BAD/NO and false on error. */
 bool imap_arg_mailbox(struct imap_session *s, const struct imap_arg *a, struct str *out);
 /* Writes the mailbox name in wire form as an IMAP string. */
@@ -196,6 +201,10 @@ size_t imap_view_find(const struct imap_view *v, uint32_t uid);
 /* Sets a message's flags from canonical text; tracks new keywords ("* FLAGS" when asked). */
 void imap_view_set_flags(struct imap_session *s, struct imap_msg *m, const char *text,
                          bool announce);
+/* "* n EXISTS", and "* m RECENT" unless IMAP4rev2 is on (RFC 9051 removed \Recent). */
+void imap_view_write_exists(struct imap_session *s);
+/* The uid above which messages are \Recent for this session: none under IMAP4rev2. */
+uint32_t imap_view_recent_before(const struct imap_session *s, const struct imap_req *req);
 /* "* FLAGS (...)" of the view. */
 void imap_view_write_flags(struct imap_session *s);
 /*
@@ -213,12 +222,13 @@ void imap_view_write_fetch_flags(struct imap_session *s, size_t i, bool with_fla
 typedef void imap_cmd_fn(struct imap_session *s, const struct imap_cmd *cmd);
 imap_cmd_fn imap_cmd_compress, imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id,
     imap_cmd_enable, imap_cmd_namespace, imap_cmd_starttls, imap_cmd_login, imap_cmd_authenticate,
-    imap_cmd_select, imap_cmd_examine, imap_cmd_create, imap_cmd_delete, imap_cmd_rename,
-    imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status,
-    imap_cmd_append, imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
-    imap_cmd_search, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move, imap_cmd_idle,
-    imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_sort, imap_cmd_thread,
-    imap_cmd_getmetadata, imap_cmd_setmetadata, imap_cmd_cancelupdate, imap_cmd_notify;
+    imap_cmd_unauthenticate, imap_cmd_select, imap_cmd_examine, imap_cmd_create, imap_cmd_delete,
+    imap_cmd_rename, imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub,
+    imap_cmd_status, imap_cmd_append, imap_cmd_check, imap_cmd_close, imap_cmd_unselect,
+    imap_cmd_expunge, imap_cmd_search, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move,
+    imap_cmd_idle, imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_sort,
+    imap_cmd_thread, imap_cmd_getmetadata, imap_cmd_setmetadata, imap_cmd_cancelupdate,
+    imap_cmd_notify, imap_cmd_genurlauth, imap_cmd_resetkey, imap_cmd_urlfetch;
 
 /* cmd_auth.c: one SASL response line (mode IM_SASL). */
 void imap_sasl_line(struct imap_session *s, const char *line, size_t len);
@@ -234,6 +244,19 @@ bool imap_catenate_parse(struct imap_session *s, const struct imap_arg *list, si
 void imap_catenate_run(struct imap_session *s, void (*then)(struct imap_session *s));
 void imap_catenate_free(struct imap_session *s);
 void imap_metadata_free(struct imap_session *s);
+/* cmd_catenate.c: appends what URL u names of the mapped message m to out (the section as
+ * BODY[section]<partial> gives it); false when it names nothing. */
+struct imap_url;
+/* "NO [BADURL url] text", the URL made TEXT-CHARs without "]" (RFC 4469 §6). */
+void imap_badurl(struct imap_session *s, const char *url, size_t len, const char *text);
+bool imap_url_cut(const struct imap_url *u, const struct imap_msg_map *m, struct str *out);
+/* cmd_urlauth.c: checks the URLAUTH-authorized URL raw[0..len) for this session (access,
+ * key, token, expiry, UIDVALIDITY); then(s, ok) runs with s->req.rows[0] the message when
+ * ok, and imap_urlauth_url(s) the URL parsed. Freeing. */
+void imap_urlauth_check(struct imap_session *s, const char *raw, size_t len,
+                        void (*then)(struct imap_session *s, bool ok));
+const struct imap_url *imap_urlauth_url(const struct imap_session *s);
+void imap_urlauth_free(struct imap_session *s);
 /* cmd_context.c: true when a context has not seen the view's last change; brings every
  * context up to date (ESEARCH ADDTO/REMOVEFROM), then runs then(s); tells the removal of
  * expunged messages (view.c, before their EXPUNGE; silent: not told, as the EXPUNGEs are

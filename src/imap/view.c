@@ -52,8 +52,7 @@ void imap_view_write_flags(struct imap_session *s)
         str_appendc(&kw, ' ');
         str_appends(&kw, s->view.keywords[i]);
     }
-    str_appendf(&o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n",
-                str_cstr(&kw));
+    str_appendf(&o, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", str_cstr(&kw));
     /* RFC 3501 §7.2.6: the keywords in use are permanent too; \* lets clients make more. */
     if (s->view.read_only)
         str_appends(&o, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
@@ -112,11 +111,28 @@ static void append_row(struct imap_view *v, struct imap_row *r, uint32_t recent_
     m->modseq = r->modseq;
     m->size = r->size;
     m->internal_date = r->internal_date;
+    m->internal_tz = (int16_t)r->internal_tz;
     m->flags = (uint8_t)imap_flags_from_text(r->flags, &m->keywords);
     if (r->uid > recent_before)
         m->flags |= IMAP_MSGF_RECENT;
     memcpy(m->blob, r->blob, sizeof m->blob);
     track_keywords(v, m->keywords);
+}
+
+uint32_t imap_view_recent_before(const struct imap_session *s, const struct imap_req *req)
+{
+    return s->rev2 ? UINT32_MAX : req->mailbox.recent_before;
+}
+
+void imap_view_write_exists(struct imap_session *s)
+{
+    const struct imap_view *v = &s->view;
+    if (s->rev2)
+        return imap_printf(s, "* %zu EXISTS\r\n", v->n);
+    size_t recent = 0;
+    for (size_t i = 0; i < v->n; i++)
+        recent += (v->msgs[i].flags & IMAP_MSGF_RECENT) != 0;
+    imap_printf(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", v->n, recent);
 }
 
 void imap_view_load(struct imap_session *s, struct imap_req *req, bool read_only)
@@ -132,7 +148,7 @@ void imap_view_load(struct imap_session *s, struct imap_req *req, bool read_only
     v->cap = req->nrows ? req->nrows : 16;
     v->msgs = xcalloc(v->cap, sizeof *v->msgs);
     for (size_t i = 0; i < req->nrows; i++)
-        append_row(v, &req->rows[i], req->mailbox.recent_before);
+        append_row(v, &req->rows[i], imap_view_recent_before(s, req));
 }
 
 void imap_view_write_fetch_flags(struct imap_session *s, size_t i, bool with_flags)
@@ -207,17 +223,13 @@ void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool exp
         imap_view_write_flags(s);
     size_t added = 0;
     for (size_t k = 0; k < req->nrows; k++)
-        added += sync_row(s, &req->rows[k], req->mailbox.recent_before);
+        added += sync_row(s, &req->rows[k], imap_view_recent_before(s, req));
     if (req->mailbox.uidnext > v->uidnext)
         v->uidnext = req->mailbox.uidnext;
     if (req->mailbox.highestmodseq > v->highestmodseq)
         v->highestmodseq = req->mailbox.highestmodseq;
-    if (added == 0)
-        return;
-    size_t recent = 0;
-    for (size_t i = 0; i < v->n; i++)
-        recent += (v->msgs[i].flags & IMAP_MSGF_RECENT) != 0;
-    imap_printf(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", v->n, recent);
+    if (added)
+        imap_view_write_exists(s);
 }
 
 void imap_view_mark_expunged(struct imap_session *s, uint32_t uid)

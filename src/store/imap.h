@@ -99,6 +99,7 @@ struct store_imap_mailbox {
 /* One message; strings are valid during the callback only. */
 struct store_imap_msg {
     int64_t uid, modseq, size, internal_date;
+    int date_tz;         /* the internal date's zone, minutes east of UTC (APPEND's date-time) */
     const char *flags;   /* canonical flag text */
     const char *blob_id; /* the file is DATA/blobs/<first two chars>/<blob_id> */
 };
@@ -188,6 +189,16 @@ int store_imap_append_rows(struct store *st, const char *user, const char *name,
                            const char *blob_id, size_t len, const char *flags,
                            int64_t internal_date, int64_t *mailbox_id_out, int64_t *uidvalidity_out,
                            int64_t *uid_out);
+/* The same with the internal date's zone (minutes east of UTC, |tz| < 24 h; others are
+ * stored as UTC): IMAP APPEND keeps the zone of its date-time (RFC 3501 §6.3.11), which
+ * FETCH INTERNALDATE gives back. The functions above store UTC (0). */
+int store_imap_append_tz(struct store *st, const char *user, const char *name, const char *data,
+                         size_t len, const char *flags, int64_t internal_date, int date_tz,
+                         int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out);
+int store_imap_append_rows_tz(struct store *st, const char *user, const char *name,
+                              const char *blob_id, size_t len, const char *flags,
+                              int64_t internal_date, int date_tz, int64_t *mailbox_id_out,
+                              int64_t *uidvalidity_out, int64_t *uid_out);
 
 /*
  * Expunges uids[0..n) of mailbox_id (store_mailbox_expunge's semantics: rows move to

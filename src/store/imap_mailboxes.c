@@ -190,9 +190,9 @@ static int rename_inbox(struct store *st, struct txn_args *t)
         rc = mailbox_find(st, t->user_id, t->b, &dest);
     static const char *const sql[] = {
         /* ?1 INBOX, ?2 the new mailbox */
-        "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, internal_date, flags, "
-        "modseq) SELECT ?2, row_number() OVER (ORDER BY uid), blob_id, msg_id, size, "
-        "internal_date, flags, 1 FROM messages WHERE mailbox_id = ?1",
+        "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, internal_date, date_tz, "
+        "flags, modseq) SELECT ?2, row_number() OVER (ORDER BY uid), blob_id, msg_id, size, "
+        "internal_date, date_tz, flags, 1 FROM messages WHERE mailbox_id = ?1",
         "UPDATE mailboxes SET uidnext = 1 + (SELECT count(*) FROM messages WHERE mailbox_id = "
         "?2), highestmodseq = 1 WHERE id = ?2",
         "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ?1 AND ?2 = ?2",

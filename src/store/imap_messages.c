@@ -36,10 +36,10 @@ static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_
      * take the modseq index (few rows: sorting them is cheap). */
     sqlite3_stmt *s =
         since < 0 ? imap_stmt(st, IS_LIST_ALL,
-                              "SELECT uid, modseq, size, internal_date, flags, blob_id "
+                              "SELECT uid, modseq, size, internal_date, flags, blob_id, date_tz "
                               "FROM messages WHERE mailbox_id = ?1 AND ?2 < 0 ORDER BY uid")
                   : imap_stmt(st, IS_LIST_SINCE,
-                              "SELECT uid, modseq, size, internal_date, flags, blob_id "
+                              "SELECT uid, modseq, size, internal_date, flags, blob_id, date_tz "
                               "FROM messages WHERE mailbox_id = ?1 AND modseq > ?2 ORDER BY uid");
     int src = !s || db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, since) ? SQLITE_ERROR
                                                                                   : SQLITE_ROW;
@@ -51,6 +51,7 @@ static int list_msgs(struct store *st, int64_t mailbox_id, int64_t since, int64_
             .modseq = sqlite3_column_int64(s, 1),
             .size = sqlite3_column_int64(s, 2),
             .internal_date = sqlite3_column_int64(s, 3),
+            .date_tz = sqlite3_column_int(s, 6),
             .flags = flags ? flags : "",
             .blob_id = blob ? blob : "",
         };
@@ -357,8 +358,9 @@ static int copy_stmts_prepare(struct store *st, struct copy_stmts *c)
                          "RETURNING uidnext - 1");
     c->ins = imap_stmt(st, IS_COPY_INSERT,
                        "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, "
-                       "internal_date, flags, modseq) SELECT ?1, ?2, blob_id, msg_id, size, "
-                       "internal_date, flags, ?5 FROM messages WHERE mailbox_id = ?3 AND uid = ?4");
+                       "internal_date, date_tz, flags, modseq) SELECT ?1, ?2, blob_id, msg_id, "
+                       "size, internal_date, date_tz, flags, ?5 FROM messages WHERE mailbox_id = "
+                       "?3 AND uid = ?4");
     c->del = imap_stmt(st, IS_DELETE, "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?");
     c->exp = imap_stmt(st, IS_EXPUNGED_ADD,
                        "INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
@@ -473,7 +475,7 @@ int store_imap_copy(struct store *st, const char *user, int64_t src_id, const in
 /* ---- APPEND ---- */
 
 static int append_rows(struct store *st, int64_t mailbox_id, const char *blob_id, size_t len,
-                       const char *flags, int64_t internal_date, int64_t *uid_out)
+                       const char *flags, int64_t internal_date, int date_tz, int64_t *uid_out)
 {
     struct str path = STR_INIT;
     str_appendf(&path, "blobs/%.2s/%s", blob_id, blob_id);
@@ -506,13 +508,14 @@ static int append_rows(struct store *st, int64_t mailbox_id, const char *blob_id
     if (rc == 0)
         rc = db_prepare(st,
                         "INSERT INTO messages(mailbox_id, uid, blob_id, msg_id, size, "
-                        "internal_date, flags, modseq) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                        "internal_date, flags, modseq, date_tz) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         &s);
     if (rc == 0) {
         if (db_bind_int64(s, 1, mailbox_id) || db_bind_int64(s, 2, *uid_out) ||
             db_bind_text(s, 3, blob_id) || db_bind_text(s, 4, blob_id) ||
             db_bind_int64(s, 5, (int64_t)len) || db_bind_int64(s, 6, internal_date) ||
-            db_bind_text(s, 7, flags) || db_bind_int64(s, 8, modseq))
+            db_bind_text(s, 7, flags) || db_bind_int64(s, 8, modseq) ||
+            db_bind_int64(s, 9, date_tz))
             rc = ERR_DB;
         if (rc == 0 && db_step(st, s, "append message") != SQLITE_DONE)
             rc = ERR_DB;
@@ -547,6 +550,15 @@ int store_imap_append_rows(struct store *st, const char *user, const char *name,
                            int64_t internal_date, int64_t *mailbox_id_out, int64_t *uidvalidity_out,
                            int64_t *uid_out)
 {
+    return store_imap_append_rows_tz(st, user, name, blob_id, len, flags, internal_date, 0,
+                                     mailbox_id_out, uidvalidity_out, uid_out);
+}
+
+int store_imap_append_rows_tz(struct store *st, const char *user, const char *name,
+                              const char *blob_id, size_t len, const char *flags,
+                              int64_t internal_date, int date_tz, int64_t *mailbox_id_out,
+                              int64_t *uidvalidity_out, int64_t *uid_out)
+{
     int64_t user_id, recent_uid;
     struct store_imap_mailbox mb = {0};
     bool nested;
@@ -557,7 +569,8 @@ int store_imap_append_rows(struct store *st, const char *user, const char *name,
         return rc;
     rc = mailbox_row(st, 0, user_id, name, &mb, &recent_uid);
     if (rc == 0)
-        rc = append_rows(st, mb.id, blob_id, len, flags ? flags : "", internal_date, uid_out);
+        rc = append_rows(st, mb.id, blob_id, len, flags ? flags : "", internal_date,
+                         date_tz >= -1439 && date_tz <= 1439 ? date_tz : 0, uid_out);
     rc = imap_op_end(st, rc, nested);
     if (rc != 0)
         return rc; /* the file, if any, is reclaimed by store_gc */
@@ -570,6 +583,14 @@ int store_imap_append(struct store *st, const char *user, const char *name, cons
                       size_t len, const char *flags, int64_t internal_date, int64_t *mailbox_id_out,
                       int64_t *uidvalidity_out, int64_t *uid_out)
 {
+    return store_imap_append_tz(st, user, name, data, len, flags, internal_date, 0, mailbox_id_out,
+                                uidvalidity_out, uid_out);
+}
+
+int store_imap_append_tz(struct store *st, const char *user, const char *name, const char *data,
+                         size_t len, const char *flags, int64_t internal_date, int date_tz,
+                         int64_t *mailbox_id_out, int64_t *uidvalidity_out, int64_t *uid_out)
+{
     int64_t user_id, recent_uid;
     struct store_imap_mailbox mb = {0};
     int rc = imap_user_id(st, user, &user_id);
@@ -579,8 +600,8 @@ int store_imap_append(struct store *st, const char *user, const char *name, cons
     if (rc == 0)
         rc = store_imap_append_blob(st, data, len, blob);
     if (rc == 0)
-        rc = store_imap_append_rows(st, user, name, blob, len, flags, internal_date, mailbox_id_out,
-                                    uidvalidity_out, uid_out);
+        rc = store_imap_append_rows_tz(st, user, name, blob, len, flags, internal_date, date_tz,
+                                       mailbox_id_out, uidvalidity_out, uid_out);
     if (rc != 0 && rc != ERR_NOTFOUND)
         log_err("store: append to %s of %s failed: %s", name, user, err_str(rc));
     return rc;

@@ -291,9 +291,23 @@ static const char migration_10[] =
     ");"
     "CREATE INDEX received_reports_period ON received_reports(kind, end_at);";
 
+/* Version 11: URLAUTH (RFC 4467) mailbox access keys, which go with their mailbox; and the
+ * zone of each message's internal date (minutes east of UTC, as APPEND gave it; RFC 3501
+ * §2.3.3), so FETCH INTERNALDATE returns the date-time as written. */
+static const char migration_11[] =
+    "CREATE TABLE imap_urlauth_keys ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  mailbox_id INTEGER NOT NULL,"
+    "  key BLOB NOT NULL,"
+    "  PRIMARY KEY (user_id, mailbox_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER mailboxes_urlauth_del AFTER DELETE ON mailboxes BEGIN "
+    "  DELETE FROM imap_urlauth_keys WHERE user_id = OLD.user_id AND mailbox_id = OLD.id; END;"
+    "ALTER TABLE messages ADD COLUMN date_tz INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4,
                                          migration_5, migration_6, migration_7, migration_8,
-                                         migration_9, migration_10};
+                                         migration_9, migration_10, migration_11};
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

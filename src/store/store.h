@@ -25,7 +25,7 @@ struct store;
 struct store_report;
 
 /* Current schema version; migrations bring any older database up to it. */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /*
  * Opens (creating when missing) DATA/pigeon.db and the blob directories, applies pending
@@ -40,7 +40,7 @@ const char *store_errmsg(struct store *st);
 const char *store_data_dir(const struct store *st);
 
 /* ---- domains ---- */
-int store_domain_add(struct store *st, const char *domain);   /* ERR_EXISTS if present */
+int store_domain_add(struct store *st, const char *domain); /* ERR_EXISTS if present */
 /* ERR_NOTFOUND; ERR_BUSY_STATE while it has users (core/err.h renamed ERR_STATE). */
 int store_domain_del(struct store *st, const char *domain);
 int store_domain_exists(struct store *st, const char *domain); /* 1 yes, 0 no, <0 error */
@@ -93,13 +93,14 @@ enum store_queue_flag {
 };
 
 struct store_msg {
-    const char *sender;          /* envelope sender, "" for the null reverse-path */
-    const char *local_prefix;    /* bytes prepended to body in the local copy ("Return-Path: ..\r\n") */
+    const char *sender; /* envelope sender, "" for the null reverse-path */
+    const char
+        *local_prefix; /* bytes prepended to body in the local copy ("Return-Path: ..\r\n") */
     size_t local_prefix_len;
-    const char *body;            /* the message as stored (CRLF line ends, trace headers included) */
+    const char *body; /* the message as stored (CRLF line ends, trace headers included) */
     size_t body_len;
-    const int64_t *local_users;  /* user ids whose INBOX receives the message */
-    const char *local_mailbox;   /* NULL: INBOX; else e.g. "Junk" (INBOX when a user has none) */
+    const int64_t *local_users; /* user ids whose INBOX receives the message */
+    const char *local_mailbox;  /* NULL: INBOX; else e.g. "Junk" (INBOX when a user has none) */
     size_t n_local;
     const char *const *remote_rcpts; /* addresses queued for outbound delivery */
     size_t n_remote;
@@ -109,8 +110,8 @@ struct store_msg {
     const char *const *remote_senders;
     const char *remote_prefix;
     size_t remote_prefix_len;
-    int64_t received_at;         /* unix seconds: internal date / queue arrival */
-    unsigned queue_flags;        /* enum store_queue_flag bits of every queue row it makes */
+    int64_t received_at;  /* unix seconds: internal date / queue arrival */
+    unsigned queue_flags; /* enum store_queue_flag bits of every queue row it makes */
     /* Optional, from Sieve: further deliveries of the local copy, each into one user's mailbox
      * with flags (a missing mailbox falls back to INBOX), and the memory of the vacation
      * replies this message causes (written with the message, before the replies are sent,
@@ -126,10 +127,10 @@ struct store_msg {
                                     * replaces them: both happen, or neither) */
     size_t n_done_queue;
     /* Filled by the store: */
-    char id[33];                 /* message id used in logs, the queue and the file name: 32
-                                  * lower-case hex digits; chosen by store_blob_write unless
-                                  * the caller set one (SMTP: the id of its Received: field) */
-    int result;                  /* 0 or ERR_* */
+    char id[33]; /* message id used in logs, the queue and the file name: 32
+                  * lower-case hex digits; chosen by store_blob_write unless
+                  * the caller set one (SMTP: the id of its Received: field) */
+    int result;  /* 0 or ERR_* */
 };
 
 /*
@@ -170,17 +171,17 @@ int store_mailbox_messages(struct store *st, const char *address, const char *ma
 /* ---- outgoing queue ---- */
 struct store_queue_entry {
     int64_t id;
-    const char *msg_id;     /* the store_msg id */
+    const char *msg_id; /* the store_msg id */
     const char *sender;
     const char *recipient;
-    int64_t arrived;        /* unix seconds */
-    int64_t next_attempt;   /* unix seconds */
+    int64_t arrived;      /* unix seconds */
+    int64_t next_attempt; /* unix seconds */
     int attempts;
     const char *last_error; /* "" when none */
     const char *state;      /* "queued", "held", ... */
     unsigned flags;         /* enum store_queue_flag */
     int64_t size;
-    const char *blob_path;  /* absolute path of the queued file, "" if unknown */
+    const char *blob_path; /* absolute path of the queued file, "" if unknown */
 };
 int store_queue_list(struct store *st, void (*cb)(void *ctx, const struct store_queue_entry *e),
                      void *ctx);
@@ -192,7 +193,7 @@ struct store_queue_item {
     const char *msg_id;
     const char *sender;
     const char *recipient;
-    const char *blob_path;  /* absolute path of the queued file */
+    const char *blob_path; /* absolute path of the queued file */
     int64_t arrived;
     int attempts;
     const char *last_error;
@@ -209,8 +210,8 @@ int store_queue_remove(struct store *st, const int64_t *ids, size_t n);
 /* Records a failed attempt: attempts + 1, the error text, the next attempt time. */
 int store_queue_defer(struct store *st, int64_t id, int64_t next_attempt, const char *error);
 /* Admin: id 0 means every entry. ERR_NOTFOUND when nothing matched. */
-int store_queue_hold(struct store *st, int64_t id);    /* queued -> held */
-int store_queue_release(struct store *st, int64_t id); /* held -> queued, due now */
+int store_queue_hold(struct store *st, int64_t id);               /* queued -> held */
+int store_queue_release(struct store *st, int64_t id);            /* held -> queued, due now */
 int store_queue_flush(struct store *st, int64_t id, int64_t now); /* queued: due now */
 int store_queue_delete(struct store *st, int64_t id);
 

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct fmsg {
     uint32_t uid;
     uint64_t modseq;
     char *flags;
     int64_t date;
+    int tz;      /* the date's zone (APPEND's date-time) */
     size_t blob; /* index in the store's blob table */
 };
 
@@ -28,6 +30,8 @@ struct fmbox {
     int64_t id;
     uint32_t uidvalidity, uidnext, recent_uid;
     uint64_t hms;
+    bool has_key; /* URLAUTH access key */
+    unsigned char key[IMAP_URLKEY_LEN];
     struct fmsg *m;
     size_t n, cap;
     struct fexp *e;
@@ -52,6 +56,7 @@ struct fake_imap_store {
     struct imap_req *pending;
     struct fmeta *meta; /* METADATA: mailbox ("" server), entry, value */
     size_t nmeta;
+    unsigned key_gen; /* URLAUTH keys made so far: each new key differs */
 };
 
 /* ---- the store ---- */
@@ -163,6 +168,7 @@ static void rows_push(struct imap_req *r, const struct fmsg *x, bool with_blob)
         .uid = x->uid,
         .modseq = x->modseq,
         .internal_date = x->date,
+        .internal_tz = x->tz,
         .flags = x->flags[0] ? xstrdup(x->flags) : NULL,
     };
     if (with_blob)
@@ -189,7 +195,7 @@ static int req_select(struct fake_imap *f, struct imap_req *r)
         rows_push(r, &m->m[i], true);
         r->rows[r->nrows - 1].size = strlen(f->st->texts[m->m[i].blob]);
     }
-    state_out(r, m, !r->read_only);
+    state_out(r, m, !r->read_only && !r->no_recent);
     return 0;
 }
 
@@ -214,7 +220,7 @@ static int req_sync(struct fake_imap *f, struct imap_req *r)
             r->rows[r->nrows - 1].size = strlen(f->st->texts[m->m[i].blob]);
         }
     push_expunged(m, r);
-    state_out(r, m, !r->read_only);
+    state_out(r, m, !r->read_only && !r->no_recent);
     return 0;
 }
 
@@ -288,6 +294,7 @@ static int req_copy(struct fake_imap *f, struct imap_req *r)
             continue;
         struct fmsg copy = *x;
         struct fmsg *y = msg_add(dst, copy.blob, copy.flags, copy.date);
+        y->tz = copy.tz;
         src = mb_by_id(f->st, src_id);
         r->uids[r->nuids++] = copy.uid;
         r->uids2[r->nuids2++] = y->uid;
@@ -315,6 +322,7 @@ static int req_append(struct fake_imap *f, struct imap_req *r)
         st->owned[st->nowned++] = copy;
         struct fmsg *x = msg_add(m, blob_add(st, copy), p->flags,
                                  p->internal_date ? p->internal_date : 1700000000);
+        x->tz = p->internal_date ? p->internal_tz : 0;
         r->uids2[r->nuids2++] = x->uid;
     }
     r->mailbox.id = m->id;
@@ -332,6 +340,40 @@ static int req_locate(struct fake_imap *f, struct imap_req *r)
         return ERR_PARSE;
     r->mailbox.uidvalidity = m->uidvalidity;
     rows_push(r, x, true);
+    return 0;
+}
+
+static void new_key(struct fake_imap_store *st, struct fmbox *m)
+{
+    st->key_gen++;
+    for (size_t i = 0; i < sizeof m->key; i++)
+        m->key[i] = (unsigned char)(st->key_gen * 31 + m->id * 7 + i);
+    m->has_key = true;
+}
+
+/* URLAUTH: the keys of bob's mailboxes (the only user). */
+static int req_urlkey(struct fake_imap *f, struct imap_req *r)
+{
+    struct fmbox *m = r->name ? mb_find(f->st, r->name) : NULL;
+    if (r->kind == IMAP_REQ_RESETKEY && !r->name) {
+        for (size_t i = 0; i < f->st->n; i++)
+            f->st->mb[i].has_key = false;
+        return 0;
+    }
+    if (r->kind == IMAP_REQ_URLAUTH) {
+        int64_t now = f->now ? f->now : 1700000000;
+        if (!r->owner || strcasecmp(r->owner, "bob@hamburger.edu") != 0 || !m || !m->has_key)
+            return ERR_NOTFOUND;
+        if (r->expire && r->expire <= now)
+            return ERR_RANGE;
+        memcpy(r->urlkey, m->key, sizeof m->key);
+        return req_locate(f, r);
+    }
+    if (!m)
+        return ERR_NOTFOUND;
+    if (r->kind == IMAP_REQ_RESETKEY || !m->has_key)
+        new_key(f->st, m);
+    memcpy(r->urlkey, m->key, sizeof m->key);
     return 0;
 }
 
@@ -581,6 +623,10 @@ static int run(struct fake_imap *f, struct imap_req *r)
         return req_locate(f, r);
     case IMAP_REQ_GETMETA:
         return req_getmeta(f, r);
+    case IMAP_REQ_URLKEY:
+    case IMAP_REQ_RESETKEY:
+    case IMAP_REQ_URLAUTH:
+        return req_urlkey(f, r);
     case IMAP_REQ_SETMETA:
         return req_setmeta(f, r);
     case IMAP_REQ_APPEND:
@@ -651,8 +697,16 @@ static void op_notify_all(void *vf, bool on)
     ((struct fake_imap *)vf)->notify_all = on;
 }
 
-static const struct imap_session_ops fake_ops = {op_auth,  op_request,  op_map,
-                                                 op_unmap, op_selected, op_notify_all};
+static void op_logout(void *vf)
+{
+    struct fake_imap *f = vf;
+    f->logouts++;
+    f->selected = 0;
+    f->notify_all = false;
+}
+
+static const struct imap_session_ops fake_ops = {op_auth,     op_request,    op_map,   op_unmap,
+                                                 op_selected, op_notify_all, op_logout};
 
 static void io_write(void *vf, const char *p, size_t n)
 {

@@ -36,6 +36,8 @@ struct fake_imap {
     bool compress_requested; /* the engine asked for COMPRESS DEFLATE (the fake stays plain) */
     int64_t selected;
     bool notify_all;              /* the engine asked to hear of every mailbox (NOTIFY) */
+    unsigned logouts;             /* UNAUTHENTICATE told the daemon (ops->logout) */
+    int64_t now;                  /* the clock URLAUTH's EXPIRE is checked against (0: 2023) */
     struct imap_quota_info quota; /* what QUOTA answers; APPEND over limit_bytes: ERR_LIMIT */
 };
 

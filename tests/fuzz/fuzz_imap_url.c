@@ -1,7 +1,9 @@
 /*
- * libFuzzer target for CATENATE's IMAP URLs (imap/url.h): the input is one URL. Checks: the
- * parser never reads past it (ASan); a URL it accepts names a valid stored-form mailbox
- * (re-checked with imap/mailbox_name.h), a uid of 1..2^32-1 and a PARTIAL count >= 1; its
+ * libFuzzer target for the IMAP URLs of CATENATE and URLAUTH (imap/url.h): the input is one
+ * URL. Checks: the parser never reads past it (ASan); a URL it accepts names a valid
+ * stored-form mailbox (re-checked with imap/mailbox_name.h), a uid of 1..2^32-1, a PARTIAL
+ * count >= 1, URLAUTH parts only in the imap:// form with an owner, a token only with a
+ * mechanism; its
  * section, when there is one, then goes to imap_section_parse as CATENATE gives it. The
  * commands around it (CATENATE, METADATA, CONTEXT, NOTIFY) are fuzzed whole by
  * fuzz_imap_session.
@@ -27,6 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (u.uid == 0 || !u.mailbox.len || (u.partial && u.count == 0))
             abort();
         if (imap_mailbox_name_check(u.mailbox.ptr, u.mailbox.len, &err) != 0)
+            abort();
+        /* URLAUTH (RFC 4467): only in the imap:// form, with an owner; the rump lies within
+         * the input; a token is at least 32 hex digits after a mechanism */
+        if (u.access != IMAP_URL_ACCESS_NONE && (!u.absolute || u.rump_len > size))
+            abort();
+        if (u.absolute && (!u.owner.len || !strchr(u.owner.ptr, '@')))
+            abort();
+        if ((u.mech.len != 0) != (u.token.len != 0) || (u.token.len && u.token.len < 32))
             abort();
         if (u.section.len) {
             struct msg_arena a;

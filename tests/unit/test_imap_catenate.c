@@ -55,26 +55,64 @@ static void test_url_parse(void **state)
     assert_int_equal(imap_url_parse(ok3, strlen(ok3), &u, &err), 0);
     assert_true(u.partial);
     assert_int_equal(u.count, UINT32_MAX);
+    /* the absolute form with URLAUTH (RFC 4467 §3), and a rump */
+    static const char full[] = "imap://bob@hamburger.edu/INBOX/;uid=20/;section=1.2"
+                               ";EXPIRE=2030-01-01T00:00:00Z;urlauth=user+bob%40hamburger.edu"
+                               ":internal:0123456789abcdef0123456789ABCDEF";
+    assert_int_equal(imap_url_parse(full, strlen(full), &u, &err), 0);
+    assert_true(u.absolute);
+    assert_string_equal(str_cstr(&u.owner), "bob@hamburger.edu");
+    assert_string_equal(str_cstr(&u.mailbox), "INBOX");
+    assert_int_equal(u.uid, 20);
+    assert_string_equal(str_cstr(&u.section), "1.2");
+    assert_int_equal(u.expire, 1893456000);
+    assert_int_equal(u.access, IMAP_URL_ACCESS_USER);
+    assert_string_equal(str_cstr(&u.access_user), "bob@hamburger.edu");
+    assert_int_equal(u.rump_len,
+                     strlen(full) - strlen(":internal:0123456789abcdef0123456789ABCDEF"));
+    assert_string_equal(str_cstr(&u.mech), "internal");
+    assert_string_equal(str_cstr(&u.token), "0123456789abcdef0123456789ABCDEF");
+    static const char rump[] = "imap://joe%40example.com@mail.example.com:143/Sent/;UID=3"
+                               ";URLAUTH=authuser";
+    assert_int_equal(imap_url_parse(rump, strlen(rump), &u, &err), 0);
+    assert_string_equal(str_cstr(&u.owner), "joe@example.com");
+    assert_int_equal(u.access, IMAP_URL_ACCESS_AUTHUSER);
+    assert_int_equal(u.rump_len, strlen(rump));
+    assert_int_equal(u.mech.len, 0);
+    static const char plain[] = "imap://joe@example.com/Sent/;UID=3";
+    assert_int_equal(imap_url_parse(plain, strlen(plain), &u, &err), 0);
+    assert_string_equal(str_cstr(&u.owner), "joe@example.com");
+    assert_int_equal(u.access, IMAP_URL_ACCESS_NONE);
     static const char *const bad[] = {
         "",
-        "INBOX/;UID=1",                         /* not an absolute path */
-        "//host/INBOX/;UID=1",                  /* a network path */
-        "imap://bob@localhost/INBOX/;UID=1",    /* another server, maybe */
-        "/INBOX",                               /* no message */
-        "/INBOX/;UID=0",                        /* nz-number */
-        "/INBOX/;UID=4294967296",               /* over 32 bits */
-        "/INBOX/;UID=01",                       /* leading zero */
-        "/INBOX/;UID=1x",                       /* junk */
-        "/INBOX;UIDVALIDITY=/;UID=1",           /* empty number */
-        "/IN BOX/;UID=1",                       /* a space must be %20 */
-        "/IN%2/;UID=1",                         /* short escape */
-        "/IN%00X/;UID=1",                       /* NUL */
-        "/a/../b/;UID=1",                       /* a level that escapes */
-        "/INBOX/;UID=1/;SECTION=",              /* empty section */
-        "/INBOX/;UID=1/;PARTIAL=1.0",           /* count is nz */
-        "/INBOX/;UID=1/;URLAUTH=anonymous",     /* URLAUTH */
-        "/INBOX/;UID=1/;SECTION=1/;PARTIAL=1/", /* trailing */
-        "/;UID=1",                              /* no mailbox */
+        "INBOX/;UID=1",                              /* not an absolute path */
+        "//host/INBOX/;UID=1",                       /* a network path */
+        "imap://localhost/INBOX/;UID=1",             /* no user */
+        "imap://bob@localhost",                      /* no path */
+        "imap://bob@/INBOX/;UID=1",                  /* no host */
+        "imap://a@b@/INBOX/;UID=1",                  /* the last "@" ends the user: no host */
+        "/INBOX/;UID=1;URLAUTH=authuser",            /* URLAUTH in the relative form */
+        "imap://bob@h/INBOX/;UID=1;URLAUTH=someone", /* unknown access */
+        "imap://bob@h/INBOX/;UID=1;URLAUTH=authuser:internal:12", /* token too short */
+        "imap://bob@h/INBOX/;UID=1;URLAUTH=authuser:internal:" /* no token */,
+        "imap://bob@h/INBOX/;UID=1;URLAUTH=authuser::0123456789abcdef0123456789abcdef",
+        "imap://bob@h/INBOX/;UID=1;EXPIRE=2026-13-01T00:00:00Z;URLAUTH=authuser",
+        "imap://bob@h/INBOX/;UID=1;EXPIRE=2026-12-01T00:00:00Z", /* EXPIRE alone */
+        "/INBOX",                                                /* no message */
+        "/INBOX/;UID=0",                                         /* nz-number */
+        "/INBOX/;UID=4294967296",                                /* over 32 bits */
+        "/INBOX/;UID=01",                                        /* leading zero */
+        "/INBOX/;UID=1x",                                        /* junk */
+        "/INBOX;UIDVALIDITY=/;UID=1",                            /* empty number */
+        "/IN BOX/;UID=1",                                        /* a space must be %20 */
+        "/IN%2/;UID=1",                                          /* short escape */
+        "/IN%00X/;UID=1",                                        /* NUL */
+        "/a/../b/;UID=1",                                        /* a level that escapes */
+        "/INBOX/;UID=1/;SECTION=",                               /* empty section */
+        "/INBOX/;UID=1/;PARTIAL=1.0",                            /* count is nz */
+        "/INBOX/;UID=1/;URLAUTH=anonymous",                      /* URLAUTH */
+        "/INBOX/;UID=1/;SECTION=1/;PARTIAL=1/",                  /* trailing */
+        "/;UID=1",                                               /* no mailbox */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (imap_url_parse(bad[i], strlen(bad[i]), &u, &err) != ERR_PARSE)
@@ -157,8 +195,7 @@ static void test_catenate_multiappend(void **state)
            "a APPEND Drafts CATENATE (URL \"/INBOX/;UID=1/;SECTION=HEADER\" TEXT {4+}\r\none\n)"
            " (\\Answered) {4+}\r\ntwo\n CATENATE (URL \"/INBOX/;UID=2/;SECTION=1\")\r\n",
            "a OK [APPENDUID 3 1:3]");
-    expect(&f, "b EXAMINE Drafts\r\nc FETCH 1:3 (BODY.PEEK[])\r\n",
-           "BODY[] {8}\r\npart one)");
+    expect(&f, "b EXAMINE Drafts\r\nc FETCH 1:3 (BODY.PEEK[])\r\n", "BODY[] {8}\r\npart one)");
     /* one bad URL: none of the messages is stored */
     expect(&f,
            "d APPEND Drafts CATENATE (URL \"/INBOX/;UID=1\") CATENATE (URL \"/INBOX/;UID=9\")\r\n",

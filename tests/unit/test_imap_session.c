@@ -52,11 +52,11 @@ static const char script[] =
     "b1 LOGOUT\r\n";
 
 #define CAPS                                                                                       \
-    "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE "       \
-    "CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE ESEARCH SEARCHRES SORT "         \
-    "SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS "        \
-    "QRESYNC BINARY MULTIAPPEND CATENATE METADATA CONTEXT=SEARCH CONTEXT=SORT NOTIFY "  \
-    "UTF8=ACCEPT"
+    "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "         \
+    "SPECIAL-USE CHILDREN CONDSTORE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE ESEARCH SEARCHRES "  \
+    "SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS "   \
+    "QRESYNC BINARY MULTIAPPEND CATENATE METADATA CONTEXT=SEARCH CONTEXT=SORT NOTIFY "             \
+    "UTF8=ACCEPT STATUS=SIZE UNAUTHENTICATE URLAUTH URLAUTH=BINARY"
 
 static const char script_replies[] =
     "* OK [CAPABILITY " CAPS " STARTTLS AUTH=PLAIN] Pigeon IMAP server ready\r\n"
@@ -317,7 +317,7 @@ static void test_mailboxes(void **state)
     expect(&f, "c5 LIST \"\" \"*\"\r\n", "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"");
     expect(&f, "d CREATE Work\r\n", "d NO [ALREADYEXISTS]");
     expect(&f, "e CREATE inbox\r\n", "e NO [ALREADYEXISTS]");
-    expect(&f, "f DELETE Work\r\n", "f NO [CANNOT] Mailbox has children");
+    expect(&f, "f DELETE Work\r\n", "f NO [HASCHILDREN] Mailbox has children");
     expect(&f, "g RENAME Work Play\r\n", "g OK RENAME completed");
     expect(&f, "h LIST Play/ %\r\n", "\"Play/Projects\"");
     expect(&f, "i DELETE Nope\r\n", "i NO [NONEXISTENT]");
@@ -581,6 +581,28 @@ static void test_quota(void **state)
     fake_imap_free(&f);
 }
 
+/* APPEND's date-time keeps its zone: FETCH INTERNALDATE gives it back as written (as
+ * Dovecot does), COPY keeps it, and SEARCH ON judges the day in that zone. */
+static void test_internaldate_zone(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    login_select(&f);
+    expect(&f, "z1 APPEND Drafts \"07-Jul-1996 23:44:25 -0700\" {5+}\r\nhello\r\n", "z1 OK");
+    expect(&f, "z2 APPEND Drafts \" 1-Feb-2000 00:30:00 +0530\" {5+}\r\nworld\r\n", "z2 OK");
+    expect(&f, "z3 SELECT Drafts\r\n", "z3 OK");
+    expect(&f, "z4 FETCH 1:2 INTERNALDATE\r\n",
+           "* 1 FETCH (UID 1 INTERNALDATE \"07-Jul-1996 23:44:25 -0700\")\r\n"
+           "* 2 FETCH (UID 2 INTERNALDATE \"01-Feb-2000 00:30:00 +0530\")\r\n");
+    /* in UTC these are 8-Jul-1996 and 31-Jan-2000: the zone's own day counts */
+    expect(&f, "z5 SEARCH ON 7-Jul-1996\r\n", "* SEARCH 1\r\n");
+    expect(&f, "z6 SEARCH ON 1-Feb-2000\r\n", "* SEARCH 2\r\n");
+    expect(&f, "z7 COPY 1 INBOX\r\n", "z7 OK");
+    expect(&f, "z8 SELECT INBOX\r\n", "z8 OK");
+    expect(&f, "z9 FETCH * INTERNALDATE\r\n", "INTERNALDATE \"07-Jul-1996 23:44:25 -0700\"");
+    fake_imap_free(&f);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERR);
@@ -604,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_search_chunks),
         cmocka_unit_test(test_misc),
         cmocka_unit_test(test_quota),
+        cmocka_unit_test(test_internaldate_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "store/imap.h"
+#include "store/imap_urlauth.h"
 #include "store/mailbox.h"
 
 #define BOB "bob@hamburger.edu"
@@ -96,6 +97,7 @@ static const char *list(struct fixture *f, struct names *x)
 }
 
 struct msgs {
+    int date_tz[64];
     int64_t uid[64];
     char flags[64][64];
     int64_t modseq[64];
@@ -108,6 +110,7 @@ static void msg_cb(void *ctx, const struct store_imap_msg *m)
 {
     struct msgs *x = ctx;
     x->uid[x->n] = m->uid;
+    x->date_tz[x->n] = m->date_tz;
     x->modseq[x->n] = m->modseq;
     snprintf(x->flags[x->n], sizeof x->flags[0], "%s", m->flags);
     x->n++;
@@ -295,6 +298,71 @@ static void test_copy_move_append(void **state)
     assert_int_equal(y.nexp, 2);
 }
 
+/* APPEND keeps the internal date's zone; COPY and RENAME INBOX carry it along. */
+static void test_date_zone(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id, uidv, uid;
+    const char msg[] = "Subject: z\r\n\r\nbody\r\n";
+    assert_int_equal(store_imap_append_tz(f->st, BOB, "INBOX", msg, strlen(msg), "", 1234, -420,
+                                          &id, &uidv, &uid),
+                     0);
+    char blob[33];
+    assert_int_equal(store_imap_append_blob(f->st, msg, strlen(msg), blob), 0);
+    assert_int_equal(store_imap_append_rows_tz(f->st, BOB, "INBOX", blob, strlen(msg), "", 99, 330,
+                                               &id, &uidv, &uid),
+                     0);
+    assert_int_equal(
+        store_imap_append(f->st, BOB, "INBOX", msg, strlen(msg), "", 5, &id, &uidv, &uid), 0);
+    struct store_imap_mailbox mb;
+    struct msgs x = {0};
+    assert_int_equal(store_imap_select(f->st, BOB, "INBOX", false, &mb, msg_cb, &x), 0);
+    assert_int_equal(x.n, 3);
+    assert_int_equal(x.date_tz[0], -420);
+    assert_int_equal(x.date_tz[1], 330);
+    assert_int_equal(x.date_tz[2], 0);
+    struct store_imap_copy_result cr;
+    assert_int_equal(store_imap_copy(f->st, BOB, mb.id, (int64_t[]){1}, 1, "Trash", false, &cr), 0);
+    store_imap_copy_result_free(&cr);
+    struct msgs y = {0};
+    assert_int_equal(store_imap_select(f->st, BOB, "Trash", false, &mb, msg_cb, &y), 0);
+    assert_int_equal(y.date_tz[0], -420);
+    int64_t inbox;
+    assert_int_equal(store_imap_rename(f->st, BOB, "INBOX", "Old", &inbox), 0);
+    struct msgs z = {0};
+    assert_int_equal(store_imap_select(f->st, BOB, "Old", false, &mb, msg_cb, &z), 0);
+    assert_int_equal(z.date_tz[1], 330);
+}
+
+/* URLAUTH keys: made once, kept, replaced by RESETKEY, all dropped, gone with the mailbox. */
+static void test_urlauth_keys(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char k1[STORE_URLAUTH_KEY_LEN], k2[STORE_URLAUTH_KEY_LEN], k3[STORE_URLAUTH_KEY_LEN];
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "INBOX", false, k1), ERR_NOTFOUND);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "INBOX", true, k1), 0);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "INBOX", false, k2), 0);
+    assert_memory_equal(k1, k2, sizeof k1);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "Sent", true, k3), 0);
+    assert_memory_not_equal(k1, k3, sizeof k1);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "Nope", true, k3), ERR_NOTFOUND);
+    assert_int_equal(store_imap_urlauth_key(f->st, "eve@hamburger.edu", "INBOX", true, k3),
+                     ERR_NOTFOUND);
+    assert_int_equal(store_imap_urlauth_reset(f->st, BOB, "INBOX"), 0);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "INBOX", false, k2), 0);
+    assert_memory_not_equal(k1, k2, sizeof k1);
+    assert_int_equal(store_imap_urlauth_reset(f->st, BOB, "Nope"), ERR_NOTFOUND);
+    assert_int_equal(store_imap_urlauth_reset(f->st, BOB, NULL), 0);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "INBOX", false, k2), ERR_NOTFOUND);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "Sent", false, k2), ERR_NOTFOUND);
+    assert_int_equal(store_imap_create(f->st, BOB, "Tmp"), 0);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "Tmp", true, k1), 0);
+    int64_t id;
+    assert_int_equal(store_imap_delete(f->st, BOB, "Tmp", &id), 0);
+    assert_int_equal(store_imap_create(f->st, BOB, "Tmp"), 0);
+    assert_int_equal(store_imap_urlauth_key(f->st, BOB, "Tmp", false, k1), ERR_NOTFOUND);
+}
+
 static void test_cache(void **state)
 {
     struct fixture *f = *state;
@@ -344,6 +412,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_move_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_date_zone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_urlauth_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include "core/xmalloc.h"
 #include "store/imap.h"
 #include "store/imap_meta.h"
+#include "store/imap_urlauth.h"
 #include "store/mailbox.h"
 
 #include <errno.h>
@@ -93,6 +94,7 @@ static struct imap_writer *writer_of(const struct daemon *d)
     return st ? st->writer : NULL;
 }
 
+_Static_assert(IMAP_URLKEY_LEN == STORE_URLAUTH_KEY_LEN, "URLAUTH keys are passed through");
 _Static_assert((int)IMAP_CACHE_ENVELOPE == (int)STORE_CACHE_ENVELOPE &&
                    (int)IMAP_CACHE_BODYSTRUCTURE == (int)STORE_CACHE_BODYSTRUCTURE &&
                    (int)IMAP_CACHE_BODY == (int)STORE_CACHE_BODY &&
@@ -134,9 +136,9 @@ struct req_job {
     struct imap_req *req;
     size_t cap, cap2;
     char (*blobs)[33]; /* APPEND: the files written before the rows, one per part */
-    bool on_worker; /* a read on the worker's handle: no writes (claims, cache fills) */
-    size_t missing; /* CACHE on the worker: entries not in the cache */
-    size_t *miss;   /* CACHE: the blobs' indices still to read (NULL: all of them) */
+    bool on_worker;    /* a read on the worker's handle: no writes (claims, cache fills) */
+    size_t missing;    /* CACHE on the worker: entries not in the cache */
+    size_t *miss;      /* CACHE: the blobs' indices still to read (NULL: all of them) */
     size_t nmiss;
 };
 
@@ -167,6 +169,7 @@ static void row_cb(void *vj, const struct store_imap_msg *m)
         .modseq = (uint64_t)m->modseq,
         .size = (uint64_t)m->size,
         .internal_date = m->internal_date,
+        .internal_tz = m->date_tz,
         .flags = m->flags[0] ? xstrdup(m->flags) : NULL,
     };
     snprintf(r->rows[r->nrows - 1].blob, sizeof r->rows[0].blob, "%s", m->blob_id);
@@ -258,10 +261,11 @@ static int do_append_rows(struct store *st, struct req_job *j)
         const struct imap_append_part *p = &r->parts[k];
         int64_t date = p->internal_date ? p->internal_date : (int64_t)time(NULL);
         const char *flags = p->flags ? p->flags : "";
-        int rc = j->blobs ? store_imap_append_rows(st, r->user, r->name2, j->blobs[k], p->len,
-                                                   flags, date, &id, &uidv, &uid)
-                          : store_imap_append(st, r->user, r->name2, p->data, p->len, flags, date,
-                                              &id, &uidv, &uid);
+        int tz = p->internal_date ? p->internal_tz : 0;
+        int rc = j->blobs ? store_imap_append_rows_tz(st, r->user, r->name2, j->blobs[k], p->len,
+                                                      flags, date, tz, &id, &uidv, &uid)
+                          : store_imap_append_tz(st, r->user, r->name2, p->data, p->len, flags,
+                                                 date, tz, &id, &uidv, &uid);
         if (rc != 0)
             return rc;
         r->uids2[r->nuids2++] = (uint32_t)uid;
@@ -375,14 +379,15 @@ static bool cache_from_memory(struct req_job *j)
     return cache_misses(j) == 0;
 }
 
-/* CATENATE's URL: the mailbox's UIDVALIDITY and the message's file. */
-static int do_locate(struct store *st, struct imap_req *r)
+/* CATENATE's and URLFETCH's URL: the mailbox's UIDVALIDITY and the message's file (of
+ * user's mailbox). */
+static int do_locate(struct store *st, struct imap_req *r, const char *user)
 {
     int64_t uidv = 0;
     char blob[40];
     if (r->n_in_uids != 1)
         return ERR_PARSE;
-    int rc = store_imap_locate(st, r->user, r->name, r->in_uids[0], &uidv, blob);
+    int rc = store_imap_locate(st, user, r->name, r->in_uids[0], &uidv, blob);
     if (rc != 0)
         return rc;
     r->mailbox.uidvalidity = (uint32_t)uidv;
@@ -391,6 +396,15 @@ static int do_locate(struct store *st, struct imap_req *r)
     r->rows[0].uid = r->in_uids[0];
     snprintf(r->rows[0].blob, sizeof r->rows[0].blob, "%s", blob);
     return 0;
+}
+
+/* URLFETCH (RFC 4467): the owner's key and message; an expired URL names nothing. */
+static int do_urlauth(struct store *st, struct imap_req *r)
+{
+    if (!r->owner || (r->expire && r->expire <= (int64_t)time(NULL)))
+        return ERR_RANGE;
+    int rc = store_imap_urlauth_key(st, r->owner, r->name, false, r->urlkey);
+    return rc == 0 ? do_locate(st, r, r->owner) : rc;
 }
 
 static void meta_cb(void *vj, const char *entry, const char *value, size_t len)
@@ -432,12 +446,19 @@ static int do_quota(struct store *st, struct req_job *j)
     if (rc != 0)
         return rc;
     bool own = q.limit_bytes || q.limit_messages;
-    j->req->quota = (struct imap_quota_info){
-        (uint64_t)(own ? q.used_bytes : q.dom_used_bytes),
-        (uint64_t)(own ? q.limit_bytes : q.dom_limit_bytes),
-        (uint64_t)(own ? q.used_messages : q.dom_used_messages),
-        (uint64_t)(own ? q.limit_messages : q.dom_limit_messages)};
+    j->req->quota =
+        (struct imap_quota_info){(uint64_t)(own ? q.used_bytes : q.dom_used_bytes),
+                                 (uint64_t)(own ? q.limit_bytes : q.dom_limit_bytes),
+                                 (uint64_t)(own ? q.used_messages : q.dom_used_messages),
+                                 (uint64_t)(own ? q.limit_messages : q.dom_limit_messages)};
     return 0;
+}
+
+/* SELECT and SYNC claim \Recent messages (writes) off the worker only, and never for a
+ * read-only or IMAP4rev2 session. */
+static bool claims(const struct req_job *j)
+{
+    return !j->req->read_only && !j->req->no_recent && !j->on_worker;
 }
 
 static int do_request(struct store *st, struct req_job *j)
@@ -464,13 +485,12 @@ static int do_request(struct store *st, struct req_job *j)
     case IMAP_REQ_STATUS:
         return do_status(st, r);
     case IMAP_REQ_SELECT:
-        rc =
-            store_imap_select(st, r->user, r->name, !r->read_only && !j->on_worker, &mb, row_cb, j);
+        rc = store_imap_select(st, r->user, r->name, claims(j), &mb, row_cb, j);
         mailbox_out(r, &mb);
         return rc;
     case IMAP_REQ_SYNC:
-        rc = store_imap_changes(st, r->mailbox_id, (int64_t)r->since_modseq,
-                                !r->read_only && !j->on_worker, &mb, row_cb, expunged_cb, j);
+        rc = store_imap_changes(st, r->mailbox_id, (int64_t)r->since_modseq, claims(j), &mb, row_cb,
+                                expunged_cb, j);
         mailbox_out(r, &mb);
         return rc;
     case IMAP_REQ_STORE:
@@ -492,7 +512,13 @@ static int do_request(struct store *st, struct req_job *j)
     case IMAP_REQ_VANISHED:
         return store_imap_vanished(st, r->mailbox_id, (int64_t)r->since_modseq, expunged_cb, j);
     case IMAP_REQ_LOCATE:
-        return do_locate(st, r);
+        return do_locate(st, r, r->user);
+    case IMAP_REQ_URLKEY:
+        return store_imap_urlauth_key(st, r->user, r->name, true, r->urlkey);
+    case IMAP_REQ_RESETKEY:
+        return store_imap_urlauth_reset(st, r->user, r->name);
+    case IMAP_REQ_URLAUTH:
+        return do_urlauth(st, r);
     case IMAP_REQ_GETMETA:
         return do_getmeta(st, j);
     case IMAP_REQ_SETMETA:
@@ -602,7 +628,8 @@ static bool is_write(enum imap_req_kind k)
 {
     return k == IMAP_REQ_CREATE || k == IMAP_REQ_DELETE || k == IMAP_REQ_RENAME ||
            k == IMAP_REQ_SUBSCRIBE || k == IMAP_REQ_STORE || k == IMAP_REQ_EXPUNGE ||
-           k == IMAP_REQ_COPY || k == IMAP_REQ_SETMETA;
+           k == IMAP_REQ_COPY || k == IMAP_REQ_SETMETA || k == IMAP_REQ_URLKEY ||
+           k == IMAP_REQ_RESETKEY;
 }
 
 /* ---- reads: on the worker's own handle ---- */
@@ -638,7 +665,8 @@ static bool read_in_place(struct req_job *j)
     j->on_worker = true;
     r->rc = j->w->store ? do_request(j->w->store, j) : ERR_DB;
     bool claim = (r->kind == IMAP_REQ_SELECT || r->kind == IMAP_REQ_SYNC) && r->rc == 0 &&
-                 !r->read_only && r->nrows && r->rows[r->nrows - 1].uid > r->mailbox.recent_before;
+                 !r->read_only && !r->no_recent && r->nrows &&
+                 r->rows[r->nrows - 1].uid > r->mailbox.recent_before;
     if (claim) {
         imap_writer_submit(writer_of(j->w->d), claim_run, claim_done, j);
         return false;
@@ -729,13 +757,25 @@ static void notify_all(void *vis, bool on)
     ((struct imap_store *)vis)->watch_all = on;
 }
 
+/* UNAUTHENTICATE: the user's connection slot goes back; a later login takes one again. */
+static void logout(void *vis)
+{
+    struct imap_store *is = vis;
+    if (is->limit_key[0])
+        connlimit_release(conn_worker(is->conn)->d->connlimit, is->limit_key);
+    is->limit_key[0] = '\0';
+    is->user_id = 0;
+    is->selected = 0;
+    is->watch_all = false;
+}
+
 bool imap_store_watch_all(const struct imap_store *is)
 {
     return is->watch_all;
 }
 
-static const struct imap_session_ops imap_ops = {auth,      request,  msg_map,
-                                                 msg_unmap, selected, notify_all};
+static const struct imap_session_ops imap_ops = {auth,     request,    msg_map, msg_unmap,
+                                                 selected, notify_all, logout};
 
 const struct imap_session_ops *imap_store_ops(void)
 {
