@@ -12,12 +12,14 @@ import re
 import shutil
 import signal
 import smtplib
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+import http_helpers as X
 import pigeon_harness as H
 from ftp_helpers import add_ftp
 
@@ -63,7 +65,8 @@ def test_relative_log_file_is_beside_the_config(new_daemon, tmp_path):
 
 
 def failed_logins(d):
-    """One failed login on each of SMTP AUTH, POP3 and IMAP, and FTP when d serves it."""
+    """One failed login on each of SMTP AUTH, POP3 and IMAP, and FTP, ManageSieve and HTTP
+    Basic when d serves them."""
     with smtplib.SMTP("127.0.0.1", d.sub_port, timeout=H.IO_TIMEOUT) as s:
         s.starttls(context=H.unverified_context())
         s.ehlo()
@@ -94,6 +97,18 @@ def failed_logins(d):
         except ftplib.error_perm as e:
             assert str(e).startswith("530"), e
         f.close()
+    if getattr(d, "ms_port", None):
+        with socket.create_connection(("127.0.0.1", d.ms_port), timeout=H.IO_TIMEOUT) as s:
+            f = s.makefile("rb")
+            while not f.readline().startswith(b"OK"):
+                pass
+            cred = base64.b64encode(b"\0carol@hamburger.edu\0guess5").decode()
+            s.sendall(b'AUTHENTICATE "PLAIN" "%s"\r\n' % cred.encode())
+            assert f.readline().startswith(b"NO"), "ManageSieve accepted a wrong password"
+    if getattr(d, "web", None):
+        rc, out, _ = X.curl("-o", "/dev/null", "-w", "%{http_code}", "-T", "/dev/null", "-u",
+                            "dave@hamburger.edu:guess6", d.web.url("/uploads/x.txt"))
+        assert out == b"401", out
 
 
 def fail2ban_filter(tmp_path):
@@ -110,11 +125,18 @@ def test_failed_logins_logged_and_matched_by_fail2ban(new_daemon, tmp_path):
     logfile = tmp_path / "pigeond.log"
     d = new_daemon(start=False, server={"log": str(logfile)}, pop3={}, imap={})
     add_ftp(d, ftps=False)
+    d.ms_port = H.free_port()
+    d.sections["managesieve"] = {"listen": "127.0.0.1:%d" % d.ms_port,
+                                 "plaintext_auth": "loopback"}
+    d.ports.append(d.ms_port)
+    d.web = X.HTTPDaemon(d, X.make_site(tmp_path), site={"plaintext_auth": "loopback"})
     d.start()
     wait_for(logfile, r"pigeond ready")
     failed_logins(d)
     for proto, user in (("smtp", "mallory@hamburger.edu"), ("pop3", "trudy@hamburger.edu"),
-                        ("imap", "bob@hamburger.edu"), ("ftp", "eve@hamburger.edu")):
+                        ("imap", "bob@hamburger.edu"), ("ftp", "eve@hamburger.edu"),
+                        ("managesieve", "carol@hamburger.edu"),
+                        ("http", "dave@hamburger.edu")):
         wait_for(logfile, r"^\S+Z info %s s[0-9a-f]+ auth failed from 127\.0\.0\.1 user=%s$"
                  % (proto, re.escape(user)))
     filt = fail2ban_filter(tmp_path)
@@ -122,12 +144,12 @@ def test_failed_logins_logged_and_matched_by_fail2ban(new_daemon, tmp_path):
                         str(filt)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
-    assert p.stdout.decode().split() == ["127.0.0.1"] * 4, p.stdout.decode()
+    assert p.stdout.decode().split() == ["127.0.0.1"] * 6, p.stdout.decode()
     # The successful logins of the same run are not counted.
     p = subprocess.run(["fail2ban-regex", "--out", "msg", str(logfile),
                         str(filt)],
                        stdout=subprocess.PIPE, timeout=120)
-    assert b"auth ok" not in p.stdout and p.stdout.count(b"auth failed") == 4
+    assert b"auth ok" not in p.stdout and p.stdout.count(b"auth failed") == 6
 
 
 def test_forged_user_name_cannot_name_another_address(tmp_path):

@@ -42,6 +42,9 @@ struct auth_job {
 static void auth_result(void *vj, bool ok, const char *user)
 {
     struct auth_job *j = vj;
+    if (!ok) /* the form the shipped fail2ban filter reads (etc/fail2ban/filter.d/pigeon.conf) */
+        log_info("http " LOG_ID " auth failed from %s user=%s", LOG_IDV(j->x->id), j->x->peer,
+                 user);
     j->cb(j->x, ok, user);
     free(j);
 }

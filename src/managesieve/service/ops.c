@@ -7,6 +7,7 @@
 
 #include "host/host.h"
 #include "host/login.h"
+#include "net/conn.h"
 
 #include "core/err.h"
 #include "core/log.h"
@@ -20,16 +21,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void auth_done(void *sess, bool ok, const char *user)
+/* A login in flight: the session and the client's address for the failure line. */
+struct auth_job {
+    struct managesieve_session *s;
+    char peer[64];
+};
+
+static void auth_done(void *vj, bool ok, const char *user)
 {
+    struct auth_job *j = vj;
+    uint64_t id = managesieve_session_id(j->s);
     if (ok)
-        log_info("managesieve " LOG_ID " login %s", LOG_IDV(managesieve_session_id(sess)), user);
-    managesieve_session_auth_done(sess, ok, user);
+        log_info("managesieve " LOG_ID " login %s", LOG_IDV(id), user);
+    else /* the form the shipped fail2ban filter reads (etc/fail2ban/filter.d/pigeon.conf) */
+        log_info("managesieve " LOG_ID " auth failed from %s user=%s", LOG_IDV(id), j->peer, user);
+    managesieve_session_auth_done(j->s, ok, user);
+    free(j);
 }
 
 static void auth(void *vc, struct managesieve_session *s, const char *user, const char *pass)
 {
-    host_login(vc, user, pass, auth_done, s);
+    struct auth_job *j = xmalloc(sizeof *j);
+    j->s = s;
+    snprintf(j->peer, sizeof j->peer, "%s", conn_peer(vc));
+    host_login(vc, user, pass, auth_done, j);
 }
 
 /* One request, copied for the pool. */
