@@ -86,6 +86,12 @@ int cli_http_sites(struct cli_ctx *ctx, int argc, char **argv);
  * and appends its whole answer to answer. 0, or CLI_FAIL after printing why (pigeond not
  * running, no answer). Blocks until pigeond closes the connection. */
 int cli_control(struct cli_ctx *ctx, const char *request, struct str *answer);
+/* A note of pigeond's answer, for a command that shows notes its own way. */
+typedef void (*cli_note_fn)(struct slice text, void *arg);
+/* Sends request and shows the answer: each note through note (or as a line on stdout when
+ * note is NULL), each error on stderr. CLI_OK only when the answer ends in "ok"; CLI_FAIL
+ * when it ends in "failed", or after printing why there was no answer. */
+int cli_control_show(struct cli_ctx *ctx, const char *request, cli_note_fn note, void *arg);
 
 /* ---- cmd_dnssec.c ---- */
 int cli_dnssec_keygen(struct cli_ctx *ctx, int argc, char **argv);

@@ -13,32 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Sends request and prints the notes (one per line, without "note "); CLI_OK when the answer
- * ends in "ok". */
+/* Sends request and prints the notes; CLI_OK when the answer ends in "ok". */
 static int ask(struct cli_ctx *ctx, const char *request)
 {
     if (cli_ctx_config(ctx) != 0)
         return CLI_FAIL;
-    struct str answer = STR_INIT;
-    int rc = cli_control(ctx, request, &answer);
-    bool ok = false;
-    for (const char *p = str_cstr(&answer); rc == 0 && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        struct control_answer_line a;
-        if (control_answer_parse(p, len, &a) == 0) {
-            if (a.kind == CONTROL_ANSWER_NOTE)
-                printf("%.*s\n", (int)a.text.len, a.text.p);
-            else if (a.kind == CONTROL_ANSWER_ERROR)
-                rc = cli_fail("%.*s", (int)a.text.len, a.text.p);
-            else if (a.kind == CONTROL_ANSWER_FAILED)
-                rc = CLI_FAIL;
-            ok |= a.kind == CONTROL_ANSWER_OK;
-        }
-        p += len + (nl ? 1 : 0);
-    }
-    str_clear(&answer);
-    return rc == 0 && !ok ? cli_fail("pigeond's answer did not end in ok") : rc;
+    return cli_control_show(ctx, request, NULL, NULL);
 }
 
 int cli_cache_purge(struct cli_ctx *ctx, int argc, char **argv)

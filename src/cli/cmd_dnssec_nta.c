@@ -38,33 +38,16 @@ static unsigned long duration_parse(const char *text)
     return 0;
 }
 
-/* The answer's notes on stdout (a list's "NAME SECONDS" as "NAME<tab>SECONDS"), errors on
- * stderr. 0 only when it ends in "ok". */
-static int answer_show(const char *text, bool list)
+/* A list's note "NAME SECONDS" as "NAME<tab>SECONDS". */
+static void list_line(struct slice text, void *arg)
 {
-    int rc = CLI_FAIL;
-    for (const char *p = text; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        struct control_answer_line a;
-        if (control_answer_parse(p, len, &a) == 0) {
-            int tl = (int)a.text.len;
-            const char *sp = list && a.kind == CONTROL_ANSWER_NOTE
-                                 ? memchr(a.text.p, ' ', a.text.len)
-                                 : NULL;
-            if (a.kind == CONTROL_ANSWER_NOTE && sp)
-                printf("%.*s\t%.*s\n", (int)(sp - a.text.p), a.text.p,
-                       (int)(a.text.p + a.text.len - sp - 1), sp + 1);
-            else if (a.kind == CONTROL_ANSWER_NOTE)
-                printf("%.*s\n", tl, a.text.p);
-            else if (a.kind == CONTROL_ANSWER_ERROR)
-                fprintf(stderr, "pigeon: %.*s\n", tl, a.text.p);
-            else if (a.kind == CONTROL_ANSWER_OK)
-                rc = CLI_OK;
-        }
-        p += len + (nl ? 1 : 0);
-    }
-    return rc;
+    (void)arg;
+    const char *sp = memchr(text.p, ' ', text.len);
+    if (sp)
+        printf("%.*s\t%.*s\n", (int)(sp - text.p), text.p, (int)(text.p + text.len - sp - 1),
+               sp + 1);
+    else
+        printf("%.*s\n", (int)text.len, text.p);
 }
 
 /* The request line for argv, or CLI_USAGE-style failure (printed). */
@@ -105,15 +88,13 @@ int cli_dnssec_nta(struct cli_ctx *ctx, int argc, char **argv)
     if (!ctx->cfg.resolver.trust_anchor)
         return cli_fail("no [resolver] trust_anchor in %s: the resolver does not validate",
                         ctx->conf_path);
-    struct str req = STR_INIT, answer = STR_INIT;
+    struct str req = STR_INIT;
     int rc = request_make(argc, argv, &req);
     if (rc == 0 && strpbrk(str_cstr(&req), "\r\n"))
         rc = cli_fail("bad argument");
     if (rc == 0)
-        rc = cli_control(ctx, str_cstr(&req), &answer);
-    if (rc == 0)
-        rc = answer_show(str_cstr(&answer), !strcmp(argv[0], "list"));
+        rc = cli_control_show(ctx, str_cstr(&req), !strcmp(argv[0], "list") ? list_line : NULL,
+                              NULL);
     str_clear(&req);
-    str_clear(&answer);
     return rc;
 }
