@@ -1,20 +1,24 @@
 /*
- * dhcp/service/commit — group commit of the leases, on a thread of its own.
+ * dhcp/service/commit — group commit of the leases, on a thread of its own, and the paced
+ * sending of the ACKs it makes durable.
  *
  * The DHCP thread decides; each batch of datagrams it handled becomes a struct dhcp_batch:
  * the leases it changed and the ACKs that promise them. The commit thread takes every batch
- * queued while its last COMMIT waited for fsync, writes all their leases in one SQLite
- * transaction (its own handle on leases.db, synchronous=FULL), and only once COMMIT has
- * returned sends their ACKs: an ACKed lease is on disk, and a failed COMMIT sends none.
- * Meanwhile the DHCP thread goes on reading, offering and deciding: the fsync no longer
- * holds up the next batch, and under load one fsync covers every batch made while the
- * previous one ran (the window is as long as the disk takes). Groups are committed in the
- * order their batches were made, so a later change of an address (RELEASE after ACK) lands
- * after the earlier one.
+ * queued while its last COMMIT waited for fsync and writes all their leases in one SQLite
+ * transaction (its own handle on leases.db, synchronous=FULL). Meanwhile the DHCP thread
+ * goes on reading, offering and deciding: the fsync no longer holds up the next batch, and
+ * under load one fsync covers every batch made while the previous one ran (the window is as
+ * long as the disk takes). Groups are committed in the order their batches were made, so a
+ * later change of an address (RELEASE after ACK) lands after the earlier one.
  *
- * After each commit, each batch goes back to the DHCP thread through its loop_post with its
- * outcome (names in DNS follow committed leases only). At most COMMIT_MAX_ROWS leases wait
- * to be taken; beyond that the DHCP thread waits for the disk (back-pressure, not unbounded
+ * Once COMMIT has returned, the group goes back to the DHCP thread through its loop_post
+ * with its outcome: a failed COMMIT sends no ACK; a committed group's ACKs go to the pacer
+ * (dhcp/pace.h), which lets them out in the rhythm their requests came in (twice as fast, at
+ * most DHCP_PACE_BURST per loop turn) rather than as one burst that would overflow the
+ * receive buffer of a relay or a test client; the DHCP thread sends them between its reads,
+ * while the commit thread already writes the next group. So an ACKed lease is on disk, and
+ * names in DNS follow committed leases only. At most COMMIT_MAX_ROWS leases wait to be
+ * taken; beyond that the DHCP thread waits for the disk (back-pressure, not unbounded
  * memory).
  */
 #include "dhcp/service/service_int.h"
@@ -23,15 +27,21 @@
 #include "core/loop_post.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
+#include "dhcp/pace.h"
 
+#include <event2/event.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define COMMIT_MAX_ROWS 65536
+#define DHCP_PACE_BURST 16 /* ACKs sent in one loop turn at most */
 
 struct dhcp_ack {
+    struct dhcp_batch *batch;
     struct dhcp_sock *sock;
+    int64_t arrived; /* µs, CLOCK_MONOTONIC: when its request was decided */
     struct dhcp_reply r;
 };
 
@@ -43,6 +53,8 @@ struct dhcp_batch {
     unsigned nrows, caprows;
     struct dhcp_ack *acks;
     unsigned nacks, capacks;
+    unsigned unsent;   /* ACKs of a committed batch still with the pacer */
+    int64_t committed; /* µs, CLOCK_MONOTONIC: when its group's COMMIT returned */
     bool ok;
 };
 
@@ -59,6 +71,13 @@ struct dhcp_commit {
 };
 
 /* ---- the DHCP thread's side ---- */
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static struct dhcp_batch *batch_cur(struct dhcp_svc *svc)
 {
@@ -85,6 +104,7 @@ void dhcp_batch_ack(struct dhcp_svc *svc, struct dhcp_sock *sock, const struct d
         b->acks = xrealloc(b->acks, b->capacks * sizeof *b->acks);
     }
     b->acks[b->nacks].sock = sock;
+    b->acks[b->nacks].arrived = mono_us();
     memcpy(&b->acks[b->nacks].r, r, sizeof *r);
     b->nacks++;
 }
@@ -128,13 +148,71 @@ void dhcp_commit_wait(struct dhcp_commit *cm)
     pthread_mutex_unlock(&cm->lock);
 }
 
-/* Back on the DHCP thread: the names of a committed batch's leases may go into DNS. */
+/* Sends what the pacer has due now (DHCP_PACE_BURST at most), frees the batches whose ACKs
+ * have all left, and sets the timer for the next. */
+static void pace_run(struct dhcp_svc *svc, int64_t now)
+{
+    void *out[DHCP_PACE_BURST];
+    int64_t next;
+    unsigned n = dhcp_pace_take(svc->pace, now, out, &next);
+    for (unsigned i = 0; i < n; i++) {
+        struct dhcp_ack *a = out[i];
+        struct dhcp_batch *b = a->batch;
+        dhcp_io_send(a->sock, &a->r);
+        if (--b->unsent == 0)
+            batch_free(b);
+    }
+    if (next < 0 || !svc->pace_ev)
+        return;
+    int64_t wait = next > now ? next - now : 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(svc->pace_ev, &tv);
+}
+
+static void on_pace(evutil_socket_t fd, short what, void *vsvc)
+{
+    pace_run(vsvc, mono_us());
+}
+
+/* Back on the DHCP thread, a committed group (or one that failed): the names of its leases
+ * may go into DNS, and its ACKs to the pacer. */
 static void settled(void *arg)
 {
-    struct dhcp_batch *b = arg;
-    if (b->svc->ddns)
-        dhcp_ddns_settle(b->svc->ddns, b->seq, b->ok);
-    batch_free(b);
+    struct dhcp_batch *group = arg;
+    struct dhcp_svc *svc = group->svc;
+    dhcp_pace_group(svc->pace, group->committed);
+    for (struct dhcp_batch *b = group, *next; b; b = next) {
+        next = b->next;
+        if (svc->ddns)
+            dhcp_ddns_settle(svc->ddns, b->seq, b->ok);
+        b->unsent = b->ok ? b->nacks : 0;
+        for (unsigned i = 0; i < b->unsent; i++) {
+            b->acks[i].batch = b;
+            dhcp_pace_push(svc->pace, &b->acks[i], b->acks[i].arrived);
+        }
+        if (b->unsent == 0)
+            batch_free(b);
+    }
+    pace_run(svc, mono_us());
+}
+
+void dhcp_acks_start(struct dhcp_svc *svc)
+{
+    svc->pace = dhcp_pace_new(DHCP_PACE_BURST);
+    svc->pace_ev = evtimer_new(svc->base, on_pace, svc);
+}
+
+void dhcp_acks_flush(struct dhcp_svc *svc)
+{
+    if (!svc->pace)
+        return;
+    if (svc->pace_ev)
+        event_free(svc->pace_ev);
+    svc->pace_ev = NULL;
+    while (dhcp_pace_pending(svc->pace))
+        pace_run(svc, INT64_MAX);
+    dhcp_pace_free(svc->pace);
+    svc->pace = NULL;
 }
 
 /* ---- the commit thread ---- */
@@ -166,16 +244,16 @@ static bool write_group(struct dhcp_commit *cm, const struct dhcp_batch *group)
     return false;
 }
 
+/* The ACKs leave from the DHCP thread, paced, once it has the group back (settled). */
 static void commit_group(struct dhcp_commit *cm, struct dhcp_batch *group)
 {
     bool ok = write_group(cm, group);
-    for (struct dhcp_batch *b = group, *next; b; b = next) {
-        next = b->next;
+    int64_t now = mono_us();
+    for (struct dhcp_batch *b = group; b; b = b->next) {
         b->ok = ok;
-        for (unsigned i = 0; ok && i < b->nacks; i++)
-            dhcp_io_send(b->acks[i].sock, &b->acks[i].r);
-        loop_post_send(cm->svc->post, settled, b);
+        b->committed = now;
     }
+    loop_post_send(cm->svc->post, settled, group);
 }
 
 static void *commit_main(void *arg)

@@ -207,6 +207,7 @@ static void svc_free(struct dhcp_svc *svc)
     dhcp_batch_drop(svc);
     if (svc->post)
         loop_post_free(svc->post);
+    dhcp_acks_flush(svc); /* what the commit thread's last groups made durable */
     dhcp_ddns_free(svc->ddns);
     dhcp_ping_free(svc->ping);
     dhcp_io_close(svc);
@@ -244,6 +245,7 @@ static int start(struct dhcp_svc *svc)
     svc->data_version = dhcp_leases_data_version(svc->db);
     svc->base = event_base_new();
     svc->post = loop_post_new(svc->base);
+    dhcp_acks_start(svc);
     svc->commit = dhcp_commit_start(svc, dir, &err);
     if (!svc->commit) {
         log_err("dhcp: %s", str_cstr(&err));
@@ -297,8 +299,8 @@ static void dhcp_stop(struct daemon *d, void *state)
     pthread_join(svc->thread, NULL);
     svc->running = false;
     dhcp_ddns_stop(svc->ddns);
-    /* what the last batches promised is committed and their ACKs sent; their results run
-     * here, on this thread, when the loop_post is freed */
+    /* what the last batches promised is committed; their results run here, on this
+     * thread, when the loop_post is freed, and their ACKs leave then (dhcp_acks_flush) */
     dhcp_batch_submit(svc);
     dhcp_commit_stop(svc->commit);
     svc->commit = NULL;

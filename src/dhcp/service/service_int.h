@@ -21,6 +21,7 @@ struct loop_post;
 struct dhcp_batch;
 struct dhcp_commit;
 struct dhcp_ddns;
+struct dhcp_pace;
 struct dhcp_ping;
 struct dhcp_pools;
 struct host_confgen;
@@ -64,6 +65,8 @@ struct dhcp_svc {
     int64_t data_version;
     struct dhcp_commit *commit;
     struct dhcp_batch *batch;    /* being filled by the datagrams (or tick) at hand */
+    struct dhcp_pace *pace;      /* committed ACKs waiting for their turn (commit.c) */
+    struct event *pace_ev;       /* when the next of them is due */
     uint64_t batch_seq;          /* the last batch submitted */
     /* the reservations made with `pigeon dhcp reserve`, merged into each subnet */
     unsigned *cfg_nres;  /* per subnet: how many came from the config file */
@@ -93,6 +96,11 @@ void dhcp_batch_drop(struct dhcp_svc *svc);
 struct dhcp_commit *dhcp_commit_start(struct dhcp_svc *svc, const char *dir, struct str *err);
 void dhcp_commit_wait(struct dhcp_commit *cm);
 void dhcp_commit_stop(struct dhcp_commit *cm);
+/* The pacer of committed ACKs on the DHCP thread (after svc->base, before the commit thread
+ * starts); flush sends every ACK it still holds at once and frees it (pigeond stopping: after
+ * the commit thread ended and svc->post ran what it had, before the sockets close). */
+void dhcp_acks_start(struct dhcp_svc *svc);
+void dhcp_acks_flush(struct dhcp_svc *svc);
 
 /* io.c */
 int dhcp_io_open(struct dhcp_svc *svc);   /* binds a socket per interface; 0 or -1 (logged) */
