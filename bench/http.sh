@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib/http_servers.sh
+. "$ROOT/bench/lib/http_servers.sh"
 DUR=${BENCH_DUR:-10}
 IDLE=${BENCH_IDLE:-10000}
 NO_BUILD=${BENCH_NO_BUILD:-0}
@@ -37,14 +39,13 @@ for tool in wrk h2load nginx h2o curl taskset; do
     command -v "$tool" >/dev/null || { echo "http.sh: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
 [ "$NO_BUILD" = 1 ] || make -C "$ROOT" --no-print-directory -j2 >/dev/null
-PIGEOND=$ROOT/build/release/pigeond
+PIGEOND=${PIGEOND:-$ROOT/build/release/pigeond} # env PIGEOND: another build of pigeond
 PIGEON=$ROOT/build/release/pigeon
 
 ulimit -n "$(ulimit -Hn)" # 10,000 connections need as many descriptors on each side
 DIR=$(mktemp -d "$BASE/pigeon-http-bench.XXXXXX")
-SERVER_PID=
 cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    http_stop
     rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -53,103 +54,8 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 PORT=$(free_port)
 TPORT=$(free_port)
 
-# ---- the document tree and a certificate ----
-mkdir -p "$DIR/www" "$DIR/data"
-head -c 1024 /dev/urandom | base64 -w 76 | head -c 1024 > "$DIR/www/small.html"
-truncate -s 1G "$DIR/www/big.bin"
-chmod 755 "$DIR" "$DIR/www" && chmod 644 "$DIR/www"/* # nginx's worker runs as www-data
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-    -keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null
-
-# ---- configurations ----
-cat > "$DIR/pigeon.conf" <<EOF
-[server]
-hostname = localhost
-primary_domain = bench.test
-data_dir = $DIR/data
-workers = 1
-log_level = warn
-max_connections = 15000
-tls_cert = $DIR/cert.pem
-tls_key = $DIR/key.pem
-
-[http]
-max_connections_per_ip = 15000
-header_timeout = 600
-idle_timeout = 600
-
-[http bench]
-listen = 127.0.0.1:$PORT
-listen_tls = 127.0.0.1:$TPORT
-root = $DIR/www
-EOF
-cat > "$DIR/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $DIR/nginx.pid;
-error_log $DIR/nginx.err;
-events { worker_connections 15000; }
-http {
-    include /etc/nginx/mime.types;
-    access_log off;
-    sendfile on;
-    keepalive_timeout 600;
-    keepalive_requests 10000000;
-    client_body_temp_path $DIR/nginx-tmp;
-    server {
-        listen 127.0.0.1:$PORT;
-        listen 127.0.0.1:$TPORT ssl http2;
-        ssl_certificate $DIR/cert.pem;
-        ssl_certificate_key $DIR/key.pem;
-        root $DIR/www;
-    }
-}
-EOF
-cat > "$DIR/h2o.conf" <<EOF
-num-threads: 1
-user: root
-pid-file: $DIR/h2o.pid
-error-log: $DIR/h2o.err
-http1-request-timeout: 600
-http2-idle-timeout: 600
-max-connections: 15000
-listen:
-  host: 127.0.0.1
-  port: $PORT
-listen:
-  host: 127.0.0.1
-  port: $TPORT
-  ssl:
-    certificate-file: $DIR/cert.pem
-    key-file: $DIR/key.pem
-hosts:
-  default:
-    paths:
-      /:
-        file.dir: $DIR/www
-EOF
-
-start_server() { # NAME
-    case $1 in
-        pigeon) nice -n -15 taskset -c 0 "$PIGEOND" -c "$DIR/pigeon.conf" >"$DIR/pigeon.log" 2>&1 & ;;
-        nginx) nice -n -15 taskset -c 0 nginx -c "$DIR/nginx.conf" >"$DIR/nginx.out" 2>&1 & ;;
-        h2o) nice -n -15 taskset -c 0 h2o -c "$DIR/h2o.conf" >"$DIR/h2o.out" 2>&1 & ;;
-    esac
-    SERVER_PID=$!
-    for _ in $(seq 200); do
-        curl -sf -o /dev/null "http://127.0.0.1:$PORT/small.html" && return 0
-        sleep 0.05
-    done
-    echo "http.sh: $1 did not start" >&2
-    cat "$DIR"/*.log "$DIR"/*.out "$DIR"/*.err 2>/dev/null | tail -20 >&2
-    exit 1
-}
-
-stop_server() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
+http_tree
+http_configs
 
 # The process whose memory holds the connections: nginx's worker, else the server itself.
 server_rss_pid() { # NAME
@@ -164,7 +70,7 @@ wrk_rps() { # wrk args...
 
 measure() { # NAME
     local name=$1
-    start_server "$name"
+    http_start "$name"
     local ka close tls h2 big idle pid before after
     ka=$(wrk_rps "http://127.0.0.1:$PORT/small.html")
     close=$(wrk_rps -H "Connection: close" "http://127.0.0.1:$PORT/small.html")
@@ -183,7 +89,7 @@ measure() { # NAME
     idle=$(( (after - before) * 1024 / IDLE ))
     eval "exec ${IDLER[1]}>&-"
     wait "$IDLER_PID" 2>/dev/null || true
-    stop_server
+    http_stop
     printf '%-7s ka %7s  close %7s  tls %7s  h2 %7s  big %5s MB/s  idle %6s B/conn\n' \
         "$name" "$ka" "$close" "$tls" "$h2" "$big" "$idle"
     eval "R_${name}=\"$ka $close $tls $h2 $big $idle\""

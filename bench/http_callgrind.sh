@@ -13,8 +13,12 @@
 # which every file is opened: under valgrind every file request would be a 403. The file
 # handler's own cost is system calls (openat2, fstat, pread, close), counted with strace -c.
 #
-# usage: bench/http_callgrind.sh DIR...   each DIR holds pigeond, e.g. build/release and a
-#   build of an older commit (git archive REV | tar -x -C /var/tmp/p && make -C /var/tmp/p)
+# usage: bench/http_callgrind.sh DIR|nginx|h2o...   each DIR holds pigeond, e.g. build/release
+#   and a build of an older commit (git archive REV | tar -x -C /var/tmp/p && make -C /var/tmp/p);
+#   "nginx" and "h2o" count those servers the same way (one worker, the same redirect answered
+#   by `return 308` and h2o's `redirect:`; nginx with master_process off, so the one process
+#   counted is the one that works; under TLS h2o signs handshakes in its neverbleed process,
+#   which is not counted).
 # env: N1 (default 2000), N2 (default 12000), C connections (default 10), CLOSE=1 (a new
 #      connection per request), TLS=1 (over TLS: an https listener with a self-signed
 #      RSA-2048 certificate, HTTP/1.1, the handshakes counted in the marginal cost only with
@@ -29,7 +33,7 @@ N1=${N1:-2000}
 N2=${N2:-12000}
 C=${C:-10}
 BASE=${BENCH_DIR:-/var/tmp}
-(($# > 0)) || die "usage: $0 DIR... (each with pigeond)"
+(($# > 0)) || die "usage: $0 DIR|nginx|h2o... (each DIR with pigeond)"
 ((N2 > N1)) || die "N2 must be larger than N1"
 for tool in valgrind h2load; do
     command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-deps.sh)"
@@ -48,17 +52,58 @@ chmod 755 "$TMP" "$TMP/www" && chmod 644 "$TMP/www/small.html" # pigeond may dro
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 
-# run BIN N: prints the instructions pigeond executed answering N requests.
-run() {
-    local bin=$1 n=$2 dir port url
-    dir=$(mktemp -d "$TMP/run.XXXXXX")
-    port=$(free_port)
-    local listen="listen = 127.0.0.1:$port" scheme=http
-    if [[ ${TLS:-0} == 1 ]]; then
-        listen="listen_tls = 127.0.0.1:$port"
-        scheme=https
-    fi
-    cat >"$dir/pigeon.conf" <<EOF
+# config KIND DIR PORT: the server's configuration answering every request with a 308.
+config() {
+    local kind=$1 dir=$2 port=$3 tls=${TLS:-0}
+    case $kind in
+        nginx)
+            local ssl="" certs=""
+            ((tls)) && ssl=" ssl" certs="ssl_certificate $TMP/cert.pem; ssl_certificate_key $TMP/key.pem;"
+            cat >"$dir/server.conf" <<EOF
+master_process off;
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx.err;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    server {
+        listen 127.0.0.1:$port$ssl;
+        $certs
+        location / { return 308 https://localhost:8443; }
+    }
+}
+EOF
+            ;;
+        h2o)
+            local ssl=""
+            ((tls)) && ssl="
+  ssl:
+    certificate-file: $TMP/cert.pem
+    key-file: $TMP/key.pem"
+            cat >"$dir/server.conf" <<EOF
+num-threads: 1
+user: root
+pid-file: $dir/h2o.pid
+error-log: $dir/h2o.err
+listen:
+  host: 127.0.0.1
+  port: $port$ssl
+hosts:
+  default:
+    paths:
+      /:
+        redirect:
+          url: https://localhost:8443
+          status: 308
+EOF
+            ;;
+        *)
+            local listen="listen = 127.0.0.1:$port"
+            ((tls)) && listen="listen_tls = 127.0.0.1:$port"
+            cat >"$dir/server.conf" <<EOF
 [server]
 hostname = localhost
 primary_domain = bench.test
@@ -76,26 +121,43 @@ $listen
 root = $TMP/www
 redirect = https://localhost:8443
 EOF
-    mkdir -p "$dir/data"
-    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin/pigeond" \
-        -c "$dir/pigeon.conf" >"$dir/pigeond.log" 2>&1 &
+            mkdir -p "$dir/data"
+            ;;
+    esac
+}
+
+# run KIND N: prints the instructions the server (pigeond in the directory KIND, nginx or h2o)
+# executed answering N requests.
+run() {
+    local kind=$1 n=$2 dir port url scheme=http
+    dir=$(mktemp -d "$TMP/run.XXXXXX")
+    port=$(free_port)
+    [[ ${TLS:-0} == 1 ]] && scheme=https
+    config "$kind" "$dir" "$port"
+    local cmd=("$kind/pigeond" -c "$dir/server.conf")
+    [[ $kind == nginx ]] && cmd=(nginx -c "$dir/server.conf")
+    [[ $kind == h2o ]] && cmd=(h2o -c "$dir/server.conf")
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "${cmd[@]}" \
+        >"$dir/server.log" 2>&1 &
     PID=$!
-    wait_port "$port" 120 || { cat "$dir/pigeond.log" >&2; die "pigeond did not listen"; }
+    wait_port "$port" 120 || { cat "$dir/server.log" >&2; die "$kind did not listen"; }
     url=$scheme://127.0.0.1:$port/small.html
     local args=(--h1 -n "$n" -c "$C" -m 1)
     [[ ${CLOSE:-0} == 1 ]] && args+=(-H "Connection: close")
     h2load "${args[@]}" "$url" >"$dir/h2load.out" 2>&1 || true
     grep -q "status codes: 0 2xx, $n 3xx" "$dir/h2load.out" ||
-        { cat "$dir/h2load.out" >&2; die "$bin: not every request was answered 308"; }
-    stop_pid pigeond "$PID"
+        { cat "$dir/h2load.out" >&2; die "$kind: not every request was answered 308"; }
+    stop_pid "$kind" "$PID"
     PID=
     awk '/^(summary|totals):/ {print $2; exit}' "$dir/cg.out"
 }
 
 printf '%-40s %14s %14s %12s\n' build "Ir($N1)" "Ir($N2)" "Ir/request"
 for bin in "$@"; do
-    bin=$(cd "$bin" && pwd)
-    [[ -x $bin/pigeond ]] || die "no pigeond in $bin"
+    if [[ $bin != nginx && $bin != h2o ]]; then
+        bin=$(cd "$bin" && pwd)
+        [[ -x $bin/pigeond ]] || die "no pigeond in $bin"
+    fi
     a=$(run "$bin" "$N1")
     b=$(run "$bin" "$N2")
     printf '%-40s %14s %14s %12d\n' "$bin" "$a" "$b" $(((b - a) / (N2 - N1)))

@@ -5,6 +5,7 @@
 #include "msg/base64.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,11 @@ struct h2_stream {
     struct http2_session *s;
     int32_t id;
     struct str fields;           /* every name and value received, back to back */
-    struct field_off off[HTTP_MAX_HEADERS];
     unsigned nfields;
     size_t method, mlen, path, plen, authority, alen; /* pseudo-fields, in fields */
     bool has_method, has_path;
     size_t head_bytes;
     struct str body;
-    struct http_request req;
     struct http_response resp;
     unsigned seg;                /* the response segment being sent ... */
     uint64_t seg_off;            /* ... and how far into it */
@@ -47,6 +46,9 @@ struct h2_stream {
     uint64_t sent;               /* body octets handed to nghttp2 */
     uint64_t got;                /* streamed request body octets received */
     struct h2_stream *next;
+    /* Last, and not cleared when a stream starts (6 KiB, filled in order): */
+    struct field_off off[HTTP_MAX_HEADERS]; /* the first nfields */
+    struct http_request req;     /* reset when the stream starts, headers filled by build */
 };
 
 struct http2_session {
@@ -74,7 +76,10 @@ struct http2_session {
 
 static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
 {
-    struct h2_stream *st = xcalloc(1, sizeof *st);
+    struct h2_stream *st = xmalloc(sizeof *st);
+    memset(st, 0, offsetof(struct h2_stream, off));
+    http_request_reset(&st->req);
+    str_reserve(&st->fields, 256); /* one allocation for a usual header block */
     st->s = s;
     st->id = id;
     http_response_init(&st->resp, 0);
@@ -113,19 +118,11 @@ static int build_request(struct h2_stream *st, const char **why)
     http_request_reset(q);
     if (!st->has_method || !st->has_path)
         return *why = "missing :method or :path", 400;
-    struct slice m = at(st, st->method, st->mlen);
     /* Method and target are checked with the HTTP/1.1 request-line rules. */
-    struct str fake = STR_INIT;
-    str_appendf(&fake, "%.*s %.*s HTTP/1.1\r\nHost: x\r\n\r\n", (int)m.len, m.p, (int)st->plen,
-                st->fields.ptr + st->path);
-    struct http_request tmp;
-    int rc = http_request_parse(fake.ptr, fake.len, &st->s->lim, &tmp, why);
-    str_clear(&fake);
+    int rc = http_request_set_line(q, at(st, st->method, st->mlen), at(st, st->path, st->plen),
+                                   why);
     if (rc)
         return rc;
-    q->method = tmp.method;
-    q->method_name = m;
-    q->target = at(st, st->path, st->plen);
     struct slice t = q->target;
     if (slice_eq(t, "*")) {
         q->path = t;
@@ -724,6 +721,11 @@ bool http2_session_busy(const struct http2_session *s)
         if (st->with_handler && !st->reading)
             return true;
     return false;
+}
+
+bool http2_session_wants_write(const struct http2_session *s)
+{
+    return !s->fatal && nghttp2_session_want_write(s->ng);
 }
 
 bool http2_session_closing(const struct http2_session *s)

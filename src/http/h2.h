@@ -68,6 +68,8 @@ void http2_session_read_body(struct http2_session *s, void *stream,
 /* The transport drained its output: send more. */
 void http2_session_writable(struct http2_session *s);
 bool http2_session_busy(const struct http2_session *s);    /* a stream is with a handler */
+/* Whether frames wait to be sent (the output's high water held them back). */
+bool http2_session_wants_write(const struct http2_session *s);
 bool http2_session_closing(const struct http2_session *s); /* done: hang up once flushed */
 /* A graceful GOAWAY: no new streams, open ones still answered; closing once none is left. */
 void http2_session_shutdown(struct http2_session *s);

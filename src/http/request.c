@@ -122,18 +122,43 @@ static int parse_target(struct http_request *req, const char **why)
     return 0;
 }
 
+static int set_method(struct http_request *req, struct slice name, const char **why)
+{
+    req->method_name = name;
+    if (!http_token_ok(name))
+        return *why = "bad method", 400;
+    req->method = HTTP_OTHER;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (slice_eq(name, methods[i].name))
+            req->method = methods[i].m;
+    return 0;
+}
+
+int http_request_set_line(struct http_request *req, struct slice method, struct slice target,
+                          const char **why_out)
+{
+    const char *why = NULL;
+    int st = set_method(req, method, &why);
+    if (!st && target.len == 0) {
+        st = 400;
+        why = "empty request target";
+    }
+    if (!st) {
+        req->target = target;
+        st = parse_target(req, &why);
+    }
+    *why_out = why;
+    return st;
+}
+
 static int parse_request_line(struct slice line, struct http_request *req, const char **why)
 {
     const char *sp1 = memchr(line.p, ' ', line.len);
     if (!sp1)
         return *why = "malformed request line", 400;
-    req->method_name = slice_make(line.p, (size_t)(sp1 - line.p));
-    if (!http_token_ok(req->method_name))
-        return *why = "bad method", 400;
-    req->method = HTTP_OTHER;
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (slice_eq(req->method_name, methods[i].name))
-            req->method = methods[i].m;
+    int st = set_method(req, slice_make(line.p, (size_t)(sp1 - line.p)), why);
+    if (st)
+        return st;
     const char *t = sp1 + 1, *end = line.p + line.len;
     const char *sp2 = memchr(t, ' ', (size_t)(end - t));
     if (!sp2 || sp2 == t)

@@ -107,6 +107,14 @@ long http_head_find(const char *p, size_t n, size_t *scanned, const struct http_
 int http_request_parse(const char *p, size_t n, const struct http_limits *lim,
                        struct http_request *req, const char **why_out);
 
+/*
+ * Sets req's method and target from their text (HTTP/2's :method and :path) with the rules
+ * of a request line: the method a token, the target in one of RFC 9112 §3.2's forms. Slices
+ * point into method and target. Returns 0, or 400 with *why_out set (static text).
+ */
+int http_request_set_line(struct http_request *req, struct slice method, struct slice target,
+                          const char **why_out);
+
 /* The value of the first field called name (case-insensitive), or NULL. */
 const struct slice *http_request_header(const struct http_request *req, const char *name);
 

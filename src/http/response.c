@@ -30,6 +30,18 @@ void http_response_move(struct http_response *dst, struct http_response *src)
     http_response_init(src, 0);
 }
 
+/* The value appended from vstart on ends the field: cut at a line break (response splitting:
+ * a value never carries one). */
+static void field_end(struct http_response *r, size_t vstart)
+{
+    for (size_t i = vstart; i < r->fields.len; i++)
+        if (r->fields.ptr[i] == '\r' || r->fields.ptr[i] == '\n' || r->fields.ptr[i] == '\0') {
+            r->fields.len = i;
+            break;
+        }
+    str_append(&r->fields, "\r\n", 2);
+}
+
 void http_response_header(struct http_response *r, const char *name, const char *fmt, ...)
 {
     str_appends(&r->fields, name);
@@ -39,13 +51,16 @@ void http_response_header(struct http_response *r, const char *name, const char 
     va_start(ap, fmt);
     str_vappendf(&r->fields, fmt, ap);
     va_end(ap);
-    /* A value never carries a line break: cut it there (response splitting). */
-    for (size_t i = vstart; i < r->fields.len; i++)
-        if (r->fields.ptr[i] == '\r' || r->fields.ptr[i] == '\n' || r->fields.ptr[i] == '\0') {
-            r->fields.len = i;
-            break;
-        }
-    str_append(&r->fields, "\r\n", 2);
+    field_end(r, vstart);
+}
+
+void http_response_field(struct http_response *r, const char *name, const char *value)
+{
+    str_appends(&r->fields, name);
+    str_append(&r->fields, ": ", 2);
+    size_t vstart = r->fields.len;
+    str_appends(&r->fields, value);
+    field_end(r, vstart);
 }
 
 int http_response_body(struct http_response *r, const void *p, size_t n)

@@ -79,6 +79,8 @@ void http_response_move(struct http_response *dst, struct http_response *src);
 /* Appends "name: value\r\n"; value must not hold CR or LF (it is cut there). */
 void http_response_header(struct http_response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for a value given whole (no format: the file handler's fields, per request). */
+void http_response_field(struct http_response *r, const char *name, const char *value);
 /* Appends a memory segment with a copy of p[0..n). Returns 0, or -1 when out of segments. */
 int http_response_body(struct http_response *r, const void *p, size_t n);
 /* Appends a segment [off, off+len) of r->fd. Returns 0, or -1 when out of segments. */

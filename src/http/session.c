@@ -109,6 +109,11 @@ bool http_session_reading_head(const struct http_session *s)
     return s->state == ST_HEAD;
 }
 
+bool http_session_streaming(const struct http_session *s)
+{
+    return s->state == ST_STREAM;
+}
+
 bool http_session_idle(const struct http_session *s)
 {
     return s->state == ST_HEAD && s->in.len == 0 && !s->req && !s->out && !s->streamed &&

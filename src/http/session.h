@@ -92,6 +92,8 @@ size_t http_session_pending_input(const struct http_session *s, const char **p_o
 uint64_t http_session_requests(const struct http_session *s);
 /* Whether the session waits for (the rest of) a request head: the header timer runs then. */
 bool http_session_reading_head(const struct http_session *s);
+/* Whether a response body is being pulled from its source (it goes on as output drains). */
+bool http_session_streaming(const struct http_session *s);
 /* Whether the session holds nothing between requests (no input, no request, no response in
  * progress, not shutting down): it may be freed and made again for the next request. */
 bool http_session_idle(const struct http_session *s);

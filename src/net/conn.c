@@ -26,7 +26,7 @@
 
 #define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
 #define PARK_SWEEP_MS 100      /* a connection idle a whole interval of this is parked */
-#define UNPARK_READ 4096              /* the first read after idling (libevent's own size) */
+#define SOCK_READ 4096                /* one read by conn.c itself (libevent's own size) */
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 #define TLS_GATHER (64 * 1024)         /* plaintext made contiguous before it is encrypted */
 
@@ -54,14 +54,16 @@ struct conn {
     bool flushing;            /* closing: waiting for output to drain */
     bool direct;              /* plain socket written from conn_after (conn_set_direct_write) */
     bool in_call;             /* an engine call is under way: conn_after follows it */
-    bool parked;              /* idle: bev freed, the socket watched by park_ev alone */
+    bool parked;              /* idle: bev freed, the socket watched by rd_ev alone */
+    bool own_read;            /* direct plain socket: read by rd_ev, not by the bufferevent */
+    bool rd_on;               /* ... and rd_ev is added */
     unsigned idle_timeout;    /* seconds, for a bufferevent made again on unpark */
     size_t max_write;         /* conn_set_max_write's, ditto (0: libevent's default) */
     const struct conn_park_ops *park_ops; /* conn_set_parking's, or NULL */
     struct conn *idle_prev, *idle_next;   /* in h->idle: parks at a sweep if still idle */
     uint32_t idle_epoch;      /* h->park_epoch when last active */
     bool idle_listed;
-    struct event park_ev;     /* parked: the socket's read watcher (event_assign'd here) */
+    struct event rd_ev;       /* own_read: the socket's read watcher (event_assign'd here) */
     bool dead;                /* the peer is gone but an async call is outstanding */
 };
 
@@ -82,6 +84,7 @@ static void park(struct conn *c);
 static void park_later(struct conn *c);
 static bool unpark(struct conn *c);
 static void on_lifetime(evutil_socket_t fd, short what, void *vc);
+static void on_sock_read(evutil_socket_t fd, short what, void *vc);
 static void wire_wait(struct conn *c);
 static void conn_after(struct conn *c);
 
@@ -99,6 +102,49 @@ static void lifetime_start(struct conn *c)
     struct timeval tv = {left > 0 ? left : 0, 0};
     c->lifetime = evtimer_new(c->h->base, on_lifetime, c);
     evtimer_add(c->lifetime, &tv);
+}
+
+/*
+ * Reading on or off. A plain socket in direct mode is read by conn.c itself (rd_ev, one recv
+ * per readable event) rather than by its bufferevent, whose every read first asks the
+ * kernel how much is waiting (ioctl FIONREAD): one system call per request fewer. rd_ev
+ * carries the idle timeout, as the bufferevent's read timeout did, and stays when the
+ * connection parks.
+ */
+static void read_on(struct conn *c, bool on)
+{
+    if (!c->own_read) {
+        if (on)
+            bufferevent_enable(c->bev, EV_READ);
+        else
+            bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    if (on == c->rd_on)
+        return;
+    c->rd_on = on;
+    if (on) {
+        struct timeval tv = {(time_t)c->idle_timeout, 0};
+        event_add(&c->rd_ev, &tv);
+    } else {
+        event_del(&c->rd_ev);
+    }
+}
+
+static bool read_is_on(const struct conn *c)
+{
+    return c->own_read ? c->rd_on : (bufferevent_get_enabled(c->bev) & EV_READ) != 0;
+}
+
+/* The bufferevent reads again (STARTTLS: the TLS filter reads through it). */
+static void own_read_stop(struct conn *c)
+{
+    if (!c->own_read)
+        return;
+    if (c->rd_on)
+        bufferevent_enable(c->bev, EV_READ); /* before rd_ev goes: no epoll change */
+    event_del(&c->rd_ev);
+    c->own_read = c->rd_on = false;
 }
 
 /* ---- what engines call ---- */
@@ -211,7 +257,13 @@ void conn_set_direct_write(struct conn *c)
         }
     } else if (!under && !bufferevent_openssl_get_ssl(c->bev)) {
         c->direct = true;
-        bufferevent_disable(c->bev, EV_WRITE); /* enabled only while the socket is full */
+        c->own_read = true;
+        event_assign(&c->rd_ev, c->h->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST,
+                     on_sock_read, c);
+        /* Added before the bufferevent's read event goes (if it was on): no epoll change. */
+        c->rd_on = false;
+        read_on(c, true);
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* write: only while the socket is full */
     }
 }
 
@@ -311,6 +363,7 @@ static void start_tls(struct conn *c)
     c->want_tls = false;
     if (c->direct) { /* from now on the TLS filter writes, through the socket's bufferevent */
         c->direct = false;
+        own_read_stop(c);
         bufferevent_enable(c->bev, EV_WRITE);
     }
     /* RFC 3207 §6: anything the client sent after STARTTLS was sent in clear; drop it. */
@@ -358,13 +411,16 @@ void conn_logged_in(struct conn *c)
     }
 }
 
-/* "service|address" (address by connlimit_addr_key): a key of the shared limit table. The
- * keys are made again when the places are given back, not kept with every connection. */
-static void limit_key(const struct conn *c, const char *service, char *out, size_t cap)
+/* "service|address" (akey: connlimit_addr_key's): a key of the shared limit table. The keys
+ * are made again when the places are given back, not kept with every connection; four per
+ * connection, so without snprintf. */
+static void limit_key(const char *akey, const char *service, char *out, size_t cap)
 {
-    char akey[INET6_ADDRSTRLEN + 4];
-    connlimit_addr_key(c->peer, akey, sizeof akey);
-    snprintf(out, cap, "%s|%s", service, akey);
+    size_t s = strnlen(service, cap - 2), a = strnlen(akey, cap - 2 - s);
+    memcpy(out, service, s);
+    out[s] = '|';
+    memcpy(out + s + 1, akey, a);
+    out[s + 1 + a] = '\0';
 }
 
 /*
@@ -374,13 +430,15 @@ static void limit_key(const struct conn *c, const char *service, char *out, size
  */
 static void conn_release_limits(struct conn *c)
 {
-    char key[96];
+    char key[96], akey[INET6_ADDRSTRLEN + 4];
+    if (c->limit_name || c->ip_held)
+        connlimit_addr_key(c->peer, akey, sizeof akey);
     if (c->limit_name) {
-        limit_key(c, c->limit_name, key, sizeof key);
+        limit_key(akey, c->limit_name, key, sizeof key);
         connlimit_release(c->h->connlimit, key);
     }
     if (c->ip_held) {
-        limit_key(c, "*", key, sizeof key);
+        limit_key(akey, "*", key, sizeof key);
         connlimit_release(c->h->connlimit, key);
     }
     c->limit_name = NULL;
@@ -415,7 +473,11 @@ static bool write_out(struct bufferevent *b)
  * on_write on a fresh stack, as from libevent. */
 static void wrote_all(struct conn *c)
 {
-    if (c->ops->writable || !(bufferevent_get_enabled(c->bev) & EV_READ))
+    bool wants = c->ops->writable && (!c->park_ops || !c->park_ops->wants_writable ||
+                                      c->park_ops->wants_writable(c->eng));
+    /* Input held while the engine was busy (an asynchronous answer just went out) is fed
+     * from on_write too. */
+    if (wants || !read_is_on(c) || evbuffer_get_length(bufferevent_get_input(c->bev)))
         bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -551,9 +613,11 @@ static void conn_after(struct conn *c)
             return conn_free(c);
     }
     if (c->ops->closing(c->eng) && !c->flushing) {
+        if (output_pending(c) == 0)
+            return conn_free(c); /* all sent already: no linger timer to make and free */
         c->flushing = true;
         conn_release_limits(c);
-        bufferevent_disable(c->bev, EV_READ);
+        read_on(c, false);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         struct timeval tv = {CLOSE_LINGER_SEC, 0};
         c->linger = evtimer_new(c->h->base, on_linger, c);
@@ -563,14 +627,13 @@ static void conn_after(struct conn *c)
     if (c->flushing)
         return;
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_HIGH_WATER)
-        bufferevent_disable(c->bev, EV_READ); /* on_write re-enables once drained */
+        read_on(c, false); /* on_write re-enables once drained */
     else
         park_later(c);
 }
 
 /* ---- parking idle connections (see struct conn_park_ops) ---- */
 
-static void on_unpark(evutil_socket_t fd, short what, void *vc);
 static bool may_park(struct conn *c);
 
 static void idle_unlink(struct conn *c)
@@ -639,15 +702,15 @@ static bool may_park(struct conn *c)
            !c->want_tls &&
            !c->login && c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-           (bufferevent_get_enabled(c->bev) & (EV_READ | EV_WRITE)) == EV_READ &&
+           c->own_read && c->rd_on && !(bufferevent_get_enabled(c->bev) & EV_WRITE) &&
            !c->ops->busy(c->eng) && !c->ops->closing(c->eng);
 }
 
 /*
- * The bufferevent (its two buffers and two events) goes; one persistent read watcher on the
- * socket stays, with the engine's idle time as its timeout. The watcher is added before the
- * bufferevent's is removed, and removed after the new one is added on unpark, so the
- * socket's epoll registration never changes (no epoll_ctl either way).
+ * The bufferevent (its two buffers and two events) goes; the socket's read watcher (rd_ev)
+ * stays, with the engine's idle time as its timeout. The bufferevent's own events are not
+ * added (conn.c reads, and writes directly), so the socket's epoll registration never
+ * changes (no epoll_ctl either way).
  */
 static void park(struct conn *c)
 {
@@ -663,10 +726,8 @@ static void park(struct conn *c)
         event_free(c->lifetime);
         c->lifetime = NULL;
     }
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
-    event_assign(&c->park_ev, c->h->base, fd, EV_READ | EV_PERSIST, on_unpark, c);
     struct timeval tv = {(time_t)secs, 0};
-    event_add(&c->park_ev, &tv);
+    event_add(&c->rd_ev, &tv);
     bufferevent_setfd(c->bev, -1); /* the socket stays open */
     bufferevent_free(c->bev);
     c->bev = NULL;
@@ -679,21 +740,22 @@ static bool unpark(struct conn *c)
 {
     if (!c->parked)
         return true;
-    evutil_socket_t fd = event_get_fd(&c->park_ev);
+    evutil_socket_t fd = event_get_fd(&c->rd_ev);
     c->bev = bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct timeval idle = {(time_t)c->idle_timeout, 0};
     if (c->bev) {
         bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-        struct timeval idle = {(time_t)c->idle_timeout, 0};
         bufferevent_set_timeouts(c->bev, &idle, &idle);
         if (c->max_write)
             bufferevent_set_max_single_write(c->bev, c->max_write);
         bufferevent_disable(c->bev, EV_WRITE); /* direct mode (a new bufferevent writes) */
-        bufferevent_enable(c->bev, EV_READ);   /* before park_ev goes: no epoll change */
+        event_add(&c->rd_ev, &idle);           /* the idle timeout again */
     }
-    event_del(&c->park_ev);
     c->parked = false;
     metric_sub(&parked_now, 1);
     if (!c->bev) {
+        event_del(&c->rd_ev);
+        c->rd_on = false;
         close(fd);
         c->dead = true;
         return false;
@@ -703,7 +765,9 @@ static bool unpark(struct conn *c)
     return true;
 }
 
-static void on_unpark(evutil_socket_t fd, short what, void *vc)
+/* rd_ev: the socket is readable (parked: the connection is made whole first), or has been
+ * idle for the idle time (parked: the engine's). */
+static void on_sock_read(evutil_socket_t fd, short what, void *vc)
 {
     struct conn *c = vc;
     bool ok = unpark(c);
@@ -711,24 +775,23 @@ static void on_unpark(evutil_socket_t fd, short what, void *vc)
     if (!ok)
         return conn_after(c);
     if (what & EV_TIMEOUT) {
-        c->ops->timeout(c->eng);
+        c->ops->timeout(c->eng); /* rd_ev stays: an engine that lives on reads on */
         return conn_after(c);
     }
-    /* The socket is readable now: read at once rather than on the loop's next turn (one
-     * recv; libevent's own reads ask FIONREAD first). */
+    /* One recv into the input buffer, without asking how much is waiting first. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer_iovec v;
     evbuffer_unfreeze(in, 0); /* its end is frozen: only the bufferevent's reader adds */
     ssize_t n = -1;
     errno = ENOMEM; /* no room: given up as if reset, never watched again unread */
-    if (evbuffer_reserve_space(in, UNPARK_READ, &v, 1) == 1) {
-        n = recv(fd, v.iov_base, v.iov_len < UNPARK_READ ? v.iov_len : UNPARK_READ, 0);
+    if (evbuffer_reserve_space(in, SOCK_READ, &v, 1) == 1) {
+        n = recv(fd, v.iov_base, v.iov_len < SOCK_READ ? v.iov_len : SOCK_READ, 0);
         v.iov_len = n > 0 ? (size_t)n : 0;
         evbuffer_commit_space(in, &v, 1);
     }
     evbuffer_freeze(in, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        c->dead = true; /* closed (or reset) by the peer while idle */
+        c->dead = true; /* closed (or reset) by the peer */
         return conn_after(c);
     }
     conn_pump(c);
@@ -770,7 +833,7 @@ static void on_write(struct bufferevent *bev, void *vc)
             return conn_after(c);
     }
     if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH_WATER / 2) {
-        bufferevent_enable(bev, EV_READ);
+        read_on(c, true);
         conn_pump(c);
     } else if (c->direct) {
         conn_after(c); /* what writable wrote goes out now */
@@ -836,6 +899,10 @@ static void conn_free(struct conn *c)
     struct conn_host *h = c->h;
     if (c->ops->busy(c->eng)) { /* an async result will come back: free then */
         c->dead = true;
+        if (c->own_read && c->rd_on) {
+            event_del(&c->rd_ev); /* its socket goes with the bufferevent */
+            c->rd_on = false;
+        }
         if (c->bev) {
             bufferevent_free(c->bev);
             c->bev = NULL;
@@ -844,9 +911,10 @@ static void conn_free(struct conn *c)
     }
     log_info("%s " LOG_ID " disconnect from %s", c->ops->name, LOG_IDV(c->id), c->peer);
     idle_unlink(c);
+    if (c->own_read)
+        event_del(&c->rd_ev); /* before the socket is closed (with the bufferevent) */
     if (c->parked) {
-        event_del(&c->park_ev);
-        close(event_get_fd(&c->park_ev));
+        close(event_get_fd(&c->rd_ev));
         metric_sub(&parked_now, 1);
     }
     if (c->wire_ev)
@@ -902,7 +970,7 @@ int conn_local_addr(const struct conn *c, char *out, size_t cap)
 void conn_keep_reading(struct conn *c)
 {
     if (c->bev && !c->dead && !c->flushing)
-        bufferevent_enable(c->bev, EV_READ);
+        read_on(c, true);
 }
 
 void conn_resume(struct conn *c)
@@ -1011,12 +1079,13 @@ static bool conn_acquire_limits(struct conn *c, const struct listener *l, enum c
             return false;
     }
     *why = CONN_REFUSE_PER_IP;
-    char key[96];
-    limit_key(c, "*", key, sizeof key);
+    char key[96], akey[INET6_ADDRSTRLEN + 4];
+    connlimit_addr_key(c->peer, akey, sizeof akey);
+    limit_key(akey, "*", key, sizeof key);
     if (!connlimit_acquire(c->h->connlimit, key, all_ip))
         return false;
     c->ip_held = true;
-    limit_key(c, l->name, key, sizeof key);
+    limit_key(akey, l->name, key, sizeof key);
     if (!connlimit_acquire(c->h->connlimit, key, per_ip))
         return false;
     c->limit_name = l->name; /* a service's string literal: lives as long as the process */
@@ -1043,8 +1112,11 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
     }
     c->deadline = mono_now() + (time_t)l->limits.session_timeout;
     lifetime_start(c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* The engine first: a plain socket in direct mode is read by conn.c and written only
+     * when full, so its bufferevent's events are never added (one epoll_ctl, not three). */
     c->ops->start(c->eng);
+    if (!c->own_read)
+        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (h->stopping)
         c->ops->shutdown(c->eng);
     conn_after(c);

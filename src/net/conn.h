@@ -112,6 +112,11 @@ struct conn_park_ops {
     /* Input came (then feed as usual), or the time is up (then timeout), or shutdown:
      * rebuild what park released. */
     void (*unpark)(void *eng);
+    /* Optional (any direct-mode connection, parked or not): whether the engine has a next
+     * burst to write when its output has drained. Direct mode then calls proto_ops.writable
+     * only when it does, not after every answer (a deferred callback, and with it one more
+     * loop turn, per request). */
+    bool (*wants_writable)(const void *eng);
 };
 
 /* Called by the accept callback of listener l on host h (listener.c). */

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "http/handler/fcache.h"
+#include "http/response.h"
+#include "http/static.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +85,16 @@ static void expect(struct http_fcache *fc, struct fx *f, const char *rel, const 
     assert_string_equal(buf, want);
     assert_int_equal(r.borrowed, cached);
     assert_int_equal(r.data != NULL, cached);
+    if (r.etag) { /* the validators kept with the entry are those of the file as it is now */
+        struct http_file_meta m = {(uint64_t)r.st.st_size, r.st.st_mtim.tv_sec,
+                                   r.st.st_mtim.tv_nsec, (uint64_t)r.st.st_ino};
+        char etag[64], date[30];
+        http_etag(&m, etag);
+        http_date_format(r.st.st_mtim.tv_sec, date);
+        assert_string_equal(r.etag, etag);
+        assert_string_equal(r.last_modified, date);
+    }
+    assert_int_equal(r.etag != NULL, cached);
     http_file_ref_clear(&r);
 }
 

@@ -2,6 +2,8 @@
 #include "http/handler/fcache.h"
 
 #include "core/xmalloc.h"
+#include "http/response.h"
+#include "http/static.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,8 @@ struct fentry {
     char *data;          /* the whole file when small, else NULL */
     uint64_t checked_ms; /* when it was last found by path */
     uint64_t used;       /* the cache's tick at its last use (least recently used goes) */
+    char etag[64];       /* the validators, formatted once (a hot file is asked for often) */
+    char last_modified[30];
 };
 
 struct http_fcache {
@@ -185,6 +189,10 @@ static struct fentry *insert(struct http_fcache *fc, int root_fd, const char *re
     }
     if (fc->n >= fc->max)
         evict_one(fc);
+    struct http_file_meta meta = {(uint64_t)e->st.st_size, e->st.st_mtim.tv_sec,
+                                  e->st.st_mtim.tv_nsec, (uint64_t)e->st.st_ino};
+    http_etag(&meta, e->etag);
+    http_date_format(e->st.st_mtim.tv_sec, e->last_modified);
     e->hash = h;
     e->root_fd = root_fd;
     e->rel = xstrdup(rel);
@@ -201,6 +209,8 @@ static void ref_entry(struct http_fcache *fc, struct fentry *e, struct http_file
     out->fd = e->fd;
     out->borrowed = true;
     out->data = e->data;
+    out->etag = e->etag;
+    out->last_modified = e->last_modified;
     out->st = e->st;
 }
 

@@ -29,6 +29,8 @@ struct http_file_ref {
     int fd;           /* open O_RDONLY */
     bool borrowed;    /* fd (and data) are the cache's, valid until its next call: dup to keep */
     const char *data; /* the whole content (st.st_size octets) when cached, else NULL */
+    const char *etag; /* cached: its entity tag (http_etag) and Last-Modified text, made once */
+    const char *last_modified;
     struct stat st;
 };
 

@@ -144,12 +144,17 @@ static int pick_variant(const struct http_exchange *x, const char *rel, const ch
     return -1;
 }
 
-static void add_validators(struct http_response *r, const char *etag, time_t mtime)
+/* last_modified: the open-file cache's text of mtime, or NULL (formatted here). */
+static void add_validators(struct http_response *r, const char *etag, time_t mtime,
+                           const char *last_modified)
 {
     char date[30];
-    http_date_format(mtime, date);
-    http_response_header(r, "ETag", "%s", etag);
-    http_response_header(r, "Last-Modified", "%s", date);
+    if (!last_modified) {
+        http_date_format(mtime, date);
+        last_modified = date;
+    }
+    http_response_field(r, "ETag", etag);
+    http_response_field(r, "Last-Modified", last_modified);
 }
 
 /* 206 for the ranges asked (one part, or multipart/byteranges). */
@@ -158,7 +163,7 @@ static void partial(struct http_response *r, const struct http_range *rg, int n,
 {
     r->status = 206;
     if (n == 1) {
-        http_response_header(r, "Content-Type", "%s", type);
+        http_response_field(r, "Content-Type", type);
         http_response_header(r, "Content-Range", "bytes %llu-%llu/%llu",
                              (unsigned long long)rg[0].first, (unsigned long long)rg[0].last,
                              (unsigned long long)size);
@@ -218,13 +223,13 @@ static bool fill_body(struct http_exchange *x, struct http_response *r, struct h
                       uint64_t size)
 {
     if (fly == HTTP_CODING_IDENTITY)
-        http_response_header(r, "Accept-Ranges", "bytes");
+        http_response_field(r, "Accept-Ranges", "bytes");
     if (n < 0) {
         range_416(r, size);
         return true;
     }
     if (n == 0 && fly == HTTP_CODING_IDENTITY && f->data) {
-        http_response_header(r, "Content-Type", "%s", type);
+        http_response_field(r, "Content-Type", type);
         http_response_body(r, f->data, size);
         return true;
     }
@@ -234,7 +239,7 @@ static bool fill_body(struct http_exchange *x, struct http_response *r, struct h
         partial(r, rg, n, size, type, x->id);
         return true;
     }
-    http_response_header(r, "Content-Type", "%s", type);
+    http_response_field(r, "Content-Type", type);
     if (fly != HTTP_CODING_IDENTITY) {
         /* Ranges of an encoding made per request are not offered (no Accept-Ranges). */
         http_response_header(r, "Content-Encoding", "%s", http_coding_name(fly));
@@ -267,7 +272,10 @@ static void serve_file(struct http_exchange *x, struct http_file_ref *f, const c
     struct http_file_meta meta = {(uint64_t)st->st_size, st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
                                   (uint64_t)st->st_ino};
     char etag[64];
-    http_etag(&meta, etag);
+    if (f->etag)
+        memcpy(etag, f->etag, sizeof etag);
+    else
+        http_etag(&meta, etag);
     /* Ranges are of the identity (or precompressed) file: decided on its tag, before any
      * on-the-fly coding, which a Range request never gets. */
     const struct slice *range = http_request_header(x->req, "Range");
@@ -282,13 +290,14 @@ static void serve_file(struct http_exchange *x, struct http_file_ref *f, const c
     http_coding_etag(etag, fly);
     struct http_response r;
     http_response_init(&r, 200);
+    str_reserve(&r.fields, 256); /* one allocation for the usual fields */
     r.fd = -1; /* a descriptor is taken only for a body read from the file */
-    add_validators(&r, etag, st->st_mtim.tv_sec);
+    add_validators(&r, etag, st->st_mtim.tv_sec, f->last_modified);
     cache_header(&r, x);
     if (varies)
         http_response_header(&r, "Vary", "Accept-Encoding");
     if (enc)
-        http_response_header(&r, "Content-Encoding", "%s", enc);
+        http_response_field(&r, "Content-Encoding", enc);
     enum http_cond c = http_conditional(x->req, etag, st->st_mtim.tv_sec);
     if (c != HTTP_COND_PASS) {
         http_file_ref_clear(f);

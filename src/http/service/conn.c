@@ -208,6 +208,24 @@ static void h1_read_body(struct http_exchange *x, const struct http_body_sink *s
     }
 }
 
+/* The HTTP/1.1 session goes (a 101 switched protocols) and its header timer stops; returns a
+ * copy of the octets it had read past the request (NULL when none; *n_out its length), which
+ * belong to the new protocol. The caller frees it. */
+static char *h1_leave(struct hconn *hc, size_t *n_out)
+{
+    const char *rest;
+    size_t n = http_session_pending_input(hc->h1, &rest);
+    char *copy = n ? xmalloc(n) : NULL;
+    if (n)
+        memcpy(copy, rest, n);
+    http_session_free(hc->h1);
+    hc->h1 = NULL;
+    if (hc->head_timer)
+        evtimer_del(hc->head_timer);
+    *n_out = n;
+    return copy;
+}
+
 /* Sends the 101 and hands the connection to the taker: the octets the session read past
  * the request go to it first; the HTTP/1.1 session goes. */
 static void takeover_now(struct hconn *hc)
@@ -225,19 +243,12 @@ static void takeover_now(struct hconn *hc)
     http_service_log(hc->svc, conn_peer(hc->c), hc->x->req, resp->status, 0, NULL);
     http_response_clear(resp);
     free(resp);
-    const char *rest;
-    size_t nrest = http_session_pending_input(hc->h1, &rest);
-    char *copy = nrest ? xmalloc(nrest) : NULL;
-    if (nrest)
-        memcpy(copy, rest, nrest);
-    http_session_free(hc->h1);
-    hc->h1 = NULL;
-    if (hc->head_timer)
-        evtimer_del(hc->head_timer);
+    size_t nrest;
+    char *rest = h1_leave(hc, &nrest);
     tk->on = true;
     if (nrest)
-        tk->raw.feed(tk->raw.arg, copy, nrest);
-    free(copy);
+        tk->raw.feed(tk->raw.arg, rest, nrest);
+    free(rest);
 }
 
 static void h1_takeover(struct http_exchange *x, struct http_response *resp,
@@ -441,19 +452,12 @@ static void h2_start_upgrade(struct hconn *hc)
     static const char sw[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
                              "Upgrade: h2c\r\n\r\n";
     conn_write(hc->c, sw, sizeof sw - 1);
-    const char *rest;
-    size_t nrest = http_session_pending_input(hc->h1, &rest);
-    char *copy = nrest ? xmalloc(nrest) : NULL;
-    if (nrest)
-        memcpy(copy, rest, nrest);
-    http_session_free(hc->h1);
-    hc->h1 = NULL;
-    if (hc->head_timer)
-        evtimer_del(hc->head_timer);
+    size_t nrest;
+    char *rest = h1_leave(hc, &nrest);
     http2_session_writable(h2);
     if (nrest)
-        http2_session_feed(h2, copy, nrest);
-    free(copy);
+        http2_session_feed(h2, rest, nrest);
+    free(rest);
 }
 
 /* ---- proto_ops ---- */
@@ -601,7 +605,19 @@ static void hc_unpark(void *v)
     start_h1(hc);
 }
 
-static const struct conn_park_ops hc_parking = {hc_park, hc_unpark};
+/* Only a body still being produced (HTTP/1.1 streaming, HTTP/2 frames held back by the
+ * output's high water, a taken-over connection) needs to hear that the output drained. */
+static bool hc_wants_writable(const void *v)
+{
+    const struct hconn *hc = v;
+    if (raw_on(hc))
+        return true;
+    if (hc->h2)
+        return http2_session_wants_write(hc->h2);
+    return hc->h1 && http_session_streaming(hc->h1);
+}
+
+static const struct conn_park_ops hc_parking = {hc_park, hc_unpark, hc_wants_writable};
 
 static void hc_writable(void *v)
 {
