@@ -66,7 +66,7 @@ check http $ENGINE_LIBS
 check http/handler $ENGINE_LIBS http
 check cache core http
 check proxy core http cache
-check smtp/service $BELOW_SERVICES smtp mailauth/service sieve/service
+check smtp/service $BELOW_SERVICES smtp mailauth/service sieve/service imap
 check torrent $ENGINE_LIBS
 check torrent/service $BELOW_SERVICES torrent http http/service
 check pop3/service $BELOW_SERVICES pop3

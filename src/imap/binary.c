@@ -1,7 +1,10 @@
 /* binary — see binary.h. */
 #include "imap/binary.h"
 
+#include "core/xmalloc.h"
 #include "msg/cte.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 #include <strings.h>
@@ -79,4 +82,48 @@ bool imap_binary_content(const struct mime_tree *t, const struct mime_part *p, s
     if (p->kind == MIME_KIND_MESSAGE && p->message)
         return part_binary(t, p->message, out);
     return inner_binary(t, p, p->body_off, out);
+}
+
+/* The converted size and line feeds of q's body, computed before any part is resized. */
+struct binary_size {
+    struct mime_part *part;
+    size_t len, lines;
+};
+
+static void collect_sizes(const struct mime_tree *t, struct mime_part *q, struct binary_size *v,
+                          size_t *n, size_t cap)
+{
+    for (; q && *n < cap; q = q->next) {
+        struct str conv = STR_INIT;
+        if (imap_binary_content(t, q, &conv)) {
+            size_t lines = 0;
+            for (size_t i = 0; i < conv.len; i++)
+                lines += conv.ptr[i] == '\n';
+            v[(*n)++] = (struct binary_size){q, conv.len, lines};
+        }
+        str_clear(&conv);
+        if (q->kind == MIME_KIND_MESSAGE && q->message)
+            collect_sizes(t, q->message, v, n, cap);
+        else if (q->kind == MIME_KIND_MULTIPART)
+            collect_sizes(t, q->children, v, n, cap);
+        if (!q->parent)
+            break; /* a root or an encapsulated message has no siblings to walk */
+    }
+}
+
+void imap_binary_resize(struct mime_tree *t, struct mime_part *p)
+{
+    struct mime_part *top = p ? p : t->root;
+    size_t cap = t->nparts + 1, n = 0;
+    struct binary_size *v = xcalloc(cap, sizeof(*v));
+    /* only top and what is inside it: its siblings stay as they are */
+    struct mime_part *next = top->next;
+    top->next = NULL;
+    collect_sizes(t, top, v, &n, cap);
+    top->next = next;
+    for (size_t i = 0; i < n; i++) {
+        v[i].part->body_len = v[i].len;
+        v[i].part->body_lines = v[i].lines;
+    }
+    free(v);
 }

@@ -22,4 +22,14 @@
  */
 bool imap_binary_content(const struct mime_tree *t, const struct mime_part *p, struct str *out);
 
+/*
+ * Gives part p of tree t (NULL: the root) and every part inside it the body size and line
+ * count (line feeds) of its converted form, so that a BODYSTRUCTURE written afterwards
+ * describes the content imap_binary_content gives, as Dovecot answers URLFETCH's
+ * BODYPARTSTRUCTURE asked together with BINARY (the Content-Transfer-Encoding strings stay
+ * as written). Call it after every imap_binary_content on t: the tree's offsets then no
+ * longer match its sizes. Parts with an unknown encoding keep their sizes.
+ */
+void imap_binary_resize(struct mime_tree *t, struct mime_part *p);
+
 #endif

@@ -115,31 +115,6 @@ static void fail_url(struct imap_session *s, const struct cat_item *it)
     imap_badurl(s, it->data, it->len, "CATENATE: the URL names no message of yours");
 }
 
-bool imap_url_cut(const struct imap_url *u, const struct imap_msg_map *m, struct str *out)
-{
-    struct msg_arena arena;
-    msg_arena_init(&arena, 512);
-    struct mime_section sec = {.kind = MIME_SECTION_BODY};
-    const char *err;
-    bool ok = !u->section.len ||
-              imap_section_parse(u->section.ptr, u->section.len, &arena, &sec, NULL, &err) == 0;
-    struct mime_range r = {.off = 0, .len = m->len};
-    if (ok && (sec.nparts || sec.kind != MIME_SECTION_BODY)) {
-        struct mime_tree *t = mime_parse(m->data, m->len, NULL);
-        ok = mime_section_resolve(t, &sec, &r) == 0;
-        mime_tree_free(t);
-    }
-    if (ok) {
-        if (u->partial)
-            mime_range_partial(&r, u->start, u->count);
-        struct slice b = mime_range_bytes(&r, m->data);
-        str_append(out, b.p, b.len);
-    }
-    mime_range_clear(&r);
-    msg_arena_clear(&arena);
-    return ok;
-}
-
 /* Appends what url names of the located message (s->req.rows[0]) to its part; ok: the
  * lookup found it. */
 static void append_found(struct imap_session *s, const struct imap_url *url, bool ok)
@@ -149,7 +124,7 @@ static void append_found(struct imap_session *s, const struct imap_url *url, boo
     struct imap_msg_map m = {"", 0, NULL};
     ok = ok && s->ops->msg_map(s->ops_ctx, s->req.rows[0].blob, &m) == 0;
     if (ok) {
-        ok = imap_url_cut(url, &m, &c->built[it->part]);
+        ok = imap_url_content(url, m.data, m.len, &c->built[it->part]);
         s->ops->msg_unmap(s->ops_ctx, &m);
     }
     if (!ok)

@@ -4,14 +4,12 @@
  * mailbox access keys, URLFETCH returns what a signed URL names; CATENATE (cmd_catenate.c)
  * takes signed URLs through imap_urlauth_check.
  *
- * INTERNAL's token is HMAC-SHA256 of the rump URL (the URL up to the end of its access
- * identifier, byte for byte as the client wrote it) under the named mailbox's random 256-bit
- * access key (store/imap_urlauth.h), as 64 hex digits. The key never leaves the server, so a
- * token cannot be made without GENURLAUTH, and RESETKEY revokes every URL of the mailbox.
+ * INTERNAL's token (imap/urlauth.h) is HMAC-SHA256 of the rump URL under the mailbox's
+ * access key.
  *
  * Who may use a URL (RFC 4467 §3): "user+name" that user; "authuser" any user logged in to
  * this server; "submit+name" only a submission server acting for name — no IMAP user is one
- * here, so such URLs are for BURL (they are signed but URLFETCH gives NIL); "anonymous" is not
+ * here, so such URLs are for BURL (smtp/service/burl.c; URLFETCH gives NIL); "anonymous" is not
  * offered (GENURLAUTH says NO). A URL that is invalid, expired, revoked, not for this user or
  * names nothing is NIL in URLFETCH (§7: the command itself succeeds) and NO [BADURL] in
  * CATENATE.
@@ -23,18 +21,15 @@
 #include "imap/binary.h"
 #include "imap/fetch_att.h"
 #include "imap/url.h"
+#include "imap/urlauth.h"
 #include "msg/imapstr.h"
 #include "msg/mime.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define URLAUTH_MAX_URLS 100 /* URLs in one GENURLAUTH or URLFETCH */
-#define TOKEN_HEX 64
 
 /* URLFETCH's extended form (RFC 5524 §3): what is returned for one URL. */
 enum { UF_BODY = 1, UF_BINARY = 2, UF_BPS = 4 };
@@ -44,6 +39,8 @@ struct ua_item {
     size_t len;
     unsigned want; /* 0: the plain form (one nstring) */
 };
+
+_Static_assert(IMAP_URLKEY_LEN == IMAP_URLAUTH_KEY_LEN, "one key size");
 
 struct imap_urlauth {
     struct ua_item *items;
@@ -76,38 +73,6 @@ void imap_urlauth_free(struct imap_session *s)
     s->cmd.ua = NULL;
 }
 
-/* The INTERNAL token of rump[0..n) under key, lower-case hex, NUL-terminated. */
-static void token_make(const unsigned char *key, const char *rump, size_t n,
-                       char out[TOKEN_HEX + 1])
-{
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key, IMAP_URLKEY_LEN, (const unsigned char *)rump, n, mac, &len);
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < len && i * 2 < TOKEN_HEX; i++) {
-        out[2 * i] = hex[mac[i] >> 4];
-        out[2 * i + 1] = hex[mac[i] & 15];
-    }
-    out[TOKEN_HEX] = '\0';
-    OPENSSL_cleanse(mac, sizeof mac);
-}
-
-/* The URL's token against the one key makes (hex digits in any case; constant time). */
-static bool token_ok(const struct imap_url *u, const char *raw, const unsigned char *key)
-{
-    if (u->token.len != TOKEN_HEX)
-        return false;
-    char want[TOKEN_HEX + 1], got[TOKEN_HEX];
-    token_make(key, raw, u->rump_len, want);
-    for (size_t i = 0; i < TOKEN_HEX; i++) {
-        char c = u->token.ptr[i];
-        got[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
-    }
-    bool ok = CRYPTO_memcmp(want, got, TOKEN_HEX) == 0;
-    OPENSSL_cleanse(want, sizeof want);
-    return ok;
-}
-
 static bool same_user(const struct imap_session *s, const struct str *name)
 {
     return name->len && strcasecmp(name->ptr, s->user) == 0;
@@ -132,7 +97,8 @@ static void checked(struct imap_session *s)
 {
     struct imap_urlauth *ua = s->cmd.ua;
     const struct imap_url *u = &ua->url;
-    bool ok = s->req.rc == 0 && s->req.nrows == 1 && token_ok(u, ua->raw, s->req.urlkey) &&
+    bool ok = s->req.rc == 0 && s->req.nrows == 1 &&
+              imap_urlauth_token_ok(u, ua->raw, s->req.urlkey) &&
               (!u->uidvalidity || u->uidvalidity == s->req.mailbox.uidvalidity);
     ua->then(s, ok);
 }
@@ -170,8 +136,8 @@ static void gen_keyed(struct imap_session *s)
     if (s->req.rc != 0)
         return imap_done_rc(s, s->req.rc, "GENURLAUTH");
     const struct ua_item *it = &ua->items[ua->next];
-    char tok[TOKEN_HEX + 1];
-    token_make(s->req.urlkey, it->url, it->len, tok);
+    char tok[IMAP_URLAUTH_TOKEN_HEX + 1];
+    imap_urlauth_token(s->req.urlkey, it->url, it->len, tok);
     struct str full = STR_INIT;
     str_append(&full, it->url, it->len);
     str_appends(&full, ":INTERNAL:");
@@ -293,7 +259,24 @@ static void write_ext(struct imap_session *s, const struct ua_item *it, const st
                            sec.kind == MIME_SECTION_BODY);
     const struct mime_part *p = parts && !whole ? mime_section_part(t, &sec) : NULL;
     const char *sep = " (";
+    /* a part (or the whole message) decoded; a header section as it is */
+    struct str dec = STR_INIT;
+    bool dec_ok = true;
+    if ((it->want & UF_BINARY) && parts && (whole || p)) {
+        dec_ok = imap_binary_content(t, p, &dec);
+        if (u->partial) {
+            size_t st = u->start < dec.len ? u->start : dec.len;
+            size_t n = dec.len - st < u->count ? dec.len - st : u->count;
+            memmove(dec.ptr, dec.ptr + st, n);
+            dec.len = n;
+        }
+    } else if (it->want & UF_BINARY) {
+        str_append(&dec, body->ptr, body->len);
+    }
     if ((it->want & UF_BPS) && parts && (whole || p)) {
+        /* asked with BINARY, the structure gives the converted sizes, as Dovecot's does */
+        if ((it->want & UF_BINARY) && dec_ok)
+            imap_binary_resize(t, (struct mime_part *)p);
         str_appends(o, " (BODYPARTSTRUCTURE ");
         mime_bodystructure_write(t, p, MIME_BS_EXTENSIONS | (s->utf8 ? MIME_BS_UTF8 : 0), o);
         sep = " ";
@@ -304,28 +287,14 @@ static void write_ext(struct imap_session *s, const struct ua_item *it, const st
         sep = " ";
     }
     if (it->want & UF_BINARY) {
-        /* a part (or the whole message) decoded; a header section as it is */
-        struct str dec = STR_INIT;
-        bool ok = true;
-        if (parts && (whole || p)) {
-            ok = imap_binary_content(t, p, &dec);
-            if (u->partial) {
-                size_t st = u->start < dec.len ? u->start : dec.len;
-                size_t n = dec.len - st < u->count ? dec.len - st : u->count;
-                memmove(dec.ptr, dec.ptr + st, n);
-                dec.len = n;
-            }
-        } else {
-            str_append(&dec, body->ptr, body->len);
-        }
         str_appendf(o, "%sBINARY ", sep);
-        if (ok)
+        if (dec_ok)
             write_literal(o, dec.ptr, dec.len);
         else
             str_appends(o, "NIL"); /* an unknown transfer encoding */
-        str_clear(&dec);
         sep = " ";
     }
+    str_clear(&dec);
     str_appends(o, sep[1] == '(' ? " ()" : ")");
     mime_tree_free(t);
     msg_arena_clear(&arena);
@@ -339,7 +308,7 @@ static void fetch_checked(struct imap_session *s, bool ok)
     if (!ok || s->ops->msg_map(s->ops_ctx, s->req.rows[0].blob, &m) != 0)
         return fetch_nil(s);
     struct str body = STR_INIT, o = STR_INIT;
-    if (!imap_url_cut(&ua->url, &m, &body)) {
+    if (!imap_url_content(&ua->url, m.data, m.len, &body)) {
         s->ops->msg_unmap(s->ops_ctx, &m);
         str_clear(&body);
         return fetch_nil(s);

@@ -244,12 +244,9 @@ bool imap_catenate_parse(struct imap_session *s, const struct imap_arg *list, si
 void imap_catenate_run(struct imap_session *s, void (*then)(struct imap_session *s));
 void imap_catenate_free(struct imap_session *s);
 void imap_metadata_free(struct imap_session *s);
-/* cmd_catenate.c: appends what URL u names of the mapped message m to out (the section as
- * BODY[section]<partial> gives it); false when it names nothing. */
 struct imap_url;
 /* "NO [BADURL url] text", the URL made TEXT-CHARs without "]" (RFC 4469 §6). */
 void imap_badurl(struct imap_session *s, const char *url, size_t len, const char *text);
-bool imap_url_cut(const struct imap_url *u, const struct imap_msg_map *m, struct str *out);
 /* cmd_urlauth.c: checks the URLAUTH-authorized URL raw[0..len) for this session (access,
  * key, token, expiry, UIDVALIDITY); then(s, ok) runs with s->req.rows[0] the message when
  * ok, and imap_urlauth_url(s) the URL parsed. Freeing. */

@@ -5,7 +5,10 @@
 #include "imap/url.h"
 
 #include "core/err.h"
+#include "imap/fetch_att.h"
 #include "imap/mailbox_name.h"
+#include "msg/arena.h"
+#include "msg/mime.h"
 #include "msg/date.h"
 
 #include <string.h>
@@ -321,4 +324,29 @@ int imap_url_parse(const char *s, size_t n, struct imap_url *u, const char **err
             return ERR_PARSE;
     }
     return parse_auth_part(s, &p, end, u, err_out);
+}
+
+bool imap_url_content(const struct imap_url *u, const char *msg, size_t len, struct str *out)
+{
+    struct msg_arena arena;
+    msg_arena_init(&arena, 512);
+    struct mime_section sec = {.kind = MIME_SECTION_BODY};
+    const char *err;
+    bool ok = !u->section.len ||
+              imap_section_parse(u->section.ptr, u->section.len, &arena, &sec, NULL, &err) == 0;
+    struct mime_range r = {.off = 0, .len = len};
+    if (ok && (sec.nparts || sec.kind != MIME_SECTION_BODY)) {
+        struct mime_tree *t = mime_parse(msg, len, NULL);
+        ok = mime_section_resolve(t, &sec, &r) == 0;
+        mime_tree_free(t);
+    }
+    if (ok) {
+        if (u->partial)
+            mime_range_partial(&r, u->start, u->count);
+        struct slice b = mime_range_bytes(&r, msg);
+        str_append(out, b.p, b.len);
+    }
+    mime_range_clear(&r);
+    msg_arena_clear(&arena);
+    return ok;
 }

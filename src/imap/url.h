@@ -62,5 +62,11 @@ void imap_url_clear(struct imap_url *u);
  * ERR_PARSE with a static reason in *err_out.
  */
 int imap_url_parse(const char *s, size_t n, struct imap_url *u, const char **err_out);
+/*
+ * Appends to out what u's section and partial range name of the message msg[0..len) (the
+ * whole message when u has neither). False when the section does not parse or names no part
+ * of this message.
+ */
+bool imap_url_content(const struct imap_url *u, const char *msg, size_t len, struct str *out);
 
 #endif

@@ -410,6 +410,25 @@ static int arg_bdat(const struct smtp_verb_def *def, struct slice arg, unsigned 
     return 0;
 }
 
+/* RFC 4468 §3.5: "BURL" SP absolute-URI [SP end-marker]; the URL is judged by whoever
+ * fetches it, here only its characters (RFC 3986: printable ASCII, no space). */
+static int arg_burl(const struct smtp_verb_def *def, struct slice arg, unsigned flags,
+                    struct smtp_cmd *cmd)
+{
+    struct slice rest = arg;
+    struct slice url = slice_token(&rest);
+    struct slice last = slice_token(&rest);
+    if (url.len == 0 || slice_token(&rest).len != 0 ||
+        (last.len != 0 && !slice_eq_ci(last, "LAST")))
+        return cmd_fail(cmd, ERR_PARSE, def->syntax);
+    for (size_t i = 0; i < url.len; i++)
+        if ((unsigned char)url.p[i] <= 32 || (unsigned char)url.p[i] >= 127)
+            return cmd_fail(cmd, ERR_PARSE, def->syntax);
+    cmd->url = url;
+    cmd->last = last.len != 0;
+    return 0;
+}
+
 /* RFC 4954 §4: "AUTH" SP sasl-mech [SP initial-response]; sasl-mech is 1*20 of [A-Z0-9-_]. */
 static int arg_auth(const struct smtp_verb_def *def, struct slice arg, unsigned flags,
                     struct smtp_cmd *cmd)
@@ -442,6 +461,7 @@ static const struct smtp_verb_def verbs[] = {
     {"EXPN", SMTP_EXPN, arg_any, NULL},
     {"STARTTLS", SMTP_STARTTLS, arg_none, "501 5.5.4 Syntax: STARTTLS"},
     {"AUTH", SMTP_AUTH, arg_auth, "501 5.5.4 Syntax: AUTH mechanism [initial-response]"},
+    {"BURL", SMTP_BURL, arg_burl, "501 5.5.4 Syntax: BURL imap-url [LAST]"},
 };
 
 #define NVERBS (sizeof verbs / sizeof verbs[0])

@@ -1,5 +1,5 @@
 /*
- * cmd — parse one SMTP command line (RFC 5321 §4.1, RFC 1870, 3030, 4954, 6152, 6531).
+ * cmd — parse one SMTP command line (RFC 5321 §4.1, RFC 1870, 3030, 4468, 4954, 6152, 6531).
  *
  * smtp_cmd_parse() is a pure function over the bytes of one line (without its CRLF): no I/O,
  * no allocation, no globals. Slices in the result point into the caller's line. On error it
@@ -31,6 +31,7 @@ enum smtp_verb {
     SMTP_EXPN,
     SMTP_STARTTLS,
     SMTP_AUTH,
+    SMTP_BURL,
 };
 
 enum smtp_body_type { SMTP_BODY_UNSPEC = 0, SMTP_BODY_7BIT, SMTP_BODY_8BITMIME, SMTP_BODY_BINARYMIME };
@@ -57,7 +58,9 @@ struct smtp_cmd {
     bool requiretls;         /* MAIL ... REQUIRETLS (RFC 8689 §2): TLS on every hop */
     /* BDAT */
     uint64_t chunk_size;
-    bool last;
+    bool last; /* BDAT or BURL ... LAST */
+    /* BURL (RFC 4468) */
+    struct slice url;
     /* AUTH */
     struct slice mechanism;
     struct slice initial;    /* initial response, empty if absent ("=" means empty response) */

@@ -1,6 +1,6 @@
 /*
  * session — the SMTP server state machine (RFC 5321, with PIPELINING, SIZE, 8BITMIME,
- * ENHANCEDSTATUSCODES, STARTTLS, AUTH, SMTPUTF8 and CHUNKING).
+ * ENHANCEDSTATUSCODES, STARTTLS, AUTH, SMTPUTF8, CHUNKING and, on submission, BURL).
  *
  * The engine turns bytes into replies. It performs no I/O itself: it writes replies and asks
  * for TLS or close through `struct smtp_io`, and reaches policy and storage through
@@ -89,6 +89,12 @@ struct smtp_session_ops {
     void (*mail_check)(void *ctx, struct smtp_session *s, const char *from, const char *helo);
     /* Makes txn durable; must later call smtp_session_commit_done. */
     void (*commit)(void *ctx, struct smtp_session *s, struct smtp_txn *txn);
+    /* Optional: BURL (RFC 4468) on a submission server. Appends to out what the
+     * URLAUTH-authorized IMAP URL url[0..n) names, fetched for the authenticated user; 0, or a
+     * negative ERR_* with *reply_out a complete reply ("554 5.6.6 ..."; 4xx when it may work
+     * later). Blocking reads on the caller's thread (the store and one message file). */
+    int (*burl_fetch)(void *ctx, struct smtp_session *s, const char *url, size_t n,
+                      const char *user, struct str *out, const char **reply_out);
 };
 
 /* Creates a session; nothing is written until smtp_session_start. */

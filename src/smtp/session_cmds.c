@@ -61,6 +61,10 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
         smtp_reply(s, "250-STARTTLS");
     if (s->cfg.auth && s->tls && !s->authenticated)
         smtp_reply(s, "250-AUTH PLAIN LOGIN");
+    /* RFC 4468 §3.1: BURL before AUTH (no URL scheme yet), "imap" once authenticated: URLs
+     * of this server's own IMAP store, URLAUTH-authorized for submission by the user. */
+    if (s->cfg.submission && s->ops->burl_fetch && (s->authenticated || (s->cfg.auth && s->tls)))
+        smtp_reply(s, s->authenticated ? "250-BURL imap" : "250-BURL");
     smtp_reply(s, "250-ENHANCEDSTATUSCODES");
     smtp_reply(s, "250-8BITMIME");
     smtp_reply(s, "250-SMTPUTF8");
@@ -181,8 +185,10 @@ static void cmd_quit(struct smtp_session *s, const struct smtp_cmd *cmd)
 
 static void cmd_help(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-    smtp_reply(s, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY%s%s",
-               s->cfg.starttls ? " STARTTLS" : "", s->cfg.auth ? " AUTH" : "");
+    smtp_reply(s,
+               "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY%s%s%s",
+               s->cfg.starttls ? " STARTTLS" : "", s->cfg.auth ? " AUTH" : "",
+               s->cfg.submission && s->ops->burl_fetch ? " BURL" : "");
     smtp_reply(s, "214 2.0.0 See RFC 5321");
 }
 
@@ -218,6 +224,11 @@ static void cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
     smtp_bdat_begin(s, cmd);
 }
 
+static void cmd_burl(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    smtp_burl(s, cmd);
+}
+
 static void cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
     smtp_auth_begin(s, cmd);
@@ -239,6 +250,7 @@ static const struct smtp_verb_handler handlers[] = {
     {SMTP_RCPT, {NO_MAIL, NO_MAIL, NULL, NULL, "503 5.5.1 Error: RCPT after BDAT"}, cmd_rcpt},
     {SMTP_DATA, {NO_MAIL, NO_MAIL, NO_RCPT, NULL, "503 5.5.1 Error: DATA after BDAT"}, cmd_data},
     {SMTP_BDAT, {NO_MAIL, NO_MAIL, NO_RCPT, NULL, NULL}, cmd_bdat},
+    {SMTP_BURL, {NO_MAIL, NO_MAIL, NO_RCPT, NULL, NULL}, cmd_burl},
     {SMTP_RSET, ANY, cmd_rset},
     {SMTP_NOOP, ANY, cmd_noop},
     {SMTP_QUIT, ANY, cmd_quit},
@@ -261,8 +273,11 @@ static void refuse_now(struct smtp_session *s, const struct smtp_cmd *cmd, const
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len)
 {
     struct smtp_cmd cmd;
-    bool is_auth = len >= 5 && strncasecmp(line, "AUTH ", 5) == 0;
-    if (len > SMTP_CMD_LINE_MAX && !is_auth)
+    /* AUTH's responses (RFC 4954 §4) and BURL's URLs (an IMAP URL with its token and a long
+     * mailbox name passes 512) may be longer than other commands */
+    bool is_long =
+        len >= 5 && (strncasecmp(line, "AUTH ", 5) == 0 || strncasecmp(line, "BURL ", 5) == 0);
+    if (len > SMTP_CMD_LINE_MAX && !is_long)
         return smtp_reply_error(s, "500 5.5.2 Line too long");
     unsigned flags = s->txn.smtputf8 ? SMTP_PARSE_UTF8 : 0;
     if (smtp_cmd_parse(line, len, flags, &cmd) < 0) {

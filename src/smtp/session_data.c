@@ -180,3 +180,36 @@ void smtp_bdat_chunk_end(struct smtp_session *s)
     s->state = SS_RCPT;
     smtp_reply(s, "250 2.0.0 %llu octets received", (unsigned long long)s->data.size);
 }
+
+/*
+ * RFC 4468 §3.2: BURL appends what the URL names to the message, like a BDAT chunk whose
+ * octets the server fetches itself; BURL and BDAT mix freely (CHUNKING is always offered
+ * here) and LAST on either ends the content. A URL that cannot be fetched fails the
+ * command and, as a refused BDAT chunk does, the whole transaction.
+ */
+void smtp_burl(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+    if (!s->cfg.submission || !s->ops->burl_fetch || !s->authenticated)
+        return smtp_reply_error(s, "502 5.5.1 BURL not available");
+    if (!s->bdat_active) {
+        smtp_content_begin(s);
+        s->bdat_active = true;
+    }
+    struct str got = STR_INIT;
+    const char *reply = NULL;
+    int rc =
+        s->ops->burl_fetch(s->ops_ctx, s, cmd->url.p, cmd->url.len, s->auth_user, &got, &reply);
+    if (rc != 0) {
+        str_clear(&got);
+        log_info("smtp " LOG_ID " burl refused from=<%s>: %s", LOG_IDV(s->id), s->txn.from,
+                 reply ? reply : "?");
+        smtp_txn_finished(s);
+        return smtp_reply_error(s, "%s", reply ? reply : "554 5.6.6 IMAP URL resolution failed");
+    }
+    size_t used = 0;
+    smtp_data_chunk_begin(&s->data, got.len);
+    smtp_data_chunk_feed(&s->data, got.ptr, got.len, &used);
+    str_clear(&got);
+    s->bdat_last = cmd->last;
+    smtp_bdat_chunk_end(s);
+}

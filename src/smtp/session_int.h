@@ -89,6 +89,8 @@ void smtp_bdat_begin(struct smtp_session *s, const struct smtp_cmd *cmd);
 void smtp_bdat_chunk_end(struct smtp_session *s);
 /* Reads and drops a chunk of `size` octets, then sends `reply` (a refused BDAT). */
 void smtp_bdat_discard(struct smtp_session *s, uint64_t size, const char *reply);
+/* BURL (RFC 4468) in a phase the verb table allows: the URL's content as one more chunk. */
+void smtp_burl(struct smtp_session *s, const struct smtp_cmd *cmd);
 
 /* received.c */
 void smtp_received_header(struct str *out, const struct smtp_session *s, time_t now);

@@ -54,7 +54,24 @@ static void commit(void *vf, struct smtp_session *s, struct smtp_txn *txn)
         fake_smtp_commit(f, 0);
 }
 
-static const struct smtp_session_ops fake_ops = {rcpt_check, auth_check, NULL, commit};
+/* BURL: "imap://ok/TEXT" gives TEXT (percent-escapes left as they are) to bob only,
+ * "imap://later/..." fails for now (454), anything else is refused (554). */
+static int burl_fetch(void *vf, struct smtp_session *s, const char *url, size_t n, const char *user,
+                      struct str *out, const char **reply_out)
+{
+    if (n >= 12 && memcmp(url, "imap://later", 12) == 0) {
+        *reply_out = "454 4.6.6 Temporary failure";
+        return -13;
+    }
+    if (n < 10 || memcmp(url, "imap://ok/", 10) != 0 || strcmp(user, "bob@hamburger.edu") != 0) {
+        *reply_out = "554 5.6.6 IMAP URL resolution failed";
+        return -5;
+    }
+    str_append(out, url + 10, n - 10);
+    return 0;
+}
+
+static const struct smtp_session_ops fake_ops = {rcpt_check, auth_check, NULL, commit, burl_fetch};
 
 void fake_smtp_config(struct smtp_server_config *cfg, bool submission)
 {

@@ -4,7 +4,9 @@
  * stored-form mailbox (re-checked with imap/mailbox_name.h), a uid of 1..2^32-1, a PARTIAL
  * count >= 1, URLAUTH parts only in the imap:// form with an owner, a token only with a
  * mechanism; its
- * section, when there is one, then goes to imap_section_parse as CATENATE gives it. The
+ * section, when there is one, then goes to imap_section_parse as CATENATE gives it, and the
+ * URL is resolved against a small MIME message (imap_url_content, as URLFETCH and BURL cut
+ * it: what it gives lies within the message) and its token checked (imap/urlauth.h). The
  * commands around it (CATENATE, METADATA, CONTEXT, NOTIFY) are fuzzed whole by
  * fuzz_imap_session.
  */
@@ -12,6 +14,7 @@
 #include "imap/fetch_att.h"
 #include "imap/mailbox_name.h"
 #include "imap/url.h"
+#include "imap/urlauth.h"
 #include "msg/arena.h"
 
 #include <stdint.h>
@@ -45,6 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             imap_section_parse(u.section.ptr, u.section.len, &a, &sec, NULL, &err);
             msg_arena_clear(&a);
         }
+        static const char msg[] = "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+                                  "\r\n--b\r\nContent-Type: text/plain\r\n\r\none\r\n"
+                                  "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+                                  "Subject: in\r\n\r\ntwo\r\n--b--\r\n";
+        struct str got = STR_INIT;
+        if (imap_url_content(&u, msg, sizeof msg - 1, &got) && got.len > sizeof msg - 1)
+            abort();
+        str_clear(&got);
+        static const unsigned char key[IMAP_URLAUTH_KEY_LEN] = {1, 2, 3};
+        if (u.access != IMAP_URL_ACCESS_NONE)
+            (void)imap_urlauth_token_ok(&u, copy, key);
     } else if (!err) {
         abort();
     }

@@ -70,10 +70,32 @@ static void test_binary(void **state)
     mime_tree_free(t);
 }
 
+/* BODYPARTSTRUCTURE asked with BINARY: the converted sizes and line feeds, as Dovecot gives */
+static void test_resize(void **state)
+{
+    struct mime_tree *t = mime_parse(msg, strlen(msg), NULL);
+    struct mime_part *m = (struct mime_part *)child(t->root, 1);
+    size_t root_len = t->root->body_len, odd_len = child(t->root, 2)->body_len;
+    imap_binary_resize(t, m);
+    assert_int_equal(m->body_len, strlen(sub_binary));
+    assert_int_equal(m->body_lines, 15); /* line feeds of sub_binary */
+    const struct mime_part *leaf = child(m->message, 1);
+    assert_int_equal(leaf->body_len, 11); /* "hello world" */
+    assert_int_equal(leaf->body_lines, 0);
+    assert_int_equal(child(m->message, 2)->body_len, strlen("caf\xc3\xa9 au lait"));
+    assert_int_equal(child(m->message, 2)->body_lines, 0);
+    /* outside the part: unchanged */
+    assert_int_equal(t->root->body_len, root_len);
+    assert_int_equal(child(t->root, 2)->body_len, odd_len);
+    mime_tree_free(t);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binary),
+        cmocka_unit_test(test_resize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,11 +76,11 @@ static void test_verbs_case_insensitive(void **state)
         {"rset", SMTP_RSET},          {"noop", SMTP_NOOP},      {"noop anything at all", SMTP_NOOP},
         {"quit", SMTP_QUIT},          {"help", SMTP_HELP},      {"HELP mail", SMTP_HELP},
         {"vrfy bob", SMTP_VRFY},      {"expn list", SMTP_EXPN}, {"starttls", SMTP_STARTTLS},
-        {"auth plain", SMTP_AUTH},    {"QUIT  ", SMTP_QUIT},
+        {"auth plain", SMTP_AUTH},    {"QUIT  ", SMTP_QUIT},    {"burl imap://h/x", SMTP_BURL},
     };
-    static const char *names[] = {"",     "HELO", "EHLO", "MAIL",     "RCPT",
-                                  "DATA", "BDAT", "RSET", "NOOP",     "QUIT",
-                                  "HELP", "VRFY", "EXPN", "STARTTLS", "AUTH"};
+    static const char *names[] = {"",     "HELO",     "EHLO", "MAIL", "RCPT", "DATA",
+                                  "BDAT", "RSET",     "NOOP", "QUIT", "HELP", "VRFY",
+                                  "EXPN", "STARTTLS", "AUTH", "BURL"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct smtp_cmd c;
         if (parse(ok[i].line, 0, &c) != 0)
@@ -343,6 +343,27 @@ static void test_bdat(void **state)
     expect_reply("BDAT LAST", 0, "501 5.5.4");
 }
 
+/* RFC 4468 §3.5: "BURL" SP absolute-URI [SP "LAST"] */
+static void test_burl(void **state)
+{
+    struct smtp_cmd c;
+    const char *u = "imap://bob@h/INBOX/;uid=1;urlauth=submit+bob:internal:00";
+    char line[200];
+    snprintf(line, sizeof line, "BURL %s LAST", u);
+    assert_int_equal(parse(line, 0, &c), 0);
+    assert_int_equal(c.verb, SMTP_BURL);
+    assert_int_equal(c.url.len, strlen(u));
+    assert_memory_equal(c.url.p, u, strlen(u));
+    assert_true(c.last);
+    assert_int_equal(parse("burl imap://x/y", 0, &c), 0);
+    assert_false(c.last);
+    expect_reply("BURL", 0, "501 5.5.4 Syntax: BURL");
+    expect_reply("BURL imap://x/y FIRST", 0, "501 5.5.4");
+    expect_reply("BURL imap://x/y LAST more", 0, "501 5.5.4");
+    expect_reply("BURL imap://x/\x7f", 0, "501 5.5.4");
+    expect_reply("BURL imap://x/\xc3\xa4", 0, "501 5.5.4");
+}
+
 static void test_auth(void **state)
 {
     struct smtp_cmd c;
@@ -413,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_params),
         cmocka_unit_test(test_rcpt_params),
         cmocka_unit_test(test_bdat),
+        cmocka_unit_test(test_burl),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_every_prefix),
     };

@@ -326,6 +326,57 @@ static void test_submission_auth(void **state)
     fake_smtp_free(&f);
 }
 
+/* RFC 4468: BURL is offered on submission only (bare before AUTH, "imap" after); its content
+ * and BDAT chunks make one message, LAST on either ends it; a URL that cannot be fetched fails
+ * the transaction; the MX role does not take it. */
+static void test_burl(void **state)
+{
+    struct fake_smtp f;
+    fake_smtp_init(&f, true, true);
+    size_t mark = f.out.len;
+    expect_reply(&f, "EHLO x\r\n", "250-");
+    assert_non_null(strstr(since(&f, mark), "250-BURL\r\n"));
+    expect_reply(&f, "AUTH PLAIN AGJvYgBodW5ncnk=\r\n", "235 2.7.0");
+    mark = f.out.len;
+    expect_reply(&f, "EHLO x\r\n", "250-");
+    assert_non_null(strstr(since(&f, mark), "250-BURL imap\r\n"));
+    expect_reply(&f, "BURL imap://ok/x LAST\r\n", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "MAIL FROM:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "BURL imap://ok/x LAST\r\n", "503 5.5.1 Error: need RCPT command");
+    expect_reply(&f, "RCPT TO:<someone@example.org>\r\n", "250 ");
+    expect_reply(&f, "BURL\r\n", "501 5.5.4 Syntax: BURL");
+    expect_reply(&f, "BURL imap://ok/x NOTLAST\r\n", "501 5.5.4 Syntax: BURL");
+    expect_reply(&f, "BDAT 21\r\nSubject: chunks\r\n\r\nA:", "250 2.0.0 21 octets");
+    expect_reply(&f, "BURL imap://ok/from-the-store\r\n", "250 2.0.0 35 octets");
+    expect_reply(&f, "DATA\r\n", "503 5.5.1 Error: DATA after BDAT");
+    expect_reply(&f, "BDAT 2\r\n\r\n", "250 2.0.0 37 octets");
+    expect_reply(&f, "BURL imap://ok/end LAST\r\n", "250 2.0.0 Ok: queued");
+    assert_int_equal(f.ncommitted, 1);
+    assert_non_null(
+        strstr(str_cstr(&f.committed), "Subject: chunks\r\n\r\nA:from-the-store\r\nend"));
+    /* a URL that names nothing: 554, and the transaction is over */
+    expect_reply(&f, "MAIL FROM:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "RCPT TO:<someone@example.org>\r\n", "250 ");
+    expect_reply(&f, "BURL imap://ok/part\r\n", "250 2.0.0 4 octets");
+    expect_reply(&f, "BURL imap://bad/x LAST\r\n", "554 5.6.6");
+    expect_reply(&f, "BDAT 1 LAST\r\nx", "503 5.5.1 Error: need MAIL command");
+    expect_reply(&f, "MAIL FROM:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "RCPT TO:<someone@example.org>\r\n", "250 ");
+    expect_reply(&f, "BURL imap://later/x LAST\r\n", "454 4.6.6");
+    assert_int_equal(f.ncommitted, 1);
+    fake_smtp_free(&f);
+    /* the MX role: not offered, not taken */
+    fake_smtp_init(&f, false, false);
+    mark = f.out.len;
+    expect_reply(&f, "EHLO x\r\n", "250-");
+    assert_null(strstr(since(&f, mark), "BURL"));
+    expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "250 ");
+    expect_reply(&f, "RCPT TO:<bob@hamburger.edu>\r\n", "250 ");
+    expect_reply(&f, "BURL imap://ok/x LAST\r\n", "502 5.5.1 BURL not available");
+    assert_int_equal(f.ncommitted, 0);
+    fake_smtp_free(&f);
+}
+
 /* RFC 8689 §2: REQUIRETLS is offered only over TLS, and MAIL ... REQUIRETLS is taken only
  * there; the transaction carries the tag to the commit. */
 static void test_requiretls(void **state)
@@ -394,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_bdat),
         cmocka_unit_test(test_submission_auth),
         cmocka_unit_test(test_requiretls),
+        cmocka_unit_test(test_burl),
         cmocka_unit_test(test_too_many_errors),
         cmocka_unit_test(test_shutdown),
     };

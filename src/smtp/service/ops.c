@@ -429,7 +429,8 @@ static void commit(void *vc, struct smtp_session *s, struct smtp_txn *txn)
     submit(j, w, false);
 }
 
-static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, mail_check, commit};
+static const struct smtp_session_ops smtp_ops = {rcpt_check, auth_check, mail_check, commit,
+                                                 smtp_burl_fetch};
 
 const struct smtp_session_ops *smtp_store_ops(void)
 {

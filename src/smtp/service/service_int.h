@@ -38,6 +38,10 @@ struct sieve_plan;
 void smtp_quota_warn(struct worker *w, const struct config_smtp *cfg, const int64_t *users,
                      size_t n, int64_t size, struct sieve_plan *plan);
 
+/* burl.c: the ops' burl_fetch (RFC 4468) from this server's IMAP store. */
+int smtp_burl_fetch(void *conn, struct smtp_session *s, const char *url, size_t n, const char *user,
+                    struct str *out, const char **reply_out);
+
 /* ops.c: the session's ops; their context is the connection. */
 const struct smtp_session_ops *smtp_store_ops(void);
 
