@@ -10,8 +10,17 @@
 #
 # usage: bench/torrent_dist.sh [-F MB] [-N "2 4 8 16"] [-u SEED_MBIT] [-p PEER_UP_MBIT]
 #                              [-d PEER_DOWN_MBIT] [-s "pigeon transmission libtorrent"] [-B]
+#                              [-T TIMELINE_DIR] [-c CONGESTION_CONTROL]
 #   defaults: F 32 MB, N "2 4 8", u_s 20 Mbit/s, u_i 5 Mbit/s, d_i 40 Mbit/s (the issue's
 #   200 MB and N = 16 are `-F 200 -N "2 4 8 16"`: about an hour on a quiet machine)
+#   -T DIR keeps each leecher's once-a-second timeline (progress, its upload and download,
+#   what it gets from the seed, who unchokes it) as DIR/SEED-nN-I.log; bench/torrent_timeline.py
+#   sums one run's timelines up.
+#   -c: the TCP congestion control of every namespace (default cubic, Debian's kernel default),
+#   so the host's own default (bbr on some machines) does not decide the figures. With bbr a
+#   flow's window is about twice its smallest round trip's worth of data, and the leechers'
+#   acknowledgements queue behind their saturated 5 Mbit/s uploads, so each flow from the seed
+#   is held to a few Mbit/s and the seed's link fills only with many flows at once.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +33,9 @@ UI=${BENCH_UI:-5}
 DI=${BENCH_DI:-40}
 SEEDS=${BENCH_SEEDS:-"pigeon transmission libtorrent"}
 NO_BUILD=${BENCH_NO_BUILD:-0}
-while getopts "F:N:u:p:d:s:B" o; do
+TIMELINE=""
+CC=${BENCH_CC:-cubic}
+while getopts "F:N:u:p:d:s:BT:c:" o; do
     case $o in
     F) FMB=$OPTARG ;;
     N) NLIST=$OPTARG ;;
@@ -33,7 +44,9 @@ while getopts "F:N:u:p:d:s:B" o; do
     d) DI=$OPTARG ;;
     s) SEEDS=$OPTARG ;;
     B) NO_BUILD=1 ;;
-    *) die "usage: bench/torrent_dist.sh [-F MB] [-N LIST] [-u MBIT] [-p MBIT] [-d MBIT] [-s SEEDS] [-B]" ;;
+    T) TIMELINE=$OPTARG ;;
+    c) CC=$OPTARG ;;
+    *) die "usage: bench/torrent_dist.sh [-F MB] [-N LIST] [-u MBIT] [-p MBIT] [-d MBIT] [-s SEEDS] [-B] [-T DIR] [-c CC]" ;;
     esac
 done
 [[ $(id -u) == 0 ]] || die "run as root (network namespaces, tc)"
@@ -48,12 +61,19 @@ PIDS=()
 NODES=()
 LT=$ROOT/tests/integration/lt_peer.py
 cleanup() {
+    local p nd
     for p in "${PIDS[@]}"; do stop_pid peer "$p"; done
     PIDS=()
-    for n in "${NODES[@]}"; do ip netns del "$P$n" 2>/dev/null || true; done
+    for nd in "${NODES[@]}"; do ip netns del "$P$nd" 2>/dev/null || true; done
     ip netns del "${P}hub" 2>/dev/null || true
 }
-trap 'cleanup; rm -rf "$BASE"' EXIT
+# A namespace may only pick a congestion control the host allows: add CC to the allowed list
+# for the run (nobody's default changes), restored at exit.
+ALLOWED=$(cat /proc/sys/net/ipv4/tcp_allowed_congestion_control)
+grep -qw "$CC" /proc/sys/net/ipv4/tcp_available_congestion_control || modprobe "tcp_$CC" ||
+    die "no TCP congestion control $CC"
+grep -qw "$CC" <<<"$ALLOWED" || sysctl -qw net.ipv4.tcp_allowed_congestion_control="$ALLOWED $CC"
+trap 'cleanup; rm -rf "$BASE"; sysctl -qw net.ipv4.tcp_allowed_congestion_control="$ALLOWED"' EXIT
 inns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
 # Background processes are started with `ip netns exec ... &` directly, never through inns:
 # $! must be the process itself (ip execs the command), or stop_pid would kill a subshell
@@ -69,6 +89,7 @@ node() {
     ip link set "v$P$i" netns "$P$n"
     ip link set "h$P$i" netns "${P}hub"
     inns "$n" ip link set lo up
+    inns "$n" sysctl -qw net.ipv4.tcp_congestion_control="$CC"
     inns "$n" ip addr add "10.77.0.$i/24" dev "v$P$i"
     inns "$n" ip link set "v$P$i" up
     inns hub ip link set "h$P$i" master br0 up
@@ -161,12 +182,13 @@ run_one() { # KIND N: the distribution time in RESULT
     start_tracker
     rm -rf "$BASE/dl" && mkdir -p "$BASE/dl"
     start_seed "$kind" "$BASE/f.torrent"
-    local t0 i
+    local t0 i tl=()
+    [[ -z $TIMELINE ]] || tl=(--timeline 10.77.0.1)
     t0=$(now)
     for i in $(seq 1 "$n"); do
         mkdir -p "$BASE/dl/$i"
         ip netns exec "${P}l$i" /usr/bin/python3 "$LT" "$BASE/f.torrent" "$BASE/dl/$i" 6881 --seed \
-            --host "10.77.0.$((10 + i))" >"$BASE/dl/$i.log" 2>&1 &
+            --host "10.77.0.$((10 + i))" "${tl[@]}" >"$BASE/dl/$i.log" 2>&1 &
         PIDS+=($!)
     done
     local deadline=$(($(date +%s) + 3600))
@@ -178,6 +200,11 @@ run_one() { # KIND N: the distribution time in RESULT
     done
     RESULT=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
     cleanup
+    if [[ -n $TIMELINE ]]; then
+        mkdir -p "$TIMELINE"
+        for i in $(seq 1 "$n"); do cp "$BASE/dl/$i.log" "$TIMELINE/$kind-n$n-$i.log"; done
+        [[ $kind != pigeon ]] || cp "$BASE/pigeon/log" "$TIMELINE/pigeon-n$n-seed.txt"
+    fi
     NODES=()
 }
 
@@ -185,7 +212,7 @@ run_one() { # KIND N: the distribution time in RESULT
 mkdir -p "$BASE/src"
 head -c $((FMB << 20)) /dev/urandom >"$BASE/src/f.bin"
 mktorrent -l 18 -a udp://10.77.0.254:6969/announce -o "$BASE/f.torrent" "$BASE/src/f.bin" >/dev/null
-log "F = $FMB MiB, u_s = $US Mbit/s, u_i = $UI Mbit/s, d_i = $DI Mbit/s"
+log "F = $FMB MiB, u_s = $US Mbit/s, u_i = $UI Mbit/s, d_i = $DI Mbit/s, TCP $CC"
 printf "%-13s %4s %10s %10s %10s\n" seed N "time (s)" "bound (s)" "time/bound"
 for n in $NLIST; do
     bound=$(awk -v f="$FMB" -v us="$US" -v ui="$UI" -v di="$DI" -v n="$n" 'BEGIN {

@@ -3,9 +3,10 @@
 
 #include <stdlib.h>
 
-void tor_choker_init(struct tor_choker *c, unsigned slots, uint64_t seed)
+void tor_choker_init(struct tor_choker *c, unsigned slots, unsigned seed_slots, uint64_t seed)
 {
     c->slots = slots;
+    c->seed_slots = seed_slots;
     c->optimistic_id = 0;
     c->optimistic_since = 0;
     c->rng = seed ? seed : 0x2545f4914f6cdd1dull;
@@ -19,13 +20,9 @@ static uint64_t next_rand(struct tor_choker *c)
     return c->rng * 2685821657736338717ull;
 }
 
-static uint64_t rate(const struct tor_choke_peer *p, bool seeding)
-{
-    return seeding ? p->up_rate : p->down_rate;
-}
-
-/* Marks the `slots` best interested peers (selection; n is small). */
-static size_t pick_best(struct tor_choke_peer *peers, size_t n, unsigned slots, bool seeding)
+/* Downloading: marks the `slots` interested peers that send to us fastest (selection; n is
+ * small). */
+static size_t pick_best(struct tor_choke_peer *peers, size_t n, unsigned slots)
 {
     size_t chosen = 0;
     while (chosen < slots) {
@@ -33,12 +30,39 @@ static size_t pick_best(struct tor_choke_peer *peers, size_t n, unsigned slots, 
         for (size_t i = 0; i < n; i++) {
             if (!peers[i].interested || peers[i].unchoke)
                 continue;
-            if (best < 0 || rate(&peers[i], seeding) > rate(&peers[best], seeding))
+            if (best < 0 || peers[i].down_rate > peers[best].down_rate)
                 best = (long)i;
         }
         if (best < 0)
             break;
         peers[best].unchoke = true;
+        chosen++;
+    }
+    return chosen;
+}
+
+/* Seeding: the peers whose turn is still running keep their slots; the free ones go to the
+ * interested peers whose last turn began longest ago (never: first). */
+static size_t pick_rotating(struct tor_choke_peer *peers, size_t n, unsigned slots, uint64_t now)
+{
+    size_t chosen = 0;
+    for (size_t i = 0; i < n && chosen < slots; i++)
+        if (peers[i].interested && peers[i].regular && now - peers[i].turn_at < TOR_SEED_TURN_MS) {
+            peers[i].unchoke = true;
+            chosen++;
+        }
+    while (chosen < slots) {
+        long next = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (!peers[i].interested || peers[i].unchoke)
+                continue;
+            if (next < 0 || peers[i].turn_at < peers[next].turn_at)
+                next = (long)i;
+        }
+        if (next < 0)
+            break;
+        peers[next].unchoke = true;
+        peers[next].turn_at = now;
         chosen++;
     }
     return chosen;
@@ -75,7 +99,8 @@ size_t tor_choker_run(struct tor_choker *c, struct tor_choke_peer *peers, size_t
 {
     for (size_t i = 0; i < n; i++)
         peers[i].unchoke = peers[i].optimistic = false;
-    size_t count = pick_best(peers, n, c->slots, seeding);
+    size_t count =
+        seeding ? pick_rotating(peers, n, c->seed_slots, now) : pick_best(peers, n, c->slots);
     long opt = pick_optimistic(c, peers, n, now);
     if (opt >= 0) {
         peers[opt].unchoke = peers[opt].optimistic = true;

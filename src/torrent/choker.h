@@ -1,13 +1,25 @@
 /*
- * torrent/choker — tit-for-tat as the lecture notes describe it: every 10 seconds the four
- * interested peers that send to us fastest are unchoked (when seeding: the four we send to
- * fastest, so the copies spread quickly), every 30 seconds one more interested peer, chosen at
- * random among the choked ones, is optimistically unchoked and stays so until the next
- * rotation. Peers that are not interested stay choked: they want nothing. So at most
- * slots + 1 peers are unchoked at any time.
+ * torrent/choker — who may download from us.
  *
- * The caller passes the time and the rates it measured; the choker reads no clock and does
- * no I/O. It remembers only the optimistic peer's id and when it was chosen.
+ * While we download, tit-for-tat as the lecture notes describe it: every 10 seconds the four
+ * interested peers that send to us fastest are unchoked, and every 30 seconds one more
+ * interested peer, chosen at random among the choked ones, is optimistically unchoked and
+ * stays so until the next rotation. So at most slots + 1 peers are unchoked at any time.
+ *
+ * While we seed nobody sends to us, and "the fastest downloaders" would keep the same peers
+ * unchoked until they finish (their rate is high because they are the ones unchoked), so the
+ * copies would not spread. Seeding, the regular slots rotate by upload recency, as libtorrent's
+ * and Transmission's seed choking do: a peer keeps its slot for a turn of 30 seconds (while it
+ * stays interested), then the slot goes to the interested peer whose last turn began longest
+ * ago (never first). There are seed_slots of them (8 by default): a seed has no reciprocation
+ * to weigh, and a single TCP flow often cannot carry a quarter of a seed's link (the
+ * receiver's acknowledgements wait behind its own full upload), so more flows at once keep the
+ * seed's link busy (see docs/benchmarks.md, "BitTorrent distribution"). The optimistic slot
+ * works as while downloading. Peers that are not interested stay choked: they want nothing.
+ *
+ * The caller passes the time, the rates it measured, and for each peer whether it holds a
+ * regular slot and when its latest turn began; the choker reads no clock and does no I/O.
+ * It remembers only the optimistic peer's id and when it was chosen.
  */
 #ifndef PIGEON_TORRENT_CHOKER_H
 #define PIGEON_TORRENT_CHOKER_H
@@ -18,26 +30,32 @@
 
 #define TOR_CHOKE_INTERVAL_MS 10000
 #define TOR_OPTIMISTIC_INTERVAL_MS 30000
+#define TOR_SEED_TURN_MS 30000 /* a seeding slot's turn */
+#define TOR_SEED_SLOTS 8       /* regular slots while seeding, by default */
 
 struct tor_choke_peer {
-    uint64_t id;         /* stable while the connection lives */
-    bool interested;     /* the peer is interested in us */
-    uint64_t down_rate;  /* bytes/s we receive from it */
-    uint64_t up_rate;    /* bytes/s we send to it */
-    bool unchoke;        /* out: unchoke it */
-    bool optimistic;     /* out: through the optimistic slot */
+    uint64_t id;        /* stable while the connection lives */
+    bool interested;    /* the peer is interested in us */
+    uint64_t down_rate; /* bytes/s we receive from it */
+    uint64_t up_rate;   /* bytes/s we send to it */
+    bool regular;       /* in: it holds a regular slot now */
+    uint64_t turn_at;   /* in/out: when its latest regular slot began (ms), 0: never */
+    bool unchoke;       /* out: unchoke it */
+    bool optimistic;    /* out: through the optimistic slot */
 };
 
 struct tor_choker {
-    unsigned slots;            /* regular unchoke slots: 4 */
+    unsigned slots;            /* regular unchoke slots while downloading: 4 */
+    unsigned seed_slots;       /* regular unchoke slots while seeding */
     uint64_t optimistic_id;    /* 0: none */
     uint64_t optimistic_since; /* ms */
     uint64_t rng;
 };
 
-void tor_choker_init(struct tor_choker *c, unsigned slots, uint64_t seed);
-/* Decides every peer's unchoke (run every TOR_CHOKE_INTERVAL_MS); now in milliseconds.
- * Returns how many are unchoked. */
+void tor_choker_init(struct tor_choker *c, unsigned slots, unsigned seed_slots, uint64_t seed);
+/* Decides every peer's unchoke (run every TOR_CHOKE_INTERVAL_MS, or when a slot may have come
+ * free; running it again at once changes nothing); now in milliseconds, never 0. Returns how
+ * many are unchoked. A peer given a regular slot now has turn_at set to now. */
 size_t tor_choker_run(struct tor_choker *c, struct tor_choke_peer *peers, size_t n, uint64_t now,
                       bool seeding);
 

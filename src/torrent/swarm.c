@@ -26,7 +26,7 @@ struct tor_swarm *tor_swarm_new(const struct tor_meta *m, const uint8_t *have,
             s->nhave++;
             s->have_bytes += tor_meta_piece_size(m, i);
         }
-    tor_choker_init(&s->choker, lim->slots ? lim->slots : 4, seed ^ 0x5bd1e995);
+    tor_choker_init(&s->choker, 4, TOR_SEED_SLOTS, seed ^ 0x5bd1e995);
     tor_swarm_set_limits(s, lim);
     s->next_id = 1;
     return s;
@@ -38,6 +38,7 @@ void tor_swarm_set_limits(struct tor_swarm *s, const struct tor_swarm_limits *li
     size_t active = lim->max_active_bytes / (s->m->piece_len ? s->m->piece_len : 1);
     s->picker.max_active = active < 2 ? 2 : active;
     s->choker.slots = lim->slots ? lim->slots : 4;
+    s->choker.seed_slots = lim->seed_slots ? lim->seed_slots : TOR_SEED_SLOTS;
 }
 
 void tor_swarm_free(struct tor_swarm *s)
@@ -280,7 +281,9 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
         cp[n++] = (struct tor_choke_peer){.id = p->id,
                                           .interested = p->peer_interested,
                                           .down_rate = p->down_rate,
-                                          .up_rate = p->up_rate};
+                                          .up_rate = p->up_rate,
+                                          .regular = !p->am_choking && !p->optimistic,
+                                          .turn_at = p->turn_at};
     }
     tor_choker_run(&s->choker, cp, n, now, tor_swarm_complete(s));
     for (size_t i = 0; i < n; i++) {
@@ -288,6 +291,7 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
             if (p->id != cp[i].id)
                 continue;
             p->optimistic = cp[i].optimistic;
+            p->turn_at = cp[i].turn_at;
             if (p->am_choking == !cp[i].unchoke)
                 break;
             p->am_choking = !cp[i].unchoke;

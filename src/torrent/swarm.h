@@ -54,7 +54,8 @@ struct tor_swarm_limits {
     uint64_t upload_rate; /* bytes/s, 0: none */
     uint64_t download_rate;
     size_t max_active_bytes; /* piece buffers in memory */
-    unsigned slots;          /* regular unchoke slots (4) */
+    unsigned slots;          /* regular unchoke slots while downloading (4) */
+    unsigned seed_slots;     /* regular unchoke slots while seeding (choker.h), 0: 8 */
     uint16_t listen_port;    /* ours, told in the extension handshake (0: not told) */
 };
 

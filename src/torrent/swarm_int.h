@@ -25,6 +25,7 @@ struct tor_peer {
     uint64_t pex_sent;    /* the generation our last PEX message to it covered */
     uint64_t last_pex, last_pex_in;
     bool am_choking, am_interested, peer_choking, peer_interested, optimistic;
+    uint64_t turn_at; /* when its latest seeding slot began (choker.h), 0: never */
     uint8_t *bits;
     uint32_t nbits;
     struct tor_block req[TOR_PIPELINE]; /* ours, outstanding */

@@ -257,9 +257,11 @@ int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor
         break;
     case TOR_MSG_INTERESTED:
     case TOR_MSG_NOT_INTERESTED:
+        /* a free slot is filled at once rather than at the next 10 s round (a repeated
+         * message changes nothing) */
+        if (p->peer_interested != (m->id == TOR_MSG_INTERESTED))
+            s->rechoke = true;
         p->peer_interested = m->id == TOR_MSG_INTERESTED;
-        /* a free slot is filled at once rather than at the next 10 s round */
-        s->rechoke = true;
         break;
     case TOR_MSG_HAVE:
         rc = on_have(s, p, m->index);

@@ -3,6 +3,7 @@
 
     lt_peer.py TORRENT|MAGNET|- SAVE_DIR LISTEN_PORT [--seed] [--host ADDR] [--show-peers]
                [--download-limit BYTES] [--peer HOST:PORT ...] [--dht BOOT_HOST:PORT|none]
+               [--timeline SEED_IP]
 
 Prints "progress <0..1> peers <n> seeds <n> state <s>" on every status change (at most twice
 a second, woken by libtorrent's alerts through wait_for_alert rather than polling); "metadata"
@@ -11,9 +12,12 @@ downloader then exits unless --seed); a seed runs until it is killed. --show-pee
 "peer IP:PORT source N" for each peer met (N: libtorrent's source flags, 4 = PEX). Listens on 127.0.0.1
 (or --host, e.g. ::1). No LSD, no UPnP/NAT-PMP, no encryption forced; no DHT unless --dht
 names a node to join it through (BEP 5; loopback addresses allowed, several nodes per
-address allowed). With "-" as the torrent it is only a DHT node: it prints "dht nodes <n>"
+address allowed). --timeline (bench/torrent_dist.sh) adds once a second "timeline <unix time>
+<progress> <up B/s> <down B/s> <from SEED_IP B/s> <peers> <peers unchoking us> <peers we
+unchoke> <SEED_IP unchokes us: 0/1> <requests queued to SEED_IP> <its round trip, ms>". With "-" as the torrent it is only a DHT node: it prints "dht nodes <n>"
 whenever its routing table's size changes."""
 import sys
+import time
 
 import libtorrent as lt
 
@@ -23,7 +27,7 @@ def main():
     torrent, save, port = args[0], args[1], int(args[2])
     seed = "--seed" in args
     opt = {a: args[i + 1] for i, a in enumerate(args[:-1])
-           if a in ("--host", "--download-limit", "--dht")}
+           if a in ("--host", "--download-limit", "--dht", "--timeline")}
     show_peers = "--show-peers" in args
     peers = [a for i, a in enumerate(args) if i > 0 and args[i - 1] == "--peer"]
     host = opt.get("--host", "127.0.0.1")
@@ -57,8 +61,11 @@ def main():
     for p in peers:
         phost, pport = p.rsplit(":", 1)
         h.connect_peer((phost.strip("[]"), int(pport)), 0)
-    announced, had_metadata, last = False, False, None
+    announced, had_metadata, last, last_tl = False, False, None, 0.0
     while True:
+        if "--timeline" in opt and time.time() - last_tl >= 1.0:
+            last_tl = time.time()
+            timeline(h, opt["--timeline"], last_tl)
         st = h.status()
         line = "progress %.4f peers %d seeds %d state %s" % (
             st.progress, st.num_peers, st.num_seeds, st.state)
@@ -84,6 +91,22 @@ def main():
         for a in s.pop_alerts():
             if a.category() & lt.alert.category_t.error_notification:
                 print("alert %s" % a.message(), flush=True)
+
+
+def timeline(h, seed_ip, now):
+    """One line of the per-leecher progress timeline (see the docstring)."""
+    st = h.status()
+    peers = h.get_peer_info()
+    from_seed = sum(p.payload_down_speed for p in peers if p.ip[0] == seed_ip)
+    unchoking_us = sum(1 for p in peers if not p.flags & lt.peer_info.remote_choked)
+    we_unchoke = sum(1 for p in peers if not p.flags & lt.peer_info.choked)
+    seed = [p for p in peers if p.ip[0] == seed_ip]
+    seed_unchokes = sum(1 for p in seed if not p.flags & lt.peer_info.remote_choked)
+    print("timeline %.1f %.4f %d %d %d %d %d %d %d %d %d" % (
+        now, st.progress, st.upload_payload_rate, st.download_payload_rate, from_seed,
+        len(peers), unchoking_us, we_unchoke, seed_unchokes,
+        sum(p.download_queue_length for p in seed), max([p.rtt for p in seed] or [0])),
+        flush=True)
 
 
 def dht_node(s):

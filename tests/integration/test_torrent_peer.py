@@ -63,39 +63,84 @@ def test_pigeon_downloads_from_libtorrent(pigeon, tmp_path):
     assert sha256_file(pigeon.downloads / "fetched.bin") == digest
 
 
-def test_choking_seen_from_scripted_peers(pigeon, tmp_path):
-    """Seven interested peers that never upload: at most 4 + 1 are unchoked at any moment,
-    and the optimistic slot rotates (a sixth peer gets its turn after 30 s)."""
-    src = pigeon.downloads
-    make_file(src / "choke.bin", 4 * 1024 * 1024, seed=b"choke")
-    t = mktorrent(src / "choke.bin", tmp_path / "choke.torrent", announce=[pigeon.announce])
-    ih = info_hash(t)
-    pigeon.d.cli("torrent", "add", str(t), str(src))
-    wait_state(pigeon, ih, "seeding", "pigeon seeds choke.bin")
+def _scripted_swarm(pigeon, t, n, tag):
     peers = []
-    for k in range(7):
+    for k in range(n):
         p = ScriptedPeer.dial(pigeon.peer_port, raw_hash(t),
-                              peer_id=b"-PY0001-choke%07d" % k)
+                              peer_id=b"-PY0001-%s%07d" % (tag, k))
         p.read_handshake()
         p.send(2)  # interested
         peers.append(p)
-    ever = set()
-    most = 0
-    deadline = time.monotonic() + 60 + 2 * H.WAIT_TIMEOUT  # two rotations are 60 s
-    while len(ever) < 6:
+    return peers
+
+
+def _watch_unchokes(peers, until, most_allowed, seconds):
+    """Reads the peers' messages until until(now, ever) holds: now is the set of peers
+    unchoked at this moment, ever the set of peers ever unchoked; at most most_allowed
+    unchoked at once. Returns the most seen at once."""
+    ever, most = set(), 0
+    deadline = time.monotonic() + seconds + 2 * H.WAIT_TIMEOUT
+    while True:
+        now = {p.peer_id for p in peers if not p.choked}
+        ever |= now
+        most = max(most, len(now))
+        assert most <= most_allowed, "more than %d peers unchoked" % most_allowed
+        if until(now, ever):
+            return most
+        assert time.monotonic() < deadline, \
+            "the unchoked peers never rotated: %d peers ever unchoked" % len(ever)
         ready, _, _ = select.select([p.s for p in peers], [], [], 5)
         for p in peers:
             if p.s in ready:
                 p._fill()
                 while len(p.buf) >= 4 and len(p.buf) >= 4 + int.from_bytes(p.buf[:4], "big"):
                     p.next_message()
-            if not p.choked:
-                ever.add(p.peer_id)
-        most = max(most, sum(not p.choked for p in peers))
-        assert most <= 5, "more than 4 + 1 peers unchoked"
-        assert time.monotonic() < deadline, \
-            "the optimistic unchoke never rotated: %d peers ever unchoked" % len(ever)
+
+
+def test_choking_seen_from_scripted_peers(pigeon, tmp_path):
+    """The lecture's tit-for-tat while Pigeon downloads (one piece of its copy is bad): seven
+    interested peers that never upload, at most 4 + 1 unchoked at any moment, and the
+    optimistic slot rotates (a sixth peer gets its turn after 30 s)."""
+    src = tmp_path / "choke"
+    src.mkdir()
+    make_file(src / "choke.bin", 4 * 1024 * 1024, seed=b"choke")
+    t = mktorrent(src / "choke.bin", tmp_path / "choke.torrent", announce=[pigeon.announce])
+    ih = info_hash(t)
+    with open(src / "choke.bin", "r+b") as f:  # the last piece does not verify
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xFF]))
+    pigeon.d.cli("torrent", "add", str(t), str(src))
+    wait_state(pigeon, ih, "downloading", "pigeon verified choke.bin and misses one piece")
+    peers = _scripted_swarm(pigeon, t, 7, b"choke")
+    most = _watch_unchokes(peers, lambda now, ever: len(ever) >= 6, 5, 60)
     assert most == 5
+    for p in peers:
+        p.close()
+
+
+def test_seeding_slots_rotate(pigeon, tmp_path):
+    """Seeding, the regular slots rotate in turns of 30 s (choker.h): of eleven interested
+    peers that never stop wanting, at most 8 + 1 are unchoked at once, and the two left
+    waiting by the first nine are unchoked together once the first turn ends (through
+    regular slots: the optimistic one is a single slot; a seed that kept its first eight
+    would let them in only one at a time)."""
+    src = pigeon.downloads
+    make_file(src / "rotate.bin", 4 * 1024 * 1024, seed=b"rotate")
+    t = mktorrent(src / "rotate.bin", tmp_path / "rotate.torrent", announce=[pigeon.announce])
+    ih = info_hash(t)
+    pigeon.d.cli("torrent", "add", str(t), str(src))
+    wait_state(pigeon, ih, "seeding", "pigeon seeds rotate.bin")
+    peers = _scripted_swarm(pigeon, t, 11, b"rotat")
+    first = set()
+
+    def rotated(now, ever):
+        if not first and len(now) == 9:
+            first.update(now)
+        return bool(first) and len(now - first) >= 2
+
+    assert _watch_unchokes(peers, rotated, 9, 30) == 9
     for p in peers:
         p.close()
 

@@ -1,5 +1,6 @@
 /* torrent/picker and torrent/choker: random first pieces, rarest first, started pieces
- * first, end game, failed pieces; four best + one optimistic, rotation every 30 s. */
+ * first, end game, failed pieces; four best + one optimistic, rotation every 30 s; seeding
+ * slots that rotate by turns of 30 s. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,7 +138,7 @@ static void test_choker(void **state)
 {
     (void)state;
     struct tor_choker c;
-    tor_choker_init(&c, 4, 99);
+    tor_choker_init(&c, 4, 8, 99);
     struct tor_choke_peer peers[10];
     memset(peers, 0, sizeof peers);
     for (int i = 0; i < 10; i++) {
@@ -146,7 +147,7 @@ static void test_choker(void **state)
         peers[i].down_rate = (uint64_t)(i == 0 ? 1000 : i * 10);
         peers[i].up_rate = (uint64_t)(100 - i);
     }
-    size_t n = tor_choker_run(&c, peers, 10, 0, false);
+    size_t n = tor_choker_run(&c, peers, 10, 1, false);
     assert_int_equal(n, 5);
     for (int i = 6; i <= 9; i++)
         assert_true(peers[i].unchoke && !peers[i].optimistic);
@@ -155,12 +156,12 @@ static void test_choker(void **state)
     assert_true(opt >= 2 && opt <= 6);
     assert_true(peers[opt - 1].optimistic);
     /* within 30 s the optimistic peer stays */
-    tor_choker_run(&c, peers, 10, 10000, false);
-    tor_choker_run(&c, peers, 10, 20000, false);
+    tor_choker_run(&c, peers, 10, 10001, false);
+    tor_choker_run(&c, peers, 10, 20001, false);
     assert_int_equal(c.optimistic_id, opt);
     /* rotation after 30 s: over many rotations more than one peer gets the slot */
     bool seen[11] = {false};
-    for (uint64_t t = 30000; t < 30000 * 40; t += 30000) {
+    for (uint64_t t = 30001; t < 30000 * 40; t += 30000) {
         assert_true(tor_choker_run(&c, peers, 10, t, false) <= 5);
         seen[c.optimistic_id] = true;
     }
@@ -169,10 +170,85 @@ static void test_choker(void **state)
         distinct += seen[i];
     assert_true(distinct >= 3);
     assert_false(seen[1]); /* never the uninterested one */
-    /* seeding: by upload rate, so the slowest downloaders 1..4 */
-    tor_choker_run(&c, peers, 10, 0, true);
-    for (int i = 1; i <= 4; i++)
-        assert_true(peers[i].unchoke);
+}
+
+#define NSEED 16
+
+/* One seeding round as swarm.c runs it: the holders of regular slots are told, and the
+ * unchoked ones are the ones we send to (so their upload rate is the high one). */
+static size_t seed_round(struct tor_choker *c, struct tor_choke_peer *p, uint64_t now)
+{
+    for (int i = 0; i < NSEED; i++) {
+        p[i].regular = p[i].unchoke && !p[i].optimistic;
+        p[i].up_rate = p[i].unchoke ? 1000000 : 0;
+    }
+    return tor_choker_run(c, p, NSEED, now, true);
+}
+
+static void test_seed_rotation(void **state)
+{
+    (void)state;
+    struct tor_choker c;
+    tor_choker_init(&c, 4, 8, 7);
+    struct tor_choke_peer p[NSEED];
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < NSEED; i++) {
+        p[i].id = (uint64_t)i + 1;
+        p[i].interested = true;
+    }
+    uint64_t t0 = 5000;
+    assert_int_equal(seed_round(&c, p, t0), 9); /* 8 regular + 1 optimistic */
+    bool first[NSEED], had[NSEED];
+    for (int i = 0; i < NSEED; i++) {
+        first[i] = p[i].unchoke && !p[i].optimistic;
+        had[i] = first[i];
+    }
+    /* a turn lasts 30 s: the same 8 hold their slots at 10 s and 20 s, and running the
+     * choker again at once changes nothing */
+    for (uint64_t t = t0 + 10000; t < t0 + TOR_SEED_TURN_MS; t += 10000) {
+        seed_round(&c, p, t);
+        seed_round(&c, p, t);
+        for (int i = 0; i < NSEED; i++)
+            assert_int_equal(p[i].unchoke && !p[i].optimistic, first[i]);
+    }
+    /* after the turn the slots go to the 8 that never had one, though the first 8 are the
+     * peers we sent to fastest (the lecture's seeding rule would keep them) */
+    seed_round(&c, p, t0 + TOR_SEED_TURN_MS);
+    int regular = 0;
+    for (int i = 0; i < NSEED; i++) {
+        bool r = p[i].unchoke && !p[i].optimistic;
+        regular += r;
+        if (r)
+            assert_false(first[i]);
+        had[i] |= r;
+    }
+    assert_int_equal(regular, 8);
+    for (int i = 0; i < NSEED; i++)
+        assert_true(had[i]); /* every peer had a regular slot within two turns */
+    /* a holder that loses interest frees its slot at once, for the peer waiting longest */
+    int gone = -1;
+    for (int i = 0; i < NSEED && gone < 0; i++)
+        if (p[i].unchoke && !p[i].optimistic)
+            gone = i;
+    p[gone].interested = false;
+    assert_int_equal(seed_round(&c, p, t0 + TOR_SEED_TURN_MS + 1), 9);
+    assert_false(p[gone].unchoke);
+    int fresh = 0;
+    for (int i = 0; i < NSEED; i++)
+        fresh += p[i].unchoke && !p[i].optimistic && first[i];
+    assert_int_equal(fresh, 1);
+    /* fewer interested peers than slots: every one of them is unchoked */
+    for (int i = 0; i < NSEED; i++)
+        p[i].interested = i < 5;
+    assert_int_equal(seed_round(&c, p, t0 + 2 * TOR_SEED_TURN_MS), 5);
+    /* downloading again, the lecture's rule: the 4 fastest senders + 1 */
+    for (int i = 0; i < NSEED; i++) {
+        p[i].interested = true;
+        p[i].down_rate = (uint64_t)i;
+    }
+    assert_int_equal(tor_choker_run(&c, p, NSEED, t0 + 3 * TOR_SEED_TURN_MS, false), 5);
+    for (int i = NSEED - 4; i < NSEED; i++)
+        assert_true(p[i].unchoke && !p[i].optimistic);
 }
 
 int main(void)
@@ -182,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_started_first_and_failed),
         cmocka_unit_test(test_endgame_and_short_last),
         cmocka_unit_test(test_choker),
+        cmocka_unit_test(test_seed_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,7 @@ struct peer_config {
     unsigned max_peers;                  /* per torrent */
     uint64_t upload_rate, download_rate; /* bytes/s per torrent, 0: none */
     unsigned seed_ratio;                 /* percent of the size uploaded, then stop; 0: no limit */
+    unsigned seed_slots;                 /* regular unchoke slots while seeding (choker.h) */
     unsigned seed_time;                  /* seconds of seeding, then stop; 0: no limit */
     uint64_t memory;                     /* piece buffers per torrent */
     bool dht;                            /* BEP 5: off by default */
