@@ -4,6 +4,7 @@
 #include "core/xmalloc.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +18,16 @@ struct tpeer {
     int64_t last;
 };
 
+/* A torrent's peers sit in an array (a random starting point for the peer lists); an open
+ * addressing table over (address, port) finds a peer without walking it, so an announce to a
+ * torrent of 10,000 peers costs what one to a torrent of 10 does. */
 struct ttorrent {
     uint8_t hash[20];
     struct tpeer *peers;
     uint32_t n, cap, seeds;
+    uint32_t *slots;     /* index + 1 into peers, 0: empty; linear probing */
+    uint32_t nslots;     /* a power of two, at least twice cap; 0: none yet */
+    int64_t expired_at;  /* the second its silent peers were last dropped */
     uint32_t downloaded; /* event=completed announces */
     bool allowed;
     struct ttorrent *next;
@@ -38,6 +45,7 @@ struct tracker {
     size_t nbuckets, ntorrents, npeers;
     struct flood_slot *flood;
     uint64_t rng;
+    uint64_t key; /* the peer table's hash key: addresses chosen by others spread anyway */
 };
 
 static uint64_t next_rand(struct tracker *t)
@@ -58,12 +66,14 @@ struct tracker *tracker_new(const struct tracker_limits *lim, uint64_t seed)
     t->buckets = xcalloc(t->nbuckets, sizeof *t->buckets);
     t->flood = xcalloc(FLOOD_SLOTS, sizeof *t->flood);
     t->rng = seed ? seed : 0x853c49e6748fea9bull;
+    t->key = next_rand(t) | 1;
     return t;
 }
 
 static void torrent_free(struct ttorrent *tt)
 {
     free(tt->peers);
+    free(tt->slots);
     free(tt);
 }
 
@@ -103,6 +113,7 @@ static struct ttorrent *find(struct tracker *t, const uint8_t hash[20], bool cre
         return NULL;
     struct ttorrent *tt = xcalloc(1, sizeof *tt);
     memcpy(tt->hash, hash, 20);
+    tt->expired_at = INT64_MIN;
     tt->next = t->buckets[b];
     t->buckets[b] = tt;
     t->ntorrents++;
@@ -149,19 +160,98 @@ static bool flood_ok(struct tracker *t, const struct tracker_addr *a, int64_t no
     return true;
 }
 
+/* ---- the peer table ---- */
+
+static uint32_t peer_hash(const struct tracker *t, const struct tracker_addr *a, uint16_t port)
+{
+    uint64_t w[2];
+    memcpy(w, a->ip, 16);
+    uint64_t h = t->key ^ ((uint64_t)port << 1 | a->v6);
+    for (int i = 0; i < 2; i++) {
+        h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(h >> 32);
+}
+
+/* The slot that holds peer i + 1 (peer i is in the table). */
+static uint32_t slot_of(const struct tracker *t, const struct ttorrent *tt, uint32_t i)
+{
+    uint32_t mask = tt->nslots - 1;
+    uint32_t s = peer_hash(t, &tt->peers[i].addr, tt->peers[i].port) & mask;
+    while (tt->slots[s] != i + 1)
+        s = (s + 1) & mask;
+    return s;
+}
+
+static void slot_put(const struct tracker *t, struct ttorrent *tt, uint32_t i)
+{
+    uint32_t mask = tt->nslots - 1;
+    uint32_t s = peer_hash(t, &tt->peers[i].addr, tt->peers[i].port) & mask;
+    while (tt->slots[s])
+        s = (s + 1) & mask;
+    tt->slots[s] = i + 1;
+}
+
+/* Room for cap peers at most half full. */
+static void table_fit(const struct tracker *t, struct ttorrent *tt)
+{
+    if (tt->nslots >= 2 * tt->cap)
+        return;
+    uint32_t size = tt->nslots ? tt->nslots : 16;
+    while (size < 2 * tt->cap)
+        size *= 2;
+    free(tt->slots);
+    tt->slots = xcalloc(size, sizeof *tt->slots);
+    tt->nslots = size;
+    for (uint32_t i = 0; i < tt->n; i++)
+        slot_put(t, tt, i);
+}
+
+/* Empties slot s, moving later entries of its run back so that no probe stops early. */
+static void slot_clear(const struct tracker *t, struct ttorrent *tt, uint32_t s)
+{
+    uint32_t mask = tt->nslots - 1;
+    tt->slots[s] = 0;
+    for (uint32_t j = (s + 1) & mask; tt->slots[j]; j = (j + 1) & mask) {
+        uint32_t v = tt->slots[j] - 1;
+        uint32_t home = peer_hash(t, &tt->peers[v].addr, tt->peers[v].port) & mask;
+        /* the entry at j may move to s unless its home lies cyclically in (s, j] */
+        bool stays = s <= j ? (home > s && home <= j) : (home > s || home <= j);
+        if (!stays) {
+            tt->slots[s] = tt->slots[j];
+            tt->slots[j] = 0;
+            s = j;
+        }
+    }
+}
+
 static void remove_peer(struct tracker *t, struct ttorrent *tt, uint32_t i)
 {
     if (tt->peers[i].seed)
         tt->seeds--;
-    tt->peers[i] = tt->peers[--tt->n];
+    slot_clear(t, tt, slot_of(t, tt, i));
+    uint32_t last = --tt->n;
+    if (i != last) { /* the last peer takes its place in the array and in its slot */
+        uint32_t s = slot_of(t, tt, last);
+        tt->peers[i] = tt->peers[last];
+        tt->slots[s] = i + 1;
+    }
     t->npeers--;
 }
 
-static long find_peer(struct ttorrent *tt, const struct tracker_addr *a, uint16_t port)
+static long find_peer(const struct tracker *t, const struct ttorrent *tt,
+                      const struct tracker_addr *a, uint16_t port)
 {
-    for (uint32_t i = 0; i < tt->n; i++)
+    if (tt->n == 0)
+        return -1;
+    uint32_t mask = tt->nslots - 1;
+    for (uint32_t s = peer_hash(t, a, port) & mask; tt->slots[s]; s = (s + 1) & mask) {
+        uint32_t i = tt->slots[s] - 1;
         if (tt->peers[i].port == port && addr_eq(&tt->peers[i].addr, a))
             return i;
+    }
     return -1;
 }
 
@@ -192,10 +282,11 @@ static void select_peers(struct tracker *t, struct ttorrent *tt, long self, bool
     }
 }
 
+/* The announcing peer, at *idx (found by the caller, -1: new), added or updated. */
 static const char *upsert(struct tracker *t, struct ttorrent *tt, const struct tracker_announce *a,
                           int64_t now, long *idx)
 {
-    long i = find_peer(tt, &a->addr, a->port);
+    long i = *idx;
     bool existed = i >= 0;
     if (i < 0) {
         if (tt->n >= t->lim.max_peers)
@@ -203,11 +294,13 @@ static const char *upsert(struct tracker *t, struct ttorrent *tt, const struct t
         if (tt->n == tt->cap) {
             tt->cap = tt->cap ? tt->cap * 2 : 8;
             tt->peers = xrealloc(tt->peers, tt->cap * sizeof *tt->peers);
+            table_fit(t, tt);
         }
         i = tt->n++;
         memset(&tt->peers[i], 0, sizeof tt->peers[i]);
         tt->peers[i].addr = a->addr;
         tt->peers[i].port = a->port;
+        slot_put(t, tt, (uint32_t)i);
         t->npeers++;
     }
     struct tpeer *p = &tt->peers[i];
@@ -224,8 +317,13 @@ static const char *upsert(struct tracker *t, struct ttorrent *tt, const struct t
     return NULL;
 }
 
+/* Drops the torrent's silent peers, once a second at most (announces and scrapes call it for
+ * exact counts; a peer silent for expire seconds and one more changes nothing). */
 static void expire_torrent(struct tracker *t, struct ttorrent *tt, int64_t now, size_t *dropped)
 {
+    if (tt->expired_at == now)
+        return;
+    tt->expired_at = now;
     for (uint32_t i = 0; i < tt->n;) {
         if (now - tt->peers[i].last > (int64_t)t->lim.expire) {
             remove_peer(t, tt, i);
@@ -254,7 +352,7 @@ void tracker_announce(struct tracker *t, const struct tracker_announce *a, int64
     }
     size_t dropped = 0;
     expire_torrent(t, tt, now, &dropped);
-    long self = find_peer(tt, &a->addr, a->port);
+    long self = find_peer(t, tt, &a->addr, a->port);
     if (a->event == TRACKER_STOPPED) {
         if (self >= 0) {
             if (!tt->peers[self].seed && a->left == 0)
@@ -321,19 +419,26 @@ void tracker_stats(const struct tracker *t, size_t *torrents, size_t *peers)
     *peers = t->npeers;
 }
 
+void tracker_addr_set(struct tracker_addr *a, const uint8_t *ip, bool v6)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memset(a, 0, sizeof *a);
+    if (v6 && memcmp(ip, mapped, 12) == 0) {
+        ip += 12;
+        v6 = false;
+    }
+    memcpy(a->ip, ip, v6 ? 16 : 4);
+    a->v6 = v6;
+}
+
 bool tracker_addr_parse(const char *text, struct tracker_addr *a)
 {
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET, text, a->ip) == 1)
-        return true;
-    if (inet_pton(AF_INET6, text, a->ip) != 1)
+    uint8_t ip[16];
+    if (inet_pton(AF_INET, text, ip) == 1)
+        tracker_addr_set(a, ip, false);
+    else if (inet_pton(AF_INET6, text, ip) == 1)
+        tracker_addr_set(a, ip, true);
+    else
         return false;
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a->ip, mapped, 12) == 0) {
-        memmove(a->ip, a->ip + 12, 4);
-        memset(a->ip + 4, 0, 12);
-        return true;
-    }
-    a->v6 = true;
     return true;
 }

@@ -20,21 +20,21 @@
 #define TRACKER_MAX_SCRAPE 74 /* BEP 15's UDP limit; HTTP scrape uses the same */
 
 struct tracker_limits {
-    uint32_t interval;        /* seconds between announces we ask for */
+    uint32_t interval; /* seconds between announces we ask for */
     uint32_t min_interval;
-    uint32_t expire;          /* a peer silent this long is dropped */
+    uint32_t expire; /* a peer silent this long is dropped */
     uint32_t numwant_default;
     uint32_t max_torrents;
-    uint32_t max_peers;       /* per torrent */
-    uint32_t flood_rate;      /* announces per second per source address; 0: no limit */
+    uint32_t max_peers;  /* per torrent */
+    uint32_t flood_rate; /* announces per second per source address; 0: no limit */
     uint32_t flood_burst;
-    bool allow_list;          /* only info-hashes added with tracker_allow */
+    bool allow_list; /* only info-hashes added with tracker_allow */
 };
 
 enum tracker_event { TRACKER_NONE, TRACKER_COMPLETED, TRACKER_STARTED, TRACKER_STOPPED };
 
 struct tracker_addr {
-    uint8_t ip[16];           /* IPv4 in the first 4 bytes */
+    uint8_t ip[16]; /* IPv4 in the first 4 bytes */
     bool v6;
 };
 
@@ -45,7 +45,7 @@ struct tracker_announce {
     uint16_t port;
     uint64_t uploaded, downloaded, left;
     enum tracker_event event;
-    int32_t numwant;          /* < 0: the default */
+    int32_t numwant; /* < 0: the default */
 };
 
 struct tracker_peer_out {
@@ -55,7 +55,7 @@ struct tracker_peer_out {
 };
 
 struct tracker_reply {
-    const char *failure;      /* static text, or NULL */
+    const char *failure; /* static text, or NULL */
     uint32_t interval, min_interval;
     uint32_t complete, incomplete, downloaded;
     struct tracker_peer_out peers[TRACKER_MAX_NUMWANT];
@@ -89,5 +89,8 @@ void tracker_stats(const struct tracker *t, size_t *torrents, size_t *peers);
 
 /* Text address (inet_ntop form, IPv4-mapped IPv6 taken as IPv4) into *a; false if bad. */
 bool tracker_addr_parse(const char *text, struct tracker_addr *a);
+/* The same from the address's bytes: ip[0..4) (IPv4) or ip[0..16) (v6; IPv4-mapped taken
+ * as IPv4). */
+void tracker_addr_set(struct tracker_addr *a, const uint8_t *ip, bool v6);
 
 #endif

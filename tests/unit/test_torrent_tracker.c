@@ -1,5 +1,6 @@
 /* torrent/tracker and its HTTP and UDP forms: announce, peers by address and port, events,
- * counts, numwant, expiry, allow-list, flood limit, failure reasons, BEP 15 connection ids. */
+ * counts, numwant, expiry, allow-list, flood limit, failure reasons, BEP 15 connection ids;
+ * thousands of peers in one torrent's table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +18,14 @@
 
 static struct tracker_limits lim(void)
 {
-    return (struct tracker_limits){.interval = 1800, .min_interval = 900, .expire = 3660,
-                                   .numwant_default = 50, .max_torrents = 10, .max_peers = 100,
-                                   .flood_rate = 0, .flood_burst = 10};
+    return (struct tracker_limits){.interval = 1800,
+                                   .min_interval = 900,
+                                   .expire = 3660,
+                                   .numwant_default = 50,
+                                   .max_torrents = 10,
+                                   .max_peers = 100,
+                                   .flood_rate = 0,
+                                   .flood_burst = 10};
 }
 
 static struct tracker_announce ann(const char *ip, uint16_t port, uint64_t left,
@@ -186,9 +192,12 @@ static void test_http(void **state)
     tracker_http_announce(t, slice_cstr(IH PID "&port=7000&left=10&compact=1"), &a2, 11, &out);
     /* a compact IPv4 list with 127.0.0.2:6881; no IPv6 peer but ourselves */
     const char *want = "d8:completei1e10:downloadedi0e10:incompletei1e8:intervali1800e"
-                       "12:min intervali900e5:peers6:\x7f\x00\x00\x02\x1a\xe1" "e";
-    assert_int_equal(out.len, strlen("d8:completei1e10:downloadedi0e10:incompletei1e8:intervali1800e"
-                                     "12:min intervali900e5:peers6:") + 6 + 1);
+                       "12:min intervali900e5:peers6:\x7f\x00\x00\x02\x1a\xe1"
+                       "e";
+    assert_int_equal(out.len,
+                     strlen("d8:completei1e10:downloadedi0e10:incompletei1e8:intervali1800e"
+                            "12:min intervali900e5:peers6:") +
+                         6 + 1);
     assert_memory_equal(out.ptr, want, out.len);
     str_reset(&out);
     tracker_http_announce(t, slice_cstr(IH PID "&port=7000&left=10&compact=0"), &a2, 12, &out);
@@ -199,7 +208,9 @@ static void test_http(void **state)
     assert_non_null(memmem(out.ptr, out.len, "6:peers618:", 11));
     assert_non_null(memmem(out.ptr, out.len, "5:peers6:\x7f\x00\x00\x02\x1a\xe1", 15));
     str_reset(&out);
-    tracker_http_scrape(t, slice_cstr(IH "&info_hash=%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22"), &a1, 14, &out);
+    tracker_http_scrape(
+        t, slice_cstr(IH "&info_hash=%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22%22"),
+        &a1, 14, &out);
     assert_non_null(strstr(out.ptr, "d8:completei2e10:downloadedi0e10:incompletei1ee"));
     assert_non_null(strstr(out.ptr, "d8:completei0e10:downloadedi0e10:incompletei0ee"));
     str_reset(&out);
@@ -276,13 +287,64 @@ static void test_udp(void **state)
     tracker_free(t);
 }
 
+/* The peer table (tracker.c): thousands of peers found again by address and port through
+ * removals from the middle (the last peer moves into the hole, probe runs shift back). */
+static void test_many_peers(void **state)
+{
+    (void)state;
+    struct tracker_limits l = lim();
+    l.max_peers = 100000;
+    struct tracker *t = tracker_new(&l, 7);
+    static struct tracker_reply r;
+    enum { N = 5000 };
+    char ip[64];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < N; i++) {
+            if (i % 7 == 3)
+                snprintf(ip, sizeof ip, "2001:db8::%x", i);
+            else
+                snprintf(ip, sizeof ip, "10.%d.%d.1", i / 250, i % 250);
+            struct tracker_announce a =
+                ann(ip, (uint16_t)(6881 + i % 3), 500, round ? TRACKER_NONE : TRACKER_STARTED);
+            tracker_announce(t, &a, 1000 + round, &r);
+            assert_null(r.failure);
+            /* a re-announce finds the peer: the count does not grow */
+            int known = round ? N : i + 1;
+            assert_int_equal(r.incomplete, known);
+            assert_int_equal(r.npeers, known - 1 < 50 ? known - 1 : 50);
+        }
+    for (int i = 1; i < N; i += 2) { /* every odd peer leaves */
+        if (i % 7 == 3)
+            snprintf(ip, sizeof ip, "2001:db8::%x", i);
+        else
+            snprintf(ip, sizeof ip, "10.%d.%d.1", i / 250, i % 250);
+        struct tracker_announce a = ann(ip, (uint16_t)(6881 + i % 3), 500, TRACKER_STOPPED);
+        tracker_announce(t, &a, 1002, &r);
+        assert_int_equal(r.incomplete, N - (i + 1) / 2);
+    }
+    for (int i = 0; i < N; i++) { /* the even ones are still known, the odd ones are new */
+        if (i % 7 == 3)
+            snprintf(ip, sizeof ip, "2001:db8::%x", i);
+        else
+            snprintf(ip, sizeof ip, "10.%d.%d.1", i / 250, i % 250);
+        struct tracker_announce a = ann(ip, (uint16_t)(6881 + i % 3), 500, TRACKER_NONE);
+        tracker_announce(t, &a, 1003, &r);
+        assert_int_equal(r.incomplete, N / 2 + (i + 1) / 2);
+    }
+    /* all silent past expire: the next announce, in a new second, sees only itself */
+    struct tracker_announce a = ann("192.0.2.9", 7000, 500, TRACKER_STARTED);
+    tracker_announce(t, &a, 1003 + l.expire + 1, &r);
+    assert_int_equal(r.incomplete, 1);
+    assert_int_equal(r.npeers, 0);
+    tracker_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_swarm),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_http),
-        cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_swarm),      cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_http),       cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_many_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ struct tracker_config {
     char *announce_path;
     unsigned interval, min_interval, expire, numwant, max_torrents, max_peers;
     unsigned flood_rate, flood_burst;
-    char *allow_list;        /* file of info-hashes (40 hex digits a line): private tracker */
+    char *allow_list; /* file of info-hashes (40 hex digits a line): private tracker */
 };
 
 struct tracker_svc {
@@ -61,17 +61,21 @@ static const struct conf_key tracker_keys[] = {
     {.name = "http", .type = CONF_BOOL, .offset = TC(http)},
     {.name = "announce_path", .type = CONF_STR, .offset = TC(announce_path)},
     {.name = "interval", .type = CONF_UINT, .offset = TC(interval), .min = 10, .max = 86400},
-    {.name = "min_interval", .type = CONF_UINT, .offset = TC(min_interval), .min = 1,
-     .max = 86400},
+    {.name = "min_interval", .type = CONF_UINT, .offset = TC(min_interval), .min = 1, .max = 86400},
     {.name = "expire", .type = CONF_UINT, .offset = TC(expire), .min = 0, .max = 7 * 86400},
-    {.name = "numwant", .type = CONF_UINT, .offset = TC(numwant), .min = 1,
+    {.name = "numwant",
+     .type = CONF_UINT,
+     .offset = TC(numwant),
+     .min = 1,
      .max = TRACKER_MAX_NUMWANT},
-    {.name = "max_torrents", .type = CONF_UINT, .offset = TC(max_torrents), .min = 1,
+    {.name = "max_torrents",
+     .type = CONF_UINT,
+     .offset = TC(max_torrents),
+     .min = 1,
      .max = 10000000},
     {.name = "max_peers", .type = CONF_UINT, .offset = TC(max_peers), .min = 1, .max = 1000000},
     {.name = "flood_rate", .type = CONF_UINT, .offset = TC(flood_rate), .min = 0, .max = 1000000},
-    {.name = "flood_burst", .type = CONF_UINT, .offset = TC(flood_burst), .min = 1,
-     .max = 1000000},
+    {.name = "flood_burst", .type = CONF_UINT, .offset = TC(flood_burst), .min = 1, .max = 1000000},
     {.name = "allow_list", .type = CONF_STR, .offset = TC(allow_list)},
     {.name = NULL},
 };
@@ -94,8 +98,9 @@ static int tracker_check(void *sec, const struct config *cfg, struct str *err)
     struct tracker_config *c = sec;
     const char *p = c->announce_path;
     if (p && (p[0] != '/' || !strstr(p, "announce") || strlen(p) >= 200)) {
-        str_appendf(err, "%s: [tracker] announce_path must start with / and contain "
-                         "\"announce\" (BEP 48 derives the scrape path from it)",
+        str_appendf(err,
+                    "%s: [tracker] announce_path must start with / and contain "
+                    "\"announce\" (BEP 48 derives the scrape path from it)",
                     cfg->path ? cfg->path : "config");
         return -1;
     }
@@ -115,14 +120,18 @@ static void tracker_free_cfg(void *sec)
 /* What tracker_reload applies; the allow_list file is read again on every reload (hashes
  * added to it are allowed; removing one, or the key itself, needs a restart). */
 static const char *const tracker_reload_keys[] = {
-    "interval", "min_interval", "expire", "numwant", "max_torrents", "max_peers", "flood_rate",
-    "flood_burst", NULL,
+    "interval",  "min_interval", "expire",      "numwant", "max_torrents",
+    "max_peers", "flood_rate",   "flood_burst", NULL,
 };
 
 static const struct conf_section tracker_sections[] = {
-    {.name = "tracker", .size = sizeof(struct tracker_config),
-     .service_offset = offsetof(struct tracker_config, svc), .keys = tracker_keys,
-     .defaults = tracker_defaults, .check = tracker_check, .free = tracker_free_cfg,
+    {.name = "tracker",
+     .size = sizeof(struct tracker_config),
+     .service_offset = offsetof(struct tracker_config, svc),
+     .keys = tracker_keys,
+     .defaults = tracker_defaults,
+     .check = tracker_check,
+     .free = tracker_free_cfg,
      .reload_keys = tracker_reload_keys},
     {.name = NULL},
 };
@@ -224,14 +233,13 @@ static size_t on_datagram(void *vtw, int fd, const uint8_t *pkt, size_t len,
                           const struct sockaddr *peer, socklen_t plen, uint8_t *out, size_t cap)
 {
     struct tracker_worker *tw = vtw;
-    struct tracker_addr a = {0};
-    char text[INET6_ADDRSTRLEN];
-    const void *ip = peer->sa_family == AF_INET6
-                         ? (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr
-                         : (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
-    if (cap < TRACKER_UDP_MAX || !inet_ntop(peer->sa_family, ip, text, sizeof text) ||
-        !tracker_addr_parse(text, &a))
+    struct tracker_addr a;
+    if (cap < TRACKER_UDP_MAX || (peer->sa_family != AF_INET && peer->sa_family != AF_INET6))
         return 0;
+    if (peer->sa_family == AF_INET6)
+        tracker_addr_set(&a, ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr, true);
+    else
+        tracker_addr_set(&a, (const uint8_t *)&((const struct sockaddr_in *)peer)->sin_addr, false);
     pthread_mutex_lock(&tw->s->lock);
     size_t n = tracker_udp_process(tw->s->t, tw->s->secret, pkt, len, &a, time(NULL), out);
     tw->s->udp_packets++;
@@ -247,8 +255,8 @@ static void on_expiry(evutil_socket_t fd, short what, void *vtw)
     tracker_stats(tw->s->t, &torrents, &peers);
     pthread_mutex_unlock(&tw->s->lock);
     if (dropped)
-        log_info("tracker: %zu silent peers expired; %zu torrents, %zu peers", dropped,
-                 torrents, peers);
+        log_info("tracker: %zu silent peers expired; %zu torrents, %zu peers", dropped, torrents,
+                 peers);
 }
 
 /* ---- lifecycle ---- */
@@ -310,8 +318,10 @@ static void tracker_reload(struct daemon *d, void *state, const struct config *n
     int rc = s->cfg->allow_list ? load_allow_list(s, s->cfg->allow_list) : 0;
     pthread_mutex_unlock(&s->lock);
     if (rc < 0)
-        reload_report_add(d->reloading, true, "tracker: allow_list %s not read again (see the "
-                                              "log)", s->cfg->allow_list);
+        reload_report_add(d->reloading, true,
+                          "tracker: allow_list %s not read again (see the "
+                          "log)",
+                          s->cfg->allow_list);
 }
 
 static void *tracker_attach(struct worker *w, void *state)
