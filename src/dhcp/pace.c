@@ -3,7 +3,6 @@
 
 #include "core/xmalloc.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 
 struct slot {
@@ -19,8 +18,8 @@ struct dhcp_pace {
     int64_t lag;
     int64_t last_due; /* the latest item queued so far: the next group starts no earlier */
     int64_t start;    /* the current group's start */
-    int64_t first;    /* when the current group's first request arrived */
-    bool have_first;
+    int64_t open;     /* how long it was open */
+    unsigned n, i;    /* its size, and the next item's rank in it */
 };
 
 struct dhcp_pace *dhcp_pace_new(unsigned burst)
@@ -39,11 +38,13 @@ void dhcp_pace_free(struct dhcp_pace *p)
     free(p);
 }
 
-void dhcp_pace_group(struct dhcp_pace *p, int64_t committed)
+void dhcp_pace_group(struct dhcp_pace *p, int64_t committed, unsigned n, int64_t open)
 {
     int64_t start = committed - p->lag;
     p->start = start > p->last_due ? start : p->last_due;
-    p->have_first = false;
+    p->open = open > 0 ? open : 0;
+    p->n = n;
+    p->i = 0;
 }
 
 static void grow(struct dhcp_pace *p)
@@ -58,15 +59,12 @@ static void grow(struct dhcp_pace *p)
     p->head = 0;
 }
 
-void dhcp_pace_push(struct dhcp_pace *p, void *item, int64_t arrived)
+void dhcp_pace_push(struct dhcp_pace *p, void *item)
 {
-    if (!p->have_first) {
-        p->first = arrived;
-        p->have_first = true;
-    }
-    /* an arrival before the group's first (the caller's order is not quite the clock's)
-     * counts as the first: due times never go back */
-    int64_t off = arrived > p->first ? (arrived - p->first) / DHCP_PACE_SPEEDUP : 0;
+    int64_t off = 0;
+    if (p->i < p->n)
+        off = p->open * p->i / ((int64_t)p->n * DHCP_PACE_SPEEDUP);
+    p->i++;
     int64_t due = p->start + off;
     if (due < p->last_due)
         due = p->last_due;
@@ -79,16 +77,18 @@ void dhcp_pace_push(struct dhcp_pace *p, void *item, int64_t arrived)
 
 unsigned dhcp_pace_take(struct dhcp_pace *p, int64_t now, void **out, int64_t *next_out)
 {
-    /* Taken too late (the caller's thread did not run): the rest of the schedule moves back
-     * by as much, so what fell due meanwhile is not sent in one go */
-    if (p->len && now != INT64_MAX && p->q[p->head].due + p->lag < now - DHCP_PACE_SLACK)
-        p->lag = now - p->q[p->head].due;
     unsigned n = 0;
-    while (p->len && n < p->burst && p->q[p->head].due + p->lag <= now) {
+    int64_t due = 0;
+    while (p->len && n < p->burst && (due = p->q[p->head].due + p->lag) <= now) {
         out[n++] = p->q[p->head].item;
         p->head = (p->head + 1) % p->cap;
         p->len--;
     }
+    /* A full burst and more were due (the caller's thread did not run for a while): the
+     * rest of the schedule moves back so that the last one taken was due now, and what fell
+     * due meanwhile keeps its spacing instead of leaving in one go */
+    if (n == p->burst && p->len && p->q[p->head].due + p->lag <= now && now != INT64_MAX)
+        p->lag += now - due;
     *next_out = p->len ? p->q[p->head].due + p->lag : -1;
     return n;
 }

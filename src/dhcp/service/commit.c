@@ -13,7 +13,7 @@
  *
  * Once COMMIT has returned, the group goes back to the DHCP thread through its loop_post
  * with its outcome: a failed COMMIT sends no ACK; a committed group's ACKs go to the pacer
- * (dhcp/pace.h), which lets them out in the rhythm their requests came in (twice as fast, at
+ * (dhcp/pace.h), which lets them out evenly at twice the rate their requests came in (at
  * most DHCP_PACE_BURST per loop turn) rather than as one burst that would overflow the
  * receive buffer of a relay or a test client; the DHCP thread sends them between its reads,
  * while the commit thread already writes the next group. So an ACKed lease is on disk, and
@@ -41,7 +41,7 @@
 struct dhcp_ack {
     struct dhcp_batch *batch;
     struct dhcp_sock *sock;
-    int64_t arrived; /* µs, CLOCK_MONOTONIC: when its request was decided */
+    int64_t arrived; /* µs, CLOCK_MONOTONIC: when its request came in */
     struct dhcp_reply r;
 };
 
@@ -54,6 +54,7 @@ struct dhcp_batch {
     struct dhcp_ack *acks;
     unsigned nacks, capacks;
     unsigned unsent;   /* ACKs of a committed batch still with the pacer */
+    int64_t taken;     /* µs, CLOCK_MONOTONIC: when the commit thread took its group */
     int64_t committed; /* µs, CLOCK_MONOTONIC: when its group's COMMIT returned */
     bool ok;
 };
@@ -96,7 +97,8 @@ void dhcp_batch_save(struct dhcp_svc *svc, const struct dhcp_lease *l)
     b->rows[b->nrows++] = *l;
 }
 
-void dhcp_batch_ack(struct dhcp_svc *svc, struct dhcp_sock *sock, const struct dhcp_reply *r)
+void dhcp_batch_ack(struct dhcp_svc *svc, struct dhcp_sock *sock, const struct dhcp_reply *r,
+                    int64_t arrived)
 {
     struct dhcp_batch *b = batch_cur(svc);
     if (b->nacks == b->capacks) {
@@ -104,7 +106,7 @@ void dhcp_batch_ack(struct dhcp_svc *svc, struct dhcp_sock *sock, const struct d
         b->acks = xrealloc(b->acks, b->capacks * sizeof *b->acks);
     }
     b->acks[b->nacks].sock = sock;
-    b->acks[b->nacks].arrived = mono_us();
+    b->acks[b->nacks].arrived = arrived;
     memcpy(&b->acks[b->nacks].r, r, sizeof *r);
     b->nacks++;
 }
@@ -175,12 +177,18 @@ static void on_pace(evutil_socket_t fd, short what, void *vsvc)
 }
 
 /* Back on the DHCP thread, a committed group (or one that failed): the names of its leases
- * may go into DNS, and its ACKs to the pacer. */
+ * may go into DNS, and its ACKs to the pacer, spread over half the time the group was open
+ * (from its first ACKed request's arrival until the commit thread took it). */
 static void settled(void *arg)
 {
     struct dhcp_batch *group = arg;
     struct dhcp_svc *svc = group->svc;
-    dhcp_pace_group(svc->pace, group->committed);
+    unsigned n = 0;
+    int64_t first = group->taken;
+    for (struct dhcp_batch *b = group; b; b = b->next)
+        for (unsigned i = 0; b->ok && i < b->nacks; i++, n++)
+            first = b->acks[i].arrived < first ? b->acks[i].arrived : first;
+    dhcp_pace_group(svc->pace, group->committed, n, group->taken - first);
     for (struct dhcp_batch *b = group, *next; b; b = next) {
         next = b->next;
         if (svc->ddns)
@@ -188,7 +196,7 @@ static void settled(void *arg)
         b->unsent = b->ok ? b->nacks : 0;
         for (unsigned i = 0; i < b->unsent; i++) {
             b->acks[i].batch = b;
-            dhcp_pace_push(svc->pace, &b->acks[i], b->acks[i].arrived);
+            dhcp_pace_push(svc->pace, &b->acks[i]);
         }
         if (b->unsent == 0)
             batch_free(b);
@@ -266,6 +274,7 @@ static void *commit_main(void *arg)
         if (!cm->queue)
             break; /* stopping, and everything submitted is committed */
         struct dhcp_batch *group = cm->queue;
+        group->taken = mono_us();
         cm->queue = cm->tail = NULL;
         cm->queued_rows = 0;
         cm->busy = true;

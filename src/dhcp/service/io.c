@@ -39,6 +39,7 @@ static int open_one(const char *ifname, unsigned port)
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
         int e = errno;
@@ -216,7 +217,7 @@ static void decide(struct dhcp_sock *s, const struct dhcp_held *in, int64_t now,
     if (rc != DHCP_OUT_REPLY)
         return;
     if (reply.type == DHCP_ACK || reply.type == DHCP_BOOTP_REPLY)
-        dhcp_batch_ack(svc, s, &reply);
+        dhcp_batch_ack(svc, s, &reply, in->arrived);
     else if (reply.type != DHCP_OFFER || !svc->ping ||
              !dhcp_ping_offer(svc->ping, s, in, &reply, tries))
         dhcp_io_send(s, &reply);
@@ -227,16 +228,36 @@ void dhcp_io_decide_again(struct dhcp_sock *s, const struct dhcp_held *in, unsig
     decide(s, in, (int64_t)time(NULL), tries);
 }
 
+/* The clocks when a batch is read: the kernel stamps a datagram on CLOCK_REALTIME
+ * (SO_TIMESTAMPNS), the pacer counts on CLOCK_MONOTONIC. */
+struct read_clock {
+    struct timespec real;
+    int64_t mono_us;
+};
+
+/* When a datagram stamped `ts` came in, on CLOCK_MONOTONIC: now less its age (0 to 10 s: a
+ * clock stepped meanwhile must not put it in the future or far back). */
+static int64_t arrival(const struct read_clock *c, const struct timespec *ts)
+{
+    int64_t age = ((int64_t)c->real.tv_sec - ts->tv_sec) * 1000000 +
+                  ((int64_t)c->real.tv_nsec - ts->tv_nsec) / 1000;
+    if (age < 0)
+        age = 0;
+    if (age > 10000000)
+        age = 10000000;
+    return c->mono_us - age;
+}
+
 /* Reads one datagram; its length, 0 when none is left, -1 for one to skip. */
-static ssize_t read_one(int fd, uint8_t *buf, size_t cap, struct sockaddr_in *peer,
+static ssize_t read_one(int fd, struct dhcp_held *in, const struct read_clock *clk,
                         struct in_pktinfo *pi, bool *have_pi)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } ctl;
-    struct iovec iov = {buf, cap};
-    struct msghdr mh = {.msg_name = peer, .msg_namelen = sizeof *peer, .msg_iov = &iov,
+    struct iovec iov = {in->pkt, sizeof in->pkt};
+    struct msghdr mh = {.msg_name = &in->peer, .msg_namelen = sizeof in->peer, .msg_iov = &iov,
                         .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
     ssize_t n = recvmsg(fd, &mh, 0);
     if (n < 0)
@@ -244,10 +265,15 @@ static ssize_t read_one(int fd, uint8_t *buf, size_t cap, struct sockaddr_in *pe
     if (mh.msg_flags & MSG_TRUNC)
         return -1; /* over DHCP_MAX_LEN: not ours to read */
     *have_pi = false;
+    in->arrived = clk->mono_us;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             memcpy(pi, CMSG_DATA(c), sizeof *pi);
             *have_pi = true;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            in->arrived = arrival(clk, &ts);
         }
     return n == 0 ? -1 : n;
 }
@@ -257,13 +283,17 @@ void dhcp_io_readable(int fd, short what, void *vsock)
     struct dhcp_sock *s = vsock;
     struct dhcp_svc *svc = s->svc;
     static __thread struct dhcp_held in;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = ts.tv_sec, now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    struct read_clock clk;
+    struct timespec mono;
+    clock_gettime(CLOCK_REALTIME, &clk.real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clk.mono_us = (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
+    int64_t now = clk.real.tv_sec;
+    int64_t now_ms = (int64_t)clk.real.tv_sec * 1000 + clk.real.tv_nsec / 1000000;
     for (unsigned i = 0; i < DHCP_BATCH; i++) {
         struct in_pktinfo pi;
         bool have_pi;
-        ssize_t n = read_one(fd, in.pkt, sizeof in.pkt, &in.peer, &pi, &have_pi);
+        ssize_t n = read_one(fd, &in, &clk, &pi, &have_pi);
         if (n == 0)
             break;
         if (n < 0)

@@ -36,6 +36,7 @@ struct dhcp_held {
     struct sockaddr_in peer;
     uint32_t local_addr; /* network order: our address on the interface */
     bool to_broadcast;
+    int64_t arrived;     /* µs, CLOCK_MONOTONIC: when the kernel received it */
 };
 
 struct dhcp_sock {
@@ -84,11 +85,12 @@ struct dhcp_svc {
  * force. Sockets, lease_dir, ping_check and the DNS updates are not changed (restart). */
 int dhcp_service_apply(struct dhcp_svc *svc, struct dhcp_settings *cfg);
 
-/* commit.c. On the DHCP thread: a lease changed / an ACK promising it, into the current
- * batch; submit hands the batch to the commit thread (nothing when it is empty); drop
+/* commit.c. On the DHCP thread: a lease changed / an ACK promising it (arrived: when its
+ * request came in, µs on CLOCK_MONOTONIC), into the current batch; submit hands the batch to the commit thread (nothing when it is empty); drop
  * forgets it (shutdown). dhcp_commit_wait returns once everything submitted is committed. */
 void dhcp_batch_save(struct dhcp_svc *svc, const struct dhcp_lease *l);
-void dhcp_batch_ack(struct dhcp_svc *svc, struct dhcp_sock *sock, const struct dhcp_reply *r);
+void dhcp_batch_ack(struct dhcp_svc *svc, struct dhcp_sock *sock, const struct dhcp_reply *r,
+                    int64_t arrived);
 void dhcp_batch_submit(struct dhcp_svc *svc);
 void dhcp_batch_drop(struct dhcp_svc *svc);
 /* The commit thread, with its own handle on dir/leases.db; NULL with err set. stop commits
