@@ -14,7 +14,15 @@
 #                      also the server's CPU time per session (its process, threads and
 #                      reaped children: /proc/PID/stat), which a machine loaded by others
 #                      distorts far less than the wall-clock rate.
-# Throughput is MB/s as curl reports it; sessions is sessions per second of wall time.
+# Throughput is MB/s of the transfer itself: the file's size over curl's time_total less its
+# time_pretransfer, so the login, the TLS handshake of the control connection and curl
+# 7.88's own stall before the data connection (up to 1 s when the 229 reply comes back
+# fast: curl's multi.c moves to DOING_MORE without asking to be called again, fixed in
+# curl 8.4.0 by commit 6dd6654f, "multi: set CURLM_CALL_MULTI_PERFORM after switch to
+# DOING_MORE"; it strikes every server, the fastest most often) are not counted; what is
+# counted ends with the server's 226. Beside each, the server's CPU time per GB moved (its
+# process, threads and reaped children), which a machine loaded by others distorts far
+# less than the rate. Sessions is sessions per second of wall time.
 # Every download is compared with the original (cmp), every upload's size checked.
 #
 # All servers serve the same directory (Pigeon's ROOT/LOGIN is the bench user's home) and
@@ -219,8 +227,10 @@ stop_last() {
 # ---------------------------------------------------------------- workloads
 url() { echo "ftp://$(printf %s "$FTP_USER" | sed 's/@/%40/'):$PASS@127.0.0.1:$PORT/$1"; }
 
-throughput() { # retr|stor|stor-sync [TLS options...]: MB/s
-    local what=$1 speed t0 t1
+# throughput retr|stor|stor-sync [TLS options...]: "MB/s CPU-ms-per-GB" (stor-sync: MB/s
+# from curl's start to the end of sync(1), login included, and 0)
+throughput() {
+    local what=$1 out t0 t1 c0 c1 size pid=${PIDS[${#PIDS[@]} - 1]}
     shift
     if [[ $what == stor-sync ]]; then
         t0=$(now)
@@ -230,20 +240,29 @@ throughput() { # retr|stor|stor-sync [TLS options...]: MB/s
         [[ $(stat -c %s "$TREE/up.bin") == $(stat -c %s "$DIR/big.bin") ]] ||
             die "$NAME: STOR stored a file of the wrong size"
         rm -f "$TREE/up.bin"
-        awk -v mb="$MB" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", mb / (b - a)}'
+        awk -v mb="$MB" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f 0", mb / (b - a)}'
         return
     fi
+    size=$(stat -c %s "$DIR/big.bin")
+    c0=$(cpu_ticks "$pid")
     if [[ $what == retr ]]; then
-        speed=$(nice -n -15 taskset -c 1 curl -sS "$@" -o "$DIR/down.bin" -w '%{speed_download}' "$(url big.bin)")
+        out=$(nice -n -15 taskset -c 1 curl -sS "$@" -o "$DIR/down.bin" \
+            -w '%{time_total} %{time_pretransfer}' "$(url big.bin)")
         cmp -s "$DIR/down.bin" "$DIR/big.bin" || die "$NAME: RETR returned different bytes"
         rm -f "$DIR/down.bin"
     else
-        speed=$(nice -n -15 taskset -c 1 curl -sS "$@" -T "$DIR/big.bin" -w '%{speed_upload}' "$(url up.bin)")
-        [[ $(stat -c %s "$TREE/up.bin") == $(stat -c %s "$DIR/big.bin") ]] ||
+        out=$(nice -n -15 taskset -c 1 curl -sS "$@" -T "$DIR/big.bin" \
+            -w '%{time_total} %{time_pretransfer}' "$(url up.bin)")
+        [[ $(stat -c %s "$TREE/up.bin") == "$size" ]] ||
             die "$NAME: STOR stored a file of the wrong size"
         rm -f "$TREE/up.bin"
     fi
-    awk -v s="$speed" 'BEGIN {printf "%.1f", s / 1048576}'
+    sleep 1 # the session's process (vsftpd, pure-ftpd) is reaped
+    c1=$(cpu_ticks "$pid")
+    awk -v t="$out" -v sz="$size" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(t, f, " ")
+        printf "%.1f %.0f", sz / 1048576 / (f[1] - f[2]), c * 1000 / hz / (sz / 1073741824)
+    }'
 }
 
 # CPU time (clock ticks) of process $1 and of its children it has reaped: vsftpd and
@@ -280,13 +299,13 @@ for _ in range(n):
 print("%.1f" % ((cpu() - t) * 1000 / n))' "$1" "$PASS"
 }
 
-declare -A R
+declare -A R CPU
 SERVERS=()
 for s in pigeon vsftpd pureftpd; do run_p "$s" && SERVERS+=("$s"); done
 log "load before: $(uptime)"
 for NAME in "${SERVERS[@]}"; do
     if ((SESSIONS_ONLY)); then
-        for k in retr stor stor-sync retr-tls stor-tls; do R[$NAME,$k]=0; done
+        for k in retr stor stor-sync retr-tls stor-tls; do R[$NAME,$k]=0 CPU[$NAME,$k]=0; done
         continue
     fi
     case $NAME in
@@ -295,14 +314,18 @@ for NAME in "${SERVERS[@]}"; do
         pureftpd) start_pureftpd ;;
     esac
     log "$NAME on port $PORT"
-    R[$NAME,retr]=$(throughput retr)
-    R[$NAME,stor]=$(throughput stor)
-    sync  # what the STOR left dirty is not written during the next one
-    R[$NAME,stor-sync]=$(throughput stor-sync)
-    R[$NAME,retr-tls]=$(throughput retr --ssl-reqd -k)
-    R[$NAME,stor-tls]=$(throughput stor --ssl-reqd -k)
+    for k in retr stor stor-sync retr-tls stor-tls; do
+        case $k in
+            *-tls) set -- "${k%-tls}" --ssl-reqd -k ;;
+            *) set -- "$k" ;;
+        esac
+        read -r "R[$NAME,$k]" "CPU[$NAME,$k]" <<<"$(throughput "$@")"
+        sync # what a STOR left dirty is not written during the next transfer
+    done
     log "$NAME: retr ${R[$NAME,retr]} stor ${R[$NAME,stor]} stor+sync ${R[$NAME,stor-sync]}" \
-        "retr-tls ${R[$NAME,retr-tls]} stor-tls ${R[$NAME,stor-tls]} MB/s"
+        "retr-tls ${R[$NAME,retr-tls]} stor-tls ${R[$NAME,stor-tls]} MB/s;" \
+        "CPU ms/GB: retr ${CPU[$NAME,retr]} stor ${CPU[$NAME,stor]}" \
+        "retr-tls ${CPU[$NAME,retr-tls]} stor-tls ${CPU[$NAME,stor-tls]}"
     stop_last
 done
 # Sessions: every server runs at once (idle but for its turn), and the runs alternate between
@@ -337,6 +360,11 @@ for NAME in "${SERVERS[@]}"; do
         "${R[$NAME,stor]}" "${R[$NAME,stor-sync]}" "${R[$NAME,retr-tls]}" "${R[$NAME,stor-tls]}" \
         "${R[$NAME,sessions]}" "${R[$NAME,cpu]}"
 done
+printf '%-10s %10s %10s %10s %10s   (server CPU ms per GB moved)\n' server retr stor retr-tls stor-tls
+for NAME in "${SERVERS[@]}"; do
+    printf '%-10s %10s %10s %10s %10s\n' "$NAME" "${CPU[$NAME,retr]}" "${CPU[$NAME,stor]}" \
+        "${CPU[$NAME,retr-tls]}" "${CPU[$NAME,stor-tls]}"
+done
 if run_p pigeon; then
     for peer in vsftpd pureftpd; do
         run_p "$peer" || continue
@@ -345,9 +373,13 @@ if run_p pigeon; then
             awk -v a="${R[pigeon,$k]}" -v b="${R[$peer,$k]}" -v k="$k" \
                 'BEGIN {printf " %s %.2fx", k, (b > 0 ? a / b : 0)}'
         done
-        # CPU per session: the peer's over Pigeon's, so > 1 means Pigeon spends less
+        # CPU per session and per GB: the peer's over Pigeon's, so > 1 means Pigeon spends less
         awk -v a="${R[pigeon,cpu]}" -v b="${R[$peer,cpu]}" \
             'BEGIN {printf " cpu/session %.2fx", (a > 0 ? b / a : 0)}'
+        for k in retr stor retr-tls stor-tls; do
+            awk -v a="${CPU[pigeon,$k]}" -v b="${CPU[$peer,$k]}" -v k="$k" \
+                'BEGIN {printf " cpu/GB-%s %.2fx", k, (a > 0 ? b / a : 0)}'
+        done
         echo
     done
 fi

@@ -3,18 +3,14 @@
  *
  * Before the data connection: the file is opened (or the listing made) beneath the session's
  * tree, so a missing file is answered 550 without a connection. Then:
- *   RETR, plain and TYPE I: sendfile straight from the file to the data socket (no
- *   bufferevent), as much as the socket takes per wake-up (up to 16 MB, then the worker's
- *   other connections get their turn);
- *   STOR/APPE/STOU, plain and TYPE I: read straight from the data socket into the buffer of
- *   the next disk job (768 KB), handed to the pool as soon as the pool is free or the buffer
- *   full, one write(2) per job; while a job writes, the next buffer fills, and reading stops
- *   when it is full (the TCP window then holds the client back);
- *   RETR under TLS or in TYPE A: reads on the service's pool (768 KB, TYPE A 256 KB), one
- *   ahead, as the output drains below 768 KB (TYPE A: LF → CRLF, on the pool too);
+ *   RETR, STOR, APPE, STOU in TYPE I, plain or under TLS: stream.c, straight on the data
+ *   socket (sendfile for a plain RETR);
+ *   RETR in TYPE A: reads on the service's pool (256 KB, LF → CRLF on the pool too), one
+ *   ahead, as the output drains below 768 KB;
  *   LIST/NLST/MLSD: the listing made in memory;
- *   STOR/APPE/STOU under TLS or in TYPE A: what arrives is written on the pool, 256 KB at a
- *   time (TYPE A: CRLF → LF), the data connection reading on meanwhile up to 1 MB.
+ *   STOR/APPE/STOU in TYPE A: what arrives is written on the pool, 256 KB at a time
+ *   (CRLF → LF), the data connection reading on meanwhile up to 1 MB.
+ * (TYPE A and listings go through a bufferevent, plain or TLS.)
  * At the end of an upload's data the file is fsynced on the pool, and only then is "226"
  * sent.
  * So the worker never waits for the disk; one disk job per transfer is in flight at a time,
@@ -24,7 +20,7 @@
  * ends it with close_notify. A stall longer than data_timeout ends the session with 421.
  * Every transfer ends with one xferlog-like log line.
  */
-#include "ftp/service/service_int.h"
+#include "ftp/service/xfer_int.h"
 
 #include "host/host.h"
 
@@ -46,72 +42,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK ((size_t)256 * 1024)
+#define CHUNK XFER_CHUNK
 #define OUT_HIGH ((size_t)1024 * 1024) /* queued output before waiting for it to drain */
 #define WRITEBACK ((uint64_t)8 * 1024 * 1024)
-#define SEND_SLICE ((size_t)16 * 1024 * 1024) /* plain RETR: most sent per wake-up */
 
-struct disk_job;
-
-struct ftp_xfer_run {
-    struct ftp_conn *fc;
-    enum ftp_xfer_kind kind;
-    bool ascii, tls, read_only;
-    bool sent_all;   /* sending: everything is queued */
-    bool ascii_cr;   /* ascii conversion state (carried through the disk jobs) */
-    bool connected;
-    bool eof;        /* receiving: the client closed the data connection */
-    bool raw;        /* plain TYPE I RETR/STOR/APPE/STOU: dfd and ev, no bufferevent */
-    bool paused;     /* raw receiving: ev is off until the job in flight returns */
-    int fd;          /* the file, or -1 */
-    int dfd;         /* raw: the data socket, or -1 */
-    struct event *ev; /* raw: its read or write event (with data_timeout) */
-    struct disk_job *fill; /* raw receiving: the next write job's buffer, filling */
-    struct disk_job *spare; /* a job whose result is used up, for the next one: a fresh
-                             * 768 KB malloc is a fresh mmap, and every page of it faults */
-    uint64_t off;    /* RETR: next file offset to read */
-    uint64_t end;    /* RETR: the file's size */
-    uint64_t bytes;  /* octets moved on the data connection */
-    uint64_t flushed; /* STOR: octets of the file whose writeback has been started */
-    uint64_t written; /* STOR: octets written to the file by this transfer */
-    uint64_t limit;  /* an anonymous upload's most octets; 0: none */
-    int64_t size150; /* what "150" announces (-1: nothing) */
-    struct str listing;
-    struct bufferevent *bev;
-    struct disk_job *job; /* the one disk job in flight, or NULL */
-    struct timespec t0;
-    char path[FTP_PATH_MAX + 16];
-};
-
-/* One piece of a transfer's file I/O on the service's pool: a read (RETR under TLS or in
- * TYPE A), a write (STOR, APPE, STOU) or the final fsync. One at a time per transfer; the
- * data connection's buffers fill meanwhile (and stop reading at their watermark). */
-enum disk_op { DISK_READ, DISK_WRITE, DISK_SYNC };
-
-struct disk_job {
-    struct ftp_conn *fc;
-    struct ftp_xfer_run *run; /* NULL once the transfer ended: the job then closes fd */
-    enum disk_op op;
-    int fd;
-    bool ascii, ascii_cr;     /* TYPE A, and the conversion state across chunks */
-    uint64_t off;             /* READ: where */
-    uint64_t written, flushed; /* WRITE: the run's counts, for the writeback */
-    size_t len;               /* WRITE: octets in buf; READ: octets asked for */
-    ssize_t got;              /* READ: octets read (0: end, < 0: error) */
-    const char *out;          /* READ: what goes on the wire (buf, or its TYPE A copy) */
-    size_t out_len;
-    int err;                  /* errno of a failed write or fsync */
-    char buf[3 * CHUNK];      /* CHUNK read or received, then TYPE A's conversion: LF →
-                               * CRLF may double it */
-};
-
-static bool sending(enum ftp_xfer_kind k)
+bool xfer_sending(enum ftp_xfer_kind k)
 {
     return k == FTP_XFER_RETR || k == FTP_XFER_LIST || k == FTP_XFER_NLST || k == FTP_XFER_MLSD;
 }
@@ -124,7 +64,7 @@ uint64_t ftp_xfer_bytes(const struct ftp_conn *fc)
 static const char *const verbs[] = {"RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"};
 
 /* Octets moved so far: the run's count, and the copy `pigeon ftp sessions` reads. */
-static void count(struct ftp_xfer_run *r, uint64_t n)
+void xfer_count(struct ftp_xfer_run *r, uint64_t n)
 {
     r->bytes += n;
     atomic_store_explicit(&r->fc->show.bytes, r->bytes, memory_order_relaxed);
@@ -144,18 +84,7 @@ static void xfer_log(struct ftp_xfer_run *r, const char *result)
 /* Closes the data connection: under TLS with close_notify first (RFC 4217 §10). */
 static void data_close(struct ftp_xfer_run *r)
 {
-    if (r->ev)
-        event_free(r->ev);
-    r->ev = NULL;
-    if (r->dfd >= 0) {
-        /* unread input at close would make the kernel reset the connection, and the
-         * client lose the end of what was sent */
-        char sink[512];
-        while (recv(r->dfd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-            ;
-        close(r->dfd);
-        r->dfd = -1;
-    }
+    ftp_stream_close(r);
     if (!r->bev)
         return;
     SSL *ssl = bufferevent_openssl_get_ssl(r->bev);
@@ -173,20 +102,24 @@ static void run_free(struct ftp_xfer_run *r)
     if (r->job)
         r->job->run = NULL; /* the job closes the file when it returns */
     free(r->fill);
+    xfer_pipe_close(&r->pfill);
+    xfer_pipe_close(&r->pspare);
+    free(r->out);
+    free(r->ready);
     free(r->spare);
     str_clear(&r->listing);
     free(r);
 }
 
 /* Ends the transfer: log line, engine told, the run freed. From an event callback. */
-static void finish(struct ftp_conn *fc, enum ftp_xfer_result res, int fs, const char *what)
+void xfer_finish(struct ftp_conn *fc, enum ftp_xfer_result res, const char *what)
 {
     struct ftp_xfer_run *r = fc->run;
     fc->run = NULL;
     xfer_log(r, what);
     run_free(r);
     ftp_show_xfer(fc, NULL, NULL);
-    ftp_session_xfer_done(fc->s, res, fs);
+    ftp_session_xfer_done(fc->s, res, 0);
     if (!fc->in_engine)
         conn_resume(fc->c); /* may free fc: the last thing done */
 }
@@ -194,7 +127,7 @@ static void finish(struct ftp_conn *fc, enum ftp_xfer_result res, int fs, const 
 void ftp_xfer_fail(struct ftp_conn *fc, enum ftp_xfer_result r)
 {
     if (fc->run)
-        finish(fc, r, 0, r == FTP_XFER_NOCONN ? "no-connection" : "failed");
+        xfer_finish(fc, r, r == FTP_XFER_NOCONN ? "no-connection" : "failed");
 }
 
 void ftp_xfer_abort(struct ftp_conn *fc)
@@ -253,8 +186,30 @@ static void disk_read(struct disk_job *j)
     }
 }
 
+/* A spliced upload's piece: from the pipe (exactly len octets in it, so the blocking
+ * splice never waits for the pipe) into the file, the kernel copying from the socket's own
+ * pages: no copy through user space. */
+static void disk_splice(struct disk_job *j)
+{
+    size_t left = j->len;
+    while (left > 0) {
+        ssize_t n = splice(j->pipe.rd, NULL, j->fd, NULL, left, SPLICE_F_MOVE);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            j->err = n < 0 ? errno : EIO;
+            return;
+        }
+        left -= (size_t)n;
+    }
+    j->written += j->len;
+    start_writeback(j);
+}
+
 static void disk_write(struct disk_job *j)
 {
+    if (j->pipe.rd >= 0)
+        return disk_splice(j);
     const char *p = j->buf;
     size_t len = j->len;
     if (j->ascii) {
@@ -282,7 +237,7 @@ static void disk_work(void *tctx, void *arg)
     loop_post_send(j->fc->w->host.post, disk_done, j);
 }
 
-static struct disk_job *disk_job_new(struct ftp_xfer_run *r, enum disk_op op)
+struct disk_job *xfer_job_new(struct ftp_xfer_run *r, enum disk_op op)
 {
     struct disk_job *j = r->spare ? r->spare : xmalloc(sizeof *j);
     r->spare = NULL;
@@ -296,10 +251,11 @@ static struct disk_job *disk_job_new(struct ftp_xfer_run *r, enum disk_op op)
     j->off = r->off;
     j->written = r->written;
     j->flushed = r->flushed;
+    j->pipe = (struct xfer_pipe){-1, -1};
     return j;
 }
 
-static void disk_submit(struct ftp_xfer_run *r, struct disk_job *j)
+void xfer_job_submit(struct ftp_xfer_run *r, struct disk_job *j)
 {
     r->job = j;
     r->fc->jobs++;
@@ -310,21 +266,21 @@ static void disk_submit(struct ftp_xfer_run *r, struct disk_job *j)
 
 static void send_progress(struct ftp_conn *fc);
 
-/* RETR under TLS or in TYPE A: the next chunk is read on the pool while the output drains. */
+/* RETR in TYPE A: the next chunk is read on the pool while the output drains. */
 static void read_next(struct ftp_xfer_run *r)
 {
     if (r->job || r->sent_all ||
         evbuffer_get_length(bufferevent_get_output(r->bev)) >= OUT_HIGH)
         return;
-    struct disk_job *j = disk_job_new(r, DISK_READ);
+    struct disk_job *j = xfer_job_new(r, DISK_READ);
     /* TYPE A may double what it reads (LF → CRLF): the rest of buf holds the copy */
     j->len = r->ascii ? CHUNK : sizeof j->buf;
-    disk_submit(r, j);
+    xfer_job_submit(r, j);
 }
 
 /* A job whose result has been taken is kept as the run's spare: true when it was (the run
  * frees it), false when the caller frees it. */
-static bool keep_spare(struct ftp_xfer_run *r, struct disk_job *j)
+bool xfer_keep_spare(struct ftp_xfer_run *r, struct disk_job *j)
 {
     if (r->spare)
         return false;
@@ -343,9 +299,9 @@ static bool read_done(struct ftp_xfer_run *r, struct disk_job *j)
         r->off += (uint64_t)j->got;
         r->sent_all = r->off >= r->end;
         evbuffer_add(bufferevent_get_output(r->bev), j->out, j->out_len);
-        count(r, j->out_len);
+        xfer_count(r, j->out_len);
     }
-    bool kept = keep_spare(r, j);
+    bool kept = xfer_keep_spare(r, j);
     read_next(r);
     send_progress(r->fc);
     return kept;
@@ -356,25 +312,11 @@ static void pump_send(struct ftp_xfer_run *r)
     struct evbuffer *out = bufferevent_get_output(r->bev);
     if (r->kind != FTP_XFER_RETR) {
         evbuffer_add(out, r->listing.ptr, r->listing.len);
-        count(r, r->listing.len);
+        xfer_count(r, r->listing.len);
         r->sent_all = true;
         return;
     }
-    if (r->tls || r->ascii)
-        return read_next(r);
-    /* sendfile: the fd stays ours; the segment does not close it */
-    r->sent_all = true;
-    if (r->off == r->end)
-        return;
-    int dfd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0); /* the buffer closes its copy */
-    if (dfd < 0 ||
-        evbuffer_add_file(out, dfd, (ev_off_t)r->off, (ev_off_t)(r->end - r->off)) < 0) {
-        if (dfd >= 0)
-            close(dfd);
-        return; /* off < end: send_progress reports a read error */
-    }
-    count(r, r->end - r->off);
-    r->off = r->end;
+    read_next(r); /* TYPE A: binary RETR is stream.c's */
 }
 
 /* Everything read and handed to the kernel: the transfer's reply. */
@@ -384,15 +326,15 @@ static void send_progress(struct ftp_conn *fc)
     if (!r->sent_all || r->job || evbuffer_get_length(bufferevent_get_output(r->bev)) > 0)
         return;
     if (r->kind == FTP_XFER_RETR && r->off < r->end)
-        return finish(fc, FTP_XFER_IOERR, 0, "read-error");
-    finish(fc, FTP_XFER_OK, 0, "ok");
+        return xfer_finish(fc, FTP_XFER_IOERR, "read-error");
+    xfer_finish(fc, FTP_XFER_OK, "ok");
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct ftp_conn *fc = arg;
     struct ftp_xfer_run *r = fc->run;
-    if (!sending(r->kind))
+    if (!xfer_sending(r->kind))
         return;
     if (!r->sent_all)
         pump_send(r); /* may find the end with nothing more to add: no later callback */
@@ -401,32 +343,32 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 /* ---- receiving ---- */
 
-static void store_fail(struct ftp_conn *fc, int err)
+void xfer_store_fail(struct ftp_conn *fc, int err)
 {
     bool full = err == ENOSPC || err == EDQUOT;
-    finish(fc, full ? FTP_XFER_NOSPACE : FTP_XFER_IOERR, 0, full ? "no-space" : "write-error");
+    xfer_finish(fc, full ? FTP_XFER_NOSPACE : FTP_XFER_IOERR, full ? "no-space" : "write-error");
 }
 
 /* Everything the client sent is written: the TYPE A tail, then fsync on the pool. */
-static void store_end(struct ftp_xfer_run *r)
+void xfer_store_end(struct ftp_xfer_run *r)
 {
     char tail[1];
     size_t m = r->ascii ? ftp_ascii_from_wire_end(tail, &r->ascii_cr) : 0;
     if (m && write_all(r->fd, tail, m) < 0)
-        return store_fail(r->fc, errno);
+        return xfer_store_fail(r->fc, errno);
     data_close(r);
-    disk_submit(r, disk_job_new(r, DISK_SYNC));
+    xfer_job_submit(r, xfer_job_new(r, DISK_SYNC));
 }
 
 /* An anonymous upload over anonymous_upload_max is refused (452) and what arrived removed:
  * true when it ended the transfer. */
-static bool too_big(struct ftp_xfer_run *r)
+bool xfer_too_big(struct ftp_xfer_run *r)
 {
     if (!r->limit || r->bytes <= r->limit)
         return false;
     struct ftp_conn *fc = r->fc;
     (void)ftp_fs_unlink(fc->root_fd, r->path);
-    finish(fc, FTP_XFER_NOSPACE, 0, "too-large");
+    xfer_finish(fc, FTP_XFER_NOSPACE, "too-large");
     return true;
 }
 
@@ -438,34 +380,33 @@ static void write_next(struct ftp_xfer_run *r)
     struct evbuffer *in = bufferevent_get_input(r->bev);
     if (evbuffer_get_length(in) == 0) {
         if (r->eof)
-            store_end(r);
+            xfer_store_end(r);
         return;
     }
-    struct disk_job *j = disk_job_new(r, DISK_WRITE);
+    struct disk_job *j = xfer_job_new(r, DISK_WRITE);
     int n = evbuffer_remove(in, j->buf, CHUNK);
     j->len = n > 0 ? (size_t)n : 0;
-    count(r, j->len);
-    if (too_big(r)) {
+    xfer_count(r, j->len);
+    if (xfer_too_big(r)) {
         free(j);
         return;
     }
-    disk_submit(r, j);
+    xfer_job_submit(r, j);
 }
-
-static void raw_store_next(struct ftp_xfer_run *r);
 
 static bool write_done(struct ftp_xfer_run *r, struct disk_job *j)
 {
+    ftp_stream_pipe_back(r, j);
     if (j->err) {
-        store_fail(r->fc, j->err);
+        xfer_store_fail(r->fc, j->err);
         return false;
     }
     r->ascii_cr = j->ascii_cr;
     r->written = j->written;
     r->flushed = j->flushed;
-    bool kept = keep_spare(r, j);
+    bool kept = xfer_keep_spare(r, j);
     if (r->raw)
-        raw_store_next(r);
+        ftp_stream_write_done(r);
     else
         write_next(r);
     return kept;
@@ -474,118 +415,12 @@ static bool write_done(struct ftp_xfer_run *r, struct disk_job *j)
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct ftp_conn *fc = arg;
-    if (sending(fc->run->kind)) {
+    if (xfer_sending(fc->run->kind)) {
         struct evbuffer *in = bufferevent_get_input(bev);
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
     write_next(fc->run);
-}
-
-/* ---- plain binary transfers: the data socket itself ---- */
-
-/* RETR: sendfile until the socket is full (the event calls again when it has room), the
- * file is sent, or this wake-up's slice is used up (the event, level-triggered, calls again
- * on the loop's next turn). */
-static void raw_send_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct ftp_conn *fc = arg;
-    struct ftp_xfer_run *r = fc->run;
-    if (what & EV_TIMEOUT)
-        return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
-    size_t budget = SEND_SLICE;
-    while (r->off < r->end && budget > 0) {
-        uint64_t left = r->end - r->off;
-        off_t at = (off_t)r->off;
-        ssize_t n = sendfile(fd, r->fd, &at, left < budget ? (size_t)left : budget);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n < 0 && errno != EIO)
-            return finish(fc, FTP_XFER_LOST, 0, "connection-lost");
-        if (n <= 0) /* a read error, or the file shrank under us */
-            return finish(fc, FTP_XFER_IOERR, 0, "read-error");
-        r->off += (uint64_t)n;
-        budget -= (size_t)n;
-        count(r, (uint64_t)n);
-    }
-    if (r->off >= r->end)
-        finish(fc, FTP_XFER_OK, 0, "ok");
-}
-
-/* STOR: what has been read goes to the pool when the pool is free; at the end of the data
- * and of the writes, fsync. Reading, stopped while both buffers were full, goes on. */
-static void raw_store_next(struct ftp_xfer_run *r)
-{
-    if (r->job)
-        return;
-    if (r->fill && (r->fill->len > 0)) {
-        struct disk_job *j = r->fill;
-        r->fill = NULL;
-        j->fd = r->fd;
-        j->written = r->written;
-        j->flushed = r->flushed;
-        disk_submit(r, j);
-    } else if (r->eof) {
-        return store_end(r);
-    }
-    if (r->paused && !r->eof) {
-        struct timeval tv = {(time_t)r->fc->set->cfg->data_timeout, 0};
-        r->paused = false;
-        event_add(r->ev, &tv);
-    }
-}
-
-static void raw_recv_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct ftp_conn *fc = arg;
-    struct ftp_xfer_run *r = fc->run;
-    if (what & EV_TIMEOUT)
-        return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
-    for (;;) {
-        if (!r->fill)
-            r->fill = disk_job_new(r, DISK_WRITE);
-        struct disk_job *j = r->fill;
-        if (j->len == sizeof j->buf) { /* both buffers full: wait for the disk */
-            event_del(r->ev);
-            r->paused = true;
-            return;
-        }
-        ssize_t n = read(fd, j->buf + j->len, sizeof j->buf - j->len);
-        if (n > 0) {
-            j->len += (size_t)n;
-            count(r, (uint64_t)n);
-            if (too_big(r))
-                return;
-            if (j->len == sizeof j->buf)
-                raw_store_next(r);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return raw_store_next(r);
-        if (n < 0)
-            return finish(fc, FTP_XFER_LOST, 0, "connection-lost");
-        r->eof = true; /* what is still buffered is written first */
-        event_del(r->ev);
-        return raw_store_next(r);
-    }
-}
-
-/* The data connection of a raw transfer is up. */
-static void raw_start(struct ftp_conn *fc, int fd)
-{
-    struct ftp_xfer_run *r = fc->run;
-    bool out = sending(r->kind);
-    r->dfd = fd;
-    r->connected = true;
-    r->ev = event_new(fc->w->host.base, fd, (out ? EV_WRITE : EV_READ) | EV_PERSIST,
-                      out ? raw_send_cb : raw_recv_cb, fc);
-    struct timeval tv = {(time_t)fc->set->cfg->data_timeout, 0};
-    event_add(r->ev, &tv);
-    ftp_session_xfer_open(fc->s, r->size150, r->kind == FTP_XFER_STOU ? r->path : NULL);
 }
 
 /* Back on the worker: the job's result goes to its transfer, if that still runs. */
@@ -597,6 +432,7 @@ static void disk_done(void *arg)
     fc->jobs--;
     if (!r) { /* the transfer ended meanwhile (ABOR, a lost connection): the file is ours */
         close(j->fd);
+        xfer_pipe_close(&j->pipe);
         free(j);
         if (fc->orphan && fc->jobs == 0)
             ftp_conn_free(fc); /* the connection went while the job ran (conn.c) */
@@ -605,13 +441,13 @@ static void disk_done(void *arg)
     r->job = NULL;
     bool kept = false; /* j is the run's spare now (it may even be in flight again) */
     if (j->op == DISK_READ)
-        kept = read_done(r, j);
+        kept = r->raw ? ftp_stream_read_done(r, j) : read_done(r, j);
     else if (j->op == DISK_WRITE)
         kept = write_done(r, j);
     else if (j->err)
-        store_fail(fc, j->err);
+        xfer_store_fail(fc, j->err);
     else
-        finish(fc, FTP_XFER_OK, 0, "ok");
+        xfer_finish(fc, FTP_XFER_OK, "ok");
     if (!kept)
         free(j);
 }
@@ -626,17 +462,17 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
          * the data connection before a TLS 1.3 ticket arrived cannot resume. */
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
         if (fc->set->cfg->require_tls_reuse && ssl && !SSL_session_reused(ssl))
-            return finish(fc, FTP_XFER_TLS_REUSE, 0, "no-tls-reuse");
+            return xfer_finish(fc, FTP_XFER_TLS_REUSE, "no-tls-reuse");
         return;
     }
     if (what & BEV_EVENT_TIMEOUT)
-        return finish(fc, FTP_XFER_TIMEOUT, 0, "timeout");
-    if ((what & BEV_EVENT_EOF) && !sending(r->kind)) {
+        return xfer_finish(fc, FTP_XFER_TIMEOUT, "timeout");
+    if ((what & BEV_EVENT_EOF) && !xfer_sending(r->kind)) {
         r->eof = true; /* what is still buffered is written first */
         return write_next(r);
     }
     /* the peer went away before everything was sent, or the connection broke */
-    finish(fc, FTP_XFER_LOST, 0, "connection-lost");
+    xfer_finish(fc, FTP_XFER_LOST, "connection-lost");
 }
 
 /* ---- setup ---- */
@@ -665,16 +501,16 @@ void ftp_xfer_connected(struct ftp_conn *fc, int fd)
 {
     struct ftp_xfer_run *r = fc->run;
     if (r->raw)
-        return raw_start(fc, fd);
+        return ftp_stream_start(fc, fd);
     r->bev = data_bev(fc, fd, r->tls);
     if (!r->bev) {
         close(fd);
-        return finish(fc, FTP_XFER_NOCONN, 0, "no-connection");
+        return xfer_finish(fc, FTP_XFER_NOCONN, "no-connection");
     }
     r->connected = true;
     bufferevent_setcb(r->bev, read_cb, write_cb, event_cb, fc);
     struct timeval tv = {(time_t)fc->set->cfg->data_timeout, 0};
-    bufferevent_set_timeouts(r->bev, &tv, sending(r->kind) ? &tv : NULL);
+    bufferevent_set_timeouts(r->bev, &tv, xfer_sending(r->kind) ? &tv : NULL);
     /* the next read is asked for while 3/4 of the output is still queued, so the TLS
      * encryption never waits for the disk */
     bufferevent_setwatermark(r->bev, EV_WRITE, OUT_HIGH / 4 * 3, 0);
@@ -686,7 +522,7 @@ void ftp_xfer_connected(struct ftp_conn *fc, int fd)
     bufferevent_set_max_single_read(r->bev, CHUNK);
     bufferevent_enable(r->bev, EV_READ | EV_WRITE);
     ftp_session_xfer_open(fc->s, r->size150, r->kind == FTP_XFER_STOU ? r->path : NULL);
-    if (sending(r->kind))
+    if (xfer_sending(r->kind))
         pump_send(r);
 }
 
@@ -753,8 +589,9 @@ void ftp_xfer_start(struct ftp_conn *fc, const struct ftp_xfer *x)
     r->limit = x->create_only ? fc->set->cfg->anonymous_upload_max : 0;
     r->fd = -1;
     r->dfd = -1;
+    r->pfill = r->pspare = (struct xfer_pipe){-1, -1};
     r->size150 = -1;
-    r->raw = !x->tls && !x->ascii && (x->kind == FTP_XFER_RETR || !sending(x->kind));
+    r->raw = !x->ascii && (x->kind == FTP_XFER_RETR || !xfer_sending(x->kind));
     str_init(&r->listing);
     snprintf(r->path, sizeof r->path, "%s", x->path);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
