@@ -278,23 +278,47 @@ void dhcp_key_format(const uint8_t *key, size_t len, char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, mac && i > 2 ? ":%02x" : "%02x", key[i]);
 }
 
+/* A host name as one DNS label (RFC 1123 §2.1: letters, digits and '-', not at either end,
+ * 1 to 63), lower-cased into out. */
+static bool host_label(const char *p, size_t n, char out[64])
+{
+    if (n == 0 || n > 63 || p[0] == '-' || p[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)p[i]) && p[i] != '-')
+            return false;
+        out[i] = (char)tolower((unsigned char)p[i]);
+    }
+    out[n] = '\0';
+    return true;
+}
+
 static int reservation(struct dhcp_subnet *s, const char *v, const char **why)
 {
-    const char *w, *a;
-    size_t wl, al;
+    static const char usage[] = "reserve is written MAC ADDRESS [NAME] or id:HEX ADDRESS [NAME]";
+    const char *w, *a, *nm;
+    size_t wl, al, nl;
     char who[300];
     uint32_t addr;
     struct dhcp_reservation r = {0};
     if (!next_word(&v, &w, &wl) || wl >= sizeof who || !next_word(&v, &a, &al) ||
         !parse_ip(a, al, &addr)) {
-        *why = "reserve is written MAC ADDRESS or id:HEX ADDRESS";
+        *why = usage;
         return -1;
     }
     memcpy(who, w, wl);
     who[wl] = '\0';
     r.key_len = (uint8_t)dhcp_key_parse(who, r.key);
     if (r.key_len == 0) {
-        *why = "reserve is written MAC ADDRESS or id:HEX ADDRESS";
+        *why = usage;
+        return -1;
+    }
+    if (next_word(&v, &nm, &nl) && !host_label(nm, nl, r.name)) {
+        *why = "a reservation's NAME is a host name: letters, digits and '-', at most 63";
+        return -1;
+    }
+    if (next_word(&v, &nm, &nl)) {
+        *why = usage;
         return -1;
     }
     r.addr = addr;

@@ -29,6 +29,8 @@ struct dhcp_reservation {
     uint8_t key[DHCP_KEY_MAX];  /* as struct dhcp_lease's key */
     uint8_t key_len;
     uint32_t addr;              /* host order */
+    char name[64];              /* the host's name (a DNS label): sent as option 12 and
+                                 * used for names in DNS instead of the client's; "" none */
 };
 
 /* An option value given by configuration (wire form, without code and length). */

@@ -42,7 +42,9 @@ struct dhcp_client {
     uint8_t hwkey_len;
     uint8_t htype, hlen;
     uint8_t chaddr[16];
-    char hostname[64];           /* from option 81 or 12, made a DNS label; "" */
+    char hostname[64];           /* the reservation's name, else from option 81 or 12, made a
+                                  * DNS label; "" */
+    bool name_given;             /* hostname is the reservation's: sent as option 12 */
     bool fqdn;                   /* the client sent option 81 */
     uint8_t fqdn_flags;
 };

@@ -316,6 +316,13 @@ int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const ui
     x.subnet = (unsigned)sn;
     x.s = &e->cfg->subnets[sn];
     x.server_id = x.s->server_id ? x.s->server_id : rx->local_addr;
+    /* the administrator's name for a reserved host wins over the one it sends (as dnsmasq's
+     * dhcp-host names do) */
+    const struct dhcp_reservation *res = dhcp_reservation_of(x.s, &x.c);
+    if (res && res->name[0]) {
+        memcpy(x.c.hostname, res->name, sizeof x.c.hostname);
+        x.c.name_given = true;
+    }
     switch (type) {
     case 0:
         rc = on_bootp(&x);

@@ -143,6 +143,8 @@ bool dhcp_reply_build(struct dhcp_engine *e, const struct dhcp_subnet *s, const 
             dhcp_writer_opt_u32(w, DHCP_OPT_T1, s->t1);
             dhcp_writer_opt_u32(w, DHCP_OPT_T2, s->t2);
         }
+        if (c->name_given) /* RFC 2132 §3.14: the name the administrator gave the host */
+            dhcp_writer_opt(w, DHCP_OPT_HOSTNAME, c->hostname, strlen(c->hostname));
         add_params(w, req, s);
         if (c->fqdn && c->hostname[0])
             add_fqdn(w, s, c);

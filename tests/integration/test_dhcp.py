@@ -83,7 +83,7 @@ def dhcp_daemon(tmp_path, pool=("10.77.0.100", "10.77.0.103"), subnet=None, dhcp
     d.sections["dhcp"].update(dhcp or {})
     sub = {"interface": SRV_IF, "pool": "%s - %s" % pool, "router": SERVER, "dns": SERVER,
            "domain": ZONE, "lease_time": 600,
-           "reserve": "52:54:00:aa:00:99 10.77.0.50"}
+           "reserve": "52:54:00:aa:00:99 10.77.0.50 desk"}
     sub.update(subnet or {})
     d.sections["dhcp-subnet 10.77.0.0/24"] = sub
     d.ports.append(d.res_port)
@@ -276,12 +276,16 @@ def test_init_reboot_wrong_subnet_nak_and_not_ours(tmp_path, net):
 
 
 def test_reservations_and_persistent_allocation(tmp_path, net):
-    """A reservation from the config file and one made with `pigeon dhcp reserve`; a client
+    """A reservation from the config file (with a name: option 12, and that name in DNS
+    rather than the one the client sends) and one made with `pigeon dhcp reserve`; a client
     gets its previous address back after RELEASE while another client took a new one."""
     d = dhcp_daemon(tmp_path)
     start(d)
-    _, ack = dora(net, "52:54:00:aa:00:99")
+    offer, ack = dora(net, "52:54:00:aa:00:99", hostname="laptop")
     assert ack["type"] == "ack" and ack["yiaddr"] == "10.77.0.50", ack
+    assert offer["options"]["hostname"] == ack["options"]["hostname"] == b"desk".hex(), ack
+    H.wait_until(lambda: resolve(d, "desk." + ZONE, "A")[1] == ["10.77.0.50"], 10, "desk's A")
+    assert resolve(d, "laptop." + ZONE, "A")[0] == dns.rcode.NXDOMAIN
     off = d.log_size()
     d.cli("dhcp", "reserve", "52:54:00:aa:00:77", "10.77.0.60")
     d.wait_log(r"dhcp: reservations reloaded", start=off)

@@ -72,6 +72,7 @@ static int setup(void **state)
     set(&subnets[0], "search", "lan.example example");
     set(&subnets[0], "routes", "10.5.0.0/16 10.0.0.254");
     set(&subnets[0], "reserve", "52:54:00:00:00:99 10.0.0.50");
+    set(&subnets[0], "reserve", "52:54:00:00:00:98 10.0.0.51 Printer-2");
     set(&subnets[0], "lease_time", "600");
     assert_int_equal(dhcp_subnet_finish(&subnets[0], &why), 0);
     assert_int_equal(dhcp_subnet_init(&subnets[1], "10.9.0.0/24", &why), 0);
@@ -295,6 +296,31 @@ static void test_reservation(void **state)
     msg_addr_opt(&m, DHCP_OPT_REQUESTED_ADDR, "10.0.0.50");
     send_msg(&m);
     assert_int_equal(out.type, DHCP_NAK);
+}
+
+/* A reservation with a name: the host is told it in option 12 (RFC 2132 §3.14) and goes into
+ * DNS under it, whatever name it sends itself; other clients get no option 12. */
+static void test_reservation_name(void **state)
+{
+    size_t n;
+    const uint8_t *v;
+    assert_int_equal(discover(0x98), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.51");
+    v = dhcp_packet_opt(&rep, DHCP_OPT_HOSTNAME, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 9);
+    assert_memory_equal(v, "printer-2", 9);
+    assert_int_equal(select_offer(0x98, "10.0.0.51", "10.0.0.1"), DHCP_OUT_REPLY); /* "Host-One" */
+    assert_int_equal(out.type, DHCP_ACK);
+    v = dhcp_packet_opt(&rep, DHCP_OPT_HOSTNAME, &n);
+    assert_non_null(v);
+    assert_memory_equal(v, "printer-2", 9);
+    assert_string_equal(last_bound, "printer-2");
+    assert_int_equal(discover(0x99), DHCP_OUT_REPLY); /* reserved without a name */
+    assert_null(dhcp_packet_opt(&rep, DHCP_OPT_HOSTNAME, &n));
+    assert_int_equal(select_offer(0x07, "10.0.0.100", "10.0.0.1"), DHCP_OUT_REPLY);
+    assert_null(dhcp_packet_opt(&rep, DHCP_OPT_HOSTNAME, &n));
+    assert_string_equal(last_bound, "host-one");
 }
 
 static void test_exhaustion_and_decline(void **state)
@@ -537,6 +563,9 @@ static void test_config_errors(void **state)
     assert_int_equal(dhcp_subnet_set(&s, "option", "51 00000e10", &why), -1);
     assert_int_equal(dhcp_subnet_set(&s, "option", "43 zz", &why), -1);
     assert_int_equal(dhcp_subnet_set(&s, "reserve", "52:54:00 10.0.0.5", &why), -1);
+    assert_int_equal(dhcp_subnet_set(&s, "reserve", "52:54:00:00:00:01 10.0.0.5 -x", &why), -1);
+    assert_int_equal(dhcp_subnet_set(&s, "reserve", "52:54:00:00:00:01 10.0.0.5 a.b", &why), -1);
+    assert_int_equal(dhcp_subnet_set(&s, "reserve", "52:54:00:00:00:01 10.0.0.5 a b", &why), -1);
     assert_int_equal(dhcp_subnet_set(&s, "pool", "10.0.1.1 - 10.0.1.9", &why), 0);
     assert_int_equal(dhcp_subnet_finish(&s, &why), -1);
     dhcp_subnet_clear(&s);
@@ -558,7 +587,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_dora),          T(test_other_server_chosen), T(test_request_wrong_offer_naks),
-        T(test_init_reboot),   T(test_renew_rebind_release), T(test_reservation),
+        T(test_init_reboot),   T(test_renew_rebind_release), T(test_reservation), T(test_reservation_name),
         T(test_exhaustion_and_decline), T(test_declined_address_offered_again_first),
         T(test_expiry_unbinds), T(test_relay),
         T(test_store_failure_no_ack), T(test_inform_and_fqdn), T(test_malformed),
