@@ -191,6 +191,33 @@ def test_udhcpc_lease_name_in_dns_release(tmp_path, net):
     finish(d)
 
 
+def test_name_in_dns_not_clobbered_by_another_client(tmp_path, net):
+    """RFC 4703 §5.3 and §5.5: a second client sending a name another client holds does not
+    take it over (the DHCID record says whose it is), and its RELEASE does not remove it; the
+    owner's RELEASE does."""
+    d = dhcp_daemon(tmp_path)
+    start(d)
+    _, a = dora(net, "52:54:00:aa:00:11", hostname="twin")
+    H.wait_until(lambda: resolve(d, "twin." + ZONE, "A")[1] == [a["yiaddr"]], 10, "twin's A")
+    off = d.log_size()
+    _, b = dora(net, "52:54:00:aa:00:12", hostname="twin")
+    assert b["type"] == "ack" and b["yiaddr"] != a["yiaddr"], b
+    d.wait_log(r"ddns: twin\.lan\.test\. %s not added: NXRRSET \(the name belongs to another "
+               r"client\)" % b["yiaddr"].replace(".", r"\."), start=off)
+    assert resolve(d, "twin." + ZONE, "A")[1] == [a["yiaddr"]]
+    off = d.log_size()
+    probe(net, dict(op="release", mac="52:54:00:aa:00:12", ciaddr=b["yiaddr"],
+                    server_id=SERVER, expect=False))
+    d.wait_log(r"ddns: twin\.lan\.test\. %s not removed" % b["yiaddr"].replace(".", r"\."),
+               start=off)
+    assert resolve(d, "twin." + ZONE, "A")[1] == [a["yiaddr"]]
+    probe(net, dict(op="release", mac="52:54:00:aa:00:11", ciaddr=a["yiaddr"],
+                    server_id=SERVER, expect=False))
+    H.wait_until(lambda: resolve(d, "twin." + ZONE, "A")[0] == dns.rcode.NXDOMAIN, 10,
+                 "twin gone after its owner's RELEASE")
+    finish(d)
+
+
 DHCLIENT_SCRIPT = """#!/bin/sh
 case "$reason" in BOUND|RENEW|REBIND|REBOOT)
 printf 'reason=%s\\nip=%s\\nrouters=%s\\ndns=%s\\ndomain=%s\\n' "$reason" "$new_ip_address" "$new_routers" "$new_domain_name_servers" "$new_domain_name" >> OUTFILE
