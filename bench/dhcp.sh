@@ -103,12 +103,23 @@ pstat() {
         f && /^sent packets/ {s=$3} f && /^received packets/ {print s, $3; exit}' "$1"
 }
 
-# perf NAME MODE RATE: prints "NAME MODE RATE exchanges/s lost%" (MODE dora or renew)
+# Datagrams the kernel dropped for a full per-CPU input backlog (net.core.netdev_max_backlog):
+# a burst queued on the veth faster than the softirq delivers it, lost before any socket.
+# Machine-wide (the second column of /proc/net/softnet_stat, summed over the CPUs).
+backlog_drops() {
+    n=0
+    while read -r _ d _; do n=$((n + 0x$d)); done </proc/net/softnet_stat
+    echo $n
+}
+
+# perf NAME MODE RATE: prints "NAME MODE RATE exchanges/s lost% client-rcvbuf-drops
+# server-lost% backlog-drops" (MODE dora or renew)
 perf() {
     extra=
     [ "$2" = renew ] && extra="-f $3"
     out=$tmp/$1.$2.$3.out
     ip netns exec $NS nstat -n 2>/dev/null || true
+    backlog0=$(backlog_drops)
     # shellcheck disable=SC2086
     sh -c '[ -z "$1" ] || echo $$ >"$1"; shift; exec "$@"' in_cg "${CG:+$CG/client/cgroup.procs}" \
         ip netns exec $NS env $preload nice -n -15 taskset -c 1 perfdhcp -4 -l $CIF -r "$3" \
@@ -123,13 +134,14 @@ perf() {
     # datagrams the client's kernel dropped for a full socket buffer (perfdhcp not reading fast
     # enough): a loss that is not the server's
     rcvbuf=$(ip netns exec $NS nstat -z 2>/dev/null | awk '$1 == "UdpRcvbufErrors" {print $2}')
+    backlog=$(($(backlog_drops) - backlog0))
     per_s=$(awk -v r="$got" -v p="$PERIOD" 'BEGIN{printf "%.0f", r / p}')
     lost=$(awk -v s="$sent" -v r="$got" 'BEGIN{if (s > 0) printf "%.2f", 100 * (s - r) / s; else print "100"}')
     # the server's own losses, per datagram: requests of every kind sent, less the replies
     # received and the replies the client's socket dropped
     srv=$(awk -v c="${rcvbuf:-0}" '/^sent packets/ {s += $3} /^received packets/ {r += $3}
         END {l = s - r - c; if (l < 0) l = 0; if (s > 0) printf "%.2f", 100 * l / s; else print "100"}' "$out")
-    echo "$1 $2 $3 $per_s $lost ${rcvbuf:-0} $srv"
+    echo "$1 $2 $3 $per_s $lost ${rcvbuf:-0} $srv $backlog"
 }
 
 # sweep NAME MODE: offers RATES in turn, and goes on while the server's own losses (requests
@@ -233,9 +245,11 @@ for s in ${SERVERS:-pigeon kea dnsmasq}; do
     stop_server
 done
 echo "load after: $(uptime)"
-echo "every run: server mode offered/s exchanges/s lost% client-rcvbuf-drops server-lost%"
+echo "every run: server mode offered/s exchanges/s lost% client-rcvbuf-drops server-lost% backlog-drops"
 echo "($CLIENTS clients, ${PERIOD}s each; client-rcvbuf-drops: replies perfdhcp's socket had no"
-echo "room for, counted by the client namespace's UdpRcvbufErrors)"
+echo "room for, counted by the client namespace's UdpRcvbufErrors; server-lost: requests without"
+echo "a reply less those; backlog-drops: datagrams the kernel dropped machine-wide for a full"
+echo "input backlog, part of server-lost when they were the server's replies)"
 cat "$tmp/runs"
 echo "most exchanges/s in a run with under $MAXDROP % lost (all losses / the server's own):"
 echo "server mode which offered/s exchanges/s lost%"
