@@ -15,8 +15,10 @@
 # Syscalls: strace -c -f attached for a run of N/10 requests (strace slows the server; only
 # the counts are used), per request, with the most frequent calls named.
 #
-# usage: bench/http_cost.sh [-n REQUESTS] [-B] [SERVER...]   (default: pigeon nginx h2o)
+# usage: bench/http_cost.sh [-n REQUESTS] [-w "WORKLOADS"] [-B] [SERVER...]
+#        (default: every workload; pigeon nginx h2o)
 #   -n  requests per CPU run (env BENCH_N, default 100000; syscall runs use a tenth)
+#   -w  the workloads to run, e.g. -w "tls h2" (env BENCH_MODES)
 #   -B  don't run make: use build/release as it is (env BENCH_NO_BUILD=1)
 set -euo pipefail
 
@@ -27,10 +29,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/bench/lib/http_servers.sh"
 N=${BENCH_N:-100000}
 NO_BUILD=${BENCH_NO_BUILD:-0}
+MODES=${BENCH_MODES:-ka close tls h2 big}
 BASE=${BENCH_DIR:-/var/tmp}
-while getopts "n:Bh" opt; do
+while getopts "n:w:Bh" opt; do
     case $opt in
         n) N=$OPTARG ;;
+        w) MODES=$OPTARG ;;
         B) NO_BUILD=1 ;;
         *) sed -n '2,20p' "$0"; exit 2 ;;
     esac
@@ -100,7 +104,7 @@ syscalls() {
 printf '%-7s %-6s %9s %9s %9s  %s\n' server mode "cpu_us" "user_us" "sys/req" "most frequent calls per request"
 for name in "${SERVERS[@]}"; do
     http_start "$name"
-    for mode in ka close tls h2 big; do
+    for mode in $MODES; do
         n=$N sn=$((N / 10))
         if [[ $mode == big ]]; then
             n=$(((N + 19999) / 20000)) sn=1

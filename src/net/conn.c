@@ -6,6 +6,7 @@
 #include "core/metrics.h"
 #include "core/xmalloc.h"
 #include "net/deflate.h"
+#include "net/tls_sock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ struct conn {
     struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
     struct event *linger;     /* closing: hard deadline for the last replies to leave */
     struct event *wire_ev;    /* direct TLS: the socket is full, waiting to write the rest */
+    struct tls_sock *ts;      /* implicit TLS run by conn.c itself (proto_ops.direct_tls) */
     char peer[INET6_ADDRSTRLEN];
     const char *limit_name;   /* the listener's name while its per-address place is held */
     bool ip_held;             /* the place in the count over all services is held */
@@ -49,7 +51,7 @@ struct conn {
     uint64_t id;
     bool want_tls;            /* the engine answered STARTTLS */
     bool want_compress;       /* the engine answered COMPRESS (RFC 4978) */
-    bool implicit_tls;        /* TLS from the first byte (POP3S, IMAPS): a filter over c->bev */
+    bool implicit_tls;        /* TLS from the first byte: ts, or a filter over c->bev (POP3S) */
     bool tls_up;              /* implicit TLS: the handshake is done */
     bool flushing;            /* closing: waiting for output to drain */
     bool direct;              /* plain socket written from conn_after (conn_set_direct_write) */
@@ -136,6 +138,20 @@ static bool read_is_on(const struct conn *c)
     return c->own_read ? c->rd_on : (bufferevent_get_enabled(c->bev) & EV_READ) != 0;
 }
 
+/* Direct mode on a plain socket (or one whose TLS conn.c runs): rd_ev reads; the socket's
+ * bufferevent only holds the buffers (its write event on while the socket is full). */
+static void own_read_start(struct conn *c)
+{
+    c->direct = true;
+    c->own_read = true;
+    event_assign(&c->rd_ev, c->h->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST,
+                 on_sock_read, c);
+    /* Added before the bufferevent's read event goes (if it was on): no epoll change. */
+    c->rd_on = false;
+    read_on(c, true);
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+}
+
 /* The bufferevent reads again (STARTTLS: the TLS filter reads through it). */
 static void own_read_stop(struct conn *c)
 {
@@ -145,6 +161,16 @@ static void own_read_stop(struct conn *c)
         bufferevent_enable(c->bev, EV_READ); /* before rd_ev goes: no epoll change */
     event_del(&c->rd_ev);
     c->own_read = c->rd_on = false;
+}
+
+/* Logs TLS error e (an OpenSSL error code; 0: none). */
+static void tls_log_error(struct conn *c, unsigned long e)
+{
+    if (!e)
+        return;
+    char buf[200];
+    ERR_error_string_n(e, buf, sizeof buf);
+    log_info("%s " LOG_ID " tls error: %s", c->ops->name, LOG_IDV(c->id), buf);
 }
 
 /* ---- what engines call ---- */
@@ -223,9 +249,14 @@ size_t conn_output_pending(void *vc)
     return c->bev && !c->dead ? output_pending(c) : 0;
 }
 
+static SSL *conn_ssl(const struct conn *c)
+{
+    return c->ts ? tls_sock_ssl(c->ts) : c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+}
+
 bool conn_alpn(const struct conn *c, const char *proto)
 {
-    SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    SSL *ssl = conn_ssl(c);
     const unsigned char *p = NULL;
     unsigned n = 0;
     if (ssl)
@@ -244,8 +275,8 @@ void conn_set_nodelay(struct conn *c)
 
 void conn_set_direct_write(struct conn *c)
 {
-    if (!c->bev || c->dead)
-        return;
+    if (!c->bev || c->dead || c->ts)
+        return; /* conn.c's own TLS is direct from the start */
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     if (c->implicit_tls && under && bufferevent_openssl_get_ssl(c->bev)) {
         /* The TLS filter encrypts into the socket's buffer as the engine writes; conn_after
@@ -256,14 +287,7 @@ void conn_set_direct_write(struct conn *c)
             bufferevent_disable(under, EV_WRITE);
         }
     } else if (!under && !bufferevent_openssl_get_ssl(c->bev)) {
-        c->direct = true;
-        c->own_read = true;
-        event_assign(&c->rd_ev, c->h->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST,
-                     on_sock_read, c);
-        /* Added before the bufferevent's read event goes (if it was on): no epoll change. */
-        c->rd_on = false;
-        read_on(c, true);
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* write: only while the socket is full */
+        own_read_start(c);
     }
 }
 
@@ -285,7 +309,7 @@ void conn_set_parking(struct conn *c, const struct conn_park_ops *ops)
 
 bool conn_tls(const struct conn *c)
 {
-    return c->bev && bufferevent_openssl_get_ssl(c->bev) != NULL;
+    return conn_ssl(c) != NULL;
 }
 
 void conn_starttls(void *vc)
@@ -312,6 +336,8 @@ static size_t output_pending(struct conn *c)
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     if (under)
         n += evbuffer_get_length(bufferevent_get_output(under));
+    if (c->ts)
+        n += evbuffer_get_length(tls_sock_wire(c->ts));
     return n;
 }
 
@@ -322,7 +348,8 @@ static void flush_then_free(struct conn *c)
 {
     if (!c->bev || output_pending(c) == 0)
         return conn_free(c);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+    if (!c->ts && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        /* (conn.c's own TLS: on_wire writes the rest, then comes back here) */
         struct timeval tv = {0, 10000};
         if (!c->drain)
             c->drain = evtimer_new(c->h->base, on_drain, c);
@@ -446,25 +473,28 @@ static void conn_release_limits(struct conn *c)
     conn_logged_in(c);
 }
 
-/* Writes the output of socket bufferevent b while the socket takes it (a few writes at most).
- * false: the peer is gone (EPIPE, ECONNRESET). */
-static bool write_out(struct bufferevent *b)
+/* Writes out to socket fd while the socket takes it (a few writes at most). false: the peer
+ * is gone (EPIPE, ECONNRESET). */
+static bool write_buf(struct evbuffer *out, evutil_socket_t fd)
 {
-    struct evbuffer *out = bufferevent_get_output(b);
-    evutil_socket_t fd = bufferevent_getfd(b);
-    bool ok = true;
-    /* A socket bufferevent keeps its output's start frozen: only its own writer drains it. */
-    evbuffer_unfreeze(out, 1);
     for (int i = 0; i < 4 && evbuffer_get_length(out); i++) {
         errno = 0;
         int n = evbuffer_write(out, fd);
-        if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            ok = false;
-            break;
-        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return false;
         if (n <= 0)
             break;
     }
+    return true;
+}
+
+/* The output of socket bufferevent b, as write_buf. */
+static bool write_out(struct bufferevent *b)
+{
+    struct evbuffer *out = bufferevent_get_output(b);
+    /* A socket bufferevent keeps its output's start frozen: only its own writer drains it. */
+    evbuffer_unfreeze(out, 1);
+    bool ok = write_buf(out, bufferevent_getfd(b));
     evbuffer_freeze(out, 1);
     return ok;
 }
@@ -532,16 +562,60 @@ static void tls_flush(struct conn *c)
         wrote_all(c);
 }
 
+/*
+ * Direct mode under conn.c's own TLS (tls_sock): the engine's plaintext, in the socket
+ * bufferevent's output, is encrypted into the wire (up to OUTPUT_HIGH_WATER of records
+ * unsent), and the wire goes to the socket in one writev; while the socket takes it all, a
+ * large answer is encrypted on. Before the handshake is done only its records go out.
+ */
+static void own_tls_flush(struct conn *c)
+{
+    if (c->wire_ev && event_pending(c->wire_ev, EV_WRITE, NULL))
+        return; /* the socket is full: on_wire writes when it has room */
+    struct evbuffer *plain = bufferevent_get_output(c->bev), *wire = tls_sock_wire(c->ts);
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    for (int i = 0; i < 8; i++) {
+        size_t unsent = evbuffer_get_length(wire);
+        if (c->tls_up && unsent < OUTPUT_HIGH_WATER && evbuffer_get_length(plain)) {
+            evbuffer_unfreeze(plain, 1);
+            int rc = tls_sock_encrypt(c->ts, plain, OUTPUT_HIGH_WATER - unsent);
+            evbuffer_freeze(plain, 1);
+            if (rc < 0) {
+                tls_log_error(c, ERR_get_error());
+                ERR_clear_error();
+                c->dead = true;
+                return;
+            }
+        }
+        if (evbuffer_get_length(wire) == 0)
+            break;
+        if (!write_buf(wire, fd)) {
+            c->dead = true;
+            return;
+        }
+        if (evbuffer_get_length(wire))
+            break; /* the socket is full */
+    }
+    if (evbuffer_get_length(wire) || (c->tls_up && evbuffer_get_length(plain)))
+        wire_wait(c);
+    else if (c->tls_up)
+        wrote_all(c);
+}
+
 static void on_wire(evutil_socket_t fd, short what, void *vc)
 {
     struct conn *c = vc;
     if (what & EV_TIMEOUT)
         c->dead = true; /* the peer has read nothing for the whole idle time */
+    else if (c->ts)
+        own_tls_flush(c);
     else
         tls_flush(c);
     if (c->dead) {
         c->in_call = true;
         conn_after(c);
+    } else if (c->flushing && c->ts) {
+        flush_then_free(c);
     }
 }
 
@@ -550,7 +624,8 @@ static void on_wire(evutil_socket_t fd, short what, void *vc)
 static void wire_wait(struct conn *c)
 {
     if (!c->wire_ev) {
-        evutil_socket_t fd = bufferevent_getfd(bufferevent_get_underlying(c->bev));
+        evutil_socket_t fd =
+            bufferevent_getfd(c->ts ? c->bev : bufferevent_get_underlying(c->bev));
         c->wire_ev = event_new(c->h->base, fd, EV_WRITE, on_wire, c);
     }
     struct timeval tv = {(time_t)c->idle_timeout, 0};
@@ -569,6 +644,8 @@ static void direct_flush(struct conn *c)
 {
     if (!c->direct || c->dead || !c->bev)
         return;
+    if (c->ts)
+        return own_tls_flush(c);
     if (c->implicit_tls) {
         if (c->tls_up)
             tls_flush(c);
@@ -617,7 +694,8 @@ static void conn_after(struct conn *c)
             return conn_free(c); /* all sent already: no linger timer to make and free */
         c->flushing = true;
         conn_release_limits(c);
-        read_on(c, false);
+        if (!c->ts || c->tls_up) /* (a refusal waits for the handshake it is sent over) */
+            read_on(c, false);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
         struct timeval tv = {CLOSE_LINGER_SEC, 0};
         c->linger = evtimer_new(c->h->base, on_linger, c);
@@ -765,6 +843,47 @@ static bool unpark(struct conn *c)
     return true;
 }
 
+/* The handshake of conn.c's own TLS is done: the engine hears of it. */
+static void own_tls_up(struct conn *c)
+{
+    SSL *ssl = tls_sock_ssl(c->ts);
+    c->tls_up = true;
+    if (c->flushing)
+        read_on(c, false); /* a refusal: it goes now, then the connection closes */
+    c->ops->tls_started(c->eng, SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+}
+
+/* rd_ev under conn.c's own TLS: the handshake goes on, or records are decrypted into the
+ * input buffer (from which conn_pump feeds the engine, as for a plain socket). */
+static void own_tls_readable(struct conn *c)
+{
+    if (!c->tls_up) {
+        int rc = tls_sock_handshake(c->ts);
+        if (rc < 0) {
+            tls_log_error(c, ERR_get_error());
+            ERR_clear_error();
+            c->dead = true;
+        }
+        if (rc <= 0)
+            return conn_after(c); /* (the handshake's records go out there) */
+        own_tls_up(c);
+        if (c->flushing || !SSL_has_pending(tls_sock_ssl(c->ts)))
+            return conn_pump(c); /* nothing behind the handshake yet: no read to EAGAIN */
+    }
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_unfreeze(in, 0); /* its end is frozen: only the bufferevent's reader adds */
+    int n = tls_sock_read(c->ts, in);
+    evbuffer_freeze(in, 0);
+    if (n < 0) {
+        if (n == TLS_SOCK_FAILED)
+            tls_log_error(c, ERR_get_error());
+        ERR_clear_error();
+        c->dead = true;
+        return conn_after(c);
+    }
+    conn_pump(c);
+}
+
 /* rd_ev: the socket is readable (parked: the connection is made whole first), or has been
  * idle for the idle time (parked: the engine's). */
 static void on_sock_read(evutil_socket_t fd, short what, void *vc)
@@ -778,6 +897,8 @@ static void on_sock_read(evutil_socket_t fd, short what, void *vc)
         c->ops->timeout(c->eng); /* rd_ev stays: an engine that lives on reads on */
         return conn_after(c);
     }
+    if (c->ts)
+        return own_tls_readable(c);
     /* One recv into the input buffer, without asking how much is waiting first. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer_iovec v;
@@ -873,14 +994,8 @@ static void on_event(struct bufferevent *bev, short what, void *vc)
         return conn_after(c);
     }
     /* EOF or error: the peer is gone. */
-    if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(bev)) {
-        unsigned long e = bufferevent_get_openssl_error(bev);
-        if (e) {
-            char buf[200];
-            ERR_error_string_n(e, buf, sizeof buf);
-            log_info("%s " LOG_ID " tls error: %s", c->ops->name, LOG_IDV(c->id), buf);
-        }
-    }
+    if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(bev))
+        tls_log_error(c, bufferevent_get_openssl_error(bev));
     c->dead = true;
     conn_after(c);
 }
@@ -903,6 +1018,10 @@ static void conn_free(struct conn *c)
             event_del(&c->rd_ev); /* its socket goes with the bufferevent */
             c->rd_on = false;
         }
+        if (c->wire_ev)
+            event_del(c->wire_ev);
+        tls_sock_free(c->ts);
+        c->ts = NULL;
         if (c->bev) {
             bufferevent_free(c->bev);
             c->bev = NULL;
@@ -919,6 +1038,13 @@ static void conn_free(struct conn *c)
     }
     if (c->wire_ev)
         event_free(c->wire_ev);
+    if (c->ts) {
+        if (c->tls_up && !c->dead && c->bev) { /* RFC 8446 §6.1; sent if the socket takes it */
+            tls_sock_close_notify(c->ts);
+            write_buf(tls_sock_wire(c->ts), bufferevent_getfd(c->bev));
+        }
+        tls_sock_free(c->ts);
+    }
     if (c->bev)
         bufferevent_free(c->bev);
     if (c->lifetime)
@@ -993,8 +1119,9 @@ void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap)
         memmove(out, out + 7, strlen(out + 7) + 1);
 }
 
-/* The connection's bufferevent; implicit TLS is a filter over the socket's (as after
- * STARTTLS), so that direct mode can write the records itself. */
+/* The connection's bufferevent. Implicit TLS is conn.c's own (tls_sock) for an engine that
+ * asks for it, else a filter over the socket's (as after STARTTLS), so that direct mode can
+ * write the records itself. */
 static struct bufferevent *conn_bev_new(struct conn *c, int fd)
 {
     struct bufferevent *plain = bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -1004,6 +1131,17 @@ static struct bufferevent *conn_bev_new(struct conn *c, int fd)
     }
     if (!c->implicit_tls)
         return plain;
+    if (c->ops->direct_tls) {
+        c->ts = tls_sock_new(c->h->tls, fd);
+        if (!c->ts) {
+            bufferevent_free(plain);
+            return NULL;
+        }
+        /* The plaintext's buffer: a file segment in it is mapped, to be encrypted, not sent
+         * with sendfile. */
+        evbuffer_clear_flags(bufferevent_get_output(plain), EVBUFFER_FLAG_DRAINS_TO_FD);
+        return plain;
+    }
     struct bufferevent *tls = tls_filter_new(c, plain);
     if (!tls)
         bufferevent_free(plain);
@@ -1114,6 +1252,8 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
     lifetime_start(c);
     /* The engine first: a plain socket in direct mode is read by conn.c and written only
      * when full, so its bufferevent's events are never added (one epoll_ctl, not three). */
+    if (c->ts)
+        own_read_start(c); /* the handshake is read by conn.c (the engine writes directly) */
     c->ops->start(c->eng);
     if (!c->own_read)
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);

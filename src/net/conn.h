@@ -100,6 +100,10 @@ struct proto_ops {
     /* Optional: the output written so far has been handed on (the write buffer drained);
      * an engine that sends a large reply in bursts writes its next burst here. */
     void (*writable)(void *eng);
+    /* Under implicit TLS, conn.c runs OpenSSL on the socket itself (net/tls_sock.h) instead
+     * of libevent's filter, and the engine is in direct mode (conn_set_direct_write) from
+     * its start. */
+    bool direct_tls;
 };
 
 /* Parking idle connections (conn_set_parking; plain sockets in direct mode). */

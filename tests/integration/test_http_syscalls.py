@@ -1,14 +1,16 @@
 """System calls per HTTP request (issue 13's measure: where the time goes). On this project's
-machines every system call pays for page-table isolation, so the web server's plain
-connections make as few as they can: net/conn.c reads a direct-mode socket itself (one recv
-per readable event; libevent's reader asks ioctl(FIONREAD) before every read), and a new
-connection's socket is added to epoll once (its bufferevent's read and write events are never
-added: conn.c reads, and writes directly). strace counts the daemon's calls while requests
+machines every system call pays for page-table isolation, so the web server's connections
+make as few as they can: net/conn.c reads a direct-mode socket itself (one recv per readable
+event; libevent's reader asks ioctl(FIONREAD) before every read), a new connection's socket
+is added to epoll once (its bufferevent's read and write events are never added: conn.c
+reads, and writes directly), and over TLS conn.c runs OpenSSL on the socket itself (one read
+per request's record, one write per answer). strace counts the daemon's calls while requests
 run; the limits are counts, not times (strace slows everything down)."""
 
 import http.client
 import shutil
 import signal
+import ssl
 import subprocess
 
 import pytest
@@ -82,6 +84,27 @@ def test_a_new_connection_is_added_to_epoll_once(web, tmp_path):
     # ADD and DEL per connection (the last ones' DEL may come after strace let go).
     assert calls.get("epoll_ctl", 0) <= 2 * n + 10, calls
     assert calls.get("ioctl", 0) < n / 5, calls
+
+
+def test_tls_requests_read_once(web, tmp_path):
+    """200 requests on one keep-alive TLS connection: conn.c runs TLS on the socket itself
+    (net/tls_sock.c, not libevent's OpenSSL filter), so a request is one read of its record
+    (read-ahead, no ioctl(FIONREAD) first) and its answer one write: no ioctl and no
+    epoll_ctl per request. The reads: the record's, and the open-file cache's look at its
+    inotify queue."""
+    ctx = ssl._create_unverified_context()
+    conn = http.client.HTTPSConnection("127.0.0.1", web.tls_port, timeout=30, context=ctx)
+    get(conn)
+    st = Strace(web.d.proc.pid, tmp_path / "tls.strace")
+    for _ in range(REQUESTS):
+        get(conn)
+    calls = st.stop()
+    conn.close()
+    reads = calls.get("recvfrom", 0) + calls.get("read", 0)
+    assert REQUESTS <= reads <= REQUESTS * 2.2, calls
+    assert calls.get("ioctl", 0) < REQUESTS / 10, calls
+    assert calls.get("epoll_ctl", 0) < REQUESTS / 10, calls
+    assert calls.get("writev", 0) + calls.get("write", 0) >= REQUESTS, calls
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import http.client
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import time
 
@@ -133,4 +134,56 @@ def test_later_answer_over_tls(web):
         c.request("GET", "/style.css", headers={"Host": "localhost"})
         r = c.getresponse()
         assert r.status == 200 and r.read() == CSS
+    c.close()
+
+
+def test_closing_sends_close_notify(web):
+    """A connection the server closes (Connection: close) ends with TLS's close_notify alert
+    (RFC 8446 §6.1), so the client can tell the end from a truncation: Python's ssl reads a
+    clean end (b"") rather than "unexpected eof" (Python's context ignores such ends by
+    default, and its sockets suppress them: neither here)."""
+    ctx = ssl._create_unverified_context()
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", web.tls_port), timeout=20),
+                        suppress_ragged_eofs=False)
+    s.sendall(b"GET /style.css HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ssl.SSLError as e:
+            raise AssertionError("closed without close_notify after %r: %s" % (data, e)) from e
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert X.statuses(data) == [200] and data.endswith(CSS)
+
+
+def test_broken_handshakes_leave_the_server_serving(web):
+    """Plain text, a truncated ClientHello, and a hello followed by a reset: each connection
+    is dropped (nothing but a TLS alert comes back) and the next client is served."""
+    hello_start = bytes.fromhex("160301020001000200")  # a record header and a cut ClientHello
+    for junk in (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", hello_start):
+        s = socket.create_connection(("127.0.0.1", web.tls_port), timeout=20)
+        s.sendall(junk)
+        if junk is hello_start:
+            s.shutdown(socket.SHUT_WR)
+        got = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        assert b"HTTP/" not in got and (not got or got[0] == 0x15), got  # 0x15: alert
+    s = socket.create_connection(("127.0.0.1", web.tls_port), timeout=20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.sendall(hello_start)
+    s.close()  # a reset in the middle of the handshake
+    ctx = ssl._create_unverified_context()
+    c = http.client.HTTPSConnection("127.0.0.1", web.tls_port, timeout=20, context=ctx)
+    c.request("GET", "/style.css", headers={"Host": "localhost"})
+    r = c.getresponse()
+    assert r.status == 200 and r.read() == CSS
     c.close()

@@ -635,7 +635,17 @@ static void hc_writable(void *v)
 }
 
 const struct proto_ops http_proto = {
-    "http",     hc_create,  hc_start,       hc_refuse,  hc_feed,
-    hc_busy,    hc_closing, hc_tls_started, hc_timeout, hc_shutdown,
-    hc_free,    hc_writable,
+    .name = "http",
+    .create = hc_create,
+    .start = hc_start,
+    .refuse = hc_refuse,
+    .feed = hc_feed,
+    .busy = hc_busy,
+    .closing = hc_closing,
+    .tls_started = hc_tls_started,
+    .timeout = hc_timeout,
+    .shutdown = hc_shutdown,
+    .free = hc_free,
+    .writable = hc_writable,
+    .direct_tls = true, /* HTTPS: conn.c runs TLS on the socket (net/tls_sock.h) */
 };

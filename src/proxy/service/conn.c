@@ -341,6 +341,16 @@ static void pc_writable(void *v)
 }
 
 const struct proto_ops proxy_proto = {
-    "proxy",    pc_create,      pc_start,   pc_refuse,   pc_feed, pc_busy,
-    pc_closing, pc_tls_started, pc_timeout, pc_shutdown, pc_free, pc_writable,
+    .name = "proxy",
+    .create = pc_create,
+    .start = pc_start,
+    .refuse = pc_refuse,
+    .feed = pc_feed,
+    .busy = pc_busy,
+    .closing = pc_closing,
+    .tls_started = pc_tls_started,
+    .timeout = pc_timeout,
+    .shutdown = pc_shutdown,
+    .free = pc_free,
+    .writable = pc_writable,
 };
