@@ -17,7 +17,7 @@
 # Prints every run, then per server its best runs (all losses counted, and the server's
 # own only), and Pigeon's ratios.
 # Run as root from the source tree after `make`: sh bench/dhcp.sh
-# RATES (default "500 1000 1250 1500 1750 2000 3000 4000 6000 8000"), PERIOD (5 s), MAXDROP (1),
+# RATES (default "500 1000 1250 1500 1750 2000 2500 3000 4000 6000 8000"), PERIOD (5 s), MAXDROP (1),
 # CLIENTS (20000 simulated MACs), SERVERS (default "pigeon kea dnsmasq"), PIGEON_LEASE_DIR
 # (where leases.db goes: e.g. /dev/shm/x to see what the fsync of each batch's COMMIT
 # costs), KEEP=1 keeps the outputs.
@@ -30,7 +30,7 @@
 # BENCH_CGROUP=0 (or an unwritable /sys/fs/cgroup/cpu) turns that off.
 set -eu
 BUILD=${PIGEON_BUILD:-build/release}
-RATES=${RATES:-500 1000 1250 1500 1750 2000 3000 4000 6000 8000}
+RATES=${RATES:-500 1000 1250 1500 1750 2000 2500 3000 4000 6000 8000}
 PERIOD=${PERIOD:-5}
 MAXDROP=${MAXDROP:-1}
 EXIT_WAIT=${EXIT_WAIT:-500000}
