@@ -282,7 +282,8 @@ fi
 declare -A RESULTS
 run_imaptest() { # PORT SECONDS -> a load line as imapload prints it
     local out total
-    out=$(LD_LIBRARY_PATH=/usr/lib/dovecot "$IMAPTEST" host=127.0.0.1 port="$1" \
+    # imaptest's default user template is $USER, checked even when userfile= names the users
+    out=$(USER=${USER:-bench} LD_LIBRARY_PATH=/usr/lib/dovecot "$IMAPTEST" host=127.0.0.1 port="$1" \
         userfile="$TMP/users.imaptest" clients="$C" secs="$2" mbox="$IMAPTEST_MBOX" \
         ${IMAPTEST_LOGOUT0:+logout=0} 2>&1 </dev/null) || true
     total=$(awk '/^Totals:/ {t = 1; next} t && /^[ 0-9]+$/ {s = 0; for (i = 1; i <= NF; i++) s += $i; sum = s} END {print sum + 0}' <<<"$out")

@@ -219,6 +219,13 @@ void store_imap_tune(struct store *st);
  * write that failed was undone alone; commit failure undoes all. 0 or ERR_*.
  */
 int store_imap_batch_begin(struct store *st);
+/*
+ * The same for a batch of changes that may be lost to a power failure (flags, expunges,
+ * \Recent claims): its COMMIT does not fsync the WAL (synchronous=NORMAL). It survives a
+ * crash of the process, and becomes durable with the next fsynced commit of the database
+ * (any delivery, APPEND or mailbox change: the WAL is written in order) or checkpoint.
+ */
+int store_imap_batch_begin_relaxed(struct store *st);
 int store_imap_batch_end(struct store *st, bool commit);
 
 /* Appends DATA/blobs/xx/<blob_id> to path. */

@@ -133,11 +133,23 @@ int store_imap_batch_begin(struct store *st)
     return db_begin(st);
 }
 
+int store_imap_batch_begin_relaxed(struct store *st)
+{
+    /* changeable between transactions only; set back to FULL by store_imap_batch_end */
+    int rc = db_exec(st, "PRAGMA synchronous=NORMAL");
+    if (rc == 0 && (rc = db_begin(st)) != 0)
+        db_exec(st, "PRAGMA synchronous=FULL");
+    return rc;
+}
+
 int store_imap_batch_end(struct store *st, bool commit)
 {
-    if (!commit) {
+    int rc = 0;
+    if (!commit)
         db_rollback(st);
-        return 0;
-    }
-    return db_commit(st);
+    else
+        rc = db_commit(st);
+    if (db_exec(st, "PRAGMA synchronous=FULL") != 0)
+        log_err("store: cannot restore synchronous=FULL");
+    return rc;
 }

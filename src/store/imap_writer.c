@@ -18,6 +18,7 @@ struct wjob {
     void (*done)(void *arg, int rc);
     void *arg;
     int rc;
+    bool relaxed; /* may be lost to a power failure (imap_writer_submit_relaxed) */
 };
 
 struct imap_writer {
@@ -32,7 +33,10 @@ struct imap_writer {
 /* Runs one batch: every job in one transaction, then every done. */
 static void run_batch(struct imap_writer *w, struct wjob *jobs)
 {
-    int rc = store_imap_batch_begin(w->st);
+    bool relaxed = true;
+    for (struct wjob *j = jobs; j && relaxed; j = j->next)
+        relaxed = j->relaxed;
+    int rc = relaxed ? store_imap_batch_begin_relaxed(w->st) : store_imap_batch_begin(w->st);
     for (struct wjob *j = jobs; j; j = j->next)
         j->rc = rc ? rc : j->run(w->st, j->arg);
     if (rc == 0) {
@@ -94,13 +98,14 @@ int imap_writer_start(const char *data_dir, struct imap_writer **out, const char
     return 0;
 }
 
-void imap_writer_submit(struct imap_writer *w, int (*run)(struct store *st, void *arg),
-                        void (*done)(void *arg, int rc), void *arg)
+static void submit(struct imap_writer *w, int (*run)(struct store *st, void *arg),
+                   void (*done)(void *arg, int rc), void *arg, bool relaxed)
 {
     struct wjob *j = xcalloc(1, sizeof *j);
     j->run = run;
     j->done = done;
     j->arg = arg;
+    j->relaxed = relaxed;
     pthread_mutex_lock(&w->mu);
     if (w->tail)
         w->tail->next = j;
@@ -109,6 +114,18 @@ void imap_writer_submit(struct imap_writer *w, int (*run)(struct store *st, void
     w->tail = j;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
+}
+
+void imap_writer_submit(struct imap_writer *w, int (*run)(struct store *st, void *arg),
+                        void (*done)(void *arg, int rc), void *arg)
+{
+    submit(w, run, done, arg, false);
+}
+
+void imap_writer_submit_relaxed(struct imap_writer *w, int (*run)(struct store *st, void *arg),
+                                void (*done)(void *arg, int rc), void *arg)
+{
+    submit(w, run, done, arg, true);
 }
 
 void imap_writer_stop(struct imap_writer *w)

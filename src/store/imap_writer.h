@@ -3,7 +3,8 @@
  * every write request (STORE, EXPUNGE, COPY/MOVE, APPEND's rows, mailbox changes) of every
  * session, as many as are waiting at once in one transaction (store_imap_batch_*), so one WAL
  * fsync makes a whole batch durable and IMAP writers never fight over SQLite's lock (whose
- * busy handler sleeps whole milliseconds). Replies are sent only after the batch's COMMIT.
+ * busy handler sleeps whole milliseconds). Replies are sent only after the batch's COMMIT;
+ * a batch of flag changes, expunges and \Recent claims only commits without its own fsync.
  */
 #ifndef PIGEON_STORE_IMAP_WRITER_H
 #define PIGEON_STORE_IMAP_WRITER_H
@@ -22,6 +23,14 @@ int imap_writer_start(const char *data_dir, struct imap_writer **out, const char
  */
 void imap_writer_submit(struct imap_writer *w, int (*run)(struct store *st, void *arg),
                         void (*done)(void *arg, int rc), void *arg);
+/*
+ * The same for a write that may be lost to a power failure but not to a crash of the process
+ * (flags, expunges, \Recent claims: nothing a client gave the server to keep). A batch made
+ * only of such writes commits without its own WAL fsync (store_imap_batch_begin_relaxed); one
+ * with any other write fsyncs, which makes the relaxed ones in it durable too.
+ */
+void imap_writer_submit_relaxed(struct imap_writer *w, int (*run)(struct store *st, void *arg),
+                                void (*done)(void *arg, int rc), void *arg);
 /* Runs every queued write (their done callbacks too), joins the thread, frees. NULL: no-op. */
 void imap_writer_stop(struct imap_writer *w);
 

@@ -668,7 +668,7 @@ static bool read_in_place(struct req_job *j)
                  !r->read_only && !r->no_recent && r->nrows &&
                  r->rows[r->nrows - 1].uid > r->mailbox.recent_before;
     if (claim) {
-        imap_writer_submit(writer_of(j->w->d), claim_run, claim_done, j);
+        imap_writer_submit_relaxed(writer_of(j->w->d), claim_run, claim_done, j);
         return false;
     }
     if (r->kind == IMAP_REQ_CACHE && r->rc == 0) {
@@ -701,6 +701,9 @@ static void request(void *vis, struct imap_session *s, struct imap_req *req)
     struct imap_writer *writer = writer_of(d);
     if (!writer) /* no writer: everything on the pool */
         return pool_submit(pool, req_work, j);
+    /* flags and expunges keep nothing the client gave: no fsync of their own (imap_writer.h) */
+    if (req->kind == IMAP_REQ_STORE || req->kind == IMAP_REQ_EXPUNGE)
+        return imap_writer_submit_relaxed(writer, write_run, write_done, j);
     if (is_write(req->kind))
         return imap_writer_submit(writer, write_run, write_done, j);
     if (req->kind == IMAP_REQ_APPEND)
@@ -713,7 +716,12 @@ static void request(void *vis, struct imap_session *s, struct imap_req *req)
     imap_session_req_done(s); /* inside the engine's call: conn.c continues after it */
 }
 
-/* ---- message files (on the worker: blobs are immutable, mapping is cheap) ---- */
+/* ---- message files (on the worker: blobs are immutable) ---- */
+
+/* Files up to this size are read into memory rather than mapped: unmapping in a process of
+ * many threads costs a TLB shootdown on every core (it was the largest kernel cost under
+ * imaptest's mix), and most messages are a few kilobytes. */
+#define MSG_READ_MAX (1u << 20)
 
 static int msg_map(void *vis, const char *blob, struct imap_msg_map *out)
 {
@@ -727,7 +735,20 @@ static int msg_map(void *vis, const char *blob, struct imap_msg_map *out)
         log_warn("imap " LOG_ID " %s: %s", LOG_IDV(is->id), str_cstr(&path), strerror(errno));
     str_clear(&path);
     *out = (struct imap_msg_map){"", 0, NULL};
-    if (rc == 0 && sb.st_size > 0) {
+    if (rc == 0 && sb.st_size > 0 && (uint64_t)sb.st_size <= MSG_READ_MAX) {
+        size_t n = (size_t)sb.st_size, got = 0;
+        char *b = xmalloc(n);
+        while (got < n) {
+            ssize_t k = pread(fd, b + got, n - got, (off_t)got);
+            if (k <= 0 && !(k < 0 && errno == EINTR))
+                break;
+            got += k > 0 ? (size_t)k : 0;
+        }
+        if (got == n)
+            *out = (struct imap_msg_map){b, n, b};
+        else
+            rc = ERR_IO, free(b);
+    } else if (rc == 0 && sb.st_size > 0) {
         void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED) {
             rc = ERR_IO;
@@ -742,7 +763,9 @@ static int msg_map(void *vis, const char *blob, struct imap_msg_map *out)
 
 static void msg_unmap(void *vis, struct imap_msg_map *m)
 {
-    if (m->handle)
+    if (m->handle && m->len <= MSG_READ_MAX)
+        free(m->handle);
+    else if (m->handle)
         munmap(m->handle, m->len);
     *m = (struct imap_msg_map){"", 0, NULL};
 }
