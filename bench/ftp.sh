@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # FTP benchmark: Pigeon against vsftpd and pure-ftpd, in one run, on loopback.
 #
-# Three workloads, each against every server in turn:
-#   retr / stor        one RETR and one STOR of a SIZE-MB file with curl, plain FTP;
+# Every server is started at once and stays up; the workloads take turns between them:
+#   retr / stor        one RETR and one STOR of a SIZE-MB file with curl, plain FTP, per
+#                      round: TROUNDS rounds, the servers taking turns (each does its five
+#                      transfers, then the next server), the median of its rounds counts;
 #   stor+sync          the STOR again, timed until the file is on disk (curl, then sync(1)
 #                      on the file): Pigeon fsyncs before 226, vsftpd and pure-ftpd do not,
 #                      so this is the like-for-like figure for durable uploads;
@@ -37,13 +39,14 @@
 # the temporary directory, and run from there. A system user BENCH_USER is made (and kept)
 # for the two of them.
 #
-# usage: bench/ftp.sh [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-r ROUNDS] [-S] [-o pigeon|vsftpd|pureftpd] [-k] [-B]
+# usage: bench/ftp.sh [-s MB] [-c CONCURRENCY] [-n SESSIONS] [-r ROUNDS] [-t TROUNDS] [-S] [-o pigeon|vsftpd|pureftpd] [-k] [-B]
 #   -s  size of the large file in MB       (env BENCH_MB: default 2048 when BENCH_DIR has
 #                                           room for 2.5 x that, else 512)
 #   -c  concurrent sessions                (env BENCH_C, default 20)
 #   -n  sessions per timed run             (env BENCH_N, default 400)
 #   -r  rounds of the sessions run         (env BENCH_ROUNDS, default 3: the servers take
 #                                           turns, the median of each one's rounds counts)
+#   -t  rounds of the transfers            (env BENCH_TROUNDS, default 1; likewise)
 #   -S  the sessions workload only         (env BENCH_SESSIONS_ONLY=1)
 #   -o  run one server only                (env BENCH_ONLY)
 #   -k  keep the temporary directory       (env BENCH_KEEP=1)
@@ -59,6 +62,7 @@ MB=${BENCH_MB:-}
 C=${BENCH_C:-20}
 N=${BENCH_N:-400}
 ROUNDS=${BENCH_ROUNDS:-3}
+TROUNDS=${BENCH_TROUNDS:-1}
 SESSIONS_ONLY=${BENCH_SESSIONS_ONLY:-0}
 ONLY=${BENCH_ONLY:-}
 KEEP=${BENCH_KEEP:-0}
@@ -67,12 +71,13 @@ BASE=${BENCH_DIR:-/var/tmp}
 USER_NAME=${BENCH_USER:-pigeonftpbench}
 PASS=bench-Passw0rd
 
-while getopts "s:c:n:r:So:kBh" opt; do
+while getopts "s:c:n:r:t:So:kBh" opt; do
     case $opt in
         s) MB=$OPTARG ;;
         c) C=$OPTARG ;;
         n) N=$OPTARG ;;
         r) ROUNDS=$OPTARG ;;
+        t) TROUNDS=$OPTARG ;;
         S) SESSIONS_ONLY=1 ;;
         o) ONLY=$OPTARG ;;
         k) KEEP=1 ;;
@@ -88,7 +93,7 @@ if [[ -z $MB ]]; then
     MB=512
     ((avail > 2048 * 5 / 2 + 1024)) && MB=2048
 fi
-for v in MB C N ROUNDS; do
+for v in MB C N ROUNDS TROUNDS; do
     [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v must be a positive number"
 done
 run_p() { [[ -z $ONLY || $ONLY == "$1" ]]; }
@@ -218,19 +223,13 @@ if [[ ${BENCH_CGROUP:-1} != 0 && -w /sys/fs/cgroup/cpu ]]; then
 fi
 in_cgroup() { [[ -z $CGROUP ]] || echo "$1" >"$CGROUP/cgroup.procs"; }
 
-stop_last() {
-    local last=$((${#PIDS[@]} - 1))
-    stop_pid server "${PIDS[$last]}"
-    unset "PIDS[$last]"
-}
-
 # ---------------------------------------------------------------- workloads
 url() { echo "ftp://$(printf %s "$FTP_USER" | sed 's/@/%40/'):$PASS@127.0.0.1:$PORT/$1"; }
 
 # throughput retr|stor|stor-sync [TLS options...]: "MB/s CPU-ms-per-GB" (stor-sync: MB/s
 # from curl's start to the end of sync(1), login included, and 0)
 throughput() {
-    local what=$1 out t0 t1 c0 c1 size pid=${PIDS[${#PIDS[@]} - 1]}
+    local what=$1 out t0 t1 c0 c1 size pid=${SPID[$NAME]}
     shift
     if [[ $what == stor-sync ]]; then
         t0=$(now)
@@ -303,39 +302,44 @@ declare -A R CPU
 SERVERS=()
 for s in pigeon vsftpd pureftpd; do run_p "$s" && SERVERS+=("$s"); done
 log "load before: $(uptime)"
-for NAME in "${SERVERS[@]}"; do
-    if ((SESSIONS_ONLY)); then
-        for k in retr stor stor-sync retr-tls stor-tls; do R[$NAME,$k]=0 CPU[$NAME,$k]=0; done
-        continue
-    fi
-    case $NAME in
-        pigeon) start_pigeon ;;
-        vsftpd) start_vsftpd ;;
-        pureftpd) start_pureftpd ;;
-    esac
-    log "$NAME on port $PORT"
-    for k in retr stor stor-sync retr-tls stor-tls; do
-        case $k in
-            *-tls) set -- "${k%-tls}" --ssl-reqd -k ;;
-            *) set -- "$k" ;;
-        esac
-        read -r "R[$NAME,$k]" "CPU[$NAME,$k]" <<<"$(throughput "$@")"
-        sync # what a STOR left dirty is not written during the next transfer
-    done
-    log "$NAME: retr ${R[$NAME,retr]} stor ${R[$NAME,stor]} stor+sync ${R[$NAME,stor-sync]}" \
-        "retr-tls ${R[$NAME,retr-tls]} stor-tls ${R[$NAME,stor-tls]} MB/s;" \
-        "CPU ms/GB: retr ${CPU[$NAME,retr]} stor ${CPU[$NAME,stor]}" \
-        "retr-tls ${CPU[$NAME,retr-tls]} stor-tls ${CPU[$NAME,stor-tls]}"
-    stop_last
-done
-# Sessions: every server runs at once (idle but for its turn), and the runs alternate between
-# them, ROUNDS times, so that a change in the other agents' load falls on all of them alike;
-# each server's figure is the median of its rounds.
 declare -A SPORT SUSER SPID
 for NAME in "${SERVERS[@]}"; do
     "start_$NAME"
     SPORT[$NAME]=$PORT SUSER[$NAME]=$FTP_USER SPID[$NAME]=${PIDS[${#PIDS[@]} - 1]}
+    log "$NAME on port $PORT"
 done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# Transfers: the servers take turns, TROUNDS times, so that a change in the other agents'
+# load falls on all of them alike; each figure is the median of the server's rounds.
+XFERS=(retr stor stor-sync retr-tls stor-tls)
+((SESSIONS_ONLY)) && TROUNDS=0
+for round in $(seq 1 "$TROUNDS"); do
+    for NAME in "${SERVERS[@]}"; do
+        PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
+        for k in "${XFERS[@]}"; do
+            case $k in
+                *-tls) set -- "${k%-tls}" --ssl-reqd -k ;;
+                *) set -- "$k" ;;
+            esac
+            read -r rate cpu <<<"$(throughput "$@")"
+            R[$NAME,$k-all]+="$rate " CPU[$NAME,$k-all]+="$cpu "
+            sync # what a STOR left dirty is not written during the next transfer
+        done
+        line=
+        for k in "${XFERS[@]}"; do
+            line+="$k $(awk '{print $NF}' <<<"${R[$NAME,$k-all]}") MB/s"
+            line+=" $(awk '{print $NF}' <<<"${CPU[$NAME,$k-all]}") ms/GB; "
+        done
+        log "round $round, $NAME: $line($(cut -d' ' -f1-3 /proc/loadavg))"
+    done
+done
+for NAME in "${SERVERS[@]}"; do
+    for k in "${XFERS[@]}"; do
+        R[$NAME,$k]=$(median <<<"${R[$NAME,$k-all]:-0}")
+        CPU[$NAME,$k]=$(median <<<"${CPU[$NAME,$k-all]:-0}")
+    done
+done
+# Sessions: likewise, ROUNDS times.
 for round in $(seq 1 "$ROUNDS"); do
     for NAME in "${SERVERS[@]}"; do
         PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
@@ -344,7 +348,6 @@ for round in $(seq 1 "$ROUNDS"); do
         log "round $round, $NAME: $rate sessions/s, $cpu ms CPU/session ($(cut -d' ' -f1-3 /proc/loadavg))"
     done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for NAME in "${SERVERS[@]}"; do
     R[$NAME,sessions]=$(median <<<"${R[$NAME,sessions-all]}")
     R[$NAME,cpu]=$(median <<<"${R[$NAME,cpu-all]}")
