@@ -107,8 +107,15 @@ unit-bins: $(UNIT_BINS)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
 
+# The integration files run in INTEGRATION_JOBS pytest-xdist workers, a whole file per worker
+# (its module fixtures stay shared); each worker enters a network namespace of its own
+# (conftest.py), so their addresses and ports never meet. Most of a test is waiting for a
+# daemon or a client, so on 2 cores 4 workers take about a third of one's time.
+# INTEGRATION_JOBS=0 runs them in one process.
+INTEGRATION_JOBS ?= 4
 integration: all
-	PIGEON_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider --durations=25 tests/integration
+	PIGEON_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider --durations=25 \
+		$(if $(filter 0,$(INTEGRATION_JOBS)),,-n $(INTEGRATION_JOBS) --dist loadfile) tests/integration
 
 layers:
 	@scripts/check-layers.sh

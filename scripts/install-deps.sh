@@ -17,7 +17,7 @@ python3 openssl ca-certificates publicsuffix"
 # need them. Append new test-only packages here. pure-ftpd (bench/ftp.sh) conflicts with
 # vsftpd (both are ftp-server), so the bench fetches its .deb with apt-get download and runs
 # it unpacked: its libraries (libsodium23, libcap2) are listed instead.
-PACKAGES="clang iproute2 libclang-rt-14-dev libcmocka-dev python3-pytest python3-dnspython
+PACKAGES="clang iproute2 libclang-rt-14-dev libcmocka-dev python3-pytest python3-pytest-xdist python3-dnspython
 swaks libnet-ssleay-perl fetchmail curl getmail6 bind9-utils postfix nsd unbound
 bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptography dnsperf
 isync mutt dovecot-imapd sieve-connect

@@ -106,7 +106,7 @@ def probe(ns, *steps, iface=CLI_IF):
 
 def resolve(d, name, rdtype):
     q = dns.message.make_query(name, rdtype)
-    r = dns.query.udp(q, "127.0.0.1", port=d.res_port, timeout=5)
+    r = dns.query.udp(q, "127.0.0.1", port=d.res_port, timeout=20)
     return r.rcode(), [str(rr) for rrset in r.answer for rr in rrset]
 
 
@@ -156,7 +156,7 @@ def test_udhcpc_lease_name_in_dns_release(tmp_path, net):
     start(d)
     script, out, env = udhcpc_files(tmp_path)
     p = subprocess.run(["ip", "netns", "exec", net, shutil.which("udhcpc"), "-i", CLI_IF, "-f",
-                        "-q", "-n", "-t", "5", "-T", "2", "-s", str(script), "-x",
+                        "-q", "-n", "-t", "10", "-T", "3", "-s", str(script), "-x",
                         "hostname:box1"], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=60)
     assert p.returncode == 0, p.stdout.decode()
@@ -171,12 +171,12 @@ def test_udhcpc_lease_name_in_dns_release(tmp_path, net):
     H.wait_until(lambda: resolve(d, rev, "PTR")[1] == ["box1.lan.test."], 10, "PTR of box1")
     # the DHCID guards the name (RFC 4701)
     r = dns.query.udp(dns.message.make_query("box1.lan.test", "DHCID"), "127.0.0.1",
-                      port=d.dns_port, timeout=5)
+                      port=d.dns_port, timeout=20)
     assert r.answer, r
     # a second run asks for the same address again (REQUEST, option 50) and keeps it
     off = d.log_size()
     p = subprocess.run(["ip", "netns", "exec", net, shutil.which("udhcpc"), "-i", CLI_IF, "-f",
-                        "-q", "-n", "-t", "5", "-T", "2", "-s", str(script), "-x",
+                        "-q", "-n", "-t", "10", "-T", "3", "-s", str(script), "-x",
                         "hostname:box1", "-r", got["ip"]], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=60)
     assert p.returncode == 0, p.stdout.decode()
