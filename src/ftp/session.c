@@ -351,7 +351,7 @@ void ftp_session_tls_started(struct ftp_session *s, const char *version, const c
 
 void ftp_session_timeout(struct ftp_session *s)
 {
-    if (s->closing || s->xfer != FX_NONE)
+    if (s->closing || s->xfer != FX_NONE || s->waiting) /* waiting: on us, not idle */
         return;
     log_info("ftp " LOG_ID " timeout from %s", LOG_IDV(s->id), s->peer_addr);
     ftp_reply(s, "421 Timeout: closing control connection.");

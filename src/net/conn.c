@@ -1189,6 +1189,11 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
 static void on_login_timeout(evutil_socket_t fd, short what, void *vc)
 {
     struct conn *c = vc;
+    if (c->ops->busy(c->eng)) { /* a password check is out: the client waits on us */
+        struct timeval again = {1, 0};
+        evtimer_add(c->login, &again);
+        return;
+    }
     log_info("%s " LOG_ID " no login from %s within %u s", c->ops->name, LOG_IDV(c->id), c->peer,
              c->h->counters->login_timeout);
     c->in_call = true;
