@@ -23,6 +23,9 @@
 #include "dns/zone.h"
 #include "dns/zonefile.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,17 +532,23 @@ static void test_nsec3_limits(void **state)
     assert_int_equal(b.nsec3_hashes, 0);
 }
 
+/* A fresh key directory for "example." holding one CSK, loaded into ks. */
+static void new_keystore(char *dir, uint8_t *zone, struct dnssec_keyset *ks, struct str *err)
+{
+    assert_non_null(mkdtemp(dir));
+    N("example.", zone);
+    assert_int_equal(dnssec_keystore_ensure(dir, zone, DNSSEC_ALG_ED25519, ks, err), 0);
+}
+
 /* The key life cycle on disk: pre-published -> active (the old one retires) -> removed. */
 static void test_keystore_roll(void **state)
 {
     (void)state;
     char dir[] = "/tmp/pigeon-dnssec-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     uint8_t zone[DNS_NAME_MAXLEN];
-    N("example.", zone);
     struct dnssec_keyset ks = {0};
     struct str err = STR_INIT;
-    assert_int_equal(dnssec_keystore_ensure(dir, zone, DNSSEC_ALG_ED25519, &ks, &err), 0);
+    new_keystore(dir, zone, &ks, &err);
     assert_int_equal(ks.n, 1);
     uint16_t old = ks.keys[0].tag;
     assert_int_equal(dnssec_keystore_create(dir, zone, DNSSEC_ALG_ED25519, DNSSEC_ROLE_CSK,
@@ -576,6 +585,54 @@ static void test_keystore_roll(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+struct renamer {
+    char a[256], b[256];
+    atomic_bool done;
+};
+
+static void *rename_back_and_forth(void *arg)
+{
+    struct renamer *r = arg;
+    for (int i = 0; i < 2000; i++) {
+        if (rename(i % 2 ? r->b : r->a, i % 2 ? r->a : r->b) != 0)
+            abort(); /* no cmocka assertion off the test's thread */
+        usleep(100);
+    }
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+/* The daemon renames and removes key files while `pigeon dnssec status` reads the directory
+ * (CI saw "...csk.retired.pem: No such file or directory"): a key file that vanishes between
+ * readdir and open makes the reader look again, never fail. */
+static void test_keystore_read_while_rolling(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pigeon-dnssec-XXXXXX";
+    uint8_t zone[DNS_NAME_MAXLEN];
+    struct dnssec_keyset ks = {0};
+    struct str err = STR_INIT;
+    new_keystore(dir, zone, &ks, &err);
+    struct renamer r = {.done = false};
+    snprintf(r.a, sizeof r.a, "%s", ks.path[0]);
+    snprintf(r.b, sizeof r.b, "%.*s.retired.pem", (int)(strlen(r.a) - 4), r.a);
+    dnssec_keyset_clear(&ks);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, rename_back_and_forth, &r), 0);
+    int loads = 0;
+    while (!atomic_load(&r.done)) {
+        int rc = dnssec_keystore_load(dir, zone, &ks, &err);
+        if (rc != 0)
+            fail_msg("load %d: %s", loads, str_cstr(&err));
+        dnssec_keyset_clear(&ks);
+        loads++;
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(unlink(r.a), 0);
+    assert_int_equal(rmdir(dir), 0);
+    str_clear(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_corrupted_signature), cmocka_unit_test(test_keytrap_budget),
         cmocka_unit_test(test_nsec_proofs),       cmocka_unit_test(test_nsec3_proofs),
         cmocka_unit_test(test_nsec3_limits),      cmocka_unit_test(test_keystore_roll),
+        cmocka_unit_test(test_keystore_read_while_rolling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,6 +94,8 @@ static int load_one(const char *path, unsigned alg, enum dnssec_role role,
                     enum dnssec_keystate st, struct dnssec_keyset *ks, struct str *err_out)
 {
     FILE *f = fopen(path, "r");
+    if (!f && errno == ENOENT)
+        return ERR_AGAIN; /* renamed or removed since the directory was read */
     if (!f) {
         str_appendf(err_out, "%s: %s", path, strerror(errno));
         return ERR_IO;
@@ -123,11 +125,11 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int dnssec_keystore_load(const char *dir, const uint8_t *zone, struct dnssec_keyset *ks,
-                         struct str *err_out)
+/* One reading of dir; ERR_AGAIN when a key file vanished between readdir and open (the
+ * daemon rolling a key while `pigeon dnssec status` reads the directory). */
+static int load_pass(const char *dir, const char *zt, struct dnssec_keyset *ks,
+                     struct str *err_out)
 {
-    char zt[DNS_NAME_TEXT_MAX];
-    zone_text(zone, zt, sizeof zt);
     ks->n = 0;
     DIR *d = opendir(dir);
     if (!d)
@@ -159,6 +161,19 @@ int dnssec_keystore_load(const char *dir, const uint8_t *zone, struct dnssec_key
     str_clear(&path);
     if (rc)
         dnssec_keyset_clear(ks);
+    return rc;
+}
+
+int dnssec_keystore_load(const char *dir, const uint8_t *zone, struct dnssec_keyset *ks,
+                         struct str *err_out)
+{
+    char zt[DNS_NAME_TEXT_MAX];
+    zone_text(zone, zt, sizeof zt);
+    int rc = ERR_AGAIN;
+    for (int tries = 0; rc == ERR_AGAIN && tries < 20; tries++)
+        rc = load_pass(dir, zt, ks, err_out);
+    if (rc == ERR_AGAIN)
+        str_appendf(err_out, "%s: the keys kept changing while being read", dir);
     return rc;
 }
 
