@@ -1245,6 +1245,8 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
     enum conn_refusal why;
     if (!conn_acquire_limits(c, l, &why)) {
         conn_release_limits(c);
+        if (c->ts)
+            own_read_start(c); /* the refusal goes out encrypted, after the handshake */
         c->ops->refuse(c->eng, why);
         return conn_after(c);
     }

@@ -206,3 +206,30 @@ def test_parked_idle_time_counts_towards_header_timeout(tmp_path):
         assert took < 13, "the parked time was not counted: closed %.1f s after" % took
     finally:
         X.finish(d.d)
+
+
+def test_refusal_over_tls_is_encrypted(tmp_path):
+    """A connection over the address's limit on the TLS port gets the handshake and then its
+    503 (with Retry-After) encrypted, not a plain-text 503 where the ServerHello belongs."""
+    import ssl
+    d = X.start_http(tmp_path, "pigeond[http_tls_refusal]",
+                     http={"max_connections_per_ip": 4, "header_timeout": 30})
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    socks = []
+    try:
+        # Fill the address's places over TLS (the harness's probes may still hold one).
+        while True:
+            s = ctx.wrap_socket(connect(d.tls_port), server_hostname="localhost")
+            s.sendall(GET)
+            [(status, body)] = read_answers(s, 1)
+            if status == 503:
+                break
+            assert (status, body) == (200, CSS) and len(socks) < 4
+            socks.append(s)
+        s.close()
+        assert socks, "no connection was served before the limit"
+    finally:
+        for s in socks:
+            s.close()
+        X.finish(d.d)
