@@ -24,7 +24,8 @@ void imap_fetch_free(struct imap_session *s)
     if (!f)
         return;
     imap_fetch_msg_release(s, f);
-    imap_fetch_atts_clear(&f->atts);
+    if (!f->borrowed)
+        imap_fetch_atts_clear(&f->atts);
     str_clear(&f->obuf);
     free(f->idx);
     free(f->blobs);
@@ -41,8 +42,17 @@ void imap_fetch_free(struct imap_session *s)
 static void finish(struct imap_session *s)
 {
     bool failed = s->cmd.fetch->failed, unknown_cte = s->cmd.fetch->unknown_cte;
+    void (*then)(struct imap_session *) = s->cmd.fetch->then;
     s->sending = false;
     imap_fetch_free(s);
+    if (then) { /* between commands: no tagged reply, and nothing of it outlives it */
+        free(s->cmd.uids);
+        s->cmd.uids = NULL;
+        imap_req_clear(&s->req);
+        if (failed || unknown_cte)
+            imap_writes(s, "* NO Some new messages could not be read for NOTIFY\r\n");
+        return then(s);
+    }
     if (unknown_cte) /* RFC 3516 §4.2 */
         return imap_done(s, "NO [UNKNOWN-CTE] A part's content transfer encoding is unknown");
     if (failed)
@@ -146,6 +156,35 @@ static void next_chunk(struct imap_session *s)
     imap_fetch_pump(s);
 }
 
+/* The FETCH state for idx[0..n) (view indices, ascending; taken) with atts. */
+static struct imap_fetch *fetch_new(struct imap_session *s, size_t *idx, size_t n)
+{
+    struct imap_fetch *f = s->cmd.fetch;
+    f->with_modseq = f->atts.flags & IMAP_FETCH_MODSEQ;
+    f->need_cache =
+        f->atts.flags & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE);
+    f->set_seen = f->atts.sets_seen && !s->view.read_only;
+    f->idx = idx;
+    f->n = n;
+    f->blobs = xcalloc(IMAP_CHUNK, sizeof *f->blobs);
+    f->flags_changed = xcalloc(IMAP_CHUNK, sizeof *f->flags_changed);
+    s->cmd.uids = xcalloc(IMAP_CHUNK, sizeof *s->cmd.uids);
+    return f;
+}
+
+void imap_fetch_unsolicited(struct imap_session *s, const struct imap_fetch_atts *atts,
+                            size_t *idx, size_t n, void (*then)(struct imap_session *s))
+{
+    struct imap_fetch *f = xcalloc(1, sizeof *f);
+    s->cmd.fetch = f;
+    f->atts = *atts;
+    f->atts.flags |= IMAP_FETCH_UID;
+    f->borrowed = true;
+    f->then = then;
+    fetch_new(s, idx, n);
+    next_chunk(s);
+}
+
 /* (CHANGEDSINCE n [VANISHED]): RFC 7162 §3.1.4, §3.2.6. */
 static bool parse_modifiers(const struct imap_arg *a, uint64_t *since, bool *vanished)
 {
@@ -204,20 +243,14 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
         f->atts.flags |= IMAP_FETCH_UID;
     if (changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ))
         imap_condstore_on(s); /* RFC 7162 §3.1: CONDSTORE-enabling */
-    f->with_modseq = changedsince || (f->atts.flags & IMAP_FETCH_MODSEQ);
-    f->need_cache =
-        f->atts.flags & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE);
-    f->set_seen = f->atts.sets_seen && !s->view.read_only;
-    size_t *idx, n;
+    size_t *idx, n, kept = 0;
     if (!imap_view_resolve(s, &cmd->args[0], s->cmd.uid, &idx, &n))
         return;
-    f->idx = idx;
     for (size_t k = 0; k < n; k++)
         if (!changedsince || s->view.msgs[idx[k]].modseq > since)
-            f->idx[f->n++] = idx[k];
-    f->blobs = xcalloc(IMAP_CHUNK, sizeof *f->blobs);
-    f->flags_changed = xcalloc(IMAP_CHUNK, sizeof *f->flags_changed);
-    s->cmd.uids = xcalloc(IMAP_CHUNK, sizeof *s->cmd.uids);
+            idx[kept++] = idx[k];
+    fetch_new(s, idx, kept);
+    f->with_modseq |= changedsince;
     if (vanished) {
         const struct imap_arg *set = &cmd->args[0];
         const char *why = NULL;

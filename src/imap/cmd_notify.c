@@ -4,8 +4,12 @@
  * FlagChange, MailboxName, SubscriptionChange); the server then tells them without being
  * asked, also between commands:
  *
- *   - the selected mailbox: its EXISTS, EXPUNGE and FETCH FLAGS as soon as the change is
- *     heard of (as in IDLE; SELECTED-DELAYED keeps expunges for the next command's end);
+ *   - the selected mailbox: its EXISTS and EXPUNGE (MessageNew, MessageExpunge) and FETCH
+ *     FLAGS (FlagChange) as soon as the change is heard of (as in IDLE; SELECTED-DELAYED keeps
+ *     expunges for the next command's end); a change of an event not named waits for the next
+ *     command, as without NOTIFY. MessageNew's fetch attributes (RFC 5465 §5.2, only for
+ *     SELECTED and SELECTED-DELAYED, as Dovecot and MailKit have it) give one FETCH response
+ *     (with UID) per new message after its EXISTS, between commands and in IDLE;
  *   - other mailboxes: STATUS (MESSAGES UIDNEXT UIDVALIDITY for MessageNew, MESSAGES for
  *     MessageExpunge, UIDVALIDITY HIGHESTMODSEQ for FlagChange);
  *   - MailboxName / SubscriptionChange: LIST responses for mailboxes that came, went
@@ -21,6 +25,7 @@
 
 #include "core/err.h"
 #include "core/xmalloc.h"
+#include "imap/fetch_att.h"
 #include "imap/mailbox_name.h"
 
 #include <stdlib.h>
@@ -74,6 +79,8 @@ struct imap_notify {
     bool scanning;    /* a scan is running */
     bool tell_status; /* NOTIFY SET STATUS: the first scan tells every watched mailbox */
     bool first;       /* the scan of NOTIFY SET: sets the baseline */
+    struct imap_fetch_atts new_atts; /* MessageNew's fetch attributes (selected mailbox) */
+    bool new_fetch;                  /* new_atts were given */
     size_t next;      /* the box being STATUSed */
     void (*then)(struct imap_session *s);
 };
@@ -97,13 +104,19 @@ static void boxes_clear(struct imap_notify *n)
     n->nboxes = 0;
 }
 
+static void notify_destroy(struct imap_notify *n)
+{
+    groups_clear(n);
+    boxes_clear(n);
+    imap_fetch_atts_clear(&n->new_atts);
+    free(n);
+}
+
 void imap_notify_free(struct imap_session *s)
 {
     if (!s->notify)
         return;
-    groups_clear(s->notify);
-    boxes_clear(s->notify);
-    free(s->notify);
+    notify_destroy(s->notify);
     s->notify = NULL;
 }
 
@@ -117,8 +130,31 @@ static const struct {
     {"MailboxName", NE_NAME}, {"SubscriptionChange", NE_SUBSCRIPTION},
 };
 
-/* events: NONE or (event ...); false with *err ("BADEVENT" for an unknown event). */
-static bool parse_events(const struct imap_arg *a, unsigned *out, const char **err)
+#define N_EVENT_NAMES (sizeof event_names / sizeof event_names[0])
+
+/* MessageNew's fetch-att list (a->list[*i + 1]), into n->new_atts when atts_ok. */
+static bool parse_new_atts(struct imap_notify *n, const struct imap_arg *list, bool atts_ok,
+                           const char **err)
+{
+    if (!atts_ok) { /* RFC 5465 §5.2 */
+        *err = "MessageNew takes fetch attributes only for SELECTED and SELECTED-DELAYED";
+        return false;
+    }
+    if (list->count == 0 || n->new_fetch) {
+        *err = "Invalid MessageNew fetch attributes";
+        return false;
+    }
+    n->new_fetch = true;
+    return imap_fetch_atts_parse(list, &n->new_atts, err) == 0;
+}
+
+/*
+ * events: NONE or (event ...); false with *err ("BADEVENT" for an unknown event). A list after
+ * MessageNew is its fetch attributes (atts_ok: the selected mailbox's group). RFC 5465 §5:
+ * MessageNew and MessageExpunge come together, and FlagChange needs them (else BAD).
+ */
+static bool parse_events(struct imap_notify *n, const struct imap_arg *a, unsigned *out,
+                         bool atts_ok, const char **err)
 {
     *out = 0;
     if (imap_arg_atom_eq(a, "NONE"))
@@ -129,19 +165,26 @@ static bool parse_events(const struct imap_arg *a, unsigned *out, const char **e
     }
     for (size_t i = 0; i < a->count; i++) {
         const struct imap_arg *e = &a->list[i];
-        if (e->type == IMAP_ARG_LIST) { /* MessageNew's fetch attributes */
-            *err = "MessageNew with FETCH attributes is not supported";
-            return false;
-        }
         size_t k = 0;
-        while (k < sizeof event_names / sizeof event_names[0] &&
-               !imap_arg_atom_eq(e, event_names[k].name))
+        while (k < N_EVENT_NAMES && !imap_arg_atom_eq(e, event_names[k].name))
             k++;
-        if (k == sizeof event_names / sizeof event_names[0]) {
-            *err = "BADEVENT";
+        if (k == N_EVENT_NAMES) {
+            *err = e->type == IMAP_ARG_ATOM ? "BADEVENT" : "Invalid NOTIFY event";
             return false;
         }
         *out |= event_names[k].bit;
+        if (event_names[k].bit == NE_NEW && i + 1 < a->count &&
+            a->list[i + 1].type == IMAP_ARG_LIST && !parse_new_atts(n, &a->list[++i], atts_ok, err))
+            return false;
+    }
+    unsigned both = *out & (NE_NEW | NE_EXPUNGE);
+    if (both && both != (NE_NEW | NE_EXPUNGE)) {
+        *err = "MessageNew and MessageExpunge must be given together";
+        return false;
+    }
+    if ((*out & NE_FLAGS) && !both) {
+        *err = "FlagChange needs MessageNew and MessageExpunge";
+        return false;
     }
     return true;
 }
@@ -170,8 +213,8 @@ static bool parse_names(struct imap_session *s, const struct imap_arg *a, struct
 }
 
 /* One (filter events) group; false with *err. */
-static bool parse_group(struct imap_session *s, const struct imap_arg *a, struct nf_group *g,
-                        const char **err)
+static bool parse_group(struct imap_session *s, struct imap_notify *n, const struct imap_arg *a,
+                        struct nf_group *g, const char **err)
 {
     static const char *const kinds[] = {"SELECTED",   "SELECTED-DELAYED", "INBOXES",  "PERSONAL",
                                         "SUBSCRIBED", "SUBTREE",          "MAILBOXES"};
@@ -194,7 +237,8 @@ static bool parse_group(struct imap_session *s, const struct imap_arg *a, struct
     }
     if (a->count != at + 1)
         return false;
-    if (!parse_events(&a->list[at], &g->events, err))
+    bool selected = g->kind == NF_SELECTED || g->kind == NF_SELECTED_DELAYED;
+    if (!parse_events(n, &a->list[at], &g->events, selected, err))
         return false;
     /* RFC 5465 §5: mailbox events make no sense for the selected mailbox alone */
     if ((g->kind == NF_SELECTED || g->kind == NF_SELECTED_DELAYED) &&
@@ -406,16 +450,43 @@ static void selected_synced(struct imap_session *s)
         imap_writes(s, "* BYE Selected mailbox was deleted, have to disconnect\r\n");
         return imap_close(s);
     }
-    if (s->req.rc == 0)
+    if (s->req.rc == 0 && (s->notify->selected_events & NE_FLAGS))
         imap_view_apply_sync(s, &s->req, !s->notify->delayed);
+    else if (s->req.rc == 0)
+        imap_view_apply_sync_counts(s, &s->req, !s->notify->delayed);
     imap_req_clear(&s->req);
     imap_notify_idle(s);
+}
+
+/* MessageNew's FETCH for the messages shown since the last one (true: started, then(s) at its
+ * end). Messages that were there when the mailbox was selected, or when NOTIFY was set, are
+ * not new. */
+static bool fetch_new(struct imap_session *s, void (*then)(struct imap_session *s))
+{
+    struct imap_view *v = &s->view;
+    if (!s->notify->new_fetch || s->state != IS_SELECTED || v->n == 0 ||
+        v->msgs[v->n - 1].uid < v->notify_from)
+        return false;
+    size_t first = v->n;
+    while (first > 0 && v->msgs[first - 1].uid >= v->notify_from)
+        first--;
+    size_t *idx = xcalloc(v->n - first, sizeof *idx), n = 0;
+    for (size_t i = first; i < v->n; i++)
+        if (!v->msgs[i].expunged)
+            idx[n++] = i;
+    v->notify_from = v->msgs[v->n - 1].uid + 1;
+    if (n == 0) {
+        free(idx);
+        return false;
+    }
+    imap_fetch_unsolicited(s, &s->notify->new_atts, idx, n, then);
+    return true;
 }
 
 void imap_notify_idle(struct imap_session *s)
 {
     struct imap_notify *n = s->notify;
-    if (!n || n->scanning || s->waiting || s->closing || s->cmd.active)
+    if (!n || n->scanning || s->waiting || s->sending || s->closing || s->cmd.active)
         return;
     if (s->dirty && s->state == IS_SELECTED && n->selected_events) {
         s->dirty = false;
@@ -424,6 +495,8 @@ void imap_notify_idle(struct imap_session *s)
         s->req.read_only = s->view.read_only;
         return imap_request(s, IMAP_REQ_SYNC, selected_synced);
     }
+    if (fetch_new(s, imap_notify_idle))
+        return;
     if (n->pending)
         scan(s, imap_notify_idle);
 }
@@ -436,7 +509,11 @@ void imap_notify_heard(struct imap_session *s)
 
 void imap_notify_in_idle(struct imap_session *s, void (*then)(struct imap_session *s))
 {
-    if (s->notify && s->notify->pending && !s->notify->scanning && !s->waiting && !s->closing)
+    if (!s->notify || s->notify->scanning || s->waiting || s->sending || s->closing)
+        return;
+    if (fetch_new(s, then))
+        return;
+    if (s->notify->pending)
         scan(s, then);
 }
 
@@ -465,19 +542,24 @@ void imap_cmd_notify(struct imap_session *s, const struct imap_cmd *cmd)
         return imap_bad(s, "NOTIFY SET needs one to %d event groups", IMAP_NOTIFY_MAX_GROUPS);
     struct imap_notify *n = xcalloc(1, sizeof *n);
     const char *err = NULL;
+    bool selected = false;
     for (; i < nargs; i++) {
         struct nf_group *g = &n->groups[n->ngroups++];
-        if (!parse_group(s, &a[i], g, &err))
+        if (!parse_group(s, n, &a[i], g, &err))
             break;
         if (g->kind == NF_SELECTED || g->kind == NF_SELECTED_DELAYED) {
-            n->selected_events = g->events ? g->events : 0;
+            if (selected) {
+                err = "Only one SELECTED or SELECTED-DELAYED group";
+                break;
+            }
+            selected = true;
+            n->selected_events = g->events;
             n->delayed = g->kind == NF_SELECTED_DELAYED;
         }
         n->name_events |= g->events & (NE_NAME | NE_SUBSCRIPTION);
     }
     if (i < nargs) {
-        groups_clear(n);
-        free(n);
+        notify_destroy(n);
         if (err && strcmp(err, "BADEVENT") == 0) /* RFC 5465 §5 */
             return imap_done(s, "NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName "
                                 "SubscriptionChange)] Unsupported event");
@@ -485,6 +567,8 @@ void imap_cmd_notify(struct imap_session *s, const struct imap_cmd *cmd)
     }
     imap_notify_free(s);
     s->notify = n;
+    if (s->state == IS_SELECTED) /* what the client was shown is not new */
+        s->view.notify_from = s->view.uidnext;
     n->tell_status = status;
     n->first = true;
     s->ops->notify_all(s->ops_ctx, true);

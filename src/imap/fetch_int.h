@@ -17,6 +17,8 @@ struct imap_fetch {
     bool with_modseq; /* MODSEQ in every response (asked, or CHANGEDSINCE) */
     bool failed;      /* a message file could not be read: tagged NO */
     bool unknown_cte; /* BINARY of a part in an unknown encoding: NO [UNKNOWN-CTE] */
+    bool borrowed;    /* atts belong to NOTIFY (imap_fetch_unsolicited): not freed here */
+    void (*then)(struct imap_session *s); /* unsolicited: runs at the end, no tagged reply */
     size_t *idx;      /* view indices, ascending */
     size_t n;
     /* the current chunk [pos, end) of idx */

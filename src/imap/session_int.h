@@ -54,6 +54,7 @@ struct imap_view {
     bool read_only;
     uint32_t uidvalidity, uidnext;
     uint64_t highestmodseq;
+    uint32_t notify_from; /* NOTIFY's MessageNew FETCH: first uid not yet sent (cmd_notify.c) */
     struct imap_msg *msgs;
     size_t n, cap;
     size_t pending_expunges;
@@ -192,6 +193,10 @@ void imap_view_load(struct imap_session *s, struct imap_req *req, bool read_only
  * a MOVE into the selected mailbox shows "* n EXPUNGE" then the new "* m EXISTS", as Dovecot
  * does), else reported later by imap_view_flush_expunges. */
 void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool expunge_now);
+/* The same without the flag changes of messages already shown (NOTIFY without FlagChange,
+ * RFC 5465 §5.3): they stay unapplied, and the view's HIGHESTMODSEQ where it was, so the next
+ * command's sync reports them as IMAP4rev1 does. */
+void imap_view_apply_sync_counts(struct imap_session *s, struct imap_req *req, bool expunge_now);
 /* Sends the EXPUNGE responses waiting (highest first) and removes those messages. */
 void imap_view_flush_expunges(struct imap_session *s, bool silent);
 /* Marks uid expunged (after our own EXPUNGE/MOVE). */
@@ -272,6 +277,12 @@ void imap_notify_free(struct imap_session *s);
 /* cmd_fetch.c: next burst; freeing. */
 void imap_fetch_pump(struct imap_session *s);
 void imap_fetch_free(struct imap_session *s);
+/* FETCH responses (with UID) for the view messages idx[0..n) (ascending; idx taken) outside
+ * any command, as NOTIFY's MessageNew asks (RFC 5465 §5.2); atts are borrowed and must live
+ * until then(s) runs at the end (no tagged reply). */
+struct imap_fetch_atts;
+void imap_fetch_unsolicited(struct imap_session *s, const struct imap_fetch_atts *atts,
+                            size_t *idx, size_t n, void (*then)(struct imap_session *s));
 /* cmd_search.c, cmd_list.c */
 void imap_search_free(struct imap_session *s);
 void imap_list_free(struct imap_session *s);

@@ -145,6 +145,7 @@ void imap_view_load(struct imap_session *s, struct imap_req *req, bool read_only
     v->uidvalidity = req->mailbox.uidvalidity;
     v->uidnext = req->mailbox.uidnext;
     v->highestmodseq = req->mailbox.highestmodseq;
+    v->notify_from = v->uidnext;
     v->cap = req->nrows ? req->nrows : 16;
     v->msgs = xcalloc(v->cap, sizeof *v->msgs);
     for (size_t i = 0; i < req->nrows; i++)
@@ -169,8 +170,10 @@ void imap_view_write_fetch_flags(struct imap_session *s, size_t i, bool with_fla
     str_clear(&o);
 }
 
-/* One changed or new row of a SYNC result; returns true when it was a new message. */
-static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent_before)
+/* One changed or new row of a SYNC result; returns true when it was a new message. Without
+ * flags, a message already in the view is left as it is. */
+static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent_before,
+                     bool flags)
 {
     struct imap_view *v = &s->view;
     size_t i = imap_view_find(v, r->uid);
@@ -182,7 +185,7 @@ static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent
         return true;
     }
     struct imap_msg *m = &v->msgs[i];
-    if (m->expunged)
+    if (m->expunged || !flags)
         return false;
     char *kw = NULL;
     unsigned bits = imap_flags_from_text(r->flags, &kw) | (m->flags & IMAP_MSGF_RECENT);
@@ -203,7 +206,8 @@ static bool sync_row(struct imap_session *s, struct imap_row *r, uint32_t recent
     return false;
 }
 
-void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool expunge_now)
+static void apply_sync(struct imap_session *s, struct imap_req *req, bool expunge_now,
+                       bool flags)
 {
     struct imap_view *v = &s->view;
     for (size_t k = 0; k < req->nuids; k++)
@@ -223,13 +227,23 @@ void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool exp
         imap_view_write_flags(s);
     size_t added = 0;
     for (size_t k = 0; k < req->nrows; k++)
-        added += sync_row(s, &req->rows[k], imap_view_recent_before(s, req));
+        added += sync_row(s, &req->rows[k], imap_view_recent_before(s, req), flags);
     if (req->mailbox.uidnext > v->uidnext)
         v->uidnext = req->mailbox.uidnext;
-    if (req->mailbox.highestmodseq > v->highestmodseq)
+    if (flags && req->mailbox.highestmodseq > v->highestmodseq)
         v->highestmodseq = req->mailbox.highestmodseq;
     if (added)
         imap_view_write_exists(s);
+}
+
+void imap_view_apply_sync(struct imap_session *s, struct imap_req *req, bool expunge_now)
+{
+    apply_sync(s, req, expunge_now, true);
+}
+
+void imap_view_apply_sync_counts(struct imap_session *s, struct imap_req *req, bool expunge_now)
+{
+    apply_sync(s, req, expunge_now, false);
 }
 
 void imap_view_mark_expunged(struct imap_session *s, uint32_t uid)

@@ -70,6 +70,41 @@ def test_notify_status_and_selected(daemon):
         assert a.quiet(1.0)
 
 
+def test_notify_message_new_fetch_and_filter(daemon):
+    """MessageNew with fetch attributes (RFC 5465 §5.2): an SMTP delivery to the selected
+    mailbox comes as EXISTS then FETCH with the attributes asked for, no command sent; without
+    FlagChange another session's flag change is not pushed, and the next command reports it."""
+    box = "Nf%d" % int(time.monotonic() * 1000000)
+    with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:
+        a.login()
+        b.login()
+        a.ok("CREATE " + box)
+        append(a, box, "first")
+        a.ok("SELECT " + box)
+        # RFC 5465 §5: the attributes only for the selected mailbox; New and Expunge together
+        assert " BAD " in a.cmd("NOTIFY SET (PERSONAL (MessageNew (UID) MessageExpunge))")[0]
+        assert " BAD " in a.cmd("NOTIFY SET (SELECTED (MessageNew))")[0]
+        tagged, _ = a.cmd("NOTIFY SET (SELECTED (MessageExpunge MessageNew (UID FLAGS "
+                          "BODY.PEEK[HEADER.FIELDS (Subject)])))")
+        assert " OK " in tagged, tagged
+        append(b, box, "second")
+        got = unasked(a, b"Subject: second")
+        i = next(k for k, ln in enumerate(got) if ln.endswith(b" EXISTS\r\n"))
+        fetch = got[-1]
+        assert i < len(got) - 1 and fetch.startswith(b"* 2 FETCH (UID 2 "), got
+        assert b"BODY[HEADER.FIELDS (Subject)] {19}\r\nSubject: second\r\n\r\n)" in fetch, got
+        assert not any(b"first" in ln for ln in got), got
+        # a flag change by the other session: not pushed (FlagChange not asked) ...
+        b.ok("SELECT " + box)
+        b.ok("STORE 1 +FLAGS (\\Flagged)")
+        append(b, box, "third")   # ... while new mail still is
+        got = unasked(a, b"Subject: third")
+        assert not any(b"Flagged" in ln for ln in got), got
+        # ... and the next command's end reports it, as without NOTIFY
+        assert any(b"* 1 FETCH (FLAGS (\\Flagged" in ln for ln in a.ok("NOOP"))
+        a.ok("NOTIFY NONE")
+
+
 def test_context_update(daemon):
     box = "Cx%d" % int(time.monotonic() * 1000000)
     with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:

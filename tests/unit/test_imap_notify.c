@@ -30,11 +30,15 @@ static void setup(struct fake_imap *f)
     expect(f, "a LOGIN bob hungry\r\n", "a OK");
 }
 
-/* What the engine wrote, unasked, after another session's change. */
+/* What the engine wrote, unasked, after another session's change (FETCH bursts included). */
 static char *heard(struct fake_imap *f)
 {
-    size_t mark = f->out.len;
+    size_t mark = f->out.len, before;
     imap_session_notify(f->s);
+    do {
+        before = f->out.len;
+        imap_session_writable(f->s);
+    } while (f->out.len != before);
     return xstrdup(str_cstr(&f->out) + mark);
 }
 
@@ -43,22 +47,38 @@ static void test_set_status(void **state)
     struct fake_imap f;
     setup(&f);
     expect(&f, "c CAPABILITY\r\n", " NOTIFY");
-    expect(&f, "a NOTIFY SET STATUS (MAILBOXES Archive (MessageExpunge))\r\n",
-           "* STATUS \"Archive\" (MESSAGES 1)\r\na OK NOTIFY");
+    expect(&f, "a NOTIFY SET STATUS (MAILBOXES Archive (MessageNew MessageExpunge))\r\n",
+           "* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 6)\r\na OK NOTIFY");
     assert_true(f.notify_all);
-    expect(&f, "b NOTIFY SET STATUS (MAILBOXES Archive (MessageNew))\r\n",
-           "* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ");
-    expect(&f, "c NOTIFY SET STATUS (MAILBOXES Archive (FlagChange))\r\n",
-           "* STATUS \"Archive\" (UIDVALIDITY 6 HIGHESTMODSEQ ");
+    expect(&f, "b NOTIFY SET STATUS (MAILBOXES Archive (MessageExpunge MessageNew FlagChange))\r\n",
+           "* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 6 HIGHESTMODSEQ ");
+    expect(&f, "b NOTIFY SET (SELECTED (MessageNew (UID) MessageExpunge))\r\n", "b OK");
     expect_not(&f, "d NOTIFY SET (MAILBOXES Archive (MessageNew MessageExpunge FlagChange))\r\n",
                "STATUS");
     expect(&f, "e NOTIFY SET (INBOXES (AnnotationChange))\r\n", "e NO [BADEVENT");
     expect(&f, "f NOTIFY SET (SELECTED (MailboxName))\r\n", "f NO [BADEVENT");
     expect(&f, "g NOTIFY SET (NOWHERE (MessageNew))\r\n", "g BAD");
     expect(&f, "h NOTIFY SET\r\n", "h BAD");
-    expect(&f, "i NOTIFY SET (INBOXES (MessageNew (UID)))\r\n", "i BAD");
+    expect(&f, "i NOTIFY SET (INBOXES (MessageNew (UID) MessageExpunge))\r\n", "i BAD");
     expect(&f, "j NOTIFY NONE\r\n", "j OK");
     assert_false(f.notify_all);
+    fake_imap_free(&f);
+}
+
+/* RFC 5465 §5: MessageNew and MessageExpunge together, FlagChange only with them, one
+ * selected group, fetch attributes only there and valid (BAD otherwise). */
+static void test_set_bad(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f, "c NOTIFY SET STATUS (MAILBOXES Archive (FlagChange))\r\n", "c BAD");
+    expect(&f, "c NOTIFY SET (INBOXES (MessageNew))\r\n", "c BAD");
+    expect(&f, "c NOTIFY SET (SELECTED (MessageExpunge FlagChange))\r\n", "c BAD");
+    expect(&f, "c NOTIFY SET (SELECTED NONE) (SELECTED-DELAYED NONE)\r\n", "c BAD");
+    expect(&f, "c NOTIFY SET (SELECTED (MessageNew () MessageExpunge))\r\n", "c BAD");
+    expect(&f, "c NOTIFY SET (SELECTED (MessageNew (NOSUCH) MessageExpunge))\r\n", "c BAD");
+    expect(&f, "c NOTIFY SET (SELECTED (MessageNew (UID) (UID) MessageExpunge))\r\n", "c BAD");
+    expect(&f, "d NOOP\r\n", "d OK");
     fake_imap_free(&f);
 }
 
@@ -134,6 +154,80 @@ static void test_names_and_idle(void **state)
     fake_imap_free(&f);
 }
 
+/* The selected mailbox hears only the events its group names: without FlagChange another
+ * session's flag change waits for the next command (RFC 5465 §5.3), new mail does not. */
+static void test_selected_filter(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f, "s SELECT INBOX\r\n", "s OK");
+    expect(&f, "a NOTIFY SET (SELECTED (MessageNew MessageExpunge))\r\n", "a OK");
+    fake_imap_set_flags(&f, "INBOX", 1, "\\Flagged");
+    char *got = heard(&f);
+    assert_string_equal(got, "");
+    free(got);
+    fake_imap_deliver(&f, "INBOX", msg, "");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* 2 EXISTS\r\n"));
+    assert_null(strstr(got, "FETCH"));
+    free(got);
+    /* the next command's end reports the flag change, as without NOTIFY */
+    expect(&f, "b NOOP\r\n", "* 1 FETCH (FLAGS (\\Flagged");
+    /* with FlagChange: at once */
+    expect(&f, "c NOTIFY SET (SELECTED (MessageNew MessageExpunge FlagChange))\r\n", "c OK");
+    fake_imap_set_flags(&f, "INBOX", 2, "\\Answered");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* 2 FETCH (FLAGS (\\Answered"));
+    free(got);
+    /* no selected group: nothing pushed for the selected mailbox */
+    expect(&f, "d NOTIFY SET (INBOXES (MessageNew MessageExpunge))\r\n", "d OK");
+    fake_imap_deliver(&f, "INBOX", msg, "");
+    got = heard(&f);
+    assert_null(strstr(got, "EXISTS"));
+    free(got);
+    expect(&f, "e NOOP\r\n", "* 3 EXISTS\r\n");
+    fake_imap_free(&f);
+}
+
+/* MessageNew with fetch attributes (RFC 5465 §5.2): a FETCH after each new message's EXISTS,
+ * between commands and in IDLE; messages already shown are never fetched. */
+static void test_message_new_fetch(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f, "a NOTIFY SET (SELECTED (MessageNew (FLAGS BODY.PEEK[HEADER.FIELDS (Subject)]) "
+               "MessageExpunge))\r\n",
+           "a OK");
+    expect_not(&f, "s SELECT INBOX\r\n", "FETCH");
+    fake_imap_deliver(&f, "INBOX", "From: a@x\r\nSubject: second\r\n\r\nbody\r\n", "");
+    char *got = heard(&f);
+    const char *exists = strstr(got, "* 2 EXISTS\r\n"), *fetch = strstr(got, "* 2 FETCH (");
+    assert_non_null(exists);
+    assert_non_null(fetch);
+    assert_true(exists < fetch);
+    assert_non_null(strstr(fetch, "UID 2"));
+    assert_non_null(strstr(fetch, "FLAGS ("));
+    if (!strstr(fetch, "BODY[HEADER.FIELDS (Subject)] {19}\r\nSubject: second\r\n\r\n)"))
+        fail_msg("%s", got);
+    assert_null(strstr(got, "* 1 FETCH"));
+    free(got);
+    got = heard(&f); /* told once */
+    assert_string_equal(got, "");
+    free(got);
+    /* a message that came during a command: its EXISTS at the command's end, then the FETCH */
+    fake_imap_deliver(&f, "INBOX", "Subject: third\r\n\r\nx\r\n", "");
+    expect(&f, "b NOOP\r\n", "* 3 FETCH (UID 3 FLAGS (");
+    /* in IDLE */
+    expect(&f, "i IDLE\r\n", "+ idling");
+    fake_imap_deliver(&f, "INBOX", "Subject: fourth\r\n\r\nx\r\n", "");
+    got = heard(&f);
+    assert_non_null(strstr(got, "* 4 EXISTS\r\n"));
+    assert_non_null(strstr(got, "Subject: fourth"));
+    free(got);
+    expect(&f, "DONE\r\n", "i OK");
+    fake_imap_free(&f);
+}
+
 /* A NOTIFY SET cut at every offset gives the same replies as whole. */
 static void test_split(void **state)
 {
@@ -165,8 +259,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_status),
+        cmocka_unit_test(test_set_bad),
         cmocka_unit_test(test_other_mailboxes),
         cmocka_unit_test(test_names_and_idle),
+        cmocka_unit_test(test_selected_filter),
+        cmocka_unit_test(test_message_new_fetch),
         cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
