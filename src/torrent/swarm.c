@@ -27,6 +27,7 @@ struct tor_swarm *tor_swarm_new(const struct tor_meta *m, const uint8_t *have,
             s->have_bytes += tor_meta_piece_size(m, i);
         }
     tor_choker_init(&s->choker, 4, TOR_SEED_SLOTS, seed ^ 0x5bd1e995);
+    tor_share_init(&s->share);
     tor_swarm_set_limits(s, lim);
     s->next_id = 1;
     return s;
@@ -295,6 +296,9 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
             if (p->am_choking == !cp[i].unchoke)
                 break;
             p->am_choking = !cp[i].unchoke;
+            p->cap = p->am_choking ? 0 : s->share.join_cap; /* until the next share (share.h) */
+            p->tokens = 0;
+            p->held = false;
             struct str out = STR_INIT;
             tor_wire_put_simple(&out, p->am_choking ? TOR_MSG_CHOKE : TOR_MSG_UNCHOKE);
             /* BEP 6: requests dropped by a choke are rejected one by one */
@@ -313,11 +317,49 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
     s->rechoke = false;
 }
 
+/* While seeding, the unchoked interested peers' caps for the next window (share.h), from
+ * what each was sent in this one. */
+static void share_upload(struct tor_swarm *s, uint64_t dt)
+{
+    if (!tor_swarm_complete(s)) {
+        for (struct tor_peer *p = s->peers; p; p = p->next)
+            p->cap = 0;
+        tor_share_reset(&s->share);
+        return;
+    }
+    size_t n = 0;
+    struct tor_share_peer *sp = xcalloc(s->npeers ? s->npeers : 1, sizeof *sp);
+    struct tor_peer **who = xcalloc(s->npeers ? s->npeers : 1, sizeof *who);
+    for (struct tor_peer *p = s->peers; p; p = p->next) {
+        /* what left our buffer, not what went into it: at first the buffers fill at once */
+        size_t out = p->closed ? 0 : s->ops->pending(p->conn);
+        uint64_t gone = p->up_win + p->out_mark > out ? p->up_win + p->out_mark - out : 0;
+        if (p->handshaked && !p->closed && !p->am_choking && p->peer_interested &&
+            n < TOR_SHARE_MAX) {
+            sp[n] = (struct tor_share_peer){.sent = gone, .held = p->held, .cap = p->cap};
+            who[n++] = p;
+        } else {
+            p->cap = 0; /* choked, or past the most shared among */
+        }
+        p->held = false;
+        p->out_mark = out;
+    }
+    tor_share_run(&s->share, sp, n, dt, s->lim.upload_rate);
+    for (size_t i = 0; i < n; i++) {
+        if (who[i]->cap == 0 && sp[i].cap)
+            who[i]->tokens = 0;
+        who[i]->cap = sp[i].cap;
+    }
+    free(sp);
+    free(who);
+}
+
 static void measure(struct tor_swarm *s, uint64_t now)
 {
     uint64_t dt = now - s->last_rate;
     if (dt < 1000)
         return;
+    share_upload(s, dt);
     for (struct tor_peer *p = s->peers; p; p = p->next) {
         /* a short moving average: the choker compares recent rates (about 20 s) */
         p->down_rate = (p->down_rate * 3 + p->down_win * 1000 / dt) / 4;
@@ -337,6 +379,18 @@ static void refill(int64_t *tokens, uint64_t rate, uint64_t dt)
     *tokens += (int64_t)(rate * dt / 1000);
     if (*tokens > (int64_t)rate)
         *tokens = (int64_t)rate; /* one second of burst */
+}
+
+/* The cap's bucket holds at most an eighth of a second (two blocks at least), so a peer
+ * whose requests paused does not burst past its share afterwards. */
+static void refill_cap(struct tor_peer *p, uint64_t dt)
+{
+    if (p->cap == 0)
+        return;
+    int64_t most = (int64_t)(p->cap / 8 > 2 * TOR_BLOCK ? p->cap / 8 : 2 * TOR_BLOCK);
+    p->tokens += (int64_t)(p->cap * dt / 1000);
+    if (p->tokens > most)
+        p->tokens = most;
 }
 
 static void peer_timers(struct tor_swarm *s, struct tor_peer *p, uint64_t now)
@@ -363,8 +417,9 @@ void tor_swarm_tick(struct tor_swarm *s, uint64_t now)
 {
     if (s->last_bucket == 0)
         s->last_bucket = s->last_rate = s->last_choke = now;
-    refill(&s->up_tokens, s->lim.upload_rate, now - s->last_bucket);
-    refill(&s->down_tokens, s->lim.download_rate, now - s->last_bucket);
+    uint64_t dt = now - s->last_bucket;
+    refill(&s->up_tokens, s->lim.upload_rate, dt);
+    refill(&s->down_tokens, s->lim.download_rate, dt);
     s->last_bucket = now;
     measure(s, now);
     if (s->rechoke || now - s->last_choke >= TOR_CHOKE_INTERVAL_MS)
@@ -374,6 +429,7 @@ void tor_swarm_tick(struct tor_swarm *s, uint64_t now)
         if (!p->handshaked || p->closed)
             continue;
         peer_timers(s, p, now);
+        refill_cap(p, dt);
         swarm_pex_tick(s, p, now);
         swarm_serve(s, p);
         swarm_request_more(s, p, now);

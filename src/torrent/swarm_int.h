@@ -2,6 +2,7 @@
 #ifndef PIGEON_TORRENT_SWARM_INT_H
 #define PIGEON_TORRENT_SWARM_INT_H
 
+#include "torrent/share.h"
 #include "torrent/swarm.h"
 
 #define MAX_SENDERS 8
@@ -26,6 +27,10 @@ struct tor_peer {
     uint64_t last_pex, last_pex_in;
     bool am_choking, am_interested, peer_choking, peer_interested, optimistic;
     uint64_t turn_at; /* when its latest seeding slot began (choker.h), 0: never */
+    uint64_t cap;     /* bytes/s it may be sent while we seed (share.h), 0: no cap */
+    int64_t tokens;   /* what the cap lets us send now */
+    bool held;        /* the cap held back its requests during this window */
+    size_t out_mark;  /* bytes waiting in its connection when this window began */
     uint8_t *bits;
     uint32_t nbits;
     struct tor_block req[TOR_PIPELINE]; /* ours, outstanding */
@@ -57,6 +62,7 @@ struct tor_swarm {
     void *ctx;
     struct tor_swarm_limits lim;
     struct tor_choker choker;
+    struct tor_share share;
     struct tor_peer *peers;
     size_t npeers;
     uint64_t next_id;

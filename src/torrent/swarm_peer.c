@@ -59,6 +59,10 @@ void swarm_serve(struct tor_swarm *s, struct tor_peer *p)
     while (p->ntheirs && !p->am_choking && !p->closed &&
            s->ops->pending(p->conn) < OUT_HIGH_WATER &&
            (s->lim.upload_rate == 0 || s->up_tokens > 0)) {
+        if (p->cap && p->tokens <= 0) {
+            p->held = true; /* its share is used up until the next tick */
+            break;
+        }
         struct tor_block r = p->theirs[0];
         memmove(p->theirs, p->theirs + 1, --p->ntheirs * sizeof *p->theirs);
         if (!block)
@@ -77,6 +81,8 @@ void swarm_serve(struct tor_swarm *s, struct tor_peer *p)
         s->up_win += r.length;
         s->total_up += r.length;
         s->up_tokens -= r.length;
+        if (p->cap)
+            p->tokens -= r.length;
     }
     free(block);
 }

@@ -1,7 +1,8 @@
 /* torrent/swarm: two swarms joined in memory (a seed and a leecher) exchange a torrent
  * through the real wire protocol: the download completes and matches; a seed that corrupts
  * a piece is struck, then banned, and its bad data never reaches the leecher's storage; a
- * message larger than a block closes the connection; requests out of range close it. */
+ * message larger than a block closes the connection; requests out of range close it. A seed
+ * with two leechers behind a link that favours one flow 8 : 1 gives each its share. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,12 +20,15 @@
 #include <string.h>
 
 #define SIZE (300 * 1024 + 123)
+
+static size_t g_size = SIZE; /* the torrent made by content() and make_meta() */
 #define PLEN (32 * 1024)
 
 struct side {
     struct tor_swarm *s;
     struct tor_peer *p;
     struct str out;       /* bytes sent to the other side */
+    struct str in;        /* bytes received and not parsed yet (deliver_some) */
     uint8_t *data;        /* the "disk" */
     bool closed;
     char why[128];
@@ -77,8 +81,8 @@ static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_v
 
 static uint8_t *content(void)
 {
-    uint8_t *d = malloc(SIZE);
-    for (size_t i = 0; i < SIZE; i++)
+    uint8_t *d = malloc(g_size);
+    for (size_t i = 0; i < g_size; i++)
         d[i] = (uint8_t)(i * 31 + i / 977);
     return d;
 }
@@ -86,12 +90,12 @@ static uint8_t *content(void)
 static void make_meta(struct tor_meta *m, const uint8_t *data)
 {
     struct str t = STR_INIT;
-    size_t np = (SIZE + PLEN - 1) / PLEN;
+    size_t np = (g_size + PLEN - 1) / PLEN;
     benc_open_dict(&t);
     benc_put_cstr(&t, "info");
     benc_open_dict(&t);
     benc_put_cstr(&t, "length");
-    benc_put_int(&t, SIZE);
+    benc_put_int(&t, (int64_t)g_size);
     benc_put_cstr(&t, "name");
     benc_put_cstr(&t, "x.bin");
     benc_put_cstr(&t, "piece length");
@@ -100,7 +104,7 @@ static void make_meta(struct tor_meta *m, const uint8_t *data)
     str_appendf(&t, "%zu:", np * 20);
     for (size_t i = 0; i < np; i++) {
         uint8_t h[20];
-        size_t len = i + 1 < np ? PLEN : SIZE - i * PLEN;
+        size_t len = i + 1 < np ? PLEN : g_size - i * PLEN;
         SHA1(data + i * PLEN, len, h);
         str_append(&t, h, 20);
     }
@@ -252,12 +256,105 @@ static void test_bad_messages_close(void **state)
     teardown_pair(&pr);
 }
 
+/* ---- a seed's upload shared (share.h) ---- */
+
+#define BIG (4u << 20)
+#define LINK_ROUND 40000u /* the seed's link: bytes per 100 ms */
+
+/* Up to max bytes of from's output cross the link; the receiver keeps what it could not parse
+ * yet. Returns how many crossed. */
+static size_t deliver_some(struct side *from, struct side *to, size_t max, uint64_t now)
+{
+    size_t n = from->out.len < max ? from->out.len : max;
+    if (n == 0 || to->closed || from->closed)
+        return 0;
+    str_append(&to->in, from->out.ptr, n);
+    memmove(from->out.ptr, from->out.ptr + n, from->out.len - n);
+    from->out.len -= n;
+    size_t used = tor_swarm_peer_feed(to->s, to->p, (uint8_t *)to->in.ptr, to->in.len, now);
+    memmove(to->in.ptr, to->in.ptr + used, to->in.len - used);
+    to->in.len -= used;
+    return n;
+}
+
+/* One round of the seed's link, which gives flow 0 eight times flow 1's part when both have
+ * bytes waiting (as TCP may, once one flow got ahead), and any part left over to the other. */
+static void seed_link(struct side conn[2], struct side lee[2], uint64_t now)
+{
+    size_t first = deliver_some(&conn[0], &lee[0], LINK_ROUND * 8 / 9, now);
+    size_t second = deliver_some(&conn[1], &lee[1], LINK_ROUND - first, now);
+    deliver_some(&conn[0], &lee[0], LINK_ROUND - first - second, now);
+}
+
+static void test_seed_shares_upload(void **state)
+{
+    (void)state;
+    g_size = BIG;
+    uint8_t *orig = content();
+    struct tor_meta m;
+    make_meta(&m, orig);
+    struct tor_swarm_limits lim = {.max_peers = 10, .max_active_bytes = 4 * PLEN, .slots = 4};
+    uint8_t all[BIG / PLEN / 8];
+    memset(all, 0xff, sizeof all);
+    uint8_t ids[3][20] = {"-PG0001-seedseedseed", "-PG0001-leechleech00", "-PG0001-leechleech01"};
+    struct side conn[2], lee[2];
+    struct tor_swarm *seed = NULL;
+    for (int i = 0; i < 2; i++) {
+        conn[i] = (struct side){.data = orig, .corrupt_piece = -1, .m = &m};
+        lee[i] = (struct side){.data = calloc(1, BIG), .corrupt_piece = -1, .m = &m};
+        if (!seed)
+            seed = tor_swarm_new(&m, all, ids[0], &ops, &conn[0], &lim, 1);
+        lee[i].s = tor_swarm_new(&m, NULL, ids[1 + i], &ops, &lee[i], &lim, 2 + (uint64_t)i);
+        lee[i].p = tor_swarm_peer_new(lee[i].s, &lee[i], "10.0.0.1", true, 0);
+        conn[i].s = seed;
+        conn[i].p = tor_swarm_peer_new(seed, &conn[i], i ? "10.0.0.3" : "10.0.0.2", false, 0);
+    }
+    /* when the first leecher is done, the other has more than half of the file too (without
+     * shares it would have about an eighth) */
+    uint32_t other_had = 0;
+    bool done[2] = {false, false};
+    for (uint64_t now = 100; now < 200000 && !(done[0] && done[1]); now += 100) {
+        for (int i = 0; i < 2; i++)
+            deliver(&lee[i], &conn[i], now);
+        seed_link(conn, lee, now);
+        for (int i = 0; i < 2; i++) {
+            run_verifies(&lee[i], now);
+            tor_swarm_tick(lee[i].s, now);
+        }
+        tor_swarm_tick(seed, now);
+        for (int i = 0; i < 2; i++)
+            if (!done[i] && tor_swarm_complete(lee[i].s)) {
+                done[i] = true;
+                if (!done[1 - i])
+                    other_had = tor_swarm_have_count(lee[1 - i].s);
+            }
+        assert_false(conn[0].closed || conn[1].closed || lee[0].closed || lee[1].closed);
+    }
+    assert_true(done[0] && done[1]);
+    assert_memory_equal(lee[1].data, orig, BIG);
+    assert_true(other_had >= m.npieces * 11 / 20);
+    for (int i = 0; i < 2; i++) {
+        tor_swarm_peer_gone(seed, conn[i].p);
+        tor_swarm_peer_gone(lee[i].s, lee[i].p);
+        tor_swarm_free(lee[i].s);
+        str_clear(&conn[i].out);
+        str_clear(&lee[i].out);
+        str_clear(&lee[i].in);
+        free(lee[i].data);
+    }
+    tor_swarm_free(seed);
+    free(orig);
+    tor_meta_clear(&m);
+    g_size = SIZE;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_download),
         cmocka_unit_test(test_corrupt_seed_banned),
         cmocka_unit_test(test_bad_messages_close),
+        cmocka_unit_test(test_seed_shares_upload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
