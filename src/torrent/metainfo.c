@@ -33,7 +33,7 @@ static bool component_ok(struct slice s)
     return true;
 }
 
-static int add_file(struct reader *r, long path, struct slice single, int64_t len)
+static int add_file(struct reader *r, long path, struct slice single, int64_t len, bool pad)
 {
     struct tor_meta *m = r->m;
     if (len < 0 || (uint64_t)len > (1ull << 50) || m->total + (uint64_t)len > (1ull << 50))
@@ -63,8 +63,16 @@ static int add_file(struct reader *r, long path, struct slice single, int64_t le
     f->path = str_steal(&p);
     f->length = (uint64_t)len;
     f->offset = m->total;
+    f->pad = pad;
     m->total += (uint64_t)len;
     return 0;
+}
+
+/* BEP 47: a file whose "attr" holds 'p' is padding. */
+static bool is_pad(const struct benc_doc *d, long f)
+{
+    struct slice attr;
+    return benc_dict_str(d, f, "attr", &attr) && memchr(attr.p, 'p', attr.len) != NULL;
 }
 
 static int read_files(struct reader *r, long info)
@@ -75,7 +83,7 @@ static int read_files(struct reader *r, long info)
     if (files < 0) {
         if (!benc_dict_int(d, info, "length", &len))
             return bad(r, "neither length nor files");
-        return add_file(r, -1, slice_cstr(r->m->name), len);
+        return add_file(r, -1, slice_cstr(r->m->name), len, false);
     }
     if (d->t[files].type != BENC_LIST || d->t[files].count == 0)
         return bad(r, "files is not a list");
@@ -85,10 +93,90 @@ static int read_files(struct reader *r, long info)
         long path = benc_dict_get(d, f, "path");
         if (!benc_dict_int(d, f, "length", &len) || path < 0)
             return bad(r, "file without length or path");
-        int rc = add_file(r, path, slice_make(NULL, 0), len);
+        int rc = add_file(r, path, slice_make(NULL, 0), len, is_pad(d, f));
         if (rc < 0)
             return rc;
     }
+    return 0;
+}
+
+/* ---- BEP 52: the v2 file tree of a hybrid torrent, checked against the v1 file list ---- */
+
+struct tree_walk {
+    size_t next;     /* the v1 file the next tree file must match */
+    struct str path; /* of the directory being walked */
+};
+
+/* A file of the tree: {"length": n, "pieces root": 32 bytes (absent when empty)}. */
+static int tree_file(struct reader *r, struct tree_walk *w, long leaf)
+{
+    const struct benc_doc *d = r->doc;
+    struct tor_meta *m = r->m;
+    int64_t len;
+    struct slice root;
+    if (!benc_dict_int(d, leaf, "length", &len) || len < 0)
+        return bad(r, "file tree: a file without a length");
+    if (len > 0 && (!benc_dict_str(d, leaf, "pieces root", &root) || root.len != 32))
+        return bad(r, "file tree: a file without its pieces root");
+    while (w->next < m->nfiles && m->files[w->next].pad)
+        w->next++;
+    if (w->next == m->nfiles)
+        return bad(r, "file tree and files differ");
+    const struct tor_file *f = &m->files[w->next++];
+    if (f->length != (uint64_t)len || strcmp(f->path, w->path.ptr ? w->path.ptr : "") != 0)
+        return bad(r, "file tree and files differ");
+    return 0;
+}
+
+/* A directory of the tree (keys are path components; a file is a directory whose only key
+ * is the empty string). Depth is bounded by the bencode parser's. */
+static int tree_dir(struct reader *r, struct tree_walk *w, long dir, bool top)
+{
+    const struct benc_doc *d = r->doc;
+    if (d->t[dir].type != BENC_DICT || d->t[dir].count == 0)
+        return bad(r, "bad file tree");
+    for (long k = benc_first(d, dir); k >= 0 && (size_t)k < d->t[dir].next;) {
+        long v = (long)d->t[k].next;
+        struct slice key = d->t[k].s;
+        int rc;
+        if (key.len == 0) {
+            if (top || d->t[dir].count != 2 || d->t[v].type != BENC_DICT)
+                return bad(r, "bad file tree");
+            rc = tree_file(r, w, v);
+        } else if (!component_ok(key)) {
+            return bad(r, "unsafe file path");
+        } else {
+            size_t keep = w->path.len;
+            if (keep)
+                str_appendc(&w->path, '/');
+            str_append(&w->path, key.p, key.len);
+            rc = tree_dir(r, w, v, false);
+            w->path.len = keep;
+            if (w->path.ptr)
+                w->path.ptr[keep] = '\0';
+        }
+        if (rc < 0)
+            return rc;
+        k = (long)d->t[v].next;
+    }
+    return 0;
+}
+
+static int read_file_tree(struct reader *r, long info)
+{
+    long tree = benc_dict_get(r->doc, info, "file tree");
+    if (tree < 0)
+        return bad(r, "meta version 2 without a file tree");
+    struct tree_walk w = {.next = 0, .path = STR_INIT};
+    int rc = tree_dir(r, &w, tree, true);
+    str_clear(&w.path);
+    if (rc < 0)
+        return rc;
+    while (w.next < r->m->nfiles && r->m->files[w.next].pad)
+        w.next++;
+    if (w.next != r->m->nfiles)
+        return bad(r, "file tree and files differ");
+    r->m->v2 = true;
     return 0;
 }
 
@@ -104,12 +192,23 @@ static int read_info(struct reader *r, long info)
         return bad(r, "missing or unsafe name");
     if (!benc_dict_int(d, info, "piece length", &plen) || plen < 1 || plen > TOR_MAX_PIECE_LEN)
         return bad(r, "bad piece length");
+    int64_t version = 1;
+    if (benc_dict_get(d, info, "meta version") >= 0 &&
+        (!benc_dict_int(d, info, "meta version", &version) || (version != 1 && version != 2)))
+        return bad(r, "unknown meta version");
+    if (version == 2 && benc_dict_get(d, info, "pieces") < 0)
+        return bad(r, "v2-only torrent (BEP 52): only hybrid v1/v2 torrents are supported");
     if (!benc_dict_str(d, info, "pieces", &pieces) || pieces.len % 20)
         return bad(r, "bad pieces");
+    /* BEP 52: a power of two, 16 KiB at least */
+    if (version == 2 && (plen < TOR_BLOCK || (plen & (plen - 1)) != 0))
+        return bad(r, "bad piece length for v2");
     m->name = slice_dup(name);
     m->piece_len = (uint64_t)plen;
     m->priv = benc_dict_int(d, info, "private", &priv) && priv == 1;
     int rc = read_files(r, info);
+    if (rc == 0 && version == 2)
+        rc = read_file_tree(r, info);
     if (rc < 0)
         return rc;
     uint64_t want = (m->total + m->piece_len - 1) / m->piece_len;
@@ -164,6 +263,8 @@ static int finish(struct reader *r, const char *p, long info, int rc, const char
         const struct benc_tok *t = &r->doc->t[info];
         memcpy(r->m->info, p + t->start, r->m->info_len);
         SHA1((const unsigned char *)p + t->start, r->m->info_len, r->m->info_hash);
+        if (r->m->v2)
+            SHA256((const unsigned char *)p + t->start, r->m->info_len, r->m->info_hash_v2);
         return 0;
     }
     tor_meta_clear(r->m);
@@ -267,6 +368,11 @@ void tor_meta_clear(struct tor_meta *m)
     free_list(m->webseeds, m->nwebseeds);
     free(m->info);
     memset(m, 0, sizeof *m);
+}
+
+bool tor_meta_hash_matches(const struct tor_meta *m, const uint8_t hash[20])
+{
+    return memcmp(m->info_hash, hash, 20) == 0 || (m->v2 && memcmp(m->info_hash_v2, hash, 20) == 0);
 }
 
 uint64_t tor_meta_piece_size(const struct tor_meta *m, uint32_t i)

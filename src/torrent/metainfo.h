@@ -4,6 +4,15 @@
  * their offsets in the torrent's byte stream, the private flag (BEP 27), the trackers
  * (announce, announce-list of BEP 12, flattened tier by tier) and web seeds (url-list, BEP 19).
  *
+ * Hybrid torrents (BEP 52, v1 and v2 in one info dictionary: "meta version" 2 and a "file
+ * tree" beside "pieces") are read through their v1 half, which describes the same bytes: the
+ * file tree must name the same files with the same lengths, in the same order, as the v1
+ * file list without its padding files (BEP 47: "attr" with 'p', zeros that align each file
+ * to a piece, never written to disk). Their v2 info-hash (SHA-256 of the info dictionary) is
+ * kept: a v2 peer's handshake names the torrent by its first 20 bytes. v2-only torrents
+ * (no "pieces") are refused with a reason: their pieces are checked by SHA-256 merkle trees
+ * ("piece layers"), which this reader does not build.
+ *
  * File paths are checked component by component (no "..", ".", empty, '/' or NUL), so a
  * torrent can never name a file outside its download directory. Performs no I/O; every
  * pointer in a tor_meta is owned by it (tor_meta_clear).
@@ -26,10 +35,13 @@ struct tor_file {
     char *path;      /* relative, components joined by '/' */
     uint64_t length;
     uint64_t offset; /* in the torrent's byte stream */
+    bool pad;        /* BEP 47 padding: zeros, not stored */
 };
 
 struct tor_meta {
     uint8_t info_hash[20];
+    bool v2;                  /* BEP 52 hybrid: info_hash_v2 is set */
+    uint8_t info_hash_v2[32]; /* SHA-256 of the info dictionary */
     char *name;
     uint64_t piece_len;
     uint32_t npieces;
@@ -59,6 +71,10 @@ void tor_meta_clear(struct tor_meta *m);
  * out. */
 void tor_meta_build(struct str *out, const char *info, size_t info_len, char *const *trackers,
                     size_t ntrackers, char *const *webseeds, size_t nwebseeds);
+
+/* Whether a handshake's 20-byte info-hash names this torrent: its v1 hash, or for a hybrid
+ * its v2 hash truncated (BEP 52). */
+bool tor_meta_hash_matches(const struct tor_meta *m, const uint8_t hash[20]);
 
 /* The length of piece i (the last one may be short). */
 uint64_t tor_meta_piece_size(const struct tor_meta *m, uint32_t i);

@@ -87,7 +87,7 @@ void swarm_close(struct tor_swarm *s, struct tor_peer *p, const char *why)
 void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p)
 {
     struct tor_handshake hs = {.reserved = {0, 0, 0, 0, 0, TOR_RESERVED_EXT, 0, TOR_RESERVED_FAST}};
-    memcpy(hs.info_hash, s->m->info_hash, 20);
+    memcpy(hs.info_hash, p->v2 ? s->m->info_hash_v2 : s->m->info_hash, 20);
     memcpy(hs.peer_id, s->our_id, 20);
     struct str out = STR_INIT;
     tor_wire_put_handshake(&out, &hs);

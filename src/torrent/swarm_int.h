@@ -18,6 +18,7 @@ struct tor_peer {
     bool outgoing, handshaked, closed, got_first, got_bits;
     uint8_t peer_id[20];
     bool fast;
+    bool v2;              /* BEP 52: it named a hybrid torrent by its v2 info-hash */
     bool ext;             /* BEP 10: it speaks the extension protocol */
     uint8_t ut_metadata;  /* its id for BEP 9 messages, 0: none */
     uint8_t ut_pex;       /* its id for BEP 11 messages, 0: none */

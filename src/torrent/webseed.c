@@ -157,7 +157,7 @@ static bool map_files(const struct tor_webseed *ws, struct tor_ws_job *job)
         if (job->nr == TOR_WS_MAX_RANGES)
             return false;
         uint64_t stop = end < tf->offset + tf->length ? end : tf->offset + tf->length;
-        job->r[job->nr++] = (struct tor_ws_range){f, pos - tf->offset, stop - pos};
+        job->r[job->nr++] = (struct tor_ws_range){f, pos - tf->offset, stop - pos, tf->pad};
         pos = stop;
     }
     return pos == end;

@@ -31,6 +31,7 @@
 struct tor_ws_range {
     size_t file;
     uint64_t offset, length; /* within the file */
+    bool pad;                /* BEP 47 padding: zeros, not fetched */
 };
 
 struct tor_ws_job {

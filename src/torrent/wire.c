@@ -71,6 +71,9 @@ static long fixed_len(unsigned id)
         return 12;
     case TOR_MSG_PORT:
         return 2;
+    case TOR_MSG_HASH_REQUEST:
+    case TOR_MSG_HASH_REJECT:
+        return 48;
     default:
         return -1;
     }
@@ -105,6 +108,13 @@ static int decode(unsigned id, const uint8_t *b, size_t n, struct tor_msg *m)
         break;
     case TOR_MSG_PORT:
         m->port = (uint16_t)(b[0] << 8 | b[1]);
+        break;
+    case TOR_MSG_HASH_REQUEST:
+    case TOR_MSG_HASH_REJECT:
+    case TOR_MSG_HASHES:
+        if (n < 48)
+            return ERR_PARSE;
+        m->data = slice_make((const char *)b, n);
         break;
     case TOR_MSG_EXTENDED:
         if (n < 1)
@@ -177,6 +187,13 @@ void tor_wire_put_piece_head(struct str *out, uint32_t index, uint32_t begin, ui
     str_appendc(out, TOR_MSG_PIECE);
     put32(out, index);
     put32(out, begin);
+}
+
+void tor_wire_put_hash_reject(struct str *out, const uint8_t head[48])
+{
+    put32(out, 49);
+    str_appendc(out, TOR_MSG_HASH_REJECT);
+    str_append(out, head, 48);
 }
 
 void tor_wire_put_extended(struct str *out, uint8_t ext_id, const void *payload, size_t n,

@@ -1,7 +1,7 @@
 /*
- * torrent/wire — the peer wire protocol (BEP 3) with the fast extension (BEP 6) and the
- * extension protocol's envelope (BEP 10): the handshake, length-prefixed messages parsed
- * from a byte stream, and writers for every message.
+ * torrent/wire — the peer wire protocol (BEP 3) with the fast extension (BEP 6), the
+ * extension protocol's envelope (BEP 10) and BEP 52's hash messages: the handshake,
+ * length-prefixed messages parsed from a byte stream, and writers for every message.
  *
  * A message longer than the caller's limit (a 16 KiB block plus its header, or the bitfield
  * of the torrent) or of the wrong length for its id is an error: the connection is closed.
@@ -45,6 +45,9 @@ enum tor_msg_id {
     TOR_MSG_REJECT = 16,
     TOR_MSG_ALLOWED_FAST = 17,
     TOR_MSG_EXTENDED = 20,      /* BEP 10 */
+    TOR_MSG_HASH_REQUEST = 21,  /* BEP 52: data is the 48 bytes after the id */
+    TOR_MSG_HASHES = 22,        /* BEP 52: data is the 48-byte head, then the hashes */
+    TOR_MSG_HASH_REJECT = 23,   /* BEP 52: as a hash request */
     TOR_MSG_KEEPALIVE = 256,    /* a zero-length message */
     TOR_MSG_UNKNOWN = 257,
 };
@@ -80,6 +83,9 @@ void tor_wire_put_request(struct str *out, enum tor_msg_id id, uint32_t index, u
                           uint32_t length); /* request, cancel, reject */
 /* The header of a piece message for a block of len bytes; the caller appends the block. */
 void tor_wire_put_piece_head(struct str *out, uint32_t index, uint32_t begin, uint32_t len);
+/* BEP 52: a hash reject answering a hash request (its 48 bytes: pieces root, base layer,
+ * index, length, proof layers). */
+void tor_wire_put_hash_reject(struct str *out, const uint8_t head[48]);
 void tor_wire_put_extended(struct str *out, uint8_t ext_id, const void *payload, size_t n,
                            const void *tail, size_t tail_n);
 

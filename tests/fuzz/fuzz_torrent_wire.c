@@ -31,6 +31,9 @@ static void rewrite(const struct tor_msg *m, size_t max)
     case TOR_MSG_BITFIELD:
         tor_wire_put_bitfield(&o, (const uint8_t *)m->data.p, m->data.len);
         break;
+    case TOR_MSG_HASH_REJECT:
+        tor_wire_put_hash_reject(&o, (const uint8_t *)m->data.p);
+        break;
     default:
         break;
     }

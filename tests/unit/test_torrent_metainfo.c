@@ -1,5 +1,6 @@
 /* torrent/metainfo and torrent/magnet: .torrent files built here, info-hash over the raw
- * info dictionary, files and offsets, unsafe paths, trackers, web seeds, magnet links. */
+ * info dictionary, files and offsets, unsafe paths, trackers, web seeds, magnet links;
+ * hybrid v1/v2 torrents (BEP 52) with padding files (BEP 47), and what is refused of v2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +183,110 @@ static void test_magnet(void **state)
     }
 }
 
+/* ---- BEP 52 hybrids ---- */
+
+#define ROOT "32:rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+/* a (40000 bytes), 25536 bytes of padding, b (10000 bytes), in pieces of 32 KiB */
+#define TREE "d1:ad0:d6:lengthi40000e11:pieces root" ROOT "ee1:bd0:d6:lengthi10000e11:pieces root" ROOT "eee"
+#define FILES "ld6:lengthi40000e4:pathl1:aeed4:attr1:p6:lengthi25536e4:pathl4:.pad5:25536eed6:lengthi10000e4:pathl1:beee"
+
+/* A .torrent around an info dictionary with these raw bencoded values (NULL: left out). */
+static int hybrid(struct str *info, const char *tree, const char *files, const char *version,
+                  const char *plen, bool pieces, struct tor_meta *m, const char **why)
+{
+    benc_open_dict(info);
+    if (tree)
+        str_appendf(info, "9:file tree%s", tree);
+    str_appendf(info, "5:files%s", files);
+    if (version)
+        str_appendf(info, "12:meta version%s", version);
+    str_appendf(info, "4:name3:dir12:piece length%s", plen);
+    if (pieces) {
+        str_appends(info, "6:pieces60:");
+        for (int i = 0; i < 60; i++)
+            str_appendc(info, 'h');
+    }
+    benc_close(info);
+    struct str t = STR_INIT;
+    str_appends(&t, "d4:info");
+    str_append(&t, info->ptr, info->len);
+    str_appendc(&t, 'e');
+    int rc = tor_meta_parse(t.ptr, t.len, m, why);
+    str_clear(&t);
+    return rc;
+}
+
+static void test_hybrid(void **state)
+{
+    (void)state;
+    struct str info = STR_INIT;
+    struct tor_meta m;
+    const char *why = NULL;
+    assert_int_equal(hybrid(&info, TREE, FILES, "i2e", "i32768e", true, &m, &why), 0);
+    assert_true(m.v2);
+    uint8_t h1[20], h2[32];
+    SHA1((const unsigned char *)info.ptr, info.len, h1);
+    SHA256((const unsigned char *)info.ptr, info.len, h2);
+    assert_memory_equal(m.info_hash, h1, 20);
+    assert_memory_equal(m.info_hash_v2, h2, 32);
+    /* a v2 peer names it by the first 20 bytes of the SHA-256 */
+    assert_true(tor_meta_hash_matches(&m, h1));
+    assert_true(tor_meta_hash_matches(&m, h2));
+    h2[19] ^= 1;
+    assert_false(tor_meta_hash_matches(&m, h2));
+    assert_int_equal(m.nfiles, 3);
+    assert_false(m.files[0].pad);
+    assert_true(m.files[1].pad);
+    assert_string_equal(m.files[2].path, "b");
+    assert_int_equal(m.files[2].offset, 65536); /* b starts on a piece */
+    assert_int_equal(m.npieces, 3);
+    tor_meta_clear(&m);
+    str_clear(&info);
+    /* a plain v1 torrent has no v2 hash to match */
+    assert_int_equal(hybrid(&info, NULL, FILES, NULL, "i32768e", true, &m, &why), 0);
+    assert_false(m.v2);
+    assert_true(m.files[1].pad);
+    tor_meta_clear(&m);
+    str_clear(&info);
+}
+
+static void test_hybrid_rejects(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tree, *version, *plen;
+        bool pieces;
+        const char *why;
+    } cases[] = {
+        {TREE, "i2e", "i32768e", false, "v2-only torrent (BEP 52): only hybrid v1/v2 torrents are supported"},
+        {TREE, "i3e", "i32768e", true, "unknown meta version"},
+        {TREE, "1:2", "i32768e", true, "unknown meta version"},
+        {TREE, "i2e", "i32769e", true, "bad piece length for v2"},
+        {NULL, "i2e", "i32768e", true, "meta version 2 without a file tree"},
+        {"d1:ad0:d6:lengthi40000e11:pieces root" ROOT "ee1:bd0:d6:lengthi10001e11:pieces root" ROOT "eee",
+         "i2e", "i32768e", true, "file tree and files differ"},
+        {"d1:ad0:d6:lengthi40000e11:pieces root" ROOT "eee", "i2e", "i32768e", true,
+         "file tree and files differ"},
+        {"d1:bd0:d6:lengthi10000e11:pieces root" ROOT "ee1:ad0:d6:lengthi40000e11:pieces root" ROOT "eee",
+         "i2e", "i32768e", true, "file tree and files differ"},
+        {"d2:..d0:d6:lengthi40000e11:pieces root" ROOT "eee", "i2e", "i32768e", true,
+         "unsafe file path"},
+        {"d1:ad0:d6:lengthi40000e11:pieces root3:abcee1:bd0:d6:lengthi10000e11:pieces root" ROOT "eee",
+         "i2e", "i32768e", true, "file tree: a file without its pieces root"},
+        {"d0:d6:lengthi1eee", "i2e", "i32768e", true, "bad file tree"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct str info = STR_INIT;
+        struct tor_meta m;
+        const char *why = NULL;
+        assert_int_equal(hybrid(&info, cases[i].tree, FILES, cases[i].version, cases[i].plen,
+                                cases[i].pieces, &m, &why),
+                         ERR_PARSE);
+        assert_string_equal(why, cases[i].why);
+        str_clear(&info);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +294,8 @@ int main(void)
         cmocka_unit_test(test_multi_and_private),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_magnet),
+        cmocka_unit_test(test_hybrid),
+        cmocka_unit_test(test_hybrid_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

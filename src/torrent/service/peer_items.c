@@ -36,7 +36,7 @@ static struct tor_item *by_key(struct peer_svc *svc, uint64_t key)
 struct tor_item *peer_item_find(struct peer_svc *svc, const uint8_t hash[20])
 {
     for (struct tor_item *it = svc->items; it; it = it->next)
-        if (!it->removing && memcmp(it->meta.info_hash, hash, 20) == 0)
+        if (!it->removing && tor_meta_hash_matches(&it->meta, hash))
             return it;
     return NULL;
 }

@@ -100,6 +100,12 @@ static void fetch_work(void *tctx, void *vf)
         struct tor_url u;
         size_t before = f->data.len;
         const struct tor_ws_range *r = &f->job.r[i];
+        if (r->pad) { /* BEP 47: the web seed has no such file */
+            str_reserve(&f->data, (size_t)r->length + 1);
+            memset(f->data.ptr + f->data.len, 0, (size_t)r->length + 1);
+            f->data.len += (size_t)r->length;
+            continue;
+        }
         int st = tor_url_parse(f->urls[i], "http://", "80", &u) < 0
                      ? -2
                      : tor_http_get(&u, u.path, r->offset, r->length, TOR_WS_MAX_JOB, &f->data);

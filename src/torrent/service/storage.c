@@ -34,6 +34,8 @@ int tor_storage_open(struct tor_storage *st, const struct tor_meta *m, const cha
     for (size_t i = 0; i < m->nfiles; i++)
         st->fds[i] = -1;
     for (size_t i = 0; i < m->nfiles; i++) {
+        if (m->files[i].pad)
+            continue; /* BEP 47: zeros, never on disk */
         struct str p = STR_INIT;
         str_appendf(&p, "%s/", dir);
         if (m->multi)
@@ -79,7 +81,9 @@ static int span(const struct tor_storage *st, uint64_t off, uint8_t *buf, size_t
             continue;
         uint64_t in = off - f->offset;
         size_t n = (size_t)(f->length - in < len ? f->length - in : len);
-        for (size_t done = 0; done < n;) {
+        if (f->pad && !write)
+            memset(buf, 0, n);
+        for (size_t done = 0; done < n && !f->pad;) {
             ssize_t r = write ? pwrite(st->fds[i], buf + done, n - done, (off_t)(in + done))
                               : pread(st->fds[i], buf + done, n - done, (off_t)(in + done));
             if (r <= 0)
