@@ -21,6 +21,8 @@
 #include <strings.h>
 
 enum msv_state { ST_UNAUTH, ST_AUTH };
+/* What the next SASL response is (sasl_wait): PLAIN's one, or LOGIN's user name or password. */
+enum msv_sasl { SASL_PLAIN_RESP, SASL_LOGIN_USER, SASL_LOGIN_PASS };
 
 struct managesieve_session {
     struct managesieve_server_config cfg;
@@ -31,6 +33,8 @@ struct managesieve_session {
     uint64_t id;
     bool tls, busy, closing, sasl_wait, shutting;
     enum msv_state state;
+    enum msv_sasl sasl_step;
+    char login_user[SASL_FIELD_MAX + 1]; /* LOGIN: the name, until the password comes */
     unsigned errors;
     char user[256];
     struct str buf;       /* received, not yet used */
@@ -105,7 +109,7 @@ static void capabilities(struct managesieve_session *s)
     out_string(s, sieve_capabilities(), strlen(sieve_capabilities()));
     outs(s, "\r\n");
     if (s->state == ST_UNAUTH)
-        outs(s, s->tls || s->cfg.plaintext_ok ? "\"SASL\" \"PLAIN\"\r\n" : "\"SASL\" \"\"\r\n");
+        outs(s, s->tls || s->cfg.plaintext_ok ? "\"SASL\" \"PLAIN LOGIN\"\r\n" : "\"SASL\" \"\"\r\n");
     if (s->cfg.starttls && !s->tls)
         outs(s, "\"STARTTLS\"\r\n");
     snprintf(line, sizeof line, "\"MAXREDIRECTS\" \"%u\"\r\n", s->cfg.max_redirects);
@@ -179,17 +183,53 @@ static void cmd_authenticate_plain(struct managesieve_session *s, const char *b6
     sasl_creds_wipe(&cr);
 }
 
+/* One LOGIN step (draft-murchison-sasl-login, as SMTP and POP3 take it): the user name, then
+ * the password; the challenges are "Username:" and "Password:" in base64. */
+static void sasl_login_step(struct managesieve_session *s, const char *b64, size_t len)
+{
+    char field[SASL_FIELD_MAX + 1];
+    if (sasl_field_decode(b64, len, field, sizeof field) != 0 ||
+        (s->sasl_step == SASL_LOGIN_USER && !field[0])) {
+        explicit_bzero(field, sizeof field);
+        explicit_bzero(s->login_user, sizeof s->login_user);
+        return bad(s, "Bad LOGIN response");
+    }
+    if (s->sasl_step == SASL_LOGIN_USER) {
+        memcpy(s->login_user, field, sizeof field);
+        s->sasl_step = SASL_LOGIN_PASS;
+        s->sasl_wait = true;
+        outs(s, "\"UGFzc3dvcmQ6\"\r\n");
+        return;
+    }
+    s->busy = true;
+    s->ops->auth(s->ops_ctx, s, s->login_user, field);
+    explicit_bzero(field, sizeof field);
+    explicit_bzero(s->login_user, sizeof s->login_user);
+}
+
+/* A SASL response for the mechanism under way. */
+static void sasl_response(struct managesieve_session *s, const char *b64, size_t len)
+{
+    if (s->sasl_step == SASL_PLAIN_RESP)
+        return cmd_authenticate_plain(s, b64, len);
+    sasl_login_step(s, b64, len);
+}
+
+/* AUTHENTICATE "PLAIN" | "LOGIN" [initial-response] (RFC 5804 §2.1). */
 static void cmd_authenticate(struct managesieve_session *s)
 {
     const struct msv_cmd *c = &s->cmd;
-    if (strcasecmp(msv_arg_str(c, 0), "PLAIN") != 0)
+    bool plain = strcasecmp(msv_arg_str(c, 0), "PLAIN") == 0;
+    if (!plain && strcasecmp(msv_arg_str(c, 0), "LOGIN") != 0)
         return bad(s, "Unsupported SASL mechanism");
     if (!s->tls && !s->cfg.plaintext_ok)
         return reply(s, "NO", "ENCRYPT-NEEDED", "Use STARTTLS first");
+    s->sasl_step = plain ? SASL_PLAIN_RESP : SASL_LOGIN_USER;
     if (c->nargs == 2)
-        return cmd_authenticate_plain(s, msv_arg_str(c, 1), c->args[1].len);
+        return sasl_response(s, msv_arg_str(c, 1), c->args[1].len);
     s->sasl_wait = true;
-    outs(s, "\"\"\r\n"); /* empty challenge: the client sends the PLAIN response */
+    /* PLAIN: an empty challenge, the client sends its response; LOGIN: "Username:" */
+    outs(s, plain ? "\"\"\r\n" : "\"VXNlcm5hbWU6\"\r\n");
 }
 
 static void cmd_starttls(struct managesieve_session *s)
@@ -330,7 +370,7 @@ static void dispatch(struct managesieve_session *s)
 
 /* ---- input ---- */
 
-/* The client's answer to the empty SASL challenge: one string, or "*" to abort. */
+/* The client's answer to a SASL challenge: one string, or "*" to abort. */
 static int sasl_line(struct managesieve_session *s)
 {
     struct str tmp = STR_INIT;
@@ -344,15 +384,18 @@ static int sasl_line(struct managesieve_session *s)
         return 0;
     s->sasl_wait = false;
     if (rc < 0 || s->cmd.nargs != 1 || s->cmd.args[0].type != MSV_ARG_STR) {
+        explicit_bzero(s->login_user, sizeof s->login_user);
         str_consume(&s->buf, rc > 2 ? (size_t)rc - 2 : s->buf.len);
         bad(s, "Bad SASL response");
         return 1;
     }
     str_consume(&s->buf, (size_t)rc - 2);
-    if (strcmp(msv_arg_str(&s->cmd, 0), "*") == 0)
+    if (strcmp(msv_arg_str(&s->cmd, 0), "*") == 0) {
+        explicit_bzero(s->login_user, sizeof s->login_user);
         reply(s, "NO", NULL, "Authentication cancelled");
-    else
-        cmd_authenticate_plain(s, msv_arg_str(&s->cmd, 0), s->cmd.args[0].len);
+    } else {
+        sasl_response(s, msv_arg_str(&s->cmd, 0), s->cmd.args[0].len);
+    }
     return 1;
 }
 
@@ -513,6 +556,7 @@ void managesieve_session_free(struct managesieve_session *s)
 {
     if (!s)
         return;
+    explicit_bzero(s->login_user, sizeof s->login_user);
     str_clear(&s->buf);
     str_clear(&s->cmd.strs);
     free(s);

@@ -1,7 +1,7 @@
 /*
  * managesieve session — the ManageSieve server (RFC 5804) as a pure engine: capabilities,
- * STARTTLS, AUTHENTICATE PLAIN, LOGOUT, NOOP, CAPABILITY, HAVESPACE, PUTSCRIPT, LISTSCRIPTS,
- * SETACTIVE, GETSCRIPT, DELETESCRIPT, RENAMESCRIPT, CHECKSCRIPT. Scripts are checked with the
+ * STARTTLS, AUTHENTICATE PLAIN and LOGIN, LOGOUT, NOOP, CAPABILITY, HAVESPACE, PUTSCRIPT,
+ * LISTSCRIPTS, SETACTIVE, GETSCRIPT, DELETESCRIPT, RENAMESCRIPT, CHECKSCRIPT. Scripts are checked with the
  * Sieve engine (sieve/sieve.h) before they are stored, and errors name their line.
  *
  * No I/O, no clock, no globals: bytes come in through managesieve_session_feed, replies go out

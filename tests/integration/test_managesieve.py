@@ -69,6 +69,22 @@ def test_sieve_connect_round_trip(ms, tmp_path):
     assert r.returncode != 0
 
 
+def test_sieve_connect_sasl_login(ms, tmp_path):
+    """SASL LOGIN, the other mechanism ManageSieve clients use with servers that keep only
+    password hashes: sieve-connect --authmech LOGIN uploads and lists; a wrong password fails."""
+    local = tmp_path / "login.sieve"
+    local.write_text("keep;\n")
+    r = sieve_connect(ms, "--authmech", "LOGIN", "--upload", "--localsieve", str(local),
+                      "--remotesieve", "by-login")
+    assert r.returncode == 0, r.stderr
+    r = sieve_connect(ms, "--authmech", "LOGIN", "--list")
+    assert r.returncode == 0 and b'"by-login"' in r.stdout, r
+    r = sieve_connect(ms, "--authmech", "LOGIN", "--list", password="wrong")
+    assert r.returncode != 0
+    r = sieve_connect(ms, "--delete", "--remotesieve", "by-login")
+    assert r.returncode == 0, r.stderr
+
+
 class Raw:
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=H.IO_TIMEOUT)
@@ -99,7 +115,7 @@ class Raw:
         assert self.cmd("STARTTLS\r\n")[-1].startswith("OK")
         self.sock = H.unverified_context().wrap_socket(self.sock)
         caps = self.until_ok()
-        assert '"SASL" "PLAIN"' in caps and caps[-1].startswith("OK")
+        assert '"SASL" "PLAIN LOGIN"' in caps and caps[-1].startswith("OK")
 
     def login(self):
         plain = base64.b64encode(b"\0bob@hamburger.edu\0hungry").decode()

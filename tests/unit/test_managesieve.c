@@ -222,7 +222,7 @@ static void test_greeting_and_tls(void **state)
     str_reset(&f->out);
     managesieve_session_tls_started(f->s, "TLSv1.3", "x");
     o = str_cstr(&f->out);
-    assert_non_null(strstr(o, "\"SASL\" \"PLAIN\"\r\n"));
+    assert_non_null(strstr(o, "\"SASL\" \"PLAIN LOGIN\"\r\n"));
     assert_null(strstr(o, "STARTTLS"));
     assert_non_null(strstr(o, "OK \"TLS negotiation successful\"\r\n"));
     o = talk(f, "AUTHENTICATE \"PLAIN\"\r\n");
@@ -281,6 +281,27 @@ static void test_scripts(void **state)
     fake_free(f);
 }
 
+/* SASL LOGIN: "Username:" and "Password:" challenges, with or without the initial response; a
+ * bad step, "*" and a wrong password each end the exchange with NO. */
+static void test_sasl_login(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(true, false);
+    assert_string_equal(talk(f, "AUTHENTICATE \"LOGIN\"\r\n"), "\"VXNlcm5hbWU6\"\r\n");
+    assert_string_equal(talk(f, "\"Ym9iQHg=\"\r\n"), "\"UGFzc3dvcmQ6\"\r\n"); /* bob@x */
+    assert_string_equal(talk(f, "\"d3g=\"\r\n"), "NO \"Authentication failed\"\r\n"); /* wx */
+    assert_string_equal(talk(f, "AUTHENTICATE \"login\"\r\n\"*\"\r\n"),
+                        "\"VXNlcm5hbWU6\"\r\nNO \"Authentication cancelled\"\r\n");
+    assert_string_equal(talk(f, "AUTHENTICATE \"LOGIN\" \"Ym9iQHg=\"\r\n\"*\"\r\n"),
+                        "\"UGFzc3dvcmQ6\"\r\nNO \"Authentication cancelled\"\r\n");
+    assert_string_equal(talk(f, "AUTHENTICATE \"LOGIN\" \"!!\"\r\n"),
+                        "NO \"Bad LOGIN response\"\r\n");
+    assert_string_equal(talk(f, "AUTHENTICATE \"LOGIN\" \"Ym9iQHg=\"\r\n{4+}\r\ncHc=\r\n"),
+                        "\"UGFzc3dvcmQ6\"\r\nOK \"Logged in\"\r\n"); /* pw */
+    assert_non_null(strstr(talk(f, "CAPABILITY\r\n"), "\"OWNER\" \"bob@x\"\r\n"));
+    fake_free(f);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -305,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_parse_every_split),
         cmocka_unit_test(test_greeting_and_tls),
         cmocka_unit_test(test_scripts),
+        cmocka_unit_test(test_sasl_login),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
