@@ -13,8 +13,12 @@ import ftplib
 import hashlib
 import io
 import os
+import socket
+import ssl
 
-from ftp_helpers import ftp_daemon, home
+import pytest
+
+from ftp_helpers import add_ftp, ftp_daemon, home
 
 import pigeon_harness as H
 
@@ -85,3 +89,58 @@ def test_tls_transfers_resume_and_small_files(new_daemon):
     finally:
         f.quit()
     assert (h / "empty.bin").read_bytes() == b""
+
+
+def test_failed_data_handshake_leaves_the_worker_s_tls_alone(new_daemon):
+    """A PROT P data connection whose handshake fails (garbage in place of a ClientHello; a
+    client that rejects the certificate and sends an alert) ends its transfer with 426 and
+    a log line, and leaves OpenSSL's error queue empty. That queue belongs to the worker's
+    thread (workers = 1 here), and SSL_get_error reads it before anything else: an error
+    left on it turns another connection's mere "would block" into a failure. Meanwhile a
+    TLS transfer on the same worker, its socket full, goes on to its end, the failing
+    session's control connection still answers, and a new FTPS session transfers."""
+    d = new_daemon(start=False)
+    d.sections["server"]["workers"] = 1
+    add_ftp(d)
+    d.start()
+    h = home(d)
+    payload = os.urandom(8 << 20)
+    (h / "big.bin").write_bytes(payload)
+    a = tls_client(d)
+    a.voidcmd("TYPE I")
+    ds = a.transfercmd("RETR big.bin")
+    got = bytearray(ds.recv(1 << 16))  # A reads no more for now: the server's socket fills
+    b = tls_client(d)
+    b.voidcmd("TYPE I")
+    for how in ("garbage", "alert"):
+        off = d.log_size()
+        host, port = ftplib.parse227(b.sendcmd("PASV"))
+        with socket.create_connection((host, port), timeout=H.IO_TIMEOUT) as s:
+            b.putcmd("RETR big.bin")
+            assert b.getmultiline().startswith("150")
+            if how == "garbage":
+                s.sendall(b"\x16\x03\x01\x00\x05hello" * 4)
+            else:  # verifies the server's certificate: refuses it, with an alert
+                with pytest.raises(ssl.SSLCertVerificationError):
+                    ssl.create_default_context().wrap_socket(s, server_hostname="127.0.0.1")
+            assert b.getmultiline().startswith("426")
+        d.wait_log(r"ftp s\w+ data connection tls error: ", start=off)
+        d.wait_log(r"xfer .* RETR \d+ octets .* b tls /big\.bin connection-lost", start=off)
+        assert b.voidcmd("NOOP").startswith("200")
+    while True:
+        chunk = ds.recv(1 << 20)
+        if not chunk:
+            break
+        got += chunk
+    ds.close()
+    assert a.voidresp().startswith("226")
+    assert bytes(got) == payload
+    a.quit()
+    b.quit()
+    c = tls_client(d)
+    try:
+        back = bytearray()
+        c.retrbinary("RETR big.bin", back.extend)
+        assert bytes(back) == payload
+    finally:
+        c.quit()

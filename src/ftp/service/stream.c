@@ -24,6 +24,7 @@
  */
 #include "ftp/service/xfer_int.h"
 
+#include "core/log.h"
 #include "host/host.h"
 
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -82,6 +84,21 @@ static void resume(struct ftp_xfer_run *r)
     event_active(r->ev, r->waiting, 0);
 }
 
+/* The thread's OpenSSL error queue is shared by every TLS connection of the worker, and
+ * SSL_get_error reads it first: an error left there turns another connection's mere "would
+ * block" into a failure. So it is emptied before every SSL call here, and after a failure
+ * its first entry is logged and the rest dropped. */
+static void tls_drop_errors(struct ftp_xfer_run *r)
+{
+    unsigned long e = ERR_get_error();
+    if (e) {
+        char buf[200];
+        ERR_error_string_n(e, buf, sizeof buf);
+        log_info("ftp " LOG_ID " data connection tls error: %s", LOG_IDV(r->fc->id), buf);
+    }
+    ERR_clear_error();
+}
+
 /* After an SSL call returned rc <= 0: 0 when it waits for the socket (the event now waits
  * for what OpenSSL needs), 1 at the peer's close_notify or its plain EOF, -1 on an error. */
 static int tls_wait(struct ftp_xfer_run *r, int rc)
@@ -94,8 +111,10 @@ static int tls_wait(struct ftp_xfer_run *r, int rc)
         wait_for(r, EV_WRITE);
         return 0;
     case SSL_ERROR_ZERO_RETURN: /* with SSL_OP_IGNORE_UNEXPECTED_EOF also a bare EOF */
+        ERR_clear_error();
         return 1;
     default:
+        tls_drop_errors(r);
         return -1;
     }
 }
@@ -105,10 +124,13 @@ static int tls_wait(struct ftp_xfer_run *r, int rc)
 static int tls_flush(struct ftp_xfer_run *r)
 {
     BIO *w = SSL_get_wbio(r->ssl);
+    ERR_clear_error();
     if (BIO_flush(w) > 0)
         return 1;
-    if (!BIO_should_retry(w))
+    if (!BIO_should_retry(w)) {
+        tls_drop_errors(r);
         return -1;
+    }
     wait_for(r, EV_WRITE);
     return 0;
 }
@@ -200,6 +222,7 @@ static void tls_send(struct ftp_xfer_run *r)
     while (r->out || take_ready(r)) {
         struct disk_job *o = r->out;
         size_t left = o->out_len - r->out_pos;
+        ERR_clear_error();
         int n = SSL_write(r->ssl, o->out + r->out_pos, left > INT_MAX ? INT_MAX : (int)left);
         if (n <= 0) {
             int w = tls_wait(r, n);
@@ -360,6 +383,7 @@ static void receive_splice(struct ftp_xfer_run *r)
 static ssize_t recv_some(struct ftp_xfer_run *r, char *p, size_t cap)
 {
     if (r->ssl) {
+        ERR_clear_error();
         int n = SSL_read(r->ssl, p, cap > INT_MAX ? INT_MAX : (int)cap);
         if (n > 0)
             return n;
@@ -409,6 +433,7 @@ static void receive(struct ftp_xfer_run *r)
 static bool handshake(struct ftp_xfer_run *r)
 {
     struct ftp_conn *fc = r->fc;
+    ERR_clear_error();
     int rc = SSL_do_handshake(r->ssl);
     if (rc != 1) {
         if (tls_wait(r, rc) != 0)
@@ -454,6 +479,7 @@ static SSL *data_tls(struct ftp_conn *fc, int fd)
         SSL_free(ssl);
         BIO_free(sock);
         BIO_free(wbuf);
+        ERR_clear_error();
         return NULL;
     }
     BIO_push(wbuf, sock);
@@ -501,8 +527,11 @@ void ftp_stream_close(struct ftp_xfer_run *r)
         event_free(r->ev);
     r->ev = NULL;
     if (r->ssl) {
-        if (r->handshaken)
+        if (r->handshaken) {
+            ERR_clear_error();
             SSL_shutdown(r->ssl); /* close_notify; the write buffer is flushed with it */
+        }
+        ERR_clear_error(); /* whatever the shutdown or the transfer's end left */
         SSL_free(r->ssl);
         r->ssl = NULL;
     }

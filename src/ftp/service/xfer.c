@@ -37,6 +37,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -88,8 +89,11 @@ static void data_close(struct ftp_xfer_run *r)
     if (!r->bev)
         return;
     SSL *ssl = bufferevent_openssl_get_ssl(r->bev);
-    if (ssl && r->connected)
+    if (ssl && r->connected) {
+        ERR_clear_error(); /* the worker's queue: see stream.c's tls_drop_errors */
         SSL_shutdown(ssl);
+        ERR_clear_error();
+    }
     bufferevent_free(r->bev);
     r->bev = NULL;
 }
