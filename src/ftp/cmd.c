@@ -74,11 +74,23 @@ const char *ftp_verb_name(enum ftp_verb verb)
     return verb > FTP_UNKNOWN && verb < FTP_VERB_COUNT ? verbs[verb].name : "";
 }
 
+/* RFC 775's experimental forms of the directory commands, which RFC 1123 §4.1.3.1 says every
+ * server SHOULD take as the standard ones (Windows' ftp.exe sends XPWD, XMKD and XRMD). */
+static const struct {
+    const char *name;
+    enum ftp_verb verb;
+} x_forms[] = {
+    {"XCWD", FTP_CWD}, {"XCUP", FTP_CDUP}, {"XPWD", FTP_PWD}, {"XMKD", FTP_MKD}, {"XRMD", FTP_RMD},
+};
+
 static enum ftp_verb verb_lookup(const char *p, size_t n)
 {
     for (int v = FTP_UNKNOWN + 1; v < FTP_VERB_COUNT; v++)
         if (strlen(verbs[v].name) == n && strncasecmp(verbs[v].name, p, n) == 0)
             return (enum ftp_verb)v;
+    for (size_t i = 0; i < sizeof x_forms / sizeof x_forms[0]; i++)
+        if (n == 4 && strncasecmp(x_forms[i].name, p, n) == 0)
+            return x_forms[i].verb;
     return FTP_UNKNOWN;
 }
 

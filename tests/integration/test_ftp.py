@@ -293,6 +293,23 @@ def test_stat_and_feat(ftpd):
         c.expect("CCC", 534)
 
 
+def test_x_forms_of_directory_commands(ftpd):
+    """RFC 1123 §4.1.3.1: XPWD, XCWD, XCUP, XMKD and XRMD are PWD, CWD, CDUP, MKD and RMD
+    (Windows' ftp.exe sends XPWD for pwd, XMKD for mkdir, XRMD for rmdir)."""
+    h = home(ftpd)
+    with Control(ftpd.ftp_port) as c:
+        c.login()
+        assert c.expect("XMKD winftp", 257).lines[0] == '257 "/winftp" created.'
+        assert (h / "winftp").is_dir()
+        c.expect("XCWD winftp", 250)
+        assert c.expect("XPWD", 257).lines[0] == '257 "/winftp" is the current directory.'
+        c.expect("XCUP", 250)
+        assert c.expect("xpwd", 257).lines[0] == '257 "/" is the current directory.'
+        c.expect("XRMD winftp", 250)
+        assert not (h / "winftp").exists()
+        c.expect("XRMD winftp", 550)
+
+
 def test_anonymous_read_only(ftpd):
     f = ftplib.FTP()
     f.connect("127.0.0.1", ftpd.ftp_port, timeout=H.IO_TIMEOUT)

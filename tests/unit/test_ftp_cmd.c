@@ -39,6 +39,22 @@ static void test_verbs(void **state)
     char nul[] = "RETR a\0b";
     assert_int_equal(ftp_cmd_parse(nul, sizeof nul - 1, &c), -3);
     assert_string_equal(ftp_verb_name(FTP_MLSD), "MLSD");
+    /* RFC 1123 §4.1.3.1: the X forms of the directory commands are the standard ones */
+    assert_int_equal(parse("xpwd", &c), 0);
+    assert_int_equal(c.verb, FTP_PWD);
+    assert_int_equal(parse("XCUP", &c), 0);
+    assert_int_equal(c.verb, FTP_CDUP);
+    assert_int_equal(parse("XCWD a b", &c), 0);
+    assert_int_equal(c.verb, FTP_CWD);
+    assert_memory_equal(c.arg.p, "a b", 3);
+    assert_int_equal(parse("XMKD d", &c), 0);
+    assert_int_equal(c.verb, FTP_MKD);
+    assert_int_equal(parse("XRMD d", &c), 0);
+    assert_int_equal(c.verb, FTP_RMD);
+    assert_int_equal(parse("XMKD", &c), -3);
+    assert_string_equal(c.reply, "501 Syntax error in parameters or arguments.");
+    assert_int_equal(parse("XRET x", &c), -3);
+    assert_string_equal(c.reply, "500 Syntax error, command unrecognized.");
 }
 
 static void test_telnet(void **state)
