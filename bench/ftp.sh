@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # FTP benchmark: Pigeon against vsftpd and pure-ftpd, in one run, on loopback.
 #
-# Every server is started at once and stays up; the workloads take turns between them:
+# Every server is started at once and stays up; the workloads take turns between them, in
+# an order rotated by one each round (P V U, V U P, U P V: over three rounds each server
+# goes first, second and last once), the median of each server's rounds counting:
 #   retr / stor        one RETR and one STOR of a SIZE-MB file with curl, plain FTP, per
 #                      round: TROUNDS rounds, the servers taking turns (each does its five
-#                      transfers, then the next server), the median of its rounds counts;
-#   stor+sync          the STOR again, timed until the file is on disk (curl, then sync(1)
-#                      on the file): Pigeon fsyncs before 226, vsftpd and pure-ftpd do not,
-#                      so this is the like-for-like figure for durable uploads;
+#                      transfers, then the next server). Before each server's turn the files
+#                      read are in the page cache (read once: the server's big.bin, curl's
+#                      upload source) and what earlier turns wrote is on disk (sync), so no
+#                      server reads from disk or runs beside writeback where another did
+#                      not; curl's download goes to tmpfs (/dev/shm), not the disk;
+#   stor+sync          the STOR again, timed until the file is on disk (the transfer's
+#                      time as for STOR, plus the time sync(1) of the stored file takes
+#                      after it): Pigeon fsyncs before 226, vsftpd and pure-ftpd do not, so
+#                      this is the like-for-like figure for durable uploads;
 #   retr-tls/stor-tls  the same with explicit FTPS (AUTH TLS, PROT P: curl --ssl-reqd);
 #   sessions           SESSIONS sessions, CONCURRENCY at a time, each one curl process doing
 #                      login + LIST + RETR of a 4 KB file + QUIT (two URLs on one connection),
 #                      with every server started at once and the servers taking turns for
 #                      ROUNDS rounds (the median of each one's rounds is its figure);
-#                      also the server's CPU time per session (its process, threads and
-#                      reaped children: /proc/PID/stat), which a machine loaded by others
+#                      also the server's CPU time per session (all its processes and
+#                      threads: its cgroup, see below), which a machine loaded by others
 #                      distorts far less than the wall-clock rate.
 # Throughput is MB/s of the transfer itself: the file's size over curl's time_total less its
 # time_pretransfer, so the login, the TLS handshake of the control connection and curl
@@ -22,17 +29,18 @@
 # fast: curl's multi.c moves to DOING_MORE without asking to be called again, fixed in
 # curl 8.4.0 by commit 6dd6654f, "multi: set CURLM_CALL_MULTI_PERFORM after switch to
 # DOING_MORE"; it strikes every server, the fastest most often) are not counted; what is
-# counted ends with the server's 226. Beside each, the server's CPU time per GB moved (its
-# process, threads and reaped children), which a machine loaded by others distorts far
-# less than the rate. Sessions is sessions per second of wall time.
+# counted ends with the server's 226. Beside each, the server's CPU time per GB moved (all
+# its processes and threads, vsftpd's per-session ones included), which a machine loaded
+# by others distorts far less than the rate. Sessions is sessions per second of wall time.
 # Every download is compared with the original (cmp), every upload's size checked.
 #
 # All servers serve the same directory (Pigeon's ROOT/LOGIN is the bench user's home) and
 # check passwords the same way: Pigeon its own yescrypt hash, vsftpd (PAM) and pure-ftpd
 # (-l unix) the system account's yescrypt hash in /etc/shadow. Pigeon runs with 1 worker;
-# vsftpd and pure-ftpd fork a process per session (their design). Each server is pinned to
-# CPU 0 (taskset) and runs under nice -n -15; the clients are pinned to CPU 1, also under
-# nice -n -15 (on a machine loaded by others, un-niced clients were the bottleneck).
+# vsftpd and pure-ftpd fork a process per session (their design). Each server runs in a cpu
+# cgroup of its own, pinned to CPU 0 (taskset) under nice -n -15; the clients are pinned to
+# CPU 1, also under nice -n -15 (on a machine loaded by others, un-niced clients were the
+# bottleneck).
 #
 # vsftpd comes from its Debian package (installed when missing); pure-ftpd conflicts with it
 # (both provide ftp-server), so its .deb is fetched with apt-get download and unpacked into
@@ -107,7 +115,8 @@ DIR=$(mktemp -d "$BASE/pigeon-ftp-bench.XXXXXX")
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do stop_pid server "$p"; done
-    [[ -n ${CGROUP:-} ]] && rmdir "$CGROUP" 2>/dev/null
+    cg_remove
+    rm -f "${DOWN:-}"
     if ((KEEP)); then log "kept $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
@@ -121,6 +130,14 @@ if ((!SESSIONS_ONLY)); then
     log "making a $MB MB file"
     head -c $((MB * 1024 * 1024)) /dev/urandom >"$DIR/big.bin"
     cp "$DIR/big.bin" "$TREE/big.bin"
+fi
+# RETR's download goes to tmpfs when it has room: no writeback of the client's copy runs
+# into the next transfer (BENCH_DOWN_DIR to choose)
+DOWN=$DIR/down.bin
+DOWN_DIR=${BENCH_DOWN_DIR:-/dev/shm}
+if ((!SESSIONS_ONLY)) && [[ -d $DOWN_DIR && -w $DOWN_DIR ]] &&
+    (($(df -Pm "$DOWN_DIR" | awk 'NR == 2 {print $4}') > MB + 512)); then
+    DOWN=$DOWN_DIR/pigeon-ftp-bench-$$.down.bin
 fi
 head -c 4096 /dev/urandom >"$TREE/small.bin"
 if ! id "$USER_NAME" >/dev/null 2>&1; then
@@ -155,10 +172,18 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DIR/key.pem" -out "$DIR/cert
     -days 2 -subj /CN=127.0.0.1 2>/dev/null
 cat "$DIR/key.pem" "$DIR/cert-only.pem" >"$CERT"
 
-start_pigeon() {
-    nice -n -15 taskset -c 0 "${PIGEOND:-$ROOT/build/release/pigeond}" -c "$CONF" >"$DIR/pigeond.log" 2>&1 &
+# server NAME COMMAND...: runs the server in the background, in its cgroup from its first
+# instruction, pinned to CPU 0 under nice -n -15; its pid added to PIDS.
+server() {
+    local name=$1
+    shift
+    cg_make "$name"
+    (in_cgroup "$name" "$BASHPID" && exec nice -n -15 taskset -c 0 "$@") &
     PIDS+=($!)
-    in_cgroup $!
+}
+
+start_pigeon() {
+    server pigeon "${PIGEOND:-$ROOT/build/release/pigeond}" -c "$CONF" >"$DIR/pigeond.log" 2>&1
     wait_port "$P_PORT" 30 || die "pigeond did not start: $(tail -5 "$DIR/pigeond.log")"
     PORT=$P_PORT FTP_USER=$LOGIN
 }
@@ -187,9 +212,7 @@ force_local_logins_ssl=NO
 require_ssl_reuse=NO
 seccomp_sandbox=NO
 VEOF
-    nice -n -15 taskset -c 0 /usr/sbin/vsftpd "$DIR/vsftpd.conf" >"$DIR/vsftpd.log" 2>&1 &
-    PIDS+=($!)
-    in_cgroup $!
+    server vsftpd /usr/sbin/vsftpd "$DIR/vsftpd.conf" >"$DIR/vsftpd.log" 2>&1
     wait_port "$PORT" 30 || die "vsftpd did not start: $(cat "$DIR/vsftpd.log")"
 }
 
@@ -201,10 +224,8 @@ start_pureftpd() {
     PORT=$(free_port) FTP_USER=$USER_NAME
     # -l unix: /etc/shadow; -Y 1: TLS allowed; -2: certificate; -c/-C: session limits;
     # -A not set: no chroot (vsftpd and Pigeon serve the same tree without one either)
-    nice -n -15 taskset -c 0 "$DIR/pure/usr/sbin/pure-ftpd" -S "127.0.0.1,$PORT" -l unix -E \
-        -Y 1 -2 "$CERT" -c 500 -C 500 -H >"$DIR/pure-ftpd.log" 2>&1 &
-    PIDS+=($!)
-    in_cgroup $!
+    server pureftpd "$DIR/pure/usr/sbin/pure-ftpd" -S "127.0.0.1,$PORT" -l unix -E \
+        -Y 1 -2 "$CERT" -c 500 -C 500 -H >"$DIR/pure-ftpd.log" 2>&1
     wait_port "$PORT" 30 || die "pure-ftpd did not start: $(cat "$DIR/pure-ftpd.log")"
 }
 
@@ -212,74 +233,107 @@ start_pureftpd() {
 # (setsid), whatever the nice values of the processes within them: vsftpd makes every FTP
 # session a session of its own (setsid), so on a CPU shared with other users' processes 20
 # vsftpd sessions get 20 shares of it while pigeond (and pure-ftpd), one session, get one.
-# So that the servers compete on the same terms, each runs in one cpu cgroup made for the
-# bench (default weight, the same as one session's), where autogroups do not apply: every
-# process and thread of the server shares that cgroup's part of the CPU, as one. Off with
-# BENCH_CGROUP=0 (or when /sys/fs/cgroup/cpu is not writable).
-CGROUP=
-if [[ ${BENCH_CGROUP:-1} != 0 && -w /sys/fs/cgroup/cpu ]]; then
-    CGROUP=/sys/fs/cgroup/cpu/pigeon-ftp-bench-$$
-    mkdir -p "$CGROUP"
-fi
-in_cgroup() { [[ -z $CGROUP ]] || echo "$1" >"$CGROUP/cgroup.procs"; }
+# So that the servers compete on the same terms, each runs in a cpu cgroup of its own made
+# for the bench (default weight, the same as one session's), where autogroups do not apply:
+# every process and thread of the server shares that cgroup's part of the CPU, as one.
+# The same cgroup (cpuacct on cgroup v1, cpu.stat on v2) counts the server's CPU time: all
+# its processes, threads and children, reaped or not (vsftpd's session processes fork a
+# privileged and an unprivileged half, which /proc/PID/stat of the listener never sees
+# whole). Off with BENCH_CGROUP=0 (or when no cgroup can be made): then /proc/PID/stat of
+# the server's first process and its reaped children.
+declare -A CG_CPU CG_ACCT
+cg_make() { # NAME: the server's cgroups (none when BENCH_CGROUP=0 or not writable)
+    ((${BENCH_CGROUP:-1})) || return 0
+    local n=pigeon-ftp-bench-$$-$1
+    if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then # cgroup v2
+        mkdir -p "/sys/fs/cgroup/$n" 2>/dev/null || return 0
+        CG_CPU[$1]=/sys/fs/cgroup/$n CG_ACCT[$1]=/sys/fs/cgroup/$n
+    elif [[ -w /sys/fs/cgroup/cpu && -w /sys/fs/cgroup/cpuacct ]]; then
+        mkdir -p "/sys/fs/cgroup/cpu/$n" "/sys/fs/cgroup/cpuacct/$n" || return 0
+        CG_CPU[$1]=/sys/fs/cgroup/cpu/$n CG_ACCT[$1]=/sys/fs/cgroup/cpuacct/$n
+    fi
+}
+in_cgroup() { # NAME PID
+    [[ -z ${CG_CPU[$1]:-} ]] && return 0
+    echo "$2" >"${CG_CPU[$1]}/cgroup.procs"
+    [[ ${CG_ACCT[$1]} == "${CG_CPU[$1]}" ]] || echo "$2" >"${CG_ACCT[$1]}/cgroup.procs"
+}
+cg_remove() {
+    local d
+    for d in "${CG_CPU[@]}" "${CG_ACCT[@]}"; do rmdir "$d" 2>/dev/null || true; done
+}
+# server_cpu_ns NAME: the CPU time the server has used so far, in nanoseconds
+server_cpu_ns() {
+    local a=${CG_ACCT[$1]:-}
+    if [[ -n $a && -f $a/cpuacct.usage ]]; then
+        cat "$a/cpuacct.usage"
+    elif [[ -n $a && -f $a/cpu.stat ]]; then
+        awk '$1 == "usage_usec" {print $2 * 1000}' "$a/cpu.stat"
+    else
+        awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f\n", ($14 + $15 + $16 + $17) * 1e9 / hz}' \
+            "/proc/${SPID[$1]}/stat"
+    fi
+}
+# server_quiet NAME: waits (at most 10 s) until the server is back to the processes it had
+# idle, so that a session's process has ended and counted before the CPU time is read
+server_quiet() {
+    local c=${CG_ACCT[$1]:-} i
+    [[ -z $c ]] && { sleep 1; return 0; } # /proc/PID/stat: its children must be reaped
+    for i in $(seq 1 200); do
+        (($(wc -l <"$c/cgroup.procs") <= ${IDLE_PROCS[$1]})) && return 0
+        sleep 0.05
+    done
+    log "$1: still $(wc -l <"$c/cgroup.procs") processes 10 s after the transfer"
+}
 
 # ---------------------------------------------------------------- workloads
 url() { echo "ftp://$(printf %s "$FTP_USER" | sed 's/@/%40/'):$PASS@127.0.0.1:$PORT/$1"; }
 
-# throughput retr|stor|stor-sync [TLS options...]: "MB/s CPU-ms-per-GB" (stor-sync: MB/s
-# from curl's start to the end of sync(1), login included, and 0)
+# throughput retr|stor|stor-sync [TLS options...]: "MB/s CPU-ms-per-GB". stor-sync: the
+# upload's transfer time (as for stor) plus the time sync(1) of the stored file then takes.
 throughput() {
-    local what=$1 out t0 t1 c0 c1 size pid=${SPID[$NAME]}
+    local what=$1 out t0 t1 c0 c1 size synced=0
     shift
-    if [[ $what == stor-sync ]]; then
-        t0=$(now)
-        nice -n -15 taskset -c 1 curl -sS "$@" -T "$DIR/big.bin" -o /dev/null "$(url up.bin)"
-        sync "$TREE/up.bin"
-        t1=$(now)
-        [[ $(stat -c %s "$TREE/up.bin") == $(stat -c %s "$DIR/big.bin") ]] ||
-            die "$NAME: STOR stored a file of the wrong size"
-        rm -f "$TREE/up.bin"
-        awk -v mb="$MB" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f 0", mb / (b - a)}'
-        return
-    fi
     size=$(stat -c %s "$DIR/big.bin")
-    c0=$(cpu_ticks "$pid")
+    c0=$(server_cpu_ns "$NAME")
     if [[ $what == retr ]]; then
-        out=$(nice -n -15 taskset -c 1 curl -sS "$@" -o "$DIR/down.bin" \
+        out=$(nice -n -15 taskset -c 1 curl -sS "$@" -o "$DOWN" \
             -w '%{time_total} %{time_pretransfer}' "$(url big.bin)")
-        cmp -s "$DIR/down.bin" "$DIR/big.bin" || die "$NAME: RETR returned different bytes"
-        rm -f "$DIR/down.bin"
+        cmp -s "$DOWN" "$DIR/big.bin" || die "$NAME: RETR returned different bytes"
+        rm -f "$DOWN"
     else
         out=$(nice -n -15 taskset -c 1 curl -sS "$@" -T "$DIR/big.bin" \
             -w '%{time_total} %{time_pretransfer}' "$(url up.bin)")
+        if [[ $what == stor-sync ]]; then
+            t0=$(now)
+            sync "$TREE/up.bin"
+            t1=$(now)
+            synced=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+        fi
         [[ $(stat -c %s "$TREE/up.bin") == "$size" ]] ||
             die "$NAME: STOR stored a file of the wrong size"
         rm -f "$TREE/up.bin"
     fi
-    sleep 1 # the session's process (vsftpd, pure-ftpd) is reaped
-    c1=$(cpu_ticks "$pid")
-    awk -v t="$out" -v sz="$size" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    server_quiet "$NAME" # the session's process (vsftpd, pure-ftpd) has ended
+    c1=$(server_cpu_ns "$NAME")
+    awk -v t="$out" -v s="$synced" -v sz="$size" -v c="$((c1 - c0))" 'BEGIN {
         split(t, f, " ")
-        printf "%.1f %.0f", sz / 1048576 / (f[1] - f[2]), c * 1000 / hz / (sz / 1073741824)
+        printf "%.1f %.0f", sz / 1048576 / (f[1] - f[2] + s), c / 1e6 / (sz / 1073741824)
     }'
 }
 
-# CPU time (clock ticks) of process $1 and of its children it has reaped: vsftpd and
-# pure-ftpd spend theirs in a process per session, Pigeon in its threads.
-cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
-
-sessions() { # PID: "SESSIONS/S CPU-MS-PER-SESSION"
-    local t0 t1 c0 c1 list small pid=$1
+sessions() { # "SESSIONS/S CPU-MS-PER-SESSION" of server NAME
+    local t0 t1 c0 c1 list small
     list=$(url "") small=$(url small.bin)
-    c0=$(cpu_ticks "$pid")
+    c0=$(server_cpu_ns "$NAME")
     t0=$(now)
     seq 1 "$N" | nice -n -15 taskset -c 1 xargs -P "$C" -I{} curl -sS -o /dev/null -o /dev/null \
         "$list" "$small" || die "$NAME: a session failed"
     t1=$(now)
-    sleep 1 # the last sessions' processes are reaped
-    c1=$(cpu_ticks "$pid")
-    awk -v n="$N" -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN {printf "%.1f %.1f", n / (b - a), c * 1000 / hz / n}'
+    server_quiet "$NAME" # the last sessions' processes have ended
+    c1=$(server_cpu_ns "$NAME")
+    awk -v n="$N" -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" \
+        'BEGIN {printf "%.1f %.1f", n / (b - a), c / 1e6 / n}'
 }
 
 # hash_ms HASH: CPU milliseconds of one check of PASS against HASH by libxcrypt's crypt(3),
@@ -302,20 +356,41 @@ declare -A R CPU
 SERVERS=()
 for s in pigeon vsftpd pureftpd; do run_p "$s" && SERVERS+=("$s"); done
 log "load before: $(uptime)"
-declare -A SPORT SUSER SPID
+declare -A SPORT SUSER SPID IDLE_PROCS
 for NAME in "${SERVERS[@]}"; do
     "start_$NAME"
     SPORT[$NAME]=$PORT SUSER[$NAME]=$FTP_USER SPID[$NAME]=${PIDS[${#PIDS[@]} - 1]}
-    log "$NAME on port $PORT"
+    IDLE_PROCS[$NAME]=1
+    [[ -n ${CG_ACCT[$NAME]:-} ]] && IDLE_PROCS[$NAME]=$(wc -l <"${CG_ACCT[$NAME]}/cgroup.procs")
+    log "$NAME on port $PORT (${IDLE_PROCS[$NAME]} process(es) idle)"
 done
+# order ROUND: the servers in the order of that round, rotated by one each round, so that
+# over as many rounds as servers each one goes first, second and last once (whoever runs
+# first after a change in the machine's state, or after another server, is not always the
+# same one)
+order() {
+    local n=${#SERVERS[@]} i
+    for ((i = 0; i < n; i++)); do printf '%s ' "${SERVERS[(i + $1 - 1) % n]}"; done
+}
+# warm: the files every transfer reads (the server: the tree's big.bin; curl: the upload's
+# source, cmp: the original) are in the page cache before each server's turn, so that none
+# reads them from the disk while another found them cached; the previous turn's writes
+# are on disk (sync) and no writeback runs during the next turn.
+warm() {
+    sync
+    cat "$TREE/big.bin" "$DIR/big.bin" >/dev/null
+    command -v fincore >/dev/null &&
+        log "cached before $NAME's turn: $(fincore -b -n -o RES "$TREE/big.bin" | numfmt --to=iec) of $TREE/big.bin"
+}
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # Transfers: the servers take turns, TROUNDS times, so that a change in the other agents'
 # load falls on all of them alike; each figure is the median of the server's rounds.
 XFERS=(retr stor stor-sync retr-tls stor-tls)
 ((SESSIONS_ONLY)) && TROUNDS=0
 for round in $(seq 1 "$TROUNDS"); do
-    for NAME in "${SERVERS[@]}"; do
+    for NAME in $(order "$round"); do
         PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
+        warm
         for k in "${XFERS[@]}"; do
             case $k in
                 *-tls) set -- "${k%-tls}" --ssl-reqd -k ;;
@@ -330,7 +405,7 @@ for round in $(seq 1 "$TROUNDS"); do
             line+="$k $(awk '{print $NF}' <<<"${R[$NAME,$k-all]}") MB/s"
             line+=" $(awk '{print $NF}' <<<"${CPU[$NAME,$k-all]}") ms/GB; "
         done
-        log "round $round, $NAME: $line($(cut -d' ' -f1-3 /proc/loadavg))"
+        log "round $round ($(order "$round")), $NAME: $line($(cut -d' ' -f1-3 /proc/loadavg))"
     done
 done
 for NAME in "${SERVERS[@]}"; do
@@ -341,11 +416,11 @@ for NAME in "${SERVERS[@]}"; do
 done
 # Sessions: likewise, ROUNDS times.
 for round in $(seq 1 "$ROUNDS"); do
-    for NAME in "${SERVERS[@]}"; do
+    for NAME in $(order "$round"); do
         PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
-        read -r rate cpu <<<"$(sessions "${SPID[$NAME]}")"
+        read -r rate cpu <<<"$(sessions)"
         R[$NAME,sessions-all]+="$rate " R[$NAME,cpu-all]+="$cpu "
-        log "round $round, $NAME: $rate sessions/s, $cpu ms CPU/session ($(cut -d' ' -f1-3 /proc/loadavg))"
+        log "round $round ($(order "$round")), $NAME: $rate sessions/s, $cpu ms CPU/session ($(cut -d' ' -f1-3 /proc/loadavg))"
     done
 done
 for NAME in "${SERVERS[@]}"; do
@@ -391,4 +466,4 @@ for NAME in "${SERVERS[@]}"; do
         'BEGIN {printf "%s: %.1f ms CPU per session beyond its yescrypt check (%.1f ms)\n", n, c - h, h}'
 done
 echo "file: $MB MB; sessions: $N, $C at a time; loadavg: $(cut -d' ' -f1-3 /proc/loadavg);" \
-    "servers in one cpu cgroup: ${CGROUP:-no}"
+    "each server in a cpu cgroup of its own (its CPU time from it): $( ((${#CG_CPU[@]})) && echo yes || echo no)"
