@@ -102,5 +102,9 @@ void connlimit_addr_key(const char *addr, char *out, size_t cap)
             return;
         }
     }
-    snprintf(out, cap, "%s", addr);
+    size_t n = strnlen(addr, cap ? cap - 1 : 0); /* IPv4 (and anything else): as it is */
+    if (cap) {
+        memcpy(out, addr, n);
+        out[n] = '\0';
+    }
 }

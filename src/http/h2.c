@@ -233,13 +233,28 @@ static void stream_wake(void *vst)
         pump(st->s);
 }
 
+/* v in decimal at the end of out[24] (no printf: twice per response); returns its start. */
+static char *decimal(char out[24], uint64_t v)
+{
+    char *p = out + 23;
+    *p = '\0';
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return p;
+}
+
 static void submit(struct http2_session *s, struct h2_stream *st)
 {
     struct http_response *r = &st->resp;
     nghttp2_nv nv[64];
     size_t n = 0;
-    char status[4], len[24];
-    snprintf(status, sizeof status, "%03d", r->status);
+    char status[4], lenbuf[24];
+    int code = r->status >= 100 && r->status <= 999 ? r->status : 500;
+    status[0] = (char)('0' + code / 100);
+    status[1] = (char)('0' + code / 10 % 10);
+    status[2] = (char)('0' + code % 10);
+    status[3] = '\0';
     const char *date = http_date_cached(s->date, s->ops->now(s->io)); /* nghttp2 copies */
 #define NV(nm, val, vl)                                                                            \
     nv[n++] = (nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), (vl),                    \
@@ -251,7 +266,7 @@ static void submit(struct http2_session *s, struct h2_stream *st)
     bool streamed = !bodyless && http_response_streamed(r);
     uint64_t total = bodyless ? 0 : streamed ? r->src_len : http_response_length(r);
     if (!bodyless && (!streamed || r->src_sized)) {
-        snprintf(len, sizeof len, "%llu", (unsigned long long)total);
+        const char *len = decimal(lenbuf, total);
         NV("content-length", len, strlen(len));
     }
     /* The handler's fields, lower-cased in place (HTTP/2 field names are lower case). */

@@ -3,17 +3,20 @@
 
 #include <string.h>
 
+/* Lines are found with memchr (the '\n', then a '\r' before it), not octet by octet. */
 long http_head_find(const char *p, size_t n, size_t *scanned, const struct http_limits *lim)
 {
     size_t line = *scanned; /* always the start of a line */
-    for (size_t i = line; i < n; i++) {
-        if (p[i] == '\r') {
-            if (i + 1 < n && p[i + 1] != '\n')
-                return -400; /* bare CR (RFC 9112 §2.2) */
-            continue;
-        }
-        if (p[i] != '\n')
-            continue;
+    while (line < n) {
+        const char *nl = memchr(p + line, '\n', n - line);
+        size_t i = nl ? (size_t)(nl - p) : n; /* the line's LF, or the end of the input */
+        /* A CR anywhere but right before the LF (or at the very end, its LF still to come)
+         * is bare (RFC 9112 §2.2). */
+        const char *cr = memchr(p + line, '\r', i - line);
+        if (cr && (size_t)(cr - p) + 1 < i)
+            return -400;
+        if (!nl)
+            break;
         if (i == line || p[i - 1] != '\r')
             return -400; /* bare LF: refused, not guessed at */
         size_t len = i - 1 - line;
@@ -47,10 +50,25 @@ bool http_list_has(struct slice list, const char *token)
     return false;
 }
 
+/* Case-insensitive equality of a slice and a name of known length n. */
+static bool name_is(struct slice a, const char *name, size_t n)
+{
+    if (a.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a.p[i], d = (unsigned char)name[i], l = c | 0x20;
+        /* Octets that differ must be one letter in two cases ('@' is not '`'). */
+        if (c != d && !(l == (d | 0x20) && l >= 'a' && l <= 'z'))
+            return false;
+    }
+    return true;
+}
+
 const struct slice *http_request_header(const struct http_request *req, const char *name)
 {
+    size_t n = strlen(name);
     for (unsigned i = 0; i < req->nheaders; i++)
-        if (slice_eq_ci(req->headers[i].name, name))
+        if (name_is(req->headers[i].name, name, n))
             return &req->headers[i].value;
     return NULL;
 }
@@ -128,6 +146,10 @@ static int set_method(struct http_request *req, struct slice name, const char **
     if (!http_token_ok(name))
         return *why = "bad method", 400;
     req->method = HTTP_OTHER;
+    if (name.len == 3 && memcmp(name.p, "GET", 3) == 0) {
+        req->method = HTTP_GET; /* most requests: no walk through the table */
+        return 0;
+    }
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (slice_eq(name, methods[i].name))
             req->method = methods[i].m;
@@ -206,31 +228,40 @@ static bool host_ok(struct slice h)
     return true;
 }
 
+#define NAME_IS(a, lit) name_is((a), (lit), sizeof(lit) - 1)
+
 static int note_field(struct http_header *h, struct field_state *fs, struct http_request *req,
                       const struct http_limits *lim, const char **why)
 {
-    if (slice_eq_ci(h->name, "Host")) {
+    /* Most fields are none of these: their length alone says so. */
+    switch (h->name.len) {
+    case 4: case 6: case 7: case 10: case 14: case 17:
+        break;
+    default:
+        return 0;
+    }
+    if (NAME_IS(h->name, "Host")) {
         if (++fs->hosts > 1)
             return *why = "more than one Host", 400;
         if (!host_ok(h->value))
             return *why = "bad Host", 400;
         if (!req->host.p)
             req->host = h->value; /* an absolute-form target's authority wins (§3.2.2) */
-    } else if (slice_eq_ci(h->name, "Content-Length")) {
+    } else if (NAME_IS(h->name, "Content-Length")) {
         if (++fs->lengths > 1)
             return *why = "more than one Content-Length", 400;
         return parse_length(h->value, lim, req, why);
-    } else if (slice_eq_ci(h->name, "Transfer-Encoding")) {
+    } else if (NAME_IS(h->name, "Transfer-Encoding")) {
         if (++fs->encodings > 1)
             return *why = "more than one Transfer-Encoding", 400;
         fs->te = h->value;
-    } else if (slice_eq_ci(h->name, "Connection")) {
+    } else if (NAME_IS(h->name, "Connection")) {
         fs->connection = h->value;
-    } else if (slice_eq_ci(h->name, "Expect")) {
+    } else if (NAME_IS(h->name, "Expect")) {
         fs->expect = h->value;
-    } else if (slice_eq_ci(h->name, "Upgrade")) {
+    } else if (NAME_IS(h->name, "Upgrade")) {
         fs->upgrade = h->value;
-    } else if (slice_eq_ci(h->name, "HTTP2-Settings")) {
+    } else if (NAME_IS(h->name, "HTTP2-Settings")) {
         fs->settings = true;
     }
     return 0;

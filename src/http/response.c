@@ -2,13 +2,14 @@
 #include "http/response.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 void http_response_init(struct http_response *r, int status)
 {
-    memset(r, 0, sizeof *r);
+    memset(r, 0, offsetof(struct http_response, seg)); /* 1 KiB of segments not cleared */
     r->status = status;
     r->fd = -1;
 }
@@ -26,7 +27,8 @@ void http_response_clear(struct http_response *r)
 
 void http_response_move(struct http_response *dst, struct http_response *src)
 {
-    *dst = *src;
+    memcpy(dst, src, offsetof(struct http_response, seg));
+    memcpy(dst->seg, src->seg, src->nseg * sizeof src->seg[0]); /* only the segments in use */
     http_response_init(src, 0);
 }
 
@@ -56,11 +58,16 @@ void http_response_header(struct http_response *r, const char *name, const char 
 
 void http_response_field(struct http_response *r, const char *name, const char *value)
 {
-    str_appends(&r->fields, name);
-    str_append(&r->fields, ": ", 2);
-    size_t vstart = r->fields.len;
-    str_appends(&r->fields, value);
-    field_end(r, vstart);
+    /* One reservation and three copies: a file response writes several of these. */
+    size_t n = strlen(name), v = strcspn(value, "\r\n"); /* cut at a line break, as above */
+    struct str *f = &r->fields;
+    str_reserve(f, n + v + 4);
+    char *o = f->ptr + f->len;
+    memcpy(o, name, n);
+    memcpy(o + n, ": ", 2);
+    memcpy(o + n + 2, value, v);
+    memcpy(o + n + 2 + v, "\r\n", 3);
+    f->len += n + v + 4;
 }
 
 int http_response_body(struct http_response *r, const void *p, size_t n)

@@ -54,8 +54,7 @@ struct http_response {
     int status;
     struct str fields;  /* "Name: value\r\n" lines */
     struct str mem;     /* bytes the memory segments refer to */
-    struct http_seg seg[HTTP_MAX_SEGS];
-    unsigned nseg;
+    unsigned nseg;      /* the first nseg of seg[] (last: the rest is never read) */
     int fd;             /* -1, or the file the file segments read; owned */
     bool close;         /* close the connection after this response */
     bool no_body;       /* HEAD semantics forced (the body is described, never sent) */
@@ -68,6 +67,7 @@ struct http_response {
     /* The source's exact length, when known (http_response_stream_length). */
     bool src_sized;
     uint64_t src_len;
+    struct http_seg seg[HTTP_MAX_SEGS]; /* last: http_response_init leaves it as it is */
 };
 
 void http_response_init(struct http_response *r, int status);

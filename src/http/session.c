@@ -13,6 +13,7 @@ enum state { ST_HEAD, ST_BODY, ST_HANDLER, ST_BODY_IN, ST_STREAM, ST_CLOSING };
 
 #define STREAM_HIGH_WATER (256 * 1024) /* a streamed body is pulled while less is unsent */
 #define STREAM_PIECE (32 * 1024)       /* octets pulled from a body source per chunk */
+#define IN_KEEP 4096 /* an input buffer up to this size is kept between requests */
 
 struct http_session {
     const struct http_session_ops *ops;
@@ -27,6 +28,7 @@ struct http_session {
     size_t head_len;
     size_t body_end;           /* chunked: raw body octets consumed so far (from head_len) */
     struct http_request *req;  /* while a request is read or with the handler */
+    struct http_request *spare; /* the last request's memory (3.3 KB), for the next one */
     const char *head_base;     /* in.ptr when req was parsed */
     struct http_chunked chunked;
     struct str body;           /* a decoded chunked body */
@@ -82,6 +84,7 @@ void http_session_free(struct http_session *s)
         s->reader.abort(s->reader.arg); /* the connection went while the body arrived */
     str_clear(&s->head);
     free(s->req);
+    free(s->spare);
     free(s);
 }
 
@@ -120,6 +123,14 @@ bool http_session_idle(const struct http_session *s)
            !s->shutting_down;
 }
 
+void http_session_trim(struct http_session *s)
+{
+    free(s->spare);
+    s->spare = NULL;
+    if (s->in.len == 0)
+        str_clear(&s->in);
+}
+
 uint64_t http_session_requests(const struct http_session *s)
 {
     return s->requests;
@@ -127,50 +138,72 @@ uint64_t http_session_requests(const struct http_session *s)
 
 /* ---- output ---- */
 
-/* Decimal digits of v (no printf: a head is written per response). */
-static void append_decimal(struct str *h, uint64_t v)
+/* Writes the decimal digits of v at o (no printf: a head is written per response); returns
+ * the end. */
+static char *put_decimal(char *o, uint64_t v)
 {
     char b[24];
     size_t i = sizeof b;
     do
         b[--i] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    str_append(h, b + i, sizeof b - i);
+    memcpy(o, b + i, sizeof b - i);
+    return o + (sizeof b - i);
 }
 
-/* len is the body's length, or UINT64_MAX for a streamed body (chunked on HTTP/1.1, ended
- * by closing the connection on HTTP/1.0). */
+static char *put(char *o, const char *p, size_t n)
+{
+    memcpy(o, p, n);
+    return o + n;
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+#define HEAD_FIXED 192 /* a head's octets besides its reason, Date and the handler's fields */
+
+/*
+ * len is the body's length, or UINT64_MAX for a streamed body (chunked on HTTP/1.1, ended
+ * by closing the connection on HTTP/1.0). body (or NULL) is a small body written in the same
+ * piece as the head. The head is put together on the stack when it fits (no allocation per
+ * response) and written with one call.
+ */
 static void write_head(struct http_session *s, const struct http_response *r, int version,
-                       bool keep_alive, uint64_t len, bool head_only)
+                       bool keep_alive, uint64_t len, bool head_only, const struct slice *body)
 {
     const char *date = http_date_cached(s->date, s->ops->now(s->io));
-    struct str h = STR_INIT;
-    str_reserve(&h, 256 + r->fields.len);
-    str_appends(&h, "HTTP/1.1 ");
-    append_decimal(&h, (uint64_t)r->status);
-    str_appendc(&h, ' ');
-    str_appends(&h, http_status_reason(r->status));
-    str_appends(&h, "\r\nDate: ");
-    str_appends(&h, date);
-    str_appends(&h, "\r\nServer: Pigeon\r\n");
-    str_append(&h, r->fields.ptr ? r->fields.ptr : "", r->fields.len);
+    const char *reason = http_status_reason(r->status);
+    size_t rlen = strlen(reason), dlen = strlen(date);
+    size_t bound = HEAD_FIXED + rlen + dlen + r->fields.len + (body ? body->len : 0);
+    char stack[4096];
+    char *buf = bound <= sizeof stack ? stack : xmalloc(bound);
+    char *o = PUT_LIT(buf, "HTTP/1.1 ");
+    o = put_decimal(o, (uint64_t)r->status);
+    *o++ = ' ';
+    o = put(o, reason, rlen);
+    o = PUT_LIT(o, "\r\nDate: ");
+    o = put(o, date, dlen);
+    o = PUT_LIT(o, "\r\nServer: Pigeon\r\n");
+    if (r->fields.len)
+        o = put(o, r->fields.ptr, r->fields.len);
     if (len == UINT64_MAX) {
         /* RFC 9112 §6.1: chunked only to an HTTP/1.1 client; for HEAD the length is what
          * the encoder would produce, unknown, so neither field is sent (RFC 9110 §9.3.2). */
         if (version >= 11 && !head_only)
-            str_appends(&h, "Transfer-Encoding: chunked\r\n");
+            o = PUT_LIT(o, "Transfer-Encoding: chunked\r\n");
     } else if (!http_status_bodyless(r->status)) {
-        str_appends(&h, "Content-Length: ");
-        append_decimal(&h, len);
-        str_append(&h, "\r\n", 2);
+        o = PUT_LIT(o, "Content-Length: ");
+        o = put_decimal(o, len);
+        o = PUT_LIT(o, "\r\n");
     }
     if (!keep_alive)
-        str_appends(&h, "Connection: close\r\n");
+        o = PUT_LIT(o, "Connection: close\r\n");
     else if (version == 10)
-        str_appends(&h, "Connection: keep-alive\r\n");
-    str_append(&h, "\r\n", 2);
-    s->ops->write(s->io, h.ptr, h.len);
-    str_clear(&h);
+        o = PUT_LIT(o, "Connection: keep-alive\r\n");
+    o = PUT_LIT(o, "\r\n");
+    if (body)
+        o = put(o, body->p, body->len);
+    s->ops->write(s->io, buf, (size_t)(o - buf));
+    if (buf != stack)
+        free(buf);
 }
 
 static void write_body(struct http_session *s, const struct http_response *r)
@@ -184,6 +217,16 @@ static void write_body(struct http_session *s, const struct http_response *r)
     }
 }
 
+/* The request is done with; its memory serves the next one. */
+static void release_req(struct http_session *s)
+{
+    if (!s->spare)
+        s->spare = s->req;
+    else
+        free(s->req);
+    s->req = NULL;
+}
+
 /* Drops the finished request's octets and gets ready for the next one. */
 static void next_request(struct http_session *s)
 {
@@ -194,10 +237,9 @@ static void next_request(struct http_session *s)
     s->streamed = s->body_done = false;
     str_clear(&s->head);
     str_consume(&s->in, used < s->in.len ? used : s->in.len);
-    if (s->in.len == 0)
-        str_clear(&s->in); /* an idle keep-alive connection holds no buffer */
-    free(s->req);
-    s->req = NULL;
+    if (s->in.len == 0 && s->in.cap > IN_KEEP)
+        str_clear(&s->in); /* (a parked connection frees the whole session) */
+    release_req(s);
     str_clear(&s->body);
     s->scanned = s->head_len = s->body_end = 0;
     s->state = ST_HEAD;
@@ -288,7 +330,13 @@ void http_session_respond(struct http_session *s, struct http_response *resp)
                    : streamed ? UINT64_MAX
                    : bodyless ? 0
                               : http_response_length(resp);
-    write_head(s, resp, version, keep, len, head_only);
+    /* A small body in memory (a cached file, an error page) leaves with its head. */
+    struct slice small = {0};
+    bool with_head = !streamed && !head_only && resp->nseg == 1 && !resp->seg[0].file &&
+                     resp->seg[0].len <= 2048;
+    if (with_head)
+        small = slice_make(resp->mem.ptr + resp->seg[0].off, (size_t)resp->seg[0].len);
+    write_head(s, resp, version, keep, len, head_only, with_head ? &small : NULL);
     if (streamed && !head_only) {
         s->out = xmalloc(sizeof *s->out);
         http_response_move(s->out, resp);
@@ -298,7 +346,7 @@ void http_session_respond(struct http_session *s, struct http_response *resp)
         s->state = ST_STREAM;
         return stream_pump(s);
     }
-    if (!head_only)
+    if (!head_only && !with_head)
         write_body(s, resp);
     int status = resp->status;
     http_response_clear(resp);
@@ -312,10 +360,8 @@ static void fail(struct http_session *s, int status, const char *why)
     http_response_init(&r, status);
     http_response_error(&r, status, why);
     r.close = true;
-    if (s->req && s->state == ST_HEAD) { /* the head did not parse: describe no request */
-        free(s->req);
-        s->req = NULL;
-    }
+    if (s->req && s->state == ST_HEAD) /* the head did not parse: describe no request */
+        release_req(s);
     http_response_header(&r, "Cache-Control", "no-store");
     http_session_respond(s, &r);
 }
@@ -434,7 +480,8 @@ static void read_head(struct http_session *s)
                                 : r == -431 ? "The request header is too large."
                                             : "The request is malformed.");
     s->head_len = (size_t)r;
-    s->req = xmalloc(sizeof *s->req);
+    s->req = s->spare ? s->spare : xmalloc(sizeof *s->req);
+    s->spare = NULL;
     const char *why;
     s->head_base = s->in.ptr;
     int st = http_request_parse(s->in.ptr, s->head_len, &s->lim, s->req, &why);

@@ -97,5 +97,8 @@ bool http_session_streaming(const struct http_session *s);
 /* Whether the session holds nothing between requests (no input, no request, no response in
  * progress, not shutting down): it may be freed and made again for the next request. */
 bool http_session_idle(const struct http_session *s);
+/* An idle session that is kept (TLS) gives back the memory it keeps between requests for
+ * speed (the last request's struct, an empty input buffer). */
+void http_session_trim(struct http_session *s);
 
 #endif

@@ -128,6 +128,8 @@ static void read_on(struct conn *c, bool on)
     if (on) {
         struct timeval tv = {(time_t)c->idle_timeout, 0};
         event_add(&c->rd_ev, &tv);
+        if (c->ts && tls_sock_pending(c->ts))
+            event_active(&c->rd_ev, EV_READ, 0); /* read before, held in OpenSSL */
     } else {
         event_del(&c->rd_ev);
     }
@@ -713,6 +715,8 @@ static void conn_after(struct conn *c)
 /* ---- parking idle connections (see struct conn_park_ops) ---- */
 
 static bool may_park(struct conn *c);
+static bool may_trim(struct conn *c);
+static void trim(struct conn *c);
 
 static void idle_unlink(struct conn *c)
 {
@@ -743,20 +747,24 @@ static void park_sweep(evutil_socket_t fd, short what, void *vh)
     h->park_epoch++;
     for (struct conn *c = h->idle, *next; c; c = next) {
         next = c->idle_next;
-        if (!may_park(c)) {
+        bool parks = may_park(c);
+        if (!parks && !may_trim(c)) {
             idle_unlink(c); /* listed again after its next call, if idle then */
         } else if (h->park_epoch - c->idle_epoch >= 2) {
             idle_unlink(c);
-            park(c);
+            if (parks)
+                park(c);
+            else
+                trim(c);
         }
     }
 }
 
-/* The connection is idle now: it parks at a sweep if it is still idle then. */
+/* The connection is idle now: it parks (or is trimmed) at a sweep if it is still idle then. */
 static void park_later(struct conn *c)
 {
     struct conn_host *h = c->h;
-    if (!may_park(c))
+    if (!may_park(c) && !may_trim(c))
         return;
     c->idle_epoch = h->park_epoch;
     if (c->idle_listed)
@@ -774,14 +782,37 @@ static void park_later(struct conn *c)
     }
 }
 
-static bool may_park(struct conn *c)
+/* Nothing held, nothing unsent, nothing under way: a direct-mode connection waiting for its
+ * client. */
+static bool idle_now(struct conn *c)
 {
-    return c->direct && !c->implicit_tls && c->park_ops && !c->dead && !c->flushing &&
-           !c->want_tls &&
-           !c->login && c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+    return c->direct && c->park_ops && !c->dead && !c->flushing && !c->want_tls && !c->login &&
+           c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
            evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
            c->own_read && c->rd_on && !(bufferevent_get_enabled(c->bev) & EV_WRITE) &&
            !c->ops->busy(c->eng) && !c->ops->closing(c->eng);
+}
+
+static bool may_park(struct conn *c)
+{
+    return !c->implicit_tls && idle_now(c);
+}
+
+/* conn.c's own TLS cannot park (the session stays); it is trimmed instead. */
+static bool may_trim(struct conn *c)
+{
+    return c->ts && c->tls_up && evbuffer_get_length(tls_sock_wire(c->ts)) == 0 && idle_now(c);
+}
+
+/* An idle TLS connection gives back OpenSSL's record buffers and what its engine keeps
+ * between requests; both come back with the next record. */
+static void trim(struct conn *c)
+{
+    if (!may_trim(c))
+        return;
+    tls_sock_trim(c->ts);
+    if (c->park_ops->trim)
+        c->park_ops->trim(c->eng);
 }
 
 /*
@@ -881,6 +912,10 @@ static void own_tls_readable(struct conn *c)
         c->dead = true;
         return conn_after(c);
     }
+    /* Stopped at its cap with records held in OpenSSL: the socket may never be readable
+     * again, so the rest is read on the next loop turn (or when reading is on again). */
+    if (c->rd_on && tls_sock_pending(c->ts))
+        event_active(&c->rd_ev, EV_READ, 0);
     conn_pump(c);
 }
 
@@ -899,18 +934,20 @@ static void on_sock_read(evutil_socket_t fd, short what, void *vc)
     }
     if (c->ts)
         return own_tls_readable(c);
-    /* One recv into the input buffer, without asking how much is waiting first. */
+    /* One recv, without asking how much is waiting first; into the stack, then the input
+     * buffer: reserving SOCK_READ there would allocate a chunk of 8 KiB per request (an
+     * emptied evbuffer keeps no chain), a small request's own size a small one. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    struct evbuffer_iovec v;
-    evbuffer_unfreeze(in, 0); /* its end is frozen: only the bufferevent's reader adds */
-    ssize_t n = -1;
-    errno = ENOMEM; /* no room: given up as if reset, never watched again unread */
-    if (evbuffer_reserve_space(in, SOCK_READ, &v, 1) == 1) {
-        n = recv(fd, v.iov_base, v.iov_len < SOCK_READ ? v.iov_len : SOCK_READ, 0);
-        v.iov_len = n > 0 ? (size_t)n : 0;
-        evbuffer_commit_space(in, &v, 1);
+    char buf[SOCK_READ];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+        evbuffer_unfreeze(in, 0); /* its end is frozen: only the bufferevent's reader adds */
+        if (evbuffer_add(in, buf, (size_t)n) != 0) {
+            n = -1;
+            errno = ENOMEM; /* no room: given up as if reset, never watched again unread */
+        }
+        evbuffer_freeze(in, 0);
     }
-    evbuffer_freeze(in, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         c->dead = true; /* closed (or reset) by the peer */
         return conn_after(c);
@@ -1108,15 +1145,36 @@ void conn_resume(struct conn *c)
     conn_pump(c);
 }
 
+/* a.b.c.d without inet_ntop, whose sprintf per octet is most of an accept's own cost. */
+static void ipv4_text(const unsigned char *b, char *out, size_t cap)
+{
+    char t[16];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            t[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            t[n++] = (char)('0' + v / 10 % 10);
+        t[n++] = (char)('0' + v % 10);
+        t[n++] = i < 3 ? '.' : '\0';
+    }
+    if (cap >= n)
+        memcpy(out, t, n);
+    else if (cap)
+        out[0] = '\0';
+}
+
 void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 {
-    const void *a = sa->sa_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)cap))
+    if (sa->sa_family == AF_INET)
+        return ipv4_text((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr, out,
+                         cap);
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
+        return ipv4_text(a6->s6_addr + 12, out, cap); /* ::ffff:a.b.c.d is a.b.c.d */
+    if (sa->sa_family != AF_INET6 || !inet_ntop(AF_INET6, a6, out, (socklen_t)cap))
         snprintf(out, cap, "unknown");
-    if (strncmp(out, "::ffff:", 7) == 0 && strchr(out, '.'))
-        memmove(out, out + 7, strlen(out + 7) + 1);
 }
 
 /* The connection's bufferevent. Implicit TLS is conn.c's own (tls_sock) for an engine that

@@ -106,7 +106,8 @@ struct proto_ops {
     bool direct_tls;
 };
 
-/* Parking idle connections (conn_set_parking; plain sockets in direct mode). */
+/* Parking idle connections (conn_set_parking; plain sockets in direct mode; TLS ones are
+ * trimmed instead). */
 struct conn_park_ops {
     /* The connection is idle — no input held, no output unsent, not busy, not closing. The
      * engine releases what it can rebuild and returns how many seconds the connection may
@@ -121,6 +122,10 @@ struct conn_park_ops {
      * only when it does, not after every answer (a deferred callback, and with it one more
      * loop turn, per request). */
     bool (*wants_writable)(const void *eng);
+    /* Optional: a connection that cannot park (TLS: its session cannot be rebuilt) has been
+     * idle as long: the engine gives back what it keeps between requests only for speed.
+     * conn.c gives back OpenSSL's record buffers at the same time. */
+    void (*trim)(void *eng);
 };
 
 /* Called by the accept callback of listener l on host h (listener.c). */

@@ -16,6 +16,7 @@
 struct tls_sock {
     SSL *ssl;
     struct evbuffer *wire;
+    size_t read_cap; /* octets decrypted by one tls_sock_read at most */
 };
 
 /* ---- the write side: a BIO that appends to an evbuffer ---- */
@@ -72,9 +73,13 @@ struct tls_sock *tls_sock_new(SSL_CTX *ctx, int fd)
     /* A small request is one read: OpenSSL takes what the socket has, not a record header
      * and then its body. */
     SSL_set_read_ahead(ssl, 1);
+    /* The context gives record buffers back after every record (for idle connections'
+     * memory); a busy one keeps them, and conn.c trims it when it rests (tls_sock_trim). */
+    SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
     struct tls_sock *t = xmalloc(sizeof *t);
     t->ssl = ssl;
     t->wire = wire;
+    t->read_cap = TLS_SOCK_READ_CAP;
     return t;
 }
 
@@ -98,11 +103,17 @@ struct evbuffer *tls_sock_wire(const struct tls_sock *t)
 }
 
 /* SSL_get_error reads this thread's error queue, which other connections' TLS may have
- * left something in: it is emptied before each operation. */
+ * left something in: it is emptied before each operation (looked at first: clearing an
+ * empty queue still walks all its slots, twice per request). */
+static void clear_errors(void)
+{
+    if (ERR_peek_error())
+        ERR_clear_error();
+}
 
 int tls_sock_handshake(struct tls_sock *t)
 {
-    ERR_clear_error();
+    clear_errors();
     int rc = SSL_do_handshake(t->ssl);
     if (rc == 1)
         return 1;
@@ -110,18 +121,28 @@ int tls_sock_handshake(struct tls_sock *t)
     return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }
 
+bool tls_sock_pending(const struct tls_sock *t)
+{
+    return SSL_has_pending(t->ssl);
+}
+
+void tls_sock_set_read_cap(struct tls_sock *t, size_t cap)
+{
+    t->read_cap = cap;
+}
+
 int tls_sock_read(struct tls_sock *t, struct evbuffer *in)
 {
-    int added = 0;
-    ERR_clear_error();
+    size_t added = 0;
+    clear_errors();
     do {
-        struct evbuffer_iovec v;
-        if (evbuffer_reserve_space(in, TLS_RECORD, &v, 1) < 1)
-            return TLS_SOCK_FAILED;
+        /* Decrypted on the stack, then added: a record's room reserved in the input buffer
+         * would be a 16 KiB allocation per request (an emptied evbuffer keeps no chain). */
+        char buf[TLS_RECORD];
         size_t got = 0;
-        int ok = SSL_read_ex(t->ssl, v.iov_base, v.iov_len, &got);
-        v.iov_len = ok ? got : 0;
-        evbuffer_commit_space(in, &v, 1);
+        int ok = SSL_read_ex(t->ssl, buf, sizeof buf, &got);
+        if (ok && evbuffer_add(in, buf, got) != 0)
+            return TLS_SOCK_FAILED;
         if (!ok) {
             int e = SSL_get_error(t->ssl, 0);
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
@@ -138,16 +159,17 @@ int tls_sock_read(struct tls_sock *t, struct evbuffer *in)
             }
             return TLS_SOCK_FAILED;
         }
-        added += (int)got;
-        /* Records read ahead are decrypted now: nothing may wait inside OpenSSL unseen. */
-    } while (SSL_has_pending(t->ssl) && added < 1 << 20);
-    return added;
+        added += got;
+        /* Records read ahead are decrypted now: nothing may wait inside OpenSSL unseen
+         * (past the cap, tls_sock_pending says so). */
+    } while (SSL_has_pending(t->ssl) && added < t->read_cap);
+    return (int)added;
 }
 
 int tls_sock_encrypt(struct tls_sock *t, struct evbuffer *plain, size_t max)
 {
     size_t done = 0;
-    ERR_clear_error();
+    clear_errors();
     while (done < max) {
         size_t left = evbuffer_get_length(plain);
         if (left == 0)
@@ -173,6 +195,11 @@ int tls_sock_encrypt(struct tls_sock *t, struct evbuffer *plain, size_t max)
         done += w;
     }
     return 0;
+}
+
+void tls_sock_trim(struct tls_sock *t)
+{
+    SSL_free_buffers(t->ssl); /* refused (harmlessly) while a record is half read */
 }
 
 void tls_sock_close_notify(struct tls_sock *t)

@@ -13,6 +13,7 @@
 #define PIGEON_NET_TLS_SOCK_H
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct evbuffer;
@@ -35,13 +36,24 @@ int tls_sock_handshake(struct tls_sock *t);
 
 /* Decrypts what the socket has into in: > 0 octets added, TLS_SOCK_WAIT nothing yet,
  * TLS_SOCK_CLOSED the peer closed (EOF or close_notify), TLS_SOCK_FAILED a TLS error. It
- * leaves nothing decrypted behind in OpenSSL's buffers, so the socket's readiness alone says
- * when to call again. */
+ * stops after TLS_SOCK_READ_CAP octets (1 MiB; tls_sock_set_read_cap) even when the socket
+ * has more; otherwise it leaves nothing read ahead in OpenSSL's buffers. */
 int tls_sock_read(struct tls_sock *t, struct evbuffer *in);
+/* Whether records already read from the socket wait inside OpenSSL (tls_sock_read stopped at
+ * its cap): then call tls_sock_read again without waiting for the socket to be readable — it
+ * may never be again. */
+bool tls_sock_pending(const struct tls_sock *t);
+#define TLS_SOCK_READ_CAP (1 << 20)
+/* Another cap for one tls_sock_read (tests). */
+void tls_sock_set_read_cap(struct tls_sock *t, size_t cap);
 
 /* Encrypts up to max octets of plain (drained as it goes) into the wire; small pieces are
  * gathered into full records. 0, or < 0 on a TLS error. */
 int tls_sock_encrypt(struct tls_sock *t, struct evbuffer *plain, size_t max);
+
+/* The session is idle: OpenSSL's record buffers (some 34 KB, kept while it is busy rather
+ * than allocated and freed per record) go until the next record. */
+void tls_sock_trim(struct tls_sock *t);
 
 /* Puts a close_notify alert in the wire (RFC 8446 §6.1). */
 void tls_sock_close_notify(struct tls_sock *t);

@@ -295,7 +295,7 @@ static void serve_file(struct http_exchange *x, struct http_file_ref *f, const c
     add_validators(&r, etag, st->st_mtim.tv_sec, f->last_modified);
     cache_header(&r, x);
     if (varies)
-        http_response_header(&r, "Vary", "Accept-Encoding");
+        http_response_field(&r, "Vary", "Accept-Encoding");
     if (enc)
         http_response_field(&r, "Content-Encoding", enc);
     enum http_cond c = http_conditional(x->req, etag, st->st_mtim.tv_sec);

@@ -37,6 +37,7 @@ struct hconn {
     bool tls, loopback, metrics;
     bool decided, closing;
     bool in_feed;
+    bool timer_on;                /* head_timer is added (it may be running late: see below) */
     uint8_t nsniff;               /* octets of the HTTP/2 preface seen so far (h2c sniffing) */
     uint64_t id;
     struct http_request *upgrade; /* an HTTP/1.1 request asking for h2c, switched after feed */
@@ -134,40 +135,66 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The header timer runs until head_due: header_timeout from the end of the last answer (or
- * the connection's start), through idling and the next head's arrival, parked or not. */
-static void head_timer_start(struct hconn *hc)
+/*
+ * The header timer runs until head_due: header_timeout from the end of the last answer (or
+ * the connection's start), through idling and the next head's arrival, parked or not.
+ * head_due is the deadline; the event is lazy: stopping only clears head_due, and starting
+ * again leaves an event that is still added as it is (it fires no later than the new
+ * deadline, and on_head_timer adds it again for what is left). A keep-alive request costs
+ * no event_del and event_add of its own.
+ */
+static void timer_add(struct hconn *hc, uint64_t now)
 {
-    uint64_t now = mono_ms();
-    if (!hc->head_due)
-        hc->head_due = now + (uint64_t)hc->svc->cfg->header_timeout * 1000;
     uint64_t left = hc->head_due > now ? hc->head_due - now : 0;
     struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
     evtimer_add(hc->head_timer, &tv);
+    hc->timer_on = true;
+}
+
+static void head_timer_start(struct hconn *hc)
+{
+    if (hc->head_due && hc->timer_on)
+        return;
+    uint64_t now = mono_ms();
+    if (!hc->head_due)
+        hc->head_due = now + (uint64_t)hc->svc->cfg->header_timeout * 1000;
+    if (!hc->timer_on)
+        timer_add(hc, now);
 }
 
 static void head_timer_stop(struct hconn *hc)
 {
-    if (hc->head_timer)
-        evtimer_del(hc->head_timer);
     hc->head_due = 0; /* the next head gets a full header_timeout */
+}
+
+/* The event goes for good (HTTP/2, a takeover): nothing will start it again. */
+static void head_timer_off(struct hconn *hc)
+{
+    if (hc->head_timer && hc->timer_on)
+        evtimer_del(hc->head_timer);
+    hc->timer_on = false;
+    hc->head_due = 0;
 }
 
 static void sync_timer(struct hconn *hc)
 {
     if (!hc->h1 || !hc->head_timer)
         return;
-    bool want = http_session_reading_head(hc->h1) && !http_session_closing(hc->h1);
-    bool pending = evtimer_pending(hc->head_timer, NULL);
-    if (want && !pending)
+    if (http_session_reading_head(hc->h1) && !http_session_closing(hc->h1))
         head_timer_start(hc);
-    else if (!want && pending)
+    else
         head_timer_stop(hc);
 }
 
 static void on_head_timer(evutil_socket_t fd, short what, void *vhc)
 {
     struct hconn *hc = vhc;
+    hc->timer_on = false;
+    if (!hc->head_due)
+        return; /* stopped since it was added */
+    uint64_t now = mono_ms();
+    if (now < hc->head_due)
+        return timer_add(hc, now); /* started again since: what is left of the new one */
     if (hc->h1)
         http_session_timeout(hc->h1);
     else if (!hc->h2 && !raw_on(hc))
@@ -220,8 +247,7 @@ static char *h1_leave(struct hconn *hc, size_t *n_out)
         memcpy(copy, rest, n);
     http_session_free(hc->h1);
     hc->h1 = NULL;
-    if (hc->head_timer)
-        evtimer_del(hc->head_timer);
+    head_timer_off(hc);
     *n_out = n;
     return copy;
 }
@@ -375,8 +401,7 @@ static void start_h2(struct hconn *hc)
     http2_session_limit_buffered(hc->h2, hc->svc->cfg->max_buffered_body);
     http2_session_share_date(hc->h2, &hc->w->date);
     hc->decided = true;
-    if (hc->head_timer)
-        evtimer_del(hc->head_timer); /* HTTP/2 lives on the idle timeout */
+    head_timer_off(hc); /* HTTP/2 lives on the idle timeout */
 }
 
 /* Plain loopback with h2c on: the first 24 octets tell HTTP/2 prior knowledge from 1.1. The
@@ -595,6 +620,7 @@ static unsigned hc_park(void *v)
         event_free(hc->head_timer);
         hc->head_timer = NULL;
     }
+    hc->timer_on = false;
     return (unsigned)((hc->head_due - now + 999) / 1000); /* the idle time left, rounded up */
 }
 
@@ -617,7 +643,15 @@ static bool hc_wants_writable(const void *v)
     return hc->h1 && http_session_streaming(hc->h1);
 }
 
-static const struct conn_park_ops hc_parking = {hc_park, hc_unpark, hc_wants_writable};
+/* An idle HTTPS connection (kept, not parked): the session's spare memory goes. */
+static void hc_trim(void *v)
+{
+    struct hconn *hc = v;
+    if (hc->h1)
+        http_session_trim(hc->h1);
+}
+
+static const struct conn_park_ops hc_parking = {hc_park, hc_unpark, hc_wants_writable, hc_trim};
 
 static void hc_writable(void *v)
 {
