@@ -5,25 +5,19 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "torrent/bencode.h"
+#include "torrent/metainfo_int.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct reader {
-    const struct benc_doc *doc;
-    struct tor_meta *m;
-    const char *why;
-};
-
-static int bad(struct reader *r, const char *why)
+int meta_bad(struct reader *r, const char *why)
 {
     r->why = why;
     return ERR_PARSE;
 }
 
-/* One path component, checked (BEP 3 paths are lists of components). */
-static bool component_ok(struct slice s)
+bool meta_component_ok(struct slice s)
 {
     if (s.len == 0 || s.len > 255 || slice_eq(s, ".") || slice_eq(s, ".."))
         return false;
@@ -33,25 +27,25 @@ static bool component_ok(struct slice s)
     return true;
 }
 
-static int add_file(struct reader *r, long path, struct slice single, int64_t len, bool pad)
+int meta_add_file(struct reader *r, long path, struct slice single, int64_t len, bool pad)
 {
     struct tor_meta *m = r->m;
     if (len < 0 || (uint64_t)len > (1ull << 50) || m->total + (uint64_t)len > (1ull << 50))
-        return bad(r, "bad file length");
+        return meta_bad(r, "bad file length");
     if (m->nfiles >= TOR_MAX_FILES)
-        return bad(r, "too many files");
+        return meta_bad(r, "too many files");
     struct str p = STR_INIT;
     if (path < 0) {
         str_append(&p, single.p, single.len);
     } else {
         const struct benc_doc *d = r->doc;
         if (d->t[path].type != BENC_LIST || d->t[path].count == 0)
-            return bad(r, "file path is not a list");
+            return meta_bad(r, "file path is not a list");
         for (long c = benc_first(d, path); c >= 0 && (size_t)c < d->t[path].next;
              c = (long)d->t[c].next) {
-            if (d->t[c].type != BENC_STR || !component_ok(d->t[c].s)) {
+            if (d->t[c].type != BENC_STR || !meta_component_ok(d->t[c].s)) {
                 str_clear(&p);
-                return bad(r, "unsafe file path");
+                return meta_bad(r, "unsafe file path");
             }
             if (p.len)
                 str_appendc(&p, '/');
@@ -82,101 +76,21 @@ static int read_files(struct reader *r, long info)
     int64_t len;
     if (files < 0) {
         if (!benc_dict_int(d, info, "length", &len))
-            return bad(r, "neither length nor files");
-        return add_file(r, -1, slice_cstr(r->m->name), len, false);
+            return meta_bad(r, "neither length nor files");
+        return meta_add_file(r, -1, slice_cstr(r->m->name), len, false);
     }
     if (d->t[files].type != BENC_LIST || d->t[files].count == 0)
-        return bad(r, "files is not a list");
+        return meta_bad(r, "files is not a list");
     r->m->multi = true;
     for (long f = benc_first(d, files); f >= 0 && (size_t)f < d->t[files].next;
          f = (long)d->t[f].next) {
         long path = benc_dict_get(d, f, "path");
         if (!benc_dict_int(d, f, "length", &len) || path < 0)
-            return bad(r, "file without length or path");
-        int rc = add_file(r, path, slice_make(NULL, 0), len, is_pad(d, f));
+            return meta_bad(r, "file without length or path");
+        int rc = meta_add_file(r, path, slice_make(NULL, 0), len, is_pad(d, f));
         if (rc < 0)
             return rc;
     }
-    return 0;
-}
-
-/* ---- BEP 52: the v2 file tree of a hybrid torrent, checked against the v1 file list ---- */
-
-struct tree_walk {
-    size_t next;     /* the v1 file the next tree file must match */
-    struct str path; /* of the directory being walked */
-};
-
-/* A file of the tree: {"length": n, "pieces root": 32 bytes (absent when empty)}. */
-static int tree_file(struct reader *r, struct tree_walk *w, long leaf)
-{
-    const struct benc_doc *d = r->doc;
-    struct tor_meta *m = r->m;
-    int64_t len;
-    struct slice root;
-    if (!benc_dict_int(d, leaf, "length", &len) || len < 0)
-        return bad(r, "file tree: a file without a length");
-    if (len > 0 && (!benc_dict_str(d, leaf, "pieces root", &root) || root.len != 32))
-        return bad(r, "file tree: a file without its pieces root");
-    while (w->next < m->nfiles && m->files[w->next].pad)
-        w->next++;
-    if (w->next == m->nfiles)
-        return bad(r, "file tree and files differ");
-    const struct tor_file *f = &m->files[w->next++];
-    if (f->length != (uint64_t)len || strcmp(f->path, w->path.ptr ? w->path.ptr : "") != 0)
-        return bad(r, "file tree and files differ");
-    return 0;
-}
-
-/* A directory of the tree (keys are path components; a file is a directory whose only key
- * is the empty string). Depth is bounded by the bencode parser's. */
-static int tree_dir(struct reader *r, struct tree_walk *w, long dir, bool top)
-{
-    const struct benc_doc *d = r->doc;
-    if (d->t[dir].type != BENC_DICT || d->t[dir].count == 0)
-        return bad(r, "bad file tree");
-    for (long k = benc_first(d, dir); k >= 0 && (size_t)k < d->t[dir].next;) {
-        long v = (long)d->t[k].next;
-        struct slice key = d->t[k].s;
-        int rc;
-        if (key.len == 0) {
-            if (top || d->t[dir].count != 2 || d->t[v].type != BENC_DICT)
-                return bad(r, "bad file tree");
-            rc = tree_file(r, w, v);
-        } else if (!component_ok(key)) {
-            return bad(r, "unsafe file path");
-        } else {
-            size_t keep = w->path.len;
-            if (keep)
-                str_appendc(&w->path, '/');
-            str_append(&w->path, key.p, key.len);
-            rc = tree_dir(r, w, v, false);
-            w->path.len = keep;
-            if (w->path.ptr)
-                w->path.ptr[keep] = '\0';
-        }
-        if (rc < 0)
-            return rc;
-        k = (long)d->t[v].next;
-    }
-    return 0;
-}
-
-static int read_file_tree(struct reader *r, long info)
-{
-    long tree = benc_dict_get(r->doc, info, "file tree");
-    if (tree < 0)
-        return bad(r, "meta version 2 without a file tree");
-    struct tree_walk w = {.next = 0, .path = STR_INIT};
-    int rc = tree_dir(r, &w, tree, true);
-    str_clear(&w.path);
-    if (rc < 0)
-        return rc;
-    while (w.next < r->m->nfiles && r->m->files[w.next].pad)
-        w.next++;
-    if (w.next != r->m->nfiles)
-        return bad(r, "file tree and files differ");
-    r->m->v2 = true;
     return 0;
 }
 
@@ -187,36 +101,37 @@ static int read_info(struct reader *r, long info)
     struct slice name, pieces;
     int64_t plen, priv;
     if (info < 0 || d->t[info].type != BENC_DICT)
-        return bad(r, "no info dictionary");
-    if (!benc_dict_str(d, info, "name", &name) || !component_ok(name))
-        return bad(r, "missing or unsafe name");
+        return meta_bad(r, "no info dictionary");
+    if (!benc_dict_str(d, info, "name", &name) || !meta_component_ok(name))
+        return meta_bad(r, "missing or unsafe name");
     if (!benc_dict_int(d, info, "piece length", &plen) || plen < 1 || plen > TOR_MAX_PIECE_LEN)
-        return bad(r, "bad piece length");
+        return meta_bad(r, "bad piece length");
     int64_t version = 1;
     if (benc_dict_get(d, info, "meta version") >= 0 &&
         (!benc_dict_int(d, info, "meta version", &version) || (version != 1 && version != 2)))
-        return bad(r, "unknown meta version");
-    if (version == 2 && benc_dict_get(d, info, "pieces") < 0)
-        return bad(r, "v2-only torrent (BEP 52): only hybrid v1/v2 torrents are supported");
-    if (!benc_dict_str(d, info, "pieces", &pieces) || pieces.len % 20)
-        return bad(r, "bad pieces");
+        return meta_bad(r, "unknown meta version");
+    bool v2_only = version == 2 && benc_dict_get(d, info, "pieces") < 0;
+    if (!v2_only && (!benc_dict_str(d, info, "pieces", &pieces) || pieces.len % 20))
+        return meta_bad(r, "bad pieces");
     /* BEP 52: a power of two, 16 KiB at least */
     if (version == 2 && (plen < TOR_BLOCK || (plen & (plen - 1)) != 0))
-        return bad(r, "bad piece length for v2");
+        return meta_bad(r, "bad piece length for v2");
     m->name = slice_dup(name);
     m->piece_len = (uint64_t)plen;
     m->priv = benc_dict_int(d, info, "private", &priv) && priv == 1;
-    int rc = read_files(r, info);
-    if (rc == 0 && version == 2)
-        rc = read_file_tree(r, info);
+    int rc = v2_only ? meta_read_v2(r, info) : read_files(r, info);
+    if (rc == 0 && version == 2 && !v2_only)
+        rc = meta_check_tree(r, info);
     if (rc < 0)
         return rc;
-    uint64_t want = (m->total + m->piece_len - 1) / m->piece_len;
-    if (m->total == 0 || want != pieces.len / 20 || want > UINT32_MAX)
-        return bad(r, "piece count does not match the length");
-    m->npieces = (uint32_t)want;
-    m->pieces = xmalloc(pieces.len);
-    memcpy(m->pieces, pieces.p, pieces.len);
+    if (!v2_only) {
+        uint64_t want = (m->total + m->piece_len - 1) / m->piece_len;
+        if (m->total == 0 || want != pieces.len / 20 || want > UINT32_MAX)
+            return meta_bad(r, "piece count does not match the length");
+        m->npieces = (uint32_t)want;
+        m->pieces = xmalloc(pieces.len);
+        memcpy(m->pieces, pieces.p, pieces.len);
+    }
     const struct benc_tok *t = &d->t[info];
     m->info_len = t->end - t->start;
     m->info = xmalloc(m->info_len);
@@ -265,6 +180,8 @@ static int finish(struct reader *r, const char *p, long info, int rc, const char
         SHA1((const unsigned char *)p + t->start, r->m->info_len, r->m->info_hash);
         if (r->m->v2)
             SHA256((const unsigned char *)p + t->start, r->m->info_len, r->m->info_hash_v2);
+        if (r->m->v2_only) /* BEP 52: the v2 hash, truncated, is its name on the wire */
+            memcpy(r->m->info_hash, r->m->info_hash_v2, 20);
         return 0;
     }
     tor_meta_clear(r->m);
@@ -282,7 +199,7 @@ int tor_meta_parse(const char *p, size_t n, struct tor_meta *m, const char **why
         benc_doc_clear(&doc);
         return rc;
     }
-    struct reader r = {.doc = &doc, .m = m};
+    struct reader r = {.doc = &doc, .top = 0, .m = m};
     long info = benc_dict_get(&doc, 0, "info");
     rc = read_info(&r, info);
     if (rc == 0) {
@@ -313,7 +230,7 @@ int tor_meta_from_info(const char *p, size_t n, const uint8_t want_hash[20], str
         benc_doc_clear(&doc);
         return rc;
     }
-    struct reader r = {.doc = &doc, .m = m};
+    struct reader r = {.doc = &doc, .top = -1, .m = m};
     rc = finish(&r, p, 0, read_info(&r, 0), why_out);
     benc_doc_clear(&doc);
     return rc;

@@ -10,8 +10,11 @@
  * file list without its padding files (BEP 47: "attr" with 'p', zeros that align each file
  * to a piece, never written to disk). Their v2 info-hash (SHA-256 of the info dictionary) is
  * kept: a v2 peer's handshake names the torrent by its first 20 bytes. v2-only torrents
- * (no "pieces") are refused with a reason: their pieces are checked by SHA-256 merkle trees
- * ("piece layers"), which this reader does not build.
+ * (no "pieces") are read from their file tree: each file starts on a piece, the gap before
+ * it being padding as in a hybrid; the info-hash is the SHA-256 truncated to 20 bytes; each
+ * piece's expected hash is a SHA-256 merkle root (a file's "pieces root" when the file is a
+ * piece or less, else its entry in the .torrent's "piece layers", which must fold up to the
+ * pieces root). A bare v2-only info dictionary (BEP 9) has no piece layers and is refused.
  *
  * File paths are checked component by component (no "..", ".", empty, '/' or NUL), so a
  * torrent can never name a file outside its download directory. Performs no I/O; every
@@ -45,7 +48,8 @@ struct tor_meta {
     char *name;
     uint64_t piece_len;
     uint32_t npieces;
-    uint8_t *pieces; /* 20 * npieces */
+    uint8_t *pieces; /* SHA-1s, 20 * npieces; v2-only: merkle roots, 32 * npieces */
+    bool v2_only;    /* BEP 52 without v1: info_hash is info_hash_v2 truncated */
     uint64_t total;
     struct tor_file *files;
     size_t nfiles;
@@ -75,6 +79,9 @@ void tor_meta_build(struct str *out, const char *info, size_t info_len, char *co
 /* Whether a handshake's 20-byte info-hash names this torrent: its v1 hash, or for a hybrid
  * its v2 hash truncated (BEP 52). */
 bool tor_meta_hash_matches(const struct tor_meta *m, const uint8_t hash[20]);
+
+/* Whether data (piece i, len bytes, padding included) has the piece's hash. */
+bool tor_meta_piece_ok(const struct tor_meta *m, uint32_t piece, const uint8_t *data, size_t len);
 
 /* The length of piece i (the last one may be short). */
 uint64_t tor_meta_piece_size(const struct tor_meta *m, uint32_t i);

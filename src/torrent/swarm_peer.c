@@ -67,7 +67,13 @@ void swarm_serve(struct tor_swarm *s, struct tor_peer *p)
         memmove(p->theirs, p->theirs + 1, --p->ntheirs * sizeof *p->theirs);
         if (!block)
             block = xmalloc(TOR_BLOCK);
-        if (s->ops->read(s->ctx, r.piece, r.begin, r.length, block) < 0) {
+        /* past the torrent's end only in the last piece of a v2 torrent: implied padding */
+        uint64_t size = tor_meta_piece_size(s->m, r.piece);
+        uint32_t real = r.length;
+        if ((uint64_t)r.begin + r.length > size)
+            real = r.begin >= size ? 0 : (uint32_t)(size - r.begin);
+        memset(block + real, 0, r.length - real);
+        if (real && s->ops->read(s->ctx, r.piece, r.begin, real, block) < 0) {
             swarm_close(s, p, "cannot read a piece we have");
             break;
         }
@@ -144,11 +150,23 @@ static int on_have(struct tor_swarm *s, struct tor_peer *p, uint32_t index)
     return 0;
 }
 
+/* How far into piece i a peer may ask. BEP 52 aligns every file to a piece and leaves open
+ * whether the last file is padded too: libtorrent pads it and asks for the whole last piece,
+ * others do not. So for a v2 or hybrid torrent a request into that padding is answered with
+ * zeros (swarm_serve) rather than refused. */
+static uint64_t request_limit(const struct tor_meta *m, uint32_t i)
+{
+    return m->v2 ? m->piece_len : tor_meta_piece_size(m, i);
+}
+
 static int on_request(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m)
 {
     if (m->index >= s->m->npieces || m->length == 0 || m->length > TOR_BLOCK ||
-        (uint64_t)m->begin + m->length > tor_meta_piece_size(s->m, m->index))
+        (uint64_t)m->begin + m->length > request_limit(s->m, m->index)) {
+        swarm_log(s, p, "%s asked for piece %u, bytes %u+%u", p->addr, m->index, m->begin,
+                  m->length);
         return bad(s, p, "request out of range");
+    }
     if (!tor_bit(s->have, m->index))
         return bad(s, p, "request for a piece we do not have");
     if (p->am_choking || p->ntheirs == TOR_MAX_PEER_REQS) {

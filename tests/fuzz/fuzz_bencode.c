@@ -46,6 +46,14 @@ static void check_meta(const struct tor_meta *m)
     if (off != m->total || m->npieces == 0 ||
         (uint64_t)(m->npieces - 1) * m->piece_len >= m->total)
         abort();
+    /* the piece check finds each piece's file (v2: its merkle root) on any layout */
+    if (m->piece_len <= (1u << 20)) {
+        uint8_t *z = calloc(1, m->piece_len);
+        for (uint32_t i = 0; i < m->npieces && i < 4; i++)
+            (void)tor_meta_piece_ok(m, m->npieces - 1 - i, z,
+                                    (size_t)tor_meta_piece_size(m, m->npieces - 1 - i));
+        free(z);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

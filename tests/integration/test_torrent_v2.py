@@ -1,9 +1,10 @@
-"""Hybrid v1/v2 torrents (BEP 52, issue 21) made by libtorrent 2.0, with the padding files
-(BEP 47) that align each file to a piece: libtorrent seeds one to Pigeon and Pigeon seeds it
-back to libtorrent, both meeting at Pigeon's tracker (sha256 of every file equal, no padding
-file written to disk); a peer that names the torrent by its v2 info-hash (SHA-256, truncated
-to 20 bytes) is answered with that hash and served, and its hash requests are rejected with
-a hash reject (Pigeon checks pieces by their v1 SHA-1 hashes and keeps no merkle trees)."""
+"""v2 torrents (BEP 52, issue 21) made by libtorrent 2.0: hybrid v1/v2 ones, with the padding
+files (BEP 47) that align each file to a piece, and v2-only ones (pieces checked by SHA-256
+merkle roots, the torrent named by its SHA-256 info-hash truncated to 20 bytes). For each,
+libtorrent seeds it to Pigeon and Pigeon seeds it back to libtorrent, both meeting at
+Pigeon's tracker (sha256 of every file equal, no padding file written to disk). A peer that
+names a hybrid by its v2 info-hash is answered with that hash and served, and its hash
+requests are rejected with a hash reject (Pigeon serves no merkle hashes)."""
 
 import hashlib
 import struct
@@ -21,22 +22,24 @@ PIECE = 1 << 18
 FILES = {"a.bin": 3 * PIECE + 1234, "sub/b.bin": PIECE + 77, "c.bin": 5000}
 
 
-def make_hybrid(src, out, announce):
-    """A hybrid torrent of the directory src (libtorrent 2.0's default: v1 and v2)."""
+def make_hybrid(src, out, announce, v2_only=False):
+    """A hybrid torrent of the directory src (libtorrent 2.0's default: v1 and v2), or a
+    v2-only one. Returns (the hex hash Pigeon lists it by, the v2 hash)."""
     import libtorrent as lt
     fs = lt.file_storage()
     lt.add_files(fs, str(src))
-    ct = lt.create_torrent(fs, PIECE)
+    ct = lt.create_torrent(fs, PIECE, flags=lt.create_torrent.v2_only if v2_only else 0)
     ct.add_tracker(announce)
     lt.set_piece_hashes(ct, str(src.parent))
     data = lt.bencode(ct.generate())
     out.write_bytes(data)
     ti = lt.torrent_info(str(out))
     hashes = ti.info_hashes()
-    assert hashes.has_v1() and hashes.has_v2(), "libtorrent did not make a hybrid torrent"
+    assert hashes.has_v1() != v2_only and hashes.has_v2(), "not the kind of torrent wanted"
     pads = [i for i in range(ti.files().num_files()) if ti.files().file_flags(i) & 1]
     assert pads, "no padding files: the test would not cover BEP 47"
-    return str(hashes.v1), hashes.v2.to_bytes()
+    v2 = hashes.v2.to_bytes()
+    return (v2[:20].hex() if v2_only else str(hashes.v1)), v2
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +53,14 @@ def _files(root):
     return {name: sha256_file(root / name) for name in FILES}
 
 
-def test_hybrid_both_ways_with_libtorrent(pigeon, tmp_path):
+@pytest.mark.parametrize("kind", ["hybrid", "v2-only"])
+def test_both_ways_with_libtorrent(pigeon, tmp_path, kind):
     src = tmp_path / "lt" / "hy"
     (src / "sub").mkdir(parents=True)
-    digests = {name: make_file(src / name, size, seed=name.encode())
+    digests = {name: make_file(src / name, size, seed=(kind + name).encode())
                for name, size in FILES.items()}
     t = tmp_path / "hy.torrent"
-    v1, _ = make_hybrid(src, t, pigeon.announce)
+    v1, _ = make_hybrid(src, t, pigeon.announce, v2_only=kind == "v2-only")
     seed = LtPeer(t, src.parent, seed=True)
     leech = None
     try:
@@ -64,7 +68,7 @@ def test_hybrid_both_ways_with_libtorrent(pigeon, tmp_path):
         dest = tmp_path / "pigeon"
         dest.mkdir()
         pigeon.d.cli("torrent", "add", str(t), "--dir", str(dest))
-        wait_state(pigeon, v1, "seeding", "pigeon downloaded the hybrid torrent from libtorrent")
+        wait_state(pigeon, v1, "seeding", "pigeon downloaded the %s torrent from libtorrent" % kind)
         assert _files(dest / "hy") == digests
         assert not (dest / "hy" / ".pad").exists(), "a padding file was written to disk"
         seed.stop()
@@ -72,7 +76,7 @@ def test_hybrid_both_ways_with_libtorrent(pigeon, tmp_path):
         out = tmp_path / "lt-leech"
         out.mkdir()
         leech = LtPeer(t, out)
-        leech.wait("finished", "libtorrent downloaded the hybrid torrent from pigeon")
+        leech.wait("finished", "libtorrent downloaded the %s torrent from pigeon" % kind)
         assert _files(out / "hy") == digests
     finally:
         for p in (seed, leech):

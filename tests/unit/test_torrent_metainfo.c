@@ -1,6 +1,7 @@
 /* torrent/metainfo and torrent/magnet: .torrent files built here, info-hash over the raw
  * info dictionary, files and offsets, unsafe paths, trackers, web seeds, magnet links;
- * hybrid v1/v2 torrents (BEP 52) with padding files (BEP 47), and what is refused of v2. */
+ * hybrid v1/v2 torrents (BEP 52) with padding files (BEP 47), v2-only torrents (files
+ * aligned to pieces, merkle roots checked against a separate computation), refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include "core/err.h"
 #include "torrent/bencode.h"
 #include "torrent/magnet.h"
+#include "torrent/merkle.h"
 #include "torrent/metainfo.h"
 
 #include <openssl/sha.h>
@@ -258,7 +260,7 @@ static void test_hybrid_rejects(void **state)
         bool pieces;
         const char *why;
     } cases[] = {
-        {TREE, "i2e", "i32768e", false, "v2-only torrent (BEP 52): only hybrid v1/v2 torrents are supported"},
+        {TREE, "i2e", "i32768e", false, "a file without its piece layer"},
         {TREE, "i3e", "i32768e", true, "unknown meta version"},
         {TREE, "1:2", "i32768e", true, "unknown meta version"},
         {TREE, "i2e", "i32769e", true, "bad piece length for v2"},
@@ -287,6 +289,133 @@ static void test_hybrid_rejects(void **state)
     }
 }
 
+/* ---- BEP 52 v2-only ---- */
+
+/* The merkle root over n 16 KiB-block leaves of data, padded with zero hashes to width:
+ * computed here recursively, apart from torrent/merkle's loop. */
+static void tree_root(const uint8_t *data, size_t len, size_t first, size_t width, uint8_t out[32])
+{
+    if (width == 1) {
+        size_t off = first * 16384;
+        memset(out, 0, 32);
+        if (off < len)
+            SHA256(data + off, len - off < 16384 ? len - off : 16384, out);
+        return;
+    }
+    uint8_t two[64];
+    tree_root(data, len, first, width / 2, two);
+    tree_root(data, len, first + width / 2, width / 2, two + 32);
+    SHA256(two, 64, out);
+}
+
+/* a: 40000 bytes (two pieces of 32 KiB: a piece layer), b: 10000 bytes (a pieces root) */
+static void v2_torrent(struct str *t, struct str *info, const uint8_t *a, const uint8_t *b,
+                       bool with_layers, bool bad_layer)
+{
+    uint8_t ra[32], rb[32], layer[64];
+    tree_root(a, 40000, 0, 4, ra);
+    tree_root(b, 10000, 0, 1, rb);
+    tree_root(a, 32768, 0, 2, layer);
+    tree_root(a + 32768, 40000 - 32768, 0, 2, layer + 32);
+    if (bad_layer)
+        layer[40] ^= 1;
+    benc_open_dict(info);
+    str_appends(info, "9:file treed1:ad0:d6:lengthi40000e11:pieces root32:");
+    str_append(info, ra, 32);
+    str_appends(info, "ee1:bd0:d6:lengthi10000e11:pieces root32:");
+    str_append(info, rb, 32);
+    str_appends(info, "eee12:meta versioni2e4:name2:v212:piece lengthi32768e");
+    benc_close(info);
+    str_appends(t, "d4:info");
+    str_append(t, info->ptr, info->len);
+    if (with_layers) {
+        str_appends(t, "12:piece layersd32:");
+        str_append(t, ra, 32);
+        str_appends(t, "64:");
+        str_append(t, layer, 64);
+        str_appendc(t, 'e');
+    }
+    str_appendc(t, 'e');
+}
+
+static void test_v2_only(void **state)
+{
+    (void)state;
+    uint8_t a[40000], b[10000];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (uint8_t)(i * 7 + i / 300);
+    for (size_t i = 0; i < sizeof b; i++)
+        b[i] = (uint8_t)(i * 13 + 1);
+    struct str t = STR_INIT, info = STR_INIT;
+    v2_torrent(&t, &info, a, b, true, false);
+    struct tor_meta m;
+    const char *why = NULL;
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, &m, &why), 0);
+    assert_true(m.v2 && m.v2_only && m.multi);
+    uint8_t h[32];
+    SHA256((const unsigned char *)info.ptr, info.len, h);
+    assert_memory_equal(m.info_hash_v2, h, 32);
+    assert_memory_equal(m.info_hash, h, 20); /* its name on the wire */
+    /* a, padding to the next piece, b */
+    assert_int_equal(m.nfiles, 3);
+    assert_string_equal(m.files[0].path, "a");
+    assert_true(m.files[1].pad);
+    assert_int_equal(m.files[1].length, 65536 - 40000);
+    assert_int_equal(m.files[2].offset, 65536);
+    assert_int_equal(m.npieces, 3);
+    /* each piece checks against its merkle root, padding bytes included in the data */
+    uint8_t piece[32768];
+    assert_true(tor_meta_piece_ok(&m, 0, a, 32768));
+    memset(piece, 0, sizeof piece);
+    memcpy(piece, a + 32768, 40000 - 32768);
+    assert_true(tor_meta_piece_ok(&m, 1, piece, 32768));
+    assert_true(tor_meta_piece_ok(&m, 2, b, 10000));
+    piece[5] ^= 1;
+    assert_false(tor_meta_piece_ok(&m, 1, piece, 32768));
+    assert_false(tor_meta_piece_ok(&m, 0, a + 1, 32768));
+    tor_meta_clear(&m);
+    /* no piece layers, or one that does not fold up to the pieces root */
+    str_clear(&t), str_clear(&info);
+    v2_torrent(&t, &info, a, b, false, false);
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, &m, &why), ERR_PARSE);
+    assert_string_equal(why, "a file without its piece layer");
+    str_clear(&t), str_clear(&info);
+    v2_torrent(&t, &info, a, b, true, true);
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, &m, &why), ERR_PARSE);
+    assert_string_equal(why, "piece layer does not match its pieces root");
+    /* a bare info dictionary (BEP 9) carries no piece layers */
+    SHA1((const unsigned char *)info.ptr, info.len, h);
+    assert_int_equal(tor_meta_from_info(info.ptr, info.len, h, &m, &why), ERR_PARSE);
+    assert_string_equal(why, "v2-only metadata without its piece layers");
+    str_clear(&t), str_clear(&info);
+}
+
+static void test_merkle(void **state)
+{
+    (void)state;
+    static uint8_t d[6 * 16384 - 100];
+    for (size_t i = 0; i < sizeof d; i++)
+        d[i] = (uint8_t)(i ^ (i >> 9));
+    uint8_t want[32], got[32], pieces[3 * 32], zero[32];
+    /* a file's root: 6 blocks (the last short) padded to 8 leaves */
+    tree_root(d, sizeof d, 0, 8, want);
+    tor_merkle_root(d, sizeof d, 8, got);
+    assert_memory_equal(got, want, 32);
+    /* the same root folded from its piece layer (pieces of 2 blocks: 3 of them, padded to 4
+     * with the root of two zero leaves) */
+    for (size_t i = 0; i < 3; i++)
+        tor_merkle_root(d + i * 32768, i < 2 ? 32768 : sizeof d - 65536, 2, pieces + 32 * i);
+    tor_merkle_zero(2, zero);
+    tree_root(d, 0, 0, 2, want);
+    assert_memory_equal(zero, want, 32);
+    tor_merkle_over(pieces, 3, 4, zero, got);
+    tree_root(d, sizeof d, 0, 8, want);
+    assert_memory_equal(got, want, 32);
+    assert_int_equal(tor_merkle_pow2(0), 1);
+    assert_int_equal(tor_merkle_pow2(5), 8);
+    assert_int_equal(tor_merkle_pow2(8), 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +425,8 @@ int main(void)
         cmocka_unit_test(test_magnet),
         cmocka_unit_test(test_hybrid),
         cmocka_unit_test(test_hybrid_rejects),
+        cmocka_unit_test(test_v2_only),
+        cmocka_unit_test(test_merkle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

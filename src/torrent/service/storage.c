@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,9 +111,7 @@ int tor_storage_write(const struct tor_storage *st, uint32_t piece, const uint8_
 bool tor_storage_hash_ok(const struct tor_meta *m, uint32_t piece, const uint8_t *data,
                          size_t len)
 {
-    uint8_t h[20];
-    SHA1(data, len, h);
-    return memcmp(h, m->pieces + 20 * (size_t)piece, 20) == 0;
+    return tor_meta_piece_ok(m, piece, data, len);
 }
 
 bool tor_storage_check(const struct tor_storage *st, uint32_t piece, uint8_t *buf)
