@@ -210,7 +210,7 @@ int store_imap_expunge(struct store *st, int64_t mailbox_id, const int64_t *uids
 
 /* ---- tuning and group commit (imap_txn.c) ---- */
 
-/* Sets up st for IMAP's reads (memory-mapped database pages). Idempotent and cheap. */
+/* Sets up st for IMAP's reads (no memory-mapped database pages: see imap_txn.c). Idempotent. */
 void store_imap_tune(struct store *st);
 
 /*
