@@ -23,7 +23,7 @@ bind9-dnsutils knot-dnsutils knot knot-dnssecutils ldnsutils python3-cryptograph
 isync mutt dovecot-imapd sieve-connect
 fail2ban systemd publicsuffix python3-dkim python3-nacl opendkim opendkim-tools
 python3-authres libxml2-utils
-nghttp2-client wget chromium chromium-driver python3-selenium python3-websocket nginx h2o wrk strace
+nghttp2-client wget chromium chromium-driver python3-selenium python3-websocket nginx h2o wrk strace checksec
 debhelper dpkg-dev fakeroot lintian
 varnish squid
 lftp tnftp vsftpd libsodium23 libcap2

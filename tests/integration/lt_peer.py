@@ -62,7 +62,13 @@ def main():
         phost, pport = p.rsplit(":", 1)
         h.connect_peer((phost.strip("[]"), int(pport)), 0)
     announced, had_metadata, last, last_tl = False, False, None, 0.0
+    last_dht = time.time()
     while True:
+        # A magnet's first DHT lookup can run before the bootstrap has answered (a busy
+        # machine); libtorrent would then look again only after dht_announce_interval (15 min).
+        if "--dht" in opt and time.time() - last_dht >= 5.0 and h.status().num_peers == 0:
+            last_dht = time.time()
+            h.force_dht_announce()
         if "--timeline" in opt and time.time() - last_tl >= 1.0:
             last_tl = time.time()
             timeline(h, opt["--timeline"], last_tl)
