@@ -27,6 +27,7 @@
 #include "core/xmalloc.h"
 #include "imap/fetch_att.h"
 #include "imap/mailbox_name.h"
+#include "imap/notify_meta.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ enum {
     NE_FLAGS = 1 << 2,
     NE_NAME = 1 << 3,
     NE_SUBSCRIPTION = 1 << 4,
+    NE_MBMETA = 1 << 5,  /* MailboxMetadataChange */
+    NE_SRVMETA = 1 << 6, /* ServerMetadataChange */
     NE_MESSAGE = NE_NEW | NE_EXPUNGE | NE_FLAGS,
 };
 
@@ -65,6 +68,7 @@ struct nf_box { /* what the client was last told of a mailbox */
     bool exists, subscribed, watched, seen;
     uint32_t messages, uidnext, uidvalidity;
     uint64_t highestmodseq;
+    struct imap_notify_meta meta; /* MailboxMetadataChange */
 };
 
 struct imap_notify {
@@ -79,6 +83,9 @@ struct imap_notify {
     bool scanning;    /* a scan is running */
     bool tell_status; /* NOTIFY SET STATUS: the first scan tells every watched mailbox */
     bool first;       /* the scan of NOTIFY SET: sets the baseline */
+    bool server_meta;  /* ServerMetadataChange in some group */
+    bool server_done;  /* this scan looked at the server's metadata */
+    struct imap_notify_meta server;
     struct imap_fetch_atts new_atts; /* MessageNew's fetch attributes (selected mailbox) */
     bool new_fetch;                  /* new_atts were given */
     size_t next;      /* the box being STATUSed */
@@ -97,8 +104,10 @@ static void groups_clear(struct imap_notify *n)
 
 static void boxes_clear(struct imap_notify *n)
 {
-    for (size_t i = 0; i < n->nboxes; i++)
+    for (size_t i = 0; i < n->nboxes; i++) {
         free(n->boxes[i].name);
+        imap_notify_meta_clear(&n->boxes[i].meta);
+    }
     free(n->boxes);
     n->boxes = NULL;
     n->nboxes = 0;
@@ -108,6 +117,7 @@ static void notify_destroy(struct imap_notify *n)
 {
     groups_clear(n);
     boxes_clear(n);
+    imap_notify_meta_clear(&n->server);
     imap_fetch_atts_clear(&n->new_atts);
     free(n);
 }
@@ -128,6 +138,7 @@ static const struct {
 } event_names[] = {
     {"MessageNew", NE_NEW},   {"MessageExpunge", NE_EXPUNGE},          {"FlagChange", NE_FLAGS},
     {"MailboxName", NE_NAME}, {"SubscriptionChange", NE_SUBSCRIPTION},
+    {"MailboxMetadataChange", NE_MBMETA}, {"ServerMetadataChange", NE_SRVMETA},
 };
 
 #define N_EVENT_NAMES (sizeof event_names / sizeof event_names[0])
@@ -242,7 +253,7 @@ static bool parse_group(struct imap_session *s, struct imap_notify *n, const str
         return false;
     /* RFC 5465 §5: mailbox events make no sense for the selected mailbox alone */
     if ((g->kind == NF_SELECTED || g->kind == NF_SELECTED_DELAYED) &&
-        (g->events & (NE_NAME | NE_SUBSCRIPTION))) {
+        (g->events & (NE_NAME | NE_SUBSCRIPTION | NE_MBMETA | NE_SRVMETA))) {
         *err = "BADEVENT";
         return false;
     }
@@ -300,6 +311,7 @@ static struct nf_box *box_find(struct imap_notify *n, const char *name)
 /* ---- the scan ---- */
 
 static void scan_status(struct imap_session *s);
+static void box_meta_got(struct imap_session *s);
 
 static void scan_end(struct imap_session *s)
 {
@@ -359,8 +371,11 @@ static void listed(struct imap_session *s)
     for (size_t i = 0; i < cnt; i++) {
         const struct imap_mailbox_info *m = &s->req.mailboxes[i];
         struct nf_box *old = box_find(n, m->name);
-        nb[i] = old && old->exists == m->exists ? *old : (struct nf_box){0};
-        nb[i].seen = old && old->exists == m->exists && old->seen;
+        bool same = old && old->exists == m->exists;
+        nb[i] = same ? *old : (struct nf_box){0};
+        if (same)
+            old->meta = (struct imap_notify_meta){NULL, 0, false}; /* moved to nb[i] */
+        nb[i].seen = same && old->seen;
         nb[i].name = xstrdup(m->name);
         nb[i].exists = m->exists;
         nb[i].subscribed = m->subscribed;
@@ -397,6 +412,22 @@ static const char *items_for(unsigned ev, const struct nf_box *b,
     return NULL;
 }
 
+/* MailboxMetadataChange: the box's entries, compared with what the client was told. */
+static void box_meta_got(struct imap_session *s)
+{
+    struct imap_notify *n = s->notify;
+    struct nf_box *b = &n->boxes[n->next];
+    imap_notify_meta_update(s, b->name, &b->meta, !n->first);
+    n->next++;
+    scan_status(s);
+}
+
+static void server_meta_got(struct imap_session *s)
+{
+    imap_notify_meta_update(s, NULL, &s->notify->server, !s->notify->first);
+    scan_status(s);
+}
+
 static void statused(struct imap_session *s)
 {
     struct imap_notify *n = s->notify;
@@ -417,6 +448,8 @@ static void statused(struct imap_session *s)
         b->highestmodseq = now->highestmodseq;
         b->seen = true;
     }
+    if (events_of(s, b) & NE_MBMETA)
+        return imap_notify_meta_ask(s, b->name, box_meta_got);
     n->next++;
     scan_status(s);
 }
@@ -426,6 +459,10 @@ static void scan_status(struct imap_session *s)
     struct imap_notify *n = s->notify;
     while (n->next < n->nboxes && !n->boxes[n->next].watched)
         n->next++;
+    if (n->next >= n->nboxes && n->server_meta && !n->server_done && !s->closing) {
+        n->server_done = true; /* ServerMetadataChange: the server's entries, last */
+        return imap_notify_meta_ask(s, NULL, server_meta_got);
+    }
     if (n->next >= n->nboxes || s->closing)
         return scan_end(s);
     s->req.name = n->boxes[n->next].name;
@@ -438,6 +475,7 @@ static void scan(struct imap_session *s, void (*then)(struct imap_session *s))
     struct imap_notify *n = s->notify;
     n->pending = false;
     n->scanning = true;
+    n->server_done = false;
     n->then = then;
     imap_request(s, IMAP_REQ_LIST, listed);
 }
@@ -557,12 +595,14 @@ void imap_cmd_notify(struct imap_session *s, const struct imap_cmd *cmd)
             n->delayed = g->kind == NF_SELECTED_DELAYED;
         }
         n->name_events |= g->events & (NE_NAME | NE_SUBSCRIPTION);
+        n->server_meta |= (g->events & NE_SRVMETA) != 0;
     }
     if (i < nargs) {
         notify_destroy(n);
         if (err && strcmp(err, "BADEVENT") == 0) /* RFC 5465 §5 */
             return imap_done(s, "NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName "
-                                "SubscriptionChange)] Unsupported event");
+                                "SubscriptionChange MailboxMetadataChange ServerMetadataChange)] "
+                                "Unsupported event");
         return imap_bad(s, "%s", err ? err : "Invalid NOTIFY");
     }
     imap_notify_free(s);

@@ -105,6 +105,27 @@ def test_notify_message_new_fetch_and_filter(daemon):
         a.ok("NOTIFY NONE")
 
 
+def test_notify_metadata_change(daemon):
+    """MailboxMetadataChange and ServerMetadataChange (RFC 5465 §5.8-5.9, required with
+    METADATA): another session's SETMETADATA comes as an unsolicited METADATA naming the entry."""
+    box = "Nm%d" % int(time.monotonic() * 1000000)
+    with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:
+        a.login()
+        b.login()
+        a.ok("CREATE " + box)
+        a.ok("NOTIFY SET (MAILBOXES %s (MailboxMetadataChange)) "
+             "(PERSONAL (ServerMetadataChange))" % box)
+        b.ok('SETMETADATA %s (/private/comment "seen by a")' % box)
+        got = unasked(a, b"* METADATA")
+        assert got[-1] == b'* METADATA "%s" (/private/comment)\r\n' % box.encode(), got
+        b.ok('SETMETADATA "" (/private/vendor/pigeon/test "1")')
+        got = unasked(a, b"* METADATA")
+        assert got[-1] == b'* METADATA "" (/private/vendor/pigeon/test)\r\n', got
+        b.ok('SETMETADATA "" (/private/vendor/pigeon/test NIL)')
+        assert unasked(a, b"* METADATA")[-1] == b'* METADATA "" (/private/vendor/pigeon/test)\r\n'
+        a.ok("NOTIFY NONE")
+
+
 def test_context_update(daemon):
     box = "Cx%d" % int(time.monotonic() * 1000000)
     with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:

@@ -228,6 +228,39 @@ static void test_message_new_fetch(void **state)
     fake_imap_free(&f);
 }
 
+/* MailboxMetadataChange and ServerMetadataChange (RFC 5465 §5.8-5.9, required with METADATA):
+ * an unsolicited METADATA naming the entries that came, changed or went; nothing when nothing
+ * did; not for the selected group. */
+static void test_metadata_changes(void **state)
+{
+    struct fake_imap f;
+    setup(&f);
+    expect(&f, "a NOTIFY SET (PERSONAL (MailboxMetadataChange ServerMetadataChange))\r\n", "a OK");
+    expect(&f, "b SETMETADATA Archive (/private/comment \"one\" /private/b \"x\")\r\n", "b OK");
+    char *got = heard(&f);
+    assert_string_equal(got, "* METADATA \"Archive\" (/private/b /private/comment)\r\n");
+    free(got);
+    got = heard(&f);
+    assert_string_equal(got, "");
+    free(got);
+    expect(&f, "c SETMETADATA Archive (/private/comment \"two\")\r\n", "c OK");
+    got = heard(&f);
+    assert_string_equal(got, "* METADATA \"Archive\" (/private/comment)\r\n");
+    free(got);
+    expect(&f, "d SETMETADATA Archive (/private/b NIL)\r\n", "d OK");
+    got = heard(&f);
+    assert_string_equal(got, "* METADATA \"Archive\" (/private/b)\r\n");
+    free(got);
+    expect(&f, "e SETMETADATA \"\" (/private/vendor/x \"1\")\r\n", "e OK");
+    got = heard(&f);
+    assert_string_equal(got, "* METADATA \"\" (/private/vendor/x)\r\n");
+    free(got);
+    expect(&f, "f NOTIFY SET (SELECTED (MailboxMetadataChange))\r\n", "f NO [BADEVENT");
+    expect(&f, "g NOTIFY SET (PERSONAL (AnnotationChange))\r\n",
+           "ServerMetadataChange)] Unsupported event");
+    fake_imap_free(&f);
+}
+
 /* A NOTIFY SET cut at every offset gives the same replies as whole. */
 static void test_split(void **state)
 {
@@ -264,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_names_and_idle),
         cmocka_unit_test(test_selected_filter),
         cmocka_unit_test(test_message_new_fetch),
+        cmocka_unit_test(test_metadata_changes),
         cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -543,6 +543,7 @@ static void notify_others(struct req_job *j)
     case IMAP_REQ_COPY:
     case IMAP_REQ_DELETE:
     case IMAP_REQ_RENAME:
+    case IMAP_REQ_SETMETA: /* NOTIFY's MailboxMetadataChange / ServerMetadataChange */
         mailbox = 0;
         break;
     default:
