@@ -105,6 +105,26 @@ def test_notify_message_new_fetch_and_filter(daemon):
         a.ok("NOTIFY NONE")
 
 
+def test_notify_mailbox_name_and_subscription(daemon):
+    """MailboxName and SubscriptionChange when another session creates, subscribes and deletes
+    a mailbox: LIST responses with no command (CREATE and SUBSCRIBE notice the other sessions)."""
+    box = "Nn%d" % int(time.monotonic() * 1000000)
+    with RawIMAP(daemon.imap_port) as a, RawIMAP(daemon.imap_port) as b:
+        a.login()
+        b.login()
+        a.ok("NOTIFY SET (PERSONAL (MailboxName SubscriptionChange))")
+        b.ok("CREATE " + box)
+        got = unasked(a, box.encode())
+        assert got[-1].startswith(b"* LIST (") and got[-1].endswith(b' "%s"\r\n' % box.encode()), got
+        b.ok("SUBSCRIBE " + box)
+        got = unasked(a, b"\\Subscribed")
+        assert got[-1] == b'* LIST (\\Subscribed) "/" "%s"\r\n' % box.encode(), got
+        b.ok("DELETE " + box)
+        got = unasked(a, b"\\NonExistent")
+        assert box.encode() in got[-1], got
+        a.ok("NOTIFY NONE")
+
+
 def test_notify_metadata_change(daemon):
     """MailboxMetadataChange and ServerMetadataChange (RFC 5465 §5.8-5.9, required with
     METADATA): another session's SETMETADATA comes as an unsolicited METADATA naming the entry."""

@@ -541,9 +541,11 @@ static void notify_others(struct req_job *j)
         mailbox = r->mailbox.id;
         break;
     case IMAP_REQ_COPY:
+    case IMAP_REQ_CREATE:    /* NOTIFY's MailboxName */
     case IMAP_REQ_DELETE:
     case IMAP_REQ_RENAME:
-    case IMAP_REQ_SETMETA: /* NOTIFY's MailboxMetadataChange / ServerMetadataChange */
+    case IMAP_REQ_SUBSCRIBE: /* NOTIFY's SubscriptionChange */
+    case IMAP_REQ_SETMETA:   /* NOTIFY's MailboxMetadataChange / ServerMetadataChange */
         mailbox = 0;
         break;
     default:
