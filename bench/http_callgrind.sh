@@ -10,8 +10,10 @@
 # The requests go to a site whose answer is a redirect (308): the whole path of a request
 # (reading, parsing, the site's dispatch, the response head, writing, keep-alive) without the
 # file handler, because valgrind 3.19 (Debian 12) does not know openat2 (syscall 437), with
-# which every file is opened: under valgrind every file request would be a 403. The file
-# handler's own cost is system calls (openat2, fstat, pread, close), counted with strace -c.
+# which every file is opened: under valgrind every file request would be a 403. With FILE=1
+# the 1 KiB file is served instead (bench/http.sh's request): pigeond then runs with
+# bench/lib/openat2_shim.c preloaded, which turns openat2 into openat for this bench only
+# (the open-file cache keeps the file open, so the shim is not on the measured path).
 #
 # usage: bench/http_callgrind.sh DIR|nginx|h2o...   each DIR holds pigeond, e.g. build/release
 #   and a build of an older commit (git archive REV | tar -x -C /var/tmp/p && make -C /var/tmp/p);
@@ -22,13 +24,16 @@
 # env: N1 (default 2000), N2 (default 12000), C connections (default 10), CLOSE=1 (a new
 #      connection per request), TLS=1 (over TLS: an https listener with a self-signed
 #      RSA-2048 certificate, HTTP/1.1, the handshakes counted in the marginal cost only with
-#      CLOSE=1), BENCH_DIR (default /var/tmp),
+#      CLOSE=1), H2=1 (over TLS with HTTP/2, 10 streams per connection: h2load -m10), FILE=1
+#      (the file, not the redirect), BENCH_DIR (default /var/tmp),
 #      BENCH_KEEP=1 keeps the callgrind files (for callgrind_annotate) and says where.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib/common.sh
 . "$ROOT/bench/lib/common.sh"
+# shellcheck source=bench/lib/http_servers.sh
+. "$ROOT/bench/lib/http_servers.sh"
 N1=${N1:-2000}
 N2=${N2:-12000}
 C=${C:-10}
@@ -46,19 +51,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$TMP/www"
-head -c 1024 /dev/urandom | base64 -w 76 | head -c 1024 >"$TMP/www/small.html"
-chmod 755 "$TMP" "$TMP/www" && chmod 644 "$TMP/www/small.html" # pigeond may drop root
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+DIR=$TMP
+http_tree # small.html, the certificate (and a sparse big.bin, not used here)
+[[ ${H2:-0} == 1 ]] && TLS=1
+SHIM=
+if [[ ${FILE:-0} == 1 ]]; then
+    SHIM=$TMP/openat2_shim.so
+    cc -O2 -shared -fPIC -o "$SHIM" "$ROOT/bench/lib/openat2_shim.c" -ldl ||
+        die "cannot build bench/lib/openat2_shim.c"
+fi
 
-# config KIND DIR PORT: the server's configuration answering every request with a 308.
+# config KIND DIR PORT: the server's configuration answering every request with a 308 (FILE=1:
+# with the file).
 config() {
-    local kind=$1 dir=$2 port=$3 tls=${TLS:-0}
+    local kind=$1 dir=$2 port=$3 tls=${TLS:-0} file=${FILE:-0}
     case $kind in
         nginx)
             local ssl="" certs=""
             ((tls)) && ssl=" ssl" certs="ssl_certificate $TMP/cert.pem; ssl_certificate_key $TMP/key.pem;"
+            [[ ${H2:-0} == 1 ]] && ssl=" ssl http2"
+            local answer="location / { return 308 https://localhost:8443; }"
+            ((file)) && answer="root $TMP/www;"
             cat >"$dir/server.conf" <<EOF
 master_process off;
 daemon off;
@@ -72,7 +85,7 @@ http {
     server {
         listen 127.0.0.1:$port$ssl;
         $certs
-        location / { return 308 https://localhost:8443; }
+        $answer
     }
 }
 EOF
@@ -83,6 +96,10 @@ EOF
   ssl:
     certificate-file: $TMP/cert.pem
     key-file: $TMP/key.pem"
+            local answer="        redirect:
+          url: https://localhost:8443
+          status: 308"
+            ((file)) && answer="        file.dir: $TMP/www"
             cat >"$dir/server.conf" <<EOF
 num-threads: 1
 user: root
@@ -95,33 +112,14 @@ hosts:
   default:
     paths:
       /:
-        redirect:
-          url: https://localhost:8443
-          status: 308
+$answer
 EOF
             ;;
         *)
-            local listen="listen = 127.0.0.1:$port"
+            local listen="listen = 127.0.0.1:$port" site="redirect = https://localhost:8443"
             ((tls)) && listen="listen_tls = 127.0.0.1:$port"
-            cat >"$dir/server.conf" <<EOF
-[server]
-hostname = localhost
-primary_domain = bench.test
-data_dir = $dir/data
-workers = 1
-log_level = warn
-tls_cert = $TMP/cert.pem
-tls_key = $TMP/key.pem
-
-[http]
-max_connections_per_ip = 1000
-
-[http bench]
-$listen
-root = $TMP/www
-redirect = https://localhost:8443
-EOF
-            mkdir -p "$dir/data"
+            ((file)) && site=""
+            http_pigeon_conf "$dir/server.conf" "$dir/data" "$listen" "$site"
             ;;
     esac
 }
@@ -137,16 +135,20 @@ run() {
     local cmd=("$kind/pigeond" -c "$dir/server.conf")
     [[ $kind == nginx ]] && cmd=(nginx -c "$dir/server.conf")
     [[ $kind == h2o ]] && cmd=(h2o -c "$dir/server.conf")
-    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "${cmd[@]}" \
+    local preload=
+    [[ $kind != nginx && $kind != h2o ]] && preload=$SHIM
+    LD_PRELOAD=$preload valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "${cmd[@]}" \
         >"$dir/server.log" 2>&1 &
     PID=$!
     wait_port "$port" 120 || { cat "$dir/server.log" >&2; die "$kind did not listen"; }
     url=$scheme://127.0.0.1:$port/small.html
-    local args=(--h1 -n "$n" -c "$C" -m 1)
+    local args=(--h1 -n "$n" -c "$C" -m 1) want="0 2xx, $n 3xx"
+    [[ ${H2:-0} == 1 ]] && args=(-n "$n" -c "$C" -m 10)
     [[ ${CLOSE:-0} == 1 ]] && args+=(-H "Connection: close")
+    [[ ${FILE:-0} == 1 ]] && want="$n 2xx, 0 3xx"
     h2load "${args[@]}" "$url" >"$dir/h2load.out" 2>&1 || true
-    grep -q "status codes: 0 2xx, $n 3xx" "$dir/h2load.out" ||
-        { cat "$dir/h2load.out" >&2; die "$kind: not every request was answered 308"; }
+    grep -q "status codes: $want" "$dir/h2load.out" ||
+        { cat "$dir/h2load.out" >&2; die "$kind: not every request was answered ($want)"; }
     stop_pid "$kind" "$PID"
     PID=
     awk '/^(summary|totals):/ {print $2; exit}' "$dir/cg.out"

@@ -2,10 +2,11 @@
 # same way: one worker each (pigeond workers = 1, nginx worker_processes 1, h2o num-threads 1)
 # pinned to CPU 0 under nice -n -15, access logs off, keep-alive timeouts of 600 s, the same
 # document tree (small.html, 1 KiB; big.bin, a sparse 1 GiB file) and the same self-signed
-# RSA-2048 certificate. Sourced by bench/http.sh and bench/http_cost.sh.
+# RSA-2048 certificate. Sourced by bench/http.sh, bench/http_cost.sh and bench/http_callgrind.sh.
 #
 # Set before use: DIR (a private temporary directory), PORT and TPORT (plain and TLS ports),
 # PIGEOND. Then: http_tree; http_configs; http_start NAME; http_stop; http_work_pids NAME.
+# bench/http_callgrind.sh uses http_tree and http_pigeon_conf alone.
 
 # The document tree and the certificate.
 http_tree() {
@@ -17,12 +18,17 @@ http_tree() {
         -keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null
 }
 
-http_configs() {
-    cat >"$DIR/pigeon.conf" <<CONF
+# http_pigeon_conf FILE DATA_DIR LISTEN [SITE_LINES]: a pigeond configuration (one worker,
+# the tree above as the site "bench", LISTEN its listen/listen_tls lines, SITE_LINES more
+# of its keys). Also used by bench/http_callgrind.sh.
+http_pigeon_conf() {
+    local file=$1 data=$2 listen=$3 site=${4:-}
+    mkdir -p "$data"
+    cat >"$file" <<CONF
 [server]
 hostname = localhost
 primary_domain = bench.test
-data_dir = $DIR/data
+data_dir = $data
 workers = 1
 log_level = warn
 max_connections = 15000
@@ -35,10 +41,15 @@ header_timeout = 600
 idle_timeout = 600
 
 [http bench]
-listen = 127.0.0.1:$PORT
-listen_tls = 127.0.0.1:$TPORT
+$listen
 root = $DIR/www
+$site
 CONF
+}
+
+http_configs() {
+    http_pigeon_conf "$DIR/pigeon.conf" "$DIR/data" "listen = 127.0.0.1:$PORT
+listen_tls = 127.0.0.1:$TPORT"
     cat >"$DIR/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;

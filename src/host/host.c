@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 static int listen_tcp(struct daemon *d, const char *name, const struct proto_ops *proto,
@@ -27,6 +29,9 @@ static int listen_tcp(struct daemon *d, const char *name, const struct proto_ops
             str_clear(&err);
             return -1;
         }
+        int one = 1; /* inherited by the accepted sockets (Linux): no call per connection */
+        if (proto->nodelay)
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         d->listeners = xrealloc(d->listeners, (d->nlisteners + 1) * sizeof *d->listeners);
         struct conn_limits lim = {svc->max_connections_per_ip, svc->idle_timeout,
                                   svc->session_timeout, login};

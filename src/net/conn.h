@@ -104,6 +104,9 @@ struct proto_ops {
      * of libevent's filter, and the engine is in direct mode (conn_set_direct_write) from
      * its start. */
     bool direct_tls;
+    /* TCP_NODELAY on the listening sockets (host_listen_tcp): every accepted socket inherits
+     * it, with no setsockopt per connection. */
+    bool nodelay;
 };
 
 /* Parking idle connections (conn_set_parking; plain sockets in direct mode; TLS ones are

@@ -506,7 +506,6 @@ static const struct conn_park_ops hc_parking;
 static void hc_start(void *v)
 {
     struct hconn *hc = v;
-    conn_set_nodelay(hc->c);
     /* Responses written during a call from conn.c leave at its end, pipelined ones together
      * in one writev; an asynchronous answer goes out on the loop's next turn. */
     conn_set_direct_write(hc->c);
@@ -682,4 +681,5 @@ const struct proto_ops http_proto = {
     .free = hc_free,
     .writable = hc_writable,
     .direct_tls = true, /* HTTPS: conn.c runs TLS on the socket (net/tls_sock.h) */
+    .nodelay = true,    /* a response's pieces never wait for an ACK (set on the listener) */
 };
