@@ -17,6 +17,7 @@
 #define H2_MAX_CONTINUATIONS 8
 #define H2_RST_BURST 200 /* RST_STREAM frames a client may send at once ... */
 #define H2_RST_RATE 33   /* ... and per second after that */
+#define H2_SPARE 10      /* closed streams' memory (8 KB each) kept for the next ones */
 
 struct field_off {
     size_t name, nlen, value, vlen;
@@ -59,6 +60,8 @@ struct http2_session {
     bool tls;
     nghttp2_session *ng;
     struct h2_stream *streams;
+    struct h2_stream *spare;     /* closed streams' memory, linked by next (nspare of them) */
+    unsigned nspare;
     unsigned with_handler;
     bool in_recv;                /* inside nghttp2_session_mem_recv: no sending from here */
     bool fatal;
@@ -76,7 +79,13 @@ struct http2_session {
 
 static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
 {
-    struct h2_stream *st = xmalloc(sizeof *st);
+    struct h2_stream *st = s->spare;
+    if (st) {
+        s->spare = st->next;
+        s->nspare--;
+    } else {
+        st = xmalloc(sizeof *st);
+    }
     memset(st, 0, offsetof(struct h2_stream, off));
     http_request_reset(&st->req);
     str_reserve(&st->fields, 256); /* one allocation for a usual header block */
@@ -103,7 +112,23 @@ static void stream_free(struct http2_session *s, struct h2_stream *st)
     str_clear(&st->fields);
     str_clear(&st->body);
     http_response_clear(&st->resp);
-    free(st);
+    if (s->nspare < H2_SPARE) { /* the next stream's, without an 8 KB allocation */
+        st->next = s->spare;
+        s->spare = st;
+        s->nspare++;
+    } else {
+        free(st);
+    }
+}
+
+void http2_session_trim(struct http2_session *s)
+{
+    while (s->spare) {
+        struct h2_stream *st = s->spare;
+        s->spare = st->next;
+        free(st);
+    }
+    s->nspare = 0;
 }
 
 static struct slice at(const struct h2_stream *st, size_t off, size_t len)
@@ -624,6 +649,7 @@ void http2_session_free(struct http2_session *s)
         return;
     while (s->streams)
         stream_free(s, s->streams);
+    http2_session_trim(s);
     nghttp2_session_del(s->ng);
     free(s);
 }

@@ -42,6 +42,8 @@ struct http2_ops {
 struct http2_session *http2_session_new(const struct http2_ops *ops, void *io,
                                         const struct http_limits *lim, bool tls);
 void http2_session_free(struct http2_session *s);
+/* An idle session gives back the memory it keeps for the next streams (closed streams'). */
+void http2_session_trim(struct http2_session *s);
 /* Bodies read whole (not streamed), and DATA held before a streaming handler asks, are
  * limited to n octets (default: max_body). */
 void http2_session_limit_buffered(struct http2_session *s, uint64_t n);

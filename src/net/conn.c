@@ -826,8 +826,11 @@ static void park(struct conn *c)
     if (!may_park(c))
         return;
     unsigned secs = c->park_ops->park(c->eng);
-    if (!secs)
+    if (!secs) { /* kept (HTTP/2 in clear): what the engine keeps for speed goes all the same */
+        if (c->park_ops->trim)
+            c->park_ops->trim(c->eng);
         return;
+    }
     time_t left = c->deadline - mono_now(); /* the session_timeout timer goes too */
     if (left < (time_t)secs)
         secs = left > 0 ? (unsigned)left : 0;

@@ -125,9 +125,9 @@ struct conn_park_ops {
      * only when it does, not after every answer (a deferred callback, and with it one more
      * loop turn, per request). */
     bool (*wants_writable)(const void *eng);
-    /* Optional: a connection that cannot park (TLS: its session cannot be rebuilt) has been
-     * idle as long: the engine gives back what it keeps between requests only for speed.
-     * conn.c gives back OpenSSL's record buffers at the same time. */
+    /* Optional: a connection that cannot park (TLS: its session cannot be rebuilt; or park
+     * said 0) has been idle as long: the engine gives back what it keeps between requests
+     * only for speed. Under TLS, conn.c gives back OpenSSL's record buffers at the same time. */
     void (*trim)(void *eng);
 };
 

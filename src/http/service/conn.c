@@ -642,12 +642,14 @@ static bool hc_wants_writable(const void *v)
     return hc->h1 && http_session_streaming(hc->h1);
 }
 
-/* An idle HTTPS connection (kept, not parked): the session's spare memory goes. */
+/* An idle connection that is kept (HTTPS, HTTP/2): the session's spare memory goes. */
 static void hc_trim(void *v)
 {
     struct hconn *hc = v;
     if (hc->h1)
         http_session_trim(hc->h1);
+    if (hc->h2)
+        http2_session_trim(hc->h2);
 }
 
 static const struct conn_park_ops hc_parking = {hc_park, hc_unpark, hc_wants_writable, hc_trim};
