@@ -217,10 +217,13 @@ static void write_body(struct http_session *s, const struct http_response *r)
     }
 }
 
-/* The request is done with; its memory serves the next one. */
+/* The request is done with; from a connection's second request on, its memory serves the
+ * next one. (A connection that makes one request and rests keeps nothing: 10,000 such
+ * connections holding 3.3 KB each until they park left glibc's heap fragmented, idle memory
+ * 320 → 1,390 B per connection.) */
 static void release_req(struct http_session *s)
 {
-    if (!s->spare)
+    if (!s->spare && s->requests > 1)
         s->spare = s->req;
     else
         free(s->req);
@@ -237,7 +240,7 @@ static void next_request(struct http_session *s)
     s->streamed = s->body_done = false;
     str_clear(&s->head);
     str_consume(&s->in, used < s->in.len ? used : s->in.len);
-    if (s->in.len == 0 && s->in.cap > IN_KEEP)
+    if (s->in.len == 0 && (s->in.cap > IN_KEEP || s->requests < 2))
         str_clear(&s->in); /* (a parked connection frees the whole session) */
     release_req(s);
     str_clear(&s->body);
