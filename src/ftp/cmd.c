@@ -41,7 +41,7 @@ static const struct {
     [FTP_PBSZ] = {"PBSZ", ARG_REQUIRED}, [FTP_PROT] = {"PROT", ARG_REQUIRED},
     [FTP_CCC] = {"CCC", ARG_OPTIONAL},   [FTP_ALLO] = {"ALLO", ARG_REQUIRED},
     [FTP_SITE] = {"SITE", ARG_REQUIRED}, [FTP_SMNT] = {"SMNT", ARG_REQUIRED},
-    [FTP_REIN] = {"REIN", ARG_OPTIONAL},
+    [FTP_REIN] = {"REIN", ARG_OPTIONAL}, [FTP_MFMT] = {"MFMT", ARG_REQUIRED},
 };
 
 size_t ftp_telnet_strip(char *p, size_t n)
@@ -219,5 +219,53 @@ int ftp_format_pasv(const struct ftp_hostport *hp, char *out, size_t cap)
         return ERR_PARSE;
     snprintf(out, cap, "(%u,%u,%u,%u,%u,%u)", b[0], b[1], b[2], b[3], hp->port >> 8,
              hp->port & 0xff);
+    return 0;
+}
+
+/* n decimal digits at p, within [lo, hi]: the value, or -1. */
+static int digits(const char *p, int n, int lo, int hi)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v >= lo && v <= hi ? v : -1;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int ftp_parse_mfmt(struct slice arg, int64_t *when, struct slice *path)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = arg.p;
+    size_t n = arg.len, i = 14;
+    if (n < 16)
+        return ERR_PARSE;
+    int y = digits(p, 4, 1, 9999), mo = digits(p + 4, 2, 1, 12), d = digits(p + 6, 2, 1, 31);
+    int h = digits(p + 8, 2, 0, 23), mi = digits(p + 10, 2, 0, 59), s = digits(p + 12, 2, 0, 60);
+    if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || d > mdays[mo - 1])
+        return ERR_PARSE;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return ERR_PARSE;
+    if (p[i] == '.') /* milliseconds: 1-3 digits, ignored */
+        for (i++; i < n && i <= 17 && p[i] >= '0' && p[i] <= '9'; i++)
+            ;
+    if (i + 1 >= n || p[i] != ' ' || p[i - 1] == '.')
+        return ERR_PARSE;
+    *when = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s);
+    *path = slice_make(p + i + 1, n - i - 1);
     return 0;
 }

@@ -27,7 +27,7 @@ enum ftp_verb {
     FTP_EPRT, FTP_LIST, FTP_NLST, FTP_MLSD, FTP_MLST, FTP_RETR, FTP_STOR, FTP_STOU, FTP_APPE,
     FTP_REST, FTP_SIZE, FTP_MDTM, FTP_DELE, FTP_MKD, FTP_RMD, FTP_RNFR, FTP_RNTO, FTP_ABOR,
     FTP_STAT, FTP_AUTH, FTP_PBSZ, FTP_PROT, FTP_CCC, FTP_ALLO, FTP_SITE, FTP_SMNT, FTP_REIN,
-    FTP_VERB_COUNT
+    FTP_MFMT, FTP_VERB_COUNT
 };
 
 struct ftp_cmd {
@@ -67,6 +67,10 @@ int ftp_parse_port(struct slice arg, struct ftp_hostport *out);
 int ftp_parse_eprt(struct slice arg, struct ftp_hostport *out);
 /* REST's marker: a decimal octet offset (RFC 3659 §5, STREAM mode). 0 or < 0. */
 int ftp_parse_offset(struct slice arg, uint64_t *out);
+/* MFMT's argument (draft-somers-ftp-mfxx §3): "YYYYMMDDHHMMSS[.sss] pathname", the time in
+ * UTC (fractions ignored): *when in seconds since the epoch, *path the rest (not empty).
+ * 0, or < 0 on bad syntax or a date that does not exist. */
+int ftp_parse_mfmt(struct slice arg, int64_t *when, struct slice *path);
 /* "(h1,h2,h3,h4,p1,p2)" for a 227 reply; addr must be IPv4 text. 0, or < 0 when it is not. */
 int ftp_format_pasv(const struct ftp_hostport *hp, char *out, size_t cap);
 

@@ -96,6 +96,7 @@ static const struct ftp_verb_handler handlers[FTP_VERB_COUNT] = {
     [FTP_SITE] = {LOGIN, cmd_superfluous},
     [FTP_SMNT] = {LOGIN, cmd_superfluous},
     [FTP_REIN] = {0, cmd_rein},
+    [FTP_MFMT] = {LOGIN, ftp_cmd_mfmt},
 };
 
 struct ftp_session *ftp_session_new(const struct ftp_server_config *cfg, const struct ftp_io *io,

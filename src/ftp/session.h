@@ -2,7 +2,7 @@
  * session — the FTP server's control connection as a state machine: RFC 959 (login, the
  * working directory, TYPE/MODE/STRU, PASV/PORT, transfers, file commands, ABOR, REST, STAT,
  * HELP), RFC 2389 FEAT/OPTS, RFC 2428 EPSV/EPRT, RFC 3659 SIZE/MDTM/MLST/MLSD/REST STREAM,
- * RFC 2640 UTF8, RFC 2228 + 4217 AUTH TLS/PBSZ/PROT (CCC refused).
+ * MFMT (draft-somers-ftp-mfxx), RFC 2640 UTF8, RFC 2228 + 4217 AUTH TLS/PBSZ/PROT (CCC refused).
  *
  * The engine turns command lines into replies. It performs no I/O: it writes through
  * `struct ftp_io` and reaches logins, the user's file tree and data connections through
@@ -139,6 +139,8 @@ struct ftp_session_ops {
     void (*abort)(void *ctx);
     /* Octets moved so far by the transfer in progress (STAT during a transfer). */
     uint64_t (*xfer_bytes)(void *ctx);
+    /* MFMT: sets the modification time of path (seconds since the epoch, UTC). */
+    int (*set_mtime)(void *ctx, const char *path, int64_t mtime);
 };
 
 /* Creates a session; nothing is written until ftp_session_start. */

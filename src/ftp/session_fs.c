@@ -1,6 +1,7 @@
 /*
  * The working directory and the file commands: PWD, CWD, CDUP (RFC 959 §4.1.1), MKD, RMD,
- * DELE, RNFR/RNTO (§4.1.3), SIZE, MDTM and MLST (RFC 3659). Each path is resolved inside the
+ * DELE, RNFR/RNTO (§4.1.3), SIZE, MDTM and MLST (RFC 3659), MFMT (draft-somers-ftp-mfxx: the
+ * timestamp FileZilla, WinSCP and lftp set after an upload). Each path is resolved inside the
  * session's tree (ftp/path.h) before the ops see it.
  */
 #include "ftp/session_int.h"
@@ -157,6 +158,25 @@ void ftp_cmd_mdtm(struct ftp_session *s, const struct ftp_cmd *cmd)
         return;
     ftp_time_val(st.mtime, t);
     ftp_reply(s, "213 %s", t);
+}
+
+/* draft-somers-ftp-mfxx-04 §3: "MFMT time path" sets a file's modification time; the answer
+ * is "213 Modify=time; path" with the path as given. Plain files only, as MDTM. */
+void ftp_cmd_mfmt(struct ftp_session *s, const struct ftp_cmd *cmd)
+{
+    int64_t when;
+    struct slice name;
+    struct ftp_stat st;
+    char path[FTP_PATH_MAX], t[15];
+    if (ftp_parse_mfmt(cmd->arg, &when, &name) < 0)
+        return ftp_reply_error(s, "501 MFMT needs YYYYMMDDHHMMSS and a pathname.");
+    if (!writable(s) || !stat_file(s, name, &st) || !ftp_resolve(s, name, path))
+        return;
+    int rc = s->ops->set_mtime(s->ops_ctx, path, when);
+    if (rc < 0)
+        return ftp_reply_fs(s, rc);
+    ftp_time_val(when, t);
+    ftp_reply(s, "213 Modify=%s; %.*s", t, (int)name.len, name.p);
 }
 
 /* RFC 3659 §7.2: the facts of one object on the control connection, the line starting with

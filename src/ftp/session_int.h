@@ -106,6 +106,7 @@ void ftp_cmd_rnfr(struct ftp_session *s, const struct ftp_cmd *cmd);
 void ftp_cmd_rnto(struct ftp_session *s, const struct ftp_cmd *cmd);
 void ftp_cmd_size(struct ftp_session *s, const struct ftp_cmd *cmd);
 void ftp_cmd_mdtm(struct ftp_session *s, const struct ftp_cmd *cmd);
+void ftp_cmd_mfmt(struct ftp_session *s, const struct ftp_cmd *cmd);
 void ftp_cmd_mlst(struct ftp_session *s, const struct ftp_cmd *cmd);
 
 /* session_data.c */

@@ -154,7 +154,7 @@ void ftp_cmd_feat(struct ftp_session *s, const struct ftp_cmd *cmd)
     str_appends(&t, "211-Features:\r\n");
     if (s->cfg.tls_available || s->tls)
         str_appends(&t, " AUTH TLS\r\n PBSZ\r\n PROT\r\n");
-    str_appends(&t, " EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;perm*;unique*;\r\n"
+    str_appends(&t, " EPRT\r\n EPSV\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;perm*;unique*;\r\n"
                     " PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n");
     ftp_reply_text(s, &t);
     str_clear(&t);

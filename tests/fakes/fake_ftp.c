@@ -55,7 +55,7 @@ static int fs_stat(void *vf, const char *path, struct ftp_stat *out)
     if (!e)
         return FTP_FS_NOENT;
     *out = (struct ftp_stat){.is_dir = e->dir, .is_file = !e->dir, .size = e->size,
-                             .mtime = 1700000000, .mode = e->dir ? 0755 : 0644, .nlink = 1,
+                             .mtime = e->mtime ? e->mtime : 1700000000, .mode = e->dir ? 0755 : 0644, .nlink = 1,
                              .dev = 1, .ino = (uint64_t)(e - ((struct fake_ftp *)vf)->files)};
     return 0;
 }
@@ -196,9 +196,18 @@ static uint64_t xfer_bytes(void *vf)
     return 42;
 }
 
+static int fs_set_mtime(void *vf, const char *path, int64_t mtime)
+{
+    struct fake_ftp_file *e = fake_ftp_find(vf, path);
+    if (!e)
+        return FTP_FS_NOENT;
+    e->mtime = mtime;
+    return 0;
+}
+
 static const struct ftp_session_ops fake_ops = {
     auth, fs_stat, fs_mkdir, fs_rmdir, fs_unlink, fs_rename, fs_list,
-    passive, active, xfer, xabort, xfer_bytes,
+    passive, active, xfer, xabort, xfer_bytes, fs_set_mtime,
 };
 
 void fake_ftp_init(struct fake_ftp *f, bool tls, bool plaintext_ok, const char *peer)

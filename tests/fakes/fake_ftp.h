@@ -17,6 +17,7 @@ struct fake_ftp_file {
     char path[1024];
     bool dir;
     uint64_t size;
+    int64_t mtime; /* 0: the default, 1700000000 */
 };
 
 struct fake_ftp {

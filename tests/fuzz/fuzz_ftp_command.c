@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the FTP command line parsers (ftp/cmd.h) and the virtual path
- * resolution (ftp/path.h): any line is parsed, its argument tried as PORT, EPRT, REST and as
+ * resolution (ftp/path.h): any line is parsed, its argument tried as PORT, EPRT, REST, MFMT and as
  * a path against a working directory. Nothing may crash, read out of bounds, or produce a
  * path that is not absolute and free of "." and ".." components.
  */
@@ -42,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ftp_parse_eprt(cmd.arg, &hp) == 0 && hp.family != 4 && hp.family != 6)
             abort();
         (void)ftp_parse_offset(cmd.arg, &off);
+        int64_t when;
+        struct slice name;
+        if (ftp_parse_mfmt(cmd.arg, &when, &name) == 0 &&
+            (name.len == 0 || name.p < cmd.arg.p || name.p + name.len != cmd.arg.p + cmd.arg.len))
+            abort();
         if (ftp_path_resolve("/a/b", cmd.arg, out, sizeof out) == 0)
             check_path(out);
     }

@@ -405,6 +405,37 @@ def test_lftp(ftpd, tmp_path):
     ftpd.wait_log(r"xfer .* STOR 12 octets .* tls /lftp-put\.txt ok")
 
 
+def test_mfmt_keeps_upload_times(ftpd, tmp_path):
+    """MFMT (draft-somers-ftp-mfxx): lftp's mirror -R (like FileZilla's and WinSCP's
+    "preserve timestamps") sets each uploaded file's modification time; before, lftp fell
+    back to SITE UTIME, which the server answers 202 without doing anything."""
+    h = home(ftpd)
+    src = tmp_path / "tree"
+    (src / "sub").mkdir(parents=True)
+    (src / "old.txt").write_bytes(b"written in 2001\n")
+    (src / "sub" / "older.txt").write_bytes(b"written in 1999\n")
+    os.utime(src / "old.txt", (981173106, 981173106))  # 2001-02-03 04:05:06 UTC
+    os.utime(src / "sub" / "older.txt", (946684799, 946684799))  # 1999-12-31 23:59:59
+    script = ("set ftp:ssl-force true; set ssl:verify-certificate no; mirror -R %s mirrored; bye"
+              % src)
+    p = subprocess.run(["lftp", "-u", "bob,hungry", "-p", str(ftpd.ftp_port), "-e", script,
+                        "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr.decode()
+    assert (h / "mirrored" / "old.txt").stat().st_mtime == 981173106
+    assert (h / "mirrored" / "sub" / "older.txt").stat().st_mtime == 946684799
+    with Control(ftpd.ftp_port) as c:
+        assert " MFMT" in c.expect("FEAT", 211).lines
+        c.login()
+        r = c.expect("MFMT 20200229123456 mirrored/old.txt", 213)
+        assert r.lines[0] == "213 Modify=20200229123456; mirrored/old.txt"
+        assert c.expect("MDTM mirrored/old.txt", 213).lines[0] == "213 20200229123456"
+        c.expect("MFMT 20200230000000 mirrored/old.txt", 501)
+        c.expect("MFMT 20200229123456 mirrored/none.txt", 550)
+        c.expect("MFMT 20200229123456 mirrored", 550)
+    assert (h / "mirrored" / "old.txt").stat().st_mtime == 1582979696
+
+
 def test_tnftp(ftpd, tmp_path):
     h = home(ftpd)
     (h / "tn.txt").write_bytes(b"tnftp fetched this\n")

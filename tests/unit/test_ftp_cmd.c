@@ -57,6 +57,34 @@ static void test_verbs(void **state)
     assert_string_equal(c.reply, "500 Syntax error, command unrecognized.");
 }
 
+static void test_mfmt_time(void **state)
+{
+    int64_t t = 0;
+    struct slice p;
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("19700101000000 a"), &t, &p), 0);
+    assert_int_equal(t, 0);
+    assert_int_equal(p.len, 1);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20380119031408 my file"), &t, &p), 0);
+    assert_int_equal(t, 2147483648LL);
+    assert_memory_equal(p.p, "my file", 7);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("24000229000000.5 x"), &t, &p), 0);
+    assert_int_equal(t, 13574563200LL);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("19691231235959 x"), &t, &p), 0);
+    assert_int_equal(t, -1);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200101000000.123 x"), &t, &p), 0);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200101000000.1234 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200101000000. x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("21000229000000 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200431000000 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20201301000000 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200101240000 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("2020010100000 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200101000000 "), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("20200101000000x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr("-0200101000000 x"), &t, &p), -3);
+    assert_int_equal(ftp_parse_mfmt(slice_cstr(""), &t, &p), -3);
+}
+
 static void test_telnet(void **state)
 {
     /* BSD ftp's ABOR: IAC IP, IAC (its DM went out of band), then the command. */
@@ -195,7 +223,7 @@ int main(void)
         cmocka_unit_test(test_verbs), cmocka_unit_test(test_telnet),
         cmocka_unit_test(test_port),  cmocka_unit_test(test_eprt),
         cmocka_unit_test(test_paths), cmocka_unit_test(test_ascii),
-        cmocka_unit_test(test_list),
+        cmocka_unit_test(test_list),  cmocka_unit_test(test_mfmt_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -294,12 +294,40 @@ static void test_files(void **state)
     fake_ftp_free(&f);
 }
 
+/* MFMT (draft-somers-ftp-mfxx): FileZilla's, WinSCP's and lftp's "preserve timestamps". */
+static void test_mfmt(void **state)
+{
+    struct fake_ftp f;
+    fake_ftp_init(&f, false, true, NULL);
+    expect_exact(&f, "MFMT 20200229120000 hello.txt\r\n", "530 Please login with USER and PASS.\r\n");
+    login(&f);
+    expect_exact(&f, "MFMT 20200229123456 hello.txt\r\n",
+                 "213 Modify=20200229123456; hello.txt\r\n");
+    assert_int_equal(fake_ftp_find(&f, "/hello.txt")->mtime, 1582979696);
+    expect_exact(&f, "MDTM hello.txt\r\n", "213 20200229123456\r\n");
+    expect_exact(&f, "MFMT 19991231235959.123 /docs/a.txt\r\n",
+                 "213 Modify=19991231235959; /docs/a.txt\r\n");
+    assert_int_equal(fake_ftp_find(&f, "/docs/a.txt")->mtime, 946684799);
+    expect_exact(&f, "MFMT 20200229120000 nothere\r\n", "550 No such file or directory.\r\n");
+    expect_exact(&f, "MFMT 20200229120000 docs\r\n", "550 Not a plain file.\r\n");
+    expect_exact(&f, "MFMT 20190229120000 hello.txt\r\n",
+                 "501 MFMT needs YYYYMMDDHHMMSS and a pathname.\r\n");
+    expect_exact(&f, "MFMT hello.txt\r\n", "501 MFMT needs YYYYMMDDHHMMSS and a pathname.\r\n");
+    fake_ftp_free(&f);
+    fake_ftp_init(&f, false, false, "192.0.2.7");
+    expect_reply(&f, "USER anonymous\r\n", "331 ");
+    expect_reply(&f, "PASS guest@example.org\r\n", "230 ");
+    expect_exact(&f, "MFMT 20200229120000 hello.txt\r\n", "550 Permission denied.\r\n");
+    fake_ftp_free(&f);
+}
+
 static void test_misc(void **state)
 {
     struct fake_ftp f;
     fake_ftp_init(&f, false, true, NULL);
     expect_exact(&f, "SYST\r\n", "215 UNIX Type: L8\r\n");
     expect_reply(&f, "FEAT\r\n", "211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n EPRT\r\n");
+    assert_non_null(strstr(str_cstr(&f.out), " MDTM\r\n MFMT\r\n MLST "));
     assert_non_null(strstr(str_cstr(&f.out), " REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n"
                                              "211 End\r\n"));
     expect_exact(&f, "OPTS UTF8 ON\r\n", "200 UTF8 set to on.\r\n");
@@ -390,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_epsv),            cmocka_unit_test(test_transfer_rules),
         cmocka_unit_test(test_abor_and_held),   cmocka_unit_test(test_files),
         cmocka_unit_test(test_misc),            cmocka_unit_test(test_tls_prot),
+        cmocka_unit_test(test_mfmt),
         cmocka_unit_test(test_timeout_shutdown), cmocka_unit_test(test_bytewise),
         cmocka_unit_test(test_anonymous_upload), cmocka_unit_test(test_upload_dir_is_anonymous_only),
     };

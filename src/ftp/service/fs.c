@@ -174,6 +174,19 @@ int ftp_fs_unlink(int root, const char *vpath)
     return rc < 0 ? ftp_fs_result(e) : 0;
 }
 
+int ftp_fs_set_mtime(int root, const char *vpath, int64_t mtime)
+{
+    const char *base;
+    int dir = open_parent(root, vpath, &base);
+    if (dir < 0)
+        return ftp_fs_result(errno);
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {(time_t)mtime, 0}};
+    int rc = utimensat(dir, base, ts, AT_SYMLINK_NOFOLLOW);
+    int e = errno;
+    close(dir);
+    return rc < 0 ? ftp_fs_result(e) : 0;
+}
+
 int ftp_fs_rename(int root, const char *from, const char *to)
 {
     const char *fbase, *tbase;

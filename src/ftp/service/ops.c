@@ -93,6 +93,11 @@ static int op_rename(void *ctx, const char *from, const char *to)
     return ftp_fs_rename(((struct ftp_conn *)ctx)->root_fd, from, to);
 }
 
+static int op_set_mtime(void *ctx, const char *path, int64_t mtime)
+{
+    return ftp_fs_set_mtime(((struct ftp_conn *)ctx)->root_fd, path, mtime);
+}
+
 static int op_list(void *ctx, const char *path, enum ftp_list_fmt fmt, struct str *out)
 {
     struct ftp_conn *fc = ctx;
@@ -142,6 +147,7 @@ static const struct ftp_session_ops ops = {
     .xfer = op_xfer,
     .abort = op_abort,
     .xfer_bytes = op_xfer_bytes,
+    .set_mtime = op_set_mtime,
 };
 
 const struct ftp_session_ops *ftp_conn_ops(void)

@@ -130,6 +130,8 @@ int ftp_fs_mkdir(int root, const char *vpath);
 int ftp_fs_rmdir(int root, const char *vpath);
 int ftp_fs_unlink(int root, const char *vpath);
 int ftp_fs_rename(int root, const char *from, const char *to);
+/* MFMT: the modification time of vpath (not following a last symlink); atime kept. */
+int ftp_fs_set_mtime(int root, const char *vpath, int64_t mtime);
 /* Appends the listing of vpath (a directory's entries, or the one file) to out. */
 int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_only,
                 unsigned facts, struct str *out);
