@@ -120,6 +120,10 @@ cleanup() {
     if ((KEEP)); then log "kept $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
+# killed (timeout's SIGTERM, ^C): bash runs no EXIT trap on a deadly signal it does not trap,
+# so the servers, the temporary directory and the cgroups would stay behind
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # ---------------------------------------------------------------- the tree and the accounts
 LOGIN=bench@hamburger.edu
