@@ -17,6 +17,7 @@ struct tls_sock {
     SSL *ssl;
     struct evbuffer *wire;
     size_t read_cap; /* octets decrypted by one tls_sock_read at most */
+    bool capped;     /* the last tls_sock_read stopped at read_cap, records still inside */
 };
 
 /* ---- the write side: a BIO that appends to an evbuffer ---- */
@@ -80,6 +81,7 @@ struct tls_sock *tls_sock_new(SSL_CTX *ctx, int fd)
     t->ssl = ssl;
     t->wire = wire;
     t->read_cap = TLS_SOCK_READ_CAP;
+    t->capped = false;
     return t;
 }
 
@@ -121,9 +123,11 @@ int tls_sock_handshake(struct tls_sock *t)
     return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 }
 
+/* Only a read stopped by its cap: SSL_has_pending is also true for a record of which only a
+ * part has arrived, and then the socket's readiness says when the rest is there. */
 bool tls_sock_pending(const struct tls_sock *t)
 {
-    return SSL_has_pending(t->ssl);
+    return t->capped;
 }
 
 void tls_sock_set_read_cap(struct tls_sock *t, size_t cap)
@@ -134,6 +138,7 @@ void tls_sock_set_read_cap(struct tls_sock *t, size_t cap)
 int tls_sock_read(struct tls_sock *t, struct evbuffer *in)
 {
     size_t added = 0;
+    t->capped = false;
     clear_errors();
     do {
         /* Decrypted on the stack, then added: a record's room reserved in the input buffer
@@ -163,6 +168,9 @@ int tls_sock_read(struct tls_sock *t, struct evbuffer *in)
         /* Records read ahead are decrypted now: nothing may wait inside OpenSSL unseen
          * (past the cap, tls_sock_pending says so). */
     } while (SSL_has_pending(t->ssl) && added < t->read_cap);
+    /* Stopped at the cap with bytes still buffered: whole records may wait there (a partial
+     * one makes the next read ask the socket, which is then fine). */
+    t->capped = added >= t->read_cap && SSL_has_pending(t->ssl);
     return (int)added;
 }
 

@@ -176,6 +176,33 @@ static void test_read_cap_leaves_pending(void **state)
     pair_close(&p);
 }
 
+/* Half a record in the socket: OpenSSL holds it (SSL_has_pending is true) but nothing can be
+ * decrypted until the rest comes; tls_sock_pending must say no, or conn.c re-activates rd_ev
+ * every loop turn (a busy loop until the rest arrives). */
+static void test_partial_record_not_pending(void **state)
+{
+    struct pair p;
+    pair_open(&p);
+    handshake(&p);
+    char rec[2000];
+    memset(rec, 'z', sizeof rec);
+    BIO *mem = BIO_new(BIO_s_mem());
+    BIO *sockb = SSL_get_wbio(p.client);
+    BIO_up_ref(sockb);
+    SSL_set0_wbio(p.client, mem); /* the record into memory, to send it in two halves */
+    assert_int_equal(SSL_write(p.client, rec, sizeof rec), sizeof rec);
+    char *data;
+    long len = BIO_get_mem_data(mem, &data);
+    assert_int_equal(write(p.k, data, (size_t)len / 2), len / 2);
+    assert_int_equal(tls_sock_read(p.t, p.in), TLS_SOCK_WAIT);
+    assert_false(tls_sock_pending(p.t));
+    assert_int_equal(write(p.k, data + len / 2, (size_t)(len - len / 2)), len - len / 2);
+    assert_int_equal(tls_sock_read(p.t, p.in), sizeof rec);
+    assert_false(tls_sock_pending(p.t));
+    SSL_set0_wbio(p.client, sockb);
+    pair_close(&p);
+}
+
 static void test_answers_gathered_into_full_records(void **state)
 {
     struct pair p;
@@ -253,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_read_ahead),
         cmocka_unit_test(test_read_cap_leaves_pending),
+        cmocka_unit_test(test_partial_record_not_pending),
         cmocka_unit_test(test_answers_gathered_into_full_records),
         cmocka_unit_test(test_close_notify_both_ways),
         cmocka_unit_test(test_eof_without_close_notify),
