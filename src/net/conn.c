@@ -28,6 +28,9 @@
 #define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
 #define PARK_SWEEP_MS 100      /* a connection idle a whole interval of this is parked */
 #define SOCK_READ 4096                /* one read by conn.c itself (libevent's own size) */
+/* Refused TLS connections given the handshake for an encrypted refusal at once, per loop:
+ * they no longer count in the limits, so this bounds what one address can hold open. */
+#define TLS_REFUSALS_MAX 64
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 #define TLS_GATHER (64 * 1024)         /* plaintext made contiguous before it is encrypted */
 
@@ -67,6 +70,7 @@ struct conn {
     bool idle_listed;
     struct event rd_ev;       /* own_read: the socket's read watcher (event_assign'd here) */
     bool dead;                /* the peer is gone but an async call is outstanding */
+    bool tls_refusal;         /* refused at the limits, its refusal waiting for the handshake */
 };
 
 static struct metric accepted = METRIC("pigeon_connections_accepted_total",
@@ -1069,6 +1073,8 @@ static void conn_free(struct conn *c)
         return;
     }
     log_info("%s " LOG_ID " disconnect from %s", c->ops->name, LOG_IDV(c->id), c->peer);
+    if (c->tls_refusal)
+        c->h->tls_refusals--;
     idle_unlink(c);
     if (c->own_read)
         event_del(&c->rd_ev); /* before the socket is closed (with the bufferevent) */
@@ -1306,8 +1312,13 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
     enum conn_refusal why;
     if (!conn_acquire_limits(c, l, &why)) {
         conn_release_limits(c);
-        if (c->ts)
+        if (c->ts && h->tls_refusals >= TLS_REFUSALS_MAX) {
+            c->dead = true; /* no handshake for it: counted, logged, closed without a word */
+        } else if (c->ts) {
+            c->tls_refusal = true;
+            h->tls_refusals++;
             own_read_start(c); /* the refusal goes out encrypted, after the handshake */
+        }
         c->ops->refuse(c->eng, why);
         return conn_after(c);
     }

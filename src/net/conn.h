@@ -56,6 +56,7 @@ struct conn_host {
     bool stopping;                /* shutting down: the loop exits when nconns reaches 0 */
     struct listen_set *accepting; /* listener.c: the accept watchers of this loop */
     struct conn *idle;            /* may park once idle a whole sweep interval (conn.c) */
+    unsigned tls_refusals;        /* refused TLS connections waiting to send their refusal */
     struct event *park_timer;     /* the sweep, while idle is not empty */
     uint32_t park_epoch;          /* sweeps so far */
 };

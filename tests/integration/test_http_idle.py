@@ -233,3 +233,39 @@ def test_refusal_over_tls_is_encrypted(tmp_path):
         for s in socks:
             s.close()
         X.finish(d.d)
+
+
+def test_silent_tls_refusals_are_bounded(tmp_path):
+    """Refused connections on the TLS port wait for a handshake to get their 503 encrypted, no
+    longer counted in the limits: at most 64 per worker wait; past that a refused connection
+    is closed at once. So with 200 silent connections over the limit (2 workers), at least 72
+    close at once while the first silent one still waits. (Before, every one waited its 10 s linger
+    and they closed in the order they came: the first silent one first.)"""
+    import select
+    d = X.start_http(tmp_path, "pigeond[http_tls_refusal_bound]",
+                     http={"max_connections_per_ip": 4, "header_timeout": 30})
+    held, silent = [], []
+    try:
+        for _ in range(4):  # the address's places, held by connections that stay quiet
+            held.append(connect(d.tls_port))
+        for _ in range(200):
+            silent.append(connect(d.tls_port))
+        deadline = time.monotonic() + 60
+        closed, waiting = set(), list(silent[1:])
+        while len(closed) < 50 and time.monotonic() < deadline:
+            ready, _, _ = select.select(waiting, [], [], 1)
+            closed.update(s for s in ready if s.recv(1) == b"")
+            waiting = [s for s in waiting if s not in closed]
+        # 200 - 2 x 64 = 72 at least are past the bound, whatever the workers' shares.
+        assert len(closed) >= 50, "%d refused TLS connections closed within 60 s" % len(closed)
+        first = silent[0]
+        first.setblocking(False)
+        try:
+            gone = first.recv(1) == b""
+        except BlockingIOError:
+            gone = False
+        assert not gone, "the first silent refusal was closed before the ones past the bound"
+    finally:
+        for s in held + silent:
+            s.close()
+        X.finish(d.d)
