@@ -52,13 +52,16 @@
 #                                           room for 2.5 x that, else 512)
 #   -c  concurrent sessions                (env BENCH_C, default 20)
 #   -n  sessions per timed run             (env BENCH_N, default 400)
-#   -r  rounds of the sessions run         (env BENCH_ROUNDS, default 3: the servers take
+#   -r  rounds of the sessions run         (env BENCH_ROUNDS, default 3, 0 for none: the servers take
 #                                           turns, the median of each one's rounds counts)
-#   -t  rounds of the transfers            (env BENCH_TROUNDS, default 1; likewise)
+#   -t  rounds of the transfers            (env BENCH_TROUNDS, default 1, 0 for none; likewise)
 #   -S  the sessions workload only         (env BENCH_SESSIONS_ONLY=1)
 #   -o  run one server only                (env BENCH_ONLY)
 #   -k  keep the temporary directory       (env BENCH_KEEP=1)
 #   -B  don't run make: use build/release  (env BENCH_NO_BUILD=1)
+# env BENCH_ROUND0: rounds already run by earlier calls (default 0): the order of the servers
+# goes on rotating from there, so a run split into calls of one round each (-t 1 -r 1, then
+# BENCH_ROUND0=1, then 2) still puts each server first, second and last once.
 # env BENCH_DIR: where the temporary directory is made (default /var/tmp); PIGEOND: the
 # pigeond to run (default build/release/pigeond; to compare two builds).
 set -euo pipefail
@@ -71,6 +74,7 @@ C=${BENCH_C:-20}
 N=${BENCH_N:-400}
 ROUNDS=${BENCH_ROUNDS:-3}
 TROUNDS=${BENCH_TROUNDS:-1}
+ROUND0=${BENCH_ROUND0:-0} # rounds already run: a run split over several calls goes on with the rotation
 SESSIONS_ONLY=${BENCH_SESSIONS_ONLY:-0}
 ONLY=${BENCH_ONLY:-}
 KEEP=${BENCH_KEEP:-0}
@@ -101,8 +105,11 @@ if [[ -z $MB ]]; then
     MB=512
     ((avail > 2048 * 5 / 2 + 1024)) && MB=2048
 fi
-for v in MB C N ROUNDS TROUNDS; do
+for v in MB C N; do
     [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v must be a positive number"
+done
+for v in ROUNDS TROUNDS ROUND0; do # ROUNDS or TROUNDS 0: no sessions, or no transfers
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number"
 done
 run_p() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 
@@ -374,7 +381,7 @@ done
 # same one)
 order() {
     local n=${#SERVERS[@]} i
-    for ((i = 0; i < n; i++)); do printf '%s ' "${SERVERS[(i + $1 - 1) % n]}"; done
+    for ((i = 0; i < n; i++)); do printf '%s ' "${SERVERS[(i + $1 + ROUND0 - 1) % n]}"; done
 }
 # warm: the files every transfer reads (the server: the tree's big.bin; curl: the upload's
 # source, cmp: the original) are in the page cache before each server's turn, so that none
@@ -428,8 +435,8 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 for NAME in "${SERVERS[@]}"; do
-    R[$NAME,sessions]=$(median <<<"${R[$NAME,sessions-all]}")
-    R[$NAME,cpu]=$(median <<<"${R[$NAME,cpu-all]}")
+    R[$NAME,sessions]=$(median <<<"${R[$NAME,sessions-all]:-0}")
+    R[$NAME,cpu]=$(median <<<"${R[$NAME,cpu-all]:-0}")
 done
 log "load after: $(uptime)"
 HASH_MS=$(hash_ms "$(getent shadow "$USER_NAME" | cut -d: -f2)")
