@@ -16,6 +16,7 @@
 #                      after it): Pigeon fsyncs before 226, vsftpd and pure-ftpd do not, so
 #                      this is the like-for-like figure for durable uploads;
 #   retr-tls/stor-tls  the same with explicit FTPS (AUTH TLS, PROT P: curl --ssl-reqd);
+#   stor-sync-tls      and the STOR+sync under TLS, the like-for-like figure of TLS uploads;
 #   sessions           SESSIONS sessions, CONCURRENCY at a time, each one curl process doing
 #                      login + LIST + RETR of a 4 KB file + QUIT (two URLs on one connection),
 #                      with every server started at once and the servers taking turns for
@@ -396,7 +397,7 @@ warm() {
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # Transfers: the servers take turns, TROUNDS times, so that a change in the other agents'
 # load falls on all of them alike; each figure is the median of the server's rounds.
-XFERS=(retr stor stor-sync retr-tls stor-tls)
+XFERS=(retr stor stor-sync retr-tls stor-tls stor-sync-tls)
 ((SESSIONS_ONLY)) && TROUNDS=0
 for round in $(seq 1 "$TROUNDS"); do
     for NAME in $(order "$round"); do
@@ -442,12 +443,12 @@ log "load after: $(uptime)"
 HASH_MS=$(hash_ms "$(getent shadow "$USER_NAME" | cut -d: -f2)")
 log "one yescrypt check alone (the system account's hash, the same cost as Pigeon's): $HASH_MS ms CPU"
 
-printf '%-10s %10s %10s %10s %10s %10s %12s %12s\n' server "retr MB/s" "stor MB/s" \
-    "stor+sync" "retr-tls" "stor-tls" "sessions/s" "ms CPU/sess"
+printf '%-10s %10s %10s %10s %10s %10s %13s %12s %12s\n' server "retr MB/s" "stor MB/s" \
+    "stor+sync" "retr-tls" "stor-tls" "stor-tls+sync" "sessions/s" "ms CPU/sess"
 for NAME in "${SERVERS[@]}"; do
-    printf '%-10s %10s %10s %10s %10s %10s %12s %12s\n' "$NAME" "${R[$NAME,retr]}" \
+    printf '%-10s %10s %10s %10s %10s %10s %13s %12s %12s\n' "$NAME" "${R[$NAME,retr]}" \
         "${R[$NAME,stor]}" "${R[$NAME,stor-sync]}" "${R[$NAME,retr-tls]}" "${R[$NAME,stor-tls]}" \
-        "${R[$NAME,sessions]}" "${R[$NAME,cpu]}"
+        "${R[$NAME,stor-sync-tls]}" "${R[$NAME,sessions]}" "${R[$NAME,cpu]}"
 done
 printf '%-10s %10s %10s %10s %10s   (server CPU ms per GB moved)\n' server retr stor retr-tls stor-tls
 for NAME in "${SERVERS[@]}"; do
@@ -458,7 +459,7 @@ if run_p pigeon; then
     for peer in vsftpd pureftpd; do
         run_p "$peer" || continue
         printf 'pigeon/%s:' "$peer"
-        for k in retr stor stor-sync retr-tls stor-tls sessions; do
+        for k in retr stor stor-sync retr-tls stor-tls stor-sync-tls sessions; do
             awk -v a="${R[pigeon,$k]}" -v b="${R[$peer,$k]}" -v k="$k" \
                 'BEGIN {printf " %s %.2fx", k, (b > 0 ? a / b : 0)}'
         done
