@@ -417,7 +417,7 @@ for round in $(seq 1 "$TROUNDS"); do
             line+="$k $(awk '{print $NF}' <<<"${R[$NAME,$k-all]}") MB/s"
             line+=" $(awk '{print $NF}' <<<"${CPU[$NAME,$k-all]}") ms/GB; "
         done
-        log "round $round ($(order "$round")), $NAME: $line($(cut -d' ' -f1-3 /proc/loadavg))"
+        log "round $((round + ROUND0)) ($(order "$round")), $NAME: $line($(cut -d' ' -f1-3 /proc/loadavg))"
     done
 done
 for NAME in "${SERVERS[@]}"; do
@@ -432,7 +432,7 @@ for round in $(seq 1 "$ROUNDS"); do
         PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
         read -r rate cpu <<<"$(sessions)"
         R[$NAME,sessions-all]+="$rate " R[$NAME,cpu-all]+="$cpu "
-        log "round $round ($(order "$round")), $NAME: $rate sessions/s, $cpu ms CPU/session ($(cut -d' ' -f1-3 /proc/loadavg))"
+        log "round $((round + ROUND0)) ($(order "$round")), $NAME: $rate sessions/s, $cpu ms CPU/session ($(cut -d' ' -f1-3 /proc/loadavg))"
     done
 done
 for NAME in "${SERVERS[@]}"; do
