@@ -180,3 +180,26 @@ def test_h2c_upgrade(web):
                          b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
                          b"HTTP2-Settings: !!!\r\n\r\n")
     assert X.status_of(data) == 400 and closed
+
+
+def get_path(path):
+    """HPACK: GET path on localhost (:path a literal without indexing, name index 4)."""
+    return b"\x82\x86\x04" + bytes([len(path)]) + path + b"\x01\x09localhost"
+
+
+def test_h2_changed_file_served_at_once_on_one_connection(web):
+    # Requests read together are answered from one look at the file cache's change queue;
+    # a request read after the change sees it, on the same connection.
+    p = web.www / "h2changing.txt"
+    p.write_bytes(b"first\n")
+    s = h2_conn(web)
+    bodies = []
+    for sid in (1, 3):
+        if sid == 3:
+            p.write_bytes(b"second version\n")
+        s.sendall(frame(1, 0x5, sid, get_path(b"/h2changing.txt")))
+        frames = read_frames(s, until=lambda fs, sid=sid: any(
+            f[0] == 0 and f[1] & 1 and f[2] == sid for f in fs))
+        bodies.append(b"".join(f[3] for f in frames if f[0] == 0 and f[2] == sid))
+    s.close()
+    assert bodies == [b"first\n", b"second version\n"]

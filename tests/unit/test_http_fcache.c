@@ -120,6 +120,24 @@ static void test_hit_and_changes(void **state)
     http_fcache_free(fc);
 }
 
+/* Told of input, the cache drains inotify once per input: look-ups answering requests read
+ * together see the files as they were at the first of them, the next input's see the change. */
+static void test_input_drains_once(void **state)
+{
+    struct fx *f = *state;
+    struct http_fcache *fc = http_fcache_new(8, 60000);
+    put(f, "a.html", "first");
+    http_fcache_input(fc);
+    expect(fc, f, "a.html", "first", true);
+    write_in_place(f, "a.html", "second!");
+    expect(fc, f, "a.html", "first", true); /* the same batch: no second read of the queue */
+    http_fcache_input(fc);
+    expect(fc, f, "a.html", "second!", true);
+    expect(fc, f, "a.html", "second!", true);
+    http_fcache_input(NULL); /* no cache: nothing to do */
+    http_fcache_free(fc);
+}
+
 static void test_swapped_directory_revalidated(void **state)
 {
     struct fx *f = *state;
@@ -179,6 +197,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hit_and_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_input_drains_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swapped_directory_revalidated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_large_and_directories, setup, teardown),
     };

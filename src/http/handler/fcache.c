@@ -42,6 +42,8 @@ struct http_fcache {
     unsigned max, n;
     unsigned valid_ms;
     uint64_t tick;
+    bool batched; /* told of input (http_fcache_input): drains once per input, not per look-up */
+    bool drained; /* ... and has drained since the last input */
     struct fentry *bucket[FCACHE_BUCKETS];
 };
 
@@ -222,6 +224,14 @@ static bool still_there(const struct fentry *e, const struct stat *st)
            st->st_mtim.tv_nsec == e->st.st_mtim.tv_nsec;
 }
 
+void http_fcache_input(struct http_fcache *fc)
+{
+    if (!fc)
+        return;
+    fc->batched = true;
+    fc->drained = false;
+}
+
 int http_fcache_open(struct http_fcache *fc, int root_fd, const char *rel,
                      struct http_file_ref *out)
 {
@@ -230,7 +240,10 @@ int http_fcache_open(struct http_fcache *fc, int root_fd, const char *rel,
     uint32_t h = 0;
     struct fentry *e = NULL;
     if (fc) {
-        drain_events(fc);
+        if (!fc->batched || !fc->drained) {
+            drain_events(fc);
+            fc->drained = true;
+        }
         h = key_hash(root_fd, rel);
         e = lookup(fc, root_fd, rel, h);
         if (e && now_ms() - e->checked_ms < fc->valid_ms) {

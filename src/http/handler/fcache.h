@@ -6,8 +6,9 @@
  *
  * Never stale: each entry's inode is watched with inotify (added before the file is stat'ed
  * and read, so no change after that is missed) for writes, truncation, attribute and link
- * count changes (a file replaced by rename or deleted), moves and deletion; every look-up
- * first drains the inotify queue (one non-blocking read) and drops what changed. A path whose
+ * count changes (a file replaced by rename or deleted), moves and deletion; a look-up first
+ * drains the inotify queue (one non-blocking read) and drops what changed — once per input
+ * read (http_fcache_input), else at every look-up. A path whose
  * directories were renamed or re-pointed keeps its inode, so each entry is also checked again
  * by path (openat2 + fstat) once it is older than the revalidation time.
  *
@@ -47,6 +48,15 @@ void http_fcache_free(struct http_fcache *fc);
  */
 int http_fcache_open(struct http_fcache *fc, int root_fd, const char *rel,
                      struct http_file_ref *out);
+/*
+ * Requests have been read (call it after the read, before they are answered; fc may be NULL):
+ * the next look-up drains the inotify queue, those after it until the next call do not. Exact:
+ * a change that the drain misses came after the read, so after those requests were sent, and
+ * answering them as the files were is answering them at once. (HTTP/2: one read brings ten
+ * requests, one system call instead of ten.) A cache never told of input drains at every
+ * look-up.
+ */
+void http_fcache_input(struct http_fcache *fc);
 /* A descriptor of the file that the caller owns (dup of a borrowed one); -1 on failure. */
 int http_file_ref_take_fd(struct http_file_ref *f);
 /* Closes the file if it is the caller's; the ref is empty afterwards. */

@@ -9,6 +9,7 @@
 #include "http/service/service.h"
 
 #include "http/h2.h"
+#include "http/handler/fcache.h"
 #include "http/service/config.h"
 #include "http/service/sites.h"
 #include "http/session.h"
@@ -87,6 +88,8 @@ static void exchange_fill(struct hconn *hc, struct http_exchange *x, struct http
     x->now = time(NULL);
     x->conn = hc->c;
     x->files = hc->w->files;
+    if (!hc->in_feed) /* not just read (a pipelined request after an answer): a look-up drains */
+        http_fcache_input(x->files);
 }
 
 /* Whether the handler that will take req wants its body streamed (and not a metrics port). */
@@ -527,6 +530,7 @@ static size_t hc_feed(void *v, const char *p, size_t n)
 {
     struct hconn *hc = v;
     hc->in_feed = true;
+    http_fcache_input(hc->w->files); /* requests just read: one inotify drain for them all */
     size_t used = feed(hc, p, n);
     hc->in_feed = false;
     return used;
