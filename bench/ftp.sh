@@ -403,6 +403,11 @@ for round in $(seq 1 "$TROUNDS"); do
     for NAME in $(order "$round"); do
         PORT=${SPORT[$NAME]} FTP_USER=${SUSER[$NAME]}
         warm
+        # one untimed RETR first: the first transfer after a pause (the file just made, or
+        # another call's gap) ran at about half speed whichever server had it (session 10:
+        # 335-348 MB/s against 580-910), the client's fresh tmpfs pages for the download
+        # being the likely cause; so no server's timed RETR is that first transfer
+        throughput retr >/dev/null
         for k in "${XFERS[@]}"; do
             case $k in
                 *-tls) set -- "${k%-tls}" --ssl-reqd -k ;;
