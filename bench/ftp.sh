@@ -13,8 +13,9 @@
 #                      not; curl's download goes to tmpfs (/dev/shm), not the disk;
 #   stor+sync          the STOR again, timed until the file is on disk (the transfer's
 #                      time as for STOR, plus the time sync(1) of the stored file takes
-#                      after it): Pigeon fsyncs before 226, vsftpd and pure-ftpd do not, so
-#                      this is the like-for-like figure for durable uploads;
+#                      after it, run on the servers' CPU 0 under their nice -n -15):
+#                      Pigeon fsyncs before 226, vsftpd and pure-ftpd do not, so this is
+#                      the like-for-like figure for durable uploads;
 #   retr-tls/stor-tls  the same with explicit FTPS (AUTH TLS, PROT P: curl --ssl-reqd);
 #   stor-sync-tls      and the STOR+sync under TLS, the like-for-like figure of TLS uploads;
 #   sessions           SESSIONS sessions, CONCURRENCY at a time, each one curl process doing
@@ -317,8 +318,10 @@ throughput() {
         out=$(nice -n -15 taskset -c 1 curl -sS "$@" -T "$DIR/big.bin" \
             -w '%{time_total} %{time_pretransfer}' "$(url up.bin)")
         if [[ $what == stor-sync ]]; then
+            # on the server's CPU and terms: the disk writes a peer leaves to the kernel are
+            # started here, as Pigeon starts them (sync_file_range, fsync) on its pinned CPU
             t0=$(now)
-            sync "$TREE/up.bin"
+            nice -n -15 taskset -c 0 sync "$TREE/up.bin"
             t1=$(now)
             synced=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
         fi
