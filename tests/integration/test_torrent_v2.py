@@ -4,7 +4,8 @@ merkle roots, the torrent named by its SHA-256 info-hash truncated to 20 bytes).
 libtorrent seeds it to Pigeon and Pigeon seeds it back to libtorrent, both meeting at
 Pigeon's tracker (sha256 of every file equal, no padding file written to disk). A peer that
 names a hybrid by its v2 info-hash is answered with that hash and served, and its hash
-requests are rejected with a hash reject (Pigeon serves no merkle hashes)."""
+requests are rejected with a hash reject (Pigeon serves no merkle hashes); Pigeon announces a
+hybrid under both its info-hashes."""
 
 import hashlib
 import struct
@@ -47,6 +48,18 @@ def pigeon(tmp_path_factory):
     hd = peer_daemon(tmp_path_factory.mktemp("v2"), "pigeond[torrent-v2]")
     yield hd
     finish(hd.d)
+
+
+def _seeds(hd, raw):
+    """The tracker's seed count for one info-hash (BEP 48 scrape)."""
+    import urllib.parse
+    import urllib.request
+    url = hd.announce.replace("/announce", "/scrape") + "?" + urllib.parse.urlencode(
+        {"info_hash": raw})
+    with urllib.request.urlopen(url, timeout=30) as r:
+        body = r.read()
+    key = b"20:" + raw + b"d8:completei"
+    return int(body[body.index(key) + len(key):].split(b"e")[0]) if key in body else 0
 
 
 def _files(root):
@@ -93,6 +106,9 @@ def test_v2_handshake_and_hash_request(pigeon, tmp_path):
     v1, v2 = make_hybrid(src, t, pigeon.announce)
     pigeon.d.cli("torrent", "add", str(t), "--dir", str(pigeon.downloads))
     wait_state(pigeon, v1, "seeding", "pigeon found the hybrid torrent's files on disk")
+    # announced under both info-hashes (BEP 52): its own tracker counts it as a seed of each
+    for h in (bytes.fromhex(v1), v2[:20]):
+        H.wait_until(lambda: _seeds(pigeon, h) == 1, what="pigeon announced %s" % h.hex())
     p = ScriptedPeer.dial(pigeon.peer_port, v2[:20], peer_id=b"-PY0001-v2peer000000")
     try:
         hs = p.read_handshake()  # asserts the same (v2, truncated) hash came back

@@ -97,6 +97,8 @@ struct job {
     char url[1024];
     struct tor_announce_req req;
     struct tor_announce_res res;
+    bool hybrid;        /* announce under v2_hash as well (BEP 52) */
+    uint8_t v2_hash[20];
 };
 
 static void maybe_free(struct peer_svc *svc, struct tor_item *it)
@@ -235,10 +237,34 @@ static void announce_done(void *vj)
     free(j);
 }
 
+/* The peers of more not already in r, appended while there is room. */
+static void merge_peers(struct tor_announce_res *r, const struct tor_announce_res *more)
+{
+    for (size_t i = 0; i < more->npeers && r->npeers < TOR_ANNOUNCE_MAX_PEERS; i++) {
+        bool known = false;
+        for (size_t k = 0; k < r->npeers && !known; k++)
+            known = r->peers[k].family == more->peers[i].family &&
+                    r->peers[k].port == more->peers[i].port &&
+                    memcmp(r->peers[k].ip, more->peers[i].ip, 16) == 0;
+        if (!known)
+            r->peers[r->npeers++] = more->peers[i];
+    }
+}
+
 static void announce_work(void *tctx, void *vj)
 {
     struct job *j = vj;
     tor_announce_blocking(j->url, &j->req, &j->res);
+    /* BEP 52: a hybrid is announced under its v2 info-hash (truncated) too, where peers that
+     * speak only v2 look for it; their peers join ours */
+    if (j->hybrid && !j->res.failure[0]) {
+        struct tor_announce_res *more = xcalloc(1, sizeof *more);
+        memcpy(j->req.info_hash, j->v2_hash, 20);
+        tor_announce_blocking(j->url, &j->req, more);
+        if (!more->failure[0])
+            merge_peers(&j->res, more);
+        free(more);
+    }
     loop_post_send(j->svc->w->host.post, announce_done, j);
 }
 
@@ -251,6 +277,8 @@ void peer_item_announce(struct tor_item *it, enum tor_event ev)
     j->key = it->key;
     snprintf(j->url, sizeof j->url, "%s", it->meta.trackers[it->tracker % it->meta.ntrackers]);
     memcpy(j->req.info_hash, it->meta.info_hash, 20);
+    j->hybrid = it->meta.v2 && !it->meta.v2_only;
+    memcpy(j->v2_hash, it->meta.info_hash_v2, 20);
     memcpy(j->req.peer_id, it->svc->peer_id, 20);
     j->req.port = it->svc->port;
     j->req.event = ev;
