@@ -113,6 +113,19 @@ def timeline(h, seed_ip, now):
         len(peers), unchoking_us, we_unchoke, seed_unchokes,
         sum(p.download_queue_length for p in seed), max([p.rtt for p in seed] or [0])),
         flush=True)
+    # each other peer: whether we want something of it and it of us, the requests both ways,
+    # how many pieces it has (we have st.num_pieces)
+    for p in peers:
+        if p.ip[0] != seed_ip:
+            print("lpeer %.1f %s ours %d its %d interesting %d remote_interested %d "
+                  "choked %d remote_choked %d dq %d uq %d down %d up %d" % (
+                      now, p.ip[0], st.num_pieces, p.num_pieces,
+                      bool(p.flags & lt.peer_info.interesting),
+                      bool(p.flags & lt.peer_info.remote_interested),
+                      bool(p.flags & lt.peer_info.choked),
+                      bool(p.flags & lt.peer_info.remote_choked),
+                      p.download_queue_length, p.upload_queue_length,
+                      p.payload_down_speed, p.payload_up_speed), flush=True)
 
 
 def dht_node(s):
