@@ -72,6 +72,20 @@ static bool parse_btih(struct slice v, uint8_t out[20])
     return o == 20;
 }
 
+/* BEP 52: a multihash, 0x12 0x20 (SHA-256, 32 bytes) then the digest, in 68 hex digits. */
+static bool parse_btmh(struct slice v, uint8_t out[32])
+{
+    if (v.len != 68 || !slice_starts_ci(v, "1220"))
+        return false;
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_digit_value(v.p[4 + 2 * i]), lo = hex_digit_value(v.p[5 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
 static void push(char ***list, size_t *n, const char *v, size_t len)
 {
     if (*n >= TOR_MAX_TRACKERS || len == 0)
@@ -84,9 +98,13 @@ static int param(struct tor_magnet *m, struct slice key, const char *val, size_t
                  bool *have_hash)
 {
     struct slice v = slice_make(val, vlen);
-    if (slice_eq(key, "xt")) {
+    if (slice_eq(key, "xt") && slice_starts_ci(v, "urn:btmh:")) {
+        if (!parse_btmh(slice_make(val + 9, vlen - 9), m->info_hash_v2))
+            return ERR_PARSE;
+        m->v2 = true;
+    } else if (slice_eq(key, "xt")) {
         if (!slice_starts_ci(v, "urn:btih:"))
-            return 0; /* another kind of hash (btmh: v2): not ours */
+            return 0; /* another kind of hash: not ours */
         if (!parse_btih(slice_make(val + 9, vlen - 9), m->info_hash))
             return ERR_PARSE;
         *have_hash = true;
@@ -129,14 +147,17 @@ int tor_magnet_parse(const char *uri, size_t n, struct tor_magnet *m, const char
                 why = "NUL in a value";
                 rc = ERR_PARSE;
             } else if ((rc = param(m, key, buf, (size_t)len, &have)) < 0) {
-                why = "bad btih hash";
+                why = "bad btih or btmh hash";
             }
         }
         i = end + 1;
     }
     free(buf);
-    if (rc == 0 && !have) {
-        why = "no urn:btih: hash";
+    m->v2_only = rc == 0 && !have && m->v2;
+    if (m->v2_only) /* BEP 52: the v2 hash, truncated, names it on the wire */
+        memcpy(m->info_hash, m->info_hash_v2, 20);
+    if (rc == 0 && !have && !m->v2) {
+        why = "no urn:btih: or urn:btmh: hash";
         rc = ERR_PARSE;
     }
     if (rc < 0) {

@@ -5,6 +5,8 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "torrent/ext.h"
+#include "torrent/layerfetch.h"
+#include "torrent/metainfo.h"
 #include "torrent/wire.h"
 
 #include <openssl/sha.h>
@@ -16,7 +18,7 @@
 /* The largest message before the dictionary is known: a metadata piece with its header, or
  * the bitfield of the largest torrent whose info dictionary we would accept. */
 #define MAX_MSG (1 + (TOR_MAX_METADATA / 20 + 7) / 8)
-#define MAX_REJECTS 3 /* a peer that rejects this often has no metadata to give */
+#define MAX_REJECTS 3 /* a peer that rejects this often has no metadata (or hashes) to give */
 
 enum piece_state { P_MISSING, P_ASKED, P_GOT };
 
@@ -28,7 +30,7 @@ struct tor_mpeer {
     bool outgoing, handshaked, closed;
     uint8_t ut_metadata;
     int64_t msize; /* the size it told, 0: none */
-    unsigned rejects;
+    unsigned rejects, hash_rejects;
     uint32_t req[TOR_MFETCH_PIPELINE];
     size_t nreq;
     uint64_t last_send;
@@ -53,6 +55,9 @@ struct tor_mfetch {
     uint8_t *state; /* enum piece_state per piece */
     uint64_t *asked_at;
     uint64_t *from; /* the peer each piece came from */
+    bool have_v2;   /* the dictionary must hash to v2 (SHA-256, BEP 52) */
+    uint8_t v2[32];
+    struct tor_lfetch *layers; /* v2-only: its piece layers, once the dictionary is in */
     bool done;
 };
 
@@ -67,6 +72,11 @@ static void mf_log(struct tor_mfetch *f, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     f->ops->log(f->ctx, line);
+}
+
+static uint32_t get32be(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
 struct tor_mfetch *tor_mfetch_new(const uint8_t info_hash[20], const uint8_t our_id[20],
@@ -98,6 +108,7 @@ void tor_mfetch_free(struct tor_mfetch *f)
     while (f->peers)
         tor_mfetch_peer_gone(f, f->peers);
     forget_size(f);
+    tor_lfetch_free(f->layers);
     free(f);
 }
 
@@ -163,6 +174,8 @@ void tor_mfetch_peer_gone(struct tor_mfetch *f, struct tor_mpeer *p)
     f->npeers--;
     while (p->nreq)
         give_back(f, p, 0);
+    if (f->layers)
+        tor_lfetch_peer_gone(f->layers, p->id);
     str_clear(&p->bits);
     str_clear(&p->haves);
     free(p);
@@ -184,7 +197,8 @@ static void adopt_size(struct tor_mfetch *f, struct tor_mpeer *p)
 
 static void request_more(struct tor_mfetch *f, struct tor_mpeer *p, uint64_t now)
 {
-    if (f->done || p->closed || !p->ut_metadata || !p->msize || p->rejects >= MAX_REJECTS)
+    if (f->done || f->layers || p->closed || !p->ut_metadata || !p->msize ||
+        p->rejects >= MAX_REJECTS)
         return;
     if (!f->size)
         adopt_size(f, p); /* the first peer to tell the size; a wrong one fails the hash */
@@ -204,15 +218,55 @@ static void request_more(struct tor_mfetch *f, struct tor_mpeer *p, uint64_t now
     str_clear(&out);
 }
 
-/* Every piece is in: accepted if its SHA-1 is the info-hash; otherwise whoever sent any of
- * it is closed and the fetch starts over. */
+void tor_mfetch_set_v2(struct tor_mfetch *f, const uint8_t v2[32])
+{
+    f->have_v2 = true;
+    memcpy(f->v2, v2, 32);
+}
+
+/* Whether the dictionary is the one the link names: its SHA-256 the v2 hash if one was
+ * given, its SHA-1 the info-hash unless that is the v2 hash truncated (a btmh-only link). */
+static bool hash_ok(const struct tor_mfetch *f)
+{
+    uint8_t h[32];
+    bool ok = true;
+    if (f->have_v2) {
+        SHA256((const unsigned char *)f->buf, (size_t)f->size, h);
+        ok = memcmp(h, f->v2, 32) == 0;
+    }
+    if (!f->have_v2 || memcmp(f->info_hash, f->v2, 20) != 0) {
+        SHA1((const unsigned char *)f->buf, (size_t)f->size, h);
+        ok = ok && memcmp(h, f->info_hash, 20) == 0;
+    }
+    return ok;
+}
+
+/* The dictionary is in and matches: a v2-only one still wants its files' piece layers
+ * (layerfetch.h) before the torrent can start. */
+static void got_dictionary(struct tor_mfetch *f)
+{
+    struct tor_layer_want *wants;
+    uint64_t plen;
+    long n = tor_meta_layers_wanted(f->buf, (size_t)f->size, &wants, &plen);
+    if (n > 0) {
+        f->layers = tor_lfetch_new(wants, (size_t)n, plen);
+        free(wants);
+        mf_log(f,
+               "metadata complete: %lld bytes, v2-only; asking peers for the piece layers of "
+               "%ld file(s) (BEP 52)",
+               (long long)f->size, n);
+        return;
+    }
+    f->done = true;
+    mf_log(f, "metadata complete: %lld bytes, its hash matches the link", (long long)f->size);
+}
+
+/* Every piece is in: accepted if it hashes to what the link names; otherwise whoever sent
+ * any of it is closed and the fetch starts over. */
 static void check_whole(struct tor_mfetch *f)
 {
-    uint8_t h[20];
-    SHA1((const unsigned char *)f->buf, (size_t)f->size, h);
-    if (memcmp(h, f->info_hash, 20) == 0) {
-        f->done = true;
-        mf_log(f, "metadata complete: %lld bytes, SHA-1 matches the info-hash", (long long)f->size);
+    if (hash_ok(f)) {
+        got_dictionary(f);
         return;
     }
     mf_log(f, "metadata does not match the info-hash: discarded");
@@ -225,6 +279,51 @@ static void check_whole(struct tor_mfetch *f)
     for (struct tor_mpeer *p = f->peers; p; p = p->next)
         p->nreq = 0;
     forget_size(f);
+}
+
+/* ---- piece layers (BEP 52) ---- */
+
+static void ask_hashes(struct tor_mfetch *f, struct tor_mpeer *p, uint64_t now)
+{
+    uint8_t head[48];
+    if (!f->layers || f->done || p->closed || !p->handshaked || p->hash_rejects >= MAX_REJECTS)
+        return;
+    struct str out = STR_INIT;
+    while (tor_lfetch_next(f->layers, p->id, now, head))
+        tor_wire_put_hash_request(&out, TOR_MSG_HASH_REQUEST, head, get32be(head + 32),
+                                  get32be(head + 36), get32be(head + 40), get32be(head + 44));
+    if (out.len)
+        send_out(f, p, &out, now);
+    str_clear(&out);
+}
+
+static int on_hash_msg(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_msg *m,
+                       uint64_t now)
+{
+    const uint8_t *d = (const uint8_t *)m->data.p;
+    if (m->id == TOR_MSG_HASH_REQUEST) { /* nothing to give yet */
+        struct str out = STR_INIT;
+        tor_wire_put_hash_reject(&out, d);
+        send_out(f, p, &out, now);
+        return 0;
+    }
+    if (!f->layers || f->done)
+        return 0;
+    if (m->id == TOR_MSG_HASH_REJECT) {
+        p->hash_rejects++;
+        tor_lfetch_reject(f->layers, p->id, d);
+    } else if (tor_lfetch_hashes(f->layers, p->id, d, m->data.len) < 0) {
+        close_peer(f, p, "sent hashes that do not lead to the pieces root (BEP 52)");
+        return -1;
+    }
+    if (tor_lfetch_done(f->layers)) {
+        f->done = true;
+        mf_log(f, "piece layers complete: every chunk leads to its file's pieces root");
+        return 0;
+    }
+    for (struct tor_mpeer *q = f->peers; q; q = q->next)
+        ask_hashes(f, q, now);
+    return 0;
 }
 
 static int on_data(struct tor_mfetch *f, struct tor_mpeer *p, const struct tor_utm *u, uint64_t now)
@@ -398,7 +497,12 @@ size_t tor_mfetch_peer_feed(struct tor_mfetch *f, struct tor_mpeer *p, const uin
             return n;
         }
         pos += (size_t)used;
-        if (m.id == TOR_MSG_EXTENDED ? on_extended(f, p, &m, now) < 0 : record(f, p, &m) < 0)
+        int rc =
+            m.id == TOR_MSG_EXTENDED ? on_extended(f, p, &m, now)
+            : m.id == TOR_MSG_HASH_REQUEST || m.id == TOR_MSG_HASHES || m.id == TOR_MSG_HASH_REJECT
+                ? on_hash_msg(f, p, &m, now)
+                : record(f, p, &m);
+        if (rc < 0)
             return n;
     }
     return p->closed ? n : pos;
@@ -407,7 +511,7 @@ size_t tor_mfetch_peer_feed(struct tor_mfetch *f, struct tor_mpeer *p, const uin
 /* The size came from peers that are all gone or rejecting: another peer may tell another. */
 static void maybe_forget_size(struct tor_mfetch *f)
 {
-    if (!f->size || f->done)
+    if (!f->size || f->done || f->layers)
         return;
     for (struct tor_mpeer *p = f->peers; p; p = p->next)
         if (!p->closed && p->msize == f->size && p->rejects < MAX_REJECTS)
@@ -435,8 +539,12 @@ void tor_mfetch_tick(struct tor_mfetch *f, uint64_t now)
             send_out(f, p, &out, now);
         }
     }
-    for (struct tor_mpeer *p = f->peers; p; p = p->next)
+    if (f->layers)
+        tor_lfetch_tick(f->layers, now);
+    for (struct tor_mpeer *p = f->peers; p; p = p->next) {
         request_more(f, p, now);
+        ask_hashes(f, p, now);
+    }
 }
 
 const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out)
@@ -445,6 +553,12 @@ const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out)
         return NULL;
     *len_out = (size_t)f->size;
     return f->buf;
+}
+
+void tor_mfetch_layers(const struct tor_mfetch *f, struct str *out)
+{
+    if (f->done && f->layers)
+        tor_lfetch_encode(f->layers, out);
 }
 
 bool tor_mfetch_peer_state(const struct tor_mpeer *p, struct tor_mpeer_state *out)

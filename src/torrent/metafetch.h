@@ -1,7 +1,11 @@
 /*
  * torrent/metafetch — the first phase of a torrent added from a magnet link (BEP 9): only
  * its info-hash is known, so the info dictionary is fetched from peers, 16 KiB at a time,
- * over the extension protocol (BEP 10), and accepted only when its SHA-1 is the info-hash.
+ * over the extension protocol (BEP 10), and accepted only when its SHA-1 is the info-hash
+ * (or, for a link with a BEP 52 btmh hash, when its SHA-256 is that hash). A v2-only
+ * dictionary names its files' pieces roots but not their piece layers: those are then asked
+ * of the same peers with BEP 52 hash requests (layerfetch.h), and the fetch is done when
+ * every layer has proved out against its root.
  *
  * One struct tor_mfetch per magnet link, one struct tor_mpeer per connection, like the
  * swarm (swarm.h): the caller owns the connections and feeds their bytes in; everything the
@@ -17,6 +21,8 @@
  */
 #ifndef PIGEON_TORRENT_METAFETCH_H
 #define PIGEON_TORRENT_METAFETCH_H
+
+#include "core/str.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +44,8 @@ struct tor_mfetch *tor_mfetch_new(const uint8_t info_hash[20], const uint8_t our
                                   const struct tor_mfetch_ops *ops, void *ctx);
 /* Closes nothing: the caller closes its connections first (tor_mfetch_peer_gone each). */
 void tor_mfetch_free(struct tor_mfetch *f);
+/* BEP 52: the link's v2 info-hash (btmh); the dictionary must hash to it with SHA-256. */
+void tor_mfetch_set_v2(struct tor_mfetch *f, const uint8_t v2[32]);
 
 /* A connection joins (outgoing: our handshake goes out at once; incoming: after theirs). */
 struct tor_mpeer *tor_mfetch_peer_new(struct tor_mfetch *f, void *conn, const char *addr,
@@ -53,6 +61,9 @@ void tor_mfetch_tick(struct tor_mfetch *f, uint64_t now);
 /* The info dictionary once it is complete and its SHA-1 is the info-hash, else NULL.
  * Owned by f. */
 const char *tor_mfetch_result(const struct tor_mfetch *f, size_t *len_out);
+/* Once there is a result: the piece layers fetched for a v2-only dictionary, as the
+ * bencoded "piece layers" dictionary of a .torrent, appended to out (nothing otherwise). */
+void tor_mfetch_layers(const struct tor_mfetch *f, struct str *out);
 size_t tor_mfetch_npeers(const struct tor_mfetch *f);
 
 /* What a connection of the fetch has said, for the swarm to take it over. */

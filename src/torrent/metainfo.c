@@ -58,6 +58,7 @@ int meta_add_file(struct reader *r, long path, struct slice single, int64_t len,
     f->length = (uint64_t)len;
     f->offset = m->total;
     f->pad = pad;
+    memset(f->root, 0, sizeof f->root);
     m->total += (uint64_t)len;
     return 0;
 }
@@ -131,6 +132,8 @@ static int read_info(struct reader *r, long info)
         m->npieces = (uint32_t)want;
         m->pieces = xmalloc(pieces.len);
         memcpy(m->pieces, pieces.p, pieces.len);
+        if (m->v2 && (rc = meta_hybrid_layers(r)) < 0)
+            return rc;
     }
     const struct benc_tok *t = &d->t[info];
     m->info_len = t->end - t->start;
@@ -236,6 +239,28 @@ int tor_meta_from_info(const char *p, size_t n, const uint8_t want_hash[20], str
     return rc;
 }
 
+long tor_meta_layers_wanted(const char *p, size_t n, struct tor_layer_want **out,
+                            uint64_t *piece_len)
+{
+    struct benc_doc doc = {0};
+    struct tor_meta m;
+    memset(&m, 0, sizeof m);
+    *out = NULL;
+    const char *why;
+    long rc = parse_doc(p, n, &doc, &why);
+    struct reader r = {.doc = &doc, .top = -1, .m = &m, .collect = true};
+    if (rc == 0)
+        rc = read_info(&r, 0) == 0 && m.v2_only ? (long)r.nwants : -1;
+    if (rc > 0)
+        *out = r.wants;
+    else
+        free(r.wants);
+    *piece_len = m.piece_len;
+    tor_meta_clear(&m);
+    benc_doc_clear(&doc);
+    return rc;
+}
+
 static void put_list(struct str *out, const char *key, char *const *l, size_t n, bool tiers)
 {
     if (n == 0)
@@ -253,7 +278,8 @@ static void put_list(struct str *out, const char *key, char *const *l, size_t n,
 }
 
 void tor_meta_build(struct str *out, const char *info, size_t info_len, char *const *trackers,
-                    size_t ntrackers, char *const *webseeds, size_t nwebseeds)
+                    size_t ntrackers, char *const *webseeds, size_t nwebseeds, const char *layers,
+                    size_t layers_len)
 {
     benc_open_dict(out); /* keys in sorted order (BEP 3) */
     if (ntrackers) {
@@ -263,6 +289,10 @@ void tor_meta_build(struct str *out, const char *info, size_t info_len, char *co
     put_list(out, "announce-list", trackers, ntrackers, true);
     benc_put_cstr(out, "info");
     str_append(out, info, info_len);
+    if (layers) {
+        benc_put_cstr(out, "piece layers");
+        str_append(out, layers, layers_len);
+    }
     put_list(out, "url-list", webseeds, nwebseeds, false);
     benc_close(out);
 }
@@ -278,6 +308,7 @@ void tor_meta_clear(struct tor_meta *m)
 {
     free(m->name);
     free(m->pieces);
+    free(m->layers);
     for (size_t i = 0; i < m->nfiles; i++)
         free(m->files[i].path);
     free(m->files);

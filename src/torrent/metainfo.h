@@ -14,7 +14,10 @@
  * it being padding as in a hybrid; the info-hash is the SHA-256 truncated to 20 bytes; each
  * piece's expected hash is a SHA-256 merkle root (a file's "pieces root" when the file is a
  * piece or less, else its entry in the .torrent's "piece layers", which must fold up to the
- * pieces root). A bare v2-only info dictionary (BEP 9) has no piece layers and is refused.
+ * pieces root). A bare v2-only info dictionary (BEP 9) has no piece layers: they are
+ * fetched from peers (tor_meta_layers_wanted, metafetch.h) and the torrent is read from a
+ * .torrent built around both (tor_meta_build). A hybrid's piece layers are kept when its
+ * .torrent has them, to answer v2 peers' hash requests.
  *
  * File paths are checked component by component (no "..", ".", empty, '/' or NUL), so a
  * torrent can never name a file outside its download directory. Performs no I/O; every
@@ -39,6 +42,7 @@ struct tor_file {
     uint64_t length;
     uint64_t offset; /* in the torrent's byte stream */
     bool pad;        /* BEP 47 padding: zeros, not stored */
+    uint8_t root[32]; /* BEP 52: its pieces root (v2 and hybrid; zeros for padding, empty) */
 };
 
 struct tor_meta {
@@ -50,6 +54,8 @@ struct tor_meta {
     uint32_t npieces;
     uint8_t *pieces; /* SHA-1s, 20 * npieces; v2-only: merkle roots, 32 * npieces */
     bool v2_only;    /* BEP 52 without v1: info_hash is info_hash_v2 truncated */
+    uint8_t *layers; /* hybrid: the piece layers (32 * npieces, as pieces of a v2-only one)
+                        when the .torrent had them, else NULL */
     uint64_t total;
     struct tor_file *files;
     size_t nfiles;
@@ -71,10 +77,26 @@ int tor_meta_from_info(const char *p, size_t n, const uint8_t want_hash[20], str
                        const char **why_out);
 void tor_meta_clear(struct tor_meta *m);
 /* A .torrent file around a raw info dictionary (one fetched through BEP 9): announce (the
- * first tracker), announce-list (one tracker per tier, in order) and url-list, appended to
- * out. */
+ * first tracker), announce-list (one tracker per tier, in order), the piece layers (a
+ * bencoded dictionary, BEP 52; NULL: none) and url-list, appended to out. */
 void tor_meta_build(struct str *out, const char *info, size_t info_len, char *const *trackers,
-                    size_t ntrackers, char *const *webseeds, size_t nwebseeds);
+                    size_t ntrackers, char *const *webseeds, size_t nwebseeds,
+                    const char *layers, size_t layers_len);
+
+/* BEP 52: a file's piece layer that a v2-only info dictionary leaves to be fetched. */
+struct tor_layer_want {
+    uint8_t root[32];  /* the file's pieces root */
+    uint32_t npieces;  /* its pieces (2 or more) */
+};
+/* The piece layers a bare info dictionary needs before it can be used: their number
+ * (*out malloc'd, NULL when 0) and *piece_len; -1 when it is not a valid v2-only one. */
+long tor_meta_layers_wanted(const char *info, size_t n, struct tor_layer_want **out,
+                            uint64_t *piece_len);
+/* A file's piece layer (*n hashes of 32 bytes), or NULL: not a v2 file longer than a
+ * piece, or a hybrid read without its layers. */
+const uint8_t *tor_meta_layer(const struct tor_meta *m, size_t file, uint32_t *n);
+/* The file whose pieces root is root, or -1. */
+long tor_meta_file_by_root(const struct tor_meta *m, const uint8_t root[32]);
 
 /* Whether a handshake's 20-byte info-hash names this torrent: its v1 hash, or for a hybrid
  * its v2 hash truncated (BEP 52). */

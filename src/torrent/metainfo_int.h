@@ -10,6 +10,9 @@ struct reader {
     long top; /* the .torrent's dictionary (piece layers), -1: a bare info dictionary */
     struct tor_meta *m;
     const char *why;
+    bool collect;                 /* tor_meta_layers_wanted: missing layers are listed */
+    struct tor_layer_want *wants; /* ... here */
+    size_t nwants;
 };
 
 /* Records why (static text) and returns ERR_PARSE. */
@@ -24,5 +27,7 @@ int meta_check_tree(struct reader *r, long info);
 /* metainfo_v2.c: a v2-only torrent's files (padding made where BEP 52 aligns them) and
  * piece hashes (merkle roots from the piece layers). */
 int meta_read_v2(struct reader *r, long info);
+/* metainfo_v2.c: a hybrid's piece layers, kept in m->layers when the .torrent has them. */
+int meta_hybrid_layers(struct reader *r);
 
 #endif

@@ -12,11 +12,9 @@
 #include <string.h>
 
 struct tree_walk {
-    bool build;          /* v2-only: the tree's files are the torrent's; hybrid: compared */
-    size_t next;         /* hybrid: the v1 file the next tree file must match */
-    struct str path;     /* of the directory being walked */
-    struct slice *roots; /* build: each file's pieces root (none for padding, empty files) */
-    size_t nroots;
+    bool build;      /* v2-only: the tree's files are the torrent's; hybrid: compared */
+    size_t next;     /* hybrid: the v1 file the next tree file must match */
+    struct str path; /* of the directory being walked */
 };
 
 /* v2-only: a file of the tree appended, after the padding that starts it on a piece. */
@@ -31,11 +29,9 @@ static int tree_add(struct reader *r, struct tree_walk *w, int64_t len, struct s
         rc = meta_add_file(r, -1, slice_make(w->path.ptr, w->path.len), len, false);
     if (rc < 0)
         return rc;
-    w->roots = xrealloc(w->roots, m->nfiles * sizeof *w->roots);
-    while (w->nroots < m->nfiles)
-        w->roots[w->nroots++] = slice_make(NULL, 0);
+    memset(m->files[m->nfiles - 1].root, 0, 32);
     if (len > 0)
-        w->roots[m->nfiles - 1] = root;
+        memcpy(m->files[m->nfiles - 1].root, root.p, 32);
     return 0;
 }
 
@@ -56,9 +52,11 @@ static int tree_file(struct reader *r, struct tree_walk *w, long leaf)
         w->next++;
     if (w->next == m->nfiles)
         return meta_bad(r, "file tree and files differ");
-    const struct tor_file *f = &m->files[w->next++];
+    struct tor_file *f = &m->files[w->next++];
     if (f->length != (uint64_t)len || strcmp(f->path, w->path.ptr ? w->path.ptr : "") != 0)
         return meta_bad(r, "file tree and files differ");
+    if (len > 0)
+        memcpy(f->root, root.p, 32);
     return 0;
 }
 
@@ -134,9 +132,26 @@ static bool find_layer(const struct reader *r, struct slice root, struct slice *
     return false;
 }
 
-/* Each piece's expected root: a file of one piece is its pieces root; a longer file's come
- * from its piece layer, which must fold up to the pieces root. */
-static int read_layers(struct reader *r, const struct slice *roots)
+/* A file's piece layer not in the .torrent: listed for tor_meta_layers_wanted, or an
+ * error (a hybrid goes on without its layers: its pieces have their SHA-1s). */
+static int layer_missing(struct reader *r, const struct tor_file *f, uint32_t n, bool need)
+{
+    if (r->collect) {
+        r->wants = xrealloc(r->wants, (r->nwants + 1) * sizeof *r->wants);
+        memcpy(r->wants[r->nwants].root, f->root, 32);
+        r->wants[r->nwants++].npieces = n;
+        return 0;
+    }
+    if (!need)
+        return 1;
+    return meta_bad(r, r->top < 0 ? "v2-only metadata without its piece layers"
+                                  : "a file without its piece layer");
+}
+
+/* Each piece's root into dst (32 * npieces): a file of one piece is its pieces root; a
+ * longer file's come from its piece layer, which must fold up to the pieces root. 1: a
+ * layer is missing and !need. */
+static int read_layers(struct reader *r, uint8_t *dst, bool need)
 {
     struct tor_meta *m = r->m;
     uint8_t zero[32], top[32];
@@ -148,21 +163,36 @@ static int read_layers(struct reader *r, const struct slice *roots)
         size_t first = (size_t)(f->offset / m->piece_len);
         size_t n = (size_t)((f->length + m->piece_len - 1) / m->piece_len);
         if (n == 1) {
-            memcpy(m->pieces + 32 * first, roots[i].p, 32);
+            memcpy(dst + 32 * first, f->root, 32);
             continue;
         }
         struct slice layer;
-        if (!find_layer(r, roots[i], &layer))
-            return meta_bad(r, r->top < 0 ? "v2-only metadata without its piece layers"
-                                          : "a file without its piece layer");
+        if (!find_layer(r, slice_make((const char *)f->root, 32), &layer)) {
+            int rc = layer_missing(r, f, (uint32_t)n, need);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         if (layer.len != 32 * n)
             return meta_bad(r, "piece layer of the wrong length");
         tor_merkle_over((const uint8_t *)layer.p, n, tor_merkle_pow2(n), zero, top);
-        if (memcmp(top, roots[i].p, 32) != 0)
+        if (memcmp(top, f->root, 32) != 0)
             return meta_bad(r, "piece layer does not match its pieces root");
-        memcpy(m->pieces + 32 * first, layer.p, layer.len);
+        memcpy(dst + 32 * first, layer.p, layer.len);
     }
     return 0;
+}
+
+int meta_hybrid_layers(struct reader *r)
+{
+    struct tor_meta *m = r->m;
+    m->layers = xcalloc(m->npieces, 32);
+    int rc = read_layers(r, m->layers, false);
+    if (rc != 0) {
+        free(m->layers);
+        m->layers = NULL;
+    }
+    return rc < 0 ? rc : 0;
 }
 
 /* BEP 52: a single file is a tree of one entry, the torrent's name, that is a file. */
@@ -193,9 +223,8 @@ int meta_read_v2(struct reader *r, long info)
     if (rc == 0) {
         m->npieces = (uint32_t)np;
         m->pieces = xcalloc(np, 32);
-        rc = read_layers(r, w.roots);
+        rc = read_layers(r, m->pieces, true);
     }
-    free(w.roots);
     if (rc < 0)
         return rc;
     m->v2 = m->v2_only = true;
@@ -234,4 +263,25 @@ bool tor_meta_piece_ok(const struct tor_meta *m, uint32_t piece, const uint8_t *
     uint8_t root[32];
     tor_merkle_root(data, bytes, leaves, root);
     return memcmp(root, m->pieces + 32 * (size_t)piece, 32) == 0;
+}
+
+const uint8_t *tor_meta_layer(const struct tor_meta *m, size_t file, uint32_t *n)
+{
+    const struct tor_file *f = &m->files[file];
+    const uint8_t *base = m->v2_only ? m->pieces : m->layers;
+    if (!base || f->pad || f->length <= m->piece_len)
+        return NULL;
+    *n = (uint32_t)((f->length + m->piece_len - 1) / m->piece_len);
+    return base + 32 * (size_t)(f->offset / m->piece_len);
+}
+
+long tor_meta_file_by_root(const struct tor_meta *m, const uint8_t root[32])
+{
+    static const uint8_t none[32];
+    if (memcmp(root, none, 32) == 0)
+        return -1;
+    for (size_t i = 0; i < m->nfiles; i++)
+        if (memcmp(m->files[i].root, root, 32) == 0)
+            return (long)i;
+    return -1;
 }

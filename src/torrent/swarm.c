@@ -52,6 +52,7 @@ void tor_swarm_free(struct tor_swarm *s)
         free(s->bufs[i].data);
     free(s->bufs);
     free(s->have);
+    free(s->tree);
     tor_picker_clear(&s->picker);
     free(s);
 }
@@ -88,6 +89,8 @@ void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p)
 {
     struct tor_handshake hs = {.reserved = {0, 0, 0, 0, 0, TOR_RESERVED_EXT, 0, TOR_RESERVED_FAST}};
     memcpy(hs.info_hash, p->v2 ? s->m->info_hash_v2 : s->m->info_hash, 20);
+    if (s->m->v2 && !s->m->v2_only && !p->v2)
+        hs.reserved[7] |= TOR_RESERVED_V2; /* BEP 52: a v1 handshake we may upgrade */
     memcpy(hs.peer_id, s->our_id, 20);
     struct str out = STR_INIT;
     tor_wire_put_handshake(&out, &hs);

@@ -18,7 +18,8 @@ struct tor_peer {
     bool outgoing, handshaked, closed, got_first, got_bits;
     uint8_t peer_id[20];
     bool fast;
-    bool v2;              /* BEP 52: it named a hybrid torrent by its v2 info-hash */
+    bool v2;              /* BEP 52: a hybrid's connection named by its v2 info-hash (it
+                             dialled with it, or either side upgraded a v1 handshake) */
     bool ext;             /* BEP 10: it speaks the extension protocol */
     uint8_t ut_metadata;  /* its id for BEP 9 messages, 0: none */
     uint8_t ut_pex;       /* its id for BEP 11 messages, 0: none */
@@ -81,6 +82,9 @@ struct tor_swarm {
         uint64_t gen;
     } dropped[MAX_DROPPED];
     unsigned ndropped_next;
+    uint8_t *tree;     /* BEP 52: the tree over one file's piece layer (swarm_hash.c) */
+    size_t tree_file;  /* ... that file */
+    size_t tree_width; /* ... its layer's hashes, padded to a power of two */
 };
 
 /* swarm.c, for swarm_peer.c and swarm_adopt.c */
@@ -104,6 +108,9 @@ int swarm_ext_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_
                       uint64_t now);
 void swarm_pex_tick(struct tor_swarm *s, struct tor_peer *p, uint64_t now);
 void swarm_pex_gone(struct tor_swarm *s, struct tor_peer *p);
+
+/* swarm_hash.c: a BEP 52 hash request answered (hashes) or refused (hash reject) */
+void swarm_hash_request(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m);
 
 /* swarm_peer.c */
 int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m,

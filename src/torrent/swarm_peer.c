@@ -265,14 +265,6 @@ static void on_reject(struct tor_swarm *s, struct tor_peer *p, const struct tor_
     remove_req(p, i);
 }
 
-static void on_hash_request(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m)
-{
-    struct str out = STR_INIT;
-    tor_wire_put_hash_reject(&out, (const uint8_t *)m->data.p);
-    swarm_send(s, p, &out);
-    str_clear(&out);
-}
-
 int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m,
                        uint64_t now)
 {
@@ -320,8 +312,8 @@ int swarm_peer_message(struct tor_swarm *s, struct tor_peer *p, const struct tor
     case TOR_MSG_EXTENDED:
         rc = swarm_ext_message(s, p, m, now);
         break;
-    case TOR_MSG_HASH_REQUEST: /* BEP 52: we check pieces by their v1 hashes, keep no trees */
-        on_hash_request(s, p, m);
+    case TOR_MSG_HASH_REQUEST: /* BEP 52 */
+        swarm_hash_request(s, p, m);
         break;
     default: /* keep-alive, port, suggest, allowed fast, unknown: nothing to do */
         break;
@@ -339,8 +331,12 @@ static int on_handshake(struct tor_swarm *s, struct tor_peer *p, const struct to
 {
     if (!tor_meta_hash_matches(s->m, hs->info_hash))
         return bad(s, p, "handshake for another torrent");
-    /* BEP 52: a peer that dialled with the v2 hash gets it back; we dial with the v1 one */
-    p->v2 = !p->outgoing && memcmp(hs->info_hash, s->m->info_hash, 20) != 0;
+    /* BEP 52: a hybrid's connection is v2 when the peer named it by its v2 hash (it gets that
+     * back), when we dialled with the v1 hash and it answered with the v2 one (it upgraded),
+     * or when it dialled with the v1 hash and the upgrade bit (we answer with the v2 one) */
+    bool hybrid = s->m->v2 && !s->m->v2_only;
+    p->v2 = hybrid && (memcmp(hs->info_hash, s->m->info_hash, 20) != 0 ||
+                       (!p->outgoing && (hs->reserved[7] & TOR_RESERVED_V2)));
     if (memcmp(hs->peer_id, s->our_id, 20) == 0)
         return bad(s, p, "connected to ourselves");
     if (tor_swarm_has_peer_id(s, hs->peer_id, p))

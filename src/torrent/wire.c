@@ -5,6 +5,7 @@
 #include "torrent/wire.h"
 
 #include "core/err.h"
+#include "torrent/merkle.h"
 #include "torrent/metainfo.h"
 
 #include <string.h>
@@ -25,6 +26,9 @@ static void put32(struct str *out, uint32_t v)
 size_t tor_wire_max_msg(uint32_t npieces)
 {
     size_t block = TOR_BLOCK + 9 + 1024; /* BEP 9 data: its dictionary before the 16 KiB */
+    size_t hashes = 49 + 32 * (TOR_MERKLE_MAX_COUNT + 32); /* BEP 52: hashes and uncles */
+    if (hashes > block)
+        block = hashes;
     size_t bits = 1 + ((size_t)npieces + 7) / 8;
     return bits > block ? bits : block;
 }
@@ -194,6 +198,27 @@ void tor_wire_put_hash_reject(struct str *out, const uint8_t head[48])
     put32(out, 49);
     str_appendc(out, TOR_MSG_HASH_REJECT);
     str_append(out, head, 48);
+}
+
+void tor_wire_put_hash_request(struct str *out, enum tor_msg_id id, const uint8_t root[32],
+                               uint32_t base, uint32_t index, uint32_t count, uint32_t proof)
+{
+    put32(out, 49);
+    str_appendc(out, (char)id);
+    str_append(out, root, 32);
+    put32(out, base);
+    put32(out, index);
+    put32(out, count);
+    put32(out, proof);
+}
+
+void tor_wire_put_hashes(struct str *out, const uint8_t head[48], const uint8_t *hashes,
+                         size_t n)
+{
+    put32(out, (uint32_t)(49 + 32 * n));
+    str_appendc(out, TOR_MSG_HASHES);
+    str_append(out, head, 48);
+    str_append(out, hashes, 32 * n);
 }
 
 void tor_wire_put_extended(struct str *out, uint8_t ext_id, const void *payload, size_t n,

@@ -21,6 +21,7 @@
 #define TOR_RESERVED_FAST 0x04 /* reserved[7] (BEP 6) */
 #define TOR_RESERVED_EXT 0x10  /* reserved[5] (BEP 10) */
 #define TOR_RESERVED_DHT 0x01  /* reserved[7] (BEP 5) */
+#define TOR_RESERVED_V2 0x10   /* reserved[7] (BEP 52): a v1 handshake may be upgraded */
 
 struct tor_handshake {
     uint8_t reserved[8];
@@ -61,7 +62,8 @@ struct tor_msg {
 };
 
 /* The largest message a peer may send for a torrent of npieces pieces: a block plus its
- * header, or the bitfield, whichever is larger. */
+ * header, a BEP 52 hashes message of 512 hashes and their proof, or the bitfield,
+ * whichever is larger. */
 size_t tor_wire_max_msg(uint32_t npieces);
 
 /* Parses the handshake from p[0..n): TOR_HANDSHAKE_LEN when complete, 0 when more is needed,
@@ -86,6 +88,13 @@ void tor_wire_put_piece_head(struct str *out, uint32_t index, uint32_t begin, ui
 /* BEP 52: a hash reject answering a hash request (its 48 bytes: pieces root, base layer,
  * index, length, proof layers). */
 void tor_wire_put_hash_reject(struct str *out, const uint8_t head[48]);
+/* BEP 52: a hash request or hash reject for count hashes of a file's tree (its pieces root)
+ * at layer base from index, with proof layers of proof. */
+void tor_wire_put_hash_request(struct str *out, enum tor_msg_id id, const uint8_t root[32],
+                               uint32_t base, uint32_t index, uint32_t count, uint32_t proof);
+/* BEP 52: the hashes answering the request of head (48 bytes): n hashes of 32 bytes. */
+void tor_wire_put_hashes(struct str *out, const uint8_t head[48], const uint8_t *hashes,
+                         size_t n);
 void tor_wire_put_extended(struct str *out, uint8_t ext_id, const void *payload, size_t n,
                            const void *tail, size_t tail_n);
 

@@ -6,7 +6,8 @@
  * fetched dictionary reads back with the same hash, trackers and web seeds; the fetch's
  * connection is handed to a new swarm (no second handshake: interested, then requests once
  * unchoked), and what a peer said before is checked against the torrent then (a have past
- * the end, a bitfield of the wrong length close it). */
+ * the end, a bitfield of the wrong length close it). A v2-only torrent from a btmh link gets
+ * its piece layer from the seed's BEP 52 hash answers, proved against the pieces root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "core/err.h"
 #include "torrent/bencode.h"
 #include "torrent/ext.h"
+#include "torrent/merkle.h"
 #include "torrent/metafetch.h"
 #include "torrent/metainfo.h"
 #include "torrent/swarm.h"
@@ -421,6 +423,98 @@ static void test_ext_parsers(void **state)
     assert_int_equal(tor_utm_parse((const uint8_t *)type, strlen(type), &u), ERR_PARSE);
 }
 
+/* ---- BEP 52: a v2-only torrent from a btmh magnet link ---- */
+
+#define V2_PIECES 1100 /* of 16 KiB: three chunks of hashes (512, 512, 76 padded to 128) */
+
+/* A v2-only .torrent of one file of V2_PIECES pieces: its piece layer made up, its pieces
+ * root folded from it. */
+static void make_meta_v2(struct tor_meta *m)
+{
+    static uint8_t layer[32 * V2_PIECES];
+    for (size_t i = 0; i < sizeof layer; i++)
+        layer[i] = (uint8_t)(i * 31 + i / 97);
+    uint8_t root[32], pad[32] = {0};
+    tor_merkle_over(layer, V2_PIECES, tor_merkle_pow2(V2_PIECES), pad, root);
+    struct str info = STR_INIT, t = STR_INIT;
+    str_appendf(&info, "d9:file treed3:bigd0:d6:lengthi%de11:pieces root32:", V2_PIECES * PLEN);
+    str_append(&info, root, 32);
+    str_appends(&info, "eee12:meta versioni2e4:name2:v212:piece lengthi16384ee");
+    str_appends(&t, "d4:info");
+    str_append(&t, info.ptr, info.len);
+    str_appends(&t, "12:piece layersd32:");
+    str_append(&t, root, 32);
+    str_appendf(&t, "%d:", 32 * V2_PIECES);
+    str_append(&t, layer, sizeof layer);
+    str_appends(&t, "ee");
+    const char *why = NULL;
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, m, &why), 0);
+    assert_true(m->v2_only);
+    str_clear(&info);
+    str_clear(&t);
+}
+
+/* A btmh-only link (the v2 hash; the wire name its first 20 bytes): the dictionary comes,
+ * then its piece layer, chunk by chunk from the seed's hash answers (swarm_hash.c), proved
+ * against the pieces root; a .torrent built around both reads back with the seed's piece
+ * hashes. A seed whose layer is wrong is closed and nothing is accepted. */
+static void test_v2_layers(void **state)
+{
+    (void)state;
+    for (int lie = 0; lie < 2; lie++) {
+        struct pair pr;
+        memset(&pr, 0, sizeof pr);
+        make_meta_v2(&pr.m);
+        if (lie)
+            pr.m.pieces[32 * 600 + 5] ^= 1; /* the seed serves a layer that is not the root's */
+        struct tor_swarm_limits lim = {.max_peers = 10, .max_active_bytes = 4 * PLEN, .slots = 4};
+        uint8_t all[(V2_PIECES + 7) / 8];
+        memset(all, 0xff, sizeof all);
+        all[sizeof all - 1] = (uint8_t)(0xff << (8 - V2_PIECES % 8));
+        uint8_t id1[20] = "-PG0001-seedseedseed", id2[20] = "-PG0001-magnetmagnet";
+        pr.s = tor_swarm_new(&pr.m, all, id1, &sops, &pr.seed, &lim, 1);
+        pr.f = tor_mfetch_new(pr.m.info_hash, id2, &mops, NULL);
+        tor_mfetch_set_v2(pr.f, pr.m.info_hash_v2);
+        pr.mp = tor_mfetch_peer_new(pr.f, &pr.leech, "10.0.0.1", true, 0);
+        pr.sp = tor_swarm_peer_new(pr.s, &pr.seed, "10.0.0.2", false, 0);
+        run(&pr);
+        size_t len = 0;
+        const char *info = tor_mfetch_result(pr.f, &len);
+        if (lie) {
+            assert_null(info);
+            assert_true(pr.leech.closed);
+            assert_string_equal(pr.leech.why,
+                                "sent hashes that do not lead to the pieces root (BEP 52)");
+            teardown(&pr);
+            continue;
+        }
+        assert_non_null(info);
+        struct str layers = STR_INIT, t = STR_INIT;
+        tor_mfetch_layers(pr.f, &layers);
+        assert_true(layers.len > 32 * V2_PIECES);
+        tor_meta_build(&t, info, len, NULL, 0, NULL, 0, layers.ptr, layers.len);
+        struct tor_meta m2;
+        const char *why = NULL;
+        assert_int_equal(tor_meta_parse(t.ptr, t.len, &m2, &why), 0);
+        assert_memory_equal(m2.info_hash_v2, pr.m.info_hash_v2, 32);
+        assert_memory_equal(m2.pieces, pr.m.pieces, 32 * V2_PIECES);
+        tor_meta_clear(&m2);
+        str_clear(&layers);
+        str_clear(&t);
+        /* a request for another layer of the tree than the pieces' is refused */
+        uint8_t req[49 + 4] = {0, 0, 0, 49, TOR_MSG_HASH_REQUEST};
+        memcpy(req + 5, pr.m.files[0].root, 32);
+        req[5 + 32 + 3] = 1;  /* base layer 1 (the pieces' is 0 here) */
+        req[5 + 32 + 11] = 2; /* index 0, count 2, proof layers 0 */
+        str_clear(&pr.seed.out);
+        tor_swarm_peer_feed(pr.s, pr.sp, req, 53, 30000);
+        uint8_t ids[4];
+        size_t n = msg_ids(&pr.seed.out, ids, 4);
+        assert_true(n == 1 && ids[0] == TOR_MSG_HASH_REJECT);
+        teardown(&pr);
+    }
+}
+
 static void test_build_torrent(void **state)
 {
     (void)state;
@@ -429,7 +523,7 @@ static void test_build_torrent(void **state)
     char *tr[] = {"udp://127.0.0.1:6969/announce", "http://t.example/announce"};
     char *ws[] = {"http://www.example/files/"};
     struct str t = STR_INIT;
-    tor_meta_build(&t, m.info, m.info_len, tr, 2, ws, 1);
+    tor_meta_build(&t, m.info, m.info_len, tr, 2, ws, 1, NULL, 0);
     struct tor_meta m2;
     const char *why = NULL;
     assert_int_equal(tor_meta_parse(t.ptr, t.len, &m2, &why), 0);
@@ -454,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_seed_serving),
         cmocka_unit_test(test_ext_parsers),
         cmocka_unit_test(test_build_torrent),
+        cmocka_unit_test(test_v2_layers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -338,14 +338,20 @@ static void v2_torrent(struct str *t, struct str *info, const uint8_t *a, const 
     str_appendc(t, 'e');
 }
 
+/* The contents of the two files of v2_torrent. */
+static void v2_files(uint8_t a[40000], uint8_t b[10000])
+{
+    for (size_t i = 0; i < 40000; i++)
+        a[i] = (uint8_t)(i * 7 + i / 300);
+    for (size_t i = 0; i < 10000; i++)
+        b[i] = (uint8_t)(i * 13 + 1);
+}
+
 static void test_v2_only(void **state)
 {
     (void)state;
     uint8_t a[40000], b[10000];
-    for (size_t i = 0; i < sizeof a; i++)
-        a[i] = (uint8_t)(i * 7 + i / 300);
-    for (size_t i = 0; i < sizeof b; i++)
-        b[i] = (uint8_t)(i * 13 + 1);
+    v2_files(a, b);
     struct str t = STR_INIT, info = STR_INIT;
     v2_torrent(&t, &info, a, b, true, false);
     struct tor_meta m;
@@ -416,6 +422,103 @@ static void test_merkle(void **state)
     assert_int_equal(tor_merkle_pow2(8), 8);
 }
 
+/* BEP 52 hash answers: a chunk of a layer with the uncles that prove it folds up to the
+ * root, for every chunk size and place; a changed hash or a short proof does not; requests
+ * that do not fit the tree are refused. */
+static void test_merkle_proof(void **state)
+{
+    (void)state;
+    uint8_t layer[5 * 32], pad[32], root[32], out[32 * 16];
+    for (size_t i = 0; i < sizeof layer; i++)
+        layer[i] = (uint8_t)(i * 3 + 1);
+    tor_merkle_zero(4, pad);
+    tor_merkle_over(layer, 5, 8, pad, root);
+    uint8_t *tree = tor_merkle_tree(layer, 5, 8, pad);
+    assert_memory_equal(tree + 32 * 14, root, 32); /* 8 + 4 + 2 below it */
+    for (uint32_t count = 1; count <= 8; count *= 2)
+        for (uint32_t index = 0; index < 8; index += count) {
+            /* the proof up to just below the root: log2(8) - 1 layers */
+            size_t nu = tor_merkle_nuncles(count, 2);
+            assert_int_equal(nu, 3 - tor_merkle_log2(count));
+            assert_true(tor_merkle_proof(tree, 8, index, count, 2, out));
+            assert_memory_equal(out, tree + 32 * index, 32 * count);
+            assert_true(tor_merkle_check(out, count, index, nu, 8, root));
+            out[0] ^= 1;
+            assert_false(tor_merkle_check(out, count, index, nu, 8, root));
+            out[0] ^= 1;
+            if (nu)
+                assert_false(tor_merkle_check(out, count, index, nu - 1, 8, root));
+        }
+    assert_false(tor_merkle_proof(tree, 8, 0, 3, 2, out));   /* not a power of two */
+    assert_false(tor_merkle_proof(tree, 8, 2, 4, 2, out));   /* not on a multiple */
+    assert_false(tor_merkle_proof(tree, 8, 8, 2, 2, out));   /* past the width */
+    assert_false(tor_merkle_proof(tree, 8, 0, 16, 2, out));  /* wider than the tree */
+    assert_false(tor_merkle_proof(tree, 8, 0, 2, 3, out));   /* the root has no sibling */
+    free(tree);
+}
+
+/* A bare v2-only dictionary lists the piece layers it still needs; a .torrent built around
+ * it and them reads back; the files keep their pieces roots; a btmh magnet link. */
+static void test_v2_layers_wanted(void **state)
+{
+    (void)state;
+    uint8_t a[40000], b[10000];
+    v2_files(a, b);
+    struct str t = STR_INIT, info = STR_INIT, layers = STR_INIT, t2 = STR_INIT;
+    v2_torrent(&t, &info, a, b, true, false);
+    struct tor_meta m;
+    const char *why = NULL;
+    assert_int_equal(tor_meta_parse(t.ptr, t.len, &m, &why), 0);
+    struct tor_layer_want *w;
+    uint64_t plen;
+    assert_int_equal(tor_meta_layers_wanted(info.ptr, info.len, &w, &plen), 1);
+    assert_int_equal(plen, 32768);
+    assert_memory_equal(w[0].root, m.files[0].root, 32);
+    assert_int_equal(w[0].npieces, 2);
+    uint32_t n = 0;
+    assert_ptr_equal(tor_meta_layer(&m, 0, &n), m.pieces);
+    assert_int_equal(n, 2);
+    assert_null(tor_meta_layer(&m, 2, &n)); /* b: one piece, its root is its hash */
+    assert_int_equal(tor_meta_file_by_root(&m, m.files[2].root), 2);
+    benc_open_dict(&layers);
+    benc_put_str(&layers, w[0].root, 32);
+    benc_put_str(&layers, m.pieces, 64);
+    benc_close(&layers);
+    tor_meta_build(&t2, info.ptr, info.len, NULL, 0, NULL, 0, layers.ptr, layers.len);
+    struct tor_meta m2;
+    assert_int_equal(tor_meta_parse(t2.ptr, t2.len, &m2, &why), 0);
+    assert_memory_equal(m2.pieces, m.pieces, 32 * 3);
+    assert_memory_equal(m2.info_hash, m.info_hash, 20);
+    tor_meta_clear(&m2);
+    free(w);
+    /* a v1 dictionary is not one */
+    struct str v1 = STR_INIT;
+    str_appends(&v1, "d6:lengthi5e4:name1:x12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae");
+    assert_int_equal(tor_meta_layers_wanted(v1.ptr, v1.len, &w, &plen), -1);
+    assert_null(w);
+    /* btmh: SHA-256 multihash; alone it is also the wire name, truncated */
+    struct str u = STR_INIT;
+    str_appends(&u, "magnet:?xt=urn:btmh:1220");
+    for (int i = 0; i < 32; i++)
+        str_appendf(&u, "%02x", m.info_hash_v2[i]);
+    struct tor_magnet mg;
+    assert_int_equal(tor_magnet_parse(u.ptr, u.len, &mg, &why), 0);
+    assert_true(mg.v2 && mg.v2_only);
+    assert_memory_equal(mg.info_hash_v2, m.info_hash_v2, 32);
+    assert_memory_equal(mg.info_hash, m.info_hash, 20);
+    tor_magnet_clear(&mg);
+    str_appends(&u, "&xt=urn:btih:0123456789ABCDEF0123456789abcdef01234567");
+    assert_int_equal(tor_magnet_parse(u.ptr, u.len, &mg, &why), 0);
+    assert_true(mg.v2 && !mg.v2_only); /* a hybrid's link: named by its v1 hash */
+    assert_int_equal(mg.info_hash[0], 0x01);
+    tor_magnet_clear(&mg);
+    const char *bad = "magnet:?xt=urn:btmh:1114aaaa";
+    assert_int_equal(tor_magnet_parse(bad, strlen(bad), &mg, &why), ERR_PARSE);
+    tor_meta_clear(&m);
+    str_clear(&t), str_clear(&info), str_clear(&layers), str_clear(&t2), str_clear(&v1);
+    str_clear(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_hybrid_rejects),
         cmocka_unit_test(test_v2_only),
         cmocka_unit_test(test_merkle),
+        cmocka_unit_test(test_merkle_proof),
+        cmocka_unit_test(test_v2_layers_wanted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,10 @@
  * dictionary is known a torrent is ITEM_METADATA: its trackers (from the link) are announced
  * to, the peers they name are dialled, and the connections (incoming ones too) are given to
  * the metadata fetcher (torrent/metafetch.h) instead of a swarm. When the dictionary came and
- * its SHA-1 is the info-hash, a .torrent file is written around it (the link's trackers and
- * web seeds), the link is forgotten, and the torrent goes on as one added from that file:
- * its files are checked, the swarm starts, and the fetch's connections are handed to it
+ * its hash is the link's (SHA-1 for btih, SHA-256 for a BEP 52 btmh), and for a v2-only one
+ * its piece layers came too, a .torrent file is written around it (the link's trackers and
+ * web seeds, the piece layers), the link is forgotten, and the torrent goes on as one added from
+ * that file: its files are checked, the swarm starts, and the fetch's connections are handed to it
  * (tor_swarm_peer_adopt checks what each peer said meanwhile), so no peer is dialled twice;
  * peers the fetch had closed (those without BEP 9) are dialled again by the swarm.
  *
@@ -50,6 +51,9 @@ struct tor_item *peer_magnet_add(struct peer_svc *svc, const char *uri, const ch
     it->svc = svc;
     it->key = ++svc->next_key;
     memcpy(it->meta.info_hash, mg.info_hash, 20);
+    it->meta.v2 = mg.v2; /* BEP 52: a btmh hash; v2-only without a btih one */
+    it->meta.v2_only = mg.v2_only;
+    memcpy(it->meta.info_hash_v2, mg.info_hash_v2, 32);
     tor_hash_hex(it->meta.info_hash, it->hex);
     it->meta.name = display_name(mg.name, it->hex);
     it->meta.trackers = mg.trackers, it->meta.ntrackers = mg.ntrackers;
@@ -78,6 +82,8 @@ struct tor_item *peer_magnet_add(struct peer_svc *svc, const char *uri, const ch
 void peer_magnet_start(struct tor_item *it)
 {
     it->fetch = tor_mfetch_new(it->meta.info_hash, it->svc->peer_id, &torrent_mfetch_ops, it);
+    if (it->meta.v2)
+        tor_mfetch_set_v2(it->fetch, it->meta.info_hash_v2);
     it->state = ITEM_METADATA;
     it->pending_event = TOR_EV_STARTED;
     it->sent_started = false;
@@ -100,12 +106,14 @@ static void fail(struct tor_item *it, const char *why)
     it->state = ITEM_ERROR;
 }
 
-/* The verified info dictionary: the torrent becomes one added from a .torrent file. */
-static void metadata_done(struct tor_item *it, const char *info, size_t len)
+/* The verified info dictionary (and the piece layers of a v2-only one): the torrent becomes
+ * one added from a .torrent file. */
+static void metadata_done(struct tor_item *it, const char *info, size_t len,
+                          const struct str *layers)
 {
     struct str t = STR_INIT;
     tor_meta_build(&t, info, len, it->meta.trackers, it->meta.ntrackers, it->meta.webseeds,
-                   it->meta.nwebseeds);
+                   it->meta.nwebseeds, layers->len ? layers->ptr : NULL, layers->len);
     struct tor_meta m;
     const char *why = NULL;
     if (tor_meta_parse(t.ptr, t.len, &m, &why) < 0) {
@@ -172,7 +180,10 @@ void peer_magnet_tick(struct tor_item *it, uint64_t now_ms)
     if (info) {
         char *copy = xmalloc(len);
         memcpy(copy, info, len); /* the fetcher is freed on the way */
-        metadata_done(it, copy, len);
+        struct str layers = STR_INIT;
+        tor_mfetch_layers(it->fetch, &layers);
+        metadata_done(it, copy, len, &layers);
+        str_clear(&layers);
         free(copy);
     }
 }
