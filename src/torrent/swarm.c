@@ -334,8 +334,12 @@ static void share_upload(struct tor_swarm *s, uint64_t dt)
     struct tor_share_peer *sp = xcalloc(s->npeers ? s->npeers : 1, sizeof *sp);
     struct tor_peer **who = xcalloc(s->npeers ? s->npeers : 1, sizeof *who);
     for (struct tor_peer *p = s->peers; p; p = p->next) {
-        /* what left our buffer, not what went into it: at first the buffers fill at once */
-        size_t out = p->closed ? 0 : s->ops->pending(p->conn);
+        /* what reached the peer (what left our buffer if that is all we can tell), not what
+         * went into the buffers: at first they fill at once, and the kernel's may hold
+         * seconds of a flow's data */
+        size_t out = p->closed          ? 0
+                     : s->ops->unacked ? s->ops->unacked(p->conn)
+                                        : s->ops->pending(p->conn);
         uint64_t gone = p->up_win + p->out_mark > out ? p->up_win + p->out_mark - out : 0;
         if (p->handshaked && !p->closed && !p->am_choking && p->peer_interested &&
             n < TOR_SHARE_MAX) {

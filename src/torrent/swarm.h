@@ -47,6 +47,9 @@ struct tor_swarm_ops {
     void (*log)(void *ctx, uint64_t peer, const char *what);
     /* Addresses a peer told of (PEX, BEP 11): candidates to dial. May be NULL. */
     void (*found)(void *ctx, const struct tor_pex_addr *a, size_t n);
+    /* Bytes written to conn that the peer has not acknowledged yet (what the seed's share
+     * measures, share.h). May be NULL: pending is used. */
+    size_t (*unacked)(void *conn);
 };
 
 struct tor_swarm_limits {

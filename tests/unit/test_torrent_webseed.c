@@ -76,7 +76,8 @@ static void f_log(void *ctx, uint64_t peer, const char *what)
     (void)ctx, (void)peer, (void)what;
 }
 
-static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_verify, f_log, NULL};
+static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_verify, f_log, NULL,
+                                         NULL};
 
 static void make_meta(struct tor_meta *m, bool multi)
 {

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +60,19 @@ static size_t sw_pending(void *vpc)
 {
     struct pconn *pc = vpc;
     return pc->c ? conn_output_pending(pc->c) : 0;
+}
+
+/* What we wrote that the peer has not acknowledged: ours not yet handed to the kernel, and
+ * the socket's send queue (SIOCOUTQ on TCP: unsent and unacknowledged bytes). */
+static size_t sw_unacked(void *vpc)
+{
+    struct pconn *pc = vpc;
+    int q = 0;
+    if (!pc->c)
+        return 0;
+    if (pc->fd < 0 || ioctl(pc->fd, SIOCOUTQ, &q) < 0 || q < 0)
+        q = 0;
+    return conn_output_pending(pc->c) + (size_t)q;
 }
 
 static int sw_read(void *vit, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out)
@@ -114,6 +129,7 @@ const struct tor_swarm_ops torrent_swarm_ops = {
     .send = sw_send,
     .close = sw_close,
     .pending = sw_pending,
+    .unacked = sw_unacked,
     .read = sw_read,
     .verify = peer_verify,
     .log = sw_log,
@@ -147,6 +163,8 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
     struct pconn *pc = xcalloc(1, sizeof *pc);
     pc->c = c;
     pc->svc = svc;
+    pc->fd = svc->accepting_fd;
+    svc->accepting_fd = -1;
     snprintf(pc->addr, sizeof pc->addr, "%s", peer);
     link_conn(svc, pc);
     struct tor_item *it = svc->connecting_for;
@@ -307,7 +325,9 @@ void peer_accept_cb(int fd, short what, void *vsvc)
         int cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0)
             return;
+        svc->accepting_fd = cfd;
         conn_accept(&svc->w->host, &svc->in_l, cfd, (struct sockaddr *)&ss);
+        svc->accepting_fd = -1;
     }
 }
 
@@ -344,8 +364,10 @@ static void on_dialled(int fd, short what, void *vd)
         svc->connecting_port =
             ntohs(dl->ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&dl->ss)->sin6_port
                                                : ((struct sockaddr_in *)&dl->ss)->sin_port);
+        svc->accepting_fd = fd;
         conn_accept(&svc->w->host, &svc->out_l, fd, (struct sockaddr *)&dl->ss);
         svc->connecting_for = NULL;
+        svc->accepting_fd = -1;
     }
     event_free(dl->ev);
     free(dl);

@@ -89,6 +89,7 @@ struct pconn {
     struct str in;
     char addr[64];
     uint16_t port; /* the one dialled (outgoing connections), else 0 */
+    int fd;        /* its socket (owned by conn.c), -1: none; for its unacknowledged bytes */
     bool closing;
     struct pconn *next_close;
     struct pconn *prev, *next;
@@ -112,6 +113,7 @@ struct peer_svc {
     struct pconn *conns;
     struct tor_item *connecting_for; /* create() of an outgoing connection reads it */
     uint16_t connecting_port;        /* and the port it dialled */
+    int accepting_fd;                /* create() of any connection: its socket */
     uint8_t peer_id[20];
     char state_dir[1024], inbox[1024];
     unsigned outgoing_pending;

@@ -154,6 +154,7 @@ static int peer_open(struct daemon *d, void **state_out)
     if (!c || !c->svc.enabled)
         return 0;
     struct peer_svc *svc = xcalloc(1, sizeof *svc);
+    svc->accepting_fd = -1;
     *state_out = svc;
     svc->dht_fd = -1;
     svc->d = d;
