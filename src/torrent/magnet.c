@@ -95,18 +95,22 @@ static void push(char ***list, size_t *n, const char *v, size_t len)
 }
 
 static int param(struct tor_magnet *m, struct slice key, const char *val, size_t vlen,
-                 bool *have_hash)
+                 bool *have_hash, const char **why)
 {
     struct slice v = slice_make(val, vlen);
     if (slice_eq(key, "xt") && slice_starts_ci(v, "urn:btmh:")) {
-        if (!parse_btmh(slice_make(val + 9, vlen - 9), m->info_hash_v2))
+        if (!parse_btmh(slice_make(val + 9, vlen - 9), m->info_hash_v2)) {
+            *why = "bad btmh hash";
             return ERR_PARSE;
+        }
         m->v2 = true;
     } else if (slice_eq(key, "xt")) {
         if (!slice_starts_ci(v, "urn:btih:"))
             return 0; /* another kind of hash: not ours */
-        if (!parse_btih(slice_make(val + 9, vlen - 9), m->info_hash))
+        if (!parse_btih(slice_make(val + 9, vlen - 9), m->info_hash)) {
+            *why = "bad btih hash";
             return ERR_PARSE;
+        }
         *have_hash = true;
     } else if (slice_eq(key, "dn") && !m->name) {
         m->name = slice_dup(v);
@@ -146,8 +150,8 @@ int tor_magnet_parse(const char *uri, size_t n, struct tor_magnet *m, const char
             } else if (memchr(buf, '\0', (size_t)len)) {
                 why = "NUL in a value";
                 rc = ERR_PARSE;
-            } else if ((rc = param(m, key, buf, (size_t)len, &have)) < 0) {
-                why = "bad btih or btmh hash";
+            } else {
+                rc = param(m, key, buf, (size_t)len, &have, &why);
             }
         }
         i = end + 1;

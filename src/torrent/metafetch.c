@@ -258,7 +258,8 @@ static void got_dictionary(struct tor_mfetch *f)
         return;
     }
     f->done = true;
-    mf_log(f, "metadata complete: %lld bytes, its hash matches the link", (long long)f->size);
+    mf_log(f, "metadata complete: %lld bytes, %s", (long long)f->size,
+           f->have_v2 ? "SHA-256 matches the link's v2 hash" : "SHA-1 matches the info-hash");
 }
 
 /* Every piece is in: accepted if it hashes to what the link names; otherwise whoever sent

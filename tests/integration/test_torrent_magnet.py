@@ -123,8 +123,10 @@ def test_bad_magnet_refused(pigeon):
     p = pigeon.d.cli("torrent", "add", "magnet:?xt=urn:btih:12345&dn=x", check=False)
     assert p.returncode != 0
     assert b"not a usable magnet link: bad btih hash" in p.stderr
+    p = pigeon.d.cli("torrent", "add", "magnet:?xt=urn:btmh:1220abcd&dn=x", check=False)
+    assert p.returncode != 0 and b"not a usable magnet link: bad btmh hash" in p.stderr
     p = pigeon.d.cli("torrent", "add", "magnet:?dn=x", check=False)
-    assert p.returncode != 0 and b"no urn:btih: hash" in p.stderr
+    assert p.returncode != 0 and b"no urn:btih: or urn:btmh: hash" in p.stderr
     # written straight into the inbox, past the CLI's check: refused by the daemon, which
     # stays up
     start = pigeon.d.log_size()
