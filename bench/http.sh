@@ -12,6 +12,7 @@
 #   big    one 1 GiB file over plain HTTP (sendfile), curl, the median  MB/s
 #          of five downloads (one download's rate moves by +-20 % run to run)
 #   idle   memory per idle keep-alive connection, 10,000 open          bytes (RSS delta / N)
+#          (on the server started again: after the rows before, it counted reused heap)
 # The summary prints each figure and Pigeon's ratio to each peer (for idle: lower is better).
 #
 # usage: bench/http.sh [-d SECONDS] [-n IDLE_CONNS] [-B]
@@ -86,6 +87,8 @@ measure() { # NAME
         nice -n -15 taskset -c 1 curl -s -o /dev/null -w '%{speed_download}\n' \
             "http://127.0.0.1:$PORT/big.bin"
     done | sort -n | awk '{ v[NR] = $1 } END { printf "%d", v[3] / 1000000 }')
+    http_stop # idle memory on a fresh server: the rows before leave freed heap to reuse
+    http_start "$name"
     pid=$(server_rss_pid "$name")
     before=$(rss_kb "$pid")
     coproc IDLER { nice -n -15 taskset -c 1 /usr/bin/python3 "$ROOT/bench/http_idle.py" "$PORT" "$IDLE" /small.html; }
