@@ -129,6 +129,8 @@ static int read_info(struct reader *r, long info)
         uint64_t want = (m->total + m->piece_len - 1) / m->piece_len;
         if (m->total == 0 || want != pieces.len / 20 || want > UINT32_MAX)
             return meta_bad(r, "piece count does not match the length");
+        if (m->v2 && want > TOR_MAX_PIECES)
+            return meta_bad(r, "too many pieces");
         m->npieces = (uint32_t)want;
         m->pieces = xmalloc(pieces.len);
         memcpy(m->pieces, pieces.p, pieces.len);

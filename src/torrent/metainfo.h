@@ -36,6 +36,10 @@
 #define TOR_MAX_PIECE_LEN (64u << 20) /* larger pieces are refused */
 #define TOR_MAX_FILES 100000u
 #define TOR_MAX_TRACKERS 64u
+/* v2 and hybrid torrents with more pieces are refused (libtorrent's max_pieces default): a
+ * v2 piece's hash is not in the info dictionary, so the count comes from declared lengths
+ * alone and would size the piece table (32 bytes a piece) without bound. */
+#define TOR_MAX_PIECES 0x200000u
 
 struct tor_file {
     char *path;      /* relative, components joined by '/' */

@@ -220,6 +220,8 @@ int meta_read_v2(struct reader *r, long info)
     uint64_t np = (m->total + m->piece_len - 1) / m->piece_len;
     if (rc == 0 && (m->total == 0 || np > UINT32_MAX))
         rc = meta_bad(r, "piece count does not match the length");
+    if (rc == 0 && np > TOR_MAX_PIECES)
+        rc = meta_bad(r, "too many pieces");
     if (rc == 0) {
         m->npieces = (uint32_t)np;
         m->pieces = xcalloc(np, 32);

@@ -389,6 +389,20 @@ static void test_v2_only(void **state)
     v2_torrent(&t, &info, a, b, true, true);
     assert_int_equal(tor_meta_parse(t.ptr, t.len, &m, &why), ERR_PARSE);
     assert_string_equal(why, "piece layer does not match its pieces root");
+    /* review finding 2: 154 bytes declaring 2^45 bytes in 16 KiB pieces (2^31 pieces, 64 GiB
+     * of piece table) are refused before anything is allocated for them */
+    struct str huge = STR_INIT;
+    str_appends(&huge, "d4:infod9:file treed1:ad0:d6:lengthi35184372088832e11:pieces root32:");
+    str_append(&huge, h, 32);
+    str_appends(&huge, "eee12:meta versioni2e4:name1:a12:piece lengthi16384eee");
+    assert_int_equal(huge.len, 154);
+    assert_int_equal(tor_meta_parse(huge.ptr, huge.len, &m, &why), ERR_PARSE);
+    assert_string_equal(why, "too many pieces");
+    struct tor_layer_want *w = NULL;
+    uint64_t plen;
+    assert_int_equal(tor_meta_layers_wanted(huge.ptr + 7, huge.len - 8, &w, &plen), -1);
+    assert_null(w);
+    str_clear(&huge);
     /* a bare info dictionary (BEP 9) carries no piece layers */
     SHA1((const unsigned char *)info.ptr, info.len, h);
     assert_int_equal(tor_meta_from_info(info.ptr, info.len, h, &m, &why), ERR_PARSE);
