@@ -111,7 +111,7 @@ fi
 command -v python3 >/dev/null || die "python3 is needed"
 command -v cc >/dev/null || die "a C compiler is needed (build-essential)"
 
-BIN=$ROOT/build/release
+BIN=${BENCH_BIN:-$ROOT/build/release} # BENCH_BIN: another build to measure (with -B)
 build_pigeon
 [[ -x $BIN/pigeond && -x $BIN/pigeon ]] || die "no pigeond or pigeon in $BIN"
 
@@ -280,12 +280,13 @@ fi
 
 # ---------------------------------------------------------------- runs
 declare -A RESULTS
-run_imaptest() { # PORT SECONDS -> a load line as imapload prints it
+run_imaptest() { # PORT SECONDS LOGFILE -> a load line as imapload prints it (LOGFILE: imaptest's output)
     local out total
     # imaptest's default user template is $USER, checked even when userfile= names the users
     out=$(USER=${USER:-bench} LD_LIBRARY_PATH=/usr/lib/dovecot "$IMAPTEST" host=127.0.0.1 port="$1" \
         userfile="$TMP/users.imaptest" clients="$C" secs="$2" mbox="$IMAPTEST_MBOX" \
         ${IMAPTEST_LOGOUT0:+logout=0} 2>&1 </dev/null) || true
+    echo "$out" >"$3" # its per-command totals, kept with -k
     total=$(awk '/^Totals:/ {t = 1; next} t && /^[ 0-9]+$/ {s = 0; for (i = 1; i <= NF; i++) s += $i; sum = s} END {print sum + 0}' <<<"$out")
     ((total > 0)) || { echo "$out" | tail -20 >&2; return 1; }
     awk -v t="$total" -v s="$2" 'BEGIN {printf "commands_per_s=%.1f rounds=%d seconds=%d\n", t / s, t, s}'
@@ -293,7 +294,7 @@ run_imaptest() { # PORT SECONDS -> a load line as imapload prints it
 run_load() { # NAME PORT SECONDS -> prints the load line
     local out
     if [[ $LOADKIND != imapload ]]; then
-        out=$(run_imaptest "$2" "$3") || die "$1: imaptest failed"
+        out=$(run_imaptest "$2" "$3" "$TMP/$1.imaptest") || die "$1: imaptest failed"
         echo "$out" >>"$TMP/$1.out"
         echo "$out"
         return

@@ -243,10 +243,18 @@ struct store_imap_cache {
 /*
  * Fills the `fields` (enum store_imap_cache_field) of out[i] for blob_ids[i], i < n, from the
  * parse_cache table (a fill computes every field); *missing_out gets how many
- * were not there. fill: those are computed by parsing their files (msg/mime.h) and stored
- * (store_imap_cache_put); otherwise they stay NULL and nothing is written. A file that cannot
- * be read gives NULL strings. Free with store_imap_cache_free(out, n).
+ * were not there. fill: those are computed by parsing their files (msg/mime.h) and stored —
+ * here (store_imap_cache_put) when fill->put is NULL, else handed to fill->put (the entries
+ * are borrowed for the call: it copies what it keeps; a caller with a writer thread sends
+ * them there rather than fight it for SQLite's write lock). fill NULL: they stay NULL and
+ * nothing is written. A file that cannot be read gives NULL strings. Free with
+ * store_imap_cache_free(out, n).
  */
+struct store_imap_cache_fill {
+    void (*put)(void *arg, const char *const *blob_ids, const struct store_imap_cache *entries,
+                size_t n);
+    void *arg;
+};
 enum store_imap_cache_field {
     STORE_CACHE_ENVELOPE = 1 << 0,
     STORE_CACHE_BODYSTRUCTURE = 1 << 1,
@@ -255,7 +263,8 @@ enum store_imap_cache_field {
     STORE_CACHE_ALL = 15,
 };
 int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n, unsigned fields,
-                         struct store_imap_cache *out, bool fill, size_t *missing_out);
+                         struct store_imap_cache *out, const struct store_imap_cache_fill *fill,
+                         size_t *missing_out);
 /* Stores entries[0..n) for blob_ids (complete entries only; savepoint inside a batch). */
 int store_imap_cache_put(struct store *st, const char *const *blob_ids,
                          const struct store_imap_cache *entries, size_t n);

@@ -152,7 +152,8 @@ int store_imap_cache_put(struct store *st, const char *const *blob_ids,
 }
 
 int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n, unsigned fields,
-                         struct store_imap_cache *out, bool fill, size_t *missing_out)
+                         struct store_imap_cache *out, const struct store_imap_cache_fill *fill,
+                         size_t *missing_out)
 {
     memset(out, 0, n * sizeof *out);
     *missing_out = 0;
@@ -188,7 +189,10 @@ int store_imap_cache_get(struct store *st, const char *const *blob_ids, size_t n
             ids[k] = blob_ids[miss[k]];
             c[k] = out[miss[k]];
         }
-        store_imap_cache_put(st, ids, c, nmiss);
+        if (nmiss && fill->put)
+            fill->put(fill->arg, ids, c, nmiss);
+        else
+            store_imap_cache_put(st, ids, c, nmiss);
         free(ids);
         free(c);
     }

@@ -5,9 +5,12 @@ QRESYNC (RFC 7162: SELECT with QRESYNC, VANISHED, UID FETCH ... VANISHED) with a
 session making the changes."""
 
 import re
+import sqlite3
+from pathlib import Path
 
 import pytest
 
+import pigeon_harness as H
 from imap_helpers import RawIMAP, imap
 
 PIGEON_CONF = {"imap": {}}
@@ -223,3 +226,40 @@ def test_compress_deflate(daemon, box):
         out = reply(b"z4")
         assert out.count(b"body of <") == 4 and b"z3 OK" in out, out
         assert b"z4 NO [COMPRESSIONACTIVE]" in out, out
+
+
+def cached_envelopes(daemon, needle):
+    db = sqlite3.connect("file:%s?mode=ro" % (Path(daemon.data_dir) / "pigeon.db"), uri=True)
+    try:
+        return db.execute("SELECT blob_id, envelope FROM parse_cache WHERE envelope LIKE ?",
+                          ("%" + needle + "%",)).fetchall()
+    finally:
+        db.close()
+
+
+def test_parse_cache_filled_by_append_and_by_fetch(daemon):
+    """APPEND stores the message's parse-cache entry with its rows (the bytes are at hand), so
+    its first FETCH needs no file; an entry that is missing is computed by a FETCH and stored
+    by the writer thread after the reply."""
+    subject = "cache-%d" % id(daemon)
+    raw = "From: Carol <carol@x.org>\r\nSubject: %s\r\n\r\nbody\r\n" % subject
+    m = imap(daemon)
+    typ, data = m.append("INBOX", None, None, raw.encode())
+    uid = re.search(rb"APPENDUID \d+ (\d+)", data[0]).group(1).decode()
+    rows = cached_envelopes(daemon, subject)
+    assert len(rows) == 1, rows  # there before any FETCH
+    db = sqlite3.connect(str(Path(daemon.data_dir) / "pigeon.db"), timeout=30)
+    try:
+        with db:
+            db.execute("DELETE FROM parse_cache WHERE blob_id = ?", (rows[0][0],))
+    finally:
+        db.close()
+    assert cached_envelopes(daemon, subject) == []
+    with RawIMAP(daemon.imap_port) as a:
+        a.login()
+        a.ok("SELECT INBOX")
+        fetched = b"".join(a.ok("UID FETCH %s (ENVELOPE)" % uid))
+        assert subject.encode() in fetched, fetched
+    again = H.wait_until(lambda: cached_envelopes(daemon, subject), what="parse cache row")
+    assert again[0][1] == rows[0][1]
+    m.logout()

@@ -384,7 +384,8 @@ static void test_cache(void **state)
     struct store_imap_cache c[2];
     for (int round = 0; round < 2; round++) {
         size_t missing;
-        assert_int_equal(store_imap_cache_get(f->st, ids, 2, STORE_CACHE_ALL, c, true, &missing),
+        assert_int_equal(store_imap_cache_get(f->st, ids, 2, STORE_CACHE_ALL, c,
+                                              &(struct store_imap_cache_fill){0}, &missing),
                          0);
         assert_int_equal(missing, round == 0 ? 2 : 1);
         assert_string_equal(c[0].envelope, "(NIL \"=?utf-8?q?caf=C3=A9?=\" ((\"Alice\" NIL "
@@ -403,6 +404,73 @@ static void test_cache(void **state)
     sqlite3_close(db);
 }
 
+/* Rows of sql on f's database (opened on its own); the first row's first column in first. */
+static int count_rows(struct fixture *f, const char *sql, char *first, size_t cap)
+{
+    sqlite3 *db = NULL;
+    char path[128];
+    snprintf(path, sizeof path, "%s/pigeon.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), 0);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (n++ == 0 && first)
+            snprintf(first, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+struct put_seen {
+    int calls;
+    size_t n;
+    char id[64];
+    struct store_imap_cache c;
+};
+
+static void put_hook(void *arg, const char *const *ids, const struct store_imap_cache *c, size_t n)
+{
+    struct put_seen *p = arg;
+    p->calls++;
+    p->n = n;
+    snprintf(p->id, sizeof p->id, "%s", ids[0]);
+    p->c = (struct store_imap_cache){strdup(c[0].envelope), strdup(c[0].bodystructure),
+                                     strdup(c[0].body), strdup(c[0].search_headers)};
+}
+
+/* A fill with a put hook computes the misses and hands them over; it writes nothing itself
+ * (the IMAP service sends them to its writer thread), and what the hook stores is found. */
+static void test_cache_fill_hook(void **state)
+{
+    struct fixture *f = *state;
+    deliver(f, "From: Alice <alice@crepes.fr>\r\nSubject: hook\r\n\r\nhi\r\n");
+    char blob[64] = "";
+    assert_int_equal(count_rows(f, "SELECT blob_id FROM messages", blob, sizeof blob), 1);
+    const char *ids[] = {blob};
+    struct store_imap_cache c[1];
+    struct put_seen seen = {0};
+    size_t missing;
+    struct store_imap_cache_fill fill = {put_hook, &seen};
+    assert_int_equal(store_imap_cache_get(f->st, ids, 1, STORE_CACHE_ALL, c, &fill, &missing), 0);
+    assert_int_equal(missing, 1);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.id, blob);
+    assert_string_equal(seen.c.envelope, c[0].envelope);
+    store_imap_cache_free(c, 1);
+    assert_int_equal(count_rows(f, "SELECT blob_id FROM parse_cache", NULL, 0), 0);
+    const char *seen_ids[] = {seen.id};
+    assert_int_equal(store_imap_cache_put(f->st, seen_ids, &seen.c, 1), 0);
+    store_imap_cache_free(&seen.c, 1);
+    assert_int_equal(count_rows(f, "SELECT blob_id FROM parse_cache", NULL, 0), 1);
+    assert_int_equal(store_imap_cache_get(f->st, ids, 1, STORE_CACHE_ALL, c, &fill, &missing), 0);
+    assert_int_equal(missing, 0);
+    assert_int_equal(seen.calls, 1);
+    assert_non_null(strstr(c[0].search_headers, "Subject: hook\n"));
+    store_imap_cache_free(c, 1);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERR);
@@ -412,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_move_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_fill_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_date_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_urlauth_keys, setup, teardown),
     };

@@ -136,6 +136,8 @@ struct req_job {
     struct imap_req *req;
     size_t cap, cap2;
     char (*blobs)[33]; /* APPEND: the files written before the rows, one per part */
+    struct store_imap_cache *parsed; /* APPEND: each part's parse-cache entry (or NULL) */
+    size_t nparsed;
     bool on_worker;    /* a read on the worker's handle: no writes (claims, cache fills) */
     size_t missing;    /* CACHE on the worker: entries not in the cache */
     size_t *miss;      /* CACHE: the blobs' indices still to read (NULL: all of them) */
@@ -268,6 +270,9 @@ static int do_append_rows(struct store *st, struct req_job *j)
                                                  date, tz, &id, &uidv, &uid);
         if (rc != 0)
             return rc;
+        /* Its own savepoint: a failure leaves the cache to be filled by the first FETCH. */
+        if (j->parsed)
+            store_imap_cache_put(st, (const char *[]){j->blobs[k]}, &j->parsed[k], 1);
         r->uids2[r->nuids2++] = (uint32_t)uid;
     }
     r->mailbox.id = id;
@@ -295,6 +300,60 @@ static int do_status(struct store *st, struct imap_req *r)
     return 0;
 }
 
+/* Parse-cache entries computed on the pool, on their way to the writer. */
+struct cache_put_job {
+    char **ids;
+    struct store_imap_cache *c;
+    size_t n;
+};
+
+static int cache_put_run(struct store *st, void *vp)
+{
+    struct cache_put_job *p = vp;
+    return store_imap_cache_put(st, (const char *const *)p->ids, p->c, p->n);
+}
+
+static void cache_put_done(void *vp, int rc)
+{
+    struct cache_put_job *p = vp;
+    if (rc != 0) /* the next FETCH of these messages parses them again */
+        log_warn("imap: parse cache not stored: %s", err_str(rc));
+    for (size_t i = 0; i < p->n; i++)
+        free(p->ids[i]);
+    store_imap_cache_free(p->c, p->n);
+    free(p->ids);
+    free(p->c);
+    free(p);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/*
+ * store_imap_cache_get's fill hook on the pool: the entries go to the writer as a relaxed
+ * write that no reply waits for. Written here they would need SQLite's write lock, which the
+ * writer holds most of the time under load: the busy handler slept whole milliseconds (558
+ * sleeps in 4 s of imaptest logout=0), inside the FETCH that asked.
+ */
+static void cache_put_to_writer(void *vw, const char *const *ids,
+                                const struct store_imap_cache *c, size_t n)
+{
+    struct cache_put_job *p = xcalloc(1, sizeof *p);
+    p->ids = xcalloc(n, sizeof *p->ids);
+    p->c = xcalloc(n, sizeof *p->c);
+    p->n = n;
+    for (size_t i = 0; i < n; i++) {
+        p->ids[i] = xstrdup(ids[i]);
+        p->c[i] = (struct store_imap_cache){dup_or_null(c[i].envelope),
+                                            dup_or_null(c[i].bodystructure),
+                                            dup_or_null(c[i].body),
+                                            dup_or_null(c[i].search_headers)};
+    }
+    imap_writer_submit_relaxed(vw, cache_put_run, cache_put_done, p);
+}
+
 /* CACHE: the entries of r->blobs, or of those at j->miss when the worker's memory copy
  * (pcache.h) had the others; they land at their index in r->cache. */
 static int do_cache(struct store *st, struct req_job *j)
@@ -306,8 +365,10 @@ static int do_cache(struct store *st, struct req_job *j)
         ids[k] = r->blobs[j->miss ? j->miss[k] : k];
     struct store_imap_cache *c = xcalloc(n ? n : 1, sizeof *c);
     /* enum imap_cache_field and enum store_imap_cache_field have the same bits. */
+    struct imap_writer *writer = writer_of(j->w->d);
+    struct store_imap_cache_fill fill = {writer ? cache_put_to_writer : NULL, writer};
     int rc = store_imap_cache_get(st, ids, n, r->cache_fields ? r->cache_fields : STORE_CACHE_ALL,
-                                  c, !j->on_worker, &j->missing);
+                                  c, j->on_worker ? NULL : &fill, &j->missing);
     if (rc == 0) {
         if (!r->cache)
             r->cache = xcalloc(r->nblobs ? r->nblobs : 1, sizeof *r->cache);
@@ -557,6 +618,9 @@ static void notify_others(struct req_job *j)
 
 static void job_free(struct req_job *j)
 {
+    if (j->parsed)
+        store_imap_cache_free(j->parsed, j->nparsed);
+    free(j->parsed);
     free(j->blobs);
     free(j->miss);
     free(j);
@@ -620,6 +684,15 @@ static void append_work(void *tctx, void *vj)
     j->blobs = xcalloc(r->nparts ? r->nparts : 1, sizeof *j->blobs);
     for (size_t k = 0; rc == 0 && k < r->nparts; k++)
         rc = store_imap_append_blob(st, r->parts[k].data, r->parts[k].len, j->blobs[k]);
+    /* The parse cache too, from the bytes at hand, stored with the rows: clients FETCH what
+     * they append (or what arrives), and the first FETCH then reads SQLite on the worker
+     * instead of a trip to the pool to read and parse the file. */
+    if (rc == 0) {
+        j->parsed = xcalloc(r->nparts ? r->nparts : 1, sizeof *j->parsed);
+        j->nparsed = r->nparts;
+        for (size_t k = 0; k < r->nparts; k++)
+            store_imap_cache_compute(r->parts[k].data, r->parts[k].len, &j->parsed[k]);
+    }
     if (rc != 0) {
         r->rc = rc;
         return loop_post_send(j->w->host.post, req_result, j);
