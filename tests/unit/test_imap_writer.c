@@ -28,7 +28,8 @@ struct fixture {
     struct imap_writer *w;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool open; /* the gate job may return */
+    bool entered; /* the gate job runs: the writer took its batch, what comes next queues */
+    bool open;    /* the gate job may return */
     int done;  /* done callbacks run */
 };
 
@@ -52,6 +53,8 @@ static int run(struct store *st, void *arg)
     struct job *j = arg;
     if (j->gate) {
         pthread_mutex_lock(&j->f->mu);
+        j->f->entered = true;
+        pthread_cond_broadcast(&j->f->cv);
         while (!j->f->open)
             pthread_cond_wait(&j->f->cv, &j->f->mu);
         pthread_mutex_unlock(&j->f->mu);
@@ -75,6 +78,16 @@ static void wait_done(struct fixture *f, int n)
 {
     pthread_mutex_lock(&f->mu);
     while (f->done < n)
+        pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Until the gate job runs: its batch is taken, so the jobs submitted after this all wait in
+ * the queue and the writer takes them as one batch (not some with the gate, some alone). */
+static void wait_entered(struct fixture *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (!f->entered)
         pthread_cond_wait(&f->cv, &f->mu);
     pthread_mutex_unlock(&f->mu);
 }
@@ -137,6 +150,7 @@ static void test_mixed_batch_is_full(void **state)
     struct job gate = {.f = f, .gate = true};
     struct job r1 = {.f = f}, strict = {.f = f}, r2 = {.f = f};
     imap_writer_submit(f->w, run, done, &gate);
+    wait_entered(f);
     imap_writer_submit_relaxed(f->w, run, done, &r1); /* queued behind the gate: one batch */
     imap_writer_submit(f->w, run, done, &strict);
     imap_writer_submit_relaxed(f->w, run, done, &r2);
@@ -149,9 +163,11 @@ static void test_mixed_batch_is_full(void **state)
     /* A batch of only relaxed writes, several at once, is relaxed. */
     pthread_mutex_lock(&f->mu);
     f->open = false;
+    f->entered = false;
     pthread_mutex_unlock(&f->mu);
     struct job gate2 = {.f = f, .gate = true}, r3 = {.f = f}, r4 = {.f = f};
     imap_writer_submit_relaxed(f->w, run, done, &gate2);
+    wait_entered(f);
     imap_writer_submit_relaxed(f->w, run, done, &r3);
     imap_writer_submit_relaxed(f->w, run, done, &r4);
     release(f);
