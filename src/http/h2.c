@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <nghttp2/nghttp2.h>
+#include <sanitizer/asan_interface.h> /* no-op macros without -fsanitize=address */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,7 @@ static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
 {
     struct h2_stream *st = s->spare;
     if (st) {
+        ASAN_UNPOISON_MEMORY_REGION(st, sizeof *st);
         s->spare = st->next;
         s->nspare--;
     } else {
@@ -96,6 +98,15 @@ static struct h2_stream *stream_new(struct http2_session *s, int32_t id)
     s->streams = st;
     nghttp2_session_set_stream_user_data(s->ng, id, st);
     return st;
+}
+
+/* A spare stream is as freed memory to ASan (a use after its stream ended is reported, not
+ * mistaken for the next stream's), but for its link in the spare list. */
+static void spare_poison(struct h2_stream *st)
+{
+    size_t link = offsetof(struct h2_stream, next), after = link + sizeof st->next;
+    ASAN_POISON_MEMORY_REGION(st, link);
+    ASAN_POISON_MEMORY_REGION((char *)st + after, sizeof *st - after);
 }
 
 static void stream_free(struct http2_session *s, struct h2_stream *st)
@@ -116,6 +127,7 @@ static void stream_free(struct http2_session *s, struct h2_stream *st)
         st->next = s->spare;
         s->spare = st;
         s->nspare++;
+        spare_poison(st);
     } else {
         free(st);
     }
@@ -125,6 +137,7 @@ void http2_session_trim(struct http2_session *s)
 {
     while (s->spare) {
         struct h2_stream *st = s->spare;
+        ASAN_UNPOISON_MEMORY_REGION(st, sizeof *st);
         s->spare = st->next;
         free(st);
     }
