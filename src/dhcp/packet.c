@@ -246,28 +246,65 @@ bool dhcp_writer_has(const struct dhcp_writer *w, uint8_t c)
     return false;
 }
 
-/* Bytes option i takes on the wire: code + length per 255-byte instance. */
-static size_t opt_wire_len(const struct dhcp_writer *w, unsigned i)
+/* Where the layout is: option `next`, of whose value `done` bytes are placed. */
+struct layout {
+    unsigned next;
+    size_t done;
+};
+
+/* Bytes the rest of option lo->next takes on the wire: code + length per 255-byte instance. */
+static size_t rest_wire_len(const struct dhcp_writer *w, const struct layout *lo)
 {
-    size_t len = w->opts[i].len;
+    size_t len = w->opts[lo->next].len - lo->done;
     size_t instances = len == 0 ? 1 : (len + 254) / 255;
     return len + 2 * instances;
 }
 
-static size_t put_opt(const struct dhcp_writer *w, unsigned i, uint8_t *out)
+/* Puts up to `room` bytes of the rest of option lo->next at out as instances (RFC 3396);
+ * the bytes written. */
+static size_t put_rest(const struct dhcp_writer *w, struct layout *lo, uint8_t *out, size_t room)
 {
-    const uint8_t *v = w->data + w->opts[i].off;
-    size_t left = w->opts[i].len, n = 0;
+    const uint8_t *v = w->data + w->opts[lo->next].off + lo->done;
+    size_t left = w->opts[lo->next].len - lo->done, n = 0;
     do {
         size_t chunk = left > 255 ? 255 : left;
-        out[n++] = w->opts[i].code;
+        if (chunk + 2 > room - n)
+            chunk = room - n - 2;
+        out[n++] = w->opts[lo->next].code;
         out[n++] = (uint8_t)chunk;
         memcpy(out + n, v, chunk);
         n += chunk;
         v += chunk;
         left -= chunk;
-    } while (left > 0);
+        lo->done += chunk;
+    } while (left > 0 && room - n >= 3);
+    if (left == 0) {
+        lo->next++;
+        lo->done = 0;
+    }
     return n;
+}
+
+/* Lays options out from *lo on into area[0..cap) (its END not counted) while they fit whole.
+ * One that does not fit is split here (RFC 3396 allows an option in several instances, and
+ * the fields are read as one buffer: options, file, sname) only when it could not fit whole
+ * into the next field either (next_cap, 0: none) and is longer than a fixed-size option.
+ * Returns the bytes used. */
+static size_t fill(const struct dhcp_writer *w, struct layout *lo, uint8_t *area, size_t cap,
+                   size_t next_cap)
+{
+    size_t pos = 0;
+    while (lo->next < w->nopts) {
+        size_t need = rest_wire_len(w, lo);
+        if (need <= cap - pos) {
+            pos += put_rest(w, lo, area + pos, need);
+            continue;
+        }
+        if (next_cap && need > next_cap && w->opts[lo->next].len > 4 && cap - pos >= 3)
+            pos += put_rest(w, lo, area + pos, cap - pos);
+        break;
+    }
+    return pos;
 }
 
 static void put_header(const struct dhcp_packet *h, uint8_t *out)
@@ -292,14 +329,12 @@ static void put_header(const struct dhcp_packet *h, uint8_t *out)
     memcpy(out + DHCP_HDR_LEN, magic_cookie, 4);
 }
 
-/* Fills one overloaded field (area[0..cap)) from option `*next` on; END, then PAD. */
-static void fill_field(const struct dhcp_writer *w, unsigned *next, uint8_t *area, size_t cap)
+/* Fills one overloaded field (area[0..cap)) from *lo on; END, then PAD. */
+static void fill_field(const struct dhcp_writer *w, struct layout *lo, uint8_t *area, size_t cap,
+                       size_t next_cap)
 {
-    size_t pos = 0;
     memset(area, 0, cap);
-    while (*next < w->nopts && opt_wire_len(w, *next) + 1 <= cap - pos)
-        pos += put_opt(w, (*next)++, area + pos);
-    area[pos] = DHCP_OPT_END;
+    area[fill(w, lo, area, cap - 1, next_cap)] = DHCP_OPT_END;
 }
 
 size_t dhcp_writer_finish(struct dhcp_writer *w, uint8_t *out, size_t max)
@@ -310,24 +345,20 @@ size_t dhcp_writer_finish(struct dhcp_writer *w, uint8_t *out, size_t max)
         max = DHCP_MAX_LEN;
     put_header(&w->hdr, out);
     size_t pos = DHCP_MIN_LEN;
-    size_t need = 0;
-    for (unsigned i = 0; i < w->nopts; i++)
-        need += opt_wire_len(w, i);
-    unsigned next = 0;
-    if (need + 1 <= max - pos) {
-        for (; next < w->nopts; next++)
-            pos += put_opt(w, next, out + pos);
-    } else {
-        /* Room for option 52 (3 bytes) and END in the options field. */
-        while (next < w->nopts && opt_wire_len(w, next) + 4 <= max - pos)
-            pos += put_opt(w, next++, out + pos);
+    struct layout lo = {0, 0};
+    pos += fill(w, &lo, out + pos, max - pos - 1, 0);
+    if (lo.next < w->nopts) {
+        /* Overload (RFC 2132 §9.3): option 52 (3 bytes) and END stay in the options field. */
+        pos = DHCP_MIN_LEN;
+        lo = (struct layout){0, 0};
+        pos += fill(w, &lo, out + pos, max - pos - 4, 127);
         uint8_t overload = 1;
-        fill_field(w, &next, out + 108, 128);
-        if (next < w->nopts) {
+        fill_field(w, &lo, out + 108, 128, 63);
+        if (lo.next < w->nopts) {
             overload = 3;
-            fill_field(w, &next, out + 44, 64);
+            fill_field(w, &lo, out + 44, 64, 0);
         }
-        if (next < w->nopts)
+        if (lo.next < w->nopts)
             return 0;
         out[pos++] = DHCP_OPT_OVERLOAD;
         out[pos++] = 1;

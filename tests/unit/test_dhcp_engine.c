@@ -213,9 +213,14 @@ static void test_other_server_chosen(void **state)
 {
     assert_int_equal(discover(1), DHCP_OUT_REPLY);
     assert_string_equal(yiaddr(), "10.0.0.100");
+    assert_int_equal(discover(2), DHCP_OUT_REPLY); /* .101 and .102 held for their offers */
+    assert_int_equal(discover(3), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.102");
+    assert_int_equal(discover(4), DHCP_OUT_NO_ADDRESS);
     assert_int_equal(select_offer(1, "10.0.0.100", "10.0.0.77"), DHCP_OUT_SILENT);
-    /* the offer went back: another client may have it now */
-    assert_int_equal(discover(2), DHCP_OUT_REPLY);
+    /* the offer went back at once (not after offer_time): the next client gets it */
+    assert_int_equal(discover(4), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.100");
     assert_int_equal(nsaved, 0);
 }
 
@@ -389,6 +394,109 @@ static void test_expiry_unbinds(void **state)
     assert_int_equal(nunbound, 1);
     assert_string_equal(last_unbound, "host-one");
     assert_int_equal(saved[nsaved - 1].state, DHCP_LEASE_EXPIRED);
+}
+
+/* Persistent allocation after expiry: the lapsed lease remembers its client, which gets the
+ * same address back while it is free; a new client gets a never-used one. */
+static void test_expired_address_back_to_its_client(void **state)
+{
+    discover(1);
+    select_offer(1, "10.0.0.100", "10.0.0.1");
+    assert_int_equal(out.type, DHCP_ACK);
+    assert_int_equal(dhcp_engine_expire(e, 1600), 1);
+    struct msg m;
+    msg_start(&m, DHCP_DISCOVER, 2);
+    assert_int_equal(send_at(&m, &rx_eth0, 1700), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.101");
+    msg_start(&m, DHCP_DISCOVER, 1);
+    assert_int_equal(send_at(&m, &rx_eth0, 1700), DHCP_OUT_REPLY);
+    assert_string_equal(yiaddr(), "10.0.0.100");
+}
+
+/* Where option `code` starts in the reply's options field (index from 240), or -1. */
+static int opt_pos(uint8_t code)
+{
+    for (size_t i = 240; i < out.len;) {
+        uint8_t c = out.buf[i];
+        if (c == 255)
+            break;
+        if (c == 0) {
+            i++;
+            continue;
+        }
+        if (c == code)
+            return (int)(i - 240);
+        i += 2u + out.buf[i + 1];
+    }
+    return -1;
+}
+
+/* The options set by configuration (28 broadcast, 42 NTP, 43 vendor-specific and any raw
+ * CODE HEX) are sent: in the order of the client's parameter request list, and all of them
+ * when the client sends no list. */
+static void test_configured_options_in_request_order(void **state)
+{
+    set(&subnets[0], "broadcast", "10.0.0.255");
+    set(&subnets[0], "ntp", "10.0.0.3");
+    set(&subnets[0], "option", "43 01:04:70:69:67:6e");
+    set(&subnets[0], "option", "66 74667470");
+    struct msg m;
+    msg_start(&m, DHCP_DISCOVER, 1);
+    msg_opt(&m, DHCP_OPT_PARAM_LIST, "\x2a\x2b\x1c\x03\x01", 5); /* 42 43 28 3 1 */
+    assert_int_equal(send_msg(&m), DHCP_OUT_REPLY);
+    size_t n;
+    assert_memory_equal(dhcp_packet_opt(&rep, DHCP_OPT_BROADCAST, &n), "\x0a\x00\x00\xff", 4);
+    assert_memory_equal(dhcp_packet_opt(&rep, DHCP_OPT_NTP, &n), "\x0a\x00\x00\x03", 4);
+    const uint8_t *v = dhcp_packet_opt(&rep, DHCP_OPT_VENDOR, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 6);
+    assert_memory_equal(v, "\x01\x04pign", 6);
+    assert_true(opt_pos(42) < opt_pos(43) && opt_pos(43) < opt_pos(28) &&
+                opt_pos(28) < opt_pos(3) && opt_pos(3) < opt_pos(1));
+    assert_int_equal(opt_pos(66), -1); /* not asked for */
+    assert_true(opt_pos(6) > opt_pos(1)); /* DNS and domain sent though not asked for */
+    assert_true(opt_pos(15) > opt_pos(1));
+    msg_start(&m, DHCP_DISCOVER, 1); /* no list: every configured option */
+    assert_int_equal(send_msg(&m), DHCP_OUT_REPLY);
+    v = dhcp_packet_opt(&rep, 66, &n);
+    assert_non_null(v);
+    assert_memory_equal(v, "tftp", 4);
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_NTP, &n));
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_BROADCAST, &n));
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_VENDOR, &n));
+}
+
+/* A reply larger than the client's maximum message size (option 57: 576, so 308 bytes of
+ * options) continues in the file and sname fields with option 52 (RFC 2132 §9.3), and the
+ * client reads back every option whole. Without option 57 a client gets 548 bytes. */
+static void test_reply_overloaded_to_fit(void **state)
+{
+    char hex[2 * 200 + 8] = "43 ";
+    for (int i = 0; i < 200; i++)
+        snprintf(hex + 3 + 2 * i, 3, "%02x", i);
+    set(&subnets[0], "option", hex);
+    set(&subnets[0], "search", "a-rather-long-search-domain.example.org "
+                               "another-long-search-domain.example.net");
+    struct msg m;
+    msg_start(&m, DHCP_DISCOVER, 1);
+    msg_opt(&m, DHCP_OPT_MAX_SIZE, "\x02\x40", 2);
+    assert_int_equal(send_msg(&m), DHCP_OUT_REPLY);
+    assert_int_equal(out.len, 548);
+    assert_true(rep.overload == 1 || rep.overload == 3);
+    size_t n;
+    const uint8_t *v = dhcp_packet_opt(&rep, DHCP_OPT_VENDOR, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 200);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(v[i], i);
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_SEARCH, &n));
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_ROUTER, &n));
+    assert_non_null(dhcp_packet_opt(&rep, DHCP_OPT_CLASSLESS_ROUTES, &n));
+    msg_start(&m, DHCP_DISCOVER, 1); /* a client that takes 1500 bytes: no overload */
+    msg_opt(&m, DHCP_OPT_MAX_SIZE, "\x05\xdc", 2);
+    assert_int_equal(send_msg(&m), DHCP_OUT_REPLY);
+    assert_int_equal(rep.overload, 0);
+    assert_true(out.len > 548);
 }
 
 static void test_relay(void **state)
@@ -589,7 +697,9 @@ int main(void)
         T(test_dora),          T(test_other_server_chosen), T(test_request_wrong_offer_naks),
         T(test_init_reboot),   T(test_renew_rebind_release), T(test_reservation), T(test_reservation_name),
         T(test_exhaustion_and_decline), T(test_declined_address_offered_again_first),
-        T(test_expiry_unbinds), T(test_relay),
+        T(test_expiry_unbinds), T(test_expired_address_back_to_its_client),
+        T(test_configured_options_in_request_order), T(test_reply_overloaded_to_fit),
+        T(test_relay),
         T(test_store_failure_no_ack), T(test_inform_and_fqdn), T(test_malformed),
         T(test_restore),       T(test_bootp),             T(test_ping_conflict),
         cmocka_unit_test(test_config_errors),

@@ -159,6 +159,46 @@ static void test_write_overload_and_split(void **state)
     assert_int_equal(pkt.overload, 0);
 }
 
+/* An option too long for what is left of the options field and for the whole file field is
+ * split (RFC 3396) across the options field, file and sname, which a reader joins back in
+ * that order; an option that fits a later field whole is moved there instead. */
+static void test_write_split_across_fields(void **state)
+{
+    static struct dhcp_writer w;
+    uint8_t out[DHCP_MAX_LEN], big[200];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7);
+    dhcp_writer_init(&w);
+    w.hdr.op = DHCP_BOOTREPLY;
+    dhcp_writer_opt_u8(&w, DHCP_OPT_MSG_TYPE, DHCP_ACK);
+    dhcp_writer_opt(&w, 43, big, 200); /* 57 bytes left in a 300-byte reply: split 3 ways */
+    size_t n = dhcp_writer_finish(&w, out, DHCP_MIN_REPLY);
+    assert_int_equal(n, DHCP_MIN_REPLY);
+    assert_int_equal(dhcp_packet_parse(out, n, &pkt), 0);
+    assert_int_equal(pkt.overload, 3);
+    size_t len;
+    const uint8_t *v = dhcp_packet_opt(&pkt, 43, &len);
+    assert_int_equal(len, 200);
+    assert_memory_equal(v, big, 200);
+    assert_int_equal(out[240 + 3], 43); /* its first part in the options field */
+    /* 120 bytes fit the file field whole: moved there, not split */
+    dhcp_writer_init(&w);
+    w.hdr.op = DHCP_BOOTREPLY;
+    dhcp_writer_opt_u8(&w, DHCP_OPT_MSG_TYPE, DHCP_ACK);
+    dhcp_writer_opt(&w, 43, big, 120);
+    n = dhcp_writer_finish(&w, out, DHCP_MIN_REPLY);
+    assert_int_equal(dhcp_packet_parse(out, n, &pkt), 0);
+    assert_int_equal(pkt.overload, 1);
+    assert_int_equal(out[108], 43);
+    assert_int_equal(out[109], 120);
+    v = dhcp_packet_opt(&pkt, 43, &len);
+    assert_int_equal(len, 120);
+    assert_memory_equal(v, big, 120);
+    /* more than the three fields hold: no message */
+    dhcp_writer_opt(&w, 44, big, 200);
+    assert_int_equal(dhcp_writer_finish(&w, out, DHCP_MIN_REPLY), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_max_size),
         cmocka_unit_test(test_write_roundtrip),
         cmocka_unit_test(test_write_overload_and_split),
+        cmocka_unit_test(test_write_split_across_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
