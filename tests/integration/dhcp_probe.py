@@ -8,6 +8,11 @@ Steps: {"op": "discover"|"request"|"release"|"decline"|"inform"|"bootp"|"raw",
 "hostname": name, "client_id": hex, "expect": true|false, "timeout": s, "hex": bytes}.
 A relayed step (giaddr) is sent from port 67 to the server address given as "to", as a
 relay agent does, and its reply is awaited on port 67.
+"count": N sends N such messages at once (each with its own xid; "vary_mac": true gives each
+its own MAC, the last byte counting up) and the outcome is how many were answered within
+"timeout". "capture": true reads the reply off the link with a packet socket instead, and
+adds its Ethernet and IP destinations ("eth_dst", "ip_dst"): a reply unicast to an address
+the client does not have yet never reaches a UDP socket.
 """
 import json
 import random
@@ -87,7 +92,64 @@ def sock_for(relayed):
     return s
 
 
+def with_mac(step, i):
+    b = mac_bytes(step["mac"])
+    return dict(step, mac=":".join("%02x" % x for x in b[:5] + bytes([(b[5] + i) & 255])))
+
+
+def run_count(step):
+    """N messages at once; how many replies (by xid) came within the timeout."""
+    s = sock_for(bool(step.get("giaddr")))
+    dest = (step["to"], 67) if step.get("to") else ("255.255.255.255", 67)
+    xids = set()
+    for i in range(step["count"]):
+        xid = random.getrandbits(32)
+        xids.add(xid)
+        s.sendto(build(with_mac(step, i) if step.get("vary_mac") else step, xid), dest)
+    got = set()
+    s.settimeout(step.get("timeout", 3))
+    try:
+        while got != xids:
+            r = decode(s.recv(4096))
+            if r["xid"] in xids:
+                got.add(r["xid"])
+    except socket.timeout:
+        pass
+    s.close()
+    return len(got)
+
+
+def run_capture(step):
+    """One message; its reply as seen on the link (AF_PACKET), with where it was sent."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    raw.bind((IFACE, 0))
+    s = sock_for(False)
+    xid = random.getrandbits(32)
+    s.sendto(build(step, xid), ("255.255.255.255", 67))
+    raw.settimeout(step.get("timeout", 5))
+    try:
+        while True:
+            frame = Ether(raw.recv(65535))
+            if UDP in frame and frame[UDP].sport == 67 and frame[UDP].dport == 68:
+                r = decode(bytes(frame[UDP].payload))
+                if r["xid"] == xid:
+                    r["eth_dst"] = frame.dst
+                    r["ip_dst"] = frame[IP].dst
+                    return r
+    except socket.timeout:
+        return None
+    finally:
+        raw.close()
+        s.close()
+
+
 def run(step):
+    if step.get("count"):
+        return run_count(step)
+    if step.get("capture"):
+        return run_capture(step)
     relayed = bool(step.get("giaddr"))
     s = sock_for(relayed)
     xid = random.getrandbits(32)

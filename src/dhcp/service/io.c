@@ -156,17 +156,28 @@ static void mac_text(const uint8_t *chaddr, unsigned hlen, char *out, size_t cap
         n += (size_t)snprintf(out + n, cap - n, i ? ":%02x" : "%02x", chaddr[i]);
 }
 
-/* Rate limits before any parsing: per client MAC, and per relay (giaddr). */
-static bool allowed(struct dhcp_svc *svc, const uint8_t *pkt, size_t len, int64_t now_ms)
+static void mac_text(const uint8_t *chaddr, unsigned hlen, char *out, size_t cap);
+
+/* Rate limits before any parsing: per relay (giaddr), then per client MAC. NULL when the
+ * message may go on, else which limit it ran into, as text for the log line (into buf). */
+static const char *limited(struct dhcp_svc *svc, const uint8_t *pkt, size_t len,
+                           int64_t now_ms, char *buf, size_t cap)
 {
     if (len < 44)
-        return true; /* the engine drops it as short */
+        return NULL; /* the engine drops it as short */
     unsigned hlen = pkt[2] > 16 ? 16 : pkt[2];
-    uint32_t giaddr;
+    struct in_addr giaddr;
     memcpy(&giaddr, pkt + 24, 4);
-    if (giaddr && !dhcp_ratelimit_allow(svc->rl_relay, pkt + 24, 4, now_ms))
-        return false;
-    return dhcp_ratelimit_allow(svc->rl_mac, pkt + 28, hlen, now_ms);
+    if (giaddr.s_addr && !dhcp_ratelimit_allow(svc->rl_relay, pkt + 24, 4, now_ms)) {
+        snprintf(buf, cap, "relay %s", inet_ntoa(giaddr));
+        return buf;
+    }
+    if (dhcp_ratelimit_allow(svc->rl_mac, pkt + 28, hlen, now_ms))
+        return NULL;
+    char mac[64];
+    mac_text(pkt + 28, hlen, mac, sizeof mac);
+    snprintf(buf, cap, "client %s", mac);
+    return buf;
 }
 
 static void log_outcome(struct dhcp_svc *svc, struct dhcp_sock *s, int rc, const char *why,
@@ -299,9 +310,11 @@ void dhcp_io_readable(int fd, short what, void *vsock)
         if (n < 0)
             continue;
         in.len = (size_t)n;
-        if (!allowed(svc, in.pkt, in.len, now_ms)) {
+        char who[80];
+        const char *limit = limited(svc, in.pkt, in.len, now_ms, who, sizeof who);
+        if (limit) {
             if (dhcp_log_budget(svc, now))
-                log_info("dhcp: rate limit: dropped a message from %s on %s",
+                log_info("dhcp: rate limit of %s: dropped a message from %s on %s", limit,
                          inet_ntoa(in.peer.sin_addr), s->name);
             continue;
         }
