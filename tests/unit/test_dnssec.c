@@ -633,6 +633,49 @@ static void test_keystore_read_while_rolling(void **state)
     str_clear(&err);
 }
 
+/* The stamp of a zone's key files moves with its own keys only: another zone's key, and the
+ * signer's serial and signed-version files in the same directory, leave it alone (the
+ * directory's mtime, compared before, made two signed zones re-sign each other every
+ * second); a key of the zone added or changing state moves it. */
+static void test_keystore_stamp_own_keys_only(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pigeon-dnssec-XXXXXX";
+    uint8_t zone[DNS_NAME_MAXLEN], other[DNS_NAME_MAXLEN];
+    struct dnssec_keyset ks = {0}, ko = {0};
+    struct str err = STR_INIT;
+    new_keystore(dir, zone, &ks, &err);
+    uint64_t s0 = dnssec_keystore_stamp(dir, zone);
+    assert_true(s0 != 0);
+    N("other.example.", other);
+    assert_int_equal(dnssec_keystore_ensure(dir, other, DNSSEC_ALG_ED25519, &ko, &err), 0);
+    char path[300];
+    snprintf(path, sizeof path, "%s/example.serial", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("7\n", f);
+    fclose(f);
+    assert_true(dnssec_keystore_stamp(dir, zone) == s0);
+    assert_true(dnssec_keystore_stamp(dir, other) != s0);
+    assert_int_equal(dnssec_keystore_create(dir, zone, DNSSEC_ALG_ED25519, DNSSEC_ROLE_CSK,
+                                            DNSSEC_KEY_PUBLISHED, &ks, &err),
+                     0);
+    uint64_t s1 = dnssec_keystore_stamp(dir, zone);
+    assert_true(s1 != s0);
+    assert_int_equal(dnssec_keystore_set_state(&ks, 1, DNSSEC_KEY_ACTIVE, &err), 0);
+    assert_true(dnssec_keystore_stamp(dir, zone) != s1);
+    while (ks.n)
+        assert_int_equal(dnssec_keystore_remove(&ks, 0, &err), 0);
+    while (ko.n)
+        assert_int_equal(dnssec_keystore_remove(&ko, 0, &err), 0);
+    assert_int_equal(dnssec_keystore_stamp(dir, zone), 0);
+    dnssec_keyset_clear(&ks);
+    dnssec_keyset_clear(&ko);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    str_clear(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_nsec_proofs),       cmocka_unit_test(test_nsec3_proofs),
         cmocka_unit_test(test_nsec3_limits),      cmocka_unit_test(test_keystore_roll),
         cmocka_unit_test(test_keystore_read_while_rolling),
+        cmocka_unit_test(test_keystore_stamp_own_keys_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,6 +164,34 @@ static int load_pass(const char *dir, const char *zt, struct dnssec_keyset *ks,
     return rc;
 }
 
+uint64_t dnssec_keystore_stamp(const char *dir, const uint8_t *zone)
+{
+    char zt[DNS_NAME_TEXT_MAX];
+    zone_text(zone, zt, sizeof zt);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint64_t stamp = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        unsigned alg;
+        enum dnssec_role role;
+        enum dnssec_keystate st;
+        struct stat sb;
+        if (!parse_name(e->d_name, zt, &alg, &role, &st) ||
+            fstatat(dirfd(d), e->d_name, &sb, 0) != 0)
+            continue;
+        /* FNV-1a of the name and mtime; summed, so the directory's order does not matter */
+        uint64_t h = 1469598103934665603ull;
+        for (const char *c = e->d_name; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        h = (h ^ (uint64_t)sb.st_mtim.tv_sec) * 1099511628211ull;
+        h = (h ^ (uint64_t)sb.st_mtim.tv_nsec) * 1099511628211ull;
+        stamp += h | 1;
+    }
+    closedir(d);
+    return stamp;
+}
+
 int dnssec_keystore_load(const char *dir, const uint8_t *zone, struct dnssec_keyset *ks,
                          struct str *err_out)
 {

@@ -13,6 +13,8 @@
 
 #include "dns/dnssec/signer.h"
 
+#include <stdint.h>
+
 #define DNSSEC_KEYSET_MAX 16
 
 enum dnssec_role { DNSSEC_ROLE_CSK, DNSSEC_ROLE_KSK, DNSSEC_ROLE_ZSK };
@@ -33,6 +35,11 @@ void dnssec_keyset_clear(struct dnssec_keyset *ks);
  * that are not keys of this zone are ignored. 0, or ERR_IO/ERR_PARSE with a reason. */
 int dnssec_keystore_load(const char *dir, const uint8_t *zone, struct dnssec_keyset *ks,
                          struct str *err_out);
+/* A stamp of zone's key files in dir (their names and modification times): it changes when
+ * one of them is added, renamed (a state change) or removed, and not when other files in dir
+ * change (other zones' keys, the signer's serial and signed-version files). 0 when dir cannot
+ * be read. */
+uint64_t dnssec_keystore_stamp(const char *dir, const uint8_t *zone);
 /* Generates a key, writes its file (creating dir with mode 0700) and appends it to ks.
  * 0, or ERR_IO/ERR_PARSE/ERR_LIMIT with a reason. */
 int dnssec_keystore_create(const char *dir, const uint8_t *zone, uint8_t alg,

@@ -18,6 +18,7 @@
 #include "dns/server/service/service_int.h"
 #include "dns/server/service/sign.h"
 #include "dns/dnssec/cds.h"
+#include "dns/dnssec/keystore.h"
 #include "dns/auth/answer.h"
 #include "dns/rr.h"
 #include "dns/xfr/journal.h"
@@ -45,7 +46,7 @@ struct ctl_zone {
     struct dns_sign_jnl sjnl;   /* ... and their journal on disk (sign.c) */
     uint32_t signed_serial;
     time_t resign_at;
-    struct timespec keydir_mtime; /* the key directory as of the last signing */
+    uint64_t keys_stamp; /* the zone's key files as of the last signing (keystore.h) */
     struct dns_xfr_hist *hist;
     size_t jnl_entries; /* entries in the journal file */
     struct dns_secondary *sec;
@@ -273,9 +274,7 @@ static void zone_sign(struct dns_ctl *ctl, size_t zi)
     cz->served = sz;
     if (!logged)
         dns_sign_save(zc, sz, cz->shist, &cz->sjnl);
-    struct stat st;
-    if (stat(zc->keydir, &st) == 0)
-        cz->keydir_mtime = st.st_mtim;
+    cz->keys_stamp = dnssec_keystore_stamp(zc->keydir, zc->origin);
     for (size_t p = 0; p < ctl->s->cfg->nzones; p++) {
         struct dns_zone *pz = ctl->z[p].served, *probe = NULL;
         const struct dns_zone *kid = sz;
@@ -732,12 +731,13 @@ void dns_ctl_notified(struct dns_ctl *ctl, struct dns_zcfg *cfg, size_t zi)
     loop_post_send(ctl->post, notified_run, n);
 }
 
-/* A new key file (`pigeon dnssec rollover`) changes the key directory. */
+/* A new key file of the zone (`pigeon dnssec rollover`), or one renamed or removed. Only the
+ * zone's own key files count: the directory is shared by every signed zone and holds their
+ * serial and signed-version files too, so its mtime moved at every signing of any zone, and
+ * two signed zones (a forward zone and its reverse) signed each other again every second. */
 static bool keys_changed(const struct dns_zconf *zc, const struct ctl_zone *cz)
 {
-    struct stat st;
-    return stat(zc->keydir, &st) == 0 && (st.st_mtim.tv_sec != cz->keydir_mtime.tv_sec ||
-                                          st.st_mtim.tv_nsec != cz->keydir_mtime.tv_nsec);
+    return dnssec_keystore_stamp(zc->keydir, zc->origin) != cz->keys_stamp;
 }
 
 /* Every second: zones whose signatures reached half their validity, whose rollover has a
