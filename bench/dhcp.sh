@@ -35,6 +35,10 @@ PERIOD=${PERIOD:-5}
 MAXDROP=${MAXDROP:-1}
 EXIT_WAIT=${EXIT_WAIT:-500000}
 CLIENTS=${CLIENTS:-20000}
+# Lease caching (a client asking again for its lease early gets it as it stands, nothing
+# written): CACHE=25 gives Pigeon its default cache_threshold and Kea the same cache-threshold
+# (0.25; Kea's default is off), so both run alike; CACHE=0 turns it off on both.
+CACHE=${CACHE:-25}
 NS=pgdhcpbench$$
 SIF=pgb0
 CIF=pgb1
@@ -185,6 +189,7 @@ lease_dir = ${PIGEON_LEASE_DIR:-$tmp/pigeon/leases}
 ddns = no
 rate_per_mac = 0
 rate_per_relay = 0
+cache_threshold = $CACHE
 
 [dhcp-subnet 10.78.0.0/16]
 interface = $SIF
@@ -208,6 +213,7 @@ run_kea() {
     "lease-database": { "type": "memfile", "persist": true, "name": "$tmp/kea/leases.csv",
                         "lfc-interval": 0 },
     "valid-lifetime": 3600,
+    "cache-threshold": $(awk -v c="$CACHE" 'BEGIN{printf "%.2f", c / 100}'),
     "subnet4": [ { "id": 1, "subnet": "10.78.0.0/16",
                    "pools": [ { "pool": "10.78.1.0 - 10.78.255.254" } ],
                    "option-data": [ { "name": "routers", "data": "10.78.0.1" },
@@ -237,6 +243,7 @@ run_dnsmasq() {
 }
 
 echo "load before: $(uptime)"
+echo "lease cache: ${CACHE} % (Pigeon cache_threshold, Kea cache-threshold)"
 for s in ${SERVERS:-pigeon kea dnsmasq}; do
     echo "$s: $(uptime)" >&2
     run_$s

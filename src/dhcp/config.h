@@ -63,6 +63,10 @@ struct dhcp_config {
     unsigned nsubnets;
     unsigned offer_time;        /* seconds an offered address is held */
     unsigned probation;         /* seconds a declined address stays out of the pool */
+    unsigned cache_threshold;   /* percent of a lease's time: a client asking again for its
+                                 * bound lease within it (and before its T1) gets the lease as
+                                 * it stands, nothing saved (ISC dhcpd's dhcp-cache-threshold,
+                                 * Kea's cache-threshold); 0: off */
 };
 
 /* Sets one key of a subnet from its config line. 0, or < 0 with a static *why. */

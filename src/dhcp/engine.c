@@ -319,6 +319,7 @@ void dhcp_lease_end(struct dhcp_engine *e, int slot, enum dhcp_lease_state to, i
     l->expires = until;
     if (e->ops.save)
         e->ops.save(e->ctx, l);
+    e->slots[slot].saved_in = e->batch;
     if (was_bound && l->hostname[0] && e->ops.unbound)
         e->ops.unbound(e->ctx, l, &e->cfg->subnets[e->slots[slot].subnet]);
 }
@@ -342,9 +343,15 @@ unsigned dhcp_engine_expire(struct dhcp_engine *e, int64_t now)
                 *cur = i; /* never used again: next_never_used must see it */
             if (e->ops.save)
                 e->ops.save(e->ctx, l);
+            e->slots[i].saved_in = e->batch;
         }
     }
     return n;
+}
+
+void dhcp_engine_set_batch(struct dhcp_engine *e, uint64_t batch)
+{
+    e->batch = batch;
 }
 
 int dhcp_engine_conflict(struct dhcp_engine *e, uint32_t addr, int64_t now)

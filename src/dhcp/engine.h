@@ -84,6 +84,9 @@ struct dhcp_reply {
     uint8_t chaddr[16];
     const char *state;      /* a REQUEST's client state (RFC 2131 §4.3.2) for logs:
                              * "selecting", "init-reboot", "renewing", "rebinding"; else "" */
+    bool cached;            /* an ACK of a lease as it stands (cache_threshold): nothing was
+                             * saved for it; it promises what batch `saved_in` saved */
+    uint64_t saved_in;      /* the batch (dhcp_engine_set_batch) that last saved its lease */
 };
 
 /* Why a message got no reply (for logs and counters). */
@@ -115,6 +118,11 @@ bool dhcp_engine_restore(struct dhcp_engine *e, const struct dhcp_lease *l);
  */
 int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const uint8_t *pkt,
                        size_t len, int64_t now, struct dhcp_reply *out, const char **why);
+
+/* The number of the batch what ops.save writes from now on goes into (the caller's group
+ * commit): a cached ACK (struct dhcp_reply.cached) names the batch that saved its lease, and
+ * must not leave before that batch is durable. Leases restored at start are batch 0. */
+void dhcp_engine_set_batch(struct dhcp_engine *e, uint64_t batch);
 
 /* Ends leases whose time has come (BOUND → EXPIRED, saved, unbound called; a quarantine or
  * an offer that lapsed → free). Returns how many bound leases expired. */

@@ -16,6 +16,7 @@ struct dhcp_seg {
 struct dhcp_slot {
     struct dhcp_lease lease;
     unsigned subnet;
+    uint64_t saved_in; /* the batch its lease was last saved in (0: restored) */
 };
 
 struct dhcp_engine {
@@ -30,6 +31,9 @@ struct dhcp_engine {
     int *buckets;    /* key hash → first slot */
     unsigned nbuckets;
     unsigned *cursor; /* per subnet: the slot its never-used addresses start at or after */
+    uint64_t batch;  /* dhcp_engine_set_batch */
+    uint32_t lease_age; /* a cached ACK: seconds of its lease the client has had; the times
+                         * sent (51, 58, 59) are that much shorter */
     struct dhcp_packet req; /* the message being handled (large: kept off the stack) */
     struct dhcp_writer w;
 };

@@ -139,9 +139,10 @@ bool dhcp_reply_build(struct dhcp_engine *e, const struct dhcp_subnet *s, const 
     int req_type = dhcp_packet_msg_type(req);
     if (type != DHCP_NAK) {
         if (req_type != DHCP_INFORM) { /* RFC 2131 §4.3.5: no lease time for INFORM */
-            dhcp_writer_opt_u32(w, DHCP_OPT_LEASE_TIME, s->lease_time);
-            dhcp_writer_opt_u32(w, DHCP_OPT_T1, s->t1);
-            dhcp_writer_opt_u32(w, DHCP_OPT_T2, s->t2);
+            uint32_t age = e->lease_age; /* a cached ACK: the time left (handle.c) */
+            dhcp_writer_opt_u32(w, DHCP_OPT_LEASE_TIME, s->lease_time - age);
+            dhcp_writer_opt_u32(w, DHCP_OPT_T1, s->t1 - age);
+            dhcp_writer_opt_u32(w, DHCP_OPT_T2, s->t2 - age);
         }
         if (c->name_given) /* RFC 2132 §3.14: the name the administrator gave the host */
             dhcp_writer_opt(w, DHCP_OPT_HOSTNAME, c->hostname, strlen(c->hostname));

@@ -79,7 +79,7 @@ static int setup(void **state)
     set(&subnets[1], "pool", "10.9.0.10 - 10.9.0.20");
     set(&subnets[1], "router", "10.9.0.1");
     assert_int_equal(dhcp_subnet_finish(&subnets[1], &why), 0);
-    cfg = (struct dhcp_config){subnets, 2, 60, 3600};
+    cfg = (struct dhcp_config){subnets, 2, 60, 3600, 0};
     e = dhcp_engine_new(&cfg, &ops, NULL, &why);
     assert_non_null(e);
     nsaved = nbound = nunbound = 0;
@@ -413,6 +413,70 @@ static void test_expired_address_back_to_its_client(void **state)
     assert_string_equal(yiaddr(), "10.0.0.100");
 }
 
+static uint32_t opt_u32(uint8_t code)
+{
+    size_t n;
+    const uint8_t *v = dhcp_packet_opt(&rep, code, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 4);
+    return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
+}
+
+static int renew_at(uint8_t mac, const char *addr, const char *name, int64_t now)
+{
+    struct msg m;
+    msg_start(&m, DHCP_REQUEST, mac);
+    msg_field(&m, 12, addr);
+    if (name)
+        msg_opt(&m, DHCP_OPT_HOSTNAME, name, strlen(name));
+    const struct dhcp_rx unicast = {"eth0", 0x0100000a, false};
+    return send_at(&m, &unicast, now);
+}
+
+/* cache_threshold (ISC dhcpd's dhcp-cache-threshold): a client renewing its bound lease
+ * less than 25 % of the lease time after it was granted gets it as it stands — the time it
+ * has left, nothing saved, and the batch that saved it named so the ACK waits for that batch
+ * only; later, or under another name, the lease is renewed and saved as before. */
+static void test_cached_renewal(void **state)
+{
+    cfg.cache_threshold = 25; /* of 600 s: 150 s; T1 300, T2 525 */
+    dhcp_engine_set_batch(e, 7);
+    discover(1);
+    assert_int_equal(select_offer(1, "10.0.0.100", "10.0.0.1"), DHCP_OUT_REPLY);
+    assert_false(out.cached);
+    assert_int_equal(nsaved, 1);
+    dhcp_engine_set_batch(e, 8);
+    assert_int_equal(renew_at(1, "10.0.0.100", "Host-One", 1100), DHCP_OUT_REPLY);
+    assert_int_equal(out.type, DHCP_ACK);
+    assert_true(out.cached);
+    assert_int_equal(out.saved_in, 7);
+    assert_int_equal(nsaved, 1); /* nothing written */
+    assert_int_equal(nbound, 1);
+    assert_int_equal(opt_u32(DHCP_OPT_LEASE_TIME), 500);
+    assert_int_equal(opt_u32(DHCP_OPT_T1), 200);
+    assert_int_equal(opt_u32(DHCP_OPT_T2), 425);
+    /* 150 s or more after the grant: renewed and saved in batch 8 */
+    assert_int_equal(renew_at(1, "10.0.0.100", "Host-One", 1150), DHCP_OUT_REPLY);
+    assert_false(out.cached);
+    assert_int_equal(nsaved, 2);
+    assert_int_equal(saved[1].expires, 1750);
+    assert_int_equal(opt_u32(DHCP_OPT_LEASE_TIME), 600);
+    assert_int_equal(renew_at(1, "10.0.0.100", "Host-One", 1160), DHCP_OUT_REPLY);
+    assert_true(out.cached);
+    assert_int_equal(out.saved_in, 8);
+    assert_int_equal(opt_u32(DHCP_OPT_LEASE_TIME), 590);
+    /* a new name is a change: saved, and the name goes to DNS */
+    assert_int_equal(renew_at(1, "10.0.0.100", "other", 1170), DHCP_OUT_REPLY);
+    assert_false(out.cached);
+    assert_int_equal(nsaved, 3);
+    assert_string_equal(last_bound, "other");
+    /* off: every renewal is saved */
+    cfg.cache_threshold = 0;
+    assert_int_equal(renew_at(1, "10.0.0.100", "other", 1180), DHCP_OUT_REPLY);
+    assert_false(out.cached);
+    assert_int_equal(nsaved, 4);
+}
+
 /* Where option `code` starts in the reply's options field (index from 240), or -1. */
 static int opt_pos(uint8_t code)
 {
@@ -699,7 +763,7 @@ int main(void)
         T(test_exhaustion_and_decline), T(test_declined_address_offered_again_first),
         T(test_expiry_unbinds), T(test_expired_address_back_to_its_client),
         T(test_configured_options_in_request_order), T(test_reply_overloaded_to_fit),
-        T(test_relay),
+        T(test_cached_renewal), T(test_relay),
         T(test_store_failure_no_ack), T(test_inform_and_fqdn), T(test_malformed),
         T(test_restore),       T(test_bootp),             T(test_ping_conflict),
         cmocka_unit_test(test_config_errors),

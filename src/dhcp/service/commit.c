@@ -126,6 +126,8 @@ void dhcp_batch_submit(struct dhcp_svc *svc)
     svc->batch = NULL;
     b->svc = svc;
     b->seq = ++svc->batch_seq;
+    if (svc->engine)
+        dhcp_engine_set_batch(svc->engine, svc->batch_seq + 1);
     if (svc->ddns)
         dhcp_ddns_hold(svc->ddns, b->seq);
     struct dhcp_commit *cm = svc->commit;
@@ -193,6 +195,10 @@ static void settled(void *arg)
         next = b->next;
         if (svc->ddns)
             dhcp_ddns_settle(svc->ddns, b->seq, b->ok);
+        if (b->ok)
+            svc->committed_seq = b->seq;
+        else
+            svc->commit_failed = true;
         b->unsent = b->ok ? b->nacks : 0;
         for (unsigned i = 0; i < b->unsent; i++) {
             b->acks[i].batch = b;

@@ -227,7 +227,9 @@ static void decide(struct dhcp_sock *s, const struct dhcp_held *in, int64_t now,
     log_outcome(svc, s, rc, why, in->pkt, in->len, &in->peer, &reply, now);
     if (rc != DHCP_OUT_REPLY)
         return;
-    if (reply.type == DHCP_ACK || reply.type == DHCP_BOOTP_REPLY)
+    if (reply.cached && !svc->commit_failed && reply.saved_in <= svc->committed_seq)
+        dhcp_io_send(s, &reply); /* its lease as it stands, and that is on disk */
+    else if (reply.type == DHCP_ACK || reply.type == DHCP_BOOTP_REPLY)
         dhcp_batch_ack(svc, s, &reply, in->arrived);
     else if (reply.type != DHCP_OFFER || !svc->ping ||
              !dhcp_ping_offer(svc->ping, s, in, &reply, tries))

@@ -106,6 +106,7 @@ static struct dhcp_engine *engine_build(struct dhcp_svc *svc, struct dhcp_config
         dhcp_engine_free(e);
         return NULL;
     }
+    dhcp_engine_set_batch(e, svc->batch_seq + 1); /* the batch being filled */
     return e;
 }
 

@@ -69,6 +69,8 @@ struct dhcp_svc {
     struct dhcp_pace *pace;      /* committed ACKs waiting for their turn (commit.c) */
     struct event *pace_ev;       /* when the next of them is due */
     uint64_t batch_seq;          /* the last batch submitted */
+    uint64_t committed_seq;      /* the last batch whose COMMIT returned */
+    bool commit_failed;          /* a COMMIT failed: no cached ACK leaves early any more */
     /* the reservations made with `pigeon dhcp reserve`, merged into each subnet */
     unsigned *cfg_nres;  /* per subnet: how many came from the config file */
     /* log budgets (lines per second) so a flood cannot fill the disk */

@@ -18,6 +18,7 @@ static void defaults(void *sec)
     s->port = 67;
     s->engine.offer_time = 60;
     s->engine.probation = 3600;
+    s->engine.cache_threshold = 25;
     s->rate_per_mac = 20;
     s->rate_per_relay = 2000;
     s->ddns = true;
@@ -68,6 +69,8 @@ static int main_key(struct dhcp_settings *s, const char *key, const char *v, con
         return uint_key(v, 5, 3600, &s->engine.offer_time, why);
     if (!strcmp(key, "probation"))
         return uint_key(v, 0, 86400 * 7, &s->engine.probation, why);
+    if (!strcmp(key, "cache_threshold"))
+        return uint_key(v, 0, 50, &s->engine.cache_threshold, why);
     if (!strcmp(key, "rate_per_mac"))
         return uint_key(v, 0, 1000000, &s->rate_per_mac, why);
     if (!strcmp(key, "rate_per_relay"))
@@ -202,7 +205,7 @@ static void release(void *sec)
 static const char *const reload_keys[] = {
     "interface", "pool", "reserve", "router", "dns", "ntp", "broadcast", "search", "routes",
     "option", "domain", "lease_time", "renew_time", "rebind_time", "server_id", "authoritative",
-    "bootp", "offer_time", "probation", "rate_per_mac", "rate_per_relay", "ddns_ttl",
+    "bootp", "offer_time", "probation", "cache_threshold", "rate_per_mac", "rate_per_relay", "ddns_ttl",
     "ping_timeout", "pool_alarm", NULL,
 };
 
