@@ -354,6 +354,11 @@ void dhcp_engine_set_batch(struct dhcp_engine *e, uint64_t batch)
     e->batch = batch;
 }
 
+void dhcp_engine_cache_off(struct dhcp_engine *e)
+{
+    e->cache_off = true;
+}
+
 int dhcp_engine_conflict(struct dhcp_engine *e, uint32_t addr, int64_t now)
 {
     int slot = dhcp_slot_of(e, addr);

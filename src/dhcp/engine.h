@@ -124,6 +124,10 @@ int dhcp_engine_handle(struct dhcp_engine *e, const struct dhcp_rx *rx, const ui
  * must not leave before that batch is durable. Leases restored at start are batch 0. */
 void dhcp_engine_set_batch(struct dhcp_engine *e, uint64_t batch);
 
+/* No lease is acknowledged from the cache any more (struct dhcp_config.cache_threshold): the
+ * caller's store lost a batch, so what memory holds may not be on disk. */
+void dhcp_engine_cache_off(struct dhcp_engine *e);
+
 /* Ends leases whose time has come (BOUND → EXPIRED, saved, unbound called; a quarantine or
  * an offer that lapsed → free). Returns how many bound leases expired. */
 unsigned dhcp_engine_expire(struct dhcp_engine *e, int64_t now);

@@ -32,6 +32,7 @@ struct dhcp_engine {
     unsigned nbuckets;
     unsigned *cursor; /* per subnet: the slot its never-used addresses start at or after */
     uint64_t batch;  /* dhcp_engine_set_batch */
+    bool cache_off;  /* dhcp_engine_cache_off */
     uint32_t lease_age; /* a cached ACK: seconds of its lease the client has had; the times
                          * sent (51, 58, 59) are that much shorter */
     struct dhcp_packet req; /* the message being handled (large: kept off the stack) */

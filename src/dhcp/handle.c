@@ -184,7 +184,7 @@ static bool cached(const struct ctx *x, int slot)
 {
     const struct dhcp_lease *l = &x->e->slots[slot].lease;
     unsigned pct = x->e->cfg->cache_threshold;
-    if (!pct || l->state != DHCP_LEASE_BOUND || l->expires == DHCP_NEVER || l->expires <= x->now ||
+    if (!pct || x->e->cache_off || l->state != DHCP_LEASE_BOUND || l->expires == DHCP_NEVER || l->expires <= x->now ||
         l->key_len != x->c.key_len || memcmp(l->key, x->c.key, l->key_len) != 0 ||
         strcmp(l->hostname, x->c.hostname) != 0)
         return false;

@@ -470,11 +470,16 @@ static void test_cached_renewal(void **state)
     assert_false(out.cached);
     assert_int_equal(nsaved, 3);
     assert_string_equal(last_bound, "other");
+    /* after a lost batch (dhcp_engine_cache_off) every renewal is saved again */
+    dhcp_engine_cache_off(e);
+    assert_int_equal(renew_at(1, "10.0.0.100", "other", 1175), DHCP_OUT_REPLY);
+    assert_false(out.cached);
+    assert_int_equal(nsaved, 4);
     /* off: every renewal is saved */
     cfg.cache_threshold = 0;
     assert_int_equal(renew_at(1, "10.0.0.100", "other", 1180), DHCP_OUT_REPLY);
     assert_false(out.cached);
-    assert_int_equal(nsaved, 4);
+    assert_int_equal(nsaved, 5);
 }
 
 /* Where option `code` starts in the reply's options field (index from 240), or -1. */

@@ -181,15 +181,30 @@ static void on_pace(evutil_socket_t fd, short what, void *vsvc)
 /* Back on the DHCP thread, a committed group (or one that failed): the names of its leases
  * may go into DNS, and its ACKs to the pacer, spread over half the time the group was open
  * (from its first ACKed request's arrival until the commit thread took it). */
+/* An ACK of a committed batch that may go: not a cached one repeating a lease whose own
+ * batch failed (that lease is not on disk). */
+static bool sendable(const struct dhcp_svc *svc, const struct dhcp_ack *a)
+{
+    return !(svc->failed_from && a->r.cached && a->r.saved_in >= svc->failed_from);
+}
+
 static void settled(void *arg)
 {
     struct dhcp_batch *group = arg;
     struct dhcp_svc *svc = group->svc;
+    for (struct dhcp_batch *b = group; b; b = b->next)
+        if (!b->ok && !svc->failed_from) {
+            svc->failed_from = b->seq; /* from now on every renewal is written again */
+            dhcp_engine_cache_off(svc->engine);
+        }
     unsigned n = 0;
     int64_t first = group->taken;
     for (struct dhcp_batch *b = group; b; b = b->next)
-        for (unsigned i = 0; b->ok && i < b->nacks; i++, n++)
-            first = b->acks[i].arrived < first ? b->acks[i].arrived : first;
+        for (unsigned i = 0; b->ok && i < b->nacks; i++)
+            if (sendable(svc, &b->acks[i])) {
+                n++;
+                first = b->acks[i].arrived < first ? b->acks[i].arrived : first;
+            }
     dhcp_pace_group(svc->pace, group->committed, n, group->taken - first);
     for (struct dhcp_batch *b = group, *next; b; b = next) {
         next = b->next;
@@ -197,12 +212,13 @@ static void settled(void *arg)
             dhcp_ddns_settle(svc->ddns, b->seq, b->ok);
         if (b->ok)
             svc->committed_seq = b->seq;
-        else
-            svc->commit_failed = true;
-        b->unsent = b->ok ? b->nacks : 0;
-        for (unsigned i = 0; i < b->unsent; i++) {
-            b->acks[i].batch = b;
-            dhcp_pace_push(svc->pace, &b->acks[i]);
+        b->unsent = 0;
+        for (unsigned i = 0; b->ok && i < b->nacks; i++) {
+            if (!sendable(svc, &b->acks[i]))
+                continue;
+            b->acks[b->unsent] = b->acks[i];
+            b->acks[b->unsent].batch = b;
+            dhcp_pace_push(svc->pace, &b->acks[b->unsent++]);
         }
         if (b->unsent == 0)
             batch_free(b);

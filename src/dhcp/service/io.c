@@ -227,7 +227,7 @@ static void decide(struct dhcp_sock *s, const struct dhcp_held *in, int64_t now,
     log_outcome(svc, s, rc, why, in->pkt, in->len, &in->peer, &reply, now);
     if (rc != DHCP_OUT_REPLY)
         return;
-    if (reply.cached && !svc->commit_failed && reply.saved_in <= svc->committed_seq)
+    if (reply.cached && !svc->failed_from && reply.saved_in <= svc->committed_seq)
         dhcp_io_send(s, &reply); /* its lease as it stands, and that is on disk */
     else if (reply.type == DHCP_ACK || reply.type == DHCP_BOOTP_REPLY)
         dhcp_batch_ack(svc, s, &reply, in->arrived);

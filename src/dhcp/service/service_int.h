@@ -70,7 +70,8 @@ struct dhcp_svc {
     struct event *pace_ev;       /* when the next of them is due */
     uint64_t batch_seq;          /* the last batch submitted */
     uint64_t committed_seq;      /* the last batch whose COMMIT returned */
-    bool commit_failed;          /* a COMMIT failed: no cached ACK leaves early any more */
+    uint64_t failed_from;        /* the first batch whose COMMIT failed (0: none): no cached
+                                  * ACK of a lease saved from it on is ever sent */
     /* the reservations made with `pigeon dhcp reserve`, merged into each subnet */
     unsigned *cfg_nres;  /* per subnet: how many came from the config file */
     /* log budgets (lines per second) so a flood cannot fill the disk */
