@@ -7,7 +7,8 @@
  * reservation, BOOTP for reserved clients only) and one reached through a relay (giaddr in
  * 10.1.0.0/24: a pool of three, dynamic BOOTP, a classless route and a raw option). Now and
  * then an address is found in use (the ICMP check) or released by the administrator, and
- * leases expire, so every lease state meets every message type.
+ * leases expire, so every lease state meets every message type; the lease cache is on
+ * (cache_threshold 25), so renewals also take the cached path.
  */
 #include "dhcp/engine.h"
 
@@ -55,7 +56,7 @@ static struct dhcp_engine *engine(void)
         "routes", "192.168.0.0/16 10.1.0.1", "option", "43 01:02", "lease_time", "120", NULL};
     subnet(&subnets[0], "10.0.0.0/24", local);
     subnet(&subnets[1], "10.1.0.0/24", relayed);
-    cfg = (struct dhcp_config){subnets, 2, 60, 600};
+    cfg = (struct dhcp_config){subnets, 2, 60, 600, 25}; /* the lease cache on */
     const char *why;
     e = dhcp_engine_new(&cfg, &ops, NULL, &why);
     if (!e)
@@ -127,6 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dhcp_engine_conflict(engine(), a, now);
     if (now % 17 == 0)
         dhcp_engine_release_addr(engine(), a, now);
+    if (now % 7 == 0)
+        dhcp_engine_set_batch(engine(), (uint64_t)now); /* batches go by */
     if (now % 97 == 0) {
         now += 700; /* past the lease and probation times */
         dhcp_engine_expire(engine(), now);
