@@ -2,6 +2,7 @@
 #include "ftp/cmd.h"
 
 #include "core/err.h"
+#include "msg/date.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -234,18 +235,6 @@ static int digits(const char *p, int n, int lo, int hi)
     return v >= lo && v <= hi ? v : -1;
 }
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int ftp_parse_mfmt(struct slice arg, int64_t *when, struct slice *path)
 {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -265,7 +254,7 @@ int ftp_parse_mfmt(struct slice arg, int64_t *when, struct slice *path)
             ;
     if (i + 1 >= n || p[i] != ' ' || p[i - 1] == '.')
         return ERR_PARSE;
-    *when = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s);
+    *when = msg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s);
     *path = slice_make(p + i + 1, n - i - 1);
     return 0;
 }

@@ -278,7 +278,7 @@ size_t msg_date_format_imap_datetime(const struct msg_date *d, char *buf, size_t
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t date_days_from_civil(int64_t y, int m, int d)
+int64_t msg_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -290,7 +290,7 @@ static int64_t date_days_from_civil(int64_t y, int m, int d)
 
 int64_t msg_date_to_unix(const struct msg_date *d)
 {
-    int64_t days = date_days_from_civil(d->year, d->month, d->day);
+    int64_t days = msg_days_from_civil(d->year, d->month, d->day);
     return days * 86400 + d->hour * 3600 + d->min * 60 + d->sec - (int64_t)d->tz_min * 60;
 }
 

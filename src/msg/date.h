@@ -43,6 +43,8 @@ size_t msg_date_format_imap_datetime(const struct msg_date *d, char *buf, size_t
 
 /* Seconds since the epoch (UTC) of the instant d names (its tz_min applied). */
 int64_t msg_date_to_unix(const struct msg_date *d);
+/* Days since 1970-01-01 of a proleptic Gregorian date y-m-d (m 1-12). */
+int64_t msg_days_from_civil(int64_t y, int m, int d);
 /* The broken-down form of instant t in the zone tz_min minutes east of UTC. */
 void msg_date_from_unix(int64_t t, int tz_min, struct msg_date *out);
 
