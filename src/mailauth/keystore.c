@@ -94,21 +94,30 @@ static int create_key(const char *dirpath, const char *path, enum dkim_alg alg,
     return rc;
 }
 
-int dkim_keystore_load(const char *dir, const char *domain, const char *selector,
-                       enum dkim_alg alg, bool create, struct dkim_signer **out,
-                       const char **err_out)
+/* DIR/DOMAIN (lower case) into dirpath and DIR/DOMAIN/SELECTOR.pem into path; the
+ * domain's lower-case form into dom. 0 or ERR_PARSE. */
+static int key_paths(const char *dir, const char *domain, const char *selector, char dom[254],
+                     char dirpath[4096], char path[4200], const char **err_out)
 {
-    *err_out = NULL;
-    char dom[254];
-    snprintf(dom, sizeof dom, "%s", domain);
+    snprintf(dom, 254, "%s", domain);
     ascii_lower(dom, strlen(dom));
     if (!safe_name(dom) || !safe_name(selector)) {
         *err_out = "domain or selector is not a plain DNS name";
         return ERR_PARSE;
     }
-    char dirpath[4096], path[4200];
-    snprintf(dirpath, sizeof dirpath, "%s/%s", dir, dom);
-    snprintf(path, sizeof path, "%s/%s.pem", dirpath, selector);
+    snprintf(dirpath, 4096, "%s/%s", dir, dom);
+    snprintf(path, 4200, "%s/%s.pem", dirpath, selector);
+    return 0;
+}
+
+int dkim_keystore_load(const char *dir, const char *domain, const char *selector,
+                       enum dkim_alg alg, bool create, struct dkim_signer **out,
+                       const char **err_out)
+{
+    *err_out = NULL;
+    char dom[254], dirpath[4096], path[4200];
+    if (key_paths(dir, domain, selector, dom, dirpath, path, err_out) != 0)
+        return ERR_PARSE;
     struct str pem = STR_INIT;
     int rc = file_read_all(path, 65536, &pem);
     if (rc == ERR_NOTFOUND && create) {
@@ -125,6 +134,26 @@ int dkim_keystore_load(const char *dir, const char *domain, const char *selector
     else if (!*err_out)
         *err_out = strerror(errno);
     str_clear(&pem);
+    return rc;
+}
+
+int dkim_keystore_make(const char *dir, const char *domain, const char *selector,
+                       enum dkim_alg alg, bool *made, const char **err_out)
+{
+    *err_out = NULL;
+    *made = false;
+    char dom[254], dirpath[4096], path[4200];
+    if (key_paths(dir, domain, selector, dom, dirpath, path, err_out) != 0)
+        return ERR_PARSE;
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return 0;
+    if (errno != ENOENT) {
+        *err_out = strerror(errno);
+        return ERR_IO;
+    }
+    int rc = create_key(dirpath, path, alg, err_out);
+    *made = rc == 0;
     return rc;
 }
 

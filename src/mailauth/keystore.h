@@ -22,6 +22,12 @@ int dkim_keystore_load(const char *dir, const char *domain, const char *selector
                        enum dkim_alg alg, bool create, struct dkim_signer **out,
                        const char **err_out);
 
+/* Generates the key of domain/selector with alg when its file is missing (*made true then);
+ * never reads an existing one. 0, or ERR_PARSE / ERR_IO with *err_out. For a thread that
+ * may block for a key generation, ahead of the loads on event loops. */
+int dkim_keystore_make(const char *dir, const char *domain, const char *selector,
+                       enum dkim_alg alg, bool *made, const char **err_out);
+
 struct dkim_sels;
 
 /* The selector list of domain (DIR/DOMAIN/selectors, mailauth/dkim_rotate.h); a domain with

@@ -161,7 +161,7 @@ def test_backup_keeps_every_state_file_with_its_mode(new_daemon, tmp_path):
     file, the control socket, tmp/, a file being written, the Web cache."""
     d = new_daemon()
     data = Path(d.data_dir)
-    (data / "dkim" / "hamburger.edu").mkdir(parents=True)
+    (data / "dkim" / "hamburger.edu").mkdir(parents=True, exist_ok=True)  # or made by pigeond's key thread
     (data / "dkim").chmod(0o700)
     key = data / "dkim" / "hamburger.edu" / "pigeon.pem"
     key.write_text("-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n")

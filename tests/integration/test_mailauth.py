@@ -2,7 +2,7 @@
 
 An authoritative pigeond serves the test zones on 127.0.57.1:53. Alice's pigeond signs the mail
 its users submit (one domain with an Ed25519 key, one with an RSA key, one whose key Pigeon
-makes itself on first use) and delivers it to a fake MX, where python3-dkim and OpenDKIM
+makes itself, ahead of its first mail) and delivers it to a fake MX, where python3-dkim and OpenDKIM
 (opendkim -t, its resolver forwarding to the test's DNS server) verify it. Bob's pigeond (MX role, 127.0.57.2:25) verifies what python3-dkim and OpenDKIM signed,
 applies the DMARC policies of the zones (reject -> 550 5.7.1, quarantine -> Junk, none ->
 INBOX) and writes Authentication-Results, checked byte for byte.
@@ -198,9 +198,17 @@ def test_alice_signs(env, sender, alg):
     assert not dkim.verify(b"From: x@evil.test\r\n" + data, dnsfunc=dnsfunc(rec))
 
 
-def test_key_made_on_first_use(env):
+def test_key_made_ahead_then_used(env):
+    """A local domain without a key gets one from the key thread (mailauth/service/keyprep.c)
+    soon after the start, before any of its mail is signed: never generated on a worker's
+    loop in the middle of a submission. The domains that had keys are left alone."""
+    alice = env["alice"]
+    alice.wait_log(r"dkim: made the ed25519 key of alice-gen\.test, selector s1")
+    pem_path = Path(alice.data_dir) / "dkim" / "alice-gen.test" / "s1.pem"
+    assert pem_path.exists()
+    made = re.findall(r"dkim: made the \S+ key of (\S+),", alice.log())
+    assert made == ["alice-gen.test"], made
     data = submitted(env, "a@alice-gen.test", "gen")
-    pem_path = Path(env["alice"].data_dir) / "dkim" / "alice-gen.test" / "s1.pem"
     assert pem_path.stat().st_mode & 0o777 == 0o600
     rec = {"s1._domainkey.alice-gen.test": record_of_pem(pem_path.read_bytes())}
     assert data.startswith(b"DKIM-Signature: v=1; a=ed25519-sha256;")

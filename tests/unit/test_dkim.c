@@ -11,13 +11,17 @@
 #include "mailauth/crypto.h"
 #include "mailauth/dkim_int.h"
 #include "mailauth/dkim.h"
+#include "mailauth/keystore.h"
 #include "mailauth/taglist.h"
 #include "mailauth/verify.h"
 #include "dns/resolver/stub.h"
 #include "core/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char MSG[] = "From: Joe SixPack <joe@football.example.com>\r\n"
                           "To: Suzie Q <suzie@shopping.example.net>\r\n"
@@ -289,6 +293,43 @@ static void test_key_records(void **state)
         assert_int_not_equal(dkim_key_parse(bad[i], strlen(bad[i]), &k, &err), 0);
 }
 
+/* dkim_keystore_make: a missing key is made (0600, loadable), an existing one never read
+ * nor replaced, a name that is not one path component refused. */
+static void test_keystore_make(void **state)
+{
+    char dir[] = "/tmp/pigeon-dkim-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *err;
+    bool made = false;
+    assert_int_equal(dkim_keystore_make(dir, "Ex.Test", "s1", DKIM_ED25519_SHA256, &made, &err),
+                     0);
+    assert_true(made);
+    char path[256];
+    snprintf(path, sizeof path, "%s/ex.test/s1.pem", dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    struct dkim_signer *s = NULL;
+    assert_int_equal(dkim_keystore_load(dir, "ex.test", "s1", DKIM_RSA_SHA256, false, &s, &err),
+                     0);
+    dkim_signer_free(s);
+    FILE *f = fopen(path, "w"); /* not a key: make must leave it alone */
+    assert_non_null(f);
+    fputs("junk", f);
+    fclose(f);
+    assert_int_equal(dkim_keystore_make(dir, "ex.test", "s1", DKIM_ED25519_SHA256, &made, &err),
+                     0);
+    assert_false(made);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 4);
+    assert_int_equal(dkim_keystore_make(dir, "../x", "s1", DKIM_ED25519_SHA256, &made, &err),
+                     ERR_PARSE);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/ex.test", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_ed25519), cmocka_unit_test(test_roundtrip_rsa),
         cmocka_unit_test(test_two_signatures), cmocka_unit_test(test_length_limit),
         cmocka_unit_test(test_sig_parse_errors), cmocka_unit_test(test_key_records),
+        cmocka_unit_test(test_keystore_make),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * publish — the mail records of the local domains kept in the primary zones this pigeond
  * serves ([mail_dns] publish), and the DKIM selectors moved on (mailauth/dkim_rotate.h).
  *
- * On worker 0, every [mail_dns] interval (and once just after the start): for each local
+ * On worker 0, every [mail_dns] interval (and once just after the start), once the keys the
+ * round will load are made (keyprep.c, off the worker's loop): for each local
  * domain, the selector list is advanced (a NEXT key becomes the signing key after
  * switch_after; a RETIRED one is withdrawn after retire_after) and the signer follows it;
  * when a primary zone served here holds the domain, its records (records.h) go to the name
@@ -174,14 +175,27 @@ static void one_domain(void *ctx, const char *domain)
         publish_domain(pub, domain);
 }
 
+/* The round itself, once keyprep.c has made the keys it will load. */
+static void round_run(void *arg)
+{
+    struct mailauth_pub *pub = arg;
+    pub->preparing = false;
+    if (mailauth_keyprep_closing(pub->g->keyprep))
+        return;
+    if (store_domain_list(pub->w->store, one_domain, pub) != 0)
+        log_err("mail_dns: cannot list the local domains");
+}
+
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
     struct mailauth_pub *pub = arg;
     /* [mail_dns] as the worker runs it now: a reload applies to the next round */
     pub->dns = mailauth_dns_config(host_config(pub->w));
-    if (atomic_load(&pub->pending) == 0 &&
-        store_domain_list(pub->w->store, one_domain, pub) != 0)
-        log_err("mail_dns: cannot list the local domains");
+    if (atomic_load(&pub->pending) == 0 && !pub->preparing) {
+        pub->preparing = true;
+        mailauth_keyprep_run(pub->g->keyprep, pub->dns->publish, pub->w->host.post, round_run,
+                             pub);
+    }
     struct timeval tv = {pub->dns->interval, 0};
     event_add(pub->ev, &tv);
 }

@@ -323,8 +323,18 @@ static int mailauth_open(struct daemon *d, void **state_out)
         }
     }
     pthread_mutex_init(&g->mu, NULL);
+    g->keyprep = mailauth_keyprep_new(d, g);
     *state_out = g;
     return 0;
+}
+
+/* The workers stopped: the key thread ends before their loops go (it posts to worker 0). */
+static void mailauth_stop(struct daemon *d, void *state)
+{
+    (void)d;
+    struct mailauth_glue *g = state;
+    if (g)
+        mailauth_keyprep_stop(g->keyprep);
 }
 
 static void mailauth_close(struct daemon *d, void *state)
@@ -333,6 +343,7 @@ static void mailauth_close(struct daemon *d, void *state)
     struct mailauth_glue *g = state;
     if (!g)
         return;
+    mailauth_keyprep_free(g->keyprep);
     for (size_t i = 0; i < g->n; i++)
         dkim_signer_free(g->e[i].s);
     free(g->e);
@@ -415,5 +426,6 @@ const struct service_def mailauth_service = {
     .attach = mailauth_attach,
     .detach = mailauth_detach,
     .reload = mailauth_reload,
+    .stop = mailauth_stop,
     .close = mailauth_close,
 };

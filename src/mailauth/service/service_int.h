@@ -29,6 +29,7 @@ struct mailauth_pub {
     const struct config_mail_dns *dns;
     struct event *ev;
     atomic_int pending; /* edits queued with the name server */
+    bool preparing;     /* keyprep.c is making keys ahead of the next round */
 };
 
 struct config_dmarc_report;
@@ -54,7 +55,22 @@ struct mailauth_glue {
     size_t nold;
     struct mailauth_pub *pub; /* NULL until worker 0 attaches */
     struct mailauth_daily *daily; /* worker 0's DMARC report sender, NULL when off */
+    struct mailauth_keyprep *keyprep;
 };
+
+struct loop_post;
+
+/* keyprep.c: the keys the workers will load, made ahead on a thread of its own. _run makes
+ * the active selector's key of every local domain (when [dkim] sign or publish) and of the
+ * [dmarc_report] email's domain (when reports are mailed) where it is missing, then runs
+ * done(arg) on lp's loop. _stop (after the workers stopped) ends the thread: jobs still
+ * queued make nothing and only post their done; _closing tells it from then on. */
+struct mailauth_keyprep *mailauth_keyprep_new(struct daemon *d, struct mailauth_glue *g);
+void mailauth_keyprep_run(struct mailauth_keyprep *kp, bool publish, struct loop_post *lp,
+                          void (*done)(void *arg), void *arg);
+void mailauth_keyprep_stop(struct mailauth_keyprep *kp);
+bool mailauth_keyprep_closing(const struct mailauth_keyprep *kp);
+void mailauth_keyprep_free(struct mailauth_keyprep *kp);
 
 /* publish.c: made for worker 0 (its loop and store handle); _stop drops the timer (the
  * worker's loop is going), the state itself is freed with the glue. */
