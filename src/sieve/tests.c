@@ -17,7 +17,6 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -371,23 +370,13 @@ static bool parse_zone(const char *z, int *min)
     return true;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* RFC 5260 §4.2: the date part of d as a string. */
 static void date_part(const struct msg_date *d, const char *part, struct str *out)
 {
     static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    int64_t days = days_from_civil(d->year, d->month, d->day);
+    int64_t days = msg_days_from_civil(d->year, d->month, d->day);
     int tz = d->tz_min < 0 ? -d->tz_min : d->tz_min;
     char zone[8];
     snprintf(zone, sizeof zone, "%c%02d%02d", d->tz_min < 0 ? '-' : '+', tz / 60 % 100, tz % 60);
