@@ -3,7 +3,8 @@
  * on 127.0.0.1, each with its connection id (a connect first, again every 50 s), keep W
  * announces in flight (64 torrents, a random port each: a new peer or a re-announce, as a busy
  * tracker sees), for D seconds; prints announces answered per second. Transaction ids match
- * answers to requests; a lost datagram is given up after 1 s.
+ * answers to requests; a lost datagram is given up after 1 s. Error replies are counted apart
+ * and reported on stderr (each costs its socket a new connect).
  *
  * usage: udpannounce PORT SECONDS [SOCKETS [WINDOW]]
  */
@@ -106,7 +107,8 @@ int main(int argc, char **argv)
         pf[i] = (struct pollfd){s[i].fd, POLLIN, 0};
         send_connect(&s[i]);
     }
-    unsigned long answered = 0;
+    unsigned long answered = 0, errors = 0;
+    char first_error[128] = "";
     double start = now(), end = start + secs;
     uint8_t in[2048];
     while (now() < end) {
@@ -125,6 +127,9 @@ int main(int argc, char **argv)
                     k->inflight--;
                     answered++;
                 } else if (action == 3) { /* an error (an old connection id): connect again */
+                    if (!errors++)
+                        snprintf(first_error, sizeof first_error, "%.*s", (int)(n - 8),
+                                 (const char *)in + 8);
                     k->cid_at = 0;
                     k->inflight = 0;
                 }
@@ -141,5 +146,7 @@ int main(int argc, char **argv)
         }
     }
     printf("%.0f\n", answered / (now() - start));
+    if (errors) /* not announces served: the figure above is not the tracker's rate */
+        fprintf(stderr, "udpannounce: %lu error replies, the first: %s\n", errors, first_error);
     return 0;
 }

@@ -28,6 +28,7 @@ struct ttorrent {
     uint32_t *slots;     /* index + 1 into peers, 0: empty; linear probing */
     uint32_t nslots;     /* a power of two, at least twice cap; 0: none yet */
     int64_t expired_at;  /* the second its silent peers were last dropped */
+    int64_t oldest;      /* no peer's last announce is older (announces only raise them) */
     uint32_t downloaded; /* event=completed announces */
     bool allowed;
     struct ttorrent *next;
@@ -114,6 +115,7 @@ static struct ttorrent *find(struct tracker *t, const uint8_t hash[20], bool cre
     struct ttorrent *tt = xcalloc(1, sizeof *tt);
     memcpy(tt->hash, hash, 20);
     tt->expired_at = INT64_MIN;
+    tt->oldest = INT64_MAX; /* no peers yet; the first sets it */
     tt->next = t->buckets[b];
     t->buckets[b] = tt;
     t->ntorrents++;
@@ -282,21 +284,25 @@ static void select_peers(struct tracker *t, struct ttorrent *tt, long self, bool
     }
 }
 
-/* The announcing peer, at *idx (found by the caller, -1: new), added or updated. */
-static const char *upsert(struct tracker *t, struct ttorrent *tt, const struct tracker_announce *a,
-                          int64_t now, long *idx)
+/* The announcing peer, at *idx (found by the caller, -1: new), added or updated. A new peer
+ * of a full torrent is not stored (*idx stays -1): it still gets its peer list, as it would
+ * from a tracker without the cap, but is not handed to others. */
+static void upsert(struct tracker *t, struct ttorrent *tt, const struct tracker_announce *a,
+                   int64_t now, long *idx)
 {
     long i = *idx;
     bool existed = i >= 0;
     if (i < 0) {
         if (tt->n >= t->lim.max_peers)
-            return "torrent full: too many peers";
+            return;
         if (tt->n == tt->cap) {
             tt->cap = tt->cap ? tt->cap * 2 : 8;
             tt->peers = xrealloc(tt->peers, tt->cap * sizeof *tt->peers);
             table_fit(t, tt);
         }
         i = tt->n++;
+        if (now < tt->oldest)
+            tt->oldest = now;
         memset(&tt->peers[i], 0, sizeof tt->peers[i]);
         tt->peers[i].addr = a->addr;
         tt->peers[i].port = a->port;
@@ -314,24 +320,27 @@ static const char *upsert(struct tracker *t, struct ttorrent *tt, const struct t
     memcpy(p->peer_id, a->peer_id, 20);
     p->last = now;
     *idx = i;
-    return NULL;
 }
 
 /* Drops the torrent's silent peers, once a second at most (announces and scrapes call it for
  * exact counts; a peer silent for expire seconds and one more changes nothing). */
 static void expire_torrent(struct tracker *t, struct ttorrent *tt, int64_t now, size_t *dropped)
 {
-    if (tt->expired_at == now)
-        return;
+    if (tt->expired_at == now || tt->n == 0 || now - tt->oldest <= (int64_t)t->lim.expire)
+        return; /* nobody can be silent long enough: the walk is skipped */
     tt->expired_at = now;
+    int64_t oldest = now;
     for (uint32_t i = 0; i < tt->n;) {
         if (now - tt->peers[i].last > (int64_t)t->lim.expire) {
             remove_peer(t, tt, i);
             (*dropped)++;
         } else {
+            if (tt->peers[i].last < oldest)
+                oldest = tt->peers[i].last;
             i++;
         }
     }
+    tt->oldest = oldest;
 }
 
 void tracker_announce(struct tracker *t, const struct tracker_announce *a, int64_t now,
@@ -360,9 +369,7 @@ void tracker_announce(struct tracker *t, const struct tracker_announce *a, int64
             remove_peer(t, tt, (uint32_t)self);
         }
     } else {
-        r->failure = upsert(t, tt, a, now, &self);
-        if (r->failure)
-            return;
+        upsert(t, tt, a, now, &self);
         uint32_t want = a->numwant < 0 ? t->lim.numwant_default : (uint32_t)a->numwant;
         if (want > TRACKER_MAX_NUMWANT)
             want = TRACKER_MAX_NUMWANT;

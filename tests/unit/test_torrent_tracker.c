@@ -119,11 +119,14 @@ static void test_limits(void **state)
     for (uint16_t p = 1; p <= 3; p++) {
         struct tracker_announce a = ann("10.0.0.9", p, 5, TRACKER_STARTED);
         tracker_announce(t, &a, 100, &r);
-        if (p == 3)
-            assert_string_equal(r.failure, "torrent full: too many peers");
-        else
-            assert_null(r.failure);
+        assert_null(r.failure);
+        assert_int_equal(r.npeers, p - 1);
     }
+    /* the third found the torrent full: it got both peers but is not stored nor counted */
+    assert_int_equal(r.incomplete, 2);
+    size_t nt, np;
+    tracker_stats(t, &nt, &np);
+    assert_int_equal(np, 2);
     struct tracker_announce a = ann("10.0.0.9", 1, 5, TRACKER_NONE);
     tracker_announce(t, &a, 100, &r);
     assert_non_null(r.failure); /* the fourth within a second: flood */
