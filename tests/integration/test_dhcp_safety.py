@@ -1,8 +1,8 @@
 """The DHCP service's safety rules with scripted clients (tests/integration/dhcp_probe.py) in a
 namespace joined by a veth pair the test makes (issue 20): the rate limits per client MAC and
 per relay, answering only on the configured interfaces, the unicast reply at chaddr to a
-client that has no address yet and did not ask for broadcast (RFC 2131 §4.1), and an ACKed
-lease that survives the daemon being killed at once.
+client that has no address yet and did not ask for broadcast (RFC 2131 §4.1), an ACKed
+lease that survives the daemon being killed at once, and a failed COMMIT (a full disk).
 """
 import os
 import re
@@ -122,6 +122,54 @@ def test_acked_lease_survives_kill9(tmp_path, net):
     ok, = probe(net, dict(op="request", mac="52:54:00:aa:04:01", requested=addr))
     assert ok and ok["type"] == "ack" and ok["yiaddr"] == addr, ok
     finish(d)
+
+
+def fill(directory):
+    """Writes a file in directory until its file system is full."""
+    with open(directory / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+
+
+def test_failed_commit_then_rebuild_still_answers_rebooting_clients(tmp_path, net):
+    """A COMMIT that fails (the leases on a full file system) sends no ACK and turns the lease
+    cache off for good: after the space is freed and the engine rebuilt (`pigeon dhcp
+    reserve`), a client that got a lease since and reboots within cache_threshold gets its
+    ACK, written again. (A rebuilt engine once had the cache back on while the commit side
+    still dropped cached ACKs: that client got no answer at all for 25 % of its lease.)"""
+    mnt = tmp_path / "leases"
+    mnt.mkdir()
+    sh("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt)
+    try:
+        d = dhcp_daemon(tmp_path, dhcp={"lease_dir": str(mnt)})
+        start(d)
+        _, ack = dora(net, "52:54:00:aa:05:01")
+        assert ack["type"] == "ack", ack
+        fill(mnt)
+        off = d.log_size()
+        offer, = probe(net, dict(op="discover", mac="52:54:00:aa:05:02"))
+        lost, = probe(net, dict(op="request", mac="52:54:00:aa:05:02",
+                                requested=offer["yiaddr"],
+                                server_id=offer["options"]["server_id"], timeout=3))
+        assert lost is None, lost  # not on disk: not ACKed
+        d.wait_log(r"dhcp: \d+ lease change\(s\) not committed", start=off)
+        assert "cannot rollback" not in d.log()  # the failed COMMIT rolled back by itself
+        (mnt / "filler").unlink()
+        off = d.log_size()
+        d.cli("dhcp", "reserve", "52:54:00:aa:05:09", "10.77.0.60")
+        d.wait_log(r"dhcp: reservations reloaded", start=off)
+        _, ack = dora(net, "52:54:00:aa:05:03")
+        assert ack["type"] == "ack", ack
+        again, = probe(net, dict(op="request", mac="52:54:00:aa:05:03",
+                                 requested=ack["yiaddr"], timeout=5))
+        assert again and again["type"] == "ack" and again["yiaddr"] == ack["yiaddr"], again
+        finish(d)
+    finally:
+        sh("umount", "-l", mnt, check=False)
 
 
 def test_sample_config_serves_no_dhcp():

@@ -213,13 +213,19 @@ static void settled(void *arg)
         if (b->ok)
             svc->committed_seq = b->seq;
         b->unsent = 0;
+        unsigned dropped = 0;
         for (unsigned i = 0; b->ok && i < b->nacks; i++) {
-            if (!sendable(svc, &b->acks[i]))
+            if (!sendable(svc, &b->acks[i])) {
+                dropped++;
                 continue;
+            }
             b->acks[b->unsent] = b->acks[i];
             b->acks[b->unsent].batch = b;
             dhcp_pace_push(svc->pace, &b->acks[b->unsent++]);
         }
+        if (dropped)
+            log_warn("dhcp: %u cached ACK(s) not sent: their leases were in a batch that "
+                     "failed (the clients' retries are written again)", dropped);
         if (b->unsent == 0)
             batch_free(b);
     }

@@ -83,7 +83,8 @@ int dhcp_leases_commit(struct dhcp_leases *l)
 
 void dhcp_leases_rollback(struct dhcp_leases *l)
 {
-    exec(l, "ROLLBACK");
+    if (!sqlite3_get_autocommit(l->db)) /* a failed COMMIT (SQLITE_FULL) already rolled back */
+        exec(l, "ROLLBACK");
 }
 
 int dhcp_leases_save(struct dhcp_leases *l, const struct dhcp_lease *le)

@@ -107,6 +107,8 @@ static struct dhcp_engine *engine_build(struct dhcp_svc *svc, struct dhcp_config
         return NULL;
     }
     dhcp_engine_set_batch(e, svc->batch_seq + 1); /* the batch being filled */
+    if (svc->failed_from) /* a batch was lost: no lease is ACKed from memory again (commit.c) */
+        dhcp_engine_cache_off(e);
     return e;
 }
 
