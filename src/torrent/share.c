@@ -10,6 +10,7 @@ void tor_share_reset(struct tor_share *sh)
 {
     sh->capacity = 0;
     sh->join_cap = 0;
+    sh->spare = 0;
 }
 
 static uint64_t at_least_min(uint64_t cap)
@@ -69,6 +70,32 @@ static size_t divide(struct tor_share_peer *p, const bool *was_held, size_t n, u
     return k;
 }
 
+/* Work-conserving: the part of C the window left unused (the room of peers that did not
+ * grow into it, most often) is lent to the k peers that took their share, on top of their
+ * caps; returns what each gets. It builds up by half the unused part a window and is given
+ * back by a quarter a window once the link is within 1/32 of C, so a peer that does grow into
+ * its room gets it back, or when no cap held anyone back (the caps are not what limits).
+ * Nothing is lent when every peer was held (the estimate grows instead) or when no peer is
+ * limited elsewhere (no room to lend). */
+static uint64_t lend_spare(struct tor_share *sh, size_t n, size_t nheld, size_t k, uint64_t c,
+                           uint64_t total)
+{
+    if (nheld == n || k == 0 || k == n) {
+        sh->spare = 0;
+        return 0;
+    }
+    uint64_t unused = c > total ? c - total : 0;
+    if (nheld > 0 && unused > c / 32)
+        sh->spare += (unused - c / 32) / 2;
+    else if (nheld == 0 || unused < c / 64)
+        sh->spare -= sh->spare / 4;
+    else
+        sh->spare -= (c / 32 - unused) / 2 < sh->spare ? (c / 32 - unused) / 2 : sh->spare;
+    if (sh->spare > c)
+        sh->spare = c;
+    return sh->spare / k;
+}
+
 void tor_share_run(struct tor_share *sh, struct tor_share_peer *p, size_t n, uint64_t dt_ms,
                    uint64_t limit)
 {
@@ -97,8 +124,9 @@ void tor_share_run(struct tor_share *sh, struct tor_share_peer *p, size_t n, uin
     uint64_t each = k ? rest / k : 0;
     if (k == n)
         each += each / 16;
+    uint64_t lent = lend_spare(sh, n, nheld, k, c, total * 1000 / dt_ms);
     for (size_t i = 0; i < n; i++)
         if (p[i].cap == 0)
-            p[i].cap = at_least_min(each);
+            p[i].cap = at_least_min(each + lent);
     sh->join_cap = at_least_min(c / (n + 1) + c / (n + 1) / 16);
 }

@@ -22,6 +22,10 @@
  *     lose only the room. Its cap is an equal share.
  *   - The others divide the rest equally; when no peer is limited elsewhere, each gets 1/16
  *     more, so that a link that carries more than C shows it.
+ *   - Work-conserving: when some peers are limited elsewhere and some held back, the part of
+ *     C the window left unused (the room nobody grew into) is lent to the others, on top of
+ *     their caps: half the unused part more each window, a quarter less each window the link
+ *     is within 1/32 of C (then a peer that grows into its room gets it back).
  *
  * The room is the price of not knowing why a flow is slow: the seed cannot tell a flow held
  * down by TCP's competition from one held by its own path, except by leaving it room.
@@ -49,6 +53,7 @@ struct tor_share_peer {
 struct tor_share {
     uint64_t capacity; /* bytes/s, the link's estimate (0: not measured yet) */
     uint64_t join_cap; /* bytes/s, the cap of a peer unchoked before the next run, 0: none */
+    uint64_t spare;    /* bytes/s of C left unused, lent to the peers that took their share */
 };
 
 void tor_share_init(struct tor_share *sh);

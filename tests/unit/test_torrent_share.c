@@ -2,8 +2,8 @@
  * its link. The model gives each window's link to the flows the way TCP may: in proportion
  * to a weight (a flow that got ahead keeps more), each flow held to its cap and to its own
  * path. Without caps two flows weighted 8 : 1 split the link 8 : 1; with them the split
- * comes near even, a peer slow on its own path costs the link no more than its room, and a
- * configured upload rate is divided equally. */
+ * comes near even, a peer slow on its own path costs the link nothing (its unused room is
+ * lent to the others) and a configured upload rate is divided equally. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,7 +37,7 @@ static uint64_t bound(const struct flow *f, const struct tor_share_peer *sp)
  * (not its path) stopped it. */
 static void link_window(struct flow *f, struct tor_share_peer *sp, size_t n)
 {
-    bool fixed[8] = {false};
+    bool fixed[16] = {false};
     uint64_t left = LINK;
     for (bool again = true; again;) {
         again = false;
@@ -124,6 +124,38 @@ static void test_slow_path_costs_little(void **state)
     assert_true(f[2].got >= (LINK - 125000) * 2 / 5);
 }
 
+static void test_unused_room_lent(void **state)
+{
+    (void)state;
+    struct tor_share sh;
+    tor_share_init(&sh);
+    /* the N = 16 case: of 9 unchoked peers 7 are held to 1 Mbit/s by their own paths. The
+     * room each is left (a quarter of an equal share) goes unused; without lending it the
+     * two others stay at their caps and the link at about 80 %. */
+    struct flow f[9];
+    for (int i = 0; i < 9; i++)
+        f[i] = (struct flow){.weight = 1, .path = i < 7 ? 125000 : 0};
+    struct tor_share_peer sp[9];
+    memset(sp, 0, sizeof sp);
+    run(&sh, f, sp, 9, 30);
+    uint64_t total = 0;
+    for (int i = 0; i < 9; i++)
+        total += f[i].got;
+    assert_true(total >= LINK * 95 / 100);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(f[i].got, 125000);
+    assert_true(f[7].got >= f[8].got - f[8].got / 16 && f[8].got >= f[7].got - f[7].got / 16);
+    /* a peer whose path opens gets its room back: what was lent is given back once the
+     * link is full, and it grows to near an equal share of what the slow ones leave */
+    f[0].path = 0;
+    run(&sh, f, sp, 9, 30);
+    total = 0;
+    for (int i = 0; i < 9; i++)
+        total += f[i].got;
+    assert_true(total >= LINK * 95 / 100);
+    assert_true(f[0].got >= (LINK - 6 * 125000) / 3 * 3 / 4);
+}
+
 static void test_link_faster_than_estimate(void **state)
 {
     (void)state;
@@ -155,7 +187,10 @@ static void test_configured_rate_divided(void **state)
         sp[i].sent = sp[i].cap;
     sp[2] = (struct tor_share_peer){.sent = 0, .held = false, .cap = sp[2].cap};
     tor_share_run(&sh, sp, 4, 1000, 1000000);
-    assert_int_equal(sp[0].cap, (1000000 - 62500) / 3);
+    /* ... and what the window left unused (203,125 of 1,000,000) is lent to the other three,
+     * half of it beyond 1/32 of the rate */
+    assert_int_equal(sh.spare, (1000000 - 796875 - 31250) / 2);
+    assert_int_equal(sp[0].cap, (1000000 - 62500) / 3 + sh.spare / 3);
     assert_int_equal(sp[2].cap, 250000 + 250000 / 16);
 }
 
@@ -171,7 +206,8 @@ static void test_held_means_at_the_cap(void **state)
                                    {.sent = 500000, .held = true, .cap = 500000}};
     tor_share_run(&sh, sp, 2, 1000, 0);
     assert_int_equal(sh.capacity, 1000000);
-    assert_int_equal(sp[1].cap, 1000000 - 375000);
+    /* the rest, and the unused quarter of the link lent (half of it beyond 1/32) */
+    assert_int_equal(sp[1].cap, 1000000 - 375000 + (250000 - 31250) / 2);
 }
 
 static void test_no_caps(void **state)
@@ -204,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_model_without_caps),
         cmocka_unit_test(test_hog_held_back),
         cmocka_unit_test(test_slow_path_costs_little),
+        cmocka_unit_test(test_unused_room_lent),
         cmocka_unit_test(test_link_faster_than_estimate),
         cmocka_unit_test(test_configured_rate_divided),
         cmocka_unit_test(test_held_means_at_the_cap),
