@@ -72,9 +72,9 @@ static size_t divide(struct tor_share_peer *p, const bool *was_held, size_t n, u
 
 /* Work-conserving: the part of C the window left unused (the room of peers that did not
  * grow into it, most often) is lent to the k peers that took their share, on top of their
- * caps; returns what each gets. It builds up by half the unused part a window and is given
- * back by a quarter a window once the link is within 1/32 of C, so a peer that does grow into
- * its room gets it back, or when no cap held anyone back (the caps are not what limits).
+ * caps, with a probe; returns what each gets. It builds up by half the unused part a window
+ * and is given back by a quarter a window once the link is within 1/32 of C, so a peer that
+ * does grow into its room gets it back, or when no cap held anyone back (the caps are not what limits).
  * Nothing is lent when every peer was held (the estimate grows instead) or when no peer is
  * limited elsewhere (no room to lend). */
 static uint64_t lend_spare(struct tor_share *sh, size_t n, size_t nheld, size_t k, uint64_t c,
@@ -93,7 +93,10 @@ static uint64_t lend_spare(struct tor_share *sh, size_t n, size_t nheld, size_t 
         sh->spare -= (c / 32 - unused) / 2 < sh->spare ? (c / 32 - unused) / 2 : sh->spare;
     if (sh->spare > c)
         sh->spare = c;
-    return sh->spare / k;
+    /* and a sixteenth of C more while some peer was held: the probe that shows an estimate
+     * that is too low (it only grows by itself when every peer is held), since what a held
+     * peer takes beyond C raises it */
+    return (sh->spare + (nheld > 0 ? c / 16 : 0)) / k;
 }
 
 void tor_share_run(struct tor_share *sh, struct tor_share_peer *p, size_t n, uint64_t dt_ms,

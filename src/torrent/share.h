@@ -25,7 +25,9 @@
  *   - Work-conserving: when some peers are limited elsewhere and some held back, the part of
  *     C the window left unused (the room nobody grew into) is lent to the others, on top of
  *     their caps: half the unused part more each window, a quarter less each window the link
- *     is within 1/32 of C (then a peer that grows into its room gets it back).
+ *     is within 1/32 of C (then a peer that grows into its room gets it back). They also
+ *     get 1/16 of C more between them: an estimate that is too low shows when what they
+ *     take raises the total above it (every peer held is no longer needed for C to grow).
  *
  * The room is the price of not knowing why a flow is slow: the seed cannot tell a flow held
  * down by TCP's competition from one held by its own path, except by leaving it room.

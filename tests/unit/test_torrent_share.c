@@ -156,6 +156,30 @@ static void test_unused_room_lent(void **state)
     assert_true(f[0].got >= (LINK - 6 * 125000) / 3 * 3 / 4);
 }
 
+static void test_low_estimate_grows(void **state)
+{
+    (void)state;
+    struct tor_share sh;
+    tor_share_init(&sh);
+    /* an estimate of 60 % of the link, and one of 9 peers held to 0.5 Mbit/s by its path:
+     * not every peer is ever held, so the estimate grew only by what the link carried, and
+     * that was what the caps allowed — 58 % for good. The probe lent beyond C finds the rest. */
+    struct flow f[9];
+    for (int i = 0; i < 9; i++)
+        f[i] = (struct flow){.weight = 1 + i % 3, .path = i == 0 ? 60000 : 0};
+    struct tor_share_peer sp[9];
+    sh.capacity = LINK * 6 / 10;
+    for (int i = 0; i < 9; i++)
+        sp[i] = (struct tor_share_peer){.cap = LINK * 6 / 10 / 9};
+    run(&sh, f, sp, 9, 30);
+    uint64_t total = 0;
+    for (int i = 0; i < 9; i++)
+        total += f[i].got;
+    assert_true(total >= LINK * 98 / 100);
+    /* and the caps still even out flows of weights 1 and 3 */
+    assert_true(f[3].got >= f[5].got * 3 / 4);
+}
+
 static void test_link_faster_than_estimate(void **state)
 {
     (void)state;
@@ -190,7 +214,7 @@ static void test_configured_rate_divided(void **state)
     /* ... and what the window left unused (203,125 of 1,000,000) is lent to the other three,
      * half of it beyond 1/32 of the rate */
     assert_int_equal(sh.spare, (1000000 - 796875 - 31250) / 2);
-    assert_int_equal(sp[0].cap, (1000000 - 62500) / 3 + sh.spare / 3);
+    assert_int_equal(sp[0].cap, (1000000 - 62500) / 3 + (sh.spare + 1000000 / 16) / 3);
     assert_int_equal(sp[2].cap, 250000 + 250000 / 16);
 }
 
@@ -206,8 +230,8 @@ static void test_held_means_at_the_cap(void **state)
                                    {.sent = 500000, .held = true, .cap = 500000}};
     tor_share_run(&sh, sp, 2, 1000, 0);
     assert_int_equal(sh.capacity, 1000000);
-    /* the rest, and the unused quarter of the link lent (half of it beyond 1/32) */
-    assert_int_equal(sp[1].cap, 1000000 - 375000 + (250000 - 31250) / 2);
+    /* the rest, the unused quarter of the link lent (half of it beyond 1/32) and the probe */
+    assert_int_equal(sp[1].cap, 1000000 - 375000 + (250000 - 31250) / 2 + 1000000 / 16);
 }
 
 static void test_no_caps(void **state)
@@ -241,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_hog_held_back),
         cmocka_unit_test(test_slow_path_costs_little),
         cmocka_unit_test(test_unused_room_lent),
+        cmocka_unit_test(test_low_estimate_grows),
         cmocka_unit_test(test_link_faster_than_estimate),
         cmocka_unit_test(test_configured_rate_divided),
         cmocka_unit_test(test_held_means_at_the_cap),
