@@ -35,6 +35,7 @@ SEEDS=${BENCH_SEEDS:-"pigeon transmission libtorrent"}
 NO_BUILD=${BENCH_NO_BUILD:-0}
 TIMELINE=""
 CC=${BENCH_CC:-cubic}
+PEX=${BENCH_PEX:-yes} # Pigeon's seed: [torrent] pex
 while getopts "F:N:u:p:d:s:BT:c:" o; do
     case $o in
     F) FMB=$OPTARG ;;
@@ -140,7 +141,8 @@ start_seed() { # KIND TORRENT
         rm -rf "$BASE/pigeon" # a fresh data directory: the torrent is added anew each run
         pigeon_conf "$BASE/pigeon" "[torrent]
 listen = 10.77.0.1:6881
-dir = $BASE/src"
+dir = $BASE/src
+pex = $PEX"
         ip netns exec "${P}seed" "$ROOT/build/release/pigeond" -c "$BASE/pigeon/pigeon.conf" \
             >"$BASE/pigeon/log" 2>&1 &
         PIDS+=($!)

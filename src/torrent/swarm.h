@@ -60,6 +60,7 @@ struct tor_swarm_limits {
     unsigned slots;          /* regular unchoke slots while downloading (4) */
     unsigned seed_slots;     /* regular unchoke slots while seeding (choker.h), 0: 8 */
     uint16_t listen_port;    /* ours, told in the extension handshake (0: not told) */
+    bool no_pex;             /* PEX (BEP 11) neither offered nor obeyed, as for a private one */
 };
 
 struct tor_peer_info {

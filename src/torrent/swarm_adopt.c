@@ -62,7 +62,7 @@ struct tor_peer *tor_swarm_peer_adopt(struct tor_swarm *s, void *conn,
     p->ext = true;
     p->fast = false;
     p->ut_metadata = st->ut_metadata;
-    p->ut_pex = s->m->priv ? 0 : st->ut_pex;
+    p->ut_pex = swarm_pex_on(s) ? st->ut_pex : 0;
     if (st->port)
         p->listen_port = st->port;
     p->peer_choking = st->peer_choking;

@@ -1,6 +1,6 @@
 /* torrent/swarm_ext — the extension protocol (BEP 10) on a swarm's connections: our
- * handshake (ut_metadata, ut_pex unless the torrent is private, the info dictionary's size,
- * our listen port), the metadata exchange's serving side (BEP 9: a peer that joined from a
+ * handshake (ut_metadata, ut_pex unless the torrent is private or PEX is off, the info
+ * dictionary's size, our listen port), the metadata exchange's serving side (BEP 9: a peer that joined from a
  * magnet link asks for the info dictionary in 16 KiB pieces) and peer exchange (BEP 11: at
  * most once a minute each peer hears which peers joined and left since the last message;
  * the addresses a peer tells go to ops.found). See swarm.h. */
@@ -13,12 +13,19 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* BEP 27: never on a private torrent; [torrent] pex = no: on none. */
+bool swarm_pex_on(const struct tor_swarm *s)
+{
+    return !s->m->priv && !s->lim.no_pex;
+}
+
 void swarm_ext_hello(struct tor_swarm *s, struct tor_peer *p)
 {
     if (!p->ext)
         return;
     struct str out = STR_INIT;
-    tor_ext_put_hs(&out, s->m->info ? (int64_t)s->m->info_len : 0, s->lim.listen_port, !s->m->priv);
+    tor_ext_put_hs(&out, s->m->info ? (int64_t)s->m->info_len : 0, s->lim.listen_port,
+                   swarm_pex_on(s));
     swarm_send(s, p, &out);
     str_clear(&out);
 }
@@ -76,7 +83,7 @@ void swarm_pex_gone(struct tor_swarm *s, struct tor_peer *p)
 
 void swarm_pex_tick(struct tor_swarm *s, struct tor_peer *p, uint64_t now)
 {
-    if (!p->ut_pex || s->m->priv || p->pex_sent == s->pex_gen ||
+    if (!p->ut_pex || !swarm_pex_on(s) || p->pex_sent == s->pex_gen ||
         (p->last_pex && now - p->last_pex < TOR_PEX_INTERVAL_MS))
         return;
     struct tor_pex_addr added[TOR_PEX_MAX], dropped[TOR_PEX_MAX];
@@ -126,12 +133,12 @@ int swarm_ext_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_
         if (tor_ext_hs_parse(d, m->data.len, &h) < 0)
             return ext_bad(s, p, "malformed extension handshake");
         p->ut_metadata = h.ut_metadata;
-        p->ut_pex = s->m->priv ? 0 : h.ut_pex; /* BEP 27: no PEX on a private torrent */
+        p->ut_pex = swarm_pex_on(s) ? h.ut_pex : 0; /* BEP 27: no PEX on a private torrent */
         if (h.port && !p->outgoing)
             p->listen_port = h.port;
         return 0;
     }
-    if (m->ext_id == TOR_EXT_UT_PEX && !s->m->priv)
+    if (m->ext_id == TOR_EXT_UT_PEX && swarm_pex_on(s))
         return on_pex(s, p, d, m->data.len, now);
     if (m->ext_id == TOR_EXT_UT_METADATA) {
         struct tor_utm u;

@@ -103,6 +103,7 @@ void swarm_send_bitfield(struct tor_swarm *s, struct tor_peer *p);
 void swarm_send_handshake(struct tor_swarm *s, struct tor_peer *p);
 
 /* swarm_ext.c */
+bool swarm_pex_on(const struct tor_swarm *s);
 void swarm_ext_hello(struct tor_swarm *s, struct tor_peer *p);
 int swarm_ext_message(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m,
                       uint64_t now);

@@ -2,7 +2,8 @@
  * port they listen on: the one we dialled, or the one their extension handshake told) and
  * later which left, at most once a minute; the addresses a peer tells reach ops.found,
  * a second message within the minute is ignored, a malformed one closes the connection; on
- * a private torrent (BEP 27) PEX is neither offered nor obeyed. */
+ * a private torrent (BEP 27), and on any with [torrent] pex = no, PEX is neither offered nor
+ * obeyed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,12 +213,13 @@ static void test_pex_both_ways(void **state)
     tor_meta_clear(&m);
 }
 
-static void test_private_torrent_no_pex(void **state)
+/* PEX neither offered (no ut_pex in our extension handshake), nor sent, nor obeyed. */
+static void check_no_pex(bool priv, bool no_pex)
 {
-    (void)state;
     struct tor_meta m;
-    make_meta(&m, true);
-    struct tor_swarm_limits lim = {.max_peers = 10, .max_active_bytes = 1 << 20, .slots = 4};
+    make_meta(&m, priv);
+    struct tor_swarm_limits lim = {
+        .max_peers = 10, .max_active_bytes = 1 << 20, .slots = 4, .no_pex = no_pex};
     uint8_t id[20] = "-PG0001-pexpexpexpex";
     struct tor_swarm *s = tor_swarm_new(&m, NULL, id, &ops, NULL, &lim, 1);
     struct side a = {0}, c = {0};
@@ -247,11 +249,24 @@ static void test_private_torrent_no_pex(void **state)
     tor_meta_clear(&m);
 }
 
+static void test_private_torrent_no_pex(void **state)
+{
+    (void)state;
+    check_no_pex(true, false);
+}
+
+static void test_pex_off(void **state)
+{
+    (void)state;
+    check_no_pex(false, true); /* [torrent] pex = no: a public torrent as a private one */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pex_both_ways),
         cmocka_unit_test(test_private_torrent_no_pex),
+        cmocka_unit_test(test_pex_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

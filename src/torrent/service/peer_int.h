@@ -39,6 +39,7 @@ struct peer_config {
     unsigned seed_time;                  /* seconds of seeding, then stop; 0: no limit */
     uint64_t memory;                     /* piece buffers per torrent */
     bool dht;                            /* BEP 5: off by default */
+    bool pex;                            /* BEP 11: on by default */
     struct dht_addr dht_boot[PEER_DHT_MAX_BOOT]; /* nodes to join the DHT through */
     unsigned ndht_boot;
 };

@@ -302,7 +302,8 @@ static void limits_of(const struct peer_config *c, struct tor_swarm_limits *l)
                                    .download_rate = c->download_rate,
                                    .max_active_bytes = c->memory,
                                    .slots = 4,
-                                   .seed_slots = c->seed_slots};
+                                   .seed_slots = c->seed_slots,
+                                   .no_pex = !c->pex};
 }
 
 void peer_items_set_limits(struct peer_svc *svc)

@@ -53,6 +53,7 @@ static const struct conf_key peer_keys[] = {
     {.name = "seed_time", .type = CONF_UINT, .offset = PC(seed_time), .min = 0, .max = 365 * 86400},
     {.name = "memory", .type = CONF_SIZE, .offset = PC(memory), .min = 1u << 20, .max = 1ull << 34},
     {.name = "dht", .type = CONF_BOOL, .offset = PC(dht)},
+    {.name = "pex", .type = CONF_BOOL, .offset = PC(pex)},
     {.name = "dht_bootstrap", .type = CONF_CUSTOM, .parse = peer_dht_parse_boot},
     {.name = NULL},
 };
@@ -65,13 +66,14 @@ static void peer_defaults(void *sec)
     c->max_peers = 50;
     c->memory = 64u << 20;
     c->seed_slots = TOR_SEED_SLOTS;
+    c->pex = true;
 }
 
 /* What peer_reload applies: the limits of every swarm, the peer connections' timeouts, the
  * folders of torrents added from now on. */
 static const char *const peer_reload_keys[] = {
     "dir",        "watch_dir", "max_peers", "upload_rate",  "download_rate",   "seed_ratio",
-    "seed_slots", "seed_time", "memory",    "idle_timeout", "session_timeout", NULL,
+    "seed_slots", "seed_time", "memory",    "idle_timeout", "session_timeout", "pex", NULL,
 };
 
 static const struct conf_restart peer_restart_why[] = {
