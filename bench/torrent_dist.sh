@@ -21,6 +21,7 @@
 #   flow's window is about twice its smallest round trip's worth of data, and the leechers'
 #   acknowledgements queue behind their saturated 5 Mbit/s uploads, so each flow from the seed
 #   is held to a few Mbit/s and the seed's link fills only with many flows at once.
+#   env BENCH_PEX=yes: Pigeon's seed with PEX on (default no, as Transmission's arm).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +36,11 @@ SEEDS=${BENCH_SEEDS:-"pigeon transmission libtorrent"}
 NO_BUILD=${BENCH_NO_BUILD:-0}
 TIMELINE=""
 CC=${BENCH_CC:-cubic}
-PEX=${BENCH_PEX:-yes} # Pigeon's seed: [torrent] pex
+# Pigeon's seed: [torrent] pex. Off by default, as Transmission's arm has always run
+# ("pex-enabled": false), so that both seeds are measured alike. In session 11 three N = 2
+# runs of each gave one stall of the two libtorrent leechers' connection with PEX on and none
+# with it off (docs/benchmarks.md).
+PEX=${BENCH_PEX:-no}
 while getopts "F:N:u:p:d:s:BT:c:" o; do
     case $o in
     F) FMB=$OPTARG ;;
