@@ -42,7 +42,8 @@
 # vsftpd and pure-ftpd fork a process per session (their design). Each server runs in a cpu
 # cgroup of its own, pinned to CPU 0 (taskset) under nice -n -15; the clients are pinned to
 # CPU 1, also under nice -n -15 (on a machine loaded by others, un-niced clients were the
-# bottleneck).
+# bottleneck); the bench and its clients share a cpu cgroup too, of the servers' weight (see
+# BENCH_WEIGHT below).
 #
 # vsftpd comes from its Debian package (installed when missing); pure-ftpd conflicts with it
 # (both provide ftp-server), so its .deb is fetched with apt-get download and unpacked into
@@ -254,16 +255,22 @@ start_pureftpd() {
 # privileged and an unprivileged half, which /proc/PID/stat of the listener never sees
 # whole). Off with BENCH_CGROUP=0 (or when no cgroup can be made): then /proc/PID/stat of
 # the server's first process and its reaped children.
+# BENCH_WEIGHT=W (default 8): every server's cgroup, and one holding the bench itself and its
+# clients (curl, sync), weighs W sessions instead of one, the same for all: processes others
+# run beside the bench outside /work/bin/quiet (each session one share) then take less of
+# the transfers' time, whichever server has its turn. 1: the default weight.
 declare -A CG_CPU CG_ACCT
 cg_make() { # NAME: the server's cgroups (none when BENCH_CGROUP=0 or not writable)
     ((${BENCH_CGROUP:-1})) || return 0
-    local n=pigeon-ftp-bench-$$-$1
+    local n=pigeon-ftp-bench-$$-$1 w=${BENCH_WEIGHT:-8}
     if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then # cgroup v2
         mkdir -p "/sys/fs/cgroup/$n" 2>/dev/null || return 0
         CG_CPU[$1]=/sys/fs/cgroup/$n CG_ACCT[$1]=/sys/fs/cgroup/$n
+        echo $((100 * w)) >"/sys/fs/cgroup/$n/cpu.weight" 2>/dev/null || true
     elif [[ -w /sys/fs/cgroup/cpu && -w /sys/fs/cgroup/cpuacct ]]; then
         mkdir -p "/sys/fs/cgroup/cpu/$n" "/sys/fs/cgroup/cpuacct/$n" || return 0
         CG_CPU[$1]=/sys/fs/cgroup/cpu/$n CG_ACCT[$1]=/sys/fs/cgroup/cpuacct/$n
+        echo $((1024 * w)) >"/sys/fs/cgroup/cpu/$n/cpu.shares"
     fi
 }
 in_cgroup() { # NAME PID
@@ -273,8 +280,15 @@ in_cgroup() { # NAME PID
 }
 cg_remove() {
     local d
+    if [[ -n ${CG_CPU[client]:-} ]]; then # the bench leaves its cgroup, so that it can go
+        echo $$ >"${CG_CPU[client]%/*}/cgroup.procs" 2>/dev/null || true
+        echo $$ >"${CG_ACCT[client]%/*}/cgroup.procs" 2>/dev/null || true
+    fi
     for d in "${CG_CPU[@]}" "${CG_ACCT[@]}"; do rmdir "$d" 2>/dev/null || true; done
 }
+cg_make client # the bench and its clients (curl, sync): the servers' weight
+in_cgroup client $$
+
 # server_cpu_ns NAME: the CPU time the server has used so far, in nanoseconds
 server_cpu_ns() {
     local a=${CG_ACCT[$1]:-}
@@ -486,4 +500,4 @@ for NAME in "${SERVERS[@]}"; do
         'BEGIN {printf "%s: %.1f ms CPU per session beyond its yescrypt check (%.1f ms)\n", n, c - h, h}'
 done
 echo "file: $MB MB; sessions: $N, $C at a time; loadavg: $(cut -d' ' -f1-3 /proc/loadavg);" \
-    "each server in a cpu cgroup of its own (its CPU time from it): $( ((${#CG_CPU[@]})) && echo yes || echo no)"
+    "each server in a cpu cgroup of its own (its CPU time from it): $( ((${#CG_CPU[@]})) && echo "yes, weight ${BENCH_WEIGHT:-8} sessions, as the bench and its clients" || echo no)"
