@@ -43,7 +43,11 @@ struct tor_lfetch *tor_lfetch_new(const struct tor_layer_want *wants, size_t n, 
             lf->chunks[lf->nchunks++] = (struct chunk){
                 .file = (uint32_t)i,
                 .index = at,
+                /* never 1: libtorrent 2.0 answers a chunk of 1 without the sibling at
+                 * its own level (merkle_tree::get_hashes), one uncle short of BEP 52's
+                 * proof; a chunk of 2 (its second hash the padding) it answers in full */
                 .count = left >= TOR_MERKLE_MAX_COUNT ? TOR_MERKLE_MAX_COUNT
+                         : left == 1                  ? 2u
                                                       : (uint32_t)tor_merkle_pow2(left),
             };
         }

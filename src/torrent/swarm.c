@@ -52,7 +52,9 @@ void tor_swarm_free(struct tor_swarm *s)
         free(s->bufs[i].data);
     free(s->bufs);
     free(s->have);
-    free(s->tree);
+    for (size_t i = 0; s->trees && i < s->m->nfiles; i++)
+        free(s->trees[i]);
+    free(s->trees);
     tor_picker_clear(&s->picker);
     free(s);
 }

@@ -18,7 +18,9 @@ static uint32_t be32(const uint8_t *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-/* The tree over the piece layer of the file whose pieces root is root, or NULL. */
+/* The tree over the piece layer of the file whose pieces root is root, or NULL. Each file's
+ * is built once, on its first request, and kept: peers ask for several files' layers in
+ * turn, and a tree rebuilt per request was a whole file's hashing per 53-byte message. */
 static const uint8_t *layer_tree(struct tor_swarm *s, const uint8_t root[32], size_t *width)
 {
     long f = tor_meta_file_by_root(s->m, root);
@@ -26,16 +28,15 @@ static const uint8_t *layer_tree(struct tor_swarm *s, const uint8_t root[32], si
     const uint8_t *layer = f < 0 ? NULL : tor_meta_layer(s->m, (size_t)f, &n);
     if (!layer)
         return NULL;
-    if (!s->tree || s->tree_file != (size_t)f) {
+    *width = tor_merkle_pow2(n);
+    if (!s->trees)
+        s->trees = xcalloc(s->m->nfiles, sizeof *s->trees);
+    if (!s->trees[f]) {
         uint8_t pad[32];
         tor_merkle_zero(s->m->piece_len / TOR_MERKLE_BLOCK, pad);
-        free(s->tree);
-        s->tree_width = tor_merkle_pow2(n);
-        s->tree = tor_merkle_tree(layer, n, s->tree_width, pad);
-        s->tree_file = (size_t)f;
+        s->trees[f] = tor_merkle_tree(layer, n, *width, pad);
     }
-    *width = s->tree_width;
-    return s->tree;
+    return s->trees[f];
 }
 
 void swarm_hash_request(struct tor_swarm *s, struct tor_peer *p, const struct tor_msg *m)
@@ -45,7 +46,11 @@ void swarm_hash_request(struct tor_swarm *s, struct tor_peer *p, const struct to
              proof = be32(head + 44);
     unsigned piece_layer = tor_merkle_log2(s->m->piece_len / TOR_MERKLE_BLOCK);
     size_t width = 0;
-    const uint8_t *tree = base == piece_layer ? layer_tree(s, head, &width) : NULL;
+    /* a connection backed up with data gets rejects, as for metadata (swarm_ext.c): an
+     * answer is ~330 times its request */
+    bool backed_up = s->ops->pending(p->conn) >= OUT_HIGH_WATER;
+    const uint8_t *tree =
+        !backed_up && base == piece_layer ? layer_tree(s, head, &width) : NULL;
     struct str out = STR_INIT;
     /* checked before the answer's size is worked out from them */
     if (tree && count <= TOR_MERKLE_MAX_COUNT && proof < tor_merkle_log2(width)) {
@@ -56,8 +61,11 @@ void swarm_hash_request(struct tor_swarm *s, struct tor_peer *p, const struct to
         free(hashes);
     }
     if (out.len == 0) {
-        swarm_log(s, p, "%s: hash request refused (layer %u, %u hashes from %u, %u proof layers)",
-                  p->addr, base, count, index, proof);
+        if (!p->hash_refused && !backed_up) /* once per peer: no log line per message */
+            swarm_log(s, p,
+                      "%s: hash request refused (layer %u, %u hashes from %u, %u proof layers)",
+                      p->addr, base, count, index, proof);
+        p->hash_refused = p->hash_refused || !backed_up;
         tor_wire_put_hash_reject(&out, head);
     }
     swarm_send(s, p, &out);

@@ -21,6 +21,7 @@ struct tor_peer {
     bool v2;              /* BEP 52: a hybrid's connection named by its v2 info-hash (it
                              dialled with it, or either side upgraded a v1 handshake) */
     bool ext;             /* BEP 10: it speaks the extension protocol */
+    bool hash_refused;    /* BEP 52: a hash request of its was refused (logged once) */
     uint8_t ut_metadata;  /* its id for BEP 9 messages, 0: none */
     uint8_t ut_pex;       /* its id for BEP 11 messages, 0: none */
     uint16_t listen_port; /* where it accepts connections (dialled, or told), 0: unknown */
@@ -82,9 +83,8 @@ struct tor_swarm {
         uint64_t gen;
     } dropped[MAX_DROPPED];
     unsigned ndropped_next;
-    uint8_t *tree;     /* BEP 52: the tree over one file's piece layer (swarm_hash.c) */
-    size_t tree_file;  /* ... that file */
-    size_t tree_width; /* ... its layer's hashes, padded to a power of two */
+    uint8_t **trees;    /* BEP 52: per file, the tree over its piece layer, built on the
+                           file's first hash request (swarm_hash.c); NULL until then */
 };
 
 /* swarm.c, for swarm_peer.c and swarm_adopt.c */

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "torrent/bencode.h"
 #include "torrent/ext.h"
+#include "torrent/layerfetch.h"
 #include "torrent/merkle.h"
 #include "torrent/metafetch.h"
 #include "torrent/metainfo.h"
@@ -49,10 +50,12 @@ static void f_close(void *conn, const char *why)
     snprintf(sd->why, sizeof sd->why, "%s", why);
 }
 
+static size_t pending_now; /* what every connection has waiting to go out */
+
 static size_t f_pending(void *conn)
 {
     (void)conn;
-    return 0;
+    return pending_now;
 }
 
 static int f_read(void *ctx, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out)
@@ -511,8 +514,36 @@ static void test_v2_layers(void **state)
         uint8_t ids[4];
         size_t n = msg_ids(&pr.seed.out, ids, 4);
         assert_true(n == 1 && ids[0] == TOR_MSG_HASH_REJECT);
+        /* a good request on a connection backed up with data: rejected (an answer is ~330
+         * times its request), answered again once the backlog is gone */
+        req[5 + 32 + 3] = 0;
+        req[5 + 32 + 11] = 0, req[5 + 32 + 10] = 2; /* 512 hashes from 0 */
+        req[5 + 32 + 15] = 10;                      /* proof layers 10 (width 2048) */
+        pending_now = 256u << 10;
+        str_clear(&pr.seed.out);
+        tor_swarm_peer_feed(pr.s, pr.sp, req, 53, 30000);
+        assert_true(msg_ids(&pr.seed.out, ids, 4) == 1 && ids[0] == TOR_MSG_HASH_REJECT);
+        pending_now = 0;
+        str_clear(&pr.seed.out);
+        tor_swarm_peer_feed(pr.s, pr.sp, req, 53, 30000);
+        assert_true(msg_ids(&pr.seed.out, ids, 4) == 1 && ids[0] == TOR_MSG_HASHES);
         teardown(&pr);
     }
+}
+
+/* A layer of 512k + 1 pieces: its last chunk is asked as 2 hashes (the second the padding),
+ * never as 1 — libtorrent 2.0 answers a chunk of 1 one uncle short (review, session 11). */
+static void test_no_chunk_of_one(void **state)
+{
+    (void)state;
+    struct tor_layer_want w = {.npieces = 513};
+    struct tor_lfetch *lf = tor_lfetch_new(&w, 1, PLEN);
+    uint8_t head[2][48];
+    assert_true(tor_lfetch_next(lf, 1, 0, head[0]));
+    assert_true(tor_lfetch_next(lf, 1, 0, head[1]));
+    assert_memory_equal(head[0] + 36, "\0\0\0\0\0\0\x02\0\0\0\0\x09", 12); /* 0, 512, 9 */
+    assert_memory_equal(head[1] + 36, "\0\0\x02\0\0\0\0\x02\0\0\0\x09", 12); /* 512, 2, 9 */
+    tor_lfetch_free(lf);
 }
 
 static void test_build_torrent(void **state)
@@ -549,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_ext_parsers),
         cmocka_unit_test(test_build_torrent),
         cmocka_unit_test(test_v2_layers),
+        cmocka_unit_test(test_no_chunk_of_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
