@@ -39,12 +39,21 @@ static bool safe_name(const char *s)
     return true;
 }
 
+/* A new temporary file DIRPATH/.PREFIX.XXXXXX (mode 0600) of its own, its name in tmp: two
+ * threads (the key thread and a worker signing) or two processes never share one. fd or -1. */
+static int tmp_open(const char *dirpath, const char *prefix, char *tmp, size_t cap)
+{
+    int n = snprintf(tmp, cap, "%s/.%s.XXXXXX", dirpath, prefix);
+    if (n <= 0 || (size_t)n >= cap)
+        return -1;
+    return mkostemp(tmp, O_CLOEXEC);
+}
+
 /* Writes pem to a temporary file, fsyncs it and links it to path (never replacing). */
 static int write_new(const char *dirpath, const char *path, const struct str *pem)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s/.new.%ld", dirpath, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = tmp_open(dirpath, "new", tmp, sizeof tmp);
     if (fd < 0)
         return ERR_IO;
     bool ok = write(fd, pem->ptr, pem->len) == (ssize_t)pem->len && fsync(fd) == 0;
@@ -196,16 +205,16 @@ int dkim_keystore_sels_save(const char *dir, const char *domain, const struct dk
     if (!domain_dir(dir, domain, dirpath, sizeof dirpath) || make_dirs(dirpath) != 0)
         return ERR_IO;
     snprintf(path, sizeof path, "%s/selectors", dirpath);
-    snprintf(tmp, sizeof tmp, "%s/.selectors.%ld", dirpath, (long)getpid());
     struct str text = STR_INIT;
     dkim_sels_format(sels, &text);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = tmp_open(dirpath, "selectors", tmp, sizeof tmp);
     bool ok = fd >= 0 && write(fd, text.ptr, text.len) == (ssize_t)text.len && fsync(fd) == 0;
     if (fd >= 0)
         close(fd);
     str_clear(&text);
     if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
+        if (fd >= 0)
+            unlink(tmp);
         return ERR_IO;
     }
     int dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -17,6 +17,7 @@
 #include "dns/resolver/stub.h"
 #include "core/err.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +331,60 @@ static void test_keystore_make(void **state)
     rmdir(dir);
 }
 
+/* The key thread (dkim_keystore_make) and a worker signing (dkim_keystore_load, create) make
+ * the same new key at once: both succeed and end with the one key that won (they once wrote
+ * one temporary file, DIR/DOMAIN/.new.PID, and the loser failed: its domain went unsigned). */
+struct race {
+    const char *dir;
+    pthread_barrier_t bar;
+    int rounds, make_fail;
+};
+
+static void *race_maker(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; i < r->rounds; i++) {
+        char dom[64];
+        snprintf(dom, sizeof dom, "d%d.example", i);
+        pthread_barrier_wait(&r->bar);
+        bool made;
+        const char *err;
+        if (dkim_keystore_make(r->dir, dom, "sel", DKIM_ED25519_SHA256, &made, &err) != 0)
+            r->make_fail++;
+        pthread_barrier_wait(&r->bar);
+    }
+    return NULL;
+}
+
+static void test_keystore_make_and_load_race(void **state)
+{
+    char dir[] = "/tmp/pigeon-dkim-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct race r = {.dir = dir, .rounds = 60};
+    pthread_barrier_init(&r.bar, NULL, 2);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, race_maker, &r), 0);
+    int load_fail = 0;
+    for (int i = 0; i < r.rounds; i++) {
+        char dom[64];
+        snprintf(dom, sizeof dom, "d%d.example", i);
+        pthread_barrier_wait(&r.bar);
+        struct dkim_signer *s = NULL;
+        const char *err;
+        if (dkim_keystore_load(dir, dom, "sel", DKIM_ED25519_SHA256, true, &s, &err) != 0)
+            load_fail++;
+        dkim_signer_free(s);
+        pthread_barrier_wait(&r.bar);
+    }
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&r.bar);
+    assert_int_equal(load_fail, 0);
+    assert_int_equal(r.make_fail, 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,7 +393,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_ed25519), cmocka_unit_test(test_roundtrip_rsa),
         cmocka_unit_test(test_two_signatures), cmocka_unit_test(test_length_limit),
         cmocka_unit_test(test_sig_parse_errors), cmocka_unit_test(test_key_records),
-        cmocka_unit_test(test_keystore_make),
+        cmocka_unit_test(test_keystore_make), cmocka_unit_test(test_keystore_make_and_load_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

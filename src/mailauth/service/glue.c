@@ -22,6 +22,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Seconds before a key that could not be loaded is tried again. */
+#define SIGNER_RETRY 60
+
 /* The key of domain/selector, or NULL (logged). */
 static struct dkim_signer *load(const struct mailauth_glue *g, const char *domain,
                                 const char *selector)
@@ -40,9 +43,17 @@ static struct dkim_signer *load(const struct mailauth_glue *g, const char *domai
  * (dkim_rotate.h). Called with g->mu held. */
 static struct dkim_signer *signer_for(struct mailauth_glue *g, const char *domain)
 {
-    for (size_t i = 0; i < g->n; i++)
-        if (strcmp(g->e[i].domain, domain) == 0)
-            return g->e[i].s;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < g->n; i++) {
+        struct signer_entry *e = &g->e[i];
+        if (strcmp(e->domain, domain) != 0)
+            continue;
+        if (!e->s && now >= e->retry_at) { /* a failed load is not for ever: a minute later */
+            e->s = load(g, domain, e->selector);
+            e->retry_at = now + SIGNER_RETRY;
+        }
+        return e->s;
+    }
     struct dkim_sels sels;
     const char *why = NULL;
     if (dkim_keystore_sels_load(g->cfg->key_dir, domain, g->cfg->selector, &sels, &why) != 0) {
@@ -55,6 +66,7 @@ static struct dkim_signer *signer_for(struct mailauth_glue *g, const char *domai
     snprintf(e->domain, sizeof e->domain, "%s", domain);
     snprintf(e->selector, sizeof e->selector, "%s", sel);
     e->s = load(g, domain, sel);
+    e->retry_at = now + SIGNER_RETRY;
     return e->s;
 }
 

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 struct dkim_signer;
 struct host_confgen;
@@ -14,7 +15,8 @@ struct psl;
 struct signer_entry {
     char domain[254];
     char selector[64];
-    struct dkim_signer *s; /* NULL: the key could not be loaded (logged once) */
+    struct dkim_signer *s; /* NULL: the key could not be loaded (logged) */
+    int64_t retry_at;      /* with s NULL: when to try loading it again */
 };
 
 struct worker;
