@@ -15,8 +15,9 @@
 #          (on the server started again: after the rows before, it counted reused heap)
 # The summary prints each figure and Pigeon's ratio to each peer (for idle: lower is better).
 #
-# usage: bench/http.sh [-d SECONDS] [-n IDLE_CONNS] [-B]
+# usage: bench/http.sh [-d SECONDS] [-n IDLE_CONNS] [-r ROWS] [-B]
 #   -d  seconds per wrk run   (env BENCH_DUR, default 10)
+#   -r  the rows to run, e.g. "ka h2 idle" (env BENCH_ROWS, default all; others print -)
 #   -n  idle connections      (env BENCH_IDLE, default 10000)
 #   -B  don't run make: use build/release as it is (env BENCH_NO_BUILD=1)
 # env BENCH_DIR: where the temporary directory is made (default /var/tmp).
@@ -29,12 +30,14 @@ DUR=${BENCH_DUR:-10}
 IDLE=${BENCH_IDLE:-10000}
 NO_BUILD=${BENCH_NO_BUILD:-0}
 BASE=${BENCH_DIR:-/var/tmp}
-while getopts "d:n:Bh" opt; do
+ROWS=${BENCH_ROWS:-ka close tls h2 big idle}
+while getopts "d:n:r:Bh" opt; do
     case $opt in
         d) DUR=$OPTARG ;;
         n) IDLE=$OPTARG ;;
+        r) ROWS=$OPTARG ;;
         B) NO_BUILD=1 ;;
-        *) sed -n '2,22p' "$0"; exit 2 ;;
+        *) sed -n '2,23p' "$0"; exit 2 ;;
     esac
 done
 
@@ -71,41 +74,49 @@ wrk_rps() { # wrk args...
     nice -n -15 taskset -c 1 wrk -t1 -c50 -d"${DUR}s" "$@" 2>&1 | awk '/^Requests\/sec/ { printf "%d", $2 }'
 }
 
+row() { [[ " $ROWS " == *" $1 "* ]]; } # ROW: is it one of the rows to run?
+
 measure() { # NAME
     local name=$1
+    local ka=- close=- tls=- h2=- big=- idle=- pid before after
     http_start "$name"
-    local ka close tls h2 big idle pid before after
-    ka=$(wrk_rps "http://127.0.0.1:$PORT/small.html")
-    close=$(wrk_rps -H "Connection: close" "http://127.0.0.1:$PORT/small.html")
-    tls=$(wrk_rps "https://127.0.0.1:$TPORT/small.html")
-    nice -n -15 taskset -c 1 h2load -t1 -c50 -m10 -n 20000 "https://127.0.0.1:$TPORT/small.html" \
-        >/dev/null 2>&1 # warm-up (caches, heap), not measured
-    h2=$(nice -n -15 taskset -c 1 h2load -t1 -c50 -m10 -n $((DUR * 60000)) \
-        "https://127.0.0.1:$TPORT/small.html" 2>&1 | awk '/^finished in/ { printf "%d", $4 }')
-    cat "$DIR/www/big.bin" >/dev/null # the same warm page cache for every server
-    big=$(for _ in 1 2 3 4 5; do
-        nice -n -15 taskset -c 1 curl -s -o /dev/null -w '%{speed_download}\n' \
-            "http://127.0.0.1:$PORT/big.bin"
-    done | sort -n | awk '{ v[NR] = $1 } END { printf "%d", v[3] / 1000000 }')
+    row ka && ka=$(wrk_rps "http://127.0.0.1:$PORT/small.html")
+    row close && close=$(wrk_rps -H "Connection: close" "http://127.0.0.1:$PORT/small.html")
+    row tls && tls=$(wrk_rps "https://127.0.0.1:$TPORT/small.html")
+    if row h2; then
+        nice -n -15 taskset -c 1 h2load -t1 -c50 -m10 -n 20000 "https://127.0.0.1:$TPORT/small.html" \
+            >/dev/null 2>&1 # warm-up (caches, heap), not measured
+        h2=$(nice -n -15 taskset -c 1 h2load -t1 -c50 -m10 -n $((DUR * 60000)) \
+            "https://127.0.0.1:$TPORT/small.html" 2>&1 | awk '/^finished in/ { printf "%d", $4 }')
+    fi
+    if row big; then
+        cat "$DIR/www/big.bin" >/dev/null # the same warm page cache for every server
+        big=$(for _ in 1 2 3 4 5; do
+            nice -n -15 taskset -c 1 curl -s -o /dev/null -w '%{speed_download}\n' \
+                "http://127.0.0.1:$PORT/big.bin"
+        done | sort -n | awk '{ v[NR] = $1 } END { printf "%d", v[3] / 1000000 }')
+    fi
     http_stop # idle memory on a fresh server: the rows before leave freed heap to reuse
-    http_start "$name"
-    pid=$(server_rss_pid "$name")
-    before=$(rss_kb "$pid")
-    coproc IDLER { nice -n -15 taskset -c 1 /usr/bin/python3 "$ROOT/bench/http_idle.py" "$PORT" "$IDLE" /small.html; }
-    read -r _ <&"${IDLER[0]}"
-    sleep 1 # every server settles (Pigeon parks connections idle for 100-200 ms)
-    after=$(rss_kb "$pid")
-    idle=$(( (after - before) * 1024 / IDLE ))
-    eval "exec ${IDLER[1]}>&-"
-    wait "$IDLER_PID" 2>/dev/null || true
-    http_stop
+    if row idle; then
+        http_start "$name"
+        pid=$(server_rss_pid "$name")
+        before=$(rss_kb "$pid")
+        coproc IDLER { nice -n -15 taskset -c 1 /usr/bin/python3 "$ROOT/bench/http_idle.py" "$PORT" "$IDLE" /small.html; }
+        read -r _ <&"${IDLER[0]}"
+        sleep 1 # every server settles (Pigeon parks connections idle for 100-200 ms)
+        after=$(rss_kb "$pid")
+        idle=$(( (after - before) * 1024 / IDLE ))
+        eval "exec ${IDLER[1]}>&-"
+        wait "$IDLER_PID" 2>/dev/null || true
+        http_stop
+    fi
     printf '%-7s ka %7s  close %7s  tls %7s  h2 %7s  big %5s MB/s  idle %6s B/conn\n' \
         "$name" "$ka" "$close" "$tls" "$h2" "$big" "$idle"
     eval "R_${name}=\"$ka $close $tls $h2 $big $idle\""
 }
 
 echo "HTTP bench: one worker each on CPU 0, clients on CPU 1, ${DUR}s per run, $IDLE idle" \
-     "connections ($(nproc) CPUs; other load on the machine is not controlled)"
+     "connections, rows: $ROWS ($(nproc) CPUs; other load on the machine is not controlled)"
 echo "load before: $(uptime)"
 measure pigeon
 measure nginx
@@ -113,7 +124,7 @@ measure h2o
 
 echo "load after:  $(uptime)"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 read -r -a P <<<"$R_pigeon"
 for peer in nginx h2o; do
     eval "read -r -a Q <<<\"\$R_$peer\""

@@ -1,5 +1,5 @@
 /* conn — see conn.h: one client connection joined to one protocol engine. */
-#include "net/conn.h"
+#include "net/conn_int.h"
 
 #include "core/connlimit.h"
 #include "core/log.h"
@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define OUTPUT_HIGH_WATER (256 * 1024) /* stop reading while this much output is unsent */
-#define PARK_SWEEP_MS 100      /* a connection idle a whole interval of this is parked */
 #define SOCK_READ 4096                /* one read by conn.c itself (libevent's own size) */
 /* Refused TLS connections given the handshake for an encrypted refusal at once, per loop:
  * they no longer count in the limits, so this bounds what one address can hold open. */
@@ -34,51 +33,10 @@
 #define CLOSE_LINGER_SEC 10            /* a closing peer that will not read is dropped after this */
 #define TLS_GATHER (64 * 1024)         /* plaintext made contiguous before it is encrypted */
 
-struct conn {
-    struct conn_host *h;
-    struct conn *prev, *next;
-    struct bufferevent *bev;
-    const struct proto_ops *ops;
-    void *eng;
-    struct event *lifetime;   /* session_timeout (freed while parked) */
-    time_t deadline;          /* ... its end, CLOCK_MONOTONIC seconds */
-    struct event *login;      /* login_timeout, until conn_logged_in */
-    struct event *drain;      /* closing over TLS: polls the socket buffer until it is sent */
-    struct event *linger;     /* closing: hard deadline for the last replies to leave */
-    struct event *wire_ev;    /* direct TLS: the socket is full, waiting to write the rest */
-    struct tls_sock *ts;      /* implicit TLS run by conn.c itself (proto_ops.direct_tls) */
-    char peer[INET6_ADDRSTRLEN];
-    const char *limit_name;   /* the listener's name while its per-address place is held */
-    bool ip_held;             /* the place in the count over all services is held */
-    bool prelogin;            /* counted in counters->prelogin */
-    uint64_t id;
-    bool want_tls;            /* the engine answered STARTTLS */
-    bool want_compress;       /* the engine answered COMPRESS (RFC 4978) */
-    bool implicit_tls;        /* TLS from the first byte: ts, or a filter over c->bev (POP3S) */
-    bool tls_up;              /* implicit TLS: the handshake is done */
-    bool flushing;            /* closing: waiting for output to drain */
-    bool direct;              /* plain socket written from conn_after (conn_set_direct_write) */
-    bool in_call;             /* an engine call is under way: conn_after follows it */
-    bool parked;              /* idle: bev freed, the socket watched by rd_ev alone */
-    bool own_read;            /* direct plain socket: read by rd_ev, not by the bufferevent */
-    bool rd_on;               /* ... and rd_ev is added */
-    unsigned idle_timeout;    /* seconds, for a bufferevent made again on unpark */
-    size_t max_write;         /* conn_set_max_write's, ditto (0: libevent's default) */
-    const struct conn_park_ops *park_ops; /* conn_set_parking's, or NULL */
-    struct conn *idle_prev, *idle_next;   /* in h->idle: parks at a sweep if still idle */
-    uint32_t idle_epoch;      /* h->park_epoch when last active */
-    bool idle_listed;
-    struct event rd_ev;       /* own_read: the socket's read watcher (event_assign'd here) */
-    bool dead;                /* the peer is gone but an async call is outstanding */
-    bool tls_refusal;         /* refused at the limits, its refusal waiting for the handshake */
-};
-
 static struct metric accepted = METRIC("pigeon_connections_accepted_total",
                                        "TCP connections accepted (every service)");
 static struct metric open_now = METRIC_GAUGE("pigeon_connections_open",
                                              "TCP connections open now (every service)");
-static struct metric parked_now = METRIC_GAUGE("pigeon_connections_parked",
-                                               "Idle connections holding no buffers now");
 
 static void conn_free(struct conn *c);
 static void conn_pump(struct conn *c);
@@ -86,25 +44,19 @@ static size_t output_pending(struct conn *c);
 static void on_read(struct bufferevent *bev, void *vc);
 static void on_write(struct bufferevent *bev, void *vc);
 static void on_event(struct bufferevent *bev, short what, void *vc);
-static void park(struct conn *c);
-static void park_later(struct conn *c);
-static bool unpark(struct conn *c);
 static void on_lifetime(evutil_socket_t fd, short what, void *vc);
-static void on_sock_read(evutil_socket_t fd, short what, void *vc);
 static void wire_wait(struct conn *c);
-static void conn_after(struct conn *c);
 
-static time_t mono_now(void)
+time_t conn_mono_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return ts.tv_sec;
 }
 
-/* Starts the session_timeout timer for what is left of it. */
-static void lifetime_start(struct conn *c)
+void conn_lifetime_start(struct conn *c)
 {
-    time_t left = c->deadline - mono_now();
+    time_t left = c->deadline - conn_mono_now();
     struct timeval tv = {left > 0 ? left : 0, 0};
     c->lifetime = evtimer_new(c->h->base, on_lifetime, c);
     evtimer_add(c->lifetime, &tv);
@@ -114,8 +66,7 @@ static void lifetime_start(struct conn *c)
  * Reading on or off. A plain socket in direct mode is read by conn.c itself (rd_ev, one recv
  * per readable event) rather than by its bufferevent, whose every read first asks the
  * kernel how much is waiting (ioctl FIONREAD): one system call per request fewer. rd_ev
- * carries the idle timeout, as the bufferevent's read timeout did, and stays when the
- * connection parks.
+ * carries the idle timeout, as the bufferevent's read timeout did.
  */
 static void read_on(struct conn *c, bool on)
 {
@@ -146,12 +97,14 @@ static bool read_is_on(const struct conn *c)
 
 /* Direct mode on a plain socket (or one whose TLS conn.c runs): rd_ev reads; the socket's
  * bufferevent only holds the buffers (its write event on while the socket is full). */
-static void own_read_start(struct conn *c)
+void conn_own_read_start(struct conn *c)
 {
+    if (c->own_read)
+        return;
     c->direct = true;
     c->own_read = true;
     event_assign(&c->rd_ev, c->h->base, bufferevent_getfd(c->bev), EV_READ | EV_PERSIST,
-                 on_sock_read, c);
+                 conn_sock_read, c);
     /* Added before the bufferevent's read event goes (if it was on): no epoll change. */
     c->rd_on = false;
     read_on(c, true);
@@ -293,7 +246,7 @@ void conn_set_direct_write(struct conn *c)
             bufferevent_disable(under, EV_WRITE);
         }
     } else if (!under && !bufferevent_openssl_get_ssl(c->bev)) {
-        own_read_start(c);
+        conn_own_read_start(c);
     }
 }
 
@@ -308,9 +261,9 @@ void conn_set_max_write(struct conn *c, size_t n)
         bufferevent_set_max_single_write(under, n);
 }
 
-void conn_set_parking(struct conn *c, const struct conn_park_ops *ops)
+void conn_set_parking(struct conn *c)
 {
-    c->park_ops = ops;
+    c->park_ops = c->ops->parking;
 }
 
 bool conn_tls(const struct conn *c)
@@ -673,11 +626,9 @@ static void direct_flush(struct conn *c)
 }
 
 /* Acts on what the engine asked for during the last call: TLS, close, back-pressure. */
-static void conn_after(struct conn *c)
+void conn_after(struct conn *c)
 {
     c->in_call = false;
-    if (c->parked)
-        return;
     direct_flush(c);
     if (c->dead) {
         conn_release_limits(c);
@@ -713,172 +664,7 @@ static void conn_after(struct conn *c)
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTPUT_HIGH_WATER)
         read_on(c, false); /* on_write re-enables once drained */
     else
-        park_later(c);
-}
-
-/* ---- parking idle connections (see struct conn_park_ops) ---- */
-
-static bool may_park(struct conn *c);
-static bool may_trim(struct conn *c);
-static void trim(struct conn *c);
-
-static void idle_unlink(struct conn *c)
-{
-    struct conn_host *h = c->h;
-    if (!c->idle_listed)
-        return;
-    if (c->idle_prev)
-        c->idle_prev->idle_next = c->idle_next;
-    else
-        h->idle = c->idle_next;
-    if (c->idle_next)
-        c->idle_next->idle_prev = c->idle_prev;
-    c->idle_listed = false;
-    if (!h->idle && h->park_timer) { /* nothing to sweep: no timer, no wake-ups */
-        event_free(h->park_timer);
-        h->park_timer = NULL;
-    }
-}
-
-/*
- * Every PARK_SWEEP_MS while some connection may park: those that stayed idle through a
- * whole interval are parked. A connection in steady use (keep-alive under load) is never
- * parked and unparked between its requests; one that rests is within 200 ms.
- */
-static void park_sweep(evutil_socket_t fd, short what, void *vh)
-{
-    struct conn_host *h = vh;
-    h->park_epoch++;
-    for (struct conn *c = h->idle, *next; c; c = next) {
-        next = c->idle_next;
-        bool parks = may_park(c);
-        if (!parks && !may_trim(c)) {
-            idle_unlink(c); /* listed again after its next call, if idle then */
-        } else if (h->park_epoch - c->idle_epoch >= 2) {
-            idle_unlink(c);
-            if (parks)
-                park(c);
-            else
-                trim(c);
-        }
-    }
-}
-
-/* The connection is idle now: it parks (or is trimmed) at a sweep if it is still idle then. */
-static void park_later(struct conn *c)
-{
-    struct conn_host *h = c->h;
-    if (!may_park(c) && !may_trim(c))
-        return;
-    c->idle_epoch = h->park_epoch;
-    if (c->idle_listed)
-        return;
-    c->idle_prev = NULL;
-    c->idle_next = h->idle;
-    if (h->idle)
-        h->idle->idle_prev = c;
-    h->idle = c;
-    c->idle_listed = true;
-    if (!h->park_timer) {
-        h->park_timer = event_new(h->base, -1, EV_PERSIST, park_sweep, h);
-        struct timeval tv = {0, PARK_SWEEP_MS * 1000};
-        evtimer_add(h->park_timer, &tv);
-    }
-}
-
-/* Nothing held, nothing unsent, nothing under way: a direct-mode connection waiting for its
- * client. */
-static bool idle_now(struct conn *c)
-{
-    return c->direct && c->park_ops && !c->dead && !c->flushing && !c->want_tls && !c->login &&
-           c->bev && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
-           evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-           c->own_read && c->rd_on && !(bufferevent_get_enabled(c->bev) & EV_WRITE) &&
-           !c->ops->busy(c->eng) && !c->ops->closing(c->eng);
-}
-
-static bool may_park(struct conn *c)
-{
-    return !c->implicit_tls && idle_now(c);
-}
-
-/* conn.c's own TLS cannot park (the session stays); it is trimmed instead. */
-static bool may_trim(struct conn *c)
-{
-    return c->ts && c->tls_up && evbuffer_get_length(tls_sock_wire(c->ts)) == 0 && idle_now(c);
-}
-
-/* An idle TLS connection gives back OpenSSL's record buffers and what its engine keeps
- * between requests; both come back with the next record. */
-static void trim(struct conn *c)
-{
-    if (!may_trim(c))
-        return;
-    tls_sock_trim(c->ts);
-    if (c->park_ops->trim)
-        c->park_ops->trim(c->eng);
-}
-
-/*
- * The bufferevent (its two buffers and two events) goes; the socket's read watcher (rd_ev)
- * stays, with the engine's idle time as its timeout. The bufferevent's own events are not
- * added (conn.c reads, and writes directly), so the socket's epoll registration never
- * changes (no epoll_ctl either way).
- */
-static void park(struct conn *c)
-{
-    if (!may_park(c))
-        return;
-    unsigned secs = c->park_ops->park(c->eng);
-    if (!secs) { /* kept (HTTP/2 in clear): what the engine keeps for speed goes all the same */
-        if (c->park_ops->trim)
-            c->park_ops->trim(c->eng);
-        return;
-    }
-    time_t left = c->deadline - mono_now(); /* the session_timeout timer goes too */
-    if (left < (time_t)secs)
-        secs = left > 0 ? (unsigned)left : 0;
-    if (c->lifetime) {
-        event_free(c->lifetime);
-        c->lifetime = NULL;
-    }
-    struct timeval tv = {(time_t)secs, 0};
-    event_add(&c->rd_ev, &tv);
-    bufferevent_setfd(c->bev, -1); /* the socket stays open */
-    bufferevent_free(c->bev);
-    c->bev = NULL;
-    c->parked = true;
-    metric_inc(&parked_now);
-}
-
-/* Makes the connection whole again. false: no bufferevent could be made (then dead). */
-static bool unpark(struct conn *c)
-{
-    if (!c->parked)
-        return true;
-    evutil_socket_t fd = event_get_fd(&c->rd_ev);
-    c->bev = bufferevent_socket_new(c->h->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    struct timeval idle = {(time_t)c->idle_timeout, 0};
-    if (c->bev) {
-        bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-        bufferevent_set_timeouts(c->bev, &idle, &idle);
-        if (c->max_write)
-            bufferevent_set_max_single_write(c->bev, c->max_write);
-        bufferevent_disable(c->bev, EV_WRITE); /* direct mode (a new bufferevent writes) */
-        event_add(&c->rd_ev, &idle);           /* the idle timeout again */
-    }
-    c->parked = false;
-    metric_sub(&parked_now, 1);
-    if (!c->bev) {
-        event_del(&c->rd_ev);
-        c->rd_on = false;
-        close(fd);
-        c->dead = true;
-        return false;
-    }
-    lifetime_start(c);
-    c->park_ops->unpark(c->eng);
-    return true;
+        conn_park_later(c);
 }
 
 /* The handshake of conn.c's own TLS is done: the engine hears of it. */
@@ -926,15 +712,11 @@ static void own_tls_readable(struct conn *c)
     conn_pump(c);
 }
 
-/* rd_ev: the socket is readable (parked: the connection is made whole first), or has been
- * idle for the idle time (parked: the engine's). */
-static void on_sock_read(evutil_socket_t fd, short what, void *vc)
+/* rd_ev: the socket is readable, or has been idle for the idle time. */
+void conn_sock_read(evutil_socket_t fd, short what, void *vc)
 {
     struct conn *c = vc;
-    bool ok = unpark(c);
     c->in_call = true;
-    if (!ok)
-        return conn_after(c);
     if (what & EV_TIMEOUT) {
         c->ops->timeout(c->eng); /* rd_ev stays: an engine that lives on reads on */
         return conn_after(c);
@@ -1047,7 +829,6 @@ static void on_event(struct bufferevent *bev, short what, void *vc)
 static void on_lifetime(evutil_socket_t fd, short what, void *vc)
 {
     struct conn *c = vc;
-    unpark(c);
     c->in_call = true;
     c->ops->timeout(c->eng);
     conn_after(c);
@@ -1075,13 +856,9 @@ static void conn_free(struct conn *c)
     log_info("%s " LOG_ID " disconnect from %s", c->ops->name, LOG_IDV(c->id), c->peer);
     if (c->tls_refusal)
         c->h->tls_refusals--;
-    idle_unlink(c);
+    conn_idle_unlink(c);
     if (c->own_read)
         event_del(&c->rd_ev); /* before the socket is closed (with the bufferevent) */
-    if (c->parked) {
-        close(event_get_fd(&c->rd_ev));
-        metric_sub(&parked_now, 1);
-    }
     if (c->wire_ev)
         event_free(c->wire_ev);
     if (c->ts) {
@@ -1103,16 +880,21 @@ static void conn_free(struct conn *c)
     conn_release_limits(c);
     atomic_fetch_sub(&h->counters->open, 1);
     metric_sub(&open_now, 1);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    conn_unlink(c);
     h->nconns--;
     free(c);
     if (h->stopping && h->nconns == 0)
         event_base_loopexit(h->base, NULL);
+}
+
+void conn_unlink(struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
 }
 
 /* ---- entry points ---- */
@@ -1147,8 +929,6 @@ void conn_keep_reading(struct conn *c)
 
 void conn_resume(struct conn *c)
 {
-    if (c->parked)
-        return; /* idle: nothing is waiting to go on */
     if (c->dead || !c->bev)
         return conn_after(c);
     conn_pump(c);
@@ -1215,22 +995,24 @@ static struct bufferevent *conn_bev_new(struct conn *c, int fd)
     return tls;
 }
 
-static struct conn *conn_new(struct conn_host *h, const struct listener *l, int fd,
-                             const struct sockaddr *sa)
+struct conn *conn_make(struct conn_host *h, const struct proto_ops *ops, bool implicit_tls,
+                       unsigned idle_timeout, int fd, uint64_t id, const struct sockaddr *sa)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->h = h;
-    c->ops = l->proto;
-    c->implicit_tls = l->implicit_tls;
-    c->id = atomic_fetch_add(&h->counters->next_id, 1);
+    c->ops = ops;
+    c->implicit_tls = implicit_tls;
+    c->id = id;
     conn_addr_text(sa, c->peer, sizeof c->peer);
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
     c->bev = conn_bev_new(c, fd);
-    if (!c->bev) {
-        free(c);
-        return NULL;
-    }
+    if (!c->bev)
+        return c;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    c->idle_timeout = l->limits.idle_timeout;
+    c->idle_timeout = idle_timeout;
     struct timeval idle = {(time_t)c->idle_timeout, 0};
     struct bufferevent *under = bufferevent_get_underlying(c->bev);
     if (under) {
@@ -1242,14 +1024,6 @@ static struct conn *conn_new(struct conn_host *h, const struct listener *l, int 
     } else {
         bufferevent_set_timeouts(c->bev, &idle, &idle);
     }
-    c->next = h->conns;
-    if (h->conns)
-        h->conns->prev = c;
-    h->conns = c;
-    h->nconns++;
-    atomic_fetch_add(&h->counters->open, 1);
-    metric_inc(&accepted);
-    metric_inc(&open_now);
     return c;
 }
 
@@ -1304,9 +1078,17 @@ static bool conn_acquire_limits(struct conn *c, const struct listener *l, enum c
 
 void conn_accept(struct conn_host *h, const struct listener *l, int fd, const struct sockaddr *sa)
 {
-    struct conn *c = conn_new(h, l, fd, sa);
-    if (!c)
+    struct conn *c = conn_make(h, l->proto, l->implicit_tls, l->limits.idle_timeout, fd,
+                               atomic_fetch_add(&h->counters->next_id, 1), sa);
+    if (!c->bev) {
+        conn_unlink(c);
+        free(c);
         return;
+    }
+    h->nconns++;
+    atomic_fetch_add(&h->counters->open, 1);
+    metric_inc(&accepted);
+    metric_inc(&open_now);
     c->in_call = true;
     c->eng = c->ops->create(c, l, c->id, c->peer);
     enum conn_refusal why;
@@ -1317,7 +1099,7 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
         } else if (c->ts) {
             c->tls_refusal = true;
             h->tls_refusals++;
-            own_read_start(c); /* the refusal goes out encrypted, after the handshake */
+            conn_own_read_start(c); /* the refusal goes out encrypted, after the handshake */
         }
         c->ops->refuse(c->eng, why);
         return conn_after(c);
@@ -1327,12 +1109,12 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
         c->login = evtimer_new(h->base, on_login_timeout, c);
         evtimer_add(c->login, &tv);
     }
-    c->deadline = mono_now() + (time_t)l->limits.session_timeout;
-    lifetime_start(c);
+    c->deadline = conn_mono_now() + (time_t)l->limits.session_timeout;
+    conn_lifetime_start(c);
     /* The engine first: a plain socket in direct mode is read by conn.c and written only
      * when full, so its bufferevent's events are never added (one epoll_ctl, not three). */
     if (c->ts)
-        own_read_start(c); /* the handshake is read by conn.c (the engine writes directly) */
+        conn_own_read_start(c); /* the handshake is read by conn.c (the engine writes directly) */
     c->ops->start(c->eng);
     if (!c->own_read)
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -1343,9 +1125,9 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
 
 void conn_shutdown_all(struct conn_host *h)
 {
+    conn_park_wake_all(h);
     for (struct conn *c = h->conns, *next; c; c = next) {
         next = c->next;
-        unpark(c);
         c->in_call = true;
         c->ops->shutdown(c->eng);
         conn_after(c);
@@ -1354,6 +1136,7 @@ void conn_shutdown_all(struct conn_host *h)
 
 void conn_close_all(struct conn_host *h)
 {
+    conn_park_wake_all(h);
     for (struct conn *c = h->conns, *next; c; c = next) {
         next = c->next;
         /* A result in flight still comes back; conn_free keeps such a connection (without

@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 struct conn;
+struct conn_park_ops;
+struct conn_parking;
 struct connlimit;
 struct event_base;
 struct loop_post;
@@ -55,10 +57,13 @@ struct conn_host {
     unsigned nconns;
     bool stopping;                /* shutting down: the loop exits when nconns reaches 0 */
     struct listen_set *accepting; /* listener.c: the accept watchers of this loop */
-    struct conn *idle;            /* may park once idle a whole sweep interval (conn.c) */
+    struct conn *idle;            /* may park once idle a whole sweep interval (conn_park.c) */
     unsigned tls_refusals;        /* refused TLS connections waiting to send their refusal */
     struct event *park_timer;     /* the sweep, while idle is not empty */
     uint32_t park_epoch;          /* sweeps so far */
+    struct conn_parking *parking; /* the parked connections (conn_park.c); NULL: none */
+    unsigned parked_since_trim;   /* connections parked since malloc's heap was trimmed */
+    uint64_t trimmed_ms;          /* ... when it was (CLOCK_MONOTONIC_COARSE ms) */
 };
 
 /* Per-service limits a connection enforces. */
@@ -108,23 +113,32 @@ struct proto_ops {
     /* TCP_NODELAY on the listening sockets (host_listen_tcp): every accepted socket inherits
      * it, with no setsockopt per connection. */
     bool nodelay;
+    /* Optional: how an idle connection of this engine parks (conn_set_parking). */
+    const struct conn_park_ops *parking;
 };
 
-/* Parking idle connections (conn_set_parking; plain sockets in direct mode; TLS ones are
- * trimmed instead). */
+/*
+ * Parking idle connections (conn_set_parking; plain sockets in direct mode; TLS ones are
+ * trimmed instead). A parked connection keeps nothing but its socket and a record of
+ * conn_parked_size() octets (net/conn_park.c): its engine and struct conn are freed, and made
+ * again (unpark) when input comes, its time is up, or at shutdown.
+ */
 struct conn_park_ops {
     /* The connection is idle — no input held, no output unsent, not busy, not closing. The
-     * engine releases what it can rebuild and returns how many seconds the connection may
-     * stay idle (0: do not park). A parked connection holds no buffers: conn.c keeps the
-     * socket and one watcher on it. */
-    unsigned (*park)(void *eng);
-    /* Input came (then feed as usual), or the time is up (then timeout), or shutdown:
-     * rebuild what park released. */
-    void (*unpark)(void *eng);
-    /* Optional (any direct-mode connection, parked or not): whether the engine has a next
-     * burst to write when its output has drained. Direct mode then calls proto_ops.writable
-     * only when it does, not after every answer (a deferred callback, and with it one more
-     * loop turn, per request). */
+     * engine says whether it can be made again from nothing but its connection's id and peer
+     * and one word of its own (*state_out): it returns the moment (CLOCK_MONOTONIC_COARSE,
+     * ms, later than now_ms) its idle time is up, or 0 to stay as it is. When it parks,
+     * conn.c then frees it (proto_ops.free). */
+    uint64_t (*park)(void *eng, uint64_t now_ms, uint32_t *state_out);
+    /* Makes the engine again, for c (a new struct conn in direct mode, the same id and peer),
+     * idle until due_ms. Then conn.c feeds it the input that woke it, or calls timeout
+     * (due_ms has come) or shutdown. Returns the engine (as proto_ops.create). */
+    void *(*unpark)(struct conn *c, uint64_t id, const char *peer, uint32_t state,
+                    uint64_t due_ms);
+    /* Optional (any direct-mode connection): whether the engine has a next burst to write
+     * when its output has drained. Direct mode then calls proto_ops.writable only when it
+     * does, not after every answer (a deferred callback, and with it one more loop turn,
+     * per request). */
     bool (*wants_writable)(const void *eng);
     /* Optional: a connection that cannot park (TLS: its session cannot be rebuilt; or park
      * said 0) has been idle as long: the engine gives back what it keeps between requests
@@ -163,9 +177,13 @@ void conn_set_direct_write(struct conn *c);
 /* The most one write (or TLS filter pass) hands on at a time: large files go out in fewer,
  * larger writes (libevent's default is 16 KiB). */
 void conn_set_max_write(struct conn *c, size_t n);
-/* Parks the connection whenever it is idle (see struct conn_park_ops; ops must outlive it).
- * Only with conn_set_direct_write, which every write of the engine must then allow. */
-void conn_set_parking(struct conn *c, const struct conn_park_ops *ops);
+/* Parks the connection whenever it is idle, through its proto_ops.parking (see struct
+ * conn_park_ops). Only with conn_set_direct_write, which every write of the engine must then
+ * allow. */
+void conn_set_parking(struct conn *c);
+/* The octets a parked connection keeps (besides its socket), and how many h holds now. */
+size_t conn_parked_size(void);
+unsigned conn_parked_count(const struct conn_host *h);
 void conn_close_hint(void *c); /* no-op: closing is read from ops->closing after each call */
 struct conn_host *conn_get_host(const struct conn *c);
 /* The session has logged in: the login timeout and the pre-login cap no longer apply. */

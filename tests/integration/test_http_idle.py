@@ -1,6 +1,6 @@
 """Idle keep-alive connections (issue 13): a plain HTTP/1.1 connection with nothing in flight
 for a whole sweep interval (100-200 ms) is parked — its buffers, session and timers are freed
-and only the socket stays watched (net/conn.c park/unpark). These tests drive connections through that state:
+and only the socket and a record of 80 octets stay (net/conn_park.c). These tests drive connections through that state:
 requests again after idling (one by one, pipelined, in pieces), a client that hangs up while
 parked (its places in the limits come back), the idle timeout, a shutdown with parked
 connections, and the gauge of parked connections. (The memory an idle connection keeps is

@@ -490,30 +490,39 @@ static void h2_start_upgrade(struct hconn *hc)
 
 /* ---- proto_ops ---- */
 
-static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
+static struct hconn *hc_new(struct conn *c, uint64_t id, const char *peer, bool tls, bool metrics)
 {
     struct hconn *hc = xcalloc(1, sizeof *hc);
     hc->c = c;
     hc->svc = host_state(conn_worker(c)->d, &http_service_def);
     hc->w = host_worker_state(conn_worker(c), &http_service_def);
-    hc->tls = l->implicit_tls;
-    hc->metrics = l->svc_cfg == &hc->svc->metrics_tag;
+    hc->tls = tls;
+    hc->metrics = metrics;
     hc->id = id;
     hc->loopback = net_addr_is_loopback(peer); /* IPv4-mapped included */
     hc->head_timer = evtimer_new(conn_worker(c)->host.base, on_head_timer, hc);
     return hc;
 }
 
-static const struct conn_park_ops hc_parking;
+static void *hc_create(struct conn *c, const struct listener *l, uint64_t id, const char *peer)
+{
+    struct http_service *svc = host_state(conn_worker(c)->d, &http_service_def);
+    return hc_new(c, id, peer, l->implicit_tls, l->svc_cfg == &svc->metrics_tag);
+}
+
+/* Responses written during a call from conn.c leave at its end, pipelined ones together in
+ * one writev; an asynchronous answer goes out on the loop's next turn. */
+static void hc_io_setup(struct hconn *hc)
+{
+    conn_set_direct_write(hc->c);
+    conn_set_max_write(hc->c, HTTP_MAX_WRITE);
+    conn_set_parking(hc->c);
+}
 
 static void hc_start(void *v)
 {
     struct hconn *hc = v;
-    /* Responses written during a call from conn.c leave at its end, pipelined ones together
-     * in one writev; an asynchronous answer goes out on the loop's next turn. */
-    conn_set_direct_write(hc->c);
-    conn_set_max_write(hc->c, HTTP_MAX_WRITE);
-    conn_set_parking(hc->c, &hc_parking);
+    hc_io_setup(hc);
     head_timer_start(hc); /* also bounds a TLS handshake that never ends */
 }
 
@@ -603,35 +612,31 @@ static void hc_free(void *v)
     free(hc);
 }
 
-/* An idle keep-alive HTTP/1.1 connection: its session and header timer go (conn.c frees its
- * buffers too) and come back with the next request. The deadline stays: parked or not, the
- * next head must be whole header_timeout after the last answer (parked, the connection is
- * closed then; woken by the head's first octets, the timer runs on to the same moment). */
-static unsigned hc_park(void *v)
+/* A parked connection's word (conn_park_ops.park): what hc_unpark needs besides id and peer. */
+#define PARKED_METRICS 1u /* accepted on the metrics listener */
+
+/* An idle keep-alive HTTP/1.1 connection in clear parks whole: nothing of it stays but the
+ * metrics flag and head_due. The deadline stays: parked or not, the next head must be whole
+ * header_timeout after the last answer (parked, the connection is closed then; woken by the
+ * head's first octets, the timer runs on to the same moment). */
+static uint64_t hc_park(void *v, uint64_t now_ms, uint32_t *state_out)
 {
     struct hconn *hc = v;
-    if (!hc->h1 || hc->h2 || hc->upgrade || !http_session_idle(hc->h1) || !hc->head_due)
-        return 0;
-    uint64_t now = mono_ms();
-    if (hc->head_due <= now)
-        return 0; /* due now: the header timer closes it as it is */
-    http_session_free(hc->h1);
-    hc->h1 = NULL;
-    free(hc->x);
-    hc->x = NULL;
-    if (hc->head_timer) {
-        event_free(hc->head_timer);
-        hc->head_timer = NULL;
-    }
-    hc->timer_on = false;
-    return (unsigned)((hc->head_due - now + 999) / 1000); /* the idle time left, rounded up */
+    if (!hc->h1 || hc->h2 || hc->upgrade || hc->tk || hc->tls || !http_session_idle(hc->h1) ||
+        hc->head_due <= now_ms)
+        return 0; /* (due now: the header timer closes it as it is) */
+    *state_out = hc->metrics ? PARKED_METRICS : 0;
+    return hc->head_due;
 }
 
-static void hc_unpark(void *v)
+static void *hc_unpark(struct conn *c, uint64_t id, const char *peer, uint32_t state,
+                       uint64_t due_ms)
 {
-    struct hconn *hc = v;
-    hc->head_timer = evtimer_new(conn_worker(hc->c)->host.base, on_head_timer, hc);
+    struct hconn *hc = hc_new(c, id, peer, false, state & PARKED_METRICS);
+    hc_io_setup(hc);
+    hc->head_due = due_ms;
     start_h1(hc);
+    return hc;
 }
 
 /* Only a body still being produced (HTTP/1.1 streaming, HTTP/2 frames held back by the
@@ -688,4 +693,5 @@ const struct proto_ops http_proto = {
     .writable = hc_writable,
     .direct_tls = true, /* HTTPS: conn.c runs TLS on the socket (net/tls_sock.h) */
     .nodelay = true,    /* a response's pieces never wait for an ACK (set on the listener) */
+    .parking = &hc_parking,
 };
