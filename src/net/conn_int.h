@@ -49,6 +49,7 @@ struct conn {
     struct event rd_ev;       /* own_read: the socket's read watcher (event_assign'd here) */
     bool dead;                /* the peer is gone but an async call is outstanding */
     bool tls_refusal;         /* refused at the limits, its refusal waiting for the handshake */
+    bool woken;               /* made again after parking (conn_park.c) */
 };
 
 

@@ -96,6 +96,7 @@ static bool may_trim(struct conn *c);
 static void trim(struct conn *c);
 static void park(struct conn *c);
 static void sweep_stop(struct conn_host *h);
+static void idle_list(struct conn *c);
 
 void conn_idle_unlink(struct conn *c)
 {
@@ -115,7 +116,8 @@ void conn_idle_unlink(struct conn *c)
 /*
  * What many connections that parked gave back is mostly free chunks in malloc's heap that the
  * next connections reuse; after a burst (10,000 clients that connect and then rest) it is
- * the burst's peak, resident for good. Once TRIM_AFTER connections have parked, the free
+ * the burst's peak, resident for good. Once TRIM_AFTER more connections are parked than
+ * were (parks less wakes: a crowd that rests, not keep-alive churn), the free
  * pages go back to the system (malloc_trim: every arena, so at most every TRIM_EVERY_MS; the
  * sweep timer stays on until it is done).
  */
@@ -166,22 +168,33 @@ static void park_sweep(evutil_socket_t fd, short what, void *vh)
 }
 
 /*
- * Among PARK_AT_ONCE connections or more, an idle one parks at once, as nginx gives back an
+ * Among PARK_AT_ONCE connections or more, an idle one parks at once (on the loop's next turn:
+ * not under an engine that may be on the stack, conn_resume's caller), as nginx gives back an
  * idle keep-alive connection's buffers as soon as it has answered: a crowd that connects and
  * rests (10,000 clients within a few hundred ms) would otherwise hold all of its memory at
- * once, and that peak stays resident in malloc's heap. A few busy keep-alive clients are
- * never parked between their requests.
+ * once, and that peak stays resident in malloc's heap. Only a connection never parked before:
+ * a busy keep-alive client among a crowd is parked at most once that way (then, like any, only
+ * when it rests a whole sweep interval), not between every two of its requests.
  */
 void conn_park_later(struct conn *c)
 {
     struct conn_host *h = c->h;
-    if (h->nconns >= PARK_AT_ONCE && may_park(c)) {
-        conn_idle_unlink(c);
-        return park(c);
-    }
     if (!may_park(c) && !may_trim(c))
         return;
-    c->idle_epoch = h->park_epoch;
+    bool at_once = h->nconns >= PARK_AT_ONCE && !c->woken && may_park(c);
+    c->idle_epoch = at_once ? h->park_epoch - 2 : h->park_epoch; /* the next sweep parks it */
+    if (at_once) {
+        idle_list(c);
+        event_active(h->park_timer, EV_TIMEOUT, 1);
+        return;
+    }
+    idle_list(c);
+}
+
+/* On the list the sweep looks at (its timer on). */
+static void idle_list(struct conn *c)
+{
+    struct conn_host *h = c->h;
     if (c->idle_listed)
         return;
     c->idle_prev = NULL;
@@ -404,6 +417,8 @@ static struct conn *wake(struct conn_host *h, struct parked *r)
     wheel_remove(p, r);
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, r->fd, NULL);
     p->n--;
+    if (h->parked_since_trim)
+        h->parked_since_trim--; /* parked and woken again: nothing more to give back */
     metric_sub(&parked_now, 1);
     struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
     memcpy(&sa.sin6_addr, r->addr, sizeof r->addr);
@@ -412,6 +427,7 @@ static struct conn *wake(struct conn_host *h, struct parked *r)
     c->limit_name = r->limit_name;
     c->ip_held = true;
     c->deadline = r->end;
+    c->woken = true;
     c->park_ops = r->ops->parking;
     if (c->bev) {
         conn_own_read_start(c);
