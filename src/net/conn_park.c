@@ -370,8 +370,13 @@ static void park(struct conn *c)
     uint32_t state = 0;
     uint64_t due = 0;
     /* (A parked connection always holds its places: one that gave them back is closing.) */
+    uint64_t now = mono_ms(), end = (uint64_t)c->deadline * 1000;
     if (c->limit_name && c->ip_held && !c->prelogin && addr_bytes(c->peer, addr))
-        due = c->park_ops->park(c->eng, mono_ms(), &state);
+        due = c->park_ops->park(c->eng, now, &state);
+    if (end < due)
+        due = end;
+    if (due <= now)
+        due = 0; /* the session's time is up: its timer closes it as it is (not a wheel turn late) */
     struct conn_parking *p = due ? parking_get(h) : NULL;
     int fd = event_get_fd(&c->rd_ev);
     struct parked *r = p ? record_new(p) : NULL;
@@ -387,9 +392,8 @@ static void park(struct conn *c)
             c->park_ops->trim(c->eng);
         return;
     }
-    uint64_t end = (uint64_t)c->deadline * 1000;
     *r = (struct parked){.ops = c->ops, .limit_name = c->limit_name, .id = c->id,
-                         .due_ms = end < due ? end : due, .end = (uint32_t)c->deadline,
+                         .due_ms = due, .end = (uint32_t)c->deadline,
                          .idle_timeout = c->idle_timeout, .state = state, .fd = fd};
     memcpy(r->addr, addr, sizeof r->addr);
     wheel_insert(p, r);
