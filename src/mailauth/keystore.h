@@ -1,11 +1,12 @@
 /*
  * keystore — DKIM private keys of the local domains, one PEM file per domain and selector:
  * DIR/DOMAIN/SELECTOR.pem, mode 0600. A missing key is generated when asked (Ed25519 or
- * 2048-bit RSA), written to a temporary name, fsynced and linked into place, so two
- * processes creating the same key at once both end up with the one that won.
+ * 2048-bit RSA), written to a temporary file of its own (mkostemp), fsynced and linked into
+ * place, so two threads or processes creating the same key at once both end up with the one
+ * that won.
  *
- * Blocks on small file I/O (and, for a new RSA key, on key generation: tens of
- * milliseconds); the daemon calls it once per domain and keeps the signer.
+ * Blocks on small file I/O (and, for a new RSA key, on key generation: a fraction of a
+ * second); pigeond makes keys ahead on its key thread (service/keyprep.c) and keeps signers.
  */
 #ifndef PIGEON_MAILAUTH_KEYSTORE_H
 #define PIGEON_MAILAUTH_KEYSTORE_H
