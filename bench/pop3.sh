@@ -40,6 +40,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/bench/lib/common.sh"
 # shellcheck source=bench/lib/dovecot.sh
 . "$ROOT/bench/lib/dovecot.sh"
+# shellcheck source=bench/lib/mailbench.sh
+. "$ROOT/bench/lib/mailbench.sh"
 MSGS=${BENCH_MSGS:-100}
 SIZE=${BENCH_SIZE:-4096}
 C=${BENCH_C:-20}
@@ -119,12 +121,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- Pigeon (also makes the data)
-stop_pigeond() {
-    local pid=$PIGEOND_PID
-    PIGEOND_PID=
-    stop_pid pigeond "$pid"
-}
-
 PG=$TMP/pigeon
 PG_CONF=$PG/pigeon.conf
 PG_POP3=$(free_port)
@@ -147,62 +143,12 @@ listen = 127.0.0.1:$PG_POP3
 plaintext_auth = loopback
 max_connections_per_ip = 10000
 EOF
-"$PIGEON" -c "$PG_CONF" domain add bench.test >/dev/null
-: >"$TMP/users"
-for i in $(seq 1 "$C"); do
-    echo "pw-$i" | "$PIGEON" -c "$PG_CONF" user add "u$i@bench.test" >/dev/null
-    echo "u$i@bench.test pw-$i" >>"$TMP/users"
-done
-if [[ $HASH == cheap ]]; then
-    # Same algorithm, lowest cost; written before pigeond starts. Dovecot gets the same hashes.
-    python3 - "$PG/var/pigeon.db" <<'EOF'
-import ctypes, sqlite3, sys
-lc = ctypes.CDLL("libcrypt.so.1")
-lc.crypt_gensalt.restype = lc.crypt.restype = ctypes.c_char_p
-lc.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-lc.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-con = sqlite3.connect(sys.argv[1])
-with con:
-    for uid, addr in con.execute("SELECT id, address FROM users").fetchall():
-        pw = ("pw-" + addr.split("@")[0][1:]).encode()
-        h = lc.crypt(pw, lc.crypt_gensalt(b"$y$", 1, None, 0)).decode()
-        con.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (h, uid))
-EOF
-fi
-start_pigeond() {
-    "$PIGEOND" -c "$PG_CONF" >>"$PG/pigeond.log" 2>&1 &
-    PIGEOND_PID=$!
-    wait_port "$PG_POP3" 10 || { cat "$PG/pigeond.log" >&2; die "pigeond did not listen on 127.0.0.1:$PG_POP3"; }
-}
+mailbench_users
+if [[ $HASH == cheap ]]; then mailbench_cheap_hashes; fi
+PG_PORT=$PG_POP3
 start_pigeond
 
-log "delivering $MSGS messages of ~$SIZE octets to $C users over SMTP"
-python3 - "$PG_SMTP" "$MSGS" "$SIZE" "$C" <<'EOF'
-import random, smtplib, sys
-port, msgs, size, users = (int(a) for a in sys.argv[1:])
-rnd = random.Random(1939)
-words = "the quick brown fox jumps over lazy dog mail pigeon ketchup pickles".split()
-rcpts = ["u%d@bench.test" % i for i in range(1, users + 1)]
-s = smtplib.SMTP("127.0.0.1", port)
-for n in range(msgs):
-    head = ("From: alice@crepes.fr\r\nTo: bench@bench.test\r\nSubject: bench message %d\r\n"
-            "Message-ID: <%d.bench@crepes.fr>\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\n\r\n"
-            % (n, n))
-    body = []
-    total = len(head)
-    while total < size:
-        line = " ".join(rnd.choice(words) for _ in range(12))[:72]
-        if rnd.random() < 0.02:
-            line = "." + line  # exercises dot-stuffing
-        body.append(line)
-        total += len(line) + 2
-    s.sendmail("alice@crepes.fr", rcpts, (head + "\r\n".join(body) + "\r\n").encode())
-s.quit()
-EOF
-for i in 1 "$C"; do
-    got=$("$PIGEON" -c "$PG_CONF" mail list "u$i@bench.test" | wc -l)
-    ((got == MSGS)) || die "pigeon: u$i has $got messages, expected $MSGS"
-done
+mailbench_deliver "$PG_SMTP" 1939 pop3
 
 # ---------------------------------------------------------------- Dovecot
 if run_dovecot_p; then
@@ -210,25 +156,8 @@ if run_dovecot_p; then
     cat >"$DC_CONF" <<EOF
 # Private Dovecot instance for bench/pop3.sh: POP3 on loopback only, nothing else.
 protocols = pop3
-listen = 127.0.0.1
-base_dir = $DC/run
-state_dir = $DC/state
-log_path = $DC/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-default_internal_user = dovecot
-default_login_user = dovenull
-mail_location = maildir:$DC/mail/%n/Maildir
+$(dovecot_conf_common)
 pop3_uidl_format = %08Xu%08Xv
-passdb {
-  driver = passwd-file
-  args = scheme=CRYPT username_format=%u $DC/passwd
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$DC/mail/%n
-}
 service pop3-login {
   inet_listener pop3 {
     address = 127.0.0.1
@@ -241,8 +170,7 @@ service pop3-login {
   process_min_avail = $(nproc)
 }
 EOF
-    "$DOVECOT" -c "$DC_CONF" || die "dovecot did not start (see $DC/dovecot.log)"
-    wait_port "$DC_PORT" 10 || { cat "$DC/dovecot.log" >&2; die "dovecot did not listen on 127.0.0.1:$DC_PORT"; }
+    start_dovecot
 fi
 
 # ---------------------------------------------------------------- runs

@@ -1,7 +1,8 @@
 # bench/lib/dovecot.sh — a private Dovecot fed with the very messages Pigeon stored, for the
 # POP3 and IMAP benches. Sourced by bench/pop3.sh and bench/imap.sh; uses their TMP, PG, C,
 # DOVECOT, DOVEADM and free_port, and sets DC (its directory), DC_PORT and DC_CONF's path.
-# Each bench writes its own dovecot.conf (protocol and limits differ) and starts it.
+# Each bench writes its own dovecot.conf (protocol and limits differ, dovecot_conf_common gives
+# the rest) and starts it with start_dovecot.
 
 stop_dovecot() {
     local conf=$DC_CONF
@@ -47,4 +48,34 @@ for i in range(1, users + 1):
 PYEOF
     chown -R nobody:nogroup "$DC/mail"
     DC_CONF=$DC/dovecot.conf
+}
+
+# The lines both benches' dovecot.conf share: loopback, private directories, plain logins
+# against the passwd-file dovecot_prepare writes, a Maildir per user.
+dovecot_conf_common() {
+    cat <<EOF
+listen = 127.0.0.1
+base_dir = $DC/run
+state_dir = $DC/state
+log_path = $DC/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:$DC/mail/%n/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=CRYPT username_format=%u $DC/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$DC/mail/%n
+}
+EOF
+}
+
+start_dovecot() {
+    "$DOVECOT" -c "$DC_CONF" || die "dovecot did not start (see $DC/dovecot.log)"
+    wait_port "$DC_PORT" 10 || { cat "$DC/dovecot.log" >&2; die "dovecot did not listen on 127.0.0.1:$DC_PORT"; }
 }
