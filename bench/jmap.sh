@@ -84,24 +84,7 @@ PYEOF
 dovecot_prepare
 cat >"$DC_CONF" <<EOF
 protocols = imap
-listen = 127.0.0.1
-base_dir = $DC/run
-state_dir = $DC/state
-log_path = $DC/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-default_internal_user = dovecot
-default_login_user = dovenull
-mail_location = maildir:$DC/mail/%n/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=CRYPT username_format=%u $DC/passwd
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$DC/mail/%n
-}
+$(dovecot_conf_common)
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
