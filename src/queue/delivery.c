@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,7 +560,11 @@ static void on_event(struct bufferevent *bev, short what, void *vj)
 static int make_socket(struct domjob *j, const struct sockaddr_storage *to)
 {
     int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || !j->r->cfg.source_address)
+    if (fd < 0)
+        return fd;
+    int one = 1; /* commands and the message's end never wait for the server's delayed ACK */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!j->r->cfg.source_address)
         return fd;
     struct sockaddr_storage src;
     memset(&src, 0, sizeof src);

@@ -67,7 +67,7 @@ void dns_tcp_writable(void *eng);
 #define DNS_TCP_PROTO_OPS                                                                          \
     dns_tcp_start, dns_tcp_refuse, dns_tcp_feed, dns_tcp_busy, dns_tcp_closing,                    \
         dns_tcp_tls_started, dns_tcp_stop, dns_tcp_stop, dns_tcp_free, dns_tcp_writable,           \
-        false /* direct_tls: DNS over TLS keeps libevent's filter */, false /* nodelay */, \
-        NULL /* parking */
+        false /* direct_tls: DNS over TLS keeps libevent's filter */,                              \
+        true /* nodelay: an answer never waits for a delayed ACK */, NULL /* parking */
 
 #endif

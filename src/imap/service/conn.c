@@ -83,6 +83,7 @@ const struct proto_ops imap_proto = {
     .free = imap_free,
     NET_LINE_PROTO_OPS(imap),
     .writable = imap_line_writable,
+    .nodelay = true, /* a reply's last segment never waits for the client's delayed ACK */
 };
 
 /* ---- notices ---- */

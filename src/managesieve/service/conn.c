@@ -57,4 +57,5 @@ const struct proto_ops managesieve_proto = {
     .refuse = managesieve_refuse,
     .free = managesieve_free,
     NET_LINE_PROTO_OPS(managesieve),
+    .nodelay = true, /* a reply's last segment never waits for the client's delayed ACK */
 };

@@ -67,4 +67,5 @@ const struct proto_ops pop3_proto = {
     .free = pop3_free,
     NET_LINE_PROTO_OPS(pop3),
     .writable = pop3_line_writable,
+    .nodelay = true, /* a reply's last segment never waits for the client's delayed ACK */
 };

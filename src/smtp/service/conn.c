@@ -53,4 +53,5 @@ const struct proto_ops smtp_proto = {
     .refuse = smtp_refuse,
     .free = smtp_free,
     NET_LINE_PROTO_OPS(smtp),
+    .nodelay = true, /* a reply's last segment never waits for the client's delayed ACK */
 };
