@@ -96,6 +96,15 @@ static int check(const struct jmap_ws_reader *r, const struct head *h)
     return 0;
 }
 
+/* A code a Close frame may carry (§7.4): the defined ones but 1005, 1006 and 1015, which
+ * "MUST NOT be set as a status code in a Close control frame by an endpoint" (§7.4.1), the
+ * IANA-registered 1012-1014, and 3000-4999 (§7.4.2). */
+static bool close_code_ok(unsigned code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
 static int control(struct jmap_ws_reader *r, const struct head *h, struct jmap_ws_event *ev)
 {
     ev->op = (enum jmap_ws_op)h->op;
@@ -110,6 +119,10 @@ static int control(struct jmap_ws_reader *r, const struct head *h, struct jmap_w
             ev->close_code = (unsigned)c[0] << 8 | c[1];
             ev->data += 2;
             ev->len -= 2;
+            if (!close_code_ok(ev->close_code))
+                return -JMAP_WS_PROTOCOL_ERROR; /* the glue would echo it */
+            if (!utf8_valid(ev->data, ev->len))
+                return -JMAP_WS_INVALID_DATA; /* §5.5.1: the reason is UTF-8 (§8.1) */
         }
     }
     return 1;

@@ -67,6 +67,38 @@ def test_head_and_range_from_stored(px, origin):
     assert origin.count("/range") == 1
 
 
+def test_range_miss_goes_to_the_origin(px, origin):
+    """A Range that misses is asked of the origin as it is, and its 206 relayed (curl -C -
+    resumes), nothing stored; once a whole GET stored the object, ranges are hits."""
+    def ranged(h):
+        if h.headers.get("Range") == "bytes=2-4":
+            return {"status": 206, "headers": {"Content-Range": "bytes 2-4/10",
+                                               "Cache-Control": "max-age=300"}, "body": b"234"}
+        return {"headers": {"Cache-Control": "max-age=300"}, "body": b"0123456789"}
+    origin.routes["/range-miss"] = ranged
+    r, body = px.get(origin.url("/range-miss"), headers={"Range": "bytes=2-4"})
+    assert r.status == 206 and body == b"234", (r.status, body)
+    assert r.getheader("Content-Range") == "bytes 2-4/10"
+    assert origin.last("/range-miss")[2].get("Range") == "bytes=2-4"
+    r, body = px.get(origin.url("/range-miss"))
+    assert r.status == 200 and body == b"0123456789" and "fwd=uri-miss" in status_of(r)
+    r, body = px.get(origin.url("/range-miss"), headers={"Range": "bytes=2-4"})
+    assert r.status == 206 and body == b"234" and status_of(r).startswith("pigeon; hit")
+    assert origin.count("/range-miss") == 2
+
+
+def test_head_without_length_and_reason_phrases(px, origin):
+    """An origin's HEAD answer without Content-Length is relayed without one (RFC 9110 §8.6:
+    not 0 for a body that is not empty), and the phrase of a status is its own."""
+    origin.routes["/head-nolen"] = {"headers": {"Cache-Control": "no-store"},
+                                    "body": b"x" * 24, "chunked": True}
+    r, body = px.get(origin.url("/head-nolen"), method="HEAD")
+    assert r.status == 200 and r.getheader("Content-Length") is None, r.getheaders()
+    origin.routes["/gone"] = {"status": 410, "body": b"gone"}
+    r, body = px.get(origin.url("/gone"))
+    assert r.status == 410 and r.reason == "Gone"
+
+
 def test_stale_revalidated_with_304(px, origin):
     lm = email.utils.formatdate(time.time() - 3600, usegmt=True)
     origin.routes["/stale"] = {"headers": {"Cache-Control": "max-age=0", "ETag": '"v1"',
@@ -160,7 +192,7 @@ def test_collapsing_100_misses(px, origin):
 
 def test_origin_failure_502_and_stale_if_error(px, origin):
     r, body = px.get("http://127.0.0.1:%d/nothing-listens" % H.free_port())
-    assert r.status == 502
+    assert r.status == 502 and r.reason == "Bad Gateway"
     origin.routes["/sie"] = {"headers": {"Cache-Control": "max-age=0, stale-if-error=600",
                                          "ETag": '"s"'}, "body": b"keep me"}
     px.get(origin.url("/sie"))

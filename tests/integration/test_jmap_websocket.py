@@ -9,7 +9,9 @@ import base64
 import imaplib
 import json
 import socket
+import struct
 
+import pytest
 import websocket
 
 import jmap_helpers as J
@@ -172,3 +174,34 @@ def test_cross_site_cookie_refused(web):
     s, data = raw_handshake(web, extra, origin="http://127.0.0.1:%d" % web.port, auth=False)
     assert data.startswith(b"HTTP/1.1 101"), data
     s.close()
+
+
+# A client's Close with a code an endpoint must never send (RFC 6455 §7.4.1: 1005, 1006, 1015)
+# or outside the defined ranges (§7.4.2) is failed with 1002, not echoed back.
+def close_exchange(web, code):
+    s, data = raw_handshake(web, "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: jmap\r\n")
+    assert data.startswith(b"HTTP/1.1 101"), data
+    mask = b"\x01\x02\x03\x04"
+    payload = struct.pack("!H", code)
+    masked = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
+    s.sendall(b"\x88" + bytes([0x80 | len(payload)]) + mask + masked)
+    got = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    rest = data.split(b"\r\n\r\n", 1)[1] + got
+    assert rest[:1] == b"\x88", rest
+    return struct.unpack("!H", rest[2:4])[0] if rest[1] >= 2 else None
+
+
+@pytest.mark.parametrize("code", [1006, 1015, 999, 5000])
+def test_close_code_not_echoed_when_forbidden(web, code):
+    sent = close_exchange(web, code)
+    assert sent not in (1005, 1006, 1015) and sent is not None and 1000 <= sent <= 4999, sent
+
+
+def test_close_code_echoed_when_valid(web):
+    assert close_exchange(web, 1000) == 1000

@@ -129,6 +129,12 @@ static void test_failures(void **state)
         {0x09, "x", 1, true, -JMAP_WS_PROTOCOL_ERROR},        /* fragmented ping */
         {0x80, "x", 1, true, -JMAP_WS_PROTOCOL_ERROR},        /* continuation, no message */
         {0x88, "\x03", 1, true, -JMAP_WS_PROTOCOL_ERROR},     /* close with 1 octet */
+        {0x88, "\x03\xee", 2, true, -JMAP_WS_PROTOCOL_ERROR}, /* close 1006 (§7.4.1) */
+        {0x88, "\x03\xf7", 2, true, -JMAP_WS_PROTOCOL_ERROR}, /* close 1015 */
+        {0x88, "\x03\xe7", 2, true, -JMAP_WS_PROTOCOL_ERROR}, /* close 999 (§7.4.2) */
+        {0x88, "\x13\x88", 2, true, -JMAP_WS_PROTOCOL_ERROR}, /* close 5000 */
+        {0x88, "\x03\xe8\xc3\x28", 4, true, -JMAP_WS_INVALID_DATA}, /* reason not UTF-8 */
+        {0x88, "\x0f\xa0ok", 4, true, 0},                      /* close 4000: fine */
         {0x81, "\xc3\x28", 2, true, -JMAP_WS_INVALID_DATA},   /* not UTF-8 */
         {0x81, "0123456789abcdefg", 17, true, -JMAP_WS_TOO_BIG},
         {0x82, "\xff", 1, true, 0},                           /* binary: the glue refuses it */

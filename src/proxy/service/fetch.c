@@ -392,10 +392,11 @@ static void up_head(void *vf, const struct http_resp_head *h)
         int64_t len = h->framing == HTTP_FRAME_LENGTH ? (int64_t)h->content_length
                       : h->framing == HTTP_FRAME_NONE ? 0
                                                       : -1;
-        const struct slice *cl = http_resp_header(h, "Content-Length");
-        unsigned long long v;
-        if (f->req->method == HTTP_HEAD && cl && slice_to_u64(*cl, ~0ULL >> 1, &v) == 0)
-            len = (int64_t)v;
+        if (f->req->method == HTTP_HEAD) { /* the origin's length, or none (RFC 9110 §8.6) */
+            const struct slice *cl = http_resp_header(h, "Content-Length");
+            unsigned long long v;
+            len = cl && slice_to_u64(*cl, ~0ULL >> 1, &v) == 0 ? (int64_t)v : -1;
+        }
         struct str out = STR_INIT;
         str_append(&out, fields.ptr, fields.len);
         str_appendf(&out, "Via: %s\r\n", f->st->via);
@@ -798,6 +799,11 @@ static void lookup(struct fetch *f)
     }
     metric_inc(&m_misses);
     f->cs.fwd = cache_store_has(f->st->store, str_cstr(&f->key)) ? "vary-miss" : "uri-miss";
+    /* A range that misses goes to the origin as asked and its 206 to this client alone,
+     * nothing stored (Squid's range_offset_limit 0): a resuming client (curl -C -, wget -c)
+     * gets its range instead of the whole body from octet 0. */
+    if (http_request_header(f->req, "Range"))
+        f->collapse = false;
     if (!f->collapse)
         return fetch_origin(f);
     switch (proxy_inflight_join(f->st, str_cstr(&f->key), &f->waiter, &f->flight)) {
