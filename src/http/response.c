@@ -20,9 +20,12 @@ void http_response_clear(struct http_response *r)
     str_clear(&r->mem);
     if (r->fd >= 0)
         close(r->fd);
-    if (r->src.free)
-        r->src.free(r->src.arg);
+    /* The source is taken out first: its free may clear this very response again (a
+     * proxy_to site's answer owns the response that owns its source). */
+    struct http_body_source src = r->src;
     http_response_init(r, 0);
+    if (src.free)
+        src.free(src.arg);
 }
 
 void http_response_move(struct http_response *dst, struct http_response *src)

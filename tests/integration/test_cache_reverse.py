@@ -185,6 +185,25 @@ def test_head_and_range_on_site(site, origin):
     assert origin.count("/r") == 1
 
 
+@pytest.mark.parametrize("h2", [False, True])
+def test_bodyless_answers_that_miss(site, origin, h2):
+    """A HEAD that misses and an origin's 204 or 304 are answered, and the daemon lives on:
+    the answer's source freed the response that owned it, which freed it again, until the
+    stack ran out (diff review X0, session 12)."""
+    origin.routes["/hm"] = {"headers": {"Cache-Control": "no-store"}, "body": b"x" * 24}
+    status, h, body, _ = curl(site, "/hm", extra=["-I"], h2=h2)
+    assert status == 200 and body == b""
+    origin.routes["/nc"] = {"status": 204}
+    status, _, body, _ = curl(site, "/nc", extra=["-X", "DELETE"], h2=h2)
+    assert status == 204 and body == b""
+    origin.routes["/nm"] = {"status": 304, "headers": {"ETag": '"e"'}}
+    status, _, body, _ = curl(site, "/nm", h2=h2)
+    assert status == 304 and body == b""
+    origin.routes["/alive"] = {"headers": {"Cache-Control": "no-store"}, "body": b"alive"}
+    status, _, body, _ = curl(site, "/alive", h2=h2)
+    assert status == 200 and body == b"alive"
+
+
 def test_failover_to_the_next_origin(site, origin):
     origin.routes["/fo"] = {"headers": {"Cache-Control": "no-store"}, "body": b"second origin"}
     for _ in range(2):
