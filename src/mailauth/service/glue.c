@@ -25,14 +25,14 @@
 /* Seconds before a key that could not be loaded is tried again. */
 #define SIGNER_RETRY 60
 
-/* The key of domain/selector, or NULL (logged). */
+/* The key of domain/selector, or NULL (logged); made here when create and not on disk. */
 static struct dkim_signer *load(const struct mailauth_glue *g, const char *domain,
-                                const char *selector)
+                                const char *selector, bool create)
 {
     struct dkim_signer *s = NULL;
     const char *why = NULL;
     if (dkim_keystore_load(g->cfg->key_dir, domain, selector, (enum dkim_alg)g->cfg->algorithm,
-                           true, &s, &why))
+                           create, &s, &why))
         log_err("dkim: no signing key for %s: %s", domain, why);
     else
         log_info("dkim: signing mail of %s with selector %s", domain, selector);
@@ -49,7 +49,9 @@ static struct dkim_signer *signer_for(struct mailauth_glue *g, const char *domai
         if (strcmp(e->domain, domain) != 0)
             continue;
         if (!e->s && now >= e->retry_at) { /* a failed load is not for ever: a minute later */
-            e->s = load(g, domain, e->selector);
+            /* Only read: a key that could not be written is made again by the key thread
+             * (keyprep.c) at its next round, never here on a worker's loop under g->mu. */
+            e->s = load(g, domain, e->selector, false);
             e->retry_at = now + SIGNER_RETRY;
         }
         return e->s;
@@ -65,7 +67,7 @@ static struct dkim_signer *signer_for(struct mailauth_glue *g, const char *domai
     struct signer_entry *e = &g->e[g->n++];
     snprintf(e->domain, sizeof e->domain, "%s", domain);
     snprintf(e->selector, sizeof e->selector, "%s", sel);
-    e->s = load(g, domain, sel);
+    e->s = load(g, domain, sel, true);
     e->retry_at = now + SIGNER_RETRY;
     return e->s;
 }
@@ -77,7 +79,7 @@ void mailauth_glue_follow(struct mailauth_glue *g, const char *domain, const cha
         struct signer_entry *e = &g->e[i];
         if (strcmp(e->domain, domain) != 0 || strcmp(e->selector, selector) == 0)
             continue;
-        struct dkim_signer *s = load(g, domain, selector);
+        struct dkim_signer *s = load(g, domain, selector, true);
         if (!s)
             break; /* keep signing with the old key rather than not at all */
         g->old = xrealloc(g->old, (g->nold + 1) * sizeof *g->old);
