@@ -46,6 +46,10 @@ struct h2_stream {
     bool reading, ended;         /* ... the handler asked for it; END_STREAM arrived */
     struct http_body_target reader;
     uint64_t sent;               /* body octets handed to nghttp2 */
+    uint64_t total;              /* a body not streamed: its length */
+    /* The values of the fields submit adds, kept until the HEADERS frame is sent (they are
+     * given to nghttp2 without a copy): */
+    char status[4], clen[24], date[32];
     uint64_t got;                /* streamed request body octets received */
     struct h2_stream *next;
     /* Last, and not cleared when a stream starts (6 KiB, filled in order): */
@@ -198,6 +202,37 @@ static int build_request(struct h2_stream *st, const char **why)
 
 /* ---- sending ---- */
 
+#define H2_FRAME_HEAD 9
+
+/* The next octets of a body that is not streamed (memory and file segments) into buf: as
+ * many as are left, up to len. Their count, or -1 when a file read fails or finds the file
+ * shorter than its segment. */
+static ssize_t copy_body(struct h2_stream *st, uint8_t *buf, size_t len)
+{
+    const struct http_response *r = &st->resp;
+    size_t n = 0;
+    while (n < len && st->seg < r->nseg) {
+        const struct http_seg *g = &r->seg[st->seg];
+        uint64_t left = g->len - st->seg_off;
+        size_t take = left < len - n ? (size_t)left : len - n;
+        if (g->file) {
+            ssize_t got = pread(r->fd, buf + n, take, (off_t)(g->off + st->seg_off));
+            if (got <= 0)
+                return -1;
+            take = (size_t)got;
+        } else {
+            memcpy(buf + n, r->mem.ptr + g->off + st->seg_off, take);
+        }
+        n += take;
+        st->seg_off += take;
+        if (st->seg_off == g->len) {
+            st->seg++;
+            st->seg_off = 0;
+        }
+    }
+    return (ssize_t)n;
+}
+
 static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                          uint32_t *flags, nghttp2_data_source *src, void *user)
 {
@@ -221,29 +256,46 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
         st->sent += (uint64_t)got;
         return got;
     }
-    size_t n = 0;
-    while (n < len && st->seg < r->nseg) {
-        const struct http_seg *g = &r->seg[st->seg];
-        uint64_t left = g->len - st->seg_off;
-        size_t take = left < len - n ? (size_t)left : len - n;
-        if (g->file) {
-            ssize_t got = pread(r->fd, buf + n, take, (off_t)(g->off + st->seg_off));
-            if (got <= 0)
-                return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* file shrank: reset stream */
-            take = (size_t)got;
-        } else {
-            memcpy(buf + n, r->mem.ptr + g->off + st->seg_off, take);
-        }
-        n += take;
-        st->seg_off += take;
-        if (st->seg_off == g->len) {
-            st->seg++;
-            st->seg_off = 0;
-        }
+    if (st->s->ops->reserve) { /* the frame is written by send_data, nothing copied here */
+        uint64_t left = st->total - st->sent;
+        size_t n = left < len ? (size_t)left : len;
+        *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+        if (n == left)
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+        st->sent += n;
+        return (ssize_t)n;
     }
+    ssize_t n = copy_body(st, buf, len);
+    if (n < 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* file shrank: reset stream */
     if (st->seg == r->nseg)
         *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
+    return n;
+}
+
+/* DATA_FLAG_NO_COPY (read_body): the frame's header, then its length octets of the body, in
+ * one reservation of the output that is committed only when all of it is there. */
+static int send_data(nghttp2_session *ng, nghttp2_frame *fr, const uint8_t *framehd,
+                     size_t length, nghttp2_data_source *src, void *user)
+{
+    struct http2_session *s = user;
+    struct h2_stream *st = src->ptr;
+    size_t pad = fr->data.padlen; /* (0: no padding is asked for) its length octet included */
+    size_t total = H2_FRAME_HEAD + pad + length;
+    char *p = s->ops->reserve(s->io, total);
+    if (!p)
+        return NGHTTP2_ERR_CALLBACK_FAILURE; /* the connection is gone */
+    memcpy(p, framehd, H2_FRAME_HEAD);
+    size_t o = H2_FRAME_HEAD;
+    if (pad)
+        p[o++] = (char)(pad - 1);
+    if (copy_body(st, (uint8_t *)p + o, length) != (ssize_t)length)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* file shrank: nothing committed */
+    o += length;
+    if (pad > 1)
+        memset(p + o, 0, pad - 1);
+    s->ops->commit(s->io, p, total);
+    return 0;
 }
 
 static void pump(struct http2_session *s)
@@ -282,31 +334,37 @@ static char *decimal(char out[24], uint64_t v)
     return p;
 }
 
+/* The response's HEADERS (and its body's data provider). nghttp2 copies no name or value
+ * (NV_FLAG_NO_COPY_*): names are lower case constants or the handler's fields lower-cased in
+ * place, values live in st until the stream ends — and a stream that ends first has its
+ * HEADERS dropped unsent. */
 static void submit(struct http2_session *s, struct h2_stream *st)
 {
     struct http_response *r = &st->resp;
     nghttp2_nv nv[64];
     size_t n = 0;
-    char status[4], lenbuf[24];
     int code = r->status >= 100 && r->status <= 999 ? r->status : 500;
-    status[0] = (char)('0' + code / 100);
-    status[1] = (char)('0' + code / 10 % 10);
-    status[2] = (char)('0' + code % 10);
-    status[3] = '\0';
-    const char *date = http_date_cached(s->date, s->ops->now(s->io)); /* nghttp2 copies */
+    st->status[0] = (char)('0' + code / 100);
+    st->status[1] = (char)('0' + code / 10 % 10);
+    st->status[2] = (char)('0' + code % 10);
+    const char *date = http_date_cached(s->date, s->ops->now(s->io));
+    size_t dlen = strlen(date);
+    dlen = dlen < sizeof st->date ? dlen : sizeof st->date;
+    memcpy(st->date, date, dlen);
 #define NV(nm, val, vl)                                                                            \
-    nv[n++] = (nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), strlen(nm), (vl),                    \
-                           NGHTTP2_NV_FLAG_NONE}
-    NV(":status", status, 3);
-    NV("date", date, strlen(date));
+    nv[n++] = (nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(val), sizeof nm - 1, (vl),                \
+                           NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}
+    NV(":status", st->status, 3);
+    NV("date", st->date, dlen);
     NV("server", "Pigeon", 6);
     bool bodyless = http_status_bodyless(r->status);
     bool streamed = !bodyless && http_response_streamed(r);
     uint64_t total = bodyless ? 0 : streamed ? r->src_len : http_response_length(r);
     if (!bodyless && (!streamed || r->src_sized)) {
-        const char *len = decimal(lenbuf, total);
-        NV("content-length", len, strlen(len));
+        const char *len = decimal(st->clen, total);
+        NV("content-length", len, (size_t)(st->clen + sizeof st->clen - 1 - len));
     }
+#undef NV
     /* The handler's fields, lower-cased in place (HTTP/2 field names are lower case). */
     char *f = r->fields.ptr, *end = f ? f + r->fields.len : NULL;
     while (f && f < end && n < sizeof nv / sizeof nv[0]) {
@@ -319,11 +377,12 @@ static void submit(struct http2_session *s, struct h2_stream *st)
         while (v < crlf && *v == ' ')
             v++;
         nv[n++] = (nghttp2_nv){(uint8_t *)f, (uint8_t *)v, (size_t)(colon - f),
-                               (size_t)(crlf - v), NGHTTP2_NV_FLAG_NONE};
+                               (size_t)(crlf - v),
+                               NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
         f = crlf + 2;
     }
-#undef NV
     bool send_body = !bodyless && (total || streamed) && st->req.method != HTTP_HEAD && !r->no_body;
+    st->total = total;
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
     nghttp2_submit_response(s->ng, st->id, nv, n, send_body ? &prd : NULL);
     st->answered = true;
@@ -555,6 +614,7 @@ static nghttp2_session_callbacks *callbacks(void)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_send_data_callback(cb, send_data);
     return cb;
 }
 
@@ -671,7 +731,6 @@ void http2_session_free(struct http2_session *s)
  * nghttp2 decided on (a reset flood) goes out after the slice that earned it, and from then
  * on nghttp2 ignores new streams — so one large read cannot start thousands of them first. */
 #define H2_RECV_SLICE 4096
-#define H2_FRAME_HEAD 9
 
 static uint32_t frame_length(const uint8_t *h)
 {

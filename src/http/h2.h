@@ -36,6 +36,13 @@ struct http2_ops {
      * handed out at the end of its header block, body_streamed set; see
      * http2_session_read_body). Else bodies are read whole first (http2_session_limit_buffered). */
     bool (*stream_body)(void *io, const struct http_request *req);
+    /* Optional, both or neither: room for n octets at the end of the output, filled in place
+     * and then committed — or never, and then none of it is sent (conn_reserve). With them a
+     * body from memory or a file goes out without nghttp2's copy: each DATA frame (header and
+     * data) is written straight into the output, and a file that shrank resets its stream
+     * without leaving a frame header behind. */
+    char *(*reserve)(void *io, size_t n);
+    void (*commit)(void *io, char *p, size_t n);
 };
 
 /* A server session; the client's connection preface is expected first. */

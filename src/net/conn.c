@@ -156,22 +156,42 @@ void conn_write(void *vc, const char *p, size_t n)
     }
 }
 
+char *conn_reserve(void *vc, size_t n)
+{
+    struct conn *c = vc;
+    struct evbuffer_iovec v;
+    if (!c->bev || c->dead ||
+        evbuffer_reserve_space(bufferevent_get_output(c->bev), (ev_ssize_t)n, &v, 1) < 1 ||
+        v.iov_len < n)
+        return NULL;
+    return v.iov_base;
+}
+
+void conn_commit(void *vc, char *p, size_t n)
+{
+    struct conn *c = vc;
+    struct evbuffer_iovec v = {p, n};
+    if (evbuffer_commit_space(bufferevent_get_output(c->bev), &v, 1) != 0)
+        c->dead = true; /* (only if something was written since conn_reserve) */
+    else
+        write_later(c);
+}
+
 /* Small ranges are copied at once (one write with the response head, no mmap under TLS). */
 static bool write_file_copy(struct conn *c, int fd, uint64_t off, uint64_t len)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    struct evbuffer_iovec v;
-    if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) < 1 || v.iov_len < len)
+    char *p = conn_reserve(c, (size_t)len);
+    if (!p)
         return false;
     size_t got = 0;
     while (got < len) {
-        ssize_t n = pread(fd, (char *)v.iov_base + got, (size_t)len - got, (off_t)(off + got));
+        ssize_t n = pread(fd, p + got, (size_t)len - got, (off_t)(off + got));
         if (n <= 0)
             return false; /* the file shrank under us: nothing is committed */
         got += (size_t)n;
     }
-    v.iov_len = len;
-    return evbuffer_commit_space(out, &v, 1) == 0;
+    conn_commit(c, p, (size_t)len);
+    return true;
 }
 
 void conn_write_file(void *vc, int fd, uint64_t off, uint64_t len)

@@ -159,6 +159,13 @@ void conn_starttls(void *c);
 /* The engine answered COMPRESS DEFLATE (RFC 4978): both directions go through raw DEFLATE
  * from the next byte on (net/deflate.h), after the reply already written. */
 void conn_compress(void *c);
+/* Room for n octets at the end of the output, filled in place and then sent with
+ * conn_commit — or never committed, and then none of it is sent (HTTP/2 writes a DATA
+ * frame's header and its file data in one piece: a file that shrank meanwhile leaves no
+ * header without its data). Nothing else may be written between the two. NULL: the
+ * connection is gone, or no memory. */
+char *conn_reserve(void *c, size_t n);
+void conn_commit(void *c, char *p, size_t n); /* p from conn_reserve, n at most its size */
 /* Queues len octets of fd from off (sendfile on plain sockets); fd stays the caller's. */
 void conn_write_file(void *c, int fd, uint64_t off, uint64_t len);
 /* Octets written but not yet handed to the kernel. */

@@ -19,6 +19,8 @@
 struct io {
     struct http2_session *s;
     size_t out;
+    char *room;       /* what reserve handed out, until it is committed */
+    size_t room_size;
     unsigned requests;
     void *held[HELD_MAX];
     unsigned nheld;
@@ -27,6 +29,26 @@ struct io {
 static void w(void *vio, const char *p, size_t n)
 {
     ((struct io *)vio)->out += n;
+}
+
+/* Memory bodies go out through reserve/commit (DATA_FLAG_NO_COPY), as in pigeond. */
+static char *reserve(void *vio, size_t n)
+{
+    struct io *io = vio;
+    if (n > io->room_size) {
+        free(io->room);
+        io->room = malloc(n);
+        io->room_size = n;
+    }
+    return io->room;
+}
+
+static void commit(void *vio, char *p, size_t n)
+{
+    struct io *io = vio;
+    if (p != io->room || n > io->room_size)
+        abort();
+    io->out += n;
 }
 
 static size_t pending(void *vio)
@@ -113,7 +135,7 @@ static void done(void *vio, const struct http_request *req, int status, uint64_t
         abort();
 }
 
-static const struct http2_ops ops = {w, pending, req_cb, now, done, stream_body};
+static const struct http2_ops ops = {w, pending, req_cb, now, done, stream_body, reserve, commit};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -137,5 +159,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     http2_session_writable(io.s);
     http2_session_shutdown(io.s);
     http2_session_free(io.s);
+    free(io.room);
     return 0;
 }

@@ -3,8 +3,10 @@
  * HPACK deflater) and with an nghttp2 client session for the flow-control exchanges:
  * SETTINGS, a request in HEADERS + CONTINUATION frames, request bodies in DATA frames (and
  * 413 over max_body), a response larger than the client's window (sent only as WINDOW_UPDATEs
- * allow), a streamed body, the concurrent stream limit (REFUSED_STREAM), an oversized header
- * list, and the two floods: RST_STREAM (Rapid Reset) and CONTINUATION, each answered with
+ * allow), a streamed body, a file body written straight into the output (ops.reserve) and
+ * a file that shrinks while it is sent (RST_STREAM, and no frame header left without its
+ * data), the concurrent stream limit (REFUSED_STREAM), an oversized header list, and the two
+ * floods: RST_STREAM (Rapid Reset) and CONTINUATION, each answered with
  * GOAWAY and the session closing.
  */
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAXS 512
 
@@ -36,6 +39,7 @@ struct fake {
     unsigned nheaders;
     size_t body_size;             /* answer with this many octets of 'x' */
     bool stream_body;             /* ... from a body source */
+    int file_fd;                  /* ... from this file (when >= 0), body_size octets of it */
     int ndone, last_status;
     bool stream_in;               /* stream request bodies */
     struct str got;               /* ... what the reader received */
@@ -79,6 +83,9 @@ static void answer(struct fake *f, void *stream)
         struct counted *c = malloc(sizeof *c);
         c->left = f->body_size;
         http_response_stream(&r, (struct http_body_source){counted_read, counted_free, c});
+    } else if (f->file_fd >= 0) {
+        r.fd = dup(f->file_fd);
+        assert_int_equal(http_response_file(&r, 0, f->body_size), 0);
     } else {
         char *b = malloc(f->body_size + 1);
         memset(b, 'x', f->body_size);
@@ -122,8 +129,26 @@ static bool fk_stream_body(void *io, const struct http_request *req)
     return ((struct fake *)io)->stream_in;
 }
 
+/* The output reserved and committed in place (as conn_reserve / conn_commit). */
+static char *fk_reserve(void *io, size_t n)
+{
+    struct fake *f = io;
+    str_reserve(&f->out, f->out.len + n);
+    return f->out.ptr + f->out.len;
+}
+
+static void fk_commit(void *io, char *p, size_t n)
+{
+    struct fake *f = io;
+    assert_ptr_equal(p, f->out.ptr + f->out.len);
+    f->out.len += n;
+}
+
+/* Without reserve/commit: nghttp2 copies the body into its frames (the other path). */
+static const struct http2_ops ops_copy = {fk_write, fk_pending, fk_request, fk_now, fk_done,
+                                          fk_stream_body, NULL, NULL};
 static const struct http2_ops ops = {fk_write, fk_pending, fk_request, fk_now, fk_done,
-                                     fk_stream_body};
+                                     fk_stream_body, fk_reserve, fk_commit};
 
 static void rd_data(void *arg, const char *p, size_t n)
 {
@@ -144,11 +169,17 @@ static const struct http_body_target reader = {rd_data, rd_end, rd_abort, NULL};
 static const struct http_limits lim = {.max_request_line = 1000, .max_head = 2000,
                                        .max_body = 1000};
 
-static void fake_init(struct fake *f)
+static void fake_init_with(struct fake *f, const struct http2_ops *o)
 {
     memset(f, 0, sizeof *f);
     f->body_size = 5;
-    f->s = http2_session_new(&ops, f, &lim, true);
+    f->file_fd = -1;
+    f->s = http2_session_new(o, f, &lim, true);
+}
+
+static void fake_init(struct fake *f)
+{
+    fake_init_with(f, &ops);
 }
 
 static void fake_clear(struct fake *f)
@@ -633,15 +664,38 @@ static void to_client(struct client *c, struct fake *f)
     str_reset(&f->out);
 }
 
+enum body_kind { BODY_MEMORY, BODY_STREAMED, BODY_FILE };
+
+/* A file of n octets of 'z' (unlinked; the caller closes it). */
+static int temp_file(size_t n)
+{
+    char path[] = "/tmp/test_http_h2.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    char *b = malloc(n);
+    memset(b, 'z', n);
+    assert_int_equal(write(fd, b, n), (ssize_t)n);
+    free(b);
+    return fd;
+}
+
 /* 300,000 octets against a 65,535-octet window: the server sends no more than the window
- * until the client's WINDOW_UPDATEs, and the whole body arrives after them. Memory and
- * streamed (body source) bodies alike. */
-static void run_flow_control(bool streamed)
+ * until the client's WINDOW_UPDATEs, and the whole body arrives after them. Memory, file
+ * and streamed (body source) bodies alike; memory and file bodies with nghttp2 copying
+ * (copy) or written into the output in place.
+ * shrink_to (a file body): the file is cut to that many octets once the first window's
+ * worth was sent. A DATA frame then cannot be filled, so its stream is reset
+ * (INTERNAL_ERROR) — and what went out is whole frames, no header without its data (parse
+ * checks every frame's length). */
+static void run_big(enum body_kind kind, bool copy, size_t shrink_to)
 {
     struct fake f;
-    fake_init(&f);
+    fake_init_with(&f, copy ? &ops_copy : &ops);
     f.body_size = 300000;
-    f.stream_body = streamed;
+    f.stream_body = kind == BODY_STREAMED;
+    if (kind == BODY_FILE)
+        f.file_fd = temp_file(f.body_size);
     struct client c;
     client_init(&c);
     to_server(&c, &f);
@@ -649,29 +703,52 @@ static void run_flow_control(bool streamed)
     struct seen s = parse(&f.out);
     assert_true(s.data <= 65535);
     assert_true(s.data > 0);
+    if (shrink_to)
+        assert_int_equal(ftruncate(f.file_fd, (off_t)shrink_to), 0);
     to_client(&c, &f);
     for (int rounds = 0; !c.closed && rounds < 100; rounds++) {
         if (to_server(&c, &f) == 0)
             break;
+        parse(&f.out);
         to_client(&c, &f);
     }
     assert_true(c.closed);
-    assert_int_equal(c.close_code, NGHTTP2_NO_ERROR);
     assert_int_equal(c.status, 200);
-    assert_int_equal(c.data, 300000);
+    if (shrink_to) {
+        assert_int_equal(c.close_code, NGHTTP2_INTERNAL_ERROR);
+        assert_true(c.data <= shrink_to); /* whole frames of what the file still had */
+    } else {
+        assert_int_equal(c.close_code, NGHTTP2_NO_ERROR);
+        assert_int_equal(c.data, 300000);
+    }
     assert_int_equal(f.ndone, 1);
     nghttp2_session_del(c.ng);
+    if (f.file_fd >= 0)
+        close(f.file_fd);
     fake_clear(&f);
 }
 
 static void test_flow_control(void **state)
 {
-    run_flow_control(false);
+    run_big(BODY_MEMORY, false, 0);
+    run_big(BODY_MEMORY, true, 0);
 }
 
 static void test_flow_control_streamed(void **state)
 {
-    run_flow_control(true);
+    run_big(BODY_STREAMED, false, 0);
+}
+
+static void test_flow_control_file(void **state)
+{
+    run_big(BODY_FILE, false, 0);
+    run_big(BODY_FILE, true, 0);
+}
+
+static void test_file_shrinks(void **state)
+{
+    run_big(BODY_FILE, false, 70000); /* within the second window */
+    run_big(BODY_FILE, true, 70000);
 }
 
 /* Garbage instead of the connection preface: GOAWAY PROTOCOL_ERROR and closing. */
@@ -724,6 +801,8 @@ int main(void)
         cmocka_unit_test(test_streamed_request_body),
         cmocka_unit_test(test_flow_control),
         cmocka_unit_test(test_flow_control_streamed),
+        cmocka_unit_test(test_flow_control_file),
+        cmocka_unit_test(test_file_shrinks),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_shutdown_finishes_streams),
     };

@@ -385,7 +385,18 @@ static void h2_request(void *io, void *stream, struct http_request *req)
     run(hc, &e->x);
 }
 
-static const struct http2_ops h2_ops = {h1_write, h2_pending, h2_request, now, done, stream_body};
+static char *h2_reserve(void *io, size_t n)
+{
+    return conn_reserve(((struct hconn *)io)->c, n);
+}
+
+static void h2_commit(void *io, char *p, size_t n)
+{
+    conn_commit(((struct hconn *)io)->c, p, n);
+}
+
+static const struct http2_ops h2_ops = {h1_write, h2_pending, h2_request, now,
+                                        done,     stream_body, h2_reserve, h2_commit};
 
 /* ---- choosing the engine ---- */
 
