@@ -22,6 +22,8 @@
 #   acknowledgements queue behind their saturated 5 Mbit/s uploads, so each flow from the seed
 #   is held to a few Mbit/s and the seed's link fills only with many flows at once.
 #   env BENCH_PEX=yes: Pigeon's seed with PEX on (default no, as Transmission's arm).
+#   env BENCH_SEED_LOG=debug: Pigeon's seed logs each share window (kept with -T);
+#   BENCH_SEED_SLOTS=K: its [torrent] seed_slots.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,6 +43,10 @@ CC=${BENCH_CC:-cubic}
 # runs of each gave one stall of the two libtorrent leechers' connection with PEX on and none
 # with it off (docs/benchmarks.md).
 PEX=${BENCH_PEX:-no}
+# Pigeon's seed: its log level (debug: each share window, torrent/service/peer_sharelog.c)
+# and, if set, [torrent] seed_slots (default the daemon's own).
+SEED_LOG=${BENCH_SEED_LOG:-info}
+SEED_SLOTS=${BENCH_SEED_SLOTS:-}
 while getopts "F:N:u:p:d:s:BT:c:" o; do
     case $o in
     F) FMB=$OPTARG ;;
@@ -113,7 +119,7 @@ network() { # N
     for i in $(seq 1 "$1"); do node "l$i" $((10 + i)) "$UI" "$DI"; done
 }
 
-pigeon_conf() { # DIR EXTRA-SECTIONS
+pigeon_conf() { # DIR EXTRA-SECTIONS [LOG_LEVEL]
     mkdir -p "$1/data"
     cat >"$1/pigeon.conf" <<CONF
 [server]
@@ -121,7 +127,7 @@ hostname = bench.example
 primary_domain = bench.example
 data_dir = $1/data
 workers = 1
-log_level = info
+log_level = ${3:-info}
 $2
 CONF
 }
@@ -147,7 +153,8 @@ start_seed() { # KIND TORRENT
         pigeon_conf "$BASE/pigeon" "[torrent]
 listen = 10.77.0.1:6881
 dir = $BASE/src
-pex = $PEX"
+pex = $PEX${SEED_SLOTS:+
+seed_slots = $SEED_SLOTS}" "$SEED_LOG"
         ip netns exec "${P}seed" "$ROOT/build/release/pigeond" -c "$BASE/pigeon/pigeon.conf" \
             >"$BASE/pigeon/log" 2>&1 &
         PIDS+=($!)

@@ -353,11 +353,30 @@ static void share_upload(struct tor_swarm *s, uint64_t dt)
         p->held = false;
         p->out_mark = out;
     }
+    struct tor_share_log_peer *lp = NULL;
+    if (s->ops->share_log && n > 0) {
+        lp = xcalloc(n, sizeof *lp);
+        for (size_t i = 0; i < n; i++)
+            lp[i] = (struct tor_share_log_peer){.id = who[i]->id, .conn = who[i]->conn,
+                                                .sent = sp[i].sent, .cap = sp[i].cap,
+                                                .unacked = who[i]->out_mark,
+                                                .queued = who[i]->ntheirs, .held = sp[i].held};
+    }
     tor_share_run(&s->share, sp, n, dt, s->lim.upload_rate);
     for (size_t i = 0; i < n; i++) {
         if (who[i]->cap == 0 && sp[i].cap)
             who[i]->tokens = 0;
         who[i]->cap = sp[i].cap;
+    }
+    if (lp) {
+        for (size_t i = 0; i < n; i++)
+            lp[i].next = sp[i].cap;
+        s->ops->share_log(s->ctx, &(struct tor_share_log){.dt_ms = dt,
+                                                          .capacity = s->share.capacity,
+                                                          .spare = s->share.spare,
+                                                          .join_cap = s->share.join_cap,
+                                                          .n = n, .p = lp});
+        free(lp);
     }
     free(sp);
     free(who);

@@ -33,6 +33,24 @@
 struct tor_swarm;
 struct tor_peer;
 
+/* One share window (share.h) as the seed saw it: the estimate C, the lent part, and each
+ * unchoked interested peer's window. */
+struct tor_share_log_peer {
+    uint64_t id;
+    void *conn;
+    uint64_t sent;   /* bytes that reached it during the window */
+    uint64_t cap;    /* its cap during the window, bytes/s (0: none) */
+    uint64_t next;   /* its cap for the next window */
+    size_t unacked;  /* bytes written to it not acknowledged yet */
+    size_t queued;   /* its requests queued with us */
+    bool held;       /* its cap held back requests it had queued */
+};
+struct tor_share_log {
+    uint64_t dt_ms, capacity, spare, join_cap;
+    size_t n;
+    const struct tor_share_log_peer *p;
+};
+
 struct tor_swarm_ops {
     void (*send)(void *conn, const void *p, size_t n);
     void (*close)(void *conn, const char *why);
@@ -50,6 +68,9 @@ struct tor_swarm_ops {
     /* Bytes written to conn that the peer has not acknowledged yet (what the seed's share
      * measures, share.h). May be NULL: pending is used. */
     size_t (*unacked)(void *conn);
+    /* Each share window while seeding (share.h), what it measured and decided, for a debug
+     * log. May be NULL. */
+    void (*share_log)(void *ctx, const struct tor_share_log *l);
 };
 
 struct tor_swarm_limits {

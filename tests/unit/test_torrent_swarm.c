@@ -2,7 +2,8 @@
  * through the real wire protocol: the download completes and matches; a seed that corrupts
  * a piece is struck, then banned, and its bad data never reaches the leecher's storage; a
  * message larger than a block closes the connection; requests out of range close it. A seed
- * with two leechers behind a link that favours one flow 8 : 1 gives each its share. */
+ * with two leechers behind a link that favours one flow 8 : 1 gives each its share, and tells
+ * each share window (ops.share_log). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include "torrent/bencode.h"
 #include "torrent/metainfo.h"
+#include "torrent/share.h"
 #include "torrent/swarm.h"
 
 #include <openssl/sha.h>
@@ -85,10 +87,38 @@ static void f_log(void *ctx, uint64_t peer, const char *what)
     (void)ctx, (void)peer, (void)what;
 }
 
+/* What the seed's share windows told (ops.share_log). */
+static struct {
+    unsigned windows;
+    const void *conns[2];
+    uint64_t sent, most_capacity;
+    bool bad; /* a window of two peers without both caps, or a peer told twice */
+} g_shlog;
+
+static void f_share_log(void *ctx, const struct tor_share_log *l)
+{
+    (void)ctx;
+    g_shlog.windows++;
+    if (l->capacity > g_shlog.most_capacity)
+        g_shlog.most_capacity = l->capacity;
+    if (l->n > 2 || (l->n == 2 && l->p[0].conn == l->p[1].conn))
+        g_shlog.bad = true;
+    for (size_t i = 0; i < l->n; i++) {
+        g_shlog.sent += l->p[i].sent;
+        if (l->n == 2 && l->p[i].next < TOR_SHARE_MIN)
+            g_shlog.bad = true;
+        for (int k = 0; k < 2; k++)
+            if (g_shlog.conns[k] == l->p[i].conn || !g_shlog.conns[k]) {
+                g_shlog.conns[k] = l->p[i].conn;
+                break;
+            }
+    }
+}
+
 static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_verify, f_log, NULL,
-                                         NULL};
+                                         NULL,   NULL};
 static const struct tor_swarm_ops kops = {f_send,   f_close, f_pending, f_read,
-                                          f_verify, f_log,   NULL,      f_unacked};
+                                          f_verify, f_log,   NULL,      f_unacked, f_share_log};
 
 static uint8_t *content(void)
 {
@@ -353,6 +383,13 @@ static void shares_upload(bool kernel)
     assert_true(done[0] && done[1]);
     assert_memory_equal(lee[1].data, orig, BIG);
     assert_true(other_had >= m.npieces * 11 / 20);
+    if (kernel) { /* every window seen by ops.share_log: both peers, what reached them */
+        assert_false(g_shlog.bad);
+        assert_true(g_shlog.windows >= 10);
+        assert_true(g_shlog.conns[0] && g_shlog.conns[1]);
+        assert_true(g_shlog.sent >= BIG && g_shlog.sent <= 2 * (uint64_t)BIG);
+        assert_true(g_shlog.most_capacity >= LINK_ROUND * 10 / 2);
+    }
     for (int i = 0; i < 2; i++) {
         tor_swarm_peer_gone(seed, conn[i].p);
         tor_swarm_peer_gone(lee[i].s, lee[i].p);

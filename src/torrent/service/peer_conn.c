@@ -134,6 +134,7 @@ const struct tor_swarm_ops torrent_swarm_ops = {
     .verify = peer_verify,
     .log = sw_log,
     .found = peer_found,
+    .share_log = peer_share_log,
 };
 
 /* Runs on the reaper event: lets conn.c see every connection marked closing. */

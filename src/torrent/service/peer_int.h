@@ -144,6 +144,7 @@ void peer_dials_free(struct peer_svc *svc);
 void peer_verify(void *item, uint32_t piece, const uint8_t *data, size_t len);
 /* Addresses of possible peers (PEX, the DHT) join the torrent's list to dial. */
 void peer_found(void *item, const struct tor_pex_addr *a, size_t n);
+void peer_share_log(void *item, const struct tor_share_log *l);
 /* peer_items.c */
 struct tor_item *peer_item_add(struct peer_svc *svc, const char *torrent_path, const char *dir,
                                bool paused, const char **why);
