@@ -7,6 +7,7 @@ void tor_choker_init(struct tor_choker *c, unsigned slots, unsigned seed_slots, 
 {
     c->slots = slots;
     c->seed_slots = seed_slots;
+    c->seed_extra = 0;
     c->optimistic_id = 0;
     c->optimistic_since = 0;
     c->rng = seed ? seed : 0x2545f4914f6cdd1dull;
@@ -99,12 +100,22 @@ size_t tor_choker_run(struct tor_choker *c, struct tor_choke_peer *peers, size_t
 {
     for (size_t i = 0; i < n; i++)
         peers[i].unchoke = peers[i].optimistic = false;
-    size_t count =
-        seeding ? pick_rotating(peers, n, c->seed_slots, now) : pick_best(peers, n, c->slots);
+    size_t count = seeding ? pick_rotating(peers, n, c->seed_slots + c->seed_extra, now)
+                           : pick_best(peers, n, c->slots);
     long opt = pick_optimistic(c, peers, n, now);
     if (opt >= 0) {
         peers[opt].unchoke = peers[opt].optimistic = true;
         count++;
     }
     return count;
+}
+
+void tor_choker_seed_idle(struct tor_choker *c, unsigned idle, unsigned seen, bool waiting)
+{
+    if (seen == 0)
+        return;
+    if (idle * 3 >= seen && waiting && c->seed_extra < c->seed_slots)
+        c->seed_extra++;
+    else if (idle * 10 < seen && c->seed_extra > 0)
+        c->seed_extra--;
 }

@@ -17,6 +17,15 @@
  * seed's link busy (see docs/benchmarks.md, "BitTorrent distribution"). The optimistic slot
  * works as while downloading. Peers that are not interested stay choked: they want nothing.
  *
+ * A seed's flows are often held by their receivers, not by its link: a downloader that reads
+ * slowly or asks too few blocks at a time leaves the seed with nothing to send it, whatever
+ * the link could carry. So while seeding, the caller tells the choker, once per choke run,
+ * how often an unchoked peer had nothing waiting at our end (no request queued, nothing
+ * unsent): when that was so at least a third of the time and some interested peer waits
+ * choked, one more slot opens (up to seed_slots more, as libtorrent's and Transmission's
+ * seeds unchoke up to about 14); when it was so less than a tenth of the time (our link or
+ * our caps are the limit), one closes again.
+ *
  * The caller passes the time, the rates it measured, and for each peer whether it holds a
  * regular slot and when its latest turn began; the choker reads no clock and does no I/O.
  * It remembers only the optimistic peer's id and when it was chosen.
@@ -47,6 +56,7 @@ struct tor_choke_peer {
 struct tor_choker {
     unsigned slots;            /* regular unchoke slots while downloading: 4 */
     unsigned seed_slots;       /* regular unchoke slots while seeding */
+    unsigned seed_extra;       /* slots opened while seeding, up to seed_slots */
     uint64_t optimistic_id;    /* 0: none */
     uint64_t optimistic_since; /* ms */
     uint64_t rng;
@@ -58,5 +68,9 @@ void tor_choker_init(struct tor_choker *c, unsigned slots, unsigned seed_slots, 
  * many are unchoked. A peer given a regular slot now has turn_at set to now. */
 size_t tor_choker_run(struct tor_choker *c, struct tor_choke_peer *peers, size_t n, uint64_t now,
                       bool seeding);
+/* Seeding, before a choke run: of seen samples of unchoked peers since the last run, idle had
+ * nothing waiting at our end; waiting: some interested peer is choked. Opens or closes a
+ * slot. */
+void tor_choker_seed_idle(struct tor_choker *c, unsigned idle, unsigned seen, bool waiting);
 
 #endif

@@ -277,9 +277,24 @@ void tor_swarm_piece_done(struct tor_swarm *s, uint32_t piece, bool ok, uint64_t
 
 /* ---- timers ---- */
 
+/* Seeding, once per choke interval: a slot more or less, from how often the unchoked peers
+ * were idle (choker.h). */
+static void adjust_seed_slots(struct tor_swarm *s, uint64_t now)
+{
+    if (!tor_swarm_complete(s) || now - s->last_slots < TOR_CHOKE_INTERVAL_MS)
+        return;
+    bool waiting = false;
+    for (struct tor_peer *p = s->peers; p && !waiting; p = p->next)
+        waiting = p->handshaked && !p->closed && p->am_choking && p->peer_interested;
+    tor_choker_seed_idle(&s->choker, s->idle, s->idle_seen, waiting);
+    s->idle = s->idle_seen = 0;
+    s->last_slots = now;
+}
+
 static void run_choker(struct tor_swarm *s, uint64_t now)
 {
     size_t n = 0;
+    adjust_seed_slots(s, now);
     struct tor_choke_peer *cp = xcalloc(s->npeers ? s->npeers : 1, sizeof *cp);
     for (struct tor_peer *p = s->peers; p; p = p->next) {
         if (!p->handshaked || p->closed)
@@ -322,6 +337,42 @@ static void run_choker(struct tor_swarm *s, uint64_t now)
     s->rechoke = false;
 }
 
+/* ops.share_log: what a share window measured (before tor_share_run; NULL: no log) ... */
+static struct tor_share_log_peer *share_log_begin(struct tor_swarm *s, struct tor_peer **who,
+                                                  const struct tor_share_peer *sp, size_t n)
+{
+    if (!s->ops->share_log || n == 0)
+        return NULL;
+    struct tor_share_log_peer *lp = xcalloc(n, sizeof *lp);
+    for (size_t i = 0; i < n; i++)
+        lp[i] = (struct tor_share_log_peer){.id = who[i]->id, .conn = who[i]->conn,
+                                            .sent = sp[i].sent, .cap = sp[i].cap,
+                                            .unacked = who[i]->out_mark,
+                                            .queued = who[i]->ntheirs, .held = sp[i].held,
+                                            .idle = who[i]->idle};
+    return lp;
+}
+
+/* ... and what it decided (the caps after it); frees lp. */
+static void share_log_end(struct tor_swarm *s, struct tor_share_log_peer *lp,
+                          const struct tor_share_peer *sp, size_t n, uint64_t dt)
+{
+    if (!lp)
+        return;
+    for (size_t i = 0; i < n; i++)
+        lp[i].next = sp[i].cap;
+    s->ops->share_log(s->ctx, &(struct tor_share_log){
+                                  .dt_ms = dt,
+                                  .capacity = s->share.capacity,
+                                  .spare = s->share.spare,
+                                  .join_cap = s->share.join_cap,
+                                  .slots = s->choker.seed_slots + s->choker.seed_extra,
+                                  .n = n,
+                                  .p = lp,
+                              });
+    free(lp);
+}
+
 /* While seeding, the unchoked interested peers' caps for the next window (share.h), from
  * what each was sent in this one. */
 static void share_upload(struct tor_swarm *s, uint64_t dt)
@@ -347,37 +398,24 @@ static void share_upload(struct tor_swarm *s, uint64_t dt)
             n < TOR_SHARE_MAX) {
             sp[n] = (struct tor_share_peer){.sent = gone, .held = p->held, .cap = p->cap};
             who[n++] = p;
+            p->idle = p->ntheirs == 0 &&
+                      (s->ops->unsent ? s->ops->unsent(p->conn) : s->ops->pending(p->conn)) == 0;
+            s->idle += p->idle;
+            s->idle_seen++;
         } else {
             p->cap = 0; /* choked, or past the most shared among */
         }
         p->held = false;
         p->out_mark = out;
     }
-    struct tor_share_log_peer *lp = NULL;
-    if (s->ops->share_log && n > 0) {
-        lp = xcalloc(n, sizeof *lp);
-        for (size_t i = 0; i < n; i++)
-            lp[i] = (struct tor_share_log_peer){.id = who[i]->id, .conn = who[i]->conn,
-                                                .sent = sp[i].sent, .cap = sp[i].cap,
-                                                .unacked = who[i]->out_mark,
-                                                .queued = who[i]->ntheirs, .held = sp[i].held};
-    }
+    struct tor_share_log_peer *lp = share_log_begin(s, who, sp, n);
     tor_share_run(&s->share, sp, n, dt, s->lim.upload_rate);
     for (size_t i = 0; i < n; i++) {
         if (who[i]->cap == 0 && sp[i].cap)
             who[i]->tokens = 0;
         who[i]->cap = sp[i].cap;
     }
-    if (lp) {
-        for (size_t i = 0; i < n; i++)
-            lp[i].next = sp[i].cap;
-        s->ops->share_log(s->ctx, &(struct tor_share_log){.dt_ms = dt,
-                                                          .capacity = s->share.capacity,
-                                                          .spare = s->share.spare,
-                                                          .join_cap = s->share.join_cap,
-                                                          .n = n, .p = lp});
-        free(lp);
-    }
+    share_log_end(s, lp, sp, n, dt);
     free(sp);
     free(who);
 }

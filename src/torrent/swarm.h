@@ -38,15 +38,17 @@ struct tor_peer;
 struct tor_share_log_peer {
     uint64_t id;
     void *conn;
-    uint64_t sent;   /* bytes that reached it during the window */
-    uint64_t cap;    /* its cap during the window, bytes/s (0: none) */
-    uint64_t next;   /* its cap for the next window */
-    size_t unacked;  /* bytes written to it not acknowledged yet */
-    size_t queued;   /* its requests queued with us */
-    bool held;       /* its cap held back requests it had queued */
+    uint64_t sent;  /* bytes that reached it during the window */
+    uint64_t cap;   /* its cap during the window, bytes/s (0: none) */
+    uint64_t next;  /* its cap for the next window */
+    size_t unacked; /* bytes written to it not acknowledged yet */
+    size_t queued;  /* its requests queued with us */
+    bool held;      /* its cap held back requests it had queued */
+    bool idle;      /* nothing of it waits at our end: no request queued, nothing unsent */
 };
 struct tor_share_log {
     uint64_t dt_ms, capacity, spare, join_cap;
+    unsigned slots; /* regular unchoke slots now (choker.h) */
     size_t n;
     const struct tor_share_log_peer *p;
 };
@@ -71,6 +73,9 @@ struct tor_swarm_ops {
     /* Each share window while seeding (share.h), what it measured and decided, for a debug
      * log. May be NULL. */
     void (*share_log)(void *ctx, const struct tor_share_log *l);
+    /* Bytes written to conn that have not been sent yet, ours and the kernel's (not those in
+     * flight). May be NULL: pending is used. */
+    size_t (*unsent)(void *conn);
 };
 
 struct tor_swarm_limits {

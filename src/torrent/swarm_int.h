@@ -33,6 +33,7 @@ struct tor_peer {
     uint64_t cap;     /* bytes/s it may be sent while we seed (share.h), 0: no cap */
     int64_t tokens;   /* what the cap lets us send now */
     bool held;        /* the cap held back its requests during this window */
+    bool idle;        /* seeding: nothing of it waited at our end at the last window's end */
     size_t out_mark;  /* bytes waiting in its connection when this window began */
     uint8_t *bits;
     uint32_t nbits;
@@ -74,6 +75,8 @@ struct tor_swarm {
     char banned[MAX_BANNED][64];
     unsigned nbanned;
     uint64_t last_choke, last_rate, last_bucket;
+    uint64_t last_slots;        /* seeding: when the choker last opened or closed a slot */
+    unsigned idle_seen, idle;   /* seeding: unchoked peers sampled since, those idle (choker.h) */
     bool rechoke;
     int64_t up_tokens, down_tokens;
     uint64_t total_down, total_up, down_rate, up_rate, down_win, up_win;

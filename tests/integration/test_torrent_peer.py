@@ -120,12 +120,12 @@ def test_choking_seen_from_scripted_peers(pigeon, tmp_path):
         p.close()
 
 
-def test_seeding_slots_rotate(pigeon, tmp_path):
-    """Seeding, the regular slots rotate in turns of 30 s (choker.h): of eleven interested
-    peers that never stop wanting, at most 8 + 1 are unchoked at once, and the two left
-    waiting by the first nine are unchoked together once the first turn ends (through
-    regular slots: the optimistic one is a single slot; a seed that kept its first eight
-    would let them in only one at a time)."""
+def test_seeding_slots_open_for_idle_peers(pigeon, tmp_path):
+    """Seeding to eleven interested peers that ask for nothing (choker.h): the seed has nothing
+    to send any of them, so beyond its 8 + 1 it opens one more slot per choke run (10 s) while
+    a peer waits, until all eleven are unchoked at once. With fixed slots at most 9 would be
+    (the 30-second rotation of the regular slots is test_torrent_picker's
+    test_seed_rotation)."""
     src = pigeon.downloads
     make_file(src / "rotate.bin", 4 * 1024 * 1024, seed=b"rotate")
     t = mktorrent(src / "rotate.bin", tmp_path / "rotate.torrent", announce=[pigeon.announce])
@@ -133,14 +133,7 @@ def test_seeding_slots_rotate(pigeon, tmp_path):
     pigeon.d.cli("torrent", "add", str(t), str(src))
     wait_state(pigeon, ih, "seeding", "pigeon seeds rotate.bin")
     peers = _scripted_swarm(pigeon, t, 11, b"rotat")
-    first = set()
-
-    def rotated(now, ever):
-        if not first and len(now) == 9:
-            first.update(now)
-        return bool(first) and len(now - first) >= 2
-
-    assert _watch_unchokes(peers, rotated, 9, 30) == 9
+    assert _watch_unchokes(peers, lambda now, ever: len(now) == 11, 11, 30) == 11
     for p in peers:
         p.close()
 

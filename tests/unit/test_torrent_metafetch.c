@@ -81,7 +81,7 @@ static void m_log(void *ctx, const char *what)
 }
 
 static const struct tor_swarm_ops sops = {f_send,   f_close, f_pending, f_read,
-                                          f_verify, f_log,   NULL,    NULL, NULL};
+                                          f_verify, f_log,   NULL,    NULL, NULL, NULL};
 static const struct tor_mfetch_ops mops = {f_send, f_close, m_log};
 
 static void make_meta(struct tor_meta *m)

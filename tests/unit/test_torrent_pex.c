@@ -74,7 +74,7 @@ static void f_found(void *ctx, const struct tor_pex_addr *a, size_t n)
 }
 
 static const struct tor_swarm_ops ops = {f_send,   f_close, f_pending, f_read,
-                                         f_verify, f_log,   f_found, NULL, NULL};
+                                         f_verify, f_log,   f_found, NULL, NULL, NULL};
 
 static void make_meta(struct tor_meta *m, bool priv)
 {

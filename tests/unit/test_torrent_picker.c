@@ -251,6 +251,44 @@ static void test_seed_rotation(void **state)
         assert_true(p[i].unchoke && !p[i].optimistic);
 }
 
+/* Seeding: while the unchoked peers are idle (nothing of theirs waits at our end) a third of
+ * the time or more and some peer waits choked, a slot opens per choke run, up to seed_slots
+ * more; busy (idle less than a tenth of the time), one closes per run. */
+static void test_seed_slots_open(void **state)
+{
+    (void)state;
+    struct tor_choker c;
+    tor_choker_init(&c, 4, 8, 7);
+    struct tor_choke_peer p[NSEED];
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < NSEED; i++) {
+        p[i].id = (uint64_t)i + 1;
+        p[i].interested = true;
+    }
+    assert_int_equal(seed_round(&c, p, 5000), 9);
+    tor_choker_seed_idle(&c, 3, 9, false); /* idle, but nobody waits: no slot */
+    assert_int_equal(seed_round(&c, p, 15000), 9);
+    tor_choker_seed_idle(&c, 2, 9, true); /* busy enough: none */
+    assert_int_equal(seed_round(&c, p, 25000), 9);
+    tor_choker_seed_idle(&c, 3, 9, true);
+    assert_int_equal(seed_round(&c, p, 35000), 10);
+    for (int i = 0; i < 20; i++)
+        tor_choker_seed_idle(&c, 90, 100, true);
+    assert_int_equal(seed_round(&c, p, 45000), NSEED); /* 16 regular of 16: no optimistic */
+    assert_int_equal(c.seed_extra, 8);                 /* and no more than 8 opened */
+    tor_choker_seed_idle(&c, 1, 10, true); /* a tenth: kept */
+    assert_int_equal(c.seed_extra, 8);
+    tor_choker_seed_idle(&c, 0, 0, true); /* nothing seen: kept */
+    assert_int_equal(c.seed_extra, 8);
+    for (int i = 0; i < 3; i++)
+        tor_choker_seed_idle(&c, 9, 100, true);
+    assert_int_equal(c.seed_extra, 5);
+    assert_int_equal(seed_round(&c, p, 75000), 14); /* 13 regular + 1 optimistic */
+    for (int i = 0; i < 10; i++)
+        tor_choker_seed_idle(&c, 0, 100, true);
+    assert_int_equal(seed_round(&c, p, 105000), 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_endgame_and_short_last),
         cmocka_unit_test(test_choker),
         cmocka_unit_test(test_seed_rotation),
+        cmocka_unit_test(test_seed_slots_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
  * a piece is struck, then banned, and its bad data never reaches the leecher's storage; a
  * message larger than a block closes the connection; requests out of range close it. A seed
  * with two leechers behind a link that favours one flow 8 : 1 gives each its share, and tells
- * each share window (ops.share_log). */
+ * each share window (ops.share_log); one whose unchoked peers ask nothing opens more slots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,9 +116,9 @@ static void f_share_log(void *ctx, const struct tor_share_log *l)
 }
 
 static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_verify, f_log, NULL,
-                                         NULL,   NULL};
+                                         NULL,   NULL, NULL};
 static const struct tor_swarm_ops kops = {f_send,   f_close, f_pending, f_read,
-                                          f_verify, f_log,   NULL,      f_unacked, f_share_log};
+                                          f_verify, f_log,   NULL,      f_unacked, f_share_log, NULL};
 
 static uint8_t *content(void)
 {
@@ -405,6 +405,66 @@ static void shares_upload(bool kernel)
     g_size = SIZE;
 }
 
+/* A seed whose unchoked peers ask nothing (readers slower than its link) opens more slots,
+ * one per choke run (choker.h): 12 interested peers that never request are all unchoked
+ * within 40 s, where 8 + 1 optimistic were at first. */
+static void test_seed_opens_slots(void **state)
+{
+    (void)state;
+    uint8_t *orig = content();
+    struct tor_meta m;
+    make_meta(&m, orig);
+    struct tor_swarm_limits lim = {.max_peers = 20, .max_active_bytes = 4 * PLEN, .slots = 4};
+    uint8_t all[8];
+    memset(all, 0xff, sizeof all);
+    uint8_t id[20] = "-PG0001-seedseedseed";
+    enum { NP = 12 };
+    struct side conn[NP];
+    struct tor_swarm *seed = NULL;
+    for (int i = 0; i < NP; i++) {
+        conn[i] = (struct side){.data = orig, .corrupt_piece = -1, .m = &m};
+        if (!seed)
+            seed = tor_swarm_new(&m, all, id, &ops, &conn[0], &lim, 1);
+        char addr[32];
+        snprintf(addr, sizeof addr, "10.0.1.%d", i + 1);
+        conn[i].p = tor_swarm_peer_new(seed, &conn[i], addr, false, 0);
+        struct tor_handshake hs = {0};
+        memcpy(hs.info_hash, m.info_hash, 20);
+        memcpy(hs.peer_id, "-LT0001-peerpeerpeer", 20);
+        hs.peer_id[19] = (uint8_t)('a' + i);
+        struct str in = STR_INIT;
+        tor_wire_put_handshake(&in, &hs);
+        tor_wire_put_simple(&in, TOR_MSG_INTERESTED);
+        assert_int_equal(tor_swarm_peer_feed(seed, conn[i].p, (uint8_t *)in.ptr, in.len, 50),
+                         in.len);
+        str_clear(&in);
+    }
+    struct tor_peer_info info[NP];
+    size_t first = 0, last = 0;
+    for (uint64_t now = 100; now <= 41000; now += 100) {
+        tor_swarm_tick(seed, now);
+        for (int i = 0; i < NP; i++) {
+            assert_false(conn[i].closed);
+            conn[i].out.len = 0; /* taken at once: nothing of theirs waits at our end */
+        }
+        size_t unchoked = 0, n = tor_swarm_peers(seed, info, NP);
+        for (size_t i = 0; i < n; i++)
+            unchoked += !info[i].am_choking;
+        if (now == 5000)
+            first = unchoked;
+        last = unchoked;
+    }
+    assert_int_equal(first, 9);
+    assert_int_equal(last, NP);
+    for (int i = 0; i < NP; i++) {
+        tor_swarm_peer_gone(seed, conn[i].p);
+        str_clear(&conn[i].out);
+    }
+    tor_swarm_free(seed);
+    free(orig);
+    tor_meta_clear(&m);
+}
+
 static void test_seed_shares_upload(void **state)
 {
     (void)state;
@@ -419,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_seed_banned),
         cmocka_unit_test(test_bad_messages_close),
         cmocka_unit_test(test_seed_shares_upload),
+        cmocka_unit_test(test_seed_opens_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

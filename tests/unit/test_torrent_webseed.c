@@ -77,7 +77,7 @@ static void f_log(void *ctx, uint64_t peer, const char *what)
 }
 
 static const struct tor_swarm_ops ops = {f_send, f_close, f_pending, f_read, f_verify, f_log, NULL,
-                                         NULL,   NULL};
+                                         NULL,   NULL, NULL};
 
 static void make_meta(struct tor_meta *m, bool multi)
 {

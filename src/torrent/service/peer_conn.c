@@ -75,6 +75,19 @@ static size_t sw_unacked(void *vpc)
     return conn_output_pending(pc->c) + (size_t)q;
 }
 
+/* What we wrote that has not been sent: ours not yet handed to the kernel, and the socket's
+ * unsent bytes (SIOCOUTQNSD). */
+static size_t sw_unsent(void *vpc)
+{
+    struct pconn *pc = vpc;
+    int q = 0;
+    if (!pc->c)
+        return 0;
+    if (pc->fd < 0 || ioctl(pc->fd, SIOCOUTQNSD, &q) < 0 || q < 0)
+        q = 0;
+    return conn_output_pending(pc->c) + (size_t)q;
+}
+
 static int sw_read(void *vit, uint32_t piece, uint32_t begin, uint32_t len, uint8_t *out)
 {
     struct tor_item *it = vit;
@@ -135,6 +148,7 @@ const struct tor_swarm_ops torrent_swarm_ops = {
     .log = sw_log,
     .found = peer_found,
     .share_log = peer_share_log,
+    .unsent = sw_unsent,
 };
 
 /* Runs on the reaper event: lets conn.c see every connection marked closing. */

@@ -36,18 +36,18 @@ void peer_share_log(void *vit, const struct tor_share_log *l)
         return;
     struct tor_item *it = vit;
     log_debug("torrent %.8s: share: window %llu ms, C %llu B/s, spare %llu, join cap %llu, "
-              "%zu peers",
+              "%zu peers, %u slots",
               it->hex, (unsigned long long)l->dt_ms, (unsigned long long)l->capacity,
-              (unsigned long long)l->spare, (unsigned long long)l->join_cap, l->n);
+              (unsigned long long)l->spare, (unsigned long long)l->join_cap, l->n, l->slots);
     for (size_t i = 0; i < l->n; i++) {
         const struct tor_share_log_peer *p = &l->p[i];
         char fi[256];
         flow_info(p->conn, fi, sizeof fi);
         log_debug("torrent %.8s: share: peer %llu sent %llu B/s cap %llu next %llu held %d "
-                  "queued %zu outq %zu %s",
+                  "idle %d queued %zu outq %zu %s",
                   it->hex, (unsigned long long)p->id,
                   (unsigned long long)(p->sent * 1000 / (l->dt_ms ? l->dt_ms : 1)),
-                  (unsigned long long)p->cap, (unsigned long long)p->next, p->held, p->queued,
-                  p->unacked, fi);
+                  (unsigned long long)p->cap, (unsigned long long)p->next, p->held, p->idle,
+                  p->queued, p->unacked, fi);
     }
 }
