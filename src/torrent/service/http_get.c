@@ -3,12 +3,14 @@
 
 #include <inttypes.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int tor_url_parse(const char *u, const char *scheme, const char *defport, struct tor_url *o)
@@ -63,6 +65,13 @@ int tor_url_dial(const struct tor_url *u, int socktype, int *family)
     return fd;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The value of header name in the head (lines after the status line), or NULL. */
 static const char *header(const char *head, const char *name)
 {
@@ -97,10 +106,22 @@ int tor_http_get(const struct tor_url *u, const char *path_and_query, uint64_t o
     str_appendf(&req, "Connection: close\r\n\r\n");
     bool ok = send(fd, req.ptr, req.len, MSG_NOSIGNAL) == (ssize_t)req.len;
     char buf[16384];
-    ssize_t n;
     size_t cap = max + 16384; /* the body and its head */
-    while (ok && in.len <= cap && (n = recv(fd, buf, sizeof buf, 0)) > 0)
+    /* One deadline for the whole answer, not 15 s per recv: a server that sends an octet at a
+     * time would hold the pool thread for hours. A range has 16 KiB/s more on top. */
+    int64_t deadline = now_ms() + TOR_HTTP_TIMEOUT_MS + (int64_t)(len / 16);
+    while (ok && in.len <= cap) {
+        int64_t left = deadline - now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, (int)left) != 1) {
+            ok = false; /* too slow: no answer */
+            break;
+        }
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
         str_append(&in, buf, (size_t)n);
+    }
     close(fd);
     str_clear(&req);
     int status = 0;

@@ -101,8 +101,9 @@ struct peer_svc {
     const struct peer_config *cfg;
     struct host_confgen *gen; /* the reload's generation cfg lives in; NULL: d->cfg */
     struct worker *w;         /* worker 0: everything runs on its loop */
-    struct pool *pool;
-    struct pool *ws_pool; /* web seed fetches (they may wait on a slow server) */
+    struct pool *pool;        /* piece verification and writes, resume checks */
+    struct pool *net_pool;    /* tracker announces (they may wait on a slow tracker) */
+    struct pool *ws_pool;     /* web seed fetches (they may wait on a slow server) */
     int *listen_fds;
     unsigned nlisten;
     uint16_t port; /* announced */

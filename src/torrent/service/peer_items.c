@@ -2,7 +2,8 @@
  * torrent/service/peer_items — the torrents of the peer service: adding one (its .torrent
  * kept under DATA/torrent/), checking what is already on disk (resume: every piece hashed
  * on the pool), the swarm while it runs, piece verification and writes on the pool, the
- * trackers (announces on the pool, their interval honoured), seeding limits, pause, remove.
+ * trackers (announces on a pool of their own, their interval honoured), seeding limits,
+ * pause, remove.
  * Everything here runs on worker 0's loop; results from the pool come back by loop_post and
  * find their torrent by key (a removed torrent is freed only when nothing is out).
  */
@@ -290,7 +291,7 @@ void peer_item_announce(struct tor_item *it, enum tor_event ev)
         tor_swarm_totals(it->swarm, &j->req.downloaded, &j->req.uploaded, &dr, &ur);
     }
     it->announcing = true;
-    pool_submit(it->svc->pool, announce_work, j);
+    pool_submit(it->svc->net_pool, announce_work, j);
 }
 
 /* ---- life of a torrent ---- */

@@ -2,7 +2,8 @@
  * torrent/service/peer_service — the [torrent] section and the peer service's lifecycle:
  * its listen sockets (watched by worker 0 only: every torrent and every peer connection
  * lives on that loop, so the swarm engine needs no lock), a pool of two threads for piece
- * hashing, writes, resume checks and tracker announces, a 100 ms tick (the swarms' timers),
+ * hashing, writes and resume checks, another of two for tracker announces (a slow or dead
+ * tracker never holds up verification), a 100 ms tick (the swarms' timers),
  * a 1 s housekeeping timer (trackers, dialling, seeding limits, the CLI's inbox, the watch
  * directory, the status file), and a second pool of two threads for web seed fetches
  * (BEP 19). With dht = yes a DHT node (BEP 5, peer_dht.c) finds peers too, for every
@@ -170,6 +171,7 @@ static int peer_open(struct daemon *d, void **state_out)
     set_listener(svc, &svc->in_l, c->svc.listen[0].text);
     set_listener(svc, &svc->out_l, "outgoing");
     svc->pool = pool_new(2, NULL, NULL, NULL);
+    svc->net_pool = pool_new(2, NULL, NULL, NULL);
     svc->ws_pool = pool_new(2, NULL, NULL, NULL);
     return 0;
 }
@@ -236,6 +238,8 @@ static void peer_stop(struct daemon *d, void *state)
         return;
     pool_free(svc->pool); /* finishes what is queued; its results wait in worker 0's post */
     svc->pool = NULL;
+    pool_free(svc->net_pool);
+    svc->net_pool = NULL;
     pool_free(svc->ws_pool);
     svc->ws_pool = NULL;
 }
@@ -298,6 +302,8 @@ static void peer_close(struct daemon *d, void *state)
     }
     if (svc->pool)
         pool_free(svc->pool);
+    if (svc->net_pool)
+        pool_free(svc->net_pool);
     if (svc->ws_pool)
         pool_free(svc->ws_pool);
     for (unsigned i = 0; i < svc->nlisten; i++)
