@@ -145,6 +145,34 @@ def test_directories(web):
     assert r.status == 404
 
 
+def test_fifo_is_refused_at_once(web):
+    """A FIFO under the root (or as a file's .br variant) is refused at once: opening it
+    without O_NONBLOCK blocked the worker until a writer came (diff review H1, session 12)."""
+    pipe, plain, variant = web.www / "pipe", web.www / "fv.txt", web.www / "fv.txt.br"
+    os.mkfifo(pipe)
+    os.mkfifo(variant)
+    plain.write_bytes(b"plain text\n")
+    try:
+        r, _ = get(web, "/pipe")
+        assert r.status in (403, 404)
+        r, body = get(web, "/fv.txt", headers={"Accept-Encoding": "br"})
+        assert r.status == 200 and body == b"plain text\n" and not r.getheader("Content-Encoding")
+        r, body = get(web, "/")
+        assert r.status == 200 and body == X.INDEX
+    finally:
+        for f in (pipe, plain, variant):
+            f.unlink()
+
+
+def test_file_with_trailing_slash_is_404(web):
+    """/index.html/ names no file (nginx and Apache: 404); serving it made a browser resolve
+    the page's relative links against /index.html/."""
+    r, _ = get(web, "/index.html/")
+    assert r.status == 404
+    r, _ = get(web, "/images/logo.png/")
+    assert r.status == 404
+
+
 def test_methods(web):
     r, body = get(web, "/index.html", method="POST")
     assert r.status == 405

@@ -50,7 +50,9 @@ struct http_fcache {
 static int open_beneath(int root, const char *rel)
 {
     struct open_how how = {0};
-    how.flags = (uint64_t)(O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO under the root opens at once (and is refused as not a regular
+     * file) instead of blocking the worker until a writer comes; files ignore it. */
+    how.flags = (uint64_t)(O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof how);
 }

@@ -33,7 +33,7 @@
 static int open_beneath(int root, const char *rel, int flags)
 {
     struct open_how how = {0};
-    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
+    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO never blocks */
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, root, rel[0] ? rel : ".", &how, sizeof how);
 }
@@ -387,6 +387,9 @@ bool http_file_handle(struct http_exchange *x)
     } else if (!S_ISREG(f.st.st_mode)) {
         http_file_ref_clear(&f);
         http_exchange_error(x, 403, "Only regular files are served.");
+    } else if (dir) { /* "/page.html/" names no file: a file takes no path after it */
+        http_file_ref_clear(&f);
+        http_exchange_error(x, 404, "No such file.");
     } else {
         serve_file(x, &f, str_cstr(&rel));
     }

@@ -68,7 +68,7 @@ void jmap_webmail_serve(struct jmap_service *svc, struct http_exchange *x)
             strlen(rel) ||
         strstr(rel, "..") || rel[0] == '/' || !type_of(rel))
         return http_exchange_error(x, 404, "No such file.");
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK, /* a FIFO never blocks */
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
     int fd = (int)syscall(SYS_openat2, svc->webmail_fd, rel, &how, sizeof how);
     struct stat st;
