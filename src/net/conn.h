@@ -60,7 +60,6 @@ struct conn_host {
     struct conn *idle;            /* may park once idle a whole sweep interval (conn_park.c) */
     unsigned tls_refusals;        /* refused TLS connections waiting to send their refusal */
     struct event *park_timer;     /* the sweep, while idle is not empty */
-    uint32_t park_epoch;          /* sweeps so far */
     struct conn_parking *parking; /* the parked connections (conn_park.c); NULL: none */
     unsigned parked_since_trim;   /* connections parked (less woken) since malloc's heap was trimmed */
     uint64_t trimmed_ms;          /* ... when it was (CLOCK_MONOTONIC_COARSE ms) */

@@ -44,7 +44,7 @@ struct conn {
     size_t max_write;         /* conn_set_max_write's, ditto (0: libevent's default) */
     const struct conn_park_ops *park_ops; /* conn_set_parking's, or NULL */
     struct conn *idle_prev, *idle_next;   /* in h->idle: parks at a sweep if still idle */
-    uint32_t idle_epoch;      /* h->park_epoch when last active */
+    uint32_t idle_ms;         /* when last active (CLOCK_MONOTONIC_COARSE ms, low 32 bits) */
     bool idle_listed;
     struct event rd_ev;       /* own_read: the socket's read watcher (event_assign'd here) */
     bool dead;                /* the peer is gone but an async call is outstanding */

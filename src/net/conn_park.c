@@ -149,14 +149,14 @@ static void sweep_stop(struct conn_host *h)
 static void park_sweep(evutil_socket_t fd, short what, void *vh)
 {
     struct conn_host *h = vh;
-    h->park_epoch++;
+    uint32_t now = (uint32_t)mono_ms();
     trim_heap(h);
     for (struct conn *c = h->idle, *next; c; c = next) {
         next = c->idle_next;
         bool parks = may_park(c);
         if (!parks && !may_trim(c)) {
             conn_idle_unlink(c); /* listed again after its next call, if idle then */
-        } else if (h->park_epoch - c->idle_epoch >= 2) {
+        } else if (now - c->idle_ms >= PARK_SWEEP_MS) { /* idle a whole interval */
             conn_idle_unlink(c);
             if (parks)
                 park(c);
@@ -182,13 +182,16 @@ void conn_park_later(struct conn *c)
     if (!may_park(c) && !may_trim(c))
         return;
     bool at_once = h->nconns >= PARK_AT_ONCE && !c->woken && may_park(c);
-    c->idle_epoch = at_once ? h->park_epoch - 2 : h->park_epoch; /* the next sweep parks it */
-    if (at_once) {
-        idle_list(c);
-        event_active(h->park_timer, EV_TIMEOUT, 1);
-        return;
-    }
+    uint32_t now = (uint32_t)mono_ms();
+    c->idle_ms = at_once ? now - PARK_SWEEP_MS : now; /* at once: the next sweep parks it */
     idle_list(c);
+    /* Not EV_TIMEOUT: libevent schedules a persistent timer that ran for its timeout the
+     * interval after when it was due (so later each time: a crowd of 10,000 put the next
+     * sweep minutes away), one that ran for another reason the interval after now. A sweep
+     * goes by how long each connection rested, not by how many sweeps ran (one per
+     * newcomer, among a crowd). */
+    if (at_once)
+        event_active(h->park_timer, EV_READ, 1);
 }
 
 /* On the list the sweep looks at (its timer on). */

@@ -56,6 +56,8 @@ struct toy {
 
 static int live_engines;
 static int unparked;
+static uint64_t watch_id;  /* the connection whose wakes are counted */
+static int watch_unparked; /* ... */
 static uint64_t due_after_ms = 60000; /* what the toy's park asks for */
 static int timeouts;
 
@@ -134,6 +136,8 @@ static void *toy_unpark(struct conn *c, uint64_t id, const char *peer, uint32_t 
     struct toy *t = toy_create(c, NULL, id, peer);
     toy_start(t);
     unparked++;
+    if (id == watch_id)
+        watch_unparked++;
     return t;
 }
 
@@ -295,6 +299,66 @@ static void test_crowd_parks_small(void **state)
     rig_free(r);
 }
 
+/* How far away the sweep timer's next run is, in seconds (0: not pending). */
+static double sweep_due_in(struct rig *r)
+{
+    struct timeval tv, now;
+    if (!r->h.park_timer || !event_pending(r->h.park_timer, EV_TIMEOUT, &tv))
+        return 0;
+    event_base_gettimeofday_cached(r->base, &now);
+    return (tv.tv_sec - now.tv_sec) + (tv.tv_usec - now.tv_usec) / 1e6;
+}
+
+/* A crowd parking at once keeps the sweep's own interval: (event_active with EV_TIMEOUT put
+ * the persistent timer's next run 100 ms later for each newcomer: 8.8 s after 88 of them). */
+static void test_crowd_keeps_sweep_interval(void **state)
+{
+    struct rig *r = rig_new();
+    int *cfd = calloc(CROWD, sizeof *cfd);
+    for (int i = 0; i < CROWD; i++) {
+        cfd[i] = rig_connect(r);
+        ask(r, cfd[i]);
+        assert_true(sweep_due_in(r) <= 0.2);
+    }
+    RUN_UNTIL(r, conn_parked_count(&r->h) == CROWD);
+    for (int i = 0; i < CROWD; i++)
+        close(cfd[i]);
+    RUN_UNTIL(r, r->h.nconns == 0);
+    free(cfd);
+    rig_free(r);
+}
+
+/* Among a crowd, a keep-alive client that was woken once is not parked between its requests
+ * because newcomers were answered meanwhile (each newcomer's sweep counted as an interval:
+ * woken 40 times in 40 requests). */
+static void test_keepalive_among_newcomers(void **state)
+{
+    struct rig *r = rig_new();
+    int *cfd = calloc(CROWD, sizeof *cfd);
+    for (int i = 0; i < CROWD - 80; i++) {
+        cfd[i] = rig_connect(r);
+        ask(r, cfd[i]);
+    }
+    RUN_UNTIL(r, conn_parked_count(&r->h) == CROWD - 80);
+    ask(r, cfd[0]); /* woken: from now on it parks only after resting */
+    watch_id = 1;   /* cfd[0]'s connection */
+    watch_unparked = 0;
+    for (int i = CROWD - 80; i < CROWD; i += 2) {
+        cfd[i] = rig_connect(r);
+        ask(r, cfd[i]);
+        cfd[i + 1] = rig_connect(r);
+        ask(r, cfd[i + 1]);
+        ask(r, cfd[0]);
+    }
+    watch_id = 0;
+    assert_true(watch_unparked <= 1); /* (a pause of 100 ms under a loaded machine) */
+    for (int i = 0; i < CROWD; i++)
+        close(cfd[i]);
+    RUN_UNTIL(r, r->h.nconns == 0);
+    free(cfd);
+    rig_free(r);
+}
+
 /* Parked until its time is up: woken, timed out, closed. */
 static void test_parked_deadline(void **state)
 {
@@ -341,6 +405,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crowd_parks_small),
+        cmocka_unit_test(test_crowd_keeps_sweep_interval),
+        cmocka_unit_test(test_keepalive_among_newcomers),
         cmocka_unit_test(test_parked_deadline),
         cmocka_unit_test(test_shutdown_wakes_parked),
     };
