@@ -100,7 +100,9 @@ size_t tor_choker_run(struct tor_choker *c, struct tor_choke_peer *peers, size_t
 {
     for (size_t i = 0; i < n; i++)
         peers[i].unchoke = peers[i].optimistic = false;
-    size_t count = seeding ? pick_rotating(peers, n, c->seed_slots + c->seed_extra, now)
+    /* seed_slots may have shrunk since the extra ones opened (a reload) */
+    unsigned extra = c->seed_extra < c->seed_slots ? c->seed_extra : c->seed_slots;
+    size_t count = seeding ? pick_rotating(peers, n, c->seed_slots + extra, now)
                            : pick_best(peers, n, c->slots);
     long opt = pick_optimistic(c, peers, n, now);
     if (opt >= 0) {

@@ -287,6 +287,11 @@ static void test_seed_slots_open(void **state)
     for (int i = 0; i < 10; i++)
         tor_choker_seed_idle(&c, 0, 100, true);
     assert_int_equal(seed_round(&c, p, 105000), 9);
+    /* slots opened, then seed_slots lowered by a reload: never more than twice the new one */
+    for (int i = 0; i < 8; i++)
+        tor_choker_seed_idle(&c, 90, 100, true);
+    c.seed_slots = 2;
+    assert_int_equal(seed_round(&c, p, 135000), 5); /* 2 + 2 regular + 1 optimistic */
 }
 
 int main(void)
