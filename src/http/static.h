@@ -53,7 +53,8 @@ struct http_range {
 /*
  * Resolves a Range field against a representation of size octets. Returns the number of
  * ranges (1..HTTP_MAX_RANGES) to send as 206, 0 to ignore the field and send 200 (not a
- * bytes range, malformed, or more ranges than allowed), or -416 when none is satisfiable.
+ * bytes range, malformed, more ranges than allowed, or size 0), or -416 when none is
+ * satisfiable.
  */
 int http_range_parse(struct slice field, uint64_t size, struct http_range *out);
 

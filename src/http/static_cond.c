@@ -37,6 +37,22 @@ static bool etag_list_match(struct slice list, const char *etag, bool weak)
     return false;
 }
 
+/* Every field line named name is one list (RFC 9110 §5.3: lines of a list field combine):
+ * -1 when there is none, else whether a tag on any of them matches etag. */
+static int etag_fields_match(const struct http_request *req, const char *name,
+                             const char *etag, bool weak)
+{
+    int seen = -1;
+    for (unsigned i = 0; i < req->nheaders; i++) {
+        if (!slice_eq_ci(req->headers[i].name, name))
+            continue;
+        if (etag_list_match(req->headers[i].value, etag, weak))
+            return 1;
+        seen = 0;
+    }
+    return seen;
+}
+
 static bool date_field(const struct http_request *req, const char *name, time_t *out)
 {
     const struct slice *v = http_request_header(req, name);
@@ -46,18 +62,18 @@ static bool date_field(const struct http_request *req, const char *name, time_t 
 enum http_cond http_conditional(const struct http_request *req, const char *etag,
                                 time_t last_modified)
 {
-    const struct slice *im = http_request_header(req, "If-Match");
+    int im = etag_fields_match(req, "If-Match", etag, false);
     time_t t;
-    if (im) {
-        if (!etag_list_match(*im, etag, false))
+    if (im >= 0) {
+        if (!im)
             return HTTP_COND_FAILED;
     } else if (date_field(req, "If-Unmodified-Since", &t) && last_modified > t) {
         return HTTP_COND_FAILED;
     }
     bool safe = req->method == HTTP_GET || req->method == HTTP_HEAD;
-    const struct slice *inm = http_request_header(req, "If-None-Match");
-    if (inm) {
-        if (etag_list_match(*inm, etag, true))
+    int inm = etag_fields_match(req, "If-None-Match", etag, true);
+    if (inm >= 0) {
+        if (inm)
             return safe ? HTTP_COND_NOT_MODIFIED : HTTP_COND_FAILED;
     } else if (safe && date_field(req, "If-Modified-Since", &t) && last_modified <= t) {
         return HTTP_COND_NOT_MODIFIED;
@@ -113,7 +129,9 @@ static int one_range(struct slice s, uint64_t size, struct http_range *r)
 int http_range_parse(struct slice field, uint64_t size, struct http_range *out)
 {
     struct slice f = slice_trim(field);
-    if (!slice_starts_ci(f, "bytes="))
+    /* An empty representation: the whole of it (200), as nginx — RFC 9110 §14.1.1 holds a
+     * suffix range of it satisfiable, but no 206 can carry a part of nothing. */
+    if (!slice_starts_ci(f, "bytes=") || size == 0)
         return 0;
     int n = 0;
     bool any = false;

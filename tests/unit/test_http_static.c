@@ -97,6 +97,12 @@ static void test_conditional(void **state)
                      HTTP_COND_PASS);
     /* If-Match first: it fails even when If-None-Match would say 304. */
     assert_int_equal(cond(HTTP_GET, "If-Match: \"x\"", "If-None-Match: " ETAG), HTTP_COND_FAILED);
+    /* Two lines of one list field are one list (RFC 9110 §5.3; diff.md H3): the tag on the
+     * second line counts. */
+    assert_int_equal(cond(HTTP_GET, "If-None-Match: \"other\"", "If-None-Match: " ETAG),
+                     HTTP_COND_NOT_MODIFIED);
+    assert_int_equal(cond(HTTP_GET, "If-Match: \"y\"", "If-Match: " ETAG), HTTP_COND_PASS);
+    assert_int_equal(cond(HTTP_GET, "If-Match: \"y\"", "If-Match: \"z\""), HTTP_COND_FAILED);
 }
 
 static void test_if_range(void **state)
@@ -135,6 +141,9 @@ static void test_ranges(void **state)
     assert_int_equal(http_range_parse(slice_cstr("bytes=200-300, 150-"), 100, r), -416);
     assert_int_equal(http_range_parse(slice_cstr("bytes=200-300, 1-2"), 100, r), 1);
     assert_int_equal(http_range_parse(slice_cstr("bytes=-0"), 100, r), -416);
+    /* An empty file: 200 with the (empty) whole, not 416, for any range (diff.md H5). */
+    assert_int_equal(http_range_parse(slice_cstr("bytes=0-4"), 0, r), 0);
+    assert_int_equal(http_range_parse(slice_cstr("bytes=-4"), 0, r), 0);
     assert_int_equal(http_range_parse(slice_cstr("bytes=5-1"), 100, r), 0);
     assert_int_equal(http_range_parse(slice_cstr("bytes=a-b"), 100, r), 0);
     assert_int_equal(http_range_parse(slice_cstr("lines=1-2"), 100, r), 0);
