@@ -39,10 +39,18 @@ static void cmd_syst(struct ftp_session *s, const struct ftp_cmd *cmd)
     ftp_reply(s, "215 UNIX Type: L8");
 }
 
-/* RFC 959 §4.1.1, §4.2: ACCT, ALLO, SITE and SMNT are superfluous here (202). */
+/* RFC 959 §4.1.1, §4.2: ACCT, ALLO and SMNT are superfluous here (202). */
 static void cmd_superfluous(struct ftp_session *s, const struct ftp_cmd *cmd)
 {
     ftp_reply(s, "202 %s not needed at this site.", ftp_verb_name(cmd->verb));
+}
+
+/* SITE's subcommands (CHMOD, UMASK ...) are none of this server's: 502, so that a client
+ * reports the failure (a 202 is a success to lftp, FileZilla or curl -Q, and a SITE CHMOD
+ * that changed nothing went unnoticed). */
+static void cmd_site(struct ftp_session *s, const struct ftp_cmd *cmd)
+{
+    ftp_reply_error(s, "502 SITE commands are not implemented.");
 }
 
 static void cmd_rein(struct ftp_session *s, const struct ftp_cmd *cmd)
@@ -93,7 +101,7 @@ static const struct ftp_verb_handler handlers[FTP_VERB_COUNT] = {
     [FTP_PROT] = {0, ftp_cmd_prot},
     [FTP_CCC] = {0, ftp_cmd_ccc},
     [FTP_ALLO] = {LOGIN, cmd_superfluous},
-    [FTP_SITE] = {LOGIN, cmd_superfluous},
+    [FTP_SITE] = {LOGIN, cmd_site},
     [FTP_SMNT] = {LOGIN, cmd_superfluous},
     [FTP_REIN] = {0, cmd_rein},
     [FTP_MFMT] = {LOGIN, ftp_cmd_mfmt},

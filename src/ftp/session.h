@@ -93,6 +93,9 @@ struct ftp_xfer {
     bool create_only;   /* an anonymous upload: a new file (never one that exists), which
                          * the anonymous side cannot read back */
     unsigned facts;     /* MLSD: the FACT_* bits selected with OPTS MLST */
+    const char *shown;  /* LIST/NLST: the argument as the client wrote it (ls options
+                         * skipped), "" for none: NLST names the entries of "sub" (or
+                         * "sub/PATTERN") "sub/NAME", as every Unix server */
 };
 
 /* How a transfer ended (ftp_session_xfer_done). */

@@ -219,6 +219,12 @@ void ftp_cmd_transfer(struct ftp_session *s, const struct ftp_cmd *cmd)
                  strcmp(path, "/") == 0 ? "" : "/");
     if (s->read_only && !anonymous_may(s, kind, path, rest))
         return;
+    char shown[FTP_PATH_MAX] = "";
+    bool listing = kind == FTP_XFER_LIST || kind == FTP_XFER_NLST;
+    if (listing && !slice_eq(arg, ".") && arg.len < sizeof shown) {
+        memcpy(shown, arg.p, arg.len);
+        shown[arg.len] = '\0';
+    }
     struct ftp_xfer x = {
         .kind = kind,
         .path = path,
@@ -228,6 +234,7 @@ void ftp_cmd_transfer(struct ftp_session *s, const struct ftp_cmd *cmd)
         .read_only = s->read_only,
         .create_only = s->read_only && is_write(kind),
         .facts = s->facts,
+        .shown = shown,
     };
     s->xfer = FX_PENDING;
     s->xfer_kind = kind;

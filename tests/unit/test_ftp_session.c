@@ -345,6 +345,8 @@ static void test_misc(void **state)
     expect_exact(&f, "STRU F\r\n", "200 Structure set to F.\r\n");
     expect_exact(&f, "STRU R\r\n", "504 Command not implemented for that parameter.\r\n");
     expect_exact(&f, "ALLO 100\r\n", "202 ALLO not needed at this site.\r\n");
+    /* F5 (session 12): a 202 reads as success; SITE CHMOD changed nothing */
+    expect_exact(&f, "SITE CHMOD 600 hello.txt\r\n", "502 SITE commands are not implemented.\r\n");
     expect_exact(&f, "USER alice\r\n", "530 Already logged in; cannot change user.\r\n");
     /* a command line longer than the limit */
     char big[FTP_LINE_MAX + 64];

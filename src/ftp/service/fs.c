@@ -15,7 +15,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +44,7 @@ int ftp_fs_result(int err)
     case ENOTDIR:
         return FTP_FS_NOTDIR;
     case EISDIR:
+    case ENXIO: /* a FIFO without a reader, a socket: not a plain file */
         return FTP_FS_ISDIR;
     case ENOTEMPTY:
         return FTP_FS_NOTEMPTY;
@@ -56,11 +59,17 @@ int ftp_fs_result(int err)
     }
 }
 
+/* Opens rel beneath root. Never waits: a FIFO (or a device) in the tree is opened
+ * O_NONBLOCK, as vsftpd does (a FIFO's open waits for the other end, on the worker), and
+ * the callers refuse anything but a plain file or a directory; a plain file's descriptor
+ * is made blocking again for its I/O on the pool (splice(2) would take the flag for its
+ * own). Writing to a FIFO without a reader: ENXIO. */
 static int beneath(int root, const char *rel, int flags, unsigned mode)
 {
+    bool path = flags & O_PATH;
     struct open_how how = {
-        /* openat2 refuses flags that O_PATH does not take (O_NOCTTY) */
-        .flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
+        /* openat2 refuses flags that O_PATH does not take (O_NOCTTY, O_NONBLOCK) */
+        .flags = (uint64_t)(flags | O_CLOEXEC | (path ? 0 : O_NOCTTY | O_NONBLOCK)),
         .mode = (flags & O_CREAT) ? mode : 0,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
@@ -68,6 +77,11 @@ static int beneath(int root, const char *rel, int flags, unsigned mode)
     do
         fd = syscall(SYS_openat2, root, rel, &how, sizeof how);
     while (fd < 0 && errno == EINTR);
+    struct stat sb;
+    int fl;
+    if (fd >= 0 && !path && fstat((int)fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (fl = fcntl((int)fd, F_GETFL)) >= 0)
+        (void)fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK);
     return (int)fd;
 }
 
@@ -206,8 +220,23 @@ int ftp_fs_rename(int root, const char *from, const char *to)
     return rc < 0 ? ftp_fs_result(e) : 0;
 }
 
+/* What NLST puts before a listed directory's entry names: the directory as the client wrote
+ * it, up to its last '/' (len octets of shown), "" for none. */
+static void name_prefix(const char *shown, size_t len, char *out, size_t cap)
+{
+    while (len > 1 && shown[len - 1] == '/')
+        len--;
+    if (len == 0 || (len == 1 && shown[0] == '.') || len + 2 > cap) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, "%.*s%s", (int)len, shown, shown[len - 1] == '/' ? "" : "/");
+}
+
+/* The entries of directory dfd (those matching pattern, if not NULL: fnmatch, a leading
+ * dot matched only by a dot), NLST's names after prefix. */
 static void list_dir(int dfd, enum ftp_list_fmt fmt, bool ro, unsigned facts, int64_t now,
-                     struct str *out)
+                     const char *prefix, const char *pattern, struct str *out)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -222,24 +251,61 @@ static void list_dir(int dfd, enum ftp_list_fmt fmt, bool ro, unsigned facts, in
     }
     unsigned n = 0;
     struct dirent *e;
+    char named[FTP_PATH_MAX + 256];
     while ((e = readdir(d)) && n < LIST_MAX_ENTRIES) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (pattern && fnmatch(pattern, e->d_name, FNM_PERIOD) != 0)
             continue;
         /* A link is shown as itself: following it could describe a file outside the tree. */
         if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         ftp_fs_stat_of(&sb, &st);
-        ftp_list_append(out, fmt, &st, e->d_name, FTP_MLSX_ENTRY, ro, now, facts);
+        const char *name = e->d_name;
+        if (fmt == FTP_LIST_NAMES && prefix[0]) {
+            snprintf(named, sizeof named, "%s%s", prefix, e->d_name);
+            name = named;
+        }
+        ftp_list_append(out, fmt, &st, name, FTP_MLSX_ENTRY, ro, now, facts);
         n++;
     }
     closedir(d);
 }
 
-int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_only,
-                unsigned facts, struct str *out)
+/* LIST/NLST of "dir/PATTERN" where no such name exists and PATTERN has *, ? or [: the
+ * entries of dir that match it, as every Unix server expands it (tnftp's and Windows ftp's
+ * mget send the pattern in NLST). Never across a '/'. */
+static int list_glob(int root, const char *vpath, const char *shown, enum ftp_list_fmt fmt,
+                     bool ro, unsigned facts, int64_t now, struct str *out)
+{
+    char dir[FTP_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", vpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return FTP_FS_NOENT;
+    const char *pattern = vpath + (slash - dir) + 1;
+    slash[slash == dir ? 1 : 0] = '\0'; /* "/a/b/x*" → "/a/b"; "/x*" → "/" */
+    int fd = beneath(root, ftp_path_rel(dir), O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0)
+        return ftp_fs_result(errno);
+    const char *cut = strrchr(shown, '/');
+    char prefix[FTP_PATH_MAX + 2];
+    if (cut == shown)
+        snprintf(prefix, sizeof prefix, "/");
+    else
+        name_prefix(shown, cut ? (size_t)(cut - shown) : 0, prefix, sizeof prefix);
+    list_dir(fd, fmt, ro, facts, now, prefix, pattern, out);
+    return 0;
+}
+
+int ftp_fs_list(int root, const char *vpath, const char *shown, enum ftp_list_fmt fmt,
+                bool read_only, unsigned facts, struct str *out)
 {
     int64_t now = (int64_t)time(NULL);
     int fd = beneath(root, ftp_path_rel(vpath), O_RDONLY, 0);
+    if (fd < 0 && errno == ENOENT && fmt != FTP_LIST_MLSX &&
+        strpbrk(ftp_path_base(vpath), "*?["))
+        return list_glob(root, vpath, shown, fmt, read_only, facts, now, out);
     if (fd < 0)
         return ftp_fs_result(errno);
     struct stat sb;
@@ -249,7 +315,9 @@ int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_on
         return ftp_fs_result(e);
     }
     if (S_ISDIR(sb.st_mode)) {
-        list_dir(fd, fmt, read_only, facts, now, out);
+        char prefix[FTP_PATH_MAX + 2];
+        name_prefix(shown, strlen(shown), prefix, sizeof prefix);
+        list_dir(fd, fmt, read_only, facts, now, prefix, NULL, out);
         return 0;
     }
     close(fd);
@@ -257,7 +325,8 @@ int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_on
         return FTP_FS_NOTDIR; /* RFC 3659 §7.1: MLSD lists directories only */
     struct ftp_stat st;
     ftp_fs_stat_of(&sb, &st);
-    ftp_list_append(out, fmt, &st, fmt == FTP_LIST_NAMES ? vpath : ftp_path_base(vpath),
+    ftp_list_append(out, fmt, &st,
+                    fmt != FTP_LIST_NAMES ? ftp_path_base(vpath) : shown[0] ? shown : vpath,
                     FTP_MLSX_ENTRY, read_only, now, facts);
     return 0;
 }

@@ -101,7 +101,7 @@ static int op_set_mtime(void *ctx, const char *path, int64_t mtime)
 static int op_list(void *ctx, const char *path, enum ftp_list_fmt fmt, struct str *out)
 {
     struct ftp_conn *fc = ctx;
-    return ftp_fs_list(fc->root_fd, path, fmt, fc->read_only, FACT_ALL, out);
+    return ftp_fs_list(fc->root_fd, path, "", fmt, fc->read_only, FACT_ALL, out);
 }
 
 static int op_passive(void *ctx, bool extended, struct ftp_hostport *out)

@@ -132,9 +132,11 @@ int ftp_fs_unlink(int root, const char *vpath);
 int ftp_fs_rename(int root, const char *from, const char *to);
 /* MFMT: the modification time of vpath (not following a last symlink); atime kept. */
 int ftp_fs_set_mtime(int root, const char *vpath, int64_t mtime);
-/* Appends the listing of vpath (a directory's entries, or the one file) to out. */
-int ftp_fs_list(int root, const char *vpath, enum ftp_list_fmt fmt, bool read_only,
-                unsigned facts, struct str *out);
+/* Appends the listing of vpath (a directory's entries, or the one file) to out; shown: the
+ * argument as the client wrote it ("" for none), NLST's names start with it. LIST/NLST of
+ * a name that does not exist with *, ? or [ in its last component: the entries it matches. */
+int ftp_fs_list(int root, const char *vpath, const char *shown, enum ftp_list_fmt fmt,
+                bool read_only, unsigned facts, struct str *out);
 /* STOU: creates a new file "vpath", else "vpath.1" ... (O_EXCL); its path in name_out. */
 int ftp_fs_create_unique(int root, const char *vpath, unsigned mode, int *fd_out, char *name_out,
                          size_t cap);

@@ -569,14 +569,14 @@ static int prepare(struct ftp_conn *fc, struct ftp_xfer_run *r, const struct ftp
         return ftp_fs_create_unique(fc->root_fd, x->path, x->create_only ? 0600 : 0644, &r->fd,
                                     r->path, sizeof r->path);
     case FTP_XFER_LIST:
-        return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_LONG, x->read_only, x->facts,
-                           &r->listing);
+        return ftp_fs_list(fc->root_fd, x->path, x->shown, FTP_LIST_LONG, x->read_only,
+                           x->facts, &r->listing);
     case FTP_XFER_NLST:
-        return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_NAMES, x->read_only, x->facts,
-                           &r->listing);
+        return ftp_fs_list(fc->root_fd, x->path, x->shown, FTP_LIST_NAMES, x->read_only,
+                           x->facts, &r->listing);
     case FTP_XFER_MLSD:
-        return ftp_fs_list(fc->root_fd, x->path, FTP_LIST_MLSX, x->read_only, x->facts,
-                           &r->listing);
+        return ftp_fs_list(fc->root_fd, x->path, x->shown, FTP_LIST_MLSX, x->read_only,
+                           x->facts, &r->listing);
     }
     return FTP_FS_IO;
 }
