@@ -144,3 +144,38 @@ def test_failed_data_handshake_leaves_the_worker_s_tls_alone(new_daemon):
         assert bytes(back) == payload
     finally:
         c.quit()
+
+
+def test_uploads_flushed_as_they_arrive(new_daemon):
+    """upload_flush: an upload is fdatasynced on the pool every so many octets written as it
+    arrives (flush.c), so the fsync before "226" finds at most one step left; the transfer's
+    log line counts those flushes. Spliced (plain TYPE I), through buffers (TLS) and TYPE A;
+    an upload smaller than one step has none."""
+    d = ftp_daemon(new_daemon, upload_flush="1M")
+    h = home(d)
+    payload = os.urandom(8 << 20)
+    text = b"".join(b"line %d of the text\n" % i for i in range(200000))  # ~4 MB
+    f = ftplib.FTP()
+    f.connect("127.0.0.1", d.ftp_port, timeout=H.IO_TIMEOUT)
+    f.login("bob", "hungry")
+    try:
+        f.storbinary("STOR plain.bin", io.BytesIO(payload), blocksize=256 << 10)
+        f.storlines("STOR text.txt", io.BytesIO(text))
+        f.storbinary("STOR small.bin", io.BytesIO(payload[:100000]))
+    finally:
+        f.quit()
+    t = tls_client(d)
+    try:
+        t.storbinary("STOR tls.bin", io.BytesIO(payload), blocksize=256 << 10)
+    finally:
+        t.quit()
+    assert (h / "plain.bin").read_bytes() == payload
+    assert (h / "tls.bin").read_bytes() == payload
+    assert (h / "text.txt").read_bytes() == text
+    for name, mode in (("plain", "b clear"), ("tls", "b tls")):
+        m = d.wait_log(r"xfer .* STOR %d octets .* %s /%s\.bin ok flushes (\d+)"
+                       % (len(payload), mode, name))
+        assert int(m.group(1)) >= 1, m.group(0)
+    m = d.wait_log(r"xfer .* STOR \d+ octets .* a clear /text\.txt ok flushes (\d+)")
+    assert int(m.group(1)) >= 1, m.group(0)
+    d.wait_log(r"xfer .* STOR 100000 octets .* /small\.bin ok flushes 0")

@@ -65,6 +65,8 @@ static const struct conf_key ftp_keys[] = {
      .max = 86400},
     {.name = "max_login_failures", .type = CONF_UINT, .offset = FTP(max_login_failures),
      .min = 1, .max = 1000},
+    {.name = "upload_flush", .type = CONF_SIZE, .offset = FTP(upload_flush), .min = 0,
+     .max = (unsigned long long)1 << 40},
     {.name = NULL},
 };
 
@@ -80,6 +82,7 @@ static void ftp_defaults(void *sec)
     f->data_timeout = 300;
     f->max_login_failures = 3;
     f->anonymous_upload_max = (uint64_t)256 << 20;
+    f->upload_flush = (uint64_t)64 << 20;
 }
 
 /* anonymous_upload as the absolute virtual path the engine compares with ("incoming/" →
@@ -132,7 +135,7 @@ static const char *const ftp_reload_keys[] = {
     CONF_SERVICE_RELOAD_KEYS, "plaintext_auth", "max_connections_per_user", "root",
     "anonymous_root", "anonymous_upload", "anonymous_upload_max", "pasv_ports",
     "pasv_address", "require_tls", "require_tls_reuse", "data_timeout", "max_login_failures",
-    NULL,
+    "upload_flush", NULL,
 };
 
 static const struct conf_section ftp_sections[] = {

@@ -42,6 +42,8 @@ struct config_ftp {
     bool require_tls_reuse;    /* PROT P data connections must resume a TLS session */
     unsigned data_timeout;     /* seconds a data connection may stall */
     unsigned max_login_failures;
+    uint64_t upload_flush;     /* an upload is fdatasynced every this many octets as it
+                                * arrives (flush.c); 0: only before its "226" */
 };
 
 /* The settings a session starts with and keeps: [ftp] of one configuration generation and
@@ -57,7 +59,8 @@ struct ftp_settings {
 
 struct ftp_state {
     struct ftp_settings *cur;  /* what new sessions take (under lock); a reload replaces it */
-    struct pool *pool;         /* fsync of stored files */
+    struct pool *pool;         /* file I/O of transfers, fsync of stored files */
+    atomic_bool flushing;      /* an upload's rolling fdatasync is on the pool (flush.c) */
     pthread_mutex_t lock;      /* cur, sessions, and every session's show */
     struct ftp_conn *sessions; /* every worker's, for `pigeon ftp sessions` */
 };

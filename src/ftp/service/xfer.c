@@ -71,15 +71,19 @@ void xfer_count(struct ftp_xfer_run *r, uint64_t n)
     atomic_store_explicit(&r->fc->show.bytes, r->bytes, memory_order_relaxed);
 }
 
+/* An upload's line ends with its rolling flushes (flush.c). */
 static void xfer_log(struct ftp_xfer_run *r, const char *result)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
-    log_info("ftp " LOG_ID " xfer %s %s %s %llu octets %.3f s %s %s %s %s", LOG_IDV(r->fc->id),
+    char flushes[32] = "";
+    if (!xfer_sending(r->kind))
+        snprintf(flushes, sizeof flushes, " flushes %u", r->flushes);
+    log_info("ftp " LOG_ID " xfer %s %s %s %llu octets %.3f s %s %s %s %s%s", LOG_IDV(r->fc->id),
              r->fc->peer, ftp_session_user(r->fc->s), verbs[r->kind],
              (unsigned long long)r->bytes, secs, r->ascii ? "a" : "b", r->tls ? "tls" : "clear",
-             r->path, result);
+             r->path, result, flushes);
 }
 
 /* Closes the data connection: under TLS with close_notify first (RFC 4217 §10). */
@@ -105,6 +109,7 @@ static void run_free(struct ftp_xfer_run *r)
         close(r->fd);
     if (r->job)
         r->job->run = NULL; /* the job closes the file when it returns */
+    ftp_flush_detach(r);
     free(r->fill);
     xfer_pipe_close(&r->pfill);
     xfer_pipe_close(&r->pspare);
@@ -353,7 +358,14 @@ void xfer_store_fail(struct ftp_conn *fc, int err)
     xfer_finish(fc, full ? FTP_XFER_NOSPACE : FTP_XFER_IOERR, full ? "no-space" : "write-error");
 }
 
-/* Everything the client sent is written: the TYPE A tail, then fsync on the pool. */
+void xfer_sync_start(struct ftp_xfer_run *r)
+{
+    xfer_job_submit(r, xfer_job_new(r, DISK_SYNC));
+}
+
+/* Everything the client sent is written: the TYPE A tail, then fsync on the pool (after the
+ * rolling flush in flight, if any: an error one fdatasync reports is not reported to the
+ * next on the same open file, so the two never race). */
 void xfer_store_end(struct ftp_xfer_run *r)
 {
     char tail[1];
@@ -361,7 +373,10 @@ void xfer_store_end(struct ftp_xfer_run *r)
     if (m && write_all(r->fd, tail, m) < 0)
         return xfer_store_fail(r->fc, errno);
     data_close(r);
-    xfer_job_submit(r, xfer_job_new(r, DISK_SYNC));
+    if (r->flush)
+        r->sync_wait = true; /* flush.c starts it */
+    else
+        xfer_sync_start(r);
 }
 
 /* An anonymous upload over anonymous_upload_max is refused (452) and what arrived removed:
@@ -408,6 +423,7 @@ static bool write_done(struct ftp_xfer_run *r, struct disk_job *j)
     r->ascii_cr = j->ascii_cr;
     r->written = j->written;
     r->flushed = j->flushed;
+    ftp_flush_maybe(r);
     bool kept = xfer_keep_spare(r, j);
     if (r->raw)
         ftp_stream_write_done(r);

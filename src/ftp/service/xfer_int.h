@@ -29,6 +29,7 @@ struct ssl_st;
 #define XFER_CHUNK ((size_t)256 * 1024)
 
 struct disk_job;
+struct flush_job;
 
 /* A pipe an upload is spliced through (socket → pipe on the worker, pipe → file on the
  * pool): its ends, or -1. */
@@ -72,6 +73,10 @@ struct ftp_xfer_run {
     struct str listing;
     struct bufferevent *bev;
     struct disk_job *job; /* the one disk job in flight, or NULL */
+    struct flush_job *flush; /* upload: its rolling fdatasync in flight, or NULL (flush.c) */
+    uint64_t flush_at; /* upload: octets written when the last rolling flush started */
+    unsigned flushes;  /* upload: rolling flushes done (the log line says how many) */
+    bool sync_wait;    /* upload: everything written; the final fsync waits for flush */
     struct timespec t0;
     char path[FTP_PATH_MAX + 16];
 };
@@ -115,6 +120,16 @@ bool xfer_too_big(struct ftp_xfer_run *r);
 /* Everything received is written: the data connection closes, then fsync on the pool. */
 void xfer_store_end(struct ftp_xfer_run *r);
 void xfer_store_fail(struct ftp_conn *fc, int err); /* a failed write or fsync */
+
+/* Starts the final fsync of an upload: then "226" (xfer.c). */
+void xfer_sync_start(struct ftp_xfer_run *r);
+
+/* flush.c: an upload made durable as it arrives, a step at a time. */
+/* After a write: fdatasync on the pool if upload_flush octets were written since the last
+ * one started, and none of the service's is in flight. */
+void ftp_flush_maybe(struct ftp_xfer_run *r);
+/* The transfer ends: its flush in flight, if any, finishes alone. */
+void ftp_flush_detach(struct ftp_xfer_run *r);
 
 /* stream.c: binary transfers straight on the data socket, plain or under TLS. */
 /* The data connection of r (raw) is up: the TLS handshake (PROT P), then the bytes. */
