@@ -295,7 +295,10 @@ static int send_data(nghttp2_session *ng, nghttp2_frame *fr, const uint8_t *fram
     if (pad > 1)
         memset(p + o, 0, pad - 1);
     s->ops->commit(s->io, p, total);
-    return 0;
+    /* nghttp2_session_mem_send does not return after a NO_COPY frame: it goes on to the next
+     * one, as long as the windows allow (up to 2 GiB). Stop it at the high water, as pump
+     * does (pump breaks on the 0 this makes; writable resumes it once the output drained). */
+    return s->ops->pending(s->io) >= H2_SEND_HIGH_WATER ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static void pump(struct http2_session *s)

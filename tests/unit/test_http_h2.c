@@ -751,6 +751,48 @@ static void test_file_shrinks(void **state)
     run_big(BODY_FILE, true, 70000);
 }
 
+/* A client that opens its windows wide (2^31-1) and does not read: the server's output stays
+ * near H2_SEND_HIGH_WATER (256 KiB) — one mem_send must not write every DATA frame the
+ * windows allow. 8 MiB of memory body and of a file, with and without the copy. */
+static void run_wide_window(enum body_kind kind, bool copy)
+{
+    struct fake f;
+    fake_init_with(&f, copy ? &ops_copy : &ops);
+    f.body_size = 8u << 20;
+    if (kind == BODY_FILE)
+        f.file_fd = temp_file(f.body_size);
+    struct client c;
+    client_init(&c);
+    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0x7fffffff}};
+    nghttp2_submit_settings(c.ng, NGHTTP2_FLAG_NONE, iv, 1);
+    nghttp2_session_set_local_window_size(c.ng, NGHTTP2_FLAG_NONE, 0, 0x7fffffff);
+    size_t most = 0;
+    for (int round = 0; !c.closed && round < 1000; round++) {
+        to_server(&c, &f);
+        http2_session_writable(f.s); /* the output drained (conn: the write callback) */
+        most = f.out.len > most ? f.out.len : most;
+        to_client(&c, &f); /* what was written, read */
+    }
+    assert_true(c.closed);
+    assert_int_equal(c.close_code, NGHTTP2_NO_ERROR);
+    assert_int_equal(c.data, 8u << 20); /* all of it, once the output drains */
+    if (most > 256 * 1024 + 2 * (16384 + 9) + 1024)
+        fail_msg("wide window (%s, %s): %zu octets buffered at once",
+                 kind == BODY_FILE ? "file" : "memory", copy ? "copy" : "in place", most);
+    nghttp2_session_del(c.ng);
+    if (f.file_fd >= 0)
+        close(f.file_fd);
+    fake_clear(&f);
+}
+
+static void test_wide_window_bounded(void **state)
+{
+    run_wide_window(BODY_MEMORY, true);
+    run_wide_window(BODY_FILE, true);
+    run_wide_window(BODY_MEMORY, false);
+    run_wide_window(BODY_FILE, false);
+}
+
 /* Garbage instead of the connection preface: GOAWAY PROTOCOL_ERROR and closing. */
 static void test_bad_preface(void **state)
 {
@@ -803,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_flow_control_streamed),
         cmocka_unit_test(test_flow_control_file),
         cmocka_unit_test(test_file_shrinks),
+        cmocka_unit_test(test_wide_window_bounded),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_shutdown_finishes_streams),
     };
