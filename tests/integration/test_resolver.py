@@ -249,6 +249,25 @@ def test_spoofed_replies_ignored(world):
     assert "6.6.6.6" not in addrs(resp)
 
 
+def test_special_names_answered_here(world):
+    """localhost, the loopback reverse names, .invalid and .onion are answered here and never
+    asked of the root (RFC 6761 §6.3-6.4, RFC 7686 §2, RFC 6303), as Unbound does; the
+    negative answers carry the local zone's SOA, not the root's. ANY gets RFC 8482's HINFO."""
+    h, r = world
+    assert addrs(ask(r, "localhost", "A")) == ["127.0.0.1"]
+    assert addrs(ask(r, "db.localhost", "AAAA"), "AAAA") == ["::1"]
+    assert addrs(ask(r, "1.0.0.127.in-addr.arpa", "PTR"), "PTR") == ["localhost."]
+    for name, zone in (("x.onion", "onion."), ("host.invalid", "invalid."),
+                       ("2.0.0.127.in-addr.arpa", "127.in-addr.arpa.")):
+        resp = ask(r, name)
+        assert resp.rcode() == dns.rcode.NXDOMAIN, resp
+        assert [rr.name.to_text() for rr in resp.authority] == [zone], resp
+    resp = ask(r, "crepes.fr", "ANY")
+    assert resp.rcode() == dns.rcode.NOERROR
+    assert [(rr.rdtype, rd.to_text()) for rr in resp.answer for rd in rr] == [
+        (dns.rdatatype.HINFO, '"RFC8482" ""')], resp
+
+
 def test_dig_client(world):
     h, r = world
     if not shutil.which("dig"):

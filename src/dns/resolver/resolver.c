@@ -7,7 +7,9 @@
 #include "core/xmalloc.h"
 #include "dns/auth/answer.h"
 #include "dns/name.h"
+#include "dns/resolver/special.h"
 #include "dns/resolver/transport.h"
+#include "dns/zoneset.h"
 #include "dns/rr.h"
 
 #include <openssl/rand.h>
@@ -367,9 +369,36 @@ static unsigned check_query(const struct dns_msg *q, const struct dns_resolver_q
     if (q->qd[0].qclass != DNS_CLASS_IN)
         return DNS_RCODE_REFUSED;
     const struct dns_type_desc *d = dns_type_desc(q->qd[0].qtype);
+    if (q->qd[0].qtype == DNS_TYPE_ANY)
+        return 0; /* answered as RFC 8482 says (answer_any) */
     if (d && (d->flags & (DNS_TF_QTYPE | DNS_TF_META)))
-        return DNS_RCODE_NOTIMP; /* ANY, AXFR, IXFR, OPT...: not through a resolver */
+        return DNS_RCODE_NOTIMP; /* AXFR, IXFR, OPT...: not through a resolver */
     return 0;
+}
+
+/* RFC 8482 §4.2: an ANY question gets one synthesised HINFO "RFC8482" "" instead of every
+ * RRset of the name (the amplification ANY was known for); no upstream question. */
+static bool answer_any(const struct res_client_q *cq, struct res_answer *ans)
+{
+    static const uint8_t hinfo[] = "\x07RFC8482\x00";
+    static const struct dns_rdata rd = {sizeof hinfo - 1, hinfo};
+    if (cq->qtype != DNS_TYPE_ANY)
+        return false;
+    memset(ans, 0, sizeof *ans);
+    ans->chain[ans->nchain++] =
+        (struct dns_cache_rrset){cq->qname, DNS_TYPE_HINFO, 1, 3600, DNS_RANK_AUTH_ANSWER, &rd,
+                                 0,         0,              NULL};
+    return true;
+}
+
+/* The names answered without asking anyone (special.h), unless one of our own zones holds
+ * the name (a configured 127.in-addr.arpa zone, say, wins). */
+static bool answer_special(struct dns_resolver *r, const struct res_client_q *cq,
+                           struct res_answer *ans)
+{
+    if (r->zones && dns_zoneset_find(r->zones, cq->qname))
+        return false;
+    return res_answer_special(cq->qname, cq->qtype, ans);
 }
 
 size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
@@ -390,6 +419,10 @@ size_t dns_resolver_answer_now(struct dns_resolver *r, const struct dns_msg *q,
     struct res_client_q cq;
     client_q_init(&cq, q, o->tcp);
     struct res_answer ans;
+    if (answer_any(&cq, &ans) || answer_special(r, &cq, &ans)) {
+        r->st.cache_answers++;
+        return build_reply(&cq, &ans, r->sh->cfg.udp_max, out, cap);
+    }
     /* own zones first (a recursive answer: RA, never AA), then the cache */
     bool validate = res_validating(r) && !cq.cd;
     unsigned flags = (validate ? RES_WANT_VALIDATED : 0) |
