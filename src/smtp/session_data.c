@@ -87,7 +87,7 @@ void smtp_content_end(struct smtp_session *s)
         log_info("smtp " LOG_ID " reject message: line over %d octets", LOG_IDV(s->id),
                  SMTP_TEXT_LINE_MAX);
         smtp_txn_finished(s);
-        return smtp_reply_error(s, "500 5.6.0 Message line too long (limit %d octets)",
+        return smtp_reply_error(s, "554 5.6.0 Message line too long (limit %d octets)",
                                 SMTP_TEXT_LINE_MAX);
     }
     if (s->data.bare_line_end && s->cfg.reject_bare_line_ends) {

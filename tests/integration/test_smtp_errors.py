@@ -229,7 +229,7 @@ def test_text_line_too_long(daemon, c):
     before = daemon.messages(BOB)
     in_data(c)
     c.send(b"Subject: long\r\n\r\n" + b"w" * 999 + b"\r\nafter\r\n.\r\n")  # 1001 with CRLF
-    assert c.reply().startswith("500 5.6.0")
+    assert c.reply().startswith("554 5.6.0")
     assert daemon.new_messages(before, BOB) == []
     c.expect("RSET", "250")
 
@@ -249,7 +249,7 @@ def test_text_line_too_long_bare_lf(daemon, c):
     in_data(c)
     c.send(b"Subject: long\n\n" + b"v" * 1500 + b"\n.\r\n")
     c.send(b"\r\n.\r\n")
-    assert c.reply().startswith("500 5.6.0")
+    assert c.reply().startswith("554 5.6.0")
     assert daemon.new_messages(before, BOB) == []
 
 

@@ -237,7 +237,7 @@ static void test_limits(void **state)
     memset(big, 'x', sizeof big);
     memcpy(big + sizeof big - 2, "\r\n", 2);
     fake_smtp_feed(&f, big, sizeof big);
-    expect_reply(&f, ".\r\n", "500 5.6.0");
+    expect_reply(&f, ".\r\n", "554 5.6.0");
     assert_int_equal(f.ncommitted, 0);
     /* over max_message_size (10000) */
     expect_reply(&f, "MAIL FROM:<a@b.c>\r\n", "250 ");
