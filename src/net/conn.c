@@ -243,15 +243,6 @@ bool conn_alpn(const struct conn *c, const char *proto)
     return p && n == strlen(proto) && memcmp(p, proto, n) == 0;
 }
 
-void conn_set_nodelay(struct conn *c)
-{
-    struct bufferevent *b = c->bev ? bufferevent_get_underlying(c->bev) : NULL;
-    evutil_socket_t fd = bufferevent_getfd(b ? b : c->bev);
-    int one = 1;
-    if (fd >= 0)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 void conn_set_direct_write(struct conn *c)
 {
     if (!c->bev || c->dead || c->ts)
@@ -1135,7 +1126,8 @@ void conn_accept(struct conn_host *h, const struct listener *l, int fd, const st
      * when full, so its bufferevent's events are never added (one epoll_ctl, not three). */
     if (c->ts)
         conn_own_read_start(c); /* the handshake is read by conn.c (the engine writes directly) */
-    c->ops->start(c->eng);
+    if (c->ops->start)
+        c->ops->start(c->eng);
     if (!c->own_read)
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     if (h->stopping)

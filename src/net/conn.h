@@ -93,7 +93,7 @@ struct proto_ops {
     const char *name; /* "smtp", "pop3", "imap": the connection-limit namespace and logs */
     /* Makes the engine for a new connection; it may keep c to write through. */
     void *(*create)(struct conn *c, const struct listener *l, uint64_t id, const char *peer);
-    void (*start)(void *eng);                        /* greeting */
+    void (*start)(void *eng);                        /* greeting (optional) */
     void (*refuse)(void *eng, enum conn_refusal why); /* reply and ask to close */
     size_t (*feed)(void *eng, const char *p, size_t n);
     bool (*busy)(const void *eng);
@@ -172,9 +172,6 @@ size_t conn_output_pending(void *c);
 /* Whether TLS negotiated the ALPN protocol proto ("h2"); whether the connection is TLS. */
 bool conn_alpn(const struct conn *c, const char *proto);
 bool conn_tls(const struct conn *c);
-/* Sends small writes at once (no Nagle): a response head and its body segment leave together
- * instead of the body waiting for the head's ACK. */
-void conn_set_nodelay(struct conn *c);
 /* Plain sockets: output goes out at the end of each call into the engine (one writev per
  * batch of replies, then sendfile) rather than on the loop's next turn; a no-op under TLS.
  * For engines whose every write happens inside a call from conn.c (feed, start, timeout,

@@ -58,8 +58,6 @@ static void *ftp_create(struct conn *c, const struct listener *l, uint64_t id, c
     fc->root_fd = fc->pasv_fd = fc->data_fd = -1;
     struct ftp_peer p = {peer, l->addr_text, l->implicit_tls};
     fc->s = ftp_session_new(&scfg, &ftp_conn_io, c, ftp_conn_ops(), fc, &p, id);
-    /* "150" then "226" would wait for the client's delayed ACK of the first (Nagle). */
-    conn_set_nodelay(c);
     ftp_show_register(fc->st, fc);
     ftp_show_update(fc);
     return fc;
@@ -155,4 +153,5 @@ const struct proto_ops ftp_proto = {
     .timeout = ftp_timeout,
     .shutdown = ftp_shutdown,
     .free = ftp_free,
+    .nodelay = true, /* "150" then "226" never wait for the client's delayed ACK (Nagle) */
 };

@@ -271,12 +271,6 @@ static void *pc_create(struct conn *c, const struct listener *l, uint64_t id, co
     return pc;
 }
 
-static void pc_start(void *v)
-{
-    struct pconn *pc = v;
-    conn_set_nodelay(pc->c);
-}
-
 static void pc_refuse(void *v, enum conn_refusal why)
 {
     struct pconn *pc = v;
@@ -343,7 +337,6 @@ static void pc_writable(void *v)
 const struct proto_ops proxy_proto = {
     .name = "proxy",
     .create = pc_create,
-    .start = pc_start,
     .refuse = pc_refuse,
     .feed = pc_feed,
     .busy = pc_busy,
@@ -353,4 +346,5 @@ const struct proto_ops proxy_proto = {
     .shutdown = pc_shutdown,
     .free = pc_free,
     .writable = pc_writable,
+    .nodelay = true, /* a response head and its body never wait for an ACK */
 };
